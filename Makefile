@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# One build for everything. `make help` lists the targets.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SAN     ?=
+PROTO   ?= sip
+N       ?= 20
+
+CC      ?= gcc
+CLANG   ?= clang
+CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen \
+	   -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS := $(EXTRA_LDFLAGS)
+LDLIBS  := -luring -lsqlite3 -lssl -lcrypto -lm
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRCS   := $(sort $(wildcard lib/*.c))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIBGK      := $(BUILD)/libgatekey.a
+
+# Each program is the objects of its own directory linked against libgatekey.
+PROG_DIRS  := aucd softswitchd tools/gkterm tools/gkctl
+PROGS      := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d)))
+
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_HELPER_SRCS := $(sort $(wildcard tests/unit/helper_*.c))
+TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
+KSFT_DIR   := $(BUILD)/kselftest
+KSFT_HDRS  := $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h
+
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined
+FUZZ_TIME  ?= 10
+
+.PHONY: all deps check check-unit check-e2e check-san check-fuzz demo bench install clean help \
+	fuzz format
+
+all: $(PROGS)
+
+help:
+	@echo "make deps     install the Debian packages gatekey needs (as root)"
+	@echo "make all      build libgatekey, the daemons and the tools into $(BUILD)/"
+	@echo "make check    run every test: unit, end-to-end (netns), sanitizer build, fuzz corpora"
+	@echo "make demo     start a rig and register N terminals (PROTO=$(PROTO) N=$(N))"
+	@echo "make bench    print benchmark figures ('bench <name> <value> <unit>')"
+	@echo "make install  install binaries under DESTDIR/PREFIX"
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBGK): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define prog_rule
+$(BUILD)/bin/$(notdir $(1)): $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard $(1)/*.c))) $(LIBGK)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach d,$(PROG_DIRS),$(eval $(call prog_rule,$(d))))
+
+$(KSFT_HDRS):
+	scripts/fetch-kselftest.sh $(KSFT_DIR)
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(LIBGK) | $(KSFT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(KSFT_DIR) -Itests/unit -o $@ $< $(TEST_HELPER_OBJS) $(LIBGK) \
+		$(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/unit/helper_%.o: tests/unit/helper_%.c | $(KSFT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(KSFT_DIR) -Itests/unit -c $< -o $@
+
+# The fuzzers link the library sources directly, built with clang and the fuzzer runtime.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+
+check: deps
+	$(MAKE) check-unit check-e2e
+	$(MAKE) check-san
+	$(MAKE) check-fuzz
+
+check-unit: all $(UNIT_BINS)
+	GK_BUILD=$(abspath $(BUILD)) prove -f $(UNIT_BINS)
+
+check-e2e: all
+	GK_BUILD=$(abspath $(BUILD)) prove -f $(sort $(wildcard tests/e2e/t_*.sh))
+
+# The same suite against binaries built with ASan+UBSan.
+check-san:
+	$(MAKE) BUILD=build/san SAN=1 check-unit check-e2e
+
+check-fuzz: $(FUZZ_BINS)
+	GK_BUILD=$(abspath $(BUILD)) FUZZ_TIME=$(FUZZ_TIME) prove -f tests/fuzz/run-fuzzers.sh
+
+demo: deps all
+	GK_BUILD=$(abspath $(BUILD)) tools/demo.sh --proto $(PROTO) -n $(N)
+
+bench: deps all
+	GK_BUILD=$(abspath $(BUILD)) tools/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/bin/aucd $(BUILD)/bin/softswitchd $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(BUILD)/bin/gkterm $(BUILD)/bin/gkctl $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/gatekey
+	install -m 0644 docs/dictionary.gatekey $(DESTDIR)$(PREFIX)/share/gatekey/
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

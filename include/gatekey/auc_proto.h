@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The softswitch <-> AuC leg on RADIUS (DESIGN §7): what gatekey puts in which attribute.
+ *   s3  Access-Request:  User-Name = IDc, GK-Element-Id = IDsp, NAS-Identifier = softswitch ID,
+ *                        Message-Authenticator
+ *   s4  Access-Accept:   User-Name, GK-Element-Id, GK-Rand, GK-XAUTH (hidden),
+ *                        GK-Blob-Terminal = E_Kc[K] (hidden), GK-Blob-Element = E_Ksp/E_Kss[K]
+ *                        (hidden), Message-Authenticator
+ *       Access-Reject:   the element is unknown or not allowed (never for an unknown IDc: the AuC
+ *                        answers those with a vector that can never verify)
+ *   s11 Accounting-Request Start (Stop on deregistration): User-Name, GK-Element-Id,
+ *                        GK-Terminal-Address, Acct-Session-Id, NAS-Identifier, Event-Timestamp
+ * Vendor-specific attributes use the PEN in `vendor` (default 32473).
+ */
+#ifndef GATEKEY_AUC_PROTO_H
+#define GATEKEY_AUC_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gatekey/crypto.h"
+#include "gatekey/msg.h"
+#include "gatekey/radius.h"
+
+#define GK_PEN_DEFAULT 32473
+
+enum gk_vsa {
+	GK_VSA_ELEMENT_ID = 1,
+	GK_VSA_RAND = 2,
+	GK_VSA_XAUTH = 3,
+	GK_VSA_BLOB_TERMINAL = 4,
+	GK_VSA_BLOB_ELEMENT = 5,
+	GK_VSA_TERMINAL_ADDRESS = 6,
+};
+
+struct gk_auc_vector {
+	char idc[GK_ID_MAX + 1];
+	char idsp[GK_ID_MAX + 1];
+	uint8_t rand[GK_RAND_LEN];
+	uint8_t xauth[GK_AUTH_LEN];
+	uint8_t blob_terminal[GK_BLOB_LEN];
+	uint8_t blob_element[GK_BLOB_LEN];
+};
+
+struct gk_auc_acct {
+	char idc[GK_ID_MAX + 1];
+	char idsp[GK_ID_MAX + 1];
+	char address[GK_TXT_SHORT]; /* terminal address as seen by the SBC/softswitch: ip:port */
+	char session_id[GK_TXT_SHORT];
+	uint32_t status; /* GK_RAD_ACCT_START / STOP */
+	uint32_t timestamp;
+};
+
+/* Encoders return the packet length, or a negative errno. req_auth_out receives the Request
+ * Authenticator the response must be checked against. */
+int gk_auc_encode_auth_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
+			       const char *idc, const char *idsp, const char *nas_id,
+			       const uint8_t *secret, size_t slen,
+			       uint8_t req_auth_out[GK_RAD_AUTH_LEN]);
+int gk_auc_encode_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req, uint32_t vendor,
+			 const struct gk_auc_vector *v, const uint8_t *secret, size_t slen);
+int gk_auc_encode_reject(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
+			 const uint8_t *secret, size_t slen);
+int gk_auc_encode_acct_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
+			       const struct gk_auc_acct *a, const char *nas_id,
+			       const uint8_t *secret, size_t slen,
+			       uint8_t req_auth_out[GK_RAD_AUTH_LEN]);
+int gk_auc_encode_acct_response(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
+				const uint8_t *secret, size_t slen);
+
+/* Decoders work on a packet that gk_rad_decode accepted and whose authenticators were checked. */
+int gk_auc_decode_auth_request(const struct gk_rad_pkt *p, uint32_t vendor, char idc[GK_ID_MAX + 1],
+			       char idsp[GK_ID_MAX + 1], enum gk_reason *reason);
+int gk_auc_decode_accept(const struct gk_rad_pkt *p, uint32_t vendor,
+			 const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret,
+			 size_t slen, struct gk_auc_vector *v, enum gk_reason *reason);
+int gk_auc_decode_acct_request(const struct gk_rad_pkt *p, uint32_t vendor, struct gk_auc_acct *a,
+			       enum gk_reason *reason);
+
+#endif

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The AuC's key store: SQLite (WAL) with subscribers (IDc -> Kc) and network elements (SBC and
+ * softswitch IDs -> Ksp / Kss). Keys are stored encrypted: AES-256-GCM under a key-encryption
+ * key (KEK) read from a 0600 file, with the table name and the ID as AAD so rows cannot be
+ * swapped. Lookups use prepared statements; SQLite's page cache keeps the hot set in memory.
+ */
+#ifndef GATEKEY_KEYSTORE_H
+#define GATEKEY_KEYSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "gatekey/crypto.h"
+#include "gatekey/msg.h"
+
+struct gk_keystore;
+
+enum gk_element_type {
+	GK_ELEMENT_SBC = 1,
+	GK_ELEMENT_SOFTSWITCH = 2,
+};
+
+struct gk_ks_entry {
+	char id[GK_ID_MAX + 1];
+	int type;         /* subscribers: 0; elements: enum gk_element_type */
+	int64_t created;  /* unix seconds */
+	int64_t rotated;  /* unix seconds of the last key change */
+	char fpr[GK_FPR_HEX_LEN + 1]; /* fingerprint of the long-term key, for listing */
+};
+
+/* Creates the database (and tables) when missing. Refuses a KEK file that is not 0600 or not 32
+ * bytes (raw) / 64 hex digits. err receives a one-line explanation on failure. */
+int gk_ks_open(struct gk_keystore **ks, const char *db_path, const char *kek_path, char *err,
+	       size_t errlen);
+void gk_ks_close(struct gk_keystore *ks);
+
+/* Writes a new random KEK file with mode 0600; fails if it exists. */
+int gk_ks_kek_generate(const char *kek_path, char *err, size_t errlen);
+
+/* key may be NULL to generate one; key_out (may be NULL) receives the stored key.
+ * -EEXIST when the ID exists. */
+int gk_ks_subscriber_add(struct gk_keystore *ks, const char *idc, const uint8_t *key,
+			 uint8_t key_out[GK_KEY_LEN]);
+int gk_ks_subscriber_get(struct gk_keystore *ks, const char *idc, uint8_t key_out[GK_KEY_LEN]);
+int gk_ks_subscriber_remove(struct gk_keystore *ks, const char *idc);
+int gk_ks_subscriber_rotate(struct gk_keystore *ks, const char *idc, uint8_t key_out[GK_KEY_LEN]);
+
+int gk_ks_element_add(struct gk_keystore *ks, const char *id, enum gk_element_type type,
+		      const uint8_t *key, uint8_t key_out[GK_KEY_LEN]);
+int gk_ks_element_get(struct gk_keystore *ks, const char *id, enum gk_element_type *type,
+		      uint8_t key_out[GK_KEY_LEN]);
+int gk_ks_element_remove(struct gk_keystore *ks, const char *id);
+int gk_ks_element_rotate(struct gk_keystore *ks, const char *id, uint8_t key_out[GK_KEY_LEN]);
+
+/* Calls fn for each row, in ID order; stops early when fn returns non-zero. */
+int gk_ks_subscriber_list(struct gk_keystore *ks,
+			  int (*fn)(const struct gk_ks_entry *e, void *arg), void *arg);
+int gk_ks_element_list(struct gk_keystore *ks, int (*fn)(const struct gk_ks_entry *e, void *arg),
+		       void *arg);
+
+/* Provisioning file for a terminal or element: "id <ID>\nkey <64 hex>\n", written 0600 (atomic
+ * rename). Read back with gk_provision_read. */
+int gk_provision_write(const char *path, const char *id, const uint8_t key[GK_KEY_LEN]);
+int gk_provision_read(const char *path, char id[GK_ID_MAX + 1], uint8_t key[GK_KEY_LEN], char *err,
+		      size_t errlen);
+
+#endif

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The abstract registration message (DESIGN §3). The exchange state machine reads and writes
+ * only these fields; protocol codecs translate them to and from their wire format. Whatever a
+ * codec needs to build a correct response (SIP Via/Call-ID/tags, MGCP transaction id, ...) lives
+ * in the opaque per-protocol context `wire`, which the state machine copies from request to
+ * response without looking inside.
+ */
+#ifndef GATEKEY_MSG_H
+#define GATEKEY_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gatekey/crypto.h"
+#include "gatekey/reason.h"
+
+#define GK_ID_MAX    63 /* IDc, IDsp: printable, no whitespace, no quotes */
+#define GK_MECH_MAX  8
+#define GK_TXT_SHORT 64
+#define GK_TXT_LONG  256
+#define GK_VIA_MAX   4
+
+enum gk_proto {
+	GK_PROTO_SIP = 1,
+	GK_PROTO_MGCP = 2,
+	GK_PROTO_H248 = 3,
+	GK_PROTO_H323 = 4,
+};
+
+enum gk_msg_type {
+	GK_MSG_NONE = 0,
+	GK_MSG_REGISTER,   /* s1: IDc, IDsp, N1, TS (no AUTH) */
+	GK_MSG_CHALLENGE,  /* s6: IDc, IDsp, N1 echo, N2, TS, Rand, mechanism list requested */
+	GK_MSG_ANSWER,     /* s7: IDc, IDsp, N1', N2 echo, TS, AUTH, mechanism offer */
+	GK_MSG_SUCCESS,    /* s10: IDc, IDsp, N1' echo, N2', TS, E_Kc[K], chosen, echoed list, MAC */
+	GK_MSG_REJECT,     /* final refusal; reason is for logs, the wire says only "forbidden" */
+	GK_MSG_DEREGISTER, /* binding removal; must arrive with a valid gk-mac trailer */
+	GK_MSG_DEREG_OK,   /* answer to DEREGISTER */
+	GK_MSG_OTHER,      /* any other request (e.g. SIP OPTIONS): only for registered terminals */
+	GK_MSG_OTHER_OK,   /* answer to OTHER */
+};
+
+enum gk_mech {
+	GK_MECH_NONE = 0,
+	GK_MECH_GKMAC = 1,
+	GK_MECH_TLS = 2,
+	GK_MECH_IPSEC = 3,
+	GK_MECH_DIGEST = 4,
+};
+
+struct gk_mech_offer {
+	uint8_t mech;  /* enum gk_mech */
+	uint16_t q;    /* preference in thousandths: q=0.9 -> 900 */
+};
+
+/* Which optional fields are present. */
+enum gk_field {
+	GK_F_N1 = 1u << 0,
+	GK_F_N2 = 1u << 1,
+	GK_F_TS = 1u << 2,
+	GK_F_RAND = 1u << 3,
+	GK_F_AUTH = 1u << 4,
+	GK_F_BLOB = 1u << 5,
+	GK_F_MECHS = 1u << 6,    /* terminal's list (offer, or the echo in SUCCESS) */
+	GK_F_CHOSEN = 1u << 7,
+	GK_F_MAC = 1u << 8,
+	GK_F_EXPIRES = 1u << 9,
+	GK_F_WANT_MECHS = 1u << 10, /* challenge asks for the mechanism list */
+};
+
+/* SIP transaction context: enough to answer a request and to match a response. */
+struct gk_sip_ctx {
+	char method[16];                    /* request method, or the CSeq method of a response */
+	char ruri[GK_TXT_LONG];             /* request URI */
+	char via[GK_VIA_MAX][GK_TXT_LONG];  /* Via values, top first, verbatim */
+	uint8_t n_via;
+	char from[GK_TXT_LONG];             /* From value verbatim (includes tag) */
+	char to[GK_TXT_LONG];               /* To value verbatim */
+	char to_tag[GK_TXT_SHORT];          /* tag the UAS adds to To in responses */
+	char call_id[GK_TXT_LONG];
+	uint32_t cseq;
+	char contact[GK_TXT_LONG];          /* Contact value verbatim */
+	uint16_t status;                    /* responses: status code */
+};
+
+struct gk_msg {
+	uint8_t proto; /* enum gk_proto */
+	uint8_t type;  /* enum gk_msg_type */
+	uint32_t fields; /* enum gk_field bits */
+
+	char idc[GK_ID_MAX + 1];
+	char idsp[GK_ID_MAX + 1];
+	uint8_t n1[GK_NONCE_LEN];
+	uint8_t n2[GK_NONCE_LEN];
+	uint64_t ts; /* seconds since the epoch, sender's clock */
+	uint8_t rand[GK_RAND_LEN];
+	uint8_t auth[GK_AUTH_LEN];
+	uint8_t blob[GK_BLOB_LEN]; /* E_Kc[K] */
+	struct gk_mech_offer mechs[GK_MECH_MAX];
+	uint8_t n_mechs;
+	uint8_t chosen; /* enum gk_mech */
+	uint8_t mac[GK_MAC_LEN];
+	uint32_t expires; /* seconds */
+	uint16_t reason;  /* enum gk_reason, for REJECT (never put on the wire in detail) */
+
+	union {
+		struct gk_sip_ctx sip;
+	} wire;
+};
+
+const char *gk_mech_name(enum gk_mech m);
+enum gk_mech gk_mech_from_name(const char *s, size_t len); /* GK_MECH_NONE when unknown */
+const char *gk_msg_type_name(enum gk_msg_type t);
+
+/*
+ * Canonical bytes of a SUCCESS message, the input of the s10 MAC. Independent of the wire
+ * format, so every binding MACs the same thing and re-serialisation cannot break it:
+ *   "gk1-success" || lp(IDc) || lp(IDsp) || N1 || N2 || be64(TS) || blob || chosen(1)
+ *   || n_mechs(1) || n_mechs * (mech(1) || be16(q)) || be32(expires)
+ * Returns the length written, or -ENOSPC.
+ */
+#define GK_CANON_MAX 512
+int gk_msg_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap);
+
+/* Pick the terminal's most preferred mechanism that `supported` (bitmask of 1u << mech) allows;
+ * ties keep the terminal's order. GK_MECH_NONE when none is acceptable. */
+enum gk_mech gk_mech_choose(const struct gk_msg *offer, uint32_t supported);
+
+#endif

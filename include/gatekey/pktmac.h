@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Userspace side of the gk-mac trailer: sealing outgoing datagrams and verifying incoming ones
+ * with the 64-entry sliding replay window. The XDP program (bpf/) makes the same decision.
+ */
+#ifndef GATEKEY_PKTMAC_H
+#define GATEKEY_PKTMAC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gatekey/crypto.h"
+#include "gatekey/reason.h"
+#include "gatekey/trailer.h"
+
+struct gk_replay_window {
+	uint64_t top;    /* highest sequence accepted so far; 0 = none yet */
+	uint64_t bitmap; /* bit i set: sequence top - i was accepted */
+};
+
+/* Append a trailer for (index, seq) under key. buf must have GK_TRAILER_LEN spare bytes after
+ * len. Returns the new length or a negative errno. */
+int gk_pkt_seal(const uint8_t key[GK_SIPKEY_LEN], uint32_t index, uint64_t seq, uint8_t *buf,
+		size_t len, size_t cap);
+
+/* Read the trailer fields without verifying: for finding the terminal by index. */
+int gk_pkt_peek(const uint8_t *buf, size_t len, uint32_t *index, uint64_t *seq);
+
+/* Verify the trailer of buf[0..len) under key against the window; on success updates the window
+ * and returns the payload length (trailer stripped). On failure returns -1 and sets *reason to
+ * GK_R_BAD_TRAILER, GK_R_BAD_TAG, GK_R_REPLAY_SEQ or GK_R_OLD_SEQ; the window is unchanged. */
+long gk_pkt_open(const uint8_t key[GK_SIPKEY_LEN], struct gk_replay_window *w, const uint8_t *buf,
+		 size_t len, enum gk_reason *reason);
+
+/* The window check alone (used by gk_pkt_open and mirrored by the XDP program). */
+enum gk_reason gk_replay_check(const struct gk_replay_window *w, uint64_t seq);
+void gk_replay_update(struct gk_replay_window *w, uint64_t seq);
+
+#endif

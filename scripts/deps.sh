@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Installs the Debian packages gatekey needs. Quiet and quick when everything is present:
+# apt-get update runs only when something is missing.
+set -eu
+
+PKGS="build-essential pkg-config clang llvm libssl-dev openssl liburing-dev libsqlite3-dev sqlite3
+libbpf-dev bpftool libnl-3-dev libnl-route-3-dev iproute2 tshark sip-tester sipsak
+freeradius-utils perl libclang-rt-14-dev xz-utils procps"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing (run 'make deps' as root)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; the answer does not matter to gatekey.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
