@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One configuration format for every daemon and tool: UTF-8 text, one `key = value` per line,
+ * `#` starts a comment, keys are dotted names (`auc.listen`, `keystore.db`). A key given twice
+ * keeps the last value; flags given on the command line (`--set key=value`) override the file.
+ * Each program declares the keys it knows; an unknown key, or a value that does not parse, is an
+ * error that names file:line and what was expected.
+ */
+#ifndef GATEKEY_CONFIG_H
+#define GATEKEY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum gk_cfg_kind {
+	GK_CFG_STR,   /* char[GK_CFG_STR_MAX] */
+	GK_CFG_U32,   /* uint32_t, decimal */
+	GK_CFG_BOOL,  /* bool: yes/no/true/false/1/0 */
+	GK_CFG_ADDR,  /* struct sockaddr_storage from "ip:port" or "[ipv6]:port" */
+	GK_CFG_DURATION, /* uint32_t milliseconds from "250ms", "30s", "5m", "1h" or bare seconds */
+};
+
+#define GK_CFG_STR_MAX 256
+
+struct gk_cfg_key {
+	const char *name;
+	enum gk_cfg_kind kind;
+	void *target;
+	const char *help;
+	bool multi; /* GK_CFG_STR only: repeated keys call on_multi instead of overwriting */
+	int (*on_multi)(const char *value, void *arg, char *err, size_t errlen);
+	void *multi_arg;
+};
+
+/* Parse a file; 0 or -1 with err = "file:line: message". */
+int gk_cfg_load(const struct gk_cfg_key *keys, const char *path, char *err, size_t errlen);
+/* Apply one "key=value" (from --set); origin names it in errors. */
+int gk_cfg_set(const struct gk_cfg_key *keys, const char *assignment, const char *origin,
+	       char *err, size_t errlen);
+
+int gk_parse_addr(const char *s, void *ss /* struct sockaddr_storage */, char *err,
+		  size_t errlen);
+/* "ip:port" or "[ip]:port" for logs and RADIUS. */
+void gk_format_addr(const void *ss, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gatekey/msg.h"
+
+static const char *const mech_names[] = {
+	[GK_MECH_NONE] = "none",   [GK_MECH_GKMAC] = "gk-mac",   [GK_MECH_TLS] = "tls",
+	[GK_MECH_IPSEC] = "ipsec-3gpp", [GK_MECH_DIGEST] = "digest",
+};
+
+const char *gk_mech_name(enum gk_mech m)
+{
+	return (unsigned)m < sizeof(mech_names) / sizeof(mech_names[0]) ? mech_names[m] : "none";
+}
+
+enum gk_mech gk_mech_from_name(const char *s, size_t len)
+{
+	for (unsigned m = GK_MECH_GKMAC; m < sizeof(mech_names) / sizeof(mech_names[0]); m++)
+		if (strlen(mech_names[m]) == len && strncasecmp(mech_names[m], s, len) == 0)
+			return (enum gk_mech)m;
+	return GK_MECH_NONE;
+}
+
+const char *gk_msg_type_name(enum gk_msg_type t)
+{
+	switch (t) {
+	case GK_MSG_REGISTER: return "register";
+	case GK_MSG_CHALLENGE: return "challenge";
+	case GK_MSG_ANSWER: return "answer";
+	case GK_MSG_SUCCESS: return "success";
+	case GK_MSG_REJECT: return "reject";
+	case GK_MSG_DEREGISTER: return "deregister";
+	case GK_MSG_DEREG_OK: return "dereg-ok";
+	case GK_MSG_OTHER: return "other";
+	case GK_MSG_OTHER_OK: return "other-ok";
+	default: return "none";
+	}
+}
+
+struct canon {
+	uint8_t *p;
+	size_t len, cap;
+	int err;
+};
+
+static void put(struct canon *c, const void *v, size_t n)
+{
+	if (c->err || n > c->cap - c->len) {
+		c->err = -ENOSPC;
+		return;
+	}
+	memcpy(c->p + c->len, v, n);
+	c->len += n;
+}
+
+static void put_be(struct canon *c, uint64_t v, unsigned bytes)
+{
+	uint8_t b[8];
+	for (unsigned i = 0; i < bytes; i++)
+		b[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+	put(c, b, bytes);
+}
+
+static void put_lp(struct canon *c, const char *s)
+{
+	size_t n = strnlen(s, GK_ID_MAX + 1);
+	put_be(c, n, 2);
+	put(c, s, n);
+}
+
+int gk_msg_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap)
+{
+	static const char tag[] = "gk1-success";
+	struct canon c = {.p = out, .cap = cap};
+
+	put(&c, tag, sizeof(tag) - 1);
+	put_lp(&c, m->idc);
+	put_lp(&c, m->idsp);
+	put(&c, m->n1, GK_NONCE_LEN);
+	put(&c, m->n2, GK_NONCE_LEN);
+	put_be(&c, m->ts, 8);
+	put(&c, m->blob, GK_BLOB_LEN);
+	put_be(&c, m->chosen, 1);
+	put_be(&c, m->n_mechs, 1);
+	for (unsigned i = 0; i < m->n_mechs && i < GK_MECH_MAX; i++) {
+		put_be(&c, m->mechs[i].mech, 1);
+		put_be(&c, m->mechs[i].q, 2);
+	}
+	put_be(&c, m->expires, 4);
+	return c.err ? c.err : (int)c.len;
+}
+
+enum gk_mech gk_mech_choose(const struct gk_msg *offer, uint32_t supported)
+{
+	int best = -1;
+	for (unsigned i = 0; i < offer->n_mechs && i < GK_MECH_MAX; i++) {
+		const struct gk_mech_offer *o = &offer->mechs[i];
+		if (o->mech == GK_MECH_NONE || o->q == 0 || !(supported & (1u << o->mech)))
+			continue;
+		if (best < 0 || o->q > offer->mechs[best].q)
+			best = (int)i;
+	}
+	return best < 0 ? GK_MECH_NONE : (enum gk_mech)offer->mechs[best].mech;
+}
