@@ -89,6 +89,7 @@ int gk_msg_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap)
 		put_be(&c, m->mechs[i].q, 2);
 	}
 	put_be(&c, m->expires, 4);
+	put_be(&c, m->index, 4);
 	return c.err ? c.err : (int)c.len;
 }
 

@@ -23,6 +23,8 @@ enum gk_cfg_kind {
 
 #define GK_CFG_STR_MAX 256
 
+#define GK_CFG_KEY(n, k, t, h) {.name = (n), .kind = (k), .target = (t), .help = (h)}
+
 struct gk_cfg_key {
 	const char *name;
 	enum gk_cfg_kind kind;

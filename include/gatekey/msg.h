@@ -67,6 +67,7 @@ enum gk_field {
 	GK_F_MAC = 1u << 8,
 	GK_F_EXPIRES = 1u << 9,
 	GK_F_WANT_MECHS = 1u << 10, /* challenge asks for the mechanism list */
+	GK_F_INDEX = 1u << 11,      /* SUCCESS: the terminal index for gk-mac trailers */
 };
 
 /* SIP transaction context: enough to answer a request and to match a response. */
@@ -102,6 +103,7 @@ struct gk_msg {
 	uint8_t chosen; /* enum gk_mech */
 	uint8_t mac[GK_MAC_LEN];
 	uint32_t expires; /* seconds */
+	uint32_t index;   /* SUCCESS: terminal index (gk-mac trailer), 0 when none */
 	uint16_t reason;  /* enum gk_reason, for REJECT (never put on the wire in detail) */
 
 	union {
@@ -117,7 +119,7 @@ const char *gk_msg_type_name(enum gk_msg_type t);
  * Canonical bytes of a SUCCESS message, the input of the s10 MAC. Independent of the wire
  * format, so every binding MACs the same thing and re-serialisation cannot break it:
  *   "gk1-success" || lp(IDc) || lp(IDsp) || N1 || N2 || be64(TS) || blob || chosen(1)
- *   || n_mechs(1) || n_mechs * (mech(1) || be16(q)) || be32(expires)
+ *   || n_mechs(1) || n_mechs * (mech(1) || be16(q)) || be32(expires) || be32(index)
  * Returns the length written, or -ENOSPC.
  */
 #define GK_CANON_MAX 512

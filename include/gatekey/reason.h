@@ -42,6 +42,8 @@
 	X(MECH_DOWNGRADE, "echoed mechanism list differs from the offer")                          \
 	X(UNKNOWN_CLIENT, "RADIUS client not configured")                                          \
 	X(UNKNOWN_ELEMENT, "network element not provisioned")                                      \
+	X(REFUSED, "the network refused the registration")                                         \
+	X(TIMEOUT, "no answer in time")                                                            \
 	X(INTERNAL, "internal error")
 
 enum gk_reason {

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * aucd: the authentication centre. Answers Access-Requests (s3) with authentication vectors and
+ * wrapped session keys (s4), and records accounting (s11) of where terminals registered from.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gatekey/auc_proto.h"
+#include "gatekey/control.h"
+#include "gatekey/daemon.h"
+#include "gatekey/keystore.h"
+#include "gatekey/log.h"
+#include "gatekey/loop.h"
+#include "gatekey/radius.h"
+#include "vector.h"
+
+struct aucd {
+	struct gk_daemon_common common;
+	struct sockaddr_storage listen_auth, listen_acct;
+	char db[GK_CFG_STR_MAX], kek[GK_CFG_STR_MAX];
+	uint32_t vendor;
+	struct gk_radius_peers clients;
+
+	struct gk_loop *loop;
+	struct gk_keystore *ks;
+	struct gk_control *ctl;
+	int fd_auth, fd_acct;
+
+	struct {
+		uint64_t access_requests, accepts, rejects, unknown_idc;
+		uint64_t acct_start, acct_stop, sessions;
+		struct gk_reason_counters drops;
+	} st;
+};
+
+static void drop(struct aucd *a, enum gk_reason why, const struct sockaddr_storage *from)
+{
+	char addr[64];
+	a->st.drops.n[why]++;
+	gk_format_addr(from, addr, sizeof(addr));
+	gk_debug("dropped datagram from %s: %s", addr, gk_reason_str(why));
+}
+
+static const struct gk_radius_peer *accept_request(struct aucd *a, const uint8_t *data,
+						   size_t len, const struct sockaddr_storage *from,
+						   struct gk_rad_pkt *p)
+{
+	const struct gk_radius_peer *peer = gk_radius_peer_find(&a->clients, from);
+	enum gk_reason why;
+
+	if (!peer) {
+		drop(a, GK_R_UNKNOWN_CLIENT, from);
+		return NULL;
+	}
+	if (gk_rad_decode(data, len, p, &why) < 0 ||
+	    gk_rad_verify_request(p, peer->secret, peer->secret_len, &why) < 0) {
+		drop(a, why, from);
+		return NULL;
+	}
+	return peer;
+}
+
+static void on_auth(void *user, int fd, uint8_t *data, size_t len,
+		    const struct sockaddr_storage *from)
+{
+	struct aucd *a = user;
+	struct gk_rad_pkt p;
+	struct gk_auc_vector v;
+	char idc[GK_ID_MAX + 1], idsp[GK_ID_MAX + 1];
+	enum gk_reason why;
+	bool known = false;
+	int n;
+
+	const struct gk_radius_peer *peer = accept_request(a, data, len, from, &p);
+	if (!peer)
+		return;
+	if (p.code != GK_RAD_ACCESS_REQUEST) {
+		drop(a, GK_R_PARSE_UNSUPPORTED, from);
+		return;
+	}
+	if (gk_auc_decode_auth_request(&p, a->vendor, idc, idsp, &why) < 0) {
+		drop(a, why, from);
+		return;
+	}
+	a->st.access_requests++;
+	uint8_t *out = gk_loop_send_buf(a->loop);
+	if (!out) {
+		drop(a, GK_R_OVERLOAD, from);
+		return;
+	}
+	int ret = auc_make_vector(a->ks, idc, idsp, &v, &known);
+	if (ret == 0) {
+		n = gk_auc_encode_accept(out, GK_LOOP_DGRAM_MAX, &p, a->vendor, &v, peer->secret,
+					 peer->secret_len);
+		a->st.accepts++;
+		if (!known)
+			a->st.unknown_idc++;
+	} else {
+		if (ret == -ENOENT)
+			gk_notice("refused vector for %s: element %s is not provisioned", idc, idsp);
+		else
+			gk_err("key store lookup for %s failed: %s", idc, gk_ks_errmsg(a->ks));
+		a->st.drops.n[ret == -ENOENT ? GK_R_UNKNOWN_ELEMENT : GK_R_INTERNAL]++;
+		n = gk_auc_encode_reject(out, GK_LOOP_DGRAM_MAX, &p, peer->secret,
+					 peer->secret_len);
+		a->st.rejects++;
+	}
+	gk_wipe(&v, sizeof(v));
+	if (n < 0) {
+		gk_loop_send_abort(a->loop, out);
+		drop(a, GK_R_INTERNAL, from);
+		return;
+	}
+	gk_loop_send(a->loop, fd, out, (size_t)n, from);
+}
+
+static void on_acct(void *user, int fd, uint8_t *data, size_t len,
+		    const struct sockaddr_storage *from)
+{
+	struct aucd *a = user;
+	struct gk_rad_pkt p;
+	struct gk_auc_acct acct;
+	enum gk_reason why;
+
+	const struct gk_radius_peer *peer = accept_request(a, data, len, from, &p);
+	if (!peer)
+		return;
+	if (p.code != GK_RAD_ACCOUNTING_REQUEST ||
+	    gk_auc_decode_acct_request(&p, a->vendor, &acct, &why) < 0) {
+		drop(a, p.code != GK_RAD_ACCOUNTING_REQUEST ? GK_R_PARSE_UNSUPPORTED : why, from);
+		return;
+	}
+	if (acct.status == GK_RAD_ACCT_START) {
+		a->st.acct_start++;
+		a->st.sessions++;
+	} else if (acct.status == GK_RAD_ACCT_STOP) {
+		a->st.acct_stop++;
+		if (a->st.sessions)
+			a->st.sessions--;
+	}
+	gk_debug("accounting %s %s via %s from %s",
+		 acct.status == GK_RAD_ACCT_START ? "start" : "stop", acct.idc, acct.idsp,
+		 acct.address);
+	uint8_t *out = gk_loop_send_buf(a->loop);
+	if (!out)
+		return;
+	int n = gk_auc_encode_acct_response(out, GK_LOOP_DGRAM_MAX, &p, peer->secret,
+					    peer->secret_len);
+	if (n < 0) {
+		gk_loop_send_abort(a->loop, out);
+		return;
+	}
+	gk_loop_send(a->loop, fd, out, (size_t)n, from);
+}
+
+static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
+{
+	struct aucd *a = user;
+	const struct gk_loop_stats *ls = gk_loop_stats(a->loop);
+	(void)args;
+	gk_ctl_printf(out, "access_requests %llu", (unsigned long long)a->st.access_requests);
+	gk_ctl_printf(out, "access_accepts %llu", (unsigned long long)a->st.accepts);
+	gk_ctl_printf(out, "access_rejects %llu", (unsigned long long)a->st.rejects);
+	gk_ctl_printf(out, "unknown_idc_vectors %llu", (unsigned long long)a->st.unknown_idc);
+	gk_ctl_printf(out, "accounting_start %llu", (unsigned long long)a->st.acct_start);
+	gk_ctl_printf(out, "accounting_stop %llu", (unsigned long long)a->st.acct_stop);
+	gk_ctl_printf(out, "sessions %llu", (unsigned long long)a->st.sessions);
+	gk_ctl_printf(out, "rx_datagrams %llu", (unsigned long long)ls->rx_dgrams);
+	gk_ctl_printf(out, "tx_datagrams %llu", (unsigned long long)ls->tx_dgrams);
+	for (int r = 1; r < GK_R__COUNT; r++)
+		if (a->st.drops.n[r])
+			gk_ctl_printf(out, "drop.%s %llu", gk_reason_name((enum gk_reason)r),
+				      (unsigned long long)a->st.drops.n[r]);
+}
+
+static void on_signal(void *user, int signo)
+{
+	struct aucd *a = user;
+	if (signo == SIGTERM || signo == SIGINT) {
+		gk_notice("signal %d: stopping", signo);
+		gk_loop_stop(a->loop);
+	} else if (signo == SIGUSR1) {
+		gk_notice("access requests %llu, accepts %llu, rejects %llu, sessions %llu",
+			  (unsigned long long)a->st.access_requests,
+			  (unsigned long long)a->st.accepts, (unsigned long long)a->st.rejects,
+			  (unsigned long long)a->st.sessions);
+	} else if (signo == SIGHUP) {
+		/* Subscribers and elements are read from the store on every request, so gkctl
+		 * changes apply at once; there is nothing else to reload. */
+		gk_notice("SIGHUP: the key store is read live; nothing to reload");
+	}
+}
+
+static int open_socket(const struct sockaddr_storage *addr, const char *what)
+{
+	char s[64];
+	int fd = gk_udp_socket(addr);
+	gk_format_addr(addr, s, sizeof(s));
+	if (fd < 0)
+		gk_err("cannot listen for %s on %s: %s", what, s, strerror(-fd));
+	else
+		gk_info("listening for %s on %s", what, s);
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	static struct aucd a;
+	char err[512];
+	struct gk_cfg_key keys[16] = {
+		GK_CFG_KEY("auc.listen", GK_CFG_ADDR, &a.listen_auth,
+			   "RADIUS authentication address (default 0.0.0.0:1812)"),
+		GK_CFG_KEY("auc.accounting_listen", GK_CFG_ADDR, &a.listen_acct,
+			   "RADIUS accounting address (default 0.0.0.0:1813)"),
+		GK_CFG_KEY("auc.vendor", GK_CFG_U32, &a.vendor,
+			   "IANA PEN of the vendor-specific attributes (default 32473)"),
+		GK_CFG_KEY("keystore.db", GK_CFG_STR, a.db, "SQLite key store"),
+		GK_CFG_KEY("keystore.kek", GK_CFG_STR, a.kek, "key-encryption key file (0600)"),
+		{.name = "radius.client",
+		 .kind = GK_CFG_STR,
+		 .help = "\"<ip>[/prefix] <secret>\": a softswitch allowed to ask (repeatable)",
+		 .multi = true,
+		 .on_multi = gk_radius_peer_add,
+		 .multi_arg = &a.clients},
+	};
+
+	a.vendor = GK_PEN_DEFAULT;
+	gk_parse_addr("0.0.0.0:1812", &a.listen_auth, err, sizeof(err));
+	gk_parse_addr("0.0.0.0:1813", &a.listen_acct, err, sizeof(err));
+	snprintf(a.db, sizeof(a.db), "/var/lib/gatekey/keys.db");
+	snprintf(a.kek, sizeof(a.kek), "/etc/gatekey/kek");
+	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &a.common, "aucd");
+	gk_daemon_parse_args(argc, argv, keys, "aucd",
+			     "gatekey authentication centre: vectors and session keys over RADIUS");
+	if (gk_daemon_log_setup(&a.common, "aucd") < 0)
+		return 2;
+	if (a.clients.n == 0) {
+		fprintf(stderr, "aucd: no radius.client configured: nobody could ask for vectors\n");
+		return 2;
+	}
+	if (gk_crypto_init() < 0) {
+		gk_err("OpenSSL algorithms unavailable");
+		return 1;
+	}
+	if (gk_ks_open(&a.ks, a.db, a.kek, err, sizeof(err)) < 0) {
+		gk_err("key store: %s", err);
+		return 1;
+	}
+	a.loop = gk_loop_new(NULL, err, sizeof(err));
+	if (!a.loop) {
+		gk_err("%s", err);
+		return 1;
+	}
+	a.fd_auth = open_socket(&a.listen_auth, "authentication");
+	a.fd_acct = open_socket(&a.listen_acct, "accounting");
+	if (a.fd_auth < 0 || a.fd_acct < 0)
+		return 1;
+	gk_loop_add_udp(a.loop, a.fd_auth, on_auth, &a);
+	gk_loop_add_udp(a.loop, a.fd_acct, on_acct, &a);
+	a.ctl = gk_control_new(a.loop, a.common.control_socket, err, sizeof(err));
+	if (!a.ctl) {
+		gk_err("%s", err);
+		return 1;
+	}
+	gk_control_add(a.ctl, "stats", ctl_stats, &a);
+	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	gk_loop_on_signals(a.loop, sigs, 4, on_signal, &a);
+	gk_notice("ready: %u RADIUS client(s), vendor %u", a.clients.n, a.vendor);
+
+	int ret = gk_loop_run(a.loop);
+	gk_control_free(a.ctl);
+	gk_loop_free(a.loop);
+	gk_ks_close(a.ks);
+	gk_radius_peers_wipe(&a.clients);
+	close(a.fd_auth);
+	close(a.fd_acct);
+	gk_notice("stopped");
+	return ret < 0 ? 1 : 0;
+}

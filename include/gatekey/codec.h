@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The protocol bindings behind one table, so daemons and tools handle every protocol the same
+ * way: decode to gk_msg, run the exchange, encode the answer.
+ */
+#ifndef GATEKEY_CODEC_H
+#define GATEKEY_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "gatekey/msg.h"
+
+/* What a terminal needs to address a new request (the codec turns it into wire context). */
+struct gk_request_ctx {
+	const char *idc;
+	const char *idsp;
+	const struct sockaddr_storage *local; /* the terminal's own address */
+	const char *dialog_id;                /* stable per terminal: SIP Call-ID, ... */
+	const char *local_tag;                /* stable per terminal: SIP From tag, ... */
+	uint32_t seq;                         /* per request: SIP CSeq, transaction id ... */
+	uint64_t unique;                      /* per request: makes the transaction id unique */
+	const char *method;                   /* NULL: the registration method */
+};
+
+struct gk_codec {
+	enum gk_proto proto;
+	const char *name;
+	uint16_t default_port;
+	int (*decode)(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reason *reason);
+	int (*encode)(const struct gk_msg *m, uint8_t *buf, size_t cap);
+	/* A registration-class request (for the unknown-source policy). */
+	int (*is_registration)(const uint8_t *buf, size_t len);
+	/* Fill m->wire for a new request of m->type. */
+	void (*request_init)(struct gk_msg *m, const struct gk_request_ctx *c);
+	/* Complete m->wire of a response built from a request's context (e.g. the SIP To tag). */
+	void (*response_init)(struct gk_msg *m);
+};
+
+const struct gk_codec *gk_codec_get(enum gk_proto proto);
+const struct gk_codec *gk_codec_by_name(const char *name);
+
+#endif

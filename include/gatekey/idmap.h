@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A fixed-capacity map from an ID string to a slot number 1..capacity, with the slots allocated
+ * from a free list. Chained through arrays, so lookups, inserts and removals allocate nothing
+ * after creation. Used for the registrar's per-IDc records.
+ */
+#ifndef GATEKEY_IDMAP_H
+#define GATEKEY_IDMAP_H
+
+#include <stdint.h>
+
+#include "gatekey/msg.h"
+
+struct gk_idmap;
+
+struct gk_idmap *gk_idmap_new(uint32_t capacity);
+void gk_idmap_free(struct gk_idmap *m);
+/* Slot of id, or 0 when absent. */
+uint32_t gk_idmap_find(const struct gk_idmap *m, const char *id);
+/* Slot of id, inserting it when absent; 0 when full. *created tells which. */
+uint32_t gk_idmap_get_or_add(struct gk_idmap *m, const char *id, int *created);
+void gk_idmap_remove(struct gk_idmap *m, uint32_t slot);
+const char *gk_idmap_id(const struct gk_idmap *m, uint32_t slot);
+uint32_t gk_idmap_count(const struct gk_idmap *m);
+uint32_t gk_idmap_capacity(const struct gk_idmap *m);
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The io_uring event loop every daemon and gkterm runs on (DESIGN §8): multishot recvmsg on UDP
+ * sockets from a provided-buffer ring, sends queued into a preallocated slot pool and submitted
+ * in one batch per loop iteration, a timer heap driving the wait timeout, and signals through a
+ * signalfd. Single-threaded; callbacks run on the loop's thread and must not block.
+ */
+#ifndef GATEKEY_LOOP_H
+#define GATEKEY_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define GK_LOOP_DGRAM_MAX 4096 /* largest datagram received or sent */
+
+struct gk_loop;
+
+typedef void (*gk_dgram_fn)(void *user, int fd, uint8_t *data, size_t len,
+			    const struct sockaddr_storage *from);
+typedef void (*gk_signal_fn)(void *user, int signo);
+
+struct gk_timer {
+	uint64_t deadline_ms;
+	uint32_t heap_idx; /* 0 = not armed; otherwise 1-based position in the heap */
+	void (*fn)(struct gk_timer *t);
+};
+
+struct gk_loop_stats {
+	uint64_t rx_dgrams, rx_truncated, rx_nobufs;
+	uint64_t tx_dgrams, tx_errors, tx_no_slot;
+};
+
+struct gk_loop_params {
+	unsigned sq_entries; /* default 1024 */
+	unsigned rx_bufs;    /* provided buffers, power of two, default 4096 */
+	unsigned tx_slots;   /* send slots, default 4096 */
+};
+
+struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t errlen);
+void gk_loop_free(struct gk_loop *l);
+
+/* Opens a UDP socket bound to addr (SO_REUSEADDR, large buffers, non-blocking). -errno. */
+int gk_udp_socket(const struct sockaddr_storage *addr);
+/* Starts multishot receive on fd; fn is called once per datagram. data stays valid only during
+ * the call (it is a provided buffer, returned to the kernel afterwards); fn may modify it. */
+int gk_loop_add_udp(struct gk_loop *l, int fd, gk_dgram_fn fn, void *user);
+
+/* A free send buffer of GK_LOOP_DGRAM_MAX bytes, or NULL when all are in flight (counted).
+ * Every buffer obtained must be passed to gk_loop_send or gk_loop_send_abort. */
+uint8_t *gk_loop_send_buf(struct gk_loop *l);
+void gk_loop_send_abort(struct gk_loop *l, uint8_t *buf);
+/* Queues buf[0..len) to `to` on fd; submitted with the next batch. */
+void gk_loop_send(struct gk_loop *l, int fd, uint8_t *buf, size_t len,
+		  const struct sockaddr_storage *to);
+/* Copies data into a send buffer and queues it; -ENOBUFS when none is free. */
+int gk_loop_sendto(struct gk_loop *l, int fd, const void *data, size_t len,
+		   const struct sockaddr_storage *to);
+
+/* Monotonic milliseconds, refreshed once per loop iteration. */
+uint64_t gk_loop_now(struct gk_loop *l);
+void gk_timer_arm(struct gk_loop *l, struct gk_timer *t, uint64_t delay_ms);
+void gk_timer_cancel(struct gk_loop *l, struct gk_timer *t);
+static inline bool gk_timer_armed(const struct gk_timer *t)
+{
+	return t->heap_idx != 0;
+}
+
+/* Delivers these signals (blocked for normal delivery) to fn on the loop. */
+int gk_loop_on_signals(struct gk_loop *l, const int *signals, unsigned n, gk_signal_fn fn,
+		       void *user);
+
+/* Runs until gk_loop_stop. Returns 0, or -errno on a fatal ring error. */
+int gk_loop_run(struct gk_loop *l);
+void gk_loop_stop(struct gk_loop *l);
+/* Submits what is queued without waiting (for callers that queue outside callbacks). */
+void gk_loop_flush(struct gk_loop *l);
+const struct gk_loop_stats *gk_loop_stats(const struct gk_loop *l);
+
+socklen_t gk_sockaddr_len(const struct sockaddr_storage *ss);
+bool gk_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
+#endif

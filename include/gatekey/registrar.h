@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The network side of the exchange: the one state machine (DESIGN §3). It is driven by abstract
+ * messages (msg.h) and AuC results, and acts through callbacks; it knows nothing of SIP, MGCP,
+ * H.248, H.323 or RADIUS.
+ *
+ * Per IDc it keeps one record: the N1 replay cache, the failure count and lockout, at most one
+ * registration in progress, and the binding once registered. A binding has a terminal index
+ * (for the gk-mac trailer), the address it registered from, the per-direction packet keys derived
+ * from K, the negotiated mechanism and its expiry. In the direct topology the registrar is the
+ * softswitch and obtains K by unwrapping E_Kss[K] with its own long-term key.
+ */
+#ifndef GATEKEY_REGISTRAR_H
+#define GATEKEY_REGISTRAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "gatekey/auc_proto.h"
+#include "gatekey/loop.h"
+#include "gatekey/msg.h"
+#include "gatekey/pktmac.h"
+#include "gatekey/reason.h"
+
+struct gk_registrar;
+struct gk_binding;
+
+struct gk_registrar_cfg {
+	char idsp[GK_ID_MAX + 1];         /* this element's ID (IDsp / IDss) */
+	uint8_t element_key[GK_KEY_LEN];  /* Ksp or Kss: unwraps the element's copy of K */
+	enum gk_role role;                /* GK_ROLE_SOFTSWITCH (direct) or GK_ROLE_SBC */
+	uint32_t skew_s;                  /* accepted timestamp skew, default 30 */
+	uint32_t max_failures;            /* wrong answers before lockout, default 3 */
+	uint32_t lockout_s;               /* default 300 */
+	uint32_t challenge_ttl_s;         /* how long a challenge can be answered, default 30 */
+	uint32_t auc_timeout_ms;          /* default 3000 (the AuC client retransmits inside) */
+	uint32_t expires_default_s;       /* default 3600 */
+	uint32_t expires_min_s;           /* default 60 */
+	uint32_t expires_max_s;           /* default 86400 */
+	uint32_t mechs_supported;         /* bitmask of 1u << enum gk_mech */
+	uint32_t max_terminals;           /* records (terminals known), default 262144 */
+	uint32_t max_pending;             /* registrations in progress, default 65536 */
+	bool log_registrations;           /* one info line per completed registration */
+};
+
+/* What the daemon does for the registrar. */
+struct gk_registrar_ops {
+	/* Send m to the terminal at `to`. b is the terminal's binding when the datagram must carry
+	 * a gk-mac trailer (gk_registrar_seal), NULL otherwise. */
+	void (*send_terminal)(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+			      struct gk_binding *b);
+	/* Ask the AuC for a vector for (idc, idsp); the answer comes back through
+	 * gk_registrar_auc_vector(r, handle, ...) or gk_registrar_auc_failed(r, handle, ...). */
+	void (*auc_request)(void *user, uint32_t handle, const char *idc, const char *idsp);
+	/* Tell the AuC a registration started (s11) or ended. */
+	void (*auc_accounting)(void *user, const struct gk_auc_acct *a);
+	/* A registration completed or a binding ended (for the fast path and inspection). */
+	void (*binding_up)(void *user, struct gk_binding *b);
+	void (*binding_down)(void *user, struct gk_binding *b);
+};
+
+struct gk_registrar_stats {
+	uint64_t registrations, refreshes, deregistrations, expirations;
+	uint64_t challenges, auc_requests, rejects;
+	struct gk_reason_counters reasons;
+};
+
+/* Information about a binding, for logs, inspection and tests. Never contains K. */
+struct gk_binding_info {
+	char idc[GK_ID_MAX + 1];
+	uint32_t index;
+	struct sockaddr_storage addr;
+	uint8_t mech;
+	uint64_t expires_at_ms; /* loop clock */
+	char fpr[GK_FPR_HEX_LEN + 1];
+	uint64_t rx_ok, tx;
+};
+
+void gk_registrar_cfg_defaults(struct gk_registrar_cfg *c);
+struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
+				      const struct gk_registrar_ops *ops, void *user,
+				      struct gk_loop *loop, char *err, size_t errlen);
+void gk_registrar_free(struct gk_registrar *r);
+
+/* A request from a terminal, already decoded. verified_index is the terminal index whose
+ * gk-mac trailer verified on this datagram (gk_registrar_open), or 0. */
+void gk_registrar_on_message(struct gk_registrar *r, struct gk_msg *m,
+			     const struct sockaddr_storage *from, uint32_t verified_index);
+void gk_registrar_auc_vector(struct gk_registrar *r, uint32_t handle,
+			     const struct gk_auc_vector *v);
+void gk_registrar_auc_failed(struct gk_registrar *r, uint32_t handle, enum gk_reason why);
+
+/*
+ * The gk-mac check of an incoming datagram (DESIGN §6, the userspace path). When buf ends in a
+ * trailer: finds the binding by index, checks that the source is the registered address, verifies
+ * the tag and the replay window, and returns the payload length with *index set. Returns 0 with
+ * *index = 0 for a datagram without a trailer, and -1 with *reason when a trailer is present
+ * but fails any check (the datagram must be dropped).
+ */
+long gk_registrar_open(struct gk_registrar *r, const uint8_t *buf, size_t len,
+		       const struct sockaddr_storage *from, uint32_t *index,
+		       enum gk_reason *reason);
+/* Appends the downlink trailer for b. Returns the new length or -errno. */
+int gk_registrar_seal(struct gk_registrar *r, struct gk_binding *b, uint8_t *buf, size_t len,
+		      size_t cap);
+/* True when this source address belongs to a binding (for the unknown-source policy). */
+bool gk_registrar_is_registered_addr(struct gk_registrar *r, const struct sockaddr_storage *a);
+
+void gk_binding_get_info(const struct gk_binding *b, struct gk_binding_info *out);
+/* Calls fn for every binding. */
+void gk_registrar_foreach(struct gk_registrar *r,
+			  void (*fn)(const struct gk_binding_info *bi, void *arg), void *arg);
+const struct gk_registrar_stats *gk_registrar_stats(const struct gk_registrar *r);
+/* Count a reason from outside the state machine (parse errors, trailer drops). */
+void gk_registrar_count(struct gk_registrar *r, enum gk_reason why);
+
+#endif

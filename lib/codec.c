@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <string.h>
+
+#include "gatekey/codec.h"
+#include "gatekey/sip.h"
+
+extern const struct gk_codec gk_sip_codec;
+
+static const struct gk_codec *const codecs[] = {
+	&gk_sip_codec,
+};
+
+const struct gk_codec *gk_codec_get(enum gk_proto proto)
+{
+	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
+		if (codecs[i]->proto == proto)
+			return codecs[i];
+	return NULL;
+}
+
+const struct gk_codec *gk_codec_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
+		if (strcmp(codecs[i]->name, name) == 0)
+			return codecs[i];
+	return NULL;
+}

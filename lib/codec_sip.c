@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The SIP entry of the codec table: wire context for new requests and for responses. */
+#include <stdio.h>
+#include <string.h>
+
+#include "gatekey/codec.h"
+#include "gatekey/config.h"
+#include "gatekey/sip.h"
+
+static void sip_request_init(struct gk_msg *m, const struct gk_request_ctx *c)
+{
+	struct gk_sip_ctx *s = &m->wire.sip;
+	char local[80];
+
+	memset(s, 0, sizeof(*s));
+	gk_format_addr(c->local, local, sizeof(local));
+	snprintf(s->method, sizeof(s->method), "%s", c->method ? c->method : "REGISTER");
+	snprintf(s->ruri, sizeof(s->ruri), "sip:%s", c->idsp);
+	snprintf(s->via[0], sizeof(s->via[0]), "SIP/2.0/UDP %s;branch=z9hG4bK%016llx;rport", local,
+		 (unsigned long long)c->unique);
+	s->n_via = 1;
+	snprintf(s->from, sizeof(s->from), "<sip:%s@%s>;tag=%s", c->idc, c->idsp, c->local_tag);
+	snprintf(s->to, sizeof(s->to), "<sip:%s@%s>", c->idc, c->idsp);
+	snprintf(s->call_id, sizeof(s->call_id), "%s", c->dialog_id);
+	s->cseq = c->seq;
+	snprintf(s->contact, sizeof(s->contact), "<sip:%s@%s>", c->idc, local);
+}
+
+static void sip_response_init(struct gk_msg *m)
+{
+	struct gk_sip_ctx *s = &m->wire.sip;
+	uint32_t h = 2166136261u;
+
+	if (s->to_tag[0])
+		return;
+	/* REGISTER creates no dialog; a tag derived from the Call-ID keeps retransmitted
+	 * responses identical. */
+	for (const char *p = s->call_id; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	snprintf(s->to_tag, sizeof(s->to_tag), "gk%08x", h);
+}
+
+const struct gk_codec gk_sip_codec = {
+	.proto = GK_PROTO_SIP,
+	.name = "sip",
+	.default_port = 5060,
+	.decode = gk_sip_decode,
+	.encode = gk_sip_encode,
+	.is_registration = gk_sip_is_register,
+	.request_init = sip_request_init,
+	.response_init = sip_response_init,
+};

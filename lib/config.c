@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "gatekey/config.h"
+
+static const struct gk_cfg_key *find_key(const struct gk_cfg_key *keys, const char *name)
+{
+	for (; keys->name; keys++)
+		if (strcmp(keys->name, name) == 0)
+			return keys;
+	return NULL;
+}
+
+int gk_parse_addr(const char *s, void *out, char *err, size_t errlen)
+{
+	struct sockaddr_storage *ss = out;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port_s;
+	size_t hlen;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || end[1] != ':')
+			goto bad;
+		hlen = (size_t)(end - s - 1);
+		if (hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, s + 1, hlen);
+		port_s = end + 2;
+	} else {
+		const char *colon = strrchr(s, ':');
+		if (!colon)
+			goto bad;
+		hlen = (size_t)(colon - s);
+		if (hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, s, hlen);
+		port_s = colon + 1;
+	}
+	host[hlen] = '\0';
+
+	char *endp;
+	errno = 0;
+	unsigned long port = strtoul(port_s, &endp, 10);
+	if (errno || *port_s == '\0' || *endp != '\0' || port > 65535)
+		goto bad;
+
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+bad:
+	snprintf(err, errlen, "expected an address as ip:port or [ipv6]:port, got \"%s\"", s);
+	return -1;
+}
+
+void gk_format_addr(const void *in, char *out, size_t cap)
+{
+	const struct sockaddr_storage *ss = in;
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *v4 = in;
+		inet_ntop(AF_INET, &v4->sin_addr, host, sizeof(host));
+		snprintf(out, cap, "%s:%u", host, ntohs(v4->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = in;
+		inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof(host));
+		snprintf(out, cap, "[%s]:%u", host, ntohs(v6->sin6_port));
+	} else {
+		snprintf(out, cap, "-");
+	}
+}
+
+static int parse_duration(const char *v, uint32_t *ms)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	unsigned long long mult = 1000;
+
+	if (errno || end == v)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		mult = 1000;
+	else if (strcmp(end, "m") == 0)
+		mult = 60000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600000;
+	else
+		return -1;
+	if (n > UINT32_MAX / mult)
+		return -1;
+	*ms = (uint32_t)(n * mult);
+	return 0;
+}
+
+static int apply(const struct gk_cfg_key *k, const char *value, char *msg, size_t msglen)
+{
+	switch (k->kind) {
+	case GK_CFG_STR:
+		if (strlen(value) >= GK_CFG_STR_MAX) {
+			snprintf(msg, msglen, "value of %s longer than %d characters", k->name,
+				 GK_CFG_STR_MAX - 1);
+			return -1;
+		}
+		if (k->multi)
+			return k->on_multi(value, k->multi_arg, msg, msglen);
+		strcpy(k->target, value);
+		return 0;
+	case GK_CFG_U32: {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(value, &end, 10);
+		if (errno || end == value || *end || n > UINT32_MAX || value[0] == '-') {
+			snprintf(msg, msglen, "%s expects a whole number, got \"%s\"", k->name,
+				 value);
+			return -1;
+		}
+		*(uint32_t *)k->target = (uint32_t)n;
+		return 0;
+	}
+	case GK_CFG_BOOL:
+		if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") || !strcmp(value, "1"))
+			*(bool *)k->target = true;
+		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false") ||
+			 !strcmp(value, "0"))
+			*(bool *)k->target = false;
+		else {
+			snprintf(msg, msglen, "%s expects yes or no, got \"%s\"", k->name, value);
+			return -1;
+		}
+		return 0;
+	case GK_CFG_ADDR: {
+		char e[160];
+		if (gk_parse_addr(value, k->target, e, sizeof(e)) < 0) {
+			snprintf(msg, msglen, "%s: %s", k->name, e);
+			return -1;
+		}
+		return 0;
+	}
+	case GK_CFG_DURATION:
+		if (parse_duration(value, k->target) < 0) {
+			snprintf(msg, msglen,
+				 "%s expects a duration such as 500ms, 30s, 5m or 1h, got \"%s\"",
+				 k->name, value);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(msg, msglen, "%s: unsupported kind", k->name);
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int assign_line(const struct gk_cfg_key *keys, char *line, const char *origin, char *err,
+		       size_t errlen)
+{
+	char msg[384];
+	char *eq = strchr(line, '=');
+
+	if (!eq) {
+		snprintf(err, errlen, "%s: expected \"key = value\", got \"%.80s\"", origin, line);
+		return -1;
+	}
+	*eq = '\0';
+	char *name = trim(line);
+	char *value = trim(eq + 1);
+	size_t vlen = strlen(value);
+	if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+		value[vlen - 1] = '\0';
+		value++;
+	}
+	const struct gk_cfg_key *k = find_key(keys, name);
+	if (!k) {
+		int n = snprintf(err, errlen, "%s: unknown key \"%.60s\"; expected one of:", origin,
+				 name);
+		for (const struct gk_cfg_key *i = keys; i->name && n > 0 && (size_t)n < errlen;
+		     i++)
+			n += snprintf(err + n, errlen - (size_t)n, " %s", i->name);
+		return -1;
+	}
+	if (apply(k, value, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "%s: %s", origin, msg);
+		return -1;
+	}
+	return 0;
+}
+
+int gk_cfg_load(const struct gk_cfg_key *keys, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char line[1024], origin[300];
+	unsigned lineno = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s: line longer than %zu characters", origin,
+				 sizeof(line) - 2);
+			fclose(f);
+			return -1;
+		}
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *s = trim(line);
+		if (*s == '\0')
+			continue;
+		if (assign_line(keys, s, origin, err, errlen) < 0) {
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+int gk_cfg_set(const struct gk_cfg_key *keys, const char *assignment, const char *origin,
+	       char *err, size_t errlen)
+{
+	char buf[1024];
+	if (strlen(assignment) >= sizeof(buf)) {
+		snprintf(err, errlen, "%s: assignment too long", origin);
+		return -1;
+	}
+	strcpy(buf, assignment);
+	return assign_line(keys, trim(buf), origin, err, errlen);
+}

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdlib.h>
+#include <string.h>
+
+#include "gatekey/idmap.h"
+
+struct entry {
+	char id[GK_ID_MAX + 1];
+	uint32_t next; /* next slot in the bucket chain, or in the free list */
+	uint32_t bucket;
+	uint8_t used;
+};
+
+struct gk_idmap {
+	uint32_t capacity, count, mask, free_head;
+	uint32_t *buckets;
+	struct entry *entries; /* index 1..capacity */
+};
+
+static uint32_t hash_id(const char *s)
+{
+	/* FNV-1a; IDs are chosen by operators, not attackers, and chains stay short. */
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+struct gk_idmap *gk_idmap_new(uint32_t capacity)
+{
+	struct gk_idmap *m = calloc(1, sizeof(*m));
+	uint32_t nb = 1;
+
+	if (!m || capacity == 0 || capacity > (1u << 28))
+		goto fail;
+	while (nb < capacity)
+		nb <<= 1;
+	m->capacity = capacity;
+	m->mask = nb - 1;
+	m->buckets = calloc(nb, sizeof(*m->buckets));
+	m->entries = calloc((size_t)capacity + 1, sizeof(*m->entries));
+	if (!m->buckets || !m->entries)
+		goto fail;
+	for (uint32_t i = capacity; i >= 1; i--) {
+		m->entries[i].next = m->free_head;
+		m->free_head = i;
+	}
+	return m;
+fail:
+	gk_idmap_free(m);
+	return NULL;
+}
+
+void gk_idmap_free(struct gk_idmap *m)
+{
+	if (!m)
+		return;
+	free(m->buckets);
+	free(m->entries);
+	free(m);
+}
+
+uint32_t gk_idmap_find(const struct gk_idmap *m, const char *id)
+{
+	for (uint32_t s = m->buckets[hash_id(id) & m->mask]; s; s = m->entries[s].next)
+		if (strcmp(m->entries[s].id, id) == 0)
+			return s;
+	return 0;
+}
+
+uint32_t gk_idmap_get_or_add(struct gk_idmap *m, const char *id, int *created)
+{
+	uint32_t b = hash_id(id) & m->mask;
+	*created = 0;
+	for (uint32_t s = m->buckets[b]; s; s = m->entries[s].next)
+		if (strcmp(m->entries[s].id, id) == 0)
+			return s;
+	uint32_t s = m->free_head;
+	if (!s || strlen(id) > GK_ID_MAX)
+		return 0;
+	struct entry *e = &m->entries[s];
+	m->free_head = e->next;
+	strcpy(e->id, id);
+	e->bucket = b;
+	e->used = 1;
+	e->next = m->buckets[b];
+	m->buckets[b] = s;
+	m->count++;
+	*created = 1;
+	return s;
+}
+
+void gk_idmap_remove(struct gk_idmap *m, uint32_t slot)
+{
+	if (!slot || slot > m->capacity || !m->entries[slot].used)
+		return;
+	struct entry *e = &m->entries[slot];
+	uint32_t *link = &m->buckets[e->bucket];
+	while (*link && *link != slot)
+		link = &m->entries[*link].next;
+	if (*link)
+		*link = e->next;
+	memset(e, 0, sizeof(*e));
+	e->next = m->free_head;
+	m->free_head = slot;
+	m->count--;
+}
+
+const char *gk_idmap_id(const struct gk_idmap *m, uint32_t slot)
+{
+	return slot && slot <= m->capacity && m->entries[slot].used ? m->entries[slot].id : NULL;
+}
+
+uint32_t gk_idmap_count(const struct gk_idmap *m)
+{
+	return m->count;
+}
+
+uint32_t gk_idmap_capacity(const struct gk_idmap *m)
+{
+	return m->capacity;
+}

@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gatekey/loop.h"
+
+#define RX_GROUP      1
+#define MAX_SOCKETS   8
+#define RX_BUF_SIZE   (GK_LOOP_DGRAM_MAX + sizeof(struct io_uring_recvmsg_out) + \
+		       sizeof(struct sockaddr_storage))
+
+/* Every SQE's user_data points at one of these, so a completion knows what it finishes. */
+enum op_kind { OP_RECV = 1, OP_SEND, OP_SIGNAL };
+
+struct op {
+	uint8_t kind;
+};
+
+struct rx_sock {
+	struct op op;
+	int fd;
+	gk_dgram_fn fn;
+	void *user;
+	struct msghdr msg; /* template for multishot: only namelen matters */
+};
+
+struct tx_slot {
+	struct op op;
+	struct msghdr msg;
+	struct iovec iov;
+	struct sockaddr_storage to;
+	struct tx_slot *next_free;
+	uint8_t data[GK_LOOP_DGRAM_MAX];
+};
+
+struct sig_watch {
+	struct op op;
+	int fd;
+	gk_signal_fn fn;
+	void *user;
+	struct signalfd_siginfo info;
+};
+
+struct gk_loop {
+	struct io_uring ring;
+	struct io_uring_buf_ring *br;
+	size_t br_size;
+	uint8_t *rx_mem;
+	unsigned rx_bufs;
+
+	struct rx_sock socks[MAX_SOCKETS];
+	unsigned n_socks;
+
+	struct tx_slot *slots;
+	unsigned n_slots;
+	struct tx_slot *free_slots;
+
+	struct sig_watch sig;
+
+	struct gk_timer **heap; /* 1-based min-heap on deadline */
+	uint32_t heap_len, heap_cap;
+
+	uint64_t now_ms;
+	bool stop;
+	unsigned pending_sqes;
+	struct gk_loop_stats stats;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+socklen_t gk_sockaddr_len(const struct sockaddr_storage *ss)
+{
+	switch (ss->ss_family) {
+	case AF_INET6:
+		return sizeof(struct sockaddr_in6);
+	case AF_UNIX:
+		return sizeof(struct sockaddr_un);
+	default:
+		return sizeof(struct sockaddr_in);
+	}
+}
+
+bool gk_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return false;
+}
+
+struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t errlen)
+{
+	struct gk_loop_params def = {.sq_entries = 1024, .rx_bufs = 4096, .tx_slots = 4096};
+	struct gk_loop *l = calloc(1, sizeof(*l));
+	int ret;
+
+	if (p) {
+		if (p->sq_entries)
+			def.sq_entries = p->sq_entries;
+		if (p->rx_bufs)
+			def.rx_bufs = p->rx_bufs;
+		if (p->tx_slots)
+			def.tx_slots = p->tx_slots;
+	}
+	if (!l)
+		goto nomem;
+	if (def.rx_bufs & (def.rx_bufs - 1) || def.rx_bufs > 32768) {
+		snprintf(err, errlen, "rx_bufs must be a power of two up to 32768");
+		free(l);
+		return NULL;
+	}
+
+	struct io_uring_params up = {.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
+					      IORING_SETUP_SINGLE_ISSUER,
+				     .cq_entries = def.sq_entries * 8};
+	up.flags |= IORING_SETUP_CQSIZE;
+	ret = io_uring_queue_init_params(def.sq_entries, &l->ring, &up);
+	if (ret < 0) {
+		snprintf(err, errlen, "io_uring_queue_init: %s", strerror(-ret));
+		free(l);
+		return NULL;
+	}
+
+	l->rx_bufs = def.rx_bufs;
+	l->br_size = def.rx_bufs * sizeof(struct io_uring_buf);
+	l->br = mmap(NULL, l->br_size, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	l->rx_mem = malloc((size_t)def.rx_bufs * RX_BUF_SIZE);
+	if (l->br == MAP_FAILED || !l->rx_mem) {
+		snprintf(err, errlen, "cannot allocate receive buffers");
+		goto fail;
+	}
+	struct io_uring_buf_reg reg = {.ring_addr = (unsigned long)l->br,
+				       .ring_entries = def.rx_bufs,
+				       .bgid = RX_GROUP};
+	ret = io_uring_register_buf_ring(&l->ring, &reg, 0);
+	if (ret < 0) {
+		snprintf(err, errlen, "io_uring_register_buf_ring: %s", strerror(-ret));
+		goto fail;
+	}
+	io_uring_buf_ring_init(l->br);
+	for (unsigned i = 0; i < def.rx_bufs; i++)
+		io_uring_buf_ring_add(l->br, l->rx_mem + (size_t)i * RX_BUF_SIZE, RX_BUF_SIZE,
+				      (unsigned short)i, io_uring_buf_ring_mask(def.rx_bufs),
+				      (int)i);
+	io_uring_buf_ring_advance(l->br, (int)def.rx_bufs);
+
+	l->n_slots = def.tx_slots;
+	l->slots = calloc(def.tx_slots, sizeof(*l->slots));
+	if (!l->slots)
+		goto nomem_fail;
+	for (unsigned i = 0; i < def.tx_slots; i++) {
+		l->slots[i].op.kind = OP_SEND;
+		l->slots[i].next_free = l->free_slots;
+		l->free_slots = &l->slots[i];
+	}
+	l->heap_cap = 1024;
+	l->heap = calloc(l->heap_cap + 1, sizeof(*l->heap));
+	if (!l->heap)
+		goto nomem_fail;
+	l->sig.fd = -1;
+	l->now_ms = mono_ms();
+	return l;
+
+nomem_fail:
+	snprintf(err, errlen, "out of memory");
+fail:
+	gk_loop_free(l);
+	return NULL;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+void gk_loop_free(struct gk_loop *l)
+{
+	if (!l)
+		return;
+	io_uring_queue_exit(&l->ring);
+	if (l->br && l->br != MAP_FAILED)
+		munmap(l->br, l->br_size);
+	if (l->sig.fd >= 0)
+		close(l->sig.fd);
+	free(l->rx_mem);
+	free(l->slots);
+	free(l->heap);
+	free(l);
+}
+
+int gk_udp_socket(const struct sockaddr_storage *addr)
+{
+	int fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, bufsz = 8 << 20;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Bursts of thousands of registrations must not overflow the socket queue. FORCE needs
+	 * CAP_NET_ADMIN; the plain option is the fallback. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	if (addr->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)addr, gk_sockaddr_len(addr)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static struct io_uring_sqe *get_sqe(struct gk_loop *l)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
+	if (!sqe) {
+		io_uring_submit(&l->ring);
+		l->pending_sqes = 0;
+		sqe = io_uring_get_sqe(&l->ring);
+	}
+	if (sqe)
+		l->pending_sqes++;
+	return sqe;
+}
+
+static int arm_recv(struct gk_loop *l, struct rx_sock *s)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_recvmsg_multishot(sqe, s->fd, &s->msg, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = RX_GROUP;
+	io_uring_sqe_set_data(sqe, &s->op);
+	return 0;
+}
+
+int gk_loop_add_udp(struct gk_loop *l, int fd, gk_dgram_fn fn, void *user)
+{
+	if (l->n_socks == MAX_SOCKETS)
+		return -ENOSPC;
+	struct rx_sock *s = &l->socks[l->n_socks++];
+	s->op.kind = OP_RECV;
+	s->fd = fd;
+	s->fn = fn;
+	s->user = user;
+	memset(&s->msg, 0, sizeof(s->msg));
+	s->msg.msg_namelen = sizeof(struct sockaddr_storage);
+	return arm_recv(l, s);
+}
+
+static void recycle_rx(struct gk_loop *l, unsigned bid)
+{
+	io_uring_buf_ring_add(l->br, l->rx_mem + (size_t)bid * RX_BUF_SIZE, RX_BUF_SIZE,
+			      (unsigned short)bid, io_uring_buf_ring_mask(l->rx_bufs), 0);
+	io_uring_buf_ring_advance(l->br, 1);
+}
+
+static void on_recv(struct gk_loop *l, struct rx_sock *s, struct io_uring_cqe *cqe)
+{
+	if (cqe->flags & IORING_CQE_F_BUFFER) {
+		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+		if (cqe->res > 0) {
+			uint8_t *buf = l->rx_mem + (size_t)bid * RX_BUF_SIZE;
+			struct io_uring_recvmsg_out *out =
+				io_uring_recvmsg_validate(buf, cqe->res, &s->msg);
+			if (out && !(out->flags & MSG_TRUNC) &&
+			    out->namelen <= sizeof(struct sockaddr_storage)) {
+				struct sockaddr_storage from;
+				memset(&from, 0, sizeof(from));
+				memcpy(&from, io_uring_recvmsg_name(out), out->namelen);
+				l->stats.rx_dgrams++;
+				s->fn(s->user, s->fd, io_uring_recvmsg_payload(out, &s->msg),
+				      io_uring_recvmsg_payload_length(out, cqe->res, &s->msg),
+				      &from);
+			} else {
+				l->stats.rx_truncated++;
+			}
+		}
+		recycle_rx(l, bid);
+	} else if (cqe->res == -ENOBUFS) {
+		l->stats.rx_nobufs++;
+	}
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		arm_recv(l, s);
+}
+
+uint8_t *gk_loop_send_buf(struct gk_loop *l)
+{
+	struct tx_slot *t = l->free_slots;
+	if (!t) {
+		l->stats.tx_no_slot++;
+		return NULL;
+	}
+	l->free_slots = t->next_free;
+	return t->data;
+}
+
+static struct tx_slot *slot_of(uint8_t *buf)
+{
+	return (struct tx_slot *)(buf - offsetof(struct tx_slot, data));
+}
+
+void gk_loop_send_abort(struct gk_loop *l, uint8_t *buf)
+{
+	struct tx_slot *t = slot_of(buf);
+	t->next_free = l->free_slots;
+	l->free_slots = t;
+}
+
+void gk_loop_send(struct gk_loop *l, int fd, uint8_t *buf, size_t len,
+		  const struct sockaddr_storage *to)
+{
+	struct tx_slot *t = slot_of(buf);
+	struct io_uring_sqe *sqe = get_sqe(l);
+
+	if (!sqe) {
+		l->stats.tx_errors++;
+		gk_loop_send_abort(l, buf);
+		return;
+	}
+	t->to = *to;
+	t->iov.iov_base = t->data;
+	t->iov.iov_len = len;
+	memset(&t->msg, 0, sizeof(t->msg));
+	t->msg.msg_name = &t->to;
+	t->msg.msg_namelen = gk_sockaddr_len(to);
+	t->msg.msg_iov = &t->iov;
+	t->msg.msg_iovlen = 1;
+	io_uring_prep_sendmsg(sqe, fd, &t->msg, 0);
+	io_uring_sqe_set_data(sqe, &t->op);
+}
+
+int gk_loop_sendto(struct gk_loop *l, int fd, const void *data, size_t len,
+		   const struct sockaddr_storage *to)
+{
+	if (len > GK_LOOP_DGRAM_MAX)
+		return -EMSGSIZE;
+	uint8_t *buf = gk_loop_send_buf(l);
+	if (!buf)
+		return -ENOBUFS;
+	memcpy(buf, data, len);
+	gk_loop_send(l, fd, buf, len, to);
+	return 0;
+}
+
+static void on_send(struct gk_loop *l, struct tx_slot *t, struct io_uring_cqe *cqe)
+{
+	if (cqe->res < 0)
+		l->stats.tx_errors++;
+	else
+		l->stats.tx_dgrams++;
+	t->next_free = l->free_slots;
+	l->free_slots = t;
+}
+
+/* Timer heap. */
+
+static void heap_place(struct gk_loop *l, uint32_t i, struct gk_timer *t)
+{
+	l->heap[i] = t;
+	t->heap_idx = i;
+}
+
+static void heap_up(struct gk_loop *l, uint32_t i)
+{
+	struct gk_timer *t = l->heap[i];
+	while (i > 1 && l->heap[i / 2]->deadline_ms > t->deadline_ms) {
+		heap_place(l, i, l->heap[i / 2]);
+		i /= 2;
+	}
+	heap_place(l, i, t);
+}
+
+static void heap_down(struct gk_loop *l, uint32_t i)
+{
+	struct gk_timer *t = l->heap[i];
+	for (;;) {
+		uint32_t c = 2 * i;
+		if (c > l->heap_len)
+			break;
+		if (c + 1 <= l->heap_len && l->heap[c + 1]->deadline_ms < l->heap[c]->deadline_ms)
+			c++;
+		if (l->heap[c]->deadline_ms >= t->deadline_ms)
+			break;
+		heap_place(l, i, l->heap[c]);
+		i = c;
+	}
+	heap_place(l, i, t);
+}
+
+void gk_timer_cancel(struct gk_loop *l, struct gk_timer *t)
+{
+	uint32_t i = t->heap_idx;
+	if (!i)
+		return;
+	t->heap_idx = 0;
+	struct gk_timer *last = l->heap[l->heap_len--];
+	if (i > l->heap_len)
+		return;
+	heap_place(l, i, last);
+	heap_up(l, i);
+	heap_down(l, last->heap_idx);
+}
+
+void gk_timer_arm(struct gk_loop *l, struct gk_timer *t, uint64_t delay_ms)
+{
+	gk_timer_cancel(l, t);
+	if (l->heap_len == l->heap_cap) {
+		/* Grows rarely (doubling); the steady state allocates nothing. */
+		struct gk_timer **h = realloc(l->heap, (2 * (size_t)l->heap_cap + 1) * sizeof(*h));
+		if (!h)
+			abort();
+		l->heap = h;
+		l->heap_cap *= 2;
+	}
+	t->deadline_ms = l->now_ms + delay_ms;
+	l->heap_len++;
+	heap_place(l, l->heap_len, t);
+	heap_up(l, l->heap_len);
+}
+
+uint64_t gk_loop_now(struct gk_loop *l)
+{
+	return l->now_ms;
+}
+
+static void run_timers(struct gk_loop *l)
+{
+	while (l->heap_len && l->heap[1]->deadline_ms <= l->now_ms) {
+		struct gk_timer *t = l->heap[1];
+		gk_timer_cancel(l, t);
+		t->fn(t);
+	}
+}
+
+static int arm_signal(struct gk_loop *l)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_read(sqe, l->sig.fd, &l->sig.info, sizeof(l->sig.info), 0);
+	io_uring_sqe_set_data(sqe, &l->sig.op);
+	return 0;
+}
+
+int gk_loop_on_signals(struct gk_loop *l, const int *signals, unsigned n, gk_signal_fn fn,
+		       void *user)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (unsigned i = 0; i < n; i++)
+		sigaddset(&set, signals[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	l->sig.fd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (l->sig.fd < 0)
+		return -errno;
+	l->sig.op.kind = OP_SIGNAL;
+	l->sig.fn = fn;
+	l->sig.user = user;
+	return arm_signal(l);
+}
+
+void gk_loop_stop(struct gk_loop *l)
+{
+	l->stop = true;
+}
+
+void gk_loop_flush(struct gk_loop *l)
+{
+	if (l->pending_sqes) {
+		io_uring_submit(&l->ring);
+		l->pending_sqes = 0;
+	}
+}
+
+const struct gk_loop_stats *gk_loop_stats(const struct gk_loop *l)
+{
+	return &l->stats;
+}
+
+int gk_loop_run(struct gk_loop *l)
+{
+	while (!l->stop) {
+		struct io_uring_cqe *cqe;
+		struct __kernel_timespec ts, *tsp = NULL;
+		int ret;
+
+		l->now_ms = mono_ms();
+		run_timers(l);
+		if (l->stop)
+			break;
+		if (l->heap_len) {
+			uint64_t wait = l->heap[1]->deadline_ms - l->now_ms;
+			ts.tv_sec = (long long)(wait / 1000);
+			ts.tv_nsec = (long long)(wait % 1000) * 1000000;
+			tsp = &ts;
+		}
+		l->pending_sqes = 0;
+		ret = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EBUSY)
+			return ret;
+		l->now_ms = mono_ms();
+
+		unsigned head, seen = 0;
+		io_uring_for_each_cqe(&l->ring, head, cqe)
+		{
+			struct op *op = io_uring_cqe_get_data(cqe);
+			seen++;
+			if (!op)
+				continue;
+			switch (op->kind) {
+			case OP_RECV:
+				on_recv(l, (struct rx_sock *)op, cqe);
+				break;
+			case OP_SEND:
+				on_send(l, (struct tx_slot *)op, cqe);
+				break;
+			case OP_SIGNAL:
+				if (cqe->res == (int)sizeof(l->sig.info))
+					l->sig.fn(l->sig.user, (int)l->sig.info.ssi_signo);
+				arm_signal(l);
+				break;
+			}
+		}
+		io_uring_cq_advance(&l->ring, seen);
+	}
+	gk_loop_flush(l);
+	return 0;
+}

@@ -1,0 +1,756 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The exchange state machine, network side (DESIGN §3). One record per IDc; a registration in
+ * progress moves WAIT_VECTOR -> WAIT_ANSWER -> (binding); wrong answers loop back to WAIT_VECTOR
+ * with a fresh vector until the failure budget is spent and the IDc is locked out.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gatekey/addrmap.h"
+#include "gatekey/config.h"
+#include "gatekey/idmap.h"
+#include "gatekey/log.h"
+#include "gatekey/registrar.h"
+
+#define N1_CACHE        8
+#define PENDING_IDX_BITS 17
+#define PENDING_IDX_MASK ((1u << PENDING_IDX_BITS) - 1)
+#define SWEEP_MS        10000
+
+enum pending_state { P_FREE = 0, P_WAIT_VECTOR, P_WAIT_ANSWER };
+
+struct gk_binding {
+	uint32_t index; /* record slot */
+	bool active;
+	uint8_t mech;
+	struct sockaddr_storage addr;
+	struct gk_pkt_keys keys;
+	struct gk_replay_window win_up;
+	uint64_t seq_down;
+	uint64_t expires_at_ms;
+	char fpr[GK_FPR_HEX_LEN + 1];
+	uint64_t rx_ok, tx;
+	struct gk_timer expiry;
+	struct gk_registrar *r;
+};
+
+struct record {
+	uint8_t seen_n1[N1_CACHE][GK_NONCE_LEN];
+	uint8_t n1_pos, n1_count;
+	uint8_t failures;
+	uint64_t locked_until_ms;
+	uint64_t last_seen_ms;
+	uint32_t pending; /* pending index + 1, 0 = none */
+	struct gk_binding b;
+};
+
+struct pending {
+	uint8_t state;
+	uint16_t gen;
+	uint32_t record;
+	uint32_t next_free;
+	struct sockaddr_storage from;
+	uint8_t n1[GK_NONCE_LEN]; /* N1 of the request being answered */
+	uint8_t n2[GK_NONCE_LEN]; /* N2 of the challenge issued */
+	uint64_t ts2;
+	uint8_t rand[GK_RAND_LEN];
+	uint8_t xauth[GK_AUTH_LEN];
+	uint8_t blob_terminal[GK_BLOB_LEN];
+	uint8_t blob_element[GK_BLOB_LEN];
+	struct gk_timer timer;
+	struct gk_registrar *r;
+	struct gk_msg req; /* the request owed a response: its wire context answers it */
+};
+
+struct gk_registrar {
+	struct gk_registrar_cfg cfg;
+	struct gk_registrar_ops ops;
+	void *user;
+	struct gk_loop *loop;
+	struct gk_idmap *ids;
+	struct record *records; /* 1..max_terminals */
+	struct pending *pending; /* 1..max_pending */
+	uint32_t pending_free;
+	struct gk_addrmap *addrs;
+	struct gk_timer sweep;
+	struct gk_registrar_stats stats;
+};
+
+void gk_registrar_cfg_defaults(struct gk_registrar_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->role = GK_ROLE_SOFTSWITCH;
+	c->skew_s = 30;
+	c->max_failures = 3;
+	c->lockout_s = 300;
+	c->challenge_ttl_s = 30;
+	c->auc_timeout_ms = 3000;
+	c->expires_default_s = 3600;
+	c->expires_min_s = 60;
+	c->expires_max_s = 86400;
+	c->mechs_supported = 1u << GK_MECH_GKMAC;
+	c->max_terminals = 262144;
+	c->max_pending = 65536;
+	c->log_registrations = true;
+}
+
+static void sweep_fn(struct gk_timer *t);
+
+struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
+				      const struct gk_registrar_ops *ops, void *user,
+				      struct gk_loop *loop, char *err, size_t errlen)
+{
+	struct gk_registrar *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->cfg = *cfg;
+	r->ops = *ops;
+	r->user = user;
+	r->loop = loop;
+	if (cfg->max_pending == 0 || cfg->max_pending > PENDING_IDX_MASK - 1) {
+		snprintf(err, errlen, "max_pending must be 1..%u", PENDING_IDX_MASK - 1);
+		goto fail;
+	}
+	r->ids = gk_idmap_new(cfg->max_terminals);
+	r->addrs = gk_addrmap_new(cfg->max_terminals);
+	/* calloc of large arrays maps zero pages lazily: memory is touched only as used. */
+	r->records = calloc((size_t)cfg->max_terminals + 1, sizeof(*r->records));
+	r->pending = calloc((size_t)cfg->max_pending + 1, sizeof(*r->pending));
+	if (!r->ids || !r->addrs || !r->records || !r->pending) {
+		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
+		goto fail;
+	}
+	for (uint32_t i = cfg->max_pending; i >= 1; i--) {
+		r->pending[i].next_free = r->pending_free;
+		r->pending_free = i;
+	}
+	r->sweep.fn = sweep_fn;
+	gk_timer_arm(loop, &r->sweep, SWEEP_MS);
+	return r;
+fail:
+	gk_registrar_free(r);
+	return NULL;
+}
+
+void gk_registrar_free(struct gk_registrar *r)
+{
+	if (!r)
+		return;
+	if (r->records)
+		for (uint32_t i = 1; r->ids && i <= r->cfg.max_terminals; i++)
+			if (gk_idmap_id(r->ids, i))
+				gk_wipe(&r->records[i].b.keys, sizeof(r->records[i].b.keys));
+	if (r->pending)
+		for (uint32_t i = 1; i <= r->cfg.max_pending; i++)
+			if (r->pending[i].state != P_FREE)
+				gk_wipe(&r->pending[i], sizeof(r->pending[i]));
+	gk_wipe(r->cfg.element_key, sizeof(r->cfg.element_key));
+	gk_idmap_free(r->ids);
+	gk_addrmap_free(r->addrs);
+	free(r->records);
+	free(r->pending);
+	free(r);
+}
+
+static uint64_t wall_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static void count(struct gk_registrar *r, enum gk_reason why)
+{
+	if ((unsigned)why < GK_R__COUNT)
+		r->stats.reasons.n[why]++;
+}
+
+void gk_registrar_count(struct gk_registrar *r, enum gk_reason why)
+{
+	count(r, why);
+}
+
+const struct gk_registrar_stats *gk_registrar_stats(const struct gk_registrar *r)
+{
+	return &r->stats;
+}
+
+/* Responses: the wire context of the request answers it; the codec does the rest. */
+static void respond_init(struct gk_msg *resp, const struct gk_msg *req, enum gk_msg_type type)
+{
+	memset(resp, 0, offsetof(struct gk_msg, wire));
+	resp->proto = req->proto;
+	resp->type = (uint8_t)type;
+	memcpy(resp->idc, req->idc, sizeof(resp->idc));
+	memcpy(resp->idsp, req->idsp, sizeof(resp->idsp));
+	memcpy(&resp->wire, &req->wire, sizeof(resp->wire));
+}
+
+static void reject(struct gk_registrar *r, const struct gk_msg *req,
+		   const struct sockaddr_storage *to, enum gk_reason why)
+{
+	struct gk_msg resp;
+	char a[64];
+
+	count(r, why);
+	r->stats.rejects++;
+	gk_format_addr(to, a, sizeof(a));
+	gk_debug("reject %s from %s: %s", req->idc, a, gk_reason_str(why));
+	respond_init(&resp, req, GK_MSG_REJECT);
+	resp.reason = (uint16_t)why;
+	r->ops.send_terminal(r->user, &resp, to, NULL);
+}
+
+static struct record *rec(struct gk_registrar *r, uint32_t slot)
+{
+	return &r->records[slot];
+}
+
+static bool n1_seen(const struct record *rc, const uint8_t n1[GK_NONCE_LEN])
+{
+	for (unsigned i = 0; i < rc->n1_count; i++)
+		if (memcmp(rc->seen_n1[i], n1, GK_NONCE_LEN) == 0)
+			return true;
+	return false;
+}
+
+static void n1_remember(struct record *rc, const uint8_t n1[GK_NONCE_LEN])
+{
+	memcpy(rc->seen_n1[rc->n1_pos], n1, GK_NONCE_LEN);
+	rc->n1_pos = (uint8_t)((rc->n1_pos + 1) % N1_CACHE);
+	if (rc->n1_count < N1_CACHE)
+		rc->n1_count++;
+}
+
+static bool ts_fresh(const struct gk_registrar *r, const struct gk_msg *m)
+{
+	uint64_t now = wall_s();
+	if (!(m->fields & GK_F_TS))
+		return false;
+	return m->ts + r->cfg.skew_s >= now && m->ts <= now + r->cfg.skew_s;
+}
+
+static struct pending *pending_of(struct gk_registrar *r, struct record *rc)
+{
+	return rc->pending ? &r->pending[rc->pending] : NULL;
+}
+
+static uint32_t pending_handle(const struct gk_registrar *r, const struct pending *p)
+{
+	uint32_t idx = (uint32_t)(p - r->pending);
+	return idx | ((uint32_t)p->gen << PENDING_IDX_BITS);
+}
+
+static void pending_timeout(struct gk_timer *t);
+
+static struct pending *pending_alloc(struct gk_registrar *r, uint32_t slot)
+{
+	uint32_t i = r->pending_free;
+	if (!i)
+		return NULL;
+	struct pending *p = &r->pending[i];
+	r->pending_free = p->next_free;
+	uint16_t gen = (uint16_t)((p->gen + 1) & ((1u << (32 - PENDING_IDX_BITS)) - 1));
+	memset(p, 0, offsetof(struct pending, req));
+	p->gen = gen ? gen : 1;
+	p->record = slot;
+	p->r = r;
+	p->timer.fn = pending_timeout;
+	rec(r, slot)->pending = i;
+	return p;
+}
+
+static void pending_free(struct gk_registrar *r, struct pending *p)
+{
+	uint32_t i = (uint32_t)(p - r->pending);
+	gk_timer_cancel(r->loop, &p->timer);
+	if (p->record && rec(r, p->record)->pending == i)
+		rec(r, p->record)->pending = 0;
+	uint16_t gen = p->gen;
+	gk_wipe(p, offsetof(struct pending, req));
+	p->gen = gen;
+	p->state = P_FREE;
+	p->next_free = r->pending_free;
+	r->pending_free = i;
+}
+
+static struct pending *pending_from_handle(struct gk_registrar *r, uint32_t handle)
+{
+	uint32_t i = handle & PENDING_IDX_MASK;
+	if (!i || i > r->cfg.max_pending)
+		return NULL;
+	struct pending *p = &r->pending[i];
+	if (p->state == P_FREE || p->gen != (handle >> PENDING_IDX_BITS))
+		return NULL;
+	return p;
+}
+
+static void request_vector(struct gk_registrar *r, struct pending *p, const struct gk_msg *req,
+			   const struct sockaddr_storage *from)
+{
+	p->state = P_WAIT_VECTOR;
+	p->from = *from;
+	memcpy(p->n1, req->n1, GK_NONCE_LEN);
+	memcpy(&p->req, req, sizeof(*req));
+	gk_timer_arm(r->loop, &p->timer, r->cfg.auc_timeout_ms);
+	r->stats.auc_requests++;
+	r->ops.auc_request(r->user, pending_handle(r, p), req->idc, r->cfg.idsp);
+}
+
+static void send_challenge(struct gk_registrar *r, struct pending *p)
+{
+	struct gk_msg c;
+
+	respond_init(&c, &p->req, GK_MSG_CHALLENGE);
+	memcpy(c.n1, p->n1, GK_NONCE_LEN);
+	memcpy(c.n2, p->n2, GK_NONCE_LEN);
+	memcpy(c.rand, p->rand, GK_RAND_LEN);
+	c.ts = p->ts2;
+	c.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_WANT_MECHS;
+	r->ops.send_terminal(r->user, &c, &p->from, NULL);
+}
+
+void gk_registrar_auc_vector(struct gk_registrar *r, uint32_t handle,
+			     const struct gk_auc_vector *v)
+{
+	struct pending *p = pending_from_handle(r, handle);
+	if (!p || p->state != P_WAIT_VECTOR)
+		return; /* late answer for a registration that timed out or finished */
+	if (strcmp(v->idc, p->req.idc) != 0 || strcmp(v->idsp, r->cfg.idsp) != 0) {
+		count(r, GK_R_AUC_REJECT);
+		return;
+	}
+	memcpy(p->rand, v->rand, GK_RAND_LEN);
+	memcpy(p->xauth, v->xauth, GK_AUTH_LEN);
+	memcpy(p->blob_terminal, v->blob_terminal, GK_BLOB_LEN);
+	memcpy(p->blob_element, v->blob_element, GK_BLOB_LEN);
+	gk_random(p->n2, GK_NONCE_LEN);
+	p->ts2 = wall_s();
+	p->state = P_WAIT_ANSWER;
+	gk_timer_arm(r->loop, &p->timer, (uint64_t)r->cfg.challenge_ttl_s * 1000);
+	r->stats.challenges++;
+	send_challenge(r, p);
+}
+
+void gk_registrar_auc_failed(struct gk_registrar *r, uint32_t handle, enum gk_reason why)
+{
+	struct pending *p = pending_from_handle(r, handle);
+	if (!p || p->state != P_WAIT_VECTOR)
+		return;
+	reject(r, &p->req, &p->from, why);
+	pending_free(r, p);
+}
+
+static void pending_timeout(struct gk_timer *t)
+{
+	struct pending *p = (struct pending *)((char *)t - offsetof(struct pending, timer));
+	struct gk_registrar *r = p->r;
+
+	if (p->state == P_WAIT_VECTOR) {
+		reject(r, &p->req, &p->from, GK_R_AUC_TIMEOUT);
+	} else {
+		count(r, GK_R_NO_CHALLENGE); /* challenge never answered */
+	}
+	pending_free(r, p);
+}
+
+static void binding_expired(struct gk_timer *t);
+
+static void binding_end(struct gk_registrar *r, struct gk_binding *b, bool expired)
+{
+	struct gk_auc_acct a;
+
+	if (!b->active)
+		return;
+	if (r->ops.binding_down)
+		r->ops.binding_down(r->user, b);
+	memset(&a, 0, sizeof(a));
+	snprintf(a.idc, sizeof(a.idc), "%s", gk_idmap_id(r->ids, b->index));
+	snprintf(a.idsp, sizeof(a.idsp), "%s", r->cfg.idsp);
+	gk_format_addr(&b->addr, a.address, sizeof(a.address));
+	snprintf(a.session_id, sizeof(a.session_id), "%.50s-%u", a.idc, b->index);
+	a.status = GK_RAD_ACCT_STOP;
+	a.timestamp = (uint32_t)wall_s();
+	if (r->ops.auc_accounting)
+		r->ops.auc_accounting(r->user, &a);
+	if (r->cfg.log_registrations)
+		gk_info("%s %s fpr=%s", expired ? "expired" : "deregistered", a.idc, b->fpr);
+	gk_addrmap_del(r->addrs, &b->addr, b->index);
+	gk_timer_cancel(r->loop, &b->expiry);
+	gk_wipe(&b->keys, sizeof(b->keys));
+	memset(&b->win_up, 0, sizeof(b->win_up));
+	b->active = false;
+	if (expired)
+		r->stats.expirations++;
+	else
+		r->stats.deregistrations++;
+}
+
+static void binding_expired(struct gk_timer *t)
+{
+	struct gk_binding *b = (struct gk_binding *)((char *)t - offsetof(struct gk_binding, expiry));
+	binding_end(b->r, b, true);
+}
+
+static uint32_t clamp_expires(const struct gk_registrar *r, const struct gk_msg *m)
+{
+	uint32_t e = (m->fields & GK_F_EXPIRES) ? m->expires : r->cfg.expires_default_s;
+	if (e < r->cfg.expires_min_s)
+		e = r->cfg.expires_min_s;
+	if (e > r->cfg.expires_max_s)
+		e = r->cfg.expires_max_s;
+	return e;
+}
+
+static void on_register(struct gk_registrar *r, struct gk_msg *m,
+			const struct sockaddr_storage *from)
+{
+	int created;
+	uint32_t slot;
+	struct record *rc;
+	struct pending *p;
+
+	if (strcmp(m->idsp, r->cfg.idsp) != 0)
+		return reject(r, m, from, GK_R_WRONG_IDSP);
+	if (!(m->fields & GK_F_N1))
+		return reject(r, m, from, GK_R_PARSE_MISSING);
+	if (!ts_fresh(r, m))
+		return reject(r, m, from, GK_R_STALE_TS);
+	slot = gk_idmap_get_or_add(r->ids, m->idc, &created);
+	if (!slot)
+		return reject(r, m, from, GK_R_OVERLOAD);
+	rc = rec(r, slot);
+	if (created)
+		memset(rc, 0, sizeof(*rc));
+	rc->last_seen_ms = gk_loop_now(r->loop);
+	if (rc->locked_until_ms > gk_loop_now(r->loop))
+		return reject(r, m, from, GK_R_LOCKED_OUT);
+
+	p = pending_of(r, rc);
+	if (p && memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0 && gk_sockaddr_equal(&p->from, from)) {
+		/* A retransmission of the request we are working on: the challenge is public, send
+		 * it again; while the AuC has not answered there is nothing to send yet. */
+		if (p->state == P_WAIT_ANSWER)
+			send_challenge(r, p);
+		return;
+	}
+	if (n1_seen(rc, m->n1))
+		return reject(r, m, from, GK_R_REPLAY_N1);
+	n1_remember(rc, m->n1);
+	if (p)
+		pending_free(r, p); /* a new registration attempt supersedes the old one */
+	p = pending_alloc(r, slot);
+	if (!p)
+		return reject(r, m, from, GK_R_OVERLOAD);
+	request_vector(r, p, m, from);
+}
+
+static void complete(struct gk_registrar *r, uint32_t slot, struct pending *p, struct gk_msg *m,
+		     const struct sockaddr_storage *from)
+{
+	struct record *rc = rec(r, slot);
+	struct gk_binding *b = &rc->b;
+	uint8_t k[GK_KEY_LEN];
+	uint8_t canon[GK_CANON_MAX];
+	struct gk_msg s;
+	enum gk_mech mech;
+	int n;
+
+	mech = gk_mech_choose(m, r->cfg.mechs_supported);
+	if (mech == GK_MECH_NONE) {
+		pending_free(r, p);
+		return reject(r, m, from, GK_R_NO_MECH);
+	}
+	if (gk_key_unwrap(r->cfg.element_key, p->blob_element, m->idc, r->cfg.idsp, p->rand,
+			  r->cfg.role, k) < 0) {
+		pending_free(r, p);
+		return reject(r, m, from, GK_R_UNWRAP_FAILED);
+	}
+
+	respond_init(&s, m, GK_MSG_SUCCESS);
+	memcpy(s.n1, m->n1, GK_NONCE_LEN);
+	gk_random(s.n2, GK_NONCE_LEN);
+	s.ts = wall_s();
+	memcpy(s.blob, p->blob_terminal, GK_BLOB_LEN);
+	s.chosen = (uint8_t)mech;
+	memcpy(s.mechs, m->mechs, sizeof(s.mechs));
+	s.n_mechs = m->n_mechs;
+	s.expires = clamp_expires(r, m);
+	s.index = mech == GK_MECH_GKMAC ? slot : 0;
+	s.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
+		   GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
+	n = gk_msg_success_canonical(&s, canon, sizeof(canon));
+	if (n < 0 || gk_response_mac(k, canon, (size_t)n, s.mac) < 0) {
+		gk_wipe(k, sizeof(k));
+		pending_free(r, p);
+		return reject(r, m, from, GK_R_INTERNAL);
+	}
+
+	bool refresh = b->active;
+	if (refresh) {
+		/* Re-registration: the old key ends here, the new one takes over. */
+		if (r->ops.binding_down)
+			r->ops.binding_down(r->user, b);
+		gk_addrmap_del(r->addrs, &b->addr, slot);
+		gk_wipe(&b->keys, sizeof(b->keys));
+	}
+	b->r = r;
+	b->index = slot;
+	b->active = true;
+	b->mech = (uint8_t)mech;
+	b->addr = *from;
+	gk_pkt_keys_derive(k, &b->keys);
+	gk_fingerprint(k, b->fpr);
+	gk_wipe(k, sizeof(k));
+	memset(&b->win_up, 0, sizeof(b->win_up));
+	b->seq_down = 0;
+	b->rx_ok = b->tx = 0;
+	b->expires_at_ms = gk_loop_now(r->loop) + (uint64_t)s.expires * 1000;
+	b->expiry.fn = binding_expired;
+	gk_timer_arm(r->loop, &b->expiry, (uint64_t)s.expires * 1000);
+	gk_addrmap_put(r->addrs, from, slot);
+	rc->failures = 0;
+	pending_free(r, p);
+
+	if (refresh)
+		r->stats.refreshes++;
+	else
+		r->stats.registrations++;
+	r->ops.send_terminal(r->user, &s, from, NULL);
+	if (r->ops.binding_up)
+		r->ops.binding_up(r->user, b);
+
+	struct gk_auc_acct a;
+	memset(&a, 0, sizeof(a));
+	memcpy(a.idc, m->idc, sizeof(a.idc));
+	snprintf(a.idsp, sizeof(a.idsp), "%s", r->cfg.idsp);
+	gk_format_addr(from, a.address, sizeof(a.address));
+	snprintf(a.session_id, sizeof(a.session_id), "%.50s-%u", m->idc, slot);
+	a.status = GK_RAD_ACCT_START;
+	a.timestamp = (uint32_t)s.ts;
+	if (r->ops.auc_accounting)
+		r->ops.auc_accounting(r->user, &a);
+	if (r->cfg.log_registrations)
+		gk_info("registered %s from %s mech=%s index=%u fpr=%s", m->idc, a.address,
+			gk_mech_name(mech), slot, b->fpr);
+}
+
+static void on_answer(struct gk_registrar *r, struct gk_msg *m,
+		      const struct sockaddr_storage *from)
+{
+	uint32_t slot;
+	struct record *rc;
+	struct pending *p;
+
+	if (strcmp(m->idsp, r->cfg.idsp) != 0)
+		return reject(r, m, from, GK_R_WRONG_IDSP);
+	if ((m->fields & (GK_F_N1 | GK_F_N2 | GK_F_AUTH)) != (GK_F_N1 | GK_F_N2 | GK_F_AUTH))
+		return reject(r, m, from, GK_R_PARSE_MISSING);
+	if (!ts_fresh(r, m))
+		return reject(r, m, from, GK_R_STALE_TS);
+	slot = gk_idmap_find(r->ids, m->idc);
+	rc = slot ? rec(r, slot) : NULL;
+	if (rc && rc->locked_until_ms > gk_loop_now(r->loop))
+		return reject(r, m, from, GK_R_LOCKED_OUT);
+	p = rc ? pending_of(r, rc) : NULL;
+	if (!p || p->state != P_WAIT_ANSWER)
+		return reject(r, m, from, GK_R_NO_CHALLENGE);
+	if (!gk_ct_equal(p->n2, m->n2, GK_NONCE_LEN))
+		return reject(r, m, from, GK_R_BAD_N2);
+	if ((m->fields & GK_F_RAND) && !gk_ct_equal(p->rand, m->rand, GK_RAND_LEN))
+		return reject(r, m, from, GK_R_BAD_N2);
+	if (n1_seen(rc, m->n1))
+		return reject(r, m, from, GK_R_REPLAY_N1);
+	n1_remember(rc, m->n1);
+	rc->last_seen_ms = gk_loop_now(r->loop);
+
+	if (!gk_ct_equal(p->xauth, m->auth, GK_AUTH_LEN)) {
+		count(r, GK_R_WRONG_AUTH);
+		if (++rc->failures >= r->cfg.max_failures) {
+			rc->locked_until_ms = gk_loop_now(r->loop) + (uint64_t)r->cfg.lockout_s * 1000;
+			rc->failures = 0;
+			gk_notice("locked out %s for %us after %u wrong answers", m->idc,
+				  r->cfg.lockout_s, r->cfg.max_failures);
+			pending_free(r, p);
+			return reject(r, m, from, GK_R_LOCKED_OUT);
+		}
+		/* A fresh challenge with a fresh vector: a wrong answer teaches nothing about the
+		 * next Rand, and an unknown IDc looks exactly the same from outside. */
+		request_vector(r, p, m, from);
+		return;
+	}
+	complete(r, slot, p, m, from);
+}
+
+static void send_sealed(struct gk_registrar *r, struct gk_msg *resp,
+			const struct sockaddr_storage *to, struct gk_binding *b)
+{
+	r->ops.send_terminal(r->user, resp, to, b->mech == GK_MECH_GKMAC ? b : NULL);
+}
+
+static struct gk_binding *verified_binding(struct gk_registrar *r, uint32_t index,
+					   const struct sockaddr_storage *from)
+{
+	if (index) {
+		struct gk_binding *b = &rec(r, index)->b;
+		return b->active ? b : NULL;
+	}
+	/* Mechanisms without a per-datagram MAC pin the terminal to its address. */
+	uint32_t slot = gk_addrmap_find(r->addrs, from);
+	if (slot && rec(r, slot)->b.active && rec(r, slot)->b.mech != GK_MECH_GKMAC)
+		return &rec(r, slot)->b;
+	return NULL;
+}
+
+static void on_deregister(struct gk_registrar *r, struct gk_msg *m,
+			  const struct sockaddr_storage *from, uint32_t index)
+{
+	struct gk_binding *b = verified_binding(r, index, from);
+	struct gk_msg resp;
+
+	if (!b) {
+		count(r, index ? GK_R_NOT_REGISTERED : GK_R_BAD_TRAILER);
+		return;
+	}
+	if (strcmp(gk_idmap_id(r->ids, b->index), m->idc) != 0) {
+		count(r, GK_R_NOT_REGISTERED);
+		return;
+	}
+	respond_init(&resp, m, GK_MSG_DEREG_OK);
+	resp.expires = 0;
+	resp.fields = GK_F_EXPIRES;
+	send_sealed(r, &resp, from, b);
+	binding_end(r, b, false);
+}
+
+static void on_other(struct gk_registrar *r, struct gk_msg *m,
+		     const struct sockaddr_storage *from, uint32_t index)
+{
+	struct gk_binding *b = verified_binding(r, index, from);
+	struct gk_msg resp;
+
+	if (!b) {
+		count(r, gk_addrmap_find(r->addrs, from) ? GK_R_BAD_TRAILER : GK_R_NOT_REGISTERED);
+		return;
+	}
+	respond_init(&resp, m, GK_MSG_OTHER_OK);
+	send_sealed(r, &resp, from, b);
+}
+
+void gk_registrar_on_message(struct gk_registrar *r, struct gk_msg *m,
+			     const struct sockaddr_storage *from, uint32_t verified_index)
+{
+	switch (m->type) {
+	case GK_MSG_REGISTER:
+		on_register(r, m, from);
+		break;
+	case GK_MSG_ANSWER:
+		on_answer(r, m, from);
+		break;
+	case GK_MSG_DEREGISTER:
+		on_deregister(r, m, from, verified_index);
+		break;
+	case GK_MSG_OTHER:
+		on_other(r, m, from, verified_index);
+		break;
+	default:
+		count(r, GK_R_PARSE_UNSUPPORTED);
+		break;
+	}
+}
+
+long gk_registrar_open(struct gk_registrar *r, const uint8_t *buf, size_t len,
+		       const struct sockaddr_storage *from, uint32_t *index,
+		       enum gk_reason *reason)
+{
+	uint32_t idx;
+	uint64_t seq;
+	long n;
+
+	*index = 0;
+	if (gk_pkt_peek(buf, len, &idx, &seq) < 0)
+		return 0; /* no trailer: the caller applies the policy for plain datagrams */
+	if (!idx || idx > r->cfg.max_terminals || !rec(r, idx)->b.active ||
+	    rec(r, idx)->b.mech != GK_MECH_GKMAC) {
+		*reason = GK_R_UNKNOWN_INDEX;
+		count(r, *reason);
+		return -1;
+	}
+	struct gk_binding *b = &rec(r, idx)->b;
+	if (!gk_sockaddr_equal(&b->addr, from)) {
+		*reason = GK_R_WRONG_SOURCE;
+		count(r, *reason);
+		return -1;
+	}
+	n = gk_pkt_open(b->keys.uplink, &b->win_up, buf, len, reason);
+	if (n < 0) {
+		count(r, *reason);
+		return -1;
+	}
+	b->rx_ok++;
+	*index = idx;
+	return n;
+}
+
+int gk_registrar_seal(struct gk_registrar *r, struct gk_binding *b, uint8_t *buf, size_t len,
+		      size_t cap)
+{
+	(void)r;
+	b->tx++;
+	return gk_pkt_seal(b->keys.downlink, b->index, ++b->seq_down, buf, len, cap);
+}
+
+bool gk_registrar_is_registered_addr(struct gk_registrar *r, const struct sockaddr_storage *a)
+{
+	uint32_t slot = gk_addrmap_find(r->addrs, a);
+	return slot && rec(r, slot)->b.active;
+}
+
+void gk_binding_get_info(const struct gk_binding *b, struct gk_binding_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->idc, sizeof(out->idc), "%s", gk_idmap_id(b->r->ids, b->index));
+	out->index = b->index;
+	out->addr = b->addr;
+	out->mech = b->mech;
+	out->expires_at_ms = b->expires_at_ms;
+	memcpy(out->fpr, b->fpr, sizeof(out->fpr));
+	out->rx_ok = b->rx_ok;
+	out->tx = b->tx;
+}
+
+void gk_registrar_foreach(struct gk_registrar *r,
+			  void (*fn)(const struct gk_binding_info *bi, void *arg), void *arg)
+{
+	struct gk_binding_info bi;
+	for (uint32_t i = 1; i <= r->cfg.max_terminals; i++) {
+		if (!gk_idmap_id(r->ids, i) || !r->records[i].b.active)
+			continue;
+		gk_binding_get_info(&r->records[i].b, &bi);
+		fn(&bi, arg);
+	}
+}
+
+/* Records of IDcs with nothing left to remember are returned to the map, so a stream of
+ * made-up IDcs cannot fill it for good. */
+static void sweep_fn(struct gk_timer *t)
+{
+	struct gk_registrar *r = (struct gk_registrar *)((char *)t - offsetof(struct gk_registrar,
+									      sweep));
+	uint64_t now = gk_loop_now(r->loop);
+	uint64_t idle_ms = (uint64_t)r->cfg.skew_s * 2000;
+
+	for (uint32_t i = 1; i <= r->cfg.max_terminals; i++) {
+		struct record *rc = &r->records[i];
+		if (!gk_idmap_id(r->ids, i) || rc->b.active || rc->pending ||
+		    rc->locked_until_ms > now || rc->last_seen_ms + idle_ms > now)
+			continue;
+		gk_idmap_remove(r->ids, i);
+		memset(rc, 0, sizeof(*rc));
+	}
+	gk_timer_arm(r->loop, &r->sweep, SWEEP_MS);
+}

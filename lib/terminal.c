@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <string.h>
+#include <time.h>
+
+#include "gatekey/terminal.h"
+
+static uint64_t term_now(const struct gk_terminal *t)
+{
+	return (uint64_t)((int64_t)time(NULL) + t->ts_offset);
+}
+
+void gk_terminal_reset(struct gk_terminal *t)
+{
+	gk_wipe(&t->keys, sizeof(t->keys));
+	t->state = GK_TERM_IDLE;
+	t->reason = GK_R_OK;
+	t->challenges = 0;
+	t->chosen = GK_MECH_NONE;
+	t->index = 0;
+	t->seq_up = 0;
+	memset(&t->win_down, 0, sizeof(t->win_down));
+	t->fpr[0] = '\0';
+}
+
+static void base(struct gk_terminal *t, struct gk_msg *out, enum gk_msg_type type)
+{
+	memset(out, 0, offsetof(struct gk_msg, wire));
+	out->type = (uint8_t)type;
+	memcpy(out->idc, t->idc, sizeof(out->idc));
+	memcpy(out->idsp, t->idsp, sizeof(out->idsp));
+	out->ts = term_now(t);
+	out->fields = GK_F_TS;
+}
+
+void gk_terminal_register(struct gk_terminal *t, struct gk_msg *out)
+{
+	gk_terminal_reset(t);
+	base(t, out, GK_MSG_REGISTER);
+	gk_random(t->n1, GK_NONCE_LEN);
+	memcpy(out->n1, t->n1, GK_NONCE_LEN);
+	out->fields |= GK_F_N1;
+	if (t->expires) {
+		out->expires = t->expires;
+		out->fields |= GK_F_EXPIRES;
+	}
+	t->state = GK_TERM_WAIT_CHALLENGE;
+}
+
+void gk_terminal_deregister(struct gk_terminal *t, struct gk_msg *out)
+{
+	base(t, out, GK_MSG_DEREGISTER);
+	out->expires = 0;
+	out->fields |= GK_F_EXPIRES;
+	t->state = GK_TERM_WAIT_DEREG;
+}
+
+static int fail(struct gk_terminal *t, enum gk_reason why)
+{
+	t->state = GK_TERM_FAILED;
+	t->reason = (uint16_t)why;
+	gk_wipe(&t->keys, sizeof(t->keys));
+	return -1;
+}
+
+static int on_challenge(struct gk_terminal *t, const struct gk_msg *in, struct gk_msg *out)
+{
+	const uint32_t need = GK_F_N1 | GK_F_N2 | GK_F_RAND;
+
+	if ((in->fields & need) != need)
+		return -2;
+	/* The challenge must answer our latest request; anything else is stale or forged. */
+	if (!gk_ct_equal(in->n1, t->n1, GK_NONCE_LEN))
+		return -2;
+	if (++t->challenges > 8)
+		return fail(t, GK_R_REFUSED);
+	memcpy(t->rand, in->rand, GK_RAND_LEN);
+	memcpy(t->n2, in->n2, GK_NONCE_LEN);
+
+	base(t, out, GK_MSG_ANSWER);
+	gk_random(t->n1, GK_NONCE_LEN); /* N1' */
+	memcpy(out->n1, t->n1, GK_NONCE_LEN);
+	memcpy(out->n2, t->n2, GK_NONCE_LEN);
+	memcpy(out->rand, t->rand, GK_RAND_LEN);
+	if (gk_auth_compute(t->kc, t->rand, t->idc, out->auth) < 0)
+		return fail(t, GK_R_INTERNAL);
+	memcpy(out->mechs, t->offer, sizeof(out->mechs));
+	out->n_mechs = t->n_offer;
+	out->fields |= GK_F_N1 | GK_F_N2 | GK_F_RAND | GK_F_AUTH | GK_F_MECHS;
+	if (t->expires) {
+		out->expires = t->expires;
+		out->fields |= GK_F_EXPIRES;
+	}
+	t->state = GK_TERM_WAIT_SUCCESS;
+	return 1;
+}
+
+static int on_success(struct gk_terminal *t, const struct gk_msg *in)
+{
+	const uint32_t need = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
+			      GK_F_MAC;
+	uint8_t k[GK_KEY_LEN], canon[GK_CANON_MAX];
+	struct gk_msg copy;
+	int n;
+
+	if ((in->fields & need) != need)
+		return fail(t, GK_R_PARSE_MISSING);
+	if (!gk_ct_equal(in->n1, t->n1, GK_NONCE_LEN))
+		return -2;
+	if (gk_key_unwrap(t->kc, in->blob, t->idc, t->idsp, t->rand, GK_ROLE_TERMINAL, k) < 0)
+		return fail(t, GK_R_UNWRAP_FAILED);
+
+	/* The MAC covers what we received, but with the IDs we expect: a success for another
+	 * terminal or element must not verify. */
+	memcpy(&copy, in, offsetof(struct gk_msg, wire));
+	memcpy(copy.idc, t->idc, sizeof(copy.idc));
+	memcpy(copy.idsp, t->idsp, sizeof(copy.idsp));
+	n = gk_msg_success_canonical(&copy, canon, sizeof(canon));
+	if (n < 0 || gk_response_mac_verify(k, canon, (size_t)n, in->mac) < 0) {
+		gk_wipe(k, sizeof(k));
+		return fail(t, GK_R_BAD_RESPONSE_MAC);
+	}
+	/* Downgrade check: the network must echo exactly the list we offered, and must have
+	 * picked one of our mechanisms. */
+	bool same = in->n_mechs == t->n_offer;
+	for (unsigned i = 0; same && i < t->n_offer; i++)
+		same = in->mechs[i].mech == t->offer[i].mech && in->mechs[i].q == t->offer[i].q;
+	bool offered = false;
+	for (unsigned i = 0; i < t->n_offer; i++)
+		offered |= t->offer[i].mech == in->chosen && t->offer[i].q > 0;
+	if (!same || !offered) {
+		gk_wipe(k, sizeof(k));
+		return fail(t, GK_R_MECH_DOWNGRADE);
+	}
+	if (in->chosen == GK_MECH_GKMAC && !(in->fields & GK_F_INDEX && in->index)) {
+		gk_wipe(k, sizeof(k));
+		return fail(t, GK_R_PARSE_MISSING);
+	}
+
+	t->chosen = in->chosen;
+	t->index = in->index;
+	t->granted_expires = (in->fields & GK_F_EXPIRES) ? in->expires : 0;
+	gk_pkt_keys_derive(k, &t->keys);
+	gk_fingerprint(k, t->fpr);
+	gk_wipe(k, sizeof(k));
+	t->seq_up = 0;
+	memset(&t->win_down, 0, sizeof(t->win_down));
+	t->state = GK_TERM_REGISTERED;
+	return 0;
+}
+
+int gk_terminal_on_message(struct gk_terminal *t, const struct gk_msg *in, struct gk_msg *out)
+{
+	switch (t->state) {
+	case GK_TERM_WAIT_CHALLENGE:
+		if (in->type == GK_MSG_CHALLENGE)
+			return on_challenge(t, in, out);
+		if (in->type == GK_MSG_REJECT)
+			return fail(t, GK_R_REFUSED);
+		return -2;
+	case GK_TERM_WAIT_SUCCESS:
+		if (in->type == GK_MSG_CHALLENGE)
+			return on_challenge(t, in, out); /* our answer was wrong: a fresh challenge */
+		if (in->type == GK_MSG_SUCCESS)
+			return on_success(t, in);
+		if (in->type == GK_MSG_REJECT)
+			return fail(t, GK_R_REFUSED);
+		return -2;
+	case GK_TERM_WAIT_DEREG:
+		if (in->type == GK_MSG_DEREG_OK) {
+			gk_terminal_reset(t);
+			return 0;
+		}
+		return -2;
+	default:
+		return -2;
+	}
+}
+
+void gk_terminal_wipe(struct gk_terminal *t)
+{
+	gk_wipe(t, sizeof(*t));
+}

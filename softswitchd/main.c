@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * softswitchd: the registrar. In the direct topology it faces the terminals itself: challenge,
+ * compare, bindings, and the key hand-off under its own long-term key Kss.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gatekey/auc_client.h"
+#include "gatekey/codec.h"
+#include "gatekey/control.h"
+#include "gatekey/daemon.h"
+#include "gatekey/keystore.h"
+#include "gatekey/log.h"
+#include "gatekey/loop.h"
+#include "gatekey/registrar.h"
+#include "settings.h"
+
+#define MAX_LISTEN 4
+
+struct softswitchd {
+	struct gk_daemon_common common;
+	struct ss_settings set;
+	struct gk_loop *loop;
+	struct gk_registrar *reg;
+	struct gk_auc_client *auc;
+	struct gk_control *ctl;
+	const struct gk_codec *sip;
+	int fds[MAX_LISTEN];
+	int fd_by_family[2]; /* [0] IPv4, [1] IPv6 */
+	unsigned n_fds;
+	struct {
+		uint64_t rx, parse_errors, responses_ignored;
+		struct gk_reason_counters parse;
+	} st;
+};
+
+static int family_slot(const struct sockaddr_storage *a)
+{
+	return a->ss_family == AF_INET6 ? 1 : 0;
+}
+
+static void send_terminal(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+			  struct gk_binding *b)
+{
+	struct softswitchd *s = user;
+	struct gk_msg resp;
+	int fd = s->fd_by_family[family_slot(to)];
+	uint8_t *buf;
+	int n;
+
+	if (fd < 0)
+		return;
+	buf = gk_loop_send_buf(s->loop);
+	if (!buf)
+		return;
+	memcpy(&resp, m, sizeof(resp));
+	s->sip->response_init(&resp);
+	n = s->sip->encode(&resp, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN);
+	if (n > 0 && b)
+		n = gk_registrar_seal(s->reg, b, buf, (size_t)n, GK_LOOP_DGRAM_MAX);
+	if (n <= 0) {
+		gk_warn("cannot encode %s for %s", gk_msg_type_name(m->type), m->idc);
+		gk_loop_send_abort(s->loop, buf);
+		return;
+	}
+	gk_loop_send(s->loop, fd, buf, (size_t)n, to);
+}
+
+static void auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
+{
+	struct softswitchd *s = user;
+	gk_auc_client_request(s->auc, handle, idc, idsp);
+}
+
+static void auc_accounting(void *user, const struct gk_auc_acct *a)
+{
+	struct softswitchd *s = user;
+	gk_auc_client_account(s->auc, a);
+}
+
+static void on_vector(void *user, uint32_t handle, const struct gk_auc_vector *v)
+{
+	struct softswitchd *s = user;
+	gk_registrar_auc_vector(s->reg, handle, v);
+}
+
+static void on_auc_failed(void *user, uint32_t handle, enum gk_reason why)
+{
+	struct softswitchd *s = user;
+	gk_registrar_auc_failed(s->reg, handle, why);
+}
+
+static void on_sip(void *user, int fd, uint8_t *data, size_t len,
+		   const struct sockaddr_storage *from)
+{
+	struct softswitchd *s = user;
+	struct gk_msg m;
+	enum gk_reason why;
+	uint32_t index;
+	long n;
+	(void)fd;
+
+	s->st.rx++;
+	n = gk_registrar_open(s->reg, data, len, from, &index, &why);
+	if (n < 0)
+		return; /* counted by the registrar under its reason */
+	if (index)
+		len = (size_t)n;
+	if (s->sip->decode(data, len, &m, &why) < 0) {
+		s->st.parse_errors++;
+		s->st.parse.n[why]++;
+		gk_registrar_count(s->reg, why);
+		return;
+	}
+	switch (m.type) {
+	case GK_MSG_REGISTER:
+	case GK_MSG_ANSWER:
+	case GK_MSG_DEREGISTER:
+	case GK_MSG_OTHER:
+		gk_registrar_on_message(s->reg, &m, from, index);
+		break;
+	default:
+		s->st.responses_ignored++;
+		break;
+	}
+}
+
+static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
+{
+	struct softswitchd *s = user;
+	const struct gk_registrar_stats *r = gk_registrar_stats(s->reg);
+	const struct gk_auc_client_stats *a = gk_auc_client_stats(s->auc);
+	const struct gk_loop_stats *l = gk_loop_stats(s->loop);
+	(void)args;
+
+#define P(name, v) gk_ctl_printf(out, "%s %llu", name, (unsigned long long)(v))
+	P("rx_datagrams", s->st.rx);
+	P("parse_errors", s->st.parse_errors);
+	P("registrations", r->registrations);
+	P("refreshes", r->refreshes);
+	P("deregistrations", r->deregistrations);
+	P("expirations", r->expirations);
+	P("challenges", r->challenges);
+	P("rejects", r->rejects);
+	P("auc_requests", a->requests);
+	P("auc_retransmits", a->retransmits);
+	P("auc_timeouts", a->timeouts);
+	P("auc_rejects", a->rejects);
+	P("auc_bad_responses", a->bad_responses);
+	P("accounting_sent", a->acct_sent);
+	P("accounting_acked", a->acct_acked);
+	P("accounting_lost", a->acct_lost);
+	P("tx_datagrams", l->tx_dgrams);
+	P("rx_nobufs", l->rx_nobufs);
+	P("tx_no_slot", l->tx_no_slot);
+#undef P
+	for (int i = 1; i < GK_R__COUNT; i++)
+		if (r->reasons.n[i])
+			gk_ctl_printf(out, "reason.%s %llu", gk_reason_name((enum gk_reason)i),
+				      (unsigned long long)r->reasons.n[i]);
+}
+
+struct list_ctx {
+	struct gk_ctl_reply *out;
+	uint64_t now;
+};
+
+static void list_one(const struct gk_binding_info *bi, void *arg)
+{
+	struct list_ctx *lc = arg;
+	char addr[64];
+	gk_format_addr(&bi->addr, addr, sizeof(addr));
+	long long left = (long long)(bi->expires_at_ms - lc->now) / 1000;
+	gk_ctl_printf(lc->out, "%s index=%u addr=%s mech=%s expires_in=%lld fpr=%s rx=%llu tx=%llu",
+		      bi->idc, bi->index, addr, gk_mech_name(bi->mech), left, bi->fpr,
+		      (unsigned long long)bi->rx_ok, (unsigned long long)bi->tx);
+}
+
+static void ctl_bindings(void *user, const char *args, struct gk_ctl_reply *out)
+{
+	struct softswitchd *s = user;
+	struct list_ctx lc = {.out = out, .now = gk_loop_now(s->loop)};
+	(void)args;
+	gk_registrar_foreach(s->reg, list_one, &lc);
+}
+
+static void on_signal(void *user, int signo)
+{
+	struct softswitchd *s = user;
+	if (signo == SIGTERM || signo == SIGINT) {
+		gk_notice("signal %d: stopping", signo);
+		gk_loop_stop(s->loop);
+	} else if (signo == SIGUSR1) {
+		const struct gk_registrar_stats *r = gk_registrar_stats(s->reg);
+		gk_notice("registrations %llu, rejects %llu",
+			  (unsigned long long)r->registrations, (unsigned long long)r->rejects);
+	} else if (signo == SIGHUP) {
+		gk_notice("SIGHUP: settings are read at start; restart to change them");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct softswitchd s;
+	char err[512];
+	struct gk_cfg_key keys[48] = {{0}};
+
+	ss_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
+	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &s.common, "softswitchd");
+	gk_daemon_parse_args(argc, argv, keys, "softswitchd",
+			     "gatekey softswitch: registrar with registration-bound key delivery");
+	if (gk_daemon_log_setup(&s.common, "softswitchd") < 0)
+		return 2;
+	struct gk_registrar_cfg rc;
+	struct gk_auc_client_cfg ac;
+	if (ss_settings_finish(&s.set, &rc, &ac, err, sizeof(err)) < 0) {
+		fprintf(stderr, "softswitchd: %s\n", err);
+		return 2;
+	}
+	if (gk_crypto_init() < 0) {
+		gk_err("OpenSSL algorithms unavailable");
+		return 1;
+	}
+	s.sip = gk_codec_get(GK_PROTO_SIP);
+	s.loop = gk_loop_new(NULL, err, sizeof(err));
+	if (!s.loop) {
+		gk_err("%s", err);
+		return 1;
+	}
+	s.fd_by_family[0] = s.fd_by_family[1] = -1;
+	for (unsigned i = 0; i < s.set.n_listen; i++) {
+		char a[64];
+		gk_format_addr(&s.set.listen[i], a, sizeof(a));
+		int fd = gk_udp_socket(&s.set.listen[i]);
+		if (fd < 0) {
+			gk_err("cannot listen for SIP on %s: %s", a, strerror(-fd));
+			return 1;
+		}
+		s.fds[s.n_fds++] = fd;
+		s.fd_by_family[family_slot(&s.set.listen[i])] = fd;
+		gk_loop_add_udp(s.loop, fd, on_sip, &s);
+		gk_info("listening for SIP on %s", a);
+	}
+
+	static const struct gk_registrar_ops rops = {
+		.send_terminal = send_terminal,
+		.auc_request = auc_request,
+		.auc_accounting = auc_accounting,
+	};
+	static const struct gk_auc_client_ops aops = {.vector = on_vector,
+						      .failed = on_auc_failed};
+	s.reg = gk_registrar_new(&rc, &rops, &s, s.loop, err, sizeof(err));
+	gk_wipe(&rc, sizeof(rc));
+	if (!s.reg) {
+		gk_err("%s", err);
+		return 1;
+	}
+	s.auc = gk_auc_client_new(s.loop, &ac, &aops, &s, err, sizeof(err));
+	gk_wipe(&ac, sizeof(ac));
+	if (!s.auc) {
+		gk_err("%s", err);
+		return 1;
+	}
+	s.ctl = gk_control_new(s.loop, s.common.control_socket, err, sizeof(err));
+	if (!s.ctl) {
+		gk_err("%s", err);
+		return 1;
+	}
+	gk_control_add(s.ctl, "stats", ctl_stats, &s);
+	gk_control_add(s.ctl, "bindings", ctl_bindings, &s);
+	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	gk_loop_on_signals(s.loop, sigs, 4, on_signal, &s);
+	gk_notice("ready: softswitch %s (direct topology)", s.set.id);
+
+	int ret = gk_loop_run(s.loop);
+	gk_control_free(s.ctl);
+	gk_auc_client_free(s.auc);
+	gk_registrar_free(s.reg);
+	gk_loop_free(s.loop);
+	for (unsigned i = 0; i < s.n_fds; i++)
+		close(s.fds[i]);
+	gk_notice("stopped");
+	return ret < 0 ? 1 : 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef SOFTSWITCHD_SETTINGS_H
+#define SOFTSWITCHD_SETTINGS_H
+
+#include "gatekey/auc_client.h"
+#include "gatekey/config.h"
+#include "gatekey/registrar.h"
+
+#define SS_MAX_LISTEN 4
+
+struct ss_settings {
+	char id[GK_CFG_STR_MAX];
+	char key_file[GK_CFG_STR_MAX];
+	struct sockaddr_storage listen[SS_MAX_LISTEN];
+	unsigned n_listen;
+	struct sockaddr_storage auc_server, auc_acct_server;
+	char auc_secret[GK_CFG_STR_MAX];
+	uint32_t auc_vendor, auc_timeout_ms, auc_tries;
+	uint32_t skew_ms, max_failures, lockout_ms, challenge_ttl_ms;
+	uint32_t expires_default, expires_min, expires_max;
+	uint32_t max_terminals, max_pending;
+	char mechanisms[GK_CFG_STR_MAX];
+	bool log_registrations;
+	bool acct_set;
+};
+
+/* Fills keys (NULL-terminated, at most cap entries) with softswitchd's own keys and defaults. */
+void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap);
+/* Validates, reads the element key file, and produces the component configurations. */
+int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc,
+		       struct gk_auc_client_cfg *ac, char *err, size_t errlen);
+/* "gk-mac, digest" -> bitmask of 1u << enum gk_mech; -1 with err on an unknown name. */
+int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gkterm's engine: many terminals on one io_uring loop. Each terminal runs the protocol-free
+ * terminal state machine (lib/terminal.c); this file only paces, transmits, retransmits
+ * (RFC 3261 timer E: T1 doubling to T2, given up after timer F) and reports.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gatekey/idmap.h"
+#include "gatekey/log.h"
+#include "gatekey/pktmac.h"
+#include "gkterm.h"
+
+#define T1_MS      500
+#define T2_MS      4000
+#define TIMER_F_MS 32000
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static struct gkt_run *run_of_timer; /* the engine runs one run at a time */
+
+static struct gkt_term *term_of_timer(struct gk_timer *t)
+{
+	return (struct gkt_term *)((char *)t - offsetof(struct gkt_term, timer));
+}
+
+static void term_finish(struct gkt_run *r, struct gkt_term *x);
+static void start_more(struct gkt_run *r);
+
+static bool sealed(const struct gkt_term *x)
+{
+	return x->t.state == GK_TERM_REGISTERED || x->t.state == GK_TERM_WAIT_DEREG
+		       ? x->t.chosen == GK_MECH_GKMAC
+		       : false;
+}
+
+static void transmit(struct gkt_run *r, struct gkt_term *x)
+{
+	uint8_t *buf = gk_loop_send_buf(r->loop);
+	int n = x->req_len;
+
+	if (!buf)
+		return; /* the retransmission timer tries again */
+	memcpy(buf, x->req, x->req_len);
+	if (sealed(x) && x->phase != PH_REGISTERING)
+		n = gk_pkt_seal(x->t.keys.uplink, x->t.index, ++x->t.seq_up, buf, x->req_len,
+				GK_LOOP_DGRAM_MAX);
+	if (n < 0) {
+		gk_loop_send_abort(r->loop, buf);
+		return;
+	}
+	gk_loop_send(r->loop, r->fds[x->sock], buf, (size_t)n, &r->o.server);
+}
+
+static void retransmit_timer(struct gk_timer *t)
+{
+	struct gkt_term *x = term_of_timer(t);
+	struct gkt_run *r = run_of_timer;
+	uint64_t interval = (uint64_t)T1_MS << x->tries;
+	uint64_t spent = 0;
+
+	for (unsigned i = 0; i <= x->tries; i++)
+		spent += (uint64_t)T1_MS << i > T2_MS ? T2_MS : (uint64_t)T1_MS << i;
+	if (spent >= TIMER_F_MS) {
+		x->t.reason = GK_R_TIMEOUT;
+		x->phase = PH_FAILED;
+		term_finish(r, x);
+		return;
+	}
+	x->tries++;
+	r->st.retransmits++;
+	transmit(r, x);
+	interval = (uint64_t)T1_MS << x->tries;
+	gk_timer_arm(r->loop, &x->timer, interval > T2_MS ? T2_MS : interval);
+}
+
+/* Encodes m with a fresh transaction and sends it, remembering it for retransmission. */
+static int send_request(struct gkt_run *r, struct gkt_term *x, struct gk_msg *m,
+			const char *method)
+{
+	char call_id[64], tag[24];
+	uint32_t idx = (uint32_t)(x - r->terms);
+	struct gk_request_ctx c = {
+		.idc = x->t.idc,
+		.idsp = x->t.idsp,
+		.local = &r->local[x->sock],
+		.dialog_id = call_id,
+		.local_tag = tag,
+		.seq = ++x->cseq,
+		.unique = ++x->unique ^ ((uint64_t)idx << 32),
+		.method = method,
+	};
+
+	snprintf(call_id, sizeof(call_id), "gk-%08x-%u@gkterm", (unsigned)r->t0_us, idx);
+	snprintf(tag, sizeof(tag), "t%u", idx);
+	m->proto = (uint8_t)r->o.codec->proto;
+	r->o.codec->request_init(m, &c);
+	int n = r->o.codec->encode(m, x->req, sizeof(x->req) - GK_TRAILER_LEN);
+	if (n < 0) {
+		x->t.reason = GK_R_INTERNAL;
+		return -1;
+	}
+	x->req_len = (uint16_t)n;
+	x->tries = 0;
+	transmit(r, x);
+	gk_timer_arm(r->loop, &x->timer, T1_MS);
+	return 0;
+}
+
+static void print_registered(struct gkt_run *r, struct gkt_term *x)
+{
+	if (r->o.quiet)
+		return;
+	printf("registered %s index=%u mech=%s expires=%u fpr=%s\n", x->t.idc, x->t.index,
+	       gk_mech_name(x->t.chosen), x->t.granted_expires, x->t.fpr);
+}
+
+/* After registering: the optional steps, in a fixed order. */
+static void next_step(struct gkt_run *r, struct gkt_term *x)
+{
+	struct gk_msg m;
+
+	if (x->phase == PH_REGISTERED && r->o.replay_answer) {
+		x->phase = PH_REPLAY;
+		memcpy(x->req, x->answer, x->answer_len);
+		x->req_len = x->answer_len;
+		x->tries = 0;
+		/* The replay goes out bare, exactly as the original ANSWER did. */
+		uint8_t *buf = gk_loop_send_buf(r->loop);
+		if (buf) {
+			memcpy(buf, x->answer, x->answer_len);
+			gk_loop_send(r->loop, r->fds[x->sock], buf, x->answer_len, &r->o.server);
+		}
+		gk_timer_arm(r->loop, &x->timer, 2000);
+		return;
+	}
+	if ((x->phase == PH_REGISTERED || x->phase == PH_REPLAY || x->phase == PH_OPTIONS) &&
+	    x->options_sent < r->o.options) {
+		x->phase = PH_OPTIONS;
+		memset(&m, 0, sizeof(m));
+		m.type = GK_MSG_OTHER;
+		memcpy(m.idc, x->t.idc, sizeof(m.idc));
+		memcpy(m.idsp, x->t.idsp, sizeof(m.idsp));
+		x->options_sent++;
+		if (send_request(r, x, &m, "OPTIONS") < 0) {
+			x->phase = PH_FAILED;
+			term_finish(r, x);
+		}
+		return;
+	}
+	if (r->o.deregister && x->phase != PH_DEREGISTERING) {
+		x->phase = PH_DEREGISTERING;
+		gk_terminal_deregister(&x->t, &m);
+		if (send_request(r, x, &m, NULL) < 0) {
+			x->phase = PH_FAILED;
+			term_finish(r, x);
+		}
+		return;
+	}
+	x->phase = PH_DONE;
+	term_finish(r, x);
+}
+
+static void replay_timer_or_retransmit(struct gk_timer *t)
+{
+	struct gkt_term *x = term_of_timer(t);
+	struct gkt_run *r = run_of_timer;
+
+	if (x->phase == PH_REPLAY) {
+		/* No answer to the replay at all: it was dropped, which is also a refusal. */
+		x->replay_refused = true;
+		r->st.replay_refused++;
+		next_step(r, x);
+		return;
+	}
+	retransmit_timer(t);
+}
+
+static void term_start(struct gkt_run *r, struct gkt_term *x)
+{
+	struct gk_msg m;
+
+	x->phase = PH_REGISTERING;
+	x->started_us = now_us();
+	x->timer.fn = replay_timer_or_retransmit;
+	gk_terminal_register(&x->t, &m);
+	r->in_flight++;
+	if (send_request(r, x, &m, NULL) < 0) {
+		x->phase = PH_FAILED;
+		term_finish(r, x);
+	}
+}
+
+static void term_finish(struct gkt_run *r, struct gkt_term *x)
+{
+	gk_timer_cancel(r->loop, &x->timer);
+	if (x->done_us == 0)
+		x->done_us = now_us();
+	if (x->phase == PH_FAILED) {
+		r->st.failed++;
+		r->st.reasons[x->t.reason < GK_R__COUNT ? x->t.reason : GK_R_INTERNAL]++;
+		if (!r->o.quiet || r->st.failed <= 10)
+			printf("failed %s reason=%s (%s)\n", x->t.idc,
+			       gk_reason_name((enum gk_reason)x->t.reason),
+			       gk_reason_str((enum gk_reason)x->t.reason));
+	}
+	r->in_flight--;
+	r->finished++;
+	if (r->finished == r->n_terms)
+		gk_loop_stop(r->loop);
+	else
+		start_more(r);
+}
+
+static void on_registered(struct gkt_run *r, struct gkt_term *x)
+{
+	gk_timer_cancel(r->loop, &x->timer);
+	x->done_us = now_us();
+	r->st.registered++;
+	x->phase = PH_REGISTERED;
+	print_registered(r, x);
+	next_step(r, x);
+}
+
+static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
+		     const struct sockaddr_storage *from)
+{
+	struct gkt_run *r = user;
+	struct gk_msg m, out;
+	enum gk_reason why;
+	uint32_t tidx;
+	uint64_t tseq;
+	bool has_trailer = gk_pkt_peek(data, len, &tidx, &tseq) == 0;
+	(void)fd;
+
+	if (!gk_sockaddr_equal(from, &r->o.server)) {
+		r->st.stray++;
+		return;
+	}
+	if (r->o.codec->decode(data, has_trailer ? len - GK_TRAILER_LEN : len, &m, &why) < 0) {
+		r->st.stray++;
+		return;
+	}
+	uint32_t slot = gk_idmap_find(r->by_id, m.idc);
+	if (!slot) {
+		r->st.stray++;
+		return;
+	}
+	struct gkt_term *x = &r->terms[slot - 1];
+	bool protected_phase = x->phase == PH_OPTIONS || x->phase == PH_DEREGISTERING;
+	if (has_trailer) {
+		if (x->t.chosen != GK_MECH_GKMAC ||
+		    gk_pkt_open(x->t.keys.downlink, &x->t.win_down, data, len, &why) < 0) {
+			r->st.bad_downlink++;
+			return;
+		}
+	} else if (protected_phase && x->t.chosen == GK_MECH_GKMAC &&
+		   (m.type == GK_MSG_OTHER_OK || m.type == GK_MSG_DEREG_OK)) {
+		r->st.bad_downlink++; /* must have come with a trailer */
+		return;
+	}
+
+	switch (x->phase) {
+	case PH_REGISTERING: {
+		int ret = gk_terminal_on_message(&x->t, &m, &out);
+		if (ret == 1) {
+			if (send_request(r, x, &out, NULL) < 0) {
+				x->phase = PH_FAILED;
+				term_finish(r, x);
+				return;
+			}
+			memcpy(x->answer, x->req, x->req_len);
+			x->answer_len = x->req_len;
+		} else if (ret == 0) {
+			on_registered(r, x);
+		} else if (ret == -1) {
+			x->phase = PH_FAILED;
+			term_finish(r, x);
+		}
+		break;
+	}
+	case PH_REPLAY:
+		if (m.type == GK_MSG_REJECT) {
+			x->replay_refused = true;
+			r->st.replay_refused++;
+		} else if (m.type == GK_MSG_SUCCESS || m.type == GK_MSG_CHALLENGE) {
+			r->st.replay_accepted++;
+		} else {
+			return;
+		}
+		gk_timer_cancel(r->loop, &x->timer);
+		next_step(r, x);
+		break;
+	case PH_OPTIONS:
+		if (m.type != GK_MSG_OTHER_OK)
+			return;
+		x->options_ok++;
+		r->st.options_ok++;
+		gk_timer_cancel(r->loop, &x->timer);
+		next_step(r, x);
+		break;
+	case PH_DEREGISTERING:
+		if (gk_terminal_on_message(&x->t, &m, &out) == 0) {
+			r->st.deregistered++;
+			if (!r->o.quiet)
+				printf("deregistered %s\n", x->t.idc);
+			x->phase = PH_DONE;
+			term_finish(r, x);
+		}
+		break;
+	default:
+		r->st.stray++;
+		break;
+	}
+}
+
+static void start_more(struct gkt_run *r)
+{
+	uint64_t allowed = r->n_terms;
+	if (r->o.rate) {
+		uint64_t elapsed = now_us() - r->t0_us;
+		allowed = 1 + elapsed * r->o.rate / 1000000;
+	}
+	while (r->next_start < r->n_terms && r->next_start < allowed &&
+	       r->in_flight < r->o.window)
+		term_start(r, &r->terms[r->next_start++]);
+}
+
+static void pacer_fn(struct gk_timer *t)
+{
+	struct gkt_run *r = run_of_timer;
+	(void)t;
+	start_more(r);
+	if (r->next_start < r->n_terms)
+		gk_timer_arm(r->loop, &r->pacer, 1);
+}
+
+static void deadline_fn(struct gk_timer *t)
+{
+	struct gkt_run *r = run_of_timer;
+	(void)t;
+	for (uint32_t i = 0; i < r->n_terms; i++) {
+		struct gkt_term *x = &r->terms[i];
+		if (x->phase == PH_DONE || x->phase == PH_FAILED)
+			continue;
+		if (x->phase == PH_IDLE)
+			r->in_flight++; /* term_finish counts it out */
+		x->t.reason = GK_R_TIMEOUT;
+		x->phase = PH_FAILED;
+		term_finish(r, x);
+	}
+	gk_loop_stop(r->loop);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void report(struct gkt_run *r, uint64_t elapsed_us)
+{
+	uint64_t *lat = calloc(r->n_terms ? r->n_terms : 1, sizeof(*lat));
+	uint32_t n = 0;
+	uint64_t reg_end = r->t0_us;
+
+	for (uint32_t i = 0; i < r->n_terms; i++) {
+		struct gkt_term *x = &r->terms[i];
+		if (x->t.fpr[0] && x->done_us) {
+			if (lat)
+				lat[n++] = x->done_us - x->started_us;
+			if (x->done_us > reg_end)
+				reg_end = x->done_us;
+		}
+	}
+	double p50 = 0, p90 = 0, p99 = 0;
+	if (lat && n) {
+		qsort(lat, n, sizeof(*lat), cmp_u64);
+		p50 = (double)lat[n / 2] / 1000.0;
+		p90 = (double)lat[(uint64_t)n * 90 / 100] / 1000.0;
+		p99 = (double)lat[(uint64_t)n * 99 / 100] / 1000.0;
+	}
+	free(lat);
+	double reg_s = (double)(reg_end - r->t0_us) / 1e6;
+	printf("summary terminals=%u registered=%llu failed=%llu retransmits=%llu elapsed_ms=%.1f "
+	       "rate=%.0f reg/s latency_ms p50=%.2f p90=%.2f p99=%.2f\n",
+	       r->n_terms, (unsigned long long)r->st.registered, (unsigned long long)r->st.failed,
+	       (unsigned long long)r->st.retransmits, (double)elapsed_us / 1000.0,
+	       reg_s > 0 ? (double)r->st.registered / reg_s : 0.0, p50, p90, p99);
+	if (r->o.options)
+		printf("options sent=%llu ok=%llu bad_downlink=%llu\n",
+		       (unsigned long long)r->n_terms * r->o.options,
+		       (unsigned long long)r->st.options_ok, (unsigned long long)r->st.bad_downlink);
+	if (r->o.replay_answer)
+		printf("replay refused=%llu accepted=%llu\n", (unsigned long long)r->st.replay_refused,
+		       (unsigned long long)r->st.replay_accepted);
+	if (r->o.deregister)
+		printf("deregistered %llu\n", (unsigned long long)r->st.deregistered);
+	for (int i = 1; i < GK_R__COUNT; i++)
+		if (r->st.reasons[i])
+			printf("failures.%s %llu\n", gk_reason_name((enum gk_reason)i),
+			       (unsigned long long)r->st.reasons[i]);
+}
+
+int gkt_run(struct gkt_run *r)
+{
+	char err[256];
+	struct gk_loop_params lp = {.sq_entries = 4096, .rx_bufs = 8192, .tx_slots = 16384};
+
+	run_of_timer = r;
+	r->loop = gk_loop_new(&lp, err, sizeof(err));
+	if (!r->loop) {
+		fprintf(stderr, "gkterm: %s\n", err);
+		return 2;
+	}
+	for (uint32_t i = 0; i < r->o.sockets; i++)
+		gk_loop_add_udp(r->loop, r->fds[i], on_dgram, r);
+	r->pacer.fn = pacer_fn;
+	r->deadline.fn = deadline_fn;
+	gk_timer_arm(r->loop, &r->deadline, (uint64_t)r->o.timeout_s * 1000);
+	r->t0_us = now_us();
+	start_more(r);
+	if (r->next_start < r->n_terms)
+		gk_timer_arm(r->loop, &r->pacer, 1);
+	gk_loop_run(r->loop);
+	uint64_t elapsed = now_us() - r->t0_us;
+	report(r, elapsed);
+	fflush(stdout);
+
+	bool ok = r->st.failed == 0 && r->st.registered == r->n_terms;
+	if (r->o.options)
+		ok = ok && r->st.options_ok == (uint64_t)r->n_terms * r->o.options;
+	if (r->o.replay_answer)
+		ok = ok && r->st.replay_accepted == 0;
+	if (r->o.deregister)
+		ok = ok && r->st.deregistered == r->n_terms;
+	gk_loop_free(r->loop);
+	return ok ? 0 : 1;
+}

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gkterm: the terminal emulator and load generator. Registers one terminal or many through the
+ * exchange, prints each terminal's key fingerprint, and can then exercise the registration:
+ * gk-mac protected OPTIONS, a replayed ANSWER, deregistration.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gatekey/config.h"
+#include "gatekey/crypto.h"
+#include "gatekey/idmap.h"
+#include "gatekey/keystore.h"
+#include "gatekey/log.h"
+#include "gkterm.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: gkterm --server IP:PORT --idsp ID (--key-file FILE | --prefix P --count N "
+		"--key-dir DIR) [options]\n"
+		"  --server ADDR      the softswitch (direct) or SBC to register with\n"
+		"  --idsp ID          ID of that element (IDsp)\n"
+		"  --key-file FILE    one terminal: its provisioning file (gkctl subscriber add --out)\n"
+		"  --prefix P --count N --key-dir DIR\n"
+		"                     terminals P1..PN with keys DIR/<id>.key (gkctl bulk-add)\n"
+		"  --bind IP[:PORT]   local address (default: the route's source address)\n"
+		"  --proto NAME       sip (default)\n"
+		"  --mechs LIST       offer, e.g. \"gk-mac;q=0.9,digest;q=0.1\" (default gk-mac;q=1)\n"
+		"  --expires S        requested binding lifetime\n"
+		"  --rate R           registrations started per second (default: window-limited)\n"
+		"  --window W         registrations in flight at once (default 1000)\n"
+		"  --sockets K        source sockets shared by the terminals (default 1, max 8)\n"
+		"  --options N        send N gk-mac protected OPTIONS after registering\n"
+		"  --replay-answer    re-send the ANSWER after success: it must be refused\n"
+		"  --deregister       deregister (Expires: 0) at the end\n"
+		"  --ts-offset SEC    shift the terminal's clock (to test the skew window)\n"
+		"  --timeout SEC      give up after this long (default 60)\n"
+		"  --quiet            only the summary (and the first failures)\n");
+}
+
+static int parse_offer(const char *s, struct gkt_opts *o)
+{
+	o->n_offer = 0;
+	while (*s) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (!*s)
+			break;
+		size_t n = strcspn(s, ";, ");
+		enum gk_mech m = gk_mech_from_name(s, n);
+		if (m == GK_MECH_NONE || o->n_offer == GK_MECH_MAX)
+			return -1;
+		uint16_t q = 1000;
+		s += n;
+		if (strncmp(s, ";q=", 3) == 0) {
+			char *end;
+			double v = strtod(s + 3, &end);
+			if (end == s + 3 || v < 0 || v > 1)
+				return -1;
+			q = (uint16_t)(v * 1000 + 0.5);
+			s = end;
+		}
+		o->offer[o->n_offer].mech = (uint8_t)m;
+		o->offer[o->n_offer].q = q;
+		o->n_offer++;
+	}
+	return o->n_offer ? 0 : -1;
+}
+
+/* The local address the kernel would use towards the server, for Via/Contact. */
+static int route_source(const struct sockaddr_storage *server, struct sockaddr_storage *out)
+{
+	int fd = socket(server->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t len = sizeof(*out);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)server, gk_sockaddr_len(server)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)out, &len) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	close(fd);
+	return 0;
+}
+
+static void set_port(struct sockaddr_storage *a, uint16_t port)
+{
+	if (a->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)a)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)a)->sin_port = htons(port);
+}
+
+static uint16_t get_port(const struct sockaddr_storage *a)
+{
+	return ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
+					      : ((const struct sockaddr_in *)a)->sin_port);
+}
+
+int main(int argc, char **argv)
+{
+	static struct gkt_run r;
+	struct gkt_opts *o = &r.o;
+	const char *key_file = NULL, *prefix = NULL, *key_dir = NULL, *bind_s = NULL;
+	unsigned long count = 0;
+	char err[256];
+	bool server_set = false;
+	enum {
+		O_SERVER = 256, O_IDSP, O_KEYFILE, O_PREFIX, O_COUNT, O_KEYDIR, O_BIND, O_PROTO,
+		O_MECHS, O_EXPIRES, O_RATE, O_WINDOW, O_SOCKETS, O_OPTIONS, O_REPLAY, O_DEREG,
+		O_TSOFF, O_TIMEOUT, O_QUIET, O_HELP
+	};
+	static const struct option opts[] = {
+		{"server", required_argument, 0, O_SERVER},
+		{"idsp", required_argument, 0, O_IDSP},
+		{"key-file", required_argument, 0, O_KEYFILE},
+		{"prefix", required_argument, 0, O_PREFIX},
+		{"count", required_argument, 0, O_COUNT},
+		{"key-dir", required_argument, 0, O_KEYDIR},
+		{"bind", required_argument, 0, O_BIND},
+		{"proto", required_argument, 0, O_PROTO},
+		{"mechs", required_argument, 0, O_MECHS},
+		{"expires", required_argument, 0, O_EXPIRES},
+		{"rate", required_argument, 0, O_RATE},
+		{"window", required_argument, 0, O_WINDOW},
+		{"sockets", required_argument, 0, O_SOCKETS},
+		{"options", required_argument, 0, O_OPTIONS},
+		{"replay-answer", no_argument, 0, O_REPLAY},
+		{"deregister", no_argument, 0, O_DEREG},
+		{"ts-offset", required_argument, 0, O_TSOFF},
+		{"timeout", required_argument, 0, O_TIMEOUT},
+		{"quiet", no_argument, 0, O_QUIET},
+		{"help", no_argument, 0, O_HELP},
+		{0, 0, 0, 0},
+	};
+
+	o->codec = gk_codec_get(GK_PROTO_SIP);
+	o->window = 1000;
+	o->sockets = 1;
+	o->timeout_s = 60;
+	o->offer[0] = (struct gk_mech_offer){.mech = GK_MECH_GKMAC, .q = 1000};
+	o->n_offer = 1;
+	gk_log_init("gkterm", false, GK_LOG_WARN);
+
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_SERVER:
+			if (gk_parse_addr(optarg, &o->server, err, sizeof(err)) < 0)
+				goto bad_value;
+			server_set = true;
+			break;
+		case O_IDSP:
+			if (strlen(optarg) > GK_ID_MAX)
+				goto bad_value;
+			strcpy(o->idsp, optarg);
+			break;
+		case O_KEYFILE: key_file = optarg; break;
+		case O_PREFIX: prefix = optarg; break;
+		case O_COUNT: count = strtoul(optarg, NULL, 10); break;
+		case O_KEYDIR: key_dir = optarg; break;
+		case O_BIND: bind_s = optarg; break;
+		case O_PROTO:
+			o->codec = gk_codec_by_name(optarg);
+			if (!o->codec)
+				goto bad_value;
+			break;
+		case O_MECHS:
+			if (parse_offer(optarg, o) < 0)
+				goto bad_value;
+			break;
+		case O_EXPIRES: o->expires = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case O_RATE: o->rate = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case O_WINDOW: o->window = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case O_SOCKETS: o->sockets = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case O_OPTIONS: o->options = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case O_REPLAY: o->replay_answer = true; break;
+		case O_DEREG: o->deregister = true; break;
+		case O_TSOFF: o->ts_offset = strtoll(optarg, NULL, 10); break;
+		case O_TIMEOUT: o->timeout_s = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case O_QUIET: o->quiet = true; break;
+		case O_HELP: usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+		continue;
+bad_value:
+		fprintf(stderr, "gkterm: bad value for --%s: \"%s\"\n", opts[c - O_SERVER].name,
+			optarg);
+		return 2;
+	}
+	if (!server_set || !o->idsp[0] || (!key_file && !(prefix && count && key_dir)) ||
+	    o->sockets == 0 || o->sockets > 8 || o->window == 0 || o->timeout_s == 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (gk_crypto_init() < 0) {
+		fprintf(stderr, "gkterm: OpenSSL algorithms unavailable\n");
+		return 1;
+	}
+
+	r.n_terms = key_file ? 1 : (uint32_t)count;
+	r.terms = calloc(r.n_terms, sizeof(*r.terms));
+	r.by_id = gk_idmap_new(r.n_terms);
+	if (!r.terms || !r.by_id) {
+		fprintf(stderr, "gkterm: out of memory for %u terminals\n", r.n_terms);
+		return 1;
+	}
+	for (uint32_t i = 0; i < r.n_terms; i++) {
+		struct gkt_term *x = &r.terms[i];
+		char path[4096], id[GK_ID_MAX + 1], want[GK_ID_MAX + 1];
+		int created;
+		if (key_file) {
+			snprintf(path, sizeof(path), "%s", key_file);
+		} else {
+			snprintf(want, sizeof(want), "%s%u", prefix, i + 1);
+			snprintf(path, sizeof(path), "%s/%s.key", key_dir, want);
+		}
+		if (gk_provision_read(path, id, x->t.kc, err, sizeof(err)) < 0) {
+			fprintf(stderr, "gkterm: %s\n", err);
+			return 1;
+		}
+		if (!key_file && strcmp(id, want) != 0) {
+			fprintf(stderr, "gkterm: %s holds the key of \"%s\", expected \"%s\"\n", path,
+				id, want);
+			return 1;
+		}
+		memcpy(x->t.idc, id, sizeof(x->t.idc));
+		memcpy(x->t.idsp, o->idsp, sizeof(x->t.idsp));
+		memcpy(x->t.offer, o->offer, sizeof(x->t.offer));
+		x->t.n_offer = o->n_offer;
+		x->t.expires = o->expires;
+		x->t.ts_offset = o->ts_offset;
+		x->sock = (uint8_t)(i % o->sockets);
+		if (gk_idmap_get_or_add(r.by_id, id, &created) != i + 1 || !created) {
+			fprintf(stderr, "gkterm: terminal %s given twice\n", id);
+			return 1;
+		}
+	}
+
+	struct sockaddr_storage local;
+	if (bind_s) {
+		char tmp[160];
+		/* Either ip:port / [ip]:port, or a bare address that gets an ephemeral port. */
+		if (gk_parse_addr(bind_s, &local, err, sizeof(err)) < 0) {
+			snprintf(tmp, sizeof(tmp), strchr(bind_s, ':') ? "[%s]:0" : "%s:0", bind_s);
+			if (gk_parse_addr(tmp, &local, err, sizeof(err)) < 0) {
+				fprintf(stderr, "gkterm: --bind: %s\n", err);
+				return 2;
+			}
+		}
+	} else if (route_source(&o->server, &local) < 0) {
+		fprintf(stderr, "gkterm: no route to the server\n");
+		return 1;
+	} else {
+		set_port(&local, 0);
+	}
+	uint16_t base_port = get_port(&local);
+	for (uint32_t i = 0; i < o->sockets; i++) {
+		struct sockaddr_storage a = local;
+		socklen_t len = sizeof(a);
+		if (base_port)
+			set_port(&a, (uint16_t)(base_port + i));
+		r.fds[i] = gk_udp_socket(&a);
+		if (r.fds[i] < 0) {
+			fprintf(stderr, "gkterm: cannot bind: %s\n", strerror(-r.fds[i]));
+			return 1;
+		}
+		getsockname(r.fds[i], (struct sockaddr *)&r.local[i], &len);
+	}
+
+	int ret = gkt_run(&r);
+	for (uint32_t i = 0; i < r.n_terms; i++)
+		gk_terminal_wipe(&r.terms[i].t);
+	free(r.terms);
+	gk_idmap_free(r.by_id);
+	return ret;
+}
