@@ -24,7 +24,7 @@ LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBGK      := $(BUILD)/libgatekey.a
 
 # Each program is the objects of its own directory linked against libgatekey.
-PROG_DIRS  := aucd softswitchd tools/gkterm tools/gkctl
+PROG_DIRS  := aucd softswitchd tools/gkterm tools/gkctl tests/gkmitm
 PROGS      := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d)))
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))

@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Wire conformance: every SIP and RADIUS datagram of one registration (and its deregistration),
+# captured on the core host, dissects in tshark with zero malformed packets and with the
+# expected methods, status codes and RADIUS codes.
+. "$(dirname "$0")/lib.sh"
+need_root
+command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
+plan 7
+
+rig_direct
+provision term1
+start_core
+ok $? "aucd and softswitchd start"
+
+cap=$WORK/reg.pcapng
+ip netns exec "$NS_CORE" tshark -q -n -i "$IF_CORE" -i lo -f 'udp' -w "$cap" \
+	2>"$WORK/tshark.log" &
+tshark_pid=$!
+PIDS+=($tshark_pid)
+wait_until 150 grep -q 'Capturing on' "$WORK/tshark.log"
+ok $? "tshark captures on the core host"
+
+out=$(gkterm_direct --key-file "$WORK/term1.key" --deregister)
+ok $? "term1 registers and deregisters"
+# The accounting Stop follows the deregistration; wait until the AuC saw it.
+wait_until 50 test "$(stat_of aucd accounting_stop)" = 1
+kill -INT $tshark_pid
+wait_gone $tshark_pid 100
+
+# SIP crosses the veth; RADIUS stays inside the core host and is seen once, on its loopback.
+sipmsgs=$(tshark -n -r "$cap" -Y sip -T fields -e sip.Method -e sip.Status-Code 2>/dev/null |
+	tr '\t' ' ' | sed 's/ *$//' | tr '\n' ',')
+is "$sipmsgs" "REGISTER,401,REGISTER,200,REGISTER,200," \
+	"SIP on the wire: REGISTER, 401, REGISTER, 200, then REGISTER (Expires: 0) and 200"
+radcodes=$(tshark -n -r "$cap" -Y radius -T fields -e radius.code 2>/dev/null | tr '\n' ',')
+is "$radcodes" "1,2,4,5,4,5," \
+	"RADIUS on the wire: Access-Request/Accept, Accounting Start and Stop with responses"
+malformed=$(tshark -n -r "$cap" -Y '_ws.malformed || _ws.expert.severity >= "Error"' 2>/dev/null |
+	wc -l)
+is "$malformed" 0 "no SIP or RADIUS datagram is malformed for tshark"
+tshark -n -r "$cap" -V -Y 'radius.code == 2' 2>/dev/null | grep -q 'Message-Authenticator'
+ok $? "the Access-Accept carries a Message-Authenticator"
+tshark -n -r "$cap" -Y 'sip || radius' 2>/dev/null | diag
+
+finish

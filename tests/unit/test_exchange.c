@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The exchange state machine end to end in one process: the terminal side (lib/terminal.c) and
+ * the registrar (lib/registrar.c) exchange abstract messages, an in-test AuC computes vectors with
+ * the gk1 primitives. No codec, no network: this pins the protocol logic itself.
+ */
+#include <string.h>
+
+#include "kselftest_harness.h"
+
+#include "gatekey/registrar.h"
+#include "gatekey/terminal.h"
+
+#define MAX_SUBS 4
+
+struct sent {
+	struct gk_msg m;
+	bool have;
+	bool sealed;
+};
+
+struct world {
+	struct gk_loop *loop;
+	struct gk_registrar *reg;
+	uint8_t kss[GK_KEY_LEN];
+	struct {
+		char idc[GK_ID_MAX + 1];
+		uint8_t kc[GK_KEY_LEN];
+	} subs[MAX_SUBS];
+	unsigned n_subs;
+	struct sent out; /* last message to the terminal */
+	uint32_t auc_handle;
+	bool auc_pending;
+	char auc_idc[GK_ID_MAX + 1];
+	unsigned acct_start, acct_stop;
+	struct gk_binding *last_up;
+};
+
+static void w_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+		   struct gk_binding *b)
+{
+	struct world *w = user;
+	(void)to;
+	memcpy(&w->out.m, m, sizeof(*m));
+	w->out.have = true;
+	w->out.sealed = b != NULL;
+}
+
+static void w_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
+{
+	struct world *w = user;
+	(void)idsp;
+	w->auc_handle = handle;
+	w->auc_pending = true;
+	snprintf(w->auc_idc, sizeof(w->auc_idc), "%s", idc);
+}
+
+static void w_acct(void *user, const struct gk_auc_acct *a)
+{
+	struct world *w = user;
+	if (a->status == GK_RAD_ACCT_START)
+		w->acct_start++;
+	else
+		w->acct_stop++;
+}
+
+static void w_up(void *user, struct gk_binding *b)
+{
+	((struct world *)user)->last_up = b;
+}
+
+/* The AuC's part, written out with the primitives; an unknown IDc gets a random Kc. */
+static void auc_answer(struct world *w)
+{
+	struct gk_auc_vector v;
+	uint8_t kc[GK_KEY_LEN], k[GK_KEY_LEN];
+
+	memset(&v, 0, sizeof(v));
+	snprintf(v.idc, sizeof(v.idc), "%s", w->auc_idc);
+	snprintf(v.idsp, sizeof(v.idsp), "ss1");
+	gk_random(kc, sizeof(kc));
+	for (unsigned i = 0; i < w->n_subs; i++)
+		if (strcmp(w->subs[i].idc, w->auc_idc) == 0)
+			memcpy(kc, w->subs[i].kc, GK_KEY_LEN);
+	gk_random(v.rand, GK_RAND_LEN);
+	gk_random(k, GK_KEY_LEN);
+	gk_auth_compute(kc, v.rand, v.idc, v.xauth);
+	gk_key_wrap(kc, k, v.idc, "ss1", v.rand, GK_ROLE_TERMINAL, v.blob_terminal);
+	gk_key_wrap(w->kss, k, v.idc, "ss1", v.rand, GK_ROLE_SOFTSWITCH, v.blob_element);
+	w->auc_pending = false;
+	gk_registrar_auc_vector(w->reg, w->auc_handle, &v);
+}
+
+static struct sockaddr_storage addr_of(int host)
+{
+	struct sockaddr_storage a;
+	char err[64], s[32];
+	snprintf(s, sizeof(s), "198.18.0.%d:5060", host);
+	gk_parse_addr(s, &a, err, sizeof(err));
+	return a;
+}
+
+/* Delivers m to the registrar, answers the AuC if asked, and returns what came back. */
+static struct gk_msg *deliver(struct world *w, struct gk_msg *m, int host, uint32_t index)
+{
+	struct sockaddr_storage from = addr_of(host);
+	w->out.have = false;
+	gk_registrar_on_message(w->reg, m, &from, index);
+	if (w->auc_pending)
+		auc_answer(w);
+	return w->out.have ? &w->out.m : NULL;
+}
+
+static void term_init(struct gk_terminal *t, const char *idc, const uint8_t *kc)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->idc, sizeof(t->idc), "%s", idc);
+	snprintf(t->idsp, sizeof(t->idsp), "ss1");
+	memcpy(t->kc, kc, GK_KEY_LEN);
+	t->offer[0] = (struct gk_mech_offer){GK_MECH_GKMAC, 900};
+	t->offer[1] = (struct gk_mech_offer){GK_MECH_TLS, 500};
+	t->n_offer = 2;
+}
+
+/* Runs the whole exchange; returns the terminal's last on_message result. */
+static int run(struct world *w, struct gk_terminal *t, int host)
+{
+	struct gk_msg req, next;
+	struct gk_msg *resp;
+	int ret = -2;
+
+	gk_terminal_register(t, &req);
+	for (int step = 0; step < 16; step++) {
+		resp = deliver(w, &req, host, 0);
+		if (!resp)
+			return -3;
+		ret = gk_terminal_on_message(t, resp, &next);
+		if (ret != 1)
+			return ret;
+		req = next;
+	}
+	return ret;
+}
+
+static void fpr_of(const struct gk_binding_info *bi, void *arg)
+{
+	char *out = arg;
+	if (strcmp(bi->idc, "alice") == 0)
+		memcpy(out, bi->fpr, GK_FPR_HEX_LEN + 1);
+}
+
+FIXTURE(exchange)
+{
+	struct world w;
+	struct gk_terminal alice;
+};
+
+FIXTURE_SETUP(exchange)
+{
+	struct gk_registrar_cfg cfg;
+	static const struct gk_registrar_ops ops = {
+		.send_terminal = w_send,
+		.auc_request = w_auc_request,
+		.auc_accounting = w_acct,
+		.binding_up = w_up,
+	};
+	char err[128];
+
+	memset(&self->w, 0, sizeof(self->w));
+	self->w.loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.loop);
+	gk_random(self->w.kss, GK_KEY_LEN);
+	gk_registrar_cfg_defaults(&cfg);
+	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
+	memcpy(cfg.element_key, self->w.kss, GK_KEY_LEN);
+	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_TLS);
+	cfg.max_terminals = 64;
+	cfg.max_pending = 16;
+	cfg.log_registrations = false;
+	self->w.reg = gk_registrar_new(&cfg, &ops, &self->w, self->w.loop, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.reg);
+	snprintf(self->w.subs[0].idc, sizeof(self->w.subs[0].idc), "alice");
+	gk_random(self->w.subs[0].kc, GK_KEY_LEN);
+	self->w.n_subs = 1;
+	term_init(&self->alice, "alice", self->w.subs[0].kc);
+}
+
+FIXTURE_TEARDOWN(exchange)
+{
+	gk_registrar_free(self->w.reg);
+	gk_loop_free(self->w.loop);
+}
+
+TEST_F(exchange, terminal_and_registrar_hold_the_same_key)
+{
+	char fpr[GK_FPR_HEX_LEN + 1] = "";
+	uint8_t buf[256] = "OPTIONS sip:ss1 SIP/2.0\r\n\r\n";
+	size_t len = strlen((char *)buf);
+	uint32_t index;
+	enum gk_reason why;
+
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	ASSERT_EQ(GK_TERM_REGISTERED, self->alice.state);
+	EXPECT_EQ(GK_MECH_GKMAC, self->alice.chosen);
+	gk_registrar_foreach(self->w.reg, fpr_of, fpr);
+	EXPECT_STREQ(self->alice.fpr, fpr);
+	EXPECT_EQ(1, self->w.acct_start);
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->registrations);
+
+	/* Uplink: the registrar verifies what the terminal sealed, and only once. */
+	struct sockaddr_storage from = addr_of(2);
+	int n = gk_pkt_seal(self->alice.keys.uplink, self->alice.index, 1, buf, len, sizeof(buf));
+	ASSERT_EQ((int)len + GK_TRAILER_LEN, n);
+	EXPECT_EQ((long)len, gk_registrar_open(self->w.reg, buf, (size_t)n, &from, &index, &why));
+	EXPECT_EQ(self->alice.index, index);
+	EXPECT_EQ(-1, gk_registrar_open(self->w.reg, buf, (size_t)n, &from, &index, &why));
+	EXPECT_EQ(GK_R_REPLAY_SEQ, why);
+	/* From another address the same terminal index is refused. */
+	struct sockaddr_storage other = addr_of(9);
+	n = gk_pkt_seal(self->alice.keys.uplink, self->alice.index, 2, buf, len, sizeof(buf));
+	EXPECT_EQ(-1, gk_registrar_open(self->w.reg, buf, (size_t)n, &other, &index, &why));
+	EXPECT_EQ(GK_R_WRONG_SOURCE, why);
+
+	/* Downlink: the terminal verifies what the registrar sealed. */
+	ASSERT_NE(NULL, self->w.last_up);
+	n = gk_registrar_seal(self->w.reg, self->w.last_up, buf, len, sizeof(buf));
+	ASSERT_EQ((int)len + GK_TRAILER_LEN, n);
+	EXPECT_EQ((long)len, gk_pkt_open(self->alice.keys.downlink, &self->alice.win_down, buf,
+					 (size_t)n, &why));
+}
+
+TEST_F(exchange, each_registration_gets_a_fresh_key)
+{
+	char first[GK_FPR_HEX_LEN + 1];
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	memcpy(first, self->alice.fpr, sizeof(first));
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	EXPECT_STRNE(first, self->alice.fpr);
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->refreshes);
+}
+
+TEST_F(exchange, wrong_key_is_challenged_afresh_then_locked_out)
+{
+	uint8_t wrong[GK_KEY_LEN];
+	struct gk_terminal mallory;
+	gk_random(wrong, sizeof(wrong));
+	term_init(&mallory, "alice", wrong);
+
+	EXPECT_EQ(-1, run(&self->w, &mallory, 3));
+	EXPECT_EQ(GK_R_REFUSED, mallory.reason);
+	const struct gk_registrar_stats *st = gk_registrar_stats(self->w.reg);
+	EXPECT_EQ(3, st->challenges);
+	EXPECT_EQ(3, st->reasons.n[GK_R_WRONG_AUTH]);
+	EXPECT_EQ(1, st->reasons.n[GK_R_LOCKED_OUT]);
+	/* The real alice is locked out too, until the lockout ends. */
+	EXPECT_EQ(-1, run(&self->w, &self->alice, 2));
+	EXPECT_EQ(2, st->reasons.n[GK_R_LOCKED_OUT]);
+}
+
+TEST_F(exchange, unknown_idc_looks_like_a_wrong_key)
+{
+	struct gk_terminal bob;
+	uint8_t kc[GK_KEY_LEN];
+	gk_random(kc, sizeof(kc));
+	term_init(&bob, "bob", kc);
+	EXPECT_EQ(-1, run(&self->w, &bob, 4));
+	EXPECT_EQ(GK_R_REFUSED, bob.reason);
+	EXPECT_EQ(3, gk_registrar_stats(self->w.reg)->challenges);
+}
+
+TEST_F(exchange, replayed_answer_is_refused)
+{
+	struct gk_msg req, answer;
+	struct gk_msg *resp;
+
+	gk_terminal_register(&self->alice, &req);
+	resp = deliver(&self->w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, resp, &answer));
+	resp = deliver(&self->w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
+	resp = deliver(&self->w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_REJECT, resp->type);
+	EXPECT_EQ(GK_R_NO_CHALLENGE, resp->reason);
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->registrations);
+}
+
+TEST_F(exchange, replayed_register_n1)
+{
+	struct gk_msg req;
+	struct gk_msg *resp;
+
+	gk_terminal_register(&self->alice, &req);
+	resp = deliver(&self->w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_CHALLENGE, resp->type);
+	/* The same request from the same address is a retransmission: the same challenge. */
+	uint8_t n2[GK_NONCE_LEN];
+	memcpy(n2, resp->n2, sizeof(n2));
+	resp = deliver(&self->w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_CHALLENGE, resp->type);
+	EXPECT_EQ(0, memcmp(n2, resp->n2, sizeof(n2)));
+	/* From anywhere else it is a replay. */
+	resp = deliver(&self->w, &req, 7, 0);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_REJECT, resp->type);
+	EXPECT_EQ(GK_R_REPLAY_N1, resp->reason);
+}
+
+TEST_F(exchange, stale_timestamp_is_refused)
+{
+	self->alice.ts_offset = -31;
+	EXPECT_EQ(-1, run(&self->w, &self->alice, 2));
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->reasons.n[GK_R_STALE_TS]);
+	self->alice.ts_offset = 31;
+	EXPECT_EQ(-1, run(&self->w, &self->alice, 2));
+	self->alice.ts_offset = 25;
+	EXPECT_EQ(0, run(&self->w, &self->alice, 2));
+}
+
+TEST_F(exchange, downgraded_offer_is_detected_by_the_terminal)
+{
+	struct gk_msg req, answer;
+	struct gk_msg *resp;
+
+	gk_terminal_register(&self->alice, &req);
+	resp = deliver(&self->w, &req, 2, 0);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, resp, &answer));
+	answer.mechs[0].q = 100; /* an attacker on the way lowers gk-mac below tls */
+	resp = deliver(&self->w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
+	EXPECT_EQ(GK_MECH_TLS, resp->chosen);
+	EXPECT_EQ(-1, gk_terminal_on_message(&self->alice, resp, &answer));
+	EXPECT_EQ(GK_R_MECH_DOWNGRADE, self->alice.reason);
+}
+
+TEST_F(exchange, tampered_success_is_detected_by_the_terminal)
+{
+	struct gk_msg req, answer, copy;
+	struct gk_msg *resp;
+
+	for (int field = 0; field < 4; field++) {
+		gk_terminal_register(&self->alice, &req);
+		resp = deliver(&self->w, &req, 2, 0);
+		ASSERT_EQ(1, gk_terminal_on_message(&self->alice, resp, &answer));
+		resp = deliver(&self->w, &answer, 2, 0);
+		ASSERT_NE(NULL, resp);
+		memcpy(&copy, resp, sizeof(copy));
+		switch (field) {
+		case 0: copy.mac[5] ^= 1; break;
+		case 1: copy.mechs[1].q = 600; break;
+		case 2: copy.expires += 1; break;
+		case 3: copy.blob[20] ^= 0x80; break;
+		}
+		EXPECT_EQ(-1, gk_terminal_on_message(&self->alice, &copy, &answer));
+		EXPECT_EQ(field == 3 ? GK_R_UNWRAP_FAILED : GK_R_BAD_RESPONSE_MAC,
+			  self->alice.reason);
+	}
+}
+
+TEST_F(exchange, request_for_another_element_is_refused)
+{
+	struct gk_msg req;
+	gk_terminal_register(&self->alice, &req);
+	snprintf(req.idsp, sizeof(req.idsp), "ss2");
+	struct gk_msg *resp = deliver(&self->w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_REJECT, resp->type);
+	EXPECT_EQ(GK_R_WRONG_IDSP, resp->reason);
+}
+
+TEST_F(exchange, deregistration_needs_the_verified_terminal)
+{
+	struct gk_msg req;
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	gk_terminal_deregister(&self->alice, &req);
+	/* Without a verified trailer: ignored, counted. */
+	EXPECT_EQ(NULL, deliver(&self->w, &req, 2, 0));
+	EXPECT_EQ(0, gk_registrar_stats(self->w.reg)->deregistrations);
+	/* With the terminal's verified index: done, answered under the trailer, key gone. */
+	struct gk_msg *resp = deliver(&self->w, &req, 2, self->alice.index);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_DEREG_OK, resp->type);
+	EXPECT_TRUE(self->w.out.sealed);
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->deregistrations);
+	EXPECT_EQ(1, self->w.acct_stop);
+	struct sockaddr_storage from = addr_of(2);
+	EXPECT_FALSE(gk_registrar_is_registered_addr(self->w.reg, &from));
+}
+
+TEST(mechanism_choice_follows_the_terminals_preference)
+{
+	struct gk_msg m;
+	memset(&m, 0, sizeof(m));
+	m.mechs[0] = (struct gk_mech_offer){GK_MECH_DIGEST, 100};
+	m.mechs[1] = (struct gk_mech_offer){GK_MECH_GKMAC, 900};
+	m.mechs[2] = (struct gk_mech_offer){GK_MECH_TLS, 950};
+	m.n_mechs = 3;
+	EXPECT_EQ(GK_MECH_TLS, gk_mech_choose(&m, (1u << GK_MECH_TLS) | (1u << GK_MECH_GKMAC)));
+	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, (1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST)));
+	EXPECT_EQ(GK_MECH_NONE, gk_mech_choose(&m, 1u << GK_MECH_IPSEC));
+	m.mechs[2].q = 0; /* q=0 means "not acceptable" */
+	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, (1u << GK_MECH_TLS) | (1u << GK_MECH_GKMAC)));
+}
+
+TEST_HARNESS_MAIN

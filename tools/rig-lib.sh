@@ -1,0 +1,187 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The network-namespace rig shared by the end-to-end tests and the demo: namespaces and veth
+# links, provisioning, daemon configuration, start and stop. Everything it creates is removed by
+# the EXIT trap, also when the caller fails half-way or is interrupted.
+
+set -u
+RIG_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$RIG_LIB_DIR/.." && pwd)
+GK_BUILD=${GK_BUILD:-$REPO/build}
+BIN=$GK_BUILD/bin
+
+# Rig names are unique per run so that concurrent runs never collide.
+RIG=gk$(printf '%x' $(( ($$ ^ RANDOM) & 0xfffff )))
+WORK=$(mktemp -d "/tmp/gatekey-e2e.XXXXXX")
+chmod 700 "$WORK"
+PIDS=()
+NETNS=()
+T_N=0
+T_FAILED=0
+
+cleanup() {
+	local pid ns
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		wait_gone "$pid" 50 || kill -KILL "$pid" 2>/dev/null
+	done
+	for ns in "${NETNS[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "${KEEP_WORK:-0}" = 1 ]; then
+		echo "# work directory kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_until <tenths of a second> <command...>: polls a condition, never a blind sleep.
+wait_until() {
+	local tries=$1
+	shift
+	while [ "$tries" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+wait_gone() { # wait_gone <pid> <tenths>
+	local tries=$2
+	while [ "$tries" -gt 0 ]; do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
+rig_possible() {
+	[ "$(id -u)" = 0 ] || return 1
+	ip netns add "${RIG}probe" 2>/dev/null || return 1
+	ip netns del "${RIG}probe"
+}
+
+# netns_add <name>: a namespace with loopback up.
+netns_add() {
+	ip netns add "$1"
+	NETNS+=("$1")
+	ip -n "$1" link set lo up
+}
+
+# link <ns-a> <if-a> <addr4-a> <addr6-a> <ns-b> <if-b> <addr4-b> <addr6-b>
+link() {
+	ip link add "$2" type veth peer name "$6"
+	ip link set "$2" netns "$1"
+	ip link set "$6" netns "$5"
+	ip -n "$1" addr add "$3" dev "$2"
+	ip -n "$1" addr add "$4" dev "$2" nodad
+	ip -n "$5" addr add "$7" dev "$6"
+	ip -n "$5" addr add "$8" dev "$6" nodad
+	ip -n "$1" link set "$2" up
+	ip -n "$5" link set "$6" up
+}
+
+# The direct topology: a terminal host and a core host (softswitchd + aucd) on one veth pair.
+#   core 198.18.0.1 / 2001:db8:0:1::1     terminal 198.18.0.2 / 2001:db8:0:1::2
+rig_direct() {
+	NS_CORE=${RIG}c
+	NS_TERM=${RIG}t
+	IF_CORE=${RIG}c0
+	IF_TERM=${RIG}t0
+	netns_add "$NS_CORE"
+	netns_add "$NS_TERM"
+	link "$NS_CORE" "$IF_CORE" 198.18.0.1/24 2001:db8:0:1::1/64 \
+		"$NS_TERM" "$IF_TERM" 198.18.0.2/24 2001:db8:0:1::2/64
+	CORE4=198.18.0.1
+	TERM4=198.18.0.2
+	CORE6=2001:db8:0:1::1
+}
+
+in_core() { ip netns exec "$NS_CORE" "$@"; }
+in_term() { ip netns exec "$NS_TERM" "$@"; }
+
+gkctl() { "$BIN/gkctl" --db "$WORK/keys.db" --kek "$WORK/kek" "$@"; }
+
+# Key store with a KEK, one softswitch element "ss1" and subscribers given as arguments.
+provision() {
+	"$BIN/gkctl" kek generate "$WORK/kek" >/dev/null
+	gkctl element add ss1 --type softswitch --out "$WORK/ss1.key" >/dev/null
+	local id
+	for id in "$@"; do
+		gkctl subscriber add "$id" --out "$WORK/$id.key" >/dev/null
+	done
+}
+
+RADIUS_SECRET=gk-test-$RANDOM$RANDOM
+
+write_aucd_conf() {
+	cat >"$WORK/aucd.conf" <<EOF
+auc.listen = $CORE4:1812
+auc.accounting_listen = $CORE4:1813
+keystore.db = $WORK/keys.db
+keystore.kek = $WORK/kek
+radius.client = 198.18.0.0/24 $RADIUS_SECRET
+control.socket = $WORK/aucd.sock
+EOF
+	chmod 600 "$WORK/aucd.conf"
+}
+
+write_softswitchd_conf() {
+	cat >"$WORK/softswitchd.conf" <<EOF
+softswitch.key_file = $WORK/ss1.key
+sip.listen = $CORE4:5060
+sip.listen = [$CORE6]:5060
+auc.server = $CORE4:1812
+auc.secret = $RADIUS_SECRET
+registrar.max_failures = 3
+registrar.lockout = 60s
+control.socket = $WORK/softswitchd.sock
+EOF
+	chmod 600 "$WORK/softswitchd.conf"
+}
+
+ctl() { # ctl <daemon> <command>: the daemon's control socket answer
+	"$BIN/gkctl" ctl "$WORK/$1.sock" "$2"
+}
+stat_of() { # stat_of <daemon> <counter>
+	ctl "$1" stats | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'
+}
+
+# start_daemon <name> <ns> <args...>: runs it in the namespace, logs to $WORK/<name>.log, waits
+# until its control socket answers.
+start_daemon() {
+	local name=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" "$BIN/$name" "$@" >>"$WORK/$name.log" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	eval "PID_$name=$pid"
+	if ! wait_until 100 ctl "$name" stats; then
+		echo "# $name did not become ready; its log:"
+		sed 's/^/# /' <"$WORK/$name.log"
+		return 1
+	fi
+}
+stop_daemon() { # stop_daemon <name>
+	local pid
+	eval "pid=\${PID_$1:-}"
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait_gone "$pid" 100
+}
+
+start_core() {
+	write_aucd_conf
+	write_softswitchd_conf
+	start_daemon aucd "$NS_CORE" -c "$WORK/aucd.conf" || return 1
+	start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" "$@"
+}
+
+gkterm_direct() { # gkterm_direct <args...>: a terminal registering with softswitchd over SIP
+	in_term "$BIN/gkterm" --server "$CORE4:5060" --idsp ss1 "$@"
+}
