@@ -33,6 +33,8 @@ TEST_HELPER_SRCS := $(sort $(wildcard tests/unit/helper_*.c))
 TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
 KSFT_DIR   := $(BUILD)/kselftest
 KSFT_HDRS  := $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h
+# The kernel's harness macros have unused parameters and compare mixed signedness.
+TEST_CFLAGS := -I$(KSFT_DIR) -Itests/unit -Wno-unused-parameter -Wno-sign-compare
 
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
@@ -75,12 +77,12 @@ $(KSFT_HDRS):
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(LIBGK) | $(KSFT_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(KSFT_DIR) -Itests/unit -o $@ $< $(TEST_HELPER_OBJS) $(LIBGK) \
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIBGK) \
 		$(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/unit/helper_%.o: tests/unit/helper_%.c | $(KSFT_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(KSFT_DIR) -Itests/unit -c $< -o $@
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
 # The fuzzers link the library sources directly, built with clang and the fuzzer runtime.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)

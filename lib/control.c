@@ -121,6 +121,14 @@ struct gk_control *gk_control_new(struct gk_loop *loop, const char *path, char *
 	c->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		goto fail;
+	/* The default lives under /run/gatekey, which a fresh host does not have yet. */
+	char dir[sizeof(c->path)];
+	strcpy(dir, path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0700);
+	}
 	unlink(path);
 	mode_t old = umask(0077);
 	int ret = bind(c->fd, (struct sockaddr *)&sun, sizeof(sun));

@@ -6,6 +6,7 @@ set -eu
 dest=$1
 [ -f "$dest/kselftest.h" ] && [ -f "$dest/kselftest_harness.h" ] && exit 0
 mkdir -p "$dest"
+dest=$(cd "$dest" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"

@@ -8,6 +8,7 @@
 #ifndef GATEKEY_KEYSTORE_H
 #define GATEKEY_KEYSTORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -30,8 +31,10 @@ struct gk_ks_entry {
 	char fpr[GK_FPR_HEX_LEN + 1]; /* fingerprint of the long-term key, for listing */
 };
 
-/* Creates the database (and tables) when missing. Refuses a KEK file that is not 0600 or not 32
- * bytes (raw) / 64 hex digits. err receives a one-line explanation on failure. */
+/* Creates the database (and tables) when missing, mode 0600 (it sets the process umask for the
+ * duration: call it before starting threads). Refuses a KEK file whose mode is not 0600 or 0400
+ * or that is not 32 bytes (raw) / 64 hex digits, and a KEK other than the one the store was
+ * created with. err receives a one-line explanation on failure. */
 int gk_ks_open(struct gk_keystore **ks, const char *db_path, const char *kek_path, char *err,
 	       size_t errlen);
 void gk_ks_close(struct gk_keystore *ks);
@@ -39,8 +42,24 @@ void gk_ks_close(struct gk_keystore *ks);
 /* Writes a new random KEK file with mode 0600; fails if it exists. */
 int gk_ks_kek_generate(const char *kek_path, char *err, size_t errlen);
 
+/* The explanation of the last failure on this handle (SQLite's message for -EIO). */
+const char *gk_ks_errmsg(struct gk_keystore *ks);
+
+/* IDs are 1..GK_ID_MAX printable ASCII characters without whitespace, quotes or backslash;
+ * every function taking an ID returns -EINVAL for anything else. */
+bool gk_ks_id_valid(const char *id);
+
+/* Groups changes into one transaction (bulk provisioning; add + write the provisioning file +
+ * commit, so a failed write leaves nothing behind). Without them each change commits alone.
+ * A handle is not thread-safe: one per thread. */
+int gk_ks_begin(struct gk_keystore *ks);
+int gk_ks_commit(struct gk_keystore *ks);
+int gk_ks_rollback(struct gk_keystore *ks);
+
 /* key may be NULL to generate one; key_out (may be NULL) receives the stored key.
- * -EEXIST when the ID exists. */
+ * -EEXIST when the ID exists; get, remove and rotate return -ENOENT for an unknown ID, and get
+ * returns -EBADMSG when the stored blob fails authentication (tampered, or moved from another
+ * row). */
 int gk_ks_subscriber_add(struct gk_keystore *ks, const char *idc, const uint8_t *key,
 			 uint8_t key_out[GK_KEY_LEN]);
 int gk_ks_subscriber_get(struct gk_keystore *ks, const char *idc, uint8_t key_out[GK_KEY_LEN]);
@@ -61,8 +80,12 @@ int gk_ks_element_list(struct gk_keystore *ks, int (*fn)(const struct gk_ks_entr
 		       void *arg);
 
 /* Provisioning file for a terminal or element: "id <ID>\nkey <64 hex>\n", written 0600 (atomic
- * rename). Read back with gk_provision_read. */
+ * rename). Read back with gk_provision_read, which refuses a file group or others can access and
+ * names path:line on a syntax error. Both return 0 or a negative errno. */
 int gk_provision_write(const char *path, const char *id, const uint8_t key[GK_KEY_LEN]);
+/* The same without the fsync, for bulk provisioning: the caller makes thousands of files durable
+ * with one syncfs() instead of one fsync each. */
+int gk_provision_write_nosync(const char *path, const char *id, const uint8_t key[GK_KEY_LEN]);
 int gk_provision_read(const char *path, char id[GK_ID_MAX + 1], uint8_t key[GK_KEY_LEN], char *err,
 		      size_t errlen);
 

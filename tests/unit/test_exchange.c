@@ -8,6 +8,7 @@
 
 #include "kselftest_harness.h"
 
+#include "gatekey/config.h"
 #include "gatekey/registrar.h"
 #include "gatekey/terminal.h"
 

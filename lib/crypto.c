@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Crypto suite "gk1" (DESIGN §4) on OpenSSL 3 EVP. The encodings are fixed by the comment at the
+ * top of include/gatekey/crypto.h; the KATs in tests/unit/test_crypto.c pin them.
+ *
+ * Fetching an algorithm costs a locked lookup in the provider store, which would dominate a
+ * registration at 40k/s, so every algorithm is fetched once and contexts are reused:
+ *  - HMAC runs on a duplicate of a keyed template; OpenSSL clears keys when it frees the
+ *    duplicate at the end of the call.
+ *  - HKDF contexts cannot be duplicated in OpenSSL 3.0, so each thread keeps one and overwrites
+ *    the input key with zeros after every derivation.
+ *  - The packet MAC keeps its key between calls, see gk_siphash128().
+ * So no long-term key or subkey outlives a call in a cached context, except the packet keys.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "gatekey/crypto.h"
+
+#define LP_MAX 0xffff /* a length prefix is 16 bits */
+
+_Static_assert(GK_AUTH_LEN == GK_MAC_LEN, "AUTH and the s10 MAC share the HMAC helpers");
+
+static struct {
+	int status; /* 0 after a successful init, -EIO if it failed */
+	EVP_KDF *hkdf;
+	EVP_MAC *hmac;
+	EVP_MAC *siphash;
+	EVP_CIPHER *gcm;
+	EVP_MD *sha256;
+	/* Digest set and keyed with zeros: 3.0.0 cannot dup an unkeyed one (openssl#17117). */
+	EVP_MAC_CTX *hmac_tmpl;
+} gk;
+
+/*
+ * Contexts that change state on every use: per thread, so callers need no locking. Never freed:
+ * the daemons keep their one thread for their whole life.
+ */
+static _Thread_local EVP_KDF_CTX *hkdf_ctx;
+static _Thread_local EVP_MAC_CTX *sip_ctx;
+
+static pthread_once_t gk_once = PTHREAD_ONCE_INIT;
+
+static void crypto_init_once(void)
+{
+	static const uint8_t zero[GK_KEY_LEN];
+	char sha256[] = "SHA256";
+	OSSL_PARAM dp[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_ALG_PARAM_DIGEST, sha256, 0),
+		OSSL_PARAM_construct_end(),
+	};
+
+	gk.status = -EIO;
+	gk.hkdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+	gk.hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+	gk.siphash = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_SIPHASH, NULL);
+	gk.gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	gk.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!gk.hkdf || !gk.hmac || !gk.siphash || !gk.gcm || !gk.sha256)
+		return;
+	gk.hmac_tmpl = EVP_MAC_CTX_new(gk.hmac);
+	if (!gk.hmac_tmpl || EVP_MAC_init(gk.hmac_tmpl, zero, sizeof(zero), dp) != 1)
+		return;
+	gk.status = 0;
+}
+
+int gk_crypto_init(void)
+{
+	if (pthread_once(&gk_once, crypto_init_once) != 0)
+		return -EIO;
+	return gk.status;
+}
+
+int gk_random(void *out, size_t len)
+{
+	uint8_t *p = out;
+
+	if (!out && len)
+		return -EINVAL;
+	while (len) {
+		int n = len > INT_MAX ? INT_MAX : (int)len;
+		if (RAND_bytes(p, n) != 1)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+bool gk_ct_equal(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void gk_wipe(void *p, size_t len)
+{
+	if (p)
+		OPENSSL_cleanse(p, len);
+}
+
+static void be16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static EVP_KDF_CTX *hkdf_ctx_get(void)
+{
+	char sha256[] = "SHA256";
+	OSSL_PARAM dp[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, sha256, 0),
+		OSSL_PARAM_construct_end(),
+	};
+
+	if (hkdf_ctx)
+		return hkdf_ctx;
+	if (gk_crypto_init() < 0)
+		return NULL;
+	hkdf_ctx = EVP_KDF_CTX_new(gk.hkdf);
+	if (hkdf_ctx && EVP_KDF_CTX_set_params(hkdf_ctx, dp) != 1) {
+		EVP_KDF_CTX_free(hkdf_ctx);
+		hkdf_ctx = NULL;
+	}
+	return hkdf_ctx;
+}
+
+static int hkdf(const uint8_t *key, const char *label, uint8_t out[GK_KEY_LEN])
+{
+	static const uint8_t zero[GK_KEY_LEN];
+	EVP_KDF_CTX *c = hkdf_ctx_get();
+	OSSL_PARAM p[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, GK_KEY_LEN),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)label,
+						  strlen(label)),
+		OSSL_PARAM_construct_end(),
+	};
+	OSSL_PARAM scrub[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)zero, sizeof(zero)),
+		OSSL_PARAM_construct_end(),
+	};
+	bool ok;
+
+	if (!c)
+		return -EIO;
+	ok = EVP_KDF_derive(c, out, GK_KEY_LEN, p) == 1;
+	/* OpenSSL clears the previous key when it is replaced; if even that fails, start over. */
+	if (EVP_KDF_CTX_set_params(c, scrub) != 1) {
+		EVP_KDF_CTX_free(c);
+		hkdf_ctx = NULL;
+	}
+	if (!ok) {
+		OPENSSL_cleanse(out, GK_KEY_LEN);
+		return -EIO;
+	}
+	return 0;
+}
+
+int gk_hkdf(const uint8_t key[GK_KEY_LEN], const char *label, uint8_t out[GK_KEY_LEN])
+{
+	if (!key || !label || !out)
+		return -EINVAL;
+	return hkdf(key, label, out);
+}
+
+/* HMAC-SHA-256 keyed with HKDF(key, label); the subkey only lives inside this call. */
+static EVP_MAC_CTX *hmac_start(const uint8_t key[GK_KEY_LEN], const char *label, int *err)
+{
+	uint8_t sub[GK_KEY_LEN];
+	EVP_MAC_CTX *c;
+
+	*err = hkdf(key, label, sub);
+	if (*err < 0)
+		return NULL;
+	c = EVP_MAC_CTX_dup(gk.hmac_tmpl);
+	if (c && EVP_MAC_init(c, sub, sizeof(sub), NULL) != 1) {
+		EVP_MAC_CTX_free(c);
+		c = NULL;
+	}
+	OPENSSL_cleanse(sub, sizeof(sub));
+	if (!c)
+		*err = -EIO;
+	return c;
+}
+
+static int hmac_finish(EVP_MAC_CTX *c, bool ok, uint8_t out[GK_MAC_LEN])
+{
+	size_t n = 0;
+
+	ok = ok && EVP_MAC_final(c, out, &n, GK_MAC_LEN) == 1 && n == GK_MAC_LEN;
+	EVP_MAC_CTX_free(c);
+	if (!ok) {
+		OPENSSL_cleanse(out, GK_MAC_LEN);
+		return -EIO;
+	}
+	return 0;
+}
+
+int gk_auth_compute(const uint8_t kc[GK_KEY_LEN], const uint8_t rand[GK_RAND_LEN], const char *idc,
+		    uint8_t out[GK_AUTH_LEN])
+{
+	uint8_t lr[2], li[2];
+	EVP_MAC_CTX *c;
+	size_t idlen;
+	bool ok;
+	int err;
+
+	if (!kc || !rand || !idc || !out)
+		return -EINVAL;
+	idlen = strlen(idc);
+	if (idlen > LP_MAX)
+		return -EINVAL;
+	c = hmac_start(kc, "auth", &err);
+	if (!c)
+		return err;
+	be16(lr, GK_RAND_LEN);
+	be16(li, idlen);
+	ok = EVP_MAC_update(c, lr, 2) == 1 && EVP_MAC_update(c, rand, GK_RAND_LEN) == 1 &&
+	     EVP_MAC_update(c, li, 2) == 1 && EVP_MAC_update(c, (const uint8_t *)idc, idlen) == 1;
+	return hmac_finish(c, ok, out);
+}
+
+static bool role_valid(enum gk_role role)
+{
+	return role == GK_ROLE_TERMINAL || role == GK_ROLE_SBC || role == GK_ROLE_SOFTSWITCH;
+}
+
+/* AAD = ver || lp(IDc) || lp(IDsp) || lp(Rand) || role, fed in pieces: GCM accepts that. */
+static bool gcm_aad(EVP_CIPHER_CTX *c, const char *idc, size_t idclen, const char *idsp,
+		    size_t idsplen, const uint8_t rand[GK_RAND_LEN], enum gk_role role)
+{
+	uint8_t head[3], mid[2], tail[2 + GK_RAND_LEN + 1];
+	int n;
+
+	head[0] = GK_BLOB_VERSION;
+	be16(head + 1, idclen);
+	be16(mid, idsplen);
+	be16(tail, GK_RAND_LEN);
+	memcpy(tail + 2, rand, GK_RAND_LEN);
+	tail[2 + GK_RAND_LEN] = (uint8_t)role;
+	return EVP_CipherUpdate(c, NULL, &n, head, sizeof(head)) == 1 &&
+	       (!idclen || EVP_CipherUpdate(c, NULL, &n, (const uint8_t *)idc, (int)idclen) == 1) &&
+	       EVP_CipherUpdate(c, NULL, &n, mid, sizeof(mid)) == 1 &&
+	       (!idsplen ||
+		EVP_CipherUpdate(c, NULL, &n, (const uint8_t *)idsp, (int)idsplen) == 1) &&
+	       EVP_CipherUpdate(c, NULL, &n, tail, sizeof(tail)) == 1;
+}
+
+static int wrap_args(const uint8_t *longterm, const uint8_t *blob, const char *idc,
+		     const char *idsp, const uint8_t *rand, enum gk_role role, const uint8_t *k,
+		     size_t *idclen, size_t *idsplen)
+{
+	if (!longterm || !blob || !idc || !idsp || !rand || !k || !role_valid(role))
+		return -EINVAL;
+	*idclen = strlen(idc);
+	*idsplen = strlen(idsp);
+	if (*idclen > LP_MAX || *idsplen > LP_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+int gk_key_wrap(const uint8_t longterm[GK_KEY_LEN], const uint8_t k[GK_KEY_LEN], const char *idc,
+		const char *idsp, const uint8_t rand[GK_RAND_LEN], enum gk_role role,
+		uint8_t blob[GK_BLOB_LEN])
+{
+	uint8_t wk[GK_KEY_LEN], *iv, *ct, *tag;
+	size_t idclen, idsplen;
+	EVP_CIPHER_CTX *c;
+	int n = 0, fin = 0;
+	int ret;
+
+	ret = wrap_args(longterm, blob, idc, idsp, rand, role, k, &idclen, &idsplen);
+	if (ret < 0)
+		return ret;
+	iv = blob + 1;
+	ct = iv + GK_IV_LEN;
+	tag = ct + GK_KEY_LEN;
+	ret = hkdf(longterm, "wrap", wk);
+	if (ret < 0)
+		return ret;
+	ret = gk_random(iv, GK_IV_LEN);
+	if (ret < 0)
+		goto out;
+	blob[0] = GK_BLOB_VERSION;
+	ret = -EIO;
+	c = EVP_CIPHER_CTX_new();
+	if (!c)
+		goto out;
+	if (EVP_EncryptInit_ex2(c, gk.gcm, wk, iv, NULL) == 1 &&
+	    gcm_aad(c, idc, idclen, idsp, idsplen, rand, role) &&
+	    EVP_EncryptUpdate(c, ct, &n, k, GK_KEY_LEN) == 1 && n == GK_KEY_LEN &&
+	    EVP_EncryptFinal_ex(c, ct + n, &fin) == 1 && fin == 0 &&
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, GK_GCM_TAG_LEN, tag) == 1)
+		ret = 0;
+	EVP_CIPHER_CTX_free(c);
+out:
+	OPENSSL_cleanse(wk, sizeof(wk));
+	if (ret < 0)
+		OPENSSL_cleanse(blob, GK_BLOB_LEN);
+	return ret;
+}
+
+int gk_key_unwrap(const uint8_t longterm[GK_KEY_LEN], const uint8_t blob[GK_BLOB_LEN],
+		  const char *idc, const char *idsp, const uint8_t rand[GK_RAND_LEN],
+		  enum gk_role role, uint8_t k[GK_KEY_LEN])
+{
+	uint8_t wk[GK_KEY_LEN], pt[GK_KEY_LEN], tag[GK_GCM_TAG_LEN];
+	const uint8_t *iv, *ct;
+	size_t idclen, idsplen;
+	EVP_CIPHER_CTX *c;
+	int n = 0, fin = 0;
+	int ret;
+
+	if (k)
+		memset(k, 0, GK_KEY_LEN);
+	ret = wrap_args(longterm, blob, idc, idsp, rand, role, k, &idclen, &idsplen);
+	if (ret < 0)
+		return ret;
+	/* The version is in the AAD too; refusing early just saves the work. */
+	if (blob[0] != GK_BLOB_VERSION)
+		return -EBADMSG;
+	iv = blob + 1;
+	ct = iv + GK_IV_LEN;
+	ret = hkdf(longterm, "wrap", wk);
+	if (ret < 0)
+		return ret;
+	memcpy(tag, ct + GK_KEY_LEN, sizeof(tag)); /* SET_TAG wants a writable buffer */
+	ret = -EIO;
+	c = EVP_CIPHER_CTX_new();
+	if (!c)
+		goto out;
+	if (EVP_DecryptInit_ex2(c, gk.gcm, wk, iv, NULL) == 1 &&
+	    gcm_aad(c, idc, idclen, idsp, idsplen, rand, role) &&
+	    EVP_DecryptUpdate(c, pt, &n, ct, GK_KEY_LEN) == 1 && n == GK_KEY_LEN &&
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, GK_GCM_TAG_LEN, tag) == 1)
+		ret = EVP_DecryptFinal_ex(c, pt + n, &fin) == 1 && fin == 0 ? 0 : -EBADMSG;
+	EVP_CIPHER_CTX_free(c);
+	if (ret == 0)
+		memcpy(k, pt, GK_KEY_LEN);
+out:
+	OPENSSL_cleanse(pt, sizeof(pt));
+	OPENSSL_cleanse(wk, sizeof(wk));
+	return ret;
+}
+
+int gk_response_mac(const uint8_t k[GK_KEY_LEN], const uint8_t *data, size_t len,
+		    uint8_t mac[GK_MAC_LEN])
+{
+	EVP_MAC_CTX *c;
+	int err;
+
+	if (!k || (!data && len) || !mac)
+		return -EINVAL;
+	c = hmac_start(k, "response", &err);
+	if (!c)
+		return err;
+	return hmac_finish(c, !len || EVP_MAC_update(c, data, len) == 1, mac);
+}
+
+int gk_response_mac_verify(const uint8_t k[GK_KEY_LEN], const uint8_t *data, size_t len,
+			   const uint8_t mac[GK_MAC_LEN])
+{
+	uint8_t want[GK_MAC_LEN];
+	int ret;
+
+	if (!mac)
+		return -EINVAL;
+	ret = gk_response_mac(k, data, len, want);
+	if (ret == 0 && CRYPTO_memcmp(want, mac, GK_MAC_LEN) != 0)
+		ret = -EBADMSG;
+	OPENSSL_cleanse(want, sizeof(want));
+	return ret;
+}
+
+int gk_pkt_keys_derive(const uint8_t k[GK_KEY_LEN], struct gk_pkt_keys *out)
+{
+	uint8_t up[GK_KEY_LEN], down[GK_KEY_LEN];
+	int ret;
+
+	if (!k || !out)
+		return -EINVAL;
+	ret = hkdf(k, "uplink", up);
+	if (ret == 0)
+		ret = hkdf(k, "downlink", down);
+	if (ret == 0) {
+		memcpy(out->uplink, up, GK_SIPKEY_LEN);
+		memcpy(out->downlink, down, GK_SIPKEY_LEN);
+	} else {
+		OPENSSL_cleanse(out, sizeof(*out));
+	}
+	OPENSSL_cleanse(up, sizeof(up));
+	OPENSSL_cleanse(down, sizeof(down));
+	return ret;
+}
+
+/*
+ * Runs per datagram, so the context is kept and re-keyed instead of duplicated. It keeps the
+ * state of the last key used; direction keys live in the registrar's table for as long as the
+ * registration anyway, so that residue does not widen their exposure.
+ */
+int gk_siphash128(const uint8_t key[GK_SIPKEY_LEN], const void *a, size_t alen, const void *b,
+		  size_t blen, uint8_t tag[GK_PKT_TAG_LEN])
+{
+	size_t n = 0;
+
+	if (!key || !tag || (!a && alen) || (!b && blen))
+		return -EINVAL;
+	if (!sip_ctx) {
+		size_t size = GK_PKT_TAG_LEN;
+		OSSL_PARAM p[] = {
+			OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+			OSSL_PARAM_construct_end(),
+		};
+		if (gk_crypto_init() < 0)
+			return -EIO;
+		sip_ctx = EVP_MAC_CTX_new(gk.siphash);
+		if (!sip_ctx)
+			return -EIO;
+		if (EVP_MAC_CTX_set_params(sip_ctx, p) != 1) {
+			EVP_MAC_CTX_free(sip_ctx);
+			sip_ctx = NULL;
+			return -EIO;
+		}
+	}
+	if (EVP_MAC_init(sip_ctx, key, GK_SIPKEY_LEN, NULL) != 1 ||
+	    (alen && EVP_MAC_update(sip_ctx, a, alen) != 1) ||
+	    (blen && EVP_MAC_update(sip_ctx, b, blen) != 1) ||
+	    EVP_MAC_final(sip_ctx, tag, &n, GK_PKT_TAG_LEN) != 1 || n != GK_PKT_TAG_LEN) {
+		OPENSSL_cleanse(tag, GK_PKT_TAG_LEN);
+		return -EIO;
+	}
+	return 0;
+}
+
+void gk_fingerprint(const uint8_t k[GK_KEY_LEN], char out[GK_FPR_HEX_LEN + 1])
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!out)
+		return;
+	out[0] = '\0';
+	if (!k || gk_crypto_init() < 0)
+		return;
+	if (EVP_Digest(k, GK_KEY_LEN, md, &n, gk.sha256, NULL) == 1 && n >= GK_FPR_HEX_LEN / 2)
+		gk_hex_encode(md, GK_FPR_HEX_LEN / 2, out);
+	OPENSSL_cleanse(md, sizeof(md));
+}
+
+/*
+ * Hex is used for keys in configuration and the key store, so both directions avoid table
+ * lookups and branches on the data.
+ */
+static char hex_digit(unsigned int x)
+{
+	/* x < 10: (9 - x) >> 8 is 0; x >= 10: the wrapped difference has bits above 8 set. */
+	return (char)(x + '0' + (((9u - x) >> 8) & ('a' - '0' - 10)));
+}
+
+void gk_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	if (!out)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = hex_digit(in[i] >> 4);
+		out[2 * i + 1] = hex_digit(in[i] & 0xf);
+	}
+	out[2 * len] = '\0';
+}
+
+/* Returns the nibble value, and sets *bad when c is not a hex digit. */
+static unsigned int hex_value(unsigned char c, unsigned int *bad)
+{
+	unsigned int d = (unsigned int)c - '0';
+	unsigned int l = ((unsigned int)c | 0x20) - 'a';
+	unsigned int is_d = d < 10;
+	unsigned int is_l = l < 6;
+
+	*bad |= (is_d | is_l) ^ 1;
+	return (d & -is_d) | ((l + 10) & -is_l);
+}
+
+int gk_hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap)
+{
+	unsigned int bad = 0;
+	size_t n = inlen / 2;
+
+	if ((!in && inlen) || (!out && n) || inlen % 2 || n > outcap || n > INT_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int hi = hex_value((unsigned char)in[2 * i], &bad);
+		unsigned int lo = hex_value((unsigned char)in[2 * i + 1], &bad);
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (bad) {
+		OPENSSL_cleanse(out, n);
+		return -EINVAL;
+	}
+	return (int)n;
+}

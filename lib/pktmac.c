@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The gk-mac trailer in userspace (DESIGN §6): sealing for senders, and the verifier sbcd falls
+ * back to when XDP is not attached. The decision must match bpf/ bit for bit, hence the window
+ * logic is kept in gk_replay_check()/gk_replay_update() that the XDP program mirrors.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "gatekey/pktmac.h"
+
+_Static_assert(sizeof(struct gk_trailer) == GK_TRAILER_LEN, "trailer layout");
+_Static_assert(GK_TRAILER_LEN == GK_TRAILER_HDR_LEN + GK_PKT_TAG_LEN, "trailer = header + tag");
+_Static_assert(GK_REPLAY_WINDOW == 64, "the window is one uint64_t bitmap");
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+/* Framing only: is there something that claims to be a version-1 trailer at the end? */
+static const struct gk_trailer *trailer_of(const uint8_t *buf, size_t len)
+{
+	const struct gk_trailer *t;
+
+	if (!buf || len < GK_TRAILER_LEN)
+		return NULL;
+	t = (const struct gk_trailer *)(buf + len - GK_TRAILER_LEN);
+	if (t->magic[0] != GK_TRAILER_MAGIC0 || t->magic[1] != GK_TRAILER_MAGIC1 ||
+	    t->version != GK_TRAILER_VERSION)
+		return NULL;
+	return t;
+}
+
+int gk_pkt_seal(const uint8_t key[GK_SIPKEY_LEN], uint32_t index, uint64_t seq, uint8_t *buf,
+		size_t len, size_t cap)
+{
+	struct gk_trailer *t;
+	int ret;
+
+	if (!key || !buf || seq == 0)
+		return -EINVAL;
+	if (cap < GK_TRAILER_LEN || len > cap - GK_TRAILER_LEN)
+		return -ENOSPC;
+	if (len > (size_t)INT_MAX - GK_TRAILER_LEN)
+		return -EMSGSIZE;
+	t = (struct gk_trailer *)(buf + len);
+	t->magic[0] = GK_TRAILER_MAGIC0;
+	t->magic[1] = GK_TRAILER_MAGIC1;
+	t->version = GK_TRAILER_VERSION;
+	t->flags = 0;
+	put_be32(t->index, index);
+	put_be64(t->seq, seq);
+	ret = gk_siphash128(key, buf, len, t, GK_TRAILER_HDR_LEN, t->tag);
+	if (ret < 0)
+		return ret;
+	return (int)(len + GK_TRAILER_LEN);
+}
+
+int gk_pkt_peek(const uint8_t *buf, size_t len, uint32_t *index, uint64_t *seq)
+{
+	const struct gk_trailer *t = trailer_of(buf, len);
+
+	if (!t)
+		return -EBADMSG;
+	if (index)
+		*index = get_be32(t->index);
+	if (seq)
+		*seq = get_be64(t->seq);
+	return 0;
+}
+
+enum gk_reason gk_replay_check(const struct gk_replay_window *w, uint64_t seq)
+{
+	uint64_t behind;
+
+	/* 0 is "nothing accepted yet" in top, so it can never be a real sequence number. */
+	if (seq == 0)
+		return GK_R_OLD_SEQ;
+	if (seq > w->top)
+		return GK_R_OK;
+	behind = w->top - seq;
+	if (behind >= GK_REPLAY_WINDOW)
+		return GK_R_OLD_SEQ;
+	if (w->bitmap & (UINT64_C(1) << behind))
+		return GK_R_REPLAY_SEQ;
+	return GK_R_OK;
+}
+
+/* Meant for a seq that gk_replay_check() accepted; anything else leaves the window alone. */
+void gk_replay_update(struct gk_replay_window *w, uint64_t seq)
+{
+	if (seq == 0)
+		return;
+	if (seq > w->top) {
+		uint64_t shift = seq - w->top;
+		w->bitmap = shift >= GK_REPLAY_WINDOW ? 0 : w->bitmap << shift;
+		w->bitmap |= 1;
+		w->top = seq;
+	} else if (w->top - seq < GK_REPLAY_WINDOW) {
+		w->bitmap |= UINT64_C(1) << (w->top - seq);
+	}
+}
+
+long gk_pkt_open(const uint8_t key[GK_SIPKEY_LEN], struct gk_replay_window *w, const uint8_t *buf,
+		 size_t len, enum gk_reason *reason)
+{
+	const struct gk_trailer *t = trailer_of(buf, len);
+	uint8_t want[GK_PKT_TAG_LEN];
+	enum gk_reason why = GK_R_OK;
+	uint64_t seq;
+	size_t plen;
+
+	if (!key || !w) {
+		why = GK_R_INTERNAL;
+		goto out;
+	}
+	if (!t) {
+		why = GK_R_BAD_TRAILER;
+		goto out;
+	}
+	plen = len - GK_TRAILER_LEN;
+	/* The window is attacker-steerable state: only an authentic trailer may reach it. */
+	if (gk_siphash128(key, buf, plen, t, GK_TRAILER_HDR_LEN, want) < 0)
+		why = GK_R_INTERNAL;
+	else if (CRYPTO_memcmp(want, t->tag, GK_PKT_TAG_LEN) != 0)
+		why = GK_R_BAD_TAG;
+	OPENSSL_cleanse(want, sizeof(want));
+	if (why != GK_R_OK)
+		goto out;
+	seq = get_be64(t->seq);
+	why = gk_replay_check(w, seq);
+	if (why == GK_R_OK)
+		gk_replay_update(w, seq);
+out:
+	if (reason)
+		*reason = why;
+	return why == GK_R_OK ? (long)(len - GK_TRAILER_LEN) : -1;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals shared by the SIP decoder (sip_parse.c) and encoder (sip_emit.c). The encoder runs
+ * the decoder's own grammar over the context it echoes, so what it emits is what the decoder
+ * reads back.
+ */
+#ifndef GATEKEY_SIP_PRIV_H
+#define GATEKEY_SIP_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gatekey/msg.h"
+
+/* Unknown mechanism names are skipped, but they still cost parsing time: bound them too. */
+#define SIP_MECH_ENTRIES_MAX (2 * GK_MECH_MAX)
+/* Unescaped value of one gk1 auth-param (the longest is the key blob, 122 hex digits, or a
+ * mechanism list). */
+#define SIP_PARAM_MAX 512
+
+struct sip_span {
+	const char *p;
+	size_t n;
+};
+
+static inline bool sip_is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Whitespace including the line breaks of folded (obsolete LWS) header lines. */
+static inline bool sip_is_lws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static inline bool sip_is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline unsigned char sip_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+bool sip_is_token_char(unsigned char c);
+/* IDc/IDsp: printable ASCII, no whitespace, no quotes, no backslash, 1..GK_ID_MAX bytes. */
+bool sip_id_char(unsigned char c);
+bool sip_span_ieq(struct sip_span s, const char *lit);
+struct sip_span sip_trim(struct sip_span s);
+
+/* Next element of a comma-separated header list, commas inside quotes and <...> excepted.
+ * Returns 1 with *elem trimmed (possibly empty), 0 at the end, -1 on an unterminated quote. */
+int sip_list_next(struct sip_span s, size_t *pos, struct sip_span *elem);
+
+/* name-addr / addr-spec, as in From, To and Contact. `params` starts at the first ';' of the
+ * header parameters (empty span at the end when there are none). */
+struct sip_naddr {
+	struct sip_span uri;
+	struct sip_span params;
+};
+enum gk_reason sip_naddr_parse(struct sip_span s, struct sip_naddr *out);
+
+/* Next ";name[=value]" of a parameter list. Returns 1, 0 at the end, -1 on a syntax error.
+ * *raw covers the parameter from its ';' to the end of its value. */
+struct sip_param {
+	struct sip_span name, value, raw;
+	bool has_value, quoted; /* value excludes the quotes when quoted */
+};
+int sip_param_next(struct sip_span s, size_t *pos, struct sip_param *p);
+
+/* user and host of a sip:/sips: URI (empty spans for other schemes). */
+enum gk_reason sip_uri_user_host(struct sip_span uri, struct sip_span *user,
+				 struct sip_span *host);
+
+/* RFC 3261 qvalue in thousandths: "0.9" -> 900, "1" -> 1000. -1 when malformed. */
+int sip_q_parse(struct sip_span v, uint16_t *q);
+/* Shortest qvalue text for q (<= 1000); writes at most 6 bytes and a NUL. */
+size_t sip_q_format(uint16_t q, char out[8]);
+
+#endif

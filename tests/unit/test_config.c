@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The shared configuration format: values parse, and bad input names file:line and the fix. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "gatekey/config.h"
+#include "gatekey/daemon.h"
+
+struct settings {
+	char name[GK_CFG_STR_MAX];
+	uint32_t count, wait_ms;
+	bool flag;
+	struct sockaddr_storage addr;
+	struct gk_radius_peers peers;
+};
+
+static void keys_for(struct settings *s, struct gk_cfg_key *k)
+{
+	struct gk_cfg_key t[] = {
+		GK_CFG_KEY("a.name", GK_CFG_STR, s->name, ""),
+		GK_CFG_KEY("a.count", GK_CFG_U32, &s->count, ""),
+		GK_CFG_KEY("a.wait", GK_CFG_DURATION, &s->wait_ms, ""),
+		GK_CFG_KEY("a.flag", GK_CFG_BOOL, &s->flag, ""),
+		GK_CFG_KEY("a.addr", GK_CFG_ADDR, &s->addr, ""),
+		{.name = "a.peer", .kind = GK_CFG_STR, .multi = true, .on_multi = gk_radius_peer_add,
+		 .multi_arg = &s->peers},
+		{0},
+	};
+	memcpy(k, t, sizeof(t));
+}
+
+static char *write_tmp(const char *text)
+{
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/gk-cfg-test-XXXXXX");
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+	return path;
+}
+
+TEST(values_parse)
+{
+	struct settings s = {0};
+	struct gk_cfg_key k[8];
+	char err[256];
+	keys_for(&s, k);
+	char *p = write_tmp("# comment\n\n a.name = \"ss one\"  # trailing\na.count=42\n"
+			    "a.wait = 250ms\na.flag = yes\na.addr = [2001:db8::1]:5060\n"
+			    "a.peer = 198.18.0.0/15 s3cret\na.peer = 2001:db8::/32 other\n");
+	ASSERT_EQ(0, gk_cfg_load(k, p, err, sizeof(err)));
+	unlink(p);
+	EXPECT_STREQ("ss one", s.name);
+	EXPECT_EQ(42, s.count);
+	EXPECT_EQ(250, s.wait_ms);
+	EXPECT_TRUE(s.flag);
+	EXPECT_EQ(AF_INET6, s.addr.ss_family);
+	ASSERT_EQ(2, s.peers.n);
+	struct sockaddr_storage from;
+	gk_parse_addr("198.19.255.1:1", &from, err, sizeof(err));
+	ASSERT_NE(NULL, gk_radius_peer_find(&s.peers, &from));
+	EXPECT_EQ(0, memcmp("s3cret", gk_radius_peer_find(&s.peers, &from)->secret, 6));
+	gk_parse_addr("198.20.0.1:1", &from, err, sizeof(err));
+	EXPECT_EQ(NULL, gk_radius_peer_find(&s.peers, &from));
+	/* --set overrides. */
+	ASSERT_EQ(0, gk_cfg_set(k, "a.count=7", "--set", err, sizeof(err)));
+	EXPECT_EQ(7, s.count);
+}
+
+TEST(errors_name_the_line_and_what_was_expected)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{"a.count = 1\na.count = x\n", ":2: a.count expects a whole number"},
+		{"a.count = -1\n", ":1: a.count expects a whole number"},
+		{"a.wait = 5 parsecs\n", ":1: a.wait expects a duration"},
+		{"a.flag = maybe\n", ":1: a.flag expects yes or no"},
+		{"a.addr = 198.18.0.1\n", ":1: a.addr: expected an address as ip:port"},
+		{"a.addr = 198.18.0.1:99999\n", ":1: a.addr: expected an address"},
+		{"\n\nbogus = 1\n", ":3: unknown key \"bogus\"; expected one of: a.name"},
+		{"a.name\n", ":1: expected \"key = value\""},
+		{"a.peer = 198.18.0.1\n", ":1: expected \"<ip>[/prefix] <shared secret>\""},
+		{"a.peer = 198.18.0.1/33 x\n", ":1: prefix length 33 too long"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct settings s = {0};
+		struct gk_cfg_key k[8];
+		char err[512];
+		keys_for(&s, k);
+		char *p = write_tmp(cases[i].text);
+		EXPECT_EQ(-1, gk_cfg_load(k, p, err, sizeof(err)));
+		EXPECT_EQ(0, strncmp(err, p, strlen(p)));
+		EXPECT_NE(NULL, strstr(err, cases[i].want))
+		{
+			TH_LOG("case %zu: got \"%s\"", i, err);
+		}
+		unlink(p);
+	}
+}
+
+TEST(addresses_format_back)
+{
+	struct sockaddr_storage a;
+	char err[128], out[64];
+	ASSERT_EQ(0, gk_parse_addr("198.18.0.1:5060", &a, err, sizeof(err)));
+	gk_format_addr(&a, out, sizeof(out));
+	EXPECT_STREQ("198.18.0.1:5060", out);
+	ASSERT_EQ(0, gk_parse_addr("[2001:db8::1]:1812", &a, err, sizeof(err)));
+	gk_format_addr(&a, out, sizeof(out));
+	EXPECT_STREQ("[2001:db8::1]:1812", out);
+}
+
+TEST_HARNESS_MAIN
