@@ -80,8 +80,9 @@ struct gk_auc_client *gk_auc_client_new(struct gk_loop *loop, const struct gk_au
 		struct sock *s = &c->socks[i];
 		s->c = c;
 		s->fd = gk_udp_socket(&any);
-		if (s->fd < 0 || gk_loop_add_udp(loop, s->fd, on_response, s) < 0) {
-			snprintf(err, errlen, "RADIUS client socket: %s", strerror(-s->fd));
+		int ret = s->fd < 0 ? s->fd : gk_loop_add_udp(loop, s->fd, on_response, s);
+		if (ret < 0) {
+			snprintf(err, errlen, "RADIUS client socket: %s", strerror(-ret));
 			c->n_socks = i;
 			gk_auc_client_free(c);
 			return NULL;

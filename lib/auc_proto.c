@@ -15,11 +15,11 @@
 
 static const char reject_text[] = "not authorised";
 
-/* The identifier alphabet of msg.h: printable ASCII, no whitespace, no quotes (so that every
- * binding can carry it unescaped). */
+/* The identifier alphabet of the key store and every binding: printable ASCII without
+ * whitespace, quotes or backslash, so that any protocol can carry it unescaped. */
 static bool id_char_ok(uint8_t c)
 {
-	return c > 0x20 && c < 0x7f && c != '"' && c != '\'';
+	return c > 0x20 && c < 0x7f && c != '"' && c != '\'' && c != '\\';
 }
 
 static bool id_ok(const char *s, size_t n)
@@ -52,6 +52,13 @@ static int fail(enum gk_reason *reason, enum gk_reason r)
 	if (reason)
 		*reason = r;
 	return -1;
+}
+
+static int ok(enum gk_reason *reason)
+{
+	if (reason)
+		*reason = GK_R_OK;
+	return 0;
 }
 
 /* ---- encoders ---------------------------------------------------------------------------- */
@@ -257,7 +264,9 @@ int gk_auc_decode_auth_request(const struct gk_rad_pkt *p, uint32_t vendor, char
 		return fail(reason, GK_R_INTERNAL);
 	if (p->code != GK_RAD_ACCESS_REQUEST)
 		return fail(reason, GK_R_PARSE_UNSUPPORTED);
-	return get_ids(p, vendor, idc, idsp, reason);
+	if (get_ids(p, vendor, idc, idsp, reason) < 0)
+		return -1;
+	return ok(reason);
 }
 
 static int get_hidden(const struct gk_rad_pkt *p, uint32_t vendor, uint8_t vtype,
@@ -311,7 +320,7 @@ int gk_auc_decode_accept(const struct gk_rad_pkt *p, uint32_t vendor,
 	    get_hidden(p, vendor, GK_VSA_BLOB_ELEMENT, req_auth, secret, slen, v->blob_element,
 		       sizeof(v->blob_element), reason) < 0)
 		goto bad;
-	return 0;
+	return ok(reason);
 bad:
 	/* Never leave half a vector (an XAUTH without its blobs) for a careless caller. */
 	OPENSSL_cleanse(v, sizeof(*v));
@@ -345,5 +354,5 @@ int gk_auc_decode_acct_request(const struct gk_rad_pkt *p, uint32_t vendor, stru
 	if (one(p, GK_RAD_EVENT_TIMESTAMP, 0, 0, &at, reason) < 0 ||
 	    get_u32(at, &a->timestamp, reason) < 0)
 		return -1;
-	return 0;
+	return ok(reason);
 }

@@ -16,7 +16,7 @@
 #include "gatekey/loop.h"
 
 #define RX_GROUP      1
-#define MAX_SOCKETS   8
+#define MAX_SOCKETS   64
 #define RX_BUF_SIZE   (GK_LOOP_DGRAM_MAX + sizeof(struct io_uring_recvmsg_out) + \
 		       sizeof(struct sockaddr_storage))
 

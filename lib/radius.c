@@ -236,10 +236,21 @@ const struct gk_rad_attr *gk_rad_find_vsa(const struct gk_rad_pkt *p, uint32_t v
 /* ---- authenticators ---------------------------------------------------------------------- */
 
 /*
- * RFC 3579 §3.2: HMAC-MD5 under the secret over the packet with the Message-Authenticator value
- * zeroed and `auth` in the authenticator field (the packet's own for Access-Request, zeros for
- * Accounting-Request as FreeRADIUS and RFC 5176 do, the request's for responses).
+ * What the authenticator field holds while the Message-Authenticator is computed. RFC 3579 §3.2
+ * covers the Access-* codes: the packet's own random authenticator for Access-Request, the
+ * request's for Access-Accept/Reject/Challenge. No RFC covers accounting; FreeRADIUS (whose
+ * radclient must be able to talk to aucd) uses 16 zero octets for both Accounting-Request and
+ * Accounting-Response, as RFC 5176 does for CoA/Disconnect-Request. The Response Authenticator
+ * still binds an Accounting-Response to its request.
  */
+static const uint8_t *ma_auth(uint8_t code, const uint8_t req_auth[GK_RAD_AUTH_LEN])
+{
+	return code == GK_RAD_ACCOUNTING_REQUEST || code == GK_RAD_ACCOUNTING_RESPONSE ? zero16
+										       : req_auth;
+}
+
+/* RFC 3579 §3.2: HMAC-MD5 under the secret over the packet with the Message-Authenticator value
+ * zeroed and `auth` (see ma_auth) in the authenticator field. */
 static int check_ma(const struct gk_rad_pkt *p, const uint8_t auth[GK_RAD_AUTH_LEN],
 		    const uint8_t *secret, size_t slen, enum gk_reason *reason)
 {
@@ -274,7 +285,8 @@ static int check_ma(const struct gk_rad_pkt *p, const uint8_t auth[GK_RAD_AUTH_L
 }
 
 /* MD5(Code|ID|Length|auth|Attributes|Secret): the Response Authenticator with auth = the request's
- * authenticator (RFC 2865 §3), the Accounting-Request authenticator with auth = zeros (RFC 2866). */
+ * authenticator (RFC 2865 §3), the Accounting-Request authenticator with auth = zeros
+ * (RFC 2866 §3). */
 static int packet_digest(const uint8_t *raw, size_t len, const uint8_t auth[GK_RAD_AUTH_LEN],
 			 const uint8_t *secret, size_t slen, uint8_t out[MD5_LEN])
 {
@@ -310,14 +322,20 @@ int gk_rad_verify_request(const struct gk_rad_pkt *p, const uint8_t *secret, siz
 	case GK_RAD_ACCESS_REQUEST:
 		/* Our policy for every request, not only those carrying EAP (RFC 3579) or after
 		 * BlastRADIUS (CVE-2024-3596): the Request Authenticator alone protects nothing. */
-		return check_ma(p, p->authenticator, secret, slen, reason);
-	case GK_RAD_ACCOUNTING_REQUEST:
-		if (check_ma(p, zero16, secret, slen, reason) < 0)
+		if (check_ma(p, p->authenticator, secret, slen, reason) < 0)
 			return -1;
-		return check_digest(p, zero16, secret, slen, reason);
+		break;
+	case GK_RAD_ACCOUNTING_REQUEST:
+		if (check_ma(p, zero16, secret, slen, reason) < 0 ||
+		    check_digest(p, zero16, secret, slen, reason) < 0)
+			return -1;
+		break;
 	default:
 		return fail(reason, GK_R_PARSE_UNSUPPORTED);
 	}
+	if (reason)
+		*reason = GK_R_OK;
+	return 0;
 }
 
 int gk_rad_verify_response(const struct gk_rad_pkt *p, const uint8_t req_auth[GK_RAD_AUTH_LEN],
@@ -335,11 +353,14 @@ int gk_rad_verify_response(const struct gk_rad_pkt *p, const uint8_t req_auth[GK
 		return fail(reason, GK_R_PARSE_UNSUPPORTED);
 	}
 	/* The Response Authenticator first: then a response without Message-Authenticator but
-	 * with a good authenticator (the RFC 2865 §7 examples) says MISSING, not BAD_AUTH, which is
-	 * both the more useful log line and what lets the unit test pin the digest on its own. */
-	if (check_digest(p, req_auth, secret, slen, reason) < 0)
+	 * with a good authenticator (the RFC 2865 §7 examples) says MISSING, not BAD_AUTH:
+	 * the more useful log line, and what lets the unit test pin the digest on its own. */
+	if (check_digest(p, req_auth, secret, slen, reason) < 0 ||
+	    check_ma(p, ma_auth(p->code, req_auth), secret, slen, reason) < 0)
 		return -1;
-	return check_ma(p, req_auth, secret, slen, reason);
+	if (reason)
+		*reason = GK_R_OK;
+	return 0;
 }
 
 /* ---- hiding (RFC 2868 §3.5) -------------------------------------------------------------- */
@@ -602,18 +623,15 @@ int gk_rad_finish(struct gk_rad_builder *b, const uint8_t *secret, size_t slen)
 	b->len += MA_ATTR_LEN;
 	put_be16(b->buf + 2, (uint16_t)b->len);
 
-	if (b->code == GK_RAD_ACCOUNTING_REQUEST)
-		memset(b->buf + 4, 0, GK_RAD_AUTH_LEN);
-	else
-		memcpy(b->buf + 4, b->req_auth, GK_RAD_AUTH_LEN);
-
+	memcpy(b->buf + 4, ma_auth(b->code, b->req_auth), GK_RAD_AUTH_LEN);
 	const struct seg s = {b->buf, b->len};
 	if (hmac_md5_segs(secret, slen, &s, 1, digest) < 0)
 		return b->err = -EIO;
 	memcpy(ma + 2, digest, MD5_LEN);
 
 	if (b->code != GK_RAD_ACCESS_REQUEST) {
-		if (packet_digest(b->buf, b->len, b->buf + 4, secret, slen, digest) < 0)
+		const uint8_t *r = b->code == GK_RAD_ACCOUNTING_REQUEST ? zero16 : b->req_auth;
+		if (packet_digest(b->buf, b->len, r, secret, slen, digest) < 0)
 			return b->err = -EIO;
 		memcpy(b->buf + 4, digest, GK_RAD_AUTH_LEN);
 	}

@@ -24,6 +24,15 @@ struct sip_span {
 	size_t n;
 };
 
+/* Character classes, one table lookup on the hot path (sip_util.c). */
+enum {
+	SIP_C_TOKEN = 1u << 0, /* RFC 3261 token */
+	SIP_C_LWS = 1u << 1,   /* SP HT CR LF */
+	SIP_C_ID = 1u << 2,    /* may appear in IDc/IDsp */
+	SIP_C_PLAIN = 1u << 3, /* neither a line end nor refused in the head of a message */
+};
+extern const uint8_t sip_ctype[256];
+
 static inline bool sip_is_ws(unsigned char c)
 {
 	return c == ' ' || c == '\t';
@@ -32,7 +41,7 @@ static inline bool sip_is_ws(unsigned char c)
 /* Whitespace including the line breaks of folded (obsolete LWS) header lines. */
 static inline bool sip_is_lws(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	return sip_ctype[c] & SIP_C_LWS;
 }
 
 static inline bool sip_is_digit(unsigned char c)
@@ -45,10 +54,30 @@ static inline unsigned char sip_lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-bool sip_is_token_char(unsigned char c);
+static inline bool sip_is_token_char(unsigned char c)
+{
+	return sip_ctype[c] & SIP_C_TOKEN;
+}
+
 /* IDc/IDsp: printable ASCII, no whitespace, no quotes, no backslash, 1..GK_ID_MAX bytes. */
-bool sip_id_char(unsigned char c);
-bool sip_span_ieq(struct sip_span s, const char *lit);
+static inline bool sip_id_char(unsigned char c)
+{
+	return sip_ctype[c] & SIP_C_ID;
+}
+
+/* Case-insensitive compare with a lower-case literal (inline, so strlen folds). */
+static inline bool sip_span_ieq(struct sip_span s, const char *lit)
+{
+	size_t n = __builtin_strlen(lit);
+
+	if (s.n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (sip_lower((unsigned char)s.p[i]) != (unsigned char)lit[i])
+			return false;
+	return true;
+}
+
 struct sip_span sip_trim(struct sip_span s);
 
 /* Next element of a comma-separated header list, commas inside quotes and <...> excepted.

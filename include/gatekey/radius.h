@@ -77,13 +77,17 @@ const struct gk_rad_attr *gk_rad_find_vsa(const struct gk_rad_pkt *p, uint32_t v
 int gk_rad_verify_request(const struct gk_rad_pkt *p, const uint8_t *secret, size_t slen,
 			  enum gk_reason *reason);
 /* Checks of a received response against the request's authenticator: Response Authenticator and
- * Message-Authenticator (required). */
+ * Message-Authenticator (required; over the request's authenticator for Access-*, over 16 zero
+ * octets for Accounting-Response as FreeRADIUS computes it). */
 int gk_rad_verify_response(const struct gk_rad_pkt *p, const uint8_t req_auth[GK_RAD_AUTH_LEN],
 			   const uint8_t *secret, size_t slen, enum gk_reason *reason);
 
 /* Builder. For Access-Request, begin() fills the Request Authenticator with random bytes; for
  * responses pass the request's authenticator as req_auth; for Accounting-Request pass NULL
- * (computed at finish). Errors are sticky and reported by finish(). */
+ * (computed at finish). Errors are sticky and reported by finish(): -EMSGSIZE (a value over 253
+ * octets, 247 in a VSA, or the packet over cap or 4096), -EINVAL (misuse: a hand-made
+ * Message-Authenticator, a hidden attribute in an Accounting-Request, a wrong req_auth),
+ * -EIO (OpenSSL), -EALREADY (finished twice). */
 struct gk_rad_builder {
 	uint8_t *buf;
 	size_t cap;
@@ -106,7 +110,8 @@ void gk_rad_add_vsa_hidden(struct gk_rad_builder *b, uint32_t vendor, uint8_t vt
  * negative errno. */
 int gk_rad_finish(struct gk_rad_builder *b, const uint8_t *secret, size_t slen);
 
-/* Reverse of add_vsa_hidden. Returns the plaintext length, or -EBADMSG. */
+/* Reverse of add_vsa_hidden. Returns the plaintext length, or -EBADMSG (wrong secret or R,
+ * bad length, embedded length or padding); -ENOSPC when cap is too small for a good value. */
 int gk_rad_unhide(const struct gk_rad_attr *a, const uint8_t req_auth[GK_RAD_AUTH_LEN],
 		  const uint8_t *secret, size_t slen, uint8_t *out, size_t cap);
 

@@ -23,6 +23,7 @@ is() { # is <got> <expected> <description>
 	fi
 }
 finish() { exit $((T_FAILED > 0)); }
+bail() { echo "Bail out! $*"; exit 1; }
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 
 need_root() {

@@ -10,27 +10,37 @@ plan 7
 
 rig_direct
 provision term1
-start_core
-ok $? "aucd and softswitchd start"
+start_core || bail "aucd and softswitchd do not start"
+ok 0 "aucd and softswitchd start"
 
 cap=$WORK/reg.pcapng
-ip netns exec "$NS_CORE" tshark -q -n -i "$IF_CORE" -i lo -f 'udp' -w "$cap" \
-	2>"$WORK/tshark.log" &
+ip netns exec "$NS_CORE" tshark -n -l -P -i any -f 'udp' -w "$cap" \
+	>"$WORK/tshark.out" 2>"$WORK/tshark.log" &
 tshark_pid=$!
 PIDS+=($tshark_pid)
-wait_until 150 grep -q 'Capturing on' "$WORK/tshark.log"
+# "Capturing on" comes before the capture really runs: send canaries to the discard port over
+# the loopback and the veth until tshark has seen both.
+canaries_seen() { # canaries_seen <discard-like port>
+	in_core bash -c "echo gk-canary >/dev/udp/127.0.0.1/$1; echo gk-canary >/dev/udp/$TERM4/$1" \
+		2>/dev/null
+	grep -q " → 127.0.0.1 .* $1 Len" "$WORK/tshark.out" &&
+		grep -q " → $TERM4 .* $1 Len" "$WORK/tshark.out"
+}
+wait_until 200 canaries_seen 9
 ok $? "tshark captures on the core host"
 
 out=$(gkterm_direct --key-file "$WORK/term1.key" --deregister)
 ok $? "term1 registers and deregisters"
 # The accounting Stop follows the deregistration; wait until the AuC saw it.
 wait_until 50 test "$(stat_of aucd accounting_stop)" = 1
+# Everything before a second canary has been written once tshark shows that canary.
+wait_until 100 canaries_seen 19
 kill -INT $tshark_pid
 wait_gone $tshark_pid 100
 
 # SIP crosses the veth; RADIUS stays inside the core host and is seen once, on its loopback.
 sipmsgs=$(tshark -n -r "$cap" -Y sip -T fields -e sip.Method -e sip.Status-Code 2>/dev/null |
-	tr '\t' ' ' | sed 's/ *$//' | tr '\n' ',')
+	awk -F '\t' '{ printf "%s,", $1 $2 }')
 is "$sipmsgs" "REGISTER,401,REGISTER,200,REGISTER,200," \
 	"SIP on the wire: REGISTER, 401, REGISTER, 200, then REGISTER (Expires: 0) and 200"
 radcodes=$(tshark -n -r "$cap" -Y radius -T fields -e radius.code 2>/dev/null | tr '\n' ',')

@@ -10,8 +10,8 @@ plan 26
 rig_direct
 provision term1 term2 term3 term4 term5 term6
 gkctl bulk-add bulk 50 --out-dir "$WORK/bulk" >/dev/null
-start_core
-ok $? "aucd and softswitchd start in the core namespace"
+start_core || bail "aucd and softswitchd do not start"
+ok 0 "aucd and softswitchd start in the core namespace"
 
 # --- One terminal: the fingerprints match at both ends. -------------------------------------
 out=$(gkterm_direct --key-file "$WORK/term1.key")
@@ -108,7 +108,7 @@ stop_daemon softswitchd
 sed -i 's/^registrar.lockout.*/&\nregistrar.mechanisms = gk-mac tls/' "$WORK/softswitchd.conf"
 start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf"
 ip netns exec "$NS_CORE" "$BIN/gkmitm" --listen "$CORE4:5070" --forward "$CORE4:5060" \
-	--edit-up 'gk-mac;q=0.9=gk-mac;q=0.1' 2>>"$WORK/mitm.log" &
+	--edit-up 'gk-mac;q=0.9|gk-mac;q=0.1' 2>>"$WORK/mitm.log" &
 mitm=$!
 PIDS+=($mitm)
 wait_until 50 grep -q ready "$WORK/mitm.log"
@@ -122,7 +122,7 @@ kill $mitm
 
 # The man in the middle changes the echoed list in the 200 OK: the MAC no longer verifies.
 ip netns exec "$NS_CORE" "$BIN/gkmitm" --listen "$CORE4:5071" --forward "$CORE4:5060" \
-	--edit-down 'tls;q=0.5=tls;q=0.6' 2>>"$WORK/mitm2.log" &
+	--edit-down 'tls;q=0.5|tls;q=0.6' 2>>"$WORK/mitm2.log" &
 PIDS+=($!)
 wait_until 50 grep -q ready "$WORK/mitm2.log"
 out=$(in_term "$BIN/gkterm" --server "$CORE4:5071" --idsp ss1 --key-file "$WORK/term5.key" \

@@ -3,7 +3,7 @@
  * gkmitm: a test-only UDP man in the middle. Relays datagrams between one client and a server
  * and rewrites byte strings on the way, to prove that tampering is detected. Not installed.
  *
- *   gkmitm --listen IP:PORT --forward IP:PORT [--edit-up OLD=NEW]... [--edit-down OLD=NEW]...
+ *   gkmitm --listen IP:PORT --forward IP:PORT [--edit-up 'OLD|NEW']... [--edit-down 'OLD|NEW']...
  */
 #include <errno.h>
 #include <getopt.h>
@@ -58,7 +58,7 @@ static size_t apply(uint8_t *buf, size_t len, size_t cap, int up)
 
 static int add_edit(char *arg, int up)
 {
-	char *eq = strchr(arg, '=');
+	char *eq = strchr(arg, '|');
 	if (!eq || n_edits == sizeof(edits) / sizeof(edits[0]))
 		return -1;
 	*eq = '\0';
@@ -85,8 +85,8 @@ int main(int argc, char **argv)
 		else if ((c == 'u' || c == 'd') && add_edit(optarg, c == 'u') == 0)
 			continue;
 		else if (c != 'l' && c != 'f') {
-			fprintf(stderr, "usage: gkmitm --listen A --forward B [--edit-up OLD=NEW] "
-					"[--edit-down OLD=NEW]\n");
+			fprintf(stderr, "usage: gkmitm --listen A --forward B [--edit-up 'OLD|NEW'] "
+					"[--edit-down 'OLD|NEW']\n");
 			return 2;
 		}
 	}

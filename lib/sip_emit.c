@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * struct gk_msg -> SIP datagram. Emits only what gk_sip_decode() reads back to the same
+ * message: a gk_msg that the wire cannot express (a REGISTER with Expires 0, an ANSWER without
+ * AUTH, a SUCCESS without MAC, ...) is refused with -EINVAL rather than sent as something else.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "gatekey/sip.h"
+#include "sip_priv.h"
+
+struct out {
+	char *p;
+	size_t cap, n;
+	bool full;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->full || n > o->cap - o->n) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->p + o->n, s, n);
+	o->n += n;
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void putu(struct out *o, uint64_t v)
+{
+	char b[24];
+	size_t i = sizeof(b);
+
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(o, b + i, sizeof(b) - i);
+}
+
+static void puthex(struct out *o, const uint8_t *v, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	char b[2 * GK_BLOB_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		b[2 * i] = digits[v[i] >> 4];
+		b[2 * i + 1] = digits[v[i] & 15];
+	}
+	put(o, b, 2 * n);
+}
+
+static void putq(struct out *o, uint16_t q)
+{
+	char b[8];
+	put(o, b, sip_q_format(q, b));
+}
+
+/* name="hex", the separator first unless it opens the list. */
+static void put_hexparam(struct out *o, bool *first, const char *name, const uint8_t *v, size_t n)
+{
+	puts_(o, *first ? "" : ", ");
+	*first = false;
+	puts_(o, name);
+	puts_(o, "=\"");
+	puthex(o, v, n);
+	puts_(o, "\"");
+}
+
+static void put_numparam(struct out *o, bool *first, const char *name, uint64_t v)
+{
+	puts_(o, *first ? "" : ", ");
+	*first = false;
+	puts_(o, name);
+	puts_(o, "=\"");
+	putu(o, v);
+	puts_(o, "\"");
+}
+
+/* ---- checks on what is echoed ---------------------------------------------------------------- */
+
+/* A context string echoed verbatim: terminated inside its array, one line, no edge blanks. */
+static bool line_ok(const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+
+	if (n == cap)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') || (unsigned char)s[i] == 0x7f)
+			return false;
+	return !n || (!sip_is_ws((unsigned char)s[0]) && !sip_is_ws((unsigned char)s[n - 1]));
+}
+
+static bool id_ok(const char *s, bool need)
+{
+	size_t n = strnlen(s, GK_ID_MAX + 1);
+
+	if (n > GK_ID_MAX || (need && !n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!sip_id_char((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static bool token_ok(const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+
+	if (!n || n == cap)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!sip_is_token_char((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* Characters that keep <sip:IDc@IDsp> a plain URI whose user and host read back unchanged. */
+static bool uri_user_ok(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || sip_is_digit(c) ||
+		      strchr("-_.!~*()&=+$/%", c)))
+			return false;
+	}
+	return true;
+}
+
+static bool uri_host_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || sip_is_digit(c) ||
+		      strchr("-.[]:", c)))
+			return false;
+	}
+	return true;
+}
+
+/* One Via value: the decoder splits on commas outside quotes, so there must be none. */
+static bool via_ok(const char *v, size_t cap)
+{
+	struct sip_span e;
+	size_t pos = 0;
+
+	if (!line_ok(v, cap) || !v[0])
+		return false;
+	struct sip_span s = {v, strlen(v)};
+	return sip_list_next(s, &pos, &e) == 1 && e.n == s.n;
+}
+
+/* From, To and the R-URI must read back: the decoder refuses what it cannot take apart. */
+static bool parses_back(const struct gk_sip_ctx *s)
+{
+	struct sip_naddr na;
+	struct sip_span user, host;
+
+	if (sip_naddr_parse((struct sip_span){s->from, strlen(s->from)}, &na) != GK_R_OK)
+		return false;
+	if (s->to[0] &&
+	    (sip_naddr_parse((struct sip_span){s->to, strlen(s->to)}, &na) != GK_R_OK ||
+	     sip_uri_user_host(na.uri, &user, &host) != GK_R_OK))
+		return false;
+	return !s->ruri[0] ||
+	       sip_uri_user_host((struct sip_span){s->ruri, strlen(s->ruri)}, &user, &host) ==
+		       GK_R_OK;
+}
+
+static bool mechs_ok(const struct gk_msg *m)
+{
+	if (m->n_mechs > GK_MECH_MAX)
+		return false;
+	for (unsigned i = 0; i < m->n_mechs; i++)
+		if (m->mechs[i].mech < GK_MECH_GKMAC || m->mechs[i].mech > GK_MECH_DIGEST ||
+		    m->mechs[i].q > 1000)
+			return false;
+	return true;
+}
+
+/* ---- header builders ------------------------------------------------------------------------- */
+
+static void put_mechs(struct out *o, const struct gk_msg *m)
+{
+	for (unsigned i = 0; i < m->n_mechs; i++) {
+		puts_(o, i ? ", " : "");
+		puts_(o, gk_mech_name((enum gk_mech)m->mechs[i].mech));
+		puts_(o, ";q=");
+		putq(o, m->mechs[i].q);
+	}
+}
+
+/*
+ * Contact list, each entry without its expires parameter (the Expires header field carries the
+ * value, so the two cannot disagree) and, when add is set, with ";expires=<value>" appended.
+ */
+static int put_contact(struct out *o, const char *c, bool add, uint32_t value)
+{
+	struct sip_span list = {c, strlen(c)}, e;
+	size_t pos = 0;
+	bool first = true;
+	int r;
+
+	if (list.n == 1 && c[0] == '*') {
+		puts_(o, "*");
+		return 0;
+	}
+	while ((r = sip_list_next(list, &pos, &e)) > 0) {
+		struct sip_naddr na;
+		struct sip_param p;
+		size_t ppos = 0;
+		int pr;
+
+		if (sip_naddr_parse(e, &na) != GK_R_OK)
+			return -EINVAL;
+		struct sip_span head = sip_trim((struct sip_span){e.p, (size_t)(na.params.p - e.p)});
+		puts_(o, first ? "" : ", ");
+		first = false;
+		put(o, head.p, head.n);
+		while ((pr = sip_param_next(na.params, &ppos, &p)) > 0)
+			if (!sip_span_ieq(p.name, "expires"))
+				put(o, p.raw.p, p.raw.n);
+		if (pr < 0)
+			return -EINVAL;
+		if (add) {
+			puts_(o, ";expires=");
+			putu(o, value);
+		}
+	}
+	return r < 0 || first ? -EINVAL : 0;
+}
+
+/* Does this From/To already carry a tag parameter? -1 when it is not a name-addr at all. */
+static int has_tag(const char *v)
+{
+	struct sip_naddr na;
+	struct sip_param p;
+	size_t pos = 0;
+	int r;
+
+	if (sip_naddr_parse((struct sip_span){v, strlen(v)}, &na) != GK_R_OK)
+		return -1;
+	while ((r = sip_param_next(na.params, &pos, &p)) > 0)
+		if (sip_span_ieq(p.name, "tag"))
+			return 1;
+	return r < 0 ? -1 : 0;
+}
+
+static void put_to(struct out *o, const struct gk_msg *m, const char *to)
+{
+	puts_(o, "To: ");
+	if (to[0]) {
+		puts_(o, to);
+		return;
+	}
+	puts_(o, "<sip:");
+	if (m->idc[0]) {
+		puts_(o, m->idc);
+		puts_(o, "@");
+	}
+	puts_(o, m->idsp);
+	puts_(o, ">");
+}
+
+static void put_common(struct out *o, const struct gk_msg *m, const char *method)
+{
+	const struct gk_sip_ctx *s = &m->wire.sip;
+
+	puts_(o, "Call-ID: ");
+	puts_(o, s->call_id);
+	puts_(o, "\r\nCSeq: ");
+	putu(o, s->cseq);
+	puts_(o, " ");
+	puts_(o, method);
+	puts_(o, "\r\n");
+}
+
+static void put_vias(struct out *o, const struct gk_sip_ctx *s)
+{
+	for (unsigned i = 0; i < s->n_via; i++) {
+		puts_(o, "Via: ");
+		puts_(o, s->via[i]);
+		puts_(o, "\r\n");
+	}
+}
+
+static bool is_register(const char *method)
+{
+	return strcmp(method, "REGISTER") == 0;
+}
+
+static int encode_request(struct out *o, const struct gk_msg *m)
+{
+	const struct gk_sip_ctx *s = &m->wire.sip;
+	const uint32_t gk = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH;
+	bool reg = m->type != GK_MSG_OTHER;
+	const char *method = reg ? "REGISTER" : s->method;
+	bool star = strcmp(s->contact, "*") == 0;
+
+	if (reg) {
+		if (s->method[0] && !is_register(s->method))
+			return -EINVAL;
+		if (!id_ok(m->idc, true) || !id_ok(m->idsp, true))
+			return -EINVAL;
+		/* Each of these would read back as another message type. */
+		if (m->type == GK_MSG_DEREGISTER) {
+			if ((m->fields & GK_F_EXPIRES) && m->expires)
+				return -EINVAL;
+		} else if (star || ((m->fields & GK_F_EXPIRES) && !m->expires) ||
+			   (m->type == GK_MSG_REGISTER) == !!(m->fields & GK_F_AUTH)) {
+			return -EINVAL;
+		}
+	} else if (!token_ok(s->method, sizeof(s->method)) || is_register(s->method)) {
+		return -EINVAL;
+	}
+	/* Credentials name IDc and IDsp authoritatively; an OTHER that has both carries them
+	 * even without gk1 values, or they would read back from To and R-URI instead. */
+	bool auth = reg || (m->fields & gk) || (m->idc[0] && m->idsp[0]);
+	if (auth && !(id_ok(m->idc, true) && id_ok(m->idsp, true)))
+		return -EINVAL;
+	if ((m->fields & GK_F_MECHS) && (!m->n_mechs || !mechs_ok(m)))
+		return -EINVAL;
+	if (!s->ruri[0] && !uri_host_ok(m->idsp))
+		return -EINVAL;
+
+	puts_(o, method);
+	puts_(o, " ");
+	if (s->ruri[0]) {
+		puts_(o, s->ruri);
+	} else {
+		puts_(o, "sip:");
+		puts_(o, m->idsp);
+	}
+	puts_(o, " SIP/2.0\r\n");
+	put_vias(o, s);
+	puts_(o, "Max-Forwards: 70\r\nFrom: ");
+	puts_(o, s->from);
+	puts_(o, "\r\n");
+	put_to(o, m, s->to);
+	puts_(o, "\r\n");
+	put_common(o, m, method);
+	if (s->contact[0]) {
+		puts_(o, "Contact: ");
+		if (put_contact(o, s->contact, false, 0) < 0)
+			return -EINVAL;
+		puts_(o, "\r\n");
+	}
+	if (m->type == GK_MSG_DEREGISTER) {
+		puts_(o, "Expires: 0\r\n");
+	} else if (reg && (m->fields & GK_F_EXPIRES)) {
+		puts_(o, "Expires: ");
+		putu(o, m->expires);
+		puts_(o, "\r\n");
+	}
+	if (auth) {
+		bool first = false;
+		puts_(o, "Authorization: GK1 username=\"");
+		puts_(o, m->idc);
+		puts_(o, "\", realm=\"");
+		puts_(o, m->idsp);
+		puts_(o, "\"");
+		if (m->fields & GK_F_RAND)
+			put_hexparam(o, &first, "nonce", m->rand, GK_RAND_LEN);
+		if (m->fields & GK_F_N1)
+			put_hexparam(o, &first, "n1", m->n1, GK_NONCE_LEN);
+		if (m->fields & GK_F_N2)
+			put_hexparam(o, &first, "n2", m->n2, GK_NONCE_LEN);
+		if (m->fields & GK_F_TS)
+			put_numparam(o, &first, "ts", m->ts);
+		if (m->fields & GK_F_AUTH)
+			put_hexparam(o, &first, "response", m->auth, GK_AUTH_LEN);
+		puts_(o, "\r\n");
+	}
+	if (m->fields & GK_F_MECHS) {
+		/* RFC 3329 §2.3.1: the client lists its mechanisms and insists on sec-agree. */
+		puts_(o, "Security-Client: ");
+		put_mechs(o, m);
+		puts_(o, "\r\nRequire: sec-agree\r\nProxy-Require: sec-agree\r\n");
+	}
+	puts_(o, "User-Agent: gatekey\r\nContent-Length: 0\r\n\r\n");
+	return 0;
+}
+
+static int encode_response(struct out *o, const struct gk_msg *m)
+{
+	const struct gk_sip_ctx *s = &m->wire.sip;
+	const uint32_t info = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_MECHS | GK_F_INDEX;
+	const char *method = s->method[0] ? s->method : "REGISTER";
+	const char *status;
+
+	if (s->method[0] && !token_ok(s->method, sizeof(s->method)))
+		return -EINVAL;
+	switch (m->type) {
+	case GK_MSG_CHALLENGE:
+		if (!id_ok(m->idsp, true))
+			return -EINVAL;
+		status = "401 Unauthorized";
+		break;
+	case GK_MSG_SUCCESS:
+		if (!(m->fields & GK_F_MAC) || !(m->fields & info))
+			return -EINVAL;
+		/* fall through */
+	case GK_MSG_DEREG_OK:
+		if (!is_register(method) || (m->type == GK_MSG_DEREG_OK && (m->fields & GK_F_MAC)))
+			return -EINVAL;
+		if ((m->fields & GK_F_MECHS) && !mechs_ok(m))
+			return -EINVAL;
+		if ((m->fields & GK_F_CHOSEN) &&
+		    (m->chosen < GK_MECH_GKMAC || m->chosen > GK_MECH_DIGEST))
+			return -EINVAL;
+		status = "200 OK";
+		break;
+	case GK_MSG_OTHER_OK:
+		if (!s->method[0] || is_register(method))
+			return -EINVAL;
+		status = "200 OK";
+		break;
+	case GK_MSG_REJECT:
+		status = "403 Forbidden";
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	puts_(o, "SIP/2.0 ");
+	puts_(o, status);
+	puts_(o, "\r\n");
+	put_vias(o, s);
+	puts_(o, "From: ");
+	puts_(o, s->from);
+	puts_(o, "\r\n");
+	put_to(o, m, s->to);
+	if (s->to_tag[0]) {
+		int t = s->to[0] ? has_tag(s->to) : 0;
+		if (t < 0)
+			return -EINVAL;
+		if (!t) {
+			puts_(o, ";tag=");
+			puts_(o, s->to_tag);
+		}
+	}
+	puts_(o, "\r\n");
+	put_common(o, m, method);
+
+	if (m->type == GK_MSG_CHALLENGE) {
+		bool first = false;
+		puts_(o, "WWW-Authenticate: GK1 realm=\"");
+		puts_(o, m->idsp);
+		puts_(o, "\"");
+		if (m->fields & GK_F_RAND)
+			put_hexparam(o, &first, "nonce", m->rand, GK_RAND_LEN);
+		if (m->fields & GK_F_N1)
+			put_hexparam(o, &first, "n1", m->n1, GK_NONCE_LEN);
+		if (m->fields & GK_F_N2)
+			put_hexparam(o, &first, "n2", m->n2, GK_NONCE_LEN);
+		if (m->fields & GK_F_TS)
+			put_numparam(o, &first, "ts", m->ts);
+		puts_(o, ", algorithm=gk1");
+		if (m->fields & GK_F_WANT_MECHS)
+			puts_(o, ", mechanisms=\"required\"");
+		puts_(o, "\r\n");
+	} else if (m->type == GK_MSG_SUCCESS || m->type == GK_MSG_DEREG_OK) {
+		if (m->fields & (info | GK_F_MAC)) {
+			bool first = true;
+			puts_(o, "Authentication-Info: ");
+			if (m->fields & GK_F_N1)
+				put_hexparam(o, &first, "n1", m->n1, GK_NONCE_LEN);
+			if (m->fields & GK_F_N2)
+				put_hexparam(o, &first, "n2", m->n2, GK_NONCE_LEN);
+			if (m->fields & GK_F_TS)
+				put_numparam(o, &first, "ts", m->ts);
+			if (m->fields & GK_F_BLOB)
+				put_hexparam(o, &first, "key", m->blob, GK_BLOB_LEN);
+			if (m->fields & GK_F_MECHS) {
+				puts_(o, first ? "mechanisms=\"" : ", mechanisms=\"");
+				first = false;
+				put_mechs(o, m);
+				puts_(o, "\"");
+			}
+			if (m->fields & GK_F_INDEX)
+				put_numparam(o, &first, "index", m->index);
+			if (m->fields & GK_F_MAC)
+				put_hexparam(o, &first, "rspauth", m->mac, GK_MAC_LEN);
+			puts_(o, "\r\n");
+		}
+		if (m->fields & GK_F_CHOSEN) {
+			puts_(o, "Security-Server: ");
+			puts_(o, gk_mech_name((enum gk_mech)m->chosen));
+			for (unsigned i = 0; (m->fields & GK_F_MECHS) && i < m->n_mechs; i++) {
+				if (m->mechs[i].mech == m->chosen) {
+					puts_(o, ";q=");
+					putq(o, m->mechs[i].q);
+					break;
+				}
+			}
+			puts_(o, "\r\n");
+		}
+		/* RFC 3261 §10.3 step 8: the 200 lists the binding with its lifetime. */
+		if (m->type == GK_MSG_SUCCESS && s->contact[0] && strcmp(s->contact, "*") != 0) {
+			puts_(o, "Contact: ");
+			if (put_contact(o, s->contact, m->fields & GK_F_EXPIRES, m->expires) < 0)
+				return -EINVAL;
+			puts_(o, "\r\n");
+		}
+		if (m->fields & GK_F_EXPIRES) {
+			puts_(o, "Expires: ");
+			putu(o, m->expires);
+			puts_(o, "\r\n");
+		}
+	}
+	puts_(o, "Server: gatekey\r\nContent-Length: 0\r\n\r\n");
+	return 0;
+}
+
+int gk_sip_encode(const struct gk_msg *m, uint8_t *buf, size_t cap)
+{
+	const struct gk_sip_ctx *s = &m->wire.sip;
+	struct out o = {.p = (char *)buf, .cap = cap};
+	int r;
+
+	if (!id_ok(m->idc, false) || !id_ok(m->idsp, false))
+		return -EINVAL;
+	if (!s->n_via || s->n_via > GK_VIA_MAX)
+		return -EINVAL;
+	for (unsigned i = 0; i < s->n_via; i++)
+		if (!via_ok(s->via[i], sizeof(s->via[i])))
+			return -EINVAL;
+	if (!line_ok(s->call_id, sizeof(s->call_id)) || !s->call_id[0] ||
+	    strpbrk(s->call_id, " \t"))
+		return -EINVAL;
+	if (!line_ok(s->from, sizeof(s->from)) || !s->from[0] ||
+	    !line_ok(s->to, sizeof(s->to)) || !line_ok(s->contact, sizeof(s->contact)) ||
+	    !line_ok(s->ruri, sizeof(s->ruri)) || strpbrk(s->ruri, " \t") ||
+	    strnlen(s->method, sizeof(s->method)) == sizeof(s->method))
+		return -EINVAL;
+	if (s->to_tag[0] && !token_ok(s->to_tag, sizeof(s->to_tag)))
+		return -EINVAL;
+	if (!parses_back(s))
+		return -EINVAL;
+	/* Without a To of its own the message names the terminal as <sip:IDc@IDsp>. */
+	if (!s->to[0] && (!uri_user_ok(m->idc) || !uri_host_ok(m->idsp)))
+		return -EINVAL;
+
+	switch (m->type) {
+	case GK_MSG_REGISTER:
+	case GK_MSG_ANSWER:
+	case GK_MSG_DEREGISTER:
+	case GK_MSG_OTHER:
+		r = encode_request(&o, m);
+		break;
+	default:
+		r = encode_response(&o, m);
+		break;
+	}
+	if (r < 0)
+		return r;
+	return o.full ? -ENOSPC : (int)o.n;
+}

@@ -1,0 +1,1114 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SIP datagram -> struct gk_msg. One pass over the header lines, in place: values are read from
+ * the datagram where they lie and only what the message keeps is copied, into its fixed buffers.
+ * Anything that does not fit is refused (GK_R_PARSE_TOO_LONG), never cut: a truncated Via or
+ * Call-ID would make a response that matches nothing.
+ */
+#include <string.h>
+
+#include "gatekey/sip.h"
+#include "sip_priv.h"
+
+enum hdr {
+	H_OTHER,
+	H_VIA,
+	H_FROM,
+	H_TO,
+	H_CALL_ID,
+	H_CSEQ,
+	H_MAX_FORWARDS,
+	H_CONTENT_LENGTH,
+	H_CONTACT,
+	H_EXPIRES,
+	H_AUTHORIZATION,
+	H_WWW_AUTHENTICATE,
+	H_AUTHENTICATION_INFO,
+	H_SECURITY_CLIENT,
+	H_SECURITY_SERVER,
+};
+
+#define HDR(s, h) {s, sizeof(s) - 1, h}
+static const struct {
+	const char *name; /* lower case */
+	size_t len;
+	enum hdr h;
+} hdr_names[] = {
+	HDR("via", H_VIA),
+	HDR("from", H_FROM),
+	HDR("to", H_TO),
+	HDR("call-id", H_CALL_ID),
+	HDR("cseq", H_CSEQ),
+	HDR("max-forwards", H_MAX_FORWARDS),
+	HDR("content-length", H_CONTENT_LENGTH),
+	HDR("contact", H_CONTACT),
+	HDR("expires", H_EXPIRES),
+	HDR("authorization", H_AUTHORIZATION),
+	HDR("www-authenticate", H_WWW_AUTHENTICATE),
+	HDR("authentication-info", H_AUTHENTICATION_INFO),
+	HDR("security-client", H_SECURITY_CLIENT),
+	HDR("security-server", H_SECURITY_SERVER),
+};
+#undef HDR
+
+/* gk1 auth-params. Which header may carry which is in `allowed` below. */
+enum gkp {
+	P_USERNAME,
+	P_REALM,
+	P_NONCE,
+	P_N1,
+	P_N2,
+	P_TS,
+	P_RESPONSE,
+	P_ALGORITHM,
+	P_MECHANISMS,
+	P_KEY,
+	P_RSPAUTH,
+	P_INDEX,
+	P__COUNT
+};
+
+#define GKP(k, s) [k] = {s, sizeof(s) - 1}
+static const struct {
+	const char *name;
+	size_t len;
+} gkp[P__COUNT] = {
+	GKP(P_USERNAME, "username"), GKP(P_REALM, "realm"), GKP(P_NONCE, "nonce"),
+	GKP(P_N1, "n1"), GKP(P_N2, "n2"), GKP(P_TS, "ts"), GKP(P_RESPONSE, "response"),
+	GKP(P_ALGORITHM, "algorithm"), GKP(P_MECHANISMS, "mechanisms"), GKP(P_KEY, "key"),
+	GKP(P_RSPAUTH, "rspauth"), GKP(P_INDEX, "index"),
+};
+#undef GKP
+
+enum actx { A_CRED, A_CHAL, A_INFO };
+
+#define PB(p) (1u << (p))
+static const uint32_t allowed[] = {
+	[A_CRED] = PB(P_USERNAME) | PB(P_REALM) | PB(P_NONCE) | PB(P_N1) | PB(P_N2) | PB(P_TS) |
+		   PB(P_RESPONSE) | PB(P_ALGORITHM),
+	[A_CHAL] = PB(P_REALM) | PB(P_NONCE) | PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_ALGORITHM) |
+		   PB(P_MECHANISMS),
+	[A_INFO] = PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_KEY) | PB(P_MECHANISMS) | PB(P_RSPAUTH) |
+		   PB(P_INDEX),
+};
+/* A digest Authentication-Info also has rspauth; only next to one of these is it the s10 MAC. */
+#define INFO_GK_PARAMS (PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_KEY) | PB(P_MECHANISMS) | PB(P_INDEX))
+
+/* Single-valued headers seen (duplicates are refused). */
+#define SEEN(h) (1u << (h))
+
+struct dec {
+	struct gk_msg *m;
+	enum gk_reason why;
+	bool req;
+	bool is_register; /* request method REGISTER */
+	uint16_t status;
+	uint32_t seen;
+	struct sip_span cseq_method;
+	uint64_t clen;
+	bool hdr_exp_set, ct_exp_set, ct_star;
+	uint32_t hdr_exp, ct_exp;
+	unsigned n_contacts;
+	bool gk;       /* a GK1 credentials/challenge was seen */
+	uint32_t pset; /* gk1 params seen, for duplicates */
+	char username[GK_ID_MAX + 1];
+	char realm[GK_ID_MAX + 1];
+	struct sip_span rspauth;
+	unsigned mech_entries;
+	unsigned server_known;
+	struct sip_span ruri_host;
+	struct sip_span to_user, to_host;
+};
+
+static int fail(struct dec *d, enum gk_reason r)
+{
+	if (d->why == GK_R_OK)
+		d->why = r;
+	return -1;
+}
+
+/* ---- small scanners ------------------------------------------------------------------------ */
+
+static int parse_u64(struct sip_span v, uint64_t max, bool saturate, uint64_t *out)
+{
+	uint64_t x = 0;
+
+	if (!v.n)
+		return -1;
+	for (size_t i = 0; i < v.n; i++) {
+		if (!sip_is_digit((unsigned char)v.p[i]))
+			return -1;
+		unsigned dg = (unsigned)(v.p[i] - '0');
+		if (x > (max - dg) / 10) {
+			if (!saturate)
+				return -1;
+			x = max;
+			continue;
+		}
+		x = x * 10 + dg;
+	}
+	*out = x;
+	return 0;
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = sip_lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int hex_exact(struct sip_span v, uint8_t *out, size_t len)
+{
+	if (v.n != 2 * len)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		int hi = hexval((unsigned char)v.p[2 * i]), lo = hexval((unsigned char)v.p[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* Copies a header value, replacing each folded line break (and the blanks around it) by one
+ * space: the stored text is what a single-line header would have carried. */
+static int copy_folded(struct dec *d, struct sip_span v, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	v = sip_trim(v);
+	for (size_t i = 0; i < v.n; i++) {
+		char c = v.p[i];
+		if (c == '\r' || c == '\n') {
+			while (i + 1 < v.n && sip_is_lws((unsigned char)v.p[i + 1]))
+				i++;
+			while (o && sip_is_ws((unsigned char)out[o - 1]))
+				o--;
+			c = ' ';
+		}
+		if (o + 1 >= cap)
+			return fail(d, GK_R_PARSE_TOO_LONG);
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* Unescapes an auth-param value (quoted-pair, folding) into out; -1 when it does not fit. */
+static int unquote(struct sip_span v, bool quoted, char *out, size_t cap, size_t *len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < v.n; i++) {
+		char c = v.p[i];
+		if (quoted && c == '\\' && i + 1 < v.n) {
+			c = v.p[++i];
+		} else if (c == '\r' || c == '\n') {
+			while (i + 1 < v.n && sip_is_lws((unsigned char)v.p[i + 1]))
+				i++;
+			c = ' ';
+		}
+		if (o >= cap)
+			return -1;
+		out[o++] = c;
+	}
+	*len = o;
+	return 0;
+}
+
+static int set_id(struct dec *d, struct sip_span v, char out[GK_ID_MAX + 1])
+{
+	if (v.n > GK_ID_MAX)
+		return fail(d, GK_R_PARSE_TOO_LONG);
+	if (!v.n)
+		return fail(d, GK_R_PARSE_BAD_VALUE);
+	for (size_t i = 0; i < v.n; i++)
+		if (!sip_id_char((unsigned char)v.p[i]))
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+	memcpy(out, v.p, v.n);
+	out[v.n] = '\0';
+	return 0;
+}
+
+static bool span_eq(struct sip_span a, struct sip_span b)
+{
+	return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+/* ---- security mechanism lists (RFC 3329) --------------------------------------------------- */
+
+/* One list: mechanism-name *(";" param), comma-separated. Unknown names are skipped (they do
+ * count against SIP_MECH_ENTRIES_MAX). `server`: Security-Server, whose one known entry is the
+ * chosen mechanism; otherwise the entries append to m->mechs. */
+static int parse_mechs(struct dec *d, struct sip_span v, bool server)
+{
+	struct gk_msg *m = d->m;
+	struct sip_span e;
+	size_t pos = 0;
+	int r;
+
+	while ((r = sip_list_next(v, &pos, &e)) > 0) {
+		size_t i = 0, ppos;
+		struct sip_param p;
+		uint16_t q = 1000;
+		bool have_q = false;
+		int pr;
+
+		if (!e.n)
+			continue;
+		if (++d->mech_entries > SIP_MECH_ENTRIES_MAX)
+			return fail(d, GK_R_PARSE_TOO_LONG);
+		while (i < e.n && sip_is_token_char((unsigned char)e.p[i]))
+			i++;
+		if (!i)
+			return fail(d, GK_R_PARSE_SYNTAX);
+		enum gk_mech mech = gk_mech_from_name(e.p, i);
+		struct sip_span params = {e.p + i, e.n - i};
+		ppos = 0;
+		while ((pr = sip_param_next(params, &ppos, &p)) > 0) {
+			if (!sip_span_ieq(p.name, "q"))
+				continue;
+			if (have_q)
+				return fail(d, GK_R_PARSE_DUPLICATE);
+			have_q = true;
+			if (!p.has_value || p.quoted || sip_q_parse(p.value, &q) < 0)
+				return fail(d, GK_R_PARSE_BAD_VALUE);
+		}
+		if (pr < 0)
+			return fail(d, GK_R_PARSE_SYNTAX);
+		if (mech == GK_MECH_NONE)
+			continue;
+		if (server) {
+			if (++d->server_known > 1)
+				return fail(d, GK_R_PARSE_DUPLICATE);
+			m->chosen = (uint8_t)mech;
+			m->fields |= GK_F_CHOSEN;
+			continue;
+		}
+		if (m->n_mechs >= GK_MECH_MAX)
+			return fail(d, GK_R_PARSE_TOO_LONG);
+		m->mechs[m->n_mechs].mech = (uint8_t)mech;
+		m->mechs[m->n_mechs].q = q;
+		m->n_mechs++;
+	}
+	if (r < 0)
+		return fail(d, GK_R_PARSE_SYNTAX);
+	return 0;
+}
+
+/* ---- gk1 auth-params ----------------------------------------------------------------------- */
+
+static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
+{
+	struct gk_msg *m = d->m;
+	char buf[SIP_PARAM_MAX];
+	struct sip_span v;
+	size_t n;
+	unsigned k;
+	uint64_t x;
+
+	for (k = 0; k < P__COUNT; k++)
+		if (p->name.n == gkp[k].len && sip_span_ieq(p->name, gkp[k].name))
+			break;
+	if (k == P__COUNT || !(allowed[ctx] & PB(k)))
+		return 0; /* extension parameter: ignored, as RFC 7235 asks */
+	if (d->pset & PB(k))
+		return fail(d, GK_R_PARSE_DUPLICATE);
+	d->pset |= PB(k);
+	if (k == P_RSPAUTH) {
+		d->rspauth = p->value; /* read once the whole header is known */
+		return 0;
+	}
+	if (unquote(p->value, p->quoted, buf, sizeof(buf), &n) < 0) {
+		bool fixed = k == P_NONCE || k == P_N1 || k == P_N2 || k == P_RESPONSE || k == P_KEY;
+		return fail(d, fixed || k == P_TS || k == P_INDEX ? GK_R_PARSE_BAD_VALUE
+								  : GK_R_PARSE_TOO_LONG);
+	}
+	v = (struct sip_span){buf, n};
+	switch (k) {
+	case P_USERNAME:
+		return set_id(d, v, d->username);
+	case P_REALM:
+		return set_id(d, v, d->realm);
+	case P_NONCE:
+		if (hex_exact(v, m->rand, GK_RAND_LEN) < 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		m->fields |= GK_F_RAND;
+		return 0;
+	case P_N1:
+		if (hex_exact(v, m->n1, GK_NONCE_LEN) < 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		m->fields |= GK_F_N1;
+		return 0;
+	case P_N2:
+		if (hex_exact(v, m->n2, GK_NONCE_LEN) < 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		m->fields |= GK_F_N2;
+		return 0;
+	case P_RESPONSE:
+		if (hex_exact(v, m->auth, GK_AUTH_LEN) < 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		m->fields |= GK_F_AUTH;
+		return 0;
+	case P_KEY:
+		if (hex_exact(v, m->blob, GK_BLOB_LEN) < 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		m->fields |= GK_F_BLOB;
+		return 0;
+	case P_TS:
+		if (n > 20 || parse_u64(v, UINT64_MAX, false, &x) < 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		m->ts = x;
+		m->fields |= GK_F_TS;
+		return 0;
+	case P_INDEX:
+		if (n > 10 || parse_u64(v, UINT32_MAX, false, &x) < 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		m->index = (uint32_t)x;
+		m->fields |= GK_F_INDEX;
+		return 0;
+	case P_ALGORITHM:
+		if (!sip_span_ieq(v, "gk1"))
+			return fail(d, GK_R_PARSE_UNSUPPORTED);
+		return 0;
+	case P_MECHANISMS:
+		if (ctx == A_CHAL) {
+			if (!sip_span_ieq(v, "required"))
+				return fail(d, GK_R_PARSE_BAD_VALUE);
+			m->fields |= GK_F_WANT_MECHS;
+			return 0;
+		}
+		if (parse_mechs(d, v, false) < 0)
+			return -1;
+		m->fields |= GK_F_MECHS;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Authorization (one credentials), WWW-Authenticate (one or more challenges) or
+ * Authentication-Info (bare auth-params). Only the GK1 scheme is read; other schemes (Digest
+ * from SIP phones and SIPp) are stepped over without judging their contents.
+ */
+static int parse_auth(struct dec *d, struct sip_span v, enum actx ctx)
+{
+	bool in_gk = ctx == A_INFO, have_scheme = ctx == A_INFO, need_sep = false;
+	size_t i = 0;
+
+	for (;;) {
+		while (i < v.n && sip_is_lws((unsigned char)v.p[i]))
+			i++;
+		if (i >= v.n)
+			break;
+		if (v.p[i] == ',') {
+			i++;
+			need_sep = false;
+			continue;
+		}
+		if (need_sep || !sip_is_token_char((unsigned char)v.p[i])) {
+			if (in_gk)
+				return fail(d, GK_R_PARSE_SYNTAX);
+			/* Inside a foreign scheme (token68, odd syntax): skip to the next item. */
+			if (v.p[i] == '"') {
+				size_t q = i + 1;
+				while (q < v.n && v.p[q] != '"')
+					q += v.p[q] == '\\' ? 2 : 1;
+				if (q >= v.n)
+					return fail(d, GK_R_PARSE_SYNTAX);
+				i = q + 1;
+			} else {
+				i++;
+			}
+			continue;
+		}
+		size_t t0 = i;
+		while (i < v.n && sip_is_token_char((unsigned char)v.p[i]))
+			i++;
+		struct sip_span tok = {v.p + t0, i - t0};
+		size_t j = i;
+		while (j < v.n && sip_is_lws((unsigned char)v.p[j]))
+			j++;
+		if (j < v.n && v.p[j] == '=') {
+			struct sip_param p = {.name = tok};
+			if (!have_scheme)
+				return fail(d, GK_R_PARSE_SYNTAX);
+			for (j++; j < v.n && sip_is_lws((unsigned char)v.p[j]); j++)
+				;
+			if (j < v.n && v.p[j] == '"') {
+				size_t q = j + 1;
+				while (q < v.n && v.p[q] != '"')
+					q += v.p[q] == '\\' ? 2 : 1;
+				if (q >= v.n)
+					return fail(d, GK_R_PARSE_SYNTAX);
+				p.value = (struct sip_span){v.p + j + 1, q - j - 1};
+				p.quoted = true;
+				j = q + 1;
+			} else {
+				size_t s = j;
+				while (j < v.n && sip_is_token_char((unsigned char)v.p[j]))
+					j++;
+				if (j == s && in_gk)
+					return fail(d, GK_R_PARSE_SYNTAX);
+				p.value = (struct sip_span){v.p + s, j - s};
+			}
+			p.has_value = true;
+			i = j;
+			need_sep = true;
+			if (in_gk && gk_param(d, ctx, &p) < 0)
+				return -1;
+			continue;
+		}
+		/* A bare token starts a new challenge or credentials: its scheme. */
+		if (ctx == A_INFO)
+			return fail(d, GK_R_PARSE_SYNTAX);
+		in_gk = sip_span_ieq(tok, "gk1");
+		if (in_gk && d->gk)
+			return fail(d, GK_R_PARSE_DUPLICATE);
+		d->gk |= in_gk;
+		have_scheme = true;
+	}
+	if (ctx == A_INFO && d->rspauth.p && (d->pset & INFO_GK_PARAMS)) {
+		char buf[2 * GK_MAC_LEN];
+		size_t n;
+		if (unquote(d->rspauth, true, buf, sizeof(buf), &n) < 0 ||
+		    hex_exact((struct sip_span){buf, n}, d->m->mac, GK_MAC_LEN) < 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		d->m->fields |= GK_F_MAC;
+	}
+	return 0;
+}
+
+/* ---- headers ------------------------------------------------------------------------------- */
+
+static int parse_via(struct dec *d, struct sip_span v)
+{
+	struct gk_sip_ctx *s = &d->m->wire.sip;
+	struct sip_span e;
+	size_t pos = 0;
+	int r;
+
+	while ((r = sip_list_next(v, &pos, &e)) > 0) {
+		size_t i = 0;
+		if (!e.n)
+			continue;
+		/* sent-protocol: name "/" version "/" transport, LWS allowed around the slashes */
+		for (int part = 0; part < 3; part++) {
+			size_t t = i;
+			while (i < e.n && sip_is_token_char((unsigned char)e.p[i]))
+				i++;
+			if (i == t)
+				return fail(d, GK_R_PARSE_SYNTAX);
+			while (i < e.n && sip_is_lws((unsigned char)e.p[i]))
+				i++;
+			if (part < 2) {
+				if (i >= e.n || e.p[i] != '/')
+					return fail(d, GK_R_PARSE_SYNTAX);
+				for (i++; i < e.n && sip_is_lws((unsigned char)e.p[i]); i++)
+					;
+			}
+		}
+		if (i >= e.n || !sip_is_lws((unsigned char)e.p[i - 1]) || e.p[i] == ';')
+			return fail(d, GK_R_PARSE_SYNTAX); /* no sent-by */
+		if (s->n_via >= GK_VIA_MAX)
+			return fail(d, GK_R_PARSE_TOO_LONG);
+		if (copy_folded(d, e, s->via[s->n_via], sizeof(s->via[0])) < 0)
+			return -1;
+		s->n_via++;
+	}
+	if (r < 0)
+		return fail(d, GK_R_PARSE_SYNTAX);
+	return 0;
+}
+
+/* From / To: kept verbatim; To also yields IDc/IDsp of responses and the To tag. */
+static int parse_fromto(struct dec *d, struct sip_span v, bool to)
+{
+	struct gk_sip_ctx *s = &d->m->wire.sip;
+	char *dst = to ? s->to : s->from;
+	size_t cap = to ? sizeof(s->to) : sizeof(s->from);
+	struct sip_naddr na;
+	struct sip_param p;
+	size_t pos = 0;
+	bool tag = false;
+	int r;
+
+	if (copy_folded(d, v, dst, cap) < 0)
+		return -1;
+	enum gk_reason why = sip_naddr_parse((struct sip_span){dst, strlen(dst)}, &na);
+	if (why != GK_R_OK)
+		return fail(d, why);
+	while ((r = sip_param_next(na.params, &pos, &p)) > 0) {
+		if (!sip_span_ieq(p.name, "tag"))
+			continue;
+		if (tag)
+			return fail(d, GK_R_PARSE_DUPLICATE);
+		tag = true;
+		if (!p.has_value || p.quoted)
+			return fail(d, GK_R_PARSE_SYNTAX);
+		for (size_t i = 0; i < p.value.n; i++)
+			if (!sip_is_token_char((unsigned char)p.value.p[i]))
+				return fail(d, GK_R_PARSE_SYNTAX);
+		if (to) {
+			if (p.value.n >= sizeof(s->to_tag))
+				return fail(d, GK_R_PARSE_TOO_LONG);
+			memcpy(s->to_tag, p.value.p, p.value.n);
+			s->to_tag[p.value.n] = '\0';
+		}
+	}
+	if (r < 0)
+		return fail(d, GK_R_PARSE_SYNTAX);
+	if (to) {
+		why = sip_uri_user_host(na.uri, &d->to_user, &d->to_host);
+		if (why != GK_R_OK)
+			return fail(d, why);
+	}
+	return 0;
+}
+
+static int parse_cseq(struct dec *d, struct sip_span v)
+{
+	size_t i = 0;
+	uint64_t x;
+
+	while (i < v.n && sip_is_digit((unsigned char)v.p[i]))
+		i++;
+	if (!i || i > 10 || parse_u64((struct sip_span){v.p, i}, UINT32_MAX, false, &x) < 0)
+		return fail(d, GK_R_PARSE_BAD_VALUE);
+	d->m->wire.sip.cseq = (uint32_t)x;
+	size_t s = i;
+	while (i < v.n && sip_is_lws((unsigned char)v.p[i]))
+		i++;
+	if (i == s)
+		return fail(d, GK_R_PARSE_SYNTAX);
+	size_t t = i;
+	while (i < v.n && sip_is_token_char((unsigned char)v.p[i]))
+		i++;
+	if (i == t || i != v.n)
+		return fail(d, GK_R_PARSE_SYNTAX);
+	d->cseq_method = (struct sip_span){v.p + t, i - t};
+	if (d->cseq_method.n >= sizeof(d->m->wire.sip.method))
+		return fail(d, GK_R_PARSE_TOO_LONG);
+	return 0;
+}
+
+static int parse_delta(struct dec *d, struct sip_span v, uint32_t *out)
+{
+	uint64_t x;
+
+	/* RFC 3261 §20.19: larger than 2**32-1 means 2**32-1. */
+	if (parse_u64(v, UINT32_MAX, true, &x) < 0)
+		return fail(d, GK_R_PARSE_BAD_VALUE);
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int parse_contact(struct dec *d, struct sip_span v)
+{
+	struct gk_sip_ctx *s = &d->m->wire.sip;
+	char one[GK_TXT_LONG];
+	struct sip_span e;
+	size_t pos = 0, have = strlen(s->contact);
+	int r;
+
+	if (copy_folded(d, v, one, sizeof(one)) < 0)
+		return -1;
+	if (!one[0])
+		return fail(d, GK_R_PARSE_SYNTAX);
+	/* Several Contact header fields are one list (RFC 3261 §7.3.1): keep it as one. */
+	size_t n = strlen(one);
+	if (have + (have ? 2 : 0) + n >= sizeof(s->contact))
+		return fail(d, GK_R_PARSE_TOO_LONG);
+	if (have) {
+		memcpy(s->contact + have, ", ", 2);
+		have += 2;
+	}
+	memcpy(s->contact + have, one, n + 1);
+
+	struct sip_span list = {one, n};
+	while ((r = sip_list_next(list, &pos, &e)) > 0) {
+		struct sip_naddr na;
+		struct sip_param p;
+		size_t ppos = 0;
+		bool exp = false, q = false;
+		int pr;
+
+		if (!e.n)
+			return fail(d, GK_R_PARSE_SYNTAX);
+		if (e.n == 1 && e.p[0] == '*') {
+			if (d->n_contacts++)
+				return fail(d, GK_R_PARSE_SYNTAX); /* '*' stands alone */
+			d->ct_star = true;
+			continue;
+		}
+		if (d->ct_star)
+			return fail(d, GK_R_PARSE_SYNTAX);
+		enum gk_reason why = sip_naddr_parse(e, &na);
+		if (why != GK_R_OK)
+			return fail(d, why);
+		while ((pr = sip_param_next(na.params, &ppos, &p)) > 0) {
+			if (sip_span_ieq(p.name, "expires")) {
+				uint32_t x;
+				if (exp)
+					return fail(d, GK_R_PARSE_DUPLICATE);
+				exp = true;
+				if (!p.has_value || p.quoted || parse_delta(d, p.value, &x) < 0)
+					return fail(d, GK_R_PARSE_BAD_VALUE);
+				if (!d->n_contacts) {
+					d->ct_exp = x;
+					d->ct_exp_set = true;
+				}
+			} else if (sip_span_ieq(p.name, "q")) {
+				uint16_t qv;
+				if (q)
+					return fail(d, GK_R_PARSE_DUPLICATE);
+				q = true;
+				if (!p.has_value || p.quoted || sip_q_parse(p.value, &qv) < 0)
+					return fail(d, GK_R_PARSE_BAD_VALUE);
+			}
+		}
+		if (pr < 0)
+			return fail(d, GK_R_PARSE_SYNTAX);
+		d->n_contacts++;
+	}
+	if (r < 0)
+		return fail(d, GK_R_PARSE_SYNTAX);
+	return 0;
+}
+
+/* Call-ID = word ["@" word] (RFC 3261 §25.1). */
+static int callid_check(struct dec *d, const char *c)
+{
+	static const char extra[] = "-.!%*_+`'~()<>:\\\"/[]?{}";
+	bool at = false;
+
+	if (!*c)
+		return fail(d, GK_R_PARSE_SYNTAX);
+	for (const char *p = c; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '@' && !at && p != c && p[1]) {
+			at = true;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || sip_is_digit(ch) ||
+		      (ch && strchr(extra, ch))))
+			return fail(d, GK_R_PARSE_SYNTAX);
+	}
+	return 0;
+}
+
+static enum hdr hdr_lookup(struct sip_span name)
+{
+	if (name.n == 1) {
+		switch (sip_lower((unsigned char)name.p[0])) {
+		case 'v': return H_VIA;
+		case 'f': return H_FROM;
+		case 't': return H_TO;
+		case 'i': return H_CALL_ID;
+		case 'm': return H_CONTACT;
+		case 'l': return H_CONTENT_LENGTH;
+		default: return H_OTHER;
+		}
+	}
+	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
+		if (name.n == hdr_names[i].len && sip_span_ieq(name, hdr_names[i].name))
+			return hdr_names[i].h;
+	return H_OTHER;
+}
+
+static int once(struct dec *d, enum hdr h)
+{
+	if (d->seen & SEEN(h))
+		return fail(d, GK_R_PARSE_DUPLICATE);
+	d->seen |= SEEN(h);
+	return 0;
+}
+
+static int header(struct dec *d, struct sip_span name, struct sip_span v)
+{
+	struct gk_sip_ctx *s = &d->m->wire.sip;
+	enum hdr h = hdr_lookup(name);
+	bool ok200 = !d->req && d->status == 200;
+	uint64_t x;
+
+	switch (h) {
+	case H_VIA:
+		d->seen |= SEEN(h);
+		return parse_via(d, v);
+	case H_FROM:
+	case H_TO:
+		if (once(d, h) < 0)
+			return -1;
+		return parse_fromto(d, v, h == H_TO);
+	case H_CALL_ID:
+		if (once(d, h) < 0 || copy_folded(d, v, s->call_id, sizeof(s->call_id)) < 0)
+			return -1;
+		return callid_check(d, s->call_id);
+	case H_CSEQ:
+		if (once(d, h) < 0)
+			return -1;
+		return parse_cseq(d, v);
+	case H_MAX_FORWARDS:
+		if (once(d, h) < 0)
+			return -1;
+		if (parse_u64(v, UINT32_MAX, true, &x) < 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		return 0;
+	case H_CONTENT_LENGTH:
+		if (once(d, h) < 0)
+			return -1;
+		if (parse_u64(v, UINT64_MAX, true, &d->clen) < 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		return 0;
+	case H_CONTACT:
+		if (!d->req && !ok200)
+			return 0;
+		return parse_contact(d, v);
+	case H_EXPIRES:
+		if (!(d->req && d->is_register) && !ok200)
+			return 0;
+		if (once(d, h) < 0 || parse_delta(d, v, &d->hdr_exp) < 0)
+			return -1;
+		d->hdr_exp_set = true;
+		return 0;
+	case H_AUTHORIZATION:
+		return d->req ? parse_auth(d, v, A_CRED) : 0;
+	case H_WWW_AUTHENTICATE:
+		return !d->req && d->status == 401 ? parse_auth(d, v, A_CHAL) : 0;
+	case H_AUTHENTICATION_INFO:
+		if (!ok200)
+			return 0;
+		if (once(d, h) < 0)
+			return -1;
+		return parse_auth(d, v, A_INFO);
+	case H_SECURITY_CLIENT:
+		return d->req ? parse_mechs(d, v, false) : 0;
+	case H_SECURITY_SERVER:
+		return ok200 ? parse_mechs(d, v, true) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- lines --------------------------------------------------------------------------------- */
+
+/*
+ * One logical line from *pos: [start, end) without its line break; continuation lines (starting
+ * with SP or HT) belong to it when `fold`. Refuses NUL and other control characters anywhere in
+ * the head of the message, and a CR that is not part of CRLF.
+ */
+static int next_line(struct dec *d, const char *b, size_t len, size_t *pos, bool fold,
+		     struct sip_span *line)
+{
+	size_t i = *pos;
+
+	for (;;) {
+		while (i < len && (sip_ctype[(unsigned char)b[i]] & SIP_C_PLAIN))
+			i++;
+		if (i >= len)
+			return fail(d, GK_R_PARSE_TRUNCATED);
+		unsigned char c = (unsigned char)b[i];
+		if (c == '\n') {
+			size_t end = i > *pos && b[i - 1] == '\r' ? i - 1 : i;
+			if (fold && end > *pos && i + 1 < len && sip_is_ws((unsigned char)b[i + 1])) {
+				i++;
+				continue;
+			}
+			*line = (struct sip_span){b + *pos, end - *pos};
+			*pos = i + 1;
+			return 0;
+		}
+		if (c == '\r') {
+			if (i + 1 >= len)
+				return fail(d, GK_R_PARSE_TRUNCATED);
+			if (b[i + 1] != '\n')
+				return fail(d, GK_R_PARSE_SYNTAX);
+		} else {
+			return fail(d, GK_R_PARSE_SYNTAX);
+		}
+		i++;
+	}
+}
+
+static bool version_ok(struct dec *d, struct sip_span v)
+{
+	if (sip_span_ieq(v, "sip/2.0"))
+		return true;
+	if (v.n > 4 && sip_span_ieq((struct sip_span){v.p, 4}, "sip/"))
+		fail(d, GK_R_PARSE_UNSUPPORTED);
+	else
+		fail(d, GK_R_PARSE_SYNTAX);
+	return false;
+}
+
+static int start_line(struct dec *d, struct sip_span l)
+{
+	struct gk_sip_ctx *s = &d->m->wire.sip;
+	const char *sp1 = memchr(l.p, ' ', l.n);
+	if (!sp1)
+		return fail(d, GK_R_PARSE_SYNTAX);
+	struct sip_span a = {l.p, (size_t)(sp1 - l.p)};
+	struct sip_span rest = {sp1 + 1, l.n - a.n - 1};
+
+	if (a.n > 4 && sip_span_ieq((struct sip_span){a.p, 4}, "sip/")) {
+		/* Status-Line = SIP-Version SP Status-Code SP Reason-Phrase */
+		if (!version_ok(d, a))
+			return -1;
+		if (rest.n < 3 || (rest.n > 3 && rest.p[3] != ' '))
+			return fail(d, GK_R_PARSE_SYNTAX);
+		for (int i = 0; i < 3; i++)
+			if (!sip_is_digit((unsigned char)rest.p[i]))
+				return fail(d, GK_R_PARSE_SYNTAX);
+		d->status = (uint16_t)((rest.p[0] - '0') * 100 + (rest.p[1] - '0') * 10 +
+				       (rest.p[2] - '0'));
+		if (d->status < 100 || d->status > 699)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		s->status = d->status;
+		return 0;
+	}
+	/* Request-Line = Method SP Request-URI SP SIP-Version */
+	d->req = true;
+	if (!a.n)
+		return fail(d, GK_R_PARSE_SYNTAX);
+	for (size_t i = 0; i < a.n; i++)
+		if (!sip_is_token_char((unsigned char)a.p[i]))
+			return fail(d, GK_R_PARSE_SYNTAX);
+	if (a.n >= sizeof(s->method))
+		return fail(d, GK_R_PARSE_TOO_LONG);
+	memcpy(s->method, a.p, a.n);
+	d->is_register = a.n == 8 && memcmp(a.p, "REGISTER", 8) == 0;
+	const char *sp2 = memchr(rest.p, ' ', rest.n);
+	if (!sp2)
+		return fail(d, GK_R_PARSE_SYNTAX);
+	struct sip_span uri = {rest.p, (size_t)(sp2 - rest.p)};
+	struct sip_span ver = {sp2 + 1, rest.n - uri.n - 1};
+	if (!version_ok(d, ver))
+		return -1;
+	if (!uri.n)
+		return fail(d, GK_R_PARSE_SYNTAX);
+	for (size_t i = 0; i < uri.n; i++)
+		if ((unsigned char)uri.p[i] <= 0x20 || (unsigned char)uri.p[i] >= 0x7f)
+			return fail(d, GK_R_PARSE_SYNTAX);
+	if (uri.n >= sizeof(s->ruri))
+		return fail(d, GK_R_PARSE_TOO_LONG);
+	memcpy(s->ruri, uri.p, uri.n);
+	struct sip_span user;
+	enum gk_reason why = sip_uri_user_host((struct sip_span){s->ruri, uri.n}, &user,
+					       &d->ruri_host);
+	if (why != GK_R_OK)
+		return fail(d, why);
+	return 0;
+}
+
+/* ---- the message --------------------------------------------------------------------------- */
+
+/* Drops what a message type does not carry, so a field set always means "on the wire". */
+static void keep_only(struct gk_msg *m, uint32_t fields)
+{
+	m->fields &= fields;
+	if (!(fields & GK_F_N1))
+		memset(m->n1, 0, sizeof(m->n1));
+	if (!(fields & GK_F_N2))
+		memset(m->n2, 0, sizeof(m->n2));
+	if (!(fields & GK_F_TS))
+		m->ts = 0;
+	if (!(fields & GK_F_RAND))
+		memset(m->rand, 0, sizeof(m->rand));
+	if (!(fields & GK_F_AUTH))
+		memset(m->auth, 0, sizeof(m->auth));
+	if (!(fields & GK_F_BLOB))
+		memset(m->blob, 0, sizeof(m->blob));
+	if (!(fields & GK_F_MECHS)) {
+		memset(m->mechs, 0, sizeof(m->mechs));
+		m->n_mechs = 0;
+	}
+	if (!(fields & GK_F_CHOSEN))
+		m->chosen = 0;
+	if (!(fields & GK_F_MAC))
+		memset(m->mac, 0, sizeof(m->mac));
+	if (!(fields & GK_F_EXPIRES))
+		m->expires = 0;
+	if (!(fields & GK_F_INDEX))
+		m->index = 0;
+}
+
+static int finish_request(struct dec *d)
+{
+	struct gk_msg *m = d->m;
+	struct gk_sip_ctx *s = &m->wire.sip;
+
+	if (!span_eq(d->cseq_method, (struct sip_span){s->method, strlen(s->method)}))
+		return fail(d, GK_R_PARSE_BAD_VALUE);
+	if (d->gk) {
+		if (!d->username[0] || !d->realm[0])
+			return fail(d, GK_R_PARSE_MISSING);
+		memcpy(m->idc, d->username, sizeof(m->idc));
+		memcpy(m->idsp, d->realm, sizeof(m->idsp));
+		/* The response names the terminal by its To URI: it must be the one that
+		 * authenticated, or the answer would go to another terminal's transaction. */
+		if (d->is_register &&
+		    !span_eq(d->to_user, (struct sip_span){d->username, strlen(d->username)}))
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+	} else {
+		if (d->to_user.n && set_id(d, d->to_user, m->idc) < 0)
+			return -1;
+		if (d->ruri_host.n && set_id(d, d->ruri_host, m->idsp) < 0)
+			return -1;
+	}
+	if (m->n_mechs)
+		m->fields |= GK_F_MECHS;
+	if (!d->is_register) {
+		m->type = GK_MSG_OTHER;
+		keep_only(m, GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_MECHS);
+		return 0;
+	}
+	if (!m->idc[0] || !m->idsp[0])
+		return fail(d, GK_R_PARSE_MISSING);
+	/* RFC 3261 §10.2.1.1: a Contact's own expires wins over the Expires header field. */
+	bool set = true;
+	if (d->ct_star) {
+		if (d->hdr_exp_set && d->hdr_exp != 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE); /* '*' only with Expires: 0 */
+		m->expires = 0;
+	} else if (d->ct_exp_set) {
+		m->expires = d->ct_exp;
+	} else if (d->hdr_exp_set) {
+		m->expires = d->hdr_exp;
+	} else {
+		set = false;
+	}
+	if (set)
+		m->fields |= GK_F_EXPIRES;
+	if (set && m->expires == 0)
+		m->type = GK_MSG_DEREGISTER;
+	else if (m->fields & GK_F_AUTH)
+		m->type = GK_MSG_ANSWER;
+	else
+		m->type = GK_MSG_REGISTER;
+	return 0;
+}
+
+static int finish_response(struct dec *d)
+{
+	struct gk_msg *m = d->m;
+	struct gk_sip_ctx *s = &m->wire.sip;
+
+	memcpy(s->method, d->cseq_method.p, d->cseq_method.n);
+	s->method[d->cseq_method.n] = '\0';
+	if (d->to_user.n && set_id(d, d->to_user, m->idc) < 0)
+		return -1;
+	if (d->to_host.n && set_id(d, d->to_host, m->idsp) < 0)
+		return -1;
+
+	if (d->status == 401 && d->gk) {
+		if (!d->realm[0])
+			return fail(d, GK_R_PARSE_MISSING);
+		memcpy(m->idsp, d->realm, sizeof(m->idsp));
+		m->type = GK_MSG_CHALLENGE;
+		keep_only(m, GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_WANT_MECHS);
+		return 0;
+	}
+	if (d->status == 200 && strcmp(s->method, "REGISTER") == 0) {
+		bool set = true;
+		if (d->ct_exp_set)
+			m->expires = d->ct_exp;
+		else if (d->hdr_exp_set)
+			m->expires = d->hdr_exp;
+		else
+			set = false;
+		if (set)
+			m->fields |= GK_F_EXPIRES;
+		m->type = (m->fields & GK_F_MAC) ? GK_MSG_SUCCESS : GK_MSG_DEREG_OK;
+		return 0;
+	}
+	if (d->status == 200) {
+		m->type = GK_MSG_OTHER_OK;
+		keep_only(m, 0);
+		return 0;
+	}
+	if (d->status >= 400) {
+		m->type = GK_MSG_REJECT;
+		m->reason = GK_R_REFUSED; /* the wire says no more than "refused" */
+		keep_only(m, 0);
+		return 0;
+	}
+	return fail(d, GK_R_PARSE_UNSUPPORTED); /* provisional, redirect, other 2xx */
+}
+
+int gk_sip_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reason *reason)
+{
+	const char *b = (const char *)buf;
+	struct dec d = {.m = m};
+	struct sip_span line;
+	size_t pos = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->proto = GK_PROTO_SIP;
+	/* RFC 3261 §7.5: CRLFs before the start line are ignored (keep-alives look like this). */
+	while (pos < len && (b[pos] == '\r' || b[pos] == '\n'))
+		pos++;
+	if (next_line(&d, b, len, &pos, false, &line) < 0 || start_line(&d, line) < 0)
+		goto bad;
+	for (;;) {
+		if (next_line(&d, b, len, &pos, true, &line) < 0)
+			goto bad;
+		if (!line.n)
+			break;
+		if (sip_is_ws((unsigned char)line.p[0])) {
+			fail(&d, GK_R_PARSE_SYNTAX); /* continuation of the start line */
+			goto bad;
+		}
+		size_t i = 0;
+		while (i < line.n && sip_is_token_char((unsigned char)line.p[i]))
+			i++;
+		struct sip_span name = {line.p, i};
+		while (i < line.n && sip_is_lws((unsigned char)line.p[i]))
+			i++;
+		if (!name.n || i >= line.n || line.p[i] != ':') {
+			fail(&d, GK_R_PARSE_SYNTAX);
+			goto bad;
+		}
+		struct sip_span v = sip_trim((struct sip_span){line.p + i + 1, line.n - i - 1});
+		if (header(&d, name, v) < 0)
+			goto bad;
+	}
+	/* The body is not read, but what Content-Length announces must be in the datagram;
+	 * bytes after it (a stripped trailer's neighbours, padding) are tolerated. */
+	if ((d.seen & SEEN(H_CONTENT_LENGTH)) && d.clen > len - pos) {
+		fail(&d, GK_R_PARSE_TRUNCATED);
+		goto bad;
+	}
+	if (!m->wire.sip.n_via || !(d.seen & SEEN(H_FROM)) || !(d.seen & SEEN(H_TO)) ||
+	    !(d.seen & SEEN(H_CALL_ID)) || !(d.seen & SEEN(H_CSEQ))) {
+		fail(&d, GK_R_PARSE_MISSING);
+		goto bad;
+	}
+	if ((d.req ? finish_request(&d) : finish_response(&d)) < 0)
+		goto bad;
+	*reason = GK_R_OK;
+	return 0;
+bad:
+	*reason = d.why == GK_R_OK ? GK_R_PARSE_SYNTAX : d.why;
+	return -1;
+}
+
+int gk_sip_is_register(const uint8_t *buf, size_t len)
+{
+	static const char m[] = "REGISTER ";
+	size_t i = sizeof(m) - 1;
+
+	if (len < i || memcmp(buf, m, i) != 0)
+		return 0;
+	size_t u = i;
+	while (i < len && buf[i] > 0x20 && buf[i] < 0x7f)
+		i++;
+	if (i == u || len - i < 9 || memcmp(buf + i, " SIP/2.0", 8) != 0)
+		return 0;
+	i += 8;
+	return buf[i] == '\n' || (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n');
+}

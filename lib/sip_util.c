@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Pieces of the RFC 3261 grammar used by both the SIP decoder and the encoder. */
+#include <string.h>
+
+#include "sip_priv.h"
+
+#define T SIP_C_TOKEN
+#define L SIP_C_LWS
+#define I SIP_C_ID
+#define P SIP_C_PLAIN
+/* clang-format off */
+const uint8_t sip_ctype[256] = {
+	['\t'] = L | P, ['\n'] = L, ['\r'] = L, [' '] = L | P,
+	['!'] = T | I | P, ['"'] = P, ['#'] = I | P, ['$'] = I | P, ['%'] = T | I | P,
+	['&'] = I | P, ['\''] = T | P, ['('] = I | P, [')'] = I | P, ['*'] = T | I | P,
+	['+'] = T | I | P, [','] = I | P, ['-'] = T | I | P, ['.'] = T | I | P, ['/'] = I | P,
+	['0' ... '9'] = T | I | P,
+	[':'] = I | P, [';'] = I | P, ['<'] = I | P, ['='] = I | P, ['>'] = I | P, ['?'] = I | P,
+	['@'] = I | P,
+	['A' ... 'Z'] = T | I | P,
+	['['] = I | P, ['\\'] = P, [']'] = I | P, ['^'] = I | P, ['_'] = T | I | P,
+	['`'] = T | I | P,
+	['a' ... 'z'] = T | I | P,
+	['{'] = I | P, ['|'] = I | P, ['}'] = I | P, ['~'] = T | I | P,
+	[0x80 ... 0xff] = P, /* UTF-8 in display names and reason phrases */
+};
+/* clang-format on */
+#undef T
+#undef L
+#undef I
+#undef P
+
+struct sip_span sip_trim(struct sip_span s)
+{
+	while (s.n && sip_is_lws((unsigned char)s.p[0])) {
+		s.p++;
+		s.n--;
+	}
+	while (s.n && sip_is_lws((unsigned char)s.p[s.n - 1]))
+		s.n--;
+	return s;
+}
+
+/* Index just past the quoted string starting at s.p[i] == '"', or 0 when it is unterminated
+ * (0 can never be a valid answer: the opening quote is at least one byte). */
+static size_t skip_quoted(struct sip_span s, size_t i)
+{
+	for (i++; i < s.n; i++) {
+		if (s.p[i] == '\\') {
+			i++;
+			continue;
+		}
+		if (s.p[i] == '"')
+			return i + 1;
+	}
+	return 0;
+}
+
+int sip_list_next(struct sip_span s, size_t *pos, struct sip_span *elem)
+{
+	size_t i = *pos, start = i;
+	bool angle = false;
+
+	if (i >= s.n)
+		return 0;
+	while (i < s.n) {
+		unsigned char c = (unsigned char)s.p[i];
+		if (c == '"') {
+			i = skip_quoted(s, i);
+			if (!i)
+				return -1;
+			continue;
+		}
+		if (c == '<')
+			angle = true;
+		else if (c == '>')
+			angle = false;
+		else if (c == ',' && !angle)
+			break;
+		i++;
+	}
+	*elem = sip_trim((struct sip_span){s.p + start, i - start});
+	*pos = i < s.n ? i + 1 : i;
+	return 1;
+}
+
+static bool uri_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != '<' && c != '>' && c != '"';
+}
+
+static enum gk_reason uri_check(struct sip_span u)
+{
+	size_t i = 0;
+
+	if (!u.n || !((u.p[0] >= 'a' && u.p[0] <= 'z') || (u.p[0] >= 'A' && u.p[0] <= 'Z')))
+		return GK_R_PARSE_SYNTAX;
+	while (i < u.n && u.p[i] != ':') {
+		unsigned char c = (unsigned char)u.p[i];
+		if (!(sip_is_token_char(c) && c != '!' && c != '%' && c != '*' && c != '_' &&
+		      c != '`' && c != '\'' && c != '~'))
+			return GK_R_PARSE_SYNTAX;
+		i++;
+	}
+	if (i + 1 >= u.n)
+		return GK_R_PARSE_SYNTAX; /* no scheme, or nothing after it */
+	for (; i < u.n; i++)
+		if (!uri_char((unsigned char)u.p[i]))
+			return GK_R_PARSE_SYNTAX;
+	return GK_R_OK;
+}
+
+enum gk_reason sip_naddr_parse(struct sip_span s, struct sip_naddr *out)
+{
+	size_t i = 0, rest;
+
+	s = sip_trim(s);
+	if (!s.n)
+		return GK_R_PARSE_SYNTAX;
+	if (s.p[0] == '"') {
+		i = skip_quoted(s, 0);
+		if (!i)
+			return GK_R_PARSE_SYNTAX;
+		while (i < s.n && sip_is_lws((unsigned char)s.p[i]))
+			i++;
+		if (i >= s.n || s.p[i] != '<')
+			return GK_R_PARSE_SYNTAX;
+	} else {
+		/* An unquoted display name is tokens and spaces (UTF-8 tolerated); an addr-spec
+		 * always has a ':' first, which no token contains. */
+		while (i < s.n && (sip_is_token_char((unsigned char)s.p[i]) ||
+				   sip_is_lws((unsigned char)s.p[i]) || (unsigned char)s.p[i] >= 0x80))
+			i++;
+		if (i >= s.n || s.p[i] != '<')
+			i = SIZE_MAX;
+	}
+	if (i != SIZE_MAX) {
+		const char *gt = memchr(s.p + i + 1, '>', s.n - i - 1);
+		if (!gt)
+			return GK_R_PARSE_SYNTAX;
+		out->uri = (struct sip_span){s.p + i + 1, (size_t)(gt - (s.p + i + 1))};
+		rest = (size_t)(gt - s.p) + 1;
+	} else {
+		const char *semi = memchr(s.p, ';', s.n);
+		rest = semi ? (size_t)(semi - s.p) : s.n;
+		out->uri = sip_trim((struct sip_span){s.p, rest});
+	}
+	if (uri_check(out->uri) != GK_R_OK)
+		return GK_R_PARSE_SYNTAX;
+	while (rest < s.n && sip_is_lws((unsigned char)s.p[rest]))
+		rest++;
+	if (rest < s.n && s.p[rest] != ';')
+		return GK_R_PARSE_SYNTAX;
+	out->params = (struct sip_span){s.p + rest, s.n - rest};
+	return GK_R_OK;
+}
+
+int sip_param_next(struct sip_span s, size_t *pos, struct sip_param *p)
+{
+	size_t i = *pos, start;
+
+	while (i < s.n && sip_is_lws((unsigned char)s.p[i]))
+		i++;
+	if (i >= s.n) {
+		*pos = i;
+		return 0;
+	}
+	if (s.p[i] != ';')
+		return -1;
+	start = i++;
+	while (i < s.n && sip_is_lws((unsigned char)s.p[i]))
+		i++;
+	p->name.p = s.p + i;
+	while (i < s.n && sip_is_token_char((unsigned char)s.p[i]))
+		i++;
+	p->name.n = (size_t)(s.p + i - p->name.p);
+	if (!p->name.n)
+		return -1;
+	p->raw = (struct sip_span){s.p + start, i - start};
+	p->has_value = p->quoted = false;
+	p->value = (struct sip_span){s.p + i, 0};
+	size_t j = i;
+	while (j < s.n && sip_is_lws((unsigned char)s.p[j]))
+		j++;
+	if (j < s.n && s.p[j] == '=') {
+		j++;
+		while (j < s.n && sip_is_lws((unsigned char)s.p[j]))
+			j++;
+		if (j < s.n && s.p[j] == '"') {
+			size_t e = skip_quoted(s, j);
+			if (!e)
+				return -1;
+			p->value = (struct sip_span){s.p + j + 1, e - j - 2};
+			p->quoted = true;
+			j = e;
+		} else {
+			size_t v = j;
+			while (j < s.n && !sip_is_lws((unsigned char)s.p[j]) && s.p[j] != ';' &&
+			       s.p[j] != ',' && s.p[j] != '"' && s.p[j] != '<' && s.p[j] != '>')
+				j++;
+			if (j == v)
+				return -1;
+			p->value = (struct sip_span){s.p + v, j - v};
+		}
+		p->has_value = true;
+		i = j;
+		p->raw.n = i - start;
+	}
+	*pos = i;
+	return 1;
+}
+
+enum gk_reason sip_uri_user_host(struct sip_span uri, struct sip_span *user, struct sip_span *host)
+{
+	const char *colon = memchr(uri.p, ':', uri.n);
+	struct sip_span hp;
+	size_t end, i;
+
+	user->p = host->p = uri.p;
+	user->n = host->n = 0;
+	if (!colon)
+		return GK_R_PARSE_SYNTAX;
+	struct sip_span scheme = {uri.p, (size_t)(colon - uri.p)};
+	if (!sip_span_ieq(scheme, "sip") && !sip_span_ieq(scheme, "sips"))
+		return GK_R_OK;
+	struct sip_span r = {colon + 1, uri.n - scheme.n - 1};
+	for (end = 0; end < r.n && r.p[end] != ';' && r.p[end] != '?'; end++)
+		;
+	const char *at = memchr(r.p, '@', end);
+	if (at) {
+		size_t ui = (size_t)(at - r.p);
+		const char *pw = memchr(r.p, ':', ui);
+		*user = (struct sip_span){r.p, pw ? (size_t)(pw - r.p) : ui};
+		hp = (struct sip_span){at + 1, end - ui - 1};
+	} else {
+		hp = (struct sip_span){r.p, end};
+	}
+	if (!hp.n)
+		return GK_R_PARSE_SYNTAX;
+	if (hp.p[0] == '[') {
+		const char *rb = memchr(hp.p, ']', hp.n);
+		if (!rb)
+			return GK_R_PARSE_SYNTAX;
+		i = (size_t)(rb - hp.p) + 1;
+	} else {
+		for (i = 0; i < hp.n && hp.p[i] != ':'; i++)
+			;
+	}
+	*host = (struct sip_span){hp.p, i};
+	if (!host->n)
+		return GK_R_PARSE_SYNTAX;
+	if (i < hp.n) {
+		if (hp.p[i] != ':' || i + 1 >= hp.n)
+			return GK_R_PARSE_SYNTAX;
+		for (i++; i < hp.n; i++)
+			if (!sip_is_digit((unsigned char)hp.p[i]))
+				return GK_R_PARSE_SYNTAX;
+	}
+	return GK_R_OK;
+}
+
+int sip_q_parse(struct sip_span v, uint16_t *q)
+{
+	unsigned frac = 0, digits = 0;
+
+	if (!v.n || (v.p[0] != '0' && v.p[0] != '1'))
+		return -1;
+	if (v.n > 1 && v.p[1] != '.')
+		return -1;
+	if (v.n > 5)
+		return -1; /* at most three decimals */
+	for (size_t i = 2; i < v.n; i++) {
+		if (!sip_is_digit((unsigned char)v.p[i]))
+			return -1;
+		frac = frac * 10 + (unsigned)(v.p[i] - '0');
+		digits++;
+	}
+	while (digits++ < 3)
+		frac *= 10;
+	if (v.p[0] == '1') {
+		if (frac)
+			return -1;
+		*q = 1000;
+	} else {
+		*q = (uint16_t)frac;
+	}
+	return 0;
+}
+
+size_t sip_q_format(uint16_t q, char out[8])
+{
+	size_t n;
+
+	if (q >= 1000) {
+		memcpy(out, "1", 2);
+		return 1;
+	}
+	if (q == 0) {
+		memcpy(out, "0", 2);
+		return 1;
+	}
+	out[0] = '0';
+	out[1] = '.';
+	out[2] = (char)('0' + q / 100);
+	out[3] = (char)('0' + q / 10 % 10);
+	out[4] = (char)('0' + q % 10);
+	n = 5;
+	while (out[n - 1] == '0')
+		n--;
+	out[n] = '\0';
+	return n;
+}

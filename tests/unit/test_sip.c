@@ -1,0 +1,1357 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The SIP codec: every message of the exchange survives encode -> decode with all its fields;
+ * what real UAs send (compact forms, folding, odd case and spacing, LF-only, several Vias) is
+ * read; malformed input is refused with the reason that names the fault, and no prefix or
+ * mutation of a valid message crashes the decoder. With GK_SIP_DUMP=<dir> the encoded messages
+ * are also written there, one file per datagram (for a tshark check).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The harness's own callbacks leave parameters unused, and its EXPECT_EQ compares an int
+ * literal with the unsigned fields under test: -Wextra -Werror would stop on both. */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include "kselftest_harness.h"
+
+#include "gatekey/sip.h"
+
+#define N1_HEX   "6b1f0c3e9a2d4c57b0e8f1a2c3d4e5f6"
+#define N2_HEX   "0f9e8d7c6b5a49382716a5b4c3d2e1f0"
+#define RAND_HEX "c4a1f2e3d4b5c6a7e8f9a0b1c2d3e4f5"
+#define AUTH_HEX "7d1e3a9c0b6f5e2d8c4a1b7e9f3d6c2a5b8e0f1d4c7a9b2e6f3d0c8a1b5e7f9d"
+#define MAC_HEX  "3e5d7c9b1a2f4e6d8c0b9a7f5e3d1c2b4a6f8e0d9c7b5a3f1e2d4c6b8a0f9e7d"
+#define BLOB_HEX                                                                                   \
+	"019c3f1a7e2b5d8c0f4e6a1b3d5e7f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e" \
+	"8f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d"
+
+/* Pieces of hand-written datagrams. */
+#define REQ  "REGISTER sip:ss1 SIP/2.0\r\n"
+#define VIA  "Via: SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bK776asdhds;rport\r\n"
+#define FROM "From: <sip:alice@ss1>;tag=1928301774\r\n"
+#define TO   "To: <sip:alice@ss1>\r\n"
+#define CID  "Call-ID: a84b4c76e66710@198.18.1.2\r\n"
+#define CSEQ "CSeq: 1 REGISTER\r\n"
+#define CT   "Contact: <sip:alice@198.18.1.2:5060>\r\n"
+#define GKA  "Authorization: GK1 username=\"alice\", realm=\"ss1\", n1=\"" N1_HEX "\", ts=\"1732795200\"\r\n"
+#define END  "Content-Length: 0\r\n\r\n"
+#define HEAD VIA FROM TO CID CSEQ CT
+#define RSP  "SIP/2.0 200 OK\r\n"
+#define RTO  "To: <sip:alice@ss1>;tag=gk1234\r\n"
+#define RHEAD VIA FROM RTO CID CSEQ
+
+static int decode_str(const char *s, struct gk_msg *m, enum gk_reason *why)
+{
+	return gk_sip_decode((const uint8_t *)s, strlen(s), m, why);
+}
+
+static void fill(uint8_t *p, size_t n, uint8_t seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(seed + 37 * i);
+}
+
+static void hex_of(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+/* ---- the messages of one exchange, as the state machines build them -------------------------- */
+
+static void request_ctx(struct gk_msg *m, const char *method, uint32_t cseq)
+{
+	struct gk_sip_ctx *s = &m->wire.sip;
+
+	m->proto = GK_PROTO_SIP;
+	snprintf(s->method, sizeof(s->method), "%s", method);
+	snprintf(s->ruri, sizeof(s->ruri), "sip:ss1");
+	snprintf(s->via[0], sizeof(s->via[0]),
+		 "SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bK%016x;rport", cseq);
+	s->n_via = 1;
+	snprintf(s->from, sizeof(s->from), "<sip:alice@ss1>;tag=t0");
+	snprintf(s->to, sizeof(s->to), "<sip:alice@ss1>");
+	snprintf(s->call_id, sizeof(s->call_id), "gk-5f2c81a0-0@gkterm");
+	s->cseq = cseq;
+	snprintf(s->contact, sizeof(s->contact), "<sip:alice@198.18.1.2:5060>");
+}
+
+static void ids(struct gk_msg *m)
+{
+	snprintf(m->idc, sizeof(m->idc), "alice");
+	snprintf(m->idsp, sizeof(m->idsp), "ss1");
+}
+
+static struct gk_msg msg_register(void)
+{
+	struct gk_msg m = {0};
+	ids(&m);
+	m.type = GK_MSG_REGISTER;
+	request_ctx(&m, "REGISTER", 1);
+	m.fields = GK_F_N1 | GK_F_TS | GK_F_EXPIRES;
+	fill(m.n1, sizeof(m.n1), 1);
+	m.ts = 1732795200;
+	m.expires = 3600;
+	return m;
+}
+
+/* A response built from a request the way the registrar does it: context copied, To tag set. */
+static struct gk_msg respond(const struct gk_msg *req, enum gk_msg_type type)
+{
+	struct gk_msg m = {0};
+	m.proto = GK_PROTO_SIP;
+	m.type = (uint8_t)type;
+	memcpy(m.idc, req->idc, sizeof(m.idc));
+	memcpy(m.idsp, req->idsp, sizeof(m.idsp));
+	m.wire = req->wire;
+	snprintf(m.wire.sip.to_tag, sizeof(m.wire.sip.to_tag), "gk8c2d41f0");
+	return m;
+}
+
+static struct gk_msg msg_challenge(void)
+{
+	struct gk_msg req = msg_register();
+	struct gk_msg m = respond(&req, GK_MSG_CHALLENGE);
+	m.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_WANT_MECHS;
+	memcpy(m.n1, req.n1, sizeof(m.n1));
+	fill(m.n2, sizeof(m.n2), 2);
+	fill(m.rand, sizeof(m.rand), 3);
+	m.ts = 1732795201;
+	return m;
+}
+
+static struct gk_msg msg_answer(void)
+{
+	struct gk_msg m = {0};
+	ids(&m);
+	m.type = GK_MSG_ANSWER;
+	request_ctx(&m, "REGISTER", 2);
+	m.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_MECHS | GK_F_EXPIRES;
+	fill(m.n1, sizeof(m.n1), 4);
+	fill(m.n2, sizeof(m.n2), 2);
+	fill(m.rand, sizeof(m.rand), 3);
+	fill(m.auth, sizeof(m.auth), 5);
+	m.ts = 1732795202;
+	m.mechs[0] = (struct gk_mech_offer){GK_MECH_GKMAC, 900};
+	m.mechs[1] = (struct gk_mech_offer){GK_MECH_TLS, 500};
+	m.n_mechs = 2;
+	m.expires = 3600;
+	return m;
+}
+
+static struct gk_msg msg_success(void)
+{
+	struct gk_msg req = msg_answer();
+	struct gk_msg m = respond(&req, GK_MSG_SUCCESS);
+	m.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
+		   GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
+	memcpy(m.n1, req.n1, sizeof(m.n1));
+	fill(m.n2, sizeof(m.n2), 6);
+	m.ts = 1732795203;
+	fill(m.blob, sizeof(m.blob), 7);
+	m.chosen = GK_MECH_GKMAC;
+	memcpy(m.mechs, req.mechs, sizeof(m.mechs));
+	m.n_mechs = req.n_mechs;
+	m.expires = 1800;
+	m.index = 42;
+	fill(m.mac, sizeof(m.mac), 8);
+	return m;
+}
+
+static struct gk_msg msg_reject(void)
+{
+	struct gk_msg req = msg_answer();
+	struct gk_msg m = respond(&req, GK_MSG_REJECT);
+	m.reason = GK_R_WRONG_AUTH; /* for logs only: the wire says 403 */
+	return m;
+}
+
+static struct gk_msg msg_deregister(void)
+{
+	struct gk_msg m = {0};
+	ids(&m);
+	m.type = GK_MSG_DEREGISTER;
+	request_ctx(&m, "REGISTER", 4);
+	m.fields = GK_F_TS | GK_F_EXPIRES;
+	m.ts = 1732795260;
+	return m;
+}
+
+static struct gk_msg msg_dereg_ok(void)
+{
+	struct gk_msg req = msg_deregister();
+	struct gk_msg m = respond(&req, GK_MSG_DEREG_OK);
+	m.fields = GK_F_EXPIRES;
+	return m;
+}
+
+static struct gk_msg msg_other(void)
+{
+	struct gk_msg m = {0};
+	ids(&m);
+	m.type = GK_MSG_OTHER;
+	request_ctx(&m, "OPTIONS", 3);
+	return m;
+}
+
+static struct gk_msg msg_other_ok(void)
+{
+	struct gk_msg req = msg_other();
+	return respond(&req, GK_MSG_OTHER_OK);
+}
+
+/* ---- comparison -------------------------------------------------------------------------------- */
+
+static bool is_request(uint8_t type)
+{
+	return type == GK_MSG_REGISTER || type == GK_MSG_ANSWER || type == GK_MSG_DEREGISTER ||
+	       type == GK_MSG_OTHER;
+}
+
+/* What the decoder must give back for an encoded m. */
+static struct gk_msg expected_of(const struct gk_msg *in)
+{
+	struct gk_msg e = *in;
+	struct gk_sip_ctx *s = &e.wire.sip;
+
+	e.proto = GK_PROTO_SIP;
+	if (is_request(in->type)) {
+		s->status = 0;
+		return e;
+	}
+	if (s->to_tag[0] && !strstr(s->to, ";tag="))
+		snprintf(s->to + strlen(s->to), sizeof(s->to) - strlen(s->to), ";tag=%s",
+			 s->to_tag);
+	switch (in->type) {
+	case GK_MSG_CHALLENGE: s->status = 401; break;
+	case GK_MSG_REJECT: s->status = 403; break;
+	default: s->status = 200; break;
+	}
+	if (in->type == GK_MSG_SUCCESS && (in->fields & GK_F_EXPIRES))
+		snprintf(s->contact + strlen(s->contact), sizeof(s->contact) - strlen(s->contact),
+			 ";expires=%u", in->expires);
+	else if (in->type != GK_MSG_SUCCESS)
+		s->contact[0] = '\0';
+	if (in->type == GK_MSG_REJECT) {
+		e.reason = GK_R_REFUSED;
+		e.fields = 0;
+	}
+	return e;
+}
+
+/* "" when a and b agree, else what differs first. */
+static const char *msg_diff(const struct gk_msg *a, const struct gk_msg *b)
+{
+	const struct gk_sip_ctx *x = &a->wire.sip, *y = &b->wire.sip;
+	static char why[128];
+
+#define D(cond, what)                                                                              \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			snprintf(why, sizeof(why), "%s", what);                                    \
+			return why;                                                                \
+		}                                                                                  \
+	} while (0)
+	D(a->proto != b->proto, "proto");
+	D(a->type != b->type, "type");
+	D(a->fields != b->fields, "fields");
+	D(strcmp(a->idc, b->idc), "idc");
+	D(strcmp(a->idsp, b->idsp), "idsp");
+	D((a->fields & GK_F_N1) && memcmp(a->n1, b->n1, sizeof(a->n1)), "n1");
+	D((a->fields & GK_F_N2) && memcmp(a->n2, b->n2, sizeof(a->n2)), "n2");
+	D((a->fields & GK_F_TS) && a->ts != b->ts, "ts");
+	D((a->fields & GK_F_RAND) && memcmp(a->rand, b->rand, sizeof(a->rand)), "rand");
+	D((a->fields & GK_F_AUTH) && memcmp(a->auth, b->auth, sizeof(a->auth)), "auth");
+	D((a->fields & GK_F_BLOB) && memcmp(a->blob, b->blob, sizeof(a->blob)), "blob");
+	D((a->fields & GK_F_MECHS) && (a->n_mechs != b->n_mechs ||
+				       memcmp(a->mechs, b->mechs, a->n_mechs * sizeof(a->mechs[0]))),
+	  "mechs");
+	D((a->fields & GK_F_CHOSEN) && a->chosen != b->chosen, "chosen");
+	D((a->fields & GK_F_MAC) && memcmp(a->mac, b->mac, sizeof(a->mac)), "mac");
+	D((a->fields & GK_F_EXPIRES) && a->expires != b->expires, "expires");
+	D((a->fields & GK_F_INDEX) && a->index != b->index, "index");
+	D(a->type == GK_MSG_REJECT && a->reason != b->reason, "reason");
+	D(strcmp(x->method, y->method), "method");
+	D(is_request(a->type) && strcmp(x->ruri, y->ruri), "ruri");
+	D(x->n_via != y->n_via, "n_via");
+	for (unsigned i = 0; i < x->n_via; i++)
+		D(strcmp(x->via[i], y->via[i]), "via");
+	D(strcmp(x->from, y->from), "from");
+	D(strcmp(x->to, y->to), "to");
+	D(strcmp(x->to_tag, y->to_tag), "to_tag");
+	D(strcmp(x->call_id, y->call_id), "call_id");
+	D(x->cseq != y->cseq, "cseq");
+	D(strcmp(x->contact, y->contact), "contact");
+	D(x->status != y->status, "status");
+#undef D
+	return "";
+}
+
+static void dump(const char *name, const char *wire, int n)
+{
+	const char *dir = getenv("GK_SIP_DUMP");
+	char path[512];
+	FILE *f;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s.sip", dir, name);
+	f = fopen(path, "wb");
+	if (f) {
+		fwrite(wire, 1, (size_t)n, f);
+		fclose(f);
+	}
+}
+
+/* Encodes in, decodes it back into *out; the wire text is left in wire (NUL-terminated). */
+static void roundtrip(struct __test_metadata *_metadata, const char *name, const struct gk_msg *in,
+		      struct gk_msg *out, char *wire, size_t cap)
+{
+	enum gk_reason why = GK_R_INTERNAL;
+	struct gk_msg want = expected_of(in);
+	int n = gk_sip_encode(in, (uint8_t *)wire, cap - 1);
+
+	ASSERT_LT(0, n) TH_LOG("%s: encode failed: %d", name, n);
+	wire[n] = '\0';
+	dump(name, wire, n);
+	ASSERT_EQ(0, gk_sip_decode((const uint8_t *)wire, (size_t)n, out, &why))
+	TH_LOG("%s: %s\n%s", name, gk_reason_name(why), wire);
+	EXPECT_EQ(GK_R_OK, (int)why);
+	EXPECT_STREQ("", msg_diff(&want, out)) TH_LOG("%s:\n%s", name, wire);
+
+	/* Encoding what was decoded gives the same bytes. */
+	char again[4096];
+	int n2 = gk_sip_encode(out, (uint8_t *)again, sizeof(again));
+	ASSERT_EQ(n, n2);
+	EXPECT_EQ(0, memcmp(wire, again, (size_t)n));
+
+	/* Each strictly shorter buffer is refused, and nothing is written past it. */
+	for (int cap2 = 0; cap2 < n; cap2 += (cap2 < n - 64 ? 13 : 1)) {
+		memset(again, 0x5a, sizeof(again));
+		EXPECT_EQ(-ENOSPC, gk_sip_encode(in, (uint8_t *)again, (size_t)cap2));
+		EXPECT_EQ(0x5a, (unsigned char)again[cap2]);
+	}
+}
+
+/* ---- round trips ------------------------------------------------------------------------------- */
+
+TEST(roundtrip_register)
+{
+	struct gk_msg in = msg_register(), out;
+	char w[4096], h[80];
+
+	roundtrip(_metadata, "01-register", &in, &out, w, sizeof(w));
+	EXPECT_EQ(0, strncmp(w, "REGISTER sip:ss1 SIP/2.0\r\n", 26));
+	hex_of(in.n1, sizeof(in.n1), h);
+	char line[256];
+	snprintf(line, sizeof(line),
+		 "\r\nAuthorization: GK1 username=\"alice\", realm=\"ss1\", n1=\"%s\", "
+		 "ts=\"1732795200\"\r\n",
+		 h);
+	EXPECT_NE(NULL, strstr(w, line)) TH_LOG("%s", w);
+	EXPECT_NE(NULL, strstr(w, "\r\nExpires: 3600\r\n"));
+	EXPECT_NE(NULL, strstr(w, "\r\nMax-Forwards: 70\r\n"));
+	EXPECT_NE(NULL, strstr(w, "\r\nUser-Agent: gatekey\r\n"));
+	EXPECT_NE(NULL, strstr(w, "\r\nContent-Length: 0\r\n\r\n"));
+	EXPECT_EQ(1, gk_sip_is_register((const uint8_t *)w, strlen(w)));
+}
+
+TEST(roundtrip_challenge)
+{
+	struct gk_msg in = msg_challenge(), out;
+	char w[4096];
+
+	roundtrip(_metadata, "02-challenge", &in, &out, w, sizeof(w));
+	EXPECT_EQ(0, strncmp(w, "SIP/2.0 401 Unauthorized\r\n", 26));
+	EXPECT_NE(NULL, strstr(w, "\r\nWWW-Authenticate: GK1 realm=\"ss1\", nonce=\""));
+	EXPECT_NE(NULL, strstr(w, "\", ts=\"1732795201\", algorithm=gk1, mechanisms=\"required\"\r\n"));
+	EXPECT_NE(NULL, strstr(w, "\r\nTo: <sip:alice@ss1>;tag=gk8c2d41f0\r\n"));
+	EXPECT_NE(NULL, strstr(w, "\r\nServer: gatekey\r\n"));
+	EXPECT_STREQ("alice", out.idc);
+	EXPECT_EQ(0, gk_sip_is_register((const uint8_t *)w, strlen(w)));
+
+	/* Without the request for a mechanism list. */
+	in.fields &= ~GK_F_WANT_MECHS;
+	roundtrip(_metadata, "02b-challenge", &in, &out, w, sizeof(w));
+	EXPECT_EQ(NULL, strstr(w, "mechanisms"));
+}
+
+TEST(roundtrip_answer)
+{
+	struct gk_msg in = msg_answer(), out;
+	char w[4096];
+
+	roundtrip(_metadata, "03-answer", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "\r\nSecurity-Client: gk-mac;q=0.9, tls;q=0.5\r\n"));
+	EXPECT_NE(NULL, strstr(w, "\r\nRequire: sec-agree\r\nProxy-Require: sec-agree\r\n"));
+	EXPECT_NE(NULL, strstr(w, "\", response=\""));
+	EXPECT_EQ(GK_MSG_ANSWER, out.type);
+
+	/* Every mechanism and the q-value extremes. */
+	in.mechs[0] = (struct gk_mech_offer){GK_MECH_IPSEC, 0};
+	in.mechs[1] = (struct gk_mech_offer){GK_MECH_DIGEST, 1};
+	in.mechs[2] = (struct gk_mech_offer){GK_MECH_TLS, 1000};
+	in.mechs[3] = (struct gk_mech_offer){GK_MECH_GKMAC, 123};
+	in.mechs[4] = (struct gk_mech_offer){GK_MECH_GKMAC, 50};
+	in.n_mechs = 5;
+	roundtrip(_metadata, "03b-answer", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "Security-Client: ipsec-3gpp;q=0, digest;q=0.001, tls;q=1, "
+				  "gk-mac;q=0.123, gk-mac;q=0.05\r\n"));
+	in.n_mechs = GK_MECH_MAX;
+	for (unsigned i = 0; i < GK_MECH_MAX; i++)
+		in.mechs[i] = (struct gk_mech_offer){(uint8_t)(1 + i % 4), (uint16_t)(i * 111)};
+	roundtrip(_metadata, "03c-answer", &in, &out, w, sizeof(w));
+}
+
+TEST(roundtrip_success)
+{
+	struct gk_msg in = msg_success(), out;
+	char w[4096], blob[2 * GK_BLOB_LEN + 1], line[512];
+
+	roundtrip(_metadata, "04-success", &in, &out, w, sizeof(w));
+	hex_of(in.blob, sizeof(in.blob), blob);
+	snprintf(line, sizeof(line), "\", key=\"%s\", mechanisms=\"gk-mac;q=0.9, tls;q=0.5\", "
+				     "index=\"42\", rspauth=\"", blob);
+	EXPECT_NE(NULL, strstr(w, "\r\nAuthentication-Info: n1=\"")) TH_LOG("%s", w);
+	EXPECT_NE(NULL, strstr(w, line)) TH_LOG("%s", w);
+	EXPECT_NE(NULL, strstr(w, "\r\nSecurity-Server: gk-mac;q=0.9\r\n"));
+	EXPECT_NE(NULL, strstr(w, "\r\nContact: <sip:alice@198.18.1.2:5060>;expires=1800\r\n"));
+	EXPECT_NE(NULL, strstr(w, "\r\nExpires: 1800\r\n"));
+	EXPECT_STREQ("alice", out.idc);
+	EXPECT_STREQ("ss1", out.idsp);
+
+	/* The MAC input is the same on both sides of the wire. */
+	uint8_t c1[GK_CANON_MAX], c2[GK_CANON_MAX];
+	int l1 = gk_msg_success_canonical(&in, c1, sizeof(c1));
+	int l2 = gk_msg_success_canonical(&out, c2, sizeof(c2));
+	ASSERT_LT(0, l1);
+	ASSERT_EQ(l1, l2);
+	EXPECT_EQ(0, memcmp(c1, c2, (size_t)l1));
+
+	/* A chosen mechanism that is not in the echoed list carries no q; index 0 is kept. */
+	in.chosen = GK_MECH_DIGEST;
+	in.index = 0;
+	roundtrip(_metadata, "04b-success", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "\r\nSecurity-Server: digest\r\n"));
+	EXPECT_NE(NULL, strstr(w, "index=\"0\""));
+	/* An empty echoed list is still an echo. */
+	in.n_mechs = 0;
+	roundtrip(_metadata, "04c-success", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "mechanisms=\"\""));
+}
+
+TEST(roundtrip_reject_and_deregistration)
+{
+	struct gk_msg in = msg_reject(), out;
+	char w[4096];
+
+	roundtrip(_metadata, "05-reject", &in, &out, w, sizeof(w));
+	EXPECT_EQ(0, strncmp(w, "SIP/2.0 403 Forbidden\r\n", 23));
+	EXPECT_EQ(NULL, strstr(w, "WRONG")); /* no detail on the wire */
+	EXPECT_EQ(GK_R_REFUSED, out.reason);
+
+	in = msg_deregister();
+	roundtrip(_metadata, "06-deregister", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "\r\nExpires: 0\r\n"));
+	EXPECT_EQ(GK_MSG_DEREGISTER, out.type);
+	EXPECT_EQ(1, gk_sip_is_register((const uint8_t *)w, strlen(w)));
+
+	/* Contact: * is a deregistration too. */
+	snprintf(in.wire.sip.contact, sizeof(in.wire.sip.contact), "*");
+	roundtrip(_metadata, "06b-deregister", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "\r\nContact: *\r\n"));
+
+	in = msg_dereg_ok();
+	roundtrip(_metadata, "07-dereg-ok", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "\r\nExpires: 0\r\n"));
+	EXPECT_EQ(NULL, strstr(w, "Contact:"));
+}
+
+TEST(roundtrip_other)
+{
+	struct gk_msg in = msg_other(), out;
+	char w[4096];
+
+	roundtrip(_metadata, "08-options", &in, &out, w, sizeof(w));
+	EXPECT_EQ(0, strncmp(w, "OPTIONS sip:ss1 SIP/2.0\r\n", 25));
+	EXPECT_NE(NULL, strstr(w, "\r\nAuthorization: GK1 username=\"alice\", realm=\"ss1\"\r\n"));
+	EXPECT_NE(NULL, strstr(w, "\r\nCSeq: 3 OPTIONS\r\n"));
+	EXPECT_EQ(0, gk_sip_is_register((const uint8_t *)w, strlen(w)));
+
+	/* Without IDs (an OPTIONS ping to the server itself) there is nobody to name. */
+	in.idc[0] = '\0';
+	snprintf(in.wire.sip.to, sizeof(in.wire.sip.to), "<sip:ss1>");
+	roundtrip(_metadata, "08c-options", &in, &out, w, sizeof(w));
+	EXPECT_EQ(NULL, strstr(w, "Authorization"));
+	in = msg_other();
+	EXPECT_EQ(0, gk_sip_is_register((const uint8_t *)w, strlen(w)));
+
+	/* An OTHER with a timestamp carries gk1 credentials. */
+	in.fields = GK_F_TS;
+	in.ts = 99;
+	roundtrip(_metadata, "08b-options", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "Authorization: GK1 username=\"alice\", realm=\"ss1\", ts=\"99\""));
+
+	in = msg_other_ok();
+	roundtrip(_metadata, "09-options-ok", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "\r\nCSeq: 3 OPTIONS\r\n"));
+}
+
+TEST(roundtrip_rich_context)
+{
+	struct gk_msg in = msg_answer(), out;
+	struct gk_sip_ctx *s = &in.wire.sip;
+	char w[4096];
+
+	/* Four Vias (an SBC and two proxies on the way), IPv6, display names, long IDs. */
+	snprintf(s->via[1], sizeof(s->via[1]),
+		 "SIP/2.0/UDP [2001:db8::5]:5060;branch=z9hG4bKsbc1;received=2001:db8::9");
+	snprintf(s->via[2], sizeof(s->via[2]), "SIP/2.0/TCP p2.example.net;branch=z9hG4bKp2");
+	snprintf(s->via[3], sizeof(s->via[3]), "SIP/2.0/UDP 198.18.7.7:5070;branch=z9hG4bKx;x=\"a,b\"");
+	s->n_via = 4;
+	memset(in.idc, 'a', GK_ID_MAX);
+	in.idc[GK_ID_MAX] = '\0';
+	snprintf(s->from, sizeof(s->from), "\"Alice \\\"A\\\" Smith\" <sip:%s@ss1>;tag=x1", in.idc);
+	snprintf(s->to, sizeof(s->to), "Alice <sip:%s@ss1>", in.idc);
+	snprintf(s->contact, sizeof(s->contact), "<sip:a@[2001:db8::2]:5062;transport=udp>;q=0.7");
+	s->cseq = 4294967295u;
+	in.ts = UINT64_MAX;
+	in.expires = 4294967295u;
+	roundtrip(_metadata, "10-rich-answer", &in, &out, w, sizeof(w));
+
+	struct gk_msg ok = respond(&in, GK_MSG_SUCCESS), ok_out;
+	ok.fields = GK_F_N1 | GK_F_MAC | GK_F_EXPIRES | GK_F_INDEX;
+	ok.index = 4294967295u;
+	ok.expires = 7;
+	roundtrip(_metadata, "11-rich-success", &ok, &ok_out, w, sizeof(w));
+	EXPECT_EQ(4, ok_out.wire.sip.n_via);
+	EXPECT_NE(NULL, strstr(w, ";transport=udp>;q=0.7;expires=7\r\n"));
+}
+
+/* ---- hand-written variants --------------------------------------------------------------------- */
+
+TEST(compact_forms_case_and_spacing)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	const char *s = "REGISTER sip:ss1 SIP/2.0\r\n"
+			"v: SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bKa\r\n"
+			"f:<sip:alice@ss1>;tag=1\r\n"
+			"t :   <sip:alice@ss1>  \r\n"
+			"i: abc@host\r\n"
+			"cseq  :  7   REGISTER\r\n"
+			"m: <sip:alice@198.18.1.2>\r\n"
+			"EXPIRES:60\r\n"
+			"k: path, sec-agree\r\n"
+			"aUtHoRiZaTiOn: gk1   username = \"alice\" ,realm=\"ss1\",  n1 = \"" N1_HEX
+			"\" , ts=1732795200\r\n"
+			"l: 0\r\n\r\n";
+
+	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+	EXPECT_EQ(GK_MSG_REGISTER, m.type);
+	EXPECT_EQ(GK_F_N1 | GK_F_TS | GK_F_EXPIRES, m.fields);
+	EXPECT_STREQ("alice", m.idc);
+	EXPECT_STREQ("ss1", m.idsp);
+	EXPECT_EQ(1732795200, m.ts);
+	EXPECT_EQ(60, m.expires);
+	EXPECT_EQ(7, m.wire.sip.cseq);
+	EXPECT_STREQ("abc@host", m.wire.sip.call_id);
+	EXPECT_STREQ("<sip:alice@ss1>", m.wire.sip.to);
+	EXPECT_STREQ("<sip:alice@ss1>;tag=1", m.wire.sip.from);
+	EXPECT_STREQ("SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bKa", m.wire.sip.via[0]);
+	EXPECT_EQ(0x6b, m.n1[0]);
+	EXPECT_EQ(0xf6, m.n1[15]);
+}
+
+TEST(folded_headers)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	const char *s = REQ "Via: SIP/2.0/UDP 198.18.1.2:5060\r\n"
+			    "\t;branch=z9hG4bKfold\r\n" FROM TO CID CSEQ CT
+			"Authorization: GK1 username=\"alice\",\r\n"
+			"   realm=\"ss1\",\r\n"
+			" \t n1=\"" N1_HEX "\",\r\n"
+			" ts=\"1732795200\"\r\n"
+			"Subject: first\r\n"
+			"  second\r\n" END;
+
+	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+	EXPECT_EQ(GK_F_N1 | GK_F_TS, m.fields);
+	EXPECT_STREQ("SIP/2.0/UDP 198.18.1.2:5060 ;branch=z9hG4bKfold", m.wire.sip.via[0]);
+
+	/* The folded Via echoes on one line. */
+	struct gk_msg r = respond(&m, GK_MSG_OTHER_OK);
+	snprintf(r.wire.sip.method, sizeof(r.wire.sip.method), "OPTIONS");
+	char w[2048];
+	int n = gk_sip_encode(&r, (uint8_t *)w, sizeof(w) - 1);
+	ASSERT_LT(0, n);
+	w[n] = 0;
+	EXPECT_NE(NULL, strstr(w, "\r\nVia: SIP/2.0/UDP 198.18.1.2:5060 ;branch=z9hG4bKfold\r\n"));
+}
+
+TEST(lf_only_and_leading_crlf)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	const char *s = "\r\n\r\nREGISTER sip:ss1 SIP/2.0\n"
+			"Via: SIP/2.0/UDP 198.18.1.2;branch=z9hG4bKlf\n"
+			"From: <sip:alice@ss1>;tag=1\nTo: <sip:alice@ss1>\nCall-ID: lf@x\n"
+			"CSeq: 1 REGISTER\nAuthorization: GK1 username=\"alice\", realm=\"ss1\", n1=\"" N1_HEX
+			"\"\n\n";
+
+	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+	EXPECT_EQ(GK_MSG_REGISTER, m.type);
+	EXPECT_EQ(GK_F_N1, m.fields);
+	/* mixed line ends */
+	const char *t = REQ "Via: SIP/2.0/UDP h;branch=z9hG4bK1\n" FROM "To: <sip:alice@ss1>\n" CID
+			    CSEQ GKA "\n";
+	ASSERT_EQ(0, decode_str(t, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+}
+
+TEST(reordered_headers_and_params)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	const char *s = REQ "Content-Length: 0\r\n"
+			    "Authorization: GK1 response=\"" AUTH_HEX "\", ts=\"5\", n2=\"" N2_HEX
+			    "\", realm=\"ss1\", nonce=\"" RAND_HEX "\", n1=\"" N1_HEX
+			    "\", username=\"alice\", opaque=\"ignored\", uri=\"sip:ss1\"\r\n"
+			    "Security-Client: gk-mac;q=0.9\r\n" CSEQ CT "Expires: 600\r\n" TO FROM CID VIA
+			    "\r\n";
+
+	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+	EXPECT_EQ(GK_MSG_ANSWER, m.type);
+	EXPECT_EQ(GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_MECHS | GK_F_EXPIRES,
+		  m.fields);
+	EXPECT_EQ(5, m.ts);
+	EXPECT_EQ(0x7d, m.auth[0]);
+	EXPECT_EQ(0xc4, m.rand[0]);
+	EXPECT_EQ(0x0f, m.n2[0]);
+	EXPECT_EQ(1, m.n_mechs);
+	EXPECT_EQ(600, m.expires);
+}
+
+TEST(several_vias)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	const char *s = RSP "Via: SIP/2.0/UDP a.example;branch=z9hG4bK1, SIP / 2.0 / UDP "
+			    "b.example:5070;branch=z9hG4bK2;received=198.18.0.9\r\n"
+			    "v: SIP/2.0/TCP [2001:db8::1];branch=z9hG4bK3\r\n" FROM RTO CID
+			    "CSeq: 9 OPTIONS\r\n" END;
+
+	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+	EXPECT_EQ(GK_MSG_OTHER_OK, m.type);
+	ASSERT_EQ(3, m.wire.sip.n_via);
+	EXPECT_STREQ("SIP/2.0/UDP a.example;branch=z9hG4bK1", m.wire.sip.via[0]);
+	EXPECT_STREQ("SIP / 2.0 / UDP b.example:5070;branch=z9hG4bK2;received=198.18.0.9",
+		     m.wire.sip.via[1]);
+	EXPECT_STREQ("SIP/2.0/TCP [2001:db8::1];branch=z9hG4bK3", m.wire.sip.via[2]);
+	EXPECT_STREQ("OPTIONS", m.wire.sip.method);
+	EXPECT_STREQ("gk1234", m.wire.sip.to_tag);
+	EXPECT_EQ(200, m.wire.sip.status);
+}
+
+TEST(quoted_strings_and_hex_case)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	const char *s = REQ HEAD "Authorization: GK1 username=\"al\\ice\", realm=\"s\\s1\", n1=\""
+			"6B1F0C3E9A2D4C57B0E8F1A2C3D4E5F6\", ts=\"1732795200\"\r\n" END;
+
+	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+	EXPECT_STREQ("alice", m.idc);
+	EXPECT_STREQ("ss1", m.idsp);
+	EXPECT_EQ(0x6b, m.n1[0]);
+}
+
+TEST(expires_rules)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+
+	/* The Expires header field */
+	ASSERT_EQ(0, decode_str(REQ HEAD GKA "Expires: 0\r\n" END, &m, &why));
+	EXPECT_EQ(GK_MSG_DEREGISTER, m.type);
+	EXPECT_TRUE(m.fields & GK_F_EXPIRES);
+	/* the Contact's expires parameter, which wins over the header field (RFC 3261 §10.2.1.1) */
+	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA
+				"Contact: <sip:alice@198.18.1.2>;expires=0\r\nExpires: 60\r\n" END,
+				&m, &why));
+	EXPECT_EQ(GK_MSG_DEREGISTER, m.type);
+	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA
+				"Contact: <sip:alice@198.18.1.2>;expires=60\r\nExpires: 0\r\n" END,
+				&m, &why));
+	EXPECT_EQ(GK_MSG_REGISTER, m.type);
+	EXPECT_EQ(60, m.expires);
+	/* addr-spec Contact: the parameters are the Contact's */
+	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA
+				"Contact: sip:alice@198.18.1.2;expires=0\r\n" END, &m, &why));
+	EXPECT_EQ(GK_MSG_DEREGISTER, m.type);
+	/* Contact: * */
+	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA "Contact: *\r\nExpires: 0\r\n" END, &m,
+				&why));
+	EXPECT_EQ(GK_MSG_DEREGISTER, m.type);
+	EXPECT_STREQ("*", m.wire.sip.contact);
+	/* No expiry at all: the registrar's default applies. */
+	ASSERT_EQ(0, decode_str(REQ HEAD GKA END, &m, &why));
+	EXPECT_EQ(GK_MSG_REGISTER, m.type);
+	EXPECT_FALSE(m.fields & GK_F_EXPIRES);
+	/* Larger than 2^32-1 means 2^32-1 (RFC 3261 §20.19). */
+	ASSERT_EQ(0, decode_str(REQ HEAD GKA "Expires: 99999999999999999999999\r\n" END, &m, &why));
+	EXPECT_EQ(4294967295u, m.expires);
+	/* Two Contact header fields are one list. */
+	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA
+				"Contact: <sip:a@h1>;expires=30\r\nm: <sip:a@h2>;expires=40\r\n" END,
+				&m, &why));
+	EXPECT_STREQ("<sip:a@h1>;expires=30, <sip:a@h2>;expires=40", m.wire.sip.contact);
+	EXPECT_EQ(30, m.expires);
+}
+
+TEST(mechanism_lists)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	const char *s = REQ HEAD GKA "Security-Client: foo;q=1;bar=\"x;y,z\", gk-mac ; q = 0.9\r\n"
+				     "Security-Client: TLS;q=0.05, ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;"
+				     "port-c=5062;q=1.000, digest\r\n" END;
+
+	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+	ASSERT_EQ(4, m.n_mechs);
+	EXPECT_TRUE(m.fields & GK_F_MECHS);
+	EXPECT_EQ(GK_MECH_GKMAC, m.mechs[0].mech);
+	EXPECT_EQ(900, m.mechs[0].q);
+	EXPECT_EQ(GK_MECH_TLS, m.mechs[1].mech);
+	EXPECT_EQ(50, m.mechs[1].q);
+	EXPECT_EQ(GK_MECH_IPSEC, m.mechs[2].mech);
+	EXPECT_EQ(1000, m.mechs[2].q);
+	EXPECT_EQ(GK_MECH_DIGEST, m.mechs[3].mech);
+	EXPECT_EQ(1000, m.mechs[3].q); /* no q: most preferred */
+
+	/* Only unknown names: no offer. */
+	ASSERT_EQ(0, decode_str(REQ HEAD GKA "Security-Client: foo, bar;q=0.1\r\n" END, &m, &why));
+	EXPECT_FALSE(m.fields & GK_F_MECHS);
+
+	/* q-values: all the spellings RFC 3261 allows. */
+	static const struct {
+		const char *q;
+		uint16_t v;
+	} qs[] = {{"0", 0}, {"0.", 0}, {"0.9", 900}, {"0.90", 900}, {"0.905", 905},
+		  {"1", 1000}, {"1.", 1000}, {"1.0", 1000}, {"1.000", 1000}, {"0.001", 1}};
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		char b[1024];
+		snprintf(b, sizeof(b), REQ HEAD GKA "Security-Client: tls;q=%s\r\n" END, qs[i].q);
+		ASSERT_EQ(0, decode_str(b, &m, &why)) TH_LOG("q=%s", qs[i].q);
+		EXPECT_EQ(qs[i].v, m.mechs[0].q) TH_LOG("q=%s", qs[i].q);
+	}
+}
+
+TEST(challenge_next_to_digest)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	const char *s = "SIP/2.0 401 Unauthorized\r\n" VIA FROM RTO CID CSEQ
+			"WWW-Authenticate: Digest realm=\"ss1\", nonce=\"abc\", algorithm=SHA-256, "
+			"qop=\"auth\", GK1 realm=\"ss1\", nonce=\"" RAND_HEX "\", n1=\"" N1_HEX
+			"\", n2=\"" N2_HEX "\", ts=\"7\", algorithm=GK1, mechanisms=\"required\"\r\n"
+			"WWW-Authenticate: Basic YWxhZGRpbjpvcGVuc2VzYW1l==\r\n" END;
+
+	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+	EXPECT_EQ(GK_MSG_CHALLENGE, m.type);
+	EXPECT_EQ(GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_WANT_MECHS, m.fields);
+	EXPECT_STREQ("alice", m.idc);
+	EXPECT_STREQ("ss1", m.idsp);
+
+	/* A 401 that only speaks Digest is a refusal for gk1. */
+	ASSERT_EQ(0, decode_str("SIP/2.0 401 Unauthorized\r\n" RHEAD
+				"WWW-Authenticate: Digest realm=\"ss1\", nonce=\"abc\"\r\n" END,
+				&m, &why));
+	EXPECT_EQ(GK_MSG_REJECT, m.type);
+	EXPECT_EQ(0, m.fields);
+	/* So is any other final failure. */
+	ASSERT_EQ(0, decode_str("SIP/2.0 404 Not Found\r\n" RHEAD END, &m, &why));
+	EXPECT_EQ(GK_MSG_REJECT, m.type);
+	ASSERT_EQ(0, decode_str("SIP/2.0 503 Service Unavailable\r\n" RHEAD END, &m, &why));
+	EXPECT_EQ(GK_MSG_REJECT, m.type);
+	EXPECT_EQ(503, m.wire.sip.status);
+}
+
+TEST(digest_credentials_are_stepped_over)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	const char *s = REQ HEAD "Authorization: Digest username=\"alice\",realm=\"ss1\","
+				 "nonce=\"5f9a\",uri=\"sip:ss1\",response=\"0123\",algorithm=MD5\r\n"
+				 GKA END;
+
+	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+	EXPECT_EQ(GK_MSG_REGISTER, m.type);
+	EXPECT_EQ(GK_F_N1 | GK_F_TS, m.fields);
+
+	/* Digest alone: IDc from the To URI, IDsp from the request URI. */
+	ASSERT_EQ(0, decode_str("REGISTER sip:ss1:5060;transport=udp SIP/2.0\r\n" HEAD
+				"Authorization: Digest username=\"x\", realm=\"r\"\r\n" END, &m, &why));
+	EXPECT_EQ(GK_MSG_REGISTER, m.type);
+	EXPECT_STREQ("alice", m.idc);
+	EXPECT_STREQ("ss1", m.idsp);
+	EXPECT_EQ(0, m.fields);
+}
+
+TEST(success_and_its_lookalikes)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	const char *s = RSP RHEAD "Authentication-Info: n1=\"" N1_HEX "\", n2=\"" N2_HEX
+				  "\", ts=\"9\", key=\"" BLOB_HEX "\", mechanisms=\"gk-mac;q=0.9, tls;"
+				  "q=0.5\", index=\"3\", rspauth=\"" MAC_HEX "\"\r\n"
+				  "Security-Server: gk-mac;q=0.9\r\n"
+				  "Contact: <sip:alice@198.18.1.2>;expires=300\r\n" END;
+
+	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+	EXPECT_EQ(GK_MSG_SUCCESS, m.type);
+	EXPECT_EQ(GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_MECHS | GK_F_INDEX | GK_F_MAC |
+			  GK_F_CHOSEN | GK_F_EXPIRES,
+		  m.fields);
+	EXPECT_EQ(GK_MECH_GKMAC, m.chosen);
+	EXPECT_EQ(2, m.n_mechs);
+	EXPECT_EQ(3, m.index);
+	EXPECT_EQ(300, m.expires);
+	EXPECT_EQ(0x01, m.blob[0]);
+	EXPECT_EQ(0x3d, m.blob[60]);
+
+	/* A Digest Authentication-Info: its rspauth is not the s10 MAC. */
+	ASSERT_EQ(0, decode_str(RSP RHEAD "Authentication-Info: rspauth=\"0a9b\", qop=auth, "
+					  "cnonce=\"6b8b4567\", nc=00000001\r\nExpires: 0\r\n" END,
+				&m, &why));
+	EXPECT_EQ(GK_MSG_DEREG_OK, m.type);
+	EXPECT_EQ(GK_F_EXPIRES, m.fields);
+	/* A 200 to OPTIONS carries nothing of the exchange, whatever its headers say. */
+	ASSERT_EQ(0, decode_str(RSP VIA FROM RTO CID "CSeq: 2 OPTIONS\r\n"
+				"Authentication-Info: n1=\"" N1_HEX "\", rspauth=\"" MAC_HEX "\"\r\n"
+				"Expires: 5\r\n" END, &m, &why));
+	EXPECT_EQ(GK_MSG_OTHER_OK, m.type);
+	EXPECT_EQ(0, m.fields);
+}
+
+TEST(trailing_bytes_and_body)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	char b[1024];
+	size_t n;
+
+	/* A stripped datagram may still have bytes after the message (here, a trailer's worth,
+	 * with NULs); a body within Content-Length is skipped. */
+	n = (size_t)snprintf(b, sizeof(b), REQ HEAD GKA "Content-Length: 5\r\n\r\nhello");
+	memcpy(b + n, "GK\x01\x00\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00\x01", 16);
+	memset(b + n + 16, 0xee, 16);
+	ASSERT_EQ(0, gk_sip_decode((const uint8_t *)b, n + 32, &m, &why));
+	EXPECT_EQ(GK_MSG_REGISTER, m.type);
+	/* Without Content-Length the rest of the datagram is the body (UDP, RFC 3261 §18.3). */
+	n = (size_t)snprintf(b, sizeof(b), REQ HEAD GKA "\r\nbody");
+	ASSERT_EQ(0, gk_sip_decode((const uint8_t *)b, n, &m, &why));
+}
+
+TEST(is_register)
+{
+	static const struct {
+		const char *s;
+		int want;
+	} t[] = {
+		{"REGISTER sip:ss1 SIP/2.0\r\n", 1},
+		{"REGISTER sip:ss1 SIP/2.0\n", 1},
+		{"REGISTER sip:ss1 SIP/2.0", 0},
+		{"REGISTER sip:ss1 SIP/2.0\r", 0},
+		{"REGISTER sip:ss1 SIP/2.1\r\n", 0},
+		{"REGISTER  SIP/2.0\r\n", 0},
+		{"register sip:ss1 SIP/2.0\r\n", 0},
+		{"OPTIONS sip:ss1 SIP/2.0\r\n", 0},
+		{"SIP/2.0 200 OK\r\n", 0},
+		{"REGISTER", 0},
+		{"", 0},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		EXPECT_EQ(t[i].want, gk_sip_is_register((const uint8_t *)t[i].s, strlen(t[i].s)))
+		TH_LOG("%s", t[i].s);
+	}
+}
+
+/* ---- malformed input --------------------------------------------------------------------------- */
+
+#define A64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define X300 A64 A64 A64 A64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define GKAX(params) "Authorization: GK1 username=\"alice\", realm=\"ss1\"" params "\r\n"
+#define SUCC(info) RSP RHEAD "Authentication-Info: " info "\r\n" END
+
+static const struct bad {
+	const char *name;
+	const char *s;
+	size_t len; /* 0: strlen */
+	enum gk_reason why;
+} bad[] = {
+	{"empty datagram", "", 0, GK_R_PARSE_TRUNCATED},
+	{"keep-alive CRLFs only", "\r\n\r\n", 0, GK_R_PARSE_TRUNCATED},
+	{"start line only", "REGISTER sip:ss1 SIP/2.0", 0, GK_R_PARSE_TRUNCATED},
+	{"no blank line", REQ HEAD GKA "Content-Length: 0\r\n", 0, GK_R_PARSE_TRUNCATED},
+	{"lone CR at the end", REQ HEAD GKA "Content-Length: 0\r\n\r", 0, GK_R_PARSE_TRUNCATED},
+	{"not SIP", "HELLO\r\n\r\n", 0, GK_R_PARSE_SYNTAX},
+	{"HTTP", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0, GK_R_PARSE_SYNTAX},
+	{"SIP/3.0", "REGISTER sip:ss1 SIP/3.0\r\n" HEAD GKA END, 0, GK_R_PARSE_UNSUPPORTED},
+	{"two spaces in request line", "REGISTER  sip:ss1 SIP/2.0\r\n" HEAD GKA END, 0,
+	 GK_R_PARSE_SYNTAX},
+	{"request URI without scheme", "REGISTER ss1 SIP/2.0\r\n" HEAD GKA END, 0, GK_R_PARSE_SYNTAX},
+	{"status code not numeric", "SIP/2.0 2x0 OK\r\n" RHEAD END, 0, GK_R_PARSE_SYNTAX},
+	{"status code 099", "SIP/2.0 099 Odd\r\n" RHEAD END, 0, GK_R_PARSE_BAD_VALUE},
+	{"status code 700", "SIP/2.0 700 Odd\r\n" RHEAD END, 0, GK_R_PARSE_BAD_VALUE},
+	{"provisional response", "SIP/2.0 100 Trying\r\n" RHEAD END, 0, GK_R_PARSE_UNSUPPORTED},
+	{"redirect", "SIP/2.0 302 Moved\r\n" RHEAD END, 0, GK_R_PARSE_UNSUPPORTED},
+	{"missing Via", REQ FROM TO CID CSEQ GKA END, 0, GK_R_PARSE_MISSING},
+	{"missing From", REQ VIA TO CID CSEQ GKA END, 0, GK_R_PARSE_MISSING},
+	{"missing To", REQ VIA FROM CID CSEQ GKA END, 0, GK_R_PARSE_MISSING},
+	{"missing Call-ID", REQ VIA FROM TO CSEQ GKA END, 0, GK_R_PARSE_MISSING},
+	{"missing CSeq", REQ VIA FROM TO CID GKA END, 0, GK_R_PARSE_MISSING},
+	{"CSeq method mismatch", REQ VIA FROM TO CID "CSeq: 1 INVITE\r\n" GKA END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"CSeq method in lower case", REQ VIA FROM TO CID "CSeq: 1 register\r\n" GKA END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"CSeq not numeric", REQ VIA FROM TO CID "CSeq: one REGISTER\r\n" GKA END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"CSeq above 2^32", REQ VIA FROM TO CID "CSeq: 4294967296 REGISTER\r\n" GKA END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"CSeq without method", REQ VIA FROM TO CID "CSeq: 1\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+	{"duplicate From", REQ HEAD FROM GKA END, 0, GK_R_PARSE_DUPLICATE},
+	{"duplicate Call-ID in compact form", REQ HEAD "i: other@x\r\n" GKA END, 0,
+	 GK_R_PARSE_DUPLICATE},
+	{"duplicate CSeq", REQ HEAD CSEQ GKA END, 0, GK_R_PARSE_DUPLICATE},
+	{"duplicate Content-Length", REQ HEAD GKA "l: 0\r\n" END, 0, GK_R_PARSE_DUPLICATE},
+	{"header without colon", REQ HEAD "Expires 60\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+	{"empty header name", REQ HEAD ": x\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+	{"embedded NUL", REQ VIA FROM "To: <sip:alice@ss1>\0junk\r\n" CID CSEQ GKA END,
+	 sizeof(REQ VIA FROM "To: <sip:alice@ss1>\0junk\r\n" CID CSEQ GKA END) - 1,
+	 GK_R_PARSE_SYNTAX},
+	{"NUL in the start line", "REGISTER sip:ss1\0 SIP/2.0\r\n" HEAD GKA END,
+	 sizeof("REGISTER sip:ss1\0 SIP/2.0\r\n" HEAD GKA END) - 1, GK_R_PARSE_SYNTAX},
+	{"bare CR", REQ HEAD "Subject: a\rb\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+	{"control character", REQ HEAD "Subject: a\x01z\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+	{"DEL character", REQ HEAD "Subject: a\x7fz\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+	{"folded start line", REQ " continued\r\n" HEAD GKA END, 0, GK_R_PARSE_SYNTAX},
+	{"Content-Length beyond the datagram", REQ HEAD GKA "Content-Length: 10\r\n\r\nshort", 0,
+	 GK_R_PARSE_TRUNCATED},
+	{"Content-Length huge", REQ HEAD GKA "Content-Length: 99999999999999999999999\r\n\r\n", 0,
+	 GK_R_PARSE_TRUNCATED},
+	{"Content-Length not numeric", REQ HEAD GKA "Content-Length: -1\r\n\r\n", 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"Max-Forwards not numeric", REQ HEAD GKA "Max-Forwards: many\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"n1 too short", REQ HEAD GKAX(", n1=\"6b1f0c3e9a2d4c57b0e8f1a2c3d4e5\"") END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"n1 too long", REQ HEAD GKAX(", n1=\"" N1_HEX "00\"") END, 0, GK_R_PARSE_BAD_VALUE},
+	{"n1 far too long", REQ HEAD GKAX(", n1=\"" X300 X300 "\"") END, 0, GK_R_PARSE_BAD_VALUE},
+	{"n1 not hex", REQ HEAD GKAX(", n1=\"6b1f0c3e9a2d4c57b0e8f1a2c3d4e5fg\"") END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"n1 with a blank", REQ HEAD GKAX(", n1=\"6b1f0c3e9a2d4c57b0e8f1a2c3d4e5 f\"") END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"n2 odd length", REQ HEAD GKAX(", n2=\"0f9e8d7c6b5a49382716a5b4c3d2e1f\"") END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"nonce 15 bytes", REQ HEAD GKAX(", nonce=\"c4a1f2e3d4b5c6a7e8f9a0b1c2d3e4\"") END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"response 31 bytes",
+	 REQ HEAD GKAX(", response=\"7d1e3a9c0b6f5e2d8c4a1b7e9f3d6c2a5b8e0f1d4c7a9b2e6f3d0c8a1b5e7f\"")
+	 END, 0, GK_R_PARSE_BAD_VALUE},
+	{"rspauth 31 bytes",
+	 SUCC("n1=\"" N1_HEX "\", rspauth=\"3e5d7c9b1a2f4e6d8c0b9a7f5e3d1c2b4a6f8e0d9c7b5a3f1e2d4c6b8a0f9e\""),
+	 0, GK_R_PARSE_BAD_VALUE},
+	{"key 60 bytes",
+	 SUCC("key=\"019c3f1a7e2b5d8c0f4e6a1b3d5e7f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6"
+	      "d7e8f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c\", rspauth=\"" MAC_HEX "\""),
+	 0, GK_R_PARSE_BAD_VALUE},
+	{"username of 64 bytes", REQ HEAD "Authorization: GK1 username=\"" A64 "\", realm=\"ss1\"\r\n"
+	 END, 0, GK_R_PARSE_TOO_LONG},
+	{"username with a blank", REQ HEAD "Authorization: GK1 username=\"al ice\", realm=\"ss1\"\r\n"
+	 END, 0, GK_R_PARSE_BAD_VALUE},
+	{"username with a quote", REQ HEAD "Authorization: GK1 username=\"al\\\"ice\", realm=\"ss1\"\r\n"
+	 END, 0, GK_R_PARSE_BAD_VALUE},
+	{"username with a tab", REQ HEAD "Authorization: GK1 username=\"al\\\tice\", realm=\"ss1\"\r\n"
+	 END, 0, GK_R_PARSE_BAD_VALUE},
+	{"empty realm", REQ HEAD "Authorization: GK1 username=\"alice\", realm=\"\"\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"realm too long", REQ HEAD "Authorization: GK1 username=\"alice\", realm=\"" A64 "\"\r\n" END,
+	 0, GK_R_PARSE_TOO_LONG},
+	{"To user too long", REQ VIA FROM "To: <sip:" A64 "@ss1>\r\n" CID CSEQ END, 0,
+	 GK_R_PARSE_TOO_LONG},
+	{"duplicate n1", REQ HEAD GKAX(", n1=\"" N1_HEX "\", N1=\"" N1_HEX "\"") END, 0,
+	 GK_R_PARSE_DUPLICATE},
+	{"duplicate username", REQ HEAD GKAX(", username=\"alice\"") END, 0, GK_R_PARSE_DUPLICATE},
+	{"two GK1 credentials", REQ HEAD GKA GKA END, 0, GK_R_PARSE_DUPLICATE},
+	{"two Authentication-Info", SUCC("n1=\"" N1_HEX "\"\r\nAuthentication-Info: ts=1"), 0,
+	 GK_R_PARSE_DUPLICATE},
+	{"ts not numeric", REQ HEAD GKAX(", ts=\"17327952OO\"") END, 0, GK_R_PARSE_BAD_VALUE},
+	{"ts negative", REQ HEAD GKAX(", ts=\"-1\"") END, 0, GK_R_PARSE_BAD_VALUE},
+	{"ts empty", REQ HEAD GKAX(", ts=\"\"") END, 0, GK_R_PARSE_BAD_VALUE},
+	{"ts beyond 64 bits", REQ HEAD GKAX(", ts=\"18446744073709551616\"") END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"index not numeric", SUCC("n1=\"" N1_HEX "\", index=\"x\""), 0, GK_R_PARSE_BAD_VALUE},
+	{"Expires not numeric", REQ HEAD GKA "Expires: soon\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+	{"Expires as a date", REQ HEAD GKA "Expires: Thu, 01 Dec 1994 16:00:00 GMT\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"duplicate Expires", REQ HEAD GKA "Expires: 60\r\nExpires: 60\r\n" END, 0,
+	 GK_R_PARSE_DUPLICATE},
+	{"Contact expires not numeric", REQ VIA FROM TO CID CSEQ GKA
+	 "Contact: <sip:a@h>;expires=x\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+	{"Contact expires twice", REQ VIA FROM TO CID CSEQ GKA
+	 "Contact: <sip:a@h>;expires=1;expires=2\r\n" END, 0, GK_R_PARSE_DUPLICATE},
+	{"Contact * with Expires 60", REQ VIA FROM TO CID CSEQ GKA "Contact: *\r\nExpires: 60\r\n" END,
+	 0, GK_R_PARSE_BAD_VALUE},
+	{"Contact * in a list", REQ VIA FROM TO CID CSEQ GKA "Contact: *, <sip:a@h>\r\n" END, 0,
+	 GK_R_PARSE_SYNTAX},
+	{"Contact q above 1", REQ VIA FROM TO CID CSEQ GKA "Contact: <sip:a@h>;q=2\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"q above 1", REQ HEAD GKA "Security-Client: gk-mac;q=1.5\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+	{"q 1.001", REQ HEAD GKA "Security-Client: gk-mac;q=1.001\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+	{"q four decimals", REQ HEAD GKA "Security-Client: gk-mac;q=0.1234\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"q negative", REQ HEAD GKA "Security-Client: gk-mac;q=-0.5\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+	{"q without leading digit", REQ HEAD GKA "Security-Client: gk-mac;q=.5\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"q twice", REQ HEAD GKA "Security-Client: gk-mac;q=0.5;q=0.6\r\n" END, 0,
+	 GK_R_PARSE_DUPLICATE},
+	{"q in echoed list above 1", SUCC("mechanisms=\"tls;q=7\", rspauth=\"" MAC_HEX "\""), 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"nine mechanisms", REQ HEAD GKA "Security-Client: tls, tls, tls, tls, tls, tls, tls, tls, "
+	 "tls\r\n" END, 0, GK_R_PARSE_TOO_LONG},
+	{"seventeen unknown mechanisms", REQ HEAD GKA "Security-Client: a,b,c,d,e,f,g,h,i,j,k,l,m,n,"
+	 "o,p,q\r\n" END, 0, GK_R_PARSE_TOO_LONG},
+	{"mechanism list with junk", REQ HEAD GKA "Security-Client: gk-mac junk\r\n" END, 0,
+	 GK_R_PARSE_SYNTAX},
+	{"two chosen mechanisms", SUCC("n1=\"" N1_HEX "\", rspauth=\"" MAC_HEX "\"\r\n"
+				       "Security-Server: tls;q=0.5, gk-mac;q=0.9"), 0,
+	 GK_R_PARSE_DUPLICATE},
+	{"five Vias", REQ VIA VIA "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2,"
+	 " SIP/2.0/UDP c;branch=z9hG4bK3\r\n" FROM TO CID CSEQ GKA END, 0, GK_R_PARSE_TOO_LONG},
+	{"Via without sent-by", REQ "Via: SIP/2.0/UDP\r\n" FROM TO CID CSEQ GKA END, 0,
+	 GK_R_PARSE_SYNTAX},
+	{"Via without transport", REQ "Via: SIP/2.0 host\r\n" FROM TO CID CSEQ GKA END, 0,
+	 GK_R_PARSE_SYNTAX},
+	{"Via too long", REQ "Via: SIP/2.0/UDP " X300 "\r\n" FROM TO CID CSEQ GKA END, 0,
+	 GK_R_PARSE_TOO_LONG},
+	{"Call-ID too long", REQ VIA FROM TO "Call-ID: " X300 "\r\n" CSEQ GKA END, 0,
+	 GK_R_PARSE_TOO_LONG},
+	{"Call-ID with a blank", REQ VIA FROM TO "Call-ID: a b\r\n" CSEQ GKA END, 0,
+	 GK_R_PARSE_SYNTAX},
+	{"empty Call-ID", REQ VIA FROM TO "Call-ID:\r\n" CSEQ GKA END, 0, GK_R_PARSE_SYNTAX},
+	{"From too long", REQ VIA "From: <sip:" X300 "@ss1>\r\n" TO CID CSEQ GKA END, 0,
+	 GK_R_PARSE_TOO_LONG},
+	{"method too long", "REGISTERREGISTERX sip:ss1 SIP/2.0\r\n" HEAD END, 0,
+	 GK_R_PARSE_TOO_LONG},
+	{"request URI too long", "OPTIONS sip:" X300 " SIP/2.0\r\n" HEAD END, 0, GK_R_PARSE_TOO_LONG},
+	{"To tag too long", RSP VIA FROM "To: <sip:alice@ss1>;tag=" A64 "\r\n" CID CSEQ END, 0,
+	 GK_R_PARSE_TOO_LONG},
+	{"two To tags", RSP VIA FROM "To: <sip:alice@ss1>;tag=a;tag=b\r\n" CID CSEQ END, 0,
+	 GK_R_PARSE_DUPLICATE},
+	{"To without closing bracket", REQ VIA FROM "To: <sip:alice@ss1\r\n" CID CSEQ GKA END, 0,
+	 GK_R_PARSE_SYNTAX},
+	{"To without URI scheme", REQ VIA FROM "To: <alice>\r\n" CID CSEQ GKA END, 0,
+	 GK_R_PARSE_SYNTAX},
+	{"To with junk after the URI", REQ VIA FROM "To: <sip:alice@ss1> junk\r\n" CID CSEQ GKA END,
+	 0, GK_R_PARSE_SYNTAX},
+	{"unterminated quote", REQ HEAD "Authorization: GK1 realm=\"ss1\", username=\"alice\r\n" END,
+	 0, GK_R_PARSE_SYNTAX},
+	{"quote closing in the wrong place", REQ HEAD
+	 "Authorization: GK1 username=\"alice, realm=\"ss1\"\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+	{"missing comma between params", REQ HEAD
+	 "Authorization: GK1 username=\"alice\" realm=\"ss1\"\r\n" END, 0, GK_R_PARSE_SYNTAX},
+	{"param before the scheme", REQ HEAD "Authorization: username=\"alice\"\r\n" END, 0,
+	 GK_R_PARSE_SYNTAX},
+	{"GK1 without realm", REQ HEAD "Authorization: GK1 username=\"alice\"\r\n" END, 0,
+	 GK_R_PARSE_MISSING},
+	{"GK1 without username", REQ HEAD "Authorization: GK1 realm=\"ss1\"\r\n" END, 0,
+	 GK_R_PARSE_MISSING},
+	{"username is not the To user", REQ VIA FROM "To: <sip:bob@ss1>\r\n" CID CSEQ GKA END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"GK1 with another algorithm", REQ HEAD GKAX(", algorithm=MD5") END, 0,
+	 GK_R_PARSE_UNSUPPORTED},
+	{"challenge asking something else", "SIP/2.0 401 Unauthorized\r\n" RHEAD
+	 "WWW-Authenticate: GK1 realm=\"ss1\", mechanisms=\"maybe\"\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"challenge without realm", "SIP/2.0 401 Unauthorized\r\n" RHEAD
+	 "WWW-Authenticate: GK1 nonce=\"" RAND_HEX "\"\r\n" END, 0, GK_R_PARSE_MISSING},
+	{"REGISTER for nobody", REQ VIA FROM "To: <sip:ss1>\r\n" CID CSEQ END, 0, GK_R_PARSE_MISSING},
+};
+
+TEST(malformed_corpus)
+{
+	EXPECT_LE(30, sizeof(bad) / sizeof(bad[0]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = bad[i].len ? bad[i].len : strlen(bad[i].s);
+		struct gk_msg m;
+		enum gk_reason why = GK_R_OK;
+		int r = gk_sip_decode((const uint8_t *)bad[i].s, len, &m, &why);
+		EXPECT_EQ(-1, r) TH_LOG("%s: accepted", bad[i].name);
+		EXPECT_STREQ(gk_reason_name(bad[i].why), gk_reason_name(why))
+		TH_LOG("%s", bad[i].name);
+	}
+}
+
+/* The datagram is read from a buffer of exactly len bytes (ASan sees any overread). */
+static int decode_exact(const char *s, size_t len, struct gk_msg *m, enum gk_reason *why)
+{
+	uint8_t *p = malloc(len ? len : 1);
+	int r;
+
+	memcpy(p, s, len);
+	r = gk_sip_decode(p, len, m, why);
+	free(p);
+	return r;
+}
+
+TEST(every_prefix_is_refused)
+{
+	struct gk_msg msgs[] = {msg_register(), msg_challenge(), msg_answer(),  msg_success(),
+				msg_reject(),	msg_deregister(), msg_dereg_ok(), msg_other(),
+				msg_other_ok()};
+	char w[4096];
+
+	for (size_t k = 0; k < sizeof(msgs) / sizeof(msgs[0]); k++) {
+		int n = gk_sip_encode(&msgs[k], (uint8_t *)w, sizeof(w));
+		ASSERT_LT(0, n);
+		for (int cut = 0; cut < n; cut++) {
+			struct gk_msg m;
+			enum gk_reason why = GK_R_OK;
+			/* Every prefix lacks the blank line that ends the head. */
+			EXPECT_EQ(-1, decode_exact(w, (size_t)cut, &m, &why))
+			TH_LOG("type %zu cut at %d", k, cut);
+			EXPECT_NE(GK_R_OK, why);
+		}
+	}
+}
+
+TEST(mutations_do_not_crash)
+{
+	static const unsigned char vals[] = {0, '\r', '\n', ' ', '\t', '"', '\\', ',', ';', '=',
+					     ':', '<', '>', '@', '0', 'f', 'z', 0x80, 0xff};
+	struct gk_msg msgs[] = {msg_register(), msg_challenge(), msg_answer(),  msg_success(),
+				msg_deregister(), msg_other_ok()};
+	char w[4096], w2[4096];
+	unsigned accepted = 0, refused = 0;
+
+	for (size_t k = 0; k < sizeof(msgs) / sizeof(msgs[0]); k++) {
+		int n = gk_sip_encode(&msgs[k], (uint8_t *)w, sizeof(w));
+		ASSERT_LT(0, n);
+		for (int i = 0; i < n; i++) {
+			for (size_t v = 0; v < sizeof(vals); v++) {
+				struct gk_msg m, m2;
+				enum gk_reason why;
+				char saved = w[i];
+				w[i] = (char)vals[v];
+				if (decode_exact(w, (size_t)n, &m, &why) == 0) {
+					/* whatever is accepted re-encodes and reads back */
+					int n2 = gk_sip_encode(&m, (uint8_t *)w2, sizeof(w2));
+					ASSERT_LT(0, n2) TH_LOG("type %zu byte %d", k, i);
+					ASSERT_EQ(0, gk_sip_decode((uint8_t *)w2, (size_t)n2, &m2,
+								   &why));
+					EXPECT_EQ(m.type, m2.type);
+					EXPECT_EQ(m.fields, m2.fields);
+					accepted++;
+				} else {
+					refused++;
+				}
+				w[i] = saved;
+			}
+		}
+	}
+	TH_LOG("mutants: %u accepted, %u refused", accepted, refused);
+	EXPECT_LT(0, refused);
+}
+
+/* ---- what the encoder refuses ------------------------------------------------------------------ */
+
+TEST(encode_refuses_what_cannot_read_back)
+{
+	uint8_t w[4096];
+	struct gk_msg m;
+
+	m = msg_register();
+	m.expires = 0; /* would read back as a DEREGISTER */
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	m.fields |= GK_F_AUTH; /* would read back as an ANSWER */
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	snprintf(m.wire.sip.contact, sizeof(m.wire.sip.contact), "*");
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_answer();
+	m.fields &= ~GK_F_AUTH;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_answer();
+	m.mechs[1].q = 1001;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_answer();
+	m.mechs[0].mech = GK_MECH_NONE;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_answer();
+	m.n_mechs = 0;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_deregister();
+	m.expires = 5;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_success();
+	m.fields &= ~GK_F_MAC;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_success();
+	m.chosen = 9;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_dereg_ok();
+	m.fields |= GK_F_MAC;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_other();
+	snprintf(m.wire.sip.method, sizeof(m.wire.sip.method), "REGISTER");
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_other_ok();
+	snprintf(m.wire.sip.method, sizeof(m.wire.sip.method), "REGISTER");
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	m.wire.sip.n_via = 0;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	m.wire.sip.n_via = GK_VIA_MAX + 1;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	snprintf(m.wire.sip.from, sizeof(m.wire.sip.from), "<sip:a@b>\r\nX-Injected: 1");
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	snprintf(m.wire.sip.via[0], sizeof(m.wire.sip.via[0]), "SIP/2.0/UDP a, SIP/2.0/UDP b");
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	m.wire.sip.call_id[0] = '\0';
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	snprintf(m.idc, sizeof(m.idc), "al ice");
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	snprintf(m.idsp, sizeof(m.idsp), "s\"s");
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	memset(m.idc, 'a', sizeof(m.idc)); /* not terminated */
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	m.idc[0] = '\0';
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_challenge();
+	snprintf(m.wire.sip.to_tag, sizeof(m.wire.sip.to_tag), "a b");
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
+	m.type = GK_MSG_NONE;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+}
+
+TEST(encode_context_defaults_and_tags)
+{
+	struct gk_msg m = msg_register(), out;
+	char w[4096];
+
+	/* Without R-URI and To of its own the request is addressed from the IDs. */
+	m.wire.sip.ruri[0] = '\0';
+	m.wire.sip.to[0] = '\0';
+	m.wire.sip.method[0] = '\0';
+	int n = gk_sip_encode(&m, (uint8_t *)w, sizeof(w) - 1);
+	ASSERT_LT(0, n);
+	w[n] = 0;
+	EXPECT_EQ(0, strncmp(w, "REGISTER sip:ss1 SIP/2.0\r\n", 26));
+	EXPECT_NE(NULL, strstr(w, "\r\nTo: <sip:alice@ss1>\r\n"));
+	enum gk_reason why;
+	ASSERT_EQ(0, gk_sip_decode((uint8_t *)w, (size_t)n, &out, &why));
+	EXPECT_STREQ("sip:ss1", out.wire.sip.ruri);
+
+	/* A To that already has a tag keeps it; to_tag is not added twice. */
+	struct gk_msg r = msg_challenge();
+	snprintf(r.wire.sip.to, sizeof(r.wire.sip.to), "<sip:alice@ss1>;tag=old");
+	n = gk_sip_encode(&r, (uint8_t *)w, sizeof(w) - 1);
+	ASSERT_LT(0, n);
+	w[n] = 0;
+	EXPECT_NE(NULL, strstr(w, "\r\nTo: <sip:alice@ss1>;tag=old\r\n"));
+	EXPECT_EQ(NULL, strstr(w, "gk8c2d41f0"));
+
+	/* The success response restates the lifetime on every contact it lists. */
+	struct gk_msg s = msg_success();
+	snprintf(s.wire.sip.contact, sizeof(s.wire.sip.contact),
+		 "<sip:alice@h1>;expires=99;+sip.instance=\"<urn:uuid:1>\", sip:alice@h2;Expires=5");
+	n = gk_sip_encode(&s, (uint8_t *)w, sizeof(w) - 1);
+	ASSERT_LT(0, n);
+	w[n] = 0;
+	EXPECT_NE(NULL, strstr(w, "\r\nContact: <sip:alice@h1>;+sip.instance=\"<urn:uuid:1>\";"
+				  "expires=1800, sip:alice@h2;expires=1800\r\n"))
+	TH_LOG("%s", w);
+}
+
+/* ---- the seed corpus --------------------------------------------------------------------------- */
+
+static const char *corpus_dir(char *buf, size_t cap)
+{
+	const char *src = __FILE__; /* .../tests/unit/test_sip.c */
+	const char *tail = strstr(src, "tests/unit/test_sip.c");
+	snprintf(buf, cap, "%.*stests/corpus/sip", tail ? (int)(tail - src) : 0, src);
+	return buf;
+}
+
+TEST(seed_corpus)
+{
+	char dir[512], path[1024];
+	unsigned named = 0, other = 0;
+	struct dirent *de;
+	DIR *d = opendir(corpus_dir(dir, sizeof(dir)));
+
+	ASSERT_NE(NULL, d) TH_LOG("%s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		static uint8_t buf[65536];
+		struct gk_msg m;
+		enum gk_reason why = GK_R_OK;
+		size_t n;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "rb");
+		ASSERT_NE(NULL, f);
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		int r = decode_exact((const char *)buf, n, &m, &why);
+		/* <nn>-<what>.<type>.sip: a capture that must decode to <type>. Other files (what
+		 * a fuzzing run may leave there) only must not crash. */
+		size_t l = strlen(de->d_name);
+		if (l > 4 && strcmp(de->d_name + l - 4, ".sip") == 0) {
+			char type[32];
+			const char *dot = memrchr(de->d_name, '.', l - 4);
+			snprintf(type, sizeof(type), "%.*s", dot ? (int)(l - 4 - (size_t)(dot - de->d_name) - 1) : 0,
+				 dot ? dot + 1 : "");
+			EXPECT_EQ(0, r) TH_LOG("%s: %s", de->d_name, gk_reason_name(why));
+			EXPECT_STREQ(type, gk_msg_type_name((enum gk_msg_type)m.type))
+			TH_LOG("%s", de->d_name);
+			if (r == 0) {
+				char w[4096];
+				struct gk_msg m2;
+				int n2 = gk_sip_encode(&m, (uint8_t *)w, sizeof(w));
+				EXPECT_LT(0, n2) TH_LOG("%s", de->d_name);
+				if (n2 > 0) {
+					EXPECT_EQ(0, gk_sip_decode((uint8_t *)w, (size_t)n2, &m2,
+								   &why));
+					EXPECT_EQ(m.type, m2.type);
+					EXPECT_EQ(m.fields, m2.fields);
+				}
+			}
+			named++;
+		} else {
+			other++;
+		}
+	}
+	closedir(d);
+	TH_LOG("%u captures, %u other inputs", named, other);
+	EXPECT_LE(9, named);
+}
+
+TEST_HARNESS_MAIN
