@@ -41,6 +41,7 @@ FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined
 FUZZ_TIME  ?= 10
 
+.SECONDARY:
 .PHONY: all deps check check-unit check-e2e check-san check-fuzz demo bench install clean help \
 	fuzz format
 

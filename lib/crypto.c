@@ -7,8 +7,7 @@
  * registration at 40k/s, so every algorithm is fetched once and contexts are reused:
  *  - HMAC runs on a duplicate of a keyed template; OpenSSL clears keys when it frees the
  *    duplicate at the end of the call.
- *  - HKDF contexts cannot be duplicated in OpenSSL 3.0, so each thread keeps one and overwrites
- *    the input key with zeros after every derivation.
+ *  - HKDF is RFC 5869 over that same HMAC (see hkdf()).
  *  - The packet MAC keeps its key between calls, see gk_siphash128().
  * So no long-term key or subkey outlives a call in a cached context, except the packet keys.
  */
@@ -20,7 +19,6 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
@@ -32,7 +30,6 @@ _Static_assert(GK_AUTH_LEN == GK_MAC_LEN, "AUTH and the s10 MAC share the HMAC h
 
 static struct {
 	int status; /* 0 after a successful init, -EIO if it failed */
-	EVP_KDF *hkdf;
 	EVP_MAC *hmac;
 	EVP_MAC *siphash;
 	EVP_CIPHER *gcm;
@@ -45,7 +42,6 @@ static struct {
  * Contexts that change state on every use: per thread, so callers need no locking. Never freed:
  * the daemons keep their one thread for their whole life.
  */
-static _Thread_local EVP_KDF_CTX *hkdf_ctx;
 static _Thread_local EVP_MAC_CTX *sip_ctx;
 
 static pthread_once_t gk_once = PTHREAD_ONCE_INIT;
@@ -60,12 +56,11 @@ static void crypto_init_once(void)
 	};
 
 	gk.status = -EIO;
-	gk.hkdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
 	gk.hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
 	gk.siphash = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_SIPHASH, NULL);
 	gk.gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 	gk.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (!gk.hkdf || !gk.hmac || !gk.siphash || !gk.gcm || !gk.sha256)
+	if (!gk.hmac || !gk.siphash || !gk.gcm || !gk.sha256)
 		return;
 	gk.hmac_tmpl = EVP_MAC_CTX_new(gk.hmac);
 	if (!gk.hmac_tmpl || EVP_MAC_init(gk.hmac_tmpl, zero, sizeof(zero), dp) != 1)
@@ -113,55 +108,48 @@ static void be16(uint8_t *p, size_t v)
 	p[1] = (uint8_t)v;
 }
 
-static EVP_KDF_CTX *hkdf_ctx_get(void)
+/* One HMAC-SHA-256 over up to two buffers, on a duplicate of the template context. */
+static int hmac2(const uint8_t *key, size_t keylen, const void *a, size_t alen, const void *b,
+		 size_t blen, uint8_t out[GK_MAC_LEN])
 {
-	char sha256[] = "SHA256";
-	OSSL_PARAM dp[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, sha256, 0),
-		OSSL_PARAM_construct_end(),
-	};
-
-	if (hkdf_ctx)
-		return hkdf_ctx;
-	if (gk_crypto_init() < 0)
-		return NULL;
-	hkdf_ctx = EVP_KDF_CTX_new(gk.hkdf);
-	if (hkdf_ctx && EVP_KDF_CTX_set_params(hkdf_ctx, dp) != 1) {
-		EVP_KDF_CTX_free(hkdf_ctx);
-		hkdf_ctx = NULL;
-	}
-	return hkdf_ctx;
-}
-
-static int hkdf(const uint8_t *key, const char *label, uint8_t out[GK_KEY_LEN])
-{
-	static const uint8_t zero[GK_KEY_LEN];
-	EVP_KDF_CTX *c = hkdf_ctx_get();
-	OSSL_PARAM p[] = {
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, GK_KEY_LEN),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)label,
-						  strlen(label)),
-		OSSL_PARAM_construct_end(),
-	};
-	OSSL_PARAM scrub[] = {
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)zero, sizeof(zero)),
-		OSSL_PARAM_construct_end(),
-	};
+	EVP_MAC_CTX *c;
+	size_t n = 0;
 	bool ok;
 
-	if (!c)
+	if (gk_crypto_init() < 0)
 		return -EIO;
-	ok = EVP_KDF_derive(c, out, GK_KEY_LEN, p) == 1;
-	/* OpenSSL clears the previous key when it is replaced; if even that fails, start over. */
-	if (EVP_KDF_CTX_set_params(c, scrub) != 1) {
-		EVP_KDF_CTX_free(c);
-		hkdf_ctx = NULL;
-	}
+	c = EVP_MAC_CTX_dup(gk.hmac_tmpl);
+	ok = c && EVP_MAC_init(c, key, keylen, NULL) == 1 && EVP_MAC_update(c, a, alen) == 1 &&
+	     (!blen || EVP_MAC_update(c, b, blen) == 1) &&
+	     EVP_MAC_final(c, out, &n, GK_MAC_LEN) == 1 && n == GK_MAC_LEN;
+	EVP_MAC_CTX_free(c);
 	if (!ok) {
-		OPENSSL_cleanse(out, GK_KEY_LEN);
+		OPENSSL_cleanse(out, GK_MAC_LEN);
 		return -EIO;
 	}
 	return 0;
+}
+
+/*
+ * HKDF-SHA-256 (RFC 5869) with an empty salt and L = 32, so one expand block:
+ *   PRK = HMAC(0^32, IKM), OKM = HMAC(PRK, info || 0x01).
+ * Built on OpenSSL's HMAC rather than its "HKDF" KDF: the KDF object allocates and re-keys on
+ * every call and costs twice as much, and a registration derives half a dozen subkeys.
+ */
+static int hkdf(const uint8_t *key, const char *label, uint8_t out[GK_KEY_LEN])
+{
+	static const uint8_t zero_salt[GK_KEY_LEN];
+	static const uint8_t one = 0x01;
+	uint8_t prk[GK_KEY_LEN];
+	int ret;
+
+	ret = hmac2(zero_salt, sizeof(zero_salt), key, GK_KEY_LEN, NULL, 0, prk);
+	if (!ret)
+		ret = hmac2(prk, sizeof(prk), label, strlen(label), &one, 1, out);
+	OPENSSL_cleanse(prk, sizeof(prk));
+	if (ret)
+		OPENSSL_cleanse(out, GK_KEY_LEN);
+	return ret;
 }
 
 int gk_hkdf(const uint8_t key[GK_KEY_LEN], const char *label, uint8_t out[GK_KEY_LEN])

@@ -199,7 +199,7 @@ static int copy_folded(struct dec *d, struct sip_span v, char *out, size_t cap)
 }
 
 /* Unescapes an auth-param value (quoted-pair, folding) into out; -1 when it does not fit. */
-static int unquote(struct sip_span v, bool quoted, char *out, size_t cap, size_t *len)
+static int unquote_copy(struct sip_span v, bool quoted, char *out, size_t cap, size_t *len)
 {
 	size_t o = 0;
 
@@ -217,6 +217,24 @@ static int unquote(struct sip_span v, bool quoted, char *out, size_t cap, size_t
 		out[o++] = c;
 	}
 	*len = o;
+	return 0;
+}
+
+/* The value as text: in place when nothing needs unescaping (the common case), else copied
+ * into buf. -1 when the copy does not fit. */
+static int unquote(struct sip_span v, bool quoted, char *buf, size_t cap, struct sip_span *out)
+{
+	size_t n;
+
+	if (!memchr(v.p, '\\', v.n) && !memchr(v.p, '\n', v.n)) {
+		if (v.n > cap)
+			return -1;
+		*out = v;
+		return 0;
+	}
+	if (unquote_copy(v, quoted, buf, cap, &n) < 0)
+		return -1;
+	*out = (struct sip_span){buf, n};
 	return 0;
 }
 
@@ -323,12 +341,12 @@ static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 		d->rspauth = p->value; /* read once the whole header is known */
 		return 0;
 	}
-	if (unquote(p->value, p->quoted, buf, sizeof(buf), &n) < 0) {
+	if (unquote(p->value, p->quoted, buf, sizeof(buf), &v) < 0) {
 		bool fixed = k == P_NONCE || k == P_N1 || k == P_N2 || k == P_RESPONSE || k == P_KEY;
 		return fail(d, fixed || k == P_TS || k == P_INDEX ? GK_R_PARSE_BAD_VALUE
 								  : GK_R_PARSE_TOO_LONG);
 	}
-	v = (struct sip_span){buf, n};
+	n = v.n;
 	switch (k) {
 	case P_USERNAME:
 		return set_id(d, v, d->username);
@@ -416,9 +434,7 @@ static int parse_auth(struct dec *d, struct sip_span v, enum actx ctx)
 				return fail(d, GK_R_PARSE_SYNTAX);
 			/* Inside a foreign scheme (token68, odd syntax): skip to the next item. */
 			if (v.p[i] == '"') {
-				size_t q = i + 1;
-				while (q < v.n && v.p[q] != '"')
-					q += v.p[q] == '\\' ? 2 : 1;
+				size_t q = sip_quoted_end(v, i + 1);
 				if (q >= v.n)
 					return fail(d, GK_R_PARSE_SYNTAX);
 				i = q + 1;
@@ -441,9 +457,7 @@ static int parse_auth(struct dec *d, struct sip_span v, enum actx ctx)
 			for (j++; j < v.n && sip_is_lws((unsigned char)v.p[j]); j++)
 				;
 			if (j < v.n && v.p[j] == '"') {
-				size_t q = j + 1;
-				while (q < v.n && v.p[q] != '"')
-					q += v.p[q] == '\\' ? 2 : 1;
+				size_t q = sip_quoted_end(v, j + 1);
 				if (q >= v.n)
 					return fail(d, GK_R_PARSE_SYNTAX);
 				p.value = (struct sip_span){v.p + j + 1, q - j - 1};
@@ -475,9 +489,9 @@ static int parse_auth(struct dec *d, struct sip_span v, enum actx ctx)
 	}
 	if (ctx == A_INFO && d->rspauth.p && (d->pset & INFO_GK_PARAMS)) {
 		char buf[2 * GK_MAC_LEN];
-		size_t n;
-		if (unquote(d->rspauth, true, buf, sizeof(buf), &n) < 0 ||
-		    hex_exact((struct sip_span){buf, n}, d->m->mac, GK_MAC_LEN) < 0)
+		struct sip_span mv;
+		if (unquote(d->rspauth, true, buf, sizeof(buf), &mv) < 0 ||
+		    hex_exact(mv, d->m->mac, GK_MAC_LEN) < 0)
 			return fail(d, GK_R_PARSE_BAD_VALUE);
 		d->m->fields |= GK_F_MAC;
 	}

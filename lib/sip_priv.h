@@ -79,9 +79,13 @@ static inline bool sip_span_ieq(struct sip_span s, const char *lit)
 }
 
 struct sip_span sip_trim(struct sip_span s);
+/* Index of the DQUOTE closing a quoted string whose content starts at i (quoted-pairs are
+ * stepped over), or s.n when there is none. */
+size_t sip_quoted_end(struct sip_span s, size_t i);
 
 /* Next element of a comma-separated header list, commas inside quotes and <...> excepted.
- * Returns 1 with *elem trimmed (possibly empty), 0 at the end, -1 on an unterminated quote. */
+ * Returns 1 with *elem trimmed (possibly empty: an empty list is one empty element), 0 at the
+ * end, -1 on an unterminated quote. *pos starts at 0. */
 int sip_list_next(struct sip_span s, size_t *pos, struct sip_span *elem);
 
 /* name-addr / addr-spec, as in From, To and Contact. `params` starts at the first ';' of the

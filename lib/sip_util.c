@@ -41,19 +41,27 @@ struct sip_span sip_trim(struct sip_span s)
 	return s;
 }
 
+size_t sip_quoted_end(struct sip_span s, size_t i)
+{
+	for (;;) {
+		const char *q = memchr(s.p + i, '"', s.n - i);
+		if (!q)
+			return s.n;
+		const char *bs = memchr(s.p + i, '\\', (size_t)(q - (s.p + i)));
+		if (!bs)
+			return (size_t)(q - s.p);
+		i = (size_t)(bs - s.p) + 2; /* the quoted-pair's character may be a quote */
+		if (i >= s.n)
+			return s.n;
+	}
+}
+
 /* Index just past the quoted string starting at s.p[i] == '"', or 0 when it is unterminated
  * (0 can never be a valid answer: the opening quote is at least one byte). */
 static size_t skip_quoted(struct sip_span s, size_t i)
 {
-	for (i++; i < s.n; i++) {
-		if (s.p[i] == '\\') {
-			i++;
-			continue;
-		}
-		if (s.p[i] == '"')
-			return i + 1;
-	}
-	return 0;
+	size_t e = sip_quoted_end(s, i + 1);
+	return e < s.n ? e + 1 : 0;
 }
 
 int sip_list_next(struct sip_span s, size_t *pos, struct sip_span *elem)
@@ -61,7 +69,7 @@ int sip_list_next(struct sip_span s, size_t *pos, struct sip_span *elem)
 	size_t i = *pos, start = i;
 	bool angle = false;
 
-	if (i >= s.n)
+	if (i > s.n)
 		return 0;
 	while (i < s.n) {
 		unsigned char c = (unsigned char)s.p[i];
@@ -80,7 +88,8 @@ int sip_list_next(struct sip_span s, size_t *pos, struct sip_span *elem)
 		i++;
 	}
 	*elem = sip_trim((struct sip_span){s.p + start, i - start});
-	*pos = i < s.n ? i + 1 : i;
+	/* After a final comma comes one more (empty) element, so callers see "a," as two. */
+	*pos = i < s.n ? i + 1 : SIZE_MAX;
 	return 1;
 }
 

@@ -26,7 +26,7 @@ rig_direct
 say "provisioning: KEK, softswitch ss1, $N subscribers (keys encrypted at rest in $WORK/keys.db)"
 provision
 gkctl bulk-add demo "$N" --out-dir "$WORK/terms" >/dev/null || exit 1
-gkctl subscriber list | head -n 3
+gkctl subscriber list | head -n 3 | sed "s/^/   (long-term Kc) /"
 echo "   ..."
 say "starting aucd and softswitchd"
 start_core || exit 1

@@ -1081,6 +1081,12 @@ static const struct bad {
 	{"challenge without realm", "SIP/2.0 401 Unauthorized\r\n" RHEAD
 	 "WWW-Authenticate: GK1 nonce=\"" RAND_HEX "\"\r\n" END, 0, GK_R_PARSE_MISSING},
 	{"REGISTER for nobody", REQ VIA FROM "To: <sip:ss1>\r\n" CID CSEQ END, 0, GK_R_PARSE_MISSING},
+	/* found by fuzz_sip: joined with the next Contact field it made an empty list element */
+	{"Contact with a trailing comma", REQ VIA FROM TO CID CSEQ GKA
+	 "Contact: sip:1001@198.18.1.10:5061,\r\nContact: <sip:alice@198.18.1.2:5060>\r\n" END, 0,
+	 GK_R_PARSE_SYNTAX},
+	{"Contact with an empty element", REQ VIA FROM TO CID CSEQ GKA
+	 "Contact: <sip:a@h1>, , <sip:a@h2>\r\n" END, 0, GK_R_PARSE_SYNTAX},
 };
 
 TEST(malformed_corpus)
@@ -1166,6 +1172,36 @@ TEST(mutations_do_not_crash)
 	}
 	TH_LOG("mutants: %u accepted, %u refused", accepted, refused);
 	EXPECT_LT(0, refused);
+}
+
+/* Inputs fuzz_sip found, reduced: whatever decodes re-encodes to the same message. */
+TEST(fuzz_found_cases)
+{
+	static const char *const cases[] = {
+		/* gk1 credentials naming only the IDs, in a request whose R-URI is not SIP: the
+		 * encoder dropped them and IDsp then read back from the R-URI (empty). */
+		"REdigest skp:ss1 SIP/2.0\r\n" VIA FROM TO CID "CSeq: 2 REdigest\r\n"
+		"Authorization: GK1 username=\"alice\", realm=\"ss1\", necurity-Client: gk\r\n" END,
+		"ERGISTER si:pss1 SIP/2.0\r\n" VIA "From: <sip:carol@ss1>;tag=1\r\n"
+		"To: <sip:carol@ss1>\r\n" CID "CSeq: 2 ERGISTER\r\n"
+		"Authorization: GK1 username=\"carol\", realm=\"ss1\", no,ce=\"c3\"\r\n" END,
+		"OPTIONS tel:+15551234 SIP/2.0\r\n" VIA FROM TO CID "CSeq: 1 OPTIONS\r\n"
+		"Authorization: GK1 username=\"alice\", realm=\"elsewhere\"\r\n" END,
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gk_msg a, b;
+		enum gk_reason why;
+		char w[4096], w2[4096];
+
+		ASSERT_EQ(0, decode_str(cases[i], &a, &why)) TH_LOG("%zu: %s", i, gk_reason_name(why));
+		int n = gk_sip_encode(&a, (uint8_t *)w, sizeof(w));
+		ASSERT_LT(0, n) TH_LOG("%zu", i);
+		ASSERT_EQ(0, gk_sip_decode((uint8_t *)w, (size_t)n, &b, &why)) TH_LOG("%zu", i);
+		EXPECT_STREQ("", msg_diff(&a, &b)) TH_LOG("%zu", i);
+		EXPECT_STREQ(a.idsp, b.idsp);
+		EXPECT_EQ(n, gk_sip_encode(&b, (uint8_t *)w2, sizeof(w2)));
+		EXPECT_EQ(0, memcmp(w, w2, (size_t)n));
+	}
 }
 
 /* ---- what the encoder refuses ------------------------------------------------------------------ */
