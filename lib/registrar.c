@@ -21,7 +21,8 @@
 #define PENDING_IDX_MASK ((1u << PENDING_IDX_BITS) - 1)
 #define SWEEP_MS        10000
 
-enum pending_state { P_FREE = 0, P_WAIT_VECTOR, P_WAIT_ANSWER };
+/* WAIT_CORE: the core has the request (s2 or s8) and owes a challenge, success or reject. */
+enum pending_state { P_FREE = 0, P_WAIT_CORE, P_WAIT_ANSWER };
 
 struct gk_binding {
 	uint32_t index; /* record slot */
@@ -41,8 +42,6 @@ struct gk_binding {
 struct record {
 	uint8_t seen_n1[N1_CACHE][GK_NONCE_LEN];
 	uint8_t n1_pos, n1_count;
-	uint8_t failures;
-	uint64_t locked_until_ms;
 	uint64_t last_seen_ms;
 	uint32_t pending; /* pending index + 1, 0 = none */
 	struct gk_binding b;
@@ -58,9 +57,7 @@ struct pending {
 	uint8_t n2[GK_NONCE_LEN]; /* N2 of the challenge issued */
 	uint64_t ts2;
 	uint8_t rand[GK_RAND_LEN];
-	uint8_t xauth[GK_AUTH_LEN];
-	uint8_t blob_terminal[GK_BLOB_LEN];
-	uint8_t blob_element[GK_BLOB_LEN];
+	uint8_t chosen; /* mechanism picked from the ANSWER, while the core decides */
 	struct gk_timer timer;
 	struct gk_registrar *r;
 	struct gk_msg req; /* the request owed a response: its wire context answers it */
@@ -85,10 +82,8 @@ void gk_registrar_cfg_defaults(struct gk_registrar_cfg *c)
 	memset(c, 0, sizeof(*c));
 	c->role = GK_ROLE_SOFTSWITCH;
 	c->skew_s = 30;
-	c->max_failures = 3;
-	c->lockout_s = 300;
 	c->challenge_ttl_s = 30;
-	c->auc_timeout_ms = 3000;
+	c->core_timeout_ms = 5000;
 	c->expires_default_s = 3600;
 	c->expires_min_s = 60;
 	c->expires_max_s = 86400;
@@ -190,19 +185,26 @@ static void respond_init(struct gk_msg *resp, const struct gk_msg *req, enum gk_
 	memcpy(&resp->wire, &req->wire, sizeof(resp->wire));
 }
 
-static void reject(struct gk_registrar *r, const struct gk_msg *req,
-		   const struct sockaddr_storage *to, enum gk_reason why)
+/* A refusal decided by the core: the core counted its reason. */
+static void relay_reject(struct gk_registrar *r, const struct gk_msg *req,
+			 const struct sockaddr_storage *to, enum gk_reason why)
 {
 	struct gk_msg resp;
 	char a[64];
 
-	count(r, why);
 	r->stats.rejects++;
 	gk_format_addr(to, a, sizeof(a));
 	gk_debug("reject %s from %s: %s", req->idc, a, gk_reason_str(why));
 	respond_init(&resp, req, GK_MSG_REJECT);
 	resp.reason = (uint16_t)why;
 	r->ops.send_terminal(r->user, &resp, to, NULL);
+}
+
+static void reject(struct gk_registrar *r, const struct gk_msg *req,
+		   const struct sockaddr_storage *to, enum gk_reason why)
+{
+	count(r, why);
+	relay_reject(r, req, to, why);
 }
 
 static struct record *rec(struct gk_registrar *r, uint32_t slot)
@@ -289,16 +291,24 @@ static struct pending *pending_from_handle(struct gk_registrar *r, uint32_t hand
 	return p;
 }
 
-static void request_vector(struct gk_registrar *r, struct pending *p, const struct gk_msg *req,
-			   const struct sockaddr_storage *from)
+/* Hands the request to the core; p->req keeps it so the core's verdict can answer it. */
+static void to_core(struct gk_registrar *r, struct pending *p, const struct gk_msg *req,
+		    const struct sockaddr_storage *from)
 {
-	p->state = P_WAIT_VECTOR;
+	p->state = P_WAIT_CORE;
 	p->from = *from;
 	memcpy(p->n1, req->n1, GK_NONCE_LEN);
 	memcpy(&p->req, req, sizeof(*req));
-	gk_timer_arm(r->loop, &p->timer, r->cfg.auc_timeout_ms);
-	r->stats.auc_requests++;
-	r->ops.auc_request(r->user, pending_handle(r, p), req->idc, r->cfg.idsp);
+	gk_timer_arm(r->loop, &p->timer, r->cfg.core_timeout_ms);
+	r->stats.core_requests++;
+	if (req->type == GK_MSG_REGISTER) {
+		r->ops.core_register(r->user, pending_handle(r, p), req->idc, r->cfg.idsp);
+	} else {
+		char a[GK_TXT_SHORT];
+		gk_format_addr(from, a, sizeof(a));
+		r->ops.core_answer(r->user, pending_handle(r, p), req->idc, r->cfg.idsp, req->rand,
+				   req->auth, a);
+	}
 }
 
 static void send_challenge(struct gk_registrar *r, struct pending *p)
@@ -314,20 +324,13 @@ static void send_challenge(struct gk_registrar *r, struct pending *p)
 	r->ops.send_terminal(r->user, &c, &p->from, NULL);
 }
 
-void gk_registrar_auc_vector(struct gk_registrar *r, uint32_t handle,
-			     const struct gk_auc_vector *v)
+void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
+				 const uint8_t rand[GK_RAND_LEN])
 {
-	struct pending *p = pending_from_handle(r, handle);
-	if (!p || p->state != P_WAIT_VECTOR)
+	struct pending *p = pending_from_handle(r, (uint32_t)ref);
+	if (!p || p->state != P_WAIT_CORE || ref >> 32)
 		return; /* late answer for a registration that timed out or finished */
-	if (strcmp(v->idc, p->req.idc) != 0 || strcmp(v->idsp, r->cfg.idsp) != 0) {
-		count(r, GK_R_AUC_REJECT);
-		return;
-	}
-	memcpy(p->rand, v->rand, GK_RAND_LEN);
-	memcpy(p->xauth, v->xauth, GK_AUTH_LEN);
-	memcpy(p->blob_terminal, v->blob_terminal, GK_BLOB_LEN);
-	memcpy(p->blob_element, v->blob_element, GK_BLOB_LEN);
+	memcpy(p->rand, rand, GK_RAND_LEN);
 	gk_random(p->n2, GK_NONCE_LEN);
 	p->ts2 = wall_s();
 	p->state = P_WAIT_ANSWER;
@@ -336,12 +339,12 @@ void gk_registrar_auc_vector(struct gk_registrar *r, uint32_t handle,
 	send_challenge(r, p);
 }
 
-void gk_registrar_auc_failed(struct gk_registrar *r, uint32_t handle, enum gk_reason why)
+void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reason why)
 {
-	struct pending *p = pending_from_handle(r, handle);
-	if (!p || p->state != P_WAIT_VECTOR)
+	struct pending *p = pending_from_handle(r, (uint32_t)ref);
+	if (!p || p->state != P_WAIT_CORE || ref >> 32)
 		return;
-	reject(r, &p->req, &p->from, why);
+	relay_reject(r, &p->req, &p->from, why);
 	pending_free(r, p);
 }
 
@@ -350,7 +353,7 @@ static void pending_timeout(struct gk_timer *t)
 	struct pending *p = (struct pending *)((char *)t - offsetof(struct pending, timer));
 	struct gk_registrar *r = p->r;
 
-	if (p->state == P_WAIT_VECTOR) {
+	if (p->state == P_WAIT_CORE) {
 		reject(r, &p->req, &p->from, GK_R_AUC_TIMEOUT);
 	} else {
 		count(r, GK_R_NO_CHALLENGE); /* challenge never answered */
@@ -362,23 +365,17 @@ static void binding_expired(struct gk_timer *t);
 
 static void binding_end(struct gk_registrar *r, struct gk_binding *b, bool expired)
 {
-	struct gk_auc_acct a;
+	char addr[GK_TXT_SHORT];
+	const char *idc = gk_idmap_id(r->ids, b->index);
 
 	if (!b->active)
 		return;
 	if (r->ops.binding_down)
 		r->ops.binding_down(r->user, b);
-	memset(&a, 0, sizeof(a));
-	snprintf(a.idc, sizeof(a.idc), "%s", gk_idmap_id(r->ids, b->index));
-	snprintf(a.idsp, sizeof(a.idsp), "%s", r->cfg.idsp);
-	gk_format_addr(&b->addr, a.address, sizeof(a.address));
-	snprintf(a.session_id, sizeof(a.session_id), "%.50s-%u", a.idc, b->index);
-	a.status = GK_RAD_ACCT_STOP;
-	a.timestamp = (uint32_t)wall_s();
-	if (r->ops.auc_accounting)
-		r->ops.auc_accounting(r->user, &a);
+	gk_format_addr(&b->addr, addr, sizeof(addr));
+	r->ops.core_unbound(r->user, idc, r->cfg.idsp, addr);
 	if (r->cfg.log_registrations)
-		gk_info("%s %s fpr=%s", expired ? "expired" : "deregistered", a.idc, b->fpr);
+		gk_info("%s %s fpr=%s", expired ? "expired" : "deregistered", idc, b->fpr);
 	gk_addrmap_del(r->addrs, &b->addr, b->index);
 	gk_timer_cancel(r->loop, &b->expiry);
 	gk_wipe(&b->keys, sizeof(b->keys));
@@ -427,8 +424,6 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 	if (created)
 		memset(rc, 0, sizeof(*rc));
 	rc->last_seen_ms = gk_loop_now(r->loop);
-	if (rc->locked_until_ms > gk_loop_now(r->loop))
-		return reject(r, m, from, GK_R_LOCKED_OUT);
 
 	p = pending_of(r, rc);
 	if (p && memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0 && gk_sockaddr_equal(&p->from, from)) {
@@ -446,36 +441,39 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 	p = pending_alloc(r, slot);
 	if (!p)
 		return reject(r, m, from, GK_R_OVERLOAD);
-	request_vector(r, p, m, from);
+	to_core(r, p, m, from);
 }
 
-static void complete(struct gk_registrar *r, uint32_t slot, struct pending *p, struct gk_msg *m,
-		     const struct sockaddr_storage *from)
+/* s9 -> s10: the core accepted the answer and handed over the wrapped keys. */
+static void complete(struct gk_registrar *r, struct pending *p,
+		     const uint8_t blob_terminal[GK_BLOB_LEN], const uint8_t blob_element[GK_BLOB_LEN])
 {
+	uint32_t slot = p->record;
 	struct record *rc = rec(r, slot);
 	struct gk_binding *b = &rc->b;
+	struct gk_msg *m = &p->req;
+	const struct sockaddr_storage *from = &p->from;
+	enum gk_mech mech = (enum gk_mech)p->chosen;
 	uint8_t k[GK_KEY_LEN];
 	uint8_t canon[GK_CANON_MAX];
 	struct gk_msg s;
-	enum gk_mech mech;
 	int n;
 
-	mech = gk_mech_choose(m, r->cfg.mechs_supported);
-	if (mech == GK_MECH_NONE) {
-		pending_free(r, p);
-		return reject(r, m, from, GK_R_NO_MECH);
-	}
-	if (gk_key_unwrap(r->cfg.element_key, p->blob_element, m->idc, r->cfg.idsp, p->rand,
+	if (gk_key_unwrap(r->cfg.element_key, blob_element, m->idc, r->cfg.idsp, p->rand,
 			  r->cfg.role, k) < 0) {
+		char a[GK_TXT_SHORT];
+		gk_format_addr(from, a, sizeof(a));
+		r->ops.core_unbound(r->user, m->idc, r->cfg.idsp, a);
+		reject(r, m, from, GK_R_UNWRAP_FAILED);
 		pending_free(r, p);
-		return reject(r, m, from, GK_R_UNWRAP_FAILED);
+		return;
 	}
 
 	respond_init(&s, m, GK_MSG_SUCCESS);
 	memcpy(s.n1, m->n1, GK_NONCE_LEN);
 	gk_random(s.n2, GK_NONCE_LEN);
 	s.ts = wall_s();
-	memcpy(s.blob, p->blob_terminal, GK_BLOB_LEN);
+	memcpy(s.blob, blob_terminal, GK_BLOB_LEN);
 	s.chosen = (uint8_t)mech;
 	memcpy(s.mechs, m->mechs, sizeof(s.mechs));
 	s.n_mechs = m->n_mechs;
@@ -486,8 +484,9 @@ static void complete(struct gk_registrar *r, uint32_t slot, struct pending *p, s
 	n = gk_msg_success_canonical(&s, canon, sizeof(canon));
 	if (n < 0 || gk_response_mac(k, canon, (size_t)n, s.mac) < 0) {
 		gk_wipe(k, sizeof(k));
+		reject(r, m, from, GK_R_INTERNAL);
 		pending_free(r, p);
-		return reject(r, m, from, GK_R_INTERNAL);
+		return;
 	}
 
 	bool refresh = b->active;
@@ -513,8 +512,6 @@ static void complete(struct gk_registrar *r, uint32_t slot, struct pending *p, s
 	b->expiry.fn = binding_expired;
 	gk_timer_arm(r->loop, &b->expiry, (uint64_t)s.expires * 1000);
 	gk_addrmap_put(r->addrs, from, slot);
-	rc->failures = 0;
-	pending_free(r, p);
 
 	if (refresh)
 		r->stats.refreshes++;
@@ -524,19 +521,24 @@ static void complete(struct gk_registrar *r, uint32_t slot, struct pending *p, s
 	if (r->ops.binding_up)
 		r->ops.binding_up(r->user, b);
 
-	struct gk_auc_acct a;
-	memset(&a, 0, sizeof(a));
-	memcpy(a.idc, m->idc, sizeof(a.idc));
-	snprintf(a.idsp, sizeof(a.idsp), "%s", r->cfg.idsp);
-	gk_format_addr(from, a.address, sizeof(a.address));
-	snprintf(a.session_id, sizeof(a.session_id), "%.50s-%u", m->idc, slot);
-	a.status = GK_RAD_ACCT_START;
-	a.timestamp = (uint32_t)s.ts;
-	if (r->ops.auc_accounting)
-		r->ops.auc_accounting(r->user, &a);
+	char a[GK_TXT_SHORT];
+	gk_format_addr(from, a, sizeof(a));
 	if (r->cfg.log_registrations)
-		gk_info("registered %s from %s mech=%s index=%u fpr=%s", m->idc, a.address,
+		gk_info("registered %s from %s mech=%s index=%u fpr=%s", m->idc, a,
 			gk_mech_name(mech), slot, b->fpr);
+	pending_free(r, p);
+}
+
+void gk_registrar_core_success(struct gk_registrar *r, uint64_t ref,
+			       const uint8_t rand[GK_RAND_LEN],
+			       const uint8_t blob_terminal[GK_BLOB_LEN],
+			       const uint8_t blob_element[GK_BLOB_LEN])
+{
+	struct pending *p = pending_from_handle(r, (uint32_t)ref);
+	if (!p || p->state != P_WAIT_CORE || ref >> 32 || p->req.type != GK_MSG_ANSWER ||
+	    !gk_ct_equal(p->rand, rand, GK_RAND_LEN))
+		return;
+	complete(r, p, blob_terminal, blob_element);
 }
 
 static void on_answer(struct gk_registrar *r, struct gk_msg *m,
@@ -545,6 +547,7 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m,
 	uint32_t slot;
 	struct record *rc;
 	struct pending *p;
+	enum gk_mech mech;
 
 	if (strcmp(m->idsp, r->cfg.idsp) != 0)
 		return reject(r, m, from, GK_R_WRONG_IDSP);
@@ -554,9 +557,10 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m,
 		return reject(r, m, from, GK_R_STALE_TS);
 	slot = gk_idmap_find(r->ids, m->idc);
 	rc = slot ? rec(r, slot) : NULL;
-	if (rc && rc->locked_until_ms > gk_loop_now(r->loop))
-		return reject(r, m, from, GK_R_LOCKED_OUT);
 	p = rc ? pending_of(r, rc) : NULL;
+	if (p && p->state == P_WAIT_CORE && p->req.type == GK_MSG_ANSWER &&
+	    memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0 && gk_sockaddr_equal(&p->from, from))
+		return; /* retransmitted while the core decides: the answer will follow */
 	if (!p || p->state != P_WAIT_ANSWER)
 		return reject(r, m, from, GK_R_NO_CHALLENGE);
 	if (!gk_ct_equal(p->n2, m->n2, GK_NONCE_LEN))
@@ -567,23 +571,16 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m,
 		return reject(r, m, from, GK_R_REPLAY_N1);
 	n1_remember(rc, m->n1);
 	rc->last_seen_ms = gk_loop_now(r->loop);
-
-	if (!gk_ct_equal(p->xauth, m->auth, GK_AUTH_LEN)) {
-		count(r, GK_R_WRONG_AUTH);
-		if (++rc->failures >= r->cfg.max_failures) {
-			rc->locked_until_ms = gk_loop_now(r->loop) + (uint64_t)r->cfg.lockout_s * 1000;
-			rc->failures = 0;
-			gk_notice("locked out %s for %us after %u wrong answers", m->idc,
-				  r->cfg.lockout_s, r->cfg.max_failures);
-			pending_free(r, p);
-			return reject(r, m, from, GK_R_LOCKED_OUT);
-		}
-		/* A fresh challenge with a fresh vector: a wrong answer teaches nothing about the
-		 * next Rand, and an unknown IDc looks exactly the same from outside. */
-		request_vector(r, p, m, from);
-		return;
+	/* The mechanism is settled before the core is asked, so that a terminal we cannot serve
+	 * never opens a session at the AuC. */
+	mech = gk_mech_choose(m, r->cfg.mechs_supported);
+	if (mech == GK_MECH_NONE) {
+		pending_free(r, p);
+		return reject(r, m, from, GK_R_NO_MECH);
 	}
-	complete(r, slot, p, m, from);
+	p->chosen = (uint8_t)mech;
+	memcpy(m->rand, p->rand, GK_RAND_LEN);
+	to_core(r, p, m, from);
 }
 
 static void send_sealed(struct gk_registrar *r, struct gk_msg *resp,
@@ -747,7 +744,7 @@ static void sweep_fn(struct gk_timer *t)
 	for (uint32_t i = 1; i <= r->cfg.max_terminals; i++) {
 		struct record *rc = &r->records[i];
 		if (!gk_idmap_id(r->ids, i) || rc->b.active || rc->pending ||
-		    rc->locked_until_ms > now || rc->last_seen_ms + idle_ms > now)
+		    rc->last_seen_ms + idle_ms > now)
 			continue;
 		gk_idmap_remove(r->ids, i);
 		memset(rc, 0, sizeof(*rc));

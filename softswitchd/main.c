@@ -14,6 +14,7 @@
 #include "gatekey/codec.h"
 #include "gatekey/control.h"
 #include "gatekey/daemon.h"
+#include "gatekey/direct.h"
 #include "gatekey/keystore.h"
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
@@ -26,7 +27,8 @@ struct softswitchd {
 	struct gk_daemon_common common;
 	struct ss_settings set;
 	struct gk_loop *loop;
-	struct gk_registrar *reg;
+	struct gk_direct direct; /* front and core of the direct topology */
+	struct gk_registrar *reg; /* = direct.front */
 	struct gk_auc_client *auc;
 	struct gk_control *ctl;
 	const struct gk_codec *sip;
@@ -86,13 +88,13 @@ static void auc_accounting(void *user, const struct gk_auc_acct *a)
 static void on_vector(void *user, uint32_t handle, const struct gk_auc_vector *v)
 {
 	struct softswitchd *s = user;
-	gk_registrar_auc_vector(s->reg, handle, v);
+	gk_core_auc_vector(s->direct.core, handle, v);
 }
 
 static void on_auc_failed(void *user, uint32_t handle, enum gk_reason why)
 {
 	struct softswitchd *s = user;
-	gk_registrar_auc_failed(s->reg, handle, why);
+	gk_core_auc_failed(s->direct.core, handle, why);
 }
 
 static void on_sip(void *user, int fd, uint8_t *data, size_t len,
@@ -134,6 +136,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 {
 	struct softswitchd *s = user;
 	const struct gk_registrar_stats *r = gk_registrar_stats(s->reg);
+	const struct gk_core_stats *c = gk_core_stats(s->direct.core);
 	const struct gk_auc_client_stats *a = gk_auc_client_stats(s->auc);
 	const struct gk_loop_stats *l = gk_loop_stats(s->loop);
 	(void)args;
@@ -147,6 +150,8 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("expirations", r->expirations);
 	P("challenges", r->challenges);
 	P("rejects", r->rejects);
+	P("wrong_answers", c->wrong_auth);
+	P("lockouts", c->lockouts);
 	P("auc_requests", a->requests);
 	P("auc_retransmits", a->retransmits);
 	P("auc_timeouts", a->timeouts);
@@ -159,10 +164,11 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("rx_nobufs", l->rx_nobufs);
 	P("tx_no_slot", l->tx_no_slot);
 #undef P
+	/* The front and the core each count the reasons they decide on. */
 	for (int i = 1; i < GK_R__COUNT; i++)
-		if (r->reasons.n[i])
+		if (r->reasons.n[i] + c->reasons.n[i])
 			gk_ctl_printf(out, "reason.%s %llu", gk_reason_name((enum gk_reason)i),
-				      (unsigned long long)r->reasons.n[i]);
+				      (unsigned long long)(r->reasons.n[i] + c->reasons.n[i]));
 }
 
 struct list_ctx {
@@ -217,8 +223,9 @@ int main(int argc, char **argv)
 	if (gk_daemon_log_setup(&s.common, "softswitchd") < 0)
 		return 2;
 	struct gk_registrar_cfg rc;
+	struct gk_core_cfg cc;
 	struct gk_auc_client_cfg ac;
-	if (ss_settings_finish(&s.set, &rc, &ac, err, sizeof(err)) < 0) {
+	if (ss_settings_finish(&s.set, &rc, &cc, &ac, err, sizeof(err)) < 0) {
 		fprintf(stderr, "softswitchd: %s\n", err);
 		return 2;
 	}
@@ -247,16 +254,17 @@ int main(int argc, char **argv)
 		gk_info("listening for SIP on %s", a);
 	}
 
-	static const struct gk_registrar_ops rops = {
+	static const struct gk_direct_ops dops = {
 		.send_terminal = send_terminal,
 		.auc_request = auc_request,
 		.auc_accounting = auc_accounting,
 	};
 	static const struct gk_auc_client_ops aops = {.vector = on_vector,
 						      .failed = on_auc_failed};
-	s.reg = gk_registrar_new(&rc, &rops, &s, s.loop, err, sizeof(err));
+	int dret = gk_direct_init(&s.direct, &rc, &cc, &dops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
-	if (!s.reg) {
+	s.reg = s.direct.front;
+	if (dret < 0) {
 		gk_err("%s", err);
 		return 1;
 	}
@@ -280,7 +288,7 @@ int main(int argc, char **argv)
 	int ret = gk_loop_run(s.loop);
 	gk_control_free(s.ctl);
 	gk_auc_client_free(s.auc);
-	gk_registrar_free(s.reg);
+	gk_direct_fini(&s.direct);
 	gk_loop_free(s.loop);
 	for (unsigned i = 0; i < s.n_fds; i++)
 		close(s.fds[i]);

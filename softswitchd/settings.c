@@ -69,14 +69,16 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	keys[n] = (struct gk_cfg_key){0};
 
 	struct gk_registrar_cfg d;
+	struct gk_core_cfg dc;
 	gk_registrar_cfg_defaults(&d);
+	gk_core_cfg_defaults(&dc);
 	gk_parse_addr("127.0.0.1:1812", &s->auc_server, e, sizeof(e));
 	s->auc_vendor = GK_PEN_DEFAULT;
 	s->auc_timeout_ms = 1000;
 	s->auc_tries = 3;
 	s->skew_ms = d.skew_s * 1000;
-	s->max_failures = d.max_failures;
-	s->lockout_ms = d.lockout_s * 1000;
+	s->max_failures = dc.max_failures;
+	s->lockout_ms = dc.lockout_s * 1000;
 	s->challenge_ttl_ms = d.challenge_ttl_s * 1000;
 	s->expires_default = d.expires_default_s;
 	s->expires_min = d.expires_min_s;
@@ -114,7 +116,7 @@ int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen)
 	return 0;
 }
 
-int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc,
+int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struct gk_core_cfg *cc,
 		       struct gk_auc_client_cfg *ac, char *err, size_t errlen)
 {
 	char id[GK_ID_MAX + 1], e[256];
@@ -156,16 +158,21 @@ int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc,
 	gk_wipe(key, sizeof(key));
 	rc->role = GK_ROLE_SOFTSWITCH;
 	rc->skew_s = s->skew_ms / 1000;
-	rc->max_failures = s->max_failures ? s->max_failures : 1;
-	rc->lockout_s = s->lockout_ms / 1000;
 	rc->challenge_ttl_s = s->challenge_ttl_ms / 1000 ? s->challenge_ttl_ms / 1000 : 1;
+	gk_core_cfg_defaults(cc);
+	cc->max_failures = s->max_failures ? s->max_failures : 1;
+	cc->lockout_s = s->lockout_ms / 1000;
+	cc->challenge_ttl_s = rc->challenge_ttl_s + 5;
+	cc->max_terminals = s->max_terminals;
+	cc->max_pending = s->max_pending;
 	rc->expires_default_s = s->expires_default;
 	rc->expires_min_s = s->expires_min;
 	rc->expires_max_s = s->expires_max;
 	rc->max_terminals = s->max_terminals;
 	rc->max_pending = s->max_pending;
 	rc->log_registrations = s->log_registrations;
-	rc->auc_timeout_ms = s->auc_timeout_ms * (s->auc_tries + 1);
+	cc->auc_timeout_ms = s->auc_timeout_ms * (s->auc_tries + 1);
+	rc->core_timeout_ms = cc->auc_timeout_ms + 1000;
 	if (gk_mechs_parse(s->mechanisms, &rc->mechs_supported, err, errlen) < 0)
 		return -1;
 

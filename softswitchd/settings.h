@@ -4,6 +4,7 @@
 
 #include "gatekey/auc_client.h"
 #include "gatekey/config.h"
+#include "gatekey/core.h"
 #include "gatekey/registrar.h"
 
 #define SS_MAX_LISTEN 4
@@ -27,7 +28,7 @@ struct ss_settings {
 /* Fills keys (NULL-terminated, at most cap entries) with softswitchd's own keys and defaults. */
 void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap);
 /* Validates, reads the element key file, and produces the component configurations. */
-int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc,
+int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struct gk_core_cfg *cc,
 		       struct gk_auc_client_cfg *ac, char *err, size_t errlen);
 /* "gk-mac, digest" -> bitmask of 1u << enum gk_mech; -1 with err on an unknown name. */
 int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen);

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The network side of the exchange: the one state machine (DESIGN §3). It is driven by abstract
- * messages (msg.h) and AuC results, and acts through callbacks; it knows nothing of SIP, MGCP,
- * H.248, H.323 or RADIUS.
+ * The front half of the exchange (DESIGN §3), the part that faces the terminal: s1 -> s2,
+ * s5 -> s6 (N2, TS2, "send your mechanism list"), s7 -> s8, s9 -> s10 (unwrap K with the element's
+ * key, pick the mechanism, MAC the success), and from then on the binding and its gk-mac checks.
+ * The core half (core.h) authenticates; the two talk through ops (core_*) and the
+ * gk_registrar_core_* entry points, directly in one process or over SIP between sbcd and
+ * softswitchd. Driven by abstract messages (msg.h); it knows nothing of any wire format.
  *
- * Per IDc it keeps one record: the N1 replay cache, the failure count and lockout, at most one
- * registration in progress, and the binding once registered. A binding has a terminal index
- * (for the gk-mac trailer), the address it registered from, the per-direction packet keys derived
- * from K, the negotiated mechanism and its expiry. In the direct topology the registrar is the
- * softswitch and obtains K by unwrapping E_Kss[K] with its own long-term key.
+ * Per IDc it keeps one record: the N1 replay cache, at most one registration in progress, and
+ * the binding once registered. A binding has a terminal index (for the gk-mac trailer), the
+ * address it registered from, the per-direction packet keys derived from K, the negotiated
+ * mechanism and its expiry. The front obtains K only by unwrapping its own copy, E_Ksp[K] (an
+ * SBC) or E_Kss[K] (a softswitch in the direct topology), with its long-term key.
  */
 #ifndef GATEKEY_REGISTRAR_H
 #define GATEKEY_REGISTRAR_H
@@ -31,10 +34,8 @@ struct gk_registrar_cfg {
 	uint8_t element_key[GK_KEY_LEN];  /* Ksp or Kss: unwraps the element's copy of K */
 	enum gk_role role;                /* GK_ROLE_SOFTSWITCH (direct) or GK_ROLE_SBC */
 	uint32_t skew_s;                  /* accepted timestamp skew, default 30 */
-	uint32_t max_failures;            /* wrong answers before lockout, default 3 */
-	uint32_t lockout_s;               /* default 300 */
 	uint32_t challenge_ttl_s;         /* how long a challenge can be answered, default 30 */
-	uint32_t auc_timeout_ms;          /* default 3000 (the AuC client retransmits inside) */
+	uint32_t core_timeout_ms;         /* how long the core may take to decide, default 5000 */
 	uint32_t expires_default_s;       /* default 3600 */
 	uint32_t expires_min_s;           /* default 60 */
 	uint32_t expires_max_s;           /* default 86400 */
@@ -50,11 +51,13 @@ struct gk_registrar_ops {
 	 * a gk-mac trailer (gk_registrar_seal), NULL otherwise. */
 	void (*send_terminal)(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
 			      struct gk_binding *b);
-	/* Ask the AuC for a vector for (idc, idsp); the answer comes back through
-	 * gk_registrar_auc_vector(r, handle, ...) or gk_registrar_auc_failed(r, handle, ...). */
-	void (*auc_request)(void *user, uint32_t handle, const char *idc, const char *idsp);
-	/* Tell the AuC a registration started (s11) or ended. */
-	void (*auc_accounting)(void *user, const struct gk_auc_acct *a);
+	/* s2, s8 and the end of a binding, to the core. The core answers a register or an answer
+	 * with gk_registrar_core_challenge, _success or _reject, quoting ref. */
+	void (*core_register)(void *user, uint64_t ref, const char *idc, const char *idsp);
+	void (*core_answer)(void *user, uint64_t ref, const char *idc, const char *idsp,
+			    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
+			    const char *address);
+	void (*core_unbound)(void *user, const char *idc, const char *idsp, const char *address);
 	/* A registration completed or a binding ended (for the fast path and inspection). */
 	void (*binding_up)(void *user, struct gk_binding *b);
 	void (*binding_down)(void *user, struct gk_binding *b);
@@ -62,7 +65,7 @@ struct gk_registrar_ops {
 
 struct gk_registrar_stats {
 	uint64_t registrations, refreshes, deregistrations, expirations;
-	uint64_t challenges, auc_requests, rejects;
+	uint64_t challenges, core_requests, rejects;
 	struct gk_reason_counters reasons;
 };
 
@@ -87,9 +90,14 @@ void gk_registrar_free(struct gk_registrar *r);
  * gk-mac trailer verified on this datagram (gk_registrar_open), or 0. */
 void gk_registrar_on_message(struct gk_registrar *r, struct gk_msg *m,
 			     const struct sockaddr_storage *from, uint32_t verified_index);
-void gk_registrar_auc_vector(struct gk_registrar *r, uint32_t handle,
-			     const struct gk_auc_vector *v);
-void gk_registrar_auc_failed(struct gk_registrar *r, uint32_t handle, enum gk_reason why);
+/* The core's verdicts (s5, s9, or a refusal the terminal only sees as "forbidden"). */
+void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
+				 const uint8_t rand[GK_RAND_LEN]);
+void gk_registrar_core_success(struct gk_registrar *r, uint64_t ref,
+			       const uint8_t rand[GK_RAND_LEN],
+			       const uint8_t blob_terminal[GK_BLOB_LEN],
+			       const uint8_t blob_element[GK_BLOB_LEN]);
+void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reason why);
 
 /*
  * The gk-mac check of an incoming datagram (DESIGN §6, the userspace path). When buf ends in a

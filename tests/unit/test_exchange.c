@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The exchange state machine end to end in one process: the terminal side (lib/terminal.c) and
- * the registrar (lib/registrar.c) exchange abstract messages, an in-test AuC computes vectors with
- * the gk1 primitives. No codec, no network: this pins the protocol logic itself.
+ * the network side in its direct topology (front lib/registrar.c + core lib/core.c) exchange
+ * abstract messages; an in-test AuC computes vectors with the gk1 primitives. No codec, no
+ * network: this pins the protocol logic itself.
  */
 #include <string.h>
 
 #include "kselftest_harness.h"
 
 #include "gatekey/config.h"
+#include "gatekey/direct.h"
 #include "gatekey/registrar.h"
 #include "gatekey/terminal.h"
 
@@ -22,7 +24,8 @@ struct sent {
 
 struct world {
 	struct gk_loop *loop;
-	struct gk_registrar *reg;
+	struct gk_direct d;
+	struct gk_registrar *reg; /* d.front */
 	uint8_t kss[GK_KEY_LEN];
 	struct {
 		char idc[GK_ID_MAX + 1];
@@ -89,7 +92,7 @@ static void auc_answer(struct world *w)
 	gk_key_wrap(kc, k, v.idc, "ss1", v.rand, GK_ROLE_TERMINAL, v.blob_terminal);
 	gk_key_wrap(w->kss, k, v.idc, "ss1", v.rand, GK_ROLE_SOFTSWITCH, v.blob_element);
 	w->auc_pending = false;
-	gk_registrar_auc_vector(w->reg, w->auc_handle, &v);
+	gk_core_auc_vector(w->d.core, w->auc_handle, &v);
 }
 
 static struct sockaddr_storage addr_of(int host)
@@ -159,7 +162,8 @@ FIXTURE(exchange)
 FIXTURE_SETUP(exchange)
 {
 	struct gk_registrar_cfg cfg;
-	static const struct gk_registrar_ops ops = {
+	struct gk_core_cfg ccfg;
+	static const struct gk_direct_ops ops = {
 		.send_terminal = w_send,
 		.auc_request = w_auc_request,
 		.auc_accounting = w_acct,
@@ -178,8 +182,12 @@ FIXTURE_SETUP(exchange)
 	cfg.max_terminals = 64;
 	cfg.max_pending = 16;
 	cfg.log_registrations = false;
-	self->w.reg = gk_registrar_new(&cfg, &ops, &self->w, self->w.loop, err, sizeof(err));
-	ASSERT_NE(NULL, self->w.reg);
+	gk_core_cfg_defaults(&ccfg);
+	ccfg.max_terminals = 64;
+	ccfg.max_pending = 16;
+	ASSERT_EQ(0, gk_direct_init(&self->w.d, &cfg, &ccfg, &ops, &self->w, self->w.loop, err,
+				    sizeof(err)));
+	self->w.reg = self->w.d.front;
 	snprintf(self->w.subs[0].idc, sizeof(self->w.subs[0].idc), "alice");
 	gk_random(self->w.subs[0].kc, GK_KEY_LEN);
 	self->w.n_subs = 1;
@@ -188,7 +196,7 @@ FIXTURE_SETUP(exchange)
 
 FIXTURE_TEARDOWN(exchange)
 {
-	gk_registrar_free(self->w.reg);
+	gk_direct_fini(&self->w.d);
 	gk_loop_free(self->w.loop);
 }
 
@@ -250,12 +258,15 @@ TEST_F(exchange, wrong_key_is_challenged_afresh_then_locked_out)
 	EXPECT_EQ(-1, run(&self->w, &mallory, 3));
 	EXPECT_EQ(GK_R_REFUSED, mallory.reason);
 	const struct gk_registrar_stats *st = gk_registrar_stats(self->w.reg);
+	const struct gk_core_stats *cs = gk_core_stats(self->w.d.core);
 	EXPECT_EQ(3, st->challenges);
-	EXPECT_EQ(3, st->reasons.n[GK_R_WRONG_AUTH]);
-	EXPECT_EQ(1, st->reasons.n[GK_R_LOCKED_OUT]);
+	EXPECT_EQ(3, cs->reasons.n[GK_R_WRONG_AUTH]);
+	EXPECT_EQ(1, cs->reasons.n[GK_R_LOCKED_OUT]);
+	EXPECT_EQ(1, cs->lockouts);
 	/* The real alice is locked out too, until the lockout ends. */
 	EXPECT_EQ(-1, run(&self->w, &self->alice, 2));
-	EXPECT_EQ(2, st->reasons.n[GK_R_LOCKED_OUT]);
+	EXPECT_EQ(2, cs->reasons.n[GK_R_LOCKED_OUT]);
+	EXPECT_EQ(0, st->reasons.n[GK_R_LOCKED_OUT]); /* decided by the core, counted once */
 }
 
 TEST_F(exchange, unknown_idc_looks_like_a_wrong_key)

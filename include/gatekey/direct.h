@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The direct topology (the patent's claims 1-8): the front (registrar.h) and the core (core.h)
+ * in one process, calling each other. softswitchd serves terminals this way; the unit tests run
+ * the whole exchange through it.
+ */
+#ifndef GATEKEY_DIRECT_H
+#define GATEKEY_DIRECT_H
+
+#include "gatekey/core.h"
+#include "gatekey/registrar.h"
+
+struct gk_direct_ops {
+	void (*send_terminal)(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+			      struct gk_binding *b);
+	void (*auc_request)(void *user, uint32_t handle, const char *idc, const char *idsp);
+	void (*auc_accounting)(void *user, const struct gk_auc_acct *a);
+	void (*binding_up)(void *user, struct gk_binding *b);
+	void (*binding_down)(void *user, struct gk_binding *b);
+};
+
+struct gk_direct {
+	struct gk_registrar *front;
+	struct gk_core *core;
+	struct gk_direct_ops ops;
+	void *user;
+};
+
+/* 0, or -1 with err. */
+int gk_direct_init(struct gk_direct *d, const struct gk_registrar_cfg *front_cfg,
+		   const struct gk_core_cfg *core_cfg, const struct gk_direct_ops *ops, void *user,
+		   struct gk_loop *loop, char *err, size_t errlen);
+void gk_direct_fini(struct gk_direct *d);
+
+#endif

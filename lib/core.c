@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The core half of the exchange (core.h). Per IDc: the failure count and lockout, and at most one
+ * vector in use. A vector moves WAIT_VECTOR -> WAIT_ANSWER; a wrong answer asks for a fresh one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gatekey/core.h"
+#include "gatekey/idmap.h"
+#include "gatekey/log.h"
+
+#define TXN_IDX_BITS 17
+#define TXN_IDX_MASK ((1u << TXN_IDX_BITS) - 1)
+#define SWEEP_MS     10000
+
+enum txn_state { T_FREE = 0, T_WAIT_VECTOR, T_WAIT_ANSWER };
+
+struct core_rec {
+	uint8_t failures;
+	uint64_t locked_until_ms;
+	uint64_t last_seen_ms;
+	uint32_t txn; /* txn index, 0 = none */
+};
+
+struct core_txn {
+	uint8_t state;
+	uint16_t gen;
+	uint32_t rec;
+	uint32_t next_free;
+	uint64_t ref;
+	char idsp[GK_ID_MAX + 1];
+	uint8_t rand[GK_RAND_LEN];
+	uint8_t xauth[GK_AUTH_LEN];
+	uint8_t blob_terminal[GK_BLOB_LEN];
+	uint8_t blob_element[GK_BLOB_LEN];
+	struct gk_timer timer;
+	struct gk_core *c;
+};
+
+struct gk_core {
+	struct gk_core_cfg cfg;
+	struct gk_core_ops ops;
+	void *user;
+	struct gk_loop *loop;
+	struct gk_idmap *ids;
+	struct core_rec *recs;
+	struct core_txn *txns;
+	uint32_t txn_free;
+	struct gk_timer sweep;
+	struct gk_core_stats st;
+};
+
+void gk_core_cfg_defaults(struct gk_core_cfg *c)
+{
+	c->max_failures = 3;
+	c->lockout_s = 300;
+	c->challenge_ttl_s = 30;
+	c->auc_timeout_ms = 4000;
+	c->max_terminals = 262144;
+	c->max_pending = 65536;
+}
+
+static void txn_timeout(struct gk_timer *t);
+static void sweep_fn(struct gk_timer *t);
+
+struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_ops *ops,
+			    void *user, struct gk_loop *loop, char *err, size_t errlen)
+{
+	struct gk_core *c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->cfg = *cfg;
+	c->ops = *ops;
+	c->user = user;
+	c->loop = loop;
+	if (!cfg->max_pending || cfg->max_pending >= TXN_IDX_MASK || !cfg->max_terminals) {
+		snprintf(err, errlen, "max_pending must be 1..%u", TXN_IDX_MASK - 1);
+		goto fail;
+	}
+	c->ids = gk_idmap_new(cfg->max_terminals);
+	c->recs = calloc((size_t)cfg->max_terminals + 1, sizeof(*c->recs));
+	c->txns = calloc((size_t)cfg->max_pending + 1, sizeof(*c->txns));
+	if (!c->ids || !c->recs || !c->txns) {
+		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
+		goto fail;
+	}
+	for (uint32_t i = cfg->max_pending; i >= 1; i--) {
+		c->txns[i].next_free = c->txn_free;
+		c->txn_free = i;
+		c->txns[i].c = c;
+		c->txns[i].timer.fn = txn_timeout;
+	}
+	c->sweep.fn = sweep_fn;
+	gk_timer_arm(loop, &c->sweep, SWEEP_MS);
+	return c;
+fail:
+	gk_core_free(c);
+	return NULL;
+}
+
+void gk_core_free(struct gk_core *c)
+{
+	if (!c)
+		return;
+	if (c->txns)
+		gk_wipe(c->txns, ((size_t)c->cfg.max_pending + 1) * sizeof(*c->txns));
+	gk_idmap_free(c->ids);
+	free(c->recs);
+	free(c->txns);
+	free(c);
+}
+
+const struct gk_core_stats *gk_core_stats(const struct gk_core *c)
+{
+	return &c->st;
+}
+
+static void reject(struct gk_core *c, uint64_t ref, enum gk_reason why)
+{
+	c->st.reasons.n[why]++;
+	c->st.rejects++;
+	c->ops.reject(c->user, ref, why);
+}
+
+static uint32_t txn_handle(const struct gk_core *c, const struct core_txn *t)
+{
+	return (uint32_t)(t - c->txns) | ((uint32_t)t->gen << TXN_IDX_BITS);
+}
+
+static struct core_txn *txn_from_handle(struct gk_core *c, uint32_t h)
+{
+	uint32_t i = h & TXN_IDX_MASK;
+	if (!i || i > c->cfg.max_pending)
+		return NULL;
+	struct core_txn *t = &c->txns[i];
+	return t->state != T_FREE && t->gen == h >> TXN_IDX_BITS ? t : NULL;
+}
+
+static void txn_free(struct gk_core *c, struct core_txn *t)
+{
+	uint32_t i = (uint32_t)(t - c->txns);
+	gk_timer_cancel(c->loop, &t->timer);
+	if (t->rec && c->recs[t->rec].txn == i)
+		c->recs[t->rec].txn = 0;
+	gk_wipe(t->xauth, sizeof(t->xauth));
+	t->state = T_FREE;
+	t->next_free = c->txn_free;
+	c->txn_free = i;
+}
+
+static struct core_txn *txn_alloc(struct gk_core *c, uint32_t rec)
+{
+	uint32_t i = c->txn_free;
+	if (!i)
+		return NULL;
+	struct core_txn *t = &c->txns[i];
+	c->txn_free = t->next_free;
+	t->gen = (uint16_t)((t->gen + 1) & ((1u << (32 - TXN_IDX_BITS)) - 1));
+	if (!t->gen)
+		t->gen = 1;
+	t->rec = rec;
+	c->recs[rec].txn = i;
+	return t;
+}
+
+static void ask_vector(struct gk_core *c, struct core_txn *t, uint64_t ref, const char *idc)
+{
+	t->state = T_WAIT_VECTOR;
+	t->ref = ref;
+	gk_timer_arm(c->loop, &t->timer, c->cfg.auc_timeout_ms);
+	c->ops.auc_request(c->user, txn_handle(c, t), idc, t->idsp);
+}
+
+void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp)
+{
+	int created;
+	uint32_t slot = gk_idmap_get_or_add(c->ids, idc, &created);
+	uint64_t now = gk_loop_now(c->loop);
+
+	if (!slot || strlen(idsp) > GK_ID_MAX)
+		return reject(c, ref, GK_R_OVERLOAD);
+	struct core_rec *rc = &c->recs[slot];
+	if (created)
+		memset(rc, 0, sizeof(*rc));
+	rc->last_seen_ms = now;
+	if (rc->locked_until_ms > now)
+		return reject(c, ref, GK_R_LOCKED_OUT);
+	if (rc->txn)
+		txn_free(c, &c->txns[rc->txn]); /* a new attempt supersedes the old one */
+	struct core_txn *t = txn_alloc(c, slot);
+	if (!t)
+		return reject(c, ref, GK_R_OVERLOAD);
+	strcpy(t->idsp, idsp);
+	ask_vector(c, t, ref, idc);
+}
+
+void gk_core_auc_vector(struct gk_core *c, uint32_t handle, const struct gk_auc_vector *v)
+{
+	struct core_txn *t = txn_from_handle(c, handle);
+	if (!t || t->state != T_WAIT_VECTOR)
+		return; /* late: the registration timed out or was superseded */
+	if (strcmp(v->idc, gk_idmap_id(c->ids, t->rec)) != 0 || strcmp(v->idsp, t->idsp) != 0) {
+		uint64_t ref = t->ref;
+		txn_free(c, t);
+		return reject(c, ref, GK_R_AUC_REJECT);
+	}
+	memcpy(t->rand, v->rand, GK_RAND_LEN);
+	memcpy(t->xauth, v->xauth, GK_AUTH_LEN);
+	memcpy(t->blob_terminal, v->blob_terminal, GK_BLOB_LEN);
+	memcpy(t->blob_element, v->blob_element, GK_BLOB_LEN);
+	t->state = T_WAIT_ANSWER;
+	gk_timer_arm(c->loop, &t->timer, (uint64_t)c->cfg.challenge_ttl_s * 1000);
+	c->st.vectors++;
+	c->st.challenges++;
+	c->ops.challenge(c->user, t->ref, t->rand);
+}
+
+void gk_core_auc_failed(struct gk_core *c, uint32_t handle, enum gk_reason why)
+{
+	struct core_txn *t = txn_from_handle(c, handle);
+	if (!t || t->state != T_WAIT_VECTOR)
+		return;
+	uint64_t ref = t->ref;
+	txn_free(c, t);
+	reject(c, ref, why);
+}
+
+static void txn_timeout(struct gk_timer *tm)
+{
+	struct core_txn *t = (struct core_txn *)((char *)tm - offsetof(struct core_txn, timer));
+	struct gk_core *c = t->c;
+	uint64_t ref = t->ref;
+	bool waiting_auc = t->state == T_WAIT_VECTOR;
+
+	txn_free(c, t);
+	if (waiting_auc)
+		reject(c, ref, GK_R_AUC_TIMEOUT);
+	else
+		c->st.reasons.n[GK_R_NO_CHALLENGE]++; /* the challenge was never answered */
+}
+
+static void account(struct gk_core *c, uint32_t status, const char *idc, const char *idsp,
+		    const char *address)
+{
+	struct gk_auc_acct a;
+	if (!c->ops.auc_accounting)
+		return;
+	memset(&a, 0, sizeof(a));
+	snprintf(a.idc, sizeof(a.idc), "%s", idc);
+	snprintf(a.idsp, sizeof(a.idsp), "%s", idsp);
+	snprintf(a.address, sizeof(a.address), "%s", address);
+	snprintf(a.session_id, sizeof(a.session_id), "%.40s@%.20s", idc, idsp);
+	a.status = status;
+	a.timestamp = (uint32_t)time(NULL);
+	c->ops.auc_accounting(c->user, &a);
+}
+
+void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
+		    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
+		    const char *address)
+{
+	uint32_t slot = gk_idmap_find(c->ids, idc);
+	struct core_rec *rc = slot ? &c->recs[slot] : NULL;
+	uint64_t now = gk_loop_now(c->loop);
+
+	if (rc && rc->locked_until_ms > now)
+		return reject(c, ref, GK_R_LOCKED_OUT);
+	struct core_txn *t = rc && rc->txn ? &c->txns[rc->txn] : NULL;
+	if (!t || t->state != T_WAIT_ANSWER || strcmp(t->idsp, idsp) != 0 ||
+	    !gk_ct_equal(t->rand, rand, GK_RAND_LEN))
+		return reject(c, ref, GK_R_NO_CHALLENGE);
+	rc->last_seen_ms = now;
+
+	if (!gk_ct_equal(t->xauth, auth, GK_AUTH_LEN)) {
+		c->st.wrong_auth++;
+		c->st.reasons.n[GK_R_WRONG_AUTH]++;
+		if (++rc->failures >= c->cfg.max_failures) {
+			rc->locked_until_ms = now + (uint64_t)c->cfg.lockout_s * 1000;
+			rc->failures = 0;
+			c->st.lockouts++;
+			gk_notice("locked out %s for %us after %u wrong answers", idc,
+				  c->cfg.lockout_s, c->cfg.max_failures);
+			txn_free(c, t);
+			return reject(c, ref, GK_R_LOCKED_OUT);
+		}
+		/* A fresh challenge with a fresh vector: a wrong answer teaches nothing about the
+		 * next Rand, and an unknown IDc looks exactly the same from outside. */
+		ask_vector(c, t, ref, idc);
+		return;
+	}
+	rc->failures = 0;
+	c->st.successes++;
+	uint8_t r[GK_RAND_LEN], bt[GK_BLOB_LEN], be[GK_BLOB_LEN];
+	memcpy(r, t->rand, sizeof(r));
+	memcpy(bt, t->blob_terminal, sizeof(bt));
+	memcpy(be, t->blob_element, sizeof(be));
+	char sp[GK_ID_MAX + 1];
+	strcpy(sp, t->idsp);
+	txn_free(c, t);
+	c->ops.success(c->user, ref, r, bt, be);
+	account(c, GK_RAD_ACCT_START, idc, sp, address);
+}
+
+void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const char *address)
+{
+	account(c, GK_RAD_ACCT_STOP, idc, idsp, address);
+}
+
+/* Records with nothing left to remember go back to the map, so made-up IDcs cannot fill it. */
+static void sweep_fn(struct gk_timer *tm)
+{
+	struct gk_core *c = (struct gk_core *)((char *)tm - offsetof(struct gk_core, sweep));
+	uint64_t now = gk_loop_now(c->loop);
+
+	for (uint32_t i = 1; i <= c->cfg.max_terminals; i++) {
+		if (!gk_idmap_id(c->ids, i))
+			continue;
+		struct core_rec *rc = &c->recs[i];
+		if (rc->txn || rc->locked_until_ms > now || rc->failures ||
+		    rc->last_seen_ms + 60000 > now)
+			continue;
+		gk_idmap_remove(c->ids, i);
+		memset(rc, 0, sizeof(*rc));
+	}
+	gk_timer_arm(c->loop, &c->sweep, SWEEP_MS);
+}

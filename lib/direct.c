@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <string.h>
+
+#include "gatekey/direct.h"
+
+static void f_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+		   struct gk_binding *b)
+{
+	struct gk_direct *d = user;
+	d->ops.send_terminal(d->user, m, to, b);
+}
+
+static void f_register(void *user, uint64_t ref, const char *idc, const char *idsp)
+{
+	gk_core_register(((struct gk_direct *)user)->core, ref, idc, idsp);
+}
+
+static void f_answer(void *user, uint64_t ref, const char *idc, const char *idsp,
+		     const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
+		     const char *address)
+{
+	gk_core_answer(((struct gk_direct *)user)->core, ref, idc, idsp, rand, auth, address);
+}
+
+static void f_unbound(void *user, const char *idc, const char *idsp, const char *address)
+{
+	gk_core_unbound(((struct gk_direct *)user)->core, idc, idsp, address);
+}
+
+static void f_up(void *user, struct gk_binding *b)
+{
+	struct gk_direct *d = user;
+	if (d->ops.binding_up)
+		d->ops.binding_up(d->user, b);
+}
+
+static void f_down(void *user, struct gk_binding *b)
+{
+	struct gk_direct *d = user;
+	if (d->ops.binding_down)
+		d->ops.binding_down(d->user, b);
+}
+
+static void c_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
+{
+	struct gk_direct *d = user;
+	d->ops.auc_request(d->user, handle, idc, idsp);
+}
+
+static void c_accounting(void *user, const struct gk_auc_acct *a)
+{
+	struct gk_direct *d = user;
+	if (d->ops.auc_accounting)
+		d->ops.auc_accounting(d->user, a);
+}
+
+static void c_challenge(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN])
+{
+	gk_registrar_core_challenge(((struct gk_direct *)user)->front, ref, rand);
+}
+
+static void c_success(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
+		      const uint8_t bt[GK_BLOB_LEN], const uint8_t be[GK_BLOB_LEN])
+{
+	gk_registrar_core_success(((struct gk_direct *)user)->front, ref, rand, bt, be);
+}
+
+static void c_reject(void *user, uint64_t ref, enum gk_reason why)
+{
+	gk_registrar_core_reject(((struct gk_direct *)user)->front, ref, why);
+}
+
+int gk_direct_init(struct gk_direct *d, const struct gk_registrar_cfg *front_cfg,
+		   const struct gk_core_cfg *core_cfg, const struct gk_direct_ops *ops, void *user,
+		   struct gk_loop *loop, char *err, size_t errlen)
+{
+	static const struct gk_registrar_ops fops = {
+		.send_terminal = f_send,
+		.core_register = f_register,
+		.core_answer = f_answer,
+		.core_unbound = f_unbound,
+		.binding_up = f_up,
+		.binding_down = f_down,
+	};
+	static const struct gk_core_ops cops = {
+		.auc_request = c_auc_request,
+		.auc_accounting = c_accounting,
+		.challenge = c_challenge,
+		.success = c_success,
+		.reject = c_reject,
+	};
+
+	memset(d, 0, sizeof(*d));
+	d->ops = *ops;
+	d->user = user;
+	d->core = gk_core_new(core_cfg, &cops, d, loop, err, errlen);
+	if (!d->core)
+		return -1;
+	d->front = gk_registrar_new(front_cfg, &fops, d, loop, err, errlen);
+	if (!d->front) {
+		gk_core_free(d->core);
+		d->core = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void gk_direct_fini(struct gk_direct *d)
+{
+	gk_registrar_free(d->front);
+	gk_core_free(d->core);
+	d->front = NULL;
+	d->core = NULL;
+}
