@@ -24,7 +24,7 @@ LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBGK      := $(BUILD)/libgatekey.a
 
 # Each program is the objects of its own directory linked against libgatekey.
-PROG_DIRS  := aucd softswitchd tools/gkterm tools/gkctl tests/gkmitm
+PROG_DIRS  := aucd softswitchd sbcd tools/gkterm tools/gkctl tests/gkmitm
 PROGS      := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d)))
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
@@ -118,7 +118,8 @@ bench: deps all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/bin/aucd $(BUILD)/bin/softswitchd $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(BUILD)/bin/aucd $(BUILD)/bin/softswitchd $(BUILD)/bin/sbcd \
+		$(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 $(BUILD)/bin/gkterm $(BUILD)/bin/gkctl $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/gatekey
 	install -m 0644 docs/dictionary.gatekey $(DESTDIR)$(PREFIX)/share/gatekey/

@@ -40,6 +40,19 @@ static void sip_response_init(struct gk_msg *m)
 	snprintf(s->to_tag, sizeof(s->to_tag), "gk%08x", h);
 }
 
+static uint64_t sip_transaction_ref(const struct gk_msg *m)
+{
+	const char *b = strstr(m->wire.sip.via[0], "branch=z9hG4bK");
+	unsigned long long v;
+	int n = 0;
+
+	if (!m->wire.sip.n_via || !b)
+		return 0;
+	if (sscanf(b + 14, "%16llx%n", &v, &n) != 1 || n != 16)
+		return 0;
+	return v;
+}
+
 const struct gk_codec gk_sip_codec = {
 	.proto = GK_PROTO_SIP,
 	.name = "sip",
@@ -49,4 +62,5 @@ const struct gk_codec gk_sip_codec = {
 	.is_registration = gk_sip_is_register,
 	.request_init = sip_request_init,
 	.response_init = sip_response_init,
+	.transaction_ref = sip_transaction_ref,
 };

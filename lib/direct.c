@@ -56,18 +56,30 @@ static void c_accounting(void *user, const struct gk_auc_acct *a)
 
 static void c_challenge(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN])
 {
-	gk_registrar_core_challenge(((struct gk_direct *)user)->front, ref, rand);
+	struct gk_direct *d = user;
+	if (!(ref & GK_REF_PEER))
+		gk_registrar_core_challenge(d->front, ref, rand);
+	else if (d->ops.peer_challenge)
+		d->ops.peer_challenge(d->user, ref, rand);
 }
 
 static void c_success(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
 		      const uint8_t bt[GK_BLOB_LEN], const uint8_t be[GK_BLOB_LEN])
 {
-	gk_registrar_core_success(((struct gk_direct *)user)->front, ref, rand, bt, be);
+	struct gk_direct *d = user;
+	if (!(ref & GK_REF_PEER))
+		gk_registrar_core_success(d->front, ref, rand, bt, be);
+	else if (d->ops.peer_success)
+		d->ops.peer_success(d->user, ref, rand, bt, be);
 }
 
 static void c_reject(void *user, uint64_t ref, enum gk_reason why)
 {
-	gk_registrar_core_reject(((struct gk_direct *)user)->front, ref, why);
+	struct gk_direct *d = user;
+	if (!(ref & GK_REF_PEER))
+		gk_registrar_core_reject(d->front, ref, why);
+	else if (d->ops.peer_reject)
+		d->ops.peer_reject(d->user, ref, why);
 }
 
 int gk_direct_init(struct gk_direct *d, const struct gk_registrar_cfg *front_cfg,

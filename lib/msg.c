@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -105,3 +106,31 @@ enum gk_mech gk_mech_choose(const struct gk_msg *offer, uint32_t supported)
 	}
 	return best < 0 ? GK_MECH_NONE : (enum gk_mech)offer->mechs[best].mech;
 }
+
+int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen)
+{
+	const char *p = list;
+	*mask = 0;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, " ,");
+		if (!n)
+			break;
+		enum gk_mech m = gk_mech_from_name(p, n);
+		if (m == GK_MECH_NONE) {
+			snprintf(err, errlen,
+				 "unknown mechanism \"%.*s\" (expected gk-mac, tls, ipsec-3gpp, digest)",
+				 (int)n, p);
+			return -1;
+		}
+		*mask |= 1u << m;
+		p += n;
+	}
+	if (!*mask) {
+		snprintf(err, errlen, "the mechanism list is empty");
+		return -1;
+	}
+	return 0;
+}
+

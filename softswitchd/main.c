@@ -19,6 +19,7 @@
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
 #include "gatekey/registrar.h"
+#include "gatekey/uplink.h"
 #include "settings.h"
 
 #define MAX_LISTEN 4
@@ -31,12 +32,13 @@ struct softswitchd {
 	struct gk_registrar *reg; /* = direct.front */
 	struct gk_auc_client *auc;
 	struct gk_control *ctl;
+	struct ss_relay *relay;
 	const struct gk_codec *sip;
 	int fds[MAX_LISTEN];
 	int fd_by_family[2]; /* [0] IPv4, [1] IPv6 */
 	unsigned n_fds;
 	struct {
-		uint64_t rx, parse_errors, responses_ignored;
+		uint64_t rx, parse_errors, responses_ignored, peer_requests, peer_refused;
 		struct gk_reason_counters parse;
 	} st;
 };
@@ -71,6 +73,94 @@ static void send_terminal(void *user, const struct gk_msg *m, const struct socka
 		return;
 	}
 	gk_loop_send(s->loop, fd, buf, (size_t)n, to);
+}
+
+/* The core leg, serving SBCs: their requests go to the core, its verdicts go back. */
+static void send_peer(struct softswitchd *s, struct gk_msg *m, const struct sockaddr_storage *to)
+{
+	int fd = s->fd_by_family[family_slot(to)];
+	uint8_t *buf;
+
+	if (fd < 0 || !(buf = gk_loop_send_buf(s->loop)))
+		return;
+	s->sip->response_init(m);
+	int n = s->sip->encode(m, buf, GK_LOOP_DGRAM_MAX);
+	if (n <= 0) {
+		gk_warn("cannot encode %s for the SBC", gk_msg_type_name(m->type));
+		gk_loop_send_abort(s->loop, buf);
+		return;
+	}
+	gk_loop_send(s->loop, fd, buf, (size_t)n, to);
+}
+
+static void peer_verdict(struct softswitchd *s, uint64_t ref, enum gk_msg_type type,
+			 const uint8_t *rand, const uint8_t *bt, const uint8_t *be)
+{
+	struct ss_relay_txn *t = ss_relay_take(s->relay, ref);
+	struct gk_msg resp;
+
+	if (!t)
+		return;
+	gk_uplink_verdict(&resp, &t->req, type, rand, bt, be);
+	send_peer(s, &resp, &t->from);
+	gk_wipe(&resp, offsetof(struct gk_msg, wire));
+	ss_relay_release(s->relay, t);
+}
+
+static void peer_challenge(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN])
+{
+	peer_verdict(user, ref, GK_MSG_CHALLENGE, rand, NULL, NULL);
+}
+
+static void peer_success(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
+			 const uint8_t bt[GK_BLOB_LEN], const uint8_t be[GK_BLOB_LEN])
+{
+	peer_verdict(user, ref, GK_MSG_SUCCESS, rand, bt, be);
+}
+
+static void peer_reject(void *user, uint64_t ref, enum gk_reason why)
+{
+	(void)why; /* counted by the core; the wire says only "forbidden" */
+	peer_verdict(user, ref, GK_MSG_REJECT, NULL, NULL, NULL);
+}
+
+static void on_peer(struct softswitchd *s, const struct ss_peer *peer, struct gk_msg *m,
+		    const struct sockaddr_storage *from)
+{
+	struct gk_msg resp;
+	uint64_t ref;
+
+	s->st.peer_requests++;
+	/* An SBC speaks only for itself: its IDsp is fixed by where it sends from. */
+	if (strcmp(m->idsp, peer->id) != 0 ||
+	    (m->type == GK_MSG_ANSWER &&
+	     (m->fields & (GK_F_RAND | GK_F_AUTH)) != (GK_F_RAND | GK_F_AUTH))) {
+		s->st.peer_refused++;
+		gk_uplink_verdict(&resp, m, GK_MSG_REJECT, NULL, NULL, NULL);
+		send_peer(s, &resp, from);
+		return;
+	}
+	if (m->type == GK_MSG_DEREGISTER) {
+		gk_core_unbound(s->direct.core, m->idc, m->idsp,
+				(m->fields & GK_F_ADDR) ? m->address : "-");
+		gk_uplink_verdict(&resp, m, GK_MSG_DEREG_OK, NULL, NULL, NULL);
+		send_peer(s, &resp, from);
+		return;
+	}
+	struct ss_relay_txn *t = ss_relay_alloc(s->relay, &ref);
+	if (!t) {
+		s->st.peer_refused++;
+		gk_uplink_verdict(&resp, m, GK_MSG_REJECT, NULL, NULL, NULL);
+		send_peer(s, &resp, from);
+		return;
+	}
+	memcpy(&t->req, m, sizeof(*m));
+	t->from = *from;
+	if (m->type == GK_MSG_REGISTER)
+		gk_core_register(s->direct.core, ref, m->idc, m->idsp);
+	else
+		gk_core_answer(s->direct.core, ref, m->idc, m->idsp, m->rand, m->auth,
+			       (m->fields & GK_F_ADDR) ? m->address : "-");
 }
 
 static void auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
@@ -119,10 +209,16 @@ static void on_sip(void *user, int fd, uint8_t *data, size_t len,
 		gk_registrar_count(s->reg, why);
 		return;
 	}
+	const struct ss_peer *peer = index ? NULL : ss_peer_find(&s->set.peers, from);
 	switch (m.type) {
 	case GK_MSG_REGISTER:
 	case GK_MSG_ANSWER:
 	case GK_MSG_DEREGISTER:
+		if (peer) {
+			on_peer(s, peer, &m, from);
+			break;
+		}
+		/* fall through */
 	case GK_MSG_OTHER:
 		gk_registrar_on_message(s->reg, &m, from, index);
 		break;
@@ -144,6 +240,8 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 #define P(name, v) gk_ctl_printf(out, "%s %llu", name, (unsigned long long)(v))
 	P("rx_datagrams", s->st.rx);
 	P("parse_errors", s->st.parse_errors);
+	P("sbc_requests", s->st.peer_requests);
+	P("sbc_refused", s->st.peer_refused);
 	P("registrations", r->registrations);
 	P("refreshes", r->refreshes);
 	P("deregistrations", r->deregistrations);
@@ -258,6 +356,9 @@ int main(int argc, char **argv)
 		.send_terminal = send_terminal,
 		.auc_request = auc_request,
 		.auc_accounting = auc_accounting,
+		.peer_challenge = peer_challenge,
+		.peer_success = peer_success,
+		.peer_reject = peer_reject,
 	};
 	static const struct gk_auc_client_ops aops = {.vector = on_vector,
 						      .failed = on_auc_failed};
@@ -266,6 +367,11 @@ int main(int argc, char **argv)
 	s.reg = s.direct.front;
 	if (dret < 0) {
 		gk_err("%s", err);
+		return 1;
+	}
+	s.relay = ss_relay_new(16384);
+	if (!s.relay) {
+		gk_err("out of memory");
 		return 1;
 	}
 	s.auc = gk_auc_client_new(s.loop, &ac, &aops, &s, err, sizeof(err));
@@ -283,12 +389,14 @@ int main(int argc, char **argv)
 	gk_control_add(s.ctl, "bindings", ctl_bindings, &s);
 	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	gk_loop_on_signals(s.loop, sigs, 4, on_signal, &s);
-	gk_notice("ready: softswitch %s (direct topology)", s.set.id);
+	gk_notice("ready: softswitch %s (direct topology%s)", s.set.id,
+		  s.set.peers.n ? ", and SBC peers" : "");
 
 	int ret = gk_loop_run(s.loop);
 	gk_control_free(s.ctl);
 	gk_auc_client_free(s.auc);
 	gk_direct_fini(&s.direct);
+	ss_relay_free(s.relay);
 	gk_loop_free(s.loop);
 	for (unsigned i = 0; i < s.n_fds; i++)
 		close(s.fds[i]);

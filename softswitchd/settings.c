@@ -59,6 +59,12 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 			   "terminals tracked at once (262144)"),
 		GK_CFG_KEY("registrar.max_pending", GK_CFG_U32, &s->max_pending,
 			   "registrations in progress at once (65536)"),
+		{.name = "sbc.peer",
+		 .kind = GK_CFG_STR,
+		 .help = "\"<sbc-id> <ip>\": an SBC whose terminals this softswitch serves (repeatable)",
+		 .multi = true,
+		 .on_multi = ss_peer_add,
+		 .multi_arg = &s->peers},
 		GK_CFG_KEY("log.registrations", GK_CFG_BOOL, &s->log_registrations,
 			   "log each completed registration with its fingerprint (yes)"),
 	};
@@ -87,33 +93,6 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	s->max_pending = d.max_pending;
 	s->log_registrations = true;
 	snprintf(s->mechanisms, sizeof(s->mechanisms), "gk-mac");
-}
-
-int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen)
-{
-	const char *p = list;
-	*mask = 0;
-	while (*p) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		size_t n = strcspn(p, " ,");
-		if (!n)
-			break;
-		enum gk_mech m = gk_mech_from_name(p, n);
-		if (m == GK_MECH_NONE) {
-			snprintf(err, errlen,
-				 "unknown mechanism \"%.*s\" (expected gk-mac, tls, ipsec-3gpp, digest)",
-				 (int)n, p);
-			return -1;
-		}
-		*mask |= 1u << m;
-		p += n;
-	}
-	if (!*mask) {
-		snprintf(err, errlen, "registrar.mechanisms lists no mechanism");
-		return -1;
-	}
-	return 0;
 }
 
 int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struct gk_core_cfg *cc,

@@ -6,6 +6,7 @@
 #include "gatekey/config.h"
 #include "gatekey/core.h"
 #include "gatekey/registrar.h"
+#include "peers.h"
 
 #define SS_MAX_LISTEN 4
 
@@ -22,7 +23,7 @@ struct ss_settings {
 	uint32_t max_terminals, max_pending;
 	char mechanisms[GK_CFG_STR_MAX];
 	bool log_registrations;
-	bool acct_set;
+	struct ss_peers peers;
 };
 
 /* Fills keys (NULL-terminated, at most cap entries) with softswitchd's own keys and defaults. */
@@ -30,7 +31,5 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 /* Validates, reads the element key file, and produces the component configurations. */
 int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struct gk_core_cfg *cc,
 		       struct gk_auc_client_cfg *ac, char *err, size_t errlen);
-/* "gk-mac, digest" -> bitmask of 1u << enum gk_mech; -1 with err on an unknown name. */
-int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen);
 
 #endif

@@ -36,6 +36,8 @@ struct gk_codec {
 	void (*request_init)(struct gk_msg *m, const struct gk_request_ctx *c);
 	/* Complete m->wire of a response built from a request's context (e.g. the SIP To tag). */
 	void (*response_init)(struct gk_msg *m);
+	/* The `unique` of the request a decoded response answers, 0 when there is none. */
+	uint64_t (*transaction_ref)(const struct gk_msg *m);
 };
 
 const struct gk_codec *gk_codec_get(enum gk_proto proto);

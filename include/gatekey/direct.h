@@ -2,7 +2,9 @@
 /*
  * The direct topology (the patent's claims 1-8): the front (registrar.h) and the core (core.h)
  * in one process, calling each other. softswitchd serves terminals this way; the unit tests run
- * the whole exchange through it.
+ * the whole exchange through it. The same core also serves SBCs (claims 9-16): requests that an
+ * SBC's front sent over the network carry references with GK_REF_PEER set, and the core's
+ * verdicts on those go to the peer_* callbacks instead of the local front.
  */
 #ifndef GATEKEY_DIRECT_H
 #define GATEKEY_DIRECT_H
@@ -17,7 +19,15 @@ struct gk_direct_ops {
 	void (*auc_accounting)(void *user, const struct gk_auc_acct *a);
 	void (*binding_up)(void *user, struct gk_binding *b);
 	void (*binding_down)(void *user, struct gk_binding *b);
+	/* Verdicts on requests from SBCs (optional: only a core that serves SBCs needs them). */
+	void (*peer_challenge)(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN]);
+	void (*peer_success)(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
+			     const uint8_t blob_terminal[GK_BLOB_LEN],
+			     const uint8_t blob_element[GK_BLOB_LEN]);
+	void (*peer_reject)(void *user, uint64_t ref, enum gk_reason why);
 };
+
+#define GK_REF_PEER (1ull << 63)
 
 struct gk_direct {
 	struct gk_registrar *front;

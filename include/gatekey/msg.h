@@ -68,6 +68,8 @@ enum gk_field {
 	GK_F_EXPIRES = 1u << 9,
 	GK_F_WANT_MECHS = 1u << 10, /* challenge asks for the mechanism list */
 	GK_F_INDEX = 1u << 11,      /* SUCCESS: the terminal index for gk-mac trailers */
+	GK_F_BLOB_ELEM = 1u << 12,  /* core leg, s9: E_Ksp[K] for the SBC */
+	GK_F_ADDR = 1u << 13,       /* core leg, s8/deregistration: the terminal as the SBC sees it */
 };
 
 /* SIP transaction context: enough to answer a request and to match a response. */
@@ -98,6 +100,8 @@ struct gk_msg {
 	uint8_t rand[GK_RAND_LEN];
 	uint8_t auth[GK_AUTH_LEN];
 	uint8_t blob[GK_BLOB_LEN]; /* E_Kc[K] */
+	uint8_t blob_element[GK_BLOB_LEN]; /* core leg only: E_Ksp[K] */
+	char address[GK_TXT_SHORT];        /* core leg only: "ip:port" of the terminal */
 	struct gk_mech_offer mechs[GK_MECH_MAX];
 	uint8_t n_mechs;
 	uint8_t chosen; /* enum gk_mech */
@@ -113,6 +117,8 @@ struct gk_msg {
 
 const char *gk_mech_name(enum gk_mech m);
 enum gk_mech gk_mech_from_name(const char *s, size_t len); /* GK_MECH_NONE when unknown */
+/* "gk-mac, digest" -> bitmask of 1u << enum gk_mech; -1 with err on an unknown name. */
+int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen);
 const char *gk_msg_type_name(enum gk_msg_type t);
 
 /*

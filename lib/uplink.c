@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
+#include <string.h>
+
+#include "gatekey/uplink.h"
+
+static void base(struct gk_msg *m, enum gk_msg_type type, const char *idc, const char *idsp)
+{
+	memset(m, 0, offsetof(struct gk_msg, wire));
+	m->type = (uint8_t)type;
+	snprintf(m->idc, sizeof(m->idc), "%s", idc);
+	snprintf(m->idsp, sizeof(m->idsp), "%s", idsp);
+}
+
+void gk_uplink_request(struct gk_msg *m, enum gk_msg_type type, const char *idc, const char *idsp,
+		       const uint8_t *rand, const uint8_t *auth, const char *address)
+{
+	base(m, type, idc, idsp);
+	if (rand) {
+		memcpy(m->rand, rand, GK_RAND_LEN);
+		m->fields |= GK_F_RAND;
+	}
+	if (auth) {
+		memcpy(m->auth, auth, GK_AUTH_LEN);
+		m->fields |= GK_F_AUTH;
+	}
+	if (address) {
+		snprintf(m->address, sizeof(m->address), "%s", address);
+		m->fields |= GK_F_ADDR;
+	}
+	if (type == GK_MSG_DEREGISTER) {
+		m->expires = 0;
+		m->fields |= GK_F_EXPIRES;
+	}
+}
+
+void gk_uplink_verdict(struct gk_msg *m, const struct gk_msg *req, enum gk_msg_type type,
+		       const uint8_t *rand, const uint8_t *blob_terminal,
+		       const uint8_t *blob_element)
+{
+	base(m, type, req->idc, req->idsp);
+	m->proto = req->proto;
+	memcpy(&m->wire, &req->wire, sizeof(m->wire));
+	if (rand) {
+		memcpy(m->rand, rand, GK_RAND_LEN);
+		m->fields |= GK_F_RAND;
+	}
+	if (blob_terminal) {
+		memcpy(m->blob, blob_terminal, GK_BLOB_LEN);
+		m->fields |= GK_F_BLOB;
+	}
+	if (blob_element) {
+		memcpy(m->blob_element, blob_element, GK_BLOB_LEN);
+		m->fields |= GK_F_BLOB_ELEM;
+	}
+	if (type == GK_MSG_DEREG_OK) {
+		m->expires = 0;
+		m->fields |= GK_F_EXPIRES;
+	}
+}

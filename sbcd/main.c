@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sbcd: the signalling border controller. Its front faces the terminals (nonces, timestamps,
+ * mechanism choice, the success MAC under K, the bindings and their gk-mac checks); the
+ * authentication itself is the softswitch's, reached over the core leg (uplink.h). K reaches
+ * sbcd only as E_Ksp[K], unwrapped with its own long-term key.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gatekey/codec.h"
+#include "gatekey/control.h"
+#include "gatekey/daemon.h"
+#include "gatekey/log.h"
+#include "gatekey/loop.h"
+#include "gatekey/registrar.h"
+#include "gatekey/uplink.h"
+#include "settings.h"
+
+struct sbcd {
+	struct gk_daemon_common common;
+	struct sbc_settings set;
+	struct gk_loop *loop;
+	struct gk_registrar *front;
+	struct gk_control *ctl;
+	const struct gk_codec *sip;
+	int access_fd[SBC_MAX_LISTEN];
+	int access_by_family[2];
+	int core_fd;
+	struct sockaddr_storage core_local;
+	uint64_t unbound_seq;
+	struct {
+		uint64_t rx_access, rx_core, parse_errors, core_stray, core_send_failed;
+		uint64_t passed, unknown_source_dropped;
+	} st;
+};
+
+static int family_slot(const struct sockaddr_storage *a)
+{
+	return a->ss_family == AF_INET6 ? 1 : 0;
+}
+
+static void send_terminal(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+			  struct gk_binding *b)
+{
+	struct sbcd *s = user;
+	struct gk_msg resp;
+	int fd = s->access_by_family[family_slot(to)];
+	uint8_t *buf;
+	int n;
+
+	if (fd < 0 || !(buf = gk_loop_send_buf(s->loop)))
+		return;
+	memcpy(&resp, m, sizeof(resp));
+	s->sip->response_init(&resp);
+	n = s->sip->encode(&resp, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN);
+	if (n > 0 && b)
+		n = gk_registrar_seal(s->front, b, buf, (size_t)n, GK_LOOP_DGRAM_MAX);
+	if (n <= 0) {
+		gk_warn("cannot encode %s for %s", gk_msg_type_name(m->type), m->idc);
+		gk_loop_send_abort(s->loop, buf);
+		return;
+	}
+	gk_loop_send(s->loop, fd, buf, (size_t)n, to);
+}
+
+/* A request on the core leg; its reference comes back in the response's transaction id. */
+static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref)
+{
+	char dialog[96];
+	struct gk_request_ctx c = {
+		.idc = m->idc,
+		.idsp = m->idsp,
+		.local = &s->core_local,
+		.dialog_id = dialog,
+		.local_tag = s->set.id,
+		.seq = 1,
+		.unique = ref,
+	};
+	uint8_t *buf = gk_loop_send_buf(s->loop);
+
+	if (!buf) {
+		s->st.core_send_failed++;
+		return;
+	}
+	snprintf(dialog, sizeof(dialog), "%016llx@%.60s", (unsigned long long)ref, s->set.id);
+	m->proto = GK_PROTO_SIP;
+	s->sip->request_init(m, &c);
+	int n = s->sip->encode(m, buf, GK_LOOP_DGRAM_MAX);
+	if (n <= 0) {
+		s->st.core_send_failed++;
+		gk_loop_send_abort(s->loop, buf);
+		return;
+	}
+	gk_loop_send(s->loop, s->core_fd, buf, (size_t)n, &s->set.softswitch);
+}
+
+static void core_register(void *user, uint64_t ref, const char *idc, const char *idsp)
+{
+	struct gk_msg m;
+	gk_uplink_request(&m, GK_MSG_REGISTER, idc, idsp, NULL, NULL, NULL);
+	send_core(user, &m, ref);
+}
+
+static void core_answer(void *user, uint64_t ref, const char *idc, const char *idsp,
+			const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
+			const char *address)
+{
+	struct gk_msg m;
+	gk_uplink_request(&m, GK_MSG_ANSWER, idc, idsp, rand, auth, address);
+	send_core(user, &m, ref);
+}
+
+static void core_unbound(void *user, const char *idc, const char *idsp, const char *address)
+{
+	struct sbcd *s = user;
+	struct gk_msg m;
+	/* Not a front reference: the answer needs no registration to find. */
+	uint64_t ref = (1ull << 62) | ++s->unbound_seq;
+	gk_uplink_request(&m, GK_MSG_DEREGISTER, idc, idsp, NULL, NULL, address);
+	send_core(s, &m, ref);
+}
+
+static void on_core(void *user, int fd, uint8_t *data, size_t len,
+		    const struct sockaddr_storage *from)
+{
+	struct sbcd *s = user;
+	struct gk_msg m;
+	enum gk_reason why;
+	(void)fd;
+
+	s->st.rx_core++;
+	if (!gk_sockaddr_equal(from, &s->set.softswitch) ||
+	    s->sip->decode(data, len, &m, &why) < 0) {
+		s->st.core_stray++;
+		return;
+	}
+	uint64_t ref = s->sip->transaction_ref(&m);
+	switch (m.type) {
+	case GK_MSG_CHALLENGE:
+		if (m.fields & GK_F_RAND)
+			gk_registrar_core_challenge(s->front, ref, m.rand);
+		break;
+	case GK_MSG_SUCCESS:
+		if ((m.fields & (GK_F_RAND | GK_F_BLOB | GK_F_BLOB_ELEM)) ==
+		    (GK_F_RAND | GK_F_BLOB | GK_F_BLOB_ELEM))
+			gk_registrar_core_success(s->front, ref, m.rand, m.blob, m.blob_element);
+		else
+			s->st.core_stray++;
+		break;
+	case GK_MSG_REJECT:
+		gk_registrar_core_reject(s->front, ref, GK_R_REFUSED);
+		break;
+	case GK_MSG_DEREG_OK:
+		break;
+	default:
+		s->st.core_stray++;
+		break;
+	}
+}
+
+static void on_access(void *user, int fd, uint8_t *data, size_t len,
+		      const struct sockaddr_storage *from)
+{
+	struct sbcd *s = user;
+	struct gk_msg m;
+	enum gk_reason why;
+	uint32_t index;
+	long n;
+	(void)fd;
+
+	s->st.rx_access++;
+	n = gk_registrar_open(s->front, data, len, from, &index, &why);
+	if (n < 0)
+		return; /* counted by the front under its reason */
+	if (index) {
+		len = (size_t)n;
+	} else if (!gk_registrar_is_registered_addr(s->front, from) &&
+		   !s->sip->is_registration(data, len)) {
+		/* Unknown source: only registration-class requests get any further. */
+		s->st.unknown_source_dropped++;
+		gk_registrar_count(s->front, GK_R_NOT_REGISTERED);
+		return;
+	}
+	if (s->sip->decode(data, len, &m, &why) < 0) {
+		s->st.parse_errors++;
+		gk_registrar_count(s->front, why);
+		return;
+	}
+	switch (m.type) {
+	case GK_MSG_REGISTER:
+	case GK_MSG_ANSWER:
+	case GK_MSG_DEREGISTER:
+	case GK_MSG_OTHER:
+		if (index)
+			s->st.passed++;
+		gk_registrar_on_message(s->front, &m, from, index);
+		break;
+	default:
+		gk_registrar_count(s->front, GK_R_PARSE_UNSUPPORTED);
+		break;
+	}
+}
+
+static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
+{
+	struct sbcd *s = user;
+	const struct gk_registrar_stats *r = gk_registrar_stats(s->front);
+	const struct gk_loop_stats *l = gk_loop_stats(s->loop);
+	(void)args;
+
+#define P(name, v) gk_ctl_printf(out, "%s %llu", name, (unsigned long long)(v))
+	P("rx_access", s->st.rx_access);
+	P("rx_core", s->st.rx_core);
+	P("parse_errors", s->st.parse_errors);
+	P("protected_passed", s->st.passed);
+	P("unknown_source_dropped", s->st.unknown_source_dropped);
+	P("registrations", r->registrations);
+	P("refreshes", r->refreshes);
+	P("deregistrations", r->deregistrations);
+	P("expirations", r->expirations);
+	P("challenges", r->challenges);
+	P("core_requests", r->core_requests);
+	P("core_stray", s->st.core_stray);
+	P("rejects", r->rejects);
+	P("tx_datagrams", l->tx_dgrams);
+	P("rx_nobufs", l->rx_nobufs);
+	P("tx_no_slot", l->tx_no_slot);
+#undef P
+	for (int i = 1; i < GK_R__COUNT; i++)
+		if (r->reasons.n[i])
+			gk_ctl_printf(out, "reason.%s %llu", gk_reason_name((enum gk_reason)i),
+				      (unsigned long long)r->reasons.n[i]);
+}
+
+struct list_ctx {
+	struct gk_ctl_reply *out;
+	uint64_t now;
+};
+
+static void list_one(const struct gk_binding_info *bi, void *arg)
+{
+	struct list_ctx *lc = arg;
+	char addr[64];
+	gk_format_addr(&bi->addr, addr, sizeof(addr));
+	long long left = (long long)(bi->expires_at_ms - lc->now) / 1000;
+	gk_ctl_printf(lc->out, "%s index=%u addr=%s mech=%s expires_in=%lld fpr=%s rx=%llu tx=%llu",
+		      bi->idc, bi->index, addr, gk_mech_name(bi->mech), left, bi->fpr,
+		      (unsigned long long)bi->rx_ok, (unsigned long long)bi->tx);
+}
+
+static void ctl_bindings(void *user, const char *args, struct gk_ctl_reply *out)
+{
+	struct sbcd *s = user;
+	struct list_ctx lc = {.out = out, .now = gk_loop_now(s->loop)};
+	(void)args;
+	gk_registrar_foreach(s->front, list_one, &lc);
+}
+
+static void on_signal(void *user, int signo)
+{
+	struct sbcd *s = user;
+	if (signo == SIGTERM || signo == SIGINT) {
+		gk_notice("signal %d: stopping", signo);
+		gk_loop_stop(s->loop);
+	} else if (signo == SIGUSR1) {
+		const struct gk_registrar_stats *r = gk_registrar_stats(s->front);
+		gk_notice("registrations %llu, rejects %llu", (unsigned long long)r->registrations,
+			  (unsigned long long)r->rejects);
+	} else if (signo == SIGHUP) {
+		gk_notice("SIGHUP: settings are read at start; restart to change them");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct sbcd s;
+	char err[512];
+	struct gk_cfg_key keys[40] = {{0}};
+
+	sbc_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
+	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &s.common, "sbcd");
+	gk_daemon_parse_args(argc, argv, keys, "sbcd",
+			     "gatekey SBC: registration relay, key hand-off and gk-mac enforcement");
+	if (gk_daemon_log_setup(&s.common, "sbcd") < 0)
+		return 2;
+	struct gk_registrar_cfg rc;
+	if (sbc_settings_finish(&s.set, &rc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sbcd: %s\n", err);
+		return 2;
+	}
+	if (gk_crypto_init() < 0) {
+		gk_err("OpenSSL algorithms unavailable");
+		return 1;
+	}
+	s.sip = gk_codec_get(GK_PROTO_SIP);
+	s.loop = gk_loop_new(NULL, err, sizeof(err));
+	if (!s.loop) {
+		gk_err("%s", err);
+		return 1;
+	}
+	s.access_by_family[0] = s.access_by_family[1] = -1;
+	for (unsigned i = 0; i < s.set.n_listen; i++) {
+		char a[64];
+		gk_format_addr(&s.set.listen[i], a, sizeof(a));
+		int fd = gk_udp_socket(&s.set.listen[i]);
+		if (fd < 0) {
+			gk_err("cannot listen for terminals on %s: %s", a, strerror(-fd));
+			return 1;
+		}
+		s.access_fd[i] = fd;
+		s.access_by_family[family_slot(&s.set.listen[i])] = fd;
+		gk_loop_add_udp(s.loop, fd, on_access, &s);
+		gk_info("access side: SIP on %s", a);
+	}
+	s.core_fd = gk_udp_socket(&s.set.core_bind);
+	socklen_t sl = sizeof(s.core_local);
+	if (s.core_fd < 0 || getsockname(s.core_fd, (struct sockaddr *)&s.core_local, &sl) < 0) {
+		gk_err("core side socket: %s", strerror(s.core_fd < 0 ? -s.core_fd : errno));
+		return 1;
+	}
+	/* With a wildcard bind, Via needs the address the route to the softswitch uses. */
+	if (connect(s.core_fd, (struct sockaddr *)&s.set.softswitch,
+		    gk_sockaddr_len(&s.set.softswitch)) == 0) {
+		sl = sizeof(s.core_local);
+		getsockname(s.core_fd, (struct sockaddr *)&s.core_local, &sl);
+	}
+	gk_loop_add_udp(s.loop, s.core_fd, on_core, &s);
+
+	static const struct gk_registrar_ops ops = {
+		.send_terminal = send_terminal,
+		.core_register = core_register,
+		.core_answer = core_answer,
+		.core_unbound = core_unbound,
+	};
+	s.front = gk_registrar_new(&rc, &ops, &s, s.loop, err, sizeof(err));
+	gk_wipe(&rc, sizeof(rc));
+	if (!s.front) {
+		gk_err("%s", err);
+		return 1;
+	}
+	s.ctl = gk_control_new(s.loop, s.common.control_socket, err, sizeof(err));
+	if (!s.ctl) {
+		gk_err("%s", err);
+		return 1;
+	}
+	gk_control_add(s.ctl, "stats", ctl_stats, &s);
+	gk_control_add(s.ctl, "bindings", ctl_bindings, &s);
+	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	gk_loop_on_signals(s.loop, sigs, 4, on_signal, &s);
+	char ss[64];
+	gk_format_addr(&s.set.softswitch, ss, sizeof(ss));
+	gk_notice("ready: SBC %s, softswitch %s; gk-mac enforced in userspace", s.set.id, ss);
+
+	int ret = gk_loop_run(s.loop);
+	gk_control_free(s.ctl);
+	gk_registrar_free(s.front);
+	gk_loop_free(s.loop);
+	for (unsigned i = 0; i < s.set.n_listen; i++)
+		close(s.access_fd[i]);
+	close(s.core_fd);
+	gk_notice("stopped");
+	return ret < 0 ? 1 : 0;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef SBCD_SETTINGS_H
+#define SBCD_SETTINGS_H
+
+#include "gatekey/config.h"
+#include "gatekey/registrar.h"
+
+#define SBC_MAX_LISTEN 4
+
+struct sbc_settings {
+	char id[GK_CFG_STR_MAX];
+	char key_file[GK_CFG_STR_MAX];
+	struct sockaddr_storage listen[SBC_MAX_LISTEN];
+	unsigned n_listen;
+	struct sockaddr_storage softswitch, core_bind;
+	uint32_t skew_ms, challenge_ttl_ms, core_timeout_ms;
+	uint32_t expires_default, expires_min, expires_max;
+	uint32_t max_terminals, max_pending;
+	char mechanisms[GK_CFG_STR_MAX];
+	bool log_registrations;
+};
+
+void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t cap);
+/* Validates, reads the SBC's key file, and produces the front's configuration. */
+int sbc_settings_finish(struct sbc_settings *s, struct gk_registrar_cfg *rc, char *err,
+			size_t errlen);
+
+#endif
