@@ -12,6 +12,7 @@ static uint64_t term_now(const struct gk_terminal *t)
 void gk_terminal_reset(struct gk_terminal *t)
 {
 	gk_wipe(&t->keys, sizeof(t->keys));
+	gk_wipe(t->k, sizeof(t->k));
 	t->state = GK_TERM_IDLE;
 	t->reason = GK_R_OK;
 	t->challenges = 0;
@@ -59,6 +60,7 @@ static int fail(struct gk_terminal *t, enum gk_reason why)
 	t->state = GK_TERM_FAILED;
 	t->reason = (uint16_t)why;
 	gk_wipe(&t->keys, sizeof(t->keys));
+	gk_wipe(t->k, sizeof(t->k));
 	return -1;
 }
 
@@ -141,6 +143,7 @@ static int on_success(struct gk_terminal *t, const struct gk_msg *in)
 	t->granted_expires = (in->fields & GK_F_EXPIRES) ? in->expires : 0;
 	gk_pkt_keys_derive(k, &t->keys);
 	gk_fingerprint(k, t->fpr);
+	memcpy(t->k, k, sizeof(t->k));
 	gk_wipe(k, sizeof(k));
 	t->seq_up = 0;
 	memset(&t->win_down, 0, sizeof(t->win_down));

@@ -185,3 +185,63 @@ start_core() {
 gkterm_direct() { # gkterm_direct <args...>: a terminal registering with softswitchd over SIP
 	in_term "$BIN/gkterm" --server "$CORE4:5060" --idsp ss1 "$@"
 }
+
+# The SBC topology: terminal host -- access link -- SBC host -- core link -- core host.
+#   terminal 198.18.1.2 / 2001:db8:0:11::2   SBC access 198.18.1.1 / 2001:db8:0:11::1
+#   SBC core 198.18.2.1 / 2001:db8:0:12::1   core (softswitchd, aucd) 198.18.2.2 / 2001:db8:0:12::2
+rig_sbc() {
+	NS_TERM=${RIG}t
+	NS_SBC=${RIG}s
+	NS_CORE=${RIG}c
+	IF_TERM=${RIG}t0
+	IF_ACCESS=${RIG}s0
+	IF_SBCCORE=${RIG}s1
+	IF_CORE=${RIG}c1
+	netns_add "$NS_TERM"
+	netns_add "$NS_SBC"
+	netns_add "$NS_CORE"
+	link "$NS_SBC" "$IF_ACCESS" 198.18.1.1/24 2001:db8:0:11::1/64 \
+		"$NS_TERM" "$IF_TERM" 198.18.1.2/24 2001:db8:0:11::2/64
+	link "$NS_SBC" "$IF_SBCCORE" 198.18.2.1/24 2001:db8:0:12::1/64 \
+		"$NS_CORE" "$IF_CORE" 198.18.2.2/24 2001:db8:0:12::2/64
+	TERM4=198.18.1.2
+	SBC4=198.18.1.1
+	SBC6=2001:db8:0:11::1
+	SBCCORE4=198.18.2.1
+	CORE4=198.18.2.2
+	CORE6=2001:db8:0:12::2
+}
+
+in_sbc() { ip netns exec "$NS_SBC" "$@"; }
+
+# Key store with the softswitch ss1, the SBC sbc1 and the given subscribers.
+provision_sbc() {
+	provision "$@"
+	gkctl element add sbc1 --type sbc --out "$WORK/sbc1.key" >/dev/null
+}
+
+write_sbcd_conf() {
+	cat >"$WORK/sbcd.conf" <<EOC
+sbc.key_file = $WORK/sbc1.key
+access.listen = $SBC4:5060
+access.listen = [$SBC6]:5060
+core.softswitch = $CORE4:5060
+control.socket = $WORK/sbcd.sock
+EOC
+	chmod 600 "$WORK/sbcd.conf"
+}
+
+start_sbc_topology() {
+	write_aucd_conf
+	sed -i 's|^radius.client = .*|radius.client = 198.18.2.0/24 '"$RADIUS_SECRET"'|' "$WORK/aucd.conf"
+	write_softswitchd_conf
+	echo "sbc.peer = sbc1 $SBCCORE4" >>"$WORK/softswitchd.conf"
+	write_sbcd_conf
+	start_daemon aucd "$NS_CORE" -c "$WORK/aucd.conf" || return 1
+	start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || return 1
+	start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" "$@"
+}
+
+gkterm_sbc() { # gkterm_sbc <args...>: a terminal registering through sbcd
+	in_term "$BIN/gkterm" --server "$SBC4:5060" --idsp sbc1 "$@"
+}

@@ -42,6 +42,7 @@ struct gk_terminal {
 	uint8_t chosen;
 	uint32_t index;
 	uint32_t granted_expires;
+	uint8_t k[GK_KEY_LEN]; /* the session key itself, for mechanisms that key from it */
 	struct gk_pkt_keys keys;
 	uint64_t seq_up;
 	struct gk_replay_window win_down;

@@ -4,6 +4,7 @@
  * and rewrites byte strings on the way, to prove that tampering is detected. Not installed.
  *
  *   gkmitm --listen IP:PORT --forward IP:PORT [--edit-up 'OLD|NEW']... [--edit-down 'OLD|NEW']...
+ *          [--flip-down PATTERN]   (changes the hex digit that follows PATTERN)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +22,7 @@ struct edit {
 	const char *from, *to;
 	size_t from_len, to_len;
 	int up;
+	int flip; /* change the hex digit right after `from` instead of replacing */
 };
 
 static struct edit edits[8];
@@ -42,6 +44,15 @@ static size_t apply(uint8_t *buf, size_t len, size_t cap, int up)
 		for (size_t off = 0; off + e->from_len <= len; off++) {
 			if (memcmp(buf + off, e->from, e->from_len) != 0)
 				continue;
+			if (e->flip) {
+				size_t at = off + e->from_len;
+				if (at < len) {
+					buf[at] = buf[at] == '0' ? '1' : '0';
+					fprintf(stderr, "gkmitm: flipped %s after %s\n",
+						up ? "up" : "down", e->from);
+				}
+				break;
+			}
 			if (len - e->from_len + e->to_len > cap)
 				break;
 			memmove(buf + off + e->to_len, buf + off + e->from_len,
@@ -56,13 +67,21 @@ static size_t apply(uint8_t *buf, size_t len, size_t cap, int up)
 	return len;
 }
 
+static int add_flip(char *arg, int up)
+{
+	if (n_edits == sizeof(edits) / sizeof(edits[0]))
+		return -1;
+	edits[n_edits++] = (struct edit){arg, "", strlen(arg), 0, up, 1};
+	return 0;
+}
+
 static int add_edit(char *arg, int up)
 {
 	char *eq = strchr(arg, '|');
 	if (!eq || n_edits == sizeof(edits) / sizeof(edits[0]))
 		return -1;
 	*eq = '\0';
-	edits[n_edits++] = (struct edit){arg, eq + 1, strlen(arg), strlen(eq + 1), up};
+	edits[n_edits++] = (struct edit){arg, eq + 1, strlen(arg), strlen(eq + 1), up, 0};
 	return 0;
 }
 
@@ -72,6 +91,7 @@ int main(int argc, char **argv)
 					     {"forward", required_argument, 0, 'f'},
 					     {"edit-up", required_argument, 0, 'u'},
 					     {"edit-down", required_argument, 0, 'd'},
+					     {"flip-down", required_argument, 0, 'F'},
 					     {0, 0, 0, 0}};
 	struct sockaddr_storage listen_a, fwd, client;
 	char err[200];
@@ -83,6 +103,8 @@ int main(int argc, char **argv)
 		else if (c == 'f' && gk_parse_addr(optarg, &fwd, err, sizeof(err)) == 0)
 			have_f = 1;
 		else if ((c == 'u' || c == 'd') && add_edit(optarg, c == 'u') == 0)
+			continue;
+		else if (c == 'F' && add_flip(optarg, 0) == 0)
 			continue;
 		else if (c != 'l' && c != 'f') {
 			fprintf(stderr, "usage: gkmitm --listen A --forward B [--edit-up 'OLD|NEW'] "

@@ -124,6 +124,82 @@ static void print_registered(struct gkt_run *r, struct gkt_term *x)
 	       gk_mech_name(x->t.chosen), x->t.granted_expires, x->t.fpr);
 }
 
+static void next_step(struct gkt_run *r, struct gkt_term *x);
+
+/* One OPTIONS of this terminal, encoded without a trailer, into x->req. */
+static int encode_options(struct gkt_run *r, struct gkt_term *x)
+{
+	struct gk_msg m;
+	memset(&m, 0, sizeof(m));
+	m.type = GK_MSG_OTHER;
+	memcpy(m.idc, x->t.idc, sizeof(m.idc));
+	memcpy(m.idsp, x->t.idsp, sizeof(m.idsp));
+	x->tries = 0;
+	char call_id[64], tag[24];
+	uint32_t idx = (uint32_t)(x - r->terms);
+	struct gk_request_ctx c = {.idc = x->t.idc, .idsp = x->t.idsp, .local = &r->local[x->sock],
+				   .dialog_id = call_id, .local_tag = tag, .seq = ++x->cseq,
+				   .unique = ++x->unique ^ ((uint64_t)idx << 32), .method = "OPTIONS"};
+	snprintf(call_id, sizeof(call_id), "gk-%08x-%u@gkterm", (unsigned)r->t0_us, idx);
+	snprintf(tag, sizeof(tag), "t%u", idx);
+	m.proto = (uint8_t)r->o.codec->proto;
+	r->o.codec->request_init(&m, &c);
+	int n = r->o.codec->encode(&m, x->req, sizeof(x->req) - GK_TRAILER_LEN);
+	if (n < 0)
+		return -1;
+	x->req_len = (uint16_t)n;
+	return 0;
+}
+
+/* Sends x->req sealed with (key, index, seq); key NULL sends it bare. */
+static void send_variant(struct gkt_run *r, struct gkt_term *x, const uint8_t *key,
+			 uint32_t index, uint64_t seq)
+{
+	uint8_t *buf = gk_loop_send_buf(r->loop);
+	int n = x->req_len;
+	if (!buf)
+		return;
+	memcpy(buf, x->req, x->req_len);
+	if (key)
+		n = gk_pkt_seal(key, index, seq, buf, x->req_len, GK_LOOP_DGRAM_MAX);
+	if (n < 0) {
+		gk_loop_send_abort(r->loop, buf);
+		return;
+	}
+	gk_loop_send(r->loop, r->fds[x->sock], buf, (size_t)n, &r->o.server);
+	r->st.abuse_sent++;
+}
+
+/*
+ * What an attacker (or a broken network) sends, each of which must be dropped: a forged tag, an
+ * unknown terminal index, a replayed sequence, a sequence behind the window, a bare datagram from
+ * the registered address. One valid datagram that jumps the window ahead is answered.
+ */
+static void abuse(struct gkt_run *r, struct gkt_term *x)
+{
+	uint8_t wrong[GK_SIPKEY_LEN];
+	const uint8_t *up = x->t.keys.uplink;
+	uint32_t idx = x->t.index;
+
+	x->abused = true;
+	x->phase = PH_ABUSE;
+	if (encode_options(r, x) < 0 || !idx)
+		return next_step(r, x);
+	gk_random(wrong, sizeof(wrong));
+	send_variant(r, x, wrong, idx, ++x->t.seq_up);          /* forged tag */
+	send_variant(r, x, up, idx + 100000, ++x->t.seq_up);    /* unknown index */
+	if (x->t.seq_up > 2)
+		send_variant(r, x, up, idx, x->t.seq_up - 2);   /* replayed sequence (in window) */
+	else
+		r->st.abuse_sent++;
+	x->t.seq_up += 100;
+	send_variant(r, x, up, idx, x->t.seq_up);               /* valid, far ahead: answered */
+	r->st.abuse_expected++;
+	send_variant(r, x, up, idx, x->t.seq_up - 90);          /* behind the window */
+	send_variant(r, x, NULL, 0, 0);                         /* no trailer at all */
+	gk_timer_arm(r->loop, &x->timer, 300);
+}
+
 /* After registering: the optional steps, in a fixed order. */
 static void next_step(struct gkt_run *r, struct gkt_term *x)
 {
@@ -157,8 +233,12 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 		}
 		return;
 	}
+	if (r->o.abuse && !x->abused && x->t.chosen == GK_MECH_GKMAC)
+		return abuse(r, x);
 	if (r->o.deregister && x->phase != PH_DEREGISTERING) {
 		x->phase = PH_DEREGISTERING;
+		x->old_index = x->t.index;
+		memcpy(x->old_uplink, x->t.keys.uplink, sizeof(x->old_uplink));
 		gk_terminal_deregister(&x->t, &m);
 		if (send_request(r, x, &m, NULL) < 0) {
 			x->phase = PH_FAILED;
@@ -175,6 +255,16 @@ static void replay_timer_or_retransmit(struct gk_timer *t)
 	struct gkt_term *x = term_of_timer(t);
 	struct gkt_run *r = run_of_timer;
 
+	if (x->phase == PH_ABUSE) {
+		next_step(r, x);
+		return;
+	}
+	if (x->phase == PH_POSTDEREG) {
+		gk_wipe(x->old_uplink, sizeof(x->old_uplink));
+		x->phase = PH_DONE;
+		term_finish(r, x);
+		return;
+	}
 	if (x->phase == PH_REPLAY) {
 		/* No answer to the replay at all: it was dropped, which is also a refusal. */
 		x->replay_refused = true;
@@ -228,6 +318,12 @@ static void on_registered(struct gkt_run *r, struct gkt_term *x)
 	r->st.registered++;
 	x->phase = PH_REGISTERED;
 	print_registered(r, x);
+	if (r->keylog) {
+		char hex[2 * GK_KEY_LEN + 1];
+		gk_hex_encode(x->t.k, GK_KEY_LEN, hex);
+		fprintf(r->keylog, "%s %s\n", x->t.idc, hex);
+		gk_wipe(hex, sizeof(hex));
+	}
 	next_step(r, x);
 }
 
@@ -256,7 +352,12 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 		return;
 	}
 	struct gkt_term *x = &r->terms[slot - 1];
-	bool protected_phase = x->phase == PH_OPTIONS || x->phase == PH_DEREGISTERING;
+	bool protected_phase = x->phase == PH_OPTIONS || x->phase == PH_DEREGISTERING ||
+			       x->phase == PH_ABUSE;
+	if (has_trailer && x->phase == PH_POSTDEREG) {
+		r->st.abuse_answered++;
+		return;
+	}
 	if (has_trailer) {
 		if (x->t.chosen != GK_MECH_GKMAC ||
 		    gk_pkt_open(x->t.keys.downlink, &x->t.win_down, data, len, &why) < 0) {
@@ -313,9 +414,21 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 			r->st.deregistered++;
 			if (!r->o.quiet)
 				printf("deregistered %s\n", x->t.idc);
+			if (r->o.abuse && x->old_index && encode_options(r, x) == 0) {
+				/* The old keys must be worth nothing now. */
+				x->phase = PH_POSTDEREG;
+				send_variant(r, x, x->old_uplink, x->old_index, 1000000);
+				gk_timer_arm(r->loop, &x->timer, 300);
+				return;
+			}
 			x->phase = PH_DONE;
 			term_finish(r, x);
 		}
+		break;
+	case PH_ABUSE:
+	case PH_POSTDEREG:
+		if (m.type == GK_MSG_OTHER_OK)
+			r->st.abuse_answered++;
 		break;
 	default:
 		r->st.stray++;
@@ -405,6 +518,10 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 		       (unsigned long long)r->st.replay_accepted);
 	if (r->o.deregister)
 		printf("deregistered %llu\n", (unsigned long long)r->st.deregistered);
+	if (r->o.abuse)
+		printf("abuse sent=%llu answered=%llu expected=%llu\n",
+		       (unsigned long long)r->st.abuse_sent, (unsigned long long)r->st.abuse_answered,
+		       (unsigned long long)r->st.abuse_expected);
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->st.reasons[i])
 			printf("failures.%s %llu\n", gk_reason_name((enum gk_reason)i),
@@ -443,6 +560,8 @@ int gkt_run(struct gkt_run *r)
 		ok = ok && r->st.replay_accepted == 0;
 	if (r->o.deregister)
 		ok = ok && r->st.deregistered == r->n_terms;
+	if (r->o.abuse)
+		ok = ok && r->st.abuse_answered == r->st.abuse_expected;
 	gk_loop_free(r->loop);
 	return ok ? 0 : 1;
 }

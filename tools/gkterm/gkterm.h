@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "gatekey/codec.h"
@@ -27,6 +28,8 @@ struct gkt_opts {
 	int64_t ts_offset;
 	bool deregister;
 	bool replay_answer;
+	bool abuse;          /* after registering: forged, replayed, stale and unknown datagrams */
+	const char *keylog;  /* test aid: "IDc K-hex" lines, like SSLKEYLOGFILE */
 	bool quiet;
 	struct gk_mech_offer offer[GK_MECH_MAX];
 	uint8_t n_offer;
@@ -38,6 +41,8 @@ enum gkt_phase {
 	PH_REGISTERED,
 	PH_OPTIONS,
 	PH_REPLAY,
+	PH_ABUSE,
+	PH_POSTDEREG,
 	PH_DEREGISTERING,
 	PH_DONE,
 	PH_FAILED,
@@ -49,6 +54,9 @@ struct gkt_term {
 	uint8_t sock;
 	uint8_t tries;
 	bool replay_refused;
+	bool abused;
+	uint32_t old_index;                     /* kept across deregistration for --abuse */
+	uint8_t old_uplink[GK_SIPKEY_LEN];
 	uint32_t cseq;
 	uint32_t options_sent, options_ok;
 	uint64_t started_us, done_us;
@@ -70,9 +78,11 @@ struct gkt_run {
 	uint32_t next_start, in_flight, finished;
 	uint64_t t0_us;
 	struct gk_timer pacer, deadline;
+	FILE *keylog;
 	struct {
 		uint64_t registered, failed, retransmits, options_ok, options_failed;
 		uint64_t replay_refused, replay_accepted, deregistered, bad_downlink, stray;
+		uint64_t abuse_sent, abuse_answered, abuse_expected;
 		uint64_t reasons[GK_R__COUNT];
 	} st;
 };

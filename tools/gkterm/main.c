@@ -5,6 +5,7 @@
  * gk-mac protected OPTIONS, a replayed ANSWER, deregistration.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -38,6 +39,11 @@ static void usage(FILE *f)
 		"  --sockets K        source sockets shared by the terminals (default 1, max 8)\n"
 		"  --options N        send N gk-mac protected OPTIONS after registering\n"
 		"  --replay-answer    re-send the ANSWER after success: it must be refused\n"
+		"  --abuse            after registering, send forged, replayed, stale, unknown-index\n"
+		"                     and bare datagrams (and one with the old key after\n"
+		"                     --deregister): none may be answered\n"
+		"  --keylog FILE      test aid: append \"IDc K-hex\" per registration (0600), like\n"
+		"                     SSLKEYLOGFILE; never use it in production\n"
 		"  --deregister       deregister (Expires: 0) at the end\n"
 		"  --ts-offset SEC    shift the terminal's clock (to test the skew window)\n"
 		"  --timeout SEC      give up after this long (default 60)\n"
@@ -115,7 +121,7 @@ int main(int argc, char **argv)
 	enum {
 		O_SERVER = 256, O_IDSP, O_KEYFILE, O_PREFIX, O_COUNT, O_KEYDIR, O_BIND, O_PROTO,
 		O_MECHS, O_EXPIRES, O_RATE, O_WINDOW, O_SOCKETS, O_OPTIONS, O_REPLAY, O_DEREG,
-		O_TSOFF, O_TIMEOUT, O_QUIET, O_HELP
+		O_TSOFF, O_TIMEOUT, O_QUIET, O_HELP, O_ABUSE, O_KEYLOG
 	};
 	static const struct option opts[] = {
 		{"server", required_argument, 0, O_SERVER},
@@ -138,6 +144,8 @@ int main(int argc, char **argv)
 		{"timeout", required_argument, 0, O_TIMEOUT},
 		{"quiet", no_argument, 0, O_QUIET},
 		{"help", no_argument, 0, O_HELP},
+		{"abuse", no_argument, 0, O_ABUSE},
+		{"keylog", required_argument, 0, O_KEYLOG},
 		{0, 0, 0, 0},
 	};
 
@@ -186,6 +194,8 @@ int main(int argc, char **argv)
 		case O_TSOFF: o->ts_offset = strtoll(optarg, NULL, 10); break;
 		case O_TIMEOUT: o->timeout_s = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case O_QUIET: o->quiet = true; break;
+		case O_ABUSE: o->abuse = true; break;
+		case O_KEYLOG: o->keylog = optarg; break;
 		case O_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -275,7 +285,17 @@ bad_value:
 		getsockname(r.fds[i], (struct sockaddr *)&r.local[i], &len);
 	}
 
+	if (o->keylog) {
+		int kfd = open(o->keylog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		r.keylog = kfd >= 0 ? fdopen(kfd, "a") : NULL;
+		if (!r.keylog) {
+			fprintf(stderr, "gkterm: --keylog %s: %s\n", o->keylog, strerror(errno));
+			return 1;
+		}
+	}
 	int ret = gkt_run(&r);
+	if (r.keylog)
+		fclose(r.keylog);
 	for (uint32_t i = 0; i < r.n_terms; i++)
 		gk_terminal_wipe(&r.terms[i].t);
 	free(r.terms);

@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# SBC topology over SIP (patent claims 9-16): terminal <-> sbcd <-> softswitchd <-> aucd on three
+# hosts. The terminal and the SBC end up with the same key; the softswitch only ever sees it
+# wrapped; sbcd enforces gk-mac on every datagram in userspace.
+. "$(dirname "$0")/lib.sh"
+need_root
+command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
+plan 20
+
+rig_sbc
+provision_sbc term1 term2 term3 term4
+start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
+ok 0 "aucd and softswitchd (core host) and sbcd (SBC host) start"
+
+# Capture the core link for the whole run, to look for K there afterwards.
+cap=$WORK/core.pcapng
+ip netns exec "$NS_CORE" tshark -n -l -P -i "$IF_CORE" -f udp -w "$cap" >"$WORK/tshark.out" \
+	2>"$WORK/tshark.log" &
+tshark_pid=$!
+PIDS+=($tshark_pid)
+canary_seen() { # a datagram over the core link shows up in the capture
+	in_core bash -c "echo gk-canary >/dev/udp/$SBCCORE4/$1" 2>/dev/null
+	grep -q " → $SBCCORE4 .* $1 Len" "$WORK/tshark.out"
+}
+wait_until 200 canary_seen 9
+ok $? "tshark captures the core link"
+
+# --- Registration through the SBC: the terminal and sbcd hold the same key. ---------------
+out=$(gkterm_sbc --key-file "$WORK/term1.key" --keylog "$WORK/keylog")
+rc=$?
+echo "$out" | diag
+ok $rc "term1 registers through sbcd"
+tfpr=$(echo "$out" | sed -n 's/^registered term1 .*fpr=\([0-9a-f]*\).*/\1/p')
+sfpr=$(ctl sbcd bindings | sed -n 's/^term1 .*fpr=\([0-9a-f]*\).*/\1/p')
+[ -n "$tfpr" ]
+ok $? "gkterm prints the key fingerprint ($tfpr)"
+is "$sfpr" "$tfpr" "sbcd holds the same session key as the terminal"
+ctl softswitchd bindings | grep -q '^term1 '
+is $? 1 "softswitchd keeps no binding (and no key) of its own for term1"
+is "$(stat_of aucd accounting_start)" 1 "the AuC got the accounting start (s11)"
+grep -q "GK-Terminal-Address\|accounting start term1" "$WORK/aucd.log" || true
+
+out=$(in_term "$BIN/gkterm" --server "[$SBC6]:5060" --idsp sbc1 --key-file "$WORK/term2.key")
+ok $? "term2 registers through sbcd over IPv6"
+
+# --- Protected traffic, abuse, deregistration. ------------------------------------------------
+before_tag=$(stat_of sbcd reason.BAD_TAG)
+before_idx=$(stat_of sbcd reason.UNKNOWN_INDEX)
+before_rep=$(stat_of sbcd reason.REPLAY_SEQ)
+before_old=$(stat_of sbcd reason.OLD_SEQ)
+before_bare=$(stat_of sbcd reason.BAD_TRAILER)
+out=$(gkterm_sbc --key-file "$WORK/term3.key" --options 5 --abuse --deregister)
+rc=$?
+echo "$out" | diag
+echo "$out" | grep -q '^options sent=5 ok=5 bad_downlink=0'
+ok $? "5 gk-mac protected OPTIONS pass, and their answers verify at the terminal"
+echo "$out" | grep -q '^abuse sent=7 answered=1 expected=1'
+ok $? "of the abusive datagrams only the valid one (far ahead in sequence) is answered"
+is $(($(stat_of sbcd reason.BAD_TAG) - before_tag)) 1 "a forged tag is dropped and counted"
+is $(($(stat_of sbcd reason.REPLAY_SEQ) - before_rep)) 1 "a replayed sequence is dropped and counted"
+is $(($(stat_of sbcd reason.OLD_SEQ) - before_old)) 1 \
+	"a sequence behind the replay window is dropped and counted"
+is $(($(stat_of sbcd reason.BAD_TRAILER) - before_bare)) 1 \
+	"a bare datagram from a gk-mac terminal is dropped and counted"
+is $(($(stat_of sbcd reason.UNKNOWN_INDEX) - before_idx)) 2 \
+	"an unknown index, and the old key after deregistration, are dropped and counted"
+
+# --- Unknown sources. ---------------------------------------------------------------------------
+before=$(stat_of sbcd reason.NOT_REGISTERED)
+in_term bash -c "printf 'OPTIONS sip:sbc1 SIP/2.0\r\nVia: SIP/2.0/UDP $TERM4:5999;branch=z9hG4bKx\r\nFrom: <sip:x@sbc1>;tag=1\r\nTo: <sip:x@sbc1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' >/dev/udp/$SBC4/5060"
+wait_until 30 test "$(stat_of sbcd reason.NOT_REGISTERED)" -gt "$before"
+ok $? "a non-registration request from an unknown source is dropped and counted"
+
+# --- An SBC with the wrong Ksp cannot complete a registration. --------------------------------
+stop_daemon sbcd
+cp "$WORK/sbc1.key" "$WORK/sbc1.good"
+printf 'id sbc1\nkey %064d\n' 7 >"$WORK/sbc1.key"
+start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not restart"
+out=$(gkterm_sbc --key-file "$WORK/term4.key")
+rc=$?
+echo "$out" | diag
+[ $rc = 1 ] && [ "$(stat_of sbcd reason.UNWRAP_FAILED)" -ge 1 ]
+ok $? "with a wrong Ksp the SBC cannot unwrap K and the registration fails"
+stop_daemon sbcd
+cp "$WORK/sbc1.good" "$WORK/sbc1.key"
+start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not restart"
+
+# --- A forged MAC on the 200 OK is detected by the terminal. ----------------------------------
+in_sbc "$BIN/gkmitm" --listen "$SBC4:5070" --forward "$SBC4:5060" \
+	--flip-down 'rspauth="' 2>>"$WORK/mitm.log" &
+PIDS+=($!)
+wait_until 50 grep -q ready "$WORK/mitm.log"
+out=$(in_term "$BIN/gkterm" --server "$SBC4:5070" --idsp sbc1 --key-file "$WORK/term4.key")
+echo "$out" | diag
+echo "$out" | grep -q 'reason=BAD_RESPONSE_MAC'
+ok $? "a 200 OK whose MAC was tampered with is refused by the terminal"
+
+# --- The core link never carried K. ---------------------------------------------------------
+wait_until 100 canary_seen 19
+kill -INT $tshark_pid
+wait_gone $tshark_pid 100
+key=$(awk '$1 == "term1" { print $2 }' "$WORK/keylog")
+contains_bytes() { # contains_bytes <file> <hex>: the raw bytes occur in the file
+	perl -e 'open(my $f, "<", $ARGV[0]) or exit 2; binmode $f; local $/; my $d = <$f>;
+		exit(index($d, pack("H*", $ARGV[1])) >= 0 ? 0 : 1)' "$1" "$2"
+}
+[ ${#key} = 64 ] && ! contains_bytes "$cap" "$key" && ! contains_bytes "$cap" "$(echo -n "$key" |
+	perl -ne 'print unpack("H*", $_)')"
+ok $? "no datagram on the core link contains term1's session key, raw or as hex text"
+sipcount=$(tshark -n -r "$cap" -Y sip 2>/dev/null | wc -l)
+malformed=$(tshark -n -r "$cap" -Y '_ws.malformed || _ws.expert.severity >= "Error"' 2>/dev/null |
+	wc -l)
+[ "$sipcount" -ge 8 ] && [ "$malformed" = 0 ]
+ok $? "the core leg is SIP that tshark dissects without errors ($sipcount datagrams)"
+
+finish
