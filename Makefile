@@ -7,6 +7,7 @@ DESTDIR ?=
 SAN     ?=
 PROTO   ?= sip
 N       ?= 20
+TOPO    ?= sbc
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -111,7 +112,7 @@ check-fuzz: $(FUZZ_BINS)
 	GK_BUILD=$(abspath $(BUILD)) FUZZ_TIME=$(FUZZ_TIME) prove -f tests/fuzz/run-fuzzers.sh
 
 demo: deps all
-	GK_BUILD=$(abspath $(BUILD)) tools/demo.sh --proto $(PROTO) -n $(N)
+	GK_BUILD=$(abspath $(BUILD)) tools/demo.sh --proto $(PROTO) -n $(N) --topology $(TOPO)
 
 bench: deps all
 	GK_BUILD=$(abspath $(BUILD)) tools/bench.sh

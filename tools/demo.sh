@@ -6,13 +6,19 @@
 
 PROTO=sip
 N=20
+TOPO=sbc
 while [ $# -gt 0 ]; do
 	case $1 in
 	--proto) PROTO=$2; shift 2 ;;
 	-n) N=$2; shift 2 ;;
-	*) echo "usage: demo.sh [--proto sip] [-n N]" >&2; exit 2 ;;
+	--topology) TOPO=$2; shift 2 ;;
+	*) echo "usage: demo.sh [--proto sip] [-n N] [--topology sbc|direct]" >&2; exit 2 ;;
 	esac
 done
+case $TOPO in
+sbc | direct) ;;
+*) echo "demo: topology is sbc or direct" >&2; exit 2 ;;
+esac
 case $PROTO in
 sip) ;;
 *) echo "demo: protocol '$PROTO' is not available yet (sip is)" >&2; exit 2 ;;
@@ -21,26 +27,43 @@ rig_possible || { echo "demo: needs root and network namespaces" >&2; exit 1; }
 
 say() { printf '\n== %s\n' "$*"; }
 
-say "rig: terminal host $RIG""t (198.18.0.2) <-veth-> core host $RIG""c (198.18.0.1: softswitchd, aucd)"
-rig_direct
-say "provisioning: KEK, softswitch ss1, $N subscribers (keys encrypted at rest in $WORK/keys.db)"
+if [ "$TOPO" = sbc ]; then
+	say "rig: terminal host ${RIG}t (198.18.1.2) <-access-> SBC host ${RIG}s (sbcd) <-core-> core host ${RIG}c (softswitchd, aucd)"
+	rig_sbc
+	ELEMENT=sbcd
+	SERVER=$SBC4:5060
+	IDSP=sbc1
+else
+	say "rig: terminal host ${RIG}t (198.18.0.2) <-veth-> core host ${RIG}c (198.18.0.1: softswitchd, aucd)"
+	rig_direct
+	ELEMENT=softswitchd
+	SERVER=$CORE4:5060
+	IDSP=ss1
+fi
+say "provisioning: KEK, softswitch ss1, SBC sbc1, $N subscribers (keys encrypted at rest in $WORK/keys.db)"
 provision
+gkctl element add sbc1 --type sbc --out "$WORK/sbc1.key" >/dev/null
 gkctl bulk-add demo "$N" --out-dir "$WORK/terms" >/dev/null || exit 1
 gkctl subscriber list | head -n 3 | sed "s/^/   (long-term Kc) /"
 echo "   ..."
-say "starting aucd and softswitchd"
-start_core || exit 1
+if [ "$TOPO" = sbc ]; then
+	say "starting aucd and softswitchd on the core host, sbcd on the SBC host"
+	start_sbc_topology || exit 1
+else
+	say "starting aucd and softswitchd"
+	start_core || exit 1
+fi
 echo "   ready"
 
-say "registering $N terminals over $PROTO (direct topology), 3 gk-mac protected OPTIONS each"
-out=$(gkterm_direct --prefix demo --count "$N" --key-dir "$WORK/terms" --options 3 \
-	--mechs 'gk-mac;q=0.9,digest;q=0.1')
+say "registering $N terminals over $PROTO ($TOPO topology); each then sends 3 gk-mac protected OPTIONS and 7 abusive datagrams"
+out=$(in_term "$BIN/gkterm" --server "$SERVER" --idsp "$IDSP" --prefix demo --count "$N" \
+	--key-dir "$WORK/terms" --options 3 --abuse --mechs 'gk-mac;q=0.9,digest;q=0.1')
 rc=$?
-echo "$out" | grep -E '^(summary|options|failed)' | sed 's/^/   /'
+echo "$out" | grep -E '^(summary|options|abuse|failed)' | sed 's/^/   /'
 
-ctl softswitchd bindings >"$WORK/bindings"
+ctl "$ELEMENT" bindings >"$WORK/bindings"
 say "who holds which key (fingerprint = first 8 bytes of SHA-256(K))"
-printf '   %-10s %-6s %-7s %-17s %-17s %s\n' terminal index mech "terminal fpr" "softswitch fpr" match
+printf '   %-10s %-6s %-7s %-17s %-17s %s\n' terminal index mech "terminal fpr" "$ELEMENT fpr" match
 matched=0
 while read -r word id rest; do
 	[ "$word" = registered ] || continue
@@ -53,9 +76,12 @@ while read -r word id rest; do
 	printf '   %-10s %-6s %-7s %-17s %-17s %s\n' "$id" "$idx" "$mech" "$tf" "${sf:--}" "$m"
 done <<<"$out"
 
-say "counters"
-ctl softswitchd stats | grep -E '^(registrations|challenges|rejects|auc_requests|accounting_acked|reason\.)' | sed 's/^/   softswitchd /'
+say "counters (datagrams passed and dropped by reason)"
+if [ "$TOPO" = sbc ]; then
+	ctl sbcd stats | grep -E '^(registrations|challenges|protected_passed|unknown_source_dropped|rejects|reason\.)' | sed 's/^/   sbcd        /'
+fi
+ctl softswitchd stats | grep -E '^(registrations|sbc_requests|challenges|rejects|accounting_acked|reason\.)' | sed 's/^/   softswitchd /'
 ctl aucd stats | grep -E '^(access_requests|access_accepts|sessions)' | sed 's/^/   aucd        /'
 
-say "result: $matched of $N terminals hold the same key as the softswitch"
+say "result: $matched of $N terminals hold the same key as $ELEMENT"
 [ "$rc" = 0 ] && [ "$matched" = "$N" ]
