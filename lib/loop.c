@@ -506,6 +506,7 @@ const struct gk_loop_stats *gk_loop_stats(const struct gk_loop *l)
 
 int gk_loop_run(struct gk_loop *l)
 {
+	l->stop = false; /* a loop can be run again after a stop */
 	while (!l->stop) {
 		struct io_uring_cqe *cqe;
 		struct __kernel_timespec ts, *tsp = NULL;
