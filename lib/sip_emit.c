@@ -109,6 +109,19 @@ static bool id_ok(const char *s, bool need)
 	return true;
 }
 
+/* A value quoted without escapes (the address of the core leg): like an ID, up to cap - 1. */
+static bool text_ok(const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+
+	if (!n || n == cap)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!sip_id_char((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
 static bool token_ok(const char *s, size_t cap)
 {
 	size_t n = strnlen(s, cap);
@@ -221,7 +234,8 @@ static int put_contact(struct out *o, const char *c, bool add, uint32_t value)
 
 		if (sip_naddr_parse(e, &na) != GK_R_OK)
 			return -EINVAL;
-		struct sip_span head = sip_trim((struct sip_span){e.p, (size_t)(na.params.p - e.p)});
+		size_t hn = (size_t)(na.params.p - e.p);
+		struct sip_span head = sip_trim((struct sip_span){e.p, hn});
 		puts_(o, first ? "" : ", ");
 		first = false;
 		put(o, head.p, head.n);
@@ -292,6 +306,18 @@ static void put_vias(struct out *o, const struct gk_sip_ctx *s)
 	}
 }
 
+/* Is idc the user part of the To URI? (parses_back() has checked the syntax) */
+static bool to_names(const char *to, const char *idc)
+{
+	struct sip_naddr na;
+	struct sip_span user, host;
+
+	if (sip_naddr_parse((struct sip_span){to, strlen(to)}, &na) != GK_R_OK ||
+	    sip_uri_user_host(na.uri, &user, &host) != GK_R_OK)
+		return false;
+	return user.n == strlen(idc) && memcmp(user.p, idc, user.n) == 0;
+}
+
 static bool is_register(const char *method)
 {
 	return strcmp(method, "REGISTER") == 0;
@@ -300,7 +326,7 @@ static bool is_register(const char *method)
 static int encode_request(struct out *o, const struct gk_msg *m)
 {
 	const struct gk_sip_ctx *s = &m->wire.sip;
-	const uint32_t gk = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH;
+	const uint32_t gk = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_ADDR;
 	bool reg = m->type != GK_MSG_OTHER;
 	const char *method = reg ? "REGISTER" : s->method;
 	bool star = strcmp(s->contact, "*") == 0;
@@ -328,7 +354,12 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 		return -EINVAL;
 	if ((m->fields & GK_F_MECHS) && (!m->n_mechs || !mechs_ok(m)))
 		return -EINVAL;
+	if ((m->fields & GK_F_ADDR) && !text_ok(m->address, sizeof(m->address)))
+		return -EINVAL;
 	if (!s->ruri[0] && !uri_host_ok(m->idsp))
+		return -EINVAL;
+	/* The decoder refuses a REGISTER that authenticates one IDc for another's AOR. */
+	if (reg && s->to[0] && !to_names(s->to, m->idc))
 		return -EINVAL;
 
 	puts_(o, method);
@@ -377,6 +408,11 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 			put_numparam(o, &first, "ts", m->ts);
 		if (m->fields & GK_F_AUTH)
 			put_hexparam(o, &first, "response", m->auth, GK_AUTH_LEN);
+		if (m->fields & GK_F_ADDR) {
+			puts_(o, ", address=\"");
+			puts_(o, m->address);
+			puts_(o, "\"");
+		}
 		puts_(o, "\r\n");
 	}
 	if (m->fields & GK_F_MECHS) {
@@ -392,7 +428,9 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 static int encode_response(struct out *o, const struct gk_msg *m)
 {
 	const struct gk_sip_ctx *s = &m->wire.sip;
-	const uint32_t info = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_MECHS | GK_F_INDEX;
+	const uint32_t info = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_MECHS | GK_F_INDEX |
+			      GK_F_RAND | GK_F_BLOB_ELEM;
+	const uint32_t key = GK_F_MAC | GK_F_BLOB | GK_F_BLOB_ELEM;
 	const char *method = s->method[0] ? s->method : "REGISTER";
 	const char *status;
 
@@ -405,11 +443,12 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 		status = "401 Unauthorized";
 		break;
 	case GK_MSG_SUCCESS:
-		if (!(m->fields & GK_F_MAC) || !(m->fields & info))
+		/* a key or the MAC; a lone rspauth would read back as a Digest one */
+		if (!(m->fields & key) || !(m->fields & info))
 			return -EINVAL;
 		/* fall through */
 	case GK_MSG_DEREG_OK:
-		if (!is_register(method) || (m->type == GK_MSG_DEREG_OK && (m->fields & GK_F_MAC)))
+		if (!is_register(method) || (m->type == GK_MSG_DEREG_OK && (m->fields & key)))
 			return -EINVAL;
 		if ((m->fields & GK_F_MECHS) && !mechs_ok(m))
 			return -EINVAL;
@@ -477,8 +516,13 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 				put_hexparam(o, &first, "n2", m->n2, GK_NONCE_LEN);
 			if (m->fields & GK_F_TS)
 				put_numparam(o, &first, "ts", m->ts);
+			if (m->fields & GK_F_RAND)
+				put_hexparam(o, &first, "nonce", m->rand, GK_RAND_LEN);
 			if (m->fields & GK_F_BLOB)
 				put_hexparam(o, &first, "key", m->blob, GK_BLOB_LEN);
+			if (m->fields & GK_F_BLOB_ELEM)
+				put_hexparam(o, &first, "element-key", m->blob_element,
+					     GK_BLOB_LEN);
 			if (m->fields & GK_F_MECHS) {
 				puts_(o, first ? "mechanisms=\"" : ", mechanisms=\"");
 				first = false;
@@ -503,12 +547,19 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 			}
 			puts_(o, "\r\n");
 		}
-		/* RFC 3261 §10.3 step 8: the 200 lists the binding with its lifetime. */
+		/* RFC 3261 §10.3 step 8: the 200 lists the binding with its lifetime. That is a
+		 * SHOULD, and Expires says the same: a list that the added expires parameters make
+		 * too long for a receiver's Contact buffer is left out rather than cut. */
 		if (m->type == GK_MSG_SUCCESS && s->contact[0] && strcmp(s->contact, "*") != 0) {
-			puts_(o, "Contact: ");
-			if (put_contact(o, s->contact, m->fields & GK_F_EXPIRES, m->expires) < 0)
+			char c[GK_TXT_LONG];
+			struct out co = {.p = c, .cap = sizeof(c) - 1};
+			if (put_contact(&co, s->contact, m->fields & GK_F_EXPIRES, m->expires) < 0)
 				return -EINVAL;
-			puts_(o, "\r\n");
+			if (!co.full) {
+				puts_(o, "Contact: ");
+				put(o, c, co.n);
+				puts_(o, "\r\n");
+			}
 		}
 		if (m->fields & GK_F_EXPIRES) {
 			puts_(o, "Expires: ");

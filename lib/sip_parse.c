@@ -65,6 +65,8 @@ enum gkp {
 	P_KEY,
 	P_RSPAUTH,
 	P_INDEX,
+	P_ELEMENT_KEY,
+	P_ADDRESS,
 	P__COUNT
 };
 
@@ -76,7 +78,8 @@ static const struct {
 	GKP(P_USERNAME, "username"), GKP(P_REALM, "realm"), GKP(P_NONCE, "nonce"),
 	GKP(P_N1, "n1"), GKP(P_N2, "n2"), GKP(P_TS, "ts"), GKP(P_RESPONSE, "response"),
 	GKP(P_ALGORITHM, "algorithm"), GKP(P_MECHANISMS, "mechanisms"), GKP(P_KEY, "key"),
-	GKP(P_RSPAUTH, "rspauth"), GKP(P_INDEX, "index"),
+	GKP(P_RSPAUTH, "rspauth"), GKP(P_INDEX, "index"), GKP(P_ELEMENT_KEY, "element-key"),
+	GKP(P_ADDRESS, "address"),
 };
 #undef GKP
 
@@ -85,14 +88,16 @@ enum actx { A_CRED, A_CHAL, A_INFO };
 #define PB(p) (1u << (p))
 static const uint32_t allowed[] = {
 	[A_CRED] = PB(P_USERNAME) | PB(P_REALM) | PB(P_NONCE) | PB(P_N1) | PB(P_N2) | PB(P_TS) |
-		   PB(P_RESPONSE) | PB(P_ALGORITHM),
+		   PB(P_RESPONSE) | PB(P_ALGORITHM) | PB(P_ADDRESS),
 	[A_CHAL] = PB(P_REALM) | PB(P_NONCE) | PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_ALGORITHM) |
 		   PB(P_MECHANISMS),
 	[A_INFO] = PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_KEY) | PB(P_MECHANISMS) | PB(P_RSPAUTH) |
-		   PB(P_INDEX),
+		   PB(P_INDEX) | PB(P_NONCE) | PB(P_ELEMENT_KEY),
 };
 /* A digest Authentication-Info also has rspauth; only next to one of these is it the s10 MAC. */
-#define INFO_GK_PARAMS (PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_KEY) | PB(P_MECHANISMS) | PB(P_INDEX))
+#define INFO_GK_PARAMS                                                                             \
+	(PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_KEY) | PB(P_MECHANISMS) | PB(P_INDEX) |             \
+	 PB(P_NONCE) | PB(P_ELEMENT_KEY))
 
 /* Single-valued headers seen (duplicates are refused). */
 #define SEEN(h) (1u << (h))
@@ -166,7 +171,8 @@ static int hex_exact(struct sip_span v, uint8_t *out, size_t len)
 	if (v.n != 2 * len)
 		return -1;
 	for (size_t i = 0; i < len; i++) {
-		int hi = hexval((unsigned char)v.p[2 * i]), lo = hexval((unsigned char)v.p[2 * i + 1]);
+		int hi = hexval((unsigned char)v.p[2 * i]);
+		int lo = hexval((unsigned char)v.p[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
@@ -342,9 +348,10 @@ static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 		return 0;
 	}
 	if (unquote(p->value, p->quoted, buf, sizeof(buf), &v) < 0) {
-		bool fixed = k == P_NONCE || k == P_N1 || k == P_N2 || k == P_RESPONSE || k == P_KEY;
-		return fail(d, fixed || k == P_TS || k == P_INDEX ? GK_R_PARSE_BAD_VALUE
-								  : GK_R_PARSE_TOO_LONG);
+		/* Hex and numbers have a fixed or bounded length: too long is a bad value. */
+		bool text = k == P_USERNAME || k == P_REALM || k == P_ALGORITHM || k == P_ADDRESS;
+		return fail(d, text || k == P_MECHANISMS ? GK_R_PARSE_TOO_LONG
+							 : GK_R_PARSE_BAD_VALUE);
 	}
 	n = v.n;
 	switch (k) {
@@ -376,6 +383,24 @@ static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 		if (hex_exact(v, m->blob, GK_BLOB_LEN) < 0)
 			return fail(d, GK_R_PARSE_BAD_VALUE);
 		m->fields |= GK_F_BLOB;
+		return 0;
+	case P_ELEMENT_KEY:
+		if (hex_exact(v, m->blob_element, GK_BLOB_LEN) < 0)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		m->fields |= GK_F_BLOB_ELEM;
+		return 0;
+	case P_ADDRESS:
+		/* the terminal as the SBC saw it: "ip:port", "[v6]:port" */
+		if (v.n >= sizeof(m->address))
+			return fail(d, GK_R_PARSE_TOO_LONG);
+		if (!v.n)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		for (size_t i = 0; i < v.n; i++)
+			if (!sip_id_char((unsigned char)v.p[i]))
+				return fail(d, GK_R_PARSE_BAD_VALUE);
+		memcpy(m->address, v.p, v.n);
+		m->address[v.n] = '\0';
+		m->fields |= GK_F_ADDR;
 		return 0;
 	case P_TS:
 		if (n > 20 || parse_u64(v, UINT64_MAX, false, &x) < 0)
@@ -829,7 +854,8 @@ static int next_line(struct dec *d, const char *b, size_t len, size_t *pos, bool
 		unsigned char c = (unsigned char)b[i];
 		if (c == '\n') {
 			size_t end = i > *pos && b[i - 1] == '\r' ? i - 1 : i;
-			if (fold && end > *pos && i + 1 < len && sip_is_ws((unsigned char)b[i + 1])) {
+			bool more = i + 1 < len && sip_is_ws((unsigned char)b[i + 1]);
+			if (fold && end > *pos && more) {
 				i++;
 				continue;
 			}
@@ -937,6 +963,10 @@ static void keep_only(struct gk_msg *m, uint32_t fields)
 		memset(m->auth, 0, sizeof(m->auth));
 	if (!(fields & GK_F_BLOB))
 		memset(m->blob, 0, sizeof(m->blob));
+	if (!(fields & GK_F_BLOB_ELEM))
+		memset(m->blob_element, 0, sizeof(m->blob_element));
+	if (!(fields & GK_F_ADDR))
+		memset(m->address, 0, sizeof(m->address));
 	if (!(fields & GK_F_MECHS)) {
 		memset(m->mechs, 0, sizeof(m->mechs));
 		m->n_mechs = 0;
@@ -978,7 +1008,8 @@ static int finish_request(struct dec *d)
 		m->fields |= GK_F_MECHS;
 	if (!d->is_register) {
 		m->type = GK_MSG_OTHER;
-		keep_only(m, GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_MECHS);
+		keep_only(m, GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_MECHS |
+				     GK_F_ADDR);
 		return 0;
 	}
 	if (!m->idc[0] || !m->idsp[0])
@@ -1037,7 +1068,10 @@ static int finish_response(struct dec *d)
 			set = false;
 		if (set)
 			m->fields |= GK_F_EXPIRES;
-		m->type = (m->fields & GK_F_MAC) ? GK_MSG_SUCCESS : GK_MSG_DEREG_OK;
+		/* A key or the s10 MAC makes it a success: from the network to the terminal
+		 * (s10: MAC, E_Kc[K]) or from the core to the SBC (s9: both blobs, no MAC). */
+		m->type = (m->fields & (GK_F_MAC | GK_F_BLOB | GK_F_BLOB_ELEM)) ? GK_MSG_SUCCESS
+										 : GK_MSG_DEREG_OK;
 		return 0;
 	}
 	if (d->status == 200) {

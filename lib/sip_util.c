@@ -137,9 +137,12 @@ enum gk_reason sip_naddr_parse(struct sip_span s, struct sip_naddr *out)
 	} else {
 		/* An unquoted display name is tokens and spaces (UTF-8 tolerated); an addr-spec
 		 * always has a ':' first, which no token contains. */
-		while (i < s.n && (sip_is_token_char((unsigned char)s.p[i]) ||
-				   sip_is_lws((unsigned char)s.p[i]) || (unsigned char)s.p[i] >= 0x80))
+		while (i < s.n) {
+			unsigned char c = (unsigned char)s.p[i];
+			if (!sip_is_token_char(c) && !sip_is_lws(c) && c < 0x80)
+				break;
 			i++;
+		}
 		if (i >= s.n || s.p[i] != '<')
 			i = SIZE_MAX;
 	}

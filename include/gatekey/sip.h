@@ -9,11 +9,15 @@
  *   ANSWER     REGISTER, Authorization: GK1 username, realm, nonce=Rand, n1, n2, ts,
  *              response=AUTH; Security-Client list with q-values; Require/Proxy-Require sec-agree
  *   SUCCESS    200, Authentication-Info: n1, n2, ts, key=E_Kc[K], mechanisms=echoed list,
- *              rspauth=MAC; Security-Server: chosen mechanism; Expires
- *   REJECT     403 Forbidden
+ *              index, rspauth=MAC; Security-Server: chosen mechanism; Expires, Contact;expires
+ *   REJECT     403 Forbidden (decoded: any 4xx-6xx but a GK1 401; reason GK_R_REFUSED)
  *   DEREGISTER REGISTER with Expires: 0 (protected by the gk-mac trailer)
- *   OTHER      any other request (OPTIONS ...), answered 200
- * Binary fields are lower-case hex; TS is decimal seconds since the epoch.
+ *   DEREG_OK   200 to REGISTER without the s10 MAC, Expires: 0
+ *   OTHER      any other request (OPTIONS ...), answered 200 (OTHER_OK)
+ * Core leg (uplink.h): the same messages with nonce/key/element-key (s9 SUCCESS, no MAC) and
+ * address (s8 ANSWER, DEREGISTER) as further GK1 parameters.
+ * Binary fields are lower-case hex; TS is decimal seconds since the epoch. IDc/IDsp come from
+ * the GK1 username/realm in requests and from the To URI (user, host) in responses.
  */
 #ifndef GATEKEY_SIP_H
 #define GATEKEY_SIP_H
@@ -24,12 +28,14 @@
 #include "gatekey/msg.h"
 
 /* Parse one SIP datagram into m (m->proto = GK_PROTO_SIP). Returns 0, or -1 with *reason set to
- * a GK_R_PARSE_* code. Never reads beyond len; the buffer need not be NUL-terminated. */
+ * a GK_R_PARSE_* code. Never reads beyond len; the buffer need not be NUL-terminated. Bytes after
+ * the body that Content-Length announces are ignored. Fields not set in m->fields are zero. */
 int gk_sip_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reason *reason);
 
-/* Serialise m. Requests use m->wire.sip for Via/From/To/Call-ID/CSeq/Contact/R-URI; responses
- * echo the request's context (the caller copies it and sets to_tag). Returns the length, or
- * -ENOSPC / -EINVAL. */
+/* Serialise m. Requests use m->wire.sip for Via/From/To/Call-ID/CSeq/Contact/R-URI (an empty
+ * R-URI or To is made from IDsp/IDc); responses echo the request's context (the caller copies it
+ * and sets to_tag). Returns the length, or -ENOSPC (nothing usable in buf), or -EINVAL for a
+ * message the wire cannot carry as that type (see docs/bindings.md). */
 int gk_sip_encode(const struct gk_msg *m, uint8_t *buf, size_t cap);
 
 /* Cheap classification for the fast path and unknown-source policy: 1 if buf starts with a SIP

@@ -4,6 +4,7 @@
  * to the same message, and re-encode to the same bytes: the exchange relies on decode(encode(m))
  * == m, and a second encode that differed would mean the first one lost or invented something.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ static void same_msg(const struct gk_msg *a, const struct gk_msg *b)
 	CHECK(memcmp(a->rand, b->rand, sizeof(a->rand)) == 0);
 	CHECK(memcmp(a->auth, b->auth, sizeof(a->auth)) == 0);
 	CHECK(memcmp(a->blob, b->blob, sizeof(a->blob)) == 0);
+	CHECK(memcmp(a->blob_element, b->blob_element, sizeof(a->blob_element)) == 0);
+	CHECK(memcmp(a->address, b->address, sizeof(a->address)) == 0);
 	CHECK(a->n_mechs == b->n_mechs);
 	for (unsigned i = 0; i < a->n_mechs && i < GK_MECH_MAX; i++)
 		CHECK(a->mechs[i].mech == b->mechs[i].mech && a->mechs[i].q == b->mechs[i].q);
@@ -80,8 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	same_msg(&a, &b);
 	n2 = gk_sip_encode(&b, out2, sizeof(out2));
 	CHECK(n2 == n1 && memcmp(out1, out2, (size_t)n1) == 0);
-	CHECK(gk_sip_is_register(out1, (size_t)n1) ==
-	      (a.type == GK_MSG_REGISTER || a.type == GK_MSG_ANSWER || a.type == GK_MSG_DEREGISTER));
+	bool reg = a.type == GK_MSG_REGISTER || a.type == GK_MSG_ANSWER ||
+		   a.type == GK_MSG_DEREGISTER;
+	CHECK(gk_sip_is_register(out1, (size_t)n1) == reg);
 	/* Every shorter buffer is refused whole, never filled with a partial message. */
 	CHECK(gk_sip_encode(&a, out2, (size_t)n1 - 1) < 0);
 	return 0;

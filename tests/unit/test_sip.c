@@ -37,7 +37,9 @@
 #define CID  "Call-ID: a84b4c76e66710@198.18.1.2\r\n"
 #define CSEQ "CSeq: 1 REGISTER\r\n"
 #define CT   "Contact: <sip:alice@198.18.1.2:5060>\r\n"
-#define GKA  "Authorization: GK1 username=\"alice\", realm=\"ss1\", n1=\"" N1_HEX "\", ts=\"1732795200\"\r\n"
+#define GKA                                                                                        \
+	"Authorization: GK1 username=\"alice\", realm=\"ss1\", n1=\"" N1_HEX                       \
+	"\", ts=\"1732795200\"\r\n"
 #define END  "Content-Length: 0\r\n\r\n"
 #define HEAD VIA FROM TO CID CSEQ CT
 #define RSP  "SIP/2.0 200 OK\r\n"
@@ -204,7 +206,7 @@ static struct gk_msg msg_other_ok(void)
 	return respond(&req, GK_MSG_OTHER_OK);
 }
 
-/* ---- comparison -------------------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------------------------------- */
 
 static bool is_request(uint8_t type)
 {
@@ -267,8 +269,13 @@ static const char *msg_diff(const struct gk_msg *a, const struct gk_msg *b)
 	D((a->fields & GK_F_RAND) && memcmp(a->rand, b->rand, sizeof(a->rand)), "rand");
 	D((a->fields & GK_F_AUTH) && memcmp(a->auth, b->auth, sizeof(a->auth)), "auth");
 	D((a->fields & GK_F_BLOB) && memcmp(a->blob, b->blob, sizeof(a->blob)), "blob");
-	D((a->fields & GK_F_MECHS) && (a->n_mechs != b->n_mechs ||
-				       memcmp(a->mechs, b->mechs, a->n_mechs * sizeof(a->mechs[0]))),
+	D((a->fields & GK_F_BLOB_ELEM) &&
+		  memcmp(a->blob_element, b->blob_element, sizeof(a->blob_element)),
+	  "blob_element");
+	D((a->fields & GK_F_ADDR) && strcmp(a->address, b->address), "address");
+	D((a->fields & GK_F_MECHS) &&
+		  (a->n_mechs != b->n_mechs ||
+		   memcmp(a->mechs, b->mechs, a->n_mechs * sizeof(a->mechs[0]))),
 	  "mechs");
 	D((a->fields & GK_F_CHOSEN) && a->chosen != b->chosen, "chosen");
 	D((a->fields & GK_F_MAC) && memcmp(a->mac, b->mac, sizeof(a->mac)), "mac");
@@ -337,7 +344,7 @@ static void roundtrip(struct __test_metadata *_metadata, const char *name, const
 	}
 }
 
-/* ---- round trips ------------------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------------------------------- */
 
 TEST(roundtrip_register)
 {
@@ -368,7 +375,8 @@ TEST(roundtrip_challenge)
 	roundtrip(_metadata, "02-challenge", &in, &out, w, sizeof(w));
 	EXPECT_EQ(0, strncmp(w, "SIP/2.0 401 Unauthorized\r\n", 26));
 	EXPECT_NE(NULL, strstr(w, "\r\nWWW-Authenticate: GK1 realm=\"ss1\", nonce=\""));
-	EXPECT_NE(NULL, strstr(w, "\", ts=\"1732795201\", algorithm=gk1, mechanisms=\"required\"\r\n"));
+	EXPECT_NE(NULL,
+		  strstr(w, "\", ts=\"1732795201\", algorithm=gk1, mechanisms=\"required\"\r\n"));
 	EXPECT_NE(NULL, strstr(w, "\r\nTo: <sip:alice@ss1>;tag=gk8c2d41f0\r\n"));
 	EXPECT_NE(NULL, strstr(w, "\r\nServer: gatekey\r\n"));
 	EXPECT_STREQ("alice", out.idc);
@@ -494,11 +502,69 @@ TEST(roundtrip_other)
 	in.fields = GK_F_TS;
 	in.ts = 99;
 	roundtrip(_metadata, "08b-options", &in, &out, w, sizeof(w));
-	EXPECT_NE(NULL, strstr(w, "Authorization: GK1 username=\"alice\", realm=\"ss1\", ts=\"99\""));
+	EXPECT_NE(NULL,
+		  strstr(w, "Authorization: GK1 username=\"alice\", realm=\"ss1\", ts=\"99\""));
 
 	in = msg_other_ok();
 	roundtrip(_metadata, "09-options-ok", &in, &out, w, sizeof(w));
 	EXPECT_NE(NULL, strstr(w, "\r\nCSeq: 3 OPTIONS\r\n"));
+}
+
+/* The core leg (SBC <-> softswitch, DESIGN §3 s2/s5/s8/s9) uses the same codec with other
+ * fields: no N1/TS, the terminal's address, a success with both blobs and no MAC. */
+TEST(roundtrip_core_leg)
+{
+	struct gk_msg in, out;
+	char w[4096];
+
+	in = (struct gk_msg){0};
+	ids(&in);
+	in.type = GK_MSG_REGISTER; /* s2 */
+	request_ctx(&in, "REGISTER", 11);
+	in.wire.sip.contact[0] = '\0';
+	roundtrip(_metadata, "20-core-register", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "\r\nAuthorization: GK1 username=\"alice\", realm=\"ss1\"\r\n"));
+	EXPECT_EQ(0, out.fields);
+
+	struct gk_msg req = in;
+	in = respond(&req, GK_MSG_CHALLENGE); /* s5 */
+	in.fields = GK_F_RAND;
+	fill(in.rand, sizeof(in.rand), 3);
+	roundtrip(_metadata, "21-core-challenge", &in, &out, w, sizeof(w));
+
+	in = req; /* s8 */
+	in.type = GK_MSG_ANSWER;
+	in.wire.sip.cseq = 12;
+	in.fields = GK_F_RAND | GK_F_AUTH | GK_F_ADDR;
+	fill(in.rand, sizeof(in.rand), 3);
+	fill(in.auth, sizeof(in.auth), 5);
+	snprintf(in.address, sizeof(in.address), "[2001:db8::20]:5062");
+	roundtrip(_metadata, "22-core-answer", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "\", address=\"[2001:db8::20]:5062\"\r\n"));
+
+	req = in;
+	in = respond(&req, GK_MSG_SUCCESS); /* s9 */
+	in.fields = GK_F_RAND | GK_F_BLOB | GK_F_BLOB_ELEM;
+	fill(in.rand, sizeof(in.rand), 3);
+	fill(in.blob, sizeof(in.blob), 7);
+	fill(in.blob_element, sizeof(in.blob_element), 9);
+	roundtrip(_metadata, "23-core-success", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "\r\nAuthentication-Info: nonce=\""));
+	EXPECT_NE(NULL, strstr(w, "\", element-key=\"")) TH_LOG("%s", w);
+	EXPECT_EQ(NULL, strstr(w, "rspauth"));
+
+	in = (struct gk_msg){0};
+	ids(&in);
+	in.type = GK_MSG_DEREGISTER; /* end of a binding */
+	request_ctx(&in, "REGISTER", 13);
+	in.wire.sip.contact[0] = '\0';
+	in.fields = GK_F_ADDR | GK_F_EXPIRES;
+	snprintf(in.address, sizeof(in.address), "198.18.1.2:5060");
+	roundtrip(_metadata, "24-core-deregister", &in, &out, w, sizeof(w));
+	req = in;
+	in = respond(&req, GK_MSG_DEREG_OK);
+	in.fields = GK_F_EXPIRES;
+	roundtrip(_metadata, "25-core-dereg-ok", &in, &out, w, sizeof(w));
 }
 
 TEST(roundtrip_rich_context)
@@ -511,7 +577,8 @@ TEST(roundtrip_rich_context)
 	snprintf(s->via[1], sizeof(s->via[1]),
 		 "SIP/2.0/UDP [2001:db8::5]:5060;branch=z9hG4bKsbc1;received=2001:db8::9");
 	snprintf(s->via[2], sizeof(s->via[2]), "SIP/2.0/TCP p2.example.net;branch=z9hG4bKp2");
-	snprintf(s->via[3], sizeof(s->via[3]), "SIP/2.0/UDP 198.18.7.7:5070;branch=z9hG4bKx;x=\"a,b\"");
+	snprintf(s->via[3], sizeof(s->via[3]),
+		 "SIP/2.0/UDP 198.18.7.7:5070;branch=z9hG4bKx;x=\"a,b\"");
 	s->n_via = 4;
 	memset(in.idc, 'a', GK_ID_MAX);
 	in.idc[GK_ID_MAX] = '\0';
@@ -532,7 +599,7 @@ TEST(roundtrip_rich_context)
 	EXPECT_NE(NULL, strstr(w, ";transport=udp>;q=0.7;expires=7\r\n"));
 }
 
-/* ---- hand-written variants --------------------------------------------------------------------- */
+/* ---- hand-written variants ---------------------------------------------------------------- */
 
 TEST(compact_forms_case_and_spacing)
 {
@@ -601,8 +668,9 @@ TEST(lf_only_and_leading_crlf)
 	const char *s = "\r\n\r\nREGISTER sip:ss1 SIP/2.0\n"
 			"Via: SIP/2.0/UDP 198.18.1.2;branch=z9hG4bKlf\n"
 			"From: <sip:alice@ss1>;tag=1\nTo: <sip:alice@ss1>\nCall-ID: lf@x\n"
-			"CSeq: 1 REGISTER\nAuthorization: GK1 username=\"alice\", realm=\"ss1\", n1=\"" N1_HEX
-			"\"\n\n";
+			"CSeq: 1 REGISTER\n"
+			"Authorization: GK1 username=\"alice\", realm=\"ss1\", "
+			"n1=\"" N1_HEX "\"\n\n";
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	EXPECT_EQ(GK_MSG_REGISTER, m.type);
@@ -621,8 +689,8 @@ TEST(reordered_headers_and_params)
 			    "Authorization: GK1 response=\"" AUTH_HEX "\", ts=\"5\", n2=\"" N2_HEX
 			    "\", realm=\"ss1\", nonce=\"" RAND_HEX "\", n1=\"" N1_HEX
 			    "\", username=\"alice\", opaque=\"ignored\", uri=\"sip:ss1\"\r\n"
-			    "Security-Client: gk-mac;q=0.9\r\n" CSEQ CT "Expires: 600\r\n" TO FROM CID VIA
-			    "\r\n";
+			    "Security-Client: gk-mac;q=0.9\r\n" CSEQ CT "Expires: 600\r\n"
+				    TO FROM CID VIA "\r\n";
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	EXPECT_EQ(GK_MSG_ANSWER, m.type);
@@ -679,7 +747,8 @@ TEST(expires_rules)
 	ASSERT_EQ(0, decode_str(REQ HEAD GKA "Expires: 0\r\n" END, &m, &why));
 	EXPECT_EQ(GK_MSG_DEREGISTER, m.type);
 	EXPECT_TRUE(m.fields & GK_F_EXPIRES);
-	/* the Contact's expires parameter, which wins over the header field (RFC 3261 §10.2.1.1) */
+	/* the Contact's expires parameter, which wins over the header field (RFC 3261
+	 * §10.2.1.1) */
 	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA
 				"Contact: <sip:alice@198.18.1.2>;expires=0\r\nExpires: 60\r\n" END,
 				&m, &why));
@@ -707,7 +776,8 @@ TEST(expires_rules)
 	EXPECT_EQ(4294967295u, m.expires);
 	/* Two Contact header fields are one list. */
 	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA
-				"Contact: <sip:a@h1>;expires=30\r\nm: <sip:a@h2>;expires=40\r\n" END,
+				"Contact: <sip:a@h1>;expires=30\r\n"
+				"m: <sip:a@h2>;expires=40\r\n" END,
 				&m, &why));
 	EXPECT_STREQ("<sip:a@h1>;expires=30, <sip:a@h2>;expires=40", m.wire.sip.contact);
 	EXPECT_EQ(30, m.expires);
@@ -718,8 +788,9 @@ TEST(mechanism_lists)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = REQ HEAD GKA "Security-Client: foo;q=1;bar=\"x;y,z\", gk-mac ; q = 0.9\r\n"
-				     "Security-Client: TLS;q=0.05, ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;"
-				     "port-c=5062;q=1.000, digest\r\n" END;
+				     "Security-Client: TLS;q=0.05, "
+				     "ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;port-c=5062;q=1.000, "
+				     "digest\r\n" END;
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	ASSERT_EQ(4, m.n_mechs);
@@ -758,7 +829,8 @@ TEST(challenge_next_to_digest)
 	const char *s = "SIP/2.0 401 Unauthorized\r\n" VIA FROM RTO CID CSEQ
 			"WWW-Authenticate: Digest realm=\"ss1\", nonce=\"abc\", algorithm=SHA-256, "
 			"qop=\"auth\", GK1 realm=\"ss1\", nonce=\"" RAND_HEX "\", n1=\"" N1_HEX
-			"\", n2=\"" N2_HEX "\", ts=\"7\", algorithm=GK1, mechanisms=\"required\"\r\n"
+			"\", n2=\"" N2_HEX "\", ts=\"7\", algorithm=GK1, "
+			"mechanisms=\"required\"\r\n"
 			"WWW-Authenticate: Basic YWxhZGRpbjpvcGVuc2VzYW1l==\r\n" END;
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
@@ -786,7 +858,8 @@ TEST(digest_credentials_are_stepped_over)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = REQ HEAD "Authorization: Digest username=\"alice\",realm=\"ss1\","
-				 "nonce=\"5f9a\",uri=\"sip:ss1\",response=\"0123\",algorithm=MD5\r\n"
+				 "nonce=\"5f9a\",uri=\"sip:ss1\",response=\"0123\","
+				 "algorithm=MD5\r\n"
 				 GKA END;
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
@@ -795,7 +868,8 @@ TEST(digest_credentials_are_stepped_over)
 
 	/* Digest alone: IDc from the To URI, IDsp from the request URI. */
 	ASSERT_EQ(0, decode_str("REGISTER sip:ss1:5060;transport=udp SIP/2.0\r\n" HEAD
-				"Authorization: Digest username=\"x\", realm=\"r\"\r\n" END, &m, &why));
+				"Authorization: Digest username=\"x\", realm=\"r\"\r\n" END,
+				&m, &why));
 	EXPECT_EQ(GK_MSG_REGISTER, m.type);
 	EXPECT_STREQ("alice", m.idc);
 	EXPECT_STREQ("ss1", m.idsp);
@@ -807,8 +881,9 @@ TEST(success_and_its_lookalikes)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = RSP RHEAD "Authentication-Info: n1=\"" N1_HEX "\", n2=\"" N2_HEX
-				  "\", ts=\"9\", key=\"" BLOB_HEX "\", mechanisms=\"gk-mac;q=0.9, tls;"
-				  "q=0.5\", index=\"3\", rspauth=\"" MAC_HEX "\"\r\n"
+				  "\", ts=\"9\", key=\"" BLOB_HEX "\", "
+				  "mechanisms=\"gk-mac;q=0.9, tls;q=0.5\", index=\"3\", "
+				  "rspauth=\"" MAC_HEX "\"\r\n"
 				  "Security-Server: gk-mac;q=0.9\r\n"
 				  "Contact: <sip:alice@198.18.1.2>;expires=300\r\n" END;
 
@@ -832,7 +907,8 @@ TEST(success_and_its_lookalikes)
 	EXPECT_EQ(GK_F_EXPIRES, m.fields);
 	/* A 200 to OPTIONS carries nothing of the exchange, whatever its headers say. */
 	ASSERT_EQ(0, decode_str(RSP VIA FROM RTO CID "CSeq: 2 OPTIONS\r\n"
-				"Authentication-Info: n1=\"" N1_HEX "\", rspauth=\"" MAC_HEX "\"\r\n"
+				"Authentication-Info: n1=\"" N1_HEX "\", "
+				"rspauth=\"" MAC_HEX "\"\r\n"
 				"Expires: 5\r\n" END, &m, &why));
 	EXPECT_EQ(GK_MSG_OTHER_OK, m.type);
 	EXPECT_EQ(0, m.fields);
@@ -881,7 +957,7 @@ TEST(is_register)
 	}
 }
 
-/* ---- malformed input --------------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------------------------------- */
 
 #define A64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define X300 A64 A64 A64 A64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -904,7 +980,8 @@ static const struct bad {
 	{"SIP/3.0", "REGISTER sip:ss1 SIP/3.0\r\n" HEAD GKA END, 0, GK_R_PARSE_UNSUPPORTED},
 	{"two spaces in request line", "REGISTER  sip:ss1 SIP/2.0\r\n" HEAD GKA END, 0,
 	 GK_R_PARSE_SYNTAX},
-	{"request URI without scheme", "REGISTER ss1 SIP/2.0\r\n" HEAD GKA END, 0, GK_R_PARSE_SYNTAX},
+	{"request URI without scheme", "REGISTER ss1 SIP/2.0\r\n" HEAD GKA END, 0,
+	 GK_R_PARSE_SYNTAX},
 	{"status code not numeric", "SIP/2.0 2x0 OK\r\n" RHEAD END, 0, GK_R_PARSE_SYNTAX},
 	{"status code 099", "SIP/2.0 099 Odd\r\n" RHEAD END, 0, GK_R_PARSE_BAD_VALUE},
 	{"status code 700", "SIP/2.0 700 Odd\r\n" RHEAD END, 0, GK_R_PARSE_BAD_VALUE},
@@ -961,27 +1038,34 @@ static const struct bad {
 	{"nonce 15 bytes", REQ HEAD GKAX(", nonce=\"c4a1f2e3d4b5c6a7e8f9a0b1c2d3e4\"") END, 0,
 	 GK_R_PARSE_BAD_VALUE},
 	{"response 31 bytes",
-	 REQ HEAD GKAX(", response=\"7d1e3a9c0b6f5e2d8c4a1b7e9f3d6c2a5b8e0f1d4c7a9b2e6f3d0c8a1b5e7f\"")
-	 END, 0, GK_R_PARSE_BAD_VALUE},
+	 REQ HEAD GKAX(", response=\"7d1e3a9c0b6f5e2d8c4a1b7e9f3d6c2a"
+		       "5b8e0f1d4c7a9b2e6f3d0c8a1b5e7f\"") END,
+	 0, GK_R_PARSE_BAD_VALUE},
 	{"rspauth 31 bytes",
-	 SUCC("n1=\"" N1_HEX "\", rspauth=\"3e5d7c9b1a2f4e6d8c0b9a7f5e3d1c2b4a6f8e0d9c7b5a3f1e2d4c6b8a0f9e\""),
+	 SUCC("n1=\"" N1_HEX "\", rspauth=\"3e5d7c9b1a2f4e6d8c0b9a7f5e3d1c2b"
+	      "4a6f8e0d9c7b5a3f1e2d4c6b8a0f9e\""),
 	 0, GK_R_PARSE_BAD_VALUE},
 	{"key 60 bytes",
-	 SUCC("key=\"019c3f1a7e2b5d8c0f4e6a1b3d5e7f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6"
-	      "d7e8f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c\", rspauth=\"" MAC_HEX "\""),
+	 SUCC("key=\"019c3f1a7e2b5d8c0f4e6a1b3d5e7f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0"
+	      "d1e2f3a4b5c6d7e8f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c\", rspauth=\"" MAC_HEX "\""),
 	 0, GK_R_PARSE_BAD_VALUE},
-	{"username of 64 bytes", REQ HEAD "Authorization: GK1 username=\"" A64 "\", realm=\"ss1\"\r\n"
-	 END, 0, GK_R_PARSE_TOO_LONG},
-	{"username with a blank", REQ HEAD "Authorization: GK1 username=\"al ice\", realm=\"ss1\"\r\n"
-	 END, 0, GK_R_PARSE_BAD_VALUE},
-	{"username with a quote", REQ HEAD "Authorization: GK1 username=\"al\\\"ice\", realm=\"ss1\"\r\n"
-	 END, 0, GK_R_PARSE_BAD_VALUE},
-	{"username with a tab", REQ HEAD "Authorization: GK1 username=\"al\\\tice\", realm=\"ss1\"\r\n"
-	 END, 0, GK_R_PARSE_BAD_VALUE},
+	{"username of 64 bytes",
+	 REQ HEAD "Authorization: GK1 username=\"" A64 "\", realm=\"ss1\"\r\n" END, 0,
+	 GK_R_PARSE_TOO_LONG},
+	{"username with a blank",
+	 REQ HEAD "Authorization: GK1 username=\"al ice\", realm=\"ss1\"\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"username with a quote",
+	 REQ HEAD "Authorization: GK1 username=\"al\\\"ice\", realm=\"ss1\"\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"username with a tab",
+	 REQ HEAD "Authorization: GK1 username=\"al\\\tice\", realm=\"ss1\"\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
 	{"empty realm", REQ HEAD "Authorization: GK1 username=\"alice\", realm=\"\"\r\n" END, 0,
 	 GK_R_PARSE_BAD_VALUE},
-	{"realm too long", REQ HEAD "Authorization: GK1 username=\"alice\", realm=\"" A64 "\"\r\n" END,
-	 0, GK_R_PARSE_TOO_LONG},
+	{"realm too long",
+	 REQ HEAD "Authorization: GK1 username=\"alice\", realm=\"" A64 "\"\r\n" END, 0,
+	 GK_R_PARSE_TOO_LONG},
 	{"To user too long", REQ VIA FROM "To: <sip:" A64 "@ss1>\r\n" CID CSEQ END, 0,
 	 GK_R_PARSE_TOO_LONG},
 	{"duplicate n1", REQ HEAD GKAX(", n1=\"" N1_HEX "\", N1=\"" N1_HEX "\"") END, 0,
@@ -996,6 +1080,12 @@ static const struct bad {
 	{"ts beyond 64 bits", REQ HEAD GKAX(", ts=\"18446744073709551616\"") END, 0,
 	 GK_R_PARSE_BAD_VALUE},
 	{"index not numeric", SUCC("n1=\"" N1_HEX "\", index=\"x\""), 0, GK_R_PARSE_BAD_VALUE},
+	{"element-key 62 bytes", SUCC("element-key=\"" BLOB_HEX "00\""), 0, GK_R_PARSE_BAD_VALUE},
+	{"address with a blank", REQ HEAD GKAX(", address=\"198.18.1.2 5060\"") END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"address too long", REQ HEAD GKAX(", address=\"" A64 "\"") END, 0, GK_R_PARSE_TOO_LONG},
+	{"address twice", REQ HEAD GKAX(", address=\"a:1\", address=\"a:1\"") END, 0,
+	 GK_R_PARSE_DUPLICATE},
 	{"Expires not numeric", REQ HEAD GKA "Expires: soon\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
 	{"Expires as a date", REQ HEAD GKA "Expires: Thu, 01 Dec 1994 16:00:00 GMT\r\n" END, 0,
 	 GK_R_PARSE_BAD_VALUE},
@@ -1005,17 +1095,20 @@ static const struct bad {
 	 "Contact: <sip:a@h>;expires=x\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
 	{"Contact expires twice", REQ VIA FROM TO CID CSEQ GKA
 	 "Contact: <sip:a@h>;expires=1;expires=2\r\n" END, 0, GK_R_PARSE_DUPLICATE},
-	{"Contact * with Expires 60", REQ VIA FROM TO CID CSEQ GKA "Contact: *\r\nExpires: 60\r\n" END,
-	 0, GK_R_PARSE_BAD_VALUE},
+	{"Contact * with Expires 60",
+	 REQ VIA FROM TO CID CSEQ GKA "Contact: *\r\nExpires: 60\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
 	{"Contact * in a list", REQ VIA FROM TO CID CSEQ GKA "Contact: *, <sip:a@h>\r\n" END, 0,
 	 GK_R_PARSE_SYNTAX},
 	{"Contact q above 1", REQ VIA FROM TO CID CSEQ GKA "Contact: <sip:a@h>;q=2\r\n" END, 0,
 	 GK_R_PARSE_BAD_VALUE},
-	{"q above 1", REQ HEAD GKA "Security-Client: gk-mac;q=1.5\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
-	{"q 1.001", REQ HEAD GKA "Security-Client: gk-mac;q=1.001\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+	{"q above 1", REQ HEAD GKA "Security-Client: gk-mac;q=1.5\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
+	{"q 1.001", REQ HEAD GKA "Security-Client: gk-mac;q=1.001\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
 	{"q four decimals", REQ HEAD GKA "Security-Client: gk-mac;q=0.1234\r\n" END, 0,
 	 GK_R_PARSE_BAD_VALUE},
-	{"q negative", REQ HEAD GKA "Security-Client: gk-mac;q=-0.5\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+	{"q negative", REQ HEAD GKA "Security-Client: gk-mac;q=-0.5\r\n" END, 0,
+	 GK_R_PARSE_BAD_VALUE},
 	{"q without leading digit", REQ HEAD GKA "Security-Client: gk-mac;q=.5\r\n" END, 0,
 	 GK_R_PARSE_BAD_VALUE},
 	{"q twice", REQ HEAD GKA "Security-Client: gk-mac;q=0.5;q=0.6\r\n" END, 0,
@@ -1024,15 +1117,18 @@ static const struct bad {
 	 GK_R_PARSE_BAD_VALUE},
 	{"nine mechanisms", REQ HEAD GKA "Security-Client: tls, tls, tls, tls, tls, tls, tls, tls, "
 	 "tls\r\n" END, 0, GK_R_PARSE_TOO_LONG},
-	{"seventeen unknown mechanisms", REQ HEAD GKA "Security-Client: a,b,c,d,e,f,g,h,i,j,k,l,m,n,"
-	 "o,p,q\r\n" END, 0, GK_R_PARSE_TOO_LONG},
+	{"seventeen unknown mechanisms",
+	 REQ HEAD GKA "Security-Client: a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\r\n" END, 0,
+	 GK_R_PARSE_TOO_LONG},
 	{"mechanism list with junk", REQ HEAD GKA "Security-Client: gk-mac junk\r\n" END, 0,
 	 GK_R_PARSE_SYNTAX},
 	{"two chosen mechanisms", SUCC("n1=\"" N1_HEX "\", rspauth=\"" MAC_HEX "\"\r\n"
 				       "Security-Server: tls;q=0.5, gk-mac;q=0.9"), 0,
 	 GK_R_PARSE_DUPLICATE},
-	{"five Vias", REQ VIA VIA "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2,"
-	 " SIP/2.0/UDP c;branch=z9hG4bK3\r\n" FROM TO CID CSEQ GKA END, 0, GK_R_PARSE_TOO_LONG},
+	{"five Vias",
+	 REQ VIA VIA "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2, "
+		     "SIP/2.0/UDP c;branch=z9hG4bK3\r\n" FROM TO CID CSEQ GKA END,
+	 0, GK_R_PARSE_TOO_LONG},
 	{"Via without sent-by", REQ "Via: SIP/2.0/UDP\r\n" FROM TO CID CSEQ GKA END, 0,
 	 GK_R_PARSE_SYNTAX},
 	{"Via without transport", REQ "Via: SIP/2.0 host\r\n" FROM TO CID CSEQ GKA END, 0,
@@ -1048,7 +1144,8 @@ static const struct bad {
 	 GK_R_PARSE_TOO_LONG},
 	{"method too long", "REGISTERREGISTERX sip:ss1 SIP/2.0\r\n" HEAD END, 0,
 	 GK_R_PARSE_TOO_LONG},
-	{"request URI too long", "OPTIONS sip:" X300 " SIP/2.0\r\n" HEAD END, 0, GK_R_PARSE_TOO_LONG},
+	{"request URI too long", "OPTIONS sip:" X300 " SIP/2.0\r\n" HEAD END, 0,
+	 GK_R_PARSE_TOO_LONG},
 	{"To tag too long", RSP VIA FROM "To: <sip:alice@ss1>;tag=" A64 "\r\n" CID CSEQ END, 0,
 	 GK_R_PARSE_TOO_LONG},
 	{"two To tags", RSP VIA FROM "To: <sip:alice@ss1>;tag=a;tag=b\r\n" CID CSEQ END, 0,
@@ -1059,8 +1156,9 @@ static const struct bad {
 	 GK_R_PARSE_SYNTAX},
 	{"To with junk after the URI", REQ VIA FROM "To: <sip:alice@ss1> junk\r\n" CID CSEQ GKA END,
 	 0, GK_R_PARSE_SYNTAX},
-	{"unterminated quote", REQ HEAD "Authorization: GK1 realm=\"ss1\", username=\"alice\r\n" END,
-	 0, GK_R_PARSE_SYNTAX},
+	{"unterminated quote",
+	 REQ HEAD "Authorization: GK1 realm=\"ss1\", username=\"alice\r\n" END, 0,
+	 GK_R_PARSE_SYNTAX},
 	{"quote closing in the wrong place", REQ HEAD
 	 "Authorization: GK1 username=\"alice, realm=\"ss1\"\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
 	{"missing comma between params", REQ HEAD
@@ -1080,7 +1178,8 @@ static const struct bad {
 	 GK_R_PARSE_BAD_VALUE},
 	{"challenge without realm", "SIP/2.0 401 Unauthorized\r\n" RHEAD
 	 "WWW-Authenticate: GK1 nonce=\"" RAND_HEX "\"\r\n" END, 0, GK_R_PARSE_MISSING},
-	{"REGISTER for nobody", REQ VIA FROM "To: <sip:ss1>\r\n" CID CSEQ END, 0, GK_R_PARSE_MISSING},
+	{"REGISTER for nobody", REQ VIA FROM "To: <sip:ss1>\r\n" CID CSEQ END, 0,
+	 GK_R_PARSE_MISSING},
 	/* found by fuzz_sip: joined with the next Contact field it made an empty list element */
 	{"Contact with a trailing comma", REQ VIA FROM TO CID CSEQ GKA
 	 "Contact: sip:1001@198.18.1.10:5061,\r\nContact: <sip:alice@198.18.1.2:5060>\r\n" END, 0,
@@ -1187,24 +1286,35 @@ TEST(fuzz_found_cases)
 		"Authorization: GK1 username=\"carol\", realm=\"ss1\", no,ce=\"c3\"\r\n" END,
 		"OPTIONS tel:+15551234 SIP/2.0\r\n" VIA FROM TO CID "CSeq: 1 OPTIONS\r\n"
 		"Authorization: GK1 username=\"alice\", realm=\"elsewhere\"\r\n" END,
+		/* a 200 whose contact list only just fits: ";expires=" on each entry overflowed
+		 * the receiver's Contact buffer */
+		RSP RHEAD "Authentication-Info: index=\"7\", rspauth=\"" MAC_HEX "\"\r\n"
+		"Contact: <sip:alice@h01.example>, <sip:alice@h02.example>, "
+		"<sip:alice@h03.example>, <sip:alice@h04.example>, <sip:alice@h05.example>, "
+		"<sip:alice@h06.example>, <sip:alice@h07.example>, <sip:alice@h08.example>, "
+		"<sip:alice@h09.example>, <sip:alice@h10.example>\r\nExpires: 0\r\n" END,
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct gk_msg a, b;
 		enum gk_reason why;
 		char w[4096], w2[4096];
 
-		ASSERT_EQ(0, decode_str(cases[i], &a, &why)) TH_LOG("%zu: %s", i, gk_reason_name(why));
+		ASSERT_EQ(0, decode_str(cases[i], &a, &why))
+		TH_LOG("%zu: %s", i, gk_reason_name(why));
 		int n = gk_sip_encode(&a, (uint8_t *)w, sizeof(w));
 		ASSERT_LT(0, n) TH_LOG("%zu", i);
 		ASSERT_EQ(0, gk_sip_decode((uint8_t *)w, (size_t)n, &b, &why)) TH_LOG("%zu", i);
-		EXPECT_STREQ("", msg_diff(&a, &b)) TH_LOG("%zu", i);
+		/* as in fuzz_sip: the Contact list is normalised, not kept verbatim */
+		struct gk_msg a2 = a, b2 = b;
+		a2.wire.sip.contact[0] = b2.wire.sip.contact[0] = '\0';
+		EXPECT_STREQ("", msg_diff(&a2, &b2)) TH_LOG("%zu", i);
 		EXPECT_STREQ(a.idsp, b.idsp);
 		EXPECT_EQ(n, gk_sip_encode(&b, (uint8_t *)w2, sizeof(w2)));
 		EXPECT_EQ(0, memcmp(w, w2, (size_t)n));
 	}
 }
 
-/* ---- what the encoder refuses ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------------------------------- */
 
 TEST(encode_refuses_what_cannot_read_back)
 {
@@ -1236,13 +1346,23 @@ TEST(encode_refuses_what_cannot_read_back)
 	m.expires = 5;
 	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
 	m = msg_success();
-	m.fields &= ~GK_F_MAC;
+	m.fields &= ~(GK_F_MAC | GK_F_BLOB); /* neither MAC nor key: a DEREG_OK */
 	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
 	m = msg_success();
 	m.chosen = 9;
 	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
 	m = msg_dereg_ok();
 	m.fields |= GK_F_MAC;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_dereg_ok();
+	m.fields |= GK_F_BLOB; /* a key makes it a SUCCESS */
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_success();
+	m.fields = GK_F_MAC; /* a lone rspauth reads back as a Digest one */
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_answer();
+	m.fields |= GK_F_ADDR;
+	snprintf(m.address, sizeof(m.address), "a b");
 	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
 	m = msg_other();
 	snprintf(m.wire.sip.method, sizeof(m.wire.sip.method), "REGISTER");
@@ -1281,6 +1401,9 @@ TEST(encode_refuses_what_cannot_read_back)
 	snprintf(m.wire.sip.to_tag, sizeof(m.wire.sip.to_tag), "a b");
 	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
 	m = msg_register();
+	snprintf(m.wire.sip.to, sizeof(m.wire.sip.to), "<sip:bob@ss1>"); /* not IDc's AOR */
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
+	m = msg_register();
 	m.type = GK_MSG_NONE;
 	EXPECT_EQ(-EINVAL, gk_sip_encode(&m, w, sizeof(w)));
 }
@@ -1315,16 +1438,31 @@ TEST(encode_context_defaults_and_tags)
 	/* The success response restates the lifetime on every contact it lists. */
 	struct gk_msg s = msg_success();
 	snprintf(s.wire.sip.contact, sizeof(s.wire.sip.contact),
-		 "<sip:alice@h1>;expires=99;+sip.instance=\"<urn:uuid:1>\", sip:alice@h2;Expires=5");
+		 "<sip:alice@h1>;expires=99;+sip.instance=\"<urn:uuid:1>\", "
+		 "sip:alice@h2;Expires=5");
 	n = gk_sip_encode(&s, (uint8_t *)w, sizeof(w) - 1);
 	ASSERT_LT(0, n);
 	w[n] = 0;
 	EXPECT_NE(NULL, strstr(w, "\r\nContact: <sip:alice@h1>;+sip.instance=\"<urn:uuid:1>\";"
 				  "expires=1800, sip:alice@h2;expires=1800\r\n"))
 	TH_LOG("%s", w);
+
+	/* ... unless that makes the list too long to read back: then Expires alone says it. */
+	memset(s.wire.sip.contact, 0, sizeof(s.wire.sip.contact));
+	for (int i = 0; strlen(s.wire.sip.contact) < 200; i++)
+		snprintf(s.wire.sip.contact + strlen(s.wire.sip.contact),
+			 sizeof(s.wire.sip.contact) - strlen(s.wire.sip.contact), "%s<sip:a@h%d>",
+			 i ? ", " : "", i);
+	n = gk_sip_encode(&s, (uint8_t *)w, sizeof(w) - 1);
+	ASSERT_LT(0, n);
+	w[n] = 0;
+	EXPECT_EQ(NULL, strstr(w, "Contact:"));
+	ASSERT_EQ(0, gk_sip_decode((uint8_t *)w, (size_t)n, &out, &why));
+	EXPECT_EQ(GK_MSG_SUCCESS, out.type);
+	EXPECT_EQ(1800, out.expires);
 }
 
-/* ---- the seed corpus --------------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------------------------------- */
 
 static const char *corpus_dir(char *buf, size_t cap)
 {
@@ -1357,14 +1495,16 @@ TEST(seed_corpus)
 		n = fread(buf, 1, sizeof(buf), f);
 		fclose(f);
 		int r = decode_exact((const char *)buf, n, &m, &why);
-		/* <nn>-<what>.<type>.sip: a capture that must decode to <type>. Other files (what
-		 * a fuzzing run may leave there) only must not crash. */
+		/* <nn>-<what>.<type>.sip: a capture that must decode to <type> and re-encode.
+		 * Other files (what a fuzzing run may leave there) only must not crash. */
 		size_t l = strlen(de->d_name);
 		if (l > 4 && strcmp(de->d_name + l - 4, ".sip") == 0) {
-			char type[32];
+			char type[32] = "";
 			const char *dot = memrchr(de->d_name, '.', l - 4);
-			snprintf(type, sizeof(type), "%.*s", dot ? (int)(l - 4 - (size_t)(dot - de->d_name) - 1) : 0,
-				 dot ? dot + 1 : "");
+			if (dot) {
+				int tl = (int)(de->d_name + l - 4 - (dot + 1));
+				snprintf(type, sizeof(type), "%.*s", tl, dot + 1);
+			}
 			EXPECT_EQ(0, r) TH_LOG("%s: %s", de->d_name, gk_reason_name(why));
 			EXPECT_STREQ(type, gk_msg_type_name((enum gk_msg_type)m.type))
 			TH_LOG("%s", de->d_name);
@@ -1373,6 +1513,11 @@ TEST(seed_corpus)
 				struct gk_msg m2;
 				int n2 = gk_sip_encode(&m, (uint8_t *)w, sizeof(w));
 				EXPECT_LT(0, n2) TH_LOG("%s", de->d_name);
+				/* gatekey's own captures are exactly what the encoder sends */
+				if (strstr(de->d_name, "-gk-")) {
+					EXPECT_EQ((int)n, n2) TH_LOG("%s", de->d_name);
+					EXPECT_EQ(0, memcmp(buf, w, n)) TH_LOG("%s", de->d_name);
+				}
 				if (n2 > 0) {
 					EXPECT_EQ(0, gk_sip_decode((uint8_t *)w, (size_t)n2, &m2,
 								   &why));
