@@ -15,6 +15,7 @@
 #include "gatekey/codec.h"
 #include "gatekey/control.h"
 #include "gatekey/daemon.h"
+#include "gatekey/front_io.h"
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
 #include "gatekey/registrar.h"
@@ -26,10 +27,10 @@ struct sbcd {
 	struct sbc_settings set;
 	struct gk_loop *loop;
 	struct gk_registrar *front;
+	struct gk_front_io io;
 	struct gk_control *ctl;
 	const struct gk_codec *sip;
 	int access_fd[SBC_MAX_LISTEN];
-	int access_by_family[2];
 	int core_fd;
 	struct sockaddr_storage core_local;
 	uint64_t unbound_seq;
@@ -47,25 +48,7 @@ static int family_slot(const struct sockaddr_storage *a)
 static void send_terminal(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
 			  struct gk_binding *b)
 {
-	struct sbcd *s = user;
-	struct gk_msg resp;
-	int fd = s->access_by_family[family_slot(to)];
-	uint8_t *buf;
-	int n;
-
-	if (fd < 0 || !(buf = gk_loop_send_buf(s->loop)))
-		return;
-	memcpy(&resp, m, sizeof(resp));
-	s->sip->response_init(&resp);
-	n = s->sip->encode(&resp, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN);
-	if (n > 0 && b)
-		n = gk_registrar_seal(s->front, b, buf, (size_t)n, GK_LOOP_DGRAM_MAX);
-	if (n <= 0) {
-		gk_warn("cannot encode %s for %s", gk_msg_type_name(m->type), m->idc);
-		gk_loop_send_abort(s->loop, buf);
-		return;
-	}
-	gk_loop_send(s->loop, fd, buf, (size_t)n, to);
+	gk_front_io_send(&((struct sbcd *)user)->io, m, to, b);
 }
 
 /* A request on the core leg; its reference comes back in the response's transaction id. */
@@ -210,7 +193,6 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 {
 	struct sbcd *s = user;
 	const struct gk_registrar_stats *r = gk_registrar_stats(s->front);
-	const struct gk_loop_stats *l = gk_loop_stats(s->loop);
 	(void)args;
 
 #define P(name, v) gk_ctl_printf(out, "%s %llu", name, (unsigned long long)(v))
@@ -219,46 +201,14 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("parse_errors", s->st.parse_errors);
 	P("protected_passed", s->st.passed);
 	P("unknown_source_dropped", s->st.unknown_source_dropped);
-	P("registrations", r->registrations);
-	P("refreshes", r->refreshes);
-	P("deregistrations", r->deregistrations);
-	P("expirations", r->expirations);
-	P("challenges", r->challenges);
-	P("core_requests", r->core_requests);
 	P("core_stray", s->st.core_stray);
-	P("rejects", r->rejects);
-	P("tx_datagrams", l->tx_dgrams);
-	P("rx_nobufs", l->rx_nobufs);
-	P("tx_no_slot", l->tx_no_slot);
+	P("core_send_failed", s->st.core_send_failed);
 #undef P
+	gk_front_io_ctl_stats(&s->io, out);
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->reasons.n[i])
 			gk_ctl_printf(out, "reason.%s %llu", gk_reason_name((enum gk_reason)i),
 				      (unsigned long long)r->reasons.n[i]);
-}
-
-struct list_ctx {
-	struct gk_ctl_reply *out;
-	uint64_t now;
-};
-
-static void list_one(const struct gk_binding_info *bi, void *arg)
-{
-	struct list_ctx *lc = arg;
-	char addr[64];
-	gk_format_addr(&bi->addr, addr, sizeof(addr));
-	long long left = (long long)(bi->expires_at_ms - lc->now) / 1000;
-	gk_ctl_printf(lc->out, "%s index=%u addr=%s mech=%s expires_in=%lld fpr=%s rx=%llu tx=%llu",
-		      bi->idc, bi->index, addr, gk_mech_name(bi->mech), left, bi->fpr,
-		      (unsigned long long)bi->rx_ok, (unsigned long long)bi->tx);
-}
-
-static void ctl_bindings(void *user, const char *args, struct gk_ctl_reply *out)
-{
-	struct sbcd *s = user;
-	struct list_ctx lc = {.out = out, .now = gk_loop_now(s->loop)};
-	(void)args;
-	gk_registrar_foreach(s->front, list_one, &lc);
 }
 
 static void on_signal(void *user, int signo)
@@ -303,7 +253,7 @@ int main(int argc, char **argv)
 		gk_err("%s", err);
 		return 1;
 	}
-	s.access_by_family[0] = s.access_by_family[1] = -1;
+	s.io.fd_by_family[0] = s.io.fd_by_family[1] = -1;
 	for (unsigned i = 0; i < s.set.n_listen; i++) {
 		char a[64];
 		gk_format_addr(&s.set.listen[i], a, sizeof(a));
@@ -313,7 +263,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		s.access_fd[i] = fd;
-		s.access_by_family[family_slot(&s.set.listen[i])] = fd;
+		s.io.fd_by_family[family_slot(&s.set.listen[i])] = fd;
 		gk_loop_add_udp(s.loop, fd, on_access, &s);
 		gk_info("access side: SIP on %s", a);
 	}
@@ -343,13 +293,16 @@ int main(int argc, char **argv)
 		gk_err("%s", err);
 		return 1;
 	}
+	s.io.loop = s.loop;
+	s.io.front = s.front;
+	s.io.codec = s.sip;
 	s.ctl = gk_control_new(s.loop, s.common.control_socket, err, sizeof(err));
 	if (!s.ctl) {
 		gk_err("%s", err);
 		return 1;
 	}
 	gk_control_add(s.ctl, "stats", ctl_stats, &s);
-	gk_control_add(s.ctl, "bindings", ctl_bindings, &s);
+	gk_control_add(s.ctl, "bindings", gk_front_io_ctl_bindings, &s.io);
 	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	gk_loop_on_signals(s.loop, sigs, 4, on_signal, &s);
 	char ss[64];

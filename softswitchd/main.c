@@ -15,6 +15,7 @@
 #include "gatekey/control.h"
 #include "gatekey/daemon.h"
 #include "gatekey/direct.h"
+#include "gatekey/front_io.h"
 #include "gatekey/keystore.h"
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
@@ -30,12 +31,12 @@ struct softswitchd {
 	struct gk_loop *loop;
 	struct gk_direct direct; /* front and core of the direct topology */
 	struct gk_registrar *reg; /* = direct.front */
+	struct gk_front_io io;
 	struct gk_auc_client *auc;
 	struct gk_control *ctl;
 	struct ss_relay *relay;
 	const struct gk_codec *sip;
 	int fds[MAX_LISTEN];
-	int fd_by_family[2]; /* [0] IPv4, [1] IPv6 */
 	unsigned n_fds;
 	struct {
 		uint64_t rx, parse_errors, responses_ignored, peer_requests, peer_refused;
@@ -51,46 +52,13 @@ static int family_slot(const struct sockaddr_storage *a)
 static void send_terminal(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
 			  struct gk_binding *b)
 {
-	struct softswitchd *s = user;
-	struct gk_msg resp;
-	int fd = s->fd_by_family[family_slot(to)];
-	uint8_t *buf;
-	int n;
-
-	if (fd < 0)
-		return;
-	buf = gk_loop_send_buf(s->loop);
-	if (!buf)
-		return;
-	memcpy(&resp, m, sizeof(resp));
-	s->sip->response_init(&resp);
-	n = s->sip->encode(&resp, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN);
-	if (n > 0 && b)
-		n = gk_registrar_seal(s->reg, b, buf, (size_t)n, GK_LOOP_DGRAM_MAX);
-	if (n <= 0) {
-		gk_warn("cannot encode %s for %s", gk_msg_type_name(m->type), m->idc);
-		gk_loop_send_abort(s->loop, buf);
-		return;
-	}
-	gk_loop_send(s->loop, fd, buf, (size_t)n, to);
+	gk_front_io_send(&((struct softswitchd *)user)->io, m, to, b);
 }
 
 /* The core leg, serving SBCs: their requests go to the core, its verdicts go back. */
 static void send_peer(struct softswitchd *s, struct gk_msg *m, const struct sockaddr_storage *to)
 {
-	int fd = s->fd_by_family[family_slot(to)];
-	uint8_t *buf;
-
-	if (fd < 0 || !(buf = gk_loop_send_buf(s->loop)))
-		return;
-	s->sip->response_init(m);
-	int n = s->sip->encode(m, buf, GK_LOOP_DGRAM_MAX);
-	if (n <= 0) {
-		gk_warn("cannot encode %s for the SBC", gk_msg_type_name(m->type));
-		gk_loop_send_abort(s->loop, buf);
-		return;
-	}
-	gk_loop_send(s->loop, fd, buf, (size_t)n, to);
+	gk_front_io_send_plain(&s->io, m, to);
 }
 
 static void peer_verdict(struct softswitchd *s, uint64_t ref, enum gk_msg_type type,
@@ -234,7 +202,6 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	const struct gk_registrar_stats *r = gk_registrar_stats(s->reg);
 	const struct gk_core_stats *c = gk_core_stats(s->direct.core);
 	const struct gk_auc_client_stats *a = gk_auc_client_stats(s->auc);
-	const struct gk_loop_stats *l = gk_loop_stats(s->loop);
 	(void)args;
 
 #define P(name, v) gk_ctl_printf(out, "%s %llu", name, (unsigned long long)(v))
@@ -242,12 +209,6 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("parse_errors", s->st.parse_errors);
 	P("sbc_requests", s->st.peer_requests);
 	P("sbc_refused", s->st.peer_refused);
-	P("registrations", r->registrations);
-	P("refreshes", r->refreshes);
-	P("deregistrations", r->deregistrations);
-	P("expirations", r->expirations);
-	P("challenges", r->challenges);
-	P("rejects", r->rejects);
 	P("wrong_answers", c->wrong_auth);
 	P("lockouts", c->lockouts);
 	P("auc_requests", a->requests);
@@ -258,39 +219,13 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("accounting_sent", a->acct_sent);
 	P("accounting_acked", a->acct_acked);
 	P("accounting_lost", a->acct_lost);
-	P("tx_datagrams", l->tx_dgrams);
-	P("rx_nobufs", l->rx_nobufs);
-	P("tx_no_slot", l->tx_no_slot);
 #undef P
+	gk_front_io_ctl_stats(&s->io, out);
 	/* The front and the core each count the reasons they decide on. */
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->reasons.n[i] + c->reasons.n[i])
 			gk_ctl_printf(out, "reason.%s %llu", gk_reason_name((enum gk_reason)i),
 				      (unsigned long long)(r->reasons.n[i] + c->reasons.n[i]));
-}
-
-struct list_ctx {
-	struct gk_ctl_reply *out;
-	uint64_t now;
-};
-
-static void list_one(const struct gk_binding_info *bi, void *arg)
-{
-	struct list_ctx *lc = arg;
-	char addr[64];
-	gk_format_addr(&bi->addr, addr, sizeof(addr));
-	long long left = (long long)(bi->expires_at_ms - lc->now) / 1000;
-	gk_ctl_printf(lc->out, "%s index=%u addr=%s mech=%s expires_in=%lld fpr=%s rx=%llu tx=%llu",
-		      bi->idc, bi->index, addr, gk_mech_name(bi->mech), left, bi->fpr,
-		      (unsigned long long)bi->rx_ok, (unsigned long long)bi->tx);
-}
-
-static void ctl_bindings(void *user, const char *args, struct gk_ctl_reply *out)
-{
-	struct softswitchd *s = user;
-	struct list_ctx lc = {.out = out, .now = gk_loop_now(s->loop)};
-	(void)args;
-	gk_registrar_foreach(s->reg, list_one, &lc);
 }
 
 static void on_signal(void *user, int signo)
@@ -337,7 +272,7 @@ int main(int argc, char **argv)
 		gk_err("%s", err);
 		return 1;
 	}
-	s.fd_by_family[0] = s.fd_by_family[1] = -1;
+	s.io.fd_by_family[0] = s.io.fd_by_family[1] = -1;
 	for (unsigned i = 0; i < s.set.n_listen; i++) {
 		char a[64];
 		gk_format_addr(&s.set.listen[i], a, sizeof(a));
@@ -347,7 +282,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		s.fds[s.n_fds++] = fd;
-		s.fd_by_family[family_slot(&s.set.listen[i])] = fd;
+		s.io.fd_by_family[family_slot(&s.set.listen[i])] = fd;
 		gk_loop_add_udp(s.loop, fd, on_sip, &s);
 		gk_info("listening for SIP on %s", a);
 	}
@@ -365,6 +300,9 @@ int main(int argc, char **argv)
 	int dret = gk_direct_init(&s.direct, &rc, &cc, &dops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
 	s.reg = s.direct.front;
+	s.io.loop = s.loop;
+	s.io.front = s.reg;
+	s.io.codec = s.sip;
 	if (dret < 0) {
 		gk_err("%s", err);
 		return 1;
@@ -386,7 +324,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gk_control_add(s.ctl, "stats", ctl_stats, &s);
-	gk_control_add(s.ctl, "bindings", ctl_bindings, &s);
+	gk_control_add(s.ctl, "bindings", gk_front_io_ctl_bindings, &s.io);
 	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	gk_loop_on_signals(s.loop, sigs, 4, on_signal, &s);
 	gk_notice("ready: softswitch %s (direct topology%s)", s.set.id,
