@@ -32,45 +32,11 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 			   "the softswitch's SIP address (required)"),
 		GK_CFG_KEY("core.bind", GK_CFG_ADDR, &s->core_bind,
 			   "local address towards the softswitch (default: any, ephemeral port)"),
-		GK_CFG_KEY("registrar.skew", GK_CFG_DURATION, &s->skew_ms,
-			   "accepted timestamp skew (default 30s)"),
-		GK_CFG_KEY("registrar.challenge_ttl", GK_CFG_DURATION, &s->challenge_ttl_ms,
-			   "how long a challenge may be answered (default 30s)"),
-		GK_CFG_KEY("registrar.core_timeout", GK_CFG_DURATION, &s->core_timeout_ms,
-			   "how long the softswitch may take to decide (default 5s)"),
-		GK_CFG_KEY("registrar.expires_default", GK_CFG_U32, &s->expires_default,
-			   "binding lifetime in seconds when the terminal asks none (3600)"),
-		GK_CFG_KEY("registrar.expires_min", GK_CFG_U32, &s->expires_min,
-			   "shortest binding lifetime granted, seconds (60)"),
-		GK_CFG_KEY("registrar.expires_max", GK_CFG_U32, &s->expires_max,
-			   "longest binding lifetime granted, seconds (86400)"),
-		GK_CFG_KEY("registrar.mechanisms", GK_CFG_STR, s->mechanisms,
-			   "mechanisms this SBC enforces (gk-mac)"),
-		GK_CFG_KEY("registrar.max_terminals", GK_CFG_U32, &s->max_terminals,
-			   "terminals tracked at once (262144)"),
-		GK_CFG_KEY("registrar.max_pending", GK_CFG_U32, &s->max_pending,
-			   "registrations in progress at once (65536)"),
-		GK_CFG_KEY("log.registrations", GK_CFG_BOOL, &s->log_registrations,
-			   "log each completed registration with its fingerprint (yes)"),
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);
-	if (n + 1 > cap)
-		n = cap - 1;
 	memcpy(keys, k, n * sizeof(k[0]));
 	keys[n] = (struct gk_cfg_key){0};
-
-	struct gk_registrar_cfg d;
-	gk_registrar_cfg_defaults(&d);
-	s->skew_ms = d.skew_s * 1000;
-	s->challenge_ttl_ms = d.challenge_ttl_s * 1000;
-	s->core_timeout_ms = d.core_timeout_ms;
-	s->expires_default = d.expires_default_s;
-	s->expires_min = d.expires_min_s;
-	s->expires_max = d.expires_max_s;
-	s->max_terminals = d.max_terminals;
-	s->max_pending = d.max_pending;
-	s->log_registrations = true;
-	snprintf(s->mechanisms, sizeof(s->mechanisms), "gk-mac");
+	gk_front_settings_keys(&s->front, keys, n, cap);
 }
 
 int sbc_settings_finish(struct sbc_settings *s, struct gk_registrar_cfg *rc, char *err,
@@ -110,14 +76,5 @@ int sbc_settings_finish(struct sbc_settings *s, struct gk_registrar_cfg *rc, cha
 	memcpy(rc->element_key, key, GK_KEY_LEN);
 	gk_wipe(key, sizeof(key));
 	rc->role = GK_ROLE_SBC;
-	rc->skew_s = s->skew_ms / 1000;
-	rc->challenge_ttl_s = s->challenge_ttl_ms / 1000 ? s->challenge_ttl_ms / 1000 : 1;
-	rc->core_timeout_ms = s->core_timeout_ms;
-	rc->expires_default_s = s->expires_default;
-	rc->expires_min_s = s->expires_min;
-	rc->expires_max_s = s->expires_max;
-	rc->max_terminals = s->max_terminals;
-	rc->max_pending = s->max_pending;
-	rc->log_registrations = s->log_registrations;
-	return gk_mechs_parse(s->mechanisms, &rc->mechs_supported, err, errlen);
+	return gk_front_settings_apply(&s->front, rc, err, errlen);
 }

@@ -3,6 +3,7 @@
 #define SBCD_SETTINGS_H
 
 #include "gatekey/config.h"
+#include "gatekey/front_settings.h"
 #include "gatekey/registrar.h"
 
 #define SBC_MAX_LISTEN 4
@@ -13,11 +14,7 @@ struct sbc_settings {
 	struct sockaddr_storage listen[SBC_MAX_LISTEN];
 	unsigned n_listen;
 	struct sockaddr_storage softswitch, core_bind;
-	uint32_t skew_ms, challenge_ttl_ms, core_timeout_ms;
-	uint32_t expires_default, expires_min, expires_max;
-	uint32_t max_terminals, max_pending;
-	char mechanisms[GK_CFG_STR_MAX];
-	bool log_registrations;
+	struct gk_front_settings front;
 };
 
 void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t cap);

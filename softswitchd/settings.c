@@ -39,60 +39,30 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 		GK_CFG_KEY("auc.timeout", GK_CFG_DURATION, &s->auc_timeout_ms,
 			   "RADIUS retransmission interval (default 1s)"),
 		GK_CFG_KEY("auc.tries", GK_CFG_U32, &s->auc_tries, "RADIUS tries (default 3)"),
-		GK_CFG_KEY("registrar.skew", GK_CFG_DURATION, &s->skew_ms,
-			   "accepted timestamp skew (default 30s)"),
 		GK_CFG_KEY("registrar.max_failures", GK_CFG_U32, &s->max_failures,
 			   "wrong answers before lockout (default 3)"),
 		GK_CFG_KEY("registrar.lockout", GK_CFG_DURATION, &s->lockout_ms,
 			   "lockout after too many wrong answers (default 5m)"),
-		GK_CFG_KEY("registrar.challenge_ttl", GK_CFG_DURATION, &s->challenge_ttl_ms,
-			   "how long a challenge may be answered (default 30s)"),
-		GK_CFG_KEY("registrar.expires_default", GK_CFG_U32, &s->expires_default,
-			   "binding lifetime in seconds when the terminal asks none (3600)"),
-		GK_CFG_KEY("registrar.expires_min", GK_CFG_U32, &s->expires_min,
-			   "shortest binding lifetime granted, seconds (60)"),
-		GK_CFG_KEY("registrar.expires_max", GK_CFG_U32, &s->expires_max,
-			   "longest binding lifetime granted, seconds (86400)"),
-		GK_CFG_KEY("registrar.mechanisms", GK_CFG_STR, s->mechanisms,
-			   "mechanisms offered, best first is the terminal's choice (gk-mac)"),
-		GK_CFG_KEY("registrar.max_terminals", GK_CFG_U32, &s->max_terminals,
-			   "terminals tracked at once (262144)"),
-		GK_CFG_KEY("registrar.max_pending", GK_CFG_U32, &s->max_pending,
-			   "registrations in progress at once (65536)"),
 		{.name = "sbc.peer",
 		 .kind = GK_CFG_STR,
 		 .help = "\"<sbc-id> <ip>\": an SBC whose terminals this softswitch serves (repeatable)",
 		 .multi = true,
 		 .on_multi = ss_peer_add,
 		 .multi_arg = &s->peers},
-		GK_CFG_KEY("log.registrations", GK_CFG_BOOL, &s->log_registrations,
-			   "log each completed registration with its fingerprint (yes)"),
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);
-	if (n + 1 > cap)
-		n = cap - 1;
 	memcpy(keys, k, n * sizeof(k[0]));
 	keys[n] = (struct gk_cfg_key){0};
+	gk_front_settings_keys(&s->front, keys, n, cap);
 
-	struct gk_registrar_cfg d;
 	struct gk_core_cfg dc;
-	gk_registrar_cfg_defaults(&d);
 	gk_core_cfg_defaults(&dc);
 	gk_parse_addr("127.0.0.1:1812", &s->auc_server, e, sizeof(e));
 	s->auc_vendor = GK_PEN_DEFAULT;
 	s->auc_timeout_ms = 1000;
 	s->auc_tries = 3;
-	s->skew_ms = d.skew_s * 1000;
 	s->max_failures = dc.max_failures;
 	s->lockout_ms = dc.lockout_s * 1000;
-	s->challenge_ttl_ms = d.challenge_ttl_s * 1000;
-	s->expires_default = d.expires_default_s;
-	s->expires_min = d.expires_min_s;
-	s->expires_max = d.expires_max_s;
-	s->max_terminals = d.max_terminals;
-	s->max_pending = d.max_pending;
-	s->log_registrations = true;
-	snprintf(s->mechanisms, sizeof(s->mechanisms), "gk-mac");
 }
 
 int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struct gk_core_cfg *cc,
@@ -136,24 +106,18 @@ int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struc
 	memcpy(rc->element_key, key, GK_KEY_LEN);
 	gk_wipe(key, sizeof(key));
 	rc->role = GK_ROLE_SOFTSWITCH;
-	rc->skew_s = s->skew_ms / 1000;
-	rc->challenge_ttl_s = s->challenge_ttl_ms / 1000 ? s->challenge_ttl_ms / 1000 : 1;
+	if (gk_front_settings_apply(&s->front, rc, err, errlen) < 0)
+		return -1;
 	gk_core_cfg_defaults(cc);
 	cc->max_failures = s->max_failures ? s->max_failures : 1;
 	cc->lockout_s = s->lockout_ms / 1000;
 	cc->challenge_ttl_s = rc->challenge_ttl_s + 5;
-	cc->max_terminals = s->max_terminals;
-	cc->max_pending = s->max_pending;
-	rc->expires_default_s = s->expires_default;
-	rc->expires_min_s = s->expires_min;
-	rc->expires_max_s = s->expires_max;
-	rc->max_terminals = s->max_terminals;
-	rc->max_pending = s->max_pending;
-	rc->log_registrations = s->log_registrations;
+	cc->max_terminals = s->front.max_terminals;
+	cc->max_pending = s->front.max_pending;
 	cc->auc_timeout_ms = s->auc_timeout_ms * (s->auc_tries + 1);
-	rc->core_timeout_ms = cc->auc_timeout_ms + 1000;
-	if (gk_mechs_parse(s->mechanisms, &rc->mechs_supported, err, errlen) < 0)
-		return -1;
+	/* The front must not give up before the core has heard from the AuC. */
+	if (rc->core_timeout_ms < cc->auc_timeout_ms + 1000)
+		rc->core_timeout_ms = cc->auc_timeout_ms + 1000;
 
 	memset(ac, 0, sizeof(*ac));
 	ac->auth_server = s->auc_server;

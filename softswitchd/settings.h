@@ -5,6 +5,7 @@
 #include "gatekey/auc_client.h"
 #include "gatekey/config.h"
 #include "gatekey/core.h"
+#include "gatekey/front_settings.h"
 #include "gatekey/registrar.h"
 #include "peers.h"
 
@@ -18,11 +19,8 @@ struct ss_settings {
 	struct sockaddr_storage auc_server, auc_acct_server;
 	char auc_secret[GK_CFG_STR_MAX];
 	uint32_t auc_vendor, auc_timeout_ms, auc_tries;
-	uint32_t skew_ms, max_failures, lockout_ms, challenge_ttl_ms;
-	uint32_t expires_default, expires_min, expires_max;
-	uint32_t max_terminals, max_pending;
-	char mechanisms[GK_CFG_STR_MAX];
-	bool log_registrations;
+	uint32_t max_failures, lockout_ms;
+	struct gk_front_settings front;
 	struct ss_peers peers;
 };
 

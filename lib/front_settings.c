@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gatekey/front_settings.h"
+
+size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *keys, size_t used,
+			      size_t cap)
+{
+	const struct gk_cfg_key k[] = {
+		GK_CFG_KEY("registrar.skew", GK_CFG_DURATION, &s->skew_ms,
+			   "accepted timestamp skew (default 30s)"),
+		GK_CFG_KEY("registrar.challenge_ttl", GK_CFG_DURATION, &s->challenge_ttl_ms,
+			   "how long a challenge may be answered (default 30s)"),
+		GK_CFG_KEY("registrar.core_timeout", GK_CFG_DURATION, &s->core_timeout_ms,
+			   "how long the authentication may take (default 5s)"),
+		GK_CFG_KEY("registrar.expires_default", GK_CFG_U32, &s->expires_default,
+			   "binding lifetime in seconds when the terminal asks none (3600)"),
+		GK_CFG_KEY("registrar.expires_min", GK_CFG_U32, &s->expires_min,
+			   "shortest binding lifetime granted, seconds (60)"),
+		GK_CFG_KEY("registrar.expires_max", GK_CFG_U32, &s->expires_max,
+			   "longest binding lifetime granted, seconds (86400)"),
+		GK_CFG_KEY("registrar.mechanisms", GK_CFG_STR, s->mechanisms,
+			   "mechanisms offered to terminals, e.g. \"gk-mac tls\" (gk-mac)"),
+		GK_CFG_KEY("registrar.max_terminals", GK_CFG_U32, &s->max_terminals,
+			   "terminals tracked at once (262144)"),
+		GK_CFG_KEY("registrar.max_pending", GK_CFG_U32, &s->max_pending,
+			   "registrations in progress at once (65536)"),
+		GK_CFG_KEY("log.registrations", GK_CFG_BOOL, &s->log_registrations,
+			   "log each completed registration with its fingerprint (yes)"),
+	};
+	size_t n = sizeof(k) / sizeof(k[0]);
+	struct gk_registrar_cfg d;
+
+	if (used + n + 1 > cap)
+		abort(); /* a program's key table is sized at compile time */
+	memcpy(keys + used, k, sizeof(k));
+	keys[used + n] = (struct gk_cfg_key){0};
+
+	gk_registrar_cfg_defaults(&d);
+	s->skew_ms = d.skew_s * 1000;
+	s->challenge_ttl_ms = d.challenge_ttl_s * 1000;
+	s->core_timeout_ms = d.core_timeout_ms;
+	s->expires_default = d.expires_default_s;
+	s->expires_min = d.expires_min_s;
+	s->expires_max = d.expires_max_s;
+	s->max_terminals = d.max_terminals;
+	s->max_pending = d.max_pending;
+	s->log_registrations = d.log_registrations;
+	snprintf(s->mechanisms, sizeof(s->mechanisms), "gk-mac");
+	return used + n;
+}
+
+int gk_front_settings_apply(const struct gk_front_settings *s, struct gk_registrar_cfg *rc,
+			    char *err, size_t errlen)
+{
+	if (s->expires_min > s->expires_max) {
+		snprintf(err, errlen, "registrar.expires_min (%u) is above registrar.expires_max (%u)",
+			 s->expires_min, s->expires_max);
+		return -1;
+	}
+	rc->skew_s = s->skew_ms / 1000;
+	rc->challenge_ttl_s = s->challenge_ttl_ms / 1000 ? s->challenge_ttl_ms / 1000 : 1;
+	rc->core_timeout_ms = s->core_timeout_ms;
+	rc->expires_default_s = s->expires_default;
+	rc->expires_min_s = s->expires_min;
+	rc->expires_max_s = s->expires_max;
+	rc->max_terminals = s->max_terminals;
+	rc->max_pending = s->max_pending;
+	rc->log_registrations = s->log_registrations;
+	return gk_mechs_parse(s->mechanisms, &rc->mechs_supported, err, errlen);
+}
