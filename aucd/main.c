@@ -47,9 +47,9 @@ static void drop(struct aucd *a, enum gk_reason why, const struct sockaddr_stora
 	gk_debug("dropped datagram from %s: %s", addr, gk_reason_str(why));
 }
 
-static const struct gk_radius_peer *accept_request(struct aucd *a, const uint8_t *data,
-						   size_t len, const struct sockaddr_storage *from,
-						   struct gk_rad_pkt *p)
+static const struct gk_radius_peer *accept_request(struct aucd *a, const uint8_t *data, size_t len,
+                                                   const struct sockaddr_storage *from,
+                                                   struct gk_rad_pkt *p)
 {
 	const struct gk_radius_peer *peer = gk_radius_peer_find(&a->clients, from);
 	enum gk_reason why;
@@ -67,7 +67,7 @@ static const struct gk_radius_peer *accept_request(struct aucd *a, const uint8_t
 }
 
 static void on_auth(void *user, int fd, uint8_t *data, size_t len,
-		    const struct sockaddr_storage *from)
+                    const struct sockaddr_storage *from)
 {
 	struct aucd *a = user;
 	struct gk_rad_pkt p;
@@ -97,18 +97,19 @@ static void on_auth(void *user, int fd, uint8_t *data, size_t len,
 	int ret = auc_make_vector(a->ks, idc, idsp, &v, &known);
 	if (ret == 0) {
 		n = gk_auc_encode_accept(out, GK_LOOP_DGRAM_MAX, &p, a->vendor, &v, peer->secret,
-					 peer->secret_len);
+		                         peer->secret_len);
 		a->st.accepts++;
 		if (!known)
 			a->st.unknown_idc++;
 	} else {
 		if (ret == -ENOENT)
-			gk_notice("refused vector for %s: element %s is not provisioned", idc, idsp);
+			gk_notice("refused vector for %s: element %s is not provisioned", idc,
+			          idsp);
 		else
 			gk_err("key store lookup for %s failed: %s", idc, gk_ks_errmsg(a->ks));
 		a->st.drops.n[ret == -ENOENT ? GK_R_UNKNOWN_ELEMENT : GK_R_INTERNAL]++;
 		n = gk_auc_encode_reject(out, GK_LOOP_DGRAM_MAX, &p, peer->secret,
-					 peer->secret_len);
+		                         peer->secret_len);
 		a->st.rejects++;
 	}
 	gk_wipe(&v, sizeof(v));
@@ -121,7 +122,7 @@ static void on_auth(void *user, int fd, uint8_t *data, size_t len,
 }
 
 static void on_acct(void *user, int fd, uint8_t *data, size_t len,
-		    const struct sockaddr_storage *from)
+                    const struct sockaddr_storage *from)
 {
 	struct aucd *a = user;
 	struct gk_rad_pkt p;
@@ -145,13 +146,13 @@ static void on_acct(void *user, int fd, uint8_t *data, size_t len,
 			a->st.sessions--;
 	}
 	gk_debug("accounting %s %s via %s from %s",
-		 acct.status == GK_RAD_ACCT_START ? "start" : "stop", acct.idc, acct.idsp,
-		 acct.address);
+	         acct.status == GK_RAD_ACCT_START ? "start" : "stop", acct.idc, acct.idsp,
+	         acct.address);
 	uint8_t *out = gk_loop_send_buf(a->loop);
 	if (!out)
 		return;
-	int n = gk_auc_encode_acct_response(out, GK_LOOP_DGRAM_MAX, &p, peer->secret,
-					    peer->secret_len);
+	int n =
+	    gk_auc_encode_acct_response(out, GK_LOOP_DGRAM_MAX, &p, peer->secret, peer->secret_len);
 	if (n < 0) {
 		gk_loop_send_abort(a->loop, out);
 		return;
@@ -176,7 +177,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	for (int r = 1; r < GK_R__COUNT; r++)
 		if (a->st.drops.n[r])
 			gk_ctl_printf(out, "drop.%s %llu", gk_reason_name((enum gk_reason)r),
-				      (unsigned long long)a->st.drops.n[r]);
+			              (unsigned long long)a->st.drops.n[r]);
 }
 
 static void on_signal(void *user, int signo)
@@ -187,9 +188,9 @@ static void on_signal(void *user, int signo)
 		gk_loop_stop(a->loop);
 	} else if (signo == SIGUSR1) {
 		gk_notice("access requests %llu, accepts %llu, rejects %llu, sessions %llu",
-			  (unsigned long long)a->st.access_requests,
-			  (unsigned long long)a->st.accepts, (unsigned long long)a->st.rejects,
-			  (unsigned long long)a->st.sessions);
+		          (unsigned long long)a->st.access_requests,
+		          (unsigned long long)a->st.accepts, (unsigned long long)a->st.rejects,
+		          (unsigned long long)a->st.sessions);
 	} else if (signo == SIGHUP) {
 		/* Subscribers and elements are read from the store on every request, so gkctl
 		 * changes apply at once; there is nothing else to reload. */
@@ -214,20 +215,20 @@ int main(int argc, char **argv)
 	static struct aucd a;
 	char err[512];
 	struct gk_cfg_key keys[16] = {
-		GK_CFG_KEY("auc.listen", GK_CFG_ADDR, &a.listen_auth,
-			   "RADIUS authentication address (default 0.0.0.0:1812)"),
-		GK_CFG_KEY("auc.accounting_listen", GK_CFG_ADDR, &a.listen_acct,
-			   "RADIUS accounting address (default 0.0.0.0:1813)"),
-		GK_CFG_KEY("auc.vendor", GK_CFG_U32, &a.vendor,
-			   "IANA PEN of the vendor-specific attributes (default 32473)"),
-		GK_CFG_KEY("keystore.db", GK_CFG_STR, a.db, "SQLite key store"),
-		GK_CFG_KEY("keystore.kek", GK_CFG_STR, a.kek, "key-encryption key file (0600)"),
-		{.name = "radius.client",
-		 .kind = GK_CFG_STR,
-		 .help = "\"<ip>[/prefix] <secret>\": a softswitch allowed to ask (repeatable)",
-		 .multi = true,
-		 .on_multi = gk_radius_peer_add,
-		 .multi_arg = &a.clients},
+	    GK_CFG_KEY("auc.listen", GK_CFG_ADDR, &a.listen_auth,
+	               "RADIUS authentication address (default 0.0.0.0:1812)"),
+	    GK_CFG_KEY("auc.accounting_listen", GK_CFG_ADDR, &a.listen_acct,
+	               "RADIUS accounting address (default 0.0.0.0:1813)"),
+	    GK_CFG_KEY("auc.vendor", GK_CFG_U32, &a.vendor,
+	               "IANA PEN of the vendor-specific attributes (default 32473)"),
+	    GK_CFG_KEY("keystore.db", GK_CFG_STR, a.db, "SQLite key store"),
+	    GK_CFG_KEY("keystore.kek", GK_CFG_STR, a.kek, "key-encryption key file (0600)"),
+	    {.name = "radius.client",
+	     .kind = GK_CFG_STR,
+	     .help = "\"<ip>[/prefix] <secret>\": a softswitch allowed to ask (repeatable)",
+	     .multi = true,
+	     .on_multi = gk_radius_peer_add,
+	     .multi_arg = &a.clients},
 	};
 
 	a.vendor = GK_PEN_DEFAULT;
@@ -237,11 +238,12 @@ int main(int argc, char **argv)
 	snprintf(a.kek, sizeof(a.kek), "/etc/gatekey/kek");
 	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &a.common, "aucd");
 	gk_daemon_parse_args(argc, argv, keys, "aucd",
-			     "gatekey authentication centre: vectors and session keys over RADIUS");
+	                     "gatekey authentication centre: vectors and session keys over RADIUS");
 	if (gk_daemon_log_setup(&a.common, "aucd") < 0)
 		return 2;
 	if (a.clients.n == 0) {
-		fprintf(stderr, "aucd: no radius.client configured: nobody could ask for vectors\n");
+		fprintf(stderr,
+		        "aucd: no radius.client configured: nobody could ask for vectors\n");
 		return 2;
 	}
 	if (gk_crypto_init() < 0) {

@@ -12,7 +12,7 @@ static enum gk_role role_of(enum gk_element_type t)
 }
 
 int auc_make_vector(struct gk_keystore *ks, const char *idc, const char *idsp,
-		    struct gk_auc_vector *v, bool *known_idc)
+                    struct gk_auc_vector *v, bool *known_idc)
 {
 	uint8_t kc[GK_KEY_LEN], kel[GK_KEY_LEN];
 	enum gk_element_type type;

@@ -9,6 +9,6 @@
  * IDc too: a vector that can never verify, so the outside cannot tell), -ENOENT when the
  * element is not provisioned, or another negative errno. */
 int auc_make_vector(struct gk_keystore *ks, const char *idc, const char *idsp,
-		    struct gk_auc_vector *v, bool *known_idc);
+                    struct gk_auc_vector *v, bool *known_idc);
 
 #endif

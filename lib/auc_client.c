@@ -44,12 +44,12 @@ struct gk_auc_client {
 };
 
 static void on_response(void *user, int fd, uint8_t *data, size_t len,
-			const struct sockaddr_storage *from);
+                        const struct sockaddr_storage *from);
 static void on_timeout(struct gk_timer *t);
 
 struct gk_auc_client *gk_auc_client_new(struct gk_loop *loop, const struct gk_auc_client_cfg *cfg,
-					const struct gk_auc_client_ops *ops, void *user,
-					char *err, size_t errlen)
+                                        const struct gk_auc_client_ops *ops, void *user, char *err,
+                                        size_t errlen)
 {
 	struct gk_auc_client *c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -149,7 +149,7 @@ static void transmit(struct gk_auc_client *c, struct outstanding *o)
 }
 
 void gk_auc_client_request(struct gk_auc_client *c, uint32_t handle, const char *idc,
-			   const char *idsp)
+                           const char *idsp)
 {
 	uint8_t id;
 	struct outstanding *o = slot_alloc(c, &id);
@@ -158,8 +158,8 @@ void gk_auc_client_request(struct gk_auc_client *c, uint32_t handle, const char 
 		return;
 	}
 	int n = gk_auc_encode_auth_request(o->pkt, sizeof(o->pkt), id, c->cfg.vendor, idc, idsp,
-					   c->cfg.nas_id, c->cfg.secret, c->cfg.secret_len,
-					   o->req_auth);
+	                                   c->cfg.nas_id, c->cfg.secret, c->cfg.secret_len,
+	                                   o->req_auth);
 	if (n < 0) {
 		slot_free(c, o);
 		c->ops.failed(c->user, handle, GK_R_INTERNAL);
@@ -181,9 +181,9 @@ void gk_auc_client_account(struct gk_auc_client *c, const struct gk_auc_acct *a)
 		c->st.acct_lost++;
 		return;
 	}
-	int n = gk_auc_encode_acct_request(o->pkt, sizeof(o->pkt), id, c->cfg.vendor, a,
-					   c->cfg.nas_id, c->cfg.secret, c->cfg.secret_len,
-					   o->req_auth);
+	int n =
+	    gk_auc_encode_acct_request(o->pkt, sizeof(o->pkt), id, c->cfg.vendor, a, c->cfg.nas_id,
+	                               c->cfg.secret, c->cfg.secret_len, o->req_auth);
 	if (n < 0) {
 		slot_free(c, o);
 		c->st.acct_lost++;
@@ -198,8 +198,8 @@ void gk_auc_client_account(struct gk_auc_client *c, const struct gk_auc_acct *a)
 
 static void on_timeout(struct gk_timer *t)
 {
-	struct outstanding *o = (struct outstanding *)((char *)t -
-						       offsetof(struct outstanding, timer));
+	struct outstanding *o =
+	    (struct outstanding *)((char *)t - offsetof(struct outstanding, timer));
 	struct gk_auc_client *c = o->c;
 
 	if (o->tries < c->cfg.tries) {
@@ -220,7 +220,7 @@ static void on_timeout(struct gk_timer *t)
 }
 
 static void on_response(void *user, int fd, uint8_t *data, size_t len,
-			const struct sockaddr_storage *from)
+                        const struct sockaddr_storage *from)
 {
 	struct sock *s = user;
 	struct gk_auc_client *c = s->c;
@@ -253,7 +253,7 @@ static void on_response(void *user, int fd, uint8_t *data, size_t len,
 	if (p.code == GK_RAD_ACCESS_ACCEPT) {
 		struct gk_auc_vector v;
 		int ret = gk_auc_decode_accept(&p, c->cfg.vendor, o->req_auth, c->cfg.secret,
-					       c->cfg.secret_len, &v, &why);
+		                               c->cfg.secret_len, &v, &why);
 		slot_free(c, o);
 		if (ret < 0) {
 			c->st.bad_responses++;

@@ -97,9 +97,9 @@ static void add_str(struct gk_rad_builder *b, uint8_t type, const char *s, size_
 }
 
 int gk_auc_encode_auth_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
-			       const char *idc, const char *idsp, const char *nas_id,
-			       const uint8_t *secret, size_t slen,
-			       uint8_t req_auth_out[GK_RAD_AUTH_LEN])
+                               const char *idc, const char *idsp, const char *nas_id,
+                               const uint8_t *secret, size_t slen,
+                               uint8_t req_auth_out[GK_RAD_AUTH_LEN])
 {
 	struct gk_rad_builder b;
 
@@ -115,7 +115,7 @@ int gk_auc_encode_auth_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t ve
 }
 
 int gk_auc_encode_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req, uint32_t vendor,
-			 const struct gk_auc_vector *v, const uint8_t *secret, size_t slen)
+                         const struct gk_auc_vector *v, const uint8_t *secret, size_t slen)
 {
 	struct gk_rad_builder b;
 
@@ -128,14 +128,14 @@ int gk_auc_encode_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
 	gk_rad_add_vsa(&b, vendor, GK_VSA_RAND, v->rand, sizeof(v->rand));
 	gk_rad_add_vsa_hidden(&b, vendor, GK_VSA_XAUTH, v->xauth, sizeof(v->xauth), secret, slen);
 	gk_rad_add_vsa_hidden(&b, vendor, GK_VSA_BLOB_TERMINAL, v->blob_terminal,
-			      sizeof(v->blob_terminal), secret, slen);
+	                      sizeof(v->blob_terminal), secret, slen);
 	gk_rad_add_vsa_hidden(&b, vendor, GK_VSA_BLOB_ELEMENT, v->blob_element,
-			      sizeof(v->blob_element), secret, slen);
+	                      sizeof(v->blob_element), secret, slen);
 	return gk_rad_finish(&b, secret, slen);
 }
 
 int gk_auc_encode_reject(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
-			 const uint8_t *secret, size_t slen)
+                         const uint8_t *secret, size_t slen)
 {
 	struct gk_rad_builder b;
 
@@ -148,9 +148,9 @@ int gk_auc_encode_reject(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
 }
 
 int gk_auc_encode_acct_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
-			       const struct gk_auc_acct *a, const char *nas_id,
-			       const uint8_t *secret, size_t slen,
-			       uint8_t req_auth_out[GK_RAD_AUTH_LEN])
+                               const struct gk_auc_acct *a, const char *nas_id,
+                               const uint8_t *secret, size_t slen,
+                               uint8_t req_auth_out[GK_RAD_AUTH_LEN])
 {
 	struct gk_rad_builder b;
 
@@ -175,7 +175,7 @@ int gk_auc_encode_acct_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t ve
 }
 
 int gk_auc_encode_acct_response(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
-				const uint8_t *secret, size_t slen)
+                                const uint8_t *secret, size_t slen)
 {
 	struct gk_rad_builder b;
 
@@ -189,7 +189,7 @@ int gk_auc_encode_acct_response(uint8_t *buf, size_t cap, const struct gk_rad_pk
 
 /* The single instance of a standard (vendor == 0) or vendor attribute. */
 static int one(const struct gk_rad_pkt *p, uint8_t type, uint32_t vendor, uint8_t vtype,
-	       const struct gk_rad_attr **out, enum gk_reason *reason)
+               const struct gk_rad_attr **out, enum gk_reason *reason)
 {
 	const struct gk_rad_attr *found = NULL;
 
@@ -243,7 +243,7 @@ static int get_u32(const struct gk_rad_attr *a, uint32_t *v, enum gk_reason *rea
 
 /* User-Name and the element's identifier, shared by every request and the Accept. */
 static int get_ids(const struct gk_rad_pkt *p, uint32_t vendor, char idc[GK_ID_MAX + 1],
-		   char idsp[GK_ID_MAX + 1], enum gk_reason *reason)
+                   char idsp[GK_ID_MAX + 1], enum gk_reason *reason)
 {
 	const struct gk_rad_attr *a;
 
@@ -258,7 +258,7 @@ static int get_ids(const struct gk_rad_pkt *p, uint32_t vendor, char idc[GK_ID_M
 }
 
 int gk_auc_decode_auth_request(const struct gk_rad_pkt *p, uint32_t vendor, char idc[GK_ID_MAX + 1],
-			       char idsp[GK_ID_MAX + 1], enum gk_reason *reason)
+                               char idsp[GK_ID_MAX + 1], enum gk_reason *reason)
 {
 	if (!p || !idc || !idsp)
 		return fail(reason, GK_R_INTERNAL);
@@ -270,8 +270,8 @@ int gk_auc_decode_auth_request(const struct gk_rad_pkt *p, uint32_t vendor, char
 }
 
 static int get_hidden(const struct gk_rad_pkt *p, uint32_t vendor, uint8_t vtype,
-		      const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret, size_t slen,
-		      uint8_t *out, size_t len, enum gk_reason *reason)
+                      const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret, size_t slen,
+                      uint8_t *out, size_t len, enum gk_reason *reason)
 {
 	const struct gk_rad_attr *a;
 	uint8_t plain[256]; /* any hidden value fits */
@@ -295,8 +295,8 @@ static int get_hidden(const struct gk_rad_pkt *p, uint32_t vendor, uint8_t vtype
 }
 
 int gk_auc_decode_accept(const struct gk_rad_pkt *p, uint32_t vendor,
-			 const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret,
-			 size_t slen, struct gk_auc_vector *v, enum gk_reason *reason)
+                         const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret,
+                         size_t slen, struct gk_auc_vector *v, enum gk_reason *reason)
 {
 	const struct gk_rad_attr *a;
 
@@ -313,12 +313,12 @@ int gk_auc_decode_accept(const struct gk_rad_pkt *p, uint32_t vendor,
 		goto bad;
 	}
 	memcpy(v->rand, a->val, GK_RAND_LEN);
-	if (get_hidden(p, vendor, GK_VSA_XAUTH, req_auth, secret, slen, v->xauth,
-		       sizeof(v->xauth), reason) < 0 ||
+	if (get_hidden(p, vendor, GK_VSA_XAUTH, req_auth, secret, slen, v->xauth, sizeof(v->xauth),
+	               reason) < 0 ||
 	    get_hidden(p, vendor, GK_VSA_BLOB_TERMINAL, req_auth, secret, slen, v->blob_terminal,
-		       sizeof(v->blob_terminal), reason) < 0 ||
+	               sizeof(v->blob_terminal), reason) < 0 ||
 	    get_hidden(p, vendor, GK_VSA_BLOB_ELEMENT, req_auth, secret, slen, v->blob_element,
-		       sizeof(v->blob_element), reason) < 0)
+	               sizeof(v->blob_element), reason) < 0)
 		goto bad;
 	return ok(reason);
 bad:
@@ -328,7 +328,7 @@ bad:
 }
 
 int gk_auc_decode_acct_request(const struct gk_rad_pkt *p, uint32_t vendor, struct gk_auc_acct *a,
-			       enum gk_reason *reason)
+                               enum gk_reason *reason)
 {
 	const struct gk_rad_attr *at;
 

@@ -7,7 +7,7 @@
 extern const struct gk_codec gk_sip_codec;
 
 static const struct gk_codec *const codecs[] = {
-	&gk_sip_codec,
+    &gk_sip_codec,
 };
 
 const struct gk_codec *gk_codec_get(enum gk_proto proto)

@@ -17,7 +17,7 @@ static void sip_request_init(struct gk_msg *m, const struct gk_request_ctx *c)
 	snprintf(s->method, sizeof(s->method), "%s", c->method ? c->method : "REGISTER");
 	snprintf(s->ruri, sizeof(s->ruri), "sip:%s", c->idsp);
 	snprintf(s->via[0], sizeof(s->via[0]), "SIP/2.0/UDP %s;branch=z9hG4bK%016llx;rport", local,
-		 (unsigned long long)c->unique);
+	         (unsigned long long)c->unique);
 	s->n_via = 1;
 	snprintf(s->from, sizeof(s->from), "<sip:%s@%s>;tag=%s", c->idc, c->idsp, c->local_tag);
 	snprintf(s->to, sizeof(s->to), "<sip:%s@%s>", c->idc, c->idsp);
@@ -54,13 +54,13 @@ static uint64_t sip_transaction_ref(const struct gk_msg *m)
 }
 
 const struct gk_codec gk_sip_codec = {
-	.proto = GK_PROTO_SIP,
-	.name = "sip",
-	.default_port = 5060,
-	.decode = gk_sip_decode,
-	.encode = gk_sip_encode,
-	.is_registration = gk_sip_is_register,
-	.request_init = sip_request_init,
-	.response_init = sip_response_init,
-	.transaction_ref = sip_transaction_ref,
+    .proto = GK_PROTO_SIP,
+    .name = "sip",
+    .default_port = 5060,
+    .decode = gk_sip_decode,
+    .encode = gk_sip_encode,
+    .is_registration = gk_sip_is_register,
+    .request_init = sip_request_init,
+    .response_init = sip_response_init,
+    .transaction_ref = sip_transaction_ref,
 };

@@ -120,7 +120,7 @@ static int apply(const struct gk_cfg_key *k, const char *value, char *msg, size_
 	case GK_CFG_STR:
 		if (strlen(value) >= GK_CFG_STR_MAX) {
 			snprintf(msg, msglen, "value of %s longer than %d characters", k->name,
-				 GK_CFG_STR_MAX - 1);
+			         GK_CFG_STR_MAX - 1);
 			return -1;
 		}
 		if (k->multi)
@@ -133,7 +133,7 @@ static int apply(const struct gk_cfg_key *k, const char *value, char *msg, size_
 		unsigned long long n = strtoull(value, &end, 10);
 		if (errno || end == value || *end || n > UINT32_MAX || value[0] == '-') {
 			snprintf(msg, msglen, "%s expects a whole number, got \"%s\"", k->name,
-				 value);
+			         value);
 			return -1;
 		}
 		*(uint32_t *)k->target = (uint32_t)n;
@@ -143,7 +143,7 @@ static int apply(const struct gk_cfg_key *k, const char *value, char *msg, size_
 		if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") || !strcmp(value, "1"))
 			*(bool *)k->target = true;
 		else if (!strcasecmp(value, "no") || !strcasecmp(value, "false") ||
-			 !strcmp(value, "0"))
+		         !strcmp(value, "0"))
 			*(bool *)k->target = false;
 		else {
 			snprintf(msg, msglen, "%s expects yes or no, got \"%s\"", k->name, value);
@@ -161,8 +161,8 @@ static int apply(const struct gk_cfg_key *k, const char *value, char *msg, size_
 	case GK_CFG_DURATION:
 		if (parse_duration(value, k->target) < 0) {
 			snprintf(msg, msglen,
-				 "%s expects a duration such as 500ms, 30s, 5m or 1h, got \"%s\"",
-				 k->name, value);
+			         "%s expects a duration such as 500ms, 30s, 5m or 1h, got \"%s\"",
+			         k->name, value);
 			return -1;
 		}
 		return 0;
@@ -182,7 +182,7 @@ static char *trim(char *s)
 }
 
 static int assign_line(const struct gk_cfg_key *keys, char *line, const char *origin, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	char msg[384];
 	char *eq = strchr(line, '=');
@@ -202,9 +202,8 @@ static int assign_line(const struct gk_cfg_key *keys, char *line, const char *or
 	const struct gk_cfg_key *k = find_key(keys, name);
 	if (!k) {
 		int n = snprintf(err, errlen, "%s: unknown key \"%.60s\"; expected one of:", origin,
-				 name);
-		for (const struct gk_cfg_key *i = keys; i->name && n > 0 && (size_t)n < errlen;
-		     i++)
+		                 name);
+		for (const struct gk_cfg_key *i = keys; i->name && n > 0 && (size_t)n < errlen; i++)
 			n += snprintf(err + n, errlen - (size_t)n, " %s", i->name);
 		return -1;
 	}
@@ -230,7 +229,7 @@ int gk_cfg_load(const struct gk_cfg_key *keys, const char *path, char *err, size
 		snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
 		if (!strchr(line, '\n') && !feof(f)) {
 			snprintf(err, errlen, "%s: line longer than %zu characters", origin,
-				 sizeof(line) - 2);
+			         sizeof(line) - 2);
 			fclose(f);
 			return -1;
 		}
@@ -249,8 +248,8 @@ int gk_cfg_load(const struct gk_cfg_key *keys, const char *path, char *err, size
 	return 0;
 }
 
-int gk_cfg_set(const struct gk_cfg_key *keys, const char *assignment, const char *origin,
-	       char *err, size_t errlen)
+int gk_cfg_set(const struct gk_cfg_key *keys, const char *assignment, const char *origin, char *err,
+               size_t errlen)
 {
 	char buf[1024];
 	if (strlen(assignment) >= sizeof(buf)) {

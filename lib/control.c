@@ -67,7 +67,7 @@ void gk_ctl_printf(struct gk_ctl_reply *r, const char *fmt, ...)
 }
 
 static void on_command(void *user, int fd, uint8_t *data, size_t len,
-		       const struct sockaddr_storage *from)
+                       const struct sockaddr_storage *from)
 {
 	struct gk_control *c = user;
 	static struct gk_ctl_reply r; /* one at a time on the loop thread; too big for the stack */
@@ -104,8 +104,7 @@ static void on_command(void *user, int fd, uint8_t *data, size_t len,
 	reply_flush(&r);
 }
 
-struct gk_control *gk_control_new(struct gk_loop *loop, const char *path, char *err,
-				  size_t errlen)
+struct gk_control *gk_control_new(struct gk_loop *loop, const char *path, char *err, size_t errlen)
 {
 	struct gk_control *c = calloc(1, sizeof(*c));
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -167,7 +166,7 @@ int gk_control_add(struct gk_control *c, const char *command, gk_ctl_fn fn, void
 }
 
 int gk_control_query(const char *path, const char *command, int out, int timeout_ms, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	struct sockaddr_un me = {.sun_family = AF_UNIX}, srv = {.sun_family = AF_UNIX};
 	char buf[CTL_DGRAM + 1];
@@ -178,8 +177,7 @@ int gk_control_query(const char *path, const char *command, int out, int timeout
 		return -1;
 	}
 	strcpy(srv.sun_path, path);
-	snprintf(me.sun_path, sizeof(me.sun_path), "/tmp/.gkctl-%d-%ld", getpid(),
-		 (long)random());
+	snprintf(me.sun_path, sizeof(me.sun_path), "/tmp/.gkctl-%d-%ld", getpid(), (long)random());
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));

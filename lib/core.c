@@ -67,7 +67,7 @@ static void txn_timeout(struct gk_timer *t);
 static void sweep_fn(struct gk_timer *t);
 
 struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_ops *ops,
-			    void *user, struct gk_loop *loop, char *err, size_t errlen)
+                            void *user, struct gk_loop *loop, char *err, size_t errlen)
 {
 	struct gk_core *c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -245,7 +245,7 @@ static void txn_timeout(struct gk_timer *tm)
 }
 
 static void account(struct gk_core *c, uint32_t status, const char *idc, const char *idsp,
-		    const char *address)
+                    const char *address)
 {
 	struct gk_auc_acct a;
 	if (!c->ops.auc_accounting)
@@ -261,8 +261,8 @@ static void account(struct gk_core *c, uint32_t status, const char *idc, const c
 }
 
 void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-		    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-		    const char *address)
+                    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
+                    const char *address)
 {
 	uint32_t slot = gk_idmap_find(c->ids, idc);
 	struct core_rec *rc = slot ? &c->recs[slot] : NULL;
@@ -284,7 +284,7 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 			rc->failures = 0;
 			c->st.lockouts++;
 			gk_notice("locked out %s for %us after %u wrong answers", idc,
-				  c->cfg.lockout_s, c->cfg.max_failures);
+			          c->cfg.lockout_s, c->cfg.max_failures);
 			txn_free(c, t);
 			return reject(c, ref, GK_R_LOCKED_OUT);
 		}

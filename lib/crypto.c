@@ -51,8 +51,8 @@ static void crypto_init_once(void)
 	static const uint8_t zero[GK_KEY_LEN];
 	char sha256[] = "SHA256";
 	OSSL_PARAM dp[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_ALG_PARAM_DIGEST, sha256, 0),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_ALG_PARAM_DIGEST, sha256, 0),
+	    OSSL_PARAM_construct_end(),
 	};
 
 	gk.status = -EIO;
@@ -110,7 +110,7 @@ static void be16(uint8_t *p, size_t v)
 
 /* One HMAC-SHA-256 over up to two buffers, on a duplicate of the template context. */
 static int hmac2(const uint8_t *key, size_t keylen, const void *a, size_t alen, const void *b,
-		 size_t blen, uint8_t out[GK_MAC_LEN])
+                 size_t blen, uint8_t out[GK_MAC_LEN])
 {
 	EVP_MAC_CTX *c;
 	size_t n = 0;
@@ -193,7 +193,7 @@ static int hmac_finish(EVP_MAC_CTX *c, bool ok, uint8_t out[GK_MAC_LEN])
 }
 
 int gk_auth_compute(const uint8_t kc[GK_KEY_LEN], const uint8_t rand[GK_RAND_LEN], const char *idc,
-		    uint8_t out[GK_AUTH_LEN])
+                    uint8_t out[GK_AUTH_LEN])
 {
 	uint8_t lr[2], li[2];
 	EVP_MAC_CTX *c;
@@ -223,7 +223,7 @@ static bool role_valid(enum gk_role role)
 
 /* AAD = ver || lp(IDc) || lp(IDsp) || lp(Rand) || role, fed in pieces: GCM accepts that. */
 static bool gcm_aad(EVP_CIPHER_CTX *c, const char *idc, size_t idclen, const char *idsp,
-		    size_t idsplen, const uint8_t rand[GK_RAND_LEN], enum gk_role role)
+                    size_t idsplen, const uint8_t rand[GK_RAND_LEN], enum gk_role role)
 {
 	uint8_t head[3], mid[2], tail[2 + GK_RAND_LEN + 1];
 	int n;
@@ -238,13 +238,13 @@ static bool gcm_aad(EVP_CIPHER_CTX *c, const char *idc, size_t idclen, const cha
 	       (!idclen || EVP_CipherUpdate(c, NULL, &n, (const uint8_t *)idc, (int)idclen) == 1) &&
 	       EVP_CipherUpdate(c, NULL, &n, mid, sizeof(mid)) == 1 &&
 	       (!idsplen ||
-		EVP_CipherUpdate(c, NULL, &n, (const uint8_t *)idsp, (int)idsplen) == 1) &&
+	        EVP_CipherUpdate(c, NULL, &n, (const uint8_t *)idsp, (int)idsplen) == 1) &&
 	       EVP_CipherUpdate(c, NULL, &n, tail, sizeof(tail)) == 1;
 }
 
 static int wrap_args(const uint8_t *longterm, const uint8_t *blob, const char *idc,
-		     const char *idsp, const uint8_t *rand, enum gk_role role, const uint8_t *k,
-		     size_t *idclen, size_t *idsplen)
+                     const char *idsp, const uint8_t *rand, enum gk_role role, const uint8_t *k,
+                     size_t *idclen, size_t *idsplen)
 {
 	if (!longterm || !blob || !idc || !idsp || !rand || !k || !role_valid(role))
 		return -EINVAL;
@@ -256,8 +256,8 @@ static int wrap_args(const uint8_t *longterm, const uint8_t *blob, const char *i
 }
 
 int gk_key_wrap(const uint8_t longterm[GK_KEY_LEN], const uint8_t k[GK_KEY_LEN], const char *idc,
-		const char *idsp, const uint8_t rand[GK_RAND_LEN], enum gk_role role,
-		uint8_t blob[GK_BLOB_LEN])
+                const char *idsp, const uint8_t rand[GK_RAND_LEN], enum gk_role role,
+                uint8_t blob[GK_BLOB_LEN])
 {
 	uint8_t wk[GK_KEY_LEN], *iv, *ct, *tag;
 	size_t idclen, idsplen;
@@ -297,8 +297,8 @@ out:
 }
 
 int gk_key_unwrap(const uint8_t longterm[GK_KEY_LEN], const uint8_t blob[GK_BLOB_LEN],
-		  const char *idc, const char *idsp, const uint8_t rand[GK_RAND_LEN],
-		  enum gk_role role, uint8_t k[GK_KEY_LEN])
+                  const char *idc, const char *idsp, const uint8_t rand[GK_RAND_LEN],
+                  enum gk_role role, uint8_t k[GK_KEY_LEN])
 {
 	uint8_t wk[GK_KEY_LEN], pt[GK_KEY_LEN], tag[GK_GCM_TAG_LEN];
 	const uint8_t *iv, *ct;
@@ -340,7 +340,7 @@ out:
 }
 
 int gk_response_mac(const uint8_t k[GK_KEY_LEN], const uint8_t *data, size_t len,
-		    uint8_t mac[GK_MAC_LEN])
+                    uint8_t mac[GK_MAC_LEN])
 {
 	EVP_MAC_CTX *c;
 	int err;
@@ -354,7 +354,7 @@ int gk_response_mac(const uint8_t k[GK_KEY_LEN], const uint8_t *data, size_t len
 }
 
 int gk_response_mac_verify(const uint8_t k[GK_KEY_LEN], const uint8_t *data, size_t len,
-			   const uint8_t mac[GK_MAC_LEN])
+                           const uint8_t mac[GK_MAC_LEN])
 {
 	uint8_t want[GK_MAC_LEN];
 	int ret;
@@ -395,7 +395,7 @@ int gk_pkt_keys_derive(const uint8_t k[GK_KEY_LEN], struct gk_pkt_keys *out)
  * registration anyway, so that residue does not widen their exposure.
  */
 int gk_siphash128(const uint8_t key[GK_SIPKEY_LEN], const void *a, size_t alen, const void *b,
-		  size_t blen, uint8_t tag[GK_PKT_TAG_LEN])
+                  size_t blen, uint8_t tag[GK_PKT_TAG_LEN])
 {
 	size_t n = 0;
 
@@ -404,8 +404,8 @@ int gk_siphash128(const uint8_t key[GK_SIPKEY_LEN], const void *a, size_t alen, 
 	if (!sip_ctx) {
 		size_t size = GK_PKT_TAG_LEN;
 		OSSL_PARAM p[] = {
-			OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
-			OSSL_PARAM_construct_end(),
+		    OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+		    OSSL_PARAM_construct_end(),
 		};
 		if (gk_crypto_init() < 0)
 			return -EIO;

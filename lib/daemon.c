@@ -11,7 +11,7 @@
 #include "gatekey/log.h"
 
 void gk_daemon_common_keys(struct gk_cfg_key *keys, size_t cap, struct gk_daemon_common *c,
-			   const char *name)
+                           const char *name)
 {
 	size_t n = 0;
 	while (keys[n].name)
@@ -21,34 +21,34 @@ void gk_daemon_common_keys(struct gk_cfg_key *keys, size_t cap, struct gk_daemon
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	snprintf(c->control_socket, sizeof(c->control_socket), "/run/gatekey/%s.sock", name);
 	keys[n++] = (struct gk_cfg_key)GK_CFG_KEY("log.level", GK_CFG_STR, c->log_level,
-						   "err, warn, notice, info or debug");
+	                                          "err, warn, notice, info or debug");
 	keys[n++] = (struct gk_cfg_key)GK_CFG_KEY("log.syslog", GK_CFG_BOOL, &c->log_syslog,
-						   "log to syslog instead of stderr");
+	                                          "log to syslog instead of stderr");
 	keys[n++] = (struct gk_cfg_key)GK_CFG_KEY("control.socket", GK_CFG_STR, c->control_socket,
-						   "UNIX socket for gkctl stats/bindings");
+	                                          "UNIX socket for gkctl stats/bindings");
 	keys[n] = (struct gk_cfg_key){0};
 }
 
 static void usage(const struct gk_cfg_key *keys, const char *name, const char *summary, FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-c FILE] [--set key=value]... [-v]\n%s\n\n"
-		"  -c FILE          configuration file (key = value lines)\n"
-		"  --set key=value  override one configuration key (repeatable)\n"
-		"  -v               log at debug level\n\nconfiguration keys:\n",
-		name, summary);
+	        "usage: %s [-c FILE] [--set key=value]... [-v]\n%s\n\n"
+	        "  -c FILE          configuration file (key = value lines)\n"
+	        "  --set key=value  override one configuration key (repeatable)\n"
+	        "  -v               log at debug level\n\nconfiguration keys:\n",
+	        name, summary);
 	for (; keys->name; keys++)
 		fprintf(f, "  %-28s %s\n", keys->name, keys->help ? keys->help : "");
 }
 
 void gk_daemon_parse_args(int argc, char **argv, const struct gk_cfg_key *keys, const char *name,
-			  const char *summary)
+                          const char *summary)
 {
 	static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-					     {"set", required_argument, 0, 's'},
-					     {"help", no_argument, 0, 'h'},
-					     {"verbose", no_argument, 0, 'v'},
-					     {0, 0, 0, 0}};
+	                                     {"set", required_argument, 0, 's'},
+	                                     {"help", no_argument, 0, 'h'},
+	                                     {"verbose", no_argument, 0, 'v'},
+	                                     {0, 0, 0, 0}};
 	char err[512];
 	int o;
 	bool verbose = false;
@@ -92,8 +92,9 @@ int gk_daemon_log_setup(const struct gk_daemon_common *c, const char *name)
 {
 	int level = gk_log_level_parse(c->log_level);
 	if (level < 0) {
-		fprintf(stderr, "%s: log.level \"%s\" is not one of err, warn, notice, info, debug\n",
-			name, c->log_level);
+		fprintf(stderr,
+		        "%s: log.level \"%s\" is not one of err, warn, notice, info, debug\n", name,
+		        c->log_level);
 		return -1;
 	}
 	gk_log_init(name, c->log_syslog, level);
@@ -112,7 +113,7 @@ int gk_radius_peer_add(const char *value, void *arg, char *err, size_t errlen)
 	}
 	if (peers->n == sizeof(peers->p) / sizeof(peers->p[0])) {
 		snprintf(err, errlen, "too many RADIUS peers (at most %zu)",
-			 sizeof(peers->p) / sizeof(peers->p[0]));
+		         sizeof(peers->p) / sizeof(peers->p[0]));
 		return -1;
 	}
 	memcpy(addr, value, (size_t)(sp - value));
@@ -177,19 +178,21 @@ static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 }
 
 const struct gk_radius_peer *gk_radius_peer_find(const struct gk_radius_peers *peers,
-						 const struct sockaddr_storage *from)
+                                                 const struct sockaddr_storage *from)
 {
 	for (unsigned i = 0; i < peers->n; i++) {
 		const struct gk_radius_peer *p = &peers->p[i];
 		if (p->net.ss_family != from->ss_family)
 			continue;
 		if (from->ss_family == AF_INET) {
-			const struct sockaddr_in *x = (const void *)&p->net, *y = (const void *)from;
-			if (prefix_match((const uint8_t *)&x->sin_addr, (const uint8_t *)&y->sin_addr,
-					 p->prefix))
+			const struct sockaddr_in *x = (const void *)&p->net,
+			                         *y = (const void *)from;
+			if (prefix_match((const uint8_t *)&x->sin_addr,
+			                 (const uint8_t *)&y->sin_addr, p->prefix))
 				return p;
 		} else {
-			const struct sockaddr_in6 *x = (const void *)&p->net, *y = (const void *)from;
+			const struct sockaddr_in6 *x = (const void *)&p->net,
+			                          *y = (const void *)from;
 			if (prefix_match(x->sin6_addr.s6_addr, y->sin6_addr.s6_addr, p->prefix))
 				return p;
 		}

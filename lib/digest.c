@@ -40,9 +40,9 @@ static const struct {
 	const char *ossl;    /* OpenSSL fetch name */
 	unsigned int hexlen; /* 2 * output bytes */
 } algs[] = {
-	[GK_DIGEST_MD5] = {"MD5", "MD5-sess", "MD5", 32},
-	[GK_DIGEST_SHA256] = {"SHA-256", "SHA-256-sess", "SHA256", 64},
-	[GK_DIGEST_SHA512_256] = {"SHA-512-256", "SHA-512-256-sess", "SHA512-256", 64},
+    [GK_DIGEST_MD5] = {"MD5", "MD5-sess", "MD5", 32},
+    [GK_DIGEST_SHA256] = {"SHA-256", "SHA-256-sess", "SHA256", 64},
+    [GK_DIGEST_SHA512_256] = {"SHA-512-256", "SHA-512-256-sess", "SHA512-256", 64},
 };
 #define N_ALGS (sizeof(algs) / sizeof(algs[0]))
 
@@ -60,8 +60,8 @@ static void digest_init_once(void)
 	static const uint8_t zero[GK_DIGEST_NONCE_KEY_LEN];
 	char sha256[] = "SHA256";
 	OSSL_PARAM dp[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_ALG_PARAM_DIGEST, sha256, 0),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_ALG_PARAM_DIGEST, sha256, 0),
+	    OSSL_PARAM_construct_end(),
 	};
 
 	for (size_t i = 1; i < N_ALGS; i++)
@@ -207,7 +207,7 @@ static int hash_parts(const EVP_MD *md, const char *const *parts, size_t n, char
 }
 
 int gk_digest_ha1(enum gk_digest_alg alg, const char *user, const char *realm, const char *password,
-		  char out_hex[GK_DIGEST_HEX_BUF])
+                  char out_hex[GK_DIGEST_HEX_BUF])
 {
 	const char *parts[] = {user, realm, password};
 	const EVP_MD *md;
@@ -224,8 +224,8 @@ int gk_digest_ha1(enum gk_digest_alg alg, const char *user, const char *realm, c
 }
 
 int gk_digest_response(enum gk_digest_alg alg, bool sess, const char *ha1_hex, const char *nonce,
-		       const char *nc, const char *cnonce, const char *qop, const char *method,
-		       const char *uri, char out_hex[GK_DIGEST_HEX_BUF])
+                       const char *nc, const char *cnonce, const char *qop, const char *method,
+                       const char *uri, char out_hex[GK_DIGEST_HEX_BUF])
 {
 	char ha1[GK_DIGEST_HEX_BUF], ha2[GK_DIGEST_HEX_BUF], ncl[NC_LEN + 1];
 	const char *parts[MAX_PARTS];
@@ -284,8 +284,8 @@ out:
 }
 
 bool gk_digest_verify(enum gk_digest_alg alg, bool sess, const char *ha1_hex, const char *nonce,
-		      const char *nc, const char *cnonce, const char *qop, const char *method,
-		      const char *uri, const char *response_hex)
+                      const char *nc, const char *cnonce, const char *qop, const char *method,
+                      const char *uri, const char *response_hex)
 {
 	char want[GK_DIGEST_HEX_BUF], got[GK_DIGEST_HEX_BUF];
 	bool ok = false;
@@ -303,7 +303,7 @@ out:
 
 /* HMAC-SHA-256(key, msg) truncated, on a duplicate of the keyed template. */
 static int nonce_tag(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], const uint8_t msg[NONCE_MSG_LEN],
-		     uint8_t tag[NONCE_TAG_LEN])
+                     uint8_t tag[NONCE_TAG_LEN])
 {
 	uint8_t full[GK_MAC_LEN];
 	EVP_MAC_CTX *c;
@@ -377,7 +377,7 @@ static int b64url_decode_nonce(const char *s, uint8_t out[NONCE_BIN_LEN])
 }
 
 int gk_digest_nonce_make(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], uint64_t now_s,
-			 char out[GK_DIGEST_NONCE_BUF])
+                         char out[GK_DIGEST_NONCE_BUF])
 {
 	uint8_t bin[NONCE_BIN_LEN];
 	int err;
@@ -395,7 +395,7 @@ int gk_digest_nonce_make(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], uint64_t no
 }
 
 int gk_digest_nonce_check(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], const char *nonce,
-			  uint64_t now_s, uint32_t max_age_s)
+                          uint64_t now_s, uint32_t max_age_s)
 {
 	uint8_t bin[NONCE_BIN_LEN], tag[NONCE_TAG_LEN];
 	uint64_t ts = 0;

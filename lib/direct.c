@@ -4,7 +4,7 @@
 #include "gatekey/direct.h"
 
 static void f_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
-		   struct gk_binding *b)
+                   struct gk_binding *b)
 {
 	struct gk_direct *d = user;
 	d->ops.send_terminal(d->user, m, to, b);
@@ -16,8 +16,8 @@ static void f_register(void *user, uint64_t ref, const char *idc, const char *id
 }
 
 static void f_answer(void *user, uint64_t ref, const char *idc, const char *idsp,
-		     const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-		     const char *address)
+                     const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
+                     const char *address)
 {
 	gk_core_answer(((struct gk_direct *)user)->core, ref, idc, idsp, rand, auth, address);
 }
@@ -64,7 +64,7 @@ static void c_challenge(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN
 }
 
 static void c_success(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
-		      const uint8_t bt[GK_BLOB_LEN], const uint8_t be[GK_BLOB_LEN])
+                      const uint8_t bt[GK_BLOB_LEN], const uint8_t be[GK_BLOB_LEN])
 {
 	struct gk_direct *d = user;
 	if (!(ref & GK_REF_PEER))
@@ -83,23 +83,23 @@ static void c_reject(void *user, uint64_t ref, enum gk_reason why)
 }
 
 int gk_direct_init(struct gk_direct *d, const struct gk_registrar_cfg *front_cfg,
-		   const struct gk_core_cfg *core_cfg, const struct gk_direct_ops *ops, void *user,
-		   struct gk_loop *loop, char *err, size_t errlen)
+                   const struct gk_core_cfg *core_cfg, const struct gk_direct_ops *ops, void *user,
+                   struct gk_loop *loop, char *err, size_t errlen)
 {
 	static const struct gk_registrar_ops fops = {
-		.send_terminal = f_send,
-		.core_register = f_register,
-		.core_answer = f_answer,
-		.core_unbound = f_unbound,
-		.binding_up = f_up,
-		.binding_down = f_down,
+	    .send_terminal = f_send,
+	    .core_register = f_register,
+	    .core_answer = f_answer,
+	    .core_unbound = f_unbound,
+	    .binding_up = f_up,
+	    .binding_down = f_down,
 	};
 	static const struct gk_core_ops cops = {
-		.auc_request = c_auc_request,
-		.auc_accounting = c_accounting,
-		.challenge = c_challenge,
-		.success = c_success,
-		.reject = c_reject,
+	    .auc_request = c_auc_request,
+	    .auc_accounting = c_accounting,
+	    .challenge = c_challenge,
+	    .success = c_success,
+	    .reject = c_reject,
 	};
 
 	memset(d, 0, sizeof(*d));

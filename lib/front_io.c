@@ -11,7 +11,7 @@ static int fd_for(const struct gk_front_io *io, const struct sockaddr_storage *t
 }
 
 static void send_msg(struct gk_front_io *io, struct gk_msg *m, const struct sockaddr_storage *to,
-		     struct gk_binding *b)
+                     struct gk_binding *b)
 {
 	int fd = fd_for(io, to);
 	uint8_t *buf;
@@ -32,7 +32,7 @@ static void send_msg(struct gk_front_io *io, struct gk_msg *m, const struct sock
 }
 
 void gk_front_io_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
-		      struct gk_binding *b)
+                      struct gk_binding *b)
 {
 	struct gk_msg copy;
 	memcpy(&copy, m, sizeof(copy));
@@ -40,7 +40,7 @@ void gk_front_io_send(void *user, const struct gk_msg *m, const struct sockaddr_
 }
 
 void gk_front_io_send_plain(struct gk_front_io *io, struct gk_msg *m,
-			    const struct sockaddr_storage *to)
+                            const struct sockaddr_storage *to)
 {
 	send_msg(io, m, to, NULL);
 }
@@ -57,8 +57,8 @@ static void list_one(const struct gk_binding_info *bi, void *arg)
 	gk_format_addr(&bi->addr, addr, sizeof(addr));
 	long long left = (long long)(bi->expires_at_ms - lc->now) / 1000;
 	gk_ctl_printf(lc->out, "%s index=%u addr=%s mech=%s expires_in=%lld fpr=%s rx=%llu tx=%llu",
-		      bi->idc, bi->index, addr, gk_mech_name(bi->mech), left, bi->fpr,
-		      (unsigned long long)bi->rx_ok, (unsigned long long)bi->tx);
+	              bi->idc, bi->index, addr, gk_mech_name(bi->mech), left, bi->fpr,
+	              (unsigned long long)bi->rx_ok, (unsigned long long)bi->tx);
 }
 
 void gk_front_io_ctl_bindings(void *user, const char *args, struct gk_ctl_reply *out)

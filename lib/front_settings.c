@@ -6,29 +6,29 @@
 #include "gatekey/front_settings.h"
 
 size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *keys, size_t used,
-			      size_t cap)
+                              size_t cap)
 {
 	const struct gk_cfg_key k[] = {
-		GK_CFG_KEY("registrar.skew", GK_CFG_DURATION, &s->skew_ms,
-			   "accepted timestamp skew (default 30s)"),
-		GK_CFG_KEY("registrar.challenge_ttl", GK_CFG_DURATION, &s->challenge_ttl_ms,
-			   "how long a challenge may be answered (default 30s)"),
-		GK_CFG_KEY("registrar.core_timeout", GK_CFG_DURATION, &s->core_timeout_ms,
-			   "how long the authentication may take (default 5s)"),
-		GK_CFG_KEY("registrar.expires_default", GK_CFG_U32, &s->expires_default,
-			   "binding lifetime in seconds when the terminal asks none (3600)"),
-		GK_CFG_KEY("registrar.expires_min", GK_CFG_U32, &s->expires_min,
-			   "shortest binding lifetime granted, seconds (60)"),
-		GK_CFG_KEY("registrar.expires_max", GK_CFG_U32, &s->expires_max,
-			   "longest binding lifetime granted, seconds (86400)"),
-		GK_CFG_KEY("registrar.mechanisms", GK_CFG_STR, s->mechanisms,
-			   "mechanisms offered to terminals, e.g. \"gk-mac tls\" (gk-mac)"),
-		GK_CFG_KEY("registrar.max_terminals", GK_CFG_U32, &s->max_terminals,
-			   "terminals tracked at once (262144)"),
-		GK_CFG_KEY("registrar.max_pending", GK_CFG_U32, &s->max_pending,
-			   "registrations in progress at once (65536)"),
-		GK_CFG_KEY("log.registrations", GK_CFG_BOOL, &s->log_registrations,
-			   "log each completed registration with its fingerprint (yes)"),
+	    GK_CFG_KEY("registrar.skew", GK_CFG_DURATION, &s->skew_ms,
+	               "accepted timestamp skew (default 30s)"),
+	    GK_CFG_KEY("registrar.challenge_ttl", GK_CFG_DURATION, &s->challenge_ttl_ms,
+	               "how long a challenge may be answered (default 30s)"),
+	    GK_CFG_KEY("registrar.core_timeout", GK_CFG_DURATION, &s->core_timeout_ms,
+	               "how long the authentication may take (default 5s)"),
+	    GK_CFG_KEY("registrar.expires_default", GK_CFG_U32, &s->expires_default,
+	               "binding lifetime in seconds when the terminal asks none (3600)"),
+	    GK_CFG_KEY("registrar.expires_min", GK_CFG_U32, &s->expires_min,
+	               "shortest binding lifetime granted, seconds (60)"),
+	    GK_CFG_KEY("registrar.expires_max", GK_CFG_U32, &s->expires_max,
+	               "longest binding lifetime granted, seconds (86400)"),
+	    GK_CFG_KEY("registrar.mechanisms", GK_CFG_STR, s->mechanisms,
+	               "mechanisms offered to terminals, e.g. \"gk-mac tls\" (gk-mac)"),
+	    GK_CFG_KEY("registrar.max_terminals", GK_CFG_U32, &s->max_terminals,
+	               "terminals tracked at once (262144)"),
+	    GK_CFG_KEY("registrar.max_pending", GK_CFG_U32, &s->max_pending,
+	               "registrations in progress at once (65536)"),
+	    GK_CFG_KEY("log.registrations", GK_CFG_BOOL, &s->log_registrations,
+	               "log each completed registration with its fingerprint (yes)"),
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);
 	struct gk_registrar_cfg d;
@@ -53,11 +53,12 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 }
 
 int gk_front_settings_apply(const struct gk_front_settings *s, struct gk_registrar_cfg *rc,
-			    char *err, size_t errlen)
+                            char *err, size_t errlen)
 {
 	if (s->expires_min > s->expires_max) {
-		snprintf(err, errlen, "registrar.expires_min (%u) is above registrar.expires_max (%u)",
-			 s->expires_min, s->expires_max);
+		snprintf(err, errlen,
+		         "registrar.expires_min (%u) is above registrar.expires_max (%u)",
+		         s->expires_min, s->expires_max);
 		return -1;
 	}
 	rc->skew_s = s->skew_ms / 1000;

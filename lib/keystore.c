@@ -53,25 +53,25 @@ enum stmt {
 };
 
 static const char *const stmt_sql[S__COUNT] = {
-	[S_GET_SUB] = "SELECT key FROM subscribers WHERE id = ?1",
-	[S_GET_EL] = "SELECT key, type FROM elements WHERE id = ?1",
-	[S_ADD_SUB] = "INSERT INTO subscribers (id, key, created, rotated) VALUES (?1, ?2, ?3, ?3)",
-	[S_ADD_EL] = "INSERT INTO elements (id, type, key, created, rotated) "
-		     "VALUES (?1, ?4, ?2, ?3, ?3)",
-	[S_DEL_SUB] = "DELETE FROM subscribers WHERE id = ?1",
-	[S_DEL_EL] = "DELETE FROM elements WHERE id = ?1",
-	[S_ROT_SUB] = "UPDATE subscribers SET key = ?2, rotated = ?3 WHERE id = ?1",
-	[S_ROT_EL] = "UPDATE elements SET key = ?2, rotated = ?3 WHERE id = ?1",
-	[S_LIST_SUB] = "SELECT id, key, created, rotated, 0 FROM subscribers ORDER BY id",
-	[S_LIST_EL] = "SELECT id, key, created, rotated, type FROM elements ORDER BY id",
+    [S_GET_SUB] = "SELECT key FROM subscribers WHERE id = ?1",
+    [S_GET_EL] = "SELECT key, type FROM elements WHERE id = ?1",
+    [S_ADD_SUB] = "INSERT INTO subscribers (id, key, created, rotated) VALUES (?1, ?2, ?3, ?3)",
+    [S_ADD_EL] = "INSERT INTO elements (id, type, key, created, rotated) "
+                 "VALUES (?1, ?4, ?2, ?3, ?3)",
+    [S_DEL_SUB] = "DELETE FROM subscribers WHERE id = ?1",
+    [S_DEL_EL] = "DELETE FROM elements WHERE id = ?1",
+    [S_ROT_SUB] = "UPDATE subscribers SET key = ?2, rotated = ?3 WHERE id = ?1",
+    [S_ROT_EL] = "UPDATE elements SET key = ?2, rotated = ?3 WHERE id = ?1",
+    [S_LIST_SUB] = "SELECT id, key, created, rotated, 0 FROM subscribers ORDER BY id",
+    [S_LIST_EL] = "SELECT id, key, created, rotated, type FROM elements ORDER BY id",
 };
 
 static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value);"
-	"CREATE TABLE IF NOT EXISTS subscribers (id TEXT PRIMARY KEY, key BLOB NOT NULL,"
-	" created INTEGER, rotated INTEGER);"
-	"CREATE TABLE IF NOT EXISTS elements (id TEXT PRIMARY KEY, type INTEGER NOT NULL,"
-	" key BLOB NOT NULL, created INTEGER, rotated INTEGER);";
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value);"
+    "CREATE TABLE IF NOT EXISTS subscribers (id TEXT PRIMARY KEY, key BLOB NOT NULL,"
+    " created INTEGER, rotated INTEGER);"
+    "CREATE TABLE IF NOT EXISTS elements (id TEXT PRIMARY KEY, type INTEGER NOT NULL,"
+    " key BLOB NOT NULL, created INTEGER, rotated INTEGER);";
 
 struct gk_keystore {
 	sqlite3 *db;
@@ -83,7 +83,7 @@ struct gk_keystore {
 };
 
 static void set_err(struct gk_keystore *ks, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void set_err(struct gk_keystore *ks, const char *fmt, ...)
 {
 	va_list ap;
@@ -127,7 +127,7 @@ static size_t make_aad(uint8_t *aad, enum table t, const char *tname, const char
 
 /* tname overrides the table (the meta row); id must already be valid. */
 static int seal(struct gk_keystore *ks, enum table t, const char *tname, const char *id,
-		const uint8_t key[GK_KEY_LEN], uint8_t blob[KS_BLOB_LEN])
+                const uint8_t key[GK_KEY_LEN], uint8_t blob[KS_BLOB_LEN])
 {
 	uint8_t aad[32 + GK_ID_MAX];
 	int n, ok;
@@ -145,7 +145,7 @@ static int seal(struct gk_keystore *ks, enum table t, const char *tname, const c
 	     EVP_EncryptUpdate(ks->enc, blob + 1 + GK_IV_LEN, &n, key, GK_KEY_LEN) &&
 	     n == GK_KEY_LEN && EVP_EncryptFinal_ex(ks->enc, blob + 1 + GK_IV_LEN + n, &n) &&
 	     EVP_CIPHER_CTX_ctrl(ks->enc, EVP_CTRL_GCM_GET_TAG, GK_GCM_TAG_LEN,
-				 blob + 1 + GK_IV_LEN + GK_KEY_LEN) > 0;
+	                         blob + 1 + GK_IV_LEN + GK_KEY_LEN) > 0;
 	if (!ok) {
 		set_err(ks, "AES-256-GCM encryption failed");
 		return -EIO;
@@ -154,7 +154,7 @@ static int seal(struct gk_keystore *ks, enum table t, const char *tname, const c
 }
 
 static int unseal(struct gk_keystore *ks, enum table t, const char *tname, const char *id,
-		  const void *blobv, int bloblen, uint8_t key[GK_KEY_LEN])
+                  const void *blobv, int bloblen, uint8_t key[GK_KEY_LEN])
 {
 	const uint8_t *blob = blobv;
 	uint8_t aad[32 + GK_ID_MAX], tag[GK_GCM_TAG_LEN];
@@ -162,7 +162,7 @@ static int unseal(struct gk_keystore *ks, enum table t, const char *tname, const
 
 	if (!blob || bloblen != KS_BLOB_LEN || blob[0] != KS_BLOB_VERSION) {
 		set_err(ks, "%s \"%s\": stored key blob has an unknown format",
-			tname ? tname : row_name[t], id);
+		        tname ? tname : row_name[t], id);
 		return -EBADMSG;
 	}
 	/* The tag argument of the ctrl is not const; copy it off the SQLite page. */
@@ -177,9 +177,9 @@ static int unseal(struct gk_keystore *ks, enum table t, const char *tname, const
 	if (!ok) {
 		OPENSSL_cleanse(key, GK_KEY_LEN);
 		set_err(ks,
-			"%s \"%s\": stored key fails authentication under the KEK (tampered, or "
-			"copied from another row)",
-			tname ? tname : row_name[t], id);
+		        "%s \"%s\": stored key fails authentication under the KEK (tampered, or "
+		        "copied from another row)",
+		        tname ? tname : row_name[t], id);
 		return -EBADMSG;
 	}
 	return 0;
@@ -189,7 +189,7 @@ static int prepare_all(struct gk_keystore *ks)
 {
 	for (int i = 0; i < S__COUNT; i++)
 		if (sqlite3_prepare_v3(ks->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &ks->st[i], NULL) != SQLITE_OK)
+		                       &ks->st[i], NULL) != SQLITE_OK)
 			return sql_err(ks, "preparing statements");
 	return 0;
 }
@@ -209,7 +209,7 @@ static int init_db(struct gk_keystore *ks)
 		goto out;
 	}
 	if (sqlite3_prepare_v2(ks->db, "SELECT value FROM meta WHERE name = 'schema'", -1, &s,
-			       NULL) != SQLITE_OK) {
+	                       NULL) != SQLITE_OK) {
 		sql_err(ks, "reading the schema version");
 		goto out;
 	}
@@ -218,12 +218,12 @@ static int init_db(struct gk_keystore *ks)
 		sqlite3_int64 v = sqlite3_column_int64(s, 0);
 		if (v != KS_SCHEMA_VERSION) {
 			set_err(ks, "schema version %lld, this build knows version %d",
-				(long long)v, KS_SCHEMA_VERSION);
+			        (long long)v, KS_SCHEMA_VERSION);
 			goto out;
 		}
 	} else if (rc != SQLITE_DONE ||
-		   sqlite3_exec(ks->db, "INSERT INTO meta (name, value) VALUES ('schema', 1)", NULL,
-				NULL, NULL) != SQLITE_OK) {
+	           sqlite3_exec(ks->db, "INSERT INTO meta (name, value) VALUES ('schema', 1)", NULL,
+	                        NULL, NULL) != SQLITE_OK) {
 		sql_err(ks, "writing the schema version");
 		goto out;
 	}
@@ -231,20 +231,20 @@ static int init_db(struct gk_keystore *ks)
 	s = NULL;
 
 	if (sqlite3_prepare_v2(ks->db, "SELECT value FROM meta WHERE name = 'kek_check'", -1, &s,
-			       NULL) != SQLITE_OK) {
+	                       NULL) != SQLITE_OK) {
 		sql_err(ks, "reading the KEK check");
 		goto out;
 	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		ret = unseal(ks, 0, "meta", "kek_check", sqlite3_column_blob(s, 0),
-			     sqlite3_column_bytes(s, 0), plain);
+		             sqlite3_column_bytes(s, 0), plain);
 		if (ret == 0 && CRYPTO_memcmp(plain, kek_check_plain, GK_KEY_LEN) != 0)
 			ret = -EBADMSG;
 		OPENSSL_cleanse(plain, sizeof(plain));
 		if (ret < 0) {
 			set_err(ks, "the KEK does not match this key store (it was created with "
-				    "another KEK)");
+			            "another KEK)");
 			ret = -EKEYREJECTED;
 			goto out;
 		}
@@ -256,7 +256,7 @@ static int init_db(struct gk_keystore *ks)
 			goto out;
 		ret = -EIO;
 		if (sqlite3_prepare_v2(ks->db, "INSERT INTO meta VALUES ('kek_check', ?1)", -1, &s,
-				       NULL) != SQLITE_OK ||
+		                       NULL) != SQLITE_OK ||
 		    sqlite3_bind_blob(s, 1, blob, sizeof(blob), SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_step(s) != SQLITE_DONE) {
 			sql_err(ks, "writing the KEK check");
@@ -288,7 +288,7 @@ static int read_kek(const char *path, uint8_t kek[GK_KEY_LEN], char *err, size_t
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "KEK file %s: %s%s", path, strerror(errno),
-			 errno == ENOENT ? " (create one with: gkctl kek generate PATH)" : "");
+		         errno == ENOENT ? " (create one with: gkctl kek generate PATH)" : "");
 		return ret;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -303,8 +303,8 @@ static int read_kek(const char *path, uint8_t kek[GK_KEY_LEN], char *err, size_t
 	if ((st.st_mode & 07777) != 0600 && (st.st_mode & 07777) != 0400) {
 		ret = -EPERM;
 		snprintf(err, errlen,
-			 "KEK file %s has mode %04o; it must be 0600 or 0400 (chmod 600 %s)", path,
-			 (unsigned)(st.st_mode & 07777), path);
+		         "KEK file %s has mode %04o; it must be 0600 or 0400 (chmod 600 %s)", path,
+		         (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	n = read(fd, buf, sizeof(buf));
@@ -323,8 +323,8 @@ static int read_kek(const char *path, uint8_t kek[GK_KEY_LEN], char *err, size_t
 	if (ret < 0) {
 		OPENSSL_cleanse(kek, GK_KEY_LEN);
 		snprintf(err, errlen,
-			 "KEK file %s: expected 32 raw bytes or 64 hex digits (and a newline)",
-			 path);
+		         "KEK file %s: expected 32 raw bytes or 64 hex digits (and a newline)",
+		         path);
 	}
 out:
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -333,7 +333,7 @@ out:
 }
 
 static int make_ctx(EVP_CIPHER_CTX **ctx, const EVP_CIPHER *aes, const uint8_t kek[GK_KEY_LEN],
-		    int enc)
+                    int enc)
 {
 	*ctx = EVP_CIPHER_CTX_new();
 	return *ctx && EVP_CipherInit_ex2(*ctx, aes, kek, NULL, enc, NULL) ? 0 : -EIO;
@@ -347,7 +347,7 @@ static void chmod_if_present(const char *db_path, const char *suffix)
 }
 
 int gk_ks_open(struct gk_keystore **out, const char *db_path, const char *kek_path, char *err,
-	       size_t errlen)
+               size_t errlen)
 {
 	struct gk_keystore *ks;
 	uint8_t kek[GK_KEY_LEN];
@@ -365,8 +365,8 @@ int gk_ks_open(struct gk_keystore **out, const char *db_path, const char *kek_pa
 	    make_ctx(&ks->dec, aes, kek, 0) < 0) {
 		OPENSSL_cleanse(kek, sizeof(kek));
 		EVP_CIPHER_free(aes);
-		snprintf(err, errlen, "%s", ks ? "AES-256-GCM unavailable in OpenSSL" :
-						 "out of memory");
+		snprintf(err, errlen, "%s",
+		         ks ? "AES-256-GCM unavailable in OpenSSL" : "out of memory");
 		gk_ks_close(ks);
 		return ks ? -EIO : -ENOMEM;
 	}
@@ -377,13 +377,13 @@ int gk_ks_open(struct gk_keystore **out, const char *db_path, const char *kek_pa
 	 * initialise it (SQLite gives them the database file's mode afterwards). */
 	bool created = stat(db_path, &st) < 0 && errno == ENOENT;
 	mode_t old = umask(077);
-	int rc = sqlite3_open_v2(db_path, &ks->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-				 NULL);
+	int rc =
+	    sqlite3_open_v2(db_path, &ks->db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		umask(old);
 		snprintf(err, errlen, "key store %s: %s", db_path,
-			 ks->db ? sqlite3_errmsg(ks->db) : sqlite3_errstr(rc));
+		         ks->db ? sqlite3_errmsg(ks->db) : sqlite3_errstr(rc));
 		gk_ks_close(ks);
 		return -EIO;
 	}
@@ -401,7 +401,7 @@ int gk_ks_open(struct gk_keystore **out, const char *db_path, const char *kek_pa
 	/* secure_delete: the blob a rotation replaces is zeroed, not left in a free page where a
 	 * later KEK compromise could recover the old key. */
 	if (!ret && sqlite3_exec(ks->db, "PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
-				 NULL, NULL, NULL) != SQLITE_OK)
+	                         NULL, NULL, NULL) != SQLITE_OK)
 		ret = sql_err(ks, "setting pragmas");
 	if (!ret)
 		ret = init_db(ks);
@@ -415,9 +415,9 @@ int gk_ks_open(struct gk_keystore **out, const char *db_path, const char *kek_pa
 	umask(old);
 	if (ret == -EKEYREJECTED)
 		snprintf(err, errlen,
-			 "key store %s was created with another KEK than the one in %s (the KEK "
-			 "check in its meta table does not verify)",
-			 db_path, kek_path);
+		         "key store %s was created with another KEK than the one in %s (the KEK "
+		         "check in its meta table does not verify)",
+		         db_path, kek_path);
 	else if (ret < 0)
 		snprintf(err, errlen, "key store %s: %s", db_path, ks->errmsg);
 	if (ret < 0) {
@@ -503,14 +503,15 @@ static int check_id(struct gk_keystore *ks, const char *id)
 {
 	if (gk_ks_id_valid(id))
 		return 0;
-	set_err(ks, "invalid ID: 1..%d printable ASCII characters, no whitespace, quotes or "
-		    "backslash",
-		GK_ID_MAX);
+	set_err(ks,
+	        "invalid ID: 1..%d printable ASCII characters, no whitespace, quotes or "
+	        "backslash",
+	        GK_ID_MAX);
 	return -EINVAL;
 }
 
 static int get(struct gk_keystore *ks, enum table t, const char *id, int *type,
-	       uint8_t key_out[GK_KEY_LEN])
+               uint8_t key_out[GK_KEY_LEN])
 {
 	sqlite3_stmt *s = ks->st[t == T_SUB ? S_GET_SUB : S_GET_EL];
 	int ret = check_id(ks, id);
@@ -521,7 +522,7 @@ static int get(struct gk_keystore *ks, enum table t, const char *id, int *type,
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		ret = unseal(ks, t, NULL, id, sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0),
-			     key_out);
+		             key_out);
 		if (type)
 			*type = sqlite3_column_int(s, 1);
 	} else if (rc == SQLITE_DONE) {
@@ -537,7 +538,7 @@ static int get(struct gk_keystore *ks, enum table t, const char *id, int *type,
 }
 
 static int put(struct gk_keystore *ks, enum table t, bool add, const char *id, int type,
-	       const uint8_t *key, uint8_t key_out[GK_KEY_LEN])
+               const uint8_t *key, uint8_t key_out[GK_KEY_LEN])
 {
 	uint8_t k[GK_KEY_LEN], blob[KS_BLOB_LEN];
 	sqlite3_stmt *s;
@@ -605,7 +606,7 @@ static int del(struct gk_keystore *ks, enum table t, const char *id)
 /* A row that does not decrypt is still listed (fingerprint "unreadable") so the operator sees
  * it; the call then returns -EBADMSG naming the first such row. */
 static int list(struct gk_keystore *ks, enum table t,
-		int (*fn)(const struct gk_ks_entry *e, void *arg), void *arg)
+                int (*fn)(const struct gk_ks_entry *e, void *arg), void *arg)
 {
 	sqlite3_stmt *s = ks->st[t == T_SUB ? S_LIST_SUB : S_LIST_EL];
 	struct gk_ks_entry e;
@@ -620,16 +621,17 @@ static int list(struct gk_keystore *ks, enum table t,
 		e.created = sqlite3_column_int64(s, 2);
 		e.rotated = sqlite3_column_int64(s, 3);
 		e.type = sqlite3_column_int(s, 4);
-		if (gk_ks_id_valid(e.id) &&
-		    unseal(ks, t, NULL, e.id, sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1),
-			   k) == 0) {
+		if (gk_ks_id_valid(e.id) && unseal(ks, t, NULL, e.id, sqlite3_column_blob(s, 1),
+		                                   sqlite3_column_bytes(s, 1), k) == 0) {
 			gk_fingerprint(k, e.fpr);
 			OPENSSL_cleanse(k, sizeof(k));
 		} else {
 			snprintf(e.fpr, sizeof(e.fpr), "unreadable");
 			if (!first_bad[0])
-				snprintf(first_bad, sizeof(first_bad), "%s \"%s\": stored key "
-					 "fails authentication under the KEK", row_name[t], e.id);
+				snprintf(first_bad, sizeof(first_bad),
+				         "%s \"%s\": stored key "
+				         "fails authentication under the KEK",
+				         row_name[t], e.id);
 		}
 		int stop = fn(&e, arg);
 		if (stop)
@@ -646,7 +648,7 @@ static int list(struct gk_keystore *ks, enum table t,
 }
 
 int gk_ks_subscriber_add(struct gk_keystore *ks, const char *idc, const uint8_t *key,
-			 uint8_t key_out[GK_KEY_LEN])
+                         uint8_t key_out[GK_KEY_LEN])
 {
 	return put(ks, T_SUB, true, idc, 0, key, key_out);
 }
@@ -667,7 +669,7 @@ int gk_ks_subscriber_rotate(struct gk_keystore *ks, const char *idc, uint8_t key
 }
 
 int gk_ks_element_add(struct gk_keystore *ks, const char *id, enum gk_element_type type,
-		      const uint8_t *key, uint8_t key_out[GK_KEY_LEN])
+                      const uint8_t *key, uint8_t key_out[GK_KEY_LEN])
 {
 	if (type != GK_ELEMENT_SBC && type != GK_ELEMENT_SOFTSWITCH) {
 		set_err(ks, "unknown element type %d", (int)type);
@@ -677,7 +679,7 @@ int gk_ks_element_add(struct gk_keystore *ks, const char *id, enum gk_element_ty
 }
 
 int gk_ks_element_get(struct gk_keystore *ks, const char *id, enum gk_element_type *type,
-		      uint8_t key_out[GK_KEY_LEN])
+                      uint8_t key_out[GK_KEY_LEN])
 {
 	int t = 0;
 	int ret = get(ks, T_EL, id, &t, key_out);
@@ -696,14 +698,14 @@ int gk_ks_element_rotate(struct gk_keystore *ks, const char *id, uint8_t key_out
 	return put(ks, T_EL, false, id, 0, NULL, key_out);
 }
 
-int gk_ks_subscriber_list(struct gk_keystore *ks,
-			  int (*fn)(const struct gk_ks_entry *e, void *arg), void *arg)
+int gk_ks_subscriber_list(struct gk_keystore *ks, int (*fn)(const struct gk_ks_entry *e, void *arg),
+                          void *arg)
 {
 	return list(ks, T_SUB, fn, arg);
 }
 
 int gk_ks_element_list(struct gk_keystore *ks, int (*fn)(const struct gk_ks_entry *e, void *arg),
-		       void *arg)
+                       void *arg)
 {
 	return list(ks, T_EL, fn, arg);
 }

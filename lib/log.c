@@ -26,9 +26,9 @@ int gk_log_level_parse(const char *s)
 	static const struct {
 		const char *name;
 		int level;
-	} names[] = {{"err", GK_LOG_ERR},	{"error", GK_LOG_ERR}, {"warn", GK_LOG_WARN},
-		     {"warning", GK_LOG_WARN}, {"notice", GK_LOG_NOTICE}, {"info", GK_LOG_INFO},
-		     {"debug", GK_LOG_DEBUG}};
+	} names[] = {{"err", GK_LOG_ERR},      {"error", GK_LOG_ERR},     {"warn", GK_LOG_WARN},
+	             {"warning", GK_LOG_WARN}, {"notice", GK_LOG_NOTICE}, {"info", GK_LOG_INFO},
+	             {"debug", GK_LOG_DEBUG}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcasecmp(s, names[i].name) == 0)
 			return names[i].level;
@@ -37,9 +37,11 @@ int gk_log_level_parse(const char *s)
 
 void gk_log(int level, const char *fmt, ...)
 {
-	static const char *const tags[] = {[GK_LOG_ERR] = "error", [GK_LOG_WARN] = "warning",
-					   [GK_LOG_NOTICE] = "notice", [GK_LOG_INFO] = "info",
-					   [GK_LOG_DEBUG] = "debug"};
+	static const char *const tags[] = {[GK_LOG_ERR] = "error",
+	                                   [GK_LOG_WARN] = "warning",
+	                                   [GK_LOG_NOTICE] = "notice",
+	                                   [GK_LOG_INFO] = "info",
+	                                   [GK_LOG_DEBUG] = "debug"};
 	va_list ap;
 
 	if (level > gk_log_level)
@@ -55,9 +57,9 @@ void gk_log(int level, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &now);
 		gmtime_r(&now.tv_sec, &tm);
 		vsnprintf(line, sizeof(line), fmt, ap);
-		fprintf(stderr, "%02d:%02d:%02d.%03ld %s %s: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			now.tv_nsec / 1000000, log_ident,
-			level >= GK_LOG_ERR && level <= GK_LOG_DEBUG ? tags[level] : "log", line);
+		fprintf(stderr, "%02d:%02d:%02d.%03ld %s %s: %s\n", tm.tm_hour, tm.tm_min,
+		        tm.tm_sec, now.tv_nsec / 1000000, log_ident,
+		        level >= GK_LOG_ERR && level <= GK_LOG_DEBUG ? tags[level] : "log", line);
 	}
 	va_end(ap);
 }

@@ -15,10 +15,10 @@
 
 #include "gatekey/loop.h"
 
-#define RX_GROUP      1
-#define MAX_SOCKETS   64
-#define RX_BUF_SIZE   (GK_LOOP_DGRAM_MAX + sizeof(struct io_uring_recvmsg_out) + \
-		       sizeof(struct sockaddr_storage))
+#define RX_GROUP    1
+#define MAX_SOCKETS 64
+#define RX_BUF_SIZE                                                                                \
+	(GK_LOOP_DGRAM_MAX + sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_storage))
 
 /* Every SQE's user_data points at one of these, so a completion knows what it finishes. */
 enum op_kind { OP_RECV = 1, OP_SEND, OP_SIGNAL };
@@ -135,8 +135,8 @@ struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t er
 	}
 
 	struct io_uring_params up = {.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
-					      IORING_SETUP_SINGLE_ISSUER,
-				     .cq_entries = def.sq_entries * 8};
+	                                      IORING_SETUP_SINGLE_ISSUER,
+	                             .cq_entries = def.sq_entries * 8};
 	up.flags |= IORING_SETUP_CQSIZE;
 	ret = io_uring_queue_init_params(def.sq_entries, &l->ring, &up);
 	if (ret < 0) {
@@ -153,9 +153,8 @@ struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t er
 		snprintf(err, errlen, "cannot allocate receive buffers");
 		goto fail;
 	}
-	struct io_uring_buf_reg reg = {.ring_addr = (unsigned long)l->br,
-				       .ring_entries = def.rx_bufs,
-				       .bgid = RX_GROUP};
+	struct io_uring_buf_reg reg = {
+	    .ring_addr = (unsigned long)l->br, .ring_entries = def.rx_bufs, .bgid = RX_GROUP};
 	ret = io_uring_register_buf_ring(&l->ring, &reg, 0);
 	if (ret < 0) {
 		snprintf(err, errlen, "io_uring_register_buf_ring: %s", strerror(-ret));
@@ -164,8 +163,8 @@ struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t er
 	io_uring_buf_ring_init(l->br);
 	for (unsigned i = 0; i < def.rx_bufs; i++)
 		io_uring_buf_ring_add(l->br, l->rx_mem + (size_t)i * RX_BUF_SIZE, RX_BUF_SIZE,
-				      (unsigned short)i, io_uring_buf_ring_mask(def.rx_bufs),
-				      (int)i);
+		                      (unsigned short)i, io_uring_buf_ring_mask(def.rx_bufs),
+		                      (int)i);
 	io_uring_buf_ring_advance(l->br, (int)def.rx_bufs);
 
 	l->n_slots = def.tx_slots;
@@ -276,7 +275,7 @@ int gk_loop_add_udp(struct gk_loop *l, int fd, gk_dgram_fn fn, void *user)
 static void recycle_rx(struct gk_loop *l, unsigned bid)
 {
 	io_uring_buf_ring_add(l->br, l->rx_mem + (size_t)bid * RX_BUF_SIZE, RX_BUF_SIZE,
-			      (unsigned short)bid, io_uring_buf_ring_mask(l->rx_bufs), 0);
+	                      (unsigned short)bid, io_uring_buf_ring_mask(l->rx_bufs), 0);
 	io_uring_buf_ring_advance(l->br, 1);
 }
 
@@ -287,7 +286,7 @@ static void on_recv(struct gk_loop *l, struct rx_sock *s, struct io_uring_cqe *c
 		if (cqe->res > 0) {
 			uint8_t *buf = l->rx_mem + (size_t)bid * RX_BUF_SIZE;
 			struct io_uring_recvmsg_out *out =
-				io_uring_recvmsg_validate(buf, cqe->res, &s->msg);
+			    io_uring_recvmsg_validate(buf, cqe->res, &s->msg);
 			if (out && !(out->flags & MSG_TRUNC) &&
 			    out->namelen <= sizeof(struct sockaddr_storage)) {
 				struct sockaddr_storage from;
@@ -333,7 +332,7 @@ void gk_loop_send_abort(struct gk_loop *l, uint8_t *buf)
 }
 
 void gk_loop_send(struct gk_loop *l, int fd, uint8_t *buf, size_t len,
-		  const struct sockaddr_storage *to)
+                  const struct sockaddr_storage *to)
 {
 	struct tx_slot *t = slot_of(buf);
 	struct io_uring_sqe *sqe = get_sqe(l);
@@ -356,7 +355,7 @@ void gk_loop_send(struct gk_loop *l, int fd, uint8_t *buf, size_t len,
 }
 
 int gk_loop_sendto(struct gk_loop *l, int fd, const void *data, size_t len,
-		   const struct sockaddr_storage *to)
+                   const struct sockaddr_storage *to)
 {
 	if (len > GK_LOOP_DGRAM_MAX)
 		return -EMSGSIZE;
@@ -469,7 +468,7 @@ static int arm_signal(struct gk_loop *l)
 }
 
 int gk_loop_on_signals(struct gk_loop *l, const int *signals, unsigned n, gk_signal_fn fn,
-		       void *user)
+                       void *user)
 {
 	sigset_t set;
 	sigemptyset(&set);

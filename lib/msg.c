@@ -7,8 +7,8 @@
 #include "gatekey/msg.h"
 
 static const char *const mech_names[] = {
-	[GK_MECH_NONE] = "none",   [GK_MECH_GKMAC] = "gk-mac",   [GK_MECH_TLS] = "tls",
-	[GK_MECH_IPSEC] = "ipsec-3gpp", [GK_MECH_DIGEST] = "digest",
+    [GK_MECH_NONE] = "none",        [GK_MECH_GKMAC] = "gk-mac",  [GK_MECH_TLS] = "tls",
+    [GK_MECH_IPSEC] = "ipsec-3gpp", [GK_MECH_DIGEST] = "digest",
 };
 
 const char *gk_mech_name(enum gk_mech m)
@@ -27,16 +27,26 @@ enum gk_mech gk_mech_from_name(const char *s, size_t len)
 const char *gk_msg_type_name(enum gk_msg_type t)
 {
 	switch (t) {
-	case GK_MSG_REGISTER: return "register";
-	case GK_MSG_CHALLENGE: return "challenge";
-	case GK_MSG_ANSWER: return "answer";
-	case GK_MSG_SUCCESS: return "success";
-	case GK_MSG_REJECT: return "reject";
-	case GK_MSG_DEREGISTER: return "deregister";
-	case GK_MSG_DEREG_OK: return "dereg-ok";
-	case GK_MSG_OTHER: return "other";
-	case GK_MSG_OTHER_OK: return "other-ok";
-	default: return "none";
+	case GK_MSG_REGISTER:
+		return "register";
+	case GK_MSG_CHALLENGE:
+		return "challenge";
+	case GK_MSG_ANSWER:
+		return "answer";
+	case GK_MSG_SUCCESS:
+		return "success";
+	case GK_MSG_REJECT:
+		return "reject";
+	case GK_MSG_DEREGISTER:
+		return "deregister";
+	case GK_MSG_DEREG_OK:
+		return "dereg-ok";
+	case GK_MSG_OTHER:
+		return "other";
+	case GK_MSG_OTHER_OK:
+		return "other-ok";
+	default:
+		return "none";
 	}
 }
 
@@ -119,9 +129,10 @@ int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen)
 			break;
 		enum gk_mech m = gk_mech_from_name(p, n);
 		if (m == GK_MECH_NONE) {
-			snprintf(err, errlen,
-				 "unknown mechanism \"%.*s\" (expected gk-mac, tls, ipsec-3gpp, digest)",
-				 (int)n, p);
+			snprintf(
+			    err, errlen,
+			    "unknown mechanism \"%.*s\" (expected gk-mac, tls, ipsec-3gpp, digest)",
+			    (int)n, p);
 			return -1;
 		}
 		*mask |= 1u << m;
@@ -133,4 +144,3 @@ int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen)
 	}
 	return 0;
 }
-

@@ -53,7 +53,7 @@ static const struct gk_trailer *trailer_of(const uint8_t *buf, size_t len)
 }
 
 int gk_pkt_seal(const uint8_t key[GK_SIPKEY_LEN], uint32_t index, uint64_t seq, uint8_t *buf,
-		size_t len, size_t cap)
+                size_t len, size_t cap)
 {
 	struct gk_trailer *t;
 	int ret;
@@ -123,7 +123,7 @@ void gk_replay_update(struct gk_replay_window *w, uint64_t seq)
 }
 
 long gk_pkt_open(const uint8_t key[GK_SIPKEY_LEN], struct gk_replay_window *w, const uint8_t *buf,
-		 size_t len, enum gk_reason *reason)
+                 size_t len, enum gk_reason *reason)
 {
 	const struct gk_trailer *t = trailer_of(buf, len);
 	uint8_t want[GK_PKT_TAG_LEN];

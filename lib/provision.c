@@ -35,7 +35,7 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 static int provision_write(const char *path, const char *id, const uint8_t key[GK_KEY_LEN],
-			   bool sync)
+                           bool sync)
 {
 	char tmp[4096], buf[PROV_MAX], hex[2 * GK_KEY_LEN + 1];
 	int ret, fd, n;
@@ -90,7 +90,7 @@ static int decode_key(const char *s, size_t len, uint8_t key[GK_KEY_LEN])
 }
 
 int gk_provision_read(const char *path, char id[GK_ID_MAX + 1], uint8_t key[GK_KEY_LEN], char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	char buf[PROV_MAX + 1];
 	struct stat st;
@@ -120,8 +120,8 @@ int gk_provision_read(const char *path, char id[GK_ID_MAX + 1], uint8_t key[GK_K
 	}
 	if (st.st_mode & 077) {
 		snprintf(err, errlen,
-			 "%s: mode %04o lets group or others read a key; refused (chmod 600 %s)",
-			 path, (unsigned)(st.st_mode & 07777), path);
+		         "%s: mode %04o lets group or others read a key; refused (chmod 600 %s)",
+		         path, (unsigned)(st.st_mode & 07777), path);
 		close(fd);
 		return -EPERM;
 	}
@@ -139,7 +139,7 @@ int gk_provision_read(const char *path, char id[GK_ID_MAX + 1], uint8_t key[GK_K
 		len += (size_t)r;
 		if (len == sizeof(buf) - 1) {
 			snprintf(err, errlen, "%s: larger than %d bytes: not a provisioning file",
-				 path, PROV_MAX);
+			         path, PROV_MAX);
 			goto out;
 		}
 	}
@@ -159,9 +159,9 @@ int gk_provision_read(const char *path, char id[GK_ID_MAX + 1], uint8_t key[GK_K
 		if (strncmp(line, "id ", 3) == 0 && !have_id) {
 			if (!gk_ks_id_valid(line + 3)) {
 				snprintf(err, errlen,
-					 "%s:%u: invalid ID (1..%d printable characters, no "
-					 "whitespace, quotes or backslash)",
-					 path, lineno, GK_ID_MAX);
+				         "%s:%u: invalid ID (1..%d printable characters, no "
+				         "whitespace, quotes or backslash)",
+				         path, lineno, GK_ID_MAX);
 				goto out;
 			}
 			strcpy(id, line + 3);
@@ -169,20 +169,20 @@ int gk_provision_read(const char *path, char id[GK_ID_MAX + 1], uint8_t key[GK_K
 		} else if (strncmp(line, "key ", 4) == 0 && !have_key) {
 			if (decode_key(line + 4, n - 4, key) < 0) {
 				snprintf(err, errlen, "%s:%u: expected \"key <64 hex digits>\"",
-					 path, lineno);
+				         path, lineno);
 				goto out;
 			}
 			have_key = true;
 		} else {
 			snprintf(err, errlen,
-				 "%s:%u: expected one \"id <ID>\" and one \"key <64 hex>\" line",
-				 path, lineno);
+			         "%s:%u: expected one \"id <ID>\" and one \"key <64 hex>\" line",
+			         path, lineno);
 			goto out;
 		}
 	}
 	if (!have_id || !have_key) {
 		snprintf(err, errlen, "%s: no \"%s\" line", path,
-			 have_id ? "key <64 hex>" : "id <ID>");
+		         have_id ? "key <64 hex>" : "id <ID>");
 		goto out;
 	}
 	ret = 0;

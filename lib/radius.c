@@ -20,12 +20,12 @@
 
 #include "gatekey/radius.h"
 
-#define MD5_LEN       16
-#define ATTR_MAX_VAL  253 /* 255 minus type and length */
-#define VSA_HDR_LEN   6   /* vendor id (4), vendor type, vendor length */
-#define VSA_MAX_VAL   (ATTR_MAX_VAL - VSA_HDR_LEN)
-#define MA_ATTR_LEN   (2 + MD5_LEN)
-#define SALT_LEN      2
+#define MD5_LEN      16
+#define ATTR_MAX_VAL 253 /* 255 minus type and length */
+#define VSA_HDR_LEN  6   /* vendor id (4), vendor type, vendor length */
+#define VSA_MAX_VAL  (ATTR_MAX_VAL - VSA_HDR_LEN)
+#define MA_ATTR_LEN  (2 + MD5_LEN)
+#define SALT_LEN     2
 
 /* Everything we hash is a short list of slices of one packet plus a few constants. */
 struct seg {
@@ -61,8 +61,8 @@ static bool crypto_ready(void)
 		hmac_ctx = EVP_MAC_CTX_new(hmac_mac);
 		if (hmac_ctx) {
 			OSSL_PARAM params[] = {
-				OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "MD5", 0),
-				OSSL_PARAM_construct_end(),
+			    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "MD5", 0),
+			    OSSL_PARAM_construct_end(),
 			};
 			if (!EVP_MAC_CTX_set_params(hmac_ctx, params)) {
 				EVP_MAC_CTX_free(hmac_ctx);
@@ -88,7 +88,7 @@ static int md5_segs(const struct seg *s, size_t n, uint8_t out[MD5_LEN])
 }
 
 static int hmac_md5_segs(const uint8_t *key, size_t klen, const struct seg *s, size_t n,
-			 uint8_t out[MD5_LEN])
+                         uint8_t out[MD5_LEN])
 {
 	size_t olen = 0;
 
@@ -222,7 +222,7 @@ const struct gk_rad_attr *gk_rad_find(const struct gk_rad_pkt *p, uint8_t type)
 }
 
 const struct gk_rad_attr *gk_rad_find_vsa(const struct gk_rad_pkt *p, uint32_t vendor,
-					  uint8_t vtype)
+                                          uint8_t vtype)
 {
 	if (vendor == 0)
 		return NULL;
@@ -246,13 +246,13 @@ const struct gk_rad_attr *gk_rad_find_vsa(const struct gk_rad_pkt *p, uint32_t v
 static const uint8_t *ma_auth(uint8_t code, const uint8_t req_auth[GK_RAD_AUTH_LEN])
 {
 	return code == GK_RAD_ACCOUNTING_REQUEST || code == GK_RAD_ACCOUNTING_RESPONSE ? zero16
-										       : req_auth;
+	                                                                               : req_auth;
 }
 
 /* RFC 3579 §3.2: HMAC-MD5 under the secret over the packet with the Message-Authenticator value
  * zeroed and `auth` (see ma_auth) in the authenticator field. */
 static int check_ma(const struct gk_rad_pkt *p, const uint8_t auth[GK_RAD_AUTH_LEN],
-		    const uint8_t *secret, size_t slen, enum gk_reason *reason)
+                    const uint8_t *secret, size_t slen, enum gk_reason *reason)
 {
 	const struct gk_rad_attr *ma = NULL;
 	uint8_t calc[MD5_LEN];
@@ -271,11 +271,11 @@ static int check_ma(const struct gk_rad_pkt *p, const uint8_t auth[GK_RAD_AUTH_L
 
 	size_t off = (size_t)(ma->val - p->raw);
 	const struct seg s[] = {
-		{p->raw, 4},
-		{auth, GK_RAD_AUTH_LEN},
-		{p->raw + GK_RAD_HDR_LEN, off - GK_RAD_HDR_LEN},
-		{zero16, MD5_LEN},
-		{p->raw + off + MD5_LEN, p->len - off - MD5_LEN},
+	    {p->raw, 4},
+	    {auth, GK_RAD_AUTH_LEN},
+	    {p->raw + GK_RAD_HDR_LEN, off - GK_RAD_HDR_LEN},
+	    {zero16, MD5_LEN},
+	    {p->raw + off + MD5_LEN, p->len - off - MD5_LEN},
 	};
 	if (hmac_md5_segs(secret, slen, s, 5, calc) < 0)
 		return fail(reason, GK_R_INTERNAL);
@@ -288,19 +288,19 @@ static int check_ma(const struct gk_rad_pkt *p, const uint8_t auth[GK_RAD_AUTH_L
  * authenticator (RFC 2865 §3), the Accounting-Request authenticator with auth = zeros
  * (RFC 2866 §3). */
 static int packet_digest(const uint8_t *raw, size_t len, const uint8_t auth[GK_RAD_AUTH_LEN],
-			 const uint8_t *secret, size_t slen, uint8_t out[MD5_LEN])
+                         const uint8_t *secret, size_t slen, uint8_t out[MD5_LEN])
 {
 	const struct seg s[] = {
-		{raw, 4},
-		{auth, GK_RAD_AUTH_LEN},
-		{raw + GK_RAD_HDR_LEN, len - GK_RAD_HDR_LEN},
-		{secret, slen},
+	    {raw, 4},
+	    {auth, GK_RAD_AUTH_LEN},
+	    {raw + GK_RAD_HDR_LEN, len - GK_RAD_HDR_LEN},
+	    {secret, slen},
 	};
 	return md5_segs(s, 4, out);
 }
 
 static int check_digest(const struct gk_rad_pkt *p, const uint8_t auth[GK_RAD_AUTH_LEN],
-			const uint8_t *secret, size_t slen, enum gk_reason *reason)
+                        const uint8_t *secret, size_t slen, enum gk_reason *reason)
 {
 	uint8_t calc[MD5_LEN];
 
@@ -314,7 +314,7 @@ static int check_digest(const struct gk_rad_pkt *p, const uint8_t auth[GK_RAD_AU
 }
 
 int gk_rad_verify_request(const struct gk_rad_pkt *p, const uint8_t *secret, size_t slen,
-			  enum gk_reason *reason)
+                          enum gk_reason *reason)
 {
 	if (!p || !p->raw)
 		return fail(reason, GK_R_INTERNAL);
@@ -339,7 +339,7 @@ int gk_rad_verify_request(const struct gk_rad_pkt *p, const uint8_t *secret, siz
 }
 
 int gk_rad_verify_response(const struct gk_rad_pkt *p, const uint8_t req_auth[GK_RAD_AUTH_LEN],
-			   const uint8_t *secret, size_t slen, enum gk_reason *reason)
+                           const uint8_t *secret, size_t slen, enum gk_reason *reason)
 {
 	if (!p || !p->raw || !req_auth)
 		return fail(reason, GK_R_INTERNAL);
@@ -368,7 +368,7 @@ int gk_rad_verify_response(const struct gk_rad_pkt *p, const uint8_t req_auth[GK
 /* In place over `data` (a multiple of 16): b1 = MD5(S|R|salt), bi = MD5(S|c(i-1)). Decrypting
  * needs the ciphertext block before it is overwritten, hence `encrypt`. */
 static int hide_blocks(uint8_t *data, size_t n, const uint8_t *secret, size_t slen,
-		       const uint8_t r[GK_RAD_AUTH_LEN], const uint8_t salt[SALT_LEN], bool encrypt)
+                       const uint8_t r[GK_RAD_AUTH_LEN], const uint8_t salt[SALT_LEN], bool encrypt)
 {
 	uint8_t b[MD5_LEN], prev[MD5_LEN];
 	int ret = 0;
@@ -401,7 +401,7 @@ static size_t hidden_len(size_t len)
 }
 
 int gk_rad_unhide(const struct gk_rad_attr *a, const uint8_t req_auth[GK_RAD_AUTH_LEN],
-		  const uint8_t *secret, size_t slen, uint8_t *out, size_t cap)
+                  const uint8_t *secret, size_t slen, uint8_t *out, size_t cap)
 {
 	uint8_t plain[ATTR_MAX_VAL];
 	int ret = -EBADMSG;
@@ -454,7 +454,7 @@ static void set_err(struct gk_rad_builder *b, int err)
 }
 
 void gk_rad_begin(struct gk_rad_builder *b, uint8_t *buf, size_t cap, uint8_t code, uint8_t id,
-		  const uint8_t req_auth[GK_RAD_AUTH_LEN])
+                  const uint8_t req_auth[GK_RAD_AUTH_LEN])
 {
 	memset(b, 0, sizeof(*b));
 	b->buf = buf;
@@ -558,7 +558,7 @@ static uint8_t *vsa_header(struct gk_rad_builder *b, uint32_t vendor, uint8_t vt
 }
 
 void gk_rad_add_vsa(struct gk_rad_builder *b, uint32_t vendor, uint8_t vtype, const void *val,
-		    size_t len)
+                    size_t len)
 {
 	if (!b->err && !val && len)
 		set_err(b, -EINVAL);
@@ -568,7 +568,7 @@ void gk_rad_add_vsa(struct gk_rad_builder *b, uint32_t vendor, uint8_t vtype, co
 }
 
 void gk_rad_add_vsa_hidden(struct gk_rad_builder *b, uint32_t vendor, uint8_t vtype,
-			   const void *val, size_t len, const uint8_t *secret, size_t slen)
+                           const void *val, size_t len, const uint8_t *secret, size_t slen)
 {
 	if (b->err)
 		return;

@@ -3,13 +3,13 @@
 
 static const char *const reason_text[GK_R__COUNT] = {
 #define GK_REASON_TEXT(n, s) [GK_R_##n] = s,
-	GK_REASONS(GK_REASON_TEXT)
+    GK_REASONS(GK_REASON_TEXT)
 #undef GK_REASON_TEXT
 };
 
 static const char *const reason_name[GK_R__COUNT] = {
 #define GK_REASON_NAME(n, s) [GK_R_##n] = #n,
-	GK_REASONS(GK_REASON_NAME)
+    GK_REASONS(GK_REASON_NAME)
 #undef GK_REASON_NAME
 };
 

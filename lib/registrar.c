@@ -16,10 +16,10 @@
 #include "gatekey/log.h"
 #include "gatekey/registrar.h"
 
-#define N1_CACHE        8
+#define N1_CACHE         8
 #define PENDING_IDX_BITS 17
 #define PENDING_IDX_MASK ((1u << PENDING_IDX_BITS) - 1)
-#define SWEEP_MS        10000
+#define SWEEP_MS         10000
 
 /* WAIT_CORE: the core has the request (s2 or s8) and owes a challenge, success or reject. */
 enum pending_state { P_FREE = 0, P_WAIT_CORE, P_WAIT_ANSWER };
@@ -69,7 +69,7 @@ struct gk_registrar {
 	void *user;
 	struct gk_loop *loop;
 	struct gk_idmap *ids;
-	struct record *records; /* 1..max_terminals */
+	struct record *records;  /* 1..max_terminals */
 	struct pending *pending; /* 1..max_pending */
 	uint32_t pending_free;
 	struct gk_addrmap *addrs;
@@ -96,8 +96,8 @@ void gk_registrar_cfg_defaults(struct gk_registrar_cfg *c)
 static void sweep_fn(struct gk_timer *t);
 
 struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
-				      const struct gk_registrar_ops *ops, void *user,
-				      struct gk_loop *loop, char *err, size_t errlen)
+                                      const struct gk_registrar_ops *ops, void *user,
+                                      struct gk_loop *loop, char *err, size_t errlen)
 {
 	struct gk_registrar *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -187,7 +187,7 @@ static void respond_init(struct gk_msg *resp, const struct gk_msg *req, enum gk_
 
 /* A refusal decided by the core: the core counted its reason. */
 static void relay_reject(struct gk_registrar *r, const struct gk_msg *req,
-			 const struct sockaddr_storage *to, enum gk_reason why)
+                         const struct sockaddr_storage *to, enum gk_reason why)
 {
 	struct gk_msg resp;
 	char a[64];
@@ -201,7 +201,7 @@ static void relay_reject(struct gk_registrar *r, const struct gk_msg *req,
 }
 
 static void reject(struct gk_registrar *r, const struct gk_msg *req,
-		   const struct sockaddr_storage *to, enum gk_reason why)
+                   const struct sockaddr_storage *to, enum gk_reason why)
 {
 	count(r, why);
 	relay_reject(r, req, to, why);
@@ -293,7 +293,7 @@ static struct pending *pending_from_handle(struct gk_registrar *r, uint32_t hand
 
 /* Hands the request to the core; p->req keeps it so the core's verdict can answer it. */
 static void to_core(struct gk_registrar *r, struct pending *p, const struct gk_msg *req,
-		    const struct sockaddr_storage *from)
+                    const struct sockaddr_storage *from)
 {
 	p->state = P_WAIT_CORE;
 	p->from = *from;
@@ -307,7 +307,7 @@ static void to_core(struct gk_registrar *r, struct pending *p, const struct gk_m
 		char a[GK_TXT_SHORT];
 		gk_format_addr(from, a, sizeof(a));
 		r->ops.core_answer(r->user, pending_handle(r, p), req->idc, r->cfg.idsp, req->rand,
-				   req->auth, a);
+		                   req->auth, a);
 	}
 }
 
@@ -325,7 +325,7 @@ static void send_challenge(struct gk_registrar *r, struct pending *p)
 }
 
 void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
-				 const uint8_t rand[GK_RAND_LEN])
+                                 const uint8_t rand[GK_RAND_LEN])
 {
 	struct pending *p = pending_from_handle(r, (uint32_t)ref);
 	if (!p || p->state != P_WAIT_CORE || ref >> 32)
@@ -389,7 +389,8 @@ static void binding_end(struct gk_registrar *r, struct gk_binding *b, bool expir
 
 static void binding_expired(struct gk_timer *t)
 {
-	struct gk_binding *b = (struct gk_binding *)((char *)t - offsetof(struct gk_binding, expiry));
+	struct gk_binding *b =
+	    (struct gk_binding *)((char *)t - offsetof(struct gk_binding, expiry));
 	binding_end(b->r, b, true);
 }
 
@@ -404,7 +405,7 @@ static uint32_t clamp_expires(const struct gk_registrar *r, const struct gk_msg 
 }
 
 static void on_register(struct gk_registrar *r, struct gk_msg *m,
-			const struct sockaddr_storage *from)
+                        const struct sockaddr_storage *from)
 {
 	int created;
 	uint32_t slot;
@@ -446,7 +447,8 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 
 /* s9 -> s10: the core accepted the answer and handed over the wrapped keys. */
 static void complete(struct gk_registrar *r, struct pending *p,
-		     const uint8_t blob_terminal[GK_BLOB_LEN], const uint8_t blob_element[GK_BLOB_LEN])
+                     const uint8_t blob_terminal[GK_BLOB_LEN],
+                     const uint8_t blob_element[GK_BLOB_LEN])
 {
 	uint32_t slot = p->record;
 	struct record *rc = rec(r, slot);
@@ -460,7 +462,7 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	int n;
 
 	if (gk_key_unwrap(r->cfg.element_key, blob_element, m->idc, r->cfg.idsp, p->rand,
-			  r->cfg.role, k) < 0) {
+	                  r->cfg.role, k) < 0) {
 		char a[GK_TXT_SHORT];
 		gk_format_addr(from, a, sizeof(a));
 		r->ops.core_unbound(r->user, m->idc, r->cfg.idsp, a);
@@ -480,7 +482,7 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	s.expires = clamp_expires(r, m);
 	s.index = mech == GK_MECH_GKMAC ? slot : 0;
 	s.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
-		   GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
+	           GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
 	n = gk_msg_success_canonical(&s, canon, sizeof(canon));
 	if (n < 0 || gk_response_mac(k, canon, (size_t)n, s.mac) < 0) {
 		gk_wipe(k, sizeof(k));
@@ -525,14 +527,14 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	gk_format_addr(from, a, sizeof(a));
 	if (r->cfg.log_registrations)
 		gk_info("registered %s from %s mech=%s index=%u fpr=%s", m->idc, a,
-			gk_mech_name(mech), slot, b->fpr);
+		        gk_mech_name(mech), slot, b->fpr);
 	pending_free(r, p);
 }
 
 void gk_registrar_core_success(struct gk_registrar *r, uint64_t ref,
-			       const uint8_t rand[GK_RAND_LEN],
-			       const uint8_t blob_terminal[GK_BLOB_LEN],
-			       const uint8_t blob_element[GK_BLOB_LEN])
+                               const uint8_t rand[GK_RAND_LEN],
+                               const uint8_t blob_terminal[GK_BLOB_LEN],
+                               const uint8_t blob_element[GK_BLOB_LEN])
 {
 	struct pending *p = pending_from_handle(r, (uint32_t)ref);
 	if (!p || p->state != P_WAIT_CORE || ref >> 32 || p->req.type != GK_MSG_ANSWER ||
@@ -541,8 +543,7 @@ void gk_registrar_core_success(struct gk_registrar *r, uint64_t ref,
 	complete(r, p, blob_terminal, blob_element);
 }
 
-static void on_answer(struct gk_registrar *r, struct gk_msg *m,
-		      const struct sockaddr_storage *from)
+static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct sockaddr_storage *from)
 {
 	uint32_t slot;
 	struct record *rc;
@@ -584,13 +585,13 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m,
 }
 
 static void send_sealed(struct gk_registrar *r, struct gk_msg *resp,
-			const struct sockaddr_storage *to, struct gk_binding *b)
+                        const struct sockaddr_storage *to, struct gk_binding *b)
 {
 	r->ops.send_terminal(r->user, resp, to, b->mech == GK_MECH_GKMAC ? b : NULL);
 }
 
 static struct gk_binding *verified_binding(struct gk_registrar *r, uint32_t index,
-					   const struct sockaddr_storage *from)
+                                           const struct sockaddr_storage *from)
 {
 	if (index) {
 		struct gk_binding *b = &rec(r, index)->b;
@@ -604,7 +605,7 @@ static struct gk_binding *verified_binding(struct gk_registrar *r, uint32_t inde
 }
 
 static void on_deregister(struct gk_registrar *r, struct gk_msg *m,
-			  const struct sockaddr_storage *from, uint32_t index)
+                          const struct sockaddr_storage *from, uint32_t index)
 {
 	struct gk_binding *b = verified_binding(r, index, from);
 	struct gk_msg resp;
@@ -624,8 +625,8 @@ static void on_deregister(struct gk_registrar *r, struct gk_msg *m,
 	binding_end(r, b, false);
 }
 
-static void on_other(struct gk_registrar *r, struct gk_msg *m,
-		     const struct sockaddr_storage *from, uint32_t index)
+static void on_other(struct gk_registrar *r, struct gk_msg *m, const struct sockaddr_storage *from,
+                     uint32_t index)
 {
 	struct gk_binding *b = verified_binding(r, index, from);
 	struct gk_msg resp;
@@ -639,7 +640,7 @@ static void on_other(struct gk_registrar *r, struct gk_msg *m,
 }
 
 void gk_registrar_on_message(struct gk_registrar *r, struct gk_msg *m,
-			     const struct sockaddr_storage *from, uint32_t verified_index)
+                             const struct sockaddr_storage *from, uint32_t verified_index)
 {
 	switch (m->type) {
 	case GK_MSG_REGISTER:
@@ -661,8 +662,7 @@ void gk_registrar_on_message(struct gk_registrar *r, struct gk_msg *m,
 }
 
 long gk_registrar_open(struct gk_registrar *r, const uint8_t *buf, size_t len,
-		       const struct sockaddr_storage *from, uint32_t *index,
-		       enum gk_reason *reason)
+                       const struct sockaddr_storage *from, uint32_t *index, enum gk_reason *reason)
 {
 	uint32_t idx;
 	uint64_t seq;
@@ -694,7 +694,7 @@ long gk_registrar_open(struct gk_registrar *r, const uint8_t *buf, size_t len,
 }
 
 int gk_registrar_seal(struct gk_registrar *r, struct gk_binding *b, uint8_t *buf, size_t len,
-		      size_t cap)
+                      size_t cap)
 {
 	(void)r;
 	b->tx++;
@@ -721,7 +721,7 @@ void gk_binding_get_info(const struct gk_binding *b, struct gk_binding_info *out
 }
 
 void gk_registrar_foreach(struct gk_registrar *r,
-			  void (*fn)(const struct gk_binding_info *bi, void *arg), void *arg)
+                          void (*fn)(const struct gk_binding_info *bi, void *arg), void *arg)
 {
 	struct gk_binding_info bi;
 	for (uint32_t i = 1; i <= r->cfg.max_terminals; i++) {
@@ -736,8 +736,8 @@ void gk_registrar_foreach(struct gk_registrar *r,
  * made-up IDcs cannot fill it for good. */
 static void sweep_fn(struct gk_timer *t)
 {
-	struct gk_registrar *r = (struct gk_registrar *)((char *)t - offsetof(struct gk_registrar,
-									      sweep));
+	struct gk_registrar *r =
+	    (struct gk_registrar *)((char *)t - offsetof(struct gk_registrar, sweep));
 	uint64_t now = gk_loop_now(r->loop);
 	uint64_t idle_ms = (uint64_t)r->cfg.skew_s * 2000;
 

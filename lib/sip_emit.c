@@ -179,13 +179,11 @@ static bool parses_back(const struct gk_sip_ctx *s)
 
 	if (sip_naddr_parse((struct sip_span){s->from, strlen(s->from)}, &na) != GK_R_OK)
 		return false;
-	if (s->to[0] &&
-	    (sip_naddr_parse((struct sip_span){s->to, strlen(s->to)}, &na) != GK_R_OK ||
-	     sip_uri_user_host(na.uri, &user, &host) != GK_R_OK))
+	if (s->to[0] && (sip_naddr_parse((struct sip_span){s->to, strlen(s->to)}, &na) != GK_R_OK ||
+	                 sip_uri_user_host(na.uri, &user, &host) != GK_R_OK))
 		return false;
-	return !s->ruri[0] ||
-	       sip_uri_user_host((struct sip_span){s->ruri, strlen(s->ruri)}, &user, &host) ==
-		       GK_R_OK;
+	return !s->ruri[0] || sip_uri_user_host((struct sip_span){s->ruri, strlen(s->ruri)}, &user,
+	                                        &host) == GK_R_OK;
 }
 
 static bool mechs_ok(const struct gk_msg *m)
@@ -341,7 +339,7 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 			if ((m->fields & GK_F_EXPIRES) && m->expires)
 				return -EINVAL;
 		} else if (star || ((m->fields & GK_F_EXPIRES) && !m->expires) ||
-			   (m->type == GK_MSG_REGISTER) == !!(m->fields & GK_F_AUTH)) {
+		           (m->type == GK_MSG_REGISTER) == !!(m->fields & GK_F_AUTH)) {
 			return -EINVAL;
 		}
 	} else if (!token_ok(s->method, sizeof(s->method)) || is_register(s->method)) {
@@ -429,7 +427,7 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 {
 	const struct gk_sip_ctx *s = &m->wire.sip;
 	const uint32_t info = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_MECHS | GK_F_INDEX |
-			      GK_F_RAND | GK_F_BLOB_ELEM;
+	                      GK_F_RAND | GK_F_BLOB_ELEM;
 	const uint32_t key = GK_F_MAC | GK_F_BLOB | GK_F_BLOB_ELEM;
 	const char *method = s->method[0] ? s->method : "REGISTER";
 	const char *status;
@@ -522,7 +520,7 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 				put_hexparam(o, &first, "key", m->blob, GK_BLOB_LEN);
 			if (m->fields & GK_F_BLOB_ELEM)
 				put_hexparam(o, &first, "element-key", m->blob_element,
-					     GK_BLOB_LEN);
+				             GK_BLOB_LEN);
 			if (m->fields & GK_F_MECHS) {
 				puts_(o, first ? "mechanisms=\"" : ", mechanisms=\"");
 				first = false;
@@ -587,10 +585,9 @@ int gk_sip_encode(const struct gk_msg *m, uint8_t *buf, size_t cap)
 	if (!line_ok(s->call_id, sizeof(s->call_id)) || !s->call_id[0] ||
 	    strpbrk(s->call_id, " \t"))
 		return -EINVAL;
-	if (!line_ok(s->from, sizeof(s->from)) || !s->from[0] ||
-	    !line_ok(s->to, sizeof(s->to)) || !line_ok(s->contact, sizeof(s->contact)) ||
-	    !line_ok(s->ruri, sizeof(s->ruri)) || strpbrk(s->ruri, " \t") ||
-	    strnlen(s->method, sizeof(s->method)) == sizeof(s->method))
+	if (!line_ok(s->from, sizeof(s->from)) || !s->from[0] || !line_ok(s->to, sizeof(s->to)) ||
+	    !line_ok(s->contact, sizeof(s->contact)) || !line_ok(s->ruri, sizeof(s->ruri)) ||
+	    strpbrk(s->ruri, " \t") || strnlen(s->method, sizeof(s->method)) == sizeof(s->method))
 		return -EINVAL;
 	if (s->to_tag[0] && !token_ok(s->to_tag, sizeof(s->to_tag)))
 		return -EINVAL;

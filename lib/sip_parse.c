@@ -28,26 +28,28 @@ enum hdr {
 	H_SECURITY_SERVER,
 };
 
+/* clang-format off */
 #define HDR(s, h) {s, sizeof(s) - 1, h}
+/* clang-format on */
 static const struct {
 	const char *name; /* lower case */
 	size_t len;
 	enum hdr h;
 } hdr_names[] = {
-	HDR("via", H_VIA),
-	HDR("from", H_FROM),
-	HDR("to", H_TO),
-	HDR("call-id", H_CALL_ID),
-	HDR("cseq", H_CSEQ),
-	HDR("max-forwards", H_MAX_FORWARDS),
-	HDR("content-length", H_CONTENT_LENGTH),
-	HDR("contact", H_CONTACT),
-	HDR("expires", H_EXPIRES),
-	HDR("authorization", H_AUTHORIZATION),
-	HDR("www-authenticate", H_WWW_AUTHENTICATE),
-	HDR("authentication-info", H_AUTHENTICATION_INFO),
-	HDR("security-client", H_SECURITY_CLIENT),
-	HDR("security-server", H_SECURITY_SERVER),
+    HDR("via", H_VIA),
+    HDR("from", H_FROM),
+    HDR("to", H_TO),
+    HDR("call-id", H_CALL_ID),
+    HDR("cseq", H_CSEQ),
+    HDR("max-forwards", H_MAX_FORWARDS),
+    HDR("content-length", H_CONTENT_LENGTH),
+    HDR("contact", H_CONTACT),
+    HDR("expires", H_EXPIRES),
+    HDR("authorization", H_AUTHORIZATION),
+    HDR("www-authenticate", H_WWW_AUTHENTICATE),
+    HDR("authentication-info", H_AUTHENTICATION_INFO),
+    HDR("security-client", H_SECURITY_CLIENT),
+    HDR("security-server", H_SECURITY_SERVER),
 };
 #undef HDR
 
@@ -75,11 +77,20 @@ static const struct {
 	const char *name;
 	size_t len;
 } gkp[P__COUNT] = {
-	GKP(P_USERNAME, "username"), GKP(P_REALM, "realm"), GKP(P_NONCE, "nonce"),
-	GKP(P_N1, "n1"), GKP(P_N2, "n2"), GKP(P_TS, "ts"), GKP(P_RESPONSE, "response"),
-	GKP(P_ALGORITHM, "algorithm"), GKP(P_MECHANISMS, "mechanisms"), GKP(P_KEY, "key"),
-	GKP(P_RSPAUTH, "rspauth"), GKP(P_INDEX, "index"), GKP(P_ELEMENT_KEY, "element-key"),
-	GKP(P_ADDRESS, "address"),
+    GKP(P_USERNAME, "username"),
+    GKP(P_REALM, "realm"),
+    GKP(P_NONCE, "nonce"),
+    GKP(P_N1, "n1"),
+    GKP(P_N2, "n2"),
+    GKP(P_TS, "ts"),
+    GKP(P_RESPONSE, "response"),
+    GKP(P_ALGORITHM, "algorithm"),
+    GKP(P_MECHANISMS, "mechanisms"),
+    GKP(P_KEY, "key"),
+    GKP(P_RSPAUTH, "rspauth"),
+    GKP(P_INDEX, "index"),
+    GKP(P_ELEMENT_KEY, "element-key"),
+    GKP(P_ADDRESS, "address"),
 };
 #undef GKP
 
@@ -87,12 +98,12 @@ enum actx { A_CRED, A_CHAL, A_INFO };
 
 #define PB(p) (1u << (p))
 static const uint32_t allowed[] = {
-	[A_CRED] = PB(P_USERNAME) | PB(P_REALM) | PB(P_NONCE) | PB(P_N1) | PB(P_N2) | PB(P_TS) |
-		   PB(P_RESPONSE) | PB(P_ALGORITHM) | PB(P_ADDRESS),
-	[A_CHAL] = PB(P_REALM) | PB(P_NONCE) | PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_ALGORITHM) |
-		   PB(P_MECHANISMS),
-	[A_INFO] = PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_KEY) | PB(P_MECHANISMS) | PB(P_RSPAUTH) |
-		   PB(P_INDEX) | PB(P_NONCE) | PB(P_ELEMENT_KEY),
+    [A_CRED] = PB(P_USERNAME) | PB(P_REALM) | PB(P_NONCE) | PB(P_N1) | PB(P_N2) | PB(P_TS) |
+               PB(P_RESPONSE) | PB(P_ALGORITHM) | PB(P_ADDRESS),
+    [A_CHAL] = PB(P_REALM) | PB(P_NONCE) | PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_ALGORITHM) |
+               PB(P_MECHANISMS),
+    [A_INFO] = PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_KEY) | PB(P_MECHANISMS) | PB(P_RSPAUTH) |
+               PB(P_INDEX) | PB(P_NONCE) | PB(P_ELEMENT_KEY),
 };
 /* A digest Authentication-Info also has rspauth; only next to one of these is it the s10 MAC. */
 #define INFO_GK_PARAMS                                                                             \
@@ -350,8 +361,8 @@ static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 	if (unquote(p->value, p->quoted, buf, sizeof(buf), &v) < 0) {
 		/* Hex and numbers have a fixed or bounded length: too long is a bad value. */
 		bool text = k == P_USERNAME || k == P_REALM || k == P_ALGORITHM || k == P_ADDRESS;
-		return fail(d, text || k == P_MECHANISMS ? GK_R_PARSE_TOO_LONG
-							 : GK_R_PARSE_BAD_VALUE);
+		return fail(d,
+		            text || k == P_MECHANISMS ? GK_R_PARSE_TOO_LONG : GK_R_PARSE_BAD_VALUE);
 	}
 	n = v.n;
 	switch (k) {
@@ -745,13 +756,20 @@ static enum hdr hdr_lookup(struct sip_span name)
 {
 	if (name.n == 1) {
 		switch (sip_lower((unsigned char)name.p[0])) {
-		case 'v': return H_VIA;
-		case 'f': return H_FROM;
-		case 't': return H_TO;
-		case 'i': return H_CALL_ID;
-		case 'm': return H_CONTACT;
-		case 'l': return H_CONTENT_LENGTH;
-		default: return H_OTHER;
+		case 'v':
+			return H_VIA;
+		case 'f':
+			return H_FROM;
+		case 't':
+			return H_TO;
+		case 'i':
+			return H_CALL_ID;
+		case 'm':
+			return H_CONTACT;
+		case 'l':
+			return H_CONTENT_LENGTH;
+		default:
+			return H_OTHER;
 		}
 	}
 	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
@@ -842,7 +860,7 @@ static int header(struct dec *d, struct sip_span name, struct sip_span v)
  * the head of the message, and a CR that is not part of CRLF.
  */
 static int next_line(struct dec *d, const char *b, size_t len, size_t *pos, bool fold,
-		     struct sip_span *line)
+                     struct sip_span *line)
 {
 	size_t i = *pos;
 
@@ -905,7 +923,7 @@ static int start_line(struct dec *d, struct sip_span l)
 			if (!sip_is_digit((unsigned char)rest.p[i]))
 				return fail(d, GK_R_PARSE_SYNTAX);
 		d->status = (uint16_t)((rest.p[0] - '0') * 100 + (rest.p[1] - '0') * 10 +
-				       (rest.p[2] - '0'));
+		                       (rest.p[2] - '0'));
 		if (d->status < 100 || d->status > 699)
 			return fail(d, GK_R_PARSE_BAD_VALUE);
 		s->status = d->status;
@@ -938,8 +956,8 @@ static int start_line(struct dec *d, struct sip_span l)
 		return fail(d, GK_R_PARSE_TOO_LONG);
 	memcpy(s->ruri, uri.p, uri.n);
 	struct sip_span user;
-	enum gk_reason why = sip_uri_user_host((struct sip_span){s->ruri, uri.n}, &user,
-					       &d->ruri_host);
+	enum gk_reason why =
+	    sip_uri_user_host((struct sip_span){s->ruri, uri.n}, &user, &d->ruri_host);
 	if (why != GK_R_OK)
 		return fail(d, why);
 	return 0;
@@ -1009,7 +1027,7 @@ static int finish_request(struct dec *d)
 	if (!d->is_register) {
 		m->type = GK_MSG_OTHER;
 		keep_only(m, GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_MECHS |
-				     GK_F_ADDR);
+		                 GK_F_ADDR);
 		return 0;
 	}
 	if (!m->idc[0] || !m->idsp[0])
@@ -1071,7 +1089,7 @@ static int finish_response(struct dec *d)
 		/* A key or the s10 MAC makes it a success: from the network to the terminal
 		 * (s10: MAC, E_Kc[K]) or from the core to the SBC (s9: both blobs, no MAC). */
 		m->type = (m->fields & (GK_F_MAC | GK_F_BLOB | GK_F_BLOB_ELEM)) ? GK_MSG_SUCCESS
-										 : GK_MSG_DEREG_OK;
+		                                                                : GK_MSG_DEREG_OK;
 		return 0;
 	}
 	if (d->status == 200) {

@@ -105,8 +105,7 @@ struct sip_param {
 int sip_param_next(struct sip_span s, size_t *pos, struct sip_param *p);
 
 /* user and host of a sip:/sips: URI (empty spans for other schemes). */
-enum gk_reason sip_uri_user_host(struct sip_span uri, struct sip_span *user,
-				 struct sip_span *host);
+enum gk_reason sip_uri_user_host(struct sip_span uri, struct sip_span *user, struct sip_span *host);
 
 /* RFC 3261 qvalue in thousandths: "0.9" -> 900, "1" -> 1000. -1 when malformed. */
 int sip_q_parse(struct sip_span v, uint16_t *q);

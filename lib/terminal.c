@@ -98,8 +98,8 @@ static int on_challenge(struct gk_terminal *t, const struct gk_msg *in, struct g
 
 static int on_success(struct gk_terminal *t, const struct gk_msg *in)
 {
-	const uint32_t need = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
-			      GK_F_MAC;
+	const uint32_t need =
+	    GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS | GK_F_MAC;
 	uint8_t k[GK_KEY_LEN], canon[GK_CANON_MAX];
 	struct gk_msg copy;
 	int n;
@@ -162,7 +162,8 @@ int gk_terminal_on_message(struct gk_terminal *t, const struct gk_msg *in, struc
 		return -2;
 	case GK_TERM_WAIT_SUCCESS:
 		if (in->type == GK_MSG_CHALLENGE)
-			return on_challenge(t, in, out); /* our answer was wrong: a fresh challenge */
+			return on_challenge(t, in,
+			                    out); /* our answer was wrong: a fresh challenge */
 		if (in->type == GK_MSG_SUCCESS)
 			return on_success(t, in);
 		if (in->type == GK_MSG_REJECT)

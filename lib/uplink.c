@@ -13,7 +13,7 @@ static void base(struct gk_msg *m, enum gk_msg_type type, const char *idc, const
 }
 
 void gk_uplink_request(struct gk_msg *m, enum gk_msg_type type, const char *idc, const char *idsp,
-		       const uint8_t *rand, const uint8_t *auth, const char *address)
+                       const uint8_t *rand, const uint8_t *auth, const char *address)
 {
 	base(m, type, idc, idsp);
 	if (rand) {
@@ -35,8 +35,8 @@ void gk_uplink_request(struct gk_msg *m, enum gk_msg_type type, const char *idc,
 }
 
 void gk_uplink_verdict(struct gk_msg *m, const struct gk_msg *req, enum gk_msg_type type,
-		       const uint8_t *rand, const uint8_t *blob_terminal,
-		       const uint8_t *blob_element)
+                       const uint8_t *rand, const uint8_t *blob_terminal,
+                       const uint8_t *blob_element)
 {
 	base(m, type, req->idc, req->idsp);
 	m->proto = req->proto;

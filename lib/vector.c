@@ -6,8 +6,8 @@
 #include "gatekey/vector.h"
 
 int gk_vector_make(const uint8_t *kc, const uint8_t element_key[GK_KEY_LEN],
-		   enum gk_role element_role, const char *idc, const char *idsp,
-		   struct gk_auc_vector *v)
+                   enum gk_role element_role, const char *idc, const char *idsp,
+                   struct gk_auc_vector *v)
 {
 	uint8_t fake[GK_KEY_LEN], k[GK_KEY_LEN];
 	int ret;
@@ -29,8 +29,8 @@ int gk_vector_make(const uint8_t *kc, const uint8_t element_key[GK_KEY_LEN],
 	if (!ret)
 		ret = gk_key_wrap(kc, k, idc, idsp, v->rand, GK_ROLE_TERMINAL, v->blob_terminal);
 	if (!ret)
-		ret = gk_key_wrap(element_key, k, idc, idsp, v->rand, element_role,
-				  v->blob_element);
+		ret =
+		    gk_key_wrap(element_key, k, idc, idsp, v->rand, element_role, v->blob_element);
 	if (kc == fake && !ret)
 		ret = gk_random(v->xauth, GK_AUTH_LEN) < 0 ? -EIO : 0;
 	gk_wipe(fake, sizeof(fake));

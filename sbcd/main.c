@@ -46,7 +46,7 @@ static int family_slot(const struct sockaddr_storage *a)
 }
 
 static void send_terminal(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
-			  struct gk_binding *b)
+                          struct gk_binding *b)
 {
 	gk_front_io_send(&((struct sbcd *)user)->io, m, to, b);
 }
@@ -56,13 +56,13 @@ static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref)
 {
 	char dialog[96];
 	struct gk_request_ctx c = {
-		.idc = m->idc,
-		.idsp = m->idsp,
-		.local = &s->core_local,
-		.dialog_id = dialog,
-		.local_tag = s->set.id,
-		.seq = 1,
-		.unique = ref,
+	    .idc = m->idc,
+	    .idsp = m->idsp,
+	    .local = &s->core_local,
+	    .dialog_id = dialog,
+	    .local_tag = s->set.id,
+	    .seq = 1,
+	    .unique = ref,
 	};
 	uint8_t *buf = gk_loop_send_buf(s->loop);
 
@@ -90,8 +90,8 @@ static void core_register(void *user, uint64_t ref, const char *idc, const char 
 }
 
 static void core_answer(void *user, uint64_t ref, const char *idc, const char *idsp,
-			const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-			const char *address)
+                        const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
+                        const char *address)
 {
 	struct gk_msg m;
 	gk_uplink_request(&m, GK_MSG_ANSWER, idc, idsp, rand, auth, address);
@@ -109,7 +109,7 @@ static void core_unbound(void *user, const char *idc, const char *idsp, const ch
 }
 
 static void on_core(void *user, int fd, uint8_t *data, size_t len,
-		    const struct sockaddr_storage *from)
+                    const struct sockaddr_storage *from)
 {
 	struct sbcd *s = user;
 	struct gk_msg m;
@@ -147,7 +147,7 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 }
 
 static void on_access(void *user, int fd, uint8_t *data, size_t len,
-		      const struct sockaddr_storage *from)
+                      const struct sockaddr_storage *from)
 {
 	struct sbcd *s = user;
 	struct gk_msg m;
@@ -163,7 +163,7 @@ static void on_access(void *user, int fd, uint8_t *data, size_t len,
 	if (index) {
 		len = (size_t)n;
 	} else if (!gk_registrar_is_registered_addr(s->front, from) &&
-		   !s->sip->is_registration(data, len)) {
+	           !s->sip->is_registration(data, len)) {
 		/* Unknown source: only registration-class requests get any further. */
 		s->st.unknown_source_dropped++;
 		gk_registrar_count(s->front, GK_R_NOT_REGISTERED);
@@ -208,7 +208,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->reasons.n[i])
 			gk_ctl_printf(out, "reason.%s %llu", gk_reason_name((enum gk_reason)i),
-				      (unsigned long long)r->reasons.n[i]);
+			              (unsigned long long)r->reasons.n[i]);
 }
 
 static void on_signal(void *user, int signo)
@@ -220,7 +220,7 @@ static void on_signal(void *user, int signo)
 	} else if (signo == SIGUSR1) {
 		const struct gk_registrar_stats *r = gk_registrar_stats(s->front);
 		gk_notice("registrations %llu, rejects %llu", (unsigned long long)r->registrations,
-			  (unsigned long long)r->rejects);
+		          (unsigned long long)r->rejects);
 	} else if (signo == SIGHUP) {
 		gk_notice("SIGHUP: settings are read at start; restart to change them");
 	}
@@ -234,8 +234,9 @@ int main(int argc, char **argv)
 
 	sbc_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
 	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &s.common, "sbcd");
-	gk_daemon_parse_args(argc, argv, keys, "sbcd",
-			     "gatekey SBC: registration relay, key hand-off and gk-mac enforcement");
+	gk_daemon_parse_args(
+	    argc, argv, keys, "sbcd",
+	    "gatekey SBC: registration relay, key hand-off and gk-mac enforcement");
 	if (gk_daemon_log_setup(&s.common, "sbcd") < 0)
 		return 2;
 	struct gk_registrar_cfg rc;
@@ -275,17 +276,17 @@ int main(int argc, char **argv)
 	}
 	/* With a wildcard bind, Via needs the address the route to the softswitch uses. */
 	if (connect(s.core_fd, (struct sockaddr *)&s.set.softswitch,
-		    gk_sockaddr_len(&s.set.softswitch)) == 0) {
+	            gk_sockaddr_len(&s.set.softswitch)) == 0) {
 		sl = sizeof(s.core_local);
 		getsockname(s.core_fd, (struct sockaddr *)&s.core_local, &sl);
 	}
 	gk_loop_add_udp(s.loop, s.core_fd, on_core, &s);
 
 	static const struct gk_registrar_ops ops = {
-		.send_terminal = send_terminal,
-		.core_register = core_register,
-		.core_answer = core_answer,
-		.core_unbound = core_unbound,
+	    .send_terminal = send_terminal,
+	    .core_register = core_register,
+	    .core_answer = core_answer,
+	    .core_unbound = core_unbound,
 	};
 	s.front = gk_registrar_new(&rc, &ops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));

@@ -18,20 +18,20 @@ static int add_listen(const char *value, void *arg, char *err, size_t errlen)
 void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t cap)
 {
 	const struct gk_cfg_key k[] = {
-		GK_CFG_KEY("sbc.id", GK_CFG_STR, s->id,
-			   "this SBC's ID (IDsp); default: the id in the key file"),
-		GK_CFG_KEY("sbc.key_file", GK_CFG_STR, s->key_file,
-			   "provisioning file with the SBC's long-term key Ksp (0600)"),
-		{.name = "access.listen",
-		 .kind = GK_CFG_STR,
-		 .help = "terminal-facing SIP address ip:port (repeatable; default 0.0.0.0:5060)",
-		 .multi = true,
-		 .on_multi = add_listen,
-		 .multi_arg = s},
-		GK_CFG_KEY("core.softswitch", GK_CFG_ADDR, &s->softswitch,
-			   "the softswitch's SIP address (required)"),
-		GK_CFG_KEY("core.bind", GK_CFG_ADDR, &s->core_bind,
-			   "local address towards the softswitch (default: any, ephemeral port)"),
+	    GK_CFG_KEY("sbc.id", GK_CFG_STR, s->id,
+	               "this SBC's ID (IDsp); default: the id in the key file"),
+	    GK_CFG_KEY("sbc.key_file", GK_CFG_STR, s->key_file,
+	               "provisioning file with the SBC's long-term key Ksp (0600)"),
+	    {.name = "access.listen",
+	     .kind = GK_CFG_STR,
+	     .help = "terminal-facing SIP address ip:port (repeatable; default 0.0.0.0:5060)",
+	     .multi = true,
+	     .on_multi = add_listen,
+	     .multi_arg = s},
+	    GK_CFG_KEY("core.softswitch", GK_CFG_ADDR, &s->softswitch,
+	               "the softswitch's SIP address (required)"),
+	    GK_CFG_KEY("core.bind", GK_CFG_ADDR, &s->core_bind,
+	               "local address towards the softswitch (default: any, ephemeral port)"),
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);
 	memcpy(keys, k, n * sizeof(k[0]));
@@ -40,14 +40,15 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 }
 
 int sbc_settings_finish(struct sbc_settings *s, struct gk_registrar_cfg *rc, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	char id[GK_ID_MAX + 1], e[256];
 	uint8_t key[GK_KEY_LEN];
 
 	if (!s->key_file[0]) {
-		snprintf(err, errlen, "sbc.key_file is required (write it with gkctl element add ID "
-				      "--type sbc --out FILE)");
+		snprintf(err, errlen,
+		         "sbc.key_file is required (write it with gkctl element add ID "
+		         "--type sbc --out FILE)");
 		return -1;
 	}
 	if (!s->softswitch.ss_family) {
@@ -61,8 +62,8 @@ int sbc_settings_finish(struct sbc_settings *s, struct gk_registrar_cfg *rc, cha
 	if (!s->id[0])
 		snprintf(s->id, sizeof(s->id), "%s", id);
 	if (strcmp(s->id, id) != 0 || strlen(s->id) > GK_ID_MAX) {
-		snprintf(err, errlen, "sbc.id \"%.64s\" differs from the key file's id \"%s\"", s->id,
-			 id);
+		snprintf(err, errlen, "sbc.id \"%.64s\" differs from the key file's id \"%s\"",
+		         s->id, id);
 		gk_wipe(key, sizeof(key));
 		return -1;
 	}

@@ -20,6 +20,6 @@ struct sbc_settings {
 void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t cap);
 /* Validates, reads the SBC's key file, and produces the front's configuration. */
 int sbc_settings_finish(struct sbc_settings *s, struct gk_registrar_cfg *rc, char *err,
-			size_t errlen);
+                        size_t errlen);
 
 #endif

@@ -29,7 +29,7 @@ struct softswitchd {
 	struct gk_daemon_common common;
 	struct ss_settings set;
 	struct gk_loop *loop;
-	struct gk_direct direct; /* front and core of the direct topology */
+	struct gk_direct direct;  /* front and core of the direct topology */
 	struct gk_registrar *reg; /* = direct.front */
 	struct gk_front_io io;
 	struct gk_auc_client *auc;
@@ -50,7 +50,7 @@ static int family_slot(const struct sockaddr_storage *a)
 }
 
 static void send_terminal(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
-			  struct gk_binding *b)
+                          struct gk_binding *b)
 {
 	gk_front_io_send(&((struct softswitchd *)user)->io, m, to, b);
 }
@@ -62,7 +62,7 @@ static void send_peer(struct softswitchd *s, struct gk_msg *m, const struct sock
 }
 
 static void peer_verdict(struct softswitchd *s, uint64_t ref, enum gk_msg_type type,
-			 const uint8_t *rand, const uint8_t *bt, const uint8_t *be)
+                         const uint8_t *rand, const uint8_t *bt, const uint8_t *be)
 {
 	struct ss_relay_txn *t = ss_relay_take(s->relay, ref);
 	struct gk_msg resp;
@@ -81,7 +81,7 @@ static void peer_challenge(void *user, uint64_t ref, const uint8_t rand[GK_RAND_
 }
 
 static void peer_success(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
-			 const uint8_t bt[GK_BLOB_LEN], const uint8_t be[GK_BLOB_LEN])
+                         const uint8_t bt[GK_BLOB_LEN], const uint8_t be[GK_BLOB_LEN])
 {
 	peer_verdict(user, ref, GK_MSG_SUCCESS, rand, bt, be);
 }
@@ -93,7 +93,7 @@ static void peer_reject(void *user, uint64_t ref, enum gk_reason why)
 }
 
 static void on_peer(struct softswitchd *s, const struct ss_peer *peer, struct gk_msg *m,
-		    const struct sockaddr_storage *from)
+                    const struct sockaddr_storage *from)
 {
 	struct gk_msg resp;
 	uint64_t ref;
@@ -110,7 +110,7 @@ static void on_peer(struct softswitchd *s, const struct ss_peer *peer, struct gk
 	}
 	if (m->type == GK_MSG_DEREGISTER) {
 		gk_core_unbound(s->direct.core, m->idc, m->idsp,
-				(m->fields & GK_F_ADDR) ? m->address : "-");
+		                (m->fields & GK_F_ADDR) ? m->address : "-");
 		gk_uplink_verdict(&resp, m, GK_MSG_DEREG_OK, NULL, NULL, NULL);
 		send_peer(s, &resp, from);
 		return;
@@ -128,7 +128,7 @@ static void on_peer(struct softswitchd *s, const struct ss_peer *peer, struct gk
 		gk_core_register(s->direct.core, ref, m->idc, m->idsp);
 	else
 		gk_core_answer(s->direct.core, ref, m->idc, m->idsp, m->rand, m->auth,
-			       (m->fields & GK_F_ADDR) ? m->address : "-");
+		               (m->fields & GK_F_ADDR) ? m->address : "-");
 }
 
 static void auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
@@ -156,7 +156,7 @@ static void on_auc_failed(void *user, uint32_t handle, enum gk_reason why)
 }
 
 static void on_sip(void *user, int fd, uint8_t *data, size_t len,
-		   const struct sockaddr_storage *from)
+                   const struct sockaddr_storage *from)
 {
 	struct softswitchd *s = user;
 	struct gk_msg m;
@@ -225,7 +225,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->reasons.n[i] + c->reasons.n[i])
 			gk_ctl_printf(out, "reason.%s %llu", gk_reason_name((enum gk_reason)i),
-				      (unsigned long long)(r->reasons.n[i] + c->reasons.n[i]));
+			              (unsigned long long)(r->reasons.n[i] + c->reasons.n[i]));
 }
 
 static void on_signal(void *user, int signo)
@@ -236,8 +236,8 @@ static void on_signal(void *user, int signo)
 		gk_loop_stop(s->loop);
 	} else if (signo == SIGUSR1) {
 		const struct gk_registrar_stats *r = gk_registrar_stats(s->reg);
-		gk_notice("registrations %llu, rejects %llu",
-			  (unsigned long long)r->registrations, (unsigned long long)r->rejects);
+		gk_notice("registrations %llu, rejects %llu", (unsigned long long)r->registrations,
+		          (unsigned long long)r->rejects);
 	} else if (signo == SIGHUP) {
 		gk_notice("SIGHUP: settings are read at start; restart to change them");
 	}
@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 	ss_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
 	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &s.common, "softswitchd");
 	gk_daemon_parse_args(argc, argv, keys, "softswitchd",
-			     "gatekey softswitch: registrar with registration-bound key delivery");
+	                     "gatekey softswitch: registrar with registration-bound key delivery");
 	if (gk_daemon_log_setup(&s.common, "softswitchd") < 0)
 		return 2;
 	struct gk_registrar_cfg rc;
@@ -288,15 +288,14 @@ int main(int argc, char **argv)
 	}
 
 	static const struct gk_direct_ops dops = {
-		.send_terminal = send_terminal,
-		.auc_request = auc_request,
-		.auc_accounting = auc_accounting,
-		.peer_challenge = peer_challenge,
-		.peer_success = peer_success,
-		.peer_reject = peer_reject,
+	    .send_terminal = send_terminal,
+	    .auc_request = auc_request,
+	    .auc_accounting = auc_accounting,
+	    .peer_challenge = peer_challenge,
+	    .peer_success = peer_success,
+	    .peer_reject = peer_reject,
 	};
-	static const struct gk_auc_client_ops aops = {.vector = on_vector,
-						      .failed = on_auc_failed};
+	static const struct gk_auc_client_ops aops = {.vector = on_vector, .failed = on_auc_failed};
 	int dret = gk_direct_init(&s.direct, &rc, &cc, &dops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
 	s.reg = s.direct.front;
@@ -328,7 +327,7 @@ int main(int argc, char **argv)
 	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	gk_loop_on_signals(s.loop, sigs, 4, on_signal, &s);
 	gk_notice("ready: softswitch %s (direct topology%s)", s.set.id,
-		  s.set.peers.n ? ", and SBC peers" : "");
+	          s.set.peers.n ? ", and SBC peers" : "");
 
 	int ret = gk_loop_run(s.loop);
 	gk_control_free(s.ctl);

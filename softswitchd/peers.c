@@ -40,7 +40,7 @@ int ss_peer_add(const char *value, void *arg, char *err, size_t errlen)
 }
 
 const struct ss_peer *ss_peer_find(const struct ss_peers *peers,
-				   const struct sockaddr_storage *from)
+                                   const struct sockaddr_storage *from)
 {
 	for (unsigned i = 0; i < peers->n; i++) {
 		const struct ss_peer *p = &peers->p[i];
@@ -51,7 +51,8 @@ const struct ss_peer *ss_peer_find(const struct ss_peers *peers,
 			if (a->sin_addr.s_addr == b->sin_addr.s_addr)
 				return p;
 		} else {
-			const struct sockaddr_in6 *a = (const void *)&p->ip, *b = (const void *)from;
+			const struct sockaddr_in6 *a = (const void *)&p->ip,
+			                          *b = (const void *)from;
 			if (!memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)))
 				return p;
 		}

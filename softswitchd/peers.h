@@ -27,7 +27,7 @@ struct ss_peers {
 /* Config value "<sbc-id> <ip>". */
 int ss_peer_add(const char *value, void *peers, char *err, size_t errlen);
 const struct ss_peer *ss_peer_find(const struct ss_peers *peers,
-				   const struct sockaddr_storage *from);
+                                   const struct sockaddr_storage *from);
 
 /* Requests from SBCs waiting for the core, referenced as GK_REF_PEER | handle. */
 struct ss_relay;

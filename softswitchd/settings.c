@@ -20,35 +20,36 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 {
 	char e[128];
 	const struct gk_cfg_key k[] = {
-		GK_CFG_KEY("softswitch.id", GK_CFG_STR, s->id,
-			   "this softswitch's ID (IDsp); default: the id in the key file"),
-		GK_CFG_KEY("softswitch.key_file", GK_CFG_STR, s->key_file,
-			   "provisioning file with the softswitch's long-term key (0600)"),
-		{.name = "sip.listen",
-		 .kind = GK_CFG_STR,
-		 .help = "SIP address ip:port (repeatable; default 0.0.0.0:5060)",
-		 .multi = true,
-		 .on_multi = add_listen,
-		 .multi_arg = s},
-		GK_CFG_KEY("auc.server", GK_CFG_ADDR, &s->auc_server,
-			   "aucd RADIUS authentication address (default 127.0.0.1:1812)"),
-		GK_CFG_KEY("auc.accounting_server", GK_CFG_ADDR, &s->auc_acct_server,
-			   "aucd RADIUS accounting address (default: auc.server's port + 1)"),
-		GK_CFG_KEY("auc.secret", GK_CFG_STR, s->auc_secret, "RADIUS shared secret with aucd"),
-		GK_CFG_KEY("auc.vendor", GK_CFG_U32, &s->auc_vendor, "vendor PEN (default 32473)"),
-		GK_CFG_KEY("auc.timeout", GK_CFG_DURATION, &s->auc_timeout_ms,
-			   "RADIUS retransmission interval (default 1s)"),
-		GK_CFG_KEY("auc.tries", GK_CFG_U32, &s->auc_tries, "RADIUS tries (default 3)"),
-		GK_CFG_KEY("registrar.max_failures", GK_CFG_U32, &s->max_failures,
-			   "wrong answers before lockout (default 3)"),
-		GK_CFG_KEY("registrar.lockout", GK_CFG_DURATION, &s->lockout_ms,
-			   "lockout after too many wrong answers (default 5m)"),
-		{.name = "sbc.peer",
-		 .kind = GK_CFG_STR,
-		 .help = "\"<sbc-id> <ip>\": an SBC whose terminals this softswitch serves (repeatable)",
-		 .multi = true,
-		 .on_multi = ss_peer_add,
-		 .multi_arg = &s->peers},
+	    GK_CFG_KEY("softswitch.id", GK_CFG_STR, s->id,
+	               "this softswitch's ID (IDsp); default: the id in the key file"),
+	    GK_CFG_KEY("softswitch.key_file", GK_CFG_STR, s->key_file,
+	               "provisioning file with the softswitch's long-term key (0600)"),
+	    {.name = "sip.listen",
+	     .kind = GK_CFG_STR,
+	     .help = "SIP address ip:port (repeatable; default 0.0.0.0:5060)",
+	     .multi = true,
+	     .on_multi = add_listen,
+	     .multi_arg = s},
+	    GK_CFG_KEY("auc.server", GK_CFG_ADDR, &s->auc_server,
+	               "aucd RADIUS authentication address (default 127.0.0.1:1812)"),
+	    GK_CFG_KEY("auc.accounting_server", GK_CFG_ADDR, &s->auc_acct_server,
+	               "aucd RADIUS accounting address (default: auc.server's port + 1)"),
+	    GK_CFG_KEY("auc.secret", GK_CFG_STR, s->auc_secret, "RADIUS shared secret with aucd"),
+	    GK_CFG_KEY("auc.vendor", GK_CFG_U32, &s->auc_vendor, "vendor PEN (default 32473)"),
+	    GK_CFG_KEY("auc.timeout", GK_CFG_DURATION, &s->auc_timeout_ms,
+	               "RADIUS retransmission interval (default 1s)"),
+	    GK_CFG_KEY("auc.tries", GK_CFG_U32, &s->auc_tries, "RADIUS tries (default 3)"),
+	    GK_CFG_KEY("registrar.max_failures", GK_CFG_U32, &s->max_failures,
+	               "wrong answers before lockout (default 3)"),
+	    GK_CFG_KEY("registrar.lockout", GK_CFG_DURATION, &s->lockout_ms,
+	               "lockout after too many wrong answers (default 5m)"),
+	    {.name = "sbc.peer",
+	     .kind = GK_CFG_STR,
+	     .help =
+	         "\"<sbc-id> <ip>\": an SBC whose terminals this softswitch serves (repeatable)",
+	     .multi = true,
+	     .on_multi = ss_peer_add,
+	     .multi_arg = &s->peers},
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);
 	memcpy(keys, k, n * sizeof(k[0]));
@@ -66,14 +67,15 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 }
 
 int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struct gk_core_cfg *cc,
-		       struct gk_auc_client_cfg *ac, char *err, size_t errlen)
+                       struct gk_auc_client_cfg *ac, char *err, size_t errlen)
 {
 	char id[GK_ID_MAX + 1], e[256];
 	uint8_t key[GK_KEY_LEN];
 
 	if (!s->key_file[0]) {
-		snprintf(err, errlen, "softswitch.key_file is required (write it with gkctl element "
-				      "add ID --type softswitch --out FILE)");
+		snprintf(err, errlen,
+		         "softswitch.key_file is required (write it with gkctl element "
+		         "add ID --type softswitch --out FILE)");
 		return -1;
 	}
 	if (gk_provision_read(s->key_file, id, key, e, sizeof(e)) < 0) {
@@ -84,7 +86,7 @@ int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struc
 		snprintf(s->id, sizeof(s->id), "%s", id);
 	if (strcmp(s->id, id) != 0) {
 		snprintf(err, errlen, "softswitch.id \"%s\" differs from the key file's id \"%s\"",
-			 s->id, id);
+		         s->id, id);
 		gk_wipe(key, sizeof(key));
 		return -1;
 	}
@@ -94,7 +96,8 @@ int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struc
 		return -1;
 	}
 	if (!s->auc_secret[0]) {
-		snprintf(err, errlen, "auc.secret is required (the RADIUS secret shared with aucd)");
+		snprintf(err, errlen,
+		         "auc.secret is required (the RADIUS secret shared with aucd)");
 		gk_wipe(key, sizeof(key));
 		return -1;
 	}

@@ -28,6 +28,6 @@ struct ss_settings {
 void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap);
 /* Validates, reads the element key file, and produces the component configurations. */
 int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struct gk_core_cfg *cc,
-		       struct gk_auc_client_cfg *ac, char *err, size_t errlen);
+                       struct gk_auc_client_cfg *ac, char *err, size_t errlen);
 
 #endif

@@ -38,13 +38,13 @@ struct gk_auc_client_stats {
 struct gk_auc_client;
 
 struct gk_auc_client *gk_auc_client_new(struct gk_loop *loop, const struct gk_auc_client_cfg *cfg,
-					const struct gk_auc_client_ops *ops, void *user,
-					char *err, size_t errlen);
+                                        const struct gk_auc_client_ops *ops, void *user, char *err,
+                                        size_t errlen);
 void gk_auc_client_free(struct gk_auc_client *c);
 /* Sends an auth request; the answer arrives through ops. Fails at once (ops->failed) when no
  * request slot is free. */
 void gk_auc_client_request(struct gk_auc_client *c, uint32_t handle, const char *idc,
-			   const char *idsp);
+                           const char *idsp);
 void gk_auc_client_account(struct gk_auc_client *c, const struct gk_auc_acct *a);
 const struct gk_auc_client_stats *gk_auc_client_stats(const struct gk_auc_client *c);
 

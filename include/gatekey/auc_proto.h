@@ -54,27 +54,27 @@ struct gk_auc_acct {
 /* Encoders return the packet length, or a negative errno. req_auth_out receives the Request
  * Authenticator the response must be checked against. */
 int gk_auc_encode_auth_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
-			       const char *idc, const char *idsp, const char *nas_id,
-			       const uint8_t *secret, size_t slen,
-			       uint8_t req_auth_out[GK_RAD_AUTH_LEN]);
+                               const char *idc, const char *idsp, const char *nas_id,
+                               const uint8_t *secret, size_t slen,
+                               uint8_t req_auth_out[GK_RAD_AUTH_LEN]);
 int gk_auc_encode_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req, uint32_t vendor,
-			 const struct gk_auc_vector *v, const uint8_t *secret, size_t slen);
+                         const struct gk_auc_vector *v, const uint8_t *secret, size_t slen);
 int gk_auc_encode_reject(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
-			 const uint8_t *secret, size_t slen);
+                         const uint8_t *secret, size_t slen);
 int gk_auc_encode_acct_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
-			       const struct gk_auc_acct *a, const char *nas_id,
-			       const uint8_t *secret, size_t slen,
-			       uint8_t req_auth_out[GK_RAD_AUTH_LEN]);
+                               const struct gk_auc_acct *a, const char *nas_id,
+                               const uint8_t *secret, size_t slen,
+                               uint8_t req_auth_out[GK_RAD_AUTH_LEN]);
 int gk_auc_encode_acct_response(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
-				const uint8_t *secret, size_t slen);
+                                const uint8_t *secret, size_t slen);
 
 /* Decoders work on a packet that gk_rad_decode accepted and whose authenticators were checked. */
 int gk_auc_decode_auth_request(const struct gk_rad_pkt *p, uint32_t vendor, char idc[GK_ID_MAX + 1],
-			       char idsp[GK_ID_MAX + 1], enum gk_reason *reason);
+                               char idsp[GK_ID_MAX + 1], enum gk_reason *reason);
 int gk_auc_decode_accept(const struct gk_rad_pkt *p, uint32_t vendor,
-			 const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret,
-			 size_t slen, struct gk_auc_vector *v, enum gk_reason *reason);
+                         const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret,
+                         size_t slen, struct gk_auc_vector *v, enum gk_reason *reason);
 int gk_auc_decode_acct_request(const struct gk_rad_pkt *p, uint32_t vendor, struct gk_auc_acct *a,
-			       enum gk_reason *reason);
+                               enum gk_reason *reason);
 
 #endif

@@ -14,16 +14,19 @@
 #include <stdint.h>
 
 enum gk_cfg_kind {
-	GK_CFG_STR,   /* char[GK_CFG_STR_MAX] */
-	GK_CFG_U32,   /* uint32_t, decimal */
-	GK_CFG_BOOL,  /* bool: yes/no/true/false/1/0 */
-	GK_CFG_ADDR,  /* struct sockaddr_storage from "ip:port" or "[ipv6]:port" */
+	GK_CFG_STR,      /* char[GK_CFG_STR_MAX] */
+	GK_CFG_U32,      /* uint32_t, decimal */
+	GK_CFG_BOOL,     /* bool: yes/no/true/false/1/0 */
+	GK_CFG_ADDR,     /* struct sockaddr_storage from "ip:port" or "[ipv6]:port" */
 	GK_CFG_DURATION, /* uint32_t milliseconds from "250ms", "30s", "5m", "1h" or bare seconds */
 };
 
 #define GK_CFG_STR_MAX 256
 
+/* One key of a program's table. */
+/* clang-format off */
 #define GK_CFG_KEY(n, k, t, h) {.name = (n), .kind = (k), .target = (t), .help = (h)}
+/* clang-format on */
 
 struct gk_cfg_key {
 	const char *name;
@@ -38,11 +41,10 @@ struct gk_cfg_key {
 /* Parse a file; 0 or -1 with err = "file:line: message". */
 int gk_cfg_load(const struct gk_cfg_key *keys, const char *path, char *err, size_t errlen);
 /* Apply one "key=value" (from --set); origin names it in errors. */
-int gk_cfg_set(const struct gk_cfg_key *keys, const char *assignment, const char *origin,
-	       char *err, size_t errlen);
+int gk_cfg_set(const struct gk_cfg_key *keys, const char *assignment, const char *origin, char *err,
+               size_t errlen);
 
-int gk_parse_addr(const char *s, void *ss /* struct sockaddr_storage */, char *err,
-		  size_t errlen);
+int gk_parse_addr(const char *s, void *ss /* struct sockaddr_storage */, char *err, size_t errlen);
 /* "ip:port" or "[ip]:port" for logs and RADIUS. */
 void gk_format_addr(const void *ss, char *out, size_t cap);
 

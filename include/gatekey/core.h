@@ -35,8 +35,8 @@ struct gk_core_ops {
 	/* Answers to the front. */
 	void (*challenge)(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN]);
 	void (*success)(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
-			const uint8_t blob_terminal[GK_BLOB_LEN],
-			const uint8_t blob_element[GK_BLOB_LEN]);
+	                const uint8_t blob_terminal[GK_BLOB_LEN],
+	                const uint8_t blob_element[GK_BLOB_LEN]);
 	void (*reject)(void *user, uint64_t ref, enum gk_reason why);
 };
 
@@ -47,15 +47,15 @@ struct gk_core_stats {
 
 void gk_core_cfg_defaults(struct gk_core_cfg *c);
 struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_ops *ops,
-			    void *user, struct gk_loop *loop, char *err, size_t errlen);
+                            void *user, struct gk_loop *loop, char *err, size_t errlen);
 void gk_core_free(struct gk_core *c);
 
 /* s2: a terminal wants to register through element idsp. */
 void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp);
 /* s8: its answer to the challenge with this rand; address is the terminal as the front saw it. */
 void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-		    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-		    const char *address);
+                    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
+                    const char *address);
 /* The binding ended (deregistration, expiry, or the front could not complete it). */
 void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const char *address);
 

@@ -58,25 +58,25 @@ void gk_wipe(void *p, size_t len);
 int gk_hkdf(const uint8_t key[GK_KEY_LEN], const char *label, uint8_t out[GK_KEY_LEN]);
 
 int gk_auth_compute(const uint8_t kc[GK_KEY_LEN], const uint8_t rand[GK_RAND_LEN], const char *idc,
-		    uint8_t out[GK_AUTH_LEN]);
+                    uint8_t out[GK_AUTH_LEN]);
 
 int gk_key_wrap(const uint8_t longterm[GK_KEY_LEN], const uint8_t k[GK_KEY_LEN], const char *idc,
-		const char *idsp, const uint8_t rand[GK_RAND_LEN], enum gk_role role,
-		uint8_t blob[GK_BLOB_LEN]);
+                const char *idsp, const uint8_t rand[GK_RAND_LEN], enum gk_role role,
+                uint8_t blob[GK_BLOB_LEN]);
 int gk_key_unwrap(const uint8_t longterm[GK_KEY_LEN], const uint8_t blob[GK_BLOB_LEN],
-		  const char *idc, const char *idsp, const uint8_t rand[GK_RAND_LEN],
-		  enum gk_role role, uint8_t k[GK_KEY_LEN]);
+                  const char *idc, const char *idsp, const uint8_t rand[GK_RAND_LEN],
+                  enum gk_role role, uint8_t k[GK_KEY_LEN]);
 
 int gk_response_mac(const uint8_t k[GK_KEY_LEN], const uint8_t *data, size_t len,
-		    uint8_t mac[GK_MAC_LEN]);
+                    uint8_t mac[GK_MAC_LEN]);
 /* 0 when the MAC matches (constant-time compare), -EBADMSG otherwise. */
 int gk_response_mac_verify(const uint8_t k[GK_KEY_LEN], const uint8_t *data, size_t len,
-			   const uint8_t mac[GK_MAC_LEN]);
+                           const uint8_t mac[GK_MAC_LEN]);
 
 int gk_pkt_keys_derive(const uint8_t k[GK_KEY_LEN], struct gk_pkt_keys *out);
 /* SipHash-2-4-128 over the concatenation of two buffers (payload, trailer header). */
 int gk_siphash128(const uint8_t key[GK_SIPKEY_LEN], const void *a, size_t alen, const void *b,
-		  size_t blen, uint8_t tag[GK_PKT_TAG_LEN]);
+                  size_t blen, uint8_t tag[GK_PKT_TAG_LEN]);
 
 /* out receives GK_FPR_HEX_LEN hex digits and a NUL. */
 void gk_fingerprint(const uint8_t k[GK_KEY_LEN], char out[GK_FPR_HEX_LEN + 1]);

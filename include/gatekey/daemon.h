@@ -23,11 +23,11 @@ struct gk_daemon_common {
 /* Appends the common keys to a program's key table (the table must have room for 4 more
  * entries before its NULL terminator). */
 void gk_daemon_common_keys(struct gk_cfg_key *keys, size_t cap, struct gk_daemon_common *c,
-			   const char *name);
+                           const char *name);
 /* Parses argv: loads -c FILE then applies --set key=value in order. Exits with usage text on
  * error (status 2) or after --help (status 0). */
 void gk_daemon_parse_args(int argc, char **argv, const struct gk_cfg_key *keys, const char *name,
-			  const char *summary);
+                          const char *summary);
 /* Sets up logging from the common keys; returns -1 with a message on a bad level. */
 int gk_daemon_log_setup(const struct gk_daemon_common *c, const char *name);
 
@@ -45,7 +45,7 @@ struct gk_radius_peers {
 };
 int gk_radius_peer_add(const char *value, void *peers, char *err, size_t errlen);
 const struct gk_radius_peer *gk_radius_peer_find(const struct gk_radius_peers *peers,
-						 const struct sockaddr_storage *from);
+                                                 const struct sockaddr_storage *from);
 void gk_radius_peers_wipe(struct gk_radius_peers *peers);
 
 #endif

@@ -43,13 +43,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GK_DIGEST_FIELD_MAX  256 /* bytes of any string input, without the NUL */
-#define GK_DIGEST_HEX_MAX    64  /* hex digits of the longest hash (SHA-256, SHA-512-256) */
-#define GK_DIGEST_HEX_BUF    (GK_DIGEST_HEX_MAX + 1)
-#define GK_DIGEST_NONCE_LEN  48 /* characters of a nonce from gk_digest_nonce_make() */
-#define GK_DIGEST_NONCE_BUF  (GK_DIGEST_NONCE_LEN + 1)
-#define GK_DIGEST_PW_LEN     32 /* hex characters of gk_digest_password() */
-#define GK_DIGEST_PW_LABEL   "digest"
+#define GK_DIGEST_FIELD_MAX     256 /* bytes of any string input, without the NUL */
+#define GK_DIGEST_HEX_MAX       64  /* hex digits of the longest hash (SHA-256, SHA-512-256) */
+#define GK_DIGEST_HEX_BUF       (GK_DIGEST_HEX_MAX + 1)
+#define GK_DIGEST_NONCE_LEN     48 /* characters of a nonce from gk_digest_nonce_make() */
+#define GK_DIGEST_NONCE_BUF     (GK_DIGEST_NONCE_LEN + 1)
+#define GK_DIGEST_PW_LEN        32 /* hex characters of gk_digest_password() */
+#define GK_DIGEST_PW_LABEL      "digest"
 #define GK_DIGEST_NONCE_KEY_LEN 32
 
 enum gk_digest_alg {
@@ -81,7 +81,7 @@ bool gk_digest_alg_available(enum gk_digest_alg alg);
 /* out_hex = lower-case hex of H(user ":" realm ":" password). user, realm and password may be
  * empty. */
 int gk_digest_ha1(enum gk_digest_alg alg, const char *user, const char *realm, const char *password,
-		  char out_hex[GK_DIGEST_HEX_BUF]);
+                  char out_hex[GK_DIGEST_HEX_BUF]);
 
 /*
  * The response a UA should send. ha1_hex: the stored (non-session) HA1, either case. qop:
@@ -92,8 +92,8 @@ int gk_digest_ha1(enum gk_digest_alg alg, const char *user, const char *realm, c
  * Request-URI).
  */
 int gk_digest_response(enum gk_digest_alg alg, bool sess, const char *ha1_hex, const char *nonce,
-		       const char *nc, const char *cnonce, const char *qop, const char *method,
-		       const char *uri, char out_hex[GK_DIGEST_HEX_BUF]);
+                       const char *nc, const char *cnonce, const char *qop, const char *method,
+                       const char *uri, char out_hex[GK_DIGEST_HEX_BUF]);
 
 /*
  * true when response_hex (either case, exactly gk_digest_hex_len(alg) digits) is the response
@@ -102,12 +102,12 @@ int gk_digest_response(enum gk_digest_alg alg, bool sess, const char *ha1_hex, c
  * gk_digest_response() first if the reason matters.
  */
 bool gk_digest_verify(enum gk_digest_alg alg, bool sess, const char *ha1_hex, const char *nonce,
-		      const char *nc, const char *cnonce, const char *qop, const char *method,
-		      const char *uri, const char *response_hex);
+                      const char *nc, const char *cnonce, const char *qop, const char *method,
+                      const char *uri, const char *response_hex);
 
 /* A fresh nonce stamped with now_s (seconds, any epoch the caller also uses for checking). */
 int gk_digest_nonce_make(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], uint64_t now_s,
-			 char out[GK_DIGEST_NONCE_BUF]);
+                         char out[GK_DIGEST_NONCE_BUF]);
 
 /*
  * 0 when nonce was made with key and is at most max_age_s old; -ESTALE when it was made with key
@@ -117,7 +117,7 @@ int gk_digest_nonce_make(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], uint64_t no
  * nonce never earns stale=true.
  */
 int gk_digest_nonce_check(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], const char *nonce,
-			  uint64_t now_s, uint32_t max_age_s);
+                          uint64_t now_s, uint32_t max_age_s);
 
 /* out = the subscriber's digest password derived from Kc (see the top of this file), 32
  * lower-case hex characters and a NUL. */

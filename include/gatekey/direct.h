@@ -14,7 +14,7 @@
 
 struct gk_direct_ops {
 	void (*send_terminal)(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
-			      struct gk_binding *b);
+	                      struct gk_binding *b);
 	void (*auc_request)(void *user, uint32_t handle, const char *idc, const char *idsp);
 	void (*auc_accounting)(void *user, const struct gk_auc_acct *a);
 	void (*binding_up)(void *user, struct gk_binding *b);
@@ -22,8 +22,8 @@ struct gk_direct_ops {
 	/* Verdicts on requests from SBCs (optional: only a core that serves SBCs needs them). */
 	void (*peer_challenge)(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN]);
 	void (*peer_success)(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
-			     const uint8_t blob_terminal[GK_BLOB_LEN],
-			     const uint8_t blob_element[GK_BLOB_LEN]);
+	                     const uint8_t blob_terminal[GK_BLOB_LEN],
+	                     const uint8_t blob_element[GK_BLOB_LEN]);
 	void (*peer_reject)(void *user, uint64_t ref, enum gk_reason why);
 };
 
@@ -38,8 +38,8 @@ struct gk_direct {
 
 /* 0, or -1 with err. */
 int gk_direct_init(struct gk_direct *d, const struct gk_registrar_cfg *front_cfg,
-		   const struct gk_core_cfg *core_cfg, const struct gk_direct_ops *ops, void *user,
-		   struct gk_loop *loop, char *err, size_t errlen);
+                   const struct gk_core_cfg *core_cfg, const struct gk_direct_ops *ops, void *user,
+                   struct gk_loop *loop, char *err, size_t errlen);
 void gk_direct_fini(struct gk_direct *d);
 
 #endif

@@ -20,10 +20,10 @@ struct gk_front_io {
 
 /* The registrar's send_terminal, given the io as user. */
 void gk_front_io_send(void *io, const struct gk_msg *m, const struct sockaddr_storage *to,
-		      struct gk_binding *b);
+                      struct gk_binding *b);
 /* Sends a message that answers a request from `to` with no trailer (core-leg verdicts). */
 void gk_front_io_send_plain(struct gk_front_io *io, struct gk_msg *m,
-			    const struct sockaddr_storage *to);
+                            const struct sockaddr_storage *to);
 /* The control socket's "bindings" command: one line per terminal, never the key. */
 void gk_front_io_ctl_bindings(void *io, const char *args, struct gk_ctl_reply *out);
 /* The front's counters and reasons, as "name value" lines. */

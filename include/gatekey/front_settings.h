@@ -17,9 +17,9 @@ struct gk_front_settings {
 /* Sets the defaults and appends the keys after the first `used` entries of keys (cap in all);
  * returns the new count, the table stays NULL-terminated. */
 size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *keys, size_t used,
-			      size_t cap);
+                              size_t cap);
 /* Fills the timing, limits, mechanisms and logging of rc. -1 with err on a bad value. */
 int gk_front_settings_apply(const struct gk_front_settings *s, struct gk_registrar_cfg *rc,
-			    char *err, size_t errlen);
+                            char *err, size_t errlen);
 
 #endif

@@ -25,9 +25,9 @@ enum gk_element_type {
 
 struct gk_ks_entry {
 	char id[GK_ID_MAX + 1];
-	int type;         /* subscribers: 0; elements: enum gk_element_type */
-	int64_t created;  /* unix seconds */
-	int64_t rotated;  /* unix seconds of the last key change */
+	int type;                     /* subscribers: 0; elements: enum gk_element_type */
+	int64_t created;              /* unix seconds */
+	int64_t rotated;              /* unix seconds of the last key change */
 	char fpr[GK_FPR_HEX_LEN + 1]; /* fingerprint of the long-term key, for listing */
 };
 
@@ -36,7 +36,7 @@ struct gk_ks_entry {
  * or that is not 32 bytes (raw) / 64 hex digits, and a KEK other than the one the store was
  * created with. err receives a one-line explanation on failure. */
 int gk_ks_open(struct gk_keystore **ks, const char *db_path, const char *kek_path, char *err,
-	       size_t errlen);
+               size_t errlen);
 void gk_ks_close(struct gk_keystore *ks);
 
 /* Writes a new random KEK file with mode 0600; fails if it exists. */
@@ -61,23 +61,23 @@ int gk_ks_rollback(struct gk_keystore *ks);
  * returns -EBADMSG when the stored blob fails authentication (tampered, or moved from another
  * row). */
 int gk_ks_subscriber_add(struct gk_keystore *ks, const char *idc, const uint8_t *key,
-			 uint8_t key_out[GK_KEY_LEN]);
+                         uint8_t key_out[GK_KEY_LEN]);
 int gk_ks_subscriber_get(struct gk_keystore *ks, const char *idc, uint8_t key_out[GK_KEY_LEN]);
 int gk_ks_subscriber_remove(struct gk_keystore *ks, const char *idc);
 int gk_ks_subscriber_rotate(struct gk_keystore *ks, const char *idc, uint8_t key_out[GK_KEY_LEN]);
 
 int gk_ks_element_add(struct gk_keystore *ks, const char *id, enum gk_element_type type,
-		      const uint8_t *key, uint8_t key_out[GK_KEY_LEN]);
+                      const uint8_t *key, uint8_t key_out[GK_KEY_LEN]);
 int gk_ks_element_get(struct gk_keystore *ks, const char *id, enum gk_element_type *type,
-		      uint8_t key_out[GK_KEY_LEN]);
+                      uint8_t key_out[GK_KEY_LEN]);
 int gk_ks_element_remove(struct gk_keystore *ks, const char *id);
 int gk_ks_element_rotate(struct gk_keystore *ks, const char *id, uint8_t key_out[GK_KEY_LEN]);
 
 /* Calls fn for each row, in ID order; stops early when fn returns non-zero. */
-int gk_ks_subscriber_list(struct gk_keystore *ks,
-			  int (*fn)(const struct gk_ks_entry *e, void *arg), void *arg);
+int gk_ks_subscriber_list(struct gk_keystore *ks, int (*fn)(const struct gk_ks_entry *e, void *arg),
+                          void *arg);
 int gk_ks_element_list(struct gk_keystore *ks, int (*fn)(const struct gk_ks_entry *e, void *arg),
-		       void *arg);
+                       void *arg);
 
 /* Provisioning file for a terminal or element: "id <ID>\nkey <64 hex>\n", written 0600 (atomic
  * rename). Read back with gk_provision_read, which refuses a file group or others can access and
@@ -87,6 +87,6 @@ int gk_provision_write(const char *path, const char *id, const uint8_t key[GK_KE
  * with one syncfs() instead of one fsync each. */
 int gk_provision_write_nosync(const char *path, const char *id, const uint8_t key[GK_KEY_LEN]);
 int gk_provision_read(const char *path, char id[GK_ID_MAX + 1], uint8_t key[GK_KEY_LEN], char *err,
-		      size_t errlen);
+                      size_t errlen);
 
 #endif

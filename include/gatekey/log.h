@@ -8,8 +8,13 @@
 
 #include <stdbool.h>
 
-enum gk_log_level { GK_LOG_ERR = 3, GK_LOG_WARN = 4, GK_LOG_NOTICE = 5, GK_LOG_INFO = 6,
-		    GK_LOG_DEBUG = 7 };
+enum gk_log_level {
+	GK_LOG_ERR = 3,
+	GK_LOG_WARN = 4,
+	GK_LOG_NOTICE = 5,
+	GK_LOG_INFO = 6,
+	GK_LOG_DEBUG = 7
+};
 
 extern int gk_log_level;
 

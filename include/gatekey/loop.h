@@ -18,7 +18,7 @@
 struct gk_loop;
 
 typedef void (*gk_dgram_fn)(void *user, int fd, uint8_t *data, size_t len,
-			    const struct sockaddr_storage *from);
+                            const struct sockaddr_storage *from);
 typedef void (*gk_signal_fn)(void *user, int signo);
 
 struct gk_timer {
@@ -53,10 +53,10 @@ uint8_t *gk_loop_send_buf(struct gk_loop *l);
 void gk_loop_send_abort(struct gk_loop *l, uint8_t *buf);
 /* Queues buf[0..len) to `to` on fd; submitted with the next batch. */
 void gk_loop_send(struct gk_loop *l, int fd, uint8_t *buf, size_t len,
-		  const struct sockaddr_storage *to);
+                  const struct sockaddr_storage *to);
 /* Copies data into a send buffer and queues it; -ENOBUFS when none is free. */
 int gk_loop_sendto(struct gk_loop *l, int fd, const void *data, size_t len,
-		   const struct sockaddr_storage *to);
+                   const struct sockaddr_storage *to);
 
 /* Monotonic milliseconds, refreshed once per loop iteration. */
 uint64_t gk_loop_now(struct gk_loop *l);
@@ -69,7 +69,7 @@ static inline bool gk_timer_armed(const struct gk_timer *t)
 
 /* Delivers these signals (blocked for normal delivery) to fn on the loop. */
 int gk_loop_on_signals(struct gk_loop *l, const int *signals, unsigned n, gk_signal_fn fn,
-		       void *user);
+                       void *user);
 
 /* Runs until gk_loop_stop. Returns 0, or -errno on a fatal ring error. */
 int gk_loop_run(struct gk_loop *l);

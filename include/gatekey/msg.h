@@ -30,11 +30,11 @@ enum gk_proto {
 
 enum gk_msg_type {
 	GK_MSG_NONE = 0,
-	GK_MSG_REGISTER,   /* s1: IDc, IDsp, N1, TS (no AUTH) */
-	GK_MSG_CHALLENGE,  /* s6: IDc, IDsp, N1 echo, N2, TS, Rand, mechanism list requested */
-	GK_MSG_ANSWER,     /* s7: IDc, IDsp, N1', N2 echo, TS, AUTH, mechanism offer */
-	GK_MSG_SUCCESS,    /* s10: IDc, IDsp, N1' echo, N2', TS, E_Kc[K], chosen, echoed list, MAC */
-	GK_MSG_REJECT,     /* final refusal; reason is for logs, the wire says only "forbidden" */
+	GK_MSG_REGISTER,  /* s1: IDc, IDsp, N1, TS (no AUTH) */
+	GK_MSG_CHALLENGE, /* s6: IDc, IDsp, N1 echo, N2, TS, Rand, mechanism list requested */
+	GK_MSG_ANSWER,    /* s7: IDc, IDsp, N1', N2 echo, TS, AUTH, mechanism offer */
+	GK_MSG_SUCCESS,   /* s10: IDc, IDsp, N1' echo, N2', TS, E_Kc[K], chosen, echoed list, MAC */
+	GK_MSG_REJECT,    /* final refusal; reason is for logs, the wire says only "forbidden" */
 	GK_MSG_DEREGISTER, /* binding removal; must arrive with a valid gk-mac trailer */
 	GK_MSG_DEREG_OK,   /* answer to DEREGISTER */
 	GK_MSG_OTHER,      /* any other request (e.g. SIP OPTIONS): only for registered terminals */
@@ -50,8 +50,8 @@ enum gk_mech {
 };
 
 struct gk_mech_offer {
-	uint8_t mech;  /* enum gk_mech */
-	uint16_t q;    /* preference in thousandths: q=0.9 -> 900 */
+	uint8_t mech; /* enum gk_mech */
+	uint16_t q;   /* preference in thousandths: q=0.9 -> 900 */
 };
 
 /* Which optional fields are present. */
@@ -62,34 +62,34 @@ enum gk_field {
 	GK_F_RAND = 1u << 3,
 	GK_F_AUTH = 1u << 4,
 	GK_F_BLOB = 1u << 5,
-	GK_F_MECHS = 1u << 6,    /* terminal's list (offer, or the echo in SUCCESS) */
+	GK_F_MECHS = 1u << 6, /* terminal's list (offer, or the echo in SUCCESS) */
 	GK_F_CHOSEN = 1u << 7,
 	GK_F_MAC = 1u << 8,
 	GK_F_EXPIRES = 1u << 9,
 	GK_F_WANT_MECHS = 1u << 10, /* challenge asks for the mechanism list */
 	GK_F_INDEX = 1u << 11,      /* SUCCESS: the terminal index for gk-mac trailers */
 	GK_F_BLOB_ELEM = 1u << 12,  /* core leg, s9: E_Ksp[K] for the SBC */
-	GK_F_ADDR = 1u << 13,       /* core leg, s8/deregistration: the terminal as the SBC sees it */
+	GK_F_ADDR = 1u << 13, /* core leg, s8/deregistration: the terminal as the SBC sees it */
 };
 
 /* SIP transaction context: enough to answer a request and to match a response. */
 struct gk_sip_ctx {
-	char method[16];                    /* request method, or the CSeq method of a response */
-	char ruri[GK_TXT_LONG];             /* request URI */
-	char via[GK_VIA_MAX][GK_TXT_LONG];  /* Via values, top first, verbatim */
+	char method[16];                   /* request method, or the CSeq method of a response */
+	char ruri[GK_TXT_LONG];            /* request URI */
+	char via[GK_VIA_MAX][GK_TXT_LONG]; /* Via values, top first, verbatim */
 	uint8_t n_via;
-	char from[GK_TXT_LONG];             /* From value verbatim (includes tag) */
-	char to[GK_TXT_LONG];               /* To value verbatim */
-	char to_tag[GK_TXT_SHORT];          /* tag the UAS adds to To in responses */
+	char from[GK_TXT_LONG];    /* From value verbatim (includes tag) */
+	char to[GK_TXT_LONG];      /* To value verbatim */
+	char to_tag[GK_TXT_SHORT]; /* tag the UAS adds to To in responses */
 	char call_id[GK_TXT_LONG];
 	uint32_t cseq;
-	char contact[GK_TXT_LONG];          /* Contact value verbatim */
-	uint16_t status;                    /* responses: status code */
+	char contact[GK_TXT_LONG]; /* Contact value verbatim */
+	uint16_t status;           /* responses: status code */
 };
 
 struct gk_msg {
-	uint8_t proto; /* enum gk_proto */
-	uint8_t type;  /* enum gk_msg_type */
+	uint8_t proto;   /* enum gk_proto */
+	uint8_t type;    /* enum gk_msg_type */
 	uint32_t fields; /* enum gk_field bits */
 
 	char idc[GK_ID_MAX + 1];
@@ -99,7 +99,7 @@ struct gk_msg {
 	uint64_t ts; /* seconds since the epoch, sender's clock */
 	uint8_t rand[GK_RAND_LEN];
 	uint8_t auth[GK_AUTH_LEN];
-	uint8_t blob[GK_BLOB_LEN]; /* E_Kc[K] */
+	uint8_t blob[GK_BLOB_LEN];         /* E_Kc[K] */
 	uint8_t blob_element[GK_BLOB_LEN]; /* core leg only: E_Ksp[K] */
 	char address[GK_TXT_SHORT];        /* core leg only: "ip:port" of the terminal */
 	struct gk_mech_offer mechs[GK_MECH_MAX];

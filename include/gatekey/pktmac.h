@@ -21,7 +21,7 @@ struct gk_replay_window {
 /* Append a trailer for (index, seq) under key. buf must have GK_TRAILER_LEN spare bytes after
  * len. Returns the new length or a negative errno. */
 int gk_pkt_seal(const uint8_t key[GK_SIPKEY_LEN], uint32_t index, uint64_t seq, uint8_t *buf,
-		size_t len, size_t cap);
+                size_t len, size_t cap);
 
 /* Read the trailer fields without verifying: for finding the terminal by index. */
 int gk_pkt_peek(const uint8_t *buf, size_t len, uint32_t *index, uint64_t *seq);
@@ -30,7 +30,7 @@ int gk_pkt_peek(const uint8_t *buf, size_t len, uint32_t *index, uint64_t *seq);
  * and returns the payload length (trailer stripped). On failure returns -1 and sets *reason to
  * GK_R_BAD_TRAILER, GK_R_BAD_TAG, GK_R_REPLAY_SEQ or GK_R_OLD_SEQ; the window is unchanged. */
 long gk_pkt_open(const uint8_t key[GK_SIPKEY_LEN], struct gk_replay_window *w, const uint8_t *buf,
-		 size_t len, enum gk_reason *reason);
+                 size_t len, enum gk_reason *reason);
 
 /* The window check alone (used by gk_pkt_open and mirrored by the XDP program). */
 enum gk_reason gk_replay_check(const struct gk_replay_window *w, uint64_t seq);

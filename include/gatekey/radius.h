@@ -69,18 +69,18 @@ int gk_rad_decode(const uint8_t *buf, size_t len, struct gk_rad_pkt *p, enum gk_
 /* First attribute of a type (vendor = 0) or of a vendor attribute; NULL when absent. */
 const struct gk_rad_attr *gk_rad_find(const struct gk_rad_pkt *p, uint8_t type);
 const struct gk_rad_attr *gk_rad_find_vsa(const struct gk_rad_pkt *p, uint32_t vendor,
-					  uint8_t vtype);
+                                          uint8_t vtype);
 
 /* Checks of a received request under the client's secret: Message-Authenticator must be present
  * and correct (Access-Request and Accounting-Request); for Accounting-Request the Request
  * Authenticator too (RFC 2866 §3). 0, or -1 with *reason = GK_R_PARSE_BAD_AUTH/PARSE_MISSING. */
 int gk_rad_verify_request(const struct gk_rad_pkt *p, const uint8_t *secret, size_t slen,
-			  enum gk_reason *reason);
+                          enum gk_reason *reason);
 /* Checks of a received response against the request's authenticator: Response Authenticator and
  * Message-Authenticator (required; over the request's authenticator for Access-*, over 16 zero
  * octets for Accounting-Response as FreeRADIUS computes it). */
 int gk_rad_verify_response(const struct gk_rad_pkt *p, const uint8_t req_auth[GK_RAD_AUTH_LEN],
-			   const uint8_t *secret, size_t slen, enum gk_reason *reason);
+                           const uint8_t *secret, size_t slen, enum gk_reason *reason);
 
 /* Builder. For Access-Request, begin() fills the Request Authenticator with random bytes; for
  * responses pass the request's authenticator as req_auth; for Accounting-Request pass NULL
@@ -98,14 +98,14 @@ struct gk_rad_builder {
 };
 
 void gk_rad_begin(struct gk_rad_builder *b, uint8_t *buf, size_t cap, uint8_t code, uint8_t id,
-		  const uint8_t req_auth[GK_RAD_AUTH_LEN]);
+                  const uint8_t req_auth[GK_RAD_AUTH_LEN]);
 void gk_rad_add(struct gk_rad_builder *b, uint8_t type, const void *val, size_t len);
 void gk_rad_add_u32(struct gk_rad_builder *b, uint8_t type, uint32_t v);
 void gk_rad_add_vsa(struct gk_rad_builder *b, uint32_t vendor, uint8_t vtype, const void *val,
-		    size_t len);
+                    size_t len);
 /* A VSA whose value is hidden as RFC 2868 §3.5 does for Tunnel-Password: salt || encrypted. */
 void gk_rad_add_vsa_hidden(struct gk_rad_builder *b, uint32_t vendor, uint8_t vtype,
-			   const void *val, size_t len, const uint8_t *secret, size_t slen);
+                           const void *val, size_t len, const uint8_t *secret, size_t slen);
 /* Adds Message-Authenticator and computes the packet authenticator. Returns the length or a
  * negative errno. */
 int gk_rad_finish(struct gk_rad_builder *b, const uint8_t *secret, size_t slen);
@@ -113,6 +113,6 @@ int gk_rad_finish(struct gk_rad_builder *b, const uint8_t *secret, size_t slen);
 /* Reverse of add_vsa_hidden. Returns the plaintext length, or -EBADMSG (wrong secret or R,
  * bad length, embedded length or padding); -ENOSPC when cap is too small for a good value. */
 int gk_rad_unhide(const struct gk_rad_attr *a, const uint8_t req_auth[GK_RAD_AUTH_LEN],
-		  const uint8_t *secret, size_t slen, uint8_t *out, size_t cap);
+                  const uint8_t *secret, size_t slen, uint8_t *out, size_t cap);
 
 #endif

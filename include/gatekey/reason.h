@@ -46,12 +46,14 @@
 	X(TIMEOUT, "no answer in time")                                                            \
 	X(INTERNAL, "internal error")
 
+/* clang-format off */
 enum gk_reason {
 #define GK_REASON_ENUM(n, s) GK_R_##n,
 	GK_REASONS(GK_REASON_ENUM)
 #undef GK_REASON_ENUM
 	GK_R__COUNT
 };
+/* clang-format on */
 
 const char *gk_reason_str(enum gk_reason r);
 /* Short machine-friendly name, e.g. "WRONG_AUTH", used for counters. */

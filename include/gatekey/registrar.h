@@ -30,19 +30,19 @@ struct gk_registrar;
 struct gk_binding;
 
 struct gk_registrar_cfg {
-	char idsp[GK_ID_MAX + 1];         /* this element's ID (IDsp / IDss) */
-	uint8_t element_key[GK_KEY_LEN];  /* Ksp or Kss: unwraps the element's copy of K */
-	enum gk_role role;                /* GK_ROLE_SOFTSWITCH (direct) or GK_ROLE_SBC */
-	uint32_t skew_s;                  /* accepted timestamp skew, default 30 */
-	uint32_t challenge_ttl_s;         /* how long a challenge can be answered, default 30 */
-	uint32_t core_timeout_ms;         /* how long the core may take to decide, default 5000 */
-	uint32_t expires_default_s;       /* default 3600 */
-	uint32_t expires_min_s;           /* default 60 */
-	uint32_t expires_max_s;           /* default 86400 */
-	uint32_t mechs_supported;         /* bitmask of 1u << enum gk_mech */
-	uint32_t max_terminals;           /* records (terminals known), default 262144 */
-	uint32_t max_pending;             /* registrations in progress, default 65536 */
-	bool log_registrations;           /* one info line per completed registration */
+	char idsp[GK_ID_MAX + 1];        /* this element's ID (IDsp / IDss) */
+	uint8_t element_key[GK_KEY_LEN]; /* Ksp or Kss: unwraps the element's copy of K */
+	enum gk_role role;               /* GK_ROLE_SOFTSWITCH (direct) or GK_ROLE_SBC */
+	uint32_t skew_s;                 /* accepted timestamp skew, default 30 */
+	uint32_t challenge_ttl_s;        /* how long a challenge can be answered, default 30 */
+	uint32_t core_timeout_ms;        /* how long the core may take to decide, default 5000 */
+	uint32_t expires_default_s;      /* default 3600 */
+	uint32_t expires_min_s;          /* default 60 */
+	uint32_t expires_max_s;          /* default 86400 */
+	uint32_t mechs_supported;        /* bitmask of 1u << enum gk_mech */
+	uint32_t max_terminals;          /* records (terminals known), default 262144 */
+	uint32_t max_pending;            /* registrations in progress, default 65536 */
+	bool log_registrations;          /* one info line per completed registration */
 };
 
 /* What the daemon does for the registrar. */
@@ -50,13 +50,13 @@ struct gk_registrar_ops {
 	/* Send m to the terminal at `to`. b is the terminal's binding when the datagram must carry
 	 * a gk-mac trailer (gk_registrar_seal), NULL otherwise. */
 	void (*send_terminal)(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
-			      struct gk_binding *b);
+	                      struct gk_binding *b);
 	/* s2, s8 and the end of a binding, to the core. The core answers a register or an answer
 	 * with gk_registrar_core_challenge, _success or _reject, quoting ref. */
 	void (*core_register)(void *user, uint64_t ref, const char *idc, const char *idsp);
 	void (*core_answer)(void *user, uint64_t ref, const char *idc, const char *idsp,
-			    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-			    const char *address);
+	                    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
+	                    const char *address);
 	void (*core_unbound)(void *user, const char *idc, const char *idsp, const char *address);
 	/* A registration completed or a binding ended (for the fast path and inspection). */
 	void (*binding_up)(void *user, struct gk_binding *b);
@@ -82,21 +82,21 @@ struct gk_binding_info {
 
 void gk_registrar_cfg_defaults(struct gk_registrar_cfg *c);
 struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
-				      const struct gk_registrar_ops *ops, void *user,
-				      struct gk_loop *loop, char *err, size_t errlen);
+                                      const struct gk_registrar_ops *ops, void *user,
+                                      struct gk_loop *loop, char *err, size_t errlen);
 void gk_registrar_free(struct gk_registrar *r);
 
 /* A request from a terminal, already decoded. verified_index is the terminal index whose
  * gk-mac trailer verified on this datagram (gk_registrar_open), or 0. */
 void gk_registrar_on_message(struct gk_registrar *r, struct gk_msg *m,
-			     const struct sockaddr_storage *from, uint32_t verified_index);
+                             const struct sockaddr_storage *from, uint32_t verified_index);
 /* The core's verdicts (s5, s9, or a refusal the terminal only sees as "forbidden"). */
 void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
-				 const uint8_t rand[GK_RAND_LEN]);
+                                 const uint8_t rand[GK_RAND_LEN]);
 void gk_registrar_core_success(struct gk_registrar *r, uint64_t ref,
-			       const uint8_t rand[GK_RAND_LEN],
-			       const uint8_t blob_terminal[GK_BLOB_LEN],
-			       const uint8_t blob_element[GK_BLOB_LEN]);
+                               const uint8_t rand[GK_RAND_LEN],
+                               const uint8_t blob_terminal[GK_BLOB_LEN],
+                               const uint8_t blob_element[GK_BLOB_LEN]);
 void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reason why);
 
 /*
@@ -107,18 +107,18 @@ void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reas
  * but fails any check (the datagram must be dropped).
  */
 long gk_registrar_open(struct gk_registrar *r, const uint8_t *buf, size_t len,
-		       const struct sockaddr_storage *from, uint32_t *index,
-		       enum gk_reason *reason);
+                       const struct sockaddr_storage *from, uint32_t *index,
+                       enum gk_reason *reason);
 /* Appends the downlink trailer for b. Returns the new length or -errno. */
 int gk_registrar_seal(struct gk_registrar *r, struct gk_binding *b, uint8_t *buf, size_t len,
-		      size_t cap);
+                      size_t cap);
 /* True when this source address belongs to a binding (for the unknown-source policy). */
 bool gk_registrar_is_registered_addr(struct gk_registrar *r, const struct sockaddr_storage *a);
 
 void gk_binding_get_info(const struct gk_binding *b, struct gk_binding_info *out);
 /* Calls fn for every binding. */
 void gk_registrar_foreach(struct gk_registrar *r,
-			  void (*fn)(const struct gk_binding_info *bi, void *arg), void *arg);
+                          void (*fn)(const struct gk_binding_info *bi, void *arg), void *arg);
 const struct gk_registrar_stats *gk_registrar_stats(const struct gk_registrar *r);
 /* Count a reason from outside the state machine (parse errors, trailer drops). */
 void gk_registrar_count(struct gk_registrar *r, enum gk_reason why);

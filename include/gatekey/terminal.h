@@ -35,7 +35,7 @@ struct gk_terminal {
 	uint8_t n1[GK_NONCE_LEN];
 	uint8_t n2[GK_NONCE_LEN];
 	uint8_t rand[GK_RAND_LEN];
-	uint16_t reason; /* enum gk_reason of a failure */
+	uint16_t reason;    /* enum gk_reason of a failure */
 	uint8_t challenges; /* challenges seen in this attempt */
 
 	/* Once registered. */

@@ -24,10 +24,10 @@
 
 /* Builds the abstract message of a core-leg request. rand/auth/address may be NULL. */
 void gk_uplink_request(struct gk_msg *m, enum gk_msg_type type, const char *idc, const char *idsp,
-		       const uint8_t *rand, const uint8_t *auth, const char *address);
+                       const uint8_t *rand, const uint8_t *auth, const char *address);
 /* Builds the abstract message of the core's verdict, answering req. */
 void gk_uplink_verdict(struct gk_msg *m, const struct gk_msg *req, enum gk_msg_type type,
-		       const uint8_t *rand, const uint8_t *blob_terminal,
-		       const uint8_t *blob_element);
+                       const uint8_t *rand, const uint8_t *blob_terminal,
+                       const uint8_t *blob_element);
 
 #endif

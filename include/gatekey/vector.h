@@ -11,7 +11,7 @@
  * shape and cost, but XAUTH and the terminal's blob can never verify. 0 or a negative errno.
  */
 int gk_vector_make(const uint8_t *kc, const uint8_t element_key[GK_KEY_LEN],
-		   enum gk_role element_role, const char *idc, const char *idsp,
-		   struct gk_auc_vector *v);
+                   enum gk_role element_role, const char *idc, const char *idsp,
+                   struct gk_auc_vector *v);
 
 #endif

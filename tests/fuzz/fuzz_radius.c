@@ -17,8 +17,7 @@
 static const uint8_t secret[] = "testing123";
 #define SLEN (sizeof(secret) - 1)
 static const uint8_t fuzz_r[GK_RAD_AUTH_LEN] = {
-	0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
-	0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+    0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
 };
 
 #define CHECK(c)                                                                                   \
@@ -47,7 +46,7 @@ static void round_trip_accept(const struct gk_rad_pkt *req)
 	CHECK(gk_rad_verify_response(&q, req->authenticator, secret, SLEN, &why) == 0);
 	memset(&w, 0, sizeof(w));
 	CHECK(gk_auc_decode_accept(&q, GK_PEN_DEFAULT, req->authenticator, secret, SLEN, &w,
-				   &why) == 0);
+	                           &why) == 0);
 	CHECK(memcmp(&v, &w, sizeof(v)) == 0);
 
 	n = gk_auc_encode_reject(out, sizeof(out), req, secret, SLEN);
@@ -67,7 +66,7 @@ static void round_trip_acct(const struct gk_rad_pkt *req)
 	if (gk_auc_decode_acct_request(req, GK_PEN_DEFAULT, &a, &why) < 0)
 		return;
 	int n = gk_auc_encode_acct_request(out, sizeof(out), req->id, GK_PEN_DEFAULT, &a, "fuzz",
-					   secret, SLEN, ra);
+	                                   secret, SLEN, ra);
 	CHECK(n > 0);
 	CHECK(gk_rad_decode(out, (size_t)n, &q, &why) == 0);
 	CHECK(gk_rad_verify_request(&q, secret, SLEN, &why) == 0);

@@ -83,8 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	same_msg(&a, &b);
 	n2 = gk_sip_encode(&b, out2, sizeof(out2));
 	CHECK(n2 == n1 && memcmp(out1, out2, (size_t)n1) == 0);
-	bool reg = a.type == GK_MSG_REGISTER || a.type == GK_MSG_ANSWER ||
-		   a.type == GK_MSG_DEREGISTER;
+	bool reg =
+	    a.type == GK_MSG_REGISTER || a.type == GK_MSG_ANSWER || a.type == GK_MSG_DEREGISTER;
 	CHECK(gk_sip_is_register(out1, (size_t)n1) == reg);
 	/* Every shorter buffer is refused whole, never filled with a partial message. */
 	CHECK(gk_sip_encode(&a, out2, (size_t)n1 - 1) < 0);

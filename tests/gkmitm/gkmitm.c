@@ -49,18 +49,18 @@ static size_t apply(uint8_t *buf, size_t len, size_t cap, int up)
 				if (at < len) {
 					buf[at] = buf[at] == '0' ? '1' : '0';
 					fprintf(stderr, "gkmitm: flipped %s after %s\n",
-						up ? "up" : "down", e->from);
+					        up ? "up" : "down", e->from);
 				}
 				break;
 			}
 			if (len - e->from_len + e->to_len > cap)
 				break;
 			memmove(buf + off + e->to_len, buf + off + e->from_len,
-				len - off - e->from_len);
+			        len - off - e->from_len);
 			memcpy(buf + off, e->to, e->to_len);
 			len = len - e->from_len + e->to_len;
-			fprintf(stderr, "gkmitm: edited %s: %s -> %s\n", up ? "up" : "down", e->from,
-				e->to);
+			fprintf(stderr, "gkmitm: edited %s: %s -> %s\n", up ? "up" : "down",
+			        e->from, e->to);
 			break;
 		}
 	}
@@ -87,12 +87,10 @@ static int add_edit(char *arg, int up)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
-					     {"forward", required_argument, 0, 'f'},
-					     {"edit-up", required_argument, 0, 'u'},
-					     {"edit-down", required_argument, 0, 'd'},
-					     {"flip-down", required_argument, 0, 'F'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"listen", required_argument, 0, 'l'},    {"forward", required_argument, 0, 'f'},
+	    {"edit-up", required_argument, 0, 'u'},   {"edit-down", required_argument, 0, 'd'},
+	    {"flip-down", required_argument, 0, 'F'}, {0, 0, 0, 0}};
 	struct sockaddr_storage listen_a, fwd, client;
 	char err[200];
 	int c, have_l = 0, have_f = 0, have_client = 0;
@@ -107,8 +105,9 @@ int main(int argc, char **argv)
 		else if (c == 'F' && add_flip(optarg, 0) == 0)
 			continue;
 		else if (c != 'l' && c != 'f') {
-			fprintf(stderr, "usage: gkmitm --listen A --forward B [--edit-up 'OLD|NEW'] "
-					"[--edit-down 'OLD|NEW']\n");
+			fprintf(stderr,
+			        "usage: gkmitm --listen A --forward B [--edit-up 'OLD|NEW'] "
+			        "[--edit-down 'OLD|NEW']\n");
 			return 2;
 		}
 	}
@@ -129,7 +128,8 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "gkmitm: ready\n");
 	while (!stop) {
-		struct pollfd p[2] = {{.fd = front, .events = POLLIN}, {.fd = back, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = front, .events = POLLIN},
+		                      {.fd = back, .events = POLLIN}};
 		if (poll(p, 2, 200) <= 0)
 			continue;
 		uint8_t buf[8192];
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 			struct sockaddr_storage from;
 			socklen_t fl = sizeof(from);
 			ssize_t n = recvfrom(p[i].fd, buf, sizeof(buf) / 2, 0,
-					     (struct sockaddr *)&from, &fl);
+			                     (struct sockaddr *)&from, &fl);
 			if (n <= 0)
 				continue;
 			size_t len = apply(buf, (size_t)n, sizeof(buf), i == 0);

@@ -21,14 +21,17 @@ struct settings {
 static void keys_for(struct settings *s, struct gk_cfg_key *k)
 {
 	struct gk_cfg_key t[] = {
-		GK_CFG_KEY("a.name", GK_CFG_STR, s->name, ""),
-		GK_CFG_KEY("a.count", GK_CFG_U32, &s->count, ""),
-		GK_CFG_KEY("a.wait", GK_CFG_DURATION, &s->wait_ms, ""),
-		GK_CFG_KEY("a.flag", GK_CFG_BOOL, &s->flag, ""),
-		GK_CFG_KEY("a.addr", GK_CFG_ADDR, &s->addr, ""),
-		{.name = "a.peer", .kind = GK_CFG_STR, .multi = true, .on_multi = gk_radius_peer_add,
-		 .multi_arg = &s->peers},
-		{0},
+	    GK_CFG_KEY("a.name", GK_CFG_STR, s->name, ""),
+	    GK_CFG_KEY("a.count", GK_CFG_U32, &s->count, ""),
+	    GK_CFG_KEY("a.wait", GK_CFG_DURATION, &s->wait_ms, ""),
+	    GK_CFG_KEY("a.flag", GK_CFG_BOOL, &s->flag, ""),
+	    GK_CFG_KEY("a.addr", GK_CFG_ADDR, &s->addr, ""),
+	    {.name = "a.peer",
+	     .kind = GK_CFG_STR,
+	     .multi = true,
+	     .on_multi = gk_radius_peer_add,
+	     .multi_arg = &s->peers},
+	    {0},
 	};
 	memcpy(k, t, sizeof(t));
 }
@@ -51,8 +54,8 @@ TEST(values_parse)
 	char err[256];
 	keys_for(&s, k);
 	char *p = write_tmp("# comment\n\n a.name = \"ss one\"  # trailing\na.count=42\n"
-			    "a.wait = 250ms\na.flag = yes\na.addr = [2001:db8::1]:5060\n"
-			    "a.peer = 198.18.0.0/15 s3cret\na.peer = 2001:db8::/32 other\n");
+	                    "a.wait = 250ms\na.flag = yes\na.addr = [2001:db8::1]:5060\n"
+	                    "a.peer = 198.18.0.0/15 s3cret\na.peer = 2001:db8::/32 other\n");
 	ASSERT_EQ(0, gk_cfg_load(k, p, err, sizeof(err)));
 	unlink(p);
 	EXPECT_STREQ("ss one", s.name);
@@ -77,16 +80,16 @@ TEST(errors_name_the_line_and_what_was_expected)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{"a.count = 1\na.count = x\n", ":2: a.count expects a whole number"},
-		{"a.count = -1\n", ":1: a.count expects a whole number"},
-		{"a.wait = 5 parsecs\n", ":1: a.wait expects a duration"},
-		{"a.flag = maybe\n", ":1: a.flag expects yes or no"},
-		{"a.addr = 198.18.0.1\n", ":1: a.addr: expected an address as ip:port"},
-		{"a.addr = 198.18.0.1:99999\n", ":1: a.addr: expected an address"},
-		{"\n\nbogus = 1\n", ":3: unknown key \"bogus\"; expected one of: a.name"},
-		{"a.name\n", ":1: expected \"key = value\""},
-		{"a.peer = 198.18.0.1\n", ":1: expected \"<ip>[/prefix] <shared secret>\""},
-		{"a.peer = 198.18.0.1/33 x\n", ":1: prefix length 33 too long"},
+	    {"a.count = 1\na.count = x\n", ":2: a.count expects a whole number"},
+	    {"a.count = -1\n", ":1: a.count expects a whole number"},
+	    {"a.wait = 5 parsecs\n", ":1: a.wait expects a duration"},
+	    {"a.flag = maybe\n", ":1: a.flag expects yes or no"},
+	    {"a.addr = 198.18.0.1\n", ":1: a.addr: expected an address as ip:port"},
+	    {"a.addr = 198.18.0.1:99999\n", ":1: a.addr: expected an address"},
+	    {"\n\nbogus = 1\n", ":3: unknown key \"bogus\"; expected one of: a.name"},
+	    {"a.name\n", ":1: expected \"key = value\""},
+	    {"a.peer = 198.18.0.1\n", ":1: expected \"<ip>[/prefix] <shared secret>\""},
+	    {"a.peer = 198.18.0.1/33 x\n", ":1: prefix length 33 too long"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct settings s = {0};

@@ -42,7 +42,7 @@ struct world {
 };
 
 static void w_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
-		   struct gk_binding *b)
+                   struct gk_binding *b)
 {
 	struct world *w = user;
 	(void)to;
@@ -157,10 +157,10 @@ FIXTURE_SETUP(exchange)
 	struct gk_registrar_cfg cfg;
 	struct gk_core_cfg ccfg;
 	static const struct gk_direct_ops ops = {
-		.send_terminal = w_send,
-		.auc_request = w_auc_request,
-		.auc_accounting = w_acct,
-		.binding_up = w_up,
+	    .send_terminal = w_send,
+	    .auc_request = w_auc_request,
+	    .auc_accounting = w_acct,
+	    .binding_up = w_up,
 	};
 	char err[128];
 
@@ -179,7 +179,7 @@ FIXTURE_SETUP(exchange)
 	ccfg.max_terminals = 64;
 	ccfg.max_pending = 16;
 	ASSERT_EQ(0, gk_direct_init(&self->w.d, &cfg, &ccfg, &ops, &self->w, self->w.loop, err,
-				    sizeof(err)));
+	                            sizeof(err)));
 	self->w.reg = self->w.d.front;
 	snprintf(self->w.subs[0].idc, sizeof(self->w.subs[0].idc), "alice");
 	gk_random(self->w.subs[0].kc, GK_KEY_LEN);
@@ -228,7 +228,7 @@ TEST_F(exchange, terminal_and_registrar_hold_the_same_key)
 	n = gk_registrar_seal(self->w.reg, self->w.last_up, buf, len, sizeof(buf));
 	ASSERT_EQ((int)len + GK_TRAILER_LEN, n);
 	EXPECT_EQ((long)len, gk_pkt_open(self->alice.keys.downlink, &self->alice.win_down, buf,
-					 (size_t)n, &why));
+	                                 (size_t)n, &why));
 }
 
 TEST_F(exchange, each_registration_gets_a_fresh_key)
@@ -356,14 +356,22 @@ TEST_F(exchange, tampered_success_is_detected_by_the_terminal)
 		ASSERT_NE(NULL, resp);
 		memcpy(&copy, resp, sizeof(copy));
 		switch (field) {
-		case 0: copy.mac[5] ^= 1; break;
-		case 1: copy.mechs[1].q = 600; break;
-		case 2: copy.expires += 1; break;
-		case 3: copy.blob[20] ^= 0x80; break;
+		case 0:
+			copy.mac[5] ^= 1;
+			break;
+		case 1:
+			copy.mechs[1].q = 600;
+			break;
+		case 2:
+			copy.expires += 1;
+			break;
+		case 3:
+			copy.blob[20] ^= 0x80;
+			break;
 		}
 		EXPECT_EQ(-1, gk_terminal_on_message(&self->alice, &copy, &answer));
 		EXPECT_EQ(field == 3 ? GK_R_UNWRAP_FAILED : GK_R_BAD_RESPONSE_MAC,
-			  self->alice.reason);
+		          self->alice.reason);
 	}
 }
 
@@ -406,7 +414,8 @@ TEST(mechanism_choice_follows_the_terminals_preference)
 	m.mechs[2] = (struct gk_mech_offer){GK_MECH_TLS, 950};
 	m.n_mechs = 3;
 	EXPECT_EQ(GK_MECH_TLS, gk_mech_choose(&m, (1u << GK_MECH_TLS) | (1u << GK_MECH_GKMAC)));
-	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, (1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST)));
+	EXPECT_EQ(GK_MECH_GKMAC,
+	          gk_mech_choose(&m, (1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST)));
 	EXPECT_EQ(GK_MECH_NONE, gk_mech_choose(&m, 1u << GK_MECH_IPSEC));
 	m.mechs[2].q = 0; /* q=0 means "not acceptable" */
 	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, (1u << GK_MECH_TLS) | (1u << GK_MECH_GKMAC)));

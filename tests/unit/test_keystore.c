@@ -317,7 +317,7 @@ static bool file_contains(const char *path, const void *needle, size_t n)
 	rewind(f);
 	char *buf = malloc((size_t)len + 1);
 	bool found = buf && fread(buf, 1, (size_t)len, f) == (size_t)len &&
-		     memmem(buf, (size_t)len, needle, n) != NULL;
+	             memmem(buf, (size_t)len, needle, n) != NULL;
 	free(buf);
 	fclose(f);
 	return found;
@@ -375,13 +375,13 @@ TEST_F(ks, swapped_blobs_fail_authentication)
 	self->ks = NULL;
 
 	ASSERT_EQ(SQLITE_OK,
-		  raw_exec(self->db,
-			   "CREATE TEMP TABLE old AS SELECT id, key FROM subscribers;"
-			   "UPDATE subscribers SET key = (SELECT key FROM old WHERE old.id ="
-			   " CASE subscribers.id WHEN 'a' THEN 'b' ELSE 'a' END);"
-			   /* the same ID in the other table does not help either */
-			   "UPDATE elements SET key = (SELECT key FROM old WHERE id = 'a')"
-			   " WHERE id = 'a';"));
+	          raw_exec(self->db,
+	                   "CREATE TEMP TABLE old AS SELECT id, key FROM subscribers;"
+	                   "UPDATE subscribers SET key = (SELECT key FROM old WHERE old.id ="
+	                   " CASE subscribers.id WHEN 'a' THEN 'b' ELSE 'a' END);"
+	                   /* the same ID in the other table does not help either */
+	                   "UPDATE elements SET key = (SELECT key FROM old WHERE id = 'a')"
+	                   " WHERE id = 'a';"));
 	ASSERT_EQ(0, reopen(self)) TH_LOG("%s", self->err);
 	memset(out, 0, sizeof(out));
 	EXPECT_EQ(-EBADMSG, gk_ks_subscriber_get(self->ks, "a", out));
@@ -470,8 +470,17 @@ TEST_F(ks, provisioning_file_refused)
 TEST_F(ks, invalid_ids_refused)
 {
 	static const char *const bad[] = {
-		"", "a b", "a\tb", "a\"b", "a'b", "a\\b", "a\nb", "\x01x", "caf\xc3\xa9", "a\x7f",
-		"0123456789012345678901234567890123456789012345678901234567890123", /* 64 */
+	    "",
+	    "a b",
+	    "a\tb",
+	    "a\"b",
+	    "a'b",
+	    "a\\b",
+	    "a\nb",
+	    "\x01x",
+	    "caf\xc3\xa9",
+	    "a\x7f",
+	    "0123456789012345678901234567890123456789012345678901234567890123", /* 64 */
 	};
 	uint8_t out[GK_KEY_LEN];
 	enum gk_element_type type;
@@ -502,7 +511,7 @@ static double now_s(void)
 
 TEST_F_TIMEOUT(ks, bulk_10000_in_one_transaction, 300)
 {
-	uint8_t (*keys)[GK_KEY_LEN] = calloc(BULK, GK_KEY_LEN);
+	uint8_t(*keys)[GK_KEY_LEN] = calloc(BULK, GK_KEY_LEN);
 	uint8_t out[GK_KEY_LEN];
 	char id[32];
 
@@ -527,7 +536,7 @@ TEST_F_TIMEOUT(ks, bulk_10000_in_one_transaction, 300)
 
 	/* The hot path of aucd: a note, never an assertion (machines are noisy). */
 	const int lookups = 200000;
-	char (*ids)[16] = calloc(BULK, 16);
+	char(*ids)[16] = calloc(BULK, 16);
 	ASSERT_NE(NULL, ids);
 	for (int i = 0; i < BULK; i++)
 		snprintf(ids[i], 16, "bulk%d", i + 1);
@@ -542,7 +551,7 @@ TEST_F_TIMEOUT(ks, bulk_10000_in_one_transaction, 300)
 	free(ids);
 	EXPECT_EQ(0, failed);
 	ksft_print_msg("get: %.0f ns/lookup over %d random lookups in %d subscribers\n",
-		       (t3 - t2) * 1e9 / lookups, lookups, BULK);
+	               (t3 - t2) * 1e9 / lookups, lookups, BULK);
 	fflush(stdout);
 	gk_wipe(keys, (size_t)BULK * GK_KEY_LEN);
 	gk_wipe(out, sizeof(out));

@@ -21,7 +21,7 @@ struct echo {
 static struct echo *current;
 
 static void on_server(void *user, int fd, uint8_t *data, size_t len,
-		      const struct sockaddr_storage *from)
+                      const struct sockaddr_storage *from)
 {
 	struct echo *e = user;
 	e->echoed++;
@@ -29,7 +29,7 @@ static void on_server(void *user, int fd, uint8_t *data, size_t len,
 }
 
 static void on_client(void *user, int fd, uint8_t *data, size_t len,
-		      const struct sockaddr_storage *from)
+                      const struct sockaddr_storage *from)
 {
 	struct echo *e = user;
 	(void)fd;

@@ -30,8 +30,7 @@ static void unhex(const char *s, uint8_t *out, size_t n)
 }
 
 /* Writes a trailer with the reference SipHash, bypassing gk_pkt_seal() and its checks. */
-static size_t forge(const uint8_t key[16], uint8_t *buf, size_t plen, uint32_t index,
-		    uint64_t seq)
+static size_t forge(const uint8_t key[16], uint8_t *buf, size_t plen, uint32_t index, uint64_t seq)
 {
 	uint8_t *t = buf + plen;
 
@@ -99,7 +98,7 @@ TEST(seal_matches_reference_siphash)
 		seq |= 1;
 		memcpy(ref, buf, len);
 		ASSERT_EQ((int)(len + GK_TRAILER_LEN),
-			  gk_pkt_seal(key, index, seq, buf, len, sizeof(buf)));
+		          gk_pkt_seal(key, index, seq, buf, len, sizeof(buf)));
 		forge(key, ref, len, index, seq);
 		ASSERT_EQ(0, memcmp(ref, buf, len + GK_TRAILER_LEN)) TH_LOG("length %zu", len);
 	}
@@ -124,7 +123,7 @@ FIXTURE_TEARDOWN(pkt)
 {
 }
 
-static size_t seal(FIXTURE_DATA(pkt) *self, uint64_t seq)
+static size_t seal(FIXTURE_DATA(pkt) * self, uint64_t seq)
 {
 	memcpy(self->buf, PAYLOAD, PLEN);
 	int n = gk_pkt_seal(self->key, 7, seq, self->buf, PLEN, sizeof(self->buf));
@@ -132,7 +131,7 @@ static size_t seal(FIXTURE_DATA(pkt) *self, uint64_t seq)
 }
 
 /* gk_pkt_open() result for buf[0..n), and whether the window stayed as it was. */
-static long open_(FIXTURE_DATA(pkt) *self, size_t n, enum gk_reason *why, bool *unchanged)
+static long open_(FIXTURE_DATA(pkt) * self, size_t n, enum gk_reason *why, bool *unchanged)
 {
 	struct gk_replay_window before = self->w;
 	long ret = gk_pkt_open(self->key, &self->w, self->buf, n, why);

@@ -33,30 +33,30 @@ static const uint8_t secret[] = "gatekey-test-secret";
 
 /* RFC 2865 §7.1: Access-Request from NAS 192.168.1.16 for "nemo", and its Access-Accept. */
 static const uint8_t rfc71_req[] = {
-	0x01, 0x00, 0x00, 0x38, 0x0f, 0x40, 0x3f, 0x94, 0x73, 0x97, 0x80, 0x57, 0xbd, 0x83,
-	0xd5, 0xcb, 0x98, 0xf4, 0x22, 0x7a, 0x01, 0x06, 0x6e, 0x65, 0x6d, 0x6f, 0x02, 0x12,
-	0x0d, 0xbe, 0x70, 0x8d, 0x93, 0xd4, 0x13, 0xce, 0x31, 0x96, 0xe4, 0x3f, 0x78, 0x2a,
-	0x0a, 0xee, 0x04, 0x06, 0xc0, 0xa8, 0x01, 0x10, 0x05, 0x06, 0x00, 0x00, 0x00, 0x03,
+    0x01, 0x00, 0x00, 0x38, 0x0f, 0x40, 0x3f, 0x94, 0x73, 0x97, 0x80, 0x57, 0xbd, 0x83,
+    0xd5, 0xcb, 0x98, 0xf4, 0x22, 0x7a, 0x01, 0x06, 0x6e, 0x65, 0x6d, 0x6f, 0x02, 0x12,
+    0x0d, 0xbe, 0x70, 0x8d, 0x93, 0xd4, 0x13, 0xce, 0x31, 0x96, 0xe4, 0x3f, 0x78, 0x2a,
+    0x0a, 0xee, 0x04, 0x06, 0xc0, 0xa8, 0x01, 0x10, 0x05, 0x06, 0x00, 0x00, 0x00, 0x03,
 };
 static const uint8_t rfc71_acc[] = {
-	0x02, 0x00, 0x00, 0x26, 0x86, 0xfe, 0x22, 0x0e, 0x76, 0x24, 0xba, 0x2a, 0x10,
-	0x05, 0xf6, 0xbf, 0x9b, 0x55, 0xe0, 0xb2, 0x06, 0x06, 0x00, 0x00, 0x00, 0x01,
-	0x0f, 0x06, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x06, 0xc0, 0xa8, 0x01, 0x03,
+    0x02, 0x00, 0x00, 0x26, 0x86, 0xfe, 0x22, 0x0e, 0x76, 0x24, 0xba, 0x2a, 0x10,
+    0x05, 0xf6, 0xbf, 0x9b, 0x55, 0xe0, 0xb2, 0x06, 0x06, 0x00, 0x00, 0x00, 0x01,
+    0x0f, 0x06, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x06, 0xc0, 0xa8, 0x01, 0x03,
 };
 /* RFC 2865 §7.2: CHAP Access-Request for "flopsy" and its Access-Accept (the dump, which
  * disagrees with the RFC's prose about Framed-Routing; errata 1469). */
 static const uint8_t rfc72_req[] = {
-	0x01, 0x01, 0x00, 0x47, 0x2a, 0xee, 0x86, 0xf0, 0x8d, 0x0d, 0x55, 0x96, 0x9c, 0xa5, 0x97,
-	0x8e, 0x0d, 0x33, 0x67, 0xa2, 0x01, 0x08, 0x66, 0x6c, 0x6f, 0x70, 0x73, 0x79, 0x03, 0x13,
-	0x16, 0xe9, 0x75, 0x57, 0xc3, 0x16, 0x18, 0x58, 0x95, 0xf2, 0x93, 0xff, 0x63, 0x44, 0x07,
-	0x72, 0x75, 0x04, 0x06, 0xc0, 0xa8, 0x01, 0x10, 0x05, 0x06, 0x00, 0x00, 0x00, 0x14, 0x06,
-	0x06, 0x00, 0x00, 0x00, 0x02, 0x07, 0x06, 0x00, 0x00, 0x00, 0x01,
+    0x01, 0x01, 0x00, 0x47, 0x2a, 0xee, 0x86, 0xf0, 0x8d, 0x0d, 0x55, 0x96, 0x9c, 0xa5, 0x97,
+    0x8e, 0x0d, 0x33, 0x67, 0xa2, 0x01, 0x08, 0x66, 0x6c, 0x6f, 0x70, 0x73, 0x79, 0x03, 0x13,
+    0x16, 0xe9, 0x75, 0x57, 0xc3, 0x16, 0x18, 0x58, 0x95, 0xf2, 0x93, 0xff, 0x63, 0x44, 0x07,
+    0x72, 0x75, 0x04, 0x06, 0xc0, 0xa8, 0x01, 0x10, 0x05, 0x06, 0x00, 0x00, 0x00, 0x14, 0x06,
+    0x06, 0x00, 0x00, 0x00, 0x02, 0x07, 0x06, 0x00, 0x00, 0x00, 0x01,
 };
 static const uint8_t rfc72_acc[] = {
-	0x02, 0x01, 0x00, 0x38, 0x15, 0xef, 0xbc, 0x7d, 0xab, 0x26, 0xcf, 0xa3, 0xdc, 0x34,
-	0xd9, 0xc0, 0x3c, 0x86, 0x01, 0xa4, 0x06, 0x06, 0x00, 0x00, 0x00, 0x02, 0x07, 0x06,
-	0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0xff, 0xff, 0xff, 0xfe, 0x0a, 0x06, 0x00, 0x00,
-	0x00, 0x02, 0x0d, 0x06, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x06, 0x00, 0x00, 0x05, 0xdc,
+    0x02, 0x01, 0x00, 0x38, 0x15, 0xef, 0xbc, 0x7d, 0xab, 0x26, 0xcf, 0xa3, 0xdc, 0x34,
+    0xd9, 0xc0, 0x3c, 0x86, 0x01, 0xa4, 0x06, 0x06, 0x00, 0x00, 0x00, 0x02, 0x07, 0x06,
+    0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0xff, 0xff, 0xff, 0xfe, 0x0a, 0x06, 0x00, 0x00,
+    0x00, 0x02, 0x0d, 0x06, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x06, 0x00, 0x00, 0x05, 0xdc,
 };
 
 /*
@@ -88,23 +88,23 @@ static const uint8_t rfc72_acc[] = {
  *   HMAC-MD5(req_ma_zeroed.bin)= 63b78a6b9d2f149989fbf57ea21d194c
  */
 static const uint8_t kat_req_ma[] = {
-	0x01, 0x00, 0x00, 0x4a, 0x0f, 0x40, 0x3f, 0x94, 0x73, 0x97, 0x80, 0x57, 0xbd, 0x83, 0xd5,
-	0xcb, 0x98, 0xf4, 0x22, 0x7a, 0x01, 0x06, 0x6e, 0x65, 0x6d, 0x6f, 0x02, 0x12, 0x0d, 0xbe,
-	0x70, 0x8d, 0x93, 0xd4, 0x13, 0xce, 0x31, 0x96, 0xe4, 0x3f, 0x78, 0x2a, 0x0a, 0xee, 0x04,
-	0x06, 0xc0, 0xa8, 0x01, 0x10, 0x05, 0x06, 0x00, 0x00, 0x00, 0x03, 0x50, 0x12, 0x63, 0xb7,
-	0x8a, 0x6b, 0x9d, 0x2f, 0x14, 0x99, 0x89, 0xfb, 0xf5, 0x7e, 0xa2, 0x1d, 0x19, 0x4c,
+    0x01, 0x00, 0x00, 0x4a, 0x0f, 0x40, 0x3f, 0x94, 0x73, 0x97, 0x80, 0x57, 0xbd, 0x83, 0xd5,
+    0xcb, 0x98, 0xf4, 0x22, 0x7a, 0x01, 0x06, 0x6e, 0x65, 0x6d, 0x6f, 0x02, 0x12, 0x0d, 0xbe,
+    0x70, 0x8d, 0x93, 0xd4, 0x13, 0xce, 0x31, 0x96, 0xe4, 0x3f, 0x78, 0x2a, 0x0a, 0xee, 0x04,
+    0x06, 0xc0, 0xa8, 0x01, 0x10, 0x05, 0x06, 0x00, 0x00, 0x00, 0x03, 0x50, 0x12, 0x63, 0xb7,
+    0x8a, 0x6b, 0x9d, 0x2f, 0x14, 0x99, 0x89, 0xfb, 0xf5, 0x7e, 0xa2, 0x1d, 0x19, 0x4c,
 };
 static const uint8_t kat_acc_ma[] = {
-	0x02, 0x00, 0x00, 0x38, 0xf7, 0x9c, 0x0e, 0x9e, 0xa1, 0xd0, 0xf6, 0xfa, 0xd6, 0xed,
-	0x99, 0xd3, 0xf8, 0x52, 0x4f, 0x76, 0x06, 0x06, 0x00, 0x00, 0x00, 0x01, 0x0f, 0x06,
-	0x00, 0x00, 0x00, 0x00, 0x0e, 0x06, 0xc0, 0xa8, 0x01, 0x03, 0x50, 0x12, 0x21, 0x49,
-	0x8e, 0xb0, 0xfb, 0x73, 0x82, 0x5e, 0x21, 0x83, 0xdf, 0x0e, 0xf3, 0x87, 0x8f, 0x91,
+    0x02, 0x00, 0x00, 0x38, 0xf7, 0x9c, 0x0e, 0x9e, 0xa1, 0xd0, 0xf6, 0xfa, 0xd6, 0xed,
+    0x99, 0xd3, 0xf8, 0x52, 0x4f, 0x76, 0x06, 0x06, 0x00, 0x00, 0x00, 0x01, 0x0f, 0x06,
+    0x00, 0x00, 0x00, 0x00, 0x0e, 0x06, 0xc0, 0xa8, 0x01, 0x03, 0x50, 0x12, 0x21, 0x49,
+    0x8e, 0xb0, 0xfb, 0x73, 0x82, 0x5e, 0x21, 0x83, 0xdf, 0x0e, 0xf3, 0x87, 0x8f, 0x91,
 };
 static const uint8_t kat_acct[] = {
-	0x04, 0x07, 0x00, 0x37, 0x5f, 0x45, 0xfa, 0x37, 0x42, 0x24, 0x9c, 0x2d, 0xc2, 0xdb,
-	0x90, 0xc5, 0x8c, 0x0a, 0xc7, 0xee, 0x28, 0x06, 0x00, 0x00, 0x00, 0x01, 0x2c, 0x05,
-	0x61, 0x62, 0x63, 0x01, 0x06, 0x6e, 0x65, 0x6d, 0x6f, 0x50, 0x12, 0xa0, 0xb5, 0xdd,
-	0xc5, 0xc3, 0xe2, 0xca, 0x1c, 0xa5, 0x8e, 0x73, 0xd6, 0x4a, 0x09, 0xa0, 0xba,
+    0x04, 0x07, 0x00, 0x37, 0x5f, 0x45, 0xfa, 0x37, 0x42, 0x24, 0x9c, 0x2d, 0xc2, 0xdb,
+    0x90, 0xc5, 0x8c, 0x0a, 0xc7, 0xee, 0x28, 0x06, 0x00, 0x00, 0x00, 0x01, 0x2c, 0x05,
+    0x61, 0x62, 0x63, 0x01, 0x06, 0x6e, 0x65, 0x6d, 0x6f, 0x50, 0x12, 0xa0, 0xb5, 0xdd,
+    0xc5, 0xc3, 0xe2, 0xca, 0x1c, 0xa5, 0x8e, 0x73, 0xd6, 0x4a, 0x09, 0xa0, 0xba,
 };
 /*
  * kat_acct_resp: the Accounting-Response to kat_acct, its Message-Authenticator over 16 zero
@@ -116,9 +116,9 @@ static const uint8_t kat_acct[] = {
  *   kat_acct_resp = hdr + md5(hdr + kat_acct[4:20] + body + S) + body
  */
 static const uint8_t kat_acct_resp[] = {
-	0x05, 0x07, 0x00, 0x26, 0xc1, 0xb7, 0x05, 0xab, 0x3e, 0xb5, 0x3e, 0x6c, 0xfb,
-	0x79, 0x27, 0x9f, 0x2d, 0x82, 0xcd, 0x88, 0x50, 0x12, 0xc3, 0x49, 0x0f, 0x1b,
-	0x01, 0x4e, 0xb6, 0x17, 0x16, 0xee, 0x2e, 0x90, 0xa8, 0x2e, 0x98, 0x97,
+    0x05, 0x07, 0x00, 0x26, 0xc1, 0xb7, 0x05, 0xab, 0x3e, 0xb5, 0x3e, 0x6c, 0xfb,
+    0x79, 0x27, 0x9f, 0x2d, 0x82, 0xcd, 0x88, 0x50, 0x12, 0xc3, 0x49, 0x0f, 0x1b,
+    0x01, 0x4e, 0xb6, 0x17, 0x16, 0xee, 0x2e, 0x90, 0xa8, 0x2e, 0x98, 0x97,
 };
 /*
  * RFC 2868 §3.5 hiding of the 32 octets 0x00..0x1f under S, R and salt 0x8123:
@@ -130,10 +130,10 @@ static const uint8_t kat_acct_resp[] = {
  *   kat_hidden = salt + c
  */
 static const uint8_t kat_hidden[] = {
-	0x81, 0x23, 0x97, 0xb9, 0xb5, 0x0a, 0x49, 0x1e, 0x33, 0x0b, 0x72, 0xd8, 0x3b,
-	0x47, 0xf3, 0x37, 0x6f, 0xbf, 0x4a, 0x15, 0xb5, 0xf7, 0xc0, 0xc0, 0xaa, 0xa6,
-	0x47, 0x9a, 0x3f, 0x03, 0xb1, 0x13, 0xc2, 0x85, 0x92, 0xc3, 0xf0, 0x3c, 0xfc,
-	0x86, 0xdc, 0x58, 0x03, 0xd9, 0x0b, 0x0f, 0xfd, 0xad, 0x44, 0x97,
+    0x81, 0x23, 0x97, 0xb9, 0xb5, 0x0a, 0x49, 0x1e, 0x33, 0x0b, 0x72, 0xd8, 0x3b,
+    0x47, 0xf3, 0x37, 0x6f, 0xbf, 0x4a, 0x15, 0xb5, 0xf7, 0xc0, 0xc0, 0xaa, 0xa6,
+    0x47, 0x9a, 0x3f, 0x03, 0xb1, 0x13, 0xc2, 0x85, 0x92, 0xc3, 0xf0, 0x3c, 0xfc,
+    0x86, 0xdc, 0x58, 0x03, 0xd9, 0x0b, 0x0f, 0xfd, 0xad, 0x44, 0x97,
 };
 
 static const uint8_t zero16[16];
@@ -143,7 +143,7 @@ static const uint8_t zero16[16];
 /* HMAC-MD5 over the packet with the Message-Authenticator value zeroed and `auth` in the
  * authenticator field, through OpenSSL's one-shot HMAC() rather than EVP_MAC. */
 static void ref_ma(const uint8_t *pkt, size_t len, size_t ma_off, const uint8_t auth[16],
-		   const uint8_t *key, size_t klen, uint8_t out[16])
+                   const uint8_t *key, size_t klen, uint8_t out[16])
 {
 	uint8_t tmp[GK_RAD_MAX_LEN];
 	unsigned int olen = 0;
@@ -166,7 +166,7 @@ static void ref_md5(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, ui
 /* RFC 2868 §3.5 over an arbitrary (already padded) plaintext, so tests can build values the
  * real encoder never would. out = salt || ciphertext; returns its length. */
 static size_t ref_hide(const uint8_t *plain, size_t n, const uint8_t r[16], uint16_t salt,
-		       const uint8_t *key, size_t klen, uint8_t *out)
+                       const uint8_t *key, size_t klen, uint8_t *out)
 {
 	uint8_t seed[64], b[16];
 
@@ -255,17 +255,17 @@ static int make_samples(struct sample s[N_SAMPLES])
 	memset(s, 0, sizeof(*s) * N_SAMPLES);
 	fill_vector(&v);
 	s[S_AUTH_REQ].name = "Access-Request";
-	s[S_AUTH_REQ].len = gk_auc_encode_auth_request(s[S_AUTH_REQ].buf, sizeof(s->buf), 9, PEN,
-						       v.idc, v.idsp, "softswitch-1", secret,
-						       SLEN, ra);
+	s[S_AUTH_REQ].len =
+	    gk_auc_encode_auth_request(s[S_AUTH_REQ].buf, sizeof(s->buf), 9, PEN, v.idc, v.idsp,
+	                               "softswitch-1", secret, SLEN, ra);
 	if (s[S_AUTH_REQ].len < 0 ||
 	    gk_rad_decode(s[S_AUTH_REQ].buf, (size_t)s[S_AUTH_REQ].len, &req, NULL) < 0)
 		return -1;
 	s[S_ACCEPT].name = "Access-Accept";
 	s[S_ACCEPT].response = true;
 	memcpy(s[S_ACCEPT].ra, ra, 16);
-	s[S_ACCEPT].len = gk_auc_encode_accept(s[S_ACCEPT].buf, sizeof(s->buf), &req, PEN, &v,
-					       secret, SLEN);
+	s[S_ACCEPT].len =
+	    gk_auc_encode_accept(s[S_ACCEPT].buf, sizeof(s->buf), &req, PEN, &v, secret, SLEN);
 	s[S_REJECT].name = "Access-Reject";
 	s[S_REJECT].response = true;
 	memcpy(s[S_REJECT].ra, ra, 16);
@@ -273,22 +273,20 @@ static int make_samples(struct sample s[N_SAMPLES])
 
 	fill_acct(&a, GK_RAD_ACCT_START);
 	s[S_ACCT_START].name = "Accounting-Request Start";
-	s[S_ACCT_START].len = gk_auc_encode_acct_request(s[S_ACCT_START].buf, sizeof(s->buf), 10,
-							 PEN, &a, "softswitch-1", secret, SLEN,
-							 NULL);
+	s[S_ACCT_START].len = gk_auc_encode_acct_request(
+	    s[S_ACCT_START].buf, sizeof(s->buf), 10, PEN, &a, "softswitch-1", secret, SLEN, NULL);
 	fill_acct(&a, GK_RAD_ACCT_STOP);
 	s[S_ACCT_STOP].name = "Accounting-Request Stop";
-	s[S_ACCT_STOP].len = gk_auc_encode_acct_request(s[S_ACCT_STOP].buf, sizeof(s->buf), 11,
-							PEN, &a, "softswitch-1", secret, SLEN,
-							ra);
+	s[S_ACCT_STOP].len = gk_auc_encode_acct_request(s[S_ACCT_STOP].buf, sizeof(s->buf), 11, PEN,
+	                                                &a, "softswitch-1", secret, SLEN, ra);
 	if (s[S_ACCT_STOP].len < 0 ||
 	    gk_rad_decode(s[S_ACCT_STOP].buf, (size_t)s[S_ACCT_STOP].len, &acct, NULL) < 0)
 		return -1;
 	s[S_ACCT_RESP].name = "Accounting-Response";
 	s[S_ACCT_RESP].response = true;
 	memcpy(s[S_ACCT_RESP].ra, ra, 16);
-	s[S_ACCT_RESP].len = gk_auc_encode_acct_response(s[S_ACCT_RESP].buf, sizeof(s->buf), &acct,
-							 secret, SLEN);
+	s[S_ACCT_RESP].len =
+	    gk_auc_encode_acct_response(s[S_ACCT_RESP].buf, sizeof(s->buf), &acct, secret, SLEN);
 	for (int i = 0; i < N_SAMPLES; i++)
 		if (s[i].len < 0)
 			return -1;
@@ -297,7 +295,7 @@ static int make_samples(struct sample s[N_SAMPLES])
 
 /* Decode and verify as the receiving daemon does; 0 when the packet would be accepted. */
 static int receive(const struct sample *s, const uint8_t *buf, size_t len, const uint8_t *key,
-		   size_t klen, enum gk_reason *why)
+                   size_t klen, enum gk_reason *why)
 {
 	struct gk_rad_pkt p;
 
@@ -340,8 +338,8 @@ TEST(rfc2865_response_authenticator)
 		const uint8_t *req, *acc;
 		size_t acc_len;
 	} ex[] = {
-		{rfc71_req, rfc71_acc, sizeof(rfc71_acc)},
-		{rfc72_req, rfc72_acc, sizeof(rfc72_acc)},
+	    {rfc71_req, rfc71_acc, sizeof(rfc71_acc)},
+	    {rfc72_req, rfc72_acc, sizeof(rfc72_acc)},
 	};
 	uint8_t buf[64];
 	struct gk_rad_pkt p;
@@ -351,9 +349,9 @@ TEST(rfc2865_response_authenticator)
 		ASSERT_EQ(0, gk_rad_decode(ex[i].acc, ex[i].acc_len, &p, &why));
 		why = GK_R_OK;
 		ASSERT_EQ(-1,
-			  gk_rad_verify_response(&p, ex[i].req + 4, rfc_secret, RFC_SLEN, &why));
+		          gk_rad_verify_response(&p, ex[i].req + 4, rfc_secret, RFC_SLEN, &why));
 		ASSERT_WHY(GK_R_PARSE_MISSING, why)
-			TH_LOG("RFC 2865 7.%u Access-Accept: Response Authenticator wrong", i + 1);
+		TH_LOG("RFC 2865 7.%u Access-Accept: Response Authenticator wrong", i + 1);
 		/* Same packet, wrong secret: the digest no longer matches. */
 		ASSERT_EQ(-1, gk_rad_verify_response(&p, ex[i].req + 4, secret, SLEN, &why));
 		ASSERT_WHY(GK_R_PARSE_BAD_AUTH, why);
@@ -366,7 +364,7 @@ TEST(rfc2865_response_authenticator)
 			if (p.code != GK_RAD_ACCESS_ACCEPT)
 				continue;
 			ASSERT_EQ(-1, gk_rad_verify_response(&p, ex[i].req + 4, rfc_secret,
-							     RFC_SLEN, &why));
+			                                     RFC_SLEN, &why));
 			ASSERT_WHY(GK_R_PARSE_BAD_AUTH, why) TH_LOG("octet %zu", off);
 		}
 		uint8_t r[16];
@@ -455,7 +453,7 @@ TEST(accounting_response_kat)
 	ASSERT_EQ(0, gk_rad_decode(kat_acct, sizeof(kat_acct), &p, &why));
 	/* Nothing random in an Accounting-Response: the encoder must produce these bytes. */
 	ASSERT_EQ((int)sizeof(kat_acct_resp),
-		  gk_auc_encode_acct_response(buf, sizeof(buf), &p, rfc_secret, RFC_SLEN));
+	          gk_auc_encode_acct_response(buf, sizeof(buf), &p, rfc_secret, RFC_SLEN));
 	ASSERT_EQ(0, memcmp(buf, kat_acct_resp, sizeof(kat_acct_resp)));
 	ASSERT_EQ(0, gk_rad_decode(kat_acct_resp, sizeof(kat_acct_resp), &q, &why));
 	ASSERT_EQ(0, gk_rad_verify_response(&q, kat_acct + 4, rfc_secret, RFC_SLEN, &why));
@@ -502,7 +500,7 @@ TEST(encoder_authenticators_match_independent_computation)
 			auth = s[i].ra;
 		ref_ma(b, len, ma, auth, secret, SLEN, mac);
 		ASSERT_EQ(0, memcmp(mac, b + ma, 16))
-			TH_LOG("%s: Message-Authenticator", s[i].name);
+		TH_LOG("%s: Message-Authenticator", s[i].name);
 		if (b[0] == GK_RAD_ACCESS_REQUEST)
 			continue;
 		memcpy(tmp, b, len);
@@ -603,7 +601,7 @@ TEST(unhide_negatives)
 	for (uint16_t len = 0; len < sizeof(kat_hidden); len++) {
 		a.len = len;
 		ASSERT_EQ(-EBADMSG, gk_rad_unhide(&a, r, rfc_secret, RFC_SLEN, out, sizeof(out)))
-			TH_LOG("length %u", len);
+		TH_LOG("length %u", len);
 	}
 	a.len = sizeof(kat_hidden);
 
@@ -653,12 +651,12 @@ TEST(every_bit_flip_rejected)
 	for (int i = 0; i < N_SAMPLES; i++) {
 		size_t len = (size_t)s[i].len;
 		ASSERT_EQ(0, receive(&s[i], s[i].buf, len, secret, SLEN, &why))
-			TH_LOG("%s: %s", s[i].name, gk_reason_name(why));
+		TH_LOG("%s: %s", s[i].name, gk_reason_name(why));
 		for (size_t bit = 0; bit < len * 8; bit++) {
 			memcpy(buf, s[i].buf, len);
 			buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 			ASSERT_EQ(-1, receive(&s[i], buf, len, secret, SLEN, &why))
-				TH_LOG("%s: flipped bit %zu accepted", s[i].name, bit);
+			TH_LOG("%s: flipped bit %zu accepted", s[i].name, bit);
 			flips++;
 		}
 	}
@@ -719,8 +717,27 @@ TEST(duplicate_message_authenticator_rejected)
 	ASSERT_EQ(-1, gk_rad_verify_request(&p, secret, SLEN, &why));
 	ASSERT_WHY(GK_R_PARSE_BAD_AUTH, why);
 	/* An MA of the wrong length. */
-	uint8_t short_ma[] = {GK_RAD_USER_NAME, 4, 'a', 'b', GK_RAD_MESSAGE_AUTHENTICATOR, 17,
-			      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+	uint8_t short_ma[] = {GK_RAD_USER_NAME,
+	                      4,
+	                      'a',
+	                      'b',
+	                      GK_RAD_MESSAGE_AUTHENTICATOR,
+	                      17,
+	                      1,
+	                      2,
+	                      3,
+	                      4,
+	                      5,
+	                      6,
+	                      7,
+	                      8,
+	                      9,
+	                      10,
+	                      11,
+	                      12,
+	                      13,
+	                      14,
+	                      15};
 	len = craft(buf, GK_RAD_ACCESS_REQUEST, short_ma, sizeof(short_ma));
 	ASSERT_EQ(0, gk_rad_decode(buf, len, &p, &why));
 	ASSERT_EQ(-1, gk_rad_verify_request(&p, secret, SLEN, &why));
@@ -848,20 +865,20 @@ TEST(vendor_specific_formats)
 		uint8_t a[16];
 		size_t n;
 	} bad[] = {
-		{"no vendor data", {26, 2}, 2},
-		{"short vendor id", {26, 5, 0, 0, 0x7e}, 5},
-		{"vendor id only", {26, 6, 0, 0, 0x7e, 0xd9}, 6},
-		{"vendor id high octet set", {26, 9, 1, 0, 0x7e, 0xd9, 1, 3, 'x'}, 9},
-		{"vendor id zero", {26, 9, 0, 0, 0, 0, 1, 3, 'x'}, 9},
-		{"vendor length 0", {26, 9, 0, 0, 0x7e, 0xd9, 1, 0, 'x'}, 9},
-		{"vendor length 1", {26, 9, 0, 0, 0x7e, 0xd9, 1, 1, 'x'}, 9},
-		{"vendor length overruns", {26, 9, 0, 0, 0x7e, 0xd9, 1, 4, 'x'}, 9},
-		{"vendor length short", {26, 10, 0, 0, 0x7e, 0xd9, 1, 3, 'x', 'y'}, 10},
-		{"trailing octet", {26, 12, 0, 0, 0x7e, 0xd9, 1, 3, 'x', 2, 2, 9}, 12},
+	    {"no vendor data", {26, 2}, 2},
+	    {"short vendor id", {26, 5, 0, 0, 0x7e}, 5},
+	    {"vendor id only", {26, 6, 0, 0, 0x7e, 0xd9}, 6},
+	    {"vendor id high octet set", {26, 9, 1, 0, 0x7e, 0xd9, 1, 3, 'x'}, 9},
+	    {"vendor id zero", {26, 9, 0, 0, 0, 0, 1, 3, 'x'}, 9},
+	    {"vendor length 0", {26, 9, 0, 0, 0x7e, 0xd9, 1, 0, 'x'}, 9},
+	    {"vendor length 1", {26, 9, 0, 0, 0x7e, 0xd9, 1, 1, 'x'}, 9},
+	    {"vendor length overruns", {26, 9, 0, 0, 0x7e, 0xd9, 1, 4, 'x'}, 9},
+	    {"vendor length short", {26, 10, 0, 0, 0x7e, 0xd9, 1, 3, 'x', 'y'}, 10},
+	    {"trailing octet", {26, 12, 0, 0, 0x7e, 0xd9, 1, 3, 'x', 2, 2, 9}, 12},
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ASSERT_EQ(0, gk_rad_decode(buf, craft(buf, 1, bad[i].a, bad[i].n), &p, &why))
-			TH_LOG("%s", bad[i].what);
+		TH_LOG("%s", bad[i].what);
 		ASSERT_EQ(1u, p.n_attrs);
 		a = gk_rad_find(&p, 26);
 		ASSERT_NE(NULL, a) TH_LOG("%s", bad[i].what);
@@ -885,8 +902,8 @@ TEST(too_many_attributes)
 	}
 	ASSERT_EQ(0, gk_rad_decode(buf, craft(buf, 1, attrs, GK_RAD_MAX_ATTRS * 3), &p, &why));
 	ASSERT_EQ((unsigned)GK_RAD_MAX_ATTRS, p.n_attrs);
-	ASSERT_EQ(-1, gk_rad_decode(buf, craft(buf, 1, attrs, (GK_RAD_MAX_ATTRS + 1) * 3), &p,
-				    &why));
+	ASSERT_EQ(-1,
+	          gk_rad_decode(buf, craft(buf, 1, attrs, (GK_RAD_MAX_ATTRS + 1) * 3), &p, &why));
 	ASSERT_WHY(GK_R_PARSE_TOO_LONG, why);
 
 	/* Sub-attributes of one VSA count too: 63 plain + a VSA carrying two. */
@@ -967,10 +984,10 @@ TEST(access_request_authenticators_unpredictable)
 {
 	uint8_t a[64], b2[64], ra[16], rb[16];
 
-	ASSERT_LT(0, gk_auc_encode_auth_request(a, sizeof(a), 1, PEN, "a", "b", "c", secret, SLEN,
-						ra));
-	ASSERT_LT(0, gk_auc_encode_auth_request(b2, sizeof(b2), 1, PEN, "a", "b", "c", secret,
-						SLEN, rb));
+	ASSERT_LT(
+	    0, gk_auc_encode_auth_request(a, sizeof(a), 1, PEN, "a", "b", "c", secret, SLEN, ra));
+	ASSERT_LT(
+	    0, gk_auc_encode_auth_request(b2, sizeof(b2), 1, PEN, "a", "b", "c", secret, SLEN, rb));
 	ASSERT_EQ(0, memcmp(ra, a + 4, 16));
 	ASSERT_NE(0, memcmp(ra, rb, 16));
 }
@@ -988,7 +1005,7 @@ TEST(auc_auth_request_round_trip)
 	memset(id63, 'x', GK_ID_MAX);
 	id63[GK_ID_MAX] = '\0';
 	int n = gk_auc_encode_auth_request(buf, sizeof(buf), 200, PEN, "alice@example.net", id63,
-					   "softswitch-1", secret, SLEN, ra);
+	                                   "softswitch-1", secret, SLEN, ra);
 	ASSERT_LT(0, n);
 	ASSERT_EQ(0, gk_rad_decode(buf, (size_t)n, &p, &why));
 	ASSERT_EQ(0, gk_rad_verify_request(&p, secret, SLEN, &why));
@@ -1020,7 +1037,7 @@ TEST(auc_accept_round_trip)
 
 	fill_vector(&v);
 	int n = gk_auc_encode_auth_request(req, sizeof(req), 77, PEN, v.idc, v.idsp, "ss", secret,
-					   SLEN, ra);
+	                                   SLEN, ra);
 	ASSERT_LT(0, n);
 	ASSERT_EQ(0, gk_rad_decode(req, (size_t)n, &p, &why));
 	int m = gk_auc_encode_accept(acc, sizeof(acc), &p, PEN, &v, secret, SLEN);
@@ -1031,7 +1048,7 @@ TEST(auc_accept_round_trip)
 	ASSERT_EQ(0, gk_rad_verify_response(&q, ra, secret, SLEN, &why));
 	memset(&w, 0xcc, sizeof(w));
 	ASSERT_EQ(0, gk_auc_decode_accept(&q, PEN, ra, secret, SLEN, &w, &why))
-		TH_LOG("%s", gk_reason_name(why));
+	TH_LOG("%s", gk_reason_name(why));
 	ASSERT_STREQ(v.idc, w.idc);
 	ASSERT_STREQ(v.idsp, w.idsp);
 	ASSERT_EQ(0, memcmp(v.rand, w.rand, sizeof(v.rand)));
@@ -1077,7 +1094,7 @@ TEST(auc_reject)
 	enum gk_reason why;
 
 	int n = gk_auc_encode_auth_request(req, sizeof(req), 5, PEN, "bob", "sbc", "ss", secret,
-					   SLEN, ra);
+	                                   SLEN, ra);
 	ASSERT_EQ(0, gk_rad_decode(req, (size_t)n, &p, &why));
 	int m = gk_auc_encode_reject(rej, sizeof(rej), &p, secret, SLEN);
 	ASSERT_LT(0, m);
@@ -1103,7 +1120,7 @@ TEST(auc_accounting_round_trip)
 		fill_acct(&a, st);
 		a.timestamp += st;
 		int n = gk_auc_encode_acct_request(req, sizeof(req), (uint8_t)(30 + st), PEN, &a,
-						   "softswitch-1", secret, SLEN, ra);
+		                                   "softswitch-1", secret, SLEN, ra);
 		ASSERT_LT(0, n);
 		ASSERT_EQ(0, gk_rad_decode(req, (size_t)n, &p, &why));
 		ASSERT_EQ(GK_RAD_ACCOUNTING_REQUEST, p.code);
@@ -1111,7 +1128,7 @@ TEST(auc_accounting_round_trip)
 		ASSERT_EQ(0, gk_rad_verify_request(&p, secret, SLEN, &why));
 		memset(&b, 0xcc, sizeof(b));
 		ASSERT_EQ(0, gk_auc_decode_acct_request(&p, PEN, &b, &why))
-			TH_LOG("%s", gk_reason_name(why));
+		TH_LOG("%s", gk_reason_name(why));
 		ASSERT_EQ(a.status, b.status);
 		ASSERT_EQ(a.timestamp, b.timestamp);
 		ASSERT_STREQ(a.idc, b.idc);
@@ -1138,38 +1155,38 @@ TEST(auc_encoders_refuse_bad_input)
 	memset(id64, 'y', GK_ID_MAX + 1);
 	id64[GK_ID_MAX + 1] = '\0';
 	const char *bad_ids[] = {
-		"", "a b", "tab\there", "quo\"te", "it's", "back\\slash", "ctl\x01", "del\x7f", id64,
+	    "", "a b", "tab\there", "quo\"te", "it's", "back\\slash", "ctl\x01", "del\x7f", id64,
 	};
 	for (unsigned i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
 		ASSERT_EQ(-EINVAL, gk_auc_encode_auth_request(buf, sizeof(buf), 1, PEN, bad_ids[i],
-							      "sbc", "ss", secret, SLEN, ra));
+		                                              "sbc", "ss", secret, SLEN, ra));
 		ASSERT_EQ(-EINVAL, gk_auc_encode_auth_request(buf, sizeof(buf), 1, PEN, "idc",
-							      bad_ids[i], "ss", secret, SLEN, ra));
+		                                              bad_ids[i], "ss", secret, SLEN, ra));
 	}
 	ASSERT_EQ(-EINVAL, gk_auc_encode_auth_request(buf, sizeof(buf), 1, PEN, "a", "b", "",
-						      secret, SLEN, ra));
+	                                              secret, SLEN, ra));
 	ASSERT_EQ(-EINVAL, gk_auc_encode_auth_request(buf, sizeof(buf), 1, PEN, "a", "b", NULL,
-						      secret, SLEN, ra));
+	                                              secret, SLEN, ra));
 	ASSERT_EQ(-EINVAL, gk_auc_encode_auth_request(buf, sizeof(buf), 1, 0, "a", "b", "c", secret,
-						      SLEN, ra));
-	ASSERT_EQ(-EMSGSIZE, gk_auc_encode_auth_request(buf, 40, 1, PEN, "a", "b", "c", secret,
-							SLEN, ra));
+	                                              SLEN, ra));
+	ASSERT_EQ(-EMSGSIZE,
+	          gk_auc_encode_auth_request(buf, 40, 1, PEN, "a", "b", "c", secret, SLEN, ra));
 	fill_acct(&a, 3);
-	ASSERT_EQ(-EINVAL, gk_auc_encode_acct_request(buf, sizeof(buf), 1, PEN, &a, "ss", secret,
-						      SLEN, ra));
+	ASSERT_EQ(-EINVAL,
+	          gk_auc_encode_acct_request(buf, sizeof(buf), 1, PEN, &a, "ss", secret, SLEN, ra));
 	fill_acct(&a, GK_RAD_ACCT_START);
 	a.address[0] = '\0';
-	ASSERT_EQ(-EINVAL, gk_auc_encode_acct_request(buf, sizeof(buf), 1, PEN, &a, "ss", secret,
-						      SLEN, ra));
+	ASSERT_EQ(-EINVAL,
+	          gk_auc_encode_acct_request(buf, sizeof(buf), 1, PEN, &a, "ss", secret, SLEN, ra));
 	fill_acct(&a, GK_RAD_ACCT_START);
 	memset(a.session_id, 'z', sizeof(a.session_id)); /* no terminating NUL */
-	ASSERT_EQ(-EINVAL, gk_auc_encode_acct_request(buf, sizeof(buf), 1, PEN, &a, "ss", secret,
-						      SLEN, ra));
+	ASSERT_EQ(-EINVAL,
+	          gk_auc_encode_acct_request(buf, sizeof(buf), 1, PEN, &a, "ss", secret, SLEN, ra));
 }
 
 /* Requests assembled attribute by attribute to hit each decoder refusal. */
 static int build_req(uint8_t *buf, size_t cap, uint8_t code, const char *user, int n_user,
-		     const char *elem, uint32_t vendor)
+                     const char *elem, uint32_t vendor)
 {
 	struct gk_rad_builder b;
 	gk_rad_begin(&b, buf, cap, code, 1, NULL);
@@ -1198,26 +1215,26 @@ TEST(auc_decode_auth_request_refusals)
 		uint32_t vendor;
 		enum gk_reason why;
 	} cases[] = {
-		{"no User-Name", "a", 0, "sbc", PEN, GK_R_PARSE_MISSING},
-		{"two User-Names", "a", 2, "sbc", PEN, GK_R_PARSE_DUPLICATE},
-		{"empty User-Name", "", 1, "sbc", PEN, GK_R_PARSE_BAD_VALUE},
-		{"space in User-Name", "a b", 1, "sbc", PEN, GK_R_PARSE_BAD_VALUE},
-		{"no element id", "a", 1, NULL, PEN, GK_R_PARSE_MISSING},
-		{"element id of another vendor", "a", 1, "sbc", 9, GK_R_PARSE_MISSING},
-		{"empty element id", "a", 1, "", PEN, GK_R_PARSE_BAD_VALUE},
-		{"control char in element id", "a", 1, "s\nb", PEN, GK_R_PARSE_BAD_VALUE},
+	    {"no User-Name", "a", 0, "sbc", PEN, GK_R_PARSE_MISSING},
+	    {"two User-Names", "a", 2, "sbc", PEN, GK_R_PARSE_DUPLICATE},
+	    {"empty User-Name", "", 1, "sbc", PEN, GK_R_PARSE_BAD_VALUE},
+	    {"space in User-Name", "a b", 1, "sbc", PEN, GK_R_PARSE_BAD_VALUE},
+	    {"no element id", "a", 1, NULL, PEN, GK_R_PARSE_MISSING},
+	    {"element id of another vendor", "a", 1, "sbc", 9, GK_R_PARSE_MISSING},
+	    {"empty element id", "a", 1, "", PEN, GK_R_PARSE_BAD_VALUE},
+	    {"control char in element id", "a", 1, "s\nb", PEN, GK_R_PARSE_BAD_VALUE},
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int n = build_req(buf, sizeof(buf), GK_RAD_ACCESS_REQUEST, cases[i].user,
-				  cases[i].n_user, cases[i].elem, cases[i].vendor);
+		                  cases[i].n_user, cases[i].elem, cases[i].vendor);
 		ASSERT_LT(0, n);
 		ASSERT_EQ(0, gk_rad_decode(buf, (size_t)n, &p, &why));
 		ASSERT_EQ(0, gk_rad_verify_request(&p, secret, SLEN, &why));
 		why = GK_R_OK;
 		ASSERT_EQ(-1, gk_auc_decode_auth_request(&p, PEN, idc, idsp, &why))
-			TH_LOG("%s accepted", cases[i].what);
+		TH_LOG("%s accepted", cases[i].what);
 		ASSERT_EQ(cases[i].why, why)
-			TH_LOG("%s: got %s", cases[i].what, gk_reason_name(why));
+		TH_LOG("%s: got %s", cases[i].what, gk_reason_name(why));
 	}
 	int n = build_req(buf, sizeof(buf), GK_RAD_ACCESS_REQUEST, id64, 1, "sbc", PEN);
 	ASSERT_EQ(0, gk_rad_decode(buf, (size_t)n, &p, &why));
@@ -1248,13 +1265,13 @@ static int build_accept(uint8_t *buf, size_t cap, const uint8_t r[16], int skip,
 		gk_rad_add_vsa(&b, PEN, GK_VSA_RAND, v.rand, vary == GK_VSA_RAND ? 15 : 16);
 	if (skip != GK_VSA_XAUTH)
 		gk_rad_add_vsa_hidden(&b, PEN, GK_VSA_XAUTH, v.xauth,
-				      vary == GK_VSA_XAUTH ? 31 : 32, secret, SLEN);
+		                      vary == GK_VSA_XAUTH ? 31 : 32, secret, SLEN);
 	if (skip != GK_VSA_BLOB_TERMINAL)
 		gk_rad_add_vsa_hidden(&b, PEN, GK_VSA_BLOB_TERMINAL, blob,
-				      vary == GK_VSA_BLOB_TERMINAL ? 62 : 61, secret, SLEN);
+		                      vary == GK_VSA_BLOB_TERMINAL ? 62 : 61, secret, SLEN);
 	if (skip != GK_VSA_BLOB_ELEMENT)
 		gk_rad_add_vsa_hidden(&b, PEN, GK_VSA_BLOB_ELEMENT, blob,
-				      vary == GK_VSA_BLOB_ELEMENT ? 60 : 61, secret, SLEN);
+		                      vary == GK_VSA_BLOB_ELEMENT ? 60 : 61, secret, SLEN);
 	if (vary == 100) /* a plain (unhidden) duplicate XAUTH */
 		gk_rad_add_vsa(&b, PEN, GK_VSA_XAUTH, v.xauth, 32);
 	return gk_rad_finish(&b, secret, SLEN);
@@ -1302,19 +1319,19 @@ TEST(auc_decode_acct_refusals)
 		const char *addr;
 		enum gk_reason why;
 	} cases[] = {
-		{"complete", 0, 1, 4, "198.18.0.7:5060", GK_R_OK},
-		{"no status", 1, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
-		{"interim update", 0, 3, 4, "198.18.0.7:5060", GK_R_PARSE_UNSUPPORTED},
-		{"no user", 2, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
-		{"no element", 3, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
-		{"no address", 4, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
-		{"no session", 5, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
-		{"no timestamp", 6, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
-		{"short timestamp", 0, 1, 3, "198.18.0.7:5060", GK_R_PARSE_BAD_VALUE},
-		{"space in address", 0, 1, 4, "198.18.0.7 5060", GK_R_PARSE_BAD_VALUE},
-		{"long address", 0, 1, 4,
-		 "0123456789012345678901234567890123456789012345678901234567890123",
-		 GK_R_PARSE_TOO_LONG},
+	    {"complete", 0, 1, 4, "198.18.0.7:5060", GK_R_OK},
+	    {"no status", 1, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
+	    {"interim update", 0, 3, 4, "198.18.0.7:5060", GK_R_PARSE_UNSUPPORTED},
+	    {"no user", 2, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
+	    {"no element", 3, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
+	    {"no address", 4, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
+	    {"no session", 5, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
+	    {"no timestamp", 6, 1, 4, "198.18.0.7:5060", GK_R_PARSE_MISSING},
+	    {"short timestamp", 0, 1, 3, "198.18.0.7:5060", GK_R_PARSE_BAD_VALUE},
+	    {"space in address", 0, 1, 4, "198.18.0.7 5060", GK_R_PARSE_BAD_VALUE},
+	    {"long address", 0, 1, 4,
+	     "0123456789012345678901234567890123456789012345678901234567890123",
+	     GK_R_PARSE_TOO_LONG},
 	};
 	const uint8_t ts[4] = {0x65, 0x53, 0xf1, 0x00};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1327,7 +1344,7 @@ TEST(auc_decode_acct_refusals)
 			gk_rad_add_vsa(&b, PEN, GK_VSA_ELEMENT_ID, "sbc", 3);
 		if (cases[i].drop != 4)
 			gk_rad_add_vsa(&b, PEN, GK_VSA_TERMINAL_ADDRESS, cases[i].addr,
-				       strlen(cases[i].addr));
+			               strlen(cases[i].addr));
 		if (cases[i].drop != 5)
 			gk_rad_add(&b, GK_RAD_ACCT_SESSION_ID, "s-1", 3);
 		if (cases[i].drop != 6)
@@ -1338,10 +1355,10 @@ TEST(auc_decode_acct_refusals)
 		ASSERT_EQ(0, gk_rad_verify_request(&p, secret, SLEN, &why));
 		why = GK_R_OK;
 		ASSERT_EQ(cases[i].why == GK_R_OK ? 0 : -1,
-			  gk_auc_decode_acct_request(&p, PEN, &a, &why))
-			TH_LOG("%s", cases[i].what);
+		          gk_auc_decode_acct_request(&p, PEN, &a, &why))
+		TH_LOG("%s", cases[i].what);
 		ASSERT_EQ(cases[i].why, why)
-			TH_LOG("%s: got %s", cases[i].what, gk_reason_name(why));
+		TH_LOG("%s: got %s", cases[i].what, gk_reason_name(why));
 		if (cases[i].why == GK_R_OK) {
 			ASSERT_EQ(0x6553f100u, a.timestamp);
 			ASSERT_STREQ("198.18.0.7:5060", a.address);

@@ -40,10 +40,10 @@
 #define GKA                                                                                        \
 	"Authorization: GK1 username=\"alice\", realm=\"ss1\", n1=\"" N1_HEX                       \
 	"\", ts=\"1732795200\"\r\n"
-#define END  "Content-Length: 0\r\n\r\n"
-#define HEAD VIA FROM TO CID CSEQ CT
-#define RSP  "SIP/2.0 200 OK\r\n"
-#define RTO  "To: <sip:alice@ss1>;tag=gk1234\r\n"
+#define END   "Content-Length: 0\r\n\r\n"
+#define HEAD  VIA FROM TO CID CSEQ CT
+#define RSP   "SIP/2.0 200 OK\r\n"
+#define RTO   "To: <sip:alice@ss1>;tag=gk1234\r\n"
 #define RHEAD VIA FROM RTO CID CSEQ
 
 static int decode_str(const char *s, struct gk_msg *m, enum gk_reason *why)
@@ -73,7 +73,7 @@ static void request_ctx(struct gk_msg *m, const char *method, uint32_t cseq)
 	snprintf(s->method, sizeof(s->method), "%s", method);
 	snprintf(s->ruri, sizeof(s->ruri), "sip:ss1");
 	snprintf(s->via[0], sizeof(s->via[0]),
-		 "SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bK%016x;rport", cseq);
+	         "SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bK%016x;rport", cseq);
 	s->n_via = 1;
 	snprintf(s->from, sizeof(s->from), "<sip:alice@ss1>;tag=t0");
 	snprintf(s->to, sizeof(s->to), "<sip:alice@ss1>");
@@ -150,7 +150,7 @@ static struct gk_msg msg_success(void)
 	struct gk_msg req = msg_answer();
 	struct gk_msg m = respond(&req, GK_MSG_SUCCESS);
 	m.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
-		   GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
+	           GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
 	memcpy(m.n1, req.n1, sizeof(m.n1));
 	fill(m.n2, sizeof(m.n2), 6);
 	m.ts = 1732795203;
@@ -227,15 +227,21 @@ static struct gk_msg expected_of(const struct gk_msg *in)
 	}
 	if (s->to_tag[0] && !strstr(s->to, ";tag="))
 		snprintf(s->to + strlen(s->to), sizeof(s->to) - strlen(s->to), ";tag=%s",
-			 s->to_tag);
+		         s->to_tag);
 	switch (in->type) {
-	case GK_MSG_CHALLENGE: s->status = 401; break;
-	case GK_MSG_REJECT: s->status = 403; break;
-	default: s->status = 200; break;
+	case GK_MSG_CHALLENGE:
+		s->status = 401;
+		break;
+	case GK_MSG_REJECT:
+		s->status = 403;
+		break;
+	default:
+		s->status = 200;
+		break;
 	}
 	if (in->type == GK_MSG_SUCCESS && (in->fields & GK_F_EXPIRES))
 		snprintf(s->contact + strlen(s->contact), sizeof(s->contact) - strlen(s->contact),
-			 ";expires=%u", in->expires);
+		         ";expires=%u", in->expires);
 	else if (in->type != GK_MSG_SUCCESS)
 		s->contact[0] = '\0';
 	if (in->type == GK_MSG_REJECT) {
@@ -270,12 +276,12 @@ static const char *msg_diff(const struct gk_msg *a, const struct gk_msg *b)
 	D((a->fields & GK_F_AUTH) && memcmp(a->auth, b->auth, sizeof(a->auth)), "auth");
 	D((a->fields & GK_F_BLOB) && memcmp(a->blob, b->blob, sizeof(a->blob)), "blob");
 	D((a->fields & GK_F_BLOB_ELEM) &&
-		  memcmp(a->blob_element, b->blob_element, sizeof(a->blob_element)),
+	      memcmp(a->blob_element, b->blob_element, sizeof(a->blob_element)),
 	  "blob_element");
 	D((a->fields & GK_F_ADDR) && strcmp(a->address, b->address), "address");
 	D((a->fields & GK_F_MECHS) &&
-		  (a->n_mechs != b->n_mechs ||
-		   memcmp(a->mechs, b->mechs, a->n_mechs * sizeof(a->mechs[0]))),
+	      (a->n_mechs != b->n_mechs ||
+	       memcmp(a->mechs, b->mechs, a->n_mechs * sizeof(a->mechs[0]))),
 	  "mechs");
 	D((a->fields & GK_F_CHOSEN) && a->chosen != b->chosen, "chosen");
 	D((a->fields & GK_F_MAC) && memcmp(a->mac, b->mac, sizeof(a->mac)), "mac");
@@ -316,7 +322,7 @@ static void dump(const char *name, const char *wire, int n)
 
 /* Encodes in, decodes it back into *out; the wire text is left in wire (NUL-terminated). */
 static void roundtrip(struct __test_metadata *_metadata, const char *name, const struct gk_msg *in,
-		      struct gk_msg *out, char *wire, size_t cap)
+                      struct gk_msg *out, char *wire, size_t cap)
 {
 	enum gk_reason why = GK_R_INTERNAL;
 	struct gk_msg want = expected_of(in);
@@ -356,9 +362,9 @@ TEST(roundtrip_register)
 	hex_of(in.n1, sizeof(in.n1), h);
 	char line[256];
 	snprintf(line, sizeof(line),
-		 "\r\nAuthorization: GK1 username=\"alice\", realm=\"ss1\", n1=\"%s\", "
-		 "ts=\"1732795200\"\r\n",
-		 h);
+	         "\r\nAuthorization: GK1 username=\"alice\", realm=\"ss1\", n1=\"%s\", "
+	         "ts=\"1732795200\"\r\n",
+	         h);
 	EXPECT_NE(NULL, strstr(w, line)) TH_LOG("%s", w);
 	EXPECT_NE(NULL, strstr(w, "\r\nExpires: 3600\r\n"));
 	EXPECT_NE(NULL, strstr(w, "\r\nMax-Forwards: 70\r\n"));
@@ -376,7 +382,7 @@ TEST(roundtrip_challenge)
 	EXPECT_EQ(0, strncmp(w, "SIP/2.0 401 Unauthorized\r\n", 26));
 	EXPECT_NE(NULL, strstr(w, "\r\nWWW-Authenticate: GK1 realm=\"ss1\", nonce=\""));
 	EXPECT_NE(NULL,
-		  strstr(w, "\", ts=\"1732795201\", algorithm=gk1, mechanisms=\"required\"\r\n"));
+	          strstr(w, "\", ts=\"1732795201\", algorithm=gk1, mechanisms=\"required\"\r\n"));
 	EXPECT_NE(NULL, strstr(w, "\r\nTo: <sip:alice@ss1>;tag=gk8c2d41f0\r\n"));
 	EXPECT_NE(NULL, strstr(w, "\r\nServer: gatekey\r\n"));
 	EXPECT_STREQ("alice", out.idc);
@@ -408,7 +414,7 @@ TEST(roundtrip_answer)
 	in.n_mechs = 5;
 	roundtrip(_metadata, "03b-answer", &in, &out, w, sizeof(w));
 	EXPECT_NE(NULL, strstr(w, "Security-Client: ipsec-3gpp;q=0, digest;q=0.001, tls;q=1, "
-				  "gk-mac;q=0.123, gk-mac;q=0.05\r\n"));
+	                          "gk-mac;q=0.123, gk-mac;q=0.05\r\n"));
 	in.n_mechs = GK_MECH_MAX;
 	for (unsigned i = 0; i < GK_MECH_MAX; i++)
 		in.mechs[i] = (struct gk_mech_offer){(uint8_t)(1 + i % 4), (uint16_t)(i * 111)};
@@ -422,8 +428,10 @@ TEST(roundtrip_success)
 
 	roundtrip(_metadata, "04-success", &in, &out, w, sizeof(w));
 	hex_of(in.blob, sizeof(in.blob), blob);
-	snprintf(line, sizeof(line), "\", key=\"%s\", mechanisms=\"gk-mac;q=0.9, tls;q=0.5\", "
-				     "index=\"42\", rspauth=\"", blob);
+	snprintf(line, sizeof(line),
+	         "\", key=\"%s\", mechanisms=\"gk-mac;q=0.9, tls;q=0.5\", "
+	         "index=\"42\", rspauth=\"",
+	         blob);
 	EXPECT_NE(NULL, strstr(w, "\r\nAuthentication-Info: n1=\"")) TH_LOG("%s", w);
 	EXPECT_NE(NULL, strstr(w, line)) TH_LOG("%s", w);
 	EXPECT_NE(NULL, strstr(w, "\r\nSecurity-Server: gk-mac;q=0.9\r\n"));
@@ -503,7 +511,7 @@ TEST(roundtrip_other)
 	in.ts = 99;
 	roundtrip(_metadata, "08b-options", &in, &out, w, sizeof(w));
 	EXPECT_NE(NULL,
-		  strstr(w, "Authorization: GK1 username=\"alice\", realm=\"ss1\", ts=\"99\""));
+	          strstr(w, "Authorization: GK1 username=\"alice\", realm=\"ss1\", ts=\"99\""));
 
 	in = msg_other_ok();
 	roundtrip(_metadata, "09-options-ok", &in, &out, w, sizeof(w));
@@ -575,10 +583,10 @@ TEST(roundtrip_rich_context)
 
 	/* Four Vias (an SBC and two proxies on the way), IPv6, display names, long IDs. */
 	snprintf(s->via[1], sizeof(s->via[1]),
-		 "SIP/2.0/UDP [2001:db8::5]:5060;branch=z9hG4bKsbc1;received=2001:db8::9");
+	         "SIP/2.0/UDP [2001:db8::5]:5060;branch=z9hG4bKsbc1;received=2001:db8::9");
 	snprintf(s->via[2], sizeof(s->via[2]), "SIP/2.0/TCP p2.example.net;branch=z9hG4bKp2");
 	snprintf(s->via[3], sizeof(s->via[3]),
-		 "SIP/2.0/UDP 198.18.7.7:5070;branch=z9hG4bKx;x=\"a,b\"");
+	         "SIP/2.0/UDP 198.18.7.7:5070;branch=z9hG4bKx;x=\"a,b\"");
 	s->n_via = 4;
 	memset(in.idc, 'a', GK_ID_MAX);
 	in.idc[GK_ID_MAX] = '\0';
@@ -606,17 +614,17 @@ TEST(compact_forms_case_and_spacing)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = "REGISTER sip:ss1 SIP/2.0\r\n"
-			"v: SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bKa\r\n"
-			"f:<sip:alice@ss1>;tag=1\r\n"
-			"t :   <sip:alice@ss1>  \r\n"
-			"i: abc@host\r\n"
-			"cseq  :  7   REGISTER\r\n"
-			"m: <sip:alice@198.18.1.2>\r\n"
-			"EXPIRES:60\r\n"
-			"k: path, sec-agree\r\n"
-			"aUtHoRiZaTiOn: gk1   username = \"alice\" ,realm=\"ss1\",  n1 = \"" N1_HEX
-			"\" , ts=1732795200\r\n"
-			"l: 0\r\n\r\n";
+	                "v: SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bKa\r\n"
+	                "f:<sip:alice@ss1>;tag=1\r\n"
+	                "t :   <sip:alice@ss1>  \r\n"
+	                "i: abc@host\r\n"
+	                "cseq  :  7   REGISTER\r\n"
+	                "m: <sip:alice@198.18.1.2>\r\n"
+	                "EXPIRES:60\r\n"
+	                "k: path, sec-agree\r\n"
+	                "aUtHoRiZaTiOn: gk1   username = \"alice\" ,realm=\"ss1\",  n1 = \"" N1_HEX
+	                "\" , ts=1732795200\r\n"
+	                "l: 0\r\n\r\n";
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	EXPECT_EQ(GK_MSG_REGISTER, m.type);
@@ -639,13 +647,13 @@ TEST(folded_headers)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = REQ "Via: SIP/2.0/UDP 198.18.1.2:5060\r\n"
-			    "\t;branch=z9hG4bKfold\r\n" FROM TO CID CSEQ CT
-			"Authorization: GK1 username=\"alice\",\r\n"
-			"   realm=\"ss1\",\r\n"
-			" \t n1=\"" N1_HEX "\",\r\n"
-			" ts=\"1732795200\"\r\n"
-			"Subject: first\r\n"
-			"  second\r\n" END;
+	                    "\t;branch=z9hG4bKfold\r\n" FROM TO CID CSEQ CT
+	                    "Authorization: GK1 username=\"alice\",\r\n"
+	                    "   realm=\"ss1\",\r\n"
+	                    " \t n1=\"" N1_HEX "\",\r\n"
+	                    " ts=\"1732795200\"\r\n"
+	                    "Subject: first\r\n"
+	                    "  second\r\n" END;
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	EXPECT_EQ(GK_F_N1 | GK_F_TS, m.fields);
@@ -666,18 +674,18 @@ TEST(lf_only_and_leading_crlf)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = "\r\n\r\nREGISTER sip:ss1 SIP/2.0\n"
-			"Via: SIP/2.0/UDP 198.18.1.2;branch=z9hG4bKlf\n"
-			"From: <sip:alice@ss1>;tag=1\nTo: <sip:alice@ss1>\nCall-ID: lf@x\n"
-			"CSeq: 1 REGISTER\n"
-			"Authorization: GK1 username=\"alice\", realm=\"ss1\", "
-			"n1=\"" N1_HEX "\"\n\n";
+	                "Via: SIP/2.0/UDP 198.18.1.2;branch=z9hG4bKlf\n"
+	                "From: <sip:alice@ss1>;tag=1\nTo: <sip:alice@ss1>\nCall-ID: lf@x\n"
+	                "CSeq: 1 REGISTER\n"
+	                "Authorization: GK1 username=\"alice\", realm=\"ss1\", "
+	                "n1=\"" N1_HEX "\"\n\n";
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	EXPECT_EQ(GK_MSG_REGISTER, m.type);
 	EXPECT_EQ(GK_F_N1, m.fields);
 	/* mixed line ends */
-	const char *t = REQ "Via: SIP/2.0/UDP h;branch=z9hG4bK1\n" FROM "To: <sip:alice@ss1>\n" CID
-			    CSEQ GKA "\n";
+	const char *t = REQ "Via: SIP/2.0/UDP h;branch=z9hG4bK1\n" FROM
+	                    "To: <sip:alice@ss1>\n" CID CSEQ GKA "\n";
 	ASSERT_EQ(0, decode_str(t, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 }
 
@@ -686,16 +694,16 @@ TEST(reordered_headers_and_params)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = REQ "Content-Length: 0\r\n"
-			    "Authorization: GK1 response=\"" AUTH_HEX "\", ts=\"5\", n2=\"" N2_HEX
-			    "\", realm=\"ss1\", nonce=\"" RAND_HEX "\", n1=\"" N1_HEX
-			    "\", username=\"alice\", opaque=\"ignored\", uri=\"sip:ss1\"\r\n"
-			    "Security-Client: gk-mac;q=0.9\r\n" CSEQ CT "Expires: 600\r\n"
-				    TO FROM CID VIA "\r\n";
+	                    "Authorization: GK1 response=\"" AUTH_HEX "\", ts=\"5\", n2=\"" N2_HEX
+	                    "\", realm=\"ss1\", nonce=\"" RAND_HEX "\", n1=\"" N1_HEX
+	                    "\", username=\"alice\", opaque=\"ignored\", uri=\"sip:ss1\"\r\n"
+	                    "Security-Client: gk-mac;q=0.9\r\n" CSEQ CT
+	                    "Expires: 600\r\n" TO FROM CID VIA "\r\n";
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	EXPECT_EQ(GK_MSG_ANSWER, m.type);
 	EXPECT_EQ(GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_MECHS | GK_F_EXPIRES,
-		  m.fields);
+	          m.fields);
 	EXPECT_EQ(5, m.ts);
 	EXPECT_EQ(0x7d, m.auth[0]);
 	EXPECT_EQ(0xc4, m.rand[0]);
@@ -709,16 +717,16 @@ TEST(several_vias)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = RSP "Via: SIP/2.0/UDP a.example;branch=z9hG4bK1, SIP / 2.0 / UDP "
-			    "b.example:5070;branch=z9hG4bK2;received=198.18.0.9\r\n"
-			    "v: SIP/2.0/TCP [2001:db8::1];branch=z9hG4bK3\r\n" FROM RTO CID
-			    "CSeq: 9 OPTIONS\r\n" END;
+	                    "b.example:5070;branch=z9hG4bK2;received=198.18.0.9\r\n"
+	                    "v: SIP/2.0/TCP [2001:db8::1];branch=z9hG4bK3\r\n" FROM RTO CID
+	                    "CSeq: 9 OPTIONS\r\n" END;
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	EXPECT_EQ(GK_MSG_OTHER_OK, m.type);
 	ASSERT_EQ(3, m.wire.sip.n_via);
 	EXPECT_STREQ("SIP/2.0/UDP a.example;branch=z9hG4bK1", m.wire.sip.via[0]);
 	EXPECT_STREQ("SIP / 2.0 / UDP b.example:5070;branch=z9hG4bK2;received=198.18.0.9",
-		     m.wire.sip.via[1]);
+	             m.wire.sip.via[1]);
 	EXPECT_STREQ("SIP/2.0/TCP [2001:db8::1];branch=z9hG4bK3", m.wire.sip.via[2]);
 	EXPECT_STREQ("OPTIONS", m.wire.sip.method);
 	EXPECT_STREQ("gk1234", m.wire.sip.to_tag);
@@ -730,7 +738,7 @@ TEST(quoted_strings_and_hex_case)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = REQ HEAD "Authorization: GK1 username=\"al\\ice\", realm=\"s\\s1\", n1=\""
-			"6B1F0C3E9A2D4C57B0E8F1A2C3D4E5F6\", ts=\"1732795200\"\r\n" END;
+	                         "6B1F0C3E9A2D4C57B0E8F1A2C3D4E5F6\", ts=\"1732795200\"\r\n" END;
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	EXPECT_STREQ("alice", m.idc);
@@ -750,21 +758,22 @@ TEST(expires_rules)
 	/* the Contact's expires parameter, which wins over the header field (RFC 3261
 	 * §10.2.1.1) */
 	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA
-				"Contact: <sip:alice@198.18.1.2>;expires=0\r\nExpires: 60\r\n" END,
-				&m, &why));
+	                        "Contact: <sip:alice@198.18.1.2>;expires=0\r\nExpires: 60\r\n" END,
+	                        &m, &why));
 	EXPECT_EQ(GK_MSG_DEREGISTER, m.type);
 	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA
-				"Contact: <sip:alice@198.18.1.2>;expires=60\r\nExpires: 0\r\n" END,
-				&m, &why));
+	                        "Contact: <sip:alice@198.18.1.2>;expires=60\r\nExpires: 0\r\n" END,
+	                        &m, &why));
 	EXPECT_EQ(GK_MSG_REGISTER, m.type);
 	EXPECT_EQ(60, m.expires);
 	/* addr-spec Contact: the parameters are the Contact's */
 	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA
-				"Contact: sip:alice@198.18.1.2;expires=0\r\n" END, &m, &why));
+	                        "Contact: sip:alice@198.18.1.2;expires=0\r\n" END,
+	                        &m, &why));
 	EXPECT_EQ(GK_MSG_DEREGISTER, m.type);
 	/* Contact: * */
 	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA "Contact: *\r\nExpires: 0\r\n" END, &m,
-				&why));
+	                        &why));
 	EXPECT_EQ(GK_MSG_DEREGISTER, m.type);
 	EXPECT_STREQ("*", m.wire.sip.contact);
 	/* No expiry at all: the registrar's default applies. */
@@ -775,10 +784,9 @@ TEST(expires_rules)
 	ASSERT_EQ(0, decode_str(REQ HEAD GKA "Expires: 99999999999999999999999\r\n" END, &m, &why));
 	EXPECT_EQ(4294967295u, m.expires);
 	/* Two Contact header fields are one list. */
-	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA
-				"Contact: <sip:a@h1>;expires=30\r\n"
-				"m: <sip:a@h2>;expires=40\r\n" END,
-				&m, &why));
+	ASSERT_EQ(0, decode_str(REQ VIA FROM TO CID CSEQ GKA "Contact: <sip:a@h1>;expires=30\r\n"
+	                                                     "m: <sip:a@h2>;expires=40\r\n" END,
+	                        &m, &why));
 	EXPECT_STREQ("<sip:a@h1>;expires=30, <sip:a@h2>;expires=40", m.wire.sip.contact);
 	EXPECT_EQ(30, m.expires);
 }
@@ -788,9 +796,9 @@ TEST(mechanism_lists)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = REQ HEAD GKA "Security-Client: foo;q=1;bar=\"x;y,z\", gk-mac ; q = 0.9\r\n"
-				     "Security-Client: TLS;q=0.05, "
-				     "ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;port-c=5062;q=1.000, "
-				     "digest\r\n" END;
+	                             "Security-Client: TLS;q=0.05, "
+	                             "ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;port-c=5062;q=1.000, "
+	                             "digest\r\n" END;
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	ASSERT_EQ(4, m.n_mechs);
@@ -812,8 +820,8 @@ TEST(mechanism_lists)
 	static const struct {
 		const char *q;
 		uint16_t v;
-	} qs[] = {{"0", 0}, {"0.", 0}, {"0.9", 900}, {"0.90", 900}, {"0.905", 905},
-		  {"1", 1000}, {"1.", 1000}, {"1.0", 1000}, {"1.000", 1000}, {"0.001", 1}};
+	} qs[] = {{"0", 0},    {"0.", 0},    {"0.9", 900},  {"0.90", 900},   {"0.905", 905},
+	          {"1", 1000}, {"1.", 1000}, {"1.0", 1000}, {"1.000", 1000}, {"0.001", 1}};
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		char b[1024];
 		snprintf(b, sizeof(b), REQ HEAD GKA "Security-Client: tls;q=%s\r\n" END, qs[i].q);
@@ -827,11 +835,11 @@ TEST(challenge_next_to_digest)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = "SIP/2.0 401 Unauthorized\r\n" VIA FROM RTO CID CSEQ
-			"WWW-Authenticate: Digest realm=\"ss1\", nonce=\"abc\", algorithm=SHA-256, "
-			"qop=\"auth\", GK1 realm=\"ss1\", nonce=\"" RAND_HEX "\", n1=\"" N1_HEX
-			"\", n2=\"" N2_HEX "\", ts=\"7\", algorithm=GK1, "
-			"mechanisms=\"required\"\r\n"
-			"WWW-Authenticate: Basic YWxhZGRpbjpvcGVuc2VzYW1l==\r\n" END;
+	                "WWW-Authenticate: Digest realm=\"ss1\", nonce=\"abc\", algorithm=SHA-256, "
+	                "qop=\"auth\", GK1 realm=\"ss1\", nonce=\"" RAND_HEX "\", n1=\"" N1_HEX
+	                "\", n2=\"" N2_HEX "\", ts=\"7\", algorithm=GK1, "
+	                "mechanisms=\"required\"\r\n"
+	                "WWW-Authenticate: Basic YWxhZGRpbjpvcGVuc2VzYW1l==\r\n" END;
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	EXPECT_EQ(GK_MSG_CHALLENGE, m.type);
@@ -841,8 +849,8 @@ TEST(challenge_next_to_digest)
 
 	/* A 401 that only speaks Digest is a refusal for gk1. */
 	ASSERT_EQ(0, decode_str("SIP/2.0 401 Unauthorized\r\n" RHEAD
-				"WWW-Authenticate: Digest realm=\"ss1\", nonce=\"abc\"\r\n" END,
-				&m, &why));
+	                        "WWW-Authenticate: Digest realm=\"ss1\", nonce=\"abc\"\r\n" END,
+	                        &m, &why));
 	EXPECT_EQ(GK_MSG_REJECT, m.type);
 	EXPECT_EQ(0, m.fields);
 	/* So is any other final failure. */
@@ -858,9 +866,8 @@ TEST(digest_credentials_are_stepped_over)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = REQ HEAD "Authorization: Digest username=\"alice\",realm=\"ss1\","
-				 "nonce=\"5f9a\",uri=\"sip:ss1\",response=\"0123\","
-				 "algorithm=MD5\r\n"
-				 GKA END;
+	                         "nonce=\"5f9a\",uri=\"sip:ss1\",response=\"0123\","
+	                         "algorithm=MD5\r\n" GKA END;
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	EXPECT_EQ(GK_MSG_REGISTER, m.type);
@@ -868,8 +875,8 @@ TEST(digest_credentials_are_stepped_over)
 
 	/* Digest alone: IDc from the To URI, IDsp from the request URI. */
 	ASSERT_EQ(0, decode_str("REGISTER sip:ss1:5060;transport=udp SIP/2.0\r\n" HEAD
-				"Authorization: Digest username=\"x\", realm=\"r\"\r\n" END,
-				&m, &why));
+	                        "Authorization: Digest username=\"x\", realm=\"r\"\r\n" END,
+	                        &m, &why));
 	EXPECT_EQ(GK_MSG_REGISTER, m.type);
 	EXPECT_STREQ("alice", m.idc);
 	EXPECT_STREQ("ss1", m.idsp);
@@ -881,17 +888,17 @@ TEST(success_and_its_lookalikes)
 	struct gk_msg m;
 	enum gk_reason why;
 	const char *s = RSP RHEAD "Authentication-Info: n1=\"" N1_HEX "\", n2=\"" N2_HEX
-				  "\", ts=\"9\", key=\"" BLOB_HEX "\", "
-				  "mechanisms=\"gk-mac;q=0.9, tls;q=0.5\", index=\"3\", "
-				  "rspauth=\"" MAC_HEX "\"\r\n"
-				  "Security-Server: gk-mac;q=0.9\r\n"
-				  "Contact: <sip:alice@198.18.1.2>;expires=300\r\n" END;
+	                          "\", ts=\"9\", key=\"" BLOB_HEX "\", "
+	                          "mechanisms=\"gk-mac;q=0.9, tls;q=0.5\", index=\"3\", "
+	                          "rspauth=\"" MAC_HEX "\"\r\n"
+	                          "Security-Server: gk-mac;q=0.9\r\n"
+	                          "Contact: <sip:alice@198.18.1.2>;expires=300\r\n" END;
 
 	ASSERT_EQ(0, decode_str(s, &m, &why)) TH_LOG("%s", gk_reason_name(why));
 	EXPECT_EQ(GK_MSG_SUCCESS, m.type);
 	EXPECT_EQ(GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_MECHS | GK_F_INDEX | GK_F_MAC |
-			  GK_F_CHOSEN | GK_F_EXPIRES,
-		  m.fields);
+	              GK_F_CHOSEN | GK_F_EXPIRES,
+	          m.fields);
 	EXPECT_EQ(GK_MECH_GKMAC, m.chosen);
 	EXPECT_EQ(2, m.n_mechs);
 	EXPECT_EQ(3, m.index);
@@ -901,15 +908,16 @@ TEST(success_and_its_lookalikes)
 
 	/* A Digest Authentication-Info: its rspauth is not the s10 MAC. */
 	ASSERT_EQ(0, decode_str(RSP RHEAD "Authentication-Info: rspauth=\"0a9b\", qop=auth, "
-					  "cnonce=\"6b8b4567\", nc=00000001\r\nExpires: 0\r\n" END,
-				&m, &why));
+	                                  "cnonce=\"6b8b4567\", nc=00000001\r\nExpires: 0\r\n" END,
+	                        &m, &why));
 	EXPECT_EQ(GK_MSG_DEREG_OK, m.type);
 	EXPECT_EQ(GK_F_EXPIRES, m.fields);
 	/* A 200 to OPTIONS carries nothing of the exchange, whatever its headers say. */
 	ASSERT_EQ(0, decode_str(RSP VIA FROM RTO CID "CSeq: 2 OPTIONS\r\n"
-				"Authentication-Info: n1=\"" N1_HEX "\", "
-				"rspauth=\"" MAC_HEX "\"\r\n"
-				"Expires: 5\r\n" END, &m, &why));
+	                                             "Authentication-Info: n1=\"" N1_HEX "\", "
+	                                             "rspauth=\"" MAC_HEX "\"\r\n"
+	                                             "Expires: 5\r\n" END,
+	                        &m, &why));
 	EXPECT_EQ(GK_MSG_OTHER_OK, m.type);
 	EXPECT_EQ(0, m.fields);
 }
@@ -939,17 +947,17 @@ TEST(is_register)
 		const char *s;
 		int want;
 	} t[] = {
-		{"REGISTER sip:ss1 SIP/2.0\r\n", 1},
-		{"REGISTER sip:ss1 SIP/2.0\n", 1},
-		{"REGISTER sip:ss1 SIP/2.0", 0},
-		{"REGISTER sip:ss1 SIP/2.0\r", 0},
-		{"REGISTER sip:ss1 SIP/2.1\r\n", 0},
-		{"REGISTER  SIP/2.0\r\n", 0},
-		{"register sip:ss1 SIP/2.0\r\n", 0},
-		{"OPTIONS sip:ss1 SIP/2.0\r\n", 0},
-		{"SIP/2.0 200 OK\r\n", 0},
-		{"REGISTER", 0},
-		{"", 0},
+	    {"REGISTER sip:ss1 SIP/2.0\r\n", 1},
+	    {"REGISTER sip:ss1 SIP/2.0\n", 1},
+	    {"REGISTER sip:ss1 SIP/2.0", 0},
+	    {"REGISTER sip:ss1 SIP/2.0\r", 0},
+	    {"REGISTER sip:ss1 SIP/2.1\r\n", 0},
+	    {"REGISTER  SIP/2.0\r\n", 0},
+	    {"register sip:ss1 SIP/2.0\r\n", 0},
+	    {"OPTIONS sip:ss1 SIP/2.0\r\n", 0},
+	    {"SIP/2.0 200 OK\r\n", 0},
+	    {"REGISTER", 0},
+	    {"", 0},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		EXPECT_EQ(t[i].want, gk_sip_is_register((const uint8_t *)t[i].s, strlen(t[i].s)))
@@ -959,10 +967,10 @@ TEST(is_register)
 
 /* ---------------------------------------------------------------------------------------------- */
 
-#define A64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define X300 A64 A64 A64 A64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define A64          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define X300         A64 A64 A64 A64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define GKAX(params) "Authorization: GK1 username=\"alice\", realm=\"ss1\"" params "\r\n"
-#define SUCC(info) RSP RHEAD "Authentication-Info: " info "\r\n" END
+#define SUCC(info)   RSP RHEAD "Authentication-Info: " info "\r\n" END
 
 static const struct bad {
 	const char *name;
@@ -970,222 +978,219 @@ static const struct bad {
 	size_t len; /* 0: strlen */
 	enum gk_reason why;
 } bad[] = {
-	{"empty datagram", "", 0, GK_R_PARSE_TRUNCATED},
-	{"keep-alive CRLFs only", "\r\n\r\n", 0, GK_R_PARSE_TRUNCATED},
-	{"start line only", "REGISTER sip:ss1 SIP/2.0", 0, GK_R_PARSE_TRUNCATED},
-	{"no blank line", REQ HEAD GKA "Content-Length: 0\r\n", 0, GK_R_PARSE_TRUNCATED},
-	{"lone CR at the end", REQ HEAD GKA "Content-Length: 0\r\n\r", 0, GK_R_PARSE_TRUNCATED},
-	{"not SIP", "HELLO\r\n\r\n", 0, GK_R_PARSE_SYNTAX},
-	{"HTTP", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0, GK_R_PARSE_SYNTAX},
-	{"SIP/3.0", "REGISTER sip:ss1 SIP/3.0\r\n" HEAD GKA END, 0, GK_R_PARSE_UNSUPPORTED},
-	{"two spaces in request line", "REGISTER  sip:ss1 SIP/2.0\r\n" HEAD GKA END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"request URI without scheme", "REGISTER ss1 SIP/2.0\r\n" HEAD GKA END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"status code not numeric", "SIP/2.0 2x0 OK\r\n" RHEAD END, 0, GK_R_PARSE_SYNTAX},
-	{"status code 099", "SIP/2.0 099 Odd\r\n" RHEAD END, 0, GK_R_PARSE_BAD_VALUE},
-	{"status code 700", "SIP/2.0 700 Odd\r\n" RHEAD END, 0, GK_R_PARSE_BAD_VALUE},
-	{"provisional response", "SIP/2.0 100 Trying\r\n" RHEAD END, 0, GK_R_PARSE_UNSUPPORTED},
-	{"redirect", "SIP/2.0 302 Moved\r\n" RHEAD END, 0, GK_R_PARSE_UNSUPPORTED},
-	{"missing Via", REQ FROM TO CID CSEQ GKA END, 0, GK_R_PARSE_MISSING},
-	{"missing From", REQ VIA TO CID CSEQ GKA END, 0, GK_R_PARSE_MISSING},
-	{"missing To", REQ VIA FROM CID CSEQ GKA END, 0, GK_R_PARSE_MISSING},
-	{"missing Call-ID", REQ VIA FROM TO CSEQ GKA END, 0, GK_R_PARSE_MISSING},
-	{"missing CSeq", REQ VIA FROM TO CID GKA END, 0, GK_R_PARSE_MISSING},
-	{"CSeq method mismatch", REQ VIA FROM TO CID "CSeq: 1 INVITE\r\n" GKA END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"CSeq method in lower case", REQ VIA FROM TO CID "CSeq: 1 register\r\n" GKA END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"CSeq not numeric", REQ VIA FROM TO CID "CSeq: one REGISTER\r\n" GKA END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"CSeq above 2^32", REQ VIA FROM TO CID "CSeq: 4294967296 REGISTER\r\n" GKA END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"CSeq without method", REQ VIA FROM TO CID "CSeq: 1\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
-	{"duplicate From", REQ HEAD FROM GKA END, 0, GK_R_PARSE_DUPLICATE},
-	{"duplicate Call-ID in compact form", REQ HEAD "i: other@x\r\n" GKA END, 0,
-	 GK_R_PARSE_DUPLICATE},
-	{"duplicate CSeq", REQ HEAD CSEQ GKA END, 0, GK_R_PARSE_DUPLICATE},
-	{"duplicate Content-Length", REQ HEAD GKA "l: 0\r\n" END, 0, GK_R_PARSE_DUPLICATE},
-	{"header without colon", REQ HEAD "Expires 60\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
-	{"empty header name", REQ HEAD ": x\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
-	{"embedded NUL", REQ VIA FROM "To: <sip:alice@ss1>\0junk\r\n" CID CSEQ GKA END,
-	 sizeof(REQ VIA FROM "To: <sip:alice@ss1>\0junk\r\n" CID CSEQ GKA END) - 1,
-	 GK_R_PARSE_SYNTAX},
-	{"NUL in the start line", "REGISTER sip:ss1\0 SIP/2.0\r\n" HEAD GKA END,
-	 sizeof("REGISTER sip:ss1\0 SIP/2.0\r\n" HEAD GKA END) - 1, GK_R_PARSE_SYNTAX},
-	{"bare CR", REQ HEAD "Subject: a\rb\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
-	{"control character", REQ HEAD "Subject: a\x01z\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
-	{"DEL character", REQ HEAD "Subject: a\x7fz\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
-	{"folded start line", REQ " continued\r\n" HEAD GKA END, 0, GK_R_PARSE_SYNTAX},
-	{"Content-Length beyond the datagram", REQ HEAD GKA "Content-Length: 10\r\n\r\nshort", 0,
-	 GK_R_PARSE_TRUNCATED},
-	{"Content-Length huge", REQ HEAD GKA "Content-Length: 99999999999999999999999\r\n\r\n", 0,
-	 GK_R_PARSE_TRUNCATED},
-	{"Content-Length not numeric", REQ HEAD GKA "Content-Length: -1\r\n\r\n", 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"Max-Forwards not numeric", REQ HEAD GKA "Max-Forwards: many\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"n1 too short", REQ HEAD GKAX(", n1=\"6b1f0c3e9a2d4c57b0e8f1a2c3d4e5\"") END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"n1 too long", REQ HEAD GKAX(", n1=\"" N1_HEX "00\"") END, 0, GK_R_PARSE_BAD_VALUE},
-	{"n1 far too long", REQ HEAD GKAX(", n1=\"" X300 X300 "\"") END, 0, GK_R_PARSE_BAD_VALUE},
-	{"n1 not hex", REQ HEAD GKAX(", n1=\"6b1f0c3e9a2d4c57b0e8f1a2c3d4e5fg\"") END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"n1 with a blank", REQ HEAD GKAX(", n1=\"6b1f0c3e9a2d4c57b0e8f1a2c3d4e5 f\"") END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"n2 odd length", REQ HEAD GKAX(", n2=\"0f9e8d7c6b5a49382716a5b4c3d2e1f\"") END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"nonce 15 bytes", REQ HEAD GKAX(", nonce=\"c4a1f2e3d4b5c6a7e8f9a0b1c2d3e4\"") END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"response 31 bytes",
-	 REQ HEAD GKAX(", response=\"7d1e3a9c0b6f5e2d8c4a1b7e9f3d6c2a"
-		       "5b8e0f1d4c7a9b2e6f3d0c8a1b5e7f\"") END,
-	 0, GK_R_PARSE_BAD_VALUE},
-	{"rspauth 31 bytes",
-	 SUCC("n1=\"" N1_HEX "\", rspauth=\"3e5d7c9b1a2f4e6d8c0b9a7f5e3d1c2b"
-	      "4a6f8e0d9c7b5a3f1e2d4c6b8a0f9e\""),
-	 0, GK_R_PARSE_BAD_VALUE},
-	{"key 60 bytes",
-	 SUCC("key=\"019c3f1a7e2b5d8c0f4e6a1b3d5e7f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0"
-	      "d1e2f3a4b5c6d7e8f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c\", rspauth=\"" MAC_HEX "\""),
-	 0, GK_R_PARSE_BAD_VALUE},
-	{"username of 64 bytes",
-	 REQ HEAD "Authorization: GK1 username=\"" A64 "\", realm=\"ss1\"\r\n" END, 0,
-	 GK_R_PARSE_TOO_LONG},
-	{"username with a blank",
-	 REQ HEAD "Authorization: GK1 username=\"al ice\", realm=\"ss1\"\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"username with a quote",
-	 REQ HEAD "Authorization: GK1 username=\"al\\\"ice\", realm=\"ss1\"\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"username with a tab",
-	 REQ HEAD "Authorization: GK1 username=\"al\\\tice\", realm=\"ss1\"\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"empty realm", REQ HEAD "Authorization: GK1 username=\"alice\", realm=\"\"\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"realm too long",
-	 REQ HEAD "Authorization: GK1 username=\"alice\", realm=\"" A64 "\"\r\n" END, 0,
-	 GK_R_PARSE_TOO_LONG},
-	{"To user too long", REQ VIA FROM "To: <sip:" A64 "@ss1>\r\n" CID CSEQ END, 0,
-	 GK_R_PARSE_TOO_LONG},
-	{"duplicate n1", REQ HEAD GKAX(", n1=\"" N1_HEX "\", N1=\"" N1_HEX "\"") END, 0,
-	 GK_R_PARSE_DUPLICATE},
-	{"duplicate username", REQ HEAD GKAX(", username=\"alice\"") END, 0, GK_R_PARSE_DUPLICATE},
-	{"two GK1 credentials", REQ HEAD GKA GKA END, 0, GK_R_PARSE_DUPLICATE},
-	{"two Authentication-Info", SUCC("n1=\"" N1_HEX "\"\r\nAuthentication-Info: ts=1"), 0,
-	 GK_R_PARSE_DUPLICATE},
-	{"ts not numeric", REQ HEAD GKAX(", ts=\"17327952OO\"") END, 0, GK_R_PARSE_BAD_VALUE},
-	{"ts negative", REQ HEAD GKAX(", ts=\"-1\"") END, 0, GK_R_PARSE_BAD_VALUE},
-	{"ts empty", REQ HEAD GKAX(", ts=\"\"") END, 0, GK_R_PARSE_BAD_VALUE},
-	{"ts beyond 64 bits", REQ HEAD GKAX(", ts=\"18446744073709551616\"") END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"index not numeric", SUCC("n1=\"" N1_HEX "\", index=\"x\""), 0, GK_R_PARSE_BAD_VALUE},
-	{"element-key 62 bytes", SUCC("element-key=\"" BLOB_HEX "00\""), 0, GK_R_PARSE_BAD_VALUE},
-	{"address with a blank", REQ HEAD GKAX(", address=\"198.18.1.2 5060\"") END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"address too long", REQ HEAD GKAX(", address=\"" A64 "\"") END, 0, GK_R_PARSE_TOO_LONG},
-	{"address twice", REQ HEAD GKAX(", address=\"a:1\", address=\"a:1\"") END, 0,
-	 GK_R_PARSE_DUPLICATE},
-	{"Expires not numeric", REQ HEAD GKA "Expires: soon\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
-	{"Expires as a date", REQ HEAD GKA "Expires: Thu, 01 Dec 1994 16:00:00 GMT\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"duplicate Expires", REQ HEAD GKA "Expires: 60\r\nExpires: 60\r\n" END, 0,
-	 GK_R_PARSE_DUPLICATE},
-	{"Contact expires not numeric", REQ VIA FROM TO CID CSEQ GKA
-	 "Contact: <sip:a@h>;expires=x\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
-	{"Contact expires twice", REQ VIA FROM TO CID CSEQ GKA
-	 "Contact: <sip:a@h>;expires=1;expires=2\r\n" END, 0, GK_R_PARSE_DUPLICATE},
-	{"Contact * with Expires 60",
-	 REQ VIA FROM TO CID CSEQ GKA "Contact: *\r\nExpires: 60\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
-	{"Contact * in a list", REQ VIA FROM TO CID CSEQ GKA "Contact: *, <sip:a@h>\r\n" END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"Contact q above 1", REQ VIA FROM TO CID CSEQ GKA "Contact: <sip:a@h>;q=2\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"q above 1", REQ HEAD GKA "Security-Client: gk-mac;q=1.5\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"q 1.001", REQ HEAD GKA "Security-Client: gk-mac;q=1.001\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"q four decimals", REQ HEAD GKA "Security-Client: gk-mac;q=0.1234\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"q negative", REQ HEAD GKA "Security-Client: gk-mac;q=-0.5\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"q without leading digit", REQ HEAD GKA "Security-Client: gk-mac;q=.5\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"q twice", REQ HEAD GKA "Security-Client: gk-mac;q=0.5;q=0.6\r\n" END, 0,
-	 GK_R_PARSE_DUPLICATE},
-	{"q in echoed list above 1", SUCC("mechanisms=\"tls;q=7\", rspauth=\"" MAC_HEX "\""), 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"nine mechanisms", REQ HEAD GKA "Security-Client: tls, tls, tls, tls, tls, tls, tls, tls, "
-	 "tls\r\n" END, 0, GK_R_PARSE_TOO_LONG},
-	{"seventeen unknown mechanisms",
-	 REQ HEAD GKA "Security-Client: a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\r\n" END, 0,
-	 GK_R_PARSE_TOO_LONG},
-	{"mechanism list with junk", REQ HEAD GKA "Security-Client: gk-mac junk\r\n" END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"two chosen mechanisms", SUCC("n1=\"" N1_HEX "\", rspauth=\"" MAC_HEX "\"\r\n"
-				       "Security-Server: tls;q=0.5, gk-mac;q=0.9"), 0,
-	 GK_R_PARSE_DUPLICATE},
-	{"five Vias",
-	 REQ VIA VIA "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2, "
-		     "SIP/2.0/UDP c;branch=z9hG4bK3\r\n" FROM TO CID CSEQ GKA END,
-	 0, GK_R_PARSE_TOO_LONG},
-	{"Via without sent-by", REQ "Via: SIP/2.0/UDP\r\n" FROM TO CID CSEQ GKA END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"Via without transport", REQ "Via: SIP/2.0 host\r\n" FROM TO CID CSEQ GKA END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"Via too long", REQ "Via: SIP/2.0/UDP " X300 "\r\n" FROM TO CID CSEQ GKA END, 0,
-	 GK_R_PARSE_TOO_LONG},
-	{"Call-ID too long", REQ VIA FROM TO "Call-ID: " X300 "\r\n" CSEQ GKA END, 0,
-	 GK_R_PARSE_TOO_LONG},
-	{"Call-ID with a blank", REQ VIA FROM TO "Call-ID: a b\r\n" CSEQ GKA END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"empty Call-ID", REQ VIA FROM TO "Call-ID:\r\n" CSEQ GKA END, 0, GK_R_PARSE_SYNTAX},
-	{"From too long", REQ VIA "From: <sip:" X300 "@ss1>\r\n" TO CID CSEQ GKA END, 0,
-	 GK_R_PARSE_TOO_LONG},
-	{"method too long", "REGISTERREGISTERX sip:ss1 SIP/2.0\r\n" HEAD END, 0,
-	 GK_R_PARSE_TOO_LONG},
-	{"request URI too long", "OPTIONS sip:" X300 " SIP/2.0\r\n" HEAD END, 0,
-	 GK_R_PARSE_TOO_LONG},
-	{"To tag too long", RSP VIA FROM "To: <sip:alice@ss1>;tag=" A64 "\r\n" CID CSEQ END, 0,
-	 GK_R_PARSE_TOO_LONG},
-	{"two To tags", RSP VIA FROM "To: <sip:alice@ss1>;tag=a;tag=b\r\n" CID CSEQ END, 0,
-	 GK_R_PARSE_DUPLICATE},
-	{"To without closing bracket", REQ VIA FROM "To: <sip:alice@ss1\r\n" CID CSEQ GKA END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"To without URI scheme", REQ VIA FROM "To: <alice>\r\n" CID CSEQ GKA END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"To with junk after the URI", REQ VIA FROM "To: <sip:alice@ss1> junk\r\n" CID CSEQ GKA END,
-	 0, GK_R_PARSE_SYNTAX},
-	{"unterminated quote",
-	 REQ HEAD "Authorization: GK1 realm=\"ss1\", username=\"alice\r\n" END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"quote closing in the wrong place", REQ HEAD
-	 "Authorization: GK1 username=\"alice, realm=\"ss1\"\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
-	{"missing comma between params", REQ HEAD
-	 "Authorization: GK1 username=\"alice\" realm=\"ss1\"\r\n" END, 0, GK_R_PARSE_SYNTAX},
-	{"param before the scheme", REQ HEAD "Authorization: username=\"alice\"\r\n" END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"GK1 without realm", REQ HEAD "Authorization: GK1 username=\"alice\"\r\n" END, 0,
-	 GK_R_PARSE_MISSING},
-	{"GK1 without username", REQ HEAD "Authorization: GK1 realm=\"ss1\"\r\n" END, 0,
-	 GK_R_PARSE_MISSING},
-	{"username is not the To user", REQ VIA FROM "To: <sip:bob@ss1>\r\n" CID CSEQ GKA END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"GK1 with another algorithm", REQ HEAD GKAX(", algorithm=MD5") END, 0,
-	 GK_R_PARSE_UNSUPPORTED},
-	{"challenge asking something else", "SIP/2.0 401 Unauthorized\r\n" RHEAD
-	 "WWW-Authenticate: GK1 realm=\"ss1\", mechanisms=\"maybe\"\r\n" END, 0,
-	 GK_R_PARSE_BAD_VALUE},
-	{"challenge without realm", "SIP/2.0 401 Unauthorized\r\n" RHEAD
-	 "WWW-Authenticate: GK1 nonce=\"" RAND_HEX "\"\r\n" END, 0, GK_R_PARSE_MISSING},
-	{"REGISTER for nobody", REQ VIA FROM "To: <sip:ss1>\r\n" CID CSEQ END, 0,
-	 GK_R_PARSE_MISSING},
-	/* found by fuzz_sip: joined with the next Contact field it made an empty list element */
-	{"Contact with a trailing comma", REQ VIA FROM TO CID CSEQ GKA
-	 "Contact: sip:1001@198.18.1.10:5061,\r\nContact: <sip:alice@198.18.1.2:5060>\r\n" END, 0,
-	 GK_R_PARSE_SYNTAX},
-	{"Contact with an empty element", REQ VIA FROM TO CID CSEQ GKA
-	 "Contact: <sip:a@h1>, , <sip:a@h2>\r\n" END, 0, GK_R_PARSE_SYNTAX},
+    {"empty datagram", "", 0, GK_R_PARSE_TRUNCATED},
+    {"keep-alive CRLFs only", "\r\n\r\n", 0, GK_R_PARSE_TRUNCATED},
+    {"start line only", "REGISTER sip:ss1 SIP/2.0", 0, GK_R_PARSE_TRUNCATED},
+    {"no blank line", REQ HEAD GKA "Content-Length: 0\r\n", 0, GK_R_PARSE_TRUNCATED},
+    {"lone CR at the end", REQ HEAD GKA "Content-Length: 0\r\n\r", 0, GK_R_PARSE_TRUNCATED},
+    {"not SIP", "HELLO\r\n\r\n", 0, GK_R_PARSE_SYNTAX},
+    {"HTTP", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0, GK_R_PARSE_SYNTAX},
+    {"SIP/3.0", "REGISTER sip:ss1 SIP/3.0\r\n" HEAD GKA END, 0, GK_R_PARSE_UNSUPPORTED},
+    {"two spaces in request line", "REGISTER  sip:ss1 SIP/2.0\r\n" HEAD GKA END, 0,
+     GK_R_PARSE_SYNTAX},
+    {"request URI without scheme", "REGISTER ss1 SIP/2.0\r\n" HEAD GKA END, 0, GK_R_PARSE_SYNTAX},
+    {"status code not numeric", "SIP/2.0 2x0 OK\r\n" RHEAD END, 0, GK_R_PARSE_SYNTAX},
+    {"status code 099", "SIP/2.0 099 Odd\r\n" RHEAD END, 0, GK_R_PARSE_BAD_VALUE},
+    {"status code 700", "SIP/2.0 700 Odd\r\n" RHEAD END, 0, GK_R_PARSE_BAD_VALUE},
+    {"provisional response", "SIP/2.0 100 Trying\r\n" RHEAD END, 0, GK_R_PARSE_UNSUPPORTED},
+    {"redirect", "SIP/2.0 302 Moved\r\n" RHEAD END, 0, GK_R_PARSE_UNSUPPORTED},
+    {"missing Via", REQ FROM TO CID CSEQ GKA END, 0, GK_R_PARSE_MISSING},
+    {"missing From", REQ VIA TO CID CSEQ GKA END, 0, GK_R_PARSE_MISSING},
+    {"missing To", REQ VIA FROM CID CSEQ GKA END, 0, GK_R_PARSE_MISSING},
+    {"missing Call-ID", REQ VIA FROM TO CSEQ GKA END, 0, GK_R_PARSE_MISSING},
+    {"missing CSeq", REQ VIA FROM TO CID GKA END, 0, GK_R_PARSE_MISSING},
+    {"CSeq method mismatch", REQ VIA FROM TO CID "CSeq: 1 INVITE\r\n" GKA END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"CSeq method in lower case", REQ VIA FROM TO CID "CSeq: 1 register\r\n" GKA END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"CSeq not numeric", REQ VIA FROM TO CID "CSeq: one REGISTER\r\n" GKA END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"CSeq above 2^32", REQ VIA FROM TO CID "CSeq: 4294967296 REGISTER\r\n" GKA END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"CSeq without method", REQ VIA FROM TO CID "CSeq: 1\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+    {"duplicate From", REQ HEAD FROM GKA END, 0, GK_R_PARSE_DUPLICATE},
+    {"duplicate Call-ID in compact form", REQ HEAD "i: other@x\r\n" GKA END, 0,
+     GK_R_PARSE_DUPLICATE},
+    {"duplicate CSeq", REQ HEAD CSEQ GKA END, 0, GK_R_PARSE_DUPLICATE},
+    {"duplicate Content-Length", REQ HEAD GKA "l: 0\r\n" END, 0, GK_R_PARSE_DUPLICATE},
+    {"header without colon", REQ HEAD "Expires 60\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+    {"empty header name", REQ HEAD ": x\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+    {"embedded NUL", REQ VIA FROM "To: <sip:alice@ss1>\0junk\r\n" CID CSEQ GKA END,
+     sizeof(REQ VIA FROM "To: <sip:alice@ss1>\0junk\r\n" CID CSEQ GKA END) - 1, GK_R_PARSE_SYNTAX},
+    {"NUL in the start line", "REGISTER sip:ss1\0 SIP/2.0\r\n" HEAD GKA END,
+     sizeof("REGISTER sip:ss1\0 SIP/2.0\r\n" HEAD GKA END) - 1, GK_R_PARSE_SYNTAX},
+    {"bare CR", REQ HEAD "Subject: a\rb\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+    {"control character", REQ HEAD "Subject: a\x01z\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+    {"DEL character", REQ HEAD "Subject: a\x7fz\r\n" GKA END, 0, GK_R_PARSE_SYNTAX},
+    {"folded start line", REQ " continued\r\n" HEAD GKA END, 0, GK_R_PARSE_SYNTAX},
+    {"Content-Length beyond the datagram", REQ HEAD GKA "Content-Length: 10\r\n\r\nshort", 0,
+     GK_R_PARSE_TRUNCATED},
+    {"Content-Length huge", REQ HEAD GKA "Content-Length: 99999999999999999999999\r\n\r\n", 0,
+     GK_R_PARSE_TRUNCATED},
+    {"Content-Length not numeric", REQ HEAD GKA "Content-Length: -1\r\n\r\n", 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"Max-Forwards not numeric", REQ HEAD GKA "Max-Forwards: many\r\n" END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"n1 too short", REQ HEAD GKAX(", n1=\"6b1f0c3e9a2d4c57b0e8f1a2c3d4e5\"") END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"n1 too long", REQ HEAD GKAX(", n1=\"" N1_HEX "00\"") END, 0, GK_R_PARSE_BAD_VALUE},
+    {"n1 far too long", REQ HEAD GKAX(", n1=\"" X300 X300 "\"") END, 0, GK_R_PARSE_BAD_VALUE},
+    {"n1 not hex", REQ HEAD GKAX(", n1=\"6b1f0c3e9a2d4c57b0e8f1a2c3d4e5fg\"") END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"n1 with a blank", REQ HEAD GKAX(", n1=\"6b1f0c3e9a2d4c57b0e8f1a2c3d4e5 f\"") END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"n2 odd length", REQ HEAD GKAX(", n2=\"0f9e8d7c6b5a49382716a5b4c3d2e1f\"") END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"nonce 15 bytes", REQ HEAD GKAX(", nonce=\"c4a1f2e3d4b5c6a7e8f9a0b1c2d3e4\"") END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"response 31 bytes",
+     REQ HEAD GKAX(", response=\"7d1e3a9c0b6f5e2d8c4a1b7e9f3d6c2a"
+                   "5b8e0f1d4c7a9b2e6f3d0c8a1b5e7f\"") END,
+     0, GK_R_PARSE_BAD_VALUE},
+    {"rspauth 31 bytes",
+     SUCC("n1=\"" N1_HEX "\", rspauth=\"3e5d7c9b1a2f4e6d8c0b9a7f5e3d1c2b"
+          "4a6f8e0d9c7b5a3f1e2d4c6b8a0f9e\""),
+     0, GK_R_PARSE_BAD_VALUE},
+    {"key 60 bytes",
+     SUCC("key=\"019c3f1a7e2b5d8c0f4e6a1b3d5e7f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0"
+          "d1e2f3a4b5c6d7e8f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c\", rspauth=\"" MAC_HEX "\""),
+     0, GK_R_PARSE_BAD_VALUE},
+    {"username of 64 bytes",
+     REQ HEAD "Authorization: GK1 username=\"" A64 "\", realm=\"ss1\"\r\n" END, 0,
+     GK_R_PARSE_TOO_LONG},
+    {"username with a blank",
+     REQ HEAD "Authorization: GK1 username=\"al ice\", realm=\"ss1\"\r\n" END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"username with a quote",
+     REQ HEAD "Authorization: GK1 username=\"al\\\"ice\", realm=\"ss1\"\r\n" END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"username with a tab",
+     REQ HEAD "Authorization: GK1 username=\"al\\\tice\", realm=\"ss1\"\r\n" END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"empty realm", REQ HEAD "Authorization: GK1 username=\"alice\", realm=\"\"\r\n" END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"realm too long", REQ HEAD "Authorization: GK1 username=\"alice\", realm=\"" A64 "\"\r\n" END,
+     0, GK_R_PARSE_TOO_LONG},
+    {"To user too long", REQ VIA FROM "To: <sip:" A64 "@ss1>\r\n" CID CSEQ END, 0,
+     GK_R_PARSE_TOO_LONG},
+    {"duplicate n1", REQ HEAD GKAX(", n1=\"" N1_HEX "\", N1=\"" N1_HEX "\"") END, 0,
+     GK_R_PARSE_DUPLICATE},
+    {"duplicate username", REQ HEAD GKAX(", username=\"alice\"") END, 0, GK_R_PARSE_DUPLICATE},
+    {"two GK1 credentials", REQ HEAD GKA GKA END, 0, GK_R_PARSE_DUPLICATE},
+    {"two Authentication-Info", SUCC("n1=\"" N1_HEX "\"\r\nAuthentication-Info: ts=1"), 0,
+     GK_R_PARSE_DUPLICATE},
+    {"ts not numeric", REQ HEAD GKAX(", ts=\"17327952OO\"") END, 0, GK_R_PARSE_BAD_VALUE},
+    {"ts negative", REQ HEAD GKAX(", ts=\"-1\"") END, 0, GK_R_PARSE_BAD_VALUE},
+    {"ts empty", REQ HEAD GKAX(", ts=\"\"") END, 0, GK_R_PARSE_BAD_VALUE},
+    {"ts beyond 64 bits", REQ HEAD GKAX(", ts=\"18446744073709551616\"") END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"index not numeric", SUCC("n1=\"" N1_HEX "\", index=\"x\""), 0, GK_R_PARSE_BAD_VALUE},
+    {"element-key 62 bytes", SUCC("element-key=\"" BLOB_HEX "00\""), 0, GK_R_PARSE_BAD_VALUE},
+    {"address with a blank", REQ HEAD GKAX(", address=\"198.18.1.2 5060\"") END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"address too long", REQ HEAD GKAX(", address=\"" A64 "\"") END, 0, GK_R_PARSE_TOO_LONG},
+    {"address twice", REQ HEAD GKAX(", address=\"a:1\", address=\"a:1\"") END, 0,
+     GK_R_PARSE_DUPLICATE},
+    {"Expires not numeric", REQ HEAD GKA "Expires: soon\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+    {"Expires as a date", REQ HEAD GKA "Expires: Thu, 01 Dec 1994 16:00:00 GMT\r\n" END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"duplicate Expires", REQ HEAD GKA "Expires: 60\r\nExpires: 60\r\n" END, 0,
+     GK_R_PARSE_DUPLICATE},
+    {"Contact expires not numeric",
+     REQ VIA FROM TO CID CSEQ GKA "Contact: <sip:a@h>;expires=x\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+    {"Contact expires twice",
+     REQ VIA FROM TO CID CSEQ GKA "Contact: <sip:a@h>;expires=1;expires=2\r\n" END, 0,
+     GK_R_PARSE_DUPLICATE},
+    {"Contact * with Expires 60", REQ VIA FROM TO CID CSEQ GKA "Contact: *\r\nExpires: 60\r\n" END,
+     0, GK_R_PARSE_BAD_VALUE},
+    {"Contact * in a list", REQ VIA FROM TO CID CSEQ GKA "Contact: *, <sip:a@h>\r\n" END, 0,
+     GK_R_PARSE_SYNTAX},
+    {"Contact q above 1", REQ VIA FROM TO CID CSEQ GKA "Contact: <sip:a@h>;q=2\r\n" END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"q above 1", REQ HEAD GKA "Security-Client: gk-mac;q=1.5\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+    {"q 1.001", REQ HEAD GKA "Security-Client: gk-mac;q=1.001\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+    {"q four decimals", REQ HEAD GKA "Security-Client: gk-mac;q=0.1234\r\n" END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"q negative", REQ HEAD GKA "Security-Client: gk-mac;q=-0.5\r\n" END, 0, GK_R_PARSE_BAD_VALUE},
+    {"q without leading digit", REQ HEAD GKA "Security-Client: gk-mac;q=.5\r\n" END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"q twice", REQ HEAD GKA "Security-Client: gk-mac;q=0.5;q=0.6\r\n" END, 0,
+     GK_R_PARSE_DUPLICATE},
+    {"q in echoed list above 1", SUCC("mechanisms=\"tls;q=7\", rspauth=\"" MAC_HEX "\""), 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"nine mechanisms",
+     REQ HEAD GKA "Security-Client: tls, tls, tls, tls, tls, tls, tls, tls, "
+                  "tls\r\n" END,
+     0, GK_R_PARSE_TOO_LONG},
+    {"seventeen unknown mechanisms",
+     REQ HEAD GKA "Security-Client: a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\r\n" END, 0,
+     GK_R_PARSE_TOO_LONG},
+    {"mechanism list with junk", REQ HEAD GKA "Security-Client: gk-mac junk\r\n" END, 0,
+     GK_R_PARSE_SYNTAX},
+    {"two chosen mechanisms",
+     SUCC("n1=\"" N1_HEX "\", rspauth=\"" MAC_HEX "\"\r\n"
+          "Security-Server: tls;q=0.5, gk-mac;q=0.9"),
+     0, GK_R_PARSE_DUPLICATE},
+    {"five Vias",
+     REQ VIA VIA "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2, "
+                 "SIP/2.0/UDP c;branch=z9hG4bK3\r\n" FROM TO CID CSEQ GKA END,
+     0, GK_R_PARSE_TOO_LONG},
+    {"Via without sent-by", REQ "Via: SIP/2.0/UDP\r\n" FROM TO CID CSEQ GKA END, 0,
+     GK_R_PARSE_SYNTAX},
+    {"Via without transport", REQ "Via: SIP/2.0 host\r\n" FROM TO CID CSEQ GKA END, 0,
+     GK_R_PARSE_SYNTAX},
+    {"Via too long", REQ "Via: SIP/2.0/UDP " X300 "\r\n" FROM TO CID CSEQ GKA END, 0,
+     GK_R_PARSE_TOO_LONG},
+    {"Call-ID too long", REQ VIA FROM TO "Call-ID: " X300 "\r\n" CSEQ GKA END, 0,
+     GK_R_PARSE_TOO_LONG},
+    {"Call-ID with a blank", REQ VIA FROM TO "Call-ID: a b\r\n" CSEQ GKA END, 0, GK_R_PARSE_SYNTAX},
+    {"empty Call-ID", REQ VIA FROM TO "Call-ID:\r\n" CSEQ GKA END, 0, GK_R_PARSE_SYNTAX},
+    {"From too long", REQ VIA "From: <sip:" X300 "@ss1>\r\n" TO CID CSEQ GKA END, 0,
+     GK_R_PARSE_TOO_LONG},
+    {"method too long", "REGISTERREGISTERX sip:ss1 SIP/2.0\r\n" HEAD END, 0, GK_R_PARSE_TOO_LONG},
+    {"request URI too long", "OPTIONS sip:" X300 " SIP/2.0\r\n" HEAD END, 0, GK_R_PARSE_TOO_LONG},
+    {"To tag too long", RSP VIA FROM "To: <sip:alice@ss1>;tag=" A64 "\r\n" CID CSEQ END, 0,
+     GK_R_PARSE_TOO_LONG},
+    {"two To tags", RSP VIA FROM "To: <sip:alice@ss1>;tag=a;tag=b\r\n" CID CSEQ END, 0,
+     GK_R_PARSE_DUPLICATE},
+    {"To without closing bracket", REQ VIA FROM "To: <sip:alice@ss1\r\n" CID CSEQ GKA END, 0,
+     GK_R_PARSE_SYNTAX},
+    {"To without URI scheme", REQ VIA FROM "To: <alice>\r\n" CID CSEQ GKA END, 0,
+     GK_R_PARSE_SYNTAX},
+    {"To with junk after the URI", REQ VIA FROM "To: <sip:alice@ss1> junk\r\n" CID CSEQ GKA END, 0,
+     GK_R_PARSE_SYNTAX},
+    {"unterminated quote", REQ HEAD "Authorization: GK1 realm=\"ss1\", username=\"alice\r\n" END, 0,
+     GK_R_PARSE_SYNTAX},
+    {"quote closing in the wrong place",
+     REQ HEAD "Authorization: GK1 username=\"alice, realm=\"ss1\"\r\n" END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"missing comma between params",
+     REQ HEAD "Authorization: GK1 username=\"alice\" realm=\"ss1\"\r\n" END, 0, GK_R_PARSE_SYNTAX},
+    {"param before the scheme", REQ HEAD "Authorization: username=\"alice\"\r\n" END, 0,
+     GK_R_PARSE_SYNTAX},
+    {"GK1 without realm", REQ HEAD "Authorization: GK1 username=\"alice\"\r\n" END, 0,
+     GK_R_PARSE_MISSING},
+    {"GK1 without username", REQ HEAD "Authorization: GK1 realm=\"ss1\"\r\n" END, 0,
+     GK_R_PARSE_MISSING},
+    {"username is not the To user", REQ VIA FROM "To: <sip:bob@ss1>\r\n" CID CSEQ GKA END, 0,
+     GK_R_PARSE_BAD_VALUE},
+    {"GK1 with another algorithm", REQ HEAD GKAX(", algorithm=MD5") END, 0, GK_R_PARSE_UNSUPPORTED},
+    {"challenge asking something else",
+     "SIP/2.0 401 Unauthorized\r\n" RHEAD
+     "WWW-Authenticate: GK1 realm=\"ss1\", mechanisms=\"maybe\"\r\n" END,
+     0, GK_R_PARSE_BAD_VALUE},
+    {"challenge without realm",
+     "SIP/2.0 401 Unauthorized\r\n" RHEAD "WWW-Authenticate: GK1 nonce=\"" RAND_HEX "\"\r\n" END, 0,
+     GK_R_PARSE_MISSING},
+    {"REGISTER for nobody", REQ VIA FROM "To: <sip:ss1>\r\n" CID CSEQ END, 0, GK_R_PARSE_MISSING},
+    /* found by fuzz_sip: joined with the next Contact field it made an empty list element */
+    {"Contact with a trailing comma",
+     REQ VIA FROM TO CID CSEQ GKA
+     "Contact: sip:1001@198.18.1.10:5061,\r\nContact: <sip:alice@198.18.1.2:5060>\r\n" END,
+     0, GK_R_PARSE_SYNTAX},
+    {"Contact with an empty element",
+     REQ VIA FROM TO CID CSEQ GKA "Contact: <sip:a@h1>, , <sip:a@h2>\r\n" END, 0,
+     GK_R_PARSE_SYNTAX},
 };
 
 TEST(malformed_corpus)
@@ -1216,9 +1221,9 @@ static int decode_exact(const char *s, size_t len, struct gk_msg *m, enum gk_rea
 
 TEST(every_prefix_is_refused)
 {
-	struct gk_msg msgs[] = {msg_register(), msg_challenge(), msg_answer(),  msg_success(),
-				msg_reject(),	msg_deregister(), msg_dereg_ok(), msg_other(),
-				msg_other_ok()};
+	struct gk_msg msgs[] = {msg_register(), msg_challenge(), msg_answer(),
+	                        msg_success(),  msg_reject(),    msg_deregister(),
+	                        msg_dereg_ok(), msg_other(),     msg_other_ok()};
 	char w[4096];
 
 	for (size_t k = 0; k < sizeof(msgs) / sizeof(msgs[0]); k++) {
@@ -1237,10 +1242,10 @@ TEST(every_prefix_is_refused)
 
 TEST(mutations_do_not_crash)
 {
-	static const unsigned char vals[] = {0, '\r', '\n', ' ', '\t', '"', '\\', ',', ';', '=',
-					     ':', '<', '>', '@', '0', 'f', 'z', 0x80, 0xff};
-	struct gk_msg msgs[] = {msg_register(), msg_challenge(), msg_answer(),  msg_success(),
-				msg_deregister(), msg_other_ok()};
+	static const unsigned char vals[] = {0,   '\r', '\n', ' ', '\t', '"', '\\', ',',  ';', '=',
+	                                     ':', '<',  '>',  '@', '0',  'f', 'z',  0x80, 0xff};
+	struct gk_msg msgs[] = {msg_register(), msg_challenge(),  msg_answer(),
+	                        msg_success(),  msg_deregister(), msg_other_ok()};
 	char w[4096], w2[4096];
 	unsigned accepted = 0, refused = 0;
 
@@ -1257,8 +1262,8 @@ TEST(mutations_do_not_crash)
 					/* whatever is accepted re-encodes and reads back */
 					int n2 = gk_sip_encode(&m, (uint8_t *)w2, sizeof(w2));
 					ASSERT_LT(0, n2) TH_LOG("type %zu byte %d", k, i);
-					ASSERT_EQ(0, gk_sip_decode((uint8_t *)w2, (size_t)n2, &m2,
-								   &why));
+					ASSERT_EQ(
+					    0, gk_sip_decode((uint8_t *)w2, (size_t)n2, &m2, &why));
 					EXPECT_EQ(m.type, m2.type);
 					EXPECT_EQ(m.fields, m2.fields);
 					accepted++;
@@ -1277,22 +1282,22 @@ TEST(mutations_do_not_crash)
 TEST(fuzz_found_cases)
 {
 	static const char *const cases[] = {
-		/* gk1 credentials naming only the IDs, in a request whose R-URI is not SIP: the
-		 * encoder dropped them and IDsp then read back from the R-URI (empty). */
-		"REdigest skp:ss1 SIP/2.0\r\n" VIA FROM TO CID "CSeq: 2 REdigest\r\n"
-		"Authorization: GK1 username=\"alice\", realm=\"ss1\", necurity-Client: gk\r\n" END,
-		"ERGISTER si:pss1 SIP/2.0\r\n" VIA "From: <sip:carol@ss1>;tag=1\r\n"
-		"To: <sip:carol@ss1>\r\n" CID "CSeq: 2 ERGISTER\r\n"
-		"Authorization: GK1 username=\"carol\", realm=\"ss1\", no,ce=\"c3\"\r\n" END,
-		"OPTIONS tel:+15551234 SIP/2.0\r\n" VIA FROM TO CID "CSeq: 1 OPTIONS\r\n"
-		"Authorization: GK1 username=\"alice\", realm=\"elsewhere\"\r\n" END,
-		/* a 200 whose contact list only just fits: ";expires=" on each entry overflowed
-		 * the receiver's Contact buffer */
-		RSP RHEAD "Authentication-Info: index=\"7\", rspauth=\"" MAC_HEX "\"\r\n"
-		"Contact: <sip:alice@h01.example>, <sip:alice@h02.example>, "
-		"<sip:alice@h03.example>, <sip:alice@h04.example>, <sip:alice@h05.example>, "
-		"<sip:alice@h06.example>, <sip:alice@h07.example>, <sip:alice@h08.example>, "
-		"<sip:alice@h09.example>, <sip:alice@h10.example>\r\nExpires: 0\r\n" END,
+	    /* gk1 credentials naming only the IDs, in a request whose R-URI is not SIP: the
+	     * encoder dropped them and IDsp then read back from the R-URI (empty). */
+	    "REdigest skp:ss1 SIP/2.0\r\n" VIA FROM TO CID "CSeq: 2 REdigest\r\n"
+	    "Authorization: GK1 username=\"alice\", realm=\"ss1\", necurity-Client: gk\r\n" END,
+	    "ERGISTER si:pss1 SIP/2.0\r\n" VIA "From: <sip:carol@ss1>;tag=1\r\n"
+	    "To: <sip:carol@ss1>\r\n" CID "CSeq: 2 ERGISTER\r\n"
+	    "Authorization: GK1 username=\"carol\", realm=\"ss1\", no,ce=\"c3\"\r\n" END,
+	    "OPTIONS tel:+15551234 SIP/2.0\r\n" VIA FROM TO CID "CSeq: 1 OPTIONS\r\n"
+	    "Authorization: GK1 username=\"alice\", realm=\"elsewhere\"\r\n" END,
+	    /* a 200 whose contact list only just fits: ";expires=" on each entry overflowed
+	     * the receiver's Contact buffer */
+	    RSP RHEAD "Authentication-Info: index=\"7\", rspauth=\"" MAC_HEX "\"\r\n"
+	              "Contact: <sip:alice@h01.example>, <sip:alice@h02.example>, "
+	              "<sip:alice@h03.example>, <sip:alice@h04.example>, <sip:alice@h05.example>, "
+	              "<sip:alice@h06.example>, <sip:alice@h07.example>, <sip:alice@h08.example>, "
+	              "<sip:alice@h09.example>, <sip:alice@h10.example>\r\nExpires: 0\r\n" END,
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct gk_msg a, b;
@@ -1438,21 +1443,21 @@ TEST(encode_context_defaults_and_tags)
 	/* The success response restates the lifetime on every contact it lists. */
 	struct gk_msg s = msg_success();
 	snprintf(s.wire.sip.contact, sizeof(s.wire.sip.contact),
-		 "<sip:alice@h1>;expires=99;+sip.instance=\"<urn:uuid:1>\", "
-		 "sip:alice@h2;Expires=5");
+	         "<sip:alice@h1>;expires=99;+sip.instance=\"<urn:uuid:1>\", "
+	         "sip:alice@h2;Expires=5");
 	n = gk_sip_encode(&s, (uint8_t *)w, sizeof(w) - 1);
 	ASSERT_LT(0, n);
 	w[n] = 0;
 	EXPECT_NE(NULL, strstr(w, "\r\nContact: <sip:alice@h1>;+sip.instance=\"<urn:uuid:1>\";"
-				  "expires=1800, sip:alice@h2;expires=1800\r\n"))
+	                          "expires=1800, sip:alice@h2;expires=1800\r\n"))
 	TH_LOG("%s", w);
 
 	/* ... unless that makes the list too long to read back: then Expires alone says it. */
 	memset(s.wire.sip.contact, 0, sizeof(s.wire.sip.contact));
 	for (int i = 0; strlen(s.wire.sip.contact) < 200; i++)
 		snprintf(s.wire.sip.contact + strlen(s.wire.sip.contact),
-			 sizeof(s.wire.sip.contact) - strlen(s.wire.sip.contact), "%s<sip:a@h%d>",
-			 i ? ", " : "", i);
+		         sizeof(s.wire.sip.contact) - strlen(s.wire.sip.contact), "%s<sip:a@h%d>",
+		         i ? ", " : "", i);
 	n = gk_sip_encode(&s, (uint8_t *)w, sizeof(w) - 1);
 	ASSERT_LT(0, n);
 	w[n] = 0;
@@ -1519,8 +1524,8 @@ TEST(seed_corpus)
 					EXPECT_EQ(0, memcmp(buf, w, n)) TH_LOG("%s", de->d_name);
 				}
 				if (n2 > 0) {
-					EXPECT_EQ(0, gk_sip_decode((uint8_t *)w, (size_t)n2, &m2,
-								   &why));
+					EXPECT_EQ(
+					    0, gk_sip_decode((uint8_t *)w, (size_t)n2, &m2, &why));
 					EXPECT_EQ(m.type, m2.type);
 					EXPECT_EQ(m.fields, m2.fields);
 				}

@@ -42,7 +42,7 @@ struct bench {
 };
 
 static void b_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
-		   struct gk_binding *b)
+                   struct gk_binding *b)
 {
 	struct bench *x = user;
 	(void)to;
@@ -86,7 +86,7 @@ static int register_terminal(struct bench *x, const struct sockaddr_storage *fro
 }
 
 static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
-		     const struct sockaddr_storage *from)
+                     const struct sockaddr_storage *from)
 {
 	struct bench *x = user;
 	(void)fd;
@@ -119,10 +119,11 @@ static uint64_t now_ns(void)
 static int make_datagram(struct bench *x, size_t size, uint8_t *buf, size_t cap)
 {
 	char head[512];
-	int h = snprintf(head, sizeof(head),
-			 "OPTIONS sip:%s SIP/2.0\r\nv: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n"
-			 "f: <sip:%s@%s>;tag=1\r\nt: <sip:%s@%s>\r\ni: b1\r\nCSeq: 1 OPTIONS\r\n",
-			 x->t.idsp, x->t.idc, x->t.idsp, x->t.idc, x->t.idsp);
+	int h =
+	    snprintf(head, sizeof(head),
+	             "OPTIONS sip:%s SIP/2.0\r\nv: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n"
+	             "f: <sip:%s@%s>;tag=1\r\nt: <sip:%s@%s>\r\ni: b1\r\nCSeq: 1 OPTIONS\r\n",
+	             x->t.idsp, x->t.idc, x->t.idsp, x->t.idc, x->t.idsp);
 	size_t fixed = (size_t)h + strlen("l: 0000\r\n\r\n") + GK_TRAILER_LEN;
 	if (size < fixed || size > cap) {
 		fprintf(stderr, "gkbench: a datagram needs %zu..%zu bytes\n", fixed, cap);
@@ -135,7 +136,7 @@ static int make_datagram(struct bench *x, size_t size, uint8_t *buf, size_t cap)
 }
 
 static double run(struct bench *x, int tx, int rx, const struct sockaddr_storage *dst,
-		  uint8_t *dgram, size_t len, uint64_t count, bool verify)
+                  uint8_t *dgram, size_t len, uint64_t count, bool verify)
 {
 	uint8_t pkt[2048];
 	uint64_t spent = 0;
@@ -146,9 +147,9 @@ static double run(struct bench *x, int tx, int rx, const struct sockaddr_storage
 		for (int i = 0; i < BATCH; i++) {
 			memcpy(pkt, dgram, len);
 			int n = gk_pkt_seal(x->t.keys.uplink, x->t.index, ++x->t.seq_up, pkt, len,
-					    sizeof(pkt));
+			                    sizeof(pkt));
 			if (sendto(tx, pkt, (size_t)n, 0, (const struct sockaddr *)dst,
-				   gk_sockaddr_len(dst)) < 0) {
+			           gk_sockaddr_len(dst)) < 0) {
 				perror("gkbench: sendto");
 				return -1;
 			}
@@ -236,8 +237,8 @@ int main(int argc, char **argv)
 		double full = run(&x, tx, rx, &dst, dgram, (size_t)n, count, true);
 		if (base < 0 || full < 0 || x.passed != count || x.dropped) {
 			fprintf(stderr, "gkbench: %llu of %llu datagrams passed, %llu dropped\n",
-				(unsigned long long)x.passed, (unsigned long long)count,
-				(unsigned long long)x.dropped);
+			        (unsigned long long)x.passed, (unsigned long long)count,
+			        (unsigned long long)x.dropped);
 			return 1;
 		}
 		printf("bench user_recv_only_%zuB %.0f ns/pkt\n", sizes[i], base);

@@ -13,7 +13,8 @@ int gkctl_cmd_ctl(int argc, char **argv)
 	size_t len = 0;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: gkctl ctl SOCKET COMMAND [ARGS]   (COMMAND: stats, bindings)\n");
+		fprintf(stderr,
+		        "usage: gkctl ctl SOCKET COMMAND [ARGS]   (COMMAND: stats, bindings)\n");
 		return 2;
 	}
 	for (int i = 1; i < argc; i++) {

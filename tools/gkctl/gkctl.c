@@ -25,24 +25,24 @@
 #define BULK_MAX 10000000u
 
 static const char usage_text[] =
-	"usage: gkctl [-c CONFIG] [--db PATH] [--kek PATH] COMMAND ...\n"
-	"\n"
-	"  kek generate PATH                          new key-encryption key file (0600)\n"
-	"  subscriber add IDC [--out FILE] [--key HEX]\n"
-	"  subscriber list                            IDs, dates and fingerprints (never keys)\n"
-	"  subscriber remove IDC\n"
-	"  subscriber rotate IDC [--out FILE]\n"
-	"  subscriber export IDC --out FILE           write the terminal's provisioning file\n"
-	"  element add ID --type sbc|softswitch [--out FILE] [--key HEX]\n"
-	"  element list | remove ID | rotate ID [--out FILE] | export ID --out FILE\n"
-	"  bulk-add PREFIX COUNT --out-dir DIR        subscribers PREFIX1..PREFIXCOUNT, one\n"
-	"                                             transaction, keys in DIR/<id>.key\n"
-	"  ctl SOCKET COMMAND [ARG...]                ask a daemon (stats, bindings, ...)\n"
-	"\n"
-	"  -c CONFIG    configuration file (keystore.db, keystore.kek; aucd's file is accepted)\n"
-	"  --db PATH    key store (default /var/lib/gatekey/keys.db)\n"
-	"  --kek PATH   key-encryption key file, mode 0600 (default /etc/gatekey/kek)\n"
-	"Provisioning files (--out) are written 0600: \"id <ID>\" and \"key <64 hex>\".\n";
+    "usage: gkctl [-c CONFIG] [--db PATH] [--kek PATH] COMMAND ...\n"
+    "\n"
+    "  kek generate PATH                          new key-encryption key file (0600)\n"
+    "  subscriber add IDC [--out FILE] [--key HEX]\n"
+    "  subscriber list                            IDs, dates and fingerprints (never keys)\n"
+    "  subscriber remove IDC\n"
+    "  subscriber rotate IDC [--out FILE]\n"
+    "  subscriber export IDC --out FILE           write the terminal's provisioning file\n"
+    "  element add ID --type sbc|softswitch [--out FILE] [--key HEX]\n"
+    "  element list | remove ID | rotate ID [--out FILE] | export ID --out FILE\n"
+    "  bulk-add PREFIX COUNT --out-dir DIR        subscribers PREFIX1..PREFIXCOUNT, one\n"
+    "                                             transaction, keys in DIR/<id>.key\n"
+    "  ctl SOCKET COMMAND [ARG...]                ask a daemon (stats, bindings, ...)\n"
+    "\n"
+    "  -c CONFIG    configuration file (keystore.db, keystore.kek; aucd's file is accepted)\n"
+    "  --db PATH    key store (default /var/lib/gatekey/keys.db)\n"
+    "  --kek PATH   key-encryption key file, mode 0600 (default /etc/gatekey/kek)\n"
+    "Provisioning files (--out) are written 0600: \"id <ID>\" and \"key <64 hex>\".\n";
 
 static struct {
 	char db[GK_CFG_STR_MAX];
@@ -51,7 +51,7 @@ static struct {
 } g;
 
 static void __attribute__((noreturn)) usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+    __attribute__((format(printf, 1, 2)));
 static void usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -92,16 +92,16 @@ static void load_config(const char *path)
 	static uint32_t ign_u32;
 	char err[1024];
 	struct gk_cfg_key keys[16] = {
-		GK_CFG_KEY("keystore.db", GK_CFG_STR, g.db, "SQLite key store"),
-		GK_CFG_KEY("keystore.kek", GK_CFG_STR, g.kek, "key-encryption key file (0600)"),
-		GK_CFG_KEY("auc.listen", GK_CFG_ADDR, &ign_addr, "aucd's; ignored"),
-		GK_CFG_KEY("auc.accounting_listen", GK_CFG_ADDR, &ign_addr, "aucd's; ignored"),
-		GK_CFG_KEY("auc.vendor", GK_CFG_U32, &ign_u32, "aucd's; ignored"),
-		{.name = "radius.client",
-		 .kind = GK_CFG_STR,
-		 .help = "aucd's; ignored",
-		 .multi = true,
-		 .on_multi = ignore_multi},
+	    GK_CFG_KEY("keystore.db", GK_CFG_STR, g.db, "SQLite key store"),
+	    GK_CFG_KEY("keystore.kek", GK_CFG_STR, g.kek, "key-encryption key file (0600)"),
+	    GK_CFG_KEY("auc.listen", GK_CFG_ADDR, &ign_addr, "aucd's; ignored"),
+	    GK_CFG_KEY("auc.accounting_listen", GK_CFG_ADDR, &ign_addr, "aucd's; ignored"),
+	    GK_CFG_KEY("auc.vendor", GK_CFG_U32, &ign_u32, "aucd's; ignored"),
+	    {.name = "radius.client",
+	     .kind = GK_CFG_STR,
+	     .help = "aucd's; ignored",
+	     .multi = true,
+	     .on_multi = ignore_multi},
 	};
 	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &ign_common, "aucd");
 	if (gk_cfg_load(keys, path, err, sizeof(err)) < 0) {
@@ -135,13 +135,13 @@ static void wipe_args(struct args *a)
 
 /* Options may come before or after the positional arguments. */
 static void parse_args(int argc, char **argv, unsigned allowed, int npos, const char *what,
-		       struct args *a)
+                       struct args *a)
 {
 	static const struct {
 		const char *name;
 		unsigned bit;
 	} opts[] = {
-		{"--out", O_OUT}, {"--key", O_KEY}, {"--type", O_TYPE}, {"--out-dir", O_OUT_DIR}};
+	    {"--out", O_OUT}, {"--key", O_KEY}, {"--type", O_TYPE}, {"--out-dir", O_OUT_DIR}};
 
 	memset(a, 0, sizeof(*a));
 	for (int i = 0; i < argc; i++) {
@@ -192,8 +192,8 @@ static void need_valid_id(const char *id)
 {
 	if (!gk_ks_id_valid(id))
 		usage_error("invalid ID \"%s\": 1..%d printable ASCII characters, no whitespace, "
-			    "quotes or backslash",
-			    id, GK_ID_MAX);
+		            "quotes or backslash",
+		            id, GK_ID_MAX);
 }
 
 /* ---- key store commands ---- */
@@ -239,22 +239,22 @@ struct kind {
 };
 
 static int ks_add(const struct kind *k, const char *id, enum gk_element_type type,
-		  const uint8_t *key, uint8_t out[GK_KEY_LEN])
+                  const uint8_t *key, uint8_t out[GK_KEY_LEN])
 {
-	return k->element ? gk_ks_element_add(g.ks, id, type, key, out) :
-			    gk_ks_subscriber_add(g.ks, id, key, out);
+	return k->element ? gk_ks_element_add(g.ks, id, type, key, out)
+	                  : gk_ks_subscriber_add(g.ks, id, key, out);
 }
 
 static int ks_rotate(const struct kind *k, const char *id, uint8_t out[GK_KEY_LEN])
 {
-	return k->element ? gk_ks_element_rotate(g.ks, id, out) :
-			    gk_ks_subscriber_rotate(g.ks, id, out);
+	return k->element ? gk_ks_element_rotate(g.ks, id, out)
+	                  : gk_ks_subscriber_rotate(g.ks, id, out);
 }
 
 /* The key change and the provisioning file succeed or fail together: the file is written inside
  * the transaction, and a failed write rolls the change back. */
 static int change_and_write(const struct kind *k, bool add, const char *id,
-			    enum gk_element_type type, const struct args *a)
+                            enum gk_element_type type, const struct args *a)
 {
 	const char *verb = add ? "add" : "rotate";
 	uint8_t key[GK_KEY_LEN];
@@ -309,8 +309,8 @@ static int cmd_export(const struct kind *k, const char *id, const char *out)
 	uint8_t key[GK_KEY_LEN];
 	char fpr[GK_FPR_HEX_LEN + 1];
 	enum gk_element_type type;
-	int ret = k->element ? gk_ks_element_get(g.ks, id, &type, key) :
-			       gk_ks_subscriber_get(g.ks, id, key);
+	int ret = k->element ? gk_ks_element_get(g.ks, id, &type, key)
+	                     : gk_ks_subscriber_get(g.ks, id, key);
 	if (ret < 0)
 		return fail("%s export %s: %s", k->name, id, gk_ks_errmsg(g.ks));
 	gk_fingerprint(key, fpr);
@@ -346,7 +346,7 @@ static int cmd_entity(const struct kind *k, int argc, char **argv)
 				type = GK_ELEMENT_SOFTSWITCH;
 			else
 				usage_error("%s: --type expects sbc or softswitch, got \"%s\"",
-					    what, a.type);
+				            what, a.type);
 		}
 		need_valid_id(a.pos[0]);
 		ret = open_store() ? 1 : change_and_write(k, true, a.pos[0], type, &a);
@@ -354,8 +354,8 @@ static int cmd_entity(const struct kind *k, int argc, char **argv)
 		parse_args(argc, argv, 0, 0, what, &a);
 		if (open_store())
 			return 1;
-		ret = k->element ? gk_ks_element_list(g.ks, print_entry, (void *)1) :
-				   gk_ks_subscriber_list(g.ks, print_entry, NULL);
+		ret = k->element ? gk_ks_element_list(g.ks, print_entry, (void *)1)
+		                 : gk_ks_subscriber_list(g.ks, print_entry, NULL);
 		if (fflush(stdout) != 0)
 			ret = fail("%s: writing the list: %s", what, strerror(errno));
 		else if (ret < 0)
@@ -365,8 +365,8 @@ static int cmd_entity(const struct kind *k, int argc, char **argv)
 		need_valid_id(a.pos[0]);
 		if (open_store())
 			return 1;
-		ret = k->element ? gk_ks_element_remove(g.ks, a.pos[0]) :
-				   gk_ks_subscriber_remove(g.ks, a.pos[0]);
+		ret = k->element ? gk_ks_element_remove(g.ks, a.pos[0])
+		                 : gk_ks_subscriber_remove(g.ks, a.pos[0]);
 		if (ret < 0)
 			ret = fail("%s %s: %s", what, a.pos[0], gk_ks_errmsg(g.ks));
 		else
@@ -383,7 +383,7 @@ static int cmd_entity(const struct kind *k, int argc, char **argv)
 		ret = open_store() ? 1 : cmd_export(k, a.pos[0], a.out);
 	} else {
 		usage_error("%s: unknown command \"%s\" (add, list, remove, rotate, export)",
-			    k->name, sub);
+		            k->name, sub);
 	}
 	wipe_args(&a);
 	return ret != 0;
@@ -509,7 +509,7 @@ int main(int argc, char **argv)
 			const char *name;
 			const char **slot;
 		} gopts[] = {
-			{"-c", &config}, {"--config", &config}, {"--db", &db}, {"--kek", &kek}};
+		    {"-c", &config}, {"--config", &config}, {"--db", &db}, {"--kek", &kek}};
 		const char **slot = NULL;
 		v = NULL;
 		for (size_t k = 0; k < sizeof(gopts) / sizeof(gopts[0]) && !slot; k++) {

@@ -39,8 +39,8 @@ static void start_more(struct gkt_run *r);
 static bool sealed(const struct gkt_term *x)
 {
 	return x->t.state == GK_TERM_REGISTERED || x->t.state == GK_TERM_WAIT_DEREG
-		       ? x->t.chosen == GK_MECH_GKMAC
-		       : false;
+	           ? x->t.chosen == GK_MECH_GKMAC
+	           : false;
 }
 
 static void transmit(struct gkt_run *r, struct gkt_term *x)
@@ -53,7 +53,7 @@ static void transmit(struct gkt_run *r, struct gkt_term *x)
 	memcpy(buf, x->req, x->req_len);
 	if (sealed(x) && x->phase != PH_REGISTERING)
 		n = gk_pkt_seal(x->t.keys.uplink, x->t.index, ++x->t.seq_up, buf, x->req_len,
-				GK_LOOP_DGRAM_MAX);
+		                GK_LOOP_DGRAM_MAX);
 	if (n < 0) {
 		gk_loop_send_abort(r->loop, buf);
 		return;
@@ -84,20 +84,19 @@ static void retransmit_timer(struct gk_timer *t)
 }
 
 /* Encodes m with a fresh transaction and sends it, remembering it for retransmission. */
-static int send_request(struct gkt_run *r, struct gkt_term *x, struct gk_msg *m,
-			const char *method)
+static int send_request(struct gkt_run *r, struct gkt_term *x, struct gk_msg *m, const char *method)
 {
 	char call_id[64], tag[24];
 	uint32_t idx = (uint32_t)(x - r->terms);
 	struct gk_request_ctx c = {
-		.idc = x->t.idc,
-		.idsp = x->t.idsp,
-		.local = &r->local[x->sock],
-		.dialog_id = call_id,
-		.local_tag = tag,
-		.seq = ++x->cseq,
-		.unique = ++x->unique ^ ((uint64_t)idx << 32),
-		.method = method,
+	    .idc = x->t.idc,
+	    .idsp = x->t.idsp,
+	    .local = &r->local[x->sock],
+	    .dialog_id = call_id,
+	    .local_tag = tag,
+	    .seq = ++x->cseq,
+	    .unique = ++x->unique ^ ((uint64_t)idx << 32),
+	    .method = method,
 	};
 
 	snprintf(call_id, sizeof(call_id), "gk-%08x-%u@gkterm", (unsigned)r->t0_us, idx);
@@ -137,9 +136,14 @@ static int encode_options(struct gkt_run *r, struct gkt_term *x)
 	x->tries = 0;
 	char call_id[64], tag[24];
 	uint32_t idx = (uint32_t)(x - r->terms);
-	struct gk_request_ctx c = {.idc = x->t.idc, .idsp = x->t.idsp, .local = &r->local[x->sock],
-				   .dialog_id = call_id, .local_tag = tag, .seq = ++x->cseq,
-				   .unique = ++x->unique ^ ((uint64_t)idx << 32), .method = "OPTIONS"};
+	struct gk_request_ctx c = {.idc = x->t.idc,
+	                           .idsp = x->t.idsp,
+	                           .local = &r->local[x->sock],
+	                           .dialog_id = call_id,
+	                           .local_tag = tag,
+	                           .seq = ++x->cseq,
+	                           .unique = ++x->unique ^ ((uint64_t)idx << 32),
+	                           .method = "OPTIONS"};
 	snprintf(call_id, sizeof(call_id), "gk-%08x-%u@gkterm", (unsigned)r->t0_us, idx);
 	snprintf(tag, sizeof(tag), "t%u", idx);
 	m.proto = (uint8_t)r->o.codec->proto;
@@ -152,8 +156,8 @@ static int encode_options(struct gkt_run *r, struct gkt_term *x)
 }
 
 /* Sends x->req sealed with (key, index, seq); key NULL sends it bare. */
-static void send_variant(struct gkt_run *r, struct gkt_term *x, const uint8_t *key,
-			 uint32_t index, uint64_t seq)
+static void send_variant(struct gkt_run *r, struct gkt_term *x, const uint8_t *key, uint32_t index,
+                         uint64_t seq)
 {
 	uint8_t *buf = gk_loop_send_buf(r->loop);
 	int n = x->req_len;
@@ -186,17 +190,17 @@ static void abuse(struct gkt_run *r, struct gkt_term *x)
 	if (encode_options(r, x) < 0 || !idx)
 		return next_step(r, x);
 	gk_random(wrong, sizeof(wrong));
-	send_variant(r, x, wrong, idx, ++x->t.seq_up);          /* forged tag */
-	send_variant(r, x, up, idx + 100000, ++x->t.seq_up);    /* unknown index */
+	send_variant(r, x, wrong, idx, ++x->t.seq_up);       /* forged tag */
+	send_variant(r, x, up, idx + 100000, ++x->t.seq_up); /* unknown index */
 	if (x->t.seq_up > 2)
-		send_variant(r, x, up, idx, x->t.seq_up - 2);   /* replayed sequence (in window) */
+		send_variant(r, x, up, idx, x->t.seq_up - 2); /* replayed sequence (in window) */
 	else
 		r->st.abuse_sent++;
 	x->t.seq_up += 100;
-	send_variant(r, x, up, idx, x->t.seq_up);               /* valid, far ahead: answered */
+	send_variant(r, x, up, idx, x->t.seq_up); /* valid, far ahead: answered */
 	r->st.abuse_expected++;
-	send_variant(r, x, up, idx, x->t.seq_up - 90);          /* behind the window */
-	send_variant(r, x, NULL, 0, 0);                         /* no trailer at all */
+	send_variant(r, x, up, idx, x->t.seq_up - 90); /* behind the window */
+	send_variant(r, x, NULL, 0, 0);                /* no trailer at all */
 	gk_timer_arm(r->loop, &x->timer, 300);
 }
 
@@ -328,7 +332,7 @@ static void on_registered(struct gkt_run *r, struct gkt_term *x)
 }
 
 static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
-		     const struct sockaddr_storage *from)
+                     const struct sockaddr_storage *from)
 {
 	struct gkt_run *r = user;
 	struct gk_msg m, out;
@@ -352,8 +356,8 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 		return;
 	}
 	struct gkt_term *x = &r->terms[slot - 1];
-	bool protected_phase = x->phase == PH_OPTIONS || x->phase == PH_DEREGISTERING ||
-			       x->phase == PH_ABUSE;
+	bool protected_phase =
+	    x->phase == PH_OPTIONS || x->phase == PH_DEREGISTERING || x->phase == PH_ABUSE;
 	if (has_trailer && x->phase == PH_POSTDEREG) {
 		r->st.abuse_answered++;
 		return;
@@ -365,7 +369,7 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 			return;
 		}
 	} else if (protected_phase && x->t.chosen == GK_MECH_GKMAC &&
-		   (m.type == GK_MSG_OTHER_OK || m.type == GK_MSG_DEREG_OK)) {
+	           (m.type == GK_MSG_OTHER_OK || m.type == GK_MSG_DEREG_OK)) {
 		r->st.bad_downlink++; /* must have come with a trailer */
 		return;
 	}
@@ -443,8 +447,7 @@ static void start_more(struct gkt_run *r)
 		uint64_t elapsed = now_us() - r->t0_us;
 		allowed = 1 + elapsed * r->o.rate / 1000000;
 	}
-	while (r->next_start < r->n_terms && r->next_start < allowed &&
-	       r->in_flight < r->o.window)
+	while (r->next_start < r->n_terms && r->next_start < allowed && r->in_flight < r->o.window)
 		term_start(r, &r->terms[r->next_start++]);
 }
 
@@ -512,15 +515,18 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 	if (r->o.options)
 		printf("options sent=%llu ok=%llu bad_downlink=%llu\n",
 		       (unsigned long long)r->n_terms * r->o.options,
-		       (unsigned long long)r->st.options_ok, (unsigned long long)r->st.bad_downlink);
+		       (unsigned long long)r->st.options_ok,
+		       (unsigned long long)r->st.bad_downlink);
 	if (r->o.replay_answer)
-		printf("replay refused=%llu accepted=%llu\n", (unsigned long long)r->st.replay_refused,
+		printf("replay refused=%llu accepted=%llu\n",
+		       (unsigned long long)r->st.replay_refused,
 		       (unsigned long long)r->st.replay_accepted);
 	if (r->o.deregister)
 		printf("deregistered %llu\n", (unsigned long long)r->st.deregistered);
 	if (r->o.abuse)
 		printf("abuse sent=%llu answered=%llu expected=%llu\n",
-		       (unsigned long long)r->st.abuse_sent, (unsigned long long)r->st.abuse_answered,
+		       (unsigned long long)r->st.abuse_sent,
+		       (unsigned long long)r->st.abuse_answered,
 		       (unsigned long long)r->st.abuse_expected);
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->st.reasons[i])

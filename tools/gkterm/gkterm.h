@@ -19,17 +19,17 @@ struct gkt_opts {
 	bool bind_set;
 	const struct gk_codec *codec;
 	char idsp[GK_ID_MAX + 1];
-	uint32_t rate;      /* registrations started per second, 0 = window-limited */
-	uint32_t window;    /* registrations in flight */
-	uint32_t sockets;   /* source sockets shared by the terminals */
+	uint32_t rate;    /* registrations started per second, 0 = window-limited */
+	uint32_t window;  /* registrations in flight */
+	uint32_t sockets; /* source sockets shared by the terminals */
 	uint32_t expires;
 	uint32_t options;   /* protected OPTIONS per terminal after registering */
 	uint32_t timeout_s; /* whole run */
 	int64_t ts_offset;
 	bool deregister;
 	bool replay_answer;
-	bool abuse;          /* after registering: forged, replayed, stale and unknown datagrams */
-	const char *keylog;  /* test aid: "IDc K-hex" lines, like SSLKEYLOGFILE */
+	bool abuse;         /* after registering: forged, replayed, stale and unknown datagrams */
+	const char *keylog; /* test aid: "IDc K-hex" lines, like SSLKEYLOGFILE */
 	bool quiet;
 	struct gk_mech_offer offer[GK_MECH_MAX];
 	uint8_t n_offer;
@@ -55,7 +55,7 @@ struct gkt_term {
 	uint8_t tries;
 	bool replay_refused;
 	bool abused;
-	uint32_t old_index;                     /* kept across deregistration for --abuse */
+	uint32_t old_index; /* kept across deregistration for --abuse */
 	uint8_t old_uplink[GK_SIPKEY_LEN];
 	uint32_t cseq;
 	uint32_t options_sent, options_ok;

@@ -22,32 +22,34 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: gkterm --server IP:PORT --idsp ID (--key-file FILE | --prefix P --count N "
-		"--key-dir DIR) [options]\n"
-		"  --server ADDR      the softswitch (direct) or SBC to register with\n"
-		"  --idsp ID          ID of that element (IDsp)\n"
-		"  --key-file FILE    one terminal: its provisioning file (gkctl subscriber add --out)\n"
-		"  --prefix P --count N --key-dir DIR\n"
-		"                     terminals P1..PN with keys DIR/<id>.key (gkctl bulk-add)\n"
-		"  --bind IP[:PORT]   local address (default: the route's source address)\n"
-		"  --proto NAME       sip (default)\n"
-		"  --mechs LIST       offer, e.g. \"gk-mac;q=0.9,digest;q=0.1\" (default gk-mac;q=1)\n"
-		"  --expires S        requested binding lifetime\n"
-		"  --rate R           registrations started per second (default: window-limited)\n"
-		"  --window W         registrations in flight at once (default 1000)\n"
-		"  --sockets K        source sockets shared by the terminals (default 1, max 8)\n"
-		"  --options N        send N gk-mac protected OPTIONS after registering\n"
-		"  --replay-answer    re-send the ANSWER after success: it must be refused\n"
-		"  --abuse            after registering, send forged, replayed, stale, unknown-index\n"
-		"                     and bare datagrams (and one with the old key after\n"
-		"                     --deregister): none may be answered\n"
-		"  --keylog FILE      test aid: append \"IDc K-hex\" per registration (0600), like\n"
-		"                     SSLKEYLOGFILE; never use it in production\n"
-		"  --deregister       deregister (Expires: 0) at the end\n"
-		"  --ts-offset SEC    shift the terminal's clock (to test the skew window)\n"
-		"  --timeout SEC      give up after this long (default 60)\n"
-		"  --quiet            only the summary (and the first failures)\n");
+	fprintf(
+	    f,
+	    "usage: gkterm --server IP:PORT --idsp ID (--key-file FILE | --prefix P --count N "
+	    "--key-dir DIR) [options]\n"
+	    "  --server ADDR      the softswitch (direct) or SBC to register with\n"
+	    "  --idsp ID          ID of that element (IDsp)\n"
+	    "  --key-file FILE    one terminal: its provisioning file (gkctl subscriber add "
+	    "--out)\n"
+	    "  --prefix P --count N --key-dir DIR\n"
+	    "                     terminals P1..PN with keys DIR/<id>.key (gkctl bulk-add)\n"
+	    "  --bind IP[:PORT]   local address (default: the route's source address)\n"
+	    "  --proto NAME       sip (default)\n"
+	    "  --mechs LIST       offer, e.g. \"gk-mac;q=0.9,digest;q=0.1\" (default gk-mac;q=1)\n"
+	    "  --expires S        requested binding lifetime\n"
+	    "  --rate R           registrations started per second (default: window-limited)\n"
+	    "  --window W         registrations in flight at once (default 1000)\n"
+	    "  --sockets K        source sockets shared by the terminals (default 1, max 8)\n"
+	    "  --options N        send N gk-mac protected OPTIONS after registering\n"
+	    "  --replay-answer    re-send the ANSWER after success: it must be refused\n"
+	    "  --abuse            after registering, send forged, replayed, stale, unknown-index\n"
+	    "                     and bare datagrams (and one with the old key after\n"
+	    "                     --deregister): none may be answered\n"
+	    "  --keylog FILE      test aid: append \"IDc K-hex\" per registration (0600), like\n"
+	    "                     SSLKEYLOGFILE; never use it in production\n"
+	    "  --deregister       deregister (Expires: 0) at the end\n"
+	    "  --ts-offset SEC    shift the terminal's clock (to test the skew window)\n"
+	    "  --timeout SEC      give up after this long (default 60)\n"
+	    "  --quiet            only the summary (and the first failures)\n");
 }
 
 static int parse_offer(const char *s, struct gkt_opts *o)
@@ -107,7 +109,7 @@ static void set_port(struct sockaddr_storage *a, uint16_t port)
 static uint16_t get_port(const struct sockaddr_storage *a)
 {
 	return ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
-					      : ((const struct sockaddr_in *)a)->sin_port);
+	                                      : ((const struct sockaddr_in *)a)->sin_port);
 }
 
 int main(int argc, char **argv)
@@ -119,34 +121,53 @@ int main(int argc, char **argv)
 	char err[256];
 	bool server_set = false;
 	enum {
-		O_SERVER = 256, O_IDSP, O_KEYFILE, O_PREFIX, O_COUNT, O_KEYDIR, O_BIND, O_PROTO,
-		O_MECHS, O_EXPIRES, O_RATE, O_WINDOW, O_SOCKETS, O_OPTIONS, O_REPLAY, O_DEREG,
-		O_TSOFF, O_TIMEOUT, O_QUIET, O_HELP, O_ABUSE, O_KEYLOG
+		O_SERVER = 256,
+		O_IDSP,
+		O_KEYFILE,
+		O_PREFIX,
+		O_COUNT,
+		O_KEYDIR,
+		O_BIND,
+		O_PROTO,
+		O_MECHS,
+		O_EXPIRES,
+		O_RATE,
+		O_WINDOW,
+		O_SOCKETS,
+		O_OPTIONS,
+		O_REPLAY,
+		O_DEREG,
+		O_TSOFF,
+		O_TIMEOUT,
+		O_QUIET,
+		O_HELP,
+		O_ABUSE,
+		O_KEYLOG
 	};
 	static const struct option opts[] = {
-		{"server", required_argument, 0, O_SERVER},
-		{"idsp", required_argument, 0, O_IDSP},
-		{"key-file", required_argument, 0, O_KEYFILE},
-		{"prefix", required_argument, 0, O_PREFIX},
-		{"count", required_argument, 0, O_COUNT},
-		{"key-dir", required_argument, 0, O_KEYDIR},
-		{"bind", required_argument, 0, O_BIND},
-		{"proto", required_argument, 0, O_PROTO},
-		{"mechs", required_argument, 0, O_MECHS},
-		{"expires", required_argument, 0, O_EXPIRES},
-		{"rate", required_argument, 0, O_RATE},
-		{"window", required_argument, 0, O_WINDOW},
-		{"sockets", required_argument, 0, O_SOCKETS},
-		{"options", required_argument, 0, O_OPTIONS},
-		{"replay-answer", no_argument, 0, O_REPLAY},
-		{"deregister", no_argument, 0, O_DEREG},
-		{"ts-offset", required_argument, 0, O_TSOFF},
-		{"timeout", required_argument, 0, O_TIMEOUT},
-		{"quiet", no_argument, 0, O_QUIET},
-		{"help", no_argument, 0, O_HELP},
-		{"abuse", no_argument, 0, O_ABUSE},
-		{"keylog", required_argument, 0, O_KEYLOG},
-		{0, 0, 0, 0},
+	    {"server", required_argument, 0, O_SERVER},
+	    {"idsp", required_argument, 0, O_IDSP},
+	    {"key-file", required_argument, 0, O_KEYFILE},
+	    {"prefix", required_argument, 0, O_PREFIX},
+	    {"count", required_argument, 0, O_COUNT},
+	    {"key-dir", required_argument, 0, O_KEYDIR},
+	    {"bind", required_argument, 0, O_BIND},
+	    {"proto", required_argument, 0, O_PROTO},
+	    {"mechs", required_argument, 0, O_MECHS},
+	    {"expires", required_argument, 0, O_EXPIRES},
+	    {"rate", required_argument, 0, O_RATE},
+	    {"window", required_argument, 0, O_WINDOW},
+	    {"sockets", required_argument, 0, O_SOCKETS},
+	    {"options", required_argument, 0, O_OPTIONS},
+	    {"replay-answer", no_argument, 0, O_REPLAY},
+	    {"deregister", no_argument, 0, O_DEREG},
+	    {"ts-offset", required_argument, 0, O_TSOFF},
+	    {"timeout", required_argument, 0, O_TIMEOUT},
+	    {"quiet", no_argument, 0, O_QUIET},
+	    {"help", no_argument, 0, O_HELP},
+	    {"abuse", no_argument, 0, O_ABUSE},
+	    {"keylog", required_argument, 0, O_KEYLOG},
+	    {0, 0, 0, 0},
 	};
 
 	o->codec = gk_codec_get(GK_PROTO_SIP);
@@ -170,11 +191,21 @@ int main(int argc, char **argv)
 				goto bad_value;
 			strcpy(o->idsp, optarg);
 			break;
-		case O_KEYFILE: key_file = optarg; break;
-		case O_PREFIX: prefix = optarg; break;
-		case O_COUNT: count = strtoul(optarg, NULL, 10); break;
-		case O_KEYDIR: key_dir = optarg; break;
-		case O_BIND: bind_s = optarg; break;
+		case O_KEYFILE:
+			key_file = optarg;
+			break;
+		case O_PREFIX:
+			prefix = optarg;
+			break;
+		case O_COUNT:
+			count = strtoul(optarg, NULL, 10);
+			break;
+		case O_KEYDIR:
+			key_dir = optarg;
+			break;
+		case O_BIND:
+			bind_s = optarg;
+			break;
 		case O_PROTO:
 			o->codec = gk_codec_by_name(optarg);
 			if (!o->codec)
@@ -184,25 +215,53 @@ int main(int argc, char **argv)
 			if (parse_offer(optarg, o) < 0)
 				goto bad_value;
 			break;
-		case O_EXPIRES: o->expires = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case O_RATE: o->rate = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case O_WINDOW: o->window = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case O_SOCKETS: o->sockets = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case O_OPTIONS: o->options = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case O_REPLAY: o->replay_answer = true; break;
-		case O_DEREG: o->deregister = true; break;
-		case O_TSOFF: o->ts_offset = strtoll(optarg, NULL, 10); break;
-		case O_TIMEOUT: o->timeout_s = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case O_QUIET: o->quiet = true; break;
-		case O_ABUSE: o->abuse = true; break;
-		case O_KEYLOG: o->keylog = optarg; break;
-		case O_HELP: usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case O_EXPIRES:
+			o->expires = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_RATE:
+			o->rate = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_WINDOW:
+			o->window = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_SOCKETS:
+			o->sockets = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_OPTIONS:
+			o->options = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_REPLAY:
+			o->replay_answer = true;
+			break;
+		case O_DEREG:
+			o->deregister = true;
+			break;
+		case O_TSOFF:
+			o->ts_offset = strtoll(optarg, NULL, 10);
+			break;
+		case O_TIMEOUT:
+			o->timeout_s = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_QUIET:
+			o->quiet = true;
+			break;
+		case O_ABUSE:
+			o->abuse = true;
+			break;
+		case O_KEYLOG:
+			o->keylog = optarg;
+			break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 		continue;
-bad_value:
+	bad_value:
 		fprintf(stderr, "gkterm: bad value for --%s: \"%s\"\n", opts[c - O_SERVER].name,
-			optarg);
+		        optarg);
 		return 2;
 	}
 	if (!server_set || !o->idsp[0] || (!key_file && !(prefix && count && key_dir)) ||
@@ -237,8 +296,8 @@ bad_value:
 			return 1;
 		}
 		if (!key_file && strcmp(id, want) != 0) {
-			fprintf(stderr, "gkterm: %s holds the key of \"%s\", expected \"%s\"\n", path,
-				id, want);
+			fprintf(stderr, "gkterm: %s holds the key of \"%s\", expected \"%s\"\n",
+			        path, id, want);
 			return 1;
 		}
 		memcpy(x->t.idc, id, sizeof(x->t.idc));
