@@ -258,6 +258,7 @@ int gk_digest_response(enum gk_digest_alg alg, bool sess, const char *ha1_hex, c
 		parts[0] = ha1;
 		parts[1] = nonce;
 		parts[2] = cnonce;
+		/* In place: hash_parts() writes its output only after the last update. */
 		err = hash_parts(md, parts, 3, ha1);
 		if (err)
 			goto out;

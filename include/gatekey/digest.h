@@ -30,6 +30,11 @@
  *   nothing else; every softswitch that may see the answer to a challenge must share it. Replay
  *   within max_age is not prevented here: the caller tracks nc per nonce if it cares.
  *
+ * A registrar checking an Authorization header: gk_digest_alg_parse() (-ENOTSUP: challenge
+ * again), gk_digest_nonce_check() (-EBADMSG: challenge again; -ESTALE: verify anyway, and if the
+ * response is right answer 401 with stale=true so the UA retries without asking its user), then
+ * gk_digest_verify() with the HA1 stored for username and realm.
+ *
  * Every function returns 0 or a negative errno unless its comment says otherwise:
  *   -EINVAL  NULL, empty where a value is required, a field longer than GK_DIGEST_FIELD_MAX
  *            bytes (or without a NUL within that), HA1 or nc that is not hex of the right length
@@ -75,7 +80,7 @@ const char *gk_digest_alg_name(enum gk_digest_alg alg, bool sess);
  * GK_DIGEST_HEX_BUF always suffices. */
 int gk_digest_hex_len(enum gk_digest_alg alg);
 
-/* 1 when this OpenSSL provides alg, so a server can leave it out of its challenges. */
+/* true when this OpenSSL provides alg, so a server can leave it out of its challenges. */
 bool gk_digest_alg_available(enum gk_digest_alg alg);
 
 /* out_hex = lower-case hex of H(user ":" realm ":" password). user, realm and password may be
