@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <signal.h>
 #include <string.h>
 
 #include "gatekey/config.h"
@@ -86,4 +87,21 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("rx_nobufs", l->rx_nobufs);
 	P("tx_no_slot", l->tx_no_slot);
 #undef P
+}
+
+void gk_front_io_on_signal(void *user, int signo)
+{
+	struct gk_front_io *io = user;
+	const struct gk_registrar_stats *r = gk_registrar_stats(io->front);
+
+	if (signo == SIGTERM || signo == SIGINT) {
+		gk_notice("signal %d: stopping", signo);
+		gk_loop_stop(io->loop);
+	} else if (signo == SIGUSR1) {
+		gk_notice("registrations %llu, refreshes %llu, rejects %llu",
+		          (unsigned long long)r->registrations, (unsigned long long)r->refreshes,
+		          (unsigned long long)r->rejects);
+	} else if (signo == SIGHUP) {
+		gk_notice("SIGHUP: settings are read at start; restart to change them");
+	}
 }

@@ -211,21 +211,6 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 			              (unsigned long long)r->reasons.n[i]);
 }
 
-static void on_signal(void *user, int signo)
-{
-	struct sbcd *s = user;
-	if (signo == SIGTERM || signo == SIGINT) {
-		gk_notice("signal %d: stopping", signo);
-		gk_loop_stop(s->loop);
-	} else if (signo == SIGUSR1) {
-		const struct gk_registrar_stats *r = gk_registrar_stats(s->front);
-		gk_notice("registrations %llu, rejects %llu", (unsigned long long)r->registrations,
-		          (unsigned long long)r->rejects);
-	} else if (signo == SIGHUP) {
-		gk_notice("SIGHUP: settings are read at start; restart to change them");
-	}
-}
-
 int main(int argc, char **argv)
 {
 	static struct sbcd s;
@@ -305,7 +290,7 @@ int main(int argc, char **argv)
 	gk_control_add(s.ctl, "stats", ctl_stats, &s);
 	gk_control_add(s.ctl, "bindings", gk_front_io_ctl_bindings, &s.io);
 	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
-	gk_loop_on_signals(s.loop, sigs, 4, on_signal, &s);
+	gk_loop_on_signals(s.loop, sigs, 4, gk_front_io_on_signal, &s.io);
 	char ss[64];
 	gk_format_addr(&s.set.softswitch, ss, sizeof(ss));
 	gk_notice("ready: SBC %s, softswitch %s; gk-mac enforced in userspace", s.set.id, ss);

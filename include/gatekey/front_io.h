@@ -26,6 +26,9 @@ void gk_front_io_send_plain(struct gk_front_io *io, struct gk_msg *m,
                             const struct sockaddr_storage *to);
 /* The control socket's "bindings" command: one line per terminal, never the key. */
 void gk_front_io_ctl_bindings(void *io, const char *args, struct gk_ctl_reply *out);
+/* The signals of a front daemon: SIGTERM/SIGINT stop the loop, SIGUSR1 logs the counters,
+ * SIGHUP says that settings are read at start. Usable as a gk_signal_fn with the io as user. */
+void gk_front_io_on_signal(void *io, int signo);
 /* The front's counters and reasons, as "name value" lines. */
 void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out);
 
