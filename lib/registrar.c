@@ -701,6 +701,12 @@ int gk_registrar_seal(struct gk_registrar *r, struct gk_binding *b, uint8_t *buf
 	return gk_pkt_seal(b->keys.downlink, b->index, ++b->seq_down, buf, len, cap);
 }
 
+bool gk_registrar_other_allowed(struct gk_registrar *r, const struct sockaddr_storage *a)
+{
+	uint32_t slot = gk_addrmap_find(r->addrs, a);
+	return slot && rec(r, slot)->b.active && rec(r, slot)->b.mech != GK_MECH_GKMAC;
+}
+
 bool gk_registrar_is_registered_addr(struct gk_registrar *r, const struct sockaddr_storage *a)
 {
 	uint32_t slot = gk_addrmap_find(r->addrs, a);

@@ -19,6 +19,7 @@
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
 #include "gatekey/registrar.h"
+#include "gatekey/relay.h"
 #include "gatekey/uplink.h"
 #include "settings.h"
 
@@ -29,6 +30,7 @@ struct sbcd {
 	struct gk_registrar *front;
 	struct gk_front_io io;
 	struct gk_control *ctl;
+	struct gk_relay *relay; /* terminals' requests forwarded to the softswitch */
 	const struct gk_codec *sip;
 	int access_fd[SBC_MAX_LISTEN];
 	int core_fd;
@@ -36,7 +38,7 @@ struct sbcd {
 	uint64_t unbound_seq;
 	struct {
 		uint64_t rx_access, rx_core, parse_errors, core_stray, core_send_failed;
-		uint64_t passed, unknown_source_dropped;
+		uint64_t passed, unknown_source_dropped, relayed, relay_full;
 	} st;
 };
 
@@ -108,6 +110,61 @@ static void core_unbound(void *user, const char *idc, const char *idsp, const ch
 	send_core(s, &m, ref);
 }
 
+/* A verified request of a registered terminal goes on to the softswitch, trailer stripped; the
+ * front answers it (under the downlink trailer) once the softswitch has. */
+static void relay_request(struct sbcd *s, const struct gk_msg *m,
+                          const struct sockaddr_storage *from, uint32_t index)
+{
+	uint64_t ref;
+	struct gk_msg fwd;
+	struct gk_relay_txn *t = gk_relay_alloc(s->relay, &ref);
+
+	if (!t) {
+		s->st.relay_full++;
+		gk_registrar_count(s->front, GK_R_OVERLOAD);
+		return;
+	}
+	memcpy(&t->req, m, sizeof(*m));
+	t->from = *from;
+	t->index = index;
+	gk_uplink_request(&fwd, GK_MSG_OTHER, m->idc, s->set.id, NULL, NULL, NULL);
+	fwd.proto = GK_PROTO_SIP;
+	char dialog[96];
+	struct gk_request_ctx c = {
+	    .idc = m->idc,
+	    .idsp = s->set.id,
+	    .local = &s->core_local,
+	    .dialog_id = dialog,
+	    .local_tag = s->set.id,
+	    .seq = 1,
+	    .unique = ref,
+	    .method = m->wire.sip.method,
+	};
+	snprintf(dialog, sizeof(dialog), "%016llx@%.60s", (unsigned long long)ref, s->set.id);
+	s->sip->request_init(&fwd, &c);
+	uint8_t *buf = gk_loop_send_buf(s->loop);
+	int n = buf ? s->sip->encode(&fwd, buf, GK_LOOP_DGRAM_MAX) : -1;
+	if (n <= 0) {
+		if (buf)
+			gk_loop_send_abort(s->loop, buf);
+		gk_relay_release(s->relay, t);
+		s->st.core_send_failed++;
+		return;
+	}
+	gk_loop_send(s->loop, s->core_fd, buf, (size_t)n, &s->set.softswitch);
+	s->st.relayed++;
+}
+
+static void relay_answer(struct sbcd *s, uint64_t ref)
+{
+	struct gk_relay_txn *t = gk_relay_take(s->relay, ref);
+	if (!t)
+		return;
+	/* The front answers from the terminal's own request, if its binding still stands. */
+	gk_registrar_on_message(s->front, &t->req, &t->from, t->index);
+	gk_relay_release(s->relay, t);
+}
+
 static void on_core(void *user, int fd, uint8_t *data, size_t len,
                     const struct sockaddr_storage *from)
 {
@@ -139,6 +196,12 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 		gk_registrar_core_reject(s->front, ref, GK_R_REFUSED);
 		break;
 	case GK_MSG_DEREG_OK:
+		break;
+	case GK_MSG_OTHER_OK:
+		if (ref & GK_REF_PEER)
+			relay_answer(s, ref);
+		else
+			s->st.core_stray++;
 		break;
 	default:
 		s->st.core_stray++;
@@ -175,10 +238,21 @@ static void on_access(void *user, int fd, uint8_t *data, size_t len,
 		return;
 	}
 	switch (m.type) {
+	case GK_MSG_OTHER:
+		if (index || gk_registrar_is_registered_addr(s->front, from)) {
+			if (index)
+				s->st.passed++;
+			if (index || gk_registrar_other_allowed(s->front, from))
+				relay_request(s, &m, from, index);
+			else
+				gk_registrar_on_message(s->front, &m, from, index); /* counts it */
+			break;
+		}
+		gk_registrar_on_message(s->front, &m, from, index);
+		break;
 	case GK_MSG_REGISTER:
 	case GK_MSG_ANSWER:
 	case GK_MSG_DEREGISTER:
-	case GK_MSG_OTHER:
 		if (index)
 			s->st.passed++;
 		gk_registrar_on_message(s->front, &m, from, index);
@@ -203,6 +277,8 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("unknown_source_dropped", s->st.unknown_source_dropped);
 	P("core_stray", s->st.core_stray);
 	P("core_send_failed", s->st.core_send_failed);
+	P("relayed_to_core", s->st.relayed);
+	P("relay_full", s->st.relay_full);
 #undef P
 	gk_front_io_ctl_stats(&s->io, out);
 	for (int i = 1; i < GK_R__COUNT; i++)
@@ -282,6 +358,11 @@ int main(int argc, char **argv)
 	s.io.loop = s.loop;
 	s.io.front = s.front;
 	s.io.codec = s.sip;
+	s.relay = gk_relay_new(16384);
+	if (!s.relay) {
+		gk_err("out of memory");
+		return 1;
+	}
 	s.ctl = gk_control_new(s.loop, s.common.control_socket, err, sizeof(err));
 	if (!s.ctl) {
 		gk_err("%s", err);
@@ -298,6 +379,7 @@ int main(int argc, char **argv)
 	int ret = gk_loop_run(s.loop);
 	gk_control_free(s.ctl);
 	gk_registrar_free(s.front);
+	gk_relay_free(s.relay);
 	gk_loop_free(s.loop);
 	for (unsigned i = 0; i < s.set.n_listen; i++)
 		close(s.access_fd[i]);

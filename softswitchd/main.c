@@ -20,6 +20,7 @@
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
 #include "gatekey/registrar.h"
+#include "gatekey/relay.h"
 #include "gatekey/uplink.h"
 #include "settings.h"
 
@@ -34,7 +35,7 @@ struct softswitchd {
 	struct gk_front_io io;
 	struct gk_auc_client *auc;
 	struct gk_control *ctl;
-	struct ss_relay *relay;
+	struct gk_relay *relay;
 	const struct gk_codec *sip;
 	int fds[MAX_LISTEN];
 	unsigned n_fds;
@@ -64,7 +65,7 @@ static void send_peer(struct softswitchd *s, struct gk_msg *m, const struct sock
 static void peer_verdict(struct softswitchd *s, uint64_t ref, enum gk_msg_type type,
                          const uint8_t *rand, const uint8_t *bt, const uint8_t *be)
 {
-	struct ss_relay_txn *t = ss_relay_take(s->relay, ref);
+	struct gk_relay_txn *t = gk_relay_take(s->relay, ref);
 	struct gk_msg resp;
 
 	if (!t)
@@ -72,7 +73,7 @@ static void peer_verdict(struct softswitchd *s, uint64_t ref, enum gk_msg_type t
 	gk_uplink_verdict(&resp, &t->req, type, rand, bt, be);
 	send_peer(s, &resp, &t->from);
 	gk_wipe(&resp, offsetof(struct gk_msg, wire));
-	ss_relay_release(s->relay, t);
+	gk_relay_release(s->relay, t);
 }
 
 static void peer_challenge(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN])
@@ -115,7 +116,14 @@ static void on_peer(struct softswitchd *s, const struct ss_peer *peer, struct gk
 		send_peer(s, &resp, from);
 		return;
 	}
-	struct ss_relay_txn *t = ss_relay_alloc(s->relay, &ref);
+	if (m->type == GK_MSG_OTHER) {
+		/* A request of a terminal the SBC verified (gk-mac) or pinned: the softswitch's
+		 * call control would act on it here; for OPTIONS the answer is 200. */
+		gk_uplink_verdict(&resp, m, GK_MSG_OTHER_OK, NULL, NULL, NULL);
+		send_peer(s, &resp, from);
+		return;
+	}
+	struct gk_relay_txn *t = gk_relay_alloc(s->relay, &ref);
 	if (!t) {
 		s->st.peer_refused++;
 		gk_uplink_verdict(&resp, m, GK_MSG_REJECT, NULL, NULL, NULL);
@@ -182,13 +190,11 @@ static void on_sip(void *user, int fd, uint8_t *data, size_t len,
 	case GK_MSG_REGISTER:
 	case GK_MSG_ANSWER:
 	case GK_MSG_DEREGISTER:
-		if (peer) {
-			on_peer(s, peer, &m, from);
-			break;
-		}
-		/* fall through */
 	case GK_MSG_OTHER:
-		gk_registrar_on_message(s->reg, &m, from, index);
+		if (peer)
+			on_peer(s, peer, &m, from);
+		else
+			gk_registrar_on_message(s->reg, &m, from, index);
 		break;
 	default:
 		s->st.responses_ignored++;
@@ -291,7 +297,7 @@ int main(int argc, char **argv)
 		gk_err("%s", err);
 		return 1;
 	}
-	s.relay = ss_relay_new(16384);
+	s.relay = gk_relay_new(16384);
 	if (!s.relay) {
 		gk_err("out of memory");
 		return 1;
@@ -318,7 +324,7 @@ int main(int argc, char **argv)
 	gk_control_free(s.ctl);
 	gk_auc_client_free(s.auc);
 	gk_direct_fini(&s.direct);
-	ss_relay_free(s.relay);
+	gk_relay_free(s.relay);
 	gk_loop_free(s.loop);
 	for (unsigned i = 0; i < s.n_fds; i++)
 		close(s.fds[i]);

@@ -11,6 +11,7 @@
 
 #include "gatekey/core.h"
 #include "gatekey/registrar.h"
+#include "gatekey/relay.h"
 
 struct gk_direct_ops {
 	void (*send_terminal)(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
@@ -26,8 +27,6 @@ struct gk_direct_ops {
 	                     const uint8_t blob_element[GK_BLOB_LEN]);
 	void (*peer_reject)(void *user, uint64_t ref, enum gk_reason why);
 };
-
-#define GK_REF_PEER (1ull << 63)
 
 struct gk_direct {
 	struct gk_registrar *front;

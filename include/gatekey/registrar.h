@@ -114,6 +114,9 @@ int gk_registrar_seal(struct gk_registrar *r, struct gk_binding *b, uint8_t *buf
                       size_t cap);
 /* True when this source address belongs to a binding (for the unknown-source policy). */
 bool gk_registrar_is_registered_addr(struct gk_registrar *r, const struct sockaddr_storage *a);
+/* True when requests without a trailer are acceptable from this address: its binding uses a
+ * mechanism without per-datagram MAC, which pins the terminal to its address instead. */
+bool gk_registrar_other_allowed(struct gk_registrar *r, const struct sockaddr_storage *a);
 
 void gk_binding_get_info(const struct gk_binding *b, struct gk_binding_info *out);
 /* Calls fn for every binding. */

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
-plan 21
+plan 22
 
 rig_sbc
 provision_sbc term1 term2 term3 term4
@@ -66,6 +66,8 @@ echo "$out" | grep -q '^options sent=5 ok=5 bad_downlink=0'
 ok $? "5 gk-mac protected OPTIONS pass, and their answers verify at the terminal"
 echo "$out" | grep -q '^abuse sent=7 answered=1 expected=1'
 ok $? "of the abusive datagrams only the valid one (far ahead in sequence) is answered"
+is "$(stat_of sbcd relayed_to_core)" 6 \
+	"the 6 verified OPTIONS went on to the softswitch, trailer stripped, and were answered from there"
 is $(($(stat_of sbcd reason.BAD_TAG) - before_tag)) 1 "a forged tag is dropped and counted"
 is $(($(stat_of sbcd reason.REPLAY_SEQ) - before_rep)) 1 "a replayed sequence is dropped and counted"
 is $(($(stat_of sbcd reason.OLD_SEQ) - before_old)) 1 \
