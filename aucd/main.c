@@ -31,6 +31,7 @@ struct aucd {
 	struct gk_keystore *ks;
 	struct gk_control *ctl;
 	int fd_auth, fd_acct;
+	bool snapshot; /* a key store read snapshot is open for this batch */
 
 	struct {
 		uint64_t access_requests, accepts, rejects, unknown_idc;
@@ -94,6 +95,8 @@ static void on_auth(void *user, int fd, uint8_t *data, size_t len,
 		drop(a, GK_R_OVERLOAD, from);
 		return;
 	}
+	if (!a->snapshot && gk_ks_read_begin(a->ks) == 0)
+		a->snapshot = true;
 	int ret = auc_make_vector(a->ks, idc, idsp, &v, &known);
 	if (ret == 0) {
 		n = gk_auc_encode_accept(out, GK_LOOP_DGRAM_MAX, &p, a->vendor, &v, peer->secret,
@@ -119,6 +122,15 @@ static void on_auth(void *user, int fd, uint8_t *data, size_t len,
 		return;
 	}
 	gk_loop_send(a->loop, fd, out, (size_t)n, from);
+}
+
+static void end_snapshot(void *user)
+{
+	struct aucd *a = user;
+	if (a->snapshot) {
+		gk_ks_commit(a->ks);
+		a->snapshot = false;
+	}
 }
 
 static void on_acct(void *user, int fd, uint8_t *data, size_t len,
@@ -265,6 +277,7 @@ int main(int argc, char **argv)
 		return 1;
 	gk_loop_add_udp(a.loop, a.fd_auth, on_auth, &a);
 	gk_loop_add_udp(a.loop, a.fd_acct, on_acct, &a);
+	gk_loop_on_batch_end(a.loop, end_snapshot, &a);
 	a.ctl = gk_control_new(a.loop, a.common.control_socket, err, sizeof(err));
 	if (!a.ctl) {
 		gk_err("%s", err);

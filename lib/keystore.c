@@ -489,6 +489,13 @@ int gk_ks_begin(struct gk_keystore *ks)
 	return run_simple(ks, "BEGIN IMMEDIATE");
 }
 
+int gk_ks_read_begin(struct gk_keystore *ks)
+{
+	/* Deferred: only a shared lock, taken at the first read; writers are not blocked in WAL
+	 * mode, they only wait for the snapshot to end to checkpoint past it. */
+	return run_simple(ks, "BEGIN DEFERRED");
+}
+
 int gk_ks_commit(struct gk_keystore *ks)
 {
 	return run_simple(ks, "COMMIT");

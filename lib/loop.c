@@ -73,6 +73,8 @@ struct gk_loop {
 
 	uint64_t now_ms;
 	bool stop;
+	void (*batch_end)(void *user);
+	void *batch_end_user;
 	unsigned pending_sqes;
 	struct gk_loop_stats stats;
 };
@@ -485,6 +487,12 @@ int gk_loop_on_signals(struct gk_loop *l, const int *signals, unsigned n, gk_sig
 	return arm_signal(l);
 }
 
+void gk_loop_on_batch_end(struct gk_loop *l, void (*fn)(void *user), void *user)
+{
+	l->batch_end = fn;
+	l->batch_end_user = user;
+}
+
 void gk_loop_stop(struct gk_loop *l)
 {
 	l->stop = true;
@@ -549,6 +557,8 @@ int gk_loop_run(struct gk_loop *l)
 			}
 		}
 		io_uring_cq_advance(&l->ring, seen);
+		if (l->batch_end)
+			l->batch_end(l->batch_end_user);
 	}
 	gk_loop_flush(l);
 	return 0;

@@ -55,6 +55,9 @@ bool gk_ks_id_valid(const char *id);
 int gk_ks_begin(struct gk_keystore *ks);
 int gk_ks_commit(struct gk_keystore *ks);
 int gk_ks_rollback(struct gk_keystore *ks);
+/* A read snapshot for a batch of lookups, ended with gk_ks_commit: one lock round trip for the
+ * batch instead of one per lookup. Changes made meanwhile by gkctl show from the next batch. */
+int gk_ks_read_begin(struct gk_keystore *ks);
 
 /* key may be NULL to generate one; key_out (may be NULL) receives the stored key.
  * -EEXIST when the ID exists; get, remove and rotate return -ENOENT for an unknown ID, and get

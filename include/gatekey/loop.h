@@ -71,6 +71,10 @@ static inline bool gk_timer_armed(const struct gk_timer *t)
 int gk_loop_on_signals(struct gk_loop *l, const int *signals, unsigned n, gk_signal_fn fn,
                        void *user);
 
+/* fn runs after each batch of completions has been handled, before the loop waits again: the
+ * place to end per-batch work (a database snapshot, a flush). One per loop. */
+void gk_loop_on_batch_end(struct gk_loop *l, void (*fn)(void *user), void *user);
+
 /* Runs until gk_loop_stop. Returns 0, or -errno on a fatal ring error. */
 int gk_loop_run(struct gk_loop *l);
 void gk_loop_stop(struct gk_loop *l);

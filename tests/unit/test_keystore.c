@@ -558,4 +558,22 @@ TEST_F_TIMEOUT(ks, bulk_10000_in_one_transaction, 300)
 	free(keys);
 }
 
+/* aucd reads a batch of lookups in one snapshot; another handle's changes (gkctl) show from the
+ * next snapshot on, and the snapshot never blocks the writer. */
+TEST_F(ks, read_snapshot_sees_writes_from_the_next_batch)
+{
+	struct gk_keystore *writer;
+	uint8_t k[GK_KEY_LEN];
+
+	ASSERT_EQ(0, gk_ks_open(&writer, self->db, self->kek, self->err, sizeof(self->err)));
+	ASSERT_EQ(0, gk_ks_subscriber_add(self->ks, "before", NULL, NULL));
+	ASSERT_EQ(0, gk_ks_read_begin(self->ks));
+	EXPECT_EQ(0, gk_ks_subscriber_get(self->ks, "before", k));
+	ASSERT_EQ(0, gk_ks_subscriber_add(writer, "during", NULL, NULL));
+	EXPECT_EQ(-ENOENT, gk_ks_subscriber_get(self->ks, "during", k));
+	ASSERT_EQ(0, gk_ks_commit(self->ks));
+	EXPECT_EQ(0, gk_ks_subscriber_get(self->ks, "during", k));
+	gk_ks_close(writer);
+}
+
 TEST_HARNESS_MAIN
