@@ -53,6 +53,11 @@ static uint64_t sip_transaction_ref(const struct gk_msg *m)
 	return v;
 }
 
+static const char *sip_request_method(const struct gk_msg *m)
+{
+	return m->wire.sip.method;
+}
+
 const struct gk_codec gk_sip_codec = {
     .proto = GK_PROTO_SIP,
     .name = "sip",
@@ -63,4 +68,5 @@ const struct gk_codec gk_sip_codec = {
     .request_init = sip_request_init,
     .response_init = sip_response_init,
     .transaction_ref = sip_transaction_ref,
+    .request_method = sip_request_method,
 };

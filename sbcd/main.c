@@ -138,7 +138,7 @@ static void relay_request(struct sbcd *s, const struct gk_msg *m,
 	    .local_tag = s->set.id,
 	    .seq = 1,
 	    .unique = ref,
-	    .method = m->wire.sip.method,
+	    .method = s->sip->request_method(m),
 	};
 	snprintf(dialog, sizeof(dialog), "%016llx@%.60s", (unsigned long long)ref, s->set.id);
 	s->sip->request_init(&fwd, &c);

@@ -38,6 +38,8 @@ struct gk_codec {
 	void (*response_init)(struct gk_msg *m);
 	/* The `unique` of the request a decoded response answers, 0 when there is none. */
 	uint64_t (*transaction_ref)(const struct gk_msg *m);
+	/* The method of a decoded request, for forwarding it (e.g. "OPTIONS"). */
+	const char *(*request_method)(const struct gk_msg *m);
 };
 
 const struct gk_codec *gk_codec_get(enum gk_proto proto);
