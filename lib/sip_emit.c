@@ -197,6 +197,55 @@ static bool mechs_ok(const struct gk_msg *m)
 	return true;
 }
 
+/* Digest text sent as a quoted-string: terminated in its array, no control characters but HT
+ * ('"' and '\\' are escaped). */
+static bool dg_text_ok(const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+
+	if (n == cap)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') || (unsigned char)s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool dg_hex_ok(const char *s, size_t cap, size_t n1, size_t n2)
+{
+	size_t n = strnlen(s, cap);
+
+	if (n == cap || (n != n1 && n != n2))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+	return true;
+}
+
+static bool dg_cred_ok(const struct gk_digest *g)
+{
+	if (!dg_text_ok(g->username, sizeof(g->username)) ||
+	    !dg_text_ok(g->realm, sizeof(g->realm)) || !dg_text_ok(g->nonce, sizeof(g->nonce)) ||
+	    !dg_text_ok(g->uri, sizeof(g->uri)) || !dg_text_ok(g->opaque, sizeof(g->opaque)) ||
+	    !dg_hex_ok(g->response, sizeof(g->response), 32, 64))
+		return false;
+	if (g->algorithm[0] && !token_ok(g->algorithm, sizeof(g->algorithm)))
+		return false;
+	if (!g->qop[0]) /* cnonce and nc go with qop only */
+		return !g->cnonce[0] && !g->nc[0];
+	return token_ok(g->qop, sizeof(g->qop)) && dg_text_ok(g->cnonce, sizeof(g->cnonce)) &&
+	       dg_hex_ok(g->nc, sizeof(g->nc), 8, 8);
+}
+
+static bool dg_chal_ok(const struct gk_digest *g)
+{
+	return dg_text_ok(g->realm, sizeof(g->realm)) && dg_text_ok(g->nonce, sizeof(g->nonce)) &&
+	       dg_text_ok(g->opaque, sizeof(g->opaque)) &&
+	       (!g->algorithm[0] || token_ok(g->algorithm, sizeof(g->algorithm))) &&
+	       (!g->qop[0] || strcmp(g->qop, "auth") == 0);
+}
+
 /* ---- header builders ------------------------------------------------------------------------- */
 
 static void put_mechs(struct out *o, const struct gk_msg *m)
@@ -207,6 +256,71 @@ static void put_mechs(struct out *o, const struct gk_msg *m)
 		puts_(o, ";q=");
 		putq(o, m->mechs[i].q);
 	}
+}
+
+/* , name="text" with '"' and '\\' escaped; no separator when name starts the list. */
+static void put_dgq(struct out *o, const char *name, const char *v)
+{
+	puts_(o, name);
+	puts_(o, "=\"");
+	for (const char *p = v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			puts_(o, "\\");
+		put(o, p, 1);
+	}
+	puts_(o, "\"");
+}
+
+/* Authorization: Digest (RFC 7616 §3.4; the quoted and token parameters as it has them). */
+static void put_dg_cred(struct out *o, const struct gk_digest *g)
+{
+	puts_(o, "Authorization: Digest ");
+	put_dgq(o, "username", g->username);
+	put_dgq(o, ", realm", g->realm);
+	put_dgq(o, ", nonce", g->nonce);
+	put_dgq(o, ", uri", g->uri);
+	put_dgq(o, ", response", g->response);
+	if (g->algorithm[0]) {
+		puts_(o, ", algorithm=");
+		puts_(o, g->algorithm);
+	}
+	if (g->qop[0]) {
+		puts_(o, ", qop=");
+		puts_(o, g->qop);
+		puts_(o, ", nc=");
+		puts_(o, g->nc);
+		put_dgq(o, ", cnonce", g->cnonce);
+	}
+	if (g->opaque[0])
+		put_dgq(o, ", opaque", g->opaque);
+	puts_(o, "\r\n");
+}
+
+static void put_dg_chal1(struct out *o, const struct gk_digest *g, const char *alg)
+{
+	puts_(o, "WWW-Authenticate: Digest ");
+	put_dgq(o, "realm", g->realm);
+	put_dgq(o, ", nonce", g->nonce);
+	puts_(o, ", algorithm=");
+	puts_(o, alg);
+	if (g->qop[0])
+		puts_(o, ", qop=\"auth\"");
+	if (g->opaque[0])
+		put_dgq(o, ", opaque", g->opaque);
+	if (g->stale)
+		puts_(o, ", stale=true");
+	puts_(o, "\r\n");
+}
+
+/* Without an algorithm the challenge offers both, SHA-256 first (RFC 8760 §3). */
+static void put_dg_chal(struct out *o, const struct gk_digest *g)
+{
+	if (g->algorithm[0]) {
+		put_dg_chal1(o, g, g->algorithm);
+		return;
+	}
+	put_dg_chal1(o, g, "SHA-256");
+	put_dg_chal1(o, g, "MD5");
 }
 
 /*
@@ -316,6 +430,18 @@ static bool to_names(const char *to, const char *idc)
 	return user.n == strlen(idc) && memcmp(user.p, idc, user.n) == 0;
 }
 
+/* Is idsp the host of the To URI? */
+static bool to_host_is(const char *to, const char *idsp)
+{
+	struct sip_naddr na;
+	struct sip_span user, host;
+
+	if (sip_naddr_parse((struct sip_span){to, strlen(to)}, &na) != GK_R_OK ||
+	    sip_uri_user_host(na.uri, &user, &host) != GK_R_OK)
+		return false;
+	return host.n == strlen(idsp) && memcmp(host.p, idsp, host.n) == 0;
+}
+
 static bool is_register(const char *method)
 {
 	return strcmp(method, "REGISTER") == 0;
@@ -355,6 +481,9 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 	if ((m->fields & GK_F_ADDR) && !text_ok(m->address, sizeof(m->address)))
 		return -EINVAL;
 	if (!s->ruri[0] && !uri_host_ok(m->idsp))
+		return -EINVAL;
+	if ((m->fields & GK_F_DIGEST_CHAL) ||
+	    ((m->fields & GK_F_DIGEST) && !dg_cred_ok(&m->digest)))
 		return -EINVAL;
 	/* The decoder refuses a REGISTER that authenticates one IDc for another's AOR. */
 	if (reg && s->to[0] && !to_names(s->to, m->idc))
@@ -413,6 +542,8 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 		}
 		puts_(o, "\r\n");
 	}
+	if (m->fields & GK_F_DIGEST)
+		put_dg_cred(o, &m->digest);
 	if (m->fields & GK_F_MECHS) {
 		/* RFC 3329 §2.3.1: the client lists its mechanisms and insists on sec-agree. */
 		puts_(o, "Security-Client: ");
@@ -432,12 +563,25 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 	const char *method = s->method[0] ? s->method : "REGISTER";
 	const char *status;
 
+	const uint32_t gkchal = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_WANT_MECHS;
+	bool gk1 = true;
+
 	if (s->method[0] && !token_ok(s->method, sizeof(s->method)))
+		return -EINVAL;
+	if ((m->fields & GK_F_DIGEST) ||
+	    ((m->fields & GK_F_DIGEST_CHAL) && m->type != GK_MSG_CHALLENGE))
 		return -EINVAL;
 	switch (m->type) {
 	case GK_MSG_CHALLENGE:
 		if (!id_ok(m->idsp, true))
 			return -EINVAL;
+		if (m->fields & GK_F_DIGEST_CHAL) {
+			if (!dg_chal_ok(&m->digest))
+				return -EINVAL;
+			/* Digest alone (for SIP phones) when the To URI names IDsp as the
+			 * decoder reads it back; else GK1 carries IDsp in its realm. */
+			gk1 = (m->fields & gkchal) || (s->to[0] && !to_host_is(s->to, m->idsp));
+		}
 		status = "401 Unauthorized";
 		break;
 	case GK_MSG_SUCCESS:
@@ -487,7 +631,7 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 	puts_(o, "\r\n");
 	put_common(o, m, method);
 
-	if (m->type == GK_MSG_CHALLENGE) {
+	if (m->type == GK_MSG_CHALLENGE && gk1) {
 		bool first = false;
 		puts_(o, "WWW-Authenticate: GK1 realm=\"");
 		puts_(o, m->idsp);
@@ -504,6 +648,10 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 		if (m->fields & GK_F_WANT_MECHS)
 			puts_(o, ", mechanisms=\"required\"");
 		puts_(o, "\r\n");
+	}
+	if (m->type == GK_MSG_CHALLENGE) {
+		if (m->fields & GK_F_DIGEST_CHAL)
+			put_dg_chal(o, &m->digest);
 	} else if (m->type == GK_MSG_SUCCESS || m->type == GK_MSG_DEREG_OK) {
 		if (m->fields & (info | GK_F_MAC)) {
 			bool first = true;

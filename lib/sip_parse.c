@@ -110,6 +110,48 @@ static const uint32_t allowed[] = {
 	(PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_KEY) | PB(P_MECHANISMS) | PB(P_INDEX) |             \
 	 PB(P_NONCE) | PB(P_ELEMENT_KEY))
 
+/* Digest auth-params (RFC 3261 §22, RFC 7616, RFC 8760). */
+enum dgp {
+	D_USERNAME,
+	D_REALM,
+	D_NONCE,
+	D_URI,
+	D_RESPONSE,
+	D_CNONCE,
+	D_NC,
+	D_QOP,
+	D_ALGORITHM,
+	D_OPAQUE,
+	D_STALE,
+	D__COUNT
+};
+
+#define DGP(k, s) [k] = {s, sizeof(s) - 1}
+static const struct {
+	const char *name;
+	size_t len;
+} dgp[D__COUNT] = {
+    DGP(D_USERNAME, "username"),
+    DGP(D_REALM, "realm"),
+    DGP(D_NONCE, "nonce"),
+    DGP(D_URI, "uri"),
+    DGP(D_RESPONSE, "response"),
+    DGP(D_CNONCE, "cnonce"),
+    DGP(D_NC, "nc"),
+    DGP(D_QOP, "qop"),
+    DGP(D_ALGORITHM, "algorithm"),
+    DGP(D_OPAQUE, "opaque"),
+    DGP(D_STALE, "stale"),
+};
+#undef DGP
+
+static const uint32_t dg_allowed[] = {
+    [A_CRED] = PB(D_USERNAME) | PB(D_REALM) | PB(D_NONCE) | PB(D_URI) | PB(D_RESPONSE) |
+               PB(D_CNONCE) | PB(D_NC) | PB(D_QOP) | PB(D_ALGORITHM) | PB(D_OPAQUE),
+    [A_CHAL] = PB(D_REALM) | PB(D_NONCE) | PB(D_QOP) | PB(D_ALGORITHM) | PB(D_OPAQUE) | PB(D_STALE),
+    [A_INFO] = 0,
+};
+
 /* Single-valued headers seen (duplicates are refused). */
 #define SEEN(h) (1u << (h))
 
@@ -134,6 +176,12 @@ struct dec {
 	unsigned server_known;
 	struct sip_span ruri_host;
 	struct sip_span to_user, to_host;
+	/* Digest: the credentials or challenge being read, and how many were seen */
+	bool in_dg;
+	unsigned n_dg;
+	uint32_t dpset;
+	struct gk_digest *dcur;
+	struct gk_digest dtmp; /* second and later challenges */
 };
 
 static int fail(struct dec *d, enum gk_reason r)
@@ -445,10 +493,184 @@ static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 	}
 }
 
+/* ---- Digest auth-params ---------------------------------------------------------------------- */
+
+static int dg_text(struct dec *d, struct sip_span v, char *out, size_t cap)
+{
+	if (v.n >= cap)
+		return fail(d, GK_R_PARSE_TOO_LONG);
+	memcpy(out, v.p, v.n);
+	out[v.n] = '\0';
+	return 0;
+}
+
+static bool all_hex(struct sip_span v)
+{
+	for (size_t i = 0; i < v.n; i++)
+		if (hexval((unsigned char)v.p[i]) < 0)
+			return false;
+	return true;
+}
+
+static bool all_token(struct sip_span v)
+{
+	if (!v.n)
+		return false;
+	for (size_t i = 0; i < v.n; i++)
+		if (!sip_is_token_char((unsigned char)v.p[i]))
+			return false;
+	return true;
+}
+
+/* qop-options of a challenge: a list of tokens; only "auth" is kept (RFC 7616 §3.3). */
+static int dg_qop_options(struct dec *d, struct sip_span v, char out[8])
+{
+	size_t i = 0;
+
+	for (;;) {
+		while (i < v.n && sip_is_lws((unsigned char)v.p[i]))
+			i++;
+		size_t t = i;
+		while (i < v.n && sip_is_token_char((unsigned char)v.p[i]))
+			i++;
+		if (i == t)
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		if (sip_span_ieq((struct sip_span){v.p + t, i - t}, "auth"))
+			memcpy(out, "auth", 5);
+		while (i < v.n && sip_is_lws((unsigned char)v.p[i]))
+			i++;
+		if (i >= v.n)
+			return 0;
+		if (v.p[i++] != ',')
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+	}
+}
+
+static int dg_param(struct dec *d, enum actx ctx, const struct sip_param *p)
+{
+	struct gk_digest *g = d->dcur;
+	char buf[SIP_PARAM_MAX];
+	struct sip_span v;
+	unsigned k;
+
+	for (k = 0; k < D__COUNT; k++)
+		if (p->name.n == dgp[k].len && sip_span_ieq(p->name, dgp[k].name))
+			break;
+	if (k == D__COUNT || !(dg_allowed[ctx] & PB(k)))
+		return 0; /* extension parameter: ignored */
+	if (d->dpset & PB(k))
+		return fail(d, GK_R_PARSE_DUPLICATE);
+	d->dpset |= PB(k);
+	if (unquote(p->value, p->quoted, buf, sizeof(buf), &v) < 0)
+		return fail(d, k == D_RESPONSE || k == D_NC || k == D_STALE ? GK_R_PARSE_BAD_VALUE
+		                                                            : GK_R_PARSE_TOO_LONG);
+	switch (k) {
+	case D_USERNAME:
+		return dg_text(d, v, g->username, sizeof(g->username));
+	case D_REALM:
+		return dg_text(d, v, g->realm, sizeof(g->realm));
+	case D_NONCE:
+		return dg_text(d, v, g->nonce, sizeof(g->nonce));
+	case D_URI:
+		return dg_text(d, v, g->uri, sizeof(g->uri));
+	case D_CNONCE:
+		return dg_text(d, v, g->cnonce, sizeof(g->cnonce));
+	case D_OPAQUE:
+		return dg_text(d, v, g->opaque, sizeof(g->opaque));
+	case D_RESPONSE:
+		/* MD5: 32 hex digits; SHA-256 and SHA-512-256: 64 */
+		if ((v.n != 32 && v.n != 64) || !all_hex(v))
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		return dg_text(d, v, g->response, sizeof(g->response));
+	case D_NC:
+		if (v.n != 8 || !all_hex(v))
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		return dg_text(d, v, g->nc, sizeof(g->nc));
+	case D_QOP:
+		if (ctx == A_CHAL)
+			return dg_qop_options(d, v, g->qop);
+		if (!all_token(v))
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		return dg_text(d, v, g->qop, sizeof(g->qop));
+	case D_ALGORITHM:
+		if (!all_token(v))
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		return dg_text(d, v, g->algorithm, sizeof(g->algorithm));
+	case D_STALE:
+		if (sip_span_ieq(v, "true"))
+			g->stale = true;
+		else if (!sip_span_ieq(v, "false"))
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int dg_open(struct dec *d, enum actx ctx)
+{
+	if (ctx == A_CRED && d->n_dg)
+		return fail(d, GK_R_PARSE_DUPLICATE); /* one set of credentials */
+	d->in_dg = true;
+	d->dpset = 0;
+	if (d->n_dg++) {
+		memset(&d->dtmp, 0, sizeof(d->dtmp));
+		d->dcur = &d->dtmp;
+	} else {
+		d->dcur = &d->m->digest;
+	}
+	return 0;
+}
+
+static bool dg_same_but_algorithm(const struct gk_digest *a, const struct gk_digest *b)
+{
+	return strcmp(a->realm, b->realm) == 0 && strcmp(a->nonce, b->nonce) == 0 &&
+	       strcmp(a->qop, b->qop) == 0 && strcmp(a->opaque, b->opaque) == 0 &&
+	       a->stale == b->stale;
+}
+
+static int dg_close(struct dec *d, enum actx ctx)
+{
+	struct gk_digest *g = d->dcur;
+	const uint32_t need =
+	    ctx == A_CRED ? PB(D_USERNAME) | PB(D_REALM) | PB(D_NONCE) | PB(D_URI) | PB(D_RESPONSE)
+	                  : PB(D_REALM) | PB(D_NONCE);
+
+	d->in_dg = false;
+	if ((d->dpset & need) != need)
+		return fail(d, GK_R_PARSE_MISSING);
+	if (ctx == A_CRED) {
+		/* RFC 7616 §3.4: cnonce and nc go with qop, and only with it */
+		bool q = d->dpset & PB(D_QOP);
+		if (q && (d->dpset & (PB(D_CNONCE) | PB(D_NC))) != (PB(D_CNONCE) | PB(D_NC)))
+			return fail(d, GK_R_PARSE_MISSING);
+		if (!q && (d->dpset & (PB(D_CNONCE) | PB(D_NC))))
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		d->m->fields |= GK_F_DIGEST;
+		return 0;
+	}
+	if (!(d->dpset & PB(D_ALGORITHM)))
+		memcpy(g->algorithm, "MD5", 4); /* RFC 7616 §3.3: absent means MD5 */
+	if (d->n_dg == 1) {
+		d->m->fields |= GK_F_DIGEST_CHAL;
+		return 0;
+	}
+	/* The first challenge is kept. The RFC 8760 pair (SHA-256, then MD5, otherwise alike)
+	 * is what an empty algorithm is sent as, so it reads back as one. */
+	struct gk_digest *first = &d->m->digest;
+	if (d->n_dg == 2 &&
+	    sip_span_ieq((struct sip_span){first->algorithm, strlen(first->algorithm)},
+	                 "sha-256") &&
+	    sip_span_ieq((struct sip_span){g->algorithm, strlen(g->algorithm)}, "md5") &&
+	    dg_same_but_algorithm(first, g))
+		memset(first->algorithm, 0, sizeof(first->algorithm));
+	return 0;
+}
+
 /*
  * Authorization (one credentials), WWW-Authenticate (one or more challenges) or
- * Authentication-Info (bare auth-params). Only the GK1 scheme is read; other schemes (Digest
- * from SIP phones and SIPp) are stepped over without judging their contents.
+ * Authentication-Info (bare auth-params). GK1 and Digest (SIP phones and SIPp) are read;
+ * other schemes are stepped over without judging their contents.
  */
 static int parse_auth(struct dec *d, struct sip_span v, enum actx ctx)
 {
@@ -466,7 +688,7 @@ static int parse_auth(struct dec *d, struct sip_span v, enum actx ctx)
 			continue;
 		}
 		if (need_sep || !sip_is_token_char((unsigned char)v.p[i])) {
-			if (in_gk)
+			if (in_gk || d->in_dg)
 				return fail(d, GK_R_PARSE_SYNTAX);
 			/* Inside a foreign scheme (token68, odd syntax): skip to the next item. */
 			if (v.p[i] == '"') {
@@ -503,7 +725,7 @@ static int parse_auth(struct dec *d, struct sip_span v, enum actx ctx)
 				size_t s = j;
 				while (j < v.n && sip_is_token_char((unsigned char)v.p[j]))
 					j++;
-				if (j == s && in_gk)
+				if (j == s && (in_gk || d->in_dg))
 					return fail(d, GK_R_PARSE_SYNTAX);
 				p.value = (struct sip_span){v.p + s, j - s};
 			}
@@ -512,17 +734,25 @@ static int parse_auth(struct dec *d, struct sip_span v, enum actx ctx)
 			need_sep = true;
 			if (in_gk && gk_param(d, ctx, &p) < 0)
 				return -1;
+			if (d->in_dg && dg_param(d, ctx, &p) < 0)
+				return -1;
 			continue;
 		}
 		/* A bare token starts a new challenge or credentials: its scheme. */
 		if (ctx == A_INFO)
 			return fail(d, GK_R_PARSE_SYNTAX);
+		if (d->in_dg && dg_close(d, ctx) < 0)
+			return -1;
+		if (sip_span_ieq(tok, "digest") && dg_open(d, ctx) < 0)
+			return -1;
 		in_gk = sip_span_ieq(tok, "gk1");
 		if (in_gk && d->gk)
 			return fail(d, GK_R_PARSE_DUPLICATE);
 		d->gk |= in_gk;
 		have_scheme = true;
 	}
+	if (d->in_dg && dg_close(d, ctx) < 0)
+		return -1;
 	if (ctx == A_INFO && d->rspauth.p && (d->pset & INFO_GK_PARAMS)) {
 		char buf[2 * GK_MAC_LEN];
 		struct sip_span mv;
@@ -997,6 +1227,8 @@ static void keep_only(struct gk_msg *m, uint32_t fields)
 		m->expires = 0;
 	if (!(fields & GK_F_INDEX))
 		m->index = 0;
+	if (!(fields & (GK_F_DIGEST | GK_F_DIGEST_CHAL)))
+		memset(&m->digest, 0, sizeof(m->digest));
 }
 
 static int finish_request(struct dec *d)
@@ -1027,7 +1259,7 @@ static int finish_request(struct dec *d)
 	if (!d->is_register) {
 		m->type = GK_MSG_OTHER;
 		keep_only(m, GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_MECHS |
-		                 GK_F_ADDR);
+		                 GK_F_ADDR | GK_F_DIGEST);
 		return 0;
 	}
 	if (!m->idc[0] || !m->idsp[0])
@@ -1068,12 +1300,18 @@ static int finish_response(struct dec *d)
 	if (d->to_host.n && set_id(d, d->to_host, m->idsp) < 0)
 		return -1;
 
-	if (d->status == 401 && d->gk) {
-		if (!d->realm[0])
+	if (d->status == 401 && (d->gk || (m->fields & GK_F_DIGEST_CHAL))) {
+		/* GK1 names IDsp in its realm; a Digest-only 401 by its To URI */
+		if (d->gk) {
+			if (!d->realm[0])
+				return fail(d, GK_R_PARSE_MISSING);
+			memcpy(m->idsp, d->realm, sizeof(m->idsp));
+		} else if (!m->idsp[0]) {
 			return fail(d, GK_R_PARSE_MISSING);
-		memcpy(m->idsp, d->realm, sizeof(m->idsp));
+		}
 		m->type = GK_MSG_CHALLENGE;
-		keep_only(m, GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_WANT_MECHS);
+		keep_only(m, GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_WANT_MECHS |
+		                 GK_F_DIGEST_CHAL);
 		return 0;
 	}
 	if (d->status == 200 && strcmp(s->method, "REGISTER") == 0) {

@@ -69,7 +69,25 @@ enum gk_field {
 	GK_F_WANT_MECHS = 1u << 10, /* challenge asks for the mechanism list */
 	GK_F_INDEX = 1u << 11,      /* SUCCESS: the terminal index for gk-mac trailers */
 	GK_F_BLOB_ELEM = 1u << 12,  /* core leg, s9: E_Ksp[K] for the SBC */
-	GK_F_ADDR = 1u << 13, /* core leg, s8/deregistration: the terminal as the SBC sees it */
+	GK_F_ADDR = 1u << 13,   /* core leg, s8/deregistration: the terminal as the SBC sees it */
+	GK_F_DIGEST = 1u << 14, /* request: Digest credentials in `digest` */
+	GK_F_DIGEST_CHAL = 1u << 15, /* 401: a Digest challenge in `digest` (realm, nonce,
+	                                algorithm, qop, opaque, stale) */
+};
+
+/* RFC 3261 §22 / RFC 7616 / RFC 8760 Digest credentials or challenge, as text. */
+struct gk_digest {
+	char username[GK_ID_MAX + 1];
+	char realm[GK_ID_MAX + 1];
+	char nonce[64];
+	char uri[GK_TXT_LONG];
+	char response[129];
+	char cnonce[64];
+	char nc[9];
+	char qop[8];
+	char algorithm[24];
+	char opaque[64];
+	bool stale;
 };
 
 /* SIP transaction context: enough to answer a request and to match a response. */
@@ -106,9 +124,10 @@ struct gk_msg {
 	uint8_t n_mechs;
 	uint8_t chosen; /* enum gk_mech */
 	uint8_t mac[GK_MAC_LEN];
-	uint32_t expires; /* seconds */
-	uint32_t index;   /* SUCCESS: terminal index (gk-mac trailer), 0 when none */
-	uint16_t reason;  /* enum gk_reason, for REJECT (never put on the wire in detail) */
+	uint32_t expires;        /* seconds */
+	uint32_t index;          /* SUCCESS: terminal index (gk-mac trailer), 0 when none */
+	uint16_t reason;         /* enum gk_reason, for REJECT (never put on the wire in detail) */
+	struct gk_digest digest; /* GK_F_DIGEST, GK_F_DIGEST_CHAL */
 
 	union {
 		struct gk_sip_ctx sip;

@@ -10,10 +10,12 @@
  *              response=AUTH; Security-Client list with q-values; Require/Proxy-Require sec-agree
  *   SUCCESS    200, Authentication-Info: n1, n2, ts, key=E_Kc[K], mechanisms=echoed list,
  *              index, rspauth=MAC; Security-Server: chosen mechanism; Expires, Contact;expires
- *   REJECT     403 Forbidden (decoded: any 4xx-6xx but a GK1 401; reason GK_R_REFUSED)
+ *   REJECT     403 Forbidden (decoded: any 4xx-6xx but a GK1/Digest 401; reason GK_R_REFUSED)
  *   DEREGISTER REGISTER with Expires: 0 (protected by the gk-mac trailer)
  *   DEREG_OK   200 to REGISTER without the s10 MAC, Expires: 0
  *   OTHER      any other request (OPTIONS ...), answered 200 (OTHER_OK)
+ * Digest (RFC 7616/8760): requests carry `Authorization: Digest` in m->digest (GK_F_DIGEST); a
+ * 401 its first `WWW-Authenticate: Digest` (GK_F_DIGEST_CHAL; a Digest-only 401 is a CHALLENGE).
  * Core leg (uplink.h): the same messages with nonce/key/element-key (s9 SUCCESS, no MAC) and
  * address (s8 ANSWER, DEREGISTER) as further GK1 parameters.
  * Binary fields are lower-case hex; TS is decimal seconds since the epoch. IDc/IDsp come from

@@ -45,6 +45,7 @@ static void same_msg(const struct gk_msg *a, const struct gk_msg *b)
 	CHECK(a->expires == b->expires);
 	CHECK(a->index == b->index);
 	CHECK(a->reason == b->reason);
+	CHECK(memcmp(&a->digest, &b->digest, sizeof(a->digest)) == 0);
 
 	CHECK(strcmp(x->method, y->method) == 0);
 	CHECK(strcmp(x->ruri, y->ruri) == 0);
