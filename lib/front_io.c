@@ -11,6 +11,26 @@ static int fd_for(const struct gk_front_io *io, const struct sockaddr_storage *t
 	return io->fd_by_family[to->ss_family == AF_INET6 ? 1 : 0];
 }
 
+int gk_front_io_listen(struct gk_front_io *io, const struct sockaddr_storage *addrs, unsigned n,
+                       gk_dgram_fn fn, void *user, int *fds)
+{
+	io->fd_by_family[0] = io->fd_by_family[1] = -1;
+	for (unsigned i = 0; i < n; i++) {
+		char a[64];
+		gk_format_addr(&addrs[i], a, sizeof(a));
+		int fd = gk_udp_socket(&addrs[i]);
+		if (fd < 0) {
+			gk_err("cannot listen for terminals on %s: %s", a, strerror(-fd));
+			return -1;
+		}
+		fds[i] = fd;
+		io->fd_by_family[addrs[i].ss_family == AF_INET6 ? 1 : 0] = fd;
+		gk_loop_add_udp(io->loop, fd, fn, user);
+		gk_info("listening for terminals on %s (%s)", a, io->codec->name);
+	}
+	return 0;
+}
+
 static void send_msg(struct gk_front_io *io, struct gk_msg *m, const struct sockaddr_storage *to,
                      struct gk_binding *b)
 {

@@ -42,11 +42,6 @@ struct sbcd {
 	} st;
 };
 
-static int family_slot(const struct sockaddr_storage *a)
-{
-	return a->ss_family == AF_INET6 ? 1 : 0;
-}
-
 static void send_terminal(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
                           struct gk_binding *b)
 {
@@ -315,20 +310,10 @@ int main(int argc, char **argv)
 		gk_err("%s", err);
 		return 1;
 	}
-	s.io.fd_by_family[0] = s.io.fd_by_family[1] = -1;
-	for (unsigned i = 0; i < s.set.n_listen; i++) {
-		char a[64];
-		gk_format_addr(&s.set.listen[i], a, sizeof(a));
-		int fd = gk_udp_socket(&s.set.listen[i]);
-		if (fd < 0) {
-			gk_err("cannot listen for terminals on %s: %s", a, strerror(-fd));
-			return 1;
-		}
-		s.access_fd[i] = fd;
-		s.io.fd_by_family[family_slot(&s.set.listen[i])] = fd;
-		gk_loop_add_udp(s.loop, fd, on_access, &s);
-		gk_info("access side: SIP on %s", a);
-	}
+	s.io.loop = s.loop;
+	s.io.codec = s.sip;
+	if (gk_front_io_listen(&s.io, s.set.listen, s.set.n_listen, on_access, &s, s.access_fd) < 0)
+		return 1;
 	s.core_fd = gk_udp_socket(&s.set.core_bind);
 	socklen_t sl = sizeof(s.core_local);
 	if (s.core_fd < 0 || getsockname(s.core_fd, (struct sockaddr *)&s.core_local, &sl) < 0) {
@@ -355,9 +340,7 @@ int main(int argc, char **argv)
 		gk_err("%s", err);
 		return 1;
 	}
-	s.io.loop = s.loop;
 	s.io.front = s.front;
-	s.io.codec = s.sip;
 	s.relay = gk_relay_new(16384);
 	if (!s.relay) {
 		gk_err("out of memory");

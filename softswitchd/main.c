@@ -38,17 +38,11 @@ struct softswitchd {
 	struct gk_relay *relay;
 	const struct gk_codec *sip;
 	int fds[MAX_LISTEN];
-	unsigned n_fds;
 	struct {
 		uint64_t rx, parse_errors, responses_ignored, peer_requests, peer_refused;
 		struct gk_reason_counters parse;
 	} st;
 };
-
-static int family_slot(const struct sockaddr_storage *a)
-{
-	return a->ss_family == AF_INET6 ? 1 : 0;
-}
 
 static void send_terminal(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
                           struct gk_binding *b)
@@ -263,20 +257,10 @@ int main(int argc, char **argv)
 		gk_err("%s", err);
 		return 1;
 	}
-	s.io.fd_by_family[0] = s.io.fd_by_family[1] = -1;
-	for (unsigned i = 0; i < s.set.n_listen; i++) {
-		char a[64];
-		gk_format_addr(&s.set.listen[i], a, sizeof(a));
-		int fd = gk_udp_socket(&s.set.listen[i]);
-		if (fd < 0) {
-			gk_err("cannot listen for SIP on %s: %s", a, strerror(-fd));
-			return 1;
-		}
-		s.fds[s.n_fds++] = fd;
-		s.io.fd_by_family[family_slot(&s.set.listen[i])] = fd;
-		gk_loop_add_udp(s.loop, fd, on_sip, &s);
-		gk_info("listening for SIP on %s", a);
-	}
+	s.io.loop = s.loop;
+	s.io.codec = s.sip;
+	if (gk_front_io_listen(&s.io, s.set.listen, s.set.n_listen, on_sip, &s, s.fds) < 0)
+		return 1;
 
 	static const struct gk_direct_ops dops = {
 	    .send_terminal = send_terminal,
@@ -290,9 +274,7 @@ int main(int argc, char **argv)
 	int dret = gk_direct_init(&s.direct, &rc, &cc, &dops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
 	s.reg = s.direct.front;
-	s.io.loop = s.loop;
 	s.io.front = s.reg;
-	s.io.codec = s.sip;
 	if (dret < 0) {
 		gk_err("%s", err);
 		return 1;
@@ -326,7 +308,7 @@ int main(int argc, char **argv)
 	gk_direct_fini(&s.direct);
 	gk_relay_free(s.relay);
 	gk_loop_free(s.loop);
-	for (unsigned i = 0; i < s.n_fds; i++)
+	for (unsigned i = 0; i < s.set.n_listen; i++)
 		close(s.fds[i]);
 	gk_notice("stopped");
 	return ret < 0 ? 1 : 0;

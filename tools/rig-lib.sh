@@ -15,8 +15,6 @@ WORK=$(mktemp -d "/tmp/gatekey-e2e.XXXXXX")
 chmod 700 "$WORK"
 PIDS=()
 NETNS=()
-T_N=0
-T_FAILED=0
 
 cleanup() {
 	local pid ns

@@ -18,6 +18,12 @@ struct gk_front_io {
 	int fd_by_family[2]; /* [0] IPv4, [1] IPv6; -1 when not listening */
 };
 
+/* Opens a UDP socket on each of the n addresses, receives on it with fn(user, ...), and sets
+ * fd_by_family; fds receives the sockets. 0, or -1 after logging the address that failed.
+ * io->loop must be set. */
+int gk_front_io_listen(struct gk_front_io *io, const struct sockaddr_storage *addrs, unsigned n,
+                       gk_dgram_fn fn, void *user, int *fds);
+
 /* The registrar's send_terminal, given the io as user. */
 void gk_front_io_send(void *io, const struct gk_msg *m, const struct sockaddr_storage *to,
                       struct gk_binding *b);

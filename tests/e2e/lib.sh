@@ -1,30 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# TAP helpers of the end-to-end tests, on top of the rig (tools/rig-lib.sh).
+# What the network-namespace tests share: the rig (tools/rig-lib.sh) and TAP output.
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../../tools/rig-lib.sh"
 
-plan() { echo "1..$1"; }
-diag() { sed 's/^/# /'; }
-ok() { # ok <0|1 exit status> <description>
-	T_N=$((T_N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $T_N - $2"
-	else
-		echo "not ok $T_N - $2"
-		T_FAILED=$((T_FAILED + 1))
-	fi
-}
-is() { # is <got> <expected> <description>
-	if [ "$1" = "$2" ]; then
-		ok 0 "$3"
-	else
-		ok 1 "$3"
-		echo "#   expected: '$2'"
-		echo "#        got: '$1'"
-	fi
-}
-finish() { exit $((T_FAILED > 0)); }
-bail() { echo "Bail out! $*"; exit 1; }
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tap.sh"
 
 need_root() {
 	rig_possible || skip_all "needs root and network namespaces"

@@ -10,26 +10,8 @@ W=$(mktemp -d /tmp/gk-t_gkctl.XXXXXX) || exit 1
 trap 'rm -rf "$W"' EXIT
 ALL=$W/all-output
 
-T_N=0
-T_FAILED=0
-ok() { # ok <0|non-zero> <description>
-	T_N=$((T_N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $T_N - $2"
-	else
-		echo "not ok $T_N - $2"
-		T_FAILED=$((T_FAILED + 1))
-	fi
-}
-is() { # is <got> <expected> <description>
-	if [ "$1" = "$2" ]; then
-		ok 0 "$3"
-	else
-		ok 1 "$3"
-		echo "#   expected: '$2'"
-		echo "#        got: '$1'"
-	fi
-}
+. "$(dirname "$0")/tap.sh"
+
 # run ARGS...: gkctl with the test's store; sets rc, out (stdout) and err (stderr).
 run() {
 	"$GKCTL" "$@" >"$W/out" 2>"$W/err"
@@ -198,4 +180,4 @@ for f in "$W"/*.key "$W"/terms/load1.key "$W"/terms/load300.key "$W/given-key"; 
 done
 ok $leaked "no key from any provisioning file appears in gkctl's output"
 
-exit $((T_FAILED > 0))
+finish

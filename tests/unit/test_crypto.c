@@ -19,23 +19,11 @@
 #include "kselftest_harness.h"
 
 #include "gatekey/crypto.h"
+#include "helper_hex.h"
 #include "helper_siphash.h"
 
 #define IDC  "alice@example.net"
 #define IDSP "sbc1"
-
-/* Test-local hex reader, so the known answers do not depend on gk_hex_decode(). */
-static void unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (strlen(s) != 2 * n)
-		abort();
-	for (size_t i = 0; i < n; i++) {
-		unsigned int v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			abort();
-		out[i] = (uint8_t)v;
-	}
-}
 
 static void seq_bytes(uint8_t *p, size_t n, uint8_t first)
 {

@@ -12,22 +12,11 @@
 #include "kselftest_harness.h"
 
 #include "gatekey/pktmac.h"
+#include "helper_hex.h"
 #include "helper_siphash.h"
 
 #define PAYLOAD "OPTIONS sip:sbc1 SIP/2.0\r\n\r\n"
 #define PLEN    (sizeof(PAYLOAD) - 1)
-
-static void unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (strlen(s) != 2 * n)
-		abort();
-	for (size_t i = 0; i < n; i++) {
-		unsigned int v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			abort();
-		out[i] = (uint8_t)v;
-	}
-}
 
 /* Writes a trailer with the reference SipHash, bypassing gk_pkt_seal() and its checks. */
 static size_t forge(const uint8_t key[16], uint8_t *buf, size_t plen, uint32_t index, uint64_t seq)
