@@ -14,18 +14,29 @@ CLANG   ?= clang
 CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen \
 	   -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)
-LDLIBS  := -luring -lsqlite3 -lssl -lcrypto -lm
+LDLIBS  := -luring -lsqlite3 -lssl -lcrypto -lbpf -lelf -lz -lm
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
+
+# The XDP program: CO-RE against this kernel's BTF, embedded into libgatekey as a skeleton.
+BPFTOOL    ?= bpftool
+BPF_CLANG  ?= clang
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+GEN        := $(BUILD)/gen
+BPF_OBJ    := $(BUILD)/bpf/gatekey.bpf.o
+SKEL       := $(GEN)/gatekey.skel.h
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Wextra -Werror \
+	      -Wno-unused-function -Iinclude -I$(GEN)
 
 LIB_SRCS   := $(sort $(wildcard lib/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBGK      := $(BUILD)/libgatekey.a
 
 # Each program is the objects of its own directory linked against libgatekey.
-PROG_DIRS  := aucd softswitchd sbcd tools/gkterm tools/gkctl tools/gkbench tests/gkmitm
+PROG_DIRS  := aucd softswitchd sbcd tools/gkterm tools/gkctl tools/gkbench tools/gkxdpbench \
+	      tests/gkmitm
 PROGS      := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d)))
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
@@ -39,7 +50,8 @@ TEST_CFLAGS := -I$(KSFT_DIR) -Itests/unit -Wno-unused-parameter -Wno-sign-compar
 
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -I$(GEN) \
+	       -fsanitize=fuzzer,address,undefined
 FUZZ_TIME  ?= 10
 
 .SECONDARY:
@@ -62,6 +74,20 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(GEN)/vmlinux.h:
+	@mkdir -p $(dir $@)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BPF_OBJ): bpf/gatekey.bpf.c include/gatekey/fastpath.h include/gatekey/trailer.h $(GEN)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name gatekey_bpf > $@.tmp && mv $@.tmp $@
+
+# Only lib/xdp.c includes the skeleton; the first build has no .d file to say so.
+$(BUILD)/lib/xdp.o: $(SKEL)
 
 $(LIBGK): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -87,9 +113,9 @@ $(BUILD)/tests/unit/helper_%.o: tests/unit/helper_%.c | $(KSFT_HDRS)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
 # The fuzzers link the library sources directly, built with clang and the fuzzer runtime.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SKEL)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
 

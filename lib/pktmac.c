@@ -10,11 +10,13 @@
 
 #include <openssl/crypto.h>
 
+#include "gatekey/fastpath.h"
 #include "gatekey/pktmac.h"
 
 _Static_assert(sizeof(struct gk_trailer) == GK_TRAILER_LEN, "trailer layout");
 _Static_assert(GK_TRAILER_LEN == GK_TRAILER_HDR_LEN + GK_PKT_TAG_LEN, "trailer = header + tag");
 _Static_assert(GK_REPLAY_WINDOW == 64, "the window is one uint64_t bitmap");
+_Static_assert(sizeof(struct gk_replay_window) == sizeof(struct gk_fp_window), "same window");
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
@@ -90,36 +92,28 @@ int gk_pkt_peek(const uint8_t *buf, size_t len, uint32_t *index, uint64_t *seq)
 	return 0;
 }
 
+/* The window logic itself lives in fastpath.h, shared with the XDP program. */
 enum gk_reason gk_replay_check(const struct gk_replay_window *w, uint64_t seq)
 {
-	uint64_t behind;
+	struct gk_fp_window fw = {w->top, w->bitmap};
 
-	/* 0 is "nothing accepted yet" in top, so it can never be a real sequence number. */
-	if (seq == 0)
-		return GK_R_OLD_SEQ;
-	if (seq > w->top)
+	switch (gk_fp_window_check(&fw, seq)) {
+	case GK_FP_PASS_GKMAC:
 		return GK_R_OK;
-	behind = w->top - seq;
-	if (behind >= GK_REPLAY_WINDOW)
-		return GK_R_OLD_SEQ;
-	if (w->bitmap & (UINT64_C(1) << behind))
+	case GK_FP_DROP_REPLAY:
 		return GK_R_REPLAY_SEQ;
-	return GK_R_OK;
+	default:
+		return GK_R_OLD_SEQ;
+	}
 }
 
-/* Meant for a seq that gk_replay_check() accepted; anything else leaves the window alone. */
 void gk_replay_update(struct gk_replay_window *w, uint64_t seq)
 {
-	if (seq == 0)
-		return;
-	if (seq > w->top) {
-		uint64_t shift = seq - w->top;
-		w->bitmap = shift >= GK_REPLAY_WINDOW ? 0 : w->bitmap << shift;
-		w->bitmap |= 1;
-		w->top = seq;
-	} else if (w->top - seq < GK_REPLAY_WINDOW) {
-		w->bitmap |= UINT64_C(1) << (w->top - seq);
-	}
+	struct gk_fp_window fw = {w->top, w->bitmap};
+
+	gk_fp_window_update(&fw, seq);
+	w->top = fw.top;
+	w->bitmap = fw.bitmap;
 }
 
 long gk_pkt_open(const uint8_t key[GK_SIPKEY_LEN], struct gk_replay_window *w, const uint8_t *buf,
@@ -140,10 +134,14 @@ long gk_pkt_open(const uint8_t key[GK_SIPKEY_LEN], struct gk_replay_window *w, c
 		goto out;
 	}
 	plen = len - GK_TRAILER_LEN;
-	/* The window is attacker-steerable state: only an authentic trailer may reach it. */
-	if (gk_siphash128(key, buf, plen, t, GK_TRAILER_HDR_LEN, want) < 0)
-		why = GK_R_INTERNAL;
-	else if (CRYPTO_memcmp(want, t->tag, GK_PKT_TAG_LEN) != 0)
+	/* The window is attacker-steerable state: only an authentic trailer may reach it. The tag
+	 * is computed exactly as the XDP program does (fastpath.h), compared in constant time. */
+	if (plen > UINT32_MAX - GK_TRAILER_HDR_LEN) {
+		why = GK_R_BAD_TRAILER;
+		goto out;
+	}
+	gk_fp_siphash128(key, buf, (uint32_t)(plen + GK_TRAILER_HDR_LEN), want);
+	if (!gk_fp_tag_equal(want, t->tag))
 		why = GK_R_BAD_TAG;
 	OPENSSL_cleanse(want, sizeof(want));
 	if (why != GK_R_OK)

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * XDP fast path on the SBC's access interface (DESIGN §6). The decision itself is
+ * include/gatekey/fastpath.h, shared with userspace; this file only finds the datagram, does the
+ * map lookups and locking around the three decision steps, and rewrites what passes.
+ *
+ * Why these choices:
+ *  - "Verified" is signalled by the destination port: a gk-mac datagram that verifies has its
+ *    trailer stripped and its destination port P rewritten to the configured verified port V(P);
+ *    anything arriving on this interface already addressed to a verified port is dropped
+ *    (DROP_SPOOFED_VERIFIED). sbcd binds its verified sockets with SO_BINDTODEVICE to this
+ *    interface, so traffic that never met this program (other interfaces, loopback) cannot reach
+ *    them. Ports survive the stack unchanged, need no metadata support from the driver, and work
+ *    identically in native and generic mode.
+ *  - Fragments: a first fragment (IPv4 offset 0 with MF, IPv6 Fragment header with offset 0,
+ *    atomic ones included) addressed to a signalling or verified port is dropped and counted;
+ *    non-first fragments pass (no UDP header, useless without the first). Signalling over UDP
+ *    must fit the MTU, as RFC 3261 §18.1.1 already asks; reassembly in XDP would be a memory DoS.
+ *  - IPv6 extension headers: Hop-by-Hop, Routing and Destination Options are walked, at most
+ *    GK_V6_EXT_MAX of them; a longer chain is dropped (DROP_MALFORMED), since passing it would let
+ *    anyone reach a signalling or verified port unchecked. Any other next header (ESP, AH, TCP...)
+ *    passes untouched: IPsec-protected traffic is the kernel's to authenticate.
+ *  - The payload is copied into a per-CPU scratch buffer (bpf_xdp_load_bytes): the hash reads
+ *    8-byte words at masked offsets the verifier can bound, and it works with multi-buffer frames.
+ *    Only the classifier prefix and the trailer are copied unless a tag has to be checked.
+ *  - The per-source buckets live in an LRU hash, which cannot hold a spin lock; they are updated
+ *    under the global bucket's lock, which every registration-class datagram takes anyway.
+ */
+/* vmlinux.h has a typedef named config; the map keeps that name. */
+#define config gk_vmlinux_config
+#include "vmlinux.h"
+#undef config
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "gatekey/fastpath.h"
+
+#define ETH_P_IP      0x0800
+#define ETH_P_IPV6    0x86DD
+#define ETH_P_8021Q   0x8100
+#define ETH_P_8021AD  0x88A8
+#define IPPROTO_UDP_  17
+#define GK_V6_EXT_MAX 4
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct gk_scratch {
+	__u8 data[GK_FP_BUF];
+	__u8 slack[64]; /* room for a masked offset plus a trailer or a tag */
+	struct gk_fp_dfa dfa;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gk_fp_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct gk_fp_terminal);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} terminals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct gk_fp_source);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sources SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct gk_fp_host);
+	__type(value, struct gk_fp_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} src_buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gk_fp_global);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} global_bucket SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GK_FP_STAT__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gk_scratch);
+} scratch SEC(".maps");
+
+/* Where the UDP datagram is, as found by parse(). */
+struct gk_pkt {
+	__u32 l3;   /* offset of the IP header */
+	__u32 l4;   /* offset of the UDP header */
+	__u32 frag; /* first fragment (or atomic IPv6 fragment) */
+	__u32 v6;
+	struct gk_fp_source src;
+};
+
+static __always_inline int count(__u32 stat, int action)
+{
+	__u64 *n = bpf_map_lookup_elem(&stats, &stat);
+
+	if (n)
+		*n += 1;
+	return action;
+}
+
+/* Results of parse() besides "this is a UDP datagram at p->l4". */
+enum { GK_PARSE_UDP, GK_PARSE_OTHER, GK_PARSE_LATER_FRAG, GK_PARSE_BAD };
+
+static __always_inline int parse_v4(void *data, void *end, __u32 off, struct gk_pkt *p)
+{
+	struct iphdr *ip = data + off;
+	__u32 ihl;
+
+	if ((void *)(ip + 1) > end)
+		return GK_PARSE_OTHER;
+	if (ip->version != 4 || ip->ihl < 5)
+		return GK_PARSE_OTHER;
+	if (ip->protocol != IPPROTO_UDP_)
+		return GK_PARSE_OTHER;
+	if (ip->frag_off & bpf_htons(0x1fff))
+		return GK_PARSE_LATER_FRAG;
+	p->frag = (ip->frag_off & bpf_htons(0x2000)) != 0;
+	ihl = ip->ihl * 4;
+	p->l3 = off;
+	p->l4 = off + ihl;
+	p->src.family = GK_FP_AF_INET;
+	__builtin_memcpy(p->src.addr, &ip->saddr, 4);
+	return GK_PARSE_UDP;
+}
+
+static __always_inline int parse_v6(void *data, void *end, __u32 off, struct gk_pkt *p)
+{
+	struct ipv6hdr *ip6 = data + off;
+	__u32 l4 = off + sizeof(*ip6);
+	__u8 nh;
+
+	if ((void *)(ip6 + 1) > end)
+		return GK_PARSE_OTHER;
+	if (ip6->version != 6)
+		return GK_PARSE_OTHER;
+	nh = ip6->nexthdr;
+	p->l3 = off;
+	p->v6 = 1;
+	p->src.family = GK_FP_AF_INET6;
+	__builtin_memcpy(p->src.addr, &ip6->saddr, 16);
+	for (int i = 0; i < GK_V6_EXT_MAX; i++) {
+		__u8 *h;
+
+		if (nh == IPPROTO_UDP_) {
+			p->l4 = l4;
+			return GK_PARSE_UDP;
+		}
+		if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
+			return GK_PARSE_OTHER;
+		l4 &= 0x3ff; /* bounded: at most 4 headers of at most 2 KiB after 58 bytes */
+		h = data + l4;
+		if ((void *)(h + 8) > end)
+			return GK_PARSE_BAD;
+		if (nh == 44) {
+			/* Fragment header: nh, reserved, offset(13) res(2) M(1), id */
+			if ((h[2] << 8 | h[3]) & 0xfff8)
+				return GK_PARSE_LATER_FRAG;
+			p->frag = 1;
+			nh = h[0];
+			l4 += 8;
+		} else {
+			nh = h[0];
+			l4 += (h[1] + 1) * 8;
+		}
+	}
+	if (nh == IPPROTO_UDP_) {
+		p->l4 = l4;
+		return GK_PARSE_UDP;
+	}
+	return nh == 0 || nh == 43 || nh == 60 || nh == 44 ? GK_PARSE_BAD : GK_PARSE_OTHER;
+}
+
+static __always_inline int parse(void *data, void *end, struct gk_pkt *p)
+{
+	struct ethhdr *eth = data;
+	__u32 off = sizeof(*eth);
+	__u16 proto;
+
+	if ((void *)(eth + 1) > end)
+		return GK_PARSE_OTHER;
+	proto = eth->h_proto;
+	for (int i = 0; i < 2; i++) {
+		struct vlan_hdr *vh = data + off;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > end)
+			return GK_PARSE_OTHER;
+		proto = vh->h_vlan_encapsulated_proto;
+		off += sizeof(*vh);
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_v4(data, end, off, p);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_v6(data, end, off, p);
+	return GK_PARSE_OTHER;
+}
+
+/* RFC 1624 eqn 3: HC' = ~(~HC + ~m + m'), 16-bit words as they lie in memory. */
+static __always_inline __u16 csum_fold(__u32 s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)s;
+}
+
+static __always_inline __u16 csum_replace(__u16 hc, __u16 old, __u16 new)
+{
+	return ~csum_fold((__u32)(__u16)~hc + (__u16)~old + new);
+}
+
+/* Removing bytes whose one's complement sum (at their alignment) is sum. */
+static __always_inline __u16 csum_remove(__u16 hc, __u16 sum)
+{
+	return ~csum_fold((__u32)(__u16)~hc + (__u16)~sum);
+}
+
+/* Sum of the 32 trailer bytes at s->data[plen..], as 16-bit words at their place in the UDP
+ * datagram (the payload starts at an even offset, so an odd plen puts them at odd places). */
+static __always_inline __u16 trailer_sum(const struct gk_scratch *s, __u32 plen)
+{
+	const __u8 *t = &s->data[plen & (GK_FP_BUF - 1)];
+	__u32 sum = 0;
+	__u16 w;
+
+	for (int i = 0; i < GK_TRAILER_LEN; i += 2) {
+		__builtin_memcpy(&w, t + i, 2);
+		sum += w;
+	}
+	w = csum_fold(sum);
+	return plen & 1 ? (__u16)(w << 8 | w >> 8) : w;
+}
+
+/* PASS_GKMAC: strip the trailer, deliver to the verified port, fix lengths and checksums. */
+static __always_inline int deliver_verified(struct xdp_md *ctx, struct gk_pkt *p,
+                                            const struct gk_scratch *s, __u32 plen, __u16 vport)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u16 tsum = trailer_sum(s, plen - GK_TRAILER_LEN);
+	struct udphdr *udp;
+	__u16 oldlen, newlen, nport = bpf_htons(vport);
+	int delta;
+
+	udp = data + (p->l4 & 0x7ff);
+	if ((void *)(udp + 1) > end)
+		return -1;
+	oldlen = udp->len;
+	newlen = bpf_htons(bpf_ntohs(oldlen) - GK_TRAILER_LEN);
+	if (udp->check || p->v6) {
+		__u16 c = udp->check;
+
+		c = csum_replace(c, udp->dest, nport);
+		c = csum_replace(c, oldlen, newlen); /* UDP header */
+		c = csum_replace(c, oldlen, newlen); /* pseudo header */
+		c = csum_remove(c, tsum);
+		udp->check = c ? c : 0xffff;
+	}
+	udp->dest = nport;
+	udp->len = newlen;
+	if (p->v6) {
+		struct ipv6hdr *ip6 = data + (p->l3 & 0xff);
+
+		if ((void *)(ip6 + 1) > end)
+			return -1;
+		ip6->payload_len = bpf_htons(bpf_ntohs(ip6->payload_len) - GK_TRAILER_LEN);
+	} else {
+		struct iphdr *ip = data + (p->l3 & 0xff);
+		__u16 tot;
+
+		if ((void *)(ip + 1) > end)
+			return -1;
+		tot = bpf_htons(bpf_ntohs(ip->tot_len) - GK_TRAILER_LEN);
+		ip->check = csum_replace(ip->check, ip->tot_len, tot);
+		ip->tot_len = tot;
+	}
+	/* Also drops any Ethernet padding after the IP packet. */
+	delta = (int)(p->l4 + 8 + plen - GK_TRAILER_LEN) - (int)bpf_xdp_get_buff_len(ctx);
+	return bpf_xdp_adjust_tail(ctx, delta);
+}
+
+SEC("xdp")
+int gk_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct gk_pkt p = {};
+	struct gk_fp_port slot = {};
+	struct gk_fp_frame fr;
+	struct gk_fp_verdict v;
+	struct gk_fp_config *cfg;
+	struct gk_fp_terminal *t = NULL;
+	struct gk_scratch *s;
+	struct udphdr *udp;
+	__u32 zero = 0, plen, n, *idx, frame = bpf_xdp_get_buff_len(ctx);
+	int r, cls;
+
+	r = parse(data, end, &p);
+	if (r == GK_PARSE_OTHER)
+		return count(GK_FP_PASS_OTHER_TRAFFIC, XDP_PASS);
+	if (r == GK_PARSE_LATER_FRAG)
+		return count(GK_FP_PASS_FRAGMENT, XDP_PASS);
+	if (r == GK_PARSE_BAD)
+		return count(GK_FP_DROP_MALFORMED, XDP_DROP);
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!cfg || !s)
+		return count(GK_FP_DROP_INTERNAL, XDP_DROP);
+	udp = data + (p.l4 & 0x7ff);
+	if ((void *)(udp + 1) > end)
+		return count(p.frag ? GK_FP_DROP_MALFORMED : GK_FP_PASS_OTHER_TRAFFIC,
+		             p.frag ? XDP_DROP : XDP_PASS);
+	cls = gk_fp_port_class(cfg, bpf_ntohs(udp->dest), &slot);
+	if (cls == GK_FP_PORT_OTHER)
+		return count(GK_FP_PASS_OTHER_TRAFFIC, XDP_PASS);
+	if (cls == GK_FP_PORT_VERIFIED)
+		return count(GK_FP_DROP_SPOOFED_VERIFIED, XDP_DROP);
+	if (p.frag)
+		return count(GK_FP_DROP_FRAGMENT, XDP_DROP);
+
+	/* The UDP length must be exactly what the IP header leaves for it. */
+	plen = bpf_ntohs(udp->len);
+	if (p.v6) {
+		struct ipv6hdr *ip6 = data + (p.l3 & 0xff);
+
+		if ((void *)(ip6 + 1) > end ||
+		    bpf_ntohs(ip6->payload_len) != p.l4 - p.l3 - sizeof(*ip6) + plen)
+			return count(GK_FP_DROP_MALFORMED, XDP_DROP);
+	} else {
+		struct iphdr *ip = data + (p.l3 & 0xff);
+
+		if ((void *)(ip + 1) > end || bpf_ntohs(ip->tot_len) != p.l4 - p.l3 + plen)
+			return count(GK_FP_DROP_MALFORMED, XDP_DROP);
+	}
+	if (plen < 8 || p.l4 + plen > frame || plen - 8 > GK_FP_MAX_PAYLOAD)
+		return count(GK_FP_DROP_MALFORMED, XDP_DROP);
+	plen -= 8;
+	p.src.port = bpf_ntohs(udp->source);
+
+	/* Copy the classifier prefix and the trailer position. */
+	n = plen < GK_FP_SCAN ? plen : GK_FP_SCAN;
+	if (n && bpf_xdp_load_bytes(ctx, p.l4 + 8, s->data, n & (GK_FP_BUF - 1)))
+		return count(GK_FP_DROP_INTERNAL, XDP_DROP);
+	if (plen > GK_FP_SCAN &&
+	    bpf_xdp_load_bytes(ctx, p.l4 + 8 + plen - GK_TRAILER_LEN,
+	                       &s->data[(plen - GK_TRAILER_LEN) & (GK_FP_BUF - 1)], GK_TRAILER_LEN))
+		return count(GK_FP_DROP_INTERNAL, XDP_DROP);
+	gk_fp_frame_parse(s->data, plen, &fr);
+	if (fr.framed) {
+		t = bpf_map_lookup_elem(&terminals, &fr.index);
+		if (t && plen > GK_FP_SCAN &&
+		    bpf_xdp_load_bytes(ctx, p.l4 + 8, s->data, plen & (GK_FP_BUF - 1)))
+			return count(GK_FP_DROP_INTERNAL, XDP_DROP);
+	} else {
+		idx = bpf_map_lookup_elem(&sources, &p.src);
+		if (idx)
+			t = bpf_map_lookup_elem(&terminals, idx);
+	}
+
+	gk_fp_inspect(&slot, &p.src, t, s->data, plen, &fr, &s->dfa, &v);
+	if (v.step == GK_FP_STEP_COMMIT && t) {
+		__u64 now = bpf_ktime_get_ns();
+
+		bpf_spin_lock(&t->lock);
+		gk_fp_commit(cfg, t, now, &v);
+		bpf_spin_unlock(&t->lock);
+	} else if (v.step == GK_FP_STEP_ADMIT) {
+		struct gk_fp_bucket *hb, fresh = {};
+		struct gk_fp_global *g = bpf_map_lookup_elem(&global_bucket, &zero);
+		struct gk_fp_host host;
+		__u64 now = bpf_ktime_get_ns();
+
+		gk_fp_host_of(&p.src, &host);
+		hb = bpf_map_lookup_elem(&src_buckets, &host);
+		if (!hb) {
+			bpf_map_update_elem(&src_buckets, &host, &fresh, BPF_NOEXIST);
+			hb = bpf_map_lookup_elem(&src_buckets, &host);
+		}
+		if (!hb || !g)
+			return count(GK_FP_DROP_INTERNAL, XDP_DROP);
+		bpf_spin_lock(&g->lock);
+		gk_fp_admit(cfg, hb, &g->bucket, now, &v);
+		bpf_spin_unlock(&g->lock);
+	}
+
+	switch (v.stat) {
+	case GK_FP_PASS_GKMAC:
+		if (deliver_verified(ctx, &p, s, plen, v.dport))
+			return count(GK_FP_DROP_INTERNAL, XDP_DROP);
+		return count(v.stat, XDP_PASS);
+	case GK_FP_PASS_REGISTRATION:
+	case GK_FP_PASS_DIGEST:
+		return count(v.stat, XDP_PASS);
+	default:
+		return count(v.stat, XDP_DROP);
+	}
+}

@@ -1,0 +1,1045 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The fast-path decision (DESIGN §6), written once and compiled twice: into the XDP program
+ * (bpf/gatekey.bpf.c, with vmlinux.h) and into userspace (sbcd's fallback, pktmac.c, the tests).
+ * Why one header: the kernel and the fallback must give the same verdict on the same datagram,
+ * and the only way to keep two verifiers from drifting is to have one.
+ *
+ * Why it looks the way it does:
+ *  - Freestanding: fixed-width kernel types, no libc, everything static inline and
+ *    always-inlined, so the BPF verifier sees map-value pointers rather than opaque arguments.
+ *  - Every read of the datagram goes through GK_FP_AT(), which in BPF masks the offset into the
+ *    per-CPU scratch buffer (so the verifier can prove bounds) and in userspace is the identity.
+ *    Loops have constant bounds in BPF (GK_FP_BOUND) and none in userspace.
+ *  - The text classifiers are byte-at-a-time automata run by bpf_loop() in BPF: scanning tokens
+ *    of variable length with ordinary loops makes the verifier track every possible position
+ *    as a separate path, and the paths multiply from one token to the next (it hit the 1M
+ *    instruction limit); one automaton step is verified once.
+ *  - The decision is split in three pure steps so that the XDP program can do the lookups and
+ *    take the locks in between: gk_fp_inspect() (read-only, computes the tag), gk_fp_commit()
+ *    (replay window or per-terminal bucket, under the terminal's spin lock), gk_fp_admit()
+ *    (per-source then global bucket, for registration-class messages). gk_fp_decide() runs the
+ *    three in that order for userspace, which has no locks to take.
+ *  - A datagram whose trailer names no gk-mac terminal, but which is registration-class, is
+ *    treated as untrusted registration (rate-limited, normal port) rather than dropped: a binary
+ *    RAS message ends in "GK\x01" at the trailer position once in 2^24, and that terminal could
+ *    never register otherwise. It gains an attacker nothing: the same message without the bytes
+ *    takes the same path.
+ *  - A gk-mac terminal's registration-class requests without a trailer pass the same way, so a
+ *    terminal that lost its key can register again.
+ *
+ * Security note: SipHash-2-4 with 128-bit output is far less analysed than the 64-bit original;
+ * its claim rests on the designers' note, not on published analysis.
+ */
+#ifndef GATEKEY_FASTPATH_H
+#define GATEKEY_FASTPATH_H
+
+#ifdef __bpf__
+/* vmlinux.h (included by the BPF program first) provides the __u* types and bpf_spin_lock. */
+#define GK_FP_INLINE   static __always_inline
+#define GK_FP_AT(off)  ((off) & (GK_FP_BUF - 1))
+#define GK_FP_AT8(off) ((off) & (GK_FP_BUF - 8))
+#define GK_FP_BOUND(n) (n)
+#else
+#include <linux/bpf.h>
+#include <linux/types.h>
+#define GK_FP_INLINE   static inline __attribute__((always_inline))
+#define GK_FP_AT(off)  (off)
+#define GK_FP_AT8(off) (off)
+#define GK_FP_BOUND(n) 0xffffffffu
+#endif
+
+#include "gatekey/trailer.h"
+
+#ifdef __clang__
+#define GK_FP_UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define GK_FP_UNROLL _Pragma("GCC unroll 16")
+#endif
+
+/* Scratch buffer size: datagrams longer than GK_FP_MAX_PAYLOAD on a signalling port are dropped
+ * (they would be IP fragments on an ordinary MTU, see the fragment policy in the BPF program). */
+#define GK_FP_BUF         2048
+#define GK_FP_MAX_PAYLOAD (GK_FP_BUF - 1)
+#define GK_FP_SCAN        256 /* registration classifiers look at this prefix only */
+#define GK_FP_NPORTS      8
+#define GK_FP_NS          1000000000ull
+#define GK_FP_AF_INET     2
+#define GK_FP_AF_INET6    10
+
+enum gk_fp_proto {
+	GK_FP_PROTO_NONE = 0,
+	GK_FP_PROTO_SIP = 1,
+	GK_FP_PROTO_MGCP = 2,
+	GK_FP_PROTO_H248 = 3,
+	GK_FP_PROTO_RAS = 4,
+};
+
+enum gk_fp_mech {
+	GK_FP_MECH_NONE = 0,
+	GK_FP_MECH_GKMAC = 1,
+	GK_FP_MECH_DIGEST = 2,
+};
+
+/*
+ * One counter per decision. The third column is the enum gk_reason it maps to (OK for passes,
+ * NONE where gatekey has no reason of that meaning); see gk_fp_stat_reason().
+ */
+#define GK_FP_STATS(X)                                                                             \
+	X(PASS_OTHER_TRAFFIC, "pass: not addressed to a signalling port", OK)                      \
+	X(PASS_FRAGMENT, "pass: non-first IP fragment", OK)                                        \
+	X(PASS_REGISTRATION, "pass: registration-class message (rate-limited)", OK)                \
+	X(PASS_GKMAC, "pass: gk-mac verified, trailer stripped, to the verified port", OK)         \
+	X(PASS_DIGEST, "pass: digest terminal from its registered address", OK)                    \
+	X(DROP_NOT_REGISTRATION, "drop: unknown source, not a registration", NOT_REGISTERED)       \
+	X(DROP_RATE_SOURCE, "drop: per-source rate limit", NONE)                                   \
+	X(DROP_RATE_GLOBAL, "drop: global registration rate limit", NONE)                          \
+	X(DROP_RATE_TERMINAL, "drop: per-terminal rate limit", NONE)                               \
+	X(DROP_BAD_TRAILER, "drop: gk-mac terminal sent no valid trailer", BAD_TRAILER)            \
+	X(DROP_BAD_TAG, "drop: gk-mac tag does not verify", BAD_TAG)                               \
+	X(DROP_REPLAY, "drop: gk-mac sequence replayed", REPLAY_SEQ)                               \
+	X(DROP_OLD_SEQ, "drop: gk-mac sequence behind the window", OLD_SEQ)                        \
+	X(DROP_UNKNOWN_INDEX, "drop: trailer names no gk-mac terminal", UNKNOWN_INDEX)             \
+	X(DROP_WRONG_SOURCE, "drop: not from the terminal's registered address", WRONG_SOURCE)     \
+	X(DROP_SPOOFED_VERIFIED, "drop: arrived addressed to a verified port", NONE)               \
+	X(DROP_FRAGMENT, "drop: first fragment of a signalling datagram", NONE)                    \
+	X(DROP_MALFORMED, "drop: malformed or oversized signalling datagram", PARSE_SYNTAX)        \
+	X(DROP_INTERNAL, "drop: internal error (map full, helper failed)", INTERNAL)
+
+/* clang-format off */
+enum gk_fp_stat {
+#define GK_FP_STAT_ENUM(n, s, r) GK_FP_##n,
+	GK_FP_STATS(GK_FP_STAT_ENUM)
+#undef GK_FP_STAT_ENUM
+	GK_FP_STAT__COUNT
+};
+/* clang-format on */
+
+/* What gk_fp_inspect() leaves to do. */
+enum gk_fp_step {
+	GK_FP_STEP_DONE = 0,
+	GK_FP_STEP_COMMIT = 1, /* gk_fp_commit() under the terminal's lock */
+	GK_FP_STEP_ADMIT = 2,  /* gk_fp_admit() with the source's and the global bucket */
+};
+
+/* Token bucket; tokens in units of 1e-9 token so refill is exact integer math. last_ns == 0 means
+ * "never used": full. */
+struct gk_fp_bucket {
+	__u64 tokens;
+	__u64 last_ns;
+};
+
+/* rate tokens per second, burst tokens at most; burst == 0 means unlimited. */
+struct gk_fp_rate {
+	__u32 rate;
+	__u32 burst;
+};
+
+struct gk_fp_window {
+	__u64 top;    /* highest sequence accepted; 0 = none yet */
+	__u64 bitmap; /* bit i: sequence top - i accepted */
+};
+
+/* Map "terminals" value, key = __u32 index. Layout is ABI for pinned maps: append only. */
+struct gk_fp_terminal {
+	struct bpf_spin_lock lock; /* guards win and bucket */
+	__u32 index;
+	__u8 mech;   /* enum gk_fp_mech */
+	__u8 family; /* GK_FP_AF_INET or GK_FP_AF_INET6 */
+	__u16 port;  /* registered source port, host order */
+	__u32 reserved;
+	__u8 addr[16]; /* registered source address, IPv4 in the first 4 bytes */
+	__u8 key[16];  /* uplink SipHash key (gk-mac only) */
+	struct gk_fp_window win;
+	struct gk_fp_bucket bucket; /* digest terminals */
+};
+
+/* Map "sources" key (value: __u32 index). Also the source of a datagram. Zero the padding. */
+struct gk_fp_source {
+	__u8 family;
+	__u8 pad;
+	__u16 port; /* host order */
+	__u8 addr[16];
+};
+
+/* Map "src_buckets" key: the sending host (IPv6: its /64, one customer LAN). */
+struct gk_fp_host {
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+/* One signalling port; port 0 = unused slot. */
+struct gk_fp_port {
+	__u16 port;     /* host order */
+	__u16 verified; /* where XDP delivers gk-mac-verified datagrams of this port */
+	__u8 proto;     /* enum gk_fp_proto */
+	__u8 pad[3];
+};
+
+/* Map "config" value (array, key 0). */
+struct gk_fp_config {
+	struct gk_fp_port ports[GK_FP_NPORTS];
+	struct gk_fp_rate source;   /* per source host, registration-class messages */
+	struct gk_fp_rate global;   /* all registration-class messages together */
+	struct gk_fp_rate terminal; /* per digest terminal, all its messages */
+	__u32 reserved;
+};
+
+/* Map "global_bucket" value (array, key 0). */
+struct gk_fp_global {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	struct gk_fp_bucket bucket;
+};
+
+/* What the trailer position of a datagram holds (framing only, nothing verified). */
+struct gk_fp_frame {
+	__u32 framed;
+	__u32 index;
+	__u64 seq;
+};
+
+/* len and dport matter for the passes only. */
+struct gk_fp_verdict {
+	__u32 stat;  /* enum gk_fp_stat */
+	__u32 step;  /* enum gk_fp_step */
+	__u32 len;   /* payload length to deliver (trailer stripped for PASS_GKMAC) */
+	__u16 dport; /* port to deliver to: the verified port for PASS_GKMAC, else unchanged */
+	__u16 pad;
+	__u64 seq;
+};
+
+enum gk_fp_port_class {
+	GK_FP_PORT_OTHER = 0,
+	GK_FP_PORT_SIGNALLING = 1,
+	GK_FP_PORT_VERIFIED = 2,
+};
+
+/* ---- small helpers ---- */
+
+GK_FP_INLINE __u64 gk_fp_ld64le(const __u8 *p)
+{
+	__u64 v;
+#ifdef __bpf__
+	v = *(const __u64 *)p; /* callers pass 8-aligned scratch offsets */
+#else
+	__builtin_memcpy(&v, p, 8);
+#endif
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+GK_FP_INLINE void gk_fp_st64le(__u8 *p, __u64 v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		p[i] = (__u8)v;
+}
+
+/* ---- SipHash-2-4-128 over buf[0..len) ---- */
+
+#define GK_FP_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define GK_FP_SIPROUND(v0, v1, v2, v3)                                                             \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = GK_FP_ROTL(v1, 13);                                                           \
+		v1 ^= v0;                                                                          \
+		v0 = GK_FP_ROTL(v0, 32);                                                           \
+		v2 += v3;                                                                          \
+		v3 = GK_FP_ROTL(v3, 16);                                                           \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = GK_FP_ROTL(v3, 21);                                                           \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = GK_FP_ROTL(v1, 17);                                                           \
+		v1 ^= v2;                                                                          \
+		v2 = GK_FP_ROTL(v2, 32);                                                           \
+	} while (0)
+
+/* In BPF, len must be <= GK_FP_MAX_PAYLOAD and buf the scratch buffer (8-aligned). */
+GK_FP_INLINE void gk_fp_siphash128(const __u8 key[16], const __u8 *buf, __u32 len, __u8 out[16])
+{
+	__u64 k0 = gk_fp_ld64le(key), k1 = gk_fp_ld64le(key + 8);
+	__u64 v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull ^ 0xee;
+	__u64 v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+	__u32 nw = len / 8, rem = len & 7, i;
+	__u64 m, b = (__u64)len << 56;
+
+	for (i = 0; i < GK_FP_BOUND(GK_FP_BUF / 8) && i < nw; i++) {
+		m = gk_fp_ld64le(buf + GK_FP_AT8(i * 8));
+		v3 ^= m;
+		GK_FP_SIPROUND(v0, v1, v2, v3);
+		GK_FP_SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	for (i = 0; i < 7 && i < rem; i++)
+		b |= (__u64)buf[GK_FP_AT(nw * 8 + i)] << (8 * i);
+	v3 ^= b;
+	GK_FP_SIPROUND(v0, v1, v2, v3);
+	GK_FP_SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xee;
+	for (i = 0; i < 4; i++)
+		GK_FP_SIPROUND(v0, v1, v2, v3);
+	gk_fp_st64le(out, v0 ^ v1 ^ v2 ^ v3);
+	v1 ^= 0xdd;
+	for (i = 0; i < 4; i++)
+		GK_FP_SIPROUND(v0, v1, v2, v3);
+	gk_fp_st64le(out + 8, v0 ^ v1 ^ v2 ^ v3);
+}
+
+/* Constant time: 1 if equal. */
+GK_FP_INLINE int gk_fp_tag_equal(const __u8 *a, const __u8 *b)
+{
+	__u8 d = 0;
+
+	for (int i = 0; i < 16; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
+/* ---- trailer framing and replay window ---- */
+
+GK_FP_INLINE void gk_fp_frame_parse(const __u8 *buf, __u32 len, struct gk_fp_frame *f)
+{
+	__u32 t = len - GK_TRAILER_LEN, i;
+
+	f->framed = 0;
+	f->index = 0;
+	f->seq = 0;
+	if (len < GK_TRAILER_LEN || len > GK_FP_MAX_PAYLOAD)
+		return;
+	if (buf[GK_FP_AT(t)] != GK_TRAILER_MAGIC0 || buf[GK_FP_AT(t + 1)] != GK_TRAILER_MAGIC1 ||
+	    buf[GK_FP_AT(t + 2)] != GK_TRAILER_VERSION)
+		return;
+	for (i = 0; i < 4; i++)
+		f->index = f->index << 8 | buf[GK_FP_AT(t + 4 + i)];
+	for (i = 0; i < 8; i++)
+		f->seq = f->seq << 8 | buf[GK_FP_AT(t + 8 + i)];
+	f->framed = 1;
+}
+
+/* GK_FP_PASS_GKMAC if seq is acceptable, else GK_FP_DROP_REPLAY or GK_FP_DROP_OLD_SEQ.
+ * 0 is "nothing accepted yet" in top, so it is never a valid sequence number. */
+GK_FP_INLINE __u32 gk_fp_window_check(const struct gk_fp_window *w, __u64 seq)
+{
+	__u64 behind;
+
+	if (seq == 0)
+		return GK_FP_DROP_OLD_SEQ;
+	if (seq > w->top)
+		return GK_FP_PASS_GKMAC;
+	behind = w->top - seq;
+	if (behind >= GK_REPLAY_WINDOW)
+		return GK_FP_DROP_OLD_SEQ;
+	if (w->bitmap & (1ull << behind))
+		return GK_FP_DROP_REPLAY;
+	return GK_FP_PASS_GKMAC;
+}
+
+/* For a seq gk_fp_window_check() accepted; anything else leaves the window alone. */
+GK_FP_INLINE void gk_fp_window_update(struct gk_fp_window *w, __u64 seq)
+{
+	if (seq == 0)
+		return;
+	if (seq > w->top) {
+		__u64 shift = seq - w->top;
+		w->bitmap = shift >= GK_REPLAY_WINDOW ? 0 : w->bitmap << shift;
+		w->bitmap |= 1;
+		w->top = seq;
+	} else if (w->top - seq < GK_REPLAY_WINDOW) {
+		w->bitmap |= 1ull << (w->top - seq);
+	}
+}
+
+/* ---- token bucket ---- */
+
+/* 1 and one token taken, or 0 (bucket empty). */
+GK_FP_INLINE int gk_fp_bucket_take(struct gk_fp_bucket *b, const struct gk_fp_rate *r, __u64 now)
+{
+	__u64 cap, tok, dt;
+
+	if (r->burst == 0)
+		return 1;
+	cap = (__u64)r->burst * GK_FP_NS;
+	if (b->last_ns == 0) {
+		tok = cap;
+	} else {
+		tok = b->tokens > cap ? cap : b->tokens;
+		if (now > b->last_ns && r->rate) {
+			dt = now - b->last_ns;
+			if (dt > (cap - tok) / r->rate)
+				tok = cap;
+			else
+				tok += dt * r->rate;
+		}
+	}
+	if (now > b->last_ns)
+		b->last_ns = now;
+	if (tok < GK_FP_NS) {
+		b->tokens = tok;
+		return 0;
+	}
+	b->tokens = tok - GK_FP_NS;
+	return 1;
+}
+
+/* ---- registration-class classifiers ----
+ *
+ * Each text protocol is a byte-at-a-time automaton over the first GK_FP_SCAN bytes, fed by a
+ * plain loop in userspace and by bpf_loop() in BPF, so the verifier checks one step once instead
+ * of every position of every token. Tokens are compared through a hash (h = 31h + c over lower-
+ * case letters): a collision can only make a datagram registration-class, i.e. rate-limited.
+ */
+
+#define GK_FP_P4(a, b, c, d) ((__u32)(a) | (__u32)(b) << 8 | (__u32)(c) << 16 | (__u32)(d) << 24)
+#define GK_FP_P8(a, b, c, d, e, f, g, h)                                                           \
+	((__u64)GK_FP_P4(a, b, c, d) | (__u64)GK_FP_P4(e, f, g, h) << 32)
+#define GK_FP_NTH(lit, k) ((int)(((lit) >> (8 * ((k)&7))) & 0xff))
+
+/* H.248 token hashes (tools: h = h * 31 + c, c lower case). */
+#define GK_FP_TH_MEGACO         0xbfbfcc5eull
+#define GK_FP_TH_AU             0xc34ull
+#define GK_FP_TH_AUTHENTICATION 0x8e9f1ef719a7e278ull
+#define GK_FP_TH_TRANSACTION    0x15ccb557fa0d2deull
+#define GK_FP_TH_T              0x74ull
+#define GK_FP_TH_CONTEXT        0x1538b735afull
+#define GK_FP_TH_C              0x63ull
+#define GK_FP_TH_SERVICECHANGE  0xe05aeb99f763ea5ull
+#define GK_FP_TH_SC             0xe50ull
+#define GK_FP_TH_NOTIFY         0xc2079749ull
+#define GK_FP_TH_N              0x6eull
+#define GK_FP_TH_O              0x6full
+#define GK_FP_TH_W              0x77ull
+
+/* In BPF this lives in a map value, not on the stack: the verifier does not track map contents,
+ * so each bpf_loop() step is verified once for any state instead of once per reachable state. */
+struct gk_fp_dfa {
+	__u64 h;       /* hash of the current token */
+	__u32 proto;   /* enum gk_fp_proto */
+	__u32 st;      /* state, per protocol */
+	__u32 k;       /* position in a literal, or a count */
+	__u32 flag;    /* MGCP: '@' seen, H.248: inside a comment */
+	__u32 verdict; /* 1: registration-class */
+	__u32 pad;
+};
+
+GK_FP_INLINE int gk_fp_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+GK_FP_INLINE int gk_fp_wsp(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+GK_FP_INLINE int gk_fp_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+GK_FP_INLINE int gk_fp_alpha(int c)
+{
+	c = gk_fp_lower(c);
+	return c >= 'a' && c <= 'z';
+}
+
+/* Visible, not SP: token characters of the protocols' start lines. */
+GK_FP_INLINE int gk_fp_vchar(int c)
+{
+	return c > ' ' && c < 0x7f;
+}
+
+/* The step functions return 1 when decided (d->verdict), 0 to continue. */
+#define GK_FP_REJECT    1
+#define GK_FP_ACCEPT(d) ((d)->verdict = 1, 1)
+
+/*
+ * SIP (RFC 3261 §7.1, §25.1): Request-Line = Method SP Request-URI SP SIP-Version CRLF. Method
+ * names are case-sensitive, the SIP-Version is not. CR/LF before the start line are skipped
+ * (§7.5, RFC 5626 keep-alives), at most 8 of them.
+ */
+enum { GK_SIP_LEAD, GK_SIP_METHOD, GK_SIP_URI0, GK_SIP_URI, GK_SIP_VER };
+
+GK_FP_INLINE int gk_fp_sip_step(struct gk_fp_dfa *d, int c)
+{
+	const __u64 reg = GK_FP_P8('R', 'E', 'G', 'I', 'S', 'T', 'E', 'R');
+	const __u64 ver = GK_FP_P8('s', 'i', 'p', '/', '2', '.', '0', '\r');
+
+	switch (d->st) {
+	case GK_SIP_LEAD:
+		if (c == '\r' || c == '\n')
+			return ++d->k > 8;
+		d->st = GK_SIP_METHOD;
+		d->k = 0;
+		/* fall through */
+	case GK_SIP_METHOD:
+		if (d->k < 8 ? c != GK_FP_NTH(reg, d->k) : c != ' ')
+			return GK_FP_REJECT;
+		if (++d->k == 9)
+			d->st = GK_SIP_URI0;
+		return 0;
+	case GK_SIP_URI0:
+	case GK_SIP_URI:
+		if (c == ' ' && d->st == GK_SIP_URI) {
+			d->st = GK_SIP_VER;
+			d->k = 0;
+			return 0;
+		}
+		d->st = GK_SIP_URI;
+		return !gk_fp_vchar(c);
+	case GK_SIP_VER:
+		if (d->k < 8 ? gk_fp_lower(c) != GK_FP_NTH(ver, d->k) : c != '\n')
+			return GK_FP_REJECT;
+		if (++d->k == 9)
+			return GK_FP_ACCEPT(d);
+		return 0;
+	}
+	return GK_FP_REJECT;
+}
+
+/*
+ * MGCP (RFC 3435 §3.2.1, Appendix A): verb 1*WSP transaction-id 1*WSP endpointName 1*WSP
+ * "MGCP" 1*WSP 1*(DIGIT) "." 1*(DIGIT). Verbs are four letters compared case-insensitively,
+ * transaction ids 1 to 9 digits, an endpoint name is local-name "@" domain. RSIP and NTFY are
+ * registration-class.
+ */
+enum {
+	GK_MGCP_VERB,
+	GK_MGCP_WS1,
+	GK_MGCP_TID,
+	GK_MGCP_WS2,
+	GK_MGCP_EP,
+	GK_MGCP_WS3,
+	GK_MGCP_NAME,
+	GK_MGCP_WS4,
+	GK_MGCP_VMAJ,
+	GK_MGCP_VMIN,
+};
+
+GK_FP_INLINE int gk_fp_mgcp_step(struct gk_fp_dfa *d, int c)
+{
+	const __u32 rsip = GK_FP_P4('r', 's', 'i', 'p'), ntfy = GK_FP_P4('n', 't', 'f', 'y');
+	const __u32 mgcp = GK_FP_P4('m', 'g', 'c', 'p');
+	int l = gk_fp_lower(c);
+
+	switch (d->st) {
+	case GK_MGCP_VERB: /* flag: bit 0 still rsip, bit 1 still ntfy */
+		if (d->k == 0)
+			d->flag = 3;
+		if (l != GK_FP_NTH(rsip, d->k))
+			d->flag &= ~1u;
+		if (l != GK_FP_NTH(ntfy, d->k))
+			d->flag &= ~2u;
+		if (!d->flag)
+			return GK_FP_REJECT;
+		if (++d->k == 4) {
+			d->st = GK_MGCP_WS1;
+			d->k = 0;
+		}
+		return 0;
+	case GK_MGCP_WS1: /* k counts the blanks seen */
+	case GK_MGCP_WS2:
+	case GK_MGCP_WS3:
+	case GK_MGCP_WS4:
+		if (gk_fp_wsp(c)) {
+			d->k++;
+			return 0;
+		}
+		if (d->k == 0)
+			return GK_FP_REJECT;
+		d->st++;
+		d->k = 0;
+		d->flag = 0;
+		break;
+	case GK_MGCP_TID:
+	case GK_MGCP_EP:
+	case GK_MGCP_NAME:
+	case GK_MGCP_VMAJ:
+	case GK_MGCP_VMIN:
+		break;
+	default:
+		return GK_FP_REJECT;
+	}
+	switch (d->st) {
+	case GK_MGCP_TID:
+		if (gk_fp_wsp(c) && d->k) {
+			d->st = GK_MGCP_WS2;
+			d->k = 1;
+			return 0;
+		}
+		return !gk_fp_digit(c) || ++d->k > 9;
+	case GK_MGCP_EP:
+		if (gk_fp_wsp(c) && d->k) {
+			d->st = GK_MGCP_WS3;
+			d->k = 1;
+			return !d->flag;
+		}
+		d->k = 1;
+		d->flag |= c == '@';
+		return !gk_fp_vchar(c);
+	case GK_MGCP_NAME:
+		if (l != GK_FP_NTH(mgcp, d->k))
+			return GK_FP_REJECT;
+		if (++d->k == 4) {
+			d->st = GK_MGCP_WS4;
+			d->k = 0;
+		}
+		return 0;
+	case GK_MGCP_VMAJ:
+		if (c == '.' && d->k) {
+			d->st = GK_MGCP_VMIN;
+			return 0;
+		}
+		return !gk_fp_digit(c) || ++d->k > 2;
+	case GK_MGCP_VMIN:
+		return gk_fp_digit(c) ? GK_FP_ACCEPT(d) : GK_FP_REJECT;
+	}
+	return GK_FP_REJECT;
+}
+
+/*
+ * H.248.1 Annex B text (RFC 3525 ABNF; tokens case-insensitive; LWSP = blanks, line ends and
+ * ';' comments):
+ *   LWSP [("Authentication" / "AU") EQUAL SPI ":" SEQ ":" AD SEP] ("MEGACO" / "!") "/" 1*2DIGIT
+ *   SEP mId SEP ("Transaction" / "T") EQUAL TransactionID LBRKT ("Context" / "C") EQUAL
+ *   ContextID LBRKT ["O-"] ["W-"] command EQUAL
+ * and the command must be ServiceChange/SC or Notify/N. A context that starts with context
+ * properties rather than a command is not recognised (MGs send ServiceChange on the null context,
+ * which has none). Each "xxx0" state skips LWSP first.
+ */
+enum {
+	GK_H248_START0,
+	GK_H248_TOK1,
+	GK_H248_AUEQ0,
+	GK_H248_AUD0,
+	GK_H248_AUD,
+	GK_H248_MEGA0,
+	GK_H248_TOK2,
+	GK_H248_SLASH,
+	GK_H248_VER,
+	GK_H248_MID0,
+	GK_H248_MID,
+	GK_H248_TT0,
+	GK_H248_TTOK,
+	GK_H248_TEQ0,
+	GK_H248_TID0,
+	GK_H248_TID,
+	GK_H248_TBR0,
+	GK_H248_CT0,
+	GK_H248_CTOK,
+	GK_H248_CEQ0,
+	GK_H248_CID0,
+	GK_H248_CID,
+	GK_H248_CBR0,
+	GK_H248_CMD0,
+	GK_H248_CMD,
+	GK_H248_CMDEQ0,
+};
+
+#define GK_H248_LWSP_STATES                                                                        \
+	((1u << GK_H248_START0) | (1u << GK_H248_AUEQ0) | (1u << GK_H248_AUD0) |                   \
+	 (1u << GK_H248_MEGA0) | (1u << GK_H248_MID0) | (1u << GK_H248_TT0) |                      \
+	 (1u << GK_H248_TEQ0) | (1u << GK_H248_TID0) | (1u << GK_H248_TBR0) |                      \
+	 (1u << GK_H248_CT0) | (1u << GK_H248_CEQ0) | (1u << GK_H248_CID0) |                       \
+	 (1u << GK_H248_CBR0) | (1u << GK_H248_CMD0) | (1u << GK_H248_CMDEQ0))
+
+GK_FP_INLINE int gk_fp_h248_sep(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';';
+}
+
+GK_FP_INLINE int gk_fp_h248_step(struct gk_fp_dfa *d, int c)
+{
+	int l = gk_fp_lower(c);
+
+	if (d->flag) { /* inside a comment */
+		d->flag = c != '\r' && c != '\n';
+		return 0;
+	}
+	/* A token ends at its first non-letter, which the next state then reads: at most one
+	 * hand-over per byte, so two passes. */
+	for (int pass = 0; pass < 2; pass++) {
+		if ((GK_H248_LWSP_STATES >> (d->st & 31)) & 1) {
+			if (c == ';')
+				d->flag = 1;
+			if (gk_fp_h248_sep(c))
+				return 0;
+		}
+		switch (d->st) {
+		case GK_H248_START0:
+		case GK_H248_MEGA0:
+			if (c == '!') {
+				d->st = GK_H248_SLASH;
+				return 0;
+			}
+			if (!gk_fp_alpha(c))
+				return GK_FP_REJECT;
+			d->st = d->st == GK_H248_START0 ? GK_H248_TOK1 : GK_H248_TOK2;
+			d->h = 0;
+			/* fall through */
+		case GK_H248_TOK1:
+		case GK_H248_TOK2:
+		case GK_H248_TTOK:
+		case GK_H248_CTOK:
+		case GK_H248_CMD:
+			if (gk_fp_alpha(c)) {
+				d->h = d->h * 31 + (__u64)l;
+				return 0;
+			}
+			break; /* token complete: decided below */
+		case GK_H248_AUEQ0:
+		case GK_H248_TEQ0:
+		case GK_H248_CEQ0:
+		case GK_H248_CMDEQ0:
+			if (c != '=')
+				return GK_FP_REJECT;
+			if (d->st == GK_H248_CMDEQ0)
+				return GK_FP_ACCEPT(d);
+			d->st++;
+			return 0;
+		case GK_H248_AUD0:
+		case GK_H248_AUD:
+			if (d->st == GK_H248_AUD && gk_fp_h248_sep(c)) {
+				d->st = GK_H248_MEGA0;
+				continue;
+			}
+			d->st = GK_H248_AUD;
+			return !(gk_fp_digit(c) || (l >= 'a' && l <= 'f') || l == 'x' || c == ':');
+		case GK_H248_SLASH:
+			if (c != '/')
+				return GK_FP_REJECT;
+			d->st = GK_H248_VER;
+			d->k = 0;
+			return 0;
+		case GK_H248_VER:
+			if (gk_fp_digit(c))
+				return ++d->k > 2;
+			if (!d->k || !gk_fp_h248_sep(c))
+				return GK_FP_REJECT;
+			d->st = GK_H248_MID0;
+			continue;
+		case GK_H248_MID0:
+		case GK_H248_MID:
+			if (d->st == GK_H248_MID && gk_fp_h248_sep(c)) {
+				d->st = GK_H248_TT0;
+				continue;
+			}
+			d->st = GK_H248_MID;
+			return !gk_fp_vchar(c);
+		case GK_H248_TT0:
+		case GK_H248_CT0:
+		case GK_H248_CMD0:
+			if (!gk_fp_alpha(c))
+				return GK_FP_REJECT;
+			d->st++;
+			d->h = 0;
+			continue;
+		case GK_H248_TID0:
+		case GK_H248_TID:
+			if (gk_fp_digit(c)) {
+				d->st = GK_H248_TID;
+				return 0;
+			}
+			if (d->st != GK_H248_TID)
+				return GK_FP_REJECT;
+			d->st = GK_H248_TBR0;
+			continue;
+		case GK_H248_CID0:
+		case GK_H248_CID:
+			if (gk_fp_digit(c) || c == '*' || c == '-' || c == '$') {
+				d->st = GK_H248_CID;
+				return 0;
+			}
+			if (d->st != GK_H248_CID)
+				return GK_FP_REJECT;
+			d->st = GK_H248_CBR0;
+			continue;
+		case GK_H248_TBR0:
+		case GK_H248_CBR0:
+			if (c != '{')
+				return GK_FP_REJECT;
+			d->st = d->st == GK_H248_TBR0 ? GK_H248_CT0 : GK_H248_CMD0;
+			return 0;
+		default:
+			return GK_FP_REJECT;
+		}
+		/* A complete token in d->h, c the byte after it. */
+		switch (d->st) {
+		case GK_H248_TOK1:
+			if (d->h == GK_FP_TH_AU || d->h == GK_FP_TH_AUTHENTICATION) {
+				d->st = GK_H248_AUEQ0;
+				continue;
+			}
+			/* fall through */
+		case GK_H248_TOK2:
+			if (d->h != GK_FP_TH_MEGACO)
+				return GK_FP_REJECT;
+			d->st = GK_H248_SLASH;
+			continue;
+		case GK_H248_TTOK:
+			if (d->h != GK_FP_TH_TRANSACTION && d->h != GK_FP_TH_T)
+				return GK_FP_REJECT;
+			d->st = GK_H248_TEQ0;
+			continue;
+		case GK_H248_CTOK:
+			if (d->h != GK_FP_TH_CONTEXT && d->h != GK_FP_TH_C)
+				return GK_FP_REJECT;
+			d->st = GK_H248_CEQ0;
+			continue;
+		case GK_H248_CMD:
+			if (c == '-' && (d->h == GK_FP_TH_O || d->h == GK_FP_TH_W)) {
+				d->st = GK_H248_CMD0;
+				return 0;
+			}
+			if (d->h != GK_FP_TH_SERVICECHANGE && d->h != GK_FP_TH_SC &&
+			    d->h != GK_FP_TH_NOTIFY && d->h != GK_FP_TH_N)
+				return GK_FP_REJECT;
+			d->st = GK_H248_CMDEQ0;
+			continue;
+		}
+		return GK_FP_REJECT;
+	}
+	return GK_FP_REJECT;
+}
+
+GK_FP_INLINE int gk_fp_dfa_step(struct gk_fp_dfa *d, int c)
+{
+	switch (d->proto) {
+	case GK_FP_PROTO_SIP:
+		return gk_fp_sip_step(d, c);
+	case GK_FP_PROTO_MGCP:
+		return gk_fp_mgcp_step(d, c);
+	case GK_FP_PROTO_H248:
+		return gk_fp_h248_step(d, c);
+	}
+	return GK_FP_REJECT;
+}
+
+/*
+ * H.225.0 RAS, ASN.1 aligned PER (X.691). RasMessage is an extensible CHOICE whose root has 25
+ * alternatives (gatekeeperRequest 0, gatekeeperConfirm 1, gatekeeperReject 2,
+ * registrationRequest 3, ... unknownMessageResponse 24), so the first octet is the extension bit
+ * (0) then the 5-bit index: GRQ = 000000xx, RRQ = 000011xx. Both requests then start with
+ * requestSeqNum INTEGER (1..65535), octet-aligned at octet 2, and protocolIdentifier, an OBJECT
+ * IDENTIFIER with a one-octet length at octet 4: {itu-t(0) recommendation(0) h(8) 2250 version(0)
+ * n} = 06 00 08 91 4a 00 n. The OID is what makes a random datagram unlikely to pass.
+ */
+GK_FP_INLINE int gk_fp_is_ras_register(const __u8 *buf, __u32 len)
+{
+	const __u64 oid = GK_FP_P8(0x06, 0x00, 0x08, 0x91, 0x4a, 0x00, 0, 0);
+	int c;
+
+	if (len < 11)
+		return 0;
+	c = buf[0];
+	if ((c & 0x80) || ((c >> 2) != 0 && (c >> 2) != 3))
+		return 0;
+	GK_FP_UNROLL
+	for (int i = 0; i < 6; i++)
+		if (buf[4 + i] != GK_FP_NTH(oid, i))
+			return 0;
+	return 1;
+}
+
+#ifdef __bpf__
+struct gk_fp_dfa_ctx {
+	const __u8 *buf;
+	struct gk_fp_dfa *d;
+};
+
+static long gk_fp_dfa_cb(__u64 i, void *ctx)
+{
+	struct gk_fp_dfa_ctx *x = ctx;
+
+	return gk_fp_dfa_step(x->d, x->buf[GK_FP_AT((__u32)i)]);
+}
+#endif
+
+/* 1 if the datagram buf[0..len) is a registration-class message of proto. d: workspace (in BPF
+ * in a map value, see struct gk_fp_dfa). */
+GK_FP_INLINE int gk_fp_is_registration(__u32 proto, const __u8 *buf, __u32 len, struct gk_fp_dfa *d)
+{
+	__u32 n = len < GK_FP_SCAN ? len : GK_FP_SCAN;
+
+	if (proto == GK_FP_PROTO_RAS)
+		return gk_fp_is_ras_register(buf, len);
+	if (proto != GK_FP_PROTO_SIP && proto != GK_FP_PROTO_MGCP && proto != GK_FP_PROTO_H248)
+		return 0;
+	if (n == 0)
+		return 0;
+	__builtin_memset(d, 0, sizeof(*d));
+	d->proto = proto;
+#ifdef __bpf__
+	struct gk_fp_dfa_ctx x = {buf, d};
+
+	bpf_loop(n, gk_fp_dfa_cb, &x, 0);
+#else
+	for (__u32 i = 0; i < n; i++)
+		if (gk_fp_dfa_step(d, buf[i]))
+			break;
+#endif
+	return d->verdict;
+}
+
+/* ---- the decision ---- */
+
+/* Which kind of port dport is; *slot gets the signalling port's entry. */
+GK_FP_INLINE int gk_fp_port_class(const struct gk_fp_config *cfg, __u16 dport,
+                                  struct gk_fp_port *slot)
+{
+	if (dport == 0)
+		return GK_FP_PORT_OTHER;
+	GK_FP_UNROLL
+	for (int i = 0; i < GK_FP_NPORTS; i++) {
+		if (cfg->ports[i].port == dport) {
+			*slot = cfg->ports[i];
+			return GK_FP_PORT_SIGNALLING;
+		}
+		if (cfg->ports[i].verified == dport)
+			return GK_FP_PORT_VERIFIED;
+	}
+	return GK_FP_PORT_OTHER;
+}
+
+GK_FP_INLINE int gk_fp_same_source(const struct gk_fp_terminal *t, const struct gk_fp_source *src)
+{
+	__u8 d = 0;
+
+	if (t->family != src->family || t->port != src->port)
+		return 0;
+	GK_FP_UNROLL
+	for (int i = 0; i < 16; i++)
+		d |= t->addr[i] ^ src->addr[i];
+	return d == 0;
+}
+
+GK_FP_INLINE void gk_fp_set(struct gk_fp_verdict *v, __u32 stat, __u32 step)
+{
+	v->stat = stat;
+	v->step = step;
+}
+
+/*
+ * Read-only part of the decision on one UDP payload buf[0..len) that arrived at the signalling
+ * port slot from src. fr = gk_fp_frame_parse(buf, len). t = the terminal with index fr->index if
+ * fr->framed, else the terminal src is registered to; NULL if there is none. In BPF buf must hold
+ * the first min(len, GK_FP_SCAN) bytes and the trailer, and all of it if fr->framed and t.
+ * ws: classifier workspace (see struct gk_fp_dfa).
+ */
+GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_fp_source *src,
+                                const struct gk_fp_terminal *t, const __u8 *buf, __u32 len,
+                                const struct gk_fp_frame *fr, struct gk_fp_dfa *ws,
+                                struct gk_fp_verdict *v)
+{
+	__u8 tag[16];
+
+	v->len = len;
+	v->dport = slot->port;
+	v->pad = 0;
+	v->seq = fr->seq;
+	if (len > GK_FP_MAX_PAYLOAD)
+		return gk_fp_set(v, GK_FP_DROP_MALFORMED, GK_FP_STEP_DONE);
+	if (fr->framed && t && t->mech == GK_FP_MECH_GKMAC) {
+		if (!gk_fp_same_source(t, src))
+			return gk_fp_set(v, GK_FP_DROP_WRONG_SOURCE, GK_FP_STEP_DONE);
+		if (slot->verified == 0)
+			return gk_fp_set(v, GK_FP_DROP_INTERNAL, GK_FP_STEP_DONE);
+		gk_fp_siphash128(t->key, buf, len - GK_TRAILER_HDR_LEN, tag);
+		if (!gk_fp_tag_equal(tag, &buf[GK_FP_AT(len - GK_TRAILER_HDR_LEN)]))
+			return gk_fp_set(v, GK_FP_DROP_BAD_TAG, GK_FP_STEP_DONE);
+		v->len = len - GK_TRAILER_LEN;
+		v->dport = slot->verified;
+		return gk_fp_set(v, GK_FP_PASS_GKMAC, GK_FP_STEP_COMMIT);
+	}
+	if (!fr->framed && t && t->mech == GK_FP_MECH_DIGEST) {
+		if (!gk_fp_same_source(t, src))
+			return gk_fp_set(v, GK_FP_DROP_WRONG_SOURCE, GK_FP_STEP_DONE);
+		return gk_fp_set(v, GK_FP_PASS_DIGEST, GK_FP_STEP_COMMIT);
+	}
+	if (gk_fp_is_registration(slot->proto, buf, len, ws))
+		return gk_fp_set(v, GK_FP_PASS_REGISTRATION, GK_FP_STEP_ADMIT);
+	if (fr->framed)
+		return gk_fp_set(v, GK_FP_DROP_UNKNOWN_INDEX, GK_FP_STEP_DONE);
+	if (t && t->mech == GK_FP_MECH_GKMAC)
+		return gk_fp_set(v, GK_FP_DROP_BAD_TRAILER, GK_FP_STEP_DONE);
+	return gk_fp_set(v, GK_FP_DROP_NOT_REGISTRATION, GK_FP_STEP_DONE);
+}
+
+/* GK_FP_STEP_COMMIT: the terminal's mutable state; in BPF under t->lock. */
+GK_FP_INLINE void gk_fp_commit(const struct gk_fp_config *cfg, struct gk_fp_terminal *t, __u64 now,
+                               struct gk_fp_verdict *v)
+{
+	if (v->stat == GK_FP_PASS_GKMAC) {
+		v->stat = gk_fp_window_check(&t->win, v->seq);
+		if (v->stat == GK_FP_PASS_GKMAC)
+			gk_fp_window_update(&t->win, v->seq);
+	} else if (v->stat == GK_FP_PASS_DIGEST) {
+		if (!gk_fp_bucket_take(&t->bucket, &cfg->terminal, now))
+			v->stat = GK_FP_DROP_RATE_TERMINAL;
+	}
+	v->step = GK_FP_STEP_DONE;
+}
+
+/* GK_FP_STEP_ADMIT: the sending host's bucket, then the global one; in BPF under the global lock.
+ */
+GK_FP_INLINE void gk_fp_admit(const struct gk_fp_config *cfg, struct gk_fp_bucket *host,
+                              struct gk_fp_bucket *global, __u64 now, struct gk_fp_verdict *v)
+{
+	if (!gk_fp_bucket_take(host, &cfg->source, now))
+		v->stat = GK_FP_DROP_RATE_SOURCE;
+	else if (!gk_fp_bucket_take(global, &cfg->global, now))
+		v->stat = GK_FP_DROP_RATE_GLOBAL;
+	v->step = GK_FP_STEP_DONE;
+}
+
+/* The bucket key of a source: the host, IPv6 cut to its /64. */
+GK_FP_INLINE void gk_fp_host_of(const struct gk_fp_source *src, struct gk_fp_host *h)
+{
+	__builtin_memset(h, 0, sizeof(*h));
+	h->family = src->family;
+	GK_FP_UNROLL
+	for (int i = 0; i < 8; i++)
+		h->addr[i] = src->addr[i];
+	if (src->family != GK_FP_AF_INET6)
+		h->addr[4] = h->addr[5] = h->addr[6] = h->addr[7] = 0;
+}
+
+#ifndef __bpf__
+#include "gatekey/reason.h"
+
+/* All three steps, for userspace (no locks to take). t as for gk_fp_inspect(); host and global
+ * are the buckets of src's host and of everything, used only for registration-class messages. */
+static inline enum gk_fp_stat gk_fp_decide(const struct gk_fp_config *cfg,
+                                           const struct gk_fp_port *slot,
+                                           const struct gk_fp_source *src, struct gk_fp_terminal *t,
+                                           struct gk_fp_bucket *host, struct gk_fp_bucket *global,
+                                           const __u8 *buf, __u32 len, __u64 now,
+                                           struct gk_fp_verdict *v)
+{
+	struct gk_fp_frame fr;
+	struct gk_fp_dfa ws;
+
+	gk_fp_frame_parse(buf, len, &fr);
+	gk_fp_inspect(slot, src, t, buf, len, &fr, &ws, v);
+	if (v->step == GK_FP_STEP_COMMIT)
+		gk_fp_commit(cfg, t, now, v);
+	else if (v->step == GK_FP_STEP_ADMIT)
+		gk_fp_admit(cfg, host, global, now, v);
+	return (enum gk_fp_stat)v->stat;
+}
+
+/* "PASS_GKMAC" etc.; NULL out of range. */
+const char *gk_fp_stat_name(enum gk_fp_stat s);
+const char *gk_fp_stat_str(enum gk_fp_stat s);
+/* The matching gatekey reason: GK_R_OK for passes, GK_R__COUNT where there is none. */
+enum gk_reason gk_fp_stat_reason(enum gk_fp_stat s);
+/* SIP 5060, MGCP 2427/2727, H.248 2944/2945, RAS 1719, each verified at port + 10000; rates. */
+void gk_fp_config_default(struct gk_fp_config *cfg);
+#endif
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Control of the XDP fast path (bpf/gatekey.bpf.c) from userspace: load with maps pinned under
+ * /sys/fs/bpf/gatekey/<ifname>/ (reused across restarts, so registered terminals keep working
+ * while sbcd restarts), attach natively or in generic mode, and fill the maps. The decision
+ * logic and the map layouts are in gatekey/fastpath.h.
+ *
+ * All functions return 0 (or a count) on success and a negative errno on failure.
+ */
+#ifndef GATEKEY_XDP_H
+#define GATEKEY_XDP_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "gatekey/fastpath.h"
+
+#define GK_XDP_PIN_ROOT "/sys/fs/bpf/gatekey"
+
+enum gk_xdp_mode {
+	GK_XDP_MODE_NONE = 0,    /* not attached: the caller checks in userspace */
+	GK_XDP_MODE_NATIVE = 1,  /* driver mode */
+	GK_XDP_MODE_GENERIC = 2, /* SKB mode */
+};
+
+struct gk_xdp;
+
+/* What gk_xdp_terminal_foreach() reports. key is wiped after each callback. */
+struct gk_xdp_terminal_info {
+	uint32_t index;
+	enum gk_fp_mech mech;
+	struct sockaddr_storage source;
+	uint8_t key[16];
+	uint64_t seq_top; /* highest uplink sequence accepted */
+};
+
+const char *gk_xdp_mode_str(enum gk_xdp_mode m);
+
+/*
+ * Open and load the program. ifname: the access interface (may be NULL when pin_root is NULL).
+ * pin_root: NULL = no pinning (tests, benchmarks: nothing shared with a running sbcd); otherwise
+ * maps are pinned in (and reused from) <pin_root>/<ifname>, pin_root "" meaning GK_XDP_PIN_ROOT.
+ * Mounts bpffs at /sys/fs/bpf if needed.
+ */
+int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root);
+/* Closes the handle; the program stays attached and the maps pinned. NULL is fine. */
+void gk_xdp_close(struct gk_xdp *x);
+
+/* Attach to the interface, native first, then generic; replaces an attached gatekey program
+ * atomically (netlink attach: it outlives this process). *mode says which. */
+int gk_xdp_attach(struct gk_xdp *x, enum gk_xdp_mode *mode);
+/* Detach whatever XDP program is on ifname and unpin gatekey's maps: `gkctl xdp detach`. */
+int gk_xdp_detach(const char *ifname, const char *pin_root);
+
+int gk_xdp_prog_fd(const struct gk_xdp *x);
+/* File descriptor of a map by name ("config", "terminals", "sources", "src_buckets",
+ * "global_bucket", "stats"), for tests and tools. */
+int gk_xdp_map_fd(const struct gk_xdp *x, const char *name);
+
+/* Validates (every signalling port has a verified port, no port twice) and installs. */
+int gk_xdp_set_config(struct gk_xdp *x, const struct gk_fp_config *cfg);
+int gk_xdp_get_config(struct gk_xdp *x, struct gk_fp_config *cfg);
+
+/* Install (or replace) terminal index from source (AF_INET/AF_INET6, the address and port the
+ * terminal registered from). key: the uplink key for GK_FP_MECH_GKMAC, ignored (may be NULL)
+ * for GK_FP_MECH_DIGEST. A fresh replay window and bucket. */
+int gk_xdp_terminal_add(struct gk_xdp *x, uint32_t index, const struct sockaddr_storage *source,
+                        enum gk_fp_mech mech, const uint8_t key[16]);
+int gk_xdp_terminal_del(struct gk_xdp *x, uint32_t index);
+/* Calls cb for each terminal (stops early if cb returns non-zero); returns how many visited. */
+int gk_xdp_terminal_foreach(struct gk_xdp *x,
+                            int (*cb)(const struct gk_xdp_terminal_info *t, void *arg), void *arg);
+
+/* Counters summed over CPUs, indexed by enum gk_fp_stat (names: gk_fp_stat_name()). */
+int gk_xdp_stats(struct gk_xdp *x, uint64_t out[GK_FP_STAT__COUNT]);
+
+/* Source address <-> map key. */
+int gk_xdp_source_of(const struct sockaddr_storage *ss, struct gk_fp_source *src);
+void gk_xdp_sockaddr_of(const struct gk_fp_source *src, struct sockaddr_storage *ss);
+
+#endif

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Loading, attaching and feeding the XDP fast path (see gatekey/xdp.h). The program is embedded
+ * as a libbpf skeleton generated at build time, so there is no object file to install or find.
+ * Maps are pinned by name (LIBBPF_PIN_BY_NAME in the program) under the interface's directory;
+ * libbpf reuses pinned maps whose definition matches, which is what carries the terminals over
+ * an sbcd restart, and the netlink attachment replaces the running program in one step.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "gatekey.skel.h"
+#include "gatekey/xdp.h"
+
+#define BPF_FS_MAGIC_ 0xcafe4a11
+
+static const char *const pinned_maps[] = {
+    "config", "terminals", "sources", "src_buckets", "global_bucket", "stats",
+};
+
+struct gk_xdp {
+	struct gatekey_bpf *skel;
+	int ifindex;
+	char ifname[IF_NAMESIZE];
+};
+
+const char *gk_xdp_mode_str(enum gk_xdp_mode m)
+{
+	switch (m) {
+	case GK_XDP_MODE_NATIVE:
+		return "native";
+	case GK_XDP_MODE_GENERIC:
+		return "generic";
+	default:
+		return "none";
+	}
+}
+
+static int ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && (unsigned long)st.f_type == BPF_FS_MAGIC_)
+		return 0;
+	if (mkdir("/sys/fs/bpf", 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0)
+		return -errno;
+	return 0;
+}
+
+static int pin_dir(char *buf, size_t cap, const char *pin_root, const char *ifname)
+{
+	int n;
+
+	if (!ifname || !*ifname || strchr(ifname, '/'))
+		return -EINVAL;
+	n = snprintf(buf, cap, "%s/%s", *pin_root ? pin_root : GK_XDP_PIN_ROOT, ifname);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static int mkdirs(const char *path)
+{
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	char dir[PATH_MAX];
+	struct gk_xdp *x;
+	struct bpf_map *m;
+	int err;
+
+	*out = NULL;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	if (ifname) {
+		snprintf(x->ifname, sizeof(x->ifname), "%s", ifname);
+		x->ifindex = (int)if_nametoindex(ifname);
+		if (!x->ifindex) {
+			err = -ENODEV;
+			goto fail;
+		}
+	}
+	if (pin_root) {
+		err = pin_dir(dir, sizeof(dir), pin_root, ifname);
+		if (!err)
+			err = ensure_bpffs();
+		if (!err)
+			err = mkdirs(dir);
+		if (err)
+			goto fail;
+		opts.pin_root_path = dir;
+	}
+	x->skel = gatekey_bpf__open_opts(&opts);
+	if (!x->skel) {
+		err = -errno ? -errno : -EINVAL;
+		goto fail;
+	}
+	if (!pin_root) {
+		bpf_object__for_each_map(m, x->skel->obj)
+		{
+			err = bpf_map__set_pin_path(m, NULL);
+			if (err)
+				goto fail;
+		}
+	}
+	err = gatekey_bpf__load(x->skel);
+	if (err)
+		goto fail;
+	*out = x;
+	return 0;
+fail:
+	gk_xdp_close(x);
+	return err < 0 ? err : -EINVAL;
+}
+
+void gk_xdp_close(struct gk_xdp *x)
+{
+	if (!x)
+		return;
+	gatekey_bpf__destroy(x->skel);
+	free(x);
+}
+
+int gk_xdp_prog_fd(const struct gk_xdp *x)
+{
+	return bpf_program__fd(x->skel->progs.gk_xdp);
+}
+
+int gk_xdp_map_fd(const struct gk_xdp *x, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(x->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+int gk_xdp_attach(struct gk_xdp *x, enum gk_xdp_mode *mode)
+{
+	int fd = gk_xdp_prog_fd(x), err;
+
+	*mode = GK_XDP_MODE_NONE;
+	if (!x->ifindex)
+		return -ENODEV;
+	err = bpf_xdp_attach(x->ifindex, fd, XDP_FLAGS_DRV_MODE, NULL);
+	if (!err) {
+		*mode = GK_XDP_MODE_NATIVE;
+		return 0;
+	}
+	err = bpf_xdp_attach(x->ifindex, fd, XDP_FLAGS_SKB_MODE, NULL);
+	if (!err) {
+		*mode = GK_XDP_MODE_GENERIC;
+		return 0;
+	}
+	return err;
+}
+
+int gk_xdp_detach(const char *ifname, const char *pin_root)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	int ifindex = (int)if_nametoindex(ifname), err = 0;
+
+	if (ifindex) {
+		/* Both modes: only one can be in use, the other call is a no-op. */
+		if (bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL) < 0)
+			err = -errno;
+		if (bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL) == 0)
+			err = 0;
+	}
+	if (pin_dir(dir, sizeof(dir), pin_root ? pin_root : "", ifname) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pinned_maps[i]);
+		if (unlink(path) < 0 && errno != ENOENT)
+			err = -errno;
+	}
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		err = -errno;
+	return ifindex ? err : -ENODEV;
+}
+
+static int check_config(const struct gk_fp_config *cfg)
+{
+	for (int i = 0; i < GK_FP_NPORTS; i++) {
+		const struct gk_fp_port *p = &cfg->ports[i];
+
+		if (!p->port)
+			continue;
+		if (!p->verified || p->proto < GK_FP_PROTO_SIP || p->proto > GK_FP_PROTO_RAS)
+			return -EINVAL;
+		for (int j = 0; j < GK_FP_NPORTS; j++) {
+			const struct gk_fp_port *q = &cfg->ports[j];
+
+			if (!q->port)
+				continue;
+			if (q->verified == p->port ||
+			    (j != i && (q->port == p->port || q->verified == p->verified)))
+				return -EINVAL;
+		}
+	}
+	if (cfg->source.burst > 1000000000u || cfg->global.burst > 1000000000u ||
+	    cfg->terminal.burst > 1000000000u)
+		return -ERANGE;
+	return 0;
+}
+
+int gk_xdp_set_config(struct gk_xdp *x, const struct gk_fp_config *cfg)
+{
+	uint32_t zero = 0;
+	int err = check_config(cfg);
+
+	if (err)
+		return err;
+	return bpf_map_update_elem(gk_xdp_map_fd(x, "config"), &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+int gk_xdp_get_config(struct gk_xdp *x, struct gk_fp_config *cfg)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(gk_xdp_map_fd(x, "config"), &zero, cfg) ? -errno : 0;
+}
+
+int gk_xdp_source_of(const struct sockaddr_storage *ss, struct gk_fp_source *src)
+{
+	memset(src, 0, sizeof(*src));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		src->family = GK_FP_AF_INET;
+		src->port = ntohs(in->sin_port);
+		memcpy(src->addr, &in->sin_addr, 4);
+		return 0;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		src->family = GK_FP_AF_INET6;
+		src->port = ntohs(in6->sin6_port);
+		memcpy(src->addr, &in6->sin6_addr, 16);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+void gk_xdp_sockaddr_of(const struct gk_fp_source *src, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (src->family == GK_FP_AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(src->port);
+		memcpy(&in->sin_addr, src->addr, 4);
+	} else if (src->family == GK_FP_AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(src->port);
+		memcpy(&in6->sin6_addr, src->addr, 16);
+	}
+}
+
+static void source_of_terminal(const struct gk_fp_terminal *t, struct gk_fp_source *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->family = t->family;
+	src->port = t->port;
+	memcpy(src->addr, t->addr, sizeof(src->addr));
+}
+
+/* Removes sources[src] if it still points at index. */
+static void drop_source(int sfd, const struct gk_fp_source *src, uint32_t index)
+{
+	uint32_t cur;
+
+	if (bpf_map_lookup_elem(sfd, src, &cur) == 0 && cur == index)
+		bpf_map_delete_elem(sfd, src);
+}
+
+int gk_xdp_terminal_add(struct gk_xdp *x, uint32_t index, const struct sockaddr_storage *source,
+                        enum gk_fp_mech mech, const uint8_t key[16])
+{
+	int tfd = gk_xdp_map_fd(x, "terminals"), sfd = gk_xdp_map_fd(x, "sources"), err = 0;
+	struct gk_fp_terminal t, old;
+	struct gk_fp_source src, oldsrc;
+
+	if (mech != GK_FP_MECH_GKMAC && mech != GK_FP_MECH_DIGEST)
+		return -EINVAL;
+	if (mech == GK_FP_MECH_GKMAC && !key)
+		return -EINVAL;
+	err = gk_xdp_source_of(source, &src);
+	if (err)
+		return err;
+	memset(&t, 0, sizeof(t));
+	t.index = index;
+	t.mech = (uint8_t)mech;
+	t.family = src.family;
+	t.port = src.port;
+	memcpy(t.addr, src.addr, sizeof(t.addr));
+	if (mech == GK_FP_MECH_GKMAC)
+		memcpy(t.key, key, sizeof(t.key));
+	/* A terminal that moved: its old address must stop mapping to it. */
+	if (bpf_map_lookup_elem(tfd, &index, &old) == 0) {
+		source_of_terminal(&old, &oldsrc);
+		if (memcmp(&oldsrc, &src, sizeof(src)) != 0)
+			drop_source(sfd, &oldsrc, index);
+		explicit_bzero(&old, sizeof(old));
+	}
+	if (bpf_map_update_elem(tfd, &index, &t, BPF_ANY) < 0)
+		err = -errno;
+	else if (bpf_map_update_elem(sfd, &src, &index, BPF_ANY) < 0)
+		err = -errno;
+	explicit_bzero(&t, sizeof(t));
+	return err;
+}
+
+int gk_xdp_terminal_del(struct gk_xdp *x, uint32_t index)
+{
+	int tfd = gk_xdp_map_fd(x, "terminals"), sfd = gk_xdp_map_fd(x, "sources");
+	struct gk_fp_terminal t;
+	struct gk_fp_source src;
+
+	if (bpf_map_lookup_elem(tfd, &index, &t) < 0)
+		return -errno;
+	source_of_terminal(&t, &src);
+	explicit_bzero(&t, sizeof(t));
+	drop_source(sfd, &src, index);
+	return bpf_map_delete_elem(tfd, &index) < 0 ? -errno : 0;
+}
+
+int gk_xdp_terminal_foreach(struct gk_xdp *x,
+                            int (*cb)(const struct gk_xdp_terminal_info *t, void *arg), void *arg)
+{
+	int tfd = gk_xdp_map_fd(x, "terminals"), n = 0;
+	uint32_t key, next;
+	const uint32_t *prev = NULL;
+	struct gk_fp_terminal t;
+	struct gk_xdp_terminal_info info;
+
+	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem_flags(tfd, &key, &t, BPF_F_LOCK) < 0)
+			continue; /* deleted meanwhile */
+		memset(&info, 0, sizeof(info));
+		info.index = t.index;
+		info.mech = (enum gk_fp_mech)t.mech;
+		info.seq_top = t.win.top;
+		memcpy(info.key, t.key, sizeof(info.key));
+		{
+			struct gk_fp_source src;
+			source_of_terminal(&t, &src);
+			gk_xdp_sockaddr_of(&src, &info.source);
+		}
+		explicit_bzero(&t, sizeof(t));
+		n++;
+		int stop = cb(&info, arg);
+		explicit_bzero(&info, sizeof(info));
+		if (stop)
+			break;
+	}
+	return n;
+}
+
+int gk_xdp_stats(struct gk_xdp *x, uint64_t out[GK_FP_STAT__COUNT])
+{
+	int fd = gk_xdp_map_fd(x, "stats"), ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EIO;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < GK_FP_STAT__COUNT; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, v) < 0) {
+			int err = -errno;
+			free(v);
+			return err;
+		}
+		for (int c = 0; c < ncpu; c++)
+			out[i] += v[c];
+	}
+	free(v);
+	return 0;
+}
