@@ -34,7 +34,7 @@ struct aucd {
 	bool snapshot; /* a key store read snapshot is open for this batch */
 
 	struct {
-		uint64_t access_requests, accepts, rejects, unknown_idc;
+		uint64_t access_requests, accepts, digest_accepts, rejects, unknown_idc;
 		uint64_t acct_start, acct_stop, sessions;
 		struct gk_reason_counters drops;
 	} st;
@@ -89,6 +89,12 @@ static void on_auth(void *user, int fd, uint8_t *data, size_t len,
 		drop(a, why, from);
 		return;
 	}
+	char realm[GK_ID_MAX + 1];
+	int digest = gk_auc_decode_digest_realm(&p, a->vendor, realm, &why);
+	if (digest < 0) {
+		drop(a, why, from);
+		return;
+	}
 	a->st.access_requests++;
 	uint8_t *out = gk_loop_send_buf(a->loop);
 	if (!out) {
@@ -97,17 +103,25 @@ static void on_auth(void *user, int fd, uint8_t *data, size_t len,
 	}
 	if (!a->snapshot && gk_ks_read_begin(a->ks) == 0)
 		a->snapshot = true;
-	int ret = auc_make_vector(a->ks, idc, idsp, &v, &known);
+	struct gk_auc_ha1 h;
+	int ret = digest ? auc_make_ha1(a->ks, idc, idsp, realm, &h, &known)
+	                 : auc_make_vector(a->ks, idc, idsp, &v, &known);
 	if (ret == 0) {
-		n = gk_auc_encode_accept(out, GK_LOOP_DGRAM_MAX, &p, a->vendor, &v, peer->secret,
-		                         peer->secret_len);
+		if (digest)
+			n = gk_auc_encode_ha1_accept(out, GK_LOOP_DGRAM_MAX, &p, a->vendor, &h,
+			                             peer->secret, peer->secret_len);
+		else
+			n = gk_auc_encode_accept(out, GK_LOOP_DGRAM_MAX, &p, a->vendor, &v,
+			                         peer->secret, peer->secret_len);
 		a->st.accepts++;
+		if (digest)
+			a->st.digest_accepts++;
 		if (!known)
 			a->st.unknown_idc++;
 	} else {
 		if (ret == -ENOENT)
-			gk_notice("refused vector for %s: element %s is not provisioned", idc,
-			          idsp);
+			gk_notice("refused %s for %s: element %s is not provisioned",
+			          digest ? "HA1" : "vector", idc, idsp);
 		else
 			gk_err("key store lookup for %s failed: %s", idc, gk_ks_errmsg(a->ks));
 		a->st.drops.n[ret == -ENOENT ? GK_R_UNKNOWN_ELEMENT : GK_R_INTERNAL]++;
@@ -116,6 +130,7 @@ static void on_auth(void *user, int fd, uint8_t *data, size_t len,
 		a->st.rejects++;
 	}
 	gk_wipe(&v, sizeof(v));
+	gk_wipe(&h, sizeof(h));
 	if (n < 0) {
 		gk_loop_send_abort(a->loop, out);
 		drop(a, GK_R_INTERNAL, from);
@@ -179,6 +194,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	(void)args;
 	gk_ctl_printf(out, "access_requests %llu", (unsigned long long)a->st.access_requests);
 	gk_ctl_printf(out, "access_accepts %llu", (unsigned long long)a->st.accepts);
+	gk_ctl_printf(out, "digest_accepts %llu", (unsigned long long)a->st.digest_accepts);
 	gk_ctl_printf(out, "access_rejects %llu", (unsigned long long)a->st.rejects);
 	gk_ctl_printf(out, "unknown_idc_vectors %llu", (unsigned long long)a->st.unknown_idc);
 	gk_ctl_printf(out, "accounting_start %llu", (unsigned long long)a->st.acct_start);

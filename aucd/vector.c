@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gatekey/digest.h"
 #include "gatekey/vector.h"
 #include "vector.h"
 
@@ -27,5 +28,57 @@ int auc_make_vector(struct gk_keystore *ks, const char *idc, const char *idsp,
 		ret = gk_vector_make(*known_idc ? kc : NULL, kel, role_of(type), idc, idsp, v);
 	gk_wipe(kc, sizeof(kc));
 	gk_wipe(kel, sizeof(kel));
+	return ret;
+}
+
+static void random_hex(char *out, size_t digits)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t r[32];
+
+	gk_random(r, digits / 2);
+	for (size_t i = 0; i < digits / 2; i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 15];
+	}
+	out[digits] = '\0';
+	gk_wipe(r, sizeof(r));
+}
+
+int auc_make_ha1(struct gk_keystore *ks, const char *idc, const char *idsp, const char *realm,
+                 struct gk_auc_ha1 *h, bool *known_idc)
+{
+	uint8_t kc[GK_KEY_LEN], kel[GK_KEY_LEN];
+	char pw[GK_DIGEST_PW_LEN + 1];
+	enum gk_element_type type;
+	int ret;
+
+	memset(h, 0, sizeof(*h));
+	ret = gk_ks_element_get(ks, idsp, &type, kel);
+	gk_wipe(kel, sizeof(kel));
+	if (ret < 0)
+		return ret;
+	snprintf(h->idc, sizeof(h->idc), "%s", idc);
+	snprintf(h->idsp, sizeof(h->idsp), "%s", idsp);
+	snprintf(h->realm, sizeof(h->realm), "%s", realm);
+	ret = gk_ks_subscriber_get(ks, idc, kc);
+	*known_idc = ret == 0;
+	if (ret == -ENOENT) {
+		random_hex(h->md5, 32);
+		random_hex(h->sha256, 64);
+		return 0;
+	}
+	if (ret == 0)
+		ret = gk_digest_password(kc, pw);
+	char hex[GK_DIGEST_HEX_BUF];
+	if (ret == 0)
+		ret = gk_digest_ha1(GK_DIGEST_MD5, idc, realm, pw, hex);
+	if (ret == 0) {
+		memcpy(h->md5, hex, sizeof(h->md5));
+		ret = gk_digest_ha1(GK_DIGEST_SHA256, idc, realm, pw, h->sha256);
+	}
+	gk_wipe(hex, sizeof(hex));
+	gk_wipe(kc, sizeof(kc));
+	gk_wipe(pw, sizeof(pw));
 	return ret;
 }

@@ -11,4 +11,10 @@
 int auc_make_vector(struct gk_keystore *ks, const char *idc, const char *idsp,
                     struct gk_auc_vector *v, bool *known_idc);
 
+/* The AuC's answer to a Digest request: HA1 of (IDc, realm) for the subscriber's digest password
+ * (digest.h), in MD5 and SHA-256. An unknown IDc gets random HA1s, which verify nothing. Same
+ * returns as auc_make_vector. */
+int auc_make_ha1(struct gk_keystore *ks, const char *idc, const char *idsp, const char *realm,
+                 struct gk_auc_ha1 *h, bool *known_idc);
+
 #endif

@@ -14,6 +14,7 @@
 struct outstanding {
 	bool in_use;
 	bool acct;
+	bool digest; /* asked for HA1, not a vector */
 	uint8_t tries;
 	uint32_t handle;
 	uint8_t req_auth[GK_RAD_AUTH_LEN];
@@ -148,29 +149,53 @@ static void transmit(struct gk_auc_client *c, struct outstanding *o)
 	gk_timer_arm(c->loop, &o->timer, c->cfg.timeout_ms);
 }
 
-void gk_auc_client_request(struct gk_auc_client *c, uint32_t handle, const char *idc,
-                           const char *idsp)
+static void auth_request(struct gk_auc_client *c, uint32_t handle, const char *idc,
+                         const char *idsp, const char *realm)
 {
 	uint8_t id;
 	struct outstanding *o = slot_alloc(c, &id);
+	int n;
+
 	if (!o) {
 		c->ops.failed(c->user, handle, GK_R_OVERLOAD);
 		return;
 	}
-	int n = gk_auc_encode_auth_request(o->pkt, sizeof(o->pkt), id, c->cfg.vendor, idc, idsp,
-	                                   c->cfg.nas_id, c->cfg.secret, c->cfg.secret_len,
-	                                   o->req_auth);
+	if (realm)
+		n = gk_auc_encode_digest_request(o->pkt, sizeof(o->pkt), id, c->cfg.vendor, idc,
+		                                 idsp, realm, c->cfg.nas_id, c->cfg.secret,
+		                                 c->cfg.secret_len, o->req_auth);
+	else
+		n = gk_auc_encode_auth_request(o->pkt, sizeof(o->pkt), id, c->cfg.vendor, idc, idsp,
+		                               c->cfg.nas_id, c->cfg.secret, c->cfg.secret_len,
+		                               o->req_auth);
 	if (n < 0) {
 		slot_free(c, o);
 		c->ops.failed(c->user, handle, GK_R_INTERNAL);
 		return;
 	}
 	o->acct = false;
+	o->digest = realm != NULL;
 	o->handle = handle;
 	o->len = (uint16_t)n;
 	o->tries = 0;
 	c->st.requests++;
 	transmit(c, o);
+}
+
+void gk_auc_client_request(struct gk_auc_client *c, uint32_t handle, const char *idc,
+                           const char *idsp)
+{
+	auth_request(c, handle, idc, idsp, NULL);
+}
+
+void gk_auc_client_digest(struct gk_auc_client *c, uint32_t handle, const char *idc,
+                          const char *idsp, const char *realm)
+{
+	if (!c->ops.ha1) {
+		c->ops.failed(c->user, handle, GK_R_INTERNAL);
+		return;
+	}
+	auth_request(c, handle, idc, idsp, realm ? realm : idsp);
 }
 
 void gk_auc_client_account(struct gk_auc_client *c, const struct gk_auc_acct *a)
@@ -250,6 +275,20 @@ static void on_response(void *user, int fd, uint8_t *data, size_t len,
 		return;
 	}
 	uint32_t handle = o->handle;
+	if (p.code == GK_RAD_ACCESS_ACCEPT && o->digest) {
+		struct gk_auc_ha1 h;
+		int ret = gk_auc_decode_ha1_accept(&p, c->cfg.vendor, o->req_auth, c->cfg.secret,
+		                                   c->cfg.secret_len, &h, &why);
+		slot_free(c, o);
+		if (ret < 0) {
+			c->st.bad_responses++;
+			c->ops.failed(c->user, handle, why);
+		} else {
+			c->ops.ha1(c->user, handle, &h);
+		}
+		gk_wipe(&h, sizeof(h));
+		return;
+	}
 	if (p.code == GK_RAD_ACCESS_ACCEPT) {
 		struct gk_auc_vector v;
 		int ret = gk_auc_decode_accept(&p, c->cfg.vendor, o->req_auth, c->cfg.secret,

@@ -114,6 +114,53 @@ int gk_auc_encode_auth_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t ve
 	return n;
 }
 
+int gk_auc_encode_digest_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
+                                 const char *idc, const char *idsp, const char *realm,
+                                 const char *nas_id, const uint8_t *secret, size_t slen,
+                                 uint8_t req_auth_out[GK_RAD_AUTH_LEN])
+{
+	struct gk_rad_builder b;
+
+	gk_rad_begin(&b, buf, cap, GK_RAD_ACCESS_REQUEST, id, NULL);
+	add_id(&b, idc);
+	add_vsa_id(&b, vendor, GK_VSA_ELEMENT_ID, idsp);
+	add_vsa_id(&b, vendor, GK_VSA_DIGEST_REALM, realm);
+	add_str(&b, GK_RAD_NAS_IDENTIFIER, nas_id, 254);
+	int n = gk_rad_finish(&b, secret, slen);
+	if (n >= 0 && req_auth_out)
+		memcpy(req_auth_out, buf + 4, GK_RAD_AUTH_LEN);
+	return n;
+}
+
+static bool hex_ok(const char *s, size_t want)
+{
+	if (!s || strnlen(s, want + 1) != want)
+		return false;
+	for (size_t i = 0; i < want; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int gk_auc_encode_ha1_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
+                             uint32_t vendor, const struct gk_auc_ha1 *h, const uint8_t *secret,
+                             size_t slen)
+{
+	struct gk_rad_builder b;
+
+	if (!req || !h || req->code != GK_RAD_ACCESS_REQUEST || !hex_ok(h->md5, 32) ||
+	    !hex_ok(h->sha256, 64))
+		return -EINVAL;
+	gk_rad_begin(&b, buf, cap, GK_RAD_ACCESS_ACCEPT, req->id, req->authenticator);
+	add_id(&b, h->idc);
+	add_vsa_id(&b, vendor, GK_VSA_ELEMENT_ID, h->idsp);
+	add_vsa_id(&b, vendor, GK_VSA_DIGEST_REALM, h->realm);
+	/* HA1 opens every nonce of that realm: as secret as the password itself. */
+	gk_rad_add_vsa_hidden(&b, vendor, GK_VSA_HA1_MD5, h->md5, 32, secret, slen);
+	gk_rad_add_vsa_hidden(&b, vendor, GK_VSA_HA1_SHA256, h->sha256, 64, secret, slen);
+	return gk_rad_finish(&b, secret, slen);
+}
+
 int gk_auc_encode_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req, uint32_t vendor,
                          const struct gk_auc_vector *v, const uint8_t *secret, size_t slen)
 {
@@ -269,6 +316,28 @@ int gk_auc_decode_auth_request(const struct gk_rad_pkt *p, uint32_t vendor, char
 	return ok(reason);
 }
 
+int gk_auc_decode_digest_realm(const struct gk_rad_pkt *p, uint32_t vendor,
+                               char realm[GK_ID_MAX + 1], enum gk_reason *reason)
+{
+	const struct gk_rad_attr *a;
+	enum gk_reason why;
+
+	if (!p || !realm)
+		return fail(reason, GK_R_INTERNAL);
+	if (one(p, GK_RAD_VENDOR_SPECIFIC, vendor, GK_VSA_DIGEST_REALM, &a, &why) < 0) {
+		if (why == GK_R_PARSE_MISSING) {
+			realm[0] = '\0';
+			ok(reason);
+			return 0;
+		}
+		return fail(reason, why);
+	}
+	if (get_id(a, realm, reason) < 0)
+		return -1;
+	ok(reason);
+	return 1;
+}
+
 static int get_hidden(const struct gk_rad_pkt *p, uint32_t vendor, uint8_t vtype,
                       const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret, size_t slen,
                       uint8_t *out, size_t len, enum gk_reason *reason)
@@ -325,6 +394,45 @@ bad:
 	/* Never leave half a vector (an XAUTH without its blobs) for a careless caller. */
 	OPENSSL_cleanse(v, sizeof(*v));
 	return -1;
+}
+
+/* Lower-case hex of exactly want digits, as the AuC sends it. */
+static int get_hidden_hex(const struct gk_rad_pkt *p, uint32_t vendor, uint8_t vtype,
+                          const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret,
+                          size_t slen, char *out, size_t want, enum gk_reason *reason)
+{
+	if (get_hidden(p, vendor, vtype, req_auth, secret, slen, (uint8_t *)out, want, reason) < 0)
+		return -1;
+	out[want] = '\0';
+	if (!hex_ok(out, want)) {
+		OPENSSL_cleanse(out, want);
+		return fail(reason, GK_R_PARSE_BAD_VALUE);
+	}
+	return 0;
+}
+
+int gk_auc_decode_ha1_accept(const struct gk_rad_pkt *p, uint32_t vendor,
+                             const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret,
+                             size_t slen, struct gk_auc_ha1 *h, enum gk_reason *reason)
+{
+	const struct gk_rad_attr *a;
+
+	if (!p || !h || !req_auth || !secret || !slen)
+		return fail(reason, GK_R_INTERNAL);
+	memset(h, 0, sizeof(*h));
+	if (p->code != GK_RAD_ACCESS_ACCEPT)
+		return fail(reason, GK_R_PARSE_UNSUPPORTED);
+	if (get_ids(p, vendor, h->idc, h->idsp, reason) < 0 ||
+	    one(p, GK_RAD_VENDOR_SPECIFIC, vendor, GK_VSA_DIGEST_REALM, &a, reason) < 0 ||
+	    get_id(a, h->realm, reason) < 0 ||
+	    get_hidden_hex(p, vendor, GK_VSA_HA1_MD5, req_auth, secret, slen, h->md5, 32, reason) <
+	        0 ||
+	    get_hidden_hex(p, vendor, GK_VSA_HA1_SHA256, req_auth, secret, slen, h->sha256, 64,
+	                   reason) < 0) {
+		OPENSSL_cleanse(h, sizeof(*h));
+		return -1;
+	}
+	return ok(reason);
 }
 
 int gk_auc_decode_acct_request(const struct gk_rad_pkt *p, uint32_t vendor, struct gk_auc_acct *a,

@@ -8,50 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "gatekey/core.h"
-#include "gatekey/idmap.h"
+#include "core_priv.h"
 #include "gatekey/log.h"
-
-#define TXN_IDX_BITS 17
-#define TXN_IDX_MASK ((1u << TXN_IDX_BITS) - 1)
-#define SWEEP_MS     10000
-
-enum txn_state { T_FREE = 0, T_WAIT_VECTOR, T_WAIT_ANSWER };
-
-struct core_rec {
-	uint8_t failures;
-	uint64_t locked_until_ms;
-	uint64_t last_seen_ms;
-	uint32_t txn; /* txn index, 0 = none */
-};
-
-struct core_txn {
-	uint8_t state;
-	uint16_t gen;
-	uint32_t rec;
-	uint32_t next_free;
-	uint64_t ref;
-	char idsp[GK_ID_MAX + 1];
-	uint8_t rand[GK_RAND_LEN];
-	uint8_t xauth[GK_AUTH_LEN];
-	uint8_t blob_terminal[GK_BLOB_LEN];
-	uint8_t blob_element[GK_BLOB_LEN];
-	struct gk_timer timer;
-	struct gk_core *c;
-};
-
-struct gk_core {
-	struct gk_core_cfg cfg;
-	struct gk_core_ops ops;
-	void *user;
-	struct gk_loop *loop;
-	struct gk_idmap *ids;
-	struct core_rec *recs;
-	struct core_txn *txns;
-	uint32_t txn_free;
-	struct gk_timer sweep;
-	struct gk_core_stats st;
-};
 
 void gk_core_cfg_defaults(struct gk_core_cfg *c)
 {
@@ -61,6 +19,8 @@ void gk_core_cfg_defaults(struct gk_core_cfg *c)
 	c->auc_timeout_ms = 4000;
 	c->max_terminals = 262144;
 	c->max_pending = 65536;
+	strcpy(c->digest_algorithms, "SHA-256,MD5");
+	c->digest_nonce_ttl_s = 300;
 }
 
 static void txn_timeout(struct gk_timer *t);
@@ -85,7 +45,8 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
 	c->ids = gk_idmap_new(cfg->max_terminals);
 	c->recs = calloc((size_t)cfg->max_terminals + 1, sizeof(*c->recs));
 	c->txns = calloc((size_t)cfg->max_pending + 1, sizeof(*c->txns));
-	if (!c->ids || !c->recs || !c->txns) {
+	c->dgs = calloc((size_t)cfg->max_pending + 1, sizeof(*c->dgs));
+	if (!c->ids || !c->recs || !c->txns || !c->dgs) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
 		goto fail;
 	}
@@ -95,6 +56,12 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
 		c->txns[i].c = c;
 		c->txns[i].timer.fn = txn_timeout;
 	}
+	/* Nonces only need to verify here, for as long as this core runs. */
+	gk_random(c->nonce_key, sizeof(c->nonce_key));
+	if (!c->cfg.digest_algorithms[0])
+		strcpy(c->cfg.digest_algorithms, "SHA-256,MD5");
+	if (!c->cfg.digest_nonce_ttl_s)
+		c->cfg.digest_nonce_ttl_s = 300;
 	c->sweep.fn = sweep_fn;
 	gk_timer_arm(loop, &c->sweep, SWEEP_MS);
 	return c;
@@ -109,7 +76,9 @@ void gk_core_free(struct gk_core *c)
 		return;
 	if (c->txns)
 		gk_wipe(c->txns, ((size_t)c->cfg.max_pending + 1) * sizeof(*c->txns));
+	gk_wipe(c->nonce_key, sizeof(c->nonce_key));
 	gk_idmap_free(c->ids);
+	free(c->dgs);
 	free(c->recs);
 	free(c->txns);
 	free(c);
@@ -120,19 +89,19 @@ const struct gk_core_stats *gk_core_stats(const struct gk_core *c)
 	return &c->st;
 }
 
-static void reject(struct gk_core *c, uint64_t ref, enum gk_reason why)
+void core_reject(struct gk_core *c, uint64_t ref, enum gk_reason why)
 {
 	c->st.reasons.n[why]++;
 	c->st.rejects++;
 	c->ops.reject(c->user, ref, why);
 }
 
-static uint32_t txn_handle(const struct gk_core *c, const struct core_txn *t)
+uint32_t core_txn_handle(const struct gk_core *c, const struct core_txn *t)
 {
 	return (uint32_t)(t - c->txns) | ((uint32_t)t->gen << TXN_IDX_BITS);
 }
 
-static struct core_txn *txn_from_handle(struct gk_core *c, uint32_t h)
+struct core_txn *core_txn_from_handle(struct gk_core *c, uint32_t h)
 {
 	uint32_t i = h & TXN_IDX_MASK;
 	if (!i || i > c->cfg.max_pending)
@@ -141,19 +110,21 @@ static struct core_txn *txn_from_handle(struct gk_core *c, uint32_t h)
 	return t->state != T_FREE && t->gen == h >> TXN_IDX_BITS ? t : NULL;
 }
 
-static void txn_free(struct gk_core *c, struct core_txn *t)
+void core_txn_free(struct gk_core *c, struct core_txn *t)
 {
 	uint32_t i = (uint32_t)(t - c->txns);
 	gk_timer_cancel(c->loop, &t->timer);
 	if (t->rec && c->recs[t->rec].txn == i)
 		c->recs[t->rec].txn = 0;
 	gk_wipe(t->xauth, sizeof(t->xauth));
+	if (t->digest)
+		gk_wipe(&c->dgs[i], sizeof(c->dgs[i]));
 	t->state = T_FREE;
 	t->next_free = c->txn_free;
 	c->txn_free = i;
 }
 
-static struct core_txn *txn_alloc(struct gk_core *c, uint32_t rec)
+struct core_txn *core_txn_alloc(struct gk_core *c, uint32_t rec)
 {
 	uint32_t i = c->txn_free;
 	if (!i)
@@ -173,41 +144,57 @@ static void ask_vector(struct gk_core *c, struct core_txn *t, uint64_t ref, cons
 	t->state = T_WAIT_VECTOR;
 	t->ref = ref;
 	gk_timer_arm(c->loop, &t->timer, c->cfg.auc_timeout_ms);
-	c->ops.auc_request(c->user, txn_handle(c, t), idc, t->idsp);
+	c->ops.auc_request(c->user, core_txn_handle(c, t), idc, t->idsp);
+}
+
+struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
+                              uint32_t *slot)
+{
+	int created;
+	uint64_t now = gk_loop_now(c->loop);
+
+	*slot = gk_idmap_get_or_add(c->ids, idc, &created);
+	if (!*slot || strlen(idsp) > GK_ID_MAX) {
+		core_reject(c, ref, GK_R_OVERLOAD);
+		return NULL;
+	}
+	struct core_rec *rc = &c->recs[*slot];
+	if (created)
+		memset(rc, 0, sizeof(*rc));
+	rc->last_seen_ms = now;
+	if (rc->locked_until_ms > now) {
+		core_reject(c, ref, GK_R_LOCKED_OUT);
+		return NULL;
+	}
+	if (rc->txn)
+		core_txn_free(c, &c->txns[rc->txn]); /* a new attempt supersedes the old one */
+	return rc;
 }
 
 void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp)
 {
-	int created;
-	uint32_t slot = gk_idmap_get_or_add(c->ids, idc, &created);
-	uint64_t now = gk_loop_now(c->loop);
+	uint32_t slot;
+	struct core_rec *rc = core_rec_for(c, ref, idc, idsp, &slot);
 
-	if (!slot || strlen(idsp) > GK_ID_MAX)
-		return reject(c, ref, GK_R_OVERLOAD);
-	struct core_rec *rc = &c->recs[slot];
-	if (created)
-		memset(rc, 0, sizeof(*rc));
-	rc->last_seen_ms = now;
-	if (rc->locked_until_ms > now)
-		return reject(c, ref, GK_R_LOCKED_OUT);
-	if (rc->txn)
-		txn_free(c, &c->txns[rc->txn]); /* a new attempt supersedes the old one */
-	struct core_txn *t = txn_alloc(c, slot);
+	if (!rc)
+		return;
+	struct core_txn *t = core_txn_alloc(c, slot);
 	if (!t)
-		return reject(c, ref, GK_R_OVERLOAD);
+		return core_reject(c, ref, GK_R_OVERLOAD);
 	strcpy(t->idsp, idsp);
+	t->digest = false;
 	ask_vector(c, t, ref, idc);
 }
 
 void gk_core_auc_vector(struct gk_core *c, uint32_t handle, const struct gk_auc_vector *v)
 {
-	struct core_txn *t = txn_from_handle(c, handle);
-	if (!t || t->state != T_WAIT_VECTOR)
+	struct core_txn *t = core_txn_from_handle(c, handle);
+	if (!t || t->state != T_WAIT_VECTOR || t->digest)
 		return; /* late: the registration timed out or was superseded */
 	if (strcmp(v->idc, gk_idmap_id(c->ids, t->rec)) != 0 || strcmp(v->idsp, t->idsp) != 0) {
 		uint64_t ref = t->ref;
-		txn_free(c, t);
-		return reject(c, ref, GK_R_AUC_REJECT);
+		core_txn_free(c, t);
+		return core_reject(c, ref, GK_R_AUC_REJECT);
 	}
 	memcpy(t->rand, v->rand, GK_RAND_LEN);
 	memcpy(t->xauth, v->xauth, GK_AUTH_LEN);
@@ -222,12 +209,12 @@ void gk_core_auc_vector(struct gk_core *c, uint32_t handle, const struct gk_auc_
 
 void gk_core_auc_failed(struct gk_core *c, uint32_t handle, enum gk_reason why)
 {
-	struct core_txn *t = txn_from_handle(c, handle);
+	struct core_txn *t = core_txn_from_handle(c, handle);
 	if (!t || t->state != T_WAIT_VECTOR)
 		return;
 	uint64_t ref = t->ref;
-	txn_free(c, t);
-	reject(c, ref, why);
+	core_txn_free(c, t);
+	core_reject(c, ref, why);
 }
 
 static void txn_timeout(struct gk_timer *tm)
@@ -237,15 +224,15 @@ static void txn_timeout(struct gk_timer *tm)
 	uint64_t ref = t->ref;
 	bool waiting_auc = t->state == T_WAIT_VECTOR;
 
-	txn_free(c, t);
+	core_txn_free(c, t);
 	if (waiting_auc)
-		reject(c, ref, GK_R_AUC_TIMEOUT);
+		core_reject(c, ref, GK_R_AUC_TIMEOUT);
 	else
 		c->st.reasons.n[GK_R_NO_CHALLENGE]++; /* the challenge was never answered */
 }
 
-static void account(struct gk_core *c, uint32_t status, const char *idc, const char *idsp,
-                    const char *address)
+void core_account(struct gk_core *c, uint32_t status, const char *idc, const char *idsp,
+                  const char *address)
 {
 	struct gk_auc_acct a;
 	if (!c->ops.auc_accounting)
@@ -260,6 +247,20 @@ static void account(struct gk_core *c, uint32_t status, const char *idc, const c
 	c->ops.auc_accounting(c->user, &a);
 }
 
+bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc)
+{
+	c->st.wrong_auth++;
+	c->st.reasons.n[GK_R_WRONG_AUTH]++;
+	if (++rc->failures < c->cfg.max_failures)
+		return false;
+	rc->locked_until_ms = gk_loop_now(c->loop) + (uint64_t)c->cfg.lockout_s * 1000;
+	rc->failures = 0;
+	c->st.lockouts++;
+	gk_notice("locked out %s for %us after %u wrong answers", idc, c->cfg.lockout_s,
+	          c->cfg.max_failures);
+	return true;
+}
+
 void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
                     const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
                     const char *address)
@@ -269,24 +270,17 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 	uint64_t now = gk_loop_now(c->loop);
 
 	if (rc && rc->locked_until_ms > now)
-		return reject(c, ref, GK_R_LOCKED_OUT);
+		return core_reject(c, ref, GK_R_LOCKED_OUT);
 	struct core_txn *t = rc && rc->txn ? &c->txns[rc->txn] : NULL;
 	if (!t || t->state != T_WAIT_ANSWER || strcmp(t->idsp, idsp) != 0 ||
 	    !gk_ct_equal(t->rand, rand, GK_RAND_LEN))
-		return reject(c, ref, GK_R_NO_CHALLENGE);
+		return core_reject(c, ref, GK_R_NO_CHALLENGE);
 	rc->last_seen_ms = now;
 
 	if (!gk_ct_equal(t->xauth, auth, GK_AUTH_LEN)) {
-		c->st.wrong_auth++;
-		c->st.reasons.n[GK_R_WRONG_AUTH]++;
-		if (++rc->failures >= c->cfg.max_failures) {
-			rc->locked_until_ms = now + (uint64_t)c->cfg.lockout_s * 1000;
-			rc->failures = 0;
-			c->st.lockouts++;
-			gk_notice("locked out %s for %us after %u wrong answers", idc,
-			          c->cfg.lockout_s, c->cfg.max_failures);
-			txn_free(c, t);
-			return reject(c, ref, GK_R_LOCKED_OUT);
+		if (core_failure(c, rc, idc)) {
+			core_txn_free(c, t);
+			return core_reject(c, ref, GK_R_LOCKED_OUT);
 		}
 		/* A fresh challenge with a fresh vector: a wrong answer teaches nothing about the
 		 * next Rand, and an unknown IDc looks exactly the same from outside. */
@@ -301,14 +295,14 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 	memcpy(be, t->blob_element, sizeof(be));
 	char sp[GK_ID_MAX + 1];
 	strcpy(sp, t->idsp);
-	txn_free(c, t);
+	core_txn_free(c, t);
 	c->ops.success(c->user, ref, r, bt, be);
-	account(c, GK_RAD_ACCT_START, idc, sp, address);
+	core_account(c, GK_RAD_ACCT_START, idc, sp, address);
 }
 
 void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const char *address)
 {
-	account(c, GK_RAD_ACCT_STOP, idc, idsp, address);
+	core_account(c, GK_RAD_ACCT_STOP, idc, idsp, address);
 }
 
 /* Records with nothing left to remember go back to the map, so made-up IDcs cannot fill it. */
@@ -321,8 +315,10 @@ static void sweep_fn(struct gk_timer *tm)
 		if (!gk_idmap_id(c->ids, i))
 			continue;
 		struct core_rec *rc = &c->recs[i];
+		/* A Digest nonce stays replay-protected for as long as it may be answered. */
+		uint64_t keep_ms = rc->dg_nonce[0] ? (uint64_t)c->cfg.digest_nonce_ttl_s * 1000 : 0;
 		if (rc->txn || rc->locked_until_ms > now || rc->failures ||
-		    rc->last_seen_ms + 60000 > now)
+		    rc->last_seen_ms + 60000 > now || rc->last_seen_ms + keep_ms > now)
 			continue;
 		gk_idmap_remove(c->ids, i);
 		memset(rc, 0, sizeof(*rc));

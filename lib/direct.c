@@ -22,6 +22,12 @@ static void f_answer(void *user, uint64_t ref, const char *idc, const char *idsp
 	gk_core_answer(((struct gk_direct *)user)->core, ref, idc, idsp, rand, auth, address);
 }
 
+static void f_digest(void *user, uint64_t ref, const char *idc, const char *idsp,
+                     const struct gk_digest *cred, const char *address)
+{
+	gk_core_digest(((struct gk_direct *)user)->core, ref, idc, idsp, cred, "REGISTER", address);
+}
+
 static void f_unbound(void *user, const char *idc, const char *idsp, const char *address)
 {
 	gk_core_unbound(((struct gk_direct *)user)->core, idc, idsp, address);
@@ -45,6 +51,34 @@ static void c_auc_request(void *user, uint32_t handle, const char *idc, const ch
 {
 	struct gk_direct *d = user;
 	d->ops.auc_request(d->user, handle, idc, idsp);
+}
+
+static void c_auc_digest(void *user, uint32_t handle, const char *idc, const char *idsp,
+                         const char *realm)
+{
+	struct gk_direct *d = user;
+	if (d->ops.auc_digest)
+		d->ops.auc_digest(d->user, handle, idc, idsp, realm);
+	else
+		gk_core_auc_failed(d->core, handle, GK_R_NO_MECH);
+}
+
+static void c_digest_challenge(void *user, uint64_t ref, const struct gk_digest *chal)
+{
+	struct gk_direct *d = user;
+	if (!(ref & GK_REF_PEER))
+		gk_registrar_core_digest_challenge(d->front, ref, chal);
+	else if (d->ops.peer_digest_challenge)
+		d->ops.peer_digest_challenge(d->user, ref, chal);
+}
+
+static void c_digest_success(void *user, uint64_t ref)
+{
+	struct gk_direct *d = user;
+	if (!(ref & GK_REF_PEER))
+		gk_registrar_core_digest_success(d->front, ref);
+	else if (d->ops.peer_digest_success)
+		d->ops.peer_digest_success(d->user, ref);
 }
 
 static void c_accounting(void *user, const struct gk_auc_acct *a)
@@ -91,6 +125,7 @@ int gk_direct_init(struct gk_direct *d, const struct gk_registrar_cfg *front_cfg
 	    .core_register = f_register,
 	    .core_answer = f_answer,
 	    .core_unbound = f_unbound,
+	    .core_digest = f_digest,
 	    .binding_up = f_up,
 	    .binding_down = f_down,
 	};
@@ -100,6 +135,9 @@ int gk_direct_init(struct gk_direct *d, const struct gk_registrar_cfg *front_cfg
 	    .challenge = c_challenge,
 	    .success = c_success,
 	    .reject = c_reject,
+	    .auc_digest = c_auc_digest,
+	    .digest_challenge = c_digest_challenge,
+	    .digest_success = c_digest_success,
 	};
 
 	memset(d, 0, sizeof(*d));

@@ -328,7 +328,7 @@ void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
                                  const uint8_t rand[GK_RAND_LEN])
 {
 	struct pending *p = pending_from_handle(r, (uint32_t)ref);
-	if (!p || p->state != P_WAIT_CORE || ref >> 32)
+	if (!p || p->state != P_WAIT_CORE || ref >> 32 || p->chosen == GK_MECH_DIGEST)
 		return; /* late answer for a registration that timed out or finished */
 	memcpy(p->rand, rand, GK_RAND_LEN);
 	gk_random(p->n2, GK_NONCE_LEN);
@@ -404,6 +404,9 @@ static uint32_t clamp_expires(const struct gk_registrar *r, const struct gk_msg 
 	return e;
 }
 
+static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
+                               const struct sockaddr_storage *from);
+
 static void on_register(struct gk_registrar *r, struct gk_msg *m,
                         const struct sockaddr_storage *from)
 {
@@ -414,8 +417,13 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 
 	if (strcmp(m->idsp, r->cfg.idsp) != 0)
 		return reject(r, m, from, GK_R_WRONG_IDSP);
-	if (!(m->fields & GK_F_N1))
+	if (!(m->fields & GK_F_N1)) {
+		/* No GK1 values at all: an ordinary SIP UA, if Digest is allowed here. */
+		if ((r->cfg.mechs_supported & (1u << GK_MECH_DIGEST)) && r->ops.core_digest &&
+		    !(m->fields & (GK_F_N2 | GK_F_AUTH | GK_F_TS | GK_F_MECHS)))
+			return on_digest_register(r, m, from);
 		return reject(r, m, from, GK_R_PARSE_MISSING);
+	}
 	if (!ts_fresh(r, m))
 		return reject(r, m, from, GK_R_STALE_TS);
 	slot = gk_idmap_get_or_add(r->ids, m->idc, &created);
@@ -445,14 +453,66 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 	to_core(r, p, m, from);
 }
 
+/* The binding of record `slot` now belongs to `from` with mechanism mech and, unless k is NULL
+ * (Digest), the keys derived from K. Returns true for a refresh of a standing binding. */
+static bool binding_install(struct gk_registrar *r, uint32_t slot,
+                            const struct sockaddr_storage *from, enum gk_mech mech,
+                            const uint8_t *k, uint32_t expires)
+{
+	struct gk_binding *b = &rec(r, slot)->b;
+	bool refresh = b->active;
+
+	if (refresh) {
+		/* Re-registration: the old key ends here, the new one takes over. */
+		if (r->ops.binding_down)
+			r->ops.binding_down(r->user, b);
+		gk_addrmap_del(r->addrs, &b->addr, slot);
+		gk_wipe(&b->keys, sizeof(b->keys));
+	}
+	b->r = r;
+	b->index = slot;
+	b->active = true;
+	b->mech = (uint8_t)mech;
+	b->addr = *from;
+	if (k) {
+		gk_pkt_keys_derive(k, &b->keys);
+		gk_fingerprint(k, b->fpr);
+	} else {
+		strcpy(b->fpr, "-"); /* no key to fingerprint */
+	}
+	memset(&b->win_up, 0, sizeof(b->win_up));
+	b->seq_down = 0;
+	b->rx_ok = b->tx = 0;
+	b->expires_at_ms = gk_loop_now(r->loop) + (uint64_t)expires * 1000;
+	b->expiry.fn = binding_expired;
+	gk_timer_arm(r->loop, &b->expiry, (uint64_t)expires * 1000);
+	gk_addrmap_put(r->addrs, from, slot);
+	if (refresh)
+		r->stats.refreshes++;
+	else
+		r->stats.registrations++;
+	return refresh;
+}
+
+static void log_registered(struct gk_registrar *r, const char *idc,
+                           const struct sockaddr_storage *from, const struct gk_binding *b)
+{
+	char a[GK_TXT_SHORT];
+
+	if (!r->cfg.log_registrations)
+		return;
+	gk_format_addr(from, a, sizeof(a));
+	gk_info("registered %s from %s mech=%s index=%u fpr=%s", idc, a,
+	        gk_mech_name((enum gk_mech)b->mech), b->index, b->fpr);
+}
+
 /* s9 -> s10: the core accepted the answer and handed over the wrapped keys. */
 static void complete(struct gk_registrar *r, struct pending *p,
                      const uint8_t blob_terminal[GK_BLOB_LEN],
                      const uint8_t blob_element[GK_BLOB_LEN])
 {
 	uint32_t slot = p->record;
-	struct record *rc = rec(r, slot);
-	struct gk_binding *b = &rc->b;
+	struct gk_binding *b = &rec(r, slot)->b;
 	struct gk_msg *m = &p->req;
 	const struct sockaddr_storage *from = &p->from;
 	enum gk_mech mech = (enum gk_mech)p->chosen;
@@ -490,44 +550,12 @@ static void complete(struct gk_registrar *r, struct pending *p,
 		pending_free(r, p);
 		return;
 	}
-
-	bool refresh = b->active;
-	if (refresh) {
-		/* Re-registration: the old key ends here, the new one takes over. */
-		if (r->ops.binding_down)
-			r->ops.binding_down(r->user, b);
-		gk_addrmap_del(r->addrs, &b->addr, slot);
-		gk_wipe(&b->keys, sizeof(b->keys));
-	}
-	b->r = r;
-	b->index = slot;
-	b->active = true;
-	b->mech = (uint8_t)mech;
-	b->addr = *from;
-	gk_pkt_keys_derive(k, &b->keys);
-	gk_fingerprint(k, b->fpr);
+	binding_install(r, slot, from, mech, k, s.expires);
 	gk_wipe(k, sizeof(k));
-	memset(&b->win_up, 0, sizeof(b->win_up));
-	b->seq_down = 0;
-	b->rx_ok = b->tx = 0;
-	b->expires_at_ms = gk_loop_now(r->loop) + (uint64_t)s.expires * 1000;
-	b->expiry.fn = binding_expired;
-	gk_timer_arm(r->loop, &b->expiry, (uint64_t)s.expires * 1000);
-	gk_addrmap_put(r->addrs, from, slot);
-
-	if (refresh)
-		r->stats.refreshes++;
-	else
-		r->stats.registrations++;
 	r->ops.send_terminal(r->user, &s, from, NULL);
 	if (r->ops.binding_up)
 		r->ops.binding_up(r->user, b);
-
-	char a[GK_TXT_SHORT];
-	gk_format_addr(from, a, sizeof(a));
-	if (r->cfg.log_registrations)
-		gk_info("registered %s from %s mech=%s index=%u fpr=%s", m->idc, a,
-		        gk_mech_name(mech), slot, b->fpr);
+	log_registered(r, m->idc, from, b);
 	pending_free(r, p);
 }
 
@@ -541,6 +569,93 @@ void gk_registrar_core_success(struct gk_registrar *r, uint64_t ref,
 	    !gk_ct_equal(p->rand, rand, GK_RAND_LEN))
 		return;
 	complete(r, p, blob_terminal, blob_element);
+}
+
+/* Same credentials from the same place while the core still decides: a retransmission. */
+static bool same_digest_attempt(const struct pending *p, const struct gk_msg *m,
+                                const struct sockaddr_storage *from)
+{
+	return p->state == P_WAIT_CORE && p->chosen == GK_MECH_DIGEST &&
+	       gk_sockaddr_equal(&p->from, from) && (p->req.fields & GK_F_DIGEST) &&
+	       (m->fields & GK_F_DIGEST) && strcmp(p->req.digest.nonce, m->digest.nonce) == 0 &&
+	       strcmp(p->req.digest.nc, m->digest.nc) == 0 &&
+	       strcmp(p->req.digest.response, m->digest.response) == 0;
+}
+
+static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
+                               const struct sockaddr_storage *from)
+{
+	int created;
+	uint32_t slot = gk_idmap_get_or_add(r->ids, m->idc, &created);
+	char a[GK_TXT_SHORT];
+
+	if (!slot)
+		return reject(r, m, from, GK_R_OVERLOAD);
+	struct record *rc = rec(r, slot);
+	if (created)
+		memset(rc, 0, sizeof(*rc));
+	rc->last_seen_ms = gk_loop_now(r->loop);
+	struct pending *p = pending_of(r, rc);
+	if (p && same_digest_attempt(p, m, from))
+		return;
+	if (p)
+		pending_free(r, p);
+	p = pending_alloc(r, slot);
+	if (!p)
+		return reject(r, m, from, GK_R_OVERLOAD);
+	p->chosen = GK_MECH_DIGEST;
+	p->state = P_WAIT_CORE;
+	p->from = *from;
+	memcpy(&p->req, m, sizeof(*m));
+	gk_timer_arm(r->loop, &p->timer, r->cfg.core_timeout_ms);
+	r->stats.core_requests++;
+	gk_format_addr(from, a, sizeof(a));
+	r->ops.core_digest(r->user, pending_handle(r, p), m->idc, r->cfg.idsp,
+	                   (m->fields & GK_F_DIGEST) ? &m->digest : NULL, a);
+}
+
+static struct pending *digest_pending(struct gk_registrar *r, uint64_t ref)
+{
+	struct pending *p = pending_from_handle(r, (uint32_t)ref);
+	if (!p || p->state != P_WAIT_CORE || ref >> 32 || p->chosen != GK_MECH_DIGEST)
+		return NULL;
+	return p;
+}
+
+void gk_registrar_core_digest_challenge(struct gk_registrar *r, uint64_t ref,
+                                        const struct gk_digest *chal)
+{
+	struct pending *p = digest_pending(r, ref);
+	struct gk_msg c;
+
+	if (!p)
+		return;
+	respond_init(&c, &p->req, GK_MSG_CHALLENGE);
+	c.digest = *chal;
+	c.fields = GK_F_DIGEST_CHAL;
+	r->stats.challenges++;
+	r->ops.send_terminal(r->user, &c, &p->from, NULL);
+	pending_free(r, p); /* the nonce carries what the core needs to check the answer */
+}
+
+void gk_registrar_core_digest_success(struct gk_registrar *r, uint64_t ref)
+{
+	struct pending *p = digest_pending(r, ref);
+	struct gk_msg s;
+
+	if (!p)
+		return;
+	struct gk_binding *b = &rec(r, p->record)->b;
+	respond_init(&s, &p->req, GK_MSG_SUCCESS);
+	s.chosen = GK_MECH_DIGEST;
+	s.expires = clamp_expires(r, &p->req);
+	s.fields = GK_F_CHOSEN | GK_F_EXPIRES;
+	binding_install(r, p->record, &p->from, GK_MECH_DIGEST, NULL, s.expires);
+	r->ops.send_terminal(r->user, &s, &p->from, NULL);
+	if (r->ops.binding_up)
+		r->ops.binding_up(r->user, b);
+	log_registered(r, p->req.idc, &p->from, b);
+	pending_free(r, p);
 }
 
 static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct sockaddr_storage *from)

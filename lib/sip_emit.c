@@ -5,6 +5,7 @@
  * AUTH, a SUCCESS without MAC, ...) is refused with -EINVAL rather than sent as something else.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gatekey/sip.h"
@@ -238,11 +239,30 @@ static bool dg_cred_ok(const struct gk_digest *g)
 	       dg_hex_ok(g->nc, sizeof(g->nc), 8, 8);
 }
 
+/* A challenge's algorithm is a comma-separated list of tokens, one challenge each. */
+static bool alg_list_ok(const char *s, size_t cap)
+{
+	char buf[sizeof(((struct gk_digest *)0)->algorithm)];
+	size_t n = strnlen(s, cap);
+
+	if (n == cap || n >= sizeof(buf) || s[0] == ',' || (n && s[n - 1] == ','))
+		return false;
+	memcpy(buf, s, n + 1);
+	for (char *p = buf, *e; p; p = e ? e + 1 : NULL) {
+		e = strchr(p, ',');
+		if (e)
+			*e = '\0';
+		if (!token_ok(p, sizeof(buf)))
+			return false;
+	}
+	return true;
+}
+
 static bool dg_chal_ok(const struct gk_digest *g)
 {
 	return dg_text_ok(g->realm, sizeof(g->realm)) && dg_text_ok(g->nonce, sizeof(g->nonce)) &&
 	       dg_text_ok(g->opaque, sizeof(g->opaque)) &&
-	       (!g->algorithm[0] || token_ok(g->algorithm, sizeof(g->algorithm))) &&
+	       (!g->algorithm[0] || alg_list_ok(g->algorithm, sizeof(g->algorithm))) &&
 	       (!g->qop[0] || strcmp(g->qop, "auth") == 0);
 }
 
@@ -312,15 +332,19 @@ static void put_dg_chal1(struct out *o, const struct gk_digest *g, const char *a
 	puts_(o, "\r\n");
 }
 
-/* Without an algorithm the challenge offers both, SHA-256 first (RFC 8760 §3). */
+/* One challenge per listed algorithm, in order; without an algorithm the challenge offers
+ * both, SHA-256 first (RFC 8760 §3). */
 static void put_dg_chal(struct out *o, const struct gk_digest *g)
 {
-	if (g->algorithm[0]) {
-		put_dg_chal1(o, g, g->algorithm);
-		return;
+	char list[sizeof(g->algorithm)];
+
+	snprintf(list, sizeof(list), "%s", g->algorithm[0] ? g->algorithm : "SHA-256,MD5");
+	for (char *p = list, *e; p; p = e ? e + 1 : NULL) {
+		e = strchr(p, ',');
+		if (e)
+			*e = '\0';
+		put_dg_chal1(o, g, p);
 	}
-	put_dg_chal1(o, g, "SHA-256");
-	put_dg_chal1(o, g, "MD5");
 }
 
 /*
@@ -585,9 +609,15 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 		status = "401 Unauthorized";
 		break;
 	case GK_MSG_SUCCESS:
-		/* a key or the MAC; a lone rspauth would read back as a Digest one */
-		if (!(m->fields & key) || !(m->fields & info))
+		/* a key or the MAC; a lone rspauth would read back as a Digest one. A Digest
+		 * registration has neither: its binding's mechanism and lifetime say success. */
+		if ((m->fields & GK_F_CHOSEN) && m->chosen == GK_MECH_DIGEST &&
+		    !(m->fields & (key | info))) {
+			if ((m->fields & GK_F_EXPIRES) && !m->expires)
+				return -EINVAL;
+		} else if (!(m->fields & key) || !(m->fields & info)) {
 			return -EINVAL;
+		}
 		/* fall through */
 	case GK_MSG_DEREG_OK:
 		if (!is_register(method) || (m->type == GK_MSG_DEREG_OK && (m->fields & key)))

@@ -182,6 +182,7 @@ struct dec {
 	uint32_t dpset;
 	struct gk_digest *dcur;
 	struct gk_digest dtmp; /* second and later challenges */
+	bool dg_other;         /* a later challenge that is not the first with another algorithm */
 };
 
 static int fail(struct dec *d, enum gk_reason r)
@@ -655,15 +656,22 @@ static int dg_close(struct dec *d, enum actx ctx)
 		d->m->fields |= GK_F_DIGEST_CHAL;
 		return 0;
 	}
-	/* The first challenge is kept. The RFC 8760 pair (SHA-256, then MD5, otherwise alike)
-	 * is what an empty algorithm is sent as, so it reads back as one. */
+	/* Challenges that differ only in their algorithm are one offer, read back as the list
+	 * "SHA-256,MD5" in the order sent; the RFC 8760 pair (SHA-256, then MD5) is what an empty
+	 * algorithm is sent as, so it reads back empty. Any other later challenge is ignored. */
 	struct gk_digest *first = &d->m->digest;
-	if (d->n_dg == 2 &&
-	    sip_span_ieq((struct sip_span){first->algorithm, strlen(first->algorithm)},
-	                 "sha-256") &&
-	    sip_span_ieq((struct sip_span){g->algorithm, strlen(g->algorithm)}, "md5") &&
-	    dg_same_but_algorithm(first, g))
-		memset(first->algorithm, 0, sizeof(first->algorithm));
+	if (d->dg_other || !dg_same_but_algorithm(first, g)) {
+		d->dg_other = true;
+		return 0;
+	}
+	size_t have = strlen(first->algorithm), add = strlen(g->algorithm);
+	if (have && have + 1 + add < sizeof(first->algorithm)) {
+		first->algorithm[have] = ',';
+		memcpy(first->algorithm + have + 1, g->algorithm, add + 1);
+	} else {
+		d->dg_other = true; /* too long to keep: the first algorithm alone stands */
+		return 0;
+	}
 	return 0;
 }
 
@@ -1309,6 +1317,10 @@ static int finish_response(struct dec *d)
 		} else if (!m->idsp[0]) {
 			return fail(d, GK_R_PARSE_MISSING);
 		}
+		struct gk_digest *g = &m->digest;
+		if (sip_span_ieq((struct sip_span){g->algorithm, strlen(g->algorithm)},
+		                 "sha-256,md5"))
+			memset(g->algorithm, 0, sizeof(g->algorithm));
 		m->type = GK_MSG_CHALLENGE;
 		keep_only(m, GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_WANT_MECHS |
 		                 GK_F_DIGEST_CHAL);
@@ -1325,9 +1337,14 @@ static int finish_response(struct dec *d)
 		if (set)
 			m->fields |= GK_F_EXPIRES;
 		/* A key or the s10 MAC makes it a success: from the network to the terminal
-		 * (s10: MAC, E_Kc[K]) or from the core to the SBC (s9: both blobs, no MAC). */
-		m->type = (m->fields & (GK_F_MAC | GK_F_BLOB | GK_F_BLOB_ELEM)) ? GK_MSG_SUCCESS
-		                                                                : GK_MSG_DEREG_OK;
+		 * (s10: MAC, E_Kc[K]) or from the core to the SBC (s9: both blobs, no MAC).
+		 * A binding with mechanism digest and a lifetime is the success of a Digest
+		 * registration, which delivers no key. */
+		bool digest_ok = (m->fields & GK_F_CHOSEN) && m->chosen == GK_MECH_DIGEST &&
+		                 !(set && m->expires == 0);
+		m->type = (m->fields & (GK_F_MAC | GK_F_BLOB | GK_F_BLOB_ELEM)) || digest_ok
+		              ? GK_MSG_SUCCESS
+		              : GK_MSG_DEREG_OK;
 		return 0;
 	}
 	if (d->status == 200) {

@@ -34,6 +34,27 @@ void gk_uplink_request(struct gk_msg *m, enum gk_msg_type type, const char *idc,
 	}
 }
 
+void gk_uplink_digest_request(struct gk_msg *m, const char *idc, const char *idsp,
+                              const struct gk_digest *cred, const char *address)
+{
+	gk_uplink_request(m, GK_MSG_REGISTER, idc, idsp, NULL, NULL, address);
+	/* RFC 3329 names the mechanism `digest`: the one list entry says which exchange this is. */
+	m->mechs[0].mech = GK_MECH_DIGEST;
+	m->mechs[0].q = 1000;
+	m->n_mechs = 1;
+	m->fields |= GK_F_MECHS;
+	if (cred) {
+		m->digest = *cred;
+		m->fields |= GK_F_DIGEST;
+	}
+}
+
+bool gk_uplink_is_digest(const struct gk_msg *m)
+{
+	return m->type == GK_MSG_REGISTER && (m->fields & GK_F_MECHS) && m->n_mechs == 1 &&
+	       m->mechs[0].mech == GK_MECH_DIGEST && !(m->fields & GK_F_N1);
+}
+
 void gk_uplink_verdict(struct gk_msg *m, const struct gk_msg *req, enum gk_msg_type type,
                        const uint8_t *rand, const uint8_t *blob_terminal,
                        const uint8_t *blob_element)

@@ -95,6 +95,14 @@ static void core_answer(void *user, uint64_t ref, const char *idc, const char *i
 	send_core(user, &m, ref);
 }
 
+static void core_digest(void *user, uint64_t ref, const char *idc, const char *idsp,
+                        const struct gk_digest *cred, const char *address)
+{
+	struct gk_msg m;
+	gk_uplink_digest_request(&m, idc, idsp, cred, address);
+	send_core(user, &m, ref);
+}
+
 static void core_unbound(void *user, const char *idc, const char *idsp, const char *address)
 {
 	struct sbcd *s = user;
@@ -179,10 +187,17 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 	case GK_MSG_CHALLENGE:
 		if (m.fields & GK_F_RAND)
 			gk_registrar_core_challenge(s->front, ref, m.rand);
+		else if (m.fields & GK_F_DIGEST_CHAL)
+			gk_registrar_core_digest_challenge(s->front, ref, &m.digest);
+		else
+			s->st.core_stray++;
 		break;
 	case GK_MSG_SUCCESS:
-		if ((m.fields & (GK_F_RAND | GK_F_BLOB | GK_F_BLOB_ELEM)) ==
-		    (GK_F_RAND | GK_F_BLOB | GK_F_BLOB_ELEM))
+		if ((m.fields & GK_F_CHOSEN) && m.chosen == GK_MECH_DIGEST &&
+		    !(m.fields & (GK_F_BLOB | GK_F_BLOB_ELEM | GK_F_MAC)))
+			gk_registrar_core_digest_success(s->front, ref);
+		else if ((m.fields & (GK_F_RAND | GK_F_BLOB | GK_F_BLOB_ELEM)) ==
+		         (GK_F_RAND | GK_F_BLOB | GK_F_BLOB_ELEM))
 			gk_registrar_core_success(s->front, ref, m.rand, m.blob, m.blob_element);
 		else
 			s->st.core_stray++;
@@ -333,6 +348,7 @@ int main(int argc, char **argv)
 	    .core_register = core_register,
 	    .core_answer = core_answer,
 	    .core_unbound = core_unbound,
+	    .core_digest = core_digest,
 	};
 	s.front = gk_registrar_new(&rc, &ops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));

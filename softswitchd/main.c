@@ -81,6 +81,36 @@ static void peer_success(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LE
 	peer_verdict(user, ref, GK_MSG_SUCCESS, rand, bt, be);
 }
 
+static void peer_digest_challenge(void *user, uint64_t ref, const struct gk_digest *chal)
+{
+	struct softswitchd *s = user;
+	struct gk_relay_txn *t = gk_relay_take(s->relay, ref);
+	struct gk_msg resp;
+
+	if (!t)
+		return;
+	gk_uplink_verdict(&resp, &t->req, GK_MSG_CHALLENGE, NULL, NULL, NULL);
+	resp.digest = *chal;
+	resp.fields |= GK_F_DIGEST_CHAL;
+	send_peer(s, &resp, &t->from);
+	gk_relay_release(s->relay, t);
+}
+
+static void peer_digest_success(void *user, uint64_t ref)
+{
+	struct softswitchd *s = user;
+	struct gk_relay_txn *t = gk_relay_take(s->relay, ref);
+	struct gk_msg resp;
+
+	if (!t)
+		return;
+	gk_uplink_verdict(&resp, &t->req, GK_MSG_SUCCESS, NULL, NULL, NULL);
+	resp.chosen = GK_MECH_DIGEST;
+	resp.fields |= GK_F_CHOSEN;
+	send_peer(s, &resp, &t->from);
+	gk_relay_release(s->relay, t);
+}
+
 static void peer_reject(void *user, uint64_t ref, enum gk_reason why)
 {
 	(void)why; /* counted by the core; the wire says only "forbidden" */
@@ -126,7 +156,11 @@ static void on_peer(struct softswitchd *s, const struct ss_peer *peer, struct gk
 	}
 	memcpy(&t->req, m, sizeof(*m));
 	t->from = *from;
-	if (m->type == GK_MSG_REGISTER)
+	if (gk_uplink_is_digest(m))
+		gk_core_digest(s->direct.core, ref, m->idc, m->idsp,
+		               (m->fields & GK_F_DIGEST) ? &m->digest : NULL, "REGISTER",
+		               (m->fields & GK_F_ADDR) ? m->address : "-");
+	else if (m->type == GK_MSG_REGISTER)
 		gk_core_register(s->direct.core, ref, m->idc, m->idsp);
 	else
 		gk_core_answer(s->direct.core, ref, m->idc, m->idsp, m->rand, m->auth,
@@ -139,6 +173,13 @@ static void auc_request(void *user, uint32_t handle, const char *idc, const char
 	gk_auc_client_request(s->auc, handle, idc, idsp);
 }
 
+static void auc_digest(void *user, uint32_t handle, const char *idc, const char *idsp,
+                       const char *realm)
+{
+	struct softswitchd *s = user;
+	gk_auc_client_digest(s->auc, handle, idc, idsp, realm);
+}
+
 static void auc_accounting(void *user, const struct gk_auc_acct *a)
 {
 	struct softswitchd *s = user;
@@ -149,6 +190,12 @@ static void on_vector(void *user, uint32_t handle, const struct gk_auc_vector *v
 {
 	struct softswitchd *s = user;
 	gk_core_auc_vector(s->direct.core, handle, v);
+}
+
+static void on_ha1(void *user, uint32_t handle, const struct gk_auc_ha1 *h)
+{
+	struct softswitchd *s = user;
+	gk_core_auc_ha1(s->direct.core, handle, h);
 }
 
 static void on_auc_failed(void *user, uint32_t handle, enum gk_reason why)
@@ -269,8 +316,12 @@ int main(int argc, char **argv)
 	    .peer_challenge = peer_challenge,
 	    .peer_success = peer_success,
 	    .peer_reject = peer_reject,
+	    .auc_digest = auc_digest,
+	    .peer_digest_challenge = peer_digest_challenge,
+	    .peer_digest_success = peer_digest_success,
 	};
-	static const struct gk_auc_client_ops aops = {.vector = on_vector, .failed = on_auc_failed};
+	static const struct gk_auc_client_ops aops = {
+	    .vector = on_vector, .failed = on_auc_failed, .ha1 = on_ha1};
 	int dret = gk_direct_init(&s.direct, &rc, &cc, &dops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
 	s.reg = s.direct.front;

@@ -43,6 +43,10 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	               "wrong answers before lockout (default 3)"),
 	    GK_CFG_KEY("registrar.lockout", GK_CFG_DURATION, &s->lockout_ms,
 	               "lockout after too many wrong answers (default 5m)"),
+	    GK_CFG_KEY("digest.algorithms", GK_CFG_STR, s->digest_algorithms,
+	               "Digest challenges offered to plain SIP UAs, in order (\"SHA-256, MD5\")"),
+	    GK_CFG_KEY("digest.nonce_ttl", GK_CFG_DURATION, &s->digest_nonce_ttl_ms,
+	               "how long a Digest nonce may be answered before it is stale (5m)"),
 	    {.name = "sbc.peer",
 	     .kind = GK_CFG_STR,
 	     .help =
@@ -64,6 +68,8 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	s->auc_tries = 3;
 	s->max_failures = dc.max_failures;
 	s->lockout_ms = dc.lockout_s * 1000;
+	snprintf(s->digest_algorithms, sizeof(s->digest_algorithms), "SHA-256, MD5");
+	s->digest_nonce_ttl_ms = dc.digest_nonce_ttl_s * 1000;
 }
 
 int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struct gk_core_cfg *cc,
@@ -118,6 +124,12 @@ int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struc
 	cc->max_terminals = s->front.max_terminals;
 	cc->max_pending = s->front.max_pending;
 	cc->auc_timeout_ms = s->auc_timeout_ms * (s->auc_tries + 1);
+	if (gk_core_digest_algorithms(s->digest_algorithms, cc->digest_algorithms, e, sizeof(e)) <
+	    0) {
+		snprintf(err, errlen, "digest.algorithms: %s", e);
+		return -1;
+	}
+	cc->digest_nonce_ttl_s = s->digest_nonce_ttl_ms / 1000 ? s->digest_nonce_ttl_ms / 1000 : 1;
 	/* The front must not give up before the core has heard from the AuC. */
 	if (rc->core_timeout_ms < cc->auc_timeout_ms + 1000)
 		rc->core_timeout_ms = cc->auc_timeout_ms + 1000;

@@ -20,6 +20,8 @@ struct ss_settings {
 	char auc_secret[GK_CFG_STR_MAX];
 	uint32_t auc_vendor, auc_timeout_ms, auc_tries;
 	uint32_t max_failures, lockout_ms;
+	char digest_algorithms[GK_CFG_STR_MAX];
+	uint32_t digest_nonce_ttl_ms;
 	struct gk_front_settings front;
 	struct ss_peers peers;
 };

@@ -28,6 +28,8 @@ struct gk_auc_client_cfg {
 struct gk_auc_client_ops {
 	void (*vector)(void *user, uint32_t handle, const struct gk_auc_vector *v);
 	void (*failed)(void *user, uint32_t handle, enum gk_reason why);
+	/* Answer to gk_auc_client_digest (optional: only a core that checks Digest needs it). */
+	void (*ha1)(void *user, uint32_t handle, const struct gk_auc_ha1 *h);
 };
 
 struct gk_auc_client_stats {
@@ -45,6 +47,10 @@ void gk_auc_client_free(struct gk_auc_client *c);
  * request slot is free. */
 void gk_auc_client_request(struct gk_auc_client *c, uint32_t handle, const char *idc,
                            const char *idsp);
+/* Asks for the HA1 of (idc, realm) to check a Digest answer; the answer arrives through ops->ha1
+ * or ops->failed. */
+void gk_auc_client_digest(struct gk_auc_client *c, uint32_t handle, const char *idc,
+                          const char *idsp, const char *realm);
 void gk_auc_client_account(struct gk_auc_client *c, const struct gk_auc_acct *a);
 const struct gk_auc_client_stats *gk_auc_client_stats(const struct gk_auc_client *c);
 

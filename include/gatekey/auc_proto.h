@@ -8,6 +8,11 @@
  *                        (hidden), Message-Authenticator
  *       Access-Reject:   the element is unknown or not allowed (never for an unknown IDc: the AuC
  *                        answers those with a vector that can never verify)
+ *   digest Access-Request: as s3 plus GK-Digest-Realm: the softswitch checks a plain RFC 7616
+ *                        Digest answer and needs HA1 for (IDc, realm)
+ *       Access-Accept:   User-Name, GK-Element-Id, GK-Digest-Realm, GK-HA1-MD5 (hidden),
+ *                        GK-HA1-SHA-256 (hidden), Message-Authenticator. An unknown IDc gets
+ *                        random HA1s, like the unverifiable vector.
  *   s11 Accounting-Request Start (Stop on deregistration): User-Name, GK-Element-Id,
  *                        GK-Terminal-Address, Acct-Session-Id, NAS-Identifier, Event-Timestamp
  * Vendor-specific attributes use the PEN in `vendor` (default 32473).
@@ -31,6 +36,9 @@ enum gk_vsa {
 	GK_VSA_BLOB_TERMINAL = 4,
 	GK_VSA_BLOB_ELEMENT = 5,
 	GK_VSA_TERMINAL_ADDRESS = 6,
+	GK_VSA_DIGEST_REALM = 7,
+	GK_VSA_HA1_MD5 = 8,
+	GK_VSA_HA1_SHA256 = 9,
 };
 
 struct gk_auc_vector {
@@ -40,6 +48,15 @@ struct gk_auc_vector {
 	uint8_t xauth[GK_AUTH_LEN];
 	uint8_t blob_terminal[GK_BLOB_LEN];
 	uint8_t blob_element[GK_BLOB_LEN];
+};
+
+/* What a softswitch needs to check a Digest answer: HA1 as lower-case hex, never a password. */
+struct gk_auc_ha1 {
+	char idc[GK_ID_MAX + 1];
+	char idsp[GK_ID_MAX + 1];
+	char realm[GK_ID_MAX + 1];
+	char md5[33];
+	char sha256[65];
 };
 
 struct gk_auc_acct {
@@ -57,6 +74,14 @@ int gk_auc_encode_auth_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t ve
                                const char *idc, const char *idsp, const char *nas_id,
                                const uint8_t *secret, size_t slen,
                                uint8_t req_auth_out[GK_RAD_AUTH_LEN]);
+/* The digest variant of the Access-Request: names the realm whose HA1 is wanted. */
+int gk_auc_encode_digest_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
+                                 const char *idc, const char *idsp, const char *realm,
+                                 const char *nas_id, const uint8_t *secret, size_t slen,
+                                 uint8_t req_auth_out[GK_RAD_AUTH_LEN]);
+int gk_auc_encode_ha1_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
+                             uint32_t vendor, const struct gk_auc_ha1 *h, const uint8_t *secret,
+                             size_t slen);
 int gk_auc_encode_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req, uint32_t vendor,
                          const struct gk_auc_vector *v, const uint8_t *secret, size_t slen);
 int gk_auc_encode_reject(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
@@ -71,6 +96,13 @@ int gk_auc_encode_acct_response(uint8_t *buf, size_t cap, const struct gk_rad_pk
 /* Decoders work on a packet that gk_rad_decode accepted and whose authenticators were checked. */
 int gk_auc_decode_auth_request(const struct gk_rad_pkt *p, uint32_t vendor, char idc[GK_ID_MAX + 1],
                                char idsp[GK_ID_MAX + 1], enum gk_reason *reason);
+/* 1 with realm filled when an Access-Request asks for HA1, 0 when it asks for a vector, -1 with
+ * reason when its GK-Digest-Realm is malformed or repeated. */
+int gk_auc_decode_digest_realm(const struct gk_rad_pkt *p, uint32_t vendor,
+                               char realm[GK_ID_MAX + 1], enum gk_reason *reason);
+int gk_auc_decode_ha1_accept(const struct gk_rad_pkt *p, uint32_t vendor,
+                             const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret,
+                             size_t slen, struct gk_auc_ha1 *h, enum gk_reason *reason);
 int gk_auc_decode_accept(const struct gk_rad_pkt *p, uint32_t vendor,
                          const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret,
                          size_t slen, struct gk_auc_vector *v, enum gk_reason *reason);

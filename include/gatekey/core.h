@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "gatekey/auc_proto.h"
+#include "gatekey/digest.h"
 #include "gatekey/loop.h"
 #include "gatekey/reason.h"
 
@@ -27,6 +28,11 @@ struct gk_core_cfg {
 	uint32_t auc_timeout_ms;  /* default 4000 (the AuC client retransmits inside) */
 	uint32_t max_terminals;   /* default 262144 */
 	uint32_t max_pending;     /* default 65536 */
+	/* Plain Digest (RFC 7616/8760) for terminals without GK1: the algorithms offered, in the
+	 * order of the challenges ("SHA-256,MD5" by default; an old UA may only read the first),
+	 * and how long a nonce may be answered before it is stale. */
+	char digest_algorithms[24];
+	uint32_t digest_nonce_ttl_s; /* default 300 */
 };
 
 struct gk_core_ops {
@@ -38,10 +44,16 @@ struct gk_core_ops {
 	                const uint8_t blob_terminal[GK_BLOB_LEN],
 	                const uint8_t blob_element[GK_BLOB_LEN]);
 	void (*reject)(void *user, uint64_t ref, enum gk_reason why);
+	/* Digest (optional: a core without them refuses Digest registrations). */
+	void (*auc_digest)(void *user, uint32_t handle, const char *idc, const char *idsp,
+	                   const char *realm);
+	void (*digest_challenge)(void *user, uint64_t ref, const struct gk_digest *chal);
+	void (*digest_success)(void *user, uint64_t ref);
 };
 
 struct gk_core_stats {
 	uint64_t vectors, challenges, successes, wrong_auth, lockouts, rejects;
+	uint64_t digest_challenges, digest_successes, digest_stale;
 	struct gk_reason_counters reasons;
 };
 
@@ -59,6 +71,19 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 /* The binding ended (deregistration, expiry, or the front could not complete it). */
 void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const char *address);
 
+/*
+ * A Digest registration through element idsp (the realm). cred NULL: the terminal sent no
+ * credentials, answer with a challenge. Otherwise the core checks the nonce it issued, asks the
+ * AuC for HA1 and verifies; a wrong answer counts as a failure towards lockout like a wrong
+ * AUTH, and is answered with a fresh challenge until then. address: as the front saw it (s11).
+ */
+void gk_core_digest(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
+                    const struct gk_digest *cred, const char *method, const char *address);
+/* Parses "SHA-256, MD5" into the canonical list the core offers; -1 with err when a name is not
+ * one the AuC provides HA1 for. */
+int gk_core_digest_algorithms(const char *list, char out[24], char *err, size_t errlen);
+
+void gk_core_auc_ha1(struct gk_core *c, uint32_t handle, const struct gk_auc_ha1 *h);
 void gk_core_auc_vector(struct gk_core *c, uint32_t handle, const struct gk_auc_vector *v);
 void gk_core_auc_failed(struct gk_core *c, uint32_t handle, enum gk_reason why);
 

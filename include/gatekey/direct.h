@@ -17,6 +17,9 @@ struct gk_direct_ops {
 	void (*send_terminal)(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
 	                      struct gk_binding *b);
 	void (*auc_request)(void *user, uint32_t handle, const char *idc, const char *idsp);
+	/* HA1 for a Digest answer (optional: without it Digest registrations are refused). */
+	void (*auc_digest)(void *user, uint32_t handle, const char *idc, const char *idsp,
+	                   const char *realm);
 	void (*auc_accounting)(void *user, const struct gk_auc_acct *a);
 	void (*binding_up)(void *user, struct gk_binding *b);
 	void (*binding_down)(void *user, struct gk_binding *b);
@@ -26,6 +29,8 @@ struct gk_direct_ops {
 	                     const uint8_t blob_terminal[GK_BLOB_LEN],
 	                     const uint8_t blob_element[GK_BLOB_LEN]);
 	void (*peer_reject)(void *user, uint64_t ref, enum gk_reason why);
+	void (*peer_digest_challenge)(void *user, uint64_t ref, const struct gk_digest *chal);
+	void (*peer_digest_success)(void *user, uint64_t ref);
 };
 
 struct gk_direct {

@@ -58,6 +58,11 @@ struct gk_registrar_ops {
 	                    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
 	                    const char *address);
 	void (*core_unbound)(void *user, const char *idc, const char *idsp, const char *address);
+	/* A plain Digest REGISTER (no GK1 values) when `digest` is supported: cred is NULL when it
+	 * carried no credentials. Answered with gk_registrar_core_digest_challenge, _digest_success
+	 * or _reject. Optional: without it such a REGISTER is refused. */
+	void (*core_digest)(void *user, uint64_t ref, const char *idc, const char *idsp,
+	                    const struct gk_digest *cred, const char *address);
 	/* A registration completed or a binding ended (for the fast path and inspection). */
 	void (*binding_up)(void *user, struct gk_binding *b);
 	void (*binding_down)(void *user, struct gk_binding *b);
@@ -98,6 +103,11 @@ void gk_registrar_core_success(struct gk_registrar *r, uint64_t ref,
                                const uint8_t blob_terminal[GK_BLOB_LEN],
                                const uint8_t blob_element[GK_BLOB_LEN]);
 void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reason why);
+/* The core's verdicts on a Digest REGISTER: a 401 with this challenge, or a binding with
+ * mechanism `digest`, pinned to the address it came from and without keys. */
+void gk_registrar_core_digest_challenge(struct gk_registrar *r, uint64_t ref,
+                                        const struct gk_digest *chal);
+void gk_registrar_core_digest_success(struct gk_registrar *r, uint64_t ref);
 
 /*
  * The gk-mac check of an incoming datagram (DESIGN §6, the userspace path). When buf ends in a

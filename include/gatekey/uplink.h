@@ -11,12 +11,18 @@
  *       REJECT      the core refused (lockout, timeout ...)
  *   end DEREGISTER  IDc, IDsp, address               answered DEREG_OK
  *
+ * A plain Digest registration (a terminal without GK1) on the same leg:
+ *       REGISTER    IDc, IDsp, mechanisms = digest, address [, Digest credentials]
+ *       CHALLENGE   IDc, IDsp, Digest challenge          (the core's nonce, for the terminal)
+ *       SUCCESS     IDc, IDsp, chosen = digest           (no key: none is delivered)
+ *
  * The SBC's transaction reference travels in the transaction identifier the codec echoes (the
  * SIP Via branch), so a response finds its registration without any lookup table.
  */
 #ifndef GATEKEY_UPLINK_H
 #define GATEKEY_UPLINK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "gatekey/codec.h"
@@ -25,6 +31,11 @@
 /* Builds the abstract message of a core-leg request. rand/auth/address may be NULL. */
 void gk_uplink_request(struct gk_msg *m, enum gk_msg_type type, const char *idc, const char *idsp,
                        const uint8_t *rand, const uint8_t *auth, const char *address);
+/* The core-leg REGISTER of a Digest registration; cred may be NULL. */
+void gk_uplink_digest_request(struct gk_msg *m, const char *idc, const char *idsp,
+                              const struct gk_digest *cred, const char *address);
+/* Is this core-leg REGISTER a Digest one? */
+bool gk_uplink_is_digest(const struct gk_msg *m);
 /* Builds the abstract message of the core's verdict, answering req. */
 void gk_uplink_verdict(struct gk_msg *m, const struct gk_msg *req, enum gk_msg_type type,
                        const uint8_t *rand, const uint8_t *blob_terminal,

@@ -7,3 +7,37 @@
 need_root() {
 	rig_possible || skip_all "needs root and network namespaces"
 }
+
+# --- Packet captures (tshark) ---------------------------------------------------------------------
+# capture_start <name> <ns> <iface>: captures UDP on iface into $WORK/<name>.pcapng.
+capture_start() {
+	ip netns exec "$2" tshark -n -l -P -i "$3" -f udp -w "$WORK/$1.pcapng" \
+		>"$WORK/$1.tshark.out" 2>"$WORK/$1.tshark.log" &
+	PIDS+=($!)
+	eval "CAP_PID_$1=$!"
+}
+# capture_canary <name> <ns> <dest-ip> <port>: a datagram sent from ns shows in the capture. tshark
+# prints "Capturing on" before it really captures, so readiness is only proven by traffic.
+capture_canary() {
+	ip netns exec "$2" bash -c "echo gk-canary >/dev/udp/$3/$4" 2>/dev/null
+	grep -q " → $3 .* $4 Len" "$WORK/$1.tshark.out"
+}
+# capture_stop <name> <ns> <dest-ip>: waits until everything sent so far is in, then stops.
+capture_stop() {
+	wait_until 100 capture_canary "$1" "$2" "$3" 19
+	local pid
+	eval "pid=\$CAP_PID_$1"
+	kill -INT "$pid"
+	wait_gone "$pid" 100
+}
+# capture_errors <pcap>: lines of datagrams tshark finds malformed or in error; ICMP errors quote
+# truncated datagrams and are not ours. A tshark failure adds a line, so it cannot pass as clean.
+capture_errors() {
+	{ tshark -n -r "$1" -Y '(_ws.malformed || _ws.expert.severity >= "Error") &&
+		!icmp && !icmpv6' 2>/dev/null || echo "tshark failed"; } | wc -l
+}
+# contains_bytes <file> <hex>: the raw bytes occur in the file.
+contains_bytes() {
+	perl -e 'open(my $f, "<", $ARGV[0]) or exit 2; binmode $f; local $/; my $d = <$f>;
+		exit(index($d, pack("H*", $ARGV[1])) >= 0 ? 0 : 1)' "$1" "$2"
+}

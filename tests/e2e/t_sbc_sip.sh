@@ -13,26 +13,13 @@ provision_sbc term1 term2 term3 term4
 start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
 ok 0 "aucd and softswitchd (core host) and sbcd (SBC host) start"
 
-# Capture the core link for the whole run, to look for K there afterwards.
+# Capture both links for the whole run, to look for K on the core link afterwards.
+capture_start core "$NS_CORE" "$IF_CORE"
+capture_start access "$NS_SBC" "$IF_ACCESS"
 cap=$WORK/core.pcapng
-ip netns exec "$NS_CORE" tshark -n -l -P -i "$IF_CORE" -f udp -w "$cap" >"$WORK/tshark.out" \
-	2>"$WORK/tshark.log" &
-tshark_pid=$!
-PIDS+=($tshark_pid)
-canary_seen() { # a datagram over the core link shows up in the capture
-	in_core bash -c "echo gk-canary >/dev/udp/$SBCCORE4/$1" 2>/dev/null
-	grep -q " → $SBCCORE4 .* $1 Len" "$WORK/tshark.out"
-}
 acap=$WORK/access.pcapng
-ip netns exec "$NS_SBC" tshark -n -l -P -i "$IF_ACCESS" -f udp -w "$acap" >"$WORK/tshark-a.out" \
-	2>"$WORK/tshark-a.log" &
-tshark_a_pid=$!
-PIDS+=($tshark_a_pid)
-access_canary_seen() {
-	in_sbc bash -c "echo gk-canary >/dev/udp/$TERM4/$1" 2>/dev/null
-	grep -q " → $TERM4 .* $1 Len" "$WORK/tshark-a.out"
-}
-wait_until 200 canary_seen 9 && wait_until 200 access_canary_seen 9
+wait_until 200 capture_canary core "$NS_CORE" "$SBCCORE4" 9 &&
+	wait_until 200 capture_canary access "$NS_SBC" "$TERM4" 9
 ok $? "tshark captures the core link and the access link"
 
 # --- Registration through the SBC: the terminal and sbcd hold the same key. ---------------
@@ -108,32 +95,21 @@ echo "$out" | grep -q 'reason=BAD_RESPONSE_MAC'
 ok $? "a 200 OK whose MAC was tampered with is refused by the terminal"
 
 # --- The core link never carried K. ---------------------------------------------------------
-wait_until 100 canary_seen 19
-wait_until 100 access_canary_seen 19
-kill -INT $tshark_pid $tshark_a_pid
-wait_gone $tshark_pid 100
-wait_gone $tshark_a_pid 100
+capture_stop core "$NS_CORE" "$SBCCORE4"
+capture_stop access "$NS_SBC" "$TERM4"
 key=$(awk '$1 == "term1" { print $2 }' "$WORK/keylog")
-contains_bytes() { # contains_bytes <file> <hex>: the raw bytes occur in the file
-	perl -e 'open(my $f, "<", $ARGV[0]) or exit 2; binmode $f; local $/; my $d = <$f>;
-		exit(index($d, pack("H*", $ARGV[1])) >= 0 ? 0 : 1)' "$1" "$2"
-}
 [ ${#key} = 64 ] && ! contains_bytes "$cap" "$key" && ! contains_bytes "$cap" "$(echo -n "$key" |
 	perl -ne 'print unpack("H*", $_)')"
 ok $? "no datagram on the core link contains term1's session key, raw or as hex text"
-# ICMP errors quote truncated datagrams (answers to a restarted sbcd's old port): not ours.
 sipcount=$(tshark -n -r "$cap" -Y sip 2>/dev/null | wc -l)
-# A tshark failure (a bad filter, say) adds a line, so it cannot pass as "nothing malformed".
-malformed=$({ tshark -n -r "$cap" -Y '(_ws.malformed || _ws.expert.severity >= "Error") &&
-	!icmp && !icmpv6' 2>/dev/null || echo "tshark failed"; } | wc -l)
+malformed=$(capture_errors "$cap")
 [ "$sipcount" -ge 8 ] && [ "$malformed" = 0 ]
 ok $? "the core leg is SIP that tshark dissects without errors ($sipcount datagrams)"
 
 # gk-mac protected datagrams carry their trailer after the SIP body: tshark notes "trailing
 # stray characters" (a warning), which is expected; nothing may be malformed.
 asip=$(tshark -n -r "$acap" -Y sip 2>/dev/null | wc -l)
-amalformed=$({ tshark -n -r "$acap" -Y '(_ws.malformed || _ws.expert.severity >= "Error") &&
-	!icmp && !icmpv6' 2>/dev/null || echo "tshark failed"; } | wc -l)
+amalformed=$(capture_errors "$acap")
 [ "$asip" -ge 20 ] && [ "$amalformed" = 0 ]
 ok $? "every datagram on the access link dissects without errors ($asip SIP datagrams)"
 

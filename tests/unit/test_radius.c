@@ -1087,6 +1087,60 @@ TEST(auc_accept_round_trip)
 	ASSERT_EQ(-EINVAL, gk_auc_encode_accept(acc, sizeof(acc), &q, PEN, &v, secret, SLEN));
 }
 
+TEST(auc_ha1_round_trip)
+{
+	uint8_t req[256], acc[512], ra[16];
+	struct gk_rad_pkt p, q;
+	struct gk_auc_ha1 h, g;
+	char realm[GK_ID_MAX + 1];
+	enum gk_reason why;
+
+	int n = gk_auc_encode_digest_request(req, sizeof(req), 9, PEN, "alice", "sbc1", "sbc1",
+	                                     "ss1", secret, SLEN, ra);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, gk_rad_decode(req, (size_t)n, &p, &why));
+	ASSERT_EQ(0, gk_rad_verify_request(&p, secret, SLEN, &why));
+	ASSERT_EQ(1, gk_auc_decode_digest_realm(&p, PEN, realm, &why));
+	ASSERT_STREQ("sbc1", realm);
+
+	memset(&h, 0, sizeof(h));
+	strcpy(h.idc, "alice");
+	strcpy(h.idsp, "sbc1");
+	strcpy(h.realm, "sbc1");
+	memset(h.md5, '7', 32);
+	for (int i = 0; i < 64; i++)
+		h.sha256[i] = "0123456789abcdef"[i % 16];
+	int m = gk_auc_encode_ha1_accept(acc, sizeof(acc), &p, PEN, &h, secret, SLEN);
+	ASSERT_LT(0, m);
+	ASSERT_EQ(0, gk_rad_decode(acc, (size_t)m, &q, &why));
+	ASSERT_EQ(0, gk_rad_verify_response(&q, ra, secret, SLEN, &why));
+	ASSERT_EQ(0, gk_auc_decode_ha1_accept(&q, PEN, ra, secret, SLEN, &g, &why))
+	TH_LOG("%s", gk_reason_name(why));
+	ASSERT_STREQ(h.md5, g.md5);
+	ASSERT_STREQ(h.sha256, g.sha256);
+	ASSERT_STREQ("sbc1", g.realm);
+	/* HA1 is as good as the password: hidden on the wire. */
+	ASSERT_NULL(memmem(acc, (size_t)m, h.md5, 8));
+	ASSERT_NULL(memmem(acc, (size_t)m, h.sha256, 8));
+	/* Another request's authenticator does not open it, and leaves nothing behind. */
+	ra[0] ^= 1;
+	ASSERT_EQ(-1, gk_auc_decode_ha1_accept(&q, PEN, ra, secret, SLEN, &g, &why));
+	ASSERT_WHY(GK_R_PARSE_BAD_AUTH, why);
+	ASSERT_EQ(0, g.md5[0]);
+	ra[0] ^= 1;
+	/* A vector accept is not an HA1 accept, and HA1 must be lower-case hex. */
+	h.md5[3] = 'G';
+	ASSERT_EQ(-EINVAL, gk_auc_encode_ha1_accept(acc, sizeof(acc), &p, PEN, &h, secret, SLEN));
+	/* A plain vector request names no realm. */
+	n = gk_auc_encode_auth_request(req, sizeof(req), 10, PEN, "alice", "sbc1", "ss1", secret,
+	                               SLEN, ra);
+	ASSERT_EQ(0, gk_rad_decode(req, (size_t)n, &p, &why));
+	ASSERT_EQ(0, gk_auc_decode_digest_realm(&p, PEN, realm, &why));
+	ASSERT_STREQ("", realm);
+	ASSERT_EQ(-EINVAL, gk_auc_encode_digest_request(req, sizeof(req), 1, PEN, "alice", "sbc1",
+	                                                "bad realm", "ss1", secret, SLEN, ra));
+}
+
 TEST(auc_reject)
 {
 	uint8_t req[256], rej[128], ra[16];

@@ -463,6 +463,21 @@ TEST(roundtrip_success)
 	in.n_mechs = 0;
 	roundtrip(_metadata, "04c-success", &in, &out, w, sizeof(w));
 	EXPECT_NE(NULL, strstr(w, "mechanisms=\"\""));
+
+	/* A Digest registration's success: no key, no MAC, its mechanism and lifetime. */
+	in.fields = GK_F_CHOSEN | GK_F_EXPIRES;
+	in.chosen = GK_MECH_DIGEST;
+	roundtrip(_metadata, "04d-digest-success", &in, &out, w, sizeof(w));
+	EXPECT_EQ(GK_MSG_SUCCESS, out.type);
+	EXPECT_EQ(NULL, strstr(w, "Authentication-Info"));
+	EXPECT_NE(NULL, strstr(w, "\r\nExpires: 1800\r\n"));
+	/* Without a lifetime (the core leg), still a success; with lifetime 0 it cannot be one. */
+	in.fields = GK_F_CHOSEN;
+	roundtrip(_metadata, "04e-digest-success-core", &in, &out, w, sizeof(w));
+	EXPECT_EQ(GK_MSG_SUCCESS, out.type);
+	in.fields = GK_F_CHOSEN | GK_F_EXPIRES;
+	in.expires = 0;
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&in, (uint8_t *)w, sizeof(w)));
 }
 
 TEST(roundtrip_reject_and_deregistration)
@@ -1103,6 +1118,19 @@ TEST(roundtrip_digest)
 	EXPECT_NE(NULL, md5);
 	EXPECT_LT(sha, md5);
 	EXPECT_STREQ("", out.digest.algorithm);
+	/* An explicit list: one challenge per algorithm in the order given, read back as sent. */
+	snprintf(c.digest.algorithm, sizeof(c.digest.algorithm), "MD5,SHA-256");
+	roundtrip(_metadata, "digest-challenge-list", &c, &out, w, sizeof(w));
+	sha = strstr(w, "algorithm=SHA-256, qop");
+	md5 = strstr(w, "algorithm=MD5, qop");
+	EXPECT_NE(NULL, sha);
+	EXPECT_LT(md5, sha);
+	EXPECT_STREQ("MD5,SHA-256", out.digest.algorithm);
+	snprintf(c.digest.algorithm, sizeof(c.digest.algorithm), "MD5,,SHA-256");
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&c, (uint8_t *)w, sizeof(w)));
+	snprintf(c.digest.algorithm, sizeof(c.digest.algorithm), "MD5,");
+	EXPECT_EQ(-EINVAL, gk_sip_encode(&c, (uint8_t *)w, sizeof(w)));
+	memset(c.digest.algorithm, 0, sizeof(c.digest.algorithm));
 	/* Next to a gk1 challenge. */
 	struct gk_msg g = msg_challenge();
 	g.fields |= GK_F_DIGEST_CHAL;

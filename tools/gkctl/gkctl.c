@@ -18,6 +18,7 @@
 #include "gatekey/control.h"
 #include "gatekey/crypto.h"
 #include "gatekey/daemon.h"
+#include "gatekey/digest.h"
 #include "gatekey/keystore.h"
 
 #include "ctl.h"
@@ -33,6 +34,7 @@ static const char usage_text[] =
     "  subscriber remove IDC\n"
     "  subscriber rotate IDC [--out FILE]\n"
     "  subscriber export IDC --out FILE           write the terminal's provisioning file\n"
+    "  subscriber digest-password IDC             password for a plain SIP phone (Digest)\n"
     "  element add ID --type sbc|softswitch [--out FILE] [--key HEX]\n"
     "  element list | remove ID | rotate ID [--out FILE] | export ID --out FILE\n"
     "  bulk-add PREFIX COUNT --out-dir DIR        subscribers PREFIX1..PREFIXCOUNT, one\n"
@@ -322,6 +324,24 @@ static int cmd_export(const struct kind *k, const char *id, const char *out)
 	return 0;
 }
 
+/* For configuring an ordinary SIP phone: the password the AuC derives HA1 from (digest.h). */
+static int cmd_digest_password(const char *id)
+{
+	uint8_t key[GK_KEY_LEN];
+	char pw[GK_DIGEST_PW_LEN + 1];
+	int ret = gk_ks_subscriber_get(g.ks, id, key);
+
+	if (ret < 0)
+		return fail("subscriber digest-password %s: %s", id, gk_ks_errmsg(g.ks));
+	ret = gk_digest_password(key, pw);
+	gk_wipe(key, sizeof(key));
+	if (ret < 0)
+		return fail("subscriber digest-password %s: %s", id, strerror(-ret));
+	printf("%s\n", pw);
+	gk_wipe(pw, sizeof(pw));
+	return 0;
+}
+
 static int cmd_entity(const struct kind *k, int argc, char **argv)
 {
 	struct args a;
@@ -381,6 +401,10 @@ static int cmd_entity(const struct kind *k, int argc, char **argv)
 			usage_error("%s: --out FILE is required", what);
 		need_valid_id(a.pos[0]);
 		ret = open_store() ? 1 : cmd_export(k, a.pos[0], a.out);
+	} else if (!k->element && !strcmp(sub, "digest-password")) {
+		parse_args(argc, argv, 0, 1, what, &a);
+		need_valid_id(a.pos[0]);
+		ret = open_store() ? 1 : cmd_digest_password(a.pos[0]);
 	} else {
 		usage_error("%s: unknown command \"%s\" (add, list, remove, rotate, export)",
 		            k->name, sub);

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The core's check of plain RFC 7616 / RFC 8760 Digest answers, for SIP terminals without GK1
+ * (DESIGN §5, mechanism `digest`). Challenges are stateless (a nonce the core can verify, see
+ * digest.h); an answer waits in a transaction slot while the AuC supplies HA1, and a wrong one
+ * counts towards the same lockout as a wrong GK1 AUTH. No key is delivered: the front pins the
+ * terminal to the address it registered from.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core_priv.h"
+#include "gatekey/log.h"
+
+#define ALG_LIST_MAX 24
+
+int gk_core_digest_algorithms(const char *list, char out[ALG_LIST_MAX], char *err, size_t errlen)
+{
+	char buf[128], acc[ALG_LIST_MAX] = "";
+	char *save = NULL;
+
+	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf)) {
+		snprintf(err, errlen, "algorithm list too long");
+		return -1;
+	}
+	for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		enum gk_digest_alg alg;
+		bool sess;
+		if (gk_digest_alg_parse(tok, strlen(tok), &alg, &sess) < 0 ||
+		    alg == GK_DIGEST_SHA512_256 || !gk_digest_alg_available(alg)) {
+			snprintf(err, errlen,
+			         "\"%s\": expected MD5, MD5-sess, SHA-256 or SHA-256-sess", tok);
+			return -1;
+		}
+		const char *name = gk_digest_alg_name(alg, sess);
+		size_t have = strlen(acc);
+		if (snprintf(acc + have, sizeof(acc) - have, "%s%s", have ? "," : "", name) >=
+		    (int)(sizeof(acc) - have)) {
+			snprintf(err, errlen, "too many algorithms");
+			return -1;
+		}
+	}
+	if (!acc[0]) {
+		snprintf(err, errlen, "expected at least one algorithm");
+		return -1;
+	}
+	memcpy(out, acc, ALG_LIST_MAX);
+	return 0;
+}
+
+/* Is (alg, sess) one of the algorithms this core offers? */
+static bool offered(const struct gk_core *c, enum gk_digest_alg alg, bool sess)
+{
+	char buf[ALG_LIST_MAX];
+	char *save = NULL;
+
+	memcpy(buf, c->cfg.digest_algorithms, sizeof(buf));
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		enum gk_digest_alg a;
+		bool s;
+		if (gk_digest_alg_parse(tok, strlen(tok), &a, &s) == 0 && a == alg && s == sess)
+			return true;
+	}
+	return false;
+}
+
+static void challenge(struct gk_core *c, uint64_t ref, const char *realm, bool stale)
+{
+	struct gk_digest ch;
+
+	memset(&ch, 0, sizeof(ch));
+	snprintf(ch.realm, sizeof(ch.realm), "%s", realm);
+	if (gk_digest_nonce_make(c->nonce_key, (uint64_t)time(NULL), ch.nonce) < 0)
+		return core_reject(c, ref, GK_R_INTERNAL);
+	strcpy(ch.qop, "auth");
+	memcpy(ch.algorithm, c->cfg.digest_algorithms, sizeof(c->cfg.digest_algorithms));
+	ch.stale = stale;
+	c->st.digest_challenges++;
+	c->ops.digest_challenge(c->user, ref, &ch);
+}
+
+/* Refused before the AuC is asked: counted, and answered with a fresh challenge. */
+static void rechallenge(struct gk_core *c, uint64_t ref, const char *realm, enum gk_reason why)
+{
+	c->st.reasons.n[why]++;
+	challenge(c, ref, realm, false);
+}
+
+static uint32_t nc_value(const char *hex)
+{
+	return hex[0] ? (uint32_t)strtoul(hex, NULL, 16) : 0;
+}
+
+void gk_core_digest(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
+                    const struct gk_digest *cred, const char *method, const char *address)
+{
+	uint32_t slot;
+	struct core_rec *rc;
+	enum gk_digest_alg alg;
+	bool sess;
+
+	if (!c->ops.digest_challenge || !c->ops.digest_success || !c->ops.auc_digest)
+		return core_reject(c, ref, GK_R_NO_MECH);
+	rc = core_rec_for(c, ref, idc, idsp, &slot);
+	if (!rc)
+		return;
+	if (!cred)
+		return challenge(c, ref, idsp, false);
+	/* Credentials for another user or realm would be checked against the wrong HA1. */
+	if (strcmp(cred->username, idc) != 0 || strcmp(cred->realm, idsp) != 0)
+		return rechallenge(c, ref, idsp, GK_R_PARSE_BAD_VALUE);
+	const char *a = cred->algorithm[0] ? cred->algorithm : NULL;
+	if (gk_digest_alg_parse(a, a ? strlen(a) : 0, &alg, &sess) < 0 || !offered(c, alg, sess))
+		return rechallenge(c, ref, idsp, GK_R_NO_MECH);
+	if (cred->qop[0] && strcasecmp(cred->qop, "auth") != 0)
+		return rechallenge(c, ref, idsp, GK_R_NO_MECH);
+	if (!method || !method[0] || strlen(method) >= sizeof(c->dgs[0].method))
+		return core_reject(c, ref, GK_R_PARSE_BAD_VALUE);
+	int nr = gk_digest_nonce_check(c->nonce_key, cred->nonce, (uint64_t)time(NULL),
+	                               c->cfg.digest_nonce_ttl_s);
+	if (nr < 0 && nr != -ESTALE)
+		return rechallenge(c, ref, idsp, GK_R_NO_CHALLENGE); /* not a nonce of ours */
+	uint32_t nc = nc_value(cred->nc);
+	if (strcmp(rc->dg_nonce, cred->nonce) == 0 && (!cred->qop[0] || nc <= rc->dg_nc))
+		return rechallenge(c, ref, idsp, GK_R_REPLAY_N1);
+
+	struct core_txn *t = core_txn_alloc(c, slot);
+	if (!t)
+		return core_reject(c, ref, GK_R_OVERLOAD);
+	struct core_dg *d = &c->dgs[t - c->txns];
+	memset(d, 0, sizeof(*d));
+	d->alg = alg;
+	d->sess = sess;
+	d->stale = nr == -ESTALE;
+	d->nc = nc;
+	snprintf(d->nonce, sizeof(d->nonce), "%s", cred->nonce);
+	snprintf(d->nc_hex, sizeof(d->nc_hex), "%s", cred->nc);
+	snprintf(d->cnonce, sizeof(d->cnonce), "%s", cred->cnonce);
+	snprintf(d->qop, sizeof(d->qop), "%s", cred->qop);
+	snprintf(d->uri, sizeof(d->uri), "%s", cred->uri);
+	snprintf(d->response, sizeof(d->response), "%s", cred->response);
+	snprintf(d->method, sizeof(d->method), "%s", method);
+	snprintf(d->address, sizeof(d->address), "%s", address ? address : "");
+	strcpy(t->idsp, idsp);
+	t->digest = true;
+	t->state = T_WAIT_VECTOR;
+	t->ref = ref;
+	gk_timer_arm(c->loop, &t->timer, c->cfg.auc_timeout_ms);
+	c->ops.auc_digest(c->user, core_txn_handle(c, t), idc, idsp, idsp);
+}
+
+void gk_core_auc_ha1(struct gk_core *c, uint32_t handle, const struct gk_auc_ha1 *h)
+{
+	struct core_txn *t = core_txn_from_handle(c, handle);
+	if (!t || t->state != T_WAIT_VECTOR || !t->digest)
+		return; /* late: timed out or superseded */
+	struct core_rec *rc = &c->recs[t->rec];
+	struct core_dg *d = &c->dgs[t - c->txns];
+	const char *idc = gk_idmap_id(c->ids, t->rec);
+	uint64_t ref = t->ref;
+	char idsp[GK_ID_MAX + 1];
+
+	strcpy(idsp, t->idsp);
+	if (strcmp(h->idc, idc) != 0 || strcmp(h->idsp, idsp) != 0 || strcmp(h->realm, idsp) != 0) {
+		core_txn_free(c, t);
+		return core_reject(c, ref, GK_R_AUC_REJECT);
+	}
+	const char *ha1 = d->alg == GK_DIGEST_MD5 ? h->md5 : h->sha256;
+	bool ok = gk_digest_verify(d->alg, d->sess, ha1, d->nonce, d->nc_hex, d->cnonce,
+	                           d->qop[0] ? d->qop : NULL, d->method, d->uri, d->response);
+	if (!ok) {
+		bool locked = core_failure(c, rc, idc);
+		core_txn_free(c, t);
+		if (locked)
+			return core_reject(c, ref, GK_R_LOCKED_OUT);
+		return challenge(c, ref, idsp, false);
+	}
+	if (d->stale) {
+		/* Right password, old nonce: RFC 7616 §3.3 lets the UA retry without its user. */
+		c->st.digest_stale++;
+		core_txn_free(c, t);
+		return challenge(c, ref, idsp, true);
+	}
+	rc->failures = 0;
+	memcpy(rc->dg_nonce, d->nonce, sizeof(rc->dg_nonce));
+	rc->dg_nc = d->nc;
+	char address[GK_TXT_SHORT];
+	memcpy(address, d->address, sizeof(address));
+	c->st.digest_successes++;
+	core_txn_free(c, t);
+	c->ops.digest_success(c->user, ref);
+	core_account(c, GK_RAD_ACCT_START, idc, idsp, address);
+}

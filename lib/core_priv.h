@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The core's records and transactions, shared by the GK1 exchange (core.c) and the Digest check
+ * (core_digest.c) so that both count failures towards the same lockout.
+ */
+#ifndef GATEKEY_CORE_PRIV_H
+#define GATEKEY_CORE_PRIV_H
+
+#include <stdbool.h>
+
+#include "gatekey/core.h"
+#include "gatekey/idmap.h"
+
+#define TXN_IDX_BITS 17
+#define TXN_IDX_MASK ((1u << TXN_IDX_BITS) - 1)
+#define SWEEP_MS     10000
+
+enum txn_state { T_FREE = 0, T_WAIT_VECTOR, T_WAIT_ANSWER };
+
+struct core_rec {
+	uint8_t failures;
+	uint64_t locked_until_ms;
+	uint64_t last_seen_ms;
+	uint32_t txn; /* txn index, 0 = none */
+	/* The last Digest nonce accepted and its count: a replayed answer must count higher. */
+	char dg_nonce[64];
+	uint32_t dg_nc;
+};
+
+struct core_txn {
+	uint8_t state;
+	bool digest; /* waits for HA1 (core_digest.c), not a vector */
+	uint16_t gen;
+	uint32_t rec;
+	uint32_t next_free;
+	uint64_t ref;
+	char idsp[GK_ID_MAX + 1];
+	uint8_t rand[GK_RAND_LEN];
+	uint8_t xauth[GK_AUTH_LEN];
+	uint8_t blob_terminal[GK_BLOB_LEN];
+	uint8_t blob_element[GK_BLOB_LEN];
+	struct gk_timer timer;
+	struct gk_core *c;
+};
+
+/* A Digest answer waiting for its HA1; one per transaction slot, used only when digest is set. */
+struct core_dg {
+	enum gk_digest_alg alg;
+	bool sess;
+	bool stale;
+	uint32_t nc;
+	char nonce[64]; /* sizes as in struct gk_digest */
+	char nc_hex[9];
+	char cnonce[64];
+	char qop[8];
+	char uri[GK_TXT_LONG];
+	char response[129];
+	char method[16];
+	char address[GK_TXT_SHORT];
+};
+
+struct gk_core {
+	struct gk_core_cfg cfg;
+	struct gk_core_ops ops;
+	void *user;
+	struct gk_loop *loop;
+	struct gk_idmap *ids;
+	struct core_rec *recs;
+	struct core_txn *txns;
+	struct core_dg *dgs; /* parallel to txns */
+	uint32_t txn_free;
+	struct gk_timer sweep;
+	struct gk_core_stats st;
+	uint8_t nonce_key[GK_DIGEST_NONCE_KEY_LEN];
+};
+
+void core_reject(struct gk_core *c, uint64_t ref, enum gk_reason why);
+uint32_t core_txn_handle(const struct gk_core *c, const struct core_txn *t);
+struct core_txn *core_txn_from_handle(struct gk_core *c, uint32_t h);
+void core_txn_free(struct gk_core *c, struct core_txn *t);
+struct core_txn *core_txn_alloc(struct gk_core *c, uint32_t rec);
+void core_account(struct gk_core *c, uint32_t status, const char *idc, const char *idsp,
+                  const char *address);
+/* A wrong answer for rc: true when it used up the budget and the IDc is now locked out. */
+bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc);
+/* The record of idc for a new request: NULL after answering ref with a reject. */
+struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
+                              uint32_t *slot);
+
+#endif

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""A minimal plain SIP UA for the Digest tests: registers with RFC 7616 / RFC 8760 Digest
+(SHA-256 or MD5, qop=auth) and no GK1, written from the RFCs independently of gatekey's C code,
+so that it checks gatekey's challenge and verification rather than agreeing with itself.
+
+Prints one line per step ("registered ...", "options 200", "replay 401", "deregistered ...") and
+exits 0 when every step got the expected answer."""
+import argparse
+import hashlib
+import os
+import re
+import socket
+import sys
+
+
+def h(alg, text):
+    name = {"MD5": "md5", "SHA-256": "sha256"}[alg.upper().replace("-SESS", "")]
+    return hashlib.new(name, text.encode()).hexdigest()
+
+
+def parse_challenges(msg):
+    out = []
+    for line in msg.split("\r\n"):
+        m = re.match(r"(?i)www-authenticate:\s*digest\s+(.*)", line)
+        if not m:
+            continue
+        params = dict((k.lower(), v1 if v1 else v2) for k, v1, v2 in
+                      re.findall(r'([A-Za-z-]+)=(?:"([^"]*)"|([^,\s]*))', m.group(1)))
+        out.append(params)
+    return out
+
+
+class UA:
+    def __init__(self, a):
+        self.a = a
+        fam = socket.AF_INET6 if ":" in a.local_ip else socket.AF_INET
+        self.s = socket.socket(fam, socket.SOCK_DGRAM)
+        self.s.bind((a.local_ip, a.local_port))
+        self.s.settimeout(0.5)
+        self.local = "[%s]:%d" % (a.local_ip, a.local_port) if fam == socket.AF_INET6 else \
+            "%s:%d" % (a.local_ip, a.local_port)
+        self.call_id = os.urandom(8).hex() + "@gatekey-test"
+        self.tag = os.urandom(4).hex()
+        self.cseq = 0
+
+    def request(self, method, expires=None, auth=None, to_self=True):
+        self.cseq += 1
+        aor = "sip:%s@%s" % (self.a.user, self.a.domain)
+        lines = [
+            "%s sip:%s SIP/2.0" % (method, self.a.domain),
+            "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport" % (self.local, os.urandom(6).hex()),
+            "Max-Forwards: 70",
+            "From: <%s>;tag=%s" % (aor, self.tag),
+            "To: <%s>" % (aor if to_self else "sip:" + self.a.domain),
+            "Call-ID: " + self.call_id,
+            "CSeq: %d %s" % (self.cseq, method),
+        ]
+        if method == "REGISTER":
+            lines.append("Contact: <sip:%s@%s>" % (self.a.user, self.local))
+            lines.append("Expires: %d" % expires)
+        if auth:
+            lines.append("Authorization: " + auth)
+        lines += ["User-Agent: gatekey-test-ua", "Content-Length: 0", "", ""]
+        return "\r\n".join(lines)
+
+    def send(self, text):
+        """Sends text, retransmitting, until a final response to it arrives; returns it."""
+        want_cseq = re.search(r"\r\nCSeq: (\d+ \w+)", text).group(1)
+        dest = (self.a.server_ip, self.a.server_port)
+        for _ in range(6):
+            self.s.sendto(text.encode(), dest)
+            try:
+                while True:
+                    data, _src = self.s.recvfrom(65535)
+                    msg = data.decode(errors="replace")
+                    m = re.search(r"\r\nCSeq:\s*(\d+ \w+)", msg)
+                    if msg.startswith("SIP/2.0 ") and m and m.group(1) == want_cseq:
+                        code = int(msg.split()[1])
+                        if code >= 200:
+                            return code, msg
+            except socket.timeout:
+                continue
+        return 0, ""
+
+    def credentials(self, ch, nc=1):
+        alg = ch.get("algorithm", "MD5")
+        uri = "sip:" + self.a.domain
+        cnonce = os.urandom(8).hex()
+        ncs = "%08x" % nc
+        ha1 = h(alg, "%s:%s:%s" % (self.a.user, ch["realm"], self.a.password))
+        ha2 = h(alg, "REGISTER:" + uri)
+        resp = h(alg, ":".join([ha1, ch["nonce"], ncs, cnonce, "auth", ha2]))
+        return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", '
+                'algorithm=%s, qop=auth, nc=%s, cnonce="%s"' %
+                (self.a.user, ch["realm"], ch["nonce"], uri, resp, alg, ncs, cnonce))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--server", required=True, help="ip:port or [ip6]:port")
+    p.add_argument("--local", required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--domain", required=True)
+    p.add_argument("--alg", default="SHA-256")
+    p.add_argument("--options", action="store_true")
+    p.add_argument("--replay", action="store_true")
+    p.add_argument("--deregister", action="store_true")
+    a = p.parse_args()
+
+    def split(hp):
+        m = re.match(r"\[(.*)\]:(\d+)$", hp) or re.match(r"(.*):(\d+)$", hp)
+        return m.group(1), int(m.group(2))
+
+    a.server_ip, a.server_port = split(a.server)
+    a.local_ip, a.local_port = split(a.local)
+    ua = UA(a)
+    ok = True
+
+    code, msg = ua.send(ua.request("REGISTER", 600))
+    chals = parse_challenges(msg) if code == 401 else []
+    print("challenge %d algorithms=%s" % (code, ",".join(c.get("algorithm", "MD5")
+                                                          for c in chals)))
+    mine = [c for c in chals if c.get("algorithm", "MD5").upper() == a.alg.upper()]
+    if not mine:
+        print("no %s challenge" % a.alg)
+        return 1
+    auth = ua.credentials(mine[0])
+    reg = ua.request("REGISTER", 600, auth)
+    code, msg = ua.send(reg)
+    m = re.search(r"\r\nExpires:\s*(\d+)", msg)
+    print("registered %s alg=%s status=%d expires=%s" %
+          (a.user, a.alg, code, m.group(1) if m else "-") if code == 200 else
+          "register failed status=%d" % code)
+    ok &= code == 200
+    if a.options:
+        code, _ = ua.send(ua.request("OPTIONS", to_self=False))
+        print("options %d" % code)
+        ok &= code == 200
+    if a.replay:
+        # The same credentials again (same nonce and nc) in a new transaction: a replay.
+        code, _ = ua.send(ua.request("REGISTER", 600, auth))
+        print("replay %d" % code)
+        ok &= code == 401
+    if a.deregister:
+        code, _ = ua.send(ua.request("REGISTER", 0))
+        print("deregistered %s status=%d" % (a.user, code))
+        ok &= code == 200
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
