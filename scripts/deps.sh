@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang llvm libssl-dev openssl liburing-dev libsqlite3-dev sqlite3
 libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libnl-3-dev libnl-route-3-dev iproute2 tshark sip-tester sipsak
-freeradius-utils perl libclang-rt-14-dev xz-utils procps"
+freeradius-utils perl python3 libclang-rt-14-dev xz-utils procps"
 
 missing=""
 for p in $PKGS; do
