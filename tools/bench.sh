@@ -9,3 +9,11 @@ GK_BUILD=${GK_BUILD:-$HERE/../build}
 "$GK_BUILD/bin/gkbench" user-gkmac --count "${BENCH_PKTS:-200000}"
 "$HERE/bench-reg.sh" direct
 "$HERE/bench-reg.sh" sbc
+
+# XDP fast path under BPF_PROG_TEST_RUN (needs root; the program is loaded unpinned), and the
+# same decision function in userspace on the same datagrams.
+if [ "$(id -u)" = 0 ]; then
+	"$GK_BUILD/bin/gkxdpbench" --repeat "${BENCH_XDP_REPEAT:-1000000}"
+else
+	echo "bench: xdp figures skipped (need root)" >&2
+fi

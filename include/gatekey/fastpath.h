@@ -877,7 +877,12 @@ GK_FP_INLINE int gk_fp_is_registration(__u32 proto, const __u8 *buf, __u32 len, 
 #ifdef __bpf__
 	struct gk_fp_dfa_ctx x = {buf, d};
 
-	bpf_loop(n, gk_fp_dfa_cb, &x, 0);
+	/* Most datagrams that are not registrations fail on their first byte: spare them the
+	 * cost of setting up bpf_loop(). */
+	if (gk_fp_dfa_step(d, buf[0]))
+		return d->verdict;
+	x.buf = buf + 1;
+	bpf_loop(n - 1, gk_fp_dfa_cb, &x, 0);
 #else
 	for (__u32 i = 0; i < n; i++)
 		if (gk_fp_dfa_step(d, buf[i]))
