@@ -103,6 +103,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("challenges", r->challenges);
 	P("core_requests", r->core_requests);
 	P("rejects", r->rejects);
+	P("restored", r->restored);
 	P("tx_datagrams", l->tx_dgrams);
 	P("rx_nobufs", l->rx_nobufs);
 	P("tx_no_slot", l->tx_no_slot);

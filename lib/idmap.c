@@ -6,7 +6,8 @@
 
 struct entry {
 	char id[GK_ID_MAX + 1];
-	uint32_t next; /* next slot in the bucket chain, or in the free list */
+	uint32_t next;                 /* next slot in the bucket chain */
+	uint32_t free_prev, free_next; /* the free list is doubly linked: gk_idmap_add_at */
 	uint32_t bucket;
 	uint8_t used;
 };
@@ -41,10 +42,11 @@ struct gk_idmap *gk_idmap_new(uint32_t capacity)
 	m->entries = calloc((size_t)capacity + 1, sizeof(*m->entries));
 	if (!m->buckets || !m->entries)
 		goto fail;
-	for (uint32_t i = capacity; i >= 1; i--) {
-		m->entries[i].next = m->free_head;
-		m->free_head = i;
+	for (uint32_t i = 1; i <= capacity; i++) {
+		m->entries[i].free_prev = i - 1;
+		m->entries[i].free_next = i < capacity ? i + 1 : 0;
 	}
+	m->free_head = 1;
 	return m;
 fail:
 	gk_idmap_free(m);
@@ -68,6 +70,30 @@ uint32_t gk_idmap_find(const struct gk_idmap *m, const char *id)
 	return 0;
 }
 
+static void free_unlink(struct gk_idmap *m, uint32_t s)
+{
+	struct entry *e = &m->entries[s];
+	if (e->free_prev)
+		m->entries[e->free_prev].free_next = e->free_next;
+	else
+		m->free_head = e->free_next;
+	if (e->free_next)
+		m->entries[e->free_next].free_prev = e->free_prev;
+	e->free_prev = e->free_next = 0;
+}
+
+static void insert(struct gk_idmap *m, uint32_t s, const char *id, uint32_t b)
+{
+	struct entry *e = &m->entries[s];
+	free_unlink(m, s);
+	strcpy(e->id, id);
+	e->bucket = b;
+	e->used = 1;
+	e->next = m->buckets[b];
+	m->buckets[b] = s;
+	m->count++;
+}
+
 uint32_t gk_idmap_get_or_add(struct gk_idmap *m, const char *id, int *created)
 {
 	uint32_t b = hash_id(id) & m->mask;
@@ -78,16 +104,18 @@ uint32_t gk_idmap_get_or_add(struct gk_idmap *m, const char *id, int *created)
 	uint32_t s = m->free_head;
 	if (!s || strlen(id) > GK_ID_MAX)
 		return 0;
-	struct entry *e = &m->entries[s];
-	m->free_head = e->next;
-	strcpy(e->id, id);
-	e->bucket = b;
-	e->used = 1;
-	e->next = m->buckets[b];
-	m->buckets[b] = s;
-	m->count++;
+	insert(m, s, id, b);
 	*created = 1;
 	return s;
+}
+
+int gk_idmap_add_at(struct gk_idmap *m, const char *id, uint32_t slot)
+{
+	if (!slot || slot > m->capacity || m->entries[slot].used || strlen(id) > GK_ID_MAX ||
+	    gk_idmap_find(m, id))
+		return -1;
+	insert(m, slot, id, hash_id(id) & m->mask);
+	return 0;
 }
 
 void gk_idmap_remove(struct gk_idmap *m, uint32_t slot)
@@ -101,7 +129,9 @@ void gk_idmap_remove(struct gk_idmap *m, uint32_t slot)
 	if (*link)
 		*link = e->next;
 	memset(e, 0, sizeof(*e));
-	e->next = m->free_head;
+	e->free_next = m->free_head;
+	if (m->free_head)
+		m->entries[m->free_head].free_prev = slot;
 	m->free_head = slot;
 	m->count--;
 }

@@ -828,6 +828,60 @@ bool gk_registrar_is_registered_addr(struct gk_registrar *r, const struct sockad
 	return slot && rec(r, slot)->b.active;
 }
 
+/* Sealed downlink datagrams since the record was written cannot be known after a crash; the
+ * terminal's window only needs higher numbers, so the restored count jumps well past them. */
+#define RESTORE_SEQ_MARGIN (1ull << 32)
+
+void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *out)
+{
+	uint64_t now_ms = gk_loop_now(b->r->loop);
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->idc, sizeof(out->idc), "%s", gk_idmap_id(b->r->ids, b->index));
+	out->index = b->index;
+	out->mech = b->mech;
+	out->addr = b->addr;
+	out->keys = b->keys;
+	out->seq_down = b->seq_down;
+	out->expires_at_s = (uint64_t)time(NULL) +
+	                    (b->expires_at_ms > now_ms ? (b->expires_at_ms - now_ms) / 1000 : 0);
+	memcpy(out->fpr, b->fpr, sizeof(out->fpr));
+}
+
+int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record *br)
+{
+	uint64_t now = wall_s();
+
+	if (!br->index || br->index > r->cfg.max_terminals || !br->idc[0] ||
+	    memchr(br->idc, 0, sizeof(br->idc)) == NULL ||
+	    (br->mech != GK_MECH_GKMAC && br->mech != GK_MECH_DIGEST) ||
+	    memchr(br->fpr, 0, sizeof(br->fpr)) == NULL)
+		return -EINVAL;
+	if (br->expires_at_s <= now)
+		return -ESTALE;
+	if (gk_idmap_add_at(r->ids, br->idc, br->index) < 0)
+		return -EEXIST;
+	struct record *rc = &r->records[br->index];
+	memset(rc, 0, sizeof(*rc));
+	rc->last_seen_ms = gk_loop_now(r->loop);
+	struct gk_binding *b = &rc->b;
+	uint64_t left_ms = (br->expires_at_s - now) * 1000;
+	b->r = r;
+	b->index = br->index;
+	b->active = true;
+	b->mech = br->mech;
+	b->addr = br->addr;
+	b->keys = br->keys;
+	b->seq_down = br->seq_down + RESTORE_SEQ_MARGIN;
+	memcpy(b->fpr, br->fpr, sizeof(b->fpr));
+	b->expires_at_ms = gk_loop_now(r->loop) + left_ms;
+	b->expiry.fn = binding_expired;
+	gk_timer_arm(r->loop, &b->expiry, left_ms);
+	gk_addrmap_put(r->addrs, &b->addr, b->index);
+	r->stats.restored++;
+	return 0;
+}
+
 void gk_binding_get_info(const struct gk_binding *b, struct gk_binding_info *out)
 {
 	memset(out, 0, sizeof(*out));

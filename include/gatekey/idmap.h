@@ -19,6 +19,9 @@ void gk_idmap_free(struct gk_idmap *m);
 uint32_t gk_idmap_find(const struct gk_idmap *m, const char *id);
 /* Slot of id, inserting it when absent; 0 when full. *created tells which. */
 uint32_t gk_idmap_get_or_add(struct gk_idmap *m, const char *id, int *created);
+/* Puts id at a given free slot (restoring state saved elsewhere); -1 when the slot is taken,
+ * out of range, or id is already present. */
+int gk_idmap_add_at(struct gk_idmap *m, const char *id, uint32_t slot);
 void gk_idmap_remove(struct gk_idmap *m, uint32_t slot);
 const char *gk_idmap_id(const struct gk_idmap *m, uint32_t slot);
 uint32_t gk_idmap_count(const struct gk_idmap *m);

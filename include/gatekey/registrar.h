@@ -70,7 +70,7 @@ struct gk_registrar_ops {
 
 struct gk_registrar_stats {
 	uint64_t registrations, refreshes, deregistrations, expirations;
-	uint64_t challenges, core_requests, rejects;
+	uint64_t challenges, core_requests, rejects, restored;
 	struct gk_reason_counters reasons;
 };
 
@@ -127,6 +127,27 @@ bool gk_registrar_is_registered_addr(struct gk_registrar *r, const struct sockad
 /* True when requests without a trailer are acceptable from this address: its binding uses a
  * mechanism without per-datagram MAC, which pins the terminal to its address instead. */
 bool gk_registrar_other_allowed(struct gk_registrar *r, const struct sockaddr_storage *a);
+
+/*
+ * A binding with its keys, as sbcd keeps it beside the pinned fast-path maps so that a restarted
+ * sbcd takes its terminals back without making them register again. It holds key material: it
+ * may only live in root-only kernel memory (a pinned BPF map), never in a file or a log.
+ */
+struct gk_binding_record {
+	char idc[GK_ID_MAX + 1];
+	uint32_t index;
+	uint8_t mech;
+	struct sockaddr_storage addr;
+	struct gk_pkt_keys keys;
+	uint64_t seq_down;     /* downlink sequence numbers used so far */
+	uint64_t expires_at_s; /* CLOCK_REALTIME */
+	char fpr[GK_FPR_HEX_LEN + 1];
+};
+void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *out);
+/* Re-creates a binding from its record: 0, -EEXIST when the index or IDc is taken, -ESTALE when
+ * it has expired, -EINVAL for a record that cannot be one. The downlink sequence continues
+ * past rec->seq_down with a margin for datagrams sealed after the record was written. */
+int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record *rec);
 
 void gk_binding_get_info(const struct gk_binding *b, struct gk_binding_info *out);
 /* Calls fn for every binding. */

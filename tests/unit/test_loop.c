@@ -136,6 +136,29 @@ TEST(idmap_and_addrmap)
 	EXPECT_NE(0, gk_idmap_get_or_add(m, "new", &created));
 	gk_idmap_free(m);
 
+	/* Restoring at given slots, then allocating around them: every slot exactly once. */
+	m = gk_idmap_new(10);
+	ASSERT_EQ(0, gk_idmap_add_at(m, "r7", 7));
+	ASSERT_EQ(0, gk_idmap_add_at(m, "r1", 1));
+	ASSERT_EQ(0, gk_idmap_add_at(m, "r10", 10));
+	EXPECT_EQ(-1, gk_idmap_add_at(m, "again", 7)); /* taken */
+	EXPECT_EQ(-1, gk_idmap_add_at(m, "r1", 2));    /* already present */
+	EXPECT_EQ(-1, gk_idmap_add_at(m, "out", 11));
+	EXPECT_EQ(7u, gk_idmap_find(m, "r7"));
+	uint32_t seen = 0;
+	for (int i = 0; i < 7; i++) {
+		snprintf(id, sizeof(id), "n%d", i);
+		uint32_t slot = gk_idmap_get_or_add(m, id, &created);
+		ASSERT_NE(0, slot);
+		EXPECT_EQ(0u, seen & (1u << slot));
+		EXPECT_TRUE(slot != 1 && slot != 7 && slot != 10);
+		seen |= 1u << slot;
+	}
+	EXPECT_EQ(0, gk_idmap_get_or_add(m, "full", &created));
+	gk_idmap_remove(m, 7);
+	EXPECT_EQ(7u, gk_idmap_get_or_add(m, "again", &created));
+	gk_idmap_free(m);
+
 	struct gk_addrmap *a = gk_addrmap_new(64);
 	struct sockaddr_storage addr[64];
 	char err[64], s2[64];

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The userspace copy of the fast path's state (fp_user.h). The decision itself is in
+ * gatekey/fastpath.h and shared with the XDP program; this file only does the lookups the
+ * program does with its maps.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gatekey/addrmap.h"
+#include "gatekey/crypto.h"
+#include "gatekey/fp_user.h"
+#include "gatekey/xdp.h"
+
+struct host_slot {
+	struct gk_fp_host host;
+	struct gk_fp_bucket bucket;
+	uint8_t used;
+};
+
+struct gk_fp_user {
+	struct gk_fp_config cfg;
+	uint32_t max;
+	struct gk_fp_terminal *terms; /* 1..max; mech NONE = free */
+	struct gk_addrmap *sources;
+	struct host_slot *hosts;
+	uint32_t host_mask;
+	struct gk_fp_bucket global;
+	uint64_t stats[GK_FP_STAT__COUNT];
+};
+
+struct gk_fp_user *gk_fp_user_new(uint32_t max_terminals, uint32_t host_slots)
+{
+	struct gk_fp_user *u = calloc(1, sizeof(*u));
+	uint32_t n = 16;
+
+	if (!u)
+		return NULL;
+	while (n < host_slots && n < (1u << 24))
+		n <<= 1;
+	u->max = max_terminals;
+	u->host_mask = n - 1;
+	u->terms = calloc((size_t)max_terminals + 1, sizeof(*u->terms));
+	u->hosts = calloc(n, sizeof(*u->hosts));
+	u->sources = gk_addrmap_new(max_terminals);
+	if (!u->terms || !u->hosts || !u->sources) {
+		gk_fp_user_free(u);
+		return NULL;
+	}
+	gk_fp_config_default(&u->cfg);
+	return u;
+}
+
+void gk_fp_user_free(struct gk_fp_user *u)
+{
+	if (!u)
+		return;
+	if (u->terms)
+		gk_wipe(u->terms, ((size_t)u->max + 1) * sizeof(*u->terms));
+	free(u->terms);
+	free(u->hosts);
+	gk_addrmap_free(u->sources);
+	free(u);
+}
+
+void gk_fp_user_set_config(struct gk_fp_user *u, const struct gk_fp_config *cfg)
+{
+	u->cfg = *cfg;
+}
+
+const struct gk_fp_config *gk_fp_user_config(const struct gk_fp_user *u)
+{
+	return &u->cfg;
+}
+
+const uint64_t *gk_fp_user_stats(const struct gk_fp_user *u)
+{
+	return u->stats;
+}
+
+int gk_fp_user_terminal_add(struct gk_fp_user *u, uint32_t index,
+                            const struct sockaddr_storage *source, enum gk_fp_mech mech,
+                            const uint8_t key[16])
+{
+	struct gk_fp_source src;
+
+	if (!index || index > u->max || (mech != GK_FP_MECH_GKMAC && mech != GK_FP_MECH_DIGEST) ||
+	    (mech == GK_FP_MECH_GKMAC && !key) || gk_xdp_source_of(source, &src) < 0)
+		return -EINVAL;
+	gk_fp_user_terminal_del(u, index);
+	struct gk_fp_terminal *t = &u->terms[index];
+	memset(t, 0, sizeof(*t));
+	t->index = index;
+	t->mech = (uint8_t)mech;
+	t->family = src.family;
+	t->port = src.port;
+	memcpy(t->addr, src.addr, sizeof(t->addr));
+	if (key)
+		memcpy(t->key, key, sizeof(t->key));
+	return gk_addrmap_put(u->sources, source, index);
+}
+
+void gk_fp_user_terminal_del(struct gk_fp_user *u, uint32_t index)
+{
+	struct sockaddr_storage ss;
+	struct gk_fp_source src;
+
+	if (!index || index > u->max || u->terms[index].mech == GK_FP_MECH_NONE)
+		return;
+	struct gk_fp_terminal *t = &u->terms[index];
+	memset(&src, 0, sizeof(src));
+	src.family = t->family;
+	src.port = t->port;
+	memcpy(src.addr, t->addr, sizeof(src.addr));
+	gk_xdp_sockaddr_of(&src, &ss);
+	gk_addrmap_del(u->sources, &ss, index);
+	gk_wipe(t, sizeof(*t));
+}
+
+static struct gk_fp_bucket *host_bucket(struct gk_fp_user *u, const struct gk_fp_source *src)
+{
+	struct gk_fp_host h;
+	uint32_t x = 2166136261u;
+
+	gk_fp_host_of(src, &h);
+	for (size_t i = 0; i < sizeof(h); i++)
+		x = (x ^ ((const uint8_t *)&h)[i]) * 16777619u;
+	struct host_slot *s = &u->hosts[(x ^ (x >> 15)) & u->host_mask];
+	if (!s->used || memcmp(&s->host, &h, sizeof(h)) != 0) {
+		/* A new host (or one that displaced this one): a full bucket, as in the LRU map. */
+		s->host = h;
+		memset(&s->bucket, 0, sizeof(s->bucket));
+		s->used = 1;
+	}
+	return &s->bucket;
+}
+
+long gk_fp_user_check(struct gk_fp_user *u, uint16_t dport, const struct sockaddr_storage *from,
+                      const uint8_t *buf, uint32_t len, uint64_t now_ns, uint32_t *index,
+                      enum gk_fp_stat *stat)
+{
+	struct gk_fp_port slot;
+	struct gk_fp_source src;
+	struct gk_fp_frame fr;
+	struct gk_fp_dfa ws;
+	struct gk_fp_verdict v;
+	struct gk_fp_terminal *t = NULL;
+
+	*index = 0;
+	switch (gk_fp_port_class(&u->cfg, dport, &slot)) {
+	case GK_FP_PORT_SIGNALLING:
+		break;
+	case GK_FP_PORT_VERIFIED:
+		*stat = GK_FP_DROP_SPOOFED_VERIFIED;
+		u->stats[*stat]++;
+		return -1;
+	default:
+		*stat = GK_FP_PASS_OTHER_TRAFFIC;
+		u->stats[*stat]++;
+		return len;
+	}
+	if (gk_xdp_source_of(from, &src) < 0) {
+		*stat = GK_FP_DROP_MALFORMED;
+		u->stats[*stat]++;
+		return -1;
+	}
+	gk_fp_frame_parse(buf, len, &fr);
+	if (fr.framed) {
+		if (fr.index && fr.index <= u->max && u->terms[fr.index].mech != GK_FP_MECH_NONE)
+			t = &u->terms[fr.index];
+	} else {
+		uint32_t i = gk_addrmap_find(u->sources, from);
+		if (i && i <= u->max && u->terms[i].mech != GK_FP_MECH_NONE)
+			t = &u->terms[i];
+	}
+	gk_fp_inspect(&slot, &src, t, buf, len, &fr, &ws, &v);
+	if (v.step == GK_FP_STEP_COMMIT)
+		gk_fp_commit(&u->cfg, t, now_ns, &v);
+	else if (v.step == GK_FP_STEP_ADMIT)
+		gk_fp_admit(&u->cfg, host_bucket(u, &src), &u->global, now_ns, &v);
+	*stat = (enum gk_fp_stat)v.stat;
+	u->stats[*stat]++;
+	switch (*stat) {
+	case GK_FP_PASS_GKMAC:
+		*index = t->index;
+		return v.len;
+	case GK_FP_PASS_REGISTRATION:
+	case GK_FP_PASS_DIGEST:
+		return v.len;
+	default:
+		return -1;
+	}
+}
