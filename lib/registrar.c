@@ -822,6 +822,18 @@ bool gk_registrar_other_allowed(struct gk_registrar *r, const struct sockaddr_st
 	return slot && rec(r, slot)->b.active && rec(r, slot)->b.mech != GK_MECH_GKMAC;
 }
 
+uint32_t gk_registrar_gkmac_index(struct gk_registrar *r, const struct sockaddr_storage *a)
+{
+	uint32_t slot = gk_addrmap_find(r->addrs, a);
+	return slot && rec(r, slot)->b.active && rec(r, slot)->b.mech == GK_MECH_GKMAC ? slot : 0;
+}
+
+void gk_registrar_count_rx(struct gk_registrar *r, uint32_t index)
+{
+	if (index && index <= r->cfg.max_terminals && rec(r, index)->b.active)
+		rec(r, index)->b.rx_ok++;
+}
+
 bool gk_registrar_is_registered_addr(struct gk_registrar *r, const struct sockaddr_storage *a)
 {
 	uint32_t slot = gk_addrmap_find(r->addrs, a);

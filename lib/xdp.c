@@ -28,7 +28,7 @@
 #define BPF_FS_MAGIC_ 0xcafe4a11
 
 static const char *const pinned_maps[] = {
-    "config", "terminals", "sources", "src_buckets", "global_bucket", "stats",
+    "config", "terminals", "sources", "src_buckets", "global_bucket", "stats", "sessions",
 };
 
 struct gk_xdp {
@@ -49,15 +49,30 @@ const char *gk_xdp_mode_str(enum gk_xdp_mode m)
 	}
 }
 
-static int ensure_bpffs(void)
+static bool is_bpffs(const char *path)
 {
 	struct statfs st;
+	return statfs(path, &st) == 0 && (unsigned long)st.f_type == BPF_FS_MAGIC_;
+}
 
-	if (statfs("/sys/fs/bpf", &st) == 0 && (unsigned long)st.f_type == BPF_FS_MAGIC_)
+static int mkdirs(const char *path);
+
+/* Pins need a bpf filesystem: /sys/fs/bpf (mounted here if missing), or, for a pin root
+ * elsewhere, that directory itself (mounted there if it is not one yet). A process started by
+ * `ip netns exec` gets its own /sys and mount namespace, where a mount made now would vanish
+ * with it: such setups mount the pin root beforehand, outside /sys. */
+static int ensure_bpffs(const char *pin_root)
+{
+	const char *root = *pin_root ? pin_root : GK_XDP_PIN_ROOT;
+	const char *where = strncmp(root, "/sys/fs/bpf", 11) == 0 ? "/sys/fs/bpf" : root;
+	int err;
+
+	if (is_bpffs(where))
 		return 0;
-	if (mkdir("/sys/fs/bpf", 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0)
+	err = mkdirs(where);
+	if (err)
+		return err;
+	if (mount("bpf", where, "bpf", 0, "mode=0700") < 0)
 		return -errno;
 	return 0;
 }
@@ -114,7 +129,7 @@ int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root)
 	if (pin_root) {
 		err = pin_dir(dir, sizeof(dir), pin_root, ifname);
 		if (!err)
-			err = ensure_bpffs();
+			err = ensure_bpffs(pin_root);
 		if (!err)
 			err = mkdirs(dir);
 		if (err)
@@ -410,4 +425,39 @@ int gk_xdp_stats(struct gk_xdp *x, uint64_t out[GK_FP_STAT__COUNT])
 	}
 	free(v);
 	return 0;
+}
+
+int gk_xdp_session_put(struct gk_xdp *x, const struct gk_fp_session *s)
+{
+	return bpf_map_update_elem(gk_xdp_map_fd(x, "sessions"), &s->index, s, BPF_ANY) < 0 ? -errno
+	                                                                                    : 0;
+}
+
+int gk_xdp_session_del(struct gk_xdp *x, uint32_t index)
+{
+	if (bpf_map_delete_elem(gk_xdp_map_fd(x, "sessions"), &index) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int gk_xdp_session_foreach(struct gk_xdp *x, int (*cb)(const struct gk_fp_session *s, void *arg),
+                           void *arg)
+{
+	int fd = gk_xdp_map_fd(x, "sessions"), n = 0;
+	uint32_t key, next;
+	const uint32_t *prev = NULL;
+	struct gk_fp_session s;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &s) < 0)
+			continue;
+		n++;
+		int stop = cb(&s, arg);
+		explicit_bzero(&s, sizeof(s));
+		if (stop)
+			break;
+	}
+	return n;
 }

@@ -6,10 +6,13 @@
  * sbcd only as E_Ksp[K], unwrapped with its own long-term key.
  */
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gatekey/codec.h"
@@ -21,6 +24,7 @@
 #include "gatekey/registrar.h"
 #include "gatekey/relay.h"
 #include "gatekey/uplink.h"
+#include "fastpath.h"
 #include "settings.h"
 
 struct sbcd {
@@ -33,12 +37,17 @@ struct sbcd {
 	struct gk_relay *relay; /* terminals' requests forwarded to the softswitch */
 	const struct gk_codec *sip;
 	int access_fd[SBC_MAX_LISTEN];
+	uint16_t access_port[SBC_MAX_LISTEN];
+	int verified_fd[SBC_MAX_LISTEN]; /* datagrams XDP verified and stripped; -1 = none */
+	unsigned n_verified;
+	struct sbc_fastpath fp;
 	int core_fd;
 	struct sockaddr_storage core_local;
 	uint64_t unbound_seq;
 	struct {
-		uint64_t rx_access, rx_core, parse_errors, core_stray, core_send_failed;
-		uint64_t passed, unknown_source_dropped, relayed, relay_full;
+		uint64_t rx_access, rx_verified, rx_core, parse_errors, core_stray,
+		    core_send_failed;
+		uint64_t passed, fastpath_dropped, verified_unbound, relayed, relay_full;
 	} st;
 };
 
@@ -219,58 +228,127 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 	}
 }
 
-static void on_access(void *user, int fd, uint8_t *data, size_t len,
-                      const struct sockaddr_storage *from)
+/* A datagram the fast path let through; index: the gk-mac terminal it was verified for. */
+static void from_terminal(struct sbcd *s, uint8_t *data, size_t len,
+                          const struct sockaddr_storage *from, uint32_t index)
 {
-	struct sbcd *s = user;
 	struct gk_msg m;
 	enum gk_reason why;
-	uint32_t index;
-	long n;
-	(void)fd;
 
-	s->st.rx_access++;
-	n = gk_registrar_open(s->front, data, len, from, &index, &why);
-	if (n < 0)
-		return; /* counted by the front under its reason */
-	if (index) {
-		len = (size_t)n;
-	} else if (!gk_registrar_is_registered_addr(s->front, from) &&
-	           !s->sip->is_registration(data, len)) {
-		/* Unknown source: only registration-class requests get any further. */
-		s->st.unknown_source_dropped++;
-		gk_registrar_count(s->front, GK_R_NOT_REGISTERED);
-		return;
-	}
 	if (s->sip->decode(data, len, &m, &why) < 0) {
 		s->st.parse_errors++;
 		gk_registrar_count(s->front, why);
 		return;
 	}
+	if (index) {
+		s->st.passed++;
+		gk_registrar_count_rx(s->front, index);
+	}
 	switch (m.type) {
 	case GK_MSG_OTHER:
-		if (index || gk_registrar_is_registered_addr(s->front, from)) {
-			if (index)
-				s->st.passed++;
-			if (index || gk_registrar_other_allowed(s->front, from))
-				relay_request(s, &m, from, index);
-			else
-				gk_registrar_on_message(s->front, &m, from, index); /* counts it */
-			break;
-		}
-		gk_registrar_on_message(s->front, &m, from, index);
+		if (index || gk_registrar_other_allowed(s->front, from))
+			relay_request(s, &m, from, index);
+		else
+			gk_registrar_on_message(s->front, &m, from, index); /* counts it */
 		break;
 	case GK_MSG_REGISTER:
 	case GK_MSG_ANSWER:
 	case GK_MSG_DEREGISTER:
-		if (index)
-			s->st.passed++;
 		gk_registrar_on_message(s->front, &m, from, index);
 		break;
 	default:
 		gk_registrar_count(s->front, GK_R_PARSE_UNSUPPORTED);
 		break;
 	}
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint16_t local_port(const struct sbcd *s, int fd)
+{
+	for (unsigned i = 0; i < s->set.n_listen; i++)
+		if (s->access_fd[i] == fd)
+			return s->access_port[i];
+	return 0;
+}
+
+/* The terminal-facing port: with XDP attached the kernel has decided already; otherwise the
+ * same decision runs here (fastpath.h), trailer check and unknown-source policy included. */
+static void on_access(void *user, int fd, uint8_t *data, size_t len,
+                      const struct sockaddr_storage *from)
+{
+	struct sbcd *s = user;
+	enum gk_fp_stat stat = GK_FP_PASS_OTHER_TRAFFIC;
+	uint32_t index;
+
+	s->st.rx_access++;
+	long n = sbc_fp_check(&s->fp, local_port(s, fd), from, data, len, mono_ns(), &index, &stat);
+	if (n < 0) {
+		enum gk_reason why = gk_fp_stat_reason(stat);
+		s->st.fastpath_dropped++;
+		if (why != GK_R_OK && why < GK_R__COUNT)
+			gk_registrar_count(s->front, why);
+		return;
+	}
+	from_terminal(s, data, (size_t)n, from, index);
+}
+
+/* The verified port: only XDP delivers here (nothing from outside reaches it, see
+ * open_verified), after checking the trailer against the terminal registered at `from`. */
+static void on_verified(void *user, int fd, uint8_t *data, size_t len,
+                        const struct sockaddr_storage *from)
+{
+	struct sbcd *s = user;
+	uint32_t index = gk_registrar_gkmac_index(s->front, from);
+	(void)fd;
+
+	s->st.rx_verified++;
+	if (!index) {
+		/* Deregistered between the kernel's check and this read. */
+		s->st.verified_unbound++;
+		gk_registrar_count(s->front, GK_R_NOT_REGISTERED);
+		return;
+	}
+	from_terminal(s, data, len, from, index);
+}
+
+/* The verified socket of a terminal-facing address: bound to the access interface, so that
+ * only datagrams that came in through it, and hence through XDP, which drops anything sent to
+ * this port from outside, can arrive. */
+static int open_verified(struct sbcd *s, const struct sockaddr_storage *listen, uint16_t vport)
+{
+	struct sockaddr_storage a = *listen;
+	const char *ifname = s->fp.set.interface;
+
+	if (a.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a)->sin6_port = htons(vport);
+	else
+		((struct sockaddr_in *)&a)->sin_port = htons(vport);
+	int fd = gk_udp_socket(&a);
+	if (fd < 0)
+		return fd;
+	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) < 0 ||
+	    gk_loop_add_udp(s->loop, fd, on_verified, s) < 0) {
+		int e = -errno;
+		close(fd);
+		return e ? e : -EIO;
+	}
+	return fd;
+}
+
+static void binding_up(void *user, struct gk_binding *b)
+{
+	sbc_fp_binding_up(&((struct sbcd *)user)->fp, b);
+}
+
+static void binding_down(void *user, struct gk_binding *b)
+{
+	sbc_fp_binding_down(&((struct sbcd *)user)->fp, b);
 }
 
 static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
@@ -283,14 +361,17 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("rx_access", s->st.rx_access);
 	P("rx_core", s->st.rx_core);
 	P("parse_errors", s->st.parse_errors);
+	P("rx_verified", s->st.rx_verified);
 	P("protected_passed", s->st.passed);
-	P("unknown_source_dropped", s->st.unknown_source_dropped);
+	P("fastpath_dropped", s->st.fastpath_dropped);
+	P("verified_unbound", s->st.verified_unbound);
 	P("core_stray", s->st.core_stray);
 	P("core_send_failed", s->st.core_send_failed);
 	P("relayed_to_core", s->st.relayed);
 	P("relay_full", s->st.relay_full);
 #undef P
 	gk_front_io_ctl_stats(&s->io, out);
+	sbc_fp_ctl_stats(&s->fp, out);
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->reasons.n[i])
 			gk_ctl_printf(out, "reason.%s %llu", gk_reason_name((enum gk_reason)i),
@@ -301,7 +382,7 @@ int main(int argc, char **argv)
 {
 	static struct sbcd s;
 	char err[512];
-	struct gk_cfg_key keys[40] = {{0}};
+	struct gk_cfg_key keys[64] = {{0}};
 
 	sbc_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
 	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &s.common, "sbcd");
@@ -349,6 +430,8 @@ int main(int argc, char **argv)
 	    .core_answer = core_answer,
 	    .core_unbound = core_unbound,
 	    .core_digest = core_digest,
+	    .binding_up = binding_up,
+	    .binding_down = binding_down,
 	};
 	s.front = gk_registrar_new(&rc, &ops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
@@ -357,6 +440,30 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.io.front = s.front;
+	s.fp.set = s.set.fp;
+	if (sbc_fp_start(&s.fp, s.set.front.max_terminals, err, sizeof(err)) < 0) {
+		gk_err("%s", err);
+		return 1;
+	}
+	sbc_fp_restore(&s.fp, s.front);
+	for (unsigned i = 0; i < s.set.n_listen; i++) {
+		const struct sockaddr_storage *a = &s.set.listen[i];
+		s.access_port[i] =
+		    ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
+		                                   : ((const struct sockaddr_in *)a)->sin_port);
+		uint16_t v = sbc_fp_verified_port(&s.fp, s.access_port[i]);
+		s.verified_fd[i] = -1;
+		if (!v)
+			continue;
+		s.verified_fd[i] = open_verified(&s, a, v);
+		if (s.verified_fd[i] < 0) {
+			char as[64];
+			gk_format_addr(a, as, sizeof(as));
+			gk_err("verified port %u next to %s: %s", v, as,
+			       strerror(-s.verified_fd[i]));
+			return 1;
+		}
+	}
 	s.relay = gk_relay_new(16384);
 	if (!s.relay) {
 		gk_err("out of memory");
@@ -373,15 +480,20 @@ int main(int argc, char **argv)
 	gk_loop_on_signals(s.loop, sigs, 4, gk_front_io_on_signal, &s.io);
 	char ss[64];
 	gk_format_addr(&s.set.softswitch, ss, sizeof(ss));
-	gk_notice("ready: SBC %s, softswitch %s; gk-mac enforced in userspace", s.set.id, ss);
+	gk_notice("ready: SBC %s, softswitch %s; gk-mac enforced %s", s.set.id, ss,
+	          s.fp.xdp ? "in XDP" : "in userspace");
 
 	int ret = gk_loop_run(s.loop);
 	gk_control_free(s.ctl);
 	gk_registrar_free(s.front);
+	sbc_fp_stop(&s.fp);
 	gk_relay_free(s.relay);
 	gk_loop_free(s.loop);
-	for (unsigned i = 0; i < s.set.n_listen; i++)
+	for (unsigned i = 0; i < s.set.n_listen; i++) {
 		close(s.access_fd[i]);
+		if (s.verified_fd[i] >= 0)
+			close(s.verified_fd[i]);
+	}
 	close(s.core_fd);
 	gk_notice("stopped");
 	return ret < 0 ? 1 : 0;

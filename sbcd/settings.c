@@ -32,11 +32,43 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	               "the softswitch's SIP address (required)"),
 	    GK_CFG_KEY("core.bind", GK_CFG_ADDR, &s->core_bind,
 	               "local address towards the softswitch (default: any, ephemeral port)"),
+	    GK_CFG_KEY("fastpath.interface", GK_CFG_STR, s->fp_interface,
+	               "access interface for the XDP fast path (none: userspace checks)"),
+	    {.name = "fastpath.mode",
+	     .kind = GK_CFG_STR,
+	     .help = "auto (native XDP, else generic, else userspace), native, generic, userspace",
+	     .multi = true,
+	     .on_multi = sbc_fp_parse_mode,
+	     .multi_arg = &s->fp},
+	    GK_CFG_KEY("fastpath.pin_root", GK_CFG_STR, s->fp.pin_root,
+	               "bpffs directory for the pinned maps (/sys/fs/bpf/gatekey)"),
+	    GK_CFG_KEY("fastpath.detach_on_exit", GK_CFG_BOOL, &s->fp.detach_on_exit,
+	               "detach XDP when sbcd stops (no: terminals keep passing across restarts)"),
+	    {.name = "fastpath.port",
+	     .kind = GK_CFG_STR,
+	     .help = "\"sip|mgcp|h248|h323 <port> [<verified port>]\" (repeatable; default: "
+	             "sip 5060, mgcp 2427 2727, h248 2944 2945, h323 1719, verified = port+10000)",
+	     .multi = true,
+	     .on_multi = sbc_fp_parse_port,
+	     .multi_arg = &s->fp},
+	    GK_CFG_KEY("fastpath.source_rate", GK_CFG_U32, &s->fp.cfg.source.rate,
+	               "registration-class datagrams per second from one host (IPv6: /64)"),
+	    GK_CFG_KEY("fastpath.source_burst", GK_CFG_U32, &s->fp.cfg.source.burst,
+	               "burst allowed to one host"),
+	    GK_CFG_KEY("fastpath.global_rate", GK_CFG_U32, &s->fp.cfg.global.rate,
+	               "registration-class datagrams per second from unregistered sources, all"),
+	    GK_CFG_KEY("fastpath.global_burst", GK_CFG_U32, &s->fp.cfg.global.burst,
+	               "burst of all unregistered sources together"),
+	    GK_CFG_KEY("fastpath.terminal_rate", GK_CFG_U32, &s->fp.cfg.terminal.rate,
+	               "datagrams per second of one digest terminal"),
+	    GK_CFG_KEY("fastpath.terminal_burst", GK_CFG_U32, &s->fp.cfg.terminal.burst,
+	               "burst of one digest terminal"),
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);
 	memcpy(keys, k, n * sizeof(k[0]));
 	keys[n] = (struct gk_cfg_key){0};
 	gk_front_settings_keys(&s->front, keys, n, cap);
+	sbc_fp_settings_defaults(&s->fp);
 }
 
 int sbc_settings_finish(struct sbc_settings *s, struct gk_registrar_cfg *rc, char *err,
@@ -71,6 +103,17 @@ int sbc_settings_finish(struct sbc_settings *s, struct gk_registrar_cfg *rc, cha
 		gk_parse_addr("0.0.0.0:5060", &s->listen[s->n_listen++], e, sizeof(e));
 	if (!s->core_bind.ss_family)
 		s->core_bind.ss_family = s->softswitch.ss_family;
+
+	if (strlen(s->fp_interface) >= sizeof(s->fp.interface)) {
+		snprintf(err, errlen, "fastpath.interface: \"%.64s\" is not an interface name",
+		         s->fp_interface);
+		return -1;
+	}
+	snprintf(s->fp.interface, sizeof(s->fp.interface), "%s", s->fp_interface);
+	if (s->fp.want != SBC_FP_USERSPACE && s->fp.want != SBC_FP_AUTO && !s->fp.interface[0]) {
+		snprintf(err, errlen, "fastpath.mode native or generic needs fastpath.interface");
+		return -1;
+	}
 
 	gk_registrar_cfg_defaults(rc);
 	snprintf(rc->idsp, sizeof(rc->idsp), "%.*s", GK_ID_MAX, s->id);

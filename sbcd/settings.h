@@ -5,6 +5,7 @@
 #include "gatekey/config.h"
 #include "gatekey/front_settings.h"
 #include "gatekey/registrar.h"
+#include "fastpath.h"
 
 #define SBC_MAX_LISTEN 4
 
@@ -15,6 +16,8 @@ struct sbc_settings {
 	unsigned n_listen;
 	struct sockaddr_storage softswitch, core_bind;
 	struct gk_front_settings front;
+	char fp_interface[GK_CFG_STR_MAX];
+	struct sbc_fp_settings fp;
 };
 
 void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t cap);

@@ -78,7 +78,7 @@ done <<<"$out"
 
 say "counters (datagrams passed and dropped by reason)"
 if [ "$TOPO" = sbc ]; then
-	ctl sbcd stats | grep -E '^(registrations|challenges|protected_passed|unknown_source_dropped|rejects|reason\.)' | sed 's/^/   sbcd        /'
+	ctl sbcd stats | grep -E '^(registrations|challenges|protected_passed|fastpath\.(DROP|PASS)_[A-Z_]*|fastpath.mode|rejects|reason\.)' | sed 's/^/   sbcd        /'
 fi
 ctl softswitchd stats | grep -E '^(registrations|sbc_requests|challenges|rejects|accounting_acked|reason\.)' | sed 's/^/   softswitchd /'
 ctl aucd stats | grep -E '^(access_requests|access_accepts|sessions)' | sed 's/^/   aucd        /'

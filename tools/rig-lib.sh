@@ -12,6 +12,10 @@ BIN=$GK_BUILD/bin
 # Rig names are unique per run so that concurrent runs never collide.
 RIG=gk$(printf '%x' $(( ($$ ^ RANDOM) & 0xfffff )))
 WORK=$(mktemp -d "/tmp/gatekey-e2e.XXXXXX")
+# Pinned fast-path maps of this run only, never shared with another run or a real sbcd, on a
+# bpffs mounted here: `ip netns exec` gives each daemon its own /sys, so /sys/fs/bpf would not
+# outlive the daemon that pinned there.
+PIN_ROOT=$WORK/bpf
 chmod 700 "$WORK"
 PIDS=()
 NETNS=()
@@ -28,6 +32,8 @@ cleanup() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
+	# The XDP program went with its veth; the pinned maps go with their bpffs.
+	mountpoint -q "$PIN_ROOT" 2>/dev/null && umount -l "$PIN_ROOT"
 	if [ "${KEEP_WORK:-0}" = 1 ]; then
 		echo "# work directory kept: $WORK"
 	else
@@ -188,6 +194,7 @@ gkterm_direct() { # gkterm_direct <args...>: a terminal registering with softswi
 #   terminal 198.18.1.2 / 2001:db8:0:11::2   SBC access 198.18.1.1 / 2001:db8:0:11::1
 #   SBC core 198.18.2.1 / 2001:db8:0:12::1   core (softswitchd, aucd) 198.18.2.2 / 2001:db8:0:12::2
 rig_sbc() {
+	mkdir -p "$PIN_ROOT" && mount -t bpf bpf "$PIN_ROOT" -o mode=0700
 	NS_TERM=${RIG}t
 	NS_SBC=${RIG}s
 	NS_CORE=${RIG}c
@@ -219,12 +226,21 @@ provision_sbc() {
 }
 
 write_sbcd_conf() {
+	# SBC_FASTPATH: auto (XDP on the access veth, the default), native, generic or userspace.
 	cat >"$WORK/sbcd.conf" <<EOC
 sbc.key_file = $WORK/sbc1.key
 access.listen = $SBC4:5060
 access.listen = [$SBC6]:5060
 core.softswitch = $CORE4:5060
 control.socket = $WORK/sbcd.sock
+fastpath.interface = $IF_ACCESS
+fastpath.mode = ${SBC_FASTPATH:-auto}
+fastpath.pin_root = $PIN_ROOT
+# The rig's terminals all live on one host: the per-host limit is for real deployments.
+fastpath.source_rate = ${SBC_SOURCE_RATE:-1000000}
+fastpath.source_burst = ${SBC_SOURCE_BURST:-1000000}
+fastpath.global_rate = ${SBC_GLOBAL_RATE:-1000000}
+fastpath.global_burst = ${SBC_GLOBAL_BURST:-1000000}
 EOC
 	chmod 600 "$WORK/sbcd.conf"
 }

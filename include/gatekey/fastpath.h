@@ -186,6 +186,23 @@ struct gk_fp_config {
 	__u32 reserved;
 };
 
+/* Map "sessions" value, key = __u32 index: what sbcd needs to take a terminal back after a
+ * restart (the XDP program never reads it). Holds keys, like "terminals": root-only kernel
+ * memory, never written to disk. Layout is ABI for pinned maps: append only. */
+struct gk_fp_session {
+	__u32 index;
+	__u8 mech; /* enum gk_mech of the binding (not gk_fp_mech) */
+	__u8 family;
+	__u16 port;
+	__u8 addr[16];
+	__u8 uplink[16];
+	__u8 downlink[16];
+	__u64 seq_down;
+	__u64 expires_at_s; /* CLOCK_REALTIME */
+	char idc[64];
+	char fpr[24];
+};
+
 /* Map "global_bucket" value (array, key 0). */
 struct gk_fp_global {
 	struct bpf_spin_lock lock;

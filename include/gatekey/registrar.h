@@ -149,6 +149,11 @@ void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *
  * past rec->seq_down with a margin for datagrams sealed after the record was written. */
 int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record *rec);
 
+/* The index of the gk-mac binding registered from a, 0 when there is none. */
+uint32_t gk_registrar_gkmac_index(struct gk_registrar *r, const struct sockaddr_storage *a);
+/* A datagram of binding index verified by the fast path outside the registrar. */
+void gk_registrar_count_rx(struct gk_registrar *r, uint32_t index);
+
 void gk_binding_get_info(const struct gk_binding *b, struct gk_binding_info *out);
 /* Calls fn for every binding. */
 void gk_registrar_foreach(struct gk_registrar *r,

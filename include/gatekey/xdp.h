@@ -74,6 +74,12 @@ int gk_xdp_terminal_foreach(struct gk_xdp *x,
 /* Counters summed over CPUs, indexed by enum gk_fp_stat (names: gk_fp_stat_name()). */
 int gk_xdp_stats(struct gk_xdp *x, uint64_t out[GK_FP_STAT__COUNT]);
 
+/* sbcd's session records ("sessions"), kept beside the maps for restarts. */
+int gk_xdp_session_put(struct gk_xdp *x, const struct gk_fp_session *s);
+int gk_xdp_session_del(struct gk_xdp *x, uint32_t index);
+int gk_xdp_session_foreach(struct gk_xdp *x, int (*cb)(const struct gk_fp_session *s, void *arg),
+                           void *arg);
+
 /* Source address <-> map key. */
 int gk_xdp_source_of(const struct sockaddr_storage *ss, struct gk_fp_source *src);
 void gk_xdp_sockaddr_of(const struct gk_fp_source *src, struct sockaddr_storage *ss);

@@ -83,9 +83,9 @@ ok $? "OPTIONS from term3's registered address are relayed and answered"
 echo "$out" | grep -q '^replay 401$' && [ "$(stat_of softswitchd reason.REPLAY_N1)" -ge 1 ]
 ok $? "a replayed Authorization (same nonce and count) is challenged again and counted"
 
-before=$(stat_of sbcd reason.NOT_REGISTERED)
+before=$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)
 in_term bash -c "printf 'OPTIONS sip:sbc1 SIP/2.0\r\nVia: SIP/2.0/UDP $TERM4:5081;branch=z9hG4bKx\r\nFrom: <sip:term3@sbc1>;tag=1\r\nTo: <sip:sbc1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' >/dev/udp/$SBC4/5060"
-wait_until 30 test "$(stat_of sbcd reason.NOT_REGISTERED)" -gt "$before"
+wait_until 30 test "$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)" -gt "$before"
 ok $? "an OPTIONS from another port of the same host is not term3's and is dropped"
 
 # --- Direct topology: a UA registering with softswitchd itself ---------------------------------

@@ -41,11 +41,11 @@ out=$(in_term "$BIN/gkterm" --server "[$SBC6]:5060" --idsp sbc1 --key-file "$WOR
 ok $? "term2 registers through sbcd over IPv6"
 
 # --- Protected traffic, abuse, deregistration. ------------------------------------------------
-before_tag=$(stat_of sbcd reason.BAD_TAG)
-before_idx=$(stat_of sbcd reason.UNKNOWN_INDEX)
-before_rep=$(stat_of sbcd reason.REPLAY_SEQ)
-before_old=$(stat_of sbcd reason.OLD_SEQ)
-before_bare=$(stat_of sbcd reason.BAD_TRAILER)
+before_tag=$(stat_of sbcd fastpath.DROP_BAD_TAG)
+before_idx=$(stat_of sbcd fastpath.DROP_UNKNOWN_INDEX)
+before_rep=$(stat_of sbcd fastpath.DROP_REPLAY)
+before_old=$(stat_of sbcd fastpath.DROP_OLD_SEQ)
+before_bare=$(stat_of sbcd fastpath.DROP_BAD_TRAILER)
 out=$(gkterm_sbc --key-file "$WORK/term3.key" --options 5 --abuse --deregister)
 rc=$?
 echo "$out" | diag
@@ -55,19 +55,19 @@ echo "$out" | grep -q '^abuse sent=7 answered=1 expected=1'
 ok $? "of the abusive datagrams only the valid one (far ahead in sequence) is answered"
 is "$(stat_of sbcd relayed_to_core)" 6 \
 	"the 6 verified OPTIONS went on to the softswitch, trailer stripped, and were answered from there"
-is $(($(stat_of sbcd reason.BAD_TAG) - before_tag)) 1 "a forged tag is dropped and counted"
-is $(($(stat_of sbcd reason.REPLAY_SEQ) - before_rep)) 1 "a replayed sequence is dropped and counted"
-is $(($(stat_of sbcd reason.OLD_SEQ) - before_old)) 1 \
+is $(($(stat_of sbcd fastpath.DROP_BAD_TAG) - before_tag)) 1 "a forged tag is dropped and counted"
+is $(($(stat_of sbcd fastpath.DROP_REPLAY) - before_rep)) 1 "a replayed sequence is dropped and counted"
+is $(($(stat_of sbcd fastpath.DROP_OLD_SEQ) - before_old)) 1 \
 	"a sequence behind the replay window is dropped and counted"
-is $(($(stat_of sbcd reason.BAD_TRAILER) - before_bare)) 1 \
+is $(($(stat_of sbcd fastpath.DROP_BAD_TRAILER) - before_bare)) 1 \
 	"a bare datagram from a gk-mac terminal is dropped and counted"
-is $(($(stat_of sbcd reason.UNKNOWN_INDEX) - before_idx)) 2 \
+is $(($(stat_of sbcd fastpath.DROP_UNKNOWN_INDEX) - before_idx)) 2 \
 	"an unknown index, and the old key after deregistration, are dropped and counted"
 
 # --- Unknown sources. ---------------------------------------------------------------------------
-before=$(stat_of sbcd reason.NOT_REGISTERED)
+before=$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)
 in_term bash -c "printf 'OPTIONS sip:sbc1 SIP/2.0\r\nVia: SIP/2.0/UDP $TERM4:5999;branch=z9hG4bKx\r\nFrom: <sip:x@sbc1>;tag=1\r\nTo: <sip:x@sbc1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' >/dev/udp/$SBC4/5060"
-wait_until 30 test "$(stat_of sbcd reason.NOT_REGISTERED)" -gt "$before"
+wait_until 30 test "$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)" -gt "$before"
 ok $? "a non-registration request from an unknown source is dropped and counted"
 
 # --- An SBC with the wrong Ksp cannot complete a registration. --------------------------------

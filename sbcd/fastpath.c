@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gatekey/crypto.h"
+#include "gatekey/log.h"
+#include "fastpath.h"
+
+void sbc_fp_settings_defaults(struct sbc_fp_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->want = SBC_FP_AUTO;
+	snprintf(s->pin_root, sizeof(s->pin_root), "%s", GK_XDP_PIN_ROOT);
+	gk_fp_config_default(&s->cfg);
+}
+
+int sbc_fp_parse_mode(const char *value, void *arg, char *err, size_t errlen)
+{
+	static const char *const names[] = {"auto", "native", "generic", "userspace"};
+	struct sbc_fp_settings *s = arg;
+
+	for (unsigned i = 0; i < 4; i++)
+		if (strcmp(value, names[i]) == 0) {
+			s->want = (enum sbc_fp_want)i;
+			return 0;
+		}
+	snprintf(err, errlen, "expected auto, native, generic or userspace");
+	return -1;
+}
+
+int sbc_fp_parse_port(const char *value, void *arg, char *err, size_t errlen)
+{
+	static const char *const protos[] = {"", "sip", "mgcp", "h248", "h323"};
+	struct sbc_fp_settings *s = arg;
+	char proto[16];
+	unsigned port, verified = 0, i;
+	int n = sscanf(value, "%15s %u %u", proto, &port, &verified);
+
+	for (i = 1; i < 5; i++)
+		if (n >= 2 && strcmp(proto, protos[i]) == 0)
+			break;
+	if (n < 2 || i == 5 || !port || port > 65535 || verified > 65535) {
+		snprintf(err, errlen, "expected \"sip|mgcp|h248|h323 <port> [<verified port>]\"");
+		return -1;
+	}
+	if (!s->ports_set) {
+		memset(s->cfg.ports, 0, sizeof(s->cfg.ports));
+		s->ports_set = true;
+	}
+	for (unsigned k = 0; k < GK_FP_NPORTS; k++) {
+		if (s->cfg.ports[k].port)
+			continue;
+		s->cfg.ports[k].port = (uint16_t)port;
+		s->cfg.ports[k].verified = (uint16_t)(verified ? verified : port + 10000);
+		s->cfg.ports[k].proto = (uint8_t)i;
+		if (!verified && port + 10000 > 65535) {
+			snprintf(err, errlen, "port %u needs an explicit verified port", port);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "at most %d fastpath.port lines", GK_FP_NPORTS);
+	return -1;
+}
+
+static int try_xdp(struct sbc_fastpath *f, char *why, size_t whylen)
+{
+	int ret = gk_xdp_open(&f->xdp, f->set.interface, f->set.pin_root);
+	if (ret < 0) {
+		snprintf(why, whylen, "loading the XDP program: %s", strerror(-ret));
+		return ret;
+	}
+	ret = gk_xdp_set_config(f->xdp, &f->set.cfg);
+	if (ret < 0) {
+		snprintf(why, whylen, "fast-path configuration: %s", strerror(-ret));
+		goto fail;
+	}
+	ret = gk_xdp_attach(f->xdp, &f->mode);
+	if (ret < 0) {
+		snprintf(why, whylen, "attaching to %s: %s", f->set.interface, strerror(-ret));
+		goto fail;
+	}
+	if ((f->set.want == SBC_FP_NATIVE && f->mode != GK_XDP_MODE_NATIVE) ||
+	    (f->set.want == SBC_FP_GENERIC && f->mode != GK_XDP_MODE_GENERIC)) {
+		snprintf(why, whylen, "%s asked for, %s attached",
+		         f->set.want == SBC_FP_NATIVE ? "native" : "generic",
+		         gk_xdp_mode_str(f->mode));
+		ret = -EOPNOTSUPP;
+		goto fail;
+	}
+	return 0;
+fail:
+	gk_xdp_close(f->xdp);
+	f->xdp = NULL;
+	f->mode = GK_XDP_MODE_NONE;
+	return ret;
+}
+
+int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size_t errlen)
+{
+	char why[256] = "no fastpath.interface configured";
+
+	f->mode = GK_XDP_MODE_NONE;
+	if (f->set.want != SBC_FP_USERSPACE && f->set.interface[0] &&
+	    try_xdp(f, why, sizeof(why)) == 0) {
+		gk_notice("fast path: XDP (%s) on %s, maps pinned in %s/%s",
+		          gk_xdp_mode_str(f->mode), f->set.interface, f->set.pin_root,
+		          f->set.interface);
+		return 0;
+	}
+	if (f->set.want == SBC_FP_NATIVE || f->set.want == SBC_FP_GENERIC) {
+		snprintf(err, errlen, "fastpath.mode: %s", why);
+		return -1;
+	}
+	f->user = gk_fp_user_new(max_terminals, 65536);
+	if (!f->user) {
+		snprintf(err, errlen, "out of memory for the userspace fast path");
+		return -1;
+	}
+	gk_fp_user_set_config(f->user, &f->set.cfg);
+	if (f->set.want == SBC_FP_USERSPACE)
+		gk_notice("fast path: userspace (fastpath.mode = userspace)");
+	else
+		gk_notice("fast path: userspace, XDP not attached: %s", why);
+	return 0;
+}
+
+static void session_of(const struct gk_binding_record *rec, struct gk_fp_session *s)
+{
+	struct gk_fp_source src;
+
+	memset(s, 0, sizeof(*s));
+	gk_xdp_source_of(&rec->addr, &src);
+	s->index = rec->index;
+	s->mech = rec->mech;
+	s->family = src.family;
+	s->port = src.port;
+	memcpy(s->addr, src.addr, sizeof(s->addr));
+	memcpy(s->uplink, rec->keys.uplink, sizeof(s->uplink));
+	memcpy(s->downlink, rec->keys.downlink, sizeof(s->downlink));
+	s->seq_down = rec->seq_down;
+	s->expires_at_s = rec->expires_at_s;
+	snprintf(s->idc, sizeof(s->idc), "%s", rec->idc);
+	snprintf(s->fpr, sizeof(s->fpr), "%s", rec->fpr);
+}
+
+static enum gk_fp_mech fp_mech(uint8_t mech)
+{
+	return mech == GK_MECH_GKMAC ? GK_FP_MECH_GKMAC : GK_FP_MECH_DIGEST;
+}
+
+static void install(struct sbc_fastpath *f, const struct gk_binding_record *rec)
+{
+	enum gk_fp_mech m = fp_mech(rec->mech);
+	int ret;
+
+	if (f->xdp) {
+		struct gk_fp_session s;
+		session_of(rec, &s);
+		ret = gk_xdp_terminal_add(f->xdp, rec->index, &rec->addr, m, rec->keys.uplink);
+		if (ret == 0)
+			ret = gk_xdp_session_put(f->xdp, &s);
+		gk_wipe(&s, sizeof(s));
+	} else {
+		ret = gk_fp_user_terminal_add(f->user, rec->index, &rec->addr, m, rec->keys.uplink);
+	}
+	if (ret < 0) {
+		/* The terminal is registered but its datagrams will be dropped: say so loudly. */
+		f->install_failed++;
+		gk_err("fast path: installing %s (index %u) failed: %s", rec->idc, rec->index,
+		       strerror(-ret));
+	}
+}
+
+void sbc_fp_binding_up(struct sbc_fastpath *f, const struct gk_binding *b)
+{
+	struct gk_binding_record rec;
+
+	gk_binding_record_of(b, &rec);
+	install(f, &rec);
+	gk_wipe(&rec, sizeof(rec));
+}
+
+void sbc_fp_binding_down(struct sbc_fastpath *f, const struct gk_binding *b)
+{
+	struct gk_binding_info bi;
+
+	gk_binding_get_info(b, &bi);
+	if (f->xdp) {
+		gk_xdp_terminal_del(f->xdp, bi.index);
+		gk_xdp_session_del(f->xdp, bi.index);
+	} else {
+		gk_fp_user_terminal_del(f->user, bi.index);
+	}
+}
+
+struct restore_ctx {
+	struct sbc_fastpath *f;
+	struct gk_registrar *r;
+	uint32_t stale[4096];
+	unsigned n_stale, restored;
+};
+
+static int restore_one(const struct gk_fp_session *s, void *arg)
+{
+	struct restore_ctx *c = arg;
+	struct gk_binding_record rec;
+	struct gk_fp_source src;
+
+	memset(&rec, 0, sizeof(rec));
+	memset(&src, 0, sizeof(src));
+	src.family = s->family;
+	src.port = s->port;
+	memcpy(src.addr, s->addr, sizeof(src.addr));
+	gk_xdp_sockaddr_of(&src, &rec.addr);
+	rec.index = s->index;
+	rec.mech = s->mech;
+	memcpy(rec.keys.uplink, s->uplink, sizeof(rec.keys.uplink));
+	memcpy(rec.keys.downlink, s->downlink, sizeof(rec.keys.downlink));
+	rec.seq_down = s->seq_down;
+	rec.expires_at_s = s->expires_at_s;
+	memcpy(rec.idc, s->idc,
+	       sizeof(s->idc) < sizeof(rec.idc) ? sizeof(s->idc) : sizeof(rec.idc));
+	rec.idc[sizeof(rec.idc) - 1] = '\0';
+	memcpy(rec.fpr, s->fpr, sizeof(rec.fpr) - 1);
+	rec.fpr[sizeof(rec.fpr) - 1] = '\0';
+	int ret = gk_registrar_restore(c->r, &rec);
+	if (ret == 0)
+		c->restored++;
+	else if (c->n_stale < sizeof(c->stale) / sizeof(c->stale[0]))
+		c->stale[c->n_stale++] = s->index;
+	gk_wipe(&rec, sizeof(rec));
+	return 0;
+}
+
+int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r)
+{
+	static struct restore_ctx c;
+
+	if (!f->xdp)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.f = f;
+	c.r = r;
+	gk_xdp_session_foreach(f->xdp, restore_one, &c);
+	/* Expired while sbcd was down, or not restorable: the kernel must forget them too. */
+	for (unsigned i = 0; i < c.n_stale; i++) {
+		gk_xdp_terminal_del(f->xdp, c.stale[i]);
+		gk_xdp_session_del(f->xdp, c.stale[i]);
+	}
+	if (c.restored || c.n_stale)
+		gk_notice("fast path: took back %u registered terminal(s) from the pinned maps, "
+		          "dropped %u expired",
+		          c.restored, c.n_stale);
+	return (int)c.restored;
+}
+
+void sbc_fp_stop(struct sbc_fastpath *f)
+{
+	if (f->xdp) {
+		gk_xdp_close(f->xdp);
+		f->xdp = NULL;
+		if (f->set.detach_on_exit) {
+			int ret = gk_xdp_detach(f->set.interface, f->set.pin_root);
+			if (ret < 0)
+				gk_warn("fast path: detaching from %s: %s", f->set.interface,
+				        strerror(-ret));
+			else
+				gk_notice("fast path: detached from %s (fastpath.detach_on_exit)",
+				          f->set.interface);
+		}
+	}
+	gk_fp_user_free(f->user);
+	f->user = NULL;
+}
+
+long sbc_fp_check(struct sbc_fastpath *f, uint16_t dport, const struct sockaddr_storage *from,
+                  const uint8_t *buf, size_t len, uint64_t now_ns, uint32_t *index,
+                  enum gk_fp_stat *stat)
+{
+	*index = 0;
+	if (f->xdp) {
+		*stat = GK_FP_PASS_OTHER_TRAFFIC;
+		return (long)len;
+	}
+	if (len > UINT32_MAX) {
+		*stat = GK_FP_DROP_MALFORMED;
+		return -1;
+	}
+	return gk_fp_user_check(f->user, dport, from, buf, (uint32_t)len, now_ns, index, stat);
+}
+
+uint16_t sbc_fp_verified_port(const struct sbc_fastpath *f, uint16_t port)
+{
+	if (!f->xdp)
+		return 0;
+	for (unsigned i = 0; i < GK_FP_NPORTS; i++)
+		if (f->set.cfg.ports[i].port == port)
+			return f->set.cfg.ports[i].verified;
+	return 0;
+}
+
+void sbc_fp_ctl_stats(struct sbc_fastpath *f, struct gk_ctl_reply *out)
+{
+	uint64_t st[GK_FP_STAT__COUNT] = {0};
+
+	gk_ctl_printf(out, "fastpath.mode %s", f->xdp ? gk_xdp_mode_str(f->mode) : "userspace");
+	if (f->xdp)
+		gk_xdp_stats(f->xdp, st);
+	else if (f->user)
+		memcpy(st, gk_fp_user_stats(f->user), sizeof(st));
+	for (int i = 0; i < GK_FP_STAT__COUNT; i++)
+		gk_ctl_printf(out, "fastpath.%s %llu", gk_fp_stat_name((enum gk_fp_stat)i),
+		              (unsigned long long)st[i]);
+	gk_ctl_printf(out, "fastpath.install_failed %llu", (unsigned long long)f->install_failed);
+}
