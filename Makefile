@@ -35,7 +35,7 @@ LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBGK      := $(BUILD)/libgatekey.a
 
 # Each program is the objects of its own directory linked against libgatekey.
-PROG_DIRS  := aucd softswitchd sbcd tools/gkterm tools/gkctl tools/gkbench tools/gkxdpbench \
+PROG_DIRS  := aucd softswitchd sbcd tools/gkterm tools/gkctl tools/gkbench tools/gkxdpbench tools/gkflood \
 	      tests/gkmitm
 PROGS      := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d)))
 

@@ -249,15 +249,16 @@ static __always_inline __u16 csum_remove(__u16 hc, __u16 sum)
 	return ~csum_fold((__u32)(__u16)~hc + (__u16)~sum);
 }
 
-/* Sum of the 32 trailer bytes at s->data[plen..], as 16-bit words at their place in the UDP
- * datagram (the payload starts at an even offset, so an odd plen puts them at odd places). */
+/* Sum of the GK_TRAILER_STRIP bytes (sequence and tag) at s->data[off..], as 16-bit words at
+ * their place in the UDP datagram (the payload starts at an even offset, so an odd off puts them
+ * at odd places). */
 static __always_inline __u16 trailer_sum(const struct gk_scratch *s, __u32 plen)
 {
 	const __u8 *t = &s->data[plen & (GK_FP_BUF - 1)];
 	__u32 sum = 0;
 	__u16 w;
 
-	for (int i = 0; i < GK_TRAILER_LEN; i += 2) {
+	for (int i = 0; i < GK_TRAILER_STRIP; i += 2) {
 		__builtin_memcpy(&w, t + i, 2);
 		sum += w;
 	}
@@ -265,12 +266,13 @@ static __always_inline __u16 trailer_sum(const struct gk_scratch *s, __u32 plen)
 	return plen & 1 ? (__u16)(w << 8 | w >> 8) : w;
 }
 
-/* PASS_GKMAC: strip the trailer, deliver to the verified port, fix lengths and checksums. */
+/* PASS_GKMAC: strip sequence and tag (the verified tail stays, see trailer.h), deliver to the
+ * verified port, fix lengths and checksums. */
 static __always_inline int deliver_verified(struct xdp_md *ctx, struct gk_pkt *p,
                                             const struct gk_scratch *s, __u32 plen, __u16 vport)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u16 tsum = trailer_sum(s, plen - GK_TRAILER_LEN);
+	__u16 tsum = trailer_sum(s, plen - GK_TRAILER_STRIP);
 	struct udphdr *udp;
 	__u16 oldlen, newlen, nport = bpf_htons(vport);
 	int delta;
@@ -279,7 +281,7 @@ static __always_inline int deliver_verified(struct xdp_md *ctx, struct gk_pkt *p
 	if ((void *)(udp + 1) > end)
 		return -1;
 	oldlen = udp->len;
-	newlen = bpf_htons(bpf_ntohs(oldlen) - GK_TRAILER_LEN);
+	newlen = bpf_htons(bpf_ntohs(oldlen) - GK_TRAILER_STRIP);
 	if (udp->check || p->v6) {
 		__u16 c = udp->check;
 
@@ -296,19 +298,19 @@ static __always_inline int deliver_verified(struct xdp_md *ctx, struct gk_pkt *p
 
 		if ((void *)(ip6 + 1) > end)
 			return -1;
-		ip6->payload_len = bpf_htons(bpf_ntohs(ip6->payload_len) - GK_TRAILER_LEN);
+		ip6->payload_len = bpf_htons(bpf_ntohs(ip6->payload_len) - GK_TRAILER_STRIP);
 	} else {
 		struct iphdr *ip = data + (p->l3 & 0xff);
 		__u16 tot;
 
 		if ((void *)(ip + 1) > end)
 			return -1;
-		tot = bpf_htons(bpf_ntohs(ip->tot_len) - GK_TRAILER_LEN);
+		tot = bpf_htons(bpf_ntohs(ip->tot_len) - GK_TRAILER_STRIP);
 		ip->check = csum_replace(ip->check, ip->tot_len, tot);
 		ip->tot_len = tot;
 	}
 	/* Also drops any Ethernet padding after the IP packet. */
-	delta = (int)(p->l4 + 8 + plen - GK_TRAILER_LEN) - (int)bpf_xdp_get_buff_len(ctx);
+	delta = (int)(p->l4 + 8 + plen - GK_TRAILER_STRIP) - (int)bpf_xdp_get_buff_len(ctx);
 	return bpf_xdp_adjust_tail(ctx, delta);
 }
 

@@ -79,6 +79,17 @@ int gk_pkt_seal(const uint8_t key[GK_SIPKEY_LEN], uint32_t index, uint64_t seq, 
 	return (int)(len + GK_TRAILER_LEN);
 }
 
+int gk_pkt_peek_tail(const uint8_t *buf, size_t len, uint32_t *index)
+{
+	if (!buf || len < GK_VERIFIED_TAIL_LEN)
+		return -EBADMSG;
+	const uint8_t *t = buf + len - GK_VERIFIED_TAIL_LEN;
+	if (t[0] != GK_TRAILER_MAGIC0 || t[1] != GK_TRAILER_MAGIC1 || t[2] != GK_TRAILER_VERSION)
+		return -EBADMSG;
+	*index = get_be32(t + 4);
+	return 0;
+}
+
 int gk_pkt_peek(const uint8_t *buf, size_t len, uint32_t *index, uint64_t *seq)
 {
 	const struct gk_trailer *t = trailer_of(buf, len);

@@ -822,10 +822,13 @@ bool gk_registrar_other_allowed(struct gk_registrar *r, const struct sockaddr_st
 	return slot && rec(r, slot)->b.active && rec(r, slot)->b.mech != GK_MECH_GKMAC;
 }
 
-uint32_t gk_registrar_gkmac_index(struct gk_registrar *r, const struct sockaddr_storage *a)
+bool gk_registrar_gkmac_bound(struct gk_registrar *r, uint32_t index,
+                              const struct sockaddr_storage *a)
 {
-	uint32_t slot = gk_addrmap_find(r->addrs, a);
-	return slot && rec(r, slot)->b.active && rec(r, slot)->b.mech == GK_MECH_GKMAC ? slot : 0;
+	if (!index || index > r->cfg.max_terminals)
+		return false;
+	const struct gk_binding *b = &rec(r, index)->b;
+	return b->active && b->mech == GK_MECH_GKMAC && gk_sockaddr_equal(&b->addr, a);
 }
 
 void gk_registrar_count_rx(struct gk_registrar *r, uint32_t index)

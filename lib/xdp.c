@@ -181,15 +181,20 @@ int gk_xdp_map_fd(const struct gk_xdp *x, const char *name)
 
 int gk_xdp_attach(struct gk_xdp *x, enum gk_xdp_mode *mode)
 {
-	int fd = gk_xdp_prog_fd(x), err;
+	int fd = gk_xdp_prog_fd(x), err = -EINVAL;
+	enum gk_xdp_mode want = *mode;
 
 	*mode = GK_XDP_MODE_NONE;
 	if (!x->ifindex)
 		return -ENODEV;
-	err = bpf_xdp_attach(x->ifindex, fd, XDP_FLAGS_DRV_MODE, NULL);
-	if (!err) {
-		*mode = GK_XDP_MODE_NATIVE;
-		return 0;
+	if (want != GK_XDP_MODE_GENERIC) {
+		err = bpf_xdp_attach(x->ifindex, fd, XDP_FLAGS_DRV_MODE, NULL);
+		if (!err) {
+			*mode = GK_XDP_MODE_NATIVE;
+			return 0;
+		}
+		if (want == GK_XDP_MODE_NATIVE)
+			return err;
 	}
 	err = bpf_xdp_attach(x->ifindex, fd, XDP_FLAGS_SKB_MODE, NULL);
 	if (!err) {

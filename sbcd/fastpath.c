@@ -78,6 +78,9 @@ static int try_xdp(struct sbc_fastpath *f, char *why, size_t whylen)
 		snprintf(why, whylen, "fast-path configuration: %s", strerror(-ret));
 		goto fail;
 	}
+	f->mode = f->set.want == SBC_FP_NATIVE    ? GK_XDP_MODE_NATIVE
+	          : f->set.want == SBC_FP_GENERIC ? GK_XDP_MODE_GENERIC
+	                                          : GK_XDP_MODE_NONE;
 	ret = gk_xdp_attach(f->xdp, &f->mode);
 	if (ret < 0) {
 		snprintf(why, whylen, "attaching to %s: %s", f->set.interface, strerror(-ret));

@@ -299,22 +299,28 @@ static void on_access(void *user, int fd, uint8_t *data, size_t len,
 }
 
 /* The verified port: only XDP delivers here (nothing from outside reaches it, see
- * open_verified), after checking the trailer against the terminal registered at `from`. */
+ * open_verified), after checking the trailer; the datagram ends in the verified tail that names
+ * the terminal (trailer.h), which must still be registered from `from`. */
 static void on_verified(void *user, int fd, uint8_t *data, size_t len,
                         const struct sockaddr_storage *from)
 {
 	struct sbcd *s = user;
-	uint32_t index = gk_registrar_gkmac_index(s->front, from);
+	uint32_t index;
 	(void)fd;
 
 	s->st.rx_verified++;
-	if (!index) {
+	if (len < GK_VERIFIED_TAIL_LEN || gk_pkt_peek_tail(data, len, &index) < 0) {
+		s->st.verified_unbound++;
+		gk_registrar_count(s->front, GK_R_BAD_TRAILER);
+		return;
+	}
+	if (!gk_registrar_gkmac_bound(s->front, index, from)) {
 		/* Deregistered between the kernel's check and this read. */
 		s->st.verified_unbound++;
 		gk_registrar_count(s->front, GK_R_NOT_REGISTERED);
 		return;
 	}
-	from_terminal(s, data, len, from, index);
+	from_terminal(s, data, len - GK_VERIFIED_TAIL_LEN, from, index);
 }
 
 /* The verified socket of a terminal-facing address: bound to the access interface, so that

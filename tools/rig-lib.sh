@@ -152,6 +152,9 @@ EOF
 ctl() { # ctl <daemon> <command>: the daemon's control socket answer
 	"$BIN/gkctl" ctl "$WORK/$1.sock" "$2"
 }
+stat_at_least() { # stat_at_least <daemon> <counter> <n>: for wait_until, re-read each time
+	[ "$(stat_of "$1" "$2")" -ge "$3" ]
+}
 stat_of() { # stat_of <daemon> <counter>
 	ctl "$1" stats | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'
 }

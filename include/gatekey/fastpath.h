@@ -221,7 +221,7 @@ struct gk_fp_frame {
 struct gk_fp_verdict {
 	__u32 stat;  /* enum gk_fp_stat */
 	__u32 step;  /* enum gk_fp_step */
-	__u32 len;   /* payload length to deliver (trailer stripped for PASS_GKMAC) */
+	__u32 len;   /* length to deliver (PASS_GKMAC: payload + GK_VERIFIED_TAIL_LEN) */
 	__u16 dport; /* port to deliver to: the verified port for PASS_GKMAC, else unchanged */
 	__u16 pad;
 	__u64 seq;
@@ -974,7 +974,7 @@ GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_f
 		gk_fp_siphash128(t->key, buf, len - GK_TRAILER_HDR_LEN, tag);
 		if (!gk_fp_tag_equal(tag, &buf[GK_FP_AT(len - GK_TRAILER_HDR_LEN)]))
 			return gk_fp_set(v, GK_FP_DROP_BAD_TAG, GK_FP_STEP_DONE);
-		v->len = len - GK_TRAILER_LEN;
+		v->len = len - GK_TRAILER_STRIP; /* the verified tail stays, see trailer.h */
 		v->dport = slot->verified;
 		return gk_fp_set(v, GK_FP_PASS_GKMAC, GK_FP_STEP_COMMIT);
 	}

@@ -23,6 +23,10 @@ struct gk_replay_window {
 int gk_pkt_seal(const uint8_t key[GK_SIPKEY_LEN], uint32_t index, uint64_t seq, uint8_t *buf,
                 size_t len, size_t cap);
 
+/* The terminal index from the verified tail XDP leaves on a datagram (trailer.h); -EBADMSG when
+ * the last GK_VERIFIED_TAIL_LEN bytes are not one. */
+int gk_pkt_peek_tail(const uint8_t *buf, size_t len, uint32_t *index);
+
 /* Read the trailer fields without verifying: for finding the terminal by index. */
 int gk_pkt_peek(const uint8_t *buf, size_t len, uint32_t *index, uint64_t *seq);
 

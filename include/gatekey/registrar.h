@@ -149,8 +149,9 @@ void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *
  * past rec->seq_down with a margin for datagrams sealed after the record was written. */
 int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record *rec);
 
-/* The index of the gk-mac binding registered from a, 0 when there is none. */
-uint32_t gk_registrar_gkmac_index(struct gk_registrar *r, const struct sockaddr_storage *a);
+/* True when index is a gk-mac binding registered from a. */
+bool gk_registrar_gkmac_bound(struct gk_registrar *r, uint32_t index,
+                              const struct sockaddr_storage *a);
 /* A datagram of binding index verified by the fast path outside the registrar. */
 void gk_registrar_count_rx(struct gk_registrar *r, uint32_t index);
 

@@ -22,6 +22,15 @@
 #define GK_TRAILER_VERSION 1
 #define GK_REPLAY_WINDOW   64
 
+/*
+ * What the XDP fast path delivers to sbcd's verified port: the payload followed by the first 8
+ * bytes of the trailer (magic, version, flags, terminal index); sequence number and tag are
+ * removed. The index tells sbcd which terminal the tag verified for, also when several share
+ * one address; only XDP can deliver to that port, so the tail cannot be forged.
+ */
+#define GK_VERIFIED_TAIL_LEN 8
+#define GK_TRAILER_STRIP     (GK_TRAILER_LEN - GK_VERIFIED_TAIL_LEN)
+
 struct gk_trailer {
 	unsigned char magic[2];
 	unsigned char version;

@@ -46,8 +46,9 @@ int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root);
 /* Closes the handle; the program stays attached and the maps pinned. NULL is fine. */
 void gk_xdp_close(struct gk_xdp *x);
 
-/* Attach to the interface, native first, then generic; replaces an attached gatekey program
- * atomically (netlink attach: it outlives this process). *mode says which. */
+/* Attach to the interface; replaces an attached gatekey program atomically (netlink attach: it
+ * outlives this process). *mode in: GK_XDP_MODE_NONE tries native, then generic; NATIVE or
+ * GENERIC tries only that one. *mode out: what got attached. */
 int gk_xdp_attach(struct gk_xdp *x, enum gk_xdp_mode *mode);
 /* Detach whatever XDP program is on ifname and unpin gatekey's maps: `gkctl xdp detach`. */
 int gk_xdp_detach(const char *ifname, const char *pin_root);

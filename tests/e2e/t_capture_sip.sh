@@ -32,7 +32,7 @@ ok $? "tshark captures on the core host"
 out=$(gkterm_direct --key-file "$WORK/term1.key" --deregister)
 ok $? "term1 registers and deregisters"
 # The accounting Stop follows the deregistration; wait until the AuC saw it.
-wait_until 50 test "$(stat_of aucd accounting_stop)" = 1
+wait_until 50 stat_at_least aucd accounting_stop 1
 # Everything before a second canary has been written once tshark shows that canary.
 wait_until 100 canaries_seen 19
 kill -INT $tshark_pid

@@ -55,7 +55,7 @@ ok $? "sbcd bound term1 to the address SIPp registered from, with mechanism dige
 is "$(stat_of sbcd relayed_to_core)" 1 "SIPp's OPTIONS from the pinned address went on to the softswitch"
 is "$(stat_of sbcd deregistrations)" 1 "SIPp's deregistration ended the binding"
 is "$(stat_of aucd digest_accepts)" 1 "the AuC supplied HA1 once"
-wait_until 50 test "$(stat_of aucd accounting_stop)" -ge 1
+wait_until 50 stat_at_least aucd accounting_stop 1
 ok $? "the AuC got accounting start and stop for the digest terminal"
 
 # --- SIPp with a wrong password: challenged again, never registered ----------------------------
@@ -85,7 +85,7 @@ ok $? "a replayed Authorization (same nonce and count) is challenged again and c
 
 before=$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)
 in_term bash -c "printf 'OPTIONS sip:sbc1 SIP/2.0\r\nVia: SIP/2.0/UDP $TERM4:5081;branch=z9hG4bKx\r\nFrom: <sip:term3@sbc1>;tag=1\r\nTo: <sip:sbc1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' >/dev/udp/$SBC4/5060"
-wait_until 30 test "$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)" -gt "$before"
+wait_until 30 stat_at_least sbcd fastpath.DROP_NOT_REGISTRATION $((before + 1))
 ok $? "an OPTIONS from another port of the same host is not term3's and is dropped"
 
 # --- Direct topology: a UA registering with softswitchd itself ---------------------------------

@@ -319,7 +319,7 @@ TEST(decide_flow)
 	          gk_fp_decide(&cfg, &slot, &other, &t, &host, &global, buf, (__u32)len, 1, &v));
 	EXPECT_EQ(GK_FP_PASS_GKMAC,
 	          gk_fp_decide(&cfg, &slot, &src, &t, &host, &global, buf, (__u32)len, 1, &v));
-	EXPECT_EQ(n, v.len);
+	EXPECT_EQ(n + GK_VERIFIED_TAIL_LEN, v.len); /* the verified tail stays */
 	EXPECT_EQ(15060, v.dport);
 	EXPECT_EQ(GK_FP_DROP_REPLAY,
 	          gk_fp_decide(&cfg, &slot, &src, &t, &host, &global, buf, (__u32)len, 1, &v));

@@ -121,8 +121,12 @@ static void check_verified(struct __test_metadata *_metadata, struct _test_data_
 {
 	size_t l4 = frame_l4(s);
 
-	ASSERT_EQ(in_len - GK_TRAILER_LEN, self->out_len);
+	ASSERT_EQ(in_len - GK_TRAILER_STRIP, self->out_len);
 	EXPECT_EQ(1, frame_check(s, self->out, self->out_len));
+	/* The verified tail: the trailer's magic, version, flags and index, as they came. */
+	EXPECT_EQ(0,
+	          memcmp(in + in_len - GK_TRAILER_LEN,
+	                 self->out + self->out_len - GK_VERIFIED_TAIL_LEN, GK_VERIFIED_TAIL_LEN));
 	EXPECT_EQ(15060, self->out[l4 + 2] << 8 | self->out[l4 + 3]);
 	EXPECT_EQ(0, memcmp(in + l4 + 8, self->out + l4 + 8, self->out_len - l4 - 8));
 	EXPECT_EQ(0, memcmp(in, self->out, frame_l3(s))); /* link layer */

@@ -22,6 +22,7 @@
 #include "gatekey/keystore.h"
 
 #include "ctl.h"
+#include "xdp.h"
 
 #define BULK_MAX 10000000u
 
@@ -40,6 +41,8 @@ static const char usage_text[] =
     "  bulk-add PREFIX COUNT --out-dir DIR        subscribers PREFIX1..PREFIXCOUNT, one\n"
     "                                             transaction, keys in DIR/<id>.key\n"
     "  ctl SOCKET COMMAND [ARG...]                ask a daemon (stats, bindings, ...)\n"
+    "  xdp detach IFNAME [--pin-root DIR]         take sbcd's XDP fast path off IFNAME and\n"
+    "                                             unpin its maps (DIR: /sys/fs/bpf/gatekey)\n"
     "\n"
     "  -c CONFIG    configuration file (keystore.db, keystore.kek; aucd's file is accepted)\n"
     "  --db PATH    key store (default /var/lib/gatekey/keys.db)\n"
@@ -582,6 +585,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "ctl")) {
 		fflush(stdout);
 		ret = gkctl_cmd_ctl(sub_argc, sub_argv);
+	} else if (!strcmp(cmd, "xdp")) {
+		ret = gkctl_cmd_xdp(sub_argc, sub_argv);
 	} else {
 		usage_error("unknown command \"%s\"", cmd);
 	}

@@ -223,8 +223,14 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 		gk_timer_arm(r->loop, &x->timer, 2000);
 		return;
 	}
-	if ((x->phase == PH_REGISTERED || x->phase == PH_REPLAY || x->phase == PH_OPTIONS) &&
+	if ((x->phase == PH_REGISTERED || x->phase == PH_REPLAY || x->phase == PH_OPTIONS ||
+	     x->phase == PH_PAUSED) &&
 	    x->options_sent < r->o.options) {
+		if (r->o.options_interval_ms && x->options_sent && x->phase != PH_PAUSED) {
+			x->phase = PH_PAUSED;
+			gk_timer_arm(r->loop, &x->timer, r->o.options_interval_ms);
+			return;
+		}
 		x->phase = PH_OPTIONS;
 		memset(&m, 0, sizeof(m));
 		m.type = GK_MSG_OTHER;
@@ -259,7 +265,7 @@ static void replay_timer_or_retransmit(struct gk_timer *t)
 	struct gkt_term *x = term_of_timer(t);
 	struct gkt_run *r = run_of_timer;
 
-	if (x->phase == PH_ABUSE) {
+	if (x->phase == PH_ABUSE || x->phase == PH_PAUSED) {
 		next_step(r, x);
 		return;
 	}

@@ -23,8 +23,9 @@ struct gkt_opts {
 	uint32_t window;  /* registrations in flight */
 	uint32_t sockets; /* source sockets shared by the terminals */
 	uint32_t expires;
-	uint32_t options;   /* protected OPTIONS per terminal after registering */
-	uint32_t timeout_s; /* whole run */
+	uint32_t options;             /* protected OPTIONS per terminal after registering */
+	uint32_t options_interval_ms; /* pause between them */
+	uint32_t timeout_s;           /* whole run */
 	int64_t ts_offset;
 	bool deregister;
 	bool replay_answer;
@@ -40,6 +41,7 @@ enum gkt_phase {
 	PH_REGISTERING,
 	PH_REGISTERED,
 	PH_OPTIONS,
+	PH_PAUSED, /* between two OPTIONS */
 	PH_REPLAY,
 	PH_ABUSE,
 	PH_POSTDEREG,

@@ -40,6 +40,7 @@ static void usage(FILE *f)
 	    "  --window W         registrations in flight at once (default 1000)\n"
 	    "  --sockets K        source sockets shared by the terminals (default 1, max 8)\n"
 	    "  --options N        send N gk-mac protected OPTIONS after registering\n"
+	    "  --options-interval MS  pause between those OPTIONS (default none)\n"
 	    "  --replay-answer    re-send the ANSWER after success: it must be refused\n"
 	    "  --abuse            after registering, send forged, replayed, stale, unknown-index\n"
 	    "                     and bare datagrams (and one with the old key after\n"
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
 		O_WINDOW,
 		O_SOCKETS,
 		O_OPTIONS,
+		O_OPTIONS_INTERVAL,
 		O_REPLAY,
 		O_DEREG,
 		O_TSOFF,
@@ -159,6 +161,7 @@ int main(int argc, char **argv)
 	    {"window", required_argument, 0, O_WINDOW},
 	    {"sockets", required_argument, 0, O_SOCKETS},
 	    {"options", required_argument, 0, O_OPTIONS},
+	    {"options-interval", required_argument, 0, O_OPTIONS_INTERVAL},
 	    {"replay-answer", no_argument, 0, O_REPLAY},
 	    {"deregister", no_argument, 0, O_DEREG},
 	    {"ts-offset", required_argument, 0, O_TSOFF},
@@ -229,6 +232,9 @@ int main(int argc, char **argv)
 			break;
 		case O_OPTIONS:
 			o->options = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_OPTIONS_INTERVAL:
+			o->options_interval_ms = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
 		case O_REPLAY:
 			o->replay_answer = true;
