@@ -9,6 +9,9 @@ GK_BUILD=${GK_BUILD:-$HERE/../build}
 "$GK_BUILD/bin/gkbench" user-gkmac --count "${BENCH_PKTS:-200000}"
 "$HERE/bench-reg.sh" direct
 "$HERE/bench-reg.sh" sbc
+# Registrations while an attacker floods the SBC: with the XDP fast path, then without it.
+"$HERE/bench-flood.sh" xdp
+"$HERE/bench-flood.sh" user
 
 # XDP fast path under BPF_PROG_TEST_RUN (needs root; the program is loaded unpinned), and the
 # same decision function in userspace on the same datagrams.

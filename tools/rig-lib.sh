@@ -228,6 +228,24 @@ provision_sbc() {
 	gkctl element add sbc1 --type sbc --out "$WORK/sbc1.key" >/dev/null
 }
 
+# rig_attacker (after rig_sbc): an attacker host behind the terminal host, which routes for it,
+# so that its datagrams reach the SBC on the same access interface as the terminals'.
+rig_attacker() {
+	NS_ATK=${RIG}a
+	netns_add "$NS_ATK"
+	link "$NS_TERM" "${RIG}t1" 198.18.3.1/24 2001:db8:0:13::1/64 "$NS_ATK" "${RIG}a0" \
+		198.18.3.2/24 2001:db8:0:13::2/64
+	ip netns exec "$NS_TERM" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$NS_ATK" route add default via 198.18.3.1
+	ip -n "$NS_SBC" route add 198.18.3.0/24 via "$TERM4"
+	ATK4=198.18.3.2
+}
+in_atk() { ip netns exec "$NS_ATK" "$@"; }
+# sbcd_cpu_ticks: user + system clock ticks sbcd has used so far.
+sbcd_cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$PID_sbcd/stat"
+}
+
 write_sbcd_conf() {
 	# SBC_FASTPATH: auto (XDP on the access veth, the default), native, generic or userspace.
 	cat >"$WORK/sbcd.conf" <<EOC

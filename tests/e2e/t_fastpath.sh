@@ -14,18 +14,7 @@ plan 19
 # one host, so it is set above what they need and far below what the attacker sends.
 export SBC_SOURCE_RATE=2000 SBC_SOURCE_BURST=4000
 rig_sbc
-# An attacker host behind the terminal host, which routes for it: its datagrams reach the SBC on
-# the same access interface as the terminals'.
-NS_ATK=${RIG}a
-netns_add "$NS_ATK"
-link "$NS_TERM" "${RIG}t1" 198.18.3.1/24 2001:db8:0:13::1/64 "$NS_ATK" "${RIG}a0" \
-	198.18.3.2/24 2001:db8:0:13::2/64
-ip netns exec "$NS_TERM" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$NS_ATK" route add default via 198.18.3.1
-ip -n "$NS_SBC" route add 198.18.3.0/24 via "$TERM4"
-ATK4=198.18.3.2
-in_atk() { ip netns exec "$NS_ATK" "$@"; }
-
+rig_attacker
 provision_sbc termr
 gkctl bulk-add load 100 --out-dir "$WORK/keys" >/dev/null
 start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
