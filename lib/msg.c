@@ -45,6 +45,8 @@ const char *gk_msg_type_name(enum gk_msg_type t)
 		return "other";
 	case GK_MSG_OTHER_OK:
 		return "other-ok";
+	case GK_MSG_ACK:
+		return "ack";
 	default:
 		return "none";
 	}

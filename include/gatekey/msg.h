@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gatekey/cmd_wire.h"
 #include "gatekey/crypto.h"
 #include "gatekey/reason.h"
 
@@ -39,6 +40,8 @@ enum gk_msg_type {
 	GK_MSG_DEREG_OK,   /* answer to DEREGISTER */
 	GK_MSG_OTHER,      /* any other request (e.g. SIP OPTIONS): only for registered terminals */
 	GK_MSG_OTHER_OK,   /* answer to OTHER */
+	GK_MSG_ACK,        /* MGCP/H.248 only: a protocol-level response (cmd_wire.h), for
+	                      lib/cmd_txn.c, never for the state machines */
 };
 
 enum gk_mech {
@@ -131,6 +134,8 @@ struct gk_msg {
 
 	union {
 		struct gk_sip_ctx sip;
+		struct gk_mgcp_ctx mgcp;
+		struct gk_h248_ctx h248;
 	} wire;
 };
 
