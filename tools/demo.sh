@@ -78,7 +78,9 @@ done <<<"$out"
 
 say "counters (datagrams passed and dropped by reason)"
 if [ "$TOPO" = sbc ]; then
-	ctl sbcd stats | grep -E '^(registrations|challenges|protected_passed|fastpath\.(DROP|PASS)_[A-Z_]*|fastpath.mode|rejects|reason\.)' | sed 's/^/   sbcd        /'
+	# Fast-path decisions that happened, by name (passes and drops with their reason).
+	ctl sbcd stats | grep -E '^(registrations|challenges|protected_passed|fastpath\.(DROP|PASS)_[A-Z_]*|fastpath.mode|rejects|reason\.)' |
+		awk '!($1 ~ /^fastpath\.(DROP|PASS)_/ && $2 == 0)' | sed 's/^/   sbcd        /'
 fi
 ctl softswitchd stats | grep -E '^(registrations|sbc_requests|challenges|rejects|accounting_acked|reason\.)' | sed 's/^/   softswitchd /'
 ctl aucd stats | grep -E '^(access_requests|access_accepts|sessions)' | sed 's/^/   aucd        /'
