@@ -3,14 +3,16 @@
  * gkbench: micro-benchmarks of gatekey's own paths, printed as "bench <name> <value> <unit>".
  *
  *   gkbench user-gkmac [--count N]
- *     The userspace gk-mac path of sbcd/softswitchd for one datagram: receive (io_uring
- *     multishot recvmsg on loopback UDP), verify the SipHash-2-4-128 trailer and the replay
- *     window, strip it, decode the SIP request and decide. A terminal is registered in-process
- *     first (front, core and AuC computation from libgatekey). The baseline in the same run is
- *     the receive alone on the same loop, so the ratio is what gk-mac costs on top of UDP.
+ *     sbcd's userspace gk-mac path for one datagram (its fast path without XDP): receive
+ *     (io_uring multishot recvmsg on loopback UDP), the fast-path decision (gk_fp_user_check:
+ *     source, SipHash-2-4-128 trailer, replay window, strip), decode the SIP request. A terminal is
+ * registered in-process first (front, core and AuC computation from libgatekey). The baseline in
+ * the same run is the receive alone on the same loop, so the ratio is what gk-mac costs on top of
+ * UDP.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "gatekey/codec.h"
 #include "gatekey/config.h"
 #include "gatekey/direct.h"
+#include "gatekey/fp_user.h"
 #include "gatekey/log.h"
 #include "gatekey/terminal.h"
 #include "gatekey/vector.h"
@@ -39,7 +42,15 @@ struct bench {
 	/* measurement */
 	bool verify;
 	uint64_t seen, want, passed, dropped;
+	struct gk_fp_user *fp;
+	uint16_t port; /* the receiving socket's: the signalling port of the fast path */
+	struct gk_binding *bound;
 };
+
+static void b_up(void *user, struct gk_binding *b)
+{
+	((struct bench *)user)->bound = b;
+}
 
 static void b_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
                    struct gk_binding *b)
@@ -85,6 +96,8 @@ static int register_terminal(struct bench *x, const struct sockaddr_storage *fro
 	return -1;
 }
 
+static uint64_t now_ns(void);
+
 static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
                      const struct sockaddr_storage *from)
 {
@@ -94,7 +107,9 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 		struct gk_msg m;
 		enum gk_reason why;
 		uint32_t index;
-		long n = gk_registrar_open(x->d.front, data, len, from, &index, &why);
+		enum gk_fp_stat stat;
+		long n = gk_fp_user_check(x->fp, x->port, from, data, (uint32_t)len, now_ns(),
+		                          &index, &stat);
 		if (n > 0 && index && x->sip->decode(data, (size_t)n, &m, &why) == 0 &&
 		    m.type == GK_MSG_OTHER)
 			x->passed++;
@@ -198,7 +213,8 @@ int main(int argc, char **argv)
 	gk_random(x.kss, sizeof(x.kss));
 	gk_random(x.kc, sizeof(x.kc));
 	memcpy(rc.element_key, x.kss, GK_KEY_LEN);
-	static const struct gk_direct_ops ops = {.send_terminal = b_send, .auc_request = b_auc};
+	static const struct gk_direct_ops ops = {
+	    .send_terminal = b_send, .auc_request = b_auc, .binding_up = b_up};
 	if (gk_direct_init(&x.d, &rc, &cc, &ops, &x, x.loop, err, sizeof(err)) < 0) {
 		fprintf(stderr, "gkbench: %s\n", err);
 		return 1;
@@ -220,10 +236,29 @@ int main(int argc, char **argv)
 	memcpy(x.t.kc, x.kc, GK_KEY_LEN);
 	x.t.offer[0] = (struct gk_mech_offer){GK_MECH_GKMAC, 1000};
 	x.t.n_offer = 1;
-	if (register_terminal(&x, &src) < 0 || x.t.state != GK_TERM_REGISTERED) {
+	if (register_terminal(&x, &src) < 0 || x.t.state != GK_TERM_REGISTERED || !x.bound) {
 		fprintf(stderr, "gkbench: in-process registration failed\n");
 		return 1;
 	}
+	/* sbcd's fast path without XDP: the port plan names the receiving socket's port. */
+	struct gk_fp_config fc;
+	struct gk_binding_record br;
+	gk_fp_config_default(&fc);
+	x.port = ntohs(((struct sockaddr_in *)&dst)->sin_port);
+	fc.ports[0].port = x.port;
+	x.fp = gk_fp_user_new(1024, 1024);
+	gk_binding_record_of(x.bound, &br);
+	if (!x.fp) {
+		fprintf(stderr, "gkbench: out of memory\n");
+		return 1;
+	}
+	gk_fp_user_set_config(x.fp, &fc);
+	if (gk_fp_user_terminal_add(x.fp, br.index, &br.addr, GK_FP_MECH_GKMAC, br.keys.uplink) <
+	    0) {
+		fprintf(stderr, "gkbench: installing the terminal failed\n");
+		return 1;
+	}
+	gk_wipe(&br, sizeof(br));
 
 	static const size_t sizes[] = {200, 600, 1400};
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -245,6 +280,7 @@ int main(int argc, char **argv)
 		printf("bench user_gkmac_verify_%zuB %.0f ns/pkt\n", sizes[i], full);
 		printf("bench user_gkmac_verify_ratio_%zuB %.2f x\n", sizes[i], full / base);
 	}
+	gk_fp_user_free(x.fp);
 	gk_direct_fini(&x.d);
 	gk_loop_free(x.loop);
 	close(rx);
