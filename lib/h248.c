@@ -623,6 +623,7 @@ int gk_h248_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_rea
 	t.p = (const char *)buf;
 	t.end = t.p + len;
 	t.err = GK_R_OK;
+	t.count = 0;
 	*reason = GK_R_OK;
 	if (len == 0) {
 		*reason = GK_R_PARSE_TRUNCATED;
@@ -854,7 +855,8 @@ int gk_h248_encode(const struct gk_msg *m, uint8_t *buf, size_t cap)
 	if (m->type != GK_MSG_OTHER || (verb && strcmp(verb, "Notify") != 0)) {
 		/* Every type but a keep-alive names its terminal; a non-Notify OTHER carries
 		 * nothing. */
-		if (m->type != GK_MSG_OTHER && !(m->idc[0] && m->idsp[0]))
+		if (m->type != GK_MSG_OTHER && !(m->idc[0] && m->idsp[0]) &&
+		    !((m->type == GK_MSG_REGISTER || m->type == GK_MSG_DEREGISTER) && !ids && !f))
 			return -EINVAL;
 	}
 	switch (m->type) {
@@ -887,11 +889,15 @@ int gk_h248_encode(const struct gk_msg *m, uint8_t *buf, size_t cap)
 		gk_out_fmt(
 		    &o,
 		    "\t\tServiceChange = ROOT {\r\n\t\t\tServices {\r\n\t\t\t\tMethod = %s,\r\n"
-		    "\t\t\t\tReason = \"%s\"\r\n\t\t\t}\r\n\t\t},\r\n"
-		    "\t\tNotify = ROOT {\r\n\t\t\tObservedEvents = 0 {\r\n",
+		    "\t\t\t\tReason = \"%s\"\r\n\t\t\t}\r\n\t\t}",
 		    m->type == GK_MSG_REGISTER ? "Restart" : "Forced",
 		    m->type == GK_MSG_REGISTER ? "901 Cold Boot"
 		                               : "905 Termination taken out of service");
+		if (!ids) { /* a stack's bare ServiceChange, sent again as it came */
+			gk_out_str(&o, "\r\n");
+			break;
+		}
+		gk_out_str(&o, ",\r\n\t\tNotify = ROOT {\r\n\t\t\tObservedEvents = 0 {\r\n");
 		event_out(&o, m, m->type == GK_MSG_REGISTER ? EV_REG : EV_DEREG, "\t\t\t\t");
 		gk_out_str(&o, "\t\t\t}\r\n\t\t}\r\n");
 		break;
