@@ -647,7 +647,7 @@ static void pcap_put(FILE *f, unsigned i, uint16_t sport, uint16_t dport, const 
 	size_t ulen = 8 + n, iplen = 20 + ulen, flen = 14 + iplen;
 	uint32_t sum = 0;
 
-	memset(fr, 0, 14);
+	memset(fr, 0, 14 + 28);
 	memset(fr, 2, 6);
 	memset(fr + 6, 4, 6);
 	fr[12] = 0x08;
