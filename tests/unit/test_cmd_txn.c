@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The command bindings end to end: the terminal side (lib/terminal.c) and the network side in
+ * its direct topology (lib/registrar.c + lib/core.c via gk_direct) exchange real MGCP and H.248
+ * datagrams through their codecs and a transaction layer each (lib/cmd_txn.c). Both ends must
+ * hold the same key; retransmitted commands get the same answer (or a provisional one while the
+ * network works, then a final one that is acknowledged); a refusal reaches the terminal as an
+ * error response; deregistration's 200 becomes DEREG_OK; with the loop running, commands
+ * nobody answers are retransmitted with backoff and then given up.
+ */
+#include <string.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include "kselftest_harness.h"
+
+#include "gatekey/cmd_txn.h"
+#include "gatekey/config.h"
+#include "gatekey/direct.h"
+#include "gatekey/h248.h"
+#include "gatekey/mgcp.h"
+#include "gatekey/registrar.h"
+#include "gatekey/terminal.h"
+#include "gatekey/vector.h"
+
+#define ASSERT_EQ_LOCAL(a, b)                                                                      \
+	do {                                                                                       \
+		if ((a) != (b))                                                                    \
+			abort();                                                                   \
+	} while (0)
+
+#define QMAX 64
+
+struct dgram {
+	bool to_net;
+	uint16_t len;
+	uint8_t buf[GK_CMD_BUF];
+};
+
+struct world {
+	const struct gk_codec *codec;
+	struct gk_loop *loop;
+	struct gk_direct d;
+	struct gk_cmd_txn *net, *term;
+	uint8_t kss[GK_KEY_LEN], kc[GK_KEY_LEN];
+	struct gk_terminal alice;
+	struct sockaddr_storage term_addr, net_addr;
+	struct dgram q[QMAX];
+	unsigned qn;
+	char wire[2048]; /* first word of every datagram, in order */
+	uint32_t auc_handle;
+	char auc_idc[GK_ID_MAX + 1];
+	bool auc_pending, hold_auc;
+	unsigned seq;
+	unsigned dones, gave_up;
+	int last_ret;
+	bool drop_next_to_term;
+};
+
+static void note(struct world *w, const uint8_t *b, size_t n)
+{
+	char first[40];
+	size_t k = 0;
+	/* MGCP: the verb or code; H.248: the first token after the header line */
+	const uint8_t *p = b, *e = b + n;
+	if (w->codec->proto == GK_PROTO_H248) {
+		while (p < e && *p != '\n')
+			p++;
+		p++;
+	}
+	while (p < e && k + 1 < sizeof(first) && *p != ' ' && *p != '\r' && *p != '\n')
+		first[k++] = (char)*p++;
+	first[k] = '\0';
+	strncat(w->wire, first, sizeof(w->wire) - strlen(w->wire) - 2);
+	strcat(w->wire, " ");
+}
+
+static void xmit_net(void *user, const struct sockaddr_storage *to, const uint8_t *buf, size_t len,
+                     uint32_t seal)
+{
+	struct world *w = user;
+	if (w->drop_next_to_term) {
+		w->drop_next_to_term = false;
+		return;
+	}
+	if (w->qn == QMAX)
+		return;
+	w->q[w->qn].to_net = false;
+	w->q[w->qn].len = (uint16_t)len;
+	memcpy(w->q[w->qn++].buf, buf, len);
+	note(w, buf, len);
+}
+
+static void xmit_term(void *user, const struct sockaddr_storage *to, const uint8_t *buf, size_t len,
+                      uint32_t seal)
+{
+	struct world *w = user;
+	if (w->qn == QMAX)
+		return;
+	w->q[w->qn].to_net = true;
+	w->q[w->qn].len = (uint16_t)len;
+	memcpy(w->q[w->qn++].buf, buf, len);
+	note(w, buf, len);
+}
+
+static void done(void *user, uint64_t cookie, enum gk_cmd_outcome o, uint16_t code)
+{
+	struct world *w = user;
+	w->dones++;
+	w->gave_up += o == GK_CMD_GAVE_UP;
+}
+
+static void w_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+                   struct gk_binding *b)
+{
+	struct world *w = user;
+	gk_cmd_txn_output(w->net, m, to, 0, 0);
+}
+
+static void w_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
+{
+	struct world *w = user;
+	w->auc_handle = handle;
+	w->auc_pending = true;
+	snprintf(w->auc_idc, sizeof(w->auc_idc), "%s", idc);
+}
+
+static void auc_answer(struct world *w)
+{
+	struct gk_auc_vector v;
+	uint8_t other[GK_KEY_LEN] = {1};
+	gk_vector_make(strcmp(w->auc_idc, "alice") == 0 ? w->kc : other, w->kss, GK_ROLE_SOFTSWITCH,
+	               w->auc_idc, "ss1", &v);
+	w->auc_pending = false;
+	gk_core_auc_vector(w->d.core, w->auc_handle, &v);
+}
+
+/* The terminal's next request, through request_init and its transaction layer. */
+static void term_send(struct world *w, struct gk_msg *m)
+{
+	struct gk_request_ctx c = {.idc = w->alice.idc,
+	                           .idsp = w->alice.idsp,
+	                           .local = &w->term_addr,
+	                           .seq = ++w->seq,
+	                           .unique = w->seq};
+	m->proto = (uint8_t)w->codec->proto;
+	w->codec->request_init(m, &c);
+	ASSERT_EQ_LOCAL(0, gk_cmd_txn_output(w->term, m, &w->net_addr, 0, w->seq));
+}
+
+/* Delivers queued datagrams until none is left (or `max` were delivered). */
+static void pump(struct world *w, unsigned max, uint32_t index)
+{
+	static struct gk_msg m, out;
+	enum gk_reason why;
+	for (unsigned k = 0; k < max && w->qn; k++) {
+		struct dgram d = w->q[0];
+		memmove(&w->q[0], &w->q[1], (--w->qn) * sizeof(w->q[0]));
+		if (w->codec->decode(d.buf, d.len, &m, &why) < 0) {
+			fprintf(stderr, "# undecodable: %s\n%.*s\n", gk_reason_name(why), d.len,
+			        d.buf);
+			abort();
+		}
+		if (d.to_net) {
+			if (gk_cmd_txn_input(w->net, &m, &w->term_addr, 0) == 1) {
+				gk_registrar_on_message(w->d.front, &m, &w->term_addr, index);
+				if (w->auc_pending && !w->hold_auc)
+					auc_answer(w);
+			}
+		} else if (gk_cmd_txn_input(w->term, &m, &w->net_addr, 0) == 1) {
+			w->last_ret = gk_terminal_on_message(&w->alice, &m, &out);
+			if (w->last_ret == 1)
+				term_send(w, &out);
+		}
+	}
+}
+
+FIXTURE(cmd)
+{
+	struct world w;
+};
+
+FIXTURE_VARIANT(cmd)
+{
+	int proto;
+	const char *exchange;
+};
+
+FIXTURE_VARIANT_ADD(cmd, mgcp){
+    .proto = GK_PROTO_MGCP,
+    .exchange = "RSIP 200 RQNT 200 NTFY 200 RQNT 200 ",
+};
+
+FIXTURE_VARIANT_ADD(cmd, h248){
+    .proto = GK_PROTO_H248,
+    .exchange = "Transaction Reply Transaction Reply Transaction Reply Transaction Reply ",
+};
+
+FIXTURE_SETUP(cmd)
+{
+	struct gk_registrar_cfg cfg;
+	struct gk_core_cfg ccfg;
+	struct gk_cmd_txn_cfg tc;
+	static const struct gk_direct_ops ops = {.send_terminal = w_send,
+	                                         .auc_request = w_auc_request};
+	struct gk_cmd_txn_ops nops = {.xmit = xmit_net, .done = done},
+	                      tops = {.xmit = xmit_term, .done = done};
+	char err[128];
+	struct world *w = &self->w;
+
+	memset(w, 0, sizeof(*w));
+	w->codec = variant->proto == GK_PROTO_MGCP ? &gk_mgcp_codec : &gk_h248_codec;
+	w->loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, w->loop);
+	gk_random(w->kss, GK_KEY_LEN);
+	gk_random(w->kc, GK_KEY_LEN);
+	gk_registrar_cfg_defaults(&cfg);
+	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
+	memcpy(cfg.element_key, w->kss, GK_KEY_LEN);
+	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_TLS);
+	cfg.max_terminals = 64;
+	cfg.max_pending = 16;
+	cfg.log_registrations = false;
+	gk_core_cfg_defaults(&ccfg);
+	ccfg.max_terminals = 64;
+	ccfg.max_pending = 16;
+	ASSERT_EQ(0, gk_direct_init(&w->d, &cfg, &ccfg, &ops, w, w->loop, err, sizeof(err)));
+	gk_cmd_txn_cfg_defaults(&tc);
+	tc.max_in = tc.max_out = 64;
+	tc.t_init_ms = 5;
+	tc.t_max_ms = 20;
+	tc.max_retx = 3;
+	tc.defer = true;
+	snprintf(tc.local_mid, sizeof(tc.local_mid), "<ss1>:2944");
+	w->net = gk_cmd_txn_new(w->codec, &tc, &nops, w, w->loop, err, sizeof(err));
+	ASSERT_NE(NULL, w->net) TH_LOG("%s", err);
+	tc.defer = false;
+	snprintf(tc.local_mid, sizeof(tc.local_mid), "[198.18.1.2]:2944");
+	w->term = gk_cmd_txn_new(w->codec, &tc, &tops, w, w->loop, err, sizeof(err));
+	ASSERT_NE(NULL, w->term);
+	gk_parse_addr("198.18.1.2:2427", &w->term_addr, err, sizeof(err));
+	gk_parse_addr("198.18.0.1:2727", &w->net_addr, err, sizeof(err));
+	snprintf(w->alice.idc, sizeof(w->alice.idc), "alice");
+	snprintf(w->alice.idsp, sizeof(w->alice.idsp), "ss1");
+	memcpy(w->alice.kc, w->kc, GK_KEY_LEN);
+	w->alice.offer[0] = (struct gk_mech_offer){GK_MECH_GKMAC, 900};
+	w->alice.offer[1] = (struct gk_mech_offer){GK_MECH_TLS, 500};
+	w->alice.n_offer = 2;
+}
+
+FIXTURE_TEARDOWN(cmd)
+{
+	gk_cmd_txn_free(self->w.net);
+	gk_cmd_txn_free(self->w.term);
+	gk_direct_fini(&self->w.d);
+	gk_loop_free(self->w.loop);
+}
+
+static void fpr_of(const struct gk_binding_info *bi, void *arg)
+{
+	if (strcmp(bi->idc, "alice") == 0)
+		memcpy(arg, bi->fpr, GK_FPR_HEX_LEN + 1);
+}
+
+static void start(struct world *w)
+{
+	struct gk_msg req;
+	gk_terminal_register(&w->alice, &req);
+	term_send(w, &req);
+}
+
+TEST_F(cmd, both_ends_hold_the_same_key_and_every_command_is_acknowledged)
+{
+	struct world *w = &self->w;
+	char fpr[GK_FPR_HEX_LEN + 1] = "";
+
+	start(w);
+	pump(w, 100, 0);
+	ASSERT_EQ(GK_TERM_REGISTERED, w->alice.state);
+	gk_registrar_foreach(w->d.front, fpr_of, fpr);
+	EXPECT_STREQ(w->alice.fpr, fpr);
+	EXPECT_STREQ(variant->exchange, w->wire);
+	/* nothing left to retransmit on either side */
+	EXPECT_EQ(0, gk_cmd_txn_out_count(w->net));
+	EXPECT_EQ(0, gk_cmd_txn_out_count(w->term));
+	EXPECT_EQ(4, w->dones);
+	EXPECT_EQ(2, gk_cmd_txn_stats(w->net)->cmds_sent);
+	EXPECT_EQ(2, gk_cmd_txn_stats(w->term)->cmds_sent);
+
+	/* Deregistration: RSIP forced / ServiceChange Forced, its 200 becomes DEREG_OK. */
+	struct gk_msg req;
+	w->wire[0] = '\0';
+	gk_terminal_deregister(&w->alice, &req);
+	term_send(w, &req);
+	pump(w, 100, w->alice.index);
+	EXPECT_EQ(GK_TERM_IDLE, w->alice.state);
+	EXPECT_EQ(0, w->last_ret);
+	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->deregistrations);
+}
+
+TEST_F(cmd, retransmissions_get_pending_then_the_same_answer)
+{
+	struct world *w = &self->w;
+
+	w->hold_auc = true;
+	start(w);
+	struct dgram rsip = w->q[0];
+	pump(w, 1, 0); /* the registrar works: the core asks the AuC */
+	EXPECT_EQ(0, w->qn);
+	/* the terminal retransmits: a provisional response, not a second registration */
+	w->q[w->qn++] = rsip;
+	pump(w, 1, 0);
+	ASSERT_EQ(1, w->qn);
+	EXPECT_EQ(1, gk_cmd_txn_stats(w->net)->pending_sent);
+	pump(w, 1, 0);
+	EXPECT_EQ(1, gk_cmd_txn_stats(w->term)->pending_in);
+	EXPECT_EQ(1, gk_cmd_txn_out_count(w->term)); /* still waiting for the final one */
+	/* the AuC answers: final response (asking for an ack), then the challenge command */
+	w->hold_auc = false;
+	w->wire[0] = '\0';
+	auc_answer(w);
+	ASSERT_EQ(2, w->qn);
+	EXPECT_EQ(1, gk_cmd_txn_in_count(w->net));
+	pump(w, 1, 0); /* the final response: the terminal acknowledges it */
+	EXPECT_EQ(0, gk_cmd_txn_out_count(w->term));
+	ASSERT_EQ(2, w->qn); /* the challenge command, then the acknowledgement */
+	struct dgram ack = w->q[1];
+	w->q[1] = w->q[0];
+	w->q[0] = ack;
+	pump(w, 1, 0); /* the acknowledgement: the network forgets its reply early */
+	EXPECT_EQ(0, gk_cmd_txn_in_count(w->net));
+	EXPECT_EQ(1, gk_cmd_txn_stats(w->net)->resp_acks_in);
+	pump(w, 100, 0);
+	EXPECT_EQ(GK_TERM_REGISTERED, w->alice.state);
+	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->challenges);
+
+	/* A duplicate of an answered command gets the very same bytes, and nothing else. */
+	struct gk_msg req;
+	gk_terminal_deregister(&w->alice, &req);
+	term_send(w, &req);
+	struct dgram dereg = w->q[0];
+	pump(w, 1, w->alice.index);
+	ASSERT_EQ(1, w->qn);
+	struct dgram first = w->q[0];
+	w->qn = 0;
+	w->q[w->qn++] = dereg;
+	pump(w, 1, w->alice.index);
+	ASSERT_EQ(1, w->qn);
+	EXPECT_EQ(first.len, w->q[0].len);
+	EXPECT_EQ(0, memcmp(first.buf, w->q[0].buf, first.len));
+	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->deregistrations);
+}
+
+TEST_F(cmd, a_wrong_key_is_refused_by_an_error_response)
+{
+	struct world *w = &self->w;
+	gk_random(w->alice.kc, GK_KEY_LEN);
+	start(w);
+	pump(w, 200, 0);
+	EXPECT_EQ(GK_TERM_FAILED, w->alice.state);
+	EXPECT_EQ(GK_R_REFUSED, w->alice.reason);
+	EXPECT_EQ(3, gk_registrar_stats(w->d.front)->challenges);
+	EXPECT_NE(NULL, strstr(w->wire, variant->proto == GK_PROTO_MGCP ? "500" : "Reply"));
+}
+
+static struct world *current;
+
+static void stop_fn(struct gk_timer *t)
+{
+	gk_loop_stop(current->loop);
+}
+
+TEST_F(cmd, unanswered_commands_are_retransmitted_then_given_up)
+{
+	struct world *w = &self->w;
+	struct gk_timer guard = {.fn = stop_fn};
+
+	current = w;
+	start(w);
+	w->qn = 0; /* the network never hears it */
+	gk_timer_arm(w->loop, &guard, 300);
+	ASSERT_EQ(0, gk_loop_run(w->loop));
+	/* 5, 10, 20 ms apart, then given up after the last wait */
+	EXPECT_EQ(3, gk_cmd_txn_stats(w->term)->retransmissions);
+	EXPECT_EQ(1, gk_cmd_txn_stats(w->term)->gave_up);
+	EXPECT_EQ(1, w->gave_up);
+	EXPECT_EQ(0, gk_cmd_txn_out_count(w->term));
+	EXPECT_EQ(3, w->qn); /* 3 copies of the command (the first was lost) */
+	for (unsigned i = 1; i < w->qn; i++)
+		EXPECT_EQ(0, memcmp(w->q[0].buf, w->q[i].buf, w->q[0].len));
+}
+
+TEST_F(cmd, a_lost_challenge_is_retransmitted_by_the_network)
+{
+	struct world *w = &self->w;
+	struct gk_timer guard = {.fn = stop_fn};
+
+	current = w;
+	start(w);
+	pump(w, 1, 0); /* RSIP in; 200 and RQNT out */
+	ASSERT_EQ(2, w->qn);
+	w->qn = 1;     /* the challenge command is lost */
+	pump(w, 1, 0); /* the 200 reaches the terminal */
+	EXPECT_EQ(1, gk_cmd_txn_out_count(w->net));
+	gk_timer_arm(w->loop, &guard, 8);
+	ASSERT_EQ(0, gk_loop_run(w->loop));
+	EXPECT_LE(1, gk_cmd_txn_stats(w->net)->retransmissions);
+	pump(w, 100, 0);
+	EXPECT_EQ(GK_TERM_REGISTERED, w->alice.state);
+	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->challenges);
+}
+
+TEST_HARNESS_MAIN
