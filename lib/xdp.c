@@ -172,6 +172,11 @@ int gk_xdp_prog_fd(const struct gk_xdp *x)
 	return bpf_program__fd(x->skel->progs.gk_xdp);
 }
 
+int gk_xdp_baseline_prog_fd(const struct gk_xdp *x)
+{
+	return bpf_program__fd(x->skel->progs.gk_xdp_baseline);
+}
+
 int gk_xdp_map_fd(const struct gk_xdp *x, const char *name)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(x->skel->obj, name);

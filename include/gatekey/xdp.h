@@ -54,6 +54,8 @@ int gk_xdp_attach(struct gk_xdp *x, enum gk_xdp_mode *mode);
 int gk_xdp_detach(const char *ifname, const char *pin_root);
 
 int gk_xdp_prog_fd(const struct gk_xdp *x);
+/* A program that only returns XDP_DROP, for measuring what BPF_PROG_TEST_RUN itself costs. */
+int gk_xdp_baseline_prog_fd(const struct gk_xdp *x);
 /* File descriptor of a map by name ("config", "terminals", "sources", "src_buckets",
  * "global_bucket", "stats"), for tests and tools. */
 int gk_xdp_map_fd(const struct gk_xdp *x, const char *name);
