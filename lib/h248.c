@@ -690,7 +690,7 @@ out:
 static bool domain_ok(const char *s)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n > 63 ||
+	if (n == 0 || n > 61 || /* "<" name ">" fits an mId of 63 */
 	    (!((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z') && !(*s >= '0' && *s <= '9')))
 		return false;
 	for (size_t i = 0; i < n; i++)
