@@ -1075,11 +1075,14 @@ TEST(auc_accept_round_trip)
 	ra[5] ^= 0x01;
 	memset(&w, 0xcc, sizeof(w));
 	ASSERT_EQ(-1, gk_auc_decode_accept(&q, PEN, ra, secret, SLEN, &w, &why));
-	ASSERT_WHY(GK_R_PARSE_BAD_AUTH, why);
+	/* Once in 256 a wrong R still decrypts to a well-formed length octet and padding (the one
+	 * without padding); the value then has the wrong length. Either way nothing comes out. */
+	ASSERT_TRUE(why == GK_R_PARSE_BAD_AUTH || why == GK_R_PARSE_BAD_VALUE)
+	TH_LOG("%s", gk_reason_name(why));
 	ASSERT_EQ(0, w.xauth[0]); /* wiped, not half filled */
 	ra[5] ^= 0x01;
 	ASSERT_EQ(-1, gk_auc_decode_accept(&q, PEN, ra, (const uint8_t *)"x", 1, &w, &why));
-	ASSERT_WHY(GK_R_PARSE_BAD_AUTH, why);
+	ASSERT_TRUE(why == GK_R_PARSE_BAD_AUTH || why == GK_R_PARSE_BAD_VALUE); /* as above */
 	/* Not an accept at all. */
 	ASSERT_EQ(-1, gk_auc_decode_accept(&p, PEN, ra, secret, SLEN, &w, &why));
 	ASSERT_WHY(GK_R_PARSE_UNSUPPORTED, why);
@@ -1125,7 +1128,8 @@ TEST(auc_ha1_round_trip)
 	/* Another request's authenticator does not open it, and leaves nothing behind. */
 	ra[0] ^= 1;
 	ASSERT_EQ(-1, gk_auc_decode_ha1_accept(&q, PEN, ra, secret, SLEN, &g, &why));
-	ASSERT_WHY(GK_R_PARSE_BAD_AUTH, why);
+	/* As for the vector: rarely a well-formed but wrong value instead. */
+	ASSERT_TRUE(why == GK_R_PARSE_BAD_AUTH || why == GK_R_PARSE_BAD_VALUE);
 	ASSERT_EQ(0, g.md5[0]);
 	ra[0] ^= 1;
 	/* A vector accept is not an HA1 accept, and HA1 must be lower-case hex. */
