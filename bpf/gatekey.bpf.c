@@ -60,7 +60,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, GK_FP_MAX_TERMINALS);
 	__type(key, __u32);
 	__type(value, struct gk_fp_terminal);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -68,7 +68,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, GK_FP_MAX_TERMINALS);
 	__type(key, struct gk_fp_source);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -76,7 +76,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, GK_FP_MAX_HOSTS);
 	__type(key, struct gk_fp_host);
 	__type(value, struct gk_fp_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -101,7 +101,7 @@ struct {
 /* sbcd's bindings, so that a restarted sbcd takes its terminals back (never read here). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, GK_FP_MAX_TERMINALS);
 	__type(key, __u32);
 	__type(value, struct gk_fp_session);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

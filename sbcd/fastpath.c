@@ -112,6 +112,12 @@ int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size
 		gk_notice("fast path: XDP (%s) on %s, maps pinned in %s/%s",
 		          gk_xdp_mode_str(f->mode), f->set.interface, f->set.pin_root,
 		          f->set.interface);
+		if (max_terminals > GK_XDP_MAX_TERMINALS)
+			gk_warn(
+			    "fast path: the XDP maps hold %u terminals, registrar.max_terminals is "
+			    "%u: terminals beyond are registered but dropped "
+			    "(fastpath.install_failed)",
+			    GK_XDP_MAX_TERMINALS, max_terminals);
 		return 0;
 	}
 	if (f->set.want == SBC_FP_NATIVE || f->set.want == SBC_FP_GENERIC) {

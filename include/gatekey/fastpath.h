@@ -59,13 +59,15 @@
 
 /* Scratch buffer size: datagrams longer than GK_FP_MAX_PAYLOAD on a signalling port are dropped
  * (they would be IP fragments on an ordinary MTU, see the fragment policy in the BPF program). */
-#define GK_FP_BUF         2048
-#define GK_FP_MAX_PAYLOAD (GK_FP_BUF - 1)
-#define GK_FP_SCAN        256 /* registration classifiers look at this prefix only */
-#define GK_FP_NPORTS      8
-#define GK_FP_NS          1000000000ull
-#define GK_FP_AF_INET     2
-#define GK_FP_AF_INET6    10
+#define GK_FP_BUF           2048
+#define GK_FP_MAX_PAYLOAD   (GK_FP_BUF - 1)
+#define GK_FP_SCAN          256 /* registration classifiers look at this prefix only */
+#define GK_FP_NPORTS        8
+#define GK_FP_MAX_TERMINALS 65536 /* terminals, sources and sessions maps */
+#define GK_FP_MAX_HOSTS     65536 /* per-host buckets (LRU) */
+#define GK_FP_NS            1000000000ull
+#define GK_FP_AF_INET       2
+#define GK_FP_AF_INET6      10
 
 enum gk_fp_proto {
 	GK_FP_PROTO_NONE = 0,

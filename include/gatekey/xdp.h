@@ -15,7 +15,8 @@
 
 #include "gatekey/fastpath.h"
 
-#define GK_XDP_PIN_ROOT "/sys/fs/bpf/gatekey"
+#define GK_XDP_PIN_ROOT      "/sys/fs/bpf/gatekey"
+#define GK_XDP_MAX_TERMINALS GK_FP_MAX_TERMINALS
 
 enum gk_xdp_mode {
 	GK_XDP_MODE_NONE = 0,    /* not attached: the caller checks in userspace */
