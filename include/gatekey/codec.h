@@ -40,9 +40,14 @@ struct gk_codec {
 	uint64_t (*transaction_ref)(const struct gk_msg *m);
 	/* The method of a decoded request, for forwarding it (e.g. "OPTIONS"). */
 	const char *(*request_method)(const struct gk_msg *m);
+	/* The input of the s10 MAC of a SUCCESS, when the binding defines its own (RAS: the encoded
+	 * message with the MAC zeroed); NULL: gk_msg_success_canonical. Length or -errno. */
+	int (*success_canonical)(const struct gk_msg *m, uint8_t *out, size_t cap);
 };
 
 const struct gk_codec *gk_codec_get(enum gk_proto proto);
 const struct gk_codec *gk_codec_by_name(const char *name);
+/* The s10 MAC input of m: its codec's success_canonical, else gk_msg_success_canonical. */
+int gk_codec_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "gatekey/cmd_wire.h"
 #include "gatekey/crypto.h"
+#include "gatekey/ras.h"
 #include "gatekey/reason.h"
 
 #define GK_ID_MAX    63 /* IDc, IDsp: printable, no whitespace, no quotes */
@@ -136,6 +137,7 @@ struct gk_msg {
 		struct gk_sip_ctx sip;
 		struct gk_mgcp_ctx mgcp;
 		struct gk_h248_ctx h248;
+		struct gk_ras_ctx ras;
 	} wire;
 };
 
@@ -152,7 +154,7 @@ const char *gk_msg_type_name(enum gk_msg_type t);
  *   || n_mechs(1) || n_mechs * (mech(1) || be16(q)) || be32(expires) || be32(index)
  * Returns the length written, or -ENOSPC.
  */
-#define GK_CANON_MAX 512
+#define GK_CANON_MAX 1280 /* also the RAS form: an encoded RCF (docs/bindings-h323.md) */
 int gk_msg_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap);
 
 /* Pick the terminal's most preferred mechanism that `supported` (bitmask of 1u << mech) allows;

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The input of the s10 MAC: the codec's own form where it has one (RAS), else msg.h's. */
+#include "gatekey/codec.h"
+
+int gk_codec_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap)
+{
+	const struct gk_codec *c = gk_codec_get((enum gk_proto)m->proto);
+	if (c && c->success_canonical)
+		return c->success_canonical(m, out, cap);
+	return gk_msg_success_canonical(m, out, cap);
+}

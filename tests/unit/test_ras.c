@@ -1,0 +1,775 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * H.323 RAS binding (docs/bindings-h323.md): X.691 ALIGNED PER primitives against hand-checked
+ * encodings, a hand-assembled GRJ with an unknown extension addition and a UCF, round trips of
+ * every message of the exchange, truncated and bit-flipped inputs, tshark's H.225.0 dissector
+ * over every message (no malformed packet, the expected RasMessage, our tokens as H.235 fields),
+ * the success MAC over the encoded RCF, and the whole exchange driven through the codec
+ * (lib/terminal.c <-> gk_direct front + core), both ends holding the same key.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "gatekey/codec.h"
+#include "gatekey/config.h"
+#include "gatekey/direct.h"
+#include "gatekey/per.h"
+#include "gatekey/ras.h"
+#include "gatekey/registrar.h"
+#include "gatekey/terminal.h"
+#include "gatekey/vector.h"
+
+extern const struct gk_codec gk_ras_codec;
+
+/* ---- PER primitives: hand-checked encodings ------------------------------------------------- */
+
+struct wcase {
+	const char *what;
+	uint8_t bytes[8];
+	size_t n;
+};
+
+TEST(per_hand_checked)
+{
+	uint8_t b[64];
+	struct gk_per_w w;
+	struct gk_per_r r;
+
+	/* INTEGER (0..7) = 5: range 8, a 3-bit field 101, padded: 1010 0000 */
+	gk_per_w_init(&w, b, sizeof(b));
+	gk_per_put_cons(&w, 5, 0, 7);
+	EXPECT_EQ(1, gk_per_w_octets(&w));
+	EXPECT_EQ(0xa0, b[0]);
+	/* BOOLEAN TRUE, then port INTEGER (0..65535) = 1719: one bit 1, range 64K is two octets
+	 * after alignment: 1000 0000, 0x06 0xb7 */
+	gk_per_w_init(&w, b, sizeof(b));
+	gk_per_put_bool(&w, true);
+	gk_per_put_cons(&w, 1719, 0, 65535);
+	ASSERT_EQ(3, gk_per_w_octets(&w));
+	EXPECT_EQ(0, memcmp(b, "\x80\x06\xb7", 3));
+	/* TimeStamp INTEGER (1..4294967295) = 1700000000: range > 64K, so the octet count
+	 * (value - 1 = 0x6553F0FF needs 4) as INTEGER (1..4) in 2 bits (11), align, 4 octets */
+	gk_per_w_init(&w, b, sizeof(b));
+	gk_per_put_cons(&w, 1700000000u, 1, 4294967295u);
+	ASSERT_EQ(5, gk_per_w_octets(&w));
+	EXPECT_EQ(0, memcmp(b, "\xc0\x65\x53\xf0\xff", 5));
+	/* Unconstrained length 200: two octets 10xxxxxx: 0x80 0xc8. 16384 needs fragmentation:
+	 * refused. */
+	gk_per_w_init(&w, b, sizeof(b));
+	gk_per_put_len(&w, 200, 0, GK_PER_UNBOUNDED);
+	EXPECT_EQ(0, memcmp(b, "\x80\xc8", 2));
+	gk_per_put_len(&w, 16384, 0, GK_PER_UNBOUNDED);
+	EXPECT_EQ(-EINVAL, w.err);
+	/* OBJECT IDENTIFIER 0.0.8.2250.0.7 (H.225.0 v7): length 6, BER contents 00 (0*40+0), 08,
+	 * 2250 = 0x8ca in base 128 -> 91 4a, 00, 07 */
+	struct gk_oid o = {{0, 0, 8, 2250, 0, 7}, 6}, o2;
+	gk_per_w_init(&w, b, sizeof(b));
+	gk_per_put_oid(&w, &o);
+	ASSERT_EQ(7, gk_per_w_octets(&w));
+	EXPECT_EQ(0, memcmp(b, "\x06\x00\x08\x91\x4a\x00\x07", 7));
+	gk_per_r_init(&r, b, 7);
+	gk_per_get_oid(&r, &o2);
+	EXPECT_EQ(GK_R_OK, r.err);
+	EXPECT_TRUE(gk_oid_equal(&o, &o2));
+	/* GatekeeperIdentifier BMPString (SIZE (1..128)) "ab": length - 1 = 1 in 7 bits
+	 * (0000001), align (0000 0010 with the pad), then 16 bits a character: 00 61 00 62 */
+	gk_per_w_init(&w, b, sizeof(b));
+	gk_per_put_bmp(&w, "ab", 1, 128);
+	ASSERT_EQ(5, gk_per_w_octets(&w));
+	EXPECT_EQ(0, memcmp(b, "\x02\x00\x61\x00\x62", 5));
+	/* dialledDigits IA5String (SIZE (1..128)) (FROM ("0123456789#*,")) "12#": 13 characters,
+	 * 4 bits each; '9' (57) does not fit 4 bits, so indices into the sorted alphabet
+	 * "#*,0123456789": '1' = 4, '2' = 5, '#' = 0. Length - 1 = 2 in 7 bits (0000010), align:
+	 * 0x04; then 0100 0101 0000 (pad): 0x45 0x00 */
+	gk_per_w_init(&w, b, sizeof(b));
+	gk_per_put_ia5(&w, "12#", 1, 128, "0123456789#*,");
+	ASSERT_EQ(3, gk_per_w_octets(&w));
+	EXPECT_EQ(0, memcmp(b, "\x04\x45\x00", 3));
+	char s[16];
+	gk_per_r_init(&r, b, 3);
+	gk_per_get_ia5(&r, s, sizeof(s), 1, 128, "0123456789#*,");
+	EXPECT_STREQ("12#", s);
+	/* Normally small 5: 0 000101 (0x0a); 64: 1, then semi-constrained: length 1, 0x40 */
+	gk_per_w_init(&w, b, sizeof(b));
+	gk_per_put_nsnn(&w, 5);
+	EXPECT_EQ(0x0a, b[0]);
+	gk_per_w_init(&w, b, sizeof(b));
+	gk_per_put_nsnn(&w, 64);
+	ASSERT_EQ(3, gk_per_w_octets(&w));
+	EXPECT_EQ(0, memcmp(b, "\x80\x01\x40", 3));
+	/* Unconstrained INTEGER: -1 is 01 ff, 128 is 02 00 80 (two's complement, minimal) */
+	gk_per_w_init(&w, b, sizeof(b));
+	gk_per_put_int(&w, -1);
+	gk_per_put_int(&w, 128);
+	ASSERT_EQ(5, gk_per_w_octets(&w));
+	EXPECT_EQ(0, memcmp(b, "\x01\xff\x02\x00\x80", 5));
+	gk_per_r_init(&r, b, 5);
+	EXPECT_EQ(-1, gk_per_get_int(&r));
+	EXPECT_EQ(128, gk_per_get_int(&r));
+	/* An open type holding NULL (empty): one zero octet, length 1: 01 00 */
+	gk_per_w_init(&w, b, sizeof(b));
+	size_t m = gk_per_open_begin(&w);
+	gk_per_open_end(&w, m);
+	ASSERT_EQ(2, gk_per_w_octets(&w));
+	EXPECT_EQ(0, memcmp(b, "\x01\x00", 2));
+	/* An open type of 200 octets gets a two-octet length, the content moved behind it */
+	uint8_t big[200];
+	memset(big, 0x5a, sizeof(big));
+	gk_per_w_init(&w, b, sizeof(b));
+	m = gk_per_open_begin(&w);
+	gk_per_put_octets(&w, big, sizeof(big), 200, 200);
+	gk_per_open_end(&w, m);
+	EXPECT_EQ(-ENOSPC, w.err); /* 64 octets are not enough, and nothing is written past them */
+	uint8_t b2[256];
+	gk_per_w_init(&w, b2, sizeof(b2));
+	m = gk_per_open_begin(&w);
+	gk_per_put_octets(&w, big, sizeof(big), 200, 200);
+	gk_per_open_end(&w, m);
+	ASSERT_EQ(202, gk_per_w_octets(&w));
+	EXPECT_EQ(0, memcmp(b2, "\x80\xc8\x5a", 3));
+	/* A fragmented length on input is refused, not followed */
+	gk_per_r_init(&r, (const uint8_t *)"\xc1\x00", 2);
+	gk_per_get_len(&r, 0, GK_PER_UNBOUNDED);
+	EXPECT_EQ(GK_R_PARSE_TOO_LONG, r.err);
+	/* A constrained number beyond its range in its bit field: BAD_VALUE */
+	gk_per_r_init(&r, (const uint8_t *)"\xf0", 1);
+	gk_per_get_cons(&r, 0, 4); /* 3 bits 111 = 7 > 4 */
+	EXPECT_EQ(GK_R_PARSE_BAD_VALUE, r.err);
+}
+
+/* A UCF and a GRJ assembled by hand; the GRJ carries an extension addition from a later version
+ * of H.225.0 (index 6, one past assignedGatekeeper's absence in GRJ), which must be skipped. */
+TEST(ras_hand_checked_pdus)
+{
+	struct gk_ras_pdu p;
+	enum gk_reason why;
+	uint8_t out[64];
+
+	/* UCF, requestSeqNum 5:
+	 *   0        RasMessage extension bit (root alternative)
+	 *   00111    alternative 7 of 25 (unregistrationConfirm) in 5 bits
+	 *   0        UCF extension bit
+	 *   0        nonStandardData absent            -> 0001 1100 = 0x1c
+	 *   00 04    requestSeqNum (1..65535): 5 - 1, two aligned octets */
+	static const uint8_t ucf[] = {0x1c, 0x00, 0x04};
+	ASSERT_EQ(0, gk_ras_pdu_decode(ucf, sizeof(ucf), &p, &why));
+	EXPECT_EQ(GK_RAS_UCF, p.type);
+	EXPECT_EQ(5, p.seq);
+	struct gk_ras_pdu q = {.type = GK_RAS_UCF, .seq = 5};
+	ASSERT_EQ(3, gk_ras_pdu_encode(&q, out, sizeof(out)));
+	EXPECT_EQ(0, memcmp(out, ucf, 3));
+
+	/* GRJ, requestSeqNum 43, terminalExcluded, an unknown extension addition:
+	 *   0 00010 1 0|0      root alternative 2 (gatekeeperReject); GRJ extension bit 1;
+	 *                      nonStandardData, gatekeeperIdentifier absent -> 0x0a, 0 + pad 0x00
+	 *   00 2a              requestSeqNum 43 - 1
+	 *   06 00 08 91 4a 00 07  protocolIdentifier 0.0.8.2250.0.7
+	 *   0 01               rejectReason: root alternative 1 of 4 (terminalExcluded)
+	 *   0 000110           extension bitmap length - 1 = 6 (normally small)
+	 *   0000001            7 additions, only the 7th (unknown to us) present
+	 *                      -> 0010 0001 1000 0000 1(000 0000) = 0x21 0x80 0x80
+	 *   02 de ad           its open type: length 2, two octets we do not understand */
+	static const uint8_t grj[] = {0x0a, 0x00, 0x00, 0x2a, 0x06, 0x00, 0x08, 0x91, 0x4a,
+	                              0x00, 0x07, 0x21, 0x80, 0x80, 0x02, 0xde, 0xad};
+	ASSERT_EQ(0, gk_ras_pdu_decode(grj, sizeof(grj), &p, &why));
+	EXPECT_EQ(GK_RAS_GRJ, p.type);
+	EXPECT_EQ(43, p.seq);
+	EXPECT_EQ(GK_RAS_GRJ_TERMINAL_EXCLUDED, p.reason);
+	EXPECT_EQ(1, p.skipped);
+	/* The open type's length is checked against the PDU: one octet short is truncated */
+	EXPECT_EQ(-1, gk_ras_pdu_decode(grj, sizeof(grj) - 1, &p, &why));
+	EXPECT_EQ(GK_R_PARSE_TRUNCATED, why);
+	/* Trailing octets after the PDU are refused */
+	uint8_t longer[sizeof(grj) + 1];
+	memcpy(longer, grj, sizeof(grj));
+	longer[sizeof(grj)] = 0;
+	EXPECT_EQ(-1, gk_ras_pdu_decode(longer, sizeof(longer), &p, &why));
+	EXPECT_EQ(GK_R_PARSE_SYNTAX, why);
+	/* An ARQ is not ours */
+	EXPECT_EQ(-1, gk_ras_pdu_decode((const uint8_t *)"\x24\x00", 2, &p, &why));
+	EXPECT_EQ(GK_R_PARSE_UNSUPPORTED, why);
+}
+
+/* ---- messages of the exchange --------------------------------------------------------------- */
+
+static const uint8_t seq_types[] = {
+    GK_MSG_REGISTER, GK_MSG_CHALLENGE, GK_MSG_ANSWER,     GK_MSG_CHALLENGE,
+    GK_MSG_SUCCESS,  GK_MSG_REJECT,    GK_MSG_DEREGISTER, GK_MSG_DEREG_OK,
+    GK_MSG_OTHER,    GK_MSG_OTHER_OK,  GK_MSG_REJECT,
+};
+#define N_MSGS (sizeof(seq_types) / sizeof(seq_types[0]))
+/* RasMessage alternatives tshark must show, in order */
+static const char expect_ras[] = "0\n2\n3\n5\n4\n2\n6\n7\n3\n4\n5\n";
+
+static struct gk_msg build(unsigned i, bool v6)
+{
+	struct gk_msg m;
+	struct sockaddr_storage ss;
+	char err[64];
+
+	memset(&m, 0, sizeof(m));
+	m.proto = GK_PROTO_H323;
+	m.type = seq_types[i];
+	gk_parse_addr(v6 ? "[2001:db8::2]:1719" : "198.18.1.2:1719", &ss, err, sizeof(err));
+	struct gk_request_ctx rc = {.idc = "alice", .idsp = "ss1", .local = &ss, .unique = 100 + i};
+	/* responses: the request they answer */
+	static const uint8_t req_of[] = {GK_MSG_REGISTER,   GK_MSG_REGISTER,   GK_MSG_ANSWER,
+	                                 GK_MSG_ANSWER,     GK_MSG_ANSWER,     GK_MSG_REGISTER,
+	                                 GK_MSG_DEREGISTER, GK_MSG_DEREGISTER, GK_MSG_OTHER,
+	                                 GK_MSG_OTHER,      GK_MSG_ANSWER};
+	m.type = req_of[i];
+	gk_ras_codec.request_init(&m, &rc);
+	m.type = seq_types[i];
+	snprintf(m.idc, sizeof(m.idc), "alice");
+	snprintf(m.idsp, sizeof(m.idsp), "ss1");
+	m.ts = 1700000000 + i;
+	m.fields = GK_F_TS;
+	memset(m.n1, 0x11, 16);
+	memset(m.n2, 0x22, 16);
+	memset(m.rand, 0x33, 16);
+	memset(m.auth, 0x44, 32);
+	m.blob[0] = 1;
+	memset(m.blob + 1, 0x55, GK_BLOB_LEN - 1);
+	memset(m.mac, 0x66, 32);
+	m.mechs[0] = (struct gk_mech_offer){GK_MECH_GKMAC, 900};
+	m.mechs[1] = (struct gk_mech_offer){GK_MECH_TLS, 500};
+	m.n_mechs = 2;
+	m.chosen = GK_MECH_GKMAC;
+	m.index = 7;
+	m.expires = 3600;
+	switch (m.type) {
+	case GK_MSG_REGISTER:
+		m.fields |= GK_F_N1 | GK_F_EXPIRES;
+		break;
+	case GK_MSG_CHALLENGE:
+		m.fields |= GK_F_N1 | GK_F_N2 | GK_F_RAND | GK_F_WANT_MECHS;
+		break;
+	case GK_MSG_ANSWER:
+		m.fields |= GK_F_N1 | GK_F_N2 | GK_F_RAND | GK_F_AUTH | GK_F_MECHS | GK_F_EXPIRES;
+		break;
+	case GK_MSG_SUCCESS:
+		m.fields |= GK_F_N1 | GK_F_N2 | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
+		            GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
+		break;
+	case GK_MSG_DEREGISTER:
+	case GK_MSG_DEREG_OK:
+		m.fields |= GK_F_EXPIRES;
+		m.expires = 0;
+		break;
+	case GK_MSG_REJECT:
+		m.fields = 0;
+		m.reason = GK_R_REFUSED;
+		break;
+	}
+	return m;
+}
+
+static void same_msg(struct __test_metadata *_metadata, const struct gk_msg *a,
+                     const struct gk_msg *b)
+{
+	EXPECT_EQ(a->type, b->type);
+	EXPECT_EQ(a->fields, b->fields);
+	EXPECT_STREQ(a->idc, b->idc);
+	EXPECT_STREQ(a->idsp, b->idsp);
+	if (a->fields & GK_F_TS)
+		EXPECT_EQ(a->ts, b->ts);
+	EXPECT_EQ(0, memcmp(a->n1, b->n1, 16) && (a->fields & GK_F_N1));
+	EXPECT_EQ(0, memcmp(a->n2, b->n2, 16) && (a->fields & GK_F_N2));
+	EXPECT_EQ(0, memcmp(a->rand, b->rand, 16) && (a->fields & GK_F_RAND));
+	EXPECT_EQ(0, memcmp(a->auth, b->auth, 32) && (a->fields & GK_F_AUTH));
+	EXPECT_EQ(0, memcmp(a->blob, b->blob, GK_BLOB_LEN) && (a->fields & GK_F_BLOB));
+	EXPECT_EQ(0, memcmp(a->mac, b->mac, 32) && (a->fields & GK_F_MAC));
+	if (a->fields & GK_F_MECHS) {
+		EXPECT_EQ(a->n_mechs, b->n_mechs);
+		EXPECT_EQ(0, memcmp(a->mechs, b->mechs, sizeof(a->mechs[0]) * a->n_mechs));
+	}
+	if (a->fields & GK_F_EXPIRES)
+		EXPECT_EQ(a->expires, b->expires);
+	if (a->fields & GK_F_CHOSEN)
+		EXPECT_EQ(a->chosen, b->chosen);
+	if (a->fields & GK_F_INDEX)
+		EXPECT_EQ(a->index, b->index);
+	EXPECT_EQ(a->wire.ras.seq, b->wire.ras.seq);
+}
+
+TEST(round_trip_every_message)
+{
+	for (int v6 = 0; v6 < 2; v6++) {
+		for (unsigned i = 0; i < N_MSGS; i++) {
+			struct gk_msg a = build(i, v6), b;
+			uint8_t w1[1500], w2[1500];
+			enum gk_reason why;
+			int n = gk_ras_encode(&a, w1, sizeof(w1));
+			ASSERT_LT(0, n) TH_LOG("message %u", i);
+			ASSERT_EQ(0, gk_ras_decode(w1, (size_t)n, &b, &why))
+			TH_LOG("message %u: %s", i, gk_reason_str(why));
+			same_msg(_metadata, &a, &b);
+			EXPECT_EQ(a.reason, b.reason);
+			if (b.wire.ras.pdu == GK_RAS_GRQ || b.wire.ras.pdu == GK_RAS_RRQ)
+				EXPECT_EQ(0, memcmp(&a.wire.ras.ras, &b.wire.ras.ras,
+				                    sizeof(a.wire.ras.ras)));
+			EXPECT_EQ(n, gk_ras_encode(&b, w2, sizeof(w2)));
+			EXPECT_EQ(0, memcmp(w1, w2, (size_t)n));
+			/* too small a buffer: refused whole */
+			EXPECT_GT(0, gk_ras_encode(&a, w2, (size_t)n - 1));
+			bool reg = b.type == GK_MSG_REGISTER || b.type == GK_MSG_ANSWER ||
+			           b.type == GK_MSG_OTHER;
+			EXPECT_EQ(reg, gk_ras_is_registration(w1, (size_t)n));
+			/* transaction_ref: responses quote the request's requestSeqNum */
+			bool resp = !(reg || b.type == GK_MSG_DEREGISTER);
+			EXPECT_EQ(resp ? 100 + i : 0, gk_ras_codec.transaction_ref(&b));
+		}
+	}
+	/* requestSeqNum from the 64-bit unique */
+	EXPECT_EQ(1, gk_ras_seq_of(1));
+	EXPECT_EQ(65535, gk_ras_seq_of(65535));
+	EXPECT_EQ(1, gk_ras_seq_of(65536));
+}
+
+TEST(truncated_and_flipped_inputs)
+{
+	for (unsigned i = 0; i < N_MSGS; i++) {
+		struct gk_msg a = build(i, i & 1), b;
+		uint8_t w[1500], x[1500];
+		enum gk_reason why;
+		int n = gk_ras_encode(&a, w, sizeof(w));
+		ASSERT_LT(0, n);
+		/* every proper prefix is refused, with a parse reason */
+		for (int k = 0; k < n; k++) {
+			uint8_t *cut =
+			    malloc(k ? (size_t)k : 1); /* exact size: ASan sees overreads */
+			memcpy(cut, w, (size_t)k);
+			EXPECT_EQ(-1, gk_ras_decode(cut, (size_t)k, &b, &why))
+			TH_LOG("%u/%d", i, k);
+			EXPECT_TRUE(why >= GK_R_PARSE_TRUNCATED && why <= GK_R_PARSE_UNSUPPORTED);
+			free(cut);
+		}
+		/* every single bit flip: decoded or refused, never a crash; if decoded, it
+		 * re-encodes and decodes to the same message */
+		for (int bit = 0; bit < n * 8; bit++) {
+			memcpy(x, w, (size_t)n);
+			x[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+			if (gk_ras_decode(x, (size_t)n, &b, &why) < 0) {
+				EXPECT_TRUE(why >= GK_R_PARSE_TRUNCATED &&
+				            why <= GK_R_PARSE_UNSUPPORTED);
+				continue;
+			}
+			struct gk_msg c;
+			uint8_t y[1500];
+			int m = gk_ras_encode(&b, y, sizeof(y));
+			ASSERT_LT(0, m) TH_LOG("flip %u/%d re-encodes", i, bit);
+			ASSERT_EQ(0, gk_ras_decode(y, (size_t)m, &c, &why));
+			same_msg(_metadata, &b, &c);
+		}
+	}
+}
+
+TEST(arc_is_configurable)
+{
+	struct gk_msg a = build(0, false), b;
+	uint8_t w[1500];
+	enum gk_reason why;
+
+	ASSERT_EQ(0, gk_ras_set_arc("1.3.6.1.4.1.32473.99"));
+	int n = gk_ras_encode(&a, w, sizeof(w));
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, gk_ras_decode(w, (size_t)n, &b, &why));
+	EXPECT_EQ(a.fields, b.fields);
+	/* under the default arc, those tokens belong to someone else: skipped */
+	ASSERT_EQ(0, gk_ras_set_arc(GK_RAS_ARC_DEFAULT));
+	ASSERT_EQ(0, gk_ras_decode(w, (size_t)n, &b, &why));
+	EXPECT_EQ(GK_MSG_REGISTER, b.type);
+	EXPECT_EQ(0, b.fields); /* IDs from the h323-ID alias and gatekeeperIdentifier only */
+	EXPECT_STREQ("alice", b.idc);
+	EXPECT_EQ(-1, gk_ras_set_arc("1.3.x"));
+	EXPECT_EQ(-1, gk_ras_set_arc("0.40"));
+}
+
+/* ---- tshark --------------------------------------------------------------------------------- */
+
+static void pcap_put(FILE *f, unsigned i, bool v6, const uint8_t *p, size_t n)
+{
+	uint8_t fr[1600];
+	size_t ulen = 8 + n, l3 = v6 ? 40 : 20, flen = 14 + l3 + ulen;
+	uint32_t sum = 0;
+
+	memset(fr, 0, sizeof(fr));
+	memset(fr, 2, 6);
+	memset(fr + 6, 4, 6);
+	uint8_t *ip = fr + 14;
+	if (v6) {
+		fr[12] = 0x86, fr[13] = 0xdd;
+		ip[0] = 0x60;
+		ip[4] = (uint8_t)(ulen >> 8), ip[5] = (uint8_t)ulen;
+		ip[6] = 17, ip[7] = 64;
+		inet_pton(AF_INET6, "2001:db8::2", ip + 8);
+		inet_pton(AF_INET6, "2001:db8::1", ip + 24);
+	} else {
+		fr[12] = 0x08;
+		ip[0] = 0x45;
+		ip[2] = (uint8_t)((l3 + ulen) >> 8), ip[3] = (uint8_t)(l3 + ulen);
+		ip[5] = (uint8_t)i, ip[8] = 64, ip[9] = 17;
+		memcpy(ip + 12, (uint8_t[]){198, 18, 1, 2}, 4);
+		memcpy(ip + 16, (uint8_t[]){198, 18, 0, 1}, 4);
+		for (int k = 0; k < 20; k += 2)
+			sum += (uint32_t)ip[k] << 8 | ip[k + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
+	}
+	uint8_t *u = ip + l3;
+	u[0] = u[2] = 1719 >> 8, u[1] = u[3] = 1719 & 0xff;
+	u[4] = (uint8_t)(ulen >> 8), u[5] = (uint8_t)ulen;
+	memcpy(u + 8, p, n);
+	if (v6) { /* UDP checksum is mandatory over IPv6 */
+		uint32_t s = 17 + (uint32_t)ulen;
+		for (int k = 8; k < 40; k += 2)
+			s += (uint32_t)ip[k] << 8 | ip[k + 1];
+		for (size_t k = 0; k < ulen; k += 2)
+			s += (uint32_t)u[k] << 8 | (k + 1 < ulen ? u[k + 1] : 0);
+		while (s >> 16)
+			s = (s & 0xffff) + (s >> 16);
+		s = ~s & 0xffff;
+		if (!s)
+			s = 0xffff;
+		u[6] = (uint8_t)(s >> 8), u[7] = (uint8_t)s;
+	}
+	uint32_t hdr[4] = {i, 0, (uint32_t)flen, (uint32_t)flen};
+	fwrite(hdr, sizeof(hdr), 1, f);
+	fwrite(fr, 1, flen, f);
+}
+
+static int run(const char *cmd, char *out, size_t cap)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n = 0;
+	if (!p)
+		return -1;
+	while (n + 1 < cap && fgets(out + n, (int)(cap - n), p))
+		n += strlen(out + n);
+	out[n] = '\0';
+	return pclose(p);
+}
+
+TEST(tshark_dissects_every_message)
+{
+	char dir[] = "/tmp/gk-ras-tshark-XXXXXX", path[256], cmd[1024];
+	static char out[65536];
+
+	if (system("command -v tshark >/dev/null 2>&1") != 0)
+		SKIP(return, "tshark not installed");
+	ASSERT_NE(NULL, mkdtemp(dir));
+	for (int v6 = 0; v6 < 2; v6++) {
+		snprintf(path, sizeof(path), "%s/ras%d.pcap", dir, v6);
+		FILE *f = fopen(path, "wb");
+		ASSERT_NE(NULL, f);
+		uint32_t gh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+		fwrite(gh, sizeof(gh), 1, f);
+		for (unsigned i = 0; i < N_MSGS; i++) {
+			struct gk_msg a = build(i, v6);
+			uint8_t w[1500];
+			int n = gk_ras_encode(&a, w, sizeof(w));
+			ASSERT_LT(0, n);
+			pcap_put(f, i, v6, w, (size_t)n);
+		}
+		fclose(f);
+		snprintf(cmd, sizeof(cmd),
+		         "tshark -n -r %s -Y '_ws.malformed || _ws.expert.severity >= \"Error\"' "
+		         "2>/dev/null | wc -l",
+		         path);
+		ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+		EXPECT_EQ(0, atoi(out)) TH_LOG("malformed or erroneous frames (v6=%d)", v6);
+		snprintf(cmd, sizeof(cmd),
+		         "tshark -n -r %s -T fields -e h225.RasMessage 2>/dev/null", path);
+		ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+		EXPECT_STREQ(expect_ras, out);
+		/* Our data as H.235 fields: the SUCCESS (5th frame) */
+		snprintf(
+		    cmd, sizeof(cmd),
+		    "tshark -n -r %s -Y frame.number==5 -T fields -E occurrence=f "
+		    "-e h225.requestSeqNum -e h235.tokenOID -e h235.challenge -e h235.sendersID "
+		    "-e h235.generalID -e h235.iv -e h235.elementID -e h235.algorithmOID "
+		    "-e h225.timeToLive 2>/dev/null",
+		    path);
+		ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+		EXPECT_STREQ(
+		    "104\t1.3.6.1.4.1.32473.323.1\t11111111111111111111111111111111\tss1\t"
+		    "alice\t555555555555555555555555\t1\t1.3.6.1.4.1.32473.323.4.1\t3600\n",
+		    out);
+		/* and the MAC and AUTH as H.235 hashes, the timestamp as TimeStamp */
+		snprintf(cmd, sizeof(cmd),
+		         "tshark -n -r %s -Y 'frame.number==3 || frame.number==5' -T fields "
+		         "-e h235.hash -e h235.timeStamp -E occurrence=f "
+		         "-o 'gui.column.format:\"No\",\"%%m\"' 2>/dev/null | cut -f1",
+		         path);
+		ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+		EXPECT_STREQ("4444444444444444444444444444444444444444444444444444444444444444\n"
+		             "6666666666666666666666666666666666666666666666666666666666666666\n",
+		             out);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* ---- the success MAC over the encoded RCF --------------------------------------------------- */
+
+TEST(success_mac_covers_the_encoded_rcf)
+{
+	struct gk_msg s = build(4, false), d, copy;
+	uint8_t k[GK_KEY_LEN], canon[GK_CANON_MAX], w[1500], mac[GK_MAC_LEN];
+	enum gk_reason why;
+
+	gk_random(k, sizeof(k));
+	s.wire.ras.pdu = GK_RAS_RRQ; /* built from the RRQ it answers, as the registrar does */
+	memset(s.mac, 0, sizeof(s.mac));
+	int c = gk_ras_success_canonical(&s, canon, sizeof(canon));
+	ASSERT_LT(0, c);
+	ASSERT_EQ(0, gk_response_mac(k, canon, (size_t)c, s.mac));
+	int n = gk_ras_encode(&s, w, sizeof(w));
+	ASSERT_EQ(c, n); /* the same encoding, but for the 32 MAC octets */
+	ASSERT_EQ(0, gk_ras_decode(w, (size_t)n, &d, &why));
+	size_t off = d.wire.ras.mac_off;
+	EXPECT_EQ(0, memcmp(w + off, s.mac, GK_MAC_LEN));
+	memcpy(mac, w + off, GK_MAC_LEN);
+	memset(w + off, 0, GK_MAC_LEN);
+	EXPECT_EQ(0, memcmp(w, canon, (size_t)n));
+	memcpy(w + off, mac, GK_MAC_LEN);
+
+	/* the terminal: received bytes, MAC zeroed, with the IDs it expects */
+	memcpy(&copy, &d, sizeof(copy));
+	c = gk_ras_success_canonical(&copy, canon, sizeof(canon));
+	ASSERT_EQ(n, c);
+	EXPECT_EQ(0, gk_response_mac_verify(k, canon, (size_t)c, d.mac));
+	/* a success for another terminal does not verify */
+	snprintf(copy.idc, sizeof(copy.idc), "bob");
+	EXPECT_EQ(-EBADMSG, gk_ras_success_canonical(&copy, canon, sizeof(canon)));
+	/* any changed octet outside the MAC (here the TS's last octet, found by value) fails */
+	uint8_t ts[4] = {0x65, 0x53, 0xf1, 0x03}; /* 1700000004 - 1 */
+	uint8_t *p = memmem(w, (size_t)n, ts, 4);
+	ASSERT_NE(NULL, p);
+	p[3] ^= 1;
+	ASSERT_EQ(0, gk_ras_decode(w, (size_t)n, &d, &why));
+	c = gk_ras_success_canonical(&d, canon, sizeof(canon));
+	ASSERT_LT(0, c);
+	EXPECT_EQ(-EBADMSG, gk_response_mac_verify(k, canon, (size_t)c, d.mac));
+	/* the generic dispatcher keeps the canonical form for codecs without a hook (SIP) */
+	struct gk_msg sip = build(4, false);
+	sip.proto = GK_PROTO_SIP;
+	EXPECT_EQ(gk_msg_success_canonical(&sip, canon, sizeof(canon)),
+	          gk_codec_success_canonical(&sip, w, sizeof(w)));
+}
+
+/* ---- the whole exchange through the codec --------------------------------------------------- */
+
+struct world {
+	struct gk_loop *loop;
+	struct gk_direct d;
+	uint8_t kss[GK_KEY_LEN], kc[GK_KEY_LEN];
+	struct gk_msg out;
+	bool have, sealed;
+	uint32_t auc_handle;
+	bool auc_pending;
+	char auc_idc[GK_ID_MAX + 1];
+	unsigned wire_msgs;
+	uint64_t unique;
+};
+
+/* Every message crosses the wire: encoded, then decoded by the other side. */
+static int through_wire(struct world *w, const struct gk_msg *m, struct gk_msg *out)
+{
+	uint8_t buf[1500];
+	enum gk_reason why;
+	int n = gk_ras_encode(m, buf, sizeof(buf));
+	if (n < 0 || gk_ras_decode(buf, (size_t)n, out, &why) < 0)
+		return -1;
+	w->wire_msgs++;
+	return 0;
+}
+
+static void w_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+                   struct gk_binding *b)
+{
+	struct world *w = user;
+	(void)to;
+	w->have = through_wire(w, m, &w->out) == 0;
+	w->sealed = b != NULL;
+}
+
+static void w_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
+{
+	struct world *w = user;
+	(void)idsp;
+	w->auc_handle = handle;
+	w->auc_pending = true;
+	snprintf(w->auc_idc, sizeof(w->auc_idc), "%s", idc);
+}
+
+static struct sockaddr_storage term_addr(void)
+{
+	struct sockaddr_storage a;
+	char err[64];
+	gk_parse_addr("198.18.1.2:1719", &a, err, sizeof(err));
+	return a;
+}
+
+/* The terminal's request: addressed by the codec, sent, answered. */
+static struct gk_msg *deliver(struct world *w, struct gk_msg *req, uint32_t index)
+{
+	struct sockaddr_storage from = term_addr();
+	struct gk_request_ctx rc = {
+	    .idc = req->idc, .idsp = req->idsp, .local = &from, .unique = ++w->unique};
+	struct gk_msg m;
+
+	req->proto = GK_PROTO_H323;
+	gk_ras_codec.request_init(req, &rc);
+	if (through_wire(w, req, &m) < 0)
+		return NULL;
+	w->have = false;
+	gk_registrar_on_message(w->d.front, &m, &from, index);
+	if (w->auc_pending) {
+		struct gk_auc_vector v;
+		const uint8_t *kc = strcmp(w->auc_idc, "alice") == 0 ? w->kc : NULL;
+		gk_vector_make(kc, w->kss, GK_ROLE_SOFTSWITCH, w->auc_idc, "ss1", &v);
+		w->auc_pending = false;
+		gk_core_auc_vector(w->d.core, w->auc_handle, &v);
+	}
+	if (!w->have)
+		return NULL;
+	/* the response answers this request */
+	if (gk_ras_codec.transaction_ref(&w->out) != gk_ras_seq_of(w->unique))
+		return NULL;
+	return &w->out;
+}
+
+FIXTURE(ras_exchange)
+{
+	struct world w;
+	struct gk_terminal t;
+};
+
+FIXTURE_SETUP(ras_exchange)
+{
+	struct gk_registrar_cfg cfg;
+	struct gk_core_cfg ccfg;
+	static const struct gk_direct_ops ops = {.send_terminal = w_send,
+	                                         .auc_request = w_auc_request};
+	char err[128];
+
+	memset(&self->w, 0, sizeof(self->w));
+	self->w.loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.loop);
+	gk_random(self->w.kss, GK_KEY_LEN);
+	gk_random(self->w.kc, GK_KEY_LEN);
+	gk_registrar_cfg_defaults(&cfg);
+	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
+	memcpy(cfg.element_key, self->w.kss, GK_KEY_LEN);
+	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_TLS);
+	cfg.max_terminals = 16;
+	cfg.max_pending = 8;
+	cfg.log_registrations = false;
+	gk_core_cfg_defaults(&ccfg);
+	ccfg.max_terminals = 16;
+	ccfg.max_pending = 8;
+	ASSERT_EQ(0, gk_direct_init(&self->w.d, &cfg, &ccfg, &ops, &self->w, self->w.loop, err,
+	                            sizeof(err)));
+	memset(&self->t, 0, sizeof(self->t));
+	snprintf(self->t.idc, sizeof(self->t.idc), "alice");
+	snprintf(self->t.idsp, sizeof(self->t.idsp), "ss1");
+	memcpy(self->t.kc, self->w.kc, GK_KEY_LEN);
+	self->t.offer[0] = (struct gk_mech_offer){GK_MECH_GKMAC, 900};
+	self->t.offer[1] = (struct gk_mech_offer){GK_MECH_TLS, 500};
+	self->t.n_offer = 2;
+	self->t.expires = 600;
+}
+
+FIXTURE_TEARDOWN(ras_exchange)
+{
+	gk_direct_fini(&self->w.d);
+	gk_loop_free(self->w.loop);
+}
+
+static void fpr_of(const struct gk_binding_info *bi, void *arg)
+{
+	memcpy(arg, bi->fpr, GK_FPR_HEX_LEN + 1);
+}
+
+TEST_F(ras_exchange, register_wrong_answer_and_deregister_over_ras)
+{
+	struct gk_msg req, next, *resp;
+	char fpr[GK_FPR_HEX_LEN + 1] = "";
+
+	/* GRQ -> GRJ (challenge) */
+	gk_terminal_register(&self->t, &req);
+	resp = deliver(&self->w, &req, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_CHALLENGE, resp->type);
+	EXPECT_EQ(GK_RAS_GRJ, resp->wire.ras.pdu);
+	EXPECT_TRUE(resp->fields & GK_F_WANT_MECHS);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->t, resp, &next));
+	/* a wrong AUTH: RRQ -> RRJ carrying a fresh challenge */
+	struct gk_msg bad = next;
+	bad.auth[0] ^= 1;
+	resp = deliver(&self->w, &bad, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_CHALLENGE, resp->type);
+	EXPECT_EQ(GK_RAS_RRJ, resp->wire.ras.pdu);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->t, resp, &next));
+	/* RRQ -> RCF: both ends hold the same key */
+	resp = deliver(&self->w, &next, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
+	EXPECT_EQ(GK_RAS_RCF, resp->wire.ras.pdu);
+	EXPECT_EQ(600, resp->expires);
+	ASSERT_EQ(0, gk_terminal_on_message(&self->t, resp, &next));
+	ASSERT_EQ(GK_TERM_REGISTERED, self->t.state);
+	EXPECT_EQ(GK_MECH_GKMAC, self->t.chosen);
+	gk_registrar_foreach(self->w.d.front, fpr_of, fpr);
+	EXPECT_STREQ(self->t.fpr, fpr);
+
+	/* OTHER: a keepAlive RRQ from the registered terminal -> plain RCF */
+	memset(&req, 0, sizeof(req));
+	req.type = GK_MSG_OTHER;
+	snprintf(req.idc, sizeof(req.idc), "alice");
+	snprintf(req.idsp, sizeof(req.idsp), "ss1");
+	resp = deliver(&self->w, &req, self->t.index);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_OTHER_OK, resp->type);
+	EXPECT_TRUE(self->w.sealed);
+
+	/* URQ -> UCF */
+	gk_terminal_deregister(&self->t, &req);
+	resp = deliver(&self->w, &req, self->t.index);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_DEREG_OK, resp->type);
+	ASSERT_EQ(0, gk_terminal_on_message(&self->t, resp, &next));
+	EXPECT_EQ(GK_TERM_IDLE, self->t.state);
+	EXPECT_EQ(10, self->w.wire_msgs); /* GRQ GRJ RRQ RRJ RRQ RCF RRQ RCF URQ UCF */
+}
+
+TEST_F(ras_exchange, unknown_terminal_gets_a_reject_over_ras)
+{
+	struct gk_msg req, next, *resp;
+
+	snprintf(self->t.idc, sizeof(self->t.idc), "mallory");
+	gk_terminal_register(&self->t, &req);
+	resp = deliver(&self->w, &req, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_CHALLENGE, resp->type); /* looks the same as for a known IDc */
+	ASSERT_EQ(1, gk_terminal_on_message(&self->t, resp, &next));
+	for (int i = 0; i < 8 && resp && resp->type == GK_MSG_CHALLENGE; i++) {
+		resp = deliver(&self->w, &next, 0);
+		if (resp && resp->type == GK_MSG_CHALLENGE)
+			ASSERT_EQ(1, gk_terminal_on_message(&self->t, resp, &next));
+	}
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_REJECT, resp->type);
+	EXPECT_EQ(GK_RAS_RRJ, resp->wire.ras.pdu);
+	EXPECT_EQ(-1, gk_terminal_on_message(&self->t, resp, &next));
+}
+
+TEST_HARNESS_MAIN
