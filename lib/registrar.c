@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gatekey/codec.h"
 #include "gatekey/addrmap.h"
 #include "gatekey/config.h"
 #include "gatekey/idmap.h"
@@ -543,7 +544,7 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	s.index = mech == GK_MECH_GKMAC ? slot : 0;
 	s.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
 	           GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
-	n = gk_msg_success_canonical(&s, canon, sizeof(canon));
+	n = gk_codec_success_canonical(&s, canon, sizeof(canon));
 	if (n < 0 || gk_response_mac(k, canon, (size_t)n, s.mac) < 0) {
 		gk_wipe(k, sizeof(k));
 		reject(r, m, from, GK_R_INTERNAL);

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gatekey/codec.h"
 #include "gatekey/terminal.h"
 
 static uint64_t term_now(const struct gk_terminal *t)
@@ -113,10 +114,10 @@ static int on_success(struct gk_terminal *t, const struct gk_msg *in)
 
 	/* The MAC covers what we received, but with the IDs we expect: a success for another
 	 * terminal or element must not verify. */
-	memcpy(&copy, in, offsetof(struct gk_msg, wire));
+	memcpy(&copy, in, sizeof(copy)); /* the wire context too: RAS MACs the received bytes */
 	memcpy(copy.idc, t->idc, sizeof(copy.idc));
 	memcpy(copy.idsp, t->idsp, sizeof(copy.idsp));
-	n = gk_msg_success_canonical(&copy, canon, sizeof(canon));
+	n = gk_codec_success_canonical(&copy, canon, sizeof(canon));
 	if (n < 0 || gk_response_mac_verify(k, canon, (size_t)n, in->mac) < 0) {
 		gk_wipe(k, sizeof(k));
 		return fail(t, GK_R_BAD_RESPONSE_MAC);
