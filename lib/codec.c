@@ -2,12 +2,16 @@
 #include <string.h>
 
 #include "gatekey/codec.h"
+#include "gatekey/h248.h"
+#include "gatekey/mgcp.h"
 #include "gatekey/sip.h"
 
 extern const struct gk_codec gk_sip_codec;
 
 static const struct gk_codec *const codecs[] = {
     &gk_sip_codec,
+    &gk_mgcp_codec,
+    &gk_h248_codec,
 };
 
 const struct gk_codec *gk_codec_get(enum gk_proto proto)
