@@ -1,47 +1,173 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gatekey/config.h"
 #include "gatekey/front_io.h"
 #include "gatekey/log.h"
 
-static int fd_for(const struct gk_front_io *io, const struct sockaddr_storage *to)
+static struct gk_front_sock *sock_for(struct gk_front_io *io, uint8_t proto,
+                                      const struct sockaddr_storage *to)
 {
-	return io->fd_by_family[to->ss_family == AF_INET6 ? 1 : 0];
+	for (unsigned i = 0; i < io->n_sock; i++)
+		if (io->sock[i].codec->proto == proto &&
+		    io->sock[i].addr.ss_family == to->ss_family)
+			return &io->sock[i];
+	return NULL;
 }
 
-int gk_front_io_listen(struct gk_front_io *io, const struct sockaddr_storage *addrs, unsigned n,
-                       gk_dgram_fn fn, void *user, int *fds)
+struct gk_front_sock *gk_front_io_sock(struct gk_front_io *io, int fd)
 {
-	io->fd_by_family[0] = io->fd_by_family[1] = -1;
+	for (unsigned i = 0; i < io->n_sock; i++)
+		if (io->sock[i].fd == fd)
+			return &io->sock[i];
+	return NULL;
+}
+
+/* The transaction layer puts a command or response on the wire; seal: the gk-mac binding index
+ * to seal it for, again on every retransmission, while that binding is still up. */
+static void cmd_xmit(void *user, const struct sockaddr_storage *to, const uint8_t *data, size_t len,
+                     uint32_t seal)
+{
+	struct gk_front_sock *s = user;
+	struct gk_front_io *io = s->io;
+	uint8_t *buf;
+	int n = (int)len;
+
+	if (len > GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN || !(buf = gk_loop_send_buf(io->loop)))
+		return;
+	memcpy(buf, data, len);
+	if (seal) {
+		struct gk_binding *b = gk_registrar_gkmac_binding(io->front, seal, to);
+		if (b)
+			n = gk_registrar_seal(io->front, b, buf, len, GK_LOOP_DGRAM_MAX);
+	}
+	if (n <= 0) {
+		gk_loop_send_abort(io->loop, buf);
+		return;
+	}
+	gk_loop_send(io->loop, s->fd, buf, (size_t)n, to);
+}
+
+/* H.248: this element's mId is the address it listens on ("[198.18.0.1]:2944"); a wildcard
+ * address leaves the codec's own. */
+static void mid_of(const struct sockaddr_storage *a, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+	uint16_t port;
+	const void *raw;
+
+	out[0] = '\0';
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)a;
+		if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
+			return;
+		raw = &s6->sin6_addr;
+		port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)a;
+		if (s4->sin_addr.s_addr == htonl(INADDR_ANY))
+			return;
+		raw = &s4->sin_addr;
+		port = ntohs(s4->sin_port);
+	}
+	if (inet_ntop(a->ss_family, raw, ip, sizeof(ip)))
+		snprintf(out, cap, "[%s]:%u", ip, port);
+}
+
+int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
+                       const struct sockaddr_storage *addrs, unsigned n, gk_dgram_fn fn, void *user,
+                       int *fds)
+{
+	static const struct gk_cmd_txn_ops ops = {.xmit = cmd_xmit};
+	bool cmd = codec->proto == GK_PROTO_MGCP || codec->proto == GK_PROTO_H248;
+
 	for (unsigned i = 0; i < n; i++) {
-		char a[64];
+		char a[64], err[256];
 		gk_format_addr(&addrs[i], a, sizeof(a));
+		if (io->n_sock == GK_FRONT_SOCKS) {
+			gk_err("too many terminal-facing sockets (at most %d)", GK_FRONT_SOCKS);
+			return -1;
+		}
+		if (cmd && sock_for(io, (uint8_t)codec->proto, &addrs[i])) {
+			gk_err("%s listens once per address family: %s is one too many",
+			       codec->name, a);
+			return -1;
+		}
 		int fd = gk_udp_socket(&addrs[i]);
 		if (fd < 0) {
 			gk_err("cannot listen for terminals on %s: %s", a, strerror(-fd));
 			return -1;
 		}
+		struct gk_front_sock *s = &io->sock[io->n_sock];
+		memset(s, 0, sizeof(*s));
+		s->fd = fd;
+		s->addr = addrs[i];
+		s->codec = codec;
+		s->io = io;
+		if (cmd) {
+			struct gk_cmd_txn_cfg tc;
+			gk_cmd_txn_cfg_defaults(&tc);
+			tc.defer = true;
+			if (codec->proto == GK_PROTO_H248)
+				mid_of(&addrs[i], tc.local_mid, sizeof(tc.local_mid));
+			s->txn = gk_cmd_txn_new(codec, &tc, &ops, s, io->loop, err, sizeof(err));
+			if (!s->txn) {
+				gk_err("%s on %s: %s", codec->name, a, err);
+				close(fd);
+				return -1;
+			}
+		}
+		io->n_sock++;
 		fds[i] = fd;
-		io->fd_by_family[addrs[i].ss_family == AF_INET6 ? 1 : 0] = fd;
 		gk_loop_add_udp(io->loop, fd, fn, user);
-		gk_info("listening for terminals on %s (%s)", a, io->codec->name);
+		gk_info("listening for terminals on %s (%s)", a, codec->name);
 	}
 	return 0;
+}
+
+int gk_front_io_input(struct gk_front_sock *s, struct gk_msg *m,
+                      const struct sockaddr_storage *from, uint32_t index)
+{
+	if (!s->txn)
+		return 1;
+	/* A bare request of a terminal whose binding requires gk-mac is the registrar's to refuse;
+	 * the transaction layer must not answer it, not even as a duplicate of a sealed one. */
+	if (!index && (m->type == GK_MSG_OTHER || m->type == GK_MSG_DEREGISTER) &&
+	    gk_registrar_is_registered_addr(s->io->front, from) &&
+	    !gk_registrar_other_allowed(s->io->front, from))
+		return 1;
+	return gk_cmd_txn_input(s->txn, m, from, index);
 }
 
 static void send_msg(struct gk_front_io *io, struct gk_msg *m, const struct sockaddr_storage *to,
                      struct gk_binding *b)
 {
-	int fd = fd_for(io, to);
+	struct gk_front_sock *s = sock_for(io, m->proto, to);
 	uint8_t *buf;
 	int n;
 
-	if (fd < 0 || !(buf = gk_loop_send_buf(io->loop)))
+	if (!s)
 		return;
-	io->codec->response_init(m);
-	n = io->codec->encode(m, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN);
+	if (s->txn) {
+		uint32_t seal = 0;
+		if (b) {
+			struct gk_binding_info bi;
+			gk_binding_get_info(b, &bi);
+			seal = bi.index;
+		}
+		if (gk_cmd_txn_output(s->txn, m, to, seal, 0) < 0)
+			gk_warn("cannot send %s for %s (%s)", gk_msg_type_name(m->type), m->idc,
+			        s->codec->name);
+		return;
+	}
+	if (!(buf = gk_loop_send_buf(io->loop)))
+		return;
+	s->codec->response_init(m);
+	n = s->codec->encode(m, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN);
 	if (n > 0 && b)
 		n = gk_registrar_seal(io->front, b, buf, (size_t)n, GK_LOOP_DGRAM_MAX);
 	if (n <= 0) {
@@ -49,7 +175,7 @@ static void send_msg(struct gk_front_io *io, struct gk_msg *m, const struct sock
 		gk_loop_send_abort(io->loop, buf);
 		return;
 	}
-	gk_loop_send(io->loop, fd, buf, (size_t)n, to);
+	gk_loop_send(io->loop, s->fd, buf, (size_t)n, to);
 }
 
 void gk_front_io_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
@@ -108,6 +234,58 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("rx_nobufs", l->rx_nobufs);
 	P("tx_no_slot", l->tx_no_slot);
 #undef P
+	/* The transaction layers of the command protocols, summed per protocol. */
+	for (unsigned i = 0; i < io->n_sock; i++) {
+		const struct gk_codec *c = io->sock[i].codec;
+		bool first = true;
+		struct gk_cmd_txn_stats sum = {0};
+		unsigned in = 0, outn = 0;
+		if (!io->sock[i].txn)
+			continue;
+		for (unsigned j = 0; j < i; j++)
+			first = first && io->sock[j].codec != c;
+		if (!first)
+			continue;
+		for (unsigned j = i; j < io->n_sock; j++) {
+			const struct gk_cmd_txn_stats *t;
+			if (io->sock[j].codec != c)
+				continue;
+			t = gk_cmd_txn_stats(io->sock[j].txn);
+			const uint64_t *a = (const uint64_t *)t;
+			uint64_t *d = (uint64_t *)&sum;
+			for (size_t k = 0; k < sizeof(sum) / sizeof(uint64_t); k++)
+				d[k] += a[k];
+			in += gk_cmd_txn_in_count(io->sock[j].txn);
+			outn += gk_cmd_txn_out_count(io->sock[j].txn);
+		}
+#define T(f) gk_ctl_printf(out, "%s.txn." #f " %llu", c->name, (unsigned long long)sum.f)
+		T(cmds_sent);
+		T(retransmissions);
+		T(gave_up);
+		T(acks_in);
+		T(pending_in);
+		T(resp_acks_in);
+		T(stray_responses);
+		T(cmds_in);
+		T(duplicates);
+		T(pending_sent);
+		T(replies_sent);
+		T(replies_forgotten);
+		T(pool_full);
+		T(encode_errors);
+#undef T
+		gk_ctl_printf(out, "%s.txn.in_flight %u", c->name, outn);
+		gk_ctl_printf(out, "%s.txn.remembered %u", c->name, in);
+	}
+}
+
+void gk_front_io_close(struct gk_front_io *io)
+{
+	for (unsigned i = 0; i < io->n_sock; i++) {
+		gk_cmd_txn_free(io->sock[i].txn);
+		close(io->sock[i].fd);
+	}
+	io->n_sock = 0;
 }
 
 void gk_front_io_on_signal(void *user, int signo)

@@ -832,6 +832,14 @@ bool gk_registrar_gkmac_bound(struct gk_registrar *r, uint32_t index,
 	return b->active && b->mech == GK_MECH_GKMAC && gk_sockaddr_equal(&b->addr, a);
 }
 
+struct gk_binding *gk_registrar_gkmac_binding(struct gk_registrar *r, uint32_t index,
+                                              const struct sockaddr_storage *a)
+{
+	if (!gk_registrar_gkmac_bound(r, index, a))
+		return NULL;
+	return &rec(r, index)->b;
+}
+
 void gk_registrar_count_rx(struct gk_registrar *r, uint32_t index)
 {
 	if (index && index <= r->cfg.max_terminals && rec(r, index)->b.active)

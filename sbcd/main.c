@@ -27,6 +27,8 @@
 #include "fastpath.h"
 #include "settings.h"
 
+#define SBC_MAX_ACCESS (SBC_MAX_LISTEN + 4)
+
 struct sbcd {
 	struct gk_daemon_common common;
 	struct sbc_settings set;
@@ -36,10 +38,11 @@ struct sbcd {
 	struct gk_control *ctl;
 	struct gk_relay *relay; /* terminals' requests forwarded to the softswitch */
 	const struct gk_codec *sip;
-	int access_fd[SBC_MAX_LISTEN];
-	uint16_t access_port[SBC_MAX_LISTEN];
-	int verified_fd[SBC_MAX_LISTEN]; /* datagrams XDP verified and stripped; -1 = none */
-	unsigned n_verified;
+	/* every terminal-facing socket: SIP, then MGCP, then H.248 */
+	int access_fd[SBC_MAX_ACCESS];
+	unsigned n_access;
+	uint16_t access_port[SBC_MAX_ACCESS];
+	int verified_fd[SBC_MAX_ACCESS]; /* datagrams XDP verified and stripped; -1 = none */
 	struct sbc_fastpath fp;
 	int core_fd;
 	struct sockaddr_storage core_local;
@@ -122,6 +125,22 @@ static void core_unbound(void *user, const char *idc, const char *idsp, const ch
 	send_core(s, &m, ref);
 }
 
+/* The SIP method of the core-leg request for a terminal's OTHER: its own when it is a SIP token
+ * (SIP's, or e.g. MGCP's "AUEP"), else OPTIONS. */
+static const char *core_method(const struct sbcd *s, const struct gk_msg *m)
+{
+	const struct gk_codec *c = gk_codec_get((enum gk_proto)m->proto);
+	const char *method = c && c->request_method ? c->request_method(m) : NULL;
+	(void)s;
+	if (!method || !*method || strlen(method) > 32)
+		return "OPTIONS";
+	for (const char *p = method; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || strchr("-.!%*_+`'~", *p)))
+			return "OPTIONS";
+	return method;
+}
+
 /* A verified request of a registered terminal goes on to the softswitch, trailer stripped; the
  * front answers it (under the downlink trailer) once the softswitch has. */
 static void relay_request(struct sbcd *s, const struct gk_msg *m,
@@ -150,7 +169,7 @@ static void relay_request(struct sbcd *s, const struct gk_msg *m,
 	    .local_tag = s->set.id,
 	    .seq = 1,
 	    .unique = ref,
-	    .method = s->sip->request_method(m),
+	    .method = core_method(s, m),
 	};
 	snprintf(dialog, sizeof(dialog), "%016llx@%.60s", (unsigned long long)ref, s->set.id);
 	s->sip->request_init(&fwd, &c);
@@ -229,13 +248,15 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 }
 
 /* A datagram the fast path let through; index: the gk-mac terminal it was verified for. */
-static void from_terminal(struct sbcd *s, uint8_t *data, size_t len,
+static void from_terminal(struct sbcd *s, struct gk_front_sock *sock, uint8_t *data, size_t len,
                           const struct sockaddr_storage *from, uint32_t index)
 {
 	struct gk_msg m;
 	enum gk_reason why;
 
-	if (s->sip->decode(data, len, &m, &why) < 0) {
+	if (!sock)
+		return;
+	if (sock->codec->decode(data, len, &m, &why) < 0) {
 		s->st.parse_errors++;
 		gk_registrar_count(s->front, why);
 		return;
@@ -244,6 +265,8 @@ static void from_terminal(struct sbcd *s, uint8_t *data, size_t len,
 		s->st.passed++;
 		gk_registrar_count_rx(s->front, index);
 	}
+	if (gk_front_io_input(sock, &m, from, index) != 1)
+		return; /* the transaction layer answered or absorbed it */
 	switch (m.type) {
 	case GK_MSG_OTHER:
 		if (index || gk_registrar_other_allowed(s->front, from))
@@ -271,7 +294,7 @@ static uint64_t mono_ns(void)
 
 static uint16_t local_port(const struct sbcd *s, int fd)
 {
-	for (unsigned i = 0; i < s->set.n_listen; i++)
+	for (unsigned i = 0; i < s->n_access; i++)
 		if (s->access_fd[i] == fd)
 			return s->access_port[i];
 	return 0;
@@ -295,7 +318,7 @@ static void on_access(void *user, int fd, uint8_t *data, size_t len,
 			gk_registrar_count(s->front, why);
 		return;
 	}
-	from_terminal(s, data, (size_t)n, from, index);
+	from_terminal(s, gk_front_io_sock(&s->io, fd), data, (size_t)n, from, index);
 }
 
 /* The verified port: only XDP delivers here (nothing from outside reaches it, see
@@ -306,8 +329,11 @@ static void on_verified(void *user, int fd, uint8_t *data, size_t len,
 {
 	struct sbcd *s = user;
 	uint32_t index;
-	(void)fd;
+	int access = -1;
 
+	for (unsigned i = 0; i < s->n_access; i++)
+		if (s->verified_fd[i] == fd)
+			access = s->access_fd[i];
 	s->st.rx_verified++;
 	if (len < GK_VERIFIED_TAIL_LEN || gk_pkt_peek_tail(data, len, &index) < 0) {
 		s->st.verified_unbound++;
@@ -320,7 +346,8 @@ static void on_verified(void *user, int fd, uint8_t *data, size_t len,
 		gk_registrar_count(s->front, GK_R_NOT_REGISTERED);
 		return;
 	}
-	from_terminal(s, data, len - GK_VERIFIED_TAIL_LEN, from, index);
+	from_terminal(s, gk_front_io_sock(&s->io, access), data, len - GK_VERIFIED_TAIL_LEN, from,
+	              index);
 }
 
 /* The verified socket of a terminal-facing address: bound to the access interface, so that
@@ -388,7 +415,7 @@ int main(int argc, char **argv)
 {
 	static struct sbcd s;
 	char err[512];
-	struct gk_cfg_key keys[64] = {{0}};
+	struct gk_cfg_key keys[80] = {{0}};
 
 	sbc_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
 	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &s.common, "sbcd");
@@ -413,9 +440,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.io.loop = s.loop;
-	s.io.codec = s.sip;
-	if (gk_front_io_listen(&s.io, s.set.listen, s.set.n_listen, on_access, &s, s.access_fd) < 0)
+	if (gk_front_io_listen(&s.io, s.sip, s.set.listen, s.set.n_listen, on_access, &s,
+	                       s.access_fd) < 0 ||
+	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_MGCP), s.set.mgcp_listen,
+	                       s.set.n_mgcp_listen, on_access, &s,
+	                       s.access_fd + s.set.n_listen) < 0 ||
+	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_H248), s.set.h248_listen,
+	                       s.set.n_h248_listen, on_access, &s,
+	                       s.access_fd + s.set.n_listen + s.set.n_mgcp_listen) < 0)
 		return 1;
+	s.n_access = s.set.n_listen + s.set.n_mgcp_listen + s.set.n_h248_listen;
 	s.core_fd = gk_udp_socket(&s.set.core_bind);
 	socklen_t sl = sizeof(s.core_local);
 	if (s.core_fd < 0 || getsockname(s.core_fd, (struct sockaddr *)&s.core_local, &sl) < 0) {
@@ -452,8 +486,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sbc_fp_restore(&s.fp, s.front);
-	for (unsigned i = 0; i < s.set.n_listen; i++) {
-		const struct sockaddr_storage *a = &s.set.listen[i];
+	for (unsigned i = 0; i < s.n_access; i++) {
+		const struct sockaddr_storage *a = &gk_front_io_sock(&s.io, s.access_fd[i])->addr;
 		s.access_port[i] =
 		    ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
 		                                   : ((const struct sockaddr_in *)a)->sin_port);
@@ -490,16 +524,16 @@ int main(int argc, char **argv)
 	          s.fp.xdp ? "in XDP" : "in userspace");
 
 	int ret = gk_loop_run(s.loop);
+	/* first: its timers go before anything else frees its own */
+	gk_front_io_close(&s.io);
 	gk_control_free(s.ctl);
 	gk_registrar_free(s.front);
 	sbc_fp_stop(&s.fp);
 	gk_relay_free(s.relay);
 	gk_loop_free(s.loop);
-	for (unsigned i = 0; i < s.set.n_listen; i++) {
-		close(s.access_fd[i]);
+	for (unsigned i = 0; i < s.n_access; i++)
 		if (s.verified_fd[i] >= 0)
 			close(s.verified_fd[i]);
-	}
 	close(s.core_fd);
 	gk_notice("stopped");
 	return ret < 0 ? 1 : 0;

@@ -15,6 +15,28 @@ static int add_listen(const char *value, void *arg, char *err, size_t errlen)
 	return gk_parse_addr(value, &s->listen[s->n_listen++], err, errlen);
 }
 
+static int add_cmd_listen(const char *value, struct sockaddr_storage *addrs, unsigned *n,
+                          const char *key, char *err, size_t errlen)
+{
+	if (*n == 2) {
+		snprintf(err, errlen, "at most 2 %s addresses (one per address family)", key);
+		return -1;
+	}
+	return gk_parse_addr(value, &addrs[(*n)++], err, errlen);
+}
+
+static int add_mgcp_listen(const char *value, void *arg, char *err, size_t errlen)
+{
+	struct sbc_settings *s = arg;
+	return add_cmd_listen(value, s->mgcp_listen, &s->n_mgcp_listen, "mgcp.listen", err, errlen);
+}
+
+static int add_h248_listen(const char *value, void *arg, char *err, size_t errlen)
+{
+	struct sbc_settings *s = arg;
+	return add_cmd_listen(value, s->h248_listen, &s->n_h248_listen, "h248.listen", err, errlen);
+}
+
 void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t cap)
 {
 	const struct gk_cfg_key k[] = {
@@ -27,6 +49,20 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	     .help = "terminal-facing SIP address ip:port (repeatable; default 0.0.0.0:5060)",
 	     .multi = true,
 	     .on_multi = add_listen,
+	     .multi_arg = s},
+	    {.name = "mgcp.listen",
+	     .kind = GK_CFG_STR,
+	     .help = "terminal-facing MGCP address ip:port (repeatable, one per address family; "
+	             "default: none, the standard port is 2727)",
+	     .multi = true,
+	     .on_multi = add_mgcp_listen,
+	     .multi_arg = s},
+	    {.name = "h248.listen",
+	     .kind = GK_CFG_STR,
+	     .help = "terminal-facing H.248 text address ip:port (repeatable, one per address "
+	             "family; default: none, the standard port is 2944)",
+	     .multi = true,
+	     .on_multi = add_h248_listen,
 	     .multi_arg = s},
 	    GK_CFG_KEY("core.softswitch", GK_CFG_ADDR, &s->softswitch,
 	               "the softswitch's SIP address (required)"),

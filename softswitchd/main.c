@@ -24,8 +24,6 @@
 #include "gatekey/uplink.h"
 #include "settings.h"
 
-#define MAX_LISTEN 4
-
 struct softswitchd {
 	struct gk_daemon_common common;
 	struct ss_settings set;
@@ -37,7 +35,7 @@ struct softswitchd {
 	struct gk_control *ctl;
 	struct gk_relay *relay;
 	const struct gk_codec *sip;
-	int fds[MAX_LISTEN];
+	int fds[SS_MAX_LISTEN + 4];
 	struct {
 		uint64_t rx, parse_errors, responses_ignored, peer_requests, peer_refused;
 		struct gk_reason_counters parse;
@@ -204,29 +202,34 @@ static void on_auc_failed(void *user, uint32_t handle, enum gk_reason why)
 	gk_core_auc_failed(s->direct.core, handle, why);
 }
 
-static void on_sip(void *user, int fd, uint8_t *data, size_t len,
-                   const struct sockaddr_storage *from)
+/* A datagram on a terminal-facing socket (SIP, MGCP or H.248), or from an SBC peer (SIP). */
+static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
+                        const struct sockaddr_storage *from)
 {
 	struct softswitchd *s = user;
+	struct gk_front_sock *sock = gk_front_io_sock(&s->io, fd);
 	struct gk_msg m;
 	enum gk_reason why;
 	uint32_t index;
 	long n;
-	(void)fd;
 
+	if (!sock)
+		return;
 	s->st.rx++;
 	n = gk_registrar_open(s->reg, data, len, from, &index, &why);
 	if (n < 0)
 		return; /* counted by the registrar under its reason */
 	if (index)
 		len = (size_t)n;
-	if (s->sip->decode(data, len, &m, &why) < 0) {
+	if (sock->codec->decode(data, len, &m, &why) < 0) {
 		s->st.parse_errors++;
 		s->st.parse.n[why]++;
 		gk_registrar_count(s->reg, why);
 		return;
 	}
-	const struct ss_peer *peer = index ? NULL : ss_peer_find(&s->set.peers, from);
+	const struct ss_peer *peer = index || sock->txn ? NULL : ss_peer_find(&s->set.peers, from);
+	if (!peer && gk_front_io_input(sock, &m, from, index) != 1)
+		return; /* the transaction layer answered or absorbed it */
 	switch (m.type) {
 	case GK_MSG_REGISTER:
 	case GK_MSG_ANSWER:
@@ -279,7 +282,7 @@ int main(int argc, char **argv)
 {
 	static struct softswitchd s;
 	char err[512];
-	struct gk_cfg_key keys[48] = {{0}};
+	struct gk_cfg_key keys[64] = {{0}};
 
 	ss_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
 	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &s.common, "softswitchd");
@@ -305,8 +308,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.io.loop = s.loop;
-	s.io.codec = s.sip;
-	if (gk_front_io_listen(&s.io, s.set.listen, s.set.n_listen, on_sip, &s, s.fds) < 0)
+	if (gk_front_io_listen(&s.io, s.sip, s.set.listen, s.set.n_listen, on_terminal, &s, s.fds) <
+	        0 ||
+	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_MGCP), s.set.mgcp_listen,
+	                       s.set.n_mgcp_listen, on_terminal, &s, s.fds + s.set.n_listen) < 0 ||
+	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_H248), s.set.h248_listen,
+	                       s.set.n_h248_listen, on_terminal, &s,
+	                       s.fds + s.set.n_listen + s.set.n_mgcp_listen) < 0)
 		return 1;
 
 	static const struct gk_direct_ops dops = {
@@ -354,13 +362,13 @@ int main(int argc, char **argv)
 	          s.set.peers.n ? ", and SBC peers" : "");
 
 	int ret = gk_loop_run(s.loop);
+	/* first: its timers go before anything else frees its own */
+	gk_front_io_close(&s.io);
 	gk_control_free(s.ctl);
 	gk_auc_client_free(s.auc);
 	gk_direct_fini(&s.direct);
 	gk_relay_free(s.relay);
 	gk_loop_free(s.loop);
-	for (unsigned i = 0; i < s.set.n_listen; i++)
-		close(s.fds[i]);
 	gk_notice("stopped");
 	return ret < 0 ? 1 : 0;
 }

@@ -1,30 +1,58 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What every daemon that runs a front (softswitchd in the direct topology, sbcd) does the same
- * way: send the front's messages to terminals (encode, gk-mac trailer, queue), and list its
- * bindings and counters on the control socket.
+ * way: its terminal-facing sockets, each with the codec of its protocol (and, for the
+ * command/response protocols MGCP and H.248, its transaction layer, cmd_txn.h); sending the
+ * front's messages to terminals (encode, gk-mac trailer, queue); listing its bindings and
+ * counters on the control socket.
  */
 #ifndef GATEKEY_FRONT_IO_H
 #define GATEKEY_FRONT_IO_H
 
+#include "gatekey/cmd_txn.h"
 #include "gatekey/codec.h"
 #include "gatekey/control.h"
 #include "gatekey/registrar.h"
 
+#define GK_FRONT_SOCKS 16
+
+struct gk_front_io;
+
+struct gk_front_sock {
+	int fd;
+	struct sockaddr_storage addr;
+	const struct gk_codec *codec;
+	struct gk_cmd_txn *txn; /* MGCP, H.248: network side (defer), NULL for SIP */
+	struct gk_front_io *io;
+};
+
 struct gk_front_io {
 	struct gk_loop *loop;
 	struct gk_registrar *front;
-	const struct gk_codec *codec;
-	int fd_by_family[2]; /* [0] IPv4, [1] IPv6; -1 when not listening */
+	struct gk_front_sock sock[GK_FRONT_SOCKS];
+	unsigned n_sock;
 };
 
-/* Opens a UDP socket on each of the n addresses, receives on it with fn(user, ...), and sets
- * fd_by_family; fds receives the sockets. 0, or -1 after logging the address that failed.
- * io->loop must be set. */
-int gk_front_io_listen(struct gk_front_io *io, const struct sockaddr_storage *addrs, unsigned n,
-                       gk_dgram_fn fn, void *user, int *fds);
+/* Opens a UDP socket speaking `codec` on each of the n addresses and receives on it with
+ * fn(user, ...); fds receives the sockets. For MGCP and H.248 the socket gets its transaction
+ * layer; each of those protocols may listen once per address family (the transaction that
+ * answers a command is the one that received it). Called once per protocol. 0, or -1 after
+ * logging what failed. io->loop and io->front must be set. */
+int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
+                       const struct sockaddr_storage *addrs, unsigned n, gk_dgram_fn fn, void *user,
+                       int *fds);
+/* The socket the io opened as fd, or NULL. */
+struct gk_front_sock *gk_front_io_sock(struct gk_front_io *io, int fd);
+/*
+ * A datagram received on s, decoded into m, from `from`, verified for gk-mac binding `index`
+ * (0: none). Returns 1 when m goes on to the registrar (always for SIP), 0 when the transaction
+ * layer consumed it (duplicate answered again, acknowledgement, provisional response).
+ */
+int gk_front_io_input(struct gk_front_sock *s, struct gk_msg *m,
+                      const struct sockaddr_storage *from, uint32_t index);
 
-/* The registrar's send_terminal, given the io as user. */
+/* The registrar's send_terminal, given the io as user: the socket and codec of m->proto for
+ * the family of `to`. */
 void gk_front_io_send(void *io, const struct gk_msg *m, const struct sockaddr_storage *to,
                       struct gk_binding *b);
 /* Sends a message that answers a request from `to` with no trailer (core-leg verdicts). */
@@ -35,7 +63,10 @@ void gk_front_io_ctl_bindings(void *io, const char *args, struct gk_ctl_reply *o
 /* The signals of a front daemon: SIGTERM/SIGINT stop the loop, SIGUSR1 logs the counters,
  * SIGHUP says that settings are read at start. Usable as a gk_signal_fn with the io as user. */
 void gk_front_io_on_signal(void *io, int signo);
-/* The front's counters and reasons, as "name value" lines. */
+/* The front's counters and reasons, as "name value" lines, and the transaction layers'
+ * counters as "<proto>.txn.<name> value" (summed over the protocol's sockets). */
 void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out);
+/* Frees the transaction layers and closes the sockets. */
+void gk_front_io_close(struct gk_front_io *io);
 
 #endif

@@ -152,6 +152,9 @@ int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record 
 /* True when index is a gk-mac binding registered from a. */
 bool gk_registrar_gkmac_bound(struct gk_registrar *r, uint32_t index,
                               const struct sockaddr_storage *a);
+/* That binding (to seal a datagram for it again, e.g. a retransmission), or NULL. */
+struct gk_binding *gk_registrar_gkmac_binding(struct gk_registrar *r, uint32_t index,
+                                              const struct sockaddr_storage *a);
 /* A datagram of binding index verified by the fast path outside the registrar. */
 void gk_registrar_count_rx(struct gk_registrar *r, uint32_t index);
 
