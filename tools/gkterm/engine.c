@@ -4,6 +4,7 @@
  * terminal state machine (lib/terminal.c); this file only paces, transmits, retransmits
  * (RFC 3261 timer E: T1 doubling to T2, given up after timer F) and reports.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,13 @@ static bool sealed(const struct gkt_term *x)
 	return x->t.state == GK_TERM_REGISTERED || x->t.state == GK_TERM_WAIT_DEREG
 	           ? x->t.chosen == GK_MECH_GKMAC
 	           : false;
+}
+
+/* The protected request after registering: SIP OPTIONS; MGCP and H.248 use their codec's own
+ * (a keep-alive NTFY, a Notify). */
+static const char *other_method(const struct gkt_run *r)
+{
+	return r->o.codec->proto == GK_PROTO_SIP ? "OPTIONS" : NULL;
 }
 
 static void transmit(struct gkt_run *r, struct gkt_term *x)
@@ -103,6 +111,15 @@ static int send_request(struct gkt_run *r, struct gkt_term *x, struct gk_msg *m,
 	snprintf(tag, sizeof(tag), "t%u", idx);
 	m->proto = (uint8_t)r->o.codec->proto;
 	r->o.codec->request_init(m, &c);
+	if (r->txn[x->sock]) {
+		/* The transaction layer encodes, sends (through cmd_xmit) and retransmits. */
+		uint64_t cookie = ((uint64_t)(idx + 1) << 32) | (uint32_t)x->unique;
+		if (gk_cmd_txn_output(r->txn[x->sock], m, &r->o.server, idx + 1, cookie) < 0) {
+			x->t.reason = GK_R_INTERNAL;
+			return -1;
+		}
+		return 0;
+	}
 	int n = r->o.codec->encode(m, x->req, sizeof(x->req) - GK_TRAILER_LEN);
 	if (n < 0) {
 		x->t.reason = GK_R_INTERNAL;
@@ -143,7 +160,7 @@ static int encode_options(struct gkt_run *r, struct gkt_term *x)
 	                           .local_tag = tag,
 	                           .seq = ++x->cseq,
 	                           .unique = ++x->unique ^ ((uint64_t)idx << 32),
-	                           .method = "OPTIONS"};
+	                           .method = other_method(r)};
 	snprintf(call_id, sizeof(call_id), "gk-%08x-%u@gkterm", (unsigned)r->t0_us, idx);
 	snprintf(tag, sizeof(tag), "t%u", idx);
 	m.proto = (uint8_t)r->o.codec->proto;
@@ -237,7 +254,7 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 		memcpy(m.idc, x->t.idc, sizeof(m.idc));
 		memcpy(m.idsp, x->t.idsp, sizeof(m.idsp));
 		x->options_sent++;
-		if (send_request(r, x, &m, "OPTIONS") < 0) {
+		if (send_request(r, x, &m, other_method(r)) < 0) {
 			x->phase = PH_FAILED;
 			term_finish(r, x);
 		}
@@ -337,16 +354,131 @@ static void on_registered(struct gkt_run *r, struct gkt_term *x)
 	next_step(r, x);
 }
 
+static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *mp, uint8_t *data,
+                   size_t len, bool has_trailer, bool opened);
+
+/* The terminal a downlink trailer names (the current binding, or the old one after
+ * deregistering with --abuse); NULL when none. */
+static struct gkt_term *term_by_index(struct gkt_run *r, uint32_t index)
+{
+	for (uint32_t i = 0; index && i < r->n_terms; i++) {
+		struct gkt_term *x = &r->terms[i];
+		if (x->phase == PH_POSTDEREG ? x->old_index == index : x->t.index == index)
+			return x;
+	}
+	return NULL;
+}
+
+/* MGCP, H.248: commands name their terminal (IDc); responses are matched by the transaction
+ * layer, or by the trailer's index when sealed. */
+static void on_cmd_dgram(struct gkt_run *r, int fd, struct gk_msg *m, uint8_t *data, size_t len,
+                         const uint32_t *tidx)
+{
+	struct gk_cmd_wire *w = gk_cmd_wire_of(m);
+	struct gkt_term *x = NULL;
+	uint32_t sock = 0;
+	enum gk_reason why;
+
+	for (uint32_t i = 0; i < r->o.sockets; i++)
+		if (r->fds[i] == fd)
+			sock = i;
+	if (w->kind == GK_CMD_REQUEST) {
+		uint32_t slot = gk_idmap_find(r->by_id, m->idc);
+		x = slot ? &r->terms[slot - 1] : NULL;
+	} else if (tidx) {
+		x = term_by_index(r, *tidx);
+	}
+	if (tidx) {
+		if (!x) {
+			r->st.stray++;
+			return;
+		}
+		if (x->phase == PH_POSTDEREG) {
+			r->st.abuse_answered++; /* the old keys were taken */
+			return;
+		}
+		if (x->t.chosen != GK_MECH_GKMAC ||
+		    gk_pkt_open(x->t.keys.downlink, &x->t.win_down, data, len, &why) < 0) {
+			r->st.bad_downlink++;
+			return;
+		}
+		if (x->phase == PH_ABUSE && w->kind != GK_CMD_REQUEST) {
+			/* the answer to one of the abuse datagrams (not sent through the layer) */
+			if (w->kind == GK_CMD_REPLY && w->code < 300)
+				r->st.abuse_answered++;
+			return;
+		}
+	}
+	uint32_t seal = x ? (uint32_t)(x - r->terms) + 1 : 0;
+	if (gk_cmd_txn_input(r->txn[sock], m, &r->o.server, seal) != 1)
+		return;
+	if (!x) {
+		uint32_t slot = gk_idmap_find(r->by_id, m->idc);
+		if (!slot) {
+			r->st.stray++;
+			return;
+		}
+		x = &r->terms[slot - 1];
+	}
+	on_msg(r, x, m, data, len, tidx != NULL, true);
+}
+
+/* The transaction layer's datagrams; seal: the terminal (slot + 1), sealed under its uplink key
+ * while its binding is gk-mac. */
+static void cmd_xmit(void *user, const struct sockaddr_storage *to, const uint8_t *data, size_t len,
+                     uint32_t seal)
+{
+	struct gkt_sock *sk = user;
+	struct gkt_run *r = sk->r;
+	struct gkt_term *x = seal && seal <= r->n_terms ? &r->terms[seal - 1] : NULL;
+	uint8_t *buf;
+	int n = (int)len;
+
+	if (len > GKT_REQ_MAX || !(buf = gk_loop_send_buf(r->loop)))
+		return;
+	memcpy(buf, data, len);
+	if (x) {
+		memcpy(x->req, data, len); /* the last one sent, e.g. the ANSWER to replay */
+		x->req_len = (uint16_t)len;
+		if (sealed(x))
+			n = gk_pkt_seal(x->t.keys.uplink, x->t.index, ++x->t.seq_up, buf, len,
+			                GK_LOOP_DGRAM_MAX);
+	}
+	if (n < 0) {
+		gk_loop_send_abort(r->loop, buf);
+		return;
+	}
+	gk_loop_send(r->loop, r->fds[sk->i], buf, (size_t)n, to);
+}
+
+/* A terminal's command ended; only giving up matters (answers arrive as messages). */
+static void cmd_done(void *user, uint64_t cookie, enum gk_cmd_outcome o, uint16_t code)
+{
+	struct gkt_sock *sk = user;
+	struct gkt_run *r = sk->r;
+	uint32_t slot = (uint32_t)(cookie >> 32);
+	(void)code;
+
+	if (o != GK_CMD_GAVE_UP || !slot || slot > r->n_terms)
+		return;
+	struct gkt_term *x = &r->terms[slot - 1];
+	if ((uint32_t)x->unique != (uint32_t)cookie || x->phase == PH_DONE ||
+	    x->phase == PH_FAILED || x->phase == PH_IDLE)
+		return;
+	x->t.reason = GK_R_TIMEOUT;
+	x->phase = PH_FAILED;
+	term_finish(r, x);
+}
+
 static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
                      const struct sockaddr_storage *from)
 {
 	struct gkt_run *r = user;
-	struct gk_msg m, out;
+	struct gk_msg m;
 	enum gk_reason why;
 	uint32_t tidx;
 	uint64_t tseq;
 	bool has_trailer = gk_pkt_peek(data, len, &tidx, &tseq) == 0;
-	(void)fd;
 
 	if (!gk_sockaddr_equal(from, &r->o.server)) {
 		r->st.stray++;
@@ -356,12 +488,26 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 		r->st.stray++;
 		return;
 	}
+	if (r->txn[0]) {
+		on_cmd_dgram(r, fd, &m, data, len, has_trailer ? &tidx : NULL);
+		return;
+	}
 	uint32_t slot = gk_idmap_find(r->by_id, m.idc);
 	if (!slot) {
 		r->st.stray++;
 		return;
 	}
-	struct gkt_term *x = &r->terms[slot - 1];
+	on_msg(r, &r->terms[slot - 1], &m, data, len, has_trailer, false);
+}
+
+/* A decoded message for terminal x (data, len: the datagram, trailer included). */
+static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *mp, uint8_t *data,
+                   size_t len, bool has_trailer, bool opened)
+{
+	struct gk_msg m, out;
+	enum gk_reason why;
+
+	memcpy(&m, mp, sizeof(m));
 	bool protected_phase =
 	    x->phase == PH_OPTIONS || x->phase == PH_DEREGISTERING || x->phase == PH_ABUSE;
 	if (has_trailer && x->phase == PH_POSTDEREG) {
@@ -369,8 +515,9 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 		return;
 	}
 	if (has_trailer) {
-		if (x->t.chosen != GK_MECH_GKMAC ||
-		    gk_pkt_open(x->t.keys.downlink, &x->t.win_down, data, len, &why) < 0) {
+		if (!opened &&
+		    (x->t.chosen != GK_MECH_GKMAC ||
+		     gk_pkt_open(x->t.keys.downlink, &x->t.win_down, data, len, &why) < 0)) {
 			r->st.bad_downlink++;
 			return;
 		}
@@ -540,6 +687,20 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 			       (unsigned long long)r->st.reasons[i]);
 }
 
+/* H.248: the terminal's mId is its own address ("[198.18.1.2]:2944"). */
+static void mid_of(const struct sockaddr_storage *a, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const void *raw = a->ss_family == AF_INET6
+	                      ? (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr
+	                      : (const void *)&((const struct sockaddr_in *)a)->sin_addr;
+	uint16_t port = ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
+	                                               : ((const struct sockaddr_in *)a)->sin_port);
+	out[0] = '\0';
+	if (inet_ntop(a->ss_family, raw, ip, sizeof(ip)))
+		snprintf(out, cap, "[%s]:%u", ip, port);
+}
+
 int gkt_run(struct gkt_run *r)
 {
 	char err[256];
@@ -553,6 +714,23 @@ int gkt_run(struct gkt_run *r)
 	}
 	for (uint32_t i = 0; i < r->o.sockets; i++)
 		gk_loop_add_udp(r->loop, r->fds[i], on_dgram, r);
+	if (r->o.codec->proto == GK_PROTO_MGCP || r->o.codec->proto == GK_PROTO_H248) {
+		static const struct gk_cmd_txn_ops ops = {.xmit = cmd_xmit, .done = cmd_done};
+		struct gk_cmd_txn_cfg tc;
+		gk_cmd_txn_cfg_defaults(&tc);
+		tc.defer = false;
+		tc.max_out = tc.max_in = r->n_terms < 1u << 18 ? r->n_terms * 4 + 64 : 1u << 20;
+		for (uint32_t i = 0; i < r->o.sockets; i++) {
+			r->sk[i] = (struct gkt_sock){.r = r, .i = i};
+			mid_of(&r->local[i], tc.local_mid, sizeof(tc.local_mid));
+			r->txn[i] = gk_cmd_txn_new(r->o.codec, &tc, &ops, &r->sk[i], r->loop, err,
+			                           sizeof(err));
+			if (!r->txn[i]) {
+				fprintf(stderr, "gkterm: %s\n", err);
+				return 2;
+			}
+		}
+	}
 	r->pacer.fn = pacer_fn;
 	r->deadline.fn = deadline_fn;
 	gk_timer_arm(r->loop, &r->deadline, (uint64_t)r->o.timeout_s * 1000);
@@ -562,6 +740,9 @@ int gkt_run(struct gkt_run *r)
 		gk_timer_arm(r->loop, &r->pacer, 1);
 	gk_loop_run(r->loop);
 	uint64_t elapsed = now_us() - r->t0_us;
+	for (uint32_t i = 0; i < r->o.sockets; i++)
+		if (r->txn[i])
+			r->st.retransmits += gk_cmd_txn_stats(r->txn[i])->retransmissions;
 	report(r, elapsed);
 	fflush(stdout);
 
@@ -574,6 +755,8 @@ int gkt_run(struct gkt_run *r)
 		ok = ok && r->st.deregistered == r->n_terms;
 	if (r->o.abuse)
 		ok = ok && r->st.abuse_answered == r->st.abuse_expected;
+	for (uint32_t i = 0; i < r->o.sockets; i++)
+		gk_cmd_txn_free(r->txn[i]);
 	gk_loop_free(r->loop);
 	return ok ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "gatekey/cmd_txn.h"
 #include "gatekey/codec.h"
 #include "gatekey/loop.h"
 #include "gatekey/terminal.h"
@@ -77,6 +78,13 @@ struct gkt_run {
 	struct gk_idmap *by_id;
 	int fds[8];
 	struct sockaddr_storage local[8];
+	/* MGCP, H.248: a terminal-side transaction layer per socket (it retransmits the
+	 * terminals' commands, answers the network's at once); NULL for SIP */
+	struct gk_cmd_txn *txn[8];
+	struct gkt_sock {
+		struct gkt_run *r;
+		uint32_t i;
+	} sk[8];
 	uint32_t next_start, in_flight, finished;
 	uint64_t t0_us;
 	struct gk_timer pacer, deadline;
