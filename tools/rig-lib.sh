@@ -140,6 +140,10 @@ write_softswitchd_conf() {
 softswitch.key_file = $WORK/ss1.key
 sip.listen = $CORE4:5060
 sip.listen = [$CORE6]:5060
+mgcp.listen = $CORE4:2727
+mgcp.listen = [$CORE6]:2727
+h248.listen = $CORE4:2944
+h248.listen = [$CORE6]:2944
 auc.server = $CORE4:1812
 auc.secret = $RADIUS_SECRET
 registrar.max_failures = 3
@@ -189,8 +193,17 @@ start_core() {
 	start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" "$@"
 }
 
-gkterm_direct() { # gkterm_direct <args...>: a terminal registering with softswitchd over SIP
-	in_term "$BIN/gkterm" --server "$CORE4:5060" --idsp ss1 "$@"
+# The server port of a protocol (PROTO: sip by default, mgcp, h248).
+proto_port() {
+	case "${PROTO:-sip}" in
+	mgcp) echo 2727 ;;
+	h248) echo 2944 ;;
+	*) echo 5060 ;;
+	esac
+}
+
+gkterm_direct() { # gkterm_direct <args...>: a terminal registering with softswitchd over $PROTO
+	in_term "$BIN/gkterm" --server "$CORE4:$(proto_port)" --idsp ss1 --proto "${PROTO:-sip}" "$@"
 }
 
 # The SBC topology: terminal host -- access link -- SBC host -- core link -- core host.
@@ -252,6 +265,10 @@ write_sbcd_conf() {
 sbc.key_file = $WORK/sbc1.key
 access.listen = $SBC4:5060
 access.listen = [$SBC6]:5060
+mgcp.listen = $SBC4:2727
+mgcp.listen = [$SBC6]:2727
+h248.listen = $SBC4:2944
+h248.listen = [$SBC6]:2944
 core.softswitch = $CORE4:5060
 control.socket = $WORK/sbcd.sock
 fastpath.interface = $IF_ACCESS
@@ -277,6 +294,6 @@ start_sbc_topology() {
 	start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" "$@"
 }
 
-gkterm_sbc() { # gkterm_sbc <args...>: a terminal registering through sbcd
-	in_term "$BIN/gkterm" --server "$SBC4:5060" --idsp sbc1 "$@"
+gkterm_sbc() { # gkterm_sbc <args...>: a terminal registering through sbcd over $PROTO
+	in_term "$BIN/gkterm" --server "$SBC4:$(proto_port)" --idsp sbc1 --proto "${PROTO:-sip}" "$@"
 }
