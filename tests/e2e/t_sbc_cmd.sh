@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# SBC topology over the command protocols: gkterm --proto mgcp|h248 <-> sbcd (mgcp.listen,
+# h248.listen; gk-mac enforced by the fast path, XDP by default) <-> softswitchd over SIP <->
+# aucd, each protocol in turn (PROTOS, default "mgcp h248"). The terminal and sbcd hold the same
+# key, the softswitch none; protected requests pass and go on to the softswitch, abusive ones
+# are dropped by the fast path and counted; a wrong key is refused then locked out, replayed and
+# stale registrations are refused; the access link dissects cleanly with tshark.
+. "$(dirname "$0")/lib.sh"
+need_root
+command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
+PROTOS=${PROTOS:-mgcp h248}
+set -- $PROTOS
+plan $((1 + 18 * $#))
+
+rig_sbc
+ids=
+for p in $PROTOS; do
+	ids="$ids $p-a $p-b $p-c $p-d $p-e $p-f"
+done
+provision_sbc $ids
+start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
+ok 0 "aucd and softswitchd (core host) and sbcd (SBC host) start"
+
+for PROTO in $PROTOS; do
+	export PROTO
+	port=$(proto_port)
+	capture_start "$PROTO" "$NS_SBC" "$IF_ACCESS"
+	capture_start "$PROTO-core" "$NS_CORE" "$IF_CORE"
+	wait_until 200 capture_canary "$PROTO" "$NS_SBC" "$TERM4" 9 &&
+		wait_until 200 capture_canary "$PROTO-core" "$NS_CORE" "$SBCCORE4" 9
+	ok $? "$PROTO: tshark captures the access link and the core link"
+
+	# --- Registration through the SBC: the terminal and sbcd hold the same key. ----------
+	out=$(gkterm_sbc --key-file "$WORK/$PROTO-a.key")
+	rc=$?
+	echo "$out" | diag
+	ok $rc "$PROTO: a terminal registers through sbcd on port $port"
+	tfpr=$(echo "$out" | sed -n "s/^registered $PROTO-a .*fpr=\([0-9a-f]*\).*/\1/p")
+	sfpr=$(ctl sbcd bindings | sed -n "s/^$PROTO-a .*fpr=\([0-9a-f]*\).*/\1/p")
+	[ -n "$tfpr" ] && [ ${#tfpr} = 16 ]
+	ok $? "$PROTO: gkterm prints a 16-hex-digit key fingerprint ($tfpr)"
+	is "$sfpr" "$tfpr" "$PROTO: sbcd holds the same session key as the terminal"
+	! ctl softswitchd bindings | grep -q "^$PROTO-a "
+	ok $? "$PROTO: softswitchd keeps no binding (and no key) of its own"
+
+	out=$(in_term "$BIN/gkterm" --proto "$PROTO" --server "[$SBC6]:$port" --idsp sbc1 \
+		--key-file "$WORK/$PROTO-b.key")
+	ok $? "$PROTO: a terminal registers through sbcd over IPv6"
+
+	# --- Protected requests, abuse, deregistration. --------------------------------------
+	before_tag=$(stat_of sbcd fastpath.DROP_BAD_TAG)
+	before_rep=$(stat_of sbcd fastpath.DROP_REPLAY)
+	before_old=$(stat_of sbcd fastpath.DROP_OLD_SEQ)
+	before_rel=$(stat_of sbcd relayed_to_core)
+	out=$(gkterm_sbc --key-file "$WORK/$PROTO-c.key" --options 3 --abuse --deregister)
+	rc=$?
+	echo "$out" | diag
+	echo "$out" | grep -q '^options sent=3 ok=3 bad_downlink=0'
+	ok $? "$PROTO: 3 gk-mac protected requests pass, their answers verify at the terminal"
+	echo "$out" | grep -q '^abuse sent=7 answered=1 expected=1'
+	ok $? "$PROTO: of the abusive datagrams only the valid one (far ahead) is answered"
+	is $(($(stat_of sbcd relayed_to_core) - before_rel)) 4 \
+		"$PROTO: the 4 verified requests went on to the softswitch (SIP) and were answered from there"
+	[ $(($(stat_of sbcd fastpath.DROP_BAD_TAG) - before_tag)) = 1 ] &&
+		[ $(($(stat_of sbcd fastpath.DROP_REPLAY) - before_rep)) = 1 ] &&
+		[ $(($(stat_of sbcd fastpath.DROP_OLD_SEQ) - before_old)) = 1 ]
+	ok $? "$PROTO: the fast path drops and counts a forged tag, a replayed and an old sequence"
+	echo "$out" | grep -q '^deregistered 1' && ! ctl sbcd bindings | grep -q "^$PROTO-c "
+	ok $? "$PROTO: the terminal deregisters and sbcd drops its binding"
+
+	# --- Wrong Kc: refused, then locked out (decided by the softswitch). ----------------
+	printf 'id %s\nkey %064d\n' "$PROTO-d" 0 >"$WORK/$PROTO-d-wrong.key"
+	chmod 600 "$WORK/$PROTO-d-wrong.key"
+	before=$(stat_of softswitchd reason.WRONG_AUTH)
+	before_lock=$(stat_of softswitchd lockouts)
+	out=$(gkterm_sbc --key-file "$WORK/$PROTO-d-wrong.key")
+	rc=$?
+	echo "$out" | diag
+	[ $rc = 1 ] && echo "$out" | grep -q "^failed $PROTO-d reason=REFUSED" &&
+		[ $(($(stat_of softswitchd reason.WRONG_AUTH) - before)) = 3 ]
+	ok $? "$PROTO: the wrong Kc is refused after 3 wrong answers (counted by the softswitch)"
+	out=$(gkterm_sbc --key-file "$WORK/$PROTO-d.key")
+	rc=$?
+	[ $rc = 1 ] && [ $(($(stat_of softswitchd lockouts) - before_lock)) = 1 ]
+	ok $? "$PROTO: locked out: even the right key is refused"
+
+	# --- Replayed ANSWER, stale timestamp. ----------------------------------------------
+	out=$(gkterm_sbc --key-file "$WORK/$PROTO-e.key" --replay-answer)
+	echo "$out" | diag
+	echo "$out" | grep -q '^replay refused=1 accepted=0'
+	ok $? "$PROTO: a replayed ANSWER command gets no new registration"
+	before=$(stat_of sbcd reason.STALE_TS)
+	out=$(gkterm_sbc --key-file "$WORK/$PROTO-f.key" --ts-offset -120)
+	rc=$?
+	[ $rc = 1 ] && [ $(($(stat_of sbcd reason.STALE_TS) - before)) -ge 1 ]
+	ok $? "$PROTO: a timestamp 120 s in the past is refused by sbcd (STALE_TS counted)"
+
+	# --- The wire. -----------------------------------------------------------------------
+	capture_stop "$PROTO" "$NS_SBC" "$TERM4"
+	capture_stop "$PROTO-core" "$NS_CORE" "$SBCCORE4"
+	n=$({ tshark -n -r "$WORK/$PROTO.pcapng" -Y '(_ws.malformed ||
+		_ws.expert.severity >= "Error") && !icmp && !icmpv6 &&
+		!(frame contains 7d:0d:0a:47:4b:01 &&
+		_ws.expert.message contains "transactionList = GK")' 2>/dev/null ||
+		echo "tshark failed"; } | wc -l)
+	is "$n" 0 "$PROTO: tshark finds no malformed datagram on the access link (H.248: besides the trailer)"
+	if [ "$PROTO" = mgcp ]; then
+		names=$(tshark -n -r "$WORK/$PROTO.pcapng" -Y mgcp -T fields -e mgcp.req.verb \
+			2>/dev/null | sort -u | tr '\n' ' ')
+		is "$names" " NTFY RQNT RSIP " "$PROTO: the commands on the access link are RSIP, RQNT, NTFY"
+	else
+		names=$(tshark -n -r "$WORK/$PROTO.pcapng" -Y megaco -T fields -e megaco.command \
+			2>/dev/null | tr ',' '\n' | sort -u | tr '\n' ' ')
+		echo "$names" | grep -q ServiceChange && echo "$names" | grep -q Notify
+		ok $? "$PROTO: the access link carries ServiceChange and Notify ($names)"
+	fi
+	[ "$(capture_errors "$WORK/$PROTO-core.pcapng")" = 0 ] &&
+		tshark -n -r "$WORK/$PROTO-core.pcapng" -Y sip 2>/dev/null | grep -q REGISTER &&
+		! tshark -n -r "$WORK/$PROTO-core.pcapng" -Y "mgcp || megaco" 2>/dev/null | grep -q .
+	ok $? "$PROTO: the core leg is clean SIP only"
+done
