@@ -26,9 +26,9 @@ for PROTO in $PROTOS; do
 	export PROTO
 	port=$(proto_port)
 	capture_start "$PROTO" "$NS_SBC" "$IF_ACCESS"
-	capture_start "$PROTO-core" "$NS_CORE" "$IF_CORE"
+	capture_start "${PROTO}_core" "$NS_CORE" "$IF_CORE"
 	wait_until 200 capture_canary "$PROTO" "$NS_SBC" "$TERM4" 9 &&
-		wait_until 200 capture_canary "$PROTO-core" "$NS_CORE" "$SBCCORE4" 9
+		wait_until 200 capture_canary "${PROTO}_core" "$NS_CORE" "$SBCCORE4" 9
 	ok $? "$PROTO: tshark captures the access link and the core link"
 
 	# --- Registration through the SBC: the terminal and sbcd hold the same key. ----------
@@ -98,7 +98,7 @@ for PROTO in $PROTOS; do
 
 	# --- The wire. -----------------------------------------------------------------------
 	capture_stop "$PROTO" "$NS_SBC" "$TERM4"
-	capture_stop "$PROTO-core" "$NS_CORE" "$SBCCORE4"
+	capture_stop "${PROTO}_core" "$NS_CORE" "$SBCCORE4"
 	n=$({ tshark -n -r "$WORK/$PROTO.pcapng" -Y '(_ws.malformed ||
 		_ws.expert.severity >= "Error") && !icmp && !icmpv6 &&
 		!(frame contains 7d:0d:0a:47:4b:01 &&
@@ -115,8 +115,8 @@ for PROTO in $PROTOS; do
 		echo "$names" | grep -q ServiceChange && echo "$names" | grep -q Notify
 		ok $? "$PROTO: the access link carries ServiceChange and Notify ($names)"
 	fi
-	[ "$(capture_errors "$WORK/$PROTO-core.pcapng")" = 0 ] &&
-		tshark -n -r "$WORK/$PROTO-core.pcapng" -Y sip 2>/dev/null | grep -q REGISTER &&
-		! tshark -n -r "$WORK/$PROTO-core.pcapng" -Y "mgcp || megaco" 2>/dev/null | grep -q .
+	[ "$(capture_errors "$WORK/${PROTO}_core.pcapng")" = 0 ] &&
+		tshark -n -r "$WORK/${PROTO}_core.pcapng" -Y sip 2>/dev/null | grep -q REGISTER &&
+		! tshark -n -r "$WORK/${PROTO}_core.pcapng" -Y "mgcp || megaco" 2>/dev/null | grep -q .
 	ok $? "$PROTO: the core leg is clean SIP only"
 done
