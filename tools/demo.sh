@@ -12,7 +12,7 @@ while [ $# -gt 0 ]; do
 	--proto) PROTO=$2; shift 2 ;;
 	-n) N=$2; shift 2 ;;
 	--topology) TOPO=$2; shift 2 ;;
-	*) echo "usage: demo.sh [--proto sip] [-n N] [--topology sbc|direct]" >&2; exit 2 ;;
+	*) echo "usage: demo.sh [--proto sip|mgcp|h248] [-n N] [--topology sbc|direct]" >&2; exit 2 ;;
 	esac
 done
 case $TOPO in
@@ -20,9 +20,12 @@ sbc | direct) ;;
 *) echo "demo: topology is sbc or direct" >&2; exit 2 ;;
 esac
 case $PROTO in
-sip) ;;
-*) echo "demo: protocol '$PROTO' is not available yet (sip is)" >&2; exit 2 ;;
+sip) OTHER="OPTIONS" ;;
+mgcp) OTHER="keep-alive NTFY" ;;
+h248) OTHER="keep-alive Notify" ;;
+*) echo "demo: protocol '$PROTO' is not available (sip, mgcp, h248 are)" >&2; exit 2 ;;
 esac
+export PROTO
 rig_possible || { echo "demo: needs root and network namespaces" >&2; exit 1; }
 
 say() { printf '\n== %s\n' "$*"; }
@@ -31,13 +34,13 @@ if [ "$TOPO" = sbc ]; then
 	say "rig: terminal host ${RIG}t (198.18.1.2) <-access-> SBC host ${RIG}s (sbcd) <-core-> core host ${RIG}c (softswitchd, aucd)"
 	rig_sbc
 	ELEMENT=sbcd
-	SERVER=$SBC4:5060
+	SERVER=$SBC4:$(proto_port)
 	IDSP=sbc1
 else
 	say "rig: terminal host ${RIG}t (198.18.0.2) <-veth-> core host ${RIG}c (198.18.0.1: softswitchd, aucd)"
 	rig_direct
 	ELEMENT=softswitchd
-	SERVER=$CORE4:5060
+	SERVER=$CORE4:$(proto_port)
 	IDSP=ss1
 fi
 say "provisioning: KEK, softswitch ss1, SBC sbc1, $N subscribers (keys encrypted at rest in $WORK/keys.db)"
@@ -55,8 +58,8 @@ else
 fi
 echo "   ready"
 
-say "registering $N terminals over $PROTO ($TOPO topology); each then sends 3 gk-mac protected OPTIONS and 7 abusive datagrams"
-out=$(in_term "$BIN/gkterm" --server "$SERVER" --idsp "$IDSP" --prefix demo --count "$N" \
+say "registering $N terminals over $PROTO ($TOPO topology); each then sends 3 gk-mac protected $OTHER and 7 abusive datagrams"
+out=$(in_term "$BIN/gkterm" --proto "$PROTO" --server "$SERVER" --idsp "$IDSP" --prefix demo --count "$N" \
 	--key-dir "$WORK/terms" --options 3 --abuse --mechs 'gk-mac;q=0.9,digest;q=0.1')
 rc=$?
 echo "$out" | grep -E '^(summary|options|abuse|failed)' | sed 's/^/   /'
@@ -79,10 +82,10 @@ done <<<"$out"
 say "counters (datagrams passed and dropped by reason)"
 if [ "$TOPO" = sbc ]; then
 	# Fast-path decisions that happened, by name (passes and drops with their reason).
-	ctl sbcd stats | grep -E '^(registrations|challenges|protected_passed|fastpath\.(DROP|PASS)_[A-Z_]*|fastpath.mode|rejects|reason\.)' |
+	ctl sbcd stats | grep -E '^(registrations|challenges|protected_passed|(mgcp|h248)\.txn\.(cmds_in|cmds_sent|retransmissions|gave_up)|fastpath\.(DROP|PASS)_[A-Z_]*|fastpath.mode|rejects|reason\.)' |
 		awk '!($1 ~ /^fastpath\.(DROP|PASS)_/ && $2 == 0)' | sed 's/^/   sbcd        /'
 fi
-ctl softswitchd stats | grep -E '^(registrations|sbc_requests|challenges|rejects|accounting_acked|reason\.)' | sed 's/^/   softswitchd /'
+ctl softswitchd stats | grep -E '^(registrations|sbc_requests|challenges|rejects|accounting_acked|reason\.|(mgcp|h248)\.txn\.(cmds_in|cmds_sent|retransmissions|duplicates))' | sed 's/^/   softswitchd /'
 ctl aucd stats | grep -E '^(access_requests|access_accepts|sessions)' | sed 's/^/   aucd        /'
 
 say "result: $matched of $N terminals hold the same key as $ELEMENT"

@@ -142,6 +142,17 @@ static void print_registered(struct gkt_run *r, struct gkt_term *x)
 
 static void next_step(struct gkt_run *r, struct gkt_term *x);
 
+/* The sequence (and so, for MGCP and H.248, the transaction id) of a request encoded here,
+ * outside the transaction layer: for the command protocols unique across the terminals sharing
+ * a socket, whose transaction ids the network tells apart only by source address. */
+static uint32_t options_seq(const struct gkt_run *r, struct gkt_term *x, uint32_t idx)
+{
+	++x->cseq;
+	if (r->o.codec->proto == GK_PROTO_SIP)
+		return x->cseq;
+	return 500000000u + (idx % 400000u) * 1000u + x->cseq % 1000u;
+}
+
 /* One OPTIONS of this terminal, encoded without a trailer, into x->req. */
 static int encode_options(struct gkt_run *r, struct gkt_term *x)
 {
@@ -158,7 +169,7 @@ static int encode_options(struct gkt_run *r, struct gkt_term *x)
 	                           .local = &r->local[x->sock],
 	                           .dialog_id = call_id,
 	                           .local_tag = tag,
-	                           .seq = ++x->cseq,
+	                           .seq = options_seq(r, x, idx),
 	                           .unique = ++x->unique ^ ((uint64_t)idx << 32),
 	                           .method = other_method(r)};
 	snprintf(call_id, sizeof(call_id), "gk-%08x-%u@gkterm", (unsigned)r->t0_us, idx);
