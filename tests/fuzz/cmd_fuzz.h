@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The body of the libFuzzer targets of the command bindings (fuzz_mgcp.c, fuzz_h248.c): whatever
+ * the decoder accepts must re-encode, decode again to the same message and re-encode to the same
+ * bytes; refusals carry a GK_R_PARSE_* reason; is_registration never crashes. The including file
+ * defines CMD_FUZZ_NAME and CMD_FUZZ_CODEC first.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gatekey/codec.h"
+#include "gatekey/h248.h"
+#include "gatekey/mgcp.h"
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s: %s:%d: %s\n", CMD_FUZZ_NAME, __FILE__, __LINE__,      \
+			        #cond);                                                            \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
+
+static const struct gk_cmd_wire *cw(const struct gk_msg *m)
+{
+	return m->proto == GK_PROTO_MGCP ? &m->wire.mgcp.cmd : &m->wire.h248.cmd;
+}
+
+static void same_msg(const struct gk_msg *a, const struct gk_msg *b)
+{
+	CHECK(a->type == b->type);
+	CHECK(a->fields == b->fields);
+	CHECK(strcmp(a->idc, b->idc) == 0);
+	CHECK(strcmp(a->idsp, b->idsp) == 0);
+	CHECK(memcmp(a->n1, b->n1, sizeof(a->n1)) == 0);
+	CHECK(memcmp(a->n2, b->n2, sizeof(a->n2)) == 0);
+	CHECK(a->ts == b->ts);
+	CHECK(memcmp(a->rand, b->rand, sizeof(a->rand)) == 0);
+	CHECK(memcmp(a->auth, b->auth, sizeof(a->auth)) == 0);
+	CHECK(memcmp(a->blob, b->blob, sizeof(a->blob)) == 0);
+	CHECK(a->n_mechs == b->n_mechs);
+	for (unsigned i = 0; i < a->n_mechs && i < GK_MECH_MAX; i++)
+		CHECK(a->mechs[i].mech == b->mechs[i].mech && a->mechs[i].q == b->mechs[i].q);
+	CHECK(a->chosen == b->chosen);
+	CHECK(memcmp(a->mac, b->mac, sizeof(a->mac)) == 0);
+	CHECK(a->expires == b->expires);
+	CHECK(a->index == b->index);
+	const struct gk_cmd_wire *x = cw(a), *y = cw(b);
+	CHECK(x->kind == y->kind && x->tid == y->tid && x->flags == y->flags);
+	CHECK(x->code == y->code || a->type == GK_MSG_ACK || a->type == GK_MSG_REJECT);
+	CHECK(x->n_acks == y->n_acks);
+	CHECK(memcmp(x->acks, y->acks, sizeof(x->acks[0]) * x->n_acks) == 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct gk_msg a, b;
+	static uint8_t out1[8192], out2[8192];
+	enum gk_reason why = GK_R__COUNT;
+	int n1, n2;
+
+	CMD_FUZZ_CODEC.is_registration(data, size);
+	if (CMD_FUZZ_CODEC.decode(data, size, &a, &why) < 0) {
+		CHECK(why >= GK_R_PARSE_TRUNCATED && why <= GK_R_PARSE_UNSUPPORTED);
+		return 0;
+	}
+	CHECK(why == GK_R_OK);
+	CHECK(a.type != GK_MSG_NONE);
+	n1 = CMD_FUZZ_CODEC.encode(&a, out1, sizeof(out1));
+	CHECK(n1 > 0);
+	CHECK(CMD_FUZZ_CODEC.decode(out1, (size_t)n1, &b, &why) == 0);
+	same_msg(&a, &b);
+	n2 = CMD_FUZZ_CODEC.encode(&b, out2, sizeof(out2));
+	CHECK(n2 == n1 && memcmp(out1, out2, (size_t)n1) == 0);
+	CHECK(CMD_FUZZ_CODEC.encode(&a, out2, (size_t)n1 - 1) < 0);
+	return 0;
+}
