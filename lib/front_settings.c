@@ -72,3 +72,15 @@ int gk_front_settings_apply(const struct gk_front_settings *s, struct gk_registr
 	rc->log_registrations = s->log_registrations;
 	return gk_mechs_parse(s->mechanisms, &rc->mechs_supported, err, errlen);
 }
+
+int gk_front_settings_add_cmd_listen(const char *value, struct sockaddr_storage *addrs, unsigned *n,
+                                     const char *key, char *err, size_t errlen)
+{
+	/* The transaction that answers a command must be the one that received it: one socket
+	 * per address family. */
+	if (*n == 2) {
+		snprintf(err, errlen, "at most 2 %s addresses (one per address family)", key);
+		return -1;
+	}
+	return gk_parse_addr(value, &addrs[(*n)++], err, errlen);
+}

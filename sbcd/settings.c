@@ -15,26 +15,18 @@ static int add_listen(const char *value, void *arg, char *err, size_t errlen)
 	return gk_parse_addr(value, &s->listen[s->n_listen++], err, errlen);
 }
 
-static int add_cmd_listen(const char *value, struct sockaddr_storage *addrs, unsigned *n,
-                          const char *key, char *err, size_t errlen)
-{
-	if (*n == 2) {
-		snprintf(err, errlen, "at most 2 %s addresses (one per address family)", key);
-		return -1;
-	}
-	return gk_parse_addr(value, &addrs[(*n)++], err, errlen);
-}
-
 static int add_mgcp_listen(const char *value, void *arg, char *err, size_t errlen)
 {
 	struct sbc_settings *s = arg;
-	return add_cmd_listen(value, s->mgcp_listen, &s->n_mgcp_listen, "mgcp.listen", err, errlen);
+	return gk_front_settings_add_cmd_listen(value, s->mgcp_listen, &s->n_mgcp_listen,
+	                                        "mgcp.listen", err, errlen);
 }
 
 static int add_h248_listen(const char *value, void *arg, char *err, size_t errlen)
 {
 	struct sbc_settings *s = arg;
-	return add_cmd_listen(value, s->h248_listen, &s->n_h248_listen, "h248.listen", err, errlen);
+	return gk_front_settings_add_cmd_listen(value, s->h248_listen, &s->n_h248_listen,
+	                                        "h248.listen", err, errlen);
 }
 
 void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t cap)
