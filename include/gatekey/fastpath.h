@@ -433,6 +433,12 @@ GK_FP_INLINE int gk_fp_bucket_take(struct gk_fp_bucket *b, const struct gk_fp_ra
 #define GK_FP_TH_N              0x6eull
 #define GK_FP_TH_O              0x6full
 #define GK_FP_TH_W              0x77ull
+#define GK_FP_TH_REPLY          0x67612eaull
+#define GK_FP_TH_P              0x70ull
+#define GK_FP_TH_PENDING        0x17d7508997ull
+#define GK_FP_TH_PN             0xdfeull
+#define GK_FP_TH_RESPONSEACK    0xc5357c0a5034c70aull /* TransactionResponseAck */
+#define GK_FP_TH_K              0x6bull
 
 /* In BPF this lives in a map value, not on the stack: the verifier does not track map contents,
  * so each bpf_loop() step is verified once for any state instead of once per reachable state. */
@@ -525,7 +531,9 @@ GK_FP_INLINE int gk_fp_sip_step(struct gk_fp_dfa *d, int c)
  * MGCP (RFC 3435 §3.2.1, Appendix A): verb 1*WSP transaction-id 1*WSP endpointName 1*WSP
  * "MGCP" 1*WSP 1*(DIGIT) "." 1*(DIGIT). Verbs are four letters compared case-insensitively,
  * transaction ids 1 to 9 digits, an endpoint name is local-name "@" domain. RSIP and NTFY are
- * registration-class.
+ * registration-class, and so are responses (3DIGIT 1*WSP transaction-id, then WSP or a line end):
+ * a gateway acknowledges the call agent's challenge RQNT before it holds a key, and dropping that
+ * acknowledgement would leave the call agent retransmitting the challenge.
  */
 enum {
 	GK_MGCP_VERB,
@@ -538,6 +546,9 @@ enum {
 	GK_MGCP_WS4,
 	GK_MGCP_VMAJ,
 	GK_MGCP_VMIN,
+	GK_MGCP_RCODE, /* a response: its code, */
+	GK_MGCP_RWS,   /* the blanks after it, */
+	GK_MGCP_RTID,  /* and the transaction id it answers */
 };
 
 GK_FP_INLINE int gk_fp_mgcp_step(struct gk_fp_dfa *d, int c)
@@ -548,6 +559,11 @@ GK_FP_INLINE int gk_fp_mgcp_step(struct gk_fp_dfa *d, int c)
 
 	switch (d->st) {
 	case GK_MGCP_VERB: /* flag: bit 0 still rsip, bit 1 still ntfy */
+		if (d->k == 0 && gk_fp_digit(c)) {
+			d->st = GK_MGCP_RCODE;
+			d->k = 1;
+			return 0;
+		}
 		if (d->k == 0)
 			d->flag = 3;
 		if (l != GK_FP_NTH(rsip, d->k))
@@ -581,6 +597,29 @@ GK_FP_INLINE int gk_fp_mgcp_step(struct gk_fp_dfa *d, int c)
 	case GK_MGCP_VMAJ:
 	case GK_MGCP_VMIN:
 		break;
+	case GK_MGCP_RCODE:
+		if (d->k < 3) {
+			if (!gk_fp_digit(c))
+				return GK_FP_REJECT;
+			d->k++;
+			return 0;
+		}
+		if (!gk_fp_wsp(c))
+			return GK_FP_REJECT;
+		d->st = GK_MGCP_RWS;
+		return 0;
+	case GK_MGCP_RWS:
+		if (gk_fp_wsp(c))
+			return 0;
+		if (!gk_fp_digit(c))
+			return GK_FP_REJECT;
+		d->st = GK_MGCP_RTID;
+		d->k = 1;
+		return 0;
+	case GK_MGCP_RTID:
+		if (gk_fp_wsp(c) || c == '\r' || c == '\n')
+			return GK_FP_ACCEPT(d);
+		return !gk_fp_digit(c) || ++d->k > 9;
 	default:
 		return GK_FP_REJECT;
 	}
@@ -629,7 +668,9 @@ GK_FP_INLINE int gk_fp_mgcp_step(struct gk_fp_dfa *d, int c)
  *   ContextID LBRKT ["O-"] ["W-"] command EQUAL
  * and the command must be ServiceChange/SC or Notify/N. A context that starts with context
  * properties rather than a command is not recognised (MGs send ServiceChange on the null context,
- * which has none). Each "xxx0" state skips LWSP first.
+ * which has none). Each "xxx0" state skips LWSP first. A message whose first transaction is a
+ * reply, a pending or a response acknowledgement (Reply/P, Pending/PN, TransactionResponseAck/K)
+ * is registration-class too: an MG answers the MGC's challenge Modify before it holds a key.
  */
 enum {
 	GK_H248_START0,
@@ -801,6 +842,10 @@ GK_FP_INLINE int gk_fp_h248_step(struct gk_fp_dfa *d, int c)
 			d->st = GK_H248_SLASH;
 			continue;
 		case GK_H248_TTOK:
+			if (d->h == GK_FP_TH_REPLY || d->h == GK_FP_TH_P ||
+			    d->h == GK_FP_TH_PENDING || d->h == GK_FP_TH_PN ||
+			    d->h == GK_FP_TH_RESPONSEACK || d->h == GK_FP_TH_K)
+				return GK_FP_ACCEPT(d);
 			if (d->h != GK_FP_TH_TRANSACTION && d->h != GK_FP_TH_T)
 				return GK_FP_REJECT;
 			d->st = GK_H248_TEQ0;

@@ -11,7 +11,7 @@ need_root
 command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
 PROTOS=${PROTOS:-mgcp h248}
 set -- $PROTOS
-plan $((1 + 18 * $#))
+plan $((1 + 20 * $#))
 
 rig_sbc
 ids=
@@ -96,15 +96,19 @@ for PROTO in $PROTOS; do
 	[ $rc = 1 ] && [ $(($(stat_of sbcd reason.STALE_TS) - before)) -ge 1 ]
 	ok $? "$PROTO: a timestamp 120 s in the past is refused by sbcd (STALE_TS counted)"
 
+	# A terminal acknowledges sbcd's challenge before it holds a key: the unknown-source policy
+	# lets those responses through, so no challenge had to be sent twice.
+	is "$(stat_of sbcd "$PROTO.txn.retransmissions")" 0 \
+		"$PROTO: sbcd retransmitted no command (the terminals' acknowledgements all arrived)"
+
 	# --- The wire. -----------------------------------------------------------------------
 	capture_stop "$PROTO" "$NS_SBC" "$TERM4"
 	capture_stop "${PROTO}_core" "$NS_CORE" "$SBCCORE4"
-	n=$({ tshark -n -r "$WORK/$PROTO.pcapng" -Y '(_ws.malformed ||
-		_ws.expert.severity >= "Error") && !icmp && !icmpv6 &&
-		!(frame contains 7d:0d:0a:47:4b:01 &&
-		_ws.expert.message contains "transactionList = GK")' 2>/dev/null ||
-		echo "tshark failed"; } | wc -l)
-	is "$n" 0 "$PROTO: tshark finds no malformed datagram on the access link (H.248: besides the trailer)"
+	# tshark's MEGACO dissector reads the gk-mac trailer after the closing brace of a sealed
+	# message as more text and flags it; that complaint, and only it, is excused.
+	capture_clean "$WORK/$PROTO.pcapng" \
+		"$PROTO: tshark finds no malformed datagram on the access link (H.248: besides the trailer)" \
+		"$GK_H248_TRAILER_EXCUSE"
 	if [ "$PROTO" = mgcp ]; then
 		names=$(tshark -n -r "$WORK/$PROTO.pcapng" -Y mgcp -T fields -e mgcp.req.verb \
 			2>/dev/null | sort -u | tr '\n' ' ')
@@ -115,8 +119,8 @@ for PROTO in $PROTOS; do
 		echo "$names" | grep -q ServiceChange && echo "$names" | grep -q Notify
 		ok $? "$PROTO: the access link carries ServiceChange and Notify ($names)"
 	fi
-	[ "$(capture_errors "$WORK/${PROTO}_core.pcapng")" = 0 ] &&
-		tshark -n -r "$WORK/${PROTO}_core.pcapng" -Y sip 2>/dev/null | grep -q REGISTER &&
+	capture_clean "$WORK/${PROTO}_core.pcapng" "$PROTO: the core leg dissects without errors"
+	tshark -n -r "$WORK/${PROTO}_core.pcapng" -Y sip 2>/dev/null | grep -q REGISTER &&
 		! tshark -n -r "$WORK/${PROTO}_core.pcapng" -Y "mgcp || megaco" 2>/dev/null | grep -q .
 	ok $? "$PROTO: the core leg is clean SIP only"
 done

@@ -124,19 +124,36 @@ static const char *const mgcp_yes[] = {
     "ntfy 44 a@b MGCP 10.12\r\n",
 };
 static const char *const mgcp_no[] = {
-    "RQNT 1200 aaln/1@gw MGCP 1.0\r\n",
-    "RSIP 1234567890 a@b MGCP 1.0\r\n",
-    "RSIP 12 ab MGCP 1.0\r\n",
-    "RSIP12 a@b MGCP 1.0\r\n",
-    "RSIP 12a a@b MGCP 1.0\r\n",
-    "RSIP 12 a@b MGCP1.0\r\n",
-    "RSIP 12 a@b SIP 1.0\r\n",
-    "RSIP 12 a@b MGCP 1\r\n",
-    "200 1200 OK\r\n",
-    "RSIPX 1 a@b MGCP 1.0\r\n",
-    " RSIP 1 a@b MGCP 1.0\r\n",
+    "RQNT 1200 aaln/1@gw MGCP 1.0\r\n", "RSIP 1234567890 a@b MGCP 1.0\r\n",
+    "RSIP 12 ab MGCP 1.0\r\n",          "RSIP12 a@b MGCP 1.0\r\n",
+    "RSIP 12a a@b MGCP 1.0\r\n",        "RSIP 12 a@b MGCP1.0\r\n",
+    "RSIP 12 a@b SIP 1.0\r\n",          "RSIP 12 a@b MGCP 1\r\n",
+    "RSIPX 1 a@b MGCP 1.0\r\n",         " RSIP 1 a@b MGCP 1.0\r\n",
     "RSIP 1 a@b MGCP .0\r\n",
 };
+
+/* Responses: a gateway acknowledges the challenge RQNT before it holds a key. */
+static const char *const mgcp_response_yes[] = {
+    "200 1200 OK\r\n", "000 7\r\n", "100 999999999 Pending\n", "510\t12 \r\nK:\r\n", "200 1\nK:\n",
+};
+static const char *const mgcp_response_no[] = {
+    "20 1200 OK\r\n", "2000 1200 OK\r\n", "200 OK\r\n",      "200 1234567890 OK\r\n",
+    "200 12a OK\r\n", "200 1200",         "200\r\n1200\r\n", "2x0 1 OK\r\n",
+};
+
+TEST(classify_mgcp_responses)
+{
+	for (size_t i = 0; i < sizeof(mgcp_response_yes) / sizeof(mgcp_response_yes[0]); i++) {
+		EXPECT_EQ(1,
+		          reg(GK_FP_PROTO_MGCP, mgcp_response_yes[i], strlen(mgcp_response_yes[i])))
+		TH_LOG("%s", mgcp_response_yes[i]);
+	}
+	for (size_t i = 0; i < sizeof(mgcp_response_no) / sizeof(mgcp_response_no[0]); i++) {
+		EXPECT_EQ(0,
+		          reg(GK_FP_PROTO_MGCP, mgcp_response_no[i], strlen(mgcp_response_no[i])))
+		TH_LOG("%s", mgcp_response_no[i]);
+	}
+}
 
 TEST(classify_mgcp)
 {
@@ -163,19 +180,45 @@ static const char *const h248_yes[] = {
     "Authentication=0x1:0x2:0x3\r\n!/2 [2001:db8::2]:2944 Transaction=4 {Context=*{W-Notify=R}}",
 };
 static const char *const h248_no[] = {
-    "MEGACO/1 [198.18.0.2] T=1{C=-{MF=a/1{}}}",
+    "MEGACO/1 [198.18.0.2] T=1{C=-{MF=a/1{}}}",       "MEGACO/123 [198.18.0.2] T=1{C=-{SC=ROOT{}}}",
+    "MEGACO/1[198.18.0.2] T=1{C=-{SC=ROOT{}}}",       "MEGACO 1 [198.18.0.2] T=1{C=-{SC=ROOT{}}}",
+    "MEGACO/1 [198.18.0.2] T=x{C=-{SC=ROOT{}}}",      "MEGACO/1 [198.18.0.2] T=1{C=-{SCX=ROOT{}}}",
+    "MEGACO/1 [198.18.0.2] T=1{C=-{PR=1,SC=ROOT{}}}", "MEGAC/1 [198.18.0.2] T=1{C=-{SC=ROOT{}}}",
+    "XX=1 MEGACO/1 [198.18.0.2] T=1{C=-{SC=ROOT{}}}", "RSIP 1 a@b MGCP 1.0\r\n",
+};
+
+/* Replies, pendings and response acknowledgements: an MG answers the challenge Modify before it
+ * holds a key. */
+static const char *const h248_reply_yes[] = {
     "MEGACO/1 [198.18.0.2] Reply=1{C=-{SC=ROOT{}}}",
     "MEGACO/1 [198.18.0.2] P=1{C=-{SC=ROOT{}}}",
-    "MEGACO/123 [198.18.0.2] T=1{C=-{SC=ROOT{}}}",
-    "MEGACO/1[198.18.0.2] T=1{C=-{SC=ROOT{}}}",
-    "MEGACO 1 [198.18.0.2] T=1{C=-{SC=ROOT{}}}",
-    "MEGACO/1 [198.18.0.2] T=x{C=-{SC=ROOT{}}}",
-    "MEGACO/1 [198.18.0.2] T=1{C=-{SCX=ROOT{}}}",
-    "MEGACO/1 [198.18.0.2] T=1{C=-{PR=1,SC=ROOT{}}}",
-    "MEGAC/1 [198.18.0.2] T=1{C=-{SC=ROOT{}}}",
-    "XX=1 MEGACO/1 [198.18.0.2] T=1{C=-{SC=ROOT{}}}",
-    "RSIP 1 a@b MGCP 1.0\r\n",
+    "!/1 [198.18.0.2]:2944 P=7{C=-{MF=gk/1}}",
+    "MEGACO/1 mg1\r\nPending=12{}\r\n",
+    "!/1 mg1 PN=12{}",
+    "MEGACO/1 [2001:db8::2]:2944 TransactionResponseAck{12}",
+    "!/1 mg1 K{12-14}",
+    "; c\r\nmegaco/1 mg1 ; c\r\n reply = 3 {context=-{modify=ROOT}}",
 };
+static const char *const h248_reply_no[] = {
+    "MEGACO/1 [198.18.0.2] Replies=1{C=-{SC=ROOT{}}}",
+    "MEGACO/1 [198.18.0.2] R=1{C=-{SC=ROOT{}}}",
+    "MEGACO/1 [198.18.0.2] PX=1{}",
+    "MEGACO/1[198.18.0.2] P=1{}",
+    "MEGACO/1 Reply=1{}",
+    "Reply=1{C=-{SC=ROOT{}}}",
+};
+
+TEST(classify_h248_replies)
+{
+	for (size_t i = 0; i < sizeof(h248_reply_yes) / sizeof(h248_reply_yes[0]); i++) {
+		EXPECT_EQ(1, reg(GK_FP_PROTO_H248, h248_reply_yes[i], strlen(h248_reply_yes[i])))
+		TH_LOG("%s", h248_reply_yes[i]);
+	}
+	for (size_t i = 0; i < sizeof(h248_reply_no) / sizeof(h248_reply_no[0]); i++) {
+		EXPECT_EQ(0, reg(GK_FP_PROTO_H248, h248_reply_no[i], strlen(h248_reply_no[i])))
+		TH_LOG("%s", h248_reply_no[i]);
+	}
+}
 
 TEST(classify_h248)
 {
