@@ -8,7 +8,7 @@ need_root
 command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
 command -v sipp >/dev/null || skip_all "SIPp is not installed (make deps: sip-tester)"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
-plan 20
+plan 22
 
 SCENARIO=$REPO/tests/sipp/register_digest.xml
 UA=$REPO/tests/e2e/digest_ua.py
@@ -107,8 +107,9 @@ is "$(tshark -n -r "$WORK/core.pcapng" -Y 'radius.code == 2' 2>/dev/null | wc -l
 	"4 Access-Accepts carried HA1 (SIPp, SIPp with a wrong password, term3, term2; not the replay)"
 asip=$(tshark -n -r "$WORK/access.pcapng" -Y 'sip.Status-Code == 401 && sip.WWW-Authenticate' \
 	2>/dev/null | wc -l)
-[ "$asip" -ge 4 ] && [ "$(capture_errors "$WORK/access.pcapng")" = 0 ] &&
-	[ "$(capture_errors "$WORK/core.pcapng")" = 0 ]
-ok $? "both links dissect in tshark without errors ($asip Digest challenges on the access link)"
+[ "$asip" -ge 4 ]
+ok $? "the access link carries the Digest challenges ($asip)"
+capture_clean "$WORK/access.pcapng" "the access link dissects in tshark without errors"
+capture_clean "$WORK/core.pcapng" "the core link dissects in tshark without errors"
 
 finish
