@@ -1,9 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Registration rate through a rig: bench-reg.sh direct|sbc. Prints "bench" lines only.
+# Registration rate through a rig: bench-reg.sh direct|sbc [sip|mgcp|h248]. Prints "bench" lines
+# (and "# " diagnostics) only.
 . "$(cd "$(dirname "$0")" && pwd)/rig-lib.sh"
 
 TOPO=${1:-direct}
+PROTO=${2:-sip}
+export PROTO
 BENCH_N=${BENCH_N:-20000}
 rig_possible || { echo "bench: needs root and network namespaces" >&2; exit 1; }
 
@@ -34,20 +37,20 @@ start_daemon aucd "$NS_CORE" -c "$WORK/aucd.conf" || exit 1
 start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || exit 1
 if [ "$TOPO" = sbc ]; then
 	start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || exit 1
-	server=$SBC4:5060
+	server=$SBC4:$(proto_port)
 	idsp=sbc1
 else
-	server=$CORE4:5060
+	server=$CORE4:$(proto_port)
 	idsp=ss1
 fi
 
-out=$(in_term "$BIN/gkterm" --server "$server" --idsp "$idsp" --prefix b --count "$BENCH_N" \
+out=$(in_term "$BIN/gkterm" --proto "$PROTO" --server "$server" --idsp "$idsp" --prefix b --count "$BENCH_N" \
 	--key-dir "$WORK/terms" --quiet --window 2048 --sockets 4 --timeout 120)
 echo "$out" | sed 's/^/# /'
 summary=$(echo "$out" | grep '^summary')
 rate=$(echo "$summary" | sed -n 's/.* rate=\([0-9]*\) reg\/s.*/\1/p')
 p50=$(echo "$summary" | sed -n 's/.* p50=\([0-9.]*\).*/\1/p')
 p99=$(echo "$summary" | sed -n 's/.* p99=\([0-9.]*\).*/\1/p')
-echo "bench reg_rate_sip_$TOPO ${rate:-0} reg/s"
-echo "bench reg_latency_p50_sip_$TOPO ${p50:-0} ms"
-echo "bench reg_latency_p99_sip_$TOPO ${p99:-0} ms"
+echo "bench reg_rate_${PROTO}_$TOPO ${rate:-0} reg/s"
+echo "bench reg_latency_p50_${PROTO}_$TOPO ${p50:-0} ms"
+echo "bench reg_latency_p99_${PROTO}_$TOPO ${p99:-0} ms"

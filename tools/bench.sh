@@ -9,6 +9,8 @@ GK_BUILD=${GK_BUILD:-$HERE/../build}
 "$GK_BUILD/bin/gkbench" user-gkmac --count "${BENCH_PKTS:-200000}"
 "$HERE/bench-reg.sh" direct
 "$HERE/bench-reg.sh" sbc
+"$HERE/bench-reg.sh" sbc mgcp
+"$HERE/bench-reg.sh" sbc h248
 # Registrations while an attacker floods the SBC: with the XDP fast path, then without it.
 "$HERE/bench-flood.sh" xdp
 "$HERE/bench-flood.sh" user
