@@ -20,6 +20,7 @@
 #include "gatekey/daemon.h"
 #include "gatekey/front_io.h"
 #include "gatekey/log.h"
+#include "gatekey/pktmac.h"
 #include "gatekey/loop.h"
 #include "gatekey/registrar.h"
 #include "gatekey/relay.h"
@@ -316,6 +317,17 @@ static void on_access(void *user, int fd, uint8_t *data, size_t len,
 		s->st.fastpath_dropped++;
 		if (why != GK_R_OK && why < GK_R__COUNT)
 			gk_registrar_count(s->front, why);
+		return;
+	}
+	uint32_t named;
+	uint64_t seq;
+	if (!index && gk_pkt_peek(data, (size_t)n, &named, &seq) == 0) {
+		/* Only a registration-class message passes with a trailer that was not verified: a
+		 * terminal registers without one, so this one names no terminal we hold (as
+		 * softswitchd counts it in gk_registrar_open), rather than being a message we
+		 * cannot parse. */
+		s->st.fastpath_dropped++;
+		gk_registrar_count(s->front, GK_R_UNKNOWN_INDEX);
 		return;
 	}
 	from_terminal(s, gk_front_io_sock(&s->io, fd), data, (size_t)n, from, index);

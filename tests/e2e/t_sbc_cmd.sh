@@ -11,7 +11,7 @@ need_root
 command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
 PROTOS=${PROTOS:-mgcp h248}
 set -- $PROTOS
-plan $((1 + 20 * $#))
+plan $((1 + 23 * $#))
 
 rig_sbc
 ids=
@@ -53,6 +53,8 @@ for PROTO in $PROTOS; do
 	before_rep=$(stat_of sbcd fastpath.DROP_REPLAY)
 	before_old=$(stat_of sbcd fastpath.DROP_OLD_SEQ)
 	before_rel=$(stat_of sbcd relayed_to_core)
+	before_idx=$(stat_of sbcd reason.UNKNOWN_INDEX)
+	before_syn=$(stat_of sbcd reason.PARSE_SYNTAX)
 	out=$(gkterm_sbc --key-file "$WORK/$PROTO-c.key" --options 3 --abuse --deregister)
 	rc=$?
 	echo "$out" | diag
@@ -66,6 +68,12 @@ for PROTO in $PROTOS; do
 		[ $(($(stat_of sbcd fastpath.DROP_REPLAY) - before_rep)) = 1 ] &&
 		[ $(($(stat_of sbcd fastpath.DROP_OLD_SEQ) - before_old)) = 1 ]
 	ok $? "$PROTO: the fast path drops and counts a forged tag, a replayed and an old sequence"
+	# The keep-alive is registration-class, so one with a trailer naming no terminal (an unknown
+	# index, and the old index after deregistration) passes the unknown-source policy; sbcd then
+	# counts it by what it is, not as unparseable.
+	[ $(($(stat_of sbcd reason.UNKNOWN_INDEX) - before_idx)) = 2 ] &&
+		[ $(($(stat_of sbcd reason.PARSE_SYNTAX) - before_syn)) = 0 ]
+	ok $? "$PROTO: keep-alives whose trailer names no terminal are counted UNKNOWN_INDEX (2)"
 	echo "$out" | grep -q '^deregistered 1' && ! ctl sbcd bindings | grep -q "^$PROTO-c "
 	ok $? "$PROTO: the terminal deregisters and sbcd drops its binding"
 
@@ -123,4 +131,33 @@ for PROTO in $PROTOS; do
 	tshark -n -r "$WORK/${PROTO}_core.pcapng" -Y sip 2>/dev/null | grep -q REGISTER &&
 		! tshark -n -r "$WORK/${PROTO}_core.pcapng" -Y "mgcp || megaco" 2>/dev/null | grep -q .
 	ok $? "$PROTO: the core leg is clean SIP only"
+done
+
+# --- Tampered mechanism lists (sbcd chooses the mechanism in this topology). ------------------
+mitm_port=6000
+for PROTO in $PROTOS; do
+	export PROTO
+	for dir in up down; do
+		mitm_port=$((mitm_port + 1))
+		if [ $dir = up ]; then
+			edit=(--edit-up 'gk-mac;q=0.9|gk-mac;q=0.1')
+			want=MECH_DOWNGRADE
+			what="a mechanism list tampered on the way up is detected by the terminal"
+		else
+			edit=(--edit-down 'tls;q=0.5|tls;q=0.6')
+			want=BAD_RESPONSE_MAC
+			what="a mechanism list tampered in the SUCCESS fails its MAC at the terminal"
+		fi
+		in_sbc "$BIN/gkmitm" --listen "$SBC4:$mitm_port" --forward "$SBC4:$(proto_port)" \
+			"${edit[@]}" 2>>"$WORK/mitm-$mitm_port.log" &
+		mitm=$!
+		PIDS+=($mitm)
+		wait_until 50 grep -q ready "$WORK/mitm-$mitm_port.log"
+		out=$(in_term "$BIN/gkterm" --proto "$PROTO" --server "$SBC4:$mitm_port" --idsp sbc1 \
+			--key-file "$WORK/$PROTO-a.key" --mechs 'gk-mac;q=0.9,tls;q=0.5' --timeout 5)
+		echo "$out" | diag
+		echo "$out" | grep -q "reason=$want"
+		ok $? "$PROTO: $what"
+		kill $mitm
+	done
 done
