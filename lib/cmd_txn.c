@@ -3,7 +3,10 @@
  * Transactions of the command/response bindings (MGCP, H.248 text): include/gatekey/cmd_txn.h.
  * Two fixed pools with hash chains: commands we sent (retransmitted with exponential backoff
  * until a response, RFC 3435 §3.5.3 / H.248.1 D.1.2) and commands we received (working, then
- * answered: the reply bytes are kept so a duplicate gets exactly the same answer).
+ * answered: the reply bytes are kept so a duplicate gets exactly the same answer). Answered
+ * commands also sit on a FIFO, oldest first: when the pool is full a new command takes the slot
+ * of the oldest answered one, which costs only the same-bytes answer to a very late duplicate,
+ * instead of being dropped, which under load would turn every retransmission into another drop.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -36,6 +39,7 @@ struct in_slot {
 	bool pending_sent;
 	uint16_t len;
 	uint32_t tid, seal, next;
+	uint32_t older, newer; /* the answered FIFO (IN_ANSWERED only) */
 	struct sockaddr_storage from;
 	struct gk_timer timer;
 	struct gk_cmd_txn *t;
@@ -52,6 +56,7 @@ struct gk_cmd_txn {
 	struct in_slot *in;   /* 1..max_in */
 	uint32_t *out_hash, *in_hash, out_mask, in_mask;
 	uint32_t out_free, in_free, n_out, n_in;
+	uint32_t answered_oldest, answered_newest;
 	uint32_t next_tid;
 	struct gk_msg scratch;
 	struct gk_cmd_txn_stats stats;
@@ -213,6 +218,31 @@ static struct in_slot *in_find(struct gk_cmd_txn *t, const struct sockaddr_stora
 	return NULL;
 }
 
+static void answered_unlink(struct gk_cmd_txn *t, struct in_slot *s)
+{
+	if (s->older)
+		t->in[s->older].newer = s->newer;
+	else
+		t->answered_oldest = s->newer;
+	if (s->newer)
+		t->in[s->newer].older = s->older;
+	else
+		t->answered_newest = s->older;
+	s->older = s->newer = 0;
+}
+
+static void answered_append(struct gk_cmd_txn *t, struct in_slot *s)
+{
+	uint32_t idx = (uint32_t)(s - t->in);
+	s->older = t->answered_newest;
+	s->newer = 0;
+	if (t->answered_newest)
+		t->in[t->answered_newest].newer = idx;
+	else
+		t->answered_oldest = idx;
+	t->answered_newest = idx;
+}
+
 static void in_release(struct gk_cmd_txn *t, struct in_slot *s)
 {
 	uint32_t idx = (uint32_t)(s - t->in), *pp = &t->in_hash[in_bucket(t, &s->from, s->tid)];
@@ -221,6 +251,8 @@ static void in_release(struct gk_cmd_txn *t, struct in_slot *s)
 	if (*pp)
 		*pp = s->next;
 	gk_timer_cancel(t->loop, &s->timer);
+	if (s->state == IN_ANSWERED)
+		answered_unlink(t, s);
 	s->state = IN_FREE;
 	s->next = t->in_free;
 	t->in_free = idx;
@@ -230,8 +262,13 @@ static void in_release(struct gk_cmd_txn *t, struct in_slot *s)
 static struct in_slot *in_alloc(struct gk_cmd_txn *t, const struct sockaddr_storage *a,
                                 uint32_t tid)
 {
-	uint32_t idx = t->in_free, b;
+	uint32_t idx, b;
 	struct in_slot *s;
+	if (!t->in_free && t->answered_oldest) {
+		in_release(t, &t->in[t->answered_oldest]);
+		t->stats.evicted++;
+	}
+	idx = t->in_free;
 	if (!idx)
 		return NULL;
 	s = &t->in[idx];
@@ -342,7 +379,10 @@ static void answer(struct gk_cmd_txn *t, struct in_slot *s, const struct gk_msg 
 	} else {
 		n = encode_ack(t, m, GK_CMD_REPLY, flags, s->buf, sizeof(s->buf));
 	}
+	if (s->state == IN_ANSWERED)
+		answered_unlink(t, s);
 	s->state = IN_ANSWERED;
+	answered_append(t, s);
 	s->len = n > 0 ? (uint16_t)n : 0;
 	gk_timer_cancel(t->loop, &s->timer);
 	gk_timer_arm(t->loop, &s->timer, t->cfg.t_hist_ms);

@@ -272,6 +272,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 		T(replies_sent);
 		T(replies_forgotten);
 		T(pool_full);
+		T(evicted);
 		T(encode_errors);
 #undef T
 		gk_ctl_printf(out, "%s.txn.in_flight %u", c->name, outn);

@@ -47,6 +47,12 @@ fi
 out=$(in_term "$BIN/gkterm" --proto "$PROTO" --server "$server" --idsp "$idsp" --prefix b --count "$BENCH_N" \
 	--key-dir "$WORK/terms" --quiet --window 2048 --sockets 4 --timeout 120)
 echo "$out" | sed 's/^/# /'
+# The command protocols' transaction layers show where a shortfall comes from (pools, retries).
+if [ "$PROTO" != sip ]; then
+	element=softswitchd
+	[ "$TOPO" = sbc ] && element=sbcd
+	ctl $element stats | grep -E "^$PROTO\.txn\." | sed "s/^/# $element /"
+fi
 summary=$(echo "$out" | grep '^summary')
 rate=$(echo "$summary" | sed -n 's/.* rate=\([0-9]*\) reg\/s.*/\1/p')
 p50=$(echo "$summary" | sed -n 's/.* p50=\([0-9.]*\).*/\1/p')

@@ -66,6 +66,7 @@ struct gk_cmd_txn_stats {
 	uint64_t acks_in, pending_in, resp_acks_in, stray_responses;
 	uint64_t cmds_in, duplicates, pending_sent, replies_sent, replies_forgotten;
 	uint64_t pool_full, encode_errors;
+	uint64_t evicted; /* answered commands forgotten early to make room for new ones */
 };
 
 struct gk_cmd_txn;

@@ -410,4 +410,82 @@ TEST_F(cmd, a_lost_challenge_is_retransmitted_by_the_network)
 	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->challenges);
 }
 
+/* The answers of a full pool: what a peer hears back, for the eviction test. */
+static unsigned evict_sent;
+static uint8_t evict_last[GK_CMD_BUF];
+static size_t evict_last_len;
+
+static void xmit_record(void *user, const struct sockaddr_storage *to, const uint8_t *buf,
+                        size_t len, uint32_t seal)
+{
+	evict_sent++;
+	evict_last_len = len < sizeof(evict_last) ? len : sizeof(evict_last);
+	memcpy(evict_last, buf, evict_last_len);
+}
+
+static int keepalive_in(struct gk_cmd_txn *t, const struct sockaddr_storage *from, unsigned tid)
+{
+	char text[128];
+	struct gk_msg m;
+	enum gk_reason why;
+	int n = snprintf(
+	    text, sizeof(text),
+	    "NTFY %u alice@ss1 MGCP 1.0\r\nX: 0\r\nO: gk/ka\r\nX-GK-TS: 1732795200\r\n", tid);
+	if (gk_mgcp_codec.decode((const uint8_t *)text, (size_t)n, &m, &why) < 0)
+		return -1;
+	return gk_cmd_txn_input(t, &m, from, 0);
+}
+
+/* A full pool of received commands makes room by forgetting the oldest answered one, so new
+ * commands are never dropped (which under load would turn each retransmission into another
+ * drop); a duplicate of a remembered command still gets the same bytes again. */
+TEST(a_full_pool_forgets_the_oldest_answered_command)
+{
+	static const struct gk_cmd_txn_ops ops = {.xmit = xmit_record};
+	struct sockaddr_storage peer;
+	struct gk_cmd_txn_cfg tc;
+	char err[128];
+	uint8_t copy[GK_CMD_BUF];
+	size_t copy_len;
+
+	struct gk_loop *loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, loop) TH_LOG("%s", err);
+	ASSERT_EQ(0, gk_parse_addr("198.18.1.2:2427", &peer, err, sizeof(err)));
+	gk_cmd_txn_cfg_defaults(&tc);
+	tc.max_in = 4;
+	tc.defer = false; /* every command answered at once, as a terminal does */
+	struct gk_cmd_txn *t =
+	    gk_cmd_txn_new(&gk_mgcp_codec, &tc, &ops, NULL, loop, err, sizeof(err));
+	ASSERT_NE(NULL, t) TH_LOG("%s", err);
+
+	for (unsigned tid = 1; tid <= 4; tid++)
+		ASSERT_EQ(1, keepalive_in(t, &peer, tid));
+	EXPECT_EQ(4, gk_cmd_txn_in_count(t));
+	EXPECT_EQ(0, gk_cmd_txn_stats(t)->evicted);
+	copy_len = evict_last_len;
+	memcpy(copy, evict_last, copy_len); /* the answer to 4 */
+
+	EXPECT_EQ(1, keepalive_in(t, &peer, 5)); /* takes the slot of 1 */
+	EXPECT_EQ(1, gk_cmd_txn_stats(t)->evicted);
+	EXPECT_EQ(0, gk_cmd_txn_stats(t)->pool_full);
+	EXPECT_EQ(4, gk_cmd_txn_in_count(t));
+
+	unsigned sent = evict_sent;
+	EXPECT_EQ(0, keepalive_in(t, &peer, 4)); /* remembered: the same bytes again */
+	EXPECT_EQ(sent + 1, evict_sent);
+	ASSERT_EQ(copy_len, evict_last_len);
+	EXPECT_EQ(0, memcmp(copy, evict_last, copy_len));
+	EXPECT_EQ(1, gk_cmd_txn_stats(t)->duplicates);
+
+	EXPECT_EQ(1, keepalive_in(t, &peer, 1)); /* forgotten: handed on as new, evicting 2 */
+	EXPECT_EQ(2, gk_cmd_txn_stats(t)->evicted);
+	EXPECT_EQ(1, keepalive_in(t, &peer, 6)); /* evicts 3, not 4 or 5: oldest first */
+	EXPECT_EQ(0, keepalive_in(t, &peer, 4));
+	EXPECT_EQ(0, keepalive_in(t, &peer, 5));
+	EXPECT_EQ(3, gk_cmd_txn_stats(t)->duplicates);
+
+	gk_cmd_txn_free(t);
+	gk_loop_free(loop);
+}
+
 TEST_HARNESS_MAIN
