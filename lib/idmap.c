@@ -10,6 +10,7 @@ struct entry {
 	uint32_t free_prev, free_next; /* the free list is doubly linked: gk_idmap_add_at */
 	uint32_t bucket;
 	uint8_t used;
+	uint8_t reserved; /* never handed out: gk_idmap_reserve */
 };
 
 struct gk_idmap {
@@ -111,11 +112,19 @@ uint32_t gk_idmap_get_or_add(struct gk_idmap *m, const char *id, int *created)
 
 int gk_idmap_add_at(struct gk_idmap *m, const char *id, uint32_t slot)
 {
-	if (!slot || slot > m->capacity || m->entries[slot].used || strlen(id) > GK_ID_MAX ||
-	    gk_idmap_find(m, id))
+	if (!slot || slot > m->capacity || m->entries[slot].used || m->entries[slot].reserved ||
+	    strlen(id) > GK_ID_MAX || gk_idmap_find(m, id))
 		return -1;
 	insert(m, slot, id, hash_id(id) & m->mask);
 	return 0;
+}
+
+void gk_idmap_reserve(struct gk_idmap *m, uint32_t slot)
+{
+	if (!slot || slot > m->capacity || m->entries[slot].used || m->entries[slot].reserved)
+		return;
+	free_unlink(m, slot);
+	m->entries[slot].reserved = 1;
 }
 
 void gk_idmap_remove(struct gk_idmap *m, uint32_t slot)

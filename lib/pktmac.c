@@ -79,6 +79,40 @@ int gk_pkt_seal(const uint8_t key[GK_SIPKEY_LEN], uint32_t index, uint64_t seq, 
 	return (int)(len + GK_TRAILER_LEN);
 }
 
+/* An empty line for text readers: two line-end bytes in a row, except CR LF, which is one. */
+static bool holds_empty_line(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		bool a = p[i] == '\r' || p[i] == '\n', b = p[i + 1] == '\r' || p[i + 1] == '\n';
+		if (a && b && !(p[i] == '\r' && p[i + 1] == '\n'))
+			return true;
+	}
+	return false;
+}
+
+bool gk_pkt_trailer_text_safe(const uint8_t *buf, size_t len)
+{
+	return len >= GK_TRAILER_LEN &&
+	       !holds_empty_line(buf + len - GK_TRAILER_LEN, GK_TRAILER_LEN);
+}
+
+bool gk_pkt_index_text_safe(uint32_t index)
+{
+	uint8_t b[4];
+	put_be32(b, index);
+	return !holds_empty_line(b, sizeof(b));
+}
+
+int gk_pkt_seal_next(const uint8_t key[GK_SIPKEY_LEN], uint32_t index, uint64_t *seq, uint8_t *buf,
+                     size_t len, size_t cap)
+{
+	for (int tries = 1;; tries++) {
+		int n = gk_pkt_seal(key, index, ++*seq, buf, len, cap);
+		if (n < 0 || tries == 8 || gk_pkt_trailer_text_safe(buf, (size_t)n))
+			return n;
+	}
+}
+
 int gk_pkt_peek_tail(const uint8_t *buf, size_t len, uint32_t *index)
 {
 	if (!buf || len < GK_VERIFIED_TAIL_LEN)

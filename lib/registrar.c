@@ -122,6 +122,9 @@ struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
 		goto fail;
 	}
+	for (uint32_t i = 1; i <= cfg->max_terminals; i++)
+		if (!gk_pkt_index_text_safe(i))
+			gk_idmap_reserve(r->ids, i);
 	for (uint32_t i = cfg->max_pending; i >= 1; i--) {
 		r->pending[i].next_free = r->pending_free;
 		r->pending_free = i;
@@ -814,7 +817,7 @@ int gk_registrar_seal(struct gk_registrar *r, struct gk_binding *b, uint8_t *buf
 {
 	(void)r;
 	b->tx++;
-	return gk_pkt_seal(b->keys.downlink, b->index, ++b->seq_down, buf, len, cap);
+	return gk_pkt_seal_next(b->keys.downlink, b->index, &b->seq_down, buf, len, cap);
 }
 
 bool gk_registrar_other_allowed(struct gk_registrar *r, const struct sockaddr_storage *a)

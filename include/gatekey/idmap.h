@@ -22,6 +22,8 @@ uint32_t gk_idmap_get_or_add(struct gk_idmap *m, const char *id, int *created);
 /* Puts id at a given free slot (restoring state saved elsewhere); -1 when the slot is taken,
  * out of range, or id is already present. */
 int gk_idmap_add_at(struct gk_idmap *m, const char *id, uint32_t slot);
+/* Takes a free slot out of use for good (a terminal index that must never be handed out). */
+void gk_idmap_reserve(struct gk_idmap *m, uint32_t slot);
 void gk_idmap_remove(struct gk_idmap *m, uint32_t slot);
 const char *gk_idmap_id(const struct gk_idmap *m, uint32_t slot);
 uint32_t gk_idmap_count(const struct gk_idmap *m);

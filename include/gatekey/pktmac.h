@@ -6,6 +6,7 @@
 #ifndef GATEKEY_PKTMAC_H
 #define GATEKEY_PKTMAC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,22 @@ struct gk_replay_window {
  * len. Returns the new length or a negative errno. */
 int gk_pkt_seal(const uint8_t key[GK_SIPKEY_LEN], uint32_t index, uint64_t seq, uint8_t *buf,
                 size_t len, size_t cap);
+
+/*
+ * Seal with the next sequence number after *seq (updated), skipping any whose trailer would hold
+ * an empty line (two line ends in a row): text readers of MGCP and SIP take what follows an
+ * empty line for a body (SDP), so a random tag could make a monitor such as tshark misread a
+ * protected datagram. Sequence numbers need only increase; about 1 trailer in 700 is skipped,
+ * at most 7 in a row before sealing anyway.
+ */
+int gk_pkt_seal_next(const uint8_t key[GK_SIPKEY_LEN], uint32_t index, uint64_t *seq, uint8_t *buf,
+                     size_t len, size_t cap);
+/* The trailer ending buf[0..len) holds no empty line. */
+bool gk_pkt_trailer_text_safe(const uint8_t *buf, size_t len);
+/* An index whose four bytes hold no empty line (see gk_pkt_seal_next); the registrar never hands
+ * out the others (2570, 2573, 3341, ...), since no sequence number could make their trailers
+ * safe. */
+bool gk_pkt_index_text_safe(uint32_t index);
 
 /* The terminal index from the verified tail XDP leaves on a datagram (trailer.h); -EBADMSG when
  * the last GK_VERIFIED_TAIL_LEN bytes are not one. */

@@ -115,6 +115,24 @@ TEST(timers_fire_in_deadline_order_and_cancel)
 	gk_loop_free(tloop);
 }
 
+/* A reserved slot (a terminal index the registrar never hands out) stays out of use. */
+TEST(idmap_reserved_slots_are_never_handed_out)
+{
+	struct gk_idmap *m = gk_idmap_new(4);
+	int created;
+	ASSERT_NE(NULL, m);
+	gk_idmap_reserve(m, 3);
+	gk_idmap_reserve(m, 3); /* twice is harmless */
+	EXPECT_EQ(1, gk_idmap_get_or_add(m, "a", &created));
+	EXPECT_EQ(2, gk_idmap_get_or_add(m, "b", &created));
+	EXPECT_EQ(4, gk_idmap_get_or_add(m, "c", &created));
+	EXPECT_EQ(0, gk_idmap_get_or_add(m, "d", &created));
+	EXPECT_EQ(-1, gk_idmap_add_at(m, "d", 3));
+	gk_idmap_remove(m, 2);
+	EXPECT_EQ(2, gk_idmap_get_or_add(m, "d", &created));
+	gk_idmap_free(m);
+}
+
 TEST(idmap_and_addrmap)
 {
 	struct gk_idmap *m = gk_idmap_new(100);

@@ -342,4 +342,60 @@ TEST(replay_check_edges)
 	EXPECT_EQ((int)GK_R_OLD_SEQ, (int)gk_replay_check(&w, UINT64_MAX - 64));
 }
 
+/* Two line ends in a row other than CR LF: what a text reader takes for an empty line. */
+static bool empty_line_in(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if ((p[i] == '\r' || p[i] == '\n') && (p[i + 1] == '\r' || p[i + 1] == '\n') &&
+		    !(p[i] == '\r' && p[i + 1] == '\n'))
+			return true;
+	return false;
+}
+
+/* A protected MGCP or SIP datagram must not hold an empty line in its trailer, or tshark (and any
+ * text reader) takes the rest for SDP: the sealer skips such sequence numbers, and only those. */
+TEST(seal_next_skips_trailers_with_an_empty_line)
+{
+	const uint8_t key[GK_SIPKEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	static const char msg[] = "NTFY 12 alice@ss1 MGCP 1.0\r\nX: 0\r\nO: gk/ka\r\n";
+	uint8_t buf[256], ref[256];
+	uint64_t seq = 0, skipped = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		uint64_t before = seq;
+		memcpy(buf, msg, sizeof(msg) - 1);
+		int n = gk_pkt_seal_next(key, 7, &seq, buf, sizeof(msg) - 1, sizeof(buf));
+		ASSERT_EQ((int)(sizeof(msg) - 1 + GK_TRAILER_LEN), n);
+		ASSERT_LT(before, seq);
+		EXPECT_FALSE(empty_line_in(buf, (size_t)n))
+		TH_LOG("seq %llu", (unsigned long long)seq);
+		EXPECT_TRUE(gk_pkt_trailer_text_safe(buf, (size_t)n));
+		/* every number passed over would have held one */
+		for (uint64_t q = before + 1; q < seq; q++) {
+			memcpy(ref, msg, sizeof(msg) - 1);
+			ASSERT_LT(0, gk_pkt_seal(key, 7, q, ref, sizeof(msg) - 1, sizeof(ref)));
+			EXPECT_TRUE(empty_line_in(ref + sizeof(msg) - 1, GK_TRAILER_LEN));
+			skipped++;
+		}
+	}
+	/* about 1 in 700: the test did see the skipping */
+	EXPECT_LT(5u, skipped);
+	EXPECT_GT(100u, skipped);
+}
+
+TEST(indices_that_hold_an_empty_line)
+{
+	EXPECT_FALSE(gk_pkt_index_text_safe(0x0a0a)); /* 2570 */
+	EXPECT_FALSE(gk_pkt_index_text_safe(0x0a0d));
+	EXPECT_FALSE(gk_pkt_index_text_safe(0x0d0d));
+	EXPECT_FALSE(gk_pkt_index_text_safe(0x0a0a00));
+	EXPECT_TRUE(gk_pkt_index_text_safe(0x0d0a)); /* CR LF is one line end */
+	EXPECT_TRUE(gk_pkt_index_text_safe(0x0a0b));
+	EXPECT_TRUE(gk_pkt_index_text_safe(1));
+	unsigned unsafe = 0;
+	for (uint32_t i = 1; i <= 65536; i++)
+		unsafe += !gk_pkt_index_text_safe(i);
+	EXPECT_EQ(3u, unsafe);
+}
+
 TEST_HARNESS_MAIN

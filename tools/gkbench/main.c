@@ -161,8 +161,8 @@ static double run(struct bench *x, int tx, int rx, const struct sockaddr_storage
 	for (uint64_t done = 0; done < count; done += BATCH) {
 		for (int i = 0; i < BATCH; i++) {
 			memcpy(pkt, dgram, len);
-			int n = gk_pkt_seal(x->t.keys.uplink, x->t.index, ++x->t.seq_up, pkt, len,
-			                    sizeof(pkt));
+			int n = gk_pkt_seal_next(x->t.keys.uplink, x->t.index, &x->t.seq_up, pkt,
+			                         len, sizeof(pkt));
 			if (sendto(tx, pkt, (size_t)n, 0, (const struct sockaddr *)dst,
 			           gk_sockaddr_len(dst)) < 0) {
 				perror("gkbench: sendto");

@@ -60,8 +60,8 @@ static void transmit(struct gkt_run *r, struct gkt_term *x)
 		return; /* the retransmission timer tries again */
 	memcpy(buf, x->req, x->req_len);
 	if (sealed(x) && x->phase != PH_REGISTERING)
-		n = gk_pkt_seal(x->t.keys.uplink, x->t.index, ++x->t.seq_up, buf, x->req_len,
-		                GK_LOOP_DGRAM_MAX);
+		n = gk_pkt_seal_next(x->t.keys.uplink, x->t.index, &x->t.seq_up, buf, x->req_len,
+		                     GK_LOOP_DGRAM_MAX);
 	if (n < 0) {
 		gk_loop_send_abort(r->loop, buf);
 		return;
@@ -183,23 +183,42 @@ static int encode_options(struct gkt_run *r, struct gkt_term *x)
 	return 0;
 }
 
-/* Sends x->req sealed with (key, index, seq); key NULL sends it bare. */
-static void send_variant(struct gkt_run *r, struct gkt_term *x, const uint8_t *key, uint32_t index,
-                         uint64_t seq)
+/* How an abusive variant may be altered to keep its trailer free of empty lines (see
+ * gk_pkt_seal_next), so that captures of the abuse still dissect cleanly: without changing what
+ * makes it abusive. */
+enum variant_freedom {
+	VARY_NOTHING,
+	VARY_SEQ_UP,   /* any later sequence number does */
+	VARY_SEQ_DOWN, /* any earlier one does (behind the window) */
+	VARY_KEY,      /* key is a random wrong key: any other does */
+};
+
+/* Sends x->req sealed with (key, index, seq); key NULL sends it bare. Returns the sequence number
+ * it was sealed with. */
+static uint64_t send_variant(struct gkt_run *r, struct gkt_term *x, uint8_t *key, uint32_t index,
+                             uint64_t seq, enum variant_freedom vary)
 {
 	uint8_t *buf = gk_loop_send_buf(r->loop);
 	int n = x->req_len;
 	if (!buf)
-		return;
+		return seq;
 	memcpy(buf, x->req, x->req_len);
-	if (key)
+	for (int tries = 0; key && tries < 8; tries++) {
 		n = gk_pkt_seal(key, index, seq, buf, x->req_len, GK_LOOP_DGRAM_MAX);
+		if (n < 0 || vary == VARY_NOTHING || gk_pkt_trailer_text_safe(buf, (size_t)n))
+			break;
+		if (vary == VARY_KEY)
+			gk_random(key, GK_SIPKEY_LEN);
+		else
+			seq = vary == VARY_SEQ_UP ? seq + 1 : seq - 1;
+	}
 	if (n < 0) {
 		gk_loop_send_abort(r->loop, buf);
-		return;
+		return seq;
 	}
 	gk_loop_send(r->loop, r->fds[x->sock], buf, (size_t)n, &r->o.server);
 	r->st.abuse_sent++;
+	return seq;
 }
 
 /*
@@ -210,25 +229,26 @@ static void send_variant(struct gkt_run *r, struct gkt_term *x, const uint8_t *k
 static void abuse(struct gkt_run *r, struct gkt_term *x)
 {
 	uint8_t wrong[GK_SIPKEY_LEN];
-	const uint8_t *up = x->t.keys.uplink;
+	uint8_t *up = x->t.keys.uplink;
 	uint32_t idx = x->t.index;
+	uint64_t last = x->t.seq_up; /* the last sequence number sent, so accepted */
 
 	x->abused = true;
 	x->phase = PH_ABUSE;
 	if (encode_options(r, x) < 0 || !idx)
 		return next_step(r, x);
 	gk_random(wrong, sizeof(wrong));
-	send_variant(r, x, wrong, idx, ++x->t.seq_up);       /* forged tag */
-	send_variant(r, x, up, idx + 100000, ++x->t.seq_up); /* unknown index */
-	if (x->t.seq_up > 2)
-		send_variant(r, x, up, idx, x->t.seq_up - 2); /* replayed sequence (in window) */
+	send_variant(r, x, wrong, idx, last + 1, VARY_KEY);          /* forged tag */
+	send_variant(r, x, up, idx + 100000, last + 1, VARY_SEQ_UP); /* unknown index */
+	if (last) /* an earlier one is a replay too (a skipped one, 1 in 700, would be new) */
+		send_variant(r, x, up, idx, last, VARY_SEQ_DOWN); /* replayed sequence */
 	else
 		r->st.abuse_sent++;
-	x->t.seq_up += 100;
-	send_variant(r, x, up, idx, x->t.seq_up); /* valid, far ahead: answered */
+	x->t.seq_up =
+	    send_variant(r, x, up, idx, last + 100, VARY_SEQ_UP); /* far ahead: answered */
 	r->st.abuse_expected++;
-	send_variant(r, x, up, idx, x->t.seq_up - 90); /* behind the window */
-	send_variant(r, x, NULL, 0, 0);                /* no trailer at all */
+	send_variant(r, x, up, idx, x->t.seq_up - 90, VARY_SEQ_DOWN); /* behind the window */
+	send_variant(r, x, NULL, 0, 0, VARY_NOTHING);                 /* no trailer at all */
 	gk_timer_arm(r->loop, &x->timer, 300);
 }
 
@@ -452,8 +472,8 @@ static void cmd_xmit(void *user, const struct sockaddr_storage *to, const uint8_
 		memcpy(x->req, data, len); /* the last one sent, e.g. the ANSWER to replay */
 		x->req_len = (uint16_t)len;
 		if (sealed(x))
-			n = gk_pkt_seal(x->t.keys.uplink, x->t.index, ++x->t.seq_up, buf, len,
-			                GK_LOOP_DGRAM_MAX);
+			n = gk_pkt_seal_next(x->t.keys.uplink, x->t.index, &x->t.seq_up, buf, len,
+			                     GK_LOOP_DGRAM_MAX);
 	}
 	if (n < 0) {
 		gk_loop_send_abort(r->loop, buf);
@@ -585,7 +605,8 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 			if (r->o.abuse && x->old_index && encode_options(r, x) == 0) {
 				/* The old keys must be worth nothing now. */
 				x->phase = PH_POSTDEREG;
-				send_variant(r, x, x->old_uplink, x->old_index, 1000000);
+				send_variant(r, x, x->old_uplink, x->old_index, 1000000,
+				             VARY_SEQ_UP);
 				gk_timer_arm(r->loop, &x->timer, 300);
 				return;
 			}
