@@ -60,3 +60,37 @@ contains_bytes() {
 	perl -e 'open(my $f, "<", $ARGV[0]) or exit 2; binmode $f; local $/; my $d = <$f>;
 		exit(index($d, pack("H*", $ARGV[1])) >= 0 ? 0 : 1)' "$1" "$2"
 }
+
+# tamper_cases <ns> <server-ip> <idsp>: for each protocol of $PROTOS, a man in the middle in <ns>
+# in front of the server's port downgrades the terminal's mechanism list on its way up (the
+# terminal must see MECH_DOWNGRADE), then changes the echo in the SUCCESS on its way down (the
+# terminal must see BAD_RESPONSE_MAC). Two TAP lines a protocol; uses $WORK/<proto>-a.key.
+tamper_cases() {
+	local ns=$1 ip=$2 idsp=$3 port=6000 dir edit want what out mitm
+	for PROTO in $PROTOS; do
+		export PROTO
+		for dir in up down; do
+			port=$((port + 1))
+			if [ $dir = up ]; then
+				edit=(--edit-up 'gk-mac;q=0.9|gk-mac;q=0.1')
+				want=MECH_DOWNGRADE
+				what="a mechanism list tampered on the way up is detected by the terminal"
+			else
+				edit=(--edit-down 'tls;q=0.5|tls;q=0.6')
+				want=BAD_RESPONSE_MAC
+				what="a mechanism list tampered in the SUCCESS fails its MAC at the terminal"
+			fi
+			ip netns exec "$ns" "$BIN/gkmitm" --listen "$ip:$port" \
+				--forward "$ip:$(proto_port)" "${edit[@]}" 2>>"$WORK/mitm-$port.log" &
+			mitm=$!
+			PIDS+=($mitm)
+			wait_until 50 grep -q ready "$WORK/mitm-$port.log"
+			out=$(in_term "$BIN/gkterm" --proto "$PROTO" --server "$ip:$port" --idsp "$idsp" \
+				--key-file "$WORK/$PROTO-a.key" --mechs 'gk-mac;q=0.9,tls;q=0.5' --timeout 5)
+			echo "$out" | diag
+			echo "$out" | grep -q "reason=$want"
+			ok $? "$PROTO: $what"
+			kill $mitm
+		done
+	done
+}

@@ -137,30 +137,4 @@ stop_daemon softswitchd
 sed -i 's/^registrar.lockout.*/&\nregistrar.mechanisms = gk-mac tls/' "$WORK/softswitchd.conf"
 start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" ||
 	bail "softswitchd does not restart"
-mitm_port=6000
-for PROTO in $PROTOS; do
-	export PROTO
-	for dir in up down; do
-		mitm_port=$((mitm_port + 1))
-		if [ $dir = up ]; then
-			edit=(--edit-up 'gk-mac;q=0.9|gk-mac;q=0.1')
-			want=MECH_DOWNGRADE
-			what="a mechanism list tampered on the way up is detected by the terminal"
-		else
-			edit=(--edit-down 'tls;q=0.5|tls;q=0.6')
-			want=BAD_RESPONSE_MAC
-			what="a mechanism list tampered in the SUCCESS fails its MAC at the terminal"
-		fi
-		ip netns exec "$NS_CORE" "$BIN/gkmitm" --listen "$CORE4:$mitm_port" \
-			--forward "$CORE4:$(proto_port)" "${edit[@]}" 2>>"$WORK/mitm-$mitm_port.log" &
-		mitm=$!
-		PIDS+=($mitm)
-		wait_until 50 grep -q ready "$WORK/mitm-$mitm_port.log"
-		out=$(in_term "$BIN/gkterm" --proto "$PROTO" --server "$CORE4:$mitm_port" --idsp ss1 \
-			--key-file "$WORK/$PROTO-a.key" --mechs 'gk-mac;q=0.9,tls;q=0.5' --timeout 5)
-		echo "$out" | diag
-		echo "$out" | grep -q "reason=$want"
-		ok $? "$PROTO: $what"
-		kill $mitm
-	done
-done
+tamper_cases "$NS_CORE" "$CORE4" ss1

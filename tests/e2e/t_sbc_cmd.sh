@@ -134,30 +134,4 @@ for PROTO in $PROTOS; do
 done
 
 # --- Tampered mechanism lists (sbcd chooses the mechanism in this topology). ------------------
-mitm_port=6000
-for PROTO in $PROTOS; do
-	export PROTO
-	for dir in up down; do
-		mitm_port=$((mitm_port + 1))
-		if [ $dir = up ]; then
-			edit=(--edit-up 'gk-mac;q=0.9|gk-mac;q=0.1')
-			want=MECH_DOWNGRADE
-			what="a mechanism list tampered on the way up is detected by the terminal"
-		else
-			edit=(--edit-down 'tls;q=0.5|tls;q=0.6')
-			want=BAD_RESPONSE_MAC
-			what="a mechanism list tampered in the SUCCESS fails its MAC at the terminal"
-		fi
-		in_sbc "$BIN/gkmitm" --listen "$SBC4:$mitm_port" --forward "$SBC4:$(proto_port)" \
-			"${edit[@]}" 2>>"$WORK/mitm-$mitm_port.log" &
-		mitm=$!
-		PIDS+=($mitm)
-		wait_until 50 grep -q ready "$WORK/mitm-$mitm_port.log"
-		out=$(in_term "$BIN/gkterm" --proto "$PROTO" --server "$SBC4:$mitm_port" --idsp sbc1 \
-			--key-file "$WORK/$PROTO-a.key" --mechs 'gk-mac;q=0.9,tls;q=0.5' --timeout 5)
-		echo "$out" | diag
-		echo "$out" | grep -q "reason=$want"
-		ok $? "$PROTO: $what"
-		kill $mitm
-	done
-done
+tamper_cases "$NS_SBC" "$SBC4" sbc1
