@@ -6,12 +6,13 @@
 #include "gatekey/mgcp.h"
 #include "gatekey/sip.h"
 
-extern const struct gk_codec gk_sip_codec;
+extern const struct gk_codec gk_sip_codec, gk_ras_codec;
 
 static const struct gk_codec *const codecs[] = {
     &gk_sip_codec,
     &gk_mgcp_codec,
     &gk_h248_codec,
+    &gk_ras_codec,
 };
 
 const struct gk_codec *gk_codec_get(enum gk_proto proto)

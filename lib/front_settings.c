@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gatekey/front_settings.h"
+#include "gatekey/ras.h"
 
 size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *keys, size_t used,
                               size_t cap)
@@ -76,11 +77,24 @@ int gk_front_settings_apply(const struct gk_front_settings *s, struct gk_registr
 int gk_front_settings_add_cmd_listen(const char *value, struct sockaddr_storage *addrs, unsigned *n,
                                      const char *key, char *err, size_t errlen)
 {
-	/* The transaction that answers a command must be the one that received it: one socket
-	 * per address family. */
+	/* Replies leave from the socket of the request's protocol and address family (and for
+	 * MGCP and H.248 the transaction that answers a command must be the one that received
+	 * it): one socket per address family. */
 	if (*n == 2) {
 		snprintf(err, errlen, "at most 2 %s addresses (one per address family)", key);
 		return -1;
 	}
 	return gk_parse_addr(value, &addrs[(*n)++], err, errlen);
+}
+
+int gk_front_settings_ras_arc(const char *value, void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	if (gk_ras_set_arc(value) < 0) {
+		snprintf(err, errlen,
+		         "expected a dotted object identifier of 2 to %d arcs, e.g. \"%s\"",
+		         GK_PER_OID_MAX - 2, GK_RAS_ARC_DEFAULT);
+		return -1;
+	}
+	return 0;
 }

@@ -28,7 +28,7 @@
 #include "fastpath.h"
 #include "settings.h"
 
-#define SBC_MAX_ACCESS (SBC_MAX_LISTEN + 4)
+#define SBC_MAX_ACCESS (SBC_MAX_LISTEN + 6)
 
 struct sbcd {
 	struct gk_daemon_common common;
@@ -39,7 +39,7 @@ struct sbcd {
 	struct gk_control *ctl;
 	struct gk_relay *relay; /* terminals' requests forwarded to the softswitch */
 	const struct gk_codec *sip;
-	/* every terminal-facing socket: SIP, then MGCP, then H.248 */
+	/* every terminal-facing socket: SIP, then MGCP, then H.248, then RAS */
 	int access_fd[SBC_MAX_ACCESS];
 	unsigned n_access;
 	uint16_t access_port[SBC_MAX_ACCESS];
@@ -459,9 +459,13 @@ int main(int argc, char **argv)
 	                       s.access_fd + s.set.n_listen) < 0 ||
 	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_H248), s.set.h248_listen,
 	                       s.set.n_h248_listen, on_access, &s,
-	                       s.access_fd + s.set.n_listen + s.set.n_mgcp_listen) < 0)
+	                       s.access_fd + s.set.n_listen + s.set.n_mgcp_listen) < 0 ||
+	    gk_front_io_listen(
+	        &s.io, gk_codec_get(GK_PROTO_H323), s.set.ras_listen, s.set.n_ras_listen, on_access,
+	        &s, s.access_fd + s.set.n_listen + s.set.n_mgcp_listen + s.set.n_h248_listen) < 0)
 		return 1;
-	s.n_access = s.set.n_listen + s.set.n_mgcp_listen + s.set.n_h248_listen;
+	s.n_access =
+	    s.set.n_listen + s.set.n_mgcp_listen + s.set.n_h248_listen + s.set.n_ras_listen;
 	s.core_fd = gk_udp_socket(&s.set.core_bind);
 	socklen_t sl = sizeof(s.core_local);
 	if (s.core_fd < 0 || getsockname(s.core_fd, (struct sockaddr *)&s.core_local, &sl) < 0) {

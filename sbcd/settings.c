@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gatekey/keystore.h"
+#include "gatekey/ras.h"
 #include "settings.h"
 
 static int add_listen(const char *value, void *arg, char *err, size_t errlen)
@@ -27,6 +28,13 @@ static int add_h248_listen(const char *value, void *arg, char *err, size_t errle
 	struct sbc_settings *s = arg;
 	return gk_front_settings_add_cmd_listen(value, s->h248_listen, &s->n_h248_listen,
 	                                        "h248.listen", err, errlen);
+}
+
+static int add_ras_listen(const char *value, void *arg, char *err, size_t errlen)
+{
+	struct sbc_settings *s = arg;
+	return gk_front_settings_add_cmd_listen(value, s->ras_listen, &s->n_ras_listen,
+	                                        "ras.listen", err, errlen);
 }
 
 void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t cap)
@@ -56,6 +64,18 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	     .multi = true,
 	     .on_multi = add_h248_listen,
 	     .multi_arg = s},
+	    {.name = "ras.listen",
+	     .kind = GK_CFG_STR,
+	     .help = "terminal-facing H.225.0 RAS address ip:port (repeatable, one per address "
+	             "family; default: none, the standard port is 1719)",
+	     .multi = true,
+	     .on_multi = add_ras_listen,
+	     .multi_arg = s},
+	    {.name = "ras.arc",
+	     .kind = GK_CFG_STR,
+	     .help = "OID arc of gatekey's H.235 tokens in RAS (default " GK_RAS_ARC_DEFAULT ")",
+	     .multi = true,
+	     .on_multi = gk_front_settings_ras_arc},
 	    GK_CFG_KEY("core.softswitch", GK_CFG_ADDR, &s->softswitch,
 	               "the softswitch's SIP address (required)"),
 	    GK_CFG_KEY("core.bind", GK_CFG_ADDR, &s->core_bind,

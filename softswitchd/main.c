@@ -35,7 +35,7 @@ struct softswitchd {
 	struct gk_control *ctl;
 	struct gk_relay *relay;
 	const struct gk_codec *sip;
-	int fds[SS_MAX_LISTEN + 4];
+	int fds[SS_MAX_LISTEN + 6];
 	struct {
 		uint64_t rx, parse_errors, responses_ignored, peer_requests, peer_refused;
 		struct gk_reason_counters parse;
@@ -314,7 +314,11 @@ int main(int argc, char **argv)
 	                       s.set.n_mgcp_listen, on_terminal, &s, s.fds + s.set.n_listen) < 0 ||
 	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_H248), s.set.h248_listen,
 	                       s.set.n_h248_listen, on_terminal, &s,
-	                       s.fds + s.set.n_listen + s.set.n_mgcp_listen) < 0)
+	                       s.fds + s.set.n_listen + s.set.n_mgcp_listen) < 0 ||
+	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_H323), s.set.ras_listen,
+	                       s.set.n_ras_listen, on_terminal, &s,
+	                       s.fds + s.set.n_listen + s.set.n_mgcp_listen + s.set.n_h248_listen) <
+	        0)
 		return 1;
 
 	static const struct gk_direct_ops dops = {

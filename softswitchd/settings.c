@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gatekey/keystore.h"
+#include "gatekey/ras.h"
 #include "settings.h"
 
 static int add_listen(const char *value, void *arg, char *err, size_t errlen)
@@ -28,6 +29,13 @@ static int add_h248_listen(const char *value, void *arg, char *err, size_t errle
 	struct ss_settings *s = arg;
 	return gk_front_settings_add_cmd_listen(value, s->h248_listen, &s->n_h248_listen,
 	                                        "h248.listen", err, errlen);
+}
+
+static int add_ras_listen(const char *value, void *arg, char *err, size_t errlen)
+{
+	struct ss_settings *s = arg;
+	return gk_front_settings_add_cmd_listen(value, s->ras_listen, &s->n_ras_listen,
+	                                        "ras.listen", err, errlen);
 }
 
 void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap)
@@ -58,6 +66,19 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	     .multi = true,
 	     .on_multi = add_h248_listen,
 	     .multi_arg = s},
+	    {.name = "ras.listen",
+	     .kind = GK_CFG_STR,
+	     .help = "H.225.0 RAS gatekeeper address ip:port for terminals (endpoints) "
+	             "(repeatable, one per address family; default: none, the standard port is "
+	             "1719)",
+	     .multi = true,
+	     .on_multi = add_ras_listen,
+	     .multi_arg = s},
+	    {.name = "ras.arc",
+	     .kind = GK_CFG_STR,
+	     .help = "OID arc of gatekey's H.235 tokens in RAS (default " GK_RAS_ARC_DEFAULT ")",
+	     .multi = true,
+	     .on_multi = gk_front_settings_ras_arc},
 	    GK_CFG_KEY("auc.server", GK_CFG_ADDR, &s->auc_server,
 	               "aucd RADIUS authentication address (default 127.0.0.1:1812)"),
 	    GK_CFG_KEY("auc.accounting_server", GK_CFG_ADDR, &s->auc_acct_server,

@@ -144,6 +144,8 @@ mgcp.listen = $CORE4:2727
 mgcp.listen = [$CORE6]:2727
 h248.listen = $CORE4:2944
 h248.listen = [$CORE6]:2944
+ras.listen = $CORE4:1719
+ras.listen = [$CORE6]:1719
 auc.server = $CORE4:1812
 auc.secret = $RADIUS_SECRET
 registrar.max_failures = 3
@@ -193,11 +195,12 @@ start_core() {
 	start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" "$@"
 }
 
-# The server port of a protocol (PROTO: sip by default, mgcp, h248).
+# The server port of a protocol (PROTO: sip by default, mgcp, h248, h323).
 proto_port() {
 	case "${PROTO:-sip}" in
 	mgcp) echo 2727 ;;
 	h248) echo 2944 ;;
+	h323) echo 1719 ;;
 	*) echo 5060 ;;
 	esac
 }
@@ -269,6 +272,8 @@ mgcp.listen = $SBC4:2727
 mgcp.listen = [$SBC6]:2727
 h248.listen = $SBC4:2944
 h248.listen = [$SBC6]:2944
+ras.listen = $SBC4:1719
+ras.listen = [$SBC6]:1719
 core.softswitch = $CORE4:5060
 control.socket = $WORK/sbcd.sock
 fastpath.interface = $IF_ACCESS

@@ -22,8 +22,12 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 int gk_front_settings_apply(const struct gk_front_settings *s, struct gk_registrar_cfg *rc,
                             char *err, size_t errlen);
 
-/* A repeated mgcp.listen / h248.listen value into addrs[0..2) (one per address family). */
+/* A repeated mgcp.listen / h248.listen / ras.listen value into addrs[0..2) (one per address
+ * family). */
 int gk_front_settings_add_cmd_listen(const char *value, struct sockaddr_storage *addrs, unsigned *n,
                                      const char *key, char *err, size_t errlen);
+
+/* ras.arc: the OID arc of gatekey's H.235 tokens (docs/bindings-h323.md), process-wide. */
+int gk_front_settings_ras_arc(const char *value, void *arg, char *err, size_t errlen);
 
 #endif

@@ -65,6 +65,8 @@ contains_bytes() {
 # in front of the server's port downgrades the terminal's mechanism list on its way up (the
 # terminal must see MECH_DOWNGRADE), then changes the echo in the SUCCESS on its way down (the
 # terminal must see BAD_RESPONSE_MAC). Two TAP lines a protocol; uses $WORK/<proto>-a.key.
+# In RAS the list is a gk1-mechs profileInfo (docs/bindings-h323.md): ProfileElement elementID 1
+# (gk-mac) with integer 900 is 20 01 10 02 03 84, elementID 2 (tls) with 500 is 20 02 10 02 01 f4.
 tamper_cases() {
 	local ns=$1 ip=$2 idsp=$3 port=6000 dir edit want what out mitm
 	for PROTO in $PROTOS; do
@@ -73,10 +75,12 @@ tamper_cases() {
 			port=$((port + 1))
 			if [ $dir = up ]; then
 				edit=(--edit-up 'gk-mac;q=0.9|gk-mac;q=0.1')
+				[ "$PROTO" = h323 ] && edit=(--edit-up 'hex:200110020384|200110020320')
 				want=MECH_DOWNGRADE
 				what="a mechanism list tampered on the way up is detected by the terminal"
 			else
 				edit=(--edit-down 'tls;q=0.5|tls;q=0.6')
+				[ "$PROTO" = h323 ] && edit=(--edit-down 'hex:2002100201f4|200210020258')
 				want=BAD_RESPONSE_MAC
 				what="a mechanism list tampered in the SUCCESS fails its MAC at the terminal"
 			fi
@@ -93,4 +97,45 @@ tamper_cases() {
 			kill $mitm
 		done
 	done
+}
+
+# wire_names <pcap> [tshark options]: one TAP line: the $PROTO messages of a registration
+# exchange are on the wire as tshark's own dissector names them (MGCP verbs, MEGACO commands,
+# H.225.0 RAS messages).
+wire_names() {
+	local names pcap=$1
+	shift
+	case $PROTO in
+	mgcp)
+		names=$(tshark -n "$@" -r "$pcap" -Y mgcp -T fields -e mgcp.req.verb 2>/dev/null |
+			sort -u | tr '\n' ' ')
+		is "$names" " NTFY RQNT RSIP " "$PROTO: the commands on the wire are RSIP, RQNT, NTFY"
+		;;
+	h248)
+		names=$(tshark -n "$@" -r "$pcap" -Y megaco -T fields -e megaco.command 2>/dev/null |
+			tr ',' '\n' | sort -u | tr '\n' ' ')
+		echo "$names" | grep -q ServiceChange && echo "$names" | grep -q Notify
+		ok $? "$PROTO: the wire carries ServiceChange and Notify transactions ($names)"
+		;;
+	h323)
+		# RasMessage alternatives: GRQ 0, GRJ 2, RRQ 3, RCF 4, URQ 6, UCF 7.
+		names=$(tshark -n "$@" -r "$pcap" -Y h225 -T fields -e h225.RasMessage 2>/dev/null |
+			sort -un | tr '\n' ' ')
+		echo " $names" | grep -q ' 0 2 3 4 ' && echo " $names" | grep -q ' 6 7 '
+		ok $? "$PROTO: the wire carries GRQ, GRJ, RRQ, RCF, URQ, UCF (RasMessage $names)"
+		;;
+	esac
+}
+
+# ras_tokens_visible <pcap>: one TAP line: tshark decodes gatekey's H.235 tokens in RAS (the
+# default arc's tokenOIDs, the IDs, N1/N2/Rand as challenges, TS as timeStamp).
+ras_tokens_visible() {
+	local oids ids chal ts
+	oids=$(tshark -n -r "$1" -Y h225 -T fields -e h235.tokenOID 2>/dev/null | tr ',' '\n' |
+		grep -c '^1\.3\.6\.1\.4\.1\.32473\.323\.[1-9]$')
+	ids=$(tshark -n -r "$1" -Y 'h235.generalID && h235.sendersID' 2>/dev/null | wc -l)
+	chal=$(tshark -n -r "$1" -Y 'h235.challenge' 2>/dev/null | wc -l)
+	ts=$(tshark -n -r "$1" -Y 'h235.timeStamp' 2>/dev/null | wc -l)
+	[ "$oids" -gt 0 ] && [ "$ids" -gt 0 ] && [ "$chal" -gt 0 ] && [ "$ts" -gt 0 ]
+	ok $? "$PROTO: tshark decodes our H.235 tokens ($oids tokenOIDs under the arc; IDs, challenges and timestamps in $ids, $chal, $ts datagrams)"
 }

@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Direct topology over the command protocols: gkterm --proto mgcp|h248 <-> softswitchd
-# (mgcp.listen, h248.listen) <-> aucd in network namespaces, each protocol in turn (PROTOS, default
-# "mgcp h248"). The same claims as t_direct_sip.sh: both ends hold the same key, protected
+# Direct topology over the MGCP, H.248 and RAS bindings: gkterm --proto mgcp|h248|h323 <->
+# softswitchd (mgcp.listen, h248.listen, ras.listen) <-> aucd in network namespaces, each protocol
+# in turn (PROTOS, default "mgcp h248 h323"). The same claims as t_direct_sip.sh: both ends hold the same key, protected
 # requests pass and abusive ones are dropped, a wrong key is refused then locked out, replayed and
 # stale registrations are refused; every datagram on the link dissects cleanly with tshark.
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
-PROTOS=${PROTOS:-mgcp h248}
+PROTOS=${PROTOS:-mgcp h248 h323}
 set -- $PROTOS
 plan $((1 + 22 * $#))
 
@@ -107,26 +107,21 @@ for PROTO in $PROTOS; do
 	[ $rc = 1 ] && [ $(($(stat_of softswitchd reason.STALE_TS) - before)) -ge 1 ]
 	ok $? "$PROTO: a timestamp 120 s in the past is refused (STALE_TS counted)"
 
-	# --- The transaction layer and the wire. --------------------------------------------
-	[ "$(stat_of softswitchd "$PROTO.txn.cmds_in")" -gt 0 ] &&
-		[ "$(stat_of softswitchd "$PROTO.txn.gave_up")" = 0 ]
-	ok $? "$PROTO: softswitchd's transaction layer counts commands in, none given up"
+	# --- The transaction layer (MGCP, H.248) and the wire. ------------------------------
 	capture_stop "$PROTO" "$NS_TERM" "$CORE4"
+	if [ "$PROTO" = h323 ]; then
+		ras_tokens_visible "$WORK/$PROTO.pcapng"
+	else
+		[ "$(stat_of softswitchd "$PROTO.txn.cmds_in")" -gt 0 ] &&
+			[ "$(stat_of softswitchd "$PROTO.txn.gave_up")" = 0 ]
+		ok $? "$PROTO: softswitchd's transaction layer counts commands in, none given up"
+	fi
 	# tshark's MEGACO dissector reads the gk-mac trailer after the closing brace of a sealed
 	# message as more text and flags it; that complaint, and only it, is excused.
 	capture_clean "$WORK/$PROTO.pcapng" \
 		"$PROTO: tshark finds no malformed datagram (H.248: besides the trailer of sealed ones)" \
 		"$GK_H248_TRAILER_EXCUSE"
-	if [ "$PROTO" = mgcp ]; then
-		names=$(tshark -n -r "$WORK/$PROTO.pcapng" -Y mgcp -T fields -e mgcp.req.verb \
-			2>/dev/null | sort -u | tr '\n' ' ')
-		is "$names" " NTFY RQNT RSIP " "$PROTO: the commands on the wire are RSIP, RQNT, NTFY"
-	else
-		names=$(tshark -n -r "$WORK/$PROTO.pcapng" -Y megaco -T fields -e megaco.command \
-			2>/dev/null | tr ',' '\n' | sort -u | tr '\n' ' ')
-		echo "$names" | grep -q ServiceChange && echo "$names" | grep -q Notify
-		ok $? "$PROTO: the wire carries ServiceChange and Notify transactions ($names)"
-	fi
+	wire_names "$WORK/$PROTO.pcapng"
 done
 
 # --- Tampered mechanism lists. ---------------------------------------------------------------

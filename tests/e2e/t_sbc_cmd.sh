@@ -1,15 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# SBC topology over the command protocols: gkterm --proto mgcp|h248 <-> sbcd (mgcp.listen,
-# h248.listen; gk-mac enforced by the fast path, XDP by default) <-> softswitchd over SIP <->
-# aucd, each protocol in turn (PROTOS, default "mgcp h248"). The terminal and sbcd hold the same
+# SBC topology over the MGCP, H.248 and RAS bindings: gkterm --proto mgcp|h248|h323 <-> sbcd
+# (mgcp.listen, h248.listen, ras.listen; gk-mac enforced by the fast path, XDP by default) <->
+# softswitchd over SIP <-> aucd, each protocol in turn (PROTOS, default "mgcp h248 h323"). The terminal and sbcd hold the same
 # key, the softswitch none; protected requests pass and go on to the softswitch, abusive ones
 # are dropped by the fast path and counted; a wrong key is refused then locked out, replayed and
 # stale registrations are refused; the access link dissects cleanly with tshark.
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
-PROTOS=${PROTOS:-mgcp h248}
+PROTOS=${PROTOS:-mgcp h248 h323}
 set -- $PROTOS
 plan $((1 + 23 * $#))
 
@@ -104,32 +104,33 @@ for PROTO in $PROTOS; do
 	[ $rc = 1 ] && [ $(($(stat_of sbcd reason.STALE_TS) - before)) -ge 1 ]
 	ok $? "$PROTO: a timestamp 120 s in the past is refused by sbcd (STALE_TS counted)"
 
-	# A terminal acknowledges sbcd's challenge before it holds a key: the unknown-source policy
-	# lets those responses through, so no challenge had to be sent twice.
-	is "$(stat_of sbcd "$PROTO.txn.retransmissions")" 0 \
-		"$PROTO: sbcd retransmitted no command (the terminals' acknowledgements all arrived)"
-
 	# --- The wire. -----------------------------------------------------------------------
 	capture_stop "$PROTO" "$NS_SBC" "$TERM4"
 	capture_stop "${PROTO}_core" "$NS_CORE" "$SBCCORE4"
+	if [ "$PROTO" = h323 ]; then
+		ras_tokens_visible "$WORK/$PROTO.pcapng"
+	else
+		# A terminal acknowledges sbcd's challenge before it holds a key: the unknown-source
+		# policy lets those responses through, so no challenge had to be sent twice.
+		is "$(stat_of sbcd "$PROTO.txn.retransmissions")" 0 \
+			"$PROTO: sbcd retransmitted no command (the terminals' acknowledgements all arrived)"
+	fi
 	# tshark's MEGACO dissector reads the gk-mac trailer after the closing brace of a sealed
 	# message as more text and flags it; that complaint, and only it, is excused.
 	capture_clean "$WORK/$PROTO.pcapng" \
 		"$PROTO: tshark finds no malformed datagram on the access link (H.248: besides the trailer)" \
 		"$GK_H248_TRAILER_EXCUSE"
-	if [ "$PROTO" = mgcp ]; then
-		names=$(tshark -n -r "$WORK/$PROTO.pcapng" -Y mgcp -T fields -e mgcp.req.verb \
-			2>/dev/null | sort -u | tr '\n' ' ')
-		is "$names" " NTFY RQNT RSIP " "$PROTO: the commands on the access link are RSIP, RQNT, NTFY"
+	# A capture on the access interface sees what XDP made of a verified datagram: trailer
+	# stripped, sent on to the verified port (port + 10000), where tshark needs telling it is RAS.
+	if [ "$PROTO" = h323 ]; then
+		wire_names "$WORK/$PROTO.pcapng" -d "udp.port==$((port + 10000)),h225"
 	else
-		names=$(tshark -n -r "$WORK/$PROTO.pcapng" -Y megaco -T fields -e megaco.command \
-			2>/dev/null | tr ',' '\n' | sort -u | tr '\n' ' ')
-		echo "$names" | grep -q ServiceChange && echo "$names" | grep -q Notify
-		ok $? "$PROTO: the access link carries ServiceChange and Notify ($names)"
+		wire_names "$WORK/$PROTO.pcapng"
 	fi
 	capture_clean "$WORK/${PROTO}_core.pcapng" "$PROTO: the core leg dissects without errors"
 	tshark -n -r "$WORK/${PROTO}_core.pcapng" -Y sip 2>/dev/null | grep -q REGISTER &&
-		! tshark -n -r "$WORK/${PROTO}_core.pcapng" -Y "mgcp || megaco" 2>/dev/null | grep -q .
+		! tshark -n -r "$WORK/${PROTO}_core.pcapng" -Y "mgcp || megaco || h225" 2>/dev/null |
+		grep -q .
 	ok $? "$PROTO: the core leg is clean SIP only"
 done
 

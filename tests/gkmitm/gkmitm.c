@@ -5,6 +5,7 @@
  *
  *   gkmitm --listen IP:PORT --forward IP:PORT [--edit-up 'OLD|NEW']... [--edit-down 'OLD|NEW']...
  *          [--flip-down PATTERN]   (changes the hex digit that follows PATTERN)
+ * An edit 'hex:OLD|NEW' gives both sides as hex octets, for binary protocols (RAS).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,10 +17,11 @@
 #include <unistd.h>
 
 #include "gatekey/config.h"
+#include "gatekey/crypto.h"
 #include "gatekey/loop.h"
 
 struct edit {
-	const char *from, *to;
+	const char *from, *to; /* bytes, not strings: binary edits may hold NULs */
 	size_t from_len, to_len;
 	int up;
 	int flip; /* change the hex digit right after `from` instead of replacing */
@@ -59,8 +61,8 @@ static size_t apply(uint8_t *buf, size_t len, size_t cap, int up)
 			        len - off - e->from_len);
 			memcpy(buf + off, e->to, e->to_len);
 			len = len - e->from_len + e->to_len;
-			fprintf(stderr, "gkmitm: edited %s: %s -> %s\n", up ? "up" : "down",
-			        e->from, e->to);
+			fprintf(stderr, "gkmitm: edited %s (%zu bytes at %zu)\n", up ? "up" : "down",
+			        e->from_len, off);
 			break;
 		}
 	}
@@ -81,6 +83,15 @@ static int add_edit(char *arg, int up)
 	if (!eq || n_edits == sizeof(edits) / sizeof(edits[0]))
 		return -1;
 	*eq = '\0';
+	if (strncmp(arg, "hex:", 4) == 0) {
+		/* decoded in place: n hex digits make n/2 bytes */
+		int a = gk_hex_decode(arg + 4, strlen(arg + 4), (uint8_t *)arg, strlen(arg + 4));
+		int b = gk_hex_decode(eq + 1, strlen(eq + 1), (uint8_t *)eq + 1, strlen(eq + 1));
+		if (a <= 0 || b < 0)
+			return -1;
+		edits[n_edits++] = (struct edit){arg, eq + 1, (size_t)a, (size_t)b, up, 0};
+		return 0;
+	}
 	edits[n_edits++] = (struct edit){arg, eq + 1, strlen(arg), strlen(eq + 1), up, 0};
 	return 0;
 }
