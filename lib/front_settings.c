@@ -91,9 +91,10 @@ int gk_front_settings_ras_arc(const char *value, void *arg, char *err, size_t er
 {
 	(void)arg;
 	if (gk_ras_set_arc(value) < 0) {
-		snprintf(err, errlen,
-		         "expected a dotted object identifier of 2 to %d arcs, e.g. \"%s\"",
-		         GK_PER_OID_MAX - 2, GK_RAS_ARC_DEFAULT);
+		snprintf(
+		    err, errlen,
+		    "ras.arc: expected a dotted object identifier of 2 to %d arcs, e.g. \"%s\"",
+		    GK_PER_OID_MAX - 2, GK_RAS_ARC_DEFAULT);
 		return -1;
 	}
 	return 0;

@@ -10,7 +10,9 @@ need_root
 command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
 PROTOS=${PROTOS:-mgcp h248 h323}
 set -- $PROTOS
-plan $((1 + 22 * $#))
+ras=0
+case " $PROTOS " in *" h323 "*) ras=1 ;; esac
+plan $((1 + 22 * $# + 3 * ras))
 
 rig_direct
 ids=
@@ -133,3 +135,24 @@ sed -i 's/^registrar.lockout.*/&\nregistrar.mechanisms = gk-mac tls/' "$WORK/sof
 start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" ||
 	bail "softswitchd does not restart"
 tamper_cases "$NS_CORE" "$CORE4" ss1
+
+# --- RAS: the arc of gatekey's tokens is the operator's (ras.arc, gkterm --ras-arc). -----------
+if [ $ras = 1 ]; then
+	export PROTO=h323
+	arc=1.3.6.1.4.1.32473.999
+	{ cat "$WORK/softswitchd.conf"; echo "ras.arc = banana"; } >"$WORK/bad-arc.conf"
+	out=$(ip netns exec "$NS_CORE" "$BIN/softswitchd" -c "$WORK/bad-arc.conf" 2>&1)
+	[ $? = 2 ] && echo "$out" | grep -q "bad-arc.conf:[0-9]*: ras.arc: expected a dotted object"
+	ok $? "h323: a bad ras.arc is refused, naming file:line and what was expected"
+	stop_daemon softswitchd
+	echo "ras.arc = $arc" >>"$WORK/softswitchd.conf"
+	start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" ||
+		bail "softswitchd does not restart"
+	before=$(stat_of softswitchd reason.PARSE_MISSING)
+	out=$(gkterm_direct --key-file "$WORK/h323-b.key" --timeout 2)
+	rc=$?
+	[ $rc != 0 ] && [ "$(stat_of softswitchd reason.PARSE_MISSING)" -gt "$before" ]
+	ok $? "h323: tokens under another arc are not ours: the GRQ misses its gk1 data (PARSE_MISSING)"
+	out=$(gkterm_direct --key-file "$WORK/h323-b.key" --ras-arc "$arc")
+	ok $? "h323: with the same ras.arc at both ends the terminal registers"
+fi

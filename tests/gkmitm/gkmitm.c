@@ -61,8 +61,8 @@ static size_t apply(uint8_t *buf, size_t len, size_t cap, int up)
 			        len - off - e->from_len);
 			memcpy(buf + off, e->to, e->to_len);
 			len = len - e->from_len + e->to_len;
-			fprintf(stderr, "gkmitm: edited %s (%zu bytes at %zu)\n", up ? "up" : "down",
-			        e->from_len, off);
+			fprintf(stderr, "gkmitm: edited %s (%zu bytes at %zu)\n",
+			        up ? "up" : "down", e->from_len, off);
 			break;
 		}
 	}

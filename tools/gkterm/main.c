@@ -18,6 +18,7 @@
 #include "gatekey/idmap.h"
 #include "gatekey/keystore.h"
 #include "gatekey/log.h"
+#include "gatekey/ras.h"
 #include "gkterm.h"
 
 static void usage(FILE *f)
@@ -33,8 +34,11 @@ static void usage(FILE *f)
 	    "  --prefix P --count N --key-dir DIR\n"
 	    "                     terminals P1..PN with keys DIR/<id>.key (gkctl bulk-add)\n"
 	    "  --bind IP[:PORT]   local address (default: the route's source address)\n"
-	    "  --proto NAME       sip (default), mgcp or h248 (the server's standard ports:\n"
-	    "                     2727, 2944; --bind IP:2427 for MGCP's own)\n"
+	    "  --proto NAME       sip (default), mgcp, h248 or h323 (RAS) (the server's\n"
+	    "                     standard ports: 2727, 2944, 1719; --bind IP:2427 for MGCP's\n"
+	    "                     own)\n"
+	    "  --ras-arc OID      RAS: the arc of gatekey's H.235 tokens (default\n"
+	    "                     " GK_RAS_ARC_DEFAULT ", as the server's ras.arc)\n"
 	    "  --mechs LIST       offer, e.g. \"gk-mac;q=0.9,digest;q=0.1\" (default gk-mac;q=1)\n"
 	    "  --expires S        requested binding lifetime\n"
 	    "  --rate R           registrations started per second (default: window-limited)\n"
@@ -145,7 +149,8 @@ int main(int argc, char **argv)
 		O_QUIET,
 		O_HELP,
 		O_ABUSE,
-		O_KEYLOG
+		O_KEYLOG,
+		O_RAS_ARC,
 	};
 	static const struct option opts[] = {
 	    {"server", required_argument, 0, O_SERVER},
@@ -171,6 +176,7 @@ int main(int argc, char **argv)
 	    {"help", no_argument, 0, O_HELP},
 	    {"abuse", no_argument, 0, O_ABUSE},
 	    {"keylog", required_argument, 0, O_KEYLOG},
+	    {"ras-arc", required_argument, 0, O_RAS_ARC},
 	    {0, 0, 0, 0},
 	};
 
@@ -257,6 +263,10 @@ int main(int argc, char **argv)
 			break;
 		case O_KEYLOG:
 			o->keylog = optarg;
+			break;
+		case O_RAS_ARC:
+			if (gk_ras_set_arc(optarg) < 0)
+				goto bad_value;
 			break;
 		case O_HELP:
 			usage(stdout);
