@@ -64,7 +64,8 @@ help:
 	@echo "make deps     install the Debian packages gatekey needs (as root)"
 	@echo "make all      build libgatekey, the daemons and the tools into $(BUILD)/"
 	@echo "make check    run every test: unit, end-to-end (netns), sanitizer build, fuzz corpora"
-	@echo "make demo     start a rig and register N terminals (PROTO=$(PROTO) N=$(N))"
+	@echo "make demo     start a rig and register N terminals (PROTO=$(PROTO) N=$(N) TOPO=$(TOPO);"
+	@echo "              PROTO is sip, mgcp, h248, h323 or mix, TOPO sbc or direct)"
 	@echo "make bench    print benchmark figures ('bench <name> <value> <unit>')"
 	@echo "make install  install binaries under DESTDIR/PREFIX"
 

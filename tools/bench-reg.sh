@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Registration rate through a rig: bench-reg.sh direct|sbc [sip|mgcp|h248]. Prints "bench" lines
-# (and "# " diagnostics) only.
+# Registration rate through a rig: bench-reg.sh direct|sbc [sip|mgcp|h248|h323]. Prints "bench"
+# lines (and "# " diagnostics) only.
 . "$(cd "$(dirname "$0")" && pwd)/rig-lib.sh"
 
 TOPO=${1:-direct}

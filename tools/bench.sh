@@ -11,6 +11,7 @@ GK_BUILD=${GK_BUILD:-$HERE/../build}
 "$HERE/bench-reg.sh" sbc
 "$HERE/bench-reg.sh" sbc mgcp
 "$HERE/bench-reg.sh" sbc h248
+"$HERE/bench-reg.sh" sbc h323
 # Registrations while an attacker floods the SBC: with the XDP fast path, then without it.
 "$HERE/bench-flood.sh" xdp
 "$HERE/bench-flood.sh" user

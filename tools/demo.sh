@@ -12,20 +12,29 @@ while [ $# -gt 0 ]; do
 	--proto) PROTO=$2; shift 2 ;;
 	-n) N=$2; shift 2 ;;
 	--topology) TOPO=$2; shift 2 ;;
-	*) echo "usage: demo.sh [--proto sip|mgcp|h248] [-n N] [--topology sbc|direct]" >&2; exit 2 ;;
+	*) echo "usage: demo.sh [--proto sip|mgcp|h248|h323|mix] [-n N] [--topology sbc|direct]" >&2; exit 2 ;;
 	esac
 done
 case $TOPO in
 sbc | direct) ;;
 *) echo "demo: topology is sbc or direct" >&2; exit 2 ;;
 esac
+# The protected request each protocol sends once registered.
+other_of() {
+	case $1 in
+	sip) echo "OPTIONS" ;;
+	mgcp) echo "keep-alive NTFY" ;;
+	h248) echo "keep-alive Notify" ;;
+	h323) echo "keep-alive RRQ" ;;
+	esac
+}
 case $PROTO in
-sip) OTHER="OPTIONS" ;;
-mgcp) OTHER="keep-alive NTFY" ;;
-h248) OTHER="keep-alive Notify" ;;
-*) echo "demo: protocol '$PROTO' is not available (sip, mgcp, h248 are)" >&2; exit 2 ;;
+sip | mgcp | h248 | h323) PROTOS=$PROTO ;;
+mix) PROTOS="sip mgcp h248 h323" ;; # N split between them, all at once against one rig
+*) echo "demo: protocol '$PROTO' is not available (sip, mgcp, h248, h323, mix are)" >&2; exit 2 ;;
 esac
-export PROTO
+set -- $PROTOS
+[ "$N" -ge $# ] || { echo "demo: PROTO=$PROTO needs N of at least $#" >&2; exit 2; }
 rig_possible || { echo "demo: needs root and network namespaces" >&2; exit 1; }
 
 say() { printf '\n== %s\n' "$*"; }
@@ -34,19 +43,28 @@ if [ "$TOPO" = sbc ]; then
 	say "rig: terminal host ${RIG}t (198.18.1.2) <-access-> SBC host ${RIG}s (sbcd) <-core-> core host ${RIG}c (softswitchd, aucd)"
 	rig_sbc
 	ELEMENT=sbcd
-	SERVER=$SBC4:$(proto_port)
+	SERVER_IP=$SBC4
 	IDSP=sbc1
 else
 	say "rig: terminal host ${RIG}t (198.18.0.2) <-veth-> core host ${RIG}c (198.18.0.1: softswitchd, aucd)"
 	rig_direct
 	ELEMENT=softswitchd
-	SERVER=$CORE4:$(proto_port)
+	SERVER_IP=$CORE4
 	IDSP=ss1
 fi
 say "provisioning: KEK, softswitch ss1, SBC sbc1, $N subscribers (keys encrypted at rest in $WORK/keys.db)"
 provision
 gkctl element add sbc1 --type sbc --out "$WORK/sbc1.key" >/dev/null
-gkctl bulk-add demo "$N" --out-dir "$WORK/terms" >/dev/null || exit 1
+# Terminals <proto>-1 .. <proto>-n per protocol (demo1 .. demoN for one protocol).
+left=$N
+for p in $PROTOS; do
+	count=$((N / $#))
+	[ "$p" = "$1" ] && count=$((count + N % $#))
+	prefix=$p-
+	[ $# = 1 ] && prefix=demo
+	gkctl bulk-add "$prefix" "$count" --out-dir "$WORK/terms" >/dev/null || exit 1
+	eval "COUNT_$p=$count PREFIX_$p=$prefix"
+done
 gkctl subscriber list | head -n 3 | sed "s/^/   (long-term Kc) /"
 echo "   ..."
 if [ "$TOPO" = sbc ]; then
@@ -58,11 +76,25 @@ else
 fi
 echo "   ready"
 
-say "registering $N terminals over $PROTO ($TOPO topology); each then sends 3 gk-mac protected $OTHER and 7 abusive datagrams"
-out=$(in_term "$BIN/gkterm" --proto "$PROTO" --server "$SERVER" --idsp "$IDSP" --prefix demo --count "$N" \
-	--key-dir "$WORK/terms" --options 3 --abuse --mechs 'gk-mac;q=0.9,digest;q=0.1')
-rc=$?
-echo "$out" | grep -E '^(summary|options|abuse|failed)' | sed 's/^/   /'
+if [ $# = 1 ]; then
+	say "registering $N terminals over $PROTO ($TOPO topology); each then sends 3 gk-mac protected $(other_of "$PROTO") and 7 abusive datagrams"
+else
+	say "registering $N terminals over $PROTOS at once ($TOPO topology); each then sends 3 gk-mac protected requests (SIP OPTIONS, keep-alive NTFY, Notify, RRQ) and 7 abusive datagrams"
+fi
+rc=0
+for p in $PROTOS; do
+	eval "count=\$COUNT_$p prefix=\$PREFIX_$p"
+	in_term "$BIN/gkterm" --proto "$p" --server "$SERVER_IP:$(PROTO=$p proto_port)" \
+		--idsp "$IDSP" --prefix "$prefix" --count "$count" --key-dir "$WORK/terms" --options 3 \
+		--abuse --mechs 'gk-mac;q=0.9,digest;q=0.1' >"$WORK/gkterm-$p.out" 2>&1 &
+	eval "GKTERM_$p=$!"
+done
+for p in $PROTOS; do
+	eval "wait \$GKTERM_$p" || rc=1
+	[ $# = 1 ] || echo "   $p:"
+	grep -E '^(summary|options|abuse|failed)' "$WORK/gkterm-$p.out" | sed 's/^/   /'
+done
+out=$(cat "$WORK"/gkterm-*.out)
 
 ctl "$ELEMENT" bindings >"$WORK/bindings"
 say "who holds which key (fingerprint = first 8 bytes of SHA-256(K))"
@@ -82,7 +114,7 @@ done <<<"$out"
 say "counters (datagrams passed and dropped by reason)"
 if [ "$TOPO" = sbc ]; then
 	# Fast-path decisions that happened, by name (passes and drops with their reason).
-	ctl sbcd stats | grep -E '^(registrations|challenges|protected_passed|(mgcp|h248)\.txn\.(cmds_in|cmds_sent|retransmissions|gave_up)|fastpath\.(DROP|PASS)_[A-Z_]*|fastpath.mode|rejects|reason\.)' |
+	ctl sbcd stats | grep -E '^(registrations|challenges|protected_passed|(mgcp|h248)\.txn\.(cmds_in|cmds_sent|retransmissions|gave_up|evicted)|fastpath\.(DROP|PASS)_[A-Z_]*|fastpath.mode|rejects|reason\.)' |
 		awk '!($1 ~ /^fastpath\.(DROP|PASS)_/ && $2 == 0)' | sed 's/^/   sbcd        /'
 fi
 ctl softswitchd stats | grep -E '^(registrations|sbc_requests|challenges|rejects|accounting_acked|reason\.|(mgcp|h248)\.txn\.(cmds_in|cmds_sent|retransmissions|duplicates))' | sed 's/^/   softswitchd /'
