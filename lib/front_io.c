@@ -129,6 +129,22 @@ int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
 	return 0;
 }
 
+int gk_front_io_listen_bindings(struct gk_front_io *io, const struct gk_front_listeners *l,
+                                gk_dgram_fn fn, void *user, int *fds)
+{
+	static const enum gk_proto protos[3] = {GK_PROTO_MGCP, GK_PROTO_H248, GK_PROTO_H323};
+	int opened = 0;
+
+	for (int i = 0; i < 3; i++) {
+		const struct gk_front_listen *p = &l->proto[i];
+		if (gk_front_io_listen(io, gk_codec_get(protos[i]), p->addr, p->n, fn, user,
+		                       fds + opened) < 0)
+			return -1;
+		opened += (int)p->n;
+	}
+	return opened;
+}
+
 int gk_front_io_input(struct gk_front_sock *s, struct gk_msg *m,
                       const struct sockaddr_storage *from, uint32_t index)
 {

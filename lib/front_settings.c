@@ -74,20 +74,17 @@ int gk_front_settings_apply(const struct gk_front_settings *s, struct gk_registr
 	return gk_mechs_parse(s->mechanisms, &rc->mechs_supported, err, errlen);
 }
 
-int gk_front_settings_add_cmd_listen(const char *value, struct sockaddr_storage *addrs, unsigned *n,
-                                     const char *key, char *err, size_t errlen)
+static int add_listen(const char *value, void *arg, char *err, size_t errlen)
 {
-	/* Replies leave from the socket of the request's protocol and address family (and for
-	 * MGCP and H.248 the transaction that answers a command must be the one that received
-	 * it): one socket per address family. */
-	if (*n == 2) {
-		snprintf(err, errlen, "at most 2 %s addresses (one per address family)", key);
+	struct gk_front_listen *l = arg;
+	if (l->n == 2) {
+		snprintf(err, errlen, "at most 2 %s addresses (one per address family)", l->key);
 		return -1;
 	}
-	return gk_parse_addr(value, &addrs[(*n)++], err, errlen);
+	return gk_parse_addr(value, &l->addr[l->n++], err, errlen);
 }
 
-int gk_front_settings_ras_arc(const char *value, void *arg, char *err, size_t errlen)
+static int set_ras_arc(const char *value, void *arg, char *err, size_t errlen)
 {
 	(void)arg;
 	if (gk_ras_set_arc(value) < 0) {
@@ -98,4 +95,49 @@ int gk_front_settings_ras_arc(const char *value, void *arg, char *err, size_t er
 		return -1;
 	}
 	return 0;
+}
+
+size_t gk_front_listener_keys(struct gk_front_listeners *l, struct gk_cfg_key *keys, size_t used,
+                              size_t cap)
+{
+	static const char *const names[3] = {"mgcp.listen", "h248.listen", "ras.listen"};
+	const struct gk_cfg_key k[] = {
+	    {.name = names[0],
+	     .kind = GK_CFG_STR,
+	     .help = "MGCP call agent address ip:port for terminals (gateways) (repeatable, one "
+	             "per address family; default: none, the standard port is 2727)",
+	     .multi = true,
+	     .on_multi = add_listen,
+	     .multi_arg = &l->proto[0]},
+	    {.name = names[1],
+	     .kind = GK_CFG_STR,
+	     .help = "H.248 text MGC address ip:port for terminals (MGs) (repeatable, one per "
+	             "address family; default: none, the standard port is 2944)",
+	     .multi = true,
+	     .on_multi = add_listen,
+	     .multi_arg = &l->proto[1]},
+	    {.name = names[2],
+	     .kind = GK_CFG_STR,
+	     .help = "H.225.0 RAS gatekeeper address ip:port for terminals (endpoints) "
+	             "(repeatable, one per address family; default: none, the standard port is "
+	             "1719)",
+	     .multi = true,
+	     .on_multi = add_listen,
+	     .multi_arg = &l->proto[2]},
+	    {.name = "ras.arc",
+	     .kind = GK_CFG_STR,
+	     .help = "OID arc of gatekey's H.235 tokens in RAS (default " GK_RAS_ARC_DEFAULT ")",
+	     .multi = true,
+	     .on_multi = set_ras_arc},
+	};
+	size_t n = sizeof(k) / sizeof(k[0]);
+
+	if (used + n + 1 > cap)
+		abort(); /* a program's key table is sized at compile time */
+	memset(l, 0, sizeof(*l));
+	for (int i = 0; i < 3; i++)
+		l->proto[i].key = names[i];
+	memcpy(keys + used, k, sizeof(k));
+	keys[used + n] = (struct gk_cfg_key){0};
+	return used + n;
 }

@@ -452,20 +452,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.io.loop = s.loop;
+	int others;
 	if (gk_front_io_listen(&s.io, s.sip, s.set.listen, s.set.n_listen, on_access, &s,
 	                       s.access_fd) < 0 ||
-	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_MGCP), s.set.mgcp_listen,
-	                       s.set.n_mgcp_listen, on_access, &s,
-	                       s.access_fd + s.set.n_listen) < 0 ||
-	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_H248), s.set.h248_listen,
-	                       s.set.n_h248_listen, on_access, &s,
-	                       s.access_fd + s.set.n_listen + s.set.n_mgcp_listen) < 0 ||
-	    gk_front_io_listen(
-	        &s.io, gk_codec_get(GK_PROTO_H323), s.set.ras_listen, s.set.n_ras_listen, on_access,
-	        &s, s.access_fd + s.set.n_listen + s.set.n_mgcp_listen + s.set.n_h248_listen) < 0)
+	    (others = gk_front_io_listen_bindings(&s.io, &s.set.bindings, on_access, &s,
+	                                          s.access_fd + s.set.n_listen)) < 0)
 		return 1;
-	s.n_access =
-	    s.set.n_listen + s.set.n_mgcp_listen + s.set.n_h248_listen + s.set.n_ras_listen;
+	s.n_access = s.set.n_listen + (unsigned)others;
 	s.core_fd = gk_udp_socket(&s.set.core_bind);
 	socklen_t sl = sizeof(s.core_local);
 	if (s.core_fd < 0 || getsockname(s.core_fd, (struct sockaddr *)&s.core_local, &sl) < 0) {

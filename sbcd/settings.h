@@ -14,9 +14,7 @@ struct sbc_settings {
 	char key_file[GK_CFG_STR_MAX];
 	struct sockaddr_storage listen[SBC_MAX_LISTEN];
 	unsigned n_listen;
-	/* MGCP, H.248 access: none unless configured; one address per family each */
-	struct sockaddr_storage mgcp_listen[2], h248_listen[2], ras_listen[2];
-	unsigned n_mgcp_listen, n_h248_listen, n_ras_listen;
+	struct gk_front_listeners bindings; /* MGCP, H.248, RAS */
 	struct sockaddr_storage softswitch, core_bind;
 	struct gk_front_settings front;
 	char fp_interface[GK_CFG_STR_MAX];

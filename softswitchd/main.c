@@ -310,15 +310,8 @@ int main(int argc, char **argv)
 	s.io.loop = s.loop;
 	if (gk_front_io_listen(&s.io, s.sip, s.set.listen, s.set.n_listen, on_terminal, &s, s.fds) <
 	        0 ||
-	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_MGCP), s.set.mgcp_listen,
-	                       s.set.n_mgcp_listen, on_terminal, &s, s.fds + s.set.n_listen) < 0 ||
-	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_H248), s.set.h248_listen,
-	                       s.set.n_h248_listen, on_terminal, &s,
-	                       s.fds + s.set.n_listen + s.set.n_mgcp_listen) < 0 ||
-	    gk_front_io_listen(&s.io, gk_codec_get(GK_PROTO_H323), s.set.ras_listen,
-	                       s.set.n_ras_listen, on_terminal, &s,
-	                       s.fds + s.set.n_listen + s.set.n_mgcp_listen + s.set.n_h248_listen) <
-	        0)
+	    gk_front_io_listen_bindings(&s.io, &s.set.bindings, on_terminal, &s,
+	                                s.fds + s.set.n_listen) < 0)
 		return 1;
 
 	static const struct gk_direct_ops dops = {

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "gatekey/keystore.h"
-#include "gatekey/ras.h"
 #include "settings.h"
 
 static int add_listen(const char *value, void *arg, char *err, size_t errlen)
@@ -15,27 +14,6 @@ static int add_listen(const char *value, void *arg, char *err, size_t errlen)
 		return -1;
 	}
 	return gk_parse_addr(value, &s->listen[s->n_listen++], err, errlen);
-}
-
-static int add_mgcp_listen(const char *value, void *arg, char *err, size_t errlen)
-{
-	struct ss_settings *s = arg;
-	return gk_front_settings_add_cmd_listen(value, s->mgcp_listen, &s->n_mgcp_listen,
-	                                        "mgcp.listen", err, errlen);
-}
-
-static int add_h248_listen(const char *value, void *arg, char *err, size_t errlen)
-{
-	struct ss_settings *s = arg;
-	return gk_front_settings_add_cmd_listen(value, s->h248_listen, &s->n_h248_listen,
-	                                        "h248.listen", err, errlen);
-}
-
-static int add_ras_listen(const char *value, void *arg, char *err, size_t errlen)
-{
-	struct ss_settings *s = arg;
-	return gk_front_settings_add_cmd_listen(value, s->ras_listen, &s->n_ras_listen,
-	                                        "ras.listen", err, errlen);
 }
 
 void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap)
@@ -52,33 +30,6 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	     .multi = true,
 	     .on_multi = add_listen,
 	     .multi_arg = s},
-	    {.name = "mgcp.listen",
-	     .kind = GK_CFG_STR,
-	     .help = "MGCP call agent address ip:port for terminals (gateways) (repeatable, one "
-	             "per address family; default: none, the standard port is 2727)",
-	     .multi = true,
-	     .on_multi = add_mgcp_listen,
-	     .multi_arg = s},
-	    {.name = "h248.listen",
-	     .kind = GK_CFG_STR,
-	     .help = "H.248 text MGC address ip:port for terminals (MGs) (repeatable, one per "
-	             "address family; default: none, the standard port is 2944)",
-	     .multi = true,
-	     .on_multi = add_h248_listen,
-	     .multi_arg = s},
-	    {.name = "ras.listen",
-	     .kind = GK_CFG_STR,
-	     .help = "H.225.0 RAS gatekeeper address ip:port for terminals (endpoints) "
-	             "(repeatable, one per address family; default: none, the standard port is "
-	             "1719)",
-	     .multi = true,
-	     .on_multi = add_ras_listen,
-	     .multi_arg = s},
-	    {.name = "ras.arc",
-	     .kind = GK_CFG_STR,
-	     .help = "OID arc of gatekey's H.235 tokens in RAS (default " GK_RAS_ARC_DEFAULT ")",
-	     .multi = true,
-	     .on_multi = gk_front_settings_ras_arc},
 	    GK_CFG_KEY("auc.server", GK_CFG_ADDR, &s->auc_server,
 	               "aucd RADIUS authentication address (default 127.0.0.1:1812)"),
 	    GK_CFG_KEY("auc.accounting_server", GK_CFG_ADDR, &s->auc_acct_server,
@@ -107,6 +58,7 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	size_t n = sizeof(k) / sizeof(k[0]);
 	memcpy(keys, k, n * sizeof(k[0]));
 	keys[n] = (struct gk_cfg_key){0};
+	n = gk_front_listener_keys(&s->bindings, keys, n, cap);
 	gk_front_settings_keys(&s->front, keys, n, cap);
 
 	struct gk_core_cfg dc;

@@ -16,9 +16,7 @@ struct ss_settings {
 	char key_file[GK_CFG_STR_MAX];
 	struct sockaddr_storage listen[SS_MAX_LISTEN];
 	unsigned n_listen;
-	/* MGCP, H.248: none unless configured; one address per family each */
-	struct sockaddr_storage mgcp_listen[2], h248_listen[2], ras_listen[2];
-	unsigned n_mgcp_listen, n_h248_listen, n_ras_listen;
+	struct gk_front_listeners bindings; /* MGCP, H.248, RAS */
 	struct sockaddr_storage auc_server, auc_acct_server;
 	char auc_secret[GK_CFG_STR_MAX];
 	uint32_t auc_vendor, auc_timeout_ms, auc_tries;

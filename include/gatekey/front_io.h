@@ -12,6 +12,7 @@
 #include "gatekey/cmd_txn.h"
 #include "gatekey/codec.h"
 #include "gatekey/control.h"
+#include "gatekey/front_settings.h"
 #include "gatekey/registrar.h"
 
 #define GK_FRONT_SOCKS 16
@@ -41,6 +42,10 @@ struct gk_front_io {
 int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
                        const struct sockaddr_storage *addrs, unsigned n, gk_dgram_fn fn, void *user,
                        int *fds);
+/* gk_front_io_listen for MGCP, H.248 and RAS in turn; fds receives the sockets. The number of
+ * sockets opened, or -1 after logging what failed. */
+int gk_front_io_listen_bindings(struct gk_front_io *io, const struct gk_front_listeners *l,
+                                gk_dgram_fn fn, void *user, int *fds);
 /* The socket the io opened as fd, or NULL. */
 struct gk_front_sock *gk_front_io_sock(struct gk_front_io *io, int fd);
 /*

@@ -22,12 +22,24 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 int gk_front_settings_apply(const struct gk_front_settings *s, struct gk_registrar_cfg *rc,
                             char *err, size_t errlen);
 
-/* A repeated mgcp.listen / h248.listen / ras.listen value into addrs[0..2) (one per address
- * family). */
-int gk_front_settings_add_cmd_listen(const char *value, struct sockaddr_storage *addrs, unsigned *n,
-                                     const char *key, char *err, size_t errlen);
+/* The terminal-facing addresses of one binding other than SIP: none unless configured, one per
+ * address family (replies leave from the socket of the request's protocol and family, and for
+ * MGCP and H.248 the transaction that answers a command must be the one that received it). */
+struct gk_front_listen {
+	const char *key; /* "mgcp.listen", ... */
+	struct sockaddr_storage addr[2];
+	unsigned n;
+};
 
-/* ras.arc: the OID arc of gatekey's H.235 tokens (docs/bindings-h323.md), process-wide. */
-int gk_front_settings_ras_arc(const char *value, void *arg, char *err, size_t errlen);
+/* Those of MGCP, H.248 and RAS, in that order; a daemon configures SIP's itself. */
+struct gk_front_listeners {
+	struct gk_front_listen proto[3];
+};
+
+/* Appends mgcp.listen, h248.listen, ras.listen and ras.arc (the OID arc of gatekey's H.235
+ * tokens, process-wide) after the first `used` entries of keys; returns the new count, the table
+ * stays NULL-terminated. */
+size_t gk_front_listener_keys(struct gk_front_listeners *l, struct gk_cfg_key *keys, size_t used,
+                              size_t cap);
 
 #endif
