@@ -100,6 +100,7 @@ ctl "$ELEMENT" bindings >"$WORK/bindings"
 say "who holds which key (fingerprint = first 8 bytes of SHA-256(K))"
 printf '   %-10s %-6s %-7s %-17s %-17s %s\n' terminal index mech "terminal fpr" "$ELEMENT fpr" match
 matched=0
+for p in $PROTOS; do eval "REG_$p=0 MATCH_$p=0"; done
 while read -r word id rest; do
 	[ "$word" = registered ] || continue
 	tf=${rest##*fpr=}
@@ -108,17 +109,34 @@ while read -r word id rest; do
 	sf=$(awk -v id="$id" '$1 == id { sub(/.*fpr=/, ""); print $1 }' "$WORK/bindings")
 	m=no
 	[ "$tf" = "$sf" ] && { m=yes; matched=$((matched + 1)); }
+	# per protocol: the terminals of one are named after it (<proto>-<n>) when several run
+	for p in $PROTOS; do
+		case $id in "$p"-* | demo*) eval "REG_$p=\$((REG_$p + 1))"
+			[ $m = yes ] && eval "MATCH_$p=\$((MATCH_$p + 1))" ;; esac
+	done
 	printf '   %-10s %-6s %-7s %-17s %-17s %s\n' "$id" "$idx" "$mech" "$tf" "${sf:--}" "$m"
 done <<<"$out"
 
 say "counters (datagrams passed and dropped by reason)"
+# The transaction layers' counters of the command protocols that ran (MGCP, H.248).
+txn=$(echo "$PROTOS" | tr ' ' '\n' | grep -E '^(mgcp|h248)$' | paste -sd'|')
+txn=${txn:-none}
 if [ "$TOPO" = sbc ]; then
 	# Fast-path decisions that happened, by name (passes and drops with their reason).
-	ctl sbcd stats | grep -E '^(registrations|challenges|protected_passed|(mgcp|h248)\.txn\.(cmds_in|cmds_sent|retransmissions|gave_up|evicted)|fastpath\.(DROP|PASS)_[A-Z_]*|fastpath.mode|rejects|reason\.)' |
+	ctl sbcd stats | grep -E "^(registrations|challenges|protected_passed|($txn)\.txn\.(cmds_in|cmds_sent|retransmissions|gave_up|evicted)|fastpath\.(DROP|PASS)_[A-Z_]*|fastpath.mode|rejects|reason\.)" |
 		awk '!($1 ~ /^fastpath\.(DROP|PASS)_/ && $2 == 0)' | sed 's/^/   sbcd        /'
 fi
-ctl softswitchd stats | grep -E '^(registrations|sbc_requests|challenges|rejects|accounting_acked|reason\.|(mgcp|h248)\.txn\.(cmds_in|cmds_sent|retransmissions|duplicates))' | sed 's/^/   softswitchd /'
+# Through an SBC the softswitch speaks SIP only: its command-protocol layers stay idle.
+[ "$TOPO" = sbc ] && txn=none
+ctl softswitchd stats | grep -E "^(registrations|sbc_requests|challenges|rejects|accounting_acked|reason\.|($txn)\.txn\.(cmds_in|cmds_sent|retransmissions|duplicates))" | sed 's/^/   softswitchd /'
 ctl aucd stats | grep -E '^(access_requests|access_accepts|sessions)' | sed 's/^/   aucd        /'
 
 say "result: $matched of $N terminals hold the same key as $ELEMENT"
+if [ $# -gt 1 ]; then
+	printf '   %-6s %10s %10s %12s\n' proto terminals registered "same key"
+	for p in $PROTOS; do
+		eval "count=\$COUNT_$p reg=\$REG_$p match=\$MATCH_$p"
+		printf '   %-6s %10s %10s %12s\n' "$p" "$count" "$reg" "$match"
+	done
+fi
 [ "$rc" = 0 ] && [ "$matched" = "$N" ]
