@@ -164,6 +164,22 @@ stat_at_least() { # stat_at_least <daemon> <counter> <n>: for wait_until, re-rea
 stat_of() { # stat_of <daemon> <counter>
 	ctl "$1" stats | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'
 }
+# pinned_stat <COUNTER>: a fast-path counter (DROP_BAD_TAG, ...) summed over the CPUs, read with
+# bpftool from the stats map sbcd pinned for the access interface (XDP modes only); the counter
+# names, in map order, are those of sbcd's own stats.
+pinned_stat() {
+	local names
+	names=$(ctl sbcd stats | sed -n 's/^fastpath\.\([A-Z][A-Z_]*\) .*/\1/p' | tr '\n' ' ')
+	bpftool -j map dump pinned "$PIN_ROOT/$IF_ACCESS/stats" | python3 -c '
+import json, sys
+def num(v):
+    return v if isinstance(v, int) else int.from_bytes(bytes(int(x, 16) for x in v), "little")
+names = sys.argv[1].split()
+for e in json.load(sys.stdin):
+    if names[num(e["key"])] == sys.argv[2]:
+        print(sum(num(v["value"]) for v in e["values"]))
+' "$names" "$1"
+}
 
 # start_daemon <name> <ns> <args...>: runs it in the namespace, logs to $WORK/<name>.log, waits
 # until its control socket answers.

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Direct topology over the MGCP, H.248 and RAS bindings: gkterm --proto mgcp|h248|h323 <->
 # softswitchd (mgcp.listen, h248.listen, ras.listen) <-> aucd in network namespaces, each protocol
-# in turn (PROTOS, default "mgcp h248 h323"). The same claims as t_direct_sip.sh: both ends hold the same key, protected
-# requests pass and abusive ones are dropped, a wrong key is refused then locked out, replayed and
-# stale registrations are refused; every datagram on the link dissects cleanly with tshark.
+# in turn (PROTOS, default "mgcp h248 h323"). The same claims as t_direct_sip.sh: both ends hold
+# the same key, protected requests pass and abusive ones are dropped, a wrong key is refused then
+# locked out, replayed and stale registrations are refused; every datagram on the link dissects
+# cleanly with tshark.
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"

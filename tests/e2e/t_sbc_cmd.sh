@@ -2,16 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # SBC topology over the MGCP, H.248 and RAS bindings: gkterm --proto mgcp|h248|h323 <-> sbcd
 # (mgcp.listen, h248.listen, ras.listen; gk-mac enforced by the fast path, XDP by default) <->
-# softswitchd over SIP <-> aucd, each protocol in turn (PROTOS, default "mgcp h248 h323"). The terminal and sbcd hold the same
-# key, the softswitch none; protected requests pass and go on to the softswitch, abusive ones
-# are dropped by the fast path and counted; a wrong key is refused then locked out, replayed and
-# stale registrations are refused; the access link dissects cleanly with tshark.
+# softswitchd over SIP <-> aucd, each protocol in turn (PROTOS, default "mgcp h248 h323").
+# The terminal and sbcd hold the same key, the softswitch none; protected requests pass and go
+# on to the softswitch, abusive ones are dropped by the fast path and counted (with XDP, also
+# read from the pinned maps); a wrong key is refused then locked out, replayed and stale
+# registrations are refused; the access link dissects cleanly with tshark.
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
 PROTOS=${PROTOS:-mgcp h248 h323}
 set -- $PROTOS
-plan $((1 + 23 * $#))
+plan $((1 + 24 * $#))
+xdp=1
+[ "${SBC_FASTPATH:-auto}" = userspace ] && xdp=0
+[ $xdp = 0 ] || command -v bpftool >/dev/null || skip_all "bpftool is not installed (make deps)"
 
 rig_sbc
 ids=
@@ -55,6 +59,9 @@ for PROTO in $PROTOS; do
 	before_rel=$(stat_of sbcd relayed_to_core)
 	before_idx=$(stat_of sbcd reason.UNKNOWN_INDEX)
 	before_syn=$(stat_of sbcd reason.PARSE_SYNTAX)
+	if [ "$xdp" = 1 ]; then
+		pin_before="$(pinned_stat DROP_BAD_TAG) $(pinned_stat DROP_REPLAY) $(pinned_stat DROP_OLD_SEQ)"
+	fi
 	out=$(gkterm_sbc --key-file "$WORK/$PROTO-c.key" --options 3 --abuse --deregister)
 	rc=$?
 	echo "$out" | diag
@@ -68,6 +75,18 @@ for PROTO in $PROTOS; do
 		[ $(($(stat_of sbcd fastpath.DROP_REPLAY) - before_rep)) = 1 ] &&
 		[ $(($(stat_of sbcd fastpath.DROP_OLD_SEQ) - before_old)) = 1 ]
 	ok $? "$PROTO: the fast path drops and counts a forged tag, a replayed and an old sequence"
+	# In the kernel, read through the pinned maps (bpftool), not only sbcd's view of them.
+	if [ "$xdp" = 1 ]; then
+		read -r t0 r0 o0 <<<"$pin_before"
+		[ $(($(pinned_stat DROP_BAD_TAG) - t0)) = 1 ] &&
+			[ $(($(pinned_stat DROP_REPLAY) - r0)) = 1 ] &&
+			[ $(($(pinned_stat DROP_OLD_SEQ) - o0)) = 1 ]
+		ok $? "$PROTO: XDP dropped them: the pinned stats map counts 1 bad tag, 1 replay, 1 old sequence"
+	else
+		[ "$(ctl sbcd stats | sed -n 's/^fastpath\.mode //p')" = userspace ] &&
+			! ip -n "$NS_SBC" -d link show "$IF_ACCESS" | grep -q "prog/xdp"
+		ok $? "$PROTO: sbcd's userspace fast path dropped them (no XDP program on the access link)"
+	fi
 	# The keep-alive is registration-class, so one with a trailer naming no terminal (an unknown
 	# index, and the old index after deregistration) passes the unknown-source policy; sbcd then
 	# counts it by what it is, not as unparseable.
