@@ -58,9 +58,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } config SEC(".maps");
 
+/* Indexed by terminal index (1..GK_FP_MAX_TERMINALS): an array, whose lookup the JIT inlines, where
+ * a hash table would cost a function call and a hash on every protected datagram. An entry with
+ * mech GK_FP_MECH_NONE is a free index. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, GK_FP_MAX_TERMINALS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GK_FP_MAX_TERMINALS + 1);
 	__type(key, __u32);
 	__type(value, struct gk_fp_terminal);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -382,6 +385,8 @@ int gk_xdp(struct xdp_md *ctx)
 	gk_fp_frame_parse(s->data, plen, &fr);
 	if (fr.framed) {
 		t = bpf_map_lookup_elem(&terminals, &fr.index);
+		if (t && t->mech == GK_FP_MECH_NONE)
+			t = NULL;
 		if (t && plen > GK_FP_SCAN &&
 		    bpf_xdp_load_bytes(ctx, p.l4 + 8, s->data, plen & (GK_FP_BUF - 1)))
 			return count(GK_FP_DROP_INTERNAL, XDP_DROP);
@@ -389,6 +394,8 @@ int gk_xdp(struct xdp_md *ctx)
 		idx = bpf_map_lookup_elem(&sources, &p.src);
 		if (idx)
 			t = bpf_map_lookup_elem(&terminals, idx);
+		if (t && t->mech == GK_FP_MECH_NONE)
+			t = NULL;
 	}
 
 	gk_fp_inspect(&slot, &p.src, t, s->data, plen, &fr, &s->dfa, &v);

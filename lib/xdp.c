@@ -351,7 +351,7 @@ int gk_xdp_terminal_add(struct gk_xdp *x, uint32_t index, const struct sockaddr_
 	if (mech == GK_FP_MECH_GKMAC)
 		memcpy(t.key, key, sizeof(t.key));
 	/* A terminal that moved: its old address must stop mapping to it. */
-	if (bpf_map_lookup_elem(tfd, &index, &old) == 0) {
+	if (bpf_map_lookup_elem(tfd, &index, &old) == 0 && old.mech != GK_FP_MECH_NONE) {
 		source_of_terminal(&old, &oldsrc);
 		if (memcmp(&oldsrc, &src, sizeof(src)) != 0)
 			drop_source(sfd, &oldsrc, index);
@@ -373,10 +373,13 @@ int gk_xdp_terminal_del(struct gk_xdp *x, uint32_t index)
 
 	if (bpf_map_lookup_elem(tfd, &index, &t) < 0)
 		return -errno;
+	if (t.mech == GK_FP_MECH_NONE)
+		return -ENOENT;
 	source_of_terminal(&t, &src);
-	explicit_bzero(&t, sizeof(t));
 	drop_source(sfd, &src, index);
-	return bpf_map_delete_elem(tfd, &index) < 0 ? -errno : 0;
+	/* The terminals map is an array: an index is freed by zeroing it (key and window too). */
+	memset(&t, 0, sizeof(t));
+	return bpf_map_update_elem(tfd, &index, &t, BPF_ANY) < 0 ? -errno : 0;
 }
 
 int gk_xdp_terminal_foreach(struct gk_xdp *x,
@@ -393,6 +396,10 @@ int gk_xdp_terminal_foreach(struct gk_xdp *x,
 		prev = &key;
 		if (bpf_map_lookup_elem_flags(tfd, &key, &t, BPF_F_LOCK) < 0)
 			continue; /* deleted meanwhile */
+		if (t.mech == GK_FP_MECH_NONE) {
+			explicit_bzero(&t, sizeof(t));
+			continue; /* a free index */
+		}
 		memset(&info, 0, sizeof(info));
 		info.index = t.index;
 		info.mech = (enum gk_fp_mech)t.mech;

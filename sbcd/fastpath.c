@@ -70,7 +70,11 @@ static int try_xdp(struct sbc_fastpath *f, char *why, size_t whylen)
 {
 	int ret = gk_xdp_open(&f->xdp, f->set.interface, f->set.pin_root);
 	if (ret < 0) {
-		snprintf(why, whylen, "loading the XDP program: %s", strerror(-ret));
+		/* libbpf refuses pinned maps whose layout differs (left by another version). */
+		snprintf(why, whylen, "loading the XDP program: %s%s", strerror(-ret),
+		         ret == -EINVAL ? " (pinned maps of another layout? 'gkctl xdp detach "
+		                          "<interface>' removes them)"
+		                        : "");
 		return ret;
 	}
 	ret = gk_xdp_set_config(f->xdp, &f->set.cfg);
