@@ -175,8 +175,12 @@ import json, sys
 def num(v):
     return v if isinstance(v, int) else int.from_bytes(bytes(int(x, 16) for x in v), "little")
 names = sys.argv[1].split()
-for e in json.load(sys.stdin):
-    if names[num(e["key"])] == sys.argv[2]:
+entries = json.load(sys.stdin)
+if not isinstance(entries, list):  # {"error": ...}: no such map
+    sys.exit("pinned_stat: " + str(entries))
+for e in entries:
+    k = num(e["key"])
+    if k < len(names) and names[k] == sys.argv[2]:
         print(sum(num(v["value"]) for v in e["values"]))
 ' "$names" "$1"
 }
