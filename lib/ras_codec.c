@@ -134,8 +134,9 @@ static int build_pdu(const struct gk_msg *m, struct gk_ras_pdu *p, bool zero_mac
 		p->has_alias = p->has_gkid = true;
 		p->keep_alive = m->type == GK_MSG_OTHER;
 		p->has_epid = p->keep_alive;
-		if (!p->ras.family || !p->csa.family)
-			return -EINVAL;
+		/* An empty rasAddress or callSignalAddress list is legal PER (SEQUENCE OF without a
+		 * SIZE) and the decoder takes it: what it decodes must encode again. Our own RRQs
+		 * always carry both (request_init). */
 		break;
 	case GK_RAS_URQ:
 		p->csa = c->csa;
@@ -411,6 +412,11 @@ static int decode_pdu(const uint8_t *buf, size_t len, struct gk_msg *m, struct g
 	if (gk_ras_pdu_decode(buf, len, p, &why) < 0)
 		return why;
 	if (p->type == GK_RAS_GCF)
+		return GK_R_PARSE_UNSUPPORTED;
+	/* A GRQ's rasAddress is one TransportAddress: where it is not IPv4 or IPv6 (NetBIOS, IPX,
+	 * NSAP, an extension alternative) the endpoint is on a network we do not serve, and the
+	 * message could not be encoded again. */
+	if (p->type == GK_RAS_GRQ && !p->ras.family)
 		return GK_R_PARSE_UNSUPPORTED;
 	if (p->type != GK_RAS_URQ && p->type != GK_RAS_UCF) {
 		struct gk_oid base = h225_proto;

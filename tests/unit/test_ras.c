@@ -331,6 +331,72 @@ TEST(round_trip_every_message)
 	EXPECT_EQ(1, gk_ras_seq_of(65536));
 }
 
+/* rasAddress and callSignalAddress are SEQUENCE OF TransportAddress without a SIZE: an RRQ with
+ * empty lists (or with only non-IP addresses) decodes, and must encode again (a fuzz find). */
+TEST(rrq_with_empty_address_lists)
+{
+	for (unsigned i = 0; i < N_MSGS; i++) {
+		struct gk_msg a = build(i, false), b, c;
+		uint8_t w1[1500], w2[1500];
+		enum gk_reason why;
+		if (a.type != GK_MSG_ANSWER && a.type != GK_MSG_OTHER)
+			continue;
+		for (int which = 1; which < 4; which++) {
+			if (which & 1)
+				a.wire.ras.ras.family = 0;
+			if (which & 2)
+				a.wire.ras.csa.family = 0;
+			int n = gk_ras_encode(&a, w1, sizeof(w1));
+			ASSERT_LT(0, n) TH_LOG("message %u, lists %d", i, which);
+			ASSERT_EQ(0, gk_ras_decode(w1, (size_t)n, &b, &why));
+			same_msg(_metadata, &a, &b);
+			if (which & 1)
+				EXPECT_EQ(0, b.wire.ras.ras.family);
+			if (which & 2)
+				EXPECT_EQ(0, b.wire.ras.csa.family);
+			int m = gk_ras_encode(&b, w2, sizeof(w2));
+			ASSERT_EQ(n, m);
+			EXPECT_EQ(0, memcmp(w1, w2, (size_t)n));
+			ASSERT_EQ(0, gk_ras_decode(w2, (size_t)m, &c, &why));
+			same_msg(_metadata, &b, &c);
+		}
+	}
+}
+
+/* A GRQ's rasAddress is a single TransportAddress: one that is not IP is read past correctly by
+ * the PDU layer and refused by the codec as unsupported (fuzz finds). */
+TEST(grq_with_a_non_ip_ras_address)
+{
+	/* 0x40 after the protocolIdentifier: root alternative 4, netBios, then its 16 octets */
+	static const uint8_t netbios[] = {
+	    0x02, 0xa0, 0x00, 0x63, 0x06, 0x00, 0x08, 0x91, 0x4a, 0x00, 0x07, 0x40,
+	    0x04, 0x00, 0x61, 0x00, 0x3b, 0x00, 0x69, 0x00, 0x63, 0x00, 0x7d, 0x00,
+	    0x00, 0x00, 0x00, 0x24, 0x00, 0x00, 0x00, 0x31, 0x01, 0x40, 0x04, 0x00,
+	    0x61, 0x00, 0x3b, 0x00, 0x69, 0x00, 0x63, 0x00, 0x65, 0x00};
+	/* 0x81: an extension alternative of TransportAddress (index 1), then its open type of
+	 * 0x07 octets */
+	static const uint8_t ext_alt[] = {
+	    0x02, 0xa0, 0x00, 0x63, 0x06, 0x00, 0x08, 0x91, 0x4a, 0x00, 0x01, 0x81, 0x07,
+	    0x00, 0x7d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x32, 0x01, 0x40,
+	    0x04, 0x00, 0x61, 0x00, 0x3b, 0x00, 0x69, 0x00, 0x63, 0x00, 0x65, 0x00};
+	const struct {
+		const uint8_t *b;
+		size_t n;
+	} v[] = {{netbios, sizeof(netbios)}, {ext_alt, sizeof(ext_alt)}};
+	static struct gk_ras_pdu p;
+	struct gk_msg m;
+	enum gk_reason why;
+
+	for (unsigned i = 0; i < 2; i++) {
+		ASSERT_EQ(0, gk_ras_pdu_decode(v[i].b, v[i].n, &p, &why))
+		TH_LOG("vector %u: %s", i, gk_reason_str(why));
+		EXPECT_EQ(GK_RAS_GRQ, p.type);
+		EXPECT_EQ(0, p.ras.family);
+		EXPECT_EQ(-1, gk_ras_decode(v[i].b, v[i].n, &m, &why));
+		EXPECT_EQ(GK_R_PARSE_UNSUPPORTED, why);
+	}
+}
+
 TEST(truncated_and_flipped_inputs)
 {
 	for (unsigned i = 0; i < N_MSGS; i++) {
