@@ -17,6 +17,7 @@
 #include "gatekey/keystore.h"
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
+#include "gatekey/rad_dedup.h"
 #include "gatekey/radius.h"
 #include "vector.h"
 
@@ -26,10 +27,12 @@ struct aucd {
 	char db[GK_CFG_STR_MAX], kek[GK_CFG_STR_MAX];
 	uint32_t vendor;
 	struct gk_radius_peers clients;
+	uint32_t dedup_slots, dedup_ms;
 
 	struct gk_loop *loop;
 	struct gk_keystore *ks;
 	struct gk_control *ctl;
+	struct gk_rad_dedup *dedup;
 	int fd_auth, fd_acct;
 	bool snapshot; /* a key store read snapshot is open for this batch */
 
@@ -48,8 +51,8 @@ static void drop(struct aucd *a, enum gk_reason why, const struct sockaddr_stora
 	gk_debug("dropped datagram from %s: %s", addr, gk_reason_str(why));
 }
 
-static const struct gk_radius_peer *accept_request(struct aucd *a, const uint8_t *data, size_t len,
-                                                   const struct sockaddr_storage *from,
+static const struct gk_radius_peer *accept_request(struct aucd *a, int fd, const uint8_t *data,
+                                                   size_t len, const struct sockaddr_storage *from,
                                                    struct gk_rad_pkt *p)
 {
 	const struct gk_radius_peer *peer = gk_radius_peer_find(&a->clients, from);
@@ -64,7 +67,23 @@ static const struct gk_radius_peer *accept_request(struct aucd *a, const uint8_t
 		drop(a, why, from);
 		return NULL;
 	}
+	size_t len_seen;
+	const uint8_t *seen = gk_rad_dedup_find(a->dedup, from, p, gk_loop_now(a->loop), &len_seen);
+	if (seen) {
+		/* A retransmission: the client missed our answer. Processing it again would hand
+		 * out a second vector or count a second Start. */
+		gk_loop_sendto(a->loop, fd, seen, len_seen, from);
+		return NULL;
+	}
 	return peer;
+}
+
+/* Sends the answer to p and remembers it for p's retransmissions. */
+static void answer(struct aucd *a, int fd, const struct gk_rad_pkt *p, uint8_t *out, size_t n,
+                   const struct sockaddr_storage *from)
+{
+	gk_rad_dedup_put(a->dedup, from, p, out, n, gk_loop_now(a->loop));
+	gk_loop_send(a->loop, fd, out, n, from);
 }
 
 static void on_auth(void *user, int fd, uint8_t *data, size_t len,
@@ -78,7 +97,7 @@ static void on_auth(void *user, int fd, uint8_t *data, size_t len,
 	bool known = false;
 	int n;
 
-	const struct gk_radius_peer *peer = accept_request(a, data, len, from, &p);
+	const struct gk_radius_peer *peer = accept_request(a, fd, data, len, from, &p);
 	if (!peer)
 		return;
 	if (p.code != GK_RAD_ACCESS_REQUEST) {
@@ -136,7 +155,7 @@ static void on_auth(void *user, int fd, uint8_t *data, size_t len,
 		drop(a, GK_R_INTERNAL, from);
 		return;
 	}
-	gk_loop_send(a->loop, fd, out, (size_t)n, from);
+	answer(a, fd, &p, out, (size_t)n, from);
 }
 
 static void end_snapshot(void *user)
@@ -156,7 +175,7 @@ static void on_acct(void *user, int fd, uint8_t *data, size_t len,
 	struct gk_auc_acct acct;
 	enum gk_reason why;
 
-	const struct gk_radius_peer *peer = accept_request(a, data, len, from, &p);
+	const struct gk_radius_peer *peer = accept_request(a, fd, data, len, from, &p);
 	if (!peer)
 		return;
 	if (p.code != GK_RAD_ACCOUNTING_REQUEST ||
@@ -184,7 +203,7 @@ static void on_acct(void *user, int fd, uint8_t *data, size_t len,
 		gk_loop_send_abort(a->loop, out);
 		return;
 	}
-	gk_loop_send(a->loop, fd, out, (size_t)n, from);
+	answer(a, fd, &p, out, (size_t)n, from);
 }
 
 static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
@@ -200,6 +219,8 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	gk_ctl_printf(out, "accounting_start %llu", (unsigned long long)a->st.acct_start);
 	gk_ctl_printf(out, "accounting_stop %llu", (unsigned long long)a->st.acct_stop);
 	gk_ctl_printf(out, "sessions %llu", (unsigned long long)a->st.sessions);
+	const struct gk_rad_dedup_stats *ds = gk_rad_dedup_stats(a->dedup);
+	gk_ctl_printf(out, "duplicates_answered %llu", (unsigned long long)ds->duplicates);
 	gk_ctl_printf(out, "rx_datagrams %llu", (unsigned long long)ls->rx_dgrams);
 	gk_ctl_printf(out, "tx_datagrams %llu", (unsigned long long)ls->tx_dgrams);
 	for (int r = 1; r < GK_R__COUNT; r++)
@@ -257,9 +278,15 @@ int main(int argc, char **argv)
 	     .multi = true,
 	     .on_multi = gk_radius_peer_add,
 	     .multi_arg = &a.clients},
+	    GK_CFG_KEY("auc.duplicate_cache", GK_CFG_U32, &a.dedup_slots,
+	               "answers remembered for retransmitted requests (default 65536)"),
+	    GK_CFG_KEY("auc.duplicate_ms", GK_CFG_U32, &a.dedup_ms,
+	               "how long a retransmission gets the same answer (default 5000)"),
 	};
 
 	a.vendor = GK_PEN_DEFAULT;
+	a.dedup_slots = 65536;
+	a.dedup_ms = 5000;
 	gk_parse_addr("0.0.0.0:1812", &a.listen_auth, err, sizeof(err));
 	gk_parse_addr("0.0.0.0:1813", &a.listen_acct, err, sizeof(err));
 	snprintf(a.db, sizeof(a.db), "/var/lib/gatekey/keys.db");
@@ -280,6 +307,11 @@ int main(int argc, char **argv)
 	}
 	if (gk_ks_open(&a.ks, a.db, a.kek, err, sizeof(err)) < 0) {
 		gk_err("key store: %s", err);
+		return 1;
+	}
+	a.dedup = gk_rad_dedup_new(a.dedup_slots ? a.dedup_slots : 1, a.dedup_ms);
+	if (!a.dedup) {
+		gk_err("no memory for %u remembered answers", a.dedup_slots);
 		return 1;
 	}
 	a.loop = gk_loop_new(NULL, err, sizeof(err));
@@ -308,6 +340,7 @@ int main(int argc, char **argv)
 	gk_control_free(a.ctl);
 	gk_loop_free(a.loop);
 	gk_ks_close(a.ks);
+	gk_rad_dedup_free(a.dedup);
 	gk_radius_peers_wipe(&a.clients);
 	close(a.fd_auth);
 	close(a.fd_acct);

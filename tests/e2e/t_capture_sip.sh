@@ -31,8 +31,10 @@ ok $? "tshark captures on the core host"
 
 out=$(gkterm_direct --key-file "$WORK/term1.key" --deregister)
 ok $? "term1 registers and deregisters"
-# The accounting Stop follows the deregistration; wait until the AuC saw it.
-wait_until 50 stat_at_least aucd accounting_stop 1
+# The accounting Stop follows the deregistration. Its response is on the wire once softswitchd
+# has counted both Start and Stop acknowledged (aucd counting the Stop is not enough: its answer
+# may still be queued).
+wait_until 100 stat_at_least softswitchd accounting_acked 2
 # Everything before a second canary has been written once tshark shows that canary.
 wait_until 100 canaries_seen 19
 kill -INT $tshark_pid
@@ -44,9 +46,11 @@ sipmsgs=$(tshark -n -r "$cap" -Y sip -T fields -e sip.Method -e sip.Status-Code 
 is "$sipmsgs" "REGISTER,401,REGISTER,200,REGISTER,200," \
 	"SIP on the wire: REGISTER, 401, REGISTER, 200, then REGISTER (Expires: 0) and 200"
 # A retransmission (a loaded machine can delay an answer past the client's timer) is the same
-# message again: tshark marks it radius.dup, and it is not counted.
-radcodes=$(tshark -n -r "$cap" -Y 'radius && !radius.dup' -T fields -e radius.code 2>/dev/null |
-	tr '\n' ',')
+# message again, request or answer: the same code, identifier and authenticator (identifiers
+# alone are reused: Start and Stop may both be id 0). It is counted once.
+radcodes=$(tshark -n -r "$cap" -Y radius -T fields -e radius.code -e radius.id \
+	-e radius.authenticator 2>/dev/null |
+	awk -F '\t' '!seen[$0]++ { printf "%s,", $1 }')
 is "$radcodes" "1,2,4,5,4,5," \
 	"RADIUS on the wire: Access-Request/Accept, Accounting Start and Stop with responses"
 # A tshark failure (a bad filter, say) adds a line, so it cannot pass as "nothing malformed".

@@ -5,7 +5,7 @@
 # path is refused with its reason counted.
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 26
+plan 28
 
 rig_direct
 provision term1 term2 term3 term4 term5 term6
@@ -154,6 +154,37 @@ out=$(radreq "$RADIUS_SECRET" 'User-Name = "term1", GK-Element-Id = "ss1", Messa
 echo "$out" | diag
 echo "$out" | grep -q 'Received Access-Accept' && echo "$out" | grep -q 'GK-Rand'
 ok $? "radclient gets a valid Access-Accept with a vector for a provisioned IDc"
+
+# --- A retransmitted request gets the first answer again (RFC 5080 §2.2.2), not a second vector.
+# One Access-Request, byte for byte twice, from the same socket: two identical Access-Accepts.
+resend_same_request() { # resend_same_request <secret>: prints "<len> <same?>" of the two answers
+	in_core python3 -c '
+import hashlib, hmac, os, socket, struct, sys
+secret = sys.argv[1].encode()
+def attr(t, v): return bytes([t, 2 + len(v)]) + v
+vsa = attr(26, struct.pack(">I", 32473) + attr(1, b"ss1"))
+body = attr(1, b"term1") + vsa + attr(80, bytes(16))
+auth = os.urandom(16)
+pkt = bytearray(struct.pack(">BBH", 1, 42, 20 + len(body)) + auth + body)
+pkt[-16:] = hmac.new(secret, bytes(pkt), hashlib.md5).digest()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.bind((sys.argv[2], 0))
+got = []
+for _ in range(2):
+    s.sendto(pkt, (sys.argv[2], 1812))
+    got.append(s.recv(4096))
+print(len(got[0]), got[0][0], "same" if got[0] == got[1] else "different")
+' "$1" "$CORE4"
+}
+before_req=$(stat_of aucd access_requests)
+before_dup=$(stat_of aucd duplicates_answered)
+out=$(resend_same_request "$RADIUS_SECRET")
+echo "$out" | diag
+[[ "$out" =~ ^[0-9]+\ 2\ same$ ]]
+ok $? "a retransmitted Access-Request gets the same Access-Accept, byte for byte"
+is "$(($(stat_of aucd access_requests) - before_req)) $(($(stat_of aucd duplicates_answered) - before_dup))" \
+	"1 1" "aucd processes it once and counts the retransmission"
 
 # --- Subscribers survive an aucd restart. ---------------------------------------------------
 stop_daemon aucd

@@ -19,6 +19,8 @@
 #include "kselftest_harness.h"
 
 #include "gatekey/auc_proto.h"
+#include "gatekey/config.h"
+#include "gatekey/rad_dedup.h"
 #include "gatekey/radius.h"
 
 #define PEN 32473
@@ -1423,6 +1425,91 @@ TEST(auc_decode_acct_refusals)
 			ASSERT_STREQ("s-1", a.session_id);
 		}
 	}
+}
+
+/* --- Duplicate detection (lib/rad_dedup.c, RFC 5080 §2.2.2) -------------------------------- */
+
+static struct gk_rad_pkt dedup_req(uint8_t code, uint8_t id, uint8_t fill)
+{
+	struct gk_rad_pkt p = {.code = code, .id = id};
+	memset(p.authenticator, fill, sizeof(p.authenticator));
+	return p;
+}
+
+static struct sockaddr_storage dedup_addr(const char *s)
+{
+	struct sockaddr_storage a;
+	char err[128];
+	gk_parse_addr(s, &a, err, sizeof(err));
+	return a;
+}
+
+TEST(dedup_answers_a_retransmission_with_the_first_answer)
+{
+	struct gk_rad_dedup *d = gk_rad_dedup_new(64, 5000);
+	struct sockaddr_storage from = dedup_addr("198.18.0.1:40000");
+	struct gk_rad_pkt req = dedup_req(GK_RAD_ACCESS_REQUEST, 7, 0xa5);
+	const uint8_t resp[] = {2, 7, 0, 20, 1, 2, 3};
+	size_t len = 0;
+
+	ASSERT_NE(NULL, d);
+	ASSERT_EQ(NULL, gk_rad_dedup_find(d, &from, &req, 1000, &len));
+	gk_rad_dedup_put(d, &from, &req, resp, sizeof(resp), 1000);
+	const uint8_t *seen = gk_rad_dedup_find(d, &from, &req, 5999, &len);
+	ASSERT_NE(NULL, seen);
+	ASSERT_EQ(sizeof(resp), len);
+	ASSERT_EQ(0, memcmp(seen, resp, len));
+	ASSERT_EQ(1, gk_rad_dedup_stats(d)->duplicates);
+	/* After its lifetime the answer is forgotten: the request is new again. */
+	ASSERT_EQ(NULL, gk_rad_dedup_find(d, &from, &req, 6001, &len));
+	gk_rad_dedup_free(d);
+}
+
+TEST(dedup_tells_other_requests_apart)
+{
+	struct gk_rad_dedup *d = gk_rad_dedup_new(64, 5000);
+	struct sockaddr_storage from = dedup_addr("198.18.0.1:40000");
+	struct gk_rad_pkt req = dedup_req(GK_RAD_ACCESS_REQUEST, 7, 0xa5);
+	const uint8_t resp[] = {2, 7, 0, 20};
+	size_t len;
+
+	gk_rad_dedup_put(d, &from, &req, resp, sizeof(resp), 0);
+	struct gk_rad_pkt other_id = dedup_req(GK_RAD_ACCESS_REQUEST, 8, 0xa5);
+	struct gk_rad_pkt other_auth = req;
+	other_auth.authenticator[15] ^= 1;
+	struct gk_rad_pkt other_code = dedup_req(GK_RAD_ACCOUNTING_REQUEST, 7, 0xa5);
+	struct sockaddr_storage other_port = dedup_addr("198.18.0.1:40001");
+	struct sockaddr_storage other_host = dedup_addr("198.18.0.2:40000");
+	struct sockaddr_storage v6 = dedup_addr("[2001:db8::1]:40000");
+
+	EXPECT_EQ(NULL, gk_rad_dedup_find(d, &from, &other_id, 1, &len));
+	EXPECT_EQ(NULL, gk_rad_dedup_find(d, &from, &other_auth, 1, &len));
+	EXPECT_EQ(NULL, gk_rad_dedup_find(d, &from, &other_code, 1, &len));
+	EXPECT_EQ(NULL, gk_rad_dedup_find(d, &other_port, &req, 1, &len));
+	EXPECT_EQ(NULL, gk_rad_dedup_find(d, &other_host, &req, 1, &len));
+	EXPECT_EQ(NULL, gk_rad_dedup_find(d, &v6, &req, 1, &len));
+	EXPECT_NE(NULL, gk_rad_dedup_find(d, &from, &req, 1, &len));
+	gk_rad_dedup_free(d);
+}
+
+TEST(dedup_newer_request_evicts_and_long_answers_are_not_kept)
+{
+	struct gk_rad_dedup *d = gk_rad_dedup_new(1, 5000); /* one slot: every request collides */
+	struct sockaddr_storage from = dedup_addr("[2001:db8::7]:1812");
+	struct gk_rad_pkt a = dedup_req(GK_RAD_ACCESS_REQUEST, 1, 0x11);
+	struct gk_rad_pkt b = dedup_req(GK_RAD_ACCESS_REQUEST, 2, 0x22);
+	static uint8_t big[GK_RAD_DEDUP_RESP_MAX + 1];
+	const uint8_t resp[] = {2, 1, 0, 20};
+	size_t len;
+
+	gk_rad_dedup_put(d, &from, &a, resp, sizeof(resp), 0);
+	gk_rad_dedup_put(d, &from, &b, resp, sizeof(resp), 0);
+	EXPECT_EQ(NULL, gk_rad_dedup_find(d, &from, &a, 1, &len));
+	EXPECT_NE(NULL, gk_rad_dedup_find(d, &from, &b, 1, &len));
+	gk_rad_dedup_put(d, &from, &a, big, sizeof(big), 2);
+	EXPECT_EQ(1, gk_rad_dedup_stats(d)->too_long);
+	EXPECT_EQ(NULL, gk_rad_dedup_find(d, &from, &a, 3, &len));
+	gk_rad_dedup_free(d);
 }
 
 TEST_HARNESS_MAIN
