@@ -114,7 +114,7 @@ $(BUILD)/tests/unit/helper_%.o: tests/unit/helper_%.c | $(KSFT_HDRS)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
 # The fuzzers link the library sources directly, built with clang and the fuzzer runtime.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SKEL)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h include/gatekey/*.h) $(LIB_SRCS) $(SKEL)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 

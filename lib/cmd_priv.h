@@ -52,7 +52,8 @@ enum gk_reason gk_cmd_field_parse(struct gk_msg *m, unsigned k, const char *v, s
 bool gk_cmd_field_has(const struct gk_msg *m, unsigned k);
 /* The text of field k (MECHS between `quote`s). */
 void gk_cmd_field_out(struct gk_out *o, const struct gk_msg *m, unsigned k, const char *quote);
-/* Only GK_CMD_FIELDS, a sendable mechanism list, a known chosen mechanism. */
+/* Only GK_CMD_FIELDS, a sendable mechanism list, a known chosen mechanism, and the fields that
+ * make the message's type read back as that type. */
 bool gk_cmd_fields_ok(const struct gk_msg *m);
 /* The fields a command binding can carry (the rest is the SIP core leg and Digest). */
 #define GK_CMD_FIELDS                                                                              \

@@ -371,5 +371,15 @@ bool gk_cmd_fields_ok(const struct gk_msg *m)
 		return false;
 	if ((f & GK_F_CHOSEN) && (m->chosen < GK_MECH_GKMAC || m->chosen > GK_MECH_DIGEST))
 		return false;
-	return true;
+	/* Nothing may read back as another type. */
+	switch (m->type) {
+	case GK_MSG_ANSWER:
+		return f & GK_F_AUTH;
+	case GK_MSG_CHALLENGE:
+		return (f & GK_F_RAND) && !(f & (GK_F_BLOB | GK_F_MAC));
+	case GK_MSG_SUCCESS:
+		return f & (GK_F_BLOB | GK_F_MAC);
+	default:
+		return true;
+	}
 }

@@ -859,28 +859,10 @@ int gk_h248_encode(const struct gk_msg *m, uint8_t *buf, size_t cap)
 		    !((m->type == GK_MSG_REGISTER || m->type == GK_MSG_DEREGISTER) && !ids && !f))
 			return -EINVAL;
 	}
-	switch (m->type) {
-	case GK_MSG_ANSWER:
-		if (!(f & GK_F_AUTH))
-			return -EINVAL;
-		break;
-	case GK_MSG_CHALLENGE:
-		if (!(f & GK_F_RAND) || (f & (GK_F_BLOB | GK_F_MAC)))
-			return -EINVAL;
-		break;
-	case GK_MSG_SUCCESS:
-		if (!(f & (GK_F_BLOB | GK_F_MAC)))
-			return -EINVAL;
-		break;
-	case GK_MSG_OTHER:
-		if (verb && (!verb_known(verb) || strcmp(verb, "ServiceChange") == 0))
-			return -EINVAL;
-		if (verb && strcmp(verb, "Notify") != 0 && (ids || f))
-			return -EINVAL;
-		break;
-	default:
-		break;
-	}
+	if (m->type == GK_MSG_OTHER && verb &&
+	    (!verb_known(verb) || strcmp(verb, "ServiceChange") == 0 ||
+	     (strcmp(verb, "Notify") != 0 && (ids || f))))
+		return -EINVAL;
 
 	gk_out_fmt(&o, "Transaction = %u {\r\n\tContext = - {\r\n", c->tid);
 	switch (m->type) {

@@ -425,34 +425,12 @@ int gk_mgcp_encode(const struct gk_msg *m, uint8_t *buf, size_t cap)
 		return -EINVAL;
 	if (!id_part_ok(m->idc) || !id_part_ok(m->idsp))
 		return -EINVAL;
-	if (f & ~GK_CMD_FIELDS)
+	if (!gk_cmd_fields_ok(m))
 		return -EINVAL;
-	if ((f & GK_F_MECHS) && ((f & GK_F_WANT_MECHS) || !gk_mechs_ok(m)))
+	if (m->type == GK_MSG_OTHER &&
+	    (strcmp(verb, "RSIP") == 0 || (strcmp(verb, "NTFY") == 0 && (f & GK_F_AUTH)) ||
+	     (strcmp(verb, "RQNT") == 0 && (f & (GK_F_BLOB | GK_F_MAC | GK_F_RAND)))))
 		return -EINVAL;
-	if ((f & GK_F_CHOSEN) && (m->chosen < GK_MECH_GKMAC || m->chosen > GK_MECH_DIGEST))
-		return -EINVAL;
-	/* Nothing may read back as another type. */
-	switch (m->type) {
-	case GK_MSG_ANSWER:
-		if (!(f & GK_F_AUTH))
-			return -EINVAL;
-		break;
-	case GK_MSG_CHALLENGE:
-		if (!(f & GK_F_RAND) || (f & (GK_F_BLOB | GK_F_MAC)))
-			return -EINVAL;
-		break;
-	case GK_MSG_SUCCESS:
-		if (!(f & (GK_F_BLOB | GK_F_MAC)))
-			return -EINVAL;
-		break;
-	case GK_MSG_OTHER:
-		if (strcmp(verb, "RSIP") == 0 || (strcmp(verb, "NTFY") == 0 && (f & GK_F_AUTH)) ||
-		    (strcmp(verb, "RQNT") == 0 && (f & (GK_F_BLOB | GK_F_MAC | GK_F_RAND))))
-			return -EINVAL;
-		break;
-	default:
-		break;
-	}
 
 	gk_out_fmt(&o, "%s %u %s@%s MGCP 1.0\r\n", verb, x->cmd.tid, m->idc, m->idsp);
 	if (x->cmd.n_acks) {

@@ -6,22 +6,13 @@
  * defines CMD_FUZZ_NAME and CMD_FUZZ_CODEC first.
  */
 #include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "gatekey/codec.h"
 #include "gatekey/h248.h"
 #include "gatekey/mgcp.h"
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s: %s:%d: %s\n", CMD_FUZZ_NAME, __FILE__, __LINE__,      \
-			        #cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#define FUZZ_NAME CMD_FUZZ_NAME
+#include "fuzz_common.h"
 
 static const struct gk_cmd_wire *cw(const struct gk_msg *m)
 {
@@ -30,23 +21,7 @@ static const struct gk_cmd_wire *cw(const struct gk_msg *m)
 
 static void same_msg(const struct gk_msg *a, const struct gk_msg *b)
 {
-	CHECK(a->type == b->type);
-	CHECK(a->fields == b->fields);
-	CHECK(strcmp(a->idc, b->idc) == 0);
-	CHECK(strcmp(a->idsp, b->idsp) == 0);
-	CHECK(memcmp(a->n1, b->n1, sizeof(a->n1)) == 0);
-	CHECK(memcmp(a->n2, b->n2, sizeof(a->n2)) == 0);
-	CHECK(a->ts == b->ts);
-	CHECK(memcmp(a->rand, b->rand, sizeof(a->rand)) == 0);
-	CHECK(memcmp(a->auth, b->auth, sizeof(a->auth)) == 0);
-	CHECK(memcmp(a->blob, b->blob, sizeof(a->blob)) == 0);
-	CHECK(a->n_mechs == b->n_mechs);
-	for (unsigned i = 0; i < a->n_mechs && i < GK_MECH_MAX; i++)
-		CHECK(a->mechs[i].mech == b->mechs[i].mech && a->mechs[i].q == b->mechs[i].q);
-	CHECK(a->chosen == b->chosen);
-	CHECK(memcmp(a->mac, b->mac, sizeof(a->mac)) == 0);
-	CHECK(a->expires == b->expires);
-	CHECK(a->index == b->index);
+	same_exchange_fields(a, b);
 	const struct gk_cmd_wire *x = cw(a), *y = cw(b);
 	CHECK(x->kind == y->kind && x->tid == y->tid && x->flags == y->flags);
 	CHECK(x->code == y->code || a->type == GK_MSG_ACK || a->type == GK_MSG_REJECT);

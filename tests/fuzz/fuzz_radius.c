@@ -9,22 +9,16 @@
  * a request whose authenticator is FUZZ_R, so seeds get past the authenticators and the hidden
  * attributes and the fuzzer starts deep.
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "gatekey/auc_proto.h"
+
+#define FUZZ_NAME "fuzz_radius"
+#include "fuzz_common.h"
 
 static const uint8_t secret[] = "testing123";
 #define SLEN (sizeof(secret) - 1)
 static const uint8_t fuzz_r[GK_RAD_AUTH_LEN] = {
     0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
 };
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
 
 static void round_trip_accept(const struct gk_rad_pkt *req)
 {

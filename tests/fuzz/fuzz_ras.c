@@ -6,41 +6,17 @@
  * success-MAC input must be computable for a SUCCESS.
  */
 #include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "gatekey/msg.h"
 #include "gatekey/ras.h"
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz_ras: %s:%d: %s\n", __FILE__, __LINE__, #cond);       \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#define FUZZ_NAME "fuzz_ras"
+#include "fuzz_common.h"
 
 static void same_msg(const struct gk_msg *a, const struct gk_msg *b)
 {
-	CHECK(a->proto == GK_PROTO_H323 && b->proto == GK_PROTO_H323);
-	CHECK(a->type == b->type);
-	CHECK(a->fields == b->fields);
-	CHECK(strcmp(a->idc, b->idc) == 0);
-	CHECK(strcmp(a->idsp, b->idsp) == 0);
-	CHECK(memcmp(a->n1, b->n1, sizeof(a->n1)) == 0);
-	CHECK(memcmp(a->n2, b->n2, sizeof(a->n2)) == 0);
-	CHECK(a->ts == b->ts);
-	CHECK(memcmp(a->rand, b->rand, sizeof(a->rand)) == 0);
-	CHECK(memcmp(a->auth, b->auth, sizeof(a->auth)) == 0);
-	CHECK(memcmp(a->blob, b->blob, sizeof(a->blob)) == 0);
-	CHECK(a->n_mechs == b->n_mechs);
-	for (unsigned i = 0; i < a->n_mechs && i < GK_MECH_MAX; i++)
-		CHECK(a->mechs[i].mech == b->mechs[i].mech && a->mechs[i].q == b->mechs[i].q);
-	CHECK(a->chosen == b->chosen);
-	CHECK(memcmp(a->mac, b->mac, sizeof(a->mac)) == 0);
-	CHECK(a->expires == b->expires);
-	CHECK(a->index == b->index);
+	CHECK(a->proto == GK_PROTO_H323);
+	same_exchange_fields(a, b);
 	CHECK(a->reason == b->reason);
 	CHECK(a->wire.ras.pdu == b->wire.ras.pdu);
 	CHECK(a->wire.ras.seq == b->wire.ras.seq);
