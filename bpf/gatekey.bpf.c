@@ -20,9 +20,12 @@
  *    GK_V6_EXT_MAX of them; a longer chain is dropped (DROP_MALFORMED), since passing it would let
  *    anyone reach a signalling or verified port unchecked. Any other next header (ESP, AH, TCP...)
  *    passes untouched: IPsec-protected traffic is the kernel's to authenticate.
- *  - The payload is copied into a per-CPU scratch buffer (bpf_xdp_load_bytes): the hash reads
- *    8-byte words at masked offsets the verifier can bound, and it works with multi-buffer frames.
- *    Only the classifier prefix and the trailer are copied unless a tag has to be checked.
+ *  - What the decision reads goes into a per-CPU scratch buffer, read at masked offsets the
+ *    verifier can bound: the payload's first GK_FP_HEAD bytes and its trailer always, the
+ *    classifier's prefix only when the head does not decide (gk_fp_head_decides). Copies use
+ *    8-byte loads from the packet (load_short); bpf_xdp_load_bytes, some 20 ns a call, only for
+ *    what lies outside the linear part of a multi-buffer frame. A tag is hashed straight from
+ *    the packet (tag_from_packet), copied first only for a multi-buffer frame.
  *  - The per-source buckets live in an LRU hash, which cannot hold a spin lock; they are updated
  *    under the global bucket's lock, which every registration-class datagram takes anyway.
  */
@@ -76,6 +79,15 @@ struct {
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sources SEC(".maps");
+
+/* See gk_fp_source_hint(): sbcd keeps each slot's count of "sources" keys. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << GK_FP_HINT_BITS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} source_hint SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -133,6 +145,75 @@ static __always_inline int count(__u32 stat, int action)
 	if (n)
 		*n += 1;
 	return action;
+}
+
+/*
+ * Copies the n <= GK_FP_SCAN payload bytes at frame offset off to dst: 8-byte loads straight from
+ * the packet while they lie in its linear part (bpf_xdp_load_bytes costs some 20 ns per call
+ * whatever the length, more than the whole drop of a stranger's datagram should), the helper for
+ * what lies beyond (multi-buffer frames). Whole words may copy a few bytes past n; dst has room.
+ */
+static __always_inline int load_short(struct xdp_md *ctx, void *data, void *end, __u32 off,
+                                      __u8 *dst, __u32 n)
+{
+	__u8 *src = data + (off & 0xfff);
+	__u32 i, len;
+
+	for (i = 0; i < GK_FP_SCAN; i += 8) {
+		if (i >= n)
+			return 0;
+		if ((void *)(src + i + 8) > end)
+			break;
+		*(__u64 *)(dst + i) = *(__u64 *)(src + i);
+	}
+	len = n - i;
+	if (i >= n || len > n)
+		return 0;
+	return bpf_xdp_load_bytes(ctx, off + i, dst + (i & (GK_FP_SCAN - 1)), len);
+}
+
+/*
+ * The tag of a framed payload, hashed straight from the packet: copying 1400 bytes out first
+ * (bpf_xdp_load_bytes) costs about 100 ns, a tenth of the whole verification. -1 when the payload
+ * is not all in the linear part of the frame (multi-buffer): the caller then copies it.
+ */
+static __always_inline int tag_from_packet(const __u8 key[16], void *data, void *end, __u32 off,
+                                           __u32 plen, __u8 out[16])
+{
+	const __u8 *p = data + (off & 0xfff);
+	__u32 len = gk_fp_tagged_len(plen), nw = len / 8, rem = len & 7;
+	__u64 last = (__u64)len << 56;
+	struct gk_fp_sip st;
+
+	gk_fp_sip_init(&st, key);
+	/* Two words a turn: the loop's own bookkeeping spills registers (BPF has ten). */
+	for (__u32 i = 0; i < GK_FP_BUF / 16 && i < nw / 2; i++) {
+		const __u8 *w = p + i * 16, *w_end = w + 16;
+
+		barrier_var(
+		    w_end); /* else clang compares against end + 1, which the verifier refuses */
+		if ((void *)w_end > end)
+			return -1;
+		gk_fp_sip_word(&st, gk_fp_ld64le(w));
+		gk_fp_sip_word(&st, gk_fp_ld64le(w + 8));
+	}
+	if (nw & 1) {
+		const __u8 *w = p + ((nw - 1) & (GK_FP_BUF / 8 - 1)) * 8, *w_end = w + 8;
+
+		barrier_var(w_end);
+		if ((void *)w_end > end)
+			return -1;
+		gk_fp_sip_word(&st, gk_fp_ld64le(w));
+	}
+	/* The last 0..7 bytes: a whole word is there to read, since the tag follows them. */
+	p += (nw & (GK_FP_BUF / 8 - 1)) * 8;
+	const __u8 *p_end = p + 8;
+	barrier_var(p_end);
+	if ((void *)p_end > end)
+		return -1;
+	last |= gk_fp_ld64le(p) & ((1ull << (8 * rem)) - 1);
+	gk_fp_sip_final(&st, last, out);
+	return 0;
 }
 
 /* Results of parse() besides "this is a UDP datagram at p->l4". */
@@ -329,7 +410,8 @@ int gk_xdp(struct xdp_md *ctx)
 	struct gk_fp_terminal *t = NULL;
 	struct gk_scratch *s;
 	struct udphdr *udp;
-	__u32 zero = 0, plen, n, *idx, frame = bpf_xdp_get_buff_len(ctx);
+	__u8 tag[16], *computed = NULL;
+	__u32 zero = 0, plen, n, *idx = NULL, frame = bpf_xdp_get_buff_len(ctx);
 	int r, cls;
 
 	r = parse(data, end, &p);
@@ -374,31 +456,45 @@ int gk_xdp(struct xdp_md *ctx)
 	plen -= 8;
 	p.src.port = bpf_ntohs(udp->source);
 
-	/* Copy the classifier prefix and the trailer position. */
-	n = plen < GK_FP_SCAN ? plen : GK_FP_SCAN;
-	if (n && bpf_xdp_load_bytes(ctx, p.l4 + 8, s->data, n & (GK_FP_BUF - 1)))
+	/* Copy the head and the trailer position; the rest only when the decision needs it. */
+	n = plen < GK_FP_HEAD ? plen : GK_FP_HEAD;
+	if (load_short(ctx, data, end, p.l4 + 8, s->data, n))
 		return count(GK_FP_DROP_INTERNAL, XDP_DROP);
-	if (plen > GK_FP_SCAN &&
-	    bpf_xdp_load_bytes(ctx, p.l4 + 8 + plen - GK_TRAILER_LEN,
-	                       &s->data[(plen - GK_TRAILER_LEN) & (GK_FP_BUF - 1)], GK_TRAILER_LEN))
+	if (plen > GK_FP_HEAD &&
+	    load_short(ctx, data, end, p.l4 + 8 + plen - GK_TRAILER_LEN,
+	               &s->data[(plen - GK_TRAILER_LEN) & (GK_FP_BUF - 1)], GK_TRAILER_LEN))
 		return count(GK_FP_DROP_INTERNAL, XDP_DROP);
 	gk_fp_frame_parse(s->data, plen, &fr);
 	if (fr.framed) {
 		t = bpf_map_lookup_elem(&terminals, &fr.index);
 		if (t && t->mech == GK_FP_MECH_NONE)
 			t = NULL;
-		if (t && plen > GK_FP_SCAN &&
-		    bpf_xdp_load_bytes(ctx, p.l4 + 8, s->data, plen & (GK_FP_BUF - 1)))
-			return count(GK_FP_DROP_INTERNAL, XDP_DROP);
 	} else {
-		idx = bpf_map_lookup_elem(&sources, &p.src);
+		__u32 slot_no = gk_fp_source_hint(&p.src), *hint;
+
+		hint = bpf_map_lookup_elem(&source_hint, &slot_no);
+		idx = hint && *hint ? bpf_map_lookup_elem(&sources, &p.src) : NULL;
 		if (idx)
 			t = bpf_map_lookup_elem(&terminals, idx);
 		if (t && t->mech == GK_FP_MECH_NONE)
 			t = NULL;
 	}
+	if (gk_fp_checks_tag(t, &fr)) {
+		/* The tag covers everything: hashed in place, or copied first when it must be. */
+		if (tag_from_packet(t->key, data, end, p.l4 + 8, plen, tag) == 0)
+			computed = tag;
+		else if (bpf_xdp_load_bytes(ctx, p.l4 + 8, s->data, plen))
+			return count(GK_FP_DROP_INTERNAL, XDP_DROP);
+	} else if (!gk_fp_pins_digest(t, &fr) &&
+	           !gk_fp_head_decides(slot.proto, s->data, plen, &s->dfa)) {
+		/* The registration classifier reads on: the rest of its prefix. The trailer
+		 * copied above may be overwritten here with the same bytes. */
+		n = plen < GK_FP_SCAN ? plen : GK_FP_SCAN;
+		if (load_short(ctx, data, end, p.l4 + 8, s->data, n))
+			return count(GK_FP_DROP_INTERNAL, XDP_DROP);
+	}
 
-	gk_fp_inspect(&slot, &p.src, t, s->data, plen, &fr, &s->dfa, &v);
+	gk_fp_inspect(&slot, &p.src, t, s->data, plen, &fr, &s->dfa, computed, &v);
 	if (v.step == GK_FP_STEP_COMMIT && t) {
 		__u64 now = bpf_ktime_get_ns();
 

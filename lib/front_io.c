@@ -112,6 +112,8 @@ int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
 			struct gk_cmd_txn_cfg tc;
 			gk_cmd_txn_cfg_defaults(&tc);
 			tc.defer = true;
+			if (io->transactions)
+				tc.max_in = tc.max_out = io->transactions;
 			if (codec->proto == GK_PROTO_H248)
 				mid_of(&addrs[i], tc.local_mid, sizeof(tc.local_mid));
 			s->txn = gk_cmd_txn_new(codec, &tc, &ops, s, io->loop, err, sizeof(err));
@@ -135,6 +137,7 @@ int gk_front_io_listen_bindings(struct gk_front_io *io, const struct gk_front_li
 	static const enum gk_proto protos[3] = {GK_PROTO_MGCP, GK_PROTO_H248, GK_PROTO_H323};
 	int opened = 0;
 
+	io->transactions = l->transactions;
 	for (int i = 0; i < 3; i++) {
 		const struct gk_front_listen *p = &l->proto[i];
 		if (gk_front_io_listen(io, gk_codec_get(protos[i]), p->addr, p->n, fn, user,

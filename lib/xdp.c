@@ -28,7 +28,8 @@
 #define BPF_FS_MAGIC_ 0xcafe4a11
 
 static const char *const pinned_maps[] = {
-    "config", "terminals", "sources", "src_buckets", "global_bucket", "stats", "sessions",
+    "config",      "terminals",     "sources", "source_hint",
+    "src_buckets", "global_bucket", "stats",   "sessions",
 };
 
 struct gk_xdp {
@@ -106,6 +107,49 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
+/* Slots are written with their final value, never cleared first, so a program already running
+ * on these maps sees no registered address vanish meanwhile. */
+int gk_xdp_rebuild_source_hint(struct gk_xdp *x)
+{
+	const uint32_t slots = 1u << GK_FP_HINT_BITS;
+	int hfd = gk_xdp_map_fd(x, "source_hint"), sfd = gk_xdp_map_fd(x, "sources"), err = 0;
+	uint32_t *count = calloc(slots, sizeof(*count)), *seen = calloc(slots, sizeof(*seen));
+	struct gk_fp_source key, next;
+	const struct gk_fp_source *prev = NULL;
+
+	if (!count || !seen) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (bpf_map_get_next_key(sfd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		count[gk_fp_source_hint(&key)]++;
+	}
+	for (uint32_t i = 0; i < slots && !err; i++) {
+		if (bpf_map_lookup_elem(hfd, &i, &seen[i]) < 0)
+			err = -errno;
+		else if (seen[i] != count[i] &&
+		         bpf_map_update_elem(hfd, &i, &count[i], BPF_ANY) < 0)
+			err = -errno;
+	}
+out:
+	free(count);
+	free(seen);
+	return err;
+}
+
+/* source_hint[slot of src] moves by one, up or down (see gk_fp_source_hint). */
+static void source_hint_step(struct gk_xdp *x, const struct gk_fp_source *src, bool up)
+{
+	int fd = gk_xdp_map_fd(x, "source_hint");
+	uint32_t slot = gk_fp_source_hint(src), n = 0;
+
+	bpf_map_lookup_elem(fd, &slot, &n);
+	n = up ? n + 1 : n ? n - 1 : 0;
+	bpf_map_update_elem(fd, &slot, &n, BPF_ANY);
+}
+
 int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -150,6 +194,8 @@ int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root)
 		}
 	}
 	err = gatekey_bpf__load(x->skel);
+	if (!err)
+		err = gk_xdp_rebuild_source_hint(x);
 	if (err)
 		goto fail;
 	*out = x;
@@ -320,18 +366,37 @@ static void source_of_terminal(const struct gk_fp_terminal *t, struct gk_fp_sour
 }
 
 /* Removes sources[src] if it still points at index. */
-static void drop_source(int sfd, const struct gk_fp_source *src, uint32_t index)
+static void drop_source(struct gk_xdp *x, const struct gk_fp_source *src, uint32_t index)
 {
+	int sfd = gk_xdp_map_fd(x, "sources");
 	uint32_t cur;
 
-	if (bpf_map_lookup_elem(sfd, src, &cur) == 0 && cur == index)
-		bpf_map_delete_elem(sfd, src);
+	if (bpf_map_lookup_elem(sfd, src, &cur) == 0 && cur == index &&
+	    bpf_map_delete_elem(sfd, src) == 0)
+		source_hint_step(x, src, false);
+}
+
+/* sources[src] = index; the hint counts a new key before the program can look it up. */
+static int put_source(struct gk_xdp *x, const struct gk_fp_source *src, uint32_t index)
+{
+	int sfd = gk_xdp_map_fd(x, "sources");
+	uint32_t cur;
+	bool fresh = bpf_map_lookup_elem(sfd, src, &cur) < 0;
+
+	if (fresh)
+		source_hint_step(x, src, true);
+	if (bpf_map_update_elem(sfd, src, &index, BPF_ANY) == 0)
+		return 0;
+	int err = -errno;
+	if (fresh)
+		source_hint_step(x, src, false);
+	return err;
 }
 
 int gk_xdp_terminal_add(struct gk_xdp *x, uint32_t index, const struct sockaddr_storage *source,
                         enum gk_fp_mech mech, const uint8_t key[16])
 {
-	int tfd = gk_xdp_map_fd(x, "terminals"), sfd = gk_xdp_map_fd(x, "sources"), err = 0;
+	int tfd = gk_xdp_map_fd(x, "terminals"), err = 0;
 	struct gk_fp_terminal t, old;
 	struct gk_fp_source src, oldsrc;
 
@@ -354,20 +419,20 @@ int gk_xdp_terminal_add(struct gk_xdp *x, uint32_t index, const struct sockaddr_
 	if (bpf_map_lookup_elem(tfd, &index, &old) == 0 && old.mech != GK_FP_MECH_NONE) {
 		source_of_terminal(&old, &oldsrc);
 		if (memcmp(&oldsrc, &src, sizeof(src)) != 0)
-			drop_source(sfd, &oldsrc, index);
+			drop_source(x, &oldsrc, index);
 		explicit_bzero(&old, sizeof(old));
 	}
 	if (bpf_map_update_elem(tfd, &index, &t, BPF_ANY) < 0)
 		err = -errno;
-	else if (bpf_map_update_elem(sfd, &src, &index, BPF_ANY) < 0)
-		err = -errno;
+	else
+		err = put_source(x, &src, index);
 	explicit_bzero(&t, sizeof(t));
 	return err;
 }
 
 int gk_xdp_terminal_del(struct gk_xdp *x, uint32_t index)
 {
-	int tfd = gk_xdp_map_fd(x, "terminals"), sfd = gk_xdp_map_fd(x, "sources");
+	int tfd = gk_xdp_map_fd(x, "terminals");
 	struct gk_fp_terminal t;
 	struct gk_fp_source src;
 
@@ -376,7 +441,7 @@ int gk_xdp_terminal_del(struct gk_xdp *x, uint32_t index)
 	if (t.mech == GK_FP_MECH_NONE)
 		return -ENOENT;
 	source_of_terminal(&t, &src);
-	drop_source(sfd, &src, index);
+	drop_source(x, &src, index);
 	/* The terminals map is an array: an index is freed by zeroing it (key and window too). */
 	memset(&t, 0, sizeof(t));
 	return bpf_map_update_elem(tfd, &index, &t, BPF_ANY) < 0 ? -errno : 0;

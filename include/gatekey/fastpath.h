@@ -62,9 +62,11 @@
 #define GK_FP_BUF           2048
 #define GK_FP_MAX_PAYLOAD   (GK_FP_BUF - 1)
 #define GK_FP_SCAN          256 /* registration classifiers look at this prefix only */
+#define GK_FP_HEAD          16  /* what XDP copies first; most strangers are refused on it */
 #define GK_FP_NPORTS        8
 #define GK_FP_MAX_TERMINALS 65536 /* terminals, sources and sessions maps */
 #define GK_FP_MAX_HOSTS     65536 /* per-host buckets (LRU) */
+#define GK_FP_HINT_BITS     18    /* slots of the "source_hint" map: 2^18 counters, 1 MiB */
 #define GK_FP_NS            1000000000ull
 #define GK_FP_AF_INET       2
 #define GK_FP_AF_INET6      10
@@ -163,6 +165,21 @@ struct gk_fp_source {
 	__u16 port; /* host order */
 	__u8 addr[16];
 };
+
+/* The slot of src in map "source_hint": how many "sources" keys hash there. A datagram whose slot
+ * counts 0 comes from no registered address, which an array lookup (inlined by the JIT) says for
+ * a fraction of the hash lookup in "sources"; strangers mostly stop there. Multiplicative
+ * hashing of the address words, the port and the family. */
+GK_FP_INLINE __u32 gk_fp_source_hint(const struct gk_fp_source *src)
+{
+	__u32 w[4], h = (__u32)src->family | (__u32)src->port << 16;
+
+	__builtin_memcpy(w, src->addr, sizeof(w));
+	GK_FP_UNROLL
+	for (int i = 0; i < 4; i++)
+		h = (h ^ w[i]) * 0x9e3779b1u;
+	return h >> (32 - GK_FP_HINT_BITS);
+}
 
 /* Map "src_buckets" key: the sending host (IPv6: its /64, one customer LAN). */
 struct gk_fp_host {
@@ -279,35 +296,57 @@ GK_FP_INLINE void gk_fp_st64le(__u8 *p, __u64 v)
 	} while (0)
 
 /* In BPF, len must be <= GK_FP_MAX_PAYLOAD and buf the scratch buffer (8-aligned). */
-GK_FP_INLINE void gk_fp_siphash128(const __u8 key[16], const __u8 *buf, __u32 len, __u8 out[16])
+/* SipHash-2-4-128 in three steps, so that the XDP program can feed it words straight from the
+ * packet (see gatekey.bpf.c) while everything else feeds it from a buffer. */
+struct gk_fp_sip {
+	__u64 v0, v1, v2, v3;
+};
+
+GK_FP_INLINE void gk_fp_sip_init(struct gk_fp_sip *s, const __u8 key[16])
 {
 	__u64 k0 = gk_fp_ld64le(key), k1 = gk_fp_ld64le(key + 8);
-	__u64 v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull ^ 0xee;
-	__u64 v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
-	__u32 nw = len / 8, rem = len & 7, i;
-	__u64 m, b = (__u64)len << 56;
 
-	for (i = 0; i < GK_FP_BOUND(GK_FP_BUF / 8) && i < nw; i++) {
-		m = gk_fp_ld64le(buf + GK_FP_AT8(i * 8));
-		v3 ^= m;
-		GK_FP_SIPROUND(v0, v1, v2, v3);
-		GK_FP_SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
+	s->v0 = k0 ^ 0x736f6d6570736575ull;
+	s->v1 = k1 ^ 0x646f72616e646f6dull ^ 0xee;
+	s->v2 = k0 ^ 0x6c7967656e657261ull;
+	s->v3 = k1 ^ 0x7465646279746573ull;
+}
+
+/* One 8-byte message word, little-endian. */
+GK_FP_INLINE void gk_fp_sip_word(struct gk_fp_sip *s, __u64 m)
+{
+	s->v3 ^= m;
+	GK_FP_SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	GK_FP_SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	s->v0 ^= m;
+}
+
+/* last: the final 0..7 bytes, little-endian, with the total length in its top byte. */
+GK_FP_INLINE void gk_fp_sip_final(struct gk_fp_sip *s, __u64 last, __u8 out[16])
+{
+	gk_fp_sip_word(s, last);
+	s->v2 ^= 0xee;
+	for (int i = 0; i < 4; i++)
+		GK_FP_SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	gk_fp_st64le(out, s->v0 ^ s->v1 ^ s->v2 ^ s->v3);
+	s->v1 ^= 0xdd;
+	for (int i = 0; i < 4; i++)
+		GK_FP_SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	gk_fp_st64le(out + 8, s->v0 ^ s->v1 ^ s->v2 ^ s->v3);
+}
+
+GK_FP_INLINE void gk_fp_siphash128(const __u8 key[16], const __u8 *buf, __u32 len, __u8 out[16])
+{
+	struct gk_fp_sip s;
+	__u32 nw = len / 8, rem = len & 7, i;
+	__u64 b = (__u64)len << 56;
+
+	gk_fp_sip_init(&s, key);
+	for (i = 0; i < GK_FP_BOUND(GK_FP_BUF / 8) && i < nw; i++)
+		gk_fp_sip_word(&s, gk_fp_ld64le(buf + GK_FP_AT8(i * 8)));
 	for (i = 0; i < 7 && i < rem; i++)
 		b |= (__u64)buf[GK_FP_AT(nw * 8 + i)] << (8 * i);
-	v3 ^= b;
-	GK_FP_SIPROUND(v0, v1, v2, v3);
-	GK_FP_SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xee;
-	for (i = 0; i < 4; i++)
-		GK_FP_SIPROUND(v0, v1, v2, v3);
-	gk_fp_st64le(out, v0 ^ v1 ^ v2 ^ v3);
-	v1 ^= 0xdd;
-	for (i = 0; i < 4; i++)
-		GK_FP_SIPROUND(v0, v1, v2, v3);
-	gk_fp_st64le(out + 8, v0 ^ v1 ^ v2 ^ v3);
+	gk_fp_sip_final(&s, b, out);
 }
 
 /* Constant time: 1 if equal. */
@@ -955,6 +994,26 @@ GK_FP_INLINE int gk_fp_is_registration(__u32 proto, const __u8 *buf, __u32 len, 
 	return d->verdict;
 }
 
+/* 1 if gk_fp_is_registration(proto, buf, len) reads no byte beyond the first min(len,
+ * GK_FP_HEAD): there is nothing more, RAS's test fits, or a text classifier stops at the first
+ * byte (most requests that are not registrations: INVITE, OPTIONS, BYE...; most garbage). XDP
+ * copies the rest of the prefix only when this says 0, which spares a stranger's datagram most of
+ * its cost; the verdict is the same either way, since the classifier reads bytes in order and
+ * stops at its decision. Only the first byte is tried: stepping further here would be repeated
+ * by the classifier for every registration. d: workspace, as for gk_fp_is_registration. */
+GK_FP_INLINE int gk_fp_head_decides(__u32 proto, const __u8 *buf, __u32 len, struct gk_fp_dfa *d)
+{
+	__u32 n = len < GK_FP_HEAD ? len : GK_FP_HEAD;
+
+	if (proto != GK_FP_PROTO_SIP && proto != GK_FP_PROTO_MGCP && proto != GK_FP_PROTO_H248)
+		return 1; /* RAS reads 11 bytes at most; the others nothing */
+	if (n == len)
+		return 1;
+	__builtin_memset(d, 0, sizeof(*d));
+	d->proto = proto;
+	return gk_fp_dfa_step(d, buf[0]) != 0;
+}
+
 /* ---- the decision ---- */
 
 /* Which kind of port dport is; *slot gets the signalling port's entry. */
@@ -993,17 +1052,39 @@ GK_FP_INLINE void gk_fp_set(struct gk_fp_verdict *v, __u32 stat, __u32 step)
 	v->step = step;
 }
 
+/* How many bytes of a framed payload of len bytes its tag covers: all but the tag itself. */
+GK_FP_INLINE __u32 gk_fp_tagged_len(__u32 len)
+{
+	return len - GK_TRAILER_HDR_LEN;
+}
+
+/* The two cases where gk_fp_inspect() decides without the registration classifier: a gk-mac
+ * terminal's framed datagram (its tag is checked: all of buf is read), and a digest terminal's
+ * unframed one (nothing of buf is read). */
+GK_FP_INLINE int gk_fp_checks_tag(const struct gk_fp_terminal *t, const struct gk_fp_frame *fr)
+{
+	return fr->framed && t && t->mech == GK_FP_MECH_GKMAC;
+}
+
+GK_FP_INLINE int gk_fp_pins_digest(const struct gk_fp_terminal *t, const struct gk_fp_frame *fr)
+{
+	return !fr->framed && t && t->mech == GK_FP_MECH_DIGEST;
+}
+
 /*
  * Read-only part of the decision on one UDP payload buf[0..len) that arrived at the signalling
  * port slot from src. fr = gk_fp_frame_parse(buf, len). t = the terminal with index fr->index if
- * fr->framed, else the terminal src is registered to; NULL if there is none. In BPF buf must hold
- * the first min(len, GK_FP_SCAN) bytes and the trailer, and all of it if fr->framed and t.
- * ws: classifier workspace (see struct gk_fp_dfa).
+ * fr->framed, else the terminal src is registered to; NULL if there is none. buf must hold the
+ * trailer; the first min(len, GK_FP_SCAN) bytes unless gk_fp_head_decides() (or
+ * gk_fp_pins_digest()); and all of it if gk_fp_checks_tag() and computed_tag is NULL.
+ * computed_tag: the SipHash of buf's first gk_fp_tagged_len(len) bytes under t's key, when the
+ * caller computed it elsewhere (XDP does, from the packet), or NULL. ws: classifier workspace
+ * (see struct gk_fp_dfa).
  */
 GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_fp_source *src,
                                 const struct gk_fp_terminal *t, const __u8 *buf, __u32 len,
                                 const struct gk_fp_frame *fr, struct gk_fp_dfa *ws,
-                                struct gk_fp_verdict *v)
+                                const __u8 *computed_tag, struct gk_fp_verdict *v)
 {
 	__u8 tag[16];
 
@@ -1013,19 +1094,22 @@ GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_f
 	v->seq = fr->seq;
 	if (len > GK_FP_MAX_PAYLOAD)
 		return gk_fp_set(v, GK_FP_DROP_MALFORMED, GK_FP_STEP_DONE);
-	if (fr->framed && t && t->mech == GK_FP_MECH_GKMAC) {
+	if (gk_fp_checks_tag(t, fr)) {
 		if (!gk_fp_same_source(t, src))
 			return gk_fp_set(v, GK_FP_DROP_WRONG_SOURCE, GK_FP_STEP_DONE);
 		if (slot->verified == 0)
 			return gk_fp_set(v, GK_FP_DROP_INTERNAL, GK_FP_STEP_DONE);
-		gk_fp_siphash128(t->key, buf, len - GK_TRAILER_HDR_LEN, tag);
-		if (!gk_fp_tag_equal(tag, &buf[GK_FP_AT(len - GK_TRAILER_HDR_LEN)]))
+		if (!computed_tag) {
+			gk_fp_siphash128(t->key, buf, gk_fp_tagged_len(len), tag);
+			computed_tag = tag;
+		}
+		if (!gk_fp_tag_equal(computed_tag, &buf[GK_FP_AT(len - GK_TRAILER_HDR_LEN)]))
 			return gk_fp_set(v, GK_FP_DROP_BAD_TAG, GK_FP_STEP_DONE);
 		v->len = len - GK_TRAILER_STRIP; /* the verified tail stays, see trailer.h */
 		v->dport = slot->verified;
 		return gk_fp_set(v, GK_FP_PASS_GKMAC, GK_FP_STEP_COMMIT);
 	}
-	if (!fr->framed && t && t->mech == GK_FP_MECH_DIGEST) {
+	if (gk_fp_pins_digest(t, fr)) {
 		if (!gk_fp_same_source(t, src))
 			return gk_fp_set(v, GK_FP_DROP_WRONG_SOURCE, GK_FP_STEP_DONE);
 		return gk_fp_set(v, GK_FP_PASS_DIGEST, GK_FP_STEP_COMMIT);
@@ -1094,7 +1178,7 @@ static inline enum gk_fp_stat gk_fp_decide(const struct gk_fp_config *cfg,
 	struct gk_fp_dfa ws;
 
 	gk_fp_frame_parse(buf, len, &fr);
-	gk_fp_inspect(slot, src, t, buf, len, &fr, &ws, v);
+	gk_fp_inspect(slot, src, t, buf, len, &fr, &ws, NULL, v);
 	if (v->step == GK_FP_STEP_COMMIT)
 		gk_fp_commit(cfg, t, now, v);
 	else if (v->step == GK_FP_STEP_ADMIT)

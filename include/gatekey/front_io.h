@@ -32,6 +32,7 @@ struct gk_front_io {
 	struct gk_registrar *front;
 	struct gk_front_sock sock[GK_FRONT_SOCKS];
 	unsigned n_sock;
+	uint32_t transactions; /* per MGCP or H.248 socket; 0: the transaction layer's default */
 };
 
 /* Opens a UDP socket speaking `codec` on each of the n addresses and receives on it with

@@ -84,6 +84,11 @@ int gk_xdp_session_del(struct gk_xdp *x, uint32_t index);
 int gk_xdp_session_foreach(struct gk_xdp *x, int (*cb)(const struct gk_fp_session *s, void *arg),
                            void *arg);
 
+/* Sets every "source_hint" slot to the number of "sources" keys that hash there (gk_xdp_open
+ * does): pinned maps from an sbcd that predates the hint, or a hint lost with its pin, would
+ * otherwise hide registered addresses from the program. */
+int gk_xdp_rebuild_source_hint(struct gk_xdp *x);
+
 /* Source address <-> map key. */
 int gk_xdp_source_of(const struct sockaddr_storage *ss, struct gk_fp_source *src);
 void gk_xdp_sockaddr_of(const struct gk_fp_source *src, struct sockaddr_storage *ss);

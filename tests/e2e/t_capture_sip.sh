@@ -45,14 +45,24 @@ sipmsgs=$(tshark -n -r "$cap" -Y sip -T fields -e sip.Method -e sip.Status-Code 
 	awk -F '\t' '{ printf "%s,", $1 $2 }')
 is "$sipmsgs" "REGISTER,401,REGISTER,200,REGISTER,200," \
 	"SIP on the wire: REGISTER, 401, REGISTER, 200, then REGISTER (Expires: 0) and 200"
-# A retransmission (a loaded machine can delay an answer past the client's timer) is the same
-# message again, request or answer: the same code, identifier and authenticator (identifiers
-# alone are reused: Start and Stop may both be id 0). It is counted once.
-radcodes=$(tshark -n -r "$cap" -Y radius -T fields -e radius.code -e radius.id \
-	-e radius.authenticator 2>/dev/null |
-	awk -F '\t' '!seen[$0]++ { printf "%s,", $1 }')
-is "$radcodes" "1,2,4,5,4,5," \
-	"RADIUS on the wire: Access-Request/Accept, Accounting Start and Stop with responses"
+# Each message once, named by what it is, answers by the request they answer (tshark pairs them:
+# radius.reqframe). A retransmission (a loaded machine can delay an answer past the client's timer)
+# is the same message again: same code, identifier and authenticator, counted once. The order is
+# not asserted beyond that: on a loaded machine the Stop may leave before the Start's answer.
+radmsgs=$(tshark -n -r "$cap" -Y radius -T fields -e frame.number -e radius.code -e radius.id \
+	-e radius.authenticator -e radius.Acct_Status_Type -e radius.reqframe 2>/dev/null |
+	awk -F '\t' '
+	!seen[$2 "/" $3 "/" $4]++ {
+		name = $2 == 1 ? "access-request" : \
+		       $2 == 4 && $5 == 1 ? "start" : $2 == 4 && $5 == 2 ? "stop" : "code" $2
+		what[$1] = name
+		if ($2 == 2 || $2 == 5) # an Access-Accept, an Accounting-Response
+			name = "answer-to-" what[$6]
+		print name
+	}' | sort | tr '\n' ',')
+is "$radmsgs" "access-request,answer-to-access-request,answer-to-start,answer-to-stop,start,stop," \
+	"RADIUS on the wire: Access-Request/Accept, Accounting Start and Stop, each answered" ||
+	tshark -n -r "$cap" -Y radius 2>&1 | diag >&2
 # A tshark failure (a bad filter, say) adds a line, so it cannot pass as "nothing malformed".
 capture_clean "$cap" "no SIP or RADIUS datagram is malformed for tshark"
 tshark -n -r "$cap" -V -Y 'radius.code == 2' 2>/dev/null | grep -q 'Message-Authenticator'

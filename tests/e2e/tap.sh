@@ -19,8 +19,10 @@ is() { # is <got> <expected> <description>
 		ok 0 "$3"
 	else
 		ok 1 "$3"
-		echo "#   expected: '$2'"
-		echo "#        got: '$1'"
+		# On stderr, so that prove shows them without -v (CI logs).
+		echo "#   expected: '$2'" >&2
+		echo "#        got: '$1'" >&2
+		return 1
 	fi
 }
 finish() { exit $((T_FAILED > 0)); }

@@ -9,6 +9,7 @@
 
 #include "gatekey/config.h"
 #include "gatekey/daemon.h"
+#include "gatekey/front_settings.h"
 
 struct settings {
 	char name[GK_CFG_STR_MAX];
@@ -117,6 +118,38 @@ TEST(addresses_format_back)
 	ASSERT_EQ(0, gk_parse_addr("[2001:db8::1]:1812", &a, err, sizeof(err)));
 	gk_format_addr(&a, out, sizeof(out));
 	EXPECT_STREQ("[2001:db8::1]:1812", out);
+}
+
+TEST(front_listener_keys)
+{
+	struct gk_front_listeners l;
+	struct gk_cfg_key k[8];
+	char err[256], *p;
+
+	gk_front_listener_keys(&l, k, 0, 8);
+	EXPECT_EQ(4096, l.transactions);
+	p = write_tmp("mgcp.listen = 198.18.0.1:2727\nmgcp.listen = [2001:db8::1]:2727\n"
+	              "cmd.transactions = 64\n");
+	ASSERT_EQ(0, gk_cfg_load(k, p, err, sizeof(err))) TH_LOG("%s", err);
+	unlink(p);
+	EXPECT_EQ(2, l.proto[0].n);
+	EXPECT_EQ(64, l.transactions);
+
+	p = write_tmp("\ncmd.transactions = 8\n");
+	EXPECT_EQ(-1, gk_cfg_load(k, p, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":2: cmd.transactions: expected a number from 16 to"))
+	TH_LOG("%s", err);
+	unlink(p);
+	EXPECT_EQ(64, l.transactions); /* a refused value changes nothing */
+	p = write_tmp("cmd.transactions = 12x\n");
+	EXPECT_EQ(-1, gk_cfg_load(k, p, err, sizeof(err)));
+	unlink(p);
+	gk_front_listener_keys(&l, k, 0, 8);
+	p = write_tmp("mgcp.listen = 198.18.0.1:2727\nmgcp.listen = 198.18.0.2:2727\n"
+	              "mgcp.listen = 198.18.0.3:2727\n");
+	EXPECT_EQ(-1, gk_cfg_load(k, p, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, ":3: ")) TH_LOG("%s", err);
+	unlink(p);
 }
 
 TEST_HARNESS_MAIN

@@ -261,6 +261,60 @@ TEST(classify_ras)
 	}
 }
 
+/* XDP copies the whole classifier prefix only when gk_fp_head_decides() says the head is not
+ * enough: when it says it is, what lies beyond the head must not change the classification. */
+static void head_check(struct __test_metadata *_metadata, uint32_t proto, const void *msg,
+                       size_t len)
+{
+	uint8_t poisoned[GK_FP_SCAN + 64];
+	struct gk_fp_dfa d;
+	size_t n = len < sizeof(poisoned) ? len : sizeof(poisoned);
+
+	if (!gk_fp_head_decides(proto, msg, (uint32_t)len, &d))
+		return;
+	memcpy(poisoned, msg, n);
+	for (size_t i = GK_FP_HEAD; i < n; i++)
+		poisoned[i] = (uint8_t)(i * 7 + 1);
+	EXPECT_EQ(reg(proto, msg, len), reg(proto, poisoned, n))
+	TH_LOG("%.*s", (int)n, (char *)msg);
+}
+
+TEST(head_decides_only_what_the_head_decides)
+{
+	static const struct {
+		uint32_t proto;
+		const char *const *msgs;
+		size_t n;
+	} sets[] = {
+	    {GK_FP_PROTO_SIP, sip_yes, sizeof(sip_yes) / sizeof(sip_yes[0])},
+	    {GK_FP_PROTO_SIP, sip_no, sizeof(sip_no) / sizeof(sip_no[0])},
+	    {GK_FP_PROTO_MGCP, mgcp_yes, sizeof(mgcp_yes) / sizeof(mgcp_yes[0])},
+	    {GK_FP_PROTO_MGCP, mgcp_no, sizeof(mgcp_no) / sizeof(mgcp_no[0])},
+	    {GK_FP_PROTO_H248, h248_yes, sizeof(h248_yes) / sizeof(h248_yes[0])},
+	    {GK_FP_PROTO_H248, h248_no, sizeof(h248_no) / sizeof(h248_no[0])},
+	};
+	struct gk_fp_dfa d;
+	uint8_t junk[64];
+
+	for (size_t s = 0; s < sizeof(sets) / sizeof(sets[0]); s++)
+		for (size_t i = 0; i < sets[s].n; i++)
+			for (uint32_t p = GK_FP_PROTO_SIP; p <= GK_FP_PROTO_RAS; p++)
+				head_check(_metadata, p, sets[s].msgs[i], strlen(sets[s].msgs[i]));
+	srand(7);
+	for (int k = 0; k < 20000; k++) {
+		for (size_t i = 0; i < sizeof(junk); i++)
+			junk[i] =
+			    (uint8_t)(k & 1 ? rand() : " RAEGISTMNPQ0123456789\r\n/!"[rand() % 26]);
+		for (uint32_t p = GK_FP_PROTO_SIP; p <= GK_FP_PROTO_RAS; p++)
+			head_check(_metadata, p, junk, 1 + (size_t)k % sizeof(junk));
+	}
+	/* What it is for: a stranger's OPTIONS is refused on its head; a REGISTER needs more. */
+	EXPECT_EQ(1, gk_fp_head_decides(GK_FP_PROTO_SIP, (const uint8_t *)sip_no[11],
+	                                strlen(sip_no[11]), &d));
+	EXPECT_EQ(0, gk_fp_head_decides(GK_FP_PROTO_SIP, (const uint8_t *)sip_yes[0],
+	                                strlen(sip_yes[0]), &d));
+}
+
 TEST(bucket_burst_then_refill)
 {
 	struct gk_fp_bucket b = {0};

@@ -350,6 +350,74 @@ TEST_F(xdp, digest_terminal_pinned_and_limited)
 	EXPECT_VERDICT(self, f, n, XDP_DROP, GK_FP_DROP_NOT_REGISTRATION);
 }
 
+/* The "source_hint" counts follow the sources map: a terminal that moves or leaves stops being
+ * recognised at its old address, and a map set opened again gets its counts rebuilt. */
+static uint32_t hint_at(struct _test_data_xdp *self, const struct sockaddr_storage *ss)
+{
+	struct gk_fp_source src;
+	uint32_t slot, n = ~0u;
+
+	if (gk_xdp_source_of(ss, &src) < 0)
+		return ~0u;
+	slot = gk_fp_source_hint(&src);
+	bpf_map_lookup_elem(gk_xdp_map_fd(self->x, "source_hint"), &slot, &n);
+	return n;
+}
+
+TEST_F(xdp, source_hint_follows_moves_and_removals)
+{
+	struct sockaddr_storage a = {0}, b = {0};
+	struct sockaddr_in *in;
+	struct frame_spec sa = self->spec, sb = self->spec;
+	uint8_t fa[256], fb[256];
+	size_t na, nb;
+
+	in = (struct sockaddr_in *)&a;
+	in->sin_family = AF_INET;
+	in->sin_port = htons(5070);
+	memcpy(&in->sin_addr, "\xc6\x12\x00\x05", 4);
+	in = (struct sockaddr_in *)&b;
+	in->sin_family = AF_INET;
+	in->sin_port = htons(5072);
+	memcpy(&in->sin_addr, "\xc6\x12\x00\x06", 4);
+	sa.sport = 5070;
+	sa.src[3] = 5;
+	sb.sport = 5072;
+	sb.src[3] = 6;
+	na = frame_build(&sa, opt_msg, strlen(opt_msg), fa, sizeof(fa));
+	nb = frame_build(&sb, opt_msg, strlen(opt_msg), fb, sizeof(fb));
+
+	EXPECT_EQ(0, hint_at(self, &a));
+	ASSERT_EQ(0, gk_xdp_terminal_add(self->x, 20, &a, GK_FP_MECH_DIGEST, NULL));
+	EXPECT_EQ(1, hint_at(self, &a));
+	/* the same registration again counts once */
+	ASSERT_EQ(0, gk_xdp_terminal_add(self->x, 20, &a, GK_FP_MECH_DIGEST, NULL));
+	EXPECT_EQ(1, hint_at(self, &a));
+	EXPECT_VERDICT(self, fa, na, XDP_PASS, GK_FP_PASS_DIGEST);
+	EXPECT_VERDICT(self, fb, nb, XDP_DROP, GK_FP_DROP_NOT_REGISTRATION);
+
+	ASSERT_EQ(0, gk_xdp_terminal_add(self->x, 20, &b, GK_FP_MECH_DIGEST, NULL)); /* moved */
+	EXPECT_EQ(0, hint_at(self, &a));
+	EXPECT_EQ(1, hint_at(self, &b));
+	EXPECT_VERDICT(self, fa, na, XDP_DROP, GK_FP_DROP_NOT_REGISTRATION);
+	EXPECT_VERDICT(self, fb, nb, XDP_PASS, GK_FP_PASS_DIGEST);
+
+	/* Counts lost (an old map set, a hint unpinned): the next open rebuilds them. */
+	uint32_t slot, zero = 0;
+	struct gk_fp_source src;
+	ASSERT_EQ(0, gk_xdp_source_of(&b, &src));
+	slot = gk_fp_source_hint(&src);
+	ASSERT_EQ(0, bpf_map_update_elem(gk_xdp_map_fd(self->x, "source_hint"), &slot, &zero, 0));
+	EXPECT_VERDICT(self, fb, nb, XDP_DROP, GK_FP_DROP_NOT_REGISTRATION);
+	ASSERT_EQ(0, gk_xdp_rebuild_source_hint(self->x));
+	EXPECT_EQ(1, hint_at(self, &b));
+	EXPECT_VERDICT(self, fb, nb, XDP_PASS, GK_FP_PASS_DIGEST);
+
+	ASSERT_EQ(0, gk_xdp_terminal_del(self->x, 20));
+	EXPECT_EQ(0, hint_at(self, &b));
+	EXPECT_VERDICT(self, fb, nb, XDP_DROP, GK_FP_DROP_NOT_REGISTRATION);
+}
+
 TEST_F(xdp, other_traffic_untouched)
 {
 	uint8_t f[256];
