@@ -26,26 +26,13 @@ MAPS=$PIN_ROOT/$IF_ACCESS
 bpftool map dump pinned "$MAPS/config" | grep -q '"verified": 15060'
 ok $? "the pinned maps carry BTF: bpftool shows the config with named fields"
 
-pinned() { # pinned <COUNTER>: the fast-path counter summed over CPUs, read from the pinned map
-	local names
-	names=$(ctl sbcd stats | sed -n 's/^fastpath\.\([A-Z][A-Z_]*\) .*/\1/p' | tr '\n' ' ')
-	bpftool -j map dump pinned "$MAPS/stats" | python3 -c '
-import json, sys
-names = sys.argv[1].split()
-for e in json.load(sys.stdin):
-    key = e["key"] if isinstance(e["key"], int) else int.from_bytes(bytes(int(x, 16) for x in e["key"]), "little")
-    if names[key] == sys.argv[2]:
-        print(sum(v["value"] if isinstance(v["value"], int) else int.from_bytes(bytes(int(x, 16) for x in v["value"]), "little") for v in e["values"]))
-' "$names" "$1"
-}
-
 # --- A flood while real terminals register and talk ------------------------------------------
 rx_before=$(stat_of sbcd rx_access)
 in_atk "$BIN/gkflood" --target "$SBC4:5060" --kind mix --duration 15 --count 2000000 \
 	--sockets 8 >"$WORK/flood.out" 2>&1 &
 flood_pid=$!
 PIDS+=($flood_pid)
-flood_seen() { [ "$(pinned DROP_NOT_REGISTRATION)" -gt 1000 ]; }
+flood_seen() { [ "$(pinned_stat DROP_NOT_REGISTRATION)" -gt 1000 ]; }
 wait_until 50 flood_seen
 ok $? "the flood reaches the SBC and XDP drops it"
 out=$(gkterm_sbc --key-dir "$WORK/keys" --prefix load --count 100 --options 3 --window 50 --quiet)
@@ -66,7 +53,7 @@ ok $? "the attacker sent at least 100000 datagrams (${sent:-0})"
 dropped=0
 for c in DROP_NOT_REGISTRATION DROP_UNKNOWN_INDEX DROP_WRONG_SOURCE DROP_SPOOFED_VERIFIED \
 	DROP_RATE_SOURCE DROP_RATE_GLOBAL DROP_BAD_TAG; do
-	n=$(pinned $c)
+	n=$(pinned_stat $c)
 	echo "$c $n" | diag
 	dropped=$((dropped + n))
 done
@@ -75,14 +62,14 @@ ok $? "XDP dropped at least 90% of the flood ($dropped of $sent)"
 rx=$(($(stat_of sbcd rx_access) - rx_before))
 [ "$rx" -lt $((sent / 50)) ]
 ok $? "sbcd's userspace saw under 2% of the flood ($rx datagrams, registrations included)"
-[ "$(pinned DROP_SPOOFED_VERIFIED)" -gt 0 ] && [ "$(pinned DROP_RATE_SOURCE)" -gt 0 ]
+[ "$(pinned_stat DROP_SPOOFED_VERIFIED)" -gt 0 ] && [ "$(pinned_stat DROP_RATE_SOURCE)" -gt 0 ]
 ok $? "datagrams aimed at the verified port and the attacker's registration flood are dropped"
-[ "$(pinned DROP_WRONG_SOURCE)" -gt 0 ] && [ "$(pinned DROP_UNKNOWN_INDEX)" -gt 0 ]
+[ "$(pinned_stat DROP_WRONG_SOURCE)" -gt 0 ] && [ "$(pinned_stat DROP_UNKNOWN_INDEX)" -gt 0 ]
 ok $? "forged trailers are dropped: wrong source for real indexes, unknown index otherwise"
-is "$(pinned PASS_GKMAC)" "$(stat_of sbcd fastpath.PASS_GKMAC)" \
+is "$(pinned_stat PASS_GKMAC)" "$(stat_of sbcd fastpath.PASS_GKMAC)" \
 	"sbcd's counters are the pinned map's"
-[ "$(pinned PASS_GKMAC)" -ge 300 ]
-ok $? "XDP verified the terminals' protected datagrams ($(pinned PASS_GKMAC))"
+[ "$(pinned_stat PASS_GKMAC)" -ge 300 ]
+ok $? "XDP verified the terminals' protected datagrams ($(pinned_stat PASS_GKMAC))"
 
 # --- Other traffic is none of the fast path's business ------------------------------------------
 in_sbc timeout 10 python3 -c '
@@ -92,7 +79,7 @@ other_pid=$!
 wait_until 50 in_sbc bash -c "ss -uln | grep -q ':9999 '"
 in_term bash -c "echo not-signalling >/dev/udp/$SBC4/9999"
 wait "$other_pid"
-grep -q not-signalling "$WORK/other.out" && [ "$(pinned PASS_OTHER_TRAFFIC)" -ge 1 ]
+grep -q not-signalling "$WORK/other.out" && [ "$(pinned_stat PASS_OTHER_TRAFFIC)" -ge 1 ]
 ok $? "a datagram to a non-signalling port passes untouched"
 
 # --- Restart: the kernel keeps enforcing, the new sbcd takes its terminals back ---------------
