@@ -200,8 +200,9 @@ static __always_inline int tag_from_packet(const __u8 key[16], void *data, void 
 		gk_fp_sip_word(&st, gk_fp_ld64le(w + 16));
 		gk_fp_sip_word(&st, gk_fp_ld64le(w + 24));
 	}
-	/* Up to three words more: with the 16-byte tag after them, 24 bytes are there to read. */
-	const __u8 *w = p + (nw & (GK_FP_BUF / 8 - 4)) * 8, *w_end = w + 24;
+	/* Up to three words more. The 16-byte tag follows whatever is left, so 16 bytes are
+	 * always there to read, and 24 when three words are left. */
+	const __u8 *w = p + (nw & (GK_FP_BUF / 8 - 4)) * 8, *w_end = w + 16;
 
 	barrier_var(w_end);
 	if ((void *)w_end > end)
@@ -210,8 +211,13 @@ static __always_inline int tag_from_packet(const __u8 key[16], void *data, void 
 		gk_fp_sip_word(&st, gk_fp_ld64le(w));
 	if ((nw & 3) >= 2)
 		gk_fp_sip_word(&st, gk_fp_ld64le(w + 8));
-	if ((nw & 3) == 3)
+	if ((nw & 3) == 3) {
+		w_end = w + 24;
+		barrier_var(w_end);
+		if ((void *)w_end > end)
+			return -1;
 		gk_fp_sip_word(&st, gk_fp_ld64le(w + 16));
+	}
 	/* The last 0..7 bytes: a whole word is there to read, since the tag follows them. */
 	p += (nw & (GK_FP_BUF / 8 - 1)) * 8;
 	const __u8 *p_end = p + 8;

@@ -139,15 +139,18 @@ out:
 	return err;
 }
 
-/* source_hint[slot of src] moves by one, up or down (see gk_fp_source_hint). */
-static void source_hint_step(struct gk_xdp *x, const struct gk_fp_source *src, bool up)
+/* source_hint[slot of src] moves by one, up or down (see gk_fp_source_hint). A count left too
+ * high only costs the program a hash lookup; one too low would hide a registered address, so a
+ * failed increment is an error for the caller. */
+static int source_hint_step(struct gk_xdp *x, const struct gk_fp_source *src, bool up)
 {
 	int fd = gk_xdp_map_fd(x, "source_hint");
 	uint32_t slot = gk_fp_source_hint(src), n = 0;
 
-	bpf_map_lookup_elem(fd, &slot, &n);
+	if (bpf_map_lookup_elem(fd, &slot, &n) < 0)
+		return -errno;
 	n = up ? n + 1 : n ? n - 1 : 0;
-	bpf_map_update_elem(fd, &slot, &n, BPF_ANY);
+	return bpf_map_update_elem(fd, &slot, &n, BPF_ANY) < 0 ? -errno : 0;
 }
 
 int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root)
@@ -373,7 +376,7 @@ static void drop_source(struct gk_xdp *x, const struct gk_fp_source *src, uint32
 
 	if (bpf_map_lookup_elem(sfd, src, &cur) == 0 && cur == index &&
 	    bpf_map_delete_elem(sfd, src) == 0)
-		source_hint_step(x, src, false);
+		(void)source_hint_step(x, src, false); /* too high only costs a lookup */
 }
 
 /* sources[src] = index; the hint counts a new key before the program can look it up. */
@@ -383,13 +386,15 @@ static int put_source(struct gk_xdp *x, const struct gk_fp_source *src, uint32_t
 	uint32_t cur;
 	bool fresh = bpf_map_lookup_elem(sfd, src, &cur) < 0;
 
-	if (fresh)
-		source_hint_step(x, src, true);
+	int err = fresh ? source_hint_step(x, src, true) : 0;
+
+	if (err)
+		return err;
 	if (bpf_map_update_elem(sfd, src, &index, BPF_ANY) == 0)
 		return 0;
-	int err = -errno;
+	err = -errno;
 	if (fresh)
-		source_hint_step(x, src, false);
+		(void)source_hint_step(x, src, false); /* too high only costs a lookup */
 	return err;
 }
 
