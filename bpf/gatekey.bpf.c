@@ -17,9 +17,12 @@
  *    non-first fragments pass (no UDP header, useless without the first). Signalling over UDP
  *    must fit the MTU, as RFC 3261 §18.1.1 already asks; reassembly in XDP would be a memory DoS.
  *  - IPv6 extension headers: Hop-by-Hop, Routing and Destination Options are walked, at most
- *    GK_V6_EXT_MAX of them; a longer chain is dropped (DROP_MALFORMED), since passing it would let
- *    anyone reach a signalling or verified port unchecked. Any other next header (ESP, AH, TCP...)
- *    passes untouched: IPsec-protected traffic is the kernel's to authenticate.
+ *    GK_V6_EXT_MAX of them, as far as GK_L4_MAX bytes into the frame; a longer or deeper chain
+ *    is dropped (DROP_MALFORMED), since passing it would let anyone reach a signalling or
+ *    verified port unchecked. Offsets are checked, never wrapped by a mask: a header read
+ *    anywhere but where it is would let option bytes pose as the UDP port. Any other next
+ *    header (ESP, AH, TCP...) passes untouched: IPsec-protected traffic is the kernel's to
+ *    authenticate.
  *  - What the decision reads goes into a per-CPU scratch buffer, read at masked offsets the
  *    verifier can bound: the payload's first GK_FP_HEAD bytes and its trailer always, the
  *    classifier's prefix only when the head does not decide (gk_fp_head_decides). Copies use
@@ -44,6 +47,7 @@
 #define ETH_P_8021AD  0x88A8
 #define IPPROTO_UDP_  17
 #define GK_V6_EXT_MAX 4
+#define GK_L4_MAX     0x7ff /* furthest UDP header (and extension header) offset read */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -254,6 +258,12 @@ static __always_inline int parse_v4(void *data, void *end, __u32 off, struct gk_
 	return GK_PARSE_UDP;
 }
 
+/* The extension headers parse_v6() walks: Hop-by-Hop, Routing, Fragment, Destination Options. */
+static __always_inline int v6_walked(__u8 nh)
+{
+	return nh == 0 || nh == 43 || nh == 44 || nh == 60;
+}
+
 static __always_inline int parse_v6(void *data, void *end, __u32 off, struct gk_pkt *p)
 {
 	struct ipv6hdr *ip6 = data + off;
@@ -272,14 +282,16 @@ static __always_inline int parse_v6(void *data, void *end, __u32 off, struct gk_
 	for (int i = 0; i < GK_V6_EXT_MAX; i++) {
 		__u8 *h;
 
+		if (nh != IPPROTO_UDP_ && !v6_walked(nh))
+			return GK_PARSE_OTHER;
+		if (l4 > GK_L4_MAX)
+			return GK_PARSE_BAD;
 		if (nh == IPPROTO_UDP_) {
 			p->l4 = l4;
 			return GK_PARSE_UDP;
 		}
-		if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
-			return GK_PARSE_OTHER;
-		l4 &= 0x3ff; /* bounded: at most 4 headers of at most 2 KiB after 58 bytes */
-		h = data + l4;
+		/* The mask changes nothing (l4 was checked); it bounds h for the verifier. */
+		h = data + (l4 & GK_L4_MAX);
 		if ((void *)(h + 8) > end)
 			return GK_PARSE_BAD;
 		if (nh == 44) {
@@ -294,11 +306,12 @@ static __always_inline int parse_v6(void *data, void *end, __u32 off, struct gk_
 			l4 += (h[1] + 1) * 8;
 		}
 	}
-	if (nh == IPPROTO_UDP_) {
-		p->l4 = l4;
-		return GK_PARSE_UDP;
-	}
-	return nh == 0 || nh == 43 || nh == 60 || nh == 44 ? GK_PARSE_BAD : GK_PARSE_OTHER;
+	if (nh != IPPROTO_UDP_ && !v6_walked(nh))
+		return GK_PARSE_OTHER;
+	if (nh != IPPROTO_UDP_ || l4 > GK_L4_MAX)
+		return GK_PARSE_BAD;
+	p->l4 = l4;
+	return GK_PARSE_UDP;
 }
 
 static __always_inline int parse(void *data, void *end, struct gk_pkt *p)
@@ -374,7 +387,7 @@ static __always_inline int deliver_verified(struct xdp_md *ctx, struct gk_pkt *p
 	__u16 oldlen, newlen, nport = bpf_htons(vport);
 	int delta;
 
-	udp = data + (p->l4 & 0x7ff);
+	udp = data + (p->l4 & GK_L4_MAX);
 	if ((void *)(udp + 1) > end)
 		return -1;
 	oldlen = udp->len;
@@ -438,7 +451,7 @@ int gk_xdp(struct xdp_md *ctx)
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!cfg || !s)
 		return count(GK_FP_DROP_INTERNAL, XDP_DROP);
-	udp = data + (p.l4 & 0x7ff);
+	udp = data + (p.l4 & GK_L4_MAX);
 	if ((void *)(udp + 1) > end)
 		return count(p.frag ? GK_FP_DROP_MALFORMED : GK_FP_PASS_OTHER_TRAFFIC,
 		             p.frag ? XDP_DROP : XDP_PASS);

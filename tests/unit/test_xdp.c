@@ -479,6 +479,62 @@ TEST_F(xdp, fragment_policy)
 	EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_FRAGMENT);
 }
 
+/* An IPv6 frame from s whose UDP datagram follows a chain of Destination Options headers, the
+ * i-th (lens[i] + 1) * 8 bytes long; their option bytes repeat an unknown skippable option
+ * (type 0x1e) whose bytes, read as a header or a UDP port, lead nowhere near 5060. */
+static size_t v6_long_chain(const struct frame_spec *s, const uint8_t *lens, int n, const char *msg,
+                            uint8_t *out, size_t cap)
+{
+	uint8_t base[512];
+	size_t bn = frame_build(s, msg, strlen(msg), base, sizeof(base));
+	size_t l3 = frame_l3(s), at = l3 + 40, ext = 0;
+
+	for (int i = 0; i < n; i++)
+		ext += ((size_t)lens[i] + 1) * 8;
+	if (!bn || s->v6_destopts || bn + ext > cap)
+		return 0;
+	memcpy(out, base, at);
+	for (int i = 0; i < n; i++) {
+		size_t len = ((size_t)lens[i] + 1) * 8;
+
+		for (size_t j = 2; j < len; j++)
+			out[at + j] = j & 1 ? 0xfd : 0x1e;
+		out[at] = i + 1 < n ? 60 : 17;
+		out[at + 1] = lens[i];
+		at += len;
+	}
+	memcpy(out + at, base + l3 + 40, bn - l3 - 40);
+	out[l3 + 6] = 60;
+	out[l3 + 4] = (uint8_t)((bn - l3 - 40 + ext) >> 8);
+	out[l3 + 5] = (uint8_t)(bn - l3 - 40 + ext);
+	return bn + ext;
+}
+
+/* Where the UDP header is, however far down the extension headers, is where it is read: else a
+ * stranger's datagram to 5060 could pass as other traffic, its port read from option bytes. */
+TEST_F(xdp, v6_long_extension_chains)
+{
+	static const uint8_t reach[] = {130, 0}, beyond[] = {255};
+	struct frame_spec s = self->spec;
+	uint8_t f[3072];
+	size_t n;
+
+	s.v6 = 1;
+	s.sport = 40000;
+	memcpy(s.src, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x42", 16);
+	memcpy(s.dst, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\1", 16);
+	/* 1056 bytes of headers: the UDP header lies past 1 KiB and is still found */
+	n = v6_long_chain(&s, reach, 2, opt_msg, f, sizeof(f));
+	ASSERT_NE(0, n);
+	EXPECT_VERDICT(self, f, n, XDP_DROP, GK_FP_DROP_NOT_REGISTRATION);
+	n = v6_long_chain(&s, reach, 2, reg_msg, f, sizeof(f));
+	EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_REGISTRATION);
+	/* 2 KiB of headers: beyond what the program reads, dropped like a too long chain */
+	n = v6_long_chain(&s, beyond, 1, opt_msg, f, sizeof(f));
+	ASSERT_NE(0, n);
+	EXPECT_VERDICT(self, f, n, XDP_DROP, GK_FP_DROP_MALFORMED);
+}
+
 TEST_F(xdp, malformed_lengths)
 {
 	uint8_t f[256];
