@@ -136,6 +136,11 @@ static int apply(const struct gk_cfg_key *k, const char *value, char *msg, size_
 			         value);
 			return -1;
 		}
+		if (k->max && (n < k->min || n > k->max)) {
+			snprintf(msg, msglen, "%s: expected a number from %u to %u, got \"%s\"",
+			         k->name, k->min, k->max, value);
+			return -1;
+		}
 		*(uint32_t *)k->target = (uint32_t)n;
 		return 0;
 	}

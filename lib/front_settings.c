@@ -87,21 +87,6 @@ static int add_listen(const char *value, void *arg, char *err, size_t errlen)
 #define GK_TXN_POOL_MIN 16
 #define GK_TXN_POOL_MAX (1u << 20)
 
-static int set_transactions(const char *value, void *arg, char *err, size_t errlen)
-{
-	uint32_t *n = arg;
-	char *end;
-	unsigned long v = strtoul(value, &end, 10);
-
-	if (end == value || *end || v < GK_TXN_POOL_MIN || v > GK_TXN_POOL_MAX) {
-		snprintf(err, errlen, "cmd.transactions: expected a number from %u to %u",
-		         GK_TXN_POOL_MIN, GK_TXN_POOL_MAX);
-		return -1;
-	}
-	*n = (uint32_t)v;
-	return 0;
-}
-
 static int set_ras_arc(const char *value, void *arg, char *err, size_t errlen)
 {
 	(void)arg;
@@ -147,14 +132,11 @@ size_t gk_front_listener_keys(struct gk_front_listeners *l, struct gk_cfg_key *k
 	     .help = "OID arc of gatekey's H.235 tokens in RAS (default " GK_RAS_ARC_DEFAULT ")",
 	     .multi = true,
 	     .on_multi = set_ras_arc},
-	    {.name = "cmd.transactions",
-	     .kind = GK_CFG_STR,
-	     .help = "MGCP and H.248 commands kept per socket, sent and received each (default "
-	             "4096): a received command's answer is kept for retransmissions until newer "
-	             "ones need its slot",
-	     .multi = true,
-	     .on_multi = set_transactions,
-	     .multi_arg = &l->transactions},
+	    GK_CFG_RANGE(
+	        "cmd.transactions", &l->transactions, GK_TXN_POOL_MIN, GK_TXN_POOL_MAX,
+	        "MGCP and H.248 commands kept per socket, sent and received each (default "
+	        "4096): a received command's answer is kept for retransmissions until newer "
+	        "ones need its slot"),
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);
 

@@ -26,6 +26,9 @@ enum gk_cfg_kind {
 /* One key of a program's table. */
 /* clang-format off */
 #define GK_CFG_KEY(n, k, t, h) {.name = (n), .kind = (k), .target = (t), .help = (h)}
+/* A GK_CFG_U32 key that accepts lo..hi only. */
+#define GK_CFG_RANGE(n, t, lo, hi, h) \
+	{.name = (n), .kind = GK_CFG_U32, .target = (t), .help = (h), .min = (lo), .max = (hi)}
 /* clang-format on */
 
 struct gk_cfg_key {
@@ -36,6 +39,7 @@ struct gk_cfg_key {
 	bool multi; /* GK_CFG_STR only: repeated keys call on_multi instead of overwriting */
 	int (*on_multi)(const char *value, void *arg, char *err, size_t errlen);
 	void *multi_arg;
+	uint32_t min, max; /* GK_CFG_U32 with max != 0: values outside min..max are refused */
 };
 
 /* Parse a file; 0 or -1 with err = "file:line: message". */

@@ -144,6 +144,11 @@ TEST(front_listener_keys)
 	p = write_tmp("cmd.transactions = 12x\n");
 	EXPECT_EQ(-1, gk_cfg_load(k, p, err, sizeof(err)));
 	unlink(p);
+	/* the same range on the command line */
+	EXPECT_EQ(-1, gk_cfg_set(k, "cmd.transactions=2000000", "--set", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "from 16 to 1048576, got \"2000000\"")) TH_LOG("%s", err);
+	EXPECT_EQ(0, gk_cfg_set(k, "cmd.transactions=1048576", "--set", err, sizeof(err)));
+	EXPECT_EQ(1048576, l.transactions);
 	gk_front_listener_keys(&l, k, 0, 8);
 	p = write_tmp("mgcp.listen = 198.18.0.1:2727\nmgcp.listen = 198.18.0.2:2727\n"
 	              "mgcp.listen = 198.18.0.3:2727\n");
