@@ -107,32 +107,57 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
+/* All n values of array map fd into vals: in a few batched calls where the kernel has them (one
+ * call per element would be 2^18 system calls for source_hint, most of a second at every open). */
+static int read_array(int fd, uint32_t *vals, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t *keys = calloc(n, sizeof(*keys)), done = 0, next = 0, count;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	while (done < n) {
+		count = n - done;
+		err = bpf_map_lookup_batch(fd, done ? &next : NULL, &next, keys + done, vals + done,
+		                           &count, &opts);
+		done += count;
+		if (err < 0) {
+			err = errno == ENOENT ? 0 : -errno; /* ENOENT: that was the last batch */
+			break;
+		}
+	}
+	if (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP) /* no batches: one by one */
+		for (err = 0, done = 0; done < n && !err; done++)
+			if (bpf_map_lookup_elem(fd, &done, &vals[done]) < 0)
+				err = -errno;
+	if (!err && done != n)
+		err = -EIO;
+	free(keys);
+	return err;
+}
+
 /* Slots are written with their final value, never cleared first, so a program already running
  * on these maps sees no registered address vanish meanwhile. */
 int gk_xdp_rebuild_source_hint(struct gk_xdp *x)
 {
 	const uint32_t slots = 1u << GK_FP_HINT_BITS;
-	int hfd = gk_xdp_map_fd(x, "source_hint"), sfd = gk_xdp_map_fd(x, "sources"), err = 0;
+	int hfd = gk_xdp_map_fd(x, "source_hint"), sfd = gk_xdp_map_fd(x, "sources"), err;
 	uint32_t *count = calloc(slots, sizeof(*count)), *seen = calloc(slots, sizeof(*seen));
 	struct gk_fp_source key, next;
 	const struct gk_fp_source *prev = NULL;
 
-	if (!count || !seen) {
-		err = -ENOMEM;
+	err = count && seen ? read_array(hfd, seen, slots) : -ENOMEM;
+	if (err)
 		goto out;
-	}
 	while (bpf_map_get_next_key(sfd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		count[gk_fp_source_hint(&key)]++;
 	}
-	for (uint32_t i = 0; i < slots && !err; i++) {
-		if (bpf_map_lookup_elem(hfd, &i, &seen[i]) < 0)
+	for (uint32_t i = 0; i < slots && !err; i++)
+		if (seen[i] != count[i] && bpf_map_update_elem(hfd, &i, &count[i], BPF_ANY) < 0)
 			err = -errno;
-		else if (seen[i] != count[i] &&
-		         bpf_map_update_elem(hfd, &i, &count[i], BPF_ANY) < 0)
-			err = -errno;
-	}
 out:
 	free(count);
 	free(seen);
