@@ -54,13 +54,14 @@ is "$sipmsgs" "REGISTER,401,REGISTER,200,REGISTER,200," \
 radmsgs=$(tshark -n -r "$cap" -Y radius -T fields -e frame.number -e radius.code -e radius.id \
 	-e radius.authenticator -e radius.Acct_Status_Type -e radius.reqframe 2>/dev/null |
 	awk -F '\t' '
-	!seen[$2 "/" $3 "/" $4]++ {
+	{
 		name = $2 == 1 ? "access-request" : \
 		       $2 == 4 && $5 == 1 ? "start" : $2 == 4 && $5 == 2 ? "stop" : "code" $2
-		what[$1] = name
+		what[$1] = name # every frame, so that an answer paired with a retransmission is named
 		if ($2 == 2 || $2 == 5) # an Access-Accept, an Accounting-Response
 			name = "answer-to-" what[$6]
-		print name
+		if (!seen[$2 "/" $3 "/" $4]++)
+			print name
 	}' | sort | tr '\n' ',')
 is "$radmsgs" "access-request,answer-to-access-request,answer-to-start,answer-to-stop,start,stop," \
 	"RADIUS on the wire: Access-Request/Accept, Accounting Start and Stop, each answered" ||
