@@ -505,13 +505,14 @@ int gk_xdp(struct xdp_md *ctx)
 		if (t && t->mech == GK_FP_MECH_NONE)
 			t = NULL;
 	}
-	if (gk_fp_checks_tag(t, &fr)) {
-		/* The tag covers everything: hashed in place, or copied first when it must be. */
+	if (gk_fp_hashes_tag(&slot, &p.src, t, &fr)) {
+		/* The tag covers everything: hashed in place, or copied first when it must be. A
+		 * real index from a forger's address is refused before this, at no hash's cost. */
 		if (tag_from_packet(t->key, data, end, p.l4 + 8, plen, tag) == 0)
 			computed = tag;
 		else if (bpf_xdp_load_bytes(ctx, p.l4 + 8, s->data, plen))
 			return count(GK_FP_DROP_INTERNAL, XDP_DROP);
-	} else if (!gk_fp_pins_digest(t, &fr) &&
+	} else if (!gk_fp_checks_tag(t, &fr) && !gk_fp_pins_digest(t, &fr) &&
 	           !gk_fp_head_decides(slot.proto, s->data, plen, &s->dfa)) {
 		/* The registration classifier reads on: the rest of its prefix. The trailer
 		 * copied above may be overwritten here with the same bytes. */

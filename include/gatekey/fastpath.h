@@ -295,7 +295,6 @@ GK_FP_INLINE void gk_fp_st64le(__u8 *p, __u64 v)
 		v2 = GK_FP_ROTL(v2, 32);                                                           \
 	} while (0)
 
-/* In BPF, len must be <= GK_FP_MAX_PAYLOAD and buf the scratch buffer (8-aligned). */
 /* SipHash-2-4-128 in three steps, so that the XDP program can feed it words straight from the
  * packet (see gatekey.bpf.c) while everything else feeds it from a buffer. */
 struct gk_fp_sip {
@@ -335,6 +334,7 @@ GK_FP_INLINE void gk_fp_sip_final(struct gk_fp_sip *s, __u64 last, __u8 out[16])
 	gk_fp_st64le(out + 8, s->v0 ^ s->v1 ^ s->v2 ^ s->v3);
 }
 
+/* In BPF, len must be <= GK_FP_MAX_PAYLOAD and buf the scratch buffer (8-aligned). */
 GK_FP_INLINE void gk_fp_siphash128(const __u8 key[16], const __u8 *buf, __u32 len, __u8 out[16])
 {
 	struct gk_fp_sip s;
@@ -1071,12 +1071,23 @@ GK_FP_INLINE int gk_fp_pins_digest(const struct gk_fp_terminal *t, const struct 
 	return !fr->framed && t && t->mech == GK_FP_MECH_DIGEST;
 }
 
+/* Whether gk_fp_inspect() goes as far as the tag: a gk-mac terminal's framed datagram from the
+ * terminal's own address, at a port with a verified twin. A caller that computes the tag itself
+ * (XDP) asks this first, so that a datagram refused before the hash (a real index from a
+ * forger's address) never costs one. */
+GK_FP_INLINE int gk_fp_hashes_tag(const struct gk_fp_port *slot, const struct gk_fp_source *src,
+                                  const struct gk_fp_terminal *t, const struct gk_fp_frame *fr)
+{
+	return gk_fp_checks_tag(t, fr) && gk_fp_same_source(t, src) && slot->verified != 0;
+}
+
 /*
  * Read-only part of the decision on one UDP payload buf[0..len) that arrived at the signalling
  * port slot from src. fr = gk_fp_frame_parse(buf, len). t = the terminal with index fr->index if
  * fr->framed, else the terminal src is registered to; NULL if there is none. buf must hold the
  * trailer; the first min(len, GK_FP_SCAN) bytes unless gk_fp_head_decides() (or
- * gk_fp_pins_digest()); and all of it if gk_fp_checks_tag() and computed_tag is NULL.
+ * gk_fp_checks_tag() or gk_fp_pins_digest()); and all of it if gk_fp_hashes_tag() and
+ * computed_tag is NULL.
  * computed_tag: the SipHash of buf's first gk_fp_tagged_len(len) bytes under t's key, when the
  * caller computed it elsewhere (XDP does, from the packet), or NULL. ws: classifier workspace
  * (see struct gk_fp_dfa).

@@ -381,7 +381,9 @@ TEST(decide_flow)
 	struct gk_fp_source other = src;
 	struct gk_fp_bucket host = {0}, global = {0};
 	struct gk_fp_verdict v;
-	uint8_t key[16] = {9}, buf[256];
+	uint8_t key[16] = {9}, buf[256], poisoned[256];
+	struct gk_fp_frame fr;
+	struct gk_fp_dfa ws;
 	const char *opt = "OPTIONS sip:sbc SIP/2.0\r\n\r\n",
 	           *regm = "REGISTER sip:sbc SIP/2.0\r\n\r\n";
 	size_t n = strlen(opt);
@@ -414,6 +416,14 @@ TEST(decide_flow)
 	ASSERT_EQ((int)n + GK_TRAILER_LEN, len);
 	EXPECT_EQ(GK_FP_DROP_WRONG_SOURCE,
 	          gk_fp_decide(&cfg, &slot, &other, &t, &host, &global, buf, (__u32)len, 1, &v));
+	/* XDP hashes the tag only where the decision reaches it: not for another address */
+	gk_fp_frame_parse(buf, (__u32)len, &fr);
+	EXPECT_EQ(0, gk_fp_hashes_tag(&slot, &other, &t, &fr));
+	EXPECT_EQ(1, gk_fp_hashes_tag(&slot, &src, &t, &fr));
+	memcpy(poisoned, buf, (size_t)len);
+	memset(poisoned, 0x5a, n); /* what XDP leaves unread there */
+	gk_fp_inspect(&slot, &other, &t, poisoned, (__u32)len, &fr, &ws, NULL, &v);
+	EXPECT_EQ(GK_FP_DROP_WRONG_SOURCE, v.stat);
 	EXPECT_EQ(GK_FP_PASS_GKMAC,
 	          gk_fp_decide(&cfg, &slot, &src, &t, &host, &global, buf, (__u32)len, 1, &v));
 	EXPECT_EQ(n + GK_VERIFIED_TAIL_LEN, v.len); /* the verified tail stays */
