@@ -71,7 +71,7 @@ contains_bytes() {
 # In RAS the list is a gk1-mechs profileInfo (docs/bindings-h323.md): ProfileElement elementID 1
 # (gk-mac) with integer 900 is 20 01 10 02 03 84, elementID 2 (tls) with 500 is 20 02 10 02 01 f4.
 tamper_cases() {
-	local ns=$1 ip=$2 idsp=$3 port=6000 dir edit want what out mitm
+	local ns=$1 ip=$2 idsp=$3 port=6000 dir edit want what out mitm seen
 	for PROTO in $PROTOS; do
 		export PROTO
 		for dir in up down; do
@@ -96,7 +96,10 @@ tamper_cases() {
 				--key-file "$WORK/$PROTO-a.key" --mechs 'gk-mac;q=0.9,tls;q=0.5' --timeout 5)
 			echo "$out" | diag
 			echo "$out" | grep -q "reason=$want"
-			ok $? "$PROTO: $what"
+			seen=$?
+			ok $seen "$PROTO: $what"
+			# on failure, what the terminal and the man in the middle saw, on stderr
+			[ $seen = 0 ] || { echo "$out"; cat "$WORK/mitm-$port.log"; } | diag >&2
 			kill $mitm
 		done
 	done
