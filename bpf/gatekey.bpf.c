@@ -51,10 +51,30 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Where the UDP datagram is, as found by gk_parse(). */
+struct gk_pkt {
+	__u32 l3;   /* offset of the IP header */
+	__u32 l4;   /* offset of the UDP header, at most GK_L4_MAX */
+	__u32 frag; /* first fragment (or atomic IPv6 fragment) */
+	__u32 v6;
+	struct gk_fp_source src;
+};
+
+/* Per-CPU working memory. What the subprograms hand back lives here, in a map value, whose
+ * contents the verifier does not track: the main program goes on with one state whatever path a
+ * subprogram took. */
 struct gk_scratch {
 	__u8 data[GK_FP_BUF];
-	__u8 slack[64]; /* room for a masked offset plus a trailer or a tag */
+	__u8 slack[2 * GK_FP_SCAN]; /* a masked offset plus a masked copy (see gk_copy) */
 	struct gk_fp_dfa dfa;
+	struct gk_pkt pkt;
+	__u8 tag[16];
+};
+
+/* A terminal's uplink key, as a subprogram argument: the verifier sizes a pointer argument by
+ * its type. */
+struct gk_key {
+	__u8 b[16];
 };
 
 struct {
@@ -133,15 +153,6 @@ struct {
 	__type(value, struct gk_scratch);
 } scratch SEC(".maps");
 
-/* Where the UDP datagram is, as found by parse(). */
-struct gk_pkt {
-	__u32 l3;   /* offset of the IP header */
-	__u32 l4;   /* offset of the UDP header */
-	__u32 frag; /* first fragment (or atomic IPv6 fragment) */
-	__u32 v6;
-	struct gk_fp_source src;
-};
-
 static __always_inline int count(__u32 stat, int action)
 {
 	__u64 *n = bpf_map_lookup_elem(&stats, &stat);
@@ -170,9 +181,11 @@ static __always_inline int load_short(struct xdp_md *ctx, void *data, void *end,
 			break;
 		*(__u64 *)(dst + i) = *(__u64 *)(src + i);
 	}
-	len = n - i;
-	if (i >= n || len > n)
+	if (i >= n)
 		return 0;
+	len = n - i;
+	if (len > GK_FP_SCAN) /* never: n <= GK_FP_SCAN; a constant bound for the verifier */
+		return -1;
 	return bpf_xdp_load_bytes(ctx, off + i, dst + (i & (GK_FP_SCAN - 1)), len);
 }
 
@@ -185,15 +198,21 @@ static __always_inline int tag_from_packet(const __u8 key[16], void *data, void 
                                            __u32 plen, __u8 out[16])
 {
 	const __u8 *p = data + (off & 0xfff);
-	__u32 len = gk_fp_tagged_len(plen), nw = len / 8, rem = len & 7;
+	__u32 len = gk_fp_tagged_len(plen), nw = len / 8, rem = len & 7, turns = nw / 4;
 	__u64 last = (__u64)len << 56;
 	struct gk_fp_sip st;
 
+	/* The loop's bound, stated where the verifier sees it: clang may otherwise derive it from
+	 * the caller's checks and drop it (clang-19 does), leaving the verifier to walk the loop
+	 * until the packet's largest possible size. */
+	barrier_var(turns);
+	if (turns > GK_FP_BUF / 32)
+		return -1;
 	gk_fp_sip_init(&st, key);
 	/* Four words a turn: the loop's own bookkeeping spills registers (BPF has ten). The end
 	 * pointers go through barrier_var(): else clang compares against end + 1, which the
 	 * verifier refuses. */
-	for (__u32 i = 0; i < GK_FP_BUF / 32 && i < nw / 4; i++) {
+	for (__u32 i = 0; i < turns; i++) {
 		const __u8 *w = p + i * 32, *w_end = w + 32;
 
 		barrier_var(w_end);
@@ -233,7 +252,35 @@ static __always_inline int tag_from_packet(const __u8 key[16], void *data, void 
 	return 0;
 }
 
-/* Results of parse() besides "this is a UDP datagram at p->l4". */
+/* The multi-buffer case of the tag: the payload was copied into the scratch buffer first. One
+ * word per bpf_loop() step, so that this rare path costs the verifier one step, not a loop. */
+struct gk_sip_walk {
+	struct gk_fp_sip st;
+	const __u8 *buf;
+};
+
+static long sip_word_cb(__u64 i, void *ctx)
+{
+	struct gk_sip_walk *w = ctx;
+
+	gk_fp_sip_word(&w->st, gk_fp_ld64le(w->buf + GK_FP_AT8((__u32)i * 8)));
+	return 0;
+}
+
+static __always_inline void tag_from_scratch(const __u8 key[16], struct gk_scratch *s, __u32 plen)
+{
+	__u32 len = gk_fp_tagged_len(plen), nw = len / 8, rem = len & 7;
+	struct gk_sip_walk w = {.buf = s->data};
+	__u64 last;
+
+	gk_fp_sip_init(&w.st, key);
+	bpf_loop(nw, sip_word_cb, &w, 0);
+	/* The last 0..7 bytes: the tag follows them, so a whole word is there to read. */
+	last = gk_fp_ld64le(&s->data[GK_FP_AT8(nw * 8)]) & ((1ull << (8 * rem)) - 1);
+	gk_fp_sip_final(&w.st, last | (__u64)len << 56, s->tag);
+}
+
+/* Results of gk_parse() besides "this is a UDP datagram at p->l4". */
 enum { GK_PARSE_UDP, GK_PARSE_OTHER, GK_PARSE_LATER_FRAG, GK_PARSE_BAD };
 
 static __always_inline int parse_v4(void *data, void *end, __u32 off, struct gk_pkt *p)
@@ -340,6 +387,89 @@ static __always_inline int parse(void *data, void *end, struct gk_pkt *p)
 	return GK_PARSE_OTHER;
 }
 
+/*
+ * The subprograms. Each is a global function, which the verifier checks once, on its own, for
+ * any caller state, and whose results reach the caller as unknown values (its return value, and
+ * what it wrote to the scratch map value). The cost of verifying the program is then the sum of
+ * its parts, not their product: the parser's paths (VLAN tags, IPv4 or IPv6, extension headers)
+ * no longer multiply the classifier's and the MAC's loops. A pointer argument may be NULL as far
+ * as the verifier knows, so each checks.
+ */
+
+/* One step of the registration classifiers' automata (see gk_fp_dfa_step in fastpath.h). */
+__noinline int gk_fp_dfa_step_sub(struct gk_fp_dfa *d, int c)
+{
+	if (!d)
+		return GK_FP_REJECT;
+	return gk_fp_dfa_step(d, c);
+}
+
+/* Finds the UDP datagram of the frame: GK_PARSE_*, with *p filled for GK_PARSE_UDP. */
+__noinline int gk_parse(struct xdp_md *ctx, struct gk_pkt *p)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+
+	if (!p)
+		return GK_PARSE_BAD;
+	__builtin_memset(p, 0, sizeof(*p));
+	return parse(data, end, p);
+}
+
+/* Copies the n <= GK_FP_SCAN bytes at frame offset off to s->data[at], at < GK_FP_BUF. */
+__noinline int gk_copy(struct xdp_md *ctx, __u32 off, __u32 n, struct gk_scratch *s, __u32 at)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+
+	if (!s || n > GK_FP_SCAN || at >= GK_FP_BUF)
+		return -1;
+	return load_short(ctx, data, end, off, &s->data[at & (GK_FP_BUF - 1)], n);
+}
+
+/* The tag of the plen-byte framed payload at frame offset off into s->tag: hashed in place, or,
+ * for a multi-buffer frame, copied into s->data first. 0, or -1 on an internal error. */
+__noinline int gk_tag(struct xdp_md *ctx, __u32 off, __u32 plen, const struct gk_key *key,
+                      struct gk_scratch *s)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 n;
+
+	if (!key || !s || plen < GK_TRAILER_LEN || plen > GK_FP_MAX_PAYLOAD)
+		return -1;
+	if (tag_from_packet(key->b, data, end, off, plen, s->tag) == 0)
+		return 0;
+	/* plen again, checked where the helper takes it: clang spills it in 32 bits, which the
+	 * verifier reads back without its bounds. */
+	n = plen;
+	barrier_var(n);
+	if (n < GK_TRAILER_LEN || n > GK_FP_MAX_PAYLOAD)
+		return -1;
+	if (bpf_xdp_load_bytes(ctx, off, s->data, n))
+		return -1;
+	tag_from_scratch(key->b, s, plen);
+	return 0;
+}
+
+/* gk_fp_is_registration() on the plen-byte payload at frame offset off, for a port of proto: 1
+ * or 0, -1 on an internal error. Copies the payload's head, and the rest of the classifier's
+ * prefix only when the head does not decide (most strangers are refused on their first byte). */
+__noinline int gk_classify(struct xdp_md *ctx, __u32 off, __u32 plen, __u32 proto,
+                           struct gk_scratch *s)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 n = plen < GK_FP_HEAD ? plen : GK_FP_HEAD;
+
+	if (!s || plen > GK_FP_MAX_PAYLOAD)
+		return -1;
+	if (load_short(ctx, data, end, off, s->data, n))
+		return -1;
+	if (!gk_fp_head_decides(proto, s->data, plen, &s->dfa)) {
+		n = plen < GK_FP_SCAN ? plen : GK_FP_SCAN;
+		if (load_short(ctx, data, end, off, s->data, n))
+			return -1;
+	}
+	return gk_fp_is_registration(proto, s->data, plen, &s->dfa);
+}
+
 /* RFC 1624 eqn 3: HC' = ~(~HC + ~m + m'), 16-bit words as they lie in memory. */
 static __always_inline __u16 csum_fold(__u32 s)
 {
@@ -427,101 +557,99 @@ static __always_inline int deliver_verified(struct xdp_md *ctx, struct gk_pkt *p
 SEC("xdp")
 int gk_xdp(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct gk_pkt p = {};
+	void *data, *end;
 	struct gk_fp_port slot = {};
 	struct gk_fp_frame fr;
 	struct gk_fp_verdict v;
 	struct gk_fp_config *cfg;
 	struct gk_fp_terminal *t = NULL;
 	struct gk_scratch *s;
+	struct gk_pkt *p;
 	struct udphdr *udp;
-	__u8 tag[16], *computed = NULL;
-	__u32 zero = 0, plen, n, *idx = NULL, frame = bpf_xdp_get_buff_len(ctx);
-	int r, cls;
+	const __u8 *tag = NULL;
+	__u32 zero = 0, plen, off, *idx = NULL, frame = bpf_xdp_get_buff_len(ctx);
+	int r, cls, registration = 0;
 
-	r = parse(data, end, &p);
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return count(GK_FP_DROP_INTERNAL, XDP_DROP);
+	p = &s->pkt;
+	r = gk_parse(ctx, p);
 	if (r == GK_PARSE_OTHER)
 		return count(GK_FP_PASS_OTHER_TRAFFIC, XDP_PASS);
 	if (r == GK_PARSE_LATER_FRAG)
 		return count(GK_FP_PASS_FRAGMENT, XDP_PASS);
-	if (r == GK_PARSE_BAD)
+	if (r != GK_PARSE_UDP)
 		return count(GK_FP_DROP_MALFORMED, XDP_DROP);
 	cfg = bpf_map_lookup_elem(&config, &zero);
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!cfg || !s)
+	if (!cfg)
 		return count(GK_FP_DROP_INTERNAL, XDP_DROP);
-	udp = data + (p.l4 & GK_L4_MAX);
+	/* Packet pointers are taken after the call: a subprogram's caller must not trust its own. */
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	udp = data + (p->l4 & GK_L4_MAX);
 	if ((void *)(udp + 1) > end)
-		return count(p.frag ? GK_FP_DROP_MALFORMED : GK_FP_PASS_OTHER_TRAFFIC,
-		             p.frag ? XDP_DROP : XDP_PASS);
+		return count(p->frag ? GK_FP_DROP_MALFORMED : GK_FP_PASS_OTHER_TRAFFIC,
+		             p->frag ? XDP_DROP : XDP_PASS);
 	cls = gk_fp_port_class(cfg, bpf_ntohs(udp->dest), &slot);
 	if (cls == GK_FP_PORT_OTHER)
 		return count(GK_FP_PASS_OTHER_TRAFFIC, XDP_PASS);
 	if (cls == GK_FP_PORT_VERIFIED)
 		return count(GK_FP_DROP_SPOOFED_VERIFIED, XDP_DROP);
-	if (p.frag)
+	if (p->frag)
 		return count(GK_FP_DROP_FRAGMENT, XDP_DROP);
 
 	/* The UDP length must be exactly what the IP header leaves for it. */
 	plen = bpf_ntohs(udp->len);
-	if (p.v6) {
-		struct ipv6hdr *ip6 = data + (p.l3 & 0xff);
+	if (p->v6) {
+		struct ipv6hdr *ip6 = data + (p->l3 & 0xff);
 
 		if ((void *)(ip6 + 1) > end ||
-		    bpf_ntohs(ip6->payload_len) != p.l4 - p.l3 - sizeof(*ip6) + plen)
+		    bpf_ntohs(ip6->payload_len) != p->l4 - p->l3 - sizeof(*ip6) + plen)
 			return count(GK_FP_DROP_MALFORMED, XDP_DROP);
 	} else {
-		struct iphdr *ip = data + (p.l3 & 0xff);
+		struct iphdr *ip = data + (p->l3 & 0xff);
 
-		if ((void *)(ip + 1) > end || bpf_ntohs(ip->tot_len) != p.l4 - p.l3 + plen)
+		if ((void *)(ip + 1) > end || bpf_ntohs(ip->tot_len) != p->l4 - p->l3 + plen)
 			return count(GK_FP_DROP_MALFORMED, XDP_DROP);
 	}
-	if (plen < 8 || p.l4 + plen > frame || plen - 8 > GK_FP_MAX_PAYLOAD)
+	if (plen < 8 || p->l4 + plen > frame || plen - 8 > GK_FP_MAX_PAYLOAD)
 		return count(GK_FP_DROP_MALFORMED, XDP_DROP);
 	plen -= 8;
-	p.src.port = bpf_ntohs(udp->source);
+	off = p->l4 + 8;
+	p->src.port = bpf_ntohs(udp->source);
 
-	/* Copy the head and the trailer position; the rest only when the decision needs it. */
-	n = plen < GK_FP_HEAD ? plen : GK_FP_HEAD;
-	if (load_short(ctx, data, end, p.l4 + 8, s->data, n))
-		return count(GK_FP_DROP_INTERNAL, XDP_DROP);
-	if (plen > GK_FP_HEAD &&
-	    load_short(ctx, data, end, p.l4 + 8 + plen - GK_TRAILER_LEN,
-	               &s->data[(plen - GK_TRAILER_LEN) & (GK_FP_BUF - 1)], GK_TRAILER_LEN))
+	/* The trailer position first: it names the terminal, if any. */
+	if (plen >= GK_TRAILER_LEN &&
+	    gk_copy(ctx, off + plen - GK_TRAILER_LEN, GK_TRAILER_LEN, s, plen - GK_TRAILER_LEN))
 		return count(GK_FP_DROP_INTERNAL, XDP_DROP);
 	gk_fp_frame_parse(s->data, plen, &fr);
 	if (fr.framed) {
 		t = bpf_map_lookup_elem(&terminals, &fr.index);
-		if (t && t->mech == GK_FP_MECH_NONE)
-			t = NULL;
 	} else {
-		__u32 slot_no = gk_fp_source_hint(&p.src), *hint;
+		__u32 slot_no = gk_fp_source_hint(&p->src), *hint;
 
 		hint = bpf_map_lookup_elem(&source_hint, &slot_no);
-		idx = hint && *hint ? bpf_map_lookup_elem(&sources, &p.src) : NULL;
+		idx = hint && *hint ? bpf_map_lookup_elem(&sources, &p->src) : NULL;
 		if (idx)
 			t = bpf_map_lookup_elem(&terminals, idx);
-		if (t && t->mech == GK_FP_MECH_NONE)
-			t = NULL;
 	}
-	if (gk_fp_hashes_tag(&slot, &p.src, t, &fr)) {
-		/* The tag covers everything: hashed in place, or copied first when it must be. A
-		 * real index from a forger's address is refused before this, at no hash's cost. */
-		if (tag_from_packet(t->key, data, end, p.l4 + 8, plen, tag) == 0)
-			computed = tag;
-		else if (bpf_xdp_load_bytes(ctx, p.l4 + 8, s->data, plen))
+	if (t && t->mech == GK_FP_MECH_NONE)
+		t = NULL;
+
+	/* What the decision needs computed, and nothing more: a real index from a forger's
+	 * address is refused before any hash is spent on it. */
+	if (gk_fp_hashes_tag(&slot, &p->src, t, &fr)) {
+		if (!t || gk_tag(ctx, off, plen, (const struct gk_key *)t->key, s))
 			return count(GK_FP_DROP_INTERNAL, XDP_DROP);
-	} else if (!gk_fp_checks_tag(t, &fr) && !gk_fp_pins_digest(t, &fr) &&
-	           !gk_fp_head_decides(slot.proto, s->data, plen, &s->dfa)) {
-		/* The registration classifier reads on: the rest of its prefix. The trailer
-		 * copied above may be overwritten here with the same bytes. */
-		n = plen < GK_FP_SCAN ? plen : GK_FP_SCAN;
-		if (load_short(ctx, data, end, p.l4 + 8, s->data, n))
+		tag = s->tag;
+	} else if (gk_fp_needs_classifier(t, &fr)) {
+		registration = gk_classify(ctx, off, plen, slot.proto, s);
+		if (registration < 0)
 			return count(GK_FP_DROP_INTERNAL, XDP_DROP);
 	}
 
-	gk_fp_inspect(&slot, &p.src, t, s->data, plen, &fr, &s->dfa, computed, &v);
+	gk_fp_inspect(&slot, &p->src, t, s->data, plen, &fr, tag, registration, &v);
 	if (v.step == GK_FP_STEP_COMMIT && t) {
 		__u64 now = bpf_ktime_get_ns();
 
@@ -534,7 +662,7 @@ int gk_xdp(struct xdp_md *ctx)
 		struct gk_fp_host host;
 		__u64 now = bpf_ktime_get_ns();
 
-		gk_fp_host_of(&p.src, &host);
+		gk_fp_host_of(&p->src, &host);
 		hb = bpf_map_lookup_elem(&src_buckets, &host);
 		if (!hb) {
 			bpf_map_update_elem(&src_buckets, &host, &fresh, BPF_NOEXIST);
@@ -549,7 +677,7 @@ int gk_xdp(struct xdp_md *ctx)
 
 	switch (v.stat) {
 	case GK_FP_PASS_GKMAC:
-		if (deliver_verified(ctx, &p, s, plen, v.dport))
+		if (deliver_verified(ctx, p, s, plen, v.dport))
 			return count(GK_FP_DROP_INTERNAL, XDP_DROP);
 		return count(v.stat, XDP_PASS);
 	case GK_FP_PASS_REGISTRATION:

@@ -175,7 +175,7 @@ long gk_fp_user_check(struct gk_fp_user *u, uint16_t dport, const struct sockadd
 		if (i && i <= u->max && u->terms[i].mech != GK_FP_MECH_NONE)
 			t = &u->terms[i];
 	}
-	gk_fp_inspect(&slot, &src, t, buf, len, &fr, &ws, NULL, &v);
+	gk_fp_inspect_all(&slot, &src, t, buf, len, &fr, &ws, &v);
 	if (v.step == GK_FP_STEP_COMMIT)
 		gk_fp_commit(&u->cfg, t, now_ns, &v);
 	else if (v.step == GK_FP_STEP_ADMIT)

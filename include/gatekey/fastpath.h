@@ -16,7 +16,7 @@
  *    as a separate path, and the paths multiply from one token to the next (it hit the 1M
  *    instruction limit); one automaton step is verified once.
  *  - The decision is split in three pure steps so that the XDP program can do the lookups and
- *    take the locks in between: gk_fp_inspect() (read-only, computes the tag), gk_fp_commit()
+ *    take the locks in between: gk_fp_inspect() (read-only), gk_fp_commit()
  *    (replay window or per-terminal bucket, under the terminal's spin lock), gk_fp_admit()
  *    (per-source then global bucket, for registration-class messages). gk_fp_decide() runs the
  *    three in that order for userspace, which has no locks to take.
@@ -920,8 +920,19 @@ GK_FP_INLINE int gk_fp_dfa_step(struct gk_fp_dfa *d, int c)
 	case GK_FP_PROTO_H248:
 		return gk_fp_h248_step(d, c);
 	}
+
 	return GK_FP_REJECT;
 }
+
+#ifdef __bpf__
+/* In BPF one step is a global subprogram, which the XDP program defines by calling
+ * gk_fp_dfa_step(): the verifier checks it once for any state. Inlined at each call site, every
+ * path through the three automata would go on as a state of its own into what follows. */
+int gk_fp_dfa_step_sub(struct gk_fp_dfa *d, int c);
+#define GK_FP_DFA_STEP gk_fp_dfa_step_sub
+#else
+#define GK_FP_DFA_STEP gk_fp_dfa_step
+#endif
 
 /*
  * H.225.0 RAS, ASN.1 aligned PER (X.691). RasMessage is an extensible CHOICE whose root has 25
@@ -959,7 +970,7 @@ static long gk_fp_dfa_cb(__u64 i, void *ctx)
 {
 	struct gk_fp_dfa_ctx *x = ctx;
 
-	return gk_fp_dfa_step(x->d, x->buf[GK_FP_AT((__u32)i)]);
+	return GK_FP_DFA_STEP(x->d, x->buf[GK_FP_AT((__u32)i)]) != 0; /* bpf_loop: 0 or 1 */
 }
 #endif
 
@@ -982,7 +993,7 @@ GK_FP_INLINE int gk_fp_is_registration(__u32 proto, const __u8 *buf, __u32 len, 
 
 	/* Most datagrams that are not registrations fail on their first byte: spare them the
 	 * cost of setting up bpf_loop(). */
-	if (gk_fp_dfa_step(d, buf[0]))
+	if (GK_FP_DFA_STEP(d, buf[0]))
 		return d->verdict;
 	x.buf = buf + 1;
 	bpf_loop(n - 1, gk_fp_dfa_cb, &x, 0);
@@ -1011,7 +1022,7 @@ GK_FP_INLINE int gk_fp_head_decides(__u32 proto, const __u8 *buf, __u32 len, str
 		return 1;
 	__builtin_memset(d, 0, sizeof(*d));
 	d->proto = proto;
-	return gk_fp_dfa_step(d, buf[0]) != 0;
+	return GK_FP_DFA_STEP(d, buf[0]) != 0;
 }
 
 /* ---- the decision ---- */
@@ -1071,10 +1082,17 @@ GK_FP_INLINE int gk_fp_pins_digest(const struct gk_fp_terminal *t, const struct 
 	return !fr->framed && t && t->mech == GK_FP_MECH_DIGEST;
 }
 
+/* Whether gk_fp_inspect() needs the registration classifier's verdict. */
+GK_FP_INLINE int gk_fp_needs_classifier(const struct gk_fp_terminal *t,
+                                        const struct gk_fp_frame *fr)
+{
+	return !gk_fp_checks_tag(t, fr) && !gk_fp_pins_digest(t, fr);
+}
+
 /* Whether gk_fp_inspect() goes as far as the tag: a gk-mac terminal's framed datagram from the
- * terminal's own address, at a port with a verified twin. A caller that computes the tag itself
- * (XDP) asks this first, so that a datagram refused before the hash (a real index from a
- * forger's address) never costs one. */
+ * terminal's own address, at a port with a verified twin. The caller computes the tag only then,
+ * so that a datagram refused before the hash (a real index from a forger's address) never costs
+ * one. */
 GK_FP_INLINE int gk_fp_hashes_tag(const struct gk_fp_port *slot, const struct gk_fp_source *src,
                                   const struct gk_fp_terminal *t, const struct gk_fp_frame *fr)
 {
@@ -1085,20 +1103,20 @@ GK_FP_INLINE int gk_fp_hashes_tag(const struct gk_fp_port *slot, const struct gk
  * Read-only part of the decision on one UDP payload buf[0..len) that arrived at the signalling
  * port slot from src. fr = gk_fp_frame_parse(buf, len). t = the terminal with index fr->index if
  * fr->framed, else the terminal src is registered to; NULL if there is none. buf must hold the
- * trailer; the first min(len, GK_FP_SCAN) bytes unless gk_fp_head_decides() (or
- * gk_fp_checks_tag() or gk_fp_pins_digest()); and all of it if gk_fp_hashes_tag() and
- * computed_tag is NULL.
- * computed_tag: the SipHash of buf's first gk_fp_tagged_len(len) bytes under t's key, when the
- * caller computed it elsewhere (XDP does, from the packet), or NULL. ws: classifier workspace
- * (see struct gk_fp_dfa).
+ * trailer. The two costly inputs are computed by the caller, and only when the decision needs
+ * them, so that the XDP program runs each in a subprogram of its own: verified once, rather than
+ * once for every path that leads into the decision.
+ *  - tag: the SipHash of buf's first gk_fp_tagged_len(len) bytes under t's key when
+ *    gk_fp_hashes_tag(), else NULL. A missing tag where one is needed is DROP_INTERNAL.
+ *  - registration: gk_fp_is_registration()'s verdict when gk_fp_needs_classifier(), else
+ *    ignored.
+ * gk_fp_inspect_all() computes both from buf, for callers that hold the whole datagram.
  */
 GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_fp_source *src,
                                 const struct gk_fp_terminal *t, const __u8 *buf, __u32 len,
-                                const struct gk_fp_frame *fr, struct gk_fp_dfa *ws,
-                                const __u8 *computed_tag, struct gk_fp_verdict *v)
+                                const struct gk_fp_frame *fr, const __u8 *tag, int registration,
+                                struct gk_fp_verdict *v)
 {
-	__u8 tag[16];
-
 	v->len = len;
 	v->dport = slot->port;
 	v->pad = 0;
@@ -1108,13 +1126,9 @@ GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_f
 	if (gk_fp_checks_tag(t, fr)) {
 		if (!gk_fp_same_source(t, src))
 			return gk_fp_set(v, GK_FP_DROP_WRONG_SOURCE, GK_FP_STEP_DONE);
-		if (slot->verified == 0)
+		if (slot->verified == 0 || !tag)
 			return gk_fp_set(v, GK_FP_DROP_INTERNAL, GK_FP_STEP_DONE);
-		if (!computed_tag) {
-			gk_fp_siphash128(t->key, buf, gk_fp_tagged_len(len), tag);
-			computed_tag = tag;
-		}
-		if (!gk_fp_tag_equal(computed_tag, &buf[GK_FP_AT(len - GK_TRAILER_HDR_LEN)]))
+		if (!gk_fp_tag_equal(tag, &buf[GK_FP_AT(len - GK_TRAILER_HDR_LEN)]))
 			return gk_fp_set(v, GK_FP_DROP_BAD_TAG, GK_FP_STEP_DONE);
 		v->len = len - GK_TRAILER_STRIP; /* the verified tail stays, see trailer.h */
 		v->dport = slot->verified;
@@ -1125,7 +1139,7 @@ GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_f
 			return gk_fp_set(v, GK_FP_DROP_WRONG_SOURCE, GK_FP_STEP_DONE);
 		return gk_fp_set(v, GK_FP_PASS_DIGEST, GK_FP_STEP_COMMIT);
 	}
-	if (gk_fp_is_registration(slot->proto, buf, len, ws))
+	if (registration > 0)
 		return gk_fp_set(v, GK_FP_PASS_REGISTRATION, GK_FP_STEP_ADMIT);
 	if (fr->framed)
 		return gk_fp_set(v, GK_FP_DROP_UNKNOWN_INDEX, GK_FP_STEP_DONE);
@@ -1176,6 +1190,27 @@ GK_FP_INLINE void gk_fp_host_of(const struct gk_fp_source *src, struct gk_fp_hos
 #ifndef __bpf__
 #include "gatekey/reason.h"
 
+/* gk_fp_inspect() with its inputs computed from buf[0..len), which holds the whole datagram:
+ * the tag only when gk_fp_hashes_tag(), the classifier only when gk_fp_needs_classifier(). ws:
+ * classifier workspace. */
+static inline void gk_fp_inspect_all(const struct gk_fp_port *slot, const struct gk_fp_source *src,
+                                     const struct gk_fp_terminal *t, const __u8 *buf, __u32 len,
+                                     const struct gk_fp_frame *fr, struct gk_fp_dfa *ws,
+                                     struct gk_fp_verdict *v)
+{
+	__u8 tag[16];
+	const __u8 *computed = NULL;
+	int registration = 0;
+
+	if (gk_fp_hashes_tag(slot, src, t, fr)) {
+		gk_fp_siphash128(t->key, buf, gk_fp_tagged_len(len), tag);
+		computed = tag;
+	} else if (gk_fp_needs_classifier(t, fr)) {
+		registration = gk_fp_is_registration(slot->proto, buf, len, ws);
+	}
+	gk_fp_inspect(slot, src, t, buf, len, fr, computed, registration, v);
+}
+
 /* All three steps, for userspace (no locks to take). t as for gk_fp_inspect(); host and global
  * are the buckets of src's host and of everything, used only for registration-class messages. */
 static inline enum gk_fp_stat gk_fp_decide(const struct gk_fp_config *cfg,
@@ -1189,7 +1224,7 @@ static inline enum gk_fp_stat gk_fp_decide(const struct gk_fp_config *cfg,
 	struct gk_fp_dfa ws;
 
 	gk_fp_frame_parse(buf, len, &fr);
-	gk_fp_inspect(slot, src, t, buf, len, &fr, &ws, NULL, v);
+	gk_fp_inspect_all(slot, src, t, buf, len, &fr, &ws, v);
 	if (v->step == GK_FP_STEP_COMMIT)
 		gk_fp_commit(cfg, t, now, v);
 	else if (v->step == GK_FP_STEP_ADMIT)

@@ -422,7 +422,7 @@ TEST(decide_flow)
 	EXPECT_EQ(1, gk_fp_hashes_tag(&slot, &src, &t, &fr));
 	memcpy(poisoned, buf, (size_t)len);
 	memset(poisoned, 0x5a, n); /* what XDP leaves unread there */
-	gk_fp_inspect(&slot, &other, &t, poisoned, (__u32)len, &fr, &ws, NULL, &v);
+	gk_fp_inspect_all(&slot, &other, &t, poisoned, (__u32)len, &fr, &ws, &v);
 	EXPECT_EQ(GK_FP_DROP_WRONG_SOURCE, v.stat);
 	EXPECT_EQ(GK_FP_PASS_GKMAC,
 	          gk_fp_decide(&cfg, &slot, &src, &t, &host, &global, buf, (__u32)len, 1, &v));
