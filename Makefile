@@ -30,6 +30,12 @@ SKEL       := $(GEN)/gatekey.skel.h
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Wextra -Werror \
 	      -Wno-unused-function -Iinclude -I$(GEN)
 
+# make check also builds the object with each of these and holds each to the verifier budget
+# (tests/unit/test_verifier.c): a program that verifies with one compiler only is one compiler
+# update away from not loading.
+BPF_CHECK_CLANGS := clang-14 clang-19
+BPF_CHECK_OBJS   := $(BPF_CHECK_CLANGS:%=$(BUILD)/bpf/verify/gatekey.%.bpf.o)
+
 LIB_SRCS   := $(sort $(wildcard lib/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBGK      := $(BUILD)/libgatekey.a
@@ -84,6 +90,11 @@ $(BPF_OBJ): bpf/gatekey.bpf.c include/gatekey/fastpath.h include/gatekey/trailer
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(BUILD)/bpf/verify/gatekey.%.bpf.o: bpf/gatekey.bpf.c include/gatekey/fastpath.h \
+		include/gatekey/trailer.h $(GEN)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$* $(BPF_CFLAGS) -c $< -o $@
+
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name gatekey_bpf > $@.tmp && mv $@.tmp $@
 
@@ -125,7 +136,7 @@ check: deps
 	$(MAKE) check-san
 	$(MAKE) check-fuzz
 
-check-unit: all $(UNIT_BINS)
+check-unit: all $(UNIT_BINS) $(BPF_CHECK_OBJS)
 	GK_BUILD=$(abspath $(BUILD)) prove -f $(UNIT_BINS)
 
 check-e2e: all

@@ -183,8 +183,11 @@ static __always_inline int load_short(struct xdp_md *ctx, void *data, void *end,
 	}
 	if (i >= n)
 		return 0;
+	/* 1 <= len <= GK_FP_SCAN, stated again for the verifier, which cannot follow n - i in
+	 * every compiler's code; the barrier keeps clang from dropping the check as redundant. */
 	len = n - i;
-	if (len > GK_FP_SCAN) /* never: n <= GK_FP_SCAN; a constant bound for the verifier */
+	barrier_var(len);
+	if (len == 0 || len > GK_FP_SCAN)
 		return -1;
 	return bpf_xdp_load_bytes(ctx, off + i, dst + (i & (GK_FP_SCAN - 1)), len);
 }

@@ -26,6 +26,13 @@
 #include "gatekey/xdp.h"
 
 #define BPF_FS_MAGIC_ 0xcafe4a11
+/* Room for the verifier's log when a load fails: the kernel keeps the log's end when it does
+ * not fit, and libbpf, given a buffer of ours, reloads with the log on only after a failure. */
+#define LOAD_LOG_SIZE  (16u << 20)
+#define LOAD_LOG_LINES 20
+#define STATS_LOG_SIZE (64u << 10)
+
+static __thread char load_log_tail[4096];
 
 static const char *const pinned_maps[] = {
     "config",      "terminals",     "sources", "source_hint",
@@ -178,18 +185,66 @@ static int source_hint_step(struct gk_xdp *x, const struct gk_fp_source *src, bo
 	return bpf_map_update_elem(fd, &slot, &n, BPF_ANY) < 0 ? -errno : 0;
 }
 
+int gk_xdp_capable(char *why, size_t len)
+{
+	if (geteuid() != 0) {
+		snprintf(why, len, "not root");
+		return -EPERM;
+	}
+	if (access(GK_XDP_VMLINUX_BTF, R_OK) != 0) {
+		snprintf(why, len, "the kernel has no BTF (%s)", GK_XDP_VMLINUX_BTF);
+		return -ENOTSUP;
+	}
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) != 1) {
+		snprintf(why, len, "the kernel does not load XDP programs");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+const char *gk_xdp_load_log(void)
+{
+	return load_log_tail;
+}
+
+/* Keeps the last LOAD_LOG_LINES lines of a verifier log (at most what load_log_tail holds). */
+static void keep_log_tail(const char *log)
+{
+	size_t len = strnlen(log, LOAD_LOG_SIZE), start;
+	int lines = 0;
+
+	while (len && (log[len - 1] == '\n' || log[len - 1] == ' '))
+		len--;
+	for (start = len; start > 0; start--)
+		if (log[start - 1] == '\n' && ++lines == LOAD_LOG_LINES)
+			break;
+	if (len - start >= sizeof(load_log_tail))
+		start = len - (sizeof(load_log_tail) - 1);
+	memcpy(load_log_tail, log + start, len - start);
+	load_log_tail[len - start] = 0;
+}
+
 int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	char *log = malloc(LOAD_LOG_SIZE); /* untouched pages, unless a load fails */
 	char dir[PATH_MAX];
 	struct gk_xdp *x;
 	struct bpf_map *m;
 	int err;
 
 	*out = NULL;
+	load_log_tail[0] = 0;
+	if (log) {
+		log[0] = 0;
+		opts.kernel_log_buf = log;
+		opts.kernel_log_size = LOAD_LOG_SIZE;
+	}
 	x = calloc(1, sizeof(*x));
-	if (!x)
+	if (!x) {
+		free(log);
 		return -ENOMEM;
+	}
 	if (ifname) {
 		snprintf(x->ifname, sizeof(x->ifname), "%s", ifname);
 		x->ifindex = (int)if_nametoindex(ifname);
@@ -222,15 +277,107 @@ int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root)
 		}
 	}
 	err = gatekey_bpf__load(x->skel);
+	if (err && log)
+		keep_log_tail(log);
 	if (!err)
 		err = gk_xdp_rebuild_source_hint(x);
 	if (err)
 		goto fail;
+	free(log);
 	*out = x;
 	return 0;
 fail:
+	free(log);
 	gk_xdp_close(x);
 	return err < 0 ? err : -EINVAL;
+}
+
+/* The number after key in a verifier statistics log ("processed 123 insns"), 0 if absent. */
+static uint64_t log_number(const char *log, const char *key)
+{
+	const char *p = strstr(log, key);
+
+	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+/* Opens the object at path, or the embedded one, with nothing pinned and only program prog (by
+ * name; NULL: none) to be loaded. */
+static struct bpf_object *open_object(const char *path, const char *prog,
+                                      struct bpf_object_open_opts *opts)
+{
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	struct bpf_map *m;
+	const void *elf;
+	size_t size;
+
+	if (path) {
+		obj = bpf_object__open_file(path, opts);
+	} else {
+		elf = gatekey_bpf__elf_bytes(&size);
+		obj = bpf_object__open_mem(elf, size, opts);
+	}
+	if (!obj)
+		return NULL;
+	bpf_object__for_each_map(m, obj) bpf_map__set_pin_path(m, NULL);
+	bpf_object__for_each_program(p, obj)
+	    bpf_program__set_autoload(p, prog && strcmp(bpf_program__name(p), prog) == 0);
+	return obj;
+}
+
+int gk_xdp_verifier_stats(const char *path,
+                          int (*cb)(const struct gk_xdp_verifier_stats *st, void *arg), void *arg)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, none);
+	struct bpf_object *all = open_object(path, NULL, &none);
+	struct bpf_program *p;
+	char *log = malloc(LOAD_LOG_SIZE);
+	int n = 0, err = 0;
+
+	if (!all || !log) {
+		err = all ? -ENOMEM : -errno;
+		goto out;
+	}
+	bpf_object__for_each_program(p, all)
+	{
+		struct gk_xdp_verifier_stats st = {0};
+		struct bpf_object *obj;
+		LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = log,
+		            .kernel_log_size = STATS_LOG_SIZE, .kernel_log_level = 4);
+
+		snprintf(st.prog, sizeof(st.prog), "%s", bpf_program__name(p));
+		log[0] = 0;
+		load_log_tail[0] = 0;
+		obj = open_object(path, st.prog, &opts);
+		if (!obj) {
+			err = -errno;
+			break;
+		}
+		st.err = bpf_object__load(obj);
+		bpf_object__close(obj);
+		st.insns = log_number(log, "processed ");
+		st.total_states = log_number(log, "total_states ");
+		st.peak_states = log_number(log, "peak_states ");
+		st.usec = log_number(log, "verification time ");
+		if (st.err) {
+			/* Again with the whole log, for its last lines: the statistics alone do
+			 * not say where the verifier stopped. */
+			LIBBPF_OPTS(bpf_object_open_opts, again, .kernel_log_buf = log,
+			            .kernel_log_size = LOAD_LOG_SIZE);
+			log[0] = 0;
+			obj = open_object(path, st.prog, &again);
+			if (obj && bpf_object__load(obj))
+				keep_log_tail(log);
+			bpf_object__close(obj);
+		}
+		n++;
+		if (cb(&st, arg))
+			break;
+	}
+out:
+	bpf_object__close(all);
+	free(log);
+	return err ? err : n;
 }
 
 void gk_xdp_close(struct gk_xdp *x)

@@ -4,7 +4,7 @@
 # apt-get update runs only when something is missing.
 set -eu
 
-PKGS="build-essential pkg-config clang llvm libssl-dev openssl liburing-dev libsqlite3-dev sqlite3
+PKGS="build-essential pkg-config clang clang-14 clang-19 llvm libssl-dev openssl liburing-dev libsqlite3-dev sqlite3
 libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libnl-3-dev libnl-route-3-dev iproute2 tshark sip-tester sipsak
 freeradius-utils perl python3 libclang-rt-14-dev xz-utils procps"
 

@@ -37,6 +37,33 @@ struct gk_xdp_terminal_info {
 
 const char *gk_xdp_mode_str(enum gk_xdp_mode m);
 
+#define GK_XDP_VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+/* 0 when this process can load XDP programs: root, a kernel with BTF (the program is CO-RE)
+ * and XDP. Otherwise a negative errno and, in why, what is missing. Where this says 0, a program
+ * that does not load is a defect, not a missing capability. */
+int gk_xdp_capable(char *why, size_t len);
+/* After a gk_xdp_open() or gk_xdp_verifier_stats() in this thread whose program the kernel
+ * refused: the last 20 lines of the verifier's log. Otherwise "". */
+const char *gk_xdp_load_log(void);
+
+/* What the verifier reported for one program of the object, loaded on its own. */
+struct gk_xdp_verifier_stats {
+	char prog[64];
+	int err;               /* 0: loaded; else the negative errno (see gk_xdp_load_log) */
+	uint64_t insns;        /* processed instructions, all subprograms together */
+	uint64_t total_states; /* states the verifier stored */
+	uint64_t peak_states;
+	uint64_t usec; /* verification time */
+};
+
+/* Loads each program of the BPF object at path (NULL: the one embedded in libgatekey) on its
+ * own, unpinned, with the verifier's statistics (log level 4), and calls cb with them (cb
+ * returns non-zero to stop). Returns how many programs were tried, or a negative errno when the
+ * object cannot be opened. */
+int gk_xdp_verifier_stats(const char *path,
+                          int (*cb)(const struct gk_xdp_verifier_stats *st, void *arg), void *arg);
+
 /*
  * Open and load the program. ifname: the access interface (may be NULL when pin_root is NULL).
  * pin_root: NULL = no pinning (tests, benchmarks: nothing shared with a running sbcd); otherwise
