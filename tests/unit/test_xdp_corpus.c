@@ -17,6 +17,7 @@
 #include "gatekey/pktmac.h"
 #include "gatekey/xdp.h"
 #include "helper_frame.h"
+#include "helper_xdp.h"
 
 #define KEY "fedcba9876543210"
 
@@ -94,13 +95,9 @@ TEST(xdp_and_userspace_agree)
 	uint64_t before[GK_FP_STAT__COUNT], after[GK_FP_STAT__COUNT];
 	uint8_t buf[1600], frame[2048], out[2048];
 	uint64_t seq = 1;
-	int err, agreed = 0;
+	int agreed = 0;
 
-	if (geteuid() != 0)
-		SKIP(return, "BPF_PROG_TEST_RUN needs root");
-	err = gk_xdp_open(&x, NULL, NULL);
-	if (err)
-		SKIP(return, "cannot load the XDP program: %s", strerror(-err));
+	XDP_OPEN_OR_SKIP(&x, return);
 	gk_fp_config_default(&cfg);
 	/* Buckets that never run dry: time differs between the two runs. */
 	cfg.source = cfg.global = cfg.terminal = (struct gk_fp_rate){1000000, 1000000};
