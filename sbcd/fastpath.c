@@ -66,15 +66,49 @@ int sbc_fp_parse_port(const char *value, void *arg, char *err, size_t errlen)
 	return -1;
 }
 
+/* The verifier's own words for a refusal: the last line of its log before the statistics. */
+static void verifier_verdict(const char *log, char *out, size_t len)
+{
+	const char *end = log + strlen(log), *line_end, *line;
+
+	out[0] = 0;
+	while (end > log) {
+		line_end = end;
+		line = line_end;
+		while (line > log && line[-1] != '\n')
+			line--;
+		end = line > log ? line - 1 : log;
+		if (line_end == line || strncmp(line, "processed ", 10) == 0 ||
+		    strncmp(line, "verification time", 17) == 0 || strncmp(line, "stack depth", 11) == 0)
+			continue;
+		snprintf(out, len, "%.*s", (int)(line_end - line), line);
+		return;
+	}
+}
+
 static int try_xdp(struct sbc_fastpath *f, char *why, size_t whylen)
 {
 	int ret = gk_xdp_open(&f->xdp, f->set.interface, f->set.pin_root);
 	if (ret < 0) {
+		const char *log = gk_xdp_load_log();
+		char verdict[160];
+
+		verifier_verdict(log, verdict, sizeof(verdict));
 		/* libbpf refuses pinned maps whose layout differs (left by another version). */
-		snprintf(why, whylen, "loading the XDP program: %s%s", strerror(-ret),
-		         ret == -EINVAL ? " (pinned maps of another layout? 'gkctl xdp detach "
-		                          "<interface>' removes them)"
-		                        : "");
+		snprintf(why, whylen, "loading the XDP program: %s%s%s%s", strerror(-ret),
+		         *verdict ? " (the verifier: " : "", verdict, *verdict ? ")" : "");
+		if (ret == -EINVAL && !*verdict)
+			snprintf(why + strlen(why), whylen - strlen(why),
+			         " (pinned maps of another layout? 'gkctl xdp detach <interface>' "
+			         "removes them)");
+		/* All of what the kernel said, for whoever has to fix it. */
+		for (const char *p = log; *p;) {
+			const char *nl = strchr(p, '\n');
+			int n = nl ? (int)(nl - p) : (int)strlen(p);
+
+			gk_warn("fast path: verifier: %.*s", n, p);
+			p += n + (nl ? 1 : 0);
+		}
 		return ret;
 	}
 	ret = gk_xdp_set_config(f->xdp, &f->set.cfg);
@@ -108,11 +142,16 @@ fail:
 
 int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size_t errlen)
 {
-	char why[256] = "no fastpath.interface configured";
+	char *why = f->fallback_reason;
+	size_t whylen = sizeof(f->fallback_reason);
 
 	f->mode = GK_XDP_MODE_NONE;
+	snprintf(why, whylen, "%s",
+	         f->set.want == SBC_FP_USERSPACE ? "fastpath.mode = userspace"
+	                                          : "no fastpath.interface configured");
 	if (f->set.want != SBC_FP_USERSPACE && f->set.interface[0] &&
-	    try_xdp(f, why, sizeof(why)) == 0) {
+	    try_xdp(f, why, whylen) == 0) {
+		why[0] = 0;
 		gk_notice("fast path: XDP (%s) on %s, maps pinned in %s/%s",
 		          gk_xdp_mode_str(f->mode), f->set.interface, f->set.pin_root,
 		          f->set.interface);
@@ -136,8 +175,8 @@ int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size
 	gk_fp_user_set_config(f->user, &f->set.cfg);
 	if (f->set.want == SBC_FP_USERSPACE)
 		gk_notice("fast path: userspace (fastpath.mode = userspace)");
-	else
-		gk_notice("fast path: userspace, XDP not attached: %s", why);
+	else /* auto: working, but without what the operator most likely runs gatekey for */
+		gk_warn("fast path: userspace fallback, XDP not attached: %s", why);
 	return 0;
 }
 
@@ -321,6 +360,7 @@ void sbc_fp_ctl_stats(struct sbc_fastpath *f, struct gk_ctl_reply *out)
 	uint64_t st[GK_FP_STAT__COUNT] = {0};
 
 	gk_ctl_printf(out, "fastpath.mode %s", f->xdp ? gk_xdp_mode_str(f->mode) : "userspace");
+	gk_ctl_printf(out, "fastpath.fallback_reason %s", f->xdp ? "none" : f->fallback_reason);
 	if (f->xdp)
 		gk_xdp_stats(f->xdp, st);
 	else if (f->user)

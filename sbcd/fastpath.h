@@ -32,6 +32,7 @@ struct sbc_fastpath {
 	struct gk_xdp *xdp;
 	struct gk_fp_user *user;
 	uint64_t install_failed;
+	char fallback_reason[512]; /* why the userspace path runs ("" with XDP attached) */
 };
 
 void sbc_fp_settings_defaults(struct sbc_fp_settings *s);

@@ -27,6 +27,13 @@ echo "log.registrations = no" >>"$WORK/sbcd.conf"
 start_daemon aucd "$NS_CORE" -c "$WORK/aucd.conf" || exit 1
 start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || exit 1
 start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || exit 1
+# A figure named xdp is the XDP program's or none at all: auto may have fallen back.
+if [ "$MODE" = xdp ] && [ "$(xdp_fastpath_mode)" = userspace ]; then
+	echo "bench: flood_*_xdp not measured: XDP is not attached to $IF_ACCESS" \
+		"($(fastpath_fallback_reason))" >&2
+	exit 1
+fi
+echo "# fast path: $(xdp_fastpath_mode)"
 
 t0=$(sbcd_cpu_ticks)
 in_atk "$BIN/gkflood" --target "$SBC4:5060" --kind "${BENCH_FLOOD_KIND:-mix}" --duration "$SECS" \

@@ -20,6 +20,8 @@ GK_BUILD=${GK_BUILD:-$HERE/../build}
 # same decision function in userspace on the same datagrams.
 if [ "$(id -u)" = 0 ]; then
 	"$GK_BUILD/bin/gkxdpbench" --repeat "${BENCH_XDP_REPEAT:-1000000}"
+	# What the verifier spends on the program (tests/unit/test_verifier.c holds it to a budget).
+	"$GK_BUILD/bin/gkxdpbench" --verifier
 else
 	echo "bench: xdp figures skipped (need root)" >&2
 fi

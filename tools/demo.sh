@@ -70,6 +70,12 @@ echo "   ..."
 if [ "$TOPO" = sbc ]; then
 	say "starting aucd and softswitchd on the core host, sbcd on the SBC host"
 	start_sbc_topology || exit 1
+	FP_MODE=$(xdp_fastpath_mode)
+	if [ "$FP_MODE" = userspace ]; then
+		say "fast path: userspace (XDP is not attached: $(fastpath_fallback_reason))"
+	else
+		say "fast path: $FP_MODE on $IF_ACCESS (bpftool net show: $(xdp_on_access))"
+	fi
 else
 	say "starting aucd and softswitchd"
 	start_core || exit 1
@@ -139,4 +145,21 @@ if [ $# -gt 1 ]; then
 		printf '   %-6s %10s %10s %12s\n' "$p" "$count" "$reg" "$match"
 	done
 fi
-[ "$rc" = 0 ] && [ "$matched" = "$N" ]
+# The last line says where the fast path ran: a userspace fallback must not pass unnoticed.
+fp_ok=0
+if [ "$TOPO" = direct ]; then
+	echo "   fast path: none in the direct topology (no SBC; softswitchd checks gk-mac itself)"
+elif [ "$FP_MODE" = userspace ]; then
+	reason=$(fastpath_fallback_reason)
+	echo "   fast path: USERSPACE, not XDP: $reason"
+	# Where the kernel could run it, the fallback is a defect to look into, not a result.
+	[ -r /sys/kernel/btf/vmlinux ] && fp_ok=1
+else
+	kernel_drops=0
+	for c in $(ctl sbcd stats | sed -n 's/^fastpath\.\(DROP_[A-Z_]*\) .*/\1/p'); do
+		kernel_drops=$((kernel_drops + $(pinned_stat "$c")))
+	done
+	echo "   fast path: $FP_MODE on $IF_ACCESS: $kernel_drops abusive datagrams dropped in the kernel," \
+		"$(pinned_stat PASS_GKMAC) gk-mac datagrams verified there"
+fi
+[ "$rc" = 0 ] && [ "$matched" = "$N" ] && [ "$fp_ok" = 0 ]

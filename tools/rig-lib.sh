@@ -185,6 +185,40 @@ for e in entries:
 ' "$names" "$1"
 }
 
+# xdp_on_access: "<mode> <program id> <program name>" of the XDP program attached to the SBC's
+# access interface, as bpftool sees it (net show in the SBC's namespace, then prog show); mode is
+# driver (native XDP) or generic. Prints nothing and fails when none is attached.
+xdp_on_access() {
+	local mode_id name
+	mode_id=$(ip netns exec "$NS_SBC" bpftool -j net show dev "$IF_ACCESS" 2>/dev/null |
+		python3 -c '
+import json, sys
+try:
+    for e in json.load(sys.stdin):
+        for x in e.get("xdp", []):
+            print(x["mode"], x["id"])
+except ValueError:
+    pass
+' | head -1)
+	[ -n "$mode_id" ] || return 1
+	name=$(bpftool -j prog show id "${mode_id#* }" 2>/dev/null |
+		python3 -c 'import json, sys; print(json.load(sys.stdin).get("name", "?"))' 2>/dev/null)
+	echo "$mode_id ${name:-?}"
+}
+# xdp_fastpath_mode: what the SBC's fast path is, in words, from bpftool and sbcd: "native XDP",
+# "generic XDP" or "userspace".
+xdp_fastpath_mode() {
+	case "$(xdp_on_access)" in
+	"driver "*" gk_xdp") echo "native XDP" ;;
+	"generic "*" gk_xdp") echo "generic XDP" ;;
+	*) echo "userspace" ;;
+	esac
+}
+# fastpath_fallback_reason: why sbcd runs its userspace fast path, in its own words.
+fastpath_fallback_reason() {
+	ctl sbcd stats | sed -n 's/^fastpath\.fallback_reason //p'
+}
+
 # start_daemon <name> <ns> <args...>: runs it in the namespace, logs to $WORK/<name>.log, waits
 # until its control socket answers.
 start_daemon() {

@@ -8,6 +8,28 @@ need_root() {
 	rig_possible || skip_all "needs root and network namespaces"
 }
 
+# expect_fastpath: after sbcd started, its fast path is what the test asked for. With
+# SBC_FASTPATH=userspace, nothing to check. Otherwise the gatekey XDP program must be attached to
+# the access interface: where the machine can run XDP (root, BTF) anything else bails out, a
+# FAILURE with sbcd's reason and the verifier's last words, never a skip that leaves the product's
+# main feature untested.
+expect_fastpath() {
+	[ "${SBC_FASTPATH:-auto}" = userspace ] && return 0
+	[ -r /sys/kernel/btf/vmlinux ] || skip_all "the kernel has no BTF: the XDP fast path cannot load"
+	command -v bpftool >/dev/null || bail "bpftool is not installed (make deps)"
+	local seen
+	seen=$(xdp_on_access)
+	case "$seen" in
+	*" gk_xdp") return 0 ;;
+	esac
+	{
+		echo "XDP is not attached to $IF_ACCESS (bpftool net show: ${seen:-no XDP program})"
+		ctl sbcd stats | grep -E '^fastpath\.(mode|fallback_reason) '
+		grep -E 'fast path' "$WORK/sbcd.log" | tail -25
+	} | diag >&2
+	bail "the XDP fast path is not attached to $IF_ACCESS: $(fastpath_fallback_reason)"
+}
+
 # --- Packet captures (tshark) ---------------------------------------------------------------------
 # capture_start <name> <ns> <iface>: captures UDP on iface into $WORK/<name>.pcapng.
 capture_start() {

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v bpftool >/dev/null || skip_all "bpftool is not installed (make deps)"
-plan 19
+plan 21
 
 # The per-host limit is what stops one attacker's registration flood; the rig's terminals share
 # one host, so it is set above what they need and far below what the attacker sends.
@@ -18,9 +18,12 @@ rig_attacker
 provision_sbc termr
 gkctl bulk-add load 100 --out-dir "$WORK/keys" >/dev/null
 start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
+expect_fastpath
 grep -q "fast path: XDP (native) on $IF_ACCESS" "$WORK/sbcd.log" &&
-	ip -n "$NS_SBC" -d link show "$IF_ACCESS" | grep -q "prog/xdp"
-ok $? "sbcd attaches the XDP program natively to the access interface and says so"
+	[ "$(xdp_fastpath_mode)" = "native XDP" ] &&
+	[ "$(ctl sbcd stats | sed -n 's/^fastpath\.mode //p')" = native ] &&
+	[ "$(fastpath_fallback_reason)" = none ]
+ok $? "sbcd attaches gk_xdp natively to the access interface (bpftool net show) and says so"
 
 MAPS=$PIN_ROOT/$IF_ACCESS
 bpftool map dump pinned "$MAPS/config" | grep -q '"verified": 15060'
@@ -90,6 +93,7 @@ stop_daemon sbcd
 ip -n "$NS_SBC" -d link show "$IF_ACCESS" | grep -q "prog/xdp"
 ok $? "with sbcd stopped the XDP program stays attached (detaching is explicit)"
 start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not restart"
+expect_fastpath
 grep -q "took back [1-9][0-9]* registered terminal" "$WORK/sbcd.log"
 ok $? "the restarted sbcd takes the registered terminals back from the pinned maps"
 wait "$termr_pid"
@@ -105,8 +109,27 @@ in_sbc "$BIN/gkctl" xdp detach "$IF_ACCESS" --pin-root "$PIN_ROOT" | diag
 ok $? "gkctl xdp detach takes the program off and removes the pinned maps"
 sed -i 's/^fastpath.mode = .*/fastpath.mode = generic/' "$WORK/sbcd.conf"
 start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not start in generic mode"
+expect_fastpath
 grep -q "fast path: XDP (generic) on $IF_ACCESS" "$WORK/sbcd.log" &&
+	[ "$(xdp_fastpath_mode)" = "generic XDP" ] &&
 	gkterm_sbc --key-file "$WORK/termr.key" --options 2 | grep -q '^options sent=2 ok=2'
 ok $? "fastpath.mode = generic attaches in SKB mode, and protected traffic passes there too"
+
+# --- auto falls back to userspace when XDP cannot be had, and says why ------------------------
+stop_daemon sbcd
+in_sbc "$BIN/gkctl" xdp detach "$IF_ACCESS" --pin-root "$PIN_ROOT" >/dev/null
+sed -i -e 's/^fastpath.mode = .*/fastpath.mode = auto/' \
+	-e 's/^fastpath.interface = .*/fastpath.interface = gk-absent0/' "$WORK/sbcd.conf"
+: >"$WORK/sbcd.log"
+start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not start in fallback"
+reason=$(fastpath_fallback_reason)
+echo "fallback_reason: $reason" | diag
+grep -q "warning.*fast path: userspace fallback, XDP not attached: .*No such device" \
+	"$WORK/sbcd.log" &&
+	[ "$(ctl sbcd stats | sed -n 's/^fastpath\.mode //p')" = userspace ] &&
+	echo "$reason" | grep -q "No such device" && [ "$(xdp_fastpath_mode)" = userspace ]
+ok $? "fastpath.mode = auto without XDP: a warning with the reason, and stats show mode and reason"
+gkterm_sbc --key-file "$WORK/termr.key" --options 2 | grep -q '^options sent=2 ok=2'
+ok $? "the userspace fallback still enforces gk-mac for a terminal that registers again"
 
 finish

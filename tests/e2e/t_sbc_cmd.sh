@@ -24,6 +24,7 @@ for p in $PROTOS; do
 done
 provision_sbc $ids
 start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
+expect_fastpath
 ok 0 "aucd and softswitchd (core host) and sbcd (SBC host) start"
 
 for PROTO in $PROTOS; do

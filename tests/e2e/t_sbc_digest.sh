@@ -29,6 +29,7 @@ echo "registrar.mechanisms = gk-mac digest" >>"$WORK/sbcd.conf"
 start_daemon aucd "$NS_CORE" -c "$WORK/aucd.conf" || bail "aucd does not start"
 start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || bail "softswitchd does not start"
 start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not start"
+expect_fastpath
 
 # "any" on the core host: the RADIUS leg to aucd stays on that host.
 capture_start core "$NS_CORE" any

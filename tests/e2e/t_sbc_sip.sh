@@ -11,6 +11,7 @@ plan 24
 rig_sbc
 provision_sbc term1 term2 term3 term4
 start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
+expect_fastpath
 ok 0 "aucd and softswitchd (core host) and sbcd (SBC host) start"
 
 # Capture both links for the whole run, to look for K on the core link afterwards.
@@ -75,6 +76,7 @@ stop_daemon sbcd
 cp "$WORK/sbc1.key" "$WORK/sbc1.good"
 printf 'id sbc1\nkey %064d\n' 7 >"$WORK/sbc1.key"
 start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not restart"
+expect_fastpath
 out=$(gkterm_sbc --key-file "$WORK/term4.key")
 rc=$?
 echo "$out" | diag
@@ -83,6 +85,7 @@ ok $? "with a wrong Ksp the SBC cannot unwrap K and the registration fails"
 stop_daemon sbcd
 cp "$WORK/sbc1.good" "$WORK/sbc1.key"
 start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not restart"
+expect_fastpath
 
 # --- A forged MAC on the 200 OK is detected by the terminal. ----------------------------------
 in_sbc "$BIN/gkmitm" --listen "$SBC4:5070" --forward "$SBC4:5060" \
