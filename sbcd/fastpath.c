@@ -79,7 +79,8 @@ static void verifier_verdict(const char *log, char *out, size_t len)
 			line--;
 		end = line > log ? line - 1 : log;
 		if (line_end == line || strncmp(line, "processed ", 10) == 0 ||
-		    strncmp(line, "verification time", 17) == 0 || strncmp(line, "stack depth", 11) == 0)
+		    strncmp(line, "verification time", 17) == 0 ||
+		    strncmp(line, "stack depth", 11) == 0)
 			continue;
 		snprintf(out, len, "%.*s", (int)(line_end - line), line);
 		return;
@@ -148,7 +149,7 @@ int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size
 	f->mode = GK_XDP_MODE_NONE;
 	snprintf(why, whylen, "%s",
 	         f->set.want == SBC_FP_USERSPACE ? "fastpath.mode = userspace"
-	                                          : "no fastpath.interface configured");
+	                                         : "no fastpath.interface configured");
 	if (f->set.want != SBC_FP_USERSPACE && f->set.interface[0] &&
 	    try_xdp(f, why, whylen) == 0) {
 		why[0] = 0;

@@ -270,8 +270,12 @@ GK_FP_INLINE __u64 gk_fp_ld64le(const __u8 *p)
 
 GK_FP_INLINE void gk_fp_st64le(__u8 *p, __u64 v)
 {
+#if defined(__bpf__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	*(__u64 *)p = v; /* callers pass 8-aligned places (the scratch's tag) */
+#else
 	for (int i = 0; i < 8; i++, v >>= 8)
 		p[i] = (__u8)v;
+#endif
 }
 
 /* ---- SipHash-2-4-128 over buf[0..len) ---- */

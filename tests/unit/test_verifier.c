@@ -49,8 +49,8 @@ static int check_one(const struct gk_xdp_verifier_stats *st, void *arg)
 		TH_LOG("%s %s refused (%s); the verifier's last lines:\n%s", s->label, st->prog,
 		       strerror(-st->err), gk_xdp_load_log());
 	}
-	EXPECT_GT(st->insns, 0u) TH_LOG("%s %s: no statistics in the verifier's log", s->label,
-	                                st->prog);
+	EXPECT_GT(st->insns, 0u)
+	TH_LOG("%s %s: no statistics in the verifier's log", s->label, st->prog);
 	EXPECT_LE(st->insns, GK_VERIFIER_BUDGET)
 	{
 		TH_LOG("%s %s: %llu processed instructions, over the budget of %u", s->label,

@@ -53,7 +53,7 @@ static int prep(struct _test_data_xdp *self, uint16_t src_port)
 FIXTURE_SETUP(xdp)
 {
 	memset(&self->spec, 0, sizeof(self->spec));
-	XDP_OPEN_OR_SKIP(&self->x, return);
+	XDP_OPEN_OR_SKIP(&self->x, return );
 	self->fd = gk_xdp_prog_fd(self->x);
 	gk_fp_config_default(&self->cfg);
 	self->cfg.source = (struct gk_fp_rate){1000, 1000};

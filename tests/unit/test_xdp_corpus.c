@@ -97,7 +97,7 @@ TEST(xdp_and_userspace_agree)
 	uint64_t seq = 1;
 	int agreed = 0;
 
-	XDP_OPEN_OR_SKIP(&x, return);
+	XDP_OPEN_OR_SKIP(&x, return );
 	gk_fp_config_default(&cfg);
 	/* Buckets that never run dry: time differs between the two runs. */
 	cfg.source = cfg.global = cfg.terminal = (struct gk_fp_rate){1000000, 1000000};

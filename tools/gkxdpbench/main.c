@@ -162,7 +162,8 @@ int main(int argc, char **argv)
 	err = gk_xdp_open(&x, NULL, NULL);
 	if (err) {
 		/* No figure named xdp without the program: say why instead. */
-		fprintf(stderr, "gkxdpbench: cannot load the XDP program (%s); no xdp figures:\n%s\n",
+		fprintf(stderr,
+		        "gkxdpbench: cannot load the XDP program (%s); no xdp figures:\n%s\n",
 		        strerror(-err), gk_xdp_load_log());
 		return 1;
 	}
