@@ -166,8 +166,15 @@ struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, 
 		core_reject(c, ref, GK_R_LOCKED_OUT);
 		return NULL;
 	}
-	if (rc->txn)
-		core_txn_free(c, &c->txns[rc->txn]); /* a new attempt supersedes the old one */
+	if (rc->txn) {
+		/* A new attempt supersedes the old one, whose requester is told so: over the core
+		 * leg its reference holds a relay slot that only an answer frees. */
+		struct core_txn *old = &c->txns[rc->txn];
+		uint64_t old_ref = old->ref;
+
+		core_txn_free(c, old);
+		core_reject(c, old_ref, GK_R_SUPERSEDED);
+	}
 	return rc;
 }
 
@@ -316,7 +323,11 @@ static void sweep_fn(struct gk_timer *tm)
 			continue;
 		struct core_rec *rc = &c->recs[i];
 		/* A Digest nonce stays replay-protected for as long as it may be answered. */
-		uint64_t keep_ms = rc->dg_nonce[0] ? (uint64_t)c->cfg.digest_nonce_ttl_s * 1000 : 0;
+		uint64_t keep_ms = rc->dg_floor_ms ? (uint64_t)c->cfg.digest_nonce_ttl_s * 1000 : 0;
+
+		for (unsigned k = 0; k < CORE_DG_NONCES; k++)
+			if (rc->dg_seen[k].nonce[0])
+				keep_ms = (uint64_t)c->cfg.digest_nonce_ttl_s * 1000;
 		if (rc->txn || rc->locked_until_ms > now || rc->failures ||
 		    rc->last_seen_ms + 60000 > now || rc->last_seen_ms + keep_ms > now)
 			continue;

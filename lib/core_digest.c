@@ -52,6 +52,16 @@ int gk_core_digest_algorithms(const char *list, char out[ALG_LIST_MAX], char *er
 	return 0;
 }
 
+/* The clock of this core's nonces: milliseconds, so that nonces issued one after the other are
+ * told apart by when they were issued (dg_remember's floor), not only by their random part. */
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Is (alg, sess) one of the algorithms this core offers? */
 static bool offered(const struct gk_core *c, enum gk_digest_alg alg, bool sess)
 {
@@ -74,7 +84,7 @@ static void challenge(struct gk_core *c, uint64_t ref, const char *realm, bool s
 
 	memset(&ch, 0, sizeof(ch));
 	snprintf(ch.realm, sizeof(ch.realm), "%s", realm);
-	if (gk_digest_nonce_make(c->nonce_key, (uint64_t)time(NULL), ch.nonce) < 0)
+	if (gk_digest_nonce_make(c->nonce_key, wall_ms(), ch.nonce) < 0)
 		return core_reject(c, ref, GK_R_INTERNAL);
 	strcpy(ch.qop, "auth");
 	memcpy(ch.algorithm, c->cfg.digest_algorithms, sizeof(c->cfg.digest_algorithms));
@@ -95,6 +105,61 @@ static uint32_t nc_value(const char *hex)
 	return hex[0] ? (uint32_t)strtoul(hex, NULL, 16) : 0;
 }
 
+/*
+ * Replay of Digest answers. Every nonce under which an answer was accepted is remembered with
+ * its highest nc for as long as it may be answered, so an answer captured under an older nonce,
+ * still valid, cannot be played again from anywhere: under a remembered nonce the count must go
+ * up (qop=auth), and without qop a nonce answers once. Room is CORE_DG_NONCES per IDc; the
+ * oldest is forgotten, and with it every nonce issued no later (dg_floor_ms), so forgetting never
+ * reopens a replay: at worst a UA juggling more nonces at once is challenged again.
+ */
+static bool dg_replayed(const struct core_rec *rc, const char *nonce, uint32_t nc, bool qop)
+{
+	uint64_t issued;
+
+	for (unsigned i = 0; i < CORE_DG_NONCES; i++)
+		if (strcmp(rc->dg_seen[i].nonce, nonce) == 0)
+			return !qop || nc <= rc->dg_seen[i].nc;
+	return gk_digest_nonce_issued(nonce, &issued) < 0 || issued < rc->dg_floor_ms;
+}
+
+static void dg_remember(struct core_rec *rc, const char *nonce, uint32_t nc)
+{
+	struct core_dg_seen *slot = NULL;
+	uint64_t issued = 0;
+
+	gk_digest_nonce_issued(nonce, &issued);
+	for (unsigned i = 0; i < CORE_DG_NONCES && !slot; i++)
+		if (strcmp(rc->dg_seen[i].nonce, nonce) == 0)
+			slot = &rc->dg_seen[i];
+	for (unsigned i = 0; i < CORE_DG_NONCES && !slot; i++)
+		if (!rc->dg_seen[i].nonce[0])
+			slot = &rc->dg_seen[i];
+	if (!slot) {
+		slot = &rc->dg_seen[0];
+		for (unsigned i = 1; i < CORE_DG_NONCES; i++)
+			if (rc->dg_seen[i].issued_ms < slot->issued_ms)
+				slot = &rc->dg_seen[i];
+		if (slot->issued_ms + 1 > rc->dg_floor_ms)
+			rc->dg_floor_ms = slot->issued_ms + 1;
+	}
+	snprintf(slot->nonce, sizeof(slot->nonce), "%s", nonce);
+	slot->nc = nc;
+	slot->issued_ms = issued;
+}
+
+/* The same credentials as the answer the AuC is being asked about: a retransmission, or a
+ * replay racing the original. Either way the first decides; the second must not supersede it. */
+static bool same_answer_in_check(const struct gk_core *c, const struct core_rec *rc,
+                                 const struct gk_digest *cred)
+{
+	const struct core_txn *t = rc->txn ? &c->txns[rc->txn] : NULL;
+	const struct core_dg *d = t ? &c->dgs[rc->txn] : NULL;
+
+	return t && t->digest && t->state == T_WAIT_VECTOR && strcmp(d->nonce, cred->nonce) == 0 &&
+	       strcmp(d->nc_hex, cred->nc) == 0 && strcmp(d->response, cred->response) == 0;
+}
+
 void gk_core_digest(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
                     const struct gk_digest *cred, const char *method, const char *address)
 {
@@ -105,6 +170,11 @@ void gk_core_digest(struct gk_core *c, uint64_t ref, const char *idc, const char
 
 	if (!c->ops.digest_challenge || !c->ops.digest_success || !c->ops.auc_digest)
 		return core_reject(c, ref, GK_R_NO_MECH);
+	slot = gk_idmap_find(c->ids, idc);
+	if (cred && slot && same_answer_in_check(c, &c->recs[slot], cred)) {
+		c->st.reasons.n[GK_R_REPLAY_N1]++;
+		return; /* the reference is the front's to time out */
+	}
 	rc = core_rec_for(c, ref, idc, idsp, &slot);
 	if (!rc)
 		return;
@@ -120,12 +190,12 @@ void gk_core_digest(struct gk_core *c, uint64_t ref, const char *idc, const char
 		return rechallenge(c, ref, idsp, GK_R_NO_MECH);
 	if (!method || !method[0] || strlen(method) >= sizeof(c->dgs[0].method))
 		return core_reject(c, ref, GK_R_PARSE_BAD_VALUE);
-	int nr = gk_digest_nonce_check(c->nonce_key, cred->nonce, (uint64_t)time(NULL),
-	                               c->cfg.digest_nonce_ttl_s);
+	int nr = gk_digest_nonce_check(c->nonce_key, cred->nonce, wall_ms(),
+	                               (uint64_t)c->cfg.digest_nonce_ttl_s * 1000);
 	if (nr < 0 && nr != -ESTALE)
 		return rechallenge(c, ref, idsp, GK_R_NO_CHALLENGE); /* not a nonce of ours */
 	uint32_t nc = nc_value(cred->nc);
-	if (strcmp(rc->dg_nonce, cred->nonce) == 0 && (!cred->qop[0] || nc <= rc->dg_nc))
+	if (dg_replayed(rc, cred->nonce, nc, cred->qop[0] != 0))
 		return rechallenge(c, ref, idsp, GK_R_REPLAY_N1);
 
 	struct core_txn *t = core_txn_alloc(c, slot);
@@ -185,9 +255,14 @@ void gk_core_auc_ha1(struct gk_core *c, uint32_t handle, const struct gk_auc_ha1
 		core_txn_free(c, t);
 		return challenge(c, ref, idsp, true);
 	}
+	/* Checked again now: another answer under this nonce may have won meanwhile. */
+	if (dg_replayed(rc, d->nonce, d->nc, d->qop[0] != 0)) {
+		c->st.reasons.n[GK_R_REPLAY_N1]++;
+		core_txn_free(c, t);
+		return challenge(c, ref, idsp, false);
+	}
 	rc->failures = 0;
-	memcpy(rc->dg_nonce, d->nonce, sizeof(rc->dg_nonce));
-	rc->dg_nc = d->nc;
+	dg_remember(rc, d->nonce, d->nc);
 	char address[GK_TXT_SHORT];
 	memcpy(address, d->address, sizeof(address));
 	c->st.digest_successes++;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "gatekey/core.h"
+#include "gatekey/digest.h"
 #include "gatekey/idmap.h"
 
 #define TXN_IDX_BITS 17
@@ -17,14 +18,25 @@
 
 enum txn_state { T_FREE = 0, T_WAIT_VECTOR, T_WAIT_ANSWER };
 
+/* Digest nonces remembered per IDc (see core_digest.c). */
+#define CORE_DG_NONCES 3
+
+/* A Digest nonce under which an answer was accepted: a later answer under it must count higher
+ * (qop=auth), or is a replay (no qop: a nonce answers once). */
+struct core_dg_seen {
+	char nonce[64]; /* as in struct gk_digest; "" = free */
+	uint32_t nc;
+	uint64_t issued_ms;
+};
+
 struct core_rec {
 	uint8_t failures;
 	uint64_t locked_until_ms;
 	uint64_t last_seen_ms;
 	uint32_t txn; /* txn index, 0 = none */
-	/* The last Digest nonce accepted and its count: a replayed answer must count higher. */
-	char dg_nonce[64];
-	uint32_t dg_nc;
+	struct core_dg_seen dg_seen[CORE_DG_NONCES];
+	/* Nonces issued before this were forgotten to make room: they are answered no more. */
+	uint64_t dg_floor_ms;
 };
 
 struct core_txn {

@@ -419,6 +419,22 @@ int gk_digest_nonce_check(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], const char
 	return 0;
 }
 
+int gk_digest_nonce_issued(const char *nonce, uint64_t *ts_s)
+{
+	uint8_t bin[NONCE_BIN_LEN];
+	int err;
+
+	if (!nonce || !ts_s)
+		return -EINVAL;
+	err = b64url_decode_nonce(nonce, bin);
+	if (err)
+		return err;
+	*ts_s = 0;
+	for (int i = 0; i < NONCE_TS_LEN; i++)
+		*ts_s = *ts_s << 8 | bin[i];
+	return 0;
+}
+
 int gk_digest_password(const uint8_t kc[32], char out[GK_DIGEST_PW_LEN + 1])
 {
 	uint8_t okm[GK_KEY_LEN];

@@ -22,6 +22,14 @@
 #define PENDING_IDX_MASK ((1u << PENDING_IDX_BITS) - 1)
 #define SWEEP_MS         10000
 
+/* The mechanisms a GK1 exchange may end in: those that use the key it delivers. The list they
+ * are chosen from is not covered by AUTH (the AuC computes XAUTH before the terminal answers), so
+ * choosing from it a mechanism that does without K would let whoever rewrites the list throw the
+ * key away: a downgrade the terminal detects in s10 only once the binding exists. With this, a
+ * rewritten list ends in a gk-mac binding nobody but the terminal can use, or in NO_MECH.
+ * Address pinning (`digest`) is for terminals without GK1, through the Digest path. */
+#define GK1_MECHS (1u << GK_MECH_GKMAC)
+
 /* WAIT_CORE: the core has the request (s2 or s8) and owes a challenge, success or reject. */
 enum pending_state { P_FREE = 0, P_WAIT_CORE, P_WAIT_ANSWER };
 
@@ -335,7 +343,12 @@ void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
 	if (!p || p->state != P_WAIT_CORE || ref >> 32 || p->chosen == GK_MECH_DIGEST)
 		return; /* late answer for a registration that timed out or finished */
 	memcpy(p->rand, rand, GK_RAND_LEN);
-	gk_random(p->n2, GK_NONCE_LEN);
+	if (gk_random(p->n2, GK_NONCE_LEN) < 0) {
+		/* A predictable N2 would make the challenge replayable: refuse instead. */
+		reject(r, &p->req, &p->from, GK_R_INTERNAL);
+		pending_free(r, p);
+		return;
+	}
 	p->ts2 = wall_s();
 	p->state = P_WAIT_ANSWER;
 	gk_timer_arm(r->loop, &p->timer, (uint64_t)r->cfg.challenge_ttl_s * 1000);
@@ -458,18 +471,34 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 }
 
 /* The binding of record `slot` now belongs to `from` with mechanism mech and, unless k is NULL
- * (Digest), the keys derived from K. Returns true for a refresh of a standing binding. */
-static bool binding_install(struct gk_registrar *r, uint32_t slot,
-                            const struct sockaddr_storage *from, enum gk_mech mech,
-                            const uint8_t *k, uint32_t expires)
+ * (Digest), the keys derived from K. 0, or -1 when the keys cannot be derived: then nothing
+ * changed, and the registration must be refused (a binding with all-zero keys would pass
+ * anyone's datagrams). A standing binding is a refresh: its session ends first, accounted as
+ * such (core_unbound: the Stop that pairs with its Start). */
+static int binding_install(struct gk_registrar *r, uint32_t slot,
+                           const struct sockaddr_storage *from, enum gk_mech mech, const uint8_t *k,
+                           uint32_t expires)
 {
 	struct gk_binding *b = &rec(r, slot)->b;
 	bool refresh = b->active;
+	struct gk_pkt_keys keys;
+	char fpr[GK_FPR_HEX_LEN + 1] = "-"; /* no key to fingerprint (Digest) */
 
+	memset(&keys, 0, sizeof(keys));
+	if (k && gk_pkt_keys_derive(k, &keys) < 0) {
+		gk_wipe(&keys, sizeof(keys));
+		return -1;
+	}
+	if (k)
+		gk_fingerprint(k, fpr);
 	if (refresh) {
+		char a[GK_TXT_SHORT];
+
 		/* Re-registration: the old key ends here, the new one takes over. */
 		if (r->ops.binding_down)
 			r->ops.binding_down(r->user, b);
+		gk_format_addr(&b->addr, a, sizeof(a));
+		r->ops.core_unbound(r->user, gk_idmap_id(r->ids, slot), r->cfg.idsp, a);
 		gk_addrmap_del(r->addrs, &b->addr, slot);
 		gk_wipe(&b->keys, sizeof(b->keys));
 	}
@@ -478,12 +507,9 @@ static bool binding_install(struct gk_registrar *r, uint32_t slot,
 	b->active = true;
 	b->mech = (uint8_t)mech;
 	b->addr = *from;
-	if (k) {
-		gk_pkt_keys_derive(k, &b->keys);
-		gk_fingerprint(k, b->fpr);
-	} else {
-		strcpy(b->fpr, "-"); /* no key to fingerprint */
-	}
+	b->keys = keys;
+	gk_wipe(&keys, sizeof(keys));
+	memcpy(b->fpr, fpr, sizeof(b->fpr));
 	memset(&b->win_up, 0, sizeof(b->win_up));
 	b->seq_down = 0;
 	b->rx_ok = b->tx = 0;
@@ -495,7 +521,7 @@ static bool binding_install(struct gk_registrar *r, uint32_t slot,
 		r->stats.refreshes++;
 	else
 		r->stats.registrations++;
-	return refresh;
+	return 0;
 }
 
 static void log_registered(struct gk_registrar *r, const char *idc,
@@ -537,7 +563,6 @@ static void complete(struct gk_registrar *r, struct pending *p,
 
 	respond_init(&s, m, GK_MSG_SUCCESS);
 	memcpy(s.n1, m->n1, GK_NONCE_LEN);
-	gk_random(s.n2, GK_NONCE_LEN);
 	s.ts = wall_s();
 	memcpy(s.blob, blob_terminal, GK_BLOB_LEN);
 	s.chosen = (uint8_t)mech;
@@ -547,14 +572,20 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	s.index = mech == GK_MECH_GKMAC ? slot : 0;
 	s.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
 	           GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
-	n = gk_codec_success_canonical(&s, canon, sizeof(canon));
-	if (n < 0 || gk_response_mac(k, canon, (size_t)n, s.mac) < 0) {
+	n = gk_random(s.n2, GK_NONCE_LEN) < 0
+	        ? -1
+	        : gk_codec_success_canonical(&s, canon, sizeof(canon));
+	if (n < 0 || gk_response_mac(k, canon, (size_t)n, s.mac) < 0 ||
+	    binding_install(r, slot, from, mech, k, s.expires) < 0) {
+		char a[GK_TXT_SHORT];
+
 		gk_wipe(k, sizeof(k));
+		gk_format_addr(from, a, sizeof(a));
+		r->ops.core_unbound(r->user, m->idc, r->cfg.idsp, a); /* the core counted a Start */
 		reject(r, m, from, GK_R_INTERNAL);
 		pending_free(r, p);
 		return;
 	}
-	binding_install(r, slot, from, mech, k, s.expires);
 	gk_wipe(k, sizeof(k));
 	r->ops.send_terminal(r->user, &s, from, NULL);
 	if (r->ops.binding_up)
@@ -654,7 +685,7 @@ void gk_registrar_core_digest_success(struct gk_registrar *r, uint64_t ref)
 	s.chosen = GK_MECH_DIGEST;
 	s.expires = clamp_expires(r, &p->req);
 	s.fields = GK_F_CHOSEN | GK_F_EXPIRES;
-	binding_install(r, p->record, &p->from, GK_MECH_DIGEST, NULL, s.expires);
+	(void)binding_install(r, p->record, &p->from, GK_MECH_DIGEST, NULL, s.expires); /* no K */
 	r->ops.send_terminal(r->user, &s, &p->from, NULL);
 	if (r->ops.binding_up)
 		r->ops.binding_up(r->user, b);
@@ -683,6 +714,10 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 		return; /* retransmitted while the core decides: the answer will follow */
 	if (!p || p->state != P_WAIT_ANSWER)
 		return reject(r, m, from, GK_R_NO_CHALLENGE);
+	/* An answer counts only from where the challenge went: resent from elsewhere it would
+	 * install the binding at the sender's address. The attempt in progress is left alone. */
+	if (!gk_sockaddr_equal(&p->from, from))
+		return reject(r, m, from, GK_R_WRONG_SOURCE);
 	if (!gk_ct_equal(p->n2, m->n2, GK_NONCE_LEN))
 		return reject(r, m, from, GK_R_BAD_N2);
 	if ((m->fields & GK_F_RAND) && !gk_ct_equal(p->rand, m->rand, GK_RAND_LEN))
@@ -693,7 +728,7 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 	rc->last_seen_ms = gk_loop_now(r->loop);
 	/* The mechanism is settled before the core is asked, so that a terminal we cannot serve
 	 * never opens a session at the AuC. */
-	mech = gk_mech_choose(m, r->cfg.mechs_supported);
+	mech = gk_mech_choose(m, r->cfg.mechs_supported & GK1_MECHS);
 	if (mech == GK_MECH_NONE) {
 		pending_free(r, p);
 		return reject(r, m, from, GK_R_NO_MECH);

@@ -23,12 +23,14 @@
  * about Kc or the other subkeys. The username is IDc and the realm IDsp.
  *
  * Stateless nonces, so a softswitch can check a nonce it issued without remembering it:
- *   nonce = base64url, no padding, of ts(8, big endian seconds) || R(12 random bytes)
+ *   nonce = base64url, no padding, of ts(8, big endian) || R(12 random bytes)
  *           || first 16 bytes of HMAC-SHA-256(key, ts || R)
  *   -> 36 bytes, GK_DIGEST_NONCE_LEN = 48 characters, only [A-Za-z0-9_-], so it needs no
  *   escaping inside the quoted nonce parameter. The key is a 32-byte server secret used for
  *   nothing else; every softswitch that may see the answer to a challenge must share it. Replay
- *   within max_age is not prevented here: the caller tracks nc per nonce if it cares.
+ *   within max_age is not prevented here: the caller tracks nc per nonce if it cares. ts is
+ *   the caller's clock in whatever unit it passes to both make and check (the core uses
+ *   milliseconds, so that nonces issued one after the other are ordered by ts).
  *
  * A registrar checking an Authorization header: gk_digest_alg_parse() (-ENOTSUP: challenge
  * again), gk_digest_nonce_check() (-EBADMSG: challenge again; -ESTALE: verify anyway, and if the
@@ -123,6 +125,10 @@ int gk_digest_nonce_make(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], uint64_t no
  */
 int gk_digest_nonce_check(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], const char *nonce,
                           uint64_t now_s, uint32_t max_age_s);
+/* When a nonce of gk_digest_nonce_make() was issued (its ts, in the caller's unit), for a caller
+ * that checked it with gk_digest_nonce_check() and keeps per-nonce state (nc) for as long as it
+ * may be answered. */
+int gk_digest_nonce_issued(const char *nonce, uint64_t *ts_s);
 
 /* out = the subscriber's digest password derived from Kc (see the top of this file), 32
  * lower-case hex characters and a NUL. */

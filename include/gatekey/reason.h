@@ -44,7 +44,8 @@
 	X(UNKNOWN_ELEMENT, "network element not provisioned")                                      \
 	X(REFUSED, "the network refused the registration")                                         \
 	X(TIMEOUT, "no answer in time")                                                            \
-	X(INTERNAL, "internal error")
+	X(INTERNAL, "internal error")                                                              \
+	X(SUPERSEDED, "a newer attempt for the same IDc replaced this one")
 
 /* clang-format off */
 enum gk_reason {

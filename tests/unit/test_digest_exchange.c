@@ -6,6 +6,7 @@
  * gets a binding, what is challenged again, what counts towards lockout, what is a replay.
  */
 #include <string.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 
@@ -266,6 +267,56 @@ TEST_F(dg, replayed_credentials_are_challenged_again)
 	r = deliver(&self->w, &a, 2);
 	ASSERT_NE(NULL, r);
 	EXPECT_EQ(GK_MSG_SUCCESS, r->type);
+}
+
+static void next_millisecond(void)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_REALTIME, &a);
+	do
+		clock_gettime(CLOCK_REALTIME, &b);
+	while (a.tv_sec == b.tv_sec && a.tv_nsec / 1000000 == b.tv_nsec / 1000000);
+}
+
+/* An eavesdropper keeps alice's answer under one nonce and plays it, from his own address, once
+ * she has registered again under another: that nonce is still valid, and only the last one used
+ * to be remembered. Every nonce answered is remembered with its count; so is, when room runs
+ * out, how old a forgotten one was. */
+TEST_F(dg, answer_under_an_older_nonce_is_not_played_again)
+{
+	struct gk_msg first = answer("alice", &self->chal, self->pw, GK_DIGEST_SHA256, 1);
+	struct gk_msg *r = deliver(&self->w, &first, 2);
+	struct sockaddr_storage home = addr_of(2), away = addr_of(9);
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(GK_MSG_SUCCESS, r->type);
+	for (int round = 0; round < 4; round++) {
+		struct gk_msg reg = plain_register("alice"), next;
+
+		/* A UA answering more than CORE_DG_NONCES nonces within one millisecond is
+		 * challenged until the clock moves on (forgetting a nonce forgets every one
+		 * issued no later); a real one never does, this loop would. */
+		next_millisecond();
+
+		r = deliver(&self->w, &reg, 2);
+		ASSERT_NE(NULL, r);
+		ASSERT_EQ(GK_MSG_CHALLENGE, r->type);
+		ASSERT_STRNE(self->chal.nonce, r->digest.nonce);
+		struct gk_digest chal = r->digest;
+		next = answer("alice", &chal, self->pw, GK_DIGEST_SHA256, 1);
+		r = deliver(&self->w, &next, 2);
+		ASSERT_NE(NULL, r);
+		ASSERT_EQ(GK_MSG_SUCCESS, r->type);
+		/* The first answer again, from elsewhere: challenged, counted, nothing moves. */
+		uint64_t before = gk_core_stats(self->w.d.core)->reasons.n[GK_R_REPLAY_N1];
+		r = deliver(&self->w, &first, 9);
+		ASSERT_NE(NULL, r);
+		EXPECT_EQ(GK_MSG_CHALLENGE, r->type);
+		EXPECT_EQ(before + 1, gk_core_stats(self->w.d.core)->reasons.n[GK_R_REPLAY_N1]);
+		EXPECT_FALSE(gk_registrar_is_registered_addr(self->w.d.front, &away));
+		EXPECT_TRUE(gk_registrar_is_registered_addr(self->w.d.front, &home));
+	}
 }
 
 TEST_F(dg, forged_nonce_wrong_user_and_wrong_realm_are_challenged)

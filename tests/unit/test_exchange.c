@@ -338,7 +338,9 @@ TEST_F(exchange, downgraded_offer_is_detected_by_the_terminal)
 	resp = deliver(&self->w, &answer, 2, 0);
 	ASSERT_NE(NULL, resp);
 	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
-	EXPECT_EQ(GK_MECH_TLS, resp->chosen);
+	/* The element still takes gk-mac (a GK1 exchange ends only in a mechanism that uses K), and
+	 * the terminal sees that the list it sent was changed. */
+	EXPECT_EQ(GK_MECH_GKMAC, resp->chosen);
 	EXPECT_EQ(-1, gk_terminal_on_message(&self->alice, resp, &answer));
 	EXPECT_EQ(GK_R_MECH_DOWNGRADE, self->alice.reason);
 }
@@ -403,6 +405,121 @@ TEST_F(exchange, deregistration_needs_the_verified_terminal)
 	EXPECT_EQ(1, self->w.acct_stop);
 	struct sockaddr_storage from = addr_of(2);
 	EXPECT_FALSE(gk_registrar_is_registered_addr(self->w.reg, &from));
+}
+
+/* An observer resends alice's ANSWER from his own address, with a mechanism list rewritten to
+ * one that does without the key. It used to install alice's binding at his address, and alice's
+ * own ANSWER was refused after it. */
+TEST_F(exchange, answer_resent_from_another_address_is_refused)
+{
+	struct gk_msg req, answer, forged;
+	struct gk_msg *resp;
+	struct sockaddr_storage mallory = addr_of(9), home = addr_of(2);
+
+	gk_terminal_register(&self->alice, &req);
+	resp = deliver(&self->w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, resp, &answer));
+	forged = answer;
+	forged.mechs[0] = (struct gk_mech_offer){GK_MECH_TLS, 1000};
+	forged.n_mechs = 1;
+	resp = deliver(&self->w, &forged, 9, 0);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_REJECT, resp->type);
+	EXPECT_EQ(GK_R_WRONG_SOURCE, resp->reason);
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->reasons.n[GK_R_WRONG_SOURCE]);
+	EXPECT_FALSE(gk_registrar_is_registered_addr(self->w.reg, &mallory));
+	/* alice's own answer still completes, with the mechanism she asked for. */
+	resp = deliver(&self->w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
+	EXPECT_EQ(0, gk_terminal_on_message(&self->alice, resp, &answer));
+	EXPECT_EQ(GK_MECH_GKMAC, self->alice.chosen);
+	EXPECT_TRUE(gk_registrar_is_registered_addr(self->w.reg, &home));
+	EXPECT_FALSE(gk_registrar_is_registered_addr(self->w.reg, &mallory));
+}
+
+/* The same rewrite from alice's own address (spoofed, or on the path): the element never ends a
+ * GK1 exchange in a mechanism that does without K, so the rewrite gets no binding at all. */
+TEST_F(exchange, list_rewritten_to_a_keyless_mechanism_gets_no_binding)
+{
+	struct gk_msg req, answer;
+	struct gk_msg *resp;
+	struct sockaddr_storage home = addr_of(2);
+
+	gk_terminal_register(&self->alice, &req);
+	resp = deliver(&self->w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, resp, &answer));
+	answer.mechs[0] = (struct gk_mech_offer){GK_MECH_TLS, 1000};
+	answer.n_mechs = 1;
+	resp = deliver(&self->w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_REJECT, resp->type);
+	EXPECT_EQ(GK_R_NO_MECH, resp->reason);
+	EXPECT_FALSE(gk_registrar_is_registered_addr(self->w.reg, &home));
+	EXPECT_EQ(0, self->w.acct_start);
+}
+
+/* A refresh ends the standing session before the new one starts: each accounting Start has its
+ * Stop. */
+TEST_F(exchange, refresh_stops_the_old_session_before_starting_the_new)
+{
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	EXPECT_EQ(1, self->w.acct_start);
+	EXPECT_EQ(0, self->w.acct_stop);
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	EXPECT_EQ(2, self->w.acct_start);
+	EXPECT_EQ(1, self->w.acct_stop);
+}
+
+struct core_seen {
+	uint64_t rejected_ref;
+	enum gk_reason why;
+	unsigned rejects, auc;
+};
+
+static void cs_auc(void *user, uint32_t handle, const char *idc, const char *idsp)
+{
+	(void)handle, (void)idc, (void)idsp;
+	((struct core_seen *)user)->auc++;
+}
+
+static void cs_reject(void *user, uint64_t ref, enum gk_reason why)
+{
+	struct core_seen *s = user;
+	s->rejected_ref = ref;
+	s->why = why;
+	s->rejects++;
+}
+
+/* A second request for the same IDc supersedes the first at the core; the first's requester
+ * (over the core leg: an SBC whose relay slot waits for an answer) is told so. Two REGISTERs per
+ * made-up IDc used to leak a slot each on the softswitch, until it refused every SBC request. */
+TEST(superseded_request_is_answered)
+{
+	struct gk_core_cfg cfg;
+	struct core_seen seen = {0};
+	const struct gk_core_ops ops = {.auc_request = cs_auc, .reject = cs_reject};
+	char err[128];
+	struct gk_loop *loop = gk_loop_new(NULL, err, sizeof(err));
+	struct gk_core *c;
+
+	ASSERT_NE(NULL, loop);
+	gk_core_cfg_defaults(&cfg);
+	cfg.max_terminals = 8;
+	cfg.max_pending = 4;
+	c = gk_core_new(&cfg, &ops, &seen, loop, err, sizeof(err));
+	ASSERT_NE(NULL, c);
+	for (uint64_t ref = 1; ref <= 100; ref++)
+		gk_core_register(c, ref, "nobody", "sbc1");
+	EXPECT_EQ(100, seen.auc); /* never OVERLOAD: a superseded slot is free again */
+	EXPECT_EQ(99, seen.rejects);
+	EXPECT_EQ(99, seen.rejected_ref);
+	EXPECT_EQ(GK_R_SUPERSEDED, seen.why);
+	EXPECT_EQ(99, gk_core_stats(c)->reasons.n[GK_R_SUPERSEDED]);
+	gk_core_free(c);
+	gk_loop_free(loop);
 }
 
 TEST(mechanism_choice_follows_the_terminals_preference)
