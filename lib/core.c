@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core_priv.h"
+#include "gatekey/fastpath.h"
 #include "gatekey/log.h"
 
 void gk_core_cfg_defaults(struct gk_core_cfg *c)
@@ -57,7 +58,11 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
 		c->txns[i].timer.fn = txn_timeout;
 	}
 	/* Nonces only need to verify here, for as long as this core runs. */
-	gk_random(c->nonce_key, sizeof(c->nonce_key));
+	if (gk_random(c->nonce_key, sizeof(c->nonce_key)) < 0 ||
+	    gk_random(c->source_key, sizeof(c->source_key)) < 0) {
+		snprintf(err, errlen, "no randomness for the core's keys");
+		goto fail;
+	}
 	if (!c->cfg.digest_algorithms[0])
 		strcpy(c->cfg.digest_algorithms, "SHA-256,MD5");
 	if (!c->cfg.digest_nonce_ttl_s)
@@ -77,6 +82,7 @@ void gk_core_free(struct gk_core *c)
 	if (c->txns)
 		gk_wipe(c->txns, ((size_t)c->cfg.max_pending + 1) * sizeof(*c->txns));
 	gk_wipe(c->nonce_key, sizeof(c->nonce_key));
+	gk_wipe(c->source_key, sizeof(c->source_key));
 	gk_idmap_free(c->ids);
 	free(c->dgs);
 	free(c->recs);
@@ -147,8 +153,54 @@ static void ask_vector(struct gk_core *c, struct core_txn *t, uint64_t ref, cons
 	c->ops.auc_request(c->user, core_txn_handle(c, t), idc, t->idsp);
 }
 
+/* The host part of "host:port" or "[v6]:port" as a keyed 64-bit hash, never 0; 1 for an address
+ * the front did not give. Per host, not per port: a new socket is free to make. */
+static uint64_t source_of(const struct gk_core *c, const char *address)
+{
+	const char *host = address, *end;
+	uint8_t h[16];
+	uint64_t v;
+
+	if (!address || !address[0] || strcmp(address, "-") == 0)
+		return 1;
+	if (host[0] == '[') {
+		host++;
+		end = strchr(host, ']');
+	} else {
+		end = strrchr(host, ':');
+	}
+	if (!end)
+		end = host + strlen(host);
+	gk_fp_siphash128(c->source_key, (const __u8 *)host, (__u32)(end - host), h);
+	memcpy(&v, h, sizeof(v));
+	return v > 1 ? v : 2;
+}
+
+static struct core_fail *fail_find(struct core_rec *rc, uint64_t src)
+{
+	for (unsigned i = 0; i < CORE_FAIL_SOURCES; i++)
+		if (rc->fail[i].source == src)
+			return &rc->fail[i];
+	return NULL;
+}
+
+bool core_locked(struct gk_core *c, const struct core_rec *rc, const char *address)
+{
+	const struct core_fail *f = fail_find((struct core_rec *)rc, source_of(c, address));
+
+	return f && f->locked_until_ms > gk_loop_now(c->loop);
+}
+
+void core_success(struct gk_core *c, struct core_rec *rc, const char *address)
+{
+	struct core_fail *f = fail_find(rc, source_of(c, address));
+
+	if (f)
+		memset(f, 0, sizeof(*f));
+}
+
 struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-                              uint32_t *slot)
+                              const char *address, uint32_t *slot)
 {
 	int created;
 	uint64_t now = gk_loop_now(c->loop);
@@ -162,7 +214,7 @@ struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, 
 	if (created)
 		memset(rc, 0, sizeof(*rc));
 	rc->last_seen_ms = now;
-	if (rc->locked_until_ms > now) {
+	if (core_locked(c, rc, address)) {
 		core_reject(c, ref, GK_R_LOCKED_OUT);
 		return NULL;
 	}
@@ -178,10 +230,11 @@ struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, 
 	return rc;
 }
 
-void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp)
+void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
+                      const char *address)
 {
 	uint32_t slot;
-	struct core_rec *rc = core_rec_for(c, ref, idc, idsp, &slot);
+	struct core_rec *rc = core_rec_for(c, ref, idc, idsp, address, &slot);
 
 	if (!rc)
 		return;
@@ -254,17 +307,51 @@ void core_account(struct gk_core *c, uint32_t status, const char *idc, const cha
 	c->ops.auc_accounting(c->user, &a);
 }
 
-bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc)
+/* Longest lockout: lockout_s doubled this many times. */
+#define LOCKOUT_DOUBLINGS_MAX 6
+
+bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc, const char *address)
 {
+	uint64_t src = source_of(c, address), now = gk_loop_now(c->loop);
+	struct core_fail *f = fail_find(rc, src);
+
 	c->st.wrong_auth++;
 	c->st.reasons.n[GK_R_WRONG_AUTH]++;
-	if (++rc->failures < c->cfg.max_failures)
+	if (!f) {
+		/* A free entry, else the one idle longest whose lockout is over, else the one whose
+		 * lockout ends first: a source that fails again starts from there. */
+		f = &rc->fail[0];
+		for (unsigned i = 0; i < CORE_FAIL_SOURCES; i++) {
+			struct core_fail *e = &rc->fail[i];
+			bool e_locked = e->locked_until_ms > now,
+			     f_locked = f->locked_until_ms > now;
+
+			if (!e->source) {
+				f = e;
+				break;
+			}
+			if (e_locked != f_locked
+			        ? !e_locked
+			        : (e_locked ? e->locked_until_ms < f->locked_until_ms
+			                    : e->last_ms < f->last_ms))
+				f = e;
+		}
+		memset(f, 0, sizeof(*f));
+		f->source = src;
+	}
+	f->last_ms = now;
+	if (++f->failures < c->cfg.max_failures)
 		return false;
-	rc->locked_until_ms = gk_loop_now(c->loop) + (uint64_t)c->cfg.lockout_s * 1000;
-	rc->failures = 0;
+	uint64_t lock_s =
+	    (uint64_t)c->cfg.lockout_s
+	    << (f->lockouts < LOCKOUT_DOUBLINGS_MAX ? f->lockouts : LOCKOUT_DOUBLINGS_MAX);
+	f->locked_until_ms = now + lock_s * 1000;
+	f->failures = 0;
+	if (f->lockouts < 255)
+		f->lockouts++;
 	c->st.lockouts++;
-	gk_notice("locked out %s for %us after %u wrong answers", idc, c->cfg.lockout_s,
-	          c->cfg.max_failures);
+	gk_notice("locked out %s from %s for %llus after %u wrong answers", idc,
+	          address ? address : "-", (unsigned long long)lock_s, c->cfg.max_failures);
 	return true;
 }
 
@@ -276,7 +363,7 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 	struct core_rec *rc = slot ? &c->recs[slot] : NULL;
 	uint64_t now = gk_loop_now(c->loop);
 
-	if (rc && rc->locked_until_ms > now)
+	if (rc && core_locked(c, rc, address))
 		return core_reject(c, ref, GK_R_LOCKED_OUT);
 	struct core_txn *t = rc && rc->txn ? &c->txns[rc->txn] : NULL;
 	if (!t || t->state != T_WAIT_ANSWER || strcmp(t->idsp, idsp) != 0 ||
@@ -285,7 +372,7 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 	rc->last_seen_ms = now;
 
 	if (!gk_ct_equal(t->xauth, auth, GK_AUTH_LEN)) {
-		if (core_failure(c, rc, idc)) {
+		if (core_failure(c, rc, idc, address)) {
 			core_txn_free(c, t);
 			return core_reject(c, ref, GK_R_LOCKED_OUT);
 		}
@@ -294,7 +381,7 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 		ask_vector(c, t, ref, idc);
 		return;
 	}
-	rc->failures = 0;
+	core_success(c, rc, address);
 	c->st.successes++;
 	uint8_t r[GK_RAND_LEN], bt[GK_BLOB_LEN], be[GK_BLOB_LEN];
 	memcpy(r, t->rand, sizeof(r));
@@ -328,8 +415,19 @@ static void sweep_fn(struct gk_timer *tm)
 		for (unsigned k = 0; k < CORE_DG_NONCES; k++)
 			if (rc->dg_seen[k].nonce[0])
 				keep_ms = (uint64_t)c->cfg.digest_nonce_ttl_s * 1000;
-		if (rc->txn || rc->locked_until_ms > now || rc->failures ||
-		    rc->last_seen_ms + 60000 > now || rc->last_seen_ms + keep_ms > now)
+		bool failing = false;
+
+		/* A source's record of failures is kept as long as its next lockout would be
+		 * longer than the first: until its last lockout has run out once more. */
+		for (unsigned k = 0; k < CORE_FAIL_SOURCES; k++) {
+			const struct core_fail *f = &rc->fail[k];
+			uint64_t hold_ms =
+			    f->locked_until_ms ? 2 * (f->locked_until_ms - f->last_ms) : 0;
+
+			failing |= f->source && (f->failures || f->last_ms + hold_ms > now);
+		}
+		if (rc->txn || failing || rc->last_seen_ms + 60000 > now ||
+		    rc->last_seen_ms + keep_ms > now)
 			continue;
 		gk_idmap_remove(c->ids, i);
 		memset(rc, 0, sizeof(*rc));

@@ -175,7 +175,7 @@ void gk_core_digest(struct gk_core *c, uint64_t ref, const char *idc, const char
 		c->st.reasons.n[GK_R_REPLAY_N1]++;
 		return; /* the reference is the front's to time out */
 	}
-	rc = core_rec_for(c, ref, idc, idsp, &slot);
+	rc = core_rec_for(c, ref, idc, idsp, address, &slot);
 	if (!rc)
 		return;
 	if (!cred)
@@ -243,7 +243,7 @@ void gk_core_auc_ha1(struct gk_core *c, uint32_t handle, const struct gk_auc_ha1
 	bool ok = gk_digest_verify(d->alg, d->sess, ha1, d->nonce, d->nc_hex, d->cnonce,
 	                           d->qop[0] ? d->qop : NULL, d->method, d->uri, d->response);
 	if (!ok) {
-		bool locked = core_failure(c, rc, idc);
+		bool locked = core_failure(c, rc, idc, d->address);
 		core_txn_free(c, t);
 		if (locked)
 			return core_reject(c, ref, GK_R_LOCKED_OUT);
@@ -261,7 +261,7 @@ void gk_core_auc_ha1(struct gk_core *c, uint32_t handle, const struct gk_auc_ha1
 		core_txn_free(c, t);
 		return challenge(c, ref, idsp, false);
 	}
-	rc->failures = 0;
+	core_success(c, rc, d->address);
 	dg_remember(rc, d->nonce, d->nc);
 	char address[GK_TXT_SHORT];
 	memcpy(address, d->address, sizeof(address));

@@ -29,9 +29,20 @@ struct core_dg_seen {
 	uint64_t issued_ms;
 };
 
-struct core_rec {
+/* Wrong answers are counted per (IDc, source host), so that a stranger who answers wrongly for
+ * a victim's IDc locks out himself, not the victim. The host is kept as a keyed hash. */
+#define CORE_FAIL_SOURCES 4
+
+struct core_fail {
+	uint64_t source; /* keyed hash of the source host; 0 = free */
 	uint8_t failures;
+	uint8_t lockouts; /* so far: each doubles the next lockout */
 	uint64_t locked_until_ms;
+	uint64_t last_ms;
+};
+
+struct core_rec {
+	struct core_fail fail[CORE_FAIL_SOURCES];
 	uint64_t last_seen_ms;
 	uint32_t txn; /* txn index, 0 = none */
 	struct core_dg_seen dg_seen[CORE_DG_NONCES];
@@ -84,6 +95,7 @@ struct gk_core {
 	struct gk_timer sweep;
 	struct gk_core_stats st;
 	uint8_t nonce_key[GK_DIGEST_NONCE_KEY_LEN];
+	uint8_t source_key[16]; /* keys the hash of core_fail.source */
 };
 
 void core_reject(struct gk_core *c, uint64_t ref, enum gk_reason why);
@@ -93,10 +105,15 @@ void core_txn_free(struct gk_core *c, struct core_txn *t);
 struct core_txn *core_txn_alloc(struct gk_core *c, uint32_t rec);
 void core_account(struct gk_core *c, uint32_t status, const char *idc, const char *idsp,
                   const char *address);
-/* A wrong answer for rc: true when it used up the budget and the IDc is now locked out. */
-bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc);
-/* The record of idc for a new request: NULL after answering ref with a reject. */
+/* A wrong answer for rc from address ("host:port" as the front saw it; NULL or "-" when
+ * unknown): true when it used up that source's budget, which is now locked out of this IDc. */
+bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc, const char *address);
+/* A right answer from address: that source's failures are forgotten. */
+void core_success(struct gk_core *c, struct core_rec *rc, const char *address);
+/* True while address is locked out of rc. */
+bool core_locked(struct gk_core *c, const struct core_rec *rc, const char *address);
+/* The record of idc for a new request from address: NULL after answering ref with a reject. */
 struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-                              uint32_t *slot);
+                              const char *address, uint32_t *slot);
 
 #endif

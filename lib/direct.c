@@ -10,9 +10,10 @@ static void f_send(void *user, const struct gk_msg *m, const struct sockaddr_sto
 	d->ops.send_terminal(d->user, m, to, b);
 }
 
-static void f_register(void *user, uint64_t ref, const char *idc, const char *idsp)
+static void f_register(void *user, uint64_t ref, const char *idc, const char *idsp,
+                       const char *address)
 {
-	gk_core_register(((struct gk_direct *)user)->core, ref, idc, idsp);
+	gk_core_register(((struct gk_direct *)user)->core, ref, idc, idsp, address);
 }
 
 static void f_answer(void *user, uint64_t ref, const char *idc, const char *idsp,

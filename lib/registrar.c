@@ -313,14 +313,14 @@ static void to_core(struct gk_registrar *r, struct pending *p, const struct gk_m
 	memcpy(&p->req, req, sizeof(*req));
 	gk_timer_arm(r->loop, &p->timer, r->cfg.core_timeout_ms);
 	r->stats.core_requests++;
-	if (req->type == GK_MSG_REGISTER) {
-		r->ops.core_register(r->user, pending_handle(r, p), req->idc, r->cfg.idsp);
-	} else {
-		char a[GK_TXT_SHORT];
-		gk_format_addr(from, a, sizeof(a));
+	char a[GK_TXT_SHORT];
+
+	gk_format_addr(from, a, sizeof(a));
+	if (req->type == GK_MSG_REGISTER)
+		r->ops.core_register(r->user, pending_handle(r, p), req->idc, r->cfg.idsp, a);
+	else
 		r->ops.core_answer(r->user, pending_handle(r, p), req->idc, r->cfg.idsp, req->rand,
 		                   req->auth, a);
-	}
 }
 
 static void send_challenge(struct gk_registrar *r, struct pending *p)

@@ -92,10 +92,11 @@ static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref)
 	gk_loop_send(s->loop, s->core_fd, buf, (size_t)n, &s->set.softswitch);
 }
 
-static void core_register(void *user, uint64_t ref, const char *idc, const char *idsp)
+static void core_register(void *user, uint64_t ref, const char *idc, const char *idsp,
+                          const char *address)
 {
 	struct gk_msg m;
-	gk_uplink_request(&m, GK_MSG_REGISTER, idc, idsp, NULL, NULL, NULL);
+	gk_uplink_request(&m, GK_MSG_REGISTER, idc, idsp, NULL, NULL, address);
 	send_core(user, &m, ref);
 }
 

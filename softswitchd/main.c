@@ -159,7 +159,8 @@ static void on_peer(struct softswitchd *s, const struct ss_peer *peer, struct gk
 		               (m->fields & GK_F_DIGEST) ? &m->digest : NULL, "REGISTER",
 		               (m->fields & GK_F_ADDR) ? m->address : "-");
 	else if (m->type == GK_MSG_REGISTER)
-		gk_core_register(s->direct.core, ref, m->idc, m->idsp);
+		gk_core_register(s->direct.core, ref, m->idc, m->idsp,
+		                 (m->fields & GK_F_ADDR) ? m->address : "-");
 	else
 		gk_core_answer(s->direct.core, ref, m->idc, m->idsp, m->rand, m->auth,
 		               (m->fields & GK_F_ADDR) ? m->address : "-");

@@ -62,8 +62,10 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
                             void *user, struct gk_loop *loop, char *err, size_t errlen);
 void gk_core_free(struct gk_core *c);
 
-/* s2: a terminal wants to register through element idsp. */
-void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp);
+/* s2: a terminal wants to register through element idsp, from address ("host:port" as the
+ * front saw it, or NULL): wrong answers lock out a source, not the IDc. */
+void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
+                      const char *address);
 /* s8: its answer to the challenge with this rand; address is the terminal as the front saw it. */
 void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
                     const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],

@@ -53,7 +53,8 @@ struct gk_registrar_ops {
 	                      struct gk_binding *b);
 	/* s2, s8 and the end of a binding, to the core. The core answers a register or an answer
 	 * with gk_registrar_core_challenge, _success or _reject, quoting ref. */
-	void (*core_register)(void *user, uint64_t ref, const char *idc, const char *idsp);
+	void (*core_register)(void *user, uint64_t ref, const char *idc, const char *idsp,
+	                      const char *address);
 	void (*core_answer)(void *user, uint64_t ref, const char *idc, const char *idsp,
 	                    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
 	                    const char *address);

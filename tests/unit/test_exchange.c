@@ -256,10 +256,15 @@ TEST_F(exchange, wrong_key_is_challenged_afresh_then_locked_out)
 	EXPECT_EQ(3, cs->reasons.n[GK_R_WRONG_AUTH]);
 	EXPECT_EQ(1, cs->reasons.n[GK_R_LOCKED_OUT]);
 	EXPECT_EQ(1, cs->lockouts);
-	/* The real alice is locked out too, until the lockout ends. */
-	EXPECT_EQ(-1, run(&self->w, &self->alice, 2));
+	/* The source that failed stays locked out of alice's IDc... */
+	EXPECT_EQ(-1, run(&self->w, &mallory, 3));
 	EXPECT_EQ(2, cs->reasons.n[GK_R_LOCKED_OUT]);
 	EXPECT_EQ(0, st->reasons.n[GK_R_LOCKED_OUT]); /* decided by the core, counted once */
+	/* ...but the real alice, elsewhere, is not: three wrong answers from a stranger used to
+	 * lock her out for 300 s, and four datagrams every five minutes kept her out for good. */
+	EXPECT_EQ(0, run(&self->w, &self->alice, 2));
+	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
+	EXPECT_EQ(2, cs->reasons.n[GK_R_LOCKED_OUT]);
 }
 
 TEST_F(exchange, unknown_idc_looks_like_a_wrong_key)
@@ -512,7 +517,7 @@ TEST(superseded_request_is_answered)
 	c = gk_core_new(&cfg, &ops, &seen, loop, err, sizeof(err));
 	ASSERT_NE(NULL, c);
 	for (uint64_t ref = 1; ref <= 100; ref++)
-		gk_core_register(c, ref, "nobody", "sbc1");
+		gk_core_register(c, ref, "nobody", "sbc1", "198.18.0.9:5060");
 	EXPECT_EQ(100, seen.auc); /* never OVERLOAD: a superseded slot is free again */
 	EXPECT_EQ(99, seen.rejects);
 	EXPECT_EQ(99, seen.rejected_ref);
