@@ -158,9 +158,8 @@ int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size
 		          f->set.interface);
 		if (max_terminals > GK_XDP_MAX_TERMINALS)
 			gk_warn(
-			    "fast path: the XDP maps hold %u terminals, registrar.max_terminals is "
-			    "%u: terminals beyond are registered but dropped "
-			    "(fastpath.install_failed)",
+			    "fast path: the XDP maps hold %u terminals: registrar.max_terminals "
+			    "%u is cut to that",
 			    GK_XDP_MAX_TERMINALS, max_terminals);
 		return 0;
 	}
@@ -179,6 +178,14 @@ int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size
 	else /* auto: working, but without what the operator most likely runs gatekey for */
 		gk_warn("fast path: userspace fallback, XDP not attached: %s", why);
 	return 0;
+}
+
+uint32_t sbc_fp_capacity(const struct sbc_fastpath *f, uint32_t max_terminals)
+{
+	/* Terminal indexes run 1..max_terminals; the XDP terminals array holds 1..its size. */
+	if (f->xdp && max_terminals > GK_XDP_MAX_TERMINALS)
+		return GK_XDP_MAX_TERMINALS;
+	return max_terminals;
 }
 
 static void session_of(const struct gk_binding_record *rec, struct gk_fp_session *s)

@@ -43,6 +43,8 @@ int sbc_fp_parse_port(const char *value, void *arg, char *err, size_t errlen);
 /* Loads and attaches (or falls back), says which at start-up. 0, or -1 with err when the
  * configuration cannot work at all (an explicit native/generic that fails, a bad port plan). */
 int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size_t errlen);
+/* How many terminals the registrar may hold so that each index fits the fast path. */
+uint32_t sbc_fp_capacity(const struct sbc_fastpath *f, uint32_t max_terminals);
 /* Takes back the terminals a previous sbcd left in the pinned maps; returns how many. */
 int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r);
 void sbc_fp_stop(struct sbc_fastpath *f);

@@ -483,6 +483,15 @@ int main(int argc, char **argv)
 	    .binding_up = binding_up,
 	    .binding_down = binding_down,
 	};
+	/* The fast path first: a terminal index it cannot hold must never be handed out, or the
+	 * terminal is told "registered" while every datagram it sends is dropped. */
+	s.fp.set = s.set.fp;
+	if (sbc_fp_start(&s.fp, rc.max_terminals, err, sizeof(err)) < 0) {
+		gk_wipe(&rc, sizeof(rc));
+		gk_err("%s", err);
+		return 1;
+	}
+	rc.max_terminals = sbc_fp_capacity(&s.fp, rc.max_terminals);
 	s.front = gk_registrar_new(&rc, &ops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
 	if (!s.front) {
@@ -490,11 +499,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.io.front = s.front;
-	s.fp.set = s.set.fp;
-	if (sbc_fp_start(&s.fp, s.set.front.max_terminals, err, sizeof(err)) < 0) {
-		gk_err("%s", err);
-		return 1;
-	}
 	sbc_fp_restore(&s.fp, s.front);
 	for (unsigned i = 0; i < s.n_access; i++) {
 		const struct sockaddr_storage *a = &gk_front_io_sock(&s.io, s.access_fd[i])->addr;

@@ -155,7 +155,8 @@ struct gk_fp_terminal {
 	__u8 addr[16]; /* registered source address, IPv4 in the first 4 bytes */
 	__u8 key[16];  /* uplink SipHash key (gk-mac only) */
 	struct gk_fp_window win;
-	struct gk_fp_bucket bucket; /* digest terminals */
+	struct gk_fp_bucket bucket; /* all a digest terminal sends; a gk-mac one's unsealed
+	                             * registrations */
 };
 
 /* Map "sources" key (value: __u32 index). Also the source of a datagram. Zero the padding. */
@@ -1143,6 +1144,11 @@ GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_f
 			return gk_fp_set(v, GK_FP_DROP_WRONG_SOURCE, GK_FP_STEP_DONE);
 		return gk_fp_set(v, GK_FP_PASS_DIGEST, GK_FP_STEP_COMMIT);
 	}
+	if (registration > 0 && t && !fr->framed)
+		/* From a terminal's registered address (a refresh, or a terminal that lost its
+		 * key): its own bucket, so that strangers' registrations, spoofed or not, cannot
+		 * use up what its refresh needs. */
+		return gk_fp_set(v, GK_FP_PASS_REGISTRATION, GK_FP_STEP_COMMIT);
 	if (registration > 0)
 		return gk_fp_set(v, GK_FP_PASS_REGISTRATION, GK_FP_STEP_ADMIT);
 	if (fr->framed)
@@ -1152,7 +1158,8 @@ GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_f
 	return gk_fp_set(v, GK_FP_DROP_NOT_REGISTRATION, GK_FP_STEP_DONE);
 }
 
-/* GK_FP_STEP_COMMIT: the terminal's mutable state; in BPF under t->lock. */
+/* GK_FP_STEP_COMMIT: the terminal's mutable state (replay window, or its bucket); in BPF under
+ * t->lock. */
 GK_FP_INLINE void gk_fp_commit(const struct gk_fp_config *cfg, struct gk_fp_terminal *t, __u64 now,
                                struct gk_fp_verdict *v)
 {
@@ -1160,7 +1167,7 @@ GK_FP_INLINE void gk_fp_commit(const struct gk_fp_config *cfg, struct gk_fp_term
 		v->stat = gk_fp_window_check(&t->win, v->seq);
 		if (v->stat == GK_FP_PASS_GKMAC)
 			gk_fp_window_update(&t->win, v->seq);
-	} else if (v->stat == GK_FP_PASS_DIGEST) {
+	} else if (v->stat == GK_FP_PASS_DIGEST || v->stat == GK_FP_PASS_REGISTRATION) {
 		if (!gk_fp_bucket_take(&t->bucket, &cfg->terminal, now))
 			v->stat = GK_FP_DROP_RATE_TERMINAL;
 	}

@@ -333,6 +333,33 @@ TEST_F(xdp, token_buckets_exact_burst)
 	EXPECT_VERDICT(self, f, n, XDP_DROP, GK_FP_DROP_RATE_GLOBAL);
 }
 
+/* Strangers' registrations, spoofed from anywhere, empty the global bucket: a registered
+ * terminal's refresh (unsealed, from its registered address) still passes, through its own
+ * bucket, which is all it can use up. They used to share the strangers' one. */
+TEST_F(xdp, refresh_of_a_registered_terminal_has_its_own_bucket)
+{
+	NEED_XDP();
+	uint8_t f[256];
+	struct frame_spec s = self->spec;
+	size_t n;
+
+	self->cfg.source = (struct gk_fp_rate){.rate = 1, .burst = 1000};
+	self->cfg.global = (struct gk_fp_rate){.rate = 1, .burst = 2};
+	self->cfg.terminal = (struct gk_fp_rate){.rate = 1, .burst = 3};
+	ASSERT_EQ(0, gk_xdp_set_config(self->x, &self->cfg));
+	s.sport = 40000;
+	s.src[3] = 10;
+	n = frame_build(&s, reg_msg, strlen(reg_msg), f, sizeof(f));
+	for (int i = 0; i < 2; i++)
+		EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_REGISTRATION);
+	EXPECT_VERDICT(self, f, n, XDP_DROP, GK_FP_DROP_RATE_GLOBAL);
+	/* the terminal (registered from the fixture's address) refreshes: its own bucket */
+	n = frame_build(&self->spec, reg_msg, strlen(reg_msg), f, sizeof(f));
+	for (int i = 0; i < 3; i++)
+		EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_REGISTRATION);
+	EXPECT_VERDICT(self, f, n, XDP_DROP, GK_FP_DROP_RATE_TERMINAL);
+}
+
 TEST_F(xdp, digest_terminal_pinned_and_limited)
 {
 	NEED_XDP();
