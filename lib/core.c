@@ -120,8 +120,14 @@ void core_txn_free(struct gk_core *c, struct core_txn *t)
 {
 	uint32_t i = (uint32_t)(t - c->txns);
 	gk_timer_cancel(c->loop, &t->timer);
-	if (t->rec && c->recs[t->rec].txn == i)
-		c->recs[t->rec].txn = 0;
+	if (t->rec) {
+		uint32_t *link = &c->recs[t->rec].txn;
+
+		while (*link && *link != i)
+			link = &c->txns[*link].next_same;
+		if (*link == i)
+			*link = t->next_same;
+	}
 	gk_wipe(t->xauth, sizeof(t->xauth));
 	if (t->digest)
 		gk_wipe(&c->dgs[i], sizeof(c->dgs[i]));
@@ -130,7 +136,9 @@ void core_txn_free(struct gk_core *c, struct core_txn *t)
 	c->txn_free = i;
 }
 
-struct core_txn *core_txn_alloc(struct gk_core *c, uint32_t rec)
+static uint64_t source_of(const struct gk_core *c, const char *address);
+
+struct core_txn *core_txn_alloc(struct gk_core *c, uint32_t rec, const char *address)
 {
 	uint32_t i = c->txn_free;
 	if (!i)
@@ -141,6 +149,9 @@ struct core_txn *core_txn_alloc(struct gk_core *c, uint32_t rec)
 	if (!t->gen)
 		t->gen = 1;
 	t->rec = rec;
+	t->source = source_of(c, address);
+	t->started_ms = gk_loop_now(c->loop);
+	t->next_same = c->recs[rec].txn;
 	c->recs[rec].txn = i;
 	return t;
 }
@@ -218,10 +229,24 @@ struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, 
 		core_reject(c, ref, GK_R_LOCKED_OUT);
 		return NULL;
 	}
-	if (rc->txn) {
-		/* A new attempt supersedes the old one, whose requester is told so: over the core
-		 * leg its reference holds a relay slot that only an answer frees. */
-		struct core_txn *old = &c->txns[rc->txn];
+	/* A source's new attempt supersedes its last one; another source's is left alone, so
+	 * that a stranger's request cannot abort a terminal's. Whoever is superseded is told so:
+	 * over the core leg its reference holds a relay slot that only an answer frees. */
+	uint64_t src = source_of(c, address);
+	struct core_txn *old = NULL;
+	unsigned n = 0;
+
+	for (uint32_t i = rc->txn; i; i = c->txns[i].next_same, n++) {
+		struct core_txn *t = &c->txns[i];
+
+		if (t->source == src) {
+			old = t;
+			break;
+		}
+		if (!old || t->started_ms < old->started_ms)
+			old = t;
+	}
+	if (old && (old->source == src || n >= CORE_ATTEMPTS_PER_IDC)) {
 		uint64_t old_ref = old->ref;
 
 		core_txn_free(c, old);
@@ -238,7 +263,7 @@ void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const ch
 
 	if (!rc)
 		return;
-	struct core_txn *t = core_txn_alloc(c, slot);
+	struct core_txn *t = core_txn_alloc(c, slot, address);
 	if (!t)
 		return core_reject(c, ref, GK_R_OVERLOAD);
 	strcpy(t->idsp, idsp);
@@ -365,9 +390,14 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 
 	if (rc && core_locked(c, rc, address))
 		return core_reject(c, ref, GK_R_LOCKED_OUT);
-	struct core_txn *t = rc && rc->txn ? &c->txns[rc->txn] : NULL;
-	if (!t || t->state != T_WAIT_ANSWER || strcmp(t->idsp, idsp) != 0 ||
-	    !gk_ct_equal(t->rand, rand, GK_RAND_LEN))
+	/* The attempt this answers: the one whose challenge carried this Rand. */
+	struct core_txn *t = NULL;
+	for (uint32_t i = rc ? rc->txn : 0; i && !t; i = c->txns[i].next_same)
+		if (c->txns[i].state == T_WAIT_ANSWER && !c->txns[i].digest &&
+		    strcmp(c->txns[i].idsp, idsp) == 0 &&
+		    gk_ct_equal(c->txns[i].rand, rand, GK_RAND_LEN))
+			t = &c->txns[i];
+	if (!t)
 		return core_reject(c, ref, GK_R_NO_CHALLENGE);
 	rc->last_seen_ms = now;
 

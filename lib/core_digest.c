@@ -153,11 +153,15 @@ static void dg_remember(struct core_rec *rc, const char *nonce, uint32_t nc)
 static bool same_answer_in_check(const struct gk_core *c, const struct core_rec *rc,
                                  const struct gk_digest *cred)
 {
-	const struct core_txn *t = rc->txn ? &c->txns[rc->txn] : NULL;
-	const struct core_dg *d = t ? &c->dgs[rc->txn] : NULL;
+	for (uint32_t i = rc->txn; i; i = c->txns[i].next_same) {
+		const struct core_txn *t = &c->txns[i];
+		const struct core_dg *d = &c->dgs[i];
 
-	return t && t->digest && t->state == T_WAIT_VECTOR && strcmp(d->nonce, cred->nonce) == 0 &&
-	       strcmp(d->nc_hex, cred->nc) == 0 && strcmp(d->response, cred->response) == 0;
+		if (t->digest && t->state == T_WAIT_VECTOR && strcmp(d->nonce, cred->nonce) == 0 &&
+		    strcmp(d->nc_hex, cred->nc) == 0 && strcmp(d->response, cred->response) == 0)
+			return true;
+	}
+	return false;
 }
 
 void gk_core_digest(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
@@ -198,7 +202,7 @@ void gk_core_digest(struct gk_core *c, uint64_t ref, const char *idc, const char
 	if (dg_replayed(rc, cred->nonce, nc, cred->qop[0] != 0))
 		return rechallenge(c, ref, idsp, GK_R_REPLAY_N1);
 
-	struct core_txn *t = core_txn_alloc(c, slot);
+	struct core_txn *t = core_txn_alloc(c, slot, address);
 	if (!t)
 		return core_reject(c, ref, GK_R_OVERLOAD);
 	struct core_dg *d = &c->dgs[t - c->txns];

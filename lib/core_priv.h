@@ -44,11 +44,14 @@ struct core_fail {
 struct core_rec {
 	struct core_fail fail[CORE_FAIL_SOURCES];
 	uint64_t last_seen_ms;
-	uint32_t txn; /* txn index, 0 = none */
+	uint32_t txn; /* first of this IDc's attempts in progress (a txn index), 0 = none */
 	struct core_dg_seen dg_seen[CORE_DG_NONCES];
 	/* Nonces issued before this were forgotten to make room: they are answered no more. */
 	uint64_t dg_floor_ms;
 };
+
+/* Attempts per IDc at once, each from its own source (see core_rec_for). */
+#define CORE_ATTEMPTS_PER_IDC 4
 
 struct core_txn {
 	uint8_t state;
@@ -56,6 +59,9 @@ struct core_txn {
 	uint16_t gen;
 	uint32_t rec;
 	uint32_t next_free;
+	uint32_t next_same; /* the next attempt for the same IDc, 0 = none */
+	uint64_t source;    /* the requester's host, as core_fail.source */
+	uint64_t started_ms;
 	uint64_t ref;
 	char idsp[GK_ID_MAX + 1];
 	uint8_t rand[GK_RAND_LEN];
@@ -102,7 +108,8 @@ void core_reject(struct gk_core *c, uint64_t ref, enum gk_reason why);
 uint32_t core_txn_handle(const struct gk_core *c, const struct core_txn *t);
 struct core_txn *core_txn_from_handle(struct gk_core *c, uint32_t h);
 void core_txn_free(struct gk_core *c, struct core_txn *t);
-struct core_txn *core_txn_alloc(struct gk_core *c, uint32_t rec);
+/* A transaction for an attempt at record rec from address, linked to the record's attempts. */
+struct core_txn *core_txn_alloc(struct gk_core *c, uint32_t rec, const char *address);
 void core_account(struct gk_core *c, uint32_t status, const char *idc, const char *idsp,
                   const char *address);
 /* A wrong answer for rc from address ("host:port" as the front saw it; NULL or "-" when
@@ -112,7 +119,9 @@ bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc, const
 void core_success(struct gk_core *c, struct core_rec *rc, const char *address);
 /* True while address is locked out of rc. */
 bool core_locked(struct gk_core *c, const struct core_rec *rc, const char *address);
-/* The record of idc for a new request from address: NULL after answering ref with a reject. */
+/* The record of idc for a new request from address: NULL after answering ref with a reject.
+ * The same source's attempt in progress is superseded (its requester told so), and the oldest
+ * gives way when CORE_ATTEMPTS_PER_IDC sources are at it; another source's is left alone. */
 struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
                               const char *address, uint32_t *slot);
 

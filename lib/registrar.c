@@ -52,7 +52,7 @@ struct record {
 	uint8_t seen_n1[N1_CACHE][GK_NONCE_LEN];
 	uint8_t n1_pos, n1_count;
 	uint64_t last_seen_ms;
-	uint32_t pending; /* pending index + 1, 0 = none */
+	uint32_t pending; /* first of this IDc's attempts in progress (a pending index), 0 = none */
 	struct gk_binding b;
 };
 
@@ -61,6 +61,8 @@ struct pending {
 	uint16_t gen;
 	uint32_t record;
 	uint32_t next_free;
+	uint32_t next_same; /* the next attempt for the same IDc (another source), 0 = none */
+	uint64_t started_ms;
 	struct sockaddr_storage from;
 	uint8_t n1[GK_NONCE_LEN]; /* N1 of the request being answered */
 	uint8_t n2[GK_NONCE_LEN]; /* N2 of the challenge issued */
@@ -248,9 +250,34 @@ static bool ts_fresh(const struct gk_registrar *r, const struct gk_msg *m)
 	return m->ts + r->cfg.skew_s >= now && m->ts <= now + r->cfg.skew_s;
 }
 
-static struct pending *pending_of(struct gk_registrar *r, struct record *rc)
+static void pending_free(struct gk_registrar *r, struct pending *p);
+
+/* Attempts per IDc, each from its own source: a request from one source never supersedes
+ * another's attempt, so a stranger cannot abort a terminal's registration with one REGISTER.
+ * Beyond this many sources at once, the oldest attempt gives way. */
+#define ATTEMPTS_PER_IDC 4
+
+/* The attempt in progress for rc from `from`, or NULL. */
+static struct pending *pending_of(struct gk_registrar *r, struct record *rc,
+                                  const struct sockaddr_storage *from)
 {
-	return rc->pending ? &r->pending[rc->pending] : NULL;
+	for (uint32_t i = rc->pending; i; i = r->pending[i].next_same)
+		if (gk_sockaddr_equal(&r->pending[i].from, from))
+			return &r->pending[i];
+	return NULL;
+}
+
+/* Room for one more attempt at rc: the oldest gives way when all ATTEMPTS_PER_IDC are taken. */
+static void pending_make_room(struct gk_registrar *r, struct record *rc)
+{
+	struct pending *oldest = NULL;
+	unsigned n = 0;
+
+	for (uint32_t i = rc->pending; i; i = r->pending[i].next_same, n++)
+		if (!oldest || r->pending[i].started_ms < oldest->started_ms)
+			oldest = &r->pending[i];
+	if (n >= ATTEMPTS_PER_IDC)
+		pending_free(r, oldest);
 }
 
 static uint32_t pending_handle(const struct gk_registrar *r, const struct pending *p)
@@ -274,6 +301,8 @@ static struct pending *pending_alloc(struct gk_registrar *r, uint32_t slot)
 	p->record = slot;
 	p->r = r;
 	p->timer.fn = pending_timeout;
+	p->started_ms = gk_loop_now(r->loop);
+	p->next_same = rec(r, slot)->pending;
 	rec(r, slot)->pending = i;
 	return p;
 }
@@ -282,8 +311,14 @@ static void pending_free(struct gk_registrar *r, struct pending *p)
 {
 	uint32_t i = (uint32_t)(p - r->pending);
 	gk_timer_cancel(r->loop, &p->timer);
-	if (p->record && rec(r, p->record)->pending == i)
-		rec(r, p->record)->pending = 0;
+	if (p->record) {
+		uint32_t *link = &rec(r, p->record)->pending;
+
+		while (*link && *link != i)
+			link = &r->pending[*link].next_same;
+		if (*link == i)
+			*link = p->next_same;
+	}
 	uint16_t gen = p->gen;
 	gk_wipe(p, offsetof(struct pending, req));
 	p->gen = gen;
@@ -451,8 +486,8 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 		memset(rc, 0, sizeof(*rc));
 	rc->last_seen_ms = gk_loop_now(r->loop);
 
-	p = pending_of(r, rc);
-	if (p && memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0 && gk_sockaddr_equal(&p->from, from)) {
+	p = pending_of(r, rc, from);
+	if (p && memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0) {
 		/* A retransmission of the request we are working on: the challenge is public, send
 		 * it again; while the AuC has not answered there is nothing to send yet. */
 		if (p->state == P_WAIT_ANSWER)
@@ -463,7 +498,9 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 		return reject(r, m, from, GK_R_REPLAY_N1);
 	n1_remember(rc, m->n1);
 	if (p)
-		pending_free(r, p); /* a new registration attempt supersedes the old one */
+		pending_free(r, p); /* a new attempt from the same source supersedes its last */
+	else
+		pending_make_room(r, rc);
 	p = pending_alloc(r, slot);
 	if (!p)
 		return reject(r, m, from, GK_R_OVERLOAD);
@@ -630,11 +667,13 @@ static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
 	if (created)
 		memset(rc, 0, sizeof(*rc));
 	rc->last_seen_ms = gk_loop_now(r->loop);
-	struct pending *p = pending_of(r, rc);
+	struct pending *p = pending_of(r, rc, from);
 	if (p && same_digest_attempt(p, m, from))
 		return;
 	if (p)
 		pending_free(r, p);
+	else
+		pending_make_room(r, rc);
 	p = pending_alloc(r, slot);
 	if (!p)
 		return reject(r, m, from, GK_R_OVERLOAD);
@@ -708,16 +747,16 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 		return reject(r, m, from, GK_R_STALE_TS);
 	slot = gk_idmap_find(r->ids, m->idc);
 	rc = slot ? rec(r, slot) : NULL;
-	p = rc ? pending_of(r, rc) : NULL;
+	/* An answer counts only from where its challenge went: resent from elsewhere it would
+	 * install the binding at the sender's address. Attempts in progress are left alone. */
+	p = rc ? pending_of(r, rc, from) : NULL;
+	if (!p && rc && rc->pending)
+		return reject(r, m, from, GK_R_WRONG_SOURCE);
 	if (p && p->state == P_WAIT_CORE && p->req.type == GK_MSG_ANSWER &&
-	    memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0 && gk_sockaddr_equal(&p->from, from))
+	    memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0)
 		return; /* retransmitted while the core decides: the answer will follow */
 	if (!p || p->state != P_WAIT_ANSWER)
 		return reject(r, m, from, GK_R_NO_CHALLENGE);
-	/* An answer counts only from where the challenge went: resent from elsewhere it would
-	 * install the binding at the sender's address. The attempt in progress is left alone. */
-	if (!gk_sockaddr_equal(&p->from, from))
-		return reject(r, m, from, GK_R_WRONG_SOURCE);
 	if (!gk_ct_equal(p->n2, m->n2, GK_NONCE_LEN))
 		return reject(r, m, from, GK_R_BAD_N2);
 	if ((m->fields & GK_F_RAND) && !gk_ct_equal(p->rand, m->rand, GK_RAND_LEN))

@@ -466,6 +466,33 @@ TEST_F(exchange, list_rewritten_to_a_keyless_mechanism_gets_no_binding)
 	EXPECT_EQ(0, self->w.acct_start);
 }
 
+/* One unauthenticated REGISTER for alice's IDc, from elsewhere, in the middle of her exchange:
+ * it used to supersede her attempt (at the front and at the core), so her answer found no
+ * challenge. Each source now has its own attempt. */
+TEST_F(exchange, strangers_register_does_not_abort_an_attempt_in_progress)
+{
+	struct gk_msg req, answer, stranger;
+	struct gk_msg *resp;
+	struct gk_terminal mallory;
+	uint8_t wrong[GK_KEY_LEN];
+
+	gk_random(wrong, sizeof(wrong));
+	term_init(&mallory, "alice", wrong);
+	gk_terminal_register(&self->alice, &req);
+	resp = deliver(&self->w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, resp, &answer));
+	gk_terminal_register(&mallory, &stranger);
+	resp = deliver(&self->w, &stranger, 9, 0);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_CHALLENGE, resp->type); /* he gets a challenge he cannot answer */
+	resp = deliver(&self->w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
+	EXPECT_EQ(0, gk_terminal_on_message(&self->alice, resp, &answer));
+	EXPECT_EQ(0, gk_core_stats(self->w.d.core)->reasons.n[GK_R_SUPERSEDED]);
+}
+
 /* A refresh ends the standing session before the new one starts: each accounting Start has its
  * Stop. */
 TEST_F(exchange, refresh_stops_the_old_session_before_starting_the_new)
