@@ -59,9 +59,12 @@ capture_stop() {
 GK_H248_TRAILER_EXCUSE='megaco && frame contains 7d:0d:0a:47:4b:01'
 # capture_problems <pcap> [excused-filter]: the datagrams tshark finds malformed or in error, one
 # line each, minus those the display filter excuses. ICMP errors quote truncated datagrams and are
-# not ours. A tshark failure prints a line too, so it cannot pass as clean.
+# not ours, nor are the capture canaries (capture_canary), which tshark reads as whatever protocol
+# their random source port belongs to (44818: EtherNet/IP, malformed). A tshark failure prints a
+# line too, so it cannot pass as clean.
 capture_problems() {
 	local filter='(_ws.malformed || _ws.expert.severity >= "Error") && !icmp && !icmpv6'
+	filter="$filter && !(udp contains \"gk-canary\")"
 	[ -n "${2:-}" ] && filter="$filter && !($2)"
 	tshark -n -r "$1" -Y "$filter" 2>"$1.tshark-read.err" ||
 		echo "tshark failed on $1: $(head -c 300 "$1.tshark-read.err")"
