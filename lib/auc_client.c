@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The softswitch's RADIUS client (include/gatekey/auc_client.h). Two pools of sockets, one for
+ * Access-Requests towards auc.server and one for Accounting-Requests towards its accounting
+ * port; a socket's 256 identifiers are its request slots. Keeping the pools apart is what keeps
+ * registration working while the accounting server is down: its unanswered Starts and Stops fill
+ * only their own pool, and then are dropped and counted rather than queued.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +17,11 @@
 
 #define IDS_PER_SOCKET 256
 #define PKT_MAX        1024
+/* Accounting losses are reported at most this often, with the totals: a dead accounting server
+ * at registration rate would otherwise log a line per message. */
+#define ACCT_WARN_MS 10000
+
+struct pool;
 
 struct outstanding {
 	bool in_use;
@@ -22,15 +34,25 @@ struct outstanding {
 	uint8_t pkt[PKT_MAX];
 	struct gk_timer timer;
 	struct gk_auc_client *c;
-	uint32_t sock;
+	struct sock *sock;
 };
 
 struct sock {
 	int fd;
 	uint8_t next_id;
 	uint32_t busy;
-	struct gk_auc_client *c;
+	struct pool *pool;
 	struct outstanding slots[IDS_PER_SOCKET];
+};
+
+/* The sockets of one kind of request, and the server they talk to. */
+struct pool {
+	struct gk_auc_client *c;
+	const struct sockaddr_storage *server;
+	struct sock *socks;
+	uint32_t n_socks;
+	uint32_t rr;
+	uint32_t tries;
 };
 
 struct gk_auc_client {
@@ -38,15 +60,50 @@ struct gk_auc_client {
 	struct gk_auc_client_cfg cfg;
 	struct gk_auc_client_ops ops;
 	void *user;
-	struct sock *socks;
-	uint32_t n_socks;
-	uint32_t rr;
+	struct pool auth, acct;
 	struct gk_auc_client_stats st;
+	bool acct_warned;
+	uint64_t acct_warned_ms;
 };
 
 static void on_response(void *user, int fd, uint8_t *data, size_t len,
                         const struct sockaddr_storage *from);
 static void on_timeout(struct gk_timer *t);
+
+static int pool_open(struct gk_auc_client *c, struct pool *p, const struct sockaddr_storage *server,
+                     uint32_t n_socks, uint32_t tries, const char *what, char *err, size_t errlen)
+{
+	p->c = c;
+	p->server = server;
+	p->tries = tries;
+	p->socks = calloc(n_socks, sizeof(*p->socks));
+	if (!p->socks) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < n_socks; i++) {
+		struct sockaddr_storage any;
+		memset(&any, 0, sizeof(any));
+		any.ss_family = server->ss_family;
+		struct sock *s = &p->socks[i];
+		s->pool = p;
+		s->fd = gk_udp_socket(&any);
+		int ret = s->fd < 0 ? s->fd : gk_loop_add_udp(c->loop, s->fd, on_response, s);
+		if (ret < 0) {
+			snprintf(err, errlen, "RADIUS %s client socket: %s", what, strerror(-ret));
+			if (s->fd >= 0)
+				close(s->fd);
+			return -1;
+		}
+		p->n_socks = i + 1;
+		for (unsigned j = 0; j < IDS_PER_SOCKET; j++) {
+			s->slots[j].timer.fn = on_timeout;
+			s->slots[j].c = c;
+			s->slots[j].sock = s;
+		}
+	}
+	return 0;
+}
 
 struct gk_auc_client *gk_auc_client_new(struct gk_loop *loop, const struct gk_auc_client_cfg *cfg,
                                         const struct gk_auc_client_ops *ops, void *user, char *err,
@@ -67,44 +124,40 @@ struct gk_auc_client *gk_auc_client_new(struct gk_loop *loop, const struct gk_au
 		c->cfg.tries = 3;
 	if (!c->cfg.sockets)
 		c->cfg.sockets = 16;
-	c->n_socks = c->cfg.sockets;
-	c->socks = calloc(c->n_socks, sizeof(*c->socks));
-	if (!c->socks) {
-		snprintf(err, errlen, "out of memory");
-		free(c);
+	/* Accounting is fire and forget: after 2 s without an answer the server is down, and
+	 * holding the identifier longer only means dropping newer messages instead. */
+	if (!c->cfg.acct_tries)
+		c->cfg.acct_tries = 2;
+	if (!c->cfg.acct_sockets)
+		c->cfg.acct_sockets = 4;
+	if (pool_open(c, &c->auth, &c->cfg.auth_server, c->cfg.sockets, c->cfg.tries,
+	              "authentication", err, errlen) < 0 ||
+	    pool_open(c, &c->acct, &c->cfg.acct_server, c->cfg.acct_sockets, c->cfg.acct_tries,
+	              "accounting", err, errlen) < 0) {
+		gk_auc_client_free(c);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < c->n_socks; i++) {
-		struct sockaddr_storage any;
-		memset(&any, 0, sizeof(any));
-		any.ss_family = c->cfg.auth_server.ss_family;
-		struct sock *s = &c->socks[i];
-		s->c = c;
-		s->fd = gk_udp_socket(&any);
-		int ret = s->fd < 0 ? s->fd : gk_loop_add_udp(loop, s->fd, on_response, s);
-		if (ret < 0) {
-			snprintf(err, errlen, "RADIUS client socket: %s", strerror(-ret));
-			c->n_socks = i;
-			gk_auc_client_free(c);
-			return NULL;
-		}
-		for (unsigned j = 0; j < IDS_PER_SOCKET; j++) {
-			s->slots[j].timer.fn = on_timeout;
-			s->slots[j].c = c;
-			s->slots[j].sock = i;
-		}
-	}
 	return c;
+}
+
+static void pool_close(struct gk_auc_client *c, struct pool *p)
+{
+	for (uint32_t i = 0; i < p->n_socks; i++) {
+		/* The loop may outlive the client: leave no timer of ours in its heap. */
+		for (unsigned j = 0; j < IDS_PER_SOCKET; j++)
+			gk_timer_cancel(c->loop, &p->socks[i].slots[j].timer);
+		close(p->socks[i].fd);
+	}
+	free(p->socks);
 }
 
 void gk_auc_client_free(struct gk_auc_client *c)
 {
 	if (!c)
 		return;
-	for (uint32_t i = 0; i < c->n_socks; i++)
-		close(c->socks[i].fd);
+	pool_close(c, &c->auth);
+	pool_close(c, &c->acct);
 	gk_wipe(c->cfg.secret, sizeof(c->cfg.secret));
-	free(c->socks);
 	free(c);
 }
 
@@ -113,10 +166,11 @@ const struct gk_auc_client_stats *gk_auc_client_stats(const struct gk_auc_client
 	return &c->st;
 }
 
-static struct outstanding *slot_alloc(struct gk_auc_client *c, uint8_t *id)
+/* A free identifier of this pool, or NULL (the caller counts it). */
+static struct outstanding *slot_alloc(struct pool *p, uint8_t *id)
 {
-	for (uint32_t n = 0; n < c->n_socks; n++) {
-		struct sock *s = &c->socks[c->rr++ % c->n_socks];
+	for (uint32_t n = 0; n < p->n_socks; n++) {
+		struct sock *s = &p->socks[p->rr++ % p->n_socks];
 		if (s->busy == IDS_PER_SOCKET)
 			continue;
 		for (unsigned k = 0; k < IDS_PER_SOCKET; k++) {
@@ -130,7 +184,6 @@ static struct outstanding *slot_alloc(struct gk_auc_client *c, uint8_t *id)
 			}
 		}
 	}
-	c->st.no_slot++;
 	return NULL;
 }
 
@@ -138,25 +191,43 @@ static void slot_free(struct gk_auc_client *c, struct outstanding *o)
 {
 	gk_timer_cancel(c->loop, &o->timer);
 	o->in_use = false;
-	c->socks[o->sock].busy--;
+	o->sock->busy--;
 }
 
 static void transmit(struct gk_auc_client *c, struct outstanding *o)
 {
-	const struct sockaddr_storage *to = o->acct ? &c->cfg.acct_server : &c->cfg.auth_server;
-	gk_loop_sendto(c->loop, c->socks[o->sock].fd, o->pkt, o->len, to);
+	gk_loop_sendto(c->loop, o->sock->fd, o->pkt, o->len, o->sock->pool->server);
 	o->tries++;
 	gk_timer_arm(c->loop, &o->timer, c->cfg.timeout_ms);
+}
+
+/* Counts a lost Accounting-Request, and says so now and then (not once per message). */
+static void acct_lost(struct gk_auc_client *c, uint64_t *why)
+{
+	uint64_t now = gk_loop_now(c->loop);
+
+	(*why)++;
+	c->st.acct_lost++;
+	if (c->acct_warned && now - c->acct_warned_ms < ACCT_WARN_MS)
+		return;
+	c->acct_warned = true;
+	c->acct_warned_ms = now;
+	gk_warn("accounting requests lost so far: %llu without an answer from the AuC after %u "
+	        "tries, %llu not sent with all %u accounting identifiers waiting for answers "
+	        "(authentication is not affected)",
+	        (unsigned long long)c->st.acct_given_up, c->acct.tries,
+	        (unsigned long long)c->st.acct_no_room, c->acct.n_socks * IDS_PER_SOCKET);
 }
 
 static void auth_request(struct gk_auc_client *c, uint32_t handle, const char *idc,
                          const char *idsp, const char *realm)
 {
 	uint8_t id;
-	struct outstanding *o = slot_alloc(c, &id);
+	struct outstanding *o = slot_alloc(&c->auth, &id);
 	int n;
 
 	if (!o) {
+		c->st.no_slot++;
 		c->ops.failed(c->user, handle, GK_R_OVERLOAD);
 		return;
 	}
@@ -201,9 +272,9 @@ void gk_auc_client_digest(struct gk_auc_client *c, uint32_t handle, const char *
 void gk_auc_client_account(struct gk_auc_client *c, const struct gk_auc_acct *a)
 {
 	uint8_t id;
-	struct outstanding *o = slot_alloc(c, &id);
+	struct outstanding *o = slot_alloc(&c->acct, &id);
 	if (!o) {
-		c->st.acct_lost++;
+		acct_lost(c, &c->st.acct_no_room);
 		return;
 	}
 	int n =
@@ -227,8 +298,11 @@ static void on_timeout(struct gk_timer *t)
 	    (struct outstanding *)((char *)t - offsetof(struct outstanding, timer));
 	struct gk_auc_client *c = o->c;
 
-	if (o->tries < c->cfg.tries) {
-		c->st.retransmits++;
+	if (o->tries < o->sock->pool->tries) {
+		if (o->acct)
+			c->st.acct_retransmits++;
+		else
+			c->st.retransmits++;
 		transmit(c, o);
 		return;
 	}
@@ -236,8 +310,7 @@ static void on_timeout(struct gk_timer *t)
 	uint32_t handle = o->handle;
 	slot_free(c, o);
 	if (acct) {
-		c->st.acct_lost++;
-		gk_warn("accounting request lost: no answer from the AuC");
+		acct_lost(c, &c->st.acct_given_up);
 	} else {
 		c->st.timeouts++;
 		c->ops.failed(c->user, handle, GK_R_AUC_TIMEOUT);
@@ -248,13 +321,13 @@ static void on_response(void *user, int fd, uint8_t *data, size_t len,
                         const struct sockaddr_storage *from)
 {
 	struct sock *s = user;
-	struct gk_auc_client *c = s->c;
+	struct gk_auc_client *c = s->pool->c;
 	struct gk_rad_pkt p;
 	enum gk_reason why;
 	(void)fd;
 
-	if (!gk_sockaddr_equal(from, &c->cfg.auth_server) &&
-	    !gk_sockaddr_equal(from, &c->cfg.acct_server)) {
+	/* A socket only ever asked its own pool's server. */
+	if (!gk_sockaddr_equal(from, s->pool->server)) {
 		c->st.bad_responses++;
 		return;
 	}

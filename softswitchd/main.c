@@ -267,9 +267,15 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("auc_timeouts", a->timeouts);
 	P("auc_rejects", a->rejects);
 	P("auc_bad_responses", a->bad_responses);
+	/* vector and HA1 requests refused for want of a RADIUS identifier (OVERLOAD) */
+	P("auc_no_identifier", a->no_slot);
 	P("accounting_sent", a->acct_sent);
 	P("accounting_acked", a->acct_acked);
+	P("accounting_retransmits", a->acct_retransmits);
+	/* lost = given up + dropped for want of an accounting identifier (+ unencodable) */
 	P("accounting_lost", a->acct_lost);
+	P("accounting_given_up", a->acct_given_up);
+	P("accounting_dropped_no_identifier", a->acct_no_room);
 #undef P
 	gk_front_io_ctl_stats(&s->io, out);
 	/* The front and the core each count the reasons they decide on. */

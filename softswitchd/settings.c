@@ -39,6 +39,8 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	    GK_CFG_KEY("auc.timeout", GK_CFG_DURATION, &s->auc_timeout_ms,
 	               "RADIUS retransmission interval (default 1s)"),
 	    GK_CFG_KEY("auc.tries", GK_CFG_U32, &s->auc_tries, "RADIUS tries (default 3)"),
+	    GK_CFG_RANGE("auc.accounting_tries", &s->auc_acct_tries, 1, 10,
+	                 "tries of an Accounting-Request (default 2)"),
 	    GK_CFG_KEY("registrar.max_failures", GK_CFG_U32, &s->max_failures,
 	               "wrong answers before lockout (default 3)"),
 	    GK_CFG_KEY("registrar.lockout", GK_CFG_DURATION, &s->lockout_ms,
@@ -67,6 +69,7 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	s->auc_vendor = GK_PEN_DEFAULT;
 	s->auc_timeout_ms = 1000;
 	s->auc_tries = 3;
+	s->auc_acct_tries = 2;
 	s->max_failures = dc.max_failures;
 	s->lockout_ms = dc.lockout_s * 1000;
 	snprintf(s->digest_algorithms, sizeof(s->digest_algorithms), "SHA-256, MD5");
@@ -159,5 +162,6 @@ int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struc
 	snprintf(ac->nas_id, sizeof(ac->nas_id), "%.*s", GK_ID_MAX, s->id);
 	ac->timeout_ms = s->auc_timeout_ms;
 	ac->tries = s->auc_tries;
+	ac->acct_tries = s->auc_acct_tries;
 	return 0;
 }

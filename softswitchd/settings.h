@@ -19,7 +19,7 @@ struct ss_settings {
 	struct gk_front_listeners bindings; /* MGCP, H.248, RAS */
 	struct sockaddr_storage auc_server, auc_acct_server;
 	char auc_secret[GK_CFG_STR_MAX];
-	uint32_t auc_vendor, auc_timeout_ms, auc_tries;
+	uint32_t auc_vendor, auc_timeout_ms, auc_tries, auc_acct_tries;
 	uint32_t max_failures, lockout_ms;
 	char digest_algorithms[GK_CFG_STR_MAX];
 	uint32_t digest_nonce_ttl_ms;

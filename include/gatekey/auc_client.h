@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The softswitch's RADIUS client towards aucd: auth requests (s3 -> s4) and accounting (s11),
- * with RFC 5080 retransmission (same ID and authenticator) and a pool of source sockets so that
+ * with RFC 5080 retransmission (same ID and authenticator) and pools of source sockets so that
  * thousands of requests can be outstanding (the RADIUS ID is only 8 bits per socket).
+ *
+ * Authentication and accounting have a pool each, on sockets of their own: an identifier held
+ * by an unanswered Accounting-Request can never be one an Access-Request needed. With one
+ * shared pool a dead accounting server starved registration: every Start waited for
+ * timeout x tries, and from about 1,400 accounting messages/s every vector request failed
+ * with OVERLOAD. Accounting also gives up sooner (acct_tries); what it gives up or cannot send
+ * is counted (acct_given_up, acct_no_room), and what registration cannot send is no_slot.
  */
 #ifndef GATEKEY_AUC_CLIENT_H
 #define GATEKEY_AUC_CLIENT_H
@@ -20,9 +27,11 @@ struct gk_auc_client_cfg {
 	size_t secret_len;
 	uint32_t vendor;
 	char nas_id[GK_ID_MAX + 1];
-	uint32_t timeout_ms; /* per try, default 1000 */
-	uint32_t tries;      /* default 3 */
-	uint32_t sockets;    /* default 16 */
+	uint32_t timeout_ms;   /* per try, default 1000 */
+	uint32_t tries;        /* Access-Requests: default 3 */
+	uint32_t sockets;      /* Access-Requests: default 16, 256 identifiers each */
+	uint32_t acct_tries;   /* Accounting-Requests: default 2 */
+	uint32_t acct_sockets; /* Accounting-Requests: default 4, 256 identifiers each */
 };
 
 struct gk_auc_client_ops {
@@ -33,8 +42,11 @@ struct gk_auc_client_ops {
 };
 
 struct gk_auc_client_stats {
+	/* no_slot: Access-Requests refused (OVERLOAD), every authentication identifier in use */
 	uint64_t requests, retransmits, timeouts, rejects, bad_responses, no_slot;
-	uint64_t acct_sent, acct_acked, acct_lost;
+	/* acct_lost = acct_given_up (no answer after acct_tries) + acct_no_room (every accounting
+	 * identifier in use, not sent) + the few that could not be encoded */
+	uint64_t acct_sent, acct_acked, acct_lost, acct_given_up, acct_no_room, acct_retransmits;
 };
 
 struct gk_auc_client;
@@ -43,14 +55,16 @@ struct gk_auc_client *gk_auc_client_new(struct gk_loop *loop, const struct gk_au
                                         const struct gk_auc_client_ops *ops, void *user, char *err,
                                         size_t errlen);
 void gk_auc_client_free(struct gk_auc_client *c);
-/* Sends an auth request; the answer arrives through ops. Fails at once (ops->failed) when no
- * request slot is free. */
+/* Sends an auth request; the answer arrives through ops. Fails at once (ops->failed, OVERLOAD)
+ * when every authentication identifier is in use; accounting never takes one of them. */
 void gk_auc_client_request(struct gk_auc_client *c, uint32_t handle, const char *idc,
                            const char *idsp);
 /* Asks for the HA1 of (idc, realm) to check a Digest answer; the answer arrives through ops->ha1
  * or ops->failed. */
 void gk_auc_client_digest(struct gk_auc_client *c, uint32_t handle, const char *idc,
                           const char *idsp, const char *realm);
+/* Fire and forget: sent when an accounting identifier is free, retransmitted up to acct_tries,
+ * otherwise counted as lost. */
 void gk_auc_client_account(struct gk_auc_client *c, const struct gk_auc_acct *a);
 const struct gk_auc_client_stats *gk_auc_client_stats(const struct gk_auc_client *c);
 
