@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The ID map (include/gatekey/idmap.h): chained buckets in arrays, a doubly linked free list.
+ * The IDs come from the network (any REGISTER names one, before anything is verified), so the
+ * bucket hash is keyed: SipHash-2-4-64 under 16 bytes from the CSPRNG, drawn per table
+ * (include/gatekey/siphash.h). With the unkeyed FNV-1a this replaced, anyone could compute
+ * offline thousands of names sharing one bucket and make every registration walk that chain.
+ */
 #include <stdlib.h>
 #include <string.h>
 
+#include "gatekey/crypto.h"
 #include "gatekey/idmap.h"
+#include "gatekey/siphash.h"
 
 struct entry {
 	char id[GK_ID_MAX + 1];
@@ -17,15 +26,12 @@ struct gk_idmap {
 	uint32_t capacity, count, mask, free_head;
 	uint32_t *buckets;
 	struct entry *entries; /* index 1..capacity */
+	uint8_t key[GK_SIPHASH_KEY_LEN];
 };
 
-static uint32_t hash_id(const char *s)
+static uint32_t bucket_of(const struct gk_idmap *m, const char *id, size_t len)
 {
-	/* FNV-1a; IDs are chosen by operators, not attackers, and chains stay short. */
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	return (uint32_t)gk_siphash64(m->key, id, len) & m->mask;
 }
 
 struct gk_idmap *gk_idmap_new(uint32_t capacity)
@@ -35,8 +41,12 @@ struct gk_idmap *gk_idmap_new(uint32_t capacity)
 
 	if (!m || capacity == 0 || capacity > (1u << 28))
 		goto fail;
-	while (nb < capacity)
+	/* At most half as many entries as buckets: a keyed hash spreads names at random, so
+	 * chain lengths follow a Poisson law of the load, and every lookup walks its chain. */
+	while (nb < 2 * capacity)
 		nb <<= 1;
+	if (gk_random(m->key, sizeof(m->key)) < 0)
+		goto fail;
 	m->capacity = capacity;
 	m->mask = nb - 1;
 	m->buckets = calloc(nb, sizeof(*m->buckets));
@@ -63,9 +73,14 @@ void gk_idmap_free(struct gk_idmap *m)
 	free(m);
 }
 
+uint32_t gk_idmap_bucket(const struct gk_idmap *m, const char *id)
+{
+	return bucket_of(m, id, strlen(id));
+}
+
 uint32_t gk_idmap_find(const struct gk_idmap *m, const char *id)
 {
-	for (uint32_t s = m->buckets[hash_id(id) & m->mask]; s; s = m->entries[s].next)
+	for (uint32_t s = m->buckets[bucket_of(m, id, strlen(id))]; s; s = m->entries[s].next)
 		if (strcmp(m->entries[s].id, id) == 0)
 			return s;
 	return 0;
@@ -97,13 +112,14 @@ static void insert(struct gk_idmap *m, uint32_t s, const char *id, uint32_t b)
 
 uint32_t gk_idmap_get_or_add(struct gk_idmap *m, const char *id, int *created)
 {
-	uint32_t b = hash_id(id) & m->mask;
+	size_t len = strlen(id);
+	uint32_t b = bucket_of(m, id, len);
 	*created = 0;
 	for (uint32_t s = m->buckets[b]; s; s = m->entries[s].next)
 		if (strcmp(m->entries[s].id, id) == 0)
 			return s;
 	uint32_t s = m->free_head;
-	if (!s || strlen(id) > GK_ID_MAX)
+	if (!s || len > GK_ID_MAX)
 		return 0;
 	insert(m, s, id, b);
 	*created = 1;
@@ -115,7 +131,7 @@ int gk_idmap_add_at(struct gk_idmap *m, const char *id, uint32_t slot)
 	if (!slot || slot > m->capacity || m->entries[slot].used || m->entries[slot].reserved ||
 	    strlen(id) > GK_ID_MAX || gk_idmap_find(m, id))
 		return -1;
-	insert(m, slot, id, hash_id(id) & m->mask);
+	insert(m, slot, id, gk_idmap_bucket(m, id));
 	return 0;
 }
 

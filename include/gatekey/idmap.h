@@ -2,7 +2,9 @@
 /*
  * A fixed-capacity map from an ID string to a slot number 1..capacity, with the slots allocated
  * from a free list. Chained through arrays, so lookups, inserts and removals allocate nothing
- * after creation. Used for the registrar's per-IDc records.
+ * after creation. Used for the registrar's and the core's per-IDc records, whose IDs anyone can
+ * send: the buckets are chosen by SipHash under a random key per map, so which names collide
+ * cannot be known outside the process.
  */
 #ifndef GATEKEY_IDMAP_H
 #define GATEKEY_IDMAP_H
@@ -13,6 +15,7 @@
 
 struct gk_idmap;
 
+/* NULL when out of memory, capacity is 0 or over 2^28, or the CSPRNG fails (the bucket key). */
 struct gk_idmap *gk_idmap_new(uint32_t capacity);
 void gk_idmap_free(struct gk_idmap *m);
 /* Slot of id, or 0 when absent. */
@@ -26,6 +29,8 @@ int gk_idmap_add_at(struct gk_idmap *m, const char *id, uint32_t slot);
 void gk_idmap_reserve(struct gk_idmap *m, uint32_t slot);
 void gk_idmap_remove(struct gk_idmap *m, uint32_t slot);
 const char *gk_idmap_id(const struct gk_idmap *m, uint32_t slot);
+/* The bucket id hashes to in this map, 0..(buckets - 1): for tests and diagnostics. */
+uint32_t gk_idmap_bucket(const struct gk_idmap *m, const char *id);
 uint32_t gk_idmap_count(const struct gk_idmap *m);
 uint32_t gk_idmap_capacity(const struct gk_idmap *m);
 
