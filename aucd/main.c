@@ -309,6 +309,12 @@ int main(int argc, char **argv)
 		gk_err("key store: %s", err);
 		return 1;
 	}
+	if (gk_ks_migration_describe(a.ks, err, sizeof(err))) {
+		if (gk_ks_migration(a.ks)->unreadable)
+			gk_warn("key store %s: %s", a.db, err);
+		else
+			gk_notice("key store %s: %s", a.db, err);
+	}
 	a.dedup = gk_rad_dedup_new(a.dedup_slots ? a.dedup_slots : 1, a.dedup_ms);
 	if (!a.dedup) {
 		gk_err("no memory for %u remembered answers", a.dedup_slots);

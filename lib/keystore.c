@@ -3,7 +3,13 @@
  * The AuC key store (include/gatekey/keystore.h). One SQLite connection per handle, WAL so that
  * gkctl can write while aucd reads; every statement is prepared once at open because aucd looks
  * keys up at registration rate. Keys never reach SQLite in clear: each row holds
- * ver || IV || AES-256-GCM(KEK, key) || tag with AAD = table || 0 || id.
+ * ver || IV || AES-256-GCM(KEK, key) || tag with, for ver 2,
+ * AAD = table || 0 || type || 0 || id, type being "terminal", "sbc" or "softswitch".
+ *
+ * Why the type is in the AAD: an element's type is a column of its row, and it decides the role
+ * its key blobs are wrapped for (DESIGN §4). Bound to table and ID only (ver 1, schema 1), the
+ * ciphertext of a softswitch decrypted as well after its row was made to say "sbc". Stores of
+ * schema 1 are converted at open, in the transaction that checks the schema (migrate_v1).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,10 +27,15 @@
 
 #include "gatekey/keystore.h"
 
-#define KS_SCHEMA_VERSION 1
-#define KS_BLOB_VERSION   0x01
-#define KS_BLOB_LEN       (1 + GK_IV_LEN + GK_KEY_LEN + GK_GCM_TAG_LEN)
-#define KS_BUSY_MS        5000
+#define KS_SCHEMA_VERSION 2
+/* Blob format 1: AAD = table || 0 || id. The KEK check keeps it (it has no type); a row must be
+ * format 2 once its store is schema 2, so an old blob put back into a row is refused. */
+#define KS_BLOB_V1  0x01
+#define KS_BLOB_V2  0x02
+#define KS_BLOB_LEN (1 + GK_IV_LEN + GK_KEY_LEN + GK_GCM_TAG_LEN)
+#define KS_BUSY_MS  5000
+/* Rows converted per read of the old table during migration (bounded memory, any store size). */
+#define KS_MIGRATE_BATCH 256
 
 /* The KEK check: a known plaintext sealed under the KEK in the meta table, so a wrong KEK is
  * refused at open instead of making every lookup fail. GCM's tag is what is checked; a known
@@ -61,7 +72,9 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_DEL_SUB] = "DELETE FROM subscribers WHERE id = ?1",
     [S_DEL_EL] = "DELETE FROM elements WHERE id = ?1",
     [S_ROT_SUB] = "UPDATE subscribers SET key = ?2, rotated = ?3 WHERE id = ?1",
-    [S_ROT_EL] = "UPDATE elements SET key = ?2, rotated = ?3 WHERE id = ?1",
+    /* The new blob is sealed for the type read (and authenticated) just before: if the type
+     * changed in between, nothing is written. */
+    [S_ROT_EL] = "UPDATE elements SET key = ?2, rotated = ?3 WHERE id = ?1 AND type = ?4",
     [S_LIST_SUB] = "SELECT id, key, created, rotated, 0 FROM subscribers ORDER BY id",
     [S_LIST_EL] = "SELECT id, key, created, rotated, type FROM elements ORDER BY id",
 };
@@ -79,6 +92,7 @@ struct gk_keystore {
 	/* Keyed once at open; each operation only sets a new IV, so a lookup does not pay for
 	 * the AES key schedule. */
 	EVP_CIPHER_CTX *enc, *dec;
+	struct gk_ks_migration migration;
 	char errmsg[512];
 };
 
@@ -116,30 +130,68 @@ bool gk_ks_id_valid(const char *id)
 	return n > 0;
 }
 
-static size_t make_aad(uint8_t *aad, enum table t, const char *tname, const char *id)
+/* What a blob is bound to (its AAD), and in which format. */
+struct bind {
+	uint8_t format;   /* KS_BLOB_V2 for rows; V1 for the KEK check and schema 1 rows */
+	const char *what; /* for messages: "subscriber", "element", "meta" */
+	const char *table;
+	/* format 2: "terminal", "sbc", "softswitch"; NULL: an element type this build does not know
+	 */
+	const char *type;
+	const char *id; /* already valid */
+};
+
+static const char *type_name(enum table t, int type)
 {
-	const char *name = tname ? tname : table_name[t];
-	size_t a = strlen(name) + 1, b = strlen(id);
-	memcpy(aad, name, a); /* with its NUL: the separator */
-	memcpy(aad + a, id, b);
-	return a + b;
+	if (t == T_SUB)
+		return "terminal";
+	return type == GK_ELEMENT_SBC ? "sbc" : type == GK_ELEMENT_SOFTSWITCH ? "softswitch" : NULL;
 }
 
-/* tname overrides the table (the meta row); id must already be valid. */
-static int seal(struct gk_keystore *ks, enum table t, const char *tname, const char *id,
-                const uint8_t key[GK_KEY_LEN], uint8_t blob[KS_BLOB_LEN])
+/* The binding of a row; type is the row's element type (ignored for subscribers). */
+static struct bind row_bind(enum table t, int type, const char *id)
 {
-	uint8_t aad[32 + GK_ID_MAX];
+	return (struct bind){KS_BLOB_V2, row_name[t], table_name[t], type_name(t, type), id};
+}
+
+static const struct bind kek_check_bind = {KS_BLOB_V1, "meta", "meta", NULL, "kek_check"};
+
+static size_t make_aad(uint8_t *aad, const struct bind *b)
+{
+	size_t n = 0, l;
+
+	/* each with its NUL: the separator */
+	l = strlen(b->table) + 1;
+	memcpy(aad, b->table, l);
+	n += l;
+	if (b->format == KS_BLOB_V2) {
+		l = strlen(b->type) + 1;
+		memcpy(aad + n, b->type, l);
+		n += l;
+	}
+	l = strlen(b->id);
+	memcpy(aad + n, b->id, l);
+	return n + l;
+}
+
+static int seal(struct gk_keystore *ks, const struct bind *b, const uint8_t key[GK_KEY_LEN],
+                uint8_t blob[KS_BLOB_LEN])
+{
+	uint8_t aad[48 + GK_ID_MAX];
 	int n, ok;
 
-	blob[0] = KS_BLOB_VERSION;
+	if (b->format == KS_BLOB_V2 && !b->type) {
+		set_err(ks, "%s \"%s\": unknown element type", b->what, b->id);
+		return -EINVAL;
+	}
+	blob[0] = b->format;
 	/* Random 96-bit IVs under one KEK are safe far beyond any realistic number of writes
 	 * (the 2^32 bound of SP 800-38D). */
 	if (gk_random(blob + 1, GK_IV_LEN) < 0) {
 		set_err(ks, "no randomness for an IV");
 		return -EIO;
 	}
-	size_t aadlen = make_aad(aad, t, tname, id);
+	size_t aadlen = make_aad(aad, b);
 	ok = EVP_EncryptInit_ex2(ks->enc, NULL, NULL, blob + 1, NULL) &&
 	     EVP_EncryptUpdate(ks->enc, NULL, &n, aad, (int)aadlen) &&
 	     EVP_EncryptUpdate(ks->enc, blob + 1 + GK_IV_LEN, &n, key, GK_KEY_LEN) &&
@@ -153,21 +205,35 @@ static int seal(struct gk_keystore *ks, enum table t, const char *tname, const c
 	return 0;
 }
 
-static int unseal(struct gk_keystore *ks, enum table t, const char *tname, const char *id,
-                  const void *blobv, int bloblen, uint8_t key[GK_KEY_LEN])
+/* The blob must be of the binding's format: a format 1 blob, bound to no type, planted into a row
+ * of a converted store is refused whatever it decrypts to. */
+static int unseal(struct gk_keystore *ks, const struct bind *b, const void *blobv, int bloblen,
+                  uint8_t key[GK_KEY_LEN])
 {
 	const uint8_t *blob = blobv;
-	uint8_t aad[32 + GK_ID_MAX], tag[GK_GCM_TAG_LEN];
+	uint8_t aad[48 + GK_ID_MAX], tag[GK_GCM_TAG_LEN];
 	int n, m, ok;
 
-	if (!blob || bloblen != KS_BLOB_LEN || blob[0] != KS_BLOB_VERSION) {
-		set_err(ks, "%s \"%s\": stored key blob has an unknown format",
-		        tname ? tname : row_name[t], id);
+	if (b->format == KS_BLOB_V2 && !b->type) {
+		set_err(ks, "%s \"%s\": unknown element type", b->what, b->id);
+		return -EBADMSG;
+	}
+	if (blob && bloblen == KS_BLOB_LEN && blob[0] == KS_BLOB_V1 && b->format == KS_BLOB_V2) {
+		set_err(
+		    ks,
+		    "%s \"%s\": stored key is still in format 1 (bound to no type), which this "
+		    "store no longer accepts: it did not decrypt when the store was converted, or "
+		    "was put back since; remove it and add it again",
+		    b->what, b->id);
+		return -EBADMSG;
+	}
+	if (!blob || bloblen != KS_BLOB_LEN || blob[0] != b->format) {
+		set_err(ks, "%s \"%s\": stored key blob has an unknown format", b->what, b->id);
 		return -EBADMSG;
 	}
 	/* The tag argument of the ctrl is not const; copy it off the SQLite page. */
 	memcpy(tag, blob + 1 + GK_IV_LEN + GK_KEY_LEN, GK_GCM_TAG_LEN);
-	size_t aadlen = make_aad(aad, t, tname, id);
+	size_t aadlen = make_aad(aad, b);
 	ok = EVP_DecryptInit_ex2(ks->dec, NULL, NULL, blob + 1, NULL) &&
 	     EVP_DecryptUpdate(ks->dec, NULL, &n, aad, (int)aadlen) &&
 	     EVP_DecryptUpdate(ks->dec, key, &n, blob + 1 + GK_IV_LEN, GK_KEY_LEN) &&
@@ -176,10 +242,16 @@ static int unseal(struct gk_keystore *ks, enum table t, const char *tname, const
 	     EVP_DecryptFinal_ex(ks->dec, key + n, &m) > 0;
 	if (!ok) {
 		OPENSSL_cleanse(key, GK_KEY_LEN);
-		set_err(ks,
-		        "%s \"%s\": stored key fails authentication under the KEK (tampered, or "
-		        "copied from another row)",
-		        tname ? tname : row_name[t], id);
+		if (b->format == KS_BLOB_V2)
+			set_err(ks,
+			        "%s \"%s\" (%s): stored key fails authentication under the KEK "
+			        "(tampered, copied from another row, or the row's type changed)",
+			        b->what, b->id, b->type);
+		else
+			set_err(ks,
+			        "%s \"%s\": stored key fails authentication under the KEK "
+			        "(tampered, or copied from another row)",
+			        b->what, b->id);
 		return -EBADMSG;
 	}
 	return 0;
@@ -194,12 +266,118 @@ static int prepare_all(struct gk_keystore *ks)
 	return 0;
 }
 
+/* Schema 1 -> 2, inside init_db's transaction (all rows or none): each row's format 1 blob
+ * (AAD table || id) is opened and sealed again as format 2, with its type in the AAD. The type
+ * bound is the one the row says now: format 1 recorded none, so a change made before the
+ * conversion cannot be told from here. A row that does not open (tampered, or of a type this
+ * build does not know) is left as it is and counted: it was unreadable before and stays so. The
+ * rows are read by rowid in batches, so the memory used does not grow with the store. */
+static int migrate_v1(struct gk_keystore *ks)
+{
+	static const char *const select_sql[] = {
+	    [T_SUB] = "SELECT rowid, id, key, 0 FROM subscribers WHERE rowid > ?1 ORDER BY rowid "
+	              "LIMIT ?2",
+	    [T_EL] = "SELECT rowid, id, key, type FROM elements WHERE rowid > ?1 ORDER BY rowid "
+	             "LIMIT ?2",
+	};
+	static const char *const update_sql[] = {
+	    [T_SUB] = "UPDATE subscribers SET key = ?2 WHERE rowid = ?1",
+	    [T_EL] = "UPDATE elements SET key = ?2 WHERE rowid = ?1",
+	};
+	struct row {
+		sqlite3_int64 rowid;
+		char id[GK_ID_MAX + 1];
+		int type;
+		bool readable; /* a valid ID and a blob of format 1's size and version */
+		uint8_t blob[KS_BLOB_LEN];
+	} *rows = calloc(KS_MIGRATE_BATCH, sizeof(*rows));
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	uint8_t key[GK_KEY_LEN];
+	int ret = 0;
+
+	if (!rows) {
+		set_err(ks, "out of memory converting the key store");
+		return -ENOMEM;
+	}
+	ks->migration.from_schema = 1;
+	ks->migration.to_schema = KS_SCHEMA_VERSION;
+	for (enum table t = T_SUB; t <= T_EL && !ret; t++) {
+		sqlite3_int64 last = 0;
+		int n = KS_MIGRATE_BATCH;
+
+		if (sqlite3_prepare_v2(ks->db, select_sql[t], -1, &sel, NULL) != SQLITE_OK ||
+		    sqlite3_prepare_v2(ks->db, update_sql[t], -1, &upd, NULL) != SQLITE_OK) {
+			ret = sql_err(ks, "preparing the conversion to schema 2");
+			break;
+		}
+		while (!ret && n == KS_MIGRATE_BATCH) {
+			int rc;
+			n = 0;
+			sqlite3_bind_int64(sel, 1, last);
+			sqlite3_bind_int(sel, 2, KS_MIGRATE_BATCH);
+			while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+				struct row *r = &rows[n++];
+				const char *id = (const char *)sqlite3_column_text(sel, 1);
+				const uint8_t *blob = sqlite3_column_blob(sel, 2);
+				r->rowid = last = sqlite3_column_int64(sel, 0);
+				r->type = sqlite3_column_int(sel, 3);
+				r->readable = id && gk_ks_id_valid(id) && blob &&
+				              sqlite3_column_bytes(sel, 2) == KS_BLOB_LEN &&
+				              blob[0] == KS_BLOB_V1;
+				if (r->readable) {
+					snprintf(r->id, sizeof(r->id), "%s", id);
+					memcpy(r->blob, blob, KS_BLOB_LEN);
+				}
+			}
+			sqlite3_reset(sel);
+			if (rc != SQLITE_DONE) {
+				ret = sql_err(ks, "reading rows to convert");
+				break;
+			}
+			for (int i = 0; i < n && !ret; i++) {
+				struct row *r = &rows[i];
+				struct bind old = {KS_BLOB_V1, row_name[t], table_name[t], NULL,
+				                   r->id};
+				struct bind now = row_bind(t, r->type, r->id);
+				if (!r->readable || !now.type ||
+				    unseal(ks, &old, r->blob, KS_BLOB_LEN, key) < 0) {
+					ks->migration.unreadable++;
+					continue;
+				}
+				ret = seal(ks, &now, key, r->blob);
+				OPENSSL_cleanse(key, sizeof(key));
+				if (ret < 0)
+					break;
+				if (sqlite3_bind_int64(upd, 1, r->rowid) != SQLITE_OK ||
+				    sqlite3_bind_blob(upd, 2, r->blob, KS_BLOB_LEN,
+				                      SQLITE_STATIC) != SQLITE_OK ||
+				    sqlite3_step(upd) != SQLITE_DONE)
+					ret = sql_err(ks, "writing a converted row");
+				sqlite3_reset(upd);
+				ks->migration.converted++;
+			}
+		}
+		sqlite3_finalize(sel);
+		sqlite3_finalize(upd);
+		sel = upd = NULL;
+	}
+	if (!ret && sqlite3_exec(ks->db, "UPDATE meta SET value = 2 WHERE name = 'schema'", NULL,
+	                         NULL, NULL) != SQLITE_OK)
+		ret = sql_err(ks, "writing the schema version");
+	OPENSSL_cleanse(rows, KS_MIGRATE_BATCH * sizeof(*rows));
+	free(rows);
+	if (ret < 0)
+		memset(&ks->migration, 0, sizeof(ks->migration));
+	return ret;
+}
+
 /* Schema and KEK check in one IMMEDIATE transaction, so that two programs opening a new store
  * at the same moment cannot both write a KEK check. */
 static int init_db(struct gk_keystore *ks)
 {
 	sqlite3_stmt *s = NULL;
 	uint8_t blob[KS_BLOB_LEN], plain[GK_KEY_LEN];
+	sqlite3_int64 schema = KS_SCHEMA_VERSION;
 	int ret = -EIO, rc;
 
 	if (sqlite3_exec(ks->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -215,14 +393,16 @@ static int init_db(struct gk_keystore *ks)
 	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		sqlite3_int64 v = sqlite3_column_int64(s, 0);
-		if (v != KS_SCHEMA_VERSION) {
-			set_err(ks, "schema version %lld, this build knows version %d",
-			        (long long)v, KS_SCHEMA_VERSION);
+		schema = sqlite3_column_int64(s, 0);
+		if (schema != 1 && schema != KS_SCHEMA_VERSION) {
+			set_err(ks,
+			        "schema version %lld, this build knows version %d (and converts "
+			        "version 1)",
+			        (long long)schema, KS_SCHEMA_VERSION);
 			goto out;
 		}
 	} else if (rc != SQLITE_DONE ||
-	           sqlite3_exec(ks->db, "INSERT INTO meta (name, value) VALUES ('schema', 1)", NULL,
+	           sqlite3_exec(ks->db, "INSERT INTO meta (name, value) VALUES ('schema', 2)", NULL,
 	                        NULL, NULL) != SQLITE_OK) {
 		sql_err(ks, "writing the schema version");
 		goto out;
@@ -237,7 +417,7 @@ static int init_db(struct gk_keystore *ks)
 	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		ret = unseal(ks, 0, "meta", "kek_check", sqlite3_column_blob(s, 0),
+		ret = unseal(ks, &kek_check_bind, sqlite3_column_blob(s, 0),
 		             sqlite3_column_bytes(s, 0), plain);
 		if (ret == 0 && CRYPTO_memcmp(plain, kek_check_plain, GK_KEY_LEN) != 0)
 			ret = -EBADMSG;
@@ -251,7 +431,7 @@ static int init_db(struct gk_keystore *ks)
 	} else if (rc == SQLITE_DONE) {
 		sqlite3_finalize(s);
 		s = NULL;
-		ret = seal(ks, 0, "meta", "kek_check", kek_check_plain, blob);
+		ret = seal(ks, &kek_check_bind, kek_check_plain, blob);
 		if (ret < 0)
 			goto out;
 		ret = -EIO;
@@ -268,8 +448,17 @@ static int init_db(struct gk_keystore *ks)
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (sqlite3_exec(ks->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		return sql_err(ks, "committing the schema");
+	/* After the KEK check: under a wrong KEK every row would look unreadable. */
+	if (schema == 1) {
+		ret = migrate_v1(ks);
+		if (ret < 0)
+			goto out;
+	}
+	if (sqlite3_exec(ks->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		memset(&ks->migration, 0, sizeof(ks->migration));
+		ret = sql_err(ks, "committing the schema");
+		goto out;
+	}
 	return 0;
 out:
 	sqlite3_finalize(s);
@@ -428,6 +617,29 @@ int gk_ks_open(struct gk_keystore **out, const char *db_path, const char *kek_pa
 	return 0;
 }
 
+const struct gk_ks_migration *gk_ks_migration(const struct gk_keystore *ks)
+{
+	return &ks->migration;
+}
+
+int gk_ks_migration_describe(const struct gk_keystore *ks, char *buf, size_t len)
+{
+	const struct gk_ks_migration *m = &ks->migration;
+
+	if (len)
+		buf[0] = '\0';
+	if (!m->from_schema)
+		return 0;
+	snprintf(buf, len,
+	         "converted from schema %d to %d: %llu key(s) re-encrypted, each bound to the type "
+	         "its row names (terminal, sbc, softswitch); %llu unreadable row(s) left as they "
+	         "were%s",
+	         m->from_schema, m->to_schema, (unsigned long long)m->converted,
+	         (unsigned long long)m->unreadable,
+	         m->unreadable ? " (listed as unreadable: remove and add them again)" : "");
+	return 1;
+}
+
 void gk_ks_close(struct gk_keystore *ks)
 {
 	if (!ks)
@@ -528,10 +740,13 @@ static int get(struct gk_keystore *ks, enum table t, const char *id, int *type,
 		return sql_err(ks, "binding the ID");
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		ret = unseal(ks, t, NULL, id, sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0),
-		             key_out);
+		/* The type is in the blob's AAD: a row whose type was changed fails here. */
+		int row_type = t == T_EL ? sqlite3_column_int(s, 1) : 0;
+		struct bind b = row_bind(t, row_type, id);
+		ret =
+		    unseal(ks, &b, sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0), key_out);
 		if (type)
-			*type = sqlite3_column_int(s, 1);
+			*type = row_type;
 	} else if (rc == SQLITE_DONE) {
 		set_err(ks, "%s \"%s\" not found", row_name[t], id);
 		ret = -ENOENT;
@@ -559,7 +774,17 @@ static int put(struct gk_keystore *ks, enum table t, bool add, const char *id, i
 		set_err(ks, "no randomness for a key");
 		return -EIO;
 	}
-	ret = seal(ks, t, NULL, id, k, blob);
+	if (!add && t == T_EL) {
+		/* The new key is sealed for the row's type, so that type must be authentic: it is
+		 * only when the old key still decrypts under it. */
+		uint8_t old[GK_KEY_LEN];
+		ret = get(ks, T_EL, id, &type, old);
+		OPENSSL_cleanse(old, sizeof(old));
+		if (ret < 0)
+			goto out;
+	}
+	struct bind b = row_bind(t, type, id);
+	ret = seal(ks, &b, k, blob);
 	if (ret < 0)
 		goto out;
 	if (add)
@@ -569,7 +794,7 @@ static int put(struct gk_keystore *ks, enum table t, bool add, const char *id, i
 	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_blob(s, 2, blob, sizeof(blob), SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL)) != SQLITE_OK ||
-	    (add && t == T_EL && sqlite3_bind_int(s, 4, type) != SQLITE_OK)) {
+	    (t == T_EL && sqlite3_bind_int(s, 4, type) != SQLITE_OK)) {
 		ret = sql_err(ks, "binding values");
 		goto reset;
 	}
@@ -628,17 +853,18 @@ static int list(struct gk_keystore *ks, enum table t,
 		e.created = sqlite3_column_int64(s, 2);
 		e.rotated = sqlite3_column_int64(s, 3);
 		e.type = sqlite3_column_int(s, 4);
-		if (gk_ks_id_valid(e.id) && unseal(ks, t, NULL, e.id, sqlite3_column_blob(s, 1),
-		                                   sqlite3_column_bytes(s, 1), k) == 0) {
+		struct bind b = row_bind(t, e.type, e.id);
+		if (!gk_ks_id_valid(e.id)) {
+			set_err(ks, "%s \"%s\": invalid ID in the store", row_name[t], e.id);
+		} else if (unseal(ks, &b, sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1),
+		                  k) == 0) {
 			gk_fingerprint(k, e.fpr);
 			OPENSSL_cleanse(k, sizeof(k));
-		} else {
+		}
+		if (!e.fpr[0]) {
 			snprintf(e.fpr, sizeof(e.fpr), "unreadable");
 			if (!first_bad[0])
-				snprintf(first_bad, sizeof(first_bad),
-				         "%s \"%s\": stored key "
-				         "fails authentication under the KEK",
-				         row_name[t], e.id);
+				snprintf(first_bad, sizeof(first_bad), "%s", ks->errmsg);
 		}
 		int stop = fn(&e, arg);
 		if (stop)

@@ -2,8 +2,9 @@
 /*
  * The AuC's key store: SQLite (WAL) with subscribers (IDc -> Kc) and network elements (SBC and
  * softswitch IDs -> Ksp / Kss). Keys are stored encrypted: AES-256-GCM under a key-encryption
- * key (KEK) read from a 0600 file, with the table name and the ID as AAD so rows cannot be
- * swapped. Lookups use prepared statements; SQLite's page cache keeps the hot set in memory.
+ * key (KEK) read from a 0600 file, with the table name, the type (terminal, sbc, softswitch) and
+ * the ID as AAD, so rows cannot be swapped and an element's type cannot be changed under its key.
+ * Lookups use prepared statements; SQLite's page cache keeps the hot set in memory.
  */
 #ifndef GATEKEY_KEYSTORE_H
 #define GATEKEY_KEYSTORE_H
@@ -34,9 +35,21 @@ struct gk_ks_entry {
 /* Creates the database (and tables) when missing, mode 0600 (it sets the process umask for the
  * duration: call it before starting threads). Refuses a KEK file whose mode is not 0600 or 0400
  * or that is not 32 bytes (raw) / 64 hex digits, and a KEK other than the one the store was
- * created with. err receives a one-line explanation on failure. */
+ * created with. err receives a one-line explanation on failure.
+ * A store of schema 1 (keys bound to table and ID only) is converted in the same transaction:
+ * every key is re-encrypted bound to its row's type as well; gk_ks_migration says what was done. */
 int gk_ks_open(struct gk_keystore **ks, const char *db_path, const char *kek_path, char *err,
                size_t errlen);
+
+/* What gk_ks_open did to a store of an older schema, for the caller to report. */
+struct gk_ks_migration {
+	int from_schema, to_schema; /* 0, 0: nothing to convert */
+	uint64_t converted;         /* keys re-encrypted under the new binding */
+	uint64_t unreadable;        /* rows left as they were: they did not decrypt before either */
+};
+const struct gk_ks_migration *gk_ks_migration(const struct gk_keystore *ks);
+/* The same as one line for a log, and 1; 0 (buf empty) when nothing was converted. */
+int gk_ks_migration_describe(const struct gk_keystore *ks, char *buf, size_t len);
 void gk_ks_close(struct gk_keystore *ks);
 
 /* Writes a new random KEK file with mode 0600; fails if it exists. */
@@ -61,8 +74,10 @@ int gk_ks_read_begin(struct gk_keystore *ks);
 
 /* key may be NULL to generate one; key_out (may be NULL) receives the stored key.
  * -EEXIST when the ID exists; get, remove and rotate return -ENOENT for an unknown ID, and get
- * returns -EBADMSG when the stored blob fails authentication (tampered, or moved from another
- * row). */
+ * returns -EBADMSG when the stored blob fails authentication (tampered, moved from another row,
+ * or, for an element, its row's type changed). Rotating an element reads its key first and
+ * returns that -EBADMSG too: its new key is bound to the type, which must be authentic; such a
+ * row is removed and added again. */
 int gk_ks_subscriber_add(struct gk_keystore *ks, const char *idc, const uint8_t *key,
                          uint8_t key_out[GK_KEY_LEN]);
 int gk_ks_subscriber_get(struct gk_keystore *ks, const char *idc, uint8_t key_out[GK_KEY_LEN]);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The AuC key store and provisioning files: persistence, namespaces, error codes, the KEK checks,
- * and the at-rest properties (no key in clear in the database file, rows bound to their ID).
+ * and the at-rest properties (no key in clear in the database file, rows bound to their table,
+ * ID and type), and the conversion of stores written by schema 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 /* The harness's timeout handler has a parameter it does not use. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -574,6 +577,406 @@ TEST_F(ks, read_snapshot_sees_writes_from_the_next_batch)
 	ASSERT_EQ(0, gk_ks_commit(self->ks));
 	EXPECT_EQ(0, gk_ks_subscriber_get(self->ks, "during", k));
 	gk_ks_close(writer);
+}
+
+/* ---- The type in the AAD (issue 12, finding 3), and the conversion of schema 1 stores. ----
+ * The blobs are built and opened here with OpenSSL alone, from the format lib/keystore.c
+ * documents (ver || IV || AES-256-GCM(KEK, key) || tag; AAD: the parts below, NUL-separated),
+ * so that the tests hold the library to that format rather than to itself. */
+
+static int read_kek(const char *path, uint8_t kek[GK_KEY_LEN])
+{
+	char hex[2 * GK_KEY_LEN + 1] = "";
+	FILE *f = fopen(path, "r");
+	int ok = f && fread(hex, 1, 2 * GK_KEY_LEN, f) == 2 * GK_KEY_LEN;
+	if (f)
+		fclose(f);
+	return ok && gk_hex_decode(hex, 2 * GK_KEY_LEN, kek, GK_KEY_LEN) == GK_KEY_LEN ? 0 : -1;
+}
+
+/* parts joined by NULs, without a final one: {"elements", "sbc", "sbc1"} */
+static size_t join_aad(uint8_t *aad, const char *const *parts, int n)
+{
+	size_t len = 0;
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(parts[i]) + (i < n - 1);
+		memcpy(aad + len, parts[i], l);
+		len += l;
+	}
+	return len;
+}
+
+static int blob_seal(const uint8_t kek[GK_KEY_LEN], uint8_t ver, const char *const *parts, int n,
+                     const uint8_t key[GK_KEY_LEN], uint8_t blob[GK_BLOB_LEN])
+{
+	uint8_t aad[256];
+	size_t aadlen = join_aad(aad, parts, n);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int l, ok;
+
+	blob[0] = ver;
+	ok = c && gk_random(blob + 1, GK_IV_LEN) == 0 &&
+	     EVP_EncryptInit_ex2(c, EVP_aes_256_gcm(), kek, blob + 1, NULL) == 1 &&
+	     EVP_EncryptUpdate(c, NULL, &l, aad, (int)aadlen) == 1 &&
+	     EVP_EncryptUpdate(c, blob + 1 + GK_IV_LEN, &l, key, GK_KEY_LEN) == 1 &&
+	     EVP_EncryptFinal_ex(c, blob + 1 + GK_IV_LEN + GK_KEY_LEN, &l) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, GK_GCM_TAG_LEN,
+	                         blob + 1 + GK_IV_LEN + GK_KEY_LEN) == 1;
+	EVP_CIPHER_CTX_free(c);
+	return ok ? 0 : -1;
+}
+
+/* 0 when blob is of version ver and opens under exactly this AAD. */
+static int blob_open(const uint8_t kek[GK_KEY_LEN], uint8_t ver, const char *const *parts, int n,
+                     const uint8_t blob[GK_BLOB_LEN], uint8_t key[GK_KEY_LEN])
+{
+	uint8_t aad[256], tag[GK_GCM_TAG_LEN];
+	size_t aadlen = join_aad(aad, parts, n);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int l, ok;
+
+	memcpy(tag, blob + 1 + GK_IV_LEN + GK_KEY_LEN, GK_GCM_TAG_LEN);
+	ok = c && blob[0] == ver &&
+	     EVP_DecryptInit_ex2(c, EVP_aes_256_gcm(), kek, blob + 1, NULL) == 1 &&
+	     EVP_DecryptUpdate(c, NULL, &l, aad, (int)aadlen) == 1 &&
+	     EVP_DecryptUpdate(c, key, &l, blob + 1 + GK_IV_LEN, GK_KEY_LEN) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, GK_GCM_TAG_LEN, tag) == 1 &&
+	     EVP_DecryptFinal_ex(c, key + GK_KEY_LEN, &l) == 1;
+	EVP_CIPHER_CTX_free(c);
+	return ok ? 0 : -1;
+}
+
+/* The first column of the first row of sql, as bytes (-1 when there is no row). */
+static int raw_get(const char *db, const char *sql, uint8_t *out, int cap)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s = NULL;
+	int n = -1;
+
+	if (sqlite3_open(db, &h) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		n = sqlite3_column_bytes(s, 0);
+		const void *v = sqlite3_column_blob(s, 0);
+		if (n > cap)
+			n = cap;
+		if (v)
+			memcpy(out, v, (size_t)n);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return n;
+}
+
+static long long raw_int(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+
+	if (sqlite3_open(db, &h) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+/* Runs sql with ?1 bound to blob. */
+static int raw_put(const char *db, const char *sql, const uint8_t *blob, int len)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_open(db, &h);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(h, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_blob(s, 1, blob, len, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return rc;
+}
+
+static int count_fn(const struct gk_ks_entry *e, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+TEST_F(ks, fresh_store_binds_the_type)
+{
+	uint8_t kek[GK_KEY_LEN], k[GK_KEY_LEN], out[GK_KEY_LEN], blob[GK_BLOB_LEN];
+	static const char *const sub[] = {"subscribers", "terminal", "alice"};
+	static const char *const sbc[] = {"elements", "sbc", "edge1"};
+	static const char *const ss[] = {"elements", "softswitch", "core1"};
+	static const char *const old_sbc[] = {"elements", "edge1"};
+	char note[256];
+
+	ASSERT_EQ(0, read_kek(self->kek, kek));
+	fill(k, 20);
+	ASSERT_EQ(0, gk_ks_subscriber_add(self->ks, "alice", k, NULL));
+	ASSERT_EQ(0, gk_ks_element_add(self->ks, "edge1", GK_ELEMENT_SBC, k, NULL));
+	ASSERT_EQ(0, gk_ks_element_add(self->ks, "core1", GK_ELEMENT_SOFTSWITCH, k, NULL));
+	EXPECT_EQ(0, gk_ks_migration(self->ks)->from_schema);
+	EXPECT_EQ(0, gk_ks_migration_describe(self->ks, note, sizeof(note)));
+	gk_ks_close(self->ks);
+	self->ks = NULL;
+
+	EXPECT_EQ(2, raw_int(self->db, "SELECT value FROM meta WHERE name = 'schema'"));
+	ASSERT_EQ(GK_BLOB_LEN, raw_get(self->db, "SELECT key FROM subscribers WHERE id = 'alice'",
+	                               blob, sizeof(blob)));
+	ASSERT_EQ(0, blob_open(kek, 2, sub, 3, blob, out));
+	EXPECT_EQ(0, memcmp(k, out, GK_KEY_LEN));
+	ASSERT_EQ(GK_BLOB_LEN, raw_get(self->db, "SELECT key FROM elements WHERE id = 'edge1'",
+	                               blob, sizeof(blob)));
+	ASSERT_EQ(0, blob_open(kek, 2, sbc, 3, blob, out));
+	EXPECT_EQ(0, memcmp(k, out, GK_KEY_LEN));
+	/* bound to its type: neither the other type nor the old binding opens it */
+	static const char *const as_ss[] = {"elements", "softswitch", "edge1"};
+	EXPECT_NE(0, blob_open(kek, 2, as_ss, 3, blob, out));
+	blob[0] = 1;
+	EXPECT_NE(0, blob_open(kek, 1, old_sbc, 2, blob, out));
+	ASSERT_EQ(GK_BLOB_LEN, raw_get(self->db, "SELECT key FROM elements WHERE id = 'core1'",
+	                               blob, sizeof(blob)));
+	ASSERT_EQ(0, blob_open(kek, 2, ss, 3, blob, out));
+	EXPECT_EQ(0, memcmp(k, out, GK_KEY_LEN));
+	gk_wipe(kek, sizeof(kek));
+}
+
+/* The attack: someone who can write the database but does not hold the KEK changes an element's
+ * type column (a softswitch made to pass for an SBC, or the other way round), so that the AuC
+ * wraps its key blobs for the other role. */
+TEST_F(ks, element_moved_to_another_type_fails_and_is_reported)
+{
+	uint8_t kek[GK_KEY_LEN], k1[GK_KEY_LEN], k2[GK_KEY_LEN], out[GK_KEY_LEN];
+	uint8_t blob[GK_BLOB_LEN];
+	enum gk_element_type type;
+	struct collect c = {0};
+
+	fill(k1, 21);
+	fill(k2, 22);
+	ASSERT_EQ(0, gk_ks_element_add(self->ks, "e1", GK_ELEMENT_SOFTSWITCH, k1, NULL));
+	ASSERT_EQ(0, gk_ks_element_add(self->ks, "e2", GK_ELEMENT_SBC, k2, NULL));
+	gk_ks_close(self->ks);
+	self->ks = NULL;
+	ASSERT_EQ(SQLITE_OK, raw_exec(self->db, "UPDATE elements SET type = 1 WHERE id = 'e1';"
+	                                        "UPDATE elements SET type = 2 WHERE id = 'e2';"));
+	ASSERT_EQ(0, reopen(self)) TH_LOG("%s", self->err);
+
+	memset(out, 0, sizeof(out));
+	EXPECT_EQ(-EBADMSG, gk_ks_element_get(self->ks, "e1", &type, out));
+	EXPECT_NE(0, memcmp(out, k1, GK_KEY_LEN));
+	EXPECT_NE(NULL, strstr(gk_ks_errmsg(self->ks), "authentication"));
+	EXPECT_NE(NULL, strstr(gk_ks_errmsg(self->ks), "(sbc)"))
+	TH_LOG("%s", gk_ks_errmsg(self->ks));
+	EXPECT_NE(NULL, strstr(gk_ks_errmsg(self->ks), "type changed"));
+	EXPECT_EQ(-EBADMSG, gk_ks_element_get(self->ks, "e2", &type, out));
+
+	/* The listing shows both, marked, and reports the failure. */
+	EXPECT_EQ(-EBADMSG, gk_ks_element_list(self->ks, collect_fn, &c));
+	ASSERT_EQ(2, c.n);
+	EXPECT_STREQ("unreadable", c.e[0].fpr);
+	EXPECT_STREQ("unreadable", c.e[1].fpr);
+	EXPECT_NE(NULL, strstr(gk_ks_errmsg(self->ks), "e1"));
+
+	/* A rotation would seal a new key under the forged type: refused. */
+	EXPECT_EQ(-EBADMSG, gk_ks_element_rotate(self->ks, "e1", out));
+	gk_ks_close(self->ks);
+	self->ks = NULL;
+
+	/* A format 1 blob (bound to table and ID only, as schema 1 wrote them) put into the row
+	 * does not help either: a converted store no longer accepts the format. */
+	static const char *const old_e1[] = {"elements", "e1"};
+	ASSERT_EQ(0, read_kek(self->kek, kek));
+	ASSERT_EQ(0, blob_seal(kek, 1, old_e1, 2, k1, blob));
+	ASSERT_EQ(SQLITE_OK, raw_put(self->db, "UPDATE elements SET key = ?1 WHERE id = 'e1'", blob,
+	                             GK_BLOB_LEN));
+	ASSERT_EQ(0, reopen(self)) TH_LOG("%s", self->err);
+	EXPECT_EQ(-EBADMSG, gk_ks_element_get(self->ks, "e1", &type, out));
+	EXPECT_NE(NULL, strstr(gk_ks_errmsg(self->ks), "format 1"))
+	TH_LOG("%s", gk_ks_errmsg(self->ks));
+	gk_ks_close(self->ks);
+	self->ks = NULL;
+
+	/* Back to the type it was added with, e2 is readable again: it is the type that failed. */
+	ASSERT_EQ(SQLITE_OK, raw_exec(self->db, "UPDATE elements SET type = 1 WHERE id = 'e2';"));
+	ASSERT_EQ(0, reopen(self)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, gk_ks_element_get(self->ks, "e2", &type, out));
+	EXPECT_EQ(0, memcmp(out, k2, GK_KEY_LEN));
+	EXPECT_EQ((int)GK_ELEMENT_SBC, (int)type);
+	gk_wipe(kek, sizeof(kek));
+}
+
+/* A store as schema 1 wrote it, built by hand: the tables of that version, its schema row,
+ * a KEK check and rows whose AAD is table || 0 || id. */
+static const char schema1_sql[] =
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value);"
+    "CREATE TABLE subscribers (id TEXT PRIMARY KEY, key BLOB NOT NULL, created INTEGER,"
+    " rotated INTEGER);"
+    "CREATE TABLE elements (id TEXT PRIMARY KEY, type INTEGER NOT NULL, key BLOB NOT NULL,"
+    " created INTEGER, rotated INTEGER);"
+    "INSERT INTO meta VALUES ('schema', 1);";
+
+static int old_row(const char *db, const uint8_t kek[GK_KEY_LEN], const char *table, const char *id,
+                   int type, const uint8_t key[GK_KEY_LEN])
+{
+	const char *parts[] = {table, id};
+	uint8_t blob[GK_BLOB_LEN];
+	char sql[256];
+
+	if (blob_seal(kek, 1, parts, 2, key, blob) < 0)
+		return -1;
+	if (strcmp(table, "subscribers") == 0)
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO subscribers VALUES ('%s', ?1, 1700000000, 1700000000)", id);
+	else
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO elements VALUES ('%s', %d, ?1, 1700000000, 1700000000)", id,
+		         type);
+	return raw_put(db, sql, blob, GK_BLOB_LEN) == SQLITE_OK ? 0 : -1;
+}
+
+static int make_schema1_store(const char *db, const uint8_t kek[GK_KEY_LEN], int subscribers)
+{
+	static const uint8_t check[GK_KEY_LEN] = "gatekey key store KEK check v1";
+	static const char *const meta[] = {"meta", "kek_check"};
+	uint8_t blob[GK_BLOB_LEN], k[GK_KEY_LEN];
+	char id[32];
+
+	if (raw_exec(db, schema1_sql) != SQLITE_OK || blob_seal(kek, 1, meta, 2, check, blob) < 0 ||
+	    raw_put(db, "INSERT INTO meta VALUES ('kek_check', ?1)", blob, GK_BLOB_LEN) !=
+	        SQLITE_OK)
+		return -1;
+	for (int i = 0; i < subscribers; i++) {
+		snprintf(id, sizeof(id), "sub%d", i);
+		fill(k, (uint8_t)i);
+		if (old_row(db, kek, "subscribers", id, 0, k) < 0)
+			return -1;
+	}
+	fill(k, 200);
+	if (old_row(db, kek, "elements", "edge1", GK_ELEMENT_SBC, k) < 0)
+		return -1;
+	fill(k, 201);
+	return old_row(db, kek, "elements", "core1", GK_ELEMENT_SOFTSWITCH, k);
+}
+
+#define OLD_SUBS 600 /* more than one conversion batch */
+
+TEST_F(ks, schema1_store_is_converted_at_open)
+{
+	uint8_t kek[GK_KEY_LEN], k[GK_KEY_LEN], out[GK_KEY_LEN], blob[GK_BLOB_LEN];
+	enum gk_element_type type;
+	char old[160], note[512], id[32];
+	int n = 0;
+
+	ASSERT_EQ(0, read_kek(self->kek, kek));
+	snprintf(old, sizeof(old), "%s/old.db", self->dir);
+	ASSERT_EQ(0, make_schema1_store(old, kek, OLD_SUBS));
+	/* and one row that was already unreadable: tampered ciphertext */
+	fill(k, 99);
+	ASSERT_EQ(0, old_row(old, kek, "subscribers", "broken", 0, k));
+	ASSERT_EQ(SQLITE_OK, raw_exec(old, "UPDATE subscribers SET key = substr(key, 1, 20) ||"
+	                                   " x'00' || substr(key, 22) WHERE id = 'broken'"));
+
+	gk_ks_close(self->ks);
+	ASSERT_EQ(0, gk_ks_open(&self->ks, old, self->kek, self->err, sizeof(self->err)))
+	TH_LOG("%s", self->err);
+	const struct gk_ks_migration *m = gk_ks_migration(self->ks);
+	EXPECT_EQ(1, m->from_schema);
+	EXPECT_EQ(2, m->to_schema);
+	EXPECT_EQ(OLD_SUBS + 2, m->converted);
+	EXPECT_EQ(1, m->unreadable);
+	ASSERT_EQ(1, gk_ks_migration_describe(self->ks, note, sizeof(note)));
+	EXPECT_NE(NULL, strstr(note, "schema 1 to 2")) TH_LOG("%s", note);
+
+	/* Every key is still there, and the same. */
+	for (int i = 0; i < OLD_SUBS; i++) {
+		snprintf(id, sizeof(id), "sub%d", i);
+		fill(k, (uint8_t)i);
+		ASSERT_EQ(0, gk_ks_subscriber_get(self->ks, id, out)) TH_LOG("%s", id);
+		ASSERT_EQ(0, memcmp(k, out, GK_KEY_LEN));
+	}
+	fill(k, 200);
+	ASSERT_EQ(0, gk_ks_element_get(self->ks, "edge1", &type, out));
+	EXPECT_EQ(0, memcmp(k, out, GK_KEY_LEN));
+	EXPECT_EQ((int)GK_ELEMENT_SBC, (int)type);
+	fill(k, 201);
+	ASSERT_EQ(0, gk_ks_element_get(self->ks, "core1", &type, out));
+	EXPECT_EQ(0, memcmp(k, out, GK_KEY_LEN));
+	EXPECT_EQ((int)GK_ELEMENT_SOFTSWITCH, (int)type);
+	EXPECT_EQ(-EBADMSG, gk_ks_subscriber_get(self->ks, "broken", out));
+	EXPECT_EQ(-EBADMSG, gk_ks_subscriber_list(self->ks, count_fn, &n));
+	EXPECT_EQ(OLD_SUBS + 1, n);
+	gk_ks_close(self->ks);
+	self->ks = NULL;
+
+	/* On disk: schema 2, and the rows in format 2 under the type-bound AAD. */
+	EXPECT_EQ(2, raw_int(old, "SELECT value FROM meta WHERE name = 'schema'"));
+	EXPECT_EQ(0, raw_int(old, "SELECT count(*) FROM subscribers WHERE substr(key, 1, 1) ="
+	                          " x'01' AND id != 'broken'"));
+	static const char *const sbc[] = {"elements", "sbc", "edge1"};
+	ASSERT_EQ(GK_BLOB_LEN,
+	          raw_get(old, "SELECT key FROM elements WHERE id = 'edge1'", blob, sizeof(blob)));
+	ASSERT_EQ(0, blob_open(kek, 2, sbc, 3, blob, out));
+	fill(k, 200);
+	EXPECT_EQ(0, memcmp(k, out, GK_KEY_LEN));
+
+	/* Converted once: the next open has nothing to do, and the type is now bound. */
+	ASSERT_EQ(0, gk_ks_open(&self->ks, old, self->kek, self->err, sizeof(self->err)));
+	EXPECT_EQ(0, gk_ks_migration(self->ks)->from_schema);
+	gk_ks_close(self->ks);
+	self->ks = NULL;
+	ASSERT_EQ(SQLITE_OK, raw_exec(old, "UPDATE elements SET type = 2 WHERE id = 'edge1'"));
+	ASSERT_EQ(0, gk_ks_open(&self->ks, old, self->kek, self->err, sizeof(self->err)));
+	EXPECT_EQ(-EBADMSG, gk_ks_element_get(self->ks, "edge1", &type, out));
+	gk_wipe(kek, sizeof(kek));
+}
+
+/* The conversion is one transaction: if it fails half way (here a trigger refuses the update of
+ * the elements, after the subscribers were converted), nothing of it stays, and the store opens
+ * as schema 1 again once the cause is gone. A wrong KEK converts nothing either. */
+TEST_F(ks, schema1_conversion_is_all_or_nothing)
+{
+	uint8_t kek[GK_KEY_LEN], out[GK_KEY_LEN];
+	char old[160], other[160];
+	struct gk_keystore *ks2 = NULL;
+
+	ASSERT_EQ(0, read_kek(self->kek, kek));
+	snprintf(old, sizeof(old), "%s/old.db", self->dir);
+	ASSERT_EQ(0, make_schema1_store(old, kek, 3));
+	ASSERT_EQ(SQLITE_OK, raw_exec(old, "CREATE TRIGGER no BEFORE UPDATE ON elements"
+	                                   " BEGIN SELECT RAISE(ABORT, 'refused'); END;"));
+	EXPECT_GT(0, gk_ks_open(&ks2, old, self->kek, self->err, sizeof(self->err)));
+	EXPECT_EQ(NULL, ks2);
+	EXPECT_NE(NULL, strstr(self->err, "refused")) TH_LOG("%s", self->err);
+	EXPECT_EQ(1, raw_int(old, "SELECT value FROM meta WHERE name = 'schema'"));
+	EXPECT_EQ(3, raw_int(old, "SELECT count(*) FROM subscribers WHERE substr(key, 1, 1) ="
+	                          " x'01'"));
+
+	snprintf(other, sizeof(other), "%s/kek2", self->dir);
+	ASSERT_EQ(0, gk_ks_kek_generate(other, self->err, sizeof(self->err)));
+	EXPECT_EQ(-EKEYREJECTED, gk_ks_open(&ks2, old, other, self->err, sizeof(self->err)));
+	EXPECT_EQ(1, raw_int(old, "SELECT value FROM meta WHERE name = 'schema'"));
+
+	ASSERT_EQ(SQLITE_OK, raw_exec(old, "DROP TRIGGER no"));
+	ASSERT_EQ(0, gk_ks_open(&ks2, old, self->kek, self->err, sizeof(self->err)))
+	TH_LOG("%s", self->err);
+	EXPECT_EQ(5, gk_ks_migration(ks2)->converted);
+	EXPECT_EQ(0, gk_ks_subscriber_get(ks2, "sub2", out));
+	gk_ks_close(ks2);
+	gk_wipe(kek, sizeof(kek));
+}
+
+TEST_F(ks, newer_schema_refused)
+{
+	struct gk_keystore *ks2 = NULL;
+
+	ASSERT_EQ(SQLITE_OK, raw_exec(self->db, "UPDATE meta SET value = 3 WHERE name = 'schema'"));
+	EXPECT_GT(0, gk_ks_open(&ks2, self->db, self->kek, self->err, sizeof(self->err)));
+	EXPECT_NE(NULL, strstr(self->err, "schema version 3")) TH_LOG("%s", self->err);
 }
 
 TEST_HARNESS_MAIN

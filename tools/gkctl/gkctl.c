@@ -208,6 +208,8 @@ static int open_store(void)
 	char err[1024];
 	if (gk_ks_open(&g.ks, g.db, g.kek, err, sizeof(err)) < 0)
 		return fail("%s", err);
+	if (gk_ks_migration_describe(g.ks, err, sizeof(err)))
+		fprintf(stderr, "gkctl: key store %s: %s\n", g.db, err);
 	return 0;
 }
 
