@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "core_priv.h"
-#include "gatekey/fastpath.h"
+#include "gatekey/siphash.h"
 #include "gatekey/log.h"
 
 void gk_core_cfg_defaults(struct gk_core_cfg *c)
@@ -169,7 +169,6 @@ static void ask_vector(struct gk_core *c, struct core_txn *t, uint64_t ref, cons
 static uint64_t source_of(const struct gk_core *c, const char *address)
 {
 	const char *host = address, *end;
-	uint8_t h[16];
 	uint64_t v;
 
 	if (!address || !address[0] || strcmp(address, "-") == 0)
@@ -182,8 +181,7 @@ static uint64_t source_of(const struct gk_core *c, const char *address)
 	}
 	if (!end)
 		end = host + strlen(host);
-	gk_fp_siphash128(c->source_key, (const __u8 *)host, (__u32)(end - host), h);
-	memcpy(&v, h, sizeof(v));
+	v = gk_siphash64(c->source_key, host, (size_t)(end - host));
 	return v > 1 ? v : 2;
 }
 

@@ -11,6 +11,7 @@
 #include "gatekey/core.h"
 #include "gatekey/digest.h"
 #include "gatekey/idmap.h"
+#include "gatekey/siphash.h"
 
 #define TXN_IDX_BITS 17
 #define TXN_IDX_MASK ((1u << TXN_IDX_BITS) - 1)
@@ -101,7 +102,7 @@ struct gk_core {
 	struct gk_timer sweep;
 	struct gk_core_stats st;
 	uint8_t nonce_key[GK_DIGEST_NONCE_KEY_LEN];
-	uint8_t source_key[16]; /* keys the hash of core_fail.source */
+	uint8_t source_key[GK_SIPHASH_KEY_LEN]; /* keys the hash of core_fail.source */
 };
 
 void core_reject(struct gk_core *c, uint64_t ref, enum gk_reason why);
