@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The relay's slot table (relay.h): a free list, and the waiting slots in a list in the order
+ * they were taken, which is also the order of their deadlines (every slot waits ttl_ms on the
+ * loop's clock, which never goes back). Taking, answering and expiring a slot are O(1); the one
+ * timer is re-armed only when it fires, for the slot that is then the oldest.
+ */
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -6,17 +12,26 @@
 
 struct slot {
 	struct gk_relay_txn t;
+	uint64_t deadline_ms; /* loop clock */
 	uint32_t gen;
 	uint32_t next_free;
+	uint32_t older, newer; /* the waiting list; 0 = none */
 	bool used;
 };
 
 struct gk_relay {
-	struct slot *slots;
+	struct gk_loop *loop;
+	struct slot *slots; /* 1..n */
 	uint32_t n, free_head;
+	uint32_t oldest, newest; /* ends of the waiting list */
+	uint32_t ttl_ms;
+	struct gk_timer expiry;
+	struct gk_relay_stats st;
 };
 
-struct gk_relay *gk_relay_new(uint32_t n)
+static void expiry_fn(struct gk_timer *t);
+
+struct gk_relay *gk_relay_new(struct gk_loop *loop, uint32_t n, uint32_t ttl_ms)
 {
 	struct gk_relay *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -26,7 +41,10 @@ struct gk_relay *gk_relay_new(uint32_t n)
 		free(r);
 		return NULL;
 	}
+	r->loop = loop;
 	r->n = n;
+	r->ttl_ms = ttl_ms ? ttl_ms : 1;
+	r->expiry.fn = expiry_fn;
 	for (uint32_t i = n; i >= 1; i--) {
 		r->slots[i].next_free = r->free_head;
 		r->free_head = i;
@@ -38,19 +56,40 @@ void gk_relay_free(struct gk_relay *r)
 {
 	if (!r)
 		return;
+	gk_timer_cancel(r->loop, &r->expiry);
 	free(r->slots);
 	free(r);
+}
+
+static uint32_t slot_index(const struct gk_relay *r, const struct slot *s)
+{
+	return (uint32_t)(s - r->slots);
 }
 
 struct gk_relay_txn *gk_relay_alloc(struct gk_relay *r, uint64_t *ref)
 {
 	uint32_t i = r->free_head;
-	if (!i)
+	if (!i) {
+		r->st.full++;
 		return NULL;
+	}
 	struct slot *s = &r->slots[i];
 	r->free_head = s->next_free;
 	s->used = true;
 	s->gen++;
+	s->deadline_ms = gk_loop_now(r->loop) + r->ttl_ms;
+	s->older = r->newest;
+	s->newer = 0;
+	if (r->newest)
+		r->slots[r->newest].newer = i;
+	else
+		r->oldest = i;
+	r->newest = i;
+	r->st.taken++;
+	r->st.waiting++;
+	/* Armed, it fires for a slot at least as old as this one, and re-arms for the rest. */
+	if (!gk_timer_armed(&r->expiry))
+		gk_timer_arm(r->loop, &r->expiry, r->ttl_ms);
 	*ref = GK_REF_PEER | ((uint64_t)(s->gen & 0x7fffffff) << 32) | i;
 	return &s->t;
 }
@@ -58,10 +97,21 @@ struct gk_relay_txn *gk_relay_alloc(struct gk_relay *r, uint64_t *ref)
 void gk_relay_release(struct gk_relay *r, struct gk_relay_txn *t)
 {
 	struct slot *s = (struct slot *)t;
-	uint32_t i = (uint32_t)(s - r->slots);
+	uint32_t i = slot_index(r, s);
+
+	if (s->older)
+		r->slots[s->older].newer = s->newer;
+	else
+		r->oldest = s->newer;
+	if (s->newer)
+		r->slots[s->newer].older = s->older;
+	else
+		r->newest = s->older;
+	s->older = s->newer = 0;
 	s->used = false;
 	s->next_free = r->free_head;
 	r->free_head = i;
+	r->st.waiting--;
 }
 
 struct gk_relay_txn *gk_relay_take(struct gk_relay *r, uint64_t ref)
@@ -71,4 +121,23 @@ struct gk_relay_txn *gk_relay_take(struct gk_relay *r, uint64_t ref)
 	if (!i || i > r->n || !r->slots[i].used || (r->slots[i].gen & 0x7fffffff) != gen)
 		return NULL;
 	return &r->slots[i].t;
+}
+
+const struct gk_relay_stats *gk_relay_stats(const struct gk_relay *r)
+{
+	return &r->st;
+}
+
+/* Frees every slot whose answer is overdue; the answer, should it still come, finds nothing. */
+static void expiry_fn(struct gk_timer *t)
+{
+	struct gk_relay *r = (struct gk_relay *)((char *)t - offsetof(struct gk_relay, expiry));
+	uint64_t now = gk_loop_now(r->loop);
+
+	while (r->oldest && r->slots[r->oldest].deadline_ms <= now) {
+		gk_relay_release(r, &r->slots[r->oldest].t);
+		r->st.expired++;
+	}
+	if (r->oldest)
+		gk_timer_arm(r->loop, &r->expiry, r->slots[r->oldest].deadline_ms - now);
 }

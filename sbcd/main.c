@@ -29,6 +29,8 @@
 #include "settings.h"
 
 #define SBC_MAX_ACCESS (SBC_MAX_LISTEN + 6)
+/* Terminals' requests waiting for the softswitch's answer at once. */
+#define SBC_RELAY_SLOTS 16384
 
 struct sbcd {
 	struct gk_daemon_common common;
@@ -51,7 +53,7 @@ struct sbcd {
 	struct {
 		uint64_t rx_access, rx_verified, rx_core, parse_errors, core_stray,
 		    core_send_failed;
-		uint64_t passed, fastpath_dropped, verified_unbound, relayed, relay_full;
+		uint64_t passed, fastpath_dropped, verified_unbound, relayed, relay_refused;
 	} st;
 };
 
@@ -153,8 +155,7 @@ static void relay_request(struct sbcd *s, const struct gk_msg *m,
 	struct gk_relay_txn *t = gk_relay_alloc(s->relay, &ref);
 
 	if (!t) {
-		s->st.relay_full++;
-		gk_registrar_count(s->front, GK_R_OVERLOAD);
+		gk_registrar_count(s->front, GK_R_OVERLOAD); /* relay_full */
 		return;
 	}
 	memcpy(&t->req, m, sizeof(*m));
@@ -192,9 +193,27 @@ static void relay_answer(struct sbcd *s, uint64_t ref)
 {
 	struct gk_relay_txn *t = gk_relay_take(s->relay, ref);
 	if (!t)
-		return;
+		return; /* stale: answered already, or expired (relay_expired) */
 	/* The front answers from the terminal's own request, if its binding still stands. */
 	gk_registrar_on_message(s->front, &t->req, &t->from, t->index);
+	gk_relay_release(s->relay, t);
+}
+
+/* The softswitch refused a relayed request: the terminal hears "forbidden" (under its downlink
+ * trailer when it is a gk-mac terminal), and the slot is free at once rather than at expiry. */
+static void relay_refused(struct sbcd *s, uint64_t ref)
+{
+	struct gk_relay_txn *t = gk_relay_take(s->relay, ref);
+	struct gk_msg resp;
+
+	if (!t)
+		return;
+	s->st.relay_refused++;
+	gk_uplink_verdict(&resp, &t->req, GK_MSG_REJECT, NULL, NULL, NULL);
+	resp.reason = GK_R_REFUSED;
+	gk_front_io_send(&s->io, &resp, &t->from,
+	                 t->index ? gk_registrar_gkmac_binding(s->front, t->index, &t->from)
+	                          : NULL);
 	gk_relay_release(s->relay, t);
 }
 
@@ -233,7 +252,10 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 			s->st.core_stray++;
 		break;
 	case GK_MSG_REJECT:
-		gk_registrar_core_reject(s->front, ref, GK_R_REFUSED);
+		if (ref & GK_REF_PEER)
+			relay_refused(s, ref);
+		else
+			gk_registrar_core_reject(s->front, ref, GK_R_REFUSED);
 		break;
 	case GK_MSG_DEREG_OK:
 		break;
@@ -401,6 +423,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 {
 	struct sbcd *s = user;
 	const struct gk_registrar_stats *r = gk_registrar_stats(s->front);
+	const struct gk_relay_stats *rs = gk_relay_stats(s->relay);
 	(void)args;
 
 #define P(name, v) gk_ctl_printf(out, "%s %llu", name, (unsigned long long)(v))
@@ -414,7 +437,10 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("core_stray", s->st.core_stray);
 	P("core_send_failed", s->st.core_send_failed);
 	P("relayed_to_core", s->st.relayed);
-	P("relay_full", s->st.relay_full);
+	P("relay_full", rs->full);
+	P("relay_waiting", rs->waiting);
+	P("relay_expired", rs->expired);
+	P("relay_refused", s->st.relay_refused);
 #undef P
 	gk_front_io_ctl_stats(&s->io, out);
 	sbc_fp_ctl_stats(&s->fp, out);
@@ -518,7 +544,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	s.relay = gk_relay_new(16384);
+	/* The softswitch answers a relayed request at once; one whose answer has not come after
+	 * the time a registration may take at the core is not coming (lost on the core leg). */
+	s.relay = gk_relay_new(s.loop, SBC_RELAY_SLOTS, s.set.front.core_timeout_ms);
 	if (!s.relay) {
 		gk_err("out of memory");
 		return 1;

@@ -24,6 +24,11 @@
 #include "gatekey/uplink.h"
 #include "settings.h"
 
+/* SBCs' requests waiting for the core at once, and how much longer than the core's own AuC
+ * timeout one may wait before its slot is taken back. */
+#define SS_PEER_SLOTS    16384
+#define SS_PEER_GRACE_MS 1000
+
 struct softswitchd {
 	struct gk_daemon_common common;
 	struct ss_settings set;
@@ -253,6 +258,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	const struct gk_registrar_stats *r = gk_registrar_stats(s->reg);
 	const struct gk_core_stats *c = gk_core_stats(s->direct.core);
 	const struct gk_auc_client_stats *a = gk_auc_client_stats(s->auc);
+	const struct gk_relay_stats *pr = gk_relay_stats(s->relay);
 	(void)args;
 
 #define P(name, v) gk_ctl_printf(out, "%s %llu", name, (unsigned long long)(v))
@@ -260,6 +266,8 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("parse_errors", s->st.parse_errors);
 	P("sbc_requests", s->st.peer_requests);
 	P("sbc_refused", s->st.peer_refused);
+	P("sbc_waiting", pr->waiting);
+	P("sbc_expired", pr->expired);
 	P("wrong_answers", c->wrong_auth);
 	P("lockouts", c->lockouts);
 	P("auc_requests", a->requests);
@@ -342,7 +350,8 @@ int main(int argc, char **argv)
 		gk_err("%s", err);
 		return 1;
 	}
-	s.relay = gk_relay_new(16384);
+	/* The core decides within its AuC timeout; a verdict later than that never comes. */
+	s.relay = gk_relay_new(s.loop, SS_PEER_SLOTS, cc.auc_timeout_ms + SS_PEER_GRACE_MS);
 	if (!s.relay) {
 		gk_err("out of memory");
 		return 1;
