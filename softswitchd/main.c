@@ -20,8 +20,7 @@
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
 #include "gatekey/registrar.h"
-#include "gatekey/relay.h"
-#include "gatekey/uplink.h"
+#include "gatekey/uplink_core.h"
 #include "settings.h"
 
 /* SBCs' requests waiting for the core at once, and how much longer than the core's own AuC
@@ -38,11 +37,11 @@ struct softswitchd {
 	struct gk_front_io io;
 	struct gk_auc_client *auc;
 	struct gk_control *ctl;
-	struct gk_relay *relay;
+	struct gk_uplink_core peers; /* the SBCs' requests waiting for the core */
 	const struct gk_codec *sip;
 	int fds[SS_MAX_LISTEN + 6];
 	struct {
-		uint64_t rx, parse_errors, responses_ignored, peer_requests, peer_refused;
+		uint64_t rx, parse_errors, responses_ignored;
 		struct gk_reason_counters parse;
 	} st;
 };
@@ -53,122 +52,37 @@ static void send_terminal(void *user, const struct gk_msg *m, const struct socka
 	gk_front_io_send(&((struct softswitchd *)user)->io, m, to, b);
 }
 
-/* The core leg, serving SBCs: their requests go to the core, its verdicts go back. */
-static void send_peer(struct softswitchd *s, struct gk_msg *m, const struct sockaddr_storage *to)
+/* The core leg, serving SBCs (uplink_core.h): their requests go to the core, its verdicts go
+ * back from the slot that waited for them. */
+static void send_peer(void *user, struct gk_msg *m, const struct sockaddr_storage *to)
 {
-	gk_front_io_send_plain(&s->io, m, to);
-}
-
-static void peer_verdict(struct softswitchd *s, uint64_t ref, enum gk_msg_type type,
-                         const uint8_t *rand, const uint8_t *bt, const uint8_t *be)
-{
-	struct gk_relay_txn *t = gk_relay_take(s->relay, ref);
-	struct gk_msg resp;
-
-	if (!t)
-		return;
-	gk_uplink_verdict(&resp, &t->req, type, rand, bt, be);
-	send_peer(s, &resp, &t->from);
-	gk_wipe(&resp, offsetof(struct gk_msg, wire));
-	gk_relay_release(s->relay, t);
+	gk_front_io_send_plain(&((struct softswitchd *)user)->io, m, to);
 }
 
 static void peer_challenge(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN])
 {
-	peer_verdict(user, ref, GK_MSG_CHALLENGE, rand, NULL, NULL);
+	gk_uplink_core_challenge(&((struct softswitchd *)user)->peers, ref, rand);
 }
 
 static void peer_success(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
                          const uint8_t bt[GK_BLOB_LEN], const uint8_t be[GK_BLOB_LEN])
 {
-	peer_verdict(user, ref, GK_MSG_SUCCESS, rand, bt, be);
+	gk_uplink_core_success(&((struct softswitchd *)user)->peers, ref, rand, bt, be);
 }
 
 static void peer_digest_challenge(void *user, uint64_t ref, const struct gk_digest *chal)
 {
-	struct softswitchd *s = user;
-	struct gk_relay_txn *t = gk_relay_take(s->relay, ref);
-	struct gk_msg resp;
-
-	if (!t)
-		return;
-	gk_uplink_verdict(&resp, &t->req, GK_MSG_CHALLENGE, NULL, NULL, NULL);
-	resp.digest = *chal;
-	resp.fields |= GK_F_DIGEST_CHAL;
-	send_peer(s, &resp, &t->from);
-	gk_relay_release(s->relay, t);
+	gk_uplink_core_digest_challenge(&((struct softswitchd *)user)->peers, ref, chal);
 }
 
 static void peer_digest_success(void *user, uint64_t ref)
 {
-	struct softswitchd *s = user;
-	struct gk_relay_txn *t = gk_relay_take(s->relay, ref);
-	struct gk_msg resp;
-
-	if (!t)
-		return;
-	gk_uplink_verdict(&resp, &t->req, GK_MSG_SUCCESS, NULL, NULL, NULL);
-	resp.chosen = GK_MECH_DIGEST;
-	resp.fields |= GK_F_CHOSEN;
-	send_peer(s, &resp, &t->from);
-	gk_relay_release(s->relay, t);
+	gk_uplink_core_digest_success(&((struct softswitchd *)user)->peers, ref);
 }
 
 static void peer_reject(void *user, uint64_t ref, enum gk_reason why)
 {
-	(void)why; /* counted by the core; the wire says only "forbidden" */
-	peer_verdict(user, ref, GK_MSG_REJECT, NULL, NULL, NULL);
-}
-
-static void on_peer(struct softswitchd *s, const struct ss_peer *peer, struct gk_msg *m,
-                    const struct sockaddr_storage *from)
-{
-	struct gk_msg resp;
-	uint64_t ref;
-
-	s->st.peer_requests++;
-	/* An SBC speaks only for itself: its IDsp is fixed by where it sends from. */
-	if (strcmp(m->idsp, peer->id) != 0 ||
-	    (m->type == GK_MSG_ANSWER &&
-	     (m->fields & (GK_F_RAND | GK_F_AUTH)) != (GK_F_RAND | GK_F_AUTH))) {
-		s->st.peer_refused++;
-		gk_uplink_verdict(&resp, m, GK_MSG_REJECT, NULL, NULL, NULL);
-		send_peer(s, &resp, from);
-		return;
-	}
-	if (m->type == GK_MSG_DEREGISTER) {
-		gk_core_unbound(s->direct.core, m->idc, m->idsp,
-		                (m->fields & GK_F_ADDR) ? m->address : "-");
-		gk_uplink_verdict(&resp, m, GK_MSG_DEREG_OK, NULL, NULL, NULL);
-		send_peer(s, &resp, from);
-		return;
-	}
-	if (m->type == GK_MSG_OTHER) {
-		/* A request of a terminal the SBC verified (gk-mac) or pinned: the softswitch's
-		 * call control would act on it here; for OPTIONS the answer is 200. */
-		gk_uplink_verdict(&resp, m, GK_MSG_OTHER_OK, NULL, NULL, NULL);
-		send_peer(s, &resp, from);
-		return;
-	}
-	struct gk_relay_txn *t = gk_relay_alloc(s->relay, &ref);
-	if (!t) {
-		s->st.peer_refused++;
-		gk_uplink_verdict(&resp, m, GK_MSG_REJECT, NULL, NULL, NULL);
-		send_peer(s, &resp, from);
-		return;
-	}
-	memcpy(&t->req, m, sizeof(*m));
-	t->from = *from;
-	if (gk_uplink_is_digest(m))
-		gk_core_digest(s->direct.core, ref, m->idc, m->idsp,
-		               (m->fields & GK_F_DIGEST) ? &m->digest : NULL, "REGISTER",
-		               (m->fields & GK_F_ADDR) ? m->address : "-");
-	else if (m->type == GK_MSG_REGISTER)
-		gk_core_register(s->direct.core, ref, m->idc, m->idsp,
-		                 (m->fields & GK_F_ADDR) ? m->address : "-");
-	else
-		gk_core_answer(s->direct.core, ref, m->idc, m->idsp, m->rand, m->auth,
-		               (m->fields & GK_F_ADDR) ? m->address : "-");
+	gk_uplink_core_reject(&((struct softswitchd *)user)->peers, ref, why);
 }
 
 static void auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
@@ -242,7 +156,7 @@ static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
 	case GK_MSG_DEREGISTER:
 	case GK_MSG_OTHER:
 		if (peer)
-			on_peer(s, peer, &m, from);
+			gk_uplink_core_request(&s->peers, peer->id, &m, from);
 		else
 			gk_registrar_on_message(s->reg, &m, from, index);
 		break;
@@ -258,14 +172,14 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	const struct gk_registrar_stats *r = gk_registrar_stats(s->reg);
 	const struct gk_core_stats *c = gk_core_stats(s->direct.core);
 	const struct gk_auc_client_stats *a = gk_auc_client_stats(s->auc);
-	const struct gk_relay_stats *pr = gk_relay_stats(s->relay);
+	const struct gk_relay_stats *pr = gk_relay_stats(s->peers.relay);
 	(void)args;
 
 #define P(name, v) gk_ctl_printf(out, "%s %llu", name, (unsigned long long)(v))
 	P("rx_datagrams", s->st.rx);
 	P("parse_errors", s->st.parse_errors);
-	P("sbc_requests", s->st.peer_requests);
-	P("sbc_refused", s->st.peer_refused);
+	P("sbc_requests", s->peers.st.requests);
+	P("sbc_refused", s->peers.st.refused);
 	P("sbc_waiting", pr->waiting);
 	P("sbc_expired", pr->expired);
 	P("wrong_answers", c->wrong_auth);
@@ -351,8 +265,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* The core decides within its AuC timeout; a verdict later than that never comes. */
-	s.relay = gk_relay_new(s.loop, SS_PEER_SLOTS, cc.auc_timeout_ms + SS_PEER_GRACE_MS);
-	if (!s.relay) {
+	if (gk_uplink_core_init(&s.peers, s.direct.core, s.loop, SS_PEER_SLOTS,
+	                        cc.auc_timeout_ms + SS_PEER_GRACE_MS, send_peer, &s) < 0) {
 		gk_err("out of memory");
 		return 1;
 	}
@@ -380,7 +294,7 @@ int main(int argc, char **argv)
 	gk_control_free(s.ctl);
 	gk_auc_client_free(s.auc);
 	gk_direct_fini(&s.direct);
-	gk_relay_free(s.relay);
+	gk_uplink_core_fini(&s.peers);
 	gk_loop_free(s.loop);
 	gk_notice("stopped");
 	return ret < 0 ? 1 : 0;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Relay slots (lib/relay.c), against the attack of issue 12: requests whose answer never comes
- * (two REGISTERs per IDc through an SBC, the first one superseded inside the core; datagrams
- * lost on the core leg) must not hold the slots, and with them every later request, until the
- * daemon restarts. Each slot waits a bounded time, is then freed and counted, and a
+ * Relay slots (lib/relay.c) and the softswitch's end of the core leg that keeps its SBCs'
+ * requests in them (lib/uplink_core.c), against the attack of issue 12: requests whose answer
+ * never comes (two REGISTERs per IDc through an SBC, the first one superseded inside the core;
+ * datagrams lost on the core leg) must not hold the slots, and with them every later request,
+ * until the daemon restarts. Each slot waits a bounded time, is then freed and counted, and a
  * late answer finds nothing. Timings are short and real (the loop's clock); the tests wait for
  * conditions, never for a fixed time alone.
  */
@@ -11,7 +12,11 @@
 
 #include "kselftest_harness.h"
 
+#include "gatekey/config.h"
+#include "gatekey/direct.h"
 #include "gatekey/relay.h"
+#include "gatekey/uplink.h"
+#include "gatekey/uplink_core.h"
 
 /* Runs the loop until done(arg) holds or give_up_ms has passed; true when done held. */
 struct waiter {
@@ -143,6 +148,185 @@ TEST(answered_slots_never_expire_and_slots_expire_oldest_first)
 
 	gk_relay_free(r);
 	gk_loop_free(loop);
+}
+
+/*
+ * The softswitch serving an SBC: the SBC's core-leg requests go through lib/uplink_core.c into
+ * the real core (lib/core.c); the AuC never answers, so the core refuses each request it keeps
+ * after auc_timeout_ms, and a request it drops without a verdict can only be freed by expiry.
+ */
+#define PEER_SLOTS     8
+#define AUC_TIMEOUT_MS 40
+#define PEER_TTL_MS    (AUC_TIMEOUT_MS + 100)
+
+struct ss {
+	struct gk_loop *loop;
+	struct gk_direct d;
+	struct gk_uplink_core up;
+	struct sockaddr_storage sbc;
+	unsigned sent, rejects, auc_asked;
+	char auc_idc[GK_ID_MAX + 1];
+};
+
+static void ss_send(void *user, struct gk_msg *m, const struct sockaddr_storage *to)
+{
+	struct ss *w = user;
+	(void)to;
+	w->sent++;
+	if (m->type == GK_MSG_REJECT)
+		w->rejects++;
+}
+
+static void ss_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
+{
+	struct ss *w = user;
+	(void)handle, (void)idsp;
+	w->auc_asked++;
+	snprintf(w->auc_idc, sizeof(w->auc_idc), "%s", idc);
+}
+
+static void ss_terminal(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+                        struct gk_binding *b)
+{
+	(void)user, (void)m, (void)to, (void)b;
+}
+
+static void ss_challenge(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN])
+{
+	gk_uplink_core_challenge(&((struct ss *)user)->up, ref, rand);
+}
+
+static void ss_success(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
+                       const uint8_t bt[GK_BLOB_LEN], const uint8_t be[GK_BLOB_LEN])
+{
+	gk_uplink_core_success(&((struct ss *)user)->up, ref, rand, bt, be);
+}
+
+static void ss_reject(void *user, uint64_t ref, enum gk_reason why)
+{
+	gk_uplink_core_reject(&((struct ss *)user)->up, ref, why);
+}
+
+static void sbc_register(struct ss *w, const char *idc)
+{
+	struct gk_msg m;
+	gk_uplink_request(&m, GK_MSG_REGISTER, idc, "sbc1", NULL, NULL, NULL);
+	m.proto = GK_PROTO_SIP;
+	gk_uplink_core_request(&w->up, "sbc1", &m, &w->sbc);
+}
+
+FIXTURE(softswitch)
+{
+	struct ss w;
+};
+
+FIXTURE_SETUP(softswitch)
+{
+	static const struct gk_direct_ops ops = {
+	    .send_terminal = ss_terminal,
+	    .auc_request = ss_auc_request,
+	    .peer_challenge = ss_challenge,
+	    .peer_success = ss_success,
+	    .peer_reject = ss_reject,
+	};
+	struct gk_registrar_cfg rc;
+	struct gk_core_cfg cc;
+	char err[128];
+	struct ss *w = &self->w;
+
+	memset(w, 0, sizeof(*w));
+	w->loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, w->loop);
+	gk_registrar_cfg_defaults(&rc);
+	snprintf(rc.idsp, sizeof(rc.idsp), "ss1");
+	gk_random(rc.element_key, GK_KEY_LEN);
+	rc.max_terminals = 256;
+	rc.max_pending = 16;
+	rc.log_registrations = false;
+	gk_core_cfg_defaults(&cc);
+	cc.max_terminals = 256;
+	cc.max_pending = 64;
+	cc.auc_timeout_ms = AUC_TIMEOUT_MS;
+	ASSERT_EQ(0, gk_direct_init(&w->d, &rc, &cc, &ops, w, w->loop, err, sizeof(err)));
+	ASSERT_EQ(0, gk_uplink_core_init(&w->up, w->d.core, w->loop, PEER_SLOTS, PEER_TTL_MS,
+	                                 ss_send, w));
+	ASSERT_EQ(0, gk_parse_addr("198.18.2.1:5060", &w->sbc, err, sizeof(err)));
+}
+
+FIXTURE_TEARDOWN(softswitch)
+{
+	gk_direct_fini(&self->w.d);
+	gk_uplink_core_fini(&self->w.up);
+	gk_loop_free(self->w.loop);
+}
+
+TEST_F(softswitch, two_registers_per_unknown_idc_do_not_keep_the_slots)
+{
+	struct ss *w = &self->w;
+	const struct gk_relay_stats *rs = gk_relay_stats(w->up.relay);
+	char idc[32];
+
+	/* Two REGISTERs per made-up IDc, for three times as many IDcs as there are slots: the
+	 * second supersedes the first inside the core. */
+	for (unsigned i = 0; i < 3 * PEER_SLOTS; i++) {
+		snprintf(idc, sizeof(idc), "nobody%u", i);
+		sbc_register(w, idc);
+		sbc_register(w, idc);
+	}
+	EXPECT_EQ(6 * PEER_SLOTS, w->up.st.requests);
+	EXPECT_EQ(PEER_SLOTS, rs->waiting); /* every slot is held ... */
+	EXPECT_LT(0, w->up.st.refused);
+	unsigned asked = w->auc_asked;
+	sbc_register(w, "alice");
+	EXPECT_EQ(asked, w->auc_asked); /* ... and a real subscriber is refused for now */
+	EXPECT_EQ(w->rejects, w->sent);
+
+	/* The core refuses what it kept once the AuC has timed out, and what it dropped without
+	 * a verdict expires: afterwards no slot is held, each one accounted for. */
+	ASSERT_TRUE(run_until(w->loop, none_waiting, w->up.relay, 3000));
+	EXPECT_EQ(0, rs->waiting);
+	EXPECT_EQ(rs->taken, (w->sent - w->up.st.refused) + rs->expired);
+	TH_LOG("%llu slots taken: %llu freed by the core's verdict, %llu expired",
+	       (unsigned long long)rs->taken, (unsigned long long)(w->sent - w->up.st.refused),
+	       (unsigned long long)rs->expired);
+
+	/* And the softswitch serves again. */
+	sbc_register(w, "alice");
+	EXPECT_EQ(asked + 1, w->auc_asked);
+	EXPECT_STREQ("alice", w->auc_idc);
+	EXPECT_EQ(1, rs->waiting);
+}
+
+TEST_F(softswitch, a_verdict_after_expiry_finds_nothing_and_sends_nothing)
+{
+	struct ss *w = &self->w;
+	const struct gk_relay_stats *rs = gk_relay_stats(w->up.relay);
+	struct gk_relay_txn *t;
+	uint64_t ref;
+	uint8_t rand[GK_RAND_LEN] = {0};
+
+	/* A slot taken as gk_uplink_core_request takes one, whose verdict never comes. */
+	t = gk_relay_alloc(w->up.relay, &ref);
+	ASSERT_NE(NULL, t);
+	gk_uplink_request(&t->req, GK_MSG_REGISTER, "alice", "sbc1", NULL, NULL, NULL);
+	t->from = w->sbc;
+	ASSERT_TRUE(run_until(w->loop, one_expired, w->up.relay, 2000));
+	EXPECT_EQ(0, rs->waiting);
+	gk_uplink_core_challenge(&w->up, ref, rand);
+	gk_uplink_core_reject(&w->up, ref, GK_R_AUC_TIMEOUT);
+	EXPECT_EQ(0, w->sent);
+
+	/* A verdict in time is sent, once, and frees the slot. */
+	t = gk_relay_alloc(w->up.relay, &ref);
+	ASSERT_NE(NULL, t);
+	gk_uplink_request(&t->req, GK_MSG_REGISTER, "alice", "sbc1", NULL, NULL, NULL);
+	t->from = w->sbc;
+	gk_uplink_core_reject(&w->up, ref, GK_R_LOCKED_OUT);
+	gk_uplink_core_reject(&w->up, ref, GK_R_LOCKED_OUT);
+	EXPECT_EQ(1, w->sent);
+	EXPECT_EQ(1, w->rejects);
+	EXPECT_EQ(0, rs->waiting);
+	EXPECT_EQ(1, rs->expired);
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The softswitch's end of the core leg (uplink_core.h): SBCs' requests into the core, and its
+ * verdicts back out of the relay slot that waited for them.
+ */
+#include <string.h>
+
+#include "gatekey/crypto.h"
+#include "gatekey/uplink.h"
+#include "gatekey/uplink_core.h"
+
+int gk_uplink_core_init(struct gk_uplink_core *u, struct gk_core *core, struct gk_loop *loop,
+                        uint32_t slots, uint32_t ttl_ms,
+                        void (*send)(void *user, struct gk_msg *m,
+                                     const struct sockaddr_storage *to),
+                        void *user)
+{
+	memset(u, 0, sizeof(*u));
+	u->core = core;
+	u->send = send;
+	u->user = user;
+	u->relay = gk_relay_new(loop, slots, ttl_ms);
+	return u->relay ? 0 : -1;
+}
+
+void gk_uplink_core_fini(struct gk_uplink_core *u)
+{
+	gk_relay_free(u->relay);
+	u->relay = NULL;
+}
+
+/* The slot waiting under ref, with the verdict of `type` on its request built in resp; NULL when
+ * the reference is stale (answered already, or expired). */
+static struct gk_relay_txn *verdict(struct gk_uplink_core *u, uint64_t ref, enum gk_msg_type type,
+                                    const uint8_t *rand, const uint8_t *bt, const uint8_t *be,
+                                    struct gk_msg *resp)
+{
+	struct gk_relay_txn *t = gk_relay_take(u->relay, ref);
+	if (t)
+		gk_uplink_verdict(resp, &t->req, type, rand, bt, be);
+	return t;
+}
+
+/* Sends the verdict back to the SBC the request came from; the slot is free after. */
+static void send_verdict(struct gk_uplink_core *u, struct gk_relay_txn *t, struct gk_msg *resp)
+{
+	u->send(u->user, resp, &t->from);
+	gk_wipe(resp, offsetof(struct gk_msg, wire));
+	gk_relay_release(u->relay, t);
+}
+
+void gk_uplink_core_challenge(struct gk_uplink_core *u, uint64_t ref,
+                              const uint8_t rand[GK_RAND_LEN])
+{
+	struct gk_msg resp;
+	struct gk_relay_txn *t = verdict(u, ref, GK_MSG_CHALLENGE, rand, NULL, NULL, &resp);
+	if (t)
+		send_verdict(u, t, &resp);
+}
+
+void gk_uplink_core_success(struct gk_uplink_core *u, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
+                            const uint8_t blob_terminal[GK_BLOB_LEN],
+                            const uint8_t blob_element[GK_BLOB_LEN])
+{
+	struct gk_msg resp;
+	struct gk_relay_txn *t =
+	    verdict(u, ref, GK_MSG_SUCCESS, rand, blob_terminal, blob_element, &resp);
+	if (t)
+		send_verdict(u, t, &resp);
+}
+
+void gk_uplink_core_reject(struct gk_uplink_core *u, uint64_t ref, enum gk_reason why)
+{
+	struct gk_msg resp;
+	struct gk_relay_txn *t = verdict(u, ref, GK_MSG_REJECT, NULL, NULL, NULL, &resp);
+	(void)why; /* counted by the core; the wire says only "forbidden" */
+	if (t)
+		send_verdict(u, t, &resp);
+}
+
+void gk_uplink_core_digest_challenge(struct gk_uplink_core *u, uint64_t ref,
+                                     const struct gk_digest *chal)
+{
+	struct gk_msg resp;
+	struct gk_relay_txn *t = verdict(u, ref, GK_MSG_CHALLENGE, NULL, NULL, NULL, &resp);
+	if (!t)
+		return;
+	resp.digest = *chal;
+	resp.fields |= GK_F_DIGEST_CHAL;
+	send_verdict(u, t, &resp);
+}
+
+void gk_uplink_core_digest_success(struct gk_uplink_core *u, uint64_t ref)
+{
+	struct gk_msg resp;
+	struct gk_relay_txn *t = verdict(u, ref, GK_MSG_SUCCESS, NULL, NULL, NULL, &resp);
+	if (!t)
+		return;
+	resp.chosen = GK_MECH_DIGEST;
+	resp.fields |= GK_F_CHOSEN;
+	send_verdict(u, t, &resp);
+}
+
+/* Answers m at once, without the core. */
+static void answer_now(struct gk_uplink_core *u, const struct gk_msg *m,
+                       const struct sockaddr_storage *to, enum gk_msg_type type)
+{
+	struct gk_msg resp;
+	gk_uplink_verdict(&resp, m, type, NULL, NULL, NULL);
+	u->send(u->user, &resp, to);
+}
+
+void gk_uplink_core_request(struct gk_uplink_core *u, const char *sbc_id, const struct gk_msg *m,
+                            const struct sockaddr_storage *from)
+{
+	const char *addr = (m->fields & GK_F_ADDR) ? m->address : "-";
+	uint64_t ref;
+
+	u->st.requests++;
+	/* An SBC speaks only for itself: its IDsp is fixed by where it sends from. */
+	if (strcmp(m->idsp, sbc_id) != 0 ||
+	    (m->type == GK_MSG_ANSWER &&
+	     (m->fields & (GK_F_RAND | GK_F_AUTH)) != (GK_F_RAND | GK_F_AUTH))) {
+		u->st.refused++;
+		answer_now(u, m, from, GK_MSG_REJECT);
+		return;
+	}
+	if (m->type == GK_MSG_DEREGISTER) {
+		gk_core_unbound(u->core, m->idc, m->idsp, addr);
+		answer_now(u, m, from, GK_MSG_DEREG_OK);
+		return;
+	}
+	if (m->type == GK_MSG_OTHER) {
+		/* A request of a terminal the SBC verified (gk-mac) or pinned: the softswitch's
+		 * call control would act on it here; for OPTIONS the answer is 200. */
+		answer_now(u, m, from, GK_MSG_OTHER_OK);
+		return;
+	}
+	struct gk_relay_txn *t = gk_relay_alloc(u->relay, &ref);
+	if (!t) {
+		u->st.refused++;
+		answer_now(u, m, from, GK_MSG_REJECT);
+		return;
+	}
+	memcpy(&t->req, m, sizeof(*m));
+	t->from = *from;
+	t->index = 0;
+	/* The core may answer inside these calls: t is not touched after them. */
+	if (gk_uplink_is_digest(m))
+		gk_core_digest(u->core, ref, m->idc, m->idsp,
+		               (m->fields & GK_F_DIGEST) ? &m->digest : NULL, "REGISTER", addr);
+	else if (m->type == GK_MSG_REGISTER)
+		gk_core_register(u->core, ref, m->idc, m->idsp,
+		                 (m->fields & GK_F_ADDR) ? m->address : "-");
+	else
+		gk_core_answer(u->core, ref, m->idc, m->idsp, m->rand, m->auth, addr);
+}
