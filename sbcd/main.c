@@ -19,6 +19,7 @@
 #include "gatekey/control.h"
 #include "gatekey/daemon.h"
 #include "gatekey/front_io.h"
+#include "gatekey/identity.h"
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
 #include "gatekey/pktmac.h"
@@ -39,7 +40,8 @@ struct sbcd {
 	struct gk_registrar *front;
 	struct gk_front_io io;
 	struct gk_control *ctl;
-	struct gk_relay *relay; /* terminals' requests forwarded to the softswitch */
+	struct gk_relay *relay;    /* terminals' requests forwarded to the softswitch */
+	struct gk_identities *ids; /* whom each binding's requests speak for */
 	const struct gk_codec *sip;
 	/* every terminal-facing socket: SIP, then MGCP, then H.248, then RAS */
 	int access_fd[SBC_MAX_ACCESS];
@@ -146,10 +148,26 @@ static const char *core_method(const struct sbcd *s, const struct gk_msg *m)
 }
 
 /* A verified request of a registered terminal goes on to the softswitch, trailer stripped; the
- * front answers it (under the downlink trailer) once the softswitch has. */
+ * front answers it (under the downlink trailer) once the softswitch has. It goes under the
+ * identity of the binding whose key verified it (or whose address pinned it): one that names
+ * another subscriber is dropped and counted (IDENTITY_MISMATCH), as the softswitch would act on
+ * it as that subscriber (identity.h). */
 static void relay_request(struct sbcd *s, const struct gk_msg *m,
                           const struct sockaddr_storage *from, uint32_t index)
 {
+	char idc[GK_ID_MAX + 1];
+	enum gk_reason why = gk_identity_check(s->ids, s->front, index, from, m->idc, idc);
+
+	if (why != GK_R_OK) {
+		gk_registrar_count(s->front, why);
+		if (gk_log_level >= GK_LOG_DEBUG) {
+			char a[GK_TXT_SHORT];
+			gk_format_addr(from, a, sizeof(a));
+			gk_debug("dropped a request from %s (index %u) naming \"%s\": %s", a, index,
+			         m->idc, gk_reason_str(why));
+		}
+		return;
+	}
 	uint64_t ref;
 	struct gk_msg fwd;
 	struct gk_relay_txn *t = gk_relay_alloc(s->relay, &ref);
@@ -161,11 +179,11 @@ static void relay_request(struct sbcd *s, const struct gk_msg *m,
 	memcpy(&t->req, m, sizeof(*m));
 	t->from = *from;
 	t->index = index;
-	gk_uplink_request(&fwd, GK_MSG_OTHER, m->idc, s->set.id, NULL, NULL, NULL);
+	gk_uplink_request(&fwd, GK_MSG_OTHER, idc, s->set.id, NULL, NULL, NULL);
 	fwd.proto = GK_PROTO_SIP;
 	char dialog[96];
 	struct gk_request_ctx c = {
-	    .idc = m->idc,
+	    .idc = idc,
 	    .idsp = s->set.id,
 	    .local = &s->core_local,
 	    .dialog_id = dialog,
@@ -411,12 +429,27 @@ static int open_verified(struct sbcd *s, const struct sockaddr_storage *listen, 
 
 static void binding_up(void *user, struct gk_binding *b)
 {
-	sbc_fp_binding_up(&((struct sbcd *)user)->fp, b);
+	struct sbcd *s = user;
+	struct gk_binding_info bi;
+
+	sbc_fp_binding_up(&s->fp, b);
+	gk_binding_get_info(b, &bi);
+	gk_identities_up(s->ids, &bi);
 }
 
 static void binding_down(void *user, struct gk_binding *b)
 {
-	sbc_fp_binding_down(&((struct sbcd *)user)->fp, b);
+	struct sbcd *s = user;
+	struct gk_binding_info bi;
+
+	sbc_fp_binding_down(&s->fp, b);
+	gk_binding_get_info(b, &bi);
+	gk_identities_down(s->ids, &bi);
+}
+
+static void binding_restored(void *user, const struct gk_binding_record *rec)
+{
+	gk_identities_restored(((struct sbcd *)user)->ids, rec);
 }
 
 static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
@@ -525,7 +558,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.io.front = s.front;
-	sbc_fp_restore(&s.fp, s.front);
+	s.ids = gk_identities_new(s.set.front.max_terminals);
+	if (!s.ids) {
+		gk_err("out of memory");
+		return 1;
+	}
+	sbc_fp_restore(&s.fp, s.front, binding_restored, &s);
 	for (unsigned i = 0; i < s.n_access; i++) {
 		const struct sockaddr_storage *a = &gk_front_io_sock(&s.io, s.access_fd[i])->addr;
 		s.access_port[i] =
@@ -572,6 +610,7 @@ int main(int argc, char **argv)
 	gk_registrar_free(s.front);
 	sbc_fp_stop(&s.fp);
 	gk_relay_free(s.relay);
+	gk_identities_free(s.ids);
 	gk_loop_free(s.loop);
 	for (unsigned i = 0; i < s.n_access; i++)
 		if (s.verified_fd[i] >= 0)

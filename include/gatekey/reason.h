@@ -45,7 +45,8 @@
 	X(REFUSED, "the network refused the registration")                                         \
 	X(TIMEOUT, "no answer in time")                                                            \
 	X(INTERNAL, "internal error")                                                              \
-	X(SUPERSEDED, "a newer attempt for the same IDc replaced this one")
+	X(SUPERSEDED, "a newer attempt for the same IDc replaced this one")                        \
+	X(IDENTITY_MISMATCH, "request claims another identity than its binding's")
 
 /* clang-format off */
 enum gk_reason {
