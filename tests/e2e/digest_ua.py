@@ -4,8 +4,8 @@
 (SHA-256 or MD5, qop=auth) and no GK1, written from the RFCs independently of gatekey's C code,
 so that it checks gatekey's challenge and verification rather than agreeing with itself.
 
-Prints one line per step ("registered ...", "options 200", "replay 401", "deregistered ...") and
-exits 0 when every step got the expected answer."""
+Prints one line per step ("registered ...", "options 200", "options-as <user> 0" (no answer),
+"replay 401", "deregistered ...") and exits 0 when every step got the expected answer."""
 import argparse
 import hashlib
 import os
@@ -44,7 +44,7 @@ class UA:
         self.tag = os.urandom(4).hex()
         self.cseq = 0
 
-    def request(self, method, expires=None, auth=None, to_self=True):
+    def request(self, method, expires=None, auth=None, to_self=True, to_user=None):
         self.cseq += 1
         aor = "sip:%s@%s" % (self.a.user, self.a.domain)
         lines = [
@@ -52,7 +52,8 @@ class UA:
             "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport" % (self.local, os.urandom(6).hex()),
             "Max-Forwards: 70",
             "From: <%s>;tag=%s" % (aor, self.tag),
-            "To: <%s>" % (aor if to_self else "sip:" + self.a.domain),
+            "To: <%s>" % ("sip:%s@%s" % (to_user, self.a.domain) if to_user else
+                          aor if to_self else "sip:" + self.a.domain),
             "Call-ID: " + self.call_id,
             "CSeq: %d %s" % (self.cseq, method),
         ]
@@ -106,6 +107,9 @@ def main():
     p.add_argument("--alg", default="SHA-256")
     p.add_argument("--options", action="store_true")
     p.add_argument("--replay", action="store_true")
+    p.add_argument("--options-as", metavar="USER",
+                   help="then an OPTIONS from the pinned address naming another subscriber: "
+                        "it must get no answer")
     p.add_argument("--deregister", action="store_true")
     a = p.parse_args()
 
@@ -138,6 +142,10 @@ def main():
         code, _ = ua.send(ua.request("OPTIONS", to_self=False))
         print("options %d" % code)
         ok &= code == 200
+    if a.options_as:
+        code, _ = ua.send(ua.request("OPTIONS", to_user=a.options_as))
+        print("options-as %s %d" % (a.options_as, code))
+        ok &= code == 0
     if a.replay:
         # The same credentials again (same nonce and nc) in a new transaction: a replay.
         code, _ = ua.send(ua.request("REGISTER", 600, auth))

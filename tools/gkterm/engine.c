@@ -153,18 +153,19 @@ static uint32_t options_seq(const struct gkt_run *r, struct gkt_term *x, uint32_
 	return 500000000u + (idx % 400000u) * 1000u + x->cseq % 1000u;
 }
 
-/* One OPTIONS of this terminal, encoded without a trailer, into x->req. */
-static int encode_options(struct gkt_run *r, struct gkt_term *x)
+/* One OPTIONS of this terminal naming idc (its own, or another's for --impersonate), encoded
+ * without a trailer, into x->req. */
+static int encode_options_as(struct gkt_run *r, struct gkt_term *x, const char *idc)
 {
 	struct gk_msg m;
 	memset(&m, 0, sizeof(m));
 	m.type = GK_MSG_OTHER;
-	memcpy(m.idc, x->t.idc, sizeof(m.idc));
+	snprintf(m.idc, sizeof(m.idc), "%s", idc);
 	memcpy(m.idsp, x->t.idsp, sizeof(m.idsp));
 	x->tries = 0;
 	char call_id[64], tag[24];
 	uint32_t idx = (uint32_t)(x - r->terms);
-	struct gk_request_ctx c = {.idc = x->t.idc,
+	struct gk_request_ctx c = {.idc = m.idc,
 	                           .idsp = x->t.idsp,
 	                           .local = &r->local[x->sock],
 	                           .dialog_id = call_id,
@@ -181,6 +182,11 @@ static int encode_options(struct gkt_run *r, struct gkt_term *x)
 		return -1;
 	x->req_len = (uint16_t)n;
 	return 0;
+}
+
+static int encode_options(struct gkt_run *r, struct gkt_term *x)
+{
+	return encode_options_as(r, x, x->t.idc);
 }
 
 /* How an abusive variant may be altered to keep its trailer free of empty lines (see
@@ -252,6 +258,22 @@ static void abuse(struct gkt_run *r, struct gkt_term *x)
 	gk_timer_arm(r->loop, &x->timer, 300);
 }
 
+/*
+ * A request that passes every access check (the terminal's own key, index, fresh sequence and
+ * address) but names another subscriber: whoever passes it on must refuse it, or this terminal
+ * acts as that subscriber. No answer may come.
+ */
+static void impersonate(struct gkt_run *r, struct gkt_term *x)
+{
+	x->impersonated = true;
+	x->phase = PH_IMPERSONATE;
+	if (encode_options_as(r, x, r->o.impersonate) < 0)
+		return next_step(r, x);
+	transmit(r, x); /* sealed like any request of a registered gk-mac terminal */
+	r->st.impersonate_sent++;
+	gk_timer_arm(r->loop, &x->timer, 500);
+}
+
 /* After registering: the optional steps, in a fixed order. */
 static void next_step(struct gkt_run *r, struct gkt_term *x)
 {
@@ -291,6 +313,8 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 		}
 		return;
 	}
+	if (r->o.impersonate[0] && !x->impersonated && x->t.chosen == GK_MECH_GKMAC)
+		return impersonate(r, x);
 	if (r->o.abuse && !x->abused && x->t.chosen == GK_MECH_GKMAC)
 		return abuse(r, x);
 	if (r->o.deregister && x->phase != PH_DEREGISTERING) {
@@ -313,8 +337,8 @@ static void replay_timer_or_retransmit(struct gk_timer *t)
 	struct gkt_term *x = term_of_timer(t);
 	struct gkt_run *r = run_of_timer;
 
-	if (x->phase == PH_ABUSE || x->phase == PH_PAUSED) {
-		next_step(r, x);
+	if (x->phase == PH_ABUSE || x->phase == PH_PAUSED || x->phase == PH_IMPERSONATE) {
+		next_step(r, x); /* no answer (for an impersonation, as it must be) */
 		return;
 	}
 	if (x->phase == PH_POSTDEREG) {
@@ -519,6 +543,15 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 		r->st.stray++;
 		return;
 	}
+	/* The answer to an impersonation names the other subscriber, not this terminal: found by
+	 * the trailer sealed for it. */
+	struct gkt_term *imp = has_trailer ? term_by_index(r, tidx) : NULL;
+	if (imp && imp->phase == PH_IMPERSONATE) {
+		struct gk_cmd_wire *w = r->txn[0] ? gk_cmd_wire_of(&m) : NULL;
+		if (w ? w->kind == GK_CMD_REPLY && w->code < 300 : m.type == GK_MSG_OTHER_OK)
+			r->st.impersonate_answered++;
+		return;
+	}
 	if (r->txn[0]) {
 		on_cmd_dgram(r, fd, &m, data, len, has_trailer ? &tidx : NULL);
 		return;
@@ -708,6 +741,10 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 		       (unsigned long long)r->st.replay_accepted);
 	if (r->o.deregister)
 		printf("deregistered %llu\n", (unsigned long long)r->st.deregistered);
+	if (r->o.impersonate[0])
+		printf("impersonate %s sent=%llu answered=%llu\n", r->o.impersonate,
+		       (unsigned long long)r->st.impersonate_sent,
+		       (unsigned long long)r->st.impersonate_answered);
 	if (r->o.abuse)
 		printf("abuse sent=%llu answered=%llu expected=%llu\n",
 		       (unsigned long long)r->st.abuse_sent,

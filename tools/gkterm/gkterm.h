@@ -30,7 +30,9 @@ struct gkt_opts {
 	int64_t ts_offset;
 	bool deregister;
 	bool replay_answer;
-	bool abuse;         /* after registering: forged, replayed, stale and unknown datagrams */
+	bool abuse; /* after registering: forged, replayed, stale and unknown datagrams */
+	/* after registering: one request sealed with the terminal's own key, naming this IDc */
+	char impersonate[GK_ID_MAX + 1];
 	const char *keylog; /* test aid: "IDc K-hex" lines, like SSLKEYLOGFILE */
 	bool quiet;
 	struct gk_mech_offer offer[GK_MECH_MAX];
@@ -45,6 +47,7 @@ enum gkt_phase {
 	PH_PAUSED, /* between two OPTIONS */
 	PH_REPLAY,
 	PH_ABUSE,
+	PH_IMPERSONATE,
 	PH_POSTDEREG,
 	PH_DEREGISTERING,
 	PH_DONE,
@@ -58,6 +61,7 @@ struct gkt_term {
 	uint8_t tries;
 	bool replay_refused;
 	bool abused;
+	bool impersonated;
 	uint32_t old_index; /* kept across deregistration for --abuse */
 	uint8_t old_uplink[GK_SIPKEY_LEN];
 	uint32_t cseq;
@@ -93,6 +97,7 @@ struct gkt_run {
 		uint64_t registered, failed, retransmits, options_ok, options_failed;
 		uint64_t replay_refused, replay_accepted, deregistered, bad_downlink, stray;
 		uint64_t abuse_sent, abuse_answered, abuse_expected;
+		uint64_t impersonate_sent, impersonate_answered;
 		uint64_t reasons[GK_R__COUNT];
 	} st;
 };

@@ -51,6 +51,8 @@ static void usage(FILE *f)
 	    "  --abuse            after registering, send forged, replayed, stale, unknown-index\n"
 	    "                     and bare datagrams (and one with the old key after\n"
 	    "                     --deregister): none may be answered\n"
+	    "  --impersonate ID   after registering, send one request sealed with the terminal's\n"
+	    "                     own key but naming subscriber ID: it may not be answered\n"
 	    "  --keylog FILE      test aid: append \"IDc K-hex\" per registration (0600), like\n"
 	    "                     SSLKEYLOGFILE; never use it in production\n"
 	    "  --deregister       deregister at the end (SIP Expires: 0, MGCP RSIP forced,\n"
@@ -153,6 +155,7 @@ int main(int argc, char **argv)
 		O_ABUSE,
 		O_KEYLOG,
 		O_RAS_ARC,
+		O_IMPERSONATE,
 	};
 	static const struct option opts[] = {
 	    {"server", required_argument, 0, O_SERVER},
@@ -179,6 +182,7 @@ int main(int argc, char **argv)
 	    {"abuse", no_argument, 0, O_ABUSE},
 	    {"keylog", required_argument, 0, O_KEYLOG},
 	    {"ras-arc", required_argument, 0, O_RAS_ARC},
+	    {"impersonate", required_argument, 0, O_IMPERSONATE},
 	    {0, 0, 0, 0},
 	};
 
@@ -269,6 +273,11 @@ int main(int argc, char **argv)
 		case O_RAS_ARC:
 			if (gk_ras_set_arc(optarg) < 0)
 				goto bad_value;
+			break;
+		case O_IMPERSONATE:
+			if (!*optarg || strlen(optarg) > GK_ID_MAX)
+				goto bad_value;
+			strcpy(o->impersonate, optarg);
 			break;
 		case O_HELP:
 			usage(stdout);
