@@ -606,10 +606,12 @@ int main(int argc, char **argv)
 	int ret = gk_loop_run(s.loop);
 	/* first: its timers go before anything else frees its own */
 	gk_front_io_close(&s.io);
+	/* the relay cancels its timer, which moves others in the loop's heap: before the
+	 * registrar, which frees its own without cancelling them */
+	gk_relay_free(s.relay);
 	gk_control_free(s.ctl);
 	gk_registrar_free(s.front);
 	sbc_fp_stop(&s.fp);
-	gk_relay_free(s.relay);
 	gk_identities_free(s.ids);
 	gk_loop_free(s.loop);
 	for (unsigned i = 0; i < s.n_access; i++)

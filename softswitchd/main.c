@@ -291,10 +291,12 @@ int main(int argc, char **argv)
 	int ret = gk_loop_run(s.loop);
 	/* first: its timers go before anything else frees its own */
 	gk_front_io_close(&s.io);
+	/* the relay cancels its timer, which moves others in the loop's heap: before the core
+	 * and the front, which free their own without cancelling them */
+	gk_uplink_core_fini(&s.peers);
 	gk_control_free(s.ctl);
 	gk_auc_client_free(s.auc);
 	gk_direct_fini(&s.direct);
-	gk_uplink_core_fini(&s.peers);
 	gk_loop_free(s.loop);
 	gk_notice("stopped");
 	return ret < 0 ? 1 : 0;

@@ -255,8 +255,10 @@ FIXTURE_SETUP(softswitch)
 
 FIXTURE_TEARDOWN(softswitch)
 {
-	gk_direct_fini(&self->w.d);
+	/* the relay cancels its timer, which moves others in the loop's heap: before the core
+	 * and the front free theirs without cancelling them (as softswitchd stops) */
 	gk_uplink_core_fini(&self->w.up);
+	gk_direct_fini(&self->w.d);
 	gk_loop_free(self->w.loop);
 }
 
