@@ -246,9 +246,15 @@ struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, 
 	}
 	if (old && (old->source == src || n >= CORE_ATTEMPTS_PER_IDC)) {
 		uint64_t old_ref = old->ref;
+		/* Only a request still waiting for the AuC is owed a verdict: once challenged,
+		 * its reference was answered, and the answer to come carries a new one. */
+		bool owed = old->state == T_WAIT_VECTOR;
 
 		core_txn_free(c, old);
-		core_reject(c, old_ref, GK_R_SUPERSEDED);
+		if (owed)
+			core_reject(c, old_ref, GK_R_SUPERSEDED);
+		else
+			c->st.reasons.n[GK_R_SUPERSEDED]++;
 	}
 	return rc;
 }

@@ -808,7 +808,7 @@ static void on_deregister(struct gk_registrar *r, struct gk_msg *m,
 		return;
 	}
 	if (strcmp(gk_idmap_id(r->ids, b->index), m->idc) != 0) {
-		count(r, GK_R_NOT_REGISTERED);
+		count(r, GK_R_IDENTITY_MISMATCH);
 		return;
 	}
 	respond_init(&resp, m, GK_MSG_DEREG_OK);
@@ -826,6 +826,11 @@ static void on_other(struct gk_registrar *r, struct gk_msg *m, const struct sock
 
 	if (!b) {
 		count(r, gk_addrmap_find(r->addrs, from) ? GK_R_BAD_TRAILER : GK_R_NOT_REGISTERED);
+		return;
+	}
+	/* A verified request speaks only for the binding that passed it (DESIGN §5). */
+	if (m->idc[0] && strcmp(gk_idmap_id(r->ids, b->index), m->idc) != 0) {
+		count(r, GK_R_IDENTITY_MISMATCH);
 		return;
 	}
 	respond_init(&resp, m, GK_MSG_OTHER_OK);
