@@ -136,7 +136,7 @@ static int hmac2(const uint8_t *key, size_t keylen, const void *a, size_t alen, 
  * Built on OpenSSL's HMAC rather than its "HKDF" KDF: the KDF object allocates and re-keys on
  * every call and costs twice as much, and a registration derives half a dozen subkeys.
  */
-static int hkdf(const uint8_t *key, const char *label, uint8_t out[GK_KEY_LEN])
+static int hkdf_info(const uint8_t *key, const void *info, size_t infolen, uint8_t out[GK_KEY_LEN])
 {
 	static const uint8_t zero_salt[GK_KEY_LEN];
 	static const uint8_t one = 0x01;
@@ -145,11 +145,16 @@ static int hkdf(const uint8_t *key, const char *label, uint8_t out[GK_KEY_LEN])
 
 	ret = hmac2(zero_salt, sizeof(zero_salt), key, GK_KEY_LEN, NULL, 0, prk);
 	if (!ret)
-		ret = hmac2(prk, sizeof(prk), label, strlen(label), &one, 1, out);
+		ret = hmac2(prk, sizeof(prk), info, infolen, &one, 1, out);
 	OPENSSL_cleanse(prk, sizeof(prk));
 	if (ret)
 		OPENSSL_cleanse(out, GK_KEY_LEN);
 	return ret;
+}
+
+static int hkdf(const uint8_t *key, const char *label, uint8_t out[GK_KEY_LEN])
+{
+	return hkdf_info(key, label, strlen(label), out);
 }
 
 int gk_hkdf(const uint8_t key[GK_KEY_LEN], const char *label, uint8_t out[GK_KEY_LEN])
@@ -242,6 +247,26 @@ static bool gcm_aad(EVP_CIPHER_CTX *c, const char *idc, size_t idclen, const cha
 	       EVP_CipherUpdate(c, NULL, &n, tail, sizeof(tail)) == 1;
 }
 
+/*
+ * The key that wraps one blob: HKDF(X, info = "wrap" || lp(Rand)). One key per long-term key and
+ * Rand, not per long-term key: AES-GCM with random 96-bit IVs is good for 2^32 encryptions under
+ * one key (SP 800-38D §8.3), and a fixed HKDF(Ksp,"wrap") would reach that after about 30 hours
+ * of registrations at 40k/s. Rand is fresh for every vector, and the AuC wraps K once under each
+ * of two long-term keys (Kc and the element's), so each derived key wraps one blob. The IV stays
+ * random: it costs nothing and keeps the blob layout.
+ */
+static int wrap_key(const uint8_t longterm[GK_KEY_LEN], const uint8_t rand[GK_RAND_LEN],
+                    uint8_t wk[GK_KEY_LEN])
+{
+	static const char label[] = "wrap";
+	uint8_t info[sizeof(label) - 1 + 2 + GK_RAND_LEN];
+
+	memcpy(info, label, sizeof(label) - 1);
+	be16(info + sizeof(label) - 1, GK_RAND_LEN);
+	memcpy(info + sizeof(label) - 1 + 2, rand, GK_RAND_LEN);
+	return hkdf_info(longterm, info, sizeof(info), wk);
+}
+
 static int wrap_args(const uint8_t *longterm, const uint8_t *blob, const char *idc,
                      const char *idsp, const uint8_t *rand, enum gk_role role, const uint8_t *k,
                      size_t *idclen, size_t *idsplen)
@@ -271,7 +296,7 @@ int gk_key_wrap(const uint8_t longterm[GK_KEY_LEN], const uint8_t k[GK_KEY_LEN],
 	iv = blob + 1;
 	ct = iv + GK_IV_LEN;
 	tag = ct + GK_KEY_LEN;
-	ret = hkdf(longterm, "wrap", wk);
+	ret = wrap_key(longterm, rand, wk);
 	if (ret < 0)
 		return ret;
 	ret = gk_random(iv, GK_IV_LEN);
@@ -317,7 +342,7 @@ int gk_key_unwrap(const uint8_t longterm[GK_KEY_LEN], const uint8_t blob[GK_BLOB
 		return -EBADMSG;
 	iv = blob + 1;
 	ct = iv + GK_IV_LEN;
-	ret = hkdf(longterm, "wrap", wk);
+	ret = wrap_key(longterm, rand, wk);
 	if (ret < 0)
 		return ret;
 	memcpy(tag, ct + GK_KEY_LEN, sizeof(tag)); /* SET_TAG wants a writable buffer */

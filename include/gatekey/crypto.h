@@ -5,9 +5,12 @@
  *
  * Encodings (normative, the KATs in tests/unit/test_crypto.c pin them):
  *   HKDF:       HKDF-SHA-256, empty salt, IKM = long-term or session key, info = label bytes
- *               ("auth", "wrap", "response", "uplink", "downlink"), L = 32.
+ *               ("auth", "response", "uplink", "downlink"; the wrap key below adds Rand), L = 32.
  *   AUTH:       HMAC-SHA-256(HKDF(Kc,"auth"), lp(Rand) || lp(IDc)), lp(x) = be16(len(x)) || x.
- *   key blob:   ver(1)=0x01 || IV(12) || AES-256-GCM(HKDF(X,"wrap"), K)(32) || tag(16)
+ *   key blob:   ver(1)=0x02 || IV(12) || AES-256-GCM(WK, K)(32) || tag(16)
+ *               WK = HKDF(X, "wrap" || lp(Rand)): a wrap key per registration, so no key comes
+ *               near GCM's 2^32 random-IV limit (version 0x01, WK = HKDF(X,"wrap") for every
+ *               Rand, is refused).
  *               AAD = ver || lp(IDc) || lp(IDsp) || lp(Rand) || role(1).
  *   s10 MAC:    HMAC-SHA-256(HKDF(K,"response"), canonical success bytes, see msg.h).
  *   packet MAC: SipHash-2-4 with 128-bit output, key = first 16 bytes of HKDF(K,"uplink") or
@@ -28,7 +31,7 @@
 #define GK_MAC_LEN      32 /* s10 response MAC */
 #define GK_IV_LEN       12
 #define GK_GCM_TAG_LEN  16
-#define GK_BLOB_VERSION 0x01
+#define GK_BLOB_VERSION 0x02 /* 0x01 had one wrap key per long-term key */
 #define GK_BLOB_LEN     (1 + GK_IV_LEN + GK_KEY_LEN + GK_GCM_TAG_LEN) /* 61 */
 #define GK_SIPKEY_LEN   16
 #define GK_PKT_TAG_LEN  16

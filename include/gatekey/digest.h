@@ -16,7 +16,8 @@
  * would need the body here.
  *
  * Digest password of a gatekey subscriber (a sixth HKDF label next to the five of DESIGN §4:
- * "auth", "wrap", "response", "uplink", "downlink", and now "digest"):
+ * "auth", "wrap" (followed by Rand, see crypto.h), "response", "uplink", "downlink", and now
+ * "digest"):
  *   password = lower-case hex of the first 16 bytes of HKDF-SHA-256(Kc, info = "digest")
  * (empty salt, as every gk1 HKDF, see crypto.h). So a subscriber provisioned for GK1 can also
  * configure an ordinary phone without a second secret, and the phone's password reveals nothing

@@ -7,13 +7,17 @@
  * Common inputs of the known answers:
  *   A    = 000102...1f (32 bytes), used as Kc, as the wrapping key X and as the session key K
  *   RAND = a0a1...af (16 bytes), IDc = "alice@example.net", IDsp = "sbc1"
+ *   RAND2 = b0b1...bf (16 bytes), another registration's Rand
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
 
 /* The harness's TEST() wrappers and timeout handler have parameters they do not use. */
 #include "kselftest_harness.h"
@@ -66,7 +70,17 @@ static const struct {
     {"downlink", "9c20f5963fad3ef0efb2a3c99be9c1c382568e43a9d39e51faee4f8f9b21497a"},
 };
 
+/* HKDF(A,"wrap"): the one wrap key of every blob under A in blob version 1, now retired. */
 #define HKDF_WRAP_A "a592afb69631c175b12dba3a20f6c6eea3dc6241e1a6bd792df230010e3ac779"
+
+/*
+ * The wrap key of blob version 2, one per (X, Rand): HKDF(X, info = "wrap" || lp(Rand)),
+ *   openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt hexkey:$A \
+ *	-kdfopt hexinfo:$(printf wrap | xxd -p)0010$RAND -binary HKDF | xxd -p -c 64
+ * (hexinfo 777261700010a0a1...af; the same with $RAND2; Python's cryptography HKDF agrees)
+ */
+#define WRAP_A_RAND  "5fe587e5a8b36b5d5889e06495e2fc6421ec1bd9f0e24fbe085baf14bd6f795b"
+#define WRAP_A_RAND2 "536cdb68c7b23ab05edb267464bf0f1912804ddcf2dcfb7bb4bc63baa7897027"
 
 TEST(init_is_idempotent)
 {
@@ -165,12 +179,12 @@ static int indep_gcm(int enc, const uint8_t key[32], const uint8_t iv[12], const
 	return ok ? 0 : -1;
 }
 
-static size_t build_aad(uint8_t *p, const char *idc, const char *idsp, const uint8_t *r,
-                        uint8_t role)
+static size_t build_aad_v(uint8_t *p, uint8_t version, const char *idc, const char *idsp,
+                          const uint8_t *r, uint8_t role)
 {
 	size_t n = 0, l;
 
-	p[n++] = 0x01;
+	p[n++] = version;
 	l = strlen(idc);
 	p[n++] = (uint8_t)(l >> 8);
 	p[n++] = (uint8_t)l;
@@ -189,16 +203,71 @@ static size_t build_aad(uint8_t *p, const char *idc, const char *idsp, const uin
 	return n;
 }
 
+static size_t build_aad(uint8_t *p, const char *idc, const char *idsp, const uint8_t *r,
+                        uint8_t role)
+{
+	return build_aad_v(p, GK_BLOB_VERSION, idc, idsp, r, role);
+}
+
+/* The wrap key of a blob through OpenSSL's own HKDF KDF, not lib/crypto.c's HMAC-built one. */
+static int indep_wrap_key(const uint8_t x[32], const uint8_t r[GK_RAND_LEN], uint8_t wk[32])
+{
+	uint8_t info[4 + 2 + GK_RAND_LEN];
+	char digest[] = "SHA256";
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *c = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	int ok;
+
+	memcpy(info, "wrap", 4);
+	info[4] = 0;
+	info[5] = GK_RAND_LEN;
+	memcpy(info + 6, r, GK_RAND_LEN);
+	OSSL_PARAM p[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)x, 32),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info)),
+	    OSSL_PARAM_construct_end(),
+	};
+	ok = c && EVP_KDF_derive(c, wk, 32, p) == 1;
+	EVP_KDF_CTX_free(c);
+	EVP_KDF_free(kdf);
+	return ok ? 0 : -1;
+}
+
+static void rand_b(uint8_t r[GK_RAND_LEN])
+{
+	seq_bytes(r, GK_RAND_LEN, 0xb0);
+}
+
+TEST(wrap_key_known_answers)
+{
+	uint8_t a[GK_KEY_LEN], r[GK_RAND_LEN], want[GK_KEY_LEN], got[GK_KEY_LEN];
+
+	key_a(a);
+	rand_a(r);
+	unhex(WRAP_A_RAND, want, sizeof(want));
+	ASSERT_EQ(0, indep_wrap_key(a, r, got));
+	EXPECT_EQ(0, memcmp(want, got, sizeof(want)));
+	rand_b(r);
+	unhex(WRAP_A_RAND2, want, sizeof(want));
+	ASSERT_EQ(0, indep_wrap_key(a, r, got));
+	EXPECT_EQ(0, memcmp(want, got, sizeof(want)));
+}
+
 /*
- * X = A, K = 404142...5f, IV = c0c1...cb, role SBC (2), AAD as in crypto.h; made with Python's
- * cryptography package (not libgatekey):
- *   AESGCM(bytes.fromhex(HKDF_WRAP_A)).encrypt(iv, K, aad), blob = 01 || iv || that
+ * X = A, RAND, K = 404142...5f, IV = c0c1...cb, role SBC (2), AAD as in crypto.h (version 02);
+ * made with Python's cryptography package (not libgatekey):
+ *   AESGCM(bytes.fromhex(WRAP_A_RAND)).encrypt(iv, K, aad), blob = 02 || iv || that
+ * The ciphertext (blob octets 13..44) is also GCM's counter mode from inc32(IV || 00000001):
+ *   echo $K | xxd -r -p > k.bin
+ *   openssl enc -aes-256-ctr -K $WRAP_A_RAND -iv c0c1c2c3c4c5c6c7c8c9cacb00000002 -in k.bin \
+ *	| xxd -p -c 64       (openssl enc refuses AEAD modes, so the tag comes from Python only)
  */
 #define BLOB_KAT                                                                                   \
-	"01c0c1c2c3c4c5c6c7c8c9cacbed668d9b9d854b38a97385666fcdbc881ac8098bc526a74404044d6b1753d8" \
-	"cbd0277c7fa86f8f39a4edd19413d14859"
+	"02c0c1c2c3c4c5c6c7c8c9cacb2c0f68f5ffda754e2fcead51467f06cf850678aa45f02cbf8f56178bdae7c2" \
+	"3521991bbb14a11000f06879a61f0d3622"
 #define AAD_KAT                                                                                    \
-	"010011616c696365406578616d706c652e6e65740004736263310010a0a1a2a3a4a5a6a7a8a9aaabacadae"   \
+	"020011616c696365406578616d706c652e6e65740004736263310010a0a1a2a3a4a5a6a7a8a9aaabacadae"   \
 	"af02"
 
 TEST(unwrap_known_answer)
@@ -217,8 +286,8 @@ TEST(unwrap_known_answer)
 	unhex(AAD_KAT, aad_kat, sizeof(aad_kat));
 	ASSERT_EQ(sizeof(aad_kat), build_aad(aad, IDC, IDSP, r, GK_ROLE_SBC));
 	EXPECT_EQ(0, memcmp(aad_kat, aad, sizeof(aad_kat)));
-	unhex(HKDF_WRAP_A, wk, sizeof(wk));
-	mine[0] = 1;
+	unhex(WRAP_A_RAND, wk, sizeof(wk));
+	mine[0] = GK_BLOB_VERSION;
 	memcpy(mine + 1, blob + 1, GK_IV_LEN);
 	ASSERT_EQ(0, indep_gcm(1, wk, mine + 1, aad, sizeof(aad_kat), want, mine + 13, mine + 45));
 	EXPECT_EQ(0, memcmp(blob, mine, sizeof(blob)));
@@ -232,7 +301,7 @@ TEST(wrap_checked_by_independent_decrypt)
 
 	key_a(a);
 	rand_a(r);
-	unhex(HKDF_WRAP_A, wk, sizeof(wk));
+	unhex(WRAP_A_RAND, wk, sizeof(wk));
 	ASSERT_EQ(0, gk_random(k, sizeof(k)));
 	for (size_t i = 0; i < 3; i++) {
 		ASSERT_EQ(0, gk_key_wrap(a, k, IDC, IDSP, r, roles[i], blob));
@@ -245,6 +314,78 @@ TEST(wrap_checked_by_independent_decrypt)
 		ASSERT_EQ(0, gk_key_wrap(a, k, IDC, IDSP, r, roles[i], blob2));
 		EXPECT_NE(0, memcmp(blob + 1, blob2 + 1, GK_IV_LEN));
 	}
+}
+
+/*
+ * The defect of blob version 1: every blob under one long-term key had the same GCM key, so one
+ * Ksp reached GCM's 2^32 random-IV limit in about 30 hours at 40k registrations/s. Now the key
+ * belongs to the registration: a blob opens under its own Rand's key only, neither under another
+ * Rand's (even with the AAD it was made with) nor under the old fixed HKDF(X,"wrap").
+ */
+TEST(blob_key_is_per_rand)
+{
+	uint8_t x[GK_KEY_LEN], r1[GK_RAND_LEN], r2[GK_RAND_LEN], k[GK_KEY_LEN],
+	    got[GK_KEY_LEN + 16];
+	uint8_t blob[GK_BLOB_LEN], blob2[GK_BLOB_LEN], wk1[32], wk2[32], old[32], aad[128], tag[16];
+	size_t n;
+
+	for (int i = 0; i < 16; i++) {
+		ASSERT_EQ(0, gk_random(x, sizeof(x)));
+		ASSERT_EQ(0, gk_random(r1, sizeof(r1)));
+		ASSERT_EQ(0, gk_random(r2, sizeof(r2)));
+		ASSERT_EQ(0, gk_random(k, sizeof(k)));
+		ASSERT_EQ(0, indep_wrap_key(x, r1, wk1));
+		ASSERT_EQ(0, indep_wrap_key(x, r2, wk2));
+		ASSERT_EQ(0, gk_hkdf(x, "wrap", old));
+		EXPECT_NE(0, memcmp(wk1, wk2, sizeof(wk1)));
+		ASSERT_EQ(0, gk_key_wrap(x, k, IDC, IDSP, r1, GK_ROLE_SBC, blob));
+		n = build_aad(aad, IDC, IDSP, r1, GK_ROLE_SBC);
+		memcpy(tag, blob + 45, sizeof(tag));
+		ASSERT_EQ(0, indep_gcm(0, wk1, blob + 1, aad, n, blob + 13, got, tag));
+		EXPECT_EQ(0, memcmp(k, got, sizeof(k)));
+		EXPECT_NE(0, indep_gcm(0, wk2, blob + 1, aad, n, blob + 13, got, tag))
+		TH_LOG("round %d: opened under another Rand's key", i);
+		EXPECT_NE(0, indep_gcm(0, old, blob + 1, aad, n, blob + 13, got, tag))
+		TH_LOG("round %d: opened under the fixed version-1 key", i);
+
+		/* The same K wrapped for the next registration of the same element. */
+		ASSERT_EQ(0, gk_key_wrap(x, k, IDC, IDSP, r2, GK_ROLE_SBC, blob2));
+		n = build_aad(aad, IDC, IDSP, r2, GK_ROLE_SBC);
+		memcpy(tag, blob2 + 45, sizeof(tag));
+		ASSERT_EQ(0, indep_gcm(0, wk2, blob2 + 1, aad, n, blob2 + 13, got, tag));
+		EXPECT_EQ(0, memcmp(k, got, sizeof(k)));
+		EXPECT_NE(0, indep_gcm(0, wk1, blob2 + 1, aad, n, blob2 + 13, got, tag));
+	}
+	/* The library's own unwrap: the other Rand never opens it (key and AAD both differ). */
+	memset(got, 0xaa, sizeof(got));
+	EXPECT_EQ(-EBADMSG, gk_key_unwrap(x, blob, IDC, IDSP, r2, GK_ROLE_SBC, got));
+	EXPECT_TRUE(all_zero(got, GK_KEY_LEN));
+	ASSERT_EQ(0, gk_key_unwrap(x, blob, IDC, IDSP, r1, GK_ROLE_SBC, got));
+	EXPECT_EQ(0, memcmp(k, got, sizeof(k)));
+}
+
+/* A version-1 blob (fixed wrap key, AAD version 01) from an element not yet upgraded. */
+TEST(version_1_blob_is_refused)
+{
+	uint8_t a[GK_KEY_LEN], r[GK_RAND_LEN], k[GK_KEY_LEN], out[GK_KEY_LEN];
+	uint8_t blob[GK_BLOB_LEN], old[32], aad[128];
+	size_t n;
+
+	key_a(a);
+	rand_a(r);
+	seq_bytes(k, sizeof(k), 0x40);
+	unhex(HKDF_WRAP_A, old, sizeof(old));
+	blob[0] = 0x01;
+	seq_bytes(blob + 1, GK_IV_LEN, 0xc0);
+	n = build_aad_v(aad, 0x01, IDC, IDSP, r, GK_ROLE_SBC);
+	ASSERT_EQ(0, indep_gcm(1, old, blob + 1, aad, n, k, blob + 13, blob + 45));
+	memset(out, 0xaa, sizeof(out));
+	EXPECT_EQ(-EBADMSG, gk_key_unwrap(a, blob, IDC, IDSP, r, GK_ROLE_SBC, out));
+	EXPECT_TRUE(all_zero(out, sizeof(out)));
+	/* Relabelled as version 2 it still does not open: the key is not the version-2 key. */
+	blob[0] = GK_BLOB_VERSION;
+	EXPECT_EQ(-EBADMSG, gk_key_unwrap(a, blob, IDC, IDSP, r, GK_ROLE_SBC, out));
+	EXPECT_TRUE(all_zero(out, sizeof(out)));
 }
 
 TEST(wrap_unwrap_round_trip)
