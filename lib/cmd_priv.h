@@ -47,6 +47,8 @@ enum gk_cmd_field {
 	GK_CF_MAC,
 	GK_CF__N
 };
+/* The codecs note the fields they have seen as bits 1u << k of a uint32_t. */
+_Static_assert(GK_CF__N <= 32, "a field's bit must fit the seen mask");
 /* Sets the field k of m from its text value (sets its bit): GK_R_OK or a GK_R_PARSE_* code. */
 enum gk_reason gk_cmd_field_parse(struct gk_msg *m, unsigned k, const char *v, size_t n);
 bool gk_cmd_field_has(const struct gk_msg *m, unsigned k);

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The abstract message's shared pieces (include/gatekey/msg.h): mechanism names and the choice
+ * among a terminal's offer, the configured mechanism list, and the canonical bytes of a SUCCESS
+ * that the s10 MAC covers, the same for every binding.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,7 +116,8 @@ enum gk_mech gk_mech_choose(const struct gk_msg *offer, uint32_t supported)
 	int best = -1;
 	for (unsigned i = 0; i < offer->n_mechs && i < GK_MECH_MAX; i++) {
 		const struct gk_mech_offer *o = &offer->mechs[i];
-		if (o->mech == GK_MECH_NONE || o->q == 0 || !(supported & (1u << o->mech)))
+		/* The id may have come from the wire: its range first, then the shift. */
+		if (!gk_mech_valid(o->mech) || o->q == 0 || !(supported & (1u << o->mech)))
 			continue;
 		if (best < 0 || o->q > offer->mechs[best].q)
 			best = (int)i;

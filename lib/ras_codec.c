@@ -24,6 +24,9 @@ enum {
 	TOK_MAC = 9,
 };
 enum { PRM_CHOSEN = 1, PRM_INDEX = 2, PRM_EXPIRES = 3 };
+/* The decoder notes tokens and parameters it has seen as bits 1u << k of a uint32_t, k checked
+ * against these ranges first; mechanism ids from the wire are checked with gk_mech_valid. */
+_Static_assert(TOK_MAC < 32 && PRM_EXPIRES < 32, "a token's bit must fit the seen mask");
 
 static struct gk_oid arc;
 static bool arc_set;
@@ -208,7 +211,7 @@ static int build_pdu(const struct gk_msg *m, struct gk_ras_pdu *p, bool zero_mac
 		t = new_token(p, TOK_MECHS);
 		t->has = GK_RAS_T_PROFILE;
 		for (unsigned i = 0; i < m->n_mechs; i++) {
-			if (m->mechs[i].q > 1000)
+			if (!gk_mech_valid(m->mechs[i].mech) || m->mechs[i].q > 1000)
 				return -EINVAL;
 			prof_add(t, m->mechs[i].mech, m->mechs[i].q);
 		}
@@ -218,8 +221,11 @@ static int build_pdu(const struct gk_msg *m, struct gk_ras_pdu *p, bool zero_mac
 	bool exp_prm = (m->fields & GK_F_EXPIRES) && !ttl;
 	if (m->fields & (GK_F_CHOSEN | GK_F_INDEX) || exp_prm) {
 		t = new_token(p, TOK_PARAMS);
-		if (m->fields & GK_F_CHOSEN)
+		if (m->fields & GK_F_CHOSEN) {
+			if (!gk_mech_valid(m->chosen))
+				return -EINVAL; /* the decoder would refuse it */
 			prof_add(t, PRM_CHOSEN, m->chosen);
+		}
 		if (m->fields & GK_F_INDEX)
 			prof_add(t, PRM_INDEX, m->index);
 		if (exp_prm)
@@ -334,7 +340,11 @@ static int map_tokens(const struct gk_ras_pdu *p, struct gk_msg *m, const struct
 			if (!(t->has & GK_RAS_T_PROFILE) || t->n_prof > GK_MECH_MAX)
 				return GK_R_PARSE_BAD_VALUE;
 			for (unsigned j = 0; j < t->n_prof; j++) {
-				if (!t->prof[j].has_int || t->prof[j].v < 0 || t->prof[j].v > 1000)
+				/* elementID is INTEGER (0..255) on the wire but names one of four
+				 * mechanisms; anything else is refused here, before any code can
+				 * shift or index by it. */
+				if (!gk_mech_valid(t->prof[j].id) || !t->prof[j].has_int ||
+				    t->prof[j].v < 0 || t->prof[j].v > 1000)
 					return GK_R_PARSE_BAD_VALUE;
 				m->mechs[j].mech = t->prof[j].id;
 				m->mechs[j].q = (uint16_t)t->prof[j].v;
@@ -355,8 +365,8 @@ static int map_tokens(const struct gk_ras_pdu *p, struct gk_msg *m, const struct
 				if (ids & 1u << e || (e == PRM_EXPIRES && ttl_exp))
 					return GK_R_PARSE_DUPLICATE;
 				ids |= 1u << e;
-				if (!t->prof[j].has_int || v < 0 ||
-				    v > (e == PRM_CHOSEN ? 255 : 4294967295LL))
+				if (!t->prof[j].has_int || v < 0 || v > 4294967295LL ||
+				    (e == PRM_CHOSEN && !gk_mech_valid((unsigned)v)))
 					return GK_R_PARSE_BAD_VALUE;
 				if (e == PRM_CHOSEN) {
 					m->chosen = (uint8_t)v;

@@ -27,6 +27,8 @@ enum hdr {
 	H_SECURITY_CLIENT,
 	H_SECURITY_SERVER,
 };
+/* Headers, gk1 and Digest parameters are noted as bits 1u << x of uint32_t masks (SEEN, PB). */
+_Static_assert(H_SECURITY_SERVER < 32, "a header's bit must fit the seen mask");
 
 /* clang-format off */
 #define HDR(s, h) {s, sizeof(s) - 1, h}
@@ -71,6 +73,7 @@ enum gkp {
 	P_ADDRESS,
 	P__COUNT
 };
+_Static_assert(P__COUNT <= 32, "a parameter's bit must fit the mask");
 
 #define GKP(k, s) [k] = {s, sizeof(s) - 1}
 static const struct {
@@ -125,6 +128,7 @@ enum dgp {
 	D_STALE,
 	D__COUNT
 };
+_Static_assert(D__COUNT <= 32, "a parameter's bit must fit the mask");
 
 #define DGP(k, s) [k] = {s, sizeof(s) - 1}
 static const struct {

@@ -9,6 +9,7 @@
 #ifndef GATEKEY_MSG_H
 #define GATEKEY_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,13 @@ enum gk_mech {
 	GK_MECH_IPSEC = 3,
 	GK_MECH_DIGEST = 4,
 };
+
+/* Whether id names a mechanism at all (1..4). In RAS ids arrive as numbers (0..255): test one
+ * before it is a shift count or an index; 1u << 33 is undefined, and x86 would make it 1u << 1. */
+static inline bool gk_mech_valid(unsigned id)
+{
+	return id >= GK_MECH_GKMAC && id <= GK_MECH_DIGEST;
+}
 
 struct gk_mech_offer {
 	uint8_t mech; /* enum gk_mech */

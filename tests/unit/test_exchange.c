@@ -570,4 +570,26 @@ TEST(mechanism_choice_follows_the_terminals_preference)
 	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, (1u << GK_MECH_TLS) | (1u << GK_MECH_GKMAC)));
 }
 
+/*
+ * An id that names no mechanism (RAS carries them as numbers 0..255) is passed over, never used
+ * as a shift count: 1u << 33 is undefined, on x86 it is gk-mac's bit, and with every bit of
+ * `supported` set the old choice returned 33 itself. UBSan (make SAN=1) aborts on such a shift.
+ */
+TEST(mechanism_choice_never_shifts_by_an_undefined_id)
+{
+	static const unsigned ids[] = {0, 5, 31, 32, 33, 255};
+	struct gk_msg m;
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		m.mechs[0] = (struct gk_mech_offer){(uint8_t)ids[i], 1000};
+		m.mechs[1] = (struct gk_mech_offer){GK_MECH_GKMAC, 500};
+		m.n_mechs = 2;
+		EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, UINT32_MAX)) TH_LOG("id %u", ids[i]);
+		EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, 1u << GK_MECH_GKMAC));
+		m.n_mechs = 1;
+		EXPECT_EQ(GK_MECH_NONE, gk_mech_choose(&m, UINT32_MAX)) TH_LOG("id %u", ids[i]);
+	}
+}
+
 TEST_HARNESS_MAIN

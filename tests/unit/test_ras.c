@@ -2,12 +2,15 @@
 /*
  * H.323 RAS binding (docs/bindings-h323.md): X.691 ALIGNED PER primitives against hand-checked
  * encodings, a hand-assembled GRJ with an unknown extension addition and a UCF, round trips of
- * every message of the exchange, truncated and bit-flipped inputs, tshark's H.225.0 dissector
+ * every message of the exchange, truncated and bit-flipped inputs, mechanism ids outside 1..4
+ * (crafted at the PDU layer, and the corpus seeds made of them), tshark's H.225.0 dissector
  * over every message (no malformed packet, the expected RasMessage, our tokens as H.235 fields),
  * the success MAC over the encoded RCF, and the whole exchange driven through the codec
  * (lib/terminal.c <-> gk_direct front + core), both ends holding the same key.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +438,134 @@ TEST(truncated_and_flipped_inputs)
 	}
 }
 
+/* ---- mechanism ids from the wire ------------------------------------------------------------ */
+
+/*
+ * elementIDs that name no mechanism: 0 and 5 just outside 1..4; 31, 32 and 33 around the width of
+ * the bitmask a choice tests them against (1u << 33 is undefined behaviour, and on x86 it is
+ * 1u << 1, gk-mac's bit, which nobody offered as 33); 255, the most the PER INTEGER (0..255) holds.
+ */
+static const unsigned undefined_ids[] = {0, 5, 31, 32, 33, 255};
+#define N_UNDEFINED (sizeof(undefined_ids) / sizeof(undefined_ids[0]))
+
+/* Token k of gatekey's arc (docs/bindings-h323.md: 5 = gk1-mechs, 7 = gk1-params). */
+static struct gk_ras_token *our_token(struct gk_ras_pdu *p, unsigned k)
+{
+	const struct gk_oid *a = gk_ras_arc();
+	for (unsigned i = 0; i < p->n_tokens; i++) {
+		struct gk_ras_token *t = &p->tokens[i];
+		if (t->oid.n == a->n + 1 && gk_oid_under(&t->oid, a) == 1 && t->oid.arc[a->n] == k)
+			return t;
+	}
+	return NULL;
+}
+
+enum craft { CRAFT_OFFER, CRAFT_ECHO, CRAFT_CHOSEN };
+
+/*
+ * A message of the exchange with one mechanism id set to `id` at the PDU layer, which writes any
+ * elementID 0..255 (our encoder would not): an RRQ (ANSWER) whose offer's second entry is `id`,
+ * or an RCF (SUCCESS) whose echoed list's second entry, or whose chosen mechanism, is `id`.
+ */
+static int craft(enum craft what, unsigned id, uint8_t *w, size_t cap)
+{
+	static struct gk_ras_pdu p;
+	struct gk_msg m = build(what == CRAFT_OFFER ? 2 : 4, false);
+	enum gk_reason why;
+	int n = gk_ras_encode(&m, w, cap);
+
+	if (n < 0 || gk_ras_pdu_decode(w, (size_t)n, &p, &why) < 0)
+		return -1;
+	struct gk_ras_token *t = our_token(&p, what == CRAFT_CHOSEN ? 7 : 5);
+	if (!t || t->n_prof < 2)
+		return -1;
+	if (what == CRAFT_CHOSEN) {
+		if (t->prof[0].id != 1) /* gk1-params element 1 = chosen */
+			return -1;
+		t->prof[0].v = id;
+	} else {
+		t->prof[1].id = (uint8_t)id;
+	}
+	return gk_ras_pdu_encode(&p, w, cap);
+}
+
+static const char *const craft_names[] = {"RRQ offer", "RCF echo", "RCF chosen"};
+
+TEST(undefined_mechanism_ids_are_refused)
+{
+	uint8_t w[1500];
+	struct gk_msg m;
+	enum gk_reason why;
+
+	for (int c = CRAFT_OFFER; c <= CRAFT_CHOSEN; c++) {
+		/* The crafting itself is sound: the ids that name mechanisms decode. */
+		for (unsigned id = GK_MECH_GKMAC; id <= GK_MECH_DIGEST; id++) {
+			int n = craft(c, id, w, sizeof(w));
+			ASSERT_LT(0, n) TH_LOG("%s %u", craft_names[c], id);
+			ASSERT_EQ(0, gk_ras_decode(w, (size_t)n, &m, &why))
+			TH_LOG("%s %u: %s", craft_names[c], id, gk_reason_name(why));
+			EXPECT_EQ(id, c == CRAFT_CHOSEN ? m.chosen : m.mechs[1].mech);
+		}
+		for (size_t i = 0; i < N_UNDEFINED; i++) {
+			int n = craft(c, undefined_ids[i], w, sizeof(w));
+			ASSERT_LT(0, n) TH_LOG("%s %u", craft_names[c], undefined_ids[i]);
+			EXPECT_EQ(-1, gk_ras_decode(w, (size_t)n, &m, &why))
+			TH_LOG("%s with mechanism id %u accepted", craft_names[c],
+			       undefined_ids[i]);
+			EXPECT_STREQ("PARSE_BAD_VALUE", gk_reason_name(why));
+			EXPECT_EQ(GK_MSG_NONE, m.type);
+		}
+	}
+	/* Nor does the encoder write one: what it writes, the decoder must read. */
+	struct gk_msg a = build(2, false);
+	a.mechs[1].mech = 33;
+	EXPECT_EQ(-EINVAL, gk_ras_encode(&a, w, sizeof(w)));
+	a = build(4, false);
+	a.chosen = GK_MECH_NONE;
+	EXPECT_EQ(-EINVAL, gk_ras_encode(&a, w, sizeof(w)));
+}
+
+static void corpus_dir(char *buf, size_t cap)
+{
+	const char *src = __FILE__; /* .../tests/unit/test_ras.c */
+	const char *tail = strstr(src, "tests/unit/test_ras.c");
+	snprintf(buf, cap, "%.*stests/corpus/ras", tail ? (int)(tail - src) : 0, src);
+}
+
+/*
+ * The fuzzer's seeds tests/corpus/ras/NN-*-mech-*.per are messages crafted as above (an RRQ offer
+ * with each undefined id, an RCF echo and an RCF chosen with 33): they must stay refused, and
+ * the fuzzer starts from them.
+ */
+TEST(corpus_seeds_with_undefined_mechanism_ids_are_refused)
+{
+	char dir[512], path[1024];
+	unsigned seen = 0;
+	struct dirent *de;
+
+	corpus_dir(dir, sizeof(dir));
+	DIR *d = opendir(dir);
+	ASSERT_NE(NULL, d) TH_LOG("%s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		static uint8_t buf[4096];
+		struct gk_msg m;
+		enum gk_reason why;
+
+		if (!strstr(de->d_name, "-mech-"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		FILE *f = fopen(path, "rb");
+		ASSERT_NE(NULL, f);
+		size_t n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		EXPECT_EQ(-1, gk_ras_decode(buf, n, &m, &why)) TH_LOG("%s accepted", de->d_name);
+		EXPECT_STREQ("PARSE_BAD_VALUE", gk_reason_name(why)) TH_LOG("%s", de->d_name);
+		seen++;
+	}
+	closedir(d);
+	EXPECT_EQ(N_UNDEFINED + 2, seen);
+}
+
 TEST(arc_is_configurable)
 {
 	struct gk_msg a = build(0, false), b;
@@ -815,6 +946,40 @@ TEST_F(ras_exchange, register_wrong_answer_and_deregister_over_ras)
 	ASSERT_EQ(0, gk_terminal_on_message(&self->t, resp, &next));
 	EXPECT_EQ(GK_TERM_IDLE, self->t.state);
 	EXPECT_EQ(10, self->w.wire_msgs); /* GRQ GRJ RRQ RRJ RRQ RCF RRQ RCF URQ UCF */
+}
+
+/*
+ * Below the codec: an answer whose offer names an undefined mechanism (as one would reach the
+ * registrar from a codec that let it through) is refused NO_MECH and counted, never a shift by
+ * the id. Under UBSan (make SAN=1) such a shift aborts the test.
+ */
+TEST_F(ras_exchange, undefined_mechanism_id_past_the_codec_is_never_chosen)
+{
+	const struct gk_registrar_stats *st = gk_registrar_stats(self->w.d.front);
+	struct sockaddr_storage from = term_addr();
+	struct gk_msg req, next, m, *resp;
+
+	for (size_t i = 0; i < N_UNDEFINED; i++) {
+		uint64_t before = st->reasons.n[GK_R_NO_MECH];
+		gk_terminal_register(&self->t, &req);
+		resp = deliver(&self->w, &req, 0);
+		ASSERT_NE(NULL, resp);
+		ASSERT_EQ(1, gk_terminal_on_message(&self->t, resp, &next));
+		struct gk_request_ctx rc = {
+		    .idc = next.idc, .idsp = next.idsp, .local = &from, .unique = ++self->w.unique};
+		next.proto = GK_PROTO_H323;
+		gk_ras_codec.request_init(&next, &rc);
+		ASSERT_EQ(0, through_wire(&self->w, &next, &m));
+		m.mechs[0] = (struct gk_mech_offer){(uint8_t)undefined_ids[i], 1000};
+		m.n_mechs = 1;
+		self->w.have = false;
+		gk_registrar_on_message(self->w.d.front, &m, &from, 0);
+		ASSERT_TRUE(self->w.have) TH_LOG("id %u: no answer", undefined_ids[i]);
+		EXPECT_EQ(GK_MSG_REJECT, self->w.out.type) TH_LOG("id %u", undefined_ids[i]);
+		EXPECT_EQ(before + 1, st->reasons.n[GK_R_NO_MECH])
+		TH_LOG("id %u", undefined_ids[i]);
+		EXPECT_FALSE(self->w.auc_pending); /* refused before the AuC is asked */
+	}
 }
 
 TEST_F(ras_exchange, unknown_terminal_gets_a_reject_over_ras)
