@@ -1,10 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The configuration keys every front shares (sbcd, softswitchd): registrar timing and limits,
+ * the mechanisms it negotiates, and the listeners of the bindings other than SIP. Values that can
+ * be checked alone are checked as their line is read, so a refusal names file:line.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gatekey/front_settings.h"
 #include "gatekey/ras.h"
+
+/* registrar.mechanisms: only what the element enforces (gk-mac, digest), see gk_mechs_parse. */
+static int set_mechanisms(const char *value, void *arg, char *err, size_t errlen)
+{
+	char e[200];
+	uint32_t mask;
+
+	if (gk_mechs_parse(value, &mask, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "registrar.mechanisms: %s", e);
+		return -1;
+	}
+	snprintf(arg, GK_CFG_STR_MAX, "%s", value); /* given twice, the last one counts */
+	return 0;
+}
 
 size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *keys, size_t used,
                               size_t cap)
@@ -22,8 +41,14 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 	               "shortest binding lifetime granted, seconds (60)"),
 	    GK_CFG_KEY("registrar.expires_max", GK_CFG_U32, &s->expires_max,
 	               "longest binding lifetime granted, seconds (86400)"),
-	    GK_CFG_KEY("registrar.mechanisms", GK_CFG_STR, s->mechanisms,
-	               "mechanisms offered to terminals, e.g. \"gk-mac tls\" (gk-mac)"),
+	    {.name = "registrar.mechanisms",
+	     .kind = GK_CFG_STR,
+	     .help = "mechanisms the element negotiates with terminals: gk-mac, digest or both, "
+	             "e.g. \"gk-mac digest\" (gk-mac); tls and ipsec-3gpp are not implemented yet "
+	             "and refused",
+	     .multi = true,
+	     .on_multi = set_mechanisms,
+	     .multi_arg = s->mechanisms},
 	    GK_CFG_KEY("registrar.max_terminals", GK_CFG_U32, &s->max_terminals,
 	               "terminals tracked at once (262144)"),
 	    GK_CFG_KEY("registrar.max_pending", GK_CFG_U32, &s->max_pending,

@@ -116,8 +116,9 @@ enum gk_mech gk_mech_choose(const struct gk_msg *offer, uint32_t supported)
 	int best = -1;
 	for (unsigned i = 0; i < offer->n_mechs && i < GK_MECH_MAX; i++) {
 		const struct gk_mech_offer *o = &offer->mechs[i];
-		/* The id may have come from the wire: its range first, then the shift. */
-		if (!gk_mech_valid(o->mech) || o->q == 0 || !(supported & (1u << o->mech)))
+		/* The id may have come from the wire: its range first, then the shift. And never
+		 * a mechanism nothing here enforces, even if a caller's mask has its bit. */
+		if (!gk_mech_enforced(o->mech) || o->q == 0 || !(supported & (1u << o->mech)))
 			continue;
 		if (best < 0 || o->q > offer->mechs[best].q)
 			best = (int)i;
@@ -137,9 +138,15 @@ int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen)
 			break;
 		enum gk_mech m = gk_mech_from_name(p, n);
 		if (m == GK_MECH_NONE) {
+			snprintf(err, errlen,
+			         "unknown mechanism \"%.*s\" (expected gk-mac, digest)", (int)n, p);
+			return -1;
+		}
+		if (!gk_mech_enforced(m)) {
 			snprintf(
 			    err, errlen,
-			    "unknown mechanism \"%.*s\" (expected gk-mac, tls, ipsec-3gpp, digest)",
+			    "\"%.*s\" is not implemented yet, and an element never negotiates a "
+			    "mechanism it does not enforce (expected gk-mac, digest)",
 			    (int)n, p);
 			return -1;
 		}

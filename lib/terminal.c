@@ -134,6 +134,12 @@ static int on_success(struct gk_terminal *t, const struct gk_msg *in)
 		gk_wipe(k, sizeof(k));
 		return fail(t, GK_R_MECH_DOWNGRADE);
 	}
+	/* Nor one that nothing enforces (tls, ipsec-3gpp), though we may offer it: registered
+	 * under it, our signalling would travel unprotected while we believed otherwise. */
+	if (!gk_mech_enforced(in->chosen)) {
+		gk_wipe(k, sizeof(k));
+		return fail(t, GK_R_NO_MECH);
+	}
 	if (in->chosen == GK_MECH_GKMAC && !(in->fields & GK_F_INDEX && in->index)) {
 		gk_wipe(k, sizeof(k));
 		return fail(t, GK_R_PARSE_MISSING);

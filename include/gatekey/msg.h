@@ -61,6 +61,19 @@ static inline bool gk_mech_valid(unsigned id)
 	return id >= GK_MECH_GKMAC && id <= GK_MECH_DIGEST;
 }
 
+/*
+ * The mechanisms an element enforces, the only ones it ever negotiates (DESIGN §5): gk-mac (the
+ * per-datagram MAC) and digest (the terminal pinned to its address). tls and ipsec-3gpp are names
+ * a terminal may offer, and the echoed list carries them, but nothing implements them yet: an
+ * element that chose one would only pin the address while the terminal believed it protected.
+ */
+#define GK_MECHS_ENFORCED ((1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST))
+
+static inline bool gk_mech_enforced(unsigned id)
+{
+	return gk_mech_valid(id) && (GK_MECHS_ENFORCED & (1u << id)) != 0;
+}
+
 struct gk_mech_offer {
 	uint8_t mech; /* enum gk_mech */
 	uint16_t q;   /* preference in thousandths: q=0.9 -> 900 */
@@ -151,7 +164,9 @@ struct gk_msg {
 
 const char *gk_mech_name(enum gk_mech m);
 enum gk_mech gk_mech_from_name(const char *s, size_t len); /* GK_MECH_NONE when unknown */
-/* "gk-mac, digest" -> bitmask of 1u << enum gk_mech; -1 with err on an unknown name. */
+/* "gk-mac, digest" -> bitmask of 1u << enum gk_mech; -1 with err on an unknown name or one the
+ * element does not enforce (tls, ipsec-3gpp: not implemented yet). For the element's own list
+ * (registrar.mechanisms); a terminal's offer is read by the codecs and may name any of the four. */
 int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen);
 const char *gk_msg_type_name(enum gk_msg_type t);
 
@@ -165,8 +180,9 @@ const char *gk_msg_type_name(enum gk_msg_type t);
 #define GK_CANON_MAX 1280 /* also the RAS form: an encoded RCF (docs/bindings-h323.md) */
 int gk_msg_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap);
 
-/* Pick the terminal's most preferred mechanism that `supported` (bitmask of 1u << mech) allows;
- * ties keep the terminal's order. GK_MECH_NONE when none is acceptable. */
+/* Pick the terminal's most preferred mechanism that `supported` (bitmask of 1u << mech) allows
+ * and the element enforces (GK_MECHS_ENFORCED, whatever `supported` says); ties keep the
+ * terminal's order. GK_MECH_NONE when none is acceptable. */
 enum gk_mech gk_mech_choose(const struct gk_msg *offer, uint32_t supported);
 
 #endif

@@ -93,8 +93,11 @@ contains_bytes() {
 # in front of the server's port downgrades the terminal's mechanism list on its way up (the
 # terminal must see MECH_DOWNGRADE), then changes the echo in the SUCCESS on its way down (the
 # terminal must see BAD_RESPONSE_MAC). Two TAP lines a protocol; uses $WORK/<proto>-a.key.
+# The terminal offers tls too (a terminal may; no element chooses it): where the server allows
+# digest, the downgraded offer makes it pick digest, passing over tls.
 # In RAS the list is a gk1-mechs profileInfo (docs/bindings-h323.md): ProfileElement elementID 1
-# (gk-mac) with integer 900 is 20 01 10 02 03 84, elementID 2 (tls) with 500 is 20 02 10 02 01 f4.
+# (gk-mac) with integer 900 is 20 01 10 02 03 84, elementID 4 (digest) with 500 is
+# 20 04 10 02 01 f4.
 tamper_cases() {
 	local ns=$1 ip=$2 idsp=$3 port=6000 dir edit want what out mitm seen
 	for PROTO in $PROTOS; do
@@ -107,8 +110,8 @@ tamper_cases() {
 				want=MECH_DOWNGRADE
 				what="a mechanism list tampered on the way up is detected by the terminal"
 			else
-				edit=(--edit-down 'tls;q=0.5|tls;q=0.6')
-				[ "$PROTO" = h323 ] && edit=(--edit-down 'hex:2002100201f4|200210020258')
+				edit=(--edit-down 'digest;q=0.5|digest;q=0.6')
+				[ "$PROTO" = h323 ] && edit=(--edit-down 'hex:2004100201f4|200410020258')
 				want=BAD_RESPONSE_MAC
 				what="a mechanism list tampered in the SUCCESS fails its MAC at the terminal"
 			fi
@@ -118,7 +121,8 @@ tamper_cases() {
 			PIDS+=($mitm)
 			wait_until 50 grep -q ready "$WORK/mitm-$port.log"
 			out=$(in_term "$BIN/gkterm" --proto "$PROTO" --server "$ip:$port" --idsp "$idsp" \
-				--key-file "$WORK/$PROTO-a.key" --mechs 'gk-mac;q=0.9,tls;q=0.5' --timeout 5)
+				--key-file "$WORK/$PROTO-a.key" --mechs 'gk-mac;q=0.9,tls;q=0.7,digest;q=0.5' \
+				--timeout 5)
 			echo "$out" | diag
 			echo "$out" | grep -q "reason=$want"
 			seen=$?

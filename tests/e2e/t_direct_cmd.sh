@@ -130,12 +130,17 @@ done
 # --- Tampered mechanism lists. ---------------------------------------------------------------
 # A man in the middle downgrades the terminal's offer on its way up (the softswitch then MACs the
 # tampered list and the terminal sees its own list changed), or changes the echo on its way down
-# (the SUCCESS MAC no longer verifies). softswitchd must offer tls too for the downgrade to bite.
+# (the SUCCESS MAC no longer verifies). softswitchd must allow digest too for the downgrade to
+# bite (tls, which the terminal also offers, is refused in registrar.mechanisms: not implemented).
 stop_daemon softswitchd
-sed -i 's/^registrar.lockout.*/&\nregistrar.mechanisms = gk-mac tls/' "$WORK/softswitchd.conf"
+sed -i 's/^registrar.lockout.*/&\nregistrar.mechanisms = gk-mac digest/' "$WORK/softswitchd.conf"
 start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" ||
 	bail "softswitchd does not restart"
 tamper_cases "$NS_CORE" "$CORE4" ss1
+# Back to gk-mac alone at the next restart: with digest allowed, a registration without gk1 data
+# (the GRQ under another arc below) would be taken for a plain Digest UA's, not refused
+# PARSE_MISSING.
+sed -i '/^registrar.mechanisms = /d' "$WORK/softswitchd.conf"
 
 # --- RAS: the arc of gatekey's tokens is the operator's (ras.arc, gkterm --ras-arc). -----------
 if [ $ras = 1 ]; then

@@ -104,8 +104,10 @@ ok $? "a timestamp 120 s in the past is refused (STALE_TS counted)"
 # --- Tampered mechanism lists. ---------------------------------------------------------------
 # The man in the middle downgrades the offer on its way up; the softswitch then MACs the
 # tampered list, and the terminal sees its own list changed.
+# softswitchd allows digest so that the downgraded offer changes its choice (tls, offered above
+# digest, is never chosen: registrar.mechanisms refuses it, not implemented).
 stop_daemon softswitchd
-sed -i 's/^registrar.lockout.*/&\nregistrar.mechanisms = gk-mac tls/' "$WORK/softswitchd.conf"
+sed -i 's/^registrar.lockout.*/&\nregistrar.mechanisms = gk-mac digest/' "$WORK/softswitchd.conf"
 start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf"
 ip netns exec "$NS_CORE" "$BIN/gkmitm" --listen "$CORE4:5070" --forward "$CORE4:5060" \
 	--edit-up 'gk-mac;q=0.9|gk-mac;q=0.1' 2>>"$WORK/mitm.log" &
@@ -113,7 +115,7 @@ mitm=$!
 PIDS+=($mitm)
 wait_until 50 grep -q ready "$WORK/mitm.log"
 out=$(in_term "$BIN/gkterm" --server "$CORE4:5070" --idsp ss1 --key-file "$WORK/term5.key" \
-	--mechs 'gk-mac;q=0.9,tls;q=0.5')
+	--mechs 'gk-mac;q=0.9,tls;q=0.7,digest;q=0.5')
 rc=$?
 echo "$out" | diag
 echo "$out" | grep -q 'reason=MECH_DOWNGRADE'
@@ -122,11 +124,11 @@ kill $mitm
 
 # The man in the middle changes the echoed list in the 200 OK: the MAC no longer verifies.
 ip netns exec "$NS_CORE" "$BIN/gkmitm" --listen "$CORE4:5071" --forward "$CORE4:5060" \
-	--edit-down 'tls;q=0.5|tls;q=0.6' 2>>"$WORK/mitm2.log" &
+	--edit-down 'digest;q=0.5|digest;q=0.6' 2>>"$WORK/mitm2.log" &
 PIDS+=($!)
 wait_until 50 grep -q ready "$WORK/mitm2.log"
 out=$(in_term "$BIN/gkterm" --server "$CORE4:5071" --idsp ss1 --key-file "$WORK/term5.key" \
-	--mechs 'gk-mac;q=0.9,tls;q=0.5')
+	--mechs 'gk-mac;q=0.9,tls;q=0.7,digest;q=0.5')
 echo "$out" | diag
 echo "$out" | grep -q 'reason=BAD_RESPONSE_MAC'
 ok $? "a mechanism list tampered in the 200 OK fails the response MAC at the terminal"

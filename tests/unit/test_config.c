@@ -157,4 +157,58 @@ TEST(front_listener_keys)
 	unlink(p);
 }
 
+/*
+ * registrar.mechanisms names only what the element enforces, gk-mac and digest. tls and
+ * ipsec-3gpp exist as names (a terminal may offer them) but nothing implements them: configured,
+ * they used to be chosen and then enforced as digest-style address pinning.
+ */
+TEST(registrar_mechanisms_refuses_what_is_not_implemented)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"registrar.mechanisms = gk-mac tls\n",
+	     ":1: registrar.mechanisms: \"tls\" is not implemented yet"},
+	    {"registrar.skew = 30s\nregistrar.mechanisms = ipsec-3gpp, gk-mac\n",
+	     ":2: registrar.mechanisms: \"ipsec-3gpp\" is not implemented yet"},
+	    {"registrar.mechanisms = TLS\n",
+	     ":1: registrar.mechanisms: \"TLS\" is not implemented"},
+	    {"registrar.mechanisms = gk-mac bogus\n",
+	     ":1: registrar.mechanisms: unknown mechanism \"bogus\" (expected gk-mac, digest)"},
+	    {"registrar.mechanisms = ,\n", ":1: registrar.mechanisms: the mechanism list is empty"},
+	};
+	struct gk_front_settings s;
+	struct gk_registrar_cfg rc;
+	struct gk_cfg_key k[16];
+	char err[512], *p;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		gk_front_settings_keys(&s, k, 0, 16);
+		p = write_tmp(cases[i].text);
+		EXPECT_EQ(-1, gk_cfg_load(k, p, err, sizeof(err)));
+		EXPECT_EQ(0, strncmp(err, p, strlen(p))) TH_LOG("%s", err);
+		EXPECT_NE(NULL, strstr(err, cases[i].want)) TH_LOG("case %zu: got \"%s\"", i, err);
+		unlink(p);
+		EXPECT_STREQ("gk-mac", s.mechanisms); /* a refused value changes nothing */
+	}
+	/* The same on the command line. */
+	gk_front_settings_keys(&s, k, 0, 16);
+	EXPECT_EQ(-1, gk_cfg_set(k, "registrar.mechanisms=digest tls", "--set", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--set: registrar.mechanisms: \"tls\" is not implemented yet"))
+	TH_LOG("%s", err);
+
+	/* What is enforced loads and reaches the registrar's mask; the last line counts. */
+	p = write_tmp("registrar.mechanisms = gk-mac\nregistrar.mechanisms = gk-mac, digest\n");
+	ASSERT_EQ(0, gk_cfg_load(k, p, err, sizeof(err))) TH_LOG("%s", err);
+	unlink(p);
+	gk_registrar_cfg_defaults(&rc);
+	ASSERT_EQ(0, gk_front_settings_apply(&s, &rc, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ((1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST), rc.mechs_supported);
+	/* And the default is gk-mac alone. */
+	gk_front_settings_keys(&s, k, 0, 16);
+	gk_registrar_cfg_defaults(&rc);
+	ASSERT_EQ(0, gk_front_settings_apply(&s, &rc, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(1u << GK_MECH_GKMAC, rc.mechs_supported);
+}
+
 TEST_HARNESS_MAIN

@@ -115,8 +115,9 @@ static void term_init(struct gk_terminal *t, const char *idc, const uint8_t *kc)
 	snprintf(t->idsp, sizeof(t->idsp), "ss1");
 	memcpy(t->kc, kc, GK_KEY_LEN);
 	t->offer[0] = (struct gk_mech_offer){GK_MECH_GKMAC, 900};
-	t->offer[1] = (struct gk_mech_offer){GK_MECH_TLS, 500};
-	t->n_offer = 2;
+	t->offer[1] = (struct gk_mech_offer){GK_MECH_TLS, 500}; /* offered, never chosen */
+	t->offer[2] = (struct gk_mech_offer){GK_MECH_DIGEST, 300};
+	t->n_offer = 3;
 }
 
 /* Runs the whole exchange; returns the terminal's last on_message result. */
@@ -171,7 +172,7 @@ FIXTURE_SETUP(exchange)
 	gk_registrar_cfg_defaults(&cfg);
 	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
 	memcpy(cfg.element_key, self->w.kss, GK_KEY_LEN);
-	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_TLS);
+	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST);
 	cfg.max_terminals = 64;
 	cfg.max_pending = 16;
 	cfg.log_registrations = false;
@@ -339,7 +340,7 @@ TEST_F(exchange, downgraded_offer_is_detected_by_the_terminal)
 	gk_terminal_register(&self->alice, &req);
 	resp = deliver(&self->w, &req, 2, 0);
 	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, resp, &answer));
-	answer.mechs[0].q = 100; /* an attacker on the way lowers gk-mac below tls */
+	answer.mechs[0].q = 100; /* an attacker on the way lowers gk-mac below tls and digest */
 	resp = deliver(&self->w, &answer, 2, 0);
 	ASSERT_NE(NULL, resp);
 	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
@@ -562,12 +563,82 @@ TEST(mechanism_choice_follows_the_terminals_preference)
 	m.mechs[1] = (struct gk_mech_offer){GK_MECH_GKMAC, 900};
 	m.mechs[2] = (struct gk_mech_offer){GK_MECH_TLS, 950};
 	m.n_mechs = 3;
-	EXPECT_EQ(GK_MECH_TLS, gk_mech_choose(&m, (1u << GK_MECH_TLS) | (1u << GK_MECH_GKMAC)));
 	EXPECT_EQ(GK_MECH_GKMAC,
 	          gk_mech_choose(&m, (1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST)));
-	EXPECT_EQ(GK_MECH_NONE, gk_mech_choose(&m, 1u << GK_MECH_IPSEC));
-	m.mechs[2].q = 0; /* q=0 means "not acceptable" */
-	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, (1u << GK_MECH_TLS) | (1u << GK_MECH_GKMAC)));
+	EXPECT_EQ(GK_MECH_DIGEST, gk_mech_choose(&m, 1u << GK_MECH_DIGEST));
+	m.mechs[0].q = 920;
+	EXPECT_EQ(GK_MECH_DIGEST,
+	          gk_mech_choose(&m, (1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST)));
+	m.mechs[0].q = 0; /* q=0 means "not acceptable" */
+	EXPECT_EQ(GK_MECH_GKMAC,
+	          gk_mech_choose(&m, (1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST)));
+	EXPECT_EQ(GK_MECH_NONE, gk_mech_choose(&m, 1u << GK_MECH_DIGEST));
+}
+
+/*
+ * tls and ipsec-3gpp have names and a terminal may offer them, but nothing enforces them: chosen,
+ * the terminal would only have been pinned to its address while it believed itself protected. No
+ * mask makes the choice return them, and the element's configuration cannot name them.
+ */
+TEST(mechanism_choice_never_returns_what_is_not_enforced)
+{
+	struct gk_msg m;
+	uint32_t mask;
+	char err[256];
+
+	memset(&m, 0, sizeof(m));
+	m.mechs[0] = (struct gk_mech_offer){GK_MECH_TLS, 1000};
+	m.mechs[1] = (struct gk_mech_offer){GK_MECH_IPSEC, 990};
+	m.mechs[2] = (struct gk_mech_offer){GK_MECH_GKMAC, 100};
+	m.n_mechs = 3;
+	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, UINT32_MAX));
+	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, (1u << GK_MECH_TLS) | (1u << GK_MECH_IPSEC) |
+	                                                (1u << GK_MECH_GKMAC)));
+	EXPECT_EQ(GK_MECH_NONE, gk_mech_choose(&m, (1u << GK_MECH_TLS) | (1u << GK_MECH_IPSEC)));
+	m.n_mechs = 2; /* only what nothing enforces */
+	EXPECT_EQ(GK_MECH_NONE, gk_mech_choose(&m, UINT32_MAX));
+
+	ASSERT_EQ(0, gk_mechs_parse("gk-mac, digest", &mask, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(GK_MECHS_ENFORCED, mask);
+	EXPECT_EQ(-1, gk_mechs_parse("gk-mac tls", &mask, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "\"tls\" is not implemented yet")) TH_LOG("%s", err);
+	EXPECT_EQ(-1, gk_mechs_parse("ipsec-3gpp", &mask, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "\"ipsec-3gpp\" is not implemented yet")) TH_LOG("%s", err);
+	EXPECT_EQ(-1, gk_mechs_parse("gk-mac bogus", &mask, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "unknown mechanism \"bogus\"")) TH_LOG("%s", err);
+}
+
+/* A network that does choose tls (an older or misconfigured one, its SUCCESS properly MACed)
+ * is refused by the terminal too, although the terminal offered tls. */
+TEST_F(exchange, terminal_refuses_a_mechanism_nobody_enforces)
+{
+	uint8_t k[GK_KEY_LEN], canon[GK_CANON_MAX];
+	struct gk_msg req, answer, copy;
+	struct gk_msg *resp;
+
+	gk_terminal_register(&self->alice, &req);
+	resp = deliver(&self->w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, resp, &answer));
+	resp = deliver(&self->w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
+	memcpy(&copy, resp, sizeof(copy));
+	/* The network's own K, from the terminal's blob: the test plays the network. */
+	ASSERT_EQ(0, gk_key_unwrap(self->w.subs[0].kc, copy.blob, "alice", "ss1", self->alice.rand,
+	                           GK_ROLE_TERMINAL, k));
+	int n = gk_msg_success_canonical(&copy, canon, sizeof(canon));
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, gk_response_mac_verify(k, canon, (size_t)n, copy.mac)); /* as the network */
+	copy.chosen = GK_MECH_TLS;
+	copy.index = 0;
+	n = gk_msg_success_canonical(&copy, canon, sizeof(canon));
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, gk_response_mac(k, canon, (size_t)n, copy.mac));
+	gk_wipe(k, sizeof(k));
+	EXPECT_EQ(-1, gk_terminal_on_message(&self->alice, &copy, &answer));
+	EXPECT_EQ(GK_R_NO_MECH, self->alice.reason);
+	EXPECT_NE(GK_TERM_REGISTERED, self->alice.state);
 }
 
 /*
