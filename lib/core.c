@@ -20,7 +20,7 @@ void gk_core_cfg_defaults(struct gk_core_cfg *c)
 	c->auc_timeout_ms = 4000;
 	c->max_terminals = 262144;
 	c->max_pending = 65536;
-	strcpy(c->digest_algorithms, "SHA-256,MD5");
+	strcpy(c->digest_algorithms, "SHA-256"); /* MD5 only when configured, for old phones */
 	c->digest_nonce_ttl_s = 300;
 }
 
@@ -64,7 +64,7 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
 		goto fail;
 	}
 	if (!c->cfg.digest_algorithms[0])
-		strcpy(c->cfg.digest_algorithms, "SHA-256,MD5");
+		strcpy(c->cfg.digest_algorithms, "SHA-256");
 	if (!c->cfg.digest_nonce_ttl_s)
 		c->cfg.digest_nonce_ttl_s = 300;
 	c->sweep.fn = sweep_fn;

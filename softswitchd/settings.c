@@ -46,7 +46,8 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	    GK_CFG_KEY("registrar.lockout", GK_CFG_DURATION, &s->lockout_ms,
 	               "lockout after too many wrong answers (default 5m)"),
 	    GK_CFG_KEY("digest.algorithms", GK_CFG_STR, s->digest_algorithms,
-	               "Digest challenges offered to plain SIP UAs, in order (\"SHA-256, MD5\")"),
+	               "Digest challenges offered to plain SIP UAs, in order (\"SHA-256\"; "
+	               "\"SHA-256, MD5\" lets phones that only know MD5 in)"),
 	    GK_CFG_KEY("digest.nonce_ttl", GK_CFG_DURATION, &s->digest_nonce_ttl_ms,
 	               "how long a Digest nonce may be answered before it is stale (5m)"),
 	    {.name = "sbc.peer",
@@ -72,7 +73,8 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	s->auc_acct_tries = 2;
 	s->max_failures = dc.max_failures;
 	s->lockout_ms = dc.lockout_s * 1000;
-	snprintf(s->digest_algorithms, sizeof(s->digest_algorithms), "SHA-256, MD5");
+	/* The core's default (SHA-256 alone), so the daemon and the library cannot drift apart. */
+	snprintf(s->digest_algorithms, sizeof(s->digest_algorithms), "%s", dc.digest_algorithms);
 	s->digest_nonce_ttl_ms = dc.digest_nonce_ttl_s * 1000;
 }
 

@@ -29,8 +29,9 @@ struct gk_core_cfg {
 	uint32_t max_terminals;   /* default 262144 */
 	uint32_t max_pending;     /* default 65536 */
 	/* Plain Digest (RFC 7616/8760) for terminals without GK1: the algorithms offered, in the
-	 * order of the challenges ("SHA-256,MD5" by default; an old UA may only read the first),
-	 * and how long a nonce may be answered before it is stale. */
+	 * order of the challenges ("SHA-256" by default; MD5 is opt-in for phones that know
+	 * nothing else, and an old UA may only read the first), and how long a nonce may be
+	 * answered before it is stale. */
 	char digest_algorithms[24];
 	uint32_t digest_nonce_ttl_s; /* default 300 */
 };

@@ -172,7 +172,13 @@ static void setup(struct __test_metadata *_metadata, struct world *w, uint32_t m
 	gk_core_cfg_defaults(&ccfg);
 	ccfg.max_terminals = 64;
 	ccfg.max_pending = 16;
-	ASSERT_EQ(0, gk_core_digest_algorithms(algs, ccfg.digest_algorithms, err, sizeof(err)));
+	/* algs NULL keeps the defaults; "" leaves the list unset, for gk_core_new to fill in. */
+	if (algs && !algs[0]) {
+		ccfg.digest_algorithms[0] = '\0';
+	} else if (algs) {
+		ASSERT_EQ(
+		    0, gk_core_digest_algorithms(algs, ccfg.digest_algorithms, err, sizeof(err)));
+	}
 	ASSERT_EQ(0, gk_direct_init(&w->d, &cfg, &ccfg, &ops, w, w->loop, err, sizeof(err)));
 	gk_random(w->kc, GK_KEY_LEN);
 }
@@ -382,6 +388,46 @@ TEST(algorithm_not_offered_is_challenged)
 	EXPECT_EQ(GK_MSG_SUCCESS, r->type);
 	gk_direct_fini(&w.d);
 	gk_loop_free(w.loop);
+}
+
+/*
+ * MD5 is opt-in: by default (gk_core_cfg_defaults, and gk_core_new when the list is unset) the
+ * challenge offers SHA-256 alone, and an MD5 answer, even with the right password, is challenged
+ * again (NO_MECH) without asking the AuC for its HA1. Old phones get MD5 with
+ * digest.algorithms = SHA-256, MD5 (FIXTURE dg).
+ */
+TEST(md5_is_not_offered_by_default)
+{
+	const char *const how[] = {NULL, ""};
+	struct gk_core_cfg ccfg;
+
+	gk_core_cfg_defaults(&ccfg);
+	EXPECT_STREQ("SHA-256", ccfg.digest_algorithms);
+	for (unsigned i = 0; i < 2; i++) {
+		struct world w;
+		char pw[GK_DIGEST_PW_LEN + 1];
+
+		setup(_metadata, &w, 1u << GK_MECH_DIGEST, how[i]);
+		gk_digest_password(w.kc, pw);
+		struct gk_msg reg = plain_register("alice");
+		struct gk_msg *r = deliver(&w, &reg, 2);
+		ASSERT_NE(NULL, r);
+		ASSERT_EQ(GK_MSG_CHALLENGE, r->type);
+		EXPECT_STREQ("SHA-256", r->digest.algorithm) TH_LOG("%s", i ? "unset" : "default");
+		struct gk_digest ch = r->digest;
+		struct gk_msg a = answer("alice", &ch, pw, GK_DIGEST_MD5, 1);
+		r = deliver(&w, &a, 2);
+		ASSERT_NE(NULL, r);
+		EXPECT_EQ(GK_MSG_CHALLENGE, r->type);
+		EXPECT_EQ(1u, gk_core_stats(w.d.core)->reasons.n[GK_R_NO_MECH]);
+		EXPECT_EQ(0u, w.auc_asked);
+		a = answer("alice", &ch, pw, GK_DIGEST_SHA256, 1);
+		r = deliver(&w, &a, 2);
+		ASSERT_NE(NULL, r);
+		EXPECT_EQ(GK_MSG_SUCCESS, r->type);
+		gk_direct_fini(&w.d);
+		gk_loop_free(w.loop);
+	}
 }
 
 TEST(without_digest_a_plain_register_is_refused)
