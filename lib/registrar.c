@@ -470,8 +470,10 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 	if (strcmp(m->idsp, r->cfg.idsp) != 0)
 		return reject(r, m, from, GK_R_WRONG_IDSP);
 	if (!(m->fields & GK_F_N1)) {
-		/* No GK1 values at all: an ordinary SIP UA, if Digest is allowed here. */
-		if ((r->cfg.mechs_supported & (1u << GK_MECH_DIGEST)) && r->ops.core_digest &&
+		/* No GK1 values at all: an ordinary SIP UA, if Digest is allowed here. Only SIP
+		 * has a Digest exchange; the other codecs could not carry its challenge. */
+		if (m->proto == GK_PROTO_SIP && (r->cfg.mechs_supported & (1u << GK_MECH_DIGEST)) &&
+		    r->ops.core_digest &&
 		    !(m->fields & (GK_F_N2 | GK_F_AUTH | GK_F_TS | GK_F_MECHS)))
 			return on_digest_register(r, m, from);
 		return reject(r, m, from, GK_R_PARSE_MISSING);
