@@ -699,7 +699,8 @@ int gk_xdp(struct xdp_md *ctx)
 		bpf_spin_lock(&t->lock);
 		gk_fp_commit(cfg, t, now, &v);
 		bpf_spin_unlock(&t->lock);
-	} else if (v.step == GK_FP_STEP_ADMIT) {
+	}
+	if (v.step == GK_FP_STEP_ADMIT) { /* also after a registered address's lane ran dry */
 		struct gk_fp_bucket *hb, fresh = {};
 		struct gk_fp_global *g = bpf_map_lookup_elem(&global_bucket, &zero);
 		struct gk_fp_host host;

@@ -178,7 +178,7 @@ long gk_fp_user_check(struct gk_fp_user *u, uint16_t dport, const struct sockadd
 	gk_fp_inspect_all(&slot, &src, t, buf, len, &fr, &ws, &v);
 	if (v.step == GK_FP_STEP_COMMIT)
 		gk_fp_commit(&u->cfg, t, now_ns, &v);
-	else if (v.step == GK_FP_STEP_ADMIT)
+	if (v.step == GK_FP_STEP_ADMIT)
 		gk_fp_admit(&u->cfg, host_bucket(u, &src), &u->global, now_ns, &v);
 	*stat = (enum gk_fp_stat)v.stat;
 	u->stats[*stat]++;

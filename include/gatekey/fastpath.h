@@ -1146,8 +1146,8 @@ GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_f
 	}
 	if (registration > 0 && t && !fr->framed)
 		/* From a terminal's registered address (a refresh, or a terminal that lost its
-		 * key): its own bucket, so that strangers' registrations, spoofed or not, cannot
-		 * use up what its refresh needs. */
+		 * key): its own bucket first, which strangers' registrations, spoofed or not,
+		 * cannot use up; the strangers' path after it (gk_fp_commit). */
 		return gk_fp_set(v, GK_FP_PASS_REGISTRATION, GK_FP_STEP_COMMIT);
 	if (registration > 0)
 		return gk_fp_set(v, GK_FP_PASS_REGISTRATION, GK_FP_STEP_ADMIT);
@@ -1159,7 +1159,7 @@ GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_f
 }
 
 /* GK_FP_STEP_COMMIT: the terminal's mutable state (replay window, or its bucket); in BPF under
- * t->lock. */
+ * t->lock. Leaves GK_FP_STEP_ADMIT to do when a registered address's lane is used up. */
 GK_FP_INLINE void gk_fp_commit(const struct gk_fp_config *cfg, struct gk_fp_terminal *t, __u64 now,
                                struct gk_fp_verdict *v)
 {
@@ -1167,9 +1167,17 @@ GK_FP_INLINE void gk_fp_commit(const struct gk_fp_config *cfg, struct gk_fp_term
 		v->stat = gk_fp_window_check(&t->win, v->seq);
 		if (v->stat == GK_FP_PASS_GKMAC)
 			gk_fp_window_update(&t->win, v->seq);
-	} else if (v->stat == GK_FP_PASS_DIGEST || v->stat == GK_FP_PASS_REGISTRATION) {
+	} else if (v->stat == GK_FP_PASS_DIGEST) {
 		if (!gk_fp_bucket_take(&t->bucket, &cfg->terminal, now))
 			v->stat = GK_FP_DROP_RATE_TERMINAL;
+	} else if (v->stat == GK_FP_PASS_REGISTRATION) {
+		/* The registered address's own lane used up: on to the strangers' buckets, as
+		 * before the lane existed. Several terminals may share the address (a gateway's
+		 * endpoints, a NAT); the lane must add to what they had, never take from it. */
+		if (!gk_fp_bucket_take(&t->bucket, &cfg->terminal, now)) {
+			v->step = GK_FP_STEP_ADMIT;
+			return;
+		}
 	}
 	v->step = GK_FP_STEP_DONE;
 }
@@ -1238,7 +1246,7 @@ static inline enum gk_fp_stat gk_fp_decide(const struct gk_fp_config *cfg,
 	gk_fp_inspect_all(slot, src, t, buf, len, &fr, &ws, v);
 	if (v->step == GK_FP_STEP_COMMIT)
 		gk_fp_commit(cfg, t, now, v);
-	else if (v->step == GK_FP_STEP_ADMIT)
+	if (v->step == GK_FP_STEP_ADMIT) /* also after a registered address's lane ran dry */
 		gk_fp_admit(cfg, host, global, now, v);
 	return (enum gk_fp_stat)v->stat;
 }

@@ -353,11 +353,18 @@ TEST_F(xdp, refresh_of_a_registered_terminal_has_its_own_bucket)
 	for (int i = 0; i < 2; i++)
 		EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_REGISTRATION);
 	EXPECT_VERDICT(self, f, n, XDP_DROP, GK_FP_DROP_RATE_GLOBAL);
-	/* the terminal (registered from the fixture's address) refreshes: its own bucket */
+	/* the terminal (registered from the fixture's address) refreshes: its own bucket, then
+	 * the strangers' path (empty here) */
 	n = frame_build(&self->spec, reg_msg, strlen(reg_msg), f, sizeof(f));
 	for (int i = 0; i < 3; i++)
 		EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_REGISTRATION);
-	EXPECT_VERDICT(self, f, n, XDP_DROP, GK_FP_DROP_RATE_TERMINAL);
+	EXPECT_VERDICT(self, f, n, XDP_DROP, GK_FP_DROP_RATE_GLOBAL);
+	/* with room on the strangers' path, more than its own bucket passes: terminals that
+	 * share an address (a gateway's endpoints) lose nothing by the lane */
+	self->cfg.global = (struct gk_fp_rate){.rate = 1000000, .burst = 1000};
+	ASSERT_EQ(0, gk_xdp_set_config(self->x, &self->cfg));
+	for (int i = 0; i < 10; i++)
+		EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_REGISTRATION);
 }
 
 TEST_F(xdp, digest_terminal_pinned_and_limited)
