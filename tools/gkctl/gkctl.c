@@ -38,6 +38,8 @@ static const char usage_text[] =
     "  subscriber digest-password IDC             password for a plain SIP phone (Digest)\n"
     "  element add ID --type sbc|softswitch [--out FILE] [--key HEX]\n"
     "  element list | remove ID | rotate ID [--out FILE] | export ID --out FILE\n"
+    "  core-key generate SBC-ID --out FILE        new core-leg key shared by that SBC and the\n"
+    "                                             softswitch (0600; never overwrites FILE)\n"
     "  bulk-add PREFIX COUNT --out-dir DIR        subscribers PREFIX1..PREFIXCOUNT, one\n"
     "                                             transaction, keys in DIR/<id>.key\n"
     "  ctl SOCKET COMMAND [ARG...]                ask a daemon (stats, bindings, ...)\n"
@@ -515,6 +517,44 @@ static int cmd_kek(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The pre-shared key of one SBC's core leg (coreleg.h), 32 random bytes in a provisioning file
+ * naming the SBC, so a file installed for the wrong SBC is refused at startup. It is not in the
+ * key store: only the two daemons hold it. O_EXCL claims the name first: replacing a key in use
+ * would cut the leg until both ends have the new one, so that has to be deliberate (rm first).
+ */
+static int cmd_core_key(int argc, char **argv)
+{
+	struct args a;
+	uint8_t key[GK_KEY_LEN];
+	int fd, ret;
+
+	if (argc < 1 || strcmp(argv[0], "generate") != 0)
+		usage_error("core-key: expected \"core-key generate SBC-ID --out FILE\"");
+	parse_args(argc - 1, argv + 1, O_OUT, 1, "core-key generate", &a);
+	need_valid_id(a.pos[0]);
+	if (!a.out)
+		usage_error("core-key generate: --out FILE is required");
+	fd = open(a.out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail("core-key generate: %s: %s", a.out,
+		            errno == EEXIST ? "exists already; not overwritten" : strerror(errno));
+	close(fd);
+	ret = gk_random(key, sizeof(key));
+	if (ret == 0)
+		ret = gk_provision_write(a.out, a.pos[0], key);
+	gk_wipe(key, sizeof(key));
+	if (ret < 0) {
+		unlink(a.out);
+		return fail("core-key generate: %s: %s", a.out, strerror(-ret));
+	}
+	printf(
+	    "wrote %s (mode 0600): core-leg key of SBC %s; install it on that SBC (core.key_file) "
+	    "and on the softswitch (sbc.peer)\n",
+	    a.out, a.pos[0]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *db = NULL, *kek = NULL;
@@ -582,6 +622,8 @@ int main(int argc, char **argv)
 		ret = cmd_entity(&subscriber, sub_argc, sub_argv);
 	} else if (!strcmp(cmd, "element")) {
 		ret = cmd_entity(&element, sub_argc, sub_argv);
+	} else if (!strcmp(cmd, "core-key")) {
+		ret = cmd_core_key(sub_argc, sub_argv);
 	} else if (!strcmp(cmd, "bulk-add")) {
 		ret = cmd_bulk_add(sub_argc, sub_argv);
 	} else if (!strcmp(cmd, "ctl")) {
