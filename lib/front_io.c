@@ -163,22 +163,22 @@ int gk_front_io_input(struct gk_front_sock *s, struct gk_msg *m,
 }
 
 static void send_msg(struct gk_front_io *io, struct gk_msg *m, const struct sockaddr_storage *to,
-                     struct gk_binding *b)
+                     struct gk_binding *b, gk_front_io_seal_fn seal, void *seal_arg)
 {
 	struct gk_front_sock *s = sock_for(io, m->proto, to);
 	uint8_t *buf;
 	int n;
 
-	if (!s)
-		return;
+	if (!s || (s->txn && seal))
+		return; /* the core leg is SIP only: never send it unsealed */
 	if (s->txn) {
-		uint32_t seal = 0;
+		uint32_t index = 0;
 		if (b) {
 			struct gk_binding_info bi;
 			gk_binding_get_info(b, &bi);
-			seal = bi.index;
+			index = bi.index;
 		}
-		if (gk_cmd_txn_output(s->txn, m, to, seal, 0) < 0)
+		if (gk_cmd_txn_output(s->txn, m, to, index, 0) < 0)
 			gk_warn("cannot send %s for %s (%s)", gk_msg_type_name(m->type), m->idc,
 			        s->codec->name);
 		return;
@@ -189,6 +189,8 @@ static void send_msg(struct gk_front_io *io, struct gk_msg *m, const struct sock
 	n = s->codec->encode(m, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN);
 	if (n > 0 && b)
 		n = gk_registrar_seal(io->front, b, buf, (size_t)n, GK_LOOP_DGRAM_MAX);
+	else if (n > 0 && seal)
+		n = seal(seal_arg, buf, (size_t)n, GK_LOOP_DGRAM_MAX);
 	if (n <= 0) {
 		gk_warn("cannot encode %s for %s", gk_msg_type_name(m->type), m->idc);
 		gk_loop_send_abort(io->loop, buf);
@@ -202,13 +204,14 @@ void gk_front_io_send(void *user, const struct gk_msg *m, const struct sockaddr_
 {
 	struct gk_msg copy;
 	memcpy(&copy, m, sizeof(copy));
-	send_msg(user, &copy, to, b);
+	send_msg(user, &copy, to, b, NULL, NULL);
 }
 
-void gk_front_io_send_plain(struct gk_front_io *io, struct gk_msg *m,
-                            const struct sockaddr_storage *to)
+void gk_front_io_send_sealed(struct gk_front_io *io, struct gk_msg *m,
+                             const struct sockaddr_storage *to, gk_front_io_seal_fn seal,
+                             void *seal_arg)
 {
-	send_msg(io, m, to, NULL);
+	send_msg(io, m, to, NULL, seal, seal_arg);
 }
 
 struct list_ctx {

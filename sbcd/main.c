@@ -17,6 +17,7 @@
 
 #include "gatekey/codec.h"
 #include "gatekey/control.h"
+#include "gatekey/coreleg.h"
 #include "gatekey/daemon.h"
 #include "gatekey/front_io.h"
 #include "gatekey/identity.h"
@@ -51,6 +52,7 @@ struct sbcd {
 	struct sbc_fastpath fp;
 	int core_fd;
 	struct sockaddr_storage core_local;
+	struct gk_coreleg core; /* the core leg's trailer both ways (coreleg.h) */
 	uint64_t unbound_seq;
 	struct {
 		uint64_t rx_access, rx_verified, rx_core, parse_errors, core_stray,
@@ -87,7 +89,9 @@ static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref)
 	snprintf(dialog, sizeof(dialog), "%016llx@%.60s", (unsigned long long)ref, s->set.id);
 	m->proto = GK_PROTO_SIP;
 	s->sip->request_init(m, &c);
-	int n = s->sip->encode(m, buf, GK_LOOP_DGRAM_MAX);
+	int n = s->sip->encode(m, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN);
+	if (n > 0)
+		n = gk_coreleg_seal(&s->core, gk_coreleg_now(), buf, (size_t)n, GK_LOOP_DGRAM_MAX);
 	if (n <= 0) {
 		s->st.core_send_failed++;
 		gk_loop_send_abort(s->loop, buf);
@@ -195,7 +199,9 @@ static void relay_request(struct sbcd *s, const struct gk_msg *m,
 	snprintf(dialog, sizeof(dialog), "%016llx@%.60s", (unsigned long long)ref, s->set.id);
 	s->sip->request_init(&fwd, &c);
 	uint8_t *buf = gk_loop_send_buf(s->loop);
-	int n = buf ? s->sip->encode(&fwd, buf, GK_LOOP_DGRAM_MAX) : -1;
+	int n = buf ? s->sip->encode(&fwd, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN) : -1;
+	if (n > 0)
+		n = gk_coreleg_seal(&s->core, gk_coreleg_now(), buf, (size_t)n, GK_LOOP_DGRAM_MAX);
 	if (n <= 0) {
 		if (buf)
 			gk_loop_send_abort(s->loop, buf);
@@ -244,8 +250,19 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 	(void)fd;
 
 	s->st.rx_core++;
-	if (!gk_sockaddr_equal(from, &s->set.softswitch) ||
-	    s->sip->decode(data, len, &m, &why) < 0) {
+	if (!gk_sockaddr_equal(from, &s->set.softswitch)) {
+		s->st.core_stray++;
+		return;
+	}
+	/* The address alone can be spoofed on the core network: only a datagram sealed under the
+	 * leg's downlink key, of the softswitch's current epoch and not seen before, is a verdict.
+	 * Counted in s->core.st under its reason (stats: core_auth_dropped, core_auth.*). */
+	long plen = gk_coreleg_open(&s->core, gk_coreleg_now(), data, len, &why);
+	if (plen < 0) {
+		gk_debug("core leg: dropped a datagram: %s", gk_reason_str(why));
+		return;
+	}
+	if (s->sip->decode(data, (size_t)plen, &m, &why) < 0) {
 		s->st.core_stray++;
 		return;
 	}
@@ -469,12 +486,18 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("verified_unbound", s->st.verified_unbound);
 	P("core_stray", s->st.core_stray);
 	P("core_send_failed", s->st.core_send_failed);
+	P("core_auth_ok", s->core.st.ok);
+	P("core_auth_dropped", s->core.st.dropped);
 	P("relayed_to_core", s->st.relayed);
 	P("relay_full", rs->full);
 	P("relay_waiting", rs->waiting);
 	P("relay_expired", rs->expired);
 	P("relay_refused", s->st.relay_refused);
 #undef P
+	for (int i = 1; i < GK_R__COUNT; i++)
+		if (s->core.st.why.n[i])
+			gk_ctl_printf(out, "core_auth.%s %llu", gk_reason_name((enum gk_reason)i),
+			              (unsigned long long)s->core.st.why.n[i]);
 	gk_front_io_ctl_stats(&s->io, out);
 	sbc_fp_ctl_stats(&s->fp, out);
 	for (int i = 1; i < GK_R__COUNT; i++)
@@ -505,6 +528,14 @@ int main(int argc, char **argv)
 		gk_err("OpenSSL algorithms unavailable");
 		return 1;
 	}
+	int cret = gk_coreleg_init(&s.core, s.set.core_key, true);
+	gk_wipe(s.set.core_key, sizeof(s.set.core_key));
+	if (cret < 0) {
+		gk_err("core-leg key: %s", strerror(-cret));
+		return 1;
+	}
+	/* A second no earlier run of this SBC can have used: the softswitch takes it as newer. */
+	gk_coreleg_start(&s.core, gk_coreleg_fresh_epoch());
 	s.sip = gk_codec_get(GK_PROTO_SIP);
 	s.loop = gk_loop_new(NULL, err, sizeof(err));
 	if (!s.loop) {
@@ -614,6 +645,7 @@ int main(int argc, char **argv)
 	sbc_fp_stop(&s.fp);
 	gk_identities_free(s.ids);
 	gk_loop_free(s.loop);
+	gk_coreleg_wipe(&s.core);
 	for (unsigned i = 0; i < s.n_access; i++)
 		if (s.verified_fd[i] >= 0)
 			close(s.verified_fd[i]);

@@ -15,6 +15,26 @@ static int add_listen(const char *value, void *arg, char *err, size_t errlen)
 	return gk_parse_addr(value, &s->listen[s->n_listen++], err, errlen);
 }
 
+/* Read as the line is, so a missing, unreadable or group-readable file is reported at its
+ * file:line; the id it names is checked once sbc.id is known. */
+static int set_core_key(const char *value, void *arg, char *err, size_t errlen)
+{
+	struct sbc_settings *s = arg;
+	char e[256];
+
+	if (s->have_core_key) {
+		snprintf(err, errlen, "core.key_file given twice");
+		return -1;
+	}
+	if (gk_provision_read(value, s->core_key_id, s->core_key, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "core.key_file: %s", e);
+		return -1;
+	}
+	snprintf(s->core_key_path, sizeof(s->core_key_path), "%s", value);
+	s->have_core_key = true;
+	return 0;
+}
+
 void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t cap)
 {
 	const struct gk_cfg_key k[] = {
@@ -32,6 +52,13 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	               "the softswitch's SIP address (required)"),
 	    GK_CFG_KEY("core.bind", GK_CFG_ADDR, &s->core_bind,
 	               "local address towards the softswitch (default: any, ephemeral port)"),
+	    {.name = "core.key_file",
+	     .kind = GK_CFG_STR,
+	     .help = "core-leg key shared with the softswitch (gkctl core-key generate; 0600; "
+	             "required)",
+	     .multi = true,
+	     .on_multi = set_core_key,
+	     .multi_arg = s},
 	    GK_CFG_KEY("fastpath.interface", GK_CFG_STR, s->fp_interface,
 	               "access interface for the XDP fast path (none: userspace checks)"),
 	    {.name = "fastpath.mode",
@@ -98,6 +125,24 @@ int sbc_settings_finish(struct sbc_settings *s, struct gk_registrar_cfg *rc, cha
 		snprintf(err, errlen, "sbc.id \"%.64s\" differs from the key file's id \"%s\"",
 		         s->id, id);
 		gk_wipe(key, sizeof(key));
+		return -1;
+	}
+	/* Without it the softswitch's verdicts would be taken from whoever can spoof its address.
+	 */
+	if (!s->have_core_key) {
+		snprintf(err, errlen,
+		         "core.key_file is required (write it with gkctl core-key generate %s "
+		         "--out FILE; the softswitch names the same file in sbc.peer)",
+		         s->id);
+		gk_wipe(key, sizeof(key));
+		return -1;
+	}
+	if (strcmp(s->core_key_id, s->id) != 0) {
+		snprintf(err, errlen,
+		         "core.key_file: %s is the core-leg key of \"%s\", not of \"%s\"",
+		         s->core_key_path, s->core_key_id, s->id);
+		gk_wipe(key, sizeof(key));
+		gk_wipe(s->core_key, sizeof(s->core_key));
 		return -1;
 	}
 	if (s->n_listen == 0)

@@ -13,6 +13,7 @@
 #include "gatekey/auc_client.h"
 #include "gatekey/codec.h"
 #include "gatekey/control.h"
+#include "gatekey/coreleg.h"
 #include "gatekey/daemon.h"
 #include "gatekey/direct.h"
 #include "gatekey/front_io.h"
@@ -52,11 +53,21 @@ static void send_terminal(void *user, const struct gk_msg *m, const struct socka
 	gk_front_io_send(&((struct softswitchd *)user)->io, m, to, b);
 }
 
+static int seal_peer(void *arg, uint8_t *buf, size_t len, size_t cap)
+{
+	return gk_coreleg_seal(&((struct ss_peer *)arg)->leg, gk_coreleg_now(), buf, len, cap);
+}
+
 /* The core leg, serving SBCs (uplink_core.h): their requests go to the core, its verdicts go
- * back from the slot that waited for them. */
+ * back from the slot that waited for them, sealed under that SBC's downlink key. */
 static void send_peer(void *user, struct gk_msg *m, const struct sockaddr_storage *to)
 {
-	gk_front_io_send_plain(&((struct softswitchd *)user)->io, m, to);
+	struct softswitchd *s = user;
+	struct ss_peer *peer = ss_peer_find(&s->set.peers, to);
+
+	if (!peer)
+		return; /* not reached: requests come only from listed peers */
+	gk_front_io_send_sealed(&s->io, m, to, seal_peer, peer);
 }
 
 static void peer_challenge(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN])
@@ -136,18 +147,32 @@ static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
 	if (!sock)
 		return;
 	s->st.rx++;
-	n = gk_registrar_open(s->reg, data, len, from, &index, &why);
-	if (n < 0)
-		return; /* counted by the registrar under its reason */
-	if (index)
+	/* An SBC's address on the SIP socket: its datagrams count only under the core-leg trailer
+	 * (coreleg.h), whoever else could send from that address; the others are dropped and
+	 * counted in the peer's leg (stats: sbc_auth_dropped, sbc_auth.*). */
+	struct ss_peer *peer = sock->txn ? NULL : ss_peer_find(&s->set.peers, from);
+	if (peer) {
+		n = gk_coreleg_open(&peer->leg, gk_coreleg_now(), data, len, &why);
+		if (n < 0) {
+			gk_debug("core leg: dropped a datagram from SBC %s: %s", peer->id,
+			         gk_reason_str(why));
+			return;
+		}
 		len = (size_t)n;
+		index = 0;
+	} else {
+		n = gk_registrar_open(s->reg, data, len, from, &index, &why);
+		if (n < 0)
+			return; /* counted by the registrar under its reason */
+		if (index)
+			len = (size_t)n;
+	}
 	if (sock->codec->decode(data, len, &m, &why) < 0) {
 		s->st.parse_errors++;
 		s->st.parse.n[why]++;
 		gk_registrar_count(s->reg, why);
 		return;
 	}
-	const struct ss_peer *peer = index || sock->txn ? NULL : ss_peer_find(&s->set.peers, from);
 	if (!peer && gk_front_io_input(sock, &m, from, index) != 1)
 		return; /* the transaction layer answered or absorbed it */
 	switch (m.type) {
@@ -182,6 +207,21 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("sbc_refused", s->peers.st.refused);
 	P("sbc_waiting", pr->waiting);
 	P("sbc_expired", pr->expired);
+	uint64_t auth_ok = 0, auth_dropped = 0;
+	struct gk_reason_counters auth_why = {{0}};
+	for (unsigned i = 0; i < s->set.peers.n; i++) {
+		const struct gk_coreleg *l = &s->set.peers.p[i].leg;
+		auth_ok += l->st.ok;
+		auth_dropped += l->st.dropped;
+		for (int k = 0; k < GK_R__COUNT; k++)
+			auth_why.n[k] += l->st.why.n[k];
+	}
+	P("sbc_auth_ok", auth_ok);
+	P("sbc_auth_dropped", auth_dropped);
+	for (int k = 1; k < GK_R__COUNT; k++)
+		if (auth_why.n[k])
+			gk_ctl_printf(out, "sbc_auth.%s %llu", gk_reason_name((enum gk_reason)k),
+			              (unsigned long long)auth_why.n[k]);
 	P("wrong_answers", c->wrong_auth);
 	P("lockouts", c->lockouts);
 	P("auc_requests", a->requests);
@@ -228,6 +268,11 @@ int main(int argc, char **argv)
 	}
 	if (gk_crypto_init() < 0) {
 		gk_err("OpenSSL algorithms unavailable");
+		return 1;
+	}
+	/* One fresh epoch for every peer's downlink: a second no earlier run can have used. */
+	if (s.set.peers.n && ss_peers_start(&s.set.peers, gk_coreleg_fresh_epoch()) < 0) {
+		gk_err("core-leg keys: cannot derive");
 		return 1;
 	}
 	s.sip = gk_codec_get(GK_PROTO_SIP);
@@ -298,6 +343,7 @@ int main(int argc, char **argv)
 	gk_auc_client_free(s.auc);
 	gk_direct_fini(&s.direct);
 	gk_loop_free(s.loop);
+	ss_peers_wipe(&s.set.peers);
 	gk_notice("stopped");
 	return ret < 0 ? 1 : 0;
 }

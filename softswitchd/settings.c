@@ -53,7 +53,8 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	    {.name = "sbc.peer",
 	     .kind = GK_CFG_STR,
 	     .help =
-	         "\"<sbc-id> <ip>\": an SBC whose terminals this softswitch serves (repeatable)",
+	         "\"<sbc-id> <ip> <key-file>\": an SBC whose terminals this softswitch serves, and "
+	         "the core-leg key it shares with it (gkctl core-key generate; repeatable)",
 	     .multi = true,
 	     .on_multi = ss_peer_add,
 	     .multi_arg = &s->peers},

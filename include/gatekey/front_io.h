@@ -61,9 +61,12 @@ int gk_front_io_input(struct gk_front_sock *s, struct gk_msg *m,
  * the family of `to`. */
 void gk_front_io_send(void *io, const struct gk_msg *m, const struct sockaddr_storage *to,
                       struct gk_binding *b);
-/* Sends a message that answers a request from `to` with no trailer (core-leg verdicts). */
-void gk_front_io_send_plain(struct gk_front_io *io, struct gk_msg *m,
-                            const struct sockaddr_storage *to);
+/* Sends a message that answers a request from `to` under the trailer seal() appends (core-leg
+ * verdicts, coreleg.h): seal returns the new length or a negative errno, buf has cap bytes. */
+typedef int (*gk_front_io_seal_fn)(void *arg, uint8_t *buf, size_t len, size_t cap);
+void gk_front_io_send_sealed(struct gk_front_io *io, struct gk_msg *m,
+                             const struct sockaddr_storage *to, gk_front_io_seal_fn seal,
+                             void *seal_arg);
 /* The control socket's "bindings" command: one line per terminal, never the key. */
 void gk_front_io_ctl_bindings(void *io, const char *args, struct gk_ctl_reply *out);
 /* The signals of a front daemon: SIGTERM/SIGINT stop the loop, SIGUSR1 logs the counters,
