@@ -20,7 +20,7 @@ gkctl bulk-add f "$N" --out-dir "$WORK/terms" >/dev/null || exit 1
 write_aucd_conf
 sed -i 's|^radius.client = .*|radius.client = 198.18.2.0/24 '"$RADIUS_SECRET"'|' "$WORK/aucd.conf"
 write_softswitchd_conf
-echo "sbc.peer = sbc1 $SBCCORE4" >>"$WORK/softswitchd.conf"
+echo "sbc.peer = $SBC_PEER" >>"$WORK/softswitchd.conf"
 echo "log.registrations = no" >>"$WORK/softswitchd.conf"
 write_sbcd_conf
 echo "log.registrations = no" >>"$WORK/sbcd.conf"

@@ -26,7 +26,7 @@ registrar.max_terminals = $((BENCH_N * 2))
 EOC
 if [ "$TOPO" = sbc ]; then
 	sed -i 's|^radius.client = .*|radius.client = 198.18.2.0/24 '"$RADIUS_SECRET"'|' "$WORK/aucd.conf"
-	echo "sbc.peer = sbc1 $SBCCORE4" >>"$WORK/softswitchd.conf"
+	echo "sbc.peer = $SBC_PEER" >>"$WORK/softswitchd.conf"
 	write_sbcd_conf
 	cat >>"$WORK/sbcd.conf" <<EOC
 log.registrations = no

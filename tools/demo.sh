@@ -52,9 +52,8 @@ else
 	SERVER_IP=$CORE4
 	IDSP=ss1
 fi
-say "provisioning: KEK, softswitch ss1, SBC sbc1, $N subscribers (keys encrypted at rest in $WORK/keys.db)"
-provision
-gkctl element add sbc1 --type sbc --out "$WORK/sbc1.key" >/dev/null
+say "provisioning: KEK, softswitch ss1, SBC sbc1 and its core-leg key, $N subscribers (keys encrypted at rest in $WORK/keys.db)"
+provision_sbc
 # Terminals <proto>-1 .. <proto>-n per protocol (demo1 .. demoN for one protocol).
 left=$N
 for p in $PROTOS; do

@@ -292,10 +292,13 @@ rig_sbc() {
 
 in_sbc() { ip netns exec "$NS_SBC" "$@"; }
 
-# Key store with the softswitch ss1, the SBC sbc1 and the given subscribers.
+# Key store with the softswitch ss1, the SBC sbc1 and the given subscribers, and the core-leg key
+# sbc1 and ss1 share (sbcd core.key_file, softswitchd sbc.peer: SBC_PEER).
 provision_sbc() {
 	provision "$@"
 	gkctl element add sbc1 --type sbc --out "$WORK/sbc1.key" >/dev/null
+	"$BIN/gkctl" core-key generate sbc1 --out "$WORK/sbc1.core" >/dev/null
+	SBC_PEER="sbc1 $SBCCORE4 $WORK/sbc1.core"
 }
 
 # rig_attacker (after rig_sbc): an attacker host behind the terminal host, which routes for it,
@@ -329,6 +332,7 @@ h248.listen = [$SBC6]:2944
 ras.listen = $SBC4:1719
 ras.listen = [$SBC6]:1719
 core.softswitch = $CORE4:5060
+core.key_file = $WORK/sbc1.core
 control.socket = $WORK/sbcd.sock
 fastpath.interface = $IF_ACCESS
 fastpath.mode = ${SBC_FASTPATH:-auto}
@@ -346,7 +350,7 @@ start_sbc_topology() {
 	write_aucd_conf
 	sed -i 's|^radius.client = .*|radius.client = 198.18.2.0/24 '"$RADIUS_SECRET"'|' "$WORK/aucd.conf"
 	write_softswitchd_conf
-	echo "sbc.peer = sbc1 $SBCCORE4" >>"$WORK/softswitchd.conf"
+	echo "sbc.peer = $SBC_PEER" >>"$WORK/softswitchd.conf"
 	write_sbcd_conf
 	start_daemon aucd "$NS_CORE" -c "$WORK/aucd.conf" || return 1
 	start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || return 1

@@ -26,7 +26,7 @@ write_aucd_conf
 sed -i 's|^radius.client = .*|radius.client = 198.18.2.0/24 '"$RADIUS_SECRET"'|' "$WORK/aucd.conf"
 write_softswitchd_conf
 cat >>"$WORK/softswitchd.conf" <<EOC
-sbc.peer = sbc1 $SBCCORE4
+sbc.peer = $SBC_PEER
 registrar.mechanisms = gk-mac digest
 EOC
 write_sbcd_conf
