@@ -1,111 +1,180 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The address map (include/gatekey/addrmap.h): open addressing with linear probing and
+ * backward-shift deletion, so there are no tombstones to clean up.
+ *
+ * The keys are UDP source addresses of registered terminals, and every datagram from an unknown
+ * source looks one up (lib/fp_user.c, lib/registrar.c). With the unkeyed FNV this replaced, an
+ * attacker who can register from addresses and ports of his choice (a few subscriptions, any
+ * NAT) computes offline which of them share a home slot; linear probing then joins them into
+ * one cluster that every insert, and every lookup of a spoofed source aimed at its start,
+ * walks to its end. So the slot comes from SipHash-2-4-64 under 16 bytes from the CSPRNG drawn
+ * per map (include/gatekey/siphash.h, as lib/idmap.c): where an address lands is unpredictable
+ * from outside and differs between maps and runs.
+ *
+ * A slot holds the address in compact form (20 bytes instead of a 128-byte sockaddr_storage)
+ * and the full hash: probing compares the hash before the address, and deletion finds each
+ * shifted entry's home slot without hashing it again.
+ */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gatekey/addrmap.h"
+#include "gatekey/crypto.h"
+#include "gatekey/siphash.h"
+
+/* port and addr are adjacent, so the hash input is the first 2 + address length bytes. */
+struct key {
+	uint16_t port; /* network order, as in the sockaddr */
+	uint8_t addr[16];
+	uint8_t family; /* 4 or 6; 0 = not an address this map holds */
+	uint8_t zero;   /* always 0: keys compare with memcmp */
+};
+
+struct slot {
+	uint32_t val; /* 0 = empty */
+	uint32_t hash;
+	struct key k;
+};
 
 struct gk_addrmap {
 	uint32_t mask;
 	uint32_t count;
-	struct sockaddr_storage *keys;
-	uint32_t *vals; /* 0 = empty */
+	struct slot *slots;
+	uint8_t key[GK_SIPHASH_KEY_LEN];
 };
 
-static uint32_t hash_addr(const struct sockaddr_storage *a)
+/* Returns the length of the hashed prefix of k, 0 for a family the map does not hold. */
+static size_t key_of(const struct sockaddr_storage *a, struct key *k)
 {
-	uint32_t h = 2166136261u;
-	const uint8_t *p;
-	size_t n;
-
+	memset(k, 0, sizeof(*k));
 	if (a->ss_family == AF_INET) {
 		const struct sockaddr_in *v4 = (const void *)a;
-		p = (const uint8_t *)&v4->sin_addr;
-		n = 4;
-		h = (h ^ v4->sin_port) * 16777619u;
-	} else {
-		const struct sockaddr_in6 *v6 = (const void *)a;
-		p = (const uint8_t *)&v6->sin6_addr;
-		n = 16;
-		h = (h ^ v6->sin6_port) * 16777619u;
+		k->port = v4->sin_port;
+		memcpy(k->addr, &v4->sin_addr, 4);
+		k->family = 4;
+		return 2 + 4;
 	}
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h ^ (h >> 15);
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = (const void *)a;
+		k->port = v6->sin6_port;
+		memcpy(k->addr, &v6->sin6_addr, 16);
+		k->family = 6;
+		return 2 + 16;
+	}
+	return 0;
+}
+
+static uint32_t hash_key(const struct gk_addrmap *m, const struct key *k, size_t len)
+{
+	return (uint32_t)gk_siphash64(m->key, k, len);
+}
+
+/* The slot holding k, or the empty slot that ends its probe sequence. */
+static uint32_t probe(const struct gk_addrmap *m, const struct key *k, uint32_t h)
+{
+	for (uint32_t i = h & m->mask;; i = (i + 1) & m->mask) {
+		const struct slot *s = &m->slots[i];
+		if (!s->val || (s->hash == h && memcmp(&s->k, k, sizeof(*k)) == 0))
+			return i;
+	}
 }
 
 struct gk_addrmap *gk_addrmap_new(uint32_t max_entries)
 {
 	struct gk_addrmap *m = calloc(1, sizeof(*m));
 	uint32_t n = 16;
-	if (!m)
-		return NULL;
+
+	if (!m || max_entries > (1u << 30))
+		goto fail;
 	while (n < 2 * max_entries)
 		n <<= 1;
+	/* A map without its key would be the predictable table this replaced: no map at all. */
+	if (gk_random(m->key, sizeof(m->key)) < 0)
+		goto fail;
 	m->mask = n - 1;
-	m->keys = calloc(n, sizeof(*m->keys));
-	m->vals = calloc(n, sizeof(*m->vals));
-	if (!m->keys || !m->vals) {
-		gk_addrmap_free(m);
-		return NULL;
-	}
+	m->slots = calloc(n, sizeof(*m->slots));
+	if (!m->slots)
+		goto fail;
 	return m;
+fail:
+	gk_addrmap_free(m);
+	return NULL;
 }
 
 void gk_addrmap_free(struct gk_addrmap *m)
 {
 	if (!m)
 		return;
-	free(m->keys);
-	free(m->vals);
+	free(m->slots);
+	gk_wipe(m->key, sizeof(m->key));
 	free(m);
+}
+
+uint32_t gk_addrmap_bucket(const struct gk_addrmap *m, const struct sockaddr_storage *a)
+{
+	struct key k;
+	size_t len = key_of(a, &k);
+
+	return len ? hash_key(m, &k, len) & m->mask : 0;
+}
+
+uint32_t gk_addrmap_slots(const struct gk_addrmap *m)
+{
+	return m->mask + 1;
 }
 
 uint32_t gk_addrmap_find(const struct gk_addrmap *m, const struct sockaddr_storage *a)
 {
-	for (uint32_t i = hash_addr(a) & m->mask;; i = (i + 1) & m->mask) {
-		if (!m->vals[i])
-			return 0;
-		if (gk_sockaddr_equal(&m->keys[i], a))
-			return m->vals[i];
-	}
+	struct key k;
+	size_t len = key_of(a, &k);
+
+	if (!len)
+		return 0;
+	return m->slots[probe(m, &k, hash_key(m, &k, len))].val;
 }
 
 int gk_addrmap_put(struct gk_addrmap *m, const struct sockaddr_storage *a, uint32_t val)
 {
-	if (m->count + 1 > (m->mask + 1) / 2)
+	struct key k;
+	size_t len = key_of(a, &k);
+
+	if (!len || !val)
 		return -1;
-	for (uint32_t i = hash_addr(a) & m->mask;; i = (i + 1) & m->mask) {
-		if (!m->vals[i] || gk_sockaddr_equal(&m->keys[i], a)) {
-			if (!m->vals[i])
-				m->count++;
-			m->keys[i] = *a;
-			m->vals[i] = val;
-			return 0;
-		}
+	uint32_t h = hash_key(m, &k, len);
+	struct slot *s = &m->slots[probe(m, &k, h)];
+	if (!s->val) {
+		/* At most half full: linear probing's expected walk grows as 1/(1-load)^2. */
+		if (m->count + 1 > (m->mask + 1) / 2)
+			return -1;
+		m->count++;
+		s->hash = h;
+		s->k = k;
 	}
+	s->val = val;
+	return 0;
 }
 
 void gk_addrmap_del(struct gk_addrmap *m, const struct sockaddr_storage *a, uint32_t val)
 {
-	uint32_t i = hash_addr(a) & m->mask;
-	for (;; i = (i + 1) & m->mask) {
-		if (!m->vals[i])
-			return;
-		if (gk_sockaddr_equal(&m->keys[i], a))
-			break;
-	}
-	if (m->vals[i] != val)
-		return; /* the address moved to another terminal since */
-	m->vals[i] = 0;
+	struct key k;
+	size_t len = key_of(a, &k);
+
+	if (!len)
+		return;
+	uint32_t i = probe(m, &k, hash_key(m, &k, len));
+	if (!m->slots[i].val || m->slots[i].val != val)
+		return; /* absent, or the address moved to another terminal since */
+	m->slots[i].val = 0;
 	m->count--;
-	/* Backward-shift deletion keeps probe chains intact without tombstones. */
-	for (uint32_t j = (i + 1) & m->mask; m->vals[j]; j = (j + 1) & m->mask) {
-		uint32_t home = hash_addr(&m->keys[j]) & m->mask;
+	/* Backward-shift deletion keeps probe chains intact without tombstones: an entry further
+	 * along moves into the hole unless the hole lies before its home slot (cyclically). */
+	for (uint32_t j = (i + 1) & m->mask; m->slots[j].val; j = (j + 1) & m->mask) {
+		uint32_t home = m->slots[j].hash & m->mask;
 		if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
-			m->keys[i] = m->keys[j];
-			m->vals[i] = m->vals[j];
-			m->vals[j] = 0;
+			m->slots[i] = m->slots[j];
+			m->slots[j].val = 0;
 			i = j;
 		}
 	}

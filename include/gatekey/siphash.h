@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * SipHash-2-4 with its original 64-bit output, for hash tables whose keys come from the network
- * (IDc in lib/idmap.c). An unkeyed hash (FNV) lets anyone who can choose names compute which
- * names share a bucket and send thousands of them, so that every lookup walks one long chain.
+ * (IDc in lib/idmap.c, source addresses in lib/addrmap.c). An unkeyed hash (FNV) lets anyone
+ * who can choose names compute which names share a bucket and send thousands of them, so that
+ * every lookup walks one long chain.
  * Keyed with 16 random bytes per table, SipHash is a PRF: from outside, where a name lands is
  * unpredictable, and it differs from table to table and from run to run.
  *
