@@ -114,6 +114,38 @@ bool gk_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_s
 	return false;
 }
 
+size_t gk_sockaddr_host(const struct sockaddr_storage *a, uint8_t out[GK_HOST_KEY_MAX])
+{
+	if (a->ss_family == AF_INET) {
+		out[0] = 4;
+		memcpy(out + 1, &((const struct sockaddr_in *)(const void *)a)->sin_addr, 4);
+		return 5;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct in6_addr *v6 =
+		    &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(v6)) {
+			/* Cut to a /64 it would be every IPv4 client of the socket at once. */
+			out[0] = 4;
+			memcpy(out + 1, &v6->s6_addr[12], 4);
+			return 5;
+		}
+		out[0] = 6;
+		memcpy(out + 1, v6->s6_addr, 8);
+		return 9;
+	}
+	return 0;
+}
+
+bool gk_sockaddr_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	uint8_t x[GK_HOST_KEY_MAX], y[GK_HOST_KEY_MAX];
+	size_t n = gk_sockaddr_host(a, x);
+
+	return n && n == gk_sockaddr_host(b, y) && memcmp(x, y, n) == 0;
+}
+
 struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t errlen)
 {
 	struct gk_loop_params def = {.sq_entries = 1024, .rx_bufs = 4096, .tx_slots = 4096};

@@ -252,12 +252,14 @@ static bool ts_fresh(const struct gk_registrar *r, const struct gk_msg *m)
 
 static void pending_free(struct gk_registrar *r, struct pending *p);
 
-/* Attempts per IDc, each from its own source: a request from one source never supersedes
- * another's attempt, so a stranger cannot abort a terminal's registration with one REGISTER.
- * Beyond this many sources at once, the oldest attempt gives way. */
+/* Attempts per IDc, each from its own host: a request from one host never supersedes another
+ * host's attempt, so a stranger cannot abort a terminal's registration with one REGISTER.
+ * Per host, not per address: a port costs nothing, and a stranger with one per attempt used to
+ * fill the IDc's places until the terminal's gave way. Beyond this many hosts at once, the
+ * oldest attempt gives way, never the one from where the IDc is registered (its refresh). */
 #define ATTEMPTS_PER_IDC 4
 
-/* The attempt in progress for rc from `from`, or NULL. */
+/* The attempt in progress for rc from exactly `from`, or NULL. */
 static struct pending *pending_of(struct gk_registrar *r, struct record *rc,
                                   const struct sockaddr_storage *from)
 {
@@ -267,16 +269,36 @@ static struct pending *pending_of(struct gk_registrar *r, struct record *rc,
 	return NULL;
 }
 
-/* Room for one more attempt at rc: the oldest gives way when all ATTEMPTS_PER_IDC are taken. */
-static void pending_make_room(struct gk_registrar *r, struct record *rc)
+/* The attempt in progress for rc from from's host, at any port, or NULL. */
+static struct pending *pending_of_host(struct gk_registrar *r, struct record *rc,
+                                       const struct sockaddr_storage *from)
 {
-	struct pending *oldest = NULL;
+	for (uint32_t i = rc->pending; i; i = r->pending[i].next_same)
+		if (gk_sockaddr_same_host(&r->pending[i].from, from))
+			return &r->pending[i];
+	return NULL;
+}
+
+/* Room for a new attempt at rc from `from`: it supersedes its host's last one (a new socket of
+ * the same terminal, or whoever shares its address: the core keys the same way); else, when all
+ * ATTEMPTS_PER_IDC places are taken, the oldest attempt gives way, except one from the host
+ * the IDc is registered from. */
+static void pending_make_room(struct gk_registrar *r, struct record *rc,
+                              const struct sockaddr_storage *from)
+{
+	struct pending *oldest = NULL, *p = pending_of_host(r, rc, from);
 	unsigned n = 0;
 
-	for (uint32_t i = rc->pending; i; i = r->pending[i].next_same, n++)
-		if (!oldest || r->pending[i].started_ms < oldest->started_ms)
-			oldest = &r->pending[i];
-	if (n >= ATTEMPTS_PER_IDC)
+	if (p)
+		return pending_free(r, p);
+	for (uint32_t i = rc->pending; i; i = r->pending[i].next_same, n++) {
+		p = &r->pending[i];
+		if (rc->b.active && gk_sockaddr_same_host(&rc->b.addr, &p->from))
+			continue;
+		if (!oldest || p->started_ms < oldest->started_ms)
+			oldest = p;
+	}
+	if (n >= ATTEMPTS_PER_IDC && oldest)
 		pending_free(r, oldest);
 }
 
@@ -499,10 +521,7 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 	if (n1_seen(rc, m->n1))
 		return reject(r, m, from, GK_R_REPLAY_N1);
 	n1_remember(rc, m->n1);
-	if (p)
-		pending_free(r, p); /* a new attempt from the same source supersedes its last */
-	else
-		pending_make_room(r, rc);
+	pending_make_room(r, rc, from);
 	p = pending_alloc(r, slot);
 	if (!p)
 		return reject(r, m, from, GK_R_OVERLOAD);
@@ -672,10 +691,7 @@ static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
 	struct pending *p = pending_of(r, rc, from);
 	if (p && same_digest_attempt(p, m, from))
 		return;
-	if (p)
-		pending_free(r, p);
-	else
-		pending_make_room(r, rc);
+	pending_make_room(r, rc, from);
 	p = pending_alloc(r, slot);
 	if (!p)
 		return reject(r, m, from, GK_R_OVERLOAD);

@@ -85,4 +85,13 @@ const struct gk_loop_stats *gk_loop_stats(const struct gk_loop *l);
 socklen_t gk_sockaddr_len(const struct sockaddr_storage *ss);
 bool gk_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
+/* The host an address belongs to, as bytes to compare or hash: the IPv4 address (also when a
+ * dual-stack socket shows it as ::ffff:a.b.c.d), or an IPv6 address cut to its /64, which is
+ * what one host is given (as the fast path's per-host buckets count, gk_fp_host_of). Per-host
+ * limits key on this, never on the port, which a sender changes at will. Returns the length
+ * (a family byte, then 4 or 8 bytes), 0 for an address of neither family. */
+#define GK_HOST_KEY_MAX 9
+size_t gk_sockaddr_host(const struct sockaddr_storage *a, uint8_t out[GK_HOST_KEY_MAX]);
+bool gk_sockaddr_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
 #endif

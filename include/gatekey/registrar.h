@@ -7,8 +7,8 @@
  * gk_registrar_core_* entry points, directly in one process or over SIP between sbcd and
  * softswitchd. Driven by abstract messages (msg.h); it knows nothing of any wire format.
  *
- * Per IDc it keeps one record: the N1 replay cache, at most one registration in progress, and
- * the binding once registered. A binding has a terminal index (for the gk-mac trailer), the
+ * Per IDc it keeps one record: the N1 replay cache, the registrations in progress (one per
+ * source host, a few hosts at once), and the binding once registered. A binding has a terminal index (for the gk-mac trailer), the
  * address it registered from, the per-direction packet keys derived from K, the negotiated
  * mechanism and its expiry. The front obtains K only by unwrapping its own copy, E_Ksp[K] (an
  * SBC) or E_Kss[K] (a softswitch in the direct topology), with its long-term key.

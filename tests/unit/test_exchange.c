@@ -97,15 +97,51 @@ static struct sockaddr_storage addr_of(int host)
 	return a;
 }
 
-/* Delivers m to the registrar, answers the AuC if asked, and returns what came back. */
-static struct gk_msg *deliver(struct world *w, struct gk_msg *m, int host, uint32_t index)
+struct ticker {
+	struct gk_timer t;
+	struct gk_loop *loop;
+};
+
+static void stop_fn(struct gk_timer *t)
 {
-	struct sockaddr_storage from = addr_of(host);
+	gk_loop_stop(((struct ticker *)((char *)t - offsetof(struct ticker, t)))->loop);
+}
+
+/* Lets the loop's clock move on by ms (no other timer is due that soon): attempts and failures
+ * are ordered by it, and a clock that never moves hides which one is the oldest. */
+static void tick(struct gk_loop *loop, uint64_t ms)
+{
+	struct ticker k = {.t = {.fn = stop_fn}, .loop = loop};
+
+	gk_timer_arm(loop, &k.t, ms);
+	gk_loop_run(loop);
+}
+
+/* Any address, "198.18.0.9:40000" or "[2001:db8::1]:5060". */
+static struct sockaddr_storage addr_str(const char *s)
+{
+	struct sockaddr_storage a;
+	char err[64];
+	gk_parse_addr(s, &a, err, sizeof(err));
+	return a;
+}
+
+/* Delivers m to the registrar from `from`, answers the AuC if asked, and returns what came
+ * back. */
+static struct gk_msg *deliver_from(struct world *w, struct gk_msg *m,
+                                   const struct sockaddr_storage *from, uint32_t index)
+{
 	w->out.have = false;
-	gk_registrar_on_message(w->reg, m, &from, index);
+	gk_registrar_on_message(w->reg, m, from, index);
 	if (w->auc_pending)
 		auc_answer(w);
 	return w->out.have ? &w->out.m : NULL;
+}
+
+static struct gk_msg *deliver(struct world *w, struct gk_msg *m, int host, uint32_t index)
+{
+	struct sockaddr_storage from = addr_of(host);
+	return deliver_from(w, m, &from, index);
 }
 
 static void term_init(struct gk_terminal *t, const char *idc, const uint8_t *kc)
@@ -492,6 +528,39 @@ TEST_F(exchange, strangers_register_does_not_abort_an_attempt_in_progress)
 	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
 	EXPECT_EQ(0, gk_terminal_on_message(&self->alice, resp, &answer));
 	EXPECT_EQ(0, gk_core_stats(self->w.d.core)->reasons.n[GK_R_SUPERSEDED]);
+}
+
+/* The same from one host and eight source ports, which cost nothing to make. Attempts were kept
+ * per address and port, four per IDc: the stranger's filled alice's places and the oldest, hers,
+ * gave way, so her answer came back WRONG_SOURCE. A host has one attempt per IDc now, whatever
+ * its port: his REGISTERs supersede one another. */
+TEST_F(exchange, strangers_registers_from_many_ports_do_not_abort_an_attempt)
+{
+	struct gk_msg req, answer, stranger;
+	struct gk_msg *resp;
+	struct gk_terminal mallory;
+	uint8_t wrong[GK_KEY_LEN];
+	char a[32];
+
+	gk_random(wrong, sizeof(wrong));
+	term_init(&mallory, "alice", wrong);
+	gk_terminal_register(&self->alice, &req);
+	resp = deliver(&self->w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, resp, &answer));
+	for (int port = 40000; port < 40008; port++) {
+		tick(self->w.loop, 2);
+		snprintf(a, sizeof(a), "198.18.0.9:%d", port);
+		struct sockaddr_storage from = addr_str(a);
+		gk_terminal_register(&mallory, &stranger);
+		resp = deliver_from(&self->w, &stranger, &from, 0);
+		ASSERT_NE(NULL, resp);
+		EXPECT_EQ(GK_MSG_CHALLENGE, resp->type);
+	}
+	resp = deliver(&self->w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type) TH_LOG("reason %u", resp->reason);
+	EXPECT_EQ(0, gk_terminal_on_message(&self->alice, resp, &answer));
 }
 
 /* A refresh ends the standing session before the new one starts: each accounting Start has its

@@ -192,4 +192,32 @@ TEST(idmap_and_addrmap)
 	gk_addrmap_free(a);
 }
 
+static bool same_host(const char *a, const char *b)
+{
+	struct sockaddr_storage x, y;
+	char err[64];
+
+	gk_parse_addr(a, &x, err, sizeof(err));
+	gk_parse_addr(b, &y, err, sizeof(err));
+	return gk_sockaddr_same_host(&x, &y);
+}
+
+/* What per-host limits count as one host: never the port; an IPv6 /64; an IPv4 client under
+ * either spelling a dual-stack socket may give it. */
+TEST(hosts_of_addresses)
+{
+	struct sockaddr_storage un = {.ss_family = AF_UNIX};
+	uint8_t key[GK_HOST_KEY_MAX];
+
+	EXPECT_TRUE(same_host("198.18.0.9:5060", "198.18.0.9:40000"));
+	EXPECT_FALSE(same_host("198.18.0.9:5060", "198.18.0.10:5060"));
+	EXPECT_TRUE(same_host("[2001:db8:0:9::1]:5060", "[2001:db8:0:9:ffff::2]:1"));
+	EXPECT_FALSE(same_host("[2001:db8:0:9::1]:5060", "[2001:db8:0:a::1]:5060"));
+	EXPECT_TRUE(same_host("[::ffff:198.18.0.9]:5060", "198.18.0.9:6000"));
+	EXPECT_FALSE(same_host("[::ffff:198.18.0.9]:5060", "[::ffff:198.18.0.10]:5060"));
+	EXPECT_FALSE(same_host("[::c612:9]:5060", "198.18.0.9:5060"));
+	EXPECT_EQ(0, gk_sockaddr_host(&un, key));
+	EXPECT_FALSE(gk_sockaddr_same_host(&un, &un));
+}
+
 TEST_HARNESS_MAIN
