@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The core half of the exchange (core.h). Per IDc: the failure count and lockout, and at most one
- * vector in use. A vector moves WAIT_VECTOR -> WAIT_ANSWER; a wrong answer asks for a fresh one.
+ * The core half of the exchange (core.h). Per IDc: failures and lockouts per source host (see
+ * struct core_rec), and the attempts in progress, one per host and a few hosts at once, each
+ * with its vector. A vector moves WAIT_VECTOR -> WAIT_ANSWER; a wrong answer asks for a fresh
+ * one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +11,9 @@
 #include <time.h>
 
 #include "core_priv.h"
-#include "gatekey/siphash.h"
+#include "gatekey/config.h"
 #include "gatekey/log.h"
+#include "gatekey/siphash.h"
 
 void gk_core_cfg_defaults(struct gk_core_cfg *c)
 {
@@ -164,48 +167,85 @@ static void ask_vector(struct gk_core *c, struct core_txn *t, uint64_t ref, cons
 	c->ops.auc_request(c->user, core_txn_handle(c, t), idc, t->idsp);
 }
 
-/* The host part of "host:port" or "[v6]:port" as a keyed 64-bit hash, never 0; 1 for an address
- * the front did not give. Per host, not per port: a new socket is free to make. */
+/* The host of "host:port" or "[v6]:port" (gk_sockaddr_host: an IPv6 host is its /64, a mapped
+ * IPv4 address is that address) as a keyed 64-bit hash, never 0; 1 for an address the front did
+ * not give. Per host, not per port: a new socket is free to make, and so is an address within
+ * one's /64. */
 static uint64_t source_of(const struct gk_core *c, const char *address)
 {
-	const char *host = address, *end;
+	struct sockaddr_storage ss;
+	uint8_t host[GK_HOST_KEY_MAX];
+	char err[64];
+	size_t n = 0;
 	uint64_t v;
 
 	if (!address || !address[0] || strcmp(address, "-") == 0)
 		return 1;
-	if (host[0] == '[') {
-		host++;
-		end = strchr(host, ']');
-	} else {
-		end = strrchr(host, ':');
-	}
-	if (!end)
-		end = host + strlen(host);
-	v = gk_siphash64(c->source_key, host, (size_t)(end - host));
+	if (gk_parse_addr(address, &ss, err, sizeof(err)) == 0)
+		n = gk_sockaddr_host(&ss, host);
+	if (n)
+		v = gk_siphash64(c->source_key, host, n);
+	else
+		v = gk_siphash64(c->source_key, address,
+		                 strlen(address)); /* not an address: as is */
 	return v > 1 ? v : 2;
 }
 
-static struct core_fail *fail_find(struct core_rec *rc, uint64_t src)
+/* Whether an entry still counts for something: failures towards the limit, a lockout, or a past
+ * lockout that makes the next one longer (until it has run out once more). */
+static bool fail_held(const struct core_fail *f, uint64_t now)
 {
-	for (unsigned i = 0; i < CORE_FAIL_SOURCES; i++)
-		if (rc->fail[i].source == src)
-			return &rc->fail[i];
-	return NULL;
+	uint64_t hold_ms = f->locked_until_ms ? 2 * (f->locked_until_ms - f->last_ms) : 0;
+
+	return f->failures || f->last_ms + hold_ms > now;
+}
+
+/* The entry that counts src's failures at rc: the good host's own, src's in fail[], else (with
+ * claim) a free one or one that no longer counts, taken for src, else the one all hosts without
+ * room share. Without claim, NULL where src would get a fresh entry. */
+static struct core_fail *fail_of(struct gk_core *c, struct core_rec *rc, uint64_t src, bool claim)
+{
+	uint64_t now = gk_loop_now(c->loop);
+	struct core_fail *room = NULL;
+
+	if (rc->good.source == src)
+		return &rc->good;
+	for (unsigned i = 0; i < CORE_FAIL_SOURCES; i++) {
+		struct core_fail *f = &rc->fail[i];
+
+		if (f->source == src)
+			return f;
+		if (!room && (!f->source || !fail_held(f, now)))
+			room = f;
+	}
+	if (!room)
+		return &rc->others;
+	if (!claim)
+		return NULL;
+	memset(room, 0, sizeof(*room));
+	room->source = src;
+	return room;
 }
 
 bool core_locked(struct gk_core *c, const struct core_rec *rc, const char *address)
 {
-	const struct core_fail *f = fail_find((struct core_rec *)rc, source_of(c, address));
+	const struct core_fail *f = fail_of(c, (struct core_rec *)rc, source_of(c, address), false);
 
 	return f && f->locked_until_ms > gk_loop_now(c->loop);
 }
 
 void core_success(struct gk_core *c, struct core_rec *rc, const char *address)
 {
-	struct core_fail *f = fail_find(rc, source_of(c, address));
+	uint64_t src = source_of(c, address);
 
-	if (f)
-		memset(f, 0, sizeof(*f));
+	/* That host is the good one now, with a clean slate; the one before (if another) is a
+	 * stranger again, and forgets what it had. */
+	for (unsigned i = 0; i < CORE_FAIL_SOURCES; i++)
+		if (rc->fail[i].source == src)
+			memset(&rc->fail[i], 0, sizeof(rc->fail[i]));
+	memset(&rc->good, 0, sizeof(rc->good));
+	rc->good.source = src;
+	rc->good_ms = gk_loop_now(c->loop);
 }
 
 struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
@@ -241,7 +281,8 @@ struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, 
 			old = t;
 			break;
 		}
-		if (!old || t->started_ms < old->started_ms)
+		/* The good host's attempt is most likely the terminal's refresh. */
+		if (t->source != rc->good.source && (!old || t->started_ms < old->started_ms))
 			old = t;
 	}
 	if (old && (old->source == src || n >= CORE_ATTEMPTS_PER_IDC)) {
@@ -341,33 +382,11 @@ void core_account(struct gk_core *c, uint32_t status, const char *idc, const cha
 
 bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc, const char *address)
 {
-	uint64_t src = source_of(c, address), now = gk_loop_now(c->loop);
-	struct core_fail *f = fail_find(rc, src);
+	uint64_t now = gk_loop_now(c->loop);
+	struct core_fail *f = fail_of(c, rc, source_of(c, address), true);
 
 	c->st.wrong_auth++;
 	c->st.reasons.n[GK_R_WRONG_AUTH]++;
-	if (!f) {
-		/* A free entry, else the one idle longest whose lockout is over, else the one whose
-		 * lockout ends first: a source that fails again starts from there. */
-		f = &rc->fail[0];
-		for (unsigned i = 0; i < CORE_FAIL_SOURCES; i++) {
-			struct core_fail *e = &rc->fail[i];
-			bool e_locked = e->locked_until_ms > now,
-			     f_locked = f->locked_until_ms > now;
-
-			if (!e->source) {
-				f = e;
-				break;
-			}
-			if (e_locked != f_locked
-			        ? !e_locked
-			        : (e_locked ? e->locked_until_ms < f->locked_until_ms
-			                    : e->last_ms < f->last_ms))
-				f = e;
-		}
-		memset(f, 0, sizeof(*f));
-		f->source = src;
-	}
 	f->last_ms = now;
 	if (++f->failures < c->cfg.max_failures)
 		return false;
@@ -379,8 +398,10 @@ bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc, const
 	if (f->lockouts < 255)
 		f->lockouts++;
 	c->st.lockouts++;
-	gk_notice("locked out %s from %s for %llus after %u wrong answers", idc,
-	          address ? address : "-", (unsigned long long)lock_s, c->cfg.max_failures);
+	gk_notice("locked out %s from %s%s for %llus after %u wrong answers", idc,
+	          address ? address : "-",
+	          f == &rc->others ? " and every other host without a place of its own" : "",
+	          (unsigned long long)lock_s, c->cfg.max_failures);
 	return true;
 }
 
@@ -449,18 +470,16 @@ static void sweep_fn(struct gk_timer *tm)
 		for (unsigned k = 0; k < CORE_DG_NONCES; k++)
 			if (rc->dg_seen[k].nonce[0])
 				keep_ms = (uint64_t)c->cfg.digest_nonce_ttl_s * 1000;
-		bool failing = false;
+		/* A host's record of failures is kept as long as its next lockout would be longer
+		 * than the first: until its last lockout has run out once more. The good host is
+		 * remembered for its terminal's refreshes, so that strangers who lock out the
+		 * shared budget meanwhile do not lock it out too. */
+		bool keep = fail_held(&rc->others, now) || fail_held(&rc->good, now) ||
+		            (rc->good.source && rc->good_ms + CORE_GOOD_HOLD_MS > now);
 
-		/* A source's record of failures is kept as long as its next lockout would be
-		 * longer than the first: until its last lockout has run out once more. */
-		for (unsigned k = 0; k < CORE_FAIL_SOURCES; k++) {
-			const struct core_fail *f = &rc->fail[k];
-			uint64_t hold_ms =
-			    f->locked_until_ms ? 2 * (f->locked_until_ms - f->last_ms) : 0;
-
-			failing |= f->source && (f->failures || f->last_ms + hold_ms > now);
-		}
-		if (rc->txn || failing || rc->last_seen_ms + 60000 > now ||
+		for (unsigned k = 0; k < CORE_FAIL_SOURCES; k++)
+			keep |= rc->fail[k].source && fail_held(&rc->fail[k], now);
+		if (rc->txn || keep || rc->last_seen_ms + 60000 > now ||
 		    rc->last_seen_ms + keep_ms > now)
 			continue;
 		gk_idmap_remove(c->ids, i);

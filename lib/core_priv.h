@@ -31,11 +31,19 @@ struct core_dg_seen {
 };
 
 /* Wrong answers are counted per (IDc, source host), so that a stranger who answers wrongly for
- * a victim's IDc locks out himself, not the victim. The host is kept as a keyed hash. */
+ * a victim's IDc locks out himself, not the victim. The host (gk_sockaddr_host: an IPv6 host is
+ * its /64) is kept as a keyed hash.
+ *
+ * A host's failures are never forgotten to make room for another host's: that let hosts taking
+ * turns answer wrongly without end, none of them ever reaching the limit. Hosts that find no
+ * room share `others`, one budget for all of them. The host that last answered right (the
+ * terminal's own, most likely) keeps an entry of its own, `good`, so strangers who use up the
+ * shared budget do not lock it out; it is remembered for CORE_GOOD_HOLD_MS. */
 #define CORE_FAIL_SOURCES 4
+#define CORE_GOOD_HOLD_MS (24ull * 3600 * 1000) /* a day: registrar.expires_max's default */
 
 struct core_fail {
-	uint64_t source; /* keyed hash of the source host; 0 = free */
+	uint64_t source; /* keyed hash of the source host; 0 = free (fail[]), unused (others) */
 	uint8_t failures;
 	uint8_t lockouts; /* so far: each doubles the next lockout */
 	uint64_t locked_until_ms;
@@ -44,6 +52,9 @@ struct core_fail {
 
 struct core_rec {
 	struct core_fail fail[CORE_FAIL_SOURCES];
+	struct core_fail others; /* every host without an entry in fail[] */
+	struct core_fail good;   /* the host of the last right answer, 0 = none */
+	uint64_t good_ms;        /* when it answered right */
 	uint64_t last_seen_ms;
 	uint32_t txn; /* first of this IDc's attempts in progress (a txn index), 0 = none */
 	struct core_dg_seen dg_seen[CORE_DG_NONCES];
@@ -122,7 +133,8 @@ void core_success(struct gk_core *c, struct core_rec *rc, const char *address);
 bool core_locked(struct gk_core *c, const struct core_rec *rc, const char *address);
 /* The record of idc for a new request from address: NULL after answering ref with a reject.
  * The same source's attempt in progress is superseded (its requester told so), and the oldest
- * gives way when CORE_ATTEMPTS_PER_IDC sources are at it; another source's is left alone. */
+ * gives way when CORE_ATTEMPTS_PER_IDC sources are at it, never the good host's; another
+ * source's is left alone. */
 struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
                               const char *address, uint32_t *slot);
 

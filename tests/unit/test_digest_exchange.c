@@ -102,6 +102,26 @@ static struct gk_msg *deliver(struct world *w, struct gk_msg *m, int host)
 	return w->have_out ? &w->out : NULL;
 }
 
+struct ticker {
+	struct gk_timer t;
+	struct gk_loop *loop;
+};
+
+static void stop_fn(struct gk_timer *t)
+{
+	gk_loop_stop(((struct ticker *)((char *)t - offsetof(struct ticker, t)))->loop);
+}
+
+/* Lets the loop's clock move on by ms (no other timer is due that soon): attempts and failures
+ * are ordered by it, and a clock that never moves hides which one is the oldest. */
+static void tick(struct gk_loop *loop, uint64_t ms)
+{
+	struct ticker k = {.t = {.fn = stop_fn}, .loop = loop};
+
+	gk_timer_arm(loop, &k.t, ms);
+	gk_loop_run(loop);
+}
+
 /* A plain REGISTER as the SIP codec reads it from a phone: IDc from To, IDsp from the R-URI. */
 static struct gk_msg plain_register(const char *idc)
 {
@@ -323,6 +343,58 @@ TEST_F(dg, answer_under_an_older_nonce_is_not_played_again)
 		EXPECT_FALSE(gk_registrar_is_registered_addr(self->w.d.front, &away));
 		EXPECT_TRUE(gk_registrar_is_registered_addr(self->w.d.front, &home));
 	}
+}
+
+/* Five hosts take turns at alice's password, two guesses each and never a third. The core kept
+ * the failures of four hosts and forgot the idlest to make room for a fifth, so nobody was ever
+ * locked out: guesses without end, at whatever rate the fast path lets strangers through.
+ * Failures are no longer forgotten to make room; hosts beyond the table share one budget. The
+ * host alice last registered from keeps a budget of its own and registers throughout; a host
+ * new to her waits with the strangers until their lockout ends. */
+TEST_F(dg, hosts_taking_turns_do_not_escape_the_lockout)
+{
+	const struct gk_core_stats *cs = gk_core_stats(self->w.d.core);
+	struct gk_msg reg = plain_register("alice"), a;
+	struct gk_msg *r;
+	unsigned nc = 1;
+
+	a = answer("alice", &self->chal, self->pw, GK_DIGEST_SHA256, nc++);
+	r = deliver(&self->w, &a, 2);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(GK_MSG_SUCCESS, r->type);
+	for (int round = 0; round < 6; round++) {
+		for (int host = 10; host < 15; host++) {
+			for (int guess = 0; guess < 2; guess++) {
+				tick(self->w.loop, 2);
+				r = deliver(&self->w, &reg, host);
+				ASSERT_NE(NULL, r);
+				if (r->type == GK_MSG_REJECT)
+					break; /* locked out */
+				ASSERT_EQ(GK_MSG_CHALLENGE, r->type);
+				struct gk_digest ch = r->digest;
+				a = answer("alice", &ch, "0123456789abcdef0123456789abcdef",
+				           GK_DIGEST_SHA256, 1);
+				r = deliver(&self->w, &a, host);
+				ASSERT_NE(NULL, r);
+			}
+		}
+	}
+	/* Four hosts with a budget of their own and the rest sharing one: three guesses each. */
+	EXPECT_EQ(15u, cs->wrong_auth);
+	EXPECT_EQ(5u, cs->lockouts);
+	/* alice, from where she registered, refreshes... */
+	r = deliver(&self->w, &reg, 2);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(GK_MSG_CHALLENGE, r->type);
+	struct gk_digest ch = r->digest;
+	a = answer("alice", &ch, self->pw, GK_DIGEST_SHA256, 1);
+	r = deliver(&self->w, &a, 2);
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(GK_MSG_SUCCESS, r->type);
+	/* ...and a host she never used shares the strangers' lockout. */
+	r = deliver(&self->w, &reg, 30);
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(GK_MSG_REJECT, r->type);
 }
 
 TEST_F(dg, forged_nonce_wrong_user_and_wrong_realm_are_challenged)

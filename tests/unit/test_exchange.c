@@ -563,6 +563,89 @@ TEST_F(exchange, strangers_registers_from_many_ports_do_not_abort_an_attempt)
 	EXPECT_EQ(0, gk_terminal_on_message(&self->alice, resp, &answer));
 }
 
+/* alice, registered, refreshes; four strangers on four hosts send a REGISTER for her IDc while
+ * she answers. With four places per IDc at the front and at the core, the oldest attempt, hers,
+ * gave way at both. The attempt from where the IDc is registered (the front) or last answered
+ * right (the core) is not the one that gives way. */
+TEST_F(exchange, strangers_on_four_hosts_do_not_abort_a_refresh)
+{
+	struct gk_msg req, answer, stranger;
+	struct gk_msg *resp;
+	struct gk_terminal mallory;
+	uint8_t wrong[GK_KEY_LEN];
+
+	gk_random(wrong, sizeof(wrong));
+	term_init(&mallory, "alice", wrong);
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	gk_terminal_register(&self->alice, &req);
+	resp = deliver(&self->w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, resp, &answer));
+	for (int host = 9; host < 13; host++) {
+		tick(self->w.loop, 2);
+		gk_terminal_register(&mallory, &stranger);
+		resp = deliver(&self->w, &stranger, host, 0);
+		ASSERT_NE(NULL, resp);
+		EXPECT_EQ(GK_MSG_CHALLENGE, resp->type);
+	}
+	resp = deliver(&self->w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type) TH_LOG("reason %u", resp->reason);
+	EXPECT_EQ(0, gk_terminal_on_message(&self->alice, resp, &answer));
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->refreshes);
+}
+
+/* One wrong answer from an address: REGISTER, challenge, wrong ANSWER (a fresh challenge or a
+ * refusal comes back). Returns the type of the last response. */
+static int one_wrong_answer(struct world *w, struct gk_terminal *t, const char *addr)
+{
+	struct sockaddr_storage from = addr_str(addr);
+	struct gk_msg req, answer;
+	struct gk_msg *resp;
+
+	gk_terminal_register(t, &req);
+	resp = deliver_from(w, &req, &from, 0);
+	if (!resp || resp->type != GK_MSG_CHALLENGE)
+		return resp ? resp->type : -1;
+	if (gk_terminal_on_message(t, resp, &answer) != 1)
+		return -1;
+	resp = deliver_from(w, &answer, &from, 0);
+	return resp ? resp->type : -1;
+}
+
+/* Failures count per host: an IPv6 host is its /64 (as for the fast path's buckets), where its
+ * owner can take any of 2^64 addresses, so one address per wrong answer no longer escapes the
+ * lockout; and an IPv4 client that a dual-stack socket shows as ::ffff:a.b.c.d is that IPv4
+ * host, not one /64 with every other IPv4 client. */
+TEST_F(exchange, failures_count_per_host_an_ipv6_host_is_its_64)
+{
+	const struct gk_core_stats *cs = gk_core_stats(self->w.d.core);
+	struct gk_terminal mallory;
+	uint8_t wrong[GK_KEY_LEN];
+
+	gk_random(wrong, sizeof(wrong));
+	term_init(&mallory, "alice", wrong);
+	EXPECT_EQ(GK_MSG_CHALLENGE, one_wrong_answer(&self->w, &mallory, "[2001:db8:0:9::1]:5060"));
+	EXPECT_EQ(GK_MSG_CHALLENGE, one_wrong_answer(&self->w, &mallory, "[2001:db8:0:9::2]:5060"));
+	EXPECT_EQ(GK_MSG_REJECT, one_wrong_answer(&self->w, &mallory, "[2001:db8:0:9::3]:5061"));
+	EXPECT_EQ(1, cs->lockouts);
+	EXPECT_EQ(GK_MSG_REJECT,
+	          one_wrong_answer(&self->w, &mallory, "[2001:db8:0:9:ffff::4]:5060"));
+	EXPECT_EQ(3, cs->wrong_auth);
+	/* Another /64 is another host. */
+	EXPECT_EQ(GK_MSG_CHALLENGE, one_wrong_answer(&self->w, &mallory, "[2001:db8:0:a::1]:5060"));
+	EXPECT_EQ(4, cs->wrong_auth);
+	/* Mapped IPv4: the host is the IPv4 address, under either spelling. */
+	for (int i = 0; i < 3; i++)
+		one_wrong_answer(&self->w, &mallory, "[::ffff:198.18.0.20]:5060");
+	EXPECT_EQ(2, cs->lockouts);
+	EXPECT_EQ(GK_MSG_REJECT, one_wrong_answer(&self->w, &mallory, "198.18.0.20:6000"));
+	EXPECT_EQ(7, cs->wrong_auth);
+	EXPECT_EQ(GK_MSG_CHALLENGE,
+	          one_wrong_answer(&self->w, &mallory, "[::ffff:198.18.0.21]:5060"));
+	EXPECT_EQ(8, cs->wrong_auth);
+}
+
 /* A refresh ends the standing session before the new one starts: each accounting Start has its
  * Stop. */
 TEST_F(exchange, refresh_stops_the_old_session_before_starting_the_new)
