@@ -377,6 +377,39 @@ void core_account(struct gk_core *c, uint32_t status, const char *idc, const cha
 	c->ops.auc_accounting(c->user, &a);
 }
 
+/* How long the front's own Stop for a session the core ended at a refresh may take to arrive:
+ * the core leg's round trip, with the front's core timeout (5 s by default) to spare. */
+#define STOP_AHEAD_MS 10000
+
+/*
+ * Accounting order at a refresh. Start and Stop name the session idc@idsp, the same for the
+ * binding that ends and the one that begins, so the AuC must see the old one's Stop first. The
+ * front ends the old binding, and sends its Stop, only once it has the success; with an SBC that
+ * is after the core's Start has gone out, and the Stop that followed ended, for the AuC, the
+ * session just started. So the core, which knows the session is open, ends it itself before the
+ * Start, and swallows the front's Stop for it when it comes (stops_ahead). The Start is accounted
+ * before the front hears of the success, so that in both topologies whatever the front does with
+ * it (a refresh, a failure that ends the new session at once) comes after.
+ */
+void core_session_start(struct gk_core *c, struct core_rec *rc, const char *idc, const char *idsp,
+                        const char *address)
+{
+	uint64_t now = gk_loop_now(c->loop);
+
+	if (rc->sess_open && strcmp(rc->sess_idsp, idsp) == 0) {
+		core_account(c, GK_RAD_ACCT_STOP, idc, idsp, rc->sess_address);
+		if (rc->stops_ahead_until_ms <= now)
+			rc->stops_ahead = 0;
+		if (rc->stops_ahead < UINT8_MAX)
+			rc->stops_ahead++;
+		rc->stops_ahead_until_ms = now + STOP_AHEAD_MS;
+	}
+	core_account(c, GK_RAD_ACCT_START, idc, idsp, address);
+	rc->sess_open = true;
+	snprintf(rc->sess_idsp, sizeof(rc->sess_idsp), "%s", idsp);
+	snprintf(rc->sess_address, sizeof(rc->sess_address), "%s", address ? address : "-");
+}
+
 /* Longest lockout: lockout_s doubled this many times. */
 #define LOCKOUT_DOUBLINGS_MAX 6
 
@@ -445,12 +478,23 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 	char sp[GK_ID_MAX + 1];
 	strcpy(sp, t->idsp);
 	core_txn_free(c, t);
+	core_session_start(c, rc, idc, sp, address);
 	c->ops.success(c->user, ref, r, bt, be);
-	core_account(c, GK_RAD_ACCT_START, idc, sp, address);
 }
 
 void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const char *address)
 {
+	uint32_t slot = gk_idmap_find(c->ids, idc);
+	struct core_rec *rc = slot ? &c->recs[slot] : NULL;
+
+	if (rc && rc->sess_open && strcmp(rc->sess_idsp, idsp) == 0) {
+		if (rc->stops_ahead && rc->stops_ahead_until_ms > gk_loop_now(c->loop)) {
+			rc->stops_ahead--; /* accounted at the refresh, before its Start */
+			return;
+		}
+		rc->stops_ahead = 0;
+		rc->sess_open = false;
+	}
 	core_account(c, GK_RAD_ACCT_STOP, idc, idsp, address);
 }
 
@@ -475,7 +519,8 @@ static void sweep_fn(struct gk_timer *tm)
 		 * remembered for its terminal's refreshes, so that strangers who lock out the
 		 * shared budget meanwhile do not lock it out too. */
 		bool keep = fail_held(&rc->others, now) || fail_held(&rc->good, now) ||
-		            (rc->good.source && rc->good_ms + CORE_GOOD_HOLD_MS > now);
+		            (rc->good.source && rc->good_ms + CORE_GOOD_HOLD_MS > now) ||
+		            rc->sess_open;
 
 		for (unsigned k = 0; k < CORE_FAIL_SOURCES; k++)
 			keep |= rc->fail[k].source && fail_held(&rc->fail[k], now);

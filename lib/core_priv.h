@@ -60,6 +60,13 @@ struct core_rec {
 	struct core_dg_seen dg_seen[CORE_DG_NONCES];
 	/* Nonces issued before this were forgotten to make room: they are answered no more. */
 	uint64_t dg_floor_ms;
+	/* The accounting session this core started for the IDc through element sess_idsp, until
+	 * its Stop (core_session_start, gk_core_unbound). */
+	bool sess_open;
+	uint8_t stops_ahead; /* Stops accounted before the front sent them (a refresh) */
+	uint64_t stops_ahead_until_ms;
+	char sess_idsp[GK_ID_MAX + 1];
+	char sess_address[GK_TXT_SHORT];
 };
 
 /* Attempts per IDc at once, each from its own source (see core_rec_for). */
@@ -124,6 +131,9 @@ void core_txn_free(struct gk_core *c, struct core_txn *t);
 struct core_txn *core_txn_alloc(struct gk_core *c, uint32_t rec, const char *address);
 void core_account(struct gk_core *c, uint32_t status, const char *idc, const char *idsp,
                   const char *address);
+/* Accounts the Start of the session a right answer opens; call it before telling the front. */
+void core_session_start(struct gk_core *c, struct core_rec *rc, const char *idc, const char *idsp,
+                        const char *address);
 /* A wrong answer for rc from address ("host:port" as the front saw it; NULL or "-" when
  * unknown): true when it used up that source's budget, which is now locked out of this IDc. */
 bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc, const char *address);

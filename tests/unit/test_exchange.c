@@ -38,7 +38,10 @@ struct world {
 	bool auc_pending;
 	char auc_idc[GK_ID_MAX + 1];
 	unsigned acct_start, acct_stop;
+	uint32_t acct_seq[8]; /* statuses in the order accounted */
+	unsigned n_acct;
 	struct gk_binding *last_up;
+	bool wrong_element_key; /* the AuC wraps the element's copy of K for someone else */
 };
 
 static void w_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
@@ -67,6 +70,8 @@ static void w_acct(void *user, const struct gk_auc_acct *a)
 		w->acct_start++;
 	else
 		w->acct_stop++;
+	if (w->n_acct < 8)
+		w->acct_seq[w->n_acct++] = a->status;
 }
 
 static void w_up(void *user, struct gk_binding *b)
@@ -83,7 +88,11 @@ static void auc_answer(struct world *w)
 	for (unsigned i = 0; i < w->n_subs; i++)
 		if (strcmp(w->subs[i].idc, w->auc_idc) == 0)
 			kc = w->subs[i].kc;
-	gk_vector_make(kc, w->kss, GK_ROLE_SOFTSWITCH, w->auc_idc, "ss1", &v);
+	uint8_t other[GK_KEY_LEN];
+
+	gk_random(other, sizeof(other));
+	gk_vector_make(kc, w->wrong_element_key ? other : w->kss, GK_ROLE_SOFTSWITCH, w->auc_idc,
+	               "ss1", &v);
 	w->auc_pending = false;
 	gk_core_auc_vector(w->d.core, w->auc_handle, &v);
 }
@@ -656,6 +665,283 @@ TEST_F(exchange, refresh_stops_the_old_session_before_starting_the_new)
 	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
 	EXPECT_EQ(2, self->w.acct_start);
 	EXPECT_EQ(1, self->w.acct_stop);
+	ASSERT_EQ(3, self->w.n_acct);
+	EXPECT_EQ(GK_RAD_ACCT_START, self->w.acct_seq[0]);
+	EXPECT_EQ(GK_RAD_ACCT_STOP, self->w.acct_seq[1]);
+	EXPECT_EQ(GK_RAD_ACCT_START, self->w.acct_seq[2]);
+}
+
+/* The element cannot unwrap its copy of K: the registration is refused and the session the core
+ * accounted for it is ended. In the direct topology the front's Stop used to reach the AuC
+ * before the core's Start, which then stayed open for a terminal that was never registered. */
+TEST_F(exchange, refused_after_success_leaves_no_session_open)
+{
+	self->w.wrong_element_key = true;
+	EXPECT_EQ(-1, run(&self->w, &self->alice, 2));
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->reasons.n[GK_R_UNWRAP_FAILED]);
+	ASSERT_EQ(2, self->w.n_acct);
+	EXPECT_EQ(GK_RAD_ACCT_START, self->w.acct_seq[0]);
+	EXPECT_EQ(GK_RAD_ACCT_STOP, self->w.acct_seq[1]);
+}
+
+/*
+ * The SBC topology: the front (sbcd) and the core (softswitchd) in separate processes, each
+ * call between them a message over the core leg that arrives after the caller has returned.
+ * Here the calls wait in one queue, in order, until pumped.
+ */
+enum leg_kind { L_REGISTER, L_ANSWER, L_UNBOUND, L_VECTOR, L_CHALLENGE, L_SUCCESS, L_REJECT };
+
+struct leg_call {
+	enum leg_kind kind;
+	uint64_t ref;
+	char idc[GK_ID_MAX + 1], idsp[GK_ID_MAX + 1], address[GK_TXT_SHORT];
+	uint8_t rand[GK_RAND_LEN], auth[GK_AUTH_LEN];
+	uint8_t bt[GK_BLOB_LEN], be[GK_BLOB_LEN];
+	enum gk_reason why;
+};
+
+#define LEG_MAX  32
+#define ACCT_MAX 16
+
+struct sbc_world {
+	struct gk_loop *loop;
+	struct gk_registrar *front;
+	struct gk_core *core;
+	uint8_t ksp[GK_KEY_LEN], kc[GK_KEY_LEN];
+	struct leg_call q[LEG_MAX];
+	unsigned q_head, q_tail;
+	struct sent out;
+	struct {
+		uint32_t status;
+		char address[GK_TXT_SHORT];
+	} acct[ACCT_MAX];
+	unsigned n_acct;
+};
+
+static struct leg_call *leg_push(struct sbc_world *w, enum leg_kind kind, uint64_t ref)
+{
+	struct leg_call *c = &w->q[w->q_tail++ % LEG_MAX];
+
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->ref = ref;
+	return c;
+}
+
+static void sf_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+                    struct gk_binding *b)
+{
+	struct sbc_world *w = user;
+	(void)to;
+	w->out.m = *m;
+	w->out.have = true;
+	w->out.sealed = b != NULL;
+}
+
+static void sf_register(void *user, uint64_t ref, const char *idc, const char *idsp,
+                        const char *address)
+{
+	struct leg_call *c = leg_push(user, L_REGISTER, ref);
+	snprintf(c->idc, sizeof(c->idc), "%s", idc);
+	snprintf(c->idsp, sizeof(c->idsp), "%s", idsp);
+	snprintf(c->address, sizeof(c->address), "%s", address);
+}
+
+static void sf_answer(void *user, uint64_t ref, const char *idc, const char *idsp,
+                      const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
+                      const char *address)
+{
+	struct leg_call *c = leg_push(user, L_ANSWER, ref);
+	snprintf(c->idc, sizeof(c->idc), "%s", idc);
+	snprintf(c->idsp, sizeof(c->idsp), "%s", idsp);
+	snprintf(c->address, sizeof(c->address), "%s", address);
+	memcpy(c->rand, rand, GK_RAND_LEN);
+	memcpy(c->auth, auth, GK_AUTH_LEN);
+}
+
+static void sf_unbound(void *user, const char *idc, const char *idsp, const char *address)
+{
+	struct leg_call *c = leg_push(user, L_UNBOUND, 0);
+	snprintf(c->idc, sizeof(c->idc), "%s", idc);
+	snprintf(c->idsp, sizeof(c->idsp), "%s", idsp);
+	snprintf(c->address, sizeof(c->address), "%s", address);
+}
+
+static void sc_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
+{
+	struct leg_call *c = leg_push(user, L_VECTOR, handle);
+	snprintf(c->idc, sizeof(c->idc), "%s", idc);
+	snprintf(c->idsp, sizeof(c->idsp), "%s", idsp);
+}
+
+static void sc_acct(void *user, const struct gk_auc_acct *a)
+{
+	struct sbc_world *w = user;
+	if (w->n_acct < ACCT_MAX) {
+		w->acct[w->n_acct].status = a->status;
+		snprintf(w->acct[w->n_acct].address, GK_TXT_SHORT, "%s", a->address);
+		w->n_acct++;
+	}
+}
+
+static void sc_challenge(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN])
+{
+	memcpy(leg_push(user, L_CHALLENGE, ref)->rand, rand, GK_RAND_LEN);
+}
+
+static void sc_success(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
+                       const uint8_t bt[GK_BLOB_LEN], const uint8_t be[GK_BLOB_LEN])
+{
+	struct leg_call *c = leg_push(user, L_SUCCESS, ref);
+	memcpy(c->rand, rand, GK_RAND_LEN);
+	memcpy(c->bt, bt, GK_BLOB_LEN);
+	memcpy(c->be, be, GK_BLOB_LEN);
+}
+
+static void sc_reject(void *user, uint64_t ref, enum gk_reason why)
+{
+	leg_push(user, L_REJECT, ref)->why = why;
+}
+
+/* Delivers every call in order, and the AuC's vectors (for the one subscriber, alice). */
+static void leg_pump(struct sbc_world *w)
+{
+	while (w->q_head != w->q_tail) {
+		struct leg_call c = w->q[w->q_head++ % LEG_MAX];
+		struct gk_auc_vector v;
+
+		switch (c.kind) {
+		case L_REGISTER:
+			gk_core_register(w->core, c.ref, c.idc, c.idsp, c.address);
+			break;
+		case L_ANSWER:
+			gk_core_answer(w->core, c.ref, c.idc, c.idsp, c.rand, c.auth, c.address);
+			break;
+		case L_UNBOUND:
+			gk_core_unbound(w->core, c.idc, c.idsp, c.address);
+			break;
+		case L_VECTOR:
+			gk_vector_make(w->kc, w->ksp, GK_ROLE_SBC, c.idc, c.idsp, &v);
+			gk_core_auc_vector(w->core, (uint32_t)c.ref, &v);
+			break;
+		case L_CHALLENGE:
+			gk_registrar_core_challenge(w->front, c.ref, c.rand);
+			break;
+		case L_SUCCESS:
+			gk_registrar_core_success(w->front, c.ref, c.rand, c.bt, c.be);
+			break;
+		case L_REJECT:
+			gk_registrar_core_reject(w->front, c.ref, c.why);
+			break;
+		}
+	}
+}
+
+FIXTURE(sbc)
+{
+	struct sbc_world w;
+	struct gk_terminal alice;
+};
+
+FIXTURE_SETUP(sbc)
+{
+	struct gk_registrar_cfg cfg;
+	struct gk_core_cfg ccfg;
+	static const struct gk_registrar_ops fops = {
+	    .send_terminal = sf_send,
+	    .core_register = sf_register,
+	    .core_answer = sf_answer,
+	    .core_unbound = sf_unbound,
+	};
+	static const struct gk_core_ops cops = {
+	    .auc_request = sc_auc_request,
+	    .auc_accounting = sc_acct,
+	    .challenge = sc_challenge,
+	    .success = sc_success,
+	    .reject = sc_reject,
+	};
+	char err[128];
+
+	memset(&self->w, 0, sizeof(self->w));
+	self->w.loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.loop);
+	gk_random(self->w.ksp, GK_KEY_LEN);
+	gk_random(self->w.kc, GK_KEY_LEN);
+	gk_registrar_cfg_defaults(&cfg);
+	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
+	memcpy(cfg.element_key, self->w.ksp, GK_KEY_LEN);
+	cfg.role = GK_ROLE_SBC;
+	cfg.max_terminals = 64;
+	cfg.max_pending = 16;
+	cfg.log_registrations = false;
+	self->w.front = gk_registrar_new(&cfg, &fops, &self->w, self->w.loop, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.front);
+	gk_core_cfg_defaults(&ccfg);
+	ccfg.max_terminals = 64;
+	ccfg.max_pending = 16;
+	self->w.core = gk_core_new(&ccfg, &cops, &self->w, self->w.loop, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.core);
+	term_init(&self->alice, "alice", self->w.kc);
+}
+
+FIXTURE_TEARDOWN(sbc)
+{
+	gk_registrar_free(self->w.front);
+	gk_core_free(self->w.core);
+	gk_loop_free(self->w.loop);
+}
+
+/* The whole exchange from host, each request's calls over the core leg pumped before the
+ * terminal sees the response. */
+static int sbc_run(struct sbc_world *w, struct gk_terminal *t, int host)
+{
+	struct sockaddr_storage from = addr_of(host);
+	struct gk_msg req, next;
+	int ret = -2;
+
+	gk_terminal_register(t, &req);
+	for (int step = 0; step < 16; step++) {
+		w->out.have = false;
+		gk_registrar_on_message(w->front, &req, &from, 0);
+		leg_pump(w);
+		if (!w->out.have)
+			return -3;
+		ret = gk_terminal_on_message(t, &w->out.m, &next);
+		if (ret != 1)
+			return ret;
+		req = next;
+	}
+	return ret;
+}
+
+/* Through an SBC the core's Start reached the AuC before the SBC, told of the success, ended
+ * the standing binding and sent its Stop: the AuC saw Start (new), then Stop for the same
+ * session (idc@idsp), and took the refreshed terminal for gone. The core, which accounts the
+ * Start, knows the session is open and ends it first; the SBC's own Stop for it, arriving after,
+ * is already accounted. Deregistering ends the session once. */
+TEST_F(sbc, refresh_stops_the_old_session_before_starting_the_new)
+{
+	struct gk_msg req;
+
+	ASSERT_EQ(0, sbc_run(&self->w, &self->alice, 2));
+	ASSERT_EQ(GK_TERM_REGISTERED, self->alice.state);
+	ASSERT_EQ(1, self->w.n_acct);
+	EXPECT_EQ(GK_RAD_ACCT_START, self->w.acct[0].status);
+	ASSERT_EQ(0, sbc_run(&self->w, &self->alice, 3)); /* refreshed from elsewhere */
+	ASSERT_EQ(3, self->w.n_acct);
+	EXPECT_EQ(GK_RAD_ACCT_STOP, self->w.acct[1].status);
+	EXPECT_STREQ("198.18.0.2:5060", self->w.acct[1].address);
+	EXPECT_EQ(GK_RAD_ACCT_START, self->w.acct[2].status);
+	EXPECT_STREQ("198.18.0.3:5060", self->w.acct[2].address);
+	EXPECT_EQ(1, gk_registrar_stats(self->w.front)->refreshes);
+
+	struct sockaddr_storage from = addr_of(3);
+	gk_terminal_deregister(&self->alice, &req);
+	gk_registrar_on_message(self->w.front, &req, &from, self->alice.index);
+	leg_pump(&self->w);
+	ASSERT_EQ(4, self->w.n_acct);
+	EXPECT_EQ(GK_RAD_ACCT_STOP, self->w.acct[3].status);
+	EXPECT_STREQ("198.18.0.3:5060", self->w.acct[3].address);
 }
 
 struct core_seen {
