@@ -944,6 +944,40 @@ TEST_F(sbc, refresh_stops_the_old_session_before_starting_the_new)
 	EXPECT_STREQ("198.18.0.3:5060", self->w.acct[3].address);
 }
 
+/* Through an SBC the core sees the terminal's address only as the string the SBC relays: a
+ * stranger's wrong answers lock out his host there too, not alice's; and an ANSWER retransmitted
+ * while the core decides is absorbed, one success coming back. */
+TEST_F(sbc, relayed_address_locks_out_the_stranger_and_retransmissions_are_absorbed)
+{
+	struct gk_terminal mallory;
+	struct gk_msg req, answer;
+	struct sockaddr_storage home = addr_of(2);
+	uint8_t wrong[GK_KEY_LEN];
+
+	gk_random(wrong, sizeof(wrong));
+	term_init(&mallory, "alice", wrong);
+	EXPECT_EQ(-1, sbc_run(&self->w, &mallory, 9));
+	EXPECT_EQ(1, gk_core_stats(self->w.core)->lockouts);
+	EXPECT_EQ(-1, sbc_run(&self->w, &mallory, 9));
+	EXPECT_EQ(3, gk_core_stats(self->w.core)->wrong_auth);
+
+	gk_terminal_register(&self->alice, &req);
+	gk_registrar_on_message(self->w.front, &req, &home, 0);
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, &self->w.out.m, &answer));
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &answer, &home, 0);
+	gk_registrar_on_message(self->w.front, &answer, &home, 0); /* before the core answers */
+	EXPECT_FALSE(self->w.out.have);
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(GK_MSG_SUCCESS, self->w.out.m.type);
+	EXPECT_EQ(0, gk_terminal_on_message(&self->alice, &self->w.out.m, &answer));
+	EXPECT_EQ(1, gk_core_stats(self->w.core)->successes);
+	EXPECT_EQ(1, gk_registrar_stats(self->w.front)->registrations);
+}
+
 struct core_seen {
 	uint64_t rejected_ref;
 	enum gk_reason why;
