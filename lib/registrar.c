@@ -664,13 +664,15 @@ void gk_registrar_core_success(struct gk_registrar *r, uint64_t ref,
 	complete(r, p, blob_terminal, blob_element);
 }
 
-/* Same credentials from the same place while the core still decides: a retransmission. */
-static bool same_digest_attempt(const struct pending *p, const struct gk_msg *m,
-                                const struct sockaddr_storage *from)
+/* Same credentials from the same host while the core still decides: a retransmission (from
+ * another port if a NAT moved the terminal), or a copy by whoever shares its address. Either
+ * way the first decides, as at the core (same_answer_in_check); superseding it would leave its
+ * success without an attempt to complete. */
+static bool same_digest_attempt(const struct pending *p, const struct gk_msg *m)
 {
 	return p->state == P_WAIT_CORE && p->chosen == GK_MECH_DIGEST &&
-	       gk_sockaddr_equal(&p->from, from) && (p->req.fields & GK_F_DIGEST) &&
-	       (m->fields & GK_F_DIGEST) && strcmp(p->req.digest.nonce, m->digest.nonce) == 0 &&
+	       (p->req.fields & GK_F_DIGEST) && (m->fields & GK_F_DIGEST) &&
+	       strcmp(p->req.digest.nonce, m->digest.nonce) == 0 &&
 	       strcmp(p->req.digest.nc, m->digest.nc) == 0 &&
 	       strcmp(p->req.digest.response, m->digest.response) == 0;
 }
@@ -688,8 +690,8 @@ static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
 	if (created)
 		memset(rc, 0, sizeof(*rc));
 	rc->last_seen_ms = gk_loop_now(r->loop);
-	struct pending *p = pending_of(r, rc, from);
-	if (p && same_digest_attempt(p, m, from))
+	struct pending *p = pending_of_host(r, rc, from);
+	if (p && same_digest_attempt(p, m))
 		return;
 	pending_make_room(r, rc, from);
 	p = pending_alloc(r, slot);

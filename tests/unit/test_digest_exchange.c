@@ -397,6 +397,30 @@ TEST_F(dg, hosts_taking_turns_do_not_escape_the_lockout)
 	EXPECT_EQ(GK_MSG_REJECT, r->type);
 }
 
+/* alice's answer, copied by someone behind her NAT (her host, another port) while the AuC is
+ * asked for HA1. The front keeps one attempt per host, so the copy superseded hers there, while
+ * the core, seeing the same credentials in check, let the first decide: her success came back
+ * for an attempt the front had dropped, and nobody was registered. The same credentials from
+ * her host are a copy (or a retransmission after her NAT moved her) and change nothing. */
+TEST_F(dg, copy_of_an_answer_in_check_from_her_host_does_not_supersede_it)
+{
+	struct gk_msg a = answer("alice", &self->chal, self->pw, GK_DIGEST_SHA256, 1);
+	struct sockaddr_storage home = addr_of(2), copy;
+	char err[64];
+
+	gk_parse_addr("198.18.0.2:6000", &copy, err, sizeof(err));
+	gk_registrar_on_message(self->w.d.front, &a, &home, 0);
+	ASSERT_TRUE(self->w.auc_pending);
+	gk_registrar_on_message(self->w.d.front, &a, &copy, 0);
+	self->w.have_out = false;
+	auc_answer(&self->w);
+	ASSERT_TRUE(self->w.have_out);
+	EXPECT_EQ(GK_MSG_SUCCESS, self->w.out.type);
+	EXPECT_TRUE(gk_registrar_is_registered_addr(self->w.d.front, &home));
+	EXPECT_FALSE(gk_registrar_is_registered_addr(self->w.d.front, &copy));
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.d.front)->registrations);
+}
+
 TEST_F(dg, forged_nonce_wrong_user_and_wrong_realm_are_challenged)
 {
 	struct gk_digest forged = self->chal;
