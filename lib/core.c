@@ -192,12 +192,15 @@ static uint64_t source_of(const struct gk_core *c, const char *address)
 }
 
 /* Whether an entry still counts for something: failures towards the limit, a lockout, or a past
- * lockout that makes the next one longer (until it has run out once more). */
-static bool fail_held(const struct core_fail *f, uint64_t now)
+ * lockout that makes the next one longer (until it has run out once more). Failures short of a
+ * lockout are forgotten lockout_s after the last one: kept for ever, one wrong answer per
+ * made-up IDc would pin a record each, until the table is full. */
+static bool fail_held(const struct gk_core *c, const struct core_fail *f, uint64_t now)
 {
 	uint64_t hold_ms = f->locked_until_ms ? 2 * (f->locked_until_ms - f->last_ms) : 0;
+	uint64_t forget_ms = (uint64_t)c->cfg.lockout_s * 1000;
 
-	return f->failures || f->last_ms + hold_ms > now;
+	return (f->failures && f->last_ms + forget_ms > now) || f->last_ms + hold_ms > now;
 }
 
 /* The entry that counts src's failures at rc: the good host's own, src's in fail[], else (with
@@ -215,7 +218,7 @@ static struct core_fail *fail_of(struct gk_core *c, struct core_rec *rc, uint64_
 
 		if (f->source == src)
 			return f;
-		if (!room && (!f->source || !fail_held(f, now)))
+		if (!room && (!f->source || !fail_held(c, f, now)))
 			room = f;
 	}
 	if (!room)
@@ -420,6 +423,8 @@ bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc, const
 
 	c->st.wrong_auth++;
 	c->st.reasons.n[GK_R_WRONG_AUTH]++;
+	if (f->failures && f->last_ms + (uint64_t)c->cfg.lockout_s * 1000 <= now)
+		f->failures = 0; /* forgotten (fail_held) */
 	f->last_ms = now;
 	if (++f->failures < c->cfg.max_failures)
 		return false;
@@ -518,12 +523,12 @@ static void sweep_fn(struct gk_timer *tm)
 		 * than the first: until its last lockout has run out once more. The good host is
 		 * remembered for its terminal's refreshes, so that strangers who lock out the
 		 * shared budget meanwhile do not lock it out too. */
-		bool keep = fail_held(&rc->others, now) || fail_held(&rc->good, now) ||
+		bool keep = fail_held(c, &rc->others, now) || fail_held(c, &rc->good, now) ||
 		            (rc->good.source && rc->good_ms + CORE_GOOD_HOLD_MS > now) ||
 		            rc->sess_open;
 
 		for (unsigned k = 0; k < CORE_FAIL_SOURCES; k++)
-			keep |= rc->fail[k].source && fail_held(&rc->fail[k], now);
+			keep |= rc->fail[k].source && fail_held(c, &rc->fail[k], now);
 		if (rc->txn || keep || rc->last_seen_ms + 60000 > now ||
 		    rc->last_seen_ms + keep_ms > now)
 			continue;

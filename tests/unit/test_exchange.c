@@ -198,7 +198,8 @@ FIXTURE(exchange)
 	struct gk_terminal alice;
 };
 
-FIXTURE_SETUP(exchange)
+/* The direct topology's front and core with alice provisioned; lockout_s 0 keeps the default. */
+static int world_init(struct world *w, uint32_t lockout_s)
 {
 	struct gk_registrar_cfg cfg;
 	struct gk_core_cfg ccfg;
@@ -210,13 +211,14 @@ FIXTURE_SETUP(exchange)
 	};
 	char err[128];
 
-	memset(&self->w, 0, sizeof(self->w));
-	self->w.loop = gk_loop_new(NULL, err, sizeof(err));
-	ASSERT_NE(NULL, self->w.loop);
-	gk_random(self->w.kss, GK_KEY_LEN);
+	memset(w, 0, sizeof(*w));
+	w->loop = gk_loop_new(NULL, err, sizeof(err));
+	if (!w->loop)
+		return -1;
+	gk_random(w->kss, GK_KEY_LEN);
 	gk_registrar_cfg_defaults(&cfg);
 	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
-	memcpy(cfg.element_key, self->w.kss, GK_KEY_LEN);
+	memcpy(cfg.element_key, w->kss, GK_KEY_LEN);
 	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST);
 	cfg.max_terminals = 64;
 	cfg.max_pending = 16;
@@ -224,12 +226,20 @@ FIXTURE_SETUP(exchange)
 	gk_core_cfg_defaults(&ccfg);
 	ccfg.max_terminals = 64;
 	ccfg.max_pending = 16;
-	ASSERT_EQ(0, gk_direct_init(&self->w.d, &cfg, &ccfg, &ops, &self->w, self->w.loop, err,
-	                            sizeof(err)));
-	self->w.reg = self->w.d.front;
-	snprintf(self->w.subs[0].idc, sizeof(self->w.subs[0].idc), "alice");
-	gk_random(self->w.subs[0].kc, GK_KEY_LEN);
-	self->w.n_subs = 1;
+	if (lockout_s)
+		ccfg.lockout_s = lockout_s;
+	if (gk_direct_init(&w->d, &cfg, &ccfg, &ops, w, w->loop, err, sizeof(err)) < 0)
+		return -1;
+	w->reg = w->d.front;
+	snprintf(w->subs[0].idc, sizeof(w->subs[0].idc), "alice");
+	gk_random(w->subs[0].kc, GK_KEY_LEN);
+	w->n_subs = 1;
+	return 0;
+}
+
+FIXTURE_SETUP(exchange)
+{
+	ASSERT_EQ(0, world_init(&self->w, 0));
 	term_init(&self->alice, "alice", self->w.subs[0].kc);
 }
 
@@ -1025,6 +1035,40 @@ TEST(superseded_request_is_answered)
 	EXPECT_EQ(99, gk_core_stats(c)->reasons.n[GK_R_SUPERSEDED]);
 	gk_core_free(c);
 	gk_loop_free(loop);
+}
+
+/* Wrong answers short of a lockout are forgotten lockout_s after the last one. Kept for ever,
+ * one REGISTER and one wrong answer per made-up IDc pinned a core record each (never swept),
+ * until the table was full and everyone without a record was refused. */
+TEST(failures_short_of_a_lockout_are_forgotten)
+{
+	struct world w;
+	struct gk_terminal mallory;
+	struct gk_msg req, answer;
+	struct gk_msg *resp;
+	uint8_t wrong[GK_KEY_LEN];
+
+	ASSERT_EQ(0, world_init(&w, 1));
+	gk_random(wrong, sizeof(wrong));
+	term_init(&mallory, "alice", wrong);
+	gk_terminal_register(&mallory, &req);
+	resp = deliver(&w, &req, 3, 0);
+	ASSERT_NE(NULL, resp);
+	for (int round = 0; round < 2; round++) {
+		/* two wrong answers (of the three a lockout takes), then a pause of lockout_s */
+		for (int i = 0; i < 2; i++) {
+			ASSERT_EQ(GK_MSG_CHALLENGE, resp->type);
+			ASSERT_EQ(1, gk_terminal_on_message(&mallory, resp, &answer));
+			resp = deliver(&w, &answer, 3, 0);
+			ASSERT_NE(NULL, resp);
+		}
+		tick(w.loop, 1100);
+	}
+	EXPECT_EQ(GK_MSG_CHALLENGE, resp->type); /* four wrong answers, never three in a row */
+	EXPECT_EQ(0, gk_core_stats(w.d.core)->lockouts);
+	EXPECT_EQ(4, gk_core_stats(w.d.core)->wrong_auth);
+	gk_direct_fini(&w.d);
+	gk_loop_free(w.loop);
 }
 
 TEST(mechanism_choice_follows_the_terminals_preference)
