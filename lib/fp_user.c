@@ -12,6 +12,7 @@
 #include "gatekey/addrmap.h"
 #include "gatekey/crypto.h"
 #include "gatekey/fp_user.h"
+#include "gatekey/siphash.h"
 #include "gatekey/xdp.h"
 
 struct host_slot {
@@ -27,6 +28,7 @@ struct gk_fp_user {
 	struct gk_addrmap *sources;
 	struct host_slot *hosts;
 	uint32_t host_mask;
+	uint8_t host_key[GK_SIPHASH_KEY_LEN]; /* keys the slot of a host */
 	struct gk_fp_bucket global;
 	uint64_t stats[GK_FP_STAT__COUNT];
 };
@@ -45,7 +47,8 @@ struct gk_fp_user *gk_fp_user_new(uint32_t max_terminals, uint32_t host_slots)
 	u->terms = calloc((size_t)max_terminals + 1, sizeof(*u->terms));
 	u->hosts = calloc(n, sizeof(*u->hosts));
 	u->sources = gk_addrmap_new(max_terminals);
-	if (!u->terms || !u->hosts || !u->sources) {
+	if (!u->terms || !u->hosts || !u->sources ||
+	    gk_random(u->host_key, sizeof(u->host_key)) < 0) {
 		gk_fp_user_free(u);
 		return NULL;
 	}
@@ -122,12 +125,11 @@ void gk_fp_user_terminal_del(struct gk_fp_user *u, uint32_t index)
 static struct gk_fp_bucket *host_bucket(struct gk_fp_user *u, const struct gk_fp_source *src)
 {
 	struct gk_fp_host h;
-	uint32_t x = 2166136261u;
 
+	/* Keyed: with a hash anyone can compute, two hosts of an attacker's that share a slot
+	 * would displace each other's bucket and each come back to a full one. */
 	gk_fp_host_of(src, &h);
-	for (size_t i = 0; i < sizeof(h); i++)
-		x = (x ^ ((const uint8_t *)&h)[i]) * 16777619u;
-	struct host_slot *s = &u->hosts[(x ^ (x >> 15)) & u->host_mask];
+	struct host_slot *s = &u->hosts[gk_siphash64(u->host_key, &h, sizeof(h)) & u->host_mask];
 	if (!s->used || memcmp(&s->host, &h, sizeof(h)) != 0) {
 		/* A new host (or one that displaced this one): a full bucket, as in the LRU map. */
 		s->host = h;
