@@ -355,6 +355,16 @@ static int b64url_value(unsigned char c)
 	return -1;
 }
 
+/* The ts a nonce was made with (big endian, its first NONCE_TS_LEN bytes). */
+static uint64_t nonce_ts(const uint8_t bin[NONCE_BIN_LEN])
+{
+	uint64_t ts = 0;
+
+	for (int i = 0; i < NONCE_TS_LEN; i++)
+		ts = ts << 8 | bin[i];
+	return ts;
+}
+
 /* Exactly GK_DIGEST_NONCE_LEN characters into NONCE_BIN_LEN bytes; -EBADMSG otherwise. */
 static int b64url_decode_nonce(const char *s, uint8_t out[NONCE_BIN_LEN])
 {
@@ -399,7 +409,7 @@ int gk_digest_nonce_check(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], const char
                           uint64_t now_s, uint32_t max_age_s)
 {
 	uint8_t bin[NONCE_BIN_LEN], tag[NONCE_TAG_LEN];
-	uint64_t ts = 0;
+	uint64_t ts;
 	int err;
 
 	if (!key || !nonce)
@@ -412,8 +422,7 @@ int gk_digest_nonce_check(const uint8_t key[GK_DIGEST_NONCE_KEY_LEN], const char
 		return err;
 	if (CRYPTO_memcmp(tag, bin + NONCE_MSG_LEN, NONCE_TAG_LEN))
 		return -EBADMSG;
-	for (int i = 0; i < NONCE_TS_LEN; i++)
-		ts = ts << 8 | bin[i];
+	ts = nonce_ts(bin);
 	if (ts <= now_s ? now_s - ts > max_age_s : ts - now_s > max_age_s)
 		return -ESTALE;
 	return 0;
@@ -429,9 +438,7 @@ int gk_digest_nonce_issued(const char *nonce, uint64_t *ts_s)
 	err = b64url_decode_nonce(nonce, bin);
 	if (err)
 		return err;
-	*ts_s = 0;
-	for (int i = 0; i < NONCE_TS_LEN; i++)
-		*ts_s = *ts_s << 8 | bin[i];
+	*ts_s = nonce_ts(bin);
 	return 0;
 }
 
