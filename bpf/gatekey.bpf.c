@@ -700,7 +700,7 @@ int gk_xdp(struct xdp_md *ctx)
 		gk_fp_commit(cfg, t, now, &v);
 		bpf_spin_unlock(&t->lock);
 	}
-	if (v.step == GK_FP_STEP_ADMIT) { /* also after a registered address's lane ran dry */
+	if (v.step == GK_FP_STEP_ADMIT) { /* registered addresses come here too (v.lane) */
 		struct gk_fp_bucket *hb, fresh = {};
 		struct gk_fp_global *g = bpf_map_lookup_elem(&global_bucket, &zero);
 		struct gk_fp_host host;

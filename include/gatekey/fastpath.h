@@ -243,7 +243,7 @@ struct gk_fp_verdict {
 	__u32 step;  /* enum gk_fp_step */
 	__u32 len;   /* length to deliver (PASS_GKMAC: payload + GK_VERIFIED_TAIL_LEN) */
 	__u16 dport; /* port to deliver to: the verified port for PASS_GKMAC, else unchanged */
-	__u16 pad;
+	__u16 lane;  /* 1: a registration its registered address's own bucket let through */
 	__u64 seq;
 };
 
@@ -420,8 +420,10 @@ GK_FP_INLINE void gk_fp_window_update(struct gk_fp_window *w, __u64 seq)
 
 /* ---- token bucket ---- */
 
-/* 1 and one token taken, or 0 (bucket empty). */
-GK_FP_INLINE int gk_fp_bucket_take(struct gk_fp_bucket *b, const struct gk_fp_rate *r, __u64 now)
+/* 1 and one token taken, or 0 (bucket empty, or holding no more than floor tokens, which are
+ * kept for others). */
+GK_FP_INLINE int gk_fp_bucket_take_above(struct gk_fp_bucket *b, const struct gk_fp_rate *r,
+                                         __u64 now, __u32 floor)
 {
 	__u64 cap, tok, dt;
 
@@ -442,12 +444,17 @@ GK_FP_INLINE int gk_fp_bucket_take(struct gk_fp_bucket *b, const struct gk_fp_ra
 	}
 	if (now > b->last_ns)
 		b->last_ns = now;
-	if (tok < GK_FP_NS) {
+	if (tok < GK_FP_NS + (__u64)floor * GK_FP_NS) {
 		b->tokens = tok;
 		return 0;
 	}
 	b->tokens = tok - GK_FP_NS;
 	return 1;
+}
+
+GK_FP_INLINE int gk_fp_bucket_take(struct gk_fp_bucket *b, const struct gk_fp_rate *r, __u64 now)
+{
+	return gk_fp_bucket_take_above(b, r, now, 0);
 }
 
 /* ---- registration-class classifiers ----
@@ -1124,7 +1131,7 @@ GK_FP_INLINE void gk_fp_inspect(const struct gk_fp_port *slot, const struct gk_f
 {
 	v->len = len;
 	v->dport = slot->port;
-	v->pad = 0;
+	v->lane = 0;
 	v->seq = fr->seq;
 	if (len > GK_FP_MAX_PAYLOAD)
 		return gk_fp_set(v, GK_FP_DROP_MALFORMED, GK_FP_STEP_DONE);
@@ -1171,25 +1178,32 @@ GK_FP_INLINE void gk_fp_commit(const struct gk_fp_config *cfg, struct gk_fp_term
 		if (!gk_fp_bucket_take(&t->bucket, &cfg->terminal, now))
 			v->stat = GK_FP_DROP_RATE_TERMINAL;
 	} else if (v->stat == GK_FP_PASS_REGISTRATION) {
-		/* The registered address's own lane used up: on to the strangers' buckets, as
-		 * before the lane existed. Several terminals may share the address (a gateway's
-		 * endpoints, a NAT); the lane must add to what they had, never take from it. */
-		if (!gk_fp_bucket_take(&t->bucket, &cfg->terminal, now)) {
-			v->step = GK_FP_STEP_ADMIT;
-			return;
-		}
+		/* A registered address's registration (a refresh): its own bucket, then the global
+		 * one, whose last quarter strangers cannot take (gk_fp_admit). Its own bucket
+		 * used up, it goes the strangers' way: several terminals may share the address
+		 * (a gateway's endpoints, a NAT), and the lane must add to what they had. */
+		v->lane = gk_fp_bucket_take(&t->bucket, &cfg->terminal, now);
+		v->step = GK_FP_STEP_ADMIT;
+		return;
 	}
 	v->step = GK_FP_STEP_DONE;
 }
 
-/* GK_FP_STEP_ADMIT: the sending host's bucket, then the global one; in BPF under the global lock.
- */
+/* The share of the global bucket that only registered addresses' own lanes may take: a flood
+ * of strangers' registrations, spoofed from anywhere, cannot starve refreshes, and those lanes,
+ * spoofed too, still count against the one global limit. */
+#define GK_FP_GLOBAL_RESERVE(burst) ((burst) / 4)
+
+/* GK_FP_STEP_ADMIT: the sending host's bucket, then the global one (above its reserve, unless
+ * v->lane); in BPF under the global lock. */
 GK_FP_INLINE void gk_fp_admit(const struct gk_fp_config *cfg, struct gk_fp_bucket *host,
                               struct gk_fp_bucket *global, __u64 now, struct gk_fp_verdict *v)
 {
-	if (!gk_fp_bucket_take(host, &cfg->source, now))
+	__u32 floor = v->lane ? 0 : GK_FP_GLOBAL_RESERVE(cfg->global.burst);
+
+	if (!v->lane && !gk_fp_bucket_take(host, &cfg->source, now))
 		v->stat = GK_FP_DROP_RATE_SOURCE;
-	else if (!gk_fp_bucket_take(global, &cfg->global, now))
+	else if (!gk_fp_bucket_take_above(global, &cfg->global, now, floor))
 		v->stat = GK_FP_DROP_RATE_GLOBAL;
 	v->step = GK_FP_STEP_DONE;
 }
@@ -1246,7 +1260,7 @@ static inline enum gk_fp_stat gk_fp_decide(const struct gk_fp_config *cfg,
 	gk_fp_inspect_all(slot, src, t, buf, len, &fr, &ws, v);
 	if (v->step == GK_FP_STEP_COMMIT)
 		gk_fp_commit(cfg, t, now, v);
-	if (v->step == GK_FP_STEP_ADMIT) /* also after a registered address's lane ran dry */
+	if (v->step == GK_FP_STEP_ADMIT) /* registered addresses come here too (v.lane) */
 		gk_fp_admit(cfg, host, global, now, v);
 	return (enum gk_fp_stat)v->stat;
 }
