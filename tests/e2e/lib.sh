@@ -8,6 +8,12 @@ need_root() {
 	rig_possible || skip_all "needs root and network namespaces"
 }
 
+# need_tool <command> <what>: a tool make deps installs. Missing, it is a broken setup that
+# would hide what the test proves: a failure, not a skip.
+need_tool() {
+	command -v "$1" >/dev/null || bail "$2"
+}
+
 # expect_fastpath: after sbcd started, its fast path is what the test asked for. With
 # SBC_FASTPATH=userspace, nothing to check. Otherwise the gatekey XDP program must be attached to
 # the access interface: where the machine can run XDP (root, BTF) anything else bails out, a
@@ -16,7 +22,7 @@ need_root() {
 expect_fastpath() {
 	[ "${SBC_FASTPATH:-auto}" = userspace ] && return 0
 	[ -r /sys/kernel/btf/vmlinux ] || skip_all "the kernel has no BTF: the XDP fast path cannot load"
-	command -v bpftool >/dev/null || bail "bpftool is not installed (make deps)"
+	need_tool bpftool "bpftool is not installed (make deps)"
 	local seen
 	seen=$(xdp_on_access)
 	case "$seen" in

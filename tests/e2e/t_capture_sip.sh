@@ -5,7 +5,7 @@
 # expected methods, status codes and RADIUS codes.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
+need_tool tshark "tshark is not installed (make deps)"
 plan 7
 
 rig_direct

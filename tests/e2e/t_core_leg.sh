@@ -7,8 +7,8 @@
 # reason, and registrations go on working, also after either daemon restarts.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
+need_tool tshark "tshark is not installed (make deps)"
+need_tool python3 "python3 is not installed"
 plan 19
 
 INJECT=$REPO/tests/e2e/udp_inject.py

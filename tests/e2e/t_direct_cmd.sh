@@ -8,7 +8,7 @@
 # cleanly with tshark.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
+need_tool tshark "tshark is not installed (make deps)"
 PROTOS=${PROTOS:-mgcp h248 h323}
 set -- $PROTOS
 ras=0

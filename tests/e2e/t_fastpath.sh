@@ -7,7 +7,7 @@
 # pinned maps), and terminals must keep passing across an sbcd restart.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v bpftool >/dev/null || skip_all "bpftool is not installed (make deps)"
+need_tool bpftool "bpftool is not installed (make deps)"
 plan 21
 
 # The per-host limit is what stops one attacker's registration flood; the rig's terminals share

@@ -9,13 +9,13 @@
 # registrations are refused; the access link dissects cleanly with tshark.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
+need_tool tshark "tshark is not installed (make deps)"
 PROTOS=${PROTOS:-mgcp h248 h323}
 set -- $PROTOS
 plan $((1 + 24 * $#))
 xdp=1
 [ "${SBC_FASTPATH:-auto}" = userspace ] && xdp=0
-[ $xdp = 0 ] || command -v bpftool >/dev/null || skip_all "bpftool is not installed (make deps)"
+[ $xdp = 0 ] || need_tool bpftool "bpftool is not installed (make deps)"
 
 rig_sbc
 ids=

@@ -5,9 +5,9 @@
 # with HA1 from the AuC. SIPp (Debian's sip-tester, MD5 only) and an independent SHA-256 UA.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
-command -v sipp >/dev/null || skip_all "SIPp is not installed (make deps: sip-tester)"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
+need_tool tshark "tshark is not installed (make deps)"
+need_tool sipp "SIPp is not installed (make deps: sip-tester)"
+need_tool python3 "python3 is not installed"
 plan 22
 
 SCENARIO=$REPO/tests/sipp/register_digest.xml

@@ -9,7 +9,7 @@
 # then a plain Digest UA. SBC_FASTPATH=userspace runs it on sbcd's userspace fast path.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v python3 >/dev/null || skip_all "python3 is not installed"
+need_tool python3 "python3 is not installed"
 PROTOS=${PROTOS:-sip mgcp h248 h323}
 set -- $PROTOS
 plan $((1 + 4 * $# + 4))

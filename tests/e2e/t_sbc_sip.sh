@@ -5,7 +5,7 @@
 # wrapped; sbcd enforces gk-mac on every datagram in userspace.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v tshark >/dev/null || skip_all "tshark is not installed (make deps)"
+need_tool tshark "tshark is not installed (make deps)"
 plan 24
 
 rig_sbc
