@@ -62,6 +62,7 @@ const struct gk_codec gk_sip_codec = {
     .proto = GK_PROTO_SIP,
     .name = "sip",
     .default_port = 5060,
+    .digest = true,
     .decode = gk_sip_decode,
     .encode = gk_sip_encode,
     .is_registration = gk_sip_is_register,

@@ -492,9 +492,11 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 	if (strcmp(m->idsp, r->cfg.idsp) != 0)
 		return reject(r, m, from, GK_R_WRONG_IDSP);
 	if (!(m->fields & GK_F_N1)) {
-		/* No GK1 values at all: an ordinary SIP UA, if Digest is allowed here. Only SIP
-		 * has a Digest exchange; the other codecs could not carry its challenge. */
-		if (m->proto == GK_PROTO_SIP && (r->cfg.mechs_supported & (1u << GK_MECH_DIGEST)) &&
+		/* No GK1 values at all: an ordinary UA, if Digest is allowed here and its binding
+		 * has a Digest exchange (a codec without one could not carry the challenge). */
+		const struct gk_codec *c = gk_codec_get((enum gk_proto)m->proto);
+
+		if (c && c->digest && (r->cfg.mechs_supported & (1u << GK_MECH_DIGEST)) &&
 		    r->ops.core_digest &&
 		    !(m->fields & (GK_F_N2 | GK_F_AUTH | GK_F_TS | GK_F_MECHS)))
 			return on_digest_register(r, m, from);

@@ -6,6 +6,7 @@
 #ifndef GATEKEY_CODEC_H
 #define GATEKEY_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -28,6 +29,9 @@ struct gk_codec {
 	enum gk_proto proto;
 	const char *name;
 	uint16_t default_port;
+	/* It carries plain RFC 7616 Digest (challenge and credentials): terminals without GK1 may
+	 * register over it (mechanism `digest`). */
+	bool digest;
 	int (*decode)(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reason *reason);
 	int (*encode)(const struct gk_msg *m, uint8_t *buf, size_t cap);
 	/* A registration-class request (for the unknown-source policy). */

@@ -540,6 +540,21 @@ TEST(without_digest_a_plain_register_is_refused)
 	gk_loop_free(w.loop);
 }
 
+/* A registration without GK1 values over a binding that has no Digest exchange (MGCP, H.248,
+ * RAS) is refused as before digest existed: its codec could not carry the challenge. */
+TEST_F(dg, plain_register_over_a_binding_without_digest_is_refused)
+{
+	unsigned asked = self->w.auc_asked;
+	struct gk_msg reg = plain_register("alice");
+
+	reg.proto = GK_PROTO_MGCP;
+	struct gk_msg *r = deliver(&self->w, &reg, 2);
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(GK_MSG_REJECT, r->type);
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.d.front)->reasons.n[GK_R_PARSE_MISSING]);
+	EXPECT_EQ(asked, self->w.auc_asked);
+}
+
 TEST(algorithm_lists)
 {
 	char out[24], err[128];
