@@ -819,6 +819,23 @@ static struct gk_binding *verified_binding(struct gk_registrar *r, uint32_t inde
 	return NULL;
 }
 
+enum gk_reason gk_registrar_speaks_for(struct gk_registrar *r, uint32_t index,
+                                       const struct sockaddr_storage *from, const char *claimed,
+                                       char idc[GK_ID_MAX + 1])
+{
+	struct gk_binding *b =
+	    index ? gk_registrar_gkmac_binding(r, index, from) : verified_binding(r, 0, from);
+	const char *own = b ? gk_idmap_id(r->ids, b->index) : NULL;
+
+	idc[0] = '\0';
+	if (!own)
+		return GK_R_NOT_REGISTERED;
+	if (claimed && claimed[0] && strcmp(claimed, own) != 0)
+		return GK_R_IDENTITY_MISMATCH;
+	snprintf(idc, GK_ID_MAX + 1, "%s", own);
+	return GK_R_OK;
+}
+
 static void on_deregister(struct gk_registrar *r, struct gk_msg *m,
                           const struct sockaddr_storage *from, uint32_t index)
 {

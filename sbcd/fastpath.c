@@ -260,8 +260,6 @@ void sbc_fp_binding_down(struct sbc_fastpath *f, const struct gk_binding *b)
 struct restore_ctx {
 	struct sbc_fastpath *f;
 	struct gk_registrar *r;
-	void (*restored_fn)(void *arg, const struct gk_binding_record *rec);
-	void *arg;
 	uint32_t stale[4096];
 	unsigned n_stale, restored;
 };
@@ -290,18 +288,15 @@ static int restore_one(const struct gk_fp_session *s, void *arg)
 	memcpy(rec.fpr, s->fpr, sizeof(rec.fpr) - 1);
 	rec.fpr[sizeof(rec.fpr) - 1] = '\0';
 	int ret = gk_registrar_restore(c->r, &rec);
-	if (ret == 0) {
+	if (ret == 0)
 		c->restored++;
-		if (c->restored_fn)
-			c->restored_fn(c->arg, &rec);
-	} else if (c->n_stale < sizeof(c->stale) / sizeof(c->stale[0]))
+	else if (c->n_stale < sizeof(c->stale) / sizeof(c->stale[0]))
 		c->stale[c->n_stale++] = s->index;
 	gk_wipe(&rec, sizeof(rec));
 	return 0;
 }
 
-int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r,
-                   void (*restored)(void *arg, const struct gk_binding_record *rec), void *arg)
+int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r)
 {
 	static struct restore_ctx c;
 
@@ -310,8 +305,6 @@ int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r,
 	memset(&c, 0, sizeof(c));
 	c.f = f;
 	c.r = r;
-	c.restored_fn = restored;
-	c.arg = arg;
 	gk_xdp_session_foreach(f->xdp, restore_one, &c);
 	/* Expired while sbcd was down, or not restorable: the kernel must forget them too. */
 	for (unsigned i = 0; i < c.n_stale; i++) {

@@ -45,10 +45,8 @@ int sbc_fp_parse_port(const char *value, void *arg, char *err, size_t errlen);
 int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size_t errlen);
 /* How many terminals the registrar may hold so that each index fits the fast path. */
 uint32_t sbc_fp_capacity(const struct sbc_fastpath *f, uint32_t max_terminals);
-/* Takes back the terminals a previous sbcd left in the pinned maps; returns how many.
- * restored (may be NULL) hears of each binding the registrar took back, in the order it did. */
-int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r,
-                   void (*restored)(void *arg, const struct gk_binding_record *rec), void *arg);
+/* Takes back the terminals a previous sbcd left in the pinned maps; returns how many. */
+int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r);
 void sbc_fp_stop(struct sbc_fastpath *f);
 
 void sbc_fp_binding_up(struct sbc_fastpath *f, const struct gk_binding *b);

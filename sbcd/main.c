@@ -20,7 +20,6 @@
 #include "gatekey/coreleg.h"
 #include "gatekey/daemon.h"
 #include "gatekey/front_io.h"
-#include "gatekey/identity.h"
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
 #include "gatekey/pktmac.h"
@@ -41,8 +40,7 @@ struct sbcd {
 	struct gk_registrar *front;
 	struct gk_front_io io;
 	struct gk_control *ctl;
-	struct gk_relay *relay;    /* terminals' requests forwarded to the softswitch */
-	struct gk_identities *ids; /* whom each binding's requests speak for */
+	struct gk_relay *relay; /* terminals' requests forwarded to the softswitch */
 	const struct gk_codec *sip;
 	/* every terminal-facing socket: SIP, then MGCP, then H.248, then RAS */
 	int access_fd[SBC_MAX_ACCESS];
@@ -155,12 +153,12 @@ static const char *core_method(const struct sbcd *s, const struct gk_msg *m)
  * front answers it (under the downlink trailer) once the softswitch has. It goes under the
  * identity of the binding whose key verified it (or whose address pinned it): one that names
  * another subscriber is dropped and counted (IDENTITY_MISMATCH), as the softswitch would act on
- * it as that subscriber (identity.h). */
+ * it as that subscriber (gk_registrar_speaks_for). */
 static void relay_request(struct sbcd *s, const struct gk_msg *m,
                           const struct sockaddr_storage *from, uint32_t index)
 {
 	char idc[GK_ID_MAX + 1];
-	enum gk_reason why = gk_identity_check(s->ids, s->front, index, from, m->idc, idc);
+	enum gk_reason why = gk_registrar_speaks_for(s->front, index, from, m->idc, idc);
 
 	if (why != GK_R_OK) {
 		gk_registrar_count(s->front, why);
@@ -446,27 +444,12 @@ static int open_verified(struct sbcd *s, const struct sockaddr_storage *listen, 
 
 static void binding_up(void *user, struct gk_binding *b)
 {
-	struct sbcd *s = user;
-	struct gk_binding_info bi;
-
-	sbc_fp_binding_up(&s->fp, b);
-	gk_binding_get_info(b, &bi);
-	gk_identities_up(s->ids, &bi);
+	sbc_fp_binding_up(&((struct sbcd *)user)->fp, b);
 }
 
 static void binding_down(void *user, struct gk_binding *b)
 {
-	struct sbcd *s = user;
-	struct gk_binding_info bi;
-
-	sbc_fp_binding_down(&s->fp, b);
-	gk_binding_get_info(b, &bi);
-	gk_identities_down(s->ids, &bi);
-}
-
-static void binding_restored(void *user, const struct gk_binding_record *rec)
-{
-	gk_identities_restored(((struct sbcd *)user)->ids, rec);
+	sbc_fp_binding_down(&((struct sbcd *)user)->fp, b);
 }
 
 static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
@@ -589,12 +572,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.io.front = s.front;
-	s.ids = gk_identities_new(s.set.front.max_terminals);
-	if (!s.ids) {
-		gk_err("out of memory");
-		return 1;
-	}
-	sbc_fp_restore(&s.fp, s.front, binding_restored, &s);
+	sbc_fp_restore(&s.fp, s.front);
 	for (unsigned i = 0; i < s.n_access; i++) {
 		const struct sockaddr_storage *a = &gk_front_io_sock(&s.io, s.access_fd[i])->addr;
 		s.access_port[i] =
@@ -643,7 +621,6 @@ int main(int argc, char **argv)
 	gk_control_free(s.ctl);
 	gk_registrar_free(s.front);
 	sbc_fp_stop(&s.fp);
-	gk_identities_free(s.ids);
 	gk_loop_free(s.loop);
 	gk_coreleg_wipe(&s.core);
 	for (unsigned i = 0; i < s.n_access; i++)

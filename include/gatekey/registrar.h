@@ -8,10 +8,11 @@
  * softswitchd. Driven by abstract messages (msg.h); it knows nothing of any wire format.
  *
  * Per IDc it keeps one record: the N1 replay cache, the registrations in progress (one per
- * source host, a few hosts at once), and the binding once registered. A binding has a terminal index (for the gk-mac trailer), the
- * address it registered from, the per-direction packet keys derived from K, the negotiated
- * mechanism and its expiry. The front obtains K only by unwrapping its own copy, E_Ksp[K] (an
- * SBC) or E_Kss[K] (a softswitch in the direct topology), with its long-term key.
+ * source host, a few hosts at once), and the binding once registered. A binding has a terminal
+ * index (for the gk-mac trailer), the address it registered from, the per-direction packet keys
+ * derived from K, the negotiated mechanism and its expiry. The front obtains K only by unwrapping
+ * its own copy, E_Ksp[K] (an SBC) or E_Kss[K] (a softswitch in the direct topology), with its
+ * long-term key.
  */
 #ifndef GATEKEY_REGISTRAR_H
 #define GATEKEY_REGISTRAR_H
@@ -156,6 +157,18 @@ bool gk_registrar_gkmac_bound(struct gk_registrar *r, uint32_t index,
 /* That binding (to seal a datagram for it again, e.g. a retransmission), or NULL. */
 struct gk_binding *gk_registrar_gkmac_binding(struct gk_registrar *r, uint32_t index,
                                               const struct sockaddr_storage *a);
+/*
+ * Whom a request may speak for (DESIGN §5: a verified datagram speaks only for the identity of
+ * the binding whose key verified it). index: the gk-mac binding whose trailer verified it, from
+ * `from`; 0: the binding pinned to `from` (mechanisms without a per-datagram MAC). GK_R_OK with
+ * idc set to that binding's IDc when claimed is it or empty (the request names nobody: it speaks
+ * for its binding); GK_R_IDENTITY_MISMATCH when it claims another; GK_R_NOT_REGISTERED when no
+ * binding stands behind it. An element passing requests on (sbcd to the softswitch) sends them
+ * under idc, or any registered terminal could act towards the core as any other subscriber.
+ */
+enum gk_reason gk_registrar_speaks_for(struct gk_registrar *r, uint32_t index,
+                                       const struct sockaddr_storage *from, const char *claimed,
+                                       char idc[GK_ID_MAX + 1]);
 /* A datagram of binding index verified by the fast path outside the registrar. */
 void gk_registrar_count_rx(struct gk_registrar *r, uint32_t index);
 
