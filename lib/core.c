@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The core half of the exchange (core.h). Per IDc: failures and lockouts per source host (see
- * struct core_rec), and the attempts in progress, one per host and a few hosts at once, each
- * with its vector. A vector moves WAIT_VECTOR -> WAIT_ANSWER; a wrong answer asks for a fresh
- * one.
+ * The core half of the exchange (core.h). The attempts in progress, grouped by IDc
+ * (attempts.h), one per host and a few hosts at once, each with its vector: WAIT_VECTOR ->
+ * WAIT_ANSWER, and a wrong answer asks for a fresh one. A record per IDc (struct core_rec:
+ * failures and lockouts per source host, the session, Digest nonces) only once an answer for an
+ * IDc the AuC knows is counted: a made-up IDc costs a transaction until the AuC refuses it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,8 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
 	c->recs = calloc((size_t)cfg->max_terminals + 1, sizeof(*c->recs));
 	c->txns = calloc((size_t)cfg->max_pending + 1, sizeof(*c->txns));
 	c->dgs = calloc((size_t)cfg->max_pending + 1, sizeof(*c->dgs));
-	if (!c->ids || !c->recs || !c->txns || !c->dgs) {
+	c->attempts = gk_attempts_new(cfg->max_pending);
+	if (!c->ids || !c->recs || !c->txns || !c->dgs || !c->attempts) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
 		goto fail;
 	}
@@ -87,6 +89,7 @@ void gk_core_free(struct gk_core *c)
 	gk_wipe(c->nonce_key, sizeof(c->nonce_key));
 	gk_wipe(c->source_key, sizeof(c->source_key));
 	gk_idmap_free(c->ids);
+	gk_attempts_free(c->attempts);
 	free(c->dgs);
 	free(c->recs);
 	free(c->txns);
@@ -96,6 +99,12 @@ void gk_core_free(struct gk_core *c)
 const struct gk_core_stats *gk_core_stats(const struct gk_core *c)
 {
 	return &c->st;
+}
+
+void gk_core_gauges(const struct gk_core *c, uint32_t *records, uint32_t *in_progress)
+{
+	*records = gk_idmap_count(c->ids);
+	*in_progress = c->txn_used;
 }
 
 void core_reject(struct gk_core *c, uint64_t ref, enum gk_reason why)
@@ -123,39 +132,78 @@ void core_txn_free(struct gk_core *c, struct core_txn *t)
 {
 	uint32_t i = (uint32_t)(t - c->txns);
 	gk_timer_cancel(c->loop, &t->timer);
-	if (t->rec) {
-		uint32_t *link = &c->recs[t->rec].txn;
-
-		while (*link && *link != i)
-			link = &c->txns[*link].next_same;
-		if (*link == i)
-			*link = t->next_same;
-	}
+	gk_attempts_unlink(c->attempts, i);
 	gk_wipe(t->xauth, sizeof(t->xauth));
 	if (t->digest)
 		gk_wipe(&c->dgs[i], sizeof(c->dgs[i]));
 	t->state = T_FREE;
 	t->next_free = c->txn_free;
 	c->txn_free = i;
+	c->txn_used--;
+}
+
+const char *core_txn_idc(const struct gk_core *c, const struct core_txn *t)
+{
+	const char *idc = gk_attempts_id(c->attempts, (uint32_t)(t - c->txns));
+	return idc ? idc : "";
+}
+
+struct core_txn *core_txn_first(struct gk_core *c, const char *idc)
+{
+	uint32_t i = gk_attempts_first(c->attempts, idc);
+	return i ? &c->txns[i] : NULL;
+}
+
+struct core_txn *core_txn_next(struct gk_core *c, const struct core_txn *t)
+{
+	uint32_t i = gk_attempts_next(c->attempts, (uint32_t)(t - c->txns));
+	return i ? &c->txns[i] : NULL;
+}
+
+struct core_rec *core_rec_get(struct gk_core *c, const char *idc)
+{
+	int created;
+	uint32_t slot = gk_idmap_get_or_add(c->ids, idc, &created);
+
+	if (!slot)
+		return NULL;
+	struct core_rec *rc = &c->recs[slot];
+	if (created)
+		memset(rc, 0, sizeof(*rc));
+	rc->last_seen_ms = gk_loop_now(c->loop);
+	return rc;
+}
+
+static struct core_rec *rec_find(struct gk_core *c, const char *idc)
+{
+	uint32_t slot = gk_idmap_find(c->ids, idc);
+	return slot ? &c->recs[slot] : NULL;
 }
 
 static uint64_t source_of(const struct gk_core *c, const char *address);
 
-struct core_txn *core_txn_alloc(struct gk_core *c, uint32_t rec, const char *address)
+struct core_txn *core_txn_alloc(struct gk_core *c, const char *idc, const char *address)
 {
 	uint32_t i = c->txn_free;
+	uint64_t src = source_of(c, address);
+
 	if (!i)
 		return NULL;
+	if (c->txn_used >= c->cfg.max_pending - c->cfg.max_pending / 4) {
+		const struct core_rec *rc = rec_find(c, idc);
+
+		if (!rc || rc->good.source != src)
+			return NULL;
+	}
 	struct core_txn *t = &c->txns[i];
 	c->txn_free = t->next_free;
+	c->txn_used++;
 	t->gen = (uint16_t)((t->gen + 1) & ((1u << (32 - TXN_IDX_BITS)) - 1));
 	if (!t->gen)
 		t->gen = 1;
-	t->rec = rec;
-	t->source = source_of(c, address);
+	t->source = src;
 	t->started_ms = gk_loop_now(c->loop);
-	t->next_same = c->recs[rec].txn;
-	c->recs[rec].txn = i;
+	(void)gk_attempts_link(c->attempts, idc, i); /* a free slot is in no group */
 	return t;
 }
 
@@ -251,41 +299,34 @@ void core_success(struct gk_core *c, struct core_rec *rc, const char *address)
 	rc->good_ms = gk_loop_now(c->loop);
 }
 
-struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-                              const char *address, uint32_t *slot)
+bool core_admit(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
+                const char *address)
 {
-	int created;
-	uint64_t now = gk_loop_now(c->loop);
+	struct core_rec *rc = rec_find(c, idc);
 
-	*slot = gk_idmap_get_or_add(c->ids, idc, &created);
-	if (!*slot || strlen(idsp) > GK_ID_MAX) {
-		core_reject(c, ref, GK_R_OVERLOAD);
-		return NULL;
+	if (strlen(idsp) > GK_ID_MAX) {
+		core_reject(c, ref, GK_R_PARSE_BAD_VALUE);
+		return false;
 	}
-	struct core_rec *rc = &c->recs[*slot];
-	if (created)
-		memset(rc, 0, sizeof(*rc));
-	rc->last_seen_ms = now;
-	if (core_locked(c, rc, address)) {
+	if (rc && core_locked(c, rc, address)) {
 		core_reject(c, ref, GK_R_LOCKED_OUT);
-		return NULL;
+		return false;
 	}
 	/* A source's new attempt supersedes its last one; another source's is left alone, so
 	 * that a stranger's request cannot abort a terminal's. Whoever is superseded is told so:
 	 * over the core leg its reference holds a relay slot that only an answer frees. */
 	uint64_t src = source_of(c, address);
+	uint64_t good = rc ? rc->good.source : 0;
 	struct core_txn *old = NULL;
 	unsigned n = 0;
 
-	for (uint32_t i = rc->txn; i; i = c->txns[i].next_same, n++) {
-		struct core_txn *t = &c->txns[i];
-
+	for (struct core_txn *t = core_txn_first(c, idc); t; t = core_txn_next(c, t), n++) {
 		if (t->source == src) {
 			old = t;
 			break;
 		}
 		/* The good host's attempt is most likely the terminal's refresh. */
-		if (t->source != rc->good.source && (!old || t->started_ms < old->started_ms))
+		if (t->source != good && (!old || t->started_ms < old->started_ms))
 			old = t;
 	}
 	if (old && (old->source == src || n >= CORE_ATTEMPTS_PER_IDC)) {
@@ -300,18 +341,15 @@ struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, 
 		else
 			c->st.reasons.n[GK_R_SUPERSEDED]++;
 	}
-	return rc;
+	return true;
 }
 
 void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
                       const char *address)
 {
-	uint32_t slot;
-	struct core_rec *rc = core_rec_for(c, ref, idc, idsp, address, &slot);
-
-	if (!rc)
+	if (!core_admit(c, ref, idc, idsp, address))
 		return;
-	struct core_txn *t = core_txn_alloc(c, slot, address);
+	struct core_txn *t = core_txn_alloc(c, idc, address);
 	if (!t)
 		return core_reject(c, ref, GK_R_OVERLOAD);
 	strcpy(t->idsp, idsp);
@@ -324,7 +362,7 @@ void gk_core_auc_vector(struct gk_core *c, uint32_t handle, const struct gk_auc_
 	struct core_txn *t = core_txn_from_handle(c, handle);
 	if (!t || t->state != T_WAIT_VECTOR || t->digest)
 		return; /* late: the registration timed out or was superseded */
-	if (strcmp(v->idc, gk_idmap_id(c->ids, t->rec)) != 0 || strcmp(v->idsp, t->idsp) != 0) {
+	if (strcmp(v->idc, core_txn_idc(c, t)) != 0 || strcmp(v->idsp, t->idsp) != 0) {
 		uint64_t ref = t->ref;
 		core_txn_free(c, t);
 		return core_reject(c, ref, GK_R_AUC_REJECT);
@@ -447,34 +485,32 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
                     const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
                     const char *address)
 {
-	uint32_t slot = gk_idmap_find(c->ids, idc);
-	struct core_rec *rc = slot ? &c->recs[slot] : NULL;
-	uint64_t now = gk_loop_now(c->loop);
+	struct core_rec *rc = rec_find(c, idc);
+	struct core_txn *t;
 
 	if (rc && core_locked(c, rc, address))
 		return core_reject(c, ref, GK_R_LOCKED_OUT);
 	/* The attempt this answers: the one whose challenge carried this Rand. */
-	struct core_txn *t = NULL;
-	for (uint32_t i = rc ? rc->txn : 0; i && !t; i = c->txns[i].next_same)
-		if (c->txns[i].state == T_WAIT_ANSWER && !c->txns[i].digest &&
-		    strcmp(c->txns[i].idsp, idsp) == 0 &&
-		    gk_ct_equal(c->txns[i].rand, rand, GK_RAND_LEN))
-			t = &c->txns[i];
+	for (t = core_txn_first(c, idc); t; t = core_txn_next(c, t))
+		if (t->state == T_WAIT_ANSWER && !t->digest && strcmp(t->idsp, idsp) == 0 &&
+		    gk_ct_equal(t->rand, rand, GK_RAND_LEN))
+			break;
 	if (!t)
 		return core_reject(c, ref, GK_R_NO_CHALLENGE);
-	rc->last_seen_ms = now;
-
+	/* The AuC answered for the IDc (a vector, maybe a decoy for an IDc it does not know): from
+	 * here on its answers are counted, in a record made now. */
+	rc = core_rec_get(c, idc);
 	if (!gk_ct_equal(t->xauth, auth, GK_AUTH_LEN)) {
-		if (core_failure(c, rc, idc, address)) {
+		if (!rc || core_failure(c, rc, idc, address)) {
+			/* Without room to count it, a wrong answer gets no further challenge. */
 			core_txn_free(c, t);
-			return core_reject(c, ref, GK_R_LOCKED_OUT);
+			return core_reject(c, ref, rc ? GK_R_LOCKED_OUT : GK_R_OVERLOAD);
 		}
 		/* A fresh challenge with a fresh vector: a wrong answer teaches nothing about the
 		 * next Rand, and an unknown IDc looks exactly the same from outside. */
 		ask_vector(c, t, ref, idc);
 		return;
 	}
-	core_success(c, rc, address);
 	c->st.successes++;
 	uint8_t r[GK_RAND_LEN], bt[GK_BLOB_LEN], be[GK_BLOB_LEN];
 	memcpy(r, t->rand, sizeof(r));
@@ -483,14 +519,20 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 	char sp[GK_ID_MAX + 1];
 	strcpy(sp, t->idsp);
 	core_txn_free(c, t);
-	core_session_start(c, rc, idc, sp, address);
+	if (rc) {
+		core_success(c, rc, address);
+		core_session_start(c, rc, idc, sp, address);
+	} else {
+		/* Records full of strangers' failures: the right answer still counts, with its
+		 * session accounted but not followed (its Stop comes from the front). */
+		core_account(c, GK_RAD_ACCT_START, idc, sp, address);
+	}
 	c->ops.success(c->user, ref, r, bt, be);
 }
 
 void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const char *address)
 {
-	uint32_t slot = gk_idmap_find(c->ids, idc);
-	struct core_rec *rc = slot ? &c->recs[slot] : NULL;
+	struct core_rec *rc = rec_find(c, idc);
 
 	if (rc && rc->sess_open && strcmp(rc->sess_idsp, idsp) == 0) {
 		if (rc->stops_ahead && rc->stops_ahead_until_ms > gk_loop_now(c->loop)) {
@@ -529,8 +571,7 @@ static void sweep_fn(struct gk_timer *tm)
 
 		for (unsigned k = 0; k < CORE_FAIL_SOURCES; k++)
 			keep |= rc->fail[k].source && fail_held(c, &rc->fail[k], now);
-		if (rc->txn || keep || rc->last_seen_ms + 60000 > now ||
-		    rc->last_seen_ms + keep_ms > now)
+		if (keep || rc->last_seen_ms + 60000 > now || rc->last_seen_ms + keep_ms > now)
 			continue;
 		gk_idmap_remove(c->ids, i);
 		memset(rc, 0, sizeof(*rc));

@@ -150,12 +150,10 @@ static void dg_remember(struct core_rec *rc, const char *nonce, uint32_t nc)
 
 /* The same credentials as the answer the AuC is being asked about: a retransmission, or a
  * replay racing the original. Either way the first decides; the second must not supersede it. */
-static bool same_answer_in_check(const struct gk_core *c, const struct core_rec *rc,
-                                 const struct gk_digest *cred)
+static bool same_answer_in_check(struct gk_core *c, const char *idc, const struct gk_digest *cred)
 {
-	for (uint32_t i = rc->txn; i; i = c->txns[i].next_same) {
-		const struct core_txn *t = &c->txns[i];
-		const struct core_dg *d = &c->dgs[i];
+	for (struct core_txn *t = core_txn_first(c, idc); t; t = core_txn_next(c, t)) {
+		const struct core_dg *d = &c->dgs[t - c->txns];
 
 		if (t->digest && t->state == T_WAIT_VECTOR && strcmp(d->nonce, cred->nonce) == 0 &&
 		    strcmp(d->nc_hex, cred->nc) == 0 && strcmp(d->response, cred->response) == 0)
@@ -168,20 +166,21 @@ void gk_core_digest(struct gk_core *c, uint64_t ref, const char *idc, const char
                     const struct gk_digest *cred, const char *method, const char *address)
 {
 	uint32_t slot;
-	struct core_rec *rc;
+	const struct core_rec *rc;
 	enum gk_digest_alg alg;
 	bool sess;
 
 	if (!c->ops.digest_challenge || !c->ops.digest_success || !c->ops.auc_digest)
 		return core_reject(c, ref, GK_R_NO_MECH);
-	slot = gk_idmap_find(c->ids, idc);
-	if (cred && slot && same_answer_in_check(c, &c->recs[slot], cred)) {
+	if (cred && same_answer_in_check(c, idc, cred)) {
 		c->st.reasons.n[GK_R_REPLAY_N1]++;
 		return; /* the reference is the front's to time out */
 	}
-	rc = core_rec_for(c, ref, idc, idsp, address, &slot);
-	if (!rc)
+	if (!core_admit(c, ref, idc, idsp, address))
 		return;
+	/* No record for an IDc until its answers count (core_rec_get): nothing replayed then. */
+	slot = gk_idmap_find(c->ids, idc);
+	rc = slot ? &c->recs[slot] : NULL;
 	if (!cred)
 		return challenge(c, ref, idsp, false);
 	/* Credentials for another user or realm would be checked against the wrong HA1. */
@@ -199,10 +198,10 @@ void gk_core_digest(struct gk_core *c, uint64_t ref, const char *idc, const char
 	if (nr < 0 && nr != -ESTALE)
 		return rechallenge(c, ref, idsp, GK_R_NO_CHALLENGE); /* not a nonce of ours */
 	uint32_t nc = nc_value(cred->nc);
-	if (dg_replayed(rc, cred->nonce, nc, cred->qop[0] != 0))
+	if (rc && dg_replayed(rc, cred->nonce, nc, cred->qop[0] != 0))
 		return rechallenge(c, ref, idsp, GK_R_REPLAY_N1);
 
-	struct core_txn *t = core_txn_alloc(c, slot, address);
+	struct core_txn *t = core_txn_alloc(c, idc, address);
 	if (!t)
 		return core_reject(c, ref, GK_R_OVERLOAD);
 	struct core_dg *d = &c->dgs[t - c->txns];
@@ -232,16 +231,22 @@ void gk_core_auc_ha1(struct gk_core *c, uint32_t handle, const struct gk_auc_ha1
 	struct core_txn *t = core_txn_from_handle(c, handle);
 	if (!t || t->state != T_WAIT_VECTOR || !t->digest)
 		return; /* late: timed out or superseded */
-	struct core_rec *rc = &c->recs[t->rec];
 	struct core_dg *d = &c->dgs[t - c->txns];
-	const char *idc = gk_idmap_id(c->ids, t->rec);
 	uint64_t ref = t->ref;
-	char idsp[GK_ID_MAX + 1];
+	char idc[GK_ID_MAX + 1], idsp[GK_ID_MAX + 1];
 
+	/* Copies: freeing the transaction may forget the IDc's group, and its name with it. */
+	snprintf(idc, sizeof(idc), "%s", core_txn_idc(c, t));
 	strcpy(idsp, t->idsp);
 	if (strcmp(h->idc, idc) != 0 || strcmp(h->idsp, idsp) != 0 || strcmp(h->realm, idsp) != 0) {
 		core_txn_free(c, t);
 		return core_reject(c, ref, GK_R_AUC_REJECT);
+	}
+	/* The AuC knows the IDc (it gave its HA1): from here on its answers are counted. */
+	struct core_rec *rc = core_rec_get(c, idc);
+	if (!rc) {
+		core_txn_free(c, t);
+		return core_reject(c, ref, GK_R_OVERLOAD);
 	}
 	const char *ha1 = d->alg == GK_DIGEST_MD5 ? h->md5 : h->sha256;
 	bool ok = gk_digest_verify(d->alg, d->sess, ha1, d->nonce, d->nc_hex, d->cnonce,

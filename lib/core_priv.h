@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "gatekey/attempts.h"
 #include "gatekey/core.h"
 #include "gatekey/digest.h"
 #include "gatekey/idmap.h"
@@ -56,7 +57,6 @@ struct core_rec {
 	struct core_fail good;   /* the host of the last right answer, 0 = none */
 	uint64_t good_ms;        /* when it answered right */
 	uint64_t last_seen_ms;
-	uint32_t txn; /* first of this IDc's attempts in progress (a txn index), 0 = none */
 	struct core_dg_seen dg_seen[CORE_DG_NONCES];
 	/* Nonces issued before this were forgotten to make room: they are answered no more. */
 	uint64_t dg_floor_ms;
@@ -76,10 +76,8 @@ struct core_txn {
 	uint8_t state;
 	bool digest; /* waits for HA1 (core_digest.c), not a vector */
 	uint16_t gen;
-	uint32_t rec;
 	uint32_t next_free;
-	uint32_t next_same; /* the next attempt for the same IDc, 0 = none */
-	uint64_t source;    /* the requester's host, as core_fail.source */
+	uint64_t source; /* the requester's host, as core_fail.source */
 	uint64_t started_ms;
 	uint64_t ref;
 	char idsp[GK_ID_MAX + 1];
@@ -112,11 +110,12 @@ struct gk_core {
 	struct gk_core_ops ops;
 	void *user;
 	struct gk_loop *loop;
-	struct gk_idmap *ids;
+	struct gk_idmap *ids; /* IDcs the AuC knows that answered, right or wrong */
 	struct core_rec *recs;
 	struct core_txn *txns;
 	struct core_dg *dgs; /* parallel to txns */
-	uint32_t txn_free;
+	uint32_t txn_free, txn_used;
+	struct gk_attempts *attempts; /* the transactions, by the IDc they claim */
 	struct gk_timer sweep;
 	struct gk_core_stats st;
 	uint8_t nonce_key[GK_DIGEST_NONCE_KEY_LEN];
@@ -127,8 +126,19 @@ void core_reject(struct gk_core *c, uint64_t ref, enum gk_reason why);
 uint32_t core_txn_handle(const struct gk_core *c, const struct core_txn *t);
 struct core_txn *core_txn_from_handle(struct gk_core *c, uint32_t h);
 void core_txn_free(struct gk_core *c, struct core_txn *t);
-/* A transaction for an attempt at record rec from address, linked to the record's attempts. */
-struct core_txn *core_txn_alloc(struct gk_core *c, uint32_t rec, const char *address);
+/* A transaction for an attempt at idc from address, with the IDc's other attempts; NULL when
+ * the table has no room for it (its last quarter is kept for the host that last answered right
+ * for idc: the terminal's refresh). */
+struct core_txn *core_txn_alloc(struct gk_core *c, const char *idc, const char *address);
+/* The IDc a transaction is for. */
+const char *core_txn_idc(const struct gk_core *c, const struct core_txn *t);
+/* The first transaction for idc and the next, NULL at the end. */
+struct core_txn *core_txn_first(struct gk_core *c, const char *idc);
+struct core_txn *core_txn_next(struct gk_core *c, const struct core_txn *t);
+/* The record of idc, made now if it has none: only once the AuC has answered for the IDc (a
+ * vector or an HA1) and an answer is to be counted, so made-up IDcs never get one. NULL when
+ * all max_terminals are taken. */
+struct core_rec *core_rec_get(struct gk_core *c, const char *idc);
 void core_account(struct gk_core *c, uint32_t status, const char *idc, const char *idsp,
                   const char *address);
 /* Accounts the Start of the session a right answer opens; call it before telling the front. */
@@ -141,11 +151,11 @@ bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc, const
 void core_success(struct gk_core *c, struct core_rec *rc, const char *address);
 /* True while address is locked out of rc. */
 bool core_locked(struct gk_core *c, const struct core_rec *rc, const char *address);
-/* The record of idc for a new request from address: NULL after answering ref with a reject.
- * The same source's attempt in progress is superseded (its requester told so), and the oldest
- * gives way when CORE_ATTEMPTS_PER_IDC sources are at it, never the good host's; another
- * source's is left alone. */
-struct core_rec *core_rec_for(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-                              const char *address, uint32_t *slot);
+/* Whether a new request for idc from address may go on: false after answering ref with a
+ * reject (locked out, or a bad IDsp). The same source's attempt in progress is superseded (its
+ * requester told so), and the oldest gives way when CORE_ATTEMPTS_PER_IDC sources are at it,
+ * never the good host's; another source's is left alone. Nothing is kept for idc here. */
+bool core_admit(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
+                const char *address);
 
 #endif

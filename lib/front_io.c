@@ -242,8 +242,12 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 {
 	const struct gk_registrar_stats *r = gk_registrar_stats(io->front);
 	const struct gk_loop_stats *l = gk_loop_stats(io->loop);
+	uint32_t records, in_progress;
 
+	gk_registrar_gauges(io->front, &records, &in_progress);
 #define P(name, v) gk_ctl_printf(out, "%s %llu", name, (unsigned long long)(v))
+	P("records", records);
+	P("in_progress", in_progress);
 	P("registrations", r->registrations);
 	P("refreshes", r->refreshes);
 	P("deregistrations", r->deregistrations);

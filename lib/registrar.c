@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The exchange state machine, network side (DESIGN §3). One record per IDc; a registration in
- * progress moves WAIT_VECTOR -> WAIT_ANSWER -> (binding); wrong answers loop back to WAIT_VECTOR
- * with a fresh vector until the failure budget is spent and the IDc is locked out.
+ * The exchange state machine, network side (DESIGN §3). A registration in progress (struct
+ * pending, grouped by IDc in attempts.h) moves WAIT_CORE -> WAIT_ANSWER -> WAIT_CORE ->
+ * (binding); wrong answers get a fresh challenge until the core locks the source out. Only a
+ * right answer creates the IDc's record (N1 cache, binding, terminal index): a stranger's
+ * REGISTER costs an attempt slot for as long as the attempt lives, never a record.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,8 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "gatekey/codec.h"
 #include "gatekey/addrmap.h"
+#include "gatekey/attempts.h"
+#include "gatekey/codec.h"
 #include "gatekey/config.h"
 #include "gatekey/idmap.h"
 #include "gatekey/log.h"
@@ -52,16 +55,13 @@ struct record {
 	uint8_t seen_n1[N1_CACHE][GK_NONCE_LEN];
 	uint8_t n1_pos, n1_count;
 	uint64_t last_seen_ms;
-	uint32_t pending; /* first of this IDc's attempts in progress (a pending index), 0 = none */
 	struct gk_binding b;
 };
 
 struct pending {
 	uint8_t state;
 	uint16_t gen;
-	uint32_t record;
 	uint32_t next_free;
-	uint32_t next_same; /* the next attempt for the same IDc (another source), 0 = none */
 	uint64_t started_ms;
 	struct sockaddr_storage from;
 	uint8_t n1[GK_NONCE_LEN]; /* N1 of the request being answered */
@@ -82,7 +82,8 @@ struct gk_registrar {
 	struct gk_idmap *ids;
 	struct record *records;  /* 1..max_terminals */
 	struct pending *pending; /* 1..max_pending */
-	uint32_t pending_free;
+	uint32_t pending_free, pending_used;
+	struct gk_attempts *attempts; /* the pending slots, by the IDc they claim */
 	struct gk_addrmap *addrs;
 	struct gk_timer sweep;
 	struct gk_registrar_stats stats;
@@ -128,7 +129,8 @@ struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
 	/* calloc of large arrays maps zero pages lazily: memory is touched only as used. */
 	r->records = calloc((size_t)cfg->max_terminals + 1, sizeof(*r->records));
 	r->pending = calloc((size_t)cfg->max_pending + 1, sizeof(*r->pending));
-	if (!r->ids || !r->addrs || !r->records || !r->pending) {
+	r->attempts = gk_attempts_new(cfg->max_pending);
+	if (!r->ids || !r->addrs || !r->records || !r->pending || !r->attempts) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
 		goto fail;
 	}
@@ -162,6 +164,7 @@ void gk_registrar_free(struct gk_registrar *r)
 	gk_wipe(r->cfg.element_key, sizeof(r->cfg.element_key));
 	gk_idmap_free(r->ids);
 	gk_addrmap_free(r->addrs);
+	gk_attempts_free(r->attempts);
 	free(r->records);
 	free(r->pending);
 	free(r);
@@ -186,6 +189,12 @@ void gk_registrar_count(struct gk_registrar *r, enum gk_reason why)
 const struct gk_registrar_stats *gk_registrar_stats(const struct gk_registrar *r)
 {
 	return &r->stats;
+}
+
+void gk_registrar_gauges(const struct gk_registrar *r, uint32_t *records, uint32_t *in_progress)
+{
+	*records = gk_idmap_count(r->ids);
+	*in_progress = r->pending_used;
 }
 
 /* Responses: the wire context of the request answers it; the codec does the rest. */
@@ -259,41 +268,64 @@ static void pending_free(struct gk_registrar *r, struct pending *p);
  * oldest attempt gives way, never the one from where the IDc is registered (its refresh). */
 #define ATTEMPTS_PER_IDC 4
 
-/* The attempt in progress for rc from exactly `from`, or NULL. */
-static struct pending *pending_of(struct gk_registrar *r, struct record *rc,
+/* The binding of idc, if it has one. */
+static struct gk_binding *binding_of(struct gk_registrar *r, const char *idc)
+{
+	uint32_t slot = gk_idmap_find(r->ids, idc);
+	return slot && rec(r, slot)->b.active ? &rec(r, slot)->b : NULL;
+}
+
+/* The attempt in progress for idc from exactly `from`, or NULL. */
+static struct pending *pending_of(struct gk_registrar *r, const char *idc,
                                   const struct sockaddr_storage *from)
 {
-	for (uint32_t i = rc->pending; i; i = r->pending[i].next_same)
+	for (uint32_t i = gk_attempts_first(r->attempts, idc); i;
+	     i = gk_attempts_next(r->attempts, i))
 		if (gk_sockaddr_equal(&r->pending[i].from, from))
 			return &r->pending[i];
 	return NULL;
 }
 
-/* The attempt in progress for rc from from's host, at any port, or NULL. */
-static struct pending *pending_of_host(struct gk_registrar *r, struct record *rc,
+/* The attempt in progress for idc from from's host, at any port, or NULL. */
+static struct pending *pending_of_host(struct gk_registrar *r, const char *idc,
                                        const struct sockaddr_storage *from)
 {
-	for (uint32_t i = rc->pending; i; i = r->pending[i].next_same)
+	for (uint32_t i = gk_attempts_first(r->attempts, idc); i;
+	     i = gk_attempts_next(r->attempts, i))
 		if (gk_sockaddr_same_host(&r->pending[i].from, from))
 			return &r->pending[i];
 	return NULL;
 }
 
-/* Room for a new attempt at rc from `from`: it supersedes its host's last one (a new socket of
+/* Whether an attempt in progress for idc came with this N1: a copy of its request, from
+ * elsewhere (from the same address it is a retransmission: on_register). Before a binding
+ * exists these are the only N1s of the IDc remembered; afterwards the record's cache is. */
+static bool n1_in_progress(struct gk_registrar *r, const char *idc, const uint8_t n1[GK_NONCE_LEN])
+{
+	for (uint32_t i = gk_attempts_first(r->attempts, idc); i;
+	     i = gk_attempts_next(r->attempts, i))
+		if (memcmp(r->pending[i].n1, n1, GK_NONCE_LEN) == 0)
+			return true;
+	return false;
+}
+
+/* Room for a new attempt at idc from `from`: it supersedes its host's last one (a new socket of
  * the same terminal, or whoever shares its address: the core keys the same way); else, when all
  * ATTEMPTS_PER_IDC places are taken, the oldest attempt gives way, except one from the host
  * the IDc is registered from. */
-static void pending_make_room(struct gk_registrar *r, struct record *rc,
+static void pending_make_room(struct gk_registrar *r, const char *idc,
                               const struct sockaddr_storage *from)
 {
-	struct pending *oldest = NULL, *p = pending_of_host(r, rc, from);
+	struct pending *oldest = NULL, *p = pending_of_host(r, idc, from);
+	const struct gk_binding *b = binding_of(r, idc);
 	unsigned n = 0;
 
 	if (p)
 		return pending_free(r, p);
-	for (uint32_t i = rc->pending; i; i = r->pending[i].next_same, n++) {
+	for (uint32_t i = gk_attempts_first(r->attempts, idc); i;
+	     i = gk_attempts_next(r->attempts, i), n++) {
 		p = &r->pending[i];
-		if (rc->b.active && gk_sockaddr_same_host(&rc->b.addr, &p->from))
+		if (b && gk_sockaddr_same_host(&b->addr, &p->from))
 			continue;
 		if (!oldest || p->started_ms < oldest->started_ms)
 			oldest = p;
@@ -310,43 +342,56 @@ static uint32_t pending_handle(const struct gk_registrar *r, const struct pendin
 
 static void pending_timeout(struct gk_timer *t);
 
-static struct pending *pending_alloc(struct gk_registrar *r, uint32_t slot)
+/* The last quarter of the attempt table is kept for hosts refreshing a binding they hold:
+ * strangers who fill the rest with requests for IDcs the AuC knows (each lives until its
+ * challenge expires) do not stop registered terminals from refreshing. */
+static bool pending_room_for(struct gk_registrar *r, const char *idc,
+                             const struct sockaddr_storage *from)
+{
+	const struct gk_binding *b;
+
+	if (r->pending_used < r->cfg.max_pending - r->cfg.max_pending / 4)
+		return true;
+	b = binding_of(r, idc);
+	return b && gk_sockaddr_same_host(&b->addr, from);
+}
+
+/* A new attempt for idc from `from`, or NULL when the table has no room for it. */
+static struct pending *pending_alloc(struct gk_registrar *r, const char *idc,
+                                     const struct sockaddr_storage *from)
 {
 	uint32_t i = r->pending_free;
-	if (!i)
+	if (!i || !pending_room_for(r, idc, from))
 		return NULL;
 	struct pending *p = &r->pending[i];
 	r->pending_free = p->next_free;
+	r->pending_used++;
 	uint16_t gen = (uint16_t)((p->gen + 1) & ((1u << (32 - PENDING_IDX_BITS)) - 1));
 	memset(p, 0, offsetof(struct pending, req));
 	p->gen = gen ? gen : 1;
-	p->record = slot;
 	p->r = r;
 	p->timer.fn = pending_timeout;
 	p->started_ms = gk_loop_now(r->loop);
-	p->next_same = rec(r, slot)->pending;
-	rec(r, slot)->pending = i;
+	p->from = *from;
+	(void)gk_attempts_link(r->attempts, idc, i); /* a free slot is in no group */
 	return p;
 }
 
 static void pending_free(struct gk_registrar *r, struct pending *p)
 {
 	uint32_t i = (uint32_t)(p - r->pending);
-	gk_timer_cancel(r->loop, &p->timer);
-	if (p->record) {
-		uint32_t *link = &rec(r, p->record)->pending;
 
-		while (*link && *link != i)
-			link = &r->pending[*link].next_same;
-		if (*link == i)
-			*link = p->next_same;
-	}
+	/* The generation stays: a handle to the slot's last use is never taken for a later one. */
 	uint16_t gen = p->gen;
+
+	gk_attempts_unlink(r->attempts, i);
+	gk_timer_cancel(r->loop, &p->timer);
 	gk_wipe(p, offsetof(struct pending, req));
 	p->gen = gen;
 	p->state = P_FREE;
 	p->next_free = r->pending_free;
 	r->pending_free = i;
+	r->pending_used--;
 }
 
 static struct pending *pending_from_handle(struct gk_registrar *r, uint32_t handle)
@@ -484,7 +529,6 @@ static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
 static void on_register(struct gk_registrar *r, struct gk_msg *m,
                         const struct sockaddr_storage *from)
 {
-	int created;
 	uint32_t slot;
 	struct record *rc;
 	struct pending *p;
@@ -504,15 +548,9 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 	}
 	if (!ts_fresh(r, m))
 		return reject(r, m, from, GK_R_STALE_TS);
-	slot = gk_idmap_get_or_add(r->ids, m->idc, &created);
-	if (!slot)
-		return reject(r, m, from, GK_R_OVERLOAD);
-	rc = rec(r, slot);
-	if (created)
-		memset(rc, 0, sizeof(*rc));
-	rc->last_seen_ms = gk_loop_now(r->loop);
-
-	p = pending_of(r, rc, from);
+	/* Nothing is kept for the IDc beyond the attempt itself until an answer proves it: the
+	 * record (and the index the fast path holds) come with the binding (complete). */
+	p = pending_of(r, m->idc, from);
 	if (p && memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0) {
 		/* A retransmission of the request we are working on: the challenge is public, send
 		 * it again; while the AuC has not answered there is nothing to send yet. */
@@ -520,11 +558,16 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 			send_challenge(r, p);
 		return;
 	}
-	if (n1_seen(rc, m->n1))
+	slot = gk_idmap_find(r->ids, m->idc);
+	rc = slot ? rec(r, slot) : NULL;
+	if ((rc && n1_seen(rc, m->n1)) || n1_in_progress(r, m->idc, m->n1))
 		return reject(r, m, from, GK_R_REPLAY_N1);
-	n1_remember(rc, m->n1);
-	pending_make_room(r, rc, from);
-	p = pending_alloc(r, slot);
+	if (rc) {
+		rc->last_seen_ms = gk_loop_now(r->loop);
+		n1_remember(rc, m->n1);
+	}
+	pending_make_room(r, m->idc, from);
+	p = pending_alloc(r, m->idc, from);
 	if (!p)
 		return reject(r, m, from, GK_R_OVERLOAD);
 	to_core(r, p, m, from);
@@ -597,12 +640,42 @@ static void log_registered(struct gk_registrar *r, const char *idc,
 }
 
 /* s9 -> s10: the core accepted the answer and handed over the wrapped keys. */
+/* The record the binding of p's IDc goes into, created now that the core has accepted its
+ * answer: 0 when all max_terminals are taken (sbcd caps it to what the fast path holds, so an
+ * index handed out is always one XDP can enforce). */
+static uint32_t record_for_binding(struct gk_registrar *r, const struct pending *p)
+{
+	int created;
+	uint32_t slot = gk_idmap_get_or_add(r->ids, p->req.idc, &created);
+
+	if (!slot)
+		return 0;
+	struct record *rc = rec(r, slot);
+	if (created)
+		memset(rc, 0, sizeof(*rc));
+	rc->last_seen_ms = gk_loop_now(r->loop);
+	if (!n1_seen(rc, p->n1))
+		n1_remember(rc, p->n1);
+	return slot;
+}
+
+/* The core said yes, but the binding cannot be made: the session it accounted (Start) ends. */
+static void refuse_success(struct gk_registrar *r, struct pending *p, enum gk_reason why)
+{
+	char a[GK_TXT_SHORT];
+
+	gk_format_addr(&p->from, a, sizeof(a));
+	r->ops.core_unbound(r->user, p->req.idc, r->cfg.idsp, a);
+	reject(r, &p->req, &p->from, why);
+	pending_free(r, p);
+}
+
 static void complete(struct gk_registrar *r, struct pending *p,
                      const uint8_t blob_terminal[GK_BLOB_LEN],
                      const uint8_t blob_element[GK_BLOB_LEN])
 {
-	uint32_t slot = p->record;
-	struct gk_binding *b = &rec(r, slot)->b;
+	uint32_t slot;
+	struct gk_binding *b;
 	struct gk_msg *m = &p->req;
 	const struct sockaddr_storage *from = &p->from;
 	enum gk_mech mech = (enum gk_mech)p->chosen;
@@ -612,14 +685,14 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	int n;
 
 	if (gk_key_unwrap(r->cfg.element_key, blob_element, m->idc, r->cfg.idsp, p->rand,
-	                  r->cfg.role, k) < 0) {
-		char a[GK_TXT_SHORT];
-		gk_format_addr(from, a, sizeof(a));
-		r->ops.core_unbound(r->user, m->idc, r->cfg.idsp, a);
-		reject(r, m, from, GK_R_UNWRAP_FAILED);
-		pending_free(r, p);
-		return;
+	                  r->cfg.role, k) < 0)
+		return refuse_success(r, p, GK_R_UNWRAP_FAILED);
+	slot = record_for_binding(r, p);
+	if (!slot) {
+		gk_wipe(k, sizeof(k));
+		return refuse_success(r, p, GK_R_OVERLOAD);
 	}
+	b = &rec(r, slot)->b;
 
 	respond_init(&s, m, GK_MSG_SUCCESS);
 	memcpy(s.n1, m->n1, GK_NONCE_LEN);
@@ -637,14 +710,8 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	        : gk_codec_success_canonical(&s, canon, sizeof(canon));
 	if (n < 0 || gk_response_mac(k, canon, (size_t)n, s.mac) < 0 ||
 	    binding_install(r, slot, from, mech, k, s.expires) < 0) {
-		char a[GK_TXT_SHORT];
-
 		gk_wipe(k, sizeof(k));
-		gk_format_addr(from, a, sizeof(a));
-		r->ops.core_unbound(r->user, m->idc, r->cfg.idsp, a); /* the core counted a Start */
-		reject(r, m, from, GK_R_INTERNAL);
-		pending_free(r, p);
-		return;
+		return refuse_success(r, p, GK_R_INTERNAL);
 	}
 	gk_wipe(k, sizeof(k));
 	r->ops.send_terminal(r->user, &s, from, NULL);
@@ -682,26 +749,17 @@ static bool same_digest_attempt(const struct pending *p, const struct gk_msg *m)
 static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
                                const struct sockaddr_storage *from)
 {
-	int created;
-	uint32_t slot = gk_idmap_get_or_add(r->ids, m->idc, &created);
 	char a[GK_TXT_SHORT];
+	struct pending *p = pending_of_host(r, m->idc, from);
 
-	if (!slot)
-		return reject(r, m, from, GK_R_OVERLOAD);
-	struct record *rc = rec(r, slot);
-	if (created)
-		memset(rc, 0, sizeof(*rc));
-	rc->last_seen_ms = gk_loop_now(r->loop);
-	struct pending *p = pending_of_host(r, rc, from);
 	if (p && same_digest_attempt(p, m))
 		return;
-	pending_make_room(r, rc, from);
-	p = pending_alloc(r, slot);
+	pending_make_room(r, m->idc, from);
+	p = pending_alloc(r, m->idc, from);
 	if (!p)
 		return reject(r, m, from, GK_R_OVERLOAD);
 	p->chosen = GK_MECH_DIGEST;
 	p->state = P_WAIT_CORE;
-	p->from = *from;
 	memcpy(&p->req, m, sizeof(*m));
 	gk_timer_arm(r->loop, &p->timer, r->cfg.core_timeout_ms);
 	r->stats.core_requests++;
@@ -741,12 +799,15 @@ void gk_registrar_core_digest_success(struct gk_registrar *r, uint64_t ref)
 
 	if (!p)
 		return;
-	struct gk_binding *b = &rec(r, p->record)->b;
+	uint32_t slot = record_for_binding(r, p);
+	if (!slot)
+		return refuse_success(r, p, GK_R_OVERLOAD);
+	struct gk_binding *b = &rec(r, slot)->b;
 	respond_init(&s, &p->req, GK_MSG_SUCCESS);
 	s.chosen = GK_MECH_DIGEST;
 	s.expires = clamp_expires(r, &p->req);
 	s.fields = GK_F_CHOSEN | GK_F_EXPIRES;
-	(void)binding_install(r, p->record, &p->from, GK_MECH_DIGEST, NULL, s.expires); /* no K */
+	(void)binding_install(r, slot, &p->from, GK_MECH_DIGEST, NULL, s.expires); /* no K */
 	r->ops.send_terminal(r->user, &s, &p->from, NULL);
 	if (r->ops.binding_up)
 		r->ops.binding_up(r->user, b);
@@ -771,8 +832,8 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 	rc = slot ? rec(r, slot) : NULL;
 	/* An answer counts only from where its challenge went: resent from elsewhere it would
 	 * install the binding at the sender's address. Attempts in progress are left alone. */
-	p = rc ? pending_of(r, rc, from) : NULL;
-	if (!p && rc && rc->pending)
+	p = pending_of(r, m->idc, from);
+	if (!p && gk_attempts_first(r->attempts, m->idc))
 		return reject(r, m, from, GK_R_WRONG_SOURCE);
 	if (p && p->state == P_WAIT_CORE && p->req.type == GK_MSG_ANSWER &&
 	    memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0)
@@ -783,10 +844,12 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 		return reject(r, m, from, GK_R_BAD_N2);
 	if ((m->fields & GK_F_RAND) && !gk_ct_equal(p->rand, m->rand, GK_RAND_LEN))
 		return reject(r, m, from, GK_R_BAD_N2);
-	if (n1_seen(rc, m->n1))
+	if (rc && n1_seen(rc, m->n1))
 		return reject(r, m, from, GK_R_REPLAY_N1);
-	n1_remember(rc, m->n1);
-	rc->last_seen_ms = gk_loop_now(r->loop);
+	if (rc) {
+		n1_remember(rc, m->n1);
+		rc->last_seen_ms = gk_loop_now(r->loop);
+	}
 	/* The mechanism is settled before the core is asked, so that a terminal we cannot serve
 	 * never opens a session at the AuC. */
 	mech = gk_mech_choose(m, r->cfg.mechs_supported & GK1_MECHS);
@@ -1063,8 +1126,7 @@ static void sweep_fn(struct gk_timer *t)
 
 	for (uint32_t i = 1; i <= r->cfg.max_terminals; i++) {
 		struct record *rc = &r->records[i];
-		if (!gk_idmap_id(r->ids, i) || rc->b.active || rc->pending ||
-		    rc->last_seen_ms + idle_ms > now)
+		if (!gk_idmap_id(r->ids, i) || rc->b.active || rc->last_seen_ms + idle_ms > now)
 			continue;
 		gk_idmap_remove(r->ids, i);
 		memset(rc, 0, sizeof(*rc));

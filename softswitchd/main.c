@@ -224,6 +224,10 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 			              (unsigned long long)auth_why.n[k]);
 	P("wrong_answers", c->wrong_auth);
 	P("lockouts", c->lockouts);
+	uint32_t core_records, core_in_progress;
+	gk_core_gauges(s->direct.core, &core_records, &core_in_progress);
+	P("core_records", core_records);
+	P("core_in_progress", core_in_progress);
 	P("auc_requests", a->requests);
 	P("auc_retransmits", a->retransmits);
 	P("auc_timeouts", a->timeouts);

@@ -91,5 +91,7 @@ void gk_core_auc_vector(struct gk_core *c, uint32_t handle, const struct gk_auc_
 void gk_core_auc_failed(struct gk_core *c, uint32_t handle, enum gk_reason why);
 
 const struct gk_core_stats *gk_core_stats(const struct gk_core *c);
+/* Now: IDcs with a record (answers counted for them), and transactions in progress. */
+void gk_core_gauges(const struct gk_core *c, uint32_t *records, uint32_t *in_progress);
 
 #endif

@@ -7,8 +7,9 @@
  * gk_registrar_core_* entry points, directly in one process or over SIP between sbcd and
  * softswitchd. Driven by abstract messages (msg.h); it knows nothing of any wire format.
  *
- * Per IDc it keeps one record: the N1 replay cache, the registrations in progress (one per
- * source host, a few hosts at once), and the binding once registered. A binding has a terminal
+ * Before an answer proves an IDc, all it keeps for it is the registrations in progress (one per
+ * source host, a few hosts at once, attempts.h), each gone when it ends. A right answer makes
+ * the IDc's record: its N1 replay cache and its binding. A binding has a terminal
  * index (for the gk-mac trailer), the address it registered from, the per-direction packet keys
  * derived from K, the negotiated mechanism and its expiry. The front obtains K only by unwrapping
  * its own copy, E_Ksp[K] (an SBC) or E_Kss[K] (a softswitch in the direct topology), with its
@@ -41,8 +42,9 @@ struct gk_registrar_cfg {
 	uint32_t expires_min_s;          /* default 60 */
 	uint32_t expires_max_s;          /* default 86400 */
 	uint32_t mechs_supported;        /* bitmask of 1u << enum gk_mech */
-	uint32_t max_terminals;          /* records (terminals known), default 262144 */
-	uint32_t max_pending;            /* registrations in progress, default 65536 */
+	uint32_t max_terminals;          /* records (terminals registered), default 262144 */
+	uint32_t max_pending;            /* registrations in progress, default 65536; the last
+	                                  * quarter only for hosts refreshing their binding */
 	bool log_registrations;          /* one info line per completed registration */
 };
 
@@ -177,6 +179,9 @@ void gk_binding_get_info(const struct gk_binding *b, struct gk_binding_info *out
 void gk_registrar_foreach(struct gk_registrar *r,
                           void (*fn)(const struct gk_binding_info *bi, void *arg), void *arg);
 const struct gk_registrar_stats *gk_registrar_stats(const struct gk_registrar *r);
+/* Now: IDcs with a record (registered, or until the sweep after their binding ended), and
+ * registrations in progress. Strangers' requests show in the second only. */
+void gk_registrar_gauges(const struct gk_registrar *r, uint32_t *records, uint32_t *in_progress);
 /* Count a reason from outside the state machine (parse errors, trailer drops). */
 void gk_registrar_count(struct gk_registrar *r, enum gk_reason why);
 

@@ -198,8 +198,13 @@ FIXTURE(exchange)
 	struct gk_terminal alice;
 };
 
-/* The direct topology's front and core with alice provisioned; lockout_s 0 keeps the default. */
-static int world_init(struct world *w, uint32_t lockout_s)
+/* Limits a test may change; 0 keeps the world's own. */
+struct limits {
+	uint32_t lockout_s, challenge_ttl_s, max_terminals;
+};
+
+/* The direct topology's front and core with alice provisioned. */
+static int world_init_limits(struct world *w, const struct limits *lim)
 {
 	struct gk_registrar_cfg cfg;
 	struct gk_core_cfg ccfg;
@@ -220,14 +225,16 @@ static int world_init(struct world *w, uint32_t lockout_s)
 	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
 	memcpy(cfg.element_key, w->kss, GK_KEY_LEN);
 	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST);
-	cfg.max_terminals = 64;
+	cfg.max_terminals = lim->max_terminals ? lim->max_terminals : 64;
 	cfg.max_pending = 16;
 	cfg.log_registrations = false;
 	gk_core_cfg_defaults(&ccfg);
-	ccfg.max_terminals = 64;
+	ccfg.max_terminals = cfg.max_terminals;
 	ccfg.max_pending = 16;
-	if (lockout_s)
-		ccfg.lockout_s = lockout_s;
+	if (lim->lockout_s)
+		ccfg.lockout_s = lim->lockout_s;
+	if (lim->challenge_ttl_s)
+		cfg.challenge_ttl_s = ccfg.challenge_ttl_s = lim->challenge_ttl_s;
 	if (gk_direct_init(&w->d, &cfg, &ccfg, &ops, w, w->loop, err, sizeof(err)) < 0)
 		return -1;
 	w->reg = w->d.front;
@@ -235,6 +242,12 @@ static int world_init(struct world *w, uint32_t lockout_s)
 	gk_random(w->subs[0].kc, GK_KEY_LEN);
 	w->n_subs = 1;
 	return 0;
+}
+
+/* lockout_s 0 keeps the default. */
+static int world_init(struct world *w, uint32_t lockout_s)
+{
+	return world_init_limits(w, &(struct limits){.lockout_s = lockout_s});
 }
 
 FIXTURE_SETUP(exchange)
@@ -1155,6 +1168,101 @@ TEST_F(exchange, terminal_refuses_a_mechanism_nobody_enforces)
 	EXPECT_EQ(-1, gk_terminal_on_message(&self->alice, &copy, &answer));
 	EXPECT_EQ(GK_R_NO_MECH, self->alice.reason);
 	EXPECT_NE(GK_TERM_REGISTERED, self->alice.state);
+}
+
+/* A REGISTER for an IDc from `host`, as a stranger makes one: nothing to answer it with. */
+static struct gk_msg *stranger_register(struct world *w, const char *idc, int host)
+{
+	struct gk_terminal t;
+	struct gk_msg req;
+	uint8_t k[GK_KEY_LEN];
+
+	gk_random(k, sizeof(k));
+	term_init(&t, idc, k);
+	gk_terminal_register(&t, &req);
+	return deliver(w, &req, host, 0);
+}
+
+/*
+ * Issue 12 #7: every REGISTER used to make a record for its IDc at the front and at the core,
+ * kept a minute after its attempt (the N1 cache) and holding a terminal index. A stream of
+ * made-up IDcs, more per minute than max_terminals, filled both tables, and every new terminal
+ * was refused OVERLOAD. Now an attempt is all a stranger costs, for as long as it lives (its
+ * challenge's TTL here: the AuC answers an IDc it does not know with a decoy vector, as aucd
+ * does), and the record comes with a right answer.
+ */
+TEST(made_up_idcs_leave_no_record_and_take_no_index)
+{
+	struct world w;
+	struct gk_terminal alice;
+	uint32_t records, in_progress;
+	char idc[32];
+
+	ASSERT_EQ(
+	    0, world_init_limits(&w, &(struct limits){.challenge_ttl_s = 1, .max_terminals = 8}));
+	term_init(&alice, "alice", w.subs[0].kc);
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < 10; i++) { /* 40 IDcs in all, five times max_terminals */
+			snprintf(idc, sizeof(idc), "nobody-%d-%d", round, i);
+			struct gk_msg *resp = stranger_register(&w, idc, 50 + i);
+			ASSERT_NE(NULL, resp);
+			ASSERT_EQ(GK_MSG_CHALLENGE, resp->type)
+			TH_LOG("%s: %s", idc, gk_reason_str(resp->reason));
+		}
+		gk_registrar_gauges(w.reg, &records, &in_progress);
+		EXPECT_EQ(0u, records);
+		EXPECT_EQ(10u, in_progress);
+		gk_core_gauges(w.d.core, &records, &in_progress);
+		EXPECT_EQ(0u, records);
+		EXPECT_EQ(10u, in_progress);
+		tick(w.loop, 1100); /* the challenges expire, and with them all that was kept */
+		gk_registrar_gauges(w.reg, &records, &in_progress);
+		EXPECT_EQ(0u, in_progress);
+		gk_core_gauges(w.d.core, &records, &in_progress);
+		EXPECT_EQ(0u, in_progress);
+	}
+	ASSERT_EQ(0, run(&w, &alice, 2));
+	EXPECT_EQ(GK_TERM_REGISTERED, alice.state);
+	EXPECT_GE(8u, alice.index);
+	gk_registrar_gauges(w.reg, &records, &in_progress);
+	EXPECT_EQ(1u, records);
+	gk_core_gauges(w.d.core, &records, &in_progress);
+	EXPECT_EQ(1u, records);
+	gk_direct_fini(&w.d);
+	gk_loop_free(w.loop);
+}
+
+/*
+ * The attempt tables are finite (max_pending), and a stranger who knows IDcs the AuC will
+ * challenge can fill them for a challenge's TTL. Their last quarter is kept for the host an IDc
+ * is registered from: the refresh of a registered terminal goes through such a flood, at the
+ * front and at the core, while a new registration waits for it to pass.
+ */
+TEST_F(exchange, attempt_table_full_of_strangers_leaves_room_for_a_refresh)
+{
+	char idc[32];
+	struct gk_msg *resp;
+	int i;
+
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	for (i = 0; i < 16; i++) {
+		snprintf(idc, sizeof(idc), "nobody-%d", i);
+		resp = stranger_register(&self->w, idc, 50 + i);
+		ASSERT_NE(NULL, resp);
+		if (resp->type != GK_MSG_CHALLENGE)
+			break;
+	}
+	EXPECT_EQ(12, i); /* three quarters of max_pending 16 */
+	EXPECT_EQ(GK_MSG_REJECT, resp->type);
+	EXPECT_EQ(GK_R_OVERLOAD, resp->reason);
+	/* The same flood from the terminal's host would not pass: it is the binding's host that
+	 * counts, not the IDc it asks for. */
+	resp = stranger_register(&self->w, "nobody-else", 2);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_R_OVERLOAD, resp->reason);
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->refreshes);
 }
 
 /*
