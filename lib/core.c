@@ -299,8 +299,22 @@ void core_success(struct gk_core *c, struct core_rec *rc, const char *address)
 	rc->good_ms = gk_loop_now(c->loop);
 }
 
+/* A lockout counts wrong answers from a source host; whoever shares the terminal's address (a
+ * NAT, a neighbour on its /64) can run it up. A request the front verified under the IDc's
+ * standing binding comes from the one terminal that holds the current K: its refresh passes. */
+bool core_refused_locked(struct gk_core *c, const struct core_rec *rc, const char *address,
+                         bool sealed)
+{
+	if (!rc || !core_locked(c, rc, address))
+		return false;
+	if (!sealed)
+		return true;
+	c->st.sealed_past_lockout++;
+	return false;
+}
+
 bool core_admit(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-                const char *address)
+                const char *address, bool sealed)
 {
 	struct core_rec *rc = rec_find(c, idc);
 
@@ -308,7 +322,7 @@ bool core_admit(struct gk_core *c, uint64_t ref, const char *idc, const char *id
 		core_reject(c, ref, GK_R_PARSE_BAD_VALUE);
 		return false;
 	}
-	if (rc && core_locked(c, rc, address)) {
+	if (core_refused_locked(c, rc, address, sealed)) {
 		core_reject(c, ref, GK_R_LOCKED_OUT);
 		return false;
 	}
@@ -345,9 +359,9 @@ bool core_admit(struct gk_core *c, uint64_t ref, const char *idc, const char *id
 }
 
 void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-                      const char *address)
+                      const char *address, bool sealed)
 {
-	if (!core_admit(c, ref, idc, idsp, address))
+	if (!core_admit(c, ref, idc, idsp, address, sealed))
 		return;
 	struct core_txn *t = core_txn_alloc(c, idc, address);
 	if (!t)
@@ -483,12 +497,12 @@ bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc, const
 
 void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
                     const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-                    const char *address)
+                    const char *address, bool sealed)
 {
 	struct core_rec *rc = rec_find(c, idc);
 	struct core_txn *t;
 
-	if (rc && core_locked(c, rc, address))
+	if (core_refused_locked(c, rc, address, sealed))
 		return core_reject(c, ref, GK_R_LOCKED_OUT);
 	/* The attempt this answers: the one whose challenge carried this Rand. */
 	for (t = core_txn_first(c, idc); t; t = core_txn_next(c, t))

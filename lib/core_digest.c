@@ -176,7 +176,7 @@ void gk_core_digest(struct gk_core *c, uint64_t ref, const char *idc, const char
 		c->st.reasons.n[GK_R_REPLAY_N1]++;
 		return; /* the reference is the front's to time out */
 	}
-	if (!core_admit(c, ref, idc, idsp, address))
+	if (!core_admit(c, ref, idc, idsp, address, false)) /* Digest has no key to seal with */
 		return;
 	/* No record for an IDc until its answers count (core_rec_get): nothing replayed then. */
 	slot = gk_idmap_find(c->ids, idc);

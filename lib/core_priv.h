@@ -152,10 +152,15 @@ void core_success(struct gk_core *c, struct core_rec *rc, const char *address);
 /* True while address is locked out of rc. */
 bool core_locked(struct gk_core *c, const struct core_rec *rc, const char *address);
 /* Whether a new request for idc from address may go on: false after answering ref with a
- * reject (locked out, or a bad IDsp). The same source's attempt in progress is superseded (its
- * requester told so), and the oldest gives way when CORE_ATTEMPTS_PER_IDC sources are at it,
- * never the good host's; another source's is left alone. Nothing is kept for idc here. */
+ * reject (locked out and not sealed, or a bad IDsp). The same source's attempt in progress is
+ * superseded (its requester told so), and the oldest gives way when CORE_ATTEMPTS_PER_IDC sources
+ * are at it, never the good host's; another source's is left alone. Nothing is kept for idc here.
+ */
 bool core_admit(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-                const char *address);
+                const char *address, bool sealed);
+/* Whether a request from address may not go on for rc: its source is locked out, and the
+ * request is not sealed under the IDc's standing binding (which passes, counted). */
+bool core_refused_locked(struct gk_core *c, const struct core_rec *rc, const char *address,
+                         bool sealed);
 
 #endif

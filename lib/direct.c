@@ -11,16 +11,17 @@ static void f_send(void *user, const struct gk_msg *m, const struct sockaddr_sto
 }
 
 static void f_register(void *user, uint64_t ref, const char *idc, const char *idsp,
-                       const char *address)
+                       const char *address, bool sealed)
 {
-	gk_core_register(((struct gk_direct *)user)->core, ref, idc, idsp, address);
+	gk_core_register(((struct gk_direct *)user)->core, ref, idc, idsp, address, sealed);
 }
 
 static void f_answer(void *user, uint64_t ref, const char *idc, const char *idsp,
                      const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-                     const char *address)
+                     const char *address, bool sealed)
 {
-	gk_core_answer(((struct gk_direct *)user)->core, ref, idc, idsp, rand, auth, address);
+	gk_core_answer(((struct gk_direct *)user)->core, ref, idc, idsp, rand, auth, address,
+	               sealed);
 }
 
 static void f_digest(void *user, uint64_t ref, const char *idc, const char *idsp,

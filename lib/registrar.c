@@ -69,6 +69,7 @@ struct pending {
 	uint64_t ts2;
 	uint8_t rand[GK_RAND_LEN];
 	uint8_t chosen; /* mechanism picked from the ANSWER, while the core decides */
+	bool sealed;    /* the request came under the IDc's own binding's trailer (is_sealed) */
 	struct gk_timer timer;
 	struct gk_registrar *r;
 	struct gk_msg req; /* the request owed a response: its wire context answers it */
@@ -419,10 +420,11 @@ static void to_core(struct gk_registrar *r, struct pending *p, const struct gk_m
 
 	gk_format_addr(from, a, sizeof(a));
 	if (req->type == GK_MSG_REGISTER)
-		r->ops.core_register(r->user, pending_handle(r, p), req->idc, r->cfg.idsp, a);
+		r->ops.core_register(r->user, pending_handle(r, p), req->idc, r->cfg.idsp, a,
+		                     p->sealed);
 	else
 		r->ops.core_answer(r->user, pending_handle(r, p), req->idc, r->cfg.idsp, req->rand,
-		                   req->auth, a);
+		                   req->auth, a, p->sealed);
 }
 
 static void send_challenge(struct gk_registrar *r, struct pending *p)
@@ -526,8 +528,22 @@ static uint32_t clamp_expires(const struct gk_registrar *r, const struct gk_msg 
 static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
                                const struct sockaddr_storage *from);
 
+/* Whether m came under the gk-mac trailer of its own IDc's standing binding (verified_index
+ * names it), from that binding's address: a refresh by the terminal that holds the current K.
+ * The core lets it through a lockout of its source, which anyone sharing the address can cause.
+ * Under another IDc's binding it is an ordinary request. */
+static bool is_sealed(struct gk_registrar *r, const struct gk_msg *m,
+                      const struct sockaddr_storage *from, uint32_t verified_index)
+{
+	bool sealed = verified_index && verified_index == gk_idmap_find(r->ids, m->idc) &&
+	              gk_registrar_gkmac_bound(r, verified_index, from);
+
+	r->stats.sealed_requests += sealed;
+	return sealed;
+}
+
 static void on_register(struct gk_registrar *r, struct gk_msg *m,
-                        const struct sockaddr_storage *from)
+                        const struct sockaddr_storage *from, uint32_t verified_index)
 {
 	uint32_t slot;
 	struct record *rc;
@@ -570,6 +586,7 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 	p = pending_alloc(r, m->idc, from);
 	if (!p)
 		return reject(r, m, from, GK_R_OVERLOAD);
+	p->sealed = is_sealed(r, m, from, verified_index);
 	to_core(r, p, m, from);
 }
 
@@ -815,7 +832,8 @@ void gk_registrar_core_digest_success(struct gk_registrar *r, uint64_t ref)
 	pending_free(r, p);
 }
 
-static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct sockaddr_storage *from)
+static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct sockaddr_storage *from,
+                      uint32_t verified_index)
 {
 	uint32_t slot;
 	struct record *rc;
@@ -858,6 +876,7 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 		return reject(r, m, from, GK_R_NO_MECH);
 	}
 	p->chosen = (uint8_t)mech;
+	p->sealed = is_sealed(r, m, from, verified_index);
 	memcpy(m->rand, p->rand, GK_RAND_LEN);
 	to_core(r, p, m, from);
 }
@@ -944,10 +963,10 @@ void gk_registrar_on_message(struct gk_registrar *r, struct gk_msg *m,
 {
 	switch (m->type) {
 	case GK_MSG_REGISTER:
-		on_register(r, m, from);
+		on_register(r, m, from, verified_index);
 		break;
 	case GK_MSG_ANSWER:
-		on_answer(r, m, from);
+		on_answer(r, m, from, verified_index);
 		break;
 	case GK_MSG_DEREGISTER:
 		on_deregister(r, m, from, verified_index);

@@ -564,6 +564,8 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 			puts_(o, m->address);
 			puts_(o, "\"");
 		}
+		if (reg && (m->fields & GK_F_SEALED))
+			puts_(o, ", sealed=\"gk-mac\"");
 		puts_(o, "\r\n");
 	}
 	if (m->fields & GK_F_DIGEST)

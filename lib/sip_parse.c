@@ -71,6 +71,7 @@ enum gkp {
 	P_INDEX,
 	P_ELEMENT_KEY,
 	P_ADDRESS,
+	P_SEALED,
 	P__COUNT
 };
 _Static_assert(P__COUNT <= 32, "a parameter's bit must fit the mask");
@@ -94,6 +95,7 @@ static const struct {
     GKP(P_INDEX, "index"),
     GKP(P_ELEMENT_KEY, "element-key"),
     GKP(P_ADDRESS, "address"),
+    GKP(P_SEALED, "sealed"),
 };
 #undef GKP
 
@@ -102,7 +104,7 @@ enum actx { A_CRED, A_CHAL, A_INFO };
 #define PB(p) (1u << (p))
 static const uint32_t allowed[] = {
     [A_CRED] = PB(P_USERNAME) | PB(P_REALM) | PB(P_NONCE) | PB(P_N1) | PB(P_N2) | PB(P_TS) |
-               PB(P_RESPONSE) | PB(P_ALGORITHM) | PB(P_ADDRESS),
+               PB(P_RESPONSE) | PB(P_ALGORITHM) | PB(P_ADDRESS) | PB(P_SEALED),
     [A_CHAL] = PB(P_REALM) | PB(P_NONCE) | PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_ALGORITHM) |
                PB(P_MECHANISMS),
     [A_INFO] = PB(P_N1) | PB(P_N2) | PB(P_TS) | PB(P_KEY) | PB(P_MECHANISMS) | PB(P_RSPAUTH) |
@@ -413,7 +415,8 @@ static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 	}
 	if (unquote(p->value, p->quoted, buf, sizeof(buf), &v) < 0) {
 		/* Hex and numbers have a fixed or bounded length: too long is a bad value. */
-		bool text = k == P_USERNAME || k == P_REALM || k == P_ALGORITHM || k == P_ADDRESS;
+		bool text = k == P_USERNAME || k == P_REALM || k == P_ALGORITHM || k == P_ADDRESS ||
+		            k == P_SEALED;
 		return fail(d,
 		            text || k == P_MECHANISMS ? GK_R_PARSE_TOO_LONG : GK_R_PARSE_BAD_VALUE);
 	}
@@ -465,6 +468,12 @@ static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 		memcpy(m->address, v.p, v.n);
 		m->address[v.n] = '\0';
 		m->fields |= GK_F_ADDR;
+		return 0;
+	case P_SEALED:
+		/* core leg: the mechanism whose key verified the request; only gk-mac has one */
+		if (!sip_span_ieq(v, "gk-mac"))
+			return fail(d, GK_R_PARSE_BAD_VALUE);
+		m->fields |= GK_F_SEALED;
 		return 0;
 	case P_TS:
 		if (n > 20 || parse_u64(v, UINT64_MAX, false, &x) < 0)

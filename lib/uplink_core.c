@@ -114,6 +114,10 @@ void gk_uplink_core_request(struct gk_uplink_core *u, const char *sbc_id, const 
                             const struct sockaddr_storage *from)
 {
 	const char *addr = (m->fields & GK_F_ADDR) ? m->address : "-";
+	/* The SBC's word that it verified the terminal's gk-mac trailer: an authenticated peer's
+	 * (the core leg is MACed per datagram), never a terminal's, which reaches the core only
+	 * through its front. */
+	bool sealed = (m->fields & GK_F_SEALED) != 0;
 	uint64_t ref;
 
 	u->st.requests++;
@@ -151,7 +155,7 @@ void gk_uplink_core_request(struct gk_uplink_core *u, const char *sbc_id, const 
 		               (m->fields & GK_F_DIGEST) ? &m->digest : NULL, "REGISTER", addr);
 	else if (m->type == GK_MSG_REGISTER)
 		gk_core_register(u->core, ref, m->idc, m->idsp,
-		                 (m->fields & GK_F_ADDR) ? m->address : "-");
+		                 (m->fields & GK_F_ADDR) ? m->address : "-", sealed);
 	else
-		gk_core_answer(u->core, ref, m->idc, m->idsp, m->rand, m->auth, addr);
+		gk_core_answer(u->core, ref, m->idc, m->idsp, m->rand, m->auth, addr, sealed);
 }

@@ -99,19 +99,23 @@ static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref)
 }
 
 static void core_register(void *user, uint64_t ref, const char *idc, const char *idsp,
-                          const char *address)
+                          const char *address, bool sealed)
 {
 	struct gk_msg m;
 	gk_uplink_request(&m, GK_MSG_REGISTER, idc, idsp, NULL, NULL, address);
+	if (sealed)
+		m.fields |= GK_F_SEALED;
 	send_core(user, &m, ref);
 }
 
 static void core_answer(void *user, uint64_t ref, const char *idc, const char *idsp,
                         const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-                        const char *address)
+                        const char *address, bool sealed)
 {
 	struct gk_msg m;
 	gk_uplink_request(&m, GK_MSG_ANSWER, idc, idsp, rand, auth, address);
+	if (sealed)
+		m.fields |= GK_F_SEALED;
 	send_core(user, &m, ref);
 }
 

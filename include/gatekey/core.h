@@ -55,6 +55,7 @@ struct gk_core_ops {
 struct gk_core_stats {
 	uint64_t vectors, challenges, successes, wrong_auth, lockouts, rejects;
 	uint64_t digest_challenges, digest_successes, digest_stale;
+	uint64_t sealed_past_lockout; /* sealed refreshes let through their source's lockout */
 	struct gk_reason_counters reasons;
 };
 
@@ -64,13 +65,16 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
 void gk_core_free(struct gk_core *c);
 
 /* s2: a terminal wants to register through element idsp, from address ("host:port" as the
- * front saw it, or NULL): wrong answers lock out a source, not the IDc. */
+ * front saw it, or NULL): wrong answers lock out a source, not the IDc. sealed: the front
+ * verified the request under the key of the IDc's standing binding, so it is the terminal's own
+ * refresh, and a lockout of its source (by whoever shares its address) does not stop it. */
 void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-                      const char *address);
-/* s8: its answer to the challenge with this rand; address is the terminal as the front saw it. */
+                      const char *address, bool sealed);
+/* s8: its answer to the challenge with this rand; address is the terminal as the front saw it;
+ * sealed as for gk_core_register. */
 void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
                     const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-                    const char *address);
+                    const char *address, bool sealed);
 /* The binding ended (deregistration, expiry, or the front could not complete it). */
 void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const char *address);
 

@@ -98,6 +98,8 @@ enum gk_field {
 	GK_F_DIGEST = 1u << 14, /* request: Digest credentials in `digest` */
 	GK_F_DIGEST_CHAL = 1u << 15, /* 401: a Digest challenge in `digest` (realm, nonce,
 	                                algorithm, qop, opaque, stale) */
+	GK_F_SEALED = 1u << 16, /* core leg, s2/s8: the SBC verified the request under the gk-mac
+	                           key of the IDc's standing binding (a sealed refresh) */
 };
 
 /* RFC 3261 §22 / RFC 7616 / RFC 8760 Digest credentials or challenge, as text. */

@@ -55,12 +55,14 @@ struct gk_registrar_ops {
 	void (*send_terminal)(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
 	                      struct gk_binding *b);
 	/* s2, s8 and the end of a binding, to the core. The core answers a register or an answer
-	 * with gk_registrar_core_challenge, _success or _reject, quoting ref. */
+	 * with gk_registrar_core_challenge, _success or _reject, quoting ref. sealed: the request
+	 * came under the gk-mac trailer of the IDc's standing binding, from its address (a sealed
+	 * refresh: the terminal holds the current K). */
 	void (*core_register)(void *user, uint64_t ref, const char *idc, const char *idsp,
-	                      const char *address);
+	                      const char *address, bool sealed);
 	void (*core_answer)(void *user, uint64_t ref, const char *idc, const char *idsp,
 	                    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-	                    const char *address);
+	                    const char *address, bool sealed);
 	void (*core_unbound)(void *user, const char *idc, const char *idsp, const char *address);
 	/* A plain Digest REGISTER (no GK1 values) when `digest` is supported: cred is NULL when it
 	 * carried no credentials. Answered with gk_registrar_core_digest_challenge, _digest_success
@@ -75,6 +77,7 @@ struct gk_registrar_ops {
 struct gk_registrar_stats {
 	uint64_t registrations, refreshes, deregistrations, expirations;
 	uint64_t challenges, core_requests, rejects, restored;
+	uint64_t sealed_requests; /* REGISTERs and ANSWERs sealed under their IDc's own binding */
 	struct gk_reason_counters reasons;
 };
 

@@ -12,7 +12,7 @@ need_root
 need_tool tshark "tshark is not installed (make deps)"
 PROTOS=${PROTOS:-mgcp h248 h323}
 set -- $PROTOS
-plan $((1 + 24 * $#))
+plan $((1 + 25 * $#))
 xdp=1
 [ "${SBC_FASTPATH:-auto}" = userspace ] && xdp=0
 [ $xdp = 0 ] || need_tool bpftool "bpftool is not installed (make deps)"
@@ -63,9 +63,13 @@ for PROTO in $PROTOS; do
 	if [ "$xdp" = 1 ]; then
 		pin_before="$(pinned_stat DROP_BAD_TAG) $(pinned_stat DROP_REPLAY) $(pinned_stat DROP_OLD_SEQ)"
 	fi
-	out=$(gkterm_sbc --key-file "$WORK/$PROTO-c.key" --options 3 --abuse --deregister)
+	before_sealed=$(stat_of sbcd sealed_requests)
+	out=$(gkterm_sbc --key-file "$WORK/$PROTO-c.key" --options 3 --refresh 1 --abuse --deregister)
 	rc=$?
 	echo "$out" | diag
+	echo "$out" | grep -q '^refreshed 1$' &&
+		[ $(($(stat_of sbcd sealed_requests) - before_sealed)) = 2 ]
+	ok $? "$PROTO: the terminal refreshes sealed under its binding (sbcd verified REGISTER and ANSWER)"
 	echo "$out" | grep -q '^options sent=3 ok=3 bad_downlink=0'
 	ok $? "$PROTO: 3 gk-mac protected requests pass, their answers verify at the terminal"
 	echo "$out" | grep -q '^abuse sent=7 answered=1 expected=1'

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_tool tshark "tshark is not installed (make deps)"
-plan 24
+plan 29
 
 rig_sbc
 provision_sbc term1 term2 term3 term4
@@ -64,6 +64,38 @@ is $(($(stat_of sbcd fastpath.DROP_BAD_TRAILER) - before_bare)) 1 \
 	"a bare datagram from a gk-mac terminal is dropped and counted"
 is $(($(stat_of sbcd fastpath.DROP_UNKNOWN_INDEX) - before_idx)) 2 \
 	"an unknown index, and the old key after deregistration, are dropped and counted"
+
+# --- A neighbour behind the terminal's address locks it out; its sealed refresh passes. --------
+# Wrong answers are counted per (IDc, source host), so whoever shares the terminal's address (a
+# NAT) can lock it out. The terminal seals its refresh under the binding it replaces: the SBC
+# verifies that trailer and tells the core, which lets it through the lockout.
+printf 'id term1\nkey %064d\n' 0 >"$WORK/term1-wrong.key"
+chmod 600 "$WORK/term1-wrong.key"
+before_sealed=$(stat_of softswitchd sealed_past_lockout)
+before_lock=$(stat_of softswitchd lockouts)
+gkterm_sbc --key-file "$WORK/term1.key" --refresh 1 --refresh-interval 6000 \
+	>"$WORK/refresh.out" 2>&1 &
+refresher=$!
+PIDS+=($refresher)
+wait_until 100 grep -q '^registered term1 ' "$WORK/refresh.out"
+ok $? "term1 registers, and will refresh in 6 s"
+out=$(gkterm_sbc --key-file "$WORK/term1-wrong.key")
+echo "$out" | diag
+[ $(($(stat_of softswitchd lockouts) - before_lock)) = 1 ]
+ok $? "a neighbour on term1's address answers wrongly three times and locks that address out"
+before_locked=$(stat_of softswitchd reason.LOCKED_OUT)
+out=$(gkterm_sbc --key-file "$WORK/term1.key")
+rc=$?
+echo "$out" | diag
+[ $rc = 1 ] && [ "$(stat_of softswitchd reason.LOCKED_OUT)" -gt "$before_locked" ]
+ok $? "a bare registration of term1 from that address is refused LOCKED_OUT"
+wait "$refresher"
+rc=$?
+diag <"$WORK/refresh.out"
+[ $rc = 0 ] && grep -q '^refreshed 1$' "$WORK/refresh.out"
+ok $? "term1's refresh, sealed under its standing binding, registers through the lockout"
+is $(($(stat_of softswitchd sealed_past_lockout) - before_sealed)) 2 \
+	"the core let its sealed REGISTER and ANSWER past the lockout, and counted them"
 
 # --- Unknown sources. ---------------------------------------------------------------------------
 before=$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)

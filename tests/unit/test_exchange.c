@@ -645,6 +645,77 @@ static int one_wrong_answer(struct world *w, struct gk_terminal *t, const char *
 	return resp ? resp->type : -1;
 }
 
+/* The whole exchange from `from`, each message delivered as verified under index (0: bare).
+ * Returns the terminal's last on_message result. */
+static int run_verified(struct world *w, struct gk_terminal *t, const char *from, uint32_t index)
+{
+	struct sockaddr_storage a = addr_str(from);
+	struct gk_msg req, next;
+	struct gk_msg *resp;
+	int ret = -2;
+
+	gk_terminal_register(t, &req);
+	for (int step = 0; step < 16; step++) {
+		resp = deliver_from(w, &req, &a, index);
+		if (!resp)
+			return -3;
+		ret = gk_terminal_on_message(t, resp, &next);
+		if (ret != 1)
+			return ret;
+		req = next;
+	}
+	return ret;
+}
+
+/*
+ * Issue 12 #4: a lockout counts per source host, and whoever shares the terminal's host (a NAT,
+ * a neighbour in its /64) can run it up with three wrong answers; the terminal's refresh was
+ * then refused LOCKED_OUT. A refresh sealed under the terminal's standing binding (its REGISTER
+ * and ANSWER carry the gk-mac trailer, which the fast path or gk_registrar_open verified: the
+ * index passed here) comes from the one terminal holding the current K, and passes. Sealed
+ * under another IDc's binding it proves nothing about this one.
+ */
+TEST_F(exchange, neighbours_lockout_does_not_stop_a_sealed_refresh)
+{
+	const struct gk_core_stats *cs = gk_core_stats(self->w.d.core);
+	struct gk_terminal mallory, bob;
+	uint8_t wrong[GK_KEY_LEN];
+	uint32_t index;
+
+	snprintf(self->w.subs[1].idc, sizeof(self->w.subs[1].idc), "bob");
+	gk_random(self->w.subs[1].kc, GK_KEY_LEN);
+	self->w.n_subs = 2;
+	term_init(&bob, "bob", self->w.subs[1].kc);
+	gk_random(wrong, sizeof(wrong));
+	term_init(&mallory, "alice", wrong);
+
+	ASSERT_EQ(0, run_verified(&self->w, &self->alice, "198.18.0.2:5060", 0));
+	ASSERT_EQ(0, run_verified(&self->w, &bob, "198.18.0.2:7000", 0));
+	for (int i = 0; i < 3; i++)
+		one_wrong_answer(&self->w, &mallory, "198.18.0.2:6000"); /* behind the same NAT */
+	ASSERT_EQ(1, cs->lockouts);
+
+	/* Bare, alice's refresh is her host's, and her host is locked out. */
+	uint64_t locked = cs->reasons.n[GK_R_LOCKED_OUT];
+	index = self->alice.index;
+	EXPECT_EQ(-1, run_verified(&self->w, &self->alice, "198.18.0.2:5060", 0));
+	EXPECT_EQ(GK_R_REFUSED, self->alice.reason); /* a terminal is not told why */
+	EXPECT_EQ(locked + 1, cs->reasons.n[GK_R_LOCKED_OUT]);
+	/* bob's binding vouches for bob, not for a REGISTER naming alice. */
+	EXPECT_EQ(-1, run_verified(&self->w, &mallory, "198.18.0.2:7000", bob.index));
+	EXPECT_EQ(locked + 2, cs->reasons.n[GK_R_LOCKED_OUT]);
+	/* Nor does alice's index from another address (the fast path would not have passed it). */
+	EXPECT_EQ(-1, run_verified(&self->w, &mallory, "198.18.0.2:6000", index));
+	EXPECT_EQ(locked + 3, cs->reasons.n[GK_R_LOCKED_OUT]);
+	EXPECT_EQ(0, cs->sealed_past_lockout);
+
+	/* Sealed under her own standing binding, from its address: it passes. */
+	ASSERT_EQ(0, run_verified(&self->w, &self->alice, "198.18.0.2:5060", index));
+	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
+	EXPECT_EQ(2, cs->sealed_past_lockout); /* its REGISTER and its ANSWER */
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->refreshes);
+}
+
 /* Failures count per host: an IPv6 host is its /64 (as for the fast path's buckets), where its
  * owner can take any of 2^64 addresses, so one address per wrong answer no longer escapes the
  * lockout; and an IPv4 client that a dual-stack socket shows as ::ffff:a.b.c.d is that IPv4
@@ -721,6 +792,7 @@ struct leg_call {
 	uint8_t rand[GK_RAND_LEN], auth[GK_AUTH_LEN];
 	uint8_t bt[GK_BLOB_LEN], be[GK_BLOB_LEN];
 	enum gk_reason why;
+	bool sealed;
 };
 
 #define LEG_MAX  32
@@ -739,6 +811,7 @@ struct sbc_world {
 		char address[GK_TXT_SHORT];
 	} acct[ACCT_MAX];
 	unsigned n_acct;
+	unsigned sealed_calls; /* s2 and s8 that crossed the core leg marked sealed */
 };
 
 static struct leg_call *leg_push(struct sbc_world *w, enum leg_kind kind, uint64_t ref)
@@ -762,9 +835,11 @@ static void sf_send(void *user, const struct gk_msg *m, const struct sockaddr_st
 }
 
 static void sf_register(void *user, uint64_t ref, const char *idc, const char *idsp,
-                        const char *address)
+                        const char *address, bool sealed)
 {
 	struct leg_call *c = leg_push(user, L_REGISTER, ref);
+	c->sealed = sealed;
+	((struct sbc_world *)user)->sealed_calls += sealed;
 	snprintf(c->idc, sizeof(c->idc), "%s", idc);
 	snprintf(c->idsp, sizeof(c->idsp), "%s", idsp);
 	snprintf(c->address, sizeof(c->address), "%s", address);
@@ -772,9 +847,11 @@ static void sf_register(void *user, uint64_t ref, const char *idc, const char *i
 
 static void sf_answer(void *user, uint64_t ref, const char *idc, const char *idsp,
                       const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-                      const char *address)
+                      const char *address, bool sealed)
 {
 	struct leg_call *c = leg_push(user, L_ANSWER, ref);
+	c->sealed = sealed;
+	((struct sbc_world *)user)->sealed_calls += sealed;
 	snprintf(c->idc, sizeof(c->idc), "%s", idc);
 	snprintf(c->idsp, sizeof(c->idsp), "%s", idsp);
 	snprintf(c->address, sizeof(c->address), "%s", address);
@@ -835,10 +912,11 @@ static void leg_pump(struct sbc_world *w)
 
 		switch (c.kind) {
 		case L_REGISTER:
-			gk_core_register(w->core, c.ref, c.idc, c.idsp, c.address);
+			gk_core_register(w->core, c.ref, c.idc, c.idsp, c.address, c.sealed);
 			break;
 		case L_ANSWER:
-			gk_core_answer(w->core, c.ref, c.idc, c.idsp, c.rand, c.auth, c.address);
+			gk_core_answer(w->core, c.ref, c.idc, c.idsp, c.rand, c.auth, c.address,
+			               c.sealed);
 			break;
 		case L_UNBOUND:
 			gk_core_unbound(w->core, c.idc, c.idsp, c.address);
@@ -916,7 +994,7 @@ FIXTURE_TEARDOWN(sbc)
 
 /* The whole exchange from host, each request's calls over the core leg pumped before the
  * terminal sees the response. */
-static int sbc_run(struct sbc_world *w, struct gk_terminal *t, int host)
+static int sbc_run_verified(struct sbc_world *w, struct gk_terminal *t, int host, uint32_t index)
 {
 	struct sockaddr_storage from = addr_of(host);
 	struct gk_msg req, next;
@@ -925,7 +1003,7 @@ static int sbc_run(struct sbc_world *w, struct gk_terminal *t, int host)
 	gk_terminal_register(t, &req);
 	for (int step = 0; step < 16; step++) {
 		w->out.have = false;
-		gk_registrar_on_message(w->front, &req, &from, 0);
+		gk_registrar_on_message(w->front, &req, &from, index);
 		leg_pump(w);
 		if (!w->out.have)
 			return -3;
@@ -935,6 +1013,26 @@ static int sbc_run(struct sbc_world *w, struct gk_terminal *t, int host)
 		req = next;
 	}
 	return ret;
+}
+
+static int sbc_run(struct sbc_world *w, struct gk_terminal *t, int host)
+{
+	return sbc_run_verified(w, t, host, 0);
+}
+
+/* With an SBC, the SBC verifies the sealed refresh and the core leg says so: the core, not the
+ * SBC, knows the lockouts. */
+TEST_F(sbc, a_sealed_refresh_is_marked_sealed_on_the_core_leg)
+{
+	ASSERT_EQ(0, sbc_run(&self->w, &self->alice, 2));
+	EXPECT_EQ(0u, self->w.sealed_calls);
+	ASSERT_EQ(0, sbc_run(&self->w, &self->alice, 2)); /* bare refresh */
+	EXPECT_EQ(0u, self->w.sealed_calls);
+	ASSERT_EQ(0, sbc_run_verified(&self->w, &self->alice, 2, self->alice.index));
+	EXPECT_EQ(2u, self->w.sealed_calls);
+	/* From elsewhere, the index is no proof. */
+	ASSERT_EQ(0, sbc_run_verified(&self->w, &self->alice, 3, self->alice.index));
+	EXPECT_EQ(2u, self->w.sealed_calls);
 }
 
 /* Through an SBC the core's Start reached the AuC before the SBC, told of the success, ended
@@ -1040,7 +1138,7 @@ TEST(superseded_request_is_answered)
 	c = gk_core_new(&cfg, &ops, &seen, loop, err, sizeof(err));
 	ASSERT_NE(NULL, c);
 	for (uint64_t ref = 1; ref <= 100; ref++)
-		gk_core_register(c, ref, "nobody", "sbc1", "198.18.0.9:5060");
+		gk_core_register(c, ref, "nobody", "sbc1", "198.18.0.9:5060", false);
 	EXPECT_EQ(100, seen.auc); /* never OVERLOAD: a superseded slot is free again */
 	EXPECT_EQ(99, seen.rejects);
 	EXPECT_EQ(99, seen.rejected_ref);

@@ -570,6 +570,21 @@ TEST(roundtrip_core_leg)
 	roundtrip(_metadata, "22-core-answer", &in, &out, w, sizeof(w));
 	EXPECT_NE(NULL, strstr(w, "\", address=\"[2001:db8::20]:5062\"\r\n"));
 
+	/* A sealed refresh's answer: the SBC vouches that the terminal's own binding verified it.
+	 */
+	struct gk_msg sealed = in;
+	sealed.fields |= GK_F_SEALED;
+	roundtrip(_metadata, "22-core-answer-sealed", &sealed, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "\", sealed=\"gk-mac\"\r\n")) TH_LOG("%s", w);
+	EXPECT_TRUE(out.fields & GK_F_SEALED);
+	/* Only gk-mac has a key to seal with: any other value is a malformed request. */
+	char *v = strstr(w, "sealed=\"gk-mac\"");
+	ASSERT_NE(NULL, v);
+	memcpy(v + 8, "digest", 6);
+	enum gk_reason why = GK_R_OK;
+	EXPECT_EQ(-1, gk_sip_decode((const uint8_t *)w, strlen(w), &out, &why));
+	EXPECT_EQ(GK_R_PARSE_BAD_VALUE, (int)why);
+
 	req = in;
 	in = respond(&req, GK_MSG_SUCCESS); /* s9 */
 	in.fields = GK_F_RAND | GK_F_BLOB | GK_F_BLOB_ELEM;

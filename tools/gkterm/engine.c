@@ -51,17 +51,38 @@ static const char *other_method(const struct gkt_run *r)
 	return r->o.codec->proto == GK_PROTO_SIP ? "OPTIONS" : NULL;
 }
 
+/* Seals buf (len bytes of a request of x) as it must go out: under the binding's uplink key
+ * once registered with gk-mac; a refresh under the binding it replaces; else bare. */
+static int seal_uplink(struct gkt_term *x, uint8_t *buf, size_t len)
+{
+	if (x->phase == PH_REGISTERING && x->standing_index)
+		return gk_pkt_seal_next(x->standing_uplink, x->standing_index, &x->standing_seq,
+		                        buf, len, GK_LOOP_DGRAM_MAX);
+	if (sealed(x) && x->phase != PH_REGISTERING)
+		return gk_pkt_seal_next(x->t.keys.uplink, x->t.index, &x->t.seq_up, buf, len,
+		                        GK_LOOP_DGRAM_MAX);
+	return (int)len;
+}
+
+/* In a transaction layer's seal: the datagram answers the network's command. */
+#define SEAL_RESPONSE (1u << 31)
+
+static void standing_forget(struct gkt_term *x)
+{
+	gk_wipe(x->standing_uplink, sizeof(x->standing_uplink));
+	x->standing_index = 0;
+	x->standing_seq = 0;
+}
+
 static void transmit(struct gkt_run *r, struct gkt_term *x)
 {
 	uint8_t *buf = gk_loop_send_buf(r->loop);
-	int n = x->req_len;
+	int n;
 
 	if (!buf)
 		return; /* the retransmission timer tries again */
 	memcpy(buf, x->req, x->req_len);
-	if (sealed(x) && x->phase != PH_REGISTERING)
-		n = gk_pkt_seal_next(x->t.keys.uplink, x->t.index, &x->t.seq_up, buf, x->req_len,
-		                     GK_LOOP_DGRAM_MAX);
+	n = seal_uplink(x, buf, x->req_len);
 	if (n < 0) {
 		gk_loop_send_abort(r->loop, buf);
 		return;
@@ -275,10 +296,39 @@ static void impersonate(struct gkt_run *r, struct gkt_term *x)
 }
 
 /* After registering: the optional steps, in a fixed order. */
+/* A re-registration; with gk-mac it goes sealed under the binding it replaces. */
+static void refresh(struct gkt_run *r, struct gkt_term *x)
+{
+	struct gk_msg m;
+
+	x->refreshes++;
+	x->refreshing = true;
+	if (sealed(x)) {
+		x->standing_index = x->t.index;
+		memcpy(x->standing_uplink, x->t.keys.uplink, sizeof(x->standing_uplink));
+		x->standing_seq = x->t.seq_up;
+	}
+	x->phase = PH_REGISTERING;
+	gk_terminal_register(&x->t, &m);
+	if (send_request(r, x, &m, NULL) < 0) {
+		x->phase = PH_FAILED;
+		term_finish(r, x);
+	}
+}
+
 static void next_step(struct gkt_run *r, struct gkt_term *x)
 {
 	struct gk_msg m;
 
+	if ((x->phase == PH_REGISTERED || x->phase == PH_REFRESH_PAUSED) &&
+	    x->refreshes < r->o.refresh) {
+		if (r->o.refresh_interval_ms && x->phase != PH_REFRESH_PAUSED) {
+			x->phase = PH_REFRESH_PAUSED;
+			gk_timer_arm(r->loop, &x->timer, r->o.refresh_interval_ms);
+			return;
+		}
+		return refresh(r, x);
+	}
 	if (x->phase == PH_REGISTERED && r->o.replay_answer) {
 		x->phase = PH_REPLAY;
 		memcpy(x->req, x->answer, x->answer_len);
@@ -337,7 +387,8 @@ static void replay_timer_or_retransmit(struct gk_timer *t)
 	struct gkt_term *x = term_of_timer(t);
 	struct gkt_run *r = run_of_timer;
 
-	if (x->phase == PH_ABUSE || x->phase == PH_PAUSED || x->phase == PH_IMPERSONATE) {
+	if (x->phase == PH_ABUSE || x->phase == PH_PAUSED || x->phase == PH_IMPERSONATE ||
+	    x->phase == PH_REFRESH_PAUSED) {
 		next_step(r, x); /* no answer (for an impersonation, as it must be) */
 		return;
 	}
@@ -375,6 +426,7 @@ static void term_start(struct gkt_run *r, struct gkt_term *x)
 static void term_finish(struct gkt_run *r, struct gkt_term *x)
 {
 	gk_timer_cancel(r->loop, &x->timer);
+	standing_forget(x);
 	if (x->done_us == 0)
 		x->done_us = now_us();
 	if (x->phase == PH_FAILED) {
@@ -396,8 +448,14 @@ static void term_finish(struct gkt_run *r, struct gkt_term *x)
 static void on_registered(struct gkt_run *r, struct gkt_term *x)
 {
 	gk_timer_cancel(r->loop, &x->timer);
-	x->done_us = now_us();
-	r->st.registered++;
+	standing_forget(x);
+	if (x->refreshing) {
+		x->refreshing = false;
+		r->st.refreshed++; /* latency stays that of the first registration */
+	} else {
+		x->done_us = now_us();
+		r->st.registered++;
+	}
 	x->phase = PH_REGISTERED;
 	print_registered(r, x);
 	if (r->keylog) {
@@ -464,7 +522,7 @@ static void on_cmd_dgram(struct gkt_run *r, int fd, struct gk_msg *m, uint8_t *d
 			return;
 		}
 	}
-	uint32_t seal = x ? (uint32_t)(x - r->terms) + 1 : 0;
+	uint32_t seal = x ? ((uint32_t)(x - r->terms) + 1) | SEAL_RESPONSE : 0;
 	if (gk_cmd_txn_input(r->txn[sock], m, &r->o.server, seal) != 1)
 		return;
 	if (!x) {
@@ -479,13 +537,17 @@ static void on_cmd_dgram(struct gkt_run *r, int fd, struct gk_msg *m, uint8_t *d
 }
 
 /* The transaction layer's datagrams; seal: the terminal (slot + 1), sealed under its uplink key
- * while its binding is gk-mac. */
+ * while its binding is gk-mac; with SEAL_RESPONSE, an answer to the network's command. While a
+ * refresh is on, answers go bare: the acknowledgement of the success command follows the switch
+ * to the new binding at the SBC, and the standing one's key would no longer verify. */
 static void cmd_xmit(void *user, const struct sockaddr_storage *to, const uint8_t *data, size_t len,
                      uint32_t seal)
 {
 	struct gkt_sock *sk = user;
 	struct gkt_run *r = sk->r;
-	struct gkt_term *x = seal && seal <= r->n_terms ? &r->terms[seal - 1] : NULL;
+	bool response = seal & SEAL_RESPONSE;
+	uint32_t slot = seal & ~SEAL_RESPONSE;
+	struct gkt_term *x = slot && slot <= r->n_terms ? &r->terms[slot - 1] : NULL;
 	uint8_t *buf;
 	int n = (int)len;
 
@@ -495,9 +557,8 @@ static void cmd_xmit(void *user, const struct sockaddr_storage *to, const uint8_
 	if (x) {
 		memcpy(x->req, data, len); /* the last one sent, e.g. the ANSWER to replay */
 		x->req_len = (uint16_t)len;
-		if (sealed(x))
-			n = gk_pkt_seal_next(x->t.keys.uplink, x->t.index, &x->t.seq_up, buf, len,
-			                     GK_LOOP_DGRAM_MAX);
+		if (!(response && x->phase == PH_REGISTERING))
+			n = seal_uplink(x, buf, len);
 	}
 	if (n < 0) {
 		gk_loop_send_abort(r->loop, buf);
@@ -739,6 +800,8 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 		printf("replay refused=%llu accepted=%llu\n",
 		       (unsigned long long)r->st.replay_refused,
 		       (unsigned long long)r->st.replay_accepted);
+	if (r->o.refresh)
+		printf("refreshed %llu\n", (unsigned long long)r->st.refreshed);
 	if (r->o.deregister)
 		printf("deregistered %llu\n", (unsigned long long)r->st.deregistered);
 	if (r->o.impersonate[0])
@@ -820,6 +883,8 @@ int gkt_run(struct gkt_run *r)
 		ok = ok && r->st.options_ok == (uint64_t)r->n_terms * r->o.options;
 	if (r->o.replay_answer)
 		ok = ok && r->st.replay_accepted == 0;
+	if (r->o.refresh)
+		ok = ok && r->st.refreshed == (uint64_t)r->n_terms * r->o.refresh;
 	if (r->o.deregister)
 		ok = ok && r->st.deregistered == r->n_terms;
 	if (r->o.abuse)

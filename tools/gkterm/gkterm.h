@@ -26,6 +26,8 @@ struct gkt_opts {
 	uint32_t expires;
 	uint32_t options;             /* protected OPTIONS per terminal after registering */
 	uint32_t options_interval_ms; /* pause between them */
+	uint32_t refresh;             /* re-registrations per terminal after those */
+	uint32_t refresh_interval_ms; /* pause before each */
 	uint32_t timeout_s;           /* whole run */
 	int64_t ts_offset;
 	bool deregister;
@@ -44,7 +46,8 @@ enum gkt_phase {
 	PH_REGISTERING,
 	PH_REGISTERED,
 	PH_OPTIONS,
-	PH_PAUSED, /* between two OPTIONS */
+	PH_PAUSED,         /* between two OPTIONS */
+	PH_REFRESH_PAUSED, /* before a refresh */
 	PH_REPLAY,
 	PH_ABUSE,
 	PH_IMPERSONATE,
@@ -66,6 +69,13 @@ struct gkt_term {
 	uint8_t old_uplink[GK_SIPKEY_LEN];
 	uint32_t cseq;
 	uint32_t options_sent, options_ok;
+	/* A refresh of a gk-mac binding is sealed under it until the new one stands: the index,
+	 * uplink key and sequence of the binding being replaced (index 0: none). */
+	uint32_t refreshes;
+	bool refreshing;
+	uint32_t standing_index;
+	uint8_t standing_uplink[GK_SIPKEY_LEN];
+	uint64_t standing_seq;
 	uint64_t started_us, done_us;
 	uint64_t unique;
 	struct gk_timer timer;
@@ -94,7 +104,7 @@ struct gkt_run {
 	struct gk_timer pacer, deadline;
 	FILE *keylog;
 	struct {
-		uint64_t registered, failed, retransmits, options_ok, options_failed;
+		uint64_t registered, refreshed, failed, retransmits, options_ok, options_failed;
 		uint64_t replay_refused, replay_accepted, deregistered, bad_downlink, stray;
 		uint64_t abuse_sent, abuse_answered, abuse_expected;
 		uint64_t impersonate_sent, impersonate_answered;

@@ -44,6 +44,11 @@ static void usage(FILE *f)
 	    "  --rate R           registrations started per second (default: window-limited)\n"
 	    "  --window W         registrations in flight at once (default 1000)\n"
 	    "  --sockets K        source sockets shared by the terminals (default 1, max 8)\n"
+	    "  --refresh N        once registered, re-register N times (before the steps\n"
+	    "                     below); a gk-mac terminal seals each refresh under the binding\n"
+	    "                     it replaces, so it passes a lockout of its address that others\n"
+	    "                     sharing the address caused\n"
+	    "  --refresh-interval MS  pause before each refresh (default none)\n"
 	    "  --options N        send N gk-mac protected requests after registering (SIP\n"
 	    "                     OPTIONS; MGCP, H.248 and RAS keep-alives: NTFY, Notify, RRQ)\n"
 	    "  --options-interval MS  pause between those OPTIONS (default none)\n"
@@ -156,6 +161,8 @@ int main(int argc, char **argv)
 		O_KEYLOG,
 		O_RAS_ARC,
 		O_IMPERSONATE,
+		O_REFRESH,
+		O_REFRESH_INTERVAL,
 	};
 	static const struct option opts[] = {
 	    {"server", required_argument, 0, O_SERVER},
@@ -183,6 +190,8 @@ int main(int argc, char **argv)
 	    {"keylog", required_argument, 0, O_KEYLOG},
 	    {"ras-arc", required_argument, 0, O_RAS_ARC},
 	    {"impersonate", required_argument, 0, O_IMPERSONATE},
+	    {"refresh", required_argument, 0, O_REFRESH},
+	    {"refresh-interval", required_argument, 0, O_REFRESH_INTERVAL},
 	    {0, 0, 0, 0},
 	};
 
@@ -193,6 +202,8 @@ int main(int argc, char **argv)
 	o->offer[0] = (struct gk_mech_offer){.mech = GK_MECH_GKMAC, .q = 1000};
 	o->n_offer = 1;
 	gk_log_init("gkterm", false, GK_LOG_WARN);
+	/* One line per event, as it happens: tests and scripts follow it while the run goes on. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -248,6 +259,12 @@ int main(int argc, char **argv)
 			break;
 		case O_OPTIONS_INTERVAL:
 			o->options_interval_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_REFRESH:
+			o->refresh = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_REFRESH_INTERVAL:
+			o->refresh_interval_ms = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
 		case O_REPLAY:
 			o->replay_answer = true;
