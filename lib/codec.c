@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/* The codec table (codec.h): every binding, found by protocol or by name. */
 #include <string.h>
 
 #include "gatekey/codec.h"
@@ -21,6 +22,12 @@ const struct gk_codec *gk_codec_get(enum gk_proto proto)
 		if (codecs[i]->proto == proto)
 			return codecs[i];
 	return NULL;
+}
+
+enum gk_other_kind gk_codec_other_kind(const struct gk_msg *m)
+{
+	const struct gk_codec *c = gk_codec_get((enum gk_proto)m->proto);
+	return c && c->other_kind ? c->other_kind(m) : GK_OTHER_PROBE;
 }
 
 const struct gk_codec *gk_codec_by_name(const char *name)

@@ -58,6 +58,18 @@ static const char *sip_request_method(const struct gk_msg *m)
 	return m->wire.sip.method;
 }
 
+/* OPTIONS is the probe every UA sends (RFC 3261 §11); an ACK outside a transaction of ours is
+ * dropped (§17.2.3 / §16.4); calls, messages and the rest need routing this element does not do
+ * yet, and are refused rather than answered 200 (405 or 501, with Allow). */
+static enum gk_other_kind sip_other_kind(const struct gk_msg *m)
+{
+	if (strcmp(m->wire.sip.method, "OPTIONS") == 0)
+		return GK_OTHER_PROBE;
+	if (strcmp(m->wire.sip.method, "ACK") == 0)
+		return GK_OTHER_NO_ANSWER;
+	return GK_OTHER_UNSERVED;
+}
+
 const struct gk_codec gk_sip_codec = {
     .proto = GK_PROTO_SIP,
     .name = "sip",
@@ -70,4 +82,5 @@ const struct gk_codec gk_sip_codec = {
     .response_init = sip_response_init,
     .transaction_ref = sip_transaction_ref,
     .request_method = sip_request_method,
+    .other_kind = sip_other_kind,
 };

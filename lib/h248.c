@@ -773,10 +773,14 @@ static int encode_reply(const struct gk_msg *m, struct gk_out *o)
 		gk_out_str(o, "\tImmAckRequired,\r\n");
 	if (m->type == GK_MSG_REJECT) {
 		unsigned code = c->code && c->code <= 9999 ? c->code : 402;
+		if (m->reason == GK_R_NOT_SERVED)
+			code = 501; /* H.248.8: not implemented */
 		if (m->fields)
 			return -EINVAL;
 		gk_out_fmt(o, "\tError = %u {\r\n\t\t\"%s\"\r\n\t}\r\n}\r\n", code,
-		           code == 402 ? "Unauthorized" : "Error");
+		           code == 402   ? "Unauthorized"
+		           : code == 501 ? "Not Implemented"
+		                         : "Error");
 		return 0;
 	}
 	uint32_t allowed = m->type == GK_MSG_DEREG_OK ? GK_F_EXPIRES : 0;
@@ -989,6 +993,15 @@ static const char *h248_request_method(const struct gk_msg *m)
 	}
 }
 
+/* A Notify outside the exchange is the MG's keep-alive (an inactivity-timer or similar event);
+ * adding, moving and subtracting terminations need call control this element does not have
+ * yet: error 501, not a false reply. */
+static enum gk_other_kind h248_other_kind(const struct gk_msg *m)
+{
+	const char *v = m->wire.h248.verb;
+	return !v[0] || strcmp(v, "Notify") == 0 ? GK_OTHER_PROBE : GK_OTHER_UNSERVED;
+}
+
 const struct gk_codec gk_h248_codec = {
     .proto = GK_PROTO_H248,
     .name = "h248",
@@ -1000,4 +1013,5 @@ const struct gk_codec gk_h248_codec = {
     .response_init = h248_response_init,
     .transaction_ref = h248_transaction_ref,
     .request_method = h248_request_method,
+    .other_kind = h248_other_kind,
 };

@@ -366,12 +366,16 @@ static int encode_response(const struct gk_msg *m, struct gk_out *o)
 		return -EINVAL;
 	if (m->type == GK_MSG_REJECT) {
 		code = c->code;
+		if (m->reason == GK_R_NOT_SERVED)
+			code = 504; /* RFC 3435 §2.4: unknown or unsupported command */
 		if (!((code >= 400 && code <= 599) || (code >= 800 && code <= 899)))
 			code = 500;
 		if (m->fields)
 			return -EINVAL;
 		gk_out_fmt(o, "%03u %u %s\r\n", code, c->tid,
-		           code == 500 ? "Endpoint unknown" : "Error");
+		           code == 500   ? "Endpoint unknown"
+		           : code == 504 ? "Unknown or unsupported command"
+		                         : "Error");
 	} else if (m->type == GK_MSG_ACK && c->kind == GK_CMD_RESP_ACK) {
 		if (m->fields)
 			return -EINVAL;
@@ -568,6 +572,14 @@ static const char *mgcp_request_method(const struct gk_msg *m)
 	return v ? v : "";
 }
 
+/* A gateway's NTFY outside the exchange is its keep-alive; connection handling (CRCX, MDCX,
+ * ...) and the rest need call control this element does not have yet: 504, not a false 200. */
+static enum gk_other_kind mgcp_other_kind(const struct gk_msg *m)
+{
+	const char *v = verb_of(m);
+	return v && strcmp(v, "NTFY") == 0 ? GK_OTHER_PROBE : GK_OTHER_UNSERVED;
+}
+
 const struct gk_codec gk_mgcp_codec = {
     .proto = GK_PROTO_MGCP,
     .name = "mgcp",
@@ -579,4 +591,5 @@ const struct gk_codec gk_mgcp_codec = {
     .response_init = mgcp_response_init,
     .transaction_ref = mgcp_transaction_ref,
     .request_method = mgcp_request_method,
+    .other_kind = mgcp_other_kind,
 };

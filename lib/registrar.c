@@ -954,7 +954,21 @@ static void on_other(struct gk_registrar *r, struct gk_msg *m, const struct sock
 		count(r, GK_R_IDENTITY_MISMATCH);
 		return;
 	}
-	respond_init(&resp, m, GK_MSG_OTHER_OK);
+	switch (gk_codec_other_kind(m)) {
+	case GK_OTHER_PROBE:
+		respond_init(&resp, m, GK_MSG_OTHER_OK);
+		break;
+	case GK_OTHER_NO_ANSWER:
+		count(r, GK_R_NOT_SERVED);
+		return;
+	default:
+		/* Not built yet (calls, messages, connections): said so, never a false OK. */
+		count(r, GK_R_NOT_SERVED);
+		r->stats.rejects++;
+		respond_init(&resp, m, GK_MSG_REJECT);
+		resp.reason = GK_R_NOT_SERVED;
+		break;
+	}
 	send_sealed(r, &resp, from, b);
 }
 

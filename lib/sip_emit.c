@@ -580,6 +580,22 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 	return 0;
 }
 
+/* The methods of RFC 3261 and its extensions that a request may name: one of these this element
+ * does not serve is 405 Method Not Allowed, any other 501 Not Implemented (§21.4.6, §21.5.2). */
+static bool method_known(const char *method)
+{
+	static const char *const known[] = {"INVITE",   "ACK",   "BYE",       "CANCEL", "OPTIONS",
+	                                    "REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH",
+	                                    "INFO",     "REFER", "MESSAGE",   "UPDATE"};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(method, known[i]) == 0)
+			return true;
+	return false;
+}
+
+/* What this element answers itself: registration and the OPTIONS probe (gk_other_kind). */
+#define ALLOWED_METHODS "REGISTER, OPTIONS"
+
 static int encode_response(struct out *o, const struct gk_msg *m)
 {
 	const struct gk_sip_ctx *s = &m->wire.sip;
@@ -637,7 +653,11 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 		status = "200 OK";
 		break;
 	case GK_MSG_REJECT:
-		status = "403 Forbidden";
+		if (m->reason == GK_R_NOT_SERVED)
+			status =
+			    method_known(method) ? "405 Method Not Allowed" : "501 Not Implemented";
+		else
+			status = "403 Forbidden";
 		break;
 	default:
 		return -EINVAL;
@@ -745,6 +765,8 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 			puts_(o, "\r\n");
 		}
 	}
+	if (m->type == GK_MSG_REJECT && m->reason == GK_R_NOT_SERVED)
+		puts_(o, "Allow: " ALLOWED_METHODS "\r\n"); /* a MUST for 405, a SHOULD for 501 */
 	puts_(o, "Server: gatekey\r\nContent-Length: 0\r\n\r\n");
 	return 0;
 }

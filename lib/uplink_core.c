@@ -135,9 +135,18 @@ void gk_uplink_core_request(struct gk_uplink_core *u, const char *sbc_id, const 
 		return;
 	}
 	if (m->type == GK_MSG_OTHER) {
-		/* A request of a terminal the SBC verified (gk-mac) or pinned: the softswitch's
-		 * call control would act on it here; for OPTIONS the answer is 200. */
-		answer_now(u, m, from, GK_MSG_OTHER_OK);
+		/* A request of a terminal the SBC verified (gk-mac) or pinned. The SBC relays only
+		 * the bindings' probes (OPTIONS, and the keep-alives NTFY, Notify and RRQ under
+		 * their own names), which the softswitch answers; it has no call control yet, so
+		 * anything else is refused, never answered 200. */
+		static const char *const probes[] = {"OPTIONS", "NTFY", "Notify", "RRQ"};
+		bool probe = false;
+
+		for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
+			probe |= strcmp(m->wire.sip.method, probes[i]) == 0;
+		if (!probe)
+			u->st.refused++;
+		answer_now(u, m, from, probe ? GK_MSG_OTHER_OK : GK_MSG_REJECT);
 		return;
 	}
 	struct gk_relay_txn *t = gk_relay_alloc(u->relay, &ref);

@@ -330,10 +330,14 @@ static void from_terminal(struct sbcd *s, struct gk_front_sock *sock, uint8_t *d
 		return; /* the transaction layer answered or absorbed it */
 	switch (m.type) {
 	case GK_MSG_OTHER:
-		if (index || gk_registrar_other_allowed(s->front, from))
+		/* Probes go to the softswitch, which answers them; what nobody here serves yet
+		 * (calls, messages, connection handling) the registrar refuses, or drops an ACK;
+		 * requests that passed no check are counted and dropped there too. */
+		if ((index || gk_registrar_other_allowed(s->front, from)) &&
+		    gk_codec_other_kind(&m) == GK_OTHER_PROBE)
 			relay_request(s, &m, from, index);
 		else
-			gk_registrar_on_message(s->front, &m, from, index); /* counts it */
+			gk_registrar_on_message(s->front, &m, from, index);
 		break;
 	case GK_MSG_REGISTER:
 	case GK_MSG_ANSWER:

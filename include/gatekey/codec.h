@@ -25,6 +25,13 @@ struct gk_request_ctx {
 	const char *method;                   /* NULL: the registration method */
 };
 
+/* What an OTHER request (not part of the exchange) asks of the element facing the terminal. */
+enum gk_other_kind {
+	GK_OTHER_PROBE,     /* the binding's keep-alive or capability probe: answered OK */
+	GK_OTHER_NO_ANSWER, /* takes no response (SIP ACK outside a transaction): dropped */
+	GK_OTHER_UNSERVED,  /* anything else: refused NOT_SERVED, never answered OK */
+};
+
 struct gk_codec {
 	enum gk_proto proto;
 	const char *name;
@@ -44,6 +51,9 @@ struct gk_codec {
 	uint64_t (*transaction_ref)(const struct gk_msg *m);
 	/* The method of a decoded request, for forwarding it (e.g. "OPTIONS"). */
 	const char *(*request_method)(const struct gk_msg *m);
+	/* Which enum gk_other_kind a decoded OTHER request is; NULL: every OTHER is a probe. A
+	 * REJECT with reason GK_R_NOT_SERVED encodes as the binding's "not supported" answer. */
+	enum gk_other_kind (*other_kind)(const struct gk_msg *m);
 	/* The input of the s10 MAC of a SUCCESS, when the binding defines its own (RAS: the encoded
 	 * message with the MAC zeroed); NULL: gk_msg_success_canonical. Length or -errno. */
 	int (*success_canonical)(const struct gk_msg *m, uint8_t *out, size_t cap);
@@ -51,6 +61,8 @@ struct gk_codec {
 
 const struct gk_codec *gk_codec_get(enum gk_proto proto);
 const struct gk_codec *gk_codec_by_name(const char *name);
+/* The kind of OTHER request m is, by its codec. */
+enum gk_other_kind gk_codec_other_kind(const struct gk_msg *m);
 /* The s10 MAC input of m: its codec's success_canonical, else gk_msg_success_canonical. */
 int gk_codec_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap);
 

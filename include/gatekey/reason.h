@@ -46,7 +46,8 @@
 	X(TIMEOUT, "no answer in time")                                                            \
 	X(INTERNAL, "internal error")                                                              \
 	X(SUPERSEDED, "a newer attempt for the same IDc replaced this one")                        \
-	X(IDENTITY_MISMATCH, "request claims another identity than its binding's")
+	X(IDENTITY_MISMATCH, "request claims another identity than its binding's")                 \
+	X(NOT_SERVED, "request this element does not serve (no call routing yet)")
 
 /* clang-format off */
 enum gk_reason {

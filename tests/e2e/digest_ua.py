@@ -5,7 +5,8 @@
 so that it checks gatekey's challenge and verification rather than agreeing with itself.
 
 Prints one line per step ("registered ...", "options 200", "options-as <user> 0" (no answer),
-"replay 401", "deregistered ...") and exits 0 when every step got the expected answer."""
+"replay 401", "request <METHOD> <status> allow=<Allow>", "deregistered ...") and exits 0 when
+every step got the expected answer (--request only prints what came back)."""
 import argparse
 import hashlib
 import os
@@ -111,6 +112,8 @@ def main():
                    help="then an OPTIONS from the pinned address naming another subscriber: "
                         "it must get no answer")
     p.add_argument("--deregister", action="store_true")
+    p.add_argument("--request", metavar="METHOD", action="append", default=[],
+                   help="after registering, send METHOD to the domain and print the answer")
     a = p.parse_args()
 
     def split(hp):
@@ -151,6 +154,19 @@ def main():
         code, _ = ua.send(ua.request("REGISTER", 600, auth))
         print("replay %d" % code)
         ok &= code == 401
+    for method in a.request:
+        req = ua.request(method, to_self=False)
+        code, msg = ua.send(req)
+        m = re.search(r"\r\nAllow:\s*([^\r]*)", msg)
+        print("request %s %d allow=%s" % (method, code, m.group(1) if m else "-"))
+        if method == "INVITE" and code >= 300:
+            # RFC 3261 §17.1.1.3: a final non-2xx answer to INVITE is acknowledged, with the
+            # INVITE's branch and CSeq number and the To of the answer.
+            to = re.search(r"\r\nTo:\s*([^\r]*)", msg).group(1)
+            ack = re.sub(r"^INVITE ", "ACK ", req)
+            ack = re.sub(r"\r\nTo: [^\r]*", "\r\nTo: " + to.replace("\\", "\\\\"), ack)
+            ack = re.sub(r"\r\nCSeq: (\d+) INVITE", r"\r\nCSeq: \1 ACK", ack)
+            ua.s.sendto(ack.encode(), (a.server_ip, a.server_port))
     if a.deregister:
         code, _ = ua.send(ua.request("REGISTER", 0))
         print("deregistered %s status=%d" % (a.user, code))

@@ -8,7 +8,7 @@ need_root
 need_tool tshark "tshark is not installed (make deps)"
 need_tool sipp "SIPp is not installed (make deps: sip-tester)"
 need_tool python3 "python3 is not installed"
-plan 22
+plan 25
 
 SCENARIO=$REPO/tests/sipp/register_digest.xml
 UA=$REPO/tests/e2e/digest_ua.py
@@ -70,7 +70,8 @@ is $(($(stat_of softswitchd wrong_answers) - before)) 1 "the wrong answer is cou
 # --- An independent RFC 8760 UA with SHA-256 ---------------------------------------------------
 pw3=$(gkctl subscriber digest-password term3)
 out=$(in_term python3 "$UA" --server "$SBC4:5060" --local "$TERM4:5080" --user term3 \
-	--password "$pw3" --domain sbc1 --alg SHA-256 --options --replay)
+	--password "$pw3" --domain sbc1 --alg SHA-256 --options --replay --request INVITE \
+	--request MESSAGE --request FOOBAR)
 rc=$?
 echo "$out" | diag
 echo "$out" | grep -q '^challenge 401 algorithms=MD5,SHA-256$'
@@ -83,6 +84,13 @@ echo "$out" | grep -q '^options 200$'
 ok $? "OPTIONS from term3's registered address are relayed and answered"
 echo "$out" | grep -q '^replay 401$' && [ "$(stat_of softswitchd reason.REPLAY_N1)" -ge 1 ]
 ok $? "a replayed Authorization (same nonce and count) is challenged again and counted"
+# No call routing yet: refused by the book, never a false 200 (RFC 3261 §21.4.6, §21.5.2).
+echo "$out" | grep -q '^request INVITE 405 allow=REGISTER, OPTIONS$' &&
+	echo "$out" | grep -q '^request MESSAGE 405 allow=REGISTER, OPTIONS$'
+ok $? "an INVITE and a MESSAGE from a registered UA get 405 with Allow, not 200"
+echo "$out" | grep -q '^request FOOBAR 501 allow=REGISTER, OPTIONS$' &&
+	[ "$(stat_of sbcd reason.NOT_SERVED)" -ge 4 ]
+ok $? "an unknown method gets 501 with Allow; sbcd counts them, and the ACK, NOT_SERVED"
 
 before=$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)
 in_term bash -c "printf 'OPTIONS sip:sbc1 SIP/2.0\r\nVia: SIP/2.0/UDP $TERM4:5081;branch=z9hG4bKx\r\nFrom: <sip:term3@sbc1>;tag=1\r\nTo: <sip:sbc1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' >/dev/udp/$SBC4/5060"
@@ -92,11 +100,13 @@ ok $? "an OPTIONS from another port of the same host is not term3's and is dropp
 # --- Direct topology: a UA registering with softswitchd itself ---------------------------------
 pw2=$(gkctl subscriber digest-password term2)
 out=$(in_sbc python3 "$UA" --server "[$CORE6]:5060" --local "[2001:db8:0:12::1]:5090" \
-	--user term2 --password "$pw2" --domain ss1 --alg SHA-256 --deregister)
+	--user term2 --password "$pw2" --domain ss1 --alg SHA-256 --request INVITE --deregister)
 rc=$?
 echo "$out" | diag
 [ $rc = 0 ] && echo "$out" | grep -q '^registered term2 alg=SHA-256 status=200'
 ok $? "a SHA-256 Digest UA registers directly with softswitchd (realm ss1) and deregisters"
+echo "$out" | grep -q '^request INVITE 405 allow=REGISTER, OPTIONS$'
+ok $? "softswitchd refuses the registered UA's INVITE with 405 and Allow, not 200"
 
 # --- What the wire shows -------------------------------------------------------------------------
 capture_stop core "$NS_CORE" "$SBCCORE4"

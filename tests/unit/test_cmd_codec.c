@@ -256,6 +256,61 @@ TEST(h248_round_trips)
 	round_trips(_metadata, GK_PROTO_H248);
 }
 
+/* A command this element does not serve (connection handling, no call control yet) is refused
+ * with the protocol's own "not supported" code, never a false OK: MGCP 504 (RFC 3435 §2.4),
+ * H.248 error 501 (H.248.8). Only the keep-alive counts as a probe. */
+TEST(not_served_is_refused_by_the_protocols_code)
+{
+	static const struct {
+		int proto;
+		const char *verb, *want;
+		enum gk_other_kind kind;
+	} cases[] = {
+	    {GK_PROTO_MGCP, "CRCX", "504 1205 Unknown or unsupported command\r\n",
+	     GK_OTHER_UNSERVED},
+	    {GK_PROTO_MGCP, "NTFY", NULL, GK_OTHER_PROBE},
+	    {GK_PROTO_H248, "Add", "Error = 501 {", GK_OTHER_UNSERVED},
+	    {GK_PROTO_H248, "Notify", NULL, GK_OTHER_PROBE},
+	};
+	uint8_t w[2048];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct gk_codec *c = codec_of(cases[i].proto);
+		struct gk_msg req = build(cases[i].proto, 5), out;
+		enum gk_reason why;
+
+		if (cases[i].proto == GK_PROTO_MGCP)
+			snprintf(req.wire.mgcp.verb, sizeof(req.wire.mgcp.verb), "%s",
+			         cases[i].verb);
+		int n = c->encode(&req, w, sizeof(w) - 1);
+		ASSERT_LT(0, n) TH_LOG("%s", cases[i].verb);
+		w[n] = 0;
+		/* gatekey never sends an Add: a gateway's is this keep-alive with the other verb.
+		 */
+		char *v = cases[i].proto == GK_PROTO_H248 ? strstr((char *)w, "Notify") : NULL;
+		if (v && strcmp(cases[i].verb, "Notify") != 0) {
+			memmove(v + 3, v + 6, strlen(v + 6) + 1);
+			memcpy(v, "Add", 3);
+			n -= 3;
+		}
+		ASSERT_EQ(0, c->decode(w, (size_t)n, &out, &why)) TH_LOG("%s", gk_reason_name(why));
+		EXPECT_EQ(GK_MSG_OTHER, out.type);
+		EXPECT_EQ(cases[i].kind, gk_codec_other_kind(&out)) TH_LOG("%s", cases[i].verb);
+		if (!cases[i].want)
+			continue;
+		struct gk_msg resp = out;
+		memset(&resp, 0, offsetof(struct gk_msg, wire));
+		resp.proto = out.proto;
+		resp.type = GK_MSG_REJECT;
+		resp.reason = GK_R_NOT_SERVED;
+		cw(&resp)->kind = GK_CMD_REPLY;
+		n = c->encode(&resp, w, sizeof(w) - 1);
+		ASSERT_LT(0, n) TH_LOG("%s", cases[i].verb);
+		w[n] = 0;
+		EXPECT_NE(NULL, strstr((char *)w, cases[i].want)) TH_LOG("%s", (char *)w);
+	}
+}
+
 TEST(encoders_refuse_what_reads_back_as_something_else)
 {
 	for (int proto = GK_PROTO_MGCP; proto <= GK_PROTO_H248; proto++) {

@@ -481,6 +481,50 @@ TEST_F(exchange, deregistration_needs_the_verified_terminal)
 	EXPECT_FALSE(gk_registrar_is_registered_addr(self->w.reg, &from));
 }
 
+/* A verified SIP request of alice's, outside the exchange. */
+static struct gk_msg *other_request(struct world *w, const char *method, uint32_t index)
+{
+	struct gk_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.proto = GK_PROTO_SIP;
+	m.type = GK_MSG_OTHER;
+	snprintf(m.idc, sizeof(m.idc), "alice");
+	snprintf(m.idsp, sizeof(m.idsp), "ss1");
+	snprintf(m.wire.sip.method, sizeof(m.wire.sip.method), "%s", method);
+	return deliver(w, &m, 2, index);
+}
+
+/*
+ * Issue 13: the registrar answered every request of a registered terminal with a bare 200 OK,
+ * INVITE and MESSAGE included: a caller got a fake answer. The probe (OPTIONS) is answered; an
+ * ACK is not (it takes no response); anything needing call routing, which is not built yet, is
+ * refused NOT_SERVED (SIP 405 or 501 with Allow), under the terminal's trailer, and counted.
+ */
+TEST_F(exchange, requests_outside_the_exchange_get_no_false_ok)
+{
+	static const char *const refused[] = {"INVITE", "MESSAGE", "BYE", "SUBSCRIBE", "FOOBAR"};
+	const struct gk_registrar_stats *st = gk_registrar_stats(self->w.reg);
+	struct gk_msg *resp;
+
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	resp = other_request(&self->w, "OPTIONS", self->alice.index);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_OTHER_OK, resp->type);
+	EXPECT_TRUE(self->w.out.sealed);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		resp = other_request(&self->w, refused[i], self->alice.index);
+		ASSERT_NE(NULL, resp) TH_LOG("%s", refused[i]);
+		EXPECT_EQ(GK_MSG_REJECT, resp->type) TH_LOG("%s", refused[i]);
+		EXPECT_EQ(GK_R_NOT_SERVED, resp->reason);
+		EXPECT_TRUE(self->w.out.sealed);
+	}
+	EXPECT_EQ(NULL, other_request(&self->w, "ACK", self->alice.index));
+	EXPECT_EQ(6u, st->reasons.n[GK_R_NOT_SERVED]);
+	/* Without the trailer, nothing at all. */
+	EXPECT_EQ(NULL, other_request(&self->w, "INVITE", 0));
+}
+
 /* An observer resends alice's ANSWER from his own address, with a mechanism list rewritten to
  * one that does without the key. It used to install alice's binding at his address, and alice's
  * own ANSWER was refused after it. */

@@ -610,6 +610,46 @@ TEST(roundtrip_core_leg)
 	roundtrip(_metadata, "25-core-dereg-ok", &in, &out, w, sizeof(w));
 }
 
+/* What the element does not serve is refused by the book: 405 for a method of RFC 3261 and its
+ * extensions, 501 for any other, each with Allow naming what is served (RFC 3261 §21.4.6,
+ * §21.5.2); a 405 without Allow would break the MUST. */
+TEST(not_served_is_405_or_501_with_allow)
+{
+	static const struct {
+		const char *method, *status;
+	} cases[] = {{"INVITE", "SIP/2.0 405 Method Not Allowed\r\n"},
+	             {"MESSAGE", "SIP/2.0 405 Method Not Allowed\r\n"},
+	             {"SUBSCRIBE", "SIP/2.0 405 Method Not Allowed\r\n"},
+	             {"FOOBAR", "SIP/2.0 501 Not Implemented\r\n"}};
+	char w[4096];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gk_msg in = {0}, out;
+		enum gk_reason why;
+
+		ids(&in);
+		in.type = GK_MSG_OTHER;
+		request_ctx(&in, cases[i].method, 7);
+		struct gk_msg resp = respond(&in, GK_MSG_REJECT);
+		resp.reason = GK_R_NOT_SERVED;
+		int n = gk_sip_encode(&resp, (uint8_t *)w, sizeof(w) - 1);
+		ASSERT_LT(0, n) TH_LOG("%s", cases[i].method);
+		w[n] = '\0';
+		EXPECT_EQ(0, strncmp(w, cases[i].status, strlen(cases[i].status))) TH_LOG("%s", w);
+		EXPECT_NE(NULL, strstr(w, "\r\nAllow: REGISTER, OPTIONS\r\n")) TH_LOG("%s", w);
+		EXPECT_NE(NULL, strstr(w, cases[i].method)); /* in the CSeq */
+		ASSERT_EQ(0, gk_sip_decode((const uint8_t *)w, (size_t)n, &out, &why));
+		EXPECT_EQ(GK_MSG_REJECT, out.type);
+		/* Any other refusal stays 403 and says no more. */
+		resp.reason = GK_R_REFUSED;
+		n = gk_sip_encode(&resp, (uint8_t *)w, sizeof(w) - 1);
+		ASSERT_LT(0, n);
+		w[n] = '\0';
+		EXPECT_EQ(0, strncmp(w, "SIP/2.0 403 Forbidden\r\n", 23));
+		EXPECT_EQ(NULL, strstr(w, "Allow:"));
+	}
+}
+
 TEST(roundtrip_rich_context)
 {
 	struct gk_msg in = msg_answer(), out;
