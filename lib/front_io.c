@@ -258,6 +258,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("restored", r->restored);
 	P("sealed_requests", r->sealed_requests);
 	P("tx_datagrams", l->tx_dgrams);
+	P("rx_truncated", l->rx_truncated); /* over GK_LOOP_DGRAM_MAX: dropped unread */
 	P("rx_nobufs", l->rx_nobufs);
 	P("tx_no_slot", l->tx_no_slot);
 #undef P

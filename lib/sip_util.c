@@ -236,17 +236,20 @@ enum gk_reason sip_uri_user_host(struct sip_span uri, struct sip_span *user, str
 	if (!sip_span_ieq(scheme, "sip") && !sip_span_ieq(scheme, "sips"))
 		return GK_R_OK;
 	struct sip_span r = {colon + 1, uri.n - scheme.n - 1};
-	for (end = 0; end < r.n && r.p[end] != ';' && r.p[end] != '?'; end++)
-		;
-	const char *at = memchr(r.p, '@', end);
+	/* RFC 3261 §25: the user part may hold ';' and '?' (user-unreserved), while '@' may
+	 * appear nowhere else in a SIP URI (not in parameters, headers or the password): the
+	 * first '@' ends the userinfo, and only after it do ';' and '?' end the host. */
+	const char *at = memchr(r.p, '@', r.n);
+	size_t hs = 0;
 	if (at) {
 		size_t ui = (size_t)(at - r.p);
 		const char *pw = memchr(r.p, ':', ui);
 		*user = (struct sip_span){r.p, pw ? (size_t)(pw - r.p) : ui};
-		hp = (struct sip_span){at + 1, end - ui - 1};
-	} else {
-		hp = (struct sip_span){r.p, end};
+		hs = ui + 1;
 	}
+	for (end = hs; end < r.n && r.p[end] != ';' && r.p[end] != '?'; end++)
+		;
+	hp = (struct sip_span){r.p + hs, end - hs};
 	if (!hp.n)
 		return GK_R_PARSE_SYNTAX;
 	if (hp.p[0] == '[') {

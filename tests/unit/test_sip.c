@@ -808,6 +808,45 @@ TEST(several_vias)
 	EXPECT_EQ(200, m.wire.sip.status);
 }
 
+/* RFC 3261 §25: ';' and '?' are legal in a URI's user part, and only '@' ends it. The user part
+ * was cut at the first ';', so RFC 4475 §3.1.1.12's "semiuri" read the host from inside the user
+ * part ("user"), and "sip:wat;son@..." had no user at all. */
+TEST(uri_user_part_may_hold_semicolons_and_question_marks)
+{
+	static const struct {
+		const char *ruri, *to, *idsp, *idc;
+	} cases[] = {
+	    {"sip:user;par=u%40example.net@ss1", "<sip:alice@ss1>", "ss1", "alice"},
+	    {"sip:ss1;transport=udp", "<sip:alice@ss1>", "ss1", "alice"},
+	    {"sip:a?b@ss1;lr", "<sip:alice@ss1;user=phone>", "ss1", "alice"},
+	    {"sip:x:pw@ss1?subject=y", "<sip:alice@ss1>", "ss1", "alice"},
+	};
+	char buf[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gk_msg m;
+		enum gk_reason why;
+
+		snprintf(buf, sizeof(buf),
+		         "OPTIONS %s SIP/2.0\r\n" VIA FROM "To: %s\r\n" CID
+		         "CSeq: 1 OPTIONS\r\n" END,
+		         cases[i].ruri, cases[i].to);
+		ASSERT_EQ(0, decode_str(buf, &m, &why))
+		TH_LOG("%s: %s", cases[i].ruri, gk_reason_name(why));
+		EXPECT_STREQ(cases[i].idsp, m.idsp) TH_LOG("%s", cases[i].ruri);
+		EXPECT_STREQ(cases[i].idc, m.idc) TH_LOG("%s", cases[i].ruri);
+	}
+	/* A To user with ';' is a user of the URI, but no IDc gatekey can hold: refused as such. */
+	struct gk_msg m;
+	enum gk_reason why;
+	snprintf(buf, sizeof(buf),
+	         "OPTIONS sip:ss1 SIP/2.0\r\n" VIA FROM "To: <sip:wat;son@ss1>\r\n" CID
+	         "CSeq: 1 OPTIONS\r\n" END);
+	int r = decode_str(buf, &m, &why);
+	EXPECT_TRUE(r == 0 ? strcmp(m.idc, "wat;son") == 0 : why == GK_R_PARSE_BAD_VALUE)
+	TH_LOG("r=%d idc=%s why=%s", r, m.idc, gk_reason_name(why));
+}
+
 TEST(quoted_strings_and_hex_case)
 {
 	struct gk_msg m;
