@@ -329,7 +329,19 @@ void gk_per_open_end(struct gk_per_w *w, size_t mark)
 
 void gk_per_put_ext_bitmap(struct gk_per_w *w, const bool *bits, unsigned n)
 {
-	gk_per_put_nsnn(w, n - 1);
+	if (n == 0)
+		return w_fail(w, -EINVAL); /* an extensible type without additions has no bitmap */
+	/* normally small length: up to 64 a 0 bit and n - 1 in 6 bits, beyond a 1 bit and n as an
+	 * unconstrained length (unlike the normally small number of a CHOICE index, which goes on
+	 * with a semi-constrained n - 1; asn1c reads it as here, Wireshark's PER dissector as that
+	 * index: they differ only past 64 additions, which no type of H.225.0 v7 has) */
+	if (n <= 64) {
+		gk_per_put_bits(w, 0, 1);
+		gk_per_put_bits(w, n - 1, 6);
+	} else {
+		gk_per_put_bits(w, 1, 1);
+		gk_per_put_len(w, n, 0, GK_PER_UNBOUNDED);
+	}
 	for (unsigned i = 0; i < n; i++)
 		gk_per_put_bool(w, bits[i]);
 }
@@ -680,38 +692,54 @@ void gk_per_skip_open(struct gk_per_r *r)
 	gk_per_get_open(r, &sub);
 }
 
-unsigned gk_per_get_ext_bitmap(struct gk_per_r *r, bool *bits, unsigned max)
+void gk_per_ext_begin(struct gk_per_r *r, struct gk_per_ext *e)
 {
-	uint64_t n = gk_per_get_nsnn(r) + 1;
+	size_t n;
+
+	e->n = e->at = e->i = 0;
 	if (r->err)
-		return 0;
+		return;
+	if (!gk_per_get_bool(r)) {
+		n = gk_per_get_bits(r, 6) + 1;
+	} else {
+		/* the long form of a normally small length: n itself, which is never 0 */
+		n = gk_per_get_len(r, 0, GK_PER_UNBOUNDED);
+		if (!r->err && n == 0)
+			gk_per_fail(r, GK_R_PARSE_BAD_VALUE);
+	}
+	if (r->err)
+		return;
 	if (n > r->nbits - r->bit) {
 		gk_per_fail(r, GK_R_PARSE_TRUNCATED);
-		return 0;
+		return;
 	}
-	for (uint64_t i = 0; i < n; i++) {
-		bool b = gk_per_get_bool(r);
-		if (i < max)
-			bits[i] = b;
+	e->n = n;
+	e->at = r->bit;
+	r->bit += n;
+}
+
+long gk_per_ext_next(struct gk_per_r *r, struct gk_per_ext *e, struct gk_per_r *sub)
+{
+	while (!r->err && e->i < e->n) {
+		size_t b = e->at + e->i++;
+		if (!(r->buf[b / 8] >> (7 - b % 8) & 1))
+			continue;
+		gk_per_get_open(r, sub);
+		return r->err ? -1 : (long)(e->i - 1);
 	}
-	return (unsigned)n;
+	return -1;
 }
 
 void gk_per_skip_ext(struct gk_per_r *r, bool ext)
 {
+	struct gk_per_ext e;
+	struct gk_per_r sub;
+
 	if (!ext || r->err)
 		return;
-	uint64_t n = gk_per_get_nsnn(r) + 1, set = 0;
-	if (r->err)
-		return;
-	if (n > r->nbits - r->bit) {
-		gk_per_fail(r, GK_R_PARSE_TRUNCATED);
-		return;
-	}
-	for (uint64_t i = 0; i < n; i++)
-		set += gk_per_get_bool(r);
-	for (uint64_t i = 0; i < set && !r->err; i++)
-		gk_per_skip_open(r);
+	gk_per_ext_begin(r, &e);
+	while (gk_per_ext_next(r, &e, &sub) >= 0)
+		;
 }
 
 /* ---- OIDs ------------------------------------------------------------------------------------ */

@@ -13,6 +13,69 @@
 #define LIST_MAX  32 /* SEQUENCE OF elements we accept */
 #define DEPTH_MAX 8  /* nesting of recursive types (AliasAddress in Content, ...) */
 
+/*
+ * Extension additions. The bitmap of an extensible SEQUENCE has one bit for every extension
+ * addition of the type, present or not (X.691 18.7, 18.8), so the encoder needs the number each
+ * type has in the version we follow: here they are counted after the "..." of H323-MESSAGES
+ * (H.225.0 v7) and H235-SECURITY-MESSAGES (H.235.0 09/2005), neither of which has an extension
+ * addition group; the comments list them in order, (*) where gatekey writes or reads them. A
+ * decoder takes any number (gk_per_ext_next): an addition past these is a later version's.
+ */
+#define EXT_MAX 32 /* the encoder's ext[]: at least the most any type below has */
+static const struct {
+	uint8_t n;   /* extension additions */
+	uint8_t tok; /* tokens; cryptoTokens follows it */
+} pdu_ext[GK_RAS_UCF + 1] = {
+    /* alternateEndpoints tokens* cryptoTokens* authenticationCapability algorithmOIDs integrity
+     * integrityCheckValue supportsAltGK featureSet genericData supportsAssignedGK*
+     * assignedGatekeeper */
+    [GK_RAS_GRQ] = {12, 1},
+    /* alternateGatekeeper authenticationMode tokens* cryptoTokens* algorithmOID integrity
+     * integrityCheckValue featureSet genericData assignedGatekeeper rehomingModel */
+    [GK_RAS_GCF] = {11, 2},
+    /* altGKInfo tokens* cryptoTokens* integrityCheckValue featureSet genericData */
+    [GK_RAS_GRJ] = {6, 1},
+    /* alternateEndpoints timeToLive* tokens* cryptoTokens* integrityCheckValue keepAlive*
+     * endpointIdentifier* willSupplyUUIEs* maintainConnection* alternateTransportAddresses
+     * additiveRegistration terminalAliasPattern supportsAltGK usageReportingCapability
+     * multipleCalls supportedH248Packages callCreditCapability capacityReportingCapability
+     * capacity featureSet genericData restart supportsACFSequences supportsAssignedGK*
+     * assignedGatekeeper transportQOS language */
+    [GK_RAS_RRQ] = {27, 2},
+    /* alternateGatekeeper timeToLive* tokens* cryptoTokens* integrityCheckValue
+     * willRespondToIRR* preGrantedARQ maintainConnection* serviceControl
+     * supportsAdditiveRegistration terminalAliasPattern supportedPrefixes usageSpec
+     * featureServerAlias capacityReportingSpec featureSet genericData assignedGatekeeper
+     * rehomingModel transportQOS */
+    [GK_RAS_RCF] = {20, 2},
+    /* altGKInfo tokens* cryptoTokens* integrityCheckValue featureSet genericData
+     * assignedGatekeeper */
+    [GK_RAS_RRJ] = {7, 1},
+    /* alternateEndpoints gatekeeperIdentifier* tokens* cryptoTokens* integrityCheckValue reason
+     * endpointAliasPattern supportedPrefixes alternateGatekeeper genericData assignedGatekeeper */
+    [GK_RAS_URQ] = {11, 2},
+    /* tokens* cryptoTokens* integrityCheckValue genericData assignedGatekeeper */
+    [GK_RAS_UCF] = {5, 0},
+};
+/* The other additions gatekey writes or reads, by index (the BOOLEANs without OPTIONAL are
+ * mandatory: present whenever the extension bit is set). */
+enum {
+	GRQ_ASSIGNED_GK = 10,
+	RRQ_TTL = 1,
+	RRQ_KEEP_ALIVE = 5,
+	RRQ_EPID = 6,
+	RRQ_UUIES = 7,
+	RRQ_MAINTAIN = 8,
+	RRQ_ASSIGNED_GK = 23,
+	RCF_TTL = 1,
+	RCF_IRR = 5,
+	RCF_MAINTAIN = 7,
+	URQ_GKID = 1,
+};
+/* ClearToken: eckasdhkey sendersID* h235Key* profileInfo*; Params: iv16* iv* clearSalt */
+#define TOKEN_EXT  4
+#define PARAMS_EXT 3
+
 /* ================================ encoder ================================================== */
 
 static void put_taddr(struct gk_per_w *w, const struct gk_ras_taddr *a)
@@ -76,11 +139,11 @@ static void put_empty_params(struct gk_per_w *w)
 
 static void put_token(struct gk_per_w *w, const struct gk_ras_token *t)
 {
-	bool ext[4] = {false, !!(t->has & GK_RAS_T_SENDERS), !!(t->has & GK_RAS_T_KEY),
-	               !!(t->has & GK_RAS_T_PROFILE)};
-	unsigned n_ext = ext[3] ? 4 : ext[2] ? 3 : ext[1] ? 2 : 0;
+	bool ext[TOKEN_EXT] = {false, !!(t->has & GK_RAS_T_SENDERS), !!(t->has & GK_RAS_T_KEY),
+	                       !!(t->has & GK_RAS_T_PROFILE)};
+	bool has_ext = ext[1] || ext[2] || ext[3];
 
-	gk_per_put_bool(w, n_ext > 0);
+	gk_per_put_bool(w, has_ext);
 	/* timeStamp password dhkey challenge random certificate generalID nonStandard */
 	gk_per_put_bool(w, t->has & GK_RAS_T_TS);
 	gk_per_put_bits(w, 0, 2);
@@ -98,9 +161,9 @@ static void put_token(struct gk_per_w *w, const struct gk_ras_token *t)
 		gk_per_put_int(w, t->random);
 	if (t->has & GK_RAS_T_GENERAL)
 		gk_per_put_bmp(w, t->general, 1, 128);
-	if (!n_ext)
+	if (!has_ext)
 		return;
-	gk_per_put_ext_bitmap(w, ext, n_ext); /* eckasdhkey sendersID h235Key profileInfo */
+	gk_per_put_ext_bitmap(w, ext, TOKEN_EXT); /* eckasdhkey sendersID h235Key profileInfo */
 	if (ext[1]) {
 		size_t m = gk_per_open_begin(w);
 		gk_per_put_bmp(w, t->senders, 1, 128);
@@ -120,10 +183,10 @@ static void put_token(struct gk_per_w *w, const struct gk_ras_token *t)
 		if (t->key_gid[0])
 			gk_per_put_bmp(w, t->key_gid, 1, 128);
 		gk_per_put_oid(w, &t->key_alg);
-		/* paramS: Params {extension bit 1; ranInt, iv8 absent; additions iv16, iv} */
+		/* paramS: Params {extension bit 1; ranInt, iv8 absent; additions: iv} */
 		gk_per_put_bool(w, true);
 		gk_per_put_bits(w, 0, 2);
-		gk_per_put_ext_bitmap(w, (const bool[]){false, true}, 2);
+		gk_per_put_ext_bitmap(w, (const bool[PARAMS_EXT]){false, true, false}, PARAMS_EXT);
 		size_t m3 = gk_per_open_begin(w);
 		gk_per_put_octets(w, t->key_iv, t->key_iv_len, 0, GK_PER_UNBOUNDED);
 		gk_per_open_end(w, m3);
@@ -182,16 +245,6 @@ static void put_bool_open(struct gk_per_w *w, bool v)
 	gk_per_open_end(w, m);
 }
 
-/* Writes the extension bitmap (additions 0..n-1, present[] set) of which `tokens_at` is the
- * tokens addition and tokens_at + 1 cryptoTokens. Returns nothing; the caller then writes the
- * open types in order. */
-static unsigned ext_len(const bool *present, unsigned n)
-{
-	while (n && !present[n - 1])
-		n--;
-	return n;
-}
-
 static void put_reason(struct gk_per_w *w, unsigned reason, unsigned n_root)
 {
 	if (reason < n_root) {
@@ -203,24 +256,49 @@ static void put_reason(struct gk_per_w *w, unsigned reason, unsigned n_root)
 	}
 }
 
+static bool any(const bool *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (b[i])
+			return true;
+	return false;
+}
+
 int gk_ras_pdu_encode(const struct gk_ras_pdu *p, uint8_t *buf, size_t cap)
 {
 	struct gk_per_w w;
-	bool ext[32] = {false};
-	unsigned n = 0, tok = 0;
+	bool ext[EXT_MAX] = {false};
+	unsigned n, tok;
 
 	gk_per_w_init(&w, buf, cap);
 	if (p->n_tokens > GK_RAS_TOKEN_MAX || p->n_hashed > GK_RAS_HASHED_MAX)
 		return -EINVAL;
-	if (p->type >= RAS_ROOT)
+	if (p->type > GK_RAS_UCF)
 		return -EINVAL;
+	n = pdu_ext[p->type].n, tok = pdu_ext[p->type].tok;
+	ext[tok] = p->n_tokens, ext[tok + 1] = p->n_hashed;
+	switch (p->type) {
+	case GK_RAS_GRQ:
+		ext[GRQ_ASSIGNED_GK] = true; /* mandatory */
+		break;
+	case GK_RAS_RRQ:
+		ext[RRQ_TTL] = p->has_ttl, ext[RRQ_EPID] = p->has_epid;
+		ext[RRQ_KEEP_ALIVE] = ext[RRQ_UUIES] = ext[RRQ_MAINTAIN] = ext[RRQ_ASSIGNED_GK] =
+		    true; /* mandatory */
+		break;
+	case GK_RAS_RCF:
+		ext[RCF_TTL] = p->has_ttl;
+		ext[RCF_IRR] = ext[RCF_MAINTAIN] = true; /* mandatory */
+		break;
+	case GK_RAS_URQ:
+		ext[URQ_GKID] = p->has_gkid;
+		break;
+	}
 	gk_per_put_choice(&w, p->type, RAS_ROOT, true);
+	gk_per_put_bool(&w, any(ext, n)); /* extension bit */
 
 	switch (p->type) {
 	case GK_RAS_GRQ:
-		tok = 1, n = 11;
-		ext[1] = p->n_tokens, ext[2] = p->n_hashed, ext[10] = true; /* supportsAssignedGK */
-		gk_per_put_bool(&w, true);
 		/* nonStandardData gatekeeperIdentifier callServices endpointAlias */
 		gk_per_put_bits(&w, (p->has_gkid ? 4 : 0) | (p->has_alias ? 1 : 0), 4);
 		gk_per_put_cons(&w, p->seq, 1, 65535);
@@ -233,9 +311,6 @@ int gk_ras_pdu_encode(const struct gk_ras_pdu *p, uint8_t *buf, size_t cap)
 			put_alias_list(&w, p->alias);
 		break;
 	case GK_RAS_GCF:
-		tok = 2, n = ext_len((bool[]){0, 0, p->n_tokens, p->n_hashed}, 4);
-		ext[2] = p->n_tokens, ext[3] = p->n_hashed;
-		gk_per_put_bool(&w, n > 0);
 		gk_per_put_bits(&w, p->has_gkid ? 1 : 0,
 		                2); /* nonStandardData gatekeeperIdentifier */
 		gk_per_put_cons(&w, p->seq, 1, 65535);
@@ -245,9 +320,6 @@ int gk_ras_pdu_encode(const struct gk_ras_pdu *p, uint8_t *buf, size_t cap)
 		put_taddr(&w, &p->ras);
 		break;
 	case GK_RAS_GRJ:
-		tok = 1, n = ext_len((bool[]){0, p->n_tokens, p->n_hashed}, 3);
-		ext[1] = p->n_tokens, ext[2] = p->n_hashed;
-		gk_per_put_bool(&w, n > 0);
 		gk_per_put_bits(&w, p->has_gkid ? 1 : 0, 2);
 		gk_per_put_cons(&w, p->seq, 1, 65535);
 		gk_per_put_oid(&w, &p->proto);
@@ -258,11 +330,6 @@ int gk_ras_pdu_encode(const struct gk_ras_pdu *p, uint8_t *buf, size_t cap)
 		put_reason(&w, p->reason, 4);
 		break;
 	case GK_RAS_RRQ:
-		tok = 2, n = 24;
-		ext[1] = p->has_ttl, ext[2] = p->n_tokens, ext[3] = p->n_hashed;
-		ext[5] = ext[7] = ext[8] = ext[23] = true; /* the mandatory BOOLEANs */
-		ext[6] = p->has_epid;
-		gk_per_put_bool(&w, true);
 		/* nonStandardData terminalAlias gatekeeperIdentifier */
 		gk_per_put_bits(&w, (p->has_alias ? 2 : 0) | (p->has_gkid ? 1 : 0), 3);
 		gk_per_put_cons(&w, p->seq, 1, 65535);
@@ -278,10 +345,6 @@ int gk_ras_pdu_encode(const struct gk_ras_pdu *p, uint8_t *buf, size_t cap)
 		put_vendor(&w);
 		break;
 	case GK_RAS_RCF:
-		tok = 2, n = 8;
-		ext[1] = p->has_ttl, ext[2] = p->n_tokens, ext[3] = p->n_hashed;
-		ext[5] = ext[7] = true; /* willRespondToIRR, maintainConnection */
-		gk_per_put_bool(&w, true);
 		gk_per_put_bits(&w, (p->has_alias ? 2 : 0) | (p->has_gkid ? 1 : 0), 3);
 		gk_per_put_cons(&w, p->seq, 1, 65535);
 		gk_per_put_oid(&w, &p->proto);
@@ -293,9 +356,6 @@ int gk_ras_pdu_encode(const struct gk_ras_pdu *p, uint8_t *buf, size_t cap)
 		gk_per_put_bmp(&w, p->has_epid ? p->epid : "", 1, 128);
 		break;
 	case GK_RAS_RRJ:
-		tok = 1, n = ext_len((bool[]){0, p->n_tokens, p->n_hashed}, 3);
-		ext[1] = p->n_tokens, ext[2] = p->n_hashed;
-		gk_per_put_bool(&w, n > 0);
 		gk_per_put_bits(&w, p->has_gkid ? 1 : 0, 2);
 		gk_per_put_cons(&w, p->seq, 1, 65535);
 		gk_per_put_oid(&w, &p->proto);
@@ -306,9 +366,6 @@ int gk_ras_pdu_encode(const struct gk_ras_pdu *p, uint8_t *buf, size_t cap)
 			gk_per_put_bmp(&w, p->gkid, 1, 128);
 		break;
 	case GK_RAS_URQ:
-		tok = 2, n = ext_len((bool[]){0, p->has_gkid, p->n_tokens, p->n_hashed}, 4);
-		ext[1] = p->has_gkid, ext[2] = p->n_tokens, ext[3] = p->n_hashed;
-		gk_per_put_bool(&w, n > 0);
 		/* endpointAlias nonStandardData endpointIdentifier */
 		gk_per_put_bits(&w, (p->has_alias ? 4 : 0) | (p->has_epid ? 1 : 0), 3);
 		gk_per_put_cons(&w, p->seq, 1, 65535);
@@ -319,17 +376,12 @@ int gk_ras_pdu_encode(const struct gk_ras_pdu *p, uint8_t *buf, size_t cap)
 			gk_per_put_bmp(&w, p->epid, 1, 128);
 		break;
 	case GK_RAS_UCF:
-		tok = 0, n = ext_len((bool[]){p->n_tokens, p->n_hashed}, 2);
-		ext[0] = p->n_tokens, ext[1] = p->n_hashed;
-		gk_per_put_bool(&w, n > 0);
 		gk_per_put_bool(&w, false); /* nonStandardData */
 		gk_per_put_cons(&w, p->seq, 1, 65535);
 		break;
-	default:
-		return -EINVAL;
 	}
 
-	if (n) {
+	if (any(ext, n)) {
 		gk_per_put_ext_bitmap(&w, ext, n);
 		for (unsigned i = 0; i < n; i++) {
 			if (!ext[i])
@@ -338,19 +390,21 @@ int gk_ras_pdu_encode(const struct gk_ras_pdu *p, uint8_t *buf, size_t cap)
 				put_tokens(&w, p);
 			} else if (i == tok + 1) {
 				put_hashed(&w, p);
-			} else if ((p->type == GK_RAS_RRQ || p->type == GK_RAS_RCF) && i == 1) {
+			} else if ((p->type == GK_RAS_RRQ && i == RRQ_TTL) ||
+			           (p->type == GK_RAS_RCF && i == RCF_TTL)) {
 				size_t m = gk_per_open_begin(&w);
 				gk_per_put_cons(&w, p->ttl, 1, 4294967295u);
 				gk_per_open_end(&w, m);
-			} else if (p->type == GK_RAS_RRQ && i == 5) {
+			} else if (p->type == GK_RAS_RRQ && i == RRQ_KEEP_ALIVE) {
 				put_bool_open(&w, p->keep_alive);
-			} else if ((p->type == GK_RAS_RRQ && i == 6) ||
-			           (p->type == GK_RAS_URQ && i == 1)) {
+			} else if ((p->type == GK_RAS_RRQ && i == RRQ_EPID) ||
+			           (p->type == GK_RAS_URQ && i == URQ_GKID)) {
 				size_t m = gk_per_open_begin(&w);
-				gk_per_put_bmp(&w, i == 6 ? p->epid : p->gkid, 1, 128);
+				gk_per_put_bmp(&w, p->type == GK_RAS_RRQ ? p->epid : p->gkid, 1,
+				               128);
 				gk_per_open_end(&w, m);
 			} else {
-				put_bool_open(&w, false); /* the mandatory BOOLEANs */
+				put_bool_open(&w, false); /* the other mandatory BOOLEANs */
 			}
 		}
 	}
@@ -370,32 +424,13 @@ static void sub_done(struct gk_per_r *r, const struct gk_per_r *sub)
 		gk_per_fail(r, (enum gk_reason)sub->err);
 }
 
-static void skip_ext(struct gk_per_r *r, bool ext, uint16_t *skipped)
-{
-	if (!ext || r->err)
-		return;
-	bool bits[64];
-	unsigned n = gk_per_get_ext_bitmap(r, bits, 64);
-	for (unsigned i = 0; i < n && !r->err; i++) {
-		if (i >= 64) {
-			gk_per_fail(r, GK_R_PARSE_TOO_LONG);
-			return;
-		}
-		if (bits[i]) {
-			gk_per_skip_open(r);
-			if (skipped)
-				(*skipped)++;
-		}
-	}
-}
-
 static void skip_h221(struct gk_per_r *r)
 {
 	bool ext = gk_per_get_bool(r);
 	gk_per_get_cons(r, 0, 255);
 	gk_per_get_cons(r, 0, 255);
 	gk_per_get_cons(r, 0, 65535);
-	skip_ext(r, ext, NULL);
+	gk_per_skip_ext(r, ext);
 }
 
 /* H.225 NonStandardParameter {NonStandardIdentifier CHOICE {object, h221NonStandard, ...},
@@ -442,7 +477,7 @@ static void get_taddr(struct gk_per_r *r, struct gk_ras_taddr *a)
 			gk_per_get_octets(r, NULL, 0, 4, 4, NULL);
 		if (gk_per_get_choice(r, 2, true) >= 2)
 			gk_per_skip_open(r);
-		skip_ext(r, ext, NULL);
+		gk_per_skip_ext(r, ext);
 		break;
 	case 2: /* ipxAddress {node (6), netnum (4), port (2)} */
 		gk_per_get_octets(r, NULL, 0, 6, 6, NULL);
@@ -454,7 +489,7 @@ static void get_taddr(struct gk_per_r *r, struct gk_ras_taddr *a)
 		t.family = 6;
 		gk_per_get_octets(r, t.ip, 16, 16, 16, NULL);
 		t.port = (uint16_t)gk_per_get_cons(r, 0, 65535);
-		skip_ext(r, ext, NULL);
+		gk_per_skip_ext(r, ext);
 		break;
 	case 4: /* netBios (16) */
 		gk_per_get_octets(r, NULL, 0, 16, 16, NULL);
@@ -507,7 +542,7 @@ static void skip_seq_nsp_only(struct gk_per_r *r) /* SEQUENCE {nonStandardData O
 	bool ext = gk_per_get_bool(r);
 	if (gk_per_get_bool(r))
 		skip_nsp(r);
-	skip_ext(r, ext, NULL);
+	gk_per_skip_ext(r, ext);
 }
 
 static void skip_endpoint_type(struct gk_per_r *r)
@@ -524,7 +559,7 @@ static void skip_endpoint_type(struct gk_per_r *r)
 			gk_per_get_octets(r, NULL, 0, 1, 256, NULL);
 		if (o & 1)
 			gk_per_get_octets(r, NULL, 0, 1, 256, NULL);
-		skip_ext(r, e, NULL);
+		gk_per_skip_ext(r, e);
 	}
 	if (opt & 0x08)
 		skip_seq_nsp_only(r); /* gatekeeper */
@@ -544,7 +579,7 @@ static void skip_endpoint_type(struct gk_per_r *r)
 		}
 		if (o & 1)
 			skip_nsp(r);
-		skip_ext(r, e, NULL);
+		gk_per_skip_ext(r, e);
 	}
 	if (opt & 0x02)
 		skip_seq_nsp_only(r); /* mcu */
@@ -552,7 +587,7 @@ static void skip_endpoint_type(struct gk_per_r *r)
 		skip_seq_nsp_only(r); /* terminal */
 	gk_per_get_bool(r);           /* mc */
 	gk_per_get_bool(r);           /* undefinedNode */
-	skip_ext(r, ext, NULL);
+	gk_per_skip_ext(r, ext);
 }
 
 static void skip_vendor(struct gk_per_r *r)
@@ -564,7 +599,7 @@ static void skip_vendor(struct gk_per_r *r)
 		gk_per_get_octets(r, NULL, 0, 1, 256, NULL);
 	if (o & 1)
 		gk_per_get_octets(r, NULL, 0, 1, 256, NULL);
-	skip_ext(r, e, NULL);
+	gk_per_skip_ext(r, e);
 }
 
 static void skip_qseries(struct gk_per_r *r)
@@ -573,8 +608,8 @@ static void skip_qseries(struct gk_per_r *r)
 	gk_per_get_bits(r, 7);
 	bool e2 = gk_per_get_bool(r); /* Q954Details */
 	gk_per_get_bits(r, 2);
-	skip_ext(r, e2, NULL);
-	skip_ext(r, ext, NULL);
+	gk_per_skip_ext(r, e2);
+	gk_per_skip_ext(r, ext);
 }
 
 /* H.235 Params: the IV (iv8, iv16 or iv) into iv. */
@@ -591,15 +626,11 @@ static void get_params(struct gk_per_r *r, uint8_t *iv, uint8_t *iv_len)
 	}
 	if (!ext || r->err)
 		return;
-	bool bits[64];
-	unsigned n = gk_per_get_ext_bitmap(r, bits, 64);
-	if (n > 64)
-		gk_per_fail(r, GK_R_PARSE_TOO_LONG);
-	for (unsigned i = 0; i < n && !r->err; i++) {
-		if (!bits[i])
-			continue;
-		struct gk_per_r sub;
-		gk_per_get_open(r, &sub);
+	struct gk_per_ext e;
+	struct gk_per_r sub;
+	long i;
+	gk_per_ext_begin(r, &e);
+	while ((i = gk_per_ext_next(r, &e, &sub)) >= 0) {
 		if (i < 2) { /* iv16, iv */
 			uint8_t tmp[16];
 			size_t k = gk_per_get_octets(&sub, tmp, sizeof(tmp), i == 0 ? 16 : 0,
@@ -756,7 +787,7 @@ static void get_h235key(struct gk_per_r *r, struct gk_ras_token *t)
 			struct gk_oid k;
 			gk_per_get_oid(&sub, &k);
 		}
-		skip_ext(&sub, ext, NULL);
+		gk_per_skip_ext(&sub, ext);
 		sub_done(r, &sub);
 		if ((o & 0x30) == 0x30 && !r->err)
 			t->has |= GK_RAS_T_KEY;
@@ -801,7 +832,7 @@ static void get_profile(struct gk_per_r *r, struct gk_ras_token *t)
 				gk_per_skip_open(r);
 			}
 		}
-		skip_ext(r, ext, NULL);
+		gk_per_skip_ext(r, ext);
 		t->n_prof = (uint8_t)(i + 1);
 	}
 	if (!r->err)
@@ -825,7 +856,7 @@ static void get_token(struct gk_per_r *r, struct gk_ras_token *t)
 		bool e = gk_per_get_bool(r);
 		for (int i = 0; i < 3; i++)
 			gk_per_get_bitstr(r, NULL, 0, 0, 2048, NULL);
-		skip_ext(r, e, NULL);
+		gk_per_skip_ext(r, e);
 	}
 	if (o & 0x10) {
 		t->challenge_len =
@@ -844,7 +875,7 @@ static void get_token(struct gk_per_r *r, struct gk_ras_token *t)
 		bool e = gk_per_get_bool(r);
 		gk_per_get_oid(r, &k);
 		gk_per_get_octets(r, NULL, 0, 0, GK_PER_UNBOUNDED, NULL);
-		skip_ext(r, e, NULL);
+		gk_per_skip_ext(r, e);
 	}
 	if (o & 0x02) {
 		gk_per_get_bmp(r, t->general, sizeof(t->general), 1, 128);
@@ -857,15 +888,11 @@ static void get_token(struct gk_per_r *r, struct gk_ras_token *t)
 	}
 	if (!ext || r->err)
 		return;
-	bool bits[64];
-	unsigned n = gk_per_get_ext_bitmap(r, bits, 64);
-	if (n > 64)
-		gk_per_fail(r, GK_R_PARSE_TOO_LONG);
-	for (unsigned i = 0; i < n && !r->err; i++) {
-		if (!bits[i])
-			continue;
-		struct gk_per_r sub;
-		gk_per_get_open(r, &sub);
+	struct gk_per_ext e;
+	struct gk_per_r sub;
+	long i;
+	gk_per_ext_begin(r, &e);
+	while ((i = gk_per_ext_next(r, &e, &sub)) >= 0) {
 		if (i == 1) {
 			gk_per_get_bmp(&sub, t->senders, sizeof(t->senders), 1, 128);
 			t->has |= GK_RAS_T_SENDERS;
@@ -922,32 +949,32 @@ static void get_reason(struct gk_per_r *r, struct gk_ras_pdu *p, unsigned n_root
 	p->reason = (uint8_t)c;
 }
 
-/* The extension additions of the PDU: tokens at index tok, cryptoTokens at tok + 1, and the
- * few others we read; everything else is skipped by its length. */
-static void get_additions(struct gk_per_r *r, struct gk_ras_pdu *p, unsigned tok)
+/* The extension additions of the PDU: tokens, cryptoTokens and the few others we read, at their
+ * indices of H.225.0 v7 (pdu_ext); everything else, of this version or a later one, is skipped by
+ * its length. */
+static void get_additions(struct gk_per_r *r, struct gk_ras_pdu *p)
 {
-	bool bits[64];
-	unsigned n = gk_per_get_ext_bitmap(r, bits, 64);
-	if (n > 64)
-		gk_per_fail(r, GK_R_PARSE_TOO_LONG);
-	for (unsigned i = 0; i < n && !r->err; i++) {
-		if (!bits[i])
-			continue;
-		struct gk_per_r sub;
-		gk_per_get_open(r, &sub);
-		if (i == tok && p->type != GK_RAS_NONE) {
+	unsigned tok = pdu_ext[p->type].tok;
+	struct gk_per_ext e;
+	struct gk_per_r sub;
+	long i;
+
+	gk_per_ext_begin(r, &e);
+	while ((i = gk_per_ext_next(r, &e, &sub)) >= 0) {
+		if (i == tok) {
 			get_tokens(&sub, p);
 		} else if (i == tok + 1) {
 			get_cryptos(&sub, p);
-		} else if ((p->type == GK_RAS_RRQ || p->type == GK_RAS_RCF) && i == 1) {
+		} else if ((p->type == GK_RAS_RRQ && i == RRQ_TTL) ||
+		           (p->type == GK_RAS_RCF && i == RCF_TTL)) {
 			p->ttl = (uint32_t)gk_per_get_cons(&sub, 1, 4294967295u);
 			p->has_ttl = true;
-		} else if (p->type == GK_RAS_RRQ && i == 5) {
+		} else if (p->type == GK_RAS_RRQ && i == RRQ_KEEP_ALIVE) {
 			p->keep_alive = gk_per_get_bool(&sub);
-		} else if (p->type == GK_RAS_RRQ && i == 6) {
+		} else if (p->type == GK_RAS_RRQ && i == RRQ_EPID) {
 			gk_per_get_bmp(&sub, p->epid, sizeof(p->epid), 1, 128);
 			p->has_epid = true;
-		} else if (p->type == GK_RAS_URQ && i == 1) {
+		} else if (p->type == GK_RAS_URQ && i == URQ_GKID) {
 			gk_per_get_bmp(&sub, p->gkid, sizeof(p->gkid), 1, 128);
 			p->has_gkid = true;
 		} else {
@@ -970,7 +997,6 @@ int gk_ras_pdu_decode(const uint8_t *buf, size_t len, struct gk_ras_pdu *p, enum
 	struct gk_per_r r;
 	bool ext;
 	uint32_t o;
-	unsigned tok = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->type = GK_RAS_NONE;
@@ -986,7 +1012,6 @@ int gk_ras_pdu_decode(const uint8_t *buf, size_t len, struct gk_ras_pdu *p, enum
 	ext = gk_per_get_bool(&r);
 	switch (c) {
 	case GK_RAS_GRQ:
-		tok = 1;
 		o = gk_per_get_bits(&r, 4);
 		p->seq = (uint16_t)gk_per_get_cons(&r, 1, 65535);
 		gk_per_get_oid(&r, &p->proto);
@@ -1005,7 +1030,6 @@ int gk_ras_pdu_decode(const uint8_t *buf, size_t len, struct gk_ras_pdu *p, enum
 		break;
 	case GK_RAS_GCF:
 	case GK_RAS_GRJ:
-		tok = c == GK_RAS_GCF ? 2 : 1;
 		o = gk_per_get_bits(&r, 2);
 		p->seq = (uint16_t)gk_per_get_cons(&r, 1, 65535);
 		gk_per_get_oid(&r, &p->proto);
@@ -1021,7 +1045,6 @@ int gk_ras_pdu_decode(const uint8_t *buf, size_t len, struct gk_ras_pdu *p, enum
 			get_reason(&r, p, 4);
 		break;
 	case GK_RAS_RRQ:
-		tok = 2;
 		o = gk_per_get_bits(&r, 3);
 		p->seq = (uint16_t)gk_per_get_cons(&r, 1, 65535);
 		gk_per_get_oid(&r, &p->proto);
@@ -1040,7 +1063,6 @@ int gk_ras_pdu_decode(const uint8_t *buf, size_t len, struct gk_ras_pdu *p, enum
 		skip_vendor(&r);
 		break;
 	case GK_RAS_RCF:
-		tok = 2;
 		o = gk_per_get_bits(&r, 3);
 		p->seq = (uint16_t)gk_per_get_cons(&r, 1, 65535);
 		gk_per_get_oid(&r, &p->proto);
@@ -1057,7 +1079,6 @@ int gk_ras_pdu_decode(const uint8_t *buf, size_t len, struct gk_ras_pdu *p, enum
 		p->has_epid = true;
 		break;
 	case GK_RAS_RRJ:
-		tok = 1;
 		o = gk_per_get_bits(&r, 2);
 		p->seq = (uint16_t)gk_per_get_cons(&r, 1, 65535);
 		gk_per_get_oid(&r, &p->proto);
@@ -1070,7 +1091,6 @@ int gk_ras_pdu_decode(const uint8_t *buf, size_t len, struct gk_ras_pdu *p, enum
 		}
 		break;
 	case GK_RAS_URQ:
-		tok = 2;
 		o = gk_per_get_bits(&r, 3);
 		p->seq = (uint16_t)gk_per_get_cons(&r, 1, 65535);
 		get_taddr_list(&r, &p->csa);
@@ -1084,14 +1104,13 @@ int gk_ras_pdu_decode(const uint8_t *buf, size_t len, struct gk_ras_pdu *p, enum
 		}
 		break;
 	case GK_RAS_UCF:
-		tok = 0;
 		if (gk_per_get_bool(&r))
 			skip_nsp(&r);
 		p->seq = (uint16_t)gk_per_get_cons(&r, 1, 65535);
 		break;
 	}
 	if (ext && !r.err)
-		get_additions(&r, p, tok);
+		get_additions(&r, p);
 	if (r.err)
 		goto out;
 	/* Only zero padding may follow the PDU. */

@@ -72,7 +72,10 @@ void gk_per_put_choice_ext(struct gk_per_w *w, unsigned ext_idx);
  * in between (octet-aligned, an empty encoding becomes one zero octet). */
 size_t gk_per_open_begin(struct gk_per_w *w);
 void gk_per_open_end(struct gk_per_w *w, size_t mark);
-/* Extension bitmap of a SEQUENCE (18.7, 18.8): n additions known, bits[i] set when present. */
+/* Extension bitmap of a SEQUENCE (18.7, 18.8): n is the number of extension additions the type
+ * defines (present or not: the bitmap has one bit for each, an extension addition group counting
+ * as one), bits[i] set when present; its length is a normally small length (X.691:2002
+ * 10.9.3.4). */
 void gk_per_put_ext_bitmap(struct gk_per_w *w, const bool *bits, unsigned n);
 
 void gk_per_r_init(struct gk_per_r *r, const uint8_t *buf, size_t len);
@@ -103,8 +106,21 @@ unsigned gk_per_get_choice(struct gk_per_r *r, unsigned n_root, bool ext);
 /* Open type: sub reads the content; r moves past it. */
 void gk_per_get_open(struct gk_per_r *r, struct gk_per_r *sub);
 void gk_per_skip_open(struct gk_per_r *r);
-/* Extension bitmap: returns n (additions signalled), bits[0..min(n,max)-1] filled. */
-unsigned gk_per_get_ext_bitmap(struct gk_per_r *r, bool *bits, unsigned max);
+/*
+ * The extension additions of a SEQUENCE whose extension bit was set. begin reads the bitmap;
+ * next returns the index of the next addition present with its open type in sub (r moves past
+ * it), or -1 after the last one or on an error (then in r). The bitmap may signal any number of
+ * additions, more or fewer than the version of the type the caller knows (a sender may follow an
+ * earlier or a later one): the caller reads the additions it knows and skips the others by their
+ * open-type length.
+ */
+struct gk_per_ext {
+	size_t n;  /* additions the bitmap signals */
+	size_t at; /* bit offset of the bitmap in the reader's buf */
+	size_t i;  /* the next one to look at */
+};
+void gk_per_ext_begin(struct gk_per_r *r, struct gk_per_ext *e);
+long gk_per_ext_next(struct gk_per_r *r, struct gk_per_ext *e, struct gk_per_r *sub);
 /* Skips the extension additions of a SEQUENCE whose extension bit was ext. */
 void gk_per_skip_ext(struct gk_per_r *r, bool ext);
 void gk_per_fail(struct gk_per_r *r, enum gk_reason why);
