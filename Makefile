@@ -73,7 +73,8 @@ help:
 	@echo "make demo     start a rig and register N terminals (PROTO=$(PROTO) N=$(N) TOPO=$(TOPO);"
 	@echo "              PROTO is sip, mgcp, h248, h323 or mix, TOPO sbc or direct)"
 	@echo "make bench    print benchmark figures ('bench <name> <value> <unit>')"
-	@echo "make install  install binaries under DESTDIR/PREFIX"
+	@echo "make install  install binaries, the RADIUS dictionary and the Wireshark dissector"
+	@echo "              under DESTDIR/PREFIX"
 
 deps:
 	@scripts/deps.sh
@@ -162,6 +163,8 @@ install: all
 	install -m 0755 $(BUILD)/bin/gkterm $(BUILD)/bin/gkctl $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/gatekey
 	install -m 0644 docs/dictionary.gatekey $(DESTDIR)$(PREFIX)/share/gatekey/
+	install -d $(DESTDIR)$(PREFIX)/share/gatekey/wireshark
+	install -m 0644 contrib/wireshark/gatekey.lua $(DESTDIR)$(PREFIX)/share/gatekey/wireshark/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -37,6 +37,15 @@ expect_fastpath() {
 }
 
 # --- Packet captures (tshark) ---------------------------------------------------------------------
+# Captures are read with gatekey's dissector for the gk-mac trailer (contrib/wireshark/gatekey.lua):
+# it shows the trailer apart and hands tshark's SIP, MGCP, MEGACO and RAS dissectors the message
+# alone, so protected datagrams must dissect as cleanly as plain ones, with nothing excused.
+GK_LUA=$REPO/contrib/wireshark/gatekey.lua
+# gk_tshark <tshark options>: tshark with that dissector. HOME is the run's own, so that a copy in
+# a personal plugin folder is not loaded too (tshark would refuse the second and keep the first).
+gk_tshark() {
+	env -u XDG_CONFIG_HOME HOME="$WORK" tshark -X "lua_script:$GK_LUA" "$@"
+}
 # capture_start <name> <ns> <iface>: captures UDP on iface into $WORK/<name>.pcapng.
 capture_start() {
 	ip netns exec "$2" tshark -n -l -P -i "$3" -f udp -w "$WORK/$1.pcapng" \
@@ -58,35 +67,34 @@ capture_stop() {
 	kill -INT "$pid"
 	wait_gone "$pid" 100
 }
-# tshark's MEGACO dissector takes a gk-mac trailer ("GK" 01 ...) after the closing brace for the
-# start of another transaction list and flags it; a test may excuse such frames, and only them.
-# What it says depends on the trailer's random bytes, so the excuse is the frame: a closing brace,
-# CRLF, then the trailer's "GK" 01 (gk_pkt_seal); anything else in the frame was dissected first.
-GK_H248_TRAILER_EXCUSE='megaco && frame contains 7d:0d:0a:47:4b:01'
-# capture_problems <pcap> [excused-filter]: the datagrams tshark finds malformed or in error, one
-# line each, minus those the display filter excuses. ICMP errors quote truncated datagrams and are
-# not ours, nor are the capture canaries (capture_canary), which tshark reads as whatever protocol
-# their random source port belongs to (44818: EtherNet/IP, malformed). A tshark failure prints a
-# line too, so it cannot pass as clean.
+# capture_problems <pcap>: the datagrams tshark finds malformed or in error, one line each. ICMP
+# errors quote truncated datagrams and are not ours, nor are the capture canaries
+# (capture_canary), which tshark reads as whatever protocol their random source port belongs to
+# (44818: EtherNet/IP, malformed). A tshark failure prints a line too, so it cannot pass as clean,
+# and so does a dissector tshark could not load: it says so on stderr and goes on without it.
 capture_problems() {
 	local filter='(_ws.malformed || _ws.expert.severity >= "Error") && !icmp && !icmpv6'
 	filter="$filter && !(udp contains \"gk-canary\")"
-	[ -n "${2:-}" ] && filter="$filter && !($2)"
-	tshark -n -r "$1" -Y "$filter" 2>"$1.tshark-read.err" ||
+	gk_tshark -n -r "$1" -Y "$filter" 2>"$1.tshark-read.err" ||
 		echo "tshark failed on $1: $(head -c 300 "$1.tshark-read.err")"
+	if grep -qE 'Lua:|\.lua' "$1.tshark-read.err"; then
+		echo "tshark did not load $GK_LUA:" \
+			"$(grep -E -m 3 'Lua:|\.lua' "$1.tshark-read.err" | tr '\n' ' ')"
+	fi
 }
-# capture_clean <pcap> <description> [excused-filter]: one TAP line; on failure, the offenders and
-# the first one dissected in full.
+# capture_clean <pcap> <description>: one TAP line; on failure, the offenders and the first one
+# dissected in full.
 capture_clean() {
 	local bad first
-	bad=$(capture_problems "$1" "${3:-}")
+	bad=$(capture_problems "$1")
 	[ -z "$bad" ]
 	ok $? "$2"
 	[ -z "$bad" ] && return 0
 	# on stderr, where prove shows it without -v
 	echo "$bad" | head -20 | diag >&2
 	first=$(echo "$bad" | awk '$1 ~ /^[0-9]+$/ { print $1; exit }')
-	[ -n "$first" ] && tshark -n -r "$1" -V -x -Y "frame.number == $first" 2>/dev/null | diag >&2
+	[ -n "$first" ] &&
+		gk_tshark -n -r "$1" -V -x -Y "frame.number == $first" 2>/dev/null | diag >&2
 	return 1
 }
 # contains_bytes <file> <hex>: the raw bytes occur in the file.
@@ -148,20 +156,20 @@ wire_names() {
 	shift
 	case $PROTO in
 	mgcp)
-		names=$(tshark -n "$@" -r "$pcap" -Y mgcp -T fields -e mgcp.req.verb 2>/dev/null |
-			sort -u | tr '\n' ' ')
+		names=$(gk_tshark -n "$@" -r "$pcap" -Y mgcp -T fields -e mgcp.req.verb \
+			2>/dev/null | sort -u | tr '\n' ' ')
 		is "$names" " NTFY RQNT RSIP " "$PROTO: the commands on the wire are RSIP, RQNT, NTFY"
 		;;
 	h248)
-		names=$(tshark -n "$@" -r "$pcap" -Y megaco -T fields -e megaco.command 2>/dev/null |
-			tr ',' '\n' | sort -u | tr '\n' ' ')
+		names=$(gk_tshark -n "$@" -r "$pcap" -Y megaco -T fields -e megaco.command \
+			2>/dev/null | tr ',' '\n' | sort -u | tr '\n' ' ')
 		echo "$names" | grep -q ServiceChange && echo "$names" | grep -q Notify
 		ok $? "$PROTO: the wire carries ServiceChange and Notify transactions ($names)"
 		;;
 	h323)
 		# RasMessage alternatives: GRQ 0, GRJ 2, RRQ 3, RCF 4, URQ 6, UCF 7.
-		names=$(tshark -n "$@" -r "$pcap" -Y h225 -T fields -e h225.RasMessage 2>/dev/null |
-			sort -un | tr '\n' ' ')
+		names=$(gk_tshark -n "$@" -r "$pcap" -Y h225 -T fields -e h225.RasMessage \
+			2>/dev/null | sort -un | tr '\n' ' ')
 		echo " $names" | grep -q ' 0 2 3 4 ' && echo " $names" | grep -q ' 6 7 '
 		ok $? "$PROTO: the wire carries GRQ, GRJ, RRQ, RCF, URQ, UCF (RasMessage $names)"
 		;;
@@ -172,11 +180,11 @@ wire_names() {
 # default arc's tokenOIDs, the IDs, N1/N2/Rand as challenges, TS as timeStamp).
 ras_tokens_visible() {
 	local oids ids chal ts
-	oids=$(tshark -n -r "$1" -Y h225 -T fields -e h235.tokenOID 2>/dev/null | tr ',' '\n' |
+	oids=$(gk_tshark -n -r "$1" -Y h225 -T fields -e h235.tokenOID 2>/dev/null | tr ',' '\n' |
 		grep -c '^1\.3\.6\.1\.4\.1\.32473\.323\.[1-9]$')
-	ids=$(tshark -n -r "$1" -Y 'h235.generalID && h235.sendersID' 2>/dev/null | wc -l)
-	chal=$(tshark -n -r "$1" -Y 'h235.challenge' 2>/dev/null | wc -l)
-	ts=$(tshark -n -r "$1" -Y 'h235.timeStamp' 2>/dev/null | wc -l)
+	ids=$(gk_tshark -n -r "$1" -Y 'h235.generalID && h235.sendersID' 2>/dev/null | wc -l)
+	chal=$(gk_tshark -n -r "$1" -Y 'h235.challenge' 2>/dev/null | wc -l)
+	ts=$(gk_tshark -n -r "$1" -Y 'h235.timeStamp' 2>/dev/null | wc -l)
 	[ "$oids" -gt 0 ] && [ "$ids" -gt 0 ] && [ "$chal" -gt 0 ] && [ "$ts" -gt 0 ]
 	ok $? "$PROTO: tshark decodes our H.235 tokens ($oids tokenOIDs under the arc; IDs, challenges and timestamps in $ids, $chal, $ts datagrams)"
 }

@@ -42,7 +42,7 @@ wait_gone $tshark_pid 100
 
 # SIP crosses the veth; RADIUS stays inside the core host and is seen once, on its loopback.
 # A retransmission (tshark marks it sip.resend) is the same message again, not another one.
-sipmsgs=$(tshark -n -r "$cap" -Y 'sip && !(sip.resend == 1)' -T fields -e sip.Method \
+sipmsgs=$(gk_tshark -n -r "$cap" -Y 'sip && !(sip.resend == 1)' -T fields -e sip.Method \
 	-e sip.Status-Code 2>/dev/null |
 	awk -F '\t' '{ printf "%s,", $1 $2 }')
 is "$sipmsgs" "REGISTER,401,REGISTER,200,REGISTER,200," \
@@ -51,7 +51,7 @@ is "$sipmsgs" "REGISTER,401,REGISTER,200,REGISTER,200," \
 # radius.reqframe). A retransmission (a loaded machine can delay an answer past the client's timer)
 # is the same message again: same code, identifier and authenticator, counted once. The order is
 # not asserted beyond that: on a loaded machine the Stop may leave before the Start's answer.
-radmsgs=$(tshark -n -r "$cap" -Y radius -T fields -e frame.number -e radius.code -e radius.id \
+radmsgs=$(gk_tshark -n -r "$cap" -Y radius -T fields -e frame.number -e radius.code -e radius.id \
 	-e radius.authenticator -e radius.Acct_Status_Type -e radius.reqframe 2>/dev/null |
 	awk -F '\t' '
 	{
@@ -65,11 +65,11 @@ radmsgs=$(tshark -n -r "$cap" -Y radius -T fields -e frame.number -e radius.code
 	}' | sort | tr '\n' ',')
 is "$radmsgs" "access-request,answer-to-access-request,answer-to-start,answer-to-stop,start,stop," \
 	"RADIUS on the wire: Access-Request/Accept, Accounting Start and Stop, each answered" ||
-	tshark -n -r "$cap" -Y radius 2>&1 | diag >&2
+	gk_tshark -n -r "$cap" -Y radius 2>&1 | diag >&2
 # A tshark failure (a bad filter, say) adds a line, so it cannot pass as "nothing malformed".
 capture_clean "$cap" "no SIP or RADIUS datagram is malformed for tshark"
-tshark -n -r "$cap" -V -Y 'radius.code == 2' 2>/dev/null | grep -q 'Message-Authenticator'
+gk_tshark -n -r "$cap" -V -Y 'radius.code == 2' 2>/dev/null | grep -q 'Message-Authenticator'
 ok $? "the Access-Accept carries a Message-Authenticator"
-tshark -n -r "$cap" -Y 'sip || radius' 2>/dev/null | diag
+gk_tshark -n -r "$cap" -Y 'sip || radius' 2>/dev/null | diag
 
 finish

@@ -35,9 +35,9 @@ sbcport=$(in_sbc ss -Hun dst "$CORE4:5060" |
 [ -n "$sbcport" ]
 ok $? "sbcd's core socket is $SBCCORE4:$sbcport"
 capture_stop core "$NS_CORE" "$SBCCORE4"
-down=$(tshark -n -r "$cap" -Y "ip.src == $CORE4 && udp.srcport == 5060 && ip.dst == $SBCCORE4" \
+down=$(gk_tshark -n -r "$cap" -Y "ip.src == $CORE4 && udp.srcport == 5060 && ip.dst == $SBCCORE4" \
 	-T fields -e udp.payload 2>/dev/null | tr -d ':' | tail -n 1)
-up=$(tshark -n -r "$cap" -Y "ip.src == $SBCCORE4 && ip.dst == $CORE4 && udp.dstport == 5060" \
+up=$(gk_tshark -n -r "$cap" -Y "ip.src == $SBCCORE4 && ip.dst == $CORE4 && udp.dstport == 5060" \
 	-T fields -e udp.payload 2>/dev/null | tr -d ':' | tail -n 1)
 [ -n "$down" ] && [ -n "$up" ]
 ok $? "a verdict and a request of the core leg were captured"

@@ -114,9 +114,9 @@ capture_stop access "$NS_SBC" "$TERM4"
 ha1=$(printf '%s' "term3:sbc1:$pw3" | sha256sum | cut -d' ' -f1)
 ! contains_bytes "$WORK/core.pcapng" "$(printf '%s' "$ha1" | perl -ne 'print unpack("H*", $_)')"
 ok $? "term3's HA1 is never on the wire in the clear (RADIUS carries it hidden)"
-is "$(tshark -n -r "$WORK/core.pcapng" -Y 'radius.code == 2' 2>/dev/null | wc -l)" 4 \
+is "$(gk_tshark -n -r "$WORK/core.pcapng" -Y 'radius.code == 2' 2>/dev/null | wc -l)" 4 \
 	"4 Access-Accepts carried HA1 (SIPp, SIPp with a wrong password, term3, term2; not the replay)"
-asip=$(tshark -n -r "$WORK/access.pcapng" -Y 'sip.Status-Code == 401 && sip.WWW-Authenticate' \
+asip=$(gk_tshark -n -r "$WORK/access.pcapng" -Y 'sip.Status-Code == 401 && sip.WWW-Authenticate' \
 	2>/dev/null | wc -l)
 [ "$asip" -ge 4 ]
 ok $? "the access link carries the Digest challenges ($asip)"
