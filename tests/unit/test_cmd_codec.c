@@ -20,6 +20,8 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #include "kselftest_harness.h"
 
+#include "helper_tool.h"
+
 #include "gatekey/h248.h"
 #include "gatekey/mgcp.h"
 
@@ -683,7 +685,7 @@ TEST(seed_corpus_holds_what_the_encoder_writes)
 		for (unsigned i = 0; i < N_MSGS; i++) {
 			const struct gk_codec *c = codec_of(proto);
 			struct gk_msg a = build(proto, i), b;
-			static uint8_t w[4096], have[4096];
+			static uint8_t w[4096];
 			char dir[512], path[1024];
 			enum gk_reason why;
 			int n = c->encode(&a, w, sizeof(w));
@@ -696,17 +698,7 @@ TEST(seed_corpus_holds_what_the_encoder_writes)
 				corpus_dir(c->name, dir, sizeof(dir));
 			snprintf(path, sizeof(path), "%s/%02u-gk-%s.%s.%s", dir, i + 1,
 			         wire_name[i], gk_msg_type_name((enum gk_msg_type)b.type), c->name);
-			FILE *f = fopen(path, dump ? "wb" : "rb");
-			ASSERT_NE(NULL, f) TH_LOG("%s: %s", path, strerror(errno));
-			if (dump) {
-				fwrite(w, 1, (size_t)n, f);
-				fclose(f);
-				continue;
-			}
-			size_t got = fread(have, 1, sizeof(have), f);
-			fclose(f);
-			EXPECT_EQ((size_t)n, got) TH_LOG("%s", path);
-			EXPECT_EQ(0, memcmp(w, have, (size_t)n)) TH_LOG("%s", path);
+			EXPECT_EQ(0, seed_file_check(path, w, (size_t)n, dump)) TH_LOG("%s", path);
 		}
 }
 
@@ -748,21 +740,7 @@ static void pcap_put(FILE *f, unsigned i, uint16_t sport, uint16_t dport, const 
 	u[4] = (uint8_t)(ulen >> 8), u[5] = (uint8_t)ulen;
 	u[6] = u[7] = 0;
 	memcpy(u + 8, p, n);
-	uint32_t hdr[4] = {i, 0, (uint32_t)flen, (uint32_t)flen};
-	fwrite(hdr, sizeof(hdr), 1, f);
-	fwrite(fr, 1, flen, f);
-}
-
-static int run(const char *cmd, char *out, size_t cap)
-{
-	FILE *p = popen(cmd, "r");
-	size_t n = 0;
-	if (!p)
-		return -1;
-	while (n + 1 < cap && fgets(out + n, (int)(cap - n), p))
-		n += strlen(out + n);
-	out[n] = '\0';
-	return pclose(p);
+	pcap_record(f, i, fr, flen);
 }
 
 TEST(tshark_dissects_every_message)
@@ -778,8 +756,7 @@ TEST(tshark_dissects_every_message)
 		snprintf(path, sizeof(path), "%s/%s.pcap", dir, c->name);
 		FILE *f = fopen(path, "wb");
 		ASSERT_NE(NULL, f);
-		uint32_t gh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
-		fwrite(gh, sizeof(gh), 1, f);
+		pcap_begin(f);
 		char expect[1024] = "";
 		for (unsigned i = 0; i < N_MSGS; i++) {
 			struct gk_msg a = build(proto, i);
@@ -798,7 +775,7 @@ TEST(tshark_dissects_every_message)
 		         "tshark -n -r %s -Y '_ws.malformed || _ws.expert.severity >= \"Error\"' "
 		         "2>/dev/null | wc -l",
 		         path);
-		ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+		ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 		EXPECT_EQ(0, atoi(out)) TH_LOG("%s: malformed or erroneous frames", c->name);
 		if (proto == GK_PROTO_MGCP) {
 			snprintf(cmd, sizeof(cmd),
@@ -826,7 +803,7 @@ TEST(tshark_dissects_every_message)
 			    "Reply\t\t1211\t\nTransactionResponseAck\t\t1212\t\n"
 			    "Request\tNotify\t1213\t\n");
 		}
-		ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+		ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 		EXPECT_STREQ(expect, out);
 		unlink(path);
 	}

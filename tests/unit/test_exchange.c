@@ -165,16 +165,18 @@ static void term_init(struct gk_terminal *t, const char *idc, const uint8_t *kc)
 	t->n_offer = 3;
 }
 
-/* Runs the whole exchange; returns the terminal's last on_message result. */
-static int run(struct world *w, struct gk_terminal *t, int host)
+/* The whole exchange from `from`, each message delivered as verified under index (0: bare).
+ * Returns the terminal's last on_message result. */
+static int run_verified(struct world *w, struct gk_terminal *t, const char *from, uint32_t index)
 {
+	struct sockaddr_storage a = addr_str(from);
 	struct gk_msg req, next;
 	struct gk_msg *resp;
 	int ret = -2;
 
 	gk_terminal_register(t, &req);
 	for (int step = 0; step < 16; step++) {
-		resp = deliver(w, &req, host, 0);
+		resp = deliver_from(w, &req, &a, index);
 		if (!resp)
 			return -3;
 		ret = gk_terminal_on_message(t, resp, &next);
@@ -183,6 +185,15 @@ static int run(struct world *w, struct gk_terminal *t, int host)
 		req = next;
 	}
 	return ret;
+}
+
+/* Runs the whole exchange from host (198.18.0.<host>:5060), bare. */
+static int run(struct world *w, struct gk_terminal *t, int host)
+{
+	char from[32];
+
+	snprintf(from, sizeof(from), "198.18.0.%d:5060", host);
+	return run_verified(w, t, from, 0);
 }
 
 static void fpr_of(const struct gk_binding_info *bi, void *arg)
@@ -687,28 +698,6 @@ static int one_wrong_answer(struct world *w, struct gk_terminal *t, const char *
 		return -1;
 	resp = deliver_from(w, &answer, &from, 0);
 	return resp ? resp->type : -1;
-}
-
-/* The whole exchange from `from`, each message delivered as verified under index (0: bare).
- * Returns the terminal's last on_message result. */
-static int run_verified(struct world *w, struct gk_terminal *t, const char *from, uint32_t index)
-{
-	struct sockaddr_storage a = addr_str(from);
-	struct gk_msg req, next;
-	struct gk_msg *resp;
-	int ret = -2;
-
-	gk_terminal_register(t, &req);
-	for (int step = 0; step < 16; step++) {
-		resp = deliver_from(w, &req, &a, index);
-		if (!resp)
-			return -3;
-		ret = gk_terminal_on_message(t, resp, &next);
-		if (ret != 1)
-			return ret;
-		req = next;
-	}
-	return ret;
 }
 
 /*

@@ -47,24 +47,34 @@ static void guard_fn(struct gk_timer *t)
 	gk_loop_stop(current->loop);
 }
 
+/* A loop with a server that echoes and a client, both on loopback; srv: the server's address. */
+static int echo_init(struct echo *e, struct sockaddr_storage *srv)
+{
+	struct sockaddr_storage a;
+	socklen_t len = sizeof(*srv);
+	char err[128];
+
+	current = e;
+	e->loop = gk_loop_new(NULL, err, sizeof(err));
+	if (!e->loop || gk_parse_addr("127.0.0.1:0", &a, err, sizeof(err)) < 0)
+		return -1;
+	e->server = gk_udp_socket(&a);
+	e->client = gk_udp_socket(&a);
+	if (e->server < 0 || e->client < 0 ||
+	    getsockname(e->server, (struct sockaddr *)srv, &len) < 0)
+		return -1;
+	if (gk_loop_add_udp(e->loop, e->server, on_server, e) < 0 ||
+	    gk_loop_add_udp(e->loop, e->client, on_client, e) < 0)
+		return -1;
+	return 0;
+}
+
 TEST(udp_echo_through_the_loop)
 {
 	struct echo e = {0};
-	struct sockaddr_storage a, srv;
-	socklen_t len = sizeof(srv);
-	char err[128];
+	struct sockaddr_storage srv;
 
-	current = &e;
-	e.loop = gk_loop_new(NULL, err, sizeof(err));
-	ASSERT_NE(NULL, e.loop);
-	gk_parse_addr("127.0.0.1:0", &a, err, sizeof(err));
-	e.server = gk_udp_socket(&a);
-	e.client = gk_udp_socket(&a);
-	ASSERT_GE(e.server, 0);
-	ASSERT_GE(e.client, 0);
-	getsockname(e.server, (struct sockaddr *)&srv, &len);
-	ASSERT_EQ(0, gk_loop_add_udp(e.loop, e.server, on_server, &e));
-	ASSERT_EQ(0, gk_loop_add_udp(e.loop, e.client, on_client, &e));
+	ASSERT_EQ(0, echo_init(&e, &srv));
 	e.want = 3000;
 	for (unsigned i = 0; i < e.want; i++)
 		ASSERT_EQ(0, gk_loop_sendto(e.loop, e.client, "hello", 5, &srv));
@@ -85,21 +95,10 @@ TEST(oversize_datagram_is_counted_not_delivered)
 {
 	static uint8_t big[GK_LOOP_DGRAM_MAX + 100];
 	struct echo e = {0};
-	struct sockaddr_storage a, srv;
+	struct sockaddr_storage srv;
 	socklen_t len = sizeof(srv);
-	char err[128];
 
-	current = &e;
-	e.loop = gk_loop_new(NULL, err, sizeof(err));
-	ASSERT_NE(NULL, e.loop);
-	gk_parse_addr("127.0.0.1:0", &a, err, sizeof(err));
-	e.server = gk_udp_socket(&a);
-	e.client = gk_udp_socket(&a);
-	ASSERT_GE(e.server, 0);
-	ASSERT_GE(e.client, 0);
-	getsockname(e.server, (struct sockaddr *)&srv, &len);
-	ASSERT_EQ(0, gk_loop_add_udp(e.loop, e.server, on_server, &e));
-	ASSERT_EQ(0, gk_loop_add_udp(e.loop, e.client, on_client, &e));
+	ASSERT_EQ(0, echo_init(&e, &srv));
 	memset(big, 'x', sizeof(big));
 	ASSERT_EQ((ssize_t)sizeof(big),
 	          sendto(e.client, big, sizeof(big), 0, (struct sockaddr *)&srv, len));

@@ -22,6 +22,8 @@
 
 #include "kselftest_harness.h"
 
+#include "helper_tool.h"
+
 #include "gatekey/codec.h"
 #include "gatekey/config.h"
 #include "gatekey/direct.h"
@@ -785,22 +787,12 @@ TEST(seed_corpus_holds_what_the_encoder_writes)
 	else
 		corpus_dir(dir, sizeof(dir));
 	for (unsigned k = 0; k < N_SEEDS; k++) {
-		static uint8_t w[1500], have[1500];
+		static uint8_t w[1500];
 		int n = make_seed(k, w, sizeof(w));
 
 		ASSERT_LT(0, n) TH_LOG("%s", seeds[k].file);
 		snprintf(path, sizeof(path), "%s/%s", dir, seeds[k].file);
-		FILE *f = fopen(path, dump ? "wb" : "rb");
-		ASSERT_NE(NULL, f) TH_LOG("%s: %s", path, strerror(errno));
-		if (dump) {
-			fwrite(w, 1, (size_t)n, f);
-			fclose(f);
-			continue;
-		}
-		size_t got = fread(have, 1, sizeof(have), f);
-		fclose(f);
-		EXPECT_EQ((size_t)n, got) TH_LOG("%s", path);
-		EXPECT_EQ(0, memcmp(w, have, (size_t)n)) TH_LOG("%s", path);
+		EXPECT_EQ(0, seed_file_check(path, w, (size_t)n, dump)) TH_LOG("%s", path);
 	}
 }
 
@@ -991,21 +983,7 @@ static void pcap_put(FILE *f, unsigned i, bool v6, const uint8_t *p, size_t n)
 			s = 0xffff;
 		u[6] = (uint8_t)(s >> 8), u[7] = (uint8_t)s;
 	}
-	uint32_t hdr[4] = {i, 0, (uint32_t)flen, (uint32_t)flen};
-	fwrite(hdr, sizeof(hdr), 1, f);
-	fwrite(fr, 1, flen, f);
-}
-
-static int run(const char *cmd, char *out, size_t cap)
-{
-	FILE *p = popen(cmd, "r");
-	size_t n = 0;
-	if (!p)
-		return -1;
-	while (n + 1 < cap && fgets(out + n, (int)(cap - n), p))
-		n += strlen(out + n);
-	out[n] = '\0';
-	return pclose(p);
+	pcap_record(f, i, fr, flen);
 }
 
 TEST(tshark_dissects_every_message)
@@ -1020,8 +998,7 @@ TEST(tshark_dissects_every_message)
 		snprintf(path, sizeof(path), "%s/ras%d.pcap", dir, v6);
 		FILE *f = fopen(path, "wb");
 		ASSERT_NE(NULL, f);
-		uint32_t gh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
-		fwrite(gh, sizeof(gh), 1, f);
+		pcap_begin(f);
 		for (unsigned i = 0; i < N_MSGS; i++) {
 			struct gk_msg a = build(i, v6);
 			uint8_t w[1500];
@@ -1034,11 +1011,11 @@ TEST(tshark_dissects_every_message)
 		         "tshark -n -r %s -Y '_ws.malformed || _ws.expert.severity >= \"Error\"' "
 		         "2>/dev/null | wc -l",
 		         path);
-		ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+		ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 		EXPECT_EQ(0, atoi(out)) TH_LOG("malformed or erroneous frames (v6=%d)", v6);
 		snprintf(cmd, sizeof(cmd),
 		         "tshark -n -r %s -T fields -e h225.RasMessage 2>/dev/null", path);
-		ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+		ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 		EXPECT_STREQ(expect_ras, out);
 		/* Our data as H.235 fields: the SUCCESS (5th frame) */
 		snprintf(
@@ -1048,7 +1025,7 @@ TEST(tshark_dissects_every_message)
 		    "-e h235.generalID -e h235.iv -e h235.elementID -e h235.algorithmOID "
 		    "-e h225.timeToLive 2>/dev/null",
 		    path);
-		ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+		ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 		EXPECT_STREQ(
 		    "104\t1.3.6.1.4.1.32473.323.1\t11111111111111111111111111111111\tss1\t"
 		    "alice\t555555555555555555555555\t1\t1.3.6.1.4.1.32473.323.4.1\t3600\n",
@@ -1059,7 +1036,7 @@ TEST(tshark_dissects_every_message)
 		         "-e h235.hash -e h235.timeStamp -E occurrence=f "
 		         "-o 'gui.column.format:\"No\",\"%%m\"' 2>/dev/null | cut -f1",
 		         path);
-		ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+		ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 		EXPECT_STREQ("4444444444444444444444444444444444444444444444444444444444444444\n"
 		             "6666666666666666666666666666666666666666666666666666666666666666\n",
 		             out);
@@ -1151,8 +1128,7 @@ TEST(tshark_sees_full_extension_bitmaps)
 	snprintf(path, sizeof(path), "%s/bitmaps.pcap", dir);
 	FILE *f = fopen(path, "wb");
 	ASSERT_NE(NULL, f);
-	uint32_t gh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
-	fwrite(gh, sizeof(gh), 1, f);
+	pcap_begin(f);
 	for (unsigned k = 0; k < N_BUILT; k++) {
 		uint8_t w[1500];
 		int len = built_pdu(k, w, sizeof(w));

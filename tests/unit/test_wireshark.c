@@ -18,6 +18,8 @@
 
 #include "kselftest_harness.h"
 
+#include "helper_tool.h"
+
 #include "gatekey/coreleg.h"
 #include "gatekey/pktmac.h"
 
@@ -86,8 +88,7 @@ static size_t read_file(const char *rel, uint8_t *buf, size_t cap)
 
 static void pcap_open(FILE *f)
 {
-	uint32_t gh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
-	fwrite(gh, sizeof(gh), 1, f);
+	pcap_begin(f);
 }
 
 static void pcap_put(FILE *f, unsigned i, const struct sample *s, const uint8_t *p, size_t n)
@@ -105,27 +106,13 @@ static void pcap_put(FILE *f, unsigned i, const struct sample *s, const uint8_t 
 		inet_pton(AF_INET, up ? "198.18.0.1" : "198.18.1.2", fs.dst);
 	}
 	size_t len = frame_build(&fs, p, n, fr, sizeof(fr));
-	uint32_t hdr[4] = {1700000000u + i, 0, (uint32_t)len, (uint32_t)len};
-	fwrite(hdr, sizeof(hdr), 1, f);
-	fwrite(fr, 1, len, f);
-}
-
-static int run(const char *cmd, char *out, size_t cap)
-{
-	FILE *p = popen(cmd, "r");
-	size_t n = 0;
-	if (!p)
-		return -1;
-	while (n + 1 < cap && fgets(out + n, (int)(cap - n), p))
-		n += strlen(out + n);
-	out[n] = '\0';
-	return pclose(p);
+	pcap_record(f, 1700000000u + i, fr, len);
 }
 
 static int count(const char *cmd)
 {
 	char out[64];
-	if (run(cmd, out, sizeof(out)) != 0)
+	if (tool_output(cmd, out, sizeof(out)) != 0)
 		return -1;
 	return atoi(out);
 }
@@ -312,7 +299,7 @@ TEST_F(pcaps, script_loads)
 	char cmd[8192], out[4096];
 	snprintf(cmd, sizeof(cmd), TSHARK " -Y gatekey 2>&1 >/dev/null | grep -i lua", self->dir,
 	         self->lua, self->sealed);
-	run(cmd, out, sizeof(out));
+	tool_output(cmd, out, sizeof(out));
 	EXPECT_STREQ("", out);
 	snprintf(cmd, sizeof(cmd), TSHARK " -Y gatekey 2>/dev/null | wc -l", self->dir, self->lua,
 	         self->sealed);
@@ -331,7 +318,7 @@ TEST_F(pcaps, sealed_frames_show_the_trailer)
 	                "-e gatekey.flags -e gatekey.index -e gatekey.seq -e gatekey.tag "
 	                "-e gatekey.epoch 2>/dev/null",
 	         self->dir, self->lua, self->sealed);
-	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+	ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 	for (unsigned i = 0; i < N_SAMPLES; i++) {
 		const struct expect *e = &self->want[i];
 		const char *epoch =
@@ -368,7 +355,7 @@ TEST_F(pcaps, nothing_malformed)
 	         TSHARK " -Y '" PROBLEMS "' -T fields -e frame.number -e gatekey.index "
 	                "-e _ws.expert.message 2>/dev/null",
 	         self->dir, self->lua, self->edge);
-	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+	ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 	const char *ras = "\tSize constraint: value too big: 65536 (1 .. 65535),something unknown "
 	                  "here [10.9.3.8.1],Malformed Packet (Exception occurred)\n";
 	char want[1024];
@@ -402,7 +389,7 @@ TEST_F(pcaps, the_message_goes_to_its_dissector)
 	snprintf(cmd, sizeof(cmd),
 	         TSHARK " -T fields -e frame.number -e frame.protocols 2>/dev/null", self->dir,
 	         self->lua, self->sealed);
-	ASSERT_EQ(0, run(cmd, sealed, sizeof(sealed)));
+	ASSERT_EQ(0, tool_output(cmd, sealed, sizeof(sealed)));
 	char *line = sealed;
 	for (unsigned i = 0; i < N_SAMPLES; i++) {
 		char *nl = strchr(line, '\n');
@@ -420,11 +407,11 @@ TEST_F(pcaps, the_message_goes_to_its_dissector)
 	snprintf(cmd, sizeof(cmd),
 	         TSHARK " -T fields -e _ws.col.Protocol -e _ws.col.Info 2>/dev/null", self->dir,
 	         self->lua, self->bare);
-	ASSERT_EQ(0, run(cmd, bare, sizeof(bare)));
+	ASSERT_EQ(0, tool_output(cmd, bare, sizeof(bare)));
 	snprintf(cmd, sizeof(cmd),
 	         TSHARK " -T fields -e _ws.col.Protocol -e _ws.col.Info 2>/dev/null", self->dir,
 	         self->lua, self->sealed);
-	ASSERT_EQ(0, run(cmd, sealed, sizeof(sealed)));
+	ASSERT_EQ(0, tool_output(cmd, sealed, sizeof(sealed)));
 	size_t off = 0;
 	line = bare;
 	for (unsigned i = 0; i < N_SAMPLES; i++) {
@@ -484,7 +471,7 @@ TEST_F(pcaps, only_trailers_are_taken)
 	         TSHARK " -T fields -e frame.number -e _ws.col.Protocol -e gatekey.flags "
 	                "-e gatekey.index 2>/dev/null",
 	         self->dir, self->lua, self->edge);
-	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+	ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 	EXPECT_STREQ("1\tSIP\t\t\n"
 	             "2\tH.225.0\t\t\n"
 	             "3\tMGCP\t\t\n"
@@ -501,7 +488,7 @@ TEST_F(pcaps, only_trailers_are_taken)
 	         TSHARK " -Y 'gatekey.seq_zero || gatekey.empty' -T fields -e frame.number "
 	                "-e _ws.expert.message -e _ws.expert.severity 2>/dev/null",
 	         self->dir, self->lua, self->edge);
-	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+	ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 	/* 6291456: PI_WARN */
 	EXPECT_STREQ("5\tSequence number 0: never sealed, every verifier drops it\t6291456\n"
 	             "11\tA trailer with no message before it: no codec reads an empty message\t"
@@ -520,7 +507,7 @@ TEST_F(pcaps, ports_are_preferences)
 	         TSHARK " -o 'gatekey.mgcp_ports:2427,2437' -Y 'frame.number in {7, 8}' -T fields "
 	                "-e frame.number -e frame.protocols -e gatekey.index 2>/dev/null",
 	         self->dir, self->lua, self->edge);
-	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+	ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 	EXPECT_STREQ("7\teth:ethertype:ip:udp:gatekey:mgcp\t7\n"
 	             "8\teth:ethertype:ip:udp:mgcp\t\n",
 	             out);
