@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/* The io_uring event loop (include/gatekey/loop.h): datagrams in through a provided-buffer ring,
+ * out through a pool of send slots, timers and signals. */
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
@@ -17,6 +19,28 @@
 
 #define RX_GROUP    1
 #define MAX_SOCKETS 64
+
+/* Datagram memory. Every receive buffer and every send buffer holds the largest datagram, about
+ * 64 KiB: with the default 4096 of each that is 272 + 256 MiB, where 4 KiB buffers took 34 MiB,
+ * yet a signalling message is a few hundred bytes to a few KiB. So each side is one private
+ * anonymous mapping, reserved but not populated (MAP_NORESERVE: no commit charge under the
+ * default overcommit policy; under vm.overcommit_memory=2 it is charged in full, and rx_bufs and
+ * tx_slots are the knobs). A page becomes resident only when the kernel writes a datagram into
+ * it or a sender encodes one into it:
+ * - Each buffer starts on a page of its own, so a message that fits a page touches one page.
+ * - The send slots' headers (op, msghdr, iovec, address, free-list link) are a separate small
+ *   array: building the pool and queueing a datagram write those, never the data pages.
+ * - Transparent huge pages are refused for both mappings: one 2 MiB page would make the first
+ *   write to any buffer in it resident for the 30 or so buffers around it.
+ * - What a datagram wrote past a buffer's first page is given back (MADV_DONTNEED) before the
+ *   buffer is used again. The provided-buffer ring hands its buffers out in FIFO order, so all of
+ *   them are used in turn: without this a burst of large datagrams would leave the whole receive
+ *   side resident for good. The send free list is LIFO (the same few slots serve a quiet loop),
+ *   and a large send is given back likewise once the kernel has copied it. Such datagrams are
+ *   rare (they were dropped unread when the limit was 4096), so the madvise is too.
+ * Steady state is thus one page per receive buffer (16 MiB for 4096, as 4 KiB buffers cost)
+ * plus one per send slot ever in flight at once; a fresh loop holds no buffer page at all, about
+ * 1.3 MiB in all with the slot headers and rings (tests/unit/test_loop.c measures both). */
 #define RX_BUF_SIZE                                                                                \
 	(GK_LOOP_DGRAM_MAX + sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_storage))
 
@@ -35,13 +59,14 @@ struct rx_sock {
 	struct msghdr msg; /* template for multishot: only namelen matters */
 };
 
+/* A send slot's header; its data, GK_LOOP_DGRAM_MAX bytes, is in the lazily mapped tx_mem. */
 struct tx_slot {
 	struct op op;
 	struct msghdr msg;
 	struct iovec iov;
 	struct sockaddr_storage to;
 	struct tx_slot *next_free;
-	uint8_t data[GK_LOOP_DGRAM_MAX];
+	uint8_t *data;
 };
 
 struct sig_watch {
@@ -56,13 +81,17 @@ struct gk_loop {
 	struct io_uring ring;
 	struct io_uring_buf_ring *br;
 	size_t br_size;
-	uint8_t *rx_mem;
+	size_t page;
+	uint8_t *rx_mem; /* rx_bufs buffers, rx_stride apart; lazily mapped */
+	size_t rx_stride, rx_map_len;
 	unsigned rx_bufs;
 
 	struct rx_sock socks[MAX_SOCKETS];
 	unsigned n_socks;
 
 	struct tx_slot *slots;
+	uint8_t *tx_mem; /* n_slots buffers, tx_stride apart; lazily mapped */
+	size_t tx_stride, tx_map_len;
 	unsigned n_slots;
 	struct tx_slot *free_slots;
 
@@ -146,6 +175,32 @@ bool gk_sockaddr_same_host(const struct sockaddr_storage *a, const struct sockad
 	return n && n == gk_sockaddr_host(b, y) && memcmp(x, y, n) == 0;
 }
 
+static size_t round_up(size_t n, size_t to)
+{
+	return (n + to - 1) / to * to;
+}
+
+/* len bytes of address space whose pages become resident only once written. */
+static uint8_t *map_lazy(size_t len)
+{
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (m == MAP_FAILED)
+		return NULL;
+	/* Fails only where the kernel has no THP, which is what it asks for. */
+	madvise(m, len, MADV_NOHUGEPAGE);
+	return m;
+}
+
+/* Gives back what a datagram of `used` bytes wrote past the first page of buf (page-aligned):
+ * the next use faults in zero pages as needed. */
+static void release_tail(const struct gk_loop *l, uint8_t *buf, size_t used)
+{
+	if (used > l->page)
+		madvise(buf + l->page, round_up(used, l->page) - l->page, MADV_DONTNEED);
+}
+
 struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t errlen)
 {
 	struct gk_loop_params def = {.sq_entries = 1024, .rx_bufs = 4096, .tx_slots = 4096};
@@ -179,10 +234,13 @@ struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t er
 		return NULL;
 	}
 
+	l->page = (size_t)sysconf(_SC_PAGESIZE);
 	l->rx_bufs = def.rx_bufs;
 	l->br_size = def.rx_bufs * sizeof(struct io_uring_buf);
 	l->br = mmap(NULL, l->br_size, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-	l->rx_mem = malloc((size_t)def.rx_bufs * RX_BUF_SIZE);
+	l->rx_stride = round_up(RX_BUF_SIZE, l->page);
+	l->rx_map_len = (size_t)def.rx_bufs * l->rx_stride;
+	l->rx_mem = map_lazy(l->rx_map_len);
 	if (l->br == MAP_FAILED || !l->rx_mem) {
 		snprintf(err, errlen, "cannot allocate receive buffers");
 		goto fail;
@@ -196,17 +254,21 @@ struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t er
 	}
 	io_uring_buf_ring_init(l->br);
 	for (unsigned i = 0; i < def.rx_bufs; i++)
-		io_uring_buf_ring_add(l->br, l->rx_mem + (size_t)i * RX_BUF_SIZE, RX_BUF_SIZE,
+		io_uring_buf_ring_add(l->br, l->rx_mem + (size_t)i * l->rx_stride, RX_BUF_SIZE,
 		                      (unsigned short)i, io_uring_buf_ring_mask(def.rx_bufs),
 		                      (int)i);
 	io_uring_buf_ring_advance(l->br, (int)def.rx_bufs);
 
 	l->n_slots = def.tx_slots;
 	l->slots = calloc(def.tx_slots, sizeof(*l->slots));
-	if (!l->slots)
+	l->tx_stride = round_up(GK_LOOP_DGRAM_MAX, l->page);
+	l->tx_map_len = (size_t)def.tx_slots * l->tx_stride;
+	l->tx_mem = map_lazy(l->tx_map_len);
+	if (!l->slots || !l->tx_mem)
 		goto nomem_fail;
 	for (unsigned i = 0; i < def.tx_slots; i++) {
 		l->slots[i].op.kind = OP_SEND;
+		l->slots[i].data = l->tx_mem + (size_t)i * l->tx_stride;
 		l->slots[i].next_free = l->free_slots;
 		l->free_slots = &l->slots[i];
 	}
@@ -237,7 +299,10 @@ void gk_loop_free(struct gk_loop *l)
 		munmap(l->br, l->br_size);
 	if (l->sig.fd >= 0)
 		close(l->sig.fd);
-	free(l->rx_mem);
+	if (l->rx_mem)
+		munmap(l->rx_mem, l->rx_map_len);
+	if (l->tx_mem)
+		munmap(l->tx_mem, l->tx_map_len);
 	free(l->slots);
 	free(l->heap);
 	free(l);
@@ -308,7 +373,7 @@ int gk_loop_add_udp(struct gk_loop *l, int fd, gk_dgram_fn fn, void *user)
 
 static void recycle_rx(struct gk_loop *l, unsigned bid)
 {
-	io_uring_buf_ring_add(l->br, l->rx_mem + (size_t)bid * RX_BUF_SIZE, RX_BUF_SIZE,
+	io_uring_buf_ring_add(l->br, l->rx_mem + (size_t)bid * l->rx_stride, RX_BUF_SIZE,
 	                      (unsigned short)bid, io_uring_buf_ring_mask(l->rx_bufs), 0);
 	io_uring_buf_ring_advance(l->br, 1);
 }
@@ -317,8 +382,8 @@ static void on_recv(struct gk_loop *l, struct rx_sock *s, struct io_uring_cqe *c
 {
 	if (cqe->flags & IORING_CQE_F_BUFFER) {
 		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+		uint8_t *buf = l->rx_mem + (size_t)bid * l->rx_stride;
 		if (cqe->res > 0) {
-			uint8_t *buf = l->rx_mem + (size_t)bid * RX_BUF_SIZE;
 			struct io_uring_recvmsg_out *out =
 			    io_uring_recvmsg_validate(buf, cqe->res, &s->msg);
 			if (out && !(out->flags & MSG_TRUNC) &&
@@ -333,6 +398,8 @@ static void on_recv(struct gk_loop *l, struct rx_sock *s, struct io_uring_cqe *c
 			} else {
 				l->stats.rx_truncated++;
 			}
+			/* cqe->res: all the kernel wrote, header and name included. */
+			release_tail(l, buf, (size_t)cqe->res);
 		}
 		recycle_rx(l, bid);
 	} else if (cqe->res == -ENOBUFS) {
@@ -353,14 +420,14 @@ uint8_t *gk_loop_send_buf(struct gk_loop *l)
 	return t->data;
 }
 
-static struct tx_slot *slot_of(uint8_t *buf)
+static struct tx_slot *slot_of(struct gk_loop *l, uint8_t *buf)
 {
-	return (struct tx_slot *)(buf - offsetof(struct tx_slot, data));
+	return &l->slots[(size_t)(buf - l->tx_mem) / l->tx_stride];
 }
 
 void gk_loop_send_abort(struct gk_loop *l, uint8_t *buf)
 {
-	struct tx_slot *t = slot_of(buf);
+	struct tx_slot *t = slot_of(l, buf);
 	t->next_free = l->free_slots;
 	l->free_slots = t;
 }
@@ -368,7 +435,7 @@ void gk_loop_send_abort(struct gk_loop *l, uint8_t *buf)
 void gk_loop_send(struct gk_loop *l, int fd, uint8_t *buf, size_t len,
                   const struct sockaddr_storage *to)
 {
-	struct tx_slot *t = slot_of(buf);
+	struct tx_slot *t = slot_of(l, buf);
 	struct io_uring_sqe *sqe = get_sqe(l);
 
 	if (!sqe) {
@@ -407,6 +474,7 @@ static void on_send(struct gk_loop *l, struct tx_slot *t, struct io_uring_cqe *c
 		l->stats.tx_errors++;
 	else
 		l->stats.tx_dgrams++;
+	release_tail(l, t->data, t->iov.iov_len); /* the kernel has its copy */
 	t->next_free = l->free_slots;
 	l->free_slots = t;
 }

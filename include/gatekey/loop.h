@@ -13,7 +13,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define GK_LOOP_DGRAM_MAX 4096 /* largest datagram received or sent */
+/* The largest datagram received or sent: the 16-bit length every UDP datagram fits in. RFC 3261
+ * §18.1.1 has an element handle any UDP datagram; the largest payloads are 65,507 bytes over IPv4
+ * (65,535 less the IPv4 and UDP headers) and 65,527 over IPv6 without jumbograms, so none is ever
+ * cut. Only a datagram of another family (the AF_UNIX control socket) can be longer: it is
+ * dropped unread and counted (rx_truncated). The buffers behind it are mapped lazily, so this
+ * costs address space, not memory (lib/loop.c, before RX_BUF_SIZE). */
+#define GK_LOOP_DGRAM_MAX 65535
 
 struct gk_loop;
 
@@ -34,8 +40,8 @@ struct gk_loop_stats {
 
 struct gk_loop_params {
 	unsigned sq_entries; /* default 1024 */
-	unsigned rx_bufs;    /* provided buffers, power of two, default 4096 */
-	unsigned tx_slots;   /* send slots, default 4096 */
+	unsigned rx_bufs;    /* provided buffers, power of two, default 4096 (68 KiB each, lazy) */
+	unsigned tx_slots;   /* send slots, default 4096 (64 KiB each, lazy) */
 };
 
 struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t errlen);
@@ -48,7 +54,8 @@ int gk_udp_socket(const struct sockaddr_storage *addr);
 int gk_loop_add_udp(struct gk_loop *l, int fd, gk_dgram_fn fn, void *user);
 
 /* A free send buffer of GK_LOOP_DGRAM_MAX bytes, or NULL when all are in flight (counted).
- * Every buffer obtained must be passed to gk_loop_send or gk_loop_send_abort. */
+ * Every buffer obtained must be passed to gk_loop_send or gk_loop_send_abort. Write only what is
+ * sent (no clearing the whole buffer): its pages become resident as they are written. */
 uint8_t *gk_loop_send_buf(struct gk_loop *l);
 void gk_loop_send_abort(struct gk_loop *l, uint8_t *buf);
 /* Queues buf[0..len) to `to` on fd; submitted with the next batch. */

@@ -48,7 +48,7 @@ static void on_auth_server(void *user, int fd, uint8_t *data, size_t len,
 	struct gk_rad_pkt p;
 	struct gk_auc_vector v;
 	enum gk_reason why;
-	uint8_t out[GK_LOOP_DGRAM_MAX];
+	uint8_t out[GK_RAD_MAX_LEN]; /* a RADIUS packet, never longer (RFC 2865 §3) */
 
 	r->auth_seen++;
 	if (gk_rad_decode(data, len, &p, &why) < 0 || p.code != GK_RAD_ACCESS_REQUEST ||
@@ -180,7 +180,7 @@ static void account(struct rig *r, unsigned i)
 /* Accounting-Requests that reached the dead server, read off its socket queue. */
 static unsigned drain_accounting(struct rig *r, unsigned *other)
 {
-	uint8_t buf[GK_LOOP_DGRAM_MAX];
+	uint8_t buf[GK_RAD_MAX_LEN]; /* only the code is read: a longer datagram may be cut */
 	unsigned n = 0;
 	ssize_t len;
 
