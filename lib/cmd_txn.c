@@ -311,7 +311,7 @@ static int encode_ack(struct gk_cmd_txn *t, const struct gk_msg *cmd, uint8_t ki
 	if (a != cmd) {
 		memset(a, 0, offsetof(struct gk_msg, wire));
 		a->proto = cmd->proto;
-		memcpy(&a->wire, &cmd->wire, sizeof(a->wire));
+		gk_msg_copy_wire(a, cmd);
 	} else {
 		memset(a, 0, offsetof(struct gk_msg, wire));
 		a->proto = (uint8_t)t->codec->proto;

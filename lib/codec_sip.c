@@ -1,29 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The SIP entry of the codec table: wire context for new requests and for responses. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "gatekey/codec.h"
 #include "gatekey/config.h"
 #include "gatekey/sip.h"
+#include "sip_priv.h"
 
 static void sip_request_init(struct gk_msg *m, const struct gk_request_ctx *c)
 {
 	struct gk_sip_ctx *s = &m->wire.sip;
 	char local[80];
 
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, offsetof(struct gk_sip_ctx, text) + 1);
 	gk_format_addr(c->local, local, sizeof(local));
 	snprintf(s->method, sizeof(s->method), "%s", c->method ? c->method : "REGISTER");
-	snprintf(s->ruri, sizeof(s->ruri), "sip:%s", c->idsp);
-	snprintf(s->via[0], sizeof(s->via[0]), "SIP/2.0/UDP %s;branch=z9hG4bK%016llx;rport", local,
-	         (unsigned long long)c->unique);
-	s->n_via = 1;
-	snprintf(s->from, sizeof(s->from), "<sip:%s@%s>;tag=%s", c->idc, c->idsp, c->local_tag);
-	snprintf(s->to, sizeof(s->to), "<sip:%s@%s>", c->idc, c->idsp);
-	snprintf(s->call_id, sizeof(s->call_id), "%s", c->dialog_id);
+	/* IDs are at most GK_ID_MAX bytes: all of it fits GK_SIP_TEXT_MAX many times over */
+	gk_sip_setf(s, GK_SIP_RURI, "sip:%s", c->idsp);
+	gk_sip_add_viaf(s, "SIP/2.0/UDP %s;branch=z9hG4bK%016llx;rport", local,
+	                (unsigned long long)c->unique);
+	gk_sip_setf(s, GK_SIP_FROM, "<sip:%s@%s>;tag=%s", c->idc, c->idsp, c->local_tag);
+	gk_sip_setf(s, GK_SIP_TO, "<sip:%s@%s>", c->idc, c->idsp);
+	gk_sip_setf(s, GK_SIP_CALL_ID, "%s", c->dialog_id);
 	s->cseq = c->seq;
-	snprintf(s->contact, sizeof(s->contact), "<sip:%s@%s>", c->idc, local);
+	gk_sip_setf(s, GK_SIP_CONTACT, "<sip:%s@%s>", c->idc, local);
 }
 
 static void sip_response_init(struct gk_msg *m)
@@ -35,18 +37,20 @@ static void sip_response_init(struct gk_msg *m)
 		return;
 	/* REGISTER creates no dialog; a tag derived from the Call-ID keeps retransmitted
 	 * responses identical. */
-	for (const char *p = s->call_id; *p; p++)
+	for (const char *p = gk_sip_get(s, GK_SIP_CALL_ID); *p; p++)
 		h = (h ^ (uint8_t)*p) * 16777619u;
 	snprintf(s->to_tag, sizeof(s->to_tag), "gk%08x", h);
 }
 
 static uint64_t sip_transaction_ref(const struct gk_msg *m)
 {
-	const char *b = strstr(m->wire.sip.via[0], "branch=z9hG4bK");
 	unsigned long long v;
 	int n = 0;
 
-	if (!m->wire.sip.n_via || !b)
+	if (!m->wire.sip.n_via)
+		return 0;
+	const char *b = strstr(gk_sip_via(&m->wire.sip, 0), "branch=z9hG4bK");
+	if (!b)
 		return 0;
 	if (sscanf(b + 14, "%16llx%n", &v, &n) != 1 || n != 16)
 		return 0;
@@ -56,6 +60,37 @@ static uint64_t sip_transaction_ref(const struct gk_msg *m)
 static const char *sip_request_method(const struct gk_msg *m)
 {
 	return m->wire.sip.method;
+}
+
+int gk_sip_received(struct gk_msg *m, const struct sockaddr_storage *from)
+{
+	struct gk_sip_ctx *s = &m->wire.sip;
+	char top[GK_SIP_TEXT_MAX];
+
+	if (!s->n_via)
+		return -1;
+	const char *v = gk_sip_via(s, 0);
+	size_t n = sip_via_stamp((struct sip_span){v, strlen(v)}, from, top, sizeof(top));
+	if (!n)
+		return -1;
+	uint8_t keep = s->n_via;
+	uint16_t first = s->via[0];
+	/* appended as a Via of its own, then put first: the old top Via's bytes stay unused */
+	s->n_via = 0;
+	if (gk_sip_add_via(s, top, n) < 0) {
+		s->n_via = keep;
+		s->via[0] = first;
+		return -1;
+	}
+	s->n_via = keep;
+	return 0;
+}
+
+static void sip_received(struct gk_msg *m, const struct sockaddr_storage *from)
+{
+	/* A context too full for the stamp is answered as it came: still routable by rport's
+	 * absence of change, and the source address is where the answer goes anyway. */
+	(void)gk_sip_received(m, from);
 }
 
 /* OPTIONS is the probe every UA sends (RFC 3261 §11); an ACK outside a transaction of ours is
@@ -83,4 +118,6 @@ const struct gk_codec gk_sip_codec = {
     .transaction_ref = sip_transaction_ref,
     .request_method = sip_request_method,
     .other_kind = sip_other_kind,
+    .refuse = gk_sip_refuse,
+    .received = sip_received,
 };

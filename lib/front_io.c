@@ -138,6 +138,7 @@ int gk_front_io_listen_bindings(struct gk_front_io *io, const struct gk_front_li
 	int opened = 0;
 
 	io->transactions = l->transactions;
+	io->refusals_per_s = l->refusals_per_s;
 	for (int i = 0; i < 3; i++) {
 		const struct gk_front_listen *p = &l->proto[i];
 		if (gk_front_io_listen(io, gk_codec_get(protos[i]), p->addr, p->n, fn, user,
@@ -148,9 +149,70 @@ int gk_front_io_listen_bindings(struct gk_front_io *io, const struct gk_front_li
 	return opened;
 }
 
+/* Takes one refusal from the bucket: refusals_per_s tokens a second, as many in a burst. */
+static bool refusal_token(struct gk_front_io *io)
+{
+	uint64_t now = gk_loop_now(io->loop), cap = (uint64_t)io->refusals_per_s * 1000;
+
+	if (!io->refusals_per_s)
+		return false;
+	if (now > io->refusal_last_ms || !io->refusal_last_ms) {
+		uint64_t add =
+		    io->refusal_last_ms ? (now - io->refusal_last_ms) * io->refusals_per_s : cap;
+		io->refusal_tokens_milli =
+		    io->refusal_tokens_milli + add > cap ? cap : io->refusal_tokens_milli + add;
+		io->refusal_last_ms = now;
+	}
+	if (io->refusal_tokens_milli < 1000)
+		return false;
+	io->refusal_tokens_milli -= 1000;
+	return true;
+}
+
+void gk_front_io_refuse(struct gk_front_sock *s, const uint8_t *data, size_t len,
+                        const struct gk_msg *m, enum gk_reason why,
+                        const struct sockaddr_storage *from, uint32_t index)
+{
+	struct gk_front_io *io = s->io;
+	uint8_t *buf;
+
+	if (why == GK_R_PARSE_TOO_LONG && m->limit < GK_LIMIT__COUNT)
+		io->refusals.limits[m->limit]++;
+	if (!s->codec->refuse || s->txn) {
+		io->refusals.unanswered++; /* MGCP, H.248, RAS: their own layers answer or drop */
+		return;
+	}
+	if (!refusal_token(io)) {
+		io->refusals.limited++; /* counted whether or not it would have been answered */
+		return;
+	}
+	if (!(buf = gk_loop_send_buf(io->loop)))
+		return;
+	int n = s->codec->refuse(data, len, m, why, from, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN);
+	if (n <= 0) {
+		io->refusals.unanswered++;
+		gk_loop_send_abort(io->loop, buf);
+		return;
+	}
+	if (index) {
+		struct gk_binding *b = gk_registrar_gkmac_binding(io->front, index, from);
+		n = b ? gk_registrar_seal(io->front, b, buf, (size_t)n, GK_LOOP_DGRAM_MAX) : -1;
+		if (n <= 0) {
+			io->refusals.unanswered++;
+			gk_loop_send_abort(io->loop, buf);
+			return;
+		}
+	}
+	io->refusals.sent++;
+	gk_loop_send(io->loop, s->fd, buf, (size_t)n, from);
+}
+
 int gk_front_io_input(struct gk_front_sock *s, struct gk_msg *m,
                       const struct sockaddr_storage *from, uint32_t index)
 {
+	if (s->codec->received && (m->type == GK_MSG_REGISTER || m->type == GK_MSG_ANSWER ||
+	                           m->type == GK_MSG_DEREGISTER || m->type == GK_MSG_OTHER))
+		s->codec->received(m, from);
 	if (!s->txn)
 		return 1;
 	/* A bare request of a terminal whose binding requires gk-mac is the registrar's to refuse;
@@ -258,9 +320,16 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("restored", r->restored);
 	P("sealed_requests", r->sealed_requests);
 	P("tx_datagrams", l->tx_dgrams);
-	P("rx_truncated", l->rx_truncated); /* over GK_LOOP_DGRAM_MAX: dropped unread */
 	P("rx_nobufs", l->rx_nobufs);
 	P("tx_no_slot", l->tx_no_slot);
+	P("refusals_sent", io->refusals.sent);
+	P("refusals_rate_limited", io->refusals.limited);
+	P("refusals_unanswered", io->refusals.unanswered);
+	/* every named limit, hit or not: an operator sees what there is to hit */
+	io->refusals.limits[GK_LIMIT_DATAGRAM] = l->rx_truncated; /* dropped unread */
+	for (int i = 1; i < GK_LIMIT__COUNT; i++)
+		gk_ctl_printf(out, "limit.%s %llu", gk_limit_name((enum gk_limit)i),
+		              (unsigned long long)io->refusals.limits[i]);
 #undef P
 	/* The transaction layers of the command protocols, summed per protocol. */
 	for (unsigned i = 0; i < io->n_sock; i++) {

@@ -162,6 +162,10 @@ size_t gk_front_listener_keys(struct gk_front_listeners *l, struct gk_cfg_key *k
 	        "MGCP and H.248 commands kept per socket, sent and received each (default "
 	        "4096): a received command's answer is kept for retransmissions until newer "
 	        "ones need its slot"),
+	    GK_CFG_RANGE("refusals_per_second", &l->refusals_per_s, 0, 100000,
+	                 "stateless error responses (SIP 400, 415, 416, 420, 505, 513) sent to "
+	                 "terminals per second, at most (default 100; 0: none): the rest are "
+	                 "dropped and counted, so a flood of bad requests is never reflected"),
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);
 
@@ -169,6 +173,7 @@ size_t gk_front_listener_keys(struct gk_front_listeners *l, struct gk_cfg_key *k
 		abort(); /* a program's key table is sized at compile time */
 	memset(l, 0, sizeof(*l));
 	l->transactions = 4096;
+	l->refusals_per_s = 100;
 	for (int i = 0; i < 3; i++)
 		l->proto[i].key = names[i];
 	memcpy(keys + used, k, sizeof(k));

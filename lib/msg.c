@@ -5,6 +5,7 @@
  * that the s10 MAC covers, the same for every binding.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -27,6 +28,166 @@ enum gk_mech gk_mech_from_name(const char *s, size_t len)
 		if (strlen(mech_names[m]) == len && strncasecmp(mech_names[m], s, len) == 0)
 			return (enum gk_mech)m;
 	return GK_MECH_NONE;
+}
+
+static const struct {
+	const char *name;
+	unsigned value;
+	const char *what;
+} limits[] = {
+#define GK_LIMIT_ROW(n, nm, v, w) [GK_LIMIT_##n] = {nm, v, w},
+    GK_LIMITS(GK_LIMIT_ROW)
+#undef GK_LIMIT_ROW
+};
+
+const char *gk_limit_name(enum gk_limit l)
+{
+	return (unsigned)l < GK_LIMIT__COUNT ? limits[l].name : "none";
+}
+
+unsigned gk_limit_value(enum gk_limit l)
+{
+	return (unsigned)l < GK_LIMIT__COUNT ? limits[l].value : 0;
+}
+
+const char *gk_limit_what(enum gk_limit l)
+{
+	return (unsigned)l < GK_LIMIT__COUNT ? limits[l].what : "no limit";
+}
+
+/* ---- the SIP context's packed text ----------------------------------------------------------- */
+
+/* Appends n bytes and a NUL; the offset of the copy, or 0 (the empty string) when n is 0, or -1
+ * when it does not fit. */
+static int sip_append(struct gk_sip_ctx *s, const char *p, size_t n)
+{
+	size_t at = s->used ? s->used : 1;
+
+	if (!n)
+		return 0;
+	if (at >= sizeof(s->text) || n >= sizeof(s->text) - at)
+		return -1;
+	s->text[0] = '\0';
+	memcpy(s->text + at, p, n);
+	s->text[at + n] = '\0';
+	s->used = (uint16_t)(at + n + 1);
+	return (int)at;
+}
+
+int gk_sip_set(struct gk_sip_ctx *s, enum gk_sip_str k, const char *p, size_t n)
+{
+	int at = (unsigned)k < GK_SIP__STRS ? sip_append(s, p, n) : -1;
+
+	if (at < 0)
+		return -1;
+	s->str[k] = (uint16_t)at;
+	return 0;
+}
+
+int gk_sip_add_via(struct gk_sip_ctx *s, const char *p, size_t n)
+{
+	if (s->n_via >= GK_SIP_VIA_MAX || !n)
+		return -1;
+	int at = sip_append(s, p, n);
+	if (at < 0)
+		return -1;
+	s->via[s->n_via++] = (uint16_t)at;
+	return 0;
+}
+
+/* Formats into the free end of the text itself, so nothing is copied twice: the offset of the
+ * value, 0 for an empty one, -1 when it does not fit. */
+static int sip_vformat(struct gk_sip_ctx *s, const char *fmt, va_list ap)
+{
+	size_t at = s->used ? s->used : 1;
+
+	if (at + 1 >= sizeof(s->text))
+		return -1;
+	int w = vsnprintf(s->text + at, sizeof(s->text) - at, fmt, ap);
+	s->text[0] = '\0';
+	if (w < 0 || (size_t)w >= sizeof(s->text) - at) {
+		s->text[at] = '\0';
+		return -1;
+	}
+	if (!w)
+		return 0;
+	s->used = (uint16_t)(at + (size_t)w + 1);
+	return (int)at;
+}
+
+int gk_sip_setf(struct gk_sip_ctx *s, enum gk_sip_str k, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((unsigned)k >= GK_SIP__STRS)
+		return -1;
+	va_start(ap, fmt);
+	int at = sip_vformat(s, fmt, ap);
+	va_end(ap);
+	if (at < 0)
+		return -1;
+	s->str[k] = (uint16_t)at;
+	return 0;
+}
+
+int gk_sip_add_viaf(struct gk_sip_ctx *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->n_via >= GK_SIP_VIA_MAX)
+		return -1;
+	va_start(ap, fmt);
+	int at = sip_vformat(s, fmt, ap);
+	va_end(ap);
+	if (at <= 0)
+		return -1;
+	s->via[s->n_via++] = (uint16_t)at;
+	return 0;
+}
+
+static size_t wire_len(const struct gk_msg *m)
+{
+	switch (m->proto) {
+	case GK_PROTO_SIP: {
+		size_t used = m->wire.sip.used ? m->wire.sip.used : 1;
+		return offsetof(struct gk_sip_ctx, text) +
+		       (used < sizeof(m->wire.sip.text) ? used : sizeof(m->wire.sip.text));
+	}
+	case GK_PROTO_MGCP:
+		return sizeof(m->wire.mgcp);
+	case GK_PROTO_H248:
+		return sizeof(m->wire.h248);
+	case GK_PROTO_H323:
+		return sizeof(m->wire.ras);
+	default:
+		return sizeof(m->wire);
+	}
+}
+
+void gk_msg_copy_wire(struct gk_msg *dst, const struct gk_msg *src)
+{
+	if (dst != src)
+		memcpy(&dst->wire, &src->wire, wire_len(src));
+}
+
+void gk_msg_copy(struct gk_msg *dst, const struct gk_msg *src)
+{
+	if (dst == src)
+		return;
+	memcpy(dst, src, offsetof(struct gk_msg, wire));
+	gk_msg_copy_wire(dst, src);
+}
+
+void gk_msg_clear(struct gk_msg *m)
+{
+	size_t n = offsetof(struct gk_msg, wire) + offsetof(struct gk_sip_ctx, text) + 1;
+	size_t other = offsetof(struct gk_msg, wire) + sizeof(m->wire.ras);
+
+	if (other > n)
+		n = other;
+	if (offsetof(struct gk_msg, wire) + sizeof(m->wire.h248) > n)
+		n = offsetof(struct gk_msg, wire) + sizeof(m->wire.h248);
+	memset(m, 0, n);
 }
 
 const char *gk_msg_type_name(enum gk_msg_type t)
@@ -52,6 +213,8 @@ const char *gk_msg_type_name(enum gk_msg_type t)
 		return "other-ok";
 	case GK_MSG_ACK:
 		return "ack";
+	case GK_MSG_PROVISIONAL:
+		return "provisional";
 	default:
 		return "none";
 	}

@@ -206,7 +206,7 @@ static void respond_init(struct gk_msg *resp, const struct gk_msg *req, enum gk_
 	resp->type = (uint8_t)type;
 	memcpy(resp->idc, req->idc, sizeof(resp->idc));
 	memcpy(resp->idsp, req->idsp, sizeof(resp->idsp));
-	memcpy(&resp->wire, &req->wire, sizeof(resp->wire));
+	gk_msg_copy_wire(resp, req);
 }
 
 /* A refusal decided by the core: the core counted its reason. */
@@ -413,7 +413,7 @@ static void to_core(struct gk_registrar *r, struct pending *p, const struct gk_m
 	p->state = P_WAIT_CORE;
 	p->from = *from;
 	memcpy(p->n1, req->n1, GK_NONCE_LEN);
-	memcpy(&p->req, req, sizeof(*req));
+	gk_msg_copy(&p->req, req);
 	gk_timer_arm(r->loop, &p->timer, r->cfg.core_timeout_ms);
 	r->stats.core_requests++;
 	char a[GK_TXT_SHORT];
@@ -777,7 +777,7 @@ static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
 		return reject(r, m, from, GK_R_OVERLOAD);
 	p->chosen = GK_MECH_DIGEST;
 	p->state = P_WAIT_CORE;
-	memcpy(&p->req, m, sizeof(*m));
+	gk_msg_copy(&p->req, m);
 	gk_timer_arm(r->loop, &p->timer, r->cfg.core_timeout_ms);
 	r->stats.core_requests++;
 	gk_format_addr(from, a, sizeof(a));

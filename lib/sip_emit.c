@@ -11,6 +11,9 @@
 #include "gatekey/sip.h"
 #include "sip_priv.h"
 
+/* A value of the context (msg.h): the encoder reads only contexts ctx_ok() accepted. */
+#define CTX(s, k) gk_sip_get(s, GK_SIP_##k)
+
 struct out {
 	char *p;
 	size_t cap, n;
@@ -84,6 +87,22 @@ static void put_numparam(struct out *o, bool *first, const char *name, uint64_t 
 }
 
 /* ---- checks on what is echoed ---------------------------------------------------------------- */
+
+/* Every offset inside the text in use, and every value ended by a NUL there: a context built by
+ * hand (or damaged) is refused rather than read beyond its text. */
+static bool ctx_ok(const struct gk_sip_ctx *s)
+{
+	size_t end = s->used ? s->used : 1;
+
+	if (end > sizeof(s->text) || s->text[0] != '\0' || s->n_via > GK_SIP_VIA_MAX || s->altered)
+		return false;
+	for (unsigned k = 0; k < (unsigned)GK_SIP__STRS + s->n_via; k++) {
+		size_t off = k < GK_SIP__STRS ? s->str[k] : s->via[k - GK_SIP__STRS];
+		if (off >= end || !memchr(s->text + off, '\0', end - off))
+			return false;
+	}
+	return true;
+}
 
 /* A context string echoed verbatim: terminated inside its array, one line, no edge blanks. */
 static bool line_ok(const char *s, size_t cap)
@@ -178,13 +197,15 @@ static bool parses_back(const struct gk_sip_ctx *s)
 	struct sip_naddr na;
 	struct sip_span user, host;
 
-	if (sip_naddr_parse((struct sip_span){s->from, strlen(s->from)}, &na) != GK_R_OK)
+	if (sip_naddr_parse((struct sip_span){CTX(s, FROM), strlen(CTX(s, FROM))}, &na) != GK_R_OK)
 		return false;
-	if (s->to[0] && (sip_naddr_parse((struct sip_span){s->to, strlen(s->to)}, &na) != GK_R_OK ||
-	                 sip_uri_user_host(na.uri, &user, &host) != GK_R_OK))
+	if (CTX(s, TO)[0] &&
+	    (sip_naddr_parse((struct sip_span){CTX(s, TO), strlen(CTX(s, TO))}, &na) != GK_R_OK ||
+	     sip_uri_user_host(na.uri, &user, &host) != GK_R_OK))
 		return false;
-	return !s->ruri[0] || sip_uri_user_host((struct sip_span){s->ruri, strlen(s->ruri)}, &user,
-	                                        &host) == GK_R_OK;
+	return !CTX(s, RURI)[0] ||
+	       sip_uri_user_host((struct sip_span){CTX(s, RURI), strlen(CTX(s, RURI))}, &user,
+	                         &host) == GK_R_OK;
 }
 
 static bool mechs_ok(const struct gk_msg *m)
@@ -425,7 +446,7 @@ static void put_common(struct out *o, const struct gk_msg *m, const char *method
 	const struct gk_sip_ctx *s = &m->wire.sip;
 
 	puts_(o, "Call-ID: ");
-	puts_(o, s->call_id);
+	puts_(o, CTX(s, CALL_ID));
 	puts_(o, "\r\nCSeq: ");
 	putu(o, s->cseq);
 	puts_(o, " ");
@@ -437,7 +458,7 @@ static void put_vias(struct out *o, const struct gk_sip_ctx *s)
 {
 	for (unsigned i = 0; i < s->n_via; i++) {
 		puts_(o, "Via: ");
-		puts_(o, s->via[i]);
+		puts_(o, gk_sip_via(s, i));
 		puts_(o, "\r\n");
 	}
 }
@@ -477,7 +498,7 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 	const uint32_t gk = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_ADDR;
 	bool reg = m->type != GK_MSG_OTHER;
 	const char *method = reg ? "REGISTER" : s->method;
-	bool star = strcmp(s->contact, "*") == 0;
+	bool star = strcmp(CTX(s, CONTACT), "*") == 0;
 
 	if (reg) {
 		if (s->method[0] && !is_register(s->method))
@@ -504,19 +525,19 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 		return -EINVAL;
 	if ((m->fields & GK_F_ADDR) && !text_ok(m->address, sizeof(m->address)))
 		return -EINVAL;
-	if (!s->ruri[0] && !uri_host_ok(m->idsp))
+	if (!CTX(s, RURI)[0] && !uri_host_ok(m->idsp))
 		return -EINVAL;
 	if ((m->fields & GK_F_DIGEST_CHAL) ||
 	    ((m->fields & GK_F_DIGEST) && !dg_cred_ok(&m->digest)))
 		return -EINVAL;
 	/* The decoder refuses a REGISTER that authenticates one IDc for another's AOR. */
-	if (reg && s->to[0] && !to_names(s->to, m->idc))
+	if (reg && CTX(s, TO)[0] && !to_names(CTX(s, TO), m->idc))
 		return -EINVAL;
 
 	puts_(o, method);
 	puts_(o, " ");
-	if (s->ruri[0]) {
-		puts_(o, s->ruri);
+	if (CTX(s, RURI)[0]) {
+		puts_(o, CTX(s, RURI));
 	} else {
 		puts_(o, "sip:");
 		puts_(o, m->idsp);
@@ -524,14 +545,14 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 	puts_(o, " SIP/2.0\r\n");
 	put_vias(o, s);
 	puts_(o, "Max-Forwards: 70\r\nFrom: ");
-	puts_(o, s->from);
+	puts_(o, CTX(s, FROM));
 	puts_(o, "\r\n");
-	put_to(o, m, s->to);
+	put_to(o, m, CTX(s, TO));
 	puts_(o, "\r\n");
 	put_common(o, m, method);
-	if (s->contact[0]) {
+	if (CTX(s, CONTACT)[0]) {
 		puts_(o, "Contact: ");
-		if (put_contact(o, s->contact, false, 0) < 0)
+		if (put_contact(o, CTX(s, CONTACT), false, 0) < 0)
 			return -EINVAL;
 		puts_(o, "\r\n");
 	}
@@ -580,22 +601,6 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 	return 0;
 }
 
-/* The methods of RFC 3261 and its extensions that a request may name: one of these this element
- * does not serve is 405 Method Not Allowed, any other 501 Not Implemented (§21.4.6, §21.5.2). */
-static bool method_known(const char *method)
-{
-	static const char *const known[] = {"INVITE",   "ACK",   "BYE",       "CANCEL", "OPTIONS",
-	                                    "REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH",
-	                                    "INFO",     "REFER", "MESSAGE",   "UPDATE"};
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strcmp(method, known[i]) == 0)
-			return true;
-	return false;
-}
-
-/* What this element answers itself: registration and the OPTIONS probe (gk_other_kind). */
-#define ALLOWED_METHODS "REGISTER, OPTIONS"
-
 static int encode_response(struct out *o, const struct gk_msg *m)
 {
 	const struct gk_sip_ctx *s = &m->wire.sip;
@@ -607,6 +612,7 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 
 	const uint32_t gkchal = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_WANT_MECHS;
 	bool gk1 = true;
+	char prov[32];
 
 	if (s->method[0] && !token_ok(s->method, sizeof(s->method)))
 		return -EINVAL;
@@ -622,7 +628,8 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 				return -EINVAL;
 			/* Digest alone (for SIP phones) when the To URI names IDsp as the
 			 * decoder reads it back; else GK1 carries IDsp in its realm. */
-			gk1 = (m->fields & gkchal) || (s->to[0] && !to_host_is(s->to, m->idsp));
+			gk1 = (m->fields & gkchal) ||
+			      (CTX(s, TO)[0] && !to_host_is(CTX(s, TO), m->idsp));
 		}
 		status = "401 Unauthorized";
 		break;
@@ -652,10 +659,21 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 			return -EINVAL;
 		status = "200 OK";
 		break;
+	case GK_MSG_PROVISIONAL:
+		if (s->status < 100 || s->status > 199)
+			return -EINVAL;
+		snprintf(prov, sizeof(prov), "%u %s", s->status,
+		         s->status == 100   ? "Trying"
+		         : s->status == 180 ? "Ringing"
+		         : s->status == 183 ? "Session Progress"
+		                            : "Provisional");
+		status = prov;
+		break;
 	case GK_MSG_REJECT:
 		if (m->reason == GK_R_NOT_SERVED)
-			status =
-			    method_known(method) ? "405 Method Not Allowed" : "501 Not Implemented";
+			status = sip_method_known((struct sip_span){method, strlen(method)})
+			             ? "405 Method Not Allowed"
+			             : "501 Not Implemented";
 		else
 			status = "403 Forbidden";
 		break;
@@ -668,11 +686,11 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 	puts_(o, "\r\n");
 	put_vias(o, s);
 	puts_(o, "From: ");
-	puts_(o, s->from);
+	puts_(o, CTX(s, FROM));
 	puts_(o, "\r\n");
-	put_to(o, m, s->to);
+	put_to(o, m, CTX(s, TO));
 	if (s->to_tag[0]) {
-		int t = s->to[0] ? has_tag(s->to) : 0;
+		int t = CTX(s, TO)[0] ? has_tag(CTX(s, TO)) : 0;
 		if (t < 0)
 			return -EINVAL;
 		if (!t) {
@@ -747,11 +765,17 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 		}
 		/* RFC 3261 §10.3 step 8: the 200 lists the binding with its lifetime. That is a
 		 * SHOULD, and Expires says the same: a list that the added expires parameters make
-		 * too long for a receiver's Contact buffer is left out rather than cut. */
-		if (m->type == GK_MSG_SUCCESS && s->contact[0] && strcmp(s->contact, "*") != 0) {
-			char c[GK_TXT_LONG];
-			struct out co = {.p = c, .cap = sizeof(c) - 1};
-			if (put_contact(&co, s->contact, m->fields & GK_F_EXPIRES, m->expires) < 0)
+		 * too long for a receiver's context (GK_SIP_TEXT_MAX, shared with the Vias, From,
+		 * To and Call-ID echoed beside it) is left out rather than cut. */
+		if (m->type == GK_MSG_SUCCESS && CTX(s, CONTACT)[0] &&
+		    strcmp(CTX(s, CONTACT), "*") != 0) {
+			char c[GK_SIP_TEXT_MAX];
+			size_t echoed = (s->used ? s->used : 1u) - strlen(CTX(s, RURI)) -
+			                strlen(CTX(s, CONTACT)) + sizeof(s->to_tag) + 6;
+			struct out co = {
+			    .p = c, .cap = echoed < sizeof(c) - 2 ? sizeof(c) - 2 - echoed : 0};
+			if (put_contact(&co, CTX(s, CONTACT), m->fields & GK_F_EXPIRES,
+			                m->expires) < 0)
 				return -EINVAL;
 			if (!co.full) {
 				puts_(o, "Contact: ");
@@ -766,7 +790,8 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 		}
 	}
 	if (m->type == GK_MSG_REJECT && m->reason == GK_R_NOT_SERVED)
-		puts_(o, "Allow: " ALLOWED_METHODS "\r\n"); /* a MUST for 405, a SHOULD for 501 */
+		puts_(o,
+		      "Allow: " SIP_ALLOWED_METHODS "\r\n"); /* a MUST for 405, a SHOULD for 501 */
 	puts_(o, "Server: gatekey\r\nContent-Length: 0\r\n\r\n");
 	return 0;
 }
@@ -779,24 +804,25 @@ int gk_sip_encode(const struct gk_msg *m, uint8_t *buf, size_t cap)
 
 	if (!id_ok(m->idc, false) || !id_ok(m->idsp, false))
 		return -EINVAL;
-	if (!s->n_via || s->n_via > GK_VIA_MAX)
+	if (!ctx_ok(s) || !s->n_via || s->n_via > GK_SIP_VIA_MAX)
 		return -EINVAL;
 	for (unsigned i = 0; i < s->n_via; i++)
-		if (!via_ok(s->via[i], sizeof(s->via[i])))
+		if (!via_ok(gk_sip_via(s, i), sizeof(s->text)))
 			return -EINVAL;
-	if (!line_ok(s->call_id, sizeof(s->call_id)) || !s->call_id[0] ||
-	    strpbrk(s->call_id, " \t"))
+	if (!line_ok(CTX(s, CALL_ID), sizeof(s->text)) || !CTX(s, CALL_ID)[0] ||
+	    strpbrk(CTX(s, CALL_ID), " \t"))
 		return -EINVAL;
-	if (!line_ok(s->from, sizeof(s->from)) || !s->from[0] || !line_ok(s->to, sizeof(s->to)) ||
-	    !line_ok(s->contact, sizeof(s->contact)) || !line_ok(s->ruri, sizeof(s->ruri)) ||
-	    strpbrk(s->ruri, " \t") || strnlen(s->method, sizeof(s->method)) == sizeof(s->method))
+	if (!line_ok(CTX(s, FROM), sizeof(s->text)) || !CTX(s, FROM)[0] ||
+	    !line_ok(CTX(s, TO), sizeof(s->text)) || !line_ok(CTX(s, CONTACT), sizeof(s->text)) ||
+	    !line_ok(CTX(s, RURI), sizeof(s->text)) || strpbrk(CTX(s, RURI), " \t") ||
+	    strnlen(s->method, sizeof(s->method)) == sizeof(s->method))
 		return -EINVAL;
 	if (s->to_tag[0] && !token_ok(s->to_tag, sizeof(s->to_tag)))
 		return -EINVAL;
 	if (!parses_back(s))
 		return -EINVAL;
 	/* Without a To of its own the message names the terminal as <sip:IDc@IDsp>. */
-	if (!s->to[0] && (!uri_user_ok(m->idc) || !uri_host_ok(m->idsp)))
+	if (!CTX(s, TO)[0] && (!uri_user_ok(m->idc) || !uri_host_ok(m->idsp)))
 		return -EINVAL;
 
 	switch (m->type) {

@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * SIP datagram -> struct gk_msg. One pass over the header lines, in place: values are read from
- * the datagram where they lie and only what the message keeps is copied, into its fixed buffers.
- * Anything that does not fit is refused (GK_R_PARSE_TOO_LONG), never cut: a truncated Via or
- * Call-ID would make a response that matches nothing.
+ * the datagram where they lie and only what the message keeps is copied, into its context's
+ * packed text. Anything over a limit (limits.h) is refused (GK_R_PARSE_TOO_LONG, the limit in
+ * m->limit), never cut: a truncated Via or Call-ID would make a response that matches nothing.
+ *
+ * Besides syntax, the decoder makes the checks of RFC 3261 §8.2 that need nothing but the
+ * message, in the section's order, so the answer to a request that fails several is the one the
+ * RFC names first: the method (a request this element does not serve fails GK_R_NOT_SERVED
+ * before anything else it asks for is looked at), the version (GK_R_BAD_VERSION, 505), the
+ * Request-URI's scheme (GK_R_BAD_SCHEME, 416), Require (GK_R_BAD_EXTENSION, 420) and the body
+ * (GK_R_BAD_MEDIA, 415). A syntax error comes first of all (400): nothing else can be trusted.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "gatekey/sip.h"
@@ -26,9 +34,13 @@ enum hdr {
 	H_AUTHENTICATION_INFO,
 	H_SECURITY_CLIENT,
 	H_SECURITY_SERVER,
+	H_REQUIRE,
+	H_PROXY_REQUIRE,
+	H_CONTENT_TYPE,
+	H_CONTENT_ENCODING,
 };
 /* Headers, gk1 and Digest parameters are noted as bits 1u << x of uint32_t masks (SEEN, PB). */
-_Static_assert(H_SECURITY_SERVER < 32, "a header's bit must fit the seen mask");
+_Static_assert(H_CONTENT_ENCODING < 32, "a header's bit must fit the seen mask");
 
 /* clang-format off */
 #define HDR(s, h) {s, sizeof(s) - 1, h}
@@ -52,6 +64,10 @@ static const struct {
     HDR("authentication-info", H_AUTHENTICATION_INFO),
     HDR("security-client", H_SECURITY_CLIENT),
     HDR("security-server", H_SECURITY_SERVER),
+    HDR("require", H_REQUIRE),
+    HDR("proxy-require", H_PROXY_REQUIRE),
+    HDR("content-type", H_CONTENT_TYPE),
+    HDR("content-encoding", H_CONTENT_ENCODING),
 };
 #undef HDR
 
@@ -189,6 +205,13 @@ struct dec {
 	struct gk_digest *dcur;
 	struct gk_digest dtmp; /* second and later challenges */
 	bool dg_other;         /* a later challenge that is not the first with another algorithm */
+	/* RFC 3261 §8.2: what the request asks of the element, checked once it is all read */
+	bool bad_scheme;  /* Request-URI neither sip: nor sips: */
+	bool bad_require; /* an option tag in Require this element does not support */
+	bool bad_media;   /* a body of a type or an encoding this element does not take */
+	bool has_ctype;
+	uint64_t body_len;
+	unsigned escaped_ctl; /* quoted control characters stored as '?' (store_folded) */
 };
 
 static int fail(struct dec *d, enum gk_reason r)
@@ -196,6 +219,14 @@ static int fail(struct dec *d, enum gk_reason r)
 	if (d->why == GK_R_OK)
 		d->why = r;
 	return -1;
+}
+
+/* A value over a named limit: refused, never cut, and the limit said. */
+static int too_long(struct dec *d, enum gk_limit l)
+{
+	if (d->why == GK_R_OK)
+		d->m->limit = (uint8_t)l;
+	return fail(d, GK_R_PARSE_TOO_LONG);
 }
 
 /* ---- small scanners ------------------------------------------------------------------------ */
@@ -246,11 +277,13 @@ static int hex_exact(struct sip_span v, uint8_t *out, size_t len)
 	return 0;
 }
 
-/* Copies a header value, replacing each folded line break (and the blanks around it) by one
- * space: the stored text is what a single-line header would have carried. */
-static int copy_folded(struct dec *d, struct sip_span v, char *out, size_t cap)
+/* Appends a header value to the context's text, each folded line break (and the blanks around
+ * it) replaced by one space: the stored text is what a single-line header would have carried.
+ * Returns the offset of the value (a NUL ends it), or -1 over GK_SIP_TEXT_MAX. */
+static int store_folded(struct dec *d, struct sip_span v)
 {
-	size_t o = 0;
+	struct gk_sip_ctx *s = &d->m->wire.sip;
+	size_t at = s->used ? s->used : 1, o = at;
 
 	v = sip_trim(v);
 	for (size_t i = 0; i < v.n; i++) {
@@ -258,19 +291,31 @@ static int copy_folded(struct dec *d, struct sip_span v, char *out, size_t cap)
 		if (c == '\r' || c == '\n') {
 			while (i + 1 < v.n && sip_is_lws((unsigned char)v.p[i + 1]))
 				i++;
-			while (o && sip_is_ws((unsigned char)out[o - 1]))
+			while (o > at && sip_is_ws((unsigned char)s->text[o - 1]))
 				o--;
 			c = ' ';
 		}
-		if (o + 1 >= cap)
-			return fail(d, GK_R_PARSE_TOO_LONG);
-		out[o++] = c;
+		if (o + 1 >= sizeof(s->text))
+			return too_long(d, GK_LIMIT_SIP_TEXT);
+		if (((unsigned char)c < 0x20 && c != '\t' && c != ' ') || c == 0x7f) {
+			/* an escaped control character (next_line let only those through): the
+			 * context holds text, so it keeps a stand-in and is never echoed */
+			c = '?';
+			d->escaped_ctl++;
+			s->altered = true;
+		}
+		s->text[o++] = c;
 	}
-	out[o] = '\0';
-	return 0;
+	if (o + 1 > sizeof(s->text))
+		return too_long(d, GK_LIMIT_SIP_TEXT);
+	s->text[0] = '\0';
+	s->text[o] = '\0';
+	s->used = (uint16_t)(o + 1);
+	return (int)at;
 }
 
-/* Unescapes an auth-param value (quoted-pair, folding) into out; -1 when it does not fit. */
+/* Unescapes an auth-param value (quoted-pair, folding) into out; -1 when it does not fit, -2 when
+ * it held an escaped control character (no auth-param gatekey reads may hold one). */
 static int unquote_copy(struct sip_span v, bool quoted, char *out, size_t cap, size_t *len)
 {
 	size_t o = 0;
@@ -284,6 +329,8 @@ static int unquote_copy(struct sip_span v, bool quoted, char *out, size_t cap, s
 				i++;
 			c = ' ';
 		}
+		if (((unsigned char)c < 0x20 && c != '\t' && c != ' ') || c == 0x7f)
+			return -2;
 		if (o >= cap)
 			return -1;
 		out[o++] = c;
@@ -293,7 +340,7 @@ static int unquote_copy(struct sip_span v, bool quoted, char *out, size_t cap, s
 }
 
 /* The value as text: in place when nothing needs unescaping (the common case), else copied
- * into buf. -1 when the copy does not fit. */
+ * into buf. -1 when the copy does not fit, -2 for an escaped control character. */
 static int unquote(struct sip_span v, bool quoted, char *buf, size_t cap, struct sip_span *out)
 {
 	size_t n;
@@ -304,8 +351,9 @@ static int unquote(struct sip_span v, bool quoted, char *buf, size_t cap, struct
 		*out = v;
 		return 0;
 	}
-	if (unquote_copy(v, quoted, buf, cap, &n) < 0)
-		return -1;
+	int r = unquote_copy(v, quoted, buf, cap, &n);
+	if (r < 0)
+		return r;
 	*out = (struct sip_span){buf, n};
 	return 0;
 }
@@ -313,7 +361,7 @@ static int unquote(struct sip_span v, bool quoted, char *buf, size_t cap, struct
 static int set_id(struct dec *d, struct sip_span v, char out[GK_ID_MAX + 1])
 {
 	if (v.n > GK_ID_MAX)
-		return fail(d, GK_R_PARSE_TOO_LONG);
+		return too_long(d, GK_LIMIT_ID);
 	if (!v.n)
 		return fail(d, GK_R_PARSE_BAD_VALUE);
 	for (size_t i = 0; i < v.n; i++)
@@ -322,6 +370,17 @@ static int set_id(struct dec *d, struct sip_span v, char out[GK_ID_MAX + 1])
 	memcpy(out, v.p, v.n);
 	out[v.n] = '\0';
 	return 0;
+}
+
+/* Whether set_id would take v (without failing the decode). */
+static bool id_fits(struct sip_span v)
+{
+	if (!v.n || v.n > GK_ID_MAX)
+		return false;
+	for (size_t i = 0; i < v.n; i++)
+		if (!sip_id_char((unsigned char)v.p[i]))
+			return false;
+	return true;
 }
 
 static bool span_eq(struct sip_span a, struct sip_span b)
@@ -351,7 +410,7 @@ static int parse_mechs(struct dec *d, struct sip_span v, bool server)
 		if (!e.n)
 			continue;
 		if (++d->mech_entries > SIP_MECH_ENTRIES_MAX)
-			return fail(d, GK_R_PARSE_TOO_LONG);
+			return too_long(d, GK_LIMIT_MECHS);
 		while (i < e.n && sip_is_token_char((unsigned char)e.p[i]))
 			i++;
 		if (!i)
@@ -380,7 +439,7 @@ static int parse_mechs(struct dec *d, struct sip_span v, bool server)
 			continue;
 		}
 		if (m->n_mechs >= GK_MECH_MAX)
-			return fail(d, GK_R_PARSE_TOO_LONG);
+			return too_long(d, GK_LIMIT_MECHS);
 		m->mechs[m->n_mechs].mech = (uint8_t)mech;
 		m->mechs[m->n_mechs].q = q;
 		m->n_mechs++;
@@ -413,12 +472,15 @@ static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 		d->rspauth = p->value; /* read once the whole header is known */
 		return 0;
 	}
-	if (unquote(p->value, p->quoted, buf, sizeof(buf), &v) < 0) {
+	int uq = unquote(p->value, p->quoted, buf, sizeof(buf), &v);
+	if (uq == -2)
+		return fail(d, GK_R_PARSE_BAD_VALUE);
+	if (uq < 0) {
 		/* Hex and numbers have a fixed or bounded length: too long is a bad value. */
 		bool text = k == P_USERNAME || k == P_REALM || k == P_ALGORITHM || k == P_ADDRESS ||
 		            k == P_SEALED;
-		return fail(d,
-		            text || k == P_MECHANISMS ? GK_R_PARSE_TOO_LONG : GK_R_PARSE_BAD_VALUE);
+		return text || k == P_MECHANISMS ? too_long(d, GK_LIMIT_SIP_PARAM)
+		                                 : fail(d, GK_R_PARSE_BAD_VALUE);
 	}
 	n = v.n;
 	switch (k) {
@@ -459,7 +521,7 @@ static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 	case P_ADDRESS:
 		/* the terminal as the SBC saw it: "ip:port", "[v6]:port" */
 		if (v.n >= sizeof(m->address))
-			return fail(d, GK_R_PARSE_TOO_LONG);
+			return too_long(d, GK_LIMIT_ADDRESS);
 		if (!v.n)
 			return fail(d, GK_R_PARSE_BAD_VALUE);
 		for (size_t i = 0; i < v.n; i++)
@@ -512,7 +574,7 @@ static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 static int dg_text(struct dec *d, struct sip_span v, char *out, size_t cap)
 {
 	if (v.n >= cap)
-		return fail(d, GK_R_PARSE_TOO_LONG);
+		return too_long(d, GK_LIMIT_SIP_DIGEST);
 	memcpy(out, v.p, v.n);
 	out[v.n] = '\0';
 	return 0;
@@ -575,9 +637,13 @@ static int dg_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 	if (d->dpset & PB(k))
 		return fail(d, GK_R_PARSE_DUPLICATE);
 	d->dpset |= PB(k);
-	if (unquote(p->value, p->quoted, buf, sizeof(buf), &v) < 0)
-		return fail(d, k == D_RESPONSE || k == D_NC || k == D_STALE ? GK_R_PARSE_BAD_VALUE
-		                                                            : GK_R_PARSE_TOO_LONG);
+	int uq = unquote(p->value, p->quoted, buf, sizeof(buf), &v);
+	if (uq == -2)
+		return fail(d, GK_R_PARSE_BAD_VALUE);
+	if (uq < 0)
+		return k == D_RESPONSE || k == D_NC || k == D_STALE
+		           ? fail(d, GK_R_PARSE_BAD_VALUE)
+		           : too_long(d, GK_LIMIT_SIP_PARAM);
 	switch (k) {
 	case D_USERNAME:
 		return dg_text(d, v, g->username, sizeof(g->username));
@@ -816,11 +882,16 @@ static int parse_via(struct dec *d, struct sip_span v)
 		}
 		if (i >= e.n || !sip_is_lws((unsigned char)e.p[i - 1]) || e.p[i] == ';')
 			return fail(d, GK_R_PARSE_SYNTAX); /* no sent-by */
-		if (s->n_via >= GK_VIA_MAX)
-			return fail(d, GK_R_PARSE_TOO_LONG);
-		if (copy_folded(d, e, s->via[s->n_via], sizeof(s->via[0])) < 0)
+		if (s->n_via >= GK_SIP_VIA_MAX)
+			return too_long(d, GK_LIMIT_SIP_VIAS);
+		unsigned ctl = d->escaped_ctl;
+		int at = store_folded(d, e);
+		if (at < 0)
 			return -1;
-		s->n_via++;
+		if (d->escaped_ctl != ctl)
+			return fail(d,
+			            GK_R_PARSE_SYNTAX); /* no quoted string in a Via is echoed so */
+		s->via[s->n_via++] = (uint16_t)at;
 	}
 	if (r < 0)
 		return fail(d, GK_R_PARSE_SYNTAX);
@@ -831,16 +902,16 @@ static int parse_via(struct dec *d, struct sip_span v)
 static int parse_fromto(struct dec *d, struct sip_span v, bool to)
 {
 	struct gk_sip_ctx *s = &d->m->wire.sip;
-	char *dst = to ? s->to : s->from;
-	size_t cap = to ? sizeof(s->to) : sizeof(s->from);
 	struct sip_naddr na;
 	struct sip_param p;
 	size_t pos = 0;
 	bool tag = false;
-	int r;
+	int r, at = store_folded(d, v);
 
-	if (copy_folded(d, v, dst, cap) < 0)
+	if (at < 0)
 		return -1;
+	s->str[to ? GK_SIP_TO : GK_SIP_FROM] = (uint16_t)at;
+	const char *dst = s->text + at;
 	enum gk_reason why = sip_naddr_parse((struct sip_span){dst, strlen(dst)}, &na);
 	if (why != GK_R_OK)
 		return fail(d, why);
@@ -857,7 +928,7 @@ static int parse_fromto(struct dec *d, struct sip_span v, bool to)
 				return fail(d, GK_R_PARSE_SYNTAX);
 		if (to) {
 			if (p.value.n >= sizeof(s->to_tag))
-				return fail(d, GK_R_PARSE_TOO_LONG);
+				return too_long(d, GK_LIMIT_SIP_TAG);
 			memcpy(s->to_tag, p.value.p, p.value.n);
 			s->to_tag[p.value.n] = '\0';
 		}
@@ -894,7 +965,7 @@ static int parse_cseq(struct dec *d, struct sip_span v)
 		return fail(d, GK_R_PARSE_SYNTAX);
 	d->cseq_method = (struct sip_span){v.p + t, i - t};
 	if (d->cseq_method.n >= sizeof(d->m->wire.sip.method))
-		return fail(d, GK_R_PARSE_TOO_LONG);
+		return too_long(d, GK_LIMIT_SIP_METHOD);
 	return 0;
 }
 
@@ -909,27 +980,57 @@ static int parse_delta(struct dec *d, struct sip_span v, uint32_t *out)
 	return 0;
 }
 
-static int parse_contact(struct dec *d, struct sip_span v)
+/* Several Contact header fields are one list (RFC 3261 §7.3.1): kept as one value, joined by
+ * ", ". Returns the new field's value (in the context's text), or NULL over the limit. */
+static const char *contact_append(struct dec *d, struct sip_span v, size_t *len)
 {
 	struct gk_sip_ctx *s = &d->m->wire.sip;
-	char one[GK_TXT_LONG];
-	struct sip_span e;
-	size_t pos = 0, have = strlen(s->contact);
-	int r;
+	const char *have = gk_sip_get(s, GK_SIP_CONTACT);
+	size_t hn = strlen(have);
 
-	if (copy_folded(d, v, one, sizeof(one)) < 0)
-		return -1;
-	if (!one[0])
-		return fail(d, GK_R_PARSE_SYNTAX);
-	/* Several Contact header fields are one list (RFC 3261 §7.3.1): keep it as one. */
-	size_t n = strlen(one);
-	if (have + (have ? 2 : 0) + n >= sizeof(s->contact))
-		return fail(d, GK_R_PARSE_TOO_LONG);
-	if (have) {
-		memcpy(s->contact + have, ", ", 2);
-		have += 2;
+	if (hn) {
+		/* The list must be contiguous: unless it ends the text, move it to the end. */
+		size_t end = s->str[GK_SIP_CONTACT] + hn + 1;
+		if (end != s->used) {
+			int at = store_folded(d, (struct sip_span){have, hn});
+			if (at < 0)
+				return NULL;
+			s->str[GK_SIP_CONTACT] = (uint16_t)at;
+		}
+		if ((size_t)s->used + 2 >= sizeof(s->text)) {
+			too_long(d, GK_LIMIT_SIP_TEXT);
+			return NULL;
+		}
+		/* ", " over the NUL, then the new value where store_folded will put it */
+		s->text[s->used - 1] = ',';
+		s->text[s->used] = ' ';
+		s->used = (uint16_t)(s->used + 1);
+		int at = store_folded(d, v);
+		if (at < 0)
+			return NULL;
+		/* store_folded starts at `used`, which is the space's successor: contiguous */
+		*len = strlen(s->text + at);
+		return s->text + at;
 	}
-	memcpy(s->contact + have, one, n + 1);
+	int at = store_folded(d, v);
+	if (at < 0)
+		return NULL;
+	s->str[GK_SIP_CONTACT] = (uint16_t)at;
+	*len = strlen(s->text + at);
+	return s->text + at;
+}
+
+static int parse_contact(struct dec *d, struct sip_span v)
+{
+	struct sip_span e;
+	size_t pos = 0, n = 0;
+	int r;
+	const char *one = contact_append(d, v, &n);
+
+	if (!one)
+		return -1;
+	if (!n)
+		return fail(d, GK_R_PARSE_SYNTAX);
 
 	struct sip_span list = {one, n};
 	while ((r = sip_list_next(list, &pos, &e)) > 0) {
@@ -1003,6 +1104,86 @@ static int callid_check(struct dec *d, const char *c)
 	return 0;
 }
 
+/* Require / Proxy-Require: a list of option tags; any but those this element supports
+ * (sip_option_supported) makes the request a 420. */
+static int parse_require(struct dec *d, struct sip_span v)
+{
+	struct sip_span e;
+	size_t pos = 0;
+	int r;
+
+	while ((r = sip_list_next(v, &pos, &e)) > 0) {
+		if (!e.n)
+			continue;
+		for (size_t i = 0; i < e.n; i++)
+			if (!sip_is_token_char((unsigned char)e.p[i]))
+				return fail(d, GK_R_PARSE_SYNTAX);
+		if (!sip_option_supported(e))
+			d->bad_require = true;
+	}
+	return r < 0 ? fail(d, GK_R_PARSE_SYNTAX) : 0;
+}
+
+/* Content-Type = media-type: type "/" subtype *(SEMI m-parameter), LWS allowed around "/". */
+static int parse_ctype(struct dec *d, struct sip_span v)
+{
+	size_t i = 0;
+
+	for (int part = 0; part < 2; part++) {
+		size_t t = i;
+		while (i < v.n && sip_is_token_char((unsigned char)v.p[i]))
+			i++;
+		if (i == t)
+			return fail(d, GK_R_PARSE_SYNTAX);
+		while (i < v.n && sip_is_lws((unsigned char)v.p[i]))
+			i++;
+		if (part == 0) {
+			if (i >= v.n || v.p[i] != '/')
+				return fail(d, GK_R_PARSE_SYNTAX);
+			for (i++; i < v.n && sip_is_lws((unsigned char)v.p[i]); i++)
+				;
+		}
+	}
+	struct sip_param p;
+	size_t pos = 0;
+	struct sip_span params = {v.p + i, v.n - i};
+	int r;
+	while ((r = sip_param_next(params, &pos, &p)) > 0)
+		;
+	return r < 0 ? fail(d, GK_R_PARSE_SYNTAX) : 0;
+}
+
+/* How a refusal names a header (RFC 3261's spelling), by enum hdr. */
+static const char *const hdr_display[] = {
+    [H_OTHER] = "Header",
+    [H_VIA] = "Via",
+    [H_FROM] = "From",
+    [H_TO] = "To",
+    [H_CALL_ID] = "Call-ID",
+    [H_CSEQ] = "CSeq",
+    [H_MAX_FORWARDS] = "Max-Forwards",
+    [H_CONTENT_LENGTH] = "Content-Length",
+    [H_CONTACT] = "Contact",
+    [H_EXPIRES] = "Expires",
+    [H_AUTHORIZATION] = "Authorization",
+    [H_WWW_AUTHENTICATE] = "WWW-Authenticate",
+    [H_AUTHENTICATION_INFO] = "Authentication-Info",
+    [H_SECURITY_CLIENT] = "Security-Client",
+    [H_SECURITY_SERVER] = "Security-Server",
+    [H_REQUIRE] = "Require",
+    [H_PROXY_REQUIRE] = "Proxy-Require",
+    [H_CONTENT_TYPE] = "Content-Type",
+    [H_CONTENT_ENCODING] = "Content-Encoding",
+};
+
+/* Names what finish_request/finish_response refuse (the decode's `what` is empty then). */
+static int fail_at(struct dec *d, enum gk_reason r, const char *what)
+{
+	if (!d->m->wire.sip.bad[0])
+		snprintf(d->m->wire.sip.bad, sizeof(d->m->wire.sip.bad), "%s", what);
+	return r == GK_R_OK ? -1 : fail(d, r); /* GK_R_OK: the reason is set already */
+}
+
 static enum hdr hdr_lookup(struct sip_span name)
 {
 	if (name.n == 1) {
@@ -1019,6 +1200,10 @@ static enum hdr hdr_lookup(struct sip_span name)
 			return H_CONTACT;
 		case 'l':
 			return H_CONTENT_LENGTH;
+		case 'c':
+			return H_CONTENT_TYPE;
+		case 'e':
+			return H_CONTENT_ENCODING;
 		default:
 			return H_OTHER;
 		}
@@ -1053,10 +1238,16 @@ static int header(struct dec *d, struct sip_span name, struct sip_span v)
 		if (once(d, h) < 0)
 			return -1;
 		return parse_fromto(d, v, h == H_TO);
-	case H_CALL_ID:
-		if (once(d, h) < 0 || copy_folded(d, v, s->call_id, sizeof(s->call_id)) < 0)
+	case H_CALL_ID: {
+		int at;
+		unsigned ctl = d->escaped_ctl;
+		if (once(d, h) < 0 || (at = store_folded(d, v)) < 0)
 			return -1;
-		return callid_check(d, s->call_id);
+		if (d->escaped_ctl != ctl)
+			return fail(d, GK_R_PARSE_SYNTAX); /* a Call-ID is a word: no quoted-pair */
+		s->str[GK_SIP_CALL_ID] = (uint16_t)at;
+		return callid_check(d, s->text + at);
+	}
 	case H_CSEQ:
 		if (once(d, h) < 0)
 			return -1;
@@ -1064,7 +1255,8 @@ static int header(struct dec *d, struct sip_span name, struct sip_span v)
 	case H_MAX_FORWARDS:
 		if (once(d, h) < 0)
 			return -1;
-		if (parse_u64(v, UINT32_MAX, true, &x) < 0)
+		/* RFC 4475 §3.1.2.4: 300 hops cannot be meant; RFC 3261 §20.22 suggests 70 */
+		if (parse_u64(v, 255, false, &x) < 0)
 			return fail(d, GK_R_PARSE_BAD_VALUE);
 		return 0;
 	case H_CONTENT_LENGTH:
@@ -1098,6 +1290,16 @@ static int header(struct dec *d, struct sip_span name, struct sip_span v)
 		return d->req ? parse_mechs(d, v, false) : 0;
 	case H_SECURITY_SERVER:
 		return ok200 ? parse_mechs(d, v, true) : 0;
+	case H_REQUIRE:
+	case H_PROXY_REQUIRE:
+		return d->req ? parse_require(d, v) : 0;
+	case H_CONTENT_TYPE:
+		if (once(d, h) < 0)
+			return -1;
+		d->has_ctype = true;
+		return parse_ctype(d, v);
+	case H_CONTENT_ENCODING:
+		return 0; /* matters only with a body, and every body is refused (below) */
 	default:
 		return 0;
 	}
@@ -1137,21 +1339,36 @@ static int next_line(struct dec *d, const char *b, size_t len, size_t *pos, bool
 				return fail(d, GK_R_PARSE_TRUNCATED);
 			if (b[i + 1] != '\n')
 				return fail(d, GK_R_PARSE_SYNTAX);
-		} else {
+		} else if (i == *pos || b[i - 1] != '\\') {
+			/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) may escape any control
+			 * character but CR and LF (RFC 4475 §3.1.1.2); anywhere else none belongs
+			 */
 			return fail(d, GK_R_PARSE_SYNTAX);
 		}
 		i++;
 	}
 }
 
+/* SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT: another version than 2.0 is a 505 in a request. */
 static bool version_ok(struct dec *d, struct sip_span v)
 {
+	size_t i = 4, dot = 0;
+
 	if (sip_span_ieq(v, "sip/2.0"))
 		return true;
-	if (v.n > 4 && sip_span_ieq((struct sip_span){v.p, 4}, "sip/"))
-		fail(d, GK_R_PARSE_UNSUPPORTED);
-	else
-		fail(d, GK_R_PARSE_SYNTAX);
+	if (v.n > 4 && sip_span_ieq((struct sip_span){v.p, 4}, "sip/")) {
+		for (; i < v.n; i++) {
+			if (v.p[i] == '.' && !dot && i > 4)
+				dot = i;
+			else if (!sip_is_digit((unsigned char)v.p[i]))
+				break;
+		}
+		if (i == v.n && dot && dot + 1 < v.n) {
+			fail(d, d->req ? GK_R_BAD_VERSION : GK_R_PARSE_UNSUPPORTED);
+			return false;
+		}
+	}
+	fail(d, GK_R_PARSE_SYNTAX);
 	return false;
 }
 
@@ -1188,7 +1405,7 @@ static int start_line(struct dec *d, struct sip_span l)
 		if (!sip_is_token_char((unsigned char)a.p[i]))
 			return fail(d, GK_R_PARSE_SYNTAX);
 	if (a.n >= sizeof(s->method))
-		return fail(d, GK_R_PARSE_TOO_LONG);
+		return too_long(d, GK_LIMIT_SIP_METHOD);
 	memcpy(s->method, a.p, a.n);
 	d->is_register = a.n == 8 && memcmp(a.p, "REGISTER", 8) == 0;
 	const char *sp2 = memchr(rest.p, ' ', rest.n);
@@ -1203,14 +1420,35 @@ static int start_line(struct dec *d, struct sip_span l)
 	for (size_t i = 0; i < uri.n; i++)
 		if ((unsigned char)uri.p[i] <= 0x20 || (unsigned char)uri.p[i] >= 0x7f)
 			return fail(d, GK_R_PARSE_SYNTAX);
-	if (uri.n >= sizeof(s->ruri))
-		return fail(d, GK_R_PARSE_TOO_LONG);
-	memcpy(s->ruri, uri.p, uri.n);
+	if (gk_sip_set(s, GK_SIP_RURI, uri.p, uri.n) < 0)
+		return too_long(d, GK_LIMIT_SIP_TEXT);
+	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3261 §25.1) */
+	size_t i = 0;
+	while (i < uri.n && ((uri.p[i] | 0x20) >= 'a' && (uri.p[i] | 0x20) <= 'z'))
+		i++;
+	if (!i)
+		return fail(d, GK_R_PARSE_SYNTAX); /* RFC 4475 §3.1.2.7: <> around the R-URI */
+	while (i < uri.n && (sip_is_digit((unsigned char)uri.p[i]) ||
+	                     ((uri.p[i] | 0x20) >= 'a' && (uri.p[i] | 0x20) <= 'z') ||
+	                     uri.p[i] == '+' || uri.p[i] == '-' || uri.p[i] == '.'))
+		i++;
+	if (i >= uri.n || uri.p[i] != ':')
+		return fail(d, GK_R_PARSE_SYNTAX);
+	struct sip_span scheme = {uri.p, i};
+	if (!sip_span_ieq(scheme, "sip") && !sip_span_ieq(scheme, "sips")) {
+		d->bad_scheme = true; /* a 416 once the request is known to be one we serve */
+		return 0;
+	}
 	struct sip_span user;
-	enum gk_reason why =
-	    sip_uri_user_host((struct sip_span){s->ruri, uri.n}, &user, &d->ruri_host);
+	enum gk_reason why = sip_uri_user_host((struct sip_span){gk_sip_get(s, GK_SIP_RURI), uri.n},
+	                                       &user, &d->ruri_host);
 	if (why != GK_R_OK)
 		return fail(d, why);
+	/* RFC 3261 §19.1.1: a Request-URI has no headers part (RFC 4475 §3.1.2.11) */
+	const char *h = d->ruri_host.p + d->ruri_host.n;
+	const char *end = gk_sip_get(s, GK_SIP_RURI) + uri.n;
+	if (memchr(h, '?', (size_t)(end - h)))
+		return fail(d, GK_R_PARSE_SYNTAX);
 	return 0;
 }
 
@@ -1257,23 +1495,45 @@ static int finish_request(struct dec *d)
 	struct gk_msg *m = d->m;
 	struct gk_sip_ctx *s = &m->wire.sip;
 
-	if (!span_eq(d->cseq_method, (struct sip_span){s->method, strlen(s->method)}))
-		return fail(d, GK_R_PARSE_BAD_VALUE);
+	struct sip_span method = {s->method, strlen(s->method)};
+	if (!span_eq(d->cseq_method, method)) {
+		/* RFC 4475 §3.1.2.18: of the two answers a method nobody knows may get, 501 says
+		 * more than 400 and stays right once the method is known; a known one is 400
+		 * (§3.1.2.17) */
+		if (!sip_method_known(method))
+			return fail_at(d, GK_R_NOT_SERVED, "Request-Line");
+		return fail_at(d, GK_R_PARSE_BAD_VALUE, "CSeq");
+	}
+	/* RFC 3261 §8.2 in its order, for what this element serves; anything else is refused
+	 * for its method first (405/501 by the exchange, gk_other_kind). */
+	if (sip_method_served(method)) {
+		if (d->bad_scheme)
+			return fail_at(d, GK_R_BAD_SCHEME, "Request-URI");
+		if (d->bad_require)
+			return fail_at(d, GK_R_BAD_EXTENSION, "Require");
+		if (d->body_len) /* no request this element serves has one */
+			return fail_at(d, GK_R_BAD_MEDIA, "Content-Type");
+	}
 	if (d->gk) {
 		if (!d->username[0] || !d->realm[0])
-			return fail(d, GK_R_PARSE_MISSING);
+			return fail_at(d, GK_R_PARSE_MISSING, "Authorization");
 		memcpy(m->idc, d->username, sizeof(m->idc));
 		memcpy(m->idsp, d->realm, sizeof(m->idsp));
 		/* The response names the terminal by its To URI: it must be the one that
 		 * authenticated, or the answer would go to another terminal's transaction. */
 		if (d->is_register &&
 		    !span_eq(d->to_user, (struct sip_span){d->username, strlen(d->username)}))
-			return fail(d, GK_R_PARSE_BAD_VALUE);
+			return fail_at(d, GK_R_PARSE_BAD_VALUE, "To");
+	} else if (!d->is_register && !id_fits(d->to_user)) {
+		/* Outside registration the To user is only who the request is for: one that
+		 * cannot be an IDc (RFC 4475 §3.1.1.2's is all punctuation) names none. */
+		if (d->ruri_host.n && set_id(d, d->ruri_host, m->idsp) < 0)
+			return fail_at(d, GK_R_OK, "Request-URI");
 	} else {
 		if (d->to_user.n && set_id(d, d->to_user, m->idc) < 0)
-			return -1;
+			return fail_at(d, GK_R_OK, "To");
 		if (d->ruri_host.n && set_id(d, d->ruri_host, m->idsp) < 0)
-			return -1;
+			return fail_at(d, GK_R_OK, "Request-URI");
 	}
 	if (m->n_mechs)
 		m->fields |= GK_F_MECHS;
@@ -1283,13 +1543,18 @@ static int finish_request(struct dec *d)
 		                 GK_F_ADDR | GK_F_DIGEST);
 		return 0;
 	}
+	/* RFC 3261 §10.3: a REGISTER's To is the address of record, a SIP or SIPS URI (RFC 4475
+	 * §3.3.4: a registrar answers another scheme 400) */
+	if (!d->to_host.n)
+		return fail_at(d, GK_R_PARSE_BAD_VALUE, "To");
 	if (!m->idc[0] || !m->idsp[0])
-		return fail(d, GK_R_PARSE_MISSING);
+		return fail_at(d, GK_R_PARSE_MISSING, m->idc[0] ? "Request-URI" : "To");
 	/* RFC 3261 §10.2.1.1: a Contact's own expires wins over the Expires header field. */
 	bool set = true;
 	if (d->ct_star) {
 		if (d->hdr_exp_set && d->hdr_exp != 0)
-			return fail(d, GK_R_PARSE_BAD_VALUE); /* '*' only with Expires: 0 */
+			return fail_at(d, GK_R_PARSE_BAD_VALUE,
+			               "Contact"); /* '*' only with Expires 0 */
 		m->expires = 0;
 	} else if (d->ct_exp_set) {
 		m->expires = d->ct_exp;
@@ -1353,8 +1618,10 @@ static int finish_response(struct dec *d)
 		 * (s10: MAC, E_Kc[K]) or from the core to the SBC (s9: both blobs, no MAC).
 		 * A binding with mechanism digest and a lifetime is the success of a Digest
 		 * registration, which delivers no key. */
+		const uint32_t gk_info = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_MECHS |
+		                         GK_F_INDEX | GK_F_RAND | GK_F_BLOB_ELEM;
 		bool digest_ok = (m->fields & GK_F_CHOSEN) && m->chosen == GK_MECH_DIGEST &&
-		                 !(set && m->expires == 0);
+		                 !(set && m->expires == 0) && !(m->fields & gk_info);
 		m->type = (m->fields & (GK_F_MAC | GK_F_BLOB | GK_F_BLOB_ELEM)) || digest_ok
 		              ? GK_MSG_SUCCESS
 		              : GK_MSG_DEREG_OK;
@@ -1371,17 +1638,22 @@ static int finish_response(struct dec *d)
 		keep_only(m, 0);
 		return 0;
 	}
-	return fail(d, GK_R_PARSE_UNSUPPORTED); /* provisional, redirect, other 2xx */
+	if (d->status < 200) {
+		m->type = GK_MSG_PROVISIONAL; /* the transaction goes on (RFC 4475 §3.1.1.13) */
+		keep_only(m, 0);
+		return 0;
+	}
+	return fail(d, GK_R_PARSE_UNSUPPORTED); /* redirect, other 2xx */
 }
 
 int gk_sip_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reason *reason)
 {
 	const char *b = (const char *)buf;
 	struct dec d = {.m = m};
-	struct sip_span line;
+	struct sip_span line, what = {"Start-Line", 10};
 	size_t pos = 0;
 
-	memset(m, 0, sizeof(*m));
+	gk_msg_clear(m);
 	m->proto = GK_PROTO_SIP;
 	/* RFC 3261 §7.5: CRLFs before the start line are ignored (keep-alives look like this). */
 	while (pos < len && (b[pos] == '\r' || b[pos] == '\n'))
@@ -1389,11 +1661,13 @@ int gk_sip_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reas
 	if (next_line(&d, b, len, &pos, false, &line) < 0 || start_line(&d, line) < 0)
 		goto bad;
 	for (;;) {
+		what = (struct sip_span){"Header", 6};
 		if (next_line(&d, b, len, &pos, true, &line) < 0)
 			goto bad;
 		if (!line.n)
 			break;
 		if (sip_is_ws((unsigned char)line.p[0])) {
+			what = (struct sip_span){"Start-Line", 10};
 			fail(&d, GK_R_PARSE_SYNTAX); /* continuation of the start line */
 			goto bad;
 		}
@@ -1408,26 +1682,49 @@ int gk_sip_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reas
 			goto bad;
 		}
 		struct sip_span v = sip_trim((struct sip_span){line.p + i + 1, line.n - i - 1});
+		enum hdr h = hdr_lookup(name);
+		what =
+		    h == H_OTHER ? name : (struct sip_span){hdr_display[h], strlen(hdr_display[h])};
 		if (header(&d, name, v) < 0)
 			goto bad;
 	}
 	/* The body is not read, but what Content-Length announces must be in the datagram;
 	 * bytes after it (a stripped trailer's neighbours, padding) are tolerated. */
+	what = (struct sip_span){"Content-Length", 14};
 	if ((d.seen & SEEN(H_CONTENT_LENGTH)) && d.clen > len - pos) {
 		fail(&d, GK_R_PARSE_TRUNCATED);
 		goto bad;
 	}
-	if (!m->wire.sip.n_via || !(d.seen & SEEN(H_FROM)) || !(d.seen & SEEN(H_TO)) ||
-	    !(d.seen & SEEN(H_CALL_ID)) || !(d.seen & SEEN(H_CSEQ))) {
-		fail(&d, GK_R_PARSE_MISSING);
-		goto bad;
+	/* RFC 3261 §18.3: without Content-Length a datagram's body runs to its end. */
+	d.body_len = (d.seen & SEEN(H_CONTENT_LENGTH)) ? d.clen : len - pos;
+	static const enum hdr needed[] = {H_VIA, H_FROM, H_TO, H_CALL_ID, H_CSEQ};
+	for (size_t k = 0; k < sizeof(needed) / sizeof(needed[0]); k++) {
+		/* an empty Via header field is no Via */
+		if (needed[k] == H_VIA ? !m->wire.sip.n_via : !(d.seen & SEEN(needed[k]))) {
+			what = (struct sip_span){hdr_display[needed[k]],
+			                         strlen(hdr_display[needed[k]])};
+			fail(&d, GK_R_PARSE_MISSING);
+			goto bad;
+		}
 	}
+	what = (struct sip_span){"", 0}; /* finish_*() name what they refuse */
 	if ((d.req ? finish_request(&d) : finish_response(&d)) < 0)
 		goto bad;
 	*reason = GK_R_OK;
 	return 0;
 bad:
 	*reason = d.why == GK_R_OK ? GK_R_PARSE_SYNTAX : d.why;
+	if (what.n == 10 && memcmp(what.p, "Start-Line", 10) == 0)
+		what = d.req || !len || b[0] != 'S' ? (struct sip_span){"Request-Line", 12}
+		                                    : (struct sip_span){"Status-Line", 11};
+	if (!m->wire.sip.bad[0]) {
+		char *o = m->wire.sip.bad;
+		size_t n = 0;
+		for (size_t k = 0; k < what.n && n + 1 < sizeof(m->wire.sip.bad); k++)
+			if (sip_is_token_char((unsigned char)what.p[k]))
+				o[n++] = what.p[k];
+		o[n] = '\0';
+	}
 	return -1;
 }
 

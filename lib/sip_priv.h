@@ -17,7 +17,7 @@
 #define SIP_MECH_ENTRIES_MAX (2 * GK_MECH_MAX)
 /* Unescaped value of one gk1 auth-param (the longest is the key blob, 122 hex digits, or a
  * mechanism list). */
-#define SIP_PARAM_MAX 512
+#define SIP_PARAM_MAX GK_SIP_PARAM_MAX
 
 struct sip_span {
 	const char *p;
@@ -107,9 +107,28 @@ int sip_param_next(struct sip_span s, size_t *pos, struct sip_param *p);
 /* user and host of a sip:/sips: URI (empty spans for other schemes). */
 enum gk_reason sip_uri_user_host(struct sip_span uri, struct sip_span *user, struct sip_span *host);
 
+/* The methods this element answers itself: REGISTER and the OPTIONS probe. The codec table's
+ * other_kind and the decoder's §8.2 checks agree through this one list. */
+bool sip_method_served(struct sip_span method);
+/* What a 405 or 501 lists in Allow: the methods of sip_method_served. */
+#define SIP_ALLOWED_METHODS "REGISTER, OPTIONS"
+/* The methods of RFC 3261 and its extensions that a request may name: one this element does not
+ * serve is 405 Method Not Allowed, any other 501 Not Implemented (§21.4.6, §21.5.2). */
+bool sip_method_known(struct sip_span method);
+/* Option tags this element supports in Require / Proxy-Require: sec-agree (RFC 3329). */
+bool sip_option_supported(struct sip_span tag);
+
 /* RFC 3261 qvalue in thousandths: "0.9" -> 900, "1" -> 1000. -1 when malformed. */
 int sip_q_parse(struct sip_span v, uint16_t *q);
 /* Shortest qvalue text for q (<= 1000); writes at most 6 bytes and a NUL. */
 size_t sip_q_format(uint16_t q, char out[8]);
+
+/* The top Via of a response to a request from `from` (RFC 3261 §18.2.1, RFC 3581): received=
+ * the source address when the sent-by host is another (always with rport), and a bare rport
+ * filled with the source port. Writes a NUL-terminated value to out; its length, or 0 when the
+ * Via cannot be read or the result does not fit. */
+struct sockaddr_storage;
+size_t sip_via_stamp(struct sip_span via, const struct sockaddr_storage *from, char *out,
+                     size_t cap);
 
 #endif

@@ -274,6 +274,29 @@ enum gk_reason sip_uri_user_host(struct sip_span uri, struct sip_span *user, str
 	return GK_R_OK;
 }
 
+bool sip_method_served(struct sip_span m)
+{
+	/* methods are case-sensitive (RFC 3261 §7.1) */
+	return (m.n == 8 && memcmp(m.p, "REGISTER", 8) == 0) ||
+	       (m.n == 7 && memcmp(m.p, "OPTIONS", 7) == 0);
+}
+
+bool sip_method_known(struct sip_span m)
+{
+	static const char *const known[] = {"INVITE",   "ACK",   "BYE",       "CANCEL", "OPTIONS",
+	                                    "REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH",
+	                                    "INFO",     "REFER", "MESSAGE",   "UPDATE"};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (m.n == strlen(known[i]) && memcmp(m.p, known[i], m.n) == 0)
+			return true;
+	return false;
+}
+
+bool sip_option_supported(struct sip_span tag)
+{
+	return sip_span_ieq(tag, "sec-agree");
+}
+
 int sip_q_parse(struct sip_span v, uint16_t *q)
 {
 	unsigned frac = 0, digits = 0;

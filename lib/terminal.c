@@ -114,7 +114,7 @@ static int on_success(struct gk_terminal *t, const struct gk_msg *in)
 
 	/* The MAC covers what we received, but with the IDs we expect: a success for another
 	 * terminal or element must not verify. */
-	memcpy(&copy, in, sizeof(copy)); /* the wire context too: RAS MACs the received bytes */
+	gk_msg_copy(&copy, in); /* the wire context too: RAS MACs the received bytes */
 	memcpy(copy.idc, t->idc, sizeof(copy.idc));
 	memcpy(copy.idsp, t->idsp, sizeof(copy.idsp));
 	n = gk_codec_success_canonical(&copy, canon, sizeof(canon));

@@ -6,7 +6,7 @@
 
 static void base(struct gk_msg *m, enum gk_msg_type type, const char *idc, const char *idsp)
 {
-	memset(m, 0, offsetof(struct gk_msg, wire));
+	gk_msg_clear(m); /* the wire context too: a caller may add one, or send none */
 	m->type = (uint8_t)type;
 	snprintf(m->idc, sizeof(m->idc), "%s", idc);
 	snprintf(m->idsp, sizeof(m->idsp), "%s", idsp);
@@ -61,7 +61,7 @@ void gk_uplink_verdict(struct gk_msg *m, const struct gk_msg *req, enum gk_msg_t
 {
 	base(m, type, req->idc, req->idsp);
 	m->proto = req->proto;
-	memcpy(&m->wire, &req->wire, sizeof(m->wire));
+	gk_msg_copy_wire(m, req);
 	if (rand) {
 		memcpy(m->rand, rand, GK_RAND_LEN);
 		m->fields |= GK_F_RAND;

@@ -155,7 +155,7 @@ void gk_uplink_core_request(struct gk_uplink_core *u, const char *sbc_id, const 
 		answer_now(u, m, from, GK_MSG_REJECT);
 		return;
 	}
-	memcpy(&t->req, m, sizeof(*m));
+	gk_msg_copy(&t->req, m);
 	t->from = *from;
 	t->index = 0;
 	/* The core may answer inside these calls: t is not touched after them. */

@@ -182,7 +182,7 @@ static void relay_request(struct sbcd *s, const struct gk_msg *m,
 		gk_registrar_count(s->front, GK_R_OVERLOAD); /* relay_full */
 		return;
 	}
-	memcpy(&t->req, m, sizeof(*m));
+	gk_msg_copy(&t->req, m);
 	t->from = *from;
 	t->index = index;
 	gk_uplink_request(&fwd, GK_MSG_OTHER, idc, s->set.id, NULL, NULL, NULL);
@@ -320,6 +320,7 @@ static void from_terminal(struct sbcd *s, struct gk_front_sock *sock, uint8_t *d
 	if (sock->codec->decode(data, len, &m, &why) < 0) {
 		s->st.parse_errors++;
 		gk_registrar_count(s->front, why);
+		gk_front_io_refuse(sock, data, len, &m, why, from, index);
 		return;
 	}
 	if (index) {

@@ -171,6 +171,10 @@ static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
 		s->st.parse_errors++;
 		s->st.parse.n[why]++;
 		gk_registrar_count(s->reg, why);
+		/* the access side is answered as the protocol requires; an SBC's core-leg
+		 * request comes from our own encoder, and a refusal would only echo a bug */
+		if (!peer)
+			gk_front_io_refuse(sock, data, len, &m, why, from, index);
 		return;
 	}
 	if (!peer && gk_front_io_input(sock, &m, from, index) != 1)

@@ -57,6 +57,15 @@ struct gk_codec {
 	/* The input of the s10 MAC of a SUCCESS, when the binding defines its own (RAS: the encoded
 	 * message with the MAC zeroed); NULL: gk_msg_success_canonical. Length or -errno. */
 	int (*success_canonical)(const struct gk_msg *m, uint8_t *out, size_t cap);
+	/* The stateless answer the protocol requires to a request that decode() refused with why
+	 * (m: what decode left, naming the header and limit) or that nobody serves
+	 * (GK_R_NOT_SERVED), built from the received bytes for `from`: its length in out, 0 when
+	 * the protocol wants none, or -ENOSPC. NULL: such requests are dropped (and counted). */
+	int (*refuse)(const uint8_t *buf, size_t len, const struct gk_msg *m, enum gk_reason why,
+	              const struct sockaddr_storage *from, uint8_t *out, size_t cap);
+	/* Notes in a decoded request's context where it came from, for the responses built from
+	 * it (SIP: received/rport in the top Via). NULL: nothing to note. */
+	void (*received)(struct gk_msg *m, const struct sockaddr_storage *from);
 };
 
 const struct gk_codec *gk_codec_get(enum gk_proto proto);

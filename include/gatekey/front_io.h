@@ -27,12 +27,25 @@ struct gk_front_sock {
 	struct gk_front_io *io;
 };
 
+/* Requests refused before the exchange (gk_front_io_refuse). */
+struct gk_front_refusals {
+	uint64_t sent;    /* stateless error responses sent */
+	uint64_t limited; /* not sent: over refusals_per_second */
+	uint64_t
+	    unanswered; /* not sent: the protocol wants no answer (a response, an ACK, no Via) */
+	uint64_t limits[GK_LIMIT__COUNT]; /* decodes refused over each named limit (limits.h) */
+};
+
 struct gk_front_io {
 	struct gk_loop *loop;
 	struct gk_registrar *front;
 	struct gk_front_sock sock[GK_FRONT_SOCKS];
 	unsigned n_sock;
 	uint32_t transactions; /* per MGCP or H.248 socket; 0: the transaction layer's default */
+	/* stateless refusals: a token bucket of refusals_per_s tokens, refilled every ms */
+	uint32_t refusals_per_s;
+	uint64_t refusal_tokens_milli, refusal_last_ms;
+	struct gk_front_refusals refusals;
 };
 
 /* Opens a UDP socket speaking `codec` on each of the n addresses and receives on it with
@@ -56,6 +69,16 @@ struct gk_front_sock *gk_front_io_sock(struct gk_front_io *io, int fd);
  */
 int gk_front_io_input(struct gk_front_sock *s, struct gk_msg *m,
                       const struct sockaddr_storage *from, uint32_t index);
+
+/*
+ * A datagram from `from` on s that the codec refused with why (m: what decode left) or that
+ * nobody serves (GK_R_NOT_SERVED): counts the limit it hit, and sends the codec's stateless
+ * answer (codec.h `refuse`) unless the protocol wants none or refusals_per_second is spent. A
+ * refusal to a gk-mac terminal (index) is sealed for its binding.
+ */
+void gk_front_io_refuse(struct gk_front_sock *s, const uint8_t *data, size_t len,
+                        const struct gk_msg *m, enum gk_reason why,
+                        const struct sockaddr_storage *from, uint32_t index);
 
 /* The registrar's send_terminal, given the io as user: the socket and codec of m->proto for
  * the family of `to`. */

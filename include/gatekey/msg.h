@@ -15,14 +15,12 @@
 
 #include "gatekey/cmd_wire.h"
 #include "gatekey/crypto.h"
+#include "gatekey/limits.h"
 #include "gatekey/ras.h"
 #include "gatekey/reason.h"
 
-#define GK_ID_MAX    63 /* IDc, IDsp: printable, no whitespace, no quotes */
-#define GK_MECH_MAX  8
 #define GK_TXT_SHORT 64
 #define GK_TXT_LONG  256
-#define GK_VIA_MAX   4
 
 enum gk_proto {
 	GK_PROTO_SIP = 1,
@@ -44,6 +42,7 @@ enum gk_msg_type {
 	GK_MSG_OTHER_OK,   /* answer to OTHER */
 	GK_MSG_ACK,        /* MGCP/H.248 only: a protocol-level response (cmd_wire.h), for
 	                      lib/cmd_txn.c, never for the state machines */
+	GK_MSG_PROVISIONAL, /* SIP 1xx: the transaction goes on; nothing for the state machines */
 };
 
 enum gk_mech {
@@ -117,20 +116,58 @@ struct gk_digest {
 	bool stale;
 };
 
-/* SIP transaction context: enough to answer a request and to match a response. */
-struct gk_sip_ctx {
-	char method[16];                   /* request method, or the CSeq method of a response */
-	char ruri[GK_TXT_LONG];            /* request URI */
-	char via[GK_VIA_MAX][GK_TXT_LONG]; /* Via values, top first, verbatim */
-	uint8_t n_via;
-	char from[GK_TXT_LONG];    /* From value verbatim (includes tag) */
-	char to[GK_TXT_LONG];      /* To value verbatim */
-	char to_tag[GK_TXT_SHORT]; /* tag the UAS adds to To in responses */
-	char call_id[GK_TXT_LONG];
-	uint32_t cseq;
-	char contact[GK_TXT_LONG]; /* Contact value verbatim */
-	uint16_t status;           /* responses: status code */
+/*
+ * SIP transaction context: enough to answer a request and to match a response. The text values
+ * (R-URI, every Via, From, To, Call-ID, Contact) are packed into one buffer, so a message may
+ * spend its room as it needs (34 Vias of RFC 4475's longreq, or one long From) while the context
+ * stays one fixed size that pending slots can hold. Each value is NUL-terminated; offset 0 is
+ * the empty string, so a zeroed context reads as all values empty. The limits are in limits.h.
+ */
+enum gk_sip_str {
+	GK_SIP_RURI,    /* request URI */
+	GK_SIP_FROM,    /* From value verbatim (includes tag) */
+	GK_SIP_TO,      /* To value verbatim */
+	GK_SIP_CALL_ID, /* Call-ID */
+	GK_SIP_CONTACT, /* Contact values verbatim, several header fields joined by ", " */
+	GK_SIP__STRS
 };
+
+struct gk_sip_ctx {
+	char method[GK_SIP_METHOD_MAX + 1]; /* request method, or the CSeq method of a response */
+	char to_tag[GK_SIP_TAG_MAX + 1];    /* tag the UAS adds to To in responses */
+	char
+	    bad[24]; /* a decode that failed: the header or part refused ("CSeq", "Request-Line") */
+	uint32_t cseq;
+	uint16_t status; /* responses: status code */
+	uint8_t n_via;
+	/* a value held an escaped control character (a quoted-pair, RFC 3261 §25.1), kept as '?':
+	 * the message reads as what it is, but its context is never echoed into a response */
+	bool altered;
+	uint16_t used;                /* bytes of text in use (0 or 1: none) */
+	uint16_t str[GK_SIP__STRS];   /* offsets into text, by enum gk_sip_str */
+	uint16_t via[GK_SIP_VIA_MAX]; /* offsets into text: Via values, top first, verbatim */
+	char text[GK_SIP_TEXT_MAX];
+};
+
+static inline const char *gk_sip_get(const struct gk_sip_ctx *s, enum gk_sip_str k)
+{
+	return s->text + s->str[k];
+}
+
+static inline const char *gk_sip_via(const struct gk_sip_ctx *s, unsigned i)
+{
+	return s->text + s->via[i];
+}
+
+/* Stores n bytes of p as value k, or appends them as the next Via (gk_sip_add_via). -1 when the
+ * text (GK_SIP_TEXT_MAX) or the Via list (GK_SIP_VIA_MAX) is full; the context is unchanged then.
+ * Setting a value again leaves the old bytes in place: set each once per message. */
+int gk_sip_set(struct gk_sip_ctx *s, enum gk_sip_str k, const char *p, size_t n);
+int gk_sip_setf(struct gk_sip_ctx *s, enum gk_sip_str k, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int gk_sip_add_via(struct gk_sip_ctx *s, const char *p, size_t n);
+int gk_sip_add_viaf(struct gk_sip_ctx *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 struct gk_msg {
 	uint8_t proto;   /* enum gk_proto */
@@ -151,9 +188,10 @@ struct gk_msg {
 	uint8_t n_mechs;
 	uint8_t chosen; /* enum gk_mech */
 	uint8_t mac[GK_MAC_LEN];
-	uint32_t expires;        /* seconds */
-	uint32_t index;          /* SUCCESS: terminal index (gk-mac trailer), 0 when none */
-	uint16_t reason;         /* enum gk_reason, for REJECT (never put on the wire in detail) */
+	uint32_t expires; /* seconds */
+	uint32_t index;   /* SUCCESS: terminal index (gk-mac trailer), 0 when none */
+	uint16_t reason;  /* enum gk_reason, for REJECT (never put on the wire in detail) */
+	uint8_t limit;    /* a decode that failed GK_R_PARSE_TOO_LONG: the enum gk_limit hit */
 	struct gk_digest digest; /* GK_F_DIGEST, GK_F_DIGEST_CHAL */
 
 	union {
@@ -171,6 +209,14 @@ enum gk_mech gk_mech_from_name(const char *s, size_t len); /* GK_MECH_NONE when 
  * (registrar.mechanisms); a terminal's offer is read by the codecs and may name any of the four. */
 int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen);
 const char *gk_msg_type_name(enum gk_msg_type t);
+
+/* Copies src to dst: the abstract fields and the wire context, of which only the bytes in use
+ * (a SIP context's text up to `used`), so a slot that keeps a request touches no more memory
+ * than the request needs. gk_msg_copy_wire copies the wire context alone. */
+void gk_msg_copy(struct gk_msg *dst, const struct gk_msg *src);
+void gk_msg_copy_wire(struct gk_msg *dst, const struct gk_msg *src);
+/* Zeroes m as memset would, but a SIP context's text only as far as a decoder needs it. */
+void gk_msg_clear(struct gk_msg *m);
 
 /*
  * Canonical bytes of a SUCCESS message, the input of the s10 MAC. Independent of the wire

@@ -40,6 +40,24 @@ int gk_sip_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reas
  * message the wire cannot carry as that type (see docs/bindings.md). */
 int gk_sip_encode(const struct gk_msg *m, uint8_t *buf, size_t cap);
 
+/*
+ * The stateless answer to a request the exchange never saw: refused by gk_sip_decode (why, with
+ * the decode's message `failed` naming the header and the limit) or for its method
+ * (GK_R_NOT_SERVED). 400 names the problem in its reason phrase ("Missing Call-ID"); 505, 416,
+ * 420 + Unsupported, 415 + Accept, 513 and 405/501 + Allow as RFC 3261 §8.2 and §21 name them.
+ * Built from the received bytes (see lib/sip_refuse.c), the top Via stamped with received/rport
+ * for `from`. Returns the length written to out, 0 when nothing may be answered (a response, an
+ * ACK, no Via, control characters in what would be echoed), or -ENOSPC.
+ */
+struct sockaddr_storage;
+int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, enum gk_reason why,
+                  const struct sockaddr_storage *from, uint8_t *out, size_t cap);
+
+/* Stamps the top Via of a decoded request with received/rport for its source (RFC 3261
+ * §18.2.1, RFC 3581), so every response built from its context carries them. -1 when the
+ * context has no room for the stamped value (GK_SIP_TEXT_MAX). */
+int gk_sip_received(struct gk_msg *m, const struct sockaddr_storage *from);
+
 /* Cheap classification for the fast path and unknown-source policy: 1 if buf starts with a SIP
  * REGISTER request line, else 0. */
 int gk_sip_is_register(const uint8_t *buf, size_t len);

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Stateless SIP refusals (RFC 3261 §8.2, §21): the answer to a request that never reached the
+ * exchange because the decoder refused it (400 naming the problem, 505, 416, 420 + Unsupported,
+ * 415 + Accept, 513) or because nothing here serves its method (405/501 + Allow). Built from the
+ * received bytes, not from a decoded message: a request refused for a bad header still has the
+ * Via, From, To, Call-ID and CSeq a UAC matches the response by (§8.2.6.2), and those are
+ * copied as they came, header by header, with the top Via stamped as §18.2.1 and RFC 3581 ask.
+ *
+ * Nothing is answered that has no Via to answer by, that is a response or an ACK (§17.2.3), or
+ * that carries control characters in what would be echoed: a refusal must never become the
+ * vehicle of an injected header. Rate limiting is the caller's (front_io.c): this file only
+ * translates.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gatekey/sip.h"
+#include "sip_priv.h"
+
+/* What may be echoed, over and above the request's own Via, From, To, Call-ID and CSeq. */
+#define REFUSE_TAGS_MAX 256 /* bytes of the Unsupported list */
+
+struct echo {
+	struct sip_span via[GK_SIP_VIA_MAX]; /* Via header fields, each as it came */
+	unsigned n_via;
+	bool via_over; /* more Via header fields than a response may carry: not answered */
+	struct sip_span from, to, call_id, cseq;
+	char unsupported[REFUSE_TAGS_MAX];
+	size_t n_unsupported;
+};
+
+struct out {
+	char *p;
+	size_t cap, n;
+	bool full;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->full || n > o->cap - o->n) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->p + o->n, s, n);
+	o->n += n;
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* A value echoed as it came, its folding undone: one line, no control character. */
+static bool put_value(struct out *o, struct sip_span v)
+{
+	for (size_t i = 0; i < v.n; i++) {
+		unsigned char c = (unsigned char)v.p[i];
+		if (c == '\r' || c == '\n') {
+			while (i + 1 < v.n && sip_is_lws((unsigned char)v.p[i + 1]))
+				i++;
+			put(o, " ", 1);
+			continue;
+		}
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+		put(o, (const char *)&c, 1);
+	}
+	return true;
+}
+
+static void add_unsupported(struct echo *e, struct sip_span v)
+{
+	struct sip_span t;
+	size_t pos = 0;
+
+	while (sip_list_next(v, &pos, &t) > 0) {
+		bool token = t.n > 0;
+		for (size_t i = 0; i < t.n; i++)
+			token = token && sip_is_token_char((unsigned char)t.p[i]);
+		if (!token || sip_option_supported(t))
+			continue;
+		if (e->n_unsupported + t.n + 2 >= sizeof(e->unsupported))
+			return; /* the list says enough; a refusal is never cut mid-tag */
+		if (e->n_unsupported) {
+			memcpy(e->unsupported + e->n_unsupported, ", ", 2);
+			e->n_unsupported += 2;
+		}
+		memcpy(e->unsupported + e->n_unsupported, t.p, t.n);
+		e->n_unsupported += t.n;
+	}
+}
+
+static bool name_is(struct sip_span name, const char *lit, char compact)
+{
+	return sip_span_ieq(name, lit) ||
+	       (compact && name.n == 1 && sip_lower((unsigned char)name.p[0]) == compact);
+}
+
+/*
+ * The header fields a refusal echoes, read leniently: the request is broken somewhere, so a
+ * line that cannot be read is skipped rather than ending the scan. Returns the position after
+ * the request line, or 0 when this is no request to answer.
+ */
+static size_t scan(const char *b, size_t len, struct echo *e, struct sip_span *method)
+{
+	size_t pos = 0, end;
+
+	while (pos < len && (b[pos] == '\r' || b[pos] == '\n'))
+		pos++;
+	/* Request-Line: Method SP ...; a response ("SIP/...") is never answered */
+	size_t m = pos;
+	while (m < len && sip_is_token_char((unsigned char)b[m]))
+		m++;
+	if (m == pos || m >= len || b[m] != ' ')
+		return 0;
+	/* "SIP/2.0 200 OK" stops at the '/', which is no token character: not a request */
+	*method = (struct sip_span){b + pos, m - pos};
+	end = pos;
+	while (end < len && b[end] != '\n')
+		end++;
+	if (end >= len)
+		return 0;
+	size_t after = end + 1;
+	for (pos = after; pos < len;) {
+		/* one logical line: continuation lines start with SP or HT */
+		size_t s = pos, e2 = pos;
+		for (;;) {
+			while (e2 < len && b[e2] != '\n')
+				e2++;
+			if (e2 + 1 < len && (b[e2 + 1] == ' ' || b[e2 + 1] == '\t')) {
+				e2++;
+				continue;
+			}
+			break;
+		}
+		size_t le = e2 > s && b[e2 - 1] == '\r' ? e2 - 1 : e2;
+		pos = e2 + 1;
+		if (le == s)
+			break; /* the empty line: the headers end */
+		size_t i = s;
+		while (i < le && sip_is_token_char((unsigned char)b[i]))
+			i++;
+		struct sip_span name = {b + s, i - s};
+		while (i < le && sip_is_lws((unsigned char)b[i]))
+			i++;
+		if (!name.n || i >= le || b[i] != ':')
+			continue;
+		struct sip_span v = sip_trim((struct sip_span){b + i + 1, le - i - 1});
+		if (name_is(name, "via", 'v')) {
+			if (!v.n)
+				continue;
+			if (e->n_via == GK_SIP_VIA_MAX)
+				e->via_over = true;
+			else
+				e->via[e->n_via++] = v;
+		} else if (name_is(name, "from", 'f') && !e->from.p) {
+			e->from = v;
+		} else if (name_is(name, "to", 't') && !e->to.p) {
+			e->to = v;
+		} else if (name_is(name, "call-id", 'i') && !e->call_id.p) {
+			e->call_id = v;
+		} else if (name_is(name, "cseq", 0) && !e->cseq.p) {
+			e->cseq = v;
+		} else if (name_is(name, "require", 0) || name_is(name, "proxy-require", 0)) {
+			add_unsupported(e, v);
+		}
+	}
+	return after;
+}
+
+size_t sip_via_stamp(struct sip_span via, const struct sockaddr_storage *from, char *out,
+                     size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+	uint16_t port;
+	struct out o = {.p = out, .cap = cap ? cap - 1 : 0};
+
+	if (!cap)
+		return 0;
+	if (from->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		port = ntohs(a->sin6_port);
+	} else if (from->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		port = ntohs(a->sin_port);
+	} else {
+		return 0;
+	}
+	/* sent-by: after "SIP/2.0/UDP" and LWS, the host (IPv6 in brackets) up to ':' ';' LWS */
+	size_t i = 0, slashes = 0;
+	while (i < via.n && slashes < 2)
+		slashes += via.p[i++] == '/';
+	while (i < via.n && sip_is_lws((unsigned char)via.p[i]))
+		i++;
+	while (i < via.n && sip_is_token_char((unsigned char)via.p[i]))
+		i++; /* transport */
+	while (i < via.n && sip_is_lws((unsigned char)via.p[i]))
+		i++;
+	size_t h = i;
+	if (i < via.n && via.p[i] == '[') {
+		const char *rb = memchr(via.p + i, ']', via.n - i);
+		i = rb ? (size_t)(rb - via.p) + 1 : via.n;
+	} else {
+		while (i < via.n && via.p[i] != ':' && via.p[i] != ';' &&
+		       !sip_is_lws((unsigned char)via.p[i]))
+			i++;
+	}
+	struct sip_span host = {via.p + h, i - h};
+	if (host.n >= 2 && host.p[0] == '[')
+		host = (struct sip_span){host.p + 1, host.n - 2};
+	bool same = host.n == strlen(ip) && strncasecmp(host.p, ip, host.n) == 0;
+
+	/* The parameters: a bare rport gets the port it came from; received= is added (a
+	 * request's own received or rport value is the previous hop's, replaced). */
+	const char *semi = memchr(via.p, ';', via.n);
+	size_t head = semi ? (size_t)(semi - via.p) : via.n;
+	put(&o, via.p, head);
+	struct sip_span params = {via.p + head, via.n - head};
+	struct sip_param p;
+	size_t pos = 0;
+	bool rport = false;
+	int r;
+	while ((r = sip_param_next(params, &pos, &p)) > 0) {
+		if (sip_span_ieq(p.name, "rport")) {
+			rport = true;
+			continue;
+		}
+		if (sip_span_ieq(p.name, "received"))
+			continue;
+		put(&o, p.raw.p, p.raw.n);
+	}
+	if (r < 0)
+		return 0;
+	if (!same || rport) {
+		puts_(&o, ";received=");
+		puts_(&o, ip);
+	}
+	if (rport) {
+		char n[8];
+		snprintf(n, sizeof(n), "%u", port);
+		puts_(&o, ";rport=");
+		puts_(&o, n);
+	}
+	if (o.full)
+		return 0;
+	out[o.n] = '\0';
+	return o.n;
+}
+
+/* Status and reason phrase for why; phrase names the problem for a 400 ("Missing Call-ID"). */
+static unsigned status_of(enum gk_reason why, const struct gk_msg *failed, struct sip_span method,
+                          char *phrase, size_t cap)
+{
+	const char *bad = failed && failed->wire.sip.bad[0] ? failed->wire.sip.bad : "Message";
+	const char *problem;
+
+	switch (why) {
+	case GK_R_BAD_VERSION:
+		snprintf(phrase, cap, "Version Not Supported");
+		return 505;
+	case GK_R_BAD_SCHEME:
+		snprintf(phrase, cap, "Unsupported URI Scheme");
+		return 416;
+	case GK_R_BAD_EXTENSION:
+		snprintf(phrase, cap, "Bad Extension");
+		return 420;
+	case GK_R_BAD_MEDIA:
+		snprintf(phrase, cap, "Unsupported Media Type");
+		return 415;
+	case GK_R_NOT_SERVED: {
+		char m[GK_SIP_METHOD_MAX + 1];
+		snprintf(m, sizeof(m), "%.*s", (int)(method.n < GK_SIP_METHOD_MAX ? method.n : 0),
+		         method.p);
+		bool known = sip_method_known((struct sip_span){m, strlen(m)});
+		snprintf(phrase, cap, known ? "Method Not Allowed" : "Not Implemented");
+		return known ? 405 : 501;
+	}
+	case GK_R_PARSE_TOO_LONG:
+		if (failed &&
+		    (failed->limit == GK_LIMIT_SIP_TEXT || failed->limit == GK_LIMIT_SIP_VIAS)) {
+			snprintf(phrase, cap, "Message Too Large");
+			return 513;
+		}
+		problem = "Too Long:";
+		break;
+	case GK_R_PARSE_TRUNCATED:
+		if (strcmp(bad, "Content-Length") == 0) {
+			snprintf(phrase, cap, "Content-Length Beyond Datagram");
+			return 400;
+		}
+		problem = "Truncated";
+		break;
+	case GK_R_PARSE_MISSING:
+		problem = "Missing";
+		break;
+	case GK_R_PARSE_DUPLICATE:
+		problem = "Duplicate";
+		break;
+	case GK_R_PARSE_BAD_VALUE:
+		problem = "Bad Value in";
+		break;
+	default:
+		problem = "Bad";
+		break;
+	}
+	snprintf(phrase, cap, "%s %s", problem, bad);
+	return 400;
+}
+
+int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, enum gk_reason why,
+                  const struct sockaddr_storage *from, uint8_t *outbuf, size_t cap)
+{
+	const char *b = (const char *)buf;
+	struct echo e;
+	struct sip_span method;
+	char phrase[64], code[8], top[GK_SIP_TEXT_MAX];
+	struct out o = {.p = (char *)outbuf, .cap = cap};
+
+	memset(&e, 0, sizeof(e));
+	if (!scan(b, len, &e, &method) || !e.n_via || e.via_over)
+		return 0;
+	if (method.n == 3 && memcmp(method.p, "ACK", 3) == 0)
+		return 0; /* §17.2.3: an ACK is never answered */
+	unsigned status = status_of(why, failed, method, phrase, sizeof(phrase));
+
+	snprintf(code, sizeof(code), "%u ", status);
+	puts_(&o, "SIP/2.0 ");
+	puts_(&o, code);
+	puts_(&o, phrase);
+	/* The top Via value gets received/rport; one too broken to read (RFC 4475 §3.1.2.1's
+	 * ";;,;,,") goes back as it came, which is all a UAC can match anyway. */
+	struct sip_span first, rest = e.via[0];
+	size_t vp = 0, tn = 0;
+	if (sip_list_next(e.via[0], &vp, &first) > 0 && first.n &&
+	    (tn = sip_via_stamp(first, from, top, sizeof(top)))) {
+		/* pos is past the comma, or SIZE_MAX after the last element */
+		rest = vp < e.via[0].n ? (struct sip_span){e.via[0].p + vp, e.via[0].n - vp}
+		                       : (struct sip_span){e.via[0].p, 0};
+		while (rest.n && (sip_is_lws((unsigned char)rest.p[0]) || rest.p[0] == ','))
+			rest = (struct sip_span){rest.p + 1, rest.n - 1};
+		puts_(&o, "\r\nVia: ");
+		if (!put_value(&o, (struct sip_span){top, tn}))
+			return 0;
+		if (rest.n)
+			puts_(&o, ", ");
+	} else {
+		puts_(&o, "\r\nVia: ");
+	}
+	if (rest.n && !put_value(&o, rest))
+		return 0;
+	for (unsigned i = 1; i < e.n_via; i++) {
+		puts_(&o, "\r\nVia: ");
+		if (!put_value(&o, e.via[i]))
+			return 0;
+	}
+	const struct {
+		const char *name;
+		struct sip_span v;
+	} copy[] = {{"From", e.from}, {"To", e.to}, {"Call-ID", e.call_id}, {"CSeq", e.cseq}};
+	for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++) {
+		if (!copy[i].v.p)
+			continue; /* missing: answered by what is there (RFC 4475 §3.3.1) */
+		puts_(&o, "\r\n");
+		puts_(&o, copy[i].name);
+		puts_(&o, ": ");
+		if (!put_value(&o, copy[i].v))
+			return 0;
+		/* §8.2.6.2: a To without a tag gets one; derived from the Call-ID, so a
+		 * retransmission is refused with the same tag */
+		if (i == 1 && !memmem(copy[i].v.p, copy[i].v.n, ";tag=", 5) &&
+		    !memmem(copy[i].v.p, copy[i].v.n, ";TAG=", 5)) {
+			uint32_t h = 2166136261u;
+			char tag[16];
+			for (size_t k = 0; e.call_id.p && k < e.call_id.n; k++)
+				h = (h ^ (uint8_t)e.call_id.p[k]) * 16777619u;
+			snprintf(tag, sizeof(tag), ";tag=gk%08x", h);
+			puts_(&o, tag);
+		}
+	}
+	puts_(&o, "\r\n");
+	switch (status) {
+	case 420:
+		puts_(&o, "Unsupported: ");
+		put(&o, e.unsupported, e.n_unsupported);
+		puts_(&o, "\r\n");
+		break;
+	case 415:
+		puts_(&o, "Accept: \r\n"); /* no body is accepted with what this element serves */
+		break;
+	case 405:
+	case 501:
+		puts_(&o, "Allow: " SIP_ALLOWED_METHODS "\r\n");
+		break;
+	default:
+		break;
+	}
+	puts_(&o, "Server: gatekey\r\nContent-Length: 0\r\n\r\n");
+	return o.full ? -ENOSPC : (int)o.n;
+}
