@@ -169,6 +169,12 @@ static bool refusal_token(struct gk_front_io *io)
 	return true;
 }
 
+void gk_front_io_count_limit(struct gk_front_io *io, const struct gk_msg *m, enum gk_reason why)
+{
+	if (why == GK_R_PARSE_TOO_LONG && m->limit < GK_LIMIT__COUNT)
+		io->refusals.limits[m->limit]++;
+}
+
 void gk_front_io_refuse(struct gk_front_sock *s, const uint8_t *data, size_t len,
                         const struct gk_msg *m, enum gk_reason why,
                         const struct sockaddr_storage *from, uint32_t index)
@@ -176,8 +182,7 @@ void gk_front_io_refuse(struct gk_front_sock *s, const uint8_t *data, size_t len
 	struct gk_front_io *io = s->io;
 	uint8_t *buf;
 
-	if (why == GK_R_PARSE_TOO_LONG && m->limit < GK_LIMIT__COUNT)
-		io->refusals.limits[m->limit]++;
+	gk_front_io_count_limit(io, m, why);
 	if (!s->codec->refuse || s->txn) {
 		io->refusals.unanswered++; /* MGCP, H.248, RAS: their own layers answer or drop */
 		return;

@@ -949,12 +949,16 @@ static void on_other(struct gk_registrar *r, struct gk_msg *m, const struct sock
 		count(r, gk_addrmap_find(r->addrs, from) ? GK_R_BAD_TRAILER : GK_R_NOT_REGISTERED);
 		return;
 	}
-	/* A verified request speaks only for the binding that passed it (DESIGN §5). */
-	if (m->idc[0] && strcmp(gk_idmap_id(r->ids, b->index), m->idc) != 0) {
+	enum gk_other_kind kind = gk_codec_other_kind(m);
+	/* A verified request speaks only for the binding that passed it (DESIGN §5): a probe
+	 * answered OK would. A refusal speaks for nobody, and the method is looked at first
+	 * (RFC 3261 §8.2.1): a call to someone else is refused as a call, not as an identity. */
+	if (kind == GK_OTHER_PROBE && m->idc[0] &&
+	    strcmp(gk_idmap_id(r->ids, b->index), m->idc) != 0) {
 		count(r, GK_R_IDENTITY_MISMATCH);
 		return;
 	}
-	switch (gk_codec_other_kind(m)) {
+	switch (kind) {
 	case GK_OTHER_PROBE:
 		respond_init(&resp, m, GK_MSG_OTHER_OK);
 		break;

@@ -14,28 +14,7 @@
 /* A value of the context (msg.h): the encoder reads only contexts ctx_ok() accepted. */
 #define CTX(s, k) gk_sip_get(s, GK_SIP_##k)
 
-struct out {
-	char *p;
-	size_t cap, n;
-	bool full;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-	if (o->full || n > o->cap - o->n) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->p + o->n, s, n);
-	o->n += n;
-}
-
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-static void putu(struct out *o, uint64_t v)
+static void putu(struct sip_out *o, uint64_t v)
 {
 	char b[24];
 	size_t i = sizeof(b);
@@ -44,10 +23,10 @@ static void putu(struct out *o, uint64_t v)
 		b[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	put(o, b + i, sizeof(b) - i);
+	sip_put(o, b + i, sizeof(b) - i);
 }
 
-static void puthex(struct out *o, const uint8_t *v, size_t n)
+static void puthex(struct sip_out *o, const uint8_t *v, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
 	char b[2 * GK_BLOB_LEN];
@@ -56,34 +35,35 @@ static void puthex(struct out *o, const uint8_t *v, size_t n)
 		b[2 * i] = digits[v[i] >> 4];
 		b[2 * i + 1] = digits[v[i] & 15];
 	}
-	put(o, b, 2 * n);
+	sip_put(o, b, 2 * n);
 }
 
-static void putq(struct out *o, uint16_t q)
+static void putq(struct sip_out *o, uint16_t q)
 {
 	char b[8];
-	put(o, b, sip_q_format(q, b));
+	sip_put(o, b, sip_q_format(q, b));
 }
 
 /* name="hex", the separator first unless it opens the list. */
-static void put_hexparam(struct out *o, bool *first, const char *name, const uint8_t *v, size_t n)
+static void put_hexparam(struct sip_out *o, bool *first, const char *name, const uint8_t *v,
+                         size_t n)
 {
-	puts_(o, *first ? "" : ", ");
+	sip_puts(o, *first ? "" : ", ");
 	*first = false;
-	puts_(o, name);
-	puts_(o, "=\"");
+	sip_puts(o, name);
+	sip_puts(o, "=\"");
 	puthex(o, v, n);
-	puts_(o, "\"");
+	sip_puts(o, "\"");
 }
 
-static void put_numparam(struct out *o, bool *first, const char *name, uint64_t v)
+static void put_numparam(struct sip_out *o, bool *first, const char *name, uint64_t v)
 {
-	puts_(o, *first ? "" : ", ");
+	sip_puts(o, *first ? "" : ", ");
 	*first = false;
-	puts_(o, name);
-	puts_(o, "=\"");
+	sip_puts(o, name);
+	sip_puts(o, "=\"");
 	putu(o, v);
-	puts_(o, "\"");
+	sip_puts(o, "\"");
 }
 
 /* ---- checks on what is echoed ---------------------------------------------------------------- */
@@ -289,73 +269,73 @@ static bool dg_chal_ok(const struct gk_digest *g)
 
 /* ---- header builders ------------------------------------------------------------------------- */
 
-static void put_mechs(struct out *o, const struct gk_msg *m)
+static void put_mechs(struct sip_out *o, const struct gk_msg *m)
 {
 	for (unsigned i = 0; i < m->n_mechs; i++) {
-		puts_(o, i ? ", " : "");
-		puts_(o, gk_mech_name((enum gk_mech)m->mechs[i].mech));
-		puts_(o, ";q=");
+		sip_puts(o, i ? ", " : "");
+		sip_puts(o, gk_mech_name((enum gk_mech)m->mechs[i].mech));
+		sip_puts(o, ";q=");
 		putq(o, m->mechs[i].q);
 	}
 }
 
 /* , name="text" with '"' and '\\' escaped; no separator when name starts the list. */
-static void put_dgq(struct out *o, const char *name, const char *v)
+static void put_dgq(struct sip_out *o, const char *name, const char *v)
 {
-	puts_(o, name);
-	puts_(o, "=\"");
+	sip_puts(o, name);
+	sip_puts(o, "=\"");
 	for (const char *p = v; *p; p++) {
 		if (*p == '"' || *p == '\\')
-			puts_(o, "\\");
-		put(o, p, 1);
+			sip_puts(o, "\\");
+		sip_put(o, p, 1);
 	}
-	puts_(o, "\"");
+	sip_puts(o, "\"");
 }
 
 /* Authorization: Digest (RFC 7616 §3.4; the quoted and token parameters as it has them). */
-static void put_dg_cred(struct out *o, const struct gk_digest *g)
+static void put_dg_cred(struct sip_out *o, const struct gk_digest *g)
 {
-	puts_(o, "Authorization: Digest ");
+	sip_puts(o, "Authorization: Digest ");
 	put_dgq(o, "username", g->username);
 	put_dgq(o, ", realm", g->realm);
 	put_dgq(o, ", nonce", g->nonce);
 	put_dgq(o, ", uri", g->uri);
 	put_dgq(o, ", response", g->response);
 	if (g->algorithm[0]) {
-		puts_(o, ", algorithm=");
-		puts_(o, g->algorithm);
+		sip_puts(o, ", algorithm=");
+		sip_puts(o, g->algorithm);
 	}
 	if (g->qop[0]) {
-		puts_(o, ", qop=");
-		puts_(o, g->qop);
-		puts_(o, ", nc=");
-		puts_(o, g->nc);
+		sip_puts(o, ", qop=");
+		sip_puts(o, g->qop);
+		sip_puts(o, ", nc=");
+		sip_puts(o, g->nc);
 		put_dgq(o, ", cnonce", g->cnonce);
 	}
 	if (g->opaque[0])
 		put_dgq(o, ", opaque", g->opaque);
-	puts_(o, "\r\n");
+	sip_puts(o, "\r\n");
 }
 
-static void put_dg_chal1(struct out *o, const struct gk_digest *g, const char *alg)
+static void put_dg_chal1(struct sip_out *o, const struct gk_digest *g, const char *alg)
 {
-	puts_(o, "WWW-Authenticate: Digest ");
+	sip_puts(o, "WWW-Authenticate: Digest ");
 	put_dgq(o, "realm", g->realm);
 	put_dgq(o, ", nonce", g->nonce);
-	puts_(o, ", algorithm=");
-	puts_(o, alg);
+	sip_puts(o, ", algorithm=");
+	sip_puts(o, alg);
 	if (g->qop[0])
-		puts_(o, ", qop=\"auth\"");
+		sip_puts(o, ", qop=\"auth\"");
 	if (g->opaque[0])
 		put_dgq(o, ", opaque", g->opaque);
 	if (g->stale)
-		puts_(o, ", stale=true");
-	puts_(o, "\r\n");
+		sip_puts(o, ", stale=true");
+	sip_puts(o, "\r\n");
 }
 
 /* One challenge per listed algorithm, in order; without an algorithm the challenge offers
  * both, SHA-256 first (RFC 8760 §3). */
-static void put_dg_chal(struct out *o, const struct gk_digest *g)
+static void put_dg_chal(struct sip_out *o, const struct gk_digest *g)
 {
 	char list[sizeof(g->algorithm)];
 
@@ -372,7 +352,7 @@ static void put_dg_chal(struct out *o, const struct gk_digest *g)
  * Contact list, each entry without its expires parameter (the Expires header field carries the
  * value, so the two cannot disagree) and, when add is set, with ";expires=<value>" appended.
  */
-static int put_contact(struct out *o, const char *c, bool add, uint32_t value)
+static int put_contact(struct sip_out *o, const char *c, bool add, uint32_t value)
 {
 	struct sip_span list = {c, strlen(c)}, e;
 	size_t pos = 0;
@@ -380,7 +360,7 @@ static int put_contact(struct out *o, const char *c, bool add, uint32_t value)
 	int r;
 
 	if (list.n == 1 && c[0] == '*') {
-		puts_(o, "*");
+		sip_puts(o, "*");
 		return 0;
 	}
 	while ((r = sip_list_next(list, &pos, &e)) > 0) {
@@ -393,16 +373,16 @@ static int put_contact(struct out *o, const char *c, bool add, uint32_t value)
 			return -EINVAL;
 		size_t hn = (size_t)(na.params.p - e.p);
 		struct sip_span head = sip_trim((struct sip_span){e.p, hn});
-		puts_(o, first ? "" : ", ");
+		sip_puts(o, first ? "" : ", ");
 		first = false;
-		put(o, head.p, head.n);
+		sip_put(o, head.p, head.n);
 		while ((pr = sip_param_next(na.params, &ppos, &p)) > 0)
 			if (!sip_span_ieq(p.name, "expires"))
-				put(o, p.raw.p, p.raw.n);
+				sip_put(o, p.raw.p, p.raw.n);
 		if (pr < 0)
 			return -EINVAL;
 		if (add) {
-			puts_(o, ";expires=");
+			sip_puts(o, ";expires=");
 			putu(o, value);
 		}
 	}
@@ -425,41 +405,41 @@ static int has_tag(const char *v)
 	return r < 0 ? -1 : 0;
 }
 
-static void put_to(struct out *o, const struct gk_msg *m, const char *to)
+static void put_to(struct sip_out *o, const struct gk_msg *m, const char *to)
 {
-	puts_(o, "To: ");
+	sip_puts(o, "To: ");
 	if (to[0]) {
-		puts_(o, to);
+		sip_puts(o, to);
 		return;
 	}
-	puts_(o, "<sip:");
+	sip_puts(o, "<sip:");
 	if (m->idc[0]) {
-		puts_(o, m->idc);
-		puts_(o, "@");
+		sip_puts(o, m->idc);
+		sip_puts(o, "@");
 	}
-	puts_(o, m->idsp);
-	puts_(o, ">");
+	sip_puts(o, m->idsp);
+	sip_puts(o, ">");
 }
 
-static void put_common(struct out *o, const struct gk_msg *m, const char *method)
+static void put_common(struct sip_out *o, const struct gk_msg *m, const char *method)
 {
 	const struct gk_sip_ctx *s = &m->wire.sip;
 
-	puts_(o, "Call-ID: ");
-	puts_(o, CTX(s, CALL_ID));
-	puts_(o, "\r\nCSeq: ");
+	sip_puts(o, "Call-ID: ");
+	sip_puts(o, CTX(s, CALL_ID));
+	sip_puts(o, "\r\nCSeq: ");
 	putu(o, s->cseq);
-	puts_(o, " ");
-	puts_(o, method);
-	puts_(o, "\r\n");
+	sip_puts(o, " ");
+	sip_puts(o, method);
+	sip_puts(o, "\r\n");
 }
 
-static void put_vias(struct out *o, const struct gk_sip_ctx *s)
+static void put_vias(struct sip_out *o, const struct gk_sip_ctx *s)
 {
 	for (unsigned i = 0; i < s->n_via; i++) {
-		puts_(o, "Via: ");
-		puts_(o, gk_sip_via(s, i));
-		puts_(o, "\r\n");
+		sip_puts(o, "Via: ");
+		sip_puts(o, gk_sip_via(s, i));
+		sip_puts(o, "\r\n");
 	}
 }
 
@@ -492,7 +472,7 @@ static bool is_register(const char *method)
 	return strcmp(method, "REGISTER") == 0;
 }
 
-static int encode_request(struct out *o, const struct gk_msg *m)
+static int encode_request(struct sip_out *o, const struct gk_msg *m)
 {
 	const struct gk_sip_ctx *s = &m->wire.sip;
 	const uint32_t gk = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_ADDR;
@@ -534,42 +514,42 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 	if (reg && CTX(s, TO)[0] && !to_names(CTX(s, TO), m->idc))
 		return -EINVAL;
 
-	puts_(o, method);
-	puts_(o, " ");
+	sip_puts(o, method);
+	sip_puts(o, " ");
 	if (CTX(s, RURI)[0]) {
-		puts_(o, CTX(s, RURI));
+		sip_puts(o, CTX(s, RURI));
 	} else {
-		puts_(o, "sip:");
-		puts_(o, m->idsp);
+		sip_puts(o, "sip:");
+		sip_puts(o, m->idsp);
 	}
-	puts_(o, " SIP/2.0\r\n");
+	sip_puts(o, " SIP/2.0\r\n");
 	put_vias(o, s);
-	puts_(o, "Max-Forwards: 70\r\nFrom: ");
-	puts_(o, CTX(s, FROM));
-	puts_(o, "\r\n");
+	sip_puts(o, "Max-Forwards: 70\r\nFrom: ");
+	sip_puts(o, CTX(s, FROM));
+	sip_puts(o, "\r\n");
 	put_to(o, m, CTX(s, TO));
-	puts_(o, "\r\n");
+	sip_puts(o, "\r\n");
 	put_common(o, m, method);
 	if (CTX(s, CONTACT)[0]) {
-		puts_(o, "Contact: ");
+		sip_puts(o, "Contact: ");
 		if (put_contact(o, CTX(s, CONTACT), false, 0) < 0)
 			return -EINVAL;
-		puts_(o, "\r\n");
+		sip_puts(o, "\r\n");
 	}
 	if (m->type == GK_MSG_DEREGISTER) {
-		puts_(o, "Expires: 0\r\n");
+		sip_puts(o, "Expires: 0\r\n");
 	} else if (reg && (m->fields & GK_F_EXPIRES)) {
-		puts_(o, "Expires: ");
+		sip_puts(o, "Expires: ");
 		putu(o, m->expires);
-		puts_(o, "\r\n");
+		sip_puts(o, "\r\n");
 	}
 	if (auth) {
 		bool first = false;
-		puts_(o, "Authorization: GK1 username=\"");
-		puts_(o, m->idc);
-		puts_(o, "\", realm=\"");
-		puts_(o, m->idsp);
-		puts_(o, "\"");
+		sip_puts(o, "Authorization: GK1 username=\"");
+		sip_puts(o, m->idc);
+		sip_puts(o, "\", realm=\"");
+		sip_puts(o, m->idsp);
+		sip_puts(o, "\"");
 		if (m->fields & GK_F_RAND)
 			put_hexparam(o, &first, "nonce", m->rand, GK_RAND_LEN);
 		if (m->fields & GK_F_N1)
@@ -581,27 +561,27 @@ static int encode_request(struct out *o, const struct gk_msg *m)
 		if (m->fields & GK_F_AUTH)
 			put_hexparam(o, &first, "response", m->auth, GK_AUTH_LEN);
 		if (m->fields & GK_F_ADDR) {
-			puts_(o, ", address=\"");
-			puts_(o, m->address);
-			puts_(o, "\"");
+			sip_puts(o, ", address=\"");
+			sip_puts(o, m->address);
+			sip_puts(o, "\"");
 		}
 		if (reg && (m->fields & GK_F_SEALED))
-			puts_(o, ", sealed=\"gk-mac\"");
-		puts_(o, "\r\n");
+			sip_puts(o, ", sealed=\"gk-mac\"");
+		sip_puts(o, "\r\n");
 	}
 	if (m->fields & GK_F_DIGEST)
 		put_dg_cred(o, &m->digest);
 	if (m->fields & GK_F_MECHS) {
 		/* RFC 3329 §2.3.1: the client lists its mechanisms and insists on sec-agree. */
-		puts_(o, "Security-Client: ");
+		sip_puts(o, "Security-Client: ");
 		put_mechs(o, m);
-		puts_(o, "\r\nRequire: sec-agree\r\nProxy-Require: sec-agree\r\n");
+		sip_puts(o, "\r\nRequire: sec-agree\r\nProxy-Require: sec-agree\r\n");
 	}
-	puts_(o, "User-Agent: gatekey\r\nContent-Length: 0\r\n\r\n");
+	sip_puts(o, "User-Agent: gatekey\r\nContent-Length: 0\r\n\r\n");
 	return 0;
 }
 
-static int encode_response(struct out *o, const struct gk_msg *m)
+static int encode_response(struct sip_out *o, const struct gk_msg *m)
 {
 	const struct gk_sip_ctx *s = &m->wire.sip;
 	const uint32_t info = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_MECHS | GK_F_INDEX |
@@ -681,31 +661,31 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 		return -EINVAL;
 	}
 
-	puts_(o, "SIP/2.0 ");
-	puts_(o, status);
-	puts_(o, "\r\n");
+	sip_puts(o, "SIP/2.0 ");
+	sip_puts(o, status);
+	sip_puts(o, "\r\n");
 	put_vias(o, s);
-	puts_(o, "From: ");
-	puts_(o, CTX(s, FROM));
-	puts_(o, "\r\n");
+	sip_puts(o, "From: ");
+	sip_puts(o, CTX(s, FROM));
+	sip_puts(o, "\r\n");
 	put_to(o, m, CTX(s, TO));
 	if (s->to_tag[0]) {
 		int t = CTX(s, TO)[0] ? has_tag(CTX(s, TO)) : 0;
 		if (t < 0)
 			return -EINVAL;
 		if (!t) {
-			puts_(o, ";tag=");
-			puts_(o, s->to_tag);
+			sip_puts(o, ";tag=");
+			sip_puts(o, s->to_tag);
 		}
 	}
-	puts_(o, "\r\n");
+	sip_puts(o, "\r\n");
 	put_common(o, m, method);
 
 	if (m->type == GK_MSG_CHALLENGE && gk1) {
 		bool first = false;
-		puts_(o, "WWW-Authenticate: GK1 realm=\"");
-		puts_(o, m->idsp);
-		puts_(o, "\"");
+		sip_puts(o, "WWW-Authenticate: GK1 realm=\"");
+		sip_puts(o, m->idsp);
+		sip_puts(o, "\"");
 		if (m->fields & GK_F_RAND)
 			put_hexparam(o, &first, "nonce", m->rand, GK_RAND_LEN);
 		if (m->fields & GK_F_N1)
@@ -714,10 +694,10 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 			put_hexparam(o, &first, "n2", m->n2, GK_NONCE_LEN);
 		if (m->fields & GK_F_TS)
 			put_numparam(o, &first, "ts", m->ts);
-		puts_(o, ", algorithm=gk1");
+		sip_puts(o, ", algorithm=gk1");
 		if (m->fields & GK_F_WANT_MECHS)
-			puts_(o, ", mechanisms=\"required\"");
-		puts_(o, "\r\n");
+			sip_puts(o, ", mechanisms=\"required\"");
+		sip_puts(o, "\r\n");
 	}
 	if (m->type == GK_MSG_CHALLENGE) {
 		if (m->fields & GK_F_DIGEST_CHAL)
@@ -725,7 +705,7 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 	} else if (m->type == GK_MSG_SUCCESS || m->type == GK_MSG_DEREG_OK) {
 		if (m->fields & (info | GK_F_MAC)) {
 			bool first = true;
-			puts_(o, "Authentication-Info: ");
+			sip_puts(o, "Authentication-Info: ");
 			if (m->fields & GK_F_N1)
 				put_hexparam(o, &first, "n1", m->n1, GK_NONCE_LEN);
 			if (m->fields & GK_F_N2)
@@ -740,28 +720,28 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 				put_hexparam(o, &first, "element-key", m->blob_element,
 				             GK_BLOB_LEN);
 			if (m->fields & GK_F_MECHS) {
-				puts_(o, first ? "mechanisms=\"" : ", mechanisms=\"");
+				sip_puts(o, first ? "mechanisms=\"" : ", mechanisms=\"");
 				first = false;
 				put_mechs(o, m);
-				puts_(o, "\"");
+				sip_puts(o, "\"");
 			}
 			if (m->fields & GK_F_INDEX)
 				put_numparam(o, &first, "index", m->index);
 			if (m->fields & GK_F_MAC)
 				put_hexparam(o, &first, "rspauth", m->mac, GK_MAC_LEN);
-			puts_(o, "\r\n");
+			sip_puts(o, "\r\n");
 		}
 		if (m->fields & GK_F_CHOSEN) {
-			puts_(o, "Security-Server: ");
-			puts_(o, gk_mech_name((enum gk_mech)m->chosen));
+			sip_puts(o, "Security-Server: ");
+			sip_puts(o, gk_mech_name((enum gk_mech)m->chosen));
 			for (unsigned i = 0; (m->fields & GK_F_MECHS) && i < m->n_mechs; i++) {
 				if (m->mechs[i].mech == m->chosen) {
-					puts_(o, ";q=");
+					sip_puts(o, ";q=");
 					putq(o, m->mechs[i].q);
 					break;
 				}
 			}
-			puts_(o, "\r\n");
+			sip_puts(o, "\r\n");
 		}
 		/* RFC 3261 §10.3 step 8: the 200 lists the binding with its lifetime. That is a
 		 * SHOULD, and Expires says the same: a list that the added expires parameters make
@@ -772,34 +752,34 @@ static int encode_response(struct out *o, const struct gk_msg *m)
 			char c[GK_SIP_TEXT_MAX];
 			size_t echoed = (s->used ? s->used : 1u) - strlen(CTX(s, RURI)) -
 			                strlen(CTX(s, CONTACT)) + sizeof(s->to_tag) + 6;
-			struct out co = {
+			struct sip_out co = {
 			    .p = c, .cap = echoed < sizeof(c) - 2 ? sizeof(c) - 2 - echoed : 0};
 			if (put_contact(&co, CTX(s, CONTACT), m->fields & GK_F_EXPIRES,
 			                m->expires) < 0)
 				return -EINVAL;
 			if (!co.full) {
-				puts_(o, "Contact: ");
-				put(o, c, co.n);
-				puts_(o, "\r\n");
+				sip_puts(o, "Contact: ");
+				sip_put(o, c, co.n);
+				sip_puts(o, "\r\n");
 			}
 		}
 		if (m->fields & GK_F_EXPIRES) {
-			puts_(o, "Expires: ");
+			sip_puts(o, "Expires: ");
 			putu(o, m->expires);
-			puts_(o, "\r\n");
+			sip_puts(o, "\r\n");
 		}
 	}
 	if (m->type == GK_MSG_REJECT && m->reason == GK_R_NOT_SERVED)
-		puts_(o,
-		      "Allow: " SIP_ALLOWED_METHODS "\r\n"); /* a MUST for 405, a SHOULD for 501 */
-	puts_(o, "Server: gatekey\r\nContent-Length: 0\r\n\r\n");
+		sip_puts(o, "Allow: " SIP_ALLOWED_METHODS
+		            "\r\n"); /* a MUST for 405, a SHOULD for 501 */
+	sip_puts(o, "Server: gatekey\r\nContent-Length: 0\r\n\r\n");
 	return 0;
 }
 
 int gk_sip_encode(const struct gk_msg *m, uint8_t *buf, size_t cap)
 {
 	const struct gk_sip_ctx *s = &m->wire.sip;
-	struct out o = {.p = (char *)buf, .cap = cap};
+	struct sip_out o = {.p = (char *)buf, .cap = cap};
 	int r;
 
 	if (!id_ok(m->idc, false) || !id_ok(m->idsp, false))

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "gatekey/msg.h"
 
@@ -76,6 +77,29 @@ static inline bool sip_span_ieq(struct sip_span s, const char *lit)
 		if (sip_lower((unsigned char)s.p[i]) != (unsigned char)lit[i])
 			return false;
 	return true;
+}
+
+/* A message being written: what does not fit sets `full` and writes nothing more, so a caller
+ * checks once at the end and never sends a message cut short. */
+struct sip_out {
+	char *p;
+	size_t cap, n;
+	bool full;
+};
+
+static inline void sip_put(struct sip_out *o, const char *s, size_t n)
+{
+	if (o->full || n > o->cap - o->n) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->p + o->n, s, n);
+	o->n += n;
+}
+
+static inline void sip_puts(struct sip_out *o, const char *s)
+{
+	sip_put(o, s, strlen(s));
 }
 
 struct sip_span sip_trim(struct sip_span s);

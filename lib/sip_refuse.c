@@ -33,41 +33,20 @@ struct echo {
 	size_t n_unsupported;
 };
 
-struct out {
-	char *p;
-	size_t cap, n;
-	bool full;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-	if (o->full || n > o->cap - o->n) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->p + o->n, s, n);
-	o->n += n;
-}
-
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
 /* A value echoed as it came, its folding undone: one line, no control character. */
-static bool put_value(struct out *o, struct sip_span v)
+static bool put_value(struct sip_out *o, struct sip_span v)
 {
 	for (size_t i = 0; i < v.n; i++) {
 		unsigned char c = (unsigned char)v.p[i];
 		if (c == '\r' || c == '\n') {
 			while (i + 1 < v.n && sip_is_lws((unsigned char)v.p[i + 1]))
 				i++;
-			put(o, " ", 1);
+			sip_put(o, " ", 1);
 			continue;
 		}
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			return false;
-		put(o, (const char *)&c, 1);
+		sip_put(o, (const char *)&c, 1);
 	}
 	return true;
 }
@@ -177,7 +156,7 @@ size_t sip_via_stamp(struct sip_span via, const struct sockaddr_storage *from, c
 {
 	char ip[INET6_ADDRSTRLEN];
 	uint16_t port;
-	struct out o = {.p = out, .cap = cap ? cap - 1 : 0};
+	struct sip_out o = {.p = out, .cap = cap ? cap - 1 : 0};
 
 	if (!cap)
 		return 0;
@@ -220,7 +199,7 @@ size_t sip_via_stamp(struct sip_span via, const struct sockaddr_storage *from, c
 	 * request's own received or rport value is the previous hop's, replaced). */
 	const char *semi = memchr(via.p, ';', via.n);
 	size_t head = semi ? (size_t)(semi - via.p) : via.n;
-	put(&o, via.p, head);
+	sip_put(&o, via.p, head);
 	struct sip_span params = {via.p + head, via.n - head};
 	struct sip_param p;
 	size_t pos = 0;
@@ -233,19 +212,19 @@ size_t sip_via_stamp(struct sip_span via, const struct sockaddr_storage *from, c
 		}
 		if (sip_span_ieq(p.name, "received"))
 			continue;
-		put(&o, p.raw.p, p.raw.n);
+		sip_put(&o, p.raw.p, p.raw.n);
 	}
 	if (r < 0)
 		return 0;
 	if (!same || rport) {
-		puts_(&o, ";received=");
-		puts_(&o, ip);
+		sip_puts(&o, ";received=");
+		sip_puts(&o, ip);
 	}
 	if (rport) {
 		char n[8];
 		snprintf(n, sizeof(n), "%u", port);
-		puts_(&o, ";rport=");
-		puts_(&o, n);
+		sip_puts(&o, ";rport=");
+		sip_puts(&o, n);
 	}
 	if (o.full)
 		return 0;
@@ -260,19 +239,23 @@ static unsigned status_of(enum gk_reason why, const struct gk_msg *failed, struc
 	const char *bad = failed && failed->wire.sip.bad[0] ? failed->wire.sip.bad : "Message";
 	const char *problem;
 
+	static const struct {
+		enum gk_reason why;
+		unsigned status;
+		const char *phrase;
+	} fixed[] = {
+	    {GK_R_BAD_VERSION, 505, "Version Not Supported"},
+	    {GK_R_BAD_SCHEME, 416, "Unsupported URI Scheme"},
+	    {GK_R_BAD_EXTENSION, 420, "Bad Extension"},
+	    {GK_R_BAD_MEDIA, 415, "Unsupported Media Type"},
+	};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (fixed[i].why == why) {
+			snprintf(phrase, cap, "%s", fixed[i].phrase);
+			return fixed[i].status;
+		}
+	}
 	switch (why) {
-	case GK_R_BAD_VERSION:
-		snprintf(phrase, cap, "Version Not Supported");
-		return 505;
-	case GK_R_BAD_SCHEME:
-		snprintf(phrase, cap, "Unsupported URI Scheme");
-		return 416;
-	case GK_R_BAD_EXTENSION:
-		snprintf(phrase, cap, "Bad Extension");
-		return 420;
-	case GK_R_BAD_MEDIA:
-		snprintf(phrase, cap, "Unsupported Media Type");
-		return 415;
 	case GK_R_NOT_SERVED: {
 		char m[GK_SIP_METHOD_MAX + 1];
 		snprintf(m, sizeof(m), "%.*s", (int)(method.n < GK_SIP_METHOD_MAX ? method.n : 0),
@@ -320,7 +303,7 @@ int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, e
 	struct echo e;
 	struct sip_span method;
 	char phrase[64], code[8], top[GK_SIP_TEXT_MAX];
-	struct out o = {.p = (char *)outbuf, .cap = cap};
+	struct sip_out o = {.p = (char *)outbuf, .cap = cap};
 
 	memset(&e, 0, sizeof(e));
 	if (!scan(b, len, &e, &method) || !e.n_via || e.via_over)
@@ -330,9 +313,9 @@ int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, e
 	unsigned status = status_of(why, failed, method, phrase, sizeof(phrase));
 
 	snprintf(code, sizeof(code), "%u ", status);
-	puts_(&o, "SIP/2.0 ");
-	puts_(&o, code);
-	puts_(&o, phrase);
+	sip_puts(&o, "SIP/2.0 ");
+	sip_puts(&o, code);
+	sip_puts(&o, phrase);
 	/* The top Via value gets received/rport; one too broken to read (RFC 4475 §3.1.2.1's
 	 * ";;,;,,") goes back as it came, which is all a UAC can match anyway. */
 	struct sip_span first, rest = e.via[0];
@@ -344,18 +327,18 @@ int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, e
 		                       : (struct sip_span){e.via[0].p, 0};
 		while (rest.n && (sip_is_lws((unsigned char)rest.p[0]) || rest.p[0] == ','))
 			rest = (struct sip_span){rest.p + 1, rest.n - 1};
-		puts_(&o, "\r\nVia: ");
+		sip_puts(&o, "\r\nVia: ");
 		if (!put_value(&o, (struct sip_span){top, tn}))
 			return 0;
 		if (rest.n)
-			puts_(&o, ", ");
+			sip_puts(&o, ", ");
 	} else {
-		puts_(&o, "\r\nVia: ");
+		sip_puts(&o, "\r\nVia: ");
 	}
 	if (rest.n && !put_value(&o, rest))
 		return 0;
 	for (unsigned i = 1; i < e.n_via; i++) {
-		puts_(&o, "\r\nVia: ");
+		sip_puts(&o, "\r\nVia: ");
 		if (!put_value(&o, e.via[i]))
 			return 0;
 	}
@@ -366,9 +349,9 @@ int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, e
 	for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++) {
 		if (!copy[i].v.p)
 			continue; /* missing: answered by what is there (RFC 4475 §3.3.1) */
-		puts_(&o, "\r\n");
-		puts_(&o, copy[i].name);
-		puts_(&o, ": ");
+		sip_puts(&o, "\r\n");
+		sip_puts(&o, copy[i].name);
+		sip_puts(&o, ": ");
 		if (!put_value(&o, copy[i].v))
 			return 0;
 		/* §8.2.6.2: a To without a tag gets one; derived from the Call-ID, so a
@@ -380,26 +363,27 @@ int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, e
 			for (size_t k = 0; e.call_id.p && k < e.call_id.n; k++)
 				h = (h ^ (uint8_t)e.call_id.p[k]) * 16777619u;
 			snprintf(tag, sizeof(tag), ";tag=gk%08x", h);
-			puts_(&o, tag);
+			sip_puts(&o, tag);
 		}
 	}
-	puts_(&o, "\r\n");
+	sip_puts(&o, "\r\n");
 	switch (status) {
 	case 420:
-		puts_(&o, "Unsupported: ");
-		put(&o, e.unsupported, e.n_unsupported);
-		puts_(&o, "\r\n");
+		sip_puts(&o, "Unsupported: ");
+		sip_put(&o, e.unsupported, e.n_unsupported);
+		sip_puts(&o, "\r\n");
 		break;
 	case 415:
-		puts_(&o, "Accept: \r\n"); /* no body is accepted with what this element serves */
+		sip_puts(&o,
+		         "Accept: \r\n"); /* no body is accepted with what this element serves */
 		break;
 	case 405:
 	case 501:
-		puts_(&o, "Allow: " SIP_ALLOWED_METHODS "\r\n");
+		sip_puts(&o, "Allow: " SIP_ALLOWED_METHODS "\r\n");
 		break;
 	default:
 		break;
 	}
-	puts_(&o, "Server: gatekey\r\nContent-Length: 0\r\n\r\n");
+	sip_puts(&o, "Server: gatekey\r\nContent-Length: 0\r\n\r\n");
 	return o.full ? -ENOSPC : (int)o.n;
 }

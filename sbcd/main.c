@@ -266,6 +266,7 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 	}
 	if (s->sip->decode(data, (size_t)plen, &m, &why) < 0) {
 		s->st.core_stray++;
+		gk_front_io_count_limit(&s->io, &m, why);
 		return;
 	}
 	uint64_t ref = s->sip->transaction_ref(&m);

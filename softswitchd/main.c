@@ -175,6 +175,8 @@ static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
 		 * request comes from our own encoder, and a refusal would only echo a bug */
 		if (!peer)
 			gk_front_io_refuse(sock, data, len, &m, why, from, index);
+		else
+			gk_front_io_count_limit(&s->io, &m, why);
 		return;
 	}
 	if (!peer && gk_front_io_input(sock, &m, from, index) != 1)

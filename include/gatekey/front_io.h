@@ -76,6 +76,8 @@ int gk_front_io_input(struct gk_front_sock *s, struct gk_msg *m,
  * answer (codec.h `refuse`) unless the protocol wants none or refusals_per_second is spent. A
  * refusal to a gk-mac terminal (index) is sealed for its binding.
  */
+/* Counts the named limit a refused decode hit (limit.<name> in stats), when why says one was. */
+void gk_front_io_count_limit(struct gk_front_io *io, const struct gk_msg *m, enum gk_reason why);
 void gk_front_io_refuse(struct gk_front_sock *s, const uint8_t *data, size_t len,
                         const struct gk_msg *m, enum gk_reason why,
                         const struct sockaddr_storage *from, uint32_t index);

@@ -6,7 +6,11 @@ so that it checks gatekey's challenge and verification rather than agreeing with
 
 Prints one line per step ("registered ...", "options 200", "options-as <user> 0" (no answer),
 "replay 401", "request <METHOD> <status> allow=<Allow>", "deregistered ...") and exits 0 when
-every step got the expected answer (--request only prints what came back)."""
+every step got the expected answer (--request only prints what came back).
+
+--corpus DIR then sends every DIR/*.dat as it is, one at a time from the same address (RFC 4475's
+torture messages), and prints "corpus <name> <status>" with the status of the first response
+within half a second, or "none"; --no-register sends it from an address that never registered."""
 import argparse
 import hashlib
 import os
@@ -114,6 +118,10 @@ def main():
     p.add_argument("--deregister", action="store_true")
     p.add_argument("--request", metavar="METHOD", action="append", default=[],
                    help="after registering, send METHOD to the domain and print the answer")
+    p.add_argument("--corpus", metavar="DIR",
+                   help="then send each DIR/*.dat verbatim and print the status it got")
+    p.add_argument("--no-register", action="store_true",
+                   help="send only the corpus, from an address that never registered")
     a = p.parse_args()
 
     def split(hp):
@@ -125,6 +133,8 @@ def main():
     ua = UA(a)
     ok = True
 
+    if a.no_register:
+        return send_corpus(ua, a)
     code, msg = ua.send(ua.request("REGISTER", 600))
     chals = parse_challenges(msg) if code == 401 else []
     print("challenge %d algorithms=%s" % (code, ",".join(c.get("algorithm", "MD5")
@@ -167,11 +177,40 @@ def main():
             ack = re.sub(r"\r\nTo: [^\r]*", "\r\nTo: " + to.replace("\\", "\\\\"), ack)
             ack = re.sub(r"\r\nCSeq: (\d+) INVITE", r"\r\nCSeq: \1 ACK", ack)
             ua.s.sendto(ack.encode(), (a.server_ip, a.server_port))
+    if a.corpus:
+        send_corpus(ua, a)
     if a.deregister:
         code, _ = ua.send(ua.request("REGISTER", 0))
         print("deregistered %s status=%d" % (a.user, code))
         ok &= code == 200
     return 0 if ok else 1
+
+
+def send_corpus(ua, a):
+    """Each message once, as it is; the first answer within 0.5 s is its answer."""
+    for name in sorted(f for f in os.listdir(a.corpus) if f.endswith(".dat")):
+        with open(os.path.join(a.corpus, name), "rb") as f:
+            data = f.read()
+        ua.s.setblocking(False)  # what came late for the previous one is not this one's
+        try:
+            while True:
+                ua.s.recvfrom(65535)
+        except (BlockingIOError, socket.timeout):
+            pass
+        ua.s.sendto(data, (a.server_ip, a.server_port))
+        status = "none"
+        ua.s.settimeout(0.5)
+        try:
+            while True:
+                got, _src = ua.s.recvfrom(65535)
+                if got.startswith(b"SIP/2.0 ") and len(got) > 11:
+                    status = got[8:11].decode(errors="replace")
+                    break
+        except socket.timeout:
+            pass
+        print("corpus %s %s" % (name[:-4], status))
+        sys.stdout.flush()
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ need_root
 need_tool tshark "tshark is not installed (make deps)"
 need_tool sipp "SIPp is not installed (make deps: sip-tester)"
 need_tool python3 "python3 is not installed"
-plan 25
+plan 27
 
 SCENARIO=$REPO/tests/sipp/register_digest.xml
 UA=$REPO/tests/e2e/digest_ua.py
@@ -96,6 +96,23 @@ before=$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)
 in_term bash -c "printf 'OPTIONS sip:sbc1 SIP/2.0\r\nVia: SIP/2.0/UDP $TERM4:5081;branch=z9hG4bKx\r\nFrom: <sip:term3@sbc1>;tag=1\r\nTo: <sip:sbc1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' >/dev/udp/$SBC4/5060"
 wait_until 30 stat_at_least sbcd fastpath.DROP_NOT_REGISTRATION $((before + 1))
 ok $? "an OPTIONS from another port of the same host is not term3's and is dropped"
+
+# --- sbcd answers what it cannot take as RFC 3261 §8.2 asks, statelessly ------------------------
+mkdir -p "$WORK/bad"
+req() { # req <to> <extra header line>: a REGISTER from a stranger's port
+	printf 'REGISTER sip:sbc1 SIP/2.0\r\nVia: SIP/2.0/UDP %s:5085;rport;branch=z9hG4bK%s\r\n' "$TERM4" "$RANDOM"
+	printf 'Max-Forwards: 70\r\nFrom: <sip:term1@sbc1>;tag=b1\r\nTo: %s\r\n' "$1"
+	printf 'Call-ID: bad-%s@test\r\nCSeq: 1 REGISTER\r\n%sContent-Length: 0\r\n\r\n' "$RANDOM" "$2"
+}
+req "isbn:2983792873" "" >"$WORK/bad/aor.dat"
+req "<sip:term1@sbc1>" $'Require: nothing-here\r\n' >"$WORK/bad/require.dat"
+before=$(stat_of sbcd refusals_sent)
+out=$(in_term python3 "$UA" --server "$SBC4:5060" --local "$TERM4:5085" --user x --password x \
+	--domain sbc1 --no-register --corpus "$WORK/bad")
+echo "$out" | diag
+echo "$out" | grep -q '^corpus aor 400$' && echo "$out" | grep -q '^corpus require 420$'
+ok $? "sbcd answers a REGISTER whose AOR is no SIP URI 400, and one requiring an unknown extension 420"
+is "$(($(stat_of sbcd refusals_sent) - before))" 2 "sbcd counts both refusals (refusals_sent)"
 
 # --- Direct topology: a UA registering with softswitchd itself ---------------------------------
 pw2=$(gkctl subscriber digest-password term2)

@@ -49,3 +49,24 @@ int seed_file_check(const char *path, const uint8_t *w, size_t n, bool dump)
 	fclose(f);
 	return ret;
 }
+
+const char *repo_path(char *buf, size_t cap, const char *rel)
+{
+	const char *src = __FILE__; /* .../tests/unit/helper_tool.c */
+	const char *tail = strstr(src, "tests/unit/helper_tool.c");
+
+	snprintf(buf, cap, "%.*s%s", tail ? (int)(tail - src) : 0, src, rel);
+	return buf;
+}
+
+size_t read_repo_file(const char *rel, uint8_t *buf, size_t cap)
+{
+	char path[4096];
+	FILE *f = fopen(repo_path(path, sizeof(path), rel), "rb");
+
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, cap, f);
+	fclose(f);
+	return n;
+}

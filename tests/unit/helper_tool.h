@@ -24,4 +24,9 @@ void pcap_record(FILE *f, uint32_t ts_s, const uint8_t *frame, size_t len);
  * equal, -1 when path cannot be read, 1 when its length or its bytes differ. */
 int seed_file_check(const char *path, const uint8_t *w, size_t n, bool dump);
 
+/* The path of rel (e.g. "tests/corpus/sip") inside the source tree these tests were built from. */
+const char *repo_path(char *buf, size_t cap, const char *rel);
+/* Reads the file at rel inside the source tree into buf: its length, or 0 when it cannot. */
+size_t read_repo_file(const char *rel, uint8_t *buf, size_t cap);
+
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gatekey/sip.h"
+#include "helper_tool.h"
 #include "kselftest_harness.h"
 
 #define N_MESSAGES 50
@@ -25,23 +26,15 @@ struct outcome {
 
 static const char *corpus_dir(void)
 {
-	static char buf[512];
-	const char *src = __FILE__; /* .../tests/unit/test_rfc4475.c */
-	const char *tail = strstr(src, "tests/unit/test_rfc4475.c");
-	snprintf(buf, sizeof(buf), "%.*stests/corpus/rfc4475", tail ? (int)(tail - src) : 0, src);
-	return buf;
+	static char buf[4096];
+	return repo_path(buf, sizeof(buf), "tests/corpus/rfc4475");
 }
 
 static size_t read_dat(const char *name, uint8_t *buf, size_t cap)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s.dat", corpus_dir(), name);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, cap, f);
-	fclose(f);
-	return n;
+	char rel[128];
+	snprintf(rel, sizeof(rel), "tests/corpus/rfc4475/%s.dat", name);
+	return read_repo_file(rel, buf, cap);
 }
 
 static unsigned load_outcomes(struct outcome *o, unsigned cap)

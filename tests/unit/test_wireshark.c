@@ -67,25 +67,6 @@ static const char *const protos[] = {"sip", "mgcp", "megaco", "h225"};
 #define EPOCH_DOWN 1700000123u
 
 /* The repository's root, from where this file was compiled ("" when relative). */
-static void repo_path(char *buf, size_t cap, const char *rel)
-{
-	const char *src = __FILE__;
-	const char *tail = strstr(src, "tests/unit/test_wireshark.c");
-	snprintf(buf, cap, "%.*s%s", tail ? (int)(tail - src) : 0, src, rel);
-}
-
-static size_t read_file(const char *rel, uint8_t *buf, size_t cap)
-{
-	char path[PATH_MAX];
-	repo_path(path, sizeof(path), rel);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, cap, f);
-	fclose(f);
-	return n;
-}
-
 static void pcap_open(FILE *f)
 {
 	pcap_begin(f);
@@ -176,7 +157,7 @@ FIXTURE_SETUP(pcaps)
 		const struct sample *s = &samples[i];
 		char path[256];
 		snprintf(path, sizeof(path), "tests/corpus/%s", s->file);
-		size_t n = read_file(path, m, sizeof(m) - GK_TRAILER_LEN);
+		size_t n = read_repo_file(path, m, sizeof(m) - GK_TRAILER_LEN);
 		ASSERT_LT(0, n) TH_LOG("%s", path);
 		pcap_put(bare, i, s, m, n);
 
@@ -224,21 +205,21 @@ FIXTURE_SETUP(pcaps)
 	ASSERT_NE(NULL, edge);
 	pcap_open(edge);
 	uint64_t seq = 41;
-	size_t n = read_file("tests/corpus/sip/01-gk-register.register.sip", m, sizeof(m));
+	size_t n = read_repo_file("tests/corpus/sip/01-gk-register.register.sip", m, sizeof(m));
 	ASSERT_LT(0, n);
 	memcpy(w, m, n);
 	ASSERT_LT(0, gk_pkt_seal_next(key, 7, &seq, w, n, sizeof(w)));
 	w[n + 2] = 2;
 	pcap_put(edge, 1, &samples[0], w, n + GK_TRAILER_LEN);
 
-	n = read_file("tests/corpus/ras/01-grq-register.per", m, sizeof(m));
+	n = read_repo_file("tests/corpus/ras/01-grq-register.per", m, sizeof(m));
 	ASSERT_LT(0, n);
 	memcpy(w, m, n);
 	ASSERT_LT(0, gk_pkt_seal_next(key, 7, &seq, w, n, sizeof(w)));
 	w[n + GK_TRAILER_LEN] = 0;
 	pcap_put(edge, 2, &samples[13], w, n + GK_TRAILER_LEN + 1);
 
-	n = read_file("tests/corpus/mgcp/01-gk-register.register.mgcp", m, sizeof(m));
+	n = read_repo_file("tests/corpus/mgcp/01-gk-register.register.mgcp", m, sizeof(m));
 	ASSERT_LT(0, n);
 	memcpy(w, m, n);
 	ASSERT_LT(0, gk_pkt_seal_next(key, 7, &seq, w, n, sizeof(w)));
