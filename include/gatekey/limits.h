@@ -18,6 +18,14 @@
 #define GK_SIP_PARAM_MAX  512   /* bytes of one unescaped GK1 or Digest auth-param value */
 #define GK_SIP_TAG_MAX    63    /* bytes of a To tag */
 
+/* What the SIP transaction layer (sip_txn.h) keeps per transaction. These refuse nothing a
+ * decoder sees, so they are not in GK_LIMITS: a key that does not fit makes the caller handle the
+ * request statelessly, and a message longer than GK_SIP_TXN_MSG_MAX is sent once but not kept
+ * for retransmission (counted as too_long_to_store). */
+#define GK_SIP_BRANCH_MAX  64   /* bytes of a Via branch that keys a transaction */
+#define GK_SIP_SENT_BY_MAX 80   /* bytes of a Via sent-by (host:port) that keys one */
+#define GK_SIP_TXN_MSG_MAX 4096 /* bytes of a request or response a transaction keeps */
+
 /* X(enum suffix, stats name, value, what is limited) */
 #define GK_LIMITS(X)                                                                               \
 	X(NONE, "none", 0, "no limit")                                                             \
