@@ -1307,46 +1307,14 @@ static int header(struct dec *d, struct sip_span name, struct sip_span v)
 
 /* ---- lines --------------------------------------------------------------------------------- */
 
-/*
- * One logical line from *pos: [start, end) without its line break; continuation lines (starting
- * with SP or HT) belong to it when `fold`. Refuses NUL and other control characters anywhere in
- * the head of the message, and a CR that is not part of CRLF.
- */
+/* One logical line of the head (sip_line_next), a failure recorded as the decode's reason. An
+ * escaped control character is let through: store_folded keeps a stand-in for it. */
 static int next_line(struct dec *d, const char *b, size_t len, size_t *pos, bool fold,
                      struct sip_span *line)
 {
-	size_t i = *pos;
+	enum gk_reason why = sip_line_next(b, len, pos, fold, true, line);
 
-	for (;;) {
-		while (i < len && (sip_ctype[(unsigned char)b[i]] & SIP_C_PLAIN))
-			i++;
-		if (i >= len)
-			return fail(d, GK_R_PARSE_TRUNCATED);
-		unsigned char c = (unsigned char)b[i];
-		if (c == '\n') {
-			size_t end = i > *pos && b[i - 1] == '\r' ? i - 1 : i;
-			bool more = i + 1 < len && sip_is_ws((unsigned char)b[i + 1]);
-			if (fold && end > *pos && more) {
-				i++;
-				continue;
-			}
-			*line = (struct sip_span){b + *pos, end - *pos};
-			*pos = i + 1;
-			return 0;
-		}
-		if (c == '\r') {
-			if (i + 1 >= len)
-				return fail(d, GK_R_PARSE_TRUNCATED);
-			if (b[i + 1] != '\n')
-				return fail(d, GK_R_PARSE_SYNTAX);
-		} else if (i == *pos || b[i - 1] != '\\') {
-			/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) may escape any control
-			 * character but CR and LF (RFC 4475 §3.1.1.2); anywhere else none belongs
-			 */
-			return fail(d, GK_R_PARSE_SYNTAX);
-		}
-		i++;
-	}
+	return why == GK_R_OK ? 0 : fail(d, why);
 }
 
 /* SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT: another version than 2.0 is a 505 in a request. */

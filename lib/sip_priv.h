@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Internals shared by the SIP decoder (sip_parse.c) and encoder (sip_emit.c). The encoder runs
- * the decoder's own grammar over the context it echoes, so what it emits is what the decoder
- * reads back.
+ * Internals shared by the SIP decoder (sip_parse.c) and encoder (sip_emit.c), and by the proxy's
+ * view and editing of messages (sip_view.c, sip_proxy.c). The encoder runs the decoder's own
+ * grammar over the context it echoes, so what it emits is what the decoder reads back; the
+ * proxy reads with the same pieces, so what it forwards is what gatekey reads.
  */
 #ifndef GATEKEY_SIP_PRIV_H
 #define GATEKEY_SIP_PRIV_H
@@ -13,17 +14,13 @@
 #include <string.h>
 
 #include "gatekey/msg.h"
+#include "gatekey/sip.h"
 
 /* Unknown mechanism names are skipped, but they still cost parsing time: bound them too. */
 #define SIP_MECH_ENTRIES_MAX (2 * GK_MECH_MAX)
 /* Unescaped value of one gk1 auth-param (the longest is the key blob, 122 hex digits, or a
  * mechanism list). */
 #define SIP_PARAM_MAX GK_SIP_PARAM_MAX
-
-struct sip_span {
-	const char *p;
-	size_t n;
-};
 
 /* Character classes, one table lookup on the hot path (sip_util.c). */
 enum {
@@ -107,6 +104,15 @@ struct sip_span sip_trim(struct sip_span s);
  * stepped over), or s.n when there is none. */
 size_t sip_quoted_end(struct sip_span s, size_t i);
 
+/* One logical line of a message head from *pos, without its line break ([*pos, end)), *pos
+ * moved past it; with `fold`, continuation lines (starting with SP or HT) belong to it. Refuses
+ * (GK_R_PARSE_SYNTAX) NUL and every other control character, and a CR that is not part of CRLF;
+ * GK_R_PARSE_TRUNCATED when no line break comes before len. `escaped_ctl` lets a control
+ * character right after a backslash through (a quoted-pair may escape one, RFC 4475 §3.1.1.2)
+ * for a reader that never writes it back. */
+enum gk_reason sip_line_next(const char *b, size_t len, size_t *pos, bool fold, bool escaped_ctl,
+                             struct sip_span *line);
+
 /* Next element of a comma-separated header list, commas inside quotes and <...> excepted.
  * Returns 1 with *elem trimmed (possibly empty: an empty list is one empty element), 0 at the
  * end, -1 on an unterminated quote. *pos starts at 0. */
@@ -154,5 +160,60 @@ size_t sip_q_format(uint16_t q, char out[8]);
 struct sockaddr_storage;
 size_t sip_via_stamp(struct sip_span via, const struct sockaddr_storage *from, char *out,
                      size_t cap);
+
+/* ---- the proxy's reading of a message (sip_view.c), shared with its editing (sip_proxy.c) ---- */
+
+/* The header fields a proxy reads or edits; everything else is SIP_H_OTHER and copied as it
+ * came. */
+enum sip_hdr {
+	SIP_H_OTHER,
+	SIP_H_VIA,
+	SIP_H_FROM,
+	SIP_H_TO,
+	SIP_H_CALL_ID,
+	SIP_H_CSEQ,
+	SIP_H_MAX_FORWARDS,
+	SIP_H_CONTACT,
+	SIP_H_CONTENT_LENGTH,
+	SIP_H_CONTENT_TYPE,
+	SIP_H_CONTENT_ENCODING,
+	SIP_H_SUBJECT,
+	SIP_H_SUPPORTED,
+	SIP_H_ROUTE,
+	SIP_H_RECORD_ROUTE,
+	SIP_H_PAI,
+	SIP_H_PPI,
+	SIP_H__COUNT
+};
+
+/* One header field: `line` runs from its name to the end of its last continuation line, without
+ * the line break; `value` is trimmed and keeps the folding inside it. */
+struct sip_field {
+	enum sip_hdr kind;
+	struct sip_span line, name, value;
+};
+
+/* The header field at *pos, which is moved past it. Returns 1, 0 at the empty line that ends the
+ * head (*pos is then where the body starts), -1 with *why. A control character anywhere is
+ * refused, escaped or not: what a proxy reads it writes out again. */
+int sip_field_next(const char *b, size_t len, size_t *pos, struct sip_field *f,
+                   enum gk_reason *why);
+
+/* One Via value (via-parm): sent-protocol, sent-by and the parameters a response is routed by.
+ * An IPv6 host keeps its brackets; port is 0 when none is written. */
+struct sip_via {
+	struct sip_span transport, host, branch, received, rport, maddr;
+	uint16_t port;
+	bool has_rport;
+};
+enum gk_reason sip_via_parse(struct sip_span value, struct sip_via *out);
+
+/* One name-addr or addr-spec value with well-formed parameters (Contact, P-Asserted-Identity);
+ * `angle` admits the name-addr form only, as Route and Record-Route values have it. */
+enum gk_reason sip_naddr_check(struct sip_span value, bool angle, struct sip_naddr *out);
+
+/* A Request-URI: visible ASCII, a scheme and something after it; a sip: or sips: one must have a
+ * host and no headers part (RFC 3261 §19.1.1). */
+enum gk_reason sip_ruri_check(struct sip_span uri);
 
 #endif

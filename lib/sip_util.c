@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Pieces of the RFC 3261 grammar used by both the SIP decoder and the encoder. */
+/* Pieces of the RFC 3261 grammar used by the SIP decoder, the encoder and the proxy's view. */
 #include <string.h>
 
 #include "sip_priv.h"
@@ -62,6 +62,43 @@ static size_t skip_quoted(struct sip_span s, size_t i)
 {
 	size_t e = sip_quoted_end(s, i + 1);
 	return e < s.n ? e + 1 : 0;
+}
+
+enum gk_reason sip_line_next(const char *b, size_t len, size_t *pos, bool fold, bool escaped_ctl,
+                             struct sip_span *line)
+{
+	size_t i = *pos;
+
+	for (;;) {
+		while (i < len && (sip_ctype[(unsigned char)b[i]] & SIP_C_PLAIN))
+			i++;
+		if (i >= len)
+			return GK_R_PARSE_TRUNCATED;
+		unsigned char c = (unsigned char)b[i];
+		if (c == '\n') {
+			size_t end = i > *pos && b[i - 1] == '\r' ? i - 1 : i;
+			bool more = i + 1 < len && sip_is_ws((unsigned char)b[i + 1]);
+			if (fold && end > *pos && more) {
+				i++;
+				continue;
+			}
+			*line = (struct sip_span){b + *pos, end - *pos};
+			*pos = i + 1;
+			return GK_R_OK;
+		}
+		if (c == '\r') {
+			if (i + 1 >= len)
+				return GK_R_PARSE_TRUNCATED;
+			if (b[i + 1] != '\n')
+				return GK_R_PARSE_SYNTAX;
+		} else if (!escaped_ctl || i == *pos || b[i - 1] != '\\') {
+			/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) may escape any control
+			 * character but CR and LF (RFC 4475 §3.1.1.2); anywhere else none belongs
+			 */
+			return GK_R_PARSE_SYNTAX;
+		}
+		i++;
+	}
 }
 
 int sip_list_next(struct sip_span s, size_t *pos, struct sip_span *elem)

@@ -29,6 +29,13 @@
 
 #include "gatekey/msg.h"
 
+/* A run of bytes inside a received datagram, as the parsers hand values out: not NUL-terminated
+ * and never owned, so it lives as long as the datagram does. */
+struct sip_span {
+	const char *p;
+	size_t n;
+};
+
 /* Parse one SIP datagram into m (m->proto = GK_PROTO_SIP). Returns 0, or -1 with *reason set to
  * a GK_R_PARSE_* code. Never reads beyond len; the buffer need not be NUL-terminated. Bytes after
  * the body that Content-Length announces are ignored. Fields not set in m->fields are zero. */

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Runs every libFuzzer target over its seed corpus (tests/corpus/<name>/, and RFC 4475 for SIP)
-# and then fuzzes it for FUZZ_TIME seconds. New inputs go to a scratch directory, never into the
-# repository.
+# Runs every libFuzzer target over its seed corpus (tests/corpus/<name>/, and RFC 4475 for SIP
+# and the SIP proxy) and then fuzzes it for FUZZ_TIME seconds. New inputs go to a scratch
+# directory, never into the repository.
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 GK_BUILD=${GK_BUILD:-$REPO/build}
@@ -20,8 +20,8 @@ for t in "${targets[@]}"; do
 	scratch=$(mktemp -d)
 	log=$(mktemp)
 	seeds=("$REPO/tests/corpus/$name")
-	# SIP also starts from RFC 4475's torture messages
-	[ "$name" = sip ] && seeds+=("$REPO/tests/corpus/rfc4475")
+	# SIP and the SIP proxy also start from RFC 4475's torture messages
+	case $name in sip | sip_proxy) seeds+=("$REPO/tests/corpus/rfc4475") ;; esac
 	if "$t" -max_total_time="$FUZZ_TIME" -rss_limit_mb=1024 -print_final_stats=1 \
 		-artifact_prefix="$scratch/" "$scratch" "${seeds[@]}" >"$log" 2>&1; then
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
