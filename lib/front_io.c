@@ -27,12 +27,28 @@ struct gk_front_sock *gk_front_io_sock(struct gk_front_io *io, int fd)
 	return NULL;
 }
 
+static void xmit_on(struct gk_front_sock *s, const struct sockaddr_storage *to, const uint8_t *data,
+                    size_t len, uint32_t seal);
+
 /* The transaction layer puts a command or response on the wire; seal: the gk-mac binding index
  * to seal it for, again on every retransmission, while that binding is still up. */
 static void cmd_xmit(void *user, const struct sockaddr_storage *to, const uint8_t *data, size_t len,
                      uint32_t seal)
 {
-	struct gk_front_sock *s = user;
+	xmit_on(user, to, data, len, seal);
+}
+
+void gk_front_io_xmit(struct gk_front_io *io, uint8_t proto, const struct sockaddr_storage *to,
+                      const uint8_t *data, size_t len, uint32_t seal)
+{
+	struct gk_front_sock *s = sock_for(io, proto, to);
+	if (s)
+		xmit_on(s, to, data, len, seal);
+}
+
+static void xmit_on(struct gk_front_sock *s, const struct sockaddr_storage *to, const uint8_t *data,
+                    size_t len, uint32_t seal)
+{
 	struct gk_front_io *io = s->io;
 	uint8_t *buf;
 	int n = (int)len;

@@ -901,6 +901,12 @@ static struct gk_binding *verified_binding(struct gk_registrar *r, uint32_t inde
 	return NULL;
 }
 
+struct gk_binding *gk_registrar_binding_of(struct gk_registrar *r, const char *idc)
+{
+	uint32_t slot = gk_idmap_find(r->ids, idc);
+	return slot && rec(r, slot)->b.active ? &rec(r, slot)->b : NULL;
+}
+
 enum gk_reason gk_registrar_speaks_for(struct gk_registrar *r, uint32_t index,
                                        const struct sockaddr_storage *from, const char *claimed,
                                        char idc[GK_ID_MAX + 1])

@@ -296,8 +296,11 @@ static unsigned status_of(enum gk_reason why, const struct gk_msg *failed, struc
 	return 400;
 }
 
-int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, enum gk_reason why,
-                  const struct sockaddr_storage *from, uint8_t *outbuf, size_t cap)
+/* The answer with status and phrase to the request in buf, as gk_sip_refuse describes; a
+ * `failed`/`why` pair decides them when status is 0. */
+static int build(const uint8_t *buf, size_t len, unsigned status, const char *fixed_phrase,
+                 const struct gk_msg *failed, enum gk_reason why,
+                 const struct sockaddr_storage *from, uint8_t *outbuf, size_t cap)
 {
 	const char *b = (const char *)buf;
 	struct echo e;
@@ -310,7 +313,10 @@ int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, e
 		return 0;
 	if (method.n == 3 && memcmp(method.p, "ACK", 3) == 0)
 		return 0; /* §17.2.3: an ACK is never answered */
-	unsigned status = status_of(why, failed, method, phrase, sizeof(phrase));
+	if (status)
+		snprintf(phrase, sizeof(phrase), "%s", fixed_phrase);
+	else
+		status = status_of(why, failed, method, phrase, sizeof(phrase));
 
 	snprintf(code, sizeof(code), "%u ", status);
 	sip_puts(&o, "SIP/2.0 ");
@@ -386,4 +392,18 @@ int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, e
 	}
 	sip_puts(&o, "Server: gatekey\r\nContent-Length: 0\r\n\r\n");
 	return o.full ? -ENOSPC : (int)o.n;
+}
+
+int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, enum gk_reason why,
+                  const struct sockaddr_storage *from, uint8_t *out, size_t cap)
+{
+	return build(buf, len, 0, NULL, failed, why, from, out, cap);
+}
+
+int gk_sip_answer(const uint8_t *req, size_t len, unsigned status, const char *phrase,
+                  const struct sockaddr_storage *from, uint8_t *out, size_t cap)
+{
+	if (status < 300 || status > 699 || !phrase)
+		return -EINVAL;
+	return build(req, len, status, phrase, NULL, GK_R_OK, from, out, cap);
 }

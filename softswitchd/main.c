@@ -21,6 +21,7 @@
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
 #include "gatekey/registrar.h"
+#include "gatekey/sip_route.h"
 #include "gatekey/uplink_core.h"
 #include "settings.h"
 
@@ -38,7 +39,8 @@ struct softswitchd {
 	struct gk_front_io io;
 	struct gk_auc_client *auc;
 	struct gk_control *ctl;
-	struct gk_uplink_core peers; /* the SBCs' requests waiting for the core */
+	struct gk_uplink_core peers;  /* the SBCs' requests waiting for the core */
+	struct gk_sip_router *router; /* SIP requests between its own terminals (sip_route.h) */
 	const struct gk_codec *sip;
 	int fds[SS_MAX_LISTEN + 6];
 	struct {
@@ -166,6 +168,9 @@ static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
 			return; /* counted by the registrar under its reason */
 		if (index)
 			len = (size_t)n;
+		/* a request between terminals, or a response to one, is routed, not decoded */
+		if (s->router && gk_sip_router_input(s->router, sock, data, len, from, index))
+			return;
 	}
 	if (sock->codec->decode(data, len, &m, &why) < 0) {
 		s->st.parse_errors++;
@@ -251,6 +256,29 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("accounting_dropped_no_identifier", a->acct_no_room);
 #undef P
 	gk_front_io_ctl_stats(&s->io, out);
+	const struct gk_sip_route_stats *rs = gk_sip_router_stats(s->router);
+	const struct gk_sip_txn_stats *ts = gk_sip_router_txn_stats(s->router);
+#define R(f) gk_ctl_printf(out, "route.%s %llu", #f, (unsigned long long)rs->f)
+	R(requests);
+	R(forwarded);
+	R(responses);
+	R(not_registered);
+	R(unavailable);
+	R(foreign);
+	R(timeouts);
+	R(loops);
+	R(stray_responses);
+	R(malformed);
+#undef R
+#define T(f) gk_ctl_printf(out, "sip.txn.%s %llu", #f, (unsigned long long)ts->f)
+	T(server_new);
+	T(retransmissions_absorbed);
+	T(responses_resent);
+	T(client_sent);
+	T(client_retransmissions);
+	T(client_timeouts);
+	T(pool_full);
+#undef T
 	/* The front and the core each count the reasons they decide on. */
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->reasons.n[i] + c->reasons.n[i])
@@ -326,6 +354,13 @@ int main(int argc, char **argv)
 		gk_err("out of memory");
 		return 1;
 	}
+	struct gk_sip_txn_cfg tc;
+	gk_sip_txn_cfg_defaults(&tc);
+	s.router = gk_sip_router_new(s.set.id, &s.io, &tc, err, sizeof(err));
+	if (!s.router) {
+		gk_err("SIP routing: %s", err);
+		return 1;
+	}
 	s.auc = gk_auc_client_new(s.loop, &ac, &aops, &s, err, sizeof(err));
 	gk_wipe(&ac, sizeof(ac));
 	if (!s.auc) {
@@ -350,6 +385,7 @@ int main(int argc, char **argv)
 	/* the relay cancels its timer, which moves others in the loop's heap: before the core
 	 * and the front, which free their own without cancelling them */
 	gk_uplink_core_fini(&s.peers);
+	gk_sip_router_free(s.router); /* cancels its transactions' timers, like the relay */
 	gk_control_free(s.ctl);
 	gk_auc_client_free(s.auc);
 	gk_direct_fini(&s.direct);

@@ -82,6 +82,12 @@ void gk_front_io_refuse(struct gk_front_sock *s, const uint8_t *data, size_t len
                         const struct gk_msg *m, enum gk_reason why,
                         const struct sockaddr_storage *from, uint32_t index);
 
+/* Puts data (a whole message already) on the wire to `to` from the io's socket of proto and
+ * to's family, sealed for gk-mac binding `seal` when not 0 (and that binding is still bound to
+ * `to`; else nothing goes). */
+void gk_front_io_xmit(struct gk_front_io *io, uint8_t proto, const struct sockaddr_storage *to,
+                      const uint8_t *data, size_t len, uint32_t seal);
+
 /* The registrar's send_terminal, given the io as user: the socket and codec of m->proto for
  * the family of `to`. */
 void gk_front_io_send(void *io, const struct gk_msg *m, const struct sockaddr_storage *to,

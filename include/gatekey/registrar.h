@@ -162,6 +162,8 @@ bool gk_registrar_gkmac_bound(struct gk_registrar *r, uint32_t index,
 /* That binding (to seal a datagram for it again, e.g. a retransmission), or NULL. */
 struct gk_binding *gk_registrar_gkmac_binding(struct gk_registrar *r, uint32_t index,
                                               const struct sockaddr_storage *a);
+/* The standing binding of idc, or NULL: the location service of routed requests (sip_route.h). */
+struct gk_binding *gk_registrar_binding_of(struct gk_registrar *r, const char *idc);
 /*
  * Whom a request may speak for (DESIGN §5: a verified datagram speaks only for the identity of
  * the binding whose key verified it). index: the gk-mac binding whose trailer verified it, from

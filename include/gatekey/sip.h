@@ -60,6 +60,11 @@ struct sockaddr_storage;
 int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, enum gk_reason why,
                   const struct sockaddr_storage *from, uint8_t *out, size_t cap);
 
+/* The same, for an answer the caller chose (a proxy's 403, 480, 408 ...): status 300..699 with
+ * its reason phrase, no further header fields. -EINVAL for another status. */
+int gk_sip_answer(const uint8_t *req, size_t len, unsigned status, const char *phrase,
+                  const struct sockaddr_storage *from, uint8_t *out, size_t cap);
+
 /* Stamps the top Via of a decoded request with received/rport for its source (RFC 3261
  * §18.2.1, RFC 3581), so every response built from its context carries them. -1 when the
  * context has no room for the stamped value (GK_SIP_TEXT_MAX). */

@@ -49,15 +49,20 @@ class UA:
         self.tag = os.urandom(4).hex()
         self.cseq = 0
 
-    def request(self, method, expires=None, auth=None, to_self=True, to_user=None):
+    def uri(self, user):
+        """user at the domain, or user@host as it is"""
+        return "sip:" + user if "@" in user else "sip:%s@%s" % (user, self.a.domain)
+
+    def request(self, method, expires=None, auth=None, to_self=True, to_user=None, body=None):
         self.cseq += 1
         aor = "sip:%s@%s" % (self.a.user, self.a.domain)
         lines = [
-            "%s sip:%s SIP/2.0" % (method, self.a.domain),
+            "%s %s SIP/2.0" % (method, self.uri(to_user) if to_user and method == "MESSAGE"
+                                else "sip:" + self.a.domain),
             "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport" % (self.local, os.urandom(6).hex()),
             "Max-Forwards: 70",
             "From: <%s>;tag=%s" % (aor, self.tag),
-            "To: <%s>" % ("sip:%s@%s" % (to_user, self.a.domain) if to_user else
+            "To: <%s>" % (self.uri(to_user) if to_user else
                           aor if to_self else "sip:" + self.a.domain),
             "Call-ID: " + self.call_id,
             "CSeq: %d %s" % (self.cseq, method),
@@ -67,6 +72,12 @@ class UA:
             lines.append("Expires: %d" % expires)
         if auth:
             lines.append("Authorization: " + auth)
+        if body and getattr(self.a, "pai", None):
+            lines.append("P-Asserted-Identity: " + self.a.pai)
+        if body:
+            lines += ["User-Agent: gatekey-test-ua", "Content-Type: text/plain",
+                      "Content-Length: %d" % len(body), "", body]
+            return "\r\n".join(lines)
         lines += ["User-Agent: gatekey-test-ua", "Content-Length: 0", "", ""]
         return "\r\n".join(lines)
 
@@ -120,6 +131,14 @@ def main():
                    help="after registering, send METHOD to the domain and print the answer")
     p.add_argument("--corpus", metavar="DIR",
                    help="then send each DIR/*.dat verbatim and print the status it got")
+    p.add_argument("--message", metavar="USER", action="append", default=[],
+                   help="after registering, send a MESSAGE to USER at the domain and print "
+                        "the status it got")
+    p.add_argument("--pai", metavar="URI",
+                   help="put P-Asserted-Identity: URI in the MESSAGEs (an identity it claims)")
+    p.add_argument("--serve", metavar="SECONDS", type=float,
+                   help="after registering, answer every request 200 for SECONDS and print "
+                        "\"received METHOD from=<From> pai=<P-Asserted-Identity> body=<body>\"")
     p.add_argument("--no-register", action="store_true",
                    help="send only the corpus, from an address that never registered")
     a = p.parse_args()
@@ -177,6 +196,13 @@ def main():
             ack = re.sub(r"\r\nTo: [^\r]*", "\r\nTo: " + to.replace("\\", "\\\\"), ack)
             ack = re.sub(r"\r\nCSeq: (\d+) INVITE", r"\r\nCSeq: \1 ACK", ack)
             ua.s.sendto(ack.encode(), (a.server_ip, a.server_port))
+    for user in a.message:
+        req = ua.request("MESSAGE", to_user=user, body="hello " + user)
+        code, msg = ua.send(req)
+        print("message %s %d" % (user, code))
+        sys.stdout.flush()
+    if a.serve:
+        serve(ua, a.serve)
     if a.corpus:
         send_corpus(ua, a)
     if a.deregister:
@@ -184,6 +210,38 @@ def main():
         print("deregistered %s status=%d" % (a.user, code))
         ok &= code == 200
     return 0 if ok else 1
+
+
+def header(msg, name):
+    m = re.search(r"\r\n%s:\s*([^\r]*)" % name, msg, re.I)
+    return m.group(1) if m else "-"
+
+
+def serve(ua, seconds):
+    """Answers each request 200 (its Vias, From, To with a tag, Call-ID and CSeq)."""
+    import time
+    end = time.time() + seconds
+    print("serving")
+    sys.stdout.flush()
+    while time.time() < end:
+        ua.s.settimeout(max(0.05, end - time.time()))
+        try:
+            data, src = ua.s.recvfrom(65535)
+        except socket.timeout:
+            break
+        msg = data.decode(errors="replace")
+        if msg.startswith("SIP/2.0"):
+            continue
+        head, _, body = msg.partition("\r\n\r\n")
+        lines = head.split("\r\n")
+        keep = [l for l in lines[1:] if re.match(r"(?i)(via|v|from|f|call-id|i|cseq):", l)]
+        to = [l for l in lines[1:] if re.match(r"(?i)(to|t):", l)]
+        resp = ["SIP/2.0 200 OK"] + keep + [to[0] + ";tag=" + ua.tag if to else "To: -",
+                                           "Content-Length: 0", "", ""]
+        ua.s.sendto("\r\n".join(resp).encode(), src)
+        print("received %s from=%s pai=%s body=%s" % (lines[0].split(" ")[0],
+              header(msg, "(?:From|f)"), header(msg, "P-Asserted-Identity"), body.strip()))
+        sys.stdout.flush()
 
 
 def send_corpus(ua, a):

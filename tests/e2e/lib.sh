@@ -14,6 +14,15 @@ need_tool() {
 	command -v "$1" >/dev/null || bail "$2"
 }
 
+# udp_send <ns> <dest ip> <port> <text>: the text (with \r\n escapes) sent from ns as one
+# datagram. bash's printf into /dev/udp writes as it goes, so a message would leave as several.
+udp_send() {
+	ip netns exec "$1" python3 -c 'import socket, sys
+d = sys.argv[3].encode().decode("unicode_escape").encode("latin-1")
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(d, (sys.argv[1], int(sys.argv[2])))' "$2" "$3" "$4"
+}
+
 # expect_fastpath: after sbcd started, its fast path is what the test asked for. With
 # SBC_FASTPATH=userspace, nothing to check. Otherwise the gatekey XDP program must be attached to
 # the access interface: where the machine can run XDP (root, BTF) anything else bails out, a

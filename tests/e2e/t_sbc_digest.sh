@@ -93,7 +93,7 @@ echo "$out" | grep -q '^request FOOBAR 501 allow=REGISTER, OPTIONS$' &&
 ok $? "an unknown method gets 501 with Allow; sbcd counts them, and the ACK, NOT_SERVED"
 
 before=$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)
-in_term bash -c "printf 'OPTIONS sip:sbc1 SIP/2.0\r\nVia: SIP/2.0/UDP $TERM4:5081;branch=z9hG4bKx\r\nFrom: <sip:term3@sbc1>;tag=1\r\nTo: <sip:sbc1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' >/dev/udp/$SBC4/5060"
+udp_send "$NS_TERM" "$SBC4" 5060 'OPTIONS sip:sbc1 SIP/2.0\r\nVia: SIP/2.0/UDP '"$TERM4"':5081;branch=z9hG4bKx\r\nFrom: <sip:term3@sbc1>;tag=1\r\nTo: <sip:sbc1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'
 wait_until 30 stat_at_least sbcd fastpath.DROP_NOT_REGISTRATION $((before + 1))
 ok $? "an OPTIONS from another port of the same host is not term3's and is dropped"
 

@@ -99,7 +99,7 @@ is $(($(stat_of softswitchd sealed_past_lockout) - before_sealed)) 2 \
 
 # --- Unknown sources. ---------------------------------------------------------------------------
 before=$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)
-in_term bash -c "printf 'OPTIONS sip:sbc1 SIP/2.0\r\nVia: SIP/2.0/UDP $TERM4:5999;branch=z9hG4bKx\r\nFrom: <sip:x@sbc1>;tag=1\r\nTo: <sip:x@sbc1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' >/dev/udp/$SBC4/5060"
+udp_send "$NS_TERM" "$SBC4" 5060 'OPTIONS sip:sbc1 SIP/2.0\r\nVia: SIP/2.0/UDP '"$TERM4"':5999;branch=z9hG4bKx\r\nFrom: <sip:x@sbc1>;tag=1\r\nTo: <sip:x@sbc1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'
 wait_until 30 stat_at_least sbcd fastpath.DROP_NOT_REGISTRATION $((before + 1))
 ok $? "a non-registration request from an unknown source is dropped and counted"
 

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * SIP requests routed between registered terminals: the registrar's bindings are the location
+ * service, and the element facing the terminals a stateful proxy (RFC 3261 §16) over the
+ * transaction layer (sip_txn.h) and the message-editing layer (sip_proxy.h). A request is routed
+ * only from a terminal with a standing binding (its gk-mac trailer verified, or the address a
+ * digest registration pinned) and only to one: the callee's binding is its Request-URI user at
+ * this element's domain, and the request goes to the address that binding holds, sealed under
+ * its downlink key for gk-mac. The caller's identity on the way is its binding's, asserted with
+ * P-Asserted-Identity (RFC 3325); whatever identity the request claimed itself is stripped.
+ *
+ * What is routed so far: MESSAGE (RFC 3428), a non-INVITE request outside any dialog. INVITE
+ * dialogs (Record-Route, ACK, CANCEL, BYE) come next; until then the registrar refuses them
+ * (405) as before. Unknown users and users without a binding get 480, another domain 403 (no
+ * open relay), a callee that does not answer 408.
+ */
+#ifndef GATEKEY_SIP_ROUTE_H
+#define GATEKEY_SIP_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "gatekey/front_io.h"
+#include "gatekey/sip_txn.h"
+
+struct gk_sip_route_stats {
+	uint64_t requests;       /* routed requests received from a bound terminal (new ones) */
+	uint64_t forwarded;      /* of which forwarded to the callee's binding */
+	uint64_t responses;      /* callee responses passed back to the caller */
+	uint64_t not_registered; /* requests from a source without a binding: dropped */
+	uint64_t unavailable;    /* 480: no binding for the Request-URI user */
+	uint64_t foreign;        /* 403: a Request-URI at another domain */
+	uint64_t timeouts;       /* 408: the callee never answered */
+	uint64_t loops;          /* 483: Max-Forwards spent */
+	uint64_t
+	    stray_responses; /* responses that match nothing we forwarded, or not from a binding */
+	uint64_t malformed;  /* what the editing layer could not read (counted, dropped) */
+};
+
+struct gk_sip_router;
+
+/* idsp: this element's domain (the Request-URI host of requests it routes); io: its front
+ * (sockets, registrar, loop). NULL with err on failure. */
+struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io,
+                                        const struct gk_sip_txn_cfg *txn, char *err, size_t errlen);
+void gk_sip_router_free(struct gk_sip_router *r);
+
+/* Whether the router takes a request of this method (after gk_sip_decode accepted it). */
+bool gk_sip_router_routes(const char *method);
+
+/*
+ * A SIP datagram (trailer already verified and stripped: index names the gk-mac binding, 0 for
+ * none) from `from` on socket s. Returns true when the router took it (a request it routes, or
+ * a response to a request it forwarded), false to leave it to the registration exchange.
+ */
+bool gk_sip_router_input(struct gk_sip_router *r, struct gk_front_sock *s, const uint8_t *data,
+                         size_t len, const struct sockaddr_storage *from, uint32_t index);
+
+const struct gk_sip_route_stats *gk_sip_router_stats(const struct gk_sip_router *r);
+const struct gk_sip_txn_stats *gk_sip_router_txn_stats(const struct gk_sip_router *r);
+
+#endif

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# SIP requests routed between registered terminals (lib/sip_route.c): two digest UAs register
+# with softswitchd, one sends a MESSAGE to the other, which gets it from the address its binding
+# holds, with the sender's identity asserted by the softswitch and not by the sender; a user
+# without a binding gets 480, another domain 403, and a stranger nothing at all.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_tool python3 "python3 is not installed"
+plan 10
+
+UA=$REPO/tests/e2e/digest_ua.py
+rig_direct
+provision term1 term2 term3
+write_aucd_conf
+write_softswitchd_conf
+echo "registrar.mechanisms = gk-mac digest" >>"$WORK/softswitchd.conf"
+start_daemon aucd "$NS_CORE" -c "$WORK/aucd.conf" || bail "aucd does not start"
+start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || bail "softswitchd does not start"
+pw1=$(gkctl subscriber digest-password term1)
+pw2=$(gkctl subscriber digest-password term2)
+
+# term2 registers and answers whatever comes for 6 s
+in_term python3 "$UA" --server "$CORE4:5060" --local "$TERM4:5102" --user term2 --password "$pw2" \
+	--domain ss1 --serve 6 >"$WORK/term2.out" 2>&1 &
+PIDS+=($!)
+wait_until 100 grep -q '^serving' "$WORK/term2.out"
+ok $? "term2 registers with digest and waits for requests"
+
+out=$(in_term python3 "$UA" --server "$CORE4:5060" --local "$TERM4:5101" --user term1 \
+	--password "$pw1" --domain ss1 --pai "<sip:term3@ss1>" --message term2 --message term3 \
+	--message nobody --message term2@elsewhere.example)
+echo "$out" | diag
+echo "$out" | grep -q '^message term2 200$'
+ok $? "term1's MESSAGE to term2 is routed to term2's binding and term2's 200 comes back"
+wait_until 50 grep -q '^received MESSAGE' "$WORK/term2.out"
+ok $? "term2 receives the MESSAGE"
+grep '^received MESSAGE' "$WORK/term2.out" | diag
+grep -q '^received MESSAGE .* pai=<sip:term1@ss1> body=hello term2$' "$WORK/term2.out"
+ok $? "the softswitch asserts term1's identity from its binding; the P-Asserted-Identity term1 claimed (term3) is gone"
+echo "$out" | grep -q '^message term3 480$' && echo "$out" | grep -q '^message nobody 480$'
+ok $? "a user without a binding, and an unknown one, get 480"
+echo "$out" | grep -q '^message term2@elsewhere.example 403$'
+ok $? "a request for another domain gets 403: no open relay"
+is "$(stat_of softswitchd route.forwarded)" 1 "softswitchd counts one forwarded request"
+is "$(stat_of softswitchd route.unavailable)" 2 "and two answered 480"
+
+# A stranger (never registered from this address) is not routed, and not answered.
+before=$(stat_of softswitchd route.not_registered)
+udp_send "$NS_TERM" "$CORE4" 5060 'MESSAGE sip:term2@ss1 SIP/2.0\r\nVia: SIP/2.0/UDP '"$TERM4"':5109;branch=z9hG4bKs1\r\nFrom: <sip:x@ss1>;tag=1\r\nTo: <sip:term2@ss1>\r\nCall-ID: s1\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n'
+wait_until 30 stat_at_least softswitchd route.not_registered $((before + 1))
+ok $? "a stranger's MESSAGE is dropped and counted (route.not_registered)"
+out=$(in_term python3 "$UA" --server "$CORE4:5060" --local "$TERM4:5101" --user term1 \
+	--password "$pw1" --domain ss1 --message term2)
+echo "$out" | grep -q '^message term2 \(200\|408\)$'
+ok $? "the router still serves term1 afterwards"
+finish
