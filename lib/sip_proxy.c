@@ -448,3 +448,60 @@ void gk_sip_branch(char out[GK_SIP_BRANCH_LEN], const struct gk_sip_view *in, ui
 	}
 	out[7 + 32] = '\0';
 }
+
+/* ---- requests a proxy makes itself ------------------------------------------------------------
+ */
+
+/* ACK or CANCEL of the INVITE inv (§17.1.1.3, §9.1): its Request-URI, top Via (this element's),
+ * Route set, From, Call-ID and CSeq number; To from `to`. */
+static int build_from_invite(const uint8_t *inv, size_t ilen, const char *method,
+                             struct sip_span to, uint8_t *out, size_t cap)
+{
+	struct gk_sip_view v;
+	struct out o = {.p = out, .cap = cap};
+	char num[16];
+
+	if (gk_sip_view(inv, ilen, &v) < 0 || !v.request || v.method.n != 6 ||
+	    memcmp(v.method.p, "INVITE", 6) != 0)
+		return -EINVAL;
+	if (!to.n)
+		to = v.to;
+	put_str(&o, method);
+	put(&o, " ", 1);
+	put_head(&o, v.ruri);
+	put_str(&o, " SIP/2.0\r\nVia: ");
+	put_head(&o, v.via);
+	put(&o, "\r\n", 2);
+	for (unsigned i = 0; i < v.n_route; i++) {
+		put_str(&o, "Route: ");
+		put_head(&o, v.route[i]);
+		put(&o, "\r\n", 2);
+	}
+	put_str(&o, "Max-Forwards: 70\r\nFrom: ");
+	put_head(&o, v.from);
+	put_str(&o, "\r\nTo: ");
+	put_head(&o, to);
+	put_str(&o, "\r\nCall-ID: ");
+	put_head(&o, v.call_id);
+	snprintf(num, sizeof(num), "%u ", v.cseq);
+	put_str(&o, "\r\nCSeq: ");
+	put_str(&o, num);
+	put_str(&o, method);
+	put_str(&o, "\r\nContent-Length: 0\r\n\r\n");
+	return finish(&o);
+}
+
+int gk_sip_build_ack(const uint8_t *inv, size_t ilen, const uint8_t *rsp, size_t rlen, uint8_t *out,
+                     size_t cap)
+{
+	struct gk_sip_view r;
+
+	if (gk_sip_view(rsp, rlen, &r) < 0 || r.request || r.status < 300)
+		return -EINVAL;
+	return build_from_invite(inv, ilen, "ACK", r.to, out, cap);
+}
+
+int gk_sip_build_cancel(const uint8_t *inv, size_t ilen, uint8_t *out, size_t cap)
+{
+	return build_from_invite(inv, ilen, "CANCEL", (struct sip_span){NULL, 0}, out, cap);
+}

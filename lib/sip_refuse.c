@@ -158,8 +158,8 @@ size_t sip_via_stamp(struct sip_span via, const struct sockaddr_storage *from, c
 	uint16_t port;
 	struct sip_out o = {.p = out, .cap = cap ? cap - 1 : 0};
 
-	if (!cap)
-		return 0;
+	if (!cap || !from)
+		return 0; /* no source to stamp: the Via goes back as it came */
 	if (from->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
 		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
@@ -362,7 +362,7 @@ static int build(const uint8_t *buf, size_t len, unsigned status, const char *fi
 			return 0;
 		/* §8.2.6.2: a To without a tag gets one; derived from the Call-ID, so a
 		 * retransmission is refused with the same tag */
-		if (i == 1 && !memmem(copy[i].v.p, copy[i].v.n, ";tag=", 5) &&
+		if (i == 1 && status > 100 && !memmem(copy[i].v.p, copy[i].v.n, ";tag=", 5) &&
 		    !memmem(copy[i].v.p, copy[i].v.n, ";TAG=", 5)) {
 			uint32_t h = 2166136261u;
 			char tag[16];
@@ -403,7 +403,7 @@ int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, e
 int gk_sip_answer(const uint8_t *req, size_t len, unsigned status, const char *phrase,
                   const struct sockaddr_storage *from, uint8_t *out, size_t cap)
 {
-	if (status < 300 || status > 699 || !phrase)
+	if (status < 100 || status > 699 || !phrase)
 		return -EINVAL;
 	return build(req, len, status, phrase, NULL, GK_R_OK, from, out, cap);
 }

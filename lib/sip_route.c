@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Routing SIP requests between registered terminals (include/gatekey/sip_route.h): who may send
- * (a standing binding), to whom (the Request-URI user's binding at this domain), under which
- * identity (the sender's binding, asserted), and the answers the router owes when it cannot
- * (403, 480, 483, 503, 408). The transactions are sip_txn.c's, the edits sip_proxy.c's; this
- * file only decides.
+ * (a standing binding), to whom (the Request-URI user's binding at this domain, or, inside a
+ * dialog, the other party's), under which identity (the sender's binding, asserted), and the
+ * answers the router owes when it cannot (403, 480, 481, 483, 503, 408). The transactions are
+ * sip_txn.c's, the edits sip_proxy.c's; this file only decides.
  *
  * A forwarded request holds a route slot until its final response went back or it timed out:
  * the slot keeps the request as it came (a timeout is answered from it, after the client
- * transaction is gone) and which binding must answer, so a response from anyone else is a stray.
+ * transaction is gone), who sent it and which binding must answer, so a response from anyone
+ * else is a stray. A 2xx to an INVITE makes a dialog: its two parties (IDc and tag each), so that
+ * a request inside it is routed only from one party to the other, whatever its Request-URI
+ * says, and anything else claiming the dialog gets 481. Every slot and every dialog has a timer.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,20 +23,40 @@
 #include "gatekey/config.h"
 #include "gatekey/crypto.h"
 #include "gatekey/log.h"
+#include "gatekey/siphash.h"
 #include "gatekey/sip.h"
 #include "gatekey/sip_proxy.h"
 #include "gatekey/sip_route.h"
 #include "sip_priv.h"
 
+#define DIALOG_IDLE_MS (4ull * 3600 * 1000) /* a dialog with no request this long is gone */
+#define CALL_ID_MAX    128                  /* bytes of a Call-ID a dialog keeps */
+#define TAG_MAX        64
+
 struct route {
 	uint32_t gen;
 	bool used;
+	bool invite; /* an initial INVITE: its 2xx makes a dialog */
 	uint32_t next_free;
 	gk_sip_txn_handle server;
+	struct gk_sip_txn_key client; /* to CANCEL it */
+	char caller[GK_ID_MAX + 1], callee[GK_ID_MAX + 1];
 	uint32_t callee_index; /* gk-mac binding that must answer; 0: digest, by address */
-	struct sockaddr_storage callee;
+	struct sockaddr_storage callee_addr;
+	uint32_t dialog; /* a BYE's dialog, ended by its final response */
 	uint16_t len;
 	uint8_t req[GK_SIP_TXN_MSG_MAX]; /* the request as it came, to answer a timeout from */
+};
+
+struct dialog {
+	uint32_t gen;
+	bool used;
+	uint32_t next_free, next_hash;
+	char call_id[CALL_ID_MAX];
+	char tag[2][TAG_MAX];       /* the caller's (From) and the callee's (To) tag */
+	char idc[2][GK_ID_MAX + 1]; /* the caller's and the callee's binding */
+	struct gk_timer idle;
+	struct gk_sip_router *r;
 };
 
 struct gk_sip_router {
@@ -41,10 +64,15 @@ struct gk_sip_router {
 	struct gk_front_io *io;
 	struct gk_sip_txn *txn;
 	uint64_t salt;
+	uint8_t hash_key[GK_SIPHASH_KEY_LEN];
 	struct route *routes; /* 1..n_routes */
 	uint32_t n_routes, free_head;
+	struct dialog *dialogs; /* 1..n_dialogs */
+	uint32_t n_dialogs, dialog_free, *dialog_hash, hash_mask;
 	struct gk_sip_route_stats st;
 };
+
+/* ---- route slots --------------------------------------------------------------------------- */
 
 /* A route's reference: generation and slot, so a late event never reaches a reused slot. */
 static uint64_t route_ref(const struct gk_sip_router *r, const struct route *rt)
@@ -72,6 +100,8 @@ static struct route *route_take(struct gk_sip_router *r)
 	r->free_head = rt->next_free;
 	rt->used = true;
 	rt->gen++;
+	rt->invite = false;
+	rt->dialog = 0;
 	return rt;
 }
 
@@ -83,11 +113,115 @@ static void route_free(struct gk_sip_router *r, struct route *rt)
 	r->free_head = (uint32_t)(rt - r->routes);
 }
 
+/* ---- dialogs ------------------------------------------------------------------------------- */
+
+static uint32_t dialog_bucket(const struct gk_sip_router *r, struct sip_span call_id)
+{
+	return (uint32_t)gk_siphash64(r->hash_key, call_id.p, call_id.n) & r->hash_mask;
+}
+
+static bool span_is(struct sip_span s, const char *z)
+{
+	return s.n == strlen(z) && memcmp(s.p, z, s.n) == 0;
+}
+
+/* The dialog of call_id with these two tags (either way round), or NULL; *side: which party
+ * the tag `from_tag` is (0 caller, 1 callee). */
+static struct dialog *dialog_find(struct gk_sip_router *r, struct sip_span call_id,
+                                  struct sip_span from_tag, struct sip_span to_tag, int *side)
+{
+	for (uint32_t i = r->dialog_hash[dialog_bucket(r, call_id)]; i;
+	     i = r->dialogs[i].next_hash) {
+		struct dialog *d = &r->dialogs[i];
+		if (!span_is(call_id, d->call_id))
+			continue;
+		for (int s = 0; s < 2; s++) {
+			if (span_is(from_tag, d->tag[s]) && span_is(to_tag, d->tag[!s])) {
+				*side = s;
+				return d;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void dialog_free(struct gk_sip_router *r, struct dialog *d)
+{
+	uint32_t idx = (uint32_t)(d - r->dialogs);
+	uint32_t *pp =
+	    &r->dialog_hash[dialog_bucket(r, (struct sip_span){d->call_id, strlen(d->call_id)})];
+	while (*pp && *pp != idx)
+		pp = &r->dialogs[*pp].next_hash;
+	if (*pp)
+		*pp = d->next_hash;
+	gk_timer_cancel(r->io->loop, &d->idle);
+	d->used = false;
+	d->next_free = r->dialog_free;
+	r->dialog_free = idx;
+	r->st.dialogs_ended++;
+}
+
+static void dialog_idle(struct gk_timer *t)
+{
+	struct dialog *d = (struct dialog *)((char *)t - offsetof(struct dialog, idle));
+	dialog_free(d->r, d);
+}
+
+/* The dialog a 2xx to an initial INVITE makes (RFC 3261 §12.1): kept once however many 2xx come. */
+static void dialog_make(struct gk_sip_router *r, const struct route *rt,
+                        const struct gk_sip_view *rsp)
+{
+	struct gk_sip_view inv;
+	int side;
+
+	if (gk_sip_view(rt->req, rt->len, &inv) < 0 || !inv.from_tag.n || !rsp->to_tag.n ||
+	    rsp->call_id.n >= CALL_ID_MAX || inv.from_tag.n >= TAG_MAX || rsp->to_tag.n >= TAG_MAX)
+		return;
+	if (dialog_find(r, rsp->call_id, inv.from_tag, rsp->to_tag, &side))
+		return;
+	uint32_t i = r->dialog_free;
+	if (!i) {
+		r->st.dialogs_full++;
+		return; /* the call goes on, but nothing inside it will be routed: counted */
+	}
+	struct dialog *d = &r->dialogs[i];
+	r->dialog_free = d->next_free;
+	d->used = true;
+	d->gen++;
+	snprintf(d->call_id, sizeof(d->call_id), "%.*s", (int)rsp->call_id.n, rsp->call_id.p);
+	snprintf(d->tag[0], sizeof(d->tag[0]), "%.*s", (int)inv.from_tag.n, inv.from_tag.p);
+	snprintf(d->tag[1], sizeof(d->tag[1]), "%.*s", (int)rsp->to_tag.n, rsp->to_tag.p);
+	snprintf(d->idc[0], sizeof(d->idc[0]), "%s", rt->caller);
+	snprintf(d->idc[1], sizeof(d->idc[1]), "%s", rt->callee);
+	d->r = r;
+	d->idle.fn = dialog_idle;
+	uint32_t *head = &r->dialog_hash[dialog_bucket(r, rsp->call_id)];
+	d->next_hash = *head;
+	*head = i;
+	gk_timer_arm(r->io->loop, &d->idle, DIALOG_IDLE_MS);
+	r->st.dialogs++;
+}
+
+/* ---- sending --------------------------------------------------------------------------------- */
+
 static void xmit(void *user, const struct sockaddr_storage *to, const uint8_t *data, size_t len,
                  uint32_t seal)
 {
 	struct gk_sip_router *r = user;
 	gk_front_io_xmit(r->io, GK_PROTO_SIP, to, data, len, seal);
+}
+
+static int build_trying(void *user, const uint8_t *req, size_t len, uint8_t *out, size_t cap)
+{
+	(void)user;
+	return gk_sip_answer(req, len, 100, "Trying", NULL, out, cap);
+}
+
+static int build_ack(void *user, const uint8_t *req, size_t req_len, const uint8_t *rsp,
+                     size_t rsp_len, uint8_t *out, size_t cap)
+{
+	(void)user;
+	return req ? gk_sip_build_ack(req, req_len, rsp, rsp_len, out, cap) : -1;
 }
 
 /* The router's own answer (status and phrase) to request req on server transaction h. */
@@ -101,27 +235,55 @@ static void answer(struct gk_sip_router *r, gk_sip_txn_handle h, const uint8_t *
 		gk_sip_txn_server_respond(r->txn, h, status, out, (size_t)n);
 }
 
+/* CANCELs the INVITE route rt forwarded, when it may be (§9.1: after a provisional). */
+static void cancel_downstream(struct gk_sip_router *r, struct route *rt)
+{
+	gk_sip_txn_handle ch = gk_sip_txn_client_find(r->txn, &rt->client);
+	size_t ilen;
+	const uint8_t *inv;
+	uint8_t out[GK_SIP_TXN_MSG_MAX];
+	struct gk_sip_txn_key ck = rt->client;
+	gk_sip_txn_handle h;
+
+	if (!ch || !gk_sip_txn_client_cancellable(r->txn, ch) ||
+	    !(inv = gk_sip_txn_client_request(r->txn, ch, &ilen)))
+		return;
+	int n = gk_sip_build_cancel(inv, ilen, out, sizeof(out));
+	ck.method = GK_SIP_CANCEL;
+	if (n > 0 && gk_sip_txn_client_send(r->txn, &ck, out, (size_t)n, &rt->callee_addr,
+	                                    rt->callee_index, 0, &h) == 0)
+		r->st.cancels++;
+}
+
 static void on_timeout(void *user, gk_sip_txn_handle h, uint64_t ref, enum gk_sip_txn_expiry why)
 {
 	struct gk_sip_router *r = user;
-	struct route *rt;
+	struct route *rt = route_of(r, ref);
 
 	(void)h;
+	if (!rt)
+		return;
+	if (why == GK_SIP_TXN_TIMER_C) {
+		cancel_downstream(r, rt); /* its 487 comes back and ends the route */
+		return;
+	}
 	if (why == GK_SIP_TXN_TIMER_B || why == GK_SIP_TXN_TIMER_F) {
 		/* the callee never answered: the caller hears 408 (§16.7 step 6 for a proxy) */
-		if ((rt = route_of(r, ref))) {
-			struct sockaddr_storage none = {0};
-			r->st.timeouts++;
-			answer(r, rt->server, rt->req, rt->len, 408, "Request Timeout", &none);
-			route_free(r, rt);
-		}
+		r->st.timeouts++;
+		answer(r, rt->server, rt->req, rt->len, 408, "Request Timeout", NULL);
+		route_free(r, rt);
 	}
 }
+
+/* ---- life ------------------------------------------------------------------------------------ */
 
 struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io,
                                         const struct gk_sip_txn_cfg *txn, char *err, size_t errlen)
 {
-	static const struct gk_sip_txn_ops ops = {.xmit = xmit, .timeout = on_timeout};
+	static const struct gk_sip_txn_ops ops = {.xmit = xmit,
+	                                          .timeout = on_timeout,
+	                                          .build_trying = build_trying,
+	                                          .build_ack = build_ack};
 	struct gk_sip_router *r = calloc(1, sizeof(*r));
 
 	if (!r) {
@@ -131,11 +293,19 @@ struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io
 	snprintf(r->idsp, sizeof(r->idsp), "%s", idsp);
 	r->io = io;
 	gk_random((uint8_t *)&r->salt, sizeof(r->salt));
+	gk_random(r->hash_key, sizeof(r->hash_key));
 	r->txn = gk_sip_txn_new(txn, &ops, r, io->loop, err, errlen);
 	r->n_routes = txn->max_client;
+	r->n_dialogs = txn->max_server;
+	r->hash_mask = 1;
+	while (r->hash_mask < r->n_dialogs)
+		r->hash_mask <<= 1;
+	r->hash_mask--;
 	/* lazily mapped: a slot's pages are touched only once it is used */
 	r->routes = calloc((size_t)r->n_routes + 1, sizeof(*r->routes));
-	if (!r->txn || !r->routes) {
+	r->dialogs = calloc((size_t)r->n_dialogs + 1, sizeof(*r->dialogs));
+	r->dialog_hash = calloc((size_t)r->hash_mask + 1, sizeof(*r->dialog_hash));
+	if (!r->txn || !r->routes || !r->dialogs || !r->dialog_hash) {
 		if (r->txn)
 			snprintf(err, errlen, "out of memory for %u routes", r->n_routes);
 		gk_sip_router_free(r);
@@ -145,6 +315,10 @@ struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io
 		r->routes[i].next_free = r->free_head;
 		r->free_head = i;
 	}
+	for (uint32_t i = r->n_dialogs; i >= 1; i--) {
+		r->dialogs[i].next_free = r->dialog_free;
+		r->dialog_free = i;
+	}
 	return r;
 }
 
@@ -152,15 +326,29 @@ void gk_sip_router_free(struct gk_sip_router *r)
 {
 	if (!r)
 		return;
+	if (r->dialogs)
+		for (uint32_t i = 1; i <= r->n_dialogs; i++)
+			if (r->dialogs[i].used)
+				gk_timer_cancel(r->io->loop, &r->dialogs[i].idle);
 	gk_sip_txn_free(r->txn);
 	free(r->routes);
+	free(r->dialogs);
+	free(r->dialog_hash);
 	free(r);
 }
 
 bool gk_sip_router_routes(const char *method)
 {
-	return strcmp(method, "MESSAGE") == 0;
+	static const char *const routed[] = {"MESSAGE", "INVITE", "ACK",      "BYE",
+	                                     "CANCEL",  "UPDATE", "INFO",     "PRACK",
+	                                     "NOTIFY",  "REFER",  "SUBSCRIBE"};
+	for (size_t i = 0; i < sizeof(routed) / sizeof(routed[0]); i++)
+		if (strcmp(method, routed[i]) == 0)
+			return true;
+	return false;
 }
+
+/* ---- requests ------------------------------------------------------------------------------- */
 
 /* "host:port" of a Via's sent-by, the transaction key's second half. */
 static size_t sent_by(const struct gk_sip_view *v, char *out, size_t cap)
@@ -200,13 +388,116 @@ static bool same_host(struct sip_span host, const char *name)
 	return host.n == strlen(name) && strncasecmp(host.p, name, host.n) == 0;
 }
 
+/* Forwards request data to binding `to` (IDc to_idc) as a proxy does, for route rt when the
+ * request makes a client transaction (rt NULL: an ACK of a 2xx, which never does). */
+static void forward(struct gk_sip_router *r, struct route *rt, gk_sip_txn_handle h,
+                    const uint8_t *data, size_t len, const struct gk_sip_view *v,
+                    const struct sockaddr_storage *from, const char *caller, const char *to_idc,
+                    bool initial)
+{
+	struct gk_binding *cb = gk_registrar_binding_of(r->io->front, to_idc);
+	struct gk_binding_info ci;
+	char self[64], target[64], ruri[GK_ID_MAX + 80], via[160], rr[80];
+	char pai[2 * GK_ID_MAX + 16], branch[GK_SIP_BRANCH_LEN];
+
+	if (!cb) {
+		r->st.unavailable++;
+		if (rt) {
+			answer(r, h, data, len, 480, "Temporarily Unavailable", from);
+			route_free(r, rt);
+		}
+		return;
+	}
+	gk_binding_get_info(cb, &ci);
+	if (self_for(r, &ci.addr, self, sizeof(self)) < 0) {
+		if (rt) {
+			answer(r, h, data, len, 503, "Service Unavailable", from);
+			route_free(r, rt);
+		}
+		return;
+	}
+	gk_format_addr(&ci.addr, target, sizeof(target));
+	gk_sip_branch(branch, v, r->salt);
+	snprintf(ruri, sizeof(ruri), "sip:%s@%s", to_idc, target);
+	snprintf(via, sizeof(via), "SIP/2.0/UDP %s;branch=%s", self, branch);
+	snprintf(rr, sizeof(rr), "<sip:%s;lr>", self);
+	snprintf(pai, sizeof(pai), "<sip:%s@%s>", caller, r->idsp);
+	bool dialog_forming =
+	    initial && (span_is(v->method, "INVITE") || span_is(v->method, "SUBSCRIBE") ||
+	                span_is(v->method, "REFER"));
+	/* An initial request goes to the callee's binding; inside a dialog the Request-URI is the
+	 * remote target the other party gave, and stays (§16.6 step 2 only for the first). */
+	struct gk_sip_fwd f = {.ruri = initial ? ruri : NULL,
+	                       .self = self,
+	                       .via = via,
+	                       .record_route = dialog_forming ? rr : NULL,
+	                       .strip_pai = true,
+	                       .pai = pai,
+	                       .from = from};
+	uint8_t out[GK_SIP_TXN_MSG_MAX];
+	int n = gk_sip_fwd_request(data, len, &f, out, sizeof(out));
+	uint32_t seal = ci.mech == GK_MECH_GKMAC ? ci.index : 0;
+	if (n == -ELOOP) {
+		r->st.loops++;
+		if (rt) {
+			answer(r, h, data, len, 483, "Too Many Hops", from);
+			route_free(r, rt);
+		}
+		return;
+	}
+	if (n <= 0) {
+		r->st.malformed++;
+		if (rt) {
+			answer(r, h, data, len, 513, "Message Too Large", from);
+			route_free(r, rt);
+		}
+		return;
+	}
+	if (!rt) { /* the ACK of a 2xx: end to end, no transaction (§17.1.1.3) */
+		gk_front_io_xmit(r->io, GK_PROTO_SIP, &ci.addr, out, (size_t)n, seal);
+		r->st.forwarded++;
+		return;
+	}
+	rt->callee_addr = ci.addr;
+	rt->callee_index = seal;
+	snprintf(rt->callee, sizeof(rt->callee), "%s", to_idc);
+	gk_sip_txn_handle ch;
+	if (gk_sip_txn_key_set(&rt->client, gk_sip_method_of(v->cseq_method.p, v->cseq_method.n),
+	                       branch, strlen(branch), self, strlen(self)) < 0 ||
+	    gk_sip_txn_client_send(r->txn, &rt->client, out, (size_t)n, &ci.addr, seal,
+	                           route_ref(r, rt), &ch) < 0) {
+		answer(r, h, data, len, 503, "Service Unavailable", from);
+		route_free(r, rt);
+		return;
+	}
+	r->st.forwarded++;
+}
+
+/* CANCEL (§9.2, §16.10): answered here at once, and the INVITE it names cancelled downstream. */
+static void route_cancel(struct gk_sip_router *r, const struct gk_sip_txn_key *k,
+                         gk_sip_txn_handle h, const uint8_t *data, size_t len,
+                         const struct sockaddr_storage *from)
+{
+	struct gk_sip_txn_key ik = *k;
+
+	ik.method = GK_SIP_INVITE;
+	gk_sip_txn_handle ih = gk_sip_txn_server_find(r->txn, &ik);
+	struct route *rt = ih ? route_of(r, gk_sip_txn_ref(r->txn, ih)) : NULL;
+	if (!rt) {
+		answer(r, h, data, len, 481, "Call/Transaction Does Not Exist", from);
+		return;
+	}
+	answer(r, h, data, len, 200, "OK", from);
+	cancel_downstream(r, rt);
+}
+
 static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t len,
                           const struct gk_sip_view *v, const struct sockaddr_storage *from,
                           uint32_t index)
 {
 	struct gk_registrar *reg = r->io->front;
 	struct gk_sip_txn_key k;
-	gk_sip_txn_handle h;
+	gk_sip_txn_handle h = 0;
 	char caller[GK_ID_MAX + 1];
 
 	/* Only a standing binding may send, and it speaks as itself (DESIGN §5): no state, not
@@ -221,10 +512,9 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 		r->st.malformed++;
 		return;
 	}
-	switch (gk_sip_txn_server_input(r->txn, &k, data, len, from, index, &h)) {
-	case GK_SIP_TXN_NEW:
-		break;
-	case GK_SIP_TXN_NONE_AVAILABLE: {
+	enum gk_sip_txn_input in = gk_sip_txn_server_input(r->txn, &k, data, len, from, index, &h);
+	bool ack = span_is(v->method, "ACK");
+	if (in == GK_SIP_TXN_NONE_AVAILABLE) {
 		uint8_t out[1024];
 		int n =
 		    gk_sip_answer(data, len, 503, "Service Unavailable", from, out, sizeof(out));
@@ -232,13 +522,57 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 			gk_front_io_xmit(r->io, GK_PROTO_SIP, from, out, (size_t)n, index);
 		return;
 	}
-	default:
-		return; /* a retransmission the layer answered, or an ACK: nothing routes it */
-	}
+	if (in != GK_SIP_TXN_NEW && !(ack && in == GK_SIP_TXN_ACK_PASS))
+		return; /* a retransmission the layer answered, or the ACK of a non-2xx */
 	r->st.requests++;
+	/* §16.2: a proxy answers an INVITE 100 Trying at once, so the caller stops retransmitting
+	 * while the callee rings (the layer sends it again for a retransmission) */
+	if (span_is(v->method, "INVITE"))
+		gk_sip_txn_server_trying(r->txn, h);
+	if (span_is(v->method, "CANCEL")) {
+		route_cancel(r, &k, h, data, len, from);
+		return;
+	}
 
-	/* The callee: the Request-URI's user at this domain (§16.5 with the registrar as the
-	 * location service). */
+	/* Inside a dialog (a To tag): only between its two parties, each as itself. */
+	if (v->to_tag.n) {
+		int side;
+		struct dialog *d = dialog_find(r, v->call_id, v->from_tag, v->to_tag, &side);
+		if (!d || strcmp(d->idc[side], caller) != 0) {
+			r->st.no_dialog++;
+			if (!ack)
+				answer(r, h, data, len, 481, "Call/Transaction Does Not Exist",
+				       from);
+			return;
+		}
+		gk_timer_arm(r->io->loop, &d->idle, DIALOG_IDLE_MS);
+		struct route *rt = NULL;
+		if (!ack) {
+			if (!(rt = route_take(r))) {
+				answer(r, h, data, len, 503, "Service Unavailable", from);
+				return;
+			}
+			if (len > sizeof(rt->req)) {
+				route_free(r, rt);
+				answer(r, h, data, len, 513, "Message Too Large", from);
+				return;
+			}
+			memcpy(rt->req, data, len);
+			rt->len = (uint16_t)len;
+			rt->server = h;
+			snprintf(rt->caller, sizeof(rt->caller), "%s", caller);
+			if (span_is(v->method, "BYE"))
+				rt->dialog = (uint32_t)(d - r->dialogs);
+			gk_sip_txn_set_ref(r->txn, h, route_ref(r, rt));
+		}
+		forward(r, rt, h, data, len, v, from, caller, d->idc[!side], false);
+		return;
+	}
+	if (ack)
+		return; /* an ACK outside any dialog of ours: nothing to route it by */
+
+	/* A new request: the callee is the Request-URI's user at this domain (§16.5, with the
+	 * registrar as the location service). */
 	struct sip_span user, host;
 	if (sip_uri_user_host(v->ruri, &user, &host) != GK_R_OK || !host.n) {
 		r->st.foreign++;
@@ -250,46 +584,14 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 		answer(r, h, data, len, 403, "Forbidden", from);
 		return;
 	}
-	char callee_id[GK_ID_MAX + 1];
-	snprintf(callee_id, sizeof(callee_id), "%.*s", (int)(user.n < GK_ID_MAX ? user.n : 0),
-	         user.p);
-	struct gk_binding *cb = callee_id[0] ? gk_registrar_binding_of(reg, callee_id) : NULL;
-	if (!cb) {
-		r->st.unavailable++;
-		answer(r, h, data, len, 480, "Temporarily Unavailable", from);
-		return;
-	}
-	struct gk_binding_info ci;
-	gk_binding_get_info(cb, &ci);
-
+	char callee[GK_ID_MAX + 1];
+	snprintf(callee, sizeof(callee), "%.*s", (int)(user.n < GK_ID_MAX ? user.n : 0), user.p);
 	struct route *rt = route_take(r);
 	if (!rt) {
 		answer(r, h, data, len, 503, "Service Unavailable", from);
 		return;
 	}
-	char self[64], callee_addr[64], ruri[GK_ID_MAX + 80], via[160], pai[2 * GK_ID_MAX + 16];
-	char branch[GK_SIP_BRANCH_LEN];
-	if (self_for(r, &ci.addr, self, sizeof(self)) < 0) {
-		route_free(r, rt);
-		answer(r, h, data, len, 503, "Service Unavailable", from);
-		return;
-	}
-	gk_format_addr(&ci.addr, callee_addr, sizeof(callee_addr));
-	gk_sip_branch(branch, v, r->salt);
-	snprintf(ruri, sizeof(ruri), "sip:%s@%s", callee_id, callee_addr);
-	snprintf(via, sizeof(via), "SIP/2.0/UDP %s;branch=%s", self, branch);
-	snprintf(pai, sizeof(pai), "<sip:%s@%s>", caller, r->idsp);
-	struct gk_sip_fwd f = {
-	    .ruri = ruri, .self = self, .via = via, .strip_pai = true, .pai = pai, .from = from};
-	uint8_t out[GK_SIP_TXN_MSG_MAX];
-	int n = gk_sip_fwd_request(data, len, &f, out, sizeof(out));
-	if (n == -ELOOP) {
-		route_free(r, rt);
-		r->st.loops++;
-		answer(r, h, data, len, 483, "Too Many Hops", from);
-		return;
-	}
-	if (n <= 0 || len > sizeof(rt->req)) {
+	if (len > sizeof(rt->req)) {
 		route_free(r, rt);
 		answer(r, h, data, len, 513, "Message Too Large", from);
 		return;
@@ -297,21 +599,13 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 	memcpy(rt->req, data, len);
 	rt->len = (uint16_t)len;
 	rt->server = h;
-	rt->callee = ci.addr;
-	rt->callee_index = ci.mech == GK_MECH_GKMAC ? ci.index : 0;
-
-	struct gk_sip_txn_key ck;
-	gk_sip_txn_handle ch;
-	if (gk_sip_txn_key_set(&ck, (enum gk_sip_method)k.method, branch, strlen(branch), self,
-	                       strlen(self)) < 0 ||
-	    gk_sip_txn_client_send(r->txn, &ck, out, (size_t)n, &ci.addr, rt->callee_index,
-	                           route_ref(r, rt), &ch) < 0) {
-		route_free(r, rt);
-		answer(r, h, data, len, 503, "Service Unavailable", from);
-		return;
-	}
-	r->st.forwarded++;
+	rt->invite = span_is(v->method, "INVITE");
+	snprintf(rt->caller, sizeof(rt->caller), "%s", caller);
+	gk_sip_txn_set_ref(r->txn, h, route_ref(r, rt));
+	forward(r, rt, h, data, len, v, from, caller, callee, true);
 }
+
+/* ---- responses ------------------------------------------------------------------------------ */
 
 static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t len,
                            const struct gk_sip_view *v, const struct sockaddr_storage *from,
@@ -338,16 +632,10 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 		r->st.stray_responses++;
 		return true;
 	}
+	if (!ref)
+		return true; /* the 200 to a CANCEL of ours: the caller had its own */
 	struct route *rt = route_of(r, ref);
-	if (!rt) {
-		r->st.stray_responses++;
-		return true;
-	}
-	/* Only the binding the request went to answers it: anyone else is a stray, whatever
-	 * branch it guessed or saw. */
-	bool right = rt->callee_index ? index == rt->callee_index
-	                              : !index && gk_sockaddr_equal(from, &rt->callee);
-	if (!right) {
+	if (!rt || strcmp(who, rt->callee) != 0) {
 		r->st.stray_responses++;
 		return true;
 	}
@@ -357,10 +645,16 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 		r->st.malformed++;
 		return true;
 	}
+	if (rt->invite && v->status >= 200 && v->status < 300)
+		dialog_make(r, rt, v);
 	gk_sip_txn_server_respond(r->txn, rt->server, v->status, out, (size_t)n);
 	r->st.responses++;
-	if (v->status >= 200)
+	if (v->status >= 200) {
+		if (rt->dialog && r->dialogs[rt->dialog].used)
+			dialog_free(
+			    r, &r->dialogs[rt->dialog]); /* the BYE's final ends it (§15.1.2) */
 		route_free(r, rt);
+	}
 	return true;
 }
 

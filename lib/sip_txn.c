@@ -882,6 +882,12 @@ int gk_sip_txn_set_ref(struct gk_sip_txn *t, gk_sip_txn_handle h, uint64_t user_
 	return 0;
 }
 
+uint64_t gk_sip_txn_ref(const struct gk_sip_txn *t, gk_sip_txn_handle h)
+{
+	const struct txn *x = lookup(t, h);
+	return x ? x->user_ref : 0;
+}
+
 const struct gk_sip_txn_stats *gk_sip_txn_stats(const struct gk_sip_txn *t)
 {
 	return &t->stats;

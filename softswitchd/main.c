@@ -269,6 +269,11 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	R(loops);
 	R(stray_responses);
 	R(malformed);
+	R(dialogs);
+	R(dialogs_ended);
+	R(dialogs_full);
+	R(no_dialog);
+	R(cancels);
 #undef R
 #define T(f) gk_ctl_printf(out, "sip.txn.%s %llu", #f, (unsigned long long)ts->f)
 	T(server_new);
@@ -277,6 +282,8 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	T(client_sent);
 	T(client_retransmissions);
 	T(client_timeouts);
+	T(trying_sent);
+	T(acks_sent);
 	T(pool_full);
 #undef T
 	/* The front and the core each count the reasons they decide on. */

@@ -60,8 +60,9 @@ struct sockaddr_storage;
 int gk_sip_refuse(const uint8_t *buf, size_t len, const struct gk_msg *failed, enum gk_reason why,
                   const struct sockaddr_storage *from, uint8_t *out, size_t cap);
 
-/* The same, for an answer the caller chose (a proxy's 403, 480, 408 ...): status 300..699 with
- * its reason phrase, no further header fields. -EINVAL for another status. */
+/* The same, for an answer the caller chose (a proxy's 100 Trying, 403, 480, 408 ...): status
+ * 100..699 with its reason phrase, no further header fields; a 100 gets no To tag (it makes no
+ * dialog). -EINVAL for another status. */
 int gk_sip_answer(const uint8_t *req, size_t len, unsigned status, const char *phrase,
                   const struct sockaddr_storage *from, uint8_t *out, size_t cap);
 

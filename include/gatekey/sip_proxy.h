@@ -153,4 +153,14 @@ int gk_sip_via_target(struct sip_span top_via, struct sockaddr_storage *to);
  */
 void gk_sip_branch(char out[GK_SIP_BRANCH_LEN], const struct gk_sip_view *in, uint64_t salt);
 
+/*
+ * Requests a proxy makes itself from the INVITE it forwarded (inv, as sent): the ACK of the
+ * non-2xx final rsp (§17.1.1.3: the INVITE's Request-URI, top Via, Route set, From, Call-ID and
+ * CSeq number, the response's To) and the CANCEL of the INVITE (§9.1: the same, with the
+ * INVITE's To). Length, or -EINVAL (not an INVITE, not a non-2xx final), -ENOSPC.
+ */
+int gk_sip_build_ack(const uint8_t *inv, size_t ilen, const uint8_t *rsp, size_t rlen, uint8_t *out,
+                     size_t cap);
+int gk_sip_build_cancel(const uint8_t *inv, size_t ilen, uint8_t *out, size_t cap);
+
 #endif

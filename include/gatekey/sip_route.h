@@ -9,10 +9,13 @@
  * its downlink key for gk-mac. The caller's identity on the way is its binding's, asserted with
  * P-Asserted-Identity (RFC 3325); whatever identity the request claimed itself is stripped.
  *
- * What is routed so far: MESSAGE (RFC 3428), a non-INVITE request outside any dialog. INVITE
- * dialogs (Record-Route, ACK, CANCEL, BYE) come next; until then the registrar refuses them
- * (405) as before. Unknown users and users without a binding get 480, another domain 403 (no
- * open relay), a callee that does not answer 408.
+ * What is routed: requests outside a dialog (MESSAGE, INVITE, SUBSCRIBE, REFER, ...) by their
+ * Request-URI user; INVITE and the others that make dialogs are record-routed, so that what comes
+ * inside the dialog (ACK, BYE, re-INVITE, UPDATE, INFO, NOTIFY) passes here too, and is routed
+ * only between the dialog's two parties (481 for anyone else). CANCEL is answered here and
+ * cancels the forwarded INVITE (§16.10); 100 Trying goes for every INVITE. Unknown users and
+ * users without a binding get 480, another domain 403 (no open relay), a callee that does not
+ * answer 408.
  */
 #ifndef GATEKEY_SIP_ROUTE_H
 #define GATEKEY_SIP_ROUTE_H
@@ -37,6 +40,11 @@ struct gk_sip_route_stats {
 	uint64_t
 	    stray_responses; /* responses that match nothing we forwarded, or not from a binding */
 	uint64_t malformed;  /* what the editing layer could not read (counted, dropped) */
+	uint64_t dialogs;    /* dialogs made by a 2xx to an INVITE */
+	uint64_t dialogs_ended; /* by a BYE's final response, or idle for four hours */
+	uint64_t dialogs_full;  /* a 2xx when every dialog slot was taken: nothing inside routed */
+	uint64_t no_dialog;     /* 481: a request inside a dialog that is not its sender's */
+	uint64_t cancels;       /* CANCELs sent downstream (asked for, or timer C) */
 };
 
 struct gk_sip_router;

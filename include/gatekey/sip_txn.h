@@ -269,6 +269,8 @@ const uint8_t *gk_sip_txn_client_request(const struct gk_sip_txn *t, gk_sip_txn_
 enum gk_sip_txn_state gk_sip_txn_state(const struct gk_sip_txn *t, gk_sip_txn_handle h);
 /* Attaches the caller's reference to h (server transactions start with 0). 0 or -ENOENT. */
 int gk_sip_txn_set_ref(struct gk_sip_txn *t, gk_sip_txn_handle h, uint64_t user_ref);
+/* The caller's reference attached to h, 0 when none or h has ended. */
+uint64_t gk_sip_txn_ref(const struct gk_sip_txn *t, gk_sip_txn_handle h);
 const struct gk_sip_txn_stats *gk_sip_txn_stats(const struct gk_sip_txn *t);
 
 #endif

@@ -134,6 +134,10 @@ def main():
     p.add_argument("--message", metavar="USER", action="append", default=[],
                    help="after registering, send a MESSAGE to USER at the domain and print "
                         "the status it got")
+    p.add_argument("--call", metavar="USER", action="append", default=[],
+                   help="after registering, call USER at the domain: INVITE, ACK its 200 along "
+                        "the Record-Route, BYE; prints \"call USER <INVITE status> bye <BYE "
+                        "status>\"")
     p.add_argument("--pai", metavar="URI",
                    help="put P-Asserted-Identity: URI in the MESSAGEs (an identity it claims)")
     p.add_argument("--serve", metavar="SECONDS", type=float,
@@ -196,6 +200,8 @@ def main():
             ack = re.sub(r"\r\nTo: [^\r]*", "\r\nTo: " + to.replace("\\", "\\\\"), ack)
             ack = re.sub(r"\r\nCSeq: (\d+) INVITE", r"\r\nCSeq: \1 ACK", ack)
             ua.s.sendto(ack.encode(), (a.server_ip, a.server_port))
+    for user in a.call:
+        call(ua, user)
     for user in a.message:
         req = ua.request("MESSAGE", to_user=user, body="hello " + user)
         code, msg = ua.send(req)
@@ -210,6 +216,48 @@ def main():
         print("deregistered %s status=%d" % (a.user, code))
         ok &= code == 200
     return 0 if ok else 1
+
+
+SDP = ("v=0\r\no=- 1 1 IN IP4 198.18.0.2\r\ns=-\r\nc=IN IP4 198.18.0.2\r\nt=0 0\r\n"
+       "m=audio 40000 RTP/AVP 0\r\n")
+
+
+def in_dialog(ua, method, cseq, target, routes, to):
+    """A request inside the dialog: to the remote target, along the route set (§12.2.1.1)."""
+    lines = ["%s %s SIP/2.0" % (method, target),
+             "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport" % (ua.local, os.urandom(6).hex())]
+    lines += ["Route: " + r for r in routes]
+    lines += ["Max-Forwards: 70", "From: <sip:%s@%s>;tag=%s" % (ua.a.user, ua.a.domain, ua.tag),
+              "To: " + to, "Call-ID: " + ua.call_id, "CSeq: %d %s" % (cseq, method),
+              "Content-Length: 0", "", ""]
+    return "\r\n".join(lines)
+
+
+def call(ua, user):
+    ua.cseq += 1
+    inv = "\r\n".join([
+        "INVITE %s SIP/2.0" % ua.uri(user),
+        "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport" % (ua.local, os.urandom(6).hex()),
+        "Max-Forwards: 70",
+        "From: <sip:%s@%s>;tag=%s" % (ua.a.user, ua.a.domain, ua.tag),
+        "To: <%s>" % ua.uri(user), "Call-ID: " + ua.call_id, "CSeq: %d INVITE" % ua.cseq,
+        "Contact: <sip:%s@%s>" % (ua.a.user, ua.local), "Content-Type: application/sdp",
+        "Content-Length: %d" % len(SDP), "", SDP])
+    code, msg = ua.send(inv)
+    if code != 200:
+        print("call %s %d" % (user, code))
+        return
+    to = header(msg, "(?:To|t)")
+    contact = re.search(r"<([^>]*)>", header(msg, "(?:Contact|m)"))
+    rr = re.findall(r"\r\nRecord-Route:\s*([^\r]*)", msg, re.I)
+    routes = list(reversed([v.strip() for h in rr for v in h.split(",")]))
+    target = contact.group(1) if contact else ua.uri(user)
+    ua.s.sendto(in_dialog(ua, "ACK", ua.cseq, target, routes, to).encode(),
+                (ua.a.server_ip, ua.a.server_port))
+    ua.cseq += 1
+    bcode, _ = ua.send(in_dialog(ua, "BYE", ua.cseq, target, routes, to))
+    print("call %s %d bye %d route=%s" % (user, code, bcode, ",".join(routes) or "-"))
+    sys.stdout.flush()
 
 
 def header(msg, name):
@@ -234,11 +282,23 @@ def serve(ua, seconds):
             continue
         head, _, body = msg.partition("\r\n\r\n")
         lines = head.split("\r\n")
+        method = lines[0].split(" ")[0]
         keep = [l for l in lines[1:] if re.match(r"(?i)(via|v|from|f|call-id|i|cseq):", l)]
         to = [l for l in lines[1:] if re.match(r"(?i)(to|t):", l)]
-        resp = ["SIP/2.0 200 OK"] + keep + [to[0] + ";tag=" + ua.tag if to else "To: -",
-                                           "Content-Length: 0", "", ""]
-        ua.s.sendto("\r\n".join(resp).encode(), src)
+        to = to[0] + ("" if ";tag=" in to[0] else ";tag=" + ua.tag) if to else "To: -"
+        if method == "ACK":
+            pass
+        elif method == "INVITE":
+            rr = [l for l in lines[1:] if re.match(r"(?i)record-route:", l)]
+            ring = ["SIP/2.0 180 Ringing"] + keep + [to] + rr + ["Content-Length: 0", "", ""]
+            ua.s.sendto("\r\n".join(ring).encode(), src)
+            ok = ["SIP/2.0 200 OK"] + keep + [to] + rr + [
+                "Contact: <sip:%s@%s>" % (ua.a.user, ua.local), "Content-Type: application/sdp",
+                "Content-Length: %d" % len(SDP), "", SDP]
+            ua.s.sendto("\r\n".join(ok).encode(), src)
+        else:
+            resp = ["SIP/2.0 200 OK"] + keep + [to, "Content-Length: 0", "", ""]
+            ua.s.sendto("\r\n".join(resp).encode(), src)
         print("received %s from=%s pai=%s body=%s" % (lines[0].split(" ")[0],
               header(msg, "(?:From|f)"), header(msg, "P-Asserted-Identity"), body.strip()))
         sys.stdout.flush()

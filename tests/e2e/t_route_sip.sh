@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # SIP requests routed between registered terminals (lib/sip_route.c): two digest UAs register
 # with softswitchd, one sends a MESSAGE to the other, which gets it from the address its binding
-# holds, with the sender's identity asserted by the softswitch and not by the sender; a user
-# without a binding gets 480, another domain 403, and a stranger nothing at all.
+# holds, with the sender's identity asserted by the softswitch and not by the sender; then it
+# calls the other (INVITE, 100/180/200, ACK and BYE along the Record-Route). A user without a
+# binding gets 480, another domain 403, a BYE outside any dialog of its sender 481, and a
+# stranger nothing at all.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_tool python3 "python3 is not installed"
-plan 10
+plan 16
 
 UA=$REPO/tests/e2e/digest_ua.py
 rig_direct
@@ -20,16 +22,16 @@ start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || bail "softswi
 pw1=$(gkctl subscriber digest-password term1)
 pw2=$(gkctl subscriber digest-password term2)
 
-# term2 registers and answers whatever comes for 6 s
+# term2 registers and answers whatever comes for 8 s
 in_term python3 "$UA" --server "$CORE4:5060" --local "$TERM4:5102" --user term2 --password "$pw2" \
-	--domain ss1 --serve 6 >"$WORK/term2.out" 2>&1 &
+	--domain ss1 --serve 8 >"$WORK/term2.out" 2>&1 &
 PIDS+=($!)
 wait_until 100 grep -q '^serving' "$WORK/term2.out"
 ok $? "term2 registers with digest and waits for requests"
 
 out=$(in_term python3 "$UA" --server "$CORE4:5060" --local "$TERM4:5101" --user term1 \
 	--password "$pw1" --domain ss1 --pai "<sip:term3@ss1>" --message term2 --message term3 \
-	--message nobody --message term2@elsewhere.example)
+	--message nobody --message term2@elsewhere.example --call term2 --call term3)
 echo "$out" | diag
 echo "$out" | grep -q '^message term2 200$'
 ok $? "term1's MESSAGE to term2 is routed to term2's binding and term2's 200 comes back"
@@ -42,8 +44,23 @@ echo "$out" | grep -q '^message term3 480$' && echo "$out" | grep -q '^message n
 ok $? "a user without a binding, and an unknown one, get 480"
 echo "$out" | grep -q '^message term2@elsewhere.example 403$'
 ok $? "a request for another domain gets 403: no open relay"
-is "$(stat_of softswitchd route.forwarded)" 1 "softswitchd counts one forwarded request"
-is "$(stat_of softswitchd route.unavailable)" 2 "and two answered 480"
+[ "$(stat_of softswitchd route.forwarded)" -ge 4 ]
+ok $? "softswitchd counts the forwarded requests (MESSAGE, INVITE, ACK, BYE: $(stat_of softswitchd route.forwarded))"
+is "$(stat_of softswitchd route.unavailable)" 3 "and three answered 480"
+
+# --- A call --------------------------------------------------------------------------------------
+echo "$out" | grep -q "^call term2 200 bye 200 route=<sip:$CORE4:5060;lr>$"
+ok $? "term1 calls term2: 200 to the INVITE, the ACK and BYE go along softswitchd's Record-Route, 200 to the BYE"
+wait_until 50 grep -q '^received BYE' "$WORK/term2.out"
+grep -q '^received INVITE .* pai=<sip:term1@ss1> body=v=0' "$WORK/term2.out" &&
+	grep -q '^received ACK' "$WORK/term2.out" && grep -q '^received BYE' "$WORK/term2.out"
+ok $? "term2 gets the INVITE with its SDP and term1's asserted identity, then the ACK and the BYE"
+echo "$out" | grep -q '^call term3 480$'
+ok $? "a call to a user without a binding gets 480"
+is "$(stat_of softswitchd route.dialogs)" 1 "the 200 made one dialog"
+is "$(stat_of softswitchd route.dialogs_ended)" 1 "the BYE's 200 ended it"
+[ "$(stat_of softswitchd sip.txn.trying_sent)" -ge 2 ]
+ok $? "softswitchd sent 100 Trying for each INVITE"
 
 # A stranger (never registered from this address) is not routed, and not answered.
 before=$(stat_of softswitchd route.not_registered)
