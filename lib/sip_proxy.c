@@ -24,40 +24,19 @@
 #include "gatekey/siphash.h"
 #include "sip_priv.h"
 
-struct out {
-	uint8_t *p;
-	size_t cap, n;
-	bool full;
-};
-
-static void put(struct out *o, const void *s, size_t n)
-{
-	if (o->full || n > o->cap - o->n) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->p + o->n, s, n);
-	o->n += n;
-}
-
-static void put_str(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
 /* Head bytes as they came, but every LF not already after a CR written as CRLF. The view refused
  * a CR without its LF, so CRLF pairs are then the only control characters written. */
-static void put_head(struct out *o, struct sip_span s)
+static void put_head(struct sip_out *o, struct sip_span s)
 {
 	while (s.n) {
 		const char *lf = memchr(s.p, '\n', s.n);
 		size_t chunk = lf ? (size_t)(lf - s.p) : s.n;
-		put(o, s.p, chunk);
+		sip_put(o, s.p, chunk);
 		if (!lf)
 			return;
 		bool after_cr =
 		    chunk ? s.p[chunk - 1] == '\r' : !o->full && o->n && o->p[o->n - 1] == '\r';
-		put(o, after_cr ? "\n" : "\r\n", after_cr ? 1 : 2);
+		sip_put(o, after_cr ? "\n" : "\r\n", after_cr ? 1 : 2);
 		s = (struct sip_span){lf + 1, s.n - chunk - 1};
 	}
 }
@@ -79,22 +58,22 @@ static struct sip_span span_of(const char *s)
 }
 
 /* A header field of the caller's: its name (with ": ") and value as given, one line. */
-static void put_value(struct out *o, const char *name, const char *value)
+static void put_value(struct sip_out *o, const char *name, const char *value)
 {
-	put_str(o, name);
-	put_str(o, value);
-	put(o, "\r\n", 2);
+	sip_puts(o, name);
+	sip_puts(o, value);
+	sip_put(o, "\r\n", 2);
 }
 
-static void put_field(struct out *o, const struct sip_field *f)
+static void put_field(struct sip_out *o, const struct sip_field *f)
 {
 	put_head(o, f->line);
-	put(o, "\r\n", 2);
+	sip_put(o, "\r\n", 2);
 }
 
 /* A header field without its first value (the top Via of a response, a Route naming this
  * element); nothing at all when that was its only value. */
-static void put_field_but_first(struct out *o, const struct sip_field *f)
+static void put_field_but_first(struct sip_out *o, const struct sip_field *f)
 {
 	struct sip_span first;
 	size_t pos = 0;
@@ -107,12 +86,12 @@ static void put_field_but_first(struct out *o, const struct sip_field *f)
 		rest++;
 	put_head(o, between(f->line.p, f->value.p));
 	put_head(o, between(f->value.p + rest, span_end(f->line)));
-	put(o, "\r\n", 2);
+	sip_put(o, "\r\n", 2);
 }
 
 /* A header field whose first value is replaced (the received top Via, stamped); the others
  * follow as they came. */
-static void put_field_first_replaced(struct out *o, const struct sip_field *f,
+static void put_field_first_replaced(struct sip_out *o, const struct sip_field *f,
                                      struct sip_span first_value)
 {
 	struct sip_span first;
@@ -123,7 +102,7 @@ static void put_field_first_replaced(struct out *o, const struct sip_field *f,
 	put_head(o, between(f->line.p, f->value.p));
 	put_head(o, first_value);
 	put_head(o, between(span_end(first), span_end(f->line)));
-	put(o, "\r\n", 2);
+	sip_put(o, "\r\n", 2);
 }
 
 /* Where the header fields start: after the start line and its line break. */
@@ -274,7 +253,7 @@ static bool fwd_ok(const struct gk_sip_fwd *f)
 
 /* ---- forwarding ------------------------------------------------------------------------------ */
 
-static int finish(const struct out *o)
+static int finish(const struct sip_out *o)
 {
 	if (o->full)
 		return -ENOSPC;
@@ -287,7 +266,7 @@ int gk_sip_fwd_request(const uint8_t *in, size_t len, const struct gk_sip_fwd *f
 	struct gk_sip_view v;
 	struct sip_field fld;
 	enum gk_reason why;
-	struct out o = {.p = out, .cap = cap};
+	struct sip_out o = {.p = (char *)out, .cap = cap};
 	char mf[8];
 	int r;
 
@@ -309,13 +288,13 @@ int gk_sip_fwd_request(const uint8_t *in, size_t len, const struct gk_sip_fwd *f
 		                                                                       : -EINVAL;
 
 	if (given(f->ruri)) {
-		put(&o, v.start_line.p, (size_t)(v.ruri.p - v.start_line.p));
-		put_str(&o, f->ruri);
+		sip_put(&o, v.start_line.p, (size_t)(v.ruri.p - v.start_line.p));
+		sip_puts(&o, f->ruri);
 		put_head(&o, between(span_end(v.ruri), span_end(v.start_line)));
 	} else {
 		put_head(&o, v.start_line);
 	}
-	put(&o, "\r\n", 2);
+	sip_put(&o, "\r\n", 2);
 	/* A new value goes right before the first header field of its name, so that each name's
 	 * rows stay together and in order; one that has no such field yet goes first of all. */
 	bool via_put = false, rr_put = !given(f->record_route);
@@ -324,7 +303,7 @@ int gk_sip_fwd_request(const uint8_t *in, size_t len, const struct gk_sip_fwd *f
 		rr_put = true;
 	}
 	if (!v.has_max_forwards)
-		put_str(&o, "Max-Forwards: 69\r\n"); /* §16.6 step 3: 70, decremented */
+		sip_puts(&o, "Max-Forwards: 69\r\n"); /* §16.6 step 3: 70, decremented */
 	if (given(f->pai))
 		put_value(&o, "P-Asserted-Identity: ", f->pai);
 	size_t pos = fields_at(in, &v);
@@ -346,9 +325,9 @@ int gk_sip_fwd_request(const uint8_t *in, size_t len, const struct gk_sip_fwd *f
 			/* only the number changes: its spelling around it stays */
 			snprintf(mf, sizeof(mf), "%u", (unsigned)v.max_forwards - 1);
 			put_head(&o, between(fld.line.p, fld.value.p));
-			put_str(&o, mf);
+			sip_puts(&o, mf);
 			put_head(&o, between(span_end(fld.value), span_end(fld.line)));
-			put(&o, "\r\n", 2);
+			sip_put(&o, "\r\n", 2);
 			break;
 		case SIP_H_ROUTE:
 			if (drop_route) {
@@ -371,8 +350,8 @@ int gk_sip_fwd_request(const uint8_t *in, size_t len, const struct gk_sip_fwd *f
 	}
 	if (r < 0)
 		return -EINVAL; /* the view read these same fields: never, but not assumed */
-	put(&o, "\r\n", 2);
-	put(&o, v.body.p, v.body.n);
+	sip_put(&o, "\r\n", 2);
+	sip_put(&o, v.body.p, v.body.n);
 	return finish(&o);
 }
 
@@ -381,14 +360,14 @@ int gk_sip_fwd_response(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 	struct gk_sip_view v;
 	struct sip_field fld;
 	enum gk_reason why;
-	struct out o = {.p = out, .cap = cap};
+	struct sip_out o = {.p = (char *)out, .cap = cap};
 	bool top_removed = false;
 	int r;
 
 	if (gk_sip_view(in, len, &v) < 0 || v.request || v.n_via < 2)
 		return -EINVAL;
 	put_head(&o, v.start_line);
-	put(&o, "\r\n", 2);
+	sip_put(&o, "\r\n", 2);
 	size_t pos = fields_at(in, &v);
 	while ((r = sip_field_next((const char *)in, len, &pos, &fld, &why)) > 0) {
 		if (fld.kind == SIP_H_VIA && !top_removed) {
@@ -401,8 +380,8 @@ int gk_sip_fwd_response(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 	}
 	if (r < 0)
 		return -EINVAL;
-	put(&o, "\r\n", 2);
-	put(&o, v.body.p, v.body.n);
+	sip_put(&o, "\r\n", 2);
+	sip_put(&o, v.body.p, v.body.n);
 	return finish(&o);
 }
 
@@ -458,7 +437,7 @@ static int build_from_invite(const uint8_t *inv, size_t ilen, const char *method
                              struct sip_span to, uint8_t *out, size_t cap)
 {
 	struct gk_sip_view v;
-	struct out o = {.p = out, .cap = cap};
+	struct sip_out o = {.p = (char *)out, .cap = cap};
 	char num[16];
 
 	if (gk_sip_view(inv, ilen, &v) < 0 || !v.request || v.method.n != 6 ||
@@ -466,28 +445,28 @@ static int build_from_invite(const uint8_t *inv, size_t ilen, const char *method
 		return -EINVAL;
 	if (!to.n)
 		to = v.to;
-	put_str(&o, method);
-	put(&o, " ", 1);
+	sip_puts(&o, method);
+	sip_put(&o, " ", 1);
 	put_head(&o, v.ruri);
-	put_str(&o, " SIP/2.0\r\nVia: ");
+	sip_puts(&o, " SIP/2.0\r\nVia: ");
 	put_head(&o, v.via);
-	put(&o, "\r\n", 2);
+	sip_put(&o, "\r\n", 2);
 	for (unsigned i = 0; i < v.n_route; i++) {
-		put_str(&o, "Route: ");
+		sip_puts(&o, "Route: ");
 		put_head(&o, v.route[i]);
-		put(&o, "\r\n", 2);
+		sip_put(&o, "\r\n", 2);
 	}
-	put_str(&o, "Max-Forwards: 70\r\nFrom: ");
+	sip_puts(&o, "Max-Forwards: 70\r\nFrom: ");
 	put_head(&o, v.from);
-	put_str(&o, "\r\nTo: ");
+	sip_puts(&o, "\r\nTo: ");
 	put_head(&o, to);
-	put_str(&o, "\r\nCall-ID: ");
+	sip_puts(&o, "\r\nCall-ID: ");
 	put_head(&o, v.call_id);
 	snprintf(num, sizeof(num), "%u ", v.cseq);
-	put_str(&o, "\r\nCSeq: ");
-	put_str(&o, num);
-	put_str(&o, method);
-	put_str(&o, "\r\nContent-Length: 0\r\n\r\n");
+	sip_puts(&o, "\r\nCSeq: ");
+	sip_puts(&o, num);
+	sip_puts(&o, method);
+	sip_puts(&o, "\r\nContent-Length: 0\r\n\r\n");
 	return finish(&o);
 }
 

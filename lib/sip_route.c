@@ -473,6 +473,31 @@ static void forward(struct gk_sip_router *r, struct route *rt, gk_sip_txn_handle
 	r->st.forwarded++;
 }
 
+/* A route slot for request data on server transaction h from caller, which keeps the request
+ * to answer a timeout from; NULL after answering 503 or 513 when there is none or it is too
+ * long to keep. */
+static struct route *route_open(struct gk_sip_router *r, gk_sip_txn_handle h, const uint8_t *data,
+                                size_t len, const char *caller, const struct sockaddr_storage *from)
+{
+	struct route *rt = route_take(r);
+
+	if (!rt) {
+		answer(r, h, data, len, 503, "Service Unavailable", from);
+		return NULL;
+	}
+	if (len > sizeof(rt->req)) {
+		route_free(r, rt);
+		answer(r, h, data, len, 513, "Message Too Large", from);
+		return NULL;
+	}
+	memcpy(rt->req, data, len);
+	rt->len = (uint16_t)len;
+	rt->server = h;
+	snprintf(rt->caller, sizeof(rt->caller), "%s", caller);
+	gk_sip_txn_set_ref(r->txn, h, route_ref(r, rt));
+	return rt;
+}
+
 /* CANCEL (§9.2, §16.10): answered here at once, and the INVITE it names cancelled downstream. */
 static void route_cancel(struct gk_sip_router *r, const struct gk_sip_txn_key *k,
                          gk_sip_txn_handle h, const uint8_t *data, size_t len,
@@ -548,22 +573,10 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 		gk_timer_arm(r->io->loop, &d->idle, DIALOG_IDLE_MS);
 		struct route *rt = NULL;
 		if (!ack) {
-			if (!(rt = route_take(r))) {
-				answer(r, h, data, len, 503, "Service Unavailable", from);
+			if (!(rt = route_open(r, h, data, len, caller, from)))
 				return;
-			}
-			if (len > sizeof(rt->req)) {
-				route_free(r, rt);
-				answer(r, h, data, len, 513, "Message Too Large", from);
-				return;
-			}
-			memcpy(rt->req, data, len);
-			rt->len = (uint16_t)len;
-			rt->server = h;
-			snprintf(rt->caller, sizeof(rt->caller), "%s", caller);
 			if (span_is(v->method, "BYE"))
 				rt->dialog = (uint32_t)(d - r->dialogs);
-			gk_sip_txn_set_ref(r->txn, h, route_ref(r, rt));
 		}
 		forward(r, rt, h, data, len, v, from, caller, d->idc[!side], false);
 		return;
@@ -586,22 +599,10 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 	}
 	char callee[GK_ID_MAX + 1];
 	snprintf(callee, sizeof(callee), "%.*s", (int)(user.n < GK_ID_MAX ? user.n : 0), user.p);
-	struct route *rt = route_take(r);
-	if (!rt) {
-		answer(r, h, data, len, 503, "Service Unavailable", from);
+	struct route *rt = route_open(r, h, data, len, caller, from);
+	if (!rt)
 		return;
-	}
-	if (len > sizeof(rt->req)) {
-		route_free(r, rt);
-		answer(r, h, data, len, 513, "Message Too Large", from);
-		return;
-	}
-	memcpy(rt->req, data, len);
-	rt->len = (uint16_t)len;
-	rt->server = h;
 	rt->invite = span_is(v->method, "INVITE");
-	snprintf(rt->caller, sizeof(rt->caller), "%s", caller);
-	gk_sip_txn_set_ref(r->txn, h, route_ref(r, rt));
 	forward(r, rt, h, data, len, v, from, caller, callee, true);
 }
 
