@@ -597,8 +597,13 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 		answer(r, h, data, len, 403, "Forbidden", from);
 		return;
 	}
+	if (!user.n || user.n > GK_ID_MAX) {
+		r->st.not_found++; /* the domain itself, or no user any binding could have */
+		answer(r, h, data, len, 404, "Not Found", from);
+		return;
+	}
 	char callee[GK_ID_MAX + 1];
-	snprintf(callee, sizeof(callee), "%.*s", (int)(user.n < GK_ID_MAX ? user.n : 0), user.p);
+	snprintf(callee, sizeof(callee), "%.*s", (int)user.n, user.p);
 	struct route *rt = route_open(r, h, data, len, caller, from);
 	if (!rt)
 		return;

@@ -264,6 +264,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	R(responses);
 	R(not_registered);
 	R(unavailable);
+	R(not_found);
 	R(foreign);
 	R(timeouts);
 	R(loops);

@@ -14,8 +14,8 @@
  * inside the dialog (ACK, BYE, re-INVITE, UPDATE, INFO, NOTIFY) passes here too, and is routed
  * only between the dialog's two parties (481 for anyone else). CANCEL is answered here and
  * cancels the forwarded INVITE (§16.10); 100 Trying goes for every INVITE. Unknown users and
- * users without a binding get 480, another domain 403 (no open relay), a callee that does not
- * answer 408.
+ * users without a binding get 480, the domain itself 404, another domain 403 (no open relay), a
+ * callee that does not answer 408.
  */
 #ifndef GATEKEY_SIP_ROUTE_H
 #define GATEKEY_SIP_ROUTE_H
@@ -34,6 +34,7 @@ struct gk_sip_route_stats {
 	uint64_t responses;      /* callee responses passed back to the caller */
 	uint64_t not_registered; /* requests from a source without a binding: dropped */
 	uint64_t unavailable;    /* 480: no binding for the Request-URI user */
+	uint64_t not_found;      /* 404: a Request-URI without a user (the domain itself) */
 	uint64_t foreign;        /* 403: a Request-URI at another domain */
 	uint64_t timeouts;       /* 408: the callee never answered */
 	uint64_t loops;          /* 483: Max-Forwards spent */

@@ -9,8 +9,8 @@ Prints one line per step ("registered ...", "options 200", "options-as <user> 0"
 every step got the expected answer (--request only prints what came back).
 
 --corpus DIR then sends every DIR/*.dat as it is, one at a time from the same address (RFC 4475's
-torture messages), and prints "corpus <name> <status>" with the status of the first response
-within half a second, or "none"; --no-register sends it from an address that never registered."""
+torture messages), and prints "corpus <name> <status>" with the status of the first final
+response within half a second, or "none"; --no-register sends it from an address that never registered."""
 import argparse
 import hashlib
 import os
@@ -321,7 +321,8 @@ def send_corpus(ua, a):
         try:
             while True:
                 got, _src = ua.s.recvfrom(65535)
-                if got.startswith(b"SIP/2.0 ") and len(got) > 11:
+                # a provisional (a proxy's 100 Trying) is not the answer: wait for the final
+                if got.startswith(b"SIP/2.0 ") and len(got) > 11 and got[8:9] != b"1":
                     status = got[8:11].decode(errors="replace")
                     break
         except socket.timeout:

@@ -122,8 +122,8 @@ rc=$?
 echo "$out" | diag
 [ $rc = 0 ] && echo "$out" | grep -q '^registered term2 alg=SHA-256 status=200'
 ok $? "a SHA-256 Digest UA registers directly with softswitchd (realm ss1) and deregisters"
-echo "$out" | grep -q '^request INVITE 405 allow=REGISTER, OPTIONS$'
-ok $? "softswitchd refuses the registered UA's INVITE with 405 and Allow, not 200"
+echo "$out" | grep -q '^request INVITE 404 allow=-$'
+ok $? "softswitchd routes the registered UA's INVITE (docs/routing.md): one for the domain itself gets 404, not 200"
 
 # --- What the wire shows -------------------------------------------------------------------------
 capture_stop core "$NS_CORE" "$SBCCORE4"
