@@ -272,6 +272,10 @@ static void on_timeout(void *user, gk_sip_txn_handle h, uint64_t ref, enum gk_si
 		r->st.timeouts++;
 		answer(r, rt->server, rt->req, rt->len, 408, "Request Timeout", NULL);
 		route_free(r, rt);
+	} else if (why == GK_SIP_TXN_NO_FINAL) {
+		/* the caller can be answered no more: whatever still comes for the route is stray,
+		 * and its slot is not held for good by a client transaction that ended unheard */
+		route_free(r, rt);
 	}
 }
 
@@ -501,14 +505,16 @@ static struct route *route_open(struct gk_sip_router *r, gk_sip_txn_handle h, co
 /* CANCEL (§9.2, §16.10): answered here at once, and the INVITE it names cancelled downstream. */
 static void route_cancel(struct gk_sip_router *r, const struct gk_sip_txn_key *k,
                          gk_sip_txn_handle h, const uint8_t *data, size_t len,
-                         const struct sockaddr_storage *from)
+                         const struct sockaddr_storage *from, const char *caller)
 {
 	struct gk_sip_txn_key ik = *k;
 
 	ik.method = GK_SIP_INVITE;
 	gk_sip_txn_handle ih = gk_sip_txn_server_find(r->txn, &ik);
 	struct route *rt = ih ? route_of(r, gk_sip_txn_ref(r->txn, ih)) : NULL;
-	if (!rt) {
+	/* Only the INVITE's caller cancels it: the branch and sent-by that name it are in every
+	 * copy of the INVITE, and any terminal that saw one could otherwise end the call. */
+	if (!rt || strcmp(rt->caller, caller) != 0) {
 		answer(r, h, data, len, 481, "Call/Transaction Does Not Exist", from);
 		return;
 	}
@@ -555,7 +561,7 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 	if (span_is(v->method, "INVITE"))
 		gk_sip_txn_server_trying(r->txn, h);
 	if (span_is(v->method, "CANCEL")) {
-		route_cancel(r, &k, h, data, len, from);
+		route_cancel(r, &k, h, data, len, from, caller);
 		return;
 	}
 
@@ -618,14 +624,29 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
                            uint32_t index)
 {
 	struct gk_sip_txn_key k;
+	gk_sip_txn_handle ch;
 	uint64_t ref = 0;
 
-	if (key_of(v, &k) < 0 || !gk_sip_txn_client_find(r->txn, &k))
+	if (key_of(v, &k) < 0 || !(ch = gk_sip_txn_client_find(r->txn, &k)))
 		return false; /* not ours: the registration exchange's, or nobody's */
-	/* Before the transaction moves: only a bound terminal answers (a stranger who saw the
-	 * branch cannot end the transaction), and below, only the one the request went to. */
+	/* Before the transaction moves, only the binding the request went to may answer: anyone
+	 * else who saw the branch (a stranger, or another registered terminal) would otherwise
+	 * end the transaction with a final the caller never gets, the callee's real one would
+	 * then be absorbed as a repeat, and the route slot would never be given back. Our CANCEL
+	 * (the INVITE's branch) is answered by the INVITE's callee. Once the route is gone (a
+	 * repeated final, to be ACKed again) the transaction layer alone decides, and nothing
+	 * is passed on. */
 	char who[GK_ID_MAX + 1];
 	if (gk_registrar_speaks_for(r->io->front, index, from, NULL, who) != GK_R_OK) {
+		r->st.stray_responses++;
+		return true;
+	}
+	struct gk_sip_txn_key ik = k;
+	ik.method = GK_SIP_INVITE;
+	gk_sip_txn_handle owner =
+	    k.method == GK_SIP_CANCEL ? gk_sip_txn_client_find(r->txn, &ik) : ch;
+	struct route *expected = owner ? route_of(r, gk_sip_txn_ref(r->txn, owner)) : NULL;
+	if (expected && strcmp(who, expected->callee) != 0) {
 		r->st.stray_responses++;
 		return true;
 	}

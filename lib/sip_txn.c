@@ -504,7 +504,11 @@ static void expire(struct gk_sip_txn *t, struct txn *x)
 				t->ops.timeout(t->user, handle_of(t, x), x->user_ref,
 				               GK_SIP_TXN_TIMER_C);
 		} else {
-			release(t, x);
+			/* The CANCEL brought no final either (§9.1: the INVITE is then taken as
+			 * cancelled). Reported as timer B, so the proxy answers its caller 408 and
+			 * lets go of the call: ended silently, the caller never heard a final and
+			 * what the proxy kept for the call stayed for good. */
+			end_reported(t, x, GK_SIP_TXN_TIMER_B);
 		}
 		return;
 	case GK_SIP_TXN_COMPLETED:
@@ -546,10 +550,13 @@ static void on_timer(struct gk_timer *tm)
 
 /* How long the caller may take to send a final from now: after the last provisional of an
  * INVITE, the caller's own timer C plus the time for the CANCEL it sends then; after a
- * non-INVITE request, the client's timer F plus T4 for a final that crossed it. */
+ * non-INVITE request, the client's timer F. Both plus T4: the client transaction the caller
+ * forwarded the request on started its timers at the same instant or later (timer C restarts
+ * when it runs, late or not), and the 408 the caller sends when that one gives up must find
+ * this transaction still there. */
 static uint64_t server_wait(const struct gk_sip_txn *t, bool invite)
 {
-	return invite ? t->timer_c + 64 * t->t1 : 64 * t->t1 + t->t4;
+	return (invite ? t->timer_c + 64 * t->t1 : 64 * t->t1) + t->t4;
 }
 
 enum gk_sip_txn_input gk_sip_txn_server_input(struct gk_sip_txn *t, const struct gk_sip_txn_key *k,

@@ -87,7 +87,8 @@ struct gk_sip_txn_cfg {
 	uint32_t trying_ms;
 	/* A proxy's timer C (§16.6 step 11, §16.8; 180000): a client INVITE transaction with no
 	 * final this long after its last provisional reports GK_SIP_TXN_TIMER_C. A server INVITE
-	 * transaction gives the caller this plus 64*T1 after its last provisional to send a final.
+	 * transaction gives the caller this plus 64*T1 plus T4 after its last provisional to send a
+	 * final: it outlasts the client transaction it serves, so the 408 for that one still goes.
 	 */
 	uint32_t timer_c_ms;
 	uint32_t max_server, max_client; /* transactions at once (16384 each) */
@@ -97,7 +98,8 @@ struct gk_sip_txn_cfg {
 
 /* How a transaction ended without what it waited for (ops.timeout). */
 enum gk_sip_txn_expiry {
-	GK_SIP_TXN_TIMER_B,  /* client INVITE: no response at all (as a 408 Request Timeout) */
+	GK_SIP_TXN_TIMER_B,  /* client INVITE: no response at all, or no final 64*T1 after timer
+	                        C (§9.1: taken as cancelled); either as a 408 Request Timeout */
 	GK_SIP_TXN_TIMER_F,  /* client non-INVITE: no final */
 	GK_SIP_TXN_TIMER_C,  /* client INVITE: no final after a provisional (the transaction stays
 	                        64*T1 longer so the final the CANCEL brings is matched and ACKed) */

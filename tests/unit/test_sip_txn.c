@@ -780,9 +780,9 @@ TEST(timer_c_lets_the_cancel_finish_and_silent_callers_are_given_up)
 	EXPECT_EQ(2, r->timeouts);
 	EXPECT_EQ(GK_SIP_TXN_NO_FINAL, r->timeout_why);
 	EXPECT_EQ(hm, r->timeout_h);
-	/* The INVITE server's caller: timer C plus 64*T1. */
+	/* The INVITE server's caller: timer C plus 64*T1 plus T4. */
 	EXPECT_EQ(GK_SIP_TXN_PROCEEDING, gk_sip_txn_state(r->t, hs));
-	run_until(r, p0 + 100 + T64 + 10);
+	run_until(r, p0 + 100 + T64 + T4 + 10);
 	EXPECT_EQ(GK_SIP_TXN_GONE, gk_sip_txn_state(r->t, hs));
 	EXPECT_EQ(3, r->timeouts);
 	EXPECT_EQ(GK_SIP_TXN_NO_FINAL, r->timeout_why);
@@ -791,6 +791,43 @@ TEST(timer_c_lets_the_cancel_finish_and_silent_callers_are_given_up)
 	EXPECT_EQ(0, st->client_in_use);
 	EXPECT_EQ(0, st->server_in_use);
 	EXPECT_EQ(1, st->trying_sent); /* the INVITE server's 100 */
+	rig_close(r);
+}
+
+/* A callee that rings and then answers nothing, not even the CANCEL timer C brings: 64*T1 after
+ * timer C the client INVITE reports timer B (§9.1: taken as cancelled), and the proxy's server
+ * transaction, which waits T4 longer than that, still takes the 408 for the caller. */
+TEST(a_cancelled_invite_without_a_final_reports_timer_b_while_its_server_can_answer)
+{
+	struct rig rr, *r = &rr;
+	ASSERT_EQ(0, rig_open(r, 10000, 200)); /* timer C 100 ms */
+	const struct gk_sip_txn_stats *st = gk_sip_txn_stats(r->t);
+	struct gk_sip_txn_key up = key_of(GK_SIP_INVITE, "z9hG4bKup", "198.18.1.2:5060");
+	struct gk_sip_txn_key down = key_of(GK_SIP_INVITE, "z9hG4bKdown", "198.18.0.1:5060");
+	gk_sip_txn_handle hs, hc;
+
+	ASSERT_EQ(GK_SIP_TXN_NEW, request_in(r, &up, invite, &hs));
+	ASSERT_EQ(0, gk_sip_txn_client_send(r->t, &down, BYTES(invite), &r->callee, 0, hs, &hc));
+	uint64_t p0 = now_of(r);
+	EXPECT_EQ(GK_SIP_TXN_PASS,
+	          gk_sip_txn_client_response(r->t, &down, 180, BYTES(ringing), NULL, NULL));
+	EXPECT_EQ(0, gk_sip_txn_server_respond(r->t, hs, 180, BYTES(ringing))); /* forwarded */
+
+	run_until(r, p0 + 100 + 10);
+	ASSERT_EQ(1, r->timeouts);
+	EXPECT_EQ(GK_SIP_TXN_TIMER_C, r->timeout_why);
+	/* the proxy would CANCEL now; nothing answers it */
+	r->answer_timeouts = true;
+	run_until(r, p0 + 100 + T64 + T4 - 5);
+	ASSERT_EQ(2, r->timeouts);
+	EXPECT_EQ(GK_SIP_TXN_TIMER_B, r->timeout_why);
+	EXPECT_EQ(hc, r->timeout_h);
+	EXPECT_EQ(hs, r->timeout_ref);
+	EXPECT_EQ(0, r->answer_ret); /* the 408 went upstream */
+	EXPECT_EQ(GK_SIP_TXN_COMPLETED, gk_sip_txn_state(r->t, hs));
+	EXPECT_EQ(GK_SIP_TXN_GONE, gk_sip_txn_state(r->t, hc));
+	EXPECT_EQ(1, st->client_timeouts);
+	EXPECT_EQ(0, st->server_timeouts);
 	rig_close(r);
 }
 
