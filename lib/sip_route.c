@@ -362,15 +362,31 @@ static size_t sent_by(const struct gk_sip_view *v, char *out, size_t cap)
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-static int key_of(const struct gk_sip_view *v, struct gk_sip_txn_key *k)
+/* A request's transaction key. One from an RFC 2543 element has no branch with the magic cookie
+ * (RFC 4475 §3.4.1, and longreq's top Via): §17.2.3 then matches on the Request-URI, From tag,
+ * Call-ID, CSeq number and top Via, which a branch made of their hash stands for (the To tag is
+ * left out, as the ACK of a non-2xx carries the response's). */
+static int key_of(struct gk_sip_router *r, const struct gk_sip_view *v, struct gk_sip_txn_key *k)
 {
-	char sb[GK_SIP_SENT_BY_MAX + 8];
+	char sb[GK_SIP_SENT_BY_MAX + 8], made[40];
 	size_t n = sent_by(v, sb, sizeof(sb));
 	enum gk_sip_method m = gk_sip_method_of(v->cseq_method.p, v->cseq_method.n);
+	struct sip_span branch = v->branch;
 
-	if (!n || !v->branch.n)
+	if (!n)
 		return -1;
-	return gk_sip_txn_key_set(k, m, v->branch.p, v->branch.n, sb, n);
+	if (branch.n < 7 || memcmp(branch.p, "z9hG4bK", 7) != 0) {
+		char in[1024];
+		int w = snprintf(in, sizeof(in), "%.*s|%.*s|%.*s|%u|%.*s", (int)v->ruri.n,
+		                 v->ruri.p, (int)v->from_tag.n, v->from_tag.p, (int)v->call_id.n,
+		                 v->call_id.p, v->cseq, (int)v->via.n, v->via.p);
+		if (w < 0 || (size_t)w >= sizeof(in))
+			return -1;
+		snprintf(made, sizeof(made), "gk2543.%016llx",
+		         (unsigned long long)gk_siphash64(r->hash_key, in, (size_t)w));
+		branch = (struct sip_span){made, strlen(made)};
+	}
+	return gk_sip_txn_key_set(k, m, branch.p, branch.n, sb, n);
 }
 
 /* The socket address this element sends from towards `to`, as "ip:port". */
@@ -539,7 +555,7 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 		gk_registrar_count(reg, why);
 		return;
 	}
-	if (key_of(v, &k) < 0) {
+	if (key_of(r, v, &k) < 0) {
 		r->st.malformed++;
 		return;
 	}
@@ -627,7 +643,7 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 	gk_sip_txn_handle ch;
 	uint64_t ref = 0;
 
-	if (key_of(v, &k) < 0 || !(ch = gk_sip_txn_client_find(r->txn, &k)))
+	if (key_of(r, v, &k) < 0 || !(ch = gk_sip_txn_client_find(r->txn, &k)))
 		return false; /* not ours: the registration exchange's, or nobody's */
 	/* Before the transaction moves, only the binding the request went to may answer: anyone
 	 * else who saw the branch (a stranger, or another registered terminal) would otherwise

@@ -304,6 +304,11 @@ def serve(ua, seconds):
         sys.stdout.flush()
 
 
+def call_id_of(data):
+    m = re.search(rb"\r?\n(?:Call-ID|i)[ \t]*:[ \t]*([^\r\n]*)", data, re.I)
+    return m.group(1).strip() if m else None
+
+
 def send_corpus(ua, a):
     """Each message once, as it is; the first answer within 0.5 s is its answer."""
     for name in sorted(f for f in os.listdir(a.corpus) if f.endswith(".dat")):
@@ -316,13 +321,16 @@ def send_corpus(ua, a):
         except (BlockingIOError, socket.timeout):
             pass
         ua.s.sendto(data, (a.server_ip, a.server_port))
+        cid = call_id_of(data)
         status = "none"
         ua.s.settimeout(0.5)
         try:
             while True:
                 got, _src = ua.s.recvfrom(65535)
-                # a provisional (a proxy's 100 Trying) is not the answer: wait for the final
-                if got.startswith(b"SIP/2.0 ") and len(got) > 11 and got[8:9] != b"1":
+                # a provisional (a proxy's 100 Trying) is not the answer, nor a final the
+                # element repeats for an earlier message (an INVITE's, until its ACK)
+                if (got.startswith(b"SIP/2.0 ") and len(got) > 11 and got[8:9] != b"1"
+                        and call_id_of(got) in (cid, None)):
                     status = got[8:11].decode(errors="replace")
                     break
         except socket.timeout:
