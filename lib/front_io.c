@@ -286,7 +286,7 @@ void gk_front_io_send(void *user, const struct gk_msg *m, const struct sockaddr_
                       struct gk_binding *b)
 {
 	struct gk_msg copy;
-	memcpy(&copy, m, sizeof(copy));
+	gk_msg_copy(&copy, m); /* only the wire context in use: a SIP one is 8 KiB of room */
 	send_msg(user, &copy, to, b, NULL, NULL);
 }
 

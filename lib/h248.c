@@ -617,7 +617,7 @@ int gk_h248_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_rea
 	int16_t first;
 	int trans = 0;
 
-	memset(m, 0, sizeof(*m));
+	gk_msg_clear(m);
 	m->proto = GK_PROTO_H248;
 	memset(&t, 0, offsetof(struct tree, n));
 	t.p = (const char *)buf;
@@ -678,7 +678,7 @@ out:
 	*reason = t.err != GK_R_OK ? t.err : GK_R_PARSE_SYNTAX;
 	{
 		enum gk_reason keep = *reason;
-		memset(m, 0, sizeof(*m));
+		gk_msg_clear(m);
 		m->proto = GK_PROTO_H248;
 		*reason = keep;
 	}

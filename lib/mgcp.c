@@ -121,7 +121,7 @@ int gk_mgcp_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_rea
 	struct line rm = {0};
 	bool have_rm = false, have_x = false, have_k = false;
 
-	memset(m, 0, sizeof(*m));
+	gk_msg_clear(m);
 	m->proto = GK_PROTO_MGCP;
 	*reason = GK_R_OK;
 	if (len == 0)

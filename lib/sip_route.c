@@ -706,7 +706,21 @@ bool gk_sip_router_input(struct gk_sip_router *r, struct gk_front_sock *s, const
 {
 	struct gk_sip_view v;
 
-	if (s->codec->proto != GK_PROTO_SIP || gk_sip_view(data, len, &v) < 0)
+	if (s->codec->proto != GK_PROTO_SIP)
+		return false;
+	/* Registrations are most of the traffic and none is routed: their method is looked at
+	 * before the message is read whole (a response, or a method routed, is read). */
+	if (len < 8 || memcmp(data, "SIP/2.0 ", 8) != 0) {
+		char method[GK_SIP_METHOD_MAX + 1];
+		size_t m = 0;
+		while (m < len && m < GK_SIP_METHOD_MAX && data[m] != ' ' && data[m] != '\r')
+			m++;
+		memcpy(method, data, m);
+		method[m] = '\0';
+		if (!gk_sip_router_routes(method))
+			return false;
+	}
+	if (gk_sip_view(data, len, &v) < 0)
 		return false; /* the codec refuses it, as it would anything else */
 	if (!v.request)
 		return route_response(r, data, len, &v, from, index);

@@ -179,7 +179,7 @@ static uint32_t options_seq(const struct gkt_run *r, struct gkt_term *x, uint32_
 static int encode_options_as(struct gkt_run *r, struct gkt_term *x, const char *idc)
 {
 	struct gk_msg m;
-	memset(&m, 0, sizeof(m));
+	gk_msg_clear(&m);
 	m.type = GK_MSG_OTHER;
 	snprintf(m.idc, sizeof(m.idc), "%s", idc);
 	memcpy(m.idsp, x->t.idsp, sizeof(m.idsp));
@@ -352,7 +352,7 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 			return;
 		}
 		x->phase = PH_OPTIONS;
-		memset(&m, 0, sizeof(m));
+		gk_msg_clear(&m);
 		m.type = GK_MSG_OTHER;
 		memcpy(m.idc, x->t.idc, sizeof(m.idc));
 		memcpy(m.idsp, x->t.idsp, sizeof(m.idsp));
