@@ -18,59 +18,6 @@
 #include "gatekey/sip.h"
 #include "sip_priv.h"
 
-enum hdr {
-	H_OTHER,
-	H_VIA,
-	H_FROM,
-	H_TO,
-	H_CALL_ID,
-	H_CSEQ,
-	H_MAX_FORWARDS,
-	H_CONTENT_LENGTH,
-	H_CONTACT,
-	H_EXPIRES,
-	H_AUTHORIZATION,
-	H_WWW_AUTHENTICATE,
-	H_AUTHENTICATION_INFO,
-	H_SECURITY_CLIENT,
-	H_SECURITY_SERVER,
-	H_REQUIRE,
-	H_PROXY_REQUIRE,
-	H_CONTENT_TYPE,
-	H_CONTENT_ENCODING,
-};
-/* Headers, gk1 and Digest parameters are noted as bits 1u << x of uint32_t masks (SEEN, PB). */
-_Static_assert(H_CONTENT_ENCODING < 32, "a header's bit must fit the seen mask");
-
-/* clang-format off */
-#define HDR(s, h) {s, sizeof(s) - 1, h}
-/* clang-format on */
-static const struct {
-	const char *name; /* lower case */
-	size_t len;
-	enum hdr h;
-} hdr_names[] = {
-    HDR("via", H_VIA),
-    HDR("from", H_FROM),
-    HDR("to", H_TO),
-    HDR("call-id", H_CALL_ID),
-    HDR("cseq", H_CSEQ),
-    HDR("max-forwards", H_MAX_FORWARDS),
-    HDR("content-length", H_CONTENT_LENGTH),
-    HDR("contact", H_CONTACT),
-    HDR("expires", H_EXPIRES),
-    HDR("authorization", H_AUTHORIZATION),
-    HDR("www-authenticate", H_WWW_AUTHENTICATE),
-    HDR("authentication-info", H_AUTHENTICATION_INFO),
-    HDR("security-client", H_SECURITY_CLIENT),
-    HDR("security-server", H_SECURITY_SERVER),
-    HDR("require", H_REQUIRE),
-    HDR("proxy-require", H_PROXY_REQUIRE),
-    HDR("content-type", H_CONTENT_TYPE),
-    HDR("content-encoding", H_CONTENT_ENCODING),
-};
-#undef HDR
-
 /* gk1 auth-params. Which header may carry which is in `allowed` below. */
 enum gkp {
 	P_USERNAME,
@@ -1153,29 +1100,6 @@ static int parse_ctype(struct dec *d, struct sip_span v)
 	return r < 0 ? fail(d, GK_R_PARSE_SYNTAX) : 0;
 }
 
-/* How a refusal names a header (RFC 3261's spelling), by enum hdr. */
-static const char *const hdr_display[] = {
-    [H_OTHER] = "Header",
-    [H_VIA] = "Via",
-    [H_FROM] = "From",
-    [H_TO] = "To",
-    [H_CALL_ID] = "Call-ID",
-    [H_CSEQ] = "CSeq",
-    [H_MAX_FORWARDS] = "Max-Forwards",
-    [H_CONTENT_LENGTH] = "Content-Length",
-    [H_CONTACT] = "Contact",
-    [H_EXPIRES] = "Expires",
-    [H_AUTHORIZATION] = "Authorization",
-    [H_WWW_AUTHENTICATE] = "WWW-Authenticate",
-    [H_AUTHENTICATION_INFO] = "Authentication-Info",
-    [H_SECURITY_CLIENT] = "Security-Client",
-    [H_SECURITY_SERVER] = "Security-Server",
-    [H_REQUIRE] = "Require",
-    [H_PROXY_REQUIRE] = "Proxy-Require",
-    [H_CONTENT_TYPE] = "Content-Type",
-    [H_CONTENT_ENCODING] = "Content-Encoding",
-};
-
 /* Names what finish_request/finish_response refuse (the decode's `what` is empty then). */
 static int fail_at(struct dec *d, enum gk_reason r, const char *what)
 {
@@ -1184,37 +1108,7 @@ static int fail_at(struct dec *d, enum gk_reason r, const char *what)
 	return r == GK_R_OK ? -1 : fail(d, r); /* GK_R_OK: the reason is set already */
 }
 
-static enum hdr hdr_lookup(struct sip_span name)
-{
-	if (name.n == 1) {
-		switch (sip_lower((unsigned char)name.p[0])) {
-		case 'v':
-			return H_VIA;
-		case 'f':
-			return H_FROM;
-		case 't':
-			return H_TO;
-		case 'i':
-			return H_CALL_ID;
-		case 'm':
-			return H_CONTACT;
-		case 'l':
-			return H_CONTENT_LENGTH;
-		case 'c':
-			return H_CONTENT_TYPE;
-		case 'e':
-			return H_CONTENT_ENCODING;
-		default:
-			return H_OTHER;
-		}
-	}
-	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
-		if (name.n == hdr_names[i].len && sip_span_ieq(name, hdr_names[i].name))
-			return hdr_names[i].h;
-	return H_OTHER;
-}
-
-static int once(struct dec *d, enum hdr h)
+static int once(struct dec *d, enum sip_hdr h)
 {
 	if (d->seen & SEEN(h))
 		return fail(d, GK_R_PARSE_DUPLICATE);
@@ -1225,20 +1119,20 @@ static int once(struct dec *d, enum hdr h)
 static int header(struct dec *d, struct sip_span name, struct sip_span v)
 {
 	struct gk_sip_ctx *s = &d->m->wire.sip;
-	enum hdr h = hdr_lookup(name);
+	enum sip_hdr h = sip_hdr_of(name);
 	bool ok200 = !d->req && d->status == 200;
 	uint64_t x;
 
 	switch (h) {
-	case H_VIA:
+	case SIP_H_VIA:
 		d->seen |= SEEN(h);
 		return parse_via(d, v);
-	case H_FROM:
-	case H_TO:
+	case SIP_H_FROM:
+	case SIP_H_TO:
 		if (once(d, h) < 0)
 			return -1;
-		return parse_fromto(d, v, h == H_TO);
-	case H_CALL_ID: {
+		return parse_fromto(d, v, h == SIP_H_TO);
+	case SIP_H_CALL_ID: {
 		int at;
 		unsigned ctl = d->escaped_ctl;
 		if (once(d, h) < 0 || (at = store_folded(d, v)) < 0)
@@ -1248,57 +1142,57 @@ static int header(struct dec *d, struct sip_span name, struct sip_span v)
 		s->str[GK_SIP_CALL_ID] = (uint16_t)at;
 		return callid_check(d, s->text + at);
 	}
-	case H_CSEQ:
+	case SIP_H_CSEQ:
 		if (once(d, h) < 0)
 			return -1;
 		return parse_cseq(d, v);
-	case H_MAX_FORWARDS:
+	case SIP_H_MAX_FORWARDS:
 		if (once(d, h) < 0)
 			return -1;
 		/* RFC 4475 §3.1.2.4: 300 hops cannot be meant; RFC 3261 §20.22 suggests 70 */
 		if (parse_u64(v, 255, false, &x) < 0)
 			return fail(d, GK_R_PARSE_BAD_VALUE);
 		return 0;
-	case H_CONTENT_LENGTH:
+	case SIP_H_CONTENT_LENGTH:
 		if (once(d, h) < 0)
 			return -1;
 		if (parse_u64(v, UINT64_MAX, true, &d->clen) < 0)
 			return fail(d, GK_R_PARSE_BAD_VALUE);
 		return 0;
-	case H_CONTACT:
+	case SIP_H_CONTACT:
 		if (!d->req && !ok200)
 			return 0;
 		return parse_contact(d, v);
-	case H_EXPIRES:
+	case SIP_H_EXPIRES:
 		if (!(d->req && d->is_register) && !ok200)
 			return 0;
 		if (once(d, h) < 0 || parse_delta(d, v, &d->hdr_exp) < 0)
 			return -1;
 		d->hdr_exp_set = true;
 		return 0;
-	case H_AUTHORIZATION:
+	case SIP_H_AUTHORIZATION:
 		return d->req ? parse_auth(d, v, A_CRED) : 0;
-	case H_WWW_AUTHENTICATE:
+	case SIP_H_WWW_AUTHENTICATE:
 		return !d->req && d->status == 401 ? parse_auth(d, v, A_CHAL) : 0;
-	case H_AUTHENTICATION_INFO:
+	case SIP_H_AUTHENTICATION_INFO:
 		if (!ok200)
 			return 0;
 		if (once(d, h) < 0)
 			return -1;
 		return parse_auth(d, v, A_INFO);
-	case H_SECURITY_CLIENT:
+	case SIP_H_SECURITY_CLIENT:
 		return d->req ? parse_mechs(d, v, false) : 0;
-	case H_SECURITY_SERVER:
+	case SIP_H_SECURITY_SERVER:
 		return ok200 ? parse_mechs(d, v, true) : 0;
-	case H_REQUIRE:
-	case H_PROXY_REQUIRE:
+	case SIP_H_REQUIRE:
+	case SIP_H_PROXY_REQUIRE:
 		return d->req ? parse_require(d, v) : 0;
-	case H_CONTENT_TYPE:
+	case SIP_H_CONTENT_TYPE:
 		if (once(d, h) < 0)
 			return -1;
 		d->has_ctype = true;
 		return parse_ctype(d, v);
-	case H_CONTENT_ENCODING:
+	case SIP_H_CONTENT_ENCODING:
 		return 0; /* matters only with a body, and every body is refused (below) */
 	default:
 		return 0;
@@ -1650,27 +1544,29 @@ int gk_sip_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reas
 			goto bad;
 		}
 		struct sip_span v = sip_trim((struct sip_span){line.p + i + 1, line.n - i - 1});
-		enum hdr h = hdr_lookup(name);
-		what =
-		    h == H_OTHER ? name : (struct sip_span){hdr_display[h], strlen(hdr_display[h])};
+		enum sip_hdr h = sip_hdr_of(name);
+		what = h == SIP_H_OTHER
+		           ? name
+		           : (struct sip_span){sip_hdr_name(h), strlen(sip_hdr_name(h))};
 		if (header(&d, name, v) < 0)
 			goto bad;
 	}
 	/* The body is not read, but what Content-Length announces must be in the datagram;
 	 * bytes after it (a stripped trailer's neighbours, padding) are tolerated. */
 	what = (struct sip_span){"Content-Length", 14};
-	if ((d.seen & SEEN(H_CONTENT_LENGTH)) && d.clen > len - pos) {
+	if ((d.seen & SEEN(SIP_H_CONTENT_LENGTH)) && d.clen > len - pos) {
 		fail(&d, GK_R_PARSE_TRUNCATED);
 		goto bad;
 	}
 	/* RFC 3261 §18.3: without Content-Length a datagram's body runs to its end. */
-	d.body_len = (d.seen & SEEN(H_CONTENT_LENGTH)) ? d.clen : len - pos;
-	static const enum hdr needed[] = {H_VIA, H_FROM, H_TO, H_CALL_ID, H_CSEQ};
+	d.body_len = (d.seen & SEEN(SIP_H_CONTENT_LENGTH)) ? d.clen : len - pos;
+	static const enum sip_hdr needed[] = {SIP_H_VIA, SIP_H_FROM, SIP_H_TO, SIP_H_CALL_ID,
+	                                      SIP_H_CSEQ};
 	for (size_t k = 0; k < sizeof(needed) / sizeof(needed[0]); k++) {
 		/* an empty Via header field is no Via */
-		if (needed[k] == H_VIA ? !m->wire.sip.n_via : !(d.seen & SEEN(needed[k]))) {
-			what = (struct sip_span){hdr_display[needed[k]],
-			                         strlen(hdr_display[needed[k]])};
+		if (needed[k] == SIP_H_VIA ? !m->wire.sip.n_via : !(d.seen & SEEN(needed[k]))) {
+			what = (struct sip_span){sip_hdr_name(needed[k]),
+			                         strlen(sip_hdr_name(needed[k]))};
 			fail(&d, GK_R_PARSE_MISSING);
 			goto bad;
 		}

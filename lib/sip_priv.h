@@ -183,8 +183,23 @@ enum sip_hdr {
 	SIP_H_RECORD_ROUTE,
 	SIP_H_PAI,
 	SIP_H_PPI,
+	SIP_H_EXPIRES,
+	SIP_H_AUTHORIZATION,
+	SIP_H_WWW_AUTHENTICATE,
+	SIP_H_AUTHENTICATION_INFO,
+	SIP_H_SECURITY_CLIENT,
+	SIP_H_SECURITY_SERVER,
+	SIP_H_REQUIRE,
+	SIP_H_PROXY_REQUIRE,
 	SIP_H__COUNT
 };
+/* The decoder notes single-valued header fields seen as bits of a uint32_t. */
+_Static_assert(SIP_H__COUNT <= 32, "a header field's bit must fit a 32-bit mask");
+
+/* A header field's kind by its name, case-insensitive, compact forms (RFC 3261 §7.3.3) too;
+ * SIP_H_OTHER for any other. sip_hdr_name: how a refusal names it ("Call-ID"). */
+enum sip_hdr sip_hdr_of(struct sip_span name);
+const char *sip_hdr_name(enum sip_hdr h);
 
 /* One header field: `line` runs from its name to the end of its last continuation line, without
  * the line break; `value` is trimmed and keeps the folding inside it. */

@@ -73,12 +73,6 @@ static void add_unsupported(struct echo *e, struct sip_span v)
 	}
 }
 
-static bool name_is(struct sip_span name, const char *lit, char compact)
-{
-	return sip_span_ieq(name, lit) ||
-	       (compact && name.n == 1 && sip_lower((unsigned char)name.p[0]) == compact);
-}
-
 /*
  * The header fields a refusal echoes, read leniently: the request is broken somewhere, so a
  * line that cannot be read is skipped rather than ending the scan. Returns the position after
@@ -129,22 +123,23 @@ static size_t scan(const char *b, size_t len, struct echo *e, struct sip_span *m
 		if (!name.n || i >= le || b[i] != ':')
 			continue;
 		struct sip_span v = sip_trim((struct sip_span){b + i + 1, le - i - 1});
-		if (name_is(name, "via", 'v')) {
+		enum sip_hdr h = sip_hdr_of(name);
+		if (h == SIP_H_VIA) {
 			if (!v.n)
 				continue;
 			if (e->n_via == GK_SIP_VIA_MAX)
 				e->via_over = true;
 			else
 				e->via[e->n_via++] = v;
-		} else if (name_is(name, "from", 'f') && !e->from.p) {
+		} else if (h == SIP_H_FROM && !e->from.p) {
 			e->from = v;
-		} else if (name_is(name, "to", 't') && !e->to.p) {
+		} else if (h == SIP_H_TO && !e->to.p) {
 			e->to = v;
-		} else if (name_is(name, "call-id", 'i') && !e->call_id.p) {
+		} else if (h == SIP_H_CALL_ID && !e->call_id.p) {
 			e->call_id = v;
-		} else if (name_is(name, "cseq", 0) && !e->cseq.p) {
+		} else if (h == SIP_H_CSEQ && !e->cseq.p) {
 			e->cseq = v;
-		} else if (name_is(name, "require", 0) || name_is(name, "proxy-require", 0)) {
+		} else if (h == SIP_H_REQUIRE || h == SIP_H_PROXY_REQUIRE) {
 			add_unsupported(e, v);
 		}
 	}
@@ -171,26 +166,12 @@ size_t sip_via_stamp(struct sip_span via, const struct sockaddr_storage *from, c
 	} else {
 		return 0;
 	}
-	/* sent-by: after "SIP/2.0/UDP" and LWS, the host (IPv6 in brackets) up to ':' ';' LWS */
-	size_t i = 0, slashes = 0;
-	while (i < via.n && slashes < 2)
-		slashes += via.p[i++] == '/';
-	while (i < via.n && sip_is_lws((unsigned char)via.p[i]))
-		i++;
-	while (i < via.n && sip_is_token_char((unsigned char)via.p[i]))
-		i++; /* transport */
-	while (i < via.n && sip_is_lws((unsigned char)via.p[i]))
-		i++;
-	size_t h = i;
-	if (i < via.n && via.p[i] == '[') {
-		const char *rb = memchr(via.p + i, ']', via.n - i);
-		i = rb ? (size_t)(rb - via.p) + 1 : via.n;
-	} else {
-		while (i < via.n && via.p[i] != ':' && via.p[i] != ';' &&
-		       !sip_is_lws((unsigned char)via.p[i]))
-			i++;
-	}
-	struct sip_span host = {via.p + h, i - h};
+	/* the sent-by host as the view reads it (sip_via_parse); a Via it cannot read goes back
+	 * as it came */
+	struct sip_via pv;
+	if (sip_via_parse(via, &pv) != GK_R_OK)
+		return 0;
+	struct sip_span host = pv.host;
 	if (host.n >= 2 && host.p[0] == '[')
 		host = (struct sip_span){host.p + 1, host.n - 2};
 	bool same = host.n == strlen(ip) && strncasecmp(host.p, ip, host.n) == 0;

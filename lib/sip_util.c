@@ -311,6 +311,111 @@ enum gk_reason sip_uri_user_host(struct sip_span uri, struct sip_span *user, str
 	return GK_R_OK;
 }
 
+/* ---- header field names: the one table the decoder, the view and the refusal read ---- */
+
+/* clang-format off */
+#define FIELD(s, k) {s, sizeof(s) - 1, k}
+/* clang-format on */
+static const struct {
+	const char *name; /* lower case */
+	size_t len;
+	enum sip_hdr kind;
+} field_names[] = {
+    FIELD("via", SIP_H_VIA),
+    FIELD("from", SIP_H_FROM),
+    FIELD("to", SIP_H_TO),
+    FIELD("call-id", SIP_H_CALL_ID),
+    FIELD("cseq", SIP_H_CSEQ),
+    FIELD("max-forwards", SIP_H_MAX_FORWARDS),
+    FIELD("contact", SIP_H_CONTACT),
+    FIELD("content-length", SIP_H_CONTENT_LENGTH),
+    FIELD("content-type", SIP_H_CONTENT_TYPE),
+    FIELD("content-encoding", SIP_H_CONTENT_ENCODING),
+    FIELD("subject", SIP_H_SUBJECT),
+    FIELD("supported", SIP_H_SUPPORTED),
+    FIELD("route", SIP_H_ROUTE),
+    FIELD("record-route", SIP_H_RECORD_ROUTE),
+    FIELD("p-asserted-identity", SIP_H_PAI),
+    FIELD("p-preferred-identity", SIP_H_PPI),
+    FIELD("expires", SIP_H_EXPIRES),
+    FIELD("authorization", SIP_H_AUTHORIZATION),
+    FIELD("www-authenticate", SIP_H_WWW_AUTHENTICATE),
+    FIELD("authentication-info", SIP_H_AUTHENTICATION_INFO),
+    FIELD("security-client", SIP_H_SECURITY_CLIENT),
+    FIELD("security-server", SIP_H_SECURITY_SERVER),
+    FIELD("require", SIP_H_REQUIRE),
+    FIELD("proxy-require", SIP_H_PROXY_REQUIRE),
+};
+#undef FIELD
+
+static const char *const field_display[SIP_H__COUNT] = {
+    [SIP_H_OTHER] = "Header",
+    [SIP_H_VIA] = "Via",
+    [SIP_H_FROM] = "From",
+    [SIP_H_TO] = "To",
+    [SIP_H_CALL_ID] = "Call-ID",
+    [SIP_H_CSEQ] = "CSeq",
+    [SIP_H_MAX_FORWARDS] = "Max-Forwards",
+    [SIP_H_CONTACT] = "Contact",
+    [SIP_H_CONTENT_LENGTH] = "Content-Length",
+    [SIP_H_CONTENT_TYPE] = "Content-Type",
+    [SIP_H_CONTENT_ENCODING] = "Content-Encoding",
+    [SIP_H_SUBJECT] = "Subject",
+    [SIP_H_SUPPORTED] = "Supported",
+    [SIP_H_ROUTE] = "Route",
+    [SIP_H_RECORD_ROUTE] = "Record-Route",
+    [SIP_H_PAI] = "P-Asserted-Identity",
+    [SIP_H_PPI] = "P-Preferred-Identity",
+    [SIP_H_EXPIRES] = "Expires",
+    [SIP_H_AUTHORIZATION] = "Authorization",
+    [SIP_H_WWW_AUTHENTICATE] = "WWW-Authenticate",
+    [SIP_H_AUTHENTICATION_INFO] = "Authentication-Info",
+    [SIP_H_SECURITY_CLIENT] = "Security-Client",
+    [SIP_H_SECURITY_SERVER] = "Security-Server",
+    [SIP_H_REQUIRE] = "Require",
+    [SIP_H_PROXY_REQUIRE] = "Proxy-Require",
+};
+
+enum sip_hdr sip_hdr_of(struct sip_span name)
+{
+	if (name.n == 1) {
+		/* RFC 3261 §7.3.3 and §20 */
+		switch (sip_lower((unsigned char)name.p[0])) {
+		case 'v':
+			return SIP_H_VIA;
+		case 'f':
+			return SIP_H_FROM;
+		case 't':
+			return SIP_H_TO;
+		case 'i':
+			return SIP_H_CALL_ID;
+		case 'm':
+			return SIP_H_CONTACT;
+		case 'l':
+			return SIP_H_CONTENT_LENGTH;
+		case 'c':
+			return SIP_H_CONTENT_TYPE;
+		case 'e':
+			return SIP_H_CONTENT_ENCODING;
+		case 's':
+			return SIP_H_SUBJECT;
+		case 'k':
+			return SIP_H_SUPPORTED;
+		default:
+			return SIP_H_OTHER;
+		}
+	}
+	for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++)
+		if (name.n == field_names[i].len && sip_span_ieq(name, field_names[i].name))
+			return field_names[i].kind;
+	return SIP_H_OTHER;
+}
+
+const char *sip_hdr_name(enum sip_hdr h)
+{
+	return (unsigned)h < SIP_H__COUNT && field_display[h] ? field_display[h] : "Header";
+}
+
 bool sip_method_served(struct sip_span m)
 {
 	/* methods are case-sensitive (RFC 3261 §7.1) */

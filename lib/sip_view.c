@@ -19,89 +19,6 @@
 #include "gatekey/sip_proxy.h"
 #include "sip_priv.h"
 
-/* clang-format off */
-#define FIELD(s, k) {s, sizeof(s) - 1, k}
-/* clang-format on */
-static const struct {
-	const char *name; /* lower case */
-	size_t len;
-	enum sip_hdr kind;
-} field_names[] = {
-    FIELD("via", SIP_H_VIA),
-    FIELD("from", SIP_H_FROM),
-    FIELD("to", SIP_H_TO),
-    FIELD("call-id", SIP_H_CALL_ID),
-    FIELD("cseq", SIP_H_CSEQ),
-    FIELD("max-forwards", SIP_H_MAX_FORWARDS),
-    FIELD("contact", SIP_H_CONTACT),
-    FIELD("content-length", SIP_H_CONTENT_LENGTH),
-    FIELD("content-type", SIP_H_CONTENT_TYPE),
-    FIELD("content-encoding", SIP_H_CONTENT_ENCODING),
-    FIELD("subject", SIP_H_SUBJECT),
-    FIELD("supported", SIP_H_SUPPORTED),
-    FIELD("route", SIP_H_ROUTE),
-    FIELD("record-route", SIP_H_RECORD_ROUTE),
-    FIELD("p-asserted-identity", SIP_H_PAI),
-    FIELD("p-preferred-identity", SIP_H_PPI),
-};
-#undef FIELD
-
-/* How a refusal names the header field it was reading. */
-static const char *const field_display[SIP_H__COUNT] = {
-    [SIP_H_OTHER] = "Header",
-    [SIP_H_VIA] = "Via",
-    [SIP_H_FROM] = "From",
-    [SIP_H_TO] = "To",
-    [SIP_H_CALL_ID] = "Call-ID",
-    [SIP_H_CSEQ] = "CSeq",
-    [SIP_H_MAX_FORWARDS] = "Max-Forwards",
-    [SIP_H_CONTACT] = "Contact",
-    [SIP_H_CONTENT_LENGTH] = "Content-Length",
-    [SIP_H_CONTENT_TYPE] = "Content-Type",
-    [SIP_H_CONTENT_ENCODING] = "Content-Encoding",
-    [SIP_H_SUBJECT] = "Subject",
-    [SIP_H_SUPPORTED] = "Supported",
-    [SIP_H_ROUTE] = "Route",
-    [SIP_H_RECORD_ROUTE] = "Record-Route",
-    [SIP_H_PAI] = "P-Asserted-Identity",
-    [SIP_H_PPI] = "P-Preferred-Identity",
-};
-
-static enum sip_hdr field_kind(struct sip_span name)
-{
-	if (name.n == 1) {
-		/* RFC 3261 §7.3.3 and §20 */
-		switch (sip_lower((unsigned char)name.p[0])) {
-		case 'v':
-			return SIP_H_VIA;
-		case 'f':
-			return SIP_H_FROM;
-		case 't':
-			return SIP_H_TO;
-		case 'i':
-			return SIP_H_CALL_ID;
-		case 'm':
-			return SIP_H_CONTACT;
-		case 'l':
-			return SIP_H_CONTENT_LENGTH;
-		case 'c':
-			return SIP_H_CONTENT_TYPE;
-		case 'e':
-			return SIP_H_CONTENT_ENCODING;
-		case 's':
-			return SIP_H_SUBJECT;
-		case 'k':
-			return SIP_H_SUPPORTED;
-		default:
-			return SIP_H_OTHER;
-		}
-	}
-	for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++)
-		if (name.n == field_names[i].len && sip_span_ieq(name, field_names[i].name))
-			return field_names[i].kind;
-	return SIP_H_OTHER;
-}
-
 int sip_field_next(const char *b, size_t len, size_t *pos, struct sip_field *f, enum gk_reason *why)
 {
 	struct sip_span line;
@@ -128,7 +45,7 @@ int sip_field_next(const char *b, size_t len, size_t *pos, struct sip_field *f, 
 	}
 	f->line = line;
 	f->value = sip_trim((struct sip_span){line.p + i + 1, line.n - i - 1});
-	f->kind = field_kind(f->name);
+	f->kind = sip_hdr_of(f->name);
 	return 1;
 }
 
@@ -564,7 +481,7 @@ static int view_field(struct gk_sip_view *v, const struct sip_field *f, uint32_t
 	case SIP_H_CONTENT_LENGTH:
 	case SIP_H_CONTENT_TYPE:
 		if (*seen & (1u << f->kind))
-			return refuse(v, GK_R_PARSE_DUPLICATE, field_display[f->kind]);
+			return refuse(v, GK_R_PARSE_DUPLICATE, sip_hdr_name(f->kind));
 		*seen |= 1u << f->kind;
 		break;
 	default:
@@ -633,7 +550,7 @@ static int view_field(struct gk_sip_view *v, const struct sip_field *f, uint32_t
 	default:
 		break;
 	}
-	return why == GK_R_OK ? 0 : refuse(v, why, field_display[f->kind]);
+	return why == GK_R_OK ? 0 : refuse(v, why, sip_hdr_name(f->kind));
 }
 
 int gk_sip_view(const uint8_t *buf, size_t len, struct gk_sip_view *v)
@@ -673,7 +590,7 @@ int gk_sip_view(const uint8_t *buf, size_t len, struct gk_sip_view *v)
 	static const enum sip_hdr needed[] = {SIP_H_FROM, SIP_H_TO, SIP_H_CALL_ID, SIP_H_CSEQ};
 	for (size_t k = 0; k < sizeof(needed) / sizeof(needed[0]); k++)
 		if (!(seen & (1u << needed[k])))
-			return refuse(v, GK_R_PARSE_MISSING, field_display[needed[k]]);
+			return refuse(v, GK_R_PARSE_MISSING, sip_hdr_name(needed[k]));
 	/* RFC 3261 §8.1.1.5: a request's CSeq names its own method (methods are case-sensitive) */
 	if (v->request &&
 	    (v->cseq_method.n != v->method.n || memcmp(v->cseq_method.p, v->method.p, v->method.n)))

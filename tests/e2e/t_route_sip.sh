@@ -22,9 +22,9 @@ start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || bail "softswi
 pw1=$(gkctl subscriber digest-password term1)
 pw2=$(gkctl subscriber digest-password term2)
 
-# term2 registers and answers whatever comes for 8 s
+# term2 registers and answers whatever comes for 20 s (the test is over well before)
 in_term python3 "$UA" --server "$CORE4:5060" --local "$TERM4:5102" --user term2 --password "$pw2" \
-	--domain ss1 --serve 8 >"$WORK/term2.out" 2>&1 &
+	--domain ss1 --serve 20 >"$WORK/term2.out" 2>&1 &
 PIDS+=($!)
 wait_until 100 grep -q '^serving' "$WORK/term2.out"
 ok $? "term2 registers with digest and waits for requests"
@@ -69,6 +69,6 @@ wait_until 30 stat_at_least softswitchd route.not_registered $((before + 1))
 ok $? "a stranger's MESSAGE is dropped and counted (route.not_registered)"
 out=$(in_term python3 "$UA" --server "$CORE4:5060" --local "$TERM4:5101" --user term1 \
 	--password "$pw1" --domain ss1 --message term2)
-echo "$out" | grep -q '^message term2 \(200\|408\)$'
+echo "$out" | grep -q '^message term2 200$'
 ok $? "the router still serves term1 afterwards"
 finish

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helper_loop.h"
 #include "kselftest_harness.h"
 
 #include "gatekey/codec.h"
@@ -60,38 +61,6 @@ struct rig {
 };
 
 /* ---- the loop ---------------------------------------------------------------------------- */
-
-/* Runs the loop until done(arg) holds or give_up_ms has passed; true when done held. */
-struct waiter {
-	struct gk_timer poll;
-	struct gk_loop *loop;
-	bool (*done)(void *arg);
-	void *arg;
-	uint64_t give_up_at;
-	bool ok;
-};
-
-static void poll_fn(struct gk_timer *t)
-{
-	struct waiter *w = (struct waiter *)((char *)t - offsetof(struct waiter, poll));
-	w->ok = w->done(w->arg);
-	if (w->ok || gk_loop_now(w->loop) >= w->give_up_at)
-		gk_loop_stop(w->loop);
-	else
-		gk_timer_arm(w->loop, &w->poll, 1);
-}
-
-static bool run_until(struct gk_loop *loop, bool (*done)(void *), void *arg, uint64_t give_up_ms)
-{
-	struct waiter w = {.poll.fn = poll_fn, .loop = loop, .done = done, .arg = arg};
-
-	w.give_up_at = gk_loop_now(loop) + give_up_ms;
-	gk_timer_arm(loop, &w.poll, 1);
-	if (gk_loop_run(loop) < 0)
-		return false;
-	gk_timer_cancel(loop, &w.poll);
-	return w.ok;
-}
 
 /* A counter of the router's stats reaching a value. */
 struct count_at_least {
