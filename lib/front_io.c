@@ -46,8 +46,20 @@ void gk_front_io_xmit(struct gk_front_io *io, uint8_t proto, const struct sockad
 		xmit_on(s, to, data, len, seal);
 }
 
-static void xmit_on(struct gk_front_sock *s, const struct sockaddr_storage *to, const uint8_t *data,
-                    size_t len, uint32_t seal)
+struct binding_seal {
+	struct gk_registrar *front;
+	struct gk_binding *b;
+};
+
+static int seal_binding(void *arg, uint8_t *buf, size_t len, size_t cap)
+{
+	struct binding_seal *bs = arg;
+	return gk_registrar_seal(bs->front, bs->b, buf, len, cap);
+}
+
+/* Sends data to `to` on socket s, under the trailer seal() appends when there is one. */
+static void xmit_sealed_on(struct gk_front_sock *s, const struct sockaddr_storage *to,
+                           const uint8_t *data, size_t len, gk_front_io_seal_fn seal, void *arg)
 {
 	struct gk_front_io *io = s->io;
 	uint8_t *buf;
@@ -56,16 +68,34 @@ static void xmit_on(struct gk_front_sock *s, const struct sockaddr_storage *to, 
 	if (len > GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN || !(buf = gk_loop_send_buf(io->loop)))
 		return;
 	memcpy(buf, data, len);
-	if (seal) {
-		struct gk_binding *b = gk_registrar_gkmac_binding(io->front, seal, to);
-		if (b)
-			n = gk_registrar_seal(io->front, b, buf, len, GK_LOOP_DGRAM_MAX);
-	}
+	if (seal)
+		n = seal(arg, buf, len, GK_LOOP_DGRAM_MAX);
 	if (n <= 0) {
 		gk_loop_send_abort(io->loop, buf);
 		return;
 	}
 	gk_loop_send(io->loop, s->fd, buf, (size_t)n, to);
+}
+
+static void xmit_on(struct gk_front_sock *s, const struct sockaddr_storage *to, const uint8_t *data,
+                    size_t len, uint32_t seal)
+{
+	struct binding_seal bs = {.front = s->io->front};
+
+	/* What was to go under a binding's key goes nowhere once the binding is gone: never
+	 * in the clear to an address the binding no longer holds. */
+	if (seal && !(bs.b = gk_registrar_gkmac_binding(s->io->front, seal, to)))
+		return;
+	xmit_sealed_on(s, to, data, len, bs.b ? seal_binding : NULL, &bs);
+}
+
+void gk_front_io_xmit_sealed(struct gk_front_io *io, uint8_t proto,
+                             const struct sockaddr_storage *to, const uint8_t *data, size_t len,
+                             gk_front_io_seal_fn seal, void *seal_arg)
+{
+	struct gk_front_sock *s = sock_for(io, proto, to);
+	if (s)
+		xmit_sealed_on(s, to, data, len, seal, seal_arg);
 }
 
 /* H.248: this element's mId is the address it listens on ("[198.18.0.1]:2944"); a wildcard

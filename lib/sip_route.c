@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "gatekey/config.h"
+#include "gatekey/control.h"
 #include "gatekey/crypto.h"
 #include "gatekey/log.h"
 #include "gatekey/siphash.h"
@@ -41,9 +42,8 @@ struct route {
 	gk_sip_txn_handle server;
 	struct gk_sip_txn_key client; /* to CANCEL it */
 	char caller[GK_ID_MAX + 1], callee[GK_ID_MAX + 1];
-	uint32_t callee_index; /* gk-mac binding that must answer; 0: digest, by address */
-	struct sockaddr_storage callee_addr;
-	uint32_t dialog; /* a BYE's dialog, ended by its final response */
+	struct gk_sip_hop next;      /* where it went: only from there may it be answered */
+	uint32_t dialog, dialog_gen; /* a BYE's dialog, ended by its final response */
 	uint16_t len;
 	uint8_t req[GK_SIP_TXN_MSG_MAX]; /* the request as it came, to answer a timeout from */
 };
@@ -62,6 +62,8 @@ struct dialog {
 struct gk_sip_router {
 	char idsp[GK_ID_MAX + 1];
 	struct gk_front_io *io;
+	struct gk_sip_router_ops ops;
+	void *user;
 	struct gk_sip_txn *txn;
 	uint64_t salt;
 	uint8_t hash_key[GK_SIPHASH_KEY_LEN];
@@ -102,6 +104,7 @@ static struct route *route_take(struct gk_sip_router *r)
 	rt->gen++;
 	rt->invite = false;
 	rt->dialog = 0;
+	rt->dialog_gen = 0;
 	return rt;
 }
 
@@ -208,7 +211,7 @@ static void xmit(void *user, const struct sockaddr_storage *to, const uint8_t *d
                  uint32_t seal)
 {
 	struct gk_sip_router *r = user;
-	gk_front_io_xmit(r->io, GK_PROTO_SIP, to, data, len, seal);
+	r->ops.xmit(r->user, to, data, len, seal);
 }
 
 static int build_trying(void *user, const uint8_t *req, size_t len, uint8_t *out, size_t cap)
@@ -250,8 +253,8 @@ static void cancel_downstream(struct gk_sip_router *r, struct route *rt)
 		return;
 	int n = gk_sip_build_cancel(inv, ilen, out, sizeof(out));
 	ck.method = GK_SIP_CANCEL;
-	if (n > 0 && gk_sip_txn_client_send(r->txn, &ck, out, (size_t)n, &rt->callee_addr,
-	                                    rt->callee_index, 0, &h) == 0)
+	if (n > 0 && gk_sip_txn_client_send(r->txn, &ck, out, (size_t)n, &rt->next.addr,
+	                                    rt->next.seal, 0, &h) == 0)
 		r->st.cancels++;
 }
 
@@ -279,15 +282,108 @@ static void on_timeout(void *user, gk_sip_txn_handle h, uint64_t ref, enum gk_si
 	}
 }
 
+/* ---- the direct topology: the element's own registrar is the location service ------------- */
+
+enum gk_reason gk_sip_router_terminal_sender(struct gk_sip_router *r,
+                                             const struct sockaddr_storage *from, uint32_t index,
+                                             char idc[GK_ID_MAX + 1])
+{
+	if (index == GK_SIP_CORE_LEG)
+		return GK_R_NOT_REGISTERED;
+	return gk_registrar_speaks_for(r->io->front, index, from, NULL, idc);
+}
+
+int gk_sip_router_terminal_locate(struct gk_sip_router *r, const char *idc, struct gk_sip_hop *hop)
+{
+	struct gk_binding *b = gk_registrar_binding_of(r->io->front, idc);
+	struct gk_binding_info bi;
+
+	if (!b)
+		return -ENOENT;
+	gk_binding_get_info(b, &bi);
+	hop->addr = bi.addr;
+	hop->seal = bi.mech == GK_MECH_GKMAC ? bi.index : 0;
+	return 0;
+}
+
+/* The address of the SIP socket this element sends from towards `to`, as "ip:port". */
+int gk_sip_router_terminal_self(struct gk_sip_router *r, const struct sockaddr_storage *to,
+                                char *out, size_t cap)
+{
+	for (unsigned i = 0; i < r->io->n_sock; i++) {
+		const struct gk_front_sock *s = &r->io->sock[i];
+		if (s->codec->proto == GK_PROTO_SIP && s->addr.ss_family == to->ss_family) {
+			gk_format_addr(&s->addr, out, cap);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+enum gk_reason gk_sip_router_asserted(const struct gk_sip_view *v, char idc[GK_ID_MAX + 1])
+{
+	struct sip_naddr na;
+	struct sip_span user, host;
+
+	if (!v->has_pai || !v->pai.n || sip_naddr_parse(v->pai, &na) != GK_R_OK ||
+	    sip_uri_user_host(na.uri, &user, &host) != GK_R_OK || !user.n || user.n > GK_ID_MAX)
+		return GK_R_IDENTITY_MISSING;
+	memcpy(idc, user.p, user.n);
+	idc[user.n] = '\0';
+	return GK_R_OK;
+}
+
+static enum gk_reason direct_sender(void *user, const struct gk_sip_view *v,
+                                    const struct sockaddr_storage *from, uint32_t index,
+                                    char idc[GK_ID_MAX + 1])
+{
+	(void)v;
+	return gk_sip_router_terminal_sender(user, from, index, idc);
+}
+
+static int direct_locate(void *user, const char *idc, uint32_t in, struct gk_sip_hop *hop)
+{
+	(void)in;
+	return gk_sip_router_terminal_locate(user, idc, hop);
+}
+
+static int direct_self(void *user, const struct gk_sip_hop *hop, char *out, size_t cap)
+{
+	return gk_sip_router_terminal_self(user, &hop->addr, out, cap);
+}
+
+static bool same_host(struct sip_span host, const char *name)
+{
+	return host.n == strlen(name) && strncasecmp(host.p, name, host.n) == 0;
+}
+
+static bool direct_serves(void *user, struct sip_span host)
+{
+	return same_host(host, ((struct gk_sip_router *)user)->idsp);
+}
+
+static void direct_xmit(void *user, const struct sockaddr_storage *to, const uint8_t *data,
+                        size_t len, uint32_t seal)
+{
+	gk_front_io_xmit(((struct gk_sip_router *)user)->io, GK_PROTO_SIP, to, data, len, seal);
+}
+
 /* ---- life ------------------------------------------------------------------------------------ */
 
 struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io,
-                                        const struct gk_sip_txn_cfg *txn, char *err, size_t errlen)
+                                        const struct gk_sip_txn_cfg *txn,
+                                        const struct gk_sip_router_ops *ops, void *user, char *err,
+                                        size_t errlen)
 {
-	static const struct gk_sip_txn_ops ops = {.xmit = xmit,
-	                                          .timeout = on_timeout,
-	                                          .build_trying = build_trying,
-	                                          .build_ack = build_ack};
+	static const struct gk_sip_router_ops direct = {.sender = direct_sender,
+	                                                .locate = direct_locate,
+	                                                .self = direct_self,
+	                                                .serves = direct_serves,
+	                                                .xmit = direct_xmit};
+	static const struct gk_sip_txn_ops txn_ops = {.xmit = xmit,
+	                                              .timeout = on_timeout,
+	                                              .build_trying = build_trying,
+	                                              .build_ack = build_ack};
 	struct gk_sip_router *r = calloc(1, sizeof(*r));
 
 	if (!r) {
@@ -296,9 +392,11 @@ struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io
 	}
 	snprintf(r->idsp, sizeof(r->idsp), "%s", idsp);
 	r->io = io;
+	r->ops = ops ? *ops : direct;
+	r->user = ops ? user : r;
 	gk_random((uint8_t *)&r->salt, sizeof(r->salt));
 	gk_random(r->hash_key, sizeof(r->hash_key));
-	r->txn = gk_sip_txn_new(txn, &ops, r, io->loop, err, errlen);
+	r->txn = gk_sip_txn_new(txn, &txn_ops, r, io->loop, err, errlen);
 	r->n_routes = txn->max_client;
 	r->n_dialogs = txn->max_server;
 	r->hash_mask = 1;
@@ -389,38 +487,19 @@ static int key_of(struct gk_sip_router *r, const struct gk_sip_view *v, struct g
 	return gk_sip_txn_key_set(k, m, branch.p, branch.n, sb, n);
 }
 
-/* The socket address this element sends from towards `to`, as "ip:port". */
-static int self_for(struct gk_sip_router *r, const struct sockaddr_storage *to, char *out,
-                    size_t cap)
-{
-	for (unsigned i = 0; i < r->io->n_sock; i++) {
-		const struct gk_front_sock *s = &r->io->sock[i];
-		if (s->codec->proto == GK_PROTO_SIP && s->addr.ss_family == to->ss_family) {
-			gk_format_addr(&s->addr, out, cap);
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static bool same_host(struct sip_span host, const char *name)
-{
-	return host.n == strlen(name) && strncasecmp(host.p, name, host.n) == 0;
-}
-
-/* Forwards request data to binding `to` (IDc to_idc) as a proxy does, for route rt when the
- * request makes a client transaction (rt NULL: an ACK of a 2xx, which never does). */
+/* Forwards request data (from `from`, by `in`) to whoever stands for to_idc as a proxy does, for
+ * route rt when the request makes a client transaction (rt NULL: an ACK of a 2xx, which never
+ * does). */
 static void forward(struct gk_sip_router *r, struct route *rt, gk_sip_txn_handle h,
                     const uint8_t *data, size_t len, const struct gk_sip_view *v,
-                    const struct sockaddr_storage *from, const char *caller, const char *to_idc,
-                    bool initial)
+                    const struct sockaddr_storage *from, uint32_t in, const char *caller,
+                    const char *to_idc, bool initial)
 {
-	struct gk_binding *cb = gk_registrar_binding_of(r->io->front, to_idc);
-	struct gk_binding_info ci;
-	char self[64], target[64], ruri[GK_ID_MAX + 80], via[160], rr[80];
+	struct gk_sip_hop hop, back = {.addr = *from, .seal = in};
+	char self[64], self_in[64], target[64], ruri[GK_ID_MAX + 80], via[160], rr[80];
 	char pai[2 * GK_ID_MAX + 16], branch[GK_SIP_BRANCH_LEN];
 
-	if (!cb) {
+	if (r->ops.locate(r->user, to_idc, in, &hop) < 0) {
 		r->st.unavailable++;
 		if (rt) {
 			answer(r, h, data, len, 480, "Temporarily Unavailable", from);
@@ -428,35 +507,38 @@ static void forward(struct gk_sip_router *r, struct route *rt, gk_sip_txn_handle
 		}
 		return;
 	}
-	gk_binding_get_info(cb, &ci);
-	if (self_for(r, &ci.addr, self, sizeof(self)) < 0) {
+	if (r->ops.self(r->user, &hop, self, sizeof(self)) < 0 ||
+	    r->ops.self(r->user, &back, self_in, sizeof(self_in)) < 0) {
 		if (rt) {
 			answer(r, h, data, len, 503, "Service Unavailable", from);
 			route_free(r, rt);
 		}
 		return;
 	}
-	gk_format_addr(&ci.addr, target, sizeof(target));
+	gk_format_addr(&hop.addr, target, sizeof(target));
 	gk_sip_branch(branch, v, r->salt);
 	snprintf(ruri, sizeof(ruri), "sip:%s@%s", to_idc, target);
 	snprintf(via, sizeof(via), "SIP/2.0/UDP %s;branch=%s", self, branch);
-	snprintf(rr, sizeof(rr), "<sip:%s;lr>", self);
+	/* One Record-Route, naming the side a terminal reaches this element by: the terminal's
+	 * in-dialog requests come to it, and the elements behind route inside a dialog by the
+	 * dialog, not by their Route set. Between two core hops, the core side. */
+	snprintf(rr, sizeof(rr), "<sip:%s;lr>", hop.seal != GK_SIP_CORE_LEG ? self : self_in);
 	snprintf(pai, sizeof(pai), "<sip:%s@%s>", caller, r->idsp);
 	bool dialog_forming =
 	    initial && (span_is(v->method, "INVITE") || span_is(v->method, "SUBSCRIBE") ||
 	                span_is(v->method, "REFER"));
-	/* An initial request goes to the callee's binding; inside a dialog the Request-URI is the
-	 * remote target the other party gave, and stays (§16.6 step 2 only for the first). */
-	struct gk_sip_fwd f = {.ruri = initial ? ruri : NULL,
-	                       .self = self,
+	/* An initial request for a terminal goes to its binding; towards the core it keeps its
+	 * Request-URI (the next element locates the callee); inside a dialog the Request-URI is
+	 * the remote target the other party gave, and stays (§16.6 step 2 only for the first). */
+	struct gk_sip_fwd f = {.ruri = initial && hop.seal != GK_SIP_CORE_LEG ? ruri : NULL,
+	                       .self = self_in,
 	                       .via = via,
 	                       .record_route = dialog_forming ? rr : NULL,
 	                       .strip_pai = true,
 	                       .pai = pai,
-	                       .from = from};
+	                       .from = in == GK_SIP_CORE_LEG ? NULL : from};
 	uint8_t out[GK_SIP_TXN_MSG_MAX];
 	int n = gk_sip_fwd_request(data, len, &f, out, sizeof(out));
-	uint32_t seal = ci.mech == GK_MECH_GKMAC ? ci.index : 0;
 	if (n == -ELOOP) {
 		r->st.loops++;
 		if (rt) {
@@ -474,17 +556,16 @@ static void forward(struct gk_sip_router *r, struct route *rt, gk_sip_txn_handle
 		return;
 	}
 	if (!rt) { /* the ACK of a 2xx: end to end, no transaction (§17.1.1.3) */
-		gk_front_io_xmit(r->io, GK_PROTO_SIP, &ci.addr, out, (size_t)n, seal);
+		r->ops.xmit(r->user, &hop.addr, out, (size_t)n, hop.seal);
 		r->st.forwarded++;
 		return;
 	}
-	rt->callee_addr = ci.addr;
-	rt->callee_index = seal;
+	rt->next = hop;
 	snprintf(rt->callee, sizeof(rt->callee), "%s", to_idc);
 	gk_sip_txn_handle ch;
 	if (gk_sip_txn_key_set(&rt->client, gk_sip_method_of(v->cseq_method.p, v->cseq_method.n),
 	                       branch, strlen(branch), self, strlen(self)) < 0 ||
-	    gk_sip_txn_client_send(r->txn, &rt->client, out, (size_t)n, &ci.addr, seal,
+	    gk_sip_txn_client_send(r->txn, &rt->client, out, (size_t)n, &hop.addr, hop.seal,
 	                           route_ref(r, rt), &ch) < 0) {
 		answer(r, h, data, len, 503, "Service Unavailable", from);
 		route_free(r, rt);
@@ -547,9 +628,10 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 	gk_sip_txn_handle h = 0;
 	char caller[GK_ID_MAX + 1];
 
-	/* Only a standing binding may send, and it speaks as itself (DESIGN §5): no state, not
-	 * even a transaction, for anyone else. */
-	enum gk_reason why = gk_registrar_speaks_for(reg, index, from, NULL, caller);
+	/* Only a standing binding may send, and it speaks as itself (DESIGN §5); over the core leg,
+	 * as the peer that authenticated it asserts. No state, not even a transaction, for anyone
+	 * else. */
+	enum gk_reason why = r->ops.sender(r->user, v, from, index, caller);
 	if (why != GK_R_OK) {
 		r->st.not_registered++;
 		gk_registrar_count(reg, why);
@@ -566,7 +648,7 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 		int n =
 		    gk_sip_answer(data, len, 503, "Service Unavailable", from, out, sizeof(out));
 		if (n > 0)
-			gk_front_io_xmit(r->io, GK_PROTO_SIP, from, out, (size_t)n, index);
+			r->ops.xmit(r->user, from, out, (size_t)n, index);
 		return;
 	}
 	if (in != GK_SIP_TXN_NEW && !(ack && in == GK_SIP_TXN_ACK_PASS))
@@ -597,10 +679,12 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 		if (!ack) {
 			if (!(rt = route_open(r, h, data, len, caller, from)))
 				return;
-			if (span_is(v->method, "BYE"))
+			if (span_is(v->method, "BYE")) {
 				rt->dialog = (uint32_t)(d - r->dialogs);
+				rt->dialog_gen = d->gen;
+			}
 		}
-		forward(r, rt, h, data, len, v, from, caller, d->idc[!side], false);
+		forward(r, rt, h, data, len, v, from, index, caller, d->idc[!side], false);
 		return;
 	}
 	if (ack)
@@ -614,7 +698,7 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 		answer(r, h, data, len, 416, "Unsupported URI Scheme", from);
 		return;
 	}
-	if (!same_host(host, r->idsp)) {
+	if (!r->ops.serves(r->user, host)) {
 		r->st.foreign++; /* no open relay */
 		answer(r, h, data, len, 403, "Forbidden", from);
 		return;
@@ -630,10 +714,17 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 	if (!rt)
 		return;
 	rt->invite = span_is(v->method, "INVITE");
-	forward(r, rt, h, data, len, v, from, caller, callee, true);
+	forward(r, rt, h, data, len, v, from, index, caller, callee, true);
 }
 
 /* ---- responses ------------------------------------------------------------------------------ */
+
+/* Whether a response comes from where route rt's request went: the same binding (its key
+ * verified it), the same pinned address, or the same core-leg peer. */
+static bool from_hop(const struct route *rt, const struct sockaddr_storage *from, uint32_t index)
+{
+	return index == rt->next.seal && gk_sockaddr_equal(from, &rt->next.addr);
+}
 
 static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t len,
                            const struct gk_sip_view *v, const struct sockaddr_storage *from,
@@ -653,7 +744,7 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 	 * repeated final, to be ACKed again) the transaction layer alone decides, and nothing
 	 * is passed on. */
 	char who[GK_ID_MAX + 1];
-	if (gk_registrar_speaks_for(r->io->front, index, from, NULL, who) != GK_R_OK) {
+	if (r->ops.sender(r->user, NULL, from, index, who) != GK_R_OK) {
 		r->st.stray_responses++;
 		return true;
 	}
@@ -662,7 +753,7 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 	gk_sip_txn_handle owner =
 	    k.method == GK_SIP_CANCEL ? gk_sip_txn_client_find(r->txn, &ik) : ch;
 	struct route *expected = owner ? route_of(r, gk_sip_txn_ref(r->txn, owner)) : NULL;
-	if (expected && strcmp(who, expected->callee) != 0) {
+	if (expected && !from_hop(expected, from, index)) {
 		r->st.stray_responses++;
 		return true;
 	}
@@ -678,7 +769,7 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 	if (!ref)
 		return true; /* the 200 to a CANCEL of ours: the caller had its own */
 	struct route *rt = route_of(r, ref);
-	if (!rt || strcmp(who, rt->callee) != 0) {
+	if (!rt || !from_hop(rt, from, index)) {
 		r->st.stray_responses++;
 		return true;
 	}
@@ -693,7 +784,8 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 	gk_sip_txn_server_respond(r->txn, rt->server, v->status, out, (size_t)n);
 	r->st.responses++;
 	if (v->status >= 200) {
-		if (rt->dialog && r->dialogs[rt->dialog].used)
+		if (rt->dialog && r->dialogs[rt->dialog].used &&
+		    r->dialogs[rt->dialog].gen == rt->dialog_gen)
 			dialog_free(
 			    r, &r->dialogs[rt->dialog]); /* the BYE's final ends it (§15.1.2) */
 		route_free(r, rt);
@@ -706,7 +798,7 @@ bool gk_sip_router_input(struct gk_sip_router *r, struct gk_front_sock *s, const
 {
 	struct gk_sip_view v;
 
-	if (s->codec->proto != GK_PROTO_SIP)
+	if (s && s->codec->proto != GK_PROTO_SIP)
 		return false;
 	/* Registrations are most of the traffic and none is routed: their method is looked at
 	 * before the message is read whole (a response, or a method routed, is read). */
@@ -741,4 +833,39 @@ const struct gk_sip_route_stats *gk_sip_router_stats(const struct gk_sip_router 
 const struct gk_sip_txn_stats *gk_sip_router_txn_stats(const struct gk_sip_router *r)
 {
 	return gk_sip_txn_stats(r->txn);
+}
+
+void gk_sip_router_ctl_stats(const struct gk_sip_router *r, struct gk_ctl_reply *out)
+{
+	const struct gk_sip_route_stats *rs = &r->st;
+	const struct gk_sip_txn_stats *ts = gk_sip_txn_stats(r->txn);
+#define R(f) gk_ctl_printf(out, "route.%s %llu", #f, (unsigned long long)rs->f)
+	R(requests);
+	R(forwarded);
+	R(responses);
+	R(not_registered);
+	R(unavailable);
+	R(not_found);
+	R(foreign);
+	R(timeouts);
+	R(loops);
+	R(stray_responses);
+	R(malformed);
+	R(dialogs);
+	R(dialogs_ended);
+	R(dialogs_full);
+	R(no_dialog);
+	R(cancels);
+#undef R
+#define T(f) gk_ctl_printf(out, "sip.txn.%s %llu", #f, (unsigned long long)ts->f)
+	T(server_new);
+	T(retransmissions_absorbed);
+	T(responses_resent);
+	T(client_sent);
+	T(client_retransmissions);
+	T(client_timeouts);
+	T(trying_sent);
+	T(acks_sent);
+	T(pool_full);
+#undef T
 }

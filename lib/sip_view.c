@@ -541,9 +541,14 @@ static int view_field(struct gk_sip_view *v, const struct sip_field *f, uint32_t
 	case SIP_H_RECORD_ROUTE:
 		why = view_routes(f->value, v->record_route, &v->n_record_route);
 		break;
-	case SIP_H_PAI:
+	case SIP_H_PAI: {
+		size_t pos = 0;
+		struct sip_span first;
+		if (!v->has_pai && sip_list_next(f->value, &pos, &first) > 0)
+			v->pai = first;
 		v->has_pai = true;
 		break;
+	}
 	case SIP_H_PPI:
 		v->has_ppi = true;
 		break;

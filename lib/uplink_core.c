@@ -49,6 +49,13 @@ static void send_verdict(struct gk_uplink_core *u, struct gk_relay_txn *t, struc
 	gk_relay_release(u->relay, t);
 }
 
+/* The terminal of a successful registration is reached through the SBC that asked. */
+static void located(struct gk_uplink_core *u, const struct gk_relay_txn *t)
+{
+	if (u->where)
+		gk_locations_set(u->where, t->req.idc, &t->from);
+}
+
 void gk_uplink_core_challenge(struct gk_uplink_core *u, uint64_t ref,
                               const uint8_t rand[GK_RAND_LEN])
 {
@@ -65,8 +72,10 @@ void gk_uplink_core_success(struct gk_uplink_core *u, uint64_t ref, const uint8_
 	struct gk_msg resp;
 	struct gk_relay_txn *t =
 	    verdict(u, ref, GK_MSG_SUCCESS, rand, blob_terminal, blob_element, &resp);
-	if (t)
+	if (t) {
+		located(u, t);
 		send_verdict(u, t, &resp);
+	}
 }
 
 void gk_uplink_core_reject(struct gk_uplink_core *u, uint64_t ref, enum gk_reason why)
@@ -98,6 +107,7 @@ void gk_uplink_core_digest_success(struct gk_uplink_core *u, uint64_t ref)
 		return;
 	resp.chosen = GK_MECH_DIGEST;
 	resp.fields |= GK_F_CHOSEN;
+	located(u, t);
 	send_verdict(u, t, &resp);
 }
 

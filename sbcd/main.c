@@ -25,6 +25,7 @@
 #include "gatekey/pktmac.h"
 #include "gatekey/registrar.h"
 #include "gatekey/relay.h"
+#include "gatekey/sip_route.h"
 #include "gatekey/uplink.h"
 #include "fastpath.h"
 #include "settings.h"
@@ -41,6 +42,8 @@ struct sbcd {
 	struct gk_front_io io;
 	struct gk_control *ctl;
 	struct gk_relay *relay; /* terminals' requests forwarded to the softswitch */
+	struct gk_sip_router
+	    *router; /* calls: terminals to the softswitch and back (sip_route.h) */
 	const struct gk_codec *sip;
 	/* every terminal-facing socket: SIP, then MGCP, then H.248, then RAS */
 	int access_fd[SBC_MAX_ACCESS];
@@ -264,6 +267,9 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 		gk_debug("core leg: dropped a datagram: %s", gk_reason_str(why));
 		return;
 	}
+	/* a call's request for one of our terminals, or the response to one of theirs */
+	if (gk_sip_router_input(s->router, NULL, data, (size_t)plen, from, GK_SIP_CORE_LEG))
+		return;
 	if (s->sip->decode(data, (size_t)plen, &m, &why) < 0) {
 		s->st.core_stray++;
 		gk_front_io_count_limit(&s->io, &m, why);
@@ -309,6 +315,78 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 	}
 }
 
+/* ---- routing: the SBC is a proxy between its terminals and the softswitch ------------------ */
+
+/* A terminal speaks as its binding; the softswitch, authenticated by the core leg's trailer,
+ * asserts who calls. */
+static enum gk_reason route_sender(void *user, const struct gk_sip_view *v,
+                                   const struct sockaddr_storage *from, uint32_t index,
+                                   char idc[GK_ID_MAX + 1])
+{
+	struct sbcd *s = user;
+
+	if (index != GK_SIP_CORE_LEG)
+		return gk_sip_router_terminal_sender(s->router, from, index, idc);
+	return v ? gk_sip_router_asserted(v, idc) : GK_R_OK;
+}
+
+/* From a terminal, every request goes to the softswitch, which locates the callee; from the
+ * softswitch, to this SBC's binding of the callee. */
+static int route_locate(void *user, const char *idc, uint32_t in, struct gk_sip_hop *hop)
+{
+	struct sbcd *s = user;
+
+	if (in == GK_SIP_CORE_LEG)
+		return gk_sip_router_terminal_locate(s->router, idc, hop);
+	hop->addr = s->set.softswitch;
+	hop->seal = GK_SIP_CORE_LEG;
+	return 0;
+}
+
+static int route_self(void *user, const struct gk_sip_hop *hop, char *out, size_t cap)
+{
+	struct sbcd *s = user;
+
+	if (hop->seal != GK_SIP_CORE_LEG)
+		return gk_sip_router_terminal_self(s->router, &hop->addr, out, cap);
+	gk_format_addr(&s->core_local, out, cap);
+	return 0;
+}
+
+/* Which domains are served is the softswitch's decision (it answers 403 for the others). */
+static bool route_serves(void *user, struct sip_span host)
+{
+	(void)user;
+	(void)host;
+	return true;
+}
+
+static void route_xmit(void *user, const struct sockaddr_storage *to, const uint8_t *data,
+                       size_t len, uint32_t seal)
+{
+	struct sbcd *s = user;
+
+	if (seal != GK_SIP_CORE_LEG) {
+		gk_front_io_xmit(&s->io, GK_PROTO_SIP, to, data, len, seal);
+		return;
+	}
+	uint8_t *buf = gk_loop_send_buf(s->loop);
+	if (!buf || len > GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN) {
+		if (buf)
+			gk_loop_send_abort(s->loop, buf);
+		s->st.core_send_failed++;
+		return;
+	}
+	memcpy(buf, data, len);
+	int n = gk_coreleg_seal(&s->core, gk_coreleg_now(), buf, len, GK_LOOP_DGRAM_MAX);
+	if (n <= 0) {
+		gk_loop_send_abort(s->loop, buf);
+		s->st.core_send_failed++;
+		return;
+	}
+	gk_loop_send(s->loop, s->core_fd, buf, (size_t)n, &s->set.softswitch);
+}
+
 /* A datagram the fast path let through; index: the gk-mac terminal it was verified for. */
 static void from_terminal(struct sbcd *s, struct gk_front_sock *sock, uint8_t *data, size_t len,
                           const struct sockaddr_storage *from, uint32_t index)
@@ -317,6 +395,9 @@ static void from_terminal(struct sbcd *s, struct gk_front_sock *sock, uint8_t *d
 	enum gk_reason why;
 
 	if (!sock)
+		return;
+	/* a call's request or response, routed on to the softswitch */
+	if (gk_sip_router_input(s->router, sock, data, len, from, index))
 		return;
 	if (sock->codec->decode(data, len, &m, &why) < 0) {
 		s->st.parse_errors++;
@@ -492,6 +573,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 			gk_ctl_printf(out, "core_auth.%s %llu", gk_reason_name((enum gk_reason)i),
 			              (unsigned long long)s->core.st.why.n[i]);
 	gk_front_io_ctl_stats(&s->io, out);
+	gk_sip_router_ctl_stats(s->router, out);
 	sbc_fp_ctl_stats(&s->fp, out);
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->reasons.n[i])
@@ -608,6 +690,18 @@ int main(int argc, char **argv)
 		gk_err("out of memory");
 		return 1;
 	}
+	static const struct gk_sip_router_ops rops = {.sender = route_sender,
+	                                              .locate = route_locate,
+	                                              .self = route_self,
+	                                              .serves = route_serves,
+	                                              .xmit = route_xmit};
+	struct gk_sip_txn_cfg tc;
+	gk_sip_txn_cfg_defaults(&tc);
+	s.router = gk_sip_router_new(s.set.id, &s.io, &tc, &rops, &s, err, sizeof(err));
+	if (!s.router) {
+		gk_err("SIP routing: %s", err);
+		return 1;
+	}
 	s.ctl = gk_control_new(s.loop, s.common.control_socket, err, sizeof(err));
 	if (!s.ctl) {
 		gk_err("%s", err);
@@ -628,6 +722,7 @@ int main(int argc, char **argv)
 	/* the relay cancels its timer, which moves others in the loop's heap: before the
 	 * registrar, which frees its own without cancelling them */
 	gk_relay_free(s.relay);
+	gk_sip_router_free(s.router); /* cancels its transactions' timers, like the relay */
 	gk_control_free(s.ctl);
 	gk_registrar_free(s.front);
 	sbc_fp_stop(&s.fp);

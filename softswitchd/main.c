@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "gatekey/auc_client.h"
@@ -18,6 +19,7 @@
 #include "gatekey/direct.h"
 #include "gatekey/front_io.h"
 #include "gatekey/keystore.h"
+#include "gatekey/locations.h"
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
 #include "gatekey/registrar.h"
@@ -40,7 +42,8 @@ struct softswitchd {
 	struct gk_auc_client *auc;
 	struct gk_control *ctl;
 	struct gk_uplink_core peers;  /* the SBCs' requests waiting for the core */
-	struct gk_sip_router *router; /* SIP requests between its own terminals (sip_route.h) */
+	struct gk_sip_router *router; /* SIP requests between terminals (sip_route.h) */
+	struct gk_locations *where;   /* which SBC holds a terminal registered through one */
 	const struct gk_codec *sip;
 	int fds[SS_MAX_LISTEN + 6];
 	struct {
@@ -135,6 +138,80 @@ static void on_auc_failed(void *user, uint32_t handle, enum gk_reason why)
 	gk_core_auc_failed(s->direct.core, handle, why);
 }
 
+/* ---- routing: its own terminals, and those of its SBCs over the core leg ------------------- */
+
+/* A request over the core leg speaks as the identity its SBC asserts, and an SBC asserts only
+ * terminals registered through it: that one is the SBC this softswitch last located it at. */
+static enum gk_reason route_sender(void *user, const struct gk_sip_view *v,
+                                   const struct sockaddr_storage *from, uint32_t index,
+                                   char idc[GK_ID_MAX + 1])
+{
+	struct softswitchd *s = user;
+	struct sockaddr_storage at;
+
+	if (index != GK_SIP_CORE_LEG)
+		return gk_sip_router_terminal_sender(s->router, from, index, idc);
+	if (!v)
+		return GK_R_OK; /* a response: whether it is the one awaited is the router's check
+		                 */
+	enum gk_reason why = gk_sip_router_asserted(v, idc);
+	if (why != GK_R_OK)
+		return why;
+	if (gk_locations_get(s->where, idc, &at) < 0 || !gk_sockaddr_equal(&at, from))
+		return GK_R_IDENTITY_MISMATCH;
+	return GK_R_OK;
+}
+
+/* Its own terminal's binding first, else the SBC holding the terminal. */
+static int route_locate(void *user, const char *idc, uint32_t in, struct gk_sip_hop *hop)
+{
+	struct softswitchd *s = user;
+	(void)in;
+
+	if (gk_sip_router_terminal_locate(s->router, idc, hop) == 0)
+		return 0;
+	if (gk_locations_get(s->where, idc, &hop->addr) < 0)
+		return -ENOENT;
+	hop->seal = GK_SIP_CORE_LEG;
+	return 0;
+}
+
+static int route_self(void *user, const struct gk_sip_hop *hop, char *out, size_t cap)
+{
+	return gk_sip_router_terminal_self(((struct softswitchd *)user)->router, &hop->addr, out,
+	                                   cap);
+}
+
+/* Its own domain, and each SBC's, which its terminals know as theirs. */
+static bool route_serves(void *user, struct sip_span host)
+{
+	struct softswitchd *s = user;
+	const char *ids[SS_MAX_PEERS + 1];
+	unsigned n = 0;
+
+	ids[n++] = s->set.id;
+	for (unsigned i = 0; i < s->set.peers.n; i++)
+		ids[n++] = s->set.peers.p[i].id;
+	for (unsigned i = 0; i < n; i++)
+		if (host.n == strlen(ids[i]) && strncasecmp(host.p, ids[i], host.n) == 0)
+			return true;
+	return false;
+}
+
+static void route_xmit(void *user, const struct sockaddr_storage *to, const uint8_t *data,
+                       size_t len, uint32_t seal)
+{
+	struct softswitchd *s = user;
+	struct ss_peer *peer;
+
+	if (seal != GK_SIP_CORE_LEG) {
+		gk_front_io_xmit(&s->io, GK_PROTO_SIP, to, data, len, seal);
+		return;
+	}
+	if ((peer = ss_peer_find(&s->set.peers, to)))
+		gk_front_io_xmit_sealed(&s->io, GK_PROTO_SIP, to, data, len, seal_peer, peer);
+}
+
 /* A datagram on a terminal-facing socket (SIP, MGCP or H.248), or from an SBC peer (SIP). */
 static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
                         const struct sockaddr_storage *from)
@@ -161,6 +238,9 @@ static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
 			return;
 		}
 		len = (size_t)n;
+		/* a call's request or response between terminals, asserted by the SBC */
+		if (gk_sip_router_input(s->router, sock, data, len, from, GK_SIP_CORE_LEG))
+			return;
 		index = 0;
 	} else {
 		n = gk_registrar_open(s->reg, data, len, from, &index, &why);
@@ -169,7 +249,7 @@ static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
 		if (index)
 			len = (size_t)n;
 		/* a request between terminals, or a response to one, is routed, not decoded */
-		if (s->router && gk_sip_router_input(s->router, sock, data, len, from, index))
+		if (gk_sip_router_input(s->router, sock, data, len, from, index))
 			return;
 	}
 	if (sock->codec->decode(data, len, &m, &why) < 0) {
@@ -256,37 +336,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("accounting_dropped_no_identifier", a->acct_no_room);
 #undef P
 	gk_front_io_ctl_stats(&s->io, out);
-	const struct gk_sip_route_stats *rs = gk_sip_router_stats(s->router);
-	const struct gk_sip_txn_stats *ts = gk_sip_router_txn_stats(s->router);
-#define R(f) gk_ctl_printf(out, "route.%s %llu", #f, (unsigned long long)rs->f)
-	R(requests);
-	R(forwarded);
-	R(responses);
-	R(not_registered);
-	R(unavailable);
-	R(not_found);
-	R(foreign);
-	R(timeouts);
-	R(loops);
-	R(stray_responses);
-	R(malformed);
-	R(dialogs);
-	R(dialogs_ended);
-	R(dialogs_full);
-	R(no_dialog);
-	R(cancels);
-#undef R
-#define T(f) gk_ctl_printf(out, "sip.txn.%s %llu", #f, (unsigned long long)ts->f)
-	T(server_new);
-	T(retransmissions_absorbed);
-	T(responses_resent);
-	T(client_sent);
-	T(client_retransmissions);
-	T(client_timeouts);
-	T(trying_sent);
-	T(acks_sent);
-	T(pool_full);
-#undef T
+	gk_sip_router_ctl_stats(s->router, out);
 	/* The front and the core each count the reasons they decide on. */
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->reasons.n[i] + c->reasons.n[i])
@@ -348,6 +398,7 @@ int main(int argc, char **argv)
 	};
 	static const struct gk_auc_client_ops aops = {
 	    .vector = on_vector, .failed = on_auc_failed, .ha1 = on_ha1};
+	uint32_t rc_max_terminals = rc.max_terminals, rc_expires_max_s = rc.expires_max_s;
 	int dret = gk_direct_init(&s.direct, &rc, &cc, &dops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
 	s.reg = s.direct.front;
@@ -362,9 +413,21 @@ int main(int argc, char **argv)
 		gk_err("out of memory");
 		return 1;
 	}
+	/* An SBC's terminal is located until the longest registration would have expired. */
+	s.where = gk_locations_new(s.loop, rc_max_terminals, rc_expires_max_s + 60);
+	if (!s.where) {
+		gk_err("out of memory");
+		return 1;
+	}
+	s.peers.where = s.where;
+	static const struct gk_sip_router_ops rops = {.sender = route_sender,
+	                                              .locate = route_locate,
+	                                              .self = route_self,
+	                                              .serves = route_serves,
+	                                              .xmit = route_xmit};
 	struct gk_sip_txn_cfg tc;
 	gk_sip_txn_cfg_defaults(&tc);
-	s.router = gk_sip_router_new(s.set.id, &s.io, &tc, err, sizeof(err));
+	s.router = gk_sip_router_new(s.set.id, &s.io, &tc, &rops, &s, err, sizeof(err));
 	if (!s.router) {
 		gk_err("SIP routing: %s", err);
 		return 1;
@@ -394,6 +457,7 @@ int main(int argc, char **argv)
 	 * and the front, which free their own without cancelling them */
 	gk_uplink_core_fini(&s.peers);
 	gk_sip_router_free(s.router); /* cancels its transactions' timers, like the relay */
+	gk_locations_free(s.where);
 	gk_control_free(s.ctl);
 	gk_auc_client_free(s.auc);
 	gk_direct_fini(&s.direct);

@@ -98,6 +98,10 @@ typedef int (*gk_front_io_seal_fn)(void *arg, uint8_t *buf, size_t len, size_t c
 void gk_front_io_send_sealed(struct gk_front_io *io, struct gk_msg *m,
                              const struct sockaddr_storage *to, gk_front_io_seal_fn seal,
                              void *seal_arg);
+/* Sends bytes already encoded (a routed SIP message) under the trailer seal() appends. */
+void gk_front_io_xmit_sealed(struct gk_front_io *io, uint8_t proto,
+                             const struct sockaddr_storage *to, const uint8_t *data, size_t len,
+                             gk_front_io_seal_fn seal, void *seal_arg);
 /* The control socket's "bindings" command: one line per terminal, never the key. */
 void gk_front_io_ctl_bindings(void *io, const char *args, struct gk_ctl_reply *out);
 /* The signals of a front daemon: SIGTERM/SIGINT stop the loop, SIGUSR1 logs the counters,

@@ -47,11 +47,12 @@
 	X(INTERNAL, "internal error")                                                              \
 	X(SUPERSEDED, "a newer attempt for the same IDc replaced this one")                        \
 	X(IDENTITY_MISMATCH, "request claims another identity than its binding's")                 \
-	X(NOT_SERVED, "request this element does not serve (no call routing yet)")                 \
+	X(NOT_SERVED, "request this element does not serve")                                       \
 	X(BAD_VERSION, "protocol version not supported")                                           \
 	X(BAD_SCHEME, "request URI scheme not supported")                                          \
 	X(BAD_EXTENSION, "requires an extension this element does not support")                    \
-	X(BAD_MEDIA, "carries a body this element does not accept")
+	X(BAD_MEDIA, "carries a body this element does not accept")                                \
+	X(IDENTITY_MISSING, "core-leg request without an asserted identity")
 
 /* clang-format off */
 enum gk_reason {

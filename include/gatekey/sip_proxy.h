@@ -60,8 +60,9 @@ struct gk_sip_view {
 	unsigned n_route;
 	struct sip_span record_route[GK_SIP_ROUTE_MAX]; /* Record-Route values, top first */
 	unsigned n_record_route;
-	bool has_pai; /* a P-Asserted-Identity header field (RFC 3325) */
-	bool has_ppi; /* a P-Preferred-Identity header field */
+	bool has_pai;        /* a P-Asserted-Identity header field (RFC 3325) */
+	struct sip_span pai; /* its first value (name-addr or addr-spec) */
+	bool has_ppi;        /* a P-Preferred-Identity header field */
 	bool has_content_length;
 	size_t content_length;
 	struct sip_span body; /* what Content-Length announces, or the rest of the datagram */

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "gatekey/front_io.h"
+#include "gatekey/sip_proxy.h"
 #include "gatekey/sip_txn.h"
 
 struct gk_sip_route_stats {
@@ -50,24 +51,78 @@ struct gk_sip_route_stats {
 
 struct gk_sip_router;
 
-/* idsp: this element's domain (the Request-URI host of requests it routes); io: its front
- * (sockets, registrar, loop). NULL with err on failure. */
+/* As a datagram's `index` or a hop's `seal`: the core leg between sbcd and softswitchd, whose
+ * own trailer (coreleg.h) authenticated the datagram and protects what goes back. */
+#define GK_SIP_CORE_LEG UINT32_MAX
+
+/* Where a routed message goes next, and how it is protected there. */
+struct gk_sip_hop {
+	struct sockaddr_storage addr;
+	/* the gk-mac binding whose downlink key seals it, 0 for none (a digest terminal, whose
+	 * pinned address is all it has), or GK_SIP_CORE_LEG */
+	uint32_t seal;
+};
+
+/*
+ * What the element the router runs in decides (NULL in gk_sip_router_new: the direct topology,
+ * where the element's own registrar is the whole location service). Each gets the `user` given
+ * to gk_sip_router_new.
+ */
+struct gk_sip_router_ops {
+	/* The identity a request (v) from `from` speaks with, index as gk_sip_router_input's:
+	 * GK_R_OK with idc set, or the reason it is dropped before any state is kept for it. v
+	 * NULL: whether a response from there may be read at all. */
+	enum gk_reason (*sender)(void *user, const struct gk_sip_view *v,
+	                         const struct sockaddr_storage *from, uint32_t index,
+	                         char idc[GK_ID_MAX + 1]);
+	/* Where a request for idc goes when it came in by `in` (an index as above): 0 with *hop
+	 * set, or -ENOENT (nobody by that name stands: 480). */
+	int (*locate)(void *user, const char *idc, uint32_t in, struct gk_sip_hop *hop);
+	/* This element's "ip:port" on the link towards hop (its Via and Record-Route), 0 or -1. */
+	int (*self)(void *user, const struct gk_sip_hop *hop, char *out, size_t cap);
+	/* Whether a Request-URI host is a domain this element routes for (anything else: 403). */
+	bool (*serves)(void *user, struct sip_span host);
+	/* Sends data to `to`, protected as `seal` says (a hop's). */
+	void (*xmit)(void *user, const struct sockaddr_storage *to, const uint8_t *data, size_t len,
+	             uint32_t seal);
+};
+
+/* idsp: this element's domain (asserted identities are <sip:IDc@idsp>); io: its front (sockets,
+ * registrar, loop); ops and user: see above (ops NULL for the direct topology). NULL with err on
+ * failure. */
 struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io,
-                                        const struct gk_sip_txn_cfg *txn, char *err, size_t errlen);
+                                        const struct gk_sip_txn_cfg *txn,
+                                        const struct gk_sip_router_ops *ops, void *user, char *err,
+                                        size_t errlen);
 void gk_sip_router_free(struct gk_sip_router *r);
+
+/* The direct topology's answers, for an element that adds a leg of its own to them. */
+enum gk_reason gk_sip_router_terminal_sender(struct gk_sip_router *r,
+                                             const struct sockaddr_storage *from, uint32_t index,
+                                             char idc[GK_ID_MAX + 1]);
+int gk_sip_router_terminal_locate(struct gk_sip_router *r, const char *idc, struct gk_sip_hop *hop);
+int gk_sip_router_terminal_self(struct gk_sip_router *r, const struct sockaddr_storage *to,
+                                char *out, size_t cap);
+/* The user of an asserted identity (the first P-Asserted-Identity's sip: URI) into idc: GK_R_OK,
+ * or GK_R_IDENTITY_MISSING when there is none or it is unreadable. */
+enum gk_reason gk_sip_router_asserted(const struct gk_sip_view *v, char idc[GK_ID_MAX + 1]);
 
 /* Whether the router takes a request of this method (after gk_sip_decode accepted it). */
 bool gk_sip_router_routes(const char *method);
 
 /*
  * A SIP datagram (trailer already verified and stripped: index names the gk-mac binding, 0 for
- * none) from `from` on socket s. Returns true when the router took it (a request it routes, or
+ * none, GK_SIP_CORE_LEG when it came over the core leg) from `from` on socket s (NULL for the
+ * core leg). Returns true when the router took it (a request it routes, or
  * a response to a request it forwarded), false to leave it to the registration exchange.
  */
 bool gk_sip_router_input(struct gk_sip_router *r, struct gk_front_sock *s, const uint8_t *data,
                          size_t len, const struct sockaddr_storage *from, uint32_t index);
 
 const struct gk_sip_route_stats *gk_sip_router_stats(const struct gk_sip_router *r);
+struct gk_ctl_reply;
+/* "route.<counter> n" and "sip.txn.<counter> n" lines for a stats command. */
+void gk_sip_router_ctl_stats(const struct gk_sip_router *r, struct gk_ctl_reply *out);
 const struct gk_sip_txn_stats *gk_sip_router_txn_stats(const struct gk_sip_router *r);
 
 #endif

@@ -16,6 +16,7 @@
 #define GATEKEY_UPLINK_CORE_H
 
 #include "gatekey/core.h"
+#include "gatekey/locations.h"
 #include "gatekey/relay.h"
 
 struct gk_uplink_core_stats {
@@ -29,6 +30,9 @@ struct gk_uplink_core {
 	/* Sends a verdict (its wire context answers the request) to the SBC at `to`. */
 	void (*send)(void *user, struct gk_msg *m, const struct sockaddr_storage *to);
 	void *user;
+	/* When set, each success verdict records which SBC now holds the terminal (the location
+	 * service of requests routed to it, sip_route.h). */
+	struct gk_locations *where;
 	struct gk_uplink_core_stats st;
 };
 

@@ -153,7 +153,7 @@ static int rig_open(struct rig *r, uint32_t max_client)
 	tc.timer_c_ms = TIMER_C;
 	tc.max_server = 16;
 	tc.max_client = max_client;
-	r->router = gk_sip_router_new("ss1", &r->io, &tc, err, sizeof(err));
+	r->router = gk_sip_router_new("ss1", &r->io, &tc, NULL, NULL, err, sizeof(err));
 	if (!r->router)
 		return -1;
 	for (int i = 0; i < N_TERMS; i++) {
