@@ -44,6 +44,10 @@ struct route {
 	char caller[GK_ID_MAX + 1], callee[GK_ID_MAX + 1];
 	struct gk_sip_hop next;      /* where it went: only from there may it be answered */
 	uint32_t dialog, dialog_gen; /* a BYE's dialog, ended by its final response */
+	/* An INVITE's route outlives its first 2xx as long as the client transaction stays in
+	 * RFC 6026's Accepted state, so that a repeated 2xx still finds the caller. */
+	struct gk_timer linger;
+	struct gk_sip_router *r;
 	uint16_t len;
 	uint8_t req[GK_SIP_TXN_MSG_MAX]; /* the request as it came, to answer a timeout from */
 };
@@ -71,6 +75,7 @@ struct gk_sip_router {
 	uint32_t n_routes, free_head;
 	struct dialog *dialogs; /* 1..n_dialogs */
 	uint32_t n_dialogs, dialog_free, *dialog_hash, hash_mask;
+	uint64_t linger_ms; /* 64*T1: the Accepted state's length (timers L and M) */
 	struct gk_sip_route_stats st;
 };
 
@@ -110,10 +115,18 @@ static struct route *route_take(struct gk_sip_router *r)
 
 static void route_free(struct gk_sip_router *r, struct route *rt)
 {
+	if (gk_timer_armed(&rt->linger))
+		gk_timer_cancel(r->io->loop, &rt->linger);
 	rt->used = false;
 	rt->len = 0;
 	rt->next_free = r->free_head;
 	r->free_head = (uint32_t)(rt - r->routes);
+}
+
+static void route_linger_end(struct gk_timer *t)
+{
+	struct route *rt = (struct route *)((char *)t - offsetof(struct route, linger));
+	route_free(rt->r, rt);
 }
 
 /* ---- dialogs ------------------------------------------------------------------------------- */
@@ -397,6 +410,7 @@ struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io
 	gk_random((uint8_t *)&r->salt, sizeof(r->salt));
 	gk_random(r->hash_key, sizeof(r->hash_key));
 	r->txn = gk_sip_txn_new(txn, &txn_ops, r, io->loop, err, errlen);
+	r->linger_ms = 64ull * txn->t1_ms / (txn->time_divisor ? txn->time_divisor : 1);
 	r->n_routes = txn->max_client;
 	r->n_dialogs = txn->max_server;
 	r->hash_mask = 1;
@@ -415,6 +429,8 @@ struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io
 	}
 	for (uint32_t i = r->n_routes; i >= 1; i--) {
 		r->routes[i].next_free = r->free_head;
+		r->routes[i].r = r;
+		r->routes[i].linger.fn = route_linger_end;
 		r->free_head = i;
 	}
 	for (uint32_t i = r->n_dialogs; i >= 1; i--) {
@@ -432,6 +448,10 @@ void gk_sip_router_free(struct gk_sip_router *r)
 		for (uint32_t i = 1; i <= r->n_dialogs; i++)
 			if (r->dialogs[i].used)
 				gk_timer_cancel(r->io->loop, &r->dialogs[i].idle);
+	if (r->routes)
+		for (uint32_t i = 1; i <= r->n_routes; i++)
+			if (gk_timer_armed(&r->routes[i].linger))
+				gk_timer_cancel(r->io->loop, &r->routes[i].linger);
 	gk_sip_txn_free(r->txn);
 	free(r->routes);
 	free(r->dialogs);
@@ -779,8 +799,16 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 		r->st.malformed++;
 		return true;
 	}
-	if (rt->invite && v->status >= 200 && v->status < 300)
+	if (rt->invite && v->status >= 200 && v->status < 300) {
+		/* the first 2xx makes the dialog; it and each repeat go to the caller (RFC 6026
+		 * §7.2), and the route stays while the client transaction accepts them */
 		dialog_make(r, rt, v);
+		gk_sip_txn_server_respond(r->txn, rt->server, v->status, out, (size_t)n);
+		r->st.responses++;
+		if (!gk_timer_armed(&rt->linger))
+			gk_timer_arm(r->io->loop, &rt->linger, r->linger_ms);
+		return true;
+	}
 	gk_sip_txn_server_respond(r->txn, rt->server, v->status, out, (size_t)n);
 	r->st.responses++;
 	if (v->status >= 200) {

@@ -138,6 +138,12 @@ def main():
                    help="after registering, call USER at the domain: INVITE, ACK its 200 along "
                         "the Record-Route, BYE; prints \"call USER <INVITE status> bye <BYE "
                         "status>\"")
+    p.add_argument("--raw", metavar="FILE", action="append", default=[],
+                   help="after registering: send FILE's request as it is and print "
+                   "'raw <final status>' (0: none)")
+    p.add_argument("--hold", metavar="SECONDS", type=float, default=0,
+                   help="in each call: wait this long between the ACK and the BYE, after "
+                   "printing the dialog (Call-ID and tags) as an in-call line")
     p.add_argument("--pai", metavar="URI",
                    help="put P-Asserted-Identity: URI in the MESSAGEs (an identity it claims)")
     p.add_argument("--serve", metavar="SECONDS", type=float,
@@ -200,6 +206,11 @@ def main():
             ack = re.sub(r"\r\nTo: [^\r]*", "\r\nTo: " + to.replace("\\", "\\\\"), ack)
             ack = re.sub(r"\r\nCSeq: (\d+) INVITE", r"\r\nCSeq: \1 ACK", ack)
             ua.s.sendto(ack.encode(), (a.server_ip, a.server_port))
+    for path in a.raw:
+        with open(path) as f:
+            code, _ = ua.send(f.read())
+        print("raw %d" % code)
+        sys.stdout.flush()
     for user in a.call:
         call(ua, user)
     for user in a.message:
@@ -254,6 +265,13 @@ def call(ua, user):
     target = contact.group(1) if contact else ua.uri(user)
     ua.s.sendto(in_dialog(ua, "ACK", ua.cseq, target, routes, to).encode(),
                 (ua.a.server_ip, ua.a.server_port))
+    if ua.a.hold:
+        import time
+        ttag = re.search(r";tag=([^;>\s]*)", to)
+        print("in-call %s call-id=%s from-tag=%s to-tag=%s target=%s" %
+              (user, ua.call_id, ua.tag, ttag.group(1) if ttag else "-", target))
+        sys.stdout.flush()
+        time.sleep(ua.a.hold)
     ua.cseq += 1
     bcode, _ = ua.send(in_dialog(ua, "BYE", ua.cseq, target, routes, to))
     print("call %s %d bye %d route=%s" % (user, code, bcode, ",".join(routes) or "-"))

@@ -587,6 +587,26 @@ TEST_F(route, a_call_goes_along_the_record_route_and_its_bye_ends_the_dialog)
 	EXPECT_EQ(0, st->stray_responses);
 }
 
+/* bob's 200 is repeated (his ACK was late, or lost): each copy reaches alice, as RFC 6026 §7.2
+ * has a proxy forward every 2xx of an INVITE in its Accepted state; the dialog stays one. */
+TEST_F(route, a_repeated_2xx_to_an_invite_still_reaches_the_caller)
+{
+	struct rig *r = &self->r;
+	const struct gk_sip_route_stats *st = gk_sip_router_stats(r->router);
+	char inv[MSG_CAP], contact[128];
+
+	call_up(_metadata, r, inv, sizeof(inv));
+	snprintf(contact, sizeof(contact), "Contact: <sip:bob@%s>\r\n", r->term[BOB].at);
+	send_response(r, BOB, inv, "200 OK", "b1", contact);
+	const char *again = await(r, ALICE, "SIP/2.0 200 ", call_id_line("c1"));
+	ASSERT_NE(NULL, again);
+	EXPECT_EQ(1, count_header(again, "Via"));
+	EXPECT_EQ(1, st->dialogs);
+	EXPECT_EQ(0, st->stray_responses);
+	hang_up(_metadata, r, "z9hG4bKc1bye");
+	EXPECT_EQ(1, st->dialogs_ended);
+}
+
 /* ---- 3. a dialog used by a third party ---------------------------------------------------- */
 
 /* mallory, registered herself, has sniffed alice's and bob's dialog (Call-ID and both tags) and
