@@ -337,6 +337,10 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 #undef P
 	gk_front_io_ctl_stats(&s->io, out);
 	gk_sip_router_ctl_stats(s->router, out);
+	const struct gk_locations_stats *ls = gk_locations_stats(s->where);
+	gk_ctl_printf(out, "route.located %u", gk_locations_count(s->where));
+	gk_ctl_printf(out, "route.located_full %llu", (unsigned long long)ls->full);
+	gk_ctl_printf(out, "route.located_expired %llu", (unsigned long long)ls->expired);
 	/* The front and the core each count the reasons they decide on. */
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->reasons.n[i] + c->reasons.n[i])

@@ -207,7 +207,7 @@ def main():
             ack = re.sub(r"\r\nCSeq: (\d+) INVITE", r"\r\nCSeq: \1 ACK", ack)
             ua.s.sendto(ack.encode(), (a.server_ip, a.server_port))
     for path in a.raw:
-        with open(path) as f:
+        with open(path, newline="") as f:  # its CRLFs as they are
             code, _ = ua.send(f.read())
         print("raw %d" % code)
         sys.stdout.flush()

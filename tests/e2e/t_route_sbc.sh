@@ -88,15 +88,15 @@ ok $? "a BYE with the dialog's Call-ID and tags from another registered terminal
 [ "$(stat_of sbcd route.no_dialog)" -ge 1 ]
 ok $? "sbcd counts it (route.no_dialog)"
 # the attacker host sends the same BYE straight to the SBC's access port
-before_fp=$(stat_of sbcd fastpath_dropped)
+before_fp=$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)
 bye "$ATK4" 5060 >"$WORK/bye-atk.txt"
 in_atk python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], 5060))
 s.sendto(open(sys.argv[3], "rb").read(), (sys.argv[2], 5060))' "$ATK4" "$SBC4" "$WORK/bye-atk.txt"
-wait_until 50 stat_at_least sbcd fastpath_dropped $((before_fp + 1))
-ok $? "the attacker's BYE is dropped by the SBC's fast path and counted"
+wait_until 50 stat_at_least sbcd fastpath.DROP_NOT_REGISTRATION $((before_fp + 1))
+ok $? "the attacker's BYE is dropped by the SBC's fast path and counted (DROP_NOT_REGISTRATION)"
 wait_until 100 grep -q '^call term2 ' "$WORK/term1.out"
 cat "$WORK/term1.out" | diag
 grep -q "^call term2 200 bye 200 route=<sip:$SBC4:5060;lr>,<sip:$CORE4:5060;lr>,<sip:$SBC4:5060;lr>$" \
