@@ -140,8 +140,12 @@ enum gk_reason sip_uri_user_host(struct sip_span uri, struct sip_span *user, str
 /* The methods this element answers itself: REGISTER and the OPTIONS probe. The codec table's
  * other_kind and the decoder's §8.2 checks agree through this one list. */
 bool sip_method_served(struct sip_span method);
-/* What a 405 or 501 lists in Allow: the methods of sip_method_served. */
-#define SIP_ALLOWED_METHODS "REGISTER, OPTIONS"
+/* What a 405 or 501 lists in Allow: the methods of sip_method_served, and those the daemons'
+ * routers take before the codec sees them (gk_sip_router_routes; test_sip_route checks that
+ * each is here). */
+#define SIP_ALLOWED_METHODS                                                                        \
+	"REGISTER, OPTIONS, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, PRACK, MESSAGE, SUBSCRIBE, "   \
+	"NOTIFY, REFER"
 /* The methods of RFC 3261 and its extensions that a request may name: one this element does not
  * serve is 405 Method Not Allowed, any other 501 Not Implemented (§21.4.6, §21.5.2). */
 bool sip_method_known(struct sip_span method);

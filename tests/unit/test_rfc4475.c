@@ -263,7 +263,9 @@ TEST(refusals_say_what_the_rfc_asks)
 	k = gk_sip_refuse(dat, len, &m, why, &from, out, sizeof(out) - 1);
 	ASSERT_LT(0, k);
 	out[k] = '\0';
-	EXPECT_STREQ("REGISTER, OPTIONS", header_of((char *)out, "Allow", v, sizeof(v)));
+	EXPECT_STREQ("REGISTER, OPTIONS, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, PRACK, MESSAGE, "
+	             "SUBSCRIBE, NOTIFY, REFER",
+	             header_of((char *)out, "Allow", v, sizeof(v)));
 
 	/* a REGISTER with a body: 415 with an (empty) Accept */
 	static const char body[] = "REGISTER sip:ss1 SIP/2.0\r\n"

@@ -878,4 +878,35 @@ TEST_F(route, a_callee_that_rings_and_falls_silent_is_given_up_with_408)
 	EXPECT_EQ(1, st->responses); /* the 180 */
 }
 
+/* What a 405 or 501 lists in Allow covers every method the router takes: the codec refuses what
+ * reaches it, and a UA must not be told that what the daemons route is not allowed. */
+TEST(allow_lists_every_routed_method)
+{
+	static const char *const methods[] = {"INVITE", "ACK",       "BYE",    "CANCEL",  "OPTIONS",
+	                                      "PRACK",  "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO",
+	                                      "REFER",  "MESSAGE",   "UPDATE", "REGISTER"};
+	const char *req =
+	    "FOOBAR sip:ss1 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bKa\r\n"
+	    "From: <sip:a@ss1>;tag=1\r\nTo: <sip:ss1>\r\nCall-ID: al\r\n"
+	    "CSeq: 1 FOOBAR\r\nContent-Length: 0\r\n\r\n";
+	char allow[512];
+	/* the codec's refusal of an unknown method carries the element's Allow */
+	struct gk_msg m;
+	enum gk_reason why = GK_R_NOT_SERVED;
+	if (gk_sip_decode((const uint8_t *)req, strlen(req), &m, &why) == 0)
+		why = GK_R_NOT_SERVED;
+	EXPECT_EQ(GK_R_NOT_SERVED, why);
+	uint8_t ref[2048];
+	int n =
+	    gk_sip_refuse((const uint8_t *)req, strlen(req), &m, why, NULL, ref, sizeof(ref) - 1);
+	ASSERT_LT(0, n);
+	ref[n] = '\0';
+	ASSERT_TRUE(header((const char *)ref, "Allow", allow, sizeof(allow)));
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (gk_sip_router_routes(methods[i])) {
+			EXPECT_NE(NULL, strstr(allow, methods[i])) TH_LOG("%s", methods[i]);
+		}
+	}
+}
+
 TEST_HARNESS_MAIN
