@@ -23,6 +23,7 @@
 #include "gatekey/config.h"
 #include "gatekey/control.h"
 #include "gatekey/crypto.h"
+#include "gatekey/locations.h"
 #include "gatekey/log.h"
 #include "gatekey/siphash.h"
 #include "gatekey/sip.h"
@@ -343,6 +344,20 @@ enum gk_reason gk_sip_router_asserted(const struct gk_sip_view *v, char idc[GK_I
 		return GK_R_IDENTITY_MISSING;
 	memcpy(idc, user.p, user.n);
 	idc[user.n] = '\0';
+	return GK_R_OK;
+}
+
+enum gk_reason gk_sip_router_peer_sender(const struct gk_sip_view *v,
+                                         const struct sockaddr_storage *from,
+                                         struct gk_locations *where, char idc[GK_ID_MAX + 1])
+{
+	struct sockaddr_storage at;
+	enum gk_reason why = gk_sip_router_asserted(v, idc);
+
+	if (why != GK_R_OK)
+		return why;
+	if (gk_locations_get(where, idc, &at) < 0 || !gk_sockaddr_equal(&at, from))
+		return GK_R_IDENTITY_MISMATCH;
 	return GK_R_OK;
 }
 

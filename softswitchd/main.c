@@ -147,19 +147,11 @@ static enum gk_reason route_sender(void *user, const struct gk_sip_view *v,
                                    char idc[GK_ID_MAX + 1])
 {
 	struct softswitchd *s = user;
-	struct sockaddr_storage at;
 
 	if (index != GK_SIP_CORE_LEG)
 		return gk_sip_router_terminal_sender(s->router, from, index, idc);
-	if (!v)
-		return GK_R_OK; /* a response: whether it is the one awaited is the router's check
-		                 */
-	enum gk_reason why = gk_sip_router_asserted(v, idc);
-	if (why != GK_R_OK)
-		return why;
-	if (gk_locations_get(s->where, idc, &at) < 0 || !gk_sockaddr_equal(&at, from))
-		return GK_R_IDENTITY_MISMATCH;
-	return GK_R_OK;
+	/* a response: whether it is the one awaited is the router's check */
+	return v ? gk_sip_router_peer_sender(v, from, s->where, idc) : GK_R_OK;
 }
 
 /* Its own terminal's binding first, else the SBC holding the terminal. */

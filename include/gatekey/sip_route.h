@@ -106,6 +106,15 @@ int gk_sip_router_terminal_self(struct gk_sip_router *r, const struct sockaddr_s
 /* The user of an asserted identity (the first P-Asserted-Identity's sip: URI) into idc: GK_R_OK,
  * or GK_R_IDENTITY_MISSING when there is none or it is unreadable. */
 enum gk_reason gk_sip_router_asserted(const struct gk_sip_view *v, char idc[GK_ID_MAX + 1]);
+struct gk_locations;
+/* The softswitch's trust in an SBC (RFC 3325's trust domain, bound to the peer): a request over
+ * the core leg from the SBC at `from` speaks as the identity it asserts only when that terminal
+ * is located at that same SBC (where), else GK_R_IDENTITY_MISMATCH; GK_R_IDENTITY_MISSING when it
+ * asserts none. An SBC thus cannot speak for another SBC's terminals, nor for one that never
+ * registered. */
+enum gk_reason gk_sip_router_peer_sender(const struct gk_sip_view *v,
+                                         const struct sockaddr_storage *from,
+                                         struct gk_locations *where, char idc[GK_ID_MAX + 1]);
 
 /* Whether the router takes a request of this method (after gk_sip_decode accepted it). */
 bool gk_sip_router_routes(const char *method);

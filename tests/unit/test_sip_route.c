@@ -14,6 +14,7 @@
  * waits for the datagram it expects and skips the copies. The tests wait for datagrams and
  * counters, never for a fixed time, except to show that nothing comes.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,7 @@
 #include "gatekey/config.h"
 #include "gatekey/crypto.h"
 #include "gatekey/front_io.h"
+#include "gatekey/locations.h"
 #include "gatekey/log.h"
 #include "gatekey/loop.h"
 #include "gatekey/registrar.h"
@@ -876,6 +878,62 @@ TEST_F(route, a_callee_that_rings_and_falls_silent_is_given_up_with_408)
 	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 408 ", call_id_line("c9")));
 	EXPECT_EQ(1, st->timeouts);
 	EXPECT_EQ(1, st->responses); /* the 180 */
+}
+
+/* ---- the softswitch's trust in its SBCs --------------------------------------------------- */
+
+static struct sockaddr_storage v4(const char *ip, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	a->sin_family = AF_INET;
+	a->sin_port = htons(port);
+	inet_pton(AF_INET, ip, &a->sin_addr);
+	return ss;
+}
+
+/* An SBC asserts who calls; the softswitch takes it only for a terminal registered through that
+ * very SBC: sbc2 (authenticated, but not alice's) cannot speak for alice, nobody for a terminal
+ * that never registered, and a request asserting nobody speaks for nobody. */
+TEST(an_sbc_speaks_only_for_its_own_terminals)
+{
+	char err[128], idc[GK_ID_MAX + 1];
+	struct gk_loop *loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, loop);
+	struct gk_locations *where = gk_locations_new(loop, 8, 3600);
+	ASSERT_NE(NULL, where);
+	struct sockaddr_storage sbc1 = v4("198.18.2.1", 5060), sbc2 = v4("198.18.2.9", 5060);
+	ASSERT_EQ(0, gk_locations_set(where, "alice", &sbc1));
+
+	static const char fmt[] = "INVITE sip:bob@ss1 SIP/2.0\r\n"
+	                          "Via: SIP/2.0/UDP 198.18.2.1:5060;branch=z9hG4bKp1\r\n"
+	                          "From: <sip:alice@sbc1>;tag=1\r\nTo: <sip:bob@ss1>\r\n"
+	                          "Call-ID: p1\r\nCSeq: 1 INVITE\r\n%s"
+	                          "Content-Length: 0\r\n\r\n";
+	char msg[512];
+	struct gk_sip_view v;
+
+	snprintf(msg, sizeof(msg), fmt, "P-Asserted-Identity: \"A\" <sip:alice@sbc1>\r\n");
+	ASSERT_EQ(0, gk_sip_view((const uint8_t *)msg, strlen(msg), &v));
+	EXPECT_EQ(GK_R_OK, gk_sip_router_peer_sender(&v, &sbc1, where, idc));
+	EXPECT_STREQ("alice", idc);
+	EXPECT_EQ(GK_R_IDENTITY_MISMATCH, gk_sip_router_peer_sender(&v, &sbc2, where, idc));
+
+	snprintf(msg, sizeof(msg), fmt, "P-Asserted-Identity: <sip:carol@sbc1>\r\n");
+	ASSERT_EQ(0, gk_sip_view((const uint8_t *)msg, strlen(msg), &v));
+	EXPECT_EQ(GK_R_IDENTITY_MISMATCH, gk_sip_router_peer_sender(&v, &sbc1, where, idc));
+
+	snprintf(msg, sizeof(msg), fmt, "");
+	ASSERT_EQ(0, gk_sip_view((const uint8_t *)msg, strlen(msg), &v));
+	EXPECT_EQ(GK_R_IDENTITY_MISSING, gk_sip_router_peer_sender(&v, &sbc1, where, idc));
+	snprintf(msg, sizeof(msg), fmt, "P-Asserted-Identity: tel:+15551234\r\n");
+	ASSERT_EQ(0, gk_sip_view((const uint8_t *)msg, strlen(msg), &v));
+	EXPECT_EQ(GK_R_IDENTITY_MISSING, gk_sip_router_peer_sender(&v, &sbc1, where, idc));
+
+	gk_locations_free(where);
+	gk_loop_free(loop);
 }
 
 /* What a 405 or 501 lists in Allow covers every method the router takes: the codec refuses what
