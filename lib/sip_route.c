@@ -803,6 +803,8 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 	}
 	if (!ref)
 		return true; /* the 200 to a CANCEL of ours: the caller had its own */
+	if (v->status == 100)
+		return true; /* hop by hop: the caller had ours (§16.7 step 5 forwards no 100) */
 	struct route *rt = route_of(r, ref);
 	if (!rt || !from_hop(rt, from, index)) {
 		r->st.stray_responses++;

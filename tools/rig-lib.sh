@@ -360,3 +360,59 @@ start_sbc_topology() {
 gkterm_sbc() { # gkterm_sbc <args...>: a terminal registering through sbcd over $PROTO
 	in_term "$BIN/gkterm" --server "$SBC4:$(proto_port)" --idsp sbc1 --proto "${PROTO:-sip}" "$@"
 }
+# --- Packet captures (tshark) ---------------------------------------------------------------------
+# Captures are read with gatekey's dissector for the gk-mac trailer (contrib/wireshark/gatekey.lua):
+# it shows the trailer apart and hands tshark's SIP, MGCP, MEGACO and RAS dissectors the message
+# alone, so protected datagrams must dissect as cleanly as plain ones, with nothing excused.
+GK_LUA=$REPO/contrib/wireshark/gatekey.lua
+# gk_tshark <tshark options>: tshark with that dissector. HOME is the run's own, so that a copy in
+# a personal plugin folder is not loaded too (tshark would refuse the second and keep the first).
+gk_tshark() {
+	env -u XDG_CONFIG_HOME HOME="$WORK" tshark -X "lua_script:$GK_LUA" "$@"
+}
+# capture_start <name> <ns> <iface>: captures UDP on iface into $WORK/<name>.pcapng.
+capture_start() {
+	ip netns exec "$2" tshark -n -l -P -i "$3" -f udp -w "$WORK/$1.pcapng" \
+		>"$WORK/$1.tshark.out" 2>"$WORK/$1.tshark.log" &
+	PIDS+=($!)
+	eval "CAP_PID_$1=$!"
+}
+# capture_canary <name> <ns> <dest-ip> <port>: a datagram sent from ns shows in the capture. tshark
+# prints "Capturing on" before it really captures, so readiness is only proven by traffic.
+capture_canary() {
+	ip netns exec "$2" bash -c "echo gk-canary >/dev/udp/$3/$4" 2>/dev/null
+	grep -q " → $3 .* $4 Len" "$WORK/$1.tshark.out"
+}
+# capture_stop <name> <ns> <dest-ip>: waits until everything sent so far is in, then stops.
+capture_stop() {
+	wait_until 100 capture_canary "$1" "$2" "$3" 19
+	local pid
+	eval "pid=\$CAP_PID_$1"
+	kill -INT "$pid"
+	wait_gone "$pid" 100
+}
+
+# call_ladder <Call-ID> <link>=<pcap>...: every SIP datagram of one call on each captured link,
+# in the order they were sent: milliseconds since the first, the link, source and destination,
+# the request or status line, and what protected it (a terminal's gk-mac trailer and its index,
+# the core leg's trailer, or nothing: a digest terminal's pinned address).
+call_ladder() {
+	local callid=$1 spec
+	shift
+	for spec in "$@"; do
+		gk_tshark -n -r "${spec#*=}" -Y "sip.Call-ID == \"$callid\"" -T fields -E separator='|' \
+			-e frame.time_epoch -e ip.src -e udp.srcport -e ip.dst -e udp.dstport \
+			-e sip.Request-Line -e sip.Status-Line -e gatekey.index 2>/dev/null |
+			sed "s/^/${spec%%=*}|/"
+	done | sort -t'|' -k2,2g | awk -F'|' '
+		NR == 1 { t0 = $2 }
+		{
+			line = $7 != "" ? $7 : $8
+			sub(/ SIP\/2\.0$/, "", line)
+			if ($9 == "") prot = "none"
+			else if ($9 + 0 >= 1000000000) prot = "core-leg trailer"
+			else prot = "gk-mac trailer, terminal " $9
+			printf "   %8.1f ms  %-6s %15s:%-5s -> %15s:%-5s  %-44.44s %s\n", ($2 - t0) * 1000, $1, \
+				$3, $4, $5, $6, line, prot
+		}'
+}

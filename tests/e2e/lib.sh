@@ -45,37 +45,7 @@ expect_fastpath() {
 	bail "the XDP fast path is not attached to $IF_ACCESS: $(fastpath_fallback_reason)"
 }
 
-# --- Packet captures (tshark) ---------------------------------------------------------------------
-# Captures are read with gatekey's dissector for the gk-mac trailer (contrib/wireshark/gatekey.lua):
-# it shows the trailer apart and hands tshark's SIP, MGCP, MEGACO and RAS dissectors the message
-# alone, so protected datagrams must dissect as cleanly as plain ones, with nothing excused.
-GK_LUA=$REPO/contrib/wireshark/gatekey.lua
-# gk_tshark <tshark options>: tshark with that dissector. HOME is the run's own, so that a copy in
-# a personal plugin folder is not loaded too (tshark would refuse the second and keep the first).
-gk_tshark() {
-	env -u XDG_CONFIG_HOME HOME="$WORK" tshark -X "lua_script:$GK_LUA" "$@"
-}
-# capture_start <name> <ns> <iface>: captures UDP on iface into $WORK/<name>.pcapng.
-capture_start() {
-	ip netns exec "$2" tshark -n -l -P -i "$3" -f udp -w "$WORK/$1.pcapng" \
-		>"$WORK/$1.tshark.out" 2>"$WORK/$1.tshark.log" &
-	PIDS+=($!)
-	eval "CAP_PID_$1=$!"
-}
-# capture_canary <name> <ns> <dest-ip> <port>: a datagram sent from ns shows in the capture. tshark
-# prints "Capturing on" before it really captures, so readiness is only proven by traffic.
-capture_canary() {
-	ip netns exec "$2" bash -c "echo gk-canary >/dev/udp/$3/$4" 2>/dev/null
-	grep -q " → $3 .* $4 Len" "$WORK/$1.tshark.out"
-}
-# capture_stop <name> <ns> <dest-ip>: waits until everything sent so far is in, then stops.
-capture_stop() {
-	wait_until 100 capture_canary "$1" "$2" "$3" 19
-	local pid
-	eval "pid=\$CAP_PID_$1"
-	kill -INT "$pid"
-	wait_gone "$pid" 100
-}
+# --- Packet captures (tshark): gk_tshark, capture_start/_canary/_stop are in tools/rig-lib.sh --
 # capture_problems <pcap>: the datagrams tshark finds malformed or in error, one line each. ICMP
 # errors quote truncated datagrams and are not ours, nor are the capture canaries
 # (capture_canary), which tshark reads as whatever protocol their random source port belongs to

@@ -11,7 +11,7 @@
 need_root
 need_tool python3 "python3 is not installed"
 need_tool tshark "tshark is not installed (make deps)"
-plan 22
+plan 24
 
 UA=$REPO/tests/e2e/digest_ua.py
 rig_sbc
@@ -118,6 +118,13 @@ capture_stop access "$NS_SBC" "$TERM4"
 n=$(gk_tshark -n -r "$WORK/core.pcapng" -Y 'sip.Method == "INVITE" && gatekey' 2>/dev/null | wc -l)
 [ "$n" -ge 2 ]
 ok $? "the INVITE crosses the core leg twice, both times under the core-leg trailer ($n)"
+is "$(gk_tshark -n -r "$WORK/access.pcapng" -Y 'sip.Status-Code == 100 && udp.dstport == 5101' 2>/dev/null | wc -l)" 1 \
+	"term1 hears one 100 Trying, sbcd's own: a 100 goes hop by hop, never forwarded"
+callid=$(sed -n 's/^in-call term2 call-id=\([^ ]*\) .*/\1/p' "$WORK/term1.out")
+call_ladder "$callid" access="$WORK/access.pcapng" core="$WORK/core.pcapng" >"$WORK/ladder"
+diag <"$WORK/ladder"
+[ "$(grep -c ' core .*core-leg trailer$' "$WORK/ladder")" -ge 12 ] && ! grep -q ' core .* none$' "$WORK/ladder"
+ok $? "the call's ladder shows every core-leg datagram under the core-leg trailer"
 capture_clean "$WORK/access.pcapng" "the access link dissects in tshark without errors"
 capture_clean "$WORK/core.pcapng" "the core link dissects in tshark without errors"
 finish
