@@ -11,7 +11,7 @@
 need_root
 need_tool python3 "python3 is not installed"
 need_tool tshark "tshark is not installed (make deps)"
-plan 24
+plan 25
 
 UA=$REPO/tests/e2e/digest_ua.py
 rig_sbc
@@ -90,19 +90,25 @@ ok $? "sbcd counts it (route.no_dialog)"
 # the attacker host sends the same BYE straight to the SBC's access port
 before_fp=$(stat_of sbcd fastpath.DROP_NOT_REGISTRATION)
 bye "$ATK4" 5060 >"$WORK/bye-atk.txt"
+# and a re-INVITE into the dialog, moving term1's media to the attacker
+bye "$ATK4" 5060 | sed -e 's/^BYE /INVITE /' -e 's/CSeq: 99 BYE/CSeq: 98 INVITE/' \
+	-e 's/Content-Length: 0/Contact: <sip:term1@'"$ATK4"':5060>\r\nContent-Length: 0/' >"$WORK/reinvite-atk.txt"
 in_atk python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], 5060))
-s.sendto(open(sys.argv[3], "rb").read(), (sys.argv[2], 5060))' "$ATK4" "$SBC4" "$WORK/bye-atk.txt"
-wait_until 50 stat_at_least sbcd fastpath.DROP_NOT_REGISTRATION $((before_fp + 1))
-ok $? "the attacker's BYE is dropped by the SBC's fast path and counted (DROP_NOT_REGISTRATION)"
+for f in sys.argv[3:]:
+    s.sendto(open(f, "rb").read(), (sys.argv[2], 5060))' "$ATK4" "$SBC4" "$WORK/bye-atk.txt" \
+	"$WORK/reinvite-atk.txt"
+wait_until 50 stat_at_least sbcd fastpath.DROP_NOT_REGISTRATION $((before_fp + 2))
+ok $? "the attacker's BYE and re-INVITE are dropped by the SBC's fast path and counted (DROP_NOT_REGISTRATION)"
 wait_until 100 grep -q '^call term2 ' "$WORK/term1.out"
 cat "$WORK/term1.out" | diag
 grep -q "^call term2 200 bye 200 route=<sip:$SBC4:5060;lr>,<sip:$CORE4:5060;lr>,<sip:$SBC4:5060;lr>$" \
 	"$WORK/term1.out"
 ok $? "the call ends with term1's own BYE, along sbcd's, softswitchd's and sbcd's Record-Route"
 is "$(grep -c '^received BYE' "$WORK/term2.out")" 1 "term2 got exactly one BYE: term1's"
+is "$(grep -c '^received INVITE' "$WORK/term2.out")" 1 "and one INVITE: no re-INVITE reached it"
 grep -q '^received INVITE .* pai=<sip:term1@sbc1> body=v=0' "$WORK/term2.out" &&
 	grep -q '^received ACK' "$WORK/term2.out"
 ok $? "term2 got the INVITE with its SDP and term1's asserted identity, then the ACK"
