@@ -132,6 +132,37 @@ int gk_auc_encode_digest_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t 
 	return n;
 }
 
+int gk_auc_encode_lookup_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
+                                 const char *idc, const char *idsp, const char *nas_id,
+                                 const uint8_t *secret, size_t slen,
+                                 uint8_t req_auth_out[GK_RAD_AUTH_LEN])
+{
+	struct gk_rad_builder b;
+
+	gk_rad_begin(&b, buf, cap, GK_RAD_ACCESS_REQUEST, id, NULL);
+	add_id(&b, idc);
+	add_vsa_id(&b, vendor, GK_VSA_ELEMENT_ID, idsp);
+	add_str(&b, GK_RAD_NAS_IDENTIFIER, nas_id, 254);
+	/* Authorization without authentication: no credential, and none wanted back. */
+	gk_rad_add_u32(&b, GK_RAD_SERVICE_TYPE, GK_RAD_SERVICE_AUTHORIZE_ONLY);
+	int n = gk_rad_finish(&b, secret, slen);
+	if (n >= 0 && req_auth_out)
+		memcpy(req_auth_out, buf + 4, GK_RAD_AUTH_LEN);
+	return n;
+}
+
+int gk_auc_encode_lookup_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
+                                const char *idc, const uint8_t *secret, size_t slen)
+{
+	struct gk_rad_builder b;
+
+	if (!req || req->code != GK_RAD_ACCESS_REQUEST)
+		return -EINVAL;
+	gk_rad_begin(&b, buf, cap, GK_RAD_ACCESS_ACCEPT, req->id, req->authenticator);
+	add_id(&b, idc);
+	return gk_rad_finish(&b, secret, slen);
+}
+
 static bool hex_ok(const char *s, size_t want)
 {
 	if (!s || strnlen(s, want + 1) != want)
@@ -334,6 +365,51 @@ int gk_auc_decode_digest_realm(const struct gk_rad_pkt *p, uint32_t vendor,
 	}
 	if (get_id(a, realm, reason) < 0)
 		return -1;
+	ok(reason);
+	return 1;
+}
+
+int gk_auc_decode_lookup(const struct gk_rad_pkt *p, enum gk_reason *reason)
+{
+	const struct gk_rad_attr *a;
+	enum gk_reason why;
+	uint32_t service;
+
+	if (!p)
+		return fail(reason, GK_R_INTERNAL);
+	if (one(p, GK_RAD_SERVICE_TYPE, 0, 0, &a, &why) < 0) {
+		if (why != GK_R_PARSE_MISSING)
+			return fail(reason, why);
+		ok(reason);
+		return 0;
+	}
+	if (get_u32(a, &service, reason) < 0)
+		return -1;
+	/* Framed-User, Login-User ...: valid RADIUS, but nothing the AuC serves. */
+	if (service != GK_RAD_SERVICE_AUTHORIZE_ONLY)
+		return fail(reason, GK_R_PARSE_UNSUPPORTED);
+	ok(reason);
+	return 1;
+}
+
+int gk_auc_decode_lookup_answer(const struct gk_rad_pkt *p, char idc[GK_ID_MAX + 1],
+                                enum gk_reason *reason)
+{
+	const struct gk_rad_attr *a;
+
+	if (!p || !idc)
+		return fail(reason, GK_R_INTERNAL);
+	idc[0] = '\0';
+	if (p->code == GK_RAD_ACCESS_REJECT) {
+		ok(reason);
+		return 0;
+	}
+	if (p->code != GK_RAD_ACCESS_ACCEPT)
+		return fail(reason, GK_R_PARSE_UNSUPPORTED);
+	if (one(p, GK_RAD_USER_NAME, 0, 0, &a, reason) < 0 || get_id(a, idc, reason) < 0) {
+		idc[0] = '\0';
+		return -1;
+	}
 	ok(reason);
 	return 1;
 }

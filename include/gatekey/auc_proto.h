@@ -13,9 +13,32 @@
  *       Access-Accept:   User-Name, GK-Element-Id, GK-Digest-Realm, GK-HA1-MD5 (hidden),
  *                        GK-HA1-SHA-256 (hidden), Message-Authenticator. An unknown IDc gets
  *                        random HA1s, like the unverifiable vector.
+ *   lookup Access-Request: User-Name = IDc, GK-Element-Id = the softswitch's ID,
+ *                        NAS-Identifier, Service-Type = Authorize-Only (17, RFC 5176 §3.2),
+ *                        Message-Authenticator: does this subscriber exist? (SIP routing: 404
+ *                        for a user nobody provisioned, 480 for one without a binding)
+ *       Access-Accept:   User-Name, Message-Authenticator: it does. No secret, no vector.
+ *       Access-Reject:   it does not (Reply-Message `not authorised`, as every Reject).
  *   s11 Accounting-Request Start (Stop on deregistration): User-Name, GK-Element-Id,
  *                        GK-Terminal-Address, Acct-Session-Id, NAS-Identifier, Event-Timestamp
  * Vendor-specific attributes use the PEN in `vendor` (default 32473).
+ *
+ * Why a lookup may say what a vector request must not. The vector and HA1 requests are asked on
+ * behalf of whoever sends a REGISTER: a stranger on the access side chooses the IDc. Were an
+ * unknown IDc refused there, the registration exchange would tell anyone which IDcs exist (an
+ * enumeration oracle), so the AuC answers it as it answers a wrong key: a vector that never
+ * verifies, random HA1s. A lookup is asked for a different party: the softswitch, an authenticated
+ * RADIUS client whose element the key store names as a softswitch, asks it only for the Request-URI
+ * of a request from a terminal with a standing binding (sip_route.h: a stranger's request is
+ * dropped before it costs anything, let alone a lookup). Such a terminal authenticated itself with
+ * a key the AuC gave out, and telling it that a user does not exist (404, RFC 3261 §21.4.5) rather
+ * than that it cannot be reached now (480, §21.4.18) is what a SIP proxy owes its users. A
+ * subscriber could still enumerate IDcs that way, one request and one counted route.not_found at a
+ * time: an operator who would rather not sets route.lookup = no in softswitchd.conf, and every user
+ * without a binding is 480 again. aucd hands out nothing for a lookup: it reads whether the
+ * subscriber's row exists, decrypts no key, and a lookup that names an element that is not a
+ * provisioned softswitch is dropped unanswered (counted), so that no Reject can be mistaken for
+ * "unknown subscriber".
  */
 #ifndef GATEKEY_AUC_PROTO_H
 #define GATEKEY_AUC_PROTO_H
@@ -86,6 +109,16 @@ int gk_auc_encode_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
                          const struct gk_auc_vector *v, const uint8_t *secret, size_t slen);
 int gk_auc_encode_reject(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
                          const uint8_t *secret, size_t slen);
+/* The lookup Access-Request (Service-Type Authorize-Only): does idc exist? idsp is the asking
+ * softswitch's element ID. Answered by gk_auc_encode_lookup_accept (it does) or
+ * gk_auc_encode_reject (it does not). */
+int gk_auc_encode_lookup_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
+                                 const char *idc, const char *idsp, const char *nas_id,
+                                 const uint8_t *secret, size_t slen,
+                                 uint8_t req_auth_out[GK_RAD_AUTH_LEN]);
+/* The Accept of a lookup: User-Name = idc and nothing secret. */
+int gk_auc_encode_lookup_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,
+                                const char *idc, const uint8_t *secret, size_t slen);
 int gk_auc_encode_acct_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
                                const struct gk_auc_acct *a, const char *nas_id,
                                const uint8_t *secret, size_t slen,
@@ -100,6 +133,16 @@ int gk_auc_decode_auth_request(const struct gk_rad_pkt *p, uint32_t vendor, char
  * reason when its GK-Digest-Realm is malformed or repeated. */
 int gk_auc_decode_digest_realm(const struct gk_rad_pkt *p, uint32_t vendor,
                                char realm[GK_ID_MAX + 1], enum gk_reason *reason);
+/* 1 when an Access-Request is a lookup (Service-Type Authorize-Only), 0 when it has no
+ * Service-Type (a vector or HA1 request), -1 with reason when its Service-Type is repeated
+ * (PARSE_DUPLICATE), not 4 octets (PARSE_BAD_VALUE) or another service (PARSE_UNSUPPORTED). */
+int gk_auc_decode_lookup(const struct gk_rad_pkt *p, enum gk_reason *reason);
+/* The answer to a lookup, whose authenticators were checked against its request: 1 for an
+ * Access-Accept (the subscriber exists; its User-Name into idc), 0 for an Access-Reject (it does
+ * not; idc empty), -1 with reason for anything else (PARSE_UNSUPPORTED for another code; an
+ * Accept without exactly one valid User-Name as the request decoders refuse it). */
+int gk_auc_decode_lookup_answer(const struct gk_rad_pkt *p, char idc[GK_ID_MAX + 1],
+                                enum gk_reason *reason);
 int gk_auc_decode_ha1_accept(const struct gk_rad_pkt *p, uint32_t vendor,
                              const uint8_t req_auth[GK_RAD_AUTH_LEN], const uint8_t *secret,
                              size_t slen, struct gk_auc_ha1 *h, enum gk_reason *reason);

@@ -29,6 +29,7 @@ enum gk_rad_code {
 enum gk_rad_attr_type {
 	GK_RAD_USER_NAME = 1,
 	GK_RAD_NAS_IP_ADDRESS = 4,
+	GK_RAD_SERVICE_TYPE = 6,
 	GK_RAD_REPLY_MESSAGE = 18,
 	GK_RAD_STATE = 24,
 	GK_RAD_VENDOR_SPECIFIC = 26,
@@ -41,6 +42,10 @@ enum gk_rad_attr_type {
 };
 
 enum { GK_RAD_ACCT_START = 1, GK_RAD_ACCT_STOP = 2 };
+
+/* Service-Type values (RFC 2865 §5.6; 17 is RFC 5176 §3.2's, first RFC 3576's): Authorize-Only
+ * asks whether a user may be served, with no credential and no authentication. */
+enum { GK_RAD_SERVICE_AUTHORIZE_ONLY = 17 };
 
 /* One attribute as found in a packet; val points into the decoded buffer. For a
  * Vendor-Specific attribute in the RFC 2865 §5.26 recommended format, vendor/vtype are set and

@@ -5,9 +5,10 @@
  * whatever its code, and whatever the mapping accepts is re-encoded and must come back
  * identical: the decoders and encoders agree on what a valid message is.
  *
- * The seed corpus (tests/corpus/radius/) uses the secret below, and its Access-Accept answers
+ * The seed corpus (tests/corpus/radius/) uses the secret below, and its Access-Accepts answer
  * a request whose authenticator is FUZZ_R, so seeds get past the authenticators and the hidden
- * attributes and the fuzzer starts deep.
+ * attributes and the fuzzer starts deep (gatekey_lookup_*: the routing lookup, its Accept and
+ * its Reject, written by lib/auc_proto.c's encoders).
  */
 #include "gatekey/auc_proto.h"
 
@@ -47,6 +48,40 @@ static void round_trip_accept(const struct gk_rad_pkt *req)
 	CHECK(n > 0);
 	CHECK(gk_rad_decode(out, (size_t)n, &q, &why) == 0);
 	CHECK(gk_rad_verify_response(&q, req->authenticator, secret, SLEN, &why) == 0);
+}
+
+/* A routing lookup (Service-Type Authorize-Only): the request re-encodes to what it said, and
+ * both answers come back as what they mean. */
+static void round_trip_lookup(const struct gk_rad_pkt *req)
+{
+	static uint8_t out[GK_RAD_MAX_LEN];
+	char idc[GK_ID_MAX + 1], idsp[GK_ID_MAX + 1], again[GK_ID_MAX + 1], sp[GK_ID_MAX + 1];
+	struct gk_rad_pkt q;
+	enum gk_reason why;
+	uint8_t ra[GK_RAD_AUTH_LEN];
+
+	if (gk_auc_decode_auth_request(req, GK_PEN_DEFAULT, idc, idsp, &why) < 0 ||
+	    gk_auc_decode_lookup(req, &why) != 1)
+		return;
+	int n = gk_auc_encode_lookup_request(out, sizeof(out), req->id, GK_PEN_DEFAULT, idc, idsp,
+	                                     "fuzz", secret, SLEN, ra);
+	CHECK(n > 0);
+	CHECK(gk_rad_decode(out, (size_t)n, &q, &why) == 0);
+	CHECK(gk_rad_verify_request(&q, secret, SLEN, &why) == 0);
+	CHECK(gk_auc_decode_auth_request(&q, GK_PEN_DEFAULT, again, sp, &why) == 0);
+	CHECK(strcmp(idc, again) == 0 && strcmp(idsp, sp) == 0);
+	CHECK(gk_auc_decode_lookup(&q, &why) == 1);
+
+	n = gk_auc_encode_lookup_accept(out, sizeof(out), req, idc, secret, SLEN);
+	CHECK(n > 0);
+	CHECK(gk_rad_decode(out, (size_t)n, &q, &why) == 0);
+	CHECK(gk_rad_verify_response(&q, req->authenticator, secret, SLEN, &why) == 0);
+	CHECK(gk_auc_decode_lookup_answer(&q, again, &why) == 1 && strcmp(idc, again) == 0);
+
+	n = gk_auc_encode_reject(out, sizeof(out), req, secret, SLEN);
+	CHECK(n > 0);
+	CHECK(gk_rad_decode(out, (size_t)n, &q, &why) == 0);
+	CHECK(gk_auc_decode_lookup_answer(&q, again, &why) == 0 && again[0] == '\0');
 }
 
 static void round_trip_acct(const struct gk_rad_pkt *req)
@@ -103,9 +138,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)gk_auc_decode_auth_request(&p, GK_PEN_DEFAULT, idc, idsp, &why);
 	(void)gk_auc_decode_accept(&p, GK_PEN_DEFAULT, fuzz_r, secret, SLEN, &v, &why);
 	(void)gk_auc_decode_acct_request(&p, GK_PEN_DEFAULT, &acct, &why);
+	(void)gk_auc_decode_lookup(&p, &why);
+	(void)gk_auc_decode_lookup_answer(&p, idc, &why);
 
-	if (req_ok == 0 && p.code == GK_RAD_ACCESS_REQUEST)
+	if (req_ok == 0 && p.code == GK_RAD_ACCESS_REQUEST) {
 		round_trip_accept(&p);
+		round_trip_lookup(&p);
+	}
 	if (p.code == GK_RAD_ACCOUNTING_REQUEST)
 		round_trip_acct(&p);
 	return 0;

@@ -1169,6 +1169,145 @@ TEST(auc_reject)
 	ASSERT_WHY(GK_R_PARSE_UNSUPPORTED, why);
 }
 
+/* The routing lookup: a request that says which service it wants (Authorize-Only, RFC 5176 §3.2)
+ * and carries no credential, answered by an Accept that carries nothing secret (the subscriber
+ * exists) or by the ordinary Reject (it does not). */
+TEST(auc_lookup_round_trip)
+{
+	uint8_t req[256], acc[128], rej[128], ra[16];
+	char idc[GK_ID_MAX + 1], idsp[GK_ID_MAX + 1], realm[GK_ID_MAX + 1];
+	struct gk_rad_pkt p, q;
+	enum gk_reason why;
+
+	int n = gk_auc_encode_lookup_request(req, sizeof(req), 42, PEN, "alice", "ss1", "ss1",
+	                                     secret, SLEN, ra);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, gk_rad_decode(req, (size_t)n, &p, &why));
+	ASSERT_EQ(GK_RAD_ACCESS_REQUEST, p.code);
+	ASSERT_EQ(42, p.id);
+	ASSERT_EQ(0, memcmp(ra, p.authenticator, 16));
+	ASSERT_EQ(0, gk_rad_verify_request(&p, secret, SLEN, &why));
+	/* what aucd decodes first, as for any Access-Request */
+	ASSERT_EQ(0, gk_auc_decode_auth_request(&p, PEN, idc, idsp, &why));
+	ASSERT_STREQ("alice", idc);
+	ASSERT_STREQ("ss1", idsp);
+	ASSERT_EQ(0, gk_auc_decode_digest_realm(&p, PEN, realm, &why));
+	ASSERT_EQ(1, gk_auc_decode_lookup(&p, &why));
+	ASSERT_WHY(GK_R_OK, why);
+	/* Service-Type (6) = 17, four octets; no credential of any kind */
+	const struct gk_rad_attr *a = gk_rad_find(&p, GK_RAD_SERVICE_TYPE);
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(4, a->len);
+	ASSERT_EQ(0, memcmp(a->val, "\0\0\0\x11", 4));
+	ASSERT_NE(NULL, gk_rad_find(&p, GK_RAD_NAS_IDENTIFIER));
+	ASSERT_EQ(5u, p.n_attrs); /* User-Name, GK-Element-Id, NAS-Identifier, Service-Type, MA */
+	/* a vector request is no lookup */
+	uint8_t vreq[256], vra[16];
+	int vn = gk_auc_encode_auth_request(vreq, sizeof(vreq), 1, PEN, "alice", "ss1", "ss1",
+	                                    secret, SLEN, vra);
+	ASSERT_EQ(0, gk_rad_decode(vreq, (size_t)vn, &q, &why));
+	ASSERT_EQ(0, gk_auc_decode_lookup(&q, &why));
+
+	/* It exists: an Accept with its User-Name, nothing else but the Message-Authenticator. */
+	int m = gk_auc_encode_lookup_accept(acc, sizeof(acc), &p, "alice", secret, SLEN);
+	ASSERT_LT(0, m);
+	ASSERT_EQ(0, gk_rad_decode(acc, (size_t)m, &q, &why));
+	ASSERT_EQ(GK_RAD_ACCESS_ACCEPT, q.code);
+	ASSERT_EQ(42, q.id);
+	ASSERT_EQ(0, gk_rad_verify_response(&q, ra, secret, SLEN, &why));
+	ASSERT_EQ(2u, q.n_attrs);
+	memset(idc, 'x', sizeof(idc));
+	ASSERT_EQ(1, gk_auc_decode_lookup_answer(&q, idc, &why));
+	ASSERT_WHY(GK_R_OK, why);
+	ASSERT_STREQ("alice", idc);
+	/* ... which is not a vector: whoever asked for one gets nothing out of it */
+	struct gk_auc_vector w;
+	ASSERT_EQ(-1, gk_auc_decode_accept(&q, PEN, ra, secret, SLEN, &w, &why));
+	ASSERT_WHY(GK_R_PARSE_MISSING, why);
+	/* another request's authenticator does not verify it */
+	ra[3] ^= 1;
+	ASSERT_EQ(-1, gk_rad_verify_response(&q, ra, secret, SLEN, &why));
+	ra[3] ^= 1;
+
+	/* It does not: the Reject every refusal gets. */
+	m = gk_auc_encode_reject(rej, sizeof(rej), &p, secret, SLEN);
+	ASSERT_LT(0, m);
+	ASSERT_EQ(0, gk_rad_decode(rej, (size_t)m, &q, &why));
+	ASSERT_EQ(0, gk_rad_verify_response(&q, ra, secret, SLEN, &why));
+	ASSERT_EQ(0, gk_auc_decode_lookup_answer(&q, idc, &why));
+	ASSERT_WHY(GK_R_OK, why);
+	ASSERT_STREQ("", idc);
+
+	/* Anything else is no answer: the request itself, an Accept without a User-Name. */
+	ASSERT_EQ(-1, gk_auc_decode_lookup_answer(&p, idc, &why));
+	ASSERT_WHY(GK_R_PARSE_UNSUPPORTED, why);
+	struct gk_rad_builder b;
+	gk_rad_begin(&b, acc, sizeof(acc), GK_RAD_ACCESS_ACCEPT, 42, ra);
+	m = gk_rad_finish(&b, secret, SLEN);
+	ASSERT_LT(0, m);
+	ASSERT_EQ(0, gk_rad_decode(acc, (size_t)m, &q, &why));
+	ASSERT_EQ(-1, gk_auc_decode_lookup_answer(&q, idc, &why));
+	ASSERT_WHY(GK_R_PARSE_MISSING, why);
+	gk_rad_begin(&b, acc, sizeof(acc), GK_RAD_ACCESS_ACCEPT, 42, ra);
+	gk_rad_add(&b, GK_RAD_USER_NAME, "alice", 5);
+	gk_rad_add(&b, GK_RAD_USER_NAME, "bob", 3);
+	m = gk_rad_finish(&b, secret, SLEN);
+	ASSERT_EQ(0, gk_rad_decode(acc, (size_t)m, &q, &why));
+	ASSERT_EQ(-1, gk_auc_decode_lookup_answer(&q, idc, &why));
+	ASSERT_WHY(GK_R_PARSE_DUPLICATE, why);
+	ASSERT_STREQ("", idc);
+
+	/* The encoders refuse what the decoders would. */
+	ASSERT_EQ(-EINVAL, gk_auc_encode_lookup_request(req, sizeof(req), 1, PEN, "a b", "ss1",
+	                                                "ss1", secret, SLEN, ra));
+	ASSERT_EQ(-EINVAL, gk_auc_encode_lookup_request(req, sizeof(req), 1, PEN, "alice", "",
+	                                                "ss1", secret, SLEN, ra));
+	ASSERT_EQ(-EINVAL, gk_auc_encode_lookup_request(req, sizeof(req), 1, PEN, "alice", "ss1",
+	                                                NULL, secret, SLEN, ra));
+	ASSERT_EQ(-EINVAL, gk_auc_encode_lookup_accept(acc, sizeof(acc), &p, "it's", secret, SLEN));
+	/* q is an Accept: an Accept answers only an Access-Request */
+	ASSERT_EQ(-EINVAL,
+	          gk_auc_encode_lookup_accept(rej, sizeof(rej), &q, "alice", secret, SLEN));
+}
+
+/* Service-Type other than Authorize-Only, repeated, or not four octets: no lookup, and no vector
+ * either (aucd drops it under the reason). */
+TEST(auc_decode_lookup_refusals)
+{
+	static const struct {
+		const char *what;
+		const uint8_t *val;
+		size_t len;
+		int times;
+		enum gk_reason why;
+	} cases[] = {
+	    {"Framed-User", (const uint8_t *)"\0\0\0\x02", 4, 1, GK_R_PARSE_UNSUPPORTED},
+	    {"Authenticate-Only", (const uint8_t *)"\0\0\0\x08", 4, 1, GK_R_PARSE_UNSUPPORTED},
+	    {"two Service-Types", (const uint8_t *)"\0\0\0\x11", 4, 2, GK_R_PARSE_DUPLICATE},
+	    {"three octets", (const uint8_t *)"\0\0\x11", 3, 1, GK_R_PARSE_BAD_VALUE},
+	    {"five octets", (const uint8_t *)"\0\0\0\0\x11", 5, 1, GK_R_PARSE_BAD_VALUE},
+	};
+	uint8_t buf[256];
+	struct gk_rad_pkt p;
+	enum gk_reason why;
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gk_rad_builder b;
+		gk_rad_begin(&b, buf, sizeof(buf), GK_RAD_ACCESS_REQUEST, 1, NULL);
+		gk_rad_add(&b, GK_RAD_USER_NAME, "alice", 5);
+		gk_rad_add_vsa(&b, PEN, GK_VSA_ELEMENT_ID, "ss1", 3);
+		for (int k = 0; k < cases[i].times; k++)
+			gk_rad_add(&b, GK_RAD_SERVICE_TYPE, cases[i].val, cases[i].len);
+		int n = gk_rad_finish(&b, secret, SLEN);
+		ASSERT_LT(0, n);
+		ASSERT_EQ(0, gk_rad_decode(buf, (size_t)n, &p, &why));
+		why = GK_R_OK;
+		ASSERT_EQ(-1, gk_auc_decode_lookup(&p, &why)) TH_LOG("%s accepted", cases[i].what);
+		ASSERT_WHY(cases[i].why, why)
+		TH_LOG("%s: got %s", cases[i].what, gk_reason_name(why));
+	}
+}
+
 TEST(auc_accounting_round_trip)
 {
 	uint8_t req[512], resp[64], ra[16];
