@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * aucd: the authentication centre. Answers Access-Requests (s3) with authentication vectors and
- * wrapped session keys (s4), and records accounting (s11) of where terminals registered from.
+ * wrapped session keys (s4), the softswitch's routing lookups (does this subscriber exist?), and
+ * records accounting (s11) of where terminals registered from.
  */
 #include <errno.h>
 #include <signal.h>
@@ -38,6 +39,7 @@ struct aucd {
 
 	struct {
 		uint64_t access_requests, accepts, digest_accepts, rejects, unknown_idc;
+		uint64_t lookups, lookups_unknown; /* routing lookups, and those answered Reject */
 		uint64_t acct_start, acct_stop, sessions;
 		struct gk_reason_counters drops;
 	} st;
@@ -86,6 +88,52 @@ static void answer(struct aucd *a, int fd, const struct gk_rad_pkt *p, uint8_t *
 	gk_loop_send(a->loop, fd, out, n, from);
 }
 
+/* A routing lookup (auc_proto.h): Accept when idc is provisioned, Reject when not; nothing secret
+ * either way, and no key decrypted. A lookup aucd cannot answer truthfully (an element that is
+ * not a provisioned softswitch, a key store failure) gets no answer at all: a Reject would tell
+ * the softswitch that the subscriber does not exist, and its caller 404. */
+static void on_lookup(struct aucd *a, int fd, const struct gk_radius_peer *peer,
+                      const struct gk_rad_pkt *p, const char *idc, const char *idsp,
+                      const struct sockaddr_storage *from)
+{
+	bool known;
+	int n;
+
+	a->st.lookups++;
+	if (!a->snapshot && gk_ks_read_begin(a->ks) == 0)
+		a->snapshot = true;
+	int ret = auc_lookup(a->ks, idc, idsp, &known);
+	if (ret < 0) {
+		bool element = ret == -ENOENT || ret == -EPERM;
+		if (element)
+			gk_notice(
+			    "lookup of %s unanswered: element %s is not a provisioned softswitch",
+			    idc, idsp);
+		else
+			gk_err("key store lookup for %s failed: %s", idc, gk_ks_errmsg(a->ks));
+		drop(a, element ? GK_R_UNKNOWN_ELEMENT : GK_R_INTERNAL, from);
+		return;
+	}
+	uint8_t *out = gk_loop_send_buf(a->loop);
+	if (!out) {
+		drop(a, GK_R_OVERLOAD, from);
+		return;
+	}
+	if (known) {
+		n = gk_auc_encode_lookup_accept(out, GK_LOOP_DGRAM_MAX, p, idc, peer->secret,
+		                                peer->secret_len);
+	} else {
+		a->st.lookups_unknown++;
+		n = gk_auc_encode_reject(out, GK_LOOP_DGRAM_MAX, p, peer->secret, peer->secret_len);
+	}
+	if (n < 0) {
+		gk_loop_send_abort(a->loop, out);
+		drop(a, GK_R_INTERNAL, from);
+		return;
+	}
+	answer(a, fd, p, out, (size_t)n, from);
+}
+
 static void on_auth(void *user, int fd, uint8_t *data, size_t len,
                     const struct sockaddr_storage *from)
 {
@@ -112,6 +160,15 @@ static void on_auth(void *user, int fd, uint8_t *data, size_t len,
 	int digest = gk_auc_decode_digest_realm(&p, a->vendor, realm, &why);
 	if (digest < 0) {
 		drop(a, why, from);
+		return;
+	}
+	int lookup = gk_auc_decode_lookup(&p, &why);
+	if (lookup < 0 || (lookup && digest)) {
+		drop(a, lookup < 0 ? why : GK_R_PARSE_UNSUPPORTED, from);
+		return;
+	}
+	if (lookup) {
+		on_lookup(a, fd, peer, &p, idc, idsp, from);
 		return;
 	}
 	a->st.access_requests++;
@@ -216,6 +273,8 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	gk_ctl_printf(out, "digest_accepts %llu", (unsigned long long)a->st.digest_accepts);
 	gk_ctl_printf(out, "access_rejects %llu", (unsigned long long)a->st.rejects);
 	gk_ctl_printf(out, "unknown_idc_vectors %llu", (unsigned long long)a->st.unknown_idc);
+	gk_ctl_printf(out, "lookups %llu", (unsigned long long)a->st.lookups);
+	gk_ctl_printf(out, "lookups_unknown %llu", (unsigned long long)a->st.lookups_unknown);
 	gk_ctl_printf(out, "accounting_start %llu", (unsigned long long)a->st.acct_start);
 	gk_ctl_printf(out, "accounting_stop %llu", (unsigned long long)a->st.acct_stop);
 	gk_ctl_printf(out, "sessions %llu", (unsigned long long)a->st.sessions);

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * aucd's decisions on what the key store holds: vectors (s4), HA1 for Digest, and whether a
+ * subscriber exists (a routing lookup). See vector.h.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,4 +85,22 @@ int auc_make_ha1(struct gk_keystore *ks, const char *idc, const char *idsp, cons
 	gk_wipe(kc, sizeof(kc));
 	gk_wipe(pw, sizeof(pw));
 	return ret;
+}
+
+int auc_lookup(struct gk_keystore *ks, const char *idc, const char *idsp, bool *known)
+{
+	enum gk_element_type type;
+	int ret;
+
+	*known = false;
+	ret = gk_ks_element_type(ks, idsp, &type);
+	if (ret < 0)
+		return ret;
+	if (type != GK_ELEMENT_SOFTSWITCH)
+		return -EPERM;
+	ret = gk_ks_subscriber_exists(ks, idc);
+	if (ret < 0)
+		return ret;
+	*known = ret == 1;
+	return 0;
 }

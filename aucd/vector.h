@@ -17,4 +17,9 @@ int auc_make_vector(struct gk_keystore *ks, const char *idc, const char *idsp,
 int auc_make_ha1(struct gk_keystore *ks, const char *idc, const char *idsp, const char *realm,
                  struct gk_auc_ha1 *h, bool *known_idc);
 
+/* The AuC's answer to a routing lookup (auc_proto.h): *known says whether idc is provisioned.
+ * Returns 0, -ENOENT when idsp is not a provisioned element, -EPERM when it is one but not a
+ * softswitch (only a softswitch routes), or another negative errno. Reads no key. */
+int auc_lookup(struct gk_keystore *ks, const char *idc, const char *idsp, bool *known);
+
 #endif

@@ -60,6 +60,8 @@ enum stmt {
 	S_ROT_EL,
 	S_LIST_SUB,
 	S_LIST_EL,
+	S_HAS_SUB,
+	S_TYPE_EL,
 	S__COUNT,
 };
 
@@ -77,6 +79,9 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_ROT_EL] = "UPDATE elements SET key = ?2, rotated = ?3 WHERE id = ?1 AND type = ?4",
     [S_LIST_SUB] = "SELECT id, key, created, rotated, 0 FROM subscribers ORDER BY id",
     [S_LIST_EL] = "SELECT id, key, created, rotated, type FROM elements ORDER BY id",
+    /* Existence only: no key column, so nothing to decrypt (a routing lookup, auc_proto.h) */
+    [S_HAS_SUB] = "SELECT 1 FROM subscribers WHERE id = ?1",
+    [S_TYPE_EL] = "SELECT type FROM elements WHERE id = ?1",
 };
 
 static const char schema_sql[] =
@@ -759,6 +764,30 @@ static int get(struct gk_keystore *ks, enum table t, const char *id, int *type,
 	return ret;
 }
 
+/* Whether row id exists (1, with its type column into *type for an element), 0 when not, or a
+ * negative errno; no key is read. */
+static int exists(struct gk_keystore *ks, enum table t, const char *id, int *type)
+{
+	sqlite3_stmt *s = ks->st[t == T_SUB ? S_HAS_SUB : S_TYPE_EL];
+	int ret = check_id(ks, id);
+	if (ret < 0)
+		return ret;
+	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
+		return sql_err(ks, "binding the ID");
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (type)
+			*type = sqlite3_column_int(s, 0);
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = sql_err(ks, "lookup");
+	}
+	sqlite3_reset(s); /* ends the read transaction, as in get() */
+	return ret;
+}
+
 static int put(struct gk_keystore *ks, enum table t, bool add, const char *id, int type,
                const uint8_t *key, uint8_t key_out[GK_KEY_LEN])
 {
@@ -891,6 +920,11 @@ int gk_ks_subscriber_get(struct gk_keystore *ks, const char *idc, uint8_t key_ou
 	return get(ks, T_SUB, idc, NULL, key_out);
 }
 
+int gk_ks_subscriber_exists(struct gk_keystore *ks, const char *idc)
+{
+	return exists(ks, T_SUB, idc, NULL);
+}
+
 int gk_ks_subscriber_remove(struct gk_keystore *ks, const char *idc)
 {
 	return del(ks, T_SUB, idc);
@@ -919,6 +953,21 @@ int gk_ks_element_get(struct gk_keystore *ks, const char *id, enum gk_element_ty
 	if (ret == 0 && type)
 		*type = (enum gk_element_type)t;
 	return ret;
+}
+
+int gk_ks_element_type(struct gk_keystore *ks, const char *id, enum gk_element_type *type)
+{
+	int t = 0;
+	int ret = exists(ks, T_EL, id, &t);
+	if (ret == 0) {
+		set_err(ks, "element \"%s\" not found", id);
+		return -ENOENT;
+	}
+	if (ret < 0)
+		return ret;
+	if (type)
+		*type = (enum gk_element_type)t;
+	return 0;
 }
 
 int gk_ks_element_remove(struct gk_keystore *ks, const char *id)

@@ -81,6 +81,9 @@ int gk_ks_read_begin(struct gk_keystore *ks);
 int gk_ks_subscriber_add(struct gk_keystore *ks, const char *idc, const uint8_t *key,
                          uint8_t key_out[GK_KEY_LEN]);
 int gk_ks_subscriber_get(struct gk_keystore *ks, const char *idc, uint8_t key_out[GK_KEY_LEN]);
+/* Whether idc is provisioned: 1, 0, or a negative errno (-EINVAL for an invalid ID). Reads no
+ * key: a row whose key does not decrypt still exists. */
+int gk_ks_subscriber_exists(struct gk_keystore *ks, const char *idc);
 int gk_ks_subscriber_remove(struct gk_keystore *ks, const char *idc);
 int gk_ks_subscriber_rotate(struct gk_keystore *ks, const char *idc, uint8_t key_out[GK_KEY_LEN]);
 
@@ -88,6 +91,10 @@ int gk_ks_element_add(struct gk_keystore *ks, const char *id, enum gk_element_ty
                       const uint8_t *key, uint8_t key_out[GK_KEY_LEN]);
 int gk_ks_element_get(struct gk_keystore *ks, const char *id, enum gk_element_type *type,
                       uint8_t key_out[GK_KEY_LEN]);
+/* An element's type as its row names it, without decrypting its key: 0, -ENOENT, -EINVAL, -EIO.
+ * Only gk_ks_element_get authenticates the type (it is bound to the key); this is for asking
+ * whether an element may ask something that hands out no key (a routing lookup). */
+int gk_ks_element_type(struct gk_keystore *ks, const char *id, enum gk_element_type *type);
 int gk_ks_element_remove(struct gk_keystore *ks, const char *id);
 int gk_ks_element_rotate(struct gk_keystore *ks, const char *id, uint8_t key_out[GK_KEY_LEN]);
 

@@ -168,6 +168,53 @@ TEST_F(ks, exists_and_missing)
 	EXPECT_EQ(-ENOENT, gk_ks_element_rotate(self->ks, "nobody", out));
 }
 
+static int raw_exec(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	int rc = sqlite3_open(db, &h);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
+	sqlite3_close(h);
+	return rc;
+}
+
+/* What a routing lookup asks (aucd/vector.c auc_lookup): whether a row exists, and an element's
+ * type, without decrypting anything: a row whose key does not open still exists, and a key
+ * store with a KEK that opens nothing would answer the same. */
+TEST_F(ks, existence_without_decrypting)
+{
+	enum gk_element_type type = 0;
+
+	ASSERT_EQ(0, gk_ks_subscriber_add(self->ks, "alice", NULL, NULL));
+	ASSERT_EQ(0, gk_ks_element_add(self->ks, "ss1", GK_ELEMENT_SOFTSWITCH, NULL, NULL));
+	ASSERT_EQ(0, gk_ks_element_add(self->ks, "sbc1", GK_ELEMENT_SBC, NULL, NULL));
+	EXPECT_EQ(1, gk_ks_subscriber_exists(self->ks, "alice"));
+	EXPECT_EQ(0, gk_ks_subscriber_exists(self->ks, "bob"));
+	EXPECT_EQ(0, gk_ks_subscriber_exists(self->ks, "ss1")); /* another table */
+	EXPECT_EQ(-EINVAL, gk_ks_subscriber_exists(self->ks, "a b"));
+	EXPECT_EQ(-EINVAL, gk_ks_subscriber_exists(self->ks, ""));
+	EXPECT_EQ(0, gk_ks_element_type(self->ks, "ss1", &type));
+	EXPECT_EQ(GK_ELEMENT_SOFTSWITCH, type);
+	EXPECT_EQ(0, gk_ks_element_type(self->ks, "sbc1", &type));
+	EXPECT_EQ(GK_ELEMENT_SBC, type);
+	EXPECT_EQ(-ENOENT, gk_ks_element_type(self->ks, "alice", &type));
+	EXPECT_NE(NULL, strstr(gk_ks_errmsg(self->ks), "alice"));
+	EXPECT_EQ(-EINVAL, gk_ks_element_type(self->ks, "x\"y", &type));
+
+	/* a key that no longer opens: the subscriber still exists (it is provisioned, and
+	 * cannot register until an operator looks), and removing it ends that */
+	gk_ks_close(self->ks);
+	self->ks = NULL;
+	ASSERT_EQ(SQLITE_OK, raw_exec(self->db, "UPDATE subscribers SET key = x'00' WHERE id = "
+	                                        "'alice'"));
+	ASSERT_EQ(0, reopen(self)) TH_LOG("%s", self->err);
+	uint8_t out[GK_KEY_LEN];
+	EXPECT_EQ(-EBADMSG, gk_ks_subscriber_get(self->ks, "alice", out));
+	EXPECT_EQ(1, gk_ks_subscriber_exists(self->ks, "alice"));
+	ASSERT_EQ(0, gk_ks_subscriber_remove(self->ks, "alice"));
+	EXPECT_EQ(0, gk_ks_subscriber_exists(self->ks, "alice"));
+}
+
 TEST_F(ks, rotate_changes_key_and_time)
 {
 	uint8_t k[GK_KEY_LEN], nk[GK_KEY_LEN], out[GK_KEY_LEN];
@@ -351,16 +398,6 @@ TEST_F(ks, no_key_in_clear_on_disk)
 	}
 	/* Sanity: the file does hold the IDs, so the search itself works. */
 	EXPECT_TRUE(file_contains(self->db, "sub3", 4));
-}
-
-static int raw_exec(const char *db, const char *sql)
-{
-	sqlite3 *h;
-	int rc = sqlite3_open(db, &h);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
-	sqlite3_close(h);
-	return rc;
 }
 
 TEST_F(ks, swapped_blobs_fail_authentication)
