@@ -27,6 +27,7 @@ struct outstanding {
 	bool in_use;
 	bool acct;
 	bool digest; /* asked for HA1, not a vector */
+	bool lookup; /* asked whether a subscriber exists */
 	uint8_t tries;
 	uint32_t handle;
 	uint8_t req_auth[GK_RAD_AUTH_LEN];
@@ -219,7 +220,9 @@ static void acct_lost(struct gk_auc_client *c, uint64_t *why)
 	        (unsigned long long)c->st.acct_no_room, c->acct.n_socks * IDS_PER_SOCKET);
 }
 
-static void auth_request(struct gk_auc_client *c, uint32_t handle, const char *idc,
+enum ask { ASK_VECTOR, ASK_HA1, ASK_LOOKUP };
+
+static void auth_request(struct gk_auc_client *c, enum ask ask, uint32_t handle, const char *idc,
                          const char *idsp, const char *realm)
 {
 	uint8_t id;
@@ -231,9 +234,13 @@ static void auth_request(struct gk_auc_client *c, uint32_t handle, const char *i
 		c->ops.failed(c->user, handle, GK_R_OVERLOAD);
 		return;
 	}
-	if (realm)
+	if (ask == ASK_HA1)
 		n = gk_auc_encode_digest_request(o->pkt, sizeof(o->pkt), id, c->cfg.vendor, idc,
 		                                 idsp, realm, c->cfg.nas_id, c->cfg.secret,
+		                                 c->cfg.secret_len, o->req_auth);
+	else if (ask == ASK_LOOKUP)
+		n = gk_auc_encode_lookup_request(o->pkt, sizeof(o->pkt), id, c->cfg.vendor, idc,
+		                                 idsp, c->cfg.nas_id, c->cfg.secret,
 		                                 c->cfg.secret_len, o->req_auth);
 	else
 		n = gk_auc_encode_auth_request(o->pkt, sizeof(o->pkt), id, c->cfg.vendor, idc, idsp,
@@ -245,18 +252,31 @@ static void auth_request(struct gk_auc_client *c, uint32_t handle, const char *i
 		return;
 	}
 	o->acct = false;
-	o->digest = realm != NULL;
+	o->digest = ask == ASK_HA1;
+	o->lookup = ask == ASK_LOOKUP;
 	o->handle = handle;
 	o->len = (uint16_t)n;
 	o->tries = 0;
 	c->st.requests++;
+	if (o->lookup)
+		c->st.lookups++;
 	transmit(c, o);
 }
 
 void gk_auc_client_request(struct gk_auc_client *c, uint32_t handle, const char *idc,
                            const char *idsp)
 {
-	auth_request(c, handle, idc, idsp, NULL);
+	auth_request(c, ASK_VECTOR, handle, idc, idsp, NULL);
+}
+
+void gk_auc_client_lookup(struct gk_auc_client *c, uint32_t handle, const char *idc,
+                          const char *idsp)
+{
+	if (!c->ops.known) {
+		c->ops.failed(c->user, handle, GK_R_INTERNAL);
+		return;
+	}
+	auth_request(c, ASK_LOOKUP, handle, idc, idsp, NULL);
 }
 
 void gk_auc_client_digest(struct gk_auc_client *c, uint32_t handle, const char *idc,
@@ -266,7 +286,7 @@ void gk_auc_client_digest(struct gk_auc_client *c, uint32_t handle, const char *
 		c->ops.failed(c->user, handle, GK_R_INTERNAL);
 		return;
 	}
-	auth_request(c, handle, idc, idsp, realm ? realm : idsp);
+	auth_request(c, ASK_HA1, handle, idc, idsp, realm ? realm : idsp);
 }
 
 void gk_auc_client_account(struct gk_auc_client *c, const struct gk_auc_acct *a)
@@ -317,6 +337,48 @@ static void on_timeout(struct gk_timer *t)
 	}
 }
 
+/* The User-Name of the request o keeps, into idc (empty when it cannot be read). */
+static void asked_for(const struct outstanding *o, char idc[GK_ID_MAX + 1])
+{
+	struct gk_rad_pkt q;
+	enum gk_reason why;
+	const struct gk_rad_attr *a;
+
+	idc[0] = '\0';
+	if (gk_rad_decode(o->pkt, o->len, &q, &why) == 0 &&
+	    (a = gk_rad_find(&q, GK_RAD_USER_NAME)) && a->len <= GK_ID_MAX) {
+		memcpy(idc, a->val, a->len);
+		idc[a->len] = '\0';
+	}
+}
+
+/* The answer to a lookup (authenticators checked): Accept for the IDc asked, or Reject. */
+static void lookup_answer(struct gk_auc_client *c, struct outstanding *o,
+                          const struct gk_rad_pkt *p)
+{
+	char idc[GK_ID_MAX + 1], asked[GK_ID_MAX + 1];
+	enum gk_reason why;
+	uint32_t handle = o->handle;
+	int known = gk_auc_decode_lookup_answer(p, idc, &why);
+
+	if (known == 1) {
+		asked_for(o, asked);
+		if (strcmp(idc, asked) != 0) {
+			known = -1; /* authentic, but not about what was asked: a broken AuC */
+			why = GK_R_PARSE_BAD_VALUE;
+		}
+	}
+	slot_free(c, o);
+	if (known < 0) {
+		c->st.bad_responses++;
+		c->ops.failed(c->user, handle, why);
+		return;
+	}
+	if (!known)
+		c->st.lookups_unknown++;
+	c->ops.known(c->user, handle, known == 1);
+}
+
 static void on_response(void *user, int fd, uint8_t *data, size_t len,
                         const struct sockaddr_storage *from)
 {
@@ -348,6 +410,10 @@ static void on_response(void *user, int fd, uint8_t *data, size_t len,
 		return;
 	}
 	uint32_t handle = o->handle;
+	if (o->lookup) {
+		lookup_answer(c, o, &p);
+		return;
+	}
 	if (p.code == GK_RAD_ACCESS_ACCEPT && o->digest) {
 		struct gk_auc_ha1 h;
 		int ret = gk_auc_decode_ha1_accept(&p, c->cfg.vendor, o->req_auth, c->cfg.secret,

@@ -198,7 +198,8 @@ struct core_txn *core_txn_alloc(struct gk_core *c, const char *idc, const char *
 	struct core_txn *t = &c->txns[i];
 	c->txn_free = t->next_free;
 	c->txn_used++;
-	t->gen = (uint16_t)((t->gen + 1) & ((1u << (32 - TXN_IDX_BITS)) - 1));
+	/* 31 - TXN_IDX_BITS bits: bit 31 of a handle stays clear (GK_CORE_HANDLE_SPARE) */
+	t->gen = (uint16_t)((t->gen + 1) & ((1u << (31 - TXN_IDX_BITS)) - 1));
 	if (!t->gen)
 		t->gen = 1;
 	t->source = src;

@@ -14,6 +14,7 @@
 #ifndef GATEKEY_AUC_CLIENT_H
 #define GATEKEY_AUC_CLIENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -39,11 +40,17 @@ struct gk_auc_client_ops {
 	void (*failed)(void *user, uint32_t handle, enum gk_reason why);
 	/* Answer to gk_auc_client_digest (optional: only a core that checks Digest needs it). */
 	void (*ha1)(void *user, uint32_t handle, const struct gk_auc_ha1 *h);
+	/* Answer to gk_auc_client_lookup: whether the subscriber exists (optional: only a router
+	 * that tells 404 from 480 asks). A lookup with no answer ends in `failed`, as any. */
+	void (*known)(void *user, uint32_t handle, bool known);
 };
 
 struct gk_auc_client_stats {
-	/* no_slot: Access-Requests refused (OVERLOAD), every authentication identifier in use */
+	/* no_slot: Access-Requests refused (OVERLOAD), every authentication identifier in use.
+	 * requests counts lookups too; rejects only what a Reject refused (a Reject answering a
+	 * lookup is an answer: lookups_unknown). */
 	uint64_t requests, retransmits, timeouts, rejects, bad_responses, no_slot;
+	uint64_t lookups, lookups_unknown;
 	/* acct_lost = acct_given_up (no answer after acct_tries) + acct_no_room (every accounting
 	 * identifier in use, not sent) + the few that could not be encoded */
 	uint64_t acct_sent, acct_acked, acct_lost, acct_given_up, acct_no_room, acct_retransmits;
@@ -63,6 +70,12 @@ void gk_auc_client_request(struct gk_auc_client *c, uint32_t handle, const char 
  * or ops->failed. */
 void gk_auc_client_digest(struct gk_auc_client *c, uint32_t handle, const char *idc,
                           const char *idsp, const char *realm);
+/* Asks whether subscriber idc exists (auc_proto.h's lookup; idsp: this softswitch's element ID).
+ * The answer arrives through ops->known, or ops->failed (at once with OVERLOAD when every
+ * authentication identifier is in use: lookups share them, and their retransmissions, with
+ * the vector and HA1 requests). */
+void gk_auc_client_lookup(struct gk_auc_client *c, uint32_t handle, const char *idc,
+                          const char *idsp);
 /* Fire and forget: sent when an accounting identifier is free, retransmitted up to acct_tries,
  * otherwise counted as lost. */
 void gk_auc_client_account(struct gk_auc_client *c, const struct gk_auc_acct *a);

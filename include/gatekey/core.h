@@ -36,6 +36,11 @@ struct gk_core_cfg {
 	uint32_t digest_nonce_ttl_s; /* default 300 */
 };
 
+/* Bit 31 is never set in a handle the core gives its AuC requests (auc_request, auc_digest):
+ * an element sharing the AuC client with the core may tag its own requests with it
+ * (softswitchd's routing lookups), and a handle so tagged never reaches a core transaction. */
+#define GK_CORE_HANDLE_SPARE 0x80000000u
+
 struct gk_core_ops {
 	void (*auc_request)(void *user, uint32_t handle, const char *idc, const char *idsp);
 	void (*auc_accounting)(void *user, const struct gk_auc_acct *a);

@@ -8,6 +8,10 @@
  * with OVERLOAD. These tests fill the accounting side and show that authentication still gets
  * identifiers and answers, that accounting gives up after its own, shorter budget, and that
  * every accounting message lost is counted under the reason it was lost.
+ *
+ * The same fake AuC answers routing lookups (auc_proto.h) as aucd does: an Accept for alice, a
+ * Reject for anyone else, nothing for "silent", and, as a broken AuC would, an Accept naming
+ * another user for "liar".
  */
 #include <errno.h>
 #include <string.h>
@@ -32,6 +36,8 @@ struct rig {
 	struct sockaddr_storage auth_addr, acct_addr;
 	struct gk_auc_client *c;
 	unsigned vectors, failed, overload;
+	unsigned known_yes, known_no, timeouts, bad;
+	uint32_t last_handle;
 	unsigned auth_seen, not_access_request; /* what the authentication server received */
 	bool (*done)(const struct rig *r);
 	struct gk_timer poll, guard;
@@ -61,7 +67,21 @@ static void on_auth_server(void *user, int fd, uint8_t *data, size_t len,
 		r->not_access_request++;
 		return;
 	}
-	int n = gk_auc_encode_accept(out, sizeof(out), &p, PEN, &v, secret, SLEN);
+	int n, lookup = gk_auc_decode_lookup(&p, &why);
+	if (lookup < 0) {
+		r->not_access_request++;
+		return;
+	}
+	if (lookup && strcmp(v.idc, "silent") == 0)
+		return;
+	if (lookup && strcmp(v.idc, "alice") == 0)
+		n = gk_auc_encode_lookup_accept(out, sizeof(out), &p, v.idc, secret, SLEN);
+	else if (lookup && strcmp(v.idc, "liar") == 0)
+		n = gk_auc_encode_lookup_accept(out, sizeof(out), &p, "mallory", secret, SLEN);
+	else if (lookup)
+		n = gk_auc_encode_reject(out, sizeof(out), &p, secret, SLEN);
+	else
+		n = gk_auc_encode_accept(out, sizeof(out), &p, PEN, &v, secret, SLEN);
 	if (n > 0)
 		gk_loop_sendto(r->loop, fd, out, (size_t)n, from);
 }
@@ -75,8 +95,23 @@ static void on_failed(void *user, uint32_t handle, enum gk_reason why)
 {
 	struct rig *r = user;
 	r->failed++;
+	r->last_handle = handle;
 	if (why == GK_R_OVERLOAD)
 		r->overload++;
+	if (why == GK_R_AUC_TIMEOUT)
+		r->timeouts++;
+	if (why == GK_R_PARSE_BAD_VALUE)
+		r->bad++;
+}
+
+static void on_known(void *user, uint32_t handle, bool known)
+{
+	struct rig *r = user;
+	r->last_handle = handle;
+	if (known)
+		r->known_yes++;
+	else
+		r->known_no++;
 }
 
 static void poll_fn(struct gk_timer *t)
@@ -123,7 +158,8 @@ static int bound_socket(struct sockaddr_storage *addr)
 /* One authentication socket and one accounting socket: 256 identifiers each. */
 static int rig_open(struct rig *r, uint32_t timeout_ms, uint32_t acct_tries)
 {
-	static const struct gk_auc_client_ops ops = {.vector = on_vector, .failed = on_failed};
+	static const struct gk_auc_client_ops ops = {
+	    .vector = on_vector, .failed = on_failed, .known = on_known};
 	struct gk_auc_client_cfg cfg;
 	char err[256];
 
@@ -279,6 +315,83 @@ TEST(full_authentication_pool_is_overload_and_counted)
 	ASSERT_TRUE(run_until(&r, all_vectors));
 	EXPECT_EQ(256, r.vectors);
 	EXPECT_EQ(1, drain_accounting(&r, &other));
+	rig_close(&r);
+}
+
+static bool one_answer(const struct rig *r)
+{
+	return r->known_yes + r->known_no + r->failed >= 1;
+}
+
+/* A lookup is answered known or unknown with the handle it was asked with, through the same
+ * identifiers as the vector requests; no answer at all ends in `failed` after the retries, and
+ * an answer about someone else is no answer. */
+TEST(lookups_are_answered_known_or_unknown_and_fail_like_any_request)
+{
+	struct rig r;
+
+	ASSERT_EQ(0, rig_open(&r, 50, 2));
+	const struct gk_auc_client_stats *st = gk_auc_client_stats(r.c);
+
+	gk_auc_client_lookup(r.c, 0x80000007u, "alice", "ss1");
+	ASSERT_TRUE(run_until(&r, one_answer));
+	EXPECT_EQ(1, r.known_yes);
+	EXPECT_EQ(0x80000007u, r.last_handle);
+
+	gk_auc_client_lookup(r.c, 0x80000008u, "nobody", "ss1");
+	r.known_yes = 0;
+	ASSERT_TRUE(run_until(&r, one_answer));
+	EXPECT_EQ(1, r.known_no);
+	EXPECT_EQ(0x80000008u, r.last_handle);
+	EXPECT_EQ(2, st->lookups);
+	EXPECT_EQ(1, st->lookups_unknown);
+	EXPECT_EQ(0, st->rejects) TH_LOG("a lookup's Reject is an answer, not a refusal");
+	EXPECT_EQ(2, st->requests);
+
+	/* the AuC never answers: retransmitted (same identifier), then failed with a timeout */
+	r.known_no = 0;
+	gk_auc_client_lookup(r.c, 0x80000009u, "silent", "ss1");
+	ASSERT_TRUE(run_until(&r, one_answer));
+	EXPECT_EQ(1, r.timeouts);
+	EXPECT_EQ(0x80000009u, r.last_handle);
+	EXPECT_EQ(2, st->retransmits);
+	EXPECT_EQ(1, st->timeouts);
+	EXPECT_EQ(2 + 3, r.auth_seen); /* alice, nobody, and silent three times (tries = 3) */
+
+	/* an authentic Accept about another user is refused */
+	r.failed = 0;
+	gk_auc_client_lookup(r.c, 0x8000000au, "liar", "ss1");
+	ASSERT_TRUE(run_until(&r, one_answer));
+	EXPECT_EQ(1, r.bad);
+	EXPECT_EQ(0, r.known_yes);
+	EXPECT_EQ(1, st->bad_responses);
+	EXPECT_EQ(0, r.not_access_request);
+	rig_close(&r);
+}
+
+/* A client whose user takes no lookup answers says so at once, as for Digest without ha1. */
+TEST(lookup_without_a_known_callback_fails_at_once)
+{
+	static const struct gk_auc_client_ops ops = {.vector = on_vector, .failed = on_failed};
+	struct rig r;
+	struct gk_auc_client_cfg cfg;
+	char err[256];
+
+	ASSERT_EQ(0, rig_open(&r, 50, 2));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.auth_server = r.auth_addr;
+	cfg.acct_server = r.acct_addr;
+	memcpy(cfg.secret, secret, SLEN);
+	cfg.secret_len = SLEN;
+	cfg.vendor = PEN;
+	snprintf(cfg.nas_id, sizeof(cfg.nas_id), "ss1");
+	struct gk_auc_client *c = gk_auc_client_new(r.loop, &cfg, &ops, &r, err, sizeof(err));
+	ASSERT_NE(NULL, c);
+	gk_auc_client_lookup(c, 5, "alice", "ss1");
+	EXPECT_EQ(1, r.failed);
+	EXPECT_EQ(5, r.last_handle);
+	EXPECT_EQ(0, gk_auc_client_stats(c)->requests);
+	gk_auc_client_free(c);
 	rig_close(&r);
 }
 
