@@ -3,8 +3,8 @@
  * Routing SIP requests between registered terminals (include/gatekey/sip_route.h): who may send
  * (a standing binding), to whom (the Request-URI user's binding at this domain, or, inside a
  * dialog, the other party's), under which identity (the sender's binding, asserted), and the
- * answers the router owes when it cannot (403, 480, 481, 483, 503, 408). The transactions are
- * sip_txn.c's, the edits sip_proxy.c's; this file only decides.
+ * answers the router owes when it cannot (403, 404, 480, 481, 483, 503, 408). The transactions
+ * are sip_txn.c's, the edits sip_proxy.c's; this file only decides.
  *
  * A forwarded request holds a route slot until its final response went back or it timed out:
  * the slot keeps the request as it came (a timeout is answered from it, after the client
@@ -12,6 +12,11 @@
  * else is a stray. A 2xx to an INVITE makes a dialog: its two parties (IDc and tag each), so that
  * a request inside it is routed only from one party to the other, whatever its Request-URI
  * says, and anything else claiming the dialog gets 481. Every slot and every dialog has a timer.
+ *
+ * A new request whose callee has no binding may first wait in its slot for the element's lookup
+ * (ops.lookup: does that user exist?), under a timer of its own: 404 or 480 from the answer, 480
+ * when none comes in time. The question goes out with a 31-bit ref, the slot's index and the low
+ * bits of its generation, which the answer must bring back while the slot still waits.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +53,11 @@ struct route {
 	/* An INVITE's route outlives its first 2xx as long as the client transaction stays in
 	 * RFC 6026's Accepted state, so that a repeated 2xx still finds the caller. */
 	struct gk_timer linger;
+	/* Waiting for ops.lookup's answer about callee (no client transaction yet), at most until
+	 * `wait` fires; `from` is the caller's address, for the received= of the answer. */
+	bool looking;
+	struct gk_timer wait;
+	struct sockaddr_storage from;
 	struct gk_sip_router *r;
 	uint16_t len;
 	uint8_t req[GK_SIP_TXN_MSG_MAX]; /* the request as it came, to answer a timeout from */
@@ -77,6 +87,9 @@ struct gk_sip_router {
 	struct dialog *dialogs; /* 1..n_dialogs */
 	uint32_t n_dialogs, dialog_free, *dialog_hash, hash_mask;
 	uint64_t linger_ms; /* 64*T1: the Accepted state's length (timers L and M) */
+	uint32_t divisor;   /* the transaction layer's time_divisor */
+	uint64_t lookup_ms; /* how long a request waits for its lookup */
+	unsigned ref_bits;  /* bits of a lookup ref that name the slot; the rest, its generation */
 	struct gk_sip_route_stats st;
 };
 
@@ -98,6 +111,27 @@ static struct route *route_of(struct gk_sip_router *r, uint64_t ref)
 	return &r->routes[i];
 }
 
+/* A lookup's ref (sip_route.h: 31 bits): the slot, and its generation's low bits above it. */
+static uint32_t lookup_ref(const struct gk_sip_router *r, const struct route *rt)
+{
+	uint32_t gen_mask = (1u << (31 - r->ref_bits)) - 1;
+	return (rt->gen & gen_mask) << r->ref_bits | (uint32_t)(rt - r->routes);
+}
+
+/* The slot waiting for the answer to ref, or NULL. */
+static struct route *route_of_lookup(struct gk_sip_router *r, uint32_t ref)
+{
+	uint32_t gen_mask = (1u << (31 - r->ref_bits)) - 1;
+	uint32_t i = ref & ((1u << r->ref_bits) - 1);
+
+	if (ref > GK_SIP_LOOKUP_REF_MAX || !i || i > r->n_routes)
+		return NULL;
+	struct route *rt = &r->routes[i];
+	if (!rt->used || !rt->looking || (rt->gen & gen_mask) != ref >> r->ref_bits)
+		return NULL;
+	return rt;
+}
+
 static struct route *route_take(struct gk_sip_router *r)
 {
 	uint32_t i = r->free_head;
@@ -109,6 +143,7 @@ static struct route *route_take(struct gk_sip_router *r)
 	rt->used = true;
 	rt->gen++;
 	rt->invite = false;
+	rt->looking = false;
 	rt->dialog = 0;
 	rt->dialog_gen = 0;
 	return rt;
@@ -118,7 +153,10 @@ static void route_free(struct gk_sip_router *r, struct route *rt)
 {
 	if (gk_timer_armed(&rt->linger))
 		gk_timer_cancel(r->io->loop, &rt->linger);
+	if (gk_timer_armed(&rt->wait))
+		gk_timer_cancel(r->io->loop, &rt->wait);
 	rt->used = false;
+	rt->looking = false;
 	rt->len = 0;
 	rt->next_free = r->free_head;
 	r->free_head = (uint32_t)(rt - r->routes);
@@ -296,6 +334,76 @@ static void on_timeout(void *user, gk_sip_txn_handle h, uint64_t ref, enum gk_si
 	}
 }
 
+/* ---- lookups: does a callee without a binding exist? ---------------------------------------- */
+
+/* Answers the request waiting in rt 404 (its user does not exist) or 480 (it does, or nobody
+ * could say in time), and gives the slot back. */
+static void lookup_end(struct gk_sip_router *r, struct route *rt, unsigned status)
+{
+	if (status == 404) {
+		r->st.not_found++;
+		answer(r, rt->server, rt->req, rt->len, 404, "Not Found", &rt->from);
+	} else {
+		r->st.unavailable++;
+		answer(r, rt->server, rt->req, rt->len, 480, "Temporarily Unavailable", &rt->from);
+	}
+	route_free(r, rt);
+}
+
+static void lookup_expired(struct gk_timer *t)
+{
+	struct route *rt = (struct route *)((char *)t - offsetof(struct route, wait));
+	struct gk_sip_router *r = rt->r;
+
+	r->st.lookup_timeouts++;
+	lookup_end(r, rt, 480);
+}
+
+/* Asks whether callee exists, for the new request in rt (from `from`) that no binding takes. */
+static void lookup_start(struct gk_sip_router *r, struct route *rt,
+                         const struct sockaddr_storage *from, const char *callee)
+{
+	uint32_t ref = lookup_ref(r, rt);
+
+	rt->looking = true;
+	rt->from = *from;
+	snprintf(rt->callee, sizeof(rt->callee), "%s", callee);
+	gk_timer_arm(r->io->loop, &rt->wait, r->lookup_ms);
+	r->st.lookups++;
+	/* the answer may have come already, from inside the call: then rt is gone */
+	if (r->ops.lookup(r->user, callee, ref) < 0 && (rt = route_of_lookup(r, ref))) {
+		r->st.lookup_failures++;
+		lookup_end(r, rt, 480);
+	}
+}
+
+void gk_sip_router_looked_up(struct gk_sip_router *r, uint32_t ref, bool known)
+{
+	struct route *rt = route_of_lookup(r, ref);
+
+	if (rt)
+		lookup_end(r, rt, known ? 480 : 404);
+}
+
+void gk_sip_router_lookup_failed(struct gk_sip_router *r, uint32_t ref)
+{
+	struct route *rt = route_of_lookup(r, ref);
+
+	if (!rt)
+		return;
+	r->st.lookup_failures++;
+	lookup_end(r, rt, 480);
+}
+
+void gk_sip_router_set_lookup_wait(struct gk_sip_router *r, uint32_t ms)
+{
+	/* 64*T1 is when the caller's own transaction gives up (timers B and F): waiting longer
+	 * would answer nobody */
+	uint64_t wait = ms ? ms / r->divisor : r->linger_ms / 8;
+
+	r->lookup_ms = wait < 1 ? 1 : wait > r->linger_ms ? r->linger_ms : wait;
+}
+
 /* ---- the direct topology: the element's own registrar is the location service ------------- */
 
 enum gk_reason gk_sip_router_terminal_sender(struct gk_sip_router *r,
@@ -425,8 +533,14 @@ struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io
 	gk_random((uint8_t *)&r->salt, sizeof(r->salt));
 	gk_random(r->hash_key, sizeof(r->hash_key));
 	r->txn = gk_sip_txn_new(txn, &txn_ops, r, io->loop, err, errlen);
-	r->linger_ms = 64ull * txn->t1_ms / (txn->time_divisor ? txn->time_divisor : 1);
+	r->divisor = txn->time_divisor ? txn->time_divisor : 1;
+	r->linger_ms = 64ull * txn->t1_ms / r->divisor;
+	gk_sip_router_set_lookup_wait(r, 0);
 	r->n_routes = txn->max_client;
+	/* the slot's index in a lookup's ref, the generation above it (at least 6 bits, with the
+	 * transaction layer's 2^24 slots at most; 16 bits with its default 16384) */
+	while (r->ref_bits < 25 && (1u << r->ref_bits) <= r->n_routes)
+		r->ref_bits++;
 	r->n_dialogs = txn->max_server;
 	r->hash_mask = 1;
 	while (r->hash_mask < r->n_dialogs)
@@ -446,6 +560,7 @@ struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io
 		r->routes[i].next_free = r->free_head;
 		r->routes[i].r = r;
 		r->routes[i].linger.fn = route_linger_end;
+		r->routes[i].wait.fn = lookup_expired;
 		r->free_head = i;
 	}
 	for (uint32_t i = r->n_dialogs; i >= 1; i--) {
@@ -465,8 +580,11 @@ void gk_sip_router_free(struct gk_sip_router *r)
 				gk_timer_cancel(r->io->loop, &r->dialogs[i].idle);
 	if (r->routes)
 		for (uint32_t i = 1; i <= r->n_routes; i++)
-			if (gk_timer_armed(&r->routes[i].linger))
-				gk_timer_cancel(r->io->loop, &r->routes[i].linger);
+			for (int k = 0; k < 2; k++) {
+				struct gk_timer *t = k ? &r->routes[i].wait : &r->routes[i].linger;
+				if (gk_timer_armed(t))
+					gk_timer_cancel(r->io->loop, t);
+			}
 	gk_sip_txn_free(r->txn);
 	free(r->routes);
 	free(r->dialogs);
@@ -535,6 +653,10 @@ static void forward(struct gk_sip_router *r, struct route *rt, gk_sip_txn_handle
 	char pai[2 * GK_ID_MAX + 16], branch[GK_SIP_BRANCH_LEN];
 
 	if (r->ops.locate(r->user, to_idc, in, &hop) < 0) {
+		if (initial && rt && r->ops.lookup) {
+			lookup_start(r, rt, from, to_idc); /* 404 or 480 once it is known */
+			return;
+		}
 		r->st.unavailable++;
 		if (rt) {
 			answer(r, h, data, len, 480, "Temporarily Unavailable", from);
@@ -651,6 +773,13 @@ static void route_cancel(struct gk_sip_router *r, const struct gk_sip_txn_key *k
 		return;
 	}
 	answer(r, h, data, len, 200, "OK", from);
+	if (rt->looking) {
+		/* nothing went downstream yet: the INVITE ends here (§9.2's 487) */
+		r->st.cancels++;
+		answer(r, rt->server, rt->req, rt->len, 487, "Request Terminated", &rt->from);
+		route_free(r, rt);
+		return;
+	}
 	cancel_downstream(r, rt);
 }
 
@@ -891,6 +1020,9 @@ void gk_sip_router_ctl_stats(const struct gk_sip_router *r, struct gk_ctl_reply 
 	R(not_registered);
 	R(unavailable);
 	R(not_found);
+	R(lookups);
+	R(lookup_timeouts);
+	R(lookup_failures);
 	R(foreign);
 	R(timeouts);
 	R(loops);

@@ -9,14 +9,20 @@
  * not hers, or rings when called and then falls silent; a stranger sends from an address no
  * binding holds.
  *
+ * With the element's lookup (softswitchd asks the AuC whether a user without a binding exists),
+ * a fake op stands in for the AuC: the tests answer it when they like, or never, or from inside
+ * the call, and see 404, 480, the bounded wait, and a stale answer finding nothing.
+ *
  * The transaction timers run a hundred times faster (T1 5 ms, timer F 320 ms, timer C 300 ms),
  * so the router retransmits what a terminal has not answered within milliseconds: a terminal
  * waits for the datagram it expects and skips the copies. The tests wait for datagrams and
  * counters, never for a fixed time, except to show that nothing comes.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +45,9 @@
 #define WAIT_MS  3000 /* a datagram that must come: given up after this */
 #define QUIET_MS 100  /* a datagram that must not come: none for this long */
 #define MSG_CAP  8192
+/* 300 ms once divided (64*T1 is the most it may be): a lookup the test never answers. A test
+ * that answers later waits QUIET_MS once at most before it does. */
+#define LOOKUP_WAIT 30000
 
 /* The terminals: the first three have bindings, the stranger none. */
 enum { ALICE, BOB, MALLORY, STRANGER, N_TERMS };
@@ -60,6 +69,13 @@ struct rig {
 	char self[64];               /* and its "127.0.0.1:port" */
 	struct term term[N_TERMS];
 	unsigned left_over; /* datagrams the router left to the registration exchange */
+	/* the fake lookup op (rigs opened with one): what it was asked, and how it answers */
+	unsigned asked;
+	char asked_idc[GK_ID_MAX + 1];
+	uint32_t asked_ref;
+	int answer_at_once; /* -1: later (the test calls gk_sip_router_looked_up); 0, 1: known */
+	bool cannot_ask;    /* the op returns -1 */
+	const char *gone;   /* locate finds no binding for this user (its binding ended) */
 };
 
 /* ---- the loop ---------------------------------------------------------------------------- */
@@ -113,10 +129,68 @@ static void on_sip(void *user, int fd, uint8_t *data, size_t len,
 		r->left_over++;
 }
 
-/* The router on a loopback port of the kernel's choice, with max_client transactions (and as
- * many route slots) towards callees; the terminals on theirs, all but the stranger bound. */
-static int rig_open(struct rig *r, uint32_t max_client)
+/* ---- the element's ops with a lookup: the direct topology's, and a fake AuC ---------------- */
+
+static enum gk_reason t_sender(void *user, const struct gk_sip_view *v,
+                               const struct sockaddr_storage *from, uint32_t index,
+                               char idc[GK_ID_MAX + 1])
 {
+	(void)v;
+	return gk_sip_router_terminal_sender(((struct rig *)user)->router, from, index, idc);
+}
+
+static int t_locate(void *user, const char *idc, uint32_t in, struct gk_sip_hop *hop)
+{
+	struct rig *r = user;
+	(void)in;
+	if (r->gone && strcmp(idc, r->gone) == 0)
+		return -ENOENT;
+	return gk_sip_router_terminal_locate(r->router, idc, hop);
+}
+
+static int t_self(void *user, const struct gk_sip_hop *hop, char *out, size_t cap)
+{
+	return gk_sip_router_terminal_self(((struct rig *)user)->router, &hop->addr, out, cap);
+}
+
+static bool t_serves(void *user, struct sip_span host)
+{
+	(void)user;
+	return host.n == 3 && strncasecmp(host.p, "ss1", 3) == 0;
+}
+
+static void t_xmit(void *user, const struct sockaddr_storage *to, const uint8_t *data, size_t len,
+                   uint32_t seal)
+{
+	gk_front_io_xmit(&((struct rig *)user)->io, GK_PROTO_SIP, to, data, len, seal);
+}
+
+static int t_lookup(void *user, const char *idc, uint32_t ref)
+{
+	struct rig *r = user;
+
+	r->asked++;
+	snprintf(r->asked_idc, sizeof(r->asked_idc), "%s", idc);
+	r->asked_ref = ref;
+	if (r->cannot_ask)
+		return -1;
+	if (r->answer_at_once >= 0)
+		gk_sip_router_looked_up(r->router, ref, r->answer_at_once == 1);
+	return 0;
+}
+
+/* The router on a loopback port of the kernel's choice, with max_client transactions (and as
+ * many route slots) towards callees; the terminals on theirs, all but the stranger bound. With
+ * lookup, the element's ops are the rig's, which ask the fake lookup; without, the router's own
+ * (the direct topology, no lookup). */
+static int rig_open_with(struct rig *r, uint32_t max_client, bool lookup)
+{
+	static const struct gk_sip_router_ops ops = {.sender = t_sender,
+	                                             .locate = t_locate,
+	                                             .self = t_self,
+	                                             .serves = t_serves,
+	                                             .xmit = t_xmit,
+	                                             .lookup = t_lookup};
 	static const struct gk_registrar_ops reg_ops = {.send_terminal = no_send};
 	struct sockaddr_storage any;
 	struct gk_registrar_cfg rc;
@@ -126,6 +200,7 @@ static int rig_open(struct rig *r, uint32_t max_client)
 	int fd;
 
 	memset(r, 0, sizeof(*r));
+	r->answer_at_once = -1;
 	for (int i = 0; i < N_TERMS; i++)
 		r->term[i].fd = -1;
 	gk_log_level = GK_LOG_WARN;
@@ -155,9 +230,11 @@ static int rig_open(struct rig *r, uint32_t max_client)
 	tc.timer_c_ms = TIMER_C;
 	tc.max_server = 16;
 	tc.max_client = max_client;
-	r->router = gk_sip_router_new("ss1", &r->io, &tc, NULL, NULL, err, sizeof(err));
+	r->router =
+	    gk_sip_router_new("ss1", &r->io, &tc, lookup ? &ops : NULL, r, err, sizeof(err));
 	if (!r->router)
 		return -1;
+	gk_sip_router_set_lookup_wait(r->router, LOOKUP_WAIT);
 	for (int i = 0; i < N_TERMS; i++) {
 		struct term *t = &r->term[i];
 		struct gk_binding_record rec = {.index = (uint32_t)i + 1,
@@ -176,6 +253,11 @@ static int rig_open(struct rig *r, uint32_t max_client)
 			return -1;
 	}
 	return 0;
+}
+
+static int rig_open(struct rig *r, uint32_t max_client)
+{
+	return rig_open_with(r, max_client, false);
 }
 
 static void rig_close(struct rig *r)
@@ -387,6 +469,40 @@ FIXTURE_SETUP(one_route)
 }
 
 FIXTURE_TEARDOWN(one_route)
+{
+	rig_close(&self->r);
+}
+
+/* With the element's lookup, as softswitchd routes. */
+FIXTURE(lookup)
+{
+	struct rig r;
+};
+
+FIXTURE_SETUP(lookup)
+{
+	ASSERT_EQ(0, gk_crypto_init());
+	ASSERT_EQ(0, rig_open_with(&self->r, 16, true));
+}
+
+FIXTURE_TEARDOWN(lookup)
+{
+	rig_close(&self->r);
+}
+
+/* The same with one route slot: a late answer must not reach the request that took the slot. */
+FIXTURE(one_lookup)
+{
+	struct rig r;
+};
+
+FIXTURE_SETUP(one_lookup)
+{
+	ASSERT_EQ(0, gk_crypto_init());
+	ASSERT_EQ(0, rig_open_with(&self->r, 1, true));
+}
+
+FIXTURE_TEARDOWN(one_lookup)
 {
 	rig_close(&self->r);
 }
@@ -878,6 +994,246 @@ TEST_F(route, a_callee_that_rings_and_falls_silent_is_given_up_with_408)
 	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 408 ", call_id_line("c9")));
 	EXPECT_EQ(1, st->timeouts);
 	EXPECT_EQ(1, st->responses); /* the 180 */
+}
+
+/* ---- 8. a callee without a binding: does it exist? ------------------------------------------ */
+
+/* alice sends an INVITE (Call-ID call_id, branch z9hG4bK<call_id>) to sip:<to>. */
+static void invite(struct rig *r, const char *to, const char *call_id)
+{
+	char branch[64], ruri[128];
+
+	snprintf(branch, sizeof(branch), "z9hG4bK%s", call_id);
+	snprintf(ruri, sizeof(ruri), "sip:%s", to);
+	send_request(r, ALICE,
+	             &(struct req){.method = "INVITE",
+	                           .ruri = ruri,
+	                           .branch = branch,
+	                           .call_id = call_id,
+	                           .cseq = 1,
+	                           .from = ALICE_TAG,
+	                           .to = "<sip:x@ss1>",
+	                           .extra = "Contact: <sip:alice@127.0.0.1>\r\n"});
+}
+
+/* alice's MESSAGE to carol as a UA behind a NAT sends it: its Via names an address that is not
+ * the one it comes from, so the answer's Via must say where it came from (§18.2.1). */
+static void message_natted(struct rig *r, const char *call_id)
+{
+	char branch[64];
+
+	snprintf(branch, sizeof(branch), "z9hG4bK%s", call_id);
+	send_request(r, ALICE,
+	             &(struct req){.method = "MESSAGE",
+	                           .ruri = "sip:carol@ss1",
+	                           .branch = branch,
+	                           .sent_by = "192.0.2.9:5060",
+	                           .call_id = call_id,
+	                           .cseq = 1,
+	                           .from = ALICE_TAG,
+	                           .to = "<sip:carol@ss1>",
+	                           .extra = "Content-Type: text/plain\r\n",
+	                           .body = "hello carol"});
+}
+
+/* The element is asked about a user only when no binding takes the request, and its answer
+ * decides: a user nobody provisioned is 404 (RFC 3261 §21.4.5), one that exists but is not
+ * registered now 480 (§21.4.18). Meanwhile the caller's retransmission is absorbed (one lookup),
+ * an INVITE has its 100 Trying, and nothing reaches any terminal. */
+TEST_F(lookup, a_user_nobody_provisioned_gets_404_and_one_without_a_binding_480)
+{
+	struct rig *r = &self->r;
+	const struct gk_sip_route_stats *st = gk_sip_router_stats(r->router);
+	char v[512], want[256];
+
+	message_natted(r, "l1");
+	ASSERT_TRUE(wait_count(r, &st->lookups, 1));
+	EXPECT_STREQ("carol", r->asked_idc);
+	EXPECT_GE(GK_SIP_LOOKUP_REF_MAX, r->asked_ref);
+	message_natted(r, "l1");       /* alice retransmits: absorbed, not asked again */
+	EXPECT_EQ(0, heard(r, ALICE)); /* and no answer before the lookup's */
+	EXPECT_EQ(1, r->asked);
+	gk_sip_router_looked_up(r->router, r->asked_ref, false);
+	const char *nf = await(r, ALICE, "SIP/2.0 404 Not Found\r\n", call_id_line("l1"));
+	ASSERT_NE(NULL, nf);
+	/* alice's own Via, with the address the request came from (§18.2.1), as an answer at
+	 * once would have it */
+	EXPECT_EQ(1, count_header(nf, "Via"));
+	ASSERT_TRUE(header(nf, "Via", v, sizeof(v)));
+	snprintf(want, sizeof(want), "SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKl1");
+	EXPECT_TRUE(starts(v, want)) TH_LOG("Via %s", v);
+	EXPECT_NE(NULL, strstr(v, ";received=127.0.0.1")) TH_LOG("Via %s", v);
+	EXPECT_EQ(1, st->not_found);
+	EXPECT_EQ(0, st->unavailable);
+	/* the final is kept for alice's retransmissions (its transaction's, §17.2.2) */
+	message_natted(r, "l1");
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 404 ", call_id_line("l1")));
+	EXPECT_EQ(1, r->asked);
+
+	invite(r, "dave@ss1", "l2");
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 100 ", call_id_line("l2")));
+	ASSERT_TRUE(wait_count(r, &st->lookups, 2));
+	EXPECT_STREQ("dave", r->asked_idc);
+	gk_sip_router_looked_up(r->router, r->asked_ref, true);
+	ASSERT_NE(NULL,
+	          await(r, ALICE, "SIP/2.0 480 Temporarily Unavailable\r\n", call_id_line("l2")));
+	EXPECT_EQ(1, st->unavailable);
+	EXPECT_EQ(1, st->not_found);
+	EXPECT_EQ(0, st->lookup_timeouts);
+	EXPECT_EQ(0, st->lookup_failures);
+	EXPECT_EQ(0, st->forwarded);
+	EXPECT_EQ(0, heard(r, BOB));
+	EXPECT_EQ(0, heard(r, MALLORY));
+
+	/* a user with a binding is never asked about */
+	message(r, "bob@ss1", "l3");
+	ASSERT_NE(NULL, await(r, BOB, "MESSAGE ", call_id_line("l3")));
+	EXPECT_EQ(2, r->asked);
+}
+
+/* Nobody answers the lookup: after the wait the caller hears 480 (the route slot is free
+ * again: one slot only here), and the answer that comes late finds nothing, neither then nor
+ * once the slot waits for another lookup (a new generation, a new ref). */
+TEST_F(one_lookup, a_lookup_never_answered_is_480_and_its_late_answer_finds_nothing)
+{
+	struct rig *r = &self->r;
+	const struct gk_sip_route_stats *st = gk_sip_router_stats(r->router);
+
+	uint64_t sent_at = gk_loop_now(r->loop);
+	message(r, "carol@ss1", "l4");
+	ASSERT_TRUE(wait_count(r, &st->lookups, 1));
+	uint32_t old_ref = r->asked_ref;
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 480 ", call_id_line("l4")));
+	EXPECT_LE(LOOKUP_WAIT / DIVISOR, gk_loop_now(r->loop) - sent_at); /* not before the wait */
+	EXPECT_EQ(1, st->lookup_timeouts);
+	EXPECT_EQ(1, st->unavailable);
+
+	gk_sip_router_looked_up(r->router, old_ref, false);
+	gk_sip_router_lookup_failed(r->router, old_ref);
+	EXPECT_EQ(0, heard(r, ALICE));
+	EXPECT_EQ(0, st->not_found);
+	EXPECT_EQ(0, st->lookup_failures);
+
+	/* the one slot serves the next request, whose question is a new one */
+	message(r, "erin@ss1", "l5");
+	ASSERT_TRUE(wait_count(r, &st->lookups, 2));
+	EXPECT_STREQ("erin", r->asked_idc);
+	EXPECT_NE(old_ref, r->asked_ref);
+	gk_sip_router_looked_up(r->router, old_ref, false);                    /* stale: carol's */
+	gk_sip_router_looked_up(r->router, r->asked_ref ^ 0x40000000u, false); /* forged gen */
+	gk_sip_router_looked_up(r->router, r->asked_ref | 0x80000000u, false); /* out of range */
+	EXPECT_EQ(0, heard(r, ALICE));
+	gk_sip_router_looked_up(r->router, r->asked_ref, false);
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 404 ", call_id_line("l5")));
+	EXPECT_EQ(1, st->not_found);
+	EXPECT_EQ(1, st->lookup_timeouts);
+
+	/* and then bob is reached through it, as ever */
+	message(r, "bob@ss1", "l6");
+	const char *m = await(r, BOB, "MESSAGE ", call_id_line("l6"));
+	ASSERT_NE(NULL, m);
+	send_response(r, BOB, m, "200 OK", "b6", NULL);
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 200 ", call_id_line("l6")));
+}
+
+/* A lookup that cannot be asked, or that fails (the AuC does not answer), is 480 at once; one
+ * answered from inside the op (the element knew already) is answered as it says. */
+TEST_F(lookup, a_lookup_that_cannot_be_asked_or_fails_is_480_and_one_answered_at_once_counts)
+{
+	struct rig *r = &self->r;
+	const struct gk_sip_route_stats *st = gk_sip_router_stats(r->router);
+
+	r->cannot_ask = true;
+	message(r, "carol@ss1", "l7");
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 480 ", call_id_line("l7")));
+	EXPECT_EQ(1, st->lookup_failures);
+	r->cannot_ask = false;
+
+	message(r, "carol@ss1", "l8");
+	ASSERT_TRUE(wait_count(r, &st->lookups, 2));
+	gk_sip_router_lookup_failed(r->router, r->asked_ref);
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 480 ", call_id_line("l8")));
+	EXPECT_EQ(2, st->lookup_failures);
+	EXPECT_EQ(2, st->unavailable);
+
+	r->answer_at_once = 0;
+	message(r, "carol@ss1", "l9");
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 404 ", call_id_line("l9")));
+	r->answer_at_once = 1;
+	message(r, "carol@ss1", "l10");
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 480 ", call_id_line("l10")));
+	EXPECT_EQ(1, st->not_found);
+	EXPECT_EQ(3, st->unavailable);
+	EXPECT_EQ(4, st->lookups);
+	EXPECT_EQ(0, st->lookup_timeouts);
+	EXPECT_EQ(0, heard(r, ALICE));
+}
+
+/* The caller gives up while the callee is looked up: its CANCEL is answered 200 and its INVITE
+ * 487 (§9.2) at once, nothing having gone downstream; the lookup's answer then finds nothing. */
+TEST_F(lookup, cancel_while_the_callee_is_looked_up_ends_the_invite_with_487)
+{
+	struct rig *r = &self->r;
+	const struct gk_sip_route_stats *st = gk_sip_router_stats(r->router);
+
+	invite(r, "carol@ss1", "l11");
+	ASSERT_TRUE(wait_count(r, &st->lookups, 1));
+	send_request(r, ALICE,
+	             &(struct req){.method = "CANCEL",
+	                           .ruri = "sip:carol@ss1",
+	                           .branch = "z9hG4bKl11",
+	                           .call_id = "l11",
+	                           .cseq = 1,
+	                           .from = ALICE_TAG,
+	                           .to = "<sip:x@ss1>"});
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 200 ", "CSeq: 1 CANCEL\r\n"));
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 487 ", "CSeq: 1 INVITE\r\n"));
+	EXPECT_EQ(1, st->cancels);
+	gk_sip_router_looked_up(r->router, r->asked_ref, false);
+	EXPECT_EQ(0, st->not_found);
+	EXPECT_EQ(0, st->unavailable);
+	/* alice's ACK of the 487 is the transaction's */
+	send_request(r, ALICE,
+	             &(struct req){.method = "ACK",
+	                           .ruri = "sip:carol@ss1",
+	                           .branch = "z9hG4bKl11",
+	                           .call_id = "l11",
+	                           .cseq = 1,
+	                           .from = ALICE_TAG,
+	                           .to = "<sip:x@ss1>;tag=x"});
+	const struct gk_sip_txn_stats *ts = gk_sip_router_txn_stats(r->router);
+	ASSERT_TRUE(wait_count(r, &ts->acks_absorbed, 1));
+	drain(r, ALICE); /* the 487 again, if timer G beat the ACK */
+	EXPECT_EQ(0, heard(r, ALICE));
+	EXPECT_EQ(0, heard(r, BOB));
+}
+
+/* Inside a dialog the other party exists: when its binding is gone, the request is 480 with no
+ * question asked. */
+TEST_F(lookup, inside_a_dialog_nobody_is_looked_up)
+{
+	struct rig *r = &self->r;
+	const struct gk_sip_route_stats *st = gk_sip_router_stats(r->router);
+	char inv[MSG_CAP], route[128], ruri[128];
+
+	call_up(_metadata, r, inv, sizeof(inv));
+	drain(r, ALICE);
+	r->gone = "bob";
+	snprintf(ruri, sizeof(ruri), "sip:bob@%s", r->term[BOB].at);
+	snprintf(route, sizeof(route), "Route: <sip:%s;lr>\r\n", r->self);
+	send_request(r, ALICE,
+	             &(struct req){.method = "BYE",
+	                           .ruri = ruri,
+	                           .branch = "z9hG4bKl12bye",
+	                           .call_id = "c1",
+	                           .cseq = 2,
+	                           .from = ALICE_TAG,
+	                           .to = BOB_TAG,
+	                           .extra = route});
+	ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 480 ", "CSeq: 2 BYE\r\n"));
+	EXPECT_EQ(0, r->asked);
+	EXPECT_EQ(0, st->lookups);
+	EXPECT_EQ(1, st->unavailable);
 }
 
 /* ---- the softswitch's trust in its SBCs --------------------------------------------------- */
