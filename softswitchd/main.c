@@ -31,6 +31,9 @@
  * timeout one may wait before its slot is taken back. */
 #define SS_PEER_SLOTS    16384
 #define SS_PEER_GRACE_MS 1000
+/* The AuC client's handles are the core's (core.h: bit 31 always clear) and the router's lookups
+ * (a lookup's ref, sip_route.h: 31 bits, tagged with bit 31). */
+#define SS_LOOKUP GK_CORE_HANDLE_SPARE
 
 struct softswitchd {
 	struct gk_daemon_common common;
@@ -135,7 +138,20 @@ static void on_ha1(void *user, uint32_t handle, const struct gk_auc_ha1 *h)
 static void on_auc_failed(void *user, uint32_t handle, enum gk_reason why)
 {
 	struct softswitchd *s = user;
-	gk_core_auc_failed(s->direct.core, handle, why);
+
+	if (handle & SS_LOOKUP)
+		gk_sip_router_lookup_failed(s->router, handle & ~SS_LOOKUP);
+	else
+		gk_core_auc_failed(s->direct.core, handle, why);
+}
+
+/* The AuC's answer to a routing lookup: the request waiting for it gets 480 or 404. */
+static void on_known(void *user, uint32_t handle, bool known)
+{
+	struct softswitchd *s = user;
+
+	if (handle & SS_LOOKUP)
+		gk_sip_router_looked_up(s->router, handle & ~SS_LOOKUP, known);
 }
 
 /* ---- routing: its own terminals, and those of its SBCs over the core leg ------------------- */
@@ -165,6 +181,16 @@ static int route_locate(void *user, const char *idc, uint32_t in, struct gk_sip_
 	if (gk_locations_get(s->where, idc, &hop->addr) < 0)
 		return -ENOENT;
 	hop->seal = GK_SIP_CORE_LEG;
+	return 0;
+}
+
+/* Whether a called user without a binding here or at an SBC exists at all: the AuC knows. Asked
+ * as this softswitch's element (aucd answers only a provisioned softswitch). */
+static int route_lookup(void *user, const char *idc, uint32_t ref)
+{
+	struct softswitchd *s = user;
+
+	gk_auc_client_lookup(s->auc, SS_LOOKUP | ref, idc, s->set.id);
 	return 0;
 }
 
@@ -317,6 +343,8 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("auc_timeouts", a->timeouts);
 	P("auc_rejects", a->rejects);
 	P("auc_bad_responses", a->bad_responses);
+	P("auc_lookups", a->lookups);
+	P("auc_lookups_unknown", a->lookups_unknown);
 	/* vector and HA1 requests refused for want of a RADIUS identifier (OVERLOAD) */
 	P("auc_no_identifier", a->no_slot);
 	P("accounting_sent", a->acct_sent);
@@ -393,7 +421,7 @@ int main(int argc, char **argv)
 	    .peer_digest_success = peer_digest_success,
 	};
 	static const struct gk_auc_client_ops aops = {
-	    .vector = on_vector, .failed = on_auc_failed, .ha1 = on_ha1};
+	    .vector = on_vector, .failed = on_auc_failed, .ha1 = on_ha1, .known = on_known};
 	uint32_t rc_max_terminals = rc.max_terminals, rc_expires_max_s = rc.expires_max_s;
 	int dret = gk_direct_init(&s.direct, &rc, &cc, &dops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
@@ -420,14 +448,21 @@ int main(int argc, char **argv)
 	                                              .locate = route_locate,
 	                                              .self = route_self,
 	                                              .serves = route_serves,
-	                                              .xmit = route_xmit};
+	                                              .xmit = route_xmit,
+	                                              .lookup = route_lookup};
+	struct gk_sip_router_ops ops = rops;
+	if (!s.set.route_lookup)
+		ops.lookup = NULL; /* route.lookup = no: every user without a binding is 480 */
 	struct gk_sip_txn_cfg tc;
 	gk_sip_txn_cfg_defaults(&tc);
-	s.router = gk_sip_router_new(s.set.id, &s.io, &tc, &rops, &s, err, sizeof(err));
+	s.router = gk_sip_router_new(s.set.id, &s.io, &tc, &ops, &s, err, sizeof(err));
 	if (!s.router) {
 		gk_err("SIP routing: %s", err);
 		return 1;
 	}
+	/* As long as the core waits for the AuC: the client gives up first (auc.timeout x
+	 * auc.tries) and the request hears 480 from that; this only bounds a lost answer. */
+	gk_sip_router_set_lookup_wait(s.router, cc.auc_timeout_ms);
 	s.auc = gk_auc_client_new(s.loop, &ac, &aops, &s, err, sizeof(err));
 	gk_wipe(&ac, sizeof(ac));
 	if (!s.auc) {

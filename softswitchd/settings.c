@@ -50,6 +50,9 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	               "\"SHA-256, MD5\" lets phones that only know MD5 in)"),
 	    GK_CFG_KEY("digest.nonce_ttl", GK_CFG_DURATION, &s->digest_nonce_ttl_ms,
 	               "how long a Digest nonce may be answered before it is stale (5m)"),
+	    GK_CFG_KEY("route.lookup", GK_CFG_BOOL, &s->route_lookup,
+	               "ask aucd whether a called user without a binding exists: 404 when not, "
+	               "480 when it does (default yes; no: 480 for every user without a binding)"),
 	    {.name = "sbc.peer",
 	     .kind = GK_CFG_STR,
 	     .help =
@@ -77,6 +80,7 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	/* The core's default (SHA-256 alone), so the daemon and the library cannot drift apart. */
 	snprintf(s->digest_algorithms, sizeof(s->digest_algorithms), "%s", dc.digest_algorithms);
 	s->digest_nonce_ttl_ms = dc.digest_nonce_ttl_s * 1000;
+	s->route_lookup = true;
 }
 
 int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struct gk_core_cfg *cc,

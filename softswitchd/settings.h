@@ -23,6 +23,7 @@ struct ss_settings {
 	uint32_t max_failures, lockout_ms;
 	char digest_algorithms[GK_CFG_STR_MAX];
 	uint32_t digest_nonce_ttl_ms;
+	bool route_lookup; /* ask aucd whether an unbound Request-URI user exists (404 vs 480) */
 	struct gk_front_settings front;
 	struct ss_peers peers;
 };

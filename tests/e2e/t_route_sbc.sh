@@ -4,14 +4,16 @@
 # sbcd; a MESSAGE and a call from one reach the other by way of the softswitch, which locates the
 # callee at the SBC its registration succeeded through. Every core-leg datagram carries the
 # core-leg trailer, each element asserts the caller's identity (never the caller itself), and the
-# Record-Route keeps sbcd and the softswitch in the dialog. Inside the call, a BYE with the
+# Record-Route keeps sbcd and the softswitch in the dialog. A subscriber without a binding gets
+# 480 and a user nobody provisioned 404, both decided by the softswitch (it asks aucd) and passed
+# back by sbcd, which asks nobody. Inside the call, a BYE with the
 # dialog's Call-ID and tags from another registered terminal gets 481 and one from an attacker
 # host is dropped at the SBC; the call still ends normally.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_tool python3 "python3 is not installed"
 need_tool tshark "tshark is not installed (make deps)"
-plan 25
+plan 27
 
 UA=$REPO/tests/e2e/digest_ua.py
 rig_sbc
@@ -52,7 +54,7 @@ ok $? "softswitchd locates term2 at sbc1"
 
 out=$(in_term python3 "$UA" --server "$SBC4:5060" --local "$TERM4:5101" --user term1 \
 	--password "$pw1" --domain sbc1 --pai "<sip:term3@sbc1>" --message term2 --message term3 \
-	--message term2@elsewhere.example)
+	--message nobody --message term2@elsewhere.example)
 echo "$out" | diag
 echo "$out" | grep -q '^message term2 200$'
 ok $? "term1's MESSAGE to term2 goes sbcd -> softswitchd -> sbcd -> term2, and term2's 200 back"
@@ -61,7 +63,13 @@ grep '^received MESSAGE' "$WORK/term2.out" | diag
 grep -q '^received MESSAGE .* pai=<sip:term1@sbc1> body=hello term2$' "$WORK/term2.out"
 ok $? "term2 sees term1's identity as the SBC asserted it; the one term1 claimed (term3) is gone"
 echo "$out" | grep -q '^message term3 480$'
-ok $? "a user without a binding gets 480 from the softswitch, through the SBC"
+ok $? "a subscriber without a binding (term3, provisioned, not registered) gets 480 from the softswitch, through the SBC"
+echo "$out" | grep -q '^message nobody 404$'
+ok $? "a user nobody provisioned gets 404 from the softswitch, through the SBC"
+[ "$(stat_of softswitchd route.lookups)" -eq 2 ] && [ "$(stat_of softswitchd route.not_found)" -eq 1 ] &&
+	[ "$(stat_of softswitchd route.unavailable)" -eq 1 ] && [ "$(stat_of aucd lookups_unknown)" -eq 1 ] &&
+	[ "$(stat_of sbcd route.lookups)" -eq 0 ] && [ "$(stat_of sbcd route.not_found)" -eq 0 ]
+ok $? "the softswitch asked aucd about term3 and nobody (route.lookups, not_found, unavailable); sbcd asked nobody"
 echo "$out" | grep -q '^message term2@elsewhere.example 403$'
 ok $? "another domain gets 403: no open relay"
 
