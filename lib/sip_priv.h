@@ -231,6 +231,11 @@ enum gk_reason sip_via_parse(struct sip_span value, struct sip_via *out);
  * `angle` admits the name-addr form only, as Route and Record-Route values have it. */
 enum gk_reason sip_naddr_check(struct sip_span value, bool angle, struct sip_naddr *out);
 
+/* A numeric host (an IPv6 one with or without its brackets) and a port as a socket address: 0, or
+ * -1 for a name (no DNS here), a port 0, or an address that is not one host's (unspecified,
+ * broadcast, multicast). */
+int sip_numeric_address(struct sip_span host, uint16_t port, struct sockaddr_storage *to);
+
 /* A Request-URI: visible ASCII, a scheme and something after it; a sip: or sips: one must have a
  * host and no headers part (RFC 3261 §19.1.1). */
 enum gk_reason sip_ruri_check(struct sip_span uri);

@@ -104,6 +104,10 @@ static size_t scan(const char *b, size_t len, struct echo *e, struct sip_span *m
 		for (;;) {
 			while (e2 < len && b[e2] != '\n')
 				e2++;
+			/* the empty line ends the head whatever follows: a body line that starts
+			 * with a space continues nothing (its header fields are no request's) */
+			if (e2 == s || (e2 == s + 1 && b[s] == '\r'))
+				break;
 			if (e2 + 1 < len && (b[e2 + 1] == ' ' || b[e2 + 1] == '\t')) {
 				e2++;
 				continue;
@@ -211,6 +215,23 @@ size_t sip_via_stamp(struct sip_span via, const struct sockaddr_storage *from, c
 		return 0;
 	out[o.n] = '\0';
 	return o.n;
+}
+
+/* Whether a To value has a tag parameter already, however it is written (RFC 4475 §3.1.1.1 has
+ * "; tag = 1918181833n"): a second one would make the answer one no UAC reads. A value that is
+ * no name-addr is looked at as text. */
+static bool has_tag(struct sip_span v)
+{
+	struct sip_naddr na;
+	struct sip_param p;
+	size_t pos = 0;
+
+	if (sip_naddr_parse(v, &na) != GK_R_OK)
+		return memmem(v.p, v.n, ";tag=", 5) || memmem(v.p, v.n, ";TAG=", 5);
+	while (sip_param_next(na.params, &pos, &p) > 0)
+		if (sip_span_ieq(p.name, "tag"))
+			return true;
+	return false;
 }
 
 /* Status and reason phrase for why; phrase names the problem for a 400 ("Missing Call-ID"). */
@@ -343,8 +364,7 @@ static int build(const uint8_t *buf, size_t len, unsigned status, const char *fi
 			return 0;
 		/* §8.2.6.2: a To without a tag gets one; derived from the Call-ID, so a
 		 * retransmission is refused with the same tag */
-		if (i == 1 && status > 100 && !memmem(copy[i].v.p, copy[i].v.n, ";tag=", 5) &&
-		    !memmem(copy[i].v.p, copy[i].v.n, ";TAG=", 5)) {
+		if (i == 1 && status > 100 && !has_tag(copy[i].v)) {
 			uint32_t h = 2166136261u;
 			char tag[16];
 			for (size_t k = 0; e.call_id.p && k < e.call_id.n; k++)

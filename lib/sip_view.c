@@ -612,8 +612,7 @@ static bool one_host_v4(uint32_t a)
 	return a != 0 && a != UINT32_MAX && (a >> 28) != 0xe;
 }
 
-/* A numeric host (an IPv6 one with or without its brackets) and a port as a socket address. */
-static int numeric_address(struct sip_span host, uint16_t port, struct sockaddr_storage *to)
+int sip_numeric_address(struct sip_span host, uint16_t port, struct sockaddr_storage *to)
 {
 	char text[INET6_ADDRSTRLEN];
 
@@ -663,9 +662,9 @@ int gk_sip_via_target(struct sip_span top_via, struct sockaddr_storage *to)
 	/* RFC 3261 §18.2.2: the sent-by port, else the transport's default (§19.1.2) */
 	uint16_t port = via.port ? via.port : sip_span_ieq(via.transport, "tls") ? 5061 : 5060;
 	if (via.maddr.n)
-		return numeric_address(via.maddr, port, to);
+		return sip_numeric_address(via.maddr, port, to);
 	/* RFC 3581 §4: the port the request came from, when the previous hop stamped it */
 	if (via.rport.n && parse_uint(via.rport, 5, 65535, &rport))
 		port = (uint16_t)rport;
-	return numeric_address(via.received.n ? via.received : via.host, port, to);
+	return sip_numeric_address(via.received.n ? via.received : via.host, port, to);
 }

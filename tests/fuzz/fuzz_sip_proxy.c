@@ -7,6 +7,10 @@
  * response), exactly the edits asked for and otherwise the same dialog, and no control character
  * in its head but CRLF pairs: a forwarded message must never smuggle a header field or a second
  * message past the element that reads it next. One byte less of room is always -ENOSPC.
+ *
+ * The user agent's half (lib/sip_ua.c) reads the same messages: a 2xx's dialog makes a BYE the
+ * view reads back with that route set, To tag and nothing smuggled; a callee's answer to a request
+ * copies its Record-Route and reads back as clean.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +20,7 @@
 
 #include "gatekey/sip.h"
 #include "gatekey/sip_proxy.h"
+#include "gatekey/sip_ua.h"
 
 #define FUZZ_NAME "fuzz_sip_proxy"
 #include "fuzz_common.h"
@@ -232,6 +237,57 @@ static void check_response(const uint8_t *data, size_t size, const struct gk_sip
 	CHECK(gk_sip_fwd_response(data, size, small, (size_t)n - 1) == -ENOSPC);
 }
 
+/* The user agent's reading: the caller's dialog from a 2xx, the callee's answer to a request. */
+static void check_ua(const uint8_t *data, size_t size, const struct gk_sip_view *in)
+{
+	static uint8_t out[OUT_MAX];
+	struct gk_sip_view o;
+	struct sockaddr_storage to;
+	int n;
+
+	if (!in->request) {
+		static struct gk_sip_ua_dialog d;
+		if (gk_sip_ua_dialog_uac(&d, in, "sip:bob@198.18.2.21") < 0)
+			return;
+		CHECK(in->status >= 200 && in->status < 300 && in->to_tag.n);
+		CHECK(d.n_routes == in->n_record_route);
+		if (gk_sip_ua_next_hop(&d, &to) == 0)
+			CHECK(to.ss_family == AF_INET || to.ss_family == AF_INET6);
+		struct gk_sip_ua_req q = {.method = "BYE",
+		                          .cseq = 2,
+		                          .via = proxy_via,
+		                          .from = "<sip:alice@198.18.0.2>;tag=fz",
+		                          .call_id = "fz@198.18.0.2"};
+		n = gk_sip_ua_request(&d, &q, out, sizeof(out));
+		if (n < 0) {
+			/* only a remote target the view would refuse as a Request-URI */
+			CHECK(n == -EINVAL || n == -ENOSPC);
+			return;
+		}
+		if (gk_sip_view(out, (size_t)n, &o) < 0)
+			return; /* e.g. a Contact URI that is no Request-URI: the peer's to give */
+		CHECK(o.request && o.n_route == d.n_routes);
+		CHECK(same_bytes(o.to_tag, in->to_tag));
+		CHECK(o.n_via == 1 && o.cseq == 2 && is_text(o.cseq_method, "BYE"));
+		clean_head(o.head);
+		return;
+	}
+	struct gk_sip_ua_reply x = {.record_route = true,
+	                            .contact = "sip:bob@198.18.0.3:5062",
+	                            .content_type = "application/sdp",
+	                            .body = (const uint8_t *)"v=0\r\n",
+	                            .body_len = 5};
+	n = gk_sip_ua_answer(data, size, in, 200, "OK", &x, out, sizeof(out));
+	if (n <= 0)
+		return; /* an ACK, or a request whose echo would carry a control character */
+	CHECK(gk_sip_view(out, (size_t)n, &o) == 0);
+	CHECK(!o.request && o.status == 200);
+	CHECK(o.n_record_route == in->n_record_route);
+	CHECK(same_bytes(o.call_id, in->call_id) && o.cseq == in->cseq);
+	CHECK(is_text(o.body, "v=0\r\n"));
+	clean_head(o.head);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -262,5 +318,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_request(data, size, &in, pick);
 	else
 		check_response(data, size, &in);
+	check_ua(data, size, &in);
 	return 0;
 }

@@ -2,10 +2,12 @@
 /*
  * gkterm's engine: many terminals on one io_uring loop. Each terminal runs the protocol-free
  * terminal state machine (lib/terminal.c); this file only paces, transmits, retransmits
- * (RFC 3261 timer E: T1 doubling to T2, given up after timer F) and reports.
+ * (RFC 3261 timer E: T1 doubling to T2, given up after timer F) and reports. A terminal's SIP calls
+ * (placing, answering, the load run) are call.c's, between its other steps and deregistering.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,11 @@ static uint64_t now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t gkt_now_us(void)
+{
+	return now_us();
 }
 
 static struct gkt_run *run_of_timer; /* the engine runs one run at a time */
@@ -367,6 +374,8 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 		return impersonate(r, x);
 	if (r->o.abuse && !x->abused && x->t.chosen == GK_MECH_GKMAC)
 		return abuse(r, x);
+	if (gkt_calls_step(r, x))
+		return; /* calls, the load run, answering: call.c comes back here when done */
 	if (r->o.deregister && x->phase != PH_DEREGISTERING) {
 		x->phase = PH_DEREGISTERING;
 		x->old_index = x->t.index;
@@ -382,11 +391,39 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 	term_finish(r, x);
 }
 
+void gkt_next_step(struct gkt_run *r, struct gkt_term *x)
+{
+	next_step(r, x);
+}
+
+void gkt_park(struct gkt_run *r, struct gkt_term *x)
+{
+	if (x->parked)
+		return;
+	x->parked = true;
+	r->in_flight--;
+	start_more(r); /* a parked terminal leaves its place in the window to the next */
+}
+
+void gkt_unpark(struct gkt_run *r, struct gkt_term *x)
+{
+	if (!x->parked)
+		return;
+	x->parked = false;
+	r->in_flight++;
+}
+
 static void replay_timer_or_retransmit(struct gk_timer *t)
 {
 	struct gkt_term *x = term_of_timer(t);
 	struct gkt_run *r = run_of_timer;
 
+	if (x->phase == PH_ANSWERING) { /* --answer-s is over */
+		x->answer_done = true;
+		gkt_unpark(r, x);
+		next_step(r, x);
+		return;
+	}
 	if (x->phase == PH_ABUSE || x->phase == PH_PAUSED || x->phase == PH_IMPERSONATE ||
 	    x->phase == PH_REFRESH_PAUSED) {
 		next_step(r, x); /* no answer (for an impersonation, as it must be) */
@@ -439,6 +476,7 @@ static void term_finish(struct gkt_run *r, struct gkt_term *x)
 	}
 	r->in_flight--;
 	r->finished++;
+	gkt_calls_finished(r);
 	if (r->finished == r->n_terms)
 		gk_loop_stop(r->loop);
 	else
@@ -457,6 +495,7 @@ static void on_registered(struct gkt_run *r, struct gkt_term *x)
 		r->st.registered++;
 	}
 	x->phase = PH_REGISTERED;
+	gkt_calls_registered(r, x);
 	print_registered(r, x);
 	if (r->keylog) {
 		char hex[2 * GK_KEY_LEN + 1];
@@ -600,6 +639,9 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 		r->st.stray++;
 		return;
 	}
+	/* a call's request or response (call.c), before the registration's decoder sees it */
+	if (r->calls && gkt_calls_dgram(r, data, len, from, has_trailer ? &tidx : NULL))
+		return;
 	if (r->o.codec->decode(data, has_trailer ? len - GK_TRAILER_LEN : len, &m, &why) < 0) {
 		r->st.stray++;
 		return;
@@ -722,6 +764,9 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 static void start_more(struct gkt_run *r)
 {
 	uint64_t allowed = r->n_terms;
+
+	if (r->stopping)
+		return;
 	if (r->o.rate) {
 		uint64_t elapsed = now_us() - r->t0_us;
 		allowed = 1 + elapsed * r->o.rate / 1000000;
@@ -739,21 +784,40 @@ static void pacer_fn(struct gk_timer *t)
 		gk_timer_arm(r->loop, &r->pacer, 1);
 }
 
-static void deadline_fn(struct gk_timer *t)
+/* The run ends (--timeout, or SIGINT/SIGTERM): a terminal answering is done; any other still on
+ * its steps failed. */
+static void run_end(struct gkt_run *r)
 {
-	struct gkt_run *r = run_of_timer;
-	(void)t;
+	r->stopping = true;
+	gkt_calls_stop(r);
 	for (uint32_t i = 0; i < r->n_terms; i++) {
 		struct gkt_term *x = &r->terms[i];
 		if (x->phase == PH_DONE || x->phase == PH_FAILED)
 			continue;
 		if (x->phase == PH_IDLE)
 			r->in_flight++; /* term_finish counts it out */
-		x->t.reason = GK_R_TIMEOUT;
-		x->phase = PH_FAILED;
+		gkt_unpark(r, x);
+		if (x->phase == PH_ANSWERING) {
+			x->phase = PH_DONE;
+		} else {
+			x->t.reason = GK_R_TIMEOUT;
+			x->phase = PH_FAILED;
+		}
 		term_finish(r, x);
 	}
 	gk_loop_stop(r->loop);
+}
+
+static void deadline_fn(struct gk_timer *t)
+{
+	(void)t;
+	run_end(run_of_timer);
+}
+
+static void on_signal(void *user, int signo)
+{
+	(void)signo;
+	run_end(user);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -817,6 +881,7 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 		if (r->st.reasons[i])
 			printf("failures.%s %llu\n", gk_reason_name((enum gk_reason)i),
 			       (unsigned long long)r->st.reasons[i]);
+	gkt_calls_report(r);
 }
 
 /* H.248: the terminal's mId is its own address ("[198.18.1.2]:2944"). */
@@ -863,6 +928,15 @@ int gkt_run(struct gkt_run *r)
 			}
 		}
 	}
+	if (gkt_calls_init(r) < 0) {
+		fprintf(stderr, "gkterm: out of memory for the calls\n");
+		return 2;
+	}
+	if (r->o.answer || r->o.calls || r->o.n_call_to) {
+		/* a terminal that stays to answer is ended by a signal: the summary still comes */
+		static const int sigs[] = {SIGINT, SIGTERM};
+		gk_loop_on_signals(r->loop, sigs, 2, on_signal, r);
+	}
 	r->pacer.fn = pacer_fn;
 	r->deadline.fn = deadline_fn;
 	gk_timer_arm(r->loop, &r->deadline, (uint64_t)r->o.timeout_s * 1000);
@@ -889,6 +963,8 @@ int gkt_run(struct gkt_run *r)
 		ok = ok && r->st.deregistered == r->n_terms;
 	if (r->o.abuse)
 		ok = ok && r->st.abuse_answered == r->st.abuse_expected;
+	ok = ok && gkt_calls_ok(r);
+	gkt_calls_free(r);
 	for (uint32_t i = 0; i < r->o.sockets; i++)
 		gk_cmd_txn_free(r->txn[i]);
 	gk_loop_free(r->loop);

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * gkterm's shared state: the options, the terminals, the run; the engine (engine.c) registers and
+ * exercises the terminals, call.c places and answers their SIP calls.
+ */
 #ifndef GKTERM_H
 #define GKTERM_H
 
@@ -10,9 +14,12 @@
 #include "gatekey/cmd_txn.h"
 #include "gatekey/codec.h"
 #include "gatekey/loop.h"
+#include "gatekey/sip_ua.h"
 #include "gatekey/terminal.h"
 
-#define GKT_REQ_MAX 1500
+#define GKT_REQ_MAX      1500
+#define GKT_TARGETS_MAX  16   /* --call targets */
+#define GKT_CALL_MSG_MAX 2048 /* a call's request or answer, as kept for retransmission */
 
 struct gkt_opts {
 	struct sockaddr_storage server;
@@ -37,6 +44,14 @@ struct gkt_opts {
 	char impersonate[GK_ID_MAX + 1];
 	const char *keylog; /* test aid: "IDc K-hex" lines, like SSLKEYLOGFILE */
 	bool quiet;
+	/* SIP calls (call.c): each terminal calls these AORs in turn ("bob", "bob@sbc1") */
+	const char *call_to[GKT_TARGETS_MAX];
+	uint32_t n_call_to;
+	uint32_t hold_ms;   /* between a call's ACK and its BYE */
+	bool answer;        /* stay registered and answer, printing what comes */
+	uint32_t answer_s;  /* for this long (0: until the run ends) */
+	uint32_t calls;     /* load mode: calls between the pairs of terminals, in total */
+	uint32_t call_rate; /* calls started per second, 0 = window-limited */
 	struct gk_mech_offer offer[GK_MECH_MAX];
 	uint8_t n_offer;
 };
@@ -52,6 +67,9 @@ enum gkt_phase {
 	PH_ABUSE,
 	PH_IMPERSONATE,
 	PH_POSTDEREG,
+	PH_CALLS,     /* placing its --call calls, one after the other */
+	PH_LOAD,      /* in the load run: calling or called, until all calls ended */
+	PH_ANSWERING, /* --answer: staying to answer */
 	PH_DEREGISTERING,
 	PH_DONE,
 	PH_FAILED,
@@ -69,6 +87,11 @@ struct gkt_term {
 	uint8_t old_uplink[GK_SIPKEY_LEN];
 	uint32_t cseq;
 	uint32_t options_sent, options_ok;
+	uint8_t call_next;  /* the --call target it places next */
+	bool load_done;     /* its part of the load run is over */
+	bool answer_done;   /* --answer-s has passed */
+	bool parked;        /* waiting in PH_LOAD or PH_ANSWERING: no longer counted in flight */
+	uint32_t wait_next; /* in the queue of terminals waiting for a call slot (slot + 1) */
 	/* A refresh of a gk-mac binding is sealed under it until the new one stands: the index,
 	 * uplink key and sequence of the binding being replaced (index 0: none). */
 	uint32_t refreshes;
@@ -100,7 +123,9 @@ struct gkt_run {
 		uint32_t i;
 	} sk[8];
 	uint32_t next_start, in_flight, finished;
+	bool stopping; /* the deadline or a signal: nothing new starts */
 	uint64_t t0_us;
+	struct gkt_calls *calls; /* call.c's state, NULL when no terminal calls or answers */
 	struct gk_timer pacer, deadline;
 	FILE *keylog;
 	struct {
@@ -113,5 +138,32 @@ struct gkt_run {
 };
 
 int gkt_run(struct gkt_run *r);
+
+/* engine.c, for call.c */
+uint64_t gkt_now_us(void);
+/* The terminal's next step after the one that just ended. */
+void gkt_next_step(struct gkt_run *r, struct gkt_term *x);
+/* A parked terminal (PH_LOAD, PH_ANSWERING) counts as in flight again / no longer. */
+void gkt_park(struct gkt_run *r, struct gkt_term *x);
+void gkt_unpark(struct gkt_run *r, struct gkt_term *x);
+
+/* call.c: SIP calls between registered terminals, protected as everything they send. */
+int gkt_calls_init(struct gkt_run *r);
+void gkt_calls_free(struct gkt_run *r);
+/* The terminal's call steps (placing, the load run, answering); false when it has none left. */
+bool gkt_calls_step(struct gkt_run *r, struct gkt_term *x);
+/* A terminal registered (its binding's index may be new). */
+void gkt_calls_registered(struct gkt_run *r, struct gkt_term *x);
+/* A terminal finished: the load run may start now. */
+void gkt_calls_finished(struct gkt_run *r);
+/* A datagram from the server that may be call.c's (tidx: its trailer's index, NULL without);
+ * true when it took it. */
+bool gkt_calls_dgram(struct gkt_run *r, uint8_t *data, size_t len,
+                     const struct sockaddr_storage *from, const uint32_t *tidx);
+/* The run ends: calls still going are given up. */
+void gkt_calls_stop(struct gkt_run *r);
+void gkt_calls_report(struct gkt_run *r);
+/* Every call ended well (true when none was asked for). */
+bool gkt_calls_ok(const struct gkt_run *r);
 
 #endif

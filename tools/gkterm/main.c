@@ -2,7 +2,8 @@
 /*
  * gkterm: the terminal emulator and load generator. Registers one terminal or many through the
  * exchange, prints each terminal's key fingerprint, and can then exercise the registration:
- * gk-mac protected OPTIONS, a replayed ANSWER, deregistration.
+ * gk-mac protected OPTIONS, a replayed ANSWER, SIP calls placed and answered (call.c), a load run
+ * of calls between pairs of terminals, deregistration. This file reads the command line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +43,8 @@ static void usage(FILE *f)
 	    "  --mechs LIST       offer, e.g. \"gk-mac;q=0.9,digest;q=0.1\" (default gk-mac;q=1)\n"
 	    "  --expires S        requested binding lifetime\n"
 	    "  --rate R           registrations started per second (default: window-limited)\n"
-	    "  --window W         registrations in flight at once (default 1000)\n"
+	    "  --window W         registrations in flight at once (default 1000); also the\n"
+	    "                     calls in flight of a load run\n"
 	    "  --sockets K        source sockets shared by the terminals (default 1, max 8)\n"
 	    "  --refresh N        once registered, re-register N times (before the steps\n"
 	    "                     below); a gk-mac terminal seals each refresh under the binding\n"
@@ -60,11 +62,42 @@ static void usage(FILE *f)
 	    "                     own key but naming subscriber ID: it may not be answered\n"
 	    "  --keylog FILE      test aid: append \"IDc K-hex\" per registration (0600), like\n"
 	    "                     SSLKEYLOGFILE; never use it in production\n"
+	    "  --call AOR         SIP: then call AOR (\"bob\" at --idsp, \"bob@sbc1\", or a\n"
+	    "                     sip: URI): INVITE, the ACK of its 200 and the BYE along\n"
+	    "                     its Record-Route, all sealed; repeatable (called in turn).\n"
+	    "                     Prints \"call AOR <status> [bye <status>] [setup_ms=<ms>]\n"
+	    "                     [route=<route set>] [caller=<IDc>]\" (\"timeout\": none)\n"
+	    "  --hold-ms MS       time between a call's ACK and its BYE (default 0)\n"
+	    "  --answer           SIP: then stay and answer what comes (INVITE: 180, then 200\n"
+	    "                     with SDP; BYE, MESSAGE, OPTIONS: 200); prints \"serving\n"
+	    "                     <IDc>\" once ready and \"received <METHOD> from=<From>\n"
+	    "                     pai=<P-Asserted-Identity> term=<IDc>\" per request; until\n"
+	    "                     --answer-s, --timeout or SIGTERM (every registered SIP\n"
+	    "                     terminal answers calls: this makes it stay and print)\n"
+	    "  --answer-s S       answer for S seconds, then go on (implies --answer)\n"
+	    "  --calls N          SIP load run: with --count 2M, once all registered terminal i\n"
+	    "                     calls terminal M+i, N calls in total, at most --window at once;\n"
+	    "                     prints \"calls attempted=.. ok=.. failed=.. setup_p50_ms=..\n"
+	    "                     setup_p99_ms=.. rate=..\"\n"
+	    "  --call-rate R      load run: calls started per second (default: window-limited)\n"
 	    "  --deregister       deregister at the end (SIP Expires: 0, MGCP RSIP forced,\n"
 	    "                     H.248 ServiceChange Forced, RAS URQ)\n"
 	    "  --ts-offset SEC    shift the terminal's clock (to test the skew window)\n"
 	    "  --timeout SEC      give up after this long (default 60)\n"
 	    "  --quiet            only the summary (and the first failures)\n");
+}
+
+/* A --call target: "bob", "bob@sbc1" or a sip: URI; printable, no space, quote or <>. */
+static bool aor_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 200 || s[0] == '@')
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || strchr("<>\"\\,", *s))
+			return false;
+	return true;
 }
 
 static int parse_offer(const char *s, struct gkt_opts *o)
@@ -163,6 +196,12 @@ int main(int argc, char **argv)
 		O_IMPERSONATE,
 		O_REFRESH,
 		O_REFRESH_INTERVAL,
+		O_CALL,
+		O_HOLD_MS,
+		O_ANSWER,
+		O_ANSWER_S,
+		O_CALLS,
+		O_CALL_RATE,
 	};
 	static const struct option opts[] = {
 	    {"server", required_argument, 0, O_SERVER},
@@ -192,6 +231,12 @@ int main(int argc, char **argv)
 	    {"impersonate", required_argument, 0, O_IMPERSONATE},
 	    {"refresh", required_argument, 0, O_REFRESH},
 	    {"refresh-interval", required_argument, 0, O_REFRESH_INTERVAL},
+	    {"call", required_argument, 0, O_CALL},
+	    {"hold-ms", required_argument, 0, O_HOLD_MS},
+	    {"answer", no_argument, 0, O_ANSWER},
+	    {"answer-s", required_argument, 0, O_ANSWER_S},
+	    {"calls", required_argument, 0, O_CALLS},
+	    {"call-rate", required_argument, 0, O_CALL_RATE},
 	    {0, 0, 0, 0},
 	};
 
@@ -296,6 +341,27 @@ int main(int argc, char **argv)
 				goto bad_value;
 			strcpy(o->impersonate, optarg);
 			break;
+		case O_CALL:
+			if (!aor_ok(optarg) || o->n_call_to == GKT_TARGETS_MAX)
+				goto bad_value;
+			o->call_to[o->n_call_to++] = optarg;
+			break;
+		case O_HOLD_MS:
+			o->hold_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_ANSWER:
+			o->answer = true;
+			break;
+		case O_ANSWER_S:
+			o->answer = true;
+			o->answer_s = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_CALLS:
+			o->calls = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_CALL_RATE:
+			o->call_rate = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
 		case O_HELP:
 			usage(stdout);
 			return 0;
@@ -312,6 +378,14 @@ int main(int argc, char **argv)
 	if (!server_set || !o->idsp[0] || (!key_file && !(prefix && count && key_dir)) ||
 	    o->sockets == 0 || o->sockets > 8 || o->window == 0 || o->timeout_s == 0) {
 		usage(stderr);
+		return 2;
+	}
+	if ((o->n_call_to || o->answer || o->calls) && o->codec->proto != GK_PROTO_SIP) {
+		fprintf(stderr, "gkterm: --call, --answer and --calls are SIP's\n");
+		return 2;
+	}
+	if (o->calls && (key_file || count < 2)) {
+		fprintf(stderr, "gkterm: --calls needs terminals in pairs (--count 2 or more)\n");
 		return 2;
 	}
 	if (gk_crypto_init() < 0) {
