@@ -796,6 +796,13 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 	 * as the peer that authenticated it asserts. No state, not even a transaction, for anyone
 	 * else. */
 	enum gk_reason why = r->ops.sender(r->user, v, from, index, caller);
+	/* The ACK of a non-2xx final is the previous element's own (§17.1.1.3), built from the
+	 * INVITE with no identity asserted: over the authenticated core leg it may match its
+	 * transaction, which absorbs it; without a dialog party's name nothing else passes. */
+	if (why == GK_R_IDENTITY_MISSING && index == GK_SIP_CORE_LEG && span_is(v->method, "ACK")) {
+		why = GK_R_OK;
+		caller[0] = '\0';
+	}
 	if (why != GK_R_OK) {
 		r->st.not_registered++;
 		gk_registrar_count(reg, why);
