@@ -53,6 +53,10 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 	               "terminals tracked at once (262144)"),
 	    GK_CFG_KEY("registrar.max_pending", GK_CFG_U32, &s->max_pending,
 	               "registrations in progress at once (65536)"),
+	    GK_CFG_KEY("route.transactions", GK_CFG_U32, &s->route_transactions,
+	               "SIP transactions of routed calls at once, server and client each (65536); "
+	               "a call holds two of each for up to 32 s (RFC 6026, timer J), which bounds "
+	               "the sustained call rate near a sixty-fourth of it"),
 	    GK_CFG_KEY("log.registrations", GK_CFG_BOOL, &s->log_registrations,
 	               "log each completed registration with its fingerprint (yes)"),
 	};
@@ -73,6 +77,7 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 	s->expires_max = d.expires_max_s;
 	s->max_terminals = d.max_terminals;
 	s->max_pending = d.max_pending;
+	s->route_transactions = 65536;
 	s->log_registrations = d.log_registrations;
 	snprintf(s->mechanisms, sizeof(s->mechanisms), "gk-mac");
 	return used + n;
@@ -85,6 +90,11 @@ int gk_front_settings_apply(const struct gk_front_settings *s, struct gk_registr
 		snprintf(err, errlen,
 		         "registrar.expires_min (%u) is above registrar.expires_max (%u)",
 		         s->expires_min, s->expires_max);
+		return -1;
+	}
+	if (s->route_transactions < 16 || s->route_transactions > (1u << 22)) {
+		snprintf(err, errlen, "route.transactions: expected 16 to %u, got %u", 1u << 22,
+		         s->route_transactions);
 		return -1;
 	}
 	rc->skew_s = s->skew_ms / 1000;

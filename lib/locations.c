@@ -97,6 +97,16 @@ int gk_locations_set(struct gk_locations *l, const char *idc, const struct socka
 	return 0;
 }
 
+void gk_locations_remove(struct gk_locations *l, const char *idc)
+{
+	uint32_t slot = gk_idmap_find(l->ids, idc);
+
+	if (slot) {
+		l->e[slot].until_ms = 0;
+		gk_idmap_remove(l->ids, slot);
+	}
+}
+
 int gk_locations_get(struct gk_locations *l, const char *idc, struct sockaddr_storage *peer)
 {
 	uint32_t slot = gk_idmap_find(l->ids, idc);

@@ -697,6 +697,7 @@ int main(int argc, char **argv)
 	                                              .xmit = route_xmit};
 	struct gk_sip_txn_cfg tc;
 	gk_sip_txn_cfg_defaults(&tc);
+	tc.max_server = tc.max_client = s.set.front.route_transactions;
 	s.router = gk_sip_router_new(s.set.id, &s.io, &tc, &rops, &s, err, sizeof(err));
 	if (!s.router) {
 		gk_err("SIP routing: %s", err);

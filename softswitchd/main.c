@@ -170,18 +170,29 @@ static enum gk_reason route_sender(void *user, const struct gk_sip_view *v,
 	return v ? gk_sip_router_peer_sender(v, from, s->where, idc) : GK_R_OK;
 }
 
-/* Its own terminal's binding first, else the SBC holding the terminal. */
+/* The SBC holding the terminal, else its binding here: an entry at an SBC is newer than any
+ * binding here, as a registration here removes it (direct_binding_up). */
 static int route_locate(void *user, const char *idc, uint32_t in, struct gk_sip_hop *hop)
 {
 	struct softswitchd *s = user;
 	(void)in;
 
-	if (gk_sip_router_terminal_locate(s->router, idc, hop) == 0)
+	if (gk_locations_get(s->where, idc, &hop->addr) == 0) {
+		hop->seal = GK_SIP_CORE_LEG;
 		return 0;
-	if (gk_locations_get(s->where, idc, &hop->addr) < 0)
-		return -ENOENT;
-	hop->seal = GK_SIP_CORE_LEG;
-	return 0;
+	}
+	return gk_sip_router_terminal_locate(s->router, idc, hop);
+}
+
+/* A terminal registered with the softswitch itself is no longer where an SBC had it. */
+static void direct_binding_up(void *user, struct gk_binding *b)
+{
+	struct softswitchd *s = user;
+	struct gk_binding_info bi;
+
+	gk_binding_get_info(b, &bi);
+	if (s->where)
+		gk_locations_remove(s->where, bi.idc);
 }
 
 /* Whether a called user without a binding here or at an SBC exists at all: the AuC knows. Asked
@@ -411,6 +422,7 @@ int main(int argc, char **argv)
 
 	static const struct gk_direct_ops dops = {
 	    .send_terminal = send_terminal,
+	    .binding_up = direct_binding_up,
 	    .auc_request = auc_request,
 	    .auc_accounting = auc_accounting,
 	    .peer_challenge = peer_challenge,
@@ -455,6 +467,7 @@ int main(int argc, char **argv)
 		ops.lookup = NULL; /* route.lookup = no: every user without a binding is 480 */
 	struct gk_sip_txn_cfg tc;
 	gk_sip_txn_cfg_defaults(&tc);
+	tc.max_server = tc.max_client = s.set.front.route_transactions;
 	s.router = gk_sip_router_new(s.set.id, &s.io, &tc, &ops, &s, err, sizeof(err));
 	if (!s.router) {
 		gk_err("SIP routing: %s", err);

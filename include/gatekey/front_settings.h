@@ -10,6 +10,7 @@ struct gk_front_settings {
 	uint32_t skew_ms, challenge_ttl_ms, core_timeout_ms;
 	uint32_t expires_default, expires_min, expires_max;
 	uint32_t max_terminals, max_pending;
+	uint32_t route_transactions; /* the call router's SIP transactions, each way */
 	char mechanisms[GK_CFG_STR_MAX];
 	bool log_registrations;
 };

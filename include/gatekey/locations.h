@@ -5,7 +5,8 @@
  * when the core's success verdict goes back to the SBC that asked for it, and replaced when the
  * terminal registers through another; the SBC stays the authority on its own bindings (it
  * answers 480 for one that has ended since), so an entry only has to outlive the longest
- * registration: every entry expires ttl_s after it was last made. Fixed capacity, no allocation
+ * registration: every entry expires ttl_s after it was last made. A registration with the
+ * softswitch itself removes the terminal's entry: the newest registration wins. Fixed capacity, no allocation
  * after creation; keys are hashed under a secret key (idmap.h).
  */
 #ifndef GATEKEY_LOCATIONS_H
@@ -29,6 +30,8 @@ struct gk_locations *gk_locations_new(struct gk_loop *loop, uint32_t capacity, u
 void gk_locations_free(struct gk_locations *l);
 /* idc is now reached through the SBC at `peer`: 0, or -1 when full (counted). */
 int gk_locations_set(struct gk_locations *l, const char *idc, const struct sockaddr_storage *peer);
+/* idc registered elsewhere since (with the softswitch itself): its entry goes. */
+void gk_locations_remove(struct gk_locations *l, const char *idc);
 /* The SBC holding idc: 0 with *peer set, or -1 when none (or its entry expired). */
 int gk_locations_get(struct gk_locations *l, const char *idc, struct sockaddr_storage *peer);
 uint32_t gk_locations_count(const struct gk_locations *l);

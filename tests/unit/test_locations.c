@@ -66,6 +66,12 @@ TEST_F(loc, a_terminal_is_found_at_the_sbc_it_last_registered_through)
 	EXPECT_TRUE(gk_sockaddr_equal(&got, &sbc2));
 	EXPECT_EQ(1u, gk_locations_count(l));
 	EXPECT_EQ(-1, gk_locations_get(l, "term2", &got));
+	/* it registers with the softswitch itself: no SBC holds it any more */
+	gk_locations_remove(l, "term1");
+	gk_locations_remove(l, "term2"); /* never there: nothing happens */
+	EXPECT_EQ(-1, gk_locations_get(l, "term1", &got));
+	EXPECT_EQ(0u, gk_locations_count(l));
+	EXPECT_EQ(0u, gk_locations_stats(l)->expired);
 	gk_locations_free(l);
 }
 
