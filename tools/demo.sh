@@ -136,6 +136,43 @@ fi
 ctl softswitchd stats | grep -E "^(registrations|sbc_requests|challenges|rejects|accounting_acked|reason\.|($txn)\.txn\.(cmds_in|cmds_sent|retransmissions|duplicates))" | sed 's/^/   softswitchd /'
 ctl aucd stats | grep -E '^(access_requests|access_accepts|sessions)' | sed 's/^/   aucd        /'
 
+# One call between two of the SIP terminals, captured on the terminals' side of the access link
+# (where the gk-mac trailers are still on: XDP takes them off what it verified) and on the core
+# link, then printed as a ladder.
+call_rc=0
+eval "callcount=\${COUNT_sip:-0} callprefix=\${PREFIX_sip:-}"
+if [ "$callcount" -ge 2 ]; then
+	caller=${callprefix}1 callee=${callprefix}2
+	say "a call: $caller calls $callee through $ELEMENT (both gk-mac terminals)"
+	capture_start access "$NS_TERM" "$IF_TERM"
+	links="access=$WORK/access.pcapng"
+	wait_until 200 capture_canary access "$NS_TERM" "$SERVER_IP" 9
+	if [ "$TOPO" = sbc ]; then
+		capture_start core "$NS_CORE" "$IF_CORE"
+		wait_until 200 capture_canary core "$NS_CORE" "$SBCCORE4" 9
+		links="$links core=$WORK/core.pcapng"
+	fi
+	in_term "$BIN/gkterm" --server "$SERVER_IP:5060" --idsp "$IDSP" \
+		--key-file "$WORK/terms/$callee.key" --answer-s 15 >"$WORK/callee.out" 2>&1 &
+	CALLEE=$!
+	wait_until 100 grep -q "^serving $callee" "$WORK/callee.out"
+	in_term "$BIN/gkterm" --server "$SERVER_IP:5060" --idsp "$IDSP" \
+		--key-file "$WORK/terms/$caller.key" --call "$callee" --hold-ms 500 >"$WORK/caller.out" 2>&1 ||
+		call_rc=1
+	kill -TERM "$CALLEE" 2>/dev/null
+	wait "$CALLEE" 2>/dev/null
+	capture_stop access "$NS_TERM" "$SERVER_IP"
+	[ "$TOPO" = sbc ] && capture_stop core "$NS_CORE" "$SBCCORE4"
+	grep -E '^(call|downlink_rejected)' "$WORK/caller.out" | sed 's/^/   caller: /'
+	grep -E '^(received|downlink_rejected)' "$WORK/callee.out" | sed 's/^/   callee: /'
+	callid=$(gk_tshark -n -r "$WORK/access.pcapng" -Y 'sip.Method == "INVITE"' -T fields \
+		-e sip.Call-ID 2>/dev/null | head -1)
+	echo "   the call's ladder (Call-ID $callid): every datagram, its link, and what protected it"
+	printf '   %11s  %-6s %-21s    %-21s  %-44s %s\n' time link from to message protection
+	call_ladder "$callid" $links
+	grep -q '^call [^ ]* 200 bye 200 ' "$WORK/caller.out" || call_rc=1
+fi
+
 say "result: $matched of $N terminals hold the same key as $ELEMENT"
 if [ $# -gt 1 ]; then
 	printf '   %-6s %10s %10s %12s\n' proto terminals registered "same key"
@@ -161,4 +198,8 @@ else
 	echo "   fast path: $FP_MODE on $IF_ACCESS: $kernel_drops abusive datagrams dropped in the kernel," \
 		"$(pinned_stat PASS_GKMAC) gk-mac datagrams verified there"
 fi
-[ "$rc" = 0 ] && [ "$matched" = "$N" ] && [ "$fp_ok" = 0 ]
+if [ "$callcount" -ge 2 ]; then
+	[ "$call_rc" = 0 ] && echo "   call: $caller called $callee, 200 to the INVITE and to the BYE" ||
+		echo "   call: FAILED ($(grep -m1 '^call' "$WORK/caller.out"))"
+fi
+[ "$rc" = 0 ] && [ "$matched" = "$N" ] && [ "$fp_ok" = 0 ] && [ "$call_rc" = 0 ]

@@ -298,7 +298,7 @@ provision_sbc() {
 	provision "$@"
 	gkctl element add sbc1 --type sbc --out "$WORK/sbc1.key" >/dev/null
 	"$BIN/gkctl" core-key generate sbc1 --out "$WORK/sbc1.core" >/dev/null
-	SBC_PEER="sbc1 $SBCCORE4 $WORK/sbc1.core"
+	SBC_PEER="sbc1 ${SBCCORE4:-} $WORK/sbc1.core"
 }
 
 # rig_attacker (after rig_sbc): an attacker host behind the terminal host, which routes for it,
