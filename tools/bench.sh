@@ -12,6 +12,16 @@ GK_BUILD=${GK_BUILD:-$HERE/../build}
 "$HERE/bench-reg.sh" sbc mgcp
 "$HERE/bench-reg.sh" sbc h248
 "$HERE/bench-reg.sh" sbc h323
+# Calls between pairs of gk-mac terminals, directly and through the SBC (where each goes
+# terminal -> sbcd -> softswitchd -> sbcd -> terminal): the ratio is what the SBC's two extra
+# proxy hops cost on this machine.
+direct=$("$HERE/bench-call.sh" direct)
+sbc=$("$HERE/bench-call.sh" sbc)
+echo "$direct"
+echo "$sbc"
+d=$(echo "$direct" | sed -n 's/^bench call_rate_sip_direct \([0-9]*\) .*/\1/p')
+b=$(echo "$sbc" | sed -n 's/^bench call_rate_sip_sbc \([0-9]*\) .*/\1/p')
+[ "${d:-0}" -gt 0 ] && echo "bench call_rate_sbc_vs_direct $(awk -v b="${b:-0}" -v d="$d" 'BEGIN { printf "%.2f", b / d }') ratio"
 # Registrations while an attacker floods the SBC: with the XDP fast path, then without it.
 "$HERE/bench-flood.sh" xdp
 "$HERE/bench-flood.sh" user
