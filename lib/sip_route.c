@@ -974,6 +974,22 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 	return true;
 }
 
+/* An OPTIONS for a user (RFC 3261 §11: what can that UA do?) is routed to it like any request;
+ * one for the element or the domain itself (no user: a terminal's keep-alive probe) is the
+ * registrar's to answer. Read from the request line alone: "OPTIONS <uri> SIP/2.0". */
+static bool options_for_user(const uint8_t *data, size_t len)
+{
+	static const char m[] = "OPTIONS ";
+	size_t i = sizeof(m) - 1;
+
+	if (len < i || memcmp(data, m, i) != 0)
+		return false;
+	for (; i < len && data[i] != ' ' && data[i] != '\r' && data[i] != '\n'; i++)
+		if (data[i] == '@')
+			return true;
+	return false;
+}
+
 bool gk_sip_router_input(struct gk_sip_router *r, struct gk_front_sock *s, const uint8_t *data,
                          size_t len, const struct sockaddr_storage *from, uint32_t index)
 {
@@ -990,7 +1006,7 @@ bool gk_sip_router_input(struct gk_sip_router *r, struct gk_front_sock *s, const
 			m++;
 		memcpy(method, data, m);
 		method[m] = '\0';
-		if (!gk_sip_router_routes(method))
+		if (!gk_sip_router_routes(method) && !options_for_user(data, len))
 			return false;
 	}
 	if (gk_sip_view(data, len, &v) < 0)
@@ -1000,7 +1016,7 @@ bool gk_sip_router_input(struct gk_sip_router *r, struct gk_front_sock *s, const
 	char method[GK_SIP_METHOD_MAX + 1];
 	snprintf(method, sizeof(method), "%.*s",
 	         (int)(v.method.n < GK_SIP_METHOD_MAX ? v.method.n : 0), v.method.p);
-	if (!gk_sip_router_routes(method))
+	if (!gk_sip_router_routes(method) && !options_for_user(data, len))
 		return false;
 	route_request(r, data, len, &v, from, index);
 	return true;

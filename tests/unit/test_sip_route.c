@@ -725,6 +725,55 @@ TEST_F(route, a_repeated_2xx_to_an_invite_still_reaches_the_caller)
 	EXPECT_EQ(1, st->dialogs_ended);
 }
 
+struct left_over_at {
+	struct rig *r;
+	unsigned n;
+};
+
+static bool left_over_grew(void *arg)
+{
+	struct left_over_at *l = arg;
+	return l->r->left_over >= l->n;
+}
+
+/* An OPTIONS for bob goes to bob, who says what he supports; one for the domain itself is the
+ * registrar's keep-alive probe and is left to it. */
+TEST_F(route, options_for_a_user_reaches_that_user_and_for_the_domain_stays_here)
+{
+	struct rig *r = &self->r;
+	const struct gk_sip_route_stats *st = gk_sip_router_stats(r->router);
+
+	send_request(r, ALICE,
+	             &(struct req){.method = "OPTIONS",
+	                           .ruri = "sip:bob@ss1",
+	                           .branch = "z9hG4bKo1",
+	                           .call_id = "o1",
+	                           .cseq = 1,
+	                           .from = ALICE_TAG,
+	                           .to = "<sip:bob@ss1>"});
+	const char *o = await(r, BOB, "OPTIONS ", call_id_line("o1"));
+	ASSERT_NE(NULL, o);
+	send_response(r, BOB, o, "200 OK", "bo1", "Allow: INVITE, ACK, BYE, OPTIONS\r\n");
+	const char *ok = await(r, ALICE, "SIP/2.0 200 ", call_id_line("o1"));
+	ASSERT_NE(NULL, ok);
+	EXPECT_NE(NULL, strstr(ok, "Allow: INVITE, ACK, BYE, OPTIONS"));
+	EXPECT_EQ(1, st->forwarded);
+
+	unsigned before = r->left_over;
+	send_request(r, ALICE,
+	             &(struct req){.method = "OPTIONS",
+	                           .ruri = "sip:ss1",
+	                           .branch = "z9hG4bKo2",
+	                           .call_id = "o2",
+	                           .cseq = 1,
+	                           .from = ALICE_TAG,
+	                           .to = "<sip:ss1>"});
+	EXPECT_TRUE(
+	    run_until(r->loop, left_over_grew, &(struct left_over_at){r, before + 1}, WAIT_MS));
+	EXPECT_EQ(1, st->forwarded);
+	EXPECT_EQ(0, heard(r, BOB));
+}
+
 /* ---- 3. a dialog used by a third party ---------------------------------------------------- */
 
 /* mallory, registered herself, has sniffed alice's and bob's dialog (Call-ID and both tags) and
