@@ -96,22 +96,37 @@ static void add_str(struct gk_rad_builder *b, uint8_t type, const char *s, size_
 	gk_rad_add(b, type, s, n);
 }
 
-int gk_auc_encode_auth_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
-                               const char *idc, const char *idsp, const char *nas_id,
-                               const uint8_t *secret, size_t slen,
-                               uint8_t req_auth_out[GK_RAD_AUTH_LEN])
+/* An Access-Request to the AuC: User-Name = IDc, GK-Element-Id = IDsp, the NAS (RFC 2865 §4.1:
+ * an Access-Request names its NAS), and what kind it is: a GK-Digest-Realm asks for HA1, a
+ * Service-Type of Authorize-Only asks only whether the subscriber exists, neither for a vector. */
+static int access_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor, const char *idc,
+                          const char *idsp, const char *realm, bool lookup, const char *nas_id,
+                          const uint8_t *secret, size_t slen, uint8_t req_auth_out[GK_RAD_AUTH_LEN])
 {
 	struct gk_rad_builder b;
 
 	gk_rad_begin(&b, buf, cap, GK_RAD_ACCESS_REQUEST, id, NULL);
 	add_id(&b, idc);
 	add_vsa_id(&b, vendor, GK_VSA_ELEMENT_ID, idsp);
-	/* RFC 2865 §4.1: an Access-Request names its NAS. */
+	if (realm)
+		add_vsa_id(&b, vendor, GK_VSA_DIGEST_REALM, realm);
 	add_str(&b, GK_RAD_NAS_IDENTIFIER, nas_id, 254);
+	/* Authorization without authentication: no credential, and none wanted back. */
+	if (lookup)
+		gk_rad_add_u32(&b, GK_RAD_SERVICE_TYPE, GK_RAD_SERVICE_AUTHORIZE_ONLY);
 	int n = gk_rad_finish(&b, secret, slen);
 	if (n >= 0 && req_auth_out)
 		memcpy(req_auth_out, buf + 4, GK_RAD_AUTH_LEN);
 	return n;
+}
+
+int gk_auc_encode_auth_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
+                               const char *idc, const char *idsp, const char *nas_id,
+                               const uint8_t *secret, size_t slen,
+                               uint8_t req_auth_out[GK_RAD_AUTH_LEN])
+{
+	return access_request(buf, cap, id, vendor, idc, idsp, NULL, false, nas_id, secret, slen,
+	                      req_auth_out);
 }
 
 int gk_auc_encode_digest_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
@@ -119,17 +134,8 @@ int gk_auc_encode_digest_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t 
                                  const char *nas_id, const uint8_t *secret, size_t slen,
                                  uint8_t req_auth_out[GK_RAD_AUTH_LEN])
 {
-	struct gk_rad_builder b;
-
-	gk_rad_begin(&b, buf, cap, GK_RAD_ACCESS_REQUEST, id, NULL);
-	add_id(&b, idc);
-	add_vsa_id(&b, vendor, GK_VSA_ELEMENT_ID, idsp);
-	add_vsa_id(&b, vendor, GK_VSA_DIGEST_REALM, realm);
-	add_str(&b, GK_RAD_NAS_IDENTIFIER, nas_id, 254);
-	int n = gk_rad_finish(&b, secret, slen);
-	if (n >= 0 && req_auth_out)
-		memcpy(req_auth_out, buf + 4, GK_RAD_AUTH_LEN);
-	return n;
+	return access_request(buf, cap, id, vendor, idc, idsp, realm, false, nas_id, secret, slen,
+	                      req_auth_out);
 }
 
 int gk_auc_encode_lookup_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t vendor,
@@ -137,18 +143,8 @@ int gk_auc_encode_lookup_request(uint8_t *buf, size_t cap, uint8_t id, uint32_t 
                                  const uint8_t *secret, size_t slen,
                                  uint8_t req_auth_out[GK_RAD_AUTH_LEN])
 {
-	struct gk_rad_builder b;
-
-	gk_rad_begin(&b, buf, cap, GK_RAD_ACCESS_REQUEST, id, NULL);
-	add_id(&b, idc);
-	add_vsa_id(&b, vendor, GK_VSA_ELEMENT_ID, idsp);
-	add_str(&b, GK_RAD_NAS_IDENTIFIER, nas_id, 254);
-	/* Authorization without authentication: no credential, and none wanted back. */
-	gk_rad_add_u32(&b, GK_RAD_SERVICE_TYPE, GK_RAD_SERVICE_AUTHORIZE_ONLY);
-	int n = gk_rad_finish(&b, secret, slen);
-	if (n >= 0 && req_auth_out)
-		memcpy(req_auth_out, buf + 4, GK_RAD_AUTH_LEN);
-	return n;
+	return access_request(buf, cap, id, vendor, idc, idsp, NULL, true, nas_id, secret, slen,
+	                      req_auth_out);
 }
 
 int gk_auc_encode_lookup_accept(uint8_t *buf, size_t cap, const struct gk_rad_pkt *req,

@@ -346,12 +346,21 @@ EOC
 	chmod 600 "$WORK/sbcd.conf"
 }
 
+# start_sbc_topology [sbcd options]: aucd and softswitchd on the core host, sbcd on the SBC host.
+# MECHANISMS (e.g. "gk-mac digest") is what both elements negotiate, gk-mac alone when unset;
+# DIGEST_ALGORITHMS the softswitch's digest.algorithms when set.
 start_sbc_topology() {
 	write_aucd_conf
 	sed -i 's|^radius.client = .*|radius.client = 198.18.2.0/24 '"$RADIUS_SECRET"'|' "$WORK/aucd.conf"
 	write_softswitchd_conf
 	echo "sbc.peer = $SBC_PEER" >>"$WORK/softswitchd.conf"
 	write_sbcd_conf
+	if [ -n "${MECHANISMS:-}" ]; then
+		echo "registrar.mechanisms = $MECHANISMS" >>"$WORK/softswitchd.conf"
+		echo "registrar.mechanisms = $MECHANISMS" >>"$WORK/sbcd.conf"
+	fi
+	[ -n "${DIGEST_ALGORITHMS:-}" ] &&
+		echo "digest.algorithms = $DIGEST_ALGORITHMS" >>"$WORK/softswitchd.conf"
 	start_daemon aucd "$NS_CORE" -c "$WORK/aucd.conf" || return 1
 	start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || return 1
 	start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" "$@"

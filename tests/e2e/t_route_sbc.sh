@@ -19,18 +19,8 @@ UA=$REPO/tests/e2e/digest_ua.py
 rig_sbc
 rig_attacker
 provision_sbc term1 term2 term3
-write_aucd_conf
-sed -i 's|^radius.client = .*|radius.client = 198.18.2.0/24 '"$RADIUS_SECRET"'|' "$WORK/aucd.conf"
-write_softswitchd_conf
-cat >>"$WORK/softswitchd.conf" <<EOC
-sbc.peer = $SBC_PEER
-registrar.mechanisms = gk-mac digest
-EOC
-write_sbcd_conf
-echo "registrar.mechanisms = gk-mac digest" >>"$WORK/sbcd.conf"
-start_daemon aucd "$NS_CORE" -c "$WORK/aucd.conf" || bail "aucd does not start"
-start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || bail "softswitchd does not start"
-start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not start"
+MECHANISMS="gk-mac digest" start_sbc_topology ||
+	bail "aucd, softswitchd and sbcd do not start"
 expect_fastpath
 
 capture_start core "$NS_CORE" "$IF_CORE"

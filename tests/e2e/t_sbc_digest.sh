@@ -15,20 +15,9 @@ UA=$REPO/tests/e2e/digest_ua.py
 
 rig_sbc
 provision_sbc term1 term2 term3
-write_aucd_conf
-sed -i 's|^radius.client = .*|radius.client = 198.18.2.0/24 '"$RADIUS_SECRET"'|' "$WORK/aucd.conf"
-write_softswitchd_conf
-cat >>"$WORK/softswitchd.conf" <<EOC
-sbc.peer = $SBC_PEER
-registrar.mechanisms = gk-mac digest
 # SIPp 3.6 reads only the first challenge and knows only MD5; RFC 8760 UAs pick SHA-256.
-digest.algorithms = MD5, SHA-256
-EOC
-write_sbcd_conf
-echo "registrar.mechanisms = gk-mac digest" >>"$WORK/sbcd.conf"
-start_daemon aucd "$NS_CORE" -c "$WORK/aucd.conf" || bail "aucd does not start"
-start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || bail "softswitchd does not start"
-start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not start"
+MECHANISMS="gk-mac digest" DIGEST_ALGORITHMS="MD5, SHA-256" start_sbc_topology ||
+	bail "aucd, softswitchd and sbcd do not start"
 expect_fastpath
 
 # "any" on the core host: the RADIUS leg to aucd stays on that host.

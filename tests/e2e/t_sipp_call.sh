@@ -14,20 +14,9 @@ plan 17
 RUN=$REPO/tests/sipp/run.sh
 rig_sbc
 provision_sbc gk1 gk2 sp1 sp2
-write_aucd_conf
-sed -i 's|^radius.client = .*|radius.client = 198.18.2.0/24 '"$RADIUS_SECRET"'|' "$WORK/aucd.conf"
-write_softswitchd_conf
-cat >>"$WORK/softswitchd.conf" <<EOC
-sbc.peer = $SBC_PEER
-registrar.mechanisms = gk-mac digest
 # SIPp 3.6 reads only the first challenge and knows only MD5.
-digest.algorithms = MD5, SHA-256
-EOC
-write_sbcd_conf
-echo "registrar.mechanisms = gk-mac digest" >>"$WORK/sbcd.conf"
-start_daemon aucd "$NS_CORE" -c "$WORK/aucd.conf" || bail "aucd does not start"
-start_daemon softswitchd "$NS_CORE" -c "$WORK/softswitchd.conf" || bail "softswitchd does not start"
-start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not start"
+MECHANISMS="gk-mac digest" DIGEST_ALGORITHMS="MD5, SHA-256" start_sbc_topology ||
+	bail "aucd, softswitchd and sbcd do not start"
 expect_fastpath
 
 capture_start core "$NS_CORE" "$IF_CORE"
@@ -100,7 +89,7 @@ ok $? "and all $n_core core-leg datagrams the core leg's trailer"
 up=$(grep -c "  access  *$TERM4:[0-9]* *-> *$SBC4:5060 " "$WORK/ladder")
 [ $(($(stat_of sbcd fastpath.PASS_GKMAC) - before)) -ge "$up" ]
 ok $? "the XDP fast path verified the $up uplink datagrams (PASS_GKMAC +$(($(stat_of sbcd fastpath.PASS_GKMAC) - before)))"
-grep -q '^downlink_rejected 0$' <(kill -TERM $GK1; wait $GK1 2>/dev/null; cat "$WORK/gk1.out")
+grep -q '^downlink_rejected 0$' <(kill -TERM $GK1 2>/dev/null; wait $GK1 2>/dev/null; cat "$WORK/gk1.out")
 ok $? "gk1 rejected no downlink datagram in either call"
 
 capture_clean "$WORK/access.pcapng" "the access link of the SIPp calls dissects without errors"
