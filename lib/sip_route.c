@@ -19,11 +19,13 @@
  * bits of its generation, which the answer must bring back while the slot still waits.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "gatekey/config.h"
 #include "gatekey/control.h"
@@ -57,7 +59,12 @@ struct route {
 	 * `wait` fires; `from` is the caller's address, for the received= of the answer. */
 	bool looking;
 	struct gk_timer wait;
+	/* Where the request came from: the caller's address and its link (a binding's index, 0, or
+	 * GK_SIP_CORE_LEG); only from there may it be cancelled. */
 	struct sockaddr_storage from;
+	uint32_t from_seal;
+	bool cancel_pending; /* a CANCEL came before any provisional: sent with the first one */
+	bool dialog_made;    /* the dialog of its first 2xx; later 2xx (forked) make none */
 	struct gk_sip_router *r;
 	uint16_t len;
 	uint8_t req[GK_SIP_TXN_MSG_MAX]; /* the request as it came, to answer a timeout from */
@@ -144,6 +151,8 @@ static struct route *route_take(struct gk_sip_router *r)
 	rt->gen++;
 	rt->invite = false;
 	rt->looking = false;
+	rt->cancel_pending = false;
+	rt->dialog_made = false;
 	rt->dialog = 0;
 	rt->dialog_gen = 0;
 	return rt;
@@ -257,6 +266,14 @@ static void dialog_make(struct gk_sip_router *r, const struct route *rt,
 	r->st.dialogs++;
 }
 
+/* The dialog a BYE's route ends, if it is still that one. */
+static void dialog_end_by(struct gk_sip_router *r, const struct route *rt)
+{
+	if (rt->dialog && r->dialogs[rt->dialog].used &&
+	    r->dialogs[rt->dialog].gen == rt->dialog_gen)
+		dialog_free(r, &r->dialogs[rt->dialog]);
+}
+
 /* ---- sending --------------------------------------------------------------------------------- */
 
 static void xmit(void *user, const struct sockaddr_storage *to, const uint8_t *data, size_t len,
@@ -300,8 +317,15 @@ static void cancel_downstream(struct gk_sip_router *r, struct route *rt)
 	struct gk_sip_txn_key ck = rt->client;
 	gk_sip_txn_handle h;
 
-	if (!ch || !gk_sip_txn_client_cancellable(r->txn, ch) ||
-	    !(inv = gk_sip_txn_client_request(r->txn, ch, &ilen)))
+	if (!ch)
+		return;
+	if (!gk_sip_txn_client_cancellable(r->txn, ch)) {
+		/* §9.1: not before a provisional; the first one sends it (route_response) */
+		rt->cancel_pending = true;
+		return;
+	}
+	rt->cancel_pending = false;
+	if (!(inv = gk_sip_txn_client_request(r->txn, ch, &ilen)))
 		return;
 	int n = gk_sip_build_cancel(inv, ilen, out, sizeof(out));
 	ck.method = GK_SIP_CANCEL;
@@ -326,6 +350,7 @@ static void on_timeout(void *user, gk_sip_txn_handle h, uint64_t ref, enum gk_si
 		/* the callee never answered: the caller hears 408 (§16.7 step 6 for a proxy) */
 		r->st.timeouts++;
 		answer(r, rt->server, rt->req, rt->len, 408, "Request Timeout", NULL);
+		dialog_end_by(r, rt); /* a BYE nobody answered still ends its dialog (§15.1.2) */
 		route_free(r, rt);
 	} else if (why == GK_SIP_TXN_NO_FINAL) {
 		/* the caller can be answered no more: whatever still comes for the route is stray,
@@ -429,12 +454,50 @@ int gk_sip_router_terminal_locate(struct gk_sip_router *r, const char *idc, stru
 }
 
 /* The address of the SIP socket this element sends from towards `to`, as "ip:port". */
+/* A socket bound to the wildcard address has no address to put in a Via or a Record-Route: the
+ * one the kernel's route to `to` leaves from stands in for it, with the socket's port. Asked of
+ * the kernel by connecting a UDP socket, which sends nothing. */
+static bool wildcard(const struct sockaddr_storage *a)
+{
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return a->ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
+}
+
+static int local_toward(const struct sockaddr_storage *to, const struct sockaddr_storage *bound,
+                        char *out, size_t cap)
+{
+	struct sockaddr_storage local;
+	socklen_t sl = sizeof(local);
+	int fd = socket(to->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	int ret = connect(fd, (const struct sockaddr *)to, gk_sockaddr_len(to));
+	if (ret == 0)
+		ret = getsockname(fd, (struct sockaddr *)&local, &sl);
+	close(fd);
+	if (ret < 0)
+		return -1;
+	if (local.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&local)->sin6_port =
+		    ((const struct sockaddr_in6 *)bound)->sin6_port;
+	else
+		((struct sockaddr_in *)&local)->sin_port =
+		    ((const struct sockaddr_in *)bound)->sin_port;
+	gk_format_addr(&local, out, cap);
+	return 0;
+}
+
 int gk_sip_router_terminal_self(struct gk_sip_router *r, const struct sockaddr_storage *to,
                                 char *out, size_t cap)
 {
 	for (unsigned i = 0; i < r->io->n_sock; i++) {
 		const struct gk_front_sock *s = &r->io->sock[i];
 		if (s->codec->proto == GK_PROTO_SIP && s->addr.ss_family == to->ss_family) {
+			if (wildcard(&s->addr))
+				return local_toward(to, &s->addr, out, cap);
 			gk_format_addr(&s->addr, out, cap);
 			return 0;
 		}
@@ -455,6 +518,20 @@ enum gk_reason gk_sip_router_asserted(const struct gk_sip_view *v, char idc[GK_I
 	return GK_R_OK;
 }
 
+/* The same host, whatever the port: an SBC is its address, and after a restart it sends from
+ * another ephemeral port than the one its terminals registered through. */
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return a->ss_family == AF_INET6 &&
+	       memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	              &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
 enum gk_reason gk_sip_router_peer_sender(const struct gk_sip_view *v,
                                          const struct sockaddr_storage *from,
                                          struct gk_locations *where, char idc[GK_ID_MAX + 1])
@@ -464,7 +541,7 @@ enum gk_reason gk_sip_router_peer_sender(const struct gk_sip_view *v,
 
 	if (why != GK_R_OK)
 		return why;
-	if (gk_locations_get(where, idc, &at) < 0 || !gk_sockaddr_equal(&at, from))
+	if (gk_locations_get(where, idc, &at) < 0 || !same_ip(&at, from))
 		return GK_R_IDENTITY_MISMATCH;
 	return GK_R_OK;
 }
@@ -679,7 +756,8 @@ static void forward(struct gk_sip_router *r, struct route *rt, gk_sip_txn_handle
 	/* One Record-Route, naming the side a terminal reaches this element by: the terminal's
 	 * in-dialog requests come to it, and the elements behind route inside a dialog by the
 	 * dialog, not by their Route set. Between two core hops, the core side. */
-	snprintf(rr, sizeof(rr), "<sip:%s;lr>", hop.seal != GK_SIP_CORE_LEG ? self : self_in);
+	const char *rr_self = hop.seal != GK_SIP_CORE_LEG ? self : self_in;
+	snprintf(rr, sizeof(rr), "<sip:%s;lr>", rr_self);
 	snprintf(pai, sizeof(pai), "<sip:%s@%s>", caller, r->idsp);
 	bool dialog_forming =
 	    initial && (span_is(v->method, "INVITE") || span_is(v->method, "SUBSCRIBE") ||
@@ -688,7 +766,9 @@ static void forward(struct gk_sip_router *r, struct route *rt, gk_sip_txn_handle
 	 * Request-URI (the next element locates the callee); inside a dialog the Request-URI is
 	 * the remote target the other party gave, and stays (§16.6 step 2 only for the first). */
 	struct gk_sip_fwd f = {.ruri = initial && hop.seal != GK_SIP_CORE_LEG ? ruri : NULL,
-	                       .self = self_in,
+	                       /* the Route a terminal puts for this element names what it
+	                        * record-routed, whichever side the request comes in by */
+	                       .self = rr_self,
 	                       .via = via,
 	                       .record_route = dialog_forming ? rr : NULL,
 	                       .strip_pai = true,
@@ -735,7 +815,8 @@ static void forward(struct gk_sip_router *r, struct route *rt, gk_sip_txn_handle
  * to answer a timeout from; NULL after answering 503 or 513 when there is none or it is too
  * long to keep. */
 static struct route *route_open(struct gk_sip_router *r, gk_sip_txn_handle h, const uint8_t *data,
-                                size_t len, const char *caller, const struct sockaddr_storage *from)
+                                size_t len, const char *caller, const struct sockaddr_storage *from,
+                                uint32_t index)
 {
 	struct route *rt = route_take(r);
 
@@ -751,6 +832,8 @@ static struct route *route_open(struct gk_sip_router *r, gk_sip_txn_handle h, co
 	memcpy(rt->req, data, len);
 	rt->len = (uint16_t)len;
 	rt->server = h;
+	rt->from = *from;
+	rt->from_seal = index;
 	snprintf(rt->caller, sizeof(rt->caller), "%s", caller);
 	gk_sip_txn_set_ref(r->txn, h, route_ref(r, rt));
 	return rt;
@@ -759,16 +842,18 @@ static struct route *route_open(struct gk_sip_router *r, gk_sip_txn_handle h, co
 /* CANCEL (§9.2, §16.10): answered here at once, and the INVITE it names cancelled downstream. */
 static void route_cancel(struct gk_sip_router *r, const struct gk_sip_txn_key *k,
                          gk_sip_txn_handle h, const uint8_t *data, size_t len,
-                         const struct sockaddr_storage *from, const char *caller)
+                         const struct sockaddr_storage *from, uint32_t index)
 {
 	struct gk_sip_txn_key ik = *k;
 
 	ik.method = GK_SIP_INVITE;
 	gk_sip_txn_handle ih = gk_sip_txn_server_find(r->txn, &ik);
 	struct route *rt = ih ? route_of(r, gk_sip_txn_ref(r->txn, ih)) : NULL;
-	/* Only the INVITE's caller cancels it: the branch and sent-by that name it are in every
-	 * copy of the INVITE, and any terminal that saw one could otherwise end the call. */
-	if (!rt || strcmp(rt->caller, caller) != 0) {
+	/* Only where the INVITE came from cancels it (the caller's binding, or the element before
+	 * this one on the core leg, whose CANCEL asserts nobody): the branch and sent-by that name
+	 * it are in every copy of the INVITE, and any terminal that saw one could otherwise end
+	 * the call. */
+	if (!rt || rt->from_seal != index || !gk_sockaddr_equal(&rt->from, from)) {
 		answer(r, h, data, len, 481, "Call/Transaction Does Not Exist", from);
 		return;
 	}
@@ -796,10 +881,13 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 	 * as the peer that authenticated it asserts. No state, not even a transaction, for anyone
 	 * else. */
 	enum gk_reason why = r->ops.sender(r->user, v, from, index, caller);
-	/* The ACK of a non-2xx final is the previous element's own (§17.1.1.3), built from the
-	 * INVITE with no identity asserted: over the authenticated core leg it may match its
-	 * transaction, which absorbs it; without a dialog party's name nothing else passes. */
-	if (why == GK_R_IDENTITY_MISSING && index == GK_SIP_CORE_LEG && span_is(v->method, "ACK")) {
+	/* The ACK of a non-2xx final and a CANCEL are the previous element's own (§17.1.1.3,
+	 * §16.10), built from the INVITE with no identity asserted: over the authenticated core
+	 * leg the ACK may match its transaction, which absorbs it, and the CANCEL is taken only
+	 * from where its INVITE came (route_cancel); without a dialog party's name nothing else
+	 * passes. */
+	if (why == GK_R_IDENTITY_MISSING && index == GK_SIP_CORE_LEG &&
+	    (span_is(v->method, "ACK") || span_is(v->method, "CANCEL"))) {
 		why = GK_R_OK;
 		caller[0] = '\0';
 	}
@@ -830,7 +918,7 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 	if (span_is(v->method, "INVITE"))
 		gk_sip_txn_server_trying(r->txn, h);
 	if (span_is(v->method, "CANCEL")) {
-		route_cancel(r, &k, h, data, len, from, caller);
+		route_cancel(r, &k, h, data, len, from, index);
 		return;
 	}
 
@@ -848,7 +936,7 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 		gk_timer_arm(r->io->loop, &d->idle, DIALOG_IDLE_MS);
 		struct route *rt = NULL;
 		if (!ack) {
-			if (!(rt = route_open(r, h, data, len, caller, from)))
+			if (!(rt = route_open(r, h, data, len, caller, from, index)))
 				return;
 			if (span_is(v->method, "BYE")) {
 				rt->dialog = (uint32_t)(d - r->dialogs);
@@ -881,7 +969,7 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 	}
 	char callee[GK_ID_MAX + 1];
 	snprintf(callee, sizeof(callee), "%.*s", (int)user.n, user.p);
-	struct route *rt = route_open(r, h, data, len, caller, from);
+	struct route *rt = route_open(r, h, data, len, caller, from, index);
 	if (!rt)
 		return;
 	rt->invite = span_is(v->method, "INVITE");
@@ -939,13 +1027,15 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 	}
 	if (!ref)
 		return true; /* the 200 to a CANCEL of ours: the caller had its own */
-	if (v->status == 100)
-		return true; /* hop by hop: the caller had ours (§16.7 step 5 forwards no 100) */
 	struct route *rt = route_of(r, ref);
 	if (!rt || !from_hop(rt, from, index)) {
 		r->st.stray_responses++;
 		return true;
 	}
+	if (rt->cancel_pending && v->status < 200)
+		cancel_downstream(r, rt); /* asked for before this first provisional (§9.1) */
+	if (v->status == 100)
+		return true; /* hop by hop: the caller had ours (§16.7 step 5 forwards no 100) */
 	uint8_t out[GK_SIP_TXN_MSG_MAX];
 	int n = gk_sip_fwd_response(data, len, out, sizeof(out));
 	if (n <= 0) {
@@ -954,8 +1044,13 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 	}
 	if (rt->invite && v->status >= 200 && v->status < 300) {
 		/* the first 2xx makes the dialog; it and each repeat go to the caller (RFC 6026
-		 * §7.2), and the route stays while the client transaction accepts them */
-		dialog_make(r, rt, v);
+		 * §7.2), and the route stays while the client transaction accepts them. Only one
+		 * dialog an INVITE: 2xx with other To tags (a callee forking on its own) pass, but
+		 * make none, or one answer could fill the dialog table for hours. */
+		if (!rt->dialog_made) {
+			dialog_make(r, rt, v);
+			rt->dialog_made = true;
+		}
 		gk_sip_txn_server_respond(r->txn, rt->server, v->status, out, (size_t)n);
 		r->st.responses++;
 		if (!gk_timer_armed(&rt->linger))
@@ -965,13 +1060,29 @@ static bool route_response(struct gk_sip_router *r, const uint8_t *data, size_t 
 	gk_sip_txn_server_respond(r->txn, rt->server, v->status, out, (size_t)n);
 	r->st.responses++;
 	if (v->status >= 200) {
-		if (rt->dialog && r->dialogs[rt->dialog].used &&
-		    r->dialogs[rt->dialog].gen == rt->dialog_gen)
-			dialog_free(
-			    r, &r->dialogs[rt->dialog]); /* the BYE's final ends it (§15.1.2) */
+		dialog_end_by(r, rt); /* the BYE's final ends it (§15.1.2) */
 		route_free(r, rt);
 	}
 	return true;
+}
+
+/* Whether a response's CSeq names REGISTER, found without reading the message whole: the
+ * registration exchange's responses are most of what comes back, and none is routed. */
+static bool answers_register(const uint8_t *data, size_t len)
+{
+	static const char name[] = "\ncseq:";
+	const size_t nl = sizeof(name) - 1;
+
+	for (size_t i = 0; i + nl < len; i++) {
+		if (data[i] != '\n' || strncasecmp((const char *)data + i, name, nl) != 0)
+			continue;
+		size_t p = i + nl;
+		while (p < len &&
+		       (data[p] == ' ' || data[p] == '\t' || (data[p] >= '0' && data[p] <= '9')))
+			p++;
+		return len - p >= 8 && memcmp(data + p, "REGISTER", 8) == 0;
+	}
+	return false;
 }
 
 /* An OPTIONS for a user (RFC 3261 §11: what can that UA do?) is routed to it like any request;
@@ -999,6 +1110,8 @@ bool gk_sip_router_input(struct gk_sip_router *r, struct gk_front_sock *s, const
 		return false;
 	/* Registrations are most of the traffic and none is routed: their method is looked at
 	 * before the message is read whole (a response, or a method routed, is read). */
+	if (len >= 8 && memcmp(data, "SIP/2.0 ", 8) == 0 && answers_register(data, len))
+		return false; /* a registration verdict or challenge: never one of ours */
 	if (len < 8 || memcmp(data, "SIP/2.0 ", 8) != 0) {
 		char method[GK_SIP_METHOD_MAX + 1];
 		size_t m = 0;

@@ -68,6 +68,22 @@ static void send_terminal(void *user, const struct gk_msg *m, const struct socka
 	gk_front_io_send(&((struct sbcd *)user)->io, m, to, b);
 }
 
+/* Seals the n bytes encoded in buf (a loop send buffer) under the core leg's trailer and sends
+ * them to the softswitch; a failure (n <= 0, or no room for the trailer) gives the buffer back
+ * and is counted. */
+static bool core_seal_send(struct sbcd *s, uint8_t *buf, int n)
+{
+	if (n > 0)
+		n = gk_coreleg_seal(&s->core, gk_coreleg_now(), buf, (size_t)n, GK_LOOP_DGRAM_MAX);
+	if (n <= 0) {
+		s->st.core_send_failed++;
+		gk_loop_send_abort(s->loop, buf);
+		return false;
+	}
+	gk_loop_send(s->loop, s->core_fd, buf, (size_t)n, &s->set.softswitch);
+	return true;
+}
+
 /* A request on the core leg; its reference comes back in the response's transaction id. */
 static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref)
 {
@@ -90,15 +106,7 @@ static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref)
 	snprintf(dialog, sizeof(dialog), "%016llx@%.60s", (unsigned long long)ref, s->set.id);
 	m->proto = GK_PROTO_SIP;
 	s->sip->request_init(m, &c);
-	int n = s->sip->encode(m, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN);
-	if (n > 0)
-		n = gk_coreleg_seal(&s->core, gk_coreleg_now(), buf, (size_t)n, GK_LOOP_DGRAM_MAX);
-	if (n <= 0) {
-		s->st.core_send_failed++;
-		gk_loop_send_abort(s->loop, buf);
-		return;
-	}
-	gk_loop_send(s->loop, s->core_fd, buf, (size_t)n, &s->set.softswitch);
+	core_seal_send(s, buf, s->sip->encode(m, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN));
 }
 
 static void core_register(void *user, uint64_t ref, const char *idc, const char *idsp,
@@ -204,17 +212,13 @@ static void relay_request(struct sbcd *s, const struct gk_msg *m,
 	snprintf(dialog, sizeof(dialog), "%016llx@%.60s", (unsigned long long)ref, s->set.id);
 	s->sip->request_init(&fwd, &c);
 	uint8_t *buf = gk_loop_send_buf(s->loop);
-	int n = buf ? s->sip->encode(&fwd, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN) : -1;
-	if (n > 0)
-		n = gk_coreleg_seal(&s->core, gk_coreleg_now(), buf, (size_t)n, GK_LOOP_DGRAM_MAX);
-	if (n <= 0) {
-		if (buf)
-			gk_loop_send_abort(s->loop, buf);
+	if (!buf || !core_seal_send(
+	                s, buf, s->sip->encode(&fwd, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN))) {
+		if (!buf)
+			s->st.core_send_failed++;
 		gk_relay_release(s->relay, t);
-		s->st.core_send_failed++;
 		return;
 	}
-	gk_loop_send(s->loop, s->core_fd, buf, (size_t)n, &s->set.softswitch);
 	s->st.relayed++;
 }
 
@@ -371,20 +375,14 @@ static void route_xmit(void *user, const struct sockaddr_storage *to, const uint
 		return;
 	}
 	uint8_t *buf = gk_loop_send_buf(s->loop);
-	if (!buf || len > GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN) {
-		if (buf)
-			gk_loop_send_abort(s->loop, buf);
+	if (!buf) {
 		s->st.core_send_failed++;
 		return;
 	}
-	memcpy(buf, data, len);
-	int n = gk_coreleg_seal(&s->core, gk_coreleg_now(), buf, len, GK_LOOP_DGRAM_MAX);
-	if (n <= 0) {
-		gk_loop_send_abort(s->loop, buf);
-		s->st.core_send_failed++;
-		return;
-	}
-	gk_loop_send(s->loop, s->core_fd, buf, (size_t)n, &s->set.softswitch);
+	bool fits = len <= GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN;
+	if (fits)
+		memcpy(buf, data, len);
+	core_seal_send(s, buf, fits ? (int)len : -1);
 }
 
 /* A datagram the fast path let through; index: the gk-mac terminal it was verified for. */

@@ -178,6 +178,9 @@ static int route_locate(void *user, const char *idc, uint32_t in, struct gk_sip_
 	(void)in;
 
 	if (gk_locations_get(s->where, idc, &hop->addr) == 0) {
+		struct ss_peer *peer = ss_peer_find(&s->set.peers, &hop->addr);
+		if (peer && peer->have_last)
+			hop->addr = peer->last;
 		hop->seal = GK_SIP_CORE_LEG;
 		return 0;
 	}
@@ -267,6 +270,8 @@ static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
 			return;
 		}
 		len = (size_t)n;
+		peer->last = *from;
+		peer->have_last = true;
 		/* a call's request or response between terminals, asserted by the SBC */
 		if (gk_sip_router_input(s->router, sock, data, len, from, GK_SIP_CORE_LEG))
 			return;

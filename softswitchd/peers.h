@@ -20,6 +20,10 @@ struct ss_peer {
 	struct sockaddr_storage ip; /* port ignored: the trailer, not the address, authenticates */
 	uint8_t leg_key[GK_CORELEG_KEY_LEN]; /* until ss_peers_start; wiped then */
 	struct gk_coreleg leg;
+	/* where its last authenticated datagram came from: requests for its terminals go there,
+	 * whatever port it used when they registered (it may have restarted since) */
+	struct sockaddr_storage last;
+	bool have_last;
 };
 
 struct ss_peers {

@@ -137,7 +137,8 @@ enum gk_reason gk_sip_router_asserted(const struct gk_sip_view *v, char idc[GK_I
 struct gk_locations;
 /* The softswitch's trust in an SBC (RFC 3325's trust domain, bound to the peer): a request over
  * the core leg from the SBC at `from` speaks as the identity it asserts only when that terminal
- * is located at that same SBC (where), else GK_R_IDENTITY_MISMATCH; GK_R_IDENTITY_MISSING when it
+ * is located at that same SBC (where; the same address, any port: an SBC restarted sends from a
+ * new one), else GK_R_IDENTITY_MISMATCH; GK_R_IDENTITY_MISSING when it
  * asserts none. An SBC thus cannot speak for another SBC's terminals, nor for one that never
  * registered. */
 enum gk_reason gk_sip_router_peer_sender(const struct gk_sip_view *v,

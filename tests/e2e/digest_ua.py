@@ -141,6 +141,11 @@ def main():
     p.add_argument("--raw", metavar="FILE", action="append", default=[],
                    help="after registering: send FILE's request as it is and print "
                    "'raw <final status>' (0: none)")
+    p.add_argument("--cancel", metavar="USER", action="append", default=[],
+                   help="after registering: call USER, and once it rings CANCEL the call; "
+                   "prints 'cancel USER cancel=<status> invite=<status>'")
+    p.add_argument("--ring", action="store_true",
+                   help="with --serve: an INVITE only rings (180), until it is cancelled")
     p.add_argument("--hold", metavar="SECONDS", type=float, default=0,
                    help="in each call: wait this long between the ACK and the BYE, after "
                    "printing the dialog (Call-ID and tags) as an in-call line")
@@ -213,6 +218,8 @@ def main():
         sys.stdout.flush()
     for user in a.call:
         call(ua, user)
+    for user in a.cancel:
+        cancel(ua, user)
     for user in a.message:
         req = ua.request("MESSAGE", to_user=user, body="hello " + user)
         code, msg = ua.send(req)
@@ -278,6 +285,48 @@ def call(ua, user):
     sys.stdout.flush()
 
 
+def cancel(ua, user):
+    """INVITE user, CANCEL it once it rings (§9.1), ACK the 487 (§17.1.1.3)."""
+    ua.cseq += 1
+    via = "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport" % (ua.local, os.urandom(6).hex())
+    common = ["Max-Forwards: 70", "From: <sip:%s@%s>;tag=%s" % (ua.a.user, ua.a.domain, ua.tag),
+              "To: <%s>" % ua.uri(user), "Call-ID: " + ua.call_id]
+    inv = "\r\n".join(["INVITE %s SIP/2.0" % ua.uri(user), via] + common + [
+        "CSeq: %d INVITE" % ua.cseq, "Contact: <sip:%s@%s>" % (ua.a.user, ua.local),
+        "Content-Type: application/sdp", "Content-Length: %d" % len(SDP), "", SDP])
+    dest = (ua.a.server_ip, ua.a.server_port)
+    got = {}
+    ua.s.sendto(inv.encode(), dest)
+    import time
+    end = time.time() + 8
+    sent_cancel = False
+    while time.time() < end and not ("CANCEL" in got and "INVITE" in got):
+        try:
+            data, _src = ua.s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        msg = data.decode(errors="replace")
+        m = re.search(r"\r\nCSeq:\s*(\d+) (\w+)", msg)
+        if not msg.startswith("SIP/2.0 ") or not m or int(m.group(1)) != ua.cseq:
+            continue
+        code = int(msg.split()[1])
+        if m.group(2) == "INVITE" and 100 < code < 200 and not sent_cancel:
+            can = "\r\n".join(["CANCEL %s SIP/2.0" % ua.uri(user), via] + common + [
+                "CSeq: %d CANCEL" % ua.cseq, "Content-Length: 0", "", ""])
+            ua.s.sendto(can.encode(), dest)
+            sent_cancel = True
+        elif code >= 200:
+            got[m.group(2)] = code
+            if m.group(2) == "INVITE" and code >= 300:
+                to = header(msg, "(?:To|t)")
+                ack = "\r\n".join(["ACK %s SIP/2.0" % ua.uri(user), via] + common[:2] + [
+                    "To: " + to, "Call-ID: " + ua.call_id, "CSeq: %d ACK" % ua.cseq,
+                    "Content-Length: 0", "", ""])
+                ua.s.sendto(ack.encode(), dest)
+    print("cancel %s cancel=%d invite=%d" % (user, got.get("CANCEL", 0), got.get("INVITE", 0)))
+    sys.stdout.flush()
+
+
 def header(msg, name):
     m = re.search(r"\r\n%s:\s*([^\r]*)" % name, msg, re.I)
     return m.group(1) if m else "-"
@@ -287,6 +336,7 @@ def serve(ua, seconds):
     """Answers each request 200 (its Vias, From, To with a tag, Call-ID and CSeq)."""
     import time
     end = time.time() + seconds
+    ringing = {}  # Call-ID: (the INVITE's Vias..CSeq, its To with our tag, its source)
     print("serving")
     sys.stdout.flush()
     while time.time() < end:
@@ -306,10 +356,24 @@ def serve(ua, seconds):
         to = to[0] + ("" if ";tag=" in to[0] else ";tag=" + ua.tag) if to else "To: -"
         if method == "ACK":
             pass
+        elif method == "CANCEL":
+            resp = ["SIP/2.0 200 OK"] + keep + [to, "Content-Length: 0", "", ""]
+            ua.s.sendto("\r\n".join(resp).encode(), src)
+            inv = ringing.pop(header(msg, "(?:Call-ID|i)"), None)
+            if inv:  # §9.2: the INVITE it cancels ends with 487
+                ended = ["SIP/2.0 487 Request Terminated"] + inv[0] + [inv[1], "Content-Length: 0",
+                                                                       "", ""]
+                ua.s.sendto("\r\n".join(ended).encode(), inv[2])
         elif method == "INVITE":
             rr = [l for l in lines[1:] if re.match(r"(?i)record-route:", l)]
             ring = ["SIP/2.0 180 Ringing"] + keep + [to] + rr + ["Content-Length: 0", "", ""]
             ua.s.sendto("\r\n".join(ring).encode(), src)
+            if ua.a.ring:
+                ringing[header(msg, "(?:Call-ID|i)")] = (keep, to, src)
+                print("received INVITE from=%s pai=%s ringing" % (header(msg, "(?:From|f)"),
+                      header(msg, "P-Asserted-Identity")))
+                sys.stdout.flush()
+                continue
             ok = ["SIP/2.0 200 OK"] + keep + [to] + rr + [
                 "Contact: <sip:%s@%s>" % (ua.a.user, ua.local), "Content-Type: application/sdp",
                 "Content-Length: %d" % len(SDP), "", SDP]

@@ -13,7 +13,7 @@
 need_root
 need_tool python3 "python3 is not installed"
 need_tool tshark "tshark is not installed (make deps)"
-plan 29
+plan 32
 
 UA=$REPO/tests/e2e/digest_ua.py
 rig_sbc
@@ -126,6 +126,21 @@ is "$(stat_of sbcd route.dialogs_ended)" "$(stat_of sbcd route.dialogs)" "sbcd's
 [ "$(stat_of sbcd sip.txn.trying_sent)" -ge 2 ]
 ok $? "sbcd sent 100 Trying for the INVITE on each of its legs"
 is "$(stat_of softswitchd route.not_registered)" 0 "softswitchd took no request without an identity its SBC asserted"
+
+# --- a call cancelled while it rings: the CANCEL goes hop by hop, each element's own -------------
+in_term python3 "$UA" --server "$SBC4:5060" --local "$TERM4:5105" --user term3 --password "$pw3" \
+	--domain sbc1 --serve 15 --ring >"$WORK/term3ring.out" 2>&1 &
+PIDS+=($!)
+wait_until 100 grep -q '^serving' "$WORK/term3ring.out"
+out=$(in_term python3 "$UA" --server "$SBC4:5060" --local "$TERM4:5101" --user term1 \
+	--password "$pw1" --domain sbc1 --cancel term3)
+echo "$out" | diag
+echo "$out" | grep -q '^cancel term3 cancel=200 invite=487$'
+ok $? "term1 cancels a ringing call to term3: 200 to the CANCEL, 487 to the INVITE"
+wait_until 50 grep -q '^received CANCEL' "$WORK/term3ring.out"
+ok $? "the CANCEL reached term3 through sbcd, softswitchd and sbcd"
+[ "$(stat_of sbcd route.cancels)" -ge 2 ] && [ "$(stat_of softswitchd route.cancels)" -ge 1 ]
+ok $? "each element sent its own CANCEL downstream (sbcd twice, softswitchd once)"
 
 capture_stop core "$NS_CORE" "$SBCCORE4"
 capture_stop access "$NS_SBC" "$TERM4"

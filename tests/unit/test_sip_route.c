@@ -774,6 +774,55 @@ TEST_F(route, options_for_a_user_reaches_that_user_and_for_the_domain_stays_here
 	EXPECT_EQ(0, heard(r, BOB));
 }
 
+/* An element listening on the wildcard address (the default 0.0.0.0:5060) names the address its
+ * route to the callee leaves from in its Via and Record-Route, never 0.0.0.0, where no response
+ * and no in-dialog request could go. */
+TEST_F(route, a_wildcard_listener_names_its_real_address)
+{
+	struct rig *r = &self->r;
+	char v[512], want[160];
+
+	((struct sockaddr_in *)&r->io.sock[0].addr)->sin_addr.s_addr = htonl(INADDR_ANY);
+	send_request(r, ALICE,
+	             &(struct req){.method = "INVITE",
+	                           .ruri = "sip:bob@ss1",
+	                           .branch = "z9hG4bKw1",
+	                           .call_id = "w1",
+	                           .cseq = 1,
+	                           .from = ALICE_TAG,
+	                           .to = "<sip:bob@ss1>"});
+	const char *inv = await(r, BOB, "INVITE ", call_id_line("w1"));
+	ASSERT_NE(NULL, inv);
+	ASSERT_TRUE(header(inv, "Via", v, sizeof(v)));
+	snprintf(want, sizeof(want), "SIP/2.0/UDP %s;branch=", r->self);
+	EXPECT_TRUE(starts(v, want)) TH_LOG("top Via %s", v);
+	ASSERT_TRUE(header(inv, "Record-Route", v, sizeof(v)));
+	snprintf(want, sizeof(want), "<sip:%s;lr>", r->self);
+	EXPECT_STREQ(want, v);
+}
+
+/* bob answers one INVITE with many 200s under new To tags: each still reaches alice (a UA that
+ * forks on its own), but the INVITE makes one dialog, not one per tag: a callee cannot fill the
+ * dialog table, where every dialog lives for hours, with one call. */
+TEST_F(route, one_invite_makes_one_dialog_however_many_tags_answer)
+{
+	struct rig *r = &self->r;
+	const struct gk_sip_route_stats *st = gk_sip_router_stats(r->router);
+	char inv[MSG_CAP], contact[128], tag[16];
+
+	call_up(_metadata, r, inv, sizeof(inv));
+	snprintf(contact, sizeof(contact), "Contact: <sip:bob@%s>\r\n", r->term[BOB].at);
+	for (int i = 2; i <= 30; i++) {
+		snprintf(tag, sizeof(tag), "fork%d", i);
+		send_response(r, BOB, inv, "200 OK", tag, contact);
+		ASSERT_NE(NULL, await(r, ALICE, "SIP/2.0 200 ", tag));
+	}
+	EXPECT_EQ(1, st->dialogs);
+	EXPECT_EQ(0, st->dialogs_full);
+	hang_up(_metadata, r, "z9hG4bKc1bye");
+	EXPECT_EQ(1, st->dialogs_ended);
+}
+
 /* ---- 3. a dialog used by a third party ---------------------------------------------------- */
 
 /* mallory, registered herself, has sniffed alice's and bob's dialog (Call-ID and both tags) and
@@ -1325,6 +1374,9 @@ TEST(an_sbc_speaks_only_for_its_own_terminals)
 	EXPECT_EQ(GK_R_OK, gk_sip_router_peer_sender(&v, &sbc1, where, idc));
 	EXPECT_STREQ("alice", idc);
 	EXPECT_EQ(GK_R_IDENTITY_MISMATCH, gk_sip_router_peer_sender(&v, &sbc2, where, idc));
+	/* sbc1 restarted: another ephemeral port, the same SBC */
+	struct sockaddr_storage sbc1_again = v4("198.18.2.1", 40001);
+	EXPECT_EQ(GK_R_OK, gk_sip_router_peer_sender(&v, &sbc1_again, where, idc));
 
 	snprintf(msg, sizeof(msg), fmt, "P-Asserted-Identity: <sip:carol@sbc1>\r\n");
 	ASSERT_EQ(0, gk_sip_view((const uint8_t *)msg, strlen(msg), &v));
