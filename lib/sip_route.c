@@ -913,6 +913,12 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 	if (in != GK_SIP_TXN_NEW && !(ack && in == GK_SIP_TXN_ACK_PASS))
 		return; /* a retransmission the layer answered, or the ACK of a non-2xx */
 	r->st.requests++;
+	/* §16.3 step 3: no hops left is answered before the target is even looked for */
+	if (!ack && v->has_max_forwards && v->max_forwards == 0) {
+		r->st.loops++;
+		answer(r, h, data, len, 483, "Too Many Hops", from);
+		return;
+	}
 	/* §16.2: a proxy answers an INVITE 100 Trying at once, so the caller stops retransmitting
 	 * while the callee rings (the layer sends it again for a retransmission) */
 	if (span_is(v->method, "INVITE"))

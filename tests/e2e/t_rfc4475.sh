@@ -58,6 +58,11 @@ kill -0 "$PID_softswitchd"
 ok $? "softswitchd is still running"
 answered=$(awk '$1 == "corpus" && $3 ~ /^[4-6][0-9][0-9]$/ && $3 != 401' "$WORK/stranger.out" | wc -l)
 is "$(stat_of softswitchd refusals_sent)" "$answered" "every refusal sent is counted (refusals_sent)"
+# The element's own 420: a REGISTER (not routed: the registrar is its UAS) with a Require it
+# does not support (bext01 is an OPTIONS for a user, which a proxy routes and leaves the
+# Require of to the UAS).
+udp_send "$NS_TERM" "$CORE4" 5060 'REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP terminal.invalid:5091;branch=z9hG4bK420\r\nMax-Forwards: 70\r\nFrom: <sip:x@example.com>;tag=r420\r\nTo: <sip:x@example.com>\r\nCall-ID: req420\r\nCSeq: 8 REGISTER\r\nRequire: nothingSupportsThis, nothingSupportsThisEither\r\nContent-Length: 0\r\n\r\n'
+wait_until 30 stat_at_least softswitchd reason.BAD_EXTENSION 1
 [ "$(stat_of softswitchd reason.BAD_VERSION)" -ge 1 ] &&
 	[ "$(stat_of softswitchd reason.BAD_SCHEME)" -ge 2 ] &&
 	[ "$(stat_of softswitchd reason.BAD_EXTENSION)" -ge 1 ]
