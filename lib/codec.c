@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The codec table (codec.h): every binding, found by protocol or by name. */
+/*
+ * The codec table (codec.h): every binding, found by protocol or by name. A fixed array walked
+ * in order, not a registry codecs add themselves to: there are four, and the exchange must know
+ * at build time every protocol it can be reached by.
+ */
 #include <string.h>
 
 #include "gatekey/codec.h"

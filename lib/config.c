@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The configuration reader (config.h): a line is split at its first '=', a '#' anywhere ends it,
+ * and each value is parsed by its key's kind as soon as it is read. That is why a bad value is
+ * refused with file:line and what was expected, and why --set goes through the same assign_line()
+ * as a line of the file: there is one parser, not two that could disagree.
+ */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control socket (control.h). Replies go out with a plain non-blocking sendto, not through
+ * the loop's send slots: they are rare and small, and must never take a slot from signalling.
+ * Only one command is answered at a time, on the loop thread, into one static reply buffer.
+ */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>

@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The command line, logging and RADIUS peer lists every daemon shares (daemon.h). argv is read
+ * twice: first for -c and the flags, then for --set, so the file always comes first and --set
+ * overrides it whatever the order on the command line. A RADIUS peer is the first configured
+ * network that holds the source, in the order given, not the longest prefix.
+ */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <netinet/in.h>

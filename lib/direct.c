@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The direct topology's wiring (direct.h): the registrar's ops call the core, the core's ops call
+ * the registrar back. One bit decides where a verdict goes: a reference with GK_REF_PEER set came
+ * from an SBC over the network and goes to the peer_* callbacks, any other is the local front's.
+ */
 #include <string.h>
 
 #include "gatekey/direct.h"

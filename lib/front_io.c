@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The sockets and sending of a front (front_io.h). SIP is encoded and sent here; MGCP and H.248
+ * go through their transaction layer instead, which owns retransmission and duplicate replies.
+ * A datagram meant for a binding's key is sealed with it or not sent at all, and one under a
+ * caller's seal (the core leg's) goes out on SIP sockets only, so it never leaves unsealed.
+ */
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>

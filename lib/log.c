@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Logging (log.h): to syslog, or to stderr with a UTC time of day to the millisecond. The level
+ * is a global so that gk_debug and gk_info test it inline and cost one compare when off, with
+ * no call and no formatting: that is what lets the hot path keep its debug lines.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The RADIUS duplicate cache (rad_dedup.h). The slot is the first four bytes of the Request
+ * Authenticator XOR the identifier, unkeyed: a client that picks authenticators to collide only
+ * evicts its own entries, and a match still needs code, identifier, the whole authenticator and
+ * the client's address and port. Entries are wiped on free, as Accepts carry hidden key blobs.
+ */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>

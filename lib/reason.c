@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The text and the name of every reason (reason.h), both generated from the one GK_REASONS list
+ * so that adding a reason cannot leave a table behind. A value outside the list gets a fixed
+ * string rather than an out-of-bounds read.
+ */
 #include "gatekey/reason.h"
 
 static const char *const reason_text[GK_R__COUNT] = {

@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The terminal's state machine (terminal.h), with no protocol in it: gkterm drives it with
+ * decoded messages and encodes what it returns. It trusts nothing it did not ask for: a challenge
+ * must echo its latest N1, and a SUCCESS must carry a MAC over the IDs it expects and echo its
+ * mechanism list exactly, so a downgraded or redirected registration fails here.
+ */
 #include <string.h>
 #include <time.h>
 

@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The core leg's messages (uplink.h): builders for the SBC's requests and the core's verdicts.
+ * Every message starts cleared, the wire context included, so nothing of an earlier message
+ * leaks into one sent on the core leg; a verdict copies its request's wire context, which is how
+ * the SBC's transaction reference comes back to it.
+ */
 #include <stdio.h>
 #include <string.h>
 

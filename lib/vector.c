@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The AuC's authentication vector (vector.h): fresh Rand and K, XAUTH, and K wrapped for the
+ * terminal and for the element. For an unknown IDc the vector is made under a random key, with
+ * the same shape and the same cost, so that neither the answer nor its timing tells a prober
+ * which IDc exist.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

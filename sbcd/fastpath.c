@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sbcd's fast path (fastpath.h): attaching XDP, installing and removing terminals, restoring
+ * them after a restart. In mode auto a failure to attach falls back to the same decision in
+ * userspace, loudly and with the kernel's reason; in native or generic mode it is an error,
+ * because the operator asked for XDP and must not silently run without it.
+ */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>

@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sbcd's configuration keys and their checks. Whatever can be checked alone is checked as its
+ * line is read; sbc_settings_finish() checks what needs several keys. The core-leg key is required
+ * and must be this SBC's own: without it the softswitch's verdicts would be taken from whoever can
+ * spoof its address.
+ */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * softswitchd's configuration keys and how they become the front's, the core's and the AuC
+ * client's settings. The timeouts are derived from one another rather than set alone: the core
+ * waits for every AuC try, and the front waits at least a second longer than the core, so a
+ * registration is never given up on while its answer is still coming.
+ */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>

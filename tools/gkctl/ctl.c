@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* gkctl ctl SOCKET COMMAND...: asks a running daemon over its control socket. */
+/*
+ * gkctl ctl SOCKET COMMAND...: asks a running daemon over its control socket. The words are
+ * joined into one command and sent as is: the daemon, not gkctl, knows its commands and
+ * answers an unknown one with the list of those it has.
+ */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
