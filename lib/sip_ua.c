@@ -112,9 +112,10 @@ int gk_sip_ua_next_hop(const struct gk_sip_ua_dialog *d, struct sockaddr_storage
 	const char *end = na.uri.p + na.uri.n, *p = host.p + host.n;
 	unsigned long port = 0;
 	if (p < end && *p == ':') {
-		for (p++; p < end && *p >= '0' && *p <= '9'; p++)
+		/* digits only, and no more than a port has: 99999999999999999999 must not wrap */
+		for (p++; p < end && *p >= '0' && *p <= '9' && port <= 65535; p++)
 			port = port * 10 + (unsigned long)(*p - '0');
-		if (port == 0 || port > 65535)
+		if (port == 0 || port > 65535 || (p < end && *p != ';' && *p != '?'))
 			return -EINVAL;
 	}
 	bool sips = na.uri.n > 5 && strncasecmp(na.uri.p, "sips:", 5) == 0;

@@ -186,6 +186,12 @@ TEST(strict_routers_names_and_non_hosts_are_no_next_hop)
 	EXPECT_EQ(-EINVAL, gk_sip_ua_next_hop(&d, &to));
 	ASSERT_EQ(0, dialog_of(&d, "Record-Route: <sip:198.18.1.1:5060?lr=1>\r\n", ""));
 	EXPECT_EQ(-EINVAL, gk_sip_ua_next_hop(&d, &to)); /* a header, not a parameter */
+	/* a port that would wrap an unsigned long into 5060, and one with junk after it */
+	ASSERT_EQ(0,
+	          dialog_of(&d, "Record-Route: <sip:198.18.1.1:18446744073709556676;lr>\r\n", ""));
+	EXPECT_EQ(-EINVAL, gk_sip_ua_next_hop(&d, &to));
+	ASSERT_EQ(0, dialog_of(&d, "Record-Route: <sip:198.18.1.1:5060x;lr>\r\n", ""));
+	EXPECT_EQ(-EINVAL, gk_sip_ua_next_hop(&d, &to));
 }
 
 TEST(requests_inside_the_dialog_carry_its_route_set_target_and_to)
