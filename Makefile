@@ -36,7 +36,9 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Wextra -Wer
 BPF_CHECK_CLANGS := clang-14 clang-19
 BPF_CHECK_OBJS   := $(BPF_CHECK_CLANGS:%=$(BUILD)/bpf/verify/gatekey.%.bpf.o)
 
-LIB_SRCS   := $(sort $(wildcard lib/*.c))
+# lib/ has one folder per subsystem (docs/ARCHITECTURE.md); the library is all of them.
+LIB_SRCS   := $(sort $(wildcard lib/*/*.c))
+LIB_HDRS   := $(sort $(wildcard include/gatekey/*/*.h lib/*/*.h))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBGK      := $(BUILD)/libgatekey.a
 
@@ -87,20 +89,23 @@ $(GEN)/vmlinux.h:
 	@mkdir -p $(dir $@)
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(BPF_OBJ): bpf/gatekey.bpf.c include/gatekey/fastpath.h include/gatekey/trailer.h $(GEN)/vmlinux.h
+# What the XDP program compiles of ours: the shared decision and the headers it includes.
+BPF_HDRS := $(wildcard include/gatekey/fastpath/fastpath.h include/gatekey/fastpath/trailer.h \
+	    include/gatekey/crypto/siphash.h include/gatekey/runtime/reason.h)
+
+$(BPF_OBJ): bpf/gatekey.bpf.c $(BPF_HDRS) $(GEN)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/bpf/verify/gatekey.%.bpf.o: bpf/gatekey.bpf.c include/gatekey/fastpath.h \
-		include/gatekey/trailer.h $(GEN)/vmlinux.h
+$(BUILD)/bpf/verify/gatekey.%.bpf.o: bpf/gatekey.bpf.c $(BPF_HDRS) $(GEN)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$* $(BPF_CFLAGS) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name gatekey_bpf > $@.tmp && mv $@.tmp $@
 
-# Only lib/xdp.c includes the skeleton; the first build has no .d file to say so.
-$(BUILD)/lib/xdp.o: $(SKEL)
+# Only lib/fastpath/xdp.c includes the skeleton; the first build has no .d file to say so.
+$(BUILD)/lib/fastpath/xdp.o: $(SKEL)
 
 $(LIBGK): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -126,7 +131,7 @@ $(BUILD)/tests/unit/helper_%.o: tests/unit/helper_%.c | $(KSFT_HDRS)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
 # The fuzzers link the library sources directly, built with clang and the fuzzer runtime.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h include/gatekey/*.h) $(LIB_SRCS) $(SKEL)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_HDRS) $(LIB_SRCS) $(SKEL)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 

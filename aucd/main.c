@@ -12,14 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gatekey/auc_proto.h"
-#include "gatekey/control.h"
-#include "gatekey/daemon.h"
-#include "gatekey/keystore.h"
-#include "gatekey/log.h"
-#include "gatekey/loop.h"
-#include "gatekey/rad_dedup.h"
-#include "gatekey/radius.h"
+#include "gatekey/auc/auc_proto.h"
+#include "gatekey/runtime/control.h"
+#include "gatekey/runtime/daemon.h"
+#include "gatekey/auc/keystore.h"
+#include "gatekey/runtime/log.h"
+#include "gatekey/runtime/loop.h"
+#include "gatekey/auc/rad_dedup.h"
+#include "gatekey/auc/radius.h"
 #include "vector.h"
 
 struct aucd {

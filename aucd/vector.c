@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gatekey/digest.h"
-#include "gatekey/vector.h"
+#include "gatekey/crypto/digest.h"
+#include "gatekey/auc/vector.h"
 #include "vector.h"
 
 static enum gk_role role_of(enum gk_element_type t)

@@ -2,8 +2,8 @@
 #ifndef AUCD_VECTOR_H
 #define AUCD_VECTOR_H
 
-#include "gatekey/auc_proto.h"
-#include "gatekey/keystore.h"
+#include "gatekey/auc/auc_proto.h"
+#include "gatekey/auc/keystore.h"
 
 /* The AuC's decision for one auth request (s3 -> s4). Returns 0 with v filled (for an unknown
  * IDc too: a vector that can never verify, so the outside cannot tell), -ENOENT when the

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * XDP fast path on the SBC's access interface (DESIGN §6). The decision itself is
- * include/gatekey/fastpath.h, shared with userspace; this file only finds the datagram, does the
- * map lookups and locking around the three decision steps, and rewrites what passes.
+ * include/gatekey/fastpath/fastpath.h, shared with userspace; this file only finds the datagram,
+ * does the map lookups and locking around the three decision steps, and rewrites what passes.
  *
  * Why these choices:
  *  - "Verified" is signalled by the destination port: a gk-mac datagram that verifies has its
@@ -60,7 +60,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "gatekey/fastpath.h"
+#include "gatekey/fastpath/fastpath.h"
 
 #define ETH_P_IP      0x0800
 #define ETH_P_IPV6    0x86DD
@@ -87,7 +87,7 @@ struct gk_pkt {
 struct gk_scratch {
 	__u8 data[GK_FP_BUF];
 	__u8 slack[2 * GK_FP_SCAN]; /* a masked offset plus a masked length (load_short) */
-	__u8 tag[16];               /* 8-aligned: gk_fp_st64le stores whole words */
+	__u8 tag[16];               /* 8-aligned: gk_st64le stores whole words */
 	struct gk_fp_dfa dfa;
 	struct gk_pkt pkt;
 };
@@ -224,7 +224,7 @@ static __always_inline int tag_from_packet(const __u8 key[16], void *data, void 
 	const __u8 *p = data + (off & 0xfff);
 	__u32 len = gk_fp_tagged_len(plen), nw = len / 8, rem = len & 7, turns = nw / 4;
 	__u64 last = (__u64)len << 56;
-	struct gk_fp_sip st;
+	struct gk_siphash st;
 
 	/* The loop's bound, stated where the verifier sees it: clang may otherwise derive it from
 	 * the caller's checks and drop it (clang-19 does), leaving the verifier to walk the loop
@@ -232,7 +232,7 @@ static __always_inline int tag_from_packet(const __u8 key[16], void *data, void 
 	barrier_var(turns);
 	if (turns > GK_FP_BUF / 32)
 		return -1;
-	gk_fp_sip_init(&st, key);
+	gk_siphash_init(&st, key);
 	/* Four words a turn: the loop's own bookkeeping spills registers (BPF has ten). The end
 	 * pointers go through barrier_var(): else clang compares against end + 1, which the
 	 * verifier refuses. */
@@ -242,10 +242,10 @@ static __always_inline int tag_from_packet(const __u8 key[16], void *data, void 
 		barrier_var(w_end);
 		if ((void *)w_end > end)
 			return -1;
-		gk_fp_sip_word(&st, gk_fp_ld64le(w));
-		gk_fp_sip_word(&st, gk_fp_ld64le(w + 8));
-		gk_fp_sip_word(&st, gk_fp_ld64le(w + 16));
-		gk_fp_sip_word(&st, gk_fp_ld64le(w + 24));
+		gk_siphash_word(&st, gk_ld64le(w));
+		gk_siphash_word(&st, gk_ld64le(w + 8));
+		gk_siphash_word(&st, gk_ld64le(w + 16));
+		gk_siphash_word(&st, gk_ld64le(w + 24));
 	}
 	/* Up to three words more. The 16-byte tag follows whatever is left, so 16 bytes are
 	 * always there to read, and 24 when three words are left. */
@@ -255,15 +255,15 @@ static __always_inline int tag_from_packet(const __u8 key[16], void *data, void 
 	if ((void *)w_end > end)
 		return -1;
 	if (nw & 3)
-		gk_fp_sip_word(&st, gk_fp_ld64le(w));
+		gk_siphash_word(&st, gk_ld64le(w));
 	if ((nw & 3) >= 2)
-		gk_fp_sip_word(&st, gk_fp_ld64le(w + 8));
+		gk_siphash_word(&st, gk_ld64le(w + 8));
 	if ((nw & 3) == 3) {
 		w_end = w + 24;
 		barrier_var(w_end);
 		if ((void *)w_end > end)
 			return -1;
-		gk_fp_sip_word(&st, gk_fp_ld64le(w + 16));
+		gk_siphash_word(&st, gk_ld64le(w + 16));
 	}
 	/* The last 0..7 bytes: a whole word is there to read, since the tag follows them. */
 	p += (nw & (GK_FP_BUF / 8 - 1)) * 8;
@@ -271,8 +271,8 @@ static __always_inline int tag_from_packet(const __u8 key[16], void *data, void 
 	barrier_var(p_end);
 	if ((void *)p_end > end)
 		return -1;
-	last |= gk_fp_ld64le(p) & ((1ull << (8 * rem)) - 1);
-	gk_fp_sip_final(&st, last, out);
+	last |= gk_ld64le(p) & ((1ull << (8 * rem)) - 1);
+	gk_siphash_final128(&st, last, out);
 	return 0;
 }
 
@@ -303,7 +303,7 @@ static __always_inline int copy_trailer(struct xdp_md *ctx, __u32 off, struct gk
 /* The multi-buffer case of the tag: the payload was copied into the scratch buffer first. One
  * word per bpf_loop() step, so that this rare path costs the verifier one step, not a loop. */
 struct gk_sip_walk {
-	struct gk_fp_sip st;
+	struct gk_siphash st;
 	const __u8 *buf;
 };
 
@@ -311,7 +311,7 @@ static long sip_word_cb(__u64 i, void *ctx)
 {
 	struct gk_sip_walk *w = ctx;
 
-	gk_fp_sip_word(&w->st, gk_fp_ld64le(w->buf + GK_FP_AT8((__u32)i * 8)));
+	gk_siphash_word(&w->st, gk_ld64le(w->buf + GK_FP_AT8((__u32)i * 8)));
 	return 0;
 }
 
@@ -321,13 +321,13 @@ static __always_inline void tag_from_scratch(const __u8 key[16], struct gk_scrat
 	struct gk_sip_walk w = {.buf = s->data};
 	__u64 last;
 
-	gk_fp_sip_init(&w.st, key);
+	gk_siphash_init(&w.st, key);
 	bpf_loop(nw, sip_word_cb, &w, 0);
 	/* The last 0..7 bytes: the tag follows them, so a whole word is there to read. */
 	at = nw * 8;
 	barrier_var(at); /* keeps GK_FP_AT8's mask, which clang could prove redundant */
-	last = gk_fp_ld64le(&s->data[GK_FP_AT8(at)]) & ((1ull << (8 * rem)) - 1);
-	gk_fp_sip_final(&w.st, last | (__u64)len << 56, s->tag);
+	last = gk_ld64le(&s->data[GK_FP_AT8(at)]) & ((1ull << (8 * rem)) - 1);
+	gk_siphash_final128(&w.st, last | (__u64)len << 56, s->tag);
 }
 
 /* Results of gk_parse() besides "this is a UDP datagram at p->l4". */

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/crypto.h"
-#include "gatekey/log.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/log.h"
 #include "fastpath.h"
 
 void sbc_fp_settings_defaults(struct sbc_fp_settings *s)

@@ -10,10 +10,10 @@
 
 #include <net/if.h>
 
-#include "gatekey/control.h"
-#include "gatekey/fp_user.h"
-#include "gatekey/registrar.h"
-#include "gatekey/xdp.h"
+#include "gatekey/runtime/control.h"
+#include "gatekey/fastpath/fp_user.h"
+#include "gatekey/exchange/registrar.h"
+#include "gatekey/fastpath/xdp.h"
 
 enum sbc_fp_want { SBC_FP_AUTO = 0, SBC_FP_NATIVE, SBC_FP_GENERIC, SBC_FP_USERSPACE };
 

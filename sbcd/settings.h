@@ -2,10 +2,10 @@
 #ifndef SBCD_SETTINGS_H
 #define SBCD_SETTINGS_H
 
-#include "gatekey/config.h"
-#include "gatekey/coreleg.h"
-#include "gatekey/front_settings.h"
-#include "gatekey/registrar.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/exchange/coreleg.h"
+#include "gatekey/exchange/front_settings.h"
+#include "gatekey/exchange/registrar.h"
 #include "fastpath.h"
 
 #define SBC_MAX_LISTEN 4

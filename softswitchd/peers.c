@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/config.h"
-#include "gatekey/crypto.h"
-#include "gatekey/direct.h"
-#include "gatekey/loop.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/exchange/direct.h"
+#include "gatekey/runtime/loop.h"
 #include "peers.h"
 
 int ss_peer_add(const char *value, void *arg, char *err, size_t errlen)

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/coreleg.h"
-#include "gatekey/msg.h"
+#include "gatekey/exchange/coreleg.h"
+#include "gatekey/codec/msg.h"
 
 #define SS_MAX_PEERS 16
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gatekey/keystore.h"
+#include "gatekey/auc/keystore.h"
 #include "settings.h"
 
 static int add_listen(const char *value, void *arg, char *err, size_t errlen)

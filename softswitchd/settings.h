@@ -2,11 +2,11 @@
 #ifndef SOFTSWITCHD_SETTINGS_H
 #define SOFTSWITCHD_SETTINGS_H
 
-#include "gatekey/auc_client.h"
-#include "gatekey/config.h"
-#include "gatekey/core.h"
-#include "gatekey/front_settings.h"
-#include "gatekey/registrar.h"
+#include "gatekey/auc/auc_client.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/exchange/core.h"
+#include "gatekey/exchange/front_settings.h"
+#include "gatekey/exchange/registrar.h"
 #include "peers.h"
 
 #define SS_MAX_LISTEN 4

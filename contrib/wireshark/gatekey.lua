@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0-only
 -- The gk-mac trailer for Wireshark and tshark. A gk-mac terminal's signalling datagrams, and the
--- core leg between sbcd and softswitchd, end in the 32-byte trailer of include/gatekey/trailer.h,
+-- core leg between sbcd and softswitchd, end in the 32-byte trailer of include/gatekey/fastpath/trailer.h,
 -- which the SIP, MGCP, MEGACO and H.225.0 RAS dissectors would read as part of the message (stray
 -- characters after a SIP body, a malformed MEGACO transaction list). This dissector takes the
 -- UDP ports of those protocols, shows the trailer in a subtree of its own, and hands the message
@@ -14,7 +14,7 @@
 local TRAILER_LEN = 32 -- GK_TRAILER_LEN
 local MAGIC0, MAGIC1, VERSION = 0x47, 0x4b, 1 -- 'G' 'K', GK_TRAILER_VERSION
 -- Terminal indexes count from 1 up to the registrar's table size; a core-leg epoch is a realtime
--- second (include/gatekey/coreleg.h). An index this large is taken for an epoch and shown as a
+-- second (include/gatekey/exchange/coreleg.h). An index this large is taken for an epoch and shown as a
 -- date as well: no registrar holds a billion terminals.
 local EPOCH_MIN = 1000000000
 
@@ -46,7 +46,7 @@ local ex = {
 }
 gk.experts = { ex.seq_zero, ex.empty }
 
--- The ports gatekey signals on (lib/fastpath.c, sbcd's fastpath.port defaults) and the dissector
+-- The ports gatekey signals on (lib/fastpath/fastpath.c, sbcd's fastpath.port defaults) and the dissector
 -- that reads each protocol's message. gatekey's H.248 is text (MEGACO) on 2945 too, where
 -- Wireshark expects binary H.248.
 local kinds = {
@@ -105,7 +105,7 @@ local function take_ports()
 	end
 end
 
--- What gk_pkt_peek (lib/pktmac.c) takes for a trailer: 'G' 'K' and version 1 in the last 32
+-- What gk_pkt_peek (lib/fastpath/pktmac.c) takes for a trailer: 'G' 'K' and version 1 in the last 32
 -- bytes. Flags are reserved but covered by the tag, so any value is a trailer.
 local function has_trailer(tvb)
 	local len = tvb:len()

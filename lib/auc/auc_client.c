@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The softswitch's RADIUS client (include/gatekey/auc_client.h). Two pools of sockets, one for
+ * The softswitch's RADIUS client (include/gatekey/auc/auc_client.h). Two pools of sockets, one for
  * Access-Requests towards auc.server and one for Accounting-Requests towards its accounting
  * port; a socket's 256 identifiers are its request slots. Keeping the pools apart is what keeps
  * registration working while the accounting server is down: its unanswered Starts and Stops fill
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gatekey/auc_client.h"
-#include "gatekey/log.h"
+#include "gatekey/auc/auc_client.h"
+#include "gatekey/runtime/log.h"
 
 #define IDS_PER_SOCKET 256
 #define PKT_MAX        1024

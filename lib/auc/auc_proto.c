@@ -11,7 +11,7 @@
 
 #include <openssl/crypto.h>
 
-#include "gatekey/auc_proto.h"
+#include "gatekey/auc/auc_proto.h"
 
 static const char reject_text[] = "not authorised";
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The AuC key store (include/gatekey/keystore.h). One SQLite connection per handle, WAL so that
+ * The AuC key store (include/gatekey/auc/keystore.h). One SQLite connection per handle, WAL so that
  * gkctl can write while aucd reads; every statement is prepared once at open because aucd looks
  * keys up at registration rate. Keys never reach SQLite in clear: each row holds
  * ver || IV || AES-256-GCM(KEK, key) || tag with, for ver 2,
@@ -25,7 +25,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
-#include "gatekey/keystore.h"
+#include "gatekey/auc/keystore.h"
 
 #define KS_SCHEMA_VERSION 2
 /* Blob format 1: AAD = table || 0 || id. The KEK check keeps it (it has no type); a row must be

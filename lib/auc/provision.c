@@ -14,7 +14,7 @@
 
 #include <openssl/crypto.h>
 
-#include "gatekey/keystore.h"
+#include "gatekey/auc/keystore.h"
 
 /* "id " + ID + "\n" + "key " + 64 hex + "\n", with room for comments and CRLF line ends. */
 #define PROV_MAX 1024

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/crypto.h"
-#include "gatekey/rad_dedup.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/auc/rad_dedup.h"
 
 /* A client's address, compared by family, port and address only (a sockaddr_storage would triple
  * the entry). */

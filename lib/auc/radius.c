@@ -18,7 +18,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
-#include "gatekey/radius.h"
+#include "gatekey/auc/radius.h"
 
 #define MD5_LEN      16
 #define ATTR_MAX_VAL 253 /* 255 minus type and length */

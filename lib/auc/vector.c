@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gatekey/vector.h"
+#include "gatekey/auc/vector.h"
 
 int gk_vector_make(const uint8_t *kc, const uint8_t element_key[GK_KEY_LEN],
                    enum gk_role element_role, const char *idc, const char *idsp,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Text helpers shared by the MGCP and H.248 codecs (lib/cmd_text.c). */
+/* Text helpers shared by the MGCP and H.248 codecs (lib/cmd/cmd_text.c). */
 #ifndef GATEKEY_CMD_PRIV_H
 #define GATEKEY_CMD_PRIV_H
 
@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/msg.h"
+#include "gatekey/codec/msg.h"
 
 /* An output buffer that fails as a whole: once full, err stays set. */
 struct gk_out {

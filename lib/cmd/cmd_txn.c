@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Transactions of the command/response bindings (MGCP, H.248 text): include/gatekey/cmd_txn.h.
+ * Transactions of the command/response bindings (MGCP, H.248 text): include/gatekey/cmd/cmd_txn.h.
  * Two fixed pools with hash chains: commands we sent (retransmitted with exponential backoff
  * until a response, RFC 3435 §3.5.3 / H.248.1 D.1.2) and commands we received (working, then
  * answered: the reply bytes are kept so a duplicate gets exactly the same answer). Answered
@@ -16,8 +16,8 @@
 
 #include <netinet/in.h>
 
-#include "gatekey/cmd_txn.h"
-#include "gatekey/crypto.h"
+#include "gatekey/cmd/cmd_txn.h"
+#include "gatekey/crypto/crypto.h"
 
 enum in_state { IN_FREE = 0, IN_WORKING, IN_ANSWERED };
 

@@ -3,7 +3,7 @@
  * The H.248.1 / Megaco text codec (RFC 3525): docs/bindings-h248.md. The decoder reads the
  * message into a small tree of `name [op value] [{ children }]` items (the shape every H.248 text
  * construct has), then interprets the tree; the encoder writes one canonical long-token form.
- * Stateless: Pending, retransmission and the reply cache are lib/cmd_txn.c's.
+ * Stateless: Pending, retransmission and the reply cache are lib/cmd/cmd_txn.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,8 +16,8 @@
 #include <linux/types.h>
 
 #include "cmd_priv.h"
-#include "gatekey/fastpath.h"
-#include "gatekey/h248.h"
+#include "gatekey/fastpath/fastpath.h"
+#include "gatekey/cmd/h248.h"
 
 #define NODES_MAX 256
 #define DEPTH_MAX 16

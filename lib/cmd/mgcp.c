@@ -2,7 +2,7 @@
 /*
  * The MGCP codec (RFC 3435): docs/bindings-mgcp.md. Tolerant decoder (case, blanks, CRLF or LF,
  * unknown parameters), strict encoder (one canonical form, refuses what would read back as
- * another message). Stateless: the transactions are lib/cmd_txn.c's.
+ * another message). Stateless: the transactions are lib/cmd/cmd_txn.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,8 +12,8 @@
 #include <linux/types.h>
 
 #include "cmd_priv.h"
-#include "gatekey/fastpath.h"
-#include "gatekey/mgcp.h"
+#include "gatekey/fastpath/fastpath.h"
+#include "gatekey/cmd/mgcp.h"
 
 #define EP_MAX 127
 

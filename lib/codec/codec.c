@@ -6,10 +6,10 @@
  */
 #include <string.h>
 
-#include "gatekey/codec.h"
-#include "gatekey/h248.h"
-#include "gatekey/mgcp.h"
-#include "gatekey/sip.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/cmd/h248.h"
+#include "gatekey/cmd/mgcp.h"
+#include "gatekey/sip/sip.h"
 
 extern const struct gk_codec gk_sip_codec, gk_ras_codec;
 

@@ -4,7 +4,7 @@
  * it received), else msg.h's canonical bytes. Kept apart from codec.c so the terminal and the
  * registrar compute it through one function and cannot disagree on what the MAC covers.
  */
-#include "gatekey/codec.h"
+#include "gatekey/codec/codec.h"
 
 int gk_codec_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap)
 {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The abstract message's shared pieces (include/gatekey/msg.h): mechanism names and the choice
- * among a terminal's offer, the configured mechanism list, and the canonical bytes of a SUCCESS
- * that the s10 MAC covers, the same for every binding.
+ * The abstract message's shared pieces (include/gatekey/codec/msg.h): mechanism names and the
+ * choice among a terminal's offer, the configured mechanism list, and the canonical bytes of a
+ * SUCCESS that the s10 MAC covers, the same for every binding.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "gatekey/msg.h"
+#include "gatekey/codec/msg.h"
 
 static const char *const mech_names[] = {
     [GK_MECH_NONE] = "none",        [GK_MECH_GKMAC] = "gk-mac",  [GK_MECH_TLS] = "tls",

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Crypto suite "gk1" (DESIGN §4) on OpenSSL 3 EVP. The encodings are fixed by the comment at the
- * top of include/gatekey/crypto.h; the KATs in tests/unit/test_crypto.c pin them.
+ * top of include/gatekey/crypto/crypto.h; the KATs in tests/unit/test_crypto.c pin them.
  *
  * Fetching an algorithm costs a locked lookup in the provider store, which would dominate a
  * registration at 40k/s, so every algorithm is fetched once and contexts are reused:
@@ -22,7 +22,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
-#include "gatekey/crypto.h"
+#include "gatekey/crypto/crypto.h"
 
 #define LP_MAX 0xffff /* a length prefix is 16 bits */
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * HTTP/SIP digest (RFC 7616, RFC 8760) on OpenSSL 3 EVP. Formulas, nonce layout and the password
- * derivation are specified at the top of include/gatekey/digest.h; tests/unit/test_digest.c pins
- * them with values computed outside libgatekey.
+ * derivation are specified at the top of include/gatekey/crypto/digest.h; tests/unit/test_digest.c
+ * pins them with values computed outside libgatekey.
  *
  * Algorithms are fetched once (a fetch is a locked provider-store lookup) and a missing one only
  * disables itself: a FIPS build without MD5 must still serve SHA-256 phones. Hashes stream their
@@ -19,8 +19,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "gatekey/crypto.h"
-#include "gatekey/digest.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/crypto/digest.h"
 
 #define NONCE_TS_LEN   8
 #define NONCE_RAND_LEN 12

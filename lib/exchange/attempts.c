@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Attempts grouped by ID (include/gatekey/attempts.h): a keyed ID map as big as the item space
- * (each group holds at least one item, so it never fills first), a group head per ID slot and a
- * singly linked list through the items.
+ * Attempts grouped by ID (include/gatekey/exchange/attempts.h): a keyed ID map as big as the item
+ * space (each group holds at least one item, so it never fills first), a group head per ID slot and
+ * a singly linked list through the items.
  */
 #include <stdlib.h>
 
-#include "gatekey/attempts.h"
-#include "gatekey/idmap.h"
+#include "gatekey/exchange/attempts.h"
+#include "gatekey/runtime/idmap.h"
 
 struct gk_attempts {
 	struct gk_idmap *ids;

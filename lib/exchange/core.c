@@ -12,9 +12,9 @@
 #include <time.h>
 
 #include "core_priv.h"
-#include "gatekey/config.h"
-#include "gatekey/log.h"
-#include "gatekey/siphash.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/runtime/log.h"
+#include "gatekey/crypto/siphash.h"
 
 void gk_core_cfg_defaults(struct gk_core_cfg *c)
 {

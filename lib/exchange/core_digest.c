@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "core_priv.h"
-#include "gatekey/log.h"
+#include "gatekey/runtime/log.h"
 
 #define ALG_LIST_MAX 24
 

@@ -8,11 +8,11 @@
 
 #include <stdbool.h>
 
-#include "gatekey/attempts.h"
-#include "gatekey/core.h"
-#include "gatekey/digest.h"
-#include "gatekey/idmap.h"
-#include "gatekey/siphash.h"
+#include "gatekey/exchange/attempts.h"
+#include "gatekey/exchange/core.h"
+#include "gatekey/crypto/digest.h"
+#include "gatekey/runtime/idmap.h"
+#include "gatekey/crypto/siphash.h"
 
 #define TXN_IDX_BITS 17
 #define TXN_IDX_MASK ((1u << TXN_IDX_BITS) - 1)

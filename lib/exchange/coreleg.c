@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "gatekey/coreleg.h"
-#include "gatekey/keystore.h"
+#include "gatekey/exchange/coreleg.h"
+#include "gatekey/auc/keystore.h"
 
 int gk_coreleg_init(struct gk_coreleg *c, const uint8_t leg_key[GK_CORELEG_KEY_LEN], bool sbc)
 {

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "gatekey/direct.h"
+#include "gatekey/exchange/direct.h"
 
 static void f_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
                    struct gk_binding *b)

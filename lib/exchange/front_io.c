@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gatekey/config.h"
-#include "gatekey/front_io.h"
-#include "gatekey/log.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/exchange/front_io.h"
+#include "gatekey/runtime/log.h"
 
 static struct gk_front_sock *sock_for(struct gk_front_io *io, uint8_t proto,
                                       const struct sockaddr_storage *to)

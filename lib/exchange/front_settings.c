@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/front_settings.h"
-#include "gatekey/ras.h"
+#include "gatekey/exchange/front_settings.h"
+#include "gatekey/h323/ras.h"
 
 /* registrar.mechanisms: only what the element enforces (gk-mac, digest), see gk_mechs_parse. */
 static int set_mechanisms(const char *value, void *arg, char *err, size_t errlen)

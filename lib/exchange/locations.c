@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "gatekey/idmap.h"
-#include "gatekey/locations.h"
+#include "gatekey/runtime/idmap.h"
+#include "gatekey/exchange/locations.h"
 
 #define SWEEP_MS    1000
 #define SWEEP_SLICE 4096

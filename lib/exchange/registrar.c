@@ -12,13 +12,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "gatekey/addrmap.h"
-#include "gatekey/attempts.h"
-#include "gatekey/codec.h"
-#include "gatekey/config.h"
-#include "gatekey/idmap.h"
-#include "gatekey/log.h"
-#include "gatekey/registrar.h"
+#include "gatekey/runtime/addrmap.h"
+#include "gatekey/exchange/attempts.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/runtime/idmap.h"
+#include "gatekey/runtime/log.h"
+#include "gatekey/exchange/registrar.h"
 
 #define N1_CACHE         8
 #define PENDING_IDX_BITS 17

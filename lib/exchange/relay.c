@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "gatekey/relay.h"
+#include "gatekey/exchange/relay.h"
 
 struct slot {
 	struct gk_relay_txn t;

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "gatekey/codec.h"
-#include "gatekey/terminal.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/exchange/terminal.h"
 
 static uint64_t term_now(const struct gk_terminal *t)
 {

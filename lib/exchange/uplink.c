@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gatekey/uplink.h"
+#include "gatekey/exchange/uplink.h"
 
 static void base(struct gk_msg *m, enum gk_msg_type type, const char *idc, const char *idsp)
 {

@@ -5,9 +5,9 @@
  */
 #include <string.h>
 
-#include "gatekey/crypto.h"
-#include "gatekey/uplink.h"
-#include "gatekey/uplink_core.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/exchange/uplink.h"
+#include "gatekey/exchange/uplink_core.h"
 
 int gk_uplink_core_init(struct gk_uplink_core *u, struct gk_core *core, struct gk_loop *loop,
                         uint32_t slots, uint32_t ttl_ms,

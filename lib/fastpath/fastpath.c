@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Userspace companions of include/gatekey/fastpath.h: counter names for logs and `gkctl`, the
- * mapping onto gatekey's reasons, and the default port plan.
+ * Userspace companions of include/gatekey/fastpath/fastpath.h: counter names for logs and `gkctl`,
+ * the mapping onto gatekey's reasons, and the default port plan.
  */
 #include <string.h>
 
-#include "gatekey/fastpath.h"
+#include "gatekey/fastpath/fastpath.h"
 
 _Static_assert(sizeof(struct gk_fp_terminal) == 80, "terminals map value is ABI");
 _Static_assert(sizeof(struct gk_fp_session) == 160, "sessions map value is ABI");

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/addrmap.h"
-#include "gatekey/crypto.h"
-#include "gatekey/fp_user.h"
-#include "gatekey/siphash.h"
-#include "gatekey/xdp.h"
+#include "gatekey/runtime/addrmap.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/fastpath/fp_user.h"
+#include "gatekey/crypto/siphash.h"
+#include "gatekey/fastpath/xdp.h"
 
 struct host_slot {
 	struct gk_fp_host host;

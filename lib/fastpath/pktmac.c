@@ -10,8 +10,8 @@
 
 #include <openssl/crypto.h>
 
-#include "gatekey/fastpath.h"
-#include "gatekey/pktmac.h"
+#include "gatekey/fastpath/fastpath.h"
+#include "gatekey/fastpath/pktmac.h"
 
 _Static_assert(sizeof(struct gk_trailer) == GK_TRAILER_LEN, "trailer layout");
 _Static_assert(GK_TRAILER_LEN == GK_TRAILER_HDR_LEN + GK_PKT_TAG_LEN, "trailer = header + tag");

@@ -23,7 +23,7 @@
 #include <linux/if_link.h>
 
 #include "gatekey.skel.h"
-#include "gatekey/xdp.h"
+#include "gatekey/fastpath/xdp.h"
 
 #define BPF_FS_MAGIC_ 0xcafe4a11
 /* Room for the verifier's log when a load fails: the kernel keeps the log's end when it does

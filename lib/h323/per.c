@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* X.691 ALIGNED PER primitives: see include/gatekey/per.h. */
+/* X.691 ALIGNED PER primitives: see include/gatekey/h323/per.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/per.h"
+#include "gatekey/h323/per.h"
 
 /* ---- writer ---------------------------------------------------------------------------------- */
 

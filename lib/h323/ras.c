@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * H.225.0 RAS PDUs in X.691 ALIGNED PER (see include/gatekey/ras.h, docs/bindings-h323.md). The
- * ASN.1 is H323-MESSAGES (H.225.0 v7, 12/2009) and H235-SECURITY-MESSAGES (H.235.0, 09/2005); the
- * comments name the components in their order.
+ * H.225.0 RAS PDUs in X.691 ALIGNED PER (see include/gatekey/h323/ras.h, docs/bindings-h323.md).
+ * The ASN.1 is H323-MESSAGES (H.225.0 v7, 12/2009) and H235-SECURITY-MESSAGES (H.235.0, 09/2005);
+ * the comments name the components in their order.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "gatekey/ras.h"
+#include "gatekey/h323/ras.h"
 
 #define RAS_ROOT  25 /* RasMessage root alternatives */
 #define LIST_MAX  32 /* SEQUENCE OF elements we accept */

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gatekey/codec.h"
-#include "gatekey/msg.h"
-#include "gatekey/ras.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/codec/msg.h"
+#include "gatekey/h323/ras.h"
 
 enum {
 	TOK_ID = 1,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Routing SIP requests between registered terminals (include/gatekey/sip_route.h): who may send
- * (a standing binding), to whom (the Request-URI user's binding at this domain, or, inside a
+ * Routing SIP requests between registered terminals (include/gatekey/route/sip_route.h): who may
+ * send (a standing binding), to whom (the Request-URI user's binding at this domain, or, inside a
  * dialog, the other party's), under which identity (the sender's binding, asserted), and the
  * answers the router owes when it cannot (403, 404, 480, 481, 483, 503, 408). The transactions
  * are sip_txn.c's, the edits sip_proxy.c's; this file only decides.
@@ -27,16 +27,15 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "gatekey/config.h"
-#include "gatekey/control.h"
-#include "gatekey/crypto.h"
-#include "gatekey/locations.h"
-#include "gatekey/log.h"
-#include "gatekey/siphash.h"
-#include "gatekey/sip.h"
-#include "gatekey/sip_proxy.h"
-#include "gatekey/sip_route.h"
-#include "sip_priv.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/runtime/control.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/exchange/locations.h"
+#include "gatekey/runtime/log.h"
+#include "gatekey/crypto/siphash.h"
+#include "gatekey/sip/sip.h"
+#include "gatekey/sip/sip_proxy.h"
+#include "gatekey/route/sip_route.h"
 
 #define DIALOG_IDLE_MS (4ull * 3600 * 1000) /* a dialog with no request this long is gone */
 #define CALL_ID_MAX    128                  /* bytes of a Call-ID a dialog keeps */
@@ -507,11 +506,10 @@ int gk_sip_router_terminal_self(struct gk_sip_router *r, const struct sockaddr_s
 
 enum gk_reason gk_sip_router_asserted(const struct gk_sip_view *v, char idc[GK_ID_MAX + 1])
 {
-	struct sip_naddr na;
-	struct sip_span user, host;
+	struct sip_span uri, user, host;
 
-	if (!v->has_pai || !v->pai.n || sip_naddr_parse(v->pai, &na) != GK_R_OK ||
-	    sip_uri_user_host(na.uri, &user, &host) != GK_R_OK || !user.n || user.n > GK_ID_MAX)
+	if (!v->has_pai || !v->pai.n || gk_sip_naddr_uri(v->pai, &uri) != GK_R_OK ||
+	    gk_sip_uri_user_host(uri, &user, &host) != GK_R_OK || !user.n || user.n > GK_ID_MAX)
 		return GK_R_IDENTITY_MISSING;
 	memcpy(idc, user.p, user.n);
 	idc[user.n] = '\0';
@@ -958,7 +956,7 @@ static void route_request(struct gk_sip_router *r, const uint8_t *data, size_t l
 	/* A new request: the callee is the Request-URI's user at this domain (§16.5, with the
 	 * registrar as the location service). */
 	struct sip_span user, host;
-	if (sip_uri_user_host(v->ruri, &user, &host) != GK_R_OK || !host.n) {
+	if (gk_sip_uri_user_host(v->ruri, &user, &host) != GK_R_OK || !host.n) {
 		r->st.foreign++;
 		answer(r, h, data, len, 416, "Unsupported URI Scheme", from);
 		return;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The SIP transaction layer (include/gatekey/sip_txn.h): RFC 3261 §17 over UDP with RFC 6026's
- * Accepted state, for the proxies. Two fixed pools, server and client, each with a free list
+ * The SIP transaction layer (include/gatekey/route/sip_txn.h): RFC 3261 §17 over UDP with RFC
+ * 6026's Accepted state, for the proxies. Two fixed pools, server and client, each with a free list
  * and hash chains under a SipHash key drawn per instance: the keys are branches and sent-bys
  * anyone can choose, and an unkeyed hash would let them pile every transaction into one chain.
  *
@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/crypto.h"
-#include "gatekey/siphash.h"
-#include "gatekey/sip_txn.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/crypto/siphash.h"
+#include "gatekey/route/sip_txn.h"
 
 /* What a slot's buffer holds. */
 enum held { HELD_NOTHING = 0, HELD_REQUEST, HELD_RESPONSE, HELD_ACK };

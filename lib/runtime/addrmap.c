@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The address map (include/gatekey/addrmap.h): open addressing with linear probing and
+ * The address map (include/gatekey/runtime/addrmap.h): open addressing with linear probing and
  * backward-shift deletion, so there are no tombstones to clean up.
  *
  * The keys are UDP source addresses of registered terminals, and every datagram from an unknown
- * source looks one up (lib/fp_user.c, lib/registrar.c). With the unkeyed FNV this replaced, an
- * attacker who can register from addresses and ports of his choice (a few subscriptions, any
- * NAT) computes offline which of them share a home slot; linear probing then joins them into
- * one cluster that every insert, and every lookup of a spoofed source aimed at its start,
- * walks to its end. So the slot comes from SipHash-2-4-64 under 16 bytes from the CSPRNG drawn
- * per map (include/gatekey/siphash.h, as lib/idmap.c): where an address lands is unpredictable
- * from outside and differs between maps and runs.
+ * source looks one up (lib/fastpath/fp_user.c, lib/exchange/registrar.c). With the unkeyed FNV this
+ * replaced, an attacker who can register from addresses and ports of his choice (a few
+ * subscriptions, any NAT) computes offline which of them share a home slot; linear probing then
+ * joins them into one cluster that every insert, and every lookup of a spoofed source aimed at its
+ * start, walks to its end. So the slot comes from SipHash-2-4-64 under 16 bytes from the CSPRNG
+ * drawn per map (include/gatekey/crypto/siphash.h, as lib/runtime/idmap.c): where an address lands
+ * is unpredictable from outside and differs between maps and runs.
  *
  * A slot holds the address in compact form (20 bytes instead of a 128-byte sockaddr_storage)
  * and the full hash: probing compares the hash before the address, and deletion finds each
@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/addrmap.h"
-#include "gatekey/crypto.h"
-#include "gatekey/siphash.h"
+#include "gatekey/runtime/addrmap.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/crypto/siphash.h"
 
 /* port and addr are adjacent, so the hash input is the first 2 + address length bytes. */
 struct key {

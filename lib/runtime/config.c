@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "gatekey/config.h"
+#include "gatekey/runtime/config.h"
 
 static const struct gk_cfg_key *find_key(const struct gk_cfg_key *keys, const char *name)
 {

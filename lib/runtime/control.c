@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "gatekey/control.h"
+#include "gatekey/runtime/control.h"
 
 #define MAX_COMMANDS 16
 #define CTL_DGRAM    4000

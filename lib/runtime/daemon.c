@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/crypto.h"
-#include "gatekey/daemon.h"
-#include "gatekey/log.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/daemon.h"
+#include "gatekey/runtime/log.h"
 
 void gk_daemon_common_keys(struct gk_cfg_key *keys, size_t cap, struct gk_daemon_common *c,
                            const char *name)

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The ID map (include/gatekey/idmap.h): chained buckets in arrays, a doubly linked free list.
- * The IDs come from the network (any REGISTER names one, before anything is verified), so the
+ * The ID map (include/gatekey/runtime/idmap.h): chained buckets in arrays, a doubly linked free
+ * list. The IDs come from the network (any REGISTER names one, before anything is verified), so the
  * bucket hash is keyed: SipHash-2-4-64 under 16 bytes from the CSPRNG, drawn per table
- * (include/gatekey/siphash.h). With the unkeyed FNV-1a this replaced, anyone could compute
+ * (include/gatekey/crypto/siphash.h). With the unkeyed FNV-1a this replaced, anyone could compute
  * offline thousands of names sharing one bucket and make every registration walk that chain.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/crypto.h"
-#include "gatekey/idmap.h"
-#include "gatekey/siphash.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/idmap.h"
+#include "gatekey/crypto/siphash.h"
 
 struct entry {
 	char id[GK_ID_MAX + 1];

@@ -11,7 +11,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "gatekey/log.h"
+#include "gatekey/runtime/log.h"
 
 int gk_log_level = GK_LOG_INFO;
 static bool log_to_syslog;

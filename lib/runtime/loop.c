@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The io_uring event loop (include/gatekey/loop.h): datagrams in through a provided-buffer ring,
- * out through a pool of send slots, timers and signals. */
+/* The io_uring event loop (include/gatekey/runtime/loop.h): datagrams in through a provided-buffer
+ * ring, out through a pool of send slots, timers and signals. */
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gatekey/loop.h"
+#include "gatekey/runtime/loop.h"
 
 #define RX_GROUP    1
 #define MAX_SOCKETS 64

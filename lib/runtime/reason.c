@@ -4,7 +4,7 @@
  * so that adding a reason cannot leave a table behind. A value outside the list gets a fixed
  * string rather than an out-of-bounds read.
  */
-#include "gatekey/reason.h"
+#include "gatekey/runtime/reason.h"
 
 static const char *const reason_text[GK_R__COUNT] = {
 #define GK_REASON_TEXT(n, s) [GK_R_##n] = s,

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gatekey/codec.h"
-#include "gatekey/config.h"
-#include "gatekey/sip.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/sip/sip.h"
 #include "sip_priv.h"
 
 static void sip_request_init(struct gk_msg *m, const struct gk_request_ctx *c)

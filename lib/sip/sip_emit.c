@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gatekey/sip.h"
+#include "gatekey/sip/sip.h"
 #include "sip_priv.h"
 
 /* A value of the context (msg.h): the encoder reads only contexts ctx_ok() accepted. */

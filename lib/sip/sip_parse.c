@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gatekey/sip.h"
+#include "gatekey/sip/sip.h"
 #include "sip_priv.h"
 
 /* gk1 auth-params. Which header may carry which is in `allowed` below. */

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "gatekey/msg.h"
-#include "gatekey/sip.h"
+#include "gatekey/codec/msg.h"
+#include "gatekey/sip/sip.h"
 
 /* Unknown mechanism names are skipped, but they still cost parsing time: bound them too. */
 #define SIP_MECH_ENTRIES_MAX (2 * GK_MECH_MAX)

@@ -20,8 +20,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "gatekey/sip_proxy.h"
-#include "gatekey/siphash.h"
+#include "gatekey/sip/sip_proxy.h"
+#include "gatekey/crypto/siphash.h"
 #include "sip_priv.h"
 
 /* Head bytes as they came, but every LF not already after a CR written as CRLF. The view refused

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "gatekey/sip.h"
+#include "gatekey/sip/sip.h"
 #include "sip_priv.h"
 
 /* What may be echoed, over and above the request's own Via, From, To, Call-ID and CSeq. */

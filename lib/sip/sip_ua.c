@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The user agent's half of a SIP dialog (include/gatekey/sip_ua.h): the caller's dialog from the
- * 2xx to its INVITE, its first hop, the requests a UA writes and the answers a callee gives. Reads
- * with the proxy's view (sip_view.c) and the SIP pieces of sip_util.c, so that what a UA sends is
- * what gatekey's router reads; answers are gk_sip_answer's (sip_refuse.c) with the parts a dialog
- * needs added.
+ * The user agent's half of a SIP dialog (include/gatekey/sip/sip_ua.h): the caller's dialog from
+ * the 2xx to its INVITE, its first hop, the requests a UA writes and the answers a callee gives.
+ * Reads with the proxy's view (sip_view.c) and the SIP pieces of sip_util.c, so that what a UA
+ * sends is what gatekey's router reads; answers are gk_sip_answer's (sip_refuse.c) with the parts a
+ * dialog needs added.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "gatekey/sip.h"
-#include "gatekey/sip_ua.h"
+#include "gatekey/sip/sip.h"
+#include "gatekey/sip/sip_ua.h"
 #include "sip_priv.h"
 
 /* v written into out[0..cap) on one line (folding undone, as a line break and the whitespace

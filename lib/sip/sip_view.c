@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "gatekey/sip_proxy.h"
+#include "gatekey/sip/sip_proxy.h"
 #include "sip_priv.h"
 
 int sip_field_next(const char *b, size_t len, size_t *pos, struct sip_field *f, enum gk_reason *why)
@@ -667,4 +667,19 @@ int gk_sip_via_target(struct sip_span top_via, struct sockaddr_storage *to)
 	if (via.rport.n && parse_uint(via.rport, 5, 65535, &rport))
 		port = (uint16_t)rport;
 	return sip_numeric_address(via.received.n ? via.received : via.host, port, to);
+}
+
+enum gk_reason gk_sip_uri_user_host(struct sip_span uri, struct sip_span *user,
+                                    struct sip_span *host)
+{
+	return sip_uri_user_host(uri, user, host);
+}
+
+enum gk_reason gk_sip_naddr_uri(struct sip_span value, struct sip_span *uri)
+{
+	struct sip_naddr na;
+	enum gk_reason r = sip_naddr_parse(value, &na);
+
+	*uri = r == GK_R_OK ? na.uri : (struct sip_span){0};
+	return r;
 }

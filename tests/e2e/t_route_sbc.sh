@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Calls through the SBC (lib/sip_route.c in sbcd and softswitchd): two digest UAs register through
+# Calls through the SBC (lib/route/sip_route.c in sbcd and softswitchd): two digest UAs register through
 # sbcd; a MESSAGE and a call from one reach the other by way of the softswitch, which locates the
 # callee at the SBC its registration succeeded through. Every core-leg datagram carries the
 # core-leg trailer, each element asserts the caller's identity (never the caller itself), and the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# SIP requests routed between registered terminals (lib/sip_route.c): two digest UAs register
+# SIP requests routed between registered terminals (lib/route/sip_route.c): two digest UAs register
 # with softswitchd, one sends a MESSAGE to the other, which gets it from the address its binding
 # holds, with the sender's identity asserted by the softswitch and not by the sender; then it
 # calls the other (INVITE, 100/180/200, ACK and BYE along the Record-Route). A subscriber without a

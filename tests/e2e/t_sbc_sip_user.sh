@@ -1,5 +1,5 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The SBC topology test again with sbcd's userspace fast path (no XDP): the same decisions, the
-# same counters, from the same shared logic (include/gatekey/fastpath.h).
+# same counters, from the same shared logic (include/gatekey/fastpath/fastpath.h).
 SBC_FASTPATH=userspace exec bash "$(dirname "$0")/t_sbc_sip.sh"

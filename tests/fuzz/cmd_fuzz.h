@@ -7,9 +7,9 @@
  */
 #include <stdbool.h>
 
-#include "gatekey/codec.h"
-#include "gatekey/h248.h"
-#include "gatekey/mgcp.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/cmd/h248.h"
+#include "gatekey/cmd/mgcp.h"
 
 #define FUZZ_NAME CMD_FUZZ_NAME
 #include "fuzz_common.h"

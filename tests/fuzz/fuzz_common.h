@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/msg.h"
+#include "gatekey/codec/msg.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

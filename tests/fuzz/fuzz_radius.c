@@ -8,9 +8,9 @@
  * The seed corpus (tests/corpus/radius/) uses the secret below, and its Access-Accepts answer
  * a request whose authenticator is FUZZ_R, so seeds get past the authenticators and the hidden
  * attributes and the fuzzer starts deep (gatekey_lookup_*: the routing lookup, its Accept and
- * its Reject, written by lib/auc_proto.c's encoders).
+ * its Reject, written by lib/auc/auc_proto.c's encoders).
  */
-#include "gatekey/auc_proto.h"
+#include "gatekey/auc/auc_proto.h"
 
 #define FUZZ_NAME "fuzz_radius"
 #include "fuzz_common.h"

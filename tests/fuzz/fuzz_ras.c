@@ -7,8 +7,8 @@
  */
 #include <stdbool.h>
 
-#include "gatekey/msg.h"
-#include "gatekey/ras.h"
+#include "gatekey/codec/msg.h"
+#include "gatekey/h323/ras.h"
 
 #define FUZZ_NAME "fuzz_ras"
 #include "fuzz_common.h"

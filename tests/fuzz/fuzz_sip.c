@@ -3,7 +3,7 @@
  * libFuzzer target for the SIP codec. Whatever the decoder accepts must re-encode, decode again
  * to the same message, and re-encode to the same bytes: the exchange relies on decode(encode(m))
  * == m, and a second encode that differed would mean the first one lost or invented something.
- * What the decoder refuses goes through the stateless refusal (lib/sip_refuse.c), which reads
+ * What the decoder refuses goes through the stateless refusal (lib/sip/sip_refuse.c), which reads
  * the same bytes leniently and must never write a control character or a second message.
  */
 #include <arpa/inet.h>
@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "gatekey/sip.h"
+#include "gatekey/sip/sip.h"
 
 #define FUZZ_NAME "fuzz_sip"
 #include "fuzz_common.h"

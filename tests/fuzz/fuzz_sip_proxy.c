@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer target for the proxy's view and editing of SIP messages (lib/sip_view.c,
- * lib/sip_proxy.c). Every request the view accepts is forwarded, every response has its top Via
+ * libFuzzer target for the proxy's view and editing of SIP messages (lib/sip/sip_view.c,
+ * lib/sip/sip_proxy.c). Every request the view accepts is forwarded, every response has its top Via
  * removed, with edits chosen from the input's own bytes. What comes out must be a message the view
  * reads again, with the same body byte for byte, one Via more (a request) or one less (a
  * response), exactly the edits asked for and otherwise the same dialog, and no control character
  * in its head but CRLF pairs: a forwarded message must never smuggle a header field or a second
  * message past the element that reads it next. One byte less of room is always -ENOSPC.
  *
- * The user agent's half (lib/sip_ua.c) reads the same messages: a 2xx's dialog makes a BYE the
+ * The user agent's half (lib/sip/sip_ua.c) reads the same messages: a 2xx's dialog makes a BYE the
  * view reads back with that route set, To tag and nothing smuggled; a callee's answer to a request
  * copies its Record-Route and reads back as clean.
  */
@@ -18,9 +18,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "gatekey/sip.h"
-#include "gatekey/sip_proxy.h"
-#include "gatekey/sip_ua.h"
+#include "gatekey/sip/sip.h"
+#include "gatekey/sip/sip_proxy.h"
+#include "gatekey/sip/sip_ua.h"
 
 #define FUZZ_NAME "fuzz_sip_proxy"
 #include "fuzz_common.h"

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gatekey/config.h"
-#include "gatekey/crypto.h"
-#include "gatekey/loop.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/loop.h"
 
 struct edit {
 	const char *from, *to; /* bytes, not strings: binary edits may hold NULs */

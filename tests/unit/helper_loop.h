@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gatekey/loop.h"
+#include "gatekey/runtime/loop.h"
 
 /* Runs loop until done(arg) holds or give_up_ms has passed; true when done held. */
 bool run_until(struct gk_loop *loop, bool (*done)(void *arg), void *arg, uint64_t give_up_ms);

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "gatekey/xdp.h"
+#include "gatekey/fastpath/xdp.h"
 
 /* *xp = the program, loaded unpinned; otherwise SKIP (running skip_stmt) or ASSERT failure. */
 #define XDP_OPEN_OR_SKIP(xp, skip_stmt)                                                            \

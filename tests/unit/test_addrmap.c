@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The address map's keyed hash (lib/addrmap.c). It hashed source addresses with unkeyed FNV
+ * The address map's keyed hash (lib/runtime/addrmap.c). It hashed source addresses with unkeyed FNV
  * under linear probing, so whoever can register from addresses and ports of his choosing could
  * compute offline a set that all start at one slot: one cluster that every insert, and every
  * lookup of a spoofed source aimed at it, walks to the end. Here: 1000 addresses that share a
@@ -15,8 +15,8 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/addrmap.h"
-#include "gatekey/crypto.h"
+#include "gatekey/runtime/addrmap.h"
+#include "gatekey/crypto/crypto.h"
 
 static void v4(struct sockaddr_storage *ss, uint32_t ip, uint16_t port)
 {

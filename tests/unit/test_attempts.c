@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Attempts grouped by the ID they claim (lib/attempts.c): what the registrar and the core keep
- * for an IDc before an answer proves it. The group's ID is held only while it has attempts, so
+ * Attempts grouped by the ID they claim (lib/exchange/attempts.c): what the registrar and the core
+ * keep for an IDc before an answer proves it. The group's ID is held only while it has attempts, so
  * that made-up IDcs leave nothing behind; an item is in one group at most; and every item of a
  * full table can be in a group of its own.
  */
@@ -10,7 +10,7 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/attempts.h"
+#include "gatekey/exchange/attempts.h"
 
 static unsigned group_size(const struct gk_attempts *a, const char *id)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The softswitch's RADIUS client (lib/auc_client.c) against a fake AuC on loopback: an
+ * The softswitch's RADIUS client (lib/auc/auc_client.c) against a fake AuC on loopback: an
  * authentication server that answers every Access-Request with an Access-Accept, and an
  * accounting server that is down (a bound socket nobody reads, so requests vanish without even
  * an ICMP error). The security review's finding (issue 12): with one identifier pool for both
@@ -20,11 +20,11 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 
-#include "gatekey/auc_client.h"
-#include "gatekey/auc_proto.h"
-#include "gatekey/config.h"
-#include "gatekey/loop.h"
-#include "gatekey/radius.h"
+#include "gatekey/auc/auc_client.h"
+#include "gatekey/auc/auc_proto.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/runtime/loop.h"
+#include "gatekey/auc/radius.h"
 
 #define PEN 32473
 static const uint8_t secret[] = "auc-client-test-secret";

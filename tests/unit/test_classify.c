@@ -12,8 +12,8 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/codec.h"
-#include "gatekey/fastpath.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/fastpath/fastpath.h"
 
 extern const struct gk_codec gk_sip_codec, gk_mgcp_codec, gk_h248_codec, gk_ras_codec;
 

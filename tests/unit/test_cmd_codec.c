@@ -22,8 +22,8 @@
 
 #include "helper_tool.h"
 
-#include "gatekey/h248.h"
-#include "gatekey/mgcp.h"
+#include "gatekey/cmd/h248.h"
+#include "gatekey/cmd/mgcp.h"
 
 static const struct gk_codec *codec_of(int proto)
 {

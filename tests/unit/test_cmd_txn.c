@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The command bindings end to end: the terminal side (lib/terminal.c) and the network side in
- * its direct topology (lib/registrar.c + lib/core.c via gk_direct) exchange real MGCP and H.248
- * datagrams through their codecs and a transaction layer each (lib/cmd_txn.c). Both ends must
- * hold the same key; retransmitted commands get the same answer (or a provisional one while the
- * network works, then a final one that is acknowledged); a refusal reaches the terminal as an
- * error response; deregistration's 200 becomes DEREG_OK; with the loop running, commands
- * nobody answers are retransmitted with backoff and then given up.
+ * The command bindings end to end: the terminal side (lib/exchange/terminal.c) and the network side
+ * in its direct topology (lib/exchange/registrar.c + lib/exchange/core.c via gk_direct) exchange
+ * real MGCP and H.248 datagrams through their codecs and a transaction layer each
+ * (lib/cmd/cmd_txn.c). Both ends must hold the same key; retransmitted commands get the same answer
+ * (or a provisional one while the network works, then a final one that is acknowledged); a refusal
+ * reaches the terminal as an error response; deregistration's 200 becomes DEREG_OK; with the loop
+ * running, commands nobody answers are retransmitted with backoff and then given up.
  */
 #include <string.h>
 
@@ -14,14 +14,14 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #include "kselftest_harness.h"
 
-#include "gatekey/cmd_txn.h"
-#include "gatekey/config.h"
-#include "gatekey/direct.h"
-#include "gatekey/h248.h"
-#include "gatekey/mgcp.h"
-#include "gatekey/registrar.h"
-#include "gatekey/terminal.h"
-#include "gatekey/vector.h"
+#include "gatekey/cmd/cmd_txn.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/exchange/direct.h"
+#include "gatekey/cmd/h248.h"
+#include "gatekey/cmd/mgcp.h"
+#include "gatekey/exchange/registrar.h"
+#include "gatekey/exchange/terminal.h"
+#include "gatekey/auc/vector.h"
 
 #define ASSERT_EQ_LOCAL(a, b)                                                                      \
 	do {                                                                                       \

@@ -7,9 +7,9 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/config.h"
-#include "gatekey/daemon.h"
-#include "gatekey/front_settings.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/runtime/daemon.h"
+#include "gatekey/exchange/front_settings.h"
 
 struct settings {
 	char name[GK_CFG_STR_MAX];

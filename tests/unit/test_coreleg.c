@@ -13,8 +13,8 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/coreleg.h"
-#include "gatekey/keystore.h"
+#include "gatekey/exchange/coreleg.h"
+#include "gatekey/auc/keystore.h"
 
 #define MSG  "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n\r\n"
 #define MLEN (sizeof(MSG) - 1)

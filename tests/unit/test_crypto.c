@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The gk1 suite: every encoding of include/gatekey/crypto.h pinned by known answers that were
- * computed outside libgatekey (openssl(1), Python's cryptography package, the SipHash reference
- * vectors), plus the refusals that make the blob and the MACs worth having.
+ * The gk1 suite: every encoding of include/gatekey/crypto/crypto.h pinned by known answers that
+ * were computed outside libgatekey (openssl(1), Python's cryptography package, the SipHash
+ * reference vectors), plus the refusals that make the blob and the MACs worth having.
  *
  * Common inputs of the known answers:
  *   A    = 000102...1f (32 bytes), used as Kc, as the wrapping key X and as the session key K
@@ -22,7 +22,7 @@
 /* The harness's TEST() wrappers and timeout handler have parameters they do not use. */
 #include "kselftest_harness.h"
 
-#include "gatekey/crypto.h"
+#include "gatekey/crypto/crypto.h"
 #include "helper_hex.h"
 #include "helper_siphash.h"
 
@@ -158,7 +158,8 @@ TEST(auth_length_prefix_independent)
 	}
 }
 
-/* An AES-256-GCM path written apart from lib/crypto.c: legacy EVP_aes_256_gcm(), one AAD call. */
+/* An AES-256-GCM path written apart from lib/crypto/crypto.c: legacy EVP_aes_256_gcm(), one AAD
+ * call. */
 static int indep_gcm(int enc, const uint8_t key[32], const uint8_t iv[12], const uint8_t *aad,
                      size_t aadlen, const uint8_t in[32], uint8_t out[32], uint8_t tag[16])
 {
@@ -209,7 +210,8 @@ static size_t build_aad(uint8_t *p, const char *idc, const char *idsp, const uin
 	return build_aad_v(p, GK_BLOB_VERSION, idc, idsp, r, role);
 }
 
-/* The wrap key of a blob through OpenSSL's own HKDF KDF, not lib/crypto.c's HMAC-built one. */
+/* The wrap key of a blob through OpenSSL's own HKDF KDF, not lib/crypto/crypto.c's HMAC-built one.
+ */
 static int indep_wrap_key(const uint8_t x[32], const uint8_t r[GK_RAND_LEN], uint8_t wk[32])
 {
 	uint8_t info[4 + 2 + GK_RAND_LEN];

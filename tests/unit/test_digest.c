@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Digest (include/gatekey/digest.h) pinned by values computed outside libgatekey: the RFC 7616
- * §3.9.1 example, a SIP REGISTER computed with Python's hashlib, the password derivation with
+ * Digest (include/gatekey/crypto/digest.h) pinned by values computed outside libgatekey: the RFC
+ * 7616 §3.9.1 example, a SIP REGISTER computed with Python's hashlib, the password derivation with
  * openssl(1), and the nonce layout re-derived here with EVP_Q_mac. Then the refusals a
  * registrar relies on.
  *
@@ -41,7 +41,7 @@
 /* The harness's TEST() wrappers and timeout handler have parameters they do not use. */
 #include "kselftest_harness.h"
 
-#include "gatekey/digest.h"
+#include "gatekey/crypto/digest.h"
 
 #define RFC_USER   "Mufasa"
 #define RFC_REALM  "http-auth@example.org"

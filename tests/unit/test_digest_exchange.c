@@ -10,10 +10,10 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/config.h"
-#include "gatekey/digest.h"
-#include "gatekey/direct.h"
-#include "gatekey/registrar.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/crypto/digest.h"
+#include "gatekey/exchange/direct.h"
+#include "gatekey/exchange/registrar.h"
 
 struct world {
 	struct gk_loop *loop;

@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The exchange state machine end to end in one process: the terminal side (lib/terminal.c) and
- * the network side in its direct topology (front lib/registrar.c + core lib/core.c) exchange
- * abstract messages; an in-test AuC computes vectors with the gk1 primitives. No codec, no
- * network: this pins the protocol logic itself.
+ * The exchange state machine end to end in one process: the terminal side (lib/exchange/terminal.c)
+ * and the network side in its direct topology (front lib/exchange/registrar.c + core
+ * lib/exchange/core.c) exchange abstract messages; an in-test AuC computes vectors with the gk1
+ * primitives. No codec, no network: this pins the protocol logic itself.
  */
 #include <string.h>
 
 #include "kselftest_harness.h"
 
-#include "gatekey/config.h"
-#include "gatekey/direct.h"
-#include "gatekey/registrar.h"
-#include "gatekey/terminal.h"
-#include "gatekey/vector.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/exchange/direct.h"
+#include "gatekey/exchange/registrar.h"
+#include "gatekey/exchange/terminal.h"
+#include "gatekey/auc/vector.h"
 
 #define MAX_SUBS 4
 

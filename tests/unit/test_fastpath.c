@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The shared fast-path decision (include/gatekey/fastpath.h) in userspace: its SipHash against
- * OpenSSL and the reference, the registration classifiers of the four protocols, the token
+ * The shared fast-path decision (include/gatekey/fastpath/fastpath.h) in userspace: its SipHash
+ * against OpenSSL and the reference, the registration classifiers of the four protocols, the token
  * bucket, the replay window and the decision flow.
  */
 #include <stdio.h>
@@ -10,9 +10,9 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/crypto.h"
-#include "gatekey/fastpath.h"
-#include "gatekey/pktmac.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/fastpath/fastpath.h"
+#include "gatekey/fastpath/pktmac.h"
 #include "helper_siphash.h"
 
 TEST(siphash_agrees_with_openssl_and_reference)

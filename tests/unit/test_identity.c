@@ -10,12 +10,12 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/config.h"
-#include "gatekey/digest.h"
-#include "gatekey/direct.h"
-#include "gatekey/registrar.h"
-#include "gatekey/terminal.h"
-#include "gatekey/vector.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/crypto/digest.h"
+#include "gatekey/exchange/direct.h"
+#include "gatekey/exchange/registrar.h"
+#include "gatekey/exchange/terminal.h"
+#include "gatekey/auc/vector.h"
 
 #define MAX_SUBS 4
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The ID map's keyed hash (lib/idmap.c, include/gatekey/siphash.h). The security review's
- * finding (issue 12): the map that holds every IDc a REGISTER names hashed with unkeyed FNV-1a,
- * so an attacker could compute offline as many names as wanted sharing one bucket. Here:
+ * The ID map's keyed hash (lib/runtime/idmap.c, include/gatekey/crypto/siphash.h). The security
+ * review's finding (issue 12): the map that holds every IDc a REGISTER names hashed with unkeyed
+ * FNV-1a, so an attacker could compute offline as many names as wanted sharing one bucket. Here:
  * gk_siphash64 is SipHash-2-4-64 (the paper's vectors, and OpenSSL's EVP_MAC "SIPHASH" of size 8
  * on every length up to 64 under random keys); two maps place the same names in different
  * buckets; 1000 names that all share one FNV-1a bucket spread over the keyed map like any
@@ -18,9 +18,9 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/crypto.h"
-#include "gatekey/idmap.h"
-#include "gatekey/siphash.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/idmap.h"
+#include "gatekey/crypto/siphash.h"
 
 /* The SipHash paper (Aumasson, Bernstein 2012), appendix A and the reference implementation's
  * vectors_sip64: key 00 01 .. 0f, message 00 01 .. (len - 1). */

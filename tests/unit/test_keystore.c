@@ -21,7 +21,7 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 
-#include "gatekey/keystore.h"
+#include "gatekey/auc/keystore.h"
 
 FIXTURE(ks)
 {
@@ -617,7 +617,7 @@ TEST_F(ks, read_snapshot_sees_writes_from_the_next_batch)
 }
 
 /* ---- The type in the AAD (issue 12, finding 3), and the conversion of schema 1 stores. ----
- * The blobs are built and opened here with OpenSSL alone, from the format lib/keystore.c
+ * The blobs are built and opened here with OpenSSL alone, from the format lib/auc/keystore.c
  * documents (ver || IV || AES-256-GCM(KEK, key) || tag; AAD: the parts below, NUL-separated),
  * so that the tests hold the library to that format rather than to itself. */
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The softswitch's map of terminals to the SBCs holding them (lib/locations.c): an entry follows
- * the terminal to the SBC it last registered through, expires when nothing renews it (also when
- * nobody looks it up again: the sweep gives the slot back), and a full map refuses new entries
+ * The softswitch's map of terminals to the SBCs holding them (lib/exchange/locations.c): an entry
+ * follows the terminal to the SBC it last registered through, expires when nothing renews it (also
+ * when nobody looks it up again: the sweep gives the slot back), and a full map refuses new entries
  * without touching the ones it holds.
  */
 #include <arpa/inet.h>
@@ -11,8 +11,8 @@
 #include "helper_loop.h"
 #include "kselftest_harness.h"
 
-#include "gatekey/config.h"
-#include "gatekey/locations.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/exchange/locations.h"
 
 static struct sockaddr_storage addr4(const char *ip, uint16_t port)
 {

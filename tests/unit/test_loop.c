@@ -8,10 +8,10 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/config.h"
-#include "gatekey/idmap.h"
-#include "gatekey/addrmap.h"
-#include "gatekey/loop.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/runtime/idmap.h"
+#include "gatekey/runtime/addrmap.h"
+#include "gatekey/runtime/loop.h"
 
 struct echo {
 	struct gk_loop *loop;
@@ -181,7 +181,7 @@ static long rss_kib(void)
 	return n == 2 ? resident * (sysconf(_SC_PAGESIZE) / 1024) : -1;
 }
 
-/* The buffers behind 64 KiB datagrams are address space, not memory (lib/loop.c, at
+/* The buffers behind 64 KiB datagrams are address space, not memory (lib/runtime/loop.c, at
  * RX_BUF_SIZE): a fresh loop with the default 4096 receive buffers and 4096 send slots (528 MiB
  * of them) holds about 1.5 MiB, its slot headers and rings; filled eagerly it would hold the
  * 528 MiB, and with each slot's header on its data's first page 16 MiB. After 256 echoes of a

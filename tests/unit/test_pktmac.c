@@ -11,7 +11,7 @@
 /* The harness's TEST() wrappers and timeout handler have parameters they do not use. */
 #include "kselftest_harness.h"
 
-#include "gatekey/pktmac.h"
+#include "gatekey/fastpath/pktmac.h"
 #include "helper_hex.h"
 #include "helper_siphash.h"
 

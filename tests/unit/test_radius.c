@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The RADIUS codec (lib/radius.c) and the softswitch <-> AuC mapping on top of it
- * (lib/auc_proto.c). Known answers come from outside the code under test: the RFC 2865 §7
+ * The RADIUS codec (lib/auc/radius.c) and the softswitch <-> AuC mapping on top of it
+ * (lib/auc/auc_proto.c). Known answers come from outside the code under test: the RFC 2865 §7
  * example packets, and constants computed at development time with python3's hashlib/hmac (the
  * script is in the comment above each) and cross-checked with the openssl CLI. Inside the test,
  * Message-Authenticators of encoder output are recomputed with OpenSSL's one-shot HMAC() and
  * hidden attributes with a second RFC 2868 implementation over EVP_Digest(), neither of which
- * shares code with lib/radius.c.
+ * shares code with lib/auc/radius.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,10 +18,10 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 
-#include "gatekey/auc_proto.h"
-#include "gatekey/config.h"
-#include "gatekey/rad_dedup.h"
-#include "gatekey/radius.h"
+#include "gatekey/auc/auc_proto.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/auc/rad_dedup.h"
+#include "gatekey/auc/radius.h"
 
 #define PEN 32473
 
@@ -1566,7 +1566,8 @@ TEST(auc_decode_acct_refusals)
 	}
 }
 
-/* --- Duplicate detection (lib/rad_dedup.c, RFC 5080 §2.2.2) -------------------------------- */
+/* --- Duplicate detection (lib/auc/rad_dedup.c, RFC 5080 §2.2.2) --------------------------------
+ */
 
 static struct gk_rad_pkt dedup_req(uint8_t code, uint8_t id, uint8_t fill)
 {

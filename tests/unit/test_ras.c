@@ -9,7 +9,7 @@
  * for every PDU built and every seed, tshark's H.225.0 dissector over every message (no
  * malformed packet, the expected RasMessage, our tokens as H.235 fields, every extension bitmap
  * against the additions the ASN.1 names), the success MAC over the encoded RCF, and the whole
- * exchange driven through the codec (lib/terminal.c <-> gk_direct front + core), both ends
+ * exchange driven through the codec (lib/exchange/terminal.c <-> gk_direct front + core), both ends
  * holding the same key.
  */
 #include <arpa/inet.h>
@@ -24,14 +24,14 @@
 
 #include "helper_tool.h"
 
-#include "gatekey/codec.h"
-#include "gatekey/config.h"
-#include "gatekey/direct.h"
-#include "gatekey/per.h"
-#include "gatekey/ras.h"
-#include "gatekey/registrar.h"
-#include "gatekey/terminal.h"
-#include "gatekey/vector.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/exchange/direct.h"
+#include "gatekey/h323/per.h"
+#include "gatekey/h323/ras.h"
+#include "gatekey/exchange/registrar.h"
+#include "gatekey/exchange/terminal.h"
+#include "gatekey/auc/vector.h"
 
 extern const struct gk_codec gk_ras_codec;
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Relay slots (lib/relay.c) and the softswitch's end of the core leg that keeps its SBCs'
- * requests in them (lib/uplink_core.c), against the attack of issue 12: requests whose answer
- * never comes (two REGISTERs per IDc through an SBC, the first one superseded inside the core;
- * datagrams lost on the core leg) must not hold the slots, and with them every later request,
+ * Relay slots (lib/exchange/relay.c) and the softswitch's end of the core leg that keeps its SBCs'
+ * requests in them (lib/exchange/uplink_core.c), against the attack of issue 12: requests whose
+ * answer never comes (two REGISTERs per IDc through an SBC, the first one superseded inside the
+ * core; datagrams lost on the core leg) must not hold the slots, and with them every later request,
  * until the daemon restarts. Each slot waits a bounded time, is then freed and counted, and a
  * late answer finds nothing. Timings are short and real (the loop's clock); the tests wait for
  * conditions, never for a fixed time alone.
@@ -13,11 +13,11 @@
 #include "helper_loop.h"
 #include "kselftest_harness.h"
 
-#include "gatekey/config.h"
-#include "gatekey/direct.h"
-#include "gatekey/relay.h"
-#include "gatekey/uplink.h"
-#include "gatekey/uplink_core.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/exchange/direct.h"
+#include "gatekey/exchange/relay.h"
+#include "gatekey/exchange/uplink.h"
+#include "gatekey/exchange/uplink_core.h"
 
 static bool never(void *arg)
 {
@@ -120,9 +120,10 @@ TEST(answered_slots_never_expire_and_slots_expire_oldest_first)
 }
 
 /*
- * The softswitch serving an SBC: the SBC's core-leg requests go through lib/uplink_core.c into
- * the real core (lib/core.c); the AuC never answers, so the core refuses each request it keeps
- * after auc_timeout_ms, and a request it drops without a verdict can only be freed by expiry.
+ * The softswitch serving an SBC: the SBC's core-leg requests go through lib/exchange/uplink_core.c
+ * into the real core (lib/exchange/core.c); the AuC never answers, so the core refuses each request
+ * it keeps after auc_timeout_ms, and a request it drops without a verdict can only be freed by
+ * expiry.
  */
 #define PEER_SLOTS     8
 #define AUC_TIMEOUT_MS 40

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/sip.h"
+#include "gatekey/sip/sip.h"
 #include "helper_tool.h"
 #include "kselftest_harness.h"
 

@@ -18,7 +18,7 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #include "kselftest_harness.h"
 
-#include "gatekey/sip.h"
+#include "gatekey/sip/sip.h"
 
 #define N1_HEX   "6b1f0c3e9a2d4c57b0e8f1a2c3d4e5f6"
 #define N2_HEX   "0f9e8d7c6b5a49382716a5b4c3d2e1f0"

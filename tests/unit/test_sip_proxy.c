@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The proxy's view and editing of SIP messages (lib/sip_view.c, lib/sip_proxy.c): a forwarded
- * request is the one received with exactly the edits RFC 3261 §16.6 asks for (Request-URI,
- * Max-Forwards, a Route naming this element, the new Via and Record-Route, RFC 3325 identities)
- * and every other byte as it came; a response going upstream loses exactly its top Via value
- * (§16.7); where a response goes (§18.2.2, RFC 3581); the proxy's branch is the same for a
+ * The proxy's view and editing of SIP messages (lib/sip/sip_view.c, lib/sip/sip_proxy.c): a
+ * forwarded request is the one received with exactly the edits RFC 3261 §16.6 asks for
+ * (Request-URI, Max-Forwards, a Route naming this element, the new Via and Record-Route, RFC 3325
+ * identities) and every other byte as it came; a response going upstream loses exactly its top Via
+ * value (§16.7); where a response goes (§18.2.2, RFC 3581); the proxy's branch is the same for a
  * retransmission and for the CANCEL of a request. What gatekey's decoder read before forwarding
  * it still reads after, RFC 4475's torture messages included, and a buffer too small is refused
  * whole.
@@ -19,8 +19,8 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/sip.h"
-#include "gatekey/sip_proxy.h"
+#include "gatekey/sip/sip.h"
+#include "gatekey/sip/sip_proxy.h"
 
 #define PROXY_VIA "SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bKpx01"
 #define PROXY_RR  "<sip:198.18.0.1;lr>"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The router of SIP requests between registered terminals (lib/sip_route.c), driven as
+ * The router of SIP requests between registered terminals (lib/route/sip_route.c), driven as
  * softswitchd drives it: a real loop, a front listening for SIP on loopback, a registrar holding
  * digest bindings pinned to the addresses of plain UDP sockets (alice, bob, mallory), and every
  * message on the wire. The end-to-end test (tests/e2e/t_route_sip.sh) shows honest UAs served;
@@ -29,15 +29,15 @@
 #include "helper_loop.h"
 #include "kselftest_harness.h"
 
-#include "gatekey/codec.h"
-#include "gatekey/config.h"
-#include "gatekey/crypto.h"
-#include "gatekey/front_io.h"
-#include "gatekey/locations.h"
-#include "gatekey/log.h"
-#include "gatekey/loop.h"
-#include "gatekey/registrar.h"
-#include "gatekey/sip_route.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/exchange/front_io.h"
+#include "gatekey/exchange/locations.h"
+#include "gatekey/runtime/log.h"
+#include "gatekey/runtime/loop.h"
+#include "gatekey/exchange/registrar.h"
+#include "gatekey/route/sip_route.h"
 
 #define DIVISOR  100   /* T1 5 ms, T2 40 ms, T4 50 ms, 64*T1 320 ms */
 #define TIMER_C  30000 /* 300 ms once divided: past every answer a test sends at once */

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The SIP transaction layer (lib/sip_txn.c) on a real loop, its timers scaled down a hundredfold
- * (T1 5 ms, T2 40 ms, T4 50 ms, 64*T1 320 ms), every datagram it sends captured with the loop
- * time it went at. Server INVITE: 100 Trying after its timer, repeated for a retransmission; a
- * 486 repeated by timer G until the ACK, then timer I; no ACK: timer H; a 2xx: Accepted until
- * timer L. Server non-INVITE: the final repeated during timer J. Client INVITE: timer A until a
- * provisional, the ACK of a 486 built by the caller and repeated, timer B once, 2xx passed in
- * Accepted (RFC 6026), timer C. Client non-INVITE: timer E capped at T2, timer F. Pools that
- * fill, handles that outlive their slot, and the keys: ACK to its INVITE, CANCEL on its own,
+ * The SIP transaction layer (lib/route/sip_txn.c) on a real loop, its timers scaled down a
+ * hundredfold (T1 5 ms, T2 40 ms, T4 50 ms, 64*T1 320 ms), every datagram it sends captured with
+ * the loop time it went at. Server INVITE: 100 Trying after its timer, repeated for a
+ * retransmission; a 486 repeated by timer G until the ACK, then timer I; no ACK: timer H; a 2xx:
+ * Accepted until timer L. Server non-INVITE: the final repeated during timer J. Client INVITE:
+ * timer A until a provisional, the ACK of a 486 built by the caller and repeated, timer B once, 2xx
+ * passed in Accepted (RFC 6026), timer C. Client non-INVITE: timer E capped at T2, timer F. Pools
+ * that fill, handles that outlive their slot, and the keys: ACK to its INVITE, CANCEL on its own,
  * sent-by in the server's key only.
  *
  * Counts of copies are taken after the end timer of a transaction has passed: retransmissions
@@ -20,9 +20,9 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/config.h"
-#include "gatekey/loop.h"
-#include "gatekey/sip_txn.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/runtime/loop.h"
+#include "gatekey/route/sip_txn.h"
 
 #define T1       5
 #define T2       40

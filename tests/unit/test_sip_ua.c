@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The user agent's half of a dialog (lib/sip_ua.c), as gkterm places and answers calls: the route
- * set is the 2xx's Record-Route reversed and its first loose route is where the ACK and BYE go
- * (the server when there is none, nothing when it is a strict router or a name); the remote
+ * The user agent's half of a dialog (lib/sip/sip_ua.c), as gkterm places and answers calls: the
+ * route set is the 2xx's Record-Route reversed and its first loose route is where the ACK and BYE
+ * go (the server when there is none, nothing when it is a strict router or a name); the remote
  * target is the 2xx's Contact; requests inside the dialog carry that route set in order, the To
  * with the callee's tag, and what gatekey's proxy view reads back; a callee's 180 and 200 copy the
  * request's Record-Route, carry its Contact and body, and one To tag for both.
@@ -15,9 +15,9 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/sip.h"
-#include "gatekey/sip_proxy.h"
-#include "gatekey/sip_ua.h"
+#include "gatekey/sip/sip.h"
+#include "gatekey/sip/sip_proxy.h"
+#include "gatekey/sip/sip_ua.h"
 
 #define OK_HEAD                                                                                    \
 	"SIP/2.0 200 OK\r\n"                                                                       \

@@ -14,7 +14,7 @@
 #include "kselftest_harness.h"
 
 #include "../../softswitchd/peers.c"
-#include "gatekey/keystore.h"
+#include "gatekey/auc/keystore.h"
 
 FIXTURE(peers)
 {

@@ -19,7 +19,7 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 
-#include "gatekey/xdp.h"
+#include "gatekey/fastpath/xdp.h"
 
 #define GK_VERIFIER_BUDGET 200000u
 

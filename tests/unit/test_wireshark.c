@@ -20,8 +20,8 @@
 
 #include "helper_tool.h"
 
-#include "gatekey/coreleg.h"
-#include "gatekey/pktmac.h"
+#include "gatekey/exchange/coreleg.h"
+#include "gatekey/fastpath/pktmac.h"
 
 #include "helper_frame.h"
 

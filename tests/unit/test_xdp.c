@@ -18,8 +18,8 @@
 
 #include "kselftest_harness.h"
 
-#include "gatekey/pktmac.h"
-#include "gatekey/xdp.h"
+#include "gatekey/fastpath/pktmac.h"
+#include "gatekey/fastpath/xdp.h"
 #include "helper_frame.h"
 #include "helper_xdp.h"
 

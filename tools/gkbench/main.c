@@ -19,13 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gatekey/codec.h"
-#include "gatekey/config.h"
-#include "gatekey/direct.h"
-#include "gatekey/fp_user.h"
-#include "gatekey/log.h"
-#include "gatekey/terminal.h"
-#include "gatekey/vector.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/exchange/direct.h"
+#include "gatekey/fastpath/fp_user.h"
+#include "gatekey/runtime/log.h"
+#include "gatekey/exchange/terminal.h"
+#include "gatekey/auc/vector.h"
 
 #define BATCH 256
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gatekey/control.h"
+#include "gatekey/runtime/control.h"
 #include "ctl.h"
 
 int gkctl_cmd_ctl(int argc, char **argv)

@@ -14,12 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gatekey/config.h"
-#include "gatekey/control.h"
-#include "gatekey/crypto.h"
-#include "gatekey/daemon.h"
-#include "gatekey/digest.h"
-#include "gatekey/keystore.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/runtime/control.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/daemon.h"
+#include "gatekey/crypto/digest.h"
+#include "gatekey/auc/keystore.h"
 
 #include "ctl.h"
 #include "xdp.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gatekey/xdp.h"
+#include "gatekey/fastpath/xdp.h"
 #include "xdp.h"
 
 int gkctl_cmd_xdp(int argc, char **argv)

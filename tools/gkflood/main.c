@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gatekey/config.h"
-#include "gatekey/crypto.h"
-#include "gatekey/loop.h"
-#include "gatekey/trailer.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/loop.h"
+#include "gatekey/fastpath/trailer.h"
 
 #define BATCH    64
 #define MAX_SOCK 64

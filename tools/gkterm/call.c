@@ -6,7 +6,7 @@
  *
  * Caller (--call AOR, and the load run's callers): INVITE with an SDP offer, retransmitted by
  * RFC 3261 timer A until a provisional or a final comes (timer B gives up); a 2xx makes the dialog
- * (lib/sip_ua.c: the route set from its Record-Route, the remote target from its Contact), is
+ * (lib/sip/sip_ua.c: the route set from its Record-Route, the remote target from its Contact), is
  * ACKed along that route set, and after --hold-ms the call ends with a BYE (timer E and F), whose
  * final ends the call. A non-2xx final is ACKed hop by hop (gk_sip_build_ack). A final that comes
  * again is ACKed again (§13.2.2.4, §17.1.1.2).
@@ -35,13 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/config.h"
-#include "gatekey/crypto.h"
-#include "gatekey/idmap.h"
-#include "gatekey/pktmac.h"
-#include "gatekey/sip.h"
-#include "gatekey/sip_ua.h"
-#include "gatekey/siphash.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/idmap.h"
+#include "gatekey/fastpath/pktmac.h"
+#include "gatekey/sip/sip.h"
+#include "gatekey/sip/sip_ua.h"
+#include "gatekey/crypto/siphash.h"
 #include "gkterm.h"
 
 #define T1_MS       500

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * gkterm's engine: many terminals on one io_uring loop. Each terminal runs the protocol-free
- * terminal state machine (lib/terminal.c); this file only paces, transmits, retransmits
+ * terminal state machine (lib/exchange/terminal.c); this file only paces, transmits, retransmits
  * (RFC 3261 timer E: T1 doubling to T2, given up after timer F) and reports. A terminal's SIP calls
  * (placing, answering, the load run) are call.c's, between its other steps and deregistering.
  */
@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "gatekey/idmap.h"
-#include "gatekey/log.h"
-#include "gatekey/pktmac.h"
+#include "gatekey/runtime/idmap.h"
+#include "gatekey/runtime/log.h"
+#include "gatekey/fastpath/pktmac.h"
 #include "gkterm.h"
 
 #define T1_MS      500

@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-#include "gatekey/cmd_txn.h"
-#include "gatekey/codec.h"
-#include "gatekey/loop.h"
-#include "gatekey/sip_ua.h"
-#include "gatekey/terminal.h"
+#include "gatekey/cmd/cmd_txn.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/runtime/loop.h"
+#include "gatekey/sip/sip_ua.h"
+#include "gatekey/exchange/terminal.h"
 
 #define GKT_REQ_MAX      1500
 #define GKT_TARGETS_MAX  16   /* --call targets */

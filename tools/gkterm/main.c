@@ -14,12 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gatekey/config.h"
-#include "gatekey/crypto.h"
-#include "gatekey/idmap.h"
-#include "gatekey/keystore.h"
-#include "gatekey/log.h"
-#include "gatekey/ras.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/idmap.h"
+#include "gatekey/auc/keystore.h"
+#include "gatekey/runtime/log.h"
+#include "gatekey/h323/ras.h"
 #include "gkterm.h"
 
 static void usage(FILE *f)

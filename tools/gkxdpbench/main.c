@@ -24,8 +24,8 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
-#include "gatekey/pktmac.h"
-#include "gatekey/xdp.h"
+#include "gatekey/fastpath/pktmac.h"
+#include "gatekey/fastpath/xdp.h"
 
 #define KEY       "0123456789abcdef"
 #define TERM_PORT 5062

@@ -18,9 +18,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/auc_proto.h"
-#include "gatekey/daemon.h"
-#include "gatekey/loop.h"
+#include "gatekey/auc/auc_proto.h"
+#include "gatekey/runtime/daemon.h"
+#include "gatekey/runtime/loop.h"
 
 struct gk_auc_client_cfg {
 	struct sockaddr_storage auth_server, acct_server;

@@ -46,9 +46,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/crypto.h"
-#include "gatekey/msg.h"
-#include "gatekey/radius.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/codec/msg.h"
+#include "gatekey/auc/radius.h"
 
 #define GK_PEN_DEFAULT 32473
 

@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "gatekey/crypto.h"
-#include "gatekey/msg.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/codec/msg.h"
 
 struct gk_keystore;
 

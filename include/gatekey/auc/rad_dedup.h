@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/radius.h"
+#include "gatekey/auc/radius.h"
 
 #define GK_RAD_DEDUP_RESP_MAX 512 /* longer responses are sent but not remembered */
 

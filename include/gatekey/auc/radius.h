@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/reason.h"
+#include "gatekey/runtime/reason.h"
 
 #define GK_RAD_MAX_LEN   4096
 #define GK_RAD_HDR_LEN   20

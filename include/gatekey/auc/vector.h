@@ -3,7 +3,7 @@
 #ifndef GATEKEY_VECTOR_H
 #define GATEKEY_VECTOR_H
 
-#include "gatekey/auc_proto.h"
+#include "gatekey/auc/auc_proto.h"
 
 /*
  * Fresh Rand and K; XAUTH = AUTH(Kc, Rand, IDc); K wrapped for the terminal under Kc and for the

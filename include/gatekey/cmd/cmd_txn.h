@@ -20,9 +20,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/codec.h"
-#include "gatekey/loop.h"
-#include "gatekey/msg.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/runtime/loop.h"
+#include "gatekey/codec/msg.h"
 
 #define GK_CMD_BUF 1400 /* largest encoded message kept for retransmission */
 

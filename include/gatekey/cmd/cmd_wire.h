@@ -2,7 +2,7 @@
 /*
  * Wire context of the command/response protocols (MGCP, H.248 text): every message of the
  * exchange is a command acknowledged by a response with the same transaction id. The part both
- * share, struct gk_cmd_wire, is what lib/cmd_txn.c reads; see docs/bindings-mgcp.md.
+ * share, struct gk_cmd_wire, is what lib/cmd/cmd_txn.c reads; see docs/bindings-mgcp.md.
  */
 #ifndef GATEKEY_CMD_WIRE_H
 #define GATEKEY_CMD_WIRE_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The H.248.1 / Megaco text binding (RFC 3525) of the exchange: docs/bindings-h248.md.
- * Stateless: transactions (Pending, retransmission, reply cache) are lib/cmd_txn.c's.
+ * Stateless: transactions (Pending, retransmission, reply cache) are lib/cmd/cmd_txn.c's.
  */
 #ifndef GATEKEY_H248_H
 #define GATEKEY_H248_H
@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/codec.h"
-#include "gatekey/msg.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/codec/msg.h"
 
 #define GK_H248_PORT 2944
 

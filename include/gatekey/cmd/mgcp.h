@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The MGCP binding (RFC 3435) of the exchange: docs/bindings-mgcp.md. Stateless: transactions
- * (retransmission, response cache, provisional responses) are lib/cmd_txn.c's.
+ * (retransmission, response cache, provisional responses) are lib/cmd/cmd_txn.c's.
  */
 #ifndef GATEKEY_MGCP_H
 #define GATEKEY_MGCP_H
@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/codec.h"
-#include "gatekey/msg.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/codec/msg.h"
 
 #define GK_MGCP_PORT_GW 2427 /* gateways: the terminals */
 #define GK_MGCP_PORT_CA 2727 /* call agents: sbcd, softswitchd */

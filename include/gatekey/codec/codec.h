@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/msg.h"
+#include "gatekey/codec/msg.h"
 
 /* What a terminal needs to address a new request (the codec turns it into wire context). */
 struct gk_request_ctx {

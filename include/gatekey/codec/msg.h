@@ -13,11 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/cmd_wire.h"
-#include "gatekey/crypto.h"
-#include "gatekey/limits.h"
-#include "gatekey/ras.h"
-#include "gatekey/reason.h"
+#include "gatekey/cmd/cmd_wire.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/limits.h"
+#include "gatekey/h323/ras.h"
+#include "gatekey/runtime/reason.h"
 
 #define GK_TXT_SHORT 64
 #define GK_TXT_LONG  256
@@ -41,7 +41,7 @@ enum gk_msg_type {
 	GK_MSG_OTHER,      /* any other request (e.g. SIP OPTIONS): only for registered terminals */
 	GK_MSG_OTHER_OK,   /* answer to OTHER */
 	GK_MSG_ACK,        /* MGCP/H.248 only: a protocol-level response (cmd_wire.h), for
-	                      lib/cmd_txn.c, never for the state machines */
+	                      lib/cmd/cmd_txn.c, never for the state machines */
 	GK_MSG_PROVISIONAL, /* SIP 1xx: the transaction goes on; nothing for the state machines */
 };
 

@@ -14,10 +14,10 @@
 
 #include <stdint.h>
 
-#include "gatekey/auc_proto.h"
-#include "gatekey/digest.h"
-#include "gatekey/loop.h"
-#include "gatekey/reason.h"
+#include "gatekey/auc/auc_proto.h"
+#include "gatekey/crypto/digest.h"
+#include "gatekey/runtime/loop.h"
+#include "gatekey/runtime/reason.h"
 
 struct gk_core;
 

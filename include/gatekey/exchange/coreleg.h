@@ -26,9 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/crypto.h"
-#include "gatekey/pktmac.h"
-#include "gatekey/reason.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/fastpath/pktmac.h"
+#include "gatekey/runtime/reason.h"
 
 #define GK_CORELEG_KEY_LEN     GK_KEY_LEN
 #define GK_CORELEG_SKEW_S      60

@@ -9,9 +9,9 @@
 #ifndef GATEKEY_DIRECT_H
 #define GATEKEY_DIRECT_H
 
-#include "gatekey/core.h"
-#include "gatekey/registrar.h"
-#include "gatekey/relay.h"
+#include "gatekey/exchange/core.h"
+#include "gatekey/exchange/registrar.h"
+#include "gatekey/exchange/relay.h"
 
 struct gk_direct_ops {
 	void (*send_terminal)(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,

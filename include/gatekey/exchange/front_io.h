@@ -9,11 +9,11 @@
 #ifndef GATEKEY_FRONT_IO_H
 #define GATEKEY_FRONT_IO_H
 
-#include "gatekey/cmd_txn.h"
-#include "gatekey/codec.h"
-#include "gatekey/control.h"
-#include "gatekey/front_settings.h"
-#include "gatekey/registrar.h"
+#include "gatekey/cmd/cmd_txn.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/runtime/control.h"
+#include "gatekey/exchange/front_settings.h"
+#include "gatekey/exchange/registrar.h"
 
 #define GK_FRONT_SOCKS 16
 

@@ -3,8 +3,8 @@
 #ifndef GATEKEY_FRONT_SETTINGS_H
 #define GATEKEY_FRONT_SETTINGS_H
 
-#include "gatekey/config.h"
-#include "gatekey/registrar.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/exchange/registrar.h"
 
 struct gk_front_settings {
 	uint32_t skew_ms, challenge_ttl_ms, core_timeout_ms;

@@ -6,8 +6,8 @@
  * terminal registers through another; the SBC stays the authority on its own bindings (it
  * answers 480 for one that has ended since), so an entry only has to outlive the longest
  * registration: every entry expires ttl_s after it was last made. A registration with the
- * softswitch itself removes the terminal's entry: the newest registration wins. Fixed capacity, no allocation
- * after creation; keys are hashed under a secret key (idmap.h).
+ * softswitch itself removes the terminal's entry: the newest registration wins. Fixed capacity, no
+ * allocation after creation; keys are hashed under a secret key (idmap.h).
  */
 #ifndef GATEKEY_LOCATIONS_H
 #define GATEKEY_LOCATIONS_H
@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/loop.h"
+#include "gatekey/runtime/loop.h"
 
 struct gk_locations;
 

@@ -22,11 +22,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/auc_proto.h"
-#include "gatekey/loop.h"
-#include "gatekey/msg.h"
-#include "gatekey/pktmac.h"
-#include "gatekey/reason.h"
+#include "gatekey/auc/auc_proto.h"
+#include "gatekey/runtime/loop.h"
+#include "gatekey/codec/msg.h"
+#include "gatekey/fastpath/pktmac.h"
+#include "gatekey/runtime/reason.h"
 
 struct gk_registrar;
 struct gk_binding;

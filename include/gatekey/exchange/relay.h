@@ -17,8 +17,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/loop.h"
-#include "gatekey/msg.h"
+#include "gatekey/runtime/loop.h"
+#include "gatekey/codec/msg.h"
 
 /* References of requests that crossed the core leg (the other side's, or relayed ones). */
 #define GK_REF_PEER (1ull << 63)

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gatekey/msg.h"
-#include "gatekey/pktmac.h"
+#include "gatekey/codec/msg.h"
+#include "gatekey/fastpath/pktmac.h"
 
 enum gk_term_state {
 	GK_TERM_IDLE = 0,

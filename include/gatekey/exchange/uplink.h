@@ -25,8 +25,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gatekey/codec.h"
-#include "gatekey/msg.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/codec/msg.h"
 
 /* Builds the abstract message of a core-leg request. rand/auth/address may be NULL. */
 void gk_uplink_request(struct gk_msg *m, enum gk_msg_type type, const char *idc, const char *idsp,

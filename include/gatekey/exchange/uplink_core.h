@@ -15,9 +15,9 @@
 #ifndef GATEKEY_UPLINK_CORE_H
 #define GATEKEY_UPLINK_CORE_H
 
-#include "gatekey/core.h"
-#include "gatekey/locations.h"
-#include "gatekey/relay.h"
+#include "gatekey/exchange/core.h"
+#include "gatekey/exchange/locations.h"
+#include "gatekey/exchange/relay.h"
 
 struct gk_uplink_core_stats {
 	uint64_t requests; /* from SBCs */

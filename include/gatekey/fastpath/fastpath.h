@@ -49,7 +49,8 @@
 #define GK_FP_BOUND(n) 0xffffffffu
 #endif
 
-#include "gatekey/trailer.h"
+#include "gatekey/crypto/siphash.h"
+#include "gatekey/fastpath/trailer.h"
 
 #ifdef __clang__
 #define GK_FP_UNROLL _Pragma("clang loop unroll(full)")
@@ -253,105 +254,21 @@ enum gk_fp_port_class {
 	GK_FP_PORT_VERIFIED = 2,
 };
 
-/* ---- small helpers ---- */
-
-GK_FP_INLINE __u64 gk_fp_ld64le(const __u8 *p)
-{
-	__u64 v;
-#ifdef __bpf__
-	v = *(const __u64 *)p; /* callers pass 8-aligned scratch offsets */
-#else
-	__builtin_memcpy(&v, p, 8);
-#endif
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
-GK_FP_INLINE void gk_fp_st64le(__u8 *p, __u64 v)
-{
-#if defined(__bpf__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	*(__u64 *)p = v; /* callers pass 8-aligned places (the scratch's tag) */
-#else
-	for (int i = 0; i < 8; i++, v >>= 8)
-		p[i] = (__u8)v;
-#endif
-}
-
-/* ---- SipHash-2-4-128 over buf[0..len) ---- */
-
-#define GK_FP_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-#define GK_FP_SIPROUND(v0, v1, v2, v3)                                                             \
-	do {                                                                                       \
-		v0 += v1;                                                                          \
-		v1 = GK_FP_ROTL(v1, 13);                                                           \
-		v1 ^= v0;                                                                          \
-		v0 = GK_FP_ROTL(v0, 32);                                                           \
-		v2 += v3;                                                                          \
-		v3 = GK_FP_ROTL(v3, 16);                                                           \
-		v3 ^= v2;                                                                          \
-		v0 += v3;                                                                          \
-		v3 = GK_FP_ROTL(v3, 21);                                                           \
-		v3 ^= v0;                                                                          \
-		v2 += v1;                                                                          \
-		v1 = GK_FP_ROTL(v1, 17);                                                           \
-		v1 ^= v2;                                                                          \
-		v2 = GK_FP_ROTL(v2, 32);                                                           \
-	} while (0)
-
-/* SipHash-2-4-128 in three steps, so that the XDP program can feed it words straight from the
- * packet (see gatekey.bpf.c) while everything else feeds it from a buffer. */
-struct gk_fp_sip {
-	__u64 v0, v1, v2, v3;
-};
-
-GK_FP_INLINE void gk_fp_sip_init(struct gk_fp_sip *s, const __u8 key[16])
-{
-	__u64 k0 = gk_fp_ld64le(key), k1 = gk_fp_ld64le(key + 8);
-
-	s->v0 = k0 ^ 0x736f6d6570736575ull;
-	s->v1 = k1 ^ 0x646f72616e646f6dull ^ 0xee;
-	s->v2 = k0 ^ 0x6c7967656e657261ull;
-	s->v3 = k1 ^ 0x7465646279746573ull;
-}
-
-/* One 8-byte message word, little-endian. */
-GK_FP_INLINE void gk_fp_sip_word(struct gk_fp_sip *s, __u64 m)
-{
-	s->v3 ^= m;
-	GK_FP_SIPROUND(s->v0, s->v1, s->v2, s->v3);
-	GK_FP_SIPROUND(s->v0, s->v1, s->v2, s->v3);
-	s->v0 ^= m;
-}
-
-/* last: the final 0..7 bytes, little-endian, with the total length in its top byte. */
-GK_FP_INLINE void gk_fp_sip_final(struct gk_fp_sip *s, __u64 last, __u8 out[16])
-{
-	gk_fp_sip_word(s, last);
-	s->v2 ^= 0xee;
-	for (int i = 0; i < 4; i++)
-		GK_FP_SIPROUND(s->v0, s->v1, s->v2, s->v3);
-	gk_fp_st64le(out, s->v0 ^ s->v1 ^ s->v2 ^ s->v3);
-	s->v1 ^= 0xdd;
-	for (int i = 0; i < 4; i++)
-		GK_FP_SIPROUND(s->v0, s->v1, s->v2, s->v3);
-	gk_fp_st64le(out + 8, s->v0 ^ s->v1 ^ s->v2 ^ s->v3);
-}
+/* ---- SipHash-2-4-128 over buf[0..len) (the rounds: crypto/siphash.h) ---- */
 
 /* In BPF, len must be <= GK_FP_MAX_PAYLOAD and buf the scratch buffer (8-aligned). */
 GK_FP_INLINE void gk_fp_siphash128(const __u8 key[16], const __u8 *buf, __u32 len, __u8 out[16])
 {
-	struct gk_fp_sip s;
+	struct gk_siphash s;
 	__u32 nw = len / 8, rem = len & 7, i;
 	__u64 b = (__u64)len << 56;
 
-	gk_fp_sip_init(&s, key);
+	gk_siphash_init(&s, key);
 	for (i = 0; i < GK_FP_BOUND(GK_FP_BUF / 8) && i < nw; i++)
-		gk_fp_sip_word(&s, gk_fp_ld64le(buf + GK_FP_AT8(i * 8)));
+		gk_siphash_word(&s, gk_ld64le(buf + GK_FP_AT8(i * 8)));
 	for (i = 0; i < 7 && i < rem; i++)
 		b |= (__u64)buf[GK_FP_AT(nw * 8 + i)] << (8 * i);
-	gk_fp_sip_final(&s, b, out);
+	gk_siphash_final128(&s, b, out);
 }
 
 /* Constant time: 1 if equal. */
@@ -1221,7 +1138,7 @@ GK_FP_INLINE void gk_fp_host_of(const struct gk_fp_source *src, struct gk_fp_hos
 }
 
 #ifndef __bpf__
-#include "gatekey/reason.h"
+#include "gatekey/runtime/reason.h"
 
 /* gk_fp_inspect() with its inputs computed from buf[0..len), which holds the whole datagram:
  * the tag only when gk_fp_hashes_tag(), the classifier only when gk_fp_needs_classifier(). ws:

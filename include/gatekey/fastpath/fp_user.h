@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/fastpath.h"
+#include "gatekey/fastpath/fastpath.h"
 
 struct gk_fp_user;
 

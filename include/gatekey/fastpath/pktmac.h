@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/crypto.h"
-#include "gatekey/reason.h"
-#include "gatekey/trailer.h"
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/reason.h"
+#include "gatekey/fastpath/trailer.h"
 
 struct gk_replay_window {
 	uint64_t top;    /* highest sequence accepted so far; 0 = none yet */

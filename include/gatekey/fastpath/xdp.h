@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/fastpath.h"
+#include "gatekey/fastpath/fastpath.h"
 
 #define GK_XDP_PIN_ROOT      "/sys/fs/bpf/gatekey"
 #define GK_XDP_MAX_TERMINALS GK_FP_MAX_TERMINALS

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/reason.h"
+#include "gatekey/runtime/reason.h"
 
 #define GK_PER_UNBOUNDED SIZE_MAX /* ub of a size constraint: none */
 #define GK_PER_OID_MAX   16       /* arcs of an OBJECT IDENTIFIER we keep */

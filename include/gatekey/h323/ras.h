@@ -2,10 +2,10 @@
 /*
  * H.225.0 RAS (H.323 registration, admission and status) in aligned PER, and the gatekey binding
  * over it: see docs/bindings-h323.md. Two layers:
- *   - struct gk_ras_pdu <-> bytes (lib/ras.c): the RAS messages GRQ, GCF, GRJ, RRQ, RCF, RRJ, URQ,
- *     UCF with the fields gatekey uses, H.235 ClearTokens and hashed CryptoH323Tokens; every root
+ *   - struct gk_ras_pdu <-> bytes (lib/h323/ras.c): the RAS messages GRQ, GCF, GRJ, RRQ, RCF, RRJ,
+ * URQ, UCF with the fields gatekey uses, H.235 ClearTokens and hashed CryptoH323Tokens; every root
  *     component of these PDUs is decoded, extension additions we do not use are skipped;
- *   - struct gk_msg <-> bytes (lib/ras_codec.c): the codec `gk_ras_codec` (codec.h).
+ *   - struct gk_msg <-> bytes (lib/h323/ras_codec.c): the codec `gk_ras_codec` (codec.h).
  * This header is included by msg.h for the wire context; it must not include msg.h.
  */
 #ifndef GATEKEY_RAS_H
@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/per.h"
-#include "gatekey/reason.h"
+#include "gatekey/h323/per.h"
+#include "gatekey/runtime/reason.h"
 
 #define GK_RAS_PORT        1719
 #define GK_RAS_CS_PORT     1720 /* call signalling port we announce */
@@ -140,7 +140,7 @@ int gk_ras_pdu_decode(const uint8_t *buf, size_t len, struct gk_ras_pdu *p, enum
 /* The RasMessage alternative from the first bits (5 or 6 bits: enough for a classifier), or -1. */
 int gk_ras_peek_type(const uint8_t *buf, size_t len);
 
-/* ---- the codec (lib/ras_codec.c) ---- */
+/* ---- the codec (lib/h323/ras_codec.c) ---- */
 struct gk_msg;
 /* Sets the gatekey arc of the token OIDs ("1.3.6.1.4.1.32473.323" by default); -1 if invalid.
  * Process-wide: call it at start-up, before any encode or decode. */

@@ -34,9 +34,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/front_io.h"
-#include "gatekey/sip_proxy.h"
-#include "gatekey/sip_txn.h"
+#include "gatekey/exchange/front_io.h"
+#include "gatekey/sip/sip_proxy.h"
+#include "gatekey/route/sip_txn.h"
 
 struct gk_sip_route_stats {
 	uint64_t requests;       /* routed requests received from a bound terminal (new ones) */

@@ -25,8 +25,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/limits.h"
-#include "gatekey/loop.h"
+#include "gatekey/runtime/limits.h"
+#include "gatekey/runtime/loop.h"
 
 /* Methods as a key holds them. Unknown methods share GK_SIP_OTHER: two of them with the same
  * branch would be one transaction, which needs a client reusing a branch across requests, which

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/loop.h"
+#include "gatekey/runtime/loop.h"
 
 struct gk_addrmap;
 

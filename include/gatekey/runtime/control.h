@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "gatekey/loop.h"
+#include "gatekey/runtime/loop.h"
 
 struct gk_control;
 struct gk_ctl_reply;

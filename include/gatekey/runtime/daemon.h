@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/config.h"
-#include "gatekey/loop.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/runtime/loop.h"
 
 struct gk_daemon_common {
 	char log_level[32];

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "gatekey/msg.h"
+#include "gatekey/runtime/limits.h"
 
 struct gk_idmap;
 

@@ -13,14 +13,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "gatekey/limits.h"
+#include "gatekey/runtime/limits.h"
 
 /* The largest datagram received or sent: the 16-bit length every UDP datagram fits in. RFC 3261
  * §18.1.1 has an element handle any UDP datagram; the largest payloads are 65,507 bytes over IPv4
  * (65,535 less the IPv4 and UDP headers) and 65,527 over IPv6 without jumbograms, so none is ever
  * cut. Only a datagram of another family (the AF_UNIX control socket) can be longer: it is
  * dropped unread and counted (rx_truncated). The buffers behind it are mapped lazily, so this
- * costs address space, not memory (lib/loop.c, before RX_BUF_SIZE). */
+ * costs address space, not memory (lib/runtime/loop.c, before RX_BUF_SIZE). */
 #define GK_LOOP_DGRAM_MAX GK_DGRAM_MAX
 
 struct gk_loop;

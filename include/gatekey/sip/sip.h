@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/msg.h"
+#include "gatekey/codec/msg.h"
 
 /* A run of bytes inside a received datagram, as the parsers hand values out: not NUL-terminated
  * and never owned, so it lives as long as the datagram does. */
@@ -52,7 +52,7 @@ int gk_sip_encode(const struct gk_msg *m, uint8_t *buf, size_t cap);
  * the decode's message `failed` naming the header and the limit) or for its method
  * (GK_R_NOT_SERVED). 400 names the problem in its reason phrase ("Missing Call-ID"); 505, 416,
  * 420 + Unsupported, 415 + Accept, 513 and 405/501 + Allow as RFC 3261 §8.2 and §21 name them.
- * Built from the received bytes (see lib/sip_refuse.c), the top Via stamped with received/rport
+ * Built from the received bytes (see lib/sip/sip_refuse.c), the top Via stamped with received/rport
  * for `from`. Returns the length written to out, 0 when nothing may be answered (a response, an
  * ACK, no Via, control characters in what would be echoed), or -ENOSPC.
  */

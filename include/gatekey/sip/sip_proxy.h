@@ -19,9 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/limits.h"
-#include "gatekey/reason.h"
-#include "gatekey/sip.h"
+#include "gatekey/runtime/limits.h"
+#include "gatekey/runtime/reason.h"
+#include "gatekey/sip/sip.h"
 
 /* Route and Record-Route values a view holds, each list on its own. Real paths are a few hops;
  * more is refused (GK_R_PARSE_TOO_LONG) rather than routed on a list read in part. */
@@ -163,5 +163,14 @@ void gk_sip_branch(char out[GK_SIP_BRANCH_LEN], const struct gk_sip_view *in, ui
 int gk_sip_build_ack(const uint8_t *inv, size_t ilen, const uint8_t *rsp, size_t rlen, uint8_t *out,
                      size_t cap);
 int gk_sip_build_cancel(const uint8_t *inv, size_t ilen, uint8_t *out, size_t cap);
+
+/*
+ * What a router reads out of a URI: the user and host of a sip: or sips: URI (empty spans for
+ * another scheme), and the URI of a name-addr or addr-spec value (P-Asserted-Identity). Spans
+ * into the value given; GK_R_OK, or the reason the value is malformed.
+ */
+enum gk_reason gk_sip_uri_user_host(struct sip_span uri, struct sip_span *user,
+                                    struct sip_span *host);
+enum gk_reason gk_sip_naddr_uri(struct sip_span value, struct sip_span *uri);
 
 #endif

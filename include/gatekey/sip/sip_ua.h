@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gatekey/sip_proxy.h"
+#include "gatekey/sip/sip_proxy.h"
 
 #define GK_SIP_UA_URI_MAX    256  /* bytes of a remote target or a To value, NUL included */
 #define GK_SIP_UA_ROUTES_MAX 1024 /* bytes of a route set's values together, NULs included */
