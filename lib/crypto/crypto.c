@@ -75,12 +75,34 @@ int gk_crypto_init(void)
 	return gk.status;
 }
 
-int gk_random(void *out, size_t len)
-{
-	uint8_t *p = out;
+/*
+ * Random bytes come from OpenSSL's DRBG through a small per-thread pool: each RAND_bytes call
+ * checks for a fork with getpid(), a system call that cost a tenth of a registration's CPU when
+ * every nonce, Rand, key and IV was drawn on its own. Bytes handed out are wiped from the pool at
+ * once, so the pool never holds a secret that was already used, and a forked child wipes the pool
+ * it inherited (pthread_atfork) instead of handing out the parent's bytes again.
+ */
+#define RANDOM_POOL 1024
 
-	if (!out && len)
-		return -EINVAL;
+static __thread struct {
+	uint8_t bytes[RANDOM_POOL];
+	size_t used; /* bytes[used..] not yet handed out */
+} pool = {.used = RANDOM_POOL};
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_forget(void)
+{
+	OPENSSL_cleanse(pool.bytes, sizeof(pool.bytes));
+	pool.used = RANDOM_POOL;
+}
+
+static void pool_register(void)
+{
+	pthread_atfork(NULL, NULL, pool_forget);
+}
+
+static int random_direct(uint8_t *p, size_t len)
+{
 	while (len) {
 		int n = len > INT_MAX ? INT_MAX : (int)len;
 		if (RAND_bytes(p, n) != 1)
@@ -88,6 +110,28 @@ int gk_random(void *out, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int gk_random(void *out, size_t len)
+{
+	uint8_t *p = out;
+
+	if (!out && len)
+		return -EINVAL;
+	if (len > RANDOM_POOL / 4)
+		return random_direct(p, len);
+	pthread_once(&pool_once, pool_register);
+	if (RANDOM_POOL - pool.used < len) {
+		if (random_direct(pool.bytes, RANDOM_POOL) < 0) {
+			pool_forget();
+			return -EIO;
+		}
+		pool.used = 0;
+	}
+	memcpy(p, pool.bytes + pool.used, len);
+	OPENSSL_cleanse(pool.bytes + pool.used, len);
+	pool.used += len;
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -86,6 +88,44 @@ TEST(init_is_idempotent)
 {
 	ASSERT_EQ(0, gk_crypto_init());
 	ASSERT_EQ(0, gk_crypto_init());
+}
+
+/*
+ * gk_random hands out bytes from a per-thread pool. Two draws never repeat a byte string, and a
+ * child forked after the pool was filled must not hand out what the parent hands out next (the
+ * same nonce, Rand or session key in two processes).
+ */
+TEST(random_pool_never_repeats_across_fork)
+{
+	uint8_t first[16], a[32], b[32], c[32];
+	int fds[2];
+
+	ASSERT_EQ(0, gk_random(first, sizeof(first))); /* the pool is filled now */
+	ASSERT_EQ(0, gk_random(a, sizeof(a)));
+	ASSERT_EQ(0, gk_random(b, sizeof(b)));
+	ASSERT_NE(0, memcmp(a, b, sizeof(a)));
+	ASSERT_EQ(0, pipe(fds));
+	pid_t pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		uint8_t mine[32];
+		int ok = gk_random(mine, sizeof(mine)) == 0 &&
+		         write(fds[1], mine, sizeof(mine)) == (ssize_t)sizeof(mine);
+		_exit(ok ? 0 : 1);
+	}
+	ASSERT_EQ(0, gk_random(c, sizeof(c)));
+	uint8_t child[32];
+	ASSERT_EQ((ssize_t)sizeof(child), read(fds[0], child, sizeof(child)));
+	int status;
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_NE(0, memcmp(child, c, sizeof(c)));
+	close(fds[0]);
+	close(fds[1]);
+	/* A draw larger than the pool takes bytes straight from the DRBG, and still works. */
+	uint8_t big[4096];
+	ASSERT_EQ(0, gk_random(big, sizeof(big)));
+	EXPECT_EQ(-EINVAL, gk_random(NULL, 1));
 }
 
 TEST(hkdf_known_answers)
