@@ -43,6 +43,10 @@ static struct {
  * the daemons keep their one thread for their whole life.
  */
 static _Thread_local EVP_MAC_CTX *sip_ctx;
+/* HMAC: one context for the one-shot hmac2 and one for hmac_start..hmac_finish, which calls
+ * hmac2 (through hkdf) while it is open. Each is re-keyed with zeros after its final, so no
+ * key's pads stay behind in it between calls. */
+static _Thread_local EVP_MAC_CTX *hmac_once_ctx, *hmac_stream_ctx;
 
 static pthread_once_t gk_once = PTHREAD_ONCE_INIT;
 
@@ -152,21 +156,36 @@ static void be16(uint8_t *p, size_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* One HMAC-SHA-256 over up to two buffers, on a duplicate of the template context. */
+/* This thread's HMAC context *slot, made from the template on first use. */
+static EVP_MAC_CTX *hmac_ctx(EVP_MAC_CTX **slot)
+{
+	if (!*slot && gk_crypto_init() == 0)
+		*slot = EVP_MAC_CTX_dup(gk.hmac_tmpl);
+	return *slot;
+}
+
+/* Leaves c keyed with zeros, so that the last key's state does not stay in memory. */
+static void hmac_scrub(EVP_MAC_CTX *c)
+{
+	static const uint8_t zero[GK_KEY_LEN];
+
+	EVP_MAC_init(c, zero, sizeof(zero), NULL);
+}
+
+/* One HMAC-SHA-256 over up to two buffers. */
 static int hmac2(const uint8_t *key, size_t keylen, const void *a, size_t alen, const void *b,
                  size_t blen, uint8_t out[GK_MAC_LEN])
 {
-	EVP_MAC_CTX *c;
+	EVP_MAC_CTX *c = hmac_ctx(&hmac_once_ctx);
 	size_t n = 0;
 	bool ok;
 
-	if (gk_crypto_init() < 0)
+	if (!c)
 		return -EIO;
-	c = EVP_MAC_CTX_dup(gk.hmac_tmpl);
-	ok = c && EVP_MAC_init(c, key, keylen, NULL) == 1 && EVP_MAC_update(c, a, alen) == 1 &&
+	ok = EVP_MAC_init(c, key, keylen, NULL) == 1 && EVP_MAC_update(c, a, alen) == 1 &&
 	     (!blen || EVP_MAC_update(c, b, blen) == 1) &&
 	     EVP_MAC_final(c, out, &n, GK_MAC_LEN) == 1 && n == GK_MAC_LEN;
-	EVP_MAC_CTX_free(c);
+	hmac_scrub(c);
 	if (!ok) {
 		OPENSSL_cleanse(out, GK_MAC_LEN);
 		return -EIO;
@@ -212,19 +231,17 @@ int gk_hkdf(const uint8_t key[GK_KEY_LEN], const char *label, uint8_t out[GK_KEY
 static EVP_MAC_CTX *hmac_start(const uint8_t key[GK_KEY_LEN], const char *label, int *err)
 {
 	uint8_t sub[GK_KEY_LEN];
-	EVP_MAC_CTX *c;
+	EVP_MAC_CTX *c = hmac_ctx(&hmac_stream_ctx);
 
-	*err = hkdf(key, label, sub);
+	*err = c ? hkdf(key, label, sub) : -EIO;
 	if (*err < 0)
 		return NULL;
-	c = EVP_MAC_CTX_dup(gk.hmac_tmpl);
-	if (c && EVP_MAC_init(c, sub, sizeof(sub), NULL) != 1) {
-		EVP_MAC_CTX_free(c);
+	if (EVP_MAC_init(c, sub, sizeof(sub), NULL) != 1) {
+		hmac_scrub(c);
 		c = NULL;
+		*err = -EIO;
 	}
 	OPENSSL_cleanse(sub, sizeof(sub));
-	if (!c)
-		*err = -EIO;
 	return c;
 }
 
@@ -233,7 +250,7 @@ static int hmac_finish(EVP_MAC_CTX *c, bool ok, uint8_t out[GK_MAC_LEN])
 	size_t n = 0;
 
 	ok = ok && EVP_MAC_final(c, out, &n, GK_MAC_LEN) == 1 && n == GK_MAC_LEN;
-	EVP_MAC_CTX_free(c);
+	hmac_scrub(c);
 	if (!ok) {
 		OPENSSL_cleanse(out, GK_MAC_LEN);
 		return -EIO;
