@@ -8,10 +8,14 @@ GK_BUILD=${GK_BUILD:-$HERE/../build}
 
 "$GK_BUILD/bin/gkbench" user-gkmac --count "${BENCH_PKTS:-200000}"
 "$HERE/bench-reg.sh" direct
-"$HERE/bench-reg.sh" sbc
+sbc_reg=$("$HERE/bench-reg.sh" sbc)
+echo "$sbc_reg"
 "$HERE/bench-reg.sh" sbc mgcp
 "$HERE/bench-reg.sh" sbc h248
 "$HERE/bench-reg.sh" sbc h323
+# The floor of one registration on this machine, and how close the SBC run above came to it.
+REG_RATE_SBC=$(echo "$sbc_reg" | sed -n 's/^bench reg_rate_sip_sbc \([0-9]*\) .*/\1/p') \
+	"$HERE/bench-limit.sh"
 # Calls between pairs of gk-mac terminals, directly and through the SBC (where each goes
 # terminal -> sbcd -> softswitchd -> sbcd -> terminal): the ratio is what the SBC's two extra
 # proxy hops cost on this machine.
