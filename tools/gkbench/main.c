@@ -246,7 +246,7 @@ int main(int argc, char **argv)
 	gk_fp_config_default(&fc);
 	x.port = ntohs(((struct sockaddr_in *)&dst)->sin_port);
 	fc.ports[0].port = x.port;
-	x.fp = gk_fp_user_new(1024, 1024);
+	x.fp = gk_fp_user_new(1024);
 	gk_binding_record_of(x.bound, &br);
 	if (!x.fp) {
 		fprintf(stderr, "gkbench: out of memory\n");
