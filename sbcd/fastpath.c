@@ -309,9 +309,27 @@ void sbc_fp_binding_down(struct sbc_fastpath *f, const struct gk_binding *b)
 struct restore_ctx {
 	struct sbc_fastpath *f;
 	struct gk_registrar *r;
-	uint32_t stale[4096];
-	unsigned n_stale, restored;
+	uint32_t *stale; /* indexes to remove once the walk is over */
+	unsigned n_stale, cap_stale, restored, kept_stale;
 };
+
+/* Removing while the walk goes on would make bpf_map_get_next_key start over. */
+static void note_stale(struct restore_ctx *c, uint32_t index)
+{
+	if (c->n_stale == c->cap_stale) {
+		unsigned cap = c->cap_stale ? 2 * c->cap_stale : 4096;
+		uint32_t *p = realloc(c->stale, cap * sizeof(*p));
+
+		if (!p) {
+			/* Left in the maps: its datagrams verify, and go nowhere. */
+			c->kept_stale++;
+			return;
+		}
+		c->stale = p;
+		c->cap_stale = cap;
+	}
+	c->stale[c->n_stale++] = index;
+}
 
 static int restore_one(const struct gk_fp_session *s, void *arg)
 {
@@ -339,31 +357,33 @@ static int restore_one(const struct gk_fp_session *s, void *arg)
 	int ret = gk_registrar_restore(c->r, &rec);
 	if (ret == 0)
 		c->restored++;
-	else if (c->n_stale < sizeof(c->stale) / sizeof(c->stale[0]))
-		c->stale[c->n_stale++] = s->index;
+	else
+		note_stale(c, s->index);
 	gk_wipe(&rec, sizeof(rec));
 	return 0;
 }
 
 int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r)
 {
-	static struct restore_ctx c;
+	struct restore_ctx c = {.f = f, .r = r};
 
 	if (!f->xdp)
 		return 0;
-	memset(&c, 0, sizeof(c));
-	c.f = f;
-	c.r = r;
 	gk_xdp_session_foreach(f->xdp, restore_one, &c);
-	/* Expired while sbcd was down, or not restorable: the kernel must forget them too. */
+	/* Expired while sbcd was down, or not restorable (an index above registrar.max_terminals
+	 * after it was lowered): the kernel must forget them too. */
 	for (unsigned i = 0; i < c.n_stale; i++) {
 		gk_xdp_terminal_del(f->xdp, c.stale[i]);
 		gk_xdp_session_del(f->xdp, c.stale[i]);
 	}
+	free(c.stale);
 	if (c.restored || c.n_stale)
 		gk_notice("fast path: took back %u registered terminal(s) from the pinned maps, "
 		          "dropped %u expired",
 		          c.restored, c.n_stale);
+	if (c.kept_stale)
+		gk_warn("fast path: out of memory: %u expired terminal(s) stay in the pinned maps",
+		        c.kept_stale);
 	return (int)c.restored;
 }
 
