@@ -106,12 +106,22 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } config SEC(".maps");
 
-/* Indexed by terminal index (1..GK_FP_MAX_TERMINALS): an array, whose lookup the JIT inlines, where
- * a hash table would cost a function call and a hash on every protected datagram. An entry with
- * mech GK_FP_MECH_NONE is a free index. */
+/*
+ * The maps' sizes. Those that grow with the terminals are set by the loader from sbcd's
+ * registrar.max_terminals (gk_fp_sizes_of in fastpath.h, lib/fastpath/xdp.c); what is written
+ * here is what a load without that step gets (the verifier's statistics). Nothing below depends
+ * on them: an array lookup is bounded by the map's size at load time, and a source_hint slot is
+ * gk_hint_bits wide, a constant the loader writes before the load (.rodata, frozen, so the verifier
+ * knows its value).
+ */
+const volatile __u32 gk_hint_bits = GK_FP_HINT_BITS_MIN;
+
+/* Indexed by terminal index (1..the number of terminals): an array, whose lookup the JIT inlines,
+ * where a hash table would cost a function call and a hash on every protected datagram. An entry
+ * with mech GK_FP_MECH_NONE is a free index. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GK_FP_MAX_TERMINALS + 1);
+	__uint(max_entries, GK_FP_TERMINALS_MIN + 1);
 	__type(key, __u32);
 	__type(value, struct gk_fp_terminal);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -119,7 +129,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, GK_FP_MAX_TERMINALS);
+	__uint(max_entries, GK_FP_TERMINALS_MIN);
 	__type(key, struct gk_fp_source);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -128,7 +138,7 @@ struct {
 /* See gk_fp_source_hint(): sbcd keeps each slot's count of "sources" keys. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << GK_FP_HINT_BITS);
+	__uint(max_entries, 1 << GK_FP_HINT_BITS_MIN);
 	__type(key, __u32);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -136,7 +146,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, GK_FP_MAX_HOSTS);
+	__uint(max_entries, GK_FP_TERMINALS_MIN);
 	__type(key, struct gk_fp_host);
 	__type(value, struct gk_fp_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -161,7 +171,7 @@ struct {
 /* sbcd's bindings, so that a restarted sbcd takes its terminals back (never read here). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, GK_FP_MAX_TERMINALS);
+	__uint(max_entries, GK_FP_TERMINALS_MIN);
 	__type(key, __u32);
 	__type(value, struct gk_fp_session);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -670,7 +680,7 @@ int gk_xdp(struct xdp_md *ctx)
 	if (fr.framed) {
 		t = bpf_map_lookup_elem(&terminals, &fr.index);
 	} else {
-		__u32 slot_no = gk_fp_source_hint(&p->src), *hint;
+		__u32 slot_no = gk_fp_source_hint(&p->src, gk_hint_bits), *hint;
 
 		hint = bpf_map_lookup_elem(&source_hint, &slot_no);
 		idx = hint && *hint ? bpf_map_lookup_elem(&sources, &p->src) : NULL;

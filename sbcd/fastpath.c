@@ -4,6 +4,13 @@
  * them after a restart. In mode auto a failure to attach falls back to the same decision in
  * userspace, loudly and with the kernel's reason; in native or generic mode it is an error,
  * because the operator asked for XDP and must not silently run without it.
+ *
+ * Its tables hold registrar.max_terminals terminals (gk_fp_sizes_of), and maps pinned by an
+ * earlier run for another size, or another layout, stop sbcd in every mode, with what to do
+ * (pin_conflict): they cannot be resized, replacing them loses the registrations they hold, and
+ * adopting their size would leave the capacity to history instead of the configuration
+ * (lib/fastpath/xdp.c). Not a fallback to userspace either: the program that uses them is most
+ * likely still attached, and would drop the datagrams of every terminal that registers anew.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -93,21 +100,50 @@ static void verifier_verdict(const char *log, char *out, size_t len)
 	}
 }
 
-static int try_xdp(struct sbc_fastpath *f, char *why, size_t whylen)
+/* Why sbcd stops when the pinned maps do not fit (gk_xdp_pin_conflict), and the two ways on. */
+static void pin_conflict(const struct sbc_fastpath *f, uint32_t max_terminals, char *err,
+                         size_t len)
 {
-	int ret = gk_xdp_open(&f->xdp, f->set.interface, f->set.pin_root);
+	const struct gk_xdp_pin_conflict *c = gk_xdp_pin_conflict();
+	char detach[sizeof(f->set.pin_root) + IF_NAMESIZE + 64], least[64] = "";
+	size_t n;
+
+	snprintf(detach, sizeof(detach), "gkctl xdp detach %s%s%s", f->set.interface,
+	         strcmp(f->set.pin_root, GK_XDP_PIN_ROOT) ? " --pin-root " : "",
+	         strcmp(f->set.pin_root, GK_XDP_PIN_ROOT) ? f->set.pin_root : "");
+	if (max_terminals < c->terminals)
+		snprintf(least, sizeof(least), " (maps of their least size, %u)", c->terminals);
+	snprintf(err, len,
+	         "fast path: the maps pinned in %s do not fit registrar.max_terminals = %u%s: %s. "
+	         "A pinned map cannot be resized, and sbcd does not replace them: they hold the "
+	         "registered terminals. ",
+	         c->dir, max_terminals, least, c->what);
+	n = strlen(err);
+	if (c->pinned_terminals)
+		snprintf(err + n, len - n,
+		         "Either set registrar.max_terminals = %u%s to keep them, or remove them "
+		         "with '%s' and start sbcd again: every terminal must then register again",
+		         c->pinned_terminals,
+		         c->pinned_terminals == GK_FP_TERMINALS_MIN ? " (or less)" : "", detach);
+	else
+		snprintf(err + n, len - n,
+		         "Remove them with '%s' and start sbcd again: every terminal must then "
+		         "register again",
+		         detach);
+}
+
+static int try_xdp(struct sbc_fastpath *f, uint32_t max_terminals, char *why, size_t whylen)
+{
+	int ret = gk_xdp_open(&f->xdp, f->set.interface, f->set.pin_root, max_terminals);
+	if (ret == -EEXIST && gk_xdp_pin_conflict()->map[0])
+		return ret; /* the caller stops */
 	if (ret < 0) {
 		const char *log = gk_xdp_load_log();
 		char verdict[160];
 
 		verifier_verdict(log, verdict, sizeof(verdict));
-		/* libbpf refuses pinned maps whose layout differs (left by another version). */
 		snprintf(why, whylen, "loading the XDP program: %s%s%s%s", strerror(-ret),
 		         *verdict ? " (the verifier: " : "", verdict, *verdict ? ")" : "");
-		if (ret == -EINVAL && !*verdict)
-			snprintf(why + strlen(why), whylen - strlen(why),
-			         " (pinned maps of another layout? 'gkctl xdp detach <interface>' "
-			         "removes them)");
 		/* All of what the kernel said, for whoever has to fix it. */
 		for (const char *p = log; *p;) {
 			const char *nl = strchr(p, '\n');
@@ -147,35 +183,47 @@ fail:
 	return ret;
 }
 
+#define MIB (1024.0 * 1024.0)
+
 int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size_t errlen)
 {
-	char *why = f->fallback_reason;
+	char *why = f->fallback_reason, detail[256];
 	size_t whylen = sizeof(f->fallback_reason);
+	uint64_t bytes;
+	int ret = -1;
 
 	f->mode = GK_XDP_MODE_NONE;
 	snprintf(why, whylen, "%s",
 	         f->set.want == SBC_FP_USERSPACE ? "fastpath.mode = userspace"
 	                                         : "no fastpath.interface configured");
-	if (f->set.want != SBC_FP_USERSPACE && f->set.interface[0] &&
-	    try_xdp(f, why, whylen) == 0) {
+	if (f->set.want != SBC_FP_USERSPACE && f->set.interface[0])
+		ret = try_xdp(f, max_terminals, why, whylen);
+	/* Not any EEXIST: attaching natively beside a generic program says it too. */
+	if (ret == -EEXIST && gk_xdp_pin_conflict()->map[0]) {
+		pin_conflict(f, max_terminals, err, errlen);
+		return -1;
+	}
+	if (ret == 0) {
 		why[0] = 0;
 		gk_notice("fast path: XDP (%s) on %s, maps pinned in %s/%s",
 		          gk_xdp_mode_str(f->mode), f->set.interface, f->set.pin_root,
 		          f->set.interface);
-		if (max_terminals > GK_XDP_MAX_TERMINALS)
-			gk_warn(
-			    "fast path: the XDP maps hold %u terminals: registrar.max_terminals "
-			    "%u is cut to that",
-			    GK_XDP_MAX_TERMINALS, max_terminals);
+		/* What a million terminals cost, where the operator looks at start-up. */
+		bytes = gk_xdp_memory(f->xdp, detail, sizeof(detail));
+		gk_info("fast path: the XDP maps hold %u terminals and take %.1f MiB of kernel "
+		        "memory, %.0f bytes a terminal (%s)",
+		        gk_xdp_terminals(f->xdp), bytes / MIB,
+		        (double)bytes / gk_xdp_terminals(f->xdp), detail);
 		return 0;
 	}
 	if (f->set.want == SBC_FP_NATIVE || f->set.want == SBC_FP_GENERIC) {
 		snprintf(err, errlen, "fastpath.mode: %s", why);
 		return -1;
 	}
-	f->user = gk_fp_user_new(max_terminals, 65536);
+	f->user = gk_fp_user_new(max_terminals);
 	if (!f->user) {
-		snprintf(err, errlen, "out of memory for the userspace fast path");
+		snprintf(err, errlen, "out of memory for the userspace fast path (%u terminals)",
+		         max_terminals);
 		return -1;
 	}
 	gk_fp_user_set_config(f->user, &f->set.cfg);
@@ -183,15 +231,10 @@ int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size
 		gk_notice("fast path: userspace (fastpath.mode = userspace)");
 	else /* auto: working, but without what the operator most likely runs gatekey for */
 		gk_warn("fast path: userspace fallback, XDP not attached: %s", why);
+	gk_info("fast path: the userspace tables hold %u terminals in %.1f MiB at most (pages are "
+	        "used as terminals register)",
+	        gk_fp_user_terminals(f->user), gk_fp_user_memory(f->user) / MIB);
 	return 0;
-}
-
-uint32_t sbc_fp_capacity(const struct sbc_fastpath *f, uint32_t max_terminals)
-{
-	/* Terminal indexes run 1..max_terminals; the XDP terminals array holds 1..its size. */
-	if (f->xdp && max_terminals > GK_XDP_MAX_TERMINALS)
-		return GK_XDP_MAX_TERMINALS;
-	return max_terminals;
 }
 
 static void session_of(const struct gk_binding_record *rec, struct gk_fp_session *s)
@@ -266,9 +309,27 @@ void sbc_fp_binding_down(struct sbc_fastpath *f, const struct gk_binding *b)
 struct restore_ctx {
 	struct sbc_fastpath *f;
 	struct gk_registrar *r;
-	uint32_t stale[4096];
-	unsigned n_stale, restored;
+	uint32_t *stale; /* indexes to remove once the walk is over */
+	unsigned n_stale, cap_stale, restored, kept_stale;
 };
+
+/* Removing while the walk goes on would make bpf_map_get_next_key start over. */
+static void note_stale(struct restore_ctx *c, uint32_t index)
+{
+	if (c->n_stale == c->cap_stale) {
+		unsigned cap = c->cap_stale ? 2 * c->cap_stale : 4096;
+		uint32_t *p = realloc(c->stale, cap * sizeof(*p));
+
+		if (!p) {
+			/* Left in the maps: its datagrams verify, and go nowhere. */
+			c->kept_stale++;
+			return;
+		}
+		c->stale = p;
+		c->cap_stale = cap;
+	}
+	c->stale[c->n_stale++] = index;
+}
 
 static int restore_one(const struct gk_fp_session *s, void *arg)
 {
@@ -296,31 +357,33 @@ static int restore_one(const struct gk_fp_session *s, void *arg)
 	int ret = gk_registrar_restore(c->r, &rec);
 	if (ret == 0)
 		c->restored++;
-	else if (c->n_stale < sizeof(c->stale) / sizeof(c->stale[0]))
-		c->stale[c->n_stale++] = s->index;
+	else
+		note_stale(c, s->index);
 	gk_wipe(&rec, sizeof(rec));
 	return 0;
 }
 
 int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r)
 {
-	static struct restore_ctx c;
+	struct restore_ctx c = {.f = f, .r = r};
 
 	if (!f->xdp)
 		return 0;
-	memset(&c, 0, sizeof(c));
-	c.f = f;
-	c.r = r;
 	gk_xdp_session_foreach(f->xdp, restore_one, &c);
-	/* Expired while sbcd was down, or not restorable: the kernel must forget them too. */
+	/* Expired while sbcd was down, or not restorable (an index above registrar.max_terminals
+	 * after it was lowered): the kernel must forget them too. */
 	for (unsigned i = 0; i < c.n_stale; i++) {
 		gk_xdp_terminal_del(f->xdp, c.stale[i]);
 		gk_xdp_session_del(f->xdp, c.stale[i]);
 	}
+	free(c.stale);
 	if (c.restored || c.n_stale)
 		gk_notice("fast path: took back %u registered terminal(s) from the pinned maps, "
 		          "dropped %u expired",
 		          c.restored, c.n_stale);
+	if (c.kept_stale)
+		gk_warn("fast path: out of memory: %u expired terminal(s) stay in the pinned maps",
+		        c.kept_stale);
 	return (int)c.restored;
 }
 

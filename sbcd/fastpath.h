@@ -40,11 +40,11 @@ void sbc_fp_settings_defaults(struct sbc_fp_settings *s);
 int sbc_fp_parse_mode(const char *value, void *arg, char *err, size_t errlen);
 int sbc_fp_parse_port(const char *value, void *arg, char *err, size_t errlen);
 
-/* Loads and attaches (or falls back), says which at start-up. 0, or -1 with err when the
- * configuration cannot work at all (an explicit native/generic that fails, a bad port plan). */
+/* Loads and attaches (or falls back), with tables for terminal indexes 1..max_terminals (at
+ * most GK_FP_TERMINALS_MAX), and says which at start-up, with the memory they take. 0, or -1
+ * with err when the configuration cannot work at all (an explicit native/generic that fails, a
+ * bad port plan, maps pinned for another size or layout). */
 int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size_t errlen);
-/* How many terminals the registrar may hold so that each index fits the fast path. */
-uint32_t sbc_fp_capacity(const struct sbc_fastpath *f, uint32_t max_terminals);
 /* Takes back the terminals a previous sbcd left in the pinned maps; returns how many. */
 int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r);
 void sbc_fp_stop(struct sbc_fastpath *f);

@@ -582,7 +582,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 int main(int argc, char **argv)
 {
 	static struct sbcd s;
-	char err[512];
+	char err[1024];
 	struct gk_cfg_key keys[80] = {{0}};
 
 	sbc_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
@@ -646,15 +646,14 @@ int main(int argc, char **argv)
 	    .binding_up = binding_up,
 	    .binding_down = binding_down,
 	};
-	/* The fast path first: a terminal index it cannot hold must never be handed out, or the
-	 * terminal is told "registered" while every datagram it sends is dropped. */
+	/* The fast path first, sized for every index the registrar can hand out: one it could
+	 * not hold would tell a terminal "registered" while every datagram it sends is dropped. */
 	s.fp.set = s.set.fp;
 	if (sbc_fp_start(&s.fp, rc.max_terminals, err, sizeof(err)) < 0) {
 		gk_wipe(&rc, sizeof(rc));
 		gk_err("%s", err);
 		return 1;
 	}
-	rc.max_terminals = sbc_fp_capacity(&s.fp, rc.max_terminals);
 	s.front = gk_registrar_new(&rc, &ops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
 	if (!s.front) {

@@ -41,6 +41,9 @@ static int set_core_key(const char *value, void *arg, char *err, size_t errlen)
 	return 0;
 }
 
+_Static_assert(GK_FP_TERMINALS_MIN == 65536 && GK_FP_TERMINALS_MAX == 1048576,
+               "registrar.max_terminals's help names the fast path's bounds");
+
 void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t cap)
 {
 	const struct gk_cfg_key k[] = {
@@ -101,8 +104,21 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	memcpy(keys, k, n * sizeof(k[0]));
 	keys[n] = (struct gk_cfg_key){0};
 	n = gk_front_listener_keys(&s->bindings, keys, n, cap);
-	gk_front_settings_keys(&s->front, keys, n, cap);
+	n = gk_front_settings_keys(&s->front, keys, n, cap);
 	sbc_fp_settings_defaults(&s->fp);
+	/* In sbcd registrar.max_terminals also sizes the fast path's tables (gk_fp_sizes_of), so
+	 * it has their bounds, checked as the line is read, and their least size as its default:
+	 * the XDP maps are what earlier versions made, and the terminals they pinned are kept. */
+	s->front.max_terminals = GK_FP_TERMINALS_MIN;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].name, "registrar.max_terminals") == 0) {
+			keys[i].min = 1;
+			keys[i].max = GK_FP_TERMINALS_MAX;
+			keys[i].help =
+			    "terminals registered at once, and what the fast path's tables "
+			    "(XDP maps or userspace) hold: 1 to 1048576 (65536; the kernel "
+			    "memory it takes is logged at start-up)";
+		}
 }
 
 int sbc_settings_finish(struct sbc_settings *s, struct gk_registrar_cfg *rc, char *err,

@@ -33,20 +33,26 @@ struct gk_fp_user {
 	uint64_t stats[GK_FP_STAT__COUNT];
 };
 
-struct gk_fp_user *gk_fp_user_new(uint32_t max_terminals, uint32_t host_slots)
+struct gk_fp_user *gk_fp_user_new(uint32_t max_terminals)
 {
-	struct gk_fp_user *u = calloc(1, sizeof(*u));
+	struct gk_fp_user *u;
+	struct gk_fp_sizes z;
 	uint32_t n = 16;
 
+	if (max_terminals > GK_FP_TERMINALS_MAX)
+		return NULL;
+	u = calloc(1, sizeof(*u));
 	if (!u)
 		return NULL;
-	while (n < host_slots && n < (1u << 24))
+	/* The XDP maps' sizes (gk_fp_sizes_of), the host table rounded up to a power of two. */
+	gk_fp_sizes_of(max_terminals, &z);
+	while (n < z.hosts)
 		n <<= 1;
-	u->max = max_terminals;
+	u->max = z.terminals;
 	u->host_mask = n - 1;
-	u->terms = calloc((size_t)max_terminals + 1, sizeof(*u->terms));
+	u->terms = calloc((size_t)u->max + 1, sizeof(*u->terms));
 	u->hosts = calloc(n, sizeof(*u->hosts));
-	u->sources = gk_addrmap_new(max_terminals);
+	u->sources = gk_addrmap_new(u->max);
 	if (!u->terms || !u->hosts || !u->sources ||
 	    gk_random(u->host_key, sizeof(u->host_key)) < 0) {
 		gk_fp_user_free(u);
@@ -76,6 +82,17 @@ void gk_fp_user_set_config(struct gk_fp_user *u, const struct gk_fp_config *cfg)
 const struct gk_fp_config *gk_fp_user_config(const struct gk_fp_user *u)
 {
 	return &u->cfg;
+}
+
+uint32_t gk_fp_user_terminals(const struct gk_fp_user *u)
+{
+	return u->max;
+}
+
+uint64_t gk_fp_user_memory(const struct gk_fp_user *u)
+{
+	return sizeof(*u) + ((uint64_t)u->max + 1) * sizeof(*u->terms) +
+	       ((uint64_t)u->host_mask + 1) * sizeof(*u->hosts) + gk_addrmap_memory(u->sources);
 }
 
 const uint64_t *gk_fp_user_stats(const struct gk_fp_user *u)

@@ -5,8 +5,18 @@
  * Maps are pinned by name (LIBBPF_PIN_BY_NAME in the program) under the interface's directory;
  * libbpf reuses pinned maps whose definition matches, which is what carries the terminals over
  * an sbcd restart, and the netlink attachment replaces the running program in one step.
+ *
+ * The maps that grow with the terminals are sized before the load (size_maps), and pinned maps
+ * of another size or layout are refused before anything is created (check_pins), with what
+ * differs in words: libbpf alone would fail the load with EINVAL and a line on stderr. Refused,
+ * not adopted and not replaced: a pinned map cannot be resized in place, replacing it loses the
+ * registered terminals it holds, and adopting its size would make the capacity depend on what
+ * an earlier run left behind rather than on the configuration (it would change again, unasked,
+ * at the next reboot, which empties bpffs). The operator chooses, knowing the cost (sbcd says
+ * how: sbcd/fastpath.c).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -39,10 +49,13 @@ static const char *const pinned_maps[] = {
     "src_buckets", "global_bucket", "stats",   "sessions",
 };
 
+static __thread struct gk_xdp_pin_conflict pin_conflict;
+
 struct gk_xdp {
 	struct gatekey_bpf *skel;
 	int ifindex;
 	char ifname[IF_NAMESIZE];
+	struct gk_fp_sizes sizes;
 };
 
 const char *gk_xdp_mode_str(enum gk_xdp_mode m)
@@ -115,7 +128,8 @@ static int mkdirs(const char *path)
 }
 
 /* All n values of array map fd into vals: in a few batched calls where the kernel has them (one
- * call per element would be 2^18 system calls for source_hint, most of a second at every open). */
+ * call per element would be 2^18 system calls or more for source_hint, most of a second at every
+ * open). */
 static int read_array(int fd, uint32_t *vals, uint32_t n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -148,7 +162,7 @@ static int read_array(int fd, uint32_t *vals, uint32_t n)
  * on these maps sees no registered address vanish meanwhile. */
 int gk_xdp_rebuild_source_hint(struct gk_xdp *x)
 {
-	const uint32_t slots = 1u << GK_FP_HINT_BITS;
+	const uint32_t slots = 1u << x->sizes.hint_bits;
 	int hfd = gk_xdp_map_fd(x, "source_hint"), sfd = gk_xdp_map_fd(x, "sources"), err;
 	uint32_t *count = calloc(slots, sizeof(*count)), *seen = calloc(slots, sizeof(*seen));
 	struct gk_fp_source key, next;
@@ -160,7 +174,7 @@ int gk_xdp_rebuild_source_hint(struct gk_xdp *x)
 	while (bpf_map_get_next_key(sfd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		count[gk_fp_source_hint(&key)]++;
+		count[gk_xdp_source_hint_slot(x, &key)]++;
 	}
 	for (uint32_t i = 0; i < slots && !err; i++)
 		if (seen[i] != count[i] && bpf_map_update_elem(hfd, &i, &count[i], BPF_ANY) < 0)
@@ -177,12 +191,181 @@ out:
 static int source_hint_step(struct gk_xdp *x, const struct gk_fp_source *src, bool up)
 {
 	int fd = gk_xdp_map_fd(x, "source_hint");
-	uint32_t slot = gk_fp_source_hint(src), n = 0;
+	uint32_t slot = gk_xdp_source_hint_slot(x, src), n = 0;
 
 	if (bpf_map_lookup_elem(fd, &slot, &n) < 0)
 		return -errno;
 	n = up ? n + 1 : n ? n - 1 : 0;
 	return bpf_map_update_elem(fd, &slot, &n, BPF_ANY) < 0 ? -errno : 0;
+}
+
+uint32_t gk_xdp_source_hint_slot(const struct gk_xdp *x, const struct gk_fp_source *src)
+{
+	return gk_fp_source_hint(src, x->sizes.hint_bits);
+}
+
+/* The entries of map name for the sizes z; def for a map whose size does not grow. */
+static uint32_t entries_for(const struct gk_fp_sizes *z, const char *name, uint32_t def)
+{
+	if (strcmp(name, "terminals") == 0)
+		return z->terminals + 1; /* index 0 is never used */
+	if (strcmp(name, "sources") == 0 || strcmp(name, "sessions") == 0)
+		return z->terminals;
+	if (strcmp(name, "src_buckets") == 0)
+		return z->hosts;
+	if (strcmp(name, "source_hint") == 0)
+		return 1u << z->hint_bits;
+	return def;
+}
+
+/* Before the load: every map that grows with the terminals gets its size, and the program the
+ * width of a source_hint slot. */
+static int size_maps(struct gk_xdp *x)
+{
+	struct bpf_map *m;
+	int err;
+
+	bpf_object__for_each_map(m, x->skel->obj)
+	{
+		if (bpf_map__is_internal(m))
+			continue;
+		err = bpf_map__set_max_entries(
+		    m, entries_for(&x->sizes, bpf_map__name(m), bpf_map__max_entries(m)));
+		if (err)
+			return err;
+	}
+	x->skel->rodata->gk_hint_bits = x->sizes.hint_bits;
+	return 0;
+}
+
+/* What a pinned map is, as the kernel reports it. */
+struct pinned {
+	bool found;  /* something is pinned at the path */
+	bool is_map; /* ... and the kernel describes it as a map */
+	struct bpf_map_info info;
+};
+
+static int read_pin(const char *path, struct pinned *p)
+{
+	__u32 len = sizeof(p->info);
+	int fd;
+
+	memset(p, 0, sizeof(*p));
+	if (!path)
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	p->found = true;
+	p->is_map = bpf_obj_get_info_by_fd(fd, &p->info, &len) == 0;
+	close(fd);
+	return 0;
+}
+
+/* The same type, key, value and flags as this build's map m: libbpf's test for reuse, but the
+ * size. */
+static bool same_layout(const struct pinned *p, const struct bpf_map *m)
+{
+	return p->is_map && p->info.type == bpf_map__type(m) &&
+	       p->info.key_size == bpf_map__key_size(m) &&
+	       p->info.value_size == bpf_map__value_size(m) &&
+	       p->info.map_flags == bpf_map__map_flags(m);
+}
+
+static void describe_layout(char *out, size_t len, enum bpf_map_type type, uint32_t key,
+                            uint32_t value, uint32_t flags)
+{
+	const char *t = libbpf_bpf_map_type_str(type);
+
+	snprintf(out, len, "%s, key %u B, value %u B, flags %#x", t ? t : "unknown type", key,
+	         value, flags);
+}
+
+/*
+ * Before the load, with the maps sized: 0 when every map pinned under dir (some may be missing:
+ * libbpf creates and pins them) is one libbpf will reuse; -EEXIST, with pin_conflict filled in,
+ * when one is not. Reads the pins only: nothing is created, written or removed.
+ */
+static int check_pins(struct gk_xdp *x, const char *dir)
+{
+	struct gk_xdp_pin_conflict *c = &pin_conflict;
+	struct gk_fp_sizes then = {0};
+	bool layout = false, size = false, fits = true, have_terminals = false;
+	struct bpf_map *m;
+	struct pinned p;
+	int err;
+
+	/* The terminals map says how many terminals the pinned set was made for. */
+	m = x->skel->maps.terminals;
+	err = read_pin(bpf_map__pin_path(m), &p);
+	if (err)
+		return err;
+	if (p.found && same_layout(&p, m) && p.info.max_entries > 1 &&
+	    p.info.max_entries - 1 <= GK_FP_TERMINALS_MAX) {
+		gk_fp_sizes_of(p.info.max_entries - 1, &then);
+		have_terminals = then.terminals == p.info.max_entries - 1;
+	}
+	bpf_object__for_each_map(m, x->skel->obj)
+	{
+		const char *path = bpf_map__pin_path(m), *name = bpf_map__name(m);
+		uint32_t want = bpf_map__max_entries(m);
+		char a[96], b[96];
+
+		if (!path)
+			continue;
+		err = read_pin(path, &p);
+		if (err)
+			return err;
+		if (!p.found)
+			continue;
+		if (!same_layout(&p, m)) {
+			fits = false;
+			if (layout)
+				continue;
+			layout = true;
+			snprintf(c->map, sizeof(c->map), "%s", name);
+			describe_layout(b, sizeof(b), bpf_map__type(m), bpf_map__key_size(m),
+			                bpf_map__value_size(m), bpf_map__map_flags(m));
+			if (!p.is_map) {
+				snprintf(c->what, sizeof(c->what),
+				         "%s is pinned there but is not a map (this build's: %s)",
+				         name, b);
+				continue;
+			}
+			describe_layout(a, sizeof(a), p.info.type, p.info.key_size,
+			                p.info.value_size, p.info.map_flags);
+			snprintf(c->what, sizeof(c->what),
+			         "%s was pinned with another layout (%s) than this build's (%s): "
+			         "another version of gatekey made it",
+			         name, a, b);
+			continue;
+		}
+		if (have_terminals && p.info.max_entries != entries_for(&then, name, want))
+			fits = false;
+		if (p.info.max_entries == want || layout || size)
+			continue;
+		size = true;
+		snprintf(c->map, sizeof(c->map), "%s", name);
+		if (strcmp(name, "terminals") == 0 && have_terminals)
+			snprintf(c->what, sizeof(c->what),
+			         "they were made for %u terminals, not %u", then.terminals,
+			         x->sizes.terminals);
+		else
+			snprintf(c->what, sizeof(c->what),
+			         "%s holds %u entries, %u terminals need %u", name,
+			         p.info.max_entries, x->sizes.terminals, want);
+	}
+	if (!layout && !size)
+		return 0;
+	snprintf(c->dir, sizeof(c->dir), "%s", dir);
+	c->terminals = x->sizes.terminals;
+	c->pinned_terminals = have_terminals && fits ? then.terminals : 0;
+	return -EEXIST;
+}
+
+const struct gk_xdp_pin_conflict *gk_xdp_pin_conflict(void)
+{
+	return &pin_conflict;
 }
 
 int gk_xdp_capable(char *why, size_t len)
@@ -224,7 +407,8 @@ static void keep_log_tail(const char *log)
 	load_log_tail[len - start] = 0;
 }
 
-int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root)
+int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root,
+                uint32_t max_terminals)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	char *log = malloc(LOAD_LOG_SIZE); /* untouched pages, unless a load fails */
@@ -235,6 +419,11 @@ int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root)
 
 	*out = NULL;
 	load_log_tail[0] = 0;
+	memset(&pin_conflict, 0, sizeof(pin_conflict));
+	if (max_terminals > GK_FP_TERMINALS_MAX) {
+		free(log);
+		return -ERANGE;
+	}
 	if (log) {
 		log[0] = 0;
 		opts.kernel_log_buf = log;
@@ -245,6 +434,7 @@ int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root)
 		free(log);
 		return -ENOMEM;
 	}
+	gk_fp_sizes_of(max_terminals, &x->sizes);
 	if (ifname) {
 		snprintf(x->ifname, sizeof(x->ifname), "%s", ifname);
 		x->ifindex = (int)if_nametoindex(ifname);
@@ -276,6 +466,11 @@ int gk_xdp_open(struct gk_xdp **out, const char *ifname, const char *pin_root)
 				goto fail;
 		}
 	}
+	err = size_maps(x);
+	if (!err && pin_root)
+		err = check_pins(x, dir);
+	if (err)
+		goto fail;
 	err = gatekey_bpf__load(x->skel);
 	if (err && log)
 		keep_log_tail(log);
@@ -386,6 +581,51 @@ void gk_xdp_close(struct gk_xdp *x)
 		return;
 	gatekey_bpf__destroy(x->skel);
 	free(x);
+}
+
+uint32_t gk_xdp_terminals(const struct gk_xdp *x)
+{
+	return x->sizes.terminals;
+}
+
+/* The "memlock:" line of the map's fdinfo, in bytes; 0 when absent. */
+static uint64_t map_memlock(int fd)
+{
+	char path[64], line[128];
+	uint64_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %" SCNu64, &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+uint64_t gk_xdp_memory(const struct gk_xdp *x, char *detail, size_t len)
+{
+	const struct bpf_map *m;
+	uint64_t total = 0, bytes;
+	size_t at = 0;
+	int n;
+
+	if (detail && len)
+		detail[0] = 0;
+	bpf_object__for_each_map(m, x->skel->obj)
+	{
+		bytes = map_memlock(bpf_map__fd(m));
+		total += bytes;
+		if (!detail || bytes < (1u << 20) || at >= len)
+			continue;
+		n = snprintf(detail + at, len - at, "%s%s %.1f MiB", at ? ", " : "",
+		             bpf_map__name(m), (double)bytes / (1u << 20));
+		at += n > 0 ? (size_t)n : 0;
+	}
+	return total;
 }
 
 int gk_xdp_prog_fd(const struct gk_xdp *x)

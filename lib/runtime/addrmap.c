@@ -125,6 +125,11 @@ uint32_t gk_addrmap_slots(const struct gk_addrmap *m)
 	return m->mask + 1;
 }
 
+uint64_t gk_addrmap_memory(const struct gk_addrmap *m)
+{
+	return sizeof(*m) + ((uint64_t)m->mask + 1) * sizeof(*m->slots);
+}
+
 uint32_t gk_addrmap_find(const struct gk_addrmap *m, const struct sockaddr_storage *a)
 {
 	struct key k;

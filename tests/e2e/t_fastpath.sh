@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_tool bpftool "bpftool is not installed (make deps)"
-plan 21
+plan 23
 
 # The per-host limit is what stops one attacker's registration flood; the rig's terminals share
 # one host, so it is set above what they need and far below what the attacker sends.
@@ -101,6 +101,31 @@ rc=$?
 diag <"$WORK/termr.out"
 [ $rc = 0 ] && grep -q '^options sent=8 ok=8 bad_downlink=0' "$WORK/termr.out"
 ok $? "a terminal registered before the restart keeps exchanging protected OPTIONS after it"
+
+# --- Pinned maps of another size: refused, named, left alone ----------------------------------
+stop_daemon sbcd
+in_sbc timeout 20 "$BIN/sbcd" -c "$WORK/sbcd.conf" --set registrar.max_terminals=131072 \
+	>"$WORK/sbcd-size.out" 2>&1
+rc=$?
+diag <"$WORK/sbcd-size.out"
+pinned_entries() {
+	bpftool -j map show pinned "$MAPS/terminals" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["max_entries"])'
+}
+[ $rc != 0 ] &&
+	grep -q "maps pinned in $MAPS do not fit registrar.max_terminals = 131072: they were made for 65536 terminals" \
+		"$WORK/sbcd-size.out" &&
+	grep -q "set registrar.max_terminals = 65536 (or less) to keep them, or remove them with 'gkctl xdp detach $IF_ACCESS --pin-root $PIN_ROOT'" \
+		"$WORK/sbcd-size.out" &&
+	[ "$(pinned_entries)" = 65537 ] && ip -n "$NS_SBC" -d link show "$IF_ACCESS" | grep -q "prog/xdp"
+ok $? "sbcd refuses pinned maps made for another size, says what to do, and leaves maps and program be"
+: >"$WORK/sbcd.log"
+start_daemon sbcd "$NS_SBC" -c "$WORK/sbcd.conf" || bail "sbcd does not restart"
+expect_fastpath
+grep -q "took back [1-9][0-9]* registered terminal" "$WORK/sbcd.log" &&
+	grep -q "fast path: the XDP maps hold 65536 terminals and take [0-9.]* MiB of kernel memory" \
+		"$WORK/sbcd.log"
+ok $? "with the size set back, sbcd takes the terminals back and logs what the maps take"
 
 # --- Explicit detach --------------------------------------------------------------------------
 stop_daemon sbcd

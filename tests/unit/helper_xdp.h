@@ -21,7 +21,7 @@
 		*(xp) = NULL;                                                                      \
 		if (gk_xdp_capable(why_, sizeof(why_)) != 0)                                       \
 			SKIP(skip_stmt, "cannot load XDP programs here: %s", why_);                \
-		err_ = gk_xdp_open((xp), NULL, NULL);                                              \
+		err_ = gk_xdp_open((xp), NULL, NULL, 0);                                           \
 		ASSERT_EQ(0, err_)                                                                 \
 		{                                                                                  \
 			TH_LOG("the kernel refused the XDP program (%s); the verifier's last "     \

@@ -438,7 +438,7 @@ static uint32_t hint_at(struct _test_data_xdp *self, const struct sockaddr_stora
 
 	if (gk_xdp_source_of(ss, &src) < 0)
 		return ~0u;
-	slot = gk_fp_source_hint(&src);
+	slot = gk_xdp_source_hint_slot(self->x, &src);
 	bpf_map_lookup_elem(gk_xdp_map_fd(self->x, "source_hint"), &slot, &n);
 	return n;
 }
@@ -486,7 +486,7 @@ TEST_F(xdp, source_hint_follows_moves_and_removals)
 	uint32_t slot, zero = 0;
 	struct gk_fp_source src;
 	ASSERT_EQ(0, gk_xdp_source_of(&b, &src));
-	slot = gk_fp_source_hint(&src);
+	slot = gk_xdp_source_hint_slot(self->x, &src);
 	ASSERT_EQ(0, bpf_map_update_elem(gk_xdp_map_fd(self->x, "source_hint"), &slot, &zero, 0));
 	EXPECT_VERDICT(self, fb, nb, XDP_DROP, GK_FP_DROP_NOT_REGISTRATION);
 	ASSERT_EQ(0, gk_xdp_rebuild_source_hint(self->x));

@@ -261,7 +261,7 @@ static int user_gkmac(struct bench *x, uint64_t count)
 	gk_fp_config_default(&fc);
 	x->port = ntohs(((struct sockaddr_in *)&dst)->sin_port);
 	fc.ports[0].port = x->port;
-	x->fp = gk_fp_user_new(1024, 1024);
+	x->fp = gk_fp_user_new(1024);
 	gk_binding_record_of(x->bound, &br);
 	if (!x->fp) {
 		fprintf(stderr, "gkbench: out of memory\n");

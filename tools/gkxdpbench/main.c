@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: gkxdpbench [--repeat N] | --verifier\n");
 		return 2;
 	}
-	err = gk_xdp_open(&x, NULL, NULL);
+	err = gk_xdp_open(&x, NULL, NULL, 0);
 	if (err) {
 		/* No figure named xdp without the program: say why instead. */
 		fprintf(stderr,

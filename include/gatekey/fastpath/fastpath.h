@@ -60,17 +60,26 @@
 
 /* Scratch buffer size: datagrams longer than GK_FP_MAX_PAYLOAD on a signalling port are dropped
  * (they would be IP fragments on an ordinary MTU, see the fragment policy in the BPF program). */
-#define GK_FP_BUF           2048
-#define GK_FP_MAX_PAYLOAD   (GK_FP_BUF - 1)
-#define GK_FP_SCAN          256 /* registration classifiers look at this prefix only */
-#define GK_FP_HEAD          16  /* what XDP copies first; most strangers are refused on it */
-#define GK_FP_NPORTS        8
-#define GK_FP_MAX_TERMINALS 65536 /* terminals, sources and sessions maps */
-#define GK_FP_MAX_HOSTS     65536 /* per-host buckets (LRU) */
-#define GK_FP_HINT_BITS     18    /* slots of the "source_hint" map: 2^18 counters, 1 MiB */
-#define GK_FP_NS            1000000000ull
-#define GK_FP_AF_INET       2
-#define GK_FP_AF_INET6      10
+#define GK_FP_BUF         2048
+#define GK_FP_MAX_PAYLOAD (GK_FP_BUF - 1)
+#define GK_FP_SCAN        256 /* registration classifiers look at this prefix only */
+#define GK_FP_HEAD        16  /* what XDP copies first; most strangers are refused on it */
+#define GK_FP_NPORTS      8
+#define GK_FP_NS          1000000000ull
+#define GK_FP_AF_INET     2
+#define GK_FP_AF_INET6    10
+
+/*
+ * Table sizes. How many terminals the fast path holds is sbcd's registrar.max_terminals, set at
+ * load time (bpf_map__set_max_entries before the skeleton loads, lib/fastpath/xdp.c), the same
+ * in XDP and in userspace: gk_fp_sizes_of(). The program's map definitions carry the sizes of
+ * GK_FP_TERMINALS_MIN terminals, which only a program loaded without that step (the verifier's
+ * statistics) keeps. Nothing in the program depends on them: array lookups are bounded by the
+ * map's own size, and a source_hint slot takes its width from the loader (gk_hint_bits).
+ */
+#define GK_FP_TERMINALS_MIN (1u << 16) /* the least the tables hold, and sbcd's default */
+#define GK_FP_TERMINALS_MAX (1u << 20) /* the most registrar.max_terminals may ask in sbcd */
+#define GK_FP_HINT_BITS_MIN 18         /* source_hint: 2^18 slots at the least */
 
 enum gk_fp_proto {
 	GK_FP_PROTO_NONE = 0,
@@ -168,11 +177,12 @@ struct gk_fp_source {
 	__u8 addr[16];
 };
 
-/* The slot of src in map "source_hint": how many "sources" keys hash there. A datagram whose slot
- * counts 0 comes from no registered address, which an array lookup (inlined by the JIT) says for
- * a fraction of the hash lookup in "sources"; strangers mostly stop there. Multiplicative
- * hashing of the address words, the port and the family. */
-GK_FP_INLINE __u32 gk_fp_source_hint(const struct gk_fp_source *src)
+/* The slot of src in map "source_hint", of 2^bits slots (gk_fp_sizes_of): how many "sources"
+ * keys hash there. A datagram whose slot counts 0 comes from no registered address, which an
+ * array lookup (inlined by the JIT) says for a fraction of the hash lookup in "sources"; strangers
+ * mostly stop there. Multiplicative hashing of the address words, the port and the family; the
+ * slot is the hash's top bits, its best mixed. */
+GK_FP_INLINE __u32 gk_fp_source_hint(const struct gk_fp_source *src, __u32 bits)
 {
 	__u32 w[4], h = (__u32)src->family | (__u32)src->port << 16;
 
@@ -180,7 +190,7 @@ GK_FP_INLINE __u32 gk_fp_source_hint(const struct gk_fp_source *src)
 	GK_FP_UNROLL
 	for (int i = 0; i < 4; i++)
 		h = (h ^ w[i]) * 0x9e3779b1u;
-	return h >> (32 - GK_FP_HINT_BITS);
+	return h >> ((32 - bits) & 31);
 }
 
 /* Map "src_buckets" key: the sending host (IPv6: its /64, one customer LAN). */
@@ -1139,6 +1149,37 @@ GK_FP_INLINE void gk_fp_host_of(const struct gk_fp_source *src, struct gk_fp_hos
 
 #ifndef __bpf__
 #include "gatekey/runtime/reason.h"
+
+/* What each table holds for registrar.max_terminals = n (1..GK_FP_TERMINALS_MAX), in XDP and in
+ * userspace alike. */
+struct gk_fp_sizes {
+	__u32 terminals; /* indexes 1..terminals ("terminals" has one entry more, index 0 unused);
+	                  * also the entries of "sources" and "sessions" */
+	__u32 hosts;     /* per-host buckets ("src_buckets") */
+	__u32 hint_bits; /* "source_hint" has 2^hint_bits slots */
+};
+
+/*
+ * - terminals: n, but never under GK_FP_TERMINALS_MIN. Earlier versions made their maps that
+ *   size whatever registrar.max_terminals said, so the maps they pinned fit every configuration
+ *   up to it (an upgrade keeps its registered terminals), and a change below it never meets pins
+ *   of another size. In XDP it costs 34 MiB of kernel memory, 544 bytes a terminal at any size
+ *   (tests/unit/test_xdp_size.c prints it for a million).
+ * - hosts: as many as terminals. Every registration-class datagram takes its host's bucket, a
+ *   registered terminal's refresh too, so fewer would have registered hosts push each other's
+ *   buckets out of the LRU, each coming back to a full one.
+ * - hint_bits: at least 4 slots a terminal, the ratio 2^18 slots gave 65536 terminals: some 22%
+ *   of the slots then count a registered address, where with one slot a terminal 63% would, and
+ *   a stranger's datagram that lands on one costs the hash lookup the hint is there to spare.
+ */
+static inline void gk_fp_sizes_of(__u32 n, struct gk_fp_sizes *s)
+{
+	s->terminals = n > GK_FP_TERMINALS_MIN ? n : GK_FP_TERMINALS_MIN;
+	s->hosts = s->terminals;
+	s->hint_bits = GK_FP_HINT_BITS_MIN;
+	while ((1ull << s->hint_bits) < 4ull * s->terminals)
+		s->hint_bits++;
+}
 
 /* gk_fp_inspect() with its inputs computed from buf[0..len), which holds the whole datagram:
  * the tag only when gk_fp_hashes_tag(), the classifier only when gk_fp_needs_classifier(). ws:

@@ -15,12 +15,18 @@
 
 struct gk_fp_user;
 
-/* Terminal indexes 1..max_terminals; host buckets in a fixed table of host_slots (rounded up to
- * a power of two) where a new host takes the slot of the one it collides with, like an LRU. */
-struct gk_fp_user *gk_fp_user_new(uint32_t max_terminals, uint32_t host_slots);
+/* Sized as the XDP maps are for max_terminals (gk_fp_sizes_of): terminal indexes 1..that many,
+ * host buckets in a fixed table (rounded up to a power of two) where a new host takes the slot
+ * of the one it collides with, like an LRU. NULL when out of memory or max_terminals is over
+ * GK_FP_TERMINALS_MAX. */
+struct gk_fp_user *gk_fp_user_new(uint32_t max_terminals);
 void gk_fp_user_free(struct gk_fp_user *u);
 void gk_fp_user_set_config(struct gk_fp_user *u, const struct gk_fp_config *cfg);
 const struct gk_fp_config *gk_fp_user_config(const struct gk_fp_user *u);
+/* The terminal indexes it holds: 1..this. */
+uint32_t gk_fp_user_terminals(const struct gk_fp_user *u);
+/* The bytes its tables were given (calloc: pages are touched only as they are used). */
+uint64_t gk_fp_user_memory(const struct gk_fp_user *u);
 
 /* As gk_xdp_terminal_add/_del. key may be NULL for a digest terminal. */
 int gk_fp_user_terminal_add(struct gk_fp_user *u, uint32_t index,

@@ -29,5 +29,7 @@ void gk_addrmap_del(struct gk_addrmap *m, const struct sockaddr_storage *a, uint
 /* The home slot a hashes to in this map, 0..(gk_addrmap_slots - 1): for tests and diagnostics. */
 uint32_t gk_addrmap_bucket(const struct gk_addrmap *m, const struct sockaddr_storage *a);
 uint32_t gk_addrmap_slots(const struct gk_addrmap *m);
+/* The bytes the map was given (its slots are calloc'ed: touched only as they are used). */
+uint64_t gk_addrmap_memory(const struct gk_addrmap *m);
 
 #endif
