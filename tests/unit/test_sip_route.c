@@ -394,6 +394,14 @@ static unsigned heard(struct rig *r, int who)
 	return w.read;
 }
 
+/* Runs the loop for QUIET_MS: whether who received a datagram like await's. Unlike heard(), a
+ * late retransmission of something earlier does not count. */
+static bool heard_a(struct rig *r, int who, const char *start, const char *has)
+{
+	struct want w = {.t = &r->term[who], .start = start, .has = has};
+	return run_until(r->loop, arrived, &w, QUIET_MS);
+}
+
 /* The value of the first header field called name in msg's head, into out; false when none. */
 static bool header(const char *msg, const char *name, char *out, size_t cap)
 {
@@ -771,7 +779,8 @@ TEST_F(route, options_for_a_user_reaches_that_user_and_for_the_domain_stays_here
 	EXPECT_TRUE(
 	    run_until(r->loop, left_over_grew, &(struct left_over_at){r, before + 1}, WAIT_MS));
 	EXPECT_EQ(1, st->forwarded);
-	EXPECT_EQ(0, heard(r, BOB));
+	/* A busy machine may let the proxy retransmit o1 to bob meanwhile: only o2 counts. */
+	EXPECT_FALSE(heard_a(r, BOB, "OPTIONS ", call_id_line("o2")));
 }
 
 /* An element listening on the wildcard address (the default 0.0.0.0:5060) names the address its
