@@ -12,6 +12,9 @@ GK_BUILD=${GK_BUILD:-$HERE/../build}
 "$HERE/bench-reg.sh" sbc mgcp
 "$HERE/bench-reg.sh" sbc h248
 "$HERE/bench-reg.sh" sbc h323
+# Plain Digest registrations (gkterm --digest MD5) against Kamailio with an in-memory password
+# table, softswitchd and sbcd, and gatekey's direct rate over Kamailio's.
+"$HERE/bench-kamailio.sh"
 # Calls between pairs of gk-mac terminals, directly and through the SBC (where each goes
 # terminal -> sbcd -> softswitchd -> sbcd -> terminal): the ratio is what the SBC's two extra
 # proxy hops cost on this machine.
