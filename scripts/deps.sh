@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang clang-14 clang-19 llvm libssl-dev openssl liburing-dev libsqlite3-dev sqlite3
 libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libnl-3-dev libnl-route-3-dev iproute2 tshark sip-tester sipsak
-freeradius-utils perl python3 libclang-rt-14-dev xz-utils procps"
+freeradius-utils perl python3 libclang-rt-14-dev xz-utils procps kamailio"
 
 missing=""
 for p in $PKGS; do
@@ -26,3 +26,12 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Kamailio is the digest benchmark's other registrar (tools/bench-kamailio.sh), started in a rig
+# by that script alone: never as the host's service on every address.
+case " $missing " in
+*" kamailio "*)
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --now kamailio >/dev/null 2>&1 || true
+	fi
+	;;
+esac

@@ -16,6 +16,9 @@ echo "$sbc_reg"
 # The floor of one registration on this machine, and how close the SBC run above came to it.
 REG_RATE_SBC=$(echo "$sbc_reg" | sed -n 's/^bench reg_rate_sip_sbc \([0-9]*\) .*/\1/p') \
 	"$HERE/bench-limit.sh"
+# Plain Digest registrations (gkterm --digest MD5) against Kamailio with an in-memory password
+# table, softswitchd and sbcd, and gatekey's direct rate over Kamailio's.
+"$HERE/bench-kamailio.sh"
 # Calls between pairs of gk-mac terminals, directly and through the SBC (where each goes
 # terminal -> sbcd -> softswitchd -> sbcd -> terminal): the ratio is what the SBC's two extra
 # proxy hops cost on this machine.

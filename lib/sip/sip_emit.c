@@ -225,7 +225,7 @@ static bool dg_hex_ok(const char *s, size_t cap, size_t n1, size_t n2)
 	return true;
 }
 
-static bool dg_cred_ok(const struct gk_digest *g)
+bool sip_dg_cred_ok(const struct gk_digest *g)
 {
 	if (!dg_text_ok(g->username, sizeof(g->username)) ||
 	    !dg_text_ok(g->realm, sizeof(g->realm)) || !dg_text_ok(g->nonce, sizeof(g->nonce)) ||
@@ -293,9 +293,9 @@ static void put_dgq(struct sip_out *o, const char *name, const char *v)
 }
 
 /* Authorization: Digest (RFC 7616 §3.4; the quoted and token parameters as it has them). */
-static void put_dg_cred(struct sip_out *o, const struct gk_digest *g)
+void sip_put_dg_cred(struct sip_out *o, const struct gk_digest *g, bool proxy)
 {
-	sip_puts(o, "Authorization: Digest ");
+	sip_puts(o, proxy ? "Proxy-Authorization: Digest " : "Authorization: Digest ");
 	put_dgq(o, "username", g->username);
 	put_dgq(o, ", realm", g->realm);
 	put_dgq(o, ", nonce", g->nonce);
@@ -508,7 +508,7 @@ static int encode_request(struct sip_out *o, const struct gk_msg *m)
 	if (!CTX(s, RURI)[0] && !uri_host_ok(m->idsp))
 		return -EINVAL;
 	if ((m->fields & GK_F_DIGEST_CHAL) ||
-	    ((m->fields & GK_F_DIGEST) && !dg_cred_ok(&m->digest)))
+	    ((m->fields & GK_F_DIGEST) && !sip_dg_cred_ok(&m->digest)))
 		return -EINVAL;
 	/* The decoder refuses a REGISTER that authenticates one IDc for another's AOR. */
 	if (reg && CTX(s, TO)[0] && !to_names(CTX(s, TO), m->idc))
@@ -570,7 +570,7 @@ static int encode_request(struct sip_out *o, const struct gk_msg *m)
 		sip_puts(o, "\r\n");
 	}
 	if (m->fields & GK_F_DIGEST)
-		put_dg_cred(o, &m->digest);
+		sip_put_dg_cred(o, &m->digest, false);
 	if (m->fields & GK_F_MECHS) {
 		/* RFC 3329 §2.3.1: the client lists its mechanisms and insists on sec-agree. */
 		sip_puts(o, "Security-Client: ");

@@ -14,6 +14,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gatekey/sip/sip.h"
 #include "sip_priv.h"
@@ -152,6 +153,8 @@ struct dec {
 	struct gk_digest *dcur;
 	struct gk_digest dtmp; /* second and later challenges */
 	bool dg_other;         /* a later challenge that is not the first with another algorithm */
+	const char *ua_alg;    /* gk_sip_decode_ua: the algorithm the UA answers with */
+	bool dg_picked;        /* ... and a challenge offered it */
 	/* RFC 3261 §8.2: what the request asks of the element, checked once it is all read */
 	bool bad_scheme;  /* Request-URI neither sip: nor sips: */
 	bool bad_require; /* an option tag in Require this element does not support */
@@ -678,10 +681,20 @@ static int dg_close(struct dec *d, enum actx ctx)
 	}
 	if (!(d->dpset & PB(D_ALGORITHM)))
 		memcpy(g->algorithm, "MD5", 4); /* RFC 7616 §3.3: absent means MD5 */
-	if (d->n_dg == 1) {
+	if (d->n_dg == 1)
 		d->m->fields |= GK_F_DIGEST_CHAL;
+	if (d->ua_alg) {
+		/* A UA answers the first challenge of its algorithm, whatever its nonce; when
+		 * none offers it, the first stays, to say what was offered. */
+		if (!d->dg_picked && strcasecmp(g->algorithm, d->ua_alg) == 0) {
+			if (g != &d->m->digest)
+				d->m->digest = *g;
+			d->dg_picked = true;
+		}
 		return 0;
 	}
+	if (d->n_dg == 1)
+		return 0;
 	/* Challenges that differ only in their algorithm are one offer, read back as the list
 	 * "SHA-256,MD5" in the order sent; the RFC 8760 pair (SHA-256, then MD5) is what an empty
 	 * algorithm is sent as, so it reads back empty. Any other later challenge is ignored. */
@@ -1174,6 +1187,8 @@ static int header(struct dec *d, struct sip_span name, struct sip_span v)
 		return d->req ? parse_auth(d, v, A_CRED) : 0;
 	case SIP_H_WWW_AUTHENTICATE:
 		return !d->req && d->status == 401 ? parse_auth(d, v, A_CHAL) : 0;
+	case SIP_H_PROXY_AUTHENTICATE: /* a UA's only: the exchange's challenges are 401s */
+		return d->ua_alg && !d->req && d->status == 407 ? parse_auth(d, v, A_CHAL) : 0;
 	case SIP_H_AUTHENTICATION_INFO:
 		if (!ok200)
 			return 0;
@@ -1448,7 +1463,8 @@ static int finish_response(struct dec *d)
 	if (d->to_host.n && set_id(d, d->to_host, m->idsp) < 0)
 		return -1;
 
-	if (d->status == 401 && (d->gk || (m->fields & GK_F_DIGEST_CHAL))) {
+	bool chal_status = d->status == 401 || (d->ua_alg && d->status == 407);
+	if (chal_status && (d->gk || (m->fields & GK_F_DIGEST_CHAL))) {
 		/* GK1 names IDsp in its realm; a Digest-only 401 by its To URI */
 		if (d->gk) {
 			if (!d->realm[0])
@@ -1508,10 +1524,11 @@ static int finish_response(struct dec *d)
 	return fail(d, GK_R_PARSE_UNSUPPORTED); /* redirect, other 2xx */
 }
 
-int gk_sip_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reason *reason)
+static int decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reason *reason,
+                  const char *ua_alg)
 {
 	const char *b = (const char *)buf;
-	struct dec d = {.m = m};
+	struct dec d = {.m = m, .ua_alg = ua_alg};
 	struct sip_span line, what = {"Start-Line", 10};
 	size_t pos = 0;
 
@@ -1590,6 +1607,21 @@ bad:
 		o[n] = '\0';
 	}
 	return -1;
+}
+
+int gk_sip_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reason *reason)
+{
+	return decode(buf, len, m, reason, NULL);
+}
+
+int gk_sip_decode_ua(const uint8_t *buf, size_t len, const char *digest_alg, struct gk_msg *m,
+                     enum gk_reason *reason)
+{
+	if (!digest_alg || !digest_alg[0]) {
+		*reason = GK_R_INTERNAL;
+		return -1;
+	}
+	return decode(buf, len, m, reason, digest_alg);
 }
 
 int gk_sip_is_register(const uint8_t *buf, size_t len)

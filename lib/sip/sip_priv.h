@@ -157,6 +157,13 @@ int sip_q_parse(struct sip_span v, uint16_t *q);
 /* Shortest qvalue text for q (<= 1000); writes at most 6 bytes and a NUL. */
 size_t sip_q_format(uint16_t q, char out[8]);
 
+/* Digest credentials (RFC 7616 §3.4) as the encoder writes them, shared with the UA's requests
+ * (sip_ua.c): sip_dg_cred_ok says whether g can be written so that the decoder reads it back, and
+ * sip_put_dg_cred writes the header field, "Proxy-Authorization" when `proxy` (a 407's answer),
+ * "Authorization" otherwise. */
+bool sip_dg_cred_ok(const struct gk_digest *g);
+void sip_put_dg_cred(struct sip_out *o, const struct gk_digest *g, bool proxy);
+
 /* The top Via of a response to a request from `from` (RFC 3261 §18.2.1, RFC 3581): received=
  * the source address when the sent-by host is another (always with rport), and a bare rport
  * filled with the source port. Writes a NUL-terminated value to out; its length, or 0 when the
@@ -190,6 +197,7 @@ enum sip_hdr {
 	SIP_H_EXPIRES,
 	SIP_H_AUTHORIZATION,
 	SIP_H_WWW_AUTHENTICATE,
+	SIP_H_PROXY_AUTHENTICATE,
 	SIP_H_AUTHENTICATION_INFO,
 	SIP_H_SECURITY_CLIENT,
 	SIP_H_SECURITY_SERVER,

@@ -145,7 +145,8 @@ int gk_sip_ua_request(const struct gk_sip_ua_dialog *d, const struct gk_sip_ua_r
 	    !d->target[0] || !d->to[0] || !plain(q->method) || !plain(q->via) || !plain(q->from) ||
 	    !plain(q->call_id) || (given(q->contact) && !plain(q->contact)) ||
 	    (given(q->pai) && !plain(q->pai)) ||
-	    (given(q->content_type) && !plain(q->content_type)) || (q->body_len && !q->body))
+	    (given(q->content_type) && !plain(q->content_type)) || (q->body_len && !q->body) ||
+	    (q->auth && !sip_dg_cred_ok(q->auth)))
 		return -EINVAL;
 	sip_puts(&o, q->method);
 	sip_puts(&o, " ");
@@ -175,12 +176,21 @@ int gk_sip_ua_request(const struct gk_sip_ua_dialog *d, const struct gk_sip_ua_r
 		sip_puts(&o, "\r\nP-Asserted-Identity: ");
 		sip_puts(&o, q->pai);
 	}
+	if (q->has_expires) {
+		snprintf(num, sizeof(num), "%u", q->expires);
+		sip_puts(&o, "\r\nExpires: ");
+		sip_puts(&o, num);
+	}
+	sip_puts(&o, "\r\n");
+	if (q->auth)
+		sip_put_dg_cred(&o, q->auth, q->proxy_auth); /* a whole line, CRLF included */
 	if (q->body_len && given(q->content_type)) {
-		sip_puts(&o, "\r\nContent-Type: ");
+		sip_puts(&o, "Content-Type: ");
 		sip_puts(&o, q->content_type);
+		sip_puts(&o, "\r\n");
 	}
 	snprintf(num, sizeof(num), "%zu", q->body_len);
-	sip_puts(&o, "\r\nContent-Length: ");
+	sip_puts(&o, "Content-Length: ");
 	sip_puts(&o, num);
 	sip_puts(&o, "\r\n\r\n");
 	if (q->body_len)
@@ -234,4 +244,72 @@ int gk_sip_ua_answer(const uint8_t *req, size_t len, const struct gk_sip_view *v
 	if (x->body_len)
 		sip_put(&o, (const char *)x->body, x->body_len);
 	return o.full ? -ENOSPC : (int)o.n;
+}
+
+/* Whether the challenge's algorithm list (one token, several joined by commas, or "" for RFC
+ * 8760's SHA-256 and MD5) offers alg itself, not its -sess variant. */
+static bool offers(const char *list, enum gk_digest_alg alg)
+{
+	if (!list[0])
+		return alg == GK_DIGEST_SHA256 || alg == GK_DIGEST_MD5;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		enum gk_digest_alg a;
+		bool sess;
+		if (gk_digest_alg_parse(p, n, &a, &sess) == 0 && a == alg && !sess)
+			return true;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+/* s into dst[0..cap) whole, or -EINVAL: a value cut short would answer another challenge. */
+static int put_field(char *dst, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= cap)
+		return -EINVAL;
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+int gk_sip_ua_digest_answer(const struct gk_digest *c, enum gk_digest_alg alg, const char *user,
+                            const char *password, const char *method, const char *uri, uint32_t nc,
+                            const char *cnonce, struct gk_digest *out)
+{
+	char ha1[GK_DIGEST_HEX_BUF];
+	const char *name = gk_digest_alg_name(alg, false);
+	bool qop = c->qop[0] != '\0'; /* the decoder keeps qop-options' "auth" alone */
+	int err;
+
+	if (!name || !user || !password || !method || !uri || (qop && (!nc || !cnonce)))
+		return -EINVAL;
+	if (!offers(c->algorithm, alg))
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	if (put_field(out->username, sizeof(out->username), user) < 0 ||
+	    put_field(out->realm, sizeof(out->realm), c->realm) < 0 ||
+	    put_field(out->nonce, sizeof(out->nonce), c->nonce) < 0 ||
+	    put_field(out->uri, sizeof(out->uri), uri) < 0 ||
+	    put_field(out->opaque, sizeof(out->opaque), c->opaque) < 0 ||
+	    put_field(out->algorithm, sizeof(out->algorithm), name) < 0)
+		return -EINVAL;
+	if (qop) {
+		memcpy(out->qop, "auth", 5);
+		snprintf(out->nc, sizeof(out->nc), "%08x", nc);
+		if (put_field(out->cnonce, sizeof(out->cnonce), cnonce) < 0)
+			return -EINVAL;
+	}
+	err = gk_digest_ha1(alg, user, c->realm, password, ha1);
+	if (!err)
+		err = gk_digest_response(alg, false, ha1, out->nonce, qop ? out->nc : NULL,
+		                         qop ? out->cnonce : NULL, qop ? out->qop : NULL, method,
+		                         out->uri, out->response);
+	gk_wipe(ha1, sizeof(ha1));
+	if (err)
+		return err;
+	return sip_dg_cred_ok(out) ? 0 : -EINVAL;
 }

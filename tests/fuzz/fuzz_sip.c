@@ -4,7 +4,8 @@
  * to the same message, and re-encode to the same bytes: the exchange relies on decode(encode(m))
  * == m, and a second encode that differed would mean the first one lost or invented something.
  * What the decoder refuses goes through the stateless refusal (lib/sip/sip_refuse.c), which reads
- * the same bytes leniently and must never write a control character or a second message.
+ * the same bytes leniently and must never write a control character or a second message. A Digest
+ * UA's reading (gk_sip_decode_ua) runs on every input too.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int n1, n2;
 
 	gk_sip_is_register(data, size);
+	/* A Digest UA's reading (gkterm --digest): the same grammar, 407s and the challenge of its
+	 * algorithm too; it must never crash, and what it takes is a message. */
+	if (gk_sip_decode_ua(data, size, "MD5", &b, &why) == 0)
+		CHECK(b.type != GK_MSG_NONE && why == GK_R_OK);
+	why = GK_R__COUNT;
 	if (gk_sip_decode(data, size, &a, &why) < 0) {
 		CHECK((why >= GK_R_PARSE_TRUNCATED && why <= GK_R_PARSE_UNSUPPORTED) ||
 		      why == GK_R_BAD_VERSION || why == GK_R_BAD_SCHEME ||

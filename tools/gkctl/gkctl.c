@@ -42,6 +42,8 @@ static const char usage_text[] =
     "                                             softswitch (0600; never overwrites FILE)\n"
     "  bulk-add PREFIX COUNT --out-dir DIR        subscribers PREFIX1..PREFIXCOUNT, one\n"
     "                                             transaction, keys in DIR/<id>.key\n"
+    "  bulk-digest-passwords PREFIX COUNT         \"<id> <password>\" of PREFIX1..PREFIXCOUNT\n"
+    "                                             (a test registrar's password table)\n"
     "  ctl SOCKET COMMAND [ARG...]                ask a daemon (stats, bindings, ...)\n"
     "  xdp detach IFNAME [--pin-root DIR]         take sbcd's XDP fast path off IFNAME and\n"
     "                                             unpin its maps (DIR: /sys/fs/bpf/gatekey)\n"
@@ -504,6 +506,42 @@ static int cmd_bulk_add(int argc, char **argv)
 	return 0;
 }
 
+/* The digest passwords of a bulk-add series, one "<id> <password>" line each, for a registrar
+ * that has no AuC to ask (tools/bench-kamailio.sh's Kamailio): the only command that lists
+ * passwords, and only when asked by name. */
+static int cmd_bulk_digest_passwords(int argc, char **argv)
+{
+	struct args a;
+	char id[GK_ID_MAX + 32], pw[GK_DIGEST_PW_LEN + 1], *end;
+	uint8_t key[GK_KEY_LEN];
+	int ret = 0;
+
+	parse_args(argc, argv, 0, 2, "bulk-digest-passwords", &a);
+	const char *prefix = a.pos[0];
+	errno = 0;
+	unsigned long count = strtoul(a.pos[1], &end, 10);
+	if (errno || *end || a.pos[1][0] == '-' || count == 0 || count > BULK_MAX)
+		usage_error("bulk-digest-passwords: COUNT must be 1..%u, got \"%s\"", BULK_MAX,
+		            a.pos[1]);
+	snprintf(id, sizeof(id), "%s%lu", prefix, count);
+	need_valid_id(id); /* the longest ID of the series */
+	if (open_store())
+		return 1;
+	for (unsigned long i = 1; i <= count && !ret; i++) {
+		snprintf(id, sizeof(id), "%s%lu", prefix, i);
+		if (gk_ks_subscriber_get(g.ks, id, key) < 0) {
+			ret = fail("bulk-digest-passwords: %s: %s", id, gk_ks_errmsg(g.ks));
+		} else if (gk_digest_password(key, pw) < 0) {
+			ret = fail("bulk-digest-passwords: %s: cannot derive the password", id);
+		} else {
+			printf("%s %s\n", id, pw);
+		}
+		gk_wipe(key, sizeof(key));
+		gk_wipe(pw, sizeof(pw));
+	}
+	return ret;
+}
+
 static int cmd_kek(int argc, char **argv)
 {
 	struct args a;
@@ -626,6 +664,8 @@ int main(int argc, char **argv)
 		ret = cmd_core_key(sub_argc, sub_argv);
 	} else if (!strcmp(cmd, "bulk-add")) {
 		ret = cmd_bulk_add(sub_argc, sub_argv);
+	} else if (!strcmp(cmd, "bulk-digest-passwords")) {
+		ret = cmd_bulk_digest_passwords(sub_argc, sub_argv);
 	} else if (!strcmp(cmd, "ctl")) {
 		fflush(stdout);
 		ret = gkctl_cmd_ctl(sub_argc, sub_argv);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * gkterm's engine: many terminals on one io_uring loop. Each terminal runs the protocol-free
- * terminal state machine (lib/exchange/terminal.c); this file only paces, transmits, retransmits
- * (RFC 3261 timer E: T1 doubling to T2, given up after timer F) and reports. A terminal's SIP calls
- * (placing, answering, the load run) are call.c's, between its other steps and deregistering.
+ * terminal state machine (lib/exchange/terminal.c), or with --digest a plain Digest UA's steps
+ * (digest.c); this file only paces, transmits, retransmits (RFC 3261 timer E: T1 doubling to T2,
+ * given up after timer F) and reports. A terminal's SIP calls (placing, answering, the load run)
+ * are call.c's, between its other steps and deregistering.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -160,12 +161,33 @@ static int send_request(struct gkt_run *r, struct gkt_term *x, struct gk_msg *m,
 	return 0;
 }
 
+/* Sends the request x->req holds (a Digest UA's, digest.c) as a new transaction. */
+static void send_prepared(struct gkt_run *r, struct gkt_term *x)
+{
+	x->tries = 0;
+	transmit(r, x);
+	gk_timer_arm(r->loop, &x->timer, T1_MS);
+}
+
+/* A step's request: with --digest digest.c's of that kind, else the state machine's m encoded.
+ * -1 when it cannot be made (x->t.reason says why). */
+static int send_step(struct gkt_run *r, struct gkt_term *x, struct gk_msg *m, const char *method,
+                     enum gkt_dg_kind kind)
+{
+	if (!r->o.digest)
+		return send_request(r, x, m, method);
+	if (gkt_digest_request(r, x, kind) < 0)
+		return -1;
+	send_prepared(r, x);
+	return 0;
+}
+
 static void print_registered(struct gkt_run *r, struct gkt_term *x)
 {
 	if (r->o.quiet)
 		return;
 	printf("registered %s index=%u mech=%s expires=%u fpr=%s\n", x->t.idc, x->t.index,
-	       gk_mech_name(x->t.chosen), x->t.granted_expires, x->t.fpr);
+	       gk_mech_name(x->t.chosen), x->t.granted_expires, x->t.fpr[0] ? x->t.fpr : "-");
 }
 
 static void next_step(struct gkt_run *r, struct gkt_term *x);
@@ -316,8 +338,9 @@ static void refresh(struct gkt_run *r, struct gkt_term *x)
 		x->standing_seq = x->t.seq_up;
 	}
 	x->phase = PH_REGISTERING;
-	gk_terminal_register(&x->t, &m);
-	if (send_request(r, x, &m, NULL) < 0) {
+	if (!r->o.digest)
+		gk_terminal_register(&x->t, &m);
+	if (send_step(r, x, &m, NULL, GKT_DG_REGISTER) < 0) {
 		x->phase = PH_FAILED;
 		term_finish(r, x);
 	}
@@ -364,7 +387,7 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 		memcpy(m.idc, x->t.idc, sizeof(m.idc));
 		memcpy(m.idsp, x->t.idsp, sizeof(m.idsp));
 		x->options_sent++;
-		if (send_request(r, x, &m, other_method(r)) < 0) {
+		if (send_step(r, x, &m, other_method(r), GKT_DG_OPTIONS) < 0) {
 			x->phase = PH_FAILED;
 			term_finish(r, x);
 		}
@@ -380,8 +403,9 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 		x->phase = PH_DEREGISTERING;
 		x->old_index = x->t.index;
 		memcpy(x->old_uplink, x->t.keys.uplink, sizeof(x->old_uplink));
-		gk_terminal_deregister(&x->t, &m);
-		if (send_request(r, x, &m, NULL) < 0) {
+		if (!r->o.digest)
+			gk_terminal_deregister(&x->t, &m);
+		if (send_step(r, x, &m, NULL, GKT_DG_DEREGISTER) < 0) {
 			x->phase = PH_FAILED;
 			term_finish(r, x);
 		}
@@ -452,9 +476,10 @@ static void term_start(struct gkt_run *r, struct gkt_term *x)
 	x->phase = PH_REGISTERING;
 	x->started_us = now_us();
 	x->timer.fn = replay_timer_or_retransmit;
-	gk_terminal_register(&x->t, &m);
+	if (!r->o.digest)
+		gk_terminal_register(&x->t, &m);
 	r->in_flight++;
-	if (send_request(r, x, &m, NULL) < 0) {
+	if (send_step(r, x, &m, NULL, GKT_DG_REGISTER) < 0) {
 		x->phase = PH_FAILED;
 		term_finish(r, x);
 	}
@@ -469,10 +494,14 @@ static void term_finish(struct gkt_run *r, struct gkt_term *x)
 	if (x->phase == PH_FAILED) {
 		r->st.failed++;
 		r->st.reasons[x->t.reason < GK_R__COUNT ? x->t.reason : GK_R_INTERNAL]++;
-		if (!r->o.quiet || r->st.failed <= 10)
-			printf("failed %s reason=%s (%s)\n", x->t.idc,
+		if (!r->o.quiet || r->st.failed <= 10) {
+			printf("failed %s reason=%s (%s)", x->t.idc,
 			       gk_reason_name((enum gk_reason)x->t.reason),
-			       gk_reason_str((enum gk_reason)x->t.reason));
+			       x->detail ? x->detail : gk_reason_str((enum gk_reason)x->t.reason));
+			if (x->status)
+				printf(" status=%u", x->status);
+			printf("\n");
+		}
 	}
 	r->in_flight--;
 	r->finished++;
@@ -492,6 +521,7 @@ static void on_registered(struct gkt_run *r, struct gkt_term *x)
 		r->st.refreshed++; /* latency stays that of the first registration */
 	} else {
 		x->done_us = now_us();
+		x->reg_ok = true;
 		r->st.registered++;
 	}
 	x->phase = PH_REGISTERED;
@@ -642,7 +672,10 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 	/* a call's request or response (call.c), before the registration's decoder sees it */
 	if (r->calls && gkt_calls_dgram(r, data, len, from, has_trailer ? &tidx : NULL))
 		return;
-	if (r->o.codec->decode(data, has_trailer ? len - GK_TRAILER_LEN : len, &m, &why) < 0) {
+	size_t plen = has_trailer ? len - GK_TRAILER_LEN : len;
+	int dec = r->o.digest ? gk_sip_decode_ua(data, plen, gkt_digest_alg(r), &m, &why)
+	                      : r->o.codec->decode(data, plen, &m, &why);
+	if (dec < 0) {
 		r->st.stray++;
 		return;
 	}
@@ -665,6 +698,42 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 		return;
 	}
 	on_msg(r, &r->terms[slot - 1], &m, data, len, has_trailer, false);
+}
+
+/* --digest: a response to the terminal's plain request, read by digest.c. */
+static void digest_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m)
+{
+	if (x->phase != PH_REGISTERING && x->phase != PH_OPTIONS && x->phase != PH_DEREGISTERING) {
+		r->st.stray++;
+		return;
+	}
+	switch (gkt_digest_response(r, x, m)) {
+	case GKT_DG_IGNORE:
+		return;
+	case GKT_DG_RESEND:
+		send_prepared(r, x);
+		return;
+	case GKT_DG_FAILED:
+		x->phase = PH_FAILED;
+		term_finish(r, x);
+		return;
+	case GKT_DG_DONE:
+		break;
+	}
+	gk_timer_cancel(r->loop, &x->timer);
+	if (x->phase == PH_REGISTERING) {
+		on_registered(r, x);
+	} else if (x->phase == PH_OPTIONS) {
+		x->options_ok++;
+		r->st.options_ok++;
+		next_step(r, x);
+	} else {
+		r->st.deregistered++;
+		if (!r->o.quiet)
+			printf("deregistered %s\n", x->t.idc);
+		x->phase = PH_DONE;
+		term_finish(r, x);
+	}
 }
 
 /* A decoded message for terminal x (data, len: the datagram, trailer included). */
@@ -693,6 +762,8 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 		r->st.bad_downlink++; /* must have come with a trailer */
 		return;
 	}
+	if (r->o.digest)
+		return digest_msg(r, x, &m);
 
 	switch (x->phase) {
 	case PH_REGISTERING: {
@@ -834,7 +905,7 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 
 	for (uint32_t i = 0; i < r->n_terms; i++) {
 		struct gkt_term *x = &r->terms[i];
-		if (x->t.fpr[0] && x->done_us) {
+		if (x->reg_ok && x->done_us) {
 			if (lat)
 				lat[n++] = x->done_us - x->started_us;
 			if (x->done_us > reg_end)
@@ -928,7 +999,7 @@ int gkt_run(struct gkt_run *r)
 			}
 		}
 	}
-	if (gkt_calls_init(r) < 0) {
+	if (!r->o.digest && gkt_calls_init(r) < 0) { /* a Digest terminal answers no call */
 		fprintf(stderr, "gkterm: out of memory for the calls\n");
 		return 2;
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * gkterm's shared state: the options, the terminals, the run; the engine (engine.c) registers and
- * exercises the terminals, call.c places and answers their SIP calls.
+ * exercises the terminals, call.c places and answers their SIP calls, digest.c speaks plain
+ * Digest for them instead of GK1 (--digest).
  */
 #ifndef GKTERM_H
 #define GKTERM_H
@@ -13,6 +14,7 @@
 
 #include "gatekey/cmd/cmd_txn.h"
 #include "gatekey/codec/codec.h"
+#include "gatekey/crypto/digest.h"
 #include "gatekey/runtime/loop.h"
 #include "gatekey/sip/sip_ua.h"
 #include "gatekey/exchange/terminal.h"
@@ -54,6 +56,9 @@ struct gkt_opts {
 	uint32_t call_rate; /* calls started per second, 0 = window-limited */
 	struct gk_mech_offer offer[GK_MECH_MAX];
 	uint8_t n_offer;
+	/* --digest: plain RFC 7616 / RFC 8760 Digest with this algorithm instead of GK1 (0: GK1) */
+	enum gk_digest_alg digest;
+	char *password; /* --password: every terminal's (else each one's, derived from its Kc) */
 };
 
 enum gkt_phase {
@@ -73,6 +78,19 @@ enum gkt_phase {
 	PH_DEREGISTERING,
 	PH_DONE,
 	PH_FAILED,
+};
+
+/* A Digest terminal's last challenge (digest.c), kept to answer it and to reuse its nonce for
+ * the next requests as a phone does (nc counting up), until the registrar challenges again. */
+struct gkt_dg {
+	char realm[sizeof(((struct gk_digest *)0)->realm)];
+	char nonce[sizeof(((struct gk_digest *)0)->nonce)];
+	char opaque[sizeof(((struct gk_digest *)0)->opaque)];
+	uint32_t nc;   /* the last nc sent under nonce; 0: no challenge known */
+	bool qop;      /* it offered qop=auth */
+	bool proxy;    /* it came in a 407: answered with Proxy-Authorization */
+	uint8_t kind;  /* the request under way (enum gkt_dg_kind) */
+	uint8_t fresh; /* challenges this request answered: a second one not stale is a refusal */
 };
 
 struct gkt_term {
@@ -100,6 +118,11 @@ struct gkt_term {
 	uint8_t standing_uplink[GK_SIPKEY_LEN];
 	uint64_t standing_seq;
 	uint64_t started_us, done_us;
+	bool reg_ok;        /* it registered once: its latency counts */
+	const char *detail; /* a failure's own words (a static string), printed after its reason */
+	uint16_t status;    /* the final status a failure came with, 0 when none */
+	struct gkt_dg dg;
+	char pw[GK_DIGEST_PW_LEN + 1]; /* --digest without --password: derived from Kc */
 	uint64_t unique;
 	struct gk_timer timer;
 	uint16_t req_len, answer_len;
@@ -146,6 +169,28 @@ void gkt_next_step(struct gkt_run *r, struct gkt_term *x);
 /* A parked terminal (PH_LOAD, PH_ANSWERING) counts as in flight again / no longer. */
 void gkt_park(struct gkt_run *r, struct gkt_term *x);
 void gkt_unpark(struct gkt_run *r, struct gkt_term *x);
+
+/* digest.c: a plain Digest UA (--digest) for the engine's terminals, SIP only. */
+enum gkt_dg_kind {
+	GKT_DG_REGISTER,   /* REGISTER, Expires: --expires when given */
+	GKT_DG_DEREGISTER, /* REGISTER, Expires: 0 */
+	GKT_DG_OPTIONS,    /* the plain OPTIONS of --options */
+};
+/* x's next request of that kind into x->req, a new transaction (CSeq, branch): with credentials
+ * for the last challenge's nonce (nc one more) when a REGISTER has one, as phones cache them,
+ * else none. 0, or -1 with x->t.reason set. */
+int gkt_digest_request(struct gkt_run *r, struct gkt_term *x, enum gkt_dg_kind kind);
+enum gkt_dg_verdict {
+	GKT_DG_IGNORE, /* not the answer to the request under way, or provisional */
+	GKT_DG_RESEND, /* challenged: x->req holds the request again, answering it */
+	GKT_DG_DONE,   /* a 2xx */
+	GKT_DG_FAILED, /* x->t.reason, x->detail and x->status say why */
+};
+/* A response for x, as gk_sip_decode_ua read it. */
+enum gkt_dg_verdict gkt_digest_response(struct gkt_run *r, struct gkt_term *x,
+                                        const struct gk_msg *m);
+/* The algorithm's token ("MD5", "SHA-256"), for gk_sip_decode_ua. */
+const char *gkt_digest_alg(const struct gkt_run *r);
 
 /* call.c: SIP calls between registered terminals, protected as everything they send. */
 int gkt_calls_init(struct gkt_run *r);

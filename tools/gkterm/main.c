@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * gkterm: the terminal emulator and load generator. Registers one terminal or many through the
- * exchange, prints each terminal's key fingerprint, and can then exercise the registration:
- * gk-mac protected OPTIONS, a replayed ANSWER, SIP calls placed and answered (call.c), a load run
- * of calls between pairs of terminals, deregistration. This file reads the command line.
+ * exchange (or, with --digest, as plain Digest phones), prints each terminal's key fingerprint,
+ * and can then exercise the registration: gk-mac protected OPTIONS, a replayed ANSWER, SIP calls
+ * (call.c), a load run of calls between pairs, deregistration. This file reads the command line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 
 #include "gatekey/runtime/config.h"
 #include "gatekey/crypto/crypto.h"
+#include "gatekey/crypto/digest.h"
 #include "gatekey/runtime/idmap.h"
 #include "gatekey/auc/keystore.h"
 #include "gatekey/runtime/log.h"
@@ -28,6 +29,11 @@ static void usage(FILE *f)
 	    f,
 	    "usage: gkterm --server IP:PORT --idsp ID (--key-file FILE | --prefix P --count N "
 	    "--key-dir DIR) [options]\n"
+	    "       gkterm --digest ALG --server IP:PORT --idsp DOMAIN (--key-file FILE | --prefix "
+	    "P\n"
+	    "              --count N --key-dir DIR | --user ID --password PW | --prefix P --count "
+	    "N\n"
+	    "              --password PW) [options]\n"
 	    "  --server ADDR      the softswitch (direct) or SBC to register with\n"
 	    "  --idsp ID          ID of that element (IDsp)\n"
 	    "  --key-file FILE    one terminal: its provisioning file (gkctl subscriber add "
@@ -84,7 +90,24 @@ static void usage(FILE *f)
 	    "                     H.248 ServiceChange Forced, RAS URQ)\n"
 	    "  --ts-offset SEC    shift the terminal's clock (to test the skew window)\n"
 	    "  --timeout SEC      give up after this long (default 60)\n"
-	    "  --quiet            only the summary (and the first failures)\n");
+	    "  --quiet            only the summary (and the first failures)\n"
+	    "plain Digest (a phone's registration, no GK1, no key, nothing sealed):\n"
+	    "  --digest ALG       SIP only: REGISTER without GK1, answer the 401 (or 407)\n"
+	    "                     Digest challenge of algorithm ALG (MD5 or SHA-256; none:\n"
+	    "                     failed, reason NO_MECH) with qop=auth (when offered), user =\n"
+	    "                     IDc, the challenge's realm, uri = the Request-URI sip:<idsp>;\n"
+	    "                     a refresh or --deregister reuses the last nonce (nc one\n"
+	    "                     more) and answers a new challenge when it comes. With\n"
+	    "                     --rate, --window, --sockets, --refresh, --expires,\n"
+	    "                     --deregister, --timeout, --quiet; --options N sends N plain\n"
+	    "                     OPTIONS. The GK1 steps (--mechs, --replay-answer, --abuse,\n"
+	    "                     --impersonate, --keylog, --ts-offset, calls) are refused.\n"
+	    "                     gatekey pins a Digest terminal to its source address: there,\n"
+	    "                     OPTIONS and deregistration work for one terminal per socket\n"
+	    "  --password PW      the password of every terminal (a foreign registrar's);\n"
+	    "                     without it each terminal's is derived from its key file, as\n"
+	    "                     gkctl subscriber digest-password prints it\n"
+	    "  --user ID          one terminal named ID, with --password (no key file)\n");
 }
 
 /* A --call target: "bob", "bob@sbc1" or a sip: URI; printable, no space, quote or <>. */
@@ -164,10 +187,10 @@ int main(int argc, char **argv)
 {
 	static struct gkt_run r;
 	struct gkt_opts *o = &r.o;
-	const char *key_file = NULL, *prefix = NULL, *key_dir = NULL, *bind_s = NULL;
+	const char *key_file = NULL, *prefix = NULL, *key_dir = NULL, *bind_s = NULL, *user = NULL;
 	unsigned long count = 0;
 	char err[256];
-	bool server_set = false;
+	bool server_set = false, gk1_only = false;
 	enum {
 		O_SERVER = 256,
 		O_IDSP,
@@ -202,6 +225,9 @@ int main(int argc, char **argv)
 		O_ANSWER_S,
 		O_CALLS,
 		O_CALL_RATE,
+		O_DIGEST,
+		O_PASSWORD,
+		O_USER,
 	};
 	static const struct option opts[] = {
 	    {"server", required_argument, 0, O_SERVER},
@@ -237,6 +263,9 @@ int main(int argc, char **argv)
 	    {"answer-s", required_argument, 0, O_ANSWER_S},
 	    {"calls", required_argument, 0, O_CALLS},
 	    {"call-rate", required_argument, 0, O_CALL_RATE},
+	    {"digest", required_argument, 0, O_DIGEST},
+	    {"password", required_argument, 0, O_PASSWORD},
+	    {"user", required_argument, 0, O_USER},
 	    {0, 0, 0, 0},
 	};
 
@@ -286,6 +315,7 @@ int main(int argc, char **argv)
 		case O_MECHS:
 			if (parse_offer(optarg, o) < 0)
 				goto bad_value;
+			gk1_only = true;
 			break;
 		case O_EXPIRES:
 			o->expires = (uint32_t)strtoul(optarg, NULL, 10);
@@ -313,12 +343,14 @@ int main(int argc, char **argv)
 			break;
 		case O_REPLAY:
 			o->replay_answer = true;
+			gk1_only = true;
 			break;
 		case O_DEREG:
 			o->deregister = true;
 			break;
 		case O_TSOFF:
 			o->ts_offset = strtoll(optarg, NULL, 10);
+			gk1_only = true;
 			break;
 		case O_TIMEOUT:
 			o->timeout_s = (uint32_t)strtoul(optarg, NULL, 10);
@@ -331,6 +363,36 @@ int main(int argc, char **argv)
 			break;
 		case O_KEYLOG:
 			o->keylog = optarg;
+			break;
+		case O_DIGEST: {
+			enum gk_digest_alg alg;
+			bool sess;
+			if (gk_digest_alg_parse(optarg, strlen(optarg), &alg, &sess) < 0 || sess ||
+			    (alg != GK_DIGEST_MD5 && alg != GK_DIGEST_SHA256) ||
+			    !gk_digest_alg_available(alg))
+				goto bad_value;
+			o->digest = alg;
+			break;
+		}
+		case O_PASSWORD:
+			if (!*optarg || strlen(optarg) > GK_DIGEST_FIELD_MAX)
+				goto bad_value;
+			if (o->password) {
+				gk_wipe(o->password, strlen(o->password));
+				free(o->password);
+			}
+			o->password = strdup(optarg);
+			if (!o->password) {
+				fprintf(stderr, "gkterm: out of memory\n");
+				return 1;
+			}
+			/* not left readable in /proc/<pid>/cmdline for the whole run */
+			gk_wipe(optarg, strlen(optarg));
+			break;
+		case O_USER:
+			if (!*optarg || strlen(optarg) > GK_ID_MAX)
+				goto bad_value;
+			user = optarg;
 			break;
 		case O_RAS_ARC:
 			if (gk_ras_set_arc(optarg) < 0)
@@ -372,11 +434,36 @@ int main(int argc, char **argv)
 		continue;
 	bad_value:
 		fprintf(stderr, "gkterm: bad value for --%s: \"%s\"\n", opts[c - O_SERVER].name,
-		        optarg);
+		        c == O_PASSWORD ? "..." : optarg);
 		return 2;
 	}
-	if (!server_set || !o->idsp[0] || (!key_file && !(prefix && count && key_dir)) ||
-	    o->sockets == 0 || o->sockets > 8 || o->window == 0 || o->timeout_s == 0) {
+	if (o->digest && o->codec->proto != GK_PROTO_SIP) {
+		fprintf(stderr,
+		        "gkterm: --digest is SIP Digest authentication: --proto sip only\n");
+		return 2;
+	}
+	if (o->digest && (gk1_only || o->abuse || o->keylog || o->impersonate[0] || o->n_call_to ||
+	                  o->answer || o->calls)) {
+		fprintf(stderr,
+		        "gkterm: --mechs, --replay-answer, --abuse, --impersonate, --keylog, "
+		        "--ts-offset and calls are GK1's: a --digest terminal has no key\n");
+		return 2;
+	}
+	if (!o->digest && (o->password || user)) {
+		fprintf(stderr, "gkterm: --password and --user are for --digest terminals\n");
+		return 2;
+	}
+	if (user && (!o->password || key_file || prefix)) {
+		fprintf(stderr, "gkterm: --user names one terminal, with --password and no key "
+		                "file\n");
+		return 2;
+	}
+	/* Terminals come from key files; --digest with --password also from --user or from
+	 * --prefix and --count alone. */
+	bool from_keys = key_file || (prefix && count && key_dir);
+	bool named = user || (o->password && prefix && count);
+	if (!server_set || !o->idsp[0] || !(from_keys || named) || o->sockets == 0 ||
+	    o->sockets > 8 || o->window == 0 || o->timeout_s == 0) {
 		usage(stderr);
 		return 2;
 	}
@@ -393,7 +480,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	r.n_terms = key_file ? 1 : (uint32_t)count;
+	r.n_terms = key_file || user ? 1 : (uint32_t)count;
 	r.terms = calloc(r.n_terms, sizeof(*r.terms));
 	r.by_id = gk_idmap_new(r.n_terms);
 	if (!r.terms || !r.by_id) {
@@ -402,23 +489,42 @@ int main(int argc, char **argv)
 	}
 	for (uint32_t i = 0; i < r.n_terms; i++) {
 		struct gkt_term *x = &r.terms[i];
-		char path[4096], id[GK_ID_MAX + 1], want[GK_ID_MAX + 1];
+		char path[4096], id[GK_ID_MAX + 1], want[GK_ID_MAX + 2];
 		int created;
-		if (key_file) {
-			snprintf(path, sizeof(path), "%s", key_file);
+		if (user) {
+			snprintf(want, sizeof(want), "%s", user);
+		} else if (!key_file && (size_t)snprintf(want, sizeof(want), "%s%u", prefix,
+		                                         i + 1) > GK_ID_MAX) {
+			fprintf(stderr, "gkterm: \"%s%u\" is longer than an ID may be\n", prefix,
+			        i + 1);
+			return 2;
+		}
+		if (!from_keys) {
+			memcpy(id, want, sizeof(id));
 		} else {
-			snprintf(want, sizeof(want), "%s%u", prefix, i + 1);
-			snprintf(path, sizeof(path), "%s/%s.key", key_dir, want);
+			if (key_file)
+				snprintf(path, sizeof(path), "%s", key_file);
+			else
+				snprintf(path, sizeof(path), "%s/%s.key", key_dir, want);
+			if (gk_provision_read(path, id, x->t.kc, err, sizeof(err)) < 0) {
+				fprintf(stderr, "gkterm: %s\n", err);
+				return 1;
+			}
+			if (!key_file && strcmp(id, want) != 0) {
+				fprintf(stderr,
+				        "gkterm: %s holds the key of \"%s\", expected \"%s\"\n",
+				        path, id, want);
+				return 1;
+			}
 		}
-		if (gk_provision_read(path, id, x->t.kc, err, sizeof(err)) < 0) {
-			fprintf(stderr, "gkterm: %s\n", err);
+		/* A Digest terminal keeps only the password its key derives (the same as gkctl
+		 * subscriber digest-password prints), never the key. */
+		if (o->digest && !o->password && gk_digest_password(x->t.kc, x->pw) < 0) {
+			fprintf(stderr, "gkterm: %s: cannot derive the digest password\n", id);
 			return 1;
 		}
-		if (!key_file && strcmp(id, want) != 0) {
-			fprintf(stderr, "gkterm: %s holds the key of \"%s\", expected \"%s\"\n",
-			        path, id, want);
-			return 1;
-		}
+		if (o->digest)
+			gk_wipe(x->t.kc, sizeof(x->t.kc));
 		memcpy(x->t.idc, id, sizeof(x->t.idc));
 		memcpy(x->t.idsp, o->idsp, sizeof(x->t.idsp));
 		memcpy(x->t.offer, o->offer, sizeof(x->t.offer));
@@ -474,8 +580,14 @@ int main(int argc, char **argv)
 	int ret = gkt_run(&r);
 	if (r.keylog)
 		fclose(r.keylog);
-	for (uint32_t i = 0; i < r.n_terms; i++)
+	for (uint32_t i = 0; i < r.n_terms; i++) {
 		gk_terminal_wipe(&r.terms[i].t);
+		gk_wipe(r.terms[i].pw, sizeof(r.terms[i].pw));
+	}
+	if (o->password) {
+		gk_wipe(o->password, strlen(o->password));
+		free(o->password);
+	}
 	free(r.terms);
 	gk_idmap_free(r.by_id);
 	return ret;

@@ -15,7 +15,8 @@
  *   DEREG_OK   200 to REGISTER without the s10 MAC, Expires: 0
  *   OTHER      any other request (OPTIONS ...), answered 200 (OTHER_OK)
  * Digest (RFC 7616/8760): requests carry `Authorization: Digest` in m->digest (GK_F_DIGEST); a
- * 401 its first `WWW-Authenticate: Digest` (GK_F_DIGEST_CHAL; a Digest-only 401 is a CHALLENGE).
+ * 401 its first `WWW-Authenticate: Digest` (GK_F_DIGEST_CHAL; a Digest-only 401 is a CHALLENGE);
+ * gk_sip_decode_ua reads them as a UA answering them does.
  * Core leg (uplink.h): the same messages with nonce/key/element-key (s9 SUCCESS, no MAC) and
  * address (s8 ANSWER, DEREGISTER) as further GK1 parameters.
  * Binary fields are lower-case hex; TS is decimal seconds since the epoch. IDc/IDsp come from
@@ -40,6 +41,18 @@ struct sip_span {
  * a GK_R_PARSE_* code. Never reads beyond len; the buffer need not be NUL-terminated. Bytes after
  * the body that Content-Length announces are ignored. Fields not set in m->fields are zero. */
 int gk_sip_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reason *reason);
+
+/*
+ * gk_sip_decode for a plain Digest UA (gkterm --digest), which answers with one algorithm
+ * (digest_alg, an RFC 7616 token such as "SHA-256"): a 401's WWW-Authenticate and a 407's
+ * Proxy-Authenticate challenges are read (a 407 with a Digest challenge is a CHALLENGE too, the
+ * status in wire.sip.status says which), and m->digest is the first challenge whose algorithm is
+ * digest_alg (absent meaning MD5), its algorithm that token alone, whatever the nonces of the
+ * others; when none offers it, the first challenge, so the caller can say what was offered. No
+ * list of algorithms is joined as gk_sip_decode does. Only for reading: a 407 does not encode.
+ */
+int gk_sip_decode_ua(const uint8_t *buf, size_t len, const char *digest_alg, struct gk_msg *m,
+                     enum gk_reason *reason);
 
 /* Serialise m. Requests use m->wire.sip for Via/From/To/Call-ID/CSeq/Contact/R-URI (an empty
  * R-URI or To is made from IDsp/IDc); responses echo the request's context (the caller copies it

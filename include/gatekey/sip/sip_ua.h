@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gatekey/crypto/digest.h"
 #include "gatekey/sip/sip_proxy.h"
 
 #define GK_SIP_UA_URI_MAX    256  /* bytes of a remote target or a To value, NUL included */
@@ -74,13 +75,18 @@ struct gk_sip_ua_req {
 	const char *content_type; /* with a body */
 	const uint8_t *body;
 	size_t body_len;
+	bool has_expires; /* an Expires header field (a REGISTER's: 0 deregisters) */
+	uint32_t expires;
+	const struct gk_digest *auth; /* Digest credentials (gk_sip_ua_digest_answer), or NULL */
+	bool proxy_auth;              /* ... sent as Proxy-Authorization: they answer a 407 */
 };
 
 /*
  * The request q inside (or opening) dialog d, into out[0..cap): Request-URI d->target, q's Via,
  * one Route header field per route-set value in order, Max-Forwards 70, From, To d->to, Call-ID,
- * CSeq, Contact, Content-Type and Content-Length, then the body. Length, or -EINVAL (a missing
- * part, a control character in a value), -ENOSPC.
+ * CSeq, Contact, P-Asserted-Identity, Expires, the credentials, Content-Type and Content-Length,
+ * then the body. Length, or -EINVAL (a missing part, a control character in a value, credentials
+ * the decoder would not read back), -ENOSPC.
  */
 int gk_sip_ua_request(const struct gk_sip_ua_dialog *d, const struct gk_sip_ua_req *q, uint8_t *out,
                       size_t cap);
@@ -104,5 +110,20 @@ struct gk_sip_ua_reply {
  */
 int gk_sip_ua_answer(const uint8_t *req, size_t len, const struct gk_sip_view *v, unsigned status,
                      const char *phrase, const struct gk_sip_ua_reply *x, uint8_t *out, size_t cap);
+
+/*
+ * A plain Digest UA's credentials (RFC 3261 §22, RFC 7616 §3.4, RFC 8760) answering challenge c
+ * (as gk_sip_decode_ua reads it; a list of algorithms as gk_sip_decode reads it is taken too, ""
+ * being RFC 8760's SHA-256 and MD5) with algorithm alg, for the request `method` whose digest-uri
+ * is `uri` (in SIP the Request-URI, §22.4): username `user`, c's realm, nonce and opaque echoed,
+ * alg's token, and qop=auth with nc (1 for a nonce answered the first time, one more at each
+ * reuse, RFC 7616 §3.4) and cnonce when c offers qop=auth, else the RFC 2069 form without them.
+ * HA1 is computed from `password` here and wiped. 0 with *out set; -ENOENT when c does not offer
+ * alg (the -sess variants are not answered), -ENOTSUP when this OpenSSL lacks alg, -EINVAL (nc 0
+ * with qop, a value too long for struct gk_digest or one Authorization cannot carry), -EIO.
+ */
+int gk_sip_ua_digest_answer(const struct gk_digest *c, enum gk_digest_alg alg, const char *user,
+                            const char *password, const char *method, const char *uri, uint32_t nc,
+                            const char *cnonce, struct gk_digest *out);
 
 #endif
