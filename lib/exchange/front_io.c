@@ -333,28 +333,27 @@ void gk_front_io_send_sealed(struct gk_front_io *io, struct gk_msg *m,
 	send_msg(io, m, to, NULL, seal, seal_arg);
 }
 
-struct list_ctx {
-	struct gk_ctl_reply *out;
-	uint64_t now;
-};
-
-static void list_one(const struct gk_binding_info *bi, void *arg)
+/* One line of the bindings listing: the page after `after` (gk_ctl_list), by binding index. */
+static bool list_next(void *user, uint64_t after, uint64_t *pos, struct gk_ctl_reply *out)
 {
-	struct list_ctx *lc = arg;
+	struct gk_front_io *io = user;
+	struct gk_binding_info bi;
 	char addr[64];
-	gk_format_addr(&bi->addr, addr, sizeof(addr));
-	long long left = (long long)(bi->expires_at_ms - lc->now) / 1000;
-	gk_ctl_printf(lc->out, "%s index=%u addr=%s mech=%s expires_in=%lld fpr=%s rx=%llu tx=%llu",
-	              bi->idc, bi->index, addr, gk_mech_name(bi->mech), left, bi->fpr,
-	              (unsigned long long)bi->rx_ok, (unsigned long long)bi->tx);
+
+	if (after >= UINT32_MAX || !gk_registrar_next(io->front, (uint32_t)after, &bi))
+		return false;
+	gk_format_addr(&bi.addr, addr, sizeof(addr));
+	long long left = (long long)(bi.expires_at_ms - gk_loop_now(io->loop)) / 1000;
+	gk_ctl_printf(out, "%s index=%u addr=%s mech=%s expires_in=%lld fpr=%s rx=%llu tx=%llu",
+	              bi.idc, bi.index, addr, gk_mech_name(bi.mech), left, bi.fpr,
+	              (unsigned long long)bi.rx_ok, (unsigned long long)bi.tx);
+	*pos = bi.index;
+	return true;
 }
 
 void gk_front_io_ctl_bindings(void *user, const char *args, struct gk_ctl_reply *out)
 {
-	struct gk_front_io *io = user;
-	struct list_ctx lc = {.out = out, .now = gk_loop_now(io->loop)};
-	(void)args;
-	gk_registrar_foreach(io->front, list_one, &lc);
+	gk_ctl_list(out, args, list_next, user);
 }
 
 void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)

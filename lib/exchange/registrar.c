@@ -1158,6 +1158,17 @@ void gk_registrar_foreach(struct gk_registrar *r,
 	}
 }
 
+bool gk_registrar_next(struct gk_registrar *r, uint32_t after, struct gk_binding_info *out)
+{
+	for (uint32_t i = after + 1; i && i <= r->cfg.max_terminals; i++) {
+		if (!gk_idmap_id(r->ids, i) || !r->records[i].b.active)
+			continue;
+		gk_binding_get_info(&r->records[i].b, out);
+		return true;
+	}
+	return false;
+}
+
 /* Records of IDcs with nothing left to remember are returned to the map, so a stream of
  * made-up IDcs cannot fill it for good. */
 static void sweep_fn(struct gk_timer *t)

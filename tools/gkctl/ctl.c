@@ -2,7 +2,8 @@
 /*
  * gkctl ctl SOCKET COMMAND...: asks a running daemon over its control socket. The words are
  * joined into one command and sent as is: the daemon, not gkctl, knows its commands and
- * answers an unknown one with the list of those it has.
+ * answers an unknown one with the list of those it has. A listing (bindings) comes in pages,
+ * which gk_control_query asks for one after another, 3 s allowed for each.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,8 +18,8 @@ int gkctl_cmd_ctl(int argc, char **argv)
 	size_t len = 0;
 
 	if (argc < 2) {
-		fprintf(stderr,
-		        "usage: gkctl ctl SOCKET COMMAND [ARGS]   (COMMAND: stats, bindings)\n");
+		fprintf(stderr, "usage: gkctl ctl SOCKET COMMAND [ARGS]   (COMMAND: stats, "
+		                "bindings [after INDEX])\n");
 		return 2;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -29,7 +30,7 @@ int gkctl_cmd_ctl(int argc, char **argv)
 		}
 		len += (size_t)n;
 	}
-	if (gk_control_query(argv[0], cmd, STDOUT_FILENO, 3000, err, sizeof(err)) < 0) {
+	if (gk_control_query(argv[0], cmd, STDOUT_FILENO, 3000, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "gkctl: %s\n", err);
 		return 1;
 	}

@@ -102,7 +102,9 @@ void gk_front_io_send_sealed(struct gk_front_io *io, struct gk_msg *m,
 void gk_front_io_xmit_sealed(struct gk_front_io *io, uint8_t proto,
                              const struct sockaddr_storage *to, const uint8_t *data, size_t len,
                              gk_front_io_seal_fn seal, void *seal_arg);
-/* The control socket's "bindings" command: one line per terminal, never the key. */
+/* The control socket's "bindings [after CURSOR]" command (sbcd and softswitchd): one line per
+ * terminal, never the key, "IDc index=N addr=A mech=M expires_in=S fpr=F rx=N tx=N", in pages
+ * of gk_ctl_list whose cursor is the binding index. */
 void gk_front_io_ctl_bindings(void *io, const char *args, struct gk_ctl_reply *out);
 /* The signals of a front daemon: SIGTERM/SIGINT stop the loop, SIGUSR1 logs the counters,
  * SIGHUP says that settings are read at start. Usable as a gk_signal_fn with the io as user. */

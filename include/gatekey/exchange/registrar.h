@@ -183,6 +183,11 @@ void gk_binding_get_info(const struct gk_binding *b, struct gk_binding_info *out
 /* Calls fn for every binding. */
 void gk_registrar_foreach(struct gk_registrar *r,
                           void (*fn)(const struct gk_binding_info *bi, void *arg), void *arg);
+/* The binding with the lowest index above `after` (0: the first one) into out; false when there
+ * is none. A binding keeps its index while it stands (refreshes included), so a walk that goes on
+ * after the last index it saw neither repeats nor skips one that stands throughout: the paged
+ * "bindings" listing (gk_front_io_ctl_bindings). */
+bool gk_registrar_next(struct gk_registrar *r, uint32_t after, struct gk_binding_info *out);
 const struct gk_registrar_stats *gk_registrar_stats(const struct gk_registrar *r);
 /* Now: IDcs with a record (registered, or until the sweep after their binding ended), and
  * registrations in progress. Strangers' requests show in the second only. */
