@@ -59,6 +59,7 @@ struct sbcd {
 		uint64_t rx_access, rx_verified, rx_core, parse_errors, core_stray,
 		    core_send_failed;
 		uint64_t passed, fastpath_dropped, verified_unbound, relayed, relay_refused;
+		uint64_t core_overload; /* the core's overload refusals, passed on as such */
 	} st;
 };
 
@@ -190,7 +191,14 @@ static void relay_request(struct sbcd *s, const struct gk_msg *m,
 	struct gk_relay_txn *t = gk_relay_alloc(s->relay, &ref);
 
 	if (!t) {
-		gk_registrar_count(s->front, GK_R_OVERLOAD); /* relay_full */
+		/* relay_full: shed at once, and said to the terminal as its protocol's overload
+		 * refusal (counted: reason.OVERLOAD, rejects_overload), under its trailer */
+		struct gk_msg resp;
+		gk_uplink_verdict(&resp, m, GK_MSG_REJECT, NULL, NULL, NULL);
+		resp.reason = GK_R_OVERLOAD;
+		resp.retry_after = gk_registrar_shed(s->front);
+		gk_front_io_send(&s->io, &resp, from,
+		                 index ? gk_registrar_gkmac_binding(s->front, index, from) : NULL);
 		return;
 	}
 	gk_msg_copy(&t->req, m);
@@ -232,9 +240,10 @@ static void relay_answer(struct sbcd *s, uint64_t ref)
 	gk_relay_release(s->relay, t);
 }
 
-/* The softswitch refused a relayed request: the terminal hears "forbidden" (under its downlink
- * trailer when it is a gk-mac terminal), and the slot is free at once rather than at expiry. */
-static void relay_refused(struct sbcd *s, uint64_t ref)
+/* The softswitch refused a relayed request: the terminal hears "forbidden", or the overload
+ * refusal with the core's Retry-After (under its downlink trailer when it is a gk-mac
+ * terminal), and the slot is free at once rather than at expiry. */
+static void relay_refused(struct sbcd *s, uint64_t ref, enum gk_reason why, uint32_t retry_after)
 {
 	struct gk_relay_txn *t = gk_relay_take(s->relay, ref);
 	struct gk_msg resp;
@@ -243,7 +252,8 @@ static void relay_refused(struct sbcd *s, uint64_t ref)
 		return;
 	s->st.relay_refused++;
 	gk_uplink_verdict(&resp, &t->req, GK_MSG_REJECT, NULL, NULL, NULL);
-	resp.reason = GK_R_REFUSED;
+	resp.reason = (uint16_t)why;
+	resp.retry_after = retry_after;
 	gk_front_io_send(&s->io, &resp, &t->from,
 	                 t->index ? gk_registrar_gkmac_binding(s->front, t->index, &t->from)
 	                          : NULL);
@@ -299,12 +309,19 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 		else
 			s->st.core_stray++;
 		break;
-	case GK_MSG_REJECT:
+	case GK_MSG_REJECT: {
+		/* "forbidden", or overloaded: the terminal hears the same as from the core itself
+		 * (503 + Retry-After, 409, 510, resourceUnavailable), not a 403 */
+		uint32_t retry_after;
+		enum gk_reason why = gk_uplink_refusal(&m, &retry_after);
+
+		s->st.core_overload += why == GK_R_OVERLOAD;
 		if (ref & GK_REF_PEER)
-			relay_refused(s, ref);
+			relay_refused(s, ref, why, retry_after);
 		else
-			gk_registrar_core_reject(s->front, ref, GK_R_REFUSED);
+			gk_registrar_core_reject(s->front, ref, why, retry_after);
 		break;
+	}
 	case GK_MSG_DEREG_OK:
 		break;
 	case GK_MSG_OTHER_OK:
@@ -565,6 +582,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("relay_waiting", rs->waiting);
 	P("relay_expired", rs->expired);
 	P("relay_refused", s->st.relay_refused);
+	P("core_overload", s->st.core_overload);
 #undef P
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (s->core.st.why.n[i])

@@ -330,6 +330,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("parse_errors", s->st.parse_errors);
 	P("sbc_requests", s->peers.st.requests);
 	P("sbc_refused", s->peers.st.refused);
+	P("sbc_shed", s->peers.st.shed); /* of sbc_refused: no slot, answered as overload */
 	P("sbc_waiting", pr->waiting);
 	P("sbc_expired", pr->expired);
 	uint64_t auth_ok = 0, auth_dropped = 0;
@@ -440,6 +441,7 @@ int main(int argc, char **argv)
 	static const struct gk_auc_client_ops aops = {
 	    .vector = on_vector, .failed = on_auc_failed, .ha1 = on_ha1, .known = on_known};
 	uint32_t rc_max_terminals = rc.max_terminals, rc_expires_max_s = rc.expires_max_s;
+	uint32_t rc_retry_after_s = rc.retry_after_s, rc_retry_jitter_s = rc.retry_jitter_s;
 	int dret = gk_direct_init(&s.direct, &rc, &cc, &dops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
 	s.reg = s.direct.front;
@@ -454,6 +456,9 @@ int main(int argc, char **argv)
 		gk_err("out of memory");
 		return 1;
 	}
+	/* The core's overload refusals ask an SBC's terminal for the same wait as this front's. */
+	s.peers.retry_after_s = rc_retry_after_s;
+	s.peers.retry_jitter_s = rc_retry_jitter_s;
 	/* An SBC's terminal is located until the longest registration would have expired. */
 	s.where = gk_locations_new(s.loop, rc_max_terminals, rc_expires_max_s + 60);
 	if (!s.where) {

@@ -533,6 +533,37 @@ static void release_acked(struct gk_cmd_txn *t, const struct gk_cmd_wire *w,
 	}
 }
 
+/* A command of the exchange with no slot to work in: refused at once as overload, the answer
+ * not kept (a retransmission is refused the same way while the pool stays full). */
+static void shed(struct gk_cmd_txn *t, const struct gk_msg *m, const struct sockaddr_storage *from,
+                 uint32_t seal)
+{
+	uint8_t buf[512];
+	struct gk_msg *r = &t->scratch;
+
+	memset(r, 0, offsetof(struct gk_msg, wire));
+	r->proto = m->proto;
+	gk_msg_copy_wire(r, m);
+	r->type = GK_MSG_REJECT;
+	r->reason = GK_R_OVERLOAD;
+	r->retry_after = t->ops.shed(t->user);
+	struct gk_cmd_wire *w = gk_cmd_wire_of(r);
+	w->kind = GK_CMD_REPLY;
+	w->flags = 0;
+	w->n_acks = 0;
+	if (r->proto == GK_PROTO_H248)
+		r->wire.h248.mid[0] = '\0';
+	stamp(t, r);
+	int n = t->codec->encode(r, buf, sizeof(buf));
+	if (n < 0) {
+		t->stats.encode_errors++;
+		return;
+	}
+	t->stats.shed++;
+	t->stats.replies_sent++;
+	t->ops.xmit(t->user, from, buf, (size_t)n, seal);
+}
+
 int gk_cmd_txn_input(struct gk_cmd_txn *t, struct gk_msg *m, const struct sockaddr_storage *from,
                      uint32_t seal)
 {
@@ -563,7 +594,9 @@ int gk_cmd_txn_input(struct gk_cmd_txn *t, struct gk_msg *m, const struct sockad
 		s = in_alloc(t, from, w->tid);
 		if (!s) {
 			t->stats.pool_full++;
-			return 0; /* the peer retransmits */
+			if (t->cfg.defer && request_class(m->type) && t->ops.shed)
+				shed(t, m, from, seal); /* and the peer waits, if it listens */
+			return 0;                       /* else the peer retransmits */
 		}
 		s->seal = seal;
 		if (t->cfg.defer && request_class(m->type)) {

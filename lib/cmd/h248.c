@@ -22,6 +22,11 @@
 #define NODES_MAX 256
 #define DEPTH_MAX 16
 
+/* H.248.8 error 510, "Insufficient resources": the error of an overload refusal (GK_R_OVERLOAD),
+ * its error text saying how long to wait ("...; Retry-After: <s>"). */
+#define H248_OVERLOAD 510
+#define H248_RETRY    "Retry-After:"
+
 struct node {
 	const char *name, *val;
 	uint16_t nn, vn;
@@ -481,12 +486,39 @@ static int error_code(struct tree *t, const struct node *e, uint16_t *code)
 	return 0;
 }
 
+/* The seconds an overload error's text asks to wait ("Retry-After: 7" anywhere in it), 0 when it
+ * names none: the text is free (H.248.1 ErrorDescriptor), so nothing in it is refused. */
+static uint32_t error_retry_after(const struct tree *t, const struct node *e)
+{
+	const size_t k = sizeof(H248_RETRY) - 1;
+
+	for (int16_t i = e->child; i >= 0; i = t->n[i].next) {
+		const struct node *q = &t->n[i];
+		if (!q->quoted)
+			continue;
+		for (size_t at = 0; at + k <= q->nn; at++) {
+			if (strncasecmp(q->name + at, H248_RETRY, k) != 0)
+				continue;
+			size_t d = at + k, n = 0;
+			uint64_t v;
+			while (d < q->nn && (q->name[d] == ' ' || q->name[d] == '\t'))
+				d++;
+			while (d + n < q->nn && q->name[d + n] >= '0' && q->name[d + n] <= '9')
+				n++;
+			return n && gk_dec_parse(q->name + d, n, UINT32_MAX, &v) == 0 ? (uint32_t)v
+			                                                              : 0;
+		}
+		return 0;
+	}
+	return 0;
+}
+
 static int reply(struct interp *in, const struct node *rp)
 {
 	struct tree *t = in->t;
 	struct gk_msg *m = in->m;
 	struct gk_cmd_wire *c = &m->wire.h248.cmd;
-	bool error = false;
+	const struct node *error = NULL;
 
 	for (int16_t i = rp->child; i >= 0; i = t->n[i].next) {
 		const struct node *x = &t->n[i];
@@ -495,7 +527,7 @@ static int reply(struct interp *in, const struct node *rp)
 		} else if (tok(x, "Error", "ER")) {
 			if (error_code(t, x, &c->code) < 0)
 				return -1;
-			error = true;
+			error = x;
 		} else if (tok(x, "Context", "C")) {
 			for (int16_t k = x->child; k >= 0; k = t->n[k].next) {
 				const char *name = command_name(&t->n[k]);
@@ -507,14 +539,16 @@ static int reply(struct interp *in, const struct node *rp)
 					if (tok(&t->n[e], "Error", "ER")) {
 						if (!error && error_code(t, &t->n[e], &c->code) < 0)
 							return -1;
-						error = true;
+						if (!error)
+							error = &t->n[e];
 					}
 			}
 		}
 	}
 	if (error) {
 		m->type = GK_MSG_REJECT;
-		m->reason = GK_R_REFUSED;
+		m->reason = c->code == H248_OVERLOAD ? GK_R_OVERLOAD : GK_R_REFUSED;
+		m->retry_after = c->code == H248_OVERLOAD ? error_retry_after(t, error) : 0;
 		m->wire.h248.verb[0] = '\0';
 		m->wire.h248.n_cmds = 0;
 		return 0;
@@ -775,12 +809,24 @@ static int encode_reply(const struct gk_msg *m, struct gk_out *o)
 		unsigned code = c->code && c->code <= 9999 ? c->code : 402;
 		if (m->reason == GK_R_NOT_SERVED)
 			code = 501; /* H.248.8: not implemented */
+		else if (m->reason == GK_R_OVERLOAD)
+			code = H248_OVERLOAD;
+		else if (code == H248_OVERLOAD)
+			code = 402; /* it would read back as an overload */
 		if (m->fields)
 			return -EINVAL;
+		if (code == H248_OVERLOAD && m->retry_after) {
+			gk_out_fmt(o,
+			           "\tError = %u {\r\n\t\t\"Insufficient resources; " H248_RETRY
+			           " %u\"\r\n\t}\r\n}\r\n",
+			           code, m->retry_after);
+			return 0;
+		}
 		gk_out_fmt(o, "\tError = %u {\r\n\t\t\"%s\"\r\n\t}\r\n}\r\n", code,
-		           code == 402   ? "Unauthorized"
-		           : code == 501 ? "Not Implemented"
-		                         : "Error");
+		           code == 402             ? "Unauthorized"
+		           : code == 501           ? "Not Implemented"
+		           : code == H248_OVERLOAD ? "Insufficient resources"
+		                                   : "Error");
 		return 0;
 	}
 	uint32_t allowed = m->type == GK_MSG_DEREG_OK ? GK_F_EXPIRES : 0;

@@ -17,6 +17,10 @@
 
 #define EP_MAX 127
 
+/* RFC 3435 §2.4: "The transaction could not be executed because of internal overload." The
+ * error code of an overload refusal (GK_R_OVERLOAD), with the wait in X-GK-Retry-After. */
+#define MGCP_OVERLOAD 409
+
 static const char *const verbs[] = {"EPCF", "CRCX", "MDCX", "DLCX", "RQNT",
                                     "NTFY", "AUEP", "AUCX", "RSIP", "MESG"};
 
@@ -119,7 +123,7 @@ int gk_mgcp_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_rea
 	bool response;
 	uint32_t seen = 0;
 	struct line rm = {0};
-	bool have_rm = false, have_x = false, have_k = false;
+	bool have_rm = false, have_x = false, have_k = false, have_ra = false;
 
 	gk_msg_clear(m);
 	m->proto = GK_PROTO_MGCP;
@@ -180,7 +184,7 @@ int gk_mgcp_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_rea
 		} else if ((code >= 400 && code <= 599) || (code >= 800 && code <= 899)) {
 			x->cmd.kind = GK_CMD_REPLY;
 			m->type = GK_MSG_REJECT;
-			m->reason = GK_R_REFUSED;
+			m->reason = code == MGCP_OVERLOAD ? GK_R_OVERLOAD : GK_R_REFUSED;
 		} else {
 			return fail(reason, GK_R_PARSE_UNSUPPORTED);
 		}
@@ -251,8 +255,18 @@ int gk_mgcp_decode(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_rea
 				return fail(reason, r);
 			continue;
 		}
+		if (response && m->reason == GK_R_OVERLOAD && eq_ci(name, nn, "X-GK-Retry-After")) {
+			uint64_t v;
+			if (have_ra)
+				return fail(reason, GK_R_PARSE_DUPLICATE);
+			have_ra = true;
+			if (gk_dec_parse(val, vn, UINT32_MAX, &v) < 0)
+				return fail(reason, GK_R_PARSE_BAD_VALUE);
+			m->retry_after = (uint32_t)v;
+			continue;
+		}
 		if (response)
-			continue; /* responses carry nothing of ours */
+			continue; /* responses carry nothing else of ours */
 		if (eq_ci(name, nn, "RM")) {
 			if (have_rm)
 				return fail(reason, GK_R_PARSE_DUPLICATE);
@@ -368,14 +382,21 @@ static int encode_response(const struct gk_msg *m, struct gk_out *o)
 		code = c->code;
 		if (m->reason == GK_R_NOT_SERVED)
 			code = 504; /* RFC 3435 §2.4: unknown or unsupported command */
+		else if (m->reason == GK_R_OVERLOAD)
+			code = MGCP_OVERLOAD;
+		else if (code == MGCP_OVERLOAD)
+			code = 500; /* it would read back as an overload */
 		if (!((code >= 400 && code <= 599) || (code >= 800 && code <= 899)))
 			code = 500;
 		if (m->fields)
 			return -EINVAL;
 		gk_out_fmt(o, "%03u %u %s\r\n", code, c->tid,
-		           code == 500   ? "Endpoint unknown"
-		           : code == 504 ? "Unknown or unsupported command"
-		                         : "Error");
+		           code == 500             ? "Endpoint unknown"
+		           : code == 504           ? "Unknown or unsupported command"
+		           : code == MGCP_OVERLOAD ? "Overload"
+		                                   : "Error");
+		if (code == MGCP_OVERLOAD && m->retry_after)
+			gk_out_fmt(o, "X-GK-Retry-After: %u\r\n", m->retry_after);
 	} else if (m->type == GK_MSG_ACK && c->kind == GK_CMD_RESP_ACK) {
 		if (m->fields)
 			return -EINVAL;

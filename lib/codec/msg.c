@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The abstract message's shared pieces (include/gatekey/codec/msg.h): mechanism names and the
- * choice among a terminal's offer, the configured mechanism list, and the canonical bytes of a
- * SUCCESS that the s10 MAC covers, the same for every binding.
+ * choice among a terminal's offer, the configured mechanism list, the canonical bytes of a
+ * SUCCESS that the s10 MAC covers, the same for every binding, and the Retry-After an overload
+ * refusal asks for.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,6 +17,24 @@ static const char *const mech_names[] = {
     [GK_MECH_NONE] = "none",        [GK_MECH_GKMAC] = "gk-mac",  [GK_MECH_TLS] = "tls",
     [GK_MECH_IPSEC] = "ipsec-3gpp", [GK_MECH_DIGEST] = "digest",
 };
+
+uint32_t gk_retry_after_pick(uint32_t base_s, uint32_t jitter_s)
+{
+	uint32_t r = 0;
+
+	/* The pool's random bytes cost no system call; without them the answer is base_s. */
+	if (jitter_s && gk_random(&r, sizeof(r)) == 0)
+		return base_s + (uint32_t)((uint64_t)r * ((uint64_t)jitter_s + 1) >> 32);
+	return base_s;
+}
+
+uint64_t gk_retry_wait_ms(uint32_t retry_after_s, uint32_t default_s, uint64_t now_ms,
+                          uint64_t deadline_ms)
+{
+	uint64_t wait_ms = (uint64_t)(retry_after_s ? retry_after_s : default_s) * 1000;
+
+	return wait_ms && now_ms + wait_ms < deadline_ms ? wait_ms : 0;
+}
 
 const char *gk_mech_name(enum gk_mech m)
 {

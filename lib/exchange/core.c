@@ -519,7 +519,7 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 		if (!rc || core_failure(c, rc, idc, address)) {
 			/* Without room to count it, a wrong answer gets no further challenge. */
 			core_txn_free(c, t);
-			return core_reject(c, ref, rc ? GK_R_LOCKED_OUT : GK_R_OVERLOAD);
+			return core_reject(c, ref, rc ? GK_R_LOCKED_OUT : GK_R_TABLE_FULL);
 		}
 		/* A fresh challenge with a fresh vector: a wrong answer teaches nothing about the
 		 * next Rand, and an unknown IDc looks exactly the same from outside. */

@@ -246,7 +246,7 @@ void gk_core_auc_ha1(struct gk_core *c, uint32_t handle, const struct gk_auc_ha1
 	struct core_rec *rc = core_rec_get(c, idc);
 	if (!rc) {
 		core_txn_free(c, t);
-		return core_reject(c, ref, GK_R_OVERLOAD);
+		return core_reject(c, ref, GK_R_TABLE_FULL);
 	}
 	const char *ha1 = d->alg == GK_DIGEST_MD5 ? h->md5 : h->sha256;
 	bool ok = gk_digest_verify(d->alg, d->sess, ha1, d->nonce, d->nc_hex, d->cnonce,

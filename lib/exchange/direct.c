@@ -118,7 +118,7 @@ static void c_reject(void *user, uint64_t ref, enum gk_reason why)
 {
 	struct gk_direct *d = user;
 	if (!(ref & GK_REF_PEER))
-		gk_registrar_core_reject(d->front, ref, why);
+		gk_registrar_core_reject(d->front, ref, why, 0); /* its own Retry-After */
 	else if (d->ops.peer_reject)
 		d->ops.peer_reject(d->user, ref, why);
 }

@@ -44,6 +44,14 @@ static void cmd_xmit(void *user, const struct sockaddr_storage *to, const uint8_
 	xmit_on(user, to, data, len, seal);
 }
 
+/* The transaction layer refuses a command for want of a slot: the registrar's overload refusal,
+ * counted as its own. */
+static uint32_t cmd_shed(void *user)
+{
+	struct gk_front_sock *s = user;
+	return gk_registrar_shed(s->io->front);
+}
+
 void gk_front_io_xmit(struct gk_front_io *io, uint8_t proto, const struct sockaddr_storage *to,
                       const uint8_t *data, size_t len, uint32_t seal)
 {
@@ -134,7 +142,7 @@ int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
                        const struct sockaddr_storage *addrs, unsigned n, gk_dgram_fn fn, void *user,
                        int *fds)
 {
-	static const struct gk_cmd_txn_ops ops = {.xmit = cmd_xmit};
+	static const struct gk_cmd_txn_ops ops = {.xmit = cmd_xmit, .shed = cmd_shed};
 	bool cmd = codec->proto == GK_PROTO_MGCP || codec->proto == GK_PROTO_H248;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -373,6 +381,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("challenges", r->challenges);
 	P("core_requests", r->core_requests);
 	P("rejects", r->rejects);
+	P("rejects_overload", r->rejects_overload);
 	P("restored", r->restored);
 	P("sealed_requests", r->sealed_requests);
 	P("tx_datagrams", l->tx_dgrams);
@@ -426,6 +435,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 		T(replies_forgotten);
 		T(pool_full);
 		T(evicted);
+		T(shed);
 		T(encode_errors);
 #undef T
 		gk_ctl_printf(out, "%s.txn.in_flight %u", c->name, outn);

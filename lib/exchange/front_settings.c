@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The configuration keys every front shares (sbcd, softswitchd): registrar timing and limits,
- * the mechanisms it negotiates, and the listeners of the bindings other than SIP. Values that can
- * be checked alone are checked as their line is read, so a refusal names file:line.
+ * the Retry-After of its overload refusals, the mechanisms it negotiates, and the listeners of the
+ * bindings other than SIP. Values that can be checked alone are checked as their line is read, so a
+ * refusal names file:line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,14 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 	               "terminals tracked at once (262144)"),
 	    GK_CFG_KEY("registrar.max_pending", GK_CFG_U32, &s->max_pending,
 	               "registrations in progress at once (65536)"),
+	    GK_CFG_RANGE("registrar.retry_after", &s->retry_after, 1, GK_RETRY_AFTER_MAX_S,
+	                 "seconds an overloaded element asks a refused terminal to wait before it "
+	                 "tries again (SIP 503 Retry-After, MGCP 409, H.248 510, RAS "
+	                 "resourceUnavailable; default 5)"),
+	    GK_CFG_RANGE("registrar.retry_jitter", &s->retry_jitter, 0, GK_RETRY_AFTER_MAX_S,
+	                 "at most this many seconds, drawn at random per refusal, added to "
+	                 "registrar.retry_after, so that terminals refused together do not all "
+	                 "come back together (default 5)"),
 	    GK_CFG_KEY("route.transactions", GK_CFG_U32, &s->route_transactions,
 	               "SIP transactions of routed calls at once, server and client each (65536); "
 	               "a call holds two of each for up to 32 s (RFC 6026, timer J), which bounds "
@@ -77,6 +86,8 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 	s->expires_max = d.expires_max_s;
 	s->max_terminals = d.max_terminals;
 	s->max_pending = d.max_pending;
+	s->retry_after = d.retry_after_s;
+	s->retry_jitter = d.retry_jitter_s;
 	s->route_transactions = 65536;
 	s->log_registrations = d.log_registrations;
 	snprintf(s->mechanisms, sizeof(s->mechanisms), "gk-mac");
@@ -105,6 +116,8 @@ int gk_front_settings_apply(const struct gk_front_settings *s, struct gk_registr
 	rc->expires_max_s = s->expires_max;
 	rc->max_terminals = s->max_terminals;
 	rc->max_pending = s->max_pending;
+	rc->retry_after_s = s->retry_after;
+	rc->retry_jitter_s = s->retry_jitter;
 	rc->log_registrations = s->log_registrations;
 	return gk_mechs_parse(s->mechanisms, &rc->mechs_supported, err, errlen);
 }

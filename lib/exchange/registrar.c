@@ -104,6 +104,8 @@ void gk_registrar_cfg_defaults(struct gk_registrar_cfg *c)
 	c->max_terminals = 262144;
 	c->max_pending = 65536;
 	c->log_registrations = true;
+	c->retry_after_s = GK_RETRY_AFTER_DEFAULT_S;
+	c->retry_jitter_s = GK_RETRY_JITTER_DEFAULT_S;
 }
 
 static void sweep_fn(struct gk_timer *t);
@@ -123,6 +125,12 @@ struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
 	r->loop = loop;
 	if (cfg->max_pending == 0 || cfg->max_pending > PENDING_IDX_MASK - 1) {
 		snprintf(err, errlen, "max_pending must be 1..%u", PENDING_IDX_MASK - 1);
+		goto fail;
+	}
+	if (cfg->retry_after_s > GK_RETRY_AFTER_MAX_S ||
+	    cfg->retry_jitter_s > GK_RETRY_AFTER_MAX_S) {
+		snprintf(err, errlen, "retry_after and retry_jitter must be 0..%u s",
+		         GK_RETRY_AFTER_MAX_S);
 		goto fail;
 	}
 	r->ids = gk_idmap_new(cfg->max_terminals);
@@ -187,6 +195,19 @@ void gk_registrar_count(struct gk_registrar *r, enum gk_reason why)
 	count(r, why);
 }
 
+static uint32_t retry_after(const struct gk_registrar *r)
+{
+	return gk_retry_after_pick(r->cfg.retry_after_s, r->cfg.retry_jitter_s);
+}
+
+uint32_t gk_registrar_shed(struct gk_registrar *r)
+{
+	count(r, GK_R_OVERLOAD);
+	r->stats.rejects++;
+	r->stats.rejects_overload++;
+	return retry_after(r);
+}
+
 const struct gk_registrar_stats *gk_registrar_stats(const struct gk_registrar *r)
 {
 	return &r->stats;
@@ -209,18 +230,26 @@ static void respond_init(struct gk_msg *resp, const struct gk_msg *req, enum gk_
 	gk_msg_copy_wire(resp, req);
 }
 
-/* A refusal decided by the core: the core counted its reason. */
+/* A refusal decided by the core: the core counted its reason. An overload refusal carries the
+ * wait the core asked for (retry_after_s), or this registrar's own. */
 static void relay_reject(struct gk_registrar *r, const struct gk_msg *req,
-                         const struct sockaddr_storage *to, enum gk_reason why)
+                         const struct sockaddr_storage *to, enum gk_reason why,
+                         uint32_t retry_after_s)
 {
 	struct gk_msg resp;
 	char a[64];
 
 	r->stats.rejects++;
-	gk_format_addr(to, a, sizeof(a));
-	gk_debug("reject %s from %s: %s", req->idc, a, gk_reason_str(why));
+	if (gk_log_level >= GK_LOG_DEBUG) {
+		gk_format_addr(to, a, sizeof(a));
+		gk_debug("reject %s from %s: %s", req->idc, a, gk_reason_str(why));
+	}
 	respond_init(&resp, req, GK_MSG_REJECT);
 	resp.reason = (uint16_t)why;
+	if (why == GK_R_OVERLOAD) {
+		r->stats.rejects_overload++;
+		resp.retry_after = retry_after_s ? retry_after_s : retry_after(r);
+	}
 	r->ops.send_terminal(r->user, &resp, to, NULL);
 }
 
@@ -228,7 +257,7 @@ static void reject(struct gk_registrar *r, const struct gk_msg *req,
                    const struct sockaddr_storage *to, enum gk_reason why)
 {
 	count(r, why);
-	relay_reject(r, req, to, why);
+	relay_reject(r, req, to, why, 0);
 }
 
 static struct record *rec(struct gk_registrar *r, uint32_t slot)
@@ -460,12 +489,13 @@ void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
 	send_challenge(r, p);
 }
 
-void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reason why)
+void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reason why,
+                              uint32_t retry_after_s)
 {
 	struct pending *p = pending_from_handle(r, (uint32_t)ref);
 	if (!p || p->state != P_WAIT_CORE || ref >> 32)
 		return;
-	relay_reject(r, &p->req, &p->from, why);
+	relay_reject(r, &p->req, &p->from, why, retry_after_s);
 	pending_free(r, p);
 }
 
@@ -656,7 +686,6 @@ static void log_registered(struct gk_registrar *r, const char *idc,
 	        gk_mech_name((enum gk_mech)b->mech), b->index, b->fpr);
 }
 
-/* s9 -> s10: the core accepted the answer and handed over the wrapped keys. */
 /* The record the binding of p's IDc goes into, created now that the core has accepted its
  * answer: 0 when all max_terminals are taken (sbcd caps it to what the fast path holds, so an
  * index handed out is always one XDP can enforce). */
@@ -707,7 +736,7 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	slot = record_for_binding(r, p);
 	if (!slot) {
 		gk_wipe(k, sizeof(k));
-		return refuse_success(r, p, GK_R_OVERLOAD);
+		return refuse_success(r, p, GK_R_TABLE_FULL);
 	}
 	b = &rec(r, slot)->b;
 
@@ -818,7 +847,7 @@ void gk_registrar_core_digest_success(struct gk_registrar *r, uint64_t ref)
 		return;
 	uint32_t slot = record_for_binding(r, p);
 	if (!slot)
-		return refuse_success(r, p, GK_R_OVERLOAD);
+		return refuse_success(r, p, GK_R_TABLE_FULL);
 	struct gk_binding *b = &rec(r, slot)->b;
 	respond_init(&s, &p->req, GK_MSG_SUCCESS);
 	s.chosen = GK_MECH_DIGEST;

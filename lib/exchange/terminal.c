@@ -22,6 +22,7 @@ void gk_terminal_reset(struct gk_terminal *t)
 	gk_wipe(t->k, sizeof(t->k));
 	t->state = GK_TERM_IDLE;
 	t->reason = GK_R_OK;
+	t->retry_after = 0;
 	t->challenges = 0;
 	t->chosen = GK_MECH_NONE;
 	t->index = 0;
@@ -164,6 +165,16 @@ static int on_success(struct gk_terminal *t, const struct gk_msg *in)
 	return 0;
 }
 
+/* The network's refusal: "forbidden", or overloaded with the wait it asks for. */
+static int refused(struct gk_terminal *t, const struct gk_msg *in)
+{
+	if (in->reason != GK_R_OVERLOAD)
+		return fail(t, GK_R_REFUSED);
+	fail(t, GK_R_OVERLOAD);
+	t->retry_after = in->retry_after;
+	return -1;
+}
+
 int gk_terminal_on_message(struct gk_terminal *t, const struct gk_msg *in, struct gk_msg *out)
 {
 	switch (t->state) {
@@ -171,7 +182,7 @@ int gk_terminal_on_message(struct gk_terminal *t, const struct gk_msg *in, struc
 		if (in->type == GK_MSG_CHALLENGE)
 			return on_challenge(t, in, out);
 		if (in->type == GK_MSG_REJECT)
-			return fail(t, GK_R_REFUSED);
+			return refused(t, in);
 		return -2;
 	case GK_TERM_WAIT_SUCCESS:
 		if (in->type == GK_MSG_CHALLENGE)
@@ -180,7 +191,7 @@ int gk_terminal_on_message(struct gk_terminal *t, const struct gk_msg *in, struc
 		if (in->type == GK_MSG_SUCCESS)
 			return on_success(t, in);
 		if (in->type == GK_MSG_REJECT)
-			return fail(t, GK_R_REFUSED);
+			return refused(t, in);
 		return -2;
 	case GK_TERM_WAIT_DEREG:
 		if (in->type == GK_MSG_DEREG_OK) {

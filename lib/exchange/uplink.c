@@ -85,3 +85,11 @@ void gk_uplink_verdict(struct gk_msg *m, const struct gk_msg *req, enum gk_msg_t
 		m->fields |= GK_F_EXPIRES;
 	}
 }
+
+enum gk_reason gk_uplink_refusal(const struct gk_msg *m, uint32_t *retry_after_s)
+{
+	bool overload = m->type == GK_MSG_REJECT && m->reason == GK_R_OVERLOAD;
+
+	*retry_after_s = overload ? m->retry_after : 0;
+	return overload ? GK_R_OVERLOAD : GK_R_REFUSED;
+}

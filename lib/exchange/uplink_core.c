@@ -19,6 +19,8 @@ int gk_uplink_core_init(struct gk_uplink_core *u, struct gk_core *core, struct g
 	u->core = core;
 	u->send = send;
 	u->user = user;
+	u->retry_after_s = GK_RETRY_AFTER_DEFAULT_S;
+	u->retry_jitter_s = GK_RETRY_JITTER_DEFAULT_S;
 	u->relay = gk_relay_new(loop, slots, ttl_ms);
 	return u->relay ? 0 : -1;
 }
@@ -78,13 +80,24 @@ void gk_uplink_core_success(struct gk_uplink_core *u, uint64_t ref, const uint8_
 	}
 }
 
+/* Makes resp the overload refusal, which the SBC passes on to its terminal as its protocol's
+ * (gk_uplink_refusal). */
+static void overload(const struct gk_uplink_core *u, struct gk_msg *resp)
+{
+	resp->reason = GK_R_OVERLOAD;
+	resp->retry_after = gk_retry_after_pick(u->retry_after_s, u->retry_jitter_s);
+}
+
 void gk_uplink_core_reject(struct gk_uplink_core *u, uint64_t ref, enum gk_reason why)
 {
 	struct gk_msg resp;
 	struct gk_relay_txn *t = verdict(u, ref, GK_MSG_REJECT, NULL, NULL, NULL, &resp);
-	(void)why; /* counted by the core; the wire says only "forbidden" */
-	if (t)
-		send_verdict(u, t, &resp);
+	if (!t)
+		return;
+	/* counted by the core; the wire says only "forbidden", or that the core is overloaded */
+	if (why == GK_R_OVERLOAD)
+		overload(u, &resp);
+	send_verdict(u, t, &resp);
 }
 
 void gk_uplink_core_digest_challenge(struct gk_uplink_core *u, uint64_t ref,
@@ -111,12 +124,14 @@ void gk_uplink_core_digest_success(struct gk_uplink_core *u, uint64_t ref)
 	send_verdict(u, t, &resp);
 }
 
-/* Answers m at once, without the core. */
+/* Answers m at once, without the core; an overload refusal when shed. */
 static void answer_now(struct gk_uplink_core *u, const struct gk_msg *m,
-                       const struct sockaddr_storage *to, enum gk_msg_type type)
+                       const struct sockaddr_storage *to, enum gk_msg_type type, bool shed)
 {
 	struct gk_msg resp;
 	gk_uplink_verdict(&resp, m, type, NULL, NULL, NULL);
+	if (shed)
+		overload(u, &resp);
 	u->send(u->user, &resp, to);
 }
 
@@ -136,12 +151,12 @@ void gk_uplink_core_request(struct gk_uplink_core *u, const char *sbc_id, const 
 	    (m->type == GK_MSG_ANSWER &&
 	     (m->fields & (GK_F_RAND | GK_F_AUTH)) != (GK_F_RAND | GK_F_AUTH))) {
 		u->st.refused++;
-		answer_now(u, m, from, GK_MSG_REJECT);
+		answer_now(u, m, from, GK_MSG_REJECT, false);
 		return;
 	}
 	if (m->type == GK_MSG_DEREGISTER) {
 		gk_core_unbound(u->core, m->idc, m->idsp, addr);
-		answer_now(u, m, from, GK_MSG_DEREG_OK);
+		answer_now(u, m, from, GK_MSG_DEREG_OK, false);
 		return;
 	}
 	if (m->type == GK_MSG_OTHER) {
@@ -156,13 +171,15 @@ void gk_uplink_core_request(struct gk_uplink_core *u, const char *sbc_id, const 
 			probe |= strcmp(m->wire.sip.method, probes[i]) == 0;
 		if (!probe)
 			u->st.refused++;
-		answer_now(u, m, from, probe ? GK_MSG_OTHER_OK : GK_MSG_REJECT);
+		answer_now(u, m, from, probe ? GK_MSG_OTHER_OK : GK_MSG_REJECT, false);
 		return;
 	}
+	/* No slot: shed before the core or the AuC does any work for it, and say so. */
 	struct gk_relay_txn *t = gk_relay_alloc(u->relay, &ref);
 	if (!t) {
 		u->st.refused++;
-		answer_now(u, m, from, GK_MSG_REJECT);
+		u->st.shed++;
+		answer_now(u, m, from, GK_MSG_REJECT, true);
 		return;
 	}
 	gk_msg_copy(&t->req, m);

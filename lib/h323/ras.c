@@ -359,8 +359,10 @@ int gk_ras_pdu_encode(const struct gk_ras_pdu *p, uint8_t *buf, size_t cap)
 		gk_per_put_bits(&w, p->has_gkid ? 1 : 0, 2);
 		gk_per_put_cons(&w, p->seq, 1, 65535);
 		gk_per_put_oid(&w, &p->proto);
-		if (p->reason == 4 || p->reason == 15 || p->reason == 18)
-			return -EINVAL; /* alternatives with values we do not send */
+		/* duplicateAlias, invalidTerminalAliases, securityError: alternatives with values
+		 * we do not send (every other one is NULL) */
+		if (p->reason == 4 || p->reason == 14 || p->reason == 17)
+			return -EINVAL;
 		put_reason(&w, p->reason, 8);
 		if (p->has_gkid)
 			gk_per_put_bmp(&w, p->gkid, 1, 128);

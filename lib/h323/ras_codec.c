@@ -23,10 +23,10 @@ enum {
 	TOK_AUTH = 8,
 	TOK_MAC = 9,
 };
-enum { PRM_CHOSEN = 1, PRM_INDEX = 2, PRM_EXPIRES = 3 };
+enum { PRM_CHOSEN = 1, PRM_INDEX = 2, PRM_EXPIRES = 3, PRM_RETRY_AFTER = 4 };
 /* The decoder notes tokens and parameters it has seen as bits 1u << k of a uint32_t, k checked
  * against these ranges first; mechanism ids from the wire are checked with gk_mech_valid. */
-_Static_assert(TOK_MAC < 32 && PRM_EXPIRES < 32, "a token's bit must fit the seen mask");
+_Static_assert(TOK_MAC < 32 && PRM_RETRY_AFTER < 32, "a token's bit must fit the seen mask");
 
 static struct gk_oid arc;
 static bool arc_set;
@@ -151,8 +151,14 @@ static int build_pdu(const struct gk_msg *m, struct gk_ras_pdu *p, bool zero_mac
 	case GK_RAS_GRJ:
 	case GK_RAS_RRJ:
 		p->has_gkid = true;
-		p->reason =
-		    type == GK_RAS_GRJ ? GK_RAS_GRJ_SECURITY_DENIAL : GK_RAS_RRJ_SECURITY_DENIAL;
+		/* H.225.0: a gatekeeper out of resources says resourceUnavailable; every other
+		 * refusal (and the challenge) is securityDenial */
+		if (m->type == GK_MSG_REJECT && m->reason == GK_R_OVERLOAD)
+			p->reason = type == GK_RAS_GRJ ? GK_RAS_GRJ_RESOURCE_UNAVAILABLE
+			                               : GK_RAS_RRJ_RESOURCE_UNAVAILABLE;
+		else
+			p->reason = type == GK_RAS_GRJ ? GK_RAS_GRJ_SECURITY_DENIAL
+			                               : GK_RAS_RRJ_SECURITY_DENIAL;
 		break;
 	}
 	snprintf(p->alias, sizeof(p->alias), "%s", m->idc);
@@ -219,7 +225,8 @@ static int build_pdu(const struct gk_msg *m, struct gk_ras_pdu *p, bool zero_mac
 	if (m->fields & GK_F_WANT_MECHS)
 		new_token(p, TOK_WANT_MECHS);
 	bool exp_prm = (m->fields & GK_F_EXPIRES) && !ttl;
-	if (m->fields & (GK_F_CHOSEN | GK_F_INDEX) || exp_prm) {
+	bool retry_prm = m->type == GK_MSG_REJECT && m->reason == GK_R_OVERLOAD && m->retry_after;
+	if (m->fields & (GK_F_CHOSEN | GK_F_INDEX) || exp_prm || retry_prm) {
 		t = new_token(p, TOK_PARAMS);
 		if (m->fields & GK_F_CHOSEN) {
 			if (!gk_mech_valid(m->chosen))
@@ -230,6 +237,8 @@ static int build_pdu(const struct gk_msg *m, struct gk_ras_pdu *p, bool zero_mac
 			prof_add(t, PRM_INDEX, m->index);
 		if (exp_prm)
 			prof_add(t, PRM_EXPIRES, m->expires);
+		if (retry_prm)
+			prof_add(t, PRM_RETRY_AFTER, m->retry_after);
 	}
 	if (m->fields & GK_F_AUTH) {
 		struct gk_ras_hashed *h = &p->hashed[p->n_hashed++];
@@ -278,9 +287,10 @@ static int take_id(char *dst, const char *native, bool has_native, const char *t
 	return GK_R_OK;
 }
 
-static int map_tokens(const struct gk_ras_pdu *p, struct gk_msg *m, const struct gk_ras_token **id)
+static int map_tokens(const struct gk_ras_pdu *p, struct gk_msg *m, const struct gk_ras_token **id,
+                      uint32_t *retry_after_out)
 {
-	uint32_t seen = 0;
+	uint32_t seen = 0, retry_after = 0;
 	bool ttl_exp = false;
 
 	*id = NULL;
@@ -360,7 +370,7 @@ static int map_tokens(const struct gk_ras_pdu *p, struct gk_msg *m, const struct
 			for (unsigned j = 0; j < t->n_prof; j++) {
 				unsigned e = t->prof[j].id;
 				int64_t v = t->prof[j].v;
-				if (e < PRM_CHOSEN || e > PRM_EXPIRES)
+				if (e < PRM_CHOSEN || e > PRM_RETRY_AFTER)
 					continue;
 				if (ids & 1u << e || (e == PRM_EXPIRES && ttl_exp))
 					return GK_R_PARSE_DUPLICATE;
@@ -374,6 +384,8 @@ static int map_tokens(const struct gk_ras_pdu *p, struct gk_msg *m, const struct
 				} else if (e == PRM_INDEX) {
 					m->index = (uint32_t)v;
 					m->fields |= GK_F_INDEX;
+				} else if (e == PRM_RETRY_AFTER) {
+					retry_after = (uint32_t)v; /* an overload refusal's only */
 				} else {
 					m->expires = (uint32_t)v;
 					m->fields |= GK_F_EXPIRES;
@@ -383,6 +395,7 @@ static int map_tokens(const struct gk_ras_pdu *p, struct gk_msg *m, const struct
 		}
 		}
 	}
+	*retry_after_out = retry_after;
 	return GK_R_OK;
 }
 
@@ -413,7 +426,7 @@ static int decode_pdu(const uint8_t *buf, size_t len, struct gk_msg *m, struct g
 {
 	enum gk_reason why;
 	const struct gk_ras_token *id;
-	uint32_t mac_off = 0;
+	uint32_t mac_off = 0, retry_after = 0;
 	int rc;
 
 	memset(m, 0, offsetof(struct gk_msg, wire));
@@ -434,7 +447,7 @@ static int decode_pdu(const uint8_t *buf, size_t len, struct gk_msg *m, struct g
 		if (gk_oid_under(&p->proto, &base) != 1)
 			return GK_R_PARSE_UNSUPPORTED;
 	}
-	if ((rc = map_tokens(p, m, &id)) || (rc = map_hashed(p, m, &mac_off)))
+	if ((rc = map_tokens(p, m, &id, &retry_after)) || (rc = map_hashed(p, m, &mac_off)))
 		return rc;
 
 	bool req = is_request_pdu(p->type);
@@ -476,6 +489,11 @@ static int decode_pdu(const uint8_t *buf, size_t len, struct gk_msg *m, struct g
 	default: /* GRJ, RRJ */
 		if ((m->fields & (GK_F_N2 | GK_F_RAND)) == (GK_F_N2 | GK_F_RAND)) {
 			m->type = GK_MSG_CHALLENGE;
+		} else if (p->reason == (p->type == GK_RAS_GRJ ? GK_RAS_GRJ_RESOURCE_UNAVAILABLE
+		                                               : GK_RAS_RRJ_RESOURCE_UNAVAILABLE)) {
+			m->type = GK_MSG_REJECT;
+			m->reason = GK_R_OVERLOAD;
+			m->retry_after = retry_after;
 		} else {
 			m->type = GK_MSG_REJECT;
 			m->reason = GK_R_REFUSED;

@@ -654,6 +654,8 @@ static int encode_response(struct sip_out *o, const struct gk_msg *m)
 			status = sip_method_known((struct sip_span){method, strlen(method)})
 			             ? "405 Method Not Allowed"
 			             : "501 Not Implemented";
+		else if (m->reason == GK_R_OVERLOAD)
+			status = "503 Service Unavailable"; /* RFC 3261 §21.5.4 */
 		else
 			status = "403 Forbidden";
 		break;
@@ -772,6 +774,11 @@ static int encode_response(struct sip_out *o, const struct gk_msg *m)
 	if (m->type == GK_MSG_REJECT && m->reason == GK_R_NOT_SERVED)
 		sip_puts(o, "Allow: " SIP_ALLOWED_METHODS
 		            "\r\n"); /* a MUST for 405, a SHOULD for 501 */
+	if (m->type == GK_MSG_REJECT && m->reason == GK_R_OVERLOAD && m->retry_after) {
+		sip_puts(o, "Retry-After: "); /* RFC 3261 §20.33: when to send the request again */
+		putu(o, m->retry_after);
+		sip_puts(o, "\r\n");
+	}
 	sip_puts(o, "Server: gatekey\r\nContent-Length: 0\r\n\r\n");
 	return 0;
 }

@@ -136,6 +136,7 @@ struct dec {
 	uint64_t clen;
 	bool hdr_exp_set, ct_exp_set, ct_star;
 	uint32_t hdr_exp, ct_exp;
+	uint32_t retry_after; /* a 503's Retry-After, 0 when it has none */
 	unsigned n_contacts;
 	bool gk;       /* a GK1 credentials/challenge was seen */
 	uint32_t pset; /* gk1 params seen, for duplicates */
@@ -1121,6 +1122,24 @@ static int fail_at(struct dec *d, enum gk_reason r, const char *what)
 	return r == GK_R_OK ? -1 : fail(d, r); /* GK_R_OK: the reason is set already */
 }
 
+/* RFC 3261 §20.33: Retry-After = delta-seconds [ comment ] *( SEMI retry-param ). Only the
+ * delta-seconds matter here; what may follow them is read past. */
+static int parse_retry_after(struct dec *d, struct sip_span v)
+{
+	size_t i = 0;
+	uint64_t x;
+
+	while (i < v.n && sip_is_digit((unsigned char)v.p[i]))
+		i++;
+	if (i < v.n && !sip_is_lws((unsigned char)v.p[i]) && v.p[i] != '(' && v.p[i] != ';')
+		return fail(d, GK_R_PARSE_BAD_VALUE);
+	/* RFC 3261 §20.33 refers to §20.19: beyond 2**32-1 is 2**32-1 */
+	if (parse_u64((struct sip_span){v.p, i}, UINT32_MAX, true, &x) < 0)
+		return fail(d, GK_R_PARSE_BAD_VALUE);
+	d->retry_after = (uint32_t)x;
+	return 0;
+}
+
 static int once(struct dec *d, enum sip_hdr h)
 {
 	if (d->seen & SEEN(h))
@@ -1209,6 +1228,12 @@ static int header(struct dec *d, struct sip_span name, struct sip_span v)
 		return parse_ctype(d, v);
 	case SIP_H_CONTENT_ENCODING:
 		return 0; /* matters only with a body, and every body is refused (below) */
+	case SIP_H_RETRY_AFTER:
+		if (d->req || d->status != 503)
+			return 0; /* read where it says how long an overload lasts */
+		if (once(d, h) < 0)
+			return -1;
+		return parse_retry_after(d, v);
 	default:
 		return 0;
 	}
@@ -1512,8 +1537,11 @@ static int finish_response(struct dec *d)
 	}
 	if (d->status >= 400) {
 		m->type = GK_MSG_REJECT;
-		m->reason = GK_R_REFUSED; /* the wire says no more than "refused" */
 		keep_only(m, 0);
+		/* The wire says no more than "refused", or, with 503, "overloaded: try again after
+		 * Retry-After seconds" (RFC 3261 §21.5.4). */
+		m->reason = d->status == 503 ? GK_R_OVERLOAD : GK_R_REFUSED;
+		m->retry_after = d->status == 503 ? d->retry_after : 0;
 		return 0;
 	}
 	if (d->status < 200) {

@@ -203,6 +203,7 @@ enum sip_hdr {
 	SIP_H_SECURITY_SERVER,
 	SIP_H_REQUIRE,
 	SIP_H_PROXY_REQUIRE,
+	SIP_H_RETRY_AFTER,
 	SIP_H__COUNT
 };
 /* The decoder notes single-valued header fields seen as bits of a uint32_t. */

@@ -346,6 +346,7 @@ static const struct {
     FIELD("security-server", SIP_H_SECURITY_SERVER),
     FIELD("require", SIP_H_REQUIRE),
     FIELD("proxy-require", SIP_H_PROXY_REQUIRE),
+    FIELD("retry-after", SIP_H_RETRY_AFTER),
 };
 #undef FIELD
 
@@ -376,6 +377,7 @@ static const char *const field_display[SIP_H__COUNT] = {
     [SIP_H_SECURITY_SERVER] = "Security-Server",
     [SIP_H_REQUIRE] = "Require",
     [SIP_H_PROXY_REQUIRE] = "Proxy-Require",
+    [SIP_H_RETRY_AFTER] = "Retry-After",
 };
 
 enum sip_hdr sip_hdr_of(struct sip_span name)

@@ -43,6 +43,10 @@ static inline void same_exchange_fields(const struct gk_msg *a, const struct gk_
 	CHECK(memcmp(a->mac, b->mac, sizeof(a->mac)) == 0);
 	CHECK(a->expires == b->expires);
 	CHECK(a->index == b->index);
+	/* a refusal reads as "refused", or as an overload with the same wait */
+	CHECK(a->reason == b->reason);
+	CHECK(a->retry_after == b->retry_after);
+	CHECK(a->retry_after == 0 || (a->type == GK_MSG_REJECT && a->reason == GK_R_OVERLOAD));
 }
 
 #endif

@@ -38,7 +38,7 @@ static void same_msg(const struct gk_msg *a, const struct gk_msg *b)
 	CHECK(strcmp(x->to_tag, y->to_tag) == 0);
 	CHECK(strcmp(gk_sip_get(x, GK_SIP_CALL_ID), gk_sip_get(y, GK_SIP_CALL_ID)) == 0);
 	CHECK(x->cseq == y->cseq);
-	/* A REJECT is always sent as 403, whatever 4xx-6xx was read. */
+	/* A REJECT is always sent as 403 (503 for an overload), whatever 4xx-6xx was read. */
 	CHECK(a->type == GK_MSG_REJECT || x->status == y->status);
 }
 

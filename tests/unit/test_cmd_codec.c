@@ -42,7 +42,7 @@ static struct gk_cmd_wire *cw(struct gk_msg *m)
 }
 
 /* The messages of one exchange as the state machines build them, plus the protocol's own. */
-#define N_MSGS 14
+#define N_MSGS 15
 static struct gk_msg build(int proto, unsigned i)
 {
 	struct gk_msg m;
@@ -134,6 +134,11 @@ static struct gk_msg build(int proto, unsigned i)
 		if (proto == GK_PROTO_H248)
 			m.idc[0] = m.idsp[0] = '\0';
 		break;
+	case 14: /* shed: MGCP 409, H.248 510, each with the wait */
+		m.type = GK_MSG_REJECT;
+		m.reason = GK_R_OVERLOAD;
+		m.retry_after = 7;
+		break;
 	}
 	if (m.type == GK_MSG_REJECT || m.type == GK_MSG_DEREG_OK || m.type == GK_MSG_OTHER_OK ||
 	    m.type == GK_MSG_ACK) {
@@ -149,8 +154,9 @@ static struct gk_msg build(int proto, unsigned i)
 }
 
 static const char *const wire_name[N_MSGS] = {
-    "register", "challenge", "answer", "success",    "deregister", "keepalive", "reject",
-    "dereg-ok", "other-ok",  "ack",    "ack-immack", "pending",    "resp-ack",  "keepalive-bare"};
+    "register",   "challenge", "answer",   "success",        "deregister",
+    "keepalive",  "reject",    "dereg-ok", "other-ok",       "ack",
+    "ack-immack", "pending",   "resp-ack", "keepalive-bare", "reject-overload"};
 
 static void same(struct __test_metadata *_metadata, const struct gk_msg *a, const struct gk_msg *b)
 {
@@ -158,6 +164,11 @@ static void same(struct __test_metadata *_metadata, const struct gk_msg *a, cons
 	EXPECT_EQ(t, b->type);
 	/* DEREG_OK's zero lifetime is implied by the transaction (cmd_txn restores it). */
 	EXPECT_EQ(a->type == GK_MSG_DEREG_OK ? 0 : a->fields, b->fields);
+	/* a refusal reads as "refused", but an overload as such, with its wait */
+	if (a->type == GK_MSG_REJECT) {
+		EXPECT_EQ(a->reason == GK_R_OVERLOAD ? GK_R_OVERLOAD : GK_R_REFUSED, b->reason);
+		EXPECT_EQ(a->reason == GK_R_OVERLOAD ? a->retry_after : 0, b->retry_after);
+	}
 	EXPECT_STREQ(a->idc, b->idc);
 	EXPECT_STREQ(a->idsp, b->idsp);
 	if (a->fields & GK_F_N1)
@@ -218,7 +229,7 @@ static void round_trips(struct __test_metadata *_metadata, int proto)
 		/* the registration class is what the XDP classifier lets through from an unknown
 		 * source: the terminal's registration commands and every response (reject ..
 		 * resp-ack), since a terminal acknowledges the challenge before it holds a key */
-		bool response = i >= 6 && i <= 12;
+		bool response = (i >= 6 && i <= 12) || i == 14;
 		bool reg = b.type == GK_MSG_REGISTER || b.type == GK_MSG_DEREGISTER ||
 		           b.type == GK_MSG_ANSWER || (b.type == GK_MSG_OTHER && i >= 5) ||
 		           response;
@@ -786,7 +797,7 @@ TEST(tshark_dissects_every_message)
 			    expect, sizeof(expect),
 			    "RSIP\t\t1200\nRQNT\t\t1201\nNTFY\t\t1202\nRQNT\t\t1203\nRSIP\t\t1204\n"
 			    "NTFY\t\t1205\n\t500\t1206\n\t200\t1207\n\t200\t1208\n\t200\t1209\n"
-			    "\t200\t1210\n\t100\t1211\n\t0\t1212\nNTFY\t\t1213\n");
+			    "\t200\t1210\n\t100\t1211\n\t0\t1212\nNTFY\t\t1213\n\t409\t1214\n");
 		} else {
 			snprintf(
 			    cmd, sizeof(cmd),
@@ -801,7 +812,7 @@ TEST(tshark_dissects_every_message)
 			    "Reply\t\t1206\t402\nReply\tServiceChange,Notify\t1207\t\n"
 			    "Reply\tNotify\t1208\t\nReply\tNotify\t1209\t\nReply\tNotify\t1210\t\n"
 			    "Reply\t\t1211\t\nTransactionResponseAck\t\t1212\t\n"
-			    "Request\tNotify\t1213\t\n");
+			    "Request\tNotify\t1213\t\nReply\t\t1214\t510\n");
 		}
 		ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 		EXPECT_STREQ(expect, out);

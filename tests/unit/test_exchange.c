@@ -965,7 +965,7 @@ static void leg_pump(struct sbc_world *w)
 			gk_registrar_core_success(w->front, c.ref, c.rand, c.bt, c.be);
 			break;
 		case L_REJECT:
-			gk_registrar_core_reject(w->front, c.ref, c.why);
+			gk_registrar_core_reject(w->front, c.ref, c.why, 0);
 			break;
 		}
 	}

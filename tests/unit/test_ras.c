@@ -342,13 +342,15 @@ TEST(extension_bitmaps_hand_checked)
 /* ---- messages of the exchange --------------------------------------------------------------- */
 
 static const uint8_t seq_types[] = {
-    GK_MSG_REGISTER, GK_MSG_CHALLENGE, GK_MSG_ANSWER,     GK_MSG_CHALLENGE,
-    GK_MSG_SUCCESS,  GK_MSG_REJECT,    GK_MSG_DEREGISTER, GK_MSG_DEREG_OK,
-    GK_MSG_OTHER,    GK_MSG_OTHER_OK,  GK_MSG_REJECT,
+    GK_MSG_REGISTER, GK_MSG_CHALLENGE,  GK_MSG_ANSWER,   GK_MSG_CHALLENGE, GK_MSG_SUCCESS,
+    GK_MSG_REJECT,   GK_MSG_DEREGISTER, GK_MSG_DEREG_OK, GK_MSG_OTHER,     GK_MSG_OTHER_OK,
+    GK_MSG_REJECT,   GK_MSG_REJECT,     GK_MSG_REJECT,
 };
 #define N_MSGS (sizeof(seq_types) / sizeof(seq_types[0]))
+/* the last two: overload refusals (GRJ and RRJ resourceUnavailable, with the wait) */
+#define FIRST_OVERLOAD 11
 /* RasMessage alternatives tshark must show, in order */
-static const char expect_ras[] = "0\n2\n3\n5\n4\n2\n6\n7\n3\n4\n5\n";
+static const char expect_ras[] = "0\n2\n3\n5\n4\n2\n6\n7\n3\n4\n5\n2\n5\n";
 
 static struct gk_msg build(unsigned i, bool v6)
 {
@@ -362,10 +364,10 @@ static struct gk_msg build(unsigned i, bool v6)
 	gk_parse_addr(v6 ? "[2001:db8::2]:1719" : "198.18.1.2:1719", &ss, err, sizeof(err));
 	struct gk_request_ctx rc = {.idc = "alice", .idsp = "ss1", .local = &ss, .unique = 100 + i};
 	/* responses: the request they answer */
-	static const uint8_t req_of[] = {GK_MSG_REGISTER,   GK_MSG_REGISTER,   GK_MSG_ANSWER,
-	                                 GK_MSG_ANSWER,     GK_MSG_ANSWER,     GK_MSG_REGISTER,
-	                                 GK_MSG_DEREGISTER, GK_MSG_DEREGISTER, GK_MSG_OTHER,
-	                                 GK_MSG_OTHER,      GK_MSG_ANSWER};
+	static const uint8_t req_of[] = {
+	    GK_MSG_REGISTER, GK_MSG_REGISTER,   GK_MSG_ANSWER,     GK_MSG_ANSWER, GK_MSG_ANSWER,
+	    GK_MSG_REGISTER, GK_MSG_DEREGISTER, GK_MSG_DEREGISTER, GK_MSG_OTHER,  GK_MSG_OTHER,
+	    GK_MSG_ANSWER,   GK_MSG_REGISTER,   GK_MSG_ANSWER};
 	m.type = req_of[i];
 	gk_ras_codec.request_init(&m, &rc);
 	m.type = seq_types[i];
@@ -407,7 +409,8 @@ static struct gk_msg build(unsigned i, bool v6)
 		break;
 	case GK_MSG_REJECT:
 		m.fields = 0;
-		m.reason = GK_R_REFUSED;
+		m.reason = i >= FIRST_OVERLOAD ? GK_R_OVERLOAD : GK_R_REFUSED;
+		m.retry_after = i >= FIRST_OVERLOAD ? 7 + i : 0;
 		break;
 	}
 	return m;
@@ -454,6 +457,7 @@ TEST(round_trip_every_message)
 			TH_LOG("message %u: %s", i, gk_reason_str(why));
 			same_msg(_metadata, &a, &b);
 			EXPECT_EQ(a.reason, b.reason);
+			EXPECT_EQ(a.retry_after, b.retry_after);
 			if (b.wire.ras.pdu == GK_RAS_GRQ || b.wire.ras.pdu == GK_RAS_RRQ)
 				EXPECT_EQ(0, memcmp(&a.wire.ras.ras, &b.wire.ras.ras,
 				                    sizeof(a.wire.ras.ras)));
@@ -743,6 +747,8 @@ static const struct {
     {"21-rrq-offer-mech-255.per", SEED_CRAFT, CRAFT_OFFER, 255},
     {"22-rcf-echo-mech-33.per", SEED_CRAFT, CRAFT_ECHO, 33},
     {"23-rcf-chosen-mech-33.per", SEED_CRAFT, CRAFT_CHOSEN, 33},
+    {"24-grj-overload.per", SEED_MSG, FIRST_OVERLOAD, 0},
+    {"25-rrj-overload.per", SEED_MSG, FIRST_OVERLOAD + 1, 0},
 };
 #define N_SEEDS (sizeof(seeds) / sizeof(seeds[0]))
 
@@ -1017,6 +1023,13 @@ TEST(tshark_dissects_every_message)
 		         "tshark -n -r %s -T fields -e h225.RasMessage 2>/dev/null", path);
 		ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
 		EXPECT_STREQ(expect_ras, out);
+		/* the overload refusals: GRJ and RRJ resourceUnavailable, the wait in gk1-params */
+		snprintf(cmd, sizeof(cmd),
+		         "tshark -n -r %s -Y 'frame.number>%u' -T fields -e h225.rejectReason "
+		         "-e h235.elementID 2>/dev/null",
+		         path, (unsigned)FIRST_OVERLOAD);
+		ASSERT_EQ(0, tool_output(cmd, out, sizeof(out)));
+		EXPECT_STREQ("0\t4\n9\t4\n", out);
 		/* Our data as H.235 fields: the SUCCESS (5th frame) */
 		snprintf(
 		    cmd, sizeof(cmd),

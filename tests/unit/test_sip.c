@@ -233,7 +233,7 @@ static struct gk_msg expected_of(const struct gk_msg *in)
 		s->status = 401;
 		break;
 	case GK_MSG_REJECT:
-		s->status = 403;
+		s->status = in->reason == GK_R_OVERLOAD ? 503 : 403;
 		break;
 	default:
 		s->status = 200;
@@ -245,7 +245,8 @@ static struct gk_msg expected_of(const struct gk_msg *in)
 	else if (in->type != GK_MSG_SUCCESS)
 		s->str[GK_SIP_CONTACT] = 0;
 	if (in->type == GK_MSG_REJECT) {
-		e.reason = GK_R_REFUSED;
+		e.reason = in->reason == GK_R_OVERLOAD ? GK_R_OVERLOAD : GK_R_REFUSED;
+		e.retry_after = in->reason == GK_R_OVERLOAD ? in->retry_after : 0;
 		e.fields = 0;
 	}
 	return e;
@@ -288,6 +289,7 @@ static const char *msg_diff(const struct gk_msg *a, const struct gk_msg *b)
 	D((a->fields & GK_F_EXPIRES) && a->expires != b->expires, "expires");
 	D((a->fields & GK_F_INDEX) && a->index != b->index, "index");
 	D(a->type == GK_MSG_REJECT && a->reason != b->reason, "reason");
+	D(a->type == GK_MSG_REJECT && a->retry_after != b->retry_after, "retry_after");
 	D((a->fields & (GK_F_DIGEST | GK_F_DIGEST_CHAL)) &&
 	      memcmp(&a->digest, &b->digest, sizeof(a->digest)),
 	  "digest");
@@ -504,6 +506,82 @@ TEST(roundtrip_reject_and_deregistration)
 	roundtrip(_metadata, "07-dereg-ok", &in, &out, w, sizeof(w));
 	EXPECT_NE(NULL, strstr(w, "\r\nExpires: 0\r\n"));
 	EXPECT_EQ(NULL, strstr(w, "Contact:"));
+}
+
+/* Shed under overload: 503 with Retry-After (RFC 3261 §21.5.4, §20.33), which reads back as an
+ * overload with its wait; no other reason reaches the wire. */
+TEST(roundtrip_overload_is_503_with_retry_after)
+{
+	struct gk_msg in = msg_reject(), out;
+	char w[4096];
+
+	in.reason = GK_R_OVERLOAD;
+	in.retry_after = 7;
+	roundtrip(_metadata, "10-gk-reject-overload.reject", &in, &out, w, sizeof(w));
+	EXPECT_EQ(0, strncmp(w, "SIP/2.0 503 Service Unavailable\r\n", 33));
+	EXPECT_NE(NULL, strstr(w, "\r\nRetry-After: 7\r\n"));
+	EXPECT_EQ(GK_R_OVERLOAD, out.reason);
+	EXPECT_EQ(7u, out.retry_after);
+
+	/* without a wait: a 503 alone */
+	in.retry_after = 0;
+	roundtrip(_metadata, "overload-no-wait", &in, &out, w, sizeof(w));
+	EXPECT_EQ(NULL, strstr(w, "Retry-After"));
+	EXPECT_EQ(GK_R_OVERLOAD, out.reason);
+	EXPECT_EQ(0u, out.retry_after);
+
+	/* a wait on any other refusal is not said */
+	in = msg_reject();
+	in.retry_after = 7;
+	ASSERT_LT(0, gk_sip_encode(&in, (uint8_t *)w, sizeof(w)));
+	EXPECT_EQ(0, strncmp(w, "SIP/2.0 403 Forbidden\r\n", 23));
+	EXPECT_EQ(NULL, strstr(w, "Retry-After"));
+}
+
+/* Other servers' Retry-After: a comment, parameters, a huge value; only a 503's counts. */
+TEST(retry_after_as_other_servers_write_it)
+{
+	static const struct {
+		unsigned status;
+		const char *value; /* NULL: two header fields */
+		int ok;
+		uint32_t want;
+		enum gk_reason why;
+	} cases[] = {
+	    {503, "18000;duration=3600", 0, 18000, GK_R_OK},
+	    {503, "120 (I'm in a meeting)", 0, 120, GK_R_OK},
+	    {503, "120(in a meeting);duration=60", 0, 120, GK_R_OK},
+	    {503, "99999999999", 0, UINT32_MAX, GK_R_OK},
+	    {503, "0", 0, 0, GK_R_OK},
+	    {503, "soon", -1, 0, GK_R_PARSE_BAD_VALUE},
+	    {503, "", -1, 0, GK_R_PARSE_BAD_VALUE},
+	    {503, "12x", -1, 0, GK_R_PARSE_BAD_VALUE},
+	    {503, NULL, -1, 0, GK_R_PARSE_DUPLICATE},
+	    {500, "30", 0, 0, GK_R_OK}, /* a refusal, its Retry-After not read */
+	    {480, "soon", 0, 0, GK_R_OK},
+	};
+	char w[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gk_msg m;
+		enum gk_reason why = GK_R_OK;
+		int n = snprintf(
+		    w, sizeof(w),
+		    "SIP/2.0 %u Whatever\r\nVia: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bK1\r\n"
+		    "From: <sip:alice@ss1>;tag=1\r\nTo: <sip:alice@ss1>;tag=2\r\n"
+		    "Call-ID: c1\r\nCSeq: 1 REGISTER\r\n%s%s%s%s"
+		    "Content-Length: 0\r\n\r\n",
+		    cases[i].status, "Retry-After: ", cases[i].value ? cases[i].value : "5", "\r\n",
+		    cases[i].value ? "" : "Retry-After: 6\r\n");
+		int r = gk_sip_decode((uint8_t *)w, (size_t)n, &m, &why);
+		EXPECT_EQ(cases[i].ok, r) TH_LOG("case %zu: %s", i, gk_reason_name(why));
+		EXPECT_EQ(cases[i].why, why) TH_LOG("case %zu", i);
+		if (r == 0) {
+			EXPECT_EQ(GK_MSG_REJECT, m.type);
+			EXPECT_EQ(cases[i].status == 503 ? GK_R_OVERLOAD : GK_R_REFUSED, m.reason);
+			EXPECT_EQ(cases[i].want, m.retry_after) TH_LOG("case %zu", i);
+		}
+	}
 }
 
 TEST(roundtrip_other)

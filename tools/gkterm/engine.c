@@ -3,8 +3,10 @@
  * gkterm's engine: many terminals on one io_uring loop. Each terminal runs the protocol-free
  * terminal state machine (lib/exchange/terminal.c), or with --digest a plain Digest UA's steps
  * (digest.c); this file only paces, transmits, retransmits (RFC 3261 timer E: T1 doubling to T2,
- * given up after timer F) and reports. A terminal's SIP calls (placing, answering, the load run)
- * are call.c's, between its other steps and deregistering.
+ * given up after timer F) and reports. An overload refusal (SIP 503 + Retry-After, MGCP 409,
+ * H.248 510, RAS resourceUnavailable) is honoured: the terminal waits as asked and tries again,
+ * within --timeout. A terminal's SIP calls (placing, answering, the load run) are call.c's,
+ * between its other steps and deregistering.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +24,8 @@
 #define T1_MS      500
 #define T2_MS      4000
 #define TIMER_F_MS 32000
+/* The wait after an overload refusal that names none (RFC 3261 §21.5.4 leaves it to the UA). */
+#define BACKOFF_DEFAULT_S GK_RETRY_AFTER_DEFAULT_S
 
 static uint64_t now_us(void)
 {
@@ -191,6 +195,32 @@ static void print_registered(struct gkt_run *r, struct gkt_term *x)
 }
 
 static void next_step(struct gkt_run *r, struct gkt_term *x);
+
+/* The wait an overload refusal asking for retry_after_s seconds (0: none said) means, in ms; 0
+ * when it would outlast --timeout. Counted either way. */
+static uint64_t overload_wait_ms(struct gkt_run *r, uint32_t retry_after_s)
+{
+	uint64_t deadline_ms = r->t0_us / 1000 + (uint64_t)r->o.timeout_s * 1000;
+
+	r->st.overloaded++;
+	return gk_retry_wait_ms(retry_after_s, BACKOFF_DEFAULT_S, now_us() / 1000, deadline_ms);
+}
+
+/* The registration (or refresh) was refused for overload: wait as asked, out of the window
+ * (others may start meanwhile), then register again (backoff_over). false when the wait would
+ * outlast --timeout: the terminal fails now, reason OVERLOAD. */
+static bool backoff(struct gkt_run *r, struct gkt_term *x)
+{
+	uint64_t wait_ms = overload_wait_ms(r, x->t.retry_after);
+
+	if (!wait_ms)
+		return false;
+	gk_timer_cancel(r->loop, &x->timer);
+	x->phase = PH_BACKOFF;
+	gk_timer_arm(r->loop, &x->timer, wait_ms);
+	gkt_park(r, x);
+	return true;
+}
 
 /* The sequence (and so, for MGCP and H.248, the transaction id) of a request encoded here,
  * outside the transaction layer: for the command protocols unique across the terminals sharing
@@ -437,10 +467,30 @@ void gkt_unpark(struct gkt_run *r, struct gkt_term *x)
 	r->in_flight++;
 }
 
+/* The wait after an overload refusal is over: the same registration (or refresh, sealed under
+ * the binding it replaces) starts again with a fresh request. */
+static void backoff_over(struct gkt_run *r, struct gkt_term *x)
+{
+	struct gk_msg m;
+
+	gkt_unpark(r, x);
+	x->phase = PH_REGISTERING;
+	gk_terminal_register(&x->t, &m);
+	if (send_request(r, x, &m, NULL) < 0) {
+		x->phase = PH_FAILED;
+		term_finish(r, x);
+	}
+}
+
 static void replay_timer_or_retransmit(struct gk_timer *t)
 {
 	struct gkt_term *x = term_of_timer(t);
 	struct gkt_run *r = run_of_timer;
+
+	if (x->phase == PH_BACKOFF) {
+		backoff_over(r, x);
+		return;
+	}
 
 	if (x->phase == PH_ANSWERING) { /* --answer-s is over */
 		x->answer_done = true;
@@ -758,8 +808,11 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 			return;
 		}
 	} else if (protected_phase && x->t.chosen == GK_MECH_GKMAC &&
-	           (m.type == GK_MSG_OTHER_OK || m.type == GK_MSG_DEREG_OK)) {
-		r->st.bad_downlink++; /* must have come with a trailer */
+	           (m.type == GK_MSG_OTHER_OK || m.type == GK_MSG_DEREG_OK ||
+	            m.type == GK_MSG_REJECT)) {
+		/* must have come with a trailer: a bare refusal (an overload's wait too) is
+		 * anybody's */
+		r->st.bad_downlink++;
 		return;
 	}
 	if (r->o.digest)
@@ -778,7 +831,7 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 			x->answer_len = x->req_len;
 		} else if (ret == 0) {
 			on_registered(r, x);
-		} else if (ret == -1) {
+		} else if (ret == -1 && !(x->t.reason == GK_R_OVERLOAD && backoff(r, x))) {
 			x->phase = PH_FAILED;
 			term_finish(r, x);
 		}
@@ -797,6 +850,18 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 		next_step(r, x);
 		break;
 	case PH_OPTIONS:
+		if (m.type == GK_MSG_REJECT && m.reason == GK_R_OVERLOAD) {
+			/* the same OPTIONS again once the wait is over (a pause between two),
+			 * unless that would outlast --timeout: then timer F ends it */
+			uint64_t wait_ms = overload_wait_ms(r, m.retry_after);
+			if (!wait_ms)
+				return;
+			x->options_sent--;
+			x->phase = PH_PAUSED;
+			gk_timer_cancel(r->loop, &x->timer);
+			gk_timer_arm(r->loop, &x->timer, wait_ms);
+			return;
+		}
 		if (m.type != GK_MSG_OTHER_OK)
 			return;
 		x->options_ok++;
@@ -871,7 +936,8 @@ static void run_end(struct gkt_run *r)
 		if (x->phase == PH_ANSWERING) {
 			x->phase = PH_DONE;
 		} else {
-			x->t.reason = GK_R_TIMEOUT;
+			/* still waiting out an overload refusal: that is why it did not register */
+			x->t.reason = x->phase == PH_BACKOFF ? GK_R_OVERLOAD : GK_R_TIMEOUT;
 			x->phase = PH_FAILED;
 		}
 		term_finish(r, x);
@@ -921,11 +987,13 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 	}
 	free(lat);
 	double reg_s = (double)(reg_end - r->t0_us) / 1e6;
+	/* overloaded= last: tools/bench-reg.sh reads the fields before it by name */
 	printf("summary terminals=%u registered=%llu failed=%llu retransmits=%llu elapsed_ms=%.1f "
-	       "rate=%.0f reg/s latency_ms p50=%.2f p90=%.2f p99=%.2f\n",
+	       "rate=%.0f reg/s latency_ms p50=%.2f p90=%.2f p99=%.2f overloaded=%llu\n",
 	       r->n_terms, (unsigned long long)r->st.registered, (unsigned long long)r->st.failed,
 	       (unsigned long long)r->st.retransmits, (double)elapsed_us / 1000.0,
-	       reg_s > 0 ? (double)r->st.registered / reg_s : 0.0, p50, p90, p99);
+	       reg_s > 0 ? (double)r->st.registered / reg_s : 0.0, p50, p90, p99,
+	       (unsigned long long)r->st.overloaded);
 	if (r->o.options)
 		printf("options sent=%llu ok=%llu bad_downlink=%llu\n",
 		       (unsigned long long)r->n_terms * r->o.options,

@@ -64,6 +64,7 @@ struct gkt_opts {
 enum gkt_phase {
 	PH_IDLE = 0,
 	PH_REGISTERING,
+	PH_BACKOFF, /* refused for overload: waits as asked, then registers again (parked) */
 	PH_REGISTERED,
 	PH_OPTIONS,
 	PH_PAUSED,         /* between two OPTIONS */
@@ -156,6 +157,7 @@ struct gkt_run {
 		uint64_t replay_refused, replay_accepted, deregistered, bad_downlink, stray;
 		uint64_t abuse_sent, abuse_answered, abuse_expected;
 		uint64_t impersonate_sent, impersonate_answered;
+		uint64_t overloaded; /* overload refusals honoured: waited, then tried again */
 		uint64_t reasons[GK_R__COUNT];
 	} st;
 };

@@ -59,6 +59,12 @@ struct gk_cmd_txn_ops {
 	             uint32_t seal);
 	/* A command sent by output() ended (optional). code: the response code, 0 when none. */
 	void (*done)(void *user, uint64_t cookie, enum gk_cmd_outcome outcome, uint16_t code);
+	/* Network side (defer): a new command of the exchange found every slot working, none
+	 * answered to give way. Returns the Retry-After (seconds, 0: none said) of the overload
+	 * refusal (REJECT, GK_R_OVERLOAD: MGCP 409, H.248 510) the layer then sends at once
+	 * without keeping it; the caller counts it. Optional: without it such a command is dropped,
+	 * and its sender retransmits into the full pool. */
+	uint32_t (*shed)(void *user);
 };
 
 struct gk_cmd_txn_stats {
@@ -67,6 +73,7 @@ struct gk_cmd_txn_stats {
 	uint64_t cmds_in, duplicates, pending_sent, replies_sent, replies_forgotten;
 	uint64_t pool_full, encode_errors;
 	uint64_t evicted; /* answered commands forgotten early to make room for new ones */
+	uint64_t shed;    /* of pool_full: refused at once as overload (ops.shed) */
 };
 
 struct gk_cmd_txn;

@@ -35,7 +35,8 @@ enum gk_msg_type {
 	GK_MSG_CHALLENGE, /* s6: IDc, IDsp, N1 echo, N2, TS, Rand, mechanism list requested */
 	GK_MSG_ANSWER,    /* s7: IDc, IDsp, N1', N2 echo, TS, AUTH, mechanism offer */
 	GK_MSG_SUCCESS,   /* s10: IDc, IDsp, N1' echo, N2', TS, E_Kc[K], chosen, echoed list, MAC */
-	GK_MSG_REJECT,    /* final refusal; reason is for logs, the wire says only "forbidden" */
+	GK_MSG_REJECT,    /* final refusal; reason is for logs, the wire says only "forbidden",
+	                     but for GK_R_OVERLOAD: "try again in retry_after seconds" */
 	GK_MSG_DEREGISTER, /* binding removal; must arrive with a valid gk-mac trailer */
 	GK_MSG_DEREG_OK,   /* answer to DEREGISTER */
 	GK_MSG_OTHER,      /* any other request (e.g. SIP OPTIONS): only for registered terminals */
@@ -192,6 +193,13 @@ struct gk_msg {
 	uint32_t index;   /* SUCCESS: terminal index (gk-mac trailer), 0 when none */
 	uint16_t reason;  /* enum gk_reason, for REJECT (never put on the wire in detail) */
 	uint8_t limit;    /* a decode that failed GK_R_PARSE_TOO_LONG: the enum gk_limit hit */
+	/* REJECT with reason GK_R_OVERLOAD: the element shed the request, and asks for it again
+	 * after this many seconds (SIP 503 + Retry-After, MGCP 409, H.248 510, RAS
+	 * resourceUnavailable: docs/bindings*.md); 0 = no time said. Overload is the one reason the
+	 * wire tells: a well-behaved terminal waits instead of retransmitting into the overload.
+	 * Decoded, an overload answer reads back as GK_R_OVERLOAD, any other refusal as
+	 * GK_R_REFUSED with retry_after 0. */
+	uint32_t retry_after;
 	struct gk_digest digest; /* GK_F_DIGEST, GK_F_DIGEST_CHAL */
 
 	union {
@@ -201,6 +209,21 @@ struct gk_msg {
 		struct gk_ras_ctx ras;
 	} wire;
 };
+
+/* The Retry-After of overload refusals (registrar.retry_after, registrar.retry_jitter): at
+ * least base_s, at most base_s + jitter_s seconds. */
+#define GK_RETRY_AFTER_DEFAULT_S  5
+#define GK_RETRY_JITTER_DEFAULT_S 5
+#define GK_RETRY_AFTER_MAX_S      3600
+/* base_s plus 0..jitter_s seconds drawn uniformly: terminals refused in the same burst come
+ * back spread over jitter_s + 1 seconds instead of all in the same one, which would be the
+ * burst again. */
+uint32_t gk_retry_after_pick(uint32_t base_s, uint32_t jitter_s);
+/* The other end: how long a terminal refused for overload waits before it sends again, in ms:
+ * retry_after_s as the element said, default_s when it said none (0). 0 when the wait would not
+ * end before deadline_ms (now_ms on the same clock): it gives up instead. */
+uint64_t gk_retry_wait_ms(uint32_t retry_after_s, uint32_t default_s, uint64_t now_ms,
+                          uint64_t deadline_ms);
 
 const char *gk_mech_name(enum gk_mech m);
 enum gk_mech gk_mech_from_name(const char *s, size_t len); /* GK_MECH_NONE when unknown */

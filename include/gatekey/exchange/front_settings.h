@@ -10,7 +10,8 @@ struct gk_front_settings {
 	uint32_t skew_ms, challenge_ttl_ms, core_timeout_ms;
 	uint32_t expires_default, expires_min, expires_max;
 	uint32_t max_terminals, max_pending;
-	uint32_t route_transactions; /* the call router's SIP transactions, each way */
+	uint32_t retry_after, retry_jitter; /* seconds: registrar.retry_after, .retry_jitter */
+	uint32_t route_transactions;        /* the call router's SIP transactions, each way */
 	char mechanisms[GK_CFG_STR_MAX];
 	bool log_registrations;
 };
@@ -19,7 +20,8 @@ struct gk_front_settings {
  * returns the new count, the table stays NULL-terminated. */
 size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *keys, size_t used,
                               size_t cap);
-/* Fills the timing, limits, mechanisms and logging of rc. -1 with err on a bad value. */
+/* Fills the timing, limits, Retry-After, mechanisms and logging of rc. -1 with err on a bad
+ * value. */
 int gk_front_settings_apply(const struct gk_front_settings *s, struct gk_registrar_cfg *rc,
                             char *err, size_t errlen);
 

@@ -46,6 +46,10 @@ struct gk_registrar_cfg {
 	uint32_t max_pending;            /* registrations in progress, default 65536; the last
 	                                  * quarter only for hosts refreshing their binding */
 	bool log_registrations;          /* one info line per completed registration */
+	/* An overload refusal (GK_R_OVERLOAD: no room for the request now) asks the terminal to
+	 * come back after retry_after_s plus 0..retry_jitter_s seconds (gk_retry_after_pick),
+	 * defaults 5 and 5. */
+	uint32_t retry_after_s, retry_jitter_s;
 };
 
 /* What the daemon does for the registrar. */
@@ -77,7 +81,8 @@ struct gk_registrar_ops {
 struct gk_registrar_stats {
 	uint64_t registrations, refreshes, deregistrations, expirations;
 	uint64_t challenges, core_requests, rejects, restored;
-	uint64_t sealed_requests; /* REGISTERs and ANSWERs sealed under their IDc's own binding */
+	uint64_t rejects_overload; /* of rejects: overload answers (its own, the core's, shed) */
+	uint64_t sealed_requests;  /* REGISTERs and ANSWERs sealed under their IDc's own binding */
 	struct gk_reason_counters reasons;
 };
 
@@ -102,14 +107,17 @@ void gk_registrar_free(struct gk_registrar *r);
  * gk-mac trailer verified on this datagram (gk_registrar_open), or 0. */
 void gk_registrar_on_message(struct gk_registrar *r, struct gk_msg *m,
                              const struct sockaddr_storage *from, uint32_t verified_index);
-/* The core's verdicts (s5, s9, or a refusal the terminal only sees as "forbidden"). */
+/* The core's verdicts (s5, s9, or a refusal the terminal only sees as "forbidden", or, for
+ * GK_R_OVERLOAD, as the protocol's overload answer: retry_after_s is then the wait the core
+ * asked for, 0 for the registrar's own; other reasons ignore it). */
 void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
                                  const uint8_t rand[GK_RAND_LEN]);
 void gk_registrar_core_success(struct gk_registrar *r, uint64_t ref,
                                const uint8_t rand[GK_RAND_LEN],
                                const uint8_t blob_terminal[GK_BLOB_LEN],
                                const uint8_t blob_element[GK_BLOB_LEN]);
-void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reason why);
+void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reason why,
+                              uint32_t retry_after_s);
 /* The core's verdicts on a Digest REGISTER: a 401 with this challenge, or a binding with
  * mechanism `digest`, pinned to the address it came from and without keys. */
 void gk_registrar_core_digest_challenge(struct gk_registrar *r, uint64_t ref,
@@ -194,5 +202,10 @@ const struct gk_registrar_stats *gk_registrar_stats(const struct gk_registrar *r
 void gk_registrar_gauges(const struct gk_registrar *r, uint32_t *records, uint32_t *in_progress);
 /* Count a reason from outside the state machine (parse errors, trailer drops). */
 void gk_registrar_count(struct gk_registrar *r, enum gk_reason why);
+/* An overload refusal decided outside the registrar (a relay or transaction table of its daemon
+ * with no room) about to go to a terminal: counts it as the registrar's own (reason.OVERLOAD,
+ * rejects, rejects_overload) and returns the Retry-After it carries (retry_after_s plus
+ * 0..retry_jitter_s). */
+uint32_t gk_registrar_shed(struct gk_registrar *r);
 
 #endif

@@ -35,8 +35,9 @@ struct gk_terminal {
 	uint8_t n1[GK_NONCE_LEN];
 	uint8_t n2[GK_NONCE_LEN];
 	uint8_t rand[GK_RAND_LEN];
-	uint16_t reason;    /* enum gk_reason of a failure */
-	uint8_t challenges; /* challenges seen in this attempt */
+	uint16_t reason;      /* enum gk_reason of a failure */
+	uint32_t retry_after; /* reason OVERLOAD: the seconds the network asked to wait, 0: none */
+	uint8_t challenges;   /* challenges seen in this attempt */
 
 	/* Once registered. */
 	uint8_t chosen;
@@ -57,9 +58,10 @@ void gk_terminal_deregister(struct gk_terminal *t, struct gk_msg *out);
 /*
  * Feeds a response. Returns 1 when out holds the next request to send (ANSWER), 0 when the
  * exchange finished (state REGISTERED, or IDLE after a DEREG_OK), -1 on failure (state FAILED,
- * t->reason says why: a 'forbidden' from the network is REFUSED, a bad MAC as
- * BAD_RESPONSE_MAC, a changed list as MECH_DOWNGRADE), -2 when the message does not belong to
- * the current exchange (ignored).
+ * t->reason says why: a 'forbidden' from the network is REFUSED, its overload refusal
+ * OVERLOAD with t->retry_after, a bad MAC BAD_RESPONSE_MAC, a changed list MECH_DOWNGRADE), -2
+ * when the message does not belong to the current exchange (ignored). After an OVERLOAD the
+ * terminal may start again (gk_terminal_register) once the wait is over (gk_retry_wait_ms).
  */
 int gk_terminal_on_message(struct gk_terminal *t, const struct gk_msg *in, struct gk_msg *out);
 void gk_terminal_wipe(struct gk_terminal *t);

@@ -8,7 +8,8 @@
  *   s5  CHALLENGE   IDc, IDsp, Rand
  *   s8  ANSWER      IDc, IDsp, Rand, AUTH, address   (the terminal as the SBC saw it, for s11)
  *   s9  SUCCESS     IDc, IDsp, Rand, E_Kc[K], E_Ksp[K]
- *       REJECT      the core refused (lockout, timeout ...)
+ *       REJECT      the core refused (lockout, timeout ...): 403; or was overloaded: 503 with
+ *                   Retry-After, which the SBC passes on to its terminal (gk_uplink_refusal)
  *   end DEREGISTER  IDc, IDsp, address               answered DEREG_OK
  *
  * A plain Digest registration (a terminal without GK1) on the same leg:
@@ -36,6 +37,10 @@ void gk_uplink_digest_request(struct gk_msg *m, const char *idc, const char *ids
                               const struct gk_digest *cred, const char *address);
 /* Is this core-leg REGISTER a Digest one? */
 bool gk_uplink_is_digest(const struct gk_msg *m);
+/* What a core-leg REJECT means for the terminal behind it: GK_R_OVERLOAD with the seconds the
+ * core asked it to wait in *retry_after_s (the front answers with its protocol's overload
+ * refusal), or GK_R_REFUSED with 0 for any other refusal (the front answers "forbidden"). */
+enum gk_reason gk_uplink_refusal(const struct gk_msg *m, uint32_t *retry_after_s);
 /* Builds the abstract message of the core's verdict, answering req. */
 void gk_uplink_verdict(struct gk_msg *m, const struct gk_msg *req, enum gk_msg_type type,
                        const uint8_t *rand, const uint8_t *blob_terminal,

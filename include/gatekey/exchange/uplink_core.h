@@ -22,6 +22,7 @@
 struct gk_uplink_core_stats {
 	uint64_t requests; /* from SBCs */
 	uint64_t refused;  /* refused before the core saw them: wrong IDsp, incomplete, no slot */
+	uint64_t shed;     /* of refused: no slot, answered as overload (sbc_shed in stats) */
 };
 
 struct gk_uplink_core {
@@ -33,6 +34,10 @@ struct gk_uplink_core {
 	/* When set, each success verdict records which SBC now holds the terminal (the location
 	 * service of requests routed to it, sip_route.h). */
 	struct gk_locations *where;
+	/* An overload refusal, the core's or for want of a slot, tells the SBC to have its terminal
+	 * wait retry_after_s plus 0..retry_jitter_s seconds (registrar.retry_after and
+	 * registrar.retry_jitter; init sets the defaults of msg.h). */
+	uint32_t retry_after_s, retry_jitter_s;
 	struct gk_uplink_core_stats st;
 };
 
@@ -57,7 +62,8 @@ void gk_uplink_core_challenge(struct gk_uplink_core *u, uint64_t ref,
 void gk_uplink_core_success(struct gk_uplink_core *u, uint64_t ref, const uint8_t rand[GK_RAND_LEN],
                             const uint8_t blob_terminal[GK_BLOB_LEN],
                             const uint8_t blob_element[GK_BLOB_LEN]);
-/* Any refusal, superseded requests included: the SBC hears "forbidden", the core counted why. */
+/* Any refusal, superseded requests included: the SBC hears "forbidden", the core counted why;
+ * but an overload (GK_R_OVERLOAD) is said as such, with a Retry-After for the terminal. */
 void gk_uplink_core_reject(struct gk_uplink_core *u, uint64_t ref, enum gk_reason why);
 void gk_uplink_core_digest_challenge(struct gk_uplink_core *u, uint64_t ref,
                                      const struct gk_digest *chal);

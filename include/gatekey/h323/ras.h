@@ -44,11 +44,13 @@ enum gk_ras_type {
 };
 
 /* Reject reasons: the CHOICE alternative, root index or n_root + extension index. */
-#define GK_RAS_GRJ_TERMINAL_EXCLUDED 1
-#define GK_RAS_GRJ_UNDEFINED         3
-#define GK_RAS_GRJ_SECURITY_DENIAL   4 /* 4 root + extension 0 */
-#define GK_RAS_RRJ_UNDEFINED         6
-#define GK_RAS_RRJ_SECURITY_DENIAL   11 /* 8 root + extension 3 */
+#define GK_RAS_GRJ_RESOURCE_UNAVAILABLE 0
+#define GK_RAS_GRJ_TERMINAL_EXCLUDED    1
+#define GK_RAS_GRJ_UNDEFINED            3
+#define GK_RAS_GRJ_SECURITY_DENIAL      4 /* 4 root + extension 0 */
+#define GK_RAS_RRJ_UNDEFINED            6
+#define GK_RAS_RRJ_RESOURCE_UNAVAILABLE 9  /* 8 root + extension 1 */
+#define GK_RAS_RRJ_SECURITY_DENIAL      11 /* 8 root + extension 3 */
 
 struct gk_ras_taddr {
 	uint8_t family; /* 0: none (an empty list), 4: ipAddress, 6: ip6Address */

@@ -2,7 +2,9 @@
 /*
  * Why something was refused or dropped. Every rejection in gatekey carries one of these codes, is
  * counted under it, and is logged with its name. Codecs use the GK_R_PARSE_* ones to say what was
- * wrong with an input; the exchange uses the others.
+ * wrong with an input; the exchange uses the others. OVERLOAD (no room for the request now) is
+ * the one reason the wire tells a terminal, as "try again later" (msg.h); TABLE_FULL (no room
+ * for another terminal at all) is not transient and reads "forbidden", like the rest.
  */
 #ifndef GATEKEY_REASON_H
 #define GATEKEY_REASON_H
@@ -52,7 +54,8 @@
 	X(BAD_SCHEME, "request URI scheme not supported")                                          \
 	X(BAD_EXTENSION, "requires an extension this element does not support")                    \
 	X(BAD_MEDIA, "carries a body this element does not accept")                                \
-	X(IDENTITY_MISSING, "core-leg request without an asserted identity")
+	X(IDENTITY_MISSING, "core-leg request without an asserted identity")                       \
+	X(TABLE_FULL, "no free record for another terminal (max_terminals)")
 
 /* clang-format off */
 enum gk_reason {

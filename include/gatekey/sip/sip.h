@@ -10,7 +10,9 @@
  *              response=AUTH; Security-Client list with q-values; Require/Proxy-Require sec-agree
  *   SUCCESS    200, Authentication-Info: n1, n2, ts, key=E_Kc[K], mechanisms=echoed list,
  *              index, rspauth=MAC; Security-Server: chosen mechanism; Expires, Contact;expires
- *   REJECT     403 Forbidden (decoded: any 4xx-6xx but a GK1/Digest 401; reason GK_R_REFUSED)
+ *   REJECT     403 Forbidden (decoded: any 4xx-6xx but a GK1/Digest 401; reason GK_R_REFUSED);
+ *              reason GK_R_OVERLOAD: 503 Service Unavailable, Retry-After: retry_after (decoded
+ *              from a 503 the same way)
  *   DEREGISTER REGISTER with Expires: 0 (protected by the gk-mac trailer)
  *   DEREG_OK   200 to REGISTER without the s10 MAC, Expires: 0
  *   OTHER      any other request (OPTIONS ...), answered 200 (OTHER_OK)
