@@ -152,6 +152,10 @@ registrar.max_failures = 3
 registrar.lockout = 60s
 control.socket = $WORK/softswitchd.sock
 EOF
+	# SOFTSWITCHD_CONF_EXTRA: more lines for it (the demo's capacity for N terminals).
+	if [ -n "${SOFTSWITCHD_CONF_EXTRA:-}" ]; then
+		printf '%s\n' "$SOFTSWITCHD_CONF_EXTRA" >>"$WORK/softswitchd.conf"
+	fi
 	chmod 600 "$WORK/softswitchd.conf"
 }
 
@@ -343,6 +347,10 @@ fastpath.source_burst = ${SBC_SOURCE_BURST:-1000000}
 fastpath.global_rate = ${SBC_GLOBAL_RATE:-1000000}
 fastpath.global_burst = ${SBC_GLOBAL_BURST:-1000000}
 EOC
+	# SBCD_CONF_EXTRA: more lines for it (the demo's capacity for N terminals).
+	if [ -n "${SBCD_CONF_EXTRA:-}" ]; then
+		printf '%s\n' "$SBCD_CONF_EXTRA" >>"$WORK/sbcd.conf"
+	fi
 	chmod 600 "$WORK/sbcd.conf"
 }
 

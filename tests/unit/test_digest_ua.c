@@ -593,6 +593,68 @@ TEST_F(gkterm, a_wrong_password_is_refused_once)
 	EXPECT_EQ(1, self->st.wrong);
 }
 
+/* The first line of path, read whole into buf (cap bytes); "" when it cannot be read. */
+static const char *read_small(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* --sample: only terminal 1..2 send their OPTIONS; --histogram: one line a bucket, the counts
+ * summing to the registrations; --progress (stderr no terminal: the last line only, in a run
+ * this short) and --progress-file (the last line, done=1, nothing left aside). */
+TEST_F(gkterm, samples_the_probes_and_shows_progress_and_a_histogram)
+{
+	struct reg_cfg cfg = {.offer = {"MD5"}};
+	char path[128], err[128], line[512], tmp[160];
+
+	snprintf(path, sizeof(path), "%s/progress", keydir);
+	snprintf(err, sizeof(err), "%s/stderr", keydir);
+	snprintf(self->args, sizeof(self->args),
+	         "--digest MD5 --prefix d --count %d --key-dir %s --options 2 --sample 2 "
+	         "--histogram --progress --progress-file %s --quiet 2>%s",
+	         N_TERMS, keydir, path, err);
+	ASSERT_EQ(0, run(&cfg, self->args, self->out, sizeof(self->out), &self->st))
+	TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "summary terminals=3 registered=3 failed=0 "));
+	EXPECT_NE(NULL, strstr(self->out, "\noptions sent=4 ok=4 "));
+	EXPECT_EQ(4, self->st.options);
+
+	unsigned total = 0, lines = 0;
+	for (const char *p = strstr(self->out, "\nhistogram "); p;
+	     p = strstr(p + 1, "\nhistogram ")) {
+		char bound[16], pct[16];
+		unsigned count;
+		ASSERT_EQ(3, sscanf(p + 1, "histogram %15s ms %u %15s", bound, &count, pct));
+		EXPECT_TRUE(bound[0] == '<' || !strncmp(bound, ">=", 2)) TH_LOG("%s", bound);
+		EXPECT_EQ('%', pct[strlen(pct) - 1]);
+		total += count;
+		lines++;
+	}
+	EXPECT_EQ(3, total);
+	EXPECT_LE(1, lines);
+	/* after the summary line */
+	EXPECT_LT(strstr(self->out, "summary "), strstr(self->out, "histogram "));
+
+	read_small(path, line, sizeof(line));
+	EXPECT_EQ(0, strncmp(line, "registered=3/3 failed=0 rate=", 29)) TH_LOG("%s", line);
+	EXPECT_NE(NULL, strstr(line, " reg/s elapsed="));
+	EXPECT_NE(NULL, strstr(line, " s reg_ms="));
+	EXPECT_NE(NULL, strstr(line, " done=1\n"));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	EXPECT_NE(0, access(tmp, F_OK));
+	read_small(err, line, sizeof(line));
+	EXPECT_EQ(0, strncmp(line, "registered=3/3 failed=0 rate=", 29)) TH_LOG("%s", line);
+	EXPECT_EQ(NULL, strchr(line, '\r'));
+	unlink(path);
+	unlink(err);
+}
+
 TEST(gkterm_refuses_what_a_digest_terminal_cannot_do)
 {
 	char out[4096], cmd[1200], bin[1024];

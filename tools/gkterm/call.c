@@ -103,8 +103,6 @@ struct gkt_calls {
 	struct gkt_uas *uas;           /* 1..n_uas */
 	uint32_t n_uas, fresh_uas, uas_free, *uas_hash, uas_mask;
 	uint8_t hash_key[GK_SIPHASH_KEY_LEN];
-	/* trailer index -> terminal slot + 1, open addressing; 0 is no index */
-	uint32_t *ix_key, *ix_slot, ix_mask, ix_used;
 	uint64_t *setup_us; /* setup times of the calls a 2xx answered */
 	uint32_t n_setup, cap_setup;
 	uint32_t started, ended;
@@ -181,50 +179,12 @@ static bool verified(struct gkt_term *x, const uint8_t *data, size_t len, const 
 
 /* ---- the terminals by their bindings' index -------------------------------------------------- */
 
-static void ix_insert(uint32_t index, uint32_t slot1)
-{
-	uint32_t i = (index * 2654435761u) & C->ix_mask;
-
-	while (C->ix_key[i] && C->ix_key[i] != index)
-		i = (i + 1) & C->ix_mask;
-	if (!C->ix_key[i])
-		C->ix_used++;
-	C->ix_key[i] = index;
-	C->ix_slot[i] = slot1;
-}
-
-static void ix_put(struct gkt_run *r, uint32_t index, uint32_t slot1)
-{
-	if ((uint64_t)(C->ix_used + 1) * 4 > (uint64_t)(C->ix_mask + 1) * 3) {
-		/* full of indices refreshes replaced: only the current ones again */
-		memset(C->ix_key, 0, sizeof(*C->ix_key) * (C->ix_mask + 1));
-		C->ix_used = 0;
-		for (uint32_t s = 0; s < r->n_terms; s++)
-			if (r->terms[s].t.state == GK_TERM_REGISTERED && r->terms[s].t.index)
-				ix_insert(r->terms[s].t.index, s + 1);
-	}
-	ix_insert(index, slot1);
-}
-
+/* The terminal whose current binding has this index (the engine's map), NULL when none. */
 static struct gkt_term *term_of_index(struct gkt_run *r, uint32_t index)
 {
-	uint32_t i = (index * 2654435761u) & C->ix_mask;
+	struct gkt_term *x = gkt_term_by_index(r, index);
 
-	if (!index)
-		return NULL;
-	for (; C->ix_key[i]; i = (i + 1) & C->ix_mask) {
-		if (C->ix_key[i] != index)
-			continue;
-		struct gkt_term *x = &r->terms[C->ix_slot[i] - 1];
-		return x->t.index == index ? x : NULL;
-	}
-	return NULL;
-}
-
-void gkt_calls_registered(struct gkt_run *r, struct gkt_term *x)
-{
-	if (C && x->t.chosen == GK_MECH_GKMAC && x->t.index)
-		ix_put(r, x->t.index, slot_of(r, x) + 1);
+	return x && x->t.index == index ? x : NULL;
 }
 
 /* ---- what a call's messages say -------------------------------------------------------------- */
@@ -971,19 +931,13 @@ int gkt_calls_init(struct gkt_run *r)
 	while (C->uas_mask < C->n_uas)
 		C->uas_mask <<= 1;
 	C->uas_mask--;
-	C->ix_mask = 15;
-	while (C->ix_mask + 1 < 4 * r->n_terms)
-		C->ix_mask = C->ix_mask * 2 + 1;
 	C->cap_setup = r->o.calls + r->n_terms * r->o.n_call_to;
 	C->call = calloc((size_t)C->n_call + 1, sizeof(*C->call));
 	C->uas = calloc((size_t)C->n_uas + 1, sizeof(*C->uas));
 	C->uas_hash = calloc((size_t)C->uas_mask + 1, sizeof(*C->uas_hash));
-	C->ix_key = calloc((size_t)C->ix_mask + 1, sizeof(*C->ix_key));
-	C->ix_slot = calloc((size_t)C->ix_mask + 1, sizeof(*C->ix_slot));
 	C->setup_us = calloc((size_t)C->cap_setup + 1, sizeof(*C->setup_us));
 	C->pairs = calloc((size_t)r->n_terms / 2 + 1, sizeof(*C->pairs));
-	if (!C->call || !C->uas || !C->uas_hash || !C->ix_key || !C->ix_slot || !C->setup_us ||
-	    !C->pairs)
+	if (!C->call || !C->uas || !C->uas_hash || !C->setup_us || !C->pairs)
 		return -1;
 	gk_random(C->hash_key, sizeof(C->hash_key));
 	C->pacer.fn = pacer_fn;
@@ -1064,8 +1018,6 @@ void gkt_calls_free(struct gkt_run *r)
 	free(C->call);
 	free(C->uas);
 	free(C->uas_hash);
-	free(C->ix_key);
-	free(C->ix_slot);
 	free(C->setup_us);
 	free(C->pairs);
 	free(C);

@@ -3,18 +3,21 @@
  * gkterm's engine: many terminals on one io_uring loop. Each terminal runs the protocol-free
  * terminal state machine (lib/exchange/terminal.c), or with --digest a plain Digest UA's steps
  * (digest.c); this file only paces, transmits, retransmits (RFC 3261 timer E: T1 doubling to T2,
- * given up after timer F) and reports. An overload refusal (SIP 503 + Retry-After, MGCP 409,
- * H.248 510, RAS resourceUnavailable) is honoured: the terminal waits as asked and tries again,
- * within --timeout. A terminal's SIP calls (placing, answering, the load run) are call.c's,
- * between its other steps and deregistering.
+ * given up after timer F), finds the terminal a datagram is for, and reports: the summary, the
+ * latency histogram, the progress while it runs. An overload refusal (SIP 503 + Retry-After,
+ * MGCP 409, H.248 510, RAS resourceUnavailable) is honoured: the terminal waits as asked and
+ * tries again, within --timeout. A terminal's SIP calls (placing, answering, the load run) are
+ * call.c's, between its other steps and deregistering.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gatekey/runtime/idmap.h"
 #include "gatekey/runtime/log.h"
@@ -376,9 +379,22 @@ static void refresh(struct gkt_run *r, struct gkt_term *x)
 	}
 }
 
+/* Whether x takes the steps that test its binding: every terminal, or with --sample K the first
+ * K. */
+static bool sampled(const struct gkt_run *r, const struct gkt_term *x)
+{
+	return !r->o.sample || (uint32_t)(x - r->terms) < r->o.sample;
+}
+
+static uint32_t n_sampled(const struct gkt_run *r)
+{
+	return r->o.sample && r->o.sample < r->n_terms ? r->o.sample : r->n_terms;
+}
+
 static void next_step(struct gkt_run *r, struct gkt_term *x)
 {
 	struct gk_msg m;
+	bool probe = sampled(r, x);
 
 	if ((x->phase == PH_REGISTERED || x->phase == PH_REFRESH_PAUSED) &&
 	    x->refreshes < r->o.refresh) {
@@ -389,7 +405,7 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 		}
 		return refresh(r, x);
 	}
-	if (x->phase == PH_REGISTERED && r->o.replay_answer) {
+	if (x->phase == PH_REGISTERED && r->o.replay_answer && probe) {
 		x->phase = PH_REPLAY;
 		memcpy(x->req, x->answer, x->answer_len);
 		x->req_len = x->answer_len;
@@ -405,7 +421,7 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 	}
 	if ((x->phase == PH_REGISTERED || x->phase == PH_REPLAY || x->phase == PH_OPTIONS ||
 	     x->phase == PH_PAUSED) &&
-	    x->options_sent < r->o.options) {
+	    x->options_sent < r->o.options && probe) {
 		if (r->o.options_interval_ms && x->options_sent && x->phase != PH_PAUSED) {
 			x->phase = PH_PAUSED;
 			gk_timer_arm(r->loop, &x->timer, r->o.options_interval_ms);
@@ -423,9 +439,9 @@ static void next_step(struct gkt_run *r, struct gkt_term *x)
 		}
 		return;
 	}
-	if (r->o.impersonate[0] && !x->impersonated && x->t.chosen == GK_MECH_GKMAC)
+	if (r->o.impersonate[0] && !x->impersonated && x->t.chosen == GK_MECH_GKMAC && probe)
 		return impersonate(r, x);
-	if (r->o.abuse && !x->abused && x->t.chosen == GK_MECH_GKMAC)
+	if (r->o.abuse && !x->abused && x->t.chosen == GK_MECH_GKMAC && probe)
 		return abuse(r, x);
 	if (gkt_calls_step(r, x))
 		return; /* calls, the load run, answering: call.c comes back here when done */
@@ -562,6 +578,66 @@ static void term_finish(struct gkt_run *r, struct gkt_term *x)
 		start_more(r);
 }
 
+/* ---- the terminals by their bindings' trailer index ------------------------------------------ */
+
+/* Every sealed datagram from the server is matched to its terminal by the index in its trailer:
+ * one probe of this table, whatever the number of terminals. An index maps to the terminal that
+ * got it last; entries are never removed, only found stale (gkt_term_by_index checks), and when
+ * three quarters are taken the table is made again from the indices the terminals hold, which
+ * are at most n_terms of the 4 * n_terms slots or more. */
+static uint32_t ix_hash(const struct gkt_run *r, uint32_t index)
+{
+	return (index * 2654435761u) & r->ix_mask;
+}
+
+static void ix_insert(struct gkt_run *r, uint32_t index, uint32_t slot1)
+{
+	uint32_t i = ix_hash(r, index);
+
+	while (r->ix_key[i] && r->ix_key[i] != index)
+		i = (i + 1) & r->ix_mask;
+	if (!r->ix_key[i])
+		r->ix_used++;
+	r->ix_key[i] = index;
+	r->ix_slot[i] = slot1;
+}
+
+/* The index a terminal answers to now: its old binding's after deregistering with --abuse. */
+static uint32_t index_held(const struct gkt_term *x)
+{
+	return x->phase == PH_POSTDEREG ? x->old_index : x->t.index;
+}
+
+static void ix_put(struct gkt_run *r, struct gkt_term *x)
+{
+	uint32_t index = index_held(x);
+
+	if (!index)
+		return;
+	if ((uint64_t)(r->ix_used + 1) * 4 > (uint64_t)(r->ix_mask + 1) * 3) {
+		/* full of indices that refreshes replaced: the ones held now, again */
+		memset(r->ix_key, 0, sizeof(*r->ix_key) * ((size_t)r->ix_mask + 1));
+		r->ix_used = 0;
+		for (uint32_t s = 0; s < r->n_terms; s++)
+			if (index_held(&r->terms[s]))
+				ix_insert(r, index_held(&r->terms[s]), s + 1);
+	}
+	ix_insert(r, index, (uint32_t)(x - r->terms) + 1);
+}
+
+struct gkt_term *gkt_term_by_index(struct gkt_run *r, uint32_t index)
+{
+	if (!index)
+		return NULL;
+	for (uint32_t i = ix_hash(r, index); r->ix_key[i]; i = (i + 1) & r->ix_mask) {
+		if (r->ix_key[i] != index)
+			continue;
+		struct gkt_term *x = &r->terms[r->ix_slot[i] - 1];
+		return index_held(x) == index ? x : NULL;
+	}
+	return NULL;
+}
+
 static void on_registered(struct gkt_run *r, struct gkt_term *x)
 {
 	gk_timer_cancel(r->loop, &x->timer);
@@ -573,9 +649,10 @@ static void on_registered(struct gkt_run *r, struct gkt_term *x)
 		x->done_us = now_us();
 		x->reg_ok = true;
 		r->st.registered++;
+		r->last_reg_us = x->done_us;
 	}
 	x->phase = PH_REGISTERED;
-	gkt_calls_registered(r, x);
+	ix_put(r, x);
 	print_registered(r, x);
 	if (r->keylog) {
 		char hex[2 * GK_KEY_LEN + 1];
@@ -588,18 +665,6 @@ static void on_registered(struct gkt_run *r, struct gkt_term *x)
 
 static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *mp, uint8_t *data,
                    size_t len, bool has_trailer, bool opened);
-
-/* The terminal a downlink trailer names (the current binding, or the old one after
- * deregistering with --abuse); NULL when none. */
-static struct gkt_term *term_by_index(struct gkt_run *r, uint32_t index)
-{
-	for (uint32_t i = 0; index && i < r->n_terms; i++) {
-		struct gkt_term *x = &r->terms[i];
-		if (x->phase == PH_POSTDEREG ? x->old_index == index : x->t.index == index)
-			return x;
-	}
-	return NULL;
-}
 
 /* MGCP, H.248: commands name their terminal (IDc); responses are matched by the transaction
  * layer, or by the trailer's index when sealed. */
@@ -618,7 +683,7 @@ static void on_cmd_dgram(struct gkt_run *r, int fd, struct gk_msg *m, uint8_t *d
 		uint32_t slot = gk_idmap_find(r->by_id, m->idc);
 		x = slot ? &r->terms[slot - 1] : NULL;
 	} else if (tidx) {
-		x = term_by_index(r, *tidx);
+		x = gkt_term_by_index(r, *tidx);
 	}
 	if (tidx) {
 		if (!x) {
@@ -731,7 +796,7 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 	}
 	/* The answer to an impersonation names the other subscriber, not this terminal: found by
 	 * the trailer sealed for it. */
-	struct gkt_term *imp = has_trailer ? term_by_index(r, tidx) : NULL;
+	struct gkt_term *imp = has_trailer ? gkt_term_by_index(r, tidx) : NULL;
 	if (imp && imp->phase == PH_IMPERSONATE) {
 		struct gk_cmd_wire *w = r->txn[0] ? gk_cmd_wire_of(&m) : NULL;
 		if (w ? w->kind == GK_CMD_REPLY && w->code < 300 : m.type == GK_MSG_OTHER_OK)
@@ -874,7 +939,8 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 			r->st.deregistered++;
 			if (!r->o.quiet)
 				printf("deregistered %s\n", x->t.idc);
-			if (r->o.abuse && x->old_index && encode_options(r, x) == 0) {
+			if (r->o.abuse && sampled(r, x) && x->old_index &&
+			    encode_options(r, x) == 0) {
 				/* The old keys must be worth nothing now. */
 				x->phase = PH_POSTDEREG;
 				send_variant(r, x, x->old_uplink, x->old_index, 1000000,
@@ -920,6 +986,109 @@ static void pacer_fn(struct gk_timer *t)
 		gk_timer_arm(r->loop, &r->pacer, 1);
 }
 
+/* ---- progress (--progress, --progress-file) ------------------------------------------------- */
+
+#define PROGRESS_MS     500  /* a tick */
+#define PROGRESS_LOG_MS 5000 /* stderr not a terminal: a line this often at the most */
+#define PROGRESS_SPAN   4    /* ticks the live rate is taken over */
+
+/* "registered=N/M failed=F rate=R reg/s elapsed=S s": the rate over the last ticks while the run
+ * goes on, at the end that of the whole run (as the summary's). */
+static void progress_line(struct gkt_run *r, uint64_t now, bool final, char *buf, size_t cap)
+{
+	uint64_t rate = 0, dn, dt;
+
+	if (final) {
+		dn = r->st.registered;
+		dt = r->last_reg_us > r->t0_us ? r->last_reg_us - r->t0_us : 0;
+	} else {
+		/* the ring holds PROGRESS_SPAN + 1 samples, the oldest still in it the base */
+		uint32_t k = r->prog_ticks, span = k < PROGRESS_SPAN ? k : PROGRESS_SPAN;
+		uint32_t old = (k - span) % (PROGRESS_SPAN + 1);
+		dn = r->st.registered - r->prog_reg[old];
+		dt = now - r->prog_us[old];
+	}
+	if (dt)
+		rate = dn * 1000000 / dt;
+	snprintf(buf, cap, "registered=%llu/%u failed=%llu rate=%llu reg/s elapsed=%.1f s",
+	         (unsigned long long)r->st.registered, r->n_terms, (unsigned long long)r->st.failed,
+	         (unsigned long long)rate, (double)(now - r->t0_us) / 1e6);
+}
+
+/* --progress-file: the line, then "reg_ms=T" (the run's start to the latest registration) and
+ * "done=0|1", replaced whole (written aside, renamed over) so a reader never sees half of one. */
+static int progress_file_write(struct gkt_run *r, const char *line, bool done)
+{
+	char tmp[4096], buf[512];
+	uint64_t reg_ms = r->last_reg_us > r->t0_us ? (r->last_reg_us - r->t0_us) / 1000 : 0;
+	int n = snprintf(buf, sizeof(buf), "%s reg_ms=%llu done=%d\n", line,
+	                 (unsigned long long)reg_ms, done);
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", r->o.progress_file) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	ssize_t w = write(fd, buf, (size_t)n);
+	int e = w < 0 ? errno : EIO;
+	close(fd);
+	if (w != n)
+		return -e;
+	return rename(tmp, r->o.progress_file) < 0 ? -errno : 0;
+}
+
+static void progress_show(struct gkt_run *r, bool final)
+{
+	uint64_t now = now_us();
+	char line[256];
+
+	progress_line(r, now, final, line, sizeof(line));
+	if (r->o.progress_file)
+		progress_file_write(r, line, final); /* a failure now and then shows as staleness */
+	if (!r->o.progress)
+		return;
+	if (r->progress_tty) {
+		fprintf(stderr, "\r%s\033[K%s", line, final ? "\n" : "");
+	} else if (final || now - r->prog_logged_us >= (uint64_t)PROGRESS_LOG_MS * 1000) {
+		fprintf(stderr, "%s\n", line);
+		r->prog_logged_us = now;
+	}
+}
+
+static void progress_fn(struct gk_timer *t)
+{
+	struct gkt_run *r = run_of_timer;
+	uint32_t k = ++r->prog_ticks % (PROGRESS_SPAN + 1);
+
+	r->prog_us[k] = now_us();
+	r->prog_reg[k] = r->st.registered;
+	progress_show(r, false);
+	gk_timer_arm(r->loop, t, PROGRESS_MS);
+}
+
+/* The first tick's base, and a first line in the file so that a bad path fails the run at once. */
+static int progress_start(struct gkt_run *r)
+{
+	char line[256];
+
+	r->prog_us[0] = r->t0_us;
+	r->prog_reg[0] = 0;
+	r->prog_logged_us = r->t0_us;
+	r->progress_tty = isatty(STDERR_FILENO);
+	r->progress.fn = progress_fn;
+	if (r->o.progress_file) {
+		progress_line(r, r->t0_us, false, line, sizeof(line));
+		int e = progress_file_write(r, line, false);
+		if (e < 0) {
+			fprintf(stderr, "gkterm: --progress-file %s: %s\n", r->o.progress_file,
+			        strerror(-e));
+			return -1;
+		}
+	}
+	gk_timer_arm(r->loop, &r->progress, PROGRESS_MS);
+	return 0;
+}
+
 /* The run ends (--timeout, or SIGINT/SIGTERM): a terminal answering is done; any other still on
  * its steps failed. */
 static void run_end(struct gkt_run *r)
@@ -963,6 +1132,45 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* --histogram: registration latencies (lat, n of them, in microseconds, sorted) by bucket, each
+ * from the bound before it up to its own, in milliseconds; from the first bucket with a
+ * registration in it to the last, each with its count, its share and a bar:
+ * "histogram     <5 ms      1234  12.3% ########". */
+static void print_histogram(const uint64_t *lat, uint32_t n)
+{
+	static const uint32_t bound_ms[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+	enum { N_BOUNDS = sizeof(bound_ms) / sizeof(bound_ms[0]), BAR_MAX = 40 };
+	uint64_t count[N_BOUNDS + 1] = {0}, most = 0;
+	unsigned b = 0, first = N_BOUNDS + 1, last = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		while (b < N_BOUNDS && lat[i] >= (uint64_t)bound_ms[b] * 1000)
+			b++;
+		count[b]++;
+	}
+	for (b = 0; b <= N_BOUNDS; b++) {
+		if (!count[b])
+			continue;
+		first = first > b ? b : first;
+		last = b;
+		most = count[b] > most ? count[b] : most;
+	}
+	for (b = first; b <= last; b++) {
+		char bound[16], bar[BAR_MAX + 1];
+		unsigned w = (unsigned)(count[b] * BAR_MAX / most);
+		if (count[b] && !w)
+			w = 1;
+		memset(bar, '#', w);
+		bar[w] = '\0';
+		if (b < N_BOUNDS)
+			snprintf(bound, sizeof(bound), "<%u", bound_ms[b]);
+		else
+			snprintf(bound, sizeof(bound), ">=%u", bound_ms[N_BOUNDS - 1]);
+		printf("histogram %6s ms %9llu %5.1f%%%s%s\n", bound, (unsigned long long)count[b],
+		       100.0 * (double)count[b] / n, w ? " " : "", bar);
+	}
+}
+
 static void report(struct gkt_run *r, uint64_t elapsed_us)
 {
 	uint64_t *lat = calloc(r->n_terms ? r->n_terms : 1, sizeof(*lat));
@@ -985,7 +1193,6 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 		p90 = (double)lat[(uint64_t)n * 90 / 100] / 1000.0;
 		p99 = (double)lat[(uint64_t)n * 99 / 100] / 1000.0;
 	}
-	free(lat);
 	double reg_s = (double)(reg_end - r->t0_us) / 1e6;
 	/* overloaded= last: tools/bench-reg.sh reads the fields before it by name */
 	printf("summary terminals=%u registered=%llu failed=%llu retransmits=%llu elapsed_ms=%.1f "
@@ -994,9 +1201,12 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 	       (unsigned long long)r->st.retransmits, (double)elapsed_us / 1000.0,
 	       reg_s > 0 ? (double)r->st.registered / reg_s : 0.0, p50, p90, p99,
 	       (unsigned long long)r->st.overloaded);
+	if (r->o.histogram && lat)
+		print_histogram(lat, n);
+	free(lat);
 	if (r->o.options)
 		printf("options sent=%llu ok=%llu bad_downlink=%llu\n",
-		       (unsigned long long)r->n_terms * r->o.options,
+		       (unsigned long long)n_sampled(r) * r->o.options,
 		       (unsigned long long)r->st.options_ok,
 		       (unsigned long long)r->st.bad_downlink);
 	if (r->o.replay_answer)
@@ -1043,6 +1253,15 @@ int gkt_run(struct gkt_run *r)
 	struct gk_loop_params lp = {.sq_entries = 4096, .rx_bufs = 8192, .tx_slots = 16384};
 
 	run_of_timer = r;
+	r->ix_mask = 15;
+	while (r->ix_mask + 1 < 4 * (uint64_t)r->n_terms)
+		r->ix_mask = r->ix_mask * 2 + 1;
+	r->ix_key = calloc((size_t)r->ix_mask + 1, sizeof(*r->ix_key));
+	r->ix_slot = calloc((size_t)r->ix_mask + 1, sizeof(*r->ix_slot));
+	if (!r->ix_key || !r->ix_slot) {
+		fprintf(stderr, "gkterm: out of memory for %u terminals\n", r->n_terms);
+		return 2;
+	}
 	r->loop = gk_loop_new(&lp, err, sizeof(err));
 	if (!r->loop) {
 		fprintf(stderr, "gkterm: %s\n", err);
@@ -1080,6 +1299,8 @@ int gkt_run(struct gkt_run *r)
 	r->deadline.fn = deadline_fn;
 	gk_timer_arm(r->loop, &r->deadline, (uint64_t)r->o.timeout_s * 1000);
 	r->t0_us = now_us();
+	if ((r->o.progress || r->o.progress_file) && progress_start(r) < 0)
+		return 2;
 	start_more(r);
 	if (r->next_start < r->n_terms)
 		gk_timer_arm(r->loop, &r->pacer, 1);
@@ -1088,12 +1309,14 @@ int gkt_run(struct gkt_run *r)
 	for (uint32_t i = 0; i < r->o.sockets; i++)
 		if (r->txn[i])
 			r->st.retransmits += gk_cmd_txn_stats(r->txn[i])->retransmissions;
+	if (r->o.progress || r->o.progress_file)
+		progress_show(r, true);
 	report(r, elapsed);
 	fflush(stdout);
 
 	bool ok = r->st.failed == 0 && r->st.registered == r->n_terms;
 	if (r->o.options)
-		ok = ok && r->st.options_ok == (uint64_t)r->n_terms * r->o.options;
+		ok = ok && r->st.options_ok == (uint64_t)n_sampled(r) * r->o.options;
 	if (r->o.replay_answer)
 		ok = ok && r->st.replay_accepted == 0;
 	if (r->o.refresh)
@@ -1107,5 +1330,7 @@ int gkt_run(struct gkt_run *r)
 	for (uint32_t i = 0; i < r->o.sockets; i++)
 		gk_cmd_txn_free(r->txn[i]);
 	gk_loop_free(r->loop);
+	free(r->ix_key);
+	free(r->ix_slot);
 	return ok ? 0 : 1;
 }

@@ -46,6 +46,12 @@ struct gkt_opts {
 	char impersonate[GK_ID_MAX + 1];
 	const char *keylog; /* test aid: "IDc K-hex" lines, like SSLKEYLOGFILE */
 	bool quiet;
+	/* only terminals 1..sample take the steps that test a binding (--options, --replay-answer,
+	 * --impersonate, --abuse); 0: all */
+	uint32_t sample;
+	bool progress;             /* registrations so far on stderr, every half second */
+	const char *progress_file; /* the same, as one line replaced every half second */
+	bool histogram;            /* registration latencies by bucket after the summary */
 	/* SIP calls (call.c): each terminal calls these AORs in turn ("bob", "bob@sbc1") */
 	const char *call_to[GKT_TARGETS_MAX];
 	uint32_t n_call_to;
@@ -152,6 +158,16 @@ struct gkt_run {
 	struct gkt_calls *calls; /* call.c's state, NULL when no terminal calls or answers */
 	struct gk_timer pacer, deadline;
 	FILE *keylog;
+	/* the terminals by their binding's trailer index: index -> slot + 1, open addressing,
+	 * 0 is no index; made once for the run */
+	uint32_t *ix_key, *ix_slot, ix_mask, ix_used;
+	uint64_t last_reg_us; /* when the latest first registration completed */
+	/* --progress, --progress-file: a tick each half second, the registrations counted at the
+	 * last ticks for the live rate (a ring), when stderr last had a line (not a terminal) */
+	struct gk_timer progress;
+	bool progress_tty;
+	uint32_t prog_ticks;
+	uint64_t prog_us[5], prog_reg[5], prog_logged_us;
 	struct {
 		uint64_t registered, refreshed, failed, retransmits, options_ok, options_failed;
 		uint64_t replay_refused, replay_accepted, deregistered, bad_downlink, stray;
@@ -171,6 +187,9 @@ void gkt_next_step(struct gkt_run *r, struct gkt_term *x);
 /* A parked terminal (PH_LOAD, PH_ANSWERING) counts as in flight again / no longer. */
 void gkt_park(struct gkt_run *r, struct gkt_term *x);
 void gkt_unpark(struct gkt_run *r, struct gkt_term *x);
+/* The terminal a downlink trailer's index names: the one whose binding has it, or after
+ * deregistering with --abuse the one whose old binding had it; NULL when none. */
+struct gkt_term *gkt_term_by_index(struct gkt_run *r, uint32_t index);
 
 /* digest.c: a plain Digest UA (--digest) for the engine's terminals, SIP only. */
 enum gkt_dg_kind {
@@ -199,8 +218,6 @@ int gkt_calls_init(struct gkt_run *r);
 void gkt_calls_free(struct gkt_run *r);
 /* The terminal's call steps (placing, the load run, answering); false when it has none left. */
 bool gkt_calls_step(struct gkt_run *r, struct gkt_term *x);
-/* A terminal registered (its binding's index may be new). */
-void gkt_calls_registered(struct gkt_run *r, struct gkt_term *x);
 /* A terminal finished: the load run may start now. */
 void gkt_calls_finished(struct gkt_run *r);
 /* A datagram from the server that may be call.c's (tidx: its trailer's index, NULL without);

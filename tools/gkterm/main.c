@@ -91,6 +91,19 @@ static void usage(FILE *f)
 	    "  --ts-offset SEC    shift the terminal's clock (to test the skew window)\n"
 	    "  --timeout SEC      give up after this long (default 60)\n"
 	    "  --quiet            only the summary (and the first failures)\n"
+	    "  --sample K         only terminals 1..K take the steps that test the binding\n"
+	    "                     (--options, --replay-answer, --impersonate, --abuse); the\n"
+	    "                     others are done once registered (default: all take them)\n"
+	    "  --histogram        after the summary, registration latencies by bucket (<1, <2,\n"
+	    "                     <5 .. <1000, >=1000 ms, each from the bound before): lines\n"
+	    "                     \"histogram <bound> ms <count> <percent>%% <bar>\"\n"
+	    "  --progress         every 0.5 s on stderr: \"registered=N/M failed=F rate=R\n"
+	    "                     reg/s elapsed=S s\" (rate: over the last 2 s; the whole run's\n"
+	    "                     on the last line), in place on a terminal, else a line every\n"
+	    "                     5 s and the last\n"
+	    "  --progress-file F  the same line every 0.5 s in file F, replaced whole (renamed\n"
+	    "                     over), with \" reg_ms=T done=0|1\" added (T: the start to the\n"
+	    "                     latest registration, in ms)\n"
 	    "plain Digest (a phone's registration, no GK1, no key, nothing sealed):\n"
 	    "  --digest ALG       SIP only: REGISTER without GK1, answer the 401 (or 407)\n"
 	    "                     Digest challenge of algorithm ALG (MD5 or SHA-256; none:\n"
@@ -228,6 +241,10 @@ int main(int argc, char **argv)
 		O_DIGEST,
 		O_PASSWORD,
 		O_USER,
+		O_SAMPLE,
+		O_HISTOGRAM,
+		O_PROGRESS,
+		O_PROGRESS_FILE,
 	};
 	static const struct option opts[] = {
 	    {"server", required_argument, 0, O_SERVER},
@@ -266,6 +283,10 @@ int main(int argc, char **argv)
 	    {"digest", required_argument, 0, O_DIGEST},
 	    {"password", required_argument, 0, O_PASSWORD},
 	    {"user", required_argument, 0, O_USER},
+	    {"sample", required_argument, 0, O_SAMPLE},
+	    {"histogram", no_argument, 0, O_HISTOGRAM},
+	    {"progress", no_argument, 0, O_PROGRESS},
+	    {"progress-file", required_argument, 0, O_PROGRESS_FILE},
 	    {0, 0, 0, 0},
 	};
 
@@ -423,6 +444,25 @@ int main(int argc, char **argv)
 			break;
 		case O_CALL_RATE:
 			o->call_rate = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_SAMPLE: {
+			char *end;
+			unsigned long k = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || k == 0 || k > UINT32_MAX)
+				goto bad_value;
+			o->sample = (uint32_t)k;
+			break;
+		}
+		case O_HISTOGRAM:
+			o->histogram = true;
+			break;
+		case O_PROGRESS:
+			o->progress = true;
+			break;
+		case O_PROGRESS_FILE:
+			if (!*optarg)
+				goto bad_value;
+			o->progress_file = optarg;
 			break;
 		case O_HELP:
 			usage(stdout);
