@@ -123,6 +123,8 @@ int gk_random(void *out, size_t len)
 
 	if (!out && len)
 		return -EINVAL;
+	if (!len)
+		return 0; /* memcpy may not be given out == NULL, even for no bytes */
 	if (len > RANDOM_POOL / 4)
 		return random_direct(p, len);
 	pthread_once(&pool_once, pool_register);
