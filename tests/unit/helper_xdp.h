@@ -9,18 +9,32 @@
 #define GK_TEST_HELPER_XDP_H
 
 #include <string.h>
+#include <unistd.h>
 
 #include "gatekey/fastpath/xdp.h"
+
+/* SKIP (running skip_stmt) only where the capability is proven absent: not root, or a kernel
+ * without BTF. As root on a kernel with BTF, an XDP program that cannot load is a FAILURE. */
+#define XDP_CAPABLE_OR_SKIP(skip_stmt)                                                             \
+	do {                                                                                       \
+		char cwhy_[128];                                                                   \
+                                                                                                   \
+		if (gk_xdp_capable(cwhy_, sizeof(cwhy_)) != 0) {                                   \
+			ASSERT_FALSE(geteuid() == 0 && access(GK_XDP_VMLINUX_BTF, R_OK) == 0)      \
+			{                                                                          \
+				TH_LOG("root on a kernel with BTF, yet %s", cwhy_);                \
+			}                                                                          \
+			SKIP(skip_stmt, "cannot load XDP programs here: %s", cwhy_);               \
+		}                                                                                  \
+	} while (0)
 
 /* *xp = the program, loaded unpinned; otherwise SKIP (running skip_stmt) or ASSERT failure. */
 #define XDP_OPEN_OR_SKIP(xp, skip_stmt)                                                            \
 	do {                                                                                       \
-		char why_[128];                                                                    \
 		int err_;                                                                          \
                                                                                                    \
 		*(xp) = NULL;                                                                      \
-		if (gk_xdp_capable(why_, sizeof(why_)) != 0)                                       \
-			SKIP(skip_stmt, "cannot load XDP programs here: %s", why_);                \
+		XDP_CAPABLE_OR_SKIP(skip_stmt);                                                    \
 		err_ = gk_xdp_open((xp), NULL, NULL, 0);                                           \
 		ASSERT_EQ(0, err_)                                                                 \
 		{                                                                                  \

@@ -19,6 +19,8 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 
+#include "helper_xdp.h"
+
 #include "gatekey/fastpath/xdp.h"
 
 #define GK_VERIFIER_BUDGET 200000u
@@ -62,11 +64,9 @@ static int check_one(const struct gk_xdp_verifier_stats *st, void *arg)
 static void check_object(struct __test_metadata *_metadata, const char *path, const char *label)
 {
 	struct seen s = {.meta = _metadata, .label = label};
-	char why[128];
 	int n;
 
-	if (gk_xdp_capable(why, sizeof(why)) != 0)
-		SKIP(return, "cannot load XDP programs here: %s", why);
+	XDP_CAPABLE_OR_SKIP(return );
 	if (path)
 		ASSERT_EQ(0, access(path, R_OK))
 		{

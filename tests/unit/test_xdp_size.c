@@ -24,6 +24,8 @@
 
 #include "kselftest_harness.h"
 
+#include "helper_xdp.h"
+
 #include "gatekey/fastpath/fp_user.h"
 #include "gatekey/fastpath/pktmac.h"
 #include "gatekey/fastpath/xdp.h"
@@ -126,14 +128,13 @@ TEST(million_terminals_load)
 	struct sockaddr_storage ss;
 	struct gk_fp_config cfg;
 	struct gk_xdp *x = NULL;
-	char why[128], detail[256];
+	char detail[256];
 	uint8_t buf[512], f[1024];
 	uint64_t bytes;
 	size_t n;
 	int len, err;
 
-	if (gk_xdp_capable(why, sizeof(why)) != 0)
-		SKIP(return, "cannot load XDP programs here: %s", why);
+	XDP_CAPABLE_OR_SKIP(return );
 	EXPECT_EQ(-ERANGE, gk_xdp_open(&x, NULL, NULL, GK_FP_TERMINALS_MAX + 1));
 	EXPECT_EQ(NULL, x);
 	err = gk_xdp_open(&x, NULL, NULL, MILLION);
@@ -219,11 +220,9 @@ FIXTURE(pins)
 
 FIXTURE_SETUP(pins)
 {
-	char why[128];
 
 	self->mounted = false;
-	if (gk_xdp_capable(why, sizeof(why)) != 0)
-		SKIP(return, "cannot load XDP programs here: %s", why);
+	XDP_CAPABLE_OR_SKIP(return );
 	snprintf(self->tmp, sizeof(self->tmp), "/tmp/gk-pins.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->tmp));
 	snprintf(self->bpf, sizeof(self->bpf), "%s/bpf", self->tmp);
