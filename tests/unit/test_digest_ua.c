@@ -3,7 +3,8 @@
  * The plain Digest UA (gkterm --digest): its credentials against RFC 7616 §3.9.1, its
  * Authorization read back and verified with gk_digest_verify, the challenge it picks or refuses;
  * then gkterm itself against a registrar on loopback (a child process) that challenges, checks
- * each answer with libgatekey's digest primitives and counts what it saw.
+ * each answer with libgatekey's digest primitives and counts what it saw; that registrar may
+ * also be overloaded (503 + Retry-After), which gkterm must wait out.
  */
 #include <errno.h>
 #include <poll.h>
@@ -288,16 +289,28 @@ TEST(ua_picks_the_challenge_of_its_algorithm)
 #define N_TERMS 3
 #define REALM   "reg1"
 
+/* Requests the registrar refuses for overload (503 + Retry-After), each user's first of them. */
+enum {
+	BUSY_REGISTER = 1 << 0, /* a REGISTER without credentials */
+	BUSY_ANSWER = 1 << 1,   /* a REGISTER with credentials: its nonce is forgotten too */
+	BUSY_OPTIONS = 1 << 2,
+	BUSY_DEREG = 1 << 3,
+};
+
 struct reg_cfg {
 	const char *offer[2]; /* one challenge per algorithm, each with its own nonce */
 	bool proxy;           /* challenge with 407 and Proxy-Authenticate */
 	bool drop_first;      /* drop each user's first REGISTER: gkterm must retransmit */
 	const char *pw;       /* every user's password, else the one their Kc derives */
+	unsigned busy;        /* BUSY_*: refused once per user for overload */
+	unsigned retry_after; /* the Retry-After of those refusals, in seconds */
 };
 
 struct reg_stats {
 	unsigned challenges, accepted, preemptive, wrong, deregistered, options, dropped;
 	unsigned proxy_creds, bad_uri, gk1_seen;
+	unsigned busy;          /* 503s sent */
+	unsigned unknown_nonce; /* credentials for a nonce not (or no longer) issued */
 };
 
 static uint8_t kcs[N_TERMS][GK_KEY_LEN];
@@ -341,7 +354,9 @@ static void registrar(int fd, const struct reg_cfg *cfg, int out)
 	    ((struct gk_digest *)0)->response)]; /* each user's last answer taken */
 	struct reg_stats st = {0};
 	bool seen[N_TERMS] = {0};
+	unsigned refused[N_TERMS] = {0}; /* the BUSY_* each user was refused already */
 	unsigned next_nonce = 0;
+	char retry[64];
 	uint8_t buf[4096];
 
 	for (int rounds = 0; rounds < 300;) {
@@ -368,12 +383,29 @@ static void registrar(int fd, const struct reg_cfg *cfg, int out)
 		enum gk_reason why;
 		if (gk_sip_decode(buf, (size_t)n, &m, &why) < 0)
 			continue;
-		if (!strcmp(m.wire.sip.method, "OPTIONS")) {
+		int u = user_index(m.idc);
+		bool options = !strcmp(m.wire.sip.method, "OPTIONS");
+		unsigned busy = options                       ? BUSY_OPTIONS
+		                : m.type == GK_MSG_DEREGISTER ? BUSY_DEREG
+		                : m.fields & GK_F_DIGEST      ? BUSY_ANSWER
+		                                              : BUSY_REGISTER;
+		if (u >= 0 && (cfg->busy & busy) && !(refused[u] & busy) &&
+		    !(cfg->drop_first && !seen[u])) {
+			/* before the credentials are checked: their nc is not taken */
+			refused[u] |= busy;
+			st.busy++;
+			if (busy == BUSY_ANSWER)
+				for (int k = 0; k < 8; k++)
+					iss[u][k].nonce[0] = '\0';
+			snprintf(retry, sizeof(retry), "Retry-After: %u\r\n", cfg->retry_after);
+			reply(fd, buf, (size_t)n, &from, 503, "Service Unavailable", retry);
+			continue;
+		}
+		if (options) {
 			st.options++;
 			reply(fd, buf, (size_t)n, &from, 200, "OK", "");
 			continue;
 		}
-		int u = user_index(m.idc);
 		if (u < 0)
 			continue;
 		if (cfg->drop_first && !seen[u]) {
@@ -422,6 +454,7 @@ static void registrar(int fd, const struct reg_cfg *cfg, int out)
 				continue;
 			}
 			st.wrong += it && nc > it->nc;
+			st.unknown_nonce += !it;
 		}
 		char extra[1024] = "";
 		size_t e = 0;
@@ -591,6 +624,75 @@ TEST_F(gkterm, a_wrong_password_is_refused_once)
 	TH_LOG("%s", self->out);
 	EXPECT_EQ(2, self->st.challenges);
 	EXPECT_EQ(1, self->st.wrong);
+}
+
+/* RFC 3261 §21.5.4: each step refused once for overload, Retry-After: 1. The REGISTER (before
+ * any challenge) goes again after the wait and its 401 is answered; the OPTIONS and the
+ * deregistration (with the cached nonce) go again too. One wait after the other: 3 s at least. */
+TEST_F(gkterm, waits_out_503s_then_registers_sends_options_and_deregisters)
+{
+	struct reg_cfg cfg = {
+	    .offer = {"MD5"}, .busy = BUSY_REGISTER | BUSY_OPTIONS | BUSY_DEREG, .retry_after = 1};
+
+	snprintf(self->args, sizeof(self->args),
+	         "--digest MD5 --prefix d --count %d --key-dir %s --options 1 --deregister "
+	         "--quiet",
+	         N_TERMS, keydir);
+	ASSERT_EQ(0, run(&cfg, self->args, self->out, sizeof(self->out), &self->st))
+	TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "summary terminals=3 registered=3 failed=0 "));
+	EXPECT_EQ(9, field_of(self->out, " overloaded="));
+	EXPECT_LE(3000, field_of(self->out, " elapsed_ms="));
+	EXPECT_NE(NULL, strstr(self->out, "\noptions sent=3 ok=3 "));
+	EXPECT_NE(NULL, strstr(self->out, "\nderegistered 3\n"));
+	EXPECT_EQ(9, self->st.busy);
+	EXPECT_EQ(3, self->st.challenges);
+	EXPECT_EQ(3, self->st.accepted);
+	EXPECT_EQ(3, self->st.options);
+	EXPECT_EQ(3, self->st.deregistered);
+	EXPECT_EQ(0, self->st.wrong);
+	EXPECT_EQ(0, self->st.unknown_nonce);
+}
+
+/* The answer to the challenge is refused for overload and the registrar forgets its nonce: after
+ * the wait the REGISTER goes with the cached credentials, is challenged anew (not stale: the
+ * request's first challenge, no wrong password) and that one is answered. */
+TEST_F(gkterm, a_503_to_its_answer_is_waited_out_and_a_new_challenge_answered)
+{
+	struct reg_cfg cfg = {
+	    .offer = {"SHA-256"}, .pw = "pw", .busy = BUSY_ANSWER, .retry_after = 1};
+
+	ASSERT_EQ(0, run(&cfg, "--digest SHA-256 --user u1 --password pw", self->out,
+	                 sizeof(self->out), &self->st))
+	TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "registered u1 index=0 mech=digest expires=60 fpr=-\n"));
+	EXPECT_NE(NULL, strstr(self->out, "summary terminals=1 registered=1 failed=0 "));
+	EXPECT_EQ(1, field_of(self->out, " overloaded="));
+	EXPECT_LE(1000, field_of(self->out, " elapsed_ms="));
+	EXPECT_EQ(1, self->st.busy);
+	EXPECT_EQ(1, self->st.unknown_nonce);
+	EXPECT_EQ(2, self->st.challenges);
+	EXPECT_EQ(1, self->st.accepted);
+	EXPECT_EQ(0, self->st.wrong);
+}
+
+/* Retry-After: 60 against --timeout 20: it fails at once, not at the deadline. */
+TEST_F(gkterm, fails_with_overload_when_the_wait_outlasts_the_timeout)
+{
+	struct reg_cfg cfg = {
+	    .offer = {"MD5"}, .pw = "pw", .busy = BUSY_REGISTER, .retry_after = 60};
+
+	EXPECT_EQ(1, run(&cfg, "--digest MD5 --user u1 --password pw", self->out, sizeof(self->out),
+	                 &self->st));
+	EXPECT_NE(NULL, strstr(self->out, "failed u1 reason=OVERLOAD (503 Service Unavailable: its "
+	                                  "wait outlasts --timeout) status=503\n"))
+	TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "summary terminals=1 registered=0 failed=1 "));
+	EXPECT_NE(NULL, strstr(self->out, "failures.OVERLOAD 1\n"));
+	EXPECT_EQ(1, field_of(self->out, " overloaded="));
+	EXPECT_GT(5000, field_of(self->out, " elapsed_ms="));
+	EXPECT_EQ(1, self->st.busy);
+	EXPECT_EQ(0, self->st.challenges);
 }
 
 /* The first line of path, read whole into buf (cap bytes); "" when it cannot be read. */

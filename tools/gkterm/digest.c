@@ -4,6 +4,7 @@
  * header field, no key, nothing sealed; requests and credentials from lib/sip/sip_ua.c, paced and
  * retransmitted by the engine. Like a phone it caches the last challenge and sends its next
  * REGISTER with that nonce, nc one more; a second challenge to an answer not stale is a refusal.
+ * A 503 is no refusal: the engine waits out its Retry-After and sends the request again.
  */
 #include <stdio.h>
 #include <string.h>
@@ -181,6 +182,13 @@ enum gkt_dg_verdict gkt_digest_response(struct gkt_run *r, struct gkt_term *x,
 		return GKT_DG_DONE;
 	}
 	x->status = status;
+	if (m->type == GK_MSG_REJECT && m->reason == GK_R_OVERLOAD) {
+		/* RFC 3261 §21.5.4: not refused, only not now. The engine waits as asked and
+		 * sends the request again; these words are for when it cannot wait that long. */
+		x->t.retry_after = m->retry_after;
+		fail(x, GK_R_OVERLOAD, "503 Service Unavailable: its wait outlasts --timeout");
+		return GKT_DG_OVERLOAD;
+	}
 	fail(x, GK_R_REFUSED,
 	     status == 401 || status == 407 ? "challenged without a challenge"
 	                                    : "a final response other than 2xx");

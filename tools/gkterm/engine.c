@@ -209,9 +209,10 @@ static uint64_t overload_wait_ms(struct gkt_run *r, uint32_t retry_after_s)
 	return gk_retry_wait_ms(retry_after_s, BACKOFF_DEFAULT_S, now_us() / 1000, deadline_ms);
 }
 
-/* The registration (or refresh) was refused for overload: wait as asked, out of the window
- * (others may start meanwhile), then register again (backoff_over). false when the wait would
- * outlast --timeout: the terminal fails now, reason OVERLOAD. */
+/* The registration (or refresh; with --digest also the deregistration) was refused for overload:
+ * wait as asked, out of the window (others may start meanwhile), then send it again
+ * (backoff_over). false when the wait would outlast --timeout: the terminal fails now, reason
+ * OVERLOAD. */
 static bool backoff(struct gkt_run *r, struct gkt_term *x)
 {
 	uint64_t wait_ms = overload_wait_ms(r, x->t.retry_after);
@@ -222,6 +223,22 @@ static bool backoff(struct gkt_run *r, struct gkt_term *x)
 	x->phase = PH_BACKOFF;
 	gk_timer_arm(r->loop, &x->timer, wait_ms);
 	gkt_park(r, x);
+	return true;
+}
+
+/* An OPTIONS was refused for overload: the same OPTIONS again once the wait is over (a pause
+ * between two), the terminal staying in the window as between any two. false when the wait
+ * would outlast --timeout. */
+static bool options_backoff(struct gkt_run *r, struct gkt_term *x, uint32_t retry_after_s)
+{
+	uint64_t wait_ms = overload_wait_ms(r, retry_after_s);
+
+	if (!wait_ms)
+		return false;
+	x->options_sent--;
+	x->phase = PH_PAUSED;
+	gk_timer_cancel(r->loop, &x->timer);
+	gk_timer_arm(r->loop, &x->timer, wait_ms);
 	return true;
 }
 
@@ -484,15 +501,19 @@ void gkt_unpark(struct gkt_run *r, struct gkt_term *x)
 }
 
 /* The wait after an overload refusal is over: the same registration (or refresh, sealed under
- * the binding it replaces) starts again with a fresh request. */
+ * the binding it replaces) starts again with a fresh request. A --digest terminal sends the
+ * kind of request refused (digest.c kept it), a REGISTER or its deregistration, as a new
+ * transaction: with the cached credentials, and a new challenge is answered when it comes. */
 static void backoff_over(struct gkt_run *r, struct gkt_term *x)
 {
 	struct gk_msg m;
+	enum gkt_dg_kind kind = (enum gkt_dg_kind)x->dg.kind;
 
 	gkt_unpark(r, x);
-	x->phase = PH_REGISTERING;
-	gk_terminal_register(&x->t, &m);
-	if (send_request(r, x, &m, NULL) < 0) {
+	x->phase = r->o.digest && kind == GKT_DG_DEREGISTER ? PH_DEREGISTERING : PH_REGISTERING;
+	if (!r->o.digest)
+		gk_terminal_register(&x->t, &m);
+	if (send_step(r, x, &m, NULL, kind) < 0) {
 		x->phase = PH_FAILED;
 		term_finish(r, x);
 	}
@@ -828,6 +849,15 @@ static void digest_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_ms
 	case GKT_DG_RESEND:
 		send_prepared(r, x);
 		return;
+	case GKT_DG_OVERLOAD:
+		/* waited out as the GK1 steps' refusals are; a wait past --timeout fails it now,
+		 * reason OVERLOAD (its 503 ended the transaction: nothing left to retransmit) */
+		if (x->phase == PH_OPTIONS ? options_backoff(r, x, x->t.retry_after)
+		                           : backoff(r, x))
+			return;
+		x->phase = PH_FAILED;
+		term_finish(r, x);
+		return;
 	case GKT_DG_FAILED:
 		x->phase = PH_FAILED;
 		term_finish(r, x);
@@ -916,15 +946,8 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 		break;
 	case PH_OPTIONS:
 		if (m.type == GK_MSG_REJECT && m.reason == GK_R_OVERLOAD) {
-			/* the same OPTIONS again once the wait is over (a pause between two),
-			 * unless that would outlast --timeout: then timer F ends it */
-			uint64_t wait_ms = overload_wait_ms(r, m.retry_after);
-			if (!wait_ms)
-				return;
-			x->options_sent--;
-			x->phase = PH_PAUSED;
-			gk_timer_cancel(r->loop, &x->timer);
-			gk_timer_arm(r->loop, &x->timer, wait_ms);
+			/* unless the wait would outlast --timeout: then timer F ends it */
+			options_backoff(r, x, m.retry_after);
 			return;
 		}
 		if (m.type != GK_MSG_OTHER_OK)

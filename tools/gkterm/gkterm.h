@@ -70,7 +70,9 @@ struct gkt_opts {
 enum gkt_phase {
 	PH_IDLE = 0,
 	PH_REGISTERING,
-	PH_BACKOFF, /* refused for overload: waits as asked, then registers again (parked) */
+	/* refused for overload: waits as asked, then registers again (parked); a --digest
+	 * terminal sends the refused request again, a REGISTER or its deregistration */
+	PH_BACKOFF,
 	PH_REGISTERED,
 	PH_OPTIONS,
 	PH_PAUSED,         /* between two OPTIONS */
@@ -206,6 +208,10 @@ enum gkt_dg_verdict {
 	GKT_DG_RESEND, /* challenged: x->req holds the request again, answering it */
 	GKT_DG_DONE,   /* a 2xx */
 	GKT_DG_FAILED, /* x->t.reason, x->detail and x->status say why */
+	/* a 503 (overload): the same request again, a new transaction, after x->t.retry_after
+	 * seconds (0: none said); x->t.reason (OVERLOAD), x->detail and x->status say why not
+	 * when the engine cannot wait that long */
+	GKT_DG_OVERLOAD,
 };
 /* A response for x, as gk_sip_decode_ua read it. */
 enum gkt_dg_verdict gkt_digest_response(struct gkt_run *r, struct gkt_term *x,
