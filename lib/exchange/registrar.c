@@ -246,7 +246,8 @@ static void relay_reject(struct gk_registrar *r, const struct gk_msg *req,
 	}
 	respond_init(&resp, req, GK_MSG_REJECT);
 	resp.reason = (uint16_t)why;
-	if (why == GK_R_OVERLOAD) {
+	if (gk_reason_is_temporary(why)) {
+		resp.reason = GK_R_OVERLOAD; /* on the wire; counted under why */
 		r->stats.rejects_overload++;
 		resp.retry_after = retry_after_s ? retry_after_s : retry_after(r);
 	}

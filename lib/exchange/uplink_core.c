@@ -94,8 +94,9 @@ void gk_uplink_core_reject(struct gk_uplink_core *u, uint64_t ref, enum gk_reaso
 	struct gk_relay_txn *t = verdict(u, ref, GK_MSG_REJECT, NULL, NULL, NULL, &resp);
 	if (!t)
 		return;
-	/* counted by the core; the wire says only "forbidden", or that the core is overloaded */
-	if (why == GK_R_OVERLOAD)
+	/* counted by the core; the wire says only "forbidden", or that the core cannot decide now
+	 * (overloaded, or the AuC did not answer): come back later */
+	if (gk_reason_is_temporary(why))
 		overload(u, &resp);
 	send_verdict(u, t, &resp);
 }

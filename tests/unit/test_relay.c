@@ -135,6 +135,8 @@ struct ss {
 	struct gk_uplink_core up;
 	struct sockaddr_storage sbc;
 	unsigned sent, rejects, auc_asked;
+	uint16_t last_reason;
+	uint32_t last_retry_after;
 	char auc_idc[GK_ID_MAX + 1];
 };
 
@@ -145,6 +147,8 @@ static void ss_send(void *user, struct gk_msg *m, const struct sockaddr_storage 
 	w->sent++;
 	if (m->type == GK_MSG_REJECT)
 		w->rejects++;
+	w->last_reason = m->reason;
+	w->last_retry_after = m->retry_after;
 }
 
 static void ss_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
@@ -298,8 +302,20 @@ TEST_F(softswitch, a_verdict_after_expiry_finds_nothing_and_sends_nothing)
 	gk_uplink_core_reject(&w->up, ref, GK_R_LOCKED_OUT);
 	EXPECT_EQ(1, w->sent);
 	EXPECT_EQ(1, w->rejects);
+	EXPECT_NE(GK_R_OVERLOAD, w->last_reason); /* "forbidden": the SBC hears no more */
 	EXPECT_EQ(0, rs->waiting);
 	EXPECT_EQ(1, rs->expired);
+
+	/* The AuC did not answer in time: not the subscriber's fault, and the SBC is told "not
+	 * now" (overload, with a wait), so its terminal comes back instead of giving up. */
+	t = gk_relay_alloc(w->up.relay, &ref);
+	ASSERT_NE(NULL, t);
+	gk_uplink_request(&t->req, GK_MSG_REGISTER, "alice", "sbc1", NULL, NULL, NULL);
+	t->from = w->sbc;
+	gk_uplink_core_reject(&w->up, ref, GK_R_AUC_TIMEOUT);
+	EXPECT_EQ(2, w->rejects);
+	EXPECT_EQ(GK_R_OVERLOAD, w->last_reason);
+	EXPECT_LT(0, w->last_retry_after);
 }
 
 TEST_HARNESS_MAIN

@@ -9,6 +9,7 @@
 #ifndef GATEKEY_REASON_H
 #define GATEKEY_REASON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define GK_REASONS(X)                                                                              \
@@ -69,6 +70,15 @@ enum gk_reason {
 const char *gk_reason_str(enum gk_reason r);
 /* Short machine-friendly name, e.g. "WRONG_AUTH", used for counters. */
 const char *gk_reason_name(enum gk_reason r);
+
+/* A refusal that says nothing about the terminal, only that the network could not decide now
+ * (no room, or the AuC did not answer in time): the terminal hears its protocol's overload
+ * answer with a Retry-After and comes back, instead of "forbidden", after which it would give
+ * up. Counted under its own reason either way. */
+static inline bool gk_reason_is_temporary(enum gk_reason r)
+{
+	return r == GK_R_OVERLOAD || r == GK_R_AUC_TIMEOUT;
+}
 
 /* A reason counter set: one per daemon, dumped by the stats interface. */
 struct gk_reason_counters {
