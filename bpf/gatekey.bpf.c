@@ -162,7 +162,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, GK_FP_STAT__COUNT);
+	__uint(max_entries, GK_FP_STAT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -710,6 +710,8 @@ int gk_xdp(struct xdp_md *ctx)
 		gk_fp_commit(cfg, t, now, &v);
 		bpf_spin_unlock(&t->lock);
 	}
+	if (v.step == GK_FP_STEP_ADMIT && cfg->shed)
+		gk_fp_shed(cfg, bpf_get_prandom_u32(), &v);
 	if (v.step == GK_FP_STEP_ADMIT) { /* registered addresses come here too (v.lane) */
 		struct gk_fp_bucket *hb, fresh = {};
 		struct gk_fp_global *g = bpf_map_lookup_elem(&global_bucket, &zero);

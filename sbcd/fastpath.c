@@ -26,6 +26,7 @@ void sbc_fp_settings_defaults(struct sbc_fp_settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->want = SBC_FP_AUTO;
+	s->admission = true;
 	snprintf(s->pin_root, sizeof(s->pin_root), "%s", GK_XDP_PIN_ROOT);
 	gk_fp_config_default(&s->cfg);
 }
@@ -432,6 +433,24 @@ uint16_t sbc_fp_verified_port(const struct sbc_fastpath *f, uint16_t port)
 	return 0;
 }
 
+void sbc_fp_admission_tick(struct sbc_fastpath *f, uint32_t depth)
+{
+	uint32_t before = f->adm.shed;
+
+	if (!f->set.admission || gk_admission_step(&f->adm, depth) == before)
+		return;
+	f->set.cfg.shed = f->adm.shed;
+	if (f->xdp) {
+		/* a failed push leaves the last share in place; counted, and tried next tick */
+		if (gk_xdp_set_config(f->xdp, &f->set.cfg) < 0) {
+			f->shed_push_failed++;
+			f->adm.shed = before;
+		}
+	} else if (f->user) {
+		gk_fp_user_set_config(f->user, &f->set.cfg);
+	}
+}
+
 void sbc_fp_ctl_stats(struct sbc_fastpath *f, struct gk_ctl_reply *out)
 {
 	uint64_t st[GK_FP_STAT__COUNT] = {0};
@@ -446,4 +465,10 @@ void sbc_fp_ctl_stats(struct sbc_fastpath *f, struct gk_ctl_reply *out)
 		gk_ctl_printf(out, "fastpath.%s %llu", gk_fp_stat_name((enum gk_fp_stat)i),
 		              (unsigned long long)st[i]);
 	gk_ctl_printf(out, "fastpath.install_failed %llu", (unsigned long long)f->install_failed);
+	gk_ctl_printf(out, "admission.enabled %d", f->set.admission ? 1 : 0);
+	gk_ctl_printf(out, "admission.shed_permille %u", f->adm.shed);
+	gk_ctl_printf(out, "admission.depth_permille %u", f->adm.depth);
+	gk_ctl_printf(out, "admission.raised %llu", (unsigned long long)f->adm.raised);
+	gk_ctl_printf(out, "admission.lowered %llu", (unsigned long long)f->adm.lowered);
+	gk_ctl_printf(out, "admission.push_failed %llu", (unsigned long long)f->shed_push_failed);
 }

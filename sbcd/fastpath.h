@@ -11,6 +11,7 @@
 #include <net/if.h>
 
 #include "gatekey/runtime/control.h"
+#include "gatekey/fastpath/admission.h"
 #include "gatekey/fastpath/fp_user.h"
 #include "gatekey/exchange/registrar.h"
 #include "gatekey/fastpath/xdp.h"
@@ -24,6 +25,7 @@ struct sbc_fp_settings {
 	bool detach_on_exit;
 	struct gk_fp_config cfg;
 	bool ports_set; /* fastpath.port given: the plan replaces the default one */
+	bool admission; /* fastpath.admission: shed strangers' registrations as queues deepen */
 };
 
 struct sbc_fastpath {
@@ -31,7 +33,8 @@ struct sbc_fastpath {
 	enum gk_xdp_mode mode; /* GK_XDP_MODE_NONE: the userspace path */
 	struct gk_xdp *xdp;
 	struct gk_fp_user *user;
-	uint64_t install_failed;
+	uint64_t install_failed, shed_push_failed;
+	struct gk_admission adm;
 	char fallback_reason[512]; /* why the userspace path runs ("" with XDP attached) */
 };
 
@@ -57,6 +60,11 @@ void sbc_fp_binding_down(struct sbc_fastpath *f, const struct gk_binding *b);
 long sbc_fp_check(struct sbc_fastpath *f, uint16_t dport, const struct sockaddr_storage *from,
                   const uint8_t *buf, size_t len, uint64_t now_ns, uint32_t *index,
                   enum gk_fp_stat *stat);
+
+/* One admission tick (admission.h) with the deepest of sbcd's queues at depth permille: the
+ * share of strangers' registrations shed changes in the fast path (XDP or userspace) when the
+ * controller moves it. Nothing when fastpath.admission is off. */
+void sbc_fp_admission_tick(struct sbc_fastpath *f, uint32_t depth);
 
 /* Verified port of a signalling port, 0 when none (or when XDP is not attached). */
 uint16_t sbc_fp_verified_port(const struct sbc_fastpath *f, uint16_t port);

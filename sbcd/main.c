@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +52,8 @@ struct sbcd {
 	uint16_t access_port[SBC_MAX_ACCESS];
 	int verified_fd[SBC_MAX_ACCESS]; /* datagrams XDP verified and stripped; -1 = none */
 	struct sbc_fastpath fp;
+	struct gk_timer admission; /* sbc_fp_admission_tick every GK_ADMISSION_TICK_MS */
+	uint32_t max_pending;      /* registrar.max_pending: registrations in progress at most */
 	int core_fd;
 	struct sockaddr_storage core_local;
 	struct gk_coreleg core; /* the core leg's trailer both ways (coreleg.h) */
@@ -558,6 +561,28 @@ static void binding_down(void *user, struct gk_binding *b)
 	sbc_fp_binding_down(&((struct sbcd *)user)->fp, b);
 }
 
+/* The admission's tick: the deepest of the queues a registration waits in at sbcd (an access
+ * socket's receive queue, the registrations in progress, the requests relayed to the
+ * softswitch) decides how many strangers' registrations the fast path sheds. */
+static void admission_tick(struct gk_timer *t)
+{
+	struct sbcd *s = (struct sbcd *)(void *)((char *)t - offsetof(struct sbcd, admission));
+	uint32_t records, in_progress, depth;
+
+	gk_registrar_gauges(s->front, &records, &in_progress);
+	depth = gk_admission_depth(in_progress, s->max_pending);
+	uint32_t relay = gk_admission_depth(gk_relay_stats(s->relay)->waiting, SBC_RELAY_SLOTS);
+	if (relay > depth)
+		depth = relay;
+	for (unsigned i = 0; i < s->n_access; i++) {
+		uint32_t d = gk_udp_rx_depth(s->access_fd[i]);
+		if (d > depth)
+			depth = d;
+	}
+	sbc_fp_admission_tick(&s->fp, depth);
+	gk_timer_arm(s->loop, t, GK_ADMISSION_TICK_MS);
+}
+
 static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 {
 	struct sbcd *s = user;
@@ -672,6 +697,7 @@ int main(int argc, char **argv)
 		gk_err("%s", err);
 		return 1;
 	}
+	s.max_pending = rc.max_pending;
 	s.front = gk_registrar_new(&rc, &ops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
 	if (!s.front) {
@@ -727,12 +753,17 @@ int main(int argc, char **argv)
 	gk_control_add(s.ctl, "bindings", gk_front_io_ctl_bindings, &s.io);
 	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	gk_loop_on_signals(s.loop, sigs, 4, gk_front_io_on_signal, &s.io);
+	if (s.fp.set.admission) {
+		s.admission.fn = admission_tick;
+		gk_timer_arm(s.loop, &s.admission, GK_ADMISSION_TICK_MS);
+	}
 	char ss[64];
 	gk_format_addr(&s.set.softswitch, ss, sizeof(ss));
 	gk_notice("ready: SBC %s, softswitch %s; gk-mac enforced %s", s.set.id, ss,
 	          s.fp.xdp ? "in XDP" : "in userspace");
 
 	int ret = gk_loop_run(s.loop);
+	gk_timer_cancel(s.loop, &s.admission);
 	/* first: its timers go before anything else frees its own */
 	gk_front_io_close(&s.io);
 	/* the relay cancels its timer, which moves others in the loop's heap: before the

@@ -99,6 +99,9 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	               "datagrams per second of one digest terminal"),
 	    GK_CFG_KEY("fastpath.terminal_burst", GK_CFG_U32, &s->fp.cfg.terminal.burst,
 	               "burst of one digest terminal"),
+	    GK_CFG_KEY("fastpath.admission", GK_CFG_BOOL, &s->fp.admission,
+	               "shed strangers' registrations in the fast path while sbcd's queues are "
+	               "deep (default yes)"),
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);
 	memcpy(keys, k, n * sizeof(k[0]));

@@ -88,6 +88,16 @@ link() {
 	ip -n "$5" addr add "$8" dev "$6" nodad
 	ip -n "$1" link set "$2" up
 	ip -n "$5" link set "$6" up
+	# Each side knows the other's MAC from the start: a burst of thousands of datagrams to a
+	# neighbour still being resolved would lose all but the few the kernel queues meanwhile,
+	# and the first window of every load run would wait out a retransmission.
+	local mac_a mac_b
+	mac_b=$(ip netns exec "$5" cat "/sys/class/net/$6/address")
+	mac_a=$(ip netns exec "$1" cat "/sys/class/net/$2/address")
+	ip -n "$1" neigh replace "${7%/*}" lladdr "$mac_b" dev "$2" nud permanent
+	ip -n "$1" neigh replace "${8%/*}" lladdr "$mac_b" dev "$2" nud permanent
+	ip -n "$5" neigh replace "${3%/*}" lladdr "$mac_a" dev "$6" nud permanent
+	ip -n "$5" neigh replace "${4%/*}" lladdr "$mac_a" dev "$6" nud permanent
 }
 
 # The direct topology: a terminal host and a core host (softswitchd + aucd) on one veth pair.

@@ -31,6 +31,8 @@ struct gk_fp_user {
 	uint8_t host_key[GK_SIPHASH_KEY_LEN]; /* keys the slot of a host */
 	struct gk_fp_bucket global;
 	uint64_t stats[GK_FP_STAT__COUNT];
+	uint64_t draws; /* xorshift64* state: the admission's draws (gk_fp_shed), as XDP's
+	                 * bpf_get_prandom_u32 (not secret: a shed datagram is retransmitted) */
 };
 
 struct gk_fp_user *gk_fp_user_new(uint32_t max_terminals)
@@ -54,7 +56,8 @@ struct gk_fp_user *gk_fp_user_new(uint32_t max_terminals)
 	u->hosts = calloc(n, sizeof(*u->hosts));
 	u->sources = gk_addrmap_new(u->max);
 	if (!u->terms || !u->hosts || !u->sources ||
-	    gk_random(u->host_key, sizeof(u->host_key)) < 0) {
+	    gk_random(u->host_key, sizeof(u->host_key)) < 0 ||
+	    gk_random(&u->draws, sizeof(u->draws)) < 0) {
 		gk_fp_user_free(u);
 		return NULL;
 	}
@@ -156,6 +159,15 @@ static struct gk_fp_bucket *host_bucket(struct gk_fp_user *u, const struct gk_fp
 	return &s->bucket;
 }
 
+static uint32_t next_draw(struct gk_fp_user *u)
+{
+	u->draws |= !u->draws; /* xorshift never leaves 0 */
+	u->draws ^= u->draws >> 12;
+	u->draws ^= u->draws << 25;
+	u->draws ^= u->draws >> 27;
+	return (uint32_t)((u->draws * 0x2545f4914f6cdd1dull) >> 32);
+}
+
 long gk_fp_user_check(struct gk_fp_user *u, uint16_t dport, const struct sockaddr_storage *from,
                       const uint8_t *buf, uint32_t len, uint64_t now_ns, uint32_t *index,
                       enum gk_fp_stat *stat)
@@ -197,6 +209,8 @@ long gk_fp_user_check(struct gk_fp_user *u, uint16_t dport, const struct sockadd
 	gk_fp_inspect_all(&slot, &src, t, buf, len, &fr, &ws, &v);
 	if (v.step == GK_FP_STEP_COMMIT)
 		gk_fp_commit(&u->cfg, t, now_ns, &v);
+	if (v.step == GK_FP_STEP_ADMIT && u->cfg.shed)
+		gk_fp_shed(&u->cfg, next_draw(u), &v);
 	if (v.step == GK_FP_STEP_ADMIT)
 		gk_fp_admit(&u->cfg, host_bucket(u, &src), &u->global, now_ns, &v);
 	*stat = (enum gk_fp_stat)v.stat;

@@ -3,6 +3,7 @@
  * ring, out through a pool of send slots, timers and signals. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sock_diag.h>
 #include <liburing.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -306,6 +307,19 @@ void gk_loop_free(struct gk_loop *l)
 	free(l->slots);
 	free(l->heap);
 	free(l);
+}
+
+uint32_t gk_udp_rx_depth(int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = {0};
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+	    len <= SK_MEMINFO_RCVBUF * sizeof(mem[0]) || !mem[SK_MEMINFO_RCVBUF])
+		return 0;
+	if (mem[SK_MEMINFO_RMEM_ALLOC] >= mem[SK_MEMINFO_RCVBUF])
+		return 1000;
+	return (uint32_t)((uint64_t)mem[SK_MEMINFO_RMEM_ALLOC] * 1000 / mem[SK_MEMINFO_RCVBUF]);
 }
 
 int gk_udp_socket(const struct sockaddr_storage *addr)

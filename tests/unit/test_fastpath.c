@@ -11,6 +11,7 @@
 #include "kselftest_harness.h"
 
 #include "gatekey/crypto/crypto.h"
+#include "gatekey/fastpath/admission.h"
 #include "gatekey/fastpath/fastpath.h"
 #include "gatekey/fastpath/pktmac.h"
 #include "helper_siphash.h"
@@ -453,6 +454,53 @@ TEST(decide_flow)
 	                                          (const __u8 *)opt, (__u32)n, 5, &v));
 	EXPECT_EQ(GK_FP_DROP_RATE_TERMINAL, gk_fp_decide(&cfg, &slot, &src, &t, &host, &global,
 	                                                 (const __u8 *)opt, (__u32)n, 5, &v));
+}
+
+/* gk_fp_shed: the share asked of strangers' registrations, never a registered address's lane,
+ * nothing when the share is 0; and the controller that sets the share from sbcd's queues. */
+TEST(admission_shed_and_controller)
+{
+	struct gk_fp_config cfg;
+	struct gk_fp_verdict v;
+	struct gk_admission a = {0};
+	uint32_t dropped = 0;
+
+	gk_fp_config_default(&cfg);
+	cfg.shed = 250;
+	for (uint32_t i = 0; i < 4000; i++) {
+		v = (struct gk_fp_verdict){.stat = GK_FP_PASS_REGISTRATION,
+		                           .step = GK_FP_STEP_ADMIT};
+		gk_fp_shed(&cfg, i * 1073742u, &v); /* draws spread evenly over 2^32 */
+		dropped += v.stat == GK_FP_DROP_SHED;
+		EXPECT_EQ(v.stat == GK_FP_DROP_SHED ? GK_FP_STEP_DONE : GK_FP_STEP_ADMIT, v.step);
+	}
+	EXPECT_EQ(1000, dropped);
+	cfg.shed = 1000;
+	v = (struct gk_fp_verdict){
+	    .stat = GK_FP_PASS_REGISTRATION, .step = GK_FP_STEP_ADMIT, .lane = 1};
+	gk_fp_shed(&cfg, 0, &v);
+	EXPECT_EQ(GK_FP_PASS_REGISTRATION, v.stat);
+	cfg.shed = 0;
+	v = (struct gk_fp_verdict){.stat = GK_FP_PASS_REGISTRATION, .step = GK_FP_STEP_ADMIT};
+	gk_fp_shed(&cfg, 0, &v);
+	EXPECT_EQ(GK_FP_PASS_REGISTRATION, v.stat);
+
+	EXPECT_EQ(0, gk_admission_depth(5, 0));
+	EXPECT_EQ(500, gk_admission_depth(5, 10));
+	EXPECT_EQ(1000, gk_admission_depth(11, 10));
+	/* deep queues: the share rises fast, never to all */
+	EXPECT_EQ(237, gk_admission_step(&a, GK_ADMISSION_HIGH));
+	for (int i = 0; i < 30; i++)
+		gk_admission_step(&a, 1000);
+	EXPECT_EQ(GK_ADMISSION_MAX, a.shed);
+	/* between the marks it holds; drained, it comes back in steps, to nothing */
+	EXPECT_EQ(GK_ADMISSION_MAX, gk_admission_step(&a, GK_ADMISSION_LOW));
+	EXPECT_EQ(GK_ADMISSION_MAX - GK_ADMISSION_STEP_DOWN, gk_admission_step(&a, 0));
+	for (int i = 0; i < 200; i++)
+		gk_admission_step(&a, 0);
+	EXPECT_EQ(0, a.shed);
+	EXPECT_LT(0, a.raised);
+	EXPECT_LT(0, a.lowered);
 }
 
 TEST(stat_names)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The io_uring loop: datagrams in and out on loopback up to the largest UDP payload, the memory
  * behind them, timers in deadline order, cancellation. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -302,6 +303,37 @@ TEST(timers_fire_in_deadline_order_and_cancel)
 }
 
 /* A reserved slot (a terminal index the registrar never hands out) stays out of use. */
+/* The queue depth sbcd's admission reads: datagrams waiting in a socket raise it, taking them
+ * brings it back to nothing. */
+TEST(receive_queue_depth)
+{
+	struct sockaddr_storage a = {0};
+	struct sockaddr_in *in = (struct sockaddr_in *)&a;
+	socklen_t sl = sizeof(a);
+	uint8_t buf[1400] = {0};
+	int fd, tx;
+
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = gk_udp_socket(&a);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&a, &sl));
+	tx = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, tx);
+	EXPECT_EQ(0, gk_udp_rx_depth(fd));
+	for (int i = 0; i < 200; i++)
+		ASSERT_EQ((ssize_t)sizeof(buf),
+		          sendto(tx, buf, sizeof(buf), 0, (struct sockaddr *)&a, sl));
+	uint32_t d = gk_udp_rx_depth(fd);
+	EXPECT_LT(0, d);
+	EXPECT_GE(1000, d);
+	while (recv(fd, buf, sizeof(buf), 0) > 0)
+		;
+	EXPECT_EQ(0, gk_udp_rx_depth(fd));
+	close(tx);
+	close(fd);
+}
+
 TEST(idmap_reserved_slots_are_never_handed_out)
 {
 	struct gk_idmap *m = gk_idmap_new(4);

@@ -366,6 +366,46 @@ TEST_F(xdp, refresh_of_a_registered_terminal_has_its_own_bucket)
 		EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_REGISTRATION);
 }
 
+/* The admission sbcd sets from its queue depth (cfg.shed): strangers' registrations are shed
+ * before any bucket, in the share asked (a random draw per datagram), and counted; the
+ * registered terminal's refresh from its own address is never shed. */
+TEST_F(xdp, admission_sheds_strangers_not_refreshes)
+{
+	NEED_XDP();
+	uint8_t f[256];
+	struct frame_spec s = self->spec;
+	size_t n;
+	int passed = 0;
+
+	self->cfg.source = (struct gk_fp_rate){.rate = 1000000, .burst = 100000};
+	self->cfg.global = (struct gk_fp_rate){.rate = 1000000, .burst = 100000};
+	self->cfg.shed = 1000;
+	ASSERT_EQ(0, gk_xdp_set_config(self->x, &self->cfg));
+	s.sport = 40000;
+	s.src[3] = 10;
+	n = frame_build(&s, reg_msg, strlen(reg_msg), f, sizeof(f));
+	for (int i = 0; i < 20; i++)
+		EXPECT_VERDICT(self, f, n, XDP_DROP, GK_FP_DROP_SHED);
+	n = frame_build(&self->spec, reg_msg, strlen(reg_msg), f, sizeof(f));
+	for (int i = 0; i < 5; i++)
+		EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_REGISTRATION);
+	/* half: about half of 2000 strangers pass (binomial, sd 22: 800..1200 is 9 sd) */
+	self->cfg.shed = 500;
+	ASSERT_EQ(0, gk_xdp_set_config(self->x, &self->cfg));
+	n = frame_build(&s, reg_msg, strlen(reg_msg), f, sizeof(f));
+	uint64_t shed0 = stat(self, GK_FP_DROP_SHED);
+	for (int i = 0; i < 2000; i++)
+		passed += run(self, f, n) == XDP_PASS;
+	EXPECT_LT(800, passed);
+	EXPECT_GT(1200, passed);
+	EXPECT_EQ((uint64_t)(2000 - passed), stat(self, GK_FP_DROP_SHED) - shed0);
+	/* nothing shed: all pass */
+	self->cfg.shed = 0;
+	ASSERT_EQ(0, gk_xdp_set_config(self->x, &self->cfg));
+	for (int i = 0; i < 20; i++)
+		EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_REGISTRATION);
+}
+
 /* Registrations spoofed from the addresses of many registered terminals: each has a lane of its
  * own, but together they still count against the one global limit (a review found 5002 of
  * 5050 passing a global burst of 2 when the lane bypassed it). */

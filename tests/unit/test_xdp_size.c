@@ -122,7 +122,7 @@ TEST(million_terminals_load)
 	} maps[] = {
 	    {"terminals", MILLION + 1}, {"sources", MILLION},         {"sessions", MILLION},
 	    {"src_buckets", MILLION},   {"source_hint", 1u << 22},    {"config", 1},
-	    {"global_bucket", 1},       {"stats", GK_FP_STAT__COUNT},
+	    {"global_bucket", 1},       {"stats", GK_FP_STAT_SLOTS},
 	};
 	struct frame_spec spec = {.sport = 5062, .dport = 5060};
 	struct sockaddr_storage ss;

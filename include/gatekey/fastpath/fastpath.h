@@ -118,7 +118,8 @@ enum gk_fp_mech {
 	X(DROP_SPOOFED_VERIFIED, "drop: arrived addressed to a verified port", NONE)               \
 	X(DROP_FRAGMENT, "drop: first fragment of a signalling datagram", NONE)                    \
 	X(DROP_MALFORMED, "drop: malformed or oversized signalling datagram", PARSE_SYNTAX)        \
-	X(DROP_INTERNAL, "drop: internal error (map full, helper failed)", INTERNAL)
+	X(DROP_INTERNAL, "drop: internal error (map full, helper failed)", INTERNAL)               \
+	X(DROP_SHED, "drop: new registration shed while sbcd's queues are deep", OVERLOAD)
 
 /* clang-format off */
 enum gk_fp_stat {
@@ -128,6 +129,11 @@ enum gk_fp_stat {
 	GK_FP_STAT__COUNT
 };
 /* clang-format on */
+
+/* Entries of the "stats" map: room to add counters (at the end, as they are ABI for a pinned
+ * map) without changing its size, which would refuse the pins an earlier sbcd left. */
+#define GK_FP_STAT_SLOTS 32
+_Static_assert(GK_FP_STAT__COUNT <= GK_FP_STAT_SLOTS, "GK_FP_STAT_SLOTS too small");
 
 /* What gk_fp_inspect() leaves to do. */
 enum gk_fp_step {
@@ -214,7 +220,9 @@ struct gk_fp_config {
 	struct gk_fp_rate source;   /* per source host, registration-class messages */
 	struct gk_fp_rate global;   /* all registration-class messages together */
 	struct gk_fp_rate terminal; /* per digest terminal, all its messages */
-	__u32 reserved;
+	/* Of every 1000 registration-class datagrams from strangers, how many to drop now:
+	 * sbcd's admission, which follows its queue depth (admission.h); 0 admits all. */
+	__u32 shed;
 };
 
 /* Map "sessions" value, key = __u32 index: what sbcd needs to take a terminal back after a
@@ -1135,6 +1143,21 @@ GK_FP_INLINE void gk_fp_admit(const struct gk_fp_config *cfg, struct gk_fp_bucke
 	v->step = GK_FP_STEP_DONE;
 }
 
+/* Admission that follows sbcd's queue depth, before the buckets: while cfg->shed is non-zero,
+ * that share of the registration-class datagrams from strangers is dropped, so that what sbcd
+ * cannot serve now costs it nothing and takes no bucket token from what it can; the terminal's
+ * own retransmission brings it back. A registered address's own lane (refreshes) is never shed.
+ * draw: a uniform 32-bit random number; multiply-shift scales it to 0..999 without a division. */
+GK_FP_INLINE void gk_fp_shed(const struct gk_fp_config *cfg, __u32 draw, struct gk_fp_verdict *v)
+{
+	if (v->step != GK_FP_STEP_ADMIT || v->lane || !cfg->shed)
+		return;
+	if ((__u32)(((__u64)draw * 1000) >> 32) < cfg->shed) {
+		v->stat = GK_FP_DROP_SHED;
+		v->step = GK_FP_STEP_DONE;
+	}
+}
+
 /* The bucket key of a source: the host, IPv6 cut to its /64. */
 GK_FP_INLINE void gk_fp_host_of(const struct gk_fp_source *src, struct gk_fp_host *h)
 {
@@ -1218,6 +1241,8 @@ static inline enum gk_fp_stat gk_fp_decide(const struct gk_fp_config *cfg,
 	gk_fp_inspect_all(slot, src, t, buf, len, &fr, &ws, v);
 	if (v->step == GK_FP_STEP_COMMIT)
 		gk_fp_commit(cfg, t, now, v);
+	/* the draw comes from the clock: tests and the bench want verdicts they can repeat */
+	gk_fp_shed(cfg, (__u32)((now * 0x9e3779b97f4a7c15ull) >> 32), v);
 	if (v->step == GK_FP_STEP_ADMIT) /* registered addresses come here too (v.lane) */
 		gk_fp_admit(cfg, host, global, now, v);
 	return (enum gk_fp_stat)v->stat;

@@ -51,6 +51,9 @@ void gk_loop_free(struct gk_loop *l);
 
 /* Opens a UDP socket bound to addr (SO_REUSEADDR, large buffers, non-blocking). -errno. */
 int gk_udp_socket(const struct sockaddr_storage *addr);
+/* How full fd's receive queue is, in permille of its buffer (SO_MEMINFO): the datagrams the
+ * kernel holds that the loop has not taken yet. 0 when the kernel does not say. */
+uint32_t gk_udp_rx_depth(int fd);
 /* Starts multishot receive on fd; fn is called once per datagram. data stays valid only during
  * the call (it is a provided buffer, returned to the kernel afterwards); fn may modify it. */
 int gk_loop_add_udp(struct gk_loop *l, int fd, gk_dgram_fn fn, void *user);
