@@ -20,6 +20,7 @@ else
 	provision
 fi
 gkctl bulk-add c $((2 * PAIRS)) --out-dir "$WORK/terms" >/dev/null || exit 1
+settle_writes
 write_aucd_conf
 write_softswitchd_conf
 # Every call holds its INVITE and BYE transactions for 32 s (RFC 6026 Accepted state, timer J),

@@ -17,6 +17,7 @@ rig_sbc
 rig_attacker
 provision_sbc
 gkctl bulk-add f "$N" --out-dir "$WORK/terms" >/dev/null || exit 1
+settle_writes
 write_aucd_conf
 sed -i 's|^radius.client = .*|radius.client = 198.18.2.0/24 '"$RADIUS_SECRET"'|' "$WORK/aucd.conf"
 write_softswitchd_conf

@@ -103,6 +103,7 @@ else
 	provision
 fi
 gkctl bulk-add b "$BENCH_N" --out-dir "$WORK/terms" >/dev/null || exit 1
+settle_writes
 case "$MODE" in
 kamailio)
 	start_kamailio || exit 1

@@ -18,6 +18,7 @@ else
 	provision
 fi
 gkctl bulk-add b "$BENCH_N" --out-dir "$WORK/terms" >/dev/null || exit 1
+settle_writes
 write_aucd_conf
 write_softswitchd_conf
 cat >>"$WORK/softswitchd.conf" <<EOC

@@ -45,6 +45,7 @@ esac
 rig_sbc
 provision_sbc
 gkctl bulk-add b "$N" --out-dir "$WORK/terms" >/dev/null || exit 1
+settle_writes
 # The fast path and the registrar sized for the run, with an eighth of room: what an operator
 # would configure for that many terminals, not a table sized for the benchmark's convenience.
 max=$((N + N / 8))
@@ -76,6 +77,16 @@ reasons() {
 	for d in sbcd softswitchd aucd; do
 		ctl "$d" stats | grep -E '^(reason|core_auth|failures)\.' | grep -v '\.OK ' |
 			sed "s/^/# $d /"
+	done
+}
+# Every counter of the three daemons that says something was lost, late, retried or refused, when
+# it is not 0: where a shortfall or a slow tail comes from.
+trouble() {
+	local d
+	for d in sbcd softswitchd aucd; do
+		ctl "$d" stats | awk -v d="$d" '$2 ~ /^[0-9]+$/ && $2 != 0 &&
+			$1 ~ /retrans|timeout|drop|full|no_slot|nobufs|shed|overload|stray|expired|dup|no_identifier|failed|DROP/ &&
+			$1 !~ /^admission\.enabled/ { print "# " d " " $1 " " $2 }'
 	done
 }
 field() { echo "$1" | sed -n "s/.* $2=\([0-9.]*\).*/\1/p"; }
@@ -120,6 +131,7 @@ if [ "$MODE" = latency ]; then
 		--timeout 60)
 	summary=$(echo "$out" | grep '^summary')
 	echo "$summary" | sed "s/^/# offered $OFFERED reg\/s (80% of $PEAK): /"
+	trouble
 	echo "bench reg_latency_p99_at_80pct_sbc $(field "$summary" p99) ms"
 	exit 0
 fi

@@ -116,6 +116,7 @@ for p in $PROTOS; do
 	[ "$count" -gt "$SAMPLE" ] && sampled=1
 	[ "$count" -gt $((2 * ROWS)) ] && limited=1
 done
+settle_writes
 gkctl subscriber list | head -n 3 | sed "s/^/   (long-term Kc) /"
 echo "   ..."
 if [ "$TOPO" = sbc ]; then

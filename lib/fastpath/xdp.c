@@ -714,7 +714,7 @@ static int check_config(const struct gk_fp_config *cfg)
 		}
 	}
 	if (cfg->source.burst > 1000000000u || cfg->global.burst > 1000000000u ||
-	    cfg->terminal.burst > 1000000000u)
+	    cfg->terminal.burst > 1000000000u || cfg->shed > 1000)
 		return -ERANGE;
 	return 0;
 }
