@@ -399,6 +399,9 @@ TEST_F(xdp, admission_sheds_strangers_not_refreshes)
 	EXPECT_LT(800, passed);
 	EXPECT_GT(1200, passed);
 	EXPECT_EQ((uint64_t)(2000 - passed), stat(self, GK_FP_DROP_SHED) - shed0);
+	/* a share over all is refused, and the last one stays */
+	self->cfg.shed = 1001;
+	EXPECT_EQ(-ERANGE, gk_xdp_set_config(self->x, &self->cfg));
 	/* nothing shed: all pass */
 	self->cfg.shed = 0;
 	ASSERT_EQ(0, gk_xdp_set_config(self->x, &self->cfg));
