@@ -379,7 +379,7 @@ int main(int argc, char **argv)
 		gk_err("no memory for %u remembered answers", a.dedup_slots);
 		return 1;
 	}
-	a.loop = gk_loop_new(NULL, err, sizeof(err));
+	a.loop = gk_loop_new(&(struct gk_loop_params){.resident = true}, err, sizeof(err));
 	if (!a.loop) {
 		gk_err("%s", err);
 		return 1;

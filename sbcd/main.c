@@ -653,7 +653,7 @@ int main(int argc, char **argv)
 	/* A second no earlier run of this SBC can have used: the softswitch takes it as newer. */
 	gk_coreleg_start(&s.core, gk_coreleg_fresh_epoch());
 	s.sip = gk_codec_get(GK_PROTO_SIP);
-	s.loop = gk_loop_new(NULL, err, sizeof(err));
+	s.loop = gk_loop_new(&(struct gk_loop_params){.resident = true}, err, sizeof(err));
 	if (!s.loop) {
 		gk_err("%s", err);
 		return 1;

@@ -414,7 +414,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.sip = gk_codec_get(GK_PROTO_SIP);
-	s.loop = gk_loop_new(NULL, err, sizeof(err));
+	s.loop = gk_loop_new(&(struct gk_loop_params){.resident = true}, err, sizeof(err));
 	if (!s.loop) {
 		gk_err("%s", err);
 		return 1;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/resident.h"
 #include "gatekey/auc/rad_dedup.h"
 
 /* A client's address, compared by family, port and address only (a sockaddr_storage would triple
@@ -41,7 +42,7 @@ struct gk_rad_dedup *gk_rad_dedup_new(uint32_t slots, uint64_t lifetime_ms)
 	uint32_t n = 1;
 	while (n < slots && n < (1u << 24))
 		n <<= 1;
-	if (!d || !(d->slots = calloc(n, sizeof(*d->slots)))) {
+	if (!d || !(d->slots = gk_table_alloc(n, sizeof(*d->slots)))) {
 		free(d);
 		return NULL;
 	}

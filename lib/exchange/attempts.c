@@ -8,6 +8,7 @@
 
 #include "gatekey/exchange/attempts.h"
 #include "gatekey/runtime/idmap.h"
+#include "gatekey/runtime/resident.h"
 
 struct gk_attempts {
 	struct gk_idmap *ids;
@@ -28,9 +29,9 @@ struct gk_attempts *gk_attempts_new(uint32_t capacity)
 		return NULL;
 	a->capacity = capacity;
 	a->ids = gk_idmap_new(capacity);
-	a->head = calloc((size_t)capacity + 1, sizeof(*a->head));
-	a->next = calloc((size_t)capacity + 1, sizeof(*a->next));
-	a->group = calloc((size_t)capacity + 1, sizeof(*a->group));
+	a->head = gk_table_alloc((size_t)capacity + 1, sizeof(*a->head));
+	a->next = gk_table_alloc((size_t)capacity + 1, sizeof(*a->next));
+	a->group = gk_table_alloc((size_t)capacity + 1, sizeof(*a->group));
 	if (!a->ids || !a->head || !a->next || !a->group) {
 		gk_attempts_free(a);
 		return NULL;

@@ -14,6 +14,7 @@
 #include "core_priv.h"
 #include "gatekey/runtime/config.h"
 #include "gatekey/runtime/log.h"
+#include "gatekey/runtime/resident.h"
 #include "gatekey/crypto/siphash.h"
 
 void gk_core_cfg_defaults(struct gk_core_cfg *c)
@@ -48,9 +49,9 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
 		goto fail;
 	}
 	c->ids = gk_idmap_new(cfg->max_terminals);
-	c->recs = calloc((size_t)cfg->max_terminals + 1, sizeof(*c->recs));
-	c->txns = calloc((size_t)cfg->max_pending + 1, sizeof(*c->txns));
-	c->dgs = calloc((size_t)cfg->max_pending + 1, sizeof(*c->dgs));
+	c->recs = gk_table_alloc((size_t)cfg->max_terminals + 1, sizeof(*c->recs));
+	c->txns = gk_table_alloc((size_t)cfg->max_pending + 1, sizeof(*c->txns));
+	c->dgs = gk_table_alloc((size_t)cfg->max_pending + 1, sizeof(*c->dgs));
 	c->attempts = gk_attempts_new(cfg->max_pending);
 	if (!c->ids || !c->recs || !c->txns || !c->dgs || !c->attempts) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);

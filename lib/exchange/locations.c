@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "gatekey/runtime/idmap.h"
+#include "gatekey/runtime/resident.h"
 #include "gatekey/exchange/locations.h"
 
 #define SWEEP_MS    1000
@@ -61,7 +62,7 @@ struct gk_locations *gk_locations_new(struct gk_loop *loop, uint32_t capacity, u
 	l->capacity = capacity;
 	l->ttl_ms = (uint64_t)(ttl_s ? ttl_s : 1) * 1000;
 	l->ids = gk_idmap_new(capacity);
-	l->e = calloc((size_t)capacity + 1, sizeof(*l->e)); /* lazily mapped: touched when used */
+	l->e = gk_table_alloc((size_t)capacity + 1, sizeof(*l->e));
 	if (!l->ids || !l->e) {
 		gk_locations_free(l);
 		return NULL;

@@ -18,6 +18,7 @@
 #include "gatekey/runtime/config.h"
 #include "gatekey/runtime/idmap.h"
 #include "gatekey/runtime/log.h"
+#include "gatekey/runtime/resident.h"
 #include "gatekey/exchange/registrar.h"
 
 #define N1_CACHE         8
@@ -135,9 +136,8 @@ struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
 	}
 	r->ids = gk_idmap_new(cfg->max_terminals);
 	r->addrs = gk_addrmap_new(cfg->max_terminals);
-	/* calloc of large arrays maps zero pages lazily: memory is touched only as used. */
-	r->records = calloc((size_t)cfg->max_terminals + 1, sizeof(*r->records));
-	r->pending = calloc((size_t)cfg->max_pending + 1, sizeof(*r->pending));
+	r->records = gk_table_alloc((size_t)cfg->max_terminals + 1, sizeof(*r->records));
+	r->pending = gk_table_alloc((size_t)cfg->max_pending + 1, sizeof(*r->pending));
 	r->attempts = gk_attempts_new(cfg->max_pending);
 	if (!r->ids || !r->addrs || !r->records || !r->pending || !r->attempts) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "gatekey/exchange/relay.h"
+#include "gatekey/runtime/resident.h"
 
 struct slot {
 	struct gk_relay_txn t;
@@ -36,7 +37,7 @@ struct gk_relay *gk_relay_new(struct gk_loop *loop, uint32_t n, uint32_t ttl_ms)
 	struct gk_relay *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->slots = calloc((size_t)n + 1, sizeof(*r->slots));
+	r->slots = gk_table_alloc((size_t)n + 1, sizeof(*r->slots));
 	if (!r->slots) {
 		free(r);
 		return NULL;

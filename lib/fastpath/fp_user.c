@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gatekey/runtime/addrmap.h"
+#include "gatekey/runtime/resident.h"
 #include "gatekey/crypto/crypto.h"
 #include "gatekey/fastpath/fp_user.h"
 #include "gatekey/crypto/siphash.h"
@@ -52,8 +53,8 @@ struct gk_fp_user *gk_fp_user_new(uint32_t max_terminals)
 		n <<= 1;
 	u->max = z.terminals;
 	u->host_mask = n - 1;
-	u->terms = calloc((size_t)u->max + 1, sizeof(*u->terms));
-	u->hosts = calloc(n, sizeof(*u->hosts));
+	u->terms = gk_table_alloc((size_t)u->max + 1, sizeof(*u->terms));
+	u->hosts = gk_table_alloc(n, sizeof(*u->hosts));
 	u->sources = gk_addrmap_new(u->max);
 	if (!u->terms || !u->hosts || !u->sources ||
 	    gk_random(u->host_key, sizeof(u->host_key)) < 0 ||

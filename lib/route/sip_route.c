@@ -33,6 +33,7 @@
 #include "gatekey/exchange/locations.h"
 #include "gatekey/runtime/log.h"
 #include "gatekey/crypto/siphash.h"
+#include "gatekey/runtime/resident.h"
 #include "gatekey/sip/sip.h"
 #include "gatekey/sip/sip_proxy.h"
 #include "gatekey/route/sip_route.h"
@@ -621,10 +622,9 @@ struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io
 	while (r->hash_mask < r->n_dialogs)
 		r->hash_mask <<= 1;
 	r->hash_mask--;
-	/* lazily mapped: a slot's pages are touched only once it is used */
-	r->routes = calloc((size_t)r->n_routes + 1, sizeof(*r->routes));
-	r->dialogs = calloc((size_t)r->n_dialogs + 1, sizeof(*r->dialogs));
-	r->dialog_hash = calloc((size_t)r->hash_mask + 1, sizeof(*r->dialog_hash));
+	r->routes = gk_table_alloc((size_t)r->n_routes + 1, sizeof(*r->routes));
+	r->dialogs = gk_table_alloc((size_t)r->n_dialogs + 1, sizeof(*r->dialogs));
+	r->dialog_hash = gk_table_alloc((size_t)r->hash_mask + 1, sizeof(*r->dialog_hash));
 	if (!r->txn || !r->routes || !r->dialogs || !r->dialog_hash) {
 		if (r->txn)
 			snprintf(err, errlen, "out of memory for %u routes", r->n_routes);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "gatekey/runtime/addrmap.h"
+#include "gatekey/runtime/resident.h"
 #include "gatekey/crypto/crypto.h"
 #include "gatekey/crypto/siphash.h"
 
@@ -94,7 +95,7 @@ struct gk_addrmap *gk_addrmap_new(uint32_t max_entries)
 	if (gk_random(m->key, sizeof(m->key)) < 0)
 		goto fail;
 	m->mask = n - 1;
-	m->slots = calloc(n, sizeof(*m->slots));
+	m->slots = gk_table_alloc(n, sizeof(*m->slots));
 	if (!m->slots)
 		goto fail;
 	return m;

@@ -11,6 +11,7 @@
 
 #include "gatekey/crypto/crypto.h"
 #include "gatekey/runtime/idmap.h"
+#include "gatekey/runtime/resident.h"
 #include "gatekey/crypto/siphash.h"
 
 struct entry {
@@ -49,8 +50,8 @@ struct gk_idmap *gk_idmap_new(uint32_t capacity)
 		goto fail;
 	m->capacity = capacity;
 	m->mask = nb - 1;
-	m->buckets = calloc(nb, sizeof(*m->buckets));
-	m->entries = calloc((size_t)capacity + 1, sizeof(*m->entries));
+	m->buckets = gk_table_alloc(nb, sizeof(*m->buckets));
+	m->entries = gk_table_alloc((size_t)capacity + 1, sizeof(*m->entries));
 	if (!m->buckets || !m->entries)
 		goto fail;
 	for (uint32_t i = 1; i <= capacity; i++) {

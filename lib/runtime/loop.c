@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "gatekey/runtime/loop.h"
+#include "gatekey/runtime/resident.h"
 
 #define RX_GROUP    1
 #define MAX_SOCKETS 64
@@ -41,7 +42,9 @@
  *   rare (they were dropped unread when the limit was 4096), so the madvise is too.
  * Steady state is thus one page per receive buffer (16 MiB for 4096, as 4 KiB buffers cost)
  * plus one per send slot ever in flight at once; a fresh loop holds no buffer page at all, about
- * 1.3 MiB in all with the slot headers and rings (tests/unit/test_loop.c measures both). */
+ * 1.3 MiB in all with the slot headers and rings (tests/unit/test_loop.c measures both). The
+ * daemons take that steady state at once (gk_loop_params.resident: the first page of every buffer
+ * and slot), so that their first burst of datagrams pays no page fault (runtime/resident.h). */
 #define RX_BUF_SIZE                                                                                \
 	(GK_LOOP_DGRAM_MAX + sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_storage))
 
@@ -202,6 +205,15 @@ static void release_tail(const struct gk_loop *l, uint8_t *buf, size_t used)
 		madvise(buf + l->page, round_up(used, l->page) - l->page, MADV_DONTNEED);
 }
 
+/* The first page of each of n buffers stride bytes apart, made resident: -ENOMEM when not. */
+static int first_pages_resident(const struct gk_loop *l, uint8_t *mem, unsigned n, size_t stride)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (gk_make_resident(mem + (size_t)i * stride, l->page) != 0)
+			return -ENOMEM;
+	return 0;
+}
+
 struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t errlen)
 {
 	struct gk_loop_params def = {.sq_entries = 1024, .rx_bufs = 4096, .tx_slots = 4096};
@@ -215,6 +227,7 @@ struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t er
 			def.rx_bufs = p->rx_bufs;
 		if (p->tx_slots)
 			def.tx_slots = p->tx_slots;
+		def.resident = p->resident;
 	}
 	if (!l)
 		goto nomem;
@@ -273,6 +286,9 @@ struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t er
 		l->slots[i].next_free = l->free_slots;
 		l->free_slots = &l->slots[i];
 	}
+	if (def.resident && (first_pages_resident(l, l->rx_mem, def.rx_bufs, l->rx_stride) ||
+	                     first_pages_resident(l, l->tx_mem, def.tx_slots, l->tx_stride)))
+		goto nomem_fail;
 	l->heap_cap = 1024;
 	l->heap = calloc(l->heap_cap + 1, sizeof(*l->heap));
 	if (!l->heap)
