@@ -35,8 +35,7 @@ int gk_make_resident(void *p, size_t len)
 		return 0;
 	first = round_down((uintptr_t)p, page);
 	end = round_down((uintptr_t)p + len - 1, page) + page;
-	/* Only the whole huge pages inside the range: the memory around it may be someone else's.
-	 */
+	/* Only the huge pages wholly inside: the memory around the range may be another's. */
 	uintptr_t huge_first = round_down((uintptr_t)p + HUGE_PAGE - 1, HUGE_PAGE);
 	uintptr_t huge_end = round_down((uintptr_t)p + len, HUGE_PAGE);
 	if (huge_end > huge_first)
