@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Running a loop until a test's condition holds (helper_loop.h). */
 #include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "helper_loop.h"
 
@@ -33,4 +35,15 @@ bool run_until(struct gk_loop *loop, bool (*done)(void *), void *arg, uint64_t g
 		return false;
 	gk_timer_cancel(loop, &w.poll);
 	return w.ok;
+}
+
+long rss_kib(void)
+{
+	long size, resident;
+	FILE *f = fopen("/proc/self/statm", "r");
+	int n = f ? fscanf(f, "%ld %ld", &size, &resident) : 0;
+
+	if (f)
+		fclose(f);
+	return n == 2 ? resident * (sysconf(_SC_PAGESIZE) / 1024) : -1;
 }

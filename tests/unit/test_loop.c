@@ -9,6 +9,8 @@
 
 #include "kselftest_harness.h"
 
+#include "helper_loop.h"
+
 #include "gatekey/runtime/config.h"
 #include "gatekey/runtime/idmap.h"
 #include "gatekey/runtime/addrmap.h"
@@ -171,18 +173,6 @@ TEST(largest_udp6_datagrams_pass_whole)
 {
 	const size_t lens[] = {65000, UDP6_PAYLOAD_MAX, 5};
 	echo_whole(_metadata, "[::1]:0", lens, 3);
-}
-
-/* Resident memory: what this process holds in RAM (/proc/self/statm, field 2), in KiB. */
-static long rss_kib(void)
-{
-	long size, resident;
-	FILE *f = fopen("/proc/self/statm", "r");
-	int n = f ? fscanf(f, "%ld %ld", &size, &resident) : 0;
-
-	if (f)
-		fclose(f);
-	return n == 2 ? resident * (sysconf(_SC_PAGESIZE) / 1024) : -1;
 }
 
 /* The buffers behind 64 KiB datagrams are address space, not memory (lib/runtime/loop.c, at

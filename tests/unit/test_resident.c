@@ -3,13 +3,14 @@
  * its first use, its contents are what calloc promised, and a loop built resident holds the first
  * page of each datagram buffer before any datagram arrives. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+
+#include "helper_loop.h"
 
 #include "gatekey/runtime/loop.h"
 #include "gatekey/runtime/resident.h"
@@ -31,17 +32,6 @@ static size_t resident_pages(const void *p, size_t len, size_t *total)
 		in += vec[i] & 1;
 	free(vec);
 	return in;
-}
-
-static long rss_kib(void)
-{
-	FILE *f = fopen("/proc/self/statm", "r");
-	long size, resident;
-	int n = f ? fscanf(f, "%ld %ld", &size, &resident) : 0;
-
-	if (f)
-		fclose(f);
-	return n == 2 ? resident * (sysconf(_SC_PAGESIZE) / 1024) : -1;
 }
 
 /* 64 MiB of 40-byte entries: glibc maps a table that large on its own, lazily, so without
@@ -66,13 +56,14 @@ TEST(a_table_is_resident_before_its_first_use)
  * writing to it. */
 TEST(making_memory_resident_keeps_its_contents)
 {
-	size_t len = 3u << 20, total = 0;
+	size_t len = 3u << 20, total = 0, in;
 	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	ASSERT_NE(MAP_FAILED, m);
 	memset(m + 100, 0xa5, 5000);
 	ASSERT_EQ(0, gk_make_resident(m + 100, len - 200));
-	EXPECT_EQ(resident_pages(m + 100, len - 200, &total), total);
+	in = resident_pages(m + 100, len - 200, &total);
+	EXPECT_EQ(total, in);
 	for (size_t i = 100; i < 5100; i++)
 		ASSERT_EQ(0xa5, m[i]);
 	for (size_t i = 5100; i < len; i += 511)
