@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "gatekey/crypto/crypto.h"
+#include "gatekey/exchange/bindstore.h"
 #include "gatekey/runtime/log.h"
 #include "fastpath.h"
 
@@ -276,6 +277,11 @@ static void install(struct sbc_fastpath *f, const struct gk_binding_record *rec)
 		gk_wipe(&s, sizeof(s));
 	} else {
 		ret = gk_fp_user_terminal_add(f->user, rec->index, &rec->addr, m, rec->keys.uplink);
+		/* A terminal taken back from the store resumes its window; a new binding's slot
+		 * says 0, nothing seen. */
+		if (ret == 0 && f->store)
+			gk_fp_user_window_restore(f->user, rec->index,
+			                          gk_bindstore_top(f->store, rec->index));
 	}
 	if (ret < 0) {
 		/* The terminal is registered but its datagrams will be dropped: say so loudly. */
@@ -420,7 +426,11 @@ long sbc_fp_check(struct sbc_fastpath *f, uint16_t dport, const struct sockaddr_
 		*stat = GK_FP_DROP_MALFORMED;
 		return -1;
 	}
-	return gk_fp_user_check(f->user, dport, from, buf, (uint32_t)len, now_ns, index, stat);
+	long n = gk_fp_user_check(f->user, dport, from, buf, (uint32_t)len, now_ns, index, stat);
+	/* Stored before the datagram has any effect: after a crash it is a replay. */
+	if (f->store && *stat == GK_FP_PASS_GKMAC && *index)
+		gk_bindstore_seen(f->store, *index, gk_fp_user_window_top(f->user, *index));
+	return n;
 }
 
 uint16_t sbc_fp_verified_port(const struct sbc_fastpath *f, uint16_t port)

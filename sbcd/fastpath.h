@@ -33,6 +33,9 @@ struct sbc_fastpath {
 	enum gk_xdp_mode mode; /* GK_XDP_MODE_NONE: the userspace path */
 	struct gk_xdp *xdp;
 	struct gk_fp_user *user;
+	/* The userspace path's binding store (registrar.binding_store), or NULL: with XDP the
+	 * pinned maps hold the terminals and their windows. */
+	struct gk_bindstore *store;
 	uint64_t install_failed, shed_push_failed;
 	struct gk_admission adm;
 	char fallback_reason[512]; /* why the userspace path runs ("" with XDP attached) */

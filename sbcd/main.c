@@ -24,6 +24,7 @@
 #include "gatekey/runtime/log.h"
 #include "gatekey/runtime/loop.h"
 #include "gatekey/fastpath/pktmac.h"
+#include "gatekey/exchange/bindstore.h"
 #include "gatekey/exchange/registrar.h"
 #include "gatekey/exchange/relay.h"
 #include "gatekey/route/sip_route.h"
@@ -698,6 +699,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.max_pending = rc.max_pending;
+	uint32_t max_terminals = rc.max_terminals;
 	s.front = gk_registrar_new(&rc, &ops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
 	if (!s.front) {
@@ -706,6 +708,22 @@ int main(int argc, char **argv)
 	}
 	s.io.front = s.front;
 	sbc_fp_restore(&s.fp, s.front);
+	if (!s.fp.xdp) {
+		/* Without XDP nothing in the kernel holds the terminals: the store does. */
+		unsigned dropped, restored;
+		if (gk_bindstore_from_setting(s.set.front.binding_store, "sbcd", max_terminals,
+		                              &s.fp.store, err, sizeof(err)) < 0) {
+			gk_err("%s", err);
+			return 1;
+		}
+		if (s.fp.store) {
+			restored = gk_registrar_attach_store(s.front, s.fp.store, &dropped);
+			if (restored || dropped)
+				gk_notice("took back %u registered terminal(s) from %s, dropped %u "
+				          "expired",
+				          restored, gk_bindstore_path(s.fp.store), dropped);
+		}
+	}
 	for (unsigned i = 0; i < s.n_access; i++) {
 		const struct sockaddr_storage *a = &gk_front_io_sock(&s.io, s.access_fd[i])->addr;
 		s.access_port[i] =
@@ -772,6 +790,7 @@ int main(int argc, char **argv)
 	gk_sip_router_free(s.router); /* cancels its transactions' timers, like the relay */
 	gk_control_free(s.ctl);
 	gk_registrar_free(s.front);
+	gk_bindstore_close(s.fp.store);
 	sbc_fp_stop(&s.fp);
 	gk_loop_free(s.loop);
 	gk_coreleg_wipe(&s.core);

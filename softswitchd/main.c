@@ -22,6 +22,7 @@
 #include "gatekey/exchange/locations.h"
 #include "gatekey/runtime/log.h"
 #include "gatekey/runtime/loop.h"
+#include "gatekey/exchange/bindstore.h"
 #include "gatekey/exchange/registrar.h"
 #include "gatekey/route/sip_route.h"
 #include "gatekey/exchange/uplink_core.h"
@@ -41,6 +42,7 @@ struct softswitchd {
 	struct gk_loop *loop;
 	struct gk_direct direct;  /* front and core of the direct topology */
 	struct gk_registrar *reg; /* = direct.front */
+	struct gk_bindstore *store; /* registrar.binding_store, or NULL */
 	struct gk_front_io io;
 	struct gk_auc_client *auc;
 	struct gk_control *ctl;
@@ -466,6 +468,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.peers.where = s.where;
+	/* The terminals registered here directly, taken back from where the last run left them. */
+	if (gk_bindstore_from_setting(s.set.front.binding_store, "softswitchd", rc_max_terminals,
+	                              &s.store, err, sizeof(err)) < 0) {
+		gk_err("%s", err);
+		return 1;
+	}
+	if (s.store) {
+		unsigned dropped, restored = gk_registrar_attach_store(s.reg, s.store, &dropped);
+		if (restored || dropped)
+			gk_notice("took back %u registered terminal(s) from %s, dropped %u expired",
+			          restored, gk_bindstore_path(s.store), dropped);
+	}
 	static const struct gk_sip_router_ops rops = {.sender = route_sender,
 	                                              .locate = route_locate,
 	                                              .self = route_self,
@@ -515,6 +529,7 @@ int main(int argc, char **argv)
 	gk_control_free(s.ctl);
 	gk_auc_client_free(s.auc);
 	gk_direct_fini(&s.direct);
+	gk_bindstore_close(s.store);
 	gk_loop_free(s.loop);
 	ss_peers_wipe(&s.set.peers);
 	gk_notice("stopped");

@@ -16,6 +16,9 @@ WORK=$(mktemp -d "/tmp/gatekey-e2e.XXXXXX")
 # bpffs mounted here: `ip netns exec` gives each daemon its own /sys, so /sys/fs/bpf would not
 # outlive the daemon that pinned there.
 PIN_ROOT=$WORK/bpf
+# The daemons' binding stores (registrar.binding_store) hold session keys, so they live on a
+# tmpfs of this run only, mounted by run_dir_mount.
+RUN_DIR=$WORK/run
 chmod 700 "$WORK"
 PIDS=()
 NETNS=()
@@ -34,6 +37,7 @@ cleanup() {
 	done
 	# The XDP program went with its veth; the pinned maps go with their bpffs.
 	mountpoint -q "$PIN_ROOT" 2>/dev/null && umount -l "$PIN_ROOT"
+	mountpoint -q "$RUN_DIR" 2>/dev/null && umount -l "$RUN_DIR"
 	if [ "${KEEP_WORK:-0}" = 1 ]; then
 		echo "# work directory kept: $WORK"
 	else
@@ -139,6 +143,11 @@ provision() {
 
 RADIUS_SECRET=gk-test-$RANDOM$RANDOM
 
+run_dir_mount() {
+	mountpoint -q "$RUN_DIR" 2>/dev/null && return 0
+	mkdir -p "$RUN_DIR" && mount -t tmpfs -o mode=0700,size=4g gatekey-run "$RUN_DIR"
+}
+
 write_aucd_conf() {
 	cat >"$WORK/aucd.conf" <<EOF
 auc.listen = $CORE4:1812
@@ -152,6 +161,7 @@ EOF
 }
 
 write_softswitchd_conf() {
+	run_dir_mount || return 1
 	cat >"$WORK/softswitchd.conf" <<EOF
 softswitch.key_file = $WORK/ss1.key
 sip.listen = $CORE4:5060
@@ -166,6 +176,7 @@ auc.server = $CORE4:1812
 auc.secret = $RADIUS_SECRET
 registrar.max_failures = 3
 registrar.lockout = 60s
+registrar.binding_store = $RUN_DIR/softswitchd.bindings
 control.socket = $WORK/softswitchd.sock
 EOF
 	# SOFTSWITCHD_CONF_EXTRA: more lines for it (the demo's capacity for N terminals).
@@ -340,6 +351,7 @@ sbcd_cpu_ticks() {
 }
 
 write_sbcd_conf() {
+	run_dir_mount || return 1
 	# SBC_FASTPATH: auto (XDP on the access veth, the default), native, generic or userspace.
 	cat >"$WORK/sbcd.conf" <<EOC
 sbc.key_file = $WORK/sbc1.key
@@ -354,6 +366,7 @@ ras.listen = [$SBC6]:1719
 core.softswitch = $CORE4:5060
 core.key_file = $WORK/sbc1.core
 control.socket = $WORK/sbcd.sock
+registrar.binding_store = $RUN_DIR/sbcd.bindings
 fastpath.interface = $IF_ACCESS
 fastpath.mode = ${SBC_FASTPATH:-auto}
 fastpath.pin_root = $PIN_ROOT

@@ -54,6 +54,11 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 	               "terminals tracked at once (262144)"),
 	    GK_CFG_KEY("registrar.max_pending", GK_CFG_U32, &s->max_pending,
 	               "registrations in progress at once (65536)"),
+	    GK_CFG_KEY("registrar.binding_store", GK_CFG_STR, s->binding_store,
+	               "a file on a tmpfs where registered terminals, their keys and replay "
+	               "windows outlive a restart or a crash of the daemon; auto: "
+	               "/run/gatekey/<daemon>.bindings when /run is a tmpfs; none: memory only "
+	               "(auto). sbcd with XDP attached keeps them in its pinned maps instead"),
 	    GK_CFG_RANGE("registrar.retry_after", &s->retry_after, 1, GK_RETRY_AFTER_MAX_S,
 	                 "seconds an overloaded element asks a refused terminal to wait before it "
 	                 "tries again (SIP 503 Retry-After, MGCP 409, H.248 510, RAS "
@@ -91,6 +96,7 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 	s->route_transactions = 65536;
 	s->log_registrations = d.log_registrations;
 	snprintf(s->mechanisms, sizeof(s->mechanisms), "gk-mac");
+	snprintf(s->binding_store, sizeof(s->binding_store), "auto");
 	return used + n;
 }
 

@@ -20,6 +20,7 @@
 #include "gatekey/runtime/log.h"
 #include "gatekey/runtime/resident.h"
 #include "gatekey/exchange/registrar.h"
+#include "gatekey/exchange/bindstore.h"
 
 #define N1_CACHE         8
 #define PENDING_IDX_BITS 17
@@ -89,6 +90,7 @@ struct gk_registrar {
 	struct gk_addrmap *addrs;
 	struct gk_timer sweep;
 	struct gk_registrar_stats stats;
+	struct gk_bindstore *store; /* where bindings outlive the daemon, or NULL (bindstore.h) */
 };
 
 void gk_registrar_cfg_defaults(struct gk_registrar_cfg *c)
@@ -533,6 +535,8 @@ static void binding_end(struct gk_registrar *r, struct gk_binding *b, bool expir
 	gk_wipe(&b->keys, sizeof(b->keys));
 	memset(&b->win_up, 0, sizeof(b->win_up));
 	b->active = false;
+	if (r->store)
+		gk_bindstore_del(r->store, b->index);
 	if (expired)
 		r->stats.expirations++;
 	else
@@ -621,6 +625,19 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 	to_core(r, p, m, from);
 }
 
+/* A binding's record into the store, before anyone hears of the binding: a crash after the
+ * terminal is told it is registered cannot lose it. */
+static void store_put(struct gk_registrar *r, const struct gk_binding *b)
+{
+	struct gk_binding_record rec;
+
+	if (!r->store)
+		return;
+	gk_binding_record_of(b, &rec);
+	gk_bindstore_put(r->store, &rec);
+	gk_wipe(&rec, sizeof(rec));
+}
+
 /* The binding of record `slot` now belongs to `from` with mechanism mech and, unless k is NULL
  * (Digest), the keys derived from K. 0, or -1 when the keys cannot be derived: then nothing
  * changed, and the registration must be refused (a binding with all-zero keys would pass
@@ -668,6 +685,7 @@ static int binding_install(struct gk_registrar *r, uint32_t slot,
 	b->expiry.fn = binding_expired;
 	gk_timer_arm(r->loop, &b->expiry, (uint64_t)expires * 1000);
 	gk_addrmap_put(r->addrs, from, slot);
+	store_put(r, b);
 	if (refresh)
 		r->stats.refreshes++;
 	else
@@ -1061,6 +1079,8 @@ long gk_registrar_open(struct gk_registrar *r, const uint8_t *buf, size_t len,
 		count(r, *reason);
 		return -1;
 	}
+	if (r->store)
+		gk_bindstore_seen(r->store, idx, b->win_up.top);
 	b->rx_ok++;
 	*index = idx;
 	return n;
@@ -1216,4 +1236,43 @@ static void sweep_fn(struct gk_timer *t)
 		memset(rc, 0, sizeof(*rc));
 	}
 	gk_timer_arm(r->loop, &r->sweep, SWEEP_MS);
+}
+
+struct attach_ctx {
+	struct gk_registrar *r;
+	unsigned restored, dropped;
+};
+
+static int attach_one(const struct gk_binding_record *br, uint64_t top, void *arg)
+{
+	struct attach_ctx *c = arg;
+	struct gk_registrar *r = c->r;
+
+	if (gk_registrar_restore(r, br) < 0) {
+		/* Expired while the daemon was down, or no longer fits the configuration. */
+		gk_bindstore_del(r->store, br->index);
+		c->dropped++;
+		return 0;
+	}
+	struct gk_binding *b = &rec(r, br->index)->b;
+	/* Only the top survives (one atomic store, bindstore.h): everything at or below it counts
+	 * as seen, so nothing accepted before the restart is accepted again, at the price of a
+	 * datagram that was still on its way out of order. */
+	b->win_up.top = top;
+	b->win_up.bitmap = top ? ~0ull : 0;
+	if (r->ops.binding_up)
+		r->ops.binding_up(r->user, b);
+	c->restored++;
+	return 0;
+}
+
+unsigned gk_registrar_attach_store(struct gk_registrar *r, struct gk_bindstore *store,
+                                   unsigned *dropped)
+{
+	struct attach_ctx c = {.r = r};
+
+	r->store = store;
+	gk_bindstore_foreach(store, attach_one, &c);
+	*dropped = c.dropped;
+	return c.restored;
 }

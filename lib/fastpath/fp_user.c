@@ -143,6 +143,21 @@ void gk_fp_user_terminal_del(struct gk_fp_user *u, uint32_t index)
 	gk_wipe(t, sizeof(*t));
 }
 
+uint64_t gk_fp_user_window_top(const struct gk_fp_user *u, uint32_t index)
+{
+	if (!index || index > u->max || u->terms[index].mech == GK_FP_MECH_NONE)
+		return 0;
+	return u->terms[index].win.top;
+}
+
+void gk_fp_user_window_restore(struct gk_fp_user *u, uint32_t index, uint64_t top)
+{
+	if (!index || index > u->max || u->terms[index].mech == GK_FP_MECH_NONE)
+		return;
+	u->terms[index].win.top = top;
+	u->terms[index].win.bitmap = top ? ~0ull : 0;
+}
+
 static struct gk_fp_bucket *host_bucket(struct gk_fp_user *u, const struct gk_fp_source *src)
 {
 	struct gk_fp_host h;

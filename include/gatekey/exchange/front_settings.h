@@ -13,6 +13,7 @@ struct gk_front_settings {
 	uint32_t retry_after, retry_jitter; /* seconds: registrar.retry_after, .retry_jitter */
 	uint32_t route_transactions;        /* the call router's SIP transactions, each way */
 	char mechanisms[GK_CFG_STR_MAX];
+	char binding_store[GK_CFG_STR_MAX]; /* registrar.binding_store: a path, auto or none */
 	bool log_registrations;
 };
 

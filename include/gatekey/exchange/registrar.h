@@ -164,6 +164,14 @@ void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *
  * past rec->seq_down with a margin for datagrams sealed after the record was written. */
 int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record *rec);
 
+struct gk_bindstore;
+/* Keeps every binding in store from now on (bindstore.h), after taking back the bindings it
+ * holds: each is restored (gk_registrar_restore), with its replay window, and announced through
+ * ops.binding_up. Returns how many; *dropped counts those that expired meanwhile or no longer
+ * fit, which leave the store. The store must outlive the registrar. */
+unsigned gk_registrar_attach_store(struct gk_registrar *r, struct gk_bindstore *store,
+                                   unsigned *dropped);
+
 /* True when index is a gk-mac binding registered from a. */
 bool gk_registrar_gkmac_bound(struct gk_registrar *r, uint32_t index,
                               const struct sockaddr_storage *a);

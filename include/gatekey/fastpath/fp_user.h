@@ -33,6 +33,11 @@ int gk_fp_user_terminal_add(struct gk_fp_user *u, uint32_t index,
                             const struct sockaddr_storage *source, enum gk_fp_mech mech,
                             const uint8_t key[16]);
 void gk_fp_user_terminal_del(struct gk_fp_user *u, uint32_t index);
+/* The highest sequence number accepted from terminal index (0: none, or no such terminal). */
+uint64_t gk_fp_user_window_top(const struct gk_fp_user *u, uint32_t index);
+/* A restarted sbcd's window for index (bindstore.h): every sequence number up to top counts
+ * as seen. */
+void gk_fp_user_window_restore(struct gk_fp_user *u, uint32_t index, uint64_t top);
 
 /*
  * The decision on one datagram of len bytes that arrived at local UDP port dport from `from`.

@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The crash test shared by t_restart_*.sh: the element that holds the terminals' keys (FRONT:
+# softswitchd in the direct topology, sbcd in the SBC one) is killed with SIGKILL while
+# terminals of all four protocols exchange protected datagrams with it, and started again. It
+# must take every binding back with the same key, the terminals must keep passing without
+# registering again, a datagram it accepted before the kill must be refused after it, and a
+# binding that expired while it was down must be dropped.
+#
+# The caller has built the rig, set FRONT, SERVER4 (the front's address as terminals see it) and
+# gkterm_front (gkterm_direct or gkterm_sbc), and started the topology with
+# registrar.expires_min = 1 on the front. replay_drops prints the front's count of replayed
+# gk-mac datagrams.
+RESTART_PLAN=12
+RESTART_PROTOS="sip mgcp h248 h323"
+RESTART_N=20 # terminals per protocol
+INJECT=$REPO/tests/e2e/udp_inject.py
+
+restart_provision() { # restart_provision provision|provision_sbc
+	local p
+	"$1" termr short
+	for p in $RESTART_PROTOS; do
+		gkctl bulk-add "$p" "$RESTART_N" --out-dir "$WORK/keys-$p" >/dev/null ||
+			bail "gkctl bulk-add $p failed"
+	done
+}
+
+# "IDc fingerprint" of every binding the front holds, sorted.
+front_fprs() {
+	ctl "$FRONT" bindings | sed -n 's/^\([^ ]*\) .* fpr=\([0-9a-f]*\) .*/\1 \2/p' | sort
+}
+bindings_count() { ctl "$FRONT" bindings | grep -v '^short ' | grep -c ' fpr='; }
+bindings_at_least() { [ "$(bindings_count)" -ge "$1" ]; }
+# rx of IDc's binding: the protected datagrams the front verified from it.
+binding_rx() { ctl "$FRONT" bindings | sed -n "s/^$1 .* rx=\([0-9]*\) .*/\1/p"; }
+binding_rx_at_least() { [ "$(binding_rx "$1")" -ge "$2" ]; }
+time_after() { [ "$(date +%s)" -gt "$1" ]; }
+
+restart_run() {
+	local p n pid all=$((4 * RESTART_N + 1)) started
+
+	capture_start acc "$NS_TERM" "$IF_TERM"
+	wait_until 200 capture_canary acc "$NS_TERM" "$SERVER4" 9 || bail "tshark does not capture"
+
+	# A terminal with a 2-second binding: it must be gone after the restart.
+	PROTO=sip gkterm_front --key-file "$WORK/short.key" --expires 2 >"$WORK/short.out" 2>&1 ||
+		bail "the short-lived terminal does not register: $(cat "$WORK/short.out")"
+	started=$(date +%s)
+
+	# Every protocol's terminals register and then keep sending protected keep-alives for
+	# some 8 s, across the kill; termr, alone on its socket, is the one whose datagram is
+	# replayed.
+	local pids=()
+	for p in $RESTART_PROTOS; do
+		PROTO=$p gkterm_front --key-dir "$WORK/keys-$p" --prefix "$p" --count "$RESTART_N" \
+			--options 8 --options-interval 1000 >"$WORK/run-$p.out" 2>&1 &
+		pids+=($!)
+		PIDS+=($!)
+	done
+	PROTO=sip gkterm_front --key-file "$WORK/termr.key" --options 16 --options-interval 500 \
+		>"$WORK/run-termr.out" 2>&1 &
+	pids+=($!)
+	PIDS+=($!)
+	wait_until 300 bindings_at_least "$all" && wait_until 100 binding_rx_at_least termr 2
+	ok $? "$all terminals of four protocols are registered and sending protected datagrams"
+	front_fprs | grep -v '^short ' >"$WORK/fprs.before"
+
+	local pid_front
+	eval "pid_front=\$PID_$FRONT"
+	kill -KILL "$pid_front"
+	wait_gone "$pid_front" 100
+	ok $? "$FRONT is killed with SIGKILL in the middle of the run"
+	# Until the short binding has expired, with the front down.
+	wait_until 100 time_after $((started + 2))
+	cp "$WORK/$FRONT.log" "$WORK/$FRONT.log.before-kill"
+	: >"$WORK/$FRONT.log"
+	start_daemon "$FRONT" "$FRONT_NS" -c "$WORK/$FRONT.conf" || bail "$FRONT does not restart"
+	[ "${FRONT}" = sbcd ] && expect_fastpath
+
+	grep -q "took back $all registered terminal(s) from .*, dropped 1 expired" "$WORK/$FRONT.log"
+	ok $? "the restarted $FRONT takes the $all terminals back and drops the expired one"
+	grep "took back" "$WORK/$FRONT.log" | diag
+	front_fprs | grep -v '^short ' >"$WORK/fprs.after"
+	cmp -s "$WORK/fprs.before" "$WORK/fprs.after" && [ "$(wc -l <"$WORK/fprs.after")" = "$all" ]
+	ok $? "every binding is back with the same key fingerprint"
+	! ctl "$FRONT" bindings | grep -q '^short '
+	ok $? "the binding that expired while $FRONT was down is gone"
+
+	local failed=0
+	for pid in "${pids[@]}"; do
+		wait "$pid" || failed=$((failed + 1))
+	done
+	local opts_ok=1 regs_ok=1 fpr_ok=1
+	for p in $RESTART_PROTOS termr; do
+		diag <"$WORK/run-$p.out"
+		n=$RESTART_N
+		[ "$p" = termr ] && n=1
+		grep -q "^summary terminals=$n registered=$n failed=0" "$WORK/run-$p.out" || regs_ok=0
+		if [ "$p" = termr ]; then
+			grep -q '^options sent=16 ok=16 bad_downlink=0' "$WORK/run-$p.out" || opts_ok=0
+		else
+			grep -q "^options sent=$((8 * n)) ok=$((8 * n)) bad_downlink=0" \
+				"$WORK/run-$p.out" || opts_ok=0
+		fi
+		# The terminal's own key is the one the restarted front holds.
+		sed -n 's/^registered \([^ ]*\) .*fpr=\([0-9a-f]*\).*/\1 \2/p' "$WORK/run-$p.out" |
+			while read -r id f; do
+				grep -qx "$id $f" "$WORK/fprs.after" || echo "$id"
+			done | grep -q . && fpr_ok=0
+	done
+	[ $failed = 0 ] && [ $regs_ok = 1 ]
+	ok $? "every gkterm run ends with all its terminals registered, none failed"
+	[ $opts_ok = 1 ]
+	ok $? "every protected keep-alive of every protocol, before and after the kill, is answered"
+	[ $fpr_ok = 1 ]
+	ok $? "each terminal holds the key the restarted $FRONT holds for it"
+	[ "$(stat_of "$FRONT" registrations)" = 0 ] && [ "$(stat_of "$FRONT" refreshes)" = 0 ]
+	ok $? "no terminal registered again with the restarted $FRONT"
+	is "$(stat_of "$FRONT" restored)" "$all" "$FRONT counts the $all restored bindings"
+
+	# A protected datagram termr sent before the kill, sent again from termr's address and port.
+	capture_stop acc "$NS_TERM" "$SERVER4"
+	local line src sport hex
+	line=$(gk_tshark -n -r "$WORK/acc.pcapng" \
+		-Y "ip.dst == $SERVER4 && udp.dstport == 5060 && sip.Method == \"OPTIONS\"" \
+		-T fields -e frame.time_epoch -e ip.src -e udp.srcport -e udp.payload 2>/dev/null |
+		awk -v port="$(termr_port)" '$3 == port { print; exit }')
+	read -r _ src sport hex <<<"$line"
+	hex=$(echo "$hex" | tr -d ':')
+	[ -n "$hex" ]
+	ok $? "a protected OPTIONS termr sent before the kill was captured ($src:$sport)"
+	local rx_before drops_before
+	rx_before=$(binding_rx termr)
+	drops_before=$(replay_drops)
+	in_term python3 "$INJECT" "$src:$sport" "$SERVER4:5060" --hex "$hex"
+	wait_until 50 eval '[ "$(replay_drops)" -gt "$drops_before" ]' &&
+		[ "$(binding_rx termr)" = "$rx_before" ]
+	ok $? "replayed after the restart, it is dropped as a replay, not accepted a second time"
+}
+
+# termr's source port, from the front's binding.
+termr_port() {
+	ctl "$FRONT" bindings | sed -n 's/^termr .* addr=[^ ]*:\([0-9]*\) .*/\1/p'
+}
