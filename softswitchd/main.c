@@ -359,6 +359,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("core_in_progress", core_in_progress);
 	P("auc_requests", a->requests);
 	P("auc_retransmits", a->retransmits);
+	P("auc_answered_after_retransmit", a->answered_after_retransmit);
 	P("auc_timeouts", a->timeouts);
 	P("auc_rejects", a->rejects);
 	P("auc_bad_responses", a->bad_responses);

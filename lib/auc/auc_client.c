@@ -30,6 +30,7 @@ struct outstanding {
 	bool lookup; /* asked whether a subscriber exists */
 	uint8_t tries;
 	uint32_t handle;
+	uint64_t deadline_ms; /* loop clock: given up then (transmit) */
 	uint8_t req_auth[GK_RAD_AUTH_LEN];
 	uint16_t len;
 	uint8_t pkt[PKT_MAX];
@@ -54,6 +55,7 @@ struct pool {
 	uint32_t n_socks;
 	uint32_t rr;
 	uint32_t tries;
+	uint64_t budget_ms; /* from the first try to giving up */
 };
 
 struct gk_auc_client {
@@ -72,11 +74,13 @@ static void on_response(void *user, int fd, uint8_t *data, size_t len,
 static void on_timeout(struct gk_timer *t);
 
 static int pool_open(struct gk_auc_client *c, struct pool *p, const struct sockaddr_storage *server,
-                     uint32_t n_socks, uint32_t tries, const char *what, char *err, size_t errlen)
+                     uint32_t n_socks, uint32_t tries, uint64_t budget_ms, const char *what,
+                     char *err, size_t errlen)
 {
 	p->c = c;
 	p->server = server;
 	p->tries = tries;
+	p->budget_ms = budget_ms;
 	p->socks = calloc(n_socks, sizeof(*p->socks));
 	if (!p->socks) {
 		snprintf(err, errlen, "out of memory");
@@ -132,9 +136,11 @@ struct gk_auc_client *gk_auc_client_new(struct gk_loop *loop, const struct gk_au
 	if (!c->cfg.acct_sockets)
 		c->cfg.acct_sockets = 4;
 	if (pool_open(c, &c->auth, &c->cfg.auth_server, c->cfg.sockets, c->cfg.tries,
-	              "authentication", err, errlen) < 0 ||
+	              (uint64_t)c->cfg.timeout_ms * (c->cfg.tries + 1), "authentication", err,
+	              errlen) < 0 ||
 	    pool_open(c, &c->acct, &c->cfg.acct_server, c->cfg.acct_sockets, c->cfg.acct_tries,
-	              "accounting", err, errlen) < 0) {
+	              (uint64_t)c->cfg.timeout_ms * c->cfg.acct_tries, "accounting", err,
+	              errlen) < 0) {
 		gk_auc_client_free(c);
 		return NULL;
 	}
@@ -195,11 +201,21 @@ static void slot_free(struct gk_auc_client *c, struct outstanding *o)
 	o->sock->busy--;
 }
 
+/* Sends o's packet (again), and waits: twice as long as the last time, and after the last try
+ * until the deadline, so that a late answer is still used. */
 static void transmit(struct gk_auc_client *c, struct outstanding *o)
 {
-	gk_loop_sendto(c->loop, o->sock->fd, o->pkt, o->len, o->sock->pool->server);
+	const struct pool *p = o->sock->pool;
+	uint64_t now = gk_loop_now(c->loop), wait;
+
+	if (o->tries == 0)
+		o->deadline_ms = now + p->budget_ms;
+	gk_loop_sendto(c->loop, o->sock->fd, o->pkt, o->len, p->server);
 	o->tries++;
-	gk_timer_arm(c->loop, &o->timer, c->cfg.timeout_ms);
+	wait = (uint64_t)c->cfg.timeout_ms << (o->tries < 8 ? o->tries - 1 : 7);
+	if (o->tries >= p->tries || now + wait > o->deadline_ms)
+		wait = o->deadline_ms > now ? o->deadline_ms - now : 0;
+	gk_timer_arm(c->loop, &o->timer, wait);
 }
 
 /* Counts a lost Accounting-Request, and says so now and then (not once per message). */
@@ -318,7 +334,7 @@ static void on_timeout(struct gk_timer *t)
 	    (struct outstanding *)((char *)t - offsetof(struct outstanding, timer));
 	struct gk_auc_client *c = o->c;
 
-	if (o->tries < o->sock->pool->tries) {
+	if (o->tries < o->sock->pool->tries && gk_loop_now(c->loop) < o->deadline_ms) {
 		if (o->acct)
 			c->st.acct_retransmits++;
 		else
@@ -409,6 +425,7 @@ static void on_response(void *user, int fd, uint8_t *data, size_t len,
 		slot_free(c, o);
 		return;
 	}
+	c->st.answered_after_retransmit += o->tries > 1;
 	uint32_t handle = o->handle;
 	if (o->lookup) {
 		lookup_answer(c, o, &p);

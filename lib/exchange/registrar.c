@@ -904,7 +904,18 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 	if (p && p->state == P_WAIT_CORE && p->req.type == GK_MSG_ANSWER &&
 	    memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0)
 		return; /* retransmitted while the core decides: the answer will follow */
-	if (!p || p->state != P_WAIT_ANSWER)
+	if (!p) {
+		/* No challenge of ours is waiting for it: this front restarted since the challenge
+		 * went out, or the challenge expired. Like a stale nonce in Digest (RFC 7616,
+		 * stale=true), the answer gets a fresh challenge, and the terminal's registration
+		 * completes instead of failing. It is a request as good as a REGISTER with its N1:
+		 * same checks (a replayed N1 is refused there), same state, same proof needed. */
+		r->stats.stale_answers++;
+		m->type = GK_MSG_REGISTER;
+		m->fields &= ~(GK_F_N2 | GK_F_AUTH | GK_F_RAND);
+		return on_register(r, m, from, verified_index);
+	}
+	if (p->state != P_WAIT_ANSWER)
 		return reject(r, m, from, GK_R_NO_CHALLENGE);
 	if (!gk_ct_equal(p->n2, m->n2, GK_NONCE_LEN))
 		return reject(r, m, from, GK_R_BAD_N2);

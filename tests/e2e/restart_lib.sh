@@ -6,13 +6,21 @@
 # registering again, a datagram it accepted before the kill must be refused after it, and a
 # binding that expired while it was down must be dropped.
 #
+# restart_midway, after restart_run: the front is killed again while terminals of all four
+# protocols are half-way through registering. Those registrations must complete through the
+# terminals' retransmissions: a request the dead front never answered is answered by the new
+# one, and an answer to a challenge the new one never issued is challenged afresh
+# (stale_answers).
+#
 # The caller has built the rig, set FRONT, SERVER4 (the front's address as terminals see it) and
 # gkterm_front (gkterm_direct or gkterm_sbc), and started the topology with
 # registrar.expires_min = 1 on the front. replay_drops prints the front's count of replayed
 # gk-mac datagrams.
-RESTART_PLAN=12
+RESTART_PLAN=15
 RESTART_PROTOS="sip mgcp h248 h323"
-RESTART_N=20 # terminals per protocol
+RESTART_N=20   # terminals per protocol, registered before the kill
+MIDWAY_N=300   # terminals per protocol, registering while the front is killed
+MIDWAY_RATE=100 # registrations started per second and protocol
 INJECT=$REPO/tests/e2e/udp_inject.py
 
 restart_provision() { # restart_provision provision|provision_sbc
@@ -21,6 +29,8 @@ restart_provision() { # restart_provision provision|provision_sbc
 	for p in $RESTART_PROTOS; do
 		gkctl bulk-add "$p" "$RESTART_N" --out-dir "$WORK/keys-$p" >/dev/null ||
 			bail "gkctl bulk-add $p failed"
+		gkctl bulk-add "m$p" "$MIDWAY_N" --out-dir "$WORK/keys-m$p" >/dev/null ||
+			bail "gkctl bulk-add m$p failed"
 	done
 }
 
@@ -64,10 +74,7 @@ restart_run() {
 	ok $? "$all terminals of four protocols are registered and sending protected datagrams"
 	front_fprs | grep -v '^short ' >"$WORK/fprs.before"
 
-	local pid_front
-	eval "pid_front=\$PID_$FRONT"
-	kill -KILL "$pid_front"
-	wait_gone "$pid_front" 100
+	kill_front
 	ok $? "$FRONT is killed with SIGKILL in the middle of the run"
 	# Until the short binding has expired, with the front down.
 	wait_until 100 time_after $((started + 2))
@@ -140,4 +147,51 @@ restart_run() {
 # termr's source port, from the front's binding.
 termr_port() {
 	ctl "$FRONT" bindings | sed -n 's/^termr .* addr=[^ ]*:\([0-9]*\) .*/\1/p'
+}
+
+kill_front() { # SIGKILL, and reaped here so that the shell reports nothing about it later
+	local pid_front
+	eval "pid_front=\$PID_$FRONT"
+	kill -KILL "$pid_front"
+	wait "$pid_front" 2>/dev/null
+	! kill -0 "$pid_front" 2>/dev/null
+}
+registrations_at_least() { [ "$(stat_of "$FRONT" registrations)" -ge "$1" ]; }
+
+restart_midway() {
+	local p pid pids=() failed=0 regs_ok=1 fpr_ok=1 n=$MIDWAY_N killed_at
+
+	for p in $RESTART_PROTOS; do
+		PROTO=$p gkterm_front --key-dir "$WORK/keys-m$p" --prefix "m$p" --count "$n" \
+			--rate "$MIDWAY_RATE" >"$WORK/mid-$p.out" 2>&1 &
+		pids+=($!)
+		PIDS+=($!)
+	done
+	# A quarter of the way through (the restarted front's count starts from 0).
+	wait_until 300 registrations_at_least $((n))
+	killed_at=$(stat_of "$FRONT" registrations)
+	kill_front
+	ok $? "$FRONT is killed with SIGKILL with $killed_at of $((4 * n)) registrations done"
+	start_daemon "$FRONT" "$FRONT_NS" -c "$WORK/$FRONT.conf" || bail "$FRONT does not restart"
+	[ "${FRONT}" = sbcd ] && expect_fastpath
+	for pid in "${pids[@]}"; do
+		wait "$pid" || failed=$((failed + 1))
+	done
+	ctl "$FRONT" bindings | sed -n 's/^\([^ ]*\) .* fpr=\([0-9a-f]*\) .*/\1 \2/p' |
+		sort >"$WORK/fprs.mid"
+	for p in $RESTART_PROTOS; do
+		grep -v '^registered ' "$WORK/mid-$p.out" | diag
+		grep -q "^summary terminals=$n registered=$n failed=0" "$WORK/mid-$p.out" || regs_ok=0
+		sed -n 's/^registered \([^ ]*\) .*fpr=\([0-9a-f]*\).*/\1 \2/p' "$WORK/mid-$p.out" |
+			while read -r id f; do
+				grep -qx "$id $f" "$WORK/fprs.mid" || echo "$id"
+			done | grep -q . && fpr_ok=0
+	done
+	[ $failed = 0 ] && [ $regs_ok = 1 ]
+	ok $? "all $((4 * n)) registrations of four protocols complete, none failed"
+	[ $fpr_ok = 1 ]
+	ok $? "each of them holds the key the restarted $FRONT holds for it"
+	echo "$FRONT after the restart: restored $(stat_of "$FRONT" restored)" \
+		"registrations $(stat_of "$FRONT" registrations)" \
+		"stale_answers $(stat_of "$FRONT" stale_answers)" | diag
 }

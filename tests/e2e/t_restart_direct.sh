@@ -19,7 +19,7 @@ replay_drops() {
 }
 restart_provision provision
 export SOFTSWITCHD_CONF_EXTRA="registrar.expires_min = 1"
-registrar.binding_store = none"
 start_core || bail "aucd and softswitchd do not start"
 restart_run
+restart_midway
 finish

@@ -23,4 +23,5 @@ restart_provision provision_sbc
 export SBCD_CONF_EXTRA="registrar.expires_min = 1" SOFTSWITCHD_CONF_EXTRA="registrar.expires_min = 1"
 start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
 restart_run
+restart_midway
 finish

@@ -23,4 +23,5 @@ export SBCD_CONF_EXTRA="registrar.expires_min = 1" SOFTSWITCHD_CONF_EXTRA="regis
 start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
 expect_fastpath
 restart_run
+restart_midway
 finish

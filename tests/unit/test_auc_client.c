@@ -42,6 +42,15 @@ struct rig {
 	bool (*done)(const struct rig *r);
 	struct gk_timer poll, guard;
 	bool timed_out;
+	/* "late": a server that answers 3.3 first waits after the first copy, once: past where
+	 * three tries of one wait each would have given up, before timeout x (tries + 1) */
+	uint64_t late_seen_ms[3];
+	unsigned late_copies;
+	uint8_t late_out[GK_RAD_MAX_LEN];
+	int late_len, late_fd;
+	struct sockaddr_storage late_to;
+	struct gk_timer late;
+	uint32_t timeout_ms;
 };
 
 static struct rig *current;
@@ -74,6 +83,18 @@ static void on_auth_server(void *user, int fd, uint8_t *data, size_t len,
 	}
 	if (lookup && strcmp(v.idc, "silent") == 0)
 		return;
+	if (lookup && strcmp(v.idc, "late") == 0) {
+		if (r->late_copies < 3)
+			r->late_seen_ms[r->late_copies] = gk_loop_now(r->loop);
+		if (++r->late_copies != 1)
+			return;
+		r->late_len = gk_auc_encode_lookup_accept(r->late_out, sizeof(r->late_out), &p,
+		                                          v.idc, secret, SLEN);
+		r->late_fd = fd;
+		r->late_to = *from;
+		gk_timer_arm(r->loop, &r->late, r->timeout_ms * 33 / 10);
+		return;
+	}
 	if (lookup && strcmp(v.idc, "alice") == 0)
 		n = gk_auc_encode_lookup_accept(out, sizeof(out), &p, v.idc, secret, SLEN);
 	else if (lookup && strcmp(v.idc, "liar") == 0)
@@ -112,6 +133,13 @@ static void on_known(void *user, uint32_t handle, bool known)
 		r->known_yes++;
 	else
 		r->known_no++;
+}
+
+static void late_fn(struct gk_timer *t)
+{
+	if (current->late_len > 0)
+		gk_loop_sendto(current->loop, current->late_fd, current->late_out,
+		               (size_t)current->late_len, &current->late_to);
 }
 
 static void poll_fn(struct gk_timer *t)
@@ -165,6 +193,8 @@ static int rig_open(struct rig *r, uint32_t timeout_ms, uint32_t acct_tries)
 
 	memset(r, 0, sizeof(*r));
 	current = r;
+	r->timeout_ms = timeout_ms;
+	r->late.fn = late_fn;
 	r->loop = gk_loop_new(NULL, err, sizeof(err));
 	if (!r->loop)
 		return -1;
@@ -369,6 +399,37 @@ TEST(lookups_are_answered_known_or_unknown_and_fail_like_any_request)
 	EXPECT_EQ(0, r.known_yes);
 	EXPECT_EQ(1, st->bad_responses);
 	EXPECT_EQ(0, r.not_access_request);
+	rig_close(&r);
+}
+
+/*
+ * A server slowed down (a loaded host, a scheduling stall) is given time, not buried: each copy
+ * waits twice as long as the one before, and an answer is used whenever it comes until the core
+ * stops waiting (timeout x (tries + 1)). Here it comes at 3.3 timeouts, where three waits of one
+ * timeout each had given up and dropped it.
+ */
+TEST(a_slow_server_gets_backoff_and_its_late_answer_is_used)
+{
+	struct rig r;
+
+	ASSERT_EQ(0, rig_open(&r, 100, 2));
+	const struct gk_auc_client_stats *st = gk_auc_client_stats(r.c);
+
+	gk_auc_client_lookup(r.c, 0x8000000bu, "late", "ss1");
+	ASSERT_TRUE(run_until(&r, one_answer));
+	EXPECT_EQ(1, r.known_yes) TH_LOG("the late answer was not used");
+	EXPECT_EQ(0, r.timeouts);
+	EXPECT_EQ(3, r.late_copies);
+	EXPECT_EQ(2, st->retransmits);
+	EXPECT_EQ(1, st->answered_after_retransmit);
+	/* the waits between copies: 100 ms, then 200 ms (timers fire late, never early) */
+	uint64_t first = r.late_seen_ms[1] - r.late_seen_ms[0];
+	uint64_t second = r.late_seen_ms[2] - r.late_seen_ms[1];
+	EXPECT_LE(95, first);
+	EXPECT_LE(190, second);
+	EXPECT_LT(first + 60, second) TH_LOG("no backoff: %llu then %llu ms",
+	                                     (unsigned long long)first,
+	                                     (unsigned long long)second);
 	rig_close(&r);
 }
 

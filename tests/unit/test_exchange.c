@@ -372,8 +372,9 @@ TEST_F(exchange, replayed_answer_is_refused)
 	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
 	resp = deliver(&self->w, &answer, 2, 0);
 	ASSERT_NE(NULL, resp);
+	/* Its challenge is gone, so it counts as a new request with its N1, which is spent. */
 	EXPECT_EQ(GK_MSG_REJECT, resp->type);
-	EXPECT_EQ(GK_R_NO_CHALLENGE, resp->reason);
+	EXPECT_EQ(GK_R_REPLAY_N1, resp->reason);
 	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->registrations);
 }
 
@@ -1359,6 +1360,39 @@ TEST(made_up_idcs_leave_no_record_and_take_no_index)
 	EXPECT_EQ(1u, records);
 	gk_core_gauges(w.d.core, &records, &in_progress);
 	EXPECT_EQ(1u, records);
+	gk_direct_fini(&w.d);
+	gk_loop_free(w.loop);
+}
+
+/* An answer whose challenge this front no longer holds (it expired here; a restarted front holds
+ * none at all) is challenged afresh, and the terminal's registration completes instead of
+ * failing: its retransmission after a crash of the element is such an answer. */
+TEST(an_answer_to_a_forgotten_challenge_is_challenged_afresh)
+{
+	struct world w;
+	struct gk_terminal alice;
+	struct gk_msg req, answer, again;
+	struct gk_msg *resp;
+
+	ASSERT_EQ(0, world_init_limits(&w, &(struct limits){.challenge_ttl_s = 1}));
+	term_init(&alice, "alice", w.subs[0].kc);
+	gk_terminal_register(&alice, &req);
+	resp = deliver(&w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_CHALLENGE, resp->type);
+	ASSERT_EQ(1, gk_terminal_on_message(&alice, resp, &answer));
+	tick(w.loop, 1100); /* the challenge expires at the front and at the core */
+	resp = deliver(&w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_CHALLENGE, resp->type);
+	EXPECT_EQ(1u, gk_registrar_stats(w.reg)->stale_answers);
+	ASSERT_EQ(1, gk_terminal_on_message(&alice, resp, &again));
+	resp = deliver(&w, &again, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
+	gk_terminal_on_message(&alice, resp, &again);
+	EXPECT_EQ(GK_TERM_REGISTERED, alice.state);
+	EXPECT_EQ(1u, gk_registrar_stats(w.reg)->registrations);
 	gk_direct_fini(&w.d);
 	gk_loop_free(w.loop);
 }

@@ -28,7 +28,14 @@ struct gk_auc_client_cfg {
 	size_t secret_len;
 	uint32_t vendor;
 	char nas_id[GK_ID_MAX + 1];
-	uint32_t timeout_ms;   /* per try, default 1000 */
+	/* The wait after the first try, default 1000; each retransmission waits twice as long as
+	 * the one before (RFC 5080 §2.2.1), so that a server slowed by load is not also sent
+	 * copies at the same pace. An Access-Request is given up timeout_ms x (tries + 1) after it
+	 * was first sent, when the core stops waiting for it too (softswitchd's settings), and an
+	 * answer to any of its copies is used until then, however late: after a scheduling
+	 * stall on either side it is still the answer. An Accounting-Request is given up after
+	 * timeout_ms x acct_tries. */
+	uint32_t timeout_ms;
 	uint32_t tries;        /* Access-Requests: default 3 */
 	uint32_t sockets;      /* Access-Requests: default 16, 256 identifiers each */
 	uint32_t acct_tries;   /* Accounting-Requests: default 2 */
@@ -50,6 +57,7 @@ struct gk_auc_client_stats {
 	 * requests counts lookups too; rejects only what a Reject refused (a Reject answering a
 	 * lookup is an answer: lookups_unknown). */
 	uint64_t requests, retransmits, timeouts, rejects, bad_responses, no_slot;
+	uint64_t answered_after_retransmit; /* answers used although a copy had been resent */
 	uint64_t lookups, lookups_unknown;
 	/* acct_lost = acct_given_up (no answer after acct_tries) + acct_no_room (every accounting
 	 * identifier in use, not sent) + the few that could not be encoded */
