@@ -116,12 +116,18 @@ static int open_locked(const char *path, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/* 0600 whatever the umask or an earlier chmod made it; only once the file is known to be a store
+ * (or a new one): a file that is refused is left as it was. */
+static int own_file(int fd, const char *path, char *err, size_t errlen)
+{
 	if (fchmod(fd, 0600) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
 		return -1;
 	}
-	return fd;
+	return 0;
 }
 
 static void *map_fd(int fd, size_t size, int prot)
@@ -132,8 +138,8 @@ static void *map_fd(int fd, size_t size, int prot)
 
 /* A fresh store of `slots` at fd (truncated to size first), with the valid slots of old whose
  * index fits copied over; *dropped counts the others. */
-static int init_store(struct gk_bindstore *s, const struct head *old, uint32_t *dropped,
-                      char *err, size_t errlen)
+static int init_store(struct gk_bindstore *s, const struct head *old, uint32_t *dropped, char *err,
+                      size_t errlen)
 {
 	if (ftruncate(s->fd, 0) < 0 || ftruncate(s->fd, (off_t)s->size) < 0) {
 		snprintf(err, errlen, "%s: %s", s->path, strerror(errno));
@@ -170,8 +176,8 @@ static int init_store(struct gk_bindstore *s, const struct head *old, uint32_t *
 
 /* A store of another size: its bindings go into a new file of the right size, which then takes
  * its place; the old one is read only. */
-static int resize(struct gk_bindstore *s, int old_fd, size_t old_size, uint32_t *dropped,
-                  char *err, size_t errlen)
+static int resize(struct gk_bindstore *s, int old_fd, size_t old_size, uint32_t *dropped, char *err,
+                  size_t errlen)
 {
 	char tmp[sizeof(s->path) + 8];
 	const struct head *old = map_fd(old_fd, old_size, PROT_READ);
@@ -184,7 +190,8 @@ static int resize(struct gk_bindstore *s, int old_fd, size_t old_size, uint32_t 
 	snprintf(tmp, sizeof(tmp), "%s.new", s->path);
 	unlink(tmp);
 	s->fd = open_locked(tmp, err, errlen);
-	if (s->fd >= 0 && init_store(s, old, dropped, err, errlen) == 0) {
+	if (s->fd >= 0 && own_file(s->fd, tmp, err, errlen) == 0 &&
+	    init_store(s, old, dropped, err, errlen) == 0) {
 		if (rename(tmp, s->path) == 0)
 			ret = 0;
 		else
@@ -227,13 +234,14 @@ int gk_bindstore_open(const char *path, uint32_t slots, struct gk_bindstore **ou
 	if (st.st_size == 0) {
 		s->fd = fd;
 		fd = -1;
-		if (init_store(s, NULL, dropped, err, errlen) < 0)
+		if (own_file(s->fd, path, err, errlen) < 0 ||
+		    init_store(s, NULL, dropped, err, errlen) < 0)
 			goto fail_fd;
 	} else {
 		if ((size_t)st.st_size < sizeof(h) || pread(fd, &h, sizeof(h), 0) != sizeof(h) ||
 		    memcmp(h.magic, STORE_MAGIC, sizeof(h.magic)) != 0 ||
-		    h.version != STORE_VERSION || h.slot_size != sizeof(struct slot) ||
-		    !h.slots || (size_t)st.st_size != store_size(h.slots)) {
+		    h.version != STORE_VERSION || h.slot_size != sizeof(struct slot) || !h.slots ||
+		    (size_t)st.st_size != store_size(h.slots)) {
 			snprintf(err, errlen,
 			         "%s is not a binding store of this version of gatekey: move it "
 			         "away (the terminals it held then register again)",
@@ -243,6 +251,8 @@ int gk_bindstore_open(const char *path, uint32_t slots, struct gk_bindstore **ou
 		if (h.slots == slots) {
 			s->fd = fd;
 			fd = -1;
+			if (own_file(s->fd, path, err, errlen) < 0)
+				goto fail_fd;
 			s->head = map_fd(s->fd, s->size, PROT_READ | PROT_WRITE);
 			if (!s->head) {
 				snprintf(err, errlen, "%s: cannot map it: %s", path,
