@@ -353,6 +353,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("wrong_answers", c->wrong_auth);
 	P("lockouts", c->lockouts);
 	P("sealed_past_lockout", c->sealed_past_lockout);
+	P("core_stale_answers", c->stale_answers);
 	uint32_t core_records, core_in_progress;
 	gk_core_gauges(s->direct.core, &core_records, &core_in_progress);
 	P("core_records", core_records);

@@ -71,8 +71,8 @@ static int check_memory_fs(const char *dir, char *err, size_t errlen)
 	if (fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC) {
 		snprintf(err, errlen,
 		         "%s is not on a tmpfs: the binding store holds session keys, which must "
-		         "never reach a disk (put it under /run, or set registrar.binding_store = "
-		         "none)",
+		         "never reach a disk (put it on a tmpfs, such as /run on a systemd host or "
+		         "/dev/shm, or set registrar.binding_store = none)",
 		         dir);
 		return -1;
 	}
@@ -93,6 +93,20 @@ static int prepare_dir(const char *path, char *err, size_t errlen)
 		dir[1] = '\0';
 	else
 		*slash = '\0';
+	/* Where the directory would be made, first: a refusal leaves nothing behind. */
+	if (access(dir, F_OK) < 0) {
+		char parent[sizeof(dir)];
+		char *up;
+
+		snprintf(parent, sizeof(parent), "%s", dir);
+		up = strrchr(parent, '/');
+		if (up && up != parent)
+			*up = '\0';
+		else
+			snprintf(parent, sizeof(parent), up ? "/" : ".");
+		if (check_memory_fs(parent, err, errlen) < 0)
+			return -1;
+	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 		return -1;

@@ -511,8 +511,15 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 		if (t->state == T_WAIT_ANSWER && !t->digest && strcmp(t->idsp, idsp) == 0 &&
 		    gk_ct_equal(t->rand, rand, GK_RAND_LEN))
 			break;
-	if (!t)
-		return core_reject(c, ref, GK_R_NO_CHALLENGE);
+	if (!t) {
+		/* No challenge of ours carried this Rand: the core restarted since (its front
+		 * checked N2 and Rand against the challenge it relayed), or the challenge expired.
+		 * Challenged afresh, as the front does with an answer it cannot place
+		 * (registrar.c), so that the registration completes instead of failing: a new
+		 * attempt with a new vector, under the same admission as a REGISTER. */
+		c->st.stale_answers++;
+		return gk_core_register(c, ref, idc, idsp, address, sealed);
+	}
 	/* The AuC answered for the IDc (a vector, maybe a decoy for an IDc it does not know): from
 	 * here on its answers are counted, in a record made now. */
 	rc = core_rec_get(c, idc);

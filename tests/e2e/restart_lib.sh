@@ -31,6 +31,10 @@ restart_provision() { # restart_provision provision|provision_sbc
 			bail "gkctl bulk-add $p failed"
 		gkctl bulk-add "m$p" "$MIDWAY_N" --out-dir "$WORK/keys-m$p" >/dev/null ||
 			bail "gkctl bulk-add m$p failed"
+		if [ -n "${NS_SBC:-}" ]; then
+			gkctl bulk-add "c$p" "$MIDWAY_N" --out-dir "$WORK/keys-c$p" >/dev/null ||
+				bail "gkctl bulk-add c$p failed"
+		fi
 	done
 }
 
@@ -149,49 +153,59 @@ termr_port() {
 	ctl "$FRONT" bindings | sed -n 's/^termr .* addr=[^ ]*:\([0-9]*\) .*/\1/p'
 }
 
-kill_front() { # SIGKILL, and reaped here so that the shell reports nothing about it later
-	local pid_front
-	eval "pid_front=\$PID_$FRONT"
-	kill -KILL "$pid_front"
-	wait "$pid_front" 2>/dev/null
-	! kill -0 "$pid_front" 2>/dev/null
+kill_daemon() { # kill_daemon <name>: SIGKILL, and reaped here so that the shell reports nothing
+	local pid
+	eval "pid=\$PID_$1"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null
 }
+kill_front() { kill_daemon "$FRONT"; }
 registrations_at_least() { [ "$(stat_of "$FRONT" registrations)" -ge "$1" ]; }
 
+# restart_midway [<daemon> <namespace> <prefix>]: the front by default; in the SBC topology also
+# softswitchd, which holds the core's half of the registrations sbcd relays.
 restart_midway() {
+	local victim=${1:-$FRONT} victim_ns=${2:-$FRONT_NS} m=${3:-m}
 	local p pid pids=() failed=0 regs_ok=1 fpr_ok=1 n=$MIDWAY_N killed_at
 
 	for p in $RESTART_PROTOS; do
-		PROTO=$p gkterm_front --key-dir "$WORK/keys-m$p" --prefix "m$p" --count "$n" \
-			--rate "$MIDWAY_RATE" >"$WORK/mid-$p.out" 2>&1 &
+		PROTO=$p gkterm_front --key-dir "$WORK/keys-$m$p" --prefix "$m$p" --count "$n" \
+			--rate "$MIDWAY_RATE" >"$WORK/$m-$p.out" 2>&1 &
 		pids+=($!)
 		PIDS+=($!)
 	done
-	# A quarter of the way through (the restarted front's count starts from 0).
-	wait_until 300 registrations_at_least $((n))
-	killed_at=$(stat_of "$FRONT" registrations)
-	kill_front
-	ok $? "$FRONT is killed with SIGKILL with $killed_at of $((4 * n)) registrations done"
-	start_daemon "$FRONT" "$FRONT_NS" -c "$WORK/$FRONT.conf" || bail "$FRONT does not restart"
-	[ "${FRONT}" = sbcd ] && expect_fastpath
+	# A quarter of the way through, counted by the front from its start.
+	local base
+	base=$(stat_of "$FRONT" registrations)
+	wait_until 300 registrations_at_least $((base + n))
+	killed_at=$(($(stat_of "$FRONT" registrations) - base))
+	kill_daemon "$victim"
+	ok $? "$victim is killed with SIGKILL with $killed_at of $((4 * n)) registrations done"
+	start_daemon "$victim" "$victim_ns" -c "$WORK/$victim.conf" || bail "$victim does not restart"
+	[ "$victim" = sbcd ] && expect_fastpath
 	for pid in "${pids[@]}"; do
 		wait "$pid" || failed=$((failed + 1))
 	done
 	ctl "$FRONT" bindings | sed -n 's/^\([^ ]*\) .* fpr=\([0-9a-f]*\) .*/\1 \2/p' |
-		sort >"$WORK/fprs.mid"
+		sort >"$WORK/fprs.$m"
 	for p in $RESTART_PROTOS; do
-		grep -v '^registered ' "$WORK/mid-$p.out" | diag
-		grep -q "^summary terminals=$n registered=$n failed=0" "$WORK/mid-$p.out" || regs_ok=0
-		sed -n 's/^registered \([^ ]*\) .*fpr=\([0-9a-f]*\).*/\1 \2/p' "$WORK/mid-$p.out" |
+		grep -v '^registered ' "$WORK/$m-$p.out" | diag
+		grep -q "^summary terminals=$n registered=$n failed=0" "$WORK/$m-$p.out" || regs_ok=0
+		sed -n 's/^registered \([^ ]*\) .*fpr=\([0-9a-f]*\).*/\1 \2/p' "$WORK/$m-$p.out" |
 			while read -r id f; do
-				grep -qx "$id $f" "$WORK/fprs.mid" || echo "$id"
+				grep -qx "$id $f" "$WORK/fprs.$m" || echo "$id"
 			done | grep -q . && fpr_ok=0
 	done
 	[ $failed = 0 ] && [ $regs_ok = 1 ]
 	ok $? "all $((4 * n)) registrations of four protocols complete, none failed"
 	[ $fpr_ok = 1 ]
-	ok $? "each of them holds the key the restarted $FRONT holds for it"
-	echo "$FRONT after the restart: restored $(stat_of "$FRONT" restored)" \
+	ok $? "each of them holds the key $FRONT holds for it"
+	echo "$FRONT: restored $(stat_of "$FRONT" restored)" \
 		"registrations $(stat_of "$FRONT" registrations)" \
-		"stale_answers $(stat_of "$FRONT" stale_answers)" | diag
+		"stale_answers $(stat_of "$FRONT" stale_answers)" \
+		"rejects_overload $(stat_of "$FRONT" rejects_overload)" | diag
+	[ "$victim" = softswitchd ] &&
+		echo "softswitchd: core_stale_answers $(stat_of softswitchd core_stale_answers)" | diag
+	return 0
 }

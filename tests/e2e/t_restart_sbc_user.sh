@@ -3,12 +3,13 @@
 # Durability through the SBC on its userspace fast path (no XDP, so nothing in the kernel keeps
 # the terminals): sbcd is killed with SIGKILL in the middle of the protected traffic of all four
 # protocols and takes every binding and replay window back from its binding store
-# (registrar.binding_store, a tmpfs file): restart_lib.sh.
+# (registrar.binding_store, a tmpfs file): restart_lib.sh. Then sbcd, and after it softswitchd,
+# are killed while more terminals register, and those registrations complete.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/restart_lib.sh"
 need_root
 need_tool tshark "tshark is not installed (make deps)"
-plan $RESTART_PLAN
+plan $((RESTART_PLAN + 3))
 
 export SBC_FASTPATH=userspace
 FRONT=sbcd
@@ -24,4 +25,6 @@ export SBCD_CONF_EXTRA="registrar.expires_min = 1" SOFTSWITCHD_CONF_EXTRA="regis
 start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
 restart_run
 restart_midway
+# softswitchd too, which holds the core's half of what sbcd relays.
+restart_midway softswitchd "$NS_CORE" c
 finish

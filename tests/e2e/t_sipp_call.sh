@@ -89,7 +89,11 @@ ok $? "and all $n_core core-leg datagrams the core leg's trailer"
 up=$(grep -c "  access  *$TERM4:[0-9]* *-> *$SBC4:5060 " "$WORK/ladder")
 [ $(($(stat_of sbcd fastpath.PASS_GKMAC) - before)) -ge "$up" ]
 ok $? "the XDP fast path verified the $up uplink datagrams (PASS_GKMAC +$(($(stat_of sbcd fastpath.PASS_GKMAC) - before)))"
-grep -q '^downlink_rejected 0$' <(kill -TERM $GK1 2>/dev/null; wait $GK1 2>/dev/null; cat "$WORK/gk1.out")
+# gkterm prints its summary on the way out: stopped (it is the child of the background
+# function's shell, GK1) and waited for here, in this shell, before the summary is read.
+pkill -TERM -P "$GK1" 2>/dev/null
+wait "$GK1" 2>/dev/null
+grep -q '^downlink_rejected 0$' "$WORK/gk1.out"
 ok $? "gk1 rejected no downlink datagram in either call"
 
 capture_clean "$WORK/access.pcapng" "the access link of the SIPp calls dissects without errors"

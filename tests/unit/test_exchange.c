@@ -1054,6 +1054,54 @@ static int sbc_run(struct sbc_world *w, struct gk_terminal *t, int host)
 	return sbc_run_verified(w, t, host, 0);
 }
 
+/* The softswitch restarts between its challenge and the terminal's answer: the new core holds
+ * no challenge with that Rand, and challenges afresh instead of refusing, so the terminal's
+ * registration completes with the second challenge. */
+TEST_F(sbc, an_answer_the_restarted_core_cannot_place_is_challenged_afresh)
+{
+	struct sockaddr_storage from = addr_of(2);
+	struct gk_core_cfg ccfg;
+	struct gk_msg req, next;
+	char err[128];
+	static const struct gk_core_ops cops = {
+	    .auc_request = sc_auc_request,
+	    .auc_accounting = sc_acct,
+	    .challenge = sc_challenge,
+	    .success = sc_success,
+	    .reject = sc_reject,
+	};
+
+	gk_terminal_register(&self->alice, &req);
+	gk_registrar_on_message(self->w.front, &req, &from, 0);
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(GK_MSG_CHALLENGE, self->w.out.m.type);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, &self->w.out.m, &next));
+
+	gk_core_free(self->w.core); /* the softswitch dies, and comes back empty */
+	gk_core_cfg_defaults(&ccfg);
+	ccfg.max_terminals = 64;
+	ccfg.max_pending = 16;
+	self->w.core = gk_core_new(&ccfg, &cops, &self->w, self->w.loop, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.core);
+
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &next, &from, 0);
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(GK_MSG_CHALLENGE, self->w.out.m.type);
+	EXPECT_EQ(1u, gk_core_stats(self->w.core)->stale_answers);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, &self->w.out.m, &req));
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &req, &from, 0);
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(GK_MSG_SUCCESS, self->w.out.m.type);
+	gk_terminal_on_message(&self->alice, &self->w.out.m, &next);
+	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->registrations);
+}
+
 /* With an SBC, the SBC verifies the sealed refresh and the core leg says so: the core, not the
  * SBC, knows the lockouts. */
 TEST_F(sbc, a_sealed_refresh_is_marked_sealed_on_the_core_leg)

@@ -61,6 +61,8 @@ struct gk_core_stats {
 	uint64_t vectors, challenges, successes, wrong_auth, lockouts, rejects;
 	uint64_t digest_challenges, digest_successes, digest_stale;
 	uint64_t sealed_past_lockout; /* sealed refreshes let through their source's lockout */
+	uint64_t stale_answers;       /* answers to a challenge the core no longer holds (it
+	                               * restarted, or the challenge expired): challenged afresh */
 	struct gk_reason_counters reasons;
 };
 
