@@ -44,7 +44,7 @@ LIBGK      := $(BUILD)/libgatekey.a
 
 # Each program is the objects of its own directory linked against libgatekey.
 PROG_DIRS  := aucd softswitchd sbcd tools/gkterm tools/gkctl tools/gkbench tools/gkxdpbench tools/gkflood \
-	      tests/gkmitm
+	      tools/gkimpair tests/gkmitm
 PROGS      := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d)))
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
@@ -63,7 +63,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -I$(GEN) \
 FUZZ_TIME  ?= 10
 
 .SECONDARY:
-.PHONY: all deps check check-unit check-e2e check-san check-fuzz demo bench install clean help \
+.PHONY: all deps check check-unit check-e2e check-san check-fuzz demo bench impaired install clean help \
 	fuzz format
 
 all: $(PROGS)
@@ -75,6 +75,7 @@ help:
 	@echo "make demo     start a rig and register N terminals (PROTO=$(PROTO) N=$(N) TOPO=$(TOPO);"
 	@echo "              PROTO is sip, mgcp, h248, h323 or mix, TOPO sbc or direct)"
 	@echo "make bench    print benchmark figures ('bench <name> <value> <unit>')"
+	@echo "make impaired registrations over lossy, duplicating, reordering links (prints, never asserts)"
 	@echo "make install  install binaries, the RADIUS dictionary and the Wireshark dissector"
 	@echo "              under DESTDIR/PREFIX"
 
@@ -160,6 +161,10 @@ demo: deps all
 
 bench: deps all
 	GK_BUILD=$(abspath $(BUILD)) tools/bench.sh
+
+# Registrations over lossy, duplicating, reordering links (tools/gkimpair): prints, never asserts.
+impaired: deps all
+	GK_BUILD=$(abspath $(BUILD)) tools/impaired.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin

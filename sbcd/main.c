@@ -36,6 +36,23 @@
 /* Terminals' requests waiting for the softswitch's answer at once. */
 #define SBC_RELAY_SLOTS 16384
 
+/* A deregistration told to the core, sent again until the core acknowledges it: lost on the core
+ * leg, it would leave the session open at the AuC, its Stop never accounted. The core ends a
+ * session once, so a copy that arrives twice ends nothing twice. */
+#define UNBOUND_SLOTS 4096
+#define UNBOUND_TRIES 6   /* at 0.5, 1, 2, 4, 4 and 4 s: some 15 s, a SIP transaction's span */
+#define UNBOUND_T1_MS 500
+#define UNBOUND_T2_MS 4000
+#define UNBOUND_REF   (1ull << 62) /* not a front reference: no registration waits for it */
+
+struct unbound {
+	uint64_t ref; /* 0: free */
+	uint8_t tries;
+	char idc[GK_ID_MAX + 1], idsp[GK_ID_MAX + 1], address[GK_TXT_SHORT];
+	struct gk_timer timer;
+	struct sbcd *s;
+};
+
 struct sbcd {
 	struct gk_daemon_common common;
 	struct sbc_settings set;
@@ -59,11 +76,13 @@ struct sbcd {
 	struct sockaddr_storage core_local;
 	struct gk_coreleg core; /* the core leg's trailer both ways (coreleg.h) */
 	uint64_t unbound_seq;
+	struct unbound *unbound; /* UNBOUND_SLOTS, by sequence number */
 	struct {
 		uint64_t rx_access, rx_verified, rx_core, parse_errors, core_stray,
 		    core_send_failed;
 		uint64_t passed, fastpath_dropped, verified_unbound, relayed, relay_refused;
 		uint64_t core_overload; /* the core's overload refusals, passed on as such */
+		uint64_t unbound_resent, unbound_given_up; /* deregistrations to the core */
 	} st;
 };
 
@@ -143,14 +162,59 @@ static void core_digest(void *user, uint64_t ref, const char *idc, const char *i
 	send_core(user, &m, ref);
 }
 
+static void unbound_send(struct unbound *u)
+{
+	struct gk_msg m;
+
+	gk_uplink_request(&m, GK_MSG_DEREGISTER, u->idc, u->idsp, NULL, NULL, u->address);
+	send_core(u->s, &m, u->ref);
+	uint64_t wait = (uint64_t)UNBOUND_T1_MS << u->tries;
+	u->tries++;
+	gk_timer_arm(u->s->loop, &u->timer, wait > UNBOUND_T2_MS ? UNBOUND_T2_MS : wait);
+}
+
+static void unbound_timer(struct gk_timer *t)
+{
+	struct unbound *u = (struct unbound *)((char *)t - offsetof(struct unbound, timer));
+
+	if (u->tries >= UNBOUND_TRIES) {
+		u->s->st.unbound_given_up++;
+		u->ref = 0;
+		return;
+	}
+	u->s->st.unbound_resent++;
+	unbound_send(u);
+}
+
 static void core_unbound(void *user, const char *idc, const char *idsp, const char *address)
 {
 	struct sbcd *s = user;
-	struct gk_msg m;
-	/* Not a front reference: the answer needs no registration to find. */
-	uint64_t ref = (1ull << 62) | ++s->unbound_seq;
-	gk_uplink_request(&m, GK_MSG_DEREGISTER, idc, idsp, NULL, NULL, address);
-	send_core(s, &m, ref);
+	uint64_t seq = ++s->unbound_seq;
+	struct unbound *u = &s->unbound[seq % UNBOUND_SLOTS];
+
+	if (u->ref) { /* the oldest still unacknowledged: UNBOUND_SLOTS newer ones came since */
+		gk_timer_cancel(s->loop, &u->timer);
+		s->st.unbound_given_up++;
+	}
+	u->ref = UNBOUND_REF | seq;
+	u->tries = 0;
+	u->s = s;
+	u->timer.fn = unbound_timer;
+	snprintf(u->idc, sizeof(u->idc), "%s", idc);
+	snprintf(u->idsp, sizeof(u->idsp), "%s", idsp);
+	snprintf(u->address, sizeof(u->address), "%s", address ? address : "-");
+	unbound_send(u);
+}
+
+/* The core's acknowledgement of a deregistration: nothing more to send for it. */
+static void unbound_acked(struct sbcd *s, uint64_t ref)
+{
+	struct unbound *u = &s->unbound[(ref & ~UNBOUND_REF) % UNBOUND_SLOTS];
+
+	if ((ref & UNBOUND_REF) && u->ref == ref) {
+		gk_timer_cancel(s->loop, &u->timer);
+		u->ref = 0;
+	}
 }
 
 /* The SIP method of the core-leg request for a terminal's OTHER: its own when it is a SIP token
@@ -327,6 +391,7 @@ static void on_core(void *user, int fd, uint8_t *data, size_t len,
 		break;
 	}
 	case GK_MSG_DEREG_OK:
+		unbound_acked(s, ref);
 		break;
 	case GK_MSG_OTHER_OK:
 		if (ref & GK_REF_PEER)
@@ -609,6 +674,8 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("relay_expired", rs->expired);
 	P("relay_refused", s->st.relay_refused);
 	P("core_overload", s->st.core_overload);
+	P("unbound_resent", s->st.unbound_resent);
+	P("unbound_given_up", s->st.unbound_given_up);
 #undef P
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (s->core.st.why.n[i])
@@ -745,7 +812,8 @@ int main(int argc, char **argv)
 	/* The softswitch answers a relayed request at once; one whose answer has not come after
 	 * the time a registration may take at the core is not coming (lost on the core leg). */
 	s.relay = gk_relay_new(s.loop, SBC_RELAY_SLOTS, s.set.front.core_timeout_ms);
-	if (!s.relay) {
+	s.unbound = calloc(UNBOUND_SLOTS, sizeof(*s.unbound));
+	if (!s.relay || !s.unbound) {
 		gk_err("out of memory");
 		return 1;
 	}
@@ -784,6 +852,10 @@ int main(int argc, char **argv)
 	gk_timer_cancel(s.loop, &s.admission);
 	/* first: its timers go before anything else frees its own */
 	gk_front_io_close(&s.io);
+	for (unsigned i = 0; i < UNBOUND_SLOTS; i++)
+		if (s.unbound[i].ref)
+			gk_timer_cancel(s.loop, &s.unbound[i].timer);
+	free(s.unbound);
 	/* the relay cancels its timer, which moves others in the loop's heap: before the
 	 * registrar, which frees its own without cancelling them */
 	gk_relay_free(s.relay);

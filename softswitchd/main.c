@@ -333,6 +333,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("sbc_requests", s->peers.st.requests);
 	P("sbc_refused", s->peers.st.refused);
 	P("sbc_shed", s->peers.st.shed); /* of sbc_refused: no slot, answered as overload */
+	P("sbc_resent", s->peers.st.resent); /* sent again by the SBC: the first let go */
 	P("sbc_waiting", pr->waiting);
 	P("sbc_expired", pr->expired);
 	uint64_t auth_ok = 0, auth_dropped = 0;

@@ -82,7 +82,12 @@ netns_add() {
 }
 
 # link <ns-a> <if-a> <addr4-a> <addr6-a> <ns-b> <if-b> <addr4-b> <addr6-b>
+# With IMPAIR set, the link goes through gkimpair instead (link_impaired).
 link() {
+	if [ -n "${IMPAIR:-}" ]; then
+		link_impaired "$@"
+		return
+	fi
 	ip link add "$2" type veth peer name "$6"
 	ip link set "$2" netns "$1"
 	ip link set "$6" netns "$5"
@@ -102,6 +107,58 @@ link() {
 	ip -n "$1" neigh replace "${8%/*}" lladdr "$mac_b" dev "$2" nud permanent
 	ip -n "$5" neigh replace "${3%/*}" lladdr "$mac_a" dev "$6" nud permanent
 	ip -n "$5" neigh replace "${4%/*}" lladdr "$mac_a" dev "$6" nud permanent
+}
+
+# IMPAIR="<loss %> <duplicate %> <delay ms> <jitter ms>", e.g. "5 1 20 10": every link of the rig
+# runs through tools/gkimpair, in a namespace of its own between the link's two ends, which
+# loses, duplicates, delays and reorders frames both ways (tc netem's job, on kernels with or
+# without sch_netem). The ends know each other's MACs, as on a plain link, and the middle
+# namespace only carries frames: it has no address.
+LINKS_IMPAIRED=0
+link_impaired() {
+	local mid=${RIG}m$LINKS_IMPAIRED ma=${RIG}m${LINKS_IMPAIRED}a mb=${RIG}m${LINKS_IMPAIRED}b
+	local loss dup delay jitter
+	read -r loss dup delay jitter <<<"$IMPAIR"
+	LINKS_IMPAIRED=$((LINKS_IMPAIRED + 1))
+	netns_add "$mid"
+	ip link add "$2" type veth peer name "$ma"
+	ip link add "$6" type veth peer name "$mb"
+	ip link set "$2" netns "$1"
+	ip link set "$6" netns "$5"
+	ip link set "$ma" netns "$mid"
+	ip link set "$mb" netns "$mid"
+	ip netns exec "$mid" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip -n "$mid" link set "$ma" up
+	ip -n "$mid" link set "$mb" up
+	ip -n "$1" addr add "$3" dev "$2"
+	ip -n "$1" addr add "$4" dev "$2" nodad
+	ip -n "$5" addr add "$7" dev "$6"
+	ip -n "$5" addr add "$8" dev "$6" nodad
+	ip -n "$1" link set "$2" up
+	ip -n "$5" link set "$6" up
+	local mac_a mac_b
+	mac_b=$(ip netns exec "$5" cat "/sys/class/net/$6/address")
+	mac_a=$(ip netns exec "$1" cat "/sys/class/net/$2/address")
+	ip -n "$1" neigh replace "${7%/*}" lladdr "$mac_b" dev "$2" nud permanent
+	ip -n "$1" neigh replace "${8%/*}" lladdr "$mac_b" dev "$2" nud permanent
+	ip -n "$5" neigh replace "${3%/*}" lladdr "$mac_a" dev "$6" nud permanent
+	ip -n "$5" neigh replace "${4%/*}" lladdr "$mac_a" dev "$6" nud permanent
+	ip netns exec "$mid" "$BIN/gkimpair" --between "$ma" "$mb" --loss "$loss" \
+		--duplicate "$dup" --delay "$delay" --jitter "$jitter" --duration 1800 \
+		>"$WORK/$mid.impair" 2>&1 &
+	PIDS+=($!)
+	wait_until 50 grep -q '^impairing ' "$WORK/$mid.impair"
+}
+# impair_report: what every impaired link did (gkimpair prints it when stopped).
+impair_report() {
+	local i
+	for i in $(seq 0 $((LINKS_IMPAIRED - 1))); do
+		ip netns pids "${RIG}m$i" 2>/dev/null | xargs -r kill -TERM
+	done
+	for i in $(seq 0 $((LINKS_IMPAIRED - 1))); do
+		wait_until 50 grep -q '^impaired ' "$WORK/${RIG}m$i.impair"
+		grep '^impaired ' "$WORK/${RIG}m$i.impair" | sed "s/^/link $i: /"
+	done
 }
 
 # The direct topology: a terminal host and a core host (softswitchd + aucd) on one veth pair.

@@ -585,6 +585,12 @@ int gk_cmd_txn_input(struct gk_cmd_txn *t, struct gk_msg *m, const struct sockad
 					t->stats.pending_sent++;
 					t->ops.xmit(t->user, from, buf, (size_t)n, seal);
 				}
+				/* The exchange's command is still being worked on, and what it
+				 * waits for may be what was lost (an SBC's request to the core):
+				 * the state machine hears of the retransmission, as it does of a
+				 * SIP one, and knows it by its N1. */
+				if (t->cfg.defer && request_class(m->type))
+					return 1;
 			} else if (s->len) {
 				t->ops.xmit(t->user, from, s->buf, s->len, s->seal);
 			}

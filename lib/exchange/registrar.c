@@ -459,6 +459,28 @@ static void to_core(struct gk_registrar *r, struct pending *p, const struct gk_m
 		                   req->auth, a, p->sealed);
 }
 
+/* The terminal retransmitted a request the core has not decided yet. Across a network (an SBC's
+ * front) the request to the core, or the core's verdict, may be what was lost, and the core leg
+ * has no retransmission of its own: the terminal's timers drive it, end to end, so a copy goes
+ * again under the same reference. The core treats it as the same attempt, or, for an answer it
+ * decided already, challenges afresh (core.c), and the first verdict to arrive is the one used.
+ * In one process (softswitchd facing terminals itself) nothing is lost between the two. */
+static void core_resend(struct gk_registrar *r, struct pending *p)
+{
+	char a[GK_TXT_SHORT];
+
+	if (r->cfg.role != GK_ROLE_SBC)
+		return;
+	r->stats.core_resent++;
+	gk_format_addr(&p->from, a, sizeof(a));
+	if (p->req.type == GK_MSG_REGISTER)
+		r->ops.core_register(r->user, pending_handle(r, p), p->req.idc, r->cfg.idsp, a,
+		                     p->sealed);
+	else
+		r->ops.core_answer(r->user, pending_handle(r, p), p->req.idc, r->cfg.idsp,
+		                   p->req.rand, p->req.auth, a, p->sealed);
+}
+
 static void send_challenge(struct gk_registrar *r, struct pending *p)
 {
 	struct gk_msg c;
@@ -604,9 +626,11 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 	p = pending_of(r, m->idc, from);
 	if (p && memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0) {
 		/* A retransmission of the request we are working on: the challenge is public, send
-		 * it again; while the AuC has not answered there is nothing to send yet. */
+		 * it again; while the core decides, the request to it may be what was lost. */
 		if (p->state == P_WAIT_ANSWER)
 			send_challenge(r, p);
+		else
+			core_resend(r, p);
 		return;
 	}
 	slot = gk_idmap_find(r->ids, m->idc);
@@ -903,7 +927,7 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 		return reject(r, m, from, GK_R_WRONG_SOURCE);
 	if (p && p->state == P_WAIT_CORE && p->req.type == GK_MSG_ANSWER &&
 	    memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0)
-		return; /* retransmitted while the core decides: the answer will follow */
+		return core_resend(r, p); /* retransmitted while the core decides */
 	if (!p) {
 		/* No challenge of ours is waiting for it: this front restarted since the challenge
 		 * went out, or the challenge expired. Like a stale nonce in Digest (RFC 7616,

@@ -88,12 +88,32 @@ static void overload(const struct gk_uplink_core *u, struct gk_msg *resp)
 	resp->retry_after = gk_retry_after_pick(u->retry_after_s, u->retry_jitter_s);
 }
 
+/* Whether t is an earlier copy of the request being handed to the core now: the same SBC, the
+ * same core-leg transaction (its Call-ID carries the SBC front's reference). */
+static bool earlier_copy(const struct gk_uplink_core *u, const struct gk_relay_txn *t)
+{
+	const struct gk_relay_txn *now = u->current;
+	const char *id = now ? gk_sip_get(&now->req.wire.sip, GK_SIP_CALL_ID) : "";
+
+	return now && now != t && id[0] && gk_sockaddr_equal(&now->from, &t->from) &&
+	       strcmp(id, gk_sip_get(&t->req.wire.sip, GK_SIP_CALL_ID)) == 0;
+}
+
 void gk_uplink_core_reject(struct gk_uplink_core *u, uint64_t ref, enum gk_reason why)
 {
 	struct gk_msg resp;
 	struct gk_relay_txn *t = verdict(u, ref, GK_MSG_REJECT, NULL, NULL, NULL, &resp);
 	if (!t)
 		return;
+	if (why == GK_R_SUPERSEDED && earlier_copy(u, t)) {
+		/* The SBC sent the request again, because its terminal retransmitted while the
+		 * verdict was lost or not there yet: the new copy answers the same registration
+		 * there, so the first is let go without a word, where a refusal would refuse it. */
+		u->st.resent++;
+		gk_wipe(&resp, offsetof(struct gk_msg, wire));
+		gk_relay_release(u->relay, t);
+		return;
+	}
 	/* counted by the core; the wire says only "forbidden", or that the core cannot decide now
 	 * (overloaded, or the AuC did not answer): come back later */
 	if (gk_reason_is_temporary(why))
@@ -186,6 +206,7 @@ void gk_uplink_core_request(struct gk_uplink_core *u, const char *sbc_id, const 
 	gk_msg_copy(&t->req, m);
 	t->from = *from;
 	t->index = 0;
+	u->current = t;
 	/* The core may answer inside these calls: t is not touched after them. */
 	if (gk_uplink_is_digest(m))
 		gk_core_digest(u->core, ref, m->idc, m->idsp,
@@ -195,4 +216,5 @@ void gk_uplink_core_request(struct gk_uplink_core *u, const char *sbc_id, const 
 		                 (m->fields & GK_F_ADDR) ? m->address : "-", sealed);
 	else
 		gk_core_answer(u->core, ref, m->idc, m->idsp, m->rand, m->auth, addr, sealed);
+	u->current = NULL;
 }

@@ -1054,6 +1054,39 @@ static int sbc_run(struct sbc_world *w, struct gk_terminal *t, int host)
 	return sbc_run_verified(w, t, host, 0);
 }
 
+/* A request lost on the core leg: the core leg has no retransmission of its own, so the
+ * terminal's retransmission, which the front would otherwise absorb while the core decides,
+ * sends it to the core again, and the registration completes. */
+TEST_F(sbc, a_request_lost_on_the_core_leg_goes_again_with_the_terminals_retransmission)
+{
+	struct sockaddr_storage from = addr_of(2);
+	struct gk_msg req, next;
+
+	gk_terminal_register(&self->alice, &req);
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &req, &from, 0);
+	ASSERT_NE(self->w.q_head, self->w.q_tail);
+	self->w.q_head = self->w.q_tail; /* lost on the way to the core */
+	EXPECT_EQ(0u, gk_registrar_stats(self->w.front)->core_resent);
+	gk_registrar_on_message(self->w.front, &req, &from, 0); /* the terminal retransmits */
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->core_resent);
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(GK_MSG_CHALLENGE, self->w.out.m.type);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, &self->w.out.m, &next));
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &next, &from, 0);
+	self->w.q_head = self->w.q_tail; /* the answer is lost too */
+	gk_registrar_on_message(self->w.front, &next, &from, 0);
+	EXPECT_EQ(2u, gk_registrar_stats(self->w.front)->core_resent);
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(GK_MSG_SUCCESS, self->w.out.m.type);
+	gk_terminal_on_message(&self->alice, &self->w.out.m, &req);
+	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->challenges);
+}
+
 /* The softswitch restarts between its challenge and the terminal's answer: the new core holds
  * no challenge with that Rand, and challenges afresh instead of refusing, so the terminal's
  * registration completes with the second challenge. */

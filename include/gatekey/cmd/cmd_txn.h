@@ -86,10 +86,12 @@ struct gk_cmd_txn *gk_cmd_txn_new(const struct gk_codec *codec, const struct gk_
 void gk_cmd_txn_free(struct gk_cmd_txn *t);
 
 /*
- * A decoded message from `from`. Returns 1 when m goes on to the state machine (a new command,
- * or a response that means something to it: REJECT, and the 2xx of a DEREGISTER or OTHER, which
- * becomes DEREG_OK / OTHER_OK, with the IDs of the command filled in), 0 when the layer consumed
- * it. seal: how to seal what the layer answers by itself (duplicates, provisional, 200).
+ * A decoded message from `from`. Returns 1 when m goes on to the state machine (a new command;
+ * with defer, also a duplicate of an exchange command still being worked on, which the state
+ * machine recognises as a retransmission; or a response that means something to it: REJECT,
+ * and the 2xx of a DEREGISTER or OTHER, which becomes DEREG_OK / OTHER_OK, with the IDs of the
+ * command filled in), 0 when the layer consumed it. seal: how to seal what the layer answers by
+ * itself (duplicates, provisional, 200).
  */
 int gk_cmd_txn_input(struct gk_cmd_txn *t, struct gk_msg *m, const struct sockaddr_storage *from,
                      uint32_t seal);

@@ -23,6 +23,7 @@ struct gk_uplink_core_stats {
 	uint64_t requests; /* from SBCs */
 	uint64_t refused;  /* refused before the core saw them: wrong IDsp, incomplete, no slot */
 	uint64_t shed;     /* of refused: no slot, answered as overload (sbc_shed in stats) */
+	uint64_t resent;   /* requests an SBC sent again, superseding their first copy */
 };
 
 struct gk_uplink_core {
@@ -39,6 +40,8 @@ struct gk_uplink_core {
 	 * registrar.retry_jitter; init sets the defaults of msg.h). */
 	uint32_t retry_after_s, retry_jitter_s;
 	struct gk_uplink_core_stats st;
+	/* The request being handed to the core, and where from, while it is (see reject). */
+	const struct gk_relay_txn *current;
 };
 
 /* slots: requests of all SBCs that may wait for the core at once; ttl_ms: how long one may wait
