@@ -40,7 +40,7 @@
  * leg, it would leave the session open at the AuC, its Stop never accounted. The core ends a
  * session once, so a copy that arrives twice ends nothing twice. */
 #define UNBOUND_SLOTS 4096
-#define UNBOUND_TRIES 6   /* at 0.5, 1, 2, 4, 4 and 4 s: some 15 s, a SIP transaction's span */
+#define UNBOUND_TRIES 6 /* sent at 0, 0.5, 1.5, 3.5, 7.5 and 11.5 s, given up at 15.5 s */
 #define UNBOUND_T1_MS 500
 #define UNBOUND_T2_MS 4000
 #define UNBOUND_REF   (1ull << 62) /* not a front reference: no registration waits for it */

@@ -40,8 +40,8 @@ struct softswitchd {
 	struct gk_daemon_common common;
 	struct ss_settings set;
 	struct gk_loop *loop;
-	struct gk_direct direct;  /* front and core of the direct topology */
-	struct gk_registrar *reg; /* = direct.front */
+	struct gk_direct direct;    /* front and core of the direct topology */
+	struct gk_registrar *reg;   /* = direct.front */
 	struct gk_bindstore *store; /* registrar.binding_store, or NULL */
 	struct gk_front_io io;
 	struct gk_auc_client *auc;
@@ -332,7 +332,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("parse_errors", s->st.parse_errors);
 	P("sbc_requests", s->peers.st.requests);
 	P("sbc_refused", s->peers.st.refused);
-	P("sbc_shed", s->peers.st.shed); /* of sbc_refused: no slot, answered as overload */
+	P("sbc_shed", s->peers.st.shed);     /* of sbc_refused: no slot, answered as overload */
 	P("sbc_resent", s->peers.st.resent); /* sent again by the SBC: the first let go */
 	P("sbc_waiting", pr->waiting);
 	P("sbc_expired", pr->expired);

@@ -91,6 +91,11 @@ link() {
 	ip link add "$2" type veth peer name "$6"
 	ip link set "$2" netns "$1"
 	ip link set "$6" netns "$5"
+	link_ends "$@"
+}
+
+# link_ends <the arguments of link>: addresses and neighbours at both ends, interfaces up.
+link_ends() {
 	ip -n "$1" addr add "$3" dev "$2"
 	ip -n "$1" addr add "$4" dev "$2" nodad
 	ip -n "$5" addr add "$7" dev "$6"
@@ -130,19 +135,7 @@ link_impaired() {
 	ip netns exec "$mid" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	ip -n "$mid" link set "$ma" up
 	ip -n "$mid" link set "$mb" up
-	ip -n "$1" addr add "$3" dev "$2"
-	ip -n "$1" addr add "$4" dev "$2" nodad
-	ip -n "$5" addr add "$7" dev "$6"
-	ip -n "$5" addr add "$8" dev "$6" nodad
-	ip -n "$1" link set "$2" up
-	ip -n "$5" link set "$6" up
-	local mac_a mac_b
-	mac_b=$(ip netns exec "$5" cat "/sys/class/net/$6/address")
-	mac_a=$(ip netns exec "$1" cat "/sys/class/net/$2/address")
-	ip -n "$1" neigh replace "${7%/*}" lladdr "$mac_b" dev "$2" nud permanent
-	ip -n "$1" neigh replace "${8%/*}" lladdr "$mac_b" dev "$2" nud permanent
-	ip -n "$5" neigh replace "${3%/*}" lladdr "$mac_a" dev "$6" nud permanent
-	ip -n "$5" neigh replace "${4%/*}" lladdr "$mac_a" dev "$6" nud permanent
+	link_ends "$@"
 	ip netns exec "$mid" "$BIN/gkimpair" --between "$ma" "$mb" --loss "$loss" \
 		--duplicate "$dup" --delay "$delay" --jitter "$jitter" --duration 1800 \
 		>"$WORK/$mid.impair" 2>&1 &

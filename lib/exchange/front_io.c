@@ -386,6 +386,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("sealed_requests", r->sealed_requests);
 	P("stale_answers", r->stale_answers);
 	P("core_resent", r->core_resent);
+	P("successes_resent", r->successes_resent);
 	P("tx_datagrams", l->tx_dgrams);
 	P("rx_nobufs", l->rx_nobufs);
 	P("tx_no_slot", l->tx_no_slot);

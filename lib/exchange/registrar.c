@@ -53,10 +53,25 @@ struct gk_binding {
 	struct gk_registrar *r;
 };
 
+/* The success a binding was made with, kept for a challenge's lifetime: a retransmitted answer
+ * (the success was lost, or the network duplicated the answer) gets the same success again, as
+ * a SIP server transaction answers a retransmission with the same final response. A refusal
+ * instead (the answer's N1 is spent) could overtake the success on its way and undo it. */
+struct sent_success {
+	uint64_t until_ms; /* loop clock; 0: none */
+	uint64_t ts;
+	uint32_t expires;
+	uint8_t chosen;
+	uint8_t n1[GK_NONCE_LEN], n2[GK_NONCE_LEN];
+	uint8_t blob[GK_BLOB_LEN];
+	uint8_t mac[GK_MAC_LEN];
+};
+
 struct record {
 	uint8_t seen_n1[N1_CACHE][GK_NONCE_LEN];
 	uint8_t n1_pos, n1_count;
 	uint64_t last_seen_ms;
+	struct sent_success sent;
 	struct gk_binding b;
 };
 
@@ -556,6 +571,7 @@ static void binding_end(struct gk_registrar *r, struct gk_binding *b, bool expir
 	gk_timer_cancel(r->loop, &b->expiry);
 	gk_wipe(&b->keys, sizeof(b->keys));
 	memset(&b->win_up, 0, sizeof(b->win_up));
+	memset(&rec(r, b->index)->sent, 0, sizeof(rec(r, b->index)->sent));
 	b->active = false;
 	if (r->store)
 		gk_bindstore_del(r->store, b->index);
@@ -803,11 +819,49 @@ static void complete(struct gk_registrar *r, struct pending *p,
 		return refuse_success(r, p, GK_R_INTERNAL);
 	}
 	gk_wipe(k, sizeof(k));
+	struct sent_success *kept = &rec(r, slot)->sent;
+	kept->until_ms = gk_loop_now(r->loop) + (uint64_t)r->cfg.challenge_ttl_s * 1000;
+	kept->ts = s.ts;
+	kept->expires = s.expires;
+	kept->chosen = s.chosen;
+	memcpy(kept->n1, s.n1, GK_NONCE_LEN);
+	memcpy(kept->n2, s.n2, GK_NONCE_LEN);
+	memcpy(kept->blob, s.blob, GK_BLOB_LEN);
+	memcpy(kept->mac, s.mac, GK_MAC_LEN);
 	r->ops.send_terminal(r->user, &s, from, NULL);
 	if (r->ops.binding_up)
 		r->ops.binding_up(r->user, b);
 	log_registered(r, m->idc, from, b);
 	pending_free(r, p);
+}
+
+/* m repeats the answer that made rc's binding, from its address, while that success is kept:
+ * the same success goes again, in m's own transaction. */
+static bool resend_success(struct gk_registrar *r, struct record *rc, const struct gk_msg *m,
+                           const struct sockaddr_storage *from)
+{
+	const struct sent_success *kept = &rc->sent;
+	struct gk_msg s;
+
+	if (!rc->b.active || kept->until_ms <= gk_loop_now(r->loop) ||
+	    memcmp(kept->n1, m->n1, GK_NONCE_LEN) != 0 || !gk_sockaddr_equal(&rc->b.addr, from))
+		return false;
+	respond_init(&s, m, GK_MSG_SUCCESS);
+	memcpy(s.n1, kept->n1, GK_NONCE_LEN);
+	memcpy(s.n2, kept->n2, GK_NONCE_LEN);
+	s.ts = kept->ts;
+	memcpy(s.blob, kept->blob, GK_BLOB_LEN);
+	s.chosen = kept->chosen;
+	memcpy(s.mechs, m->mechs, sizeof(s.mechs));
+	s.n_mechs = m->n_mechs;
+	s.expires = kept->expires;
+	s.index = kept->chosen == GK_MECH_GKMAC ? rc->b.index : 0;
+	memcpy(s.mac, kept->mac, GK_MAC_LEN);
+	s.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
+	           GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
+	r->stats.successes_resent++;
+	r->ops.send_terminal(r->user, &s, from, NULL);
+	return true;
 }
 
 void gk_registrar_core_success(struct gk_registrar *r, uint64_t ref,
@@ -928,6 +982,8 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 	if (p && p->state == P_WAIT_CORE && p->req.type == GK_MSG_ANSWER &&
 	    memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0)
 		return core_resend(r, p); /* retransmitted while the core decides */
+	if (!p && rc && resend_success(r, rc, m, from))
+		return;
 	if (!p) {
 		/* No challenge of ours is waiting for it: this front restarted since the challenge
 		 * went out, or the challenge expired. Like a stale nonce in Digest (RFC 7616,
@@ -941,8 +997,18 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 	}
 	if (p->state != P_WAIT_ANSWER)
 		return reject(r, m, from, GK_R_NO_CHALLENGE);
-	if (!gk_ct_equal(p->n2, m->n2, GK_NONCE_LEN))
+	if (!gk_ct_equal(p->n2, m->n2, GK_NONCE_LEN)) {
+		/* Its own N1, another N2: the terminal's answer to an earlier challenge of this
+		 * attempt, retransmitted while a fresh one was on its way (the core challenged
+		 * again after its verdict was lost). A refusal could reach the terminal after it
+		 * took the fresh challenge, and end the registration: the challenge goes again. */
+		if (memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0) {
+			r->stats.stale_answers++;
+			send_challenge(r, p);
+			return;
+		}
 		return reject(r, m, from, GK_R_BAD_N2);
+	}
 	if ((m->fields & GK_F_RAND) && !gk_ct_equal(p->rand, m->rand, GK_RAND_LEN))
 		return reject(r, m, from, GK_R_BAD_N2);
 	if (rc && n1_seen(rc, m->n1))

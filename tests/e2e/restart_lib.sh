@@ -113,10 +113,7 @@ restart_run() {
 				"$WORK/run-$p.out" || opts_ok=0
 		fi
 		# The terminal's own key is the one the restarted front holds.
-		sed -n 's/^registered \([^ ]*\) .*fpr=\([0-9a-f]*\).*/\1 \2/p' "$WORK/run-$p.out" |
-			while read -r id f; do
-				grep -qx "$id $f" "$WORK/fprs.after" || echo "$id"
-			done | grep -q . && fpr_ok=0
+		keys_match "$WORK/run-$p.out" "$WORK/fprs.after" || fpr_ok=0
 	done
 	[ $failed = 0 ] && [ $regs_ok = 1 ]
 	ok $? "every gkterm run ends with all its terminals registered, none failed"
@@ -146,6 +143,15 @@ restart_run() {
 	wait_until 50 eval '[ "$(replay_drops)" -gt "$drops_before" ]' &&
 		[ "$(binding_rx termr)" = "$rx_before" ]
 	ok $? "replayed after the restart, it is dropped as a replay, not accepted a second time"
+}
+
+# keys_match <gkterm output> <"IDc fingerprint" list>: every terminal gkterm registered holds
+# the key the list gives for it.
+keys_match() {
+	! sed -n 's/^registered \([^ ]*\) .*fpr=\([0-9a-f]*\).*/\1 \2/p' "$1" |
+		while read -r id f; do
+			grep -qx "$id $f" "$2" || echo "$id"
+		done | grep -q .
 }
 
 # termr's source port, from the front's binding.
@@ -192,10 +198,7 @@ restart_midway() {
 	for p in $RESTART_PROTOS; do
 		grep -v '^registered ' "$WORK/$m-$p.out" | diag
 		grep -q "^summary terminals=$n registered=$n failed=0" "$WORK/$m-$p.out" || regs_ok=0
-		sed -n 's/^registered \([^ ]*\) .*fpr=\([0-9a-f]*\).*/\1 \2/p' "$WORK/$m-$p.out" |
-			while read -r id f; do
-				grep -qx "$id $f" "$WORK/fprs.$m" || echo "$id"
-			done | grep -q . && fpr_ok=0
+		keys_match "$WORK/$m-$p.out" "$WORK/fprs.$m" || fpr_ok=0
 	done
 	[ $failed = 0 ] && [ $regs_ok = 1 ]
 	ok $? "all $((4 * n)) registrations of four protocols complete, none failed"

@@ -427,9 +427,9 @@ TEST(a_slow_server_gets_backoff_and_its_late_answer_is_used)
 	uint64_t second = r.late_seen_ms[2] - r.late_seen_ms[1];
 	EXPECT_LE(95, first);
 	EXPECT_LE(190, second);
-	EXPECT_LT(first + 60, second) TH_LOG("no backoff: %llu then %llu ms",
-	                                     (unsigned long long)first,
-	                                     (unsigned long long)second);
+	EXPECT_LT(first + 60, second)
+	TH_LOG("no backoff: %llu then %llu ms", (unsigned long long)first,
+	       (unsigned long long)second);
 	rig_close(&r);
 }
 

@@ -370,12 +370,23 @@ TEST_F(exchange, replayed_answer_is_refused)
 	resp = deliver(&self->w, &answer, 2, 0);
 	ASSERT_NE(NULL, resp);
 	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
+	uint8_t mac[GK_MAC_LEN];
+	memcpy(mac, resp->mac, sizeof(mac));
+	/* From the terminal's own address it is a retransmission (its success may have been
+	 * lost): the same success again, and nothing else. */
 	resp = deliver(&self->w, &answer, 2, 0);
 	ASSERT_NE(NULL, resp);
-	/* Its challenge is gone, so it counts as a new request with its N1, which is spent. */
+	EXPECT_EQ(GK_MSG_SUCCESS, resp->type);
+	EXPECT_EQ(0, memcmp(mac, resp->mac, sizeof(mac)));
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.reg)->successes_resent);
+	/* From anywhere else its challenge is gone, so it counts as a new request with its N1,
+	 * which is spent. */
+	resp = deliver(&self->w, &answer, 3, 0);
+	ASSERT_NE(NULL, resp);
 	EXPECT_EQ(GK_MSG_REJECT, resp->type);
 	EXPECT_EQ(GK_R_REPLAY_N1, resp->reason);
 	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->registrations);
+	EXPECT_EQ(0, gk_registrar_stats(self->w.reg)->refreshes);
 }
 
 TEST_F(exchange, replayed_register_n1)
@@ -937,10 +948,10 @@ static void sc_reject(void *user, uint64_t ref, enum gk_reason why)
 	leg_push(user, L_REJECT, ref)->why = why;
 }
 
-/* Delivers every call in order, and the AuC's vectors (for the one subscriber, alice). */
-static void leg_pump(struct sbc_world *w)
+/* Delivers up to n calls in order, and the AuC's vectors (for the one subscriber, alice). */
+static void leg_pump_n(struct sbc_world *w, unsigned n)
 {
-	while (w->q_head != w->q_tail) {
+	while (n-- && w->q_head != w->q_tail) {
 		struct leg_call c = w->q[w->q_head++ % LEG_MAX];
 		struct gk_auc_vector v;
 
@@ -970,6 +981,12 @@ static void leg_pump(struct sbc_world *w)
 			break;
 		}
 	}
+}
+
+/* Delivers every call in order. */
+static void leg_pump(struct sbc_world *w)
+{
+	leg_pump_n(w, ~0u);
 }
 
 FIXTURE(sbc)
@@ -1085,6 +1102,46 @@ TEST_F(sbc, a_request_lost_on_the_core_leg_goes_again_with_the_terminals_retrans
 	gk_terminal_on_message(&self->alice, &self->w.out.m, &req);
 	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
 	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->challenges);
+}
+
+/* The core's success is lost on the core leg: the terminal's retransmitted answer goes to the
+ * core again, which has finished with that attempt and challenges afresh. A copy of the first
+ * answer still on its way then meets the fresh challenge at the front: it gets that challenge
+ * again, not a refusal that would end the registration, and the terminal completes it. */
+TEST_F(sbc, an_answer_to_an_earlier_challenge_gets_the_current_one)
+{
+	struct sockaddr_storage from = addr_of(2);
+	struct gk_msg req, answer, again;
+
+	gk_terminal_register(&self->alice, &req);
+	gk_registrar_on_message(self->w.front, &req, &from, 0);
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, &self->w.out.m, &answer));
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &answer, &from, 0);
+	leg_pump_n(&self->w, 1);         /* the core decides: success ... */
+	self->w.q_head = self->w.q_tail; /* ... which is lost */
+	ASSERT_FALSE(self->w.out.have);
+	gk_registrar_on_message(self->w.front, &answer, &from, 0); /* retransmitted */
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(GK_MSG_CHALLENGE, self->w.out.m.type); /* the core challenged afresh */
+	EXPECT_EQ(1u, gk_core_stats(self->w.core)->stale_answers);
+	struct gk_msg fresh = self->w.out.m;
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &answer, &from, 0); /* the old answer again */
+	ASSERT_TRUE(self->w.out.have);
+	EXPECT_EQ(GK_MSG_CHALLENGE, self->w.out.m.type);
+	EXPECT_EQ(0, memcmp(fresh.n2, self->w.out.m.n2, GK_NONCE_LEN));
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, &fresh, &again));
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &again, &from, 0);
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(GK_MSG_SUCCESS, self->w.out.m.type);
+	gk_terminal_on_message(&self->alice, &self->w.out.m, &req);
+	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
 }
 
 /* The softswitch restarts between its challenge and the terminal's answer: the new core holds

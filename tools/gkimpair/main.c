@@ -55,7 +55,8 @@ static uint32_t heap[QUEUE_MAX], n_heap, free_list[QUEUE_MAX], n_free;
 static volatile sig_atomic_t stop;
 
 static struct {
-	uint64_t received, forwarded, lost, duplicated, reordered, queue_full, too_long, send_errors;
+	uint64_t received, forwarded, lost, duplicated, reordered, queue_full, too_long,
+	    send_errors;
 } st;
 
 static uint64_t now_ns(void)
@@ -301,7 +302,8 @@ int main(int argc, char **argv)
 			uint64_t due = frames[heap[0]].due_ns;
 			wait_ms = due > now ? (int)((due - now + 999999) / 1000000) : 0;
 		}
-		struct pollfd p[2] = {{.fd = fd[0], .events = POLLIN}, {.fd = fd[1], .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = fd[0], .events = POLLIN},
+		                      {.fd = fd[1], .events = POLLIN}};
 		if (poll(p, 2, wait_ms) < 0 && errno != EINTR) {
 			perror("gkimpair: poll");
 			break;

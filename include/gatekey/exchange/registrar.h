@@ -83,6 +83,7 @@ struct gk_registrar_stats {
 	uint64_t challenges, core_requests, rejects, restored;
 	uint64_t rejects_overload; /* of rejects: overload answers (its own, the core's, shed) */
 	uint64_t sealed_requests;  /* REGISTERs and ANSWERs sealed under their IDc's own binding */
+	uint64_t successes_resent; /* a repeated answer got the success its binding was made with */
 	uint64_t core_resent;      /* requests sent to the core again: the terminal retransmitted
 	                            * while the core had not decided (an SBC's front) */
 	uint64_t stale_answers;    /* ANSWERs to a challenge this front no longer holds (it
