@@ -103,7 +103,7 @@ for PROTO in $PROTOS; do
 	out=$(gkterm_direct --key-file "$WORK/$PROTO-e.key" --replay-answer)
 	echo "$out" | diag
 	echo "$out" | grep -q '^replay refused=1 accepted=0'
-	ok $? "$PROTO: a replayed ANSWER command gets no new registration"
+	ok $? "$PROTO: a replayed ANSWER command gets no new registration (the same success again)"
 	before=$(stat_of softswitchd reason.STALE_TS)
 	out=$(gkterm_direct --key-file "$WORK/$PROTO-f.key" --ts-offset -120)
 	rc=$?

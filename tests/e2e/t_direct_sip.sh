@@ -91,7 +91,7 @@ out=$(gkterm_direct --key-file "$WORK/term5.key" --replay-answer)
 rc=$?
 echo "$out" | diag
 echo "$out" | grep -q '^replay refused=1 accepted=0'
-ok $? "a replayed second REGISTER (same N1/N2) is refused"
+ok $? "a replayed second REGISTER (same N1/N2) registers nothing new (the same success again)"
 
 # --- Stale timestamp. -----------------------------------------------------------------------
 before=$(stat_of softswitchd reason.STALE_TS)

@@ -925,6 +925,7 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 			memcpy(x->answer, x->req, x->req_len);
 			x->answer_len = x->req_len;
 		} else if (ret == 0) {
+			memcpy(x->success_mac, m.mac, GK_MAC_LEN);
 			on_registered(r, x);
 		} else if (ret == -1 && !(x->t.reason == GK_R_OVERLOAD && backoff(r, x))) {
 			x->phase = PH_FAILED;
@@ -936,6 +937,12 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 		if (m.type == GK_MSG_REJECT) {
 			x->replay_refused = true;
 			r->st.replay_refused++;
+		} else if (m.type == GK_MSG_SUCCESS &&
+		           memcmp(m.mac, x->success_mac, GK_MAC_LEN) == 0) {
+			/* The element repeated its final answer: no new registration, no new key. */
+			x->replay_refused = true;
+			r->st.replay_refused++;
+			r->st.replay_repeated++;
 		} else if (m.type == GK_MSG_SUCCESS || m.type == GK_MSG_CHALLENGE) {
 			r->st.replay_accepted++;
 		} else {
@@ -1233,9 +1240,10 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 		       (unsigned long long)r->st.options_ok,
 		       (unsigned long long)r->st.bad_downlink);
 	if (r->o.replay_answer)
-		printf("replay refused=%llu accepted=%llu\n",
+		printf("replay refused=%llu accepted=%llu repeated=%llu\n",
 		       (unsigned long long)r->st.replay_refused,
-		       (unsigned long long)r->st.replay_accepted);
+		       (unsigned long long)r->st.replay_accepted,
+		       (unsigned long long)r->st.replay_repeated);
 	if (r->o.refresh)
 		printf("refreshed %llu\n", (unsigned long long)r->st.refreshed);
 	if (r->o.deregister)

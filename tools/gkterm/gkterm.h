@@ -109,6 +109,9 @@ struct gkt_term {
 	uint8_t tries;
 	bool replay_refused;
 	bool abused;
+	/* The success's MAC, for --replay-answer: the element may answer the replayed ANSWER with
+	 * that same success again (a repeated final response), which registers nothing new. */
+	uint8_t success_mac[GK_MAC_LEN];
 	bool impersonated;
 	uint32_t old_index; /* kept across deregistration for --abuse */
 	uint8_t old_uplink[GK_SIPKEY_LEN];
@@ -173,6 +176,7 @@ struct gkt_run {
 	struct {
 		uint64_t registered, refreshed, failed, retransmits, options_ok, options_failed;
 		uint64_t replay_refused, replay_accepted, deregistered, bad_downlink, stray;
+		uint64_t replay_repeated; /* of replay_refused: answered with the same success */
 		uint64_t abuse_sent, abuse_answered, abuse_expected;
 		uint64_t impersonate_sent, impersonate_answered;
 		uint64_t overloaded; /* overload refusals honoured: waited, then tried again */
