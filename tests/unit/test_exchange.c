@@ -1168,7 +1168,10 @@ TEST_F(sbc, an_answer_the_restarted_core_cannot_place_is_challenged_afresh)
 	ASSERT_EQ(GK_MSG_CHALLENGE, self->w.out.m.type);
 	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, &self->w.out.m, &next));
 
-	gk_core_free(self->w.core); /* the softswitch dies, and comes back empty */
+	/* The softswitch dies, and comes back empty. The dead core is freed only at the end: its
+	 * timers are still in the loop's heap, as a dead process's would be in nobody's, and a
+	 * core frees its own without cancelling them (as softswitchd does when it stops). */
+	struct gk_core *dead = self->w.core;
 	gk_core_cfg_defaults(&ccfg);
 	ccfg.max_terminals = 64;
 	ccfg.max_pending = 16;
@@ -1190,6 +1193,7 @@ TEST_F(sbc, an_answer_the_restarted_core_cannot_place_is_challenged_afresh)
 	gk_terminal_on_message(&self->alice, &self->w.out.m, &next);
 	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
 	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->registrations);
+	gk_core_free(dead);
 }
 
 /* With an SBC, the SBC verifies the sealed refresh and the core leg says so: the core, not the

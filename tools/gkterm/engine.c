@@ -939,7 +939,8 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 			r->st.replay_refused++;
 		} else if (m.type == GK_MSG_SUCCESS &&
 		           memcmp(m.mac, x->success_mac, GK_MAC_LEN) == 0) {
-			/* The element repeated its final answer: no new registration, no new key. */
+			/* The element repeated its final answer: no new registration, no new
+			 * key. */
 			x->replay_refused = true;
 			r->st.replay_refused++;
 			r->st.replay_repeated++;
