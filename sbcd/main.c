@@ -26,6 +26,7 @@
 #include "gatekey/fastpath/pktmac.h"
 #include "gatekey/exchange/bindstore.h"
 #include "gatekey/exchange/registrar.h"
+#include "gatekey/runtime/resident.h"
 #include "gatekey/exchange/relay.h"
 #include "gatekey/route/sip_route.h"
 #include "gatekey/exchange/uplink.h"
@@ -812,7 +813,7 @@ int main(int argc, char **argv)
 	/* The softswitch answers a relayed request at once; one whose answer has not come after
 	 * the time a registration may take at the core is not coming (lost on the core leg). */
 	s.relay = gk_relay_new(s.loop, SBC_RELAY_SLOTS, s.set.front.core_timeout_ms);
-	s.unbound = calloc(UNBOUND_SLOTS, sizeof(*s.unbound));
+	s.unbound = gk_table_alloc(UNBOUND_SLOTS, sizeof(*s.unbound));
 	if (!s.relay || !s.unbound) {
 		gk_err("out of memory");
 		return 1;

@@ -989,6 +989,15 @@ static void leg_pump(struct sbc_world *w)
 	leg_pump_n(w, ~0u);
 }
 
+/* The core's side of the core leg: into the queue leg_pump delivers from. */
+static const struct gk_core_ops sbc_core_ops = {
+    .auc_request = sc_auc_request,
+    .auc_accounting = sc_acct,
+    .challenge = sc_challenge,
+    .success = sc_success,
+    .reject = sc_reject,
+};
+
 FIXTURE(sbc)
 {
 	struct sbc_world w;
@@ -1004,13 +1013,6 @@ FIXTURE_SETUP(sbc)
 	    .core_register = sf_register,
 	    .core_answer = sf_answer,
 	    .core_unbound = sf_unbound,
-	};
-	static const struct gk_core_ops cops = {
-	    .auc_request = sc_auc_request,
-	    .auc_accounting = sc_acct,
-	    .challenge = sc_challenge,
-	    .success = sc_success,
-	    .reject = sc_reject,
 	};
 	char err[128];
 
@@ -1031,7 +1033,7 @@ FIXTURE_SETUP(sbc)
 	gk_core_cfg_defaults(&ccfg);
 	ccfg.max_terminals = 64;
 	ccfg.max_pending = 16;
-	self->w.core = gk_core_new(&ccfg, &cops, &self->w, self->w.loop, err, sizeof(err));
+	self->w.core = gk_core_new(&ccfg, &sbc_core_ops, &self->w, self->w.loop, err, sizeof(err));
 	ASSERT_NE(NULL, self->w.core);
 	term_init(&self->alice, "alice", self->w.kc);
 }
@@ -1153,13 +1155,6 @@ TEST_F(sbc, an_answer_the_restarted_core_cannot_place_is_challenged_afresh)
 	struct gk_core_cfg ccfg;
 	struct gk_msg req, next;
 	char err[128];
-	static const struct gk_core_ops cops = {
-	    .auc_request = sc_auc_request,
-	    .auc_accounting = sc_acct,
-	    .challenge = sc_challenge,
-	    .success = sc_success,
-	    .reject = sc_reject,
-	};
 
 	gk_terminal_register(&self->alice, &req);
 	gk_registrar_on_message(self->w.front, &req, &from, 0);
@@ -1175,7 +1170,7 @@ TEST_F(sbc, an_answer_the_restarted_core_cannot_place_is_challenged_afresh)
 	gk_core_cfg_defaults(&ccfg);
 	ccfg.max_terminals = 64;
 	ccfg.max_pending = 16;
-	self->w.core = gk_core_new(&ccfg, &cops, &self->w, self->w.loop, err, sizeof(err));
+	self->w.core = gk_core_new(&ccfg, &sbc_core_ops, &self->w, self->w.loop, err, sizeof(err));
 	ASSERT_NE(NULL, self->w.core);
 
 	self->w.out.have = false;
