@@ -272,6 +272,28 @@ TEST(h248_round_trips)
 /* A command this element does not serve (connection handling, no call control yet) is refused
  * with the protocol's own "not supported" code, never a false OK: MGCP 504 (RFC 3435 §2.4),
  * H.248 error 501 (H.248.8). Only the keep-alive counts as a probe. */
+/* A refusal after a Pending asks for an ack (MGCP's empty K:, H.248's ImmAckRequired before the
+ * transaction's Error): it still reads back as the refusal, with the ack wanted and the wait. */
+TEST(a_slow_refusal_asks_for_an_ack_and_reads_back)
+{
+	for (int proto = GK_PROTO_MGCP; proto <= GK_PROTO_H248; proto++) {
+		const struct gk_codec *c = codec_of(proto);
+		for (int overload = 0; overload <= 1; overload++) {
+			struct gk_msg a = build(proto, overload ? 14 : 6), b;
+			enum gk_reason why = GK_R_OK;
+			uint8_t w[1024];
+			cw(&a)->flags = GK_CMD_F_WANT_ACK;
+			int n = c->encode(&a, w, sizeof(w));
+			ASSERT_LT(0, n);
+			ASSERT_EQ(0, c->decode(w, (size_t)n, &b, &why)) TH_LOG("%s: %.*s", c->name, n, w);
+			EXPECT_EQ(GK_MSG_REJECT, b.type);
+			EXPECT_EQ(GK_CMD_F_WANT_ACK, cw(&b)->flags & GK_CMD_F_WANT_ACK);
+			EXPECT_EQ(overload ? GK_R_OVERLOAD : GK_R_REFUSED, b.reason);
+			EXPECT_EQ(overload ? 7u : 0u, b.retry_after);
+		}
+	}
+}
+
 TEST(not_served_is_refused_by_the_protocols_code)
 {
 	static const struct {
