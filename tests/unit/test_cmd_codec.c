@@ -285,7 +285,8 @@ TEST(a_slow_refusal_asks_for_an_ack_and_reads_back)
 			cw(&a)->flags = GK_CMD_F_WANT_ACK;
 			int n = c->encode(&a, w, sizeof(w));
 			ASSERT_LT(0, n);
-			ASSERT_EQ(0, c->decode(w, (size_t)n, &b, &why)) TH_LOG("%s: %.*s", c->name, n, w);
+			ASSERT_EQ(0, c->decode(w, (size_t)n, &b, &why))
+			TH_LOG("%s: %.*s", c->name, n, w);
 			EXPECT_EQ(GK_MSG_REJECT, b.type);
 			EXPECT_EQ(GK_CMD_F_WANT_ACK, cw(&b)->flags & GK_CMD_F_WANT_ACK);
 			EXPECT_EQ(overload ? GK_R_OVERLOAD : GK_R_REFUSED, b.reason);
