@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Tables that grow in steps up to their configured maximum (issue 16: memory that fits the load).
+ *
+ * A table sized from the configuration (max_terminals, max_pending, ...) used to be allocated and
+ * made resident whole at start-up, so an idle softswitchd held 1.7 GiB. A gk_steps table reserves
+ * address space for its maximum at once (MAP_NORESERVE: no memory, no commit charge under the
+ * default overcommit policy) and makes it resident in steps: a first step at creation, then each
+ * step doubles what is resident, until the maximum. So:
+ * - Entries never move. A pointer to an entry, or its index, stays valid across growth; a lookup
+ *   is the same array index as before, O(1), with no check on the hot path.
+ * - A table grows at most log2(max / first) times, each step in one madvise(MADV_POPULATE_WRITE)
+ *   over the new part (runtime/resident.h): the pages a step adds are resident before the entry
+ *   that needed them is used, so a registration pays no page fault, as when the whole table was
+ *   resident from the start, and the cost of a step is that of zeroing its pages (about 1 ms per
+ *   8 MiB here). Growth happens when the table's owner runs out of room (a free list is empty, an
+ *   index is past what is resident), never per message.
+ * - Growth stops at the maximum: past it the owner refuses as it always did (its reason code and
+ *   counter). Memory the kernel cannot give is a refusal too, counted here (failed) and logged
+ *   once per table, instead of an out-of-memory kill in the middle of a registration storm.
+ * - Everything outside the resident part reads as zeros, as calloc'ed memory did: a stray read
+ *   past it finds an empty entry.
+ * - gk_steps_free wipes what was resident before unmapping it: tables hold session keys.
+ *
+ * A table over memory mapped by someone else (the binding store's tmpfs file) uses
+ * gk_steps_attach: the same steps, without the reservation or the unmapping.
+ */
+#ifndef GATEKEY_STEPS_H
+#define GATEKEY_STEPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gk_steps {
+	uint8_t *base;   /* entry i at base + i * size, for i < max */
+	size_t size;     /* bytes per entry */
+	size_t map_len;  /* bytes reserved (0 when attached) */
+	uint32_t max;    /* entries that may ever be resident */
+	uint32_t cap;    /* entries [0, cap) are resident */
+	uint32_t first;  /* entries of the first step */
+	uint32_t grows;  /* steps taken after the first */
+	uint32_t failed; /* steps refused for want of memory */
+	const char *name;
+	bool populate; /* each step made resident at once (false: pages fault in on first use) */
+};
+
+/* Reserves max entries of size bytes and makes the first step resident (first is clamped to
+ * 1..max). name (a string that outlives the table) is what the log says. Returns 0, -EINVAL for
+ * no entries or a size that overflows, -ENOMEM when the reservation or the first step fails. */
+int gk_steps_init(struct gk_steps *t, const char *name, uint32_t max, size_t size, uint32_t first);
+
+/* The same over [base, base + max * size), mapped and unmapped by the caller: the steps make its
+ * pages resident, freeing only wipes what they made resident. */
+int gk_steps_attach(struct gk_steps *t, const char *name, void *base, uint32_t max, size_t size,
+                    uint32_t first);
+
+/* One step: doubles what is resident, up to max. Returns the index of the first entry it added
+ * (the old cap, never 0), or 0 when the table is at max or the memory cannot be had. */
+uint32_t gk_steps_grow(struct gk_steps *t);
+
+/* Grows until entries [0, n) are resident. 0, or -ENOSPC when n is over max (nothing grows), or
+ * -ENOMEM (what did grow stays). */
+int gk_steps_reach(struct gk_steps *t, uint32_t n);
+
+/* Wipes the resident part, unmaps the reservation (not an attached mapping), zeroes *t. */
+void gk_steps_free(struct gk_steps *t);
+
+static inline void *gk_steps_at(const struct gk_steps *t, uint32_t i)
+{
+	return t->base + (size_t)i * t->size;
+}
+
+/* Bytes resident now (cap entries), and at the maximum. */
+static inline uint64_t gk_steps_bytes(const struct gk_steps *t)
+{
+	return (uint64_t)t->cap * t->size;
+}
+static inline uint64_t gk_steps_max_bytes(const struct gk_steps *t)
+{
+	return (uint64_t)t->max * t->size;
+}
+
+#endif
