@@ -8,15 +8,38 @@
 
 #include "gatekey/exchange/attempts.h"
 #include "gatekey/runtime/idmap.h"
-#include "gatekey/runtime/resident.h"
+#include "gatekey/runtime/steps.h"
+
+/* Items resident from the start; the owner's table grows in steps, and these with it. */
+#define FIRST_ITEMS 256
+
+struct item {
+	uint32_t next;  /* next item of the same group, 0 = last */
+	uint32_t group; /* ID slot, 0 = in no group */
+};
 
 struct gk_attempts {
 	struct gk_idmap *ids;
 	uint32_t capacity, items;
-	uint32_t *head;  /* [ID slot] first item, 0 = none */
-	uint32_t *next;  /* [item] next item of the same group, 0 = last */
-	uint32_t *group; /* [item] ID slot, 0 = in no group */
+	struct gk_steps heads; /* uint32_t [ID slot]: first item, 0 = none; grown with ids' slots */
+	struct gk_steps item;  /* struct item [item] */
 };
+
+static uint32_t *head(const struct gk_attempts *a, uint32_t g)
+{
+	return gk_steps_at(&a->heads, g);
+}
+
+static struct item *it(const struct gk_attempts *a, uint32_t i)
+{
+	return gk_steps_at(&a->item, i);
+}
+
+static int heads_grow(void *arg, uint32_t top)
+{
+	struct gk_attempts *a = arg;
+	return gk_steps_reach(&a->heads, top + 1);
+}
 
 struct gk_attempts *gk_attempts_new(uint32_t capacity)
 {
@@ -28,11 +51,12 @@ struct gk_attempts *gk_attempts_new(uint32_t capacity)
 	if (!a)
 		return NULL;
 	a->capacity = capacity;
-	a->ids = gk_idmap_new(capacity);
-	a->head = gk_table_alloc((size_t)capacity + 1, sizeof(*a->head));
-	a->next = gk_table_alloc((size_t)capacity + 1, sizeof(*a->next));
-	a->group = gk_table_alloc((size_t)capacity + 1, sizeof(*a->group));
-	if (!a->ids || !a->head || !a->next || !a->group) {
+	if (gk_steps_init(&a->heads, "attempt groups", capacity + 1, sizeof(uint32_t), 1) < 0 ||
+	    gk_steps_init(&a->item, "attempts", capacity + 1, sizeof(struct item), FIRST_ITEMS) <
+	        0 ||
+	    !(a->ids = gk_idmap_new_opts(
+	          capacity,
+	          &(struct gk_idmap_opts){.name = "attempt ids", .grow = heads_grow, .arg = a}))) {
 		gk_attempts_free(a);
 		return NULL;
 	}
@@ -44,9 +68,8 @@ void gk_attempts_free(struct gk_attempts *a)
 	if (!a)
 		return;
 	gk_idmap_free(a->ids);
-	free(a->head);
-	free(a->next);
-	free(a->group);
+	gk_steps_free(&a->heads);
+	gk_steps_free(&a->item);
 	free(a);
 }
 
@@ -55,16 +78,17 @@ int gk_attempts_link(struct gk_attempts *a, const char *id, uint32_t item)
 	int created;
 	uint32_t g;
 
-	if (!item || item > a->capacity || a->group[item])
+	if (!item || item > a->capacity || gk_steps_reach(&a->item, item + 1) < 0 ||
+	    it(a, item)->group)
 		return -1;
 	g = gk_idmap_get_or_add(a->ids, id, &created);
-	if (!g) /* cannot happen: fewer groups than items in them */
+	if (!g) /* fewer groups than items in them: only when memory for a step is short */
 		return -1;
 	if (created)
-		a->head[g] = 0;
-	a->next[item] = a->head[g];
-	a->head[g] = item;
-	a->group[item] = g;
+		*head(a, g) = 0;
+	it(a, item)->next = *head(a, g);
+	*head(a, g) = item;
+	it(a, item)->group = g;
 	a->items++;
 	return 0;
 }
@@ -73,35 +97,35 @@ void gk_attempts_unlink(struct gk_attempts *a, uint32_t item)
 {
 	uint32_t g, *link;
 
-	if (!item || item > a->capacity || !(g = a->group[item]))
+	if (!item || item >= a->item.cap || !(g = it(a, item)->group))
 		return;
-	for (link = &a->head[g]; *link && *link != item; link = &a->next[*link])
+	for (link = head(a, g); *link && *link != item; link = &it(a, *link)->next)
 		;
 	if (*link == item)
-		*link = a->next[item];
-	a->group[item] = 0;
-	a->next[item] = 0;
+		*link = it(a, item)->next;
+	it(a, item)->group = 0;
+	it(a, item)->next = 0;
 	a->items--;
-	if (!a->head[g])
+	if (!*head(a, g))
 		gk_idmap_remove(a->ids, g);
 }
 
 uint32_t gk_attempts_first(const struct gk_attempts *a, const char *id)
 {
 	uint32_t g = gk_idmap_find(a->ids, id);
-	return g ? a->head[g] : 0;
+	return g ? *head(a, g) : 0;
 }
 
 uint32_t gk_attempts_next(const struct gk_attempts *a, uint32_t item)
 {
-	return item && item <= a->capacity ? a->next[item] : 0;
+	return item && item < a->item.cap ? it(a, item)->next : 0;
 }
 
 const char *gk_attempts_id(const struct gk_attempts *a, uint32_t item)
 {
-	if (!item || item > a->capacity || !a->group[item])
+	if (!item || item >= a->item.cap || !it(a, item)->group)
 		return NULL;
-	return gk_idmap_id(a->ids, a->group[item]);
+	return gk_idmap_id(a->ids, it(a, item)->group);
 }
 
 uint32_t gk_attempts_ids(const struct gk_attempts *a)

@@ -14,7 +14,6 @@
 #include "core_priv.h"
 #include "gatekey/runtime/config.h"
 #include "gatekey/runtime/log.h"
-#include "gatekey/runtime/resident.h"
 #include "gatekey/crypto/siphash.h"
 
 void gk_core_cfg_defaults(struct gk_core_cfg *c)
@@ -32,6 +31,33 @@ void gk_core_cfg_defaults(struct gk_core_cfg *c)
 static void txn_timeout(struct gk_timer *t);
 static void sweep_fn(struct gk_timer *t);
 
+/* Transactions resident from the start (900 bytes each with their Digest part); the tables
+ * double from there. */
+#define FIRST_TXNS 256
+
+/* The ID map is about to hand out slots up to top: the records cover them first. */
+static int recs_grow(void *arg, uint32_t top)
+{
+	struct gk_core *c = arg;
+	return gk_steps_reach(&c->rec_steps, top + 1);
+}
+
+/* One more step of transactions, their Digest parts with them, onto the free list lowest first:
+ * false at max_pending or out of memory. */
+static bool txns_grow(struct gk_core *c, uint32_t from)
+{
+	if (!from && (gk_steps_reach(&c->dg_steps, gk_steps_next(&c->txn_steps)) < 0 ||
+	              !(from = gk_steps_grow(&c->txn_steps))))
+		return false;
+	for (uint32_t i = c->txn_steps.cap - 1; i >= from; i--) {
+		c->txns[i].next_free = c->txn_free;
+		c->txn_free = i;
+		c->txns[i].c = c;
+		c->txns[i].timer.fn = txn_timeout;
+	}
+	return true;
+}
+
 struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_ops *ops,
                             void *user, struct gk_loop *loop, char *err, size_t errlen)
 {
@@ -48,21 +74,27 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
 		snprintf(err, errlen, "max_pending must be 1..%u", TXN_IDX_MASK - 1);
 		goto fail;
 	}
-	c->ids = gk_idmap_new(cfg->max_terminals);
-	c->recs = gk_table_alloc((size_t)cfg->max_terminals + 1, sizeof(*c->recs));
-	c->txns = gk_table_alloc((size_t)cfg->max_pending + 1, sizeof(*c->txns));
-	c->dgs = gk_table_alloc((size_t)cfg->max_pending + 1, sizeof(*c->dgs));
-	c->attempts = gk_attempts_new(cfg->max_pending);
-	if (!c->ids || !c->recs || !c->txns || !c->dgs || !c->attempts) {
+	if (gk_steps_init(&c->rec_steps, "core records", cfg->max_terminals + 1, sizeof(*c->recs),
+	                  1) < 0 ||
+	    gk_steps_init(&c->txn_steps, "core transactions", cfg->max_pending + 1,
+	                  sizeof(*c->txns), FIRST_TXNS) < 0 ||
+	    gk_steps_init(&c->dg_steps, "core digest transactions", cfg->max_pending + 1,
+	                  sizeof(*c->dgs), FIRST_TXNS) < 0) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
 		goto fail;
 	}
-	for (uint32_t i = cfg->max_pending; i >= 1; i--) {
-		c->txns[i].next_free = c->txn_free;
-		c->txn_free = i;
-		c->txns[i].c = c;
-		c->txns[i].timer.fn = txn_timeout;
+	c->recs = (struct core_rec *)c->rec_steps.base;
+	c->txns = (struct core_txn *)c->txn_steps.base;
+	c->dgs = (struct core_dg *)c->dg_steps.base;
+	c->ids = gk_idmap_new_opts(
+	    cfg->max_terminals,
+	    &(struct gk_idmap_opts){.name = "core ids", .grow = recs_grow, .arg = c});
+	c->attempts = gk_attempts_new(cfg->max_pending);
+	if (!c->ids || !c->attempts) {
+		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
+		goto fail;
 	}
+	txns_grow(c, 1);
 	/* Nonces only need to verify here, for as long as this core runs. */
 	if (gk_random(c->nonce_key, sizeof(c->nonce_key)) < 0 ||
 	    gk_random(c->source_key, sizeof(c->source_key)) < 0) {
@@ -85,15 +117,14 @@ void gk_core_free(struct gk_core *c)
 {
 	if (!c)
 		return;
-	if (c->txns)
-		gk_wipe(c->txns, ((size_t)c->cfg.max_pending + 1) * sizeof(*c->txns));
 	gk_wipe(c->nonce_key, sizeof(c->nonce_key));
 	gk_wipe(c->source_key, sizeof(c->source_key));
 	gk_idmap_free(c->ids);
 	gk_attempts_free(c->attempts);
-	free(c->dgs);
-	free(c->recs);
-	free(c->txns);
+	/* Each wipes what it held (the transactions' XAUTH, the Digest parts) before unmapping. */
+	gk_steps_free(&c->dg_steps);
+	gk_steps_free(&c->rec_steps);
+	gk_steps_free(&c->txn_steps);
 	free(c);
 }
 
@@ -123,7 +154,7 @@ uint32_t core_txn_handle(const struct gk_core *c, const struct core_txn *t)
 struct core_txn *core_txn_from_handle(struct gk_core *c, uint32_t h)
 {
 	uint32_t i = h & TXN_IDX_MASK;
-	if (!i || i > c->cfg.max_pending)
+	if (!i || i >= c->txn_steps.cap)
 		return NULL;
 	struct core_txn *t = &c->txns[i];
 	return t->state != T_FREE && t->gen == h >> TXN_IDX_BITS ? t : NULL;
@@ -185,17 +216,18 @@ static uint64_t source_of(const struct gk_core *c, const char *address);
 
 struct core_txn *core_txn_alloc(struct gk_core *c, const char *idc, const char *address)
 {
-	uint32_t i = c->txn_free;
+	uint32_t i;
 	uint64_t src = source_of(c, address);
 
-	if (!i)
-		return NULL;
 	if (c->txn_used >= c->cfg.max_pending - c->cfg.max_pending / 4) {
 		const struct core_rec *rc = rec_find(c, idc);
 
 		if (!rc || rc->good.source != src)
 			return NULL;
 	}
+	if (!c->txn_free && !txns_grow(c, 0))
+		return NULL;
+	i = c->txn_free;
 	struct core_txn *t = &c->txns[i];
 	c->txn_free = t->next_free;
 	c->txn_used++;
@@ -574,7 +606,7 @@ static void sweep_fn(struct gk_timer *tm)
 	struct gk_core *c = (struct gk_core *)((char *)tm - offsetof(struct gk_core, sweep));
 	uint64_t now = gk_loop_now(c->loop);
 
-	for (uint32_t i = 1; i <= c->cfg.max_terminals; i++) {
+	for (uint32_t i = 1; i <= gk_idmap_top(c->ids); i++) {
 		if (!gk_idmap_id(c->ids, i))
 			continue;
 		struct core_rec *rc = &c->recs[i];

@@ -12,6 +12,7 @@
 #include "gatekey/exchange/core.h"
 #include "gatekey/crypto/digest.h"
 #include "gatekey/runtime/idmap.h"
+#include "gatekey/runtime/steps.h"
 #include "gatekey/crypto/siphash.h"
 
 #define TXN_IDX_BITS 17
@@ -110,10 +111,11 @@ struct gk_core {
 	struct gk_core_ops ops;
 	void *user;
 	struct gk_loop *loop;
-	struct gk_idmap *ids; /* IDcs the AuC knows that answered, right or wrong */
-	struct core_rec *recs;
-	struct core_txn *txns;
-	struct core_dg *dgs; /* parallel to txns */
+	struct gk_idmap *ids;  /* IDcs the AuC knows that answered, right or wrong */
+	struct core_rec *recs; /* rec_steps.base: resident as far as ids' slots */
+	struct core_txn *txns; /* txn_steps.base */
+	struct core_dg *dgs;   /* parallel to txns: dg_steps.base, grown with them */
+	struct gk_steps rec_steps, txn_steps, dg_steps;
 	uint32_t txn_free, txn_used;
 	struct gk_attempts *attempts; /* the transactions, by the IDc they claim */
 	struct gk_timer sweep;

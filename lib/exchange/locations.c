@@ -3,13 +3,14 @@
  * The softswitch's map of terminals to the SBCs holding them (locations.h): an idmap for the
  * names, an array of entries by slot, and one timer that sweeps a slice of the slots every
  * second, so that an entry nobody asks for again is still given back within a sweep of its
- * expiry; a lookup drops an expired entry at once.
+ * expiry; a lookup drops an expired entry at once. The entries grow in steps with the idmap's
+ * slots (runtime/steps.h), and the sweep covers the slots handed out so far.
  */
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "gatekey/runtime/idmap.h"
-#include "gatekey/runtime/resident.h"
+#include "gatekey/runtime/steps.h"
 #include "gatekey/exchange/locations.h"
 
 #define SWEEP_MS    1000
@@ -23,7 +24,8 @@ struct entry {
 struct gk_locations {
 	struct gk_loop *loop;
 	struct gk_idmap *ids;
-	struct entry *e; /* 1..capacity */
+	struct entry *e; /* 1..capacity: steps.base, resident as far as ids' slots */
+	struct gk_steps steps;
 	uint32_t capacity, cursor;
 	uint64_t ttl_ms;
 	struct gk_timer sweep;
@@ -43,13 +45,22 @@ static void sweep_fn(struct gk_timer *t)
 	    (struct gk_locations *)((char *)t - offsetof(struct gk_locations, sweep));
 	uint64_t now = gk_loop_now(l->loop);
 
-	for (uint32_t k = 0; k < SWEEP_SLICE && k < l->capacity; k++) {
-		l->cursor = l->cursor % l->capacity + 1;
+	uint32_t top = gk_idmap_top(l->ids);
+
+	for (uint32_t k = 0; k < SWEEP_SLICE && k < top; k++) {
+		l->cursor = l->cursor % top + 1;
 		struct entry *e = &l->e[l->cursor];
 		if (e->until_ms && e->until_ms <= now)
 			drop(l, l->cursor);
 	}
 	gk_timer_arm(l->loop, &l->sweep, SWEEP_MS);
+}
+
+/* The ID map is about to hand out slots up to top: the entries cover them first. */
+static int entries_grow(void *arg, uint32_t top)
+{
+	struct gk_locations *l = arg;
+	return gk_steps_reach(&l->steps, top + 1);
 }
 
 struct gk_locations *gk_locations_new(struct gk_loop *loop, uint32_t capacity, uint32_t ttl_s)
@@ -61,9 +72,15 @@ struct gk_locations *gk_locations_new(struct gk_loop *loop, uint32_t capacity, u
 	l->loop = loop;
 	l->capacity = capacity;
 	l->ttl_ms = (uint64_t)(ttl_s ? ttl_s : 1) * 1000;
-	l->ids = gk_idmap_new(capacity);
-	l->e = gk_table_alloc((size_t)capacity + 1, sizeof(*l->e));
-	if (!l->ids || !l->e) {
+	if (gk_steps_init(&l->steps, "locations", capacity + 1, sizeof(*l->e), 1) < 0) {
+		free(l);
+		return NULL;
+	}
+	l->e = (struct entry *)l->steps.base;
+	l->ids = gk_idmap_new_opts(
+	    capacity,
+	    &(struct gk_idmap_opts){.name = "location ids", .grow = entries_grow, .arg = l});
+	if (!l->ids) {
 		gk_locations_free(l);
 		return NULL;
 	}
@@ -79,7 +96,7 @@ void gk_locations_free(struct gk_locations *l)
 	if (gk_timer_armed(&l->sweep))
 		gk_timer_cancel(l->loop, &l->sweep);
 	gk_idmap_free(l->ids);
-	free(l->e);
+	gk_steps_free(&l->steps);
 	free(l);
 }
 

@@ -18,7 +18,7 @@
 #include "gatekey/runtime/config.h"
 #include "gatekey/runtime/idmap.h"
 #include "gatekey/runtime/log.h"
-#include "gatekey/runtime/resident.h"
+#include "gatekey/runtime/steps.h"
 #include "gatekey/exchange/registrar.h"
 #include "gatekey/exchange/bindstore.h"
 
@@ -26,6 +26,8 @@
 #define PENDING_IDX_BITS 17
 #define PENDING_IDX_MASK ((1u << PENDING_IDX_BITS) - 1)
 #define SWEEP_MS         10000
+/* Registrations in progress resident from the start (10 KiB each); the table doubles from there. */
+#define FIRST_PENDING 64
 
 /* The mechanisms a GK1 exchange may end in: those that use the key it delivers. The list they
  * are chosen from is not covered by AUTH (the AuC computes XAUTH before the terminal answers), so
@@ -98,8 +100,10 @@ struct gk_registrar {
 	void *user;
 	struct gk_loop *loop;
 	struct gk_idmap *ids;
-	struct record *records;  /* 1..max_terminals */
-	struct pending *pending; /* 1..max_pending */
+	struct record
+	    *records; /* 1..max_terminals: rec_steps.base, resident as far as ids' slots */
+	struct pending *pending; /* 1..max_pending: pend_steps.base */
+	struct gk_steps rec_steps, pend_steps;
 	uint32_t pending_free, pending_used;
 	struct gk_attempts *attempts; /* the pending slots, by the IDc they claim */
 	struct gk_addrmap *addrs;
@@ -128,6 +132,22 @@ void gk_registrar_cfg_defaults(struct gk_registrar_cfg *c)
 
 static void sweep_fn(struct gk_timer *t);
 
+/* The ID map is about to hand out slots up to top: the records cover them first. */
+static int records_grow(void *arg, uint32_t top)
+{
+	struct gk_registrar *r = arg;
+	return gk_steps_reach(&r->rec_steps, top + 1);
+}
+
+/* The resident pending slots from `from` on join the free list, lowest first. */
+static void pending_link(struct gk_registrar *r, uint32_t from)
+{
+	for (uint32_t i = r->pend_steps.cap - 1; i >= from; i--) {
+		r->pending[i].next_free = r->pending_free;
+		r->pending_free = i;
+	}
+}
+
 struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
                                       const struct gk_registrar_ops *ops, void *user,
                                       struct gk_loop *loop, char *err, size_t errlen)
@@ -151,22 +171,30 @@ struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
 		         GK_RETRY_AFTER_MAX_S);
 		goto fail;
 	}
-	r->ids = gk_idmap_new(cfg->max_terminals);
-	r->addrs = gk_addrmap_new(cfg->max_terminals);
-	r->records = gk_table_alloc((size_t)cfg->max_terminals + 1, sizeof(*r->records));
-	r->pending = gk_table_alloc((size_t)cfg->max_pending + 1, sizeof(*r->pending));
-	r->attempts = gk_attempts_new(cfg->max_pending);
-	if (!r->ids || !r->addrs || !r->records || !r->pending || !r->attempts) {
+	if (cfg->max_terminals == 0 ||
+	    gk_steps_init(&r->rec_steps, "registrar records", cfg->max_terminals + 1,
+	                  sizeof(*r->records), 1) < 0 ||
+	    gk_steps_init(&r->pend_steps, "registrations in progress", cfg->max_pending + 1,
+	                  sizeof(*r->pending), FIRST_PENDING) < 0) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
 		goto fail;
 	}
-	for (uint32_t i = 1; i <= cfg->max_terminals; i++)
-		if (!gk_pkt_index_text_safe(i))
-			gk_idmap_reserve(r->ids, i);
-	for (uint32_t i = cfg->max_pending; i >= 1; i--) {
-		r->pending[i].next_free = r->pending_free;
-		r->pending_free = i;
+	r->records = (struct record *)r->rec_steps.base;
+	r->pending = (struct pending *)r->pend_steps.base;
+	/* The records follow the ID map's slots step by step; indices whose bytes hold a line end
+	 * are never handed out (gk_pkt_index_text_safe). */
+	r->ids = gk_idmap_new_opts(cfg->max_terminals,
+	                           &(struct gk_idmap_opts){.name = "registrar ids",
+	                                                   .grow = records_grow,
+	                                                   .arg = r,
+	                                                   .usable = gk_pkt_index_text_safe});
+	r->addrs = gk_addrmap_new(cfg->max_terminals);
+	r->attempts = gk_attempts_new(cfg->max_pending);
+	if (!r->ids || !r->addrs || !r->attempts) {
+		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
+		goto fail;
 	}
+	pending_link(r, 1);
 	r->sweep.fn = sweep_fn;
 	gk_timer_arm(loop, &r->sweep, SWEEP_MS);
 	return r;
@@ -179,20 +207,13 @@ void gk_registrar_free(struct gk_registrar *r)
 {
 	if (!r)
 		return;
-	if (r->records)
-		for (uint32_t i = 1; r->ids && i <= r->cfg.max_terminals; i++)
-			if (gk_idmap_id(r->ids, i))
-				gk_wipe(&r->records[i].b.keys, sizeof(r->records[i].b.keys));
-	if (r->pending)
-		for (uint32_t i = 1; i <= r->cfg.max_pending; i++)
-			if (r->pending[i].state != P_FREE)
-				gk_wipe(&r->pending[i], sizeof(r->pending[i]));
+	/* gk_steps_free wipes the records' keys and the requests in progress with the rest. */
 	gk_wipe(r->cfg.element_key, sizeof(r->cfg.element_key));
 	gk_idmap_free(r->ids);
 	gk_addrmap_free(r->addrs);
 	gk_attempts_free(r->attempts);
-	free(r->records);
-	free(r->pending);
+	gk_steps_free(&r->rec_steps);
+	gk_steps_free(&r->pend_steps);
 	free(r);
 }
 
@@ -281,6 +302,13 @@ static void reject(struct gk_registrar *r, const struct gk_msg *req,
 static struct record *rec(struct gk_registrar *r, uint32_t slot)
 {
 	return &r->records[slot];
+}
+
+/* A terminal index that may have a record: one the ID map has handed out so far. An index read
+ * off the wire past that has none, and its entry is not resident. */
+static bool index_known(const struct gk_registrar *r, uint32_t idx)
+{
+	return idx && idx <= gk_idmap_top(r->ids);
 }
 
 static bool n1_seen(const struct record *rc, const uint8_t n1[GK_NONCE_LEN])
@@ -408,9 +436,16 @@ static bool pending_room_for(struct gk_registrar *r, const char *idc,
 static struct pending *pending_alloc(struct gk_registrar *r, const char *idc,
                                      const struct sockaddr_storage *from)
 {
-	uint32_t i = r->pending_free;
-	if (!i || !pending_room_for(r, idc, from))
+	uint32_t i;
+	if (!pending_room_for(r, idc, from))
 		return NULL;
+	if (!r->pending_free) {
+		uint32_t first = gk_steps_grow(&r->pend_steps);
+		if (!first)
+			return NULL; /* all max_pending taken, or no memory for more */
+		pending_link(r, first);
+	}
+	i = r->pending_free;
 	struct pending *p = &r->pending[i];
 	r->pending_free = p->next_free;
 	r->pending_used++;
@@ -445,7 +480,7 @@ static void pending_free(struct gk_registrar *r, struct pending *p)
 static struct pending *pending_from_handle(struct gk_registrar *r, uint32_t handle)
 {
 	uint32_t i = handle & PENDING_IDX_MASK;
-	if (!i || i > r->cfg.max_pending)
+	if (!i || i >= r->pend_steps.cap)
 		return NULL;
 	struct pending *p = &r->pending[i];
 	if (p->state == P_FREE || p->gen != (handle >> PENDING_IDX_BITS))
@@ -1163,7 +1198,7 @@ long gk_registrar_open(struct gk_registrar *r, const uint8_t *buf, size_t len,
 	*index = 0;
 	if (gk_pkt_peek(buf, len, &idx, &seq) < 0)
 		return 0; /* no trailer: the caller applies the policy for plain datagrams */
-	if (!idx || idx > r->cfg.max_terminals || !rec(r, idx)->b.active ||
+	if (!index_known(r, idx) || !rec(r, idx)->b.active ||
 	    rec(r, idx)->b.mech != GK_MECH_GKMAC) {
 		*reason = GK_R_UNKNOWN_INDEX;
 		count(r, *reason);
@@ -1204,7 +1239,7 @@ bool gk_registrar_other_allowed(struct gk_registrar *r, const struct sockaddr_st
 bool gk_registrar_gkmac_bound(struct gk_registrar *r, uint32_t index,
                               const struct sockaddr_storage *a)
 {
-	if (!index || index > r->cfg.max_terminals)
+	if (!index_known(r, index))
 		return false;
 	const struct gk_binding *b = &rec(r, index)->b;
 	return b->active && b->mech == GK_MECH_GKMAC && gk_sockaddr_equal(&b->addr, a);
@@ -1220,7 +1255,7 @@ struct gk_binding *gk_registrar_gkmac_binding(struct gk_registrar *r, uint32_t i
 
 void gk_registrar_count_rx(struct gk_registrar *r, uint32_t index)
 {
-	if (index && index <= r->cfg.max_terminals && rec(r, index)->b.active)
+	if (index_known(r, index) && rec(r, index)->b.active)
 		rec(r, index)->b.rx_ok++;
 }
 
@@ -1301,7 +1336,7 @@ void gk_registrar_foreach(struct gk_registrar *r,
                           void (*fn)(const struct gk_binding_info *bi, void *arg), void *arg)
 {
 	struct gk_binding_info bi;
-	for (uint32_t i = 1; i <= r->cfg.max_terminals; i++) {
+	for (uint32_t i = 1; i <= gk_idmap_top(r->ids); i++) {
 		if (!gk_idmap_id(r->ids, i) || !r->records[i].b.active)
 			continue;
 		gk_binding_get_info(&r->records[i].b, &bi);
@@ -1311,7 +1346,7 @@ void gk_registrar_foreach(struct gk_registrar *r,
 
 bool gk_registrar_next(struct gk_registrar *r, uint32_t after, struct gk_binding_info *out)
 {
-	for (uint32_t i = after + 1; i && i <= r->cfg.max_terminals; i++) {
+	for (uint32_t i = after + 1; i && i <= gk_idmap_top(r->ids); i++) {
 		if (!gk_idmap_id(r->ids, i) || !r->records[i].b.active)
 			continue;
 		gk_binding_get_info(&r->records[i].b, out);
@@ -1329,7 +1364,7 @@ static void sweep_fn(struct gk_timer *t)
 	uint64_t now = gk_loop_now(r->loop);
 	uint64_t idle_ms = (uint64_t)r->cfg.skew_s * 2000;
 
-	for (uint32_t i = 1; i <= r->cfg.max_terminals; i++) {
+	for (uint32_t i = 1; i <= gk_idmap_top(r->ids); i++) {
 		struct record *rc = &r->records[i];
 		if (!gk_idmap_id(r->ids, i) || rc->b.active || rc->last_seen_ms + idle_ms > now)
 			continue;

@@ -3,13 +3,14 @@
  * The relay's slot table (relay.h): a free list, and the waiting slots in a list in the order
  * they were taken, which is also the order of their deadlines (every slot waits ttl_ms on the
  * loop's clock, which never goes back). Taking, answering and expiring a slot are O(1); the one
- * timer is re-armed only when it fires, for the slot that is then the oldest.
+ * timer is re-armed only when it fires, for the slot that is then the oldest. The table grows in
+ * steps (runtime/steps.h): when the free list runs out, the next doubling joins it.
  */
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "gatekey/exchange/relay.h"
-#include "gatekey/runtime/resident.h"
+#include "gatekey/runtime/steps.h"
 
 struct slot {
 	struct gk_relay_txn t;
@@ -22,7 +23,8 @@ struct slot {
 
 struct gk_relay {
 	struct gk_loop *loop;
-	struct slot *slots; /* 1..n */
+	struct slot *slots; /* 1..n: steps.base, resident up to steps.cap - 1 */
+	struct gk_steps steps;
 	uint32_t n, free_head;
 	uint32_t oldest, newest; /* ends of the waiting list */
 	uint32_t ttl_ms;
@@ -32,24 +34,34 @@ struct gk_relay {
 
 static void expiry_fn(struct gk_timer *t);
 
+/* Slots resident from the start (10 KiB each, with the request they carry). */
+#define FIRST_SLOTS 64
+
+/* The resident slots from `from` on join the free list, lowest first. */
+static void link_free(struct gk_relay *r, uint32_t from)
+{
+	for (uint32_t i = r->steps.cap - 1; i >= from; i--) {
+		r->slots[i].next_free = r->free_head;
+		r->free_head = i;
+	}
+}
+
 struct gk_relay *gk_relay_new(struct gk_loop *loop, uint32_t n, uint32_t ttl_ms)
 {
 	struct gk_relay *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->slots = gk_table_alloc((size_t)n + 1, sizeof(*r->slots));
-	if (!r->slots) {
+	if (!n ||
+	    gk_steps_init(&r->steps, "relay slots", n + 1, sizeof(*r->slots), FIRST_SLOTS) < 0) {
 		free(r);
 		return NULL;
 	}
+	r->slots = (struct slot *)r->steps.base;
 	r->loop = loop;
 	r->n = n;
 	r->ttl_ms = ttl_ms ? ttl_ms : 1;
 	r->expiry.fn = expiry_fn;
-	for (uint32_t i = n; i >= 1; i--) {
-		r->slots[i].next_free = r->free_head;
-		r->free_head = i;
-	}
+	link_free(r, 1);
 	return r;
 }
 
@@ -58,7 +70,7 @@ void gk_relay_free(struct gk_relay *r)
 	if (!r)
 		return;
 	gk_timer_cancel(r->loop, &r->expiry);
-	free(r->slots);
+	gk_steps_free(&r->steps);
 	free(r);
 }
 
@@ -69,11 +81,15 @@ static uint32_t slot_index(const struct gk_relay *r, const struct slot *s)
 
 struct gk_relay_txn *gk_relay_alloc(struct gk_relay *r, uint64_t *ref)
 {
-	uint32_t i = r->free_head;
-	if (!i) {
-		r->st.full++;
-		return NULL;
+	uint32_t i, from;
+	if (!r->free_head) {
+		if (!(from = gk_steps_grow(&r->steps))) {
+			r->st.full++; /* all n waiting, or no memory for more */
+			return NULL;
+		}
+		link_free(r, from);
 	}
+	i = r->free_head;
 	struct slot *s = &r->slots[i];
 	r->free_head = s->next_free;
 	s->used = true;
@@ -119,7 +135,7 @@ struct gk_relay_txn *gk_relay_take(struct gk_relay *r, uint64_t ref)
 {
 	uint32_t i = (uint32_t)ref;
 	uint32_t gen = (uint32_t)((ref & ~GK_REF_PEER) >> 32);
-	if (!i || i > r->n || !r->slots[i].used || (r->slots[i].gen & 0x7fffffff) != gen)
+	if (!i || i >= r->steps.cap || !r->slots[i].used || (r->slots[i].gen & 0x7fffffff) != gen)
 		return NULL;
 	return &r->slots[i].t;
 }

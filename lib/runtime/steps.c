@@ -88,7 +88,7 @@ uint32_t gk_steps_grow(struct gk_steps *t)
 
 	if (!t->base || old >= t->max)
 		return 0;
-	n = old > t->max - old ? t->max : 2 * old;
+	n = gk_steps_next(t);
 	if (commit(t, n) < 0)
 		return 0;
 	t->grows++;

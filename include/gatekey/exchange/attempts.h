@@ -7,8 +7,9 @@
  * attempt lives (the core's round trip, for an IDc the AuC does not know), never a record, an
  * index the fast path must hold, or anything that outlives the attempt.
  *
- * Items are the caller's slot numbers 1..capacity; an item is in at most one group. Nothing is
- * allocated after creation.
+ * Items are the caller's slot numbers 1..capacity; an item is in at most one group. The arrays
+ * grow in steps with the items and IDs in use (runtime/steps.h); nothing else is allocated after
+ * creation.
  */
 #ifndef GATEKEY_ATTEMPTS_H
 #define GATEKEY_ATTEMPTS_H
@@ -21,7 +22,7 @@ struct gk_attempts;
 struct gk_attempts *gk_attempts_new(uint32_t capacity);
 void gk_attempts_free(struct gk_attempts *a);
 /* Puts item into id's group (first in it): 0, or -1 when item is out of range or already in
- * a group. */
+ * a group, or memory for a step is short. */
 int gk_attempts_link(struct gk_attempts *a, const char *id, uint32_t item);
 /* Takes item out of its group, and forgets the group's ID with its last item. */
 void gk_attempts_unlink(struct gk_attempts *a, uint32_t item);

@@ -71,6 +71,12 @@ static inline void *gk_steps_at(const struct gk_steps *t, uint32_t i)
 	return t->base + (size_t)i * t->size;
 }
 
+/* What cap becomes with the next step: for a table that grows alongside another. */
+static inline uint32_t gk_steps_next(const struct gk_steps *t)
+{
+	return t->cap > t->max - t->cap ? t->max : 2 * t->cap;
+}
+
 /* Bytes resident now (cap entries), and at the maximum. */
 static inline uint64_t gk_steps_bytes(const struct gk_steps *t)
 {
