@@ -280,6 +280,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	gk_ctl_printf(out, "sessions %llu", (unsigned long long)a->st.sessions);
 	const struct gk_rad_dedup_stats *ds = gk_rad_dedup_stats(a->dedup);
 	gk_ctl_printf(out, "duplicates_answered %llu", (unsigned long long)ds->duplicates);
+	gk_ctl_printf(out, "duplicate_cache_grown %llu", (unsigned long long)ds->grown);
 	gk_ctl_printf(out, "rx_datagrams %llu", (unsigned long long)ls->rx_dgrams);
 	gk_ctl_printf(out, "tx_datagrams %llu", (unsigned long long)ls->tx_dgrams);
 	for (int r = 1; r < GK_R__COUNT; r++)

@@ -4,13 +4,18 @@
  * Authenticator XOR the identifier, unkeyed: a client that picks authenticators to collide only
  * evicts its own entries, and a match still needs code, identifier, the whole authenticator and
  * the client's address and port. Entries are wiped on free, as Accepts carry hidden key blobs.
+ *
+ * The cache grows in steps up to its configured size (runtime/steps.h): it starts at FIRST_SLOTS
+ * and doubles when a response would evict one still within its lifetime, which is when a smaller
+ * cache starts to forget retransmissions it should answer. A step splits each slot in place: an
+ * entry stays or moves to its slot plus the old size, by the one new bit of its index.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gatekey/crypto/crypto.h"
-#include "gatekey/runtime/resident.h"
+#include "gatekey/runtime/steps.h"
 #include "gatekey/auc/rad_dedup.h"
 
 /* A client's address, compared by family, port and address only (a sockaddr_storage would triple
@@ -29,8 +34,12 @@ struct entry {
 	uint8_t resp[GK_RAD_DEDUP_RESP_MAX];
 };
 
+/* Slots resident from the start (568 bytes each). */
+#define FIRST_SLOTS 256u
+
 struct gk_rad_dedup {
-	uint32_t mask;
+	uint32_t mask; /* slots in use: mask + 1, resident */
+	struct gk_steps steps;
 	uint64_t lifetime_ms;
 	struct gk_rad_dedup_stats st;
 	struct entry *slots;
@@ -42,11 +51,13 @@ struct gk_rad_dedup *gk_rad_dedup_new(uint32_t slots, uint64_t lifetime_ms)
 	uint32_t n = 1;
 	while (n < slots && n < (1u << 24))
 		n <<= 1;
-	if (!d || !(d->slots = gk_table_alloc(n, sizeof(*d->slots)))) {
+	if (!d || gk_steps_init(&d->steps, "RADIUS duplicate cache", n, sizeof(*d->slots),
+	                        FIRST_SLOTS) < 0) {
 		free(d);
 		return NULL;
 	}
-	d->mask = n - 1;
+	d->slots = (struct entry *)d->steps.base;
+	d->mask = d->steps.cap - 1;
 	d->lifetime_ms = lifetime_ms;
 	return d;
 }
@@ -55,9 +66,9 @@ void gk_rad_dedup_free(struct gk_rad_dedup *d)
 {
 	if (!d)
 		return;
-	/* Accepts hold hidden attributes: encrypted, but still key material's ciphertext. */
-	gk_wipe(d->slots, (size_t)(d->mask + 1) * sizeof(*d->slots));
-	free(d->slots);
+	/* Accepts hold hidden attributes: encrypted, but still key material's ciphertext.
+	 * gk_steps_free wipes every resident slot. */
+	gk_steps_free(&d->steps);
 	free(d);
 }
 
@@ -76,11 +87,36 @@ static struct peer peer_of(const struct sockaddr_storage *ss)
 	return p;
 }
 
-static struct entry *slot_of(struct gk_rad_dedup *d, const struct gk_rad_pkt *req)
+static uint32_t hash_of(const uint8_t authenticator[GK_RAD_AUTH_LEN], uint8_t id)
 {
 	uint32_t h;
-	memcpy(&h, req->authenticator, sizeof(h));
-	return &d->slots[(h ^ req->id) & d->mask];
+	memcpy(&h, authenticator, sizeof(h));
+	return h ^ id;
+}
+
+static struct entry *slot_of(struct gk_rad_dedup *d, const struct gk_rad_pkt *req)
+{
+	return &d->slots[hash_of(req->authenticator, req->id) & d->mask];
+}
+
+/* One step: the slots doubled, each entry at its slot under the new mask. -1 at the configured
+ * size or out of memory. */
+static int grow(struct gk_rad_dedup *d)
+{
+	uint32_t old = d->mask + 1;
+
+	if (old >= d->steps.max || gk_steps_reach(&d->steps, 2 * old) < 0)
+		return -1;
+	d->mask = 2 * old - 1;
+	for (uint32_t i = 0; i < old; i++) {
+		struct entry *e = &d->slots[i];
+		if (e->len && (hash_of(e->authenticator, e->id) & d->mask) != i) {
+			d->slots[i + old] = *e;
+			gk_wipe(e, sizeof(*e));
+		}
+	}
+	d->st.grown++;
+	return 0;
 }
 
 static bool peer_equal(const struct peer *a, const struct sockaddr_storage *ss)
@@ -117,6 +153,10 @@ void gk_rad_dedup_put(struct gk_rad_dedup *d, const struct sockaddr_storage *fro
 		return;
 	}
 	struct entry *e = slot_of(d, req);
+	/* Evicting a response still usable means the cache is too small for the load: a step. */
+	if (e->len && now_ms - e->at_ms <= d->lifetime_ms && !same_request(e, from, req) &&
+	    grow(d) == 0)
+		e = slot_of(d, req);
 	e->from = peer_of(from);
 	e->at_ms = now_ms;
 	e->code = req->code;

@@ -2,7 +2,8 @@
 /*
  * The userspace copy of the fast path's state (fp_user.h). The decision itself is in
  * gatekey/fastpath.h and shared with the XDP program; this file only does the lookups the
- * program does with its maps.
+ * program does with its maps. The terminals' array grows in steps with the indices the registrar
+ * hands out (runtime/steps.h); the host buckets are a small direct-mapped cache, whole.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -11,6 +12,7 @@
 
 #include "gatekey/runtime/addrmap.h"
 #include "gatekey/runtime/resident.h"
+#include "gatekey/runtime/steps.h"
 #include "gatekey/crypto/crypto.h"
 #include "gatekey/fastpath/fp_user.h"
 #include "gatekey/crypto/siphash.h"
@@ -25,7 +27,8 @@ struct host_slot {
 struct gk_fp_user {
 	struct gk_fp_config cfg;
 	uint32_t max;
-	struct gk_fp_terminal *terms; /* 1..max; mech NONE = free */
+	struct gk_fp_terminal *terms; /* 1..max; mech NONE = free: term_steps.base */
+	struct gk_steps term_steps;   /* resident as far as the highest index added */
 	struct gk_addrmap *sources;
 	struct host_slot *hosts;
 	uint32_t host_mask;
@@ -53,7 +56,9 @@ struct gk_fp_user *gk_fp_user_new(uint32_t max_terminals)
 		n <<= 1;
 	u->max = z.terminals;
 	u->host_mask = n - 1;
-	u->terms = gk_table_alloc((size_t)u->max + 1, sizeof(*u->terms));
+	if (gk_steps_init(&u->term_steps, "fast path terminals", u->max + 1, sizeof(*u->terms),
+	                  1024) == 0)
+		u->terms = (struct gk_fp_terminal *)u->term_steps.base;
 	u->hosts = gk_table_alloc(n, sizeof(*u->hosts));
 	u->sources = gk_addrmap_new(u->max);
 	if (!u->terms || !u->hosts || !u->sources ||
@@ -70,9 +75,7 @@ void gk_fp_user_free(struct gk_fp_user *u)
 {
 	if (!u)
 		return;
-	if (u->terms)
-		gk_wipe(u->terms, ((size_t)u->max + 1) * sizeof(*u->terms));
-	free(u->terms);
+	gk_steps_free(&u->term_steps); /* wipes the keys */
 	free(u->hosts);
 	gk_addrmap_free(u->sources);
 	free(u);
@@ -95,7 +98,7 @@ uint32_t gk_fp_user_terminals(const struct gk_fp_user *u)
 
 uint64_t gk_fp_user_memory(const struct gk_fp_user *u)
 {
-	return sizeof(*u) + ((uint64_t)u->max + 1) * sizeof(*u->terms) +
+	return sizeof(*u) + gk_steps_max_bytes(&u->term_steps) +
 	       ((uint64_t)u->host_mask + 1) * sizeof(*u->hosts) + gk_addrmap_memory(u->sources);
 }
 
@@ -113,6 +116,8 @@ int gk_fp_user_terminal_add(struct gk_fp_user *u, uint32_t index,
 	if (!index || index > u->max || (mech != GK_FP_MECH_GKMAC && mech != GK_FP_MECH_DIGEST) ||
 	    (mech == GK_FP_MECH_GKMAC && !key) || gk_xdp_source_of(source, &src) < 0)
 		return -EINVAL;
+	if (gk_steps_reach(&u->term_steps, index + 1) < 0)
+		return -ENOMEM;
 	gk_fp_user_terminal_del(u, index);
 	struct gk_fp_terminal *t = &u->terms[index];
 	memset(t, 0, sizeof(*t));
@@ -131,7 +136,7 @@ void gk_fp_user_terminal_del(struct gk_fp_user *u, uint32_t index)
 	struct sockaddr_storage ss;
 	struct gk_fp_source src;
 
-	if (!index || index > u->max || u->terms[index].mech == GK_FP_MECH_NONE)
+	if (!index || index >= u->term_steps.cap || u->terms[index].mech == GK_FP_MECH_NONE)
 		return;
 	struct gk_fp_terminal *t = &u->terms[index];
 	memset(&src, 0, sizeof(src));
@@ -145,14 +150,14 @@ void gk_fp_user_terminal_del(struct gk_fp_user *u, uint32_t index)
 
 uint64_t gk_fp_user_window_top(const struct gk_fp_user *u, uint32_t index)
 {
-	if (!index || index > u->max || u->terms[index].mech == GK_FP_MECH_NONE)
+	if (!index || index >= u->term_steps.cap || u->terms[index].mech == GK_FP_MECH_NONE)
 		return 0;
 	return u->terms[index].win.top;
 }
 
 void gk_fp_user_window_restore(struct gk_fp_user *u, uint32_t index, uint64_t top)
 {
-	if (!index || index > u->max || u->terms[index].mech == GK_FP_MECH_NONE)
+	if (!index || index >= u->term_steps.cap || u->terms[index].mech == GK_FP_MECH_NONE)
 		return;
 	u->terms[index].win.top = top;
 	u->terms[index].win.bitmap = top ? ~0ull : 0;
@@ -215,11 +220,12 @@ long gk_fp_user_check(struct gk_fp_user *u, uint16_t dport, const struct sockadd
 	}
 	gk_fp_frame_parse(buf, len, &fr);
 	if (fr.framed) {
-		if (fr.index && fr.index <= u->max && u->terms[fr.index].mech != GK_FP_MECH_NONE)
+		if (fr.index && fr.index < u->term_steps.cap &&
+		    u->terms[fr.index].mech != GK_FP_MECH_NONE)
 			t = &u->terms[fr.index];
 	} else {
 		uint32_t i = gk_addrmap_find(u->sources, from);
-		if (i && i <= u->max && u->terms[i].mech != GK_FP_MECH_NONE)
+		if (i && i < u->term_steps.cap && u->terms[i].mech != GK_FP_MECH_NONE)
 			t = &u->terms[i];
 	}
 	gk_fp_inspect_all(&slot, &src, t, buf, len, &fr, &ws, &v);

@@ -34,6 +34,7 @@
 #include "gatekey/runtime/log.h"
 #include "gatekey/crypto/siphash.h"
 #include "gatekey/runtime/resident.h"
+#include "gatekey/runtime/steps.h"
 #include "gatekey/sip/sip.h"
 #include "gatekey/sip/sip_proxy.h"
 #include "gatekey/route/sip_route.h"
@@ -41,6 +42,7 @@
 #define DIALOG_IDLE_MS (4ull * 3600 * 1000) /* a dialog with no request this long is gone */
 #define CALL_ID_MAX    128                  /* bytes of a Call-ID a dialog keeps */
 #define TAG_MAX        64
+#define FIRST_ROUTES   64 /* routes and dialogs resident from the start (runtime/steps.h) */
 
 struct route {
 	uint32_t gen;
@@ -89,9 +91,10 @@ struct gk_sip_router {
 	struct gk_sip_txn *txn;
 	uint64_t salt;
 	uint8_t hash_key[GK_SIPHASH_KEY_LEN];
-	struct route *routes; /* 1..n_routes */
+	struct route *routes; /* 1..n_routes: route_steps.base, grown when the free list runs out */
 	uint32_t n_routes, free_head;
-	struct dialog *dialogs; /* 1..n_dialogs */
+	struct dialog *dialogs; /* 1..n_dialogs: dialog_steps.base, likewise */
+	struct gk_steps route_steps, dialog_steps;
 	uint32_t n_dialogs, dialog_free, *dialog_hash, hash_mask;
 	uint64_t linger_ms; /* 64*T1: the Accepted state's length (timers L and M) */
 	uint32_t divisor;   /* the transaction layer's time_divisor */
@@ -112,7 +115,7 @@ static struct route *route_of(struct gk_sip_router *r, uint64_t ref)
 {
 	uint32_t i = (uint32_t)ref;
 
-	if (!i || i > r->n_routes || !r->routes[i].used ||
+	if (!i || i >= r->route_steps.cap || !r->routes[i].used ||
 	    r->routes[i].gen != (uint32_t)(ref >> 32))
 		return NULL;
 	return &r->routes[i];
@@ -131,7 +134,7 @@ static struct route *route_of_lookup(struct gk_sip_router *r, uint32_t ref)
 	uint32_t gen_mask = (1u << (31 - r->ref_bits)) - 1;
 	uint32_t i = ref & ((1u << r->ref_bits) - 1);
 
-	if (ref > GK_SIP_LOOKUP_REF_MAX || !i || i > r->n_routes)
+	if (ref > GK_SIP_LOOKUP_REF_MAX || !i || i >= r->route_steps.cap)
 		return NULL;
 	struct route *rt = &r->routes[i];
 	if (!rt->used || !rt->looking || (rt->gen & gen_mask) != ref >> r->ref_bits)
@@ -139,12 +142,39 @@ static struct route *route_of_lookup(struct gk_sip_router *r, uint32_t ref)
 	return rt;
 }
 
+static void route_linger_end(struct gk_timer *t);
+static void lookup_expired(struct gk_timer *t);
+
+/* The resident routes from `from` on join the free list, lowest first. */
+static void routes_link(struct gk_sip_router *r, uint32_t from)
+{
+	for (uint32_t i = r->route_steps.cap - 1; i >= from; i--) {
+		r->routes[i].next_free = r->free_head;
+		r->routes[i].r = r;
+		r->routes[i].linger.fn = route_linger_end;
+		r->routes[i].wait.fn = lookup_expired;
+		r->free_head = i;
+	}
+}
+
+static void dialogs_link(struct gk_sip_router *r, uint32_t from)
+{
+	for (uint32_t i = r->dialog_steps.cap - 1; i >= from; i--) {
+		r->dialogs[i].next_free = r->dialog_free;
+		r->dialog_free = i;
+	}
+}
+
 static struct route *route_take(struct gk_sip_router *r)
 {
-	uint32_t i = r->free_head;
+	uint32_t i, from;
 
-	if (!i)
-		return NULL;
+	if (!r->free_head) {
+		if (!(from = gk_steps_grow(&r->route_steps)))
+			return NULL;
+		routes_link(r, from);
+	}
+	i = r->free_head;
 	struct route *rt = &r->routes[i];
 	r->free_head = rt->next_free;
 	rt->used = true;
@@ -243,11 +273,16 @@ static void dialog_make(struct gk_sip_router *r, const struct route *rt,
 		return;
 	if (dialog_find(r, rsp->call_id, inv.from_tag, rsp->to_tag, &side))
 		return;
-	uint32_t i = r->dialog_free;
-	if (!i) {
-		r->st.dialogs_full++;
-		return; /* the call goes on, but nothing inside it will be routed: counted */
+	uint32_t from;
+	if (!r->dialog_free) {
+		if (!(from = gk_steps_grow(&r->dialog_steps))) {
+			r->st.dialogs_full++;
+			return; /* the call goes on, but nothing inside it will be routed: counted
+			         */
+		}
+		dialogs_link(r, from);
 	}
+	uint32_t i = r->dialog_free;
 	struct dialog *d = &r->dialogs[i];
 	r->dialog_free = d->next_free;
 	d->used = true;
@@ -622,8 +657,16 @@ struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io
 	while (r->hash_mask < r->n_dialogs)
 		r->hash_mask <<= 1;
 	r->hash_mask--;
-	r->routes = gk_table_alloc((size_t)r->n_routes + 1, sizeof(*r->routes));
-	r->dialogs = gk_table_alloc((size_t)r->n_dialogs + 1, sizeof(*r->dialogs));
+	/* The routes (4.6 KiB each: each keeps the request it routes) and the dialogs grow in
+	 * steps from FIRST_ROUTES (runtime/steps.h); the dialogs' buckets are small, and whole. */
+	if (r->txn) {
+		gk_steps_init(&r->route_steps, "SIP routes", r->n_routes + 1, sizeof(*r->routes),
+		              FIRST_ROUTES);
+		gk_steps_init(&r->dialog_steps, "SIP dialogs", r->n_dialogs + 1,
+		              sizeof(*r->dialogs), FIRST_ROUTES);
+	}
+	r->routes = (struct route *)r->route_steps.base;
+	r->dialogs = (struct dialog *)r->dialog_steps.base;
 	r->dialog_hash = gk_table_alloc((size_t)r->hash_mask + 1, sizeof(*r->dialog_hash));
 	if (!r->txn || !r->routes || !r->dialogs || !r->dialog_hash) {
 		if (r->txn)
@@ -631,17 +674,8 @@ struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io
 		gk_sip_router_free(r);
 		return NULL;
 	}
-	for (uint32_t i = r->n_routes; i >= 1; i--) {
-		r->routes[i].next_free = r->free_head;
-		r->routes[i].r = r;
-		r->routes[i].linger.fn = route_linger_end;
-		r->routes[i].wait.fn = lookup_expired;
-		r->free_head = i;
-	}
-	for (uint32_t i = r->n_dialogs; i >= 1; i--) {
-		r->dialogs[i].next_free = r->dialog_free;
-		r->dialog_free = i;
-	}
+	routes_link(r, 1);
+	dialogs_link(r, 1);
 	return r;
 }
 
@@ -650,19 +684,19 @@ void gk_sip_router_free(struct gk_sip_router *r)
 	if (!r)
 		return;
 	if (r->dialogs)
-		for (uint32_t i = 1; i <= r->n_dialogs; i++)
+		for (uint32_t i = 1; i < r->dialog_steps.cap; i++)
 			if (r->dialogs[i].used)
 				gk_timer_cancel(r->io->loop, &r->dialogs[i].idle);
 	if (r->routes)
-		for (uint32_t i = 1; i <= r->n_routes; i++)
+		for (uint32_t i = 1; i < r->route_steps.cap; i++)
 			for (int k = 0; k < 2; k++) {
 				struct gk_timer *t = k ? &r->routes[i].wait : &r->routes[i].linger;
 				if (gk_timer_armed(t))
 					gk_timer_cancel(r->io->loop, t);
 			}
 	gk_sip_txn_free(r->txn);
-	free(r->routes);
-	free(r->dialogs);
+	gk_steps_free(&r->route_steps);
+	gk_steps_free(&r->dialog_steps);
 	free(r->dialog_hash);
 	free(r);
 }

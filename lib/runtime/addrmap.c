@@ -15,13 +15,19 @@
  * A slot holds the address in compact form (20 bytes instead of a 128-byte sockaddr_storage)
  * and the full hash: probing compares the hash before the address, and deletion finds each
  * shifted entry's home slot without hashing it again.
+ *
+ * The slots grow in steps (runtime/steps.h): the map starts at 1,024 slots and doubles whenever
+ * a new address would fill more than a quarter of them, so probes stay short while it grows; at
+ * its maximum (twice max_entries, as before) it takes addresses up to half full. A step moves
+ * the entries into the doubled table through a copy on the heap (28 bytes an entry, taken and
+ * given back in the step): at most log2 of the maximum times in the map's life.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gatekey/runtime/addrmap.h"
-#include "gatekey/runtime/resident.h"
+#include "gatekey/runtime/steps.h"
 #include "gatekey/crypto/crypto.h"
 #include "gatekey/crypto/siphash.h"
 
@@ -39,10 +45,14 @@ struct slot {
 	struct key k;
 };
 
+/* Slots in the first step (28 KiB). */
+#define FIRST_SLOTS 1024u
+
 struct gk_addrmap {
-	uint32_t mask;
+	uint32_t mask; /* slots in use: mask + 1, resident */
 	uint32_t count;
-	struct slot *slots;
+	struct slot *slots; /* steps.base */
+	struct gk_steps steps;
 	uint8_t key[GK_SIPHASH_KEY_LEN];
 };
 
@@ -94,10 +104,10 @@ struct gk_addrmap *gk_addrmap_new(uint32_t max_entries)
 	/* A map without its key would be the predictable table this replaced: no map at all. */
 	if (gk_random(m->key, sizeof(m->key)) < 0)
 		goto fail;
-	m->mask = n - 1;
-	m->slots = gk_table_alloc(n, sizeof(*m->slots));
-	if (!m->slots)
+	if (gk_steps_init(&m->steps, "address map", n, sizeof(*m->slots), FIRST_SLOTS) < 0)
 		goto fail;
+	m->slots = (struct slot *)m->steps.base;
+	m->mask = m->steps.cap - 1;
 	return m;
 fail:
 	gk_addrmap_free(m);
@@ -108,7 +118,7 @@ void gk_addrmap_free(struct gk_addrmap *m)
 {
 	if (!m)
 		return;
-	free(m->slots);
+	gk_steps_free(&m->steps);
 	gk_wipe(m->key, sizeof(m->key));
 	free(m);
 }
@@ -123,12 +133,42 @@ uint32_t gk_addrmap_bucket(const struct gk_addrmap *m, const struct sockaddr_sto
 
 uint32_t gk_addrmap_slots(const struct gk_addrmap *m)
 {
-	return m->mask + 1;
+	return m->steps.max;
 }
 
 uint64_t gk_addrmap_memory(const struct gk_addrmap *m)
 {
-	return sizeof(*m) + ((uint64_t)m->mask + 1) * sizeof(*m->slots);
+	return sizeof(*m) + gk_steps_max_bytes(&m->steps);
+}
+
+/* One step: the slots doubled and every entry placed again under the new mask. -1 at the
+ * maximum or out of memory (the map stays as it was). */
+static int grow(struct gk_addrmap *m)
+{
+	uint32_t old = m->mask + 1, n = 0;
+	struct slot *keep;
+
+	if (old >= m->steps.max)
+		return -1;
+	keep = malloc((size_t)m->count * sizeof(*keep));
+	if ((m->count && !keep) || gk_steps_reach(&m->steps, 2 * old) < 0) {
+		free(keep);
+		return -1;
+	}
+	for (uint32_t i = 0; i < old; i++)
+		if (m->slots[i].val)
+			keep[n++] = m->slots[i];
+	memset(m->slots, 0, (size_t)old * sizeof(*m->slots));
+	m->mask = 2 * old - 1;
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t i = keep[j].hash & m->mask;
+		while (m->slots[i].val)
+			i = (i + 1) & m->mask;
+		m->slots[i] = keep[j];
+	}
+	gk_wipe(keep, (size_t)n * sizeof(*keep));
+	free(keep);
+	return 0;
 }
 
 uint32_t gk_addrmap_find(const struct gk_addrmap *m, const struct sockaddr_storage *a)
@@ -151,7 +191,10 @@ int gk_addrmap_put(struct gk_addrmap *m, const struct sockaddr_storage *a, uint3
 	uint32_t h = hash_key(m, &k, len);
 	struct slot *s = &m->slots[probe(m, &k, h)];
 	if (!s->val) {
-		/* At most half full: linear probing's expected walk grows as 1/(1-load)^2. */
+		/* A quarter full while the map can grow, at most half at its maximum: linear
+		 * probing's expected walk grows as 1/(1-load)^2. */
+		if (m->count + 1 > (m->mask + 1) / 4 && grow(m) == 0)
+			s = &m->slots[probe(m, &k, h)];
 		if (m->count + 1 > (m->mask + 1) / 2)
 			return -1;
 		m->count++;

@@ -1605,6 +1605,54 @@ TEST(dedup_answers_a_retransmission_with_the_first_answer)
 	gk_rad_dedup_free(d);
 }
 
+/* Authenticators whose first four bytes spread over the slots like random ones. */
+static uint32_t dedup_spread(uint32_t i)
+{
+	uint32_t x = (i + 1) * 0x9e3779b1u;
+	return x ^ x >> 16;
+}
+
+/* The cache grows in steps (runtime/steps.h): it starts small and doubles when a live answer
+ * would be evicted, so answers within their lifetime are all still there after the steps, and it
+ * never grows past its configured size, where the newer answer evicts the older as before. */
+TEST(dedup_grows_instead_of_forgetting_live_answers)
+{
+	struct gk_rad_dedup *d = gk_rad_dedup_new(4096, 5000);
+	struct sockaddr_storage from = dedup_addr("198.18.0.1:40000");
+	uint8_t resp[8] = {2};
+	size_t len;
+
+	ASSERT_NE(NULL, d);
+	for (uint32_t i = 0; i < 1500; i++) {
+		struct gk_rad_pkt req = dedup_req(GK_RAD_ACCESS_REQUEST, (uint8_t)i, 0);
+		uint32_t r = dedup_spread(i);
+		memcpy(req.authenticator, &r, sizeof(r));
+		resp[1] = (uint8_t)i;
+		gk_rad_dedup_put(d, &from, &req, resp, sizeof(resp), 1000);
+	}
+	EXPECT_LT(0, gk_rad_dedup_stats(d)->grown);
+	EXPECT_GE(4, gk_rad_dedup_stats(d)->grown); /* 256 -> 4096 at most: four steps */
+	unsigned found = 0;
+	for (uint32_t i = 0; i < 1500; i++) {
+		struct gk_rad_pkt req = dedup_req(GK_RAD_ACCESS_REQUEST, (uint8_t)i, 0);
+		uint32_t r = dedup_spread(i);
+		memcpy(req.authenticator, &r, sizeof(r));
+		const uint8_t *seen = gk_rad_dedup_find(d, &from, &req, 2000, &len);
+		found += seen && seen[1] == (uint8_t)i;
+	}
+	/* Only collisions at the full size evict: 1500 keys share 1227 of 4096 slots. */
+	EXPECT_LT(1200, found) TH_LOG("%u of 1500 answers kept", found);
+	uint64_t grown = gk_rad_dedup_stats(d)->grown;
+	for (uint32_t i = 0; i < 20000; i++) {
+		struct gk_rad_pkt req = dedup_req(GK_RAD_ACCESS_REQUEST, (uint8_t)i, 1);
+		uint32_t r = i * 40503u + 7;
+		memcpy(req.authenticator, &r, sizeof(r));
+		gk_rad_dedup_put(d, &from, &req, resp, sizeof(resp), 1500);
+	}
+	EXPECT_EQ(grown, gk_rad_dedup_stats(d)->grown); /* at 4096 already: no more steps */
+	gk_rad_dedup_free(d);
+}
+
 TEST(dedup_tells_other_requests_apart)
 {
 	struct gk_rad_dedup *d = gk_rad_dedup_new(64, 5000);

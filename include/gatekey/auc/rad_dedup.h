@@ -5,9 +5,10 @@
  * response already sent, byte for byte, instead of being processed a second time (a second
  * authentication vector, a second accounting Start).
  *
- * Fixed size, direct-mapped on the Request Authenticator (random for Access-Requests, an MD5 over
- * the packet for accounting), no allocation after creation: a newer request evicts an older one
- * in its slot, and an entry older than the lifetime is never used.
+ * Direct-mapped on the Request Authenticator (random for Access-Requests, an MD5 over the packet
+ * for accounting), nothing allocated but in a growth step: a newer request evicts an older one in
+ * its slot, and an entry older than the lifetime is never used. The slots grow in steps up to the
+ * configured number (runtime/steps.h), a step each time a live entry would be evicted.
  */
 #ifndef GATEKEY_RAD_DEDUP_H
 #define GATEKEY_RAD_DEDUP_H
@@ -24,6 +25,7 @@ struct gk_rad_dedup;
 
 struct gk_rad_dedup_stats {
 	uint64_t remembered, duplicates, too_long;
+	uint64_t grown; /* steps taken: the cache doubled because a live entry was to be evicted */
 };
 
 /* slots is rounded up to a power of two; lifetime_ms is how long a response stays usable. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Open-addressing map from a UDP source address (IPv4 or IPv6, with its port) to a terminal
- * index: fixed size, no tombstones, nothing allocated after creation. The addresses are chosen
+ * index: no tombstones, slots that grow in steps up to twice max_entries (runtime/steps.h), and
+ * nothing allocated but in a step. The addresses are chosen
  * by whoever registers, and spoofed sources are looked up on every datagram, so slots are
  * chosen by SipHash under a random key per map: which addresses collide cannot be known outside
  * the process.
@@ -26,10 +27,12 @@ uint32_t gk_addrmap_find(const struct gk_addrmap *m, const struct sockaddr_stora
 int gk_addrmap_put(struct gk_addrmap *m, const struct sockaddr_storage *a, uint32_t val);
 /* Removes a only while it still maps to val. */
 void gk_addrmap_del(struct gk_addrmap *m, const struct sockaddr_storage *a, uint32_t val);
-/* The home slot a hashes to in this map, 0..(gk_addrmap_slots - 1): for tests and diagnostics. */
+/* The home slot a hashes to in this map as it is now, 0..(gk_addrmap_slots - 1): for tests and
+ * diagnostics. */
 uint32_t gk_addrmap_bucket(const struct gk_addrmap *m, const struct sockaddr_storage *a);
+/* The slots at the map's maximum (twice max_entries, a power of two). */
 uint32_t gk_addrmap_slots(const struct gk_addrmap *m);
-/* The bytes the map was given (its slots are calloc'ed: touched only as they are used). */
+/* The bytes the map holds at its maximum (its slots grow in steps up to it). */
 uint64_t gk_addrmap_memory(const struct gk_addrmap *m);
 
 #endif
