@@ -2,6 +2,11 @@
 /*
  * The binding store (bindstore.h): a shared mapping of a tmpfs file, one slot per terminal index,
  * so that a front's registered terminals and their replay windows outlive the daemon.
+ *
+ * The file is sparse: a page of it takes memory only once written. Its slots are made resident in
+ * steps as the indices put into it grow (runtime/steps.h, attached to the mapping: the steps never
+ * wipe it, the store must outlive the daemon), and opening it reads only the parts of the file
+ * that hold data (SEEK_DATA), so a store for 262,144 terminals that holds none costs a page.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +24,11 @@
 #include "gatekey/exchange/bindstore.h"
 #include "gatekey/runtime/config.h"
 #include "gatekey/runtime/log.h"
-#include "gatekey/runtime/resident.h"
+#include "gatekey/runtime/steps.h"
 
 #define STORE_MAGIC   "GKBINDS1"
 #define STORE_VERSION 1u
+#define STORE_FIRST   1024u           /* slots resident from the start */
 #define SLOT_VALID    0x56414c4944ull /* "VALID": anything else is a free or torn slot */
 
 struct head {
@@ -45,7 +51,8 @@ struct gk_bindstore {
 	uint32_t slots, count;
 	size_t size;
 	struct head *head;
-	struct slot *slot; /* slot[i - 1] is index i */
+	struct slot *slot;     /* slot[i - 1] is index i */
+	struct gk_steps steps; /* over slot[]: resident as far as the highest index put */
 	char path[4096];
 };
 
@@ -217,12 +224,59 @@ static int resize(struct gk_bindstore *s, int old_fd, size_t old_size, uint32_t 
 	return ret;
 }
 
+/* The next run of slots [*from, *to) at or after *from that the file holds data for (the rest are
+ * holes, all zeros: free slots); false past the last. Where SEEK_DATA is refused, every slot. */
+static bool next_data(const struct gk_bindstore *s, uint32_t *from, uint32_t *to)
+{
+	off_t first = (off_t)sizeof(struct head) + (off_t)*from * (off_t)sizeof(struct slot);
+	off_t data, hole;
+
+	if (*from >= s->slots)
+		return false;
+	data = lseek(s->fd, first, SEEK_DATA);
+	if (data < 0 && errno == ENXIO)
+		return false;
+	if (data < 0 || (hole = lseek(s->fd, data, SEEK_HOLE)) < 0) {
+		*to = s->slots;
+		return true;
+	}
+	if (data < first)
+		data = first;
+	*from = (uint32_t)((data - (off_t)sizeof(struct head)) / (off_t)sizeof(struct slot));
+	hole -= (off_t)sizeof(struct head);
+	*to =
+	    hole <= 0
+	        ? 0
+	        : (uint32_t)((hole + (off_t)sizeof(struct slot) - 1) / (off_t)sizeof(struct slot));
+	if (*to > s->slots)
+		*to = s->slots;
+	if (*to <= *from)
+		*to = *from + 1;
+	return true;
+}
+
+/* The valid slots, and *top the highest index among them (0: none). */
+static uint32_t count_valid(const struct gk_bindstore *s, uint32_t *top)
+{
+	uint32_t from = 0, to, n = 0;
+
+	*top = 0;
+	while (next_data(s, &from, &to))
+		for (; from < to; from++)
+			if (slot_valid(&s->slot[from])) {
+				n++;
+				*top = from + 1;
+			}
+	return n;
+}
+
 int gk_bindstore_open(const char *path, uint32_t slots, struct gk_bindstore **out,
                       uint32_t *dropped, char *err, size_t errlen)
 {
 	struct gk_bindstore *s;
 	struct head h;
 	struct stat st;
+	uint32_t top;
 	int fd;
 
 	*out = NULL;
@@ -280,16 +334,21 @@ int gk_bindstore_open(const char *path, uint32_t slots, struct gk_bindstore **ou
 	}
 	if (fd >= 0)
 		close(fd); /* the old file of a resized store, replaced now */
-	/* Resident now, as every table sized from the configuration (runtime/resident.h): a
-	 * first registration must not wait for tmpfs to find a page. */
-	if (gk_make_resident(s->head, s->size) < 0) {
+	/* A first step resident now, as every table sized from the configuration (runtime/steps.h):
+	 * a first registration must not wait for tmpfs to find a page. */
+	if (gk_steps_attach(&s->steps, "binding store", s->slot, slots, sizeof(struct slot),
+	                    STORE_FIRST) < 0) {
 		snprintf(err, errlen, "%s: out of memory for %u terminals", path, slots);
 		gk_bindstore_close(s);
 		return -1;
 	}
-	for (uint32_t i = 0; i < slots; i++)
-		if (slot_valid(&s->slot[i]))
-			s->count++;
+	s->count = count_valid(s, &top);
+	/* The steps cover every index the file holds, as if each had been put in this run. */
+	if (gk_steps_reach(&s->steps, top) < 0) {
+		snprintf(err, errlen, "%s: out of memory for its %u terminals", path, s->count);
+		gk_bindstore_close(s);
+		return -1;
+	}
 	*out = s;
 	return 0;
 fail_fd:
@@ -315,12 +374,19 @@ static struct slot *slot_of(const struct gk_bindstore *s, uint32_t index)
 	return index && index <= s->slots ? &s->slot[index - 1] : NULL;
 }
 
+/* The slot of an index already put (resident), or NULL: a slot past the steps taken holds nothing,
+ * and reading it would make its page of the file resident for nothing. */
+static struct slot *slot_put(const struct gk_bindstore *s, uint32_t index)
+{
+	return index && index <= s->steps.cap ? &s->slot[index - 1] : NULL;
+}
+
 void gk_bindstore_put(struct gk_bindstore *s, const struct gk_binding_record *rec)
 {
 	struct slot *sl = slot_of(s, rec->index);
 
-	if (!sl)
-		return;
+	if (!sl || gk_steps_reach(&s->steps, rec->index) < 0)
+		return; /* out of range, or no memory: the binding is kept in the daemon only */
 	if (slot_valid(sl))
 		s->count--;
 	__atomic_store_n(&sl->state, 0, __ATOMIC_RELEASE);
@@ -332,7 +398,7 @@ void gk_bindstore_put(struct gk_bindstore *s, const struct gk_binding_record *re
 
 void gk_bindstore_del(struct gk_bindstore *s, uint32_t index)
 {
-	struct slot *sl = slot_of(s, index);
+	struct slot *sl = slot_put(s, index);
 
 	if (!sl || !slot_valid(sl))
 		return;
@@ -344,7 +410,7 @@ void gk_bindstore_del(struct gk_bindstore *s, uint32_t index)
 
 void gk_bindstore_seen(struct gk_bindstore *s, uint32_t index, uint64_t seq)
 {
-	struct slot *sl = slot_of(s, index);
+	struct slot *sl = slot_put(s, index);
 
 	if (sl && seq > sl->top)
 		__atomic_store_n(&sl->top, seq, __ATOMIC_RELAXED);
@@ -352,7 +418,7 @@ void gk_bindstore_seen(struct gk_bindstore *s, uint32_t index, uint64_t seq)
 
 uint64_t gk_bindstore_top(const struct gk_bindstore *s, uint32_t index)
 {
-	const struct slot *sl = slot_of(s, index);
+	const struct slot *sl = slot_put(s, index);
 	return sl && slot_valid(sl) ? sl->top : 0;
 }
 
@@ -360,14 +426,17 @@ int gk_bindstore_foreach(const struct gk_bindstore *s,
                          int (*fn)(const struct gk_binding_record *rec, uint64_t top, void *arg),
                          void *arg)
 {
-	for (uint32_t i = 0; i < s->slots; i++) {
-		const struct slot *sl = &s->slot[i];
-		int ret;
-		if (!slot_valid(sl) || sl->rec.index != i + 1)
-			continue;
-		if ((ret = fn(&sl->rec, sl->top, arg)) != 0)
-			return ret;
-	}
+	uint32_t from = 0, to;
+	int ret;
+
+	while (next_data(s, &from, &to))
+		for (; from < to; from++) {
+			const struct slot *sl = &s->slot[from];
+			if (!slot_valid(sl) || sl->rec.index != from + 1)
+				continue;
+			if ((ret = fn(&sl->rec, sl->top, arg)) != 0)
+				return ret;
+		}
 	return 0;
 }
 

@@ -389,6 +389,8 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("successes_resent", r->successes_resent);
 	P("tx_datagrams", l->tx_dgrams);
 	P("rx_nobufs", l->rx_nobufs);
+	P("rx_buffers_grown", l->rx_grown);
+	P("tx_slots_grown", l->tx_grown);
 	P("tx_no_slot", l->tx_no_slot);
 	P("refusals_sent", io->refusals.sent);
 	P("refusals_rate_limited", io->refusals.limited);

@@ -43,8 +43,16 @@
  * Steady state is thus one page per receive buffer (16 MiB for 4096, as 4 KiB buffers cost)
  * plus one per send slot ever in flight at once; a fresh loop holds no buffer page at all, about
  * 1.3 MiB in all with the slot headers and rings (tests/unit/test_loop.c measures both). The
- * daemons take that steady state at once (gk_loop_params.resident: the first page of every buffer
- * and slot), so that their first burst of datagrams pays no page fault (runtime/resident.h). */
+ * daemons hold the first page of each buffer and slot they use from the moment it is handed out
+ * (gk_loop_params.resident), so that a burst of datagrams pays no page fault (runtime/resident.h).
+ *
+ * Buffers and slots are handed out in steps, as the daemons' tables grow (runtime/steps.h): the
+ * ring starts with FIRST_BUFS receive buffers and the free list with FIRST_BUFS send slots, and
+ * each doubles up to rx_bufs and tx_slots when it runs dry: the ring when a receive completes
+ * with ENOBUFS (the datagram waits in the socket, and the receive is armed again), the send slots
+ * when none is free. A step makes the first page of each new buffer resident in one pass. An idle
+ * daemon's loop thus holds 2 MiB of buffer pages, and a busy one what its bursts needed. */
+#define FIRST_BUFS 256
 #define RX_BUF_SIZE                                                                                \
 	(GK_LOOP_DGRAM_MAX + sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_storage))
 
@@ -88,7 +96,8 @@ struct gk_loop {
 	size_t page;
 	uint8_t *rx_mem; /* rx_bufs buffers, rx_stride apart; lazily mapped */
 	size_t rx_stride, rx_map_len;
-	unsigned rx_bufs;
+	unsigned rx_bufs, rx_live; /* buffers the ring can hold, buffers given to it so far */
+	bool resident;
 
 	struct rx_sock socks[MAX_SOCKETS];
 	unsigned n_socks;
@@ -96,7 +105,7 @@ struct gk_loop {
 	struct tx_slot *slots;
 	uint8_t *tx_mem; /* n_slots buffers, tx_stride apart; lazily mapped */
 	size_t tx_stride, tx_map_len;
-	unsigned n_slots;
+	unsigned n_slots, tx_live; /* send slots at most, slots handed out so far */
 	struct tx_slot *free_slots;
 
 	struct sig_watch sig;
@@ -214,6 +223,50 @@ static int first_pages_resident(const struct gk_loop *l, uint8_t *mem, unsigned 
 	return 0;
 }
 
+/* One step of receive buffers: the next doubling, up to rx_bufs, first pages resident (when the
+ * loop is), given to the ring. -ENOBUFS when the ring has them all, -ENOMEM. */
+static int rx_grow(struct gk_loop *l)
+{
+	unsigned from = l->rx_live, n = from ? 2 * from : FIRST_BUFS;
+
+	if (from >= l->rx_bufs)
+		return -ENOBUFS;
+	if (n > l->rx_bufs)
+		n = l->rx_bufs;
+	if (l->resident && first_pages_resident(l, l->rx_mem + (size_t)from * l->rx_stride,
+	                                        n - from, l->rx_stride))
+		return -ENOMEM;
+	for (unsigned i = from; i < n; i++)
+		io_uring_buf_ring_add(l->br, l->rx_mem + (size_t)i * l->rx_stride, RX_BUF_SIZE,
+		                      (unsigned short)i, io_uring_buf_ring_mask(l->rx_bufs),
+		                      (int)(i - from));
+	io_uring_buf_ring_advance(l->br, (int)(n - from));
+	l->rx_live = n;
+	return 0;
+}
+
+/* One step of send slots, likewise, onto the free list. */
+static int tx_grow(struct gk_loop *l)
+{
+	unsigned from = l->tx_live, n = from ? 2 * from : FIRST_BUFS;
+
+	if (from >= l->n_slots)
+		return -ENOBUFS;
+	if (n > l->n_slots)
+		n = l->n_slots;
+	if (l->resident && first_pages_resident(l, l->tx_mem + (size_t)from * l->tx_stride,
+	                                        n - from, l->tx_stride))
+		return -ENOMEM;
+	for (unsigned i = from; i < n; i++) {
+		l->slots[i].op.kind = OP_SEND;
+		l->slots[i].data = l->tx_mem + (size_t)i * l->tx_stride;
+		l->slots[i].next_free = l->free_slots;
+		l->free_slots = &l->slots[i];
+	}
+	l->tx_live = n;
+	return 0;
+}
+
 struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t errlen)
 {
 	struct gk_loop_params def = {.sq_entries = 1024, .rx_bufs = 4096, .tx_slots = 4096};
@@ -267,27 +320,14 @@ struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t er
 		goto fail;
 	}
 	io_uring_buf_ring_init(l->br);
-	for (unsigned i = 0; i < def.rx_bufs; i++)
-		io_uring_buf_ring_add(l->br, l->rx_mem + (size_t)i * l->rx_stride, RX_BUF_SIZE,
-		                      (unsigned short)i, io_uring_buf_ring_mask(def.rx_bufs),
-		                      (int)i);
-	io_uring_buf_ring_advance(l->br, (int)def.rx_bufs);
+	l->resident = def.resident;
 
 	l->n_slots = def.tx_slots;
 	l->slots = calloc(def.tx_slots, sizeof(*l->slots));
 	l->tx_stride = round_up(GK_LOOP_DGRAM_MAX, l->page);
 	l->tx_map_len = (size_t)def.tx_slots * l->tx_stride;
 	l->tx_mem = map_lazy(l->tx_map_len);
-	if (!l->slots || !l->tx_mem)
-		goto nomem_fail;
-	for (unsigned i = 0; i < def.tx_slots; i++) {
-		l->slots[i].op.kind = OP_SEND;
-		l->slots[i].data = l->tx_mem + (size_t)i * l->tx_stride;
-		l->slots[i].next_free = l->free_slots;
-		l->free_slots = &l->slots[i];
-	}
-	if (def.resident && (first_pages_resident(l, l->rx_mem, def.rx_bufs, l->rx_stride) ||
-	                     first_pages_resident(l, l->tx_mem, def.tx_slots, l->tx_stride)))
+	if (!l->slots || !l->tx_mem || rx_grow(l) < 0 || tx_grow(l) < 0)
 		goto nomem_fail;
 	l->heap_cap = 1024;
 	l->heap = calloc(l->heap_cap + 1, sizeof(*l->heap));
@@ -433,7 +473,11 @@ static void on_recv(struct gk_loop *l, struct rx_sock *s, struct io_uring_cqe *c
 		}
 		recycle_rx(l, bid);
 	} else if (cqe->res == -ENOBUFS) {
+		/* The ring ran dry: the datagram waits in the socket, the receive is armed again
+		 * below, and the ring takes its next step if it has one. */
 		l->stats.rx_nobufs++;
+		if (rx_grow(l) == 0)
+			l->stats.rx_grown++;
 	}
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		arm_recv(l, s);
@@ -443,8 +487,12 @@ uint8_t *gk_loop_send_buf(struct gk_loop *l)
 {
 	struct tx_slot *t = l->free_slots;
 	if (!t) {
-		l->stats.tx_no_slot++;
-		return NULL;
+		if (tx_grow(l) < 0) {
+			l->stats.tx_no_slot++;
+			return NULL;
+		}
+		l->stats.tx_grown++;
+		t = l->free_slots;
 	}
 	l->free_slots = t->next_free;
 	return t->data;

@@ -38,16 +38,19 @@ struct gk_timer {
 struct gk_loop_stats {
 	uint64_t rx_dgrams, rx_truncated, rx_nobufs;
 	uint64_t tx_dgrams, tx_errors, tx_no_slot;
+	uint64_t rx_grown, tx_grown; /* steps of receive buffers and send slots after the first */
 };
 
 struct gk_loop_params {
 	unsigned sq_entries; /* default 1024 */
 	unsigned rx_bufs;    /* provided buffers, power of two, default 4096 (68 KiB each, lazy) */
 	unsigned tx_slots;   /* send slots, default 4096 (64 KiB each, lazy) */
-	/* The first page of every receive buffer and send slot made resident at once (resident.h),
-	 * which is where every datagram of up to a page lands: a daemon's first burst then takes no
-	 * page fault in the loop. 4 KiB per buffer and slot (32 MiB with the defaults), what a busy
-	 * loop holds anyway; the pages past the first stay lazy. */
+	/* The first page of every receive buffer and send slot made resident as it is handed out
+	 * (resident.h), which is where every datagram of up to a page lands: a burst then takes no
+	 * page fault in the loop. Buffers and slots are handed out in steps, 256 of each first and
+	 * doubling when the ring or the free list runs dry (loop.c), so an idle loop holds 2 MiB of
+	 * them and a busy one up to 4 KiB per buffer and slot (32 MiB with the defaults); the pages
+	 * past the first stay lazy. */
 	bool resident;
 };
 
