@@ -7,6 +7,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 GK_BUILD=${GK_BUILD:-$HERE/../build}
 
 "$GK_BUILD/bin/gkbench" user-gkmac --count "${BENCH_PKTS:-200000}"
+# What each daemon holds idle, default configuration, before any load (tools/bench-idle.sh).
+"$HERE/bench-idle.sh"
 direct_reg=$("$HERE/bench-reg.sh" direct)
 echo "$direct_reg"
 sbc_reg=$("$HERE/bench-reg.sh" sbc)

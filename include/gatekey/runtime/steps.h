@@ -12,8 +12,8 @@
  * - A table grows at most log2(max / first) times, each step in one madvise(MADV_POPULATE_WRITE)
  *   over the new part (runtime/resident.h): the pages a step adds are resident before the entry
  *   that needed them is used, so a registration pays no page fault, as when the whole table was
- *   resident from the start, and the cost of a step is that of zeroing its pages (about 1 ms per
- *   8 MiB here). Growth happens when the table's owner runs out of room (a free list is empty, an
+ *   resident from the start. A step costs what zeroing its pages costs: 1-2 ms per 8 MiB for
+ *   steps up to 80 MiB on the benchmark machine, more per MiB for larger ones (docs/performance.md). Growth happens when the table's owner runs out of room (a free list is empty, an
  *   index is past what is resident), never per message.
  * - Growth stops at the maximum: past it the owner refuses as it always did (its reason code and
  *   counter). Memory the kernel cannot give is a refusal too, counted here (failed) and logged
