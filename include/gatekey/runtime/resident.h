@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Tables sized at start-up, made resident at start-up. A daemon's tables are sized by its
- * configuration (max_terminals, max_pending, dedup slots), and calloc maps them lazily, so the
- * first registrations paid a page fault for each page of a table they touched. On a hypervisor a
- * minor fault costs microseconds: the first 30,000 registrations through the SBC took some
- * 48,000 of them across the three daemons, and their p99 latency was twenty times that of the
- * same registrations run again (docs/performance.md). Paying that at start-up also turns an
- * out-of-memory under a registration storm into a refusal to start, which an operator can act on.
+ * Memory made resident before its first use. A daemon's tables are sized by its configuration
+ * (max_terminals, max_pending, dedup slots), and memory mapped lazily made the first registrations
+ * pay a page fault for each page of a table they touched. On a hypervisor a minor fault costs
+ * microseconds: the first 30,000 registrations through the SBC took some 48,000 of them across
+ * the three daemons, and their p99 latency was twenty times that of the same registrations run
+ * again (docs/performance.md). The tables now grow in steps (runtime/steps.h), each step made
+ * resident here in one call before its entries are used; small fixed tables are made resident
+ * whole at start-up (gk_table_alloc).
  */
 #ifndef GATEKEY_RESIDENT_H
 #define GATEKEY_RESIDENT_H
