@@ -175,6 +175,65 @@ TEST(largest_udp6_datagrams_pass_whole)
 	echo_whole(_metadata, "[::1]:0", lens, 3);
 }
 
+/* The receive ring starts with 256 buffers and doubles when it runs dry (lib/runtime/loop.c):
+ * 1000 datagrams queued in the socket before the loop runs take it through ENOBUFS and two steps,
+ * and every one of them is received (a datagram the ring had no buffer for waits in the socket).
+ * Sending 600 of them back takes the send slots through a step too. */
+struct burst {
+	struct gk_loop *loop;
+	int fd;
+	unsigned got;
+};
+
+static void burst_rx(void *user, int fd, uint8_t *data, size_t len,
+                     const struct sockaddr_storage *from)
+{
+	struct burst *b = user;
+	b->got++;
+}
+
+static bool burst_done(void *arg)
+{
+	return ((struct burst *)arg)->got >= 1000;
+}
+
+TEST(buffers_and_slots_grow_in_steps_and_lose_nothing)
+{
+	struct gk_loop_params lp = {.rx_bufs = 1024, .tx_slots = 1024, .resident = true};
+	struct sockaddr_storage srv, to;
+	socklen_t sl = sizeof(srv);
+	char err[128];
+	struct burst b = {0};
+	uint8_t msg[200] = {1};
+
+	b.loop = gk_loop_new(&lp, err, sizeof(err));
+	ASSERT_NE(NULL, b.loop) TH_LOG("%s", err);
+	ASSERT_EQ(0, gk_parse_addr("127.0.0.1:0", &srv, err, sizeof(err)));
+	b.fd = gk_udp_socket(&srv);
+	ASSERT_LE(0, b.fd);
+	int c = gk_udp_socket(&srv); /* 127.0.0.1, port 0: a port of its own */
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, getsockname(b.fd, (struct sockaddr *)&srv, &sl));
+	for (unsigned i = 0; i < 1000; i++)
+		ASSERT_EQ((ssize_t)sizeof(msg),
+		          sendto(c, msg, sizeof(msg), 0, (struct sockaddr *)&srv, sl));
+	ASSERT_EQ(0, gk_loop_add_udp(b.loop, b.fd, burst_rx, &b));
+	EXPECT_TRUE(run_until(b.loop, burst_done, &b, 5000));
+	EXPECT_EQ(1000, b.got);
+	EXPECT_LE(1, gk_loop_stats(b.loop)->rx_nobufs);
+	EXPECT_LE(1, gk_loop_stats(b.loop)->rx_grown);
+	EXPECT_GE(2, gk_loop_stats(b.loop)->rx_grown); /* 256 -> 512 -> 1024 at most */
+	sl = sizeof(to);
+	ASSERT_EQ(0, getsockname(c, (struct sockaddr *)&to, &sl));
+	for (unsigned i = 0; i < 600; i++) /* queued before the loop sends any: 600 slots */
+		ASSERT_EQ(0, gk_loop_sendto(b.loop, b.fd, msg, sizeof(msg), &to));
+	EXPECT_EQ(2, gk_loop_stats(b.loop)->tx_grown); /* 256 -> 512 -> 1024 */
+	EXPECT_EQ(0, gk_loop_stats(b.loop)->tx_no_slot);
+	close(c);
+	close(b.fd);
+	gk_loop_free(b.loop);
+}
+
 /* The buffers behind 64 KiB datagrams are address space, not memory (lib/runtime/loop.c, at
  * RX_BUF_SIZE): a fresh loop with the default 4096 receive buffers and 4096 send slots (528 MiB
  * of them) holds about 1.5 MiB, its slot headers and rings; filled eagerly it would hold the
