@@ -22,6 +22,7 @@
 #include "gatekey/runtime/daemon.h"
 #include "gatekey/exchange/front_io.h"
 #include "gatekey/runtime/log.h"
+#include "gatekey/runtime/steps.h"
 #include "gatekey/runtime/loop.h"
 #include "gatekey/fastpath/pktmac.h"
 #include "gatekey/exchange/bindstore.h"
@@ -39,15 +40,22 @@
 
 /* A deregistration told to the core, sent again until the core acknowledges it: lost on the core
  * leg, it would leave the session open at the AuC, its Stop never accounted. The core ends a
- * session once, so a copy that arrives twice ends nothing twice. */
-#define UNBOUND_SLOTS 4096
+ * session once, so a copy that arrives twice ends nothing twice. The table grows in steps up to
+ * one entry per terminal the registrar may hold: a mass expiry (every terminal of a pool
+ * registered in the same minute) must not push out notifications still waiting for their
+ * acknowledgement. */
+#define UNBOUND_FIRST 1024
 #define UNBOUND_TRIES 6 /* sent at 0, 0.5, 1.5, 3.5, 7.5 and 11.5 s, given up at 15.5 s */
 #define UNBOUND_T1_MS 500
 #define UNBOUND_T2_MS 4000
-#define UNBOUND_REF   (1ull << 62) /* not a front reference: no registration waits for it */
+/* Not a front reference (no registration waits for it): the flag, a use count in bits 32-61 so
+ * that a late acknowledgement of an entry's earlier use frees nothing, and the entry's index. */
+#define UNBOUND_REF      (1ull << 62)
+#define UNBOUND_GEN_MASK ((1ull << 30) - 1)
 
 struct unbound {
 	uint64_t ref; /* 0: free */
+	uint32_t next_free;
 	uint8_t tries;
 	char idc[GK_ID_MAX + 1], idsp[GK_ID_MAX + 1], address[GK_TXT_SHORT];
 	struct gk_timer timer;
@@ -75,9 +83,12 @@ struct sbcd {
 	uint32_t max_pending;      /* registrar.max_pending: registrations in progress at most */
 	int core_fd;
 	struct sockaddr_storage core_local;
-	struct gk_coreleg core; /* the core leg's trailer both ways (coreleg.h) */
-	uint64_t unbound_seq;
-	struct unbound *unbound; /* UNBOUND_SLOTS, by sequence number */
+	struct gk_coreleg core;  /* the core leg's trailer both ways (coreleg.h) */
+	struct gk_steps unbound; /* struct unbound, entry 0 unused */
+	uint32_t unbound_free;   /* first free entry, 0: none resident */
+	uint32_t unbound_gen;
+	uint32_t
+	    unbound_waiting; /* entries in use: deregistrations the core has not acknowledged */
 	struct {
 		uint64_t rx_access, rx_verified, rx_core, parse_errors, core_stray,
 		    core_send_failed;
@@ -174,30 +185,69 @@ static void unbound_send(struct unbound *u)
 	gk_timer_arm(u->s->loop, &u->timer, wait > UNBOUND_T2_MS ? UNBOUND_T2_MS : wait);
 }
 
+static void unbound_release(struct sbcd *s, struct unbound *u)
+{
+	uint32_t i = (uint32_t)u->ref;
+
+	u->ref = 0;
+	u->next_free = s->unbound_free;
+	s->unbound_free = i;
+	s->unbound_waiting--;
+}
+
 static void unbound_timer(struct gk_timer *t)
 {
 	struct unbound *u = (struct unbound *)((char *)t - offsetof(struct unbound, timer));
 
 	if (u->tries >= UNBOUND_TRIES) {
 		u->s->st.unbound_given_up++;
-		u->ref = 0;
+		unbound_release(u->s, u);
 		return;
 	}
 	u->s->st.unbound_resent++;
 	unbound_send(u);
 }
 
+/* Entries [first, cap) join the free list, lowest first out. */
+static void unbound_link(struct sbcd *s, uint32_t first)
+{
+	for (uint32_t i = s->unbound.cap - 1; i >= first; i--) {
+		struct unbound *n = gk_steps_at(&s->unbound, i);
+		n->next_free = s->unbound_free;
+		s->unbound_free = i;
+	}
+}
+
+/* A free entry, the table grown a step when none is left; NULL at its maximum. */
+static struct unbound *unbound_take(struct sbcd *s)
+{
+	if (!s->unbound_free) {
+		uint32_t first = gk_steps_grow(&s->unbound);
+		if (!first)
+			return NULL;
+		unbound_link(s, first);
+	}
+	uint32_t i = s->unbound_free;
+	struct unbound *u = gk_steps_at(&s->unbound, i);
+	s->unbound_free = u->next_free;
+	s->unbound_gen = (s->unbound_gen + 1) & UNBOUND_GEN_MASK;
+	u->ref = UNBOUND_REF | (uint64_t)s->unbound_gen << 32 | i;
+	s->unbound_waiting++;
+	return u;
+}
+
 static void core_unbound(void *user, const char *idc, const char *idsp, const char *address)
 {
 	struct sbcd *s = user;
-	uint64_t seq = ++s->unbound_seq;
-	struct unbound *u = &s->unbound[seq % UNBOUND_SLOTS];
+	struct unbound *u = unbound_take(s);
 
-	if (u->ref) { /* the oldest still unacknowledged: UNBOUND_SLOTS newer ones came since */
-		gk_timer_cancel(s->loop, &u->timer);
+	if (!u) { /* as many waiting as terminals may be held: told once, not followed */
+		struct gk_msg m;
 		s->st.unbound_given_up++;
+		gk_uplink_request(&m, GK_MSG_DEREGISTER, idc, idsp, NULL, NULL, address);
+		send_core(s, &m, UNBOUND_REF);
+		return;
 	}
-	u->ref = UNBOUND_REF | seq;
 	u->tries = 0;
 	u->s = s;
 	u->timer.fn = unbound_timer;
@@ -210,11 +260,14 @@ static void core_unbound(void *user, const char *idc, const char *idsp, const ch
 /* The core's acknowledgement of a deregistration: nothing more to send for it. */
 static void unbound_acked(struct sbcd *s, uint64_t ref)
 {
-	struct unbound *u = &s->unbound[(ref & ~UNBOUND_REF) % UNBOUND_SLOTS];
+	uint32_t i = (uint32_t)ref;
 
-	if ((ref & UNBOUND_REF) && u->ref == ref) {
+	if (!(ref & UNBOUND_REF) || !i || i >= s->unbound.cap)
+		return;
+	struct unbound *u = gk_steps_at(&s->unbound, i);
+	if (u->ref == ref) {
 		gk_timer_cancel(s->loop, &u->timer);
-		u->ref = 0;
+		unbound_release(s, u);
 	}
 }
 
@@ -677,6 +730,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("core_overload", s->st.core_overload);
 	P("unbound_resent", s->st.unbound_resent);
 	P("unbound_given_up", s->st.unbound_given_up);
+	P("unbound_waiting", s->unbound_waiting);
 #undef P
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (s->core.st.why.n[i])
@@ -813,11 +867,13 @@ int main(int argc, char **argv)
 	/* The softswitch answers a relayed request at once; one whose answer has not come after
 	 * the time a registration may take at the core is not coming (lost on the core leg). */
 	s.relay = gk_relay_new(s.loop, SBC_RELAY_SLOTS, s.set.front.core_timeout_ms);
-	s.unbound = gk_table_alloc(UNBOUND_SLOTS, sizeof(*s.unbound));
-	if (!s.relay || !s.unbound) {
+	if (!s.relay ||
+	    gk_steps_init(&s.unbound, "deregistrations to the core", s.set.front.max_terminals + 1,
+	                  sizeof(struct unbound), UNBOUND_FIRST) < 0) {
 		gk_err("out of memory");
 		return 1;
 	}
+	unbound_link(&s, 1);
 	static const struct gk_sip_router_ops rops = {.sender = route_sender,
 	                                              .locate = route_locate,
 	                                              .self = route_self,
@@ -853,10 +909,12 @@ int main(int argc, char **argv)
 	gk_timer_cancel(s.loop, &s.admission);
 	/* first: its timers go before anything else frees its own */
 	gk_front_io_close(&s.io);
-	for (unsigned i = 0; i < UNBOUND_SLOTS; i++)
-		if (s.unbound[i].ref)
-			gk_timer_cancel(s.loop, &s.unbound[i].timer);
-	free(s.unbound);
+	for (uint32_t i = 1; i < s.unbound.cap; i++) {
+		struct unbound *u = gk_steps_at(&s.unbound, i);
+		if (u->ref)
+			gk_timer_cancel(s.loop, &u->timer);
+	}
+	gk_steps_free(&s.unbound);
 	/* the relay cancels its timer, which moves others in the loop's heap: before the
 	 * registrar, which frees its own without cancelling them */
 	gk_relay_free(s.relay);

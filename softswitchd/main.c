@@ -376,6 +376,10 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("accounting_lost", a->acct_lost);
 	P("accounting_given_up", a->acct_given_up);
 	P("accounting_dropped_no_identifier", a->acct_no_room);
+	uint32_t auc_in_flight, accounting_in_flight;
+	gk_auc_client_in_flight(s->auc, &auc_in_flight, &accounting_in_flight);
+	P("auc_in_flight", auc_in_flight);
+	P("accounting_in_flight", accounting_in_flight);
 #undef P
 	gk_front_io_ctl_stats(&s->io, out);
 	gk_sip_router_ctl_stats(s->router, out);

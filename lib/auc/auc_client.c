@@ -173,6 +173,20 @@ const struct gk_auc_client_stats *gk_auc_client_stats(const struct gk_auc_client
 	return &c->st;
 }
 
+static uint32_t pool_busy(const struct pool *p)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < p->n_socks; i++)
+		n += p->socks[i].busy;
+	return n;
+}
+
+void gk_auc_client_in_flight(const struct gk_auc_client *c, uint32_t *auth, uint32_t *acct)
+{
+	*auth = pool_busy(&c->auth);
+	*acct = pool_busy(&c->acct);
+}
+
 /* A free identifier of this pool, or NULL (the caller counts it). */
 static struct outstanding *slot_alloc(struct pool *p, uint8_t *id)
 {

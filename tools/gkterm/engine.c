@@ -68,11 +68,18 @@ static const char *other_method(const struct gkt_run *r)
 
 /* Seals buf (len bytes of a request of x) as it must go out: under the binding's uplink key
  * once registered with gk-mac; a refresh under the binding it replaces; else bare. */
-static int seal_uplink(struct gkt_term *x, uint8_t *buf, size_t len)
+/* again: a retransmission. A refresh's ANSWER sent again goes bare: when only the success was
+ * lost, the element already switched to the new binding, and the standing one's key no longer
+ * verifies there; bare, it reaches the registrar, which repeats the success it keeps for the
+ * answer's N1 and address (or, when the answer itself was lost, takes it as the first). */
+static int seal_uplink(struct gkt_term *x, uint8_t *buf, size_t len, bool again)
 {
-	if (x->phase == PH_REGISTERING && x->standing_index)
+	if (x->phase == PH_REGISTERING && x->standing_index) {
+		if (again && x->t.state == GK_TERM_WAIT_SUCCESS)
+			return (int)len;
 		return gk_pkt_seal_next(x->standing_uplink, x->standing_index, &x->standing_seq,
 		                        buf, len, GK_LOOP_DGRAM_MAX);
+	}
 	if (sealed(x) && x->phase != PH_REGISTERING)
 		return gk_pkt_seal_next(x->t.keys.uplink, x->t.index, &x->t.seq_up, buf, len,
 		                        GK_LOOP_DGRAM_MAX);
@@ -97,7 +104,7 @@ static void transmit(struct gkt_run *r, struct gkt_term *x)
 	if (!buf)
 		return; /* the retransmission timer tries again */
 	memcpy(buf, x->req, x->req_len);
-	n = seal_uplink(x, buf, x->req_len);
+	n = seal_uplink(x, buf, x->req_len, x->tries > 0);
 	if (n < 0) {
 		gk_loop_send_abort(r->loop, buf);
 		return;
@@ -760,10 +767,12 @@ static void cmd_xmit(void *user, const struct sockaddr_storage *to, const uint8_
 		return;
 	memcpy(buf, data, len);
 	if (x) {
+		/* the transaction layer retransmits the same bytes */
+		bool again = x->req_len == len && memcmp(x->req, data, len) == 0;
 		memcpy(x->req, data, len); /* the last one sent, e.g. the ANSWER to replay */
 		x->req_len = (uint16_t)len;
 		if (!(response && x->phase == PH_REGISTERING))
-			n = seal_uplink(x, buf, len);
+			n = seal_uplink(x, buf, len, again);
 	}
 	if (n < 0) {
 		gk_loop_send_abort(r->loop, buf);

@@ -88,5 +88,7 @@ void gk_auc_client_lookup(struct gk_auc_client *c, uint32_t handle, const char *
  * otherwise counted as lost. */
 void gk_auc_client_account(struct gk_auc_client *c, const struct gk_auc_acct *a);
 const struct gk_auc_client_stats *gk_auc_client_stats(const struct gk_auc_client *c);
+/* Requests sent and not yet answered or given up: vector, HA1 and lookup requests; accounting. */
+void gk_auc_client_in_flight(const struct gk_auc_client *c, uint32_t *auth, uint32_t *acct);
 
 #endif

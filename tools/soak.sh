@@ -1,0 +1,304 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The soak (make soak): hours of a day's churn compressed into SOAK_S seconds (default 600), to
+# show that nothing in the daemons grows with time. Both links of the SBC topology lose 1 % of
+# frames both ways (tools/gkimpair; SOAK_IMPAIR to change). The soak first measures what this
+# rig registers at most (SIP through sbcd, over those links), then offers half of it, split over
+# the four protocols, for SOAK_S seconds, in rounds of SOAK_ROUND_S seconds of terminals per
+# protocol taking turns:
+#   - churn rounds: register, one protected request, one refresh, another protected request,
+#     deregister;
+#   - expiry rounds (three pools in turn): register with a short lifetime, one protected request,
+#     and go silent, so that the bindings expire.
+# Every SOAK_SAMPLE_S seconds (default 10) it samples each daemon's RSS and open fds and its table
+# sizes (bindings, registrations in progress, relay, transaction and unbound tables, AuC
+# sessions). It prints them as a table, draws them into $SOAK_OUT/soak.png (gnuplot), and fails
+# when any of them grew after the warm-up (SOAK_WARMUP_S, default a fifth of the run, at least
+# 20 s), when any registration failed, or when, once the last bindings expired, anything is left:
+# a binding, a registration in progress, an AuC session, a Start without its Stop.
+# Output: "soak ..." lines; "soak check ok|FAIL <what>" for each check (tests/e2e/t_soak.sh turns
+# them into TAP); exit status 0 when all passed.
+. "$(cd "$(dirname "$0")" && pwd)/rig-lib.sh"
+
+SOAK_S=${SOAK_S:-600}
+SAMPLE_S=${SOAK_SAMPLE_S:-10}
+ROUND_S=${SOAK_ROUND_S:-4}
+WARMUP_S=${SOAK_WARMUP_S:-$((SOAK_S / 5 > 20 ? SOAK_S / 5 : 20))}
+EXPIRES_SHORT=10 # the expiry rounds' lifetime (registrar.expires_min lowered to it)
+EXPIRES_CHURN=30 # the churn rounds' (deregistered long before, unless a deregistration failed)
+CAP_N=${SOAK_CAP_N:-40000}
+OUT=${SOAK_OUT:-$GK_BUILD/soak}
+PROTOS="sip mgcp h248 h323"
+export IMPAIR=${SOAK_IMPAIR:-1 0 0 0}
+DAEMONS="aucd softswitchd sbcd"
+
+rig_possible || { echo "soak: needs root and network namespaces" >&2; exit 1; }
+command -v gnuplot >/dev/null || { echo "soak: gnuplot is missing (make deps)" >&2; exit 1; }
+mkdir -p "$OUT" || exit 1
+FAILED=0
+check() { # check <0|1: passed> <what>
+	if [ "$1" = 0 ]; then
+		echo "soak check ok $2"
+	else
+		echo "soak check FAIL $2"
+		FAILED=1
+	fi
+}
+
+rig_sbc
+provision_sbc
+# Room for every pool at once, and lifetimes short enough to see them expire within the run.
+MAX_TERMINALS=262144
+export SBCD_CONF_EXTRA="registrar.expires_min = $EXPIRES_SHORT
+registrar.max_terminals = $MAX_TERMINALS"
+export SOFTSWITCHD_CONF_EXTRA="registrar.expires_min = $EXPIRES_SHORT
+registrar.max_terminals = $MAX_TERMINALS"
+gkctl bulk-add cap "$CAP_N" --out-dir "$WORK/keys-cap" >/dev/null || exit 1
+settle_writes
+start_sbc_topology || exit 1
+echo "soak links $LINKS_IMPAIRED impaired (loss_pct dup_pct delay_ms jitter_ms: $IMPAIR)"
+
+# --- What this rig registers at most: the best 2-second rate of a window-limited burst. ------
+# (The whole run's rate would count the tail waiting out the lost datagrams' retransmissions.)
+best_rate() { # best_rate <progress file> <pid>: polls it while the run lasts
+	local best=0 r
+	while kill -0 "$2" 2>/dev/null; do
+		r=$(sed -n 's/.* rate=\([0-9]*\) reg\/s.*/\1/p' "$1" 2>/dev/null)
+		[ -n "$r" ] && [ "$r" -gt "$best" ] && best=$r
+		sleep 0.5
+	done
+	echo "$best"
+}
+PROTO=sip gkterm_sbc --key-dir "$WORK/keys-cap" --prefix cap --count "$CAP_N" --expires \
+	"$EXPIRES_SHORT" --quiet --progress-file "$WORK/cap.progress" >"$WORK/cap.out" 2>&1 &
+cap_pid=$!
+PIDS+=($cap_pid)
+capacity=$(best_rate "$WORK/cap.progress" $cap_pid)
+wait $cap_pid
+sed 's/^summary /soak capacity_run /' "$WORK/cap.out" | grep '^soak '
+if [ -n "${SOAK_RATE:-}" ]; then
+	RATE=$SOAK_RATE
+else
+	RATE=$((capacity / 2))
+fi
+[ "$RATE" -ge 40 ] || { echo "soak: measured capacity $capacity reg/s is no base for a soak" >&2; exit 1; }
+PER_PROTO=$((RATE / 4))
+ROUND_N=$((PER_PROTO * ROUND_S))
+echo "soak capacity $capacity reg/s; offered $RATE reg/s ($PER_PROTO per protocol), rounds of" \
+	"$ROUND_N terminals, for $SOAK_S s, warm-up $WARMUP_S s, samples every $SAMPLE_S s"
+for p in $PROTOS; do
+	for pool in c x0 x1 x2; do
+		gkctl bulk-add "$p$pool" "$ROUND_N" --out-dir "$WORK/keys-$p$pool" >/dev/null || exit 1
+	done
+done
+settle_writes
+
+# --- Sampling. ---------------------------------------------------------------------------------
+# One line per sample: the seconds since the start, then per daemon RSS (kB) and fds, then the
+# tables. Gauges read from the control sockets; a daemon that does not answer reads as -1, which
+# the checks count as a failure.
+TABLES="sbcd:records sbcd:in_progress sbcd:relay_waiting sbcd:unbound_waiting sbcd:mgcp.txn.in_flight
+sbcd:mgcp.txn.remembered sbcd:h248.txn.in_flight sbcd:h248.txn.remembered softswitchd:core_records
+softswitchd:core_in_progress softswitchd:sbc_waiting softswitchd:auc_in_flight
+softswitchd:accounting_in_flight aucd:sessions"
+header="t"
+for d in $DAEMONS; do
+	header="$header ${d}_rss_kb ${d}_fds"
+done
+for t in $TABLES; do
+	header="$header ${t/:/.}"
+done
+sample() { # sample <t>: one line of the table
+	local line=$1 d pid stats t
+	declare -A st=()
+	for d in $DAEMONS; do
+		eval "pid=\$PID_$d"
+		line="$line $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo -1)"
+		line="$line $(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)"
+		st[$d]=$(ctl "$d" stats 2>/dev/null)
+	done
+	for t in $TABLES; do
+		d=${t%%:*}
+		line="$line $(awk -v k="${t#*:}" '$1 == k { v = $2 } END { print v == "" ? -1 : v }' \
+			<<<"${st[$d]}")"
+	done
+	echo "$line"
+}
+T0=$(date +%s)
+sampler() {
+	local next=0 now
+	while :; do
+		now=$(($(date +%s) - T0))
+		if [ "$now" -ge "$next" ]; then
+			sample "$now" >>"$WORK/samples"
+			next=$((next + SAMPLE_S))
+		fi
+		sleep 0.5
+	done
+}
+echo "$header" >"$WORK/samples.head"
+: >"$WORK/samples"
+sampler &
+SAMPLER=$!
+PIDS+=($SAMPLER)
+
+# --- The load: per protocol, rounds in turn until SOAK_S is over. --------------------------------
+churn() { # churn <proto>: its rounds, one summary file per round
+	local p=$1 round=0 pool args x=0
+	while [ $(($(date +%s) - T0)) -lt "$SOAK_S" ]; do
+		if [ $((round % 2)) = 0 ]; then
+			pool=c
+			args=(--options 1 --refresh 1 --deregister --expires "$EXPIRES_CHURN")
+		else
+			pool=x$x
+			x=$(((x + 1) % 3))
+			args=(--options 1 --expires "$EXPIRES_SHORT")
+		fi
+		PROTO=$p gkterm_sbc --key-dir "$WORK/keys-$p$pool" --prefix "$p$pool" \
+			--count "$ROUND_N" --rate "$PER_PROTO" --quiet --timeout 60 "${args[@]}" \
+			>"$WORK/round-$p-$round.out" 2>&1
+		round=$((round + 1))
+	done
+}
+pids=()
+for p in $PROTOS; do
+	churn "$p" &
+	pids+=($!)
+	PIDS+=($!)
+done
+for pid in "${pids[@]}"; do
+	wait "$pid"
+done
+LOAD_S=$(($(date +%s) - T0))
+
+# --- What the load did. ------------------------------------------------------------------------
+total_regs=0
+total_failed=0
+for p in $PROTOS; do
+	cat "$WORK"/round-"$p"-*.out | awk -v p="$p" '
+		/^summary / {
+			rounds++
+			for (i = 2; i <= NF; i++) {
+				split($i, kv, "=")
+				if (kv[1] == "terminals") terms += kv[2]
+				else if (kv[1] == "registered") regs += kv[2]
+				else if (kv[1] == "failed") failed += kv[2]
+				else if (kv[1] == "retransmits") rtx += kv[2]
+				else if (kv[1] == "p50" && kv[2] > p50) p50 = kv[2]
+				else if (kv[1] == "p99" && kv[2] > p99) p99 = kv[2]
+			}
+		}
+		/^options / { split($2, a, "="); split($3, b, "="); osent += a[2]; ook += b[2] }
+		/^refreshed / { refreshed += $2 }
+		/^deregistered [0-9]+$/ { dereg += $2 }
+		/^failures\./ { sub(/^failures\./, "", $1); why[$1] += $2 }
+		END {
+			printf "soak %s rounds=%d terminals=%d registered=%d failed=%d retransmits=%d", p,
+			    rounds, terms, regs, failed, rtx
+			printf " refreshed=%d deregistered=%d options_sent=%d options_ok=%d", refreshed,
+			    dereg, osent, ook
+			printf " worst_round_p50_ms=%s worst_round_p99_ms=%s", p50, p99
+			for (w in why) printf " failures.%s=%d", w, why[w]
+			printf "\n"
+		}'
+done | tee "$WORK/load.summary"
+read -r total_regs total_failed total_terms < <(awk '{
+	for (i = 2; i <= NF; i++) { split($i, kv, "=")
+		if (kv[1] == "registered") r += kv[2]; if (kv[1] == "failed") f += kv[2]
+		if (kv[1] == "terminals") t += kv[2] } }
+	END { print r + 0, f + 0, t + 0 }' "$WORK/load.summary")
+echo "soak load ${LOAD_S} s: $total_regs registrations ($((total_regs / (LOAD_S > 0 ? LOAD_S : 1))) reg/s" \
+	"achieved of $RATE offered), $total_failed failed"
+[ "$total_failed" = 0 ] && [ "$total_regs" -gt 0 ] && [ "$total_regs" = "$total_terms" ]
+check $? "every one of $total_terms registrations over $LOAD_S s completed (failed: $total_failed)"
+
+# --- Drained: the last bindings expire, nothing is left anywhere. --------------------------------
+drained() {
+	[ "$(stat_of sbcd records)" = 0 ] && [ "$(stat_of sbcd in_progress)" = 0 ] &&
+		[ "$(stat_of softswitchd core_records)" = 0 ] &&
+		[ "$(stat_of softswitchd core_in_progress)" = 0 ] &&
+		[ "$(stat_of aucd sessions)" = 0 ]
+}
+wait_until $(((EXPIRES_CHURN + 60) * 10)) drained
+check $? "once the last bindings expired nothing is left: no binding or registration in progress at sbcd or the core, no AuC session"
+start_n=$(stat_of aucd accounting_start)
+stop_n=$(stat_of aucd accounting_stop)
+[ "$start_n" = "$stop_n" ] && [ "$start_n" -gt 0 ]
+check $? "accounting pairs up: $start_n Starts, $stop_n Stops"
+echo "soak counters sbcd registrations=$(stat_of sbcd registrations) refreshes=$(stat_of sbcd refreshes)" \
+	"deregistrations=$(stat_of sbcd deregistrations) expirations=$(stat_of sbcd expirations)" \
+	"core_resent=$(stat_of sbcd core_resent) unbound_resent=$(stat_of sbcd unbound_resent)" \
+	"unbound_given_up=$(stat_of sbcd unbound_given_up) rejects=$(stat_of sbcd rejects)" \
+	"rejects_overload=$(stat_of sbcd rejects_overload)"
+echo "soak counters softswitchd sbc_resent=$(stat_of softswitchd sbc_resent)" \
+	"auc_retransmits=$(stat_of softswitchd auc_retransmits)" \
+	"accounting_retransmits=$(stat_of softswitchd accounting_retransmits)" \
+	"accounting_given_up=$(stat_of softswitchd accounting_given_up)"
+echo "soak counters aucd access_requests=$(stat_of aucd access_requests)" \
+	"duplicates_answered=$(stat_of aucd duplicates_answered) accounting_start=$start_n" \
+	"accounting_stop=$stop_n"
+kill "$SAMPLER" 2>/dev/null
+wait "$SAMPLER" 2>/dev/null
+sample "$(($(date +%s) - T0))" >>"$WORK/samples"
+
+# --- The table, the plot, and growth after the warm-up. ------------------------------------------
+cat "$WORK/samples.head" "$WORK/samples" >"$OUT/soak.tsv"
+column -t "$OUT/soak.tsv" | sed 's/^/soak table /'
+# Growth: over the samples after the warm-up until the load ended, the highest value of the
+# later half may not exceed the highest of the earlier half by more than a tolerance: 8 % (and
+# 2 MB) of RSS, 4 fds, 25 % (and 64 entries) of a table, whose size breathes with the rounds.
+awk -v warm="$WARMUP_S" -v end="$LOAD_S" '
+	NR == 1 { for (i = 2; i <= NF; i++) name[i] = $i; n = NF; next }
+	$1 >= warm && $1 <= end { rows++; for (i = 1; i <= n; i++) v[rows, i] = $i }
+	END {
+		if (rows < 2) { print "soak check FAIL too few samples after the warm-up (" rows ")"; exit }
+		half = int(rows / 2)
+		for (i = 2; i <= n; i++) {
+			a = -1; b = -1; neg = 0
+			for (r = 1; r <= rows; r++) {
+				x = v[r, i] + 0
+				if (x < 0) neg = 1
+				if (r <= half) { if (x > a) a = x } else if (x > b) b = x
+			}
+			if (name[i] ~ /_rss_kb$/) lim = a * 1.08 + 2048
+			else if (name[i] ~ /_fds$/) lim = a + 4
+			else lim = a * 1.25 + 64
+			if (neg)
+				printf "soak check FAIL %s: a sample could not be read\n", name[i]
+			else if (b > lim)
+				printf "soak check FAIL %s grew after the warm-up: %d, then %d (limit %d)\n",
+				    name[i], a, b, lim
+			else
+				printf "soak check ok %s flat after the warm-up: %d, then %d\n", name[i], a, b
+		}
+	}' "$OUT/soak.tsv" >"$WORK/growth"
+cat "$WORK/growth"
+grep -q '^soak check FAIL' "$WORK/growth" && FAILED=1
+
+gnuplot <<EOF 2>"$WORK/gnuplot.err"
+set terminal pngcairo size 1200,1000 font ",9"
+set output "$OUT/soak.png"
+set datafile separator whitespace
+set key autotitle columnhead outside right
+set multiplot layout 3,1 title "gatekey soak: $SOAK_S s, $RATE reg/s offered, loss $IMPAIR"
+set xlabel "s"
+set arrow from $WARMUP_S, graph 0 to $WARMUP_S, graph 1 nohead dt 2
+set ylabel "RSS (MB)"
+plot for [c in "2 4 6"] "$OUT/soak.tsv" using 1:(column(int(c))/1024.0) with linespoints title columnhead(int(c))
+set ylabel "open fds"
+plot for [c in "3 5 7"] "$OUT/soak.tsv" using 1:int(c) with linespoints title columnhead(int(c))
+set ylabel "entries"
+plot for [c=8:$((7 + $(echo $TABLES | wc -w)))] "$OUT/soak.tsv" using 1:c with lines title columnhead(c)
+unset multiplot
+EOF
+[ -s "$OUT/soak.png" ]
+check $? "the plot is drawn: $OUT/soak.png (table: $OUT/soak.tsv)"
+[ -s "$WORK/gnuplot.err" ] && sed 's/^/soak gnuplot: /' "$WORK/gnuplot.err" | head -5
+for d in $DAEMONS; do
+	eval "pid=\$PID_$d"
+	kill -0 "$pid" 2>/dev/null
+	check $? "$d ran through the soak"
+done
+impair_report | sed 's/^/soak /'
+if [ $FAILED = 0 ]; then echo "soak PASS"; else echo "soak FAIL"; fi
+exit $FAILED
