@@ -63,7 +63,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -I$(GEN) \
 FUZZ_TIME  ?= 10
 
 .SECONDARY:
-.PHONY: all deps check check-unit check-e2e check-san check-fuzz demo bench impaired install clean help \
+.PHONY: all deps check check-unit check-e2e check-san check-fuzz demo bench impaired soak install clean help \
 	fuzz format
 
 all: $(PROGS)
@@ -76,6 +76,9 @@ help:
 	@echo "              PROTO is sip, mgcp, h248, h323 or mix, TOPO sbc or direct)"
 	@echo "make bench    print benchmark figures ('bench <name> <value> <unit>')"
 	@echo "make impaired registrations over lossy, duplicating, reordering links (prints, never asserts)"
+	@echo "make soak     churn at half capacity over 1 % loss for SOAK_S seconds (default 600): fails"
+	@echo "              if RSS, fds or a table grows, or a registration fails; table and plot in"
+	@echo "              $(BUILD)/soak/"
 	@echo "make install  install binaries, the RADIUS dictionary and the Wireshark dissector"
 	@echo "              under DESTDIR/PREFIX"
 
@@ -165,6 +168,11 @@ bench: deps all
 # Registrations over lossy, duplicating, reordering links (tools/gkimpair): prints, never asserts.
 impaired: deps all
 	GK_BUILD=$(abspath $(BUILD)) tools/impaired.sh
+
+# The soak: churn at half of measured capacity, 1 % loss, SOAK_S seconds (make check runs 60).
+SOAK_S ?= 600
+soak: deps all
+	GK_BUILD=$(abspath $(BUILD)) SOAK_S=$(SOAK_S) tools/soak.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin

@@ -58,6 +58,8 @@ struct unbound {
 	uint32_t next_free;
 	uint8_t tries;
 	char idc[GK_ID_MAX + 1], idsp[GK_ID_MAX + 1], address[GK_TXT_SHORT];
+	bool has_rand;
+	uint8_t rand[GK_RAND_LEN]; /* names the session that ends (gk_core_unbound) */
 	struct gk_timer timer;
 	struct sbcd *s;
 };
@@ -178,7 +180,8 @@ static void unbound_send(struct unbound *u)
 {
 	struct gk_msg m;
 
-	gk_uplink_request(&m, GK_MSG_DEREGISTER, u->idc, u->idsp, NULL, NULL, u->address);
+	gk_uplink_request(&m, GK_MSG_DEREGISTER, u->idc, u->idsp, u->has_rand ? u->rand : NULL,
+	                  NULL, u->address);
 	send_core(u->s, &m, u->ref);
 	uint64_t wait = (uint64_t)UNBOUND_T1_MS << u->tries;
 	u->tries++;
@@ -236,7 +239,8 @@ static struct unbound *unbound_take(struct sbcd *s)
 	return u;
 }
 
-static void core_unbound(void *user, const char *idc, const char *idsp, const char *address)
+static void core_unbound(void *user, const char *idc, const char *idsp, const char *address,
+                         const uint8_t *rand)
 {
 	struct sbcd *s = user;
 	struct unbound *u = unbound_take(s);
@@ -244,7 +248,7 @@ static void core_unbound(void *user, const char *idc, const char *idsp, const ch
 	if (!u) { /* as many waiting as terminals may be held: told once, not followed */
 		struct gk_msg m;
 		s->st.unbound_given_up++;
-		gk_uplink_request(&m, GK_MSG_DEREGISTER, idc, idsp, NULL, NULL, address);
+		gk_uplink_request(&m, GK_MSG_DEREGISTER, idc, idsp, rand, NULL, address);
 		send_core(s, &m, UNBOUND_REF);
 		return;
 	}
@@ -254,6 +258,9 @@ static void core_unbound(void *user, const char *idc, const char *idsp, const ch
 	snprintf(u->idc, sizeof(u->idc), "%s", idc);
 	snprintf(u->idsp, sizeof(u->idsp), "%s", idsp);
 	snprintf(u->address, sizeof(u->address), "%s", address ? address : "-");
+	u->has_rand = rand != NULL;
+	if (rand)
+		memcpy(u->rand, rand, GK_RAND_LEN);
 	unbound_send(u);
 }
 
@@ -534,8 +541,10 @@ static void from_terminal(struct sbcd *s, struct gk_front_sock *sock, uint8_t *d
 
 	if (!sock)
 		return;
-	/* a call's request or response, routed on to the softswitch */
-	if (gk_sip_router_input(s->router, sock, data, len, from, index))
+	/* a call's request or response, routed on to the softswitch (not a deregistered
+	 * terminal's: gk_front_io_input drops them) */
+	if (!gk_registrar_lingering(s->front, index) &&
+	    gk_sip_router_input(s->router, sock, data, len, from, index))
 		return;
 	if (sock->codec->decode(data, len, &m, &why) < 0) {
 		s->st.parse_errors++;
@@ -637,8 +646,10 @@ static void on_verified(void *user, int fd, uint8_t *data, size_t len,
 		gk_registrar_count(s->front, GK_R_BAD_TRAILER);
 		return;
 	}
-	if (!gk_registrar_gkmac_bound(s->front, index, from)) {
-		/* Deregistered between the kernel's check and this read. */
+	if (!gk_registrar_gkmac_sealer(s->front, index, from)) {
+		/* Deregistered between the kernel's check and this read (a deregistered binding
+		 * that lingers passes: the registrar answers its deregistration's repeat and
+		 * serves nothing else). */
 		s->st.verified_unbound++;
 		gk_registrar_count(s->front, GK_R_NOT_REGISTERED);
 		return;

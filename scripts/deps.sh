@@ -6,7 +6,8 @@ set -eu
 
 PKGS="build-essential pkg-config clang clang-14 clang-19 llvm libssl-dev openssl liburing-dev libsqlite3-dev sqlite3
 libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libnl-3-dev libnl-route-3-dev iproute2 tshark sip-tester sipsak
-freeradius-utils perl python3 libclang-rt-14-dev xz-utils procps kamailio sipvicious"
+freeradius-utils perl python3 libclang-rt-14-dev xz-utils procps kamailio sipvicious
+gnuplot-nox"
 
 missing=""
 for p in $PKGS; do

@@ -284,8 +284,10 @@ static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
 			return; /* counted by the registrar under its reason */
 		if (index)
 			len = (size_t)n;
-		/* a request between terminals, or a response to one, is routed, not decoded */
-		if (gk_sip_router_input(s->router, sock, data, len, from, index))
+		/* a request between terminals, or a response to one, is routed, not decoded (not a
+		 * deregistered terminal's: gk_front_io_input drops them) */
+		if (!gk_registrar_lingering(s->reg, index) &&
+		    gk_sip_router_input(s->router, sock, data, len, from, index))
 			return;
 	}
 	if (sock->codec->decode(data, len, &m, &why) < 0) {
@@ -334,6 +336,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("sbc_refused", s->peers.st.refused);
 	P("sbc_shed", s->peers.st.shed);     /* of sbc_refused: no slot, answered as overload */
 	P("sbc_resent", s->peers.st.resent); /* sent again by the SBC: the first let go */
+	P("sbc_dereg_repeats", s->peers.st.dereg_repeats); /* acknowledged again, ended once */
 	P("sbc_waiting", pr->waiting);
 	P("sbc_expired", pr->expired);
 	uint64_t auth_ok = 0, auth_dropped = 0;
@@ -355,6 +358,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("lockouts", c->lockouts);
 	P("sealed_past_lockout", c->sealed_past_lockout);
 	P("core_stale_answers", c->stale_answers);
+	P("core_unbound_ended_already", c->unbound_ended_already);
 	uint32_t core_records, core_in_progress;
 	gk_core_gauges(s->direct.core, &core_records, &core_in_progress);
 	P("core_records", core_records);

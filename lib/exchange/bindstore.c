@@ -27,7 +27,7 @@
 #include "gatekey/runtime/steps.h"
 
 #define STORE_MAGIC   "GKBINDS1"
-#define STORE_VERSION 1u
+#define STORE_VERSION 2u              /* 2: the Rand that names the session (registrar.h) */
 #define STORE_FIRST   1024u           /* slots resident from the start */
 #define SLOT_VALID    0x56414c4944ull /* "VALID": anything else is a free or torn slot */
 

@@ -473,28 +473,37 @@ void core_account(struct gk_core *c, uint32_t status, const char *idc, const cha
 /*
  * Accounting order at a refresh. Start and Stop name the session idc@idsp, the same for the
  * binding that ends and the one that begins, so the AuC must see the old one's Stop first. The
- * front ends the old binding, and sends its Stop, only once it has the success; with an SBC that
- * is after the core's Start has gone out, and the Stop that followed ended, for the AuC, the
+ * front ends the old binding, and sends its notice, only once it has the success; with an SBC
+ * that is after the core's Start has gone out, and a Stop for it would end, for the AuC, the
  * session just started. So the core, which knows the session is open, ends it itself before the
- * Start, and swallows the front's Stop for it when it comes (stops_ahead). The Start is accounted
- * before the front hears of the success, so that in both topologies whatever the front does with
- * it (a refresh, a failure that ends the new session at once) comes after.
+ * Start. The front's notice names the old session by its registration's Rand (gk_core_unbound),
+ * so it ends nothing when it comes, however late, however often (a lost verdict makes the core
+ * challenge and succeed again, and the front sees only the last success). Where the front names
+ * no Rand (Digest), the core swallows as many notices as it ended sessions itself in the last
+ * STOP_AHEAD_MS (stops_ahead). The Start is accounted before the front hears of the success, so
+ * that in both topologies whatever the front does with it (a refresh, a failure that ends the
+ * new session at once) comes after.
  */
 void core_session_start(struct gk_core *c, struct core_rec *rc, const char *idc, const char *idsp,
-                        const char *address)
+                        const char *address, const uint8_t *rand)
 {
 	uint64_t now = gk_loop_now(c->loop);
 
 	if (rc->sess_open && strcmp(rc->sess_idsp, idsp) == 0) {
 		core_account(c, GK_RAD_ACCT_STOP, idc, idsp, rc->sess_address);
-		if (rc->stops_ahead_until_ms <= now)
-			rc->stops_ahead = 0;
-		if (rc->stops_ahead < UINT8_MAX)
-			rc->stops_ahead++;
-		rc->stops_ahead_until_ms = now + STOP_AHEAD_MS;
+		if (!rc->sess_has_rand) {
+			if (rc->stops_ahead_until_ms <= now)
+				rc->stops_ahead = 0;
+			if (rc->stops_ahead < UINT8_MAX)
+				rc->stops_ahead++;
+			rc->stops_ahead_until_ms = now + STOP_AHEAD_MS;
+		}
 	}
 	core_account(c, GK_RAD_ACCT_START, idc, idsp, address);
 	rc->sess_open = true;
+	rc->sess_has_rand = rand != NULL;
+	if (rand)
+		memcpy(rc->sess_rand, rand, GK_RAND_LEN);
 	snprintf(rc->sess_idsp, sizeof(rc->sess_idsp), "%s", idsp);
 	snprintf(rc->sess_address, sizeof(rc->sess_address), "%s", address ? address : "-");
 }
@@ -576,7 +585,7 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 	core_txn_free(c, t);
 	if (rc) {
 		core_success(c, rc, address);
-		core_session_start(c, rc, idc, sp, address);
+		core_session_start(c, rc, idc, sp, address, r);
 	} else {
 		/* Records full of strangers' failures: the right answer still counts, with its
 		 * session accounted but not followed (its Stop comes from the front). */
@@ -585,10 +594,23 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 	c->ops.success(c->user, ref, r, bt, be);
 }
 
-void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const char *address)
+void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const char *address,
+                     const uint8_t *rand)
 {
 	struct core_rec *rc = rec_find(c, idc);
 
+	if (rc && rand && rc->sess_has_rand) {
+		/* The notice names its session: it ends the open one if it is that one, and
+		 * nothing otherwise (ended at the refresh that replaced it, or already). */
+		if (!rc->sess_open || strcmp(rc->sess_idsp, idsp) != 0 ||
+		    !gk_ct_equal(rc->sess_rand, rand, GK_RAND_LEN)) {
+			c->st.unbound_ended_already++;
+			return;
+		}
+		rc->sess_open = false;
+		core_account(c, GK_RAD_ACCT_STOP, idc, idsp, address);
+		return;
+	}
 	if (rc && rc->sess_open && strcmp(rc->sess_idsp, idsp) == 0) {
 		if (rc->stops_ahead && rc->stops_ahead_until_ms > gk_loop_now(c->loop)) {
 			rc->stops_ahead--; /* accounted at the refresh, before its Start */

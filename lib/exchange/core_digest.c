@@ -276,6 +276,6 @@ void gk_core_auc_ha1(struct gk_core *c, uint32_t handle, const struct gk_auc_ha1
 	memcpy(address, d->address, sizeof(address));
 	c->st.digest_successes++;
 	core_txn_free(c, t);
-	core_session_start(c, rc, idc, idsp, address);
+	core_session_start(c, rc, idc, idsp, address, NULL);
 	c->ops.digest_success(c->user, ref);
 }

@@ -64,6 +64,10 @@ struct core_rec {
 	/* The accounting session this core started for the IDc through element sess_idsp, until
 	 * its Stop (core_session_start, gk_core_unbound). */
 	bool sess_open;
+	/* The Rand of the registration that opened it (a gk-mac or digest-less one): a notice
+	 * from the front naming another Rand is of an earlier session, ended already. */
+	bool sess_has_rand;
+	uint8_t sess_rand[GK_RAND_LEN];
 	uint8_t stops_ahead; /* Stops accounted before the front sent them (a refresh) */
 	uint64_t stops_ahead_until_ms;
 	char sess_idsp[GK_ID_MAX + 1];
@@ -145,7 +149,7 @@ void core_account(struct gk_core *c, uint32_t status, const char *idc, const cha
                   const char *address);
 /* Accounts the Start of the session a right answer opens; call it before telling the front. */
 void core_session_start(struct gk_core *c, struct core_rec *rc, const char *idc, const char *idsp,
-                        const char *address);
+                        const char *address, const uint8_t *rand);
 /* A wrong answer for rc from address ("host:port" as the front saw it; NULL or "-" when
  * unknown): true when it used up that source's budget, which is now locked out of this IDc. */
 bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc, const char *address);

@@ -35,9 +35,10 @@ static void f_digest(void *user, uint64_t ref, const char *idc, const char *idsp
 	gk_core_digest(((struct gk_direct *)user)->core, ref, idc, idsp, cred, "REGISTER", address);
 }
 
-static void f_unbound(void *user, const char *idc, const char *idsp, const char *address)
+static void f_unbound(void *user, const char *idc, const char *idsp, const char *address,
+                      const uint8_t *rand)
 {
-	gk_core_unbound(((struct gk_direct *)user)->core, idc, idsp, address);
+	gk_core_unbound(((struct gk_direct *)user)->core, idc, idsp, address, rand);
 }
 
 static void f_up(void *user, struct gk_binding *b)

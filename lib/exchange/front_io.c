@@ -98,7 +98,7 @@ static void xmit_on(struct gk_front_sock *s, const struct sockaddr_storage *to, 
 
 	/* What was to go under a binding's key goes nowhere once the binding is gone: never
 	 * in the clear to an address the binding no longer holds. */
-	if (seal && !(bs.b = gk_registrar_gkmac_binding(s->io->front, seal, to)))
+	if (seal && !(bs.b = gk_registrar_gkmac_sealer(s->io->front, seal, to)))
 		return;
 	xmit_sealed_on(s, to, data, len, bs.b ? seal_binding : NULL, &bs);
 }
@@ -275,6 +275,11 @@ void gk_front_io_refuse(struct gk_front_sock *s, const uint8_t *data, size_t len
 int gk_front_io_input(struct gk_front_sock *s, struct gk_msg *m,
                       const struct sockaddr_storage *from, uint32_t index)
 {
+	/* A deregistered terminal's binding lingers for the repeat of its deregistration only. */
+	if (index && m->type != GK_MSG_DEREGISTER && gk_registrar_lingering(s->io->front, index)) {
+		gk_registrar_count(s->io->front, GK_R_NOT_REGISTERED);
+		return 0;
+	}
 	if (s->codec->received && (m->type == GK_MSG_REGISTER || m->type == GK_MSG_ANSWER ||
 	                           m->type == GK_MSG_DEREGISTER || m->type == GK_MSG_OTHER))
 		s->codec->received(m, from);
@@ -387,6 +392,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("stale_answers", r->stale_answers);
 	P("core_resent", r->core_resent);
 	P("successes_resent", r->successes_resent);
+	P("deregistrations_resent", r->deregistrations_resent);
 	P("tx_datagrams", l->tx_dgrams);
 	P("rx_nobufs", l->rx_nobufs);
 	P("rx_buffers_grown", l->rx_grown);

@@ -43,6 +43,11 @@ enum pending_state { P_FREE = 0, P_WAIT_CORE, P_WAIT_ANSWER };
 struct gk_binding {
 	uint32_t index; /* record slot */
 	bool active;
+	/* Deregistered, kept BINDING_LINGER_MS longer (binding_linger): it verifies and seals,
+	 * but serves nothing but its deregistration's repeat. */
+	bool lingering;
+	bool has_rand;
+	uint8_t rand[GK_RAND_LEN]; /* of the registration that made it: names its session */
 	uint8_t mech;
 	struct sockaddr_storage addr;
 	struct gk_pkt_keys keys;
@@ -589,6 +594,42 @@ static void pending_timeout(struct gk_timer *t)
 
 static void binding_expired(struct gk_timer *t);
 
+/* The rest of a binding's end: out of the fast path, its keys wiped. */
+static void binding_gone(struct gk_registrar *r, struct gk_binding *b)
+{
+	if (r->ops.binding_down)
+		r->ops.binding_down(r->user, b);
+	gk_wipe(&b->keys, sizeof(b->keys));
+	memset(&b->win_up, 0, sizeof(b->win_up));
+	b->lingering = false;
+}
+
+static void binding_linger_end(struct gk_timer *t)
+{
+	struct gk_binding *b =
+	    (struct gk_binding *)((char *)t - offsetof(struct gk_binding, expiry));
+	if (b->lingering)
+		binding_gone(b->r, b);
+}
+
+/* A lingering binding ends now: its record takes a new one. */
+static void linger_stop(struct gk_registrar *r, struct gk_binding *b)
+{
+	if (!b->lingering)
+		return;
+	gk_timer_cancel(r->loop, &b->expiry);
+	binding_gone(r, b);
+}
+
+/* A gk-mac binding the terminal deregistered lingers for as long as the terminal may repeat its
+ * deregistration (SIP's timer F, the command protocols' and RAS's retransmissions end sooner):
+ * when the answer was lost, the repeat is sealed under this binding's key, and without it the
+ * fast path would drop the repeat as naming no terminal, and the terminal would give up
+ * (TIMEOUT) on a deregistration that was done. Everything else ends at once: the address map,
+ * the session (core_unbound), the store, so the binding serves nothing more, and an expired one
+ * (no terminal waits for an answer) goes at once. */
+#define BINDING_LINGER_MS 32000
+
 static void binding_end(struct gk_registrar *r, struct gk_binding *b, bool expired)
 {
 	char addr[GK_TXT_SHORT];
@@ -596,18 +637,21 @@ static void binding_end(struct gk_registrar *r, struct gk_binding *b, bool expir
 
 	if (!b->active)
 		return;
-	if (r->ops.binding_down)
-		r->ops.binding_down(r->user, b);
 	gk_format_addr(&b->addr, addr, sizeof(addr));
-	r->ops.core_unbound(r->user, idc, r->cfg.idsp, addr);
+	r->ops.core_unbound(r->user, idc, r->cfg.idsp, addr, b->has_rand ? b->rand : NULL);
 	if (r->cfg.log_registrations)
 		gk_info("%s %s fpr=%s", expired ? "expired" : "deregistered", idc, b->fpr);
 	gk_addrmap_del(r->addrs, &b->addr, b->index);
 	gk_timer_cancel(r->loop, &b->expiry);
-	gk_wipe(&b->keys, sizeof(b->keys));
-	memset(&b->win_up, 0, sizeof(b->win_up));
 	memset(&rec(r, b->index)->sent, 0, sizeof(rec(r, b->index)->sent));
 	b->active = false;
+	if (!expired && b->mech == GK_MECH_GKMAC) {
+		b->lingering = true;
+		b->expiry.fn = binding_linger_end;
+		gk_timer_arm(r->loop, &b->expiry, BINDING_LINGER_MS);
+	} else {
+		binding_gone(r, b);
+	}
 	if (r->store)
 		gk_bindstore_del(r->store, b->index);
 	if (expired)
@@ -720,11 +764,13 @@ static void store_put(struct gk_registrar *r, const struct gk_binding *b)
  * such (core_unbound: the Stop that pairs with its Start). */
 static int binding_install(struct gk_registrar *r, uint32_t slot,
                            const struct sockaddr_storage *from, enum gk_mech mech, const uint8_t *k,
-                           uint32_t expires)
+                           const uint8_t *rand, uint32_t expires)
 {
 	struct gk_binding *b = &rec(r, slot)->b;
 	bool refresh = b->active;
 	struct gk_pkt_keys keys;
+
+	linger_stop(r, b);
 	char fpr[GK_FPR_HEX_LEN + 1] = "-"; /* no key to fingerprint (Digest) */
 
 	memset(&keys, 0, sizeof(keys));
@@ -741,7 +787,8 @@ static int binding_install(struct gk_registrar *r, uint32_t slot,
 		if (r->ops.binding_down)
 			r->ops.binding_down(r->user, b);
 		gk_format_addr(&b->addr, a, sizeof(a));
-		r->ops.core_unbound(r->user, gk_idmap_id(r->ids, slot), r->cfg.idsp, a);
+		r->ops.core_unbound(r->user, gk_idmap_id(r->ids, slot), r->cfg.idsp, a,
+		                    b->has_rand ? b->rand : NULL);
 		gk_addrmap_del(r->addrs, &b->addr, slot);
 		gk_wipe(&b->keys, sizeof(b->keys));
 	}
@@ -753,6 +800,11 @@ static int binding_install(struct gk_registrar *r, uint32_t slot,
 	b->keys = keys;
 	gk_wipe(&keys, sizeof(keys));
 	memcpy(b->fpr, fpr, sizeof(b->fpr));
+	b->has_rand = rand != NULL;
+	if (rand)
+		memcpy(b->rand, rand, GK_RAND_LEN);
+	else
+		memset(b->rand, 0, GK_RAND_LEN);
 	memset(&b->win_up, 0, sizeof(b->win_up));
 	b->seq_down = 0;
 	b->rx_ok = b->tx = 0;
@@ -805,7 +857,8 @@ static void refuse_success(struct gk_registrar *r, struct pending *p, enum gk_re
 	char a[GK_TXT_SHORT];
 
 	gk_format_addr(&p->from, a, sizeof(a));
-	r->ops.core_unbound(r->user, p->req.idc, r->cfg.idsp, a);
+	r->ops.core_unbound(r->user, p->req.idc, r->cfg.idsp, a,
+	                    p->chosen == GK_MECH_DIGEST ? NULL : p->rand);
 	reject(r, &p->req, &p->from, why);
 	pending_free(r, p);
 }
@@ -849,7 +902,7 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	        ? -1
 	        : gk_codec_success_canonical(&s, canon, sizeof(canon));
 	if (n < 0 || gk_response_mac(k, canon, (size_t)n, s.mac) < 0 ||
-	    binding_install(r, slot, from, mech, k, s.expires) < 0) {
+	    binding_install(r, slot, from, mech, k, p->rand, s.expires) < 0) {
 		gk_wipe(k, sizeof(k));
 		return refuse_success(r, p, GK_R_INTERNAL);
 	}
@@ -985,7 +1038,8 @@ void gk_registrar_core_digest_success(struct gk_registrar *r, uint64_t ref)
 	s.chosen = GK_MECH_DIGEST;
 	s.expires = clamp_expires(r, &p->req);
 	s.fields = GK_F_CHOSEN | GK_F_EXPIRES;
-	(void)binding_install(r, slot, &p->from, GK_MECH_DIGEST, NULL, s.expires); /* no K */
+	(void)binding_install(r, slot, &p->from, GK_MECH_DIGEST, NULL, NULL,
+	                      s.expires); /* no K, no Rand */
 	r->ops.send_terminal(r->user, &s, &p->from, NULL);
 	if (r->ops.binding_up)
 		r->ops.binding_up(r->user, b);
@@ -1113,7 +1167,10 @@ static void on_deregister(struct gk_registrar *r, struct gk_msg *m,
 {
 	struct gk_binding *b = verified_binding(r, index, from);
 	struct gk_msg resp;
+	bool again = false;
 
+	if (!b && index && (b = gk_registrar_gkmac_sealer(r, index, from)) != NULL)
+		again = true; /* its answer was lost: the terminal repeats it, sealed as before */
 	if (!b) {
 		count(r, index ? GK_R_NOT_REGISTERED : GK_R_BAD_TRAILER);
 		return;
@@ -1126,7 +1183,10 @@ static void on_deregister(struct gk_registrar *r, struct gk_msg *m,
 	resp.expires = 0;
 	resp.fields = GK_F_EXPIRES;
 	send_sealed(r, &resp, from, b);
-	binding_end(r, b, false);
+	if (again)
+		r->stats.deregistrations_resent++;
+	else
+		binding_end(r, b, false);
 }
 
 static void on_other(struct gk_registrar *r, struct gk_msg *m, const struct sockaddr_storage *from,
@@ -1198,7 +1258,7 @@ long gk_registrar_open(struct gk_registrar *r, const uint8_t *buf, size_t len,
 	*index = 0;
 	if (gk_pkt_peek(buf, len, &idx, &seq) < 0)
 		return 0; /* no trailer: the caller applies the policy for plain datagrams */
-	if (!index_known(r, idx) || !rec(r, idx)->b.active ||
+	if (!index_known(r, idx) || !(rec(r, idx)->b.active || rec(r, idx)->b.lingering) ||
 	    rec(r, idx)->b.mech != GK_MECH_GKMAC) {
 		*reason = GK_R_UNKNOWN_INDEX;
 		count(r, *reason);
@@ -1253,6 +1313,23 @@ struct gk_binding *gk_registrar_gkmac_binding(struct gk_registrar *r, uint32_t i
 	return &rec(r, index)->b;
 }
 
+bool gk_registrar_lingering(struct gk_registrar *r, uint32_t index)
+{
+	return index_known(r, index) && rec(r, index)->b.lingering;
+}
+
+struct gk_binding *gk_registrar_gkmac_sealer(struct gk_registrar *r, uint32_t index,
+                                             const struct sockaddr_storage *a)
+{
+	if (!index_known(r, index))
+		return NULL;
+	struct gk_binding *b = &rec(r, index)->b;
+	if (!(b->active || b->lingering) || b->mech != GK_MECH_GKMAC ||
+	    !gk_sockaddr_equal(&b->addr, a))
+		return NULL;
+	return b;
+}
+
 void gk_registrar_count_rx(struct gk_registrar *r, uint32_t index)
 {
 	if (index_known(r, index) && rec(r, index)->b.active)
@@ -1283,6 +1360,8 @@ void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *
 	out->expires_at_s = (uint64_t)time(NULL) +
 	                    (b->expires_at_ms > now_ms ? (b->expires_at_ms - now_ms) / 1000 : 0);
 	memcpy(out->fpr, b->fpr, sizeof(out->fpr));
+	out->has_rand = b->has_rand;
+	memcpy(out->rand, b->rand, GK_RAND_LEN);
 }
 
 int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record *br)
@@ -1311,6 +1390,8 @@ int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record 
 	b->keys = br->keys;
 	b->seq_down = br->seq_down + RESTORE_SEQ_MARGIN;
 	memcpy(b->fpr, br->fpr, sizeof(b->fpr));
+	b->has_rand = br->has_rand != 0;
+	memcpy(b->rand, br->rand, GK_RAND_LEN);
 	b->expires_at_ms = gk_loop_now(r->loop) + left_ms;
 	b->expiry.fn = binding_expired;
 	gk_timer_arm(r->loop, &b->expiry, left_ms);

@@ -3,9 +3,12 @@
  * The softswitch's end of the core leg (uplink_core.h): SBCs' requests into the core, and its
  * verdicts back out of the relay slot that waited for them.
  */
+#include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gatekey/crypto/crypto.h"
+#include "gatekey/crypto/siphash.h"
 #include "gatekey/exchange/uplink.h"
 #include "gatekey/exchange/uplink_core.h"
 
@@ -21,14 +24,49 @@ int gk_uplink_core_init(struct gk_uplink_core *u, struct gk_core *core, struct g
 	u->user = user;
 	u->retry_after_s = GK_RETRY_AFTER_DEFAULT_S;
 	u->retry_jitter_s = GK_RETRY_JITTER_DEFAULT_S;
+	u->loop = loop;
 	u->relay = gk_relay_new(loop, slots, ttl_ms);
-	return u->relay ? 0 : -1;
+	/* calloc'ed pages cost nothing until a deregistration lands on them */
+	u->dereg_seen = calloc(GK_UPLINK_DEREG_SEEN, sizeof(*u->dereg_seen));
+	if (!u->relay || !u->dereg_seen || gk_random(u->dereg_key, sizeof(u->dereg_key)) < 0) {
+		gk_uplink_core_fini(u);
+		return -1;
+	}
+	return 0;
 }
 
 void gk_uplink_core_fini(struct gk_uplink_core *u)
 {
 	gk_relay_free(u->relay);
 	u->relay = NULL;
+	free(u->dereg_seen);
+	u->dereg_seen = NULL;
+}
+
+/* True when this deregistration (same SBC, same core-leg transaction) was acknowledged lately;
+ * else it is remembered now. */
+static bool dereg_repeat(struct gk_uplink_core *u, const struct gk_msg *m,
+                         const struct sockaddr_storage *from)
+{
+	const char *call_id = gk_sip_get(&m->wire.sip, GK_SIP_CALL_ID);
+	uint8_t in[sizeof(*from) + GK_TXT_SHORT * 2];
+	size_t alen =
+	    from->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	size_t clen = strnlen(call_id, sizeof(in) - alen);
+	uint64_t now = gk_loop_now(u->loop);
+
+	if (!clen)
+		return false; /* nothing names the transaction: every copy goes to the core */
+	memset(in, 0, sizeof(in));
+	memcpy(in, from, alen);
+	memcpy(in + alen, call_id, clen);
+	uint64_t key = gk_siphash64(u->dereg_key, in, alen + clen) | 1;
+	struct gk_uplink_dereg_seen *e = &u->dereg_seen[key % GK_UPLINK_DEREG_SEEN];
+	if (e->key == key && e->until_ms > now)
+		return true;
+	e->key = key;
+	e->until_ms = now + GK_UPLINK_DEREG_SEEN_MS;
+	return false;
 }
 
 /* The slot waiting under ref, with the verdict of `type` on its request built in resp; NULL when
@@ -176,7 +214,11 @@ void gk_uplink_core_request(struct gk_uplink_core *u, const char *sbc_id, const 
 		return;
 	}
 	if (m->type == GK_MSG_DEREGISTER) {
-		gk_core_unbound(u->core, m->idc, m->idsp, addr);
+		if (dereg_repeat(u, m, from))
+			u->st.dereg_repeats++;
+		else
+			gk_core_unbound(u->core, m->idc, m->idsp, addr,
+			                (m->fields & GK_F_RAND) ? m->rand : NULL);
 		answer_now(u, m, from, GK_MSG_DEREG_OK, false);
 		return;
 	}

@@ -5,11 +5,13 @@
 # terminals of all four protocols register through sbcd. Each protocol's retransmission rules
 # (SIP timers, the MGCP and H.248 transaction layer, RAS), carried across the core leg by the
 # front, must complete every registration; nothing may be left pending; and the AuC must hold
-# exactly one open session per terminal however often its Start was sent. Deregistration under
-# loss is measured by `make impaired` (docs/durability.md says what is still missing there).
+# exactly one open session per terminal however often its Start was sent. Then the same terminals
+# register again, refresh, send a protected request and deregister, all under the same loss: every
+# step completes (a refresh's answer repeated bare, a deregistration repeated under its lingering
+# binding), and at the end every Start has its Stop.
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 5
+plan 7
 
 N=50 # terminals per protocol
 PROTOS="sip mgcp h248 h323"
@@ -59,6 +61,38 @@ open_sessions() {
 }
 wait_until 100 open_sessions
 ok $? "the AuC holds one open session per terminal ($(stat_of aucd accounting_start) Starts, $(stat_of aucd accounting_stop) Stops)"
+
+# --- Every step under loss: register again, refresh, protected request, deregister. -----------
+pids=()
+for p in $PROTOS; do
+	PROTO=$p gkterm_sbc --key-dir "$WORK/keys-$p" --prefix "$p" --count "$N" --window 25 \
+		--refresh 1 --options 1 --deregister --quiet >"$WORK/steps-$p.out" 2>&1 &
+	pids+=($!)
+	PIDS+=($!)
+done
+failed=0
+for pid in "${pids[@]}"; do
+	wait "$pid" || failed=$((failed + 1))
+done
+steps_ok=1
+for p in $PROTOS; do
+	echo "$p, every step:" | diag
+	diag <"$WORK/steps-$p.out"
+	{ grep -q "^summary terminals=$N registered=$N failed=0" "$WORK/steps-$p.out" &&
+		grep -q "^refreshed $N$" "$WORK/steps-$p.out" &&
+		grep -q "^options sent=$N ok=$N " "$WORK/steps-$p.out" &&
+		grep -q "^deregistered $N$" "$WORK/steps-$p.out"; } || steps_ok=0
+done
+[ $failed = 0 ] && [ $steps_ok = 1 ]
+ok $? "all $((4 * N)) terminals register again, refresh, send a protected request and deregister"
+ctl sbcd stats | grep -E '^(deregistrations|deregistrations_resent|successes_resent|unbound_resent|unbound_given_up) ' |
+	sed 's/^/sbcd /' | diag
+paired() {
+	[ "$(stat_of sbcd unbound_waiting)" = 0 ] && [ "$(stat_of aucd sessions)" = 0 ] &&
+		[ "$(stat_of aucd accounting_start)" = "$(stat_of aucd accounting_stop)" ]
+}
+wait_until 300 paired
+ok $? "accounting pairs up: every Start has its Stop ($(stat_of aucd accounting_start) Starts, $(stat_of aucd accounting_stop) Stops), no session open"
 
 impair_report >"$WORK/impair.report"
 diag <"$WORK/impair.report"

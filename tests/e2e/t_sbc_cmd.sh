@@ -59,6 +59,7 @@ for PROTO in $PROTOS; do
 	before_old=$(stat_of sbcd fastpath.DROP_OLD_SEQ)
 	before_rel=$(stat_of sbcd relayed_to_core)
 	before_idx=$(stat_of sbcd reason.UNKNOWN_INDEX)
+	before_nreg=$(stat_of sbcd reason.NOT_REGISTERED)
 	before_syn=$(stat_of sbcd reason.PARSE_SYNTAX)
 	if [ "$xdp" = 1 ]; then
 		pin_before="$(pinned_stat DROP_BAD_TAG) $(pinned_stat DROP_REPLAY) $(pinned_stat DROP_OLD_SEQ)"
@@ -93,11 +94,13 @@ for PROTO in $PROTOS; do
 		ok $? "$PROTO: sbcd's userspace fast path dropped them (no XDP program on the access link)"
 	fi
 	# The keep-alive is registration-class, so one with a trailer naming no terminal (an unknown
-	# index, and the old index after deregistration) passes the unknown-source policy; sbcd then
-	# counts it by what it is, not as unparseable.
-	[ $(($(stat_of sbcd reason.UNKNOWN_INDEX) - before_idx)) = 2 ] &&
+	# index) passes the unknown-source policy; sbcd then counts it by what it is, not as
+	# unparseable. The old index after deregistration still verifies while the binding lingers
+	# for the deregistration's repeat, and serves nothing: NOT_REGISTERED.
+	[ $(($(stat_of sbcd reason.UNKNOWN_INDEX) - before_idx)) = 1 ] &&
+		[ $(($(stat_of sbcd reason.NOT_REGISTERED) - before_nreg)) = 1 ] &&
 		[ $(($(stat_of sbcd reason.PARSE_SYNTAX) - before_syn)) = 0 ]
-	ok $? "$PROTO: keep-alives whose trailer names no terminal are counted UNKNOWN_INDEX (2)"
+	ok $? "$PROTO: a keep-alive naming no terminal is counted UNKNOWN_INDEX, the old key's NOT_REGISTERED"
 	echo "$out" | grep -q '^deregistered 1' && ! ctl sbcd bindings | grep -q "^$PROTO-c "
 	ok $? "$PROTO: the terminal deregisters and sbcd drops its binding"
 

@@ -168,7 +168,8 @@ static void no_answer(void *user, uint64_t ref, const char *idc, const char *ids
 {
 }
 
-static void no_unbound(void *user, const char *idc, const char *idsp, const char *address)
+static void no_unbound(void *user, const char *idc, const char *idsp, const char *address,
+                       const uint8_t *rand)
 {
 }
 

@@ -53,7 +53,8 @@ static void no_send(void *user, const struct gk_msg *m, const struct sockaddr_st
 {
 }
 
-static void no_unbound(void *user, const char *idc, const char *idsp, const char *address)
+static void no_unbound(void *user, const char *idc, const char *idsp, const char *address,
+                       const uint8_t *rand)
 {
 }
 

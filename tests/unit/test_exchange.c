@@ -518,6 +518,44 @@ static struct gk_msg *other_request(struct world *w, const char *method, uint32_
 	return deliver(w, &m, 2, index);
 }
 
+/* Under loss: the answer to a deregistration is lost and the terminal repeats it, sealed under
+ * the binding it just ended. The binding lingers for that repeat: answered again (sealed),
+ * counted once, the session stopped once; and it serves nothing else meanwhile. */
+TEST_F(exchange, a_repeated_deregistration_is_answered_again_and_serves_nothing_else)
+{
+	struct gk_msg req;
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	uint32_t index = self->alice.index;
+	gk_terminal_deregister(&self->alice, &req);
+	struct gk_msg *resp = deliver(&self->w, &req, 2, index);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_DEREG_OK, resp->type);
+	EXPECT_TRUE(gk_registrar_lingering(self->w.reg, index));
+	struct sockaddr_storage from = addr_of(2), elsewhere = addr_of(3);
+	EXPECT_FALSE(gk_registrar_gkmac_bound(self->w.reg, index, &from));
+	EXPECT_NE(NULL, gk_registrar_gkmac_sealer(self->w.reg, index, &from));
+	EXPECT_EQ(NULL, gk_registrar_gkmac_sealer(self->w.reg, index, &elsewhere));
+
+	resp = deliver(&self->w, &req, 2, index); /* the repeat */
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_DEREG_OK, resp->type);
+	EXPECT_TRUE(self->w.out.sealed);
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->deregistrations);
+	EXPECT_EQ(1, gk_registrar_stats(self->w.reg)->deregistrations_resent);
+	EXPECT_EQ(1, self->w.acct_stop);
+
+	uint64_t before = gk_registrar_stats(self->w.reg)->reasons.n[GK_R_NOT_REGISTERED];
+	EXPECT_EQ(NULL, other_request(&self->w, "OPTIONS", index));
+	EXPECT_EQ(before + 1, gk_registrar_stats(self->w.reg)->reasons.n[GK_R_NOT_REGISTERED]);
+	EXPECT_EQ(NULL, gk_registrar_binding_of(self->w.reg, "alice"));
+
+	/* Registering again ends the lingering binding at once. */
+	term_init(&self->alice, "alice", self->w.subs[0].kc);
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	EXPECT_FALSE(gk_registrar_lingering(self->w.reg, index));
+	EXPECT_TRUE(gk_registrar_gkmac_bound(self->w.reg, self->alice.index, &from));
+}
+
 /*
  * Issue 13: the registrar answered every request of a registered terminal with a bare 200 OK,
  * INVITE and MESSAGE included: a caller got a fake answer. The probe (OPTIONS) is answered; an
@@ -810,6 +848,33 @@ TEST_F(exchange, refresh_stops_the_old_session_before_starting_the_new)
 	EXPECT_EQ(GK_RAD_ACCT_START, self->w.acct_seq[2]);
 }
 
+/* Under loss a front's notice that a binding ended can come late, or twice, or name a session a
+ * refresh replaced (the core saw two successes, the front only the last). The notice names its
+ * session by the Rand of the registration that made it: one for a replaced or ended session ends
+ * nothing, so every Start keeps exactly one Stop. */
+TEST_F(exchange, a_late_notice_of_a_replaced_session_ends_nothing)
+{
+	struct gk_msg req;
+	uint8_t first[GK_RAND_LEN];
+
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	memcpy(first, self->alice.rand, GK_RAND_LEN);
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2)); /* the refresh: Stop, Start */
+	EXPECT_EQ(2, self->w.acct_start);
+	EXPECT_EQ(1, self->w.acct_stop);
+	uint64_t before = gk_core_stats(self->w.d.core)->unbound_ended_already;
+	gk_core_unbound(self->w.d.core, "alice", "ss1", "198.18.0.2:5060", first);
+	gk_core_unbound(self->w.d.core, "alice", "ss1", "198.18.0.2:5060", first);
+	EXPECT_EQ(1, self->w.acct_stop);
+	EXPECT_EQ(before + 2, gk_core_stats(self->w.d.core)->unbound_ended_already);
+
+	gk_terminal_deregister(&self->alice, &req);
+	ASSERT_NE(NULL, deliver(&self->w, &req, 2, self->alice.index));
+	EXPECT_EQ(2, self->w.acct_stop);
+	gk_core_unbound(self->w.d.core, "alice", "ss1", "198.18.0.2:5060", self->alice.rand);
+	EXPECT_EQ(2, self->w.acct_stop); /* the deregistration's notice again: ended already */
+}
+
 /* The element cannot unwrap its copy of K: the registration is refused and the session the core
  * accounted for it is ended. In the direct topology the front's Stop used to reach the AuC
  * before the core's Start, which then stayed open for a terminal that was never registered. */
@@ -837,7 +902,7 @@ struct leg_call {
 	uint8_t rand[GK_RAND_LEN], auth[GK_AUTH_LEN];
 	uint8_t bt[GK_BLOB_LEN], be[GK_BLOB_LEN];
 	enum gk_reason why;
-	bool sealed;
+	bool sealed, has_rand;
 };
 
 #define LEG_MAX  32
@@ -904,12 +969,16 @@ static void sf_answer(void *user, uint64_t ref, const char *idc, const char *ids
 	memcpy(c->auth, auth, GK_AUTH_LEN);
 }
 
-static void sf_unbound(void *user, const char *idc, const char *idsp, const char *address)
+static void sf_unbound(void *user, const char *idc, const char *idsp, const char *address,
+                       const uint8_t *rand)
 {
 	struct leg_call *c = leg_push(user, L_UNBOUND, 0);
 	snprintf(c->idc, sizeof(c->idc), "%s", idc);
 	snprintf(c->idsp, sizeof(c->idsp), "%s", idsp);
 	snprintf(c->address, sizeof(c->address), "%s", address);
+	c->has_rand = rand != NULL;
+	if (rand)
+		memcpy(c->rand, rand, GK_RAND_LEN);
 }
 
 static void sc_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
@@ -964,7 +1033,8 @@ static void leg_pump_n(struct sbc_world *w, unsigned n)
 			               c.sealed);
 			break;
 		case L_UNBOUND:
-			gk_core_unbound(w->core, c.idc, c.idsp, c.address);
+			gk_core_unbound(w->core, c.idc, c.idsp, c.address,
+			                c.has_rand ? c.rand : NULL);
 			break;
 		case L_VECTOR:
 			gk_vector_make(w->kc, w->ksp, GK_ROLE_SBC, c.idc, c.idsp, &v);

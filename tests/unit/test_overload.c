@@ -569,9 +569,10 @@ static void sbc_core_answer(void *user, uint64_t ref, const char *idc, const cha
 	sbc_core_request(user, &m, ref);
 }
 
-static void sbc_core_unbound(void *user, const char *idc, const char *idsp, const char *address)
+static void sbc_core_unbound(void *user, const char *idc, const char *idsp, const char *address,
+                             const uint8_t *rand)
 {
-	(void)user, (void)idc, (void)idsp, (void)address;
+	(void)user, (void)idc, (void)idsp, (void)address, (void)rand;
 }
 
 /* The softswitch's send_peer: the verdict in SIP, queued for the SBC. */

@@ -134,7 +134,7 @@ struct ss {
 	struct gk_direct d;
 	struct gk_uplink_core up;
 	struct sockaddr_storage sbc;
-	unsigned sent, rejects, auc_asked;
+	unsigned sent, rejects, auc_asked, stops;
 	uint16_t last_reason;
 	uint32_t last_retry_after;
 	char auc_idc[GK_ID_MAX + 1];
@@ -157,6 +157,12 @@ static void ss_auc_request(void *user, uint32_t handle, const char *idc, const c
 	(void)handle, (void)idsp;
 	w->auc_asked++;
 	snprintf(w->auc_idc, sizeof(w->auc_idc), "%s", idc);
+}
+
+static void ss_acct(void *user, const struct gk_auc_acct *a)
+{
+	if (a->status != GK_RAD_ACCT_START)
+		((struct ss *)user)->stops++;
 }
 
 static void ss_terminal(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
@@ -199,6 +205,7 @@ FIXTURE_SETUP(softswitch)
 	static const struct gk_direct_ops ops = {
 	    .send_terminal = ss_terminal,
 	    .auc_request = ss_auc_request,
+	    .auc_accounting = ss_acct,
 	    .peer_challenge = ss_challenge,
 	    .peer_success = ss_success,
 	    .peer_reject = ss_reject,
@@ -234,6 +241,39 @@ FIXTURE_TEARDOWN(softswitch)
 	gk_uplink_core_fini(&self->w.up);
 	gk_direct_fini(&self->w.d);
 	gk_loop_free(self->w.loop);
+}
+
+/* An SBC's deregistration on the core leg, in the transaction named call_id. */
+static void sbc_deregister(struct ss *w, const char *idc, const char *call_id)
+{
+	struct gk_msg m;
+	gk_uplink_request(&m, GK_MSG_DEREGISTER, idc, "sbc1", NULL, NULL, "198.18.1.2:5060");
+	m.proto = GK_PROTO_SIP;
+	gk_sip_set(&m.wire.sip, GK_SIP_CALL_ID, call_id, strlen(call_id));
+	gk_uplink_core_request(&w->up, "sbc1", &m, &w->sbc);
+}
+
+/* Under loss the SBC sends a deregistration again when its acknowledgement was lost, and the
+ * network may duplicate it: each copy is acknowledged, the core ends the session once. Another
+ * transaction is another deregistration. */
+TEST_F(softswitch, a_repeated_deregistration_is_acknowledged_and_ends_the_session_once)
+{
+	struct ss *w = &self->w;
+
+	sbc_deregister(w, "alice", "gk-unbound-7@sbc1");
+	sbc_deregister(w, "alice", "gk-unbound-7@sbc1");
+	sbc_deregister(w, "alice", "gk-unbound-7@sbc1");
+	EXPECT_EQ(3, w->sent);
+	EXPECT_EQ(0, w->rejects);
+	EXPECT_EQ(2, w->up.st.dereg_repeats);
+	EXPECT_EQ(1, w->stops);
+	sbc_deregister(w, "alice", "gk-unbound-8@sbc1");
+	EXPECT_EQ(2, w->up.st.dereg_repeats);
+	EXPECT_EQ(2, w->stops);
+	/* the same transaction from another SBC address is not a repeat */
+	ASSERT_EQ(0, gk_parse_addr("198.18.2.9:5060", &w->sbc, NULL, 0));
+	sbc_deregister(w, "alice", "gk-unbound-8@sbc1");
+	EXPECT_EQ(3, w->stops);
 }
 
 TEST_F(softswitch, two_registers_per_unknown_idc_do_not_keep_the_slots)

@@ -60,9 +60,11 @@ struct gk_core_ops {
 struct gk_core_stats {
 	uint64_t vectors, challenges, successes, wrong_auth, lockouts, rejects;
 	uint64_t digest_challenges, digest_successes, digest_stale;
-	uint64_t sealed_past_lockout; /* sealed refreshes let through their source's lockout */
-	uint64_t stale_answers;       /* answers to a challenge the core no longer holds (it
-	                               * restarted, or the challenge expired): challenged afresh */
+	uint64_t sealed_past_lockout;   /* sealed refreshes let through their source's lockout */
+	uint64_t stale_answers;         /* answers to a challenge the core no longer holds (it
+	                                 * restarted, or the challenge expired): challenged afresh */
+	uint64_t unbound_ended_already; /* a front's notice of a session ended before (replaced
+	                                 * by a refresh, or the notice came again): no Stop */
 	struct gk_reason_counters reasons;
 };
 
@@ -82,8 +84,11 @@ void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const ch
 void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
                     const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
                     const char *address, bool sealed);
-/* The binding ended (deregistration, expiry, or the front could not complete it). */
-void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const char *address);
+/* The binding ended (deregistration, expiry, a refresh replaced it, or the front could not
+ * complete it). rand: the Rand of the registration that made it, NULL when the front does not
+ * know it; a notice naming another session than the open one ends nothing. */
+void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const char *address,
+                     const uint8_t *rand);
 
 /*
  * A Digest registration through element idsp (the realm). cred NULL: the terminal sent no

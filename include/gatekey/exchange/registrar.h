@@ -67,7 +67,12 @@ struct gk_registrar_ops {
 	void (*core_answer)(void *user, uint64_t ref, const char *idc, const char *idsp,
 	                    const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
 	                    const char *address, bool sealed);
-	void (*core_unbound)(void *user, const char *idc, const char *idsp, const char *address);
+	/* A binding ended (deregistered, expired, replaced by a refresh, or refused after the
+	 * core's yes): the core ends its session. rand: the Rand of the registration that made
+	 * it, which names that session, so that a late or repeated notice cannot end the one
+	 * that replaced it; NULL where none is known. */
+	void (*core_unbound)(void *user, const char *idc, const char *idsp, const char *address,
+	                     const uint8_t *rand);
 	/* A plain Digest REGISTER (no GK1 values) when `digest` is supported: cred is NULL when it
 	 * carried no credentials. Answered with gk_registrar_core_digest_challenge, _digest_success
 	 * or _reject. Optional: without it such a REGISTER is refused. */
@@ -84,10 +89,12 @@ struct gk_registrar_stats {
 	uint64_t rejects_overload; /* of rejects: overload answers (its own, the core's, shed) */
 	uint64_t sealed_requests;  /* REGISTERs and ANSWERs sealed under their IDc's own binding */
 	uint64_t successes_resent; /* a repeated answer got the success its binding was made with */
-	uint64_t core_resent;      /* requests sent to the core again: the terminal retransmitted
-	                            * while the core had not decided (an SBC's front) */
-	uint64_t stale_answers;    /* ANSWERs to a challenge this front no longer holds (it
-	                            * restarted, or the challenge expired): challenged afresh */
+	uint64_t
+	    deregistrations_resent; /* a repeated deregistration (its answer lost) got it again */
+	uint64_t core_resent;       /* requests sent to the core again: the terminal retransmitted
+	                             * while the core had not decided (an SBC's front) */
+	uint64_t stale_answers;     /* ANSWERs to a challenge this front no longer holds (it
+	                             * restarted, or the challenge expired): challenged afresh */
 	struct gk_reason_counters reasons;
 };
 
@@ -162,6 +169,10 @@ struct gk_binding_record {
 	uint64_t seq_down;     /* downlink sequence numbers used so far */
 	uint64_t expires_at_s; /* CLOCK_REALTIME */
 	char fpr[GK_FPR_HEX_LEN + 1];
+	/* The Rand of the registration that made it, which names its session at the core
+	 * (core_unbound); has_rand 0 where none is known (Digest, maps pinned by XDP). */
+	uint8_t rand[GK_RAND_LEN];
+	uint8_t has_rand;
 };
 void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *out);
 /* Re-creates a binding from its record: 0, -EEXIST when the index or IDc is taken, -ESTALE when
@@ -183,6 +194,13 @@ bool gk_registrar_gkmac_bound(struct gk_registrar *r, uint32_t index,
 /* That binding (to seal a datagram for it again, e.g. a retransmission), or NULL. */
 struct gk_binding *gk_registrar_gkmac_binding(struct gk_registrar *r, uint32_t index,
                                               const struct sockaddr_storage *a);
+/* The same, or a deregistered one still lingering for its deregistration's repeat: what may
+ * verify and seal a datagram of the terminal at a, never what authorizes a request. */
+struct gk_binding *gk_registrar_gkmac_sealer(struct gk_registrar *r, uint32_t index,
+                                             const struct sockaddr_storage *a);
+/* True when index names such a lingering binding: its datagrams are for nothing but the
+ * deregistration's repeat (gk_front_io_input drops the rest, the SIP router never sees them). */
+bool gk_registrar_lingering(struct gk_registrar *r, uint32_t index);
 /* The standing binding of idc, or NULL: the location service of routed requests (sip_route.h). */
 struct gk_binding *gk_registrar_binding_of(struct gk_registrar *r, const char *idc);
 /*

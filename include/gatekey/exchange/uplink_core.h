@@ -24,6 +24,20 @@ struct gk_uplink_core_stats {
 	uint64_t refused;  /* refused before the core saw them: wrong IDsp, incomplete, no slot */
 	uint64_t shed;     /* of refused: no slot, answered as overload (sbc_shed in stats) */
 	uint64_t resent;   /* requests an SBC sent again, superseding their first copy */
+	/* deregistrations an SBC sent again (its acknowledgement lost) or the network
+	 * duplicated: acknowledged again, the session not ended twice */
+	uint64_t dereg_repeats;
+};
+
+/* Deregistrations acknowledged lately, by SBC and core-leg transaction, so that a repeat is
+ * acknowledged without reaching the core: a second Stop for one session, or worse, after a
+ * refresh, the end of the session that replaced it. Kept longer than an SBC retries one
+ * (sbcd: 15.5 s); a direct-mapped cache, where a collision forgets the older entry. */
+#define GK_UPLINK_DEREG_SEEN    65536
+#define GK_UPLINK_DEREG_SEEN_MS 32000
+struct gk_uplink_dereg_seen {
+	uint64_t key;      /* SipHash of the SBC's address and the Call-ID; 0: empty */
+	uint64_t until_ms; /* loop clock */
 };
 
 struct gk_uplink_core {
@@ -42,6 +56,9 @@ struct gk_uplink_core {
 	struct gk_uplink_core_stats st;
 	/* The request being handed to the core, and where from, while it is (see reject). */
 	const struct gk_relay_txn *current;
+	struct gk_loop *loop;
+	struct gk_uplink_dereg_seen *dereg_seen; /* GK_UPLINK_DEREG_SEEN */
+	uint8_t dereg_key[16];
 };
 
 /* slots: requests of all SBCs that may wait for the core at once; ttl_ms: how long one may wait

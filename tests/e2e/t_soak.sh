@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# make check's soak: tools/soak.sh for 60 seconds (make soak runs it for ten minutes), samples every
+# 5 s. Registration churn in all four protocols at half of what the rig registers at most, over
+# links that lose 1 % of frames: every terminal registers and does all its steps, nothing grows
+# after the warm-up (RSS, fds, tables), and once the last bindings expired nothing is left and
+# accounting pairs up. Each of the soak's checks is a TAP line here.
+. "$(dirname "$0")/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+command -v gnuplot >/dev/null || bail "gnuplot is not installed (make deps)"
+
+out=$(mktemp /tmp/gatekey-soak.XXXXXX)
+trap 'rm -f "$out"' EXIT
+SOAK_S=${SOAK_S:-60} SOAK_SAMPLE_S=${SOAK_SAMPLE_S:-5} SOAK_ROUND_S=${SOAK_ROUND_S:-3} \
+	"$(dirname "$0")/../../tools/soak.sh" >"$out" 2>&1
+rc=$?
+grep -v '^soak check ' "$out" | diag
+n=$(grep -c '^soak check ' "$out")
+[ "$n" -gt 0 ] || bail "tools/soak.sh ran no check (exit status $rc)"
+plan $((n + 1))
+while read -r _ _ verdict what; do
+	[ "$verdict" = ok ]
+	ok $? "$what"
+done < <(grep '^soak check ' "$out")
+is "$rc" 0 "tools/soak.sh passed"
+finish
