@@ -97,7 +97,8 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
 	txns_grow(c, 1);
 	/* Nonces only need to verify here, for as long as this core runs. */
 	if (gk_random(c->nonce_key, sizeof(c->nonce_key)) < 0 ||
-	    gk_random(c->source_key, sizeof(c->source_key)) < 0) {
+	    gk_random(c->source_key, sizeof(c->source_key)) < 0 ||
+	    gk_random(&c->sess_epoch, sizeof(c->sess_epoch)) < 0) {
 		snprintf(err, errlen, "no randomness for the core's keys");
 		goto fail;
 	}
@@ -450,8 +451,16 @@ static void txn_timeout(struct gk_timer *tm)
 		c->st.reasons.n[GK_R_NO_CHALLENGE]++; /* the challenge was never answered */
 }
 
+/* Each session's Acct-Session-Id is its own (RFC 2866 §5.5: unique, the same in its Start and
+ * Stop): named by IDc alone, a refresh's Start could repeat the previous Start byte for byte,
+ * RADIUS identifier included, and the AuC would take it for a retransmission and not count it. */
+uint64_t core_session_tag(struct gk_core *c)
+{
+	return (uint64_t)c->sess_epoch << 32 | ++c->sess_count;
+}
+
 void core_account(struct gk_core *c, uint32_t status, const char *idc, const char *idsp,
-                  const char *address)
+                  const char *address, uint64_t tag)
 {
 	struct gk_auc_acct a;
 	if (!c->ops.auc_accounting)
@@ -460,7 +469,7 @@ void core_account(struct gk_core *c, uint32_t status, const char *idc, const cha
 	snprintf(a.idc, sizeof(a.idc), "%s", idc);
 	snprintf(a.idsp, sizeof(a.idsp), "%s", idsp);
 	snprintf(a.address, sizeof(a.address), "%s", address);
-	snprintf(a.session_id, sizeof(a.session_id), "%.40s@%.20s", idc, idsp);
+	snprintf(a.session_id, sizeof(a.session_id), "%.46s.%016llx", idc, (unsigned long long)tag);
 	a.status = status;
 	a.timestamp = (uint32_t)time(NULL);
 	c->ops.auc_accounting(c->user, &a);
@@ -471,8 +480,8 @@ void core_account(struct gk_core *c, uint32_t status, const char *idc, const cha
 #define STOP_AHEAD_MS 10000
 
 /*
- * Accounting order at a refresh. Start and Stop name the session idc@idsp, the same for the
- * binding that ends and the one that begins, so the AuC must see the old one's Stop first. The
+ * Accounting order at a refresh. A terminal has one session through an element at a time, so
+ * the AuC must see the old one's Stop before the new one's Start (each has its own tag). The
  * front ends the old binding, and sends its notice, only once it has the success; with an SBC
  * that is after the core's Start has gone out, and a Stop for it would end, for the AuC, the
  * session just started. So the core, which knows the session is open, ends it itself before the
@@ -490,7 +499,7 @@ void core_session_start(struct gk_core *c, struct core_rec *rc, const char *idc,
 	uint64_t now = gk_loop_now(c->loop);
 
 	if (rc->sess_open && strcmp(rc->sess_idsp, idsp) == 0) {
-		core_account(c, GK_RAD_ACCT_STOP, idc, idsp, rc->sess_address);
+		core_account(c, GK_RAD_ACCT_STOP, idc, idsp, rc->sess_address, rc->sess_tag);
 		if (!rc->sess_has_rand) {
 			if (rc->stops_ahead_until_ms <= now)
 				rc->stops_ahead = 0;
@@ -499,7 +508,8 @@ void core_session_start(struct gk_core *c, struct core_rec *rc, const char *idc,
 			rc->stops_ahead_until_ms = now + STOP_AHEAD_MS;
 		}
 	}
-	core_account(c, GK_RAD_ACCT_START, idc, idsp, address);
+	rc->sess_tag = core_session_tag(c);
+	core_account(c, GK_RAD_ACCT_START, idc, idsp, address, rc->sess_tag);
 	rc->sess_open = true;
 	rc->sess_has_rand = rand != NULL;
 	if (rand)
@@ -589,7 +599,7 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 	} else {
 		/* Records full of strangers' failures: the right answer still counts, with its
 		 * session accounted but not followed (its Stop comes from the front). */
-		core_account(c, GK_RAD_ACCT_START, idc, sp, address);
+		core_account(c, GK_RAD_ACCT_START, idc, sp, address, 0);
 	}
 	c->ops.success(c->user, ref, r, bt, be);
 }
@@ -608,7 +618,7 @@ void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const
 			return;
 		}
 		rc->sess_open = false;
-		core_account(c, GK_RAD_ACCT_STOP, idc, idsp, address);
+		core_account(c, GK_RAD_ACCT_STOP, idc, idsp, address, rc->sess_tag);
 		return;
 	}
 	if (rc && rc->sess_open && strcmp(rc->sess_idsp, idsp) == 0) {
@@ -619,7 +629,7 @@ void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const
 		rc->stops_ahead = 0;
 		rc->sess_open = false;
 	}
-	core_account(c, GK_RAD_ACCT_STOP, idc, idsp, address);
+	core_account(c, GK_RAD_ACCT_STOP, idc, idsp, address, rc ? rc->sess_tag : 0);
 }
 
 /* Records with nothing left to remember go back to the map, so made-up IDcs cannot fill it. */

@@ -68,6 +68,7 @@ struct core_rec {
 	 * from the front naming another Rand is of an earlier session, ended already. */
 	bool sess_has_rand;
 	uint8_t sess_rand[GK_RAND_LEN];
+	uint64_t sess_tag; /* its Acct-Session-Id's tag (core_account) */
 	uint8_t stops_ahead; /* Stops accounted before the front sent them (a refresh) */
 	uint64_t stops_ahead_until_ms;
 	char sess_idsp[GK_ID_MAX + 1];
@@ -126,6 +127,8 @@ struct gk_core {
 	struct gk_core_stats st;
 	uint8_t nonce_key[GK_DIGEST_NONCE_KEY_LEN];
 	uint8_t source_key[GK_SIPHASH_KEY_LEN]; /* keys the hash of core_fail.source */
+	/* Accounting session tags: a random epoch per start, then a count (core_account). */
+	uint32_t sess_epoch, sess_count;
 };
 
 void core_reject(struct gk_core *c, uint64_t ref, enum gk_reason why);
@@ -145,8 +148,11 @@ struct core_txn *core_txn_next(struct gk_core *c, const struct core_txn *t);
  * vector or an HA1) and an answer is to be counted, so made-up IDcs never get one. NULL when
  * all max_terminals are taken. */
 struct core_rec *core_rec_get(struct gk_core *c, const char *idc);
+/* An Accounting-Request for the session of idc through idsp tagged tag (Acct-Session-Id
+ * "<IDc>.<tag in hex>"); core_session_tag gives a session its tag. */
 void core_account(struct gk_core *c, uint32_t status, const char *idc, const char *idsp,
-                  const char *address);
+                  const char *address, uint64_t tag);
+uint64_t core_session_tag(struct gk_core *c);
 /* Accounts the Start of the session a right answer opens; call it before telling the front. */
 void core_session_start(struct gk_core *c, struct core_rec *rc, const char *idc, const char *idsp,
                         const char *address, const uint8_t *rand);
