@@ -13,9 +13,7 @@ rig_sbc
 provision_sbc
 SBC_FASTPATH=${SBC_FASTPATH:-userspace}
 start_sbc_topology || exit 1
-# The daemons answer their control socket once their tables are set up; a moment more for
-# anything they do right after (the first sweep timers are seconds away).
-sleep 1
+# The daemons answer their control socket once their tables are set up: read them then.
 for d in aucd softswitchd sbcd; do
 	eval "pid=\${PID_$d:-}"
 	kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
