@@ -256,6 +256,8 @@ static void session_of(const struct gk_binding_record *rec, struct gk_fp_session
 	s->expires_at_s = rec->expires_at_s;
 	snprintf(s->idc, sizeof(s->idc), "%s", rec->idc);
 	snprintf(s->fpr, sizeof(s->fpr), "%s", rec->fpr);
+	memcpy(s->rand, rec->rand, sizeof(s->rand));
+	s->has_rand = rec->has_rand;
 }
 
 static enum gk_fp_mech fp_mech(uint8_t mech)
@@ -298,6 +300,17 @@ void sbc_fp_binding_up(struct sbc_fastpath *f, const struct gk_binding *b)
 	gk_binding_record_of(b, &rec);
 	install(f, &rec);
 	gk_wipe(&rec, sizeof(rec));
+}
+
+/* A deregistered binding lingers: its key stays in the terminal map for the deregistration's
+ * repeat, but its session record goes, so that a restart meanwhile does not take it back. */
+void sbc_fp_binding_lingers(struct sbc_fastpath *f, const struct gk_binding *b)
+{
+	struct gk_binding_info bi;
+
+	gk_binding_get_info(b, &bi);
+	if (f->xdp)
+		gk_xdp_session_del(f->xdp, bi.index);
 }
 
 void sbc_fp_binding_down(struct sbc_fastpath *f, const struct gk_binding *b)
@@ -356,6 +369,8 @@ static int restore_one(const struct gk_fp_session *s, void *arg)
 	memcpy(rec.keys.downlink, s->downlink, sizeof(rec.keys.downlink));
 	rec.seq_down = s->seq_down;
 	rec.expires_at_s = s->expires_at_s;
+	memcpy(rec.rand, s->rand, sizeof(rec.rand));
+	rec.has_rand = s->has_rand;
 	memcpy(rec.idc, s->idc,
 	       sizeof(s->idc) < sizeof(rec.idc) ? sizeof(s->idc) : sizeof(rec.idc));
 	rec.idc[sizeof(rec.idc) - 1] = '\0';
@@ -370,6 +385,18 @@ static int restore_one(const struct gk_fp_session *s, void *arg)
 	return 0;
 }
 
+/* A terminal-map entry without its session record: a binding that was lingering when sbcd
+ * stopped (or one whose record could not be written). Its key goes. */
+static int orphan_one(const struct gk_xdp_terminal_info *t, void *arg)
+{
+	struct restore_ctx *c = arg;
+
+	if (!gk_registrar_gkmac_sealer(c->r, t->index, &t->source) &&
+	    !gk_registrar_is_registered_addr(c->r, &t->source))
+		note_stale(c, t->index);
+	return 0;
+}
+
 int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r)
 {
 	struct restore_ctx c = {.f = f, .r = r};
@@ -377,6 +404,7 @@ int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r)
 	if (!f->xdp)
 		return 0;
 	gk_xdp_session_foreach(f->xdp, restore_one, &c);
+	gk_xdp_terminal_foreach(f->xdp, orphan_one, &c);
 	/* Expired while sbcd was down, or not restorable (an index above registrar.max_terminals
 	 * after it was lowered): the kernel must forget them too. */
 	for (unsigned i = 0; i < c.n_stale; i++) {

@@ -57,6 +57,7 @@ void sbc_fp_stop(struct sbc_fastpath *f);
 
 void sbc_fp_binding_up(struct sbc_fastpath *f, const struct gk_binding *b);
 void sbc_fp_binding_down(struct sbc_fastpath *f, const struct gk_binding *b);
+void sbc_fp_binding_lingers(struct sbc_fastpath *f, const struct gk_binding *b);
 
 /* The userspace decision on an access datagram that arrived at local port dport (XDP attached:
  * the kernel decided already, the datagram passes as it is). As gk_fp_user_check. */

@@ -248,8 +248,9 @@ static void core_unbound(void *user, const char *idc, const char *idsp, const ch
 	if (!u) { /* as many waiting as terminals may be held: told once, not followed */
 		struct gk_msg m;
 		s->st.unbound_given_up++;
+		s->unbound_gen = (s->unbound_gen + 1) & UNBOUND_GEN_MASK;
 		gk_uplink_request(&m, GK_MSG_DEREGISTER, idc, idsp, rand, NULL, address);
-		send_core(s, &m, UNBOUND_REF);
+		send_core(s, &m, UNBOUND_REF | (uint64_t)s->unbound_gen << 32); /* entry 0: none */
 		return;
 	}
 	u->tries = 0;
@@ -692,6 +693,11 @@ static void binding_down(void *user, struct gk_binding *b)
 	sbc_fp_binding_down(&((struct sbcd *)user)->fp, b);
 }
 
+static void binding_lingers(void *user, struct gk_binding *b)
+{
+	sbc_fp_binding_lingers(&((struct sbcd *)user)->fp, b);
+}
+
 /* The admission's tick: the deepest of the queues a registration waits in at sbcd (an access
  * socket's receive queue, the registrations in progress, the requests relayed to the
  * softswitch) decides how many strangers' registrations the fast path sheds. */
@@ -822,6 +828,7 @@ int main(int argc, char **argv)
 	    .core_digest = core_digest,
 	    .binding_up = binding_up,
 	    .binding_down = binding_down,
+	    .binding_lingers = binding_lingers,
 	};
 	/* The fast path first, sized for every index the registrar can hand out: one it could
 	 * not hold would tell a terminal "registered" while every datagram it sends is dropped. */
@@ -885,6 +892,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	unbound_link(&s, 1);
+	/* core-leg transactions of this run never repeat those of the one before (its notices
+	 * may still be remembered at the softswitch as acknowledged) */
+	gk_random((uint8_t *)&s.unbound_gen, sizeof(s.unbound_gen));
+	s.unbound_gen &= UNBOUND_GEN_MASK;
 	static const struct gk_sip_router_ops rops = {.sender = route_sender,
 	                                              .locate = route_locate,
 	                                              .self = route_self,

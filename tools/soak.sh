@@ -231,8 +231,13 @@ read -r total_regs total_failed total_terms < <(awk '{
 	END { print r + 0, f + 0, t + 0 }' "$WORK/load.summary")
 echo "soak load ${LOAD_S} s: $total_regs registrations ($((total_regs / (LOAD_S > 0 ? LOAD_S : 1))) reg/s" \
 	"achieved of $RATE offered), $total_failed failed"
-[ "$total_failed" = 0 ] && [ "$total_regs" -gt 0 ] && [ "$total_regs" = "$total_terms" ]
-check $? "every one of $total_terms terminals over $LOAD_S s registered, and did all its steps (failed: $total_failed)"
+while read -r _ p rest; do
+	terms=$(sed -n 's/.* terminals=\([0-9]*\) .*/\1/p' <<<" $rest")
+	regs=$(sed -n 's/.* registered=\([0-9]*\) .*/\1/p' <<<" $rest")
+	failed=$(sed -n 's/.* failed=\([0-9]*\) .*/\1/p' <<<" $rest")
+	[ "${failed:-1}" = 0 ] && [ "${regs:-0}" -gt 0 ] && [ "$regs" = "$terms" ]
+	check $? "$p: every one of ${terms:-0} terminals registered and did all its steps (failed: ${failed:-?})"
+done <"$WORK/load.summary"
 
 # --- Drained: the last bindings expire, nothing is left anywhere. --------------------------------
 drained() {

@@ -609,10 +609,11 @@ void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const
 {
 	struct core_rec *rc = rec_find(c, idc);
 
-	if (rc && rand && rc->sess_has_rand) {
+	if (rc && rand) {
 		/* The notice names its session: it ends the open one if it is that one, and
-		 * nothing otherwise (ended at the refresh that replaced it, or already). */
-		if (!rc->sess_open || strcmp(rc->sess_idsp, idsp) != 0 ||
+		 * nothing otherwise (ended at the refresh that replaced it, by Digest too, or
+		 * already). */
+		if (!rc->sess_open || !rc->sess_has_rand || strcmp(rc->sess_idsp, idsp) != 0 ||
 		    !gk_ct_equal(rc->sess_rand, rand, GK_RAND_LEN)) {
 			c->st.unbound_ended_already++;
 			return;
@@ -621,15 +622,25 @@ void gk_core_unbound(struct gk_core *c, const char *idc, const char *idsp, const
 		core_account(c, GK_RAD_ACCT_STOP, idc, idsp, address, rc->sess_tag);
 		return;
 	}
-	if (rc && rc->sess_open && strcmp(rc->sess_idsp, idsp) == 0) {
+	if (rc) {
+		/* An unnamed notice (Digest): the open session, unless the core ended it itself
+		 * at a refresh; none open, it ended already. */
+		if (!rc->sess_open || strcmp(rc->sess_idsp, idsp) != 0) {
+			c->st.unbound_ended_already++;
+			return;
+		}
 		if (rc->stops_ahead && rc->stops_ahead_until_ms > gk_loop_now(c->loop)) {
 			rc->stops_ahead--; /* accounted at the refresh, before its Start */
 			return;
 		}
 		rc->stops_ahead = 0;
 		rc->sess_open = false;
+		core_account(c, GK_RAD_ACCT_STOP, idc, idsp, address, rc->sess_tag);
+		return;
 	}
-	core_account(c, GK_RAD_ACCT_STOP, idc, idsp, address, rc ? rc->sess_tag : 0);
+	/* No record: its session was accounted but not followed (records full); its Stop is
+	 * the front's to give. */
+	core_account(c, GK_RAD_ACCT_STOP, idc, idsp, address, 0);
 }
 
 /* Records with nothing left to remember go back to the map, so made-up IDcs cannot fill it. */

@@ -646,6 +646,8 @@ static void binding_end(struct gk_registrar *r, struct gk_binding *b, bool expir
 	memset(&rec(r, b->index)->sent, 0, sizeof(rec(r, b->index)->sent));
 	b->active = false;
 	if (!expired && b->mech == GK_MECH_GKMAC) {
+		if (r->ops.binding_lingers)
+			r->ops.binding_lingers(r->user, b);
 		b->lingering = true;
 		b->expiry.fn = binding_linger_end;
 		gk_timer_arm(r->loop, &b->expiry, BINDING_LINGER_MS);
@@ -1447,7 +1449,9 @@ static void sweep_fn(struct gk_timer *t)
 
 	for (uint32_t i = 1; i <= gk_idmap_top(r->ids); i++) {
 		struct record *rc = &r->records[i];
-		if (!gk_idmap_id(r->ids, i) || rc->b.active || rc->last_seen_ms + idle_ms > now)
+		/* a lingering binding's timer is in the loop's heap: it ends it, then this */
+		if (!gk_idmap_id(r->ids, i) || rc->b.active || rc->b.lingering ||
+		    rc->last_seen_ms + idle_ms > now)
 			continue;
 		gk_idmap_remove(r->ids, i);
 		memset(rc, 0, sizeof(*rc));

@@ -49,18 +49,35 @@ static bool dereg_repeat(struct gk_uplink_core *u, const struct gk_msg *m,
                          const struct sockaddr_storage *from)
 {
 	const char *call_id = gk_sip_get(&m->wire.sip, GK_SIP_CALL_ID);
-	uint8_t in[sizeof(*from) + GK_TXT_SHORT * 2];
-	size_t alen =
-	    from->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	size_t clen = strnlen(call_id, sizeof(in) - alen);
+	/* the SBC's family, port and address, then what the notice says: a collision of
+	 * transaction names can only ever swallow an identical notice */
+	uint8_t in[2 + 2 + 16 + GK_RAND_LEN + GK_ID_MAX + 1 + GK_TXT_SHORT];
+	size_t n = 0, idlen = strnlen(m->idc, GK_ID_MAX), clen = strnlen(call_id, GK_TXT_SHORT);
 	uint64_t now = gk_loop_now(u->loop);
 
 	if (!clen)
 		return false; /* nothing names the transaction: every copy goes to the core */
 	memset(in, 0, sizeof(in));
-	memcpy(in, from, alen);
-	memcpy(in + alen, call_id, clen);
-	uint64_t key = gk_siphash64(u->dereg_key, in, alen + clen) | 1;
+	in[0] = (uint8_t)from->ss_family;
+	n = 2;
+	if (from->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
+		memcpy(in + n, &a->sin6_port, 2);
+		memcpy(in + n + 2, &a->sin6_addr, 16);
+	} else {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+		memcpy(in + n, &a->sin_port, 2);
+		memcpy(in + n + 2, &a->sin_addr, 4);
+	}
+	n += 18;
+	if (m->fields & GK_F_RAND)
+		memcpy(in + n, m->rand, GK_RAND_LEN);
+	n += GK_RAND_LEN;
+	memcpy(in + n, m->idc, idlen);
+	n += idlen + 1;
+	memcpy(in + n, call_id, clen);
+	n += clen;
+	uint64_t key = gk_siphash64(u->dereg_key, in, n) | 1;
 	struct gk_uplink_dereg_seen *e = &u->dereg_seen[key % GK_UPLINK_DEREG_SEEN];
 	if (e->key == key && e->until_ms > now)
 		return true;

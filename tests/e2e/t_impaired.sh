@@ -26,17 +26,24 @@ done
 start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
 expect_fastpath
 
-pids=()
-for p in $PROTOS; do
-	PROTO=$p gkterm_sbc --key-dir "$WORK/keys-$p" --prefix "$p" --count "$N" --window 25 \
-		--histogram >"$WORK/run-$p.out" 2>&1 &
-	pids+=($!)
-	PIDS+=($!)
-done
-failed=0
-for pid in "${pids[@]}"; do
-	wait "$pid" || failed=$((failed + 1))
-done
+# all_protocols <name> <gkterm options...>: the N terminals of every protocol at once, each
+# protocol's output in $WORK/<name>-<proto>.out; failed: how many gkterm runs failed.
+all_protocols() {
+	local name=$1 pids=() pid p
+	shift
+	for p in $PROTOS; do
+		PROTO=$p gkterm_sbc --key-dir "$WORK/keys-$p" --prefix "$p" --count "$N" --window 25 \
+			"$@" >"$WORK/$name-$p.out" 2>&1 &
+		pids+=($!)
+		PIDS+=($!)
+	done
+	failed=0
+	for pid in "${pids[@]}"; do
+		wait "$pid" || failed=$((failed + 1))
+	done
+}
+
+all_protocols run --histogram
 regs_ok=1
 for p in $PROTOS; do
 	echo "$p:" | diag
@@ -63,17 +70,7 @@ wait_until 100 open_sessions
 ok $? "the AuC holds one open session per terminal ($(stat_of aucd accounting_start) Starts, $(stat_of aucd accounting_stop) Stops)"
 
 # --- Every step under loss: register again, refresh, protected request, deregister. -----------
-pids=()
-for p in $PROTOS; do
-	PROTO=$p gkterm_sbc --key-dir "$WORK/keys-$p" --prefix "$p" --count "$N" --window 25 \
-		--refresh 1 --options 1 --deregister --quiet >"$WORK/steps-$p.out" 2>&1 &
-	pids+=($!)
-	PIDS+=($!)
-done
-failed=0
-for pid in "${pids[@]}"; do
-	wait "$pid" || failed=$((failed + 1))
-done
+all_protocols steps --refresh 1 --options 1 --deregister --quiet
 steps_ok=1
 for p in $PROTOS; do
 	echo "$p, every step:" | diag

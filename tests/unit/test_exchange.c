@@ -9,6 +9,8 @@
 
 #include "kselftest_harness.h"
 
+#include "helper_loop.h"
+
 #include "gatekey/runtime/config.h"
 #include "gatekey/exchange/direct.h"
 #include "gatekey/exchange/registrar.h"
@@ -211,7 +213,7 @@ FIXTURE(exchange)
 
 /* Limits a test may change; 0 keeps the world's own. */
 struct limits {
-	uint32_t lockout_s, challenge_ttl_s, max_terminals;
+	uint32_t lockout_s, challenge_ttl_s, max_terminals, skew_s;
 };
 
 /* The direct topology's front and core with alice provisioned. */
@@ -246,6 +248,8 @@ static int world_init_limits(struct world *w, const struct limits *lim)
 		ccfg.lockout_s = lim->lockout_s;
 	if (lim->challenge_ttl_s)
 		cfg.challenge_ttl_s = ccfg.challenge_ttl_s = lim->challenge_ttl_s;
+	if (lim->skew_s)
+		cfg.skew_s = lim->skew_s;
 	if (gk_direct_init(&w->d, &cfg, &ccfg, &ops, w, w->loop, err, sizeof(err)) < 0)
 		return -1;
 	w->reg = w->d.front;
@@ -848,6 +852,37 @@ TEST_F(exchange, refresh_stops_the_old_session_before_starting_the_new)
 	EXPECT_EQ(GK_RAD_ACCT_START, self->w.acct_seq[2]);
 }
 
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+/* The registrar's sweep forgets records idle for twice the skew window. A lingering binding is
+ * not idle: its timer is in the loop's heap, and wiping the record under it crashed the daemon
+ * at the next timer (a terminal deregistering a minute after it registered). */
+TEST(the_sweep_leaves_a_lingering_binding_alone)
+{
+	struct world w;
+	struct gk_terminal alice;
+	struct gk_msg req;
+
+	ASSERT_EQ(0, world_init_limits(&w, &(struct limits){.skew_s = 1}));
+	term_init(&alice, "alice", w.subs[0].kc);
+	ASSERT_EQ(0, run(&w, &alice, 2));
+	uint32_t index = alice.index;
+	run_until(w.loop, never, NULL, 2500); /* idle for longer than 2 x skew */
+	gk_terminal_deregister(&alice, &req);
+	ASSERT_NE(NULL, deliver(&w, &req, 2, index));
+	ASSERT_TRUE(gk_registrar_lingering(w.reg, index));
+	run_until(w.loop, never, NULL, 10500); /* a sweep runs (every 10 s) */
+	EXPECT_TRUE(gk_registrar_lingering(w.reg, index));
+	struct sockaddr_storage from = addr_of(2);
+	EXPECT_NE(NULL, gk_registrar_gkmac_sealer(w.reg, index, &from));
+	gk_direct_fini(&w.d);
+	gk_loop_free(w.loop);
+}
+
 /* Under loss a front's notice that a binding ended can come late, or twice, or name a session a
  * refresh replaced (the core saw two successes, the front only the last). The notice names its
  * session by the Rand of the registration that made it: one for a replaced or ended session ends
@@ -873,6 +908,8 @@ TEST_F(exchange, a_late_notice_of_a_replaced_session_ends_nothing)
 	EXPECT_EQ(2, self->w.acct_stop);
 	gk_core_unbound(self->w.d.core, "alice", "ss1", "198.18.0.2:5060", self->alice.rand);
 	EXPECT_EQ(2, self->w.acct_stop); /* the deregistration's notice again: ended already */
+	gk_core_unbound(self->w.d.core, "alice", "ss1", "198.18.0.2:5060", NULL);
+	EXPECT_EQ(2, self->w.acct_stop); /* nor an unnamed one, with no session open */
 }
 
 /* The element cannot unwrap its copy of K: the registration is refused and the session the core

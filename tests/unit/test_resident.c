@@ -10,29 +10,12 @@
 
 #include "kselftest_harness.h"
 
+#include "helper_pages.h"
+
 #include "helper_loop.h"
 
 #include "gatekey/runtime/loop.h"
 #include "gatekey/runtime/resident.h"
-
-/* How many of the pages behind [p, p + len) are resident, per mincore(2). */
-static size_t resident_pages(const void *p, size_t len, size_t *total)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	uintptr_t first = (uintptr_t)p / page * page;
-	size_t n = ((uintptr_t)p + len - first + page - 1) / page, in = 0;
-	unsigned char *vec = malloc(n);
-
-	*total = n;
-	if (!vec || mincore((void *)first, n * page, vec) != 0) {
-		free(vec);
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		in += vec[i] & 1;
-	free(vec);
-	return in;
-}
 
 /* 64 MiB of 40-byte entries: glibc maps a table that large on its own, lazily, so without
  * gk_make_resident hardly a page of it would be in memory yet. */

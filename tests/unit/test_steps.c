@@ -12,30 +12,14 @@
 
 #include "kselftest_harness.h"
 
+#include "helper_pages.h"
+
 #include "gatekey/runtime/steps.h"
 
 struct ent {
 	uint32_t index;
 	uint8_t key[60];
 };
-
-/* How many of the pages behind [p, p + len) are resident, per mincore(2). */
-static size_t resident_pages(const void *p, size_t len)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	uintptr_t first = (uintptr_t)p / page * page;
-	size_t n = ((uintptr_t)p + len - first + page - 1) / page, in = 0;
-	unsigned char *vec = malloc(n);
-
-	if (!vec || mincore((void *)first, n * page, vec) != 0) {
-		free(vec);
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		in += vec[i] & 1;
-	free(vec);
-	return in;
-}
 
 TEST(grows_in_doubling_steps_and_never_past_its_maximum)
 {
@@ -137,13 +121,13 @@ TEST(only_the_steps_taken_are_resident)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), in;
 
 	ASSERT_EQ(0, gk_steps_init(&t, "test", (64u << 20) / 64, 64, (256u << 10) / 64));
-	in = resident_pages(t.base, (size_t)t.max * t.size);
+	in = resident_pages(t.base, (size_t)t.max * t.size, NULL);
 	TH_LOG("after the first step: %zu KiB of %u MiB resident", in * page / 1024,
 	       (unsigned)(gk_steps_max_bytes(&t) >> 20));
 	EXPECT_EQ((256u << 10) / page, in);
 	ASSERT_EQ(0, gk_steps_reach(&t, t.cap + 1));
-	EXPECT_EQ((512u << 10) / page, resident_pages(t.base, (size_t)t.max * t.size));
-	EXPECT_EQ((512u << 10) / page, resident_pages(t.base, (size_t)t.cap * t.size));
+	EXPECT_EQ((512u << 10) / page, resident_pages(t.base, (size_t)t.max * t.size, NULL));
+	EXPECT_EQ((512u << 10) / page, resident_pages(t.base, (size_t)t.cap * t.size, NULL));
 	EXPECT_EQ((uint64_t)512 << 10, gk_steps_bytes(&t));
 	gk_steps_free(&t);
 }

@@ -68,15 +68,19 @@ static const char *other_method(const struct gkt_run *r)
 
 /* Seals buf (len bytes of a request of x) as it must go out: under the binding's uplink key
  * once registered with gk-mac; a refresh under the binding it replaces; else bare. */
-/* again: a retransmission. A refresh's ANSWER sent again goes bare: when only the success was
- * lost, the element already switched to the new binding, and the standing one's key no longer
- * verifies there; bare, it reaches the registrar, which repeats the success it keeps for the
- * answer's N1 and address (or, when the answer itself was lost, takes it as the first). */
+/* again: a retransmission. A refresh's ANSWER sent again goes bare every other time: when only
+ * the success was lost, the element already switched to the new binding, and the standing one's
+ * key no longer verifies there; bare, it reaches the registrar, which repeats the success it
+ * keeps for the answer's N1 and address. When the answer itself was lost, the sealed copies
+ * keep what sealing is for: they pass a lockout of the terminal's address. */
 static int seal_uplink(struct gkt_term *x, uint8_t *buf, size_t len, bool again)
 {
 	if (x->phase == PH_REGISTERING && x->standing_index) {
-		if (again && x->t.state == GK_TERM_WAIT_SUCCESS)
-			return (int)len;
+		if (again && x->t.state == GK_TERM_WAIT_SUCCESS) {
+			x->bare_next = !x->bare_next;
+			if (x->bare_next)
+				return (int)len;
+		}
 		return gk_pkt_seal_next(x->standing_uplink, x->standing_index, &x->standing_seq,
 		                        buf, len, GK_LOOP_DGRAM_MAX);
 	}

@@ -127,6 +127,7 @@ struct gkt_term {
 	uint32_t refreshes;
 	bool refreshing;
 	uint32_t standing_index;
+	bool bare_next; /* a refresh's repeated ANSWER: bare and sealed by turns (seal_uplink) */
 	uint8_t standing_uplink[GK_SIPKEY_LEN];
 	uint64_t standing_seq;
 	uint64_t started_us, done_us;

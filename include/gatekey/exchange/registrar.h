@@ -81,6 +81,9 @@ struct gk_registrar_ops {
 	/* A registration completed or a binding ended (for the fast path and inspection). */
 	void (*binding_up)(void *user, struct gk_binding *b);
 	void (*binding_down)(void *user, struct gk_binding *b);
+	/* A deregistered binding starts to linger (its key still verifies, until binding_down):
+	 * whatever would bring it back after a restart goes now. Optional. */
+	void (*binding_lingers)(void *user, struct gk_binding *b);
 };
 
 struct gk_registrar_stats {

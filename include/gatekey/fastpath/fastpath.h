@@ -240,6 +240,11 @@ struct gk_fp_session {
 	__u64 expires_at_s; /* CLOCK_REALTIME */
 	char idc[64];
 	char fpr[24];
+	/* The Rand of the registration that made the binding (names its accounting session),
+	 * has_rand 0 for none. */
+	__u8 rand[16];
+	__u8 has_rand;
+	__u8 pad[7];
 };
 
 /* Map "global_bucket" value (array, key 0). */
