@@ -331,6 +331,7 @@ struct restore_ctx {
 	struct gk_registrar *r;
 	uint32_t *stale; /* indexes to remove once the walk is over */
 	unsigned n_stale, cap_stale, restored, kept_stale;
+	unsigned orphans; /* of n_stale: keys without a session record (a lingering binding's) */
 };
 
 /* Removing while the walk goes on would make bpf_map_get_next_key start over. */
@@ -391,9 +392,14 @@ static int orphan_one(const struct gk_xdp_terminal_info *t, void *arg)
 {
 	struct restore_ctx *c = arg;
 
-	if (!gk_registrar_gkmac_sealer(c->r, t->index, &t->source) &&
-	    !gk_registrar_is_registered_addr(c->r, &t->source))
-		note_stale(c, t->index);
+	if (gk_registrar_gkmac_sealer(c->r, t->index, &t->source) ||
+	    gk_registrar_is_registered_addr(c->r, &t->source))
+		return 0;
+	for (unsigned i = 0; i < c->n_stale; i++)
+		if (c->stale[i] == t->index)
+			return 0; /* its session record was stale: noted already */
+	note_stale(c, t->index);
+	c->orphans++;
 	return 0;
 }
 
@@ -414,8 +420,8 @@ int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r)
 	free(c.stale);
 	if (c.restored || c.n_stale)
 		gk_notice("fast path: took back %u registered terminal(s) from the pinned maps, "
-		          "dropped %u expired",
-		          c.restored, c.n_stale);
+		          "dropped %u expired and %u deregistered",
+		          c.restored, c.n_stale - c.orphans, c.orphans);
 	if (c.kept_stale)
 		gk_warn("fast path: out of memory: %u expired terminal(s) stay in the pinned maps",
 		        c.kept_stale);

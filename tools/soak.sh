@@ -302,7 +302,7 @@ cat "$WORK/growth"
 grep -q '^soak check FAIL' "$WORK/growth" && FAILED=1
 
 gnuplot <<EOF 2>"$WORK/gnuplot.err"
-set terminal pngcairo size 1200,1000 font ",9"
+set terminal pngcairo size 1200,1000 font ",9" noenhanced
 set output "$OUT/soak.png"
 set datafile separator whitespace
 set key autotitle columnhead outside right

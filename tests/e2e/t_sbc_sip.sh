@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_tool tshark "tshark is not installed (make deps)"
-plan 29
+plan 30
 
 rig_sbc
 provision_sbc term1 term2 term3 term4
