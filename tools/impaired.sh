@@ -21,16 +21,11 @@ done
 start_sbc_topology || exit 1
 echo "impaired links $LINKS_IMPAIRED loss_pct dup_pct delay_ms jitter_ms: $IMPAIR"
 
-pids=()
-for p in $PROTOS; do
-	PROTO=$p gkterm_sbc --key-dir "$WORK/keys-$p" --prefix "$p" --count "$N" --window 25 \
-		--deregister --histogram >"$WORK/run-$p.out" 2>&1 &
-	pids+=($!)
-	PIDS+=($!)
-done
-for pid in "${pids[@]}"; do
-	wait "$pid"
-done
+register_deregister() { # register_deregister <proto>
+	PROTO=$1 gkterm_sbc --key-dir "$WORK/keys-$1" --prefix "$1" --count "$N" --window 25 \
+		--deregister --histogram >"$WORK/run-$1.out" 2>&1
+}
+in_parallel register_deregister
 for p in $PROTOS; do
 	sed -n "s/^summary /impaired $p /p; s/^deregistered \([0-9][0-9]*\)$/impaired $p deregistered=\1/p; s/^failures\./impaired $p failures./p; s/^histogram /impaired $p histogram /p" \
 		"$WORK/run-$p.out"

@@ -456,6 +456,22 @@ start_sbc_topology() {
 gkterm_sbc() { # gkterm_sbc <args...>: a terminal registering through sbcd over $PROTO
 	in_term "$BIN/gkterm" --server "$SBC4:$(proto_port)" --idsp sbc1 --proto "${PROTO:-sip}" "$@"
 }
+# in_parallel <command> [args...]: "<command> [args...] <proto>" for every protocol of $PROTOS at
+# once, in the background (stopped with the rig if the caller dies), then waits for all of them;
+# PARALLEL_FAILED is how many exited non-zero.
+in_parallel() {
+	local pids=() pid p
+	for p in $PROTOS; do
+		"$@" "$p" &
+		pids+=($!)
+		PIDS+=($!)
+	done
+	PARALLEL_FAILED=0
+	for pid in "${pids[@]}"; do
+		wait "$pid" || PARALLEL_FAILED=$((PARALLEL_FAILED + 1))
+	done
+}
+
 # --- Packet captures (tshark) ---------------------------------------------------------------------
 # Captures are read with gatekey's dissector for the gk-mac trailer (contrib/wireshark/gatekey.lua):
 # it shows the trailer apart and hands tshark's SIP, MGCP, MEGACO and RAS dissectors the message

@@ -100,18 +100,15 @@ for p in $PROTOS; do
 	done
 done
 settle_writes
-pids=()
-for p in $PROTOS; do
-	(for pool in c x0 x1 x2; do
-		PROTO=$p gkterm_sbc --key-dir "$WORK/keys-$p$pool" --prefix "$p$pool" --count "$ROUND_N" \
-			--expires "$EXPIRES_SHORT" --quiet --timeout 60 >"$WORK/prime-$p$pool.out" 2>&1
-	done) &
-	pids+=($!)
-	PIDS+=($!)
-done
-for pid in "${pids[@]}"; do
-	wait "$pid"
-done
+prime() { # prime <proto>: each of its pools registers once
+	local pool
+	for pool in c x0 x1 x2; do
+		PROTO=$1 gkterm_sbc --key-dir "$WORK/keys-$1$pool" --prefix "$1$pool" \
+			--count "$ROUND_N" --expires "$EXPIRES_SHORT" --quiet --timeout 60 \
+			>"$WORK/prime-$1$pool.out" 2>&1
+	done
+}
+in_parallel prime
 grep -h '^summary ' "$WORK"/prime-*.out | awk '{ split($3, r, "="); n += r[2] } END {
 	print "soak primed: " n + 0 " registrations, every pool once" }'
 
@@ -182,15 +179,7 @@ churn() { # churn <proto>: its rounds, one summary file per round
 		round=$((round + 1))
 	done
 }
-pids=()
-for p in $PROTOS; do
-	churn "$p" &
-	pids+=($!)
-	PIDS+=($!)
-done
-for pid in "${pids[@]}"; do
-	wait "$pid"
-done
+in_parallel churn
 LOAD_S=$(($(date +%s) - T0))
 
 # --- What the load did. ------------------------------------------------------------------------

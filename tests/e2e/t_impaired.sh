@@ -26,21 +26,16 @@ done
 start_sbc_topology || bail "aucd, softswitchd and sbcd do not start"
 expect_fastpath
 
-# all_protocols <name> <gkterm options...>: the N terminals of every protocol at once, each
-# protocol's output in $WORK/<name>-<proto>.out; failed: how many gkterm runs failed.
+# terminals <name> <gkterm options...> <proto>: the protocol's N terminals, output in
+# $WORK/<name>-<proto>.out. all_protocols: every protocol at once; failed: how many runs failed.
+terminals() {
+	local name=$1 p=${*: -1}
+	PROTO=$p gkterm_sbc --key-dir "$WORK/keys-$p" --prefix "$p" --count "$N" --window 25 \
+		"${@:2:$#-2}" >"$WORK/$name-$p.out" 2>&1
+}
 all_protocols() {
-	local name=$1 pids=() pid p
-	shift
-	for p in $PROTOS; do
-		PROTO=$p gkterm_sbc --key-dir "$WORK/keys-$p" --prefix "$p" --count "$N" --window 25 \
-			"$@" >"$WORK/$name-$p.out" 2>&1 &
-		pids+=($!)
-		PIDS+=($!)
-	done
-	failed=0
-	for pid in "${pids[@]}"; do
-		wait "$pid" || failed=$((failed + 1))
-	done
+	in_parallel terminals "$@"
+	failed=$PARALLEL_FAILED
 }
 
 all_protocols run --histogram
