@@ -332,6 +332,7 @@ struct restore_ctx {
 	uint32_t *stale; /* indexes to remove once the walk is over */
 	unsigned n_stale, cap_stale, restored, kept_stale;
 	unsigned orphans; /* of n_stale: keys without a session record (a lingering binding's) */
+	unsigned unsaved; /* restored, but the record's new downlink start could not be kept */
 };
 
 /* Removing while the walk goes on would make bpf_map_get_next_key start over. */
@@ -386,6 +387,27 @@ static int restore_one(const struct gk_fp_session *s, void *arg)
 	return 0;
 }
 
+/* A restored binding's session record, rewritten to say where its downlink numbering goes on
+ * (past a jump, registrar.c), so that the next restart jumps past this run's numbers instead
+ * of back to the same ones. After the walk: a hash map update replaces the element, which
+ * would make the walk meet it again. */
+static void rewrite_one(const struct gk_binding_info *bi, void *arg)
+{
+	struct restore_ctx *c = arg;
+	struct gk_binding *b = gk_registrar_binding_of(c->r, bi->idc);
+	struct gk_binding_record rec;
+	struct gk_fp_session s;
+
+	if (!b)
+		return;
+	gk_binding_record_of(b, &rec);
+	session_of(&rec, &s);
+	if (gk_xdp_session_put(c->f->xdp, &s) < 0)
+		c->unsaved++;
+	gk_wipe(&s, sizeof(s));
+	gk_wipe(&rec, sizeof(rec));
+}
+
 /* A terminal-map entry without its session record: a binding that was lingering when sbcd
  * stopped (or one whose record could not be written). Its key goes. */
 static int orphan_one(const struct gk_xdp_terminal_info *t, void *arg)
@@ -418,6 +440,7 @@ int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r)
 		gk_xdp_session_del(f->xdp, c.stale[i]);
 	}
 	free(c.stale);
+	gk_registrar_foreach(r, rewrite_one, &c);
 	if (c.restored || c.n_stale)
 		gk_notice("fast path: took back %u registered terminal(s) from the pinned maps, "
 		          "dropped %u expired and %u deregistered",
@@ -425,6 +448,11 @@ int sbc_fp_restore(struct sbc_fastpath *f, struct gk_registrar *r)
 	if (c.kept_stale)
 		gk_warn("fast path: out of memory: %u expired terminal(s) stay in the pinned maps",
 		        c.kept_stale);
+	if (c.unsaved)
+		gk_err("fast path: the session records of %u terminal(s) could not be rewritten: "
+		       "after another restart their downlink numbers could repeat, which their "
+		       "terminals would drop until they register again",
+		       c.unsaved);
 	return (int)c.restored;
 }
 

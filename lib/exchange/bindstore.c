@@ -416,6 +416,14 @@ void gk_bindstore_seen(struct gk_bindstore *s, uint32_t index, uint64_t seq)
 		__atomic_store_n(&sl->top, seq, __ATOMIC_RELAXED);
 }
 
+void gk_bindstore_seq_down(struct gk_bindstore *s, uint32_t index, uint64_t seq_down)
+{
+	struct slot *sl = slot_put(s, index);
+
+	if (sl && slot_valid(sl))
+		__atomic_store_n(&sl->rec.seq_down, seq_down, __ATOMIC_RELEASE);
+}
+
 uint64_t gk_bindstore_top(const struct gk_bindstore *s, uint32_t index)
 {
 	const struct slot *sl = slot_put(s, index);

@@ -1345,7 +1345,9 @@ bool gk_registrar_is_registered_addr(struct gk_registrar *r, const struct sockad
 }
 
 /* Sealed downlink datagrams since the record was written cannot be known after a crash; the
- * terminal's window only needs higher numbers, so the restored count jumps well past them. */
+ * terminal's window only needs higher numbers, so the restored count jumps well past them. The
+ * owner of the record writes the jumped count back before sealing anything, so that each
+ * restart jumps past the last one's numbers too. */
 #define RESTORE_SEQ_MARGIN (1ull << 32)
 
 void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *out)
@@ -1476,6 +1478,9 @@ static int attach_one(const struct gk_binding_record *br, uint64_t top, void *ar
 		return 0;
 	}
 	struct gk_binding *b = &rec(r, br->index)->b;
+	/* The next restart must start past what this run may seal: the jump is kept at once, before
+	 * any datagram goes out. */
+	gk_bindstore_seq_down(r->store, br->index, b->seq_down);
 	/* Only the top survives (one atomic store, bindstore.h): everything at or below it counts
 	 * as seen, so nothing accepted before the restart is accepted again, at the price of a
 	 * datagram that was still on its way out of order. */

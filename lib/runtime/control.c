@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -318,6 +319,36 @@ static uint64_t more_cursor(const char *line, size_t len, uint64_t last)
 	return v > last ? v : 0;
 }
 
+/* A request not answered within this is sent again, and each next wait doubles, until the
+ * caller's timeout. */
+#define RESEND_FIRST_MS 250
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* FNV-1a: tells a page received twice from the next one, which differs at least in its cursor. */
+static uint64_t page_hash(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static int send_request(int fd, const char *req, const struct sockaddr_un *srv, const char *path,
+                        char *err, size_t errlen)
+{
+	if (sendto(fd, req, strlen(req), 0, (const struct sockaddr *)srv, sizeof(*srv)) < 0) {
+		snprintf(err, errlen, "%s: %s (is the daemon running?)", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int gk_control_query(const char *path, const char *command, int out, int timeout_ms,
                      unsigned *pages, char *err, size_t errlen)
 {
@@ -325,8 +356,10 @@ int gk_control_query(const char *path, const char *command, int out, int timeout
 	size_t name_len = strcspn(command, " ");
 	char req[REQUEST_MAX];
 	char *buf = NULL;
-	uint64_t cursor = 0;
+	uint64_t cursor = 0, taken_hash = 0;
+	size_t taken_len = 0;
 	unsigned n_pages = 0;
+	bool resent = false; /* a request went twice: its page may come twice */
 	int fd = -1, ret = -1;
 
 	if (pages)
@@ -349,14 +382,28 @@ int gk_control_query(const char *path, const char *command, int out, int timeout
 		goto out;
 	}
 	for (;;) { /* one request: the command, then "COMMAND after CURSOR" per page */
-		if (sendto(fd, req, strlen(req), 0, (struct sockaddr *)&srv, sizeof(srv)) < 0) {
-			snprintf(err, errlen, "%s: %s (is the daemon running?)", path,
-			         strerror(errno));
+		uint64_t deadline = mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+		int wait_ms = RESEND_FIRST_MS;
+		if (send_request(fd, req, &srv, path, err, errlen) < 0)
 			goto out;
-		}
 		for (;;) { /* its reply: one datagram (older daemons: several, then ".end") */
 			struct pollfd p = {.fd = fd, .events = POLLIN};
-			if (poll(&p, 1, timeout_ms) != 1) {
+			uint64_t now = mono_ms();
+			int left = now < deadline ? (int)(deadline - now) : 0;
+			int r = poll(&p, 1, wait_ms < left ? wait_ms : left);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r != 1 && left > wait_ms) {
+				/* Lost, e.g. to the socket of a daemon that just died, still bound
+				 * while its ring is torn down: every command only reads, so asking
+				 * again is safe, and a repeated page is told by its cursor. */
+				if (send_request(fd, req, &srv, path, err, errlen) < 0)
+					goto out;
+				resent = true;
+				wait_ms *= 2;
+				continue;
+			}
+			if (r != 1) {
 				snprintf(err, errlen, "%s: no answer within %d ms%s", path,
 				         timeout_ms,
 				         n_pages ? " to the request for the next page" : "");
@@ -387,6 +434,14 @@ int gk_control_query(const char *path, const char *command, int out, int timeout
 			size_t last_len = ls < len ? len - ls - 1 : 0;
 			bool is_end = ls < len && last_len == 4 && memcmp(last, ".end", 4) == 0;
 			bool is_more = ls < len && last_len >= 6 && memcmp(last, ".more ", 6) == 0;
+			uint64_t h = page_hash(buf, len);
+			if (resent && n_pages > 1 && len == taken_len && h == taken_hash) {
+				/* the page before again, answering the request sent twice */
+				n_pages--;
+				continue;
+			}
+			taken_len = len;
+			taken_hash = h;
 			uint64_t next = is_more ? more_cursor(last, last_len, cursor) : 0;
 			if (is_more && !next) {
 				snprintf(err, errlen,

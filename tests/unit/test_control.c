@@ -582,14 +582,19 @@ struct fake_query {
 	pthread_t t;
 };
 
-static int fake_ask(struct fake_query *fq, const char *path, const char *cmd)
+static int fake_ask_within(struct fake_query *fq, const char *path, const char *cmd, int timeout_ms)
 {
 	memset(fq, 0, sizeof(*fq));
 	fq->q.path = path;
 	fq->q.cmd = cmd;
-	fq->q.timeout_ms = 300;
+	fq->q.timeout_ms = timeout_ms;
 	fq->q.fd = memfd_create("gkctl-out", MFD_CLOEXEC);
 	return fq->q.fd < 0 ? -1 : pthread_create(&fq->t, NULL, query_thread, &fq->q);
+}
+
+static int fake_ask(struct fake_query *fq, const char *path, const char *cmd)
+{
+	return fake_ask_within(fq, path, cmd, 300);
 }
 
 static char *fake_result(struct fake_query *fq)
@@ -664,6 +669,46 @@ TEST(the_client_reads_old_replies_and_refuses_bad_continuations)
 	          strstr(fq.q.err, "no answer within 300 ms to the request for the next page"))
 	TH_LOG("%s", fq.q.err);
 	EXPECT_STREQ("x1\n", text);
+	free(text);
+
+	close(f.fd);
+	unlink(f.path);
+	rmdir(dir);
+}
+
+/* A request lost (as to the socket of a daemon killed a moment ago, still bound while the kernel
+ * tears its ring down) is sent again, and a page that then comes twice is taken once. */
+TEST(the_client_asks_again_for_a_lost_answer_and_takes_each_page_once)
+{
+	char dir[] = "/tmp/gk-test-control-XXXXXX", req[256];
+	struct fake f;
+	struct fake_query fq;
+	char *text;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, fake_open(&f, dir));
+
+	ASSERT_EQ(0, fake_ask_within(&fq, f.path, "stats", 3000));
+	ASSERT_EQ(0, fake_serve(&f, req, sizeof(req), (const char *const[]){NULL}));
+	ASSERT_EQ(0, fake_serve(&f, req, sizeof(req), (const char *const[]){"a 1\n.end\n", NULL}));
+	EXPECT_STREQ("stats", req);
+	text = fake_result(&fq);
+	EXPECT_EQ(0, fq.q.rc) TH_LOG("%s", fq.q.err);
+	EXPECT_STREQ("a 1\n", text);
+	free(text);
+
+	/* the first copy answered late, with the second: page one twice, then page two */
+	ASSERT_EQ(0, fake_ask_within(&fq, f.path, "bindings", 3000));
+	ASSERT_EQ(0, fake_serve(&f, req, sizeof(req), (const char *const[]){NULL}));
+	ASSERT_EQ(0, fake_serve(&f, req, sizeof(req),
+	                        (const char *const[]){"x1\n.more 1\n", "x1\n.more 1\n", NULL}));
+	EXPECT_STREQ("bindings", req);
+	ASSERT_EQ(0, fake_serve(&f, req, sizeof(req), (const char *const[]){"x2\n.end\n", NULL}));
+	EXPECT_STREQ("bindings after 1", req);
+	text = fake_result(&fq);
+	EXPECT_EQ(0, fq.q.rc) TH_LOG("%s", fq.q.err);
+	EXPECT_EQ(2, fq.q.pages);
+	EXPECT_STREQ("x1\nx2\n", text);
 	free(text);
 
 	close(f.fd);

@@ -100,6 +100,60 @@ static void standing_forget(struct gkt_term *x)
 	x->standing_seq = 0;
 }
 
+static const char *const phase_names[] = {
+    [PH_IDLE] = "idle",
+    [PH_REGISTERING] = "registering",
+    [PH_BACKOFF] = "backoff",
+    [PH_REGISTERED] = "registered",
+    [PH_OPTIONS] = "options",
+    [PH_PAUSED] = "paused",
+    [PH_REFRESH_PAUSED] = "refresh_paused",
+    [PH_REPLAY] = "replay",
+    [PH_ABUSE] = "abuse",
+    [PH_IMPERSONATE] = "impersonate",
+    [PH_POSTDEREG] = "postdereg",
+    [PH_CALLS] = "calls",
+    [PH_LOAD] = "load",
+    [PH_ANSWERING] = "answering",
+    [PH_DEREGISTERING] = "deregistering",
+    [PH_DONE] = "done",
+    [PH_FAILED] = "failed",
+};
+
+/* A request of x goes out (again: a retransmission): --retry-log says when the copy that went
+ * unanswered left, so that a test can match every retry to the outage that swallowed it. */
+static void note_request_sent(struct gkt_run *r, struct gkt_term *x, bool again)
+{
+	struct timespec ts;
+	uint64_t now_ms;
+
+	if (!r->retry_log)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (again) {
+		const char *phase = x->phase < sizeof(phase_names) / sizeof(phase_names[0])
+		                        ? phase_names[x->phase]
+		                        : NULL;
+		fprintf(r->retry_log, "retry %llu %llu %s %s\n", (unsigned long long)now_ms,
+		        (unsigned long long)x->last_tx_ms, x->t.idc, phase ? phase : "?");
+	}
+	x->last_tx_ms = now_ms;
+}
+
+/* A downlink datagram x could not take as its element's: counted, and the first few said with
+ * what they were and why, since each is a fault a test must be able to name. */
+static void bad_downlink(struct gkt_run *r, struct gkt_term *x, int type, enum gk_reason why)
+{
+	if (r->st.bad_downlink++ < 5 && !r->o.quiet)
+		printf(
+		    "bad_downlink %s phase=%s type=%s reason=%s\n", x->t.idc,
+		    x->phase < sizeof(phase_names) / sizeof(phase_names[0]) && phase_names[x->phase]
+		        ? phase_names[x->phase]
+		        : "?",
+		    type < 0 ? "?" : gk_msg_type_name((enum gk_msg_type)type), gk_reason_name(why));
+}
+
 static void transmit(struct gkt_run *r, struct gkt_term *x)
 {
 	uint8_t *buf = gk_loop_send_buf(r->loop);
@@ -113,6 +167,7 @@ static void transmit(struct gkt_run *r, struct gkt_term *x)
 		gk_loop_send_abort(r->loop, buf);
 		return;
 	}
+	note_request_sent(r, x, x->tries > 0);
 	gk_loop_send(r->loop, r->fds[x->sock], buf, (size_t)n, &r->o.server);
 }
 
@@ -726,9 +781,10 @@ static void on_cmd_dgram(struct gkt_run *r, int fd, struct gk_msg *m, uint8_t *d
 			r->st.abuse_answered++; /* the old keys were taken */
 			return;
 		}
+		why = GK_R_NO_MECH; /* not a gk-mac binding: nothing sealed may come */
 		if (x->t.chosen != GK_MECH_GKMAC ||
 		    gk_pkt_open(x->t.keys.downlink, &x->t.win_down, data, len, &why) < 0) {
-			r->st.bad_downlink++;
+			bad_downlink(r, x, -1, why);
 			return;
 		}
 		if (x->phase == PH_ABUSE && w->kind != GK_CMD_REQUEST) {
@@ -770,6 +826,11 @@ static void cmd_xmit(void *user, const struct sockaddr_storage *to, const uint8_
 	if (len > GKT_REQ_MAX || !(buf = gk_loop_send_buf(r->loop)))
 		return;
 	memcpy(buf, data, len);
+	/* the layer counts a retransmission just before it hands the copy over */
+	uint64_t retx = gk_cmd_txn_stats(r->txn[sk->i])->retransmissions;
+	if (x && !response)
+		note_request_sent(r, x, retx != r->cmd_retx_seen[sk->i]);
+	r->cmd_retx_seen[sk->i] = retx;
 	if (x) {
 		/* the transaction layer retransmits the same bytes */
 		bool again = x->req_len == len && memcmp(x->req, data, len) == 0;
@@ -909,10 +970,11 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 		return;
 	}
 	if (has_trailer) {
+		why = GK_R_NO_MECH;
 		if (!opened &&
 		    (x->t.chosen != GK_MECH_GKMAC ||
 		     gk_pkt_open(x->t.keys.downlink, &x->t.win_down, data, len, &why) < 0)) {
-			r->st.bad_downlink++;
+			bad_downlink(r, x, m.type, why);
 			return;
 		}
 	} else if (protected_phase && x->t.chosen == GK_MECH_GKMAC &&
@@ -920,7 +982,7 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 	            m.type == GK_MSG_REJECT)) {
 		/* must have come with a trailer: a bare refusal (an overload's wait too) is
 		 * anybody's */
-		r->st.bad_downlink++;
+		bad_downlink(r, x, m.type, GK_R_BAD_TRAILER);
 		return;
 	}
 	if (r->o.digest)

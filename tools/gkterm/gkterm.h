@@ -45,6 +45,9 @@ struct gkt_opts {
 	/* after registering: one request sealed with the terminal's own key, naming this IDc */
 	char impersonate[GK_ID_MAX + 1];
 	const char *keylog; /* test aid: "IDc K-hex" lines, like SSLKEYLOGFILE */
+	/* test aid: one line per retransmission, "retry <now_ms> <previous_ms> <IDc> <phase>"
+	 * (wall-clock ms), so that a test can tell which outage each retry answers for */
+	const char *retry_log;
 	bool quiet;
 	/* only terminals 1..sample take the steps that test a binding (--options, --replay-answer,
 	 * --impersonate, --abuse); 0: all */
@@ -131,9 +134,10 @@ struct gkt_term {
 	uint8_t standing_uplink[GK_SIPKEY_LEN];
 	uint64_t standing_seq;
 	uint64_t started_us, done_us;
-	bool reg_ok;        /* it registered once: its latency counts */
-	const char *detail; /* a failure's own words (a static string), printed after its reason */
-	uint16_t status;    /* the final status a failure came with, 0 when none */
+	uint64_t last_tx_ms; /* wall clock of its last request sent, for --retry-log */
+	bool reg_ok;         /* it registered once: its latency counts */
+	const char *detail;  /* a failure's own words (a static string), printed after its reason */
+	uint16_t status;     /* the final status a failure came with, 0 when none */
 	struct gkt_dg dg;
 	char pw[GK_DIGEST_PW_LEN + 1]; /* --digest without --password: derived from Kc */
 	uint64_t unique;
@@ -164,6 +168,8 @@ struct gkt_run {
 	struct gkt_calls *calls; /* call.c's state, NULL when no terminal calls or answers */
 	struct gk_timer pacer, deadline;
 	FILE *keylog;
+	FILE *retry_log;
+	uint64_t cmd_retx_seen[8]; /* per socket: the transaction layer's retransmissions so far */
 	/* the terminals by their binding's trailer index: index -> slot + 1, open addressing,
 	 * 0 is no index; made once for the run */
 	uint32_t *ix_key, *ix_slot, ix_mask, ix_used;

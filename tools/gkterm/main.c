@@ -69,6 +69,9 @@ static void usage(FILE *f)
 	    "                     own key but naming subscriber ID: it may not be answered\n"
 	    "  --keylog FILE      test aid: append \"IDc K-hex\" per registration (0600), like\n"
 	    "                     SSLKEYLOGFILE; never use it in production\n"
+	    "  --retry-log FILE   test aid: a line per request sent again, \"retry <now_ms>\n"
+	    "                     <previous_ms> <IDc> <phase>\" (wall clock, ms; previous: when\n"
+	    "                     the copy that went unanswered was sent)\n"
 	    "  --call AOR         SIP: then call AOR (\"bob\" at --idsp, \"bob@sbc1\", or a\n"
 	    "                     sip: URI): INVITE, the ACK of its 200 and the BYE along\n"
 	    "                     its Record-Route, all sealed; repeatable (called in turn).\n"
@@ -234,6 +237,7 @@ int main(int argc, char **argv)
 		O_HELP,
 		O_ABUSE,
 		O_KEYLOG,
+		O_RETRY_LOG,
 		O_RAS_ARC,
 		O_IMPERSONATE,
 		O_REFRESH,
@@ -276,6 +280,7 @@ int main(int argc, char **argv)
 	    {"help", no_argument, 0, O_HELP},
 	    {"abuse", no_argument, 0, O_ABUSE},
 	    {"keylog", required_argument, 0, O_KEYLOG},
+	    {"retry-log", required_argument, 0, O_RETRY_LOG},
 	    {"ras-arc", required_argument, 0, O_RAS_ARC},
 	    {"impersonate", required_argument, 0, O_IMPERSONATE},
 	    {"refresh", required_argument, 0, O_REFRESH},
@@ -390,6 +395,9 @@ int main(int argc, char **argv)
 			break;
 		case O_KEYLOG:
 			o->keylog = optarg;
+			break;
+		case O_RETRY_LOG:
+			o->retry_log = optarg;
 			break;
 		case O_DIGEST: {
 			enum gk_digest_alg alg;
@@ -623,9 +631,15 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (o->retry_log && !(r.retry_log = fopen(o->retry_log, "we"))) {
+		fprintf(stderr, "gkterm: --retry-log %s: %s\n", o->retry_log, strerror(errno));
+		return 1;
+	}
 	int ret = gkt_run(&r);
 	if (r.keylog)
 		fclose(r.keylog);
+	if (r.retry_log)
+		fclose(r.retry_log);
 	for (uint32_t i = 0; i < r.n_terms; i++) {
 		gk_terminal_wipe(&r.terms[i].t);
 		gk_wipe(r.terms[i].pw, sizeof(r.terms[i].pw));

@@ -42,6 +42,10 @@ void gk_bindstore_del(struct gk_bindstore *s, uint32_t index);
 /* The terminal at index had a datagram with sequence number seq verified: the stored top only
  * ever rises. Called before the datagram has any effect. */
 void gk_bindstore_seen(struct gk_bindstore *s, uint32_t index, uint64_t seq);
+/* The stored binding at index will seal its downlink from seq_down on: a restart takes it back
+ * past that, so a number used by this run is never used again (one aligned 8-byte store; a free
+ * slot is left alone). */
+void gk_bindstore_seq_down(struct gk_bindstore *s, uint32_t index, uint64_t seq_down);
 /* The highest sequence number seen for index, 0 for none or a free slot. */
 uint64_t gk_bindstore_top(const struct gk_bindstore *s, uint32_t index);
 
