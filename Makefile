@@ -77,8 +77,8 @@ help:
 	@echo "make bench    print benchmark figures ('bench <name> <value> <unit>')"
 	@echo "make impaired registrations over lossy, duplicating, reordering links (prints, never asserts)"
 	@echo "make soak     churn at half capacity over 1 % loss for SOAK_S seconds (default 600): fails"
-	@echo "              if RSS, fds or a table grows, or a registration fails; table and plot in"
-	@echo "              $(BUILD)/soak/"
+	@echo "              if RSS grows past its tables' steps, fds or a table grows, or a registration"
+	@echo "              fails; tables and plot in $(BUILD)/soak/"
 	@echo "make install  install binaries, the RADIUS dictionary and the Wireshark dissector"
 	@echo "              under DESTDIR/PREFIX"
 

@@ -287,6 +287,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 		if (a->st.drops.n[r])
 			gk_ctl_printf(out, "drop.%s %llu", gk_reason_name((enum gk_reason)r),
 			              (unsigned long long)a->st.drops.n[r]);
+	gk_ctl_tables(out);
 }
 
 static void on_signal(void *user, int signo)

@@ -236,6 +236,7 @@ static struct unbound *unbound_take(struct sbcd *s)
 	s->unbound_gen = (s->unbound_gen + 1) & UNBOUND_GEN_MASK;
 	u->ref = UNBOUND_REF | (uint64_t)s->unbound_gen << 32 | i;
 	s->unbound_waiting++;
+	gk_steps_need(&s->unbound, s->unbound_waiting + 1); /* and entry 0 */
 	return u;
 }
 
@@ -760,6 +761,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 		if (r->reasons.n[i])
 			gk_ctl_printf(out, "reason.%s %llu", gk_reason_name((enum gk_reason)i),
 			              (unsigned long long)r->reasons.n[i]);
+	gk_ctl_tables(out);
 }
 
 int main(int argc, char **argv)
@@ -884,10 +886,9 @@ int main(int argc, char **argv)
 	}
 	/* The softswitch answers a relayed request at once; one whose answer has not come after
 	 * the time a registration may take at the core is not coming (lost on the core leg). */
-	s.relay = gk_relay_new(s.loop, SBC_RELAY_SLOTS, s.set.front.core_timeout_ms);
-	if (!s.relay ||
-	    gk_steps_init(&s.unbound, "deregistrations to the core", s.set.front.max_terminals + 1,
-	                  sizeof(struct unbound), UNBOUND_FIRST) < 0) {
+	s.relay = gk_relay_new(s.loop, SBC_RELAY_SLOTS, s.set.front.core_timeout_ms, "relay");
+	if (!s.relay || gk_steps_init(&s.unbound, "unbound", s.set.front.max_terminals + 1,
+	                              sizeof(struct unbound), UNBOUND_FIRST) < 0) {
 		gk_err("out of memory");
 		return 1;
 	}

@@ -396,6 +396,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 		if (r->reasons.n[i] + c->reasons.n[i])
 			gk_ctl_printf(out, "reason.%s %llu", gk_reason_name((enum gk_reason)i),
 			              (unsigned long long)(r->reasons.n[i] + c->reasons.n[i]));
+	gk_ctl_tables(out);
 }
 
 int main(int argc, char **argv)

@@ -86,7 +86,7 @@ trouble() {
 	for d in sbcd softswitchd aucd; do
 		ctl "$d" stats | awk -v d="$d" '$2 ~ /^[0-9]+$/ && $2 != 0 &&
 			$1 ~ /retrans|timeout|drop|full|no_slot|nobufs|shed|overload|stray|expired|dup|no_identifier|failed|DROP/ &&
-			$1 !~ /^admission\.enabled/ { print "# " d " " $1 " " $2 }'
+			$1 !~ /^admission\.enabled|^tables\./ { print "# " d " " $1 " " $2 }'
 	done
 }
 field() { echo "$1" | sed -n "s/.* $2=\([0-9.]*\).*/\1/p"; }

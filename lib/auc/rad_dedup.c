@@ -51,8 +51,7 @@ struct gk_rad_dedup *gk_rad_dedup_new(uint32_t slots, uint64_t lifetime_ms)
 	uint32_t n = 1;
 	while (n < slots && n < (1u << 24))
 		n <<= 1;
-	if (!d || gk_steps_init(&d->steps, "RADIUS duplicate cache", n, sizeof(*d->slots),
-	                        FIRST_SLOTS) < 0) {
+	if (!d || gk_steps_init(&d->steps, "rad_dedup", n, sizeof(*d->slots), FIRST_SLOTS) < 0) {
 		free(d);
 		return NULL;
 	}
@@ -100,7 +99,8 @@ static struct entry *slot_of(struct gk_rad_dedup *d, const struct gk_rad_pkt *re
 }
 
 /* One step: the slots doubled, each entry at its slot under the new mask. -1 at the configured
- * size or out of memory. */
+ * size or out of memory. What the cache needs is what it reaches here: the size at which the
+ * live answer it was about to evict stays (its peak, runtime/steps.h). */
 static int grow(struct gk_rad_dedup *d)
 {
 	uint32_t old = d->mask + 1;

@@ -4,6 +4,7 @@
  * space (each group holds at least one item, so it never fills first), a group head per ID slot and
  * a singly linked list through the items.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "gatekey/exchange/attempts.h"
@@ -41,22 +42,23 @@ static int heads_grow(void *arg, uint32_t top)
 	return gk_steps_reach(&a->heads, top + 1);
 }
 
-struct gk_attempts *gk_attempts_new(uint32_t capacity)
+struct gk_attempts *gk_attempts_new(uint32_t capacity, const char *key)
 {
+	char groups[GK_STEPS_KEY_MAX], ids[GK_STEPS_KEY_MAX];
 	struct gk_attempts *a;
 
-	if (!capacity || capacity > (1u << 28))
+	if (!capacity || capacity > (1u << 28) || !key ||
+	    snprintf(groups, sizeof(groups), "%s_groups", key) >= (int)sizeof(groups) ||
+	    snprintf(ids, sizeof(ids), "%s_ids", key) >= (int)sizeof(ids))
 		return NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
 	a->capacity = capacity;
-	if (gk_steps_init(&a->heads, "attempt groups", capacity + 1, sizeof(uint32_t), 1) < 0 ||
-	    gk_steps_init(&a->item, "attempts", capacity + 1, sizeof(struct item), FIRST_ITEMS) <
-	        0 ||
+	if (gk_steps_init(&a->heads, groups, capacity + 1, sizeof(uint32_t), 1) < 0 ||
+	    gk_steps_init(&a->item, key, capacity + 1, sizeof(struct item), FIRST_ITEMS) < 0 ||
 	    !(a->ids = gk_idmap_new_opts(
-	          capacity,
-	          &(struct gk_idmap_opts){.name = "attempt ids", .grow = heads_grow, .arg = a}))) {
+	          capacity, &(struct gk_idmap_opts){.name = ids, .grow = heads_grow, .arg = a}))) {
 		gk_attempts_free(a);
 		return NULL;
 	}

@@ -336,7 +336,7 @@ int gk_bindstore_open(const char *path, uint32_t slots, struct gk_bindstore **ou
 		close(fd); /* the old file of a resized store, replaced now */
 	/* A first step resident now, as every table sized from the configuration (runtime/steps.h):
 	 * a first registration must not wait for tmpfs to find a page. */
-	if (gk_steps_attach(&s->steps, "binding store", s->slot, slots, sizeof(struct slot),
+	if (gk_steps_attach(&s->steps, "binding_store", s->slot, slots, sizeof(struct slot),
 	                    STORE_FIRST) < 0) {
 		snprintf(err, errlen, "%s: out of memory for %u terminals", path, slots);
 		gk_bindstore_close(s);
@@ -362,6 +362,7 @@ void gk_bindstore_close(struct gk_bindstore *s)
 {
 	if (!s)
 		return;
+	gk_steps_detach(&s->steps); /* the file keeps the bindings: no wipe */
 	if (s->head)
 		munmap(s->head, s->size);
 	if (s->fd >= 0)

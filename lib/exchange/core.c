@@ -74,11 +74,11 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
 		snprintf(err, errlen, "max_pending must be 1..%u", TXN_IDX_MASK - 1);
 		goto fail;
 	}
-	if (gk_steps_init(&c->rec_steps, "core records", cfg->max_terminals + 1, sizeof(*c->recs),
+	if (gk_steps_init(&c->rec_steps, "core_records", cfg->max_terminals + 1, sizeof(*c->recs),
 	                  1) < 0 ||
-	    gk_steps_init(&c->txn_steps, "core transactions", cfg->max_pending + 1,
+	    gk_steps_init(&c->txn_steps, "core_transactions", cfg->max_pending + 1,
 	                  sizeof(*c->txns), FIRST_TXNS) < 0 ||
-	    gk_steps_init(&c->dg_steps, "core digest transactions", cfg->max_pending + 1,
+	    gk_steps_init(&c->dg_steps, "core_digest_transactions", cfg->max_pending + 1,
 	                  sizeof(*c->dgs), FIRST_TXNS) < 0) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
 		goto fail;
@@ -88,8 +88,8 @@ struct gk_core *gk_core_new(const struct gk_core_cfg *cfg, const struct gk_core_
 	c->dgs = (struct core_dg *)c->dg_steps.base;
 	c->ids = gk_idmap_new_opts(
 	    cfg->max_terminals,
-	    &(struct gk_idmap_opts){.name = "core ids", .grow = recs_grow, .arg = c});
-	c->attempts = gk_attempts_new(cfg->max_pending);
+	    &(struct gk_idmap_opts){.name = "core_ids", .grow = recs_grow, .arg = c});
+	c->attempts = gk_attempts_new(cfg->max_pending, "core_attempts");
 	if (!c->ids || !c->attempts) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
 		goto fail;
@@ -232,6 +232,7 @@ struct core_txn *core_txn_alloc(struct gk_core *c, const char *idc, const char *
 	struct core_txn *t = &c->txns[i];
 	c->txn_free = t->next_free;
 	c->txn_used++;
+	gk_steps_need(&c->txn_steps, c->txn_used + 1); /* and slot 0 */
 	/* 31 - TXN_IDX_BITS bits: bit 31 of a handle stays clear (GK_CORE_HANDLE_SPARE) */
 	t->gen = (uint16_t)((t->gen + 1) & ((1u << (31 - TXN_IDX_BITS)) - 1));
 	if (!t->gen)

@@ -79,7 +79,7 @@ struct gk_locations *gk_locations_new(struct gk_loop *loop, uint32_t capacity, u
 	l->e = (struct entry *)l->steps.base;
 	l->ids = gk_idmap_new_opts(
 	    capacity,
-	    &(struct gk_idmap_opts){.name = "location ids", .grow = entries_grow, .arg = l});
+	    &(struct gk_idmap_opts){.name = "locations_ids", .grow = entries_grow, .arg = l});
 	if (!l->ids) {
 		gk_locations_free(l);
 		return NULL;

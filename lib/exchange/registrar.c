@@ -177,9 +177,9 @@ struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
 		goto fail;
 	}
 	if (cfg->max_terminals == 0 ||
-	    gk_steps_init(&r->rec_steps, "registrar records", cfg->max_terminals + 1,
+	    gk_steps_init(&r->rec_steps, "registrar_records", cfg->max_terminals + 1,
 	                  sizeof(*r->records), 1) < 0 ||
-	    gk_steps_init(&r->pend_steps, "registrations in progress", cfg->max_pending + 1,
+	    gk_steps_init(&r->pend_steps, "registrar_pending", cfg->max_pending + 1,
 	                  sizeof(*r->pending), FIRST_PENDING) < 0) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
 		goto fail;
@@ -189,12 +189,12 @@ struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
 	/* The records follow the ID map's slots step by step; indices whose bytes hold a line end
 	 * are never handed out (gk_pkt_index_text_safe). */
 	r->ids = gk_idmap_new_opts(cfg->max_terminals,
-	                           &(struct gk_idmap_opts){.name = "registrar ids",
+	                           &(struct gk_idmap_opts){.name = "registrar_ids",
 	                                                   .grow = records_grow,
 	                                                   .arg = r,
 	                                                   .usable = gk_pkt_index_text_safe});
-	r->addrs = gk_addrmap_new(cfg->max_terminals);
-	r->attempts = gk_attempts_new(cfg->max_pending);
+	r->addrs = gk_addrmap_new(cfg->max_terminals, "registrar_addrs");
+	r->attempts = gk_attempts_new(cfg->max_pending, "registrar_attempts");
 	if (!r->ids || !r->addrs || !r->attempts) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
 		goto fail;
@@ -454,6 +454,7 @@ static struct pending *pending_alloc(struct gk_registrar *r, const char *idc,
 	struct pending *p = &r->pending[i];
 	r->pending_free = p->next_free;
 	r->pending_used++;
+	gk_steps_need(&r->pend_steps, r->pending_used + 1); /* and slot 0 */
 	uint16_t gen = (uint16_t)((p->gen + 1) & ((1u << (32 - PENDING_IDX_BITS)) - 1));
 	memset(p, 0, offsetof(struct pending, req));
 	p->gen = gen ? gen : 1;

@@ -46,13 +46,12 @@ static void link_free(struct gk_relay *r, uint32_t from)
 	}
 }
 
-struct gk_relay *gk_relay_new(struct gk_loop *loop, uint32_t n, uint32_t ttl_ms)
+struct gk_relay *gk_relay_new(struct gk_loop *loop, uint32_t n, uint32_t ttl_ms, const char *key)
 {
 	struct gk_relay *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	if (!n ||
-	    gk_steps_init(&r->steps, "relay slots", n + 1, sizeof(*r->slots), FIRST_SLOTS) < 0) {
+	if (!n || gk_steps_init(&r->steps, key, n + 1, sizeof(*r->slots), FIRST_SLOTS) < 0) {
 		free(r);
 		return NULL;
 	}
@@ -104,6 +103,7 @@ struct gk_relay_txn *gk_relay_alloc(struct gk_relay *r, uint64_t *ref)
 	r->newest = i;
 	r->st.taken++;
 	r->st.waiting++;
+	gk_steps_need(&r->steps, r->st.waiting + 1); /* and slot 0 */
 	/* Armed, it fires for a slot at least as old as this one, and re-arms for the rest. */
 	if (!gk_timer_armed(&r->expiry))
 		gk_timer_arm(r->loop, &r->expiry, r->ttl_ms);

@@ -25,7 +25,7 @@ int gk_uplink_core_init(struct gk_uplink_core *u, struct gk_core *core, struct g
 	u->retry_after_s = GK_RETRY_AFTER_DEFAULT_S;
 	u->retry_jitter_s = GK_RETRY_JITTER_DEFAULT_S;
 	u->loop = loop;
-	u->relay = gk_relay_new(loop, slots, ttl_ms);
+	u->relay = gk_relay_new(loop, slots, ttl_ms, "sbc_relay");
 	/* calloc'ed pages cost nothing until a deregistration lands on them */
 	u->dereg_seen = calloc(GK_UPLINK_DEREG_SEEN, sizeof(*u->dereg_seen));
 	if (!u->relay || !u->dereg_seen || gk_random(u->dereg_key, sizeof(u->dereg_key)) < 0) {

@@ -56,11 +56,10 @@ struct gk_fp_user *gk_fp_user_new(uint32_t max_terminals)
 		n <<= 1;
 	u->max = z.terminals;
 	u->host_mask = n - 1;
-	if (gk_steps_init(&u->term_steps, "fast path terminals", u->max + 1, sizeof(*u->terms),
-	                  1024) == 0)
+	if (gk_steps_init(&u->term_steps, "fp_terminals", u->max + 1, sizeof(*u->terms), 1024) == 0)
 		u->terms = (struct gk_fp_terminal *)u->term_steps.base;
 	u->hosts = gk_table_alloc(n, sizeof(*u->hosts));
-	u->sources = gk_addrmap_new(u->max);
+	u->sources = gk_addrmap_new(u->max, "fp_sources");
 	if (!u->terms || !u->hosts || !u->sources ||
 	    gk_random(u->host_key, sizeof(u->host_key)) < 0 ||
 	    gk_random(&u->draws, sizeof(u->draws)) < 0) {

@@ -95,6 +95,7 @@ struct gk_sip_router {
 	uint32_t n_routes, free_head;
 	struct dialog *dialogs; /* 1..n_dialogs: dialog_steps.base, likewise */
 	struct gk_steps route_steps, dialog_steps;
+	uint32_t routes_used, dialogs_used; /* taken and not yet freed: what the steps need */
 	uint32_t n_dialogs, dialog_free, *dialog_hash, hash_mask;
 	uint64_t linger_ms; /* 64*T1: the Accepted state's length (timers L and M) */
 	uint32_t divisor;   /* the transaction layer's time_divisor */
@@ -178,6 +179,7 @@ static struct route *route_take(struct gk_sip_router *r)
 	struct route *rt = &r->routes[i];
 	r->free_head = rt->next_free;
 	rt->used = true;
+	gk_steps_need(&r->route_steps, ++r->routes_used + 1); /* and slot 0 */
 	rt->gen++;
 	rt->invite = false;
 	rt->looking = false;
@@ -194,6 +196,7 @@ static void route_free(struct gk_sip_router *r, struct route *rt)
 		gk_timer_cancel(r->io->loop, &rt->linger);
 	if (gk_timer_armed(&rt->wait))
 		gk_timer_cancel(r->io->loop, &rt->wait);
+	r->routes_used -= rt->used;
 	rt->used = false;
 	rt->looking = false;
 	rt->len = 0;
@@ -249,6 +252,7 @@ static void dialog_free(struct gk_sip_router *r, struct dialog *d)
 	if (*pp)
 		*pp = d->next_hash;
 	gk_timer_cancel(r->io->loop, &d->idle);
+	r->dialogs_used -= d->used;
 	d->used = false;
 	d->next_free = r->dialog_free;
 	r->dialog_free = idx;
@@ -286,6 +290,7 @@ static void dialog_make(struct gk_sip_router *r, const struct route *rt,
 	struct dialog *d = &r->dialogs[i];
 	r->dialog_free = d->next_free;
 	d->used = true;
+	gk_steps_need(&r->dialog_steps, ++r->dialogs_used + 1); /* and slot 0 */
 	d->gen++;
 	snprintf(d->call_id, sizeof(d->call_id), "%.*s", (int)rsp->call_id.n, rsp->call_id.p);
 	snprintf(d->tag[0], sizeof(d->tag[0]), "%.*s", (int)inv.from_tag.n, inv.from_tag.p);
@@ -660,9 +665,9 @@ struct gk_sip_router *gk_sip_router_new(const char *idsp, struct gk_front_io *io
 	/* The routes (4.6 KiB each: each keeps the request it routes) and the dialogs grow in
 	 * steps from FIRST_ROUTES (runtime/steps.h); the dialogs' buckets are small, and whole. */
 	if (r->txn) {
-		gk_steps_init(&r->route_steps, "SIP routes", r->n_routes + 1, sizeof(*r->routes),
+		gk_steps_init(&r->route_steps, "sip_routes", r->n_routes + 1, sizeof(*r->routes),
 		              FIRST_ROUTES);
-		gk_steps_init(&r->dialog_steps, "SIP dialogs", r->n_dialogs + 1,
+		gk_steps_init(&r->dialog_steps, "sip_dialogs", r->n_dialogs + 1,
 		              sizeof(*r->dialogs), FIRST_ROUTES);
 	}
 	r->routes = (struct route *)r->route_steps.base;

@@ -92,7 +92,7 @@ static uint32_t probe(const struct gk_addrmap *m, const struct key *k, uint32_t 
 	}
 }
 
-struct gk_addrmap *gk_addrmap_new(uint32_t max_entries)
+struct gk_addrmap *gk_addrmap_new(uint32_t max_entries, const char *key)
 {
 	struct gk_addrmap *m = calloc(1, sizeof(*m));
 	uint32_t n = 16;
@@ -104,7 +104,7 @@ struct gk_addrmap *gk_addrmap_new(uint32_t max_entries)
 	/* A map without its key would be the predictable table this replaced: no map at all. */
 	if (gk_random(m->key, sizeof(m->key)) < 0)
 		goto fail;
-	if (gk_steps_init(&m->steps, "address map", n, sizeof(*m->slots), FIRST_SLOTS) < 0)
+	if (gk_steps_init(&m->steps, key, n, sizeof(*m->slots), FIRST_SLOTS) < 0)
 		goto fail;
 	m->slots = (struct slot *)m->steps.base;
 	m->mask = m->steps.cap - 1;
@@ -151,7 +151,7 @@ static int grow(struct gk_addrmap *m)
 	if (old >= m->steps.max)
 		return -1;
 	keep = malloc((size_t)m->count * sizeof(*keep));
-	if ((m->count && !keep) || gk_steps_reach(&m->steps, 2 * old) < 0) {
+	if ((m->count && !keep) || !gk_steps_grow(&m->steps)) {
 		free(keep);
 		return -1;
 	}
@@ -198,6 +198,8 @@ int gk_addrmap_put(struct gk_addrmap *m, const struct sockaddr_storage *a, uint3
 		if (m->count + 1 > (m->mask + 1) / 2)
 			return -1;
 		m->count++;
+		/* the slots this many addresses need, a quarter full */
+		gk_steps_need(&m->steps, m->count > m->steps.max / 4 ? m->steps.max : 4 * m->count);
 		s->hash = h;
 		s->k = k;
 	}

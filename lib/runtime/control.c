@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "gatekey/runtime/control.h"
+#include "gatekey/runtime/steps.h"
 
 #define MAX_COMMANDS 16
 #define REQUEST_MAX  256 /* a command and its arguments */
@@ -72,6 +73,32 @@ void gk_ctl_printf(struct gk_ctl_reply *r, const char *fmt, ...)
 	if (n == 0 || r->buf[r->len + (size_t)n - 1] != '\n')
 		r->buf[r->len + (size_t)n++] = '\n';
 	r->len += (size_t)n;
+}
+
+struct table_lines {
+	struct gk_ctl_reply *out;
+	uint64_t bytes;
+};
+
+static void table_lines(const struct gk_steps *t, void *arg)
+{
+	struct table_lines *tl = arg;
+
+	gk_ctl_printf(tl->out, "tables.%s.capacity %u", t->key, t->cap);
+	gk_ctl_printf(tl->out, "tables.%s.bytes %" PRIu64, t->key, gk_steps_bytes(t));
+	gk_ctl_printf(tl->out, "tables.%s.max %u", t->key, t->max);
+	gk_ctl_printf(tl->out, "tables.%s.first %u", t->key, t->first);
+	gk_ctl_printf(tl->out, "tables.%s.steps %u", t->key, t->grows);
+	gk_ctl_printf(tl->out, "tables.%s.peak %u", t->key, t->peak);
+	tl->bytes += gk_steps_bytes(t);
+}
+
+void gk_ctl_tables(struct gk_ctl_reply *out)
+{
+	struct table_lines tl = {.out = out};
+
+	gk_steps_each(table_lines, &tl);
+	gk_ctl_printf(out, "tables.bytes %" PRIu64, tl.bytes);
 }
 
 /* A listing's args: "" or "after CURSOR" (decimal, no sign), spaces around the words allowed.

@@ -11,6 +11,7 @@
  * buckets then double too, keeping at least two per slot. Each entry keeps its hash, so a rehash
  * re-links the chains without hashing an ID again: O(slots), at most log2(capacity) times.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ struct entry {
 
 struct gk_idmap {
 	uint32_t capacity, count, mask, free_head;
+	uint32_t reserved;       /* slots never handed out (unusable, or gk_idmap_reserve) */
 	struct gk_steps buckets; /* mask + 1 of them resident and in use */
 	struct gk_steps entries; /* index 1..capacity; 1..entries.cap - 1 resident */
 	struct gk_idmap_opts opts;
@@ -78,6 +80,7 @@ static void link_free(struct gk_idmap *m, uint32_t from, uint32_t to)
 		struct entry *e = ent(m, s);
 		if (m->opts.usable && !m->opts.usable(s)) {
 			e->reserved = 1;
+			m->reserved++;
 			continue;
 		}
 		e->free_prev = 0;
@@ -95,7 +98,7 @@ static int grow(struct gk_idmap *m)
 	uint32_t old = m->entries.cap, n = gk_steps_next(&m->entries), nb = buckets_for(n - 1);
 
 	if (old >= m->entries.max || (m->opts.grow && m->opts.grow(m->opts.arg, n - 1) != 0) ||
-	    gk_steps_reach(&m->buckets, nb) < 0 || gk_steps_reach(&m->entries, n) < 0)
+	    gk_steps_reach(&m->buckets, nb) < 0 || !gk_steps_grow(&m->entries))
 		return -1;
 	if (nb > m->mask + 1) {
 		m->mask = nb - 1;
@@ -111,6 +114,7 @@ static int grow(struct gk_idmap *m)
 struct gk_idmap *gk_idmap_new_opts(uint32_t capacity, const struct gk_idmap_opts *opts)
 {
 	struct gk_idmap *m = calloc(1, sizeof(*m));
+	char buckets_key[GK_STEPS_KEY_MAX];
 	const char *name;
 	uint32_t top;
 
@@ -118,12 +122,13 @@ struct gk_idmap *gk_idmap_new_opts(uint32_t capacity, const struct gk_idmap_opts
 		goto fail;
 	if (opts)
 		m->opts = *opts;
-	name = m->opts.name ? m->opts.name : "id map";
+	name = m->opts.name ? m->opts.name : "ids";
+	snprintf(buckets_key, sizeof(buckets_key), "%s_buckets", name);
 	if (gk_random(m->key, sizeof(m->key)) < 0 ||
 	    gk_steps_init(&m->entries, name, capacity + 1, sizeof(struct entry), FIRST_SLOTS) < 0)
 		goto fail;
 	top = m->entries.cap - 1;
-	if (gk_steps_init(&m->buckets, name, buckets_for(capacity), sizeof(uint32_t),
+	if (gk_steps_init(&m->buckets, buckets_key, buckets_for(capacity), sizeof(uint32_t),
 	                  buckets_for(top)) < 0 ||
 	    (m->opts.grow && m->opts.grow(m->opts.arg, top) != 0))
 		goto fail;
@@ -185,6 +190,8 @@ static void insert(struct gk_idmap *m, uint32_t s, const char *id, uint32_t hash
 	e->used = 1;
 	link_bucket(m, s);
 	m->count++;
+	/* slot 0, the reserved slots and every ID held: the free list runs out past that */
+	gk_steps_need(&m->entries, m->count + m->reserved + 1);
 }
 
 uint32_t gk_idmap_get_or_add(struct gk_idmap *m, const char *id, int *created)
@@ -206,11 +213,12 @@ uint32_t gk_idmap_get_or_add(struct gk_idmap *m, const char *id, int *created)
 	return s;
 }
 
-/* Steps until slot is resident: -1 when it cannot be. */
+/* Steps until slot is resident, which is then needed: -1 when it cannot be. */
 static int reach(struct gk_idmap *m, uint32_t slot)
 {
 	if (!slot || slot > m->capacity)
 		return -1;
+	gk_steps_need(&m->entries, slot + 1);
 	while (slot >= m->entries.cap)
 		if (grow(m) < 0)
 			return -1;
@@ -232,6 +240,7 @@ void gk_idmap_reserve(struct gk_idmap *m, uint32_t slot)
 		return;
 	free_unlink(m, slot);
 	ent(m, slot)->reserved = 1;
+	m->reserved++;
 }
 
 void gk_idmap_remove(struct gk_idmap *m, uint32_t slot)

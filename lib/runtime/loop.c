@@ -18,6 +18,7 @@
 
 #include "gatekey/runtime/loop.h"
 #include "gatekey/runtime/resident.h"
+#include "gatekey/runtime/steps.h"
 
 #define RX_GROUP    1
 #define MAX_SOCKETS 64
@@ -46,12 +47,14 @@
  * daemons hold the first page of each buffer and slot they use from the moment it is handed out
  * (gk_loop_params.resident), so that a burst of datagrams pays no page fault (runtime/resident.h).
  *
- * Buffers and slots are handed out in steps, as the daemons' tables grow (runtime/steps.h): the
- * ring starts with FIRST_BUFS receive buffers and the free list with FIRST_BUFS send slots, and
- * each doubles up to rx_bufs and tx_slots when it runs dry: the ring when a receive completes
- * with ENOBUFS (the datagram waits in the socket, and the receive is armed again), the send slots
- * when none is free. A step makes the first page of each new buffer resident in one pass. An idle
- * daemon's loop thus holds 2 MiB of buffer pages, and a busy one what its bursts needed. */
+ * Buffers and slots are handed out in steps, and are tables of steps like the daemons' own
+ * (runtime/steps.h: rx_buffers, tx_buffers and the slots' tx_headers in the stats, each buffer
+ * counted as the page of it a step makes resident): the ring starts with FIRST_BUFS receive
+ * buffers and the free list with FIRST_BUFS send slots, and each doubles up to rx_bufs and
+ * tx_slots when it runs dry: the ring when a receive completes with ENOBUFS (the datagram waits in
+ * the socket, and the receive is armed again), the send slots when none is free. A step makes the
+ * first page of each new buffer resident in one pass. An idle daemon's loop thus holds 2 MiB of
+ * buffer pages, and a busy one what its bursts needed. */
 #define FIRST_BUFS 256
 #define RX_BUF_SIZE                                                                                \
 	(GK_LOOP_DGRAM_MAX + sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_storage))
@@ -94,18 +97,21 @@ struct gk_loop {
 	struct io_uring_buf_ring *br;
 	size_t br_size;
 	size_t page;
-	uint8_t *rx_mem; /* rx_bufs buffers, rx_stride apart; lazily mapped */
-	size_t rx_stride, rx_map_len;
-	unsigned rx_bufs, rx_live; /* buffers the ring can hold, buffers given to it so far */
+	struct gk_steps rx_steps; /* the receive buffers, rx_stride apart: cap given to the ring */
+	uint8_t *rx_mem;          /* rx_steps.base */
+	size_t rx_stride;
+	unsigned rx_bufs; /* buffers the ring can hold */
 	bool resident;
 
 	struct rx_sock socks[MAX_SOCKETS];
 	unsigned n_socks;
 
-	struct tx_slot *slots;
-	uint8_t *tx_mem; /* n_slots buffers, tx_stride apart; lazily mapped */
-	size_t tx_stride, tx_map_len;
-	unsigned n_slots, tx_live; /* send slots at most, slots handed out so far */
+	struct gk_steps tx_steps;  /* the send buffers, tx_stride apart: cap on the free list */
+	struct gk_steps hdr_steps; /* their headers, grown with them */
+	struct tx_slot *slots;     /* hdr_steps.base */
+	uint8_t *tx_mem;           /* tx_steps.base */
+	size_t tx_stride;
+	unsigned tx_used; /* slots taken and not yet sent or given back */
 	struct tx_slot *free_slots;
 
 	struct sig_watch sig;
@@ -193,19 +199,6 @@ static size_t round_up(size_t n, size_t to)
 	return (n + to - 1) / to * to;
 }
 
-/* len bytes of address space whose pages become resident only once written. */
-static uint8_t *map_lazy(size_t len)
-{
-	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	if (m == MAP_FAILED)
-		return NULL;
-	/* Fails only where the kernel has no THP, which is what it asks for. */
-	madvise(m, len, MADV_NOHUGEPAGE);
-	return m;
-}
-
 /* Gives back what a datagram of `used` bytes wrote past the first page of buf (page-aligned):
  * the next use faults in zero pages as needed. */
 static void release_tail(const struct gk_loop *l, uint8_t *buf, size_t used)
@@ -214,48 +207,41 @@ static void release_tail(const struct gk_loop *l, uint8_t *buf, size_t used)
 		madvise(buf + l->page, round_up(used, l->page) - l->page, MADV_DONTNEED);
 }
 
-/* The first page of each of n buffers stride bytes apart, made resident: -ENOMEM when not. */
-static int first_pages_resident(const struct gk_loop *l, uint8_t *mem, unsigned n, size_t stride)
+/* Receive buffers [from, rx_steps.cap) given to the ring (the step made their first pages
+ * resident, when the loop is). */
+static void rx_give(struct gk_loop *l, unsigned from)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (gk_make_resident(mem + (size_t)i * stride, l->page) != 0)
-			return -ENOMEM;
-	return 0;
-}
+	unsigned n = l->rx_steps.cap;
 
-/* One step of receive buffers: the next doubling, up to rx_bufs, first pages resident (when the
- * loop is), given to the ring. -ENOBUFS when the ring has them all, -ENOMEM. */
-static int rx_grow(struct gk_loop *l)
-{
-	unsigned from = l->rx_live, n = from ? 2 * from : FIRST_BUFS;
-
-	if (from >= l->rx_bufs)
-		return -ENOBUFS;
-	if (n > l->rx_bufs)
-		n = l->rx_bufs;
-	if (l->resident && first_pages_resident(l, l->rx_mem + (size_t)from * l->rx_stride,
-	                                        n - from, l->rx_stride))
-		return -ENOMEM;
 	for (unsigned i = from; i < n; i++)
 		io_uring_buf_ring_add(l->br, l->rx_mem + (size_t)i * l->rx_stride, RX_BUF_SIZE,
 		                      (unsigned short)i, io_uring_buf_ring_mask(l->rx_bufs),
 		                      (int)(i - from));
 	io_uring_buf_ring_advance(l->br, (int)(n - from));
-	l->rx_live = n;
+}
+
+/* One step of receive buffers: the next doubling, up to rx_bufs, given to the ring. Every buffer
+ * the ring had was in use, and one more was needed. -ENOBUFS when the ring has them all, or
+ * -ENOMEM. */
+static int rx_grow(struct gk_loop *l)
+{
+	uint32_t from;
+
+	if (l->rx_steps.cap >= l->rx_steps.max)
+		return -ENOBUFS;
+	gk_steps_need(&l->rx_steps, l->rx_steps.cap + 1);
+	if (!(from = gk_steps_grow(&l->rx_steps)))
+		return -ENOMEM;
+	rx_give(l, from);
 	return 0;
 }
 
-/* One step of send slots, likewise, onto the free list. */
-static int tx_grow(struct gk_loop *l)
+/* Send slots [from, tx_steps.cap) onto the free list, their headers made resident as far. */
+static int tx_give(struct gk_loop *l, unsigned from)
 {
-	unsigned from = l->tx_live, n = from ? 2 * from : FIRST_BUFS;
+	unsigned n = l->tx_steps.cap;
 
-	if (from >= l->n_slots)
-		return -ENOBUFS;
-	if (n > l->n_slots)
-		n = l->n_slots;
-	if (l->resident && first_pages_resident(l, l->tx_mem + (size_t)from * l->tx_stride,
-	                                        n - from, l->tx_stride))
+	if (gk_steps_reach(&l->hdr_steps, n) < 0)
 		return -ENOMEM;
 	for (unsigned i = from; i < n; i++) {
 		l->slots[i].op.kind = OP_SEND;
@@ -263,8 +249,20 @@ static int tx_grow(struct gk_loop *l)
 		l->slots[i].next_free = l->free_slots;
 		l->free_slots = &l->slots[i];
 	}
-	l->tx_live = n;
 	return 0;
+}
+
+/* One step of send slots, likewise, onto the free list. */
+static int tx_grow(struct gk_loop *l)
+{
+	uint32_t from;
+
+	if (l->tx_steps.cap >= l->tx_steps.max)
+		return -ENOBUFS;
+	if (gk_steps_reach(&l->hdr_steps, gk_steps_next(&l->tx_steps)) < 0 ||
+	    !(from = gk_steps_grow(&l->tx_steps)))
+		return -ENOMEM;
+	return tx_give(l, from);
 }
 
 struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t errlen)
@@ -303,15 +301,19 @@ struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t er
 
 	l->page = (size_t)sysconf(_SC_PAGESIZE);
 	l->rx_bufs = def.rx_bufs;
+	l->resident = def.resident;
+	/* Each buffer on pages of its own, its first page resident from the step that adds it
+	 * when the loop is resident (else faulted in by the first datagram). */
+	const struct gk_steps_opts bufs = {.resident_size = l->page, .lazy = !l->resident};
 	l->br_size = def.rx_bufs * sizeof(struct io_uring_buf);
 	l->br = mmap(NULL, l->br_size, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
 	l->rx_stride = round_up(RX_BUF_SIZE, l->page);
-	l->rx_map_len = (size_t)def.rx_bufs * l->rx_stride;
-	l->rx_mem = map_lazy(l->rx_map_len);
-	if (l->br == MAP_FAILED || !l->rx_mem) {
+	if (l->br == MAP_FAILED || gk_steps_init_opts(&l->rx_steps, "rx_buffers", def.rx_bufs,
+	                                              l->rx_stride, FIRST_BUFS, &bufs) < 0) {
 		snprintf(err, errlen, "cannot allocate receive buffers");
 		goto fail;
 	}
+	l->rx_mem = l->rx_steps.base;
 	struct io_uring_buf_reg reg = {
 	    .ring_addr = (unsigned long)l->br, .ring_entries = def.rx_bufs, .bgid = RX_GROUP};
 	ret = io_uring_register_buf_ring(&l->ring, &reg, 0);
@@ -320,14 +322,18 @@ struct gk_loop *gk_loop_new(const struct gk_loop_params *p, char *err, size_t er
 		goto fail;
 	}
 	io_uring_buf_ring_init(l->br);
-	l->resident = def.resident;
+	rx_give(l, 0);
 
-	l->n_slots = def.tx_slots;
-	l->slots = calloc(def.tx_slots, sizeof(*l->slots));
 	l->tx_stride = round_up(GK_LOOP_DGRAM_MAX, l->page);
-	l->tx_map_len = (size_t)def.tx_slots * l->tx_stride;
-	l->tx_mem = map_lazy(l->tx_map_len);
-	if (!l->slots || !l->tx_mem || rx_grow(l) < 0 || tx_grow(l) < 0)
+	if (!def.tx_slots ||
+	    gk_steps_init_opts(&l->hdr_steps, "tx_headers", def.tx_slots, sizeof(*l->slots),
+	                       FIRST_BUFS, &(struct gk_steps_opts){.lazy = !l->resident}) < 0 ||
+	    gk_steps_init_opts(&l->tx_steps, "tx_buffers", def.tx_slots, l->tx_stride, FIRST_BUFS,
+	                       &bufs) < 0)
+		goto nomem_fail;
+	l->slots = (struct tx_slot *)l->hdr_steps.base;
+	l->tx_mem = l->tx_steps.base;
+	if (tx_give(l, 0) < 0)
 		goto nomem_fail;
 	l->heap_cap = 1024;
 	l->heap = calloc(l->heap_cap + 1, sizeof(*l->heap));
@@ -356,11 +362,9 @@ void gk_loop_free(struct gk_loop *l)
 		munmap(l->br, l->br_size);
 	if (l->sig.fd >= 0)
 		close(l->sig.fd);
-	if (l->rx_mem)
-		munmap(l->rx_mem, l->rx_map_len);
-	if (l->tx_mem)
-		munmap(l->tx_mem, l->tx_map_len);
-	free(l->slots);
+	gk_steps_free(&l->rx_steps);
+	gk_steps_free(&l->tx_steps);
+	gk_steps_free(&l->hdr_steps);
 	free(l->heap);
 	free(l);
 }
@@ -495,6 +499,7 @@ uint8_t *gk_loop_send_buf(struct gk_loop *l)
 		t = l->free_slots;
 	}
 	l->free_slots = t->next_free;
+	gk_steps_need(&l->tx_steps, ++l->tx_used);
 	return t->data;
 }
 
@@ -508,6 +513,7 @@ void gk_loop_send_abort(struct gk_loop *l, uint8_t *buf)
 	struct tx_slot *t = slot_of(l, buf);
 	t->next_free = l->free_slots;
 	l->free_slots = t;
+	l->tx_used--;
 }
 
 void gk_loop_send(struct gk_loop *l, int fd, uint8_t *buf, size_t len,
@@ -555,6 +561,7 @@ static void on_send(struct gk_loop *l, struct tx_slot *t, struct io_uring_cqe *c
 	release_tail(l, t->data, t->iov.iov_len); /* the kernel has its copy */
 	t->next_free = l->free_slots;
 	l->free_slots = t;
+	l->tx_used--;
 }
 
 /* Timer heap. */

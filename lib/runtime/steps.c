@@ -2,9 +2,13 @@
 /*
  * Tables that grow in steps (runtime/steps.h says why): one reservation at the maximum, made
  * resident a doubling at a time with gk_make_resident (runtime/resident.c), wiped and unmapped at
- * the end.
+ * the end. Every live table is on one list, so that a daemon's stats can account for each step
+ * (gk_steps_each): the list changes only when a table is made or freed, under a lock, since tests
+ * and tools may make tables on more than one thread.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -13,37 +17,108 @@
 #include "gatekey/runtime/resident.h"
 #include "gatekey/runtime/steps.h"
 
-static int setup(struct gk_steps *t, const char *name, uint32_t max, size_t size, uint32_t first)
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gk_steps *live_oldest, *live_newest;
+
+static void live_add(struct gk_steps *t)
+{
+	pthread_mutex_lock(&live_lock);
+	t->live_prev = live_newest;
+	t->live_next = NULL;
+	if (live_newest)
+		live_newest->live_next = t;
+	else
+		live_oldest = t;
+	live_newest = t;
+	t->live = true;
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void live_remove(struct gk_steps *t)
+{
+	if (!t->live)
+		return;
+	pthread_mutex_lock(&live_lock);
+	if (t->live_prev)
+		t->live_prev->live_next = t->live_next;
+	else
+		live_oldest = t->live_next;
+	if (t->live_next)
+		t->live_next->live_prev = t->live_prev;
+	else
+		live_newest = t->live_prev;
+	t->live = false;
+	pthread_mutex_unlock(&live_lock);
+}
+
+void gk_steps_each(void (*fn)(const struct gk_steps *t, void *arg), void *arg)
+{
+	pthread_mutex_lock(&live_lock);
+	for (const struct gk_steps *t = live_oldest; t; t = t->live_next)
+		fn(t, arg);
+	pthread_mutex_unlock(&live_lock);
+}
+
+static bool key_ok(const char *key)
+{
+	size_t n = key ? strlen(key) : 0;
+
+	if (!n || n >= GK_STEPS_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= '0' && key[i] <= '9') ||
+		      key[i] == '_'))
+			return false;
+	return true;
+}
+
+static int setup(struct gk_steps *t, const char *key, uint32_t max, size_t size, uint32_t first,
+                 const struct gk_steps_opts *opts)
 {
 	memset(t, 0, sizeof(*t));
-	if (!max || !size || size > SIZE_MAX / max)
+	if (!max || !size || size > SIZE_MAX / max || !key_ok(key))
 		return -EINVAL;
-	t->name = name ? name : "table";
+	if (opts && opts->resident_size > size)
+		return -EINVAL;
+	snprintf(t->key, sizeof(t->key), "%s", key);
 	t->max = max;
 	t->size = size;
+	t->resident_size = opts && opts->resident_size ? opts->resident_size : size;
 	t->first = first < 1 ? 1 : first > max ? max : first;
-	t->populate = true;
+	t->populate = !(opts && opts->lazy);
 	return 0;
 }
 
-/* Makes [cap, n) resident and moves cap to n. */
+/* Makes [cap, n) resident (each entry's first resident_size bytes) and moves cap to n. */
+static int populate(struct gk_steps *t, uint32_t n)
+{
+	if (!t->populate)
+		return 0;
+	if (t->resident_size == t->size)
+		return gk_make_resident(gk_steps_at(t, t->cap), (size_t)(n - t->cap) * t->size);
+	for (uint32_t i = t->cap; i < n; i++)
+		if (gk_make_resident(gk_steps_at(t, i), t->resident_size) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 static int commit(struct gk_steps *t, uint32_t n)
 {
-	if (t->populate &&
-	    gk_make_resident(gk_steps_at(t, t->cap), (size_t)(n - t->cap) * t->size) < 0) {
+	if (populate(t, n) < 0) {
 		if (!t->failed++)
 			gk_warn("%s: no memory to grow from %u to %u entries (of %u): refusing "
 			        "what needs more room until there is",
-			        t->name, t->cap, n, t->max);
+			        t->key, t->cap, n, t->max);
 		return -ENOMEM;
 	}
 	t->cap = n;
 	return 0;
 }
 
-int gk_steps_init(struct gk_steps *t, const char *name, uint32_t max, size_t size, uint32_t first)
+int gk_steps_init_opts(struct gk_steps *t, const char *key, uint32_t max, size_t size,
+                       uint32_t first, const struct gk_steps_opts *opts)
 {
-	int ret = setup(t, name, max, size, first);
+	int ret = setup(t, key, max, size, first, opts);
 	void *m;
 
 	if (ret < 0)
@@ -64,13 +139,19 @@ int gk_steps_init(struct gk_steps *t, const char *name, uint32_t max, size_t siz
 		gk_steps_free(t);
 		return -ENOMEM;
 	}
+	live_add(t);
 	return 0;
 }
 
-int gk_steps_attach(struct gk_steps *t, const char *name, void *base, uint32_t max, size_t size,
+int gk_steps_init(struct gk_steps *t, const char *key, uint32_t max, size_t size, uint32_t first)
+{
+	return gk_steps_init_opts(t, key, max, size, first, NULL);
+}
+
+int gk_steps_attach(struct gk_steps *t, const char *key, void *base, uint32_t max, size_t size,
                     uint32_t first)
 {
-	int ret = setup(t, name, max, size, first);
+	int ret = setup(t, key, max, size, first, NULL);
 
 	if (ret < 0)
 		return ret;
@@ -79,6 +160,7 @@ int gk_steps_attach(struct gk_steps *t, const char *name, void *base, uint32_t m
 		memset(t, 0, sizeof(*t));
 		return -ENOMEM;
 	}
+	live_add(t);
 	return 0;
 }
 
@@ -92,7 +174,7 @@ uint32_t gk_steps_grow(struct gk_steps *t)
 	if (commit(t, n) < 0)
 		return 0;
 	t->grows++;
-	gk_debug("%s: grew from %u to %u entries (of %u), %.1f MiB resident", t->name, old, n,
+	gk_debug("%s: grew from %u to %u entries (of %u), %.1f MiB resident", t->key, old, n,
 	         t->max, (double)gk_steps_bytes(t) / (1 << 20));
 	return old;
 }
@@ -101,17 +183,26 @@ int gk_steps_reach(struct gk_steps *t, uint32_t n)
 {
 	if (n > t->max)
 		return -ENOSPC;
+	gk_steps_need(t, n);
 	while (t->cap < n)
 		if (!gk_steps_grow(t))
 			return -ENOMEM;
 	return 0;
 }
 
+void gk_steps_detach(struct gk_steps *t)
+{
+	live_remove(t);
+	memset(t, 0, sizeof(*t));
+}
+
 void gk_steps_free(struct gk_steps *t)
 {
 	if (!t->base)
 		return;
-	gk_wipe(t->base, (size_t)t->cap * t->size);
+	live_remove(t);
+	if (t->resident_size == t->size)
+		gk_wipe(t->base, (size_t)t->cap * t->size);
 	if (t->map_len)
 		munmap(t->base, t->map_len);
 	memset(t, 0, sizeof(*t));

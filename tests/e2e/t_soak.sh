@@ -3,8 +3,9 @@
 # make check's soak: tools/soak.sh for 60 seconds (make soak runs it for ten minutes), samples every
 # 5 s. Registration churn in all four protocols at half of what the rig registers at most, over
 # links that lose 1 % of frames: every terminal registers and does all its steps, nothing grows
-# after the warm-up (RSS, fds, tables), and once the last bindings expired nothing is left and
-# accounting pairs up. Each of the soak's checks is a TAP line here.
+# after the warm-up (fds, table sizes; RSS only by its stepped tables' steps, each needed by a peak
+# of use), and once the last bindings expired nothing is left and accounting pairs up. Each of the
+# soak's checks is a TAP line here.
 . "$(dirname "$0")/tap.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 command -v gnuplot >/dev/null || bail "gnuplot is not installed (make deps)"

@@ -91,7 +91,7 @@ TEST(fnv_colliding_addresses_spread_out)
 {
 	static struct sockaddr_storage addr[N_ATTACK];
 	static uint32_t home[N_ATTACK], old_home[N_ATTACK];
-	struct gk_addrmap *m = gk_addrmap_new(4096);
+	struct gk_addrmap *m = gk_addrmap_new(4096, "addrs");
 	unsigned n = 0;
 
 	ASSERT_NE(NULL, m);
@@ -123,7 +123,7 @@ TEST(fnv_colliding_addresses_spread_out)
  * nothing about the next, and sbcd's two maps (registrar, userspace fast path) differ too. */
 TEST(buckets_differ_between_maps)
 {
-	struct gk_addrmap *a = gk_addrmap_new(4096), *b = gk_addrmap_new(4096);
+	struct gk_addrmap *a = gk_addrmap_new(4096, "addrs"), *b = gk_addrmap_new(4096, "addrs");
 	struct sockaddr_storage ss;
 	unsigned same = 0;
 
@@ -148,7 +148,7 @@ TEST(buckets_differ_between_maps)
 /* What a slot stands for: family, address and port, all three, and nothing else. */
 TEST(keys_are_family_address_and_port)
 {
-	struct gk_addrmap *m = gk_addrmap_new(16);
+	struct gk_addrmap *m = gk_addrmap_new(16, "addrs");
 	struct sockaddr_storage a, b, odd;
 	struct sockaddr_in6 *a6 = (void *)&a;
 
@@ -205,7 +205,7 @@ static uint32_t rng(void)
  * longest shifts, where backward-shift deletion goes wrong if it ever does. */
 TEST(small_map_matches_a_model)
 {
-	struct gk_addrmap *m = gk_addrmap_new(8);
+	struct gk_addrmap *m = gk_addrmap_new(8, "addrs");
 	struct sockaddr_storage addr[MODEL_KEYS];
 	uint32_t model[MODEL_KEYS] = {0};
 	unsigned count = 0;
@@ -265,7 +265,7 @@ static void scale_addr(struct sockaddr_storage *ss, uint32_t i)
 
 TEST(add_find_del_at_scale)
 {
-	struct gk_addrmap *m = gk_addrmap_new(N_SCALE);
+	struct gk_addrmap *m = gk_addrmap_new(N_SCALE, "addrs");
 	struct sockaddr_storage ss, extra;
 
 	ASSERT_NE(NULL, m);

@@ -22,7 +22,7 @@ static unsigned group_size(const struct gk_attempts *a, const char *id)
 
 TEST(a_group_lives_as_long_as_its_attempts)
 {
-	struct gk_attempts *a = gk_attempts_new(8);
+	struct gk_attempts *a = gk_attempts_new(8, "attempts");
 
 	ASSERT_NE(NULL, a);
 	EXPECT_EQ(0u, gk_attempts_first(a, "alice"));
@@ -49,7 +49,7 @@ TEST(a_group_lives_as_long_as_its_attempts)
 
 TEST(an_item_is_in_one_group_and_in_range)
 {
-	struct gk_attempts *a = gk_attempts_new(4);
+	struct gk_attempts *a = gk_attempts_new(4, "attempts");
 
 	ASSERT_NE(NULL, a);
 	EXPECT_EQ(0, gk_attempts_link(a, "alice", 1));
@@ -59,14 +59,14 @@ TEST(an_item_is_in_one_group_and_in_range)
 	EXPECT_EQ(0u, gk_attempts_first(a, "bob"));
 	EXPECT_EQ(0u, gk_attempts_next(a, 99));
 	gk_attempts_free(a);
-	EXPECT_EQ(NULL, gk_attempts_new(0));
+	EXPECT_EQ(NULL, gk_attempts_new(0, "attempts"));
 }
 
 /* As many groups as items, churned: a full table always has room for the next item freed. */
 TEST(every_item_can_have_a_group_of_its_own)
 {
 	enum { N = 4096 };
-	struct gk_attempts *a = gk_attempts_new(N);
+	struct gk_attempts *a = gk_attempts_new(N, "attempts");
 	char id[32];
 
 	ASSERT_NE(NULL, a);

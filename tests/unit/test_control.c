@@ -3,7 +3,8 @@
  * The control socket and its paged listings, end to end in one process: a real front (registrar
  * and front_io's "bindings", filled through gk_registrar_restore), the daemon's control socket on
  * its loop, and gkctl's client (gk_control_query) on a second thread, as gkctl runs beside a
- * daemon. The table changes only between pages, on the loop, as it does in a daemon.
+ * daemon. The table changes only between pages, on the loop, as it does in a daemon. The stats
+ * end with every stepped table's accounting (tables.*), as each daemon's do.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -29,6 +30,7 @@
 #include "gatekey/fastpath/pktmac.h"
 #include "gatekey/runtime/control.h"
 #include "gatekey/runtime/log.h"
+#include "gatekey/runtime/steps.h"
 #include "helper_loop.h"
 
 /* A binding's name tells what the test does with it: s<index> stays throughout, c<index> may be
@@ -137,6 +139,7 @@ static void stats(void *user, const char *args, struct gk_ctl_reply *out)
 {
 	struct rig *r = user;
 	gk_front_io_ctl_stats(&r->io, out);
+	gk_ctl_tables(out);
 }
 
 /* A command of no listing that prints more than one datagram holds. */
@@ -494,6 +497,134 @@ TEST(other_commands_answer_whole)
 	EXPECT_EQ(0, strncmp(text, "flood.line_00000 ", 17));
 	EXPECT_GT(gk_control_page(r.ctl), strlen(text));
 	EXPECT_LT(gk_control_page(r.ctl) - 300, strlen(text));
+	free(text);
+	rig_close(&r);
+}
+
+/* One table's tables.<key>.* lines, as read back. */
+struct table_stat {
+	char key[GK_STEPS_KEY_MAX];
+	unsigned long long capacity, bytes, max, first, steps, peak;
+	unsigned fields; /* a bit per field seen: all six, once each */
+	bool twice;
+};
+
+static struct table_stat *table_of(struct table_stat *t, unsigned *n, const char *key)
+{
+	for (unsigned i = 0; i < *n; i++)
+		if (strcmp(t[i].key, key) == 0)
+			return &t[i];
+	memset(&t[*n], 0, sizeof(t[*n]));
+	snprintf(t[*n].key, sizeof(t[*n].key), "%s", key);
+	return &t[(*n)++];
+}
+
+/* Reads the tables.* lines of a stats reply into t (up to 64): their number, and the total line
+ * in *total; -1 at a line that does not parse. */
+static int read_tables(char *text, struct table_stat *t, unsigned long long *total)
+{
+	static const char *const names[] = {"capacity", "bytes", "max", "first", "steps", "peak"};
+	unsigned n = 0;
+
+	*total = ~0ull;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char key[GK_STEPS_KEY_MAX + 16], *field;
+		unsigned long long v;
+		if (strncmp(line, "tables.", 7) != 0)
+			continue;
+		if (sscanf(line + 7, "%63s %llu", key, &v) != 2)
+			return -1;
+		if (strcmp(key, "bytes") == 0) {
+			*total = v;
+			continue;
+		}
+		if (!(field = strrchr(key, '.')) || n == 64)
+			return -1;
+		*field++ = '\0';
+		struct table_stat *ts = table_of(t, &n, key);
+		unsigned long long *slot[] = {&ts->capacity, &ts->bytes, &ts->max,
+		                              &ts->first,    &ts->steps, &ts->peak};
+		unsigned f = 0;
+		while (f < 6 && strcmp(field, names[f]) != 0)
+			f++;
+		if (f == 6)
+			return -1;
+		ts->twice |= (ts->fields >> f) & 1;
+		ts->fields |= 1u << f;
+		*slot[f] = v;
+	}
+	return (int)n;
+}
+
+/* The stats account for every stepped table of the process under a key of its own: what is
+ * resident, the maximum, the steps and the peak that explains them, and the total. 5,000
+ * bindings taken back into a front made for 70,000 take its ID slots (and the records with them)
+ * from 1,024 to 8,192, and its address map from 1,024 to 32,768 slots (a quarter full). */
+TEST(stats_account_for_every_stepped_table)
+{
+	static const char *const expect[] = {
+	    "rx_buffers",
+	    "tx_buffers",
+	    "tx_headers",
+	    "registrar_records",
+	    "registrar_pending",
+	    "registrar_ids",
+	    "registrar_ids_buckets",
+	    "registrar_addrs",
+	    "registrar_attempts",
+	    "registrar_attempts_groups",
+	    "registrar_attempts_ids",
+	    "registrar_attempts_ids_buckets",
+	};
+	struct table_stat t[64];
+	unsigned long long total, sum = 0;
+	struct query q;
+	struct rig r;
+	char *text;
+	int n;
+
+	ASSERT_EQ(0, rig_open(&r, 70000, 5000, false));
+	text = ask(&r, "stats", &q);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(0, q.rc);
+	EXPECT_EQ(1, q.pages);
+	EXPECT_EQ(NULL, strstr(text, "error"));
+	n = read_tables(text, t, &total);
+	ASSERT_LE(0, n);
+	for (unsigned i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		unsigned k = 0;
+		while (k < (unsigned)n && strcmp(t[k].key, expect[i]) != 0)
+			k++;
+		EXPECT_GT(n, k) TH_LOG("no tables.%s.* in the stats", expect[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		unsigned long long before = t[i].first;
+		for (unsigned long long s = 1; s < t[i].steps; s++)
+			before *= 2;
+		if (before > t[i].max)
+			before = t[i].max;
+		EXPECT_EQ(0x3f, t[i].fields) TH_LOG("tables.%s: fields %#x", t[i].key, t[i].fields);
+		EXPECT_FALSE(t[i].twice) TH_LOG("tables.%s listed twice", t[i].key);
+		EXPECT_LE(t[i].capacity, t[i].max);
+		EXPECT_LE(t[i].first, t[i].capacity);
+		EXPECT_LT(0, t[i].bytes);
+		EXPECT_TRUE(!t[i].steps || before < t[i].peak)
+		TH_LOG("tables.%s: %llu steps to %llu, peak %llu", t[i].key, t[i].steps,
+		       t[i].capacity, t[i].peak);
+		sum += t[i].bytes;
+	}
+	EXPECT_EQ(sum, total);
+	unsigned listed = (unsigned)n;
+	struct table_stat *ids = table_of(t, &listed, "registrar_ids");
+	EXPECT_EQ(8192, ids->capacity);
+	EXPECT_EQ(3, ids->steps);
+	EXPECT_LT(5000, ids->peak);
+	EXPECT_EQ(70001, ids->max);
+	struct table_stat *recs = table_of(t, &listed, "registrar_records");
+	EXPECT_EQ(8192, recs->capacity);
+	struct table_stat *addrs = table_of(t, &listed, "registrar_addrs");
+	EXPECT_EQ(32768, addrs->capacity);
+	EXPECT_EQ(20000, addrs->peak);
 	free(text);
 	rig_close(&r);
 }

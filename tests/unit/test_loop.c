@@ -481,7 +481,7 @@ TEST(idmap_and_addrmap)
 	EXPECT_EQ(7u, gk_idmap_get_or_add(m, "again", &created));
 	gk_idmap_free(m);
 
-	struct gk_addrmap *a = gk_addrmap_new(64);
+	struct gk_addrmap *a = gk_addrmap_new(64, "addrs");
 	struct sockaddr_storage addr[64];
 	char err[64], s2[64];
 	for (int i = 0; i < 64; i++) {

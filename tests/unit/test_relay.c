@@ -6,9 +6,13 @@
  * core; datagrams lost on the core leg) must not hold the slots, and with them every later request,
  * until the daemon restarts. Each slot waits a bounded time, is then freed and counted, and a
  * late answer finds nothing. Timings are short and real (the loop's clock); the tests wait for
- * conditions, never for a fixed time alone.
+ * conditions, never for a fixed time alone. The slots grow in steps only as far as the most
+ * requests that waited at once, which is the step the ten-minute soak saw sbcd take (tables.relay
+ * in the stats).
  */
 #include <string.h>
+
+#include "gatekey/runtime/steps.h"
 
 #include "helper_loop.h"
 #include "kselftest_harness.h"
@@ -42,7 +46,7 @@ TEST(unanswered_requests_expire_and_new_requests_get_slots_again)
 	char err[128];
 	struct gk_loop *loop = gk_loop_new(NULL, err, sizeof(err));
 	ASSERT_NE(NULL, loop);
-	struct gk_relay *r = gk_relay_new(loop, SLOTS, 40);
+	struct gk_relay *r = gk_relay_new(loop, SLOTS, 40, "relay");
 	ASSERT_NE(NULL, r);
 	const struct gk_relay_stats *st = gk_relay_stats(r);
 	uint64_t refs[SLOTS], ref;
@@ -82,7 +86,7 @@ TEST(answered_slots_never_expire_and_slots_expire_oldest_first)
 	char err[128];
 	struct gk_loop *loop = gk_loop_new(NULL, err, sizeof(err));
 	ASSERT_NE(NULL, loop);
-	struct gk_relay *r = gk_relay_new(loop, 4, 150);
+	struct gk_relay *r = gk_relay_new(loop, 4, 150, "relay");
 	ASSERT_NE(NULL, r);
 	const struct gk_relay_stats *st = gk_relay_stats(r);
 	uint64_t a, b, c, d;
@@ -356,6 +360,48 @@ TEST_F(softswitch, a_verdict_after_expiry_finds_nothing_and_sends_nothing)
 	EXPECT_EQ(2, w->rejects);
 	EXPECT_EQ(GK_R_OVERLOAD, w->last_reason);
 	EXPECT_LT(0, w->last_retry_after);
+}
+
+static void find_relay(const struct gk_steps *t, void *arg)
+{
+	if (strcmp(t->key, "relay") == 0)
+		*(const struct gk_steps **)arg = t;
+}
+
+/* 300 requests waiting at once take the slots from 64 to 512 (slot 0 is never handed out); fewer
+ * waiting later reuse them, and only a higher peak takes another step. */
+TEST(slots_step_only_past_the_most_requests_that_waited_at_once)
+{
+	char err[128];
+	struct gk_loop *loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, loop);
+	struct gk_relay *r = gk_relay_new(loop, 16384, 60000, "relay");
+	ASSERT_NE(NULL, r);
+	const struct gk_steps *t = NULL;
+	static uint64_t refs[600];
+
+	gk_steps_each(find_relay, &t);
+	ASSERT_NE(NULL, t);
+	EXPECT_EQ(64, t->cap);
+	EXPECT_EQ(16385, t->max);
+	for (unsigned i = 0; i < 300; i++)
+		ASSERT_NE(NULL, gk_relay_alloc(r, &refs[i]));
+	EXPECT_EQ(512, t->cap);
+	EXPECT_EQ(3, t->grows);
+	EXPECT_EQ(301, t->peak);
+	for (unsigned i = 0; i < 200; i++)
+		gk_relay_release(r, gk_relay_take(r, refs[i]));
+	for (unsigned i = 0; i < 400; i++) /* 500 waiting: still within the 511 slots */
+		ASSERT_NE(NULL, gk_relay_alloc(r, &refs[i]));
+	EXPECT_EQ(512, t->cap);
+	EXPECT_EQ(501, t->peak);
+	for (unsigned i = 400; i < 520; i++) /* 620 waiting: one step more */
+		ASSERT_NE(NULL, gk_relay_alloc(r, &refs[i - 400]));
+	EXPECT_EQ(1024, t->cap);
+	EXPECT_EQ(4, t->grows);
+	EXPECT_EQ(621, t->peak);
+	gk_relay_free(r);
+	gk_loop_free(loop);
 }
 
 TEST_HARNESS_MAIN

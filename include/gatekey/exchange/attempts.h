@@ -18,8 +18,9 @@
 
 struct gk_attempts;
 
-/* NULL when out of memory or capacity is 0 or over 2^28. */
-struct gk_attempts *gk_attempts_new(uint32_t capacity);
+/* NULL when out of memory or capacity is 0 or over 2^28. key names the tables in the stats
+ * (runtime/steps.h): the items are key, the groups key_groups, their IDs key_ids. */
+struct gk_attempts *gk_attempts_new(uint32_t capacity, const char *key);
 void gk_attempts_free(struct gk_attempts *a);
 /* Puts item into id's group (first in it): 0, or -1 when item is out of range or already in
  * a group, or memory for a step is short. */

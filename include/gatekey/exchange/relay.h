@@ -37,8 +37,10 @@ struct gk_relay_stats {
 	uint32_t waiting; /* slots waiting now */
 };
 
-/* slots: how many requests may wait at once; ttl_ms: how long each may wait (at least 1). */
-struct gk_relay *gk_relay_new(struct gk_loop *loop, uint32_t slots, uint32_t ttl_ms);
+/* slots: how many requests may wait at once; ttl_ms: how long each may wait (at least 1); key:
+ * the slots' table in the stats (runtime/steps.h). */
+struct gk_relay *gk_relay_new(struct gk_loop *loop, uint32_t slots, uint32_t ttl_ms,
+                              const char *key);
 void gk_relay_free(struct gk_relay *r);
 /* A free slot and its reference, or NULL when all are waiting (counted as full). */
 struct gk_relay_txn *gk_relay_alloc(struct gk_relay *r, uint64_t *ref);

@@ -17,8 +17,9 @@
 
 struct gk_addrmap;
 
-/* NULL when out of memory, max_entries is over 2^30, or the CSPRNG fails (the slot key). */
-struct gk_addrmap *gk_addrmap_new(uint32_t max_entries);
+/* NULL when out of memory, max_entries is over 2^30, or the CSPRNG fails (the slot key). key
+ * names the slots' table in the stats (runtime/steps.h). */
+struct gk_addrmap *gk_addrmap_new(uint32_t max_entries, const char *key);
 void gk_addrmap_free(struct gk_addrmap *m);
 /* The value stored for a, 0 when absent (or a is neither AF_INET nor AF_INET6). */
 uint32_t gk_addrmap_find(const struct gk_addrmap *m, const struct sockaddr_storage *a);

@@ -46,6 +46,15 @@ size_t gk_control_page(const struct gk_control *c);
 void gk_ctl_printf(struct gk_ctl_reply *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Every live stepped table of the process (runtime/steps.h), six lines each, then their total:
+ *   tables.<key>.capacity  entries resident now     tables.<key>.bytes  bytes resident now
+ *   tables.<key>.max       entries at most          tables.<key>.first  entries of the first step
+ *   tables.<key>.steps     steps after the first    tables.<key>.peak   most entries needed at once
+ *   tables.bytes           the resident bytes of all of them
+ * A step is explained by the peak when the peak is past the capacity before it, first * 2^(steps
+ * - 1) (at most max): tools/soak.sh checks that. */
+void gk_ctl_tables(struct gk_ctl_reply *out);
+
 /*
  * A listing in pages: item(user, after, &pos, out) prints the first item whose position is above
  * `after` as one line (gk_ctl_printf), sets *pos to that position and returns true; false when no

@@ -20,7 +20,9 @@ struct gk_idmap;
 
 /* How an owner keeps arrays of its own indexed by slot in step with the map. */
 struct gk_idmap_opts {
-	const char *name; /* for the log (runtime/steps.h); a string that outlives the map */
+	/* The slots' table key in the stats and the log (runtime/steps.h), copied; the buckets'
+	 * is the same with "_buckets". NULL: "ids". */
+	const char *name;
 	/* Called before the slots up to `top` are handed out for the first time: the owner's
 	 * arrays must then cover 1..top. Nonzero refuses the step (the map stays as it was). */
 	int (*grow)(void *arg, uint32_t top);
