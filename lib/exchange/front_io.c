@@ -392,6 +392,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("stale_answers", r->stale_answers);
 	P("core_resent", r->core_resent);
 	P("successes_resent", r->successes_resent);
+	P("challenges_resent", r->challenges_resent);
 	P("deregistrations_resent", r->deregistrations_resent);
 	P("tx_datagrams", l->tx_dgrams);
 	P("rx_nobufs", l->rx_nobufs);
