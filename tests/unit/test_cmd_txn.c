@@ -6,7 +6,10 @@
  * (lib/cmd/cmd_txn.c). Both ends must hold the same key; retransmitted commands get the same answer
  * (or a provisional one while the network works, then a final one that is acknowledged); a refusal
  * reaches the terminal as an error response; deregistration's 200 becomes DEREG_OK; with the loop
- * running, commands nobody answers are retransmitted with backoff and then given up.
+ * running, commands nobody answers are retransmitted with backoff and then given up. A copy of a
+ * command that comes after the network's history forgot its answer (crowd()) is answered as the
+ * command was, so the terminal's registration or refresh still completes: the soak's MGCP and
+ * H.248 REFUSED failures, reproduced.
  */
 #include <string.h>
 
