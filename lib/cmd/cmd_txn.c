@@ -1,12 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Transactions of the command/response bindings (MGCP, H.248 text): include/gatekey/cmd/cmd_txn.h.
- * Two fixed pools with hash chains: commands we sent (retransmitted with exponential backoff
- * until a response, RFC 3435 §3.5.3 / H.248.1 D.1.2) and commands we received (working, then
- * answered: the reply bytes are kept so a duplicate gets exactly the same answer). Answered
- * commands also sit on a FIFO, oldest first: when the pool is full a new command takes the slot
- * of the oldest answered one, which costs only the same-bytes answer to a very late duplicate,
- * instead of being dropped, which under load would turn every retransmission into another drop.
+ *
+ * Commands we sent: a slot each with its bytes and a timer, retransmitted with exponential
+ * backoff until a response (RFC 3435 §3.5.3 / H.248.1 D.1.2). Few are in flight at once (a
+ * command ends with its peer's response, a round trip); the slots grow in steps up to max_out.
+ *
+ * Commands we received: the history. A duplicate must get exactly the answer its command got for
+ * as long as the sender may retransmit it, T-hist (RFC 3435 §3.5.4, 30 s; H.248.1 LONG-TIMER):
+ * processed again, it would meet an exchange that has moved on, and its new answer would be
+ * taken for the final response of a command the peer still waits on. At the rates an SBC takes,
+ * T-hist is hundreds of thousands of answers, so the history costs what it holds:
+ * - a slot is 64 bytes: the peer in compact form and no timer of its own. Each slot is on one of
+ *   two lists, working (in the order received) or answered (in the order answered), which are
+ *   then also in the order of their deadlines (t_work_ms, t_hist_ms): one timer per list ends
+ *   what is due at its head, and answered slots are also evicted from that end;
+ * - an answer's bytes go to a separate store of 60-byte cells, chained: an MGCP "200 <tid> OK" is
+ *   one cell, an H.248 Reply one to three, where a buffer for the largest (GK_CMD_BUF) would
+ *   waste over 1,300 bytes on each;
+ * - slots, cells and hash heads grow in steps (runtime/steps.h) up to max_in, so memory follows
+ *   the command rate times T-hist and stays small while idle.
+ * Only at max_in does a new command take the slot of the oldest answered one (counted: evicted,
+ * and evicted_young when that answer was younger than T-hist) rather than being dropped, which
+ * under load would turn every retransmission into another drop. Anyone's command takes a slot,
+ * so the history is bounded by max_in and gives way oldest first: a stranger can cost no more.
+ *
+ * Map: settings and compact peers; the byte store; the received history (lists, growth,
+ * eviction, expiry); the sent commands; output (answers and new commands); input.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -18,8 +38,53 @@
 
 #include "gatekey/cmd/cmd_txn.h"
 #include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/steps.h"
+
+/* First steps: what an idle socket holds (16 KiB of slots, 32 KiB of cells, 8 commands' room to
+ * send). Each table doubles from there when it runs out. */
+#define FIRST_IN    256
+#define FIRST_CELLS 512
+#define FIRST_OUT   8
+/* Cells the store may hold per received command at most: enough for a history full of H.248
+ * replies; past it, the oldest answers give way to the new, as slots do at max_in. */
+#define CELLS_PER_CMD 3
+#define CELL_BYTES    60
 
 enum in_state { IN_FREE = 0, IN_WORKING, IN_ANSWERED };
+
+/* A peer as the history compares it (gk_sockaddr_equal: family, port and address) plus what it
+ * takes to send to it again (the IPv6 scope): 24 bytes where a sockaddr_storage is 128. */
+struct peer {
+	uint16_t family;
+	uint16_t port; /* network order */
+	uint32_t scope;
+	uint8_t addr[16];
+};
+
+struct in_slot {
+	uint32_t tid;
+	uint32_t next;         /* hash chain, or the free list */
+	uint32_t older, newer; /* its list: working or answered */
+	uint32_t cells;        /* the kept answer's first cell; 0: none */
+	uint32_t seal;
+	uint64_t at_ms; /* when it joined its list (loop clock): its deadline's start */
+	uint16_t len;   /* bytes of the kept answer */
+	uint8_t state;
+	bool pending_sent;
+	struct peer from;
+};
+
+_Static_assert(sizeof(struct in_slot) <= 64, "a remembered command stays within 64 bytes");
+
+struct cell {
+	uint32_t next; /* the answer's next cell, or the free list; 0: none */
+	uint8_t data[CELL_BYTES];
+};
+
+/* Slots by age: the oldest is the first due and the first to give way. */
+struct age_list {
+	uint32_t oldest, newest;
+};
 
 struct out_slot {
 	bool used;
@@ -34,29 +99,28 @@ struct out_slot {
 	uint8_t buf[GK_CMD_BUF];
 };
 
-struct in_slot {
-	uint8_t state;
-	bool pending_sent;
-	uint16_t len;
-	uint32_t tid, seal, next;
-	uint32_t older, newer; /* the answered FIFO (IN_ANSWERED only) */
-	struct sockaddr_storage from;
-	struct gk_timer timer;
-	struct gk_cmd_txn *t;
-	uint8_t buf[GK_CMD_BUF];
-};
-
 struct gk_cmd_txn {
 	const struct gk_codec *codec;
 	struct gk_cmd_txn_cfg cfg;
 	struct gk_cmd_txn_ops ops;
 	void *user;
 	struct gk_loop *loop;
-	struct out_slot *out; /* 1..max_out */
-	struct in_slot *in;   /* 1..max_in */
-	uint32_t *out_hash, *in_hash, out_mask, in_mask;
-	uint32_t out_free, in_free, n_out, n_in;
-	uint32_t answered_oldest, answered_newest;
+
+	/* Sent: slots 1..out_steps.cap - 1, hash heads by tid. */
+	struct gk_steps out_steps, out_hash_steps;
+	struct out_slot *out;
+	uint32_t *out_hash, out_mask;
+	uint32_t out_free, n_out;
+
+	/* Received: slots 1..in_steps.cap - 1, hash heads by (peer port, tid), the cells. */
+	struct gk_steps in_steps, in_hash_steps, cell_steps;
+	struct in_slot *in;
+	uint32_t *in_hash, in_mask;
+	struct cell *cells;
+	uint32_t in_free, n_in, cell_free, cells_free_n;
+	struct age_list working, answered;
+	struct gk_timer work_timer, hist_timer;
+
 	uint32_t next_tid;
 	struct gk_msg scratch;
 	struct gk_cmd_txn_stats stats;
@@ -71,8 +135,8 @@ void gk_cmd_txn_cfg_defaults(struct gk_cmd_txn_cfg *c)
 	c->t_pending_ms = 5000;
 	c->t_hist_ms = 30000;
 	c->t_work_ms = 30000;
-	c->max_out = 4096;
-	c->max_in = 4096;
+	c->max_out = GK_CMD_IN_FLIGHT_DEFAULT;
+	c->max_in = GK_CMD_HISTORY_DEFAULT;
 }
 
 struct gk_cmd_wire *gk_cmd_wire_of(struct gk_msg *m)
@@ -87,105 +151,378 @@ struct gk_cmd_wire *gk_cmd_wire_of(struct gk_msg *m)
 	}
 }
 
-static uint16_t port_of(const struct sockaddr_storage *a)
+/* ---- compact peers -------------------------------------------------------------------------- */
+
+static struct peer peer_of(const struct sockaddr_storage *a)
 {
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)(const void *)a)->sin_port;
-	if (a->ss_family == AF_INET6)
-		return ((const struct sockaddr_in6 *)(const void *)a)->sin6_port;
-	return 0;
+	struct peer p = {.family = a->ss_family};
+
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const void *)a;
+		p.port = v4->sin_port;
+		memcpy(p.addr, &v4->sin_addr, 4);
+	} else if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = (const void *)a;
+		p.port = v6->sin6_port;
+		p.scope = v6->sin6_scope_id;
+		memcpy(p.addr, &v6->sin6_addr, 16);
+	}
+	return p;
 }
 
-static uint32_t pow2(uint32_t n)
+/* gk_sockaddr_equal's comparison: the scope does not count. */
+static bool peer_same(const struct peer *x, const struct peer *y)
+{
+	return x->family == y->family && x->port == y->port &&
+	       memcmp(x->addr, y->addr, sizeof(x->addr)) == 0;
+}
+
+static void peer_addr(const struct peer *p, struct sockaddr_storage *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ss_family = p->family;
+	if (p->family == AF_INET) {
+		struct sockaddr_in *v4 = (void *)a;
+		v4->sin_port = p->port;
+		memcpy(&v4->sin_addr, p->addr, 4);
+	} else if (p->family == AF_INET6) {
+		struct sockaddr_in6 *v6 = (void *)a;
+		v6->sin6_port = p->port;
+		v6->sin6_scope_id = p->scope;
+		memcpy(&v6->sin6_addr, p->addr, 16);
+	}
+}
+
+/* The smallest power of two at least n (at most 2^31). */
+static uint32_t pow2_at_least(uint32_t n)
 {
 	uint32_t p = 1;
-	while (p < 2 * n)
+	while (p < n && p < 1u << 31)
 		p <<= 1;
 	return p;
 }
 
-static void out_timer(struct gk_timer *tm);
-static void in_timer(struct gk_timer *tm);
+/* ---- the byte store ------------------------------------------------------------------------- */
 
-struct gk_cmd_txn *gk_cmd_txn_new(const struct gk_codec *codec, const struct gk_cmd_txn_cfg *cfg,
-                                  const struct gk_cmd_txn_ops *ops, void *user,
-                                  struct gk_loop *loop, char *err, size_t errlen)
+/* The cells from `from` to the top of what is resident join the free list. */
+static void cells_link(struct gk_cmd_txn *t, uint32_t from)
 {
-	struct gk_cmd_txn *t;
+	for (uint32_t i = t->cell_steps.cap - 1; i >= from; i--) {
+		t->cells[i].next = t->cell_free;
+		t->cell_free = i;
+		t->cells_free_n++;
+	}
+}
 
-	if (!codec || (codec->proto != GK_PROTO_MGCP && codec->proto != GK_PROTO_H248)) {
-		snprintf(err, errlen, "transactions are for the MGCP and H.248 codecs");
-		return NULL;
+/* A chain of n free cells, growing the store if it must; 0 when it is at its size. */
+static uint32_t cells_take(struct gk_cmd_txn *t, uint32_t n)
+{
+	uint32_t head = 0, *tail = &head;
+
+	while (t->cells_free_n < n) {
+		uint32_t from = gk_steps_grow(&t->cell_steps);
+		if (!from)
+			return 0;
+		cells_link(t, from);
+		t->stats.grown++;
 	}
-	if (!cfg->max_out || !cfg->max_in || cfg->max_out > 1u << 24 || cfg->max_in > 1u << 24 ||
-	    !cfg->t_init_ms || !ops->xmit) {
-		snprintf(err, errlen, "bad transaction settings");
-		return NULL;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = t->cell_free;
+		t->cell_free = t->cells[i].next;
+		t->cells_free_n--;
+		t->cells[i].next = 0;
+		*tail = i;
+		tail = &t->cells[i].next;
 	}
-	t = calloc(1, sizeof(*t));
-	if (!t) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
+	return head;
+}
+
+static void cells_give_back(struct gk_cmd_txn *t, uint32_t head)
+{
+	while (head) {
+		uint32_t next = t->cells[head].next;
+		t->cells[head].next = t->cell_free;
+		t->cell_free = head;
+		t->cells_free_n++;
+		head = next;
 	}
-	t->codec = codec;
-	t->cfg = *cfg;
-	t->ops = *ops;
-	t->user = user;
-	t->loop = loop;
-	t->out_mask = pow2(cfg->max_out) - 1;
-	t->in_mask = pow2(cfg->max_in) - 1;
-	t->out = calloc((size_t)cfg->max_out + 1, sizeof(*t->out));
-	t->in = calloc((size_t)cfg->max_in + 1, sizeof(*t->in));
-	t->out_hash = calloc((size_t)t->out_mask + 1, sizeof(uint32_t));
-	t->in_hash = calloc((size_t)t->in_mask + 1, sizeof(uint32_t));
-	if (!t->out || !t->in || !t->out_hash || !t->in_hash) {
-		snprintf(err, errlen, "out of memory for %u transactions",
-		         cfg->max_out + cfg->max_in);
-		gk_cmd_txn_free(t);
-		return NULL;
+}
+
+static void cells_write(struct gk_cmd_txn *t, uint32_t head, const uint8_t *buf, size_t len)
+{
+	for (uint32_t i = head; i && len; i = t->cells[i].next) {
+		size_t n = len < CELL_BYTES ? len : CELL_BYTES;
+		memcpy(t->cells[i].data, buf, n);
+		buf += n;
+		len -= n;
 	}
-	for (uint32_t i = cfg->max_out; i >= 1; i--) {
+}
+
+static void cells_read(const struct gk_cmd_txn *t, uint32_t head, uint8_t *buf, size_t len)
+{
+	for (uint32_t i = head; i && len; i = t->cells[i].next) {
+		size_t n = len < CELL_BYTES ? len : CELL_BYTES;
+		memcpy(buf, t->cells[i].data, n);
+		buf += n;
+		len -= n;
+	}
+}
+
+/* ---- the received history ------------------------------------------------------------------- */
+
+static void work_expired(struct gk_timer *tm);
+static void hist_expired(struct gk_timer *tm);
+
+static void list_append(struct gk_cmd_txn *t, struct age_list *l, struct in_slot *s)
+{
+	uint32_t idx = (uint32_t)(s - t->in);
+
+	s->older = l->newest;
+	s->newer = 0;
+	if (l->newest)
+		t->in[l->newest].newer = idx;
+	else
+		l->oldest = idx;
+	l->newest = idx;
+}
+
+static void list_unlink(struct gk_cmd_txn *t, struct age_list *l, struct in_slot *s)
+{
+	if (s->older)
+		t->in[s->older].newer = s->newer;
+	else
+		l->oldest = s->newer;
+	if (s->newer)
+		t->in[s->newer].older = s->older;
+	else
+		l->newest = s->older;
+	s->older = s->newer = 0;
+}
+
+static struct age_list *list_of(struct gk_cmd_txn *t, const struct in_slot *s)
+{
+	return s->state == IN_ANSWERED ? &t->answered : &t->working;
+}
+
+/* s joins the end of its state's list now; a list's timer, armed, fires for a slot at least as
+ * old, and re-arms for the rest (expire). */
+static void list_join(struct gk_cmd_txn *t, struct in_slot *s)
+{
+	bool answered = s->state == IN_ANSWERED;
+	struct gk_timer *tm = answered ? &t->hist_timer : &t->work_timer;
+
+	s->at_ms = gk_loop_now(t->loop);
+	list_append(t, list_of(t, s), s);
+	if (!gk_timer_armed(tm))
+		gk_timer_arm(t->loop, tm, answered ? t->cfg.t_hist_ms : t->cfg.t_work_ms);
+}
+
+static uint32_t in_bucket(const struct gk_cmd_txn *t, uint16_t port, uint32_t tid)
+{
+	return ((tid * 2654435761u) ^ port) & t->in_mask;
+}
+
+static void in_hash_insert(struct gk_cmd_txn *t, uint32_t idx)
+{
+	struct in_slot *s = &t->in[idx];
+	uint32_t b = in_bucket(t, s->from.port, s->tid);
+	s->next = t->in_hash[b];
+	t->in_hash[b] = idx;
+}
+
+/* The hash heads for as many slots as are resident (two heads a slot), when they can be had;
+ * else the chains just grow longer. */
+static void in_rehash(struct gk_cmd_txn *t)
+{
+	uint32_t want = pow2_at_least(2 * t->in_steps.cap);
+
+	if (want <= t->in_mask + 1 || gk_steps_reach(&t->in_hash_steps, want) < 0)
+		return;
+	t->in_mask = want - 1;
+	memset(t->in_hash, 0, (size_t)want * sizeof(*t->in_hash));
+	for (uint32_t i = 1; i < t->in_steps.cap; i++)
+		if (t->in[i].state != IN_FREE)
+			in_hash_insert(t, i);
+}
+
+/* The resident slots from `from` on join the free list, lowest first. */
+static void in_link(struct gk_cmd_txn *t, uint32_t from)
+{
+	for (uint32_t i = t->in_steps.cap - 1; i >= from; i--) {
+		t->in[i].next = t->in_free;
+		t->in_free = i;
+	}
+}
+
+/* One step of slots: false at max_in or without memory. */
+static bool in_grow(struct gk_cmd_txn *t)
+{
+	uint32_t from = gk_steps_grow(&t->in_steps);
+
+	if (!from)
+		return false;
+	in_link(t, from);
+	in_rehash(t);
+	t->stats.grown++;
+	return true;
+}
+
+static struct in_slot *in_find(struct gk_cmd_txn *t, const struct sockaddr_storage *a, uint32_t tid)
+{
+	struct peer p = peer_of(a);
+
+	for (uint32_t i = t->in_hash[in_bucket(t, p.port, tid)]; i; i = t->in[i].next)
+		if (t->in[i].tid == tid && peer_same(&t->in[i].from, &p))
+			return &t->in[i];
+	return NULL;
+}
+
+static void in_release(struct gk_cmd_txn *t, struct in_slot *s)
+{
+	uint32_t idx = (uint32_t)(s - t->in), *pp = &t->in_hash[in_bucket(t, s->from.port, s->tid)];
+
+	while (*pp && *pp != idx)
+		pp = &t->in[*pp].next;
+	if (*pp)
+		*pp = s->next;
+	list_unlink(t, list_of(t, s), s);
+	cells_give_back(t, s->cells);
+	s->cells = 0;
+	s->len = 0;
+	s->state = IN_FREE;
+	s->next = t->in_free;
+	t->in_free = idx;
+	t->n_in--;
+}
+
+/* The oldest answer gives way (to a new command, or to a new answer's bytes). false when there is
+ * none: every slot is still being worked on. */
+static bool evict_oldest(struct gk_cmd_txn *t)
+{
+	struct in_slot *s = t->answered.oldest ? &t->in[t->answered.oldest] : NULL;
+
+	if (!s)
+		return false;
+	t->stats.evicted++;
+	if (gk_loop_now(t->loop) - s->at_ms < t->cfg.t_hist_ms)
+		t->stats.evicted_young++;
+	in_release(t, s);
+	return true;
+}
+
+/* A slot for a new command, working: a free one, else the next step, else (at max_in) the oldest
+ * answered one's. NULL when every slot is working. */
+static struct in_slot *in_alloc(struct gk_cmd_txn *t, const struct sockaddr_storage *a,
+                                uint32_t tid)
+{
+	struct in_slot *s;
+
+	if (!t->in_free && !in_grow(t) && !evict_oldest(t))
+		return NULL;
+	s = &t->in[t->in_free];
+	t->in_free = s->next;
+	memset(s, 0, sizeof(*s));
+	s->tid = tid;
+	s->from = peer_of(a);
+	s->state = IN_WORKING;
+	in_hash_insert(t, (uint32_t)(s - t->in));
+	list_join(t, s);
+	t->n_in++;
+	return s;
+}
+
+/* Keeps len bytes of buf as s's answer: in cells, freeing older answers when the store is at its
+ * size. false when even that leaves no room (the answer goes out but is not kept). */
+static bool keep_answer(struct gk_cmd_txn *t, struct in_slot *s, const uint8_t *buf, size_t len)
+{
+	uint32_t n = (uint32_t)((len + CELL_BYTES - 1) / CELL_BYTES), head;
+
+	while (!(head = cells_take(t, n)))
+		if (!evict_oldest(t))
+			return false;
+	cells_write(t, head, buf, len);
+	s->cells = head;
+	s->len = (uint16_t)len;
+	return true;
+}
+
+/* Ends every slot of list l whose deadline (joined + ttl_ms) has come; re-arms tm for the next. */
+static void expire(struct gk_cmd_txn *t, struct age_list *l, struct gk_timer *tm, uint32_t ttl_ms,
+                   uint64_t *forgotten)
+{
+	uint64_t now = gk_loop_now(t->loop);
+
+	while (l->oldest && t->in[l->oldest].at_ms + ttl_ms <= now) {
+		if (forgotten)
+			(*forgotten)++;
+		in_release(t, &t->in[l->oldest]);
+	}
+	if (l->oldest)
+		gk_timer_arm(t->loop, tm, t->in[l->oldest].at_ms + ttl_ms - now);
+}
+
+/* A command the state machine never answered: forgotten (its sender's next copy is new). */
+static void work_expired(struct gk_timer *tm)
+{
+	struct gk_cmd_txn *t =
+	    (struct gk_cmd_txn *)(void *)((char *)tm - offsetof(struct gk_cmd_txn, work_timer));
+	expire(t, &t->working, tm, t->cfg.t_work_ms, &t->stats.replies_forgotten);
+}
+
+/* Answers past T-hist: no copy of their commands can come any more. */
+static void hist_expired(struct gk_timer *tm)
+{
+	struct gk_cmd_txn *t =
+	    (struct gk_cmd_txn *)(void *)((char *)tm - offsetof(struct gk_cmd_txn, hist_timer));
+	expire(t, &t->answered, tm, t->cfg.t_hist_ms, NULL);
+}
+
+/* ---- the sent commands ---------------------------------------------------------------------- */
+
+static void out_timer(struct gk_timer *tm);
+
+static void out_hash_insert(struct gk_cmd_txn *t, uint32_t idx)
+{
+	struct out_slot *o = &t->out[idx];
+	o->next = t->out_hash[o->tid & t->out_mask];
+	t->out_hash[o->tid & t->out_mask] = idx;
+}
+
+static void out_rehash(struct gk_cmd_txn *t)
+{
+	uint32_t want = pow2_at_least(2 * t->out_steps.cap);
+
+	if (want <= t->out_mask + 1 || gk_steps_reach(&t->out_hash_steps, want) < 0)
+		return;
+	t->out_mask = want - 1;
+	memset(t->out_hash, 0, (size_t)want * sizeof(*t->out_hash));
+	for (uint32_t i = 1; i < t->out_steps.cap; i++)
+		if (t->out[i].used)
+			out_hash_insert(t, i);
+}
+
+static void out_link(struct gk_cmd_txn *t, uint32_t from)
+{
+	for (uint32_t i = t->out_steps.cap - 1; i >= from; i--) {
 		t->out[i].next = t->out_free;
 		t->out_free = i;
 		t->out[i].t = t;
 		t->out[i].timer.fn = out_timer;
 	}
-	for (uint32_t i = cfg->max_in; i >= 1; i--) {
-		t->in[i].next = t->in_free;
-		t->in_free = i;
-		t->in[i].t = t;
-		t->in[i].timer.fn = in_timer;
+}
+
+/* A free slot to send a command from (not taken yet), growing by a step if none is free; NULL at
+ * max_out or without memory. */
+static struct out_slot *out_room(struct gk_cmd_txn *t)
+{
+	if (!t->out_free) {
+		uint32_t from = gk_steps_grow(&t->out_steps);
+		if (!from)
+			return NULL;
+		out_link(t, from);
+		out_rehash(t);
 	}
-	gk_random((uint8_t *)&t->next_tid, sizeof(t->next_tid));
-	t->next_tid = t->next_tid % GK_CMD_TID_MAX + 1;
-	return t;
-}
-
-void gk_cmd_txn_free(struct gk_cmd_txn *t)
-{
-	if (!t)
-		return;
-	if (t->out)
-		for (uint32_t i = 1; i <= t->cfg.max_out; i++)
-			if (t->out[i].used)
-				gk_timer_cancel(t->loop, &t->out[i].timer);
-	if (t->in)
-		for (uint32_t i = 1; i <= t->cfg.max_in; i++)
-			if (t->in[i].state != IN_FREE)
-				gk_timer_cancel(t->loop, &t->in[i].timer);
-	free(t->out);
-	free(t->in);
-	free(t->out_hash);
-	free(t->in_hash);
-	free(t);
-}
-
-/* ---- pools ---------------------------------------------------------------------------------- */
-
-static uint32_t in_bucket(const struct gk_cmd_txn *t, const struct sockaddr_storage *a,
-                          uint32_t tid)
-{
-	return ((tid * 2654435761u) ^ port_of(a)) & t->in_mask;
+	return &t->out[t->out_free];
 }
 
 static struct out_slot *out_find(struct gk_cmd_txn *t, uint32_t tid)
@@ -210,80 +547,6 @@ static void out_release(struct gk_cmd_txn *t, struct out_slot *o)
 	t->n_out--;
 }
 
-static struct in_slot *in_find(struct gk_cmd_txn *t, const struct sockaddr_storage *a, uint32_t tid)
-{
-	for (uint32_t i = t->in_hash[in_bucket(t, a, tid)]; i; i = t->in[i].next)
-		if (t->in[i].tid == tid && gk_sockaddr_equal(&t->in[i].from, a))
-			return &t->in[i];
-	return NULL;
-}
-
-static void answered_unlink(struct gk_cmd_txn *t, struct in_slot *s)
-{
-	if (s->older)
-		t->in[s->older].newer = s->newer;
-	else
-		t->answered_oldest = s->newer;
-	if (s->newer)
-		t->in[s->newer].older = s->older;
-	else
-		t->answered_newest = s->older;
-	s->older = s->newer = 0;
-}
-
-static void answered_append(struct gk_cmd_txn *t, struct in_slot *s)
-{
-	uint32_t idx = (uint32_t)(s - t->in);
-	s->older = t->answered_newest;
-	s->newer = 0;
-	if (t->answered_newest)
-		t->in[t->answered_newest].newer = idx;
-	else
-		t->answered_oldest = idx;
-	t->answered_newest = idx;
-}
-
-static void in_release(struct gk_cmd_txn *t, struct in_slot *s)
-{
-	uint32_t idx = (uint32_t)(s - t->in), *pp = &t->in_hash[in_bucket(t, &s->from, s->tid)];
-	while (*pp && *pp != idx)
-		pp = &t->in[*pp].next;
-	if (*pp)
-		*pp = s->next;
-	gk_timer_cancel(t->loop, &s->timer);
-	if (s->state == IN_ANSWERED)
-		answered_unlink(t, s);
-	s->state = IN_FREE;
-	s->next = t->in_free;
-	t->in_free = idx;
-	t->n_in--;
-}
-
-static struct in_slot *in_alloc(struct gk_cmd_txn *t, const struct sockaddr_storage *a,
-                                uint32_t tid)
-{
-	uint32_t idx, b;
-	struct in_slot *s;
-	if (!t->in_free && t->answered_oldest) {
-		in_release(t, &t->in[t->answered_oldest]);
-		t->stats.evicted++;
-	}
-	idx = t->in_free;
-	if (!idx)
-		return NULL;
-	s = &t->in[idx];
-	t->in_free = s->next;
-	s->tid = tid;
-	s->from = *a;
-	s->pending_sent = false;
-	s->len = 0;
-	b = in_bucket(t, a, tid);
-	s->next = t->in_hash[b];
-	t->in_hash[b] = idx;
-	t->n_in++;
-	return s;
-}
-
 static uint32_t new_tid(struct gk_cmd_txn *t)
 {
 	for (;;) {
@@ -292,6 +555,115 @@ static uint32_t new_tid(struct gk_cmd_txn *t)
 		if (!out_find(t, tid))
 			return tid;
 	}
+}
+
+static void out_timer(struct gk_timer *tm)
+{
+	struct out_slot *o =
+	    (struct out_slot *)(void *)((char *)tm - offsetof(struct out_slot, timer));
+	struct gk_cmd_txn *t = o->t;
+
+	if (o->tries >= t->cfg.max_retx) {
+		uint64_t cookie = o->cookie;
+		t->stats.gave_up++;
+		out_release(t, o);
+		if (t->ops.done)
+			t->ops.done(t->user, cookie, GK_CMD_GAVE_UP, 0);
+		return;
+	}
+	o->tries++;
+	uint64_t d = (uint64_t)t->cfg.t_init_ms << (o->tries < 20 ? o->tries : 20);
+	if (d > t->cfg.t_max_ms)
+		d = t->cfg.t_max_ms;
+	t->stats.retransmissions++;
+	gk_timer_arm(t->loop, &o->timer, d);
+	t->ops.xmit(t->user, &o->to, o->buf, o->len, o->seal);
+}
+
+/* ---- creation ------------------------------------------------------------------------------- */
+
+struct gk_cmd_txn *gk_cmd_txn_new(const struct gk_codec *codec, const struct gk_cmd_txn_cfg *cfg,
+                                  const struct gk_cmd_txn_ops *ops, void *user,
+                                  struct gk_loop *loop, char *err, size_t errlen)
+{
+	struct gk_cmd_txn *t;
+	uint32_t max_cells;
+
+	if (!codec || (codec->proto != GK_PROTO_MGCP && codec->proto != GK_PROTO_H248)) {
+		snprintf(err, errlen, "transactions are for the MGCP and H.248 codecs");
+		return NULL;
+	}
+	if (!cfg->max_out || !cfg->max_in || cfg->max_out > GK_CMD_POOL_MAX ||
+	    cfg->max_in > GK_CMD_POOL_MAX || !cfg->t_init_ms || !ops->xmit) {
+		snprintf(err, errlen, "bad transaction settings");
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->codec = codec;
+	t->cfg = *cfg;
+	t->ops = *ops;
+	t->user = user;
+	t->loop = loop;
+	t->work_timer.fn = work_expired;
+	t->hist_timer.fn = hist_expired;
+	/* Entry 0 of each table is unused: index 0 is "none". */
+	max_cells = cfg->max_in * CELLS_PER_CMD + 1;
+	if (gk_steps_init(&t->in_steps, "command history", cfg->max_in + 1, sizeof(*t->in),
+	                  FIRST_IN) < 0 ||
+	    gk_steps_init(&t->in_hash_steps, "command history hash",
+	                  pow2_at_least(2 * cfg->max_in + 2), sizeof(*t->in_hash),
+	                  pow2_at_least(2 * FIRST_IN)) < 0 ||
+	    gk_steps_init(&t->cell_steps, "command history bytes", max_cells, sizeof(*t->cells),
+	                  FIRST_CELLS) < 0 ||
+	    gk_steps_init(&t->out_steps, "commands in flight", cfg->max_out + 1, sizeof(*t->out),
+	                  FIRST_OUT) < 0 ||
+	    gk_steps_init(&t->out_hash_steps, "commands in flight hash",
+	                  pow2_at_least(2 * cfg->max_out + 2), sizeof(*t->out_hash),
+	                  pow2_at_least(2 * FIRST_OUT)) < 0) {
+		snprintf(err, errlen, "out of memory for %u transactions",
+		         cfg->max_out + cfg->max_in);
+		gk_cmd_txn_free(t);
+		return NULL;
+	}
+	t->in = (struct in_slot *)t->in_steps.base;
+	t->in_hash = (uint32_t *)t->in_hash_steps.base;
+	t->in_mask = t->in_hash_steps.cap - 1;
+	t->cells = (struct cell *)t->cell_steps.base;
+	t->out = (struct out_slot *)t->out_steps.base;
+	t->out_hash = (uint32_t *)t->out_hash_steps.base;
+	t->out_mask = t->out_hash_steps.cap - 1;
+	if (t->in_steps.cap > 1)
+		in_link(t, 1);
+	if (t->cell_steps.cap > 1)
+		cells_link(t, 1);
+	if (t->out_steps.cap > 1)
+		out_link(t, 1);
+	gk_random((uint8_t *)&t->next_tid, sizeof(t->next_tid));
+	t->next_tid = t->next_tid % GK_CMD_TID_MAX + 1;
+	return t;
+}
+
+void gk_cmd_txn_free(struct gk_cmd_txn *t)
+{
+	if (!t)
+		return;
+	if (t->loop) {
+		gk_timer_cancel(t->loop, &t->work_timer);
+		gk_timer_cancel(t->loop, &t->hist_timer);
+	}
+	for (uint32_t i = 1; t->out && i < t->out_steps.cap; i++)
+		if (t->out[i].used)
+			gk_timer_cancel(t->loop, &t->out[i].timer);
+	gk_steps_free(&t->in_steps);
+	gk_steps_free(&t->in_hash_steps);
+	gk_steps_free(&t->cell_steps);
+	gk_steps_free(&t->out_steps);
+	gk_steps_free(&t->out_hash_steps);
+	free(t);
 }
 
 /* ---- sending -------------------------------------------------------------------------------- */
@@ -356,11 +728,14 @@ static bool command_type(uint8_t type)
 	return request_class(type) || type == GK_MSG_CHALLENGE || type == GK_MSG_SUCCESS;
 }
 
-/* Answers the received command s with what m is (an ACK built here, or m itself). */
+/* Answers the received command s with what m is (an ACK built here, or m itself), keeps the
+ * answer for T-hist and sends it. */
 static void answer(struct gk_cmd_txn *t, struct in_slot *s, const struct gk_msg *m, bool as_is)
 {
-	int n;
+	uint8_t buf[GK_CMD_BUF];
 	uint8_t flags = s->pending_sent ? GK_CMD_F_WANT_ACK : 0;
+	struct sockaddr_storage to;
+	int n;
 
 	if (as_is) {
 		struct gk_msg *r = &t->scratch;
@@ -373,23 +748,23 @@ static void answer(struct gk_cmd_txn *t, struct in_slot *s, const struct gk_msg 
 		if (r->proto == GK_PROTO_H248)
 			r->wire.h248.mid[0] = '\0';
 		stamp(t, r);
-		n = t->codec->encode(r, s->buf, sizeof(s->buf));
+		n = t->codec->encode(r, buf, sizeof(buf));
 		if (n < 0)
 			t->stats.encode_errors++;
 	} else {
-		n = encode_ack(t, m, GK_CMD_REPLY, flags, s->buf, sizeof(s->buf));
+		n = encode_ack(t, m, GK_CMD_REPLY, flags, buf, sizeof(buf));
 	}
-	if (s->state == IN_ANSWERED)
-		answered_unlink(t, s);
+	/* Off the working list while its bytes find room, so that making room never takes it. */
+	list_unlink(t, &t->working, s);
+	if (n > 0 && !keep_answer(t, s, buf, (size_t)n))
+		t->stats.pool_full++; /* sent, not kept: its duplicates go unanswered */
 	s->state = IN_ANSWERED;
-	answered_append(t, s);
-	s->len = n > 0 ? (uint16_t)n : 0;
-	gk_timer_cancel(t->loop, &s->timer);
-	gk_timer_arm(t->loop, &s->timer, t->cfg.t_hist_ms);
-	if (s->len) {
-		t->stats.replies_sent++;
-		t->ops.xmit(t->user, &s->from, s->buf, s->len, s->seal);
-	}
+	list_join(t, s);
+	if (n <= 0)
+		return;
+	t->stats.replies_sent++;
+	peer_addr(&s->from, &to);
+	t->ops.xmit(t->user, &to, buf, (size_t)n, s->seal);
 }
 
 int gk_cmd_txn_output(struct gk_cmd_txn *t, const struct gk_msg *m,
@@ -398,22 +773,22 @@ int gk_cmd_txn_output(struct gk_cmd_txn *t, const struct gk_msg *m,
 	const struct gk_cmd_wire *w = gk_cmd_wire_of((struct gk_msg *)m);
 	bool reply_type =
 	    m->type == GK_MSG_REJECT || m->type == GK_MSG_DEREG_OK || m->type == GK_MSG_OTHER_OK;
-	bool answered = false;
+	struct in_slot *s = NULL;
 
 	if (!w || m->proto != t->codec->proto || (!reply_type && !command_type(m->type)))
 		return -EINVAL;
 	if (w->kind == GK_CMD_REQUEST && w->tid) {
-		struct in_slot *s = in_find(t, to, w->tid);
-		if (s && s->state == IN_WORKING) {
-			s->seal = seal;
-			answer(t, s, m, reply_type);
-			answered = true;
-		}
+		s = in_find(t, to, w->tid);
+		if (s && s->state != IN_WORKING)
+			s = NULL;
 	}
 	if (reply_type) {
-		if (answered)
+		if (s) {
+			s->seal = seal;
+			answer(t, s, m, true);
 			return 0;
-		/* The command is no longer remembered: answer it anyway, without caching. */
+		}
+		/* The command is no longer remembered: answer it anyway, without keeping it. */
 		uint8_t buf[GK_CMD_BUF];
 		struct gk_msg *r = &t->scratch;
 		memcpy(r, m, sizeof(*r));
@@ -431,12 +806,15 @@ int gk_cmd_txn_output(struct gk_cmd_txn *t, const struct gk_msg *m,
 		return 0;
 	}
 
-	uint32_t idx = t->out_free;
-	if (!idx) {
+	/* A new command, after the final response of the command it follows (if that one is still
+	 * being worked on). Its room comes first: a command answered 200 whose CHALLENGE or SUCCESS
+	 * then found no room would leave its sender waiting for what never comes, while one left
+	 * working gets a provisional response and comes back to the state machine. */
+	struct out_slot *o = out_room(t);
+	if (!o) {
 		t->stats.pool_full++;
 		return -ENOBUFS;
 	}
-	struct out_slot *o = &t->out[idx];
 	struct gk_msg *c = &t->scratch;
 	memcpy(c, m, sizeof(*c));
 	struct gk_cmd_wire *cw = gk_cmd_wire_of(c);
@@ -454,6 +832,10 @@ int gk_cmd_txn_output(struct gk_cmd_txn *t, const struct gk_msg *m,
 		t->stats.encode_errors++;
 		return n == -ENOSPC ? -ENOBUFS : -EINVAL;
 	}
+	if (s) {
+		s->seal = seal;
+		answer(t, s, m, false);
+	}
 	t->out_free = o->next;
 	o->used = true;
 	o->type = m->type;
@@ -465,8 +847,7 @@ int gk_cmd_txn_output(struct gk_cmd_txn *t, const struct gk_msg *m,
 	o->to = *to;
 	memcpy(o->idc, m->idc, sizeof(o->idc));
 	memcpy(o->idsp, m->idsp, sizeof(o->idsp));
-	o->next = t->out_hash[tid & t->out_mask];
-	t->out_hash[tid & t->out_mask] = idx;
+	out_hash_insert(t, (uint32_t)(o - t->out));
 	t->n_out++;
 	t->stats.cmds_sent++;
 	gk_timer_arm(t->loop, &o->timer, t->cfg.t_init_ms);
@@ -474,60 +855,25 @@ int gk_cmd_txn_output(struct gk_cmd_txn *t, const struct gk_msg *m,
 	return 0;
 }
 
-/* ---- timers --------------------------------------------------------------------------------- */
-
-static void out_timer(struct gk_timer *tm)
-{
-	struct out_slot *o =
-	    (struct out_slot *)(void *)((char *)tm - offsetof(struct out_slot, timer));
-	struct gk_cmd_txn *t = o->t;
-
-	if (o->tries >= t->cfg.max_retx) {
-		uint64_t cookie = o->cookie;
-		t->stats.gave_up++;
-		out_release(t, o);
-		if (t->ops.done)
-			t->ops.done(t->user, cookie, GK_CMD_GAVE_UP, 0);
-		return;
-	}
-	o->tries++;
-	uint64_t d = (uint64_t)t->cfg.t_init_ms << (o->tries < 20 ? o->tries : 20);
-	if (d > t->cfg.t_max_ms)
-		d = t->cfg.t_max_ms;
-	t->stats.retransmissions++;
-	gk_timer_arm(t->loop, &o->timer, d);
-	t->ops.xmit(t->user, &o->to, o->buf, o->len, o->seal);
-}
-
-static void in_timer(struct gk_timer *tm)
-{
-	struct in_slot *s =
-	    (struct in_slot *)(void *)((char *)tm - offsetof(struct in_slot, timer));
-	if (s->state == IN_WORKING)
-		s->t->stats.replies_forgotten++;
-	in_release(s->t, s);
-}
-
 /* ---- receiving ------------------------------------------------------------------------------ */
+
+/* Transaction ids looked up per acknowledgement at most. A peer acknowledges the answers it got
+ * lately, a few ids or a short range; an acknowledgement only frees answers before T-hist would,
+ * so what lies past this many is left to expire, and a range of a billion ids costs no more than
+ * this (a sweep of the history for it would cost up to max_in per datagram). */
+#define ACK_LOOKUPS_MAX 1024
 
 /* The peer has our replies to these transactions: forget them. */
 static void release_acked(struct gk_cmd_txn *t, const struct gk_cmd_wire *w,
                           const struct sockaddr_storage *from)
 {
-	for (unsigned r = 0; r < w->n_acks && r < GK_CMD_ACKS_MAX; r++) {
+	unsigned budget = ACK_LOOKUPS_MAX;
+
+	for (unsigned r = 0; r < w->n_acks && r < GK_CMD_ACKS_MAX && budget; r++) {
 		uint32_t a = w->acks[r].first, b = w->acks[r].last;
-		if (b - a <= 256) {
-			for (uint64_t tid = a; tid <= b; tid++) {
-				struct in_slot *s = in_find(t, from, (uint32_t)tid);
-				if (s && s->state == IN_ANSWERED)
-					in_release(t, s);
-			}
-			continue;
-		}
-		for (uint32_t i = 1; i <= t->cfg.max_in; i++) {
-			struct in_slot *s = &t->in[i];
-			if (s->state == IN_ANSWERED && s->tid >= a && s->tid <= b &&
-			    gk_sockaddr_equal(&s->from, from))
+		for (uint64_t tid = a; tid <= b && budget; tid++, budget--) {
+			struct in_slot *s = in_find(t, from, (uint32_t)tid);
+			if (s && s->state == IN_ANSWERED)
 				in_release(t, s);
 		}
 	}
@@ -564,6 +910,33 @@ static void shed(struct gk_cmd_txn *t, const struct gk_msg *m, const struct sock
 	t->ops.xmit(t->user, from, buf, (size_t)n, seal);
 }
 
+/* A copy of a command we remember: the answer it got, or while it is worked on a provisional
+ * one. Returns what gk_cmd_txn_input returns. */
+static int duplicate(struct gk_cmd_txn *t, struct in_slot *s, struct gk_msg *m,
+                     const struct sockaddr_storage *from, uint32_t seal)
+{
+	t->stats.duplicates++;
+	if (s->state == IN_WORKING) {
+		uint8_t buf[256];
+		int n = encode_ack(t, m, GK_CMD_PENDING, 0, buf, sizeof(buf));
+		if (n > 0) {
+			s->pending_sent = true;
+			t->stats.pending_sent++;
+			t->ops.xmit(t->user, from, buf, (size_t)n, seal);
+		}
+		/* The exchange's command is still being worked on, and what it waits for may be
+		 * what was lost (an SBC's request to the core): the state machine hears of the
+		 * retransmission, as it does of a SIP one, and knows it by its N1. */
+		if (t->cfg.defer && request_class(m->type))
+			return 1;
+	} else if (s->len) {
+		uint8_t buf[GK_CMD_BUF];
+		cells_read(t, s->cells, buf, s->len);
+		t->ops.xmit(t->user, from, buf, s->len, s->seal);
+	}
+	return 0;
+}
+
 int gk_cmd_txn_input(struct gk_cmd_txn *t, struct gk_msg *m, const struct sockaddr_storage *from,
                      uint32_t seal)
 {
@@ -575,27 +948,8 @@ int gk_cmd_txn_input(struct gk_cmd_txn *t, struct gk_msg *m, const struct sockad
 	case GK_CMD_REQUEST: {
 		release_acked(t, w, from);
 		struct in_slot *s = in_find(t, from, w->tid);
-		if (s) {
-			t->stats.duplicates++;
-			if (s->state == IN_WORKING) {
-				uint8_t buf[256];
-				int n = encode_ack(t, m, GK_CMD_PENDING, 0, buf, sizeof(buf));
-				if (n > 0) {
-					s->pending_sent = true;
-					t->stats.pending_sent++;
-					t->ops.xmit(t->user, from, buf, (size_t)n, seal);
-				}
-				/* The exchange's command is still being worked on, and what it
-				 * waits for may be what was lost (an SBC's request to the core):
-				 * the state machine hears of the retransmission, as it does of a
-				 * SIP one, and knows it by its N1. */
-				if (t->cfg.defer && request_class(m->type))
-					return 1;
-			} else if (s->len) {
-				t->ops.xmit(t->user, from, s->buf, s->len, s->seal);
-			}
-			return 0;
-		}
+		if (s)
+			return duplicate(t, s, m, from, seal);
 		t->stats.cmds_in++;
 		s = in_alloc(t, from, w->tid);
 		if (!s) {
@@ -605,12 +959,8 @@ int gk_cmd_txn_input(struct gk_cmd_txn *t, struct gk_msg *m, const struct sockad
 			return 0;                       /* else the peer retransmits */
 		}
 		s->seal = seal;
-		if (t->cfg.defer && request_class(m->type)) {
-			s->state = IN_WORKING;
-			gk_timer_arm(t->loop, &s->timer, t->cfg.t_work_ms);
-		} else {
+		if (!(t->cfg.defer && request_class(m->type)))
 			answer(t, s, m, false);
-		}
 		return 1;
 	}
 	case GK_CMD_PENDING:
@@ -676,4 +1026,11 @@ unsigned gk_cmd_txn_out_count(const struct gk_cmd_txn *t)
 unsigned gk_cmd_txn_in_count(const struct gk_cmd_txn *t)
 {
 	return t->n_in;
+}
+
+uint64_t gk_cmd_txn_resident_bytes(const struct gk_cmd_txn *t)
+{
+	return gk_steps_bytes(&t->in_steps) + gk_steps_bytes(&t->in_hash_steps) +
+	       gk_steps_bytes(&t->cell_steps) + gk_steps_bytes(&t->out_steps) +
+	       gk_steps_bytes(&t->out_hash_steps);
 }

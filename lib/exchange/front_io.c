@@ -173,7 +173,9 @@ int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
 			gk_cmd_txn_cfg_defaults(&tc);
 			tc.defer = true;
 			if (io->transactions)
-				tc.max_in = tc.max_out = io->transactions;
+				tc.max_in = io->transactions;
+			if (io->in_flight)
+				tc.max_out = io->in_flight;
 			if (codec->proto == GK_PROTO_H248)
 				mid_of(&addrs[i], tc.local_mid, sizeof(tc.local_mid));
 			s->txn = gk_cmd_txn_new(codec, &tc, &ops, s, io->loop, err, sizeof(err));
@@ -198,6 +200,7 @@ int gk_front_io_listen_bindings(struct gk_front_io *io, const struct gk_front_li
 	int opened = 0;
 
 	io->transactions = l->transactions;
+	io->in_flight = l->in_flight;
 	io->refusals_per_s = l->refusals_per_s;
 	for (int i = 0; i < 3; i++) {
 		const struct gk_front_listen *p = &l->proto[i];
@@ -392,6 +395,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("stale_answers", r->stale_answers);
 	P("core_resent", r->core_resent);
 	P("successes_resent", r->successes_resent);
+	P("challenges_resent", r->challenges_resent);
 	P("deregistrations_resent", r->deregistrations_resent);
 	P("tx_datagrams", l->tx_dgrams);
 	P("rx_nobufs", l->rx_nobufs);
@@ -413,6 +417,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 		bool first = true;
 		struct gk_cmd_txn_stats sum = {0};
 		unsigned in = 0, outn = 0;
+		uint64_t resident = 0;
 		if (!io->sock[i].txn)
 			continue;
 		for (unsigned j = 0; j < i; j++)
@@ -430,6 +435,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 				d[k] += a[k];
 			in += gk_cmd_txn_in_count(io->sock[j].txn);
 			outn += gk_cmd_txn_out_count(io->sock[j].txn);
+			resident += gk_cmd_txn_resident_bytes(io->sock[j].txn);
 		}
 #define T(f) gk_ctl_printf(out, "%s.txn." #f " %llu", c->name, (unsigned long long)sum.f)
 		T(cmds_sent);
@@ -446,11 +452,15 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 		T(replies_forgotten);
 		T(pool_full);
 		T(evicted);
+		T(evicted_young);
+		T(grown);
 		T(shed);
 		T(encode_errors);
 #undef T
 		gk_ctl_printf(out, "%s.txn.in_flight %u", c->name, outn);
 		gk_ctl_printf(out, "%s.txn.remembered %u", c->name, in);
+		gk_ctl_printf(out, "%s.txn.resident_bytes %llu", c->name,
+		              (unsigned long long)resident);
 	}
 }
 

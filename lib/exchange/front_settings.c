@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gatekey/cmd/cmd_txn.h"
 #include "gatekey/exchange/front_settings.h"
 #include "gatekey/h323/ras.h"
 
@@ -139,7 +140,7 @@ static int add_listen(const char *value, void *arg, char *err, size_t errlen)
 }
 
 #define GK_TXN_POOL_MIN 16
-#define GK_TXN_POOL_MAX (1u << 20)
+#define GK_TXN_POOL_MAX (1u << 22)
 
 static int set_ras_arc(const char *value, void *arg, char *err, size_t errlen)
 {
@@ -186,11 +187,15 @@ size_t gk_front_listener_keys(struct gk_front_listeners *l, struct gk_cfg_key *k
 	     .help = "OID arc of gatekey's H.235 tokens in RAS (default " GK_RAS_ARC_DEFAULT ")",
 	     .multi = true,
 	     .on_multi = set_ras_arc},
-	    GK_CFG_RANGE(
-	        "cmd.transactions", &l->transactions, GK_TXN_POOL_MIN, GK_TXN_POOL_MAX,
-	        "MGCP and H.248 commands kept per socket, sent and received each (default "
-	        "4096): a received command's answer is kept for retransmissions until newer "
-	        "ones need its slot"),
+	    GK_CFG_RANGE("cmd.transactions", &l->transactions, GK_TXN_POOL_MIN, GK_TXN_POOL_MAX,
+	                 "MGCP and H.248 received commands remembered per socket at most, each "
+	                 "with its answer for T-hist (30 s), so that a retransmission gets the "
+	                 "same answer (default 1048576: 30 s of about 35,000 commands a second; "
+	                 "memory follows what is remembered, about 150 to 270 bytes each); past it "
+	                 "the oldest answer gives way (counted: <proto>.txn.evicted)"),
+	    GK_CFG_RANGE("cmd.in_flight", &l->in_flight, GK_TXN_POOL_MIN, GK_TXN_POOL_MAX,
+	                 "MGCP and H.248 commands sent per socket (challenges, successes) and "
+	                 "retransmitted until answered, at most (default 65536)"),
 	    GK_CFG_RANGE("refusals_per_second", &l->refusals_per_s, 0, 100000,
 	                 "stateless error responses (SIP 400, 415, 416, 420, 505, 513) sent to "
 	                 "terminals per second, at most (default 100; 0: none): the rest are "
@@ -201,7 +206,8 @@ size_t gk_front_listener_keys(struct gk_front_listeners *l, struct gk_cfg_key *k
 	if (used + n + 1 > cap)
 		abort(); /* a program's key table is sized at compile time */
 	memset(l, 0, sizeof(*l));
-	l->transactions = 4096;
+	l->transactions = GK_CMD_HISTORY_DEFAULT;
+	l->in_flight = GK_CMD_IN_FLIGHT_DEFAULT;
 	l->refusals_per_s = 100;
 	for (int i = 0; i < 3; i++)
 		l->proto[i].key = names[i];

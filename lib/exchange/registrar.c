@@ -69,7 +69,11 @@ struct sent_success {
 	uint64_t ts;
 	uint32_t expires;
 	uint8_t chosen;
+	bool has_reg_n1;
 	uint8_t n1[GK_NONCE_LEN], n2[GK_NONCE_LEN];
+	uint8_t reg_n1[GK_NONCE_LEN];            /* of the REGISTER the registration began with */
+	struct gk_mech_offer mechs[GK_MECH_MAX]; /* the echo the MAC covers */
+	uint8_t n_mechs;
 	uint8_t blob[GK_BLOB_LEN];
 	uint8_t mac[GK_MAC_LEN];
 };
@@ -89,6 +93,10 @@ struct pending {
 	uint64_t started_ms;
 	struct sockaddr_storage from;
 	uint8_t n1[GK_NONCE_LEN]; /* N1 of the request being answered */
+	/* N1 of the REGISTER the attempt began with, kept once the ANSWER's N1 takes its place:
+	 * the REGISTER is what a command protocol's terminal may still retransmit (on_register). */
+	uint8_t reg_n1[GK_NONCE_LEN];
+	bool has_reg_n1;
 	uint8_t n2[GK_NONCE_LEN]; /* N2 of the challenge issued */
 	uint64_t ts2;
 	uint8_t rand[GK_RAND_LEN];
@@ -385,7 +393,9 @@ static bool n1_in_progress(struct gk_registrar *r, const char *idc, const uint8_
 {
 	for (uint32_t i = gk_attempts_first(r->attempts, idc); i;
 	     i = gk_attempts_next(r->attempts, i))
-		if (memcmp(r->pending[i].n1, n1, GK_NONCE_LEN) == 0)
+		if (memcmp(r->pending[i].n1, n1, GK_NONCE_LEN) == 0 ||
+		    (r->pending[i].has_reg_n1 &&
+		     memcmp(r->pending[i].reg_n1, n1, GK_NONCE_LEN) == 0))
 			return true;
 	return false;
 }
@@ -501,6 +511,10 @@ static void to_core(struct gk_registrar *r, struct pending *p, const struct gk_m
 	p->state = P_WAIT_CORE;
 	p->from = *from;
 	memcpy(p->n1, req->n1, GK_NONCE_LEN);
+	if (req->type == GK_MSG_REGISTER) {
+		memcpy(p->reg_n1, req->n1, GK_NONCE_LEN);
+		p->has_reg_n1 = true;
+	}
 	gk_msg_copy(&p->req, req);
 	gk_timer_arm(r->loop, &p->timer, r->cfg.core_timeout_ms);
 	r->stats.core_requests++;
@@ -537,12 +551,15 @@ static void core_resend(struct gk_registrar *r, struct pending *p)
 		                   p->req.rand, p->req.auth, a, p->sealed);
 }
 
-static void send_challenge(struct gk_registrar *r, struct pending *p)
+/* p's challenge, in the transaction of req (the request it answers, or a copy of it), echoing
+ * n1: the N1 of that request. */
+static void send_challenge(struct gk_registrar *r, struct pending *p, const struct gk_msg *req,
+                           const uint8_t n1[GK_NONCE_LEN])
 {
 	struct gk_msg c;
 
-	respond_init(&c, &p->req, GK_MSG_CHALLENGE);
-	memcpy(c.n1, p->n1, GK_NONCE_LEN);
+	respond_init(&c, req, GK_MSG_CHALLENGE);
+	memcpy(c.n1, n1, GK_NONCE_LEN);
 	memcpy(c.n2, p->n2, GK_NONCE_LEN);
 	memcpy(c.rand, p->rand, GK_RAND_LEN);
 	c.ts = p->ts2;
@@ -567,7 +584,7 @@ void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
 	p->state = P_WAIT_ANSWER;
 	gk_timer_arm(r->loop, &p->timer, (uint64_t)r->cfg.challenge_ttl_s * 1000);
 	r->stats.challenges++;
-	send_challenge(r, p);
+	send_challenge(r, p, &p->req, p->n1);
 }
 
 void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reason why,
@@ -682,6 +699,8 @@ static uint32_t clamp_expires(const struct gk_registrar *r, const struct gk_msg 
 
 static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
                                const struct sockaddr_storage *from);
+static bool resend_success(struct gk_registrar *r, struct record *rc, const struct gk_msg *m,
+                           const struct sockaddr_storage *from);
 
 /* Whether m came under the gk-mac trailer of its own IDc's standing binding (verified_index
  * names it), from that binding's address: a refresh by the terminal that holds the current K.
@@ -726,13 +745,30 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 		/* A retransmission of the request we are working on: the challenge is public, send
 		 * it again; while the core decides, the request to it may be what was lost. */
 		if (p->state == P_WAIT_ANSWER)
-			send_challenge(r, p);
+			send_challenge(r, p, m, p->n1);
 		else
 			core_resend(r, p);
 		return;
 	}
+	/* The REGISTER this attempt began with, after the terminal answered its challenge. An
+	 * MGCP or H.248 terminal retransmits a command until its own final response comes, which
+	 * travels apart from the challenge and may be lost; its transaction layer hands the copy on
+	 * as new when it no longer holds that response (cmd_txn.c). Taken for a new attempt, it
+	 * would replace this one and throw away the answer the core is deciding; refused, the
+	 * refusal would reach the terminal as the REGISTER's final response and end its
+	 * registration. It was answered with the challenge: it gets the challenge again, which the
+	 * terminal, past it, ignores. */
+	if (p && p->has_reg_n1 && memcmp(p->reg_n1, m->n1, GK_NONCE_LEN) == 0) {
+		r->stats.challenges_resent++;
+		send_challenge(r, p, m, p->reg_n1);
+		return;
+	}
 	slot = gk_idmap_find(r->ids, m->idc);
 	rc = slot ? rec(r, slot) : NULL;
+	/* The same after the registration it began has made the binding: the success it ended
+	 * in, while that is kept, from the binding's address (resend_success). */
+	if (rc && resend_success(r, rc, m, from))
+		return;
 	if ((rc && n1_seen(rc, m->n1)) || n1_in_progress(r, m->idc, m->n1))
 		return reject(r, m, from, GK_R_REPLAY_N1);
 	if (rc) {
@@ -851,6 +887,9 @@ static uint32_t record_for_binding(struct gk_registrar *r, const struct pending 
 	rc->last_seen_ms = gk_loop_now(r->loop);
 	if (!n1_seen(rc, p->n1))
 		n1_remember(rc, p->n1);
+	/* and the REGISTER's, so that a late copy of it never opens a new attempt */
+	if (p->has_reg_n1 && !n1_seen(rc, p->reg_n1))
+		n1_remember(rc, p->reg_n1);
 	return slot;
 }
 
@@ -917,6 +956,10 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	kept->chosen = s.chosen;
 	memcpy(kept->n1, s.n1, GK_NONCE_LEN);
 	memcpy(kept->n2, s.n2, GK_NONCE_LEN);
+	kept->has_reg_n1 = p->has_reg_n1;
+	memcpy(kept->reg_n1, p->reg_n1, GK_NONCE_LEN);
+	memcpy(kept->mechs, s.mechs, sizeof(kept->mechs));
+	kept->n_mechs = s.n_mechs;
 	memcpy(kept->blob, s.blob, GK_BLOB_LEN);
 	memcpy(kept->mac, s.mac, GK_MAC_LEN);
 	r->ops.send_terminal(r->user, &s, from, NULL);
@@ -926,16 +969,21 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	pending_free(r, p);
 }
 
-/* m repeats the answer that made rc's binding, from its address, while that success is kept:
- * the same success goes again, in m's own transaction. */
+/* m repeats the answer that made rc's binding, or the REGISTER its registration began with, from
+ * the binding's address, while that success is kept: the same success goes again, in m's own
+ * transaction, byte for byte what the terminal verified (the mechanism list it echoes is the
+ * kept one: a REGISTER carries none). */
 static bool resend_success(struct gk_registrar *r, struct record *rc, const struct gk_msg *m,
                            const struct sockaddr_storage *from)
 {
 	const struct sent_success *kept = &rc->sent;
+	bool same = m->type == GK_MSG_ANSWER
+	                ? memcmp(kept->n1, m->n1, GK_NONCE_LEN) == 0
+	                : kept->has_reg_n1 && memcmp(kept->reg_n1, m->n1, GK_NONCE_LEN) == 0;
 	struct gk_msg s;
 
-	if (!rc->b.active || kept->until_ms <= gk_loop_now(r->loop) ||
-	    memcmp(kept->n1, m->n1, GK_NONCE_LEN) != 0 || !gk_sockaddr_equal(&rc->b.addr, from))
+	if (!rc->b.active || kept->until_ms <= gk_loop_now(r->loop) || !same ||
+	    !gk_sockaddr_equal(&rc->b.addr, from))
 		return false;
 	respond_init(&s, m, GK_MSG_SUCCESS);
 	memcpy(s.n1, kept->n1, GK_NONCE_LEN);
@@ -943,8 +991,8 @@ static bool resend_success(struct gk_registrar *r, struct record *rc, const stru
 	s.ts = kept->ts;
 	memcpy(s.blob, kept->blob, GK_BLOB_LEN);
 	s.chosen = kept->chosen;
-	memcpy(s.mechs, m->mechs, sizeof(s.mechs));
-	s.n_mechs = m->n_mechs;
+	memcpy(s.mechs, kept->mechs, sizeof(s.mechs));
+	s.n_mechs = kept->n_mechs;
 	s.expires = kept->expires;
 	s.index = kept->chosen == GK_MECH_GKMAC ? rc->b.index : 0;
 	memcpy(s.mac, kept->mac, GK_MAC_LEN);
@@ -1066,6 +1114,13 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 		return reject(r, m, from, GK_R_STALE_TS);
 	slot = gk_idmap_find(r->ids, m->idc);
 	rc = slot ? rec(r, slot) : NULL;
+	/* The answer that made the binding, again: its success again, whatever the terminal has
+	 * begun since. An MGCP or H.248 terminal retransmits it until its own final response
+	 * comes, which may be lost while the success arrives; its refresh may then be in progress
+	 * when a copy arrives that the transaction layer no longer recognises, and a refusal in
+	 * that copy's transaction would end the refresh. */
+	if (rc && resend_success(r, rc, m, from))
+		return;
 	/* An answer counts only from where its challenge went: resent from elsewhere it would
 	 * install the binding at the sender's address. Attempts in progress are left alone. */
 	p = pending_of(r, m->idc, from);
@@ -1074,8 +1129,6 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 	if (p && p->state == P_WAIT_CORE && p->req.type == GK_MSG_ANSWER &&
 	    memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0)
 		return core_resend(r, p); /* retransmitted while the core decides */
-	if (!p && rc && resend_success(r, rc, m, from))
-		return;
 	if (!p) {
 		/* No challenge of ours is waiting for it: this front restarted since the challenge
 		 * went out, or the challenge expired. Like a stale nonce in Digest (RFC 7616,
@@ -1096,7 +1149,7 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 		 * took the fresh challenge, and end the registration: the challenge goes again. */
 		if (memcmp(p->n1, m->n1, GK_NONCE_LEN) == 0) {
 			r->stats.stale_answers++;
-			send_challenge(r, p);
+			send_challenge(r, p, m, p->n1);
 			return;
 		}
 		return reject(r, m, from, GK_R_BAD_N2);

@@ -6,7 +6,10 @@
  * (lib/cmd/cmd_txn.c). Both ends must hold the same key; retransmitted commands get the same answer
  * (or a provisional one while the network works, then a final one that is acknowledged); a refusal
  * reaches the terminal as an error response; deregistration's 200 becomes DEREG_OK; with the loop
- * running, commands nobody answers are retransmitted with backoff and then given up.
+ * running, commands nobody answers are retransmitted with backoff and then given up. A copy of a
+ * command that comes after the network's history forgot its answer (crowd()) is answered as the
+ * command was, so the terminal's registration or refresh still completes: the soak's MGCP and
+ * H.248 REFUSED failures, reproduced.
  */
 #include <string.h>
 
@@ -79,6 +82,8 @@ static void xmit_net(void *user, const struct sockaddr_storage *to, const uint8_
                      uint32_t seal)
 {
 	struct world *w = user;
+	if (!gk_sockaddr_equal(to, &w->term_addr))
+		return; /* to the other terminals of crowd() */
 	if (w->drop_next_to_term) {
 		w->drop_next_to_term = false;
 		return;
@@ -408,6 +413,233 @@ TEST_F(cmd, a_lost_challenge_is_retransmitted_by_the_network)
 	pump(w, 100, 0);
 	EXPECT_EQ(GK_TERM_REGISTERED, w->alice.state);
 	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->challenges);
+}
+
+/* ---- late retransmissions: a command whose answer the network's layer no longer holds ---- */
+
+/* The other terminals behind the same network element: n keep-alives of theirs, each answered at
+ * once. A history that holds fewer answers than that forgets every older one. */
+static void crowd(struct world *w, unsigned n)
+{
+	static unsigned tid = 700000;
+	struct sockaddr_storage other;
+	char err[64], text[512];
+	enum gk_reason why;
+	struct gk_msg m, ok;
+
+	gk_parse_addr("198.18.1.9:2427", &other, err, sizeof(err));
+	for (unsigned i = 0; i < n; i++, tid++) {
+		int len =
+		    w->codec->proto == GK_PROTO_MGCP
+		        ? snprintf(text, sizeof(text),
+		                   "NTFY %u bob@ss1 MGCP 1.0\r\nX: 0\r\nO: gk/ka\r\n"
+		                   "X-GK-TS: 1732795200\r\n",
+		                   tid)
+		        : snprintf(text, sizeof(text),
+		                   "MEGACO/1 [198.18.1.9]:2944\r\nTransaction = %u { Context = - "
+		                   "{ Notify = ROOT { ObservedEvents = 0 { gk/ka { idc = \"bob\", "
+		                   "idsp = \"ss1\", ts = 1732795200 } } } } }\r\n",
+		                   tid);
+		ASSERT_EQ_LOCAL(0,
+		                w->codec->decode((const uint8_t *)text, (size_t)len, &m, &why) < 0);
+		ASSERT_EQ_LOCAL(1, gk_cmd_txn_input(w->net, &m, &other, 0));
+		memset(&ok, 0, offsetof(struct gk_msg, wire));
+		ok.proto = m.proto;
+		ok.type = GK_MSG_OTHER_OK;
+		memcpy(ok.idc, m.idc, sizeof(ok.idc));
+		memcpy(ok.idsp, m.idsp, sizeof(ok.idsp));
+		gk_msg_copy_wire(&ok, &m);
+		ASSERT_EQ_LOCAL(0, gk_cmd_txn_output(w->net, &ok, &other, 0, 0));
+	}
+}
+
+/* The queued datagram at i, taken out of the queue. */
+static struct dgram take(struct world *w, unsigned i)
+{
+	struct dgram d = w->q[i];
+	memmove(&w->q[i], &w->q[i + 1], (--w->qn - i) * sizeof(w->q[0]));
+	return d;
+}
+
+/* d first in the queue: a retransmission arriving before what is queued. */
+static void push_front(struct world *w, const struct dgram *d)
+{
+	memmove(&w->q[1], &w->q[0], w->qn++ * sizeof(w->q[0]));
+	w->q[0] = *d;
+}
+
+/* A refresh: the terminal's REGISTER takes long enough at the network to be retransmitted and
+ * answered as pending, so its final response asks for an acknowledgement, and that response is
+ * lost. The terminal's layer keeps retransmitting the REGISTER (every 5 s after the pending one,
+ * RFC 3435 §3.5.5), while the terminal answers the challenge. When the network's history has
+ * forgotten the REGISTER's answer by the time a copy arrives, the copy reaches the registrar as
+ * a new command; its N1 is spent, and a refusal would reach the terminal's layer as the final
+ * response of a REGISTER it still retransmits, and end the refresh (REFUSED). The network must
+ * answer it as it was answered: the terminal completes. */
+TEST_F(cmd, a_refresh_completes_when_its_register_comes_again_after_its_answer_was_forgotten)
+{
+	struct world *w = &self->w;
+	struct gk_msg req;
+	char fpr[GK_FPR_HEX_LEN + 1] = "";
+
+	start(w);
+	pump(w, 100, 0);
+	ASSERT_EQ(GK_TERM_REGISTERED, w->alice.state);
+	uint32_t index = w->alice.index;
+
+	w->hold_auc = true;
+	gk_terminal_register(&w->alice, &req);
+	term_send(w, &req);
+	struct dgram reg = w->q[0];
+	pump(w, 1, index);
+	w->q[w->qn++] = reg; /* retransmitted: pending */
+	pump(w, 2, index);
+	EXPECT_EQ(1, gk_cmd_txn_stats(w->term)->pending_in);
+	w->hold_auc = false;
+	auc_answer(w); /* the final response, then the challenge */
+	ASSERT_EQ(2, w->qn);
+	take(w, 0);        /* the final response is lost */
+	pump(w, 1, index); /* the challenge: its acknowledgement and the answer */
+	pump(w, 2, index); /* ... reach the network: the success is on its way */
+	ASSERT_EQ(GK_TERM_WAIT_SUCCESS, w->alice.state);
+	struct dgram held[QMAX];
+	unsigned n_held = w->qn;
+	memcpy(held, w->q, sizeof(held));
+	w->qn = 0;
+
+	crowd(w, 64);        /* the history forgets the REGISTER's answer */
+	push_front(w, &reg); /* the terminal's layer retransmits it */
+	pump(w, 100, index); /* and hears what the network answers */
+	memcpy(w->q + w->qn, held, n_held * sizeof(held[0]));
+	w->qn += n_held;
+	pump(w, 100, index);
+
+	EXPECT_EQ(GK_TERM_REGISTERED, w->alice.state);
+	EXPECT_EQ(GK_R_OK, w->alice.reason);
+	gk_registrar_foreach(w->d.front, fpr_of, fpr);
+	EXPECT_STREQ(w->alice.fpr, fpr);
+	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->refreshes);
+	EXPECT_EQ(0, gk_cmd_txn_out_count(w->term)); /* every command of the terminal answered */
+}
+
+/* The first registration's answer, whose final response was lost, still retransmitted by the
+ * terminal's layer when the terminal has begun its refresh: after the network's history forgot
+ * its answer, it meets the refresh's attempt at the registrar. A refusal would end the refresh;
+ * the success it made is what it gets again, and the refresh completes. */
+TEST_F(cmd, a_refresh_completes_when_the_last_answer_comes_again_after_its_answer_was_forgotten)
+{
+	struct world *w = &self->w;
+	struct gk_msg req;
+
+	start(w);
+	pump(w, 1, 0); /* the REGISTER: its final response and the challenge */
+	pump(w, 2, 0); /* ... at the terminal: the challenge's acknowledgement and the answer */
+	ASSERT_EQ(2, w->qn);
+	struct dgram answer = w->q[1];
+	pump(w, 2, 0); /* at the network: the answer's final response and the success */
+	ASSERT_EQ(2, w->qn);
+	take(w, 0); /* the final response is lost */
+	pump(w, 100, 0);
+	ASSERT_EQ(GK_TERM_REGISTERED, w->alice.state);
+	ASSERT_EQ(1, gk_cmd_txn_out_count(w->term)); /* the answer, still retransmitted */
+	uint32_t index = w->alice.index;
+
+	gk_terminal_register(&w->alice, &req);
+	term_send(w, &req);
+	pump(w, 2, index); /* the refresh's REGISTER in, its final response back */
+	ASSERT_EQ(GK_TERM_WAIT_CHALLENGE, w->alice.state);
+	crowd(w, 64);
+	push_front(w, &answer);
+	pump(w, 100, index);
+
+	EXPECT_EQ(GK_TERM_REGISTERED, w->alice.state);
+	EXPECT_EQ(GK_R_OK, w->alice.reason);
+	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->refreshes);
+	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->successes_resent);
+	EXPECT_EQ(0, gk_cmd_txn_out_count(w->term));
+}
+
+/* The first registration's REGISTER, whose final response was lost, arriving after the network's
+ * history forgot its answer while the refresh's REGISTER waits for the AuC: taken for a new
+ * attempt from the same host, it used to replace the refresh's attempt, whose REGISTER was then
+ * refused as a replay when it came again. It gets the success its registration ended in, and
+ * the refresh goes on. */
+TEST_F(cmd, a_refresh_completes_when_the_first_register_comes_again_after_its_answer_was_forgotten)
+{
+	struct world *w = &self->w;
+	struct gk_msg req;
+
+	start(w);
+	struct dgram first = w->q[0];
+	pump(w, 1, 0);
+	ASSERT_EQ(2, w->qn);
+	take(w, 0); /* the REGISTER's final response is lost */
+	pump(w, 100, 0);
+	ASSERT_EQ(GK_TERM_REGISTERED, w->alice.state);
+	ASSERT_EQ(1, gk_cmd_txn_out_count(w->term));
+	uint32_t index = w->alice.index;
+
+	w->hold_auc = true;
+	gk_terminal_register(&w->alice, &req);
+	term_send(w, &req);
+	struct dgram refresh = w->q[0];
+	pump(w, 1, index); /* the refresh's REGISTER waits for the AuC */
+	crowd(w, 64);
+	push_front(w, &first);
+	pump(w, 100, index);
+	w->hold_auc = false;
+	if (w->auc_pending)
+		auc_answer(w);
+	pump(w, 100, index);
+	w->q[w->qn++] = refresh; /* retransmitted, had it no answer yet */
+	pump(w, 100, index);
+
+	EXPECT_EQ(GK_TERM_REGISTERED, w->alice.state);
+	EXPECT_EQ(GK_R_OK, w->alice.reason);
+	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->refreshes);
+	EXPECT_EQ(0, gk_cmd_txn_out_count(w->term));
+}
+
+/* The keep-alive and the deregistration, answered, their final responses lost, come again after
+ * the history forgot those answers: the registrar answers them again (the binding still stands;
+ * the deregistered one lingers for its repeat), and the terminal's commands end. */
+TEST_F(cmd, a_keepalive_and_a_deregistration_come_again_after_their_answers_were_forgotten)
+{
+	struct world *w = &self->w;
+	struct gk_msg m;
+
+	start(w);
+	pump(w, 100, 0);
+	ASSERT_EQ(GK_TERM_REGISTERED, w->alice.state);
+	uint32_t index = w->alice.index;
+
+	gk_msg_clear(&m);
+	m.type = GK_MSG_OTHER;
+	memcpy(m.idc, w->alice.idc, sizeof(m.idc));
+	memcpy(m.idsp, w->alice.idsp, sizeof(m.idsp));
+	term_send(w, &m);
+	struct dgram ka = w->q[0];
+	pump(w, 1, index);
+	ASSERT_EQ(1, w->qn);
+	take(w, 0); /* OTHER_OK lost */
+	crowd(w, 64);
+	w->q[w->qn++] = ka;
+	pump(w, 100, index);
+	EXPECT_EQ(0, gk_cmd_txn_out_count(w->term));
+
+	gk_terminal_deregister(&w->alice, &m);
+	term_send(w, &m);
+	struct dgram dereg = w->q[0];
+	pump(w, 1, index);
+	ASSERT_EQ(1, w->qn);
+	take(w, 0); /* DEREG_OK lost */
+	crowd(w, 64);
+	w->q[w->qn++] = dereg;
+	pump(w, 100, index);
+	EXPECT_EQ(GK_TERM_IDLE, w->alice.state);
+	EXPECT_EQ(0, gk_cmd_txn_out_count(w->term));
+	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->deregistrations);
+	EXPECT_EQ(1, gk_registrar_stats(w->d.front)->deregistrations_resent);
 }
 
 /* The answers of a full pool: what a peer hears back, for the eviction test. */

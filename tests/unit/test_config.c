@@ -127,7 +127,8 @@ TEST(front_listener_keys)
 	char err[256], *p;
 
 	gk_front_listener_keys(&l, k, 0, 8);
-	EXPECT_EQ(4096, l.transactions);
+	EXPECT_EQ(1048576, l.transactions);
+	EXPECT_EQ(65536, l.in_flight);
 	p = write_tmp("mgcp.listen = 198.18.0.1:2727\nmgcp.listen = [2001:db8::1]:2727\n"
 	              "cmd.transactions = 64\n");
 	ASSERT_EQ(0, gk_cfg_load(k, p, err, sizeof(err))) TH_LOG("%s", err);
@@ -145,10 +146,13 @@ TEST(front_listener_keys)
 	EXPECT_EQ(-1, gk_cfg_load(k, p, err, sizeof(err)));
 	unlink(p);
 	/* the same range on the command line */
-	EXPECT_EQ(-1, gk_cfg_set(k, "cmd.transactions=2000000", "--set", err, sizeof(err)));
-	EXPECT_NE(NULL, strstr(err, "from 16 to 1048576, got \"2000000\"")) TH_LOG("%s", err);
-	EXPECT_EQ(0, gk_cfg_set(k, "cmd.transactions=1048576", "--set", err, sizeof(err)));
-	EXPECT_EQ(1048576, l.transactions);
+	EXPECT_EQ(-1, gk_cfg_set(k, "cmd.transactions=5000000", "--set", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "from 16 to 4194304, got \"5000000\"")) TH_LOG("%s", err);
+	EXPECT_EQ(0, gk_cfg_set(k, "cmd.transactions=4194304", "--set", err, sizeof(err)));
+	EXPECT_EQ(4194304, l.transactions);
+	EXPECT_EQ(0, gk_cfg_set(k, "cmd.in_flight=1000", "--set", err, sizeof(err)));
+	EXPECT_EQ(1000, l.in_flight);
+	EXPECT_EQ(4194304, l.transactions);
 	gk_front_listener_keys(&l, k, 0, 8);
 	p = write_tmp("mgcp.listen = 198.18.0.1:2727\nmgcp.listen = 198.18.0.2:2727\n"
 	              "mgcp.listen = 198.18.0.3:2727\n");

@@ -1253,6 +1253,61 @@ TEST_F(sbc, an_answer_to_an_earlier_challenge_gets_the_current_one)
 	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
 }
 
+/* The terminal's REGISTER again while its answer is at the core: an MGCP or H.248 terminal's
+ * layer retransmits the REGISTER until its own final response arrives, which comes apart from
+ * the challenge and may be lost; a layer that forgot that response hands the copy on as new. It
+ * is the REGISTER this attempt began with: it gets the challenge again (which the terminal, past
+ * it, ignores), and the attempt is not replaced by a new one, which would have thrown the answer
+ * away and refused its retransmission (BAD_N2 or NO_CHALLENGE: the terminal fails, REFUSED). */
+TEST_F(sbc, a_register_again_while_its_answer_is_decided_replaces_nothing)
+{
+	struct sockaddr_storage from = addr_of(2);
+	struct gk_msg req, answer, ignored;
+
+	gk_terminal_register(&self->alice, &req);
+	gk_registrar_on_message(self->w.front, &req, &from, 0);
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, &self->w.out.m, &answer));
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &answer, &from, 0); /* on the core leg */
+	unsigned leg = self->w.q_tail;
+	gk_registrar_on_message(self->w.front, &req, &from, 0); /* the REGISTER again */
+	EXPECT_EQ(leg, self->w.q_tail);                         /* nothing new for the core */
+	ASSERT_TRUE(self->w.out.have);
+	EXPECT_EQ(GK_MSG_CHALLENGE, self->w.out.m.type);
+	EXPECT_EQ(0, memcmp(req.n1, self->w.out.m.n1, GK_NONCE_LEN));
+	EXPECT_EQ(-2, gk_terminal_on_message(&self->alice, &self->w.out.m, &ignored));
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->challenges_resent);
+	self->w.out.have = false;
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(GK_MSG_SUCCESS, self->w.out.m.type);
+	EXPECT_EQ(0, gk_terminal_on_message(&self->alice, &self->w.out.m, &ignored));
+	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->registrations);
+
+	/* Once registered, the same REGISTER gets the success it ended in, and nothing else:
+	 * no attempt, nothing for the core. */
+	self->w.out.have = false;
+	leg = self->w.q_tail;
+	gk_registrar_on_message(self->w.front, &req, &from, self->alice.index);
+	EXPECT_EQ(leg, self->w.q_tail);
+	ASSERT_TRUE(self->w.out.have);
+	EXPECT_EQ(GK_MSG_SUCCESS, self->w.out.m.type);
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->successes_resent);
+	uint32_t records, in_progress;
+	gk_registrar_gauges(self->w.front, &records, &in_progress);
+	EXPECT_EQ(0u, in_progress);
+	/* From anywhere else it is still a replay. */
+	struct sockaddr_storage elsewhere = addr_of(7);
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &req, &elsewhere, 0);
+	ASSERT_TRUE(self->w.out.have);
+	EXPECT_EQ(GK_MSG_REJECT, self->w.out.m.type);
+	EXPECT_EQ(GK_R_REPLAY_N1, self->w.out.m.reason);
+}
+
 /* The softswitch restarts between its challenge and the terminal's answer: the new core holds
  * no challenge with that Rand, and challenges afresh instead of refusing, so the terminal's
  * registration completes with the second challenge. */

@@ -10,8 +10,10 @@
  *                                                        answers, and/or a new command sent
  *                                                        and retransmitted until acknowledged
  *
- * Fixed pools, no allocation per message; timers on the gk_loop. One instance per socket (or
- * per protocol of a daemon). Single-threaded, like the loop.
+ * Received commands are remembered with their answers for T-hist (t_hist_ms) in a history that
+ * grows in steps up to max_in (lib/cmd/cmd_txn.c says how it stays small); sent commands wait in
+ * slots that grow the same way up to max_out. No allocation per message; timers on the gk_loop.
+ * One instance per socket (or per protocol of a daemon). Single-threaded, like the loop.
  */
 #ifndef GATEKEY_CMD_TXN_H
 #define GATEKEY_CMD_TXN_H
@@ -26,6 +28,14 @@
 
 #define GK_CMD_BUF 1400 /* largest encoded message kept for retransmission */
 
+/* Received commands remembered at most, per instance, by default: T-hist (30 s) of about 35,000
+ * commands a second, more than one sbcd socket sustains; memory follows what is remembered. */
+#define GK_CMD_HISTORY_DEFAULT (1u << 20)
+/* Sent commands in flight at most, by default. */
+#define GK_CMD_IN_FLIGHT_DEFAULT 65536u
+/* What max_in and max_out may be. */
+#define GK_CMD_POOL_MAX (1u << 24)
+
 struct gk_cmd_txn_cfg {
 	uint32_t t_init_ms;    /* first retransmission (200) */
 	uint32_t t_max_ms;     /* longest gap between retransmissions (4000) */
@@ -36,8 +46,9 @@ struct gk_cmd_txn_cfg {
 	                          LONG-TIMER) */
 	uint32_t t_work_ms;    /* a command the state machine never answers is forgotten after
 	                          this (30000) */
-	uint32_t max_out;      /* commands in flight (4096) */
-	uint32_t max_in;       /* commands received, working or answered (4096) */
+	uint32_t max_out;      /* commands in flight, at most (GK_CMD_IN_FLIGHT_DEFAULT) */
+	uint32_t max_in;       /* commands received, working or answered, at most: past it the
+	                          oldest answer gives way (GK_CMD_HISTORY_DEFAULT) */
 	/* Network side: commands of request-class messages (REGISTER, ANSWER, DEREGISTER, OTHER)
 	 * wait for the state machine's answer, retransmissions meanwhile get a provisional
 	 * response. Terminal side (false): every command is answered at once. */
@@ -72,8 +83,11 @@ struct gk_cmd_txn_stats {
 	uint64_t acks_in, pending_in, resp_acks_in, stray_responses;
 	uint64_t cmds_in, duplicates, pending_sent, replies_sent, replies_forgotten;
 	uint64_t pool_full, encode_errors;
-	uint64_t evicted; /* answered commands forgotten early to make room for new ones */
-	uint64_t shed;    /* of pool_full: refused at once as overload (ops.shed) */
+	uint64_t evicted;       /* answered commands forgotten to make room (history at max_in) */
+	uint64_t shed;          /* of pool_full: refused at once as overload (ops.shed) */
+	uint64_t evicted_young; /* of evicted: answered less than T-hist before, so a copy of its
+	                         * command may still come and be taken for a new one */
+	uint64_t grown;         /* steps the history took after its first (slots or bytes) */
 };
 
 struct gk_cmd_txn;
@@ -109,6 +123,8 @@ const struct gk_cmd_txn_stats *gk_cmd_txn_stats(const struct gk_cmd_txn *t);
 /* Commands in flight, commands received and remembered (for tests and the stats socket). */
 unsigned gk_cmd_txn_out_count(const struct gk_cmd_txn *t);
 unsigned gk_cmd_txn_in_count(const struct gk_cmd_txn *t);
+/* Bytes its tables hold resident: what the history and the commands in flight cost now. */
+uint64_t gk_cmd_txn_resident_bytes(const struct gk_cmd_txn *t);
 
 /* The shared part of m's wire context (NULL for protocols without commands). */
 struct gk_cmd_wire *gk_cmd_wire_of(struct gk_msg *m);

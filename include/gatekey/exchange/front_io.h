@@ -41,7 +41,9 @@ struct gk_front_io {
 	struct gk_registrar *front;
 	struct gk_front_sock sock[GK_FRONT_SOCKS];
 	unsigned n_sock;
-	uint32_t transactions; /* per MGCP or H.248 socket; 0: the transaction layer's default */
+	uint32_t transactions; /* per MGCP or H.248 socket: received commands remembered at most;
+	                          0: the transaction layer's default */
+	uint32_t in_flight;    /* and commands sent, in flight at most; 0: the default */
 	/* stateless refusals: a token bucket of refusals_per_s tokens, refilled every ms */
 	uint32_t refusals_per_s;
 	uint64_t refusal_tokens_milli, refusal_last_ms;

@@ -38,13 +38,14 @@ struct gk_front_listen {
 /* Those of MGCP, H.248 and RAS, in that order; a daemon configures SIP's itself. */
 struct gk_front_listeners {
 	struct gk_front_listen proto[3];
-	uint32_t transactions;   /* MGCP and H.248: commands kept per socket, each way */
+	uint32_t transactions;   /* MGCP and H.248: received commands remembered per socket */
+	uint32_t in_flight;      /* MGCP and H.248: sent commands in flight per socket */
 	uint32_t refusals_per_s; /* stateless error responses per second (front_io.h) */
 };
 
 /* Appends mgcp.listen, h248.listen, ras.listen, ras.arc (the OID arc of gatekey's H.235 tokens,
- * process-wide), cmd.transactions and refusals_per_second after the first `used` entries of keys;
- * returns the new count, the table stays NULL-terminated. */
+ * process-wide), cmd.transactions, cmd.in_flight and refusals_per_second after the first `used`
+ * entries of keys; returns the new count, the table stays NULL-terminated. */
 size_t gk_front_listener_keys(struct gk_front_listeners *l, struct gk_cfg_key *keys, size_t used,
                               size_t cap);
 

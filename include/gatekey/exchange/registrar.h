@@ -89,9 +89,12 @@ struct gk_registrar_ops {
 struct gk_registrar_stats {
 	uint64_t registrations, refreshes, deregistrations, expirations;
 	uint64_t challenges, core_requests, rejects, restored;
-	uint64_t rejects_overload; /* of rejects: overload answers (its own, the core's, shed) */
-	uint64_t sealed_requests;  /* REGISTERs and ANSWERs sealed under their IDc's own binding */
-	uint64_t successes_resent; /* a repeated answer got the success its binding was made with */
+	uint64_t rejects_overload;  /* of rejects: overload answers (its own, the core's, shed) */
+	uint64_t sealed_requests;   /* REGISTERs and ANSWERs sealed under their IDc's own binding */
+	uint64_t successes_resent;  /* a repeated answer, or the REGISTER its registration began
+	                             * with, got the success its binding was made with */
+	uint64_t challenges_resent; /* the REGISTER an attempt began with, repeated after the
+	                             * terminal answered its challenge: that challenge again */
 	uint64_t
 	    deregistrations_resent; /* a repeated deregistration (its answer lost) got it again */
 	uint64_t core_resent;       /* requests sent to the core again: the terminal retransmitted
