@@ -612,18 +612,21 @@ struct gk_cmd_txn *gk_cmd_txn_new(const struct gk_codec *codec, const struct gk_
 	t->hist_timer.fn = hist_expired;
 	/* Entry 0 of each table is unused: index 0 is "none". */
 	max_cells = cfg->max_in * CELLS_PER_CMD + 1;
-	if (gk_steps_init(&t->in_steps, "command history", cfg->max_in + 1, sizeof(*t->in),
-	                  FIRST_IN) < 0 ||
-	    gk_steps_init(&t->in_hash_steps, "command history hash",
-	                  pow2_at_least(2 * cfg->max_in + 2), sizeof(*t->in_hash),
-	                  pow2_at_least(2 * FIRST_IN)) < 0 ||
-	    gk_steps_init(&t->cell_steps, "command history bytes", max_cells, sizeof(*t->cells),
-	                  FIRST_CELLS) < 0 ||
-	    gk_steps_init(&t->out_steps, "commands in flight", cfg->max_out + 1, sizeof(*t->out),
-	                  FIRST_OUT) < 0 ||
-	    gk_steps_init(&t->out_hash_steps, "commands in flight hash",
-	                  pow2_at_least(2 * cfg->max_out + 2), sizeof(*t->out_hash),
-	                  pow2_at_least(2 * FIRST_OUT)) < 0) {
+	const char *label = cfg->label[0] ? cfg->label : codec->name;
+	char k_in[GK_STEPS_KEY_MAX], k_in_hash[GK_STEPS_KEY_MAX], k_cells[GK_STEPS_KEY_MAX],
+	    k_out[GK_STEPS_KEY_MAX], k_out_hash[GK_STEPS_KEY_MAX];
+	snprintf(k_in, sizeof(k_in), "%s_history", label);
+	snprintf(k_in_hash, sizeof(k_in_hash), "%s_history_hash", label);
+	snprintf(k_cells, sizeof(k_cells), "%s_history_bytes", label);
+	snprintf(k_out, sizeof(k_out), "%s_in_flight", label);
+	snprintf(k_out_hash, sizeof(k_out_hash), "%s_in_flight_hash", label);
+	if (gk_steps_init(&t->in_steps, k_in, cfg->max_in + 1, sizeof(*t->in), FIRST_IN) < 0 ||
+	    gk_steps_init(&t->in_hash_steps, k_in_hash, pow2_at_least(2 * cfg->max_in + 2),
+	                  sizeof(*t->in_hash), pow2_at_least(2 * FIRST_IN)) < 0 ||
+	    gk_steps_init(&t->cell_steps, k_cells, max_cells, sizeof(*t->cells), FIRST_CELLS) < 0 ||
+	    gk_steps_init(&t->out_steps, k_out, cfg->max_out + 1, sizeof(*t->out), FIRST_OUT) < 0 ||
+	    gk_steps_init(&t->out_hash_steps, k_out_hash, pow2_at_least(2 * cfg->max_out + 2),
+	                  sizeof(*t->out_hash), pow2_at_least(2 * FIRST_OUT)) < 0) {
 		snprintf(err, errlen, "out of memory for %u transactions",
 		         cfg->max_out + cfg->max_in);
 		gk_cmd_txn_free(t);

@@ -178,6 +178,9 @@ int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
 				tc.max_out = io->in_flight;
 			if (codec->proto == GK_PROTO_H248)
 				mid_of(&addrs[i], tc.local_mid, sizeof(tc.local_mid));
+			/* the stats name each socket's tables: mgcp_history, mgcp1_history, ... */
+			if (i)
+				snprintf(tc.label, sizeof(tc.label), "%s%u", codec->name, i);
 			s->txn = gk_cmd_txn_new(codec, &tc, &ops, s, io->loop, err, sizeof(err));
 			if (!s->txn) {
 				gk_err("%s on %s: %s", codec->name, a, err);

@@ -37,6 +37,9 @@
 #define GK_CMD_POOL_MAX (1u << 24)
 
 struct gk_cmd_txn_cfg {
+	/* names its tables in the stats ("<label>_history", ...): lower-case letters, digits and
+	 * '_', unique in the process; empty: the codec's name */
+	char label[24];
 	uint32_t t_init_ms;    /* first retransmission (200) */
 	uint32_t t_max_ms;     /* longest gap between retransmissions (4000) */
 	uint32_t max_retx;     /* retransmissions before giving up (7) */
