@@ -17,7 +17,8 @@
 # in flight, AuC sessions); and each stepped table's capacity, bytes, maximum, steps and peak
 # ($SOAK_OUT/soak-tables.tsv). It prints the table, draws it into $SOAK_OUT/soak.png (gnuplot),
 # and fails:
-#   - when RSS grew after the warm-up (SOAK_WARMUP_S, default a fifth of the run, at least 20 s) by
+#   - when RSS grew after the warm-up (SOAK_WARMUP_S, default a fifth of the run, at least the
+#     MGCP/H.248 history's 30 s, in which it fills, and two samples) by
 #     more than the daemon's stepped tables grew, plus a slack of 2 % and 2 MB: a step towards a
 #     table's maximum is explained growth, reported as such ("soak growth" lines), anything more is
 #     a leak;
@@ -37,7 +38,9 @@
 SOAK_S=${SOAK_S:-600}
 SAMPLE_S=${SOAK_SAMPLE_S:-10}
 ROUND_S=${SOAK_ROUND_S:-4}
-WARMUP_S=${SOAK_WARMUP_S:-$((SOAK_S / 5 > 20 ? SOAK_S / 5 : 20))}
+T_HIST_S=30 # how long sbcd keeps MGCP and H.248 answers: the history fills for that long
+WARMUP_MIN=$((T_HIST_S + 2 * SAMPLE_S))
+WARMUP_S=${SOAK_WARMUP_S:-$((SOAK_S / 5 > WARMUP_MIN ? SOAK_S / 5 : WARMUP_MIN))}
 EXPIRES_SHORT=10 # the expiry rounds' lifetime (registrar.expires_min lowered to it)
 EXPIRES_CHURN=30 # the churn rounds' (deregistered long before, unless a deregistration failed)
 CAP_N=${SOAK_CAP_N:-40000}

@@ -234,6 +234,8 @@ static uint32_t cells_take(struct gk_cmd_txn *t, uint32_t n)
 		*tail = i;
 		tail = &t->cells[i].next;
 	}
+	/* in use, and cell 0, which is never handed out: what justifies the steps (steps.h) */
+	gk_steps_need(&t->cell_steps, t->cell_steps.cap - t->cells_free_n);
 	return head;
 }
 
@@ -428,6 +430,7 @@ static struct in_slot *in_alloc(struct gk_cmd_txn *t, const struct sockaddr_stor
 	in_hash_insert(t, (uint32_t)(s - t->in));
 	list_join(t, s);
 	t->n_in++;
+	gk_steps_need(&t->in_steps, t->n_in + 1);
 	return s;
 }
 
@@ -852,6 +855,7 @@ int gk_cmd_txn_output(struct gk_cmd_txn *t, const struct gk_msg *m,
 	memcpy(o->idsp, m->idsp, sizeof(o->idsp));
 	out_hash_insert(t, (uint32_t)(o - t->out));
 	t->n_out++;
+	gk_steps_need(&t->out_steps, t->n_out + 1);
 	t->stats.cmds_sent++;
 	gk_timer_arm(t->loop, &o->timer, t->cfg.t_init_ms);
 	t->ops.xmit(t->user, to, o->buf, o->len, seal);

@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Crashes at random moments through the SBC on its userspace fast path (no XDP, so nothing in the
+# kernel keeps the terminals): sbcd is killed with SIGKILL at three random moments of a
+# four-protocol load run and started again (kill_lib.sh). Each time it takes every binding,
+# replay window and downlink position back from its binding store (a tmpfs file).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/restart_lib.sh"
+. "$(dirname "$0")/kill_lib.sh"
+need_root
+need_tool tshark "tshark is not installed (make deps)"
+export SBC_FASTPATH=userspace
+VICTIMS=${KILL_VICTIMS:-sbcd}
+plan $(($(wc -w <<<"$VICTIMS") * KILL_PLAN_PER_VICTIM + KILL_PLAN_END))
+
+FRONT=sbcd
+gkterm_front() { gkterm_sbc "$@"; }
+EXPLAINING="sbcd:rejects_overload sbcd:stale_answers sbcd:core_resent sbcd:successes_resent
+	softswitchd:rejects_overload softswitchd:core_stale_answers softswitchd:sbc_resent"
+OVERLOAD_COUNTERS="sbcd:rejects_overload softswitchd:rejects_overload"
+rig_up() { rig_sbc && provision_sbc && SERVER4=$SBC4; }
+RIG_UP=rig_up
+TOPOLOGY_UP=start_sbc_topology
+# The userspace fast path's verdicts: what it passed and dropped, by reason.
+replay_counts() {
+	ctl sbcd stats | awk '$1 ~ /^fastpath\.PASS_/ { sub(/^fastpath\./, "pass."); print $1, $2 }
+		$1 ~ /^fastpath\.DROP_/ { sub(/^fastpath\./, "drop."); print $1, $2 }'
+}
+kill_random_main
+finish
