@@ -14,7 +14,8 @@
 # explain retries), OVERLOAD_COUNTERS (those of them that count overload refusals), RIG_UP and
 # TOPOLOGY_UP (commands that build the rig and start the daemons) and replay_counts (prints
 # "pass.<name> n" and "drop.<name> n" lines: what the front's datagram check passed and dropped,
-# by reason), then runs kill_random_main. KILL_SEED=<n> repeats a run's random moments (the seed
+# by reason), and FRONT_CHECKS_IN_PROCESS=1 when no kernel program checks datagrams while the
+# front is down, then runs kill_random_main. KILL_SEED=<n> repeats a run's random moments (the seed
 # is printed); KILL_VICTIMS=<daemons> kills only those.
 N=60    # terminals per protocol and run
 RATE=15 # registrations started per second and protocol
@@ -118,10 +119,10 @@ counters() {
 	local dc
 	for dc in $EXPLAINING; do
 		echo "$dc $(summed "${dc%%:*}" "${dc#*:}")"
-	done
+	done | sort
 }
 # delta <before> <after> <daemon:counter>: how much it grew over a run.
-delta() { join "$1" "$2" | awk -v k="$3" '$1 == k { print $3 - $2 }'; }
+delta() { join "$1" "$2" | awk -v k="$3" '$1 == k { d = $3 - $2 } END { print d + 0 }'; }
 
 run_with_kills() {
 	local v=$1 p failed=0 regs_ok=1 opts_ok=1 refresh_ok=1 keys_ok=1 retries unexplained
@@ -201,30 +202,52 @@ kill_random_main() {
 
 	# Every protected datagram the terminals sent, replayed from its own address and port.
 	capture_stop up "$NS_TERM" "$SERVER4"
+	# Where the front checks datagrams in its own process (no XDP), one that reached it while
+	# it was dead, or about to die, was never accepted, and the window may rightly take it
+	# once, late: those are left out, and the rest must all be refused.
+	local skip_outages=/dev/null skipped
+	[ -n "${FRONT_CHECKS_IN_PROCESS:-}" ] && skip_outages=$WORK/outages-$FRONT
 	gk_tshark -n -r "$WORK/up.pcapng" -Y "ip.dst == $SERVER4 && gatekey.index" \
-		-T fields -e ip.src -e udp.srcport -e udp.dstport -e udp.payload 2>/dev/null |
-		awk -v dst="$SERVER4" '{ gsub(":", "", $4); print $1 ":" $2, dst ":" $3, $4 }' \
-			>"$WORK/replays"
+		-T fields -e frame.time_epoch -e ip.src -e udp.srcport -e udp.dstport -e udp.payload \
+		2>/dev/null |
+		awk -v dst="$SERVER4" -v outages="$skip_outages" -v before="$(before_slack_ms)" \
+			-v skipped="$WORK/replays.skipped" '
+		BEGIN { while ((getline l < outages) > 0) { split(l, o, " "); k[++n] = o[1]; r[n] = o[2] } }
+		{
+			ms = int($1 * 1000)
+			for (i = 1; i <= n; i++)
+				if (ms >= k[i] - before && ms <= r[i]) { print >skipped; next }
+			gsub(":", "", $5)
+			print $2 ":" $3, dst ":" $4, $5
+		}' >"$WORK/replays"
 	sent=$(wc -l <"$WORK/replays")
-	[ "$sent" -gt $(($(wc -w <<<"$VICTIMS") * 4 * N * 4)) ]
-	ok $? "the capture holds the $sent protected datagrams the terminals sent"
+	skipped=$(cat "$WORK/replays.skipped" 2>/dev/null | wc -l)
+	[ "$skipped" = 0 ] ||
+		echo "left out: $skipped sent while $FRONT was down or in the second before" | diag
+	[ $((sent + skipped)) -gt $(($(wc -w <<<"$VICTIMS") * 4 * N * 4)) ] && [ "$sent" -gt 0 ]
+	ok $? "the capture holds the $((sent + skipped)) protected datagrams the terminals sent"
 	replay_counts | sort >"$WORK/fp.before"
 	rx_before=$(ctl "$FRONT" bindings | sed -n 's/.* rx=\([0-9]*\) .*/\1/p' | sum_lines)
 	regs_before=$(stat_of "$FRONT" registrations)
 	in_term python3 "$INJECT" --batch "$WORK/replays"
 	wait_until 100 replays_dropped "$sent"
 	ok $? "all $sent replayed datagrams are dropped by $FRONT"
-	join "$WORK/fp.before" "$WORK/fp.after" | awk '$3 != $2 { print $1, "+" $3 - $2 }' | diag
+	grown "$WORK/fp.before" "$WORK/fp.after" | awk '{ print $1, "+" $2 }' | diag
 	rx_after=$(ctl "$FRONT" bindings | sed -n 's/.* rx=\([0-9]*\) .*/\1/p' | sum_lines)
 	[ "$(counted pass "$WORK/fp.after")" = "$(counted pass "$WORK/fp.before")" ] &&
 		[ "$rx_after" = "$rx_before" ] && [ "$(stat_of "$FRONT" registrations)" = "$regs_before" ]
 	ok $? "none of them is accepted a second time: nothing passed, no binding verified more"
-	replay_class=$(join "$WORK/fp.before" "$WORK/fp.after" |
-		awk '$1 ~ /^drop\..*(REPLAY|OLD_SEQ)/ { s += $3 - $2 } END { print s + 0 }')
+	replay_class=$(grown "$WORK/fp.before" "$WORK/fp.after" |
+		awk '$1 ~ /^drop\..*(REPLAY|OLD_SEQ)/ { s += $2 } END { print s + 0 }')
 	[ "$replay_class" -gt 0 ]
 	ok $? "$FRONT counts them as replays ($replay_class of $sent; the rest under keys since replaced)"
 }
 
+# grown <before> <after>: "name growth" for each line of two replay_counts listings that grew (a
+# counter a daemon prints only once it is not 0 counts as 0 before).
+grown() {
+	awk 'FILENAME == ARGV[1] { b[$1] = $2; next } $2 != b[$1] { print $1, $2 - b[$1] }' "$1" "$2"
+}
 # counted pass|drop <file>: the sum of those lines of a replay_counts listing.
 counted() { awk -v k="$1." 'index($1, k) == 1 { s += $2 } END { print s + 0 }' "$2"; }
 replays_dropped() {

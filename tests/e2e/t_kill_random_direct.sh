@@ -26,5 +26,6 @@ TOPOLOGY_UP=start_core
 replay_counts() {
 	ctl softswitchd stats | awk '$1 ~ /^reason\./ { sub(/^reason\./, "drop."); print $1, $2 }'
 }
+FRONT_CHECKS_IN_PROCESS=1
 kill_random_main
 finish

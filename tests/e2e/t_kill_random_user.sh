@@ -26,5 +26,6 @@ replay_counts() {
 	ctl sbcd stats | awk '$1 ~ /^fastpath\.PASS_/ { sub(/^fastpath\./, "pass."); print $1, $2 }
 		$1 ~ /^fastpath\.DROP_/ { sub(/^fastpath\./, "drop."); print $1, $2 }'
 }
+FRONT_CHECKS_IN_PROCESS=1
 kill_random_main
 finish
