@@ -8,7 +8,9 @@
  * not before, and an acknowledged one gives its bytes back at once.
  */
 #include <string.h>
+#include <time.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "kselftest_harness.h"
@@ -377,6 +379,57 @@ TEST_F(hist, a_transaction_id_is_per_peer)
 	ASSERT_EQ(1, gk_cmd_txn_input(self->t, &m, &scoped, 0));
 	EXPECT_EQ(0, gk_cmd_txn_input(self->t, &m, &scoped, 0));
 	EXPECT_EQ(3u, ((struct sockaddr_in6 *)&self->log.last_to)->sin6_scope_id);
+}
+
+/* Commands from n hosts on one port, host i sending transaction id tid(i), each then copied once:
+ * the seconds it takes. */
+static double hosts_and_copies(FIXTURE_DATA(hist) * self, const struct gk_codec *codec, uint32_t n,
+                               bool same_tid)
+{
+	struct timespec a, b;
+	struct gk_msg m = self->ka;
+
+	gk_cmd_txn_free(self->t);
+	self->t = history(self->loop, codec, &self->log, 0, 30000, false);
+	if (!self->t)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int copy = 0; copy < 2; copy++) {
+		for (uint32_t i = 0; i < n; i++) {
+			struct sockaddr_storage ss;
+			struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+
+			memset(&ss, 0, sizeof(ss));
+			v4->sin_family = AF_INET;
+			v4->sin_port = htons(2427);
+			v4->sin_addr.s_addr = htonl(0x0a000000u + i);
+			gk_cmd_wire_of(&m)->tid = same_tid ? 1 : 1 + i;
+			if (gk_cmd_txn_input(self->t, &m, &ss, 0) != !copy)
+				return -1;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+/* Every MGCP gateway sends from 2427, and after a mass restart thousands of them start their
+ * transaction ids at the same number; a stranger picks its ids and hosts as it likes. Where a
+ * command lands in the history must not follow from what its peer chose: the same id from 16,384
+ * hosts, each copied once, costs about what 16,384 different ids do, where one chain through
+ * them all would cost 16,384 / 2 steps a lookup. */
+TEST_F(hist, one_transaction_id_from_many_hosts_costs_no_more_than_many_ids)
+{
+	enum { N = 16384 };
+	double spread = hosts_and_copies(self, variant->codec, N, false);
+	double same = hosts_and_copies(self, variant->codec, N, true);
+
+	ASSERT_LE(0, spread);
+	ASSERT_LE(0, same);
+	EXPECT_EQ(N, gk_cmd_txn_in_count(self->t));
+	EXPECT_EQ(N, gk_cmd_txn_stats(self->t)->duplicates);
+	TH_LOG("%s: %.1f ms for %u different ids, %.1f ms for one id from as many hosts",
+	       variant->codec->name, spread * 1e3, N, same * 1e3);
+	EXPECT_GT(4 * spread + 0.02, same);
 }
 
 /* A small deterministic generator, so that a failure can be run again. */
