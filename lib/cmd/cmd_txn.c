@@ -92,6 +92,7 @@ struct out_slot {
 	uint8_t type; /* enum gk_msg_type of the command */
 	uint16_t len;
 	uint32_t tid, seal, tries, next;
+	uint32_t pendings; /* provisional responses that restarted the wait */
 	uint64_t cookie;
 	struct sockaddr_storage to;
 	char idc[GK_ID_MAX + 1], idsp[GK_ID_MAX + 1];
@@ -870,6 +871,7 @@ int gk_cmd_txn_output(struct gk_cmd_txn *t, const struct gk_msg *m,
 	o->tid = tid;
 	o->seal = seal;
 	o->tries = 0;
+	o->pendings = 0;
 	o->cookie = cookie;
 	o->to = *to;
 	memcpy(o->idc, m->idc, sizeof(o->idc));
@@ -1002,9 +1004,16 @@ int gk_cmd_txn_input(struct gk_cmd_txn *t, struct gk_msg *m, const struct sockad
 		}
 		if (w->kind == GK_CMD_PENDING) {
 			t->stats.pending_in++;
-			o->tries = 0;
-			gk_timer_cancel(t->loop, &o->timer);
-			gk_timer_arm(t->loop, &o->timer, t->cfg.t_pending_ms);
+			/* The wait starts over max_retx times at most: the peer is anyone who sent
+			 * us a command (a stranger's REGISTER gets a CHALLENGE command), and one
+			 * answering every copy with a provisional response would otherwise hold the
+			 * slot for ever, max_out of them every command's room. Past that, the
+			 * retransmissions go on and end as for a peer that never answers. */
+			if (o->pendings < t->cfg.max_retx) {
+				o->pendings++;
+				o->tries = 0;
+				gk_timer_arm(t->loop, &o->timer, t->cfg.t_pending_ms);
+			}
 			return 0;
 		}
 		t->stats.acks_in++;

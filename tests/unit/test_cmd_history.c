@@ -432,6 +432,48 @@ TEST_F(hist, one_transaction_id_from_many_hosts_costs_no_more_than_many_ids)
 	EXPECT_GT(4 * spread + 0.02, same);
 }
 
+/* A command we send ends with its peer's final response, or after max_retx retransmissions; a
+ * provisional response (MGCP 100, H.248 TransactionPending) restarts the wait. The peer may be
+ * anyone who sent us a command (a stranger's REGISTER gets a CHALLENGE command): one that answers
+ * every copy with a provisional response must not hold the command, and with max_out of them
+ * every command's room, for ever. */
+TEST_F(hist, a_peer_answering_pending_for_ever_does_not_hold_a_command)
+{
+	static const struct gk_cmd_txn_ops ops = {.xmit = xmit};
+	struct gk_cmd_txn_cfg tc;
+	struct gk_msg m = self->ka, sent;
+	enum gk_reason why;
+	char err[128];
+
+	gk_cmd_txn_cfg_defaults(&tc);
+	tc.defer = true;
+	tc.t_init_ms = 5;
+	tc.t_max_ms = 10;
+	tc.max_retx = 3;
+	tc.t_pending_ms = 40;
+	self->t =
+	    gk_cmd_txn_new(variant->codec, &tc, &ops, &self->log, self->loop, err, sizeof(err));
+	ASSERT_NE(NULL, self->t) TH_LOG("%s", err);
+	ASSERT_EQ(0, gk_cmd_txn_output(self->t, &m, &self->peer[0], 0, 1));
+	ASSERT_EQ(0, variant->codec->decode(self->log.last, self->log.last_len, &sent, &why));
+	uint32_t tid = gk_cmd_wire_of(&sent)->tid;
+	ASSERT_EQ(1, gk_cmd_txn_out_count(self->t));
+
+	/* 3 s of a provisional response every 20 ms: without one the command would have ended
+	 * after about 35 ms */
+	for (int i = 0; i < 150 && gk_cmd_txn_out_count(self->t); i++) {
+		struct gk_msg p = self->ka;
+		struct gk_cmd_wire *w = gk_cmd_wire_of(&p);
+		w->kind = GK_CMD_PENDING;
+		w->tid = tid;
+		EXPECT_EQ(0, gk_cmd_txn_input(self->t, &p, &self->peer[0], 0));
+		tick(self->loop, 20);
+	}
+	EXPECT_EQ(0, gk_cmd_txn_out_count(self->t));
+	EXPECT_EQ(1, gk_cmd_txn_stats(self->t)->gave_up);
+	EXPECT_LT(0, gk_cmd_txn_stats(self->t)->pending_in);
+}
+
 /* A small deterministic generator, so that a failure can be run again. */
 static uint32_t next_rand(uint32_t *state)
 {
