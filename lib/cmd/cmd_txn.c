@@ -38,6 +38,7 @@
 
 #include "gatekey/cmd/cmd_txn.h"
 #include "gatekey/crypto/crypto.h"
+#include "gatekey/crypto/siphash.h"
 #include "gatekey/runtime/steps.h"
 
 /* First steps: what an idle socket holds (16 KiB of slots, 32 KiB of cells, 8 commands' room to
@@ -91,6 +92,7 @@ struct out_slot {
 	uint8_t type; /* enum gk_msg_type of the command */
 	uint16_t len;
 	uint32_t tid, seal, tries, next;
+	uint32_t pendings; /* provisional responses that restarted the wait */
 	uint64_t cookie;
 	struct sockaddr_storage to;
 	char idc[GK_ID_MAX + 1], idsp[GK_ID_MAX + 1];
@@ -112,10 +114,11 @@ struct gk_cmd_txn {
 	uint32_t *out_hash, out_mask;
 	uint32_t out_free, n_out;
 
-	/* Received: slots 1..in_steps.cap - 1, hash heads by (peer port, tid), the cells. */
+	/* Received: slots 1..in_steps.cap - 1, hash heads by (peer, tid), the cells. */
 	struct gk_steps in_steps, in_hash_steps, cell_steps;
 	struct in_slot *in;
 	uint32_t *in_hash, in_mask;
+	uint8_t in_key[GK_SIPHASH_KEY_LEN]; /* where (peer, tid) lands: in_bucket */
 	struct cell *cells;
 	uint32_t in_free, n_in, cell_free, cells_free_n;
 	struct age_list working, answered;
@@ -319,15 +322,27 @@ static void list_join(struct gk_cmd_txn *t, struct in_slot *s)
 		gk_timer_arm(t->loop, tm, answered ? t->cfg.t_hist_ms : t->cfg.t_work_ms);
 }
 
-static uint32_t in_bucket(const struct gk_cmd_txn *t, uint16_t port, uint32_t tid)
+/* The bucket of a command: SipHash of the whole key, its peer (family, port, address) and tid,
+ * under 16 random bytes of this history (crypto/siphash.h, as the ID and address maps). Peers
+ * choose both: hashed from the port and tid alone, every gateway that starts its ids at 1 after
+ * a mass restart would share one chain (they all send from 2427), and a stranger could compute
+ * ids that do; each lookup would then walk up to max_in slots, an acknowledgement's 1,024 of
+ * them 1,024 times. */
+static uint32_t in_bucket(const struct gk_cmd_txn *t, const struct peer *p, uint32_t tid)
 {
-	return ((tid * 2654435761u) ^ port) & t->in_mask;
+	uint8_t k[24];
+
+	memcpy(k, &tid, 4);
+	memcpy(k + 4, &p->family, 2);
+	memcpy(k + 6, &p->port, 2);
+	memcpy(k + 8, p->addr, 16);
+	return (uint32_t)gk_siphash64(t->in_key, k, sizeof(k)) & t->in_mask;
 }
 
 static void in_hash_insert(struct gk_cmd_txn *t, uint32_t idx)
 {
 	struct in_slot *s = &t->in[idx];
-	uint32_t b = in_bucket(t, s->from.port, s->tid);
+	uint32_t b = in_bucket(t, &s->from, s->tid);
 	s->next = t->in_hash[b];
 	t->in_hash[b] = idx;
 }
@@ -373,7 +388,7 @@ static struct in_slot *in_find(struct gk_cmd_txn *t, const struct sockaddr_stora
 {
 	struct peer p = peer_of(a);
 
-	for (uint32_t i = t->in_hash[in_bucket(t, p.port, tid)]; i; i = t->in[i].next)
+	for (uint32_t i = t->in_hash[in_bucket(t, &p, tid)]; i; i = t->in[i].next)
 		if (t->in[i].tid == tid && peer_same(&t->in[i].from, &p))
 			return &t->in[i];
 	return NULL;
@@ -381,7 +396,7 @@ static struct in_slot *in_find(struct gk_cmd_txn *t, const struct sockaddr_stora
 
 static void in_release(struct gk_cmd_txn *t, struct in_slot *s)
 {
-	uint32_t idx = (uint32_t)(s - t->in), *pp = &t->in_hash[in_bucket(t, s->from.port, s->tid)];
+	uint32_t idx = (uint32_t)(s - t->in), *pp = &t->in_hash[in_bucket(t, &s->from, s->tid)];
 
 	while (*pp && *pp != idx)
 		pp = &t->in[*pp].next;
@@ -613,6 +628,12 @@ struct gk_cmd_txn *gk_cmd_txn_new(const struct gk_codec *codec, const struct gk_
 	t->loop = loop;
 	t->work_timer.fn = work_expired;
 	t->hist_timer.fn = hist_expired;
+	/* Without its key the history would be the predictable table in_bucket says it is not. */
+	if (gk_random(t->in_key, sizeof(t->in_key)) < 0) {
+		snprintf(err, errlen, "no random bytes for the history's hash");
+		gk_cmd_txn_free(t);
+		return NULL;
+	}
 	/* Entry 0 of each table is unused: index 0 is "none". */
 	max_cells = cfg->max_in * CELLS_PER_CMD + 1;
 	const char *label = cfg->label[0] ? cfg->label : codec->name;
@@ -669,6 +690,7 @@ void gk_cmd_txn_free(struct gk_cmd_txn *t)
 	gk_steps_free(&t->cell_steps);
 	gk_steps_free(&t->out_steps);
 	gk_steps_free(&t->out_hash_steps);
+	gk_wipe(t->in_key, sizeof(t->in_key));
 	free(t);
 }
 
@@ -849,6 +871,7 @@ int gk_cmd_txn_output(struct gk_cmd_txn *t, const struct gk_msg *m,
 	o->tid = tid;
 	o->seal = seal;
 	o->tries = 0;
+	o->pendings = 0;
 	o->cookie = cookie;
 	o->to = *to;
 	memcpy(o->idc, m->idc, sizeof(o->idc));
@@ -981,9 +1004,16 @@ int gk_cmd_txn_input(struct gk_cmd_txn *t, struct gk_msg *m, const struct sockad
 		}
 		if (w->kind == GK_CMD_PENDING) {
 			t->stats.pending_in++;
-			o->tries = 0;
-			gk_timer_cancel(t->loop, &o->timer);
-			gk_timer_arm(t->loop, &o->timer, t->cfg.t_pending_ms);
+			/* The wait starts over max_retx times at most: the peer is anyone who sent
+			 * us a command (a stranger's REGISTER gets a CHALLENGE command), and one
+			 * answering every copy with a provisional response would otherwise hold the
+			 * slot for ever, max_out of them every command's room. Past that, the
+			 * retransmissions go on and end as for a peer that never answers. */
+			if (o->pendings < t->cfg.max_retx) {
+				o->pendings++;
+				o->tries = 0;
+				gk_timer_arm(t->loop, &o->timer, t->cfg.t_pending_ms);
+			}
 			return 0;
 		}
 		t->stats.acks_in++;

@@ -357,13 +357,22 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* FNV-1a: tells a page received twice from the next one, which differs at least in its cursor. */
-static uint64_t page_hash(const char *p, size_t n)
+/* The client's socket, bound to a name of its own (me); -1 with errno. */
+static int client_socket(struct sockaddr_un *me)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
-	return h;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(me->sun_path, sizeof(me->sun_path), "/tmp/.gkctl-%d-%ld", getpid(),
+	         (long)random());
+	if (fd < 0 || bind(fd, (struct sockaddr *)me, sizeof(*me)) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		me->sun_path[0] = '\0'; /* not ours to unlink */
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 static int send_request(int fd, const char *req, const struct sockaddr_un *srv, const char *path,
@@ -383,10 +392,9 @@ int gk_control_query(const char *path, const char *command, int out, int timeout
 	size_t name_len = strcspn(command, " ");
 	char req[REQUEST_MAX];
 	char *buf = NULL;
-	uint64_t cursor = 0, taken_hash = 0;
-	size_t taken_len = 0;
+	uint64_t cursor = 0;
 	unsigned n_pages = 0;
-	bool resent = false; /* a request went twice: its page may come twice */
+	bool resent = false; /* this request went twice: its page may come twice */
 	int fd = -1, ret = -1;
 
 	if (pages)
@@ -401,10 +409,8 @@ int gk_control_query(const char *path, const char *command, int out, int timeout
 	}
 	strcpy(req, command);
 	strcpy(srv.sun_path, path);
-	snprintf(me.sun_path, sizeof(me.sun_path), "/tmp/.gkctl-%d-%ld", getpid(), (long)random());
 	buf = malloc(GK_CTL_PAGE_MAX + 1);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (!buf || fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
+	if (!buf || (fd = client_socket(&me)) < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		goto out;
 	}
@@ -423,7 +429,8 @@ int gk_control_query(const char *path, const char *command, int out, int timeout
 			if (r != 1 && left > wait_ms) {
 				/* Lost, e.g. to the socket of a daemon that just died, still bound
 				 * while its ring is torn down: every command only reads, so asking
-				 * again is safe, and a repeated page is told by its cursor. */
+				 * again is safe; a page that then comes twice is taken once
+				 * (below). */
 				if (send_request(fd, req, &srv, path, err, errlen) < 0)
 					goto out;
 				resent = true;
@@ -461,14 +468,6 @@ int gk_control_query(const char *path, const char *command, int out, int timeout
 			size_t last_len = ls < len ? len - ls - 1 : 0;
 			bool is_end = ls < len && last_len == 4 && memcmp(last, ".end", 4) == 0;
 			bool is_more = ls < len && last_len >= 6 && memcmp(last, ".more ", 6) == 0;
-			uint64_t h = page_hash(buf, len);
-			if (resent && n_pages > 1 && len == taken_len && h == taken_hash) {
-				/* the page before again, answering the request sent twice */
-				n_pages--;
-				continue;
-			}
-			taken_len = len;
-			taken_hash = h;
 			uint64_t next = is_more ? more_cursor(last, last_len, cursor) : 0;
 			if (is_more && !next) {
 				snprintf(err, errlen,
@@ -485,6 +484,20 @@ int gk_control_query(const char *path, const char *command, int out, int timeout
 				goto out;
 			}
 			if (is_more) {
+				/* A request sent twice may be answered twice, and not with the same
+				 * bytes (a listing's counters move between the two): the copy to
+				 * come would be taken for the next page. It comes to this socket,
+				 * which asks nothing more; the next request goes from a new one. */
+				if (resent) {
+					close(fd);
+					unlink(me.sun_path);
+					if ((fd = client_socket(&me)) < 0) {
+						snprintf(err, errlen, "socket: %s",
+						         strerror(errno));
+						goto out;
+					}
+					resent = false;
+				}
 				cursor = next;
 				snprintf(req, sizeof(req), "%.*s after %" PRIu64, (int)name_len,
 				         command, cursor);

@@ -8,7 +8,9 @@
  * not before, and an acknowledged one gives its bytes back at once.
  */
 #include <string.h>
+#include <time.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "kselftest_harness.h"
@@ -377,6 +379,99 @@ TEST_F(hist, a_transaction_id_is_per_peer)
 	ASSERT_EQ(1, gk_cmd_txn_input(self->t, &m, &scoped, 0));
 	EXPECT_EQ(0, gk_cmd_txn_input(self->t, &m, &scoped, 0));
 	EXPECT_EQ(3u, ((struct sockaddr_in6 *)&self->log.last_to)->sin6_scope_id);
+}
+
+/* Commands from n hosts on one port, host i sending transaction id tid(i), each then copied once:
+ * the seconds it takes. */
+static double hosts_and_copies(FIXTURE_DATA(hist) * self, const struct gk_codec *codec, uint32_t n,
+                               bool same_tid)
+{
+	struct timespec a, b;
+	struct gk_msg m = self->ka;
+
+	gk_cmd_txn_free(self->t);
+	self->t = history(self->loop, codec, &self->log, 0, 30000, false);
+	if (!self->t)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int copy = 0; copy < 2; copy++) {
+		for (uint32_t i = 0; i < n; i++) {
+			struct sockaddr_storage ss;
+			struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+
+			memset(&ss, 0, sizeof(ss));
+			v4->sin_family = AF_INET;
+			v4->sin_port = htons(2427);
+			v4->sin_addr.s_addr = htonl(0x0a000000u + i);
+			gk_cmd_wire_of(&m)->tid = same_tid ? 1 : 1 + i;
+			if (gk_cmd_txn_input(self->t, &m, &ss, 0) != !copy)
+				return -1;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+/* Every MGCP gateway sends from 2427, and after a mass restart thousands of them start their
+ * transaction ids at the same number; a stranger picks its ids and hosts as it likes. Where a
+ * command lands in the history must not follow from what its peer chose: the same id from 16,384
+ * hosts, each copied once, costs about what 16,384 different ids do, where one chain through
+ * them all would cost 16,384 / 2 steps a lookup. */
+TEST_F(hist, one_transaction_id_from_many_hosts_costs_no_more_than_many_ids)
+{
+	enum { N = 16384 };
+	double spread = hosts_and_copies(self, variant->codec, N, false);
+	double same = hosts_and_copies(self, variant->codec, N, true);
+
+	ASSERT_LE(0, spread);
+	ASSERT_LE(0, same);
+	EXPECT_EQ(N, gk_cmd_txn_in_count(self->t));
+	EXPECT_EQ(N, gk_cmd_txn_stats(self->t)->duplicates);
+	TH_LOG("%s: %.1f ms for %u different ids, %.1f ms for one id from as many hosts",
+	       variant->codec->name, spread * 1e3, N, same * 1e3);
+	EXPECT_GT(4 * spread + 0.02, same);
+}
+
+/* A command we send ends with its peer's final response, or after max_retx retransmissions; a
+ * provisional response (MGCP 100, H.248 TransactionPending) restarts the wait. The peer may be
+ * anyone who sent us a command (a stranger's REGISTER gets a CHALLENGE command): one that answers
+ * every copy with a provisional response must not hold the command, and with max_out of them
+ * every command's room, for ever. */
+TEST_F(hist, a_peer_answering_pending_for_ever_does_not_hold_a_command)
+{
+	static const struct gk_cmd_txn_ops ops = {.xmit = xmit};
+	struct gk_cmd_txn_cfg tc;
+	struct gk_msg m = self->ka, sent;
+	enum gk_reason why;
+	char err[128];
+
+	gk_cmd_txn_cfg_defaults(&tc);
+	tc.defer = true;
+	tc.t_init_ms = 5;
+	tc.t_max_ms = 10;
+	tc.max_retx = 3;
+	tc.t_pending_ms = 40;
+	self->t =
+	    gk_cmd_txn_new(variant->codec, &tc, &ops, &self->log, self->loop, err, sizeof(err));
+	ASSERT_NE(NULL, self->t) TH_LOG("%s", err);
+	ASSERT_EQ(0, gk_cmd_txn_output(self->t, &m, &self->peer[0], 0, 1));
+	ASSERT_EQ(0, variant->codec->decode(self->log.last, self->log.last_len, &sent, &why));
+	uint32_t tid = gk_cmd_wire_of(&sent)->tid;
+	ASSERT_EQ(1, gk_cmd_txn_out_count(self->t));
+
+	/* 3 s of a provisional response every 20 ms: without one the command would have ended
+	 * after about 35 ms */
+	for (int i = 0; i < 150 && gk_cmd_txn_out_count(self->t); i++) {
+		struct gk_msg p = self->ka;
+		struct gk_cmd_wire *w = gk_cmd_wire_of(&p);
+		w->kind = GK_CMD_PENDING;
+		w->tid = tid;
+		EXPECT_EQ(0, gk_cmd_txn_input(self->t, &p, &self->peer[0], 0));
+		tick(self->loop, 20);
+	}
+	EXPECT_EQ(0, gk_cmd_txn_out_count(self->t));
+	EXPECT_EQ(1, gk_cmd_txn_stats(self->t)->gave_up);
+	EXPECT_LT(0, gk_cmd_txn_stats(self->t)->pending_in);
 }
 
 /* A small deterministic generator, so that a failure can be run again. */

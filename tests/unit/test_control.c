@@ -847,4 +847,53 @@ TEST(the_client_asks_again_for_a_lost_answer_and_takes_each_page_once)
 	rmdir(dir);
 }
 
+/* A request answered late is answered twice once it was sent again, and the two copies of a page
+ * need not be the same bytes: a listing's lines carry counters and the seconds left, which move
+ * between the two. The copy that comes second belongs to the page already taken, never to the
+ * request for the next one: its lines are not printed twice, its cursor ends nothing. */
+TEST(a_page_answered_twice_with_other_bytes_is_taken_once)
+{
+	char dir[] = "/tmp/gk-test-control-XXXXXX", req[256];
+	struct fake f;
+	struct fake_query fq;
+	char *text;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, fake_open(&f, dir));
+
+	/* the second copy's page ends further on (lines shorter by a digit: one more fits) */
+	ASSERT_EQ(0, fake_ask_within(&fq, f.path, "bindings", 3000));
+	ASSERT_EQ(0, fake_serve(&f, req, sizeof(req), (const char *const[]){NULL}));
+	ASSERT_EQ(0, fake_serve(&f, req, sizeof(req),
+	                        (const char *const[]){"x1 rx=10\n.more 1\n",
+	                                              "x1 rx=9\nx2 rx=9\n.more 2\n", NULL}));
+	EXPECT_STREQ("bindings", req);
+	EXPECT_EQ(0,
+	          fake_serve(&f, req, sizeof(req), (const char *const[]){"x2 rx=9\n.end\n", NULL}));
+	EXPECT_STREQ("bindings after 1", req);
+	text = fake_result(&fq);
+	EXPECT_EQ(0, fq.q.rc) TH_LOG("%s", fq.q.err);
+	EXPECT_EQ(2, fq.q.pages);
+	EXPECT_STREQ("x1 rx=10\nx2 rx=9\n", text);
+	free(text);
+
+	/* the same page again, its counter moved: the same cursor is no bad continuation */
+	ASSERT_EQ(0, fake_ask_within(&fq, f.path, "bindings", 3000));
+	ASSERT_EQ(0, fake_serve(&f, req, sizeof(req), (const char *const[]){NULL}));
+	ASSERT_EQ(0, fake_serve(&f, req, sizeof(req),
+	                        (const char *const[]){"x1 rx=10\n.more 1\n", "x1 rx=11\n.more 1\n",
+	                                              NULL}));
+	EXPECT_EQ(0,
+	          fake_serve(&f, req, sizeof(req), (const char *const[]){"x2 rx=9\n.end\n", NULL}));
+	EXPECT_STREQ("bindings after 1", req);
+	text = fake_result(&fq);
+	EXPECT_EQ(0, fq.q.rc) TH_LOG("%s", fq.q.err);
+	EXPECT_STREQ("x1 rx=10\nx2 rx=9\n", text);
+	free(text);
+
+	close(f.fd);
+	unlink(f.path);
+	rmdir(dir);
+}
+
 TEST_HARNESS_MAIN

@@ -44,7 +44,7 @@ struct gk_cmd_txn_cfg {
 	uint32_t t_max_ms;     /* longest gap between retransmissions (4000) */
 	uint32_t max_retx;     /* retransmissions before giving up (7) */
 	uint32_t t_pending_ms; /* after a provisional/Pending: wait this long before the next try
-	                          (5000) */
+	                          (5000), max_retx times a command at most */
 	uint32_t t_hist_ms;    /* replies kept for duplicates (30000: MGCP T-hist, H.248
 	                          LONG-TIMER) */
 	uint32_t t_work_ms;    /* a command the state machine never answers is forgotten after

@@ -69,9 +69,9 @@ void gk_ctl_list(struct gk_ctl_reply *out, const char *args, gk_ctl_item_fn item
 /* Client side (gkctl, tests): sends one command and writes the reply lines to fd, without the
  * ".end"/".more" lines. A listing is followed page after page ("COMMAND after CURSOR") until its
  * end; timeout_ms applies to each page. A request left unanswered is sent again after 250 ms,
- * then after each doubled wait (the commands only read; a repeated page is recognised and
- * dropped). pages, unless NULL, gets the number of reply datagrams read. Returns 0, or -1 with
- * err. */
+ * then after each doubled wait (the commands only read; a page answered twice is taken once: the
+ * next request goes from a new socket). pages, unless NULL, gets the number of reply datagrams
+ * read. Returns 0, or -1 with err. */
 int gk_control_query(const char *path, const char *command, int fd, int timeout_ms, unsigned *pages,
                      char *err, size_t errlen);
 
