@@ -809,6 +809,10 @@ static int binding_install(struct gk_registrar *r, uint32_t slot,
 	bool refresh = b->active;
 	struct gk_pkt_keys keys;
 
+	/* A Digest binding has no success to repeat: one kept from a gk-mac binding it replaces
+	 * must not be handed to a replay of that binding's exchange from the new address. */
+	if (!k)
+		gk_wipe(&rec(r, slot)->sent, sizeof(rec(r, slot)->sent));
 	linger_stop(r, b);
 	char fpr[GK_FPR_HEX_LEN + 1] = "-"; /* no key to fingerprint (Digest) */
 
