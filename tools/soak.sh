@@ -267,10 +267,11 @@ done <"$WORK/load.summary"
 drained() {
 	[ "$(stat_of sbcd records)" = 0 ] && [ "$(stat_of sbcd in_progress)" = 0 ] &&
 		[ "$(stat_of softswitchd core_in_progress)" = 0 ] &&
-		[ "$(stat_of aucd sessions)" = 0 ]
+		[ "$(stat_of aucd sessions)" = 0 ] &&
+		[ "$(stat_of sbcd mgcp.txn.remembered)" = 0 ] && [ "$(stat_of sbcd h248.txn.remembered)" = 0 ]
 }
 wait_until $(((EXPIRES_CHURN + 60) * 10)) drained
-check $? "once the last bindings expired nothing is left: no binding or registration in progress at sbcd, none at the core, no AuC session"
+check $? "once the last bindings expired nothing is left: no binding or registration in progress at sbcd, none at the core, no AuC session, no MGCP or H.248 answer kept"
 start_n=$(stat_of aucd accounting_start)
 stop_n=$(stat_of aucd accounting_stop)
 [ "$start_n" = "$stop_n" ] && [ "$start_n" -gt 0 ]
