@@ -120,6 +120,13 @@ static const char *const phase_names[] = {
     [PH_FAILED] = "failed",
 };
 
+static const char *phase_name(const struct gkt_term *x)
+{
+	const char *p =
+	    x->phase < sizeof(phase_names) / sizeof(phase_names[0]) ? phase_names[x->phase] : NULL;
+	return p ? p : "?";
+}
+
 /* A request of x goes out (again: a retransmission): --retry-log says when the copy that went
  * unanswered left, so that a test can match every retry to the outage that swallowed it. */
 static void note_request_sent(struct gkt_run *r, struct gkt_term *x, bool again)
@@ -132,11 +139,8 @@ static void note_request_sent(struct gkt_run *r, struct gkt_term *x, bool again)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	if (again) {
-		const char *phase = x->phase < sizeof(phase_names) / sizeof(phase_names[0])
-		                        ? phase_names[x->phase]
-		                        : NULL;
 		fprintf(r->retry_log, "retry %llu %llu %s %s\n", (unsigned long long)now_ms,
-		        (unsigned long long)x->last_tx_ms, x->t.idc, phase ? phase : "?");
+		        (unsigned long long)x->last_tx_ms, x->t.idc, phase_name(x));
 	}
 	x->last_tx_ms = now_ms;
 }
@@ -146,12 +150,9 @@ static void note_request_sent(struct gkt_run *r, struct gkt_term *x, bool again)
 static void bad_downlink(struct gkt_run *r, struct gkt_term *x, int type, enum gk_reason why)
 {
 	if (r->st.bad_downlink++ < 5 && !r->o.quiet)
-		printf(
-		    "bad_downlink %s phase=%s type=%s reason=%s\n", x->t.idc,
-		    x->phase < sizeof(phase_names) / sizeof(phase_names[0]) && phase_names[x->phase]
-		        ? phase_names[x->phase]
-		        : "?",
-		    type < 0 ? "?" : gk_msg_type_name((enum gk_msg_type)type), gk_reason_name(why));
+		printf("bad_downlink %s phase=%s type=%s reason=%s\n", x->t.idc, phase_name(x),
+		       type < 0 ? "?" : gk_msg_type_name((enum gk_msg_type)type),
+		       gk_reason_name(why));
 }
 
 static void transmit(struct gkt_run *r, struct gkt_term *x)
