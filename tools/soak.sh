@@ -4,7 +4,7 @@
 # show that nothing in the daemons grows with time. Both links of the SBC topology lose 1 % of
 # frames both ways (tools/gkimpair; SOAK_IMPAIR to change). The soak first measures what this
 # rig registers at most (SIP through sbcd, over those links), then offers half of it, split over
-# the four protocols, for SOAK_S seconds, in rounds of SOAK_ROUND_S seconds of terminals per
+# the four protocols (SOAK_PROTOS to run fewer), for SOAK_S seconds, in rounds of SOAK_ROUND_S seconds of terminals per
 # protocol taking turns. Half is counted in registrations: a refresh is one, and the protected
 # requests and deregistrations ride on top.
 #   - churn rounds: register, one protected request, one refresh, another protected request,
@@ -45,7 +45,7 @@ EXPIRES_SHORT=10 # the expiry rounds' lifetime (registrar.expires_min lowered to
 EXPIRES_CHURN=30 # the churn rounds' (deregistered long before, unless a deregistration failed)
 CAP_N=${SOAK_CAP_N:-40000}
 OUT=${SOAK_OUT:-$GK_BUILD/soak}
-PROTOS="sip mgcp h248 h323"
+PROTOS=${SOAK_PROTOS:-sip mgcp h248 h323}
 export IMPAIR=${SOAK_IMPAIR:-1 0 0 0}
 DAEMONS="aucd softswitchd sbcd"
 

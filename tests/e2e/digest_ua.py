@@ -81,24 +81,32 @@ class UA:
         lines += ["User-Agent: gatekey-test-ua", "Content-Length: 0", "", ""]
         return "\r\n".join(lines)
 
-    def send(self, text):
-        """Sends text, retransmitting, until a final response to it arrives; returns it."""
+    def send(self, text, timer_f=False):
+        """Sends text, retransmitting, until a final response to it arrives; returns it.
+        Six copies 0.5 s apart (3 s: what a check that expects no answer waits); with timer_f,
+        as RFC 3261 17.1.2.2 retransmits a non-INVITE request (T1 doubling up to T2) until
+        Timer F, 32 s: a registration on a busy host is given the time a real UA gives it."""
         want_cseq = re.search(r"\r\nCSeq: (\d+ \w+)", text).group(1)
         dest = (self.a.server_ip, self.a.server_port)
-        for _ in range(6):
-            self.s.sendto(text.encode(), dest)
-            try:
-                while True:
-                    data, _src = self.s.recvfrom(65535)
-                    msg = data.decode(errors="replace")
-                    m = re.search(r"\r\nCSeq:\s*(\d+ \w+)", msg)
-                    if msg.startswith("SIP/2.0 ") and m and m.group(1) == want_cseq:
-                        code = int(msg.split()[1])
-                        if code >= 200:
-                            return code, msg
-            except socket.timeout:
-                continue
-        return 0, ""
+        waits = [min(0.5 * 2 ** i, 4.0) for i in range(11)] if timer_f else [0.5] * 6
+        try:
+            for wait in waits:
+                self.s.sendto(text.encode(), dest)
+                self.s.settimeout(wait)
+                try:
+                    while True:
+                        data, _src = self.s.recvfrom(65535)
+                        msg = data.decode(errors="replace")
+                        m = re.search(r"\r\nCSeq:\s*(\d+ \w+)", msg)
+                        if msg.startswith("SIP/2.0 ") and m and m.group(1) == want_cseq:
+                            code = int(msg.split()[1])
+                            if code >= 200:
+                                return code, msg
+                except socket.timeout:
+                    continue
+            return 0, ""
+        finally:
+            self.s.settimeout(0.5)
 
     def credentials(self, ch, nc=1):
         alg = ch.get("algorithm", "MD5")
@@ -169,7 +177,7 @@ def main():
 
     if a.no_register:
         return send_corpus(ua, a)
-    code, msg = ua.send(ua.request("REGISTER", 600))
+    code, msg = ua.send(ua.request("REGISTER", 600), timer_f=True)
     chals = parse_challenges(msg) if code == 401 else []
     print("challenge %d algorithms=%s" % (code, ",".join(c.get("algorithm", "MD5")
                                                           for c in chals)))
@@ -179,7 +187,7 @@ def main():
         return 1
     auth = ua.credentials(mine[0])
     reg = ua.request("REGISTER", 600, auth)
-    code, msg = ua.send(reg)
+    code, msg = ua.send(reg, timer_f=True)
     m = re.search(r"\r\nExpires:\s*(\d+)", msg)
     print("registered %s alg=%s status=%d expires=%s" %
           (a.user, a.alg, code, m.group(1) if m else "-") if code == 200 else

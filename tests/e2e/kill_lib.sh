@@ -156,6 +156,15 @@ run_with_kills() {
 	retries=$(cat "$WORK/retries-$v-"* 2>/dev/null | wc -l)
 	unexplained=$(unexplained_retries "$v" | wc -l)
 	unexplained_retries "$v" | head -5 | diag
+	# on stderr too, so that a failure shows them under prove (and in CI's log), with the outages
+	if [ "$unexplained" != 0 ]; then
+		{
+			echo "unexplained retries (retry <resent at ms> <unanswered copy sent at ms> <IDc> <phase>):"
+			unexplained_retries "$v" | head -10
+			echo "outages (<killed ms> <ready ms>), slack $(before_slack_ms) ms before, $(after_slack_ms "$v") ms after:"
+			cat "$WORK/outages-$v"
+		} | sed 's/^/# /' >&2
+	fi
 	overloaded=$(cat "$WORK/run-$v-"*.out |
 		sed -n 's/^summary .* overloaded=\([0-9]*\).*/\1/p' | sum_lines)
 	refused=0

@@ -27,7 +27,10 @@ in_term python3 "$UA" --server "$CORE4:5060" --local "$TERM4:5102" --user term2 
 	--domain ss1 --serve 20 >"$WORK/term2.out" 2>&1 &
 PIDS+=($!)
 wait_until 100 grep -q '^serving' "$WORK/term2.out"
+# the UA serves whatever its registration got: only a 200 makes term2 reachable
+grep -q '^registered term2 .*status=200' "$WORK/term2.out"
 ok $? "term2 registers with digest and waits for requests"
+grep -q '^registered term2 .*status=200' "$WORK/term2.out" || diag <"$WORK/term2.out"
 
 out=$(in_term python3 "$UA" --server "$CORE4:5060" --local "$TERM4:5101" --user term1 \
 	--password "$pw1" --domain ss1 --pai "<sip:term3@ss1>" --message term2 --message term3 \

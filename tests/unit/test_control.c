@@ -704,7 +704,8 @@ static int fake_serve(struct fake *f, char *req, size_t cap, const char *const *
 		return -1;
 	req[n] = '\0';
 	for (int i = 0; dgrams[i]; i++)
-		if (sendto(f->fd, dgrams[i], strlen(dgrams[i]), 0, (struct sockaddr *)&from, fl) < 0) {
+		if (sendto(f->fd, dgrams[i], strlen(dgrams[i]), 0, (struct sockaddr *)&from, fl) <
+		    0) {
 			/* A later copy of a page answered twice may find the client's socket
 			 * gone: the client took the first, closed that socket and asks on with
 			 * a new one, as it should. Only the first must get through. */

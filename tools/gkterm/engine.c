@@ -654,7 +654,10 @@ static void term_finish(struct gkt_run *r, struct gkt_term *x)
 			       x->detail ? x->detail : gk_reason_str((enum gk_reason)x->t.reason));
 			if (x->status)
 				printf(" status=%u", x->status);
-			printf("\n");
+			/* how far it got: which step ran out, and after how long */
+			printf(" registered=%d options=%u/%u refreshes=%u after_ms=%llu\n",
+			       x->reg_ok, x->options_ok, x->options_sent, x->refreshes,
+			       (unsigned long long)((x->done_us - x->started_us) / 1000));
 		}
 	}
 	r->in_flight--;
