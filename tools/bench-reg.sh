@@ -8,6 +8,7 @@ TOPO=${1:-direct}
 PROTO=${2:-sip}
 export PROTO
 BENCH_N=${BENCH_N:-20000}
+BENCH_WINDOW=${BENCH_WINDOW:-2048} # registrations in flight at once
 rig_possible || { echo "bench: needs root and network namespaces" >&2; exit 1; }
 
 if [ "$TOPO" = sbc ]; then
@@ -46,7 +47,7 @@ else
 fi
 
 out=$(in_term "$BIN/gkterm" --proto "$PROTO" --server "$server" --idsp "$idsp" --prefix b --count "$BENCH_N" \
-	--key-dir "$WORK/terms" --quiet --window 2048 --sockets 4 --timeout 120)
+	--key-dir "$WORK/terms" --quiet --window "$BENCH_WINDOW" --sockets 4 --timeout 120)
 echo "$out" | sed 's/^/# /'
 # The command protocols' transaction layers show where a shortfall comes from (pools, retries).
 if [ "$PROTO" != sip ]; then

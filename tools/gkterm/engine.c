@@ -646,6 +646,12 @@ static void term_finish(struct gkt_run *r, struct gkt_term *x)
 	if (x->done_us == 0)
 		x->done_us = now_us();
 	if (x->phase == PH_FAILED) {
+		/* A step still unanswered when the binding's lifetime ran out cannot be answered:
+		 * the element drops what comes under a binding that expired. Said so, as that is
+		 * the terminal's (or its user's --expires) doing, not a loss the element caused. */
+		if (x->t.reason == GK_R_TIMEOUT && x->reg_ok && x->t.granted_expires &&
+		    now_us() - x->bound_us > (uint64_t)x->t.granted_expires * 1000000)
+			x->detail = "no answer before its binding expired";
 		r->st.failed++;
 		r->st.reasons[x->t.reason < GK_R__COUNT ? x->t.reason : GK_R_INTERNAL]++;
 		if (!r->o.quiet || r->st.failed <= 10) {
@@ -657,7 +663,7 @@ static void term_finish(struct gkt_run *r, struct gkt_term *x)
 			/* how far it got: which step ran out, and after how long */
 			printf(" registered=%d options=%u/%u refreshes=%u after_ms=%llu\n",
 			       x->reg_ok, x->options_ok, x->options_sent, x->refreshes,
-			       (unsigned long long)((x->done_us - x->started_us) / 1000));
+			       (unsigned long long)((now_us() - x->started_us) / 1000));
 		}
 	}
 	r->in_flight--;
@@ -733,6 +739,7 @@ static void on_registered(struct gkt_run *r, struct gkt_term *x)
 {
 	gk_timer_cancel(r->loop, &x->timer);
 	standing_forget(x);
+	x->bound_us = now_us();
 	if (x->refreshing) {
 		x->refreshing = false;
 		r->st.refreshed++; /* latency stays that of the first registration */

@@ -134,6 +134,7 @@ struct gkt_term {
 	uint8_t standing_uplink[GK_SIPKEY_LEN];
 	uint64_t standing_seq;
 	uint64_t started_us, done_us;
+	uint64_t bound_us;   /* when its registration or last refresh succeeded */
 	uint64_t last_tx_ms; /* wall clock of its last request sent, for --retry-log */
 	bool reg_ok;         /* it registered once: its latency counts */
 	const char *detail;  /* a failure's own words (a static string), printed after its reason */
