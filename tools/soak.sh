@@ -32,7 +32,8 @@
 # remembers a terminal it authenticated for a day, and that table is to be full before it is
 # watched; the relay slots that hold protected requests take their usual steps then too.
 # Output: "soak ..." lines; "soak check ok|FAIL <what>" for each check (tests/e2e/t_soak.sh turns
-# them into TAP); exit status 0 when all passed.
+# them into TAP); exit status 0 when all passed. With SOAK_RETRY_LOG=1 each round's gkterm writes
+# its --retry-log into the work directory (kept with KEEP_WORK=1), to trace a failure.
 . "$(cd "$(dirname "$0")" && pwd)/rig-lib.sh"
 
 SOAK_S=${SOAK_S:-600}
@@ -218,6 +219,7 @@ churn() { # churn <proto>: its rounds, one summary file per round
 		fi
 		PROTO=$p gkterm_sbc --key-dir "$WORK/keys-$p$pool" --prefix "$p$pool" \
 			--count "$ROUND_N" --rate "$PER_PROTO" --quiet --timeout 60 "${args[@]}" \
+			${SOAK_RETRY_LOG:+--retry-log "$WORK/retries-$p-$round"} \
 			>"$WORK/round-$p-$round.out" 2>&1
 		round=$((round + 1))
 	done
