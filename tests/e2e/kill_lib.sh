@@ -177,13 +177,23 @@ run_with_kills() {
 		refused=$((refused + $(delta "$b" "$a" "$p")))
 	done
 	radius=$(($(delta "$b" "$a" softswitchd:auc_retransmits) + $(delta "$b" "$a" softswitchd:accounting_retransmits)))
+	# A retry outside every outage is explained only by the AuC answering late: each RADIUS
+	# retransmission of softswitchd's (its first after 1 s without an answer) held a registration
+	# for a second or more, over which its terminal sends at most four copies again (MGCP and
+	# H.248 after 0.2 and 0.6 s and once after a 100/Pending, SIP and RAS after 0.5 and 1.5 s).
+	local auc_late explained_by_auc
+	# (When aucd is the victim its outages cause them, and its window already runs past them.)
+	auc_late=$(delta "$b" "$a" softswitchd:auc_retransmits)
+	[ "$v" = aucd ] && auc_late=0
+	explained_by_auc=$((4 * auc_late))
 	{
-		echo "$v killed: the terminals sent $retries copies again ($unexplained outside an outage)" \
+		echo "$v killed: the terminals sent $retries copies again ($unexplained outside an outage," \
+			"$explained_by_auc explainable by $auc_late RADIUS retransmissions)" \
 			"and waited out $overloaded overload answers; the elements over the run:"
 		join "$b" "$a" | awk '$3 != $2 { printf "  %s +%d\n", $1, $3 - $2 }'
 	} | diag
-	[ "$unexplained" = 0 ] && { [ "$retries" -gt 0 ] || [ "$v" = aucd ]; }
-	ok $? "$v killed: each of the $retries retransmissions repeats a copy the outage swallowed"
+	[ "$unexplained" -le "$explained_by_auc" ] && { [ "$retries" -gt 0 ] || [ "$v" = aucd ]; }
+	ok $? "$v killed: each of the $retries retransmissions repeats a copy the outage swallowed, or one the AuC answered late ($unexplained)"
 	# The elements' own retries and refusals, on the other side of the same outages.
 	if [ "$v" = aucd ]; then
 		[ "$radius" -gt 0 ] && [ "$overloaded" -le "$refused" ]

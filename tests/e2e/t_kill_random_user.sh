@@ -16,7 +16,8 @@ plan $(($(wc -w <<<"$VICTIMS") * KILL_PLAN_PER_VICTIM + KILL_PLAN_END))
 FRONT=sbcd
 gkterm_front() { gkterm_sbc "$@"; }
 EXPLAINING="sbcd:rejects_overload sbcd:stale_answers sbcd:core_resent sbcd:successes_resent
-	softswitchd:rejects_overload softswitchd:core_stale_answers softswitchd:sbc_resent"
+	softswitchd:rejects_overload softswitchd:core_stale_answers softswitchd:sbc_resent
+	softswitchd:auc_retransmits softswitchd:auc_answered_after_retransmit aucd:duplicates_answered"
 OVERLOAD_COUNTERS="sbcd:rejects_overload softswitchd:rejects_overload"
 rig_up() { rig_sbc && provision_sbc && SERVER4=$SBC4; }
 RIG_UP=rig_up
