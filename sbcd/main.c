@@ -122,6 +122,15 @@ static bool core_seal_send(struct sbcd *s, uint8_t *buf, int n)
 	return true;
 }
 
+/* "<ref as 16 hex digits>@<our id>" (at most 78 bytes), without printf: one per request on the
+ * core leg. */
+static void core_dialog_id(const struct sbcd *s, uint64_t ref, char *out)
+{
+	gk_hex_encode_u64(ref, out);
+	out[16] = '@';
+	gk_copy_text(out + 17, 61, s->set.id);
+}
+
 /* A request on the core leg; its reference comes back in the response's transaction id. */
 static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref)
 {
@@ -141,7 +150,7 @@ static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref)
 		s->st.core_send_failed++;
 		return;
 	}
-	snprintf(dialog, sizeof(dialog), "%016llx@%.60s", (unsigned long long)ref, s->set.id);
+	core_dialog_id(s, ref, dialog);
 	m->proto = GK_PROTO_SIP;
 	s->sip->request_init(m, &c);
 	core_seal_send(s, buf, s->sip->encode(m, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN));
@@ -348,7 +357,7 @@ static void relay_request(struct sbcd *s, const struct gk_msg *m,
 	    .unique = ref,
 	    .method = core_method(s, m),
 	};
-	snprintf(dialog, sizeof(dialog), "%016llx@%.60s", (unsigned long long)ref, s->set.id);
+	core_dialog_id(s, ref, dialog);
 	s->sip->request_init(&fwd, &c);
 	uint8_t *buf = gk_loop_send_buf(s->loop);
 	if (!buf || !core_seal_send(

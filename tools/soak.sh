@@ -24,7 +24,7 @@
 #     a leak;
 #   - when a table took a step that its peak never needed (the peak is not past the capacity before
 #     the step), at any sample;
-#   - when fds or a table size grew after the warm-up;
+#   - when fds grew after the warm-up, or a table's median size did;
 #   - when any registration or deregistration failed, or when, once the last bindings expired,
 #     anything is left: a binding, a registration in progress, an AuC session, a Start without its
 #     Stop.
@@ -282,7 +282,17 @@ drained() {
 }
 longest=$((EXPIRES_CHURN > EXPIRES_SILENT ? EXPIRES_CHURN : EXPIRES_SILENT))
 wait_until $(((longest + 60) * 10)) drained
-check $? "once the last bindings expired nothing is left: no binding or registration in progress at sbcd, none at the core, no AuC session, no MGCP or H.248 answer kept"
+drain_rc=$?
+if [ $drain_rc != 0 ]; then # what was left, and the first of sbcd's bindings, to trace it
+	for c in records in_progress mgcp.txn.remembered h248.txn.remembered; do
+		echo "soak left sbcd $c=$(stat_of sbcd $c)"
+	done
+	echo "soak left softswitchd core_in_progress=$(stat_of softswitchd core_in_progress)" \
+		"core_records=$(stat_of softswitchd core_records)"
+	echo "soak left aucd sessions=$(stat_of aucd sessions)"
+	ctl sbcd bindings | head -20 | sed 's/^/soak left sbcd binding /'
+fi
+check $drain_rc "once the last bindings expired nothing is left: no binding or registration in progress at sbcd, none at the core, no AuC session, no MGCP or H.248 answer kept"
 start_n=$(stat_of aucd accounting_start)
 stop_n=$(stat_of aucd accounting_stop)
 [ "$start_n" = "$stop_n" ] && [ "$start_n" -gt 0 ]

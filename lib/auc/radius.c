@@ -16,9 +16,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <openssl/rand.h>
 
 #include "gatekey/auc/radius.h"
+#include "gatekey/crypto/crypto.h"
 
 #define MD5_LEN      16
 #define ATTR_MAX_VAL 253 /* 255 minus type and length */
@@ -87,12 +87,38 @@ static int md5_segs(const struct seg *s, size_t n, uint8_t out[MD5_LEN])
 	return 0;
 }
 
+/*
+ * The Message-Authenticator's HMAC stays keyed with the last shared secret it used. An element
+ * talks to one or a few peers, and four of its packets per registration carry the attribute, so
+ * keying (two MD5 blocks and three digest-state copies) would repeat for the same secret every
+ * time; restarting from the kept pads costs a third of it. The secret itself lives in the
+ * daemon's configuration for the daemon's whole life, so the pads keep nothing new.
+ */
+#define HMAC_KEY_KEPT_MAX 128
+static __thread uint8_t hmac_key[HMAC_KEY_KEPT_MAX];
+static __thread size_t hmac_key_len; /* 0: the context's key is not one we kept */
+
+static bool hmac_md5_key(const uint8_t *key, size_t klen)
+{
+	if (hmac_key_len && hmac_key_len == klen && CRYPTO_memcmp(hmac_key, key, klen) == 0)
+		return EVP_MAC_init(hmac_ctx, NULL, 0, NULL) == 1;
+	OPENSSL_cleanse(hmac_key, sizeof(hmac_key));
+	hmac_key_len = 0;
+	if (EVP_MAC_init(hmac_ctx, key, klen, NULL) != 1)
+		return false;
+	if (klen <= sizeof(hmac_key)) {
+		memcpy(hmac_key, key, klen);
+		hmac_key_len = klen;
+	}
+	return true;
+}
+
 static int hmac_md5_segs(const uint8_t *key, size_t klen, const struct seg *s, size_t n,
                          uint8_t out[MD5_LEN])
 {
 	size_t olen = 0;
 
-	if (!crypto_ready() || !EVP_MAC_init(hmac_ctx, key, klen, NULL))
+	if (!crypto_ready() || !hmac_md5_key(key, klen))
 		return -EIO;
 	for (size_t i = 0; i < n; i++)
 		if (s[i].n && !EVP_MAC_update(hmac_ctx, s[i].p, s[i].n))
@@ -476,7 +502,7 @@ void gk_rad_begin(struct gk_rad_builder *b, uint8_t *buf, size_t cap, uint8_t co
 	if (code == GK_RAD_ACCESS_REQUEST) {
 		/* RFC 2865 §3: unpredictable and unique over the secret's lifetime; it is also the
 		 * R of every hidden attribute the answer carries. */
-		if (req_auth || RAND_bytes(b->req_auth, GK_RAD_AUTH_LEN) != 1)
+		if (req_auth || gk_random(b->req_auth, GK_RAD_AUTH_LEN) < 0)
 			b->err = req_auth ? -EINVAL : -EIO;
 	} else if (code == GK_RAD_ACCOUNTING_REQUEST) {
 		if (req_auth)
@@ -587,7 +613,7 @@ void gk_rad_add_vsa_hidden(struct gk_rad_builder *b, uint32_t vendor, uint8_t vt
 	 * counter-plus-random. Across packets R differs. */
 	uint16_t off = (uint16_t)b->len;
 	uint8_t rnd = 0;
-	if (RAND_bytes(&rnd, 1) != 1) {
+	if (gk_random(&rnd, 1) < 0) {
 		set_err(b, -EIO);
 		return;
 	}

@@ -134,6 +134,61 @@ static int sip_vformat(struct gk_sip_ctx *s, const char *fmt, va_list ap)
 	return (int)at;
 }
 
+/* Like sip_vformat, for the strings in ap up to a NULL, joined: what a request's values are made
+ * of, without a format to interpret for each. */
+static int sip_vcat(struct gk_sip_ctx *s, va_list ap)
+{
+	size_t at = s->used ? s->used : 1, n = 0;
+
+	if (at + 1 >= sizeof(s->text))
+		return -1;
+	for (const char *p = va_arg(ap, const char *); p; p = va_arg(ap, const char *)) {
+		size_t len = strlen(p);
+		if (len >= sizeof(s->text) - at - n) {
+			s->text[at] = '\0';
+			return -1;
+		}
+		memcpy(s->text + at + n, p, len);
+		n += len;
+	}
+	s->text[0] = '\0';
+	s->text[at + n] = '\0';
+	if (!n)
+		return 0;
+	s->used = (uint16_t)(at + n + 1);
+	return (int)at;
+}
+
+int gk_sip_setcat(struct gk_sip_ctx *s, enum gk_sip_str k, ...)
+{
+	va_list ap;
+
+	if ((unsigned)k >= GK_SIP__STRS)
+		return -1;
+	va_start(ap, k);
+	int at = sip_vcat(s, ap);
+	va_end(ap);
+	if (at < 0)
+		return -1;
+	s->str[k] = (uint16_t)at;
+	return 0;
+}
+
+int gk_sip_add_viacat(struct gk_sip_ctx *s, ...)
+{
+	va_list ap;
+
+	if (s->n_via >= GK_SIP_VIA_MAX)
+		return -1;
+	va_start(ap, s);
+	int at = sip_vcat(s, ap);
+	va_end(ap);
+	if (at <= 0)
+		return -1;
+	s->via[s->n_via++] = (uint16_t)at;
+	return 0;
+}
+
 int gk_sip_setf(struct gk_sip_ctx *s, enum gk_sip_str k, const char *fmt, ...)
 {
 	va_list ap;

@@ -5,9 +5,12 @@
  *
  * Fetching an algorithm costs a locked lookup in the provider store, which would dominate a
  * registration at 40k/s, so every algorithm is fetched once and contexts are reused:
- *  - HMAC runs on a duplicate of a keyed template; OpenSSL clears keys when it frees the
- *    duplicate at the end of the call.
- *  - HKDF is RFC 5869 over that same HMAC (see hkdf()).
+ *  - HMAC-SHA-256 is RFC 2104 over per-thread SHA-256 digest contexts (struct hmac): OpenSSL's
+ *    HMAC MAC copies each new key into a heap buffer and frees the last (an allocation, a
+ *    cleanse and a free per keying, and again to scrub it), which cost more than the hashing.
+ *    A digest context re-initialised for the same digest allocates nothing, and re-initialising
+ *    it after the final is the scrub.
+ *  - HKDF is RFC 5869 over that HMAC (see hkdf_info()).
  *  - The packet MAC keeps its key between calls, see gk_siphash128().
  * So no long-term key or subkey outlives a call in a cached context, except the packet keys.
  */
@@ -34,40 +37,35 @@ static struct {
 	EVP_MAC *siphash;
 	EVP_CIPHER *gcm;
 	EVP_MD *sha256;
-	/* Digest set and keyed with zeros: 3.0.0 cannot dup an unkeyed one (openssl#17117). */
-	EVP_MAC_CTX *hmac_tmpl;
 } gk;
+
+#define SHA256_BLOCK_LEN 64
+
+/* One HMAC-SHA-256 under way: the digest context, and the outer pad (key XOR 0x5c) between the
+ * key and the final. */
+struct hmac {
+	EVP_MD_CTX *md;
+	uint8_t opad[SHA256_BLOCK_LEN];
+};
 
 /*
  * Contexts that change state on every use: per thread, so callers need no locking. Never freed:
  * the daemons keep their one thread for their whole life.
  */
 static _Thread_local EVP_MAC_CTX *sip_ctx;
-/* HMAC: one context for the one-shot hmac2 and one for hmac_start..hmac_finish, which calls
- * hmac2 (through hkdf) while it is open. Each is re-keyed with zeros after its final, so no
- * key's pads stay behind in it between calls. */
-static _Thread_local EVP_MAC_CTX *hmac_once_ctx, *hmac_stream_ctx;
+/* HMAC: one for the one-shot hmac2 and one for hmac_start..hmac_end, which calls hmac2
+ * (through hkdf) while it is open. */
+static _Thread_local struct hmac hmac_once, hmac_stream;
 
 static pthread_once_t gk_once = PTHREAD_ONCE_INIT;
 
 static void crypto_init_once(void)
 {
-	static const uint8_t zero[GK_KEY_LEN];
-	char sha256[] = "SHA256";
-	OSSL_PARAM dp[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_ALG_PARAM_DIGEST, sha256, 0),
-	    OSSL_PARAM_construct_end(),
-	};
-
 	gk.status = -EIO;
-	gk.hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
 	gk.siphash = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_SIPHASH, NULL);
 	gk.gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 	gk.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (!gk.hmac || !gk.siphash || !gk.gcm || !gk.sha256)
-		return;
-	gk.hmac_tmpl = EVP_MAC_CTX_new(gk.hmac);
-	if (!gk.hmac_tmpl || EVP_MAC_init(gk.hmac_tmpl, zero, sizeof(zero), dp) != 1)
+	if (!gk.siphash || !gk.gcm || !gk.sha256)
 		return;
 	gk.status = 0;
 }
@@ -158,41 +156,81 @@ static void be16(uint8_t *p, size_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* This thread's HMAC context *slot, made from the template on first use. */
-static EVP_MAC_CTX *hmac_ctx(EVP_MAC_CTX **slot)
+/* Starts h's MAC under key (at most a block; the suite's keys are 32 bytes). */
+static bool hmac_begin(struct hmac *h, const uint8_t *key, size_t keylen)
 {
-	if (!*slot && gk_crypto_init() == 0)
-		*slot = EVP_MAC_CTX_dup(gk.hmac_tmpl);
-	return *slot;
+	uint8_t ipad[SHA256_BLOCK_LEN];
+	bool ok;
+
+	if (!h->md && gk_crypto_init() == 0)
+		h->md = EVP_MD_CTX_new();
+	if (!h->md || keylen > SHA256_BLOCK_LEN)
+		return false;
+	memset(ipad, 0x36, sizeof(ipad));
+	memset(h->opad, 0x5c, sizeof(h->opad));
+	for (size_t i = 0; i < keylen; i++) {
+		ipad[i] ^= key[i];
+		h->opad[i] ^= key[i];
+	}
+	ok = EVP_DigestInit_ex2(h->md, gk.sha256, NULL) == 1 &&
+	     EVP_DigestUpdate(h->md, ipad, sizeof(ipad)) == 1;
+	OPENSSL_cleanse(ipad, sizeof(ipad));
+	if (!ok)
+		OPENSSL_cleanse(h->opad, sizeof(h->opad));
+	return ok;
 }
 
-/* Leaves c keyed with zeros, so that the last key's state does not stay in memory. */
-static void hmac_scrub(EVP_MAC_CTX *c)
+static bool hmac_update(struct hmac *h, const void *data, size_t len)
 {
-	static const uint8_t zero[GK_KEY_LEN];
+	return !len || EVP_DigestUpdate(h->md, data, len) == 1;
+}
 
-	EVP_MAC_init(c, zero, sizeof(zero), NULL);
+/*
+ * Ends h's MAC (ok: everything before it succeeded) into out, or wipes out. Either way nothing
+ * of the key stays: the outer pad is wiped, and the context is initialised afresh, which
+ * replaces the state that held the inner hash and the MAC.
+ */
+static int hmac_end(struct hmac *h, bool ok, uint8_t out[GK_MAC_LEN])
+{
+	uint8_t inner[GK_MAC_LEN];
+	unsigned n = 0, m = 0;
+
+	ok = ok && EVP_DigestFinal_ex(h->md, inner, &n) == 1 && n == GK_MAC_LEN &&
+	     EVP_DigestInit_ex2(h->md, gk.sha256, NULL) == 1 &&
+	     EVP_DigestUpdate(h->md, h->opad, sizeof(h->opad)) == 1 &&
+	     EVP_DigestUpdate(h->md, inner, sizeof(inner)) == 1 &&
+	     EVP_DigestFinal_ex(h->md, out, &m) == 1 && m == GK_MAC_LEN;
+	EVP_DigestInit_ex2(h->md, gk.sha256, NULL);
+	OPENSSL_cleanse(inner, sizeof(inner));
+	OPENSSL_cleanse(h->opad, sizeof(h->opad));
+	if (!ok) {
+		OPENSSL_cleanse(out, GK_MAC_LEN);
+		return -EIO;
+	}
+	return 0;
 }
 
 /* One HMAC-SHA-256 over up to two buffers. */
 static int hmac2(const uint8_t *key, size_t keylen, const void *a, size_t alen, const void *b,
                  size_t blen, uint8_t out[GK_MAC_LEN])
 {
-	EVP_MAC_CTX *c = hmac_ctx(&hmac_once_ctx);
-	size_t n = 0;
-	bool ok;
+	bool ok = hmac_begin(&hmac_once, key, keylen);
 
-	if (!c)
-		return -EIO;
-	ok = EVP_MAC_init(c, key, keylen, NULL) == 1 && EVP_MAC_update(c, a, alen) == 1 &&
-	     (!blen || EVP_MAC_update(c, b, blen) == 1) &&
-	     EVP_MAC_final(c, out, &n, GK_MAC_LEN) == 1 && n == GK_MAC_LEN;
-	hmac_scrub(c);
-	if (!ok) {
+	if (!ok && !hmac_once.md) {
 		OPENSSL_cleanse(out, GK_MAC_LEN);
 		return -EIO;
 	}
-	return 0;
+	ok = ok && hmac_update(&hmac_once, a, alen) && hmac_update(&hmac_once, b, blen);
+	return hmac_end(&hmac_once, ok, out);
+}
+
+/* HKDF-Extract with the empty salt, which RFC 5869 replaces by HashLen zeros: PRK = HMAC(0^32,
+ * IKM). */
+static int hkdf_extract(const uint8_t ikm[GK_KEY_LEN], uint8_t prk[GK_KEY_LEN])
+{
+	static const uint8_t zero_salt[GK_KEY_LEN];
+
+	return hmac2(zero_salt, sizeof(zero_salt), ikm, GK_KEY_LEN, NULL, 0, prk);
 }
 
 /*
@@ -201,16 +239,23 @@ static int hmac2(const uint8_t *key, size_t keylen, const void *a, size_t alen, 
  * Built on OpenSSL's HMAC rather than its "HKDF" KDF: the KDF object allocates and re-keys on
  * every call and costs twice as much, and a registration derives half a dozen subkeys.
  */
+/* HKDF-Expand for L = 32: one block, HMAC(PRK, info || 0x01). */
+static int hkdf_expand(const uint8_t prk[GK_KEY_LEN], const void *info, size_t infolen,
+                       uint8_t out[GK_KEY_LEN])
+{
+	static const uint8_t one = 0x01;
+
+	return hmac2(prk, GK_KEY_LEN, info, infolen, &one, 1, out);
+}
+
 static int hkdf_info(const uint8_t *key, const void *info, size_t infolen, uint8_t out[GK_KEY_LEN])
 {
-	static const uint8_t zero_salt[GK_KEY_LEN];
-	static const uint8_t one = 0x01;
 	uint8_t prk[GK_KEY_LEN];
 	int ret;
 
-	ret = hmac2(zero_salt, sizeof(zero_salt), key, GK_KEY_LEN, NULL, 0, prk);
+	ret = hkdf_extract(key, prk);
 	if (!ret)
-		ret = hmac2(prk, sizeof(prk), info, infolen, &one, 1, out);
+		ret = hkdf_expand(prk, info, infolen, out);
 	OPENSSL_cleanse(prk, sizeof(prk));
 	if (ret)
 		OPENSSL_cleanse(out, GK_KEY_LEN);
@@ -229,42 +274,22 @@ int gk_hkdf(const uint8_t key[GK_KEY_LEN], const char *label, uint8_t out[GK_KEY
 	return hkdf(key, label, out);
 }
 
-/* HMAC-SHA-256 keyed with HKDF(key, label); the subkey only lives inside this call. */
-static EVP_MAC_CTX *hmac_start(const uint8_t key[GK_KEY_LEN], const char *label, int *err)
+/* Starts the stream HMAC keyed with HKDF(key, label); the subkey only lives inside this call. */
+static int hmac_start(const uint8_t key[GK_KEY_LEN], const char *label)
 {
 	uint8_t sub[GK_KEY_LEN];
-	EVP_MAC_CTX *c = hmac_ctx(&hmac_stream_ctx);
+	int err = hkdf(key, label, sub);
 
-	*err = c ? hkdf(key, label, sub) : -EIO;
-	if (*err < 0)
-		return NULL;
-	if (EVP_MAC_init(c, sub, sizeof(sub), NULL) != 1) {
-		hmac_scrub(c);
-		c = NULL;
-		*err = -EIO;
-	}
+	if (!err && !hmac_begin(&hmac_stream, sub, sizeof(sub)))
+		err = -EIO;
 	OPENSSL_cleanse(sub, sizeof(sub));
-	return c;
-}
-
-static int hmac_finish(EVP_MAC_CTX *c, bool ok, uint8_t out[GK_MAC_LEN])
-{
-	size_t n = 0;
-
-	ok = ok && EVP_MAC_final(c, out, &n, GK_MAC_LEN) == 1 && n == GK_MAC_LEN;
-	hmac_scrub(c);
-	if (!ok) {
-		OPENSSL_cleanse(out, GK_MAC_LEN);
-		return -EIO;
-	}
-	return 0;
+	return err;
 }
 
 int gk_auth_compute(const uint8_t kc[GK_KEY_LEN], const uint8_t rand[GK_RAND_LEN], const char *idc,
                     uint8_t out[GK_AUTH_LEN])
 {
 	uint8_t lr[2], li[2];
-	EVP_MAC_CTX *c;
 	size_t idlen;
 	bool ok;
 	int err;
@@ -274,14 +299,14 @@ int gk_auth_compute(const uint8_t kc[GK_KEY_LEN], const uint8_t rand[GK_RAND_LEN
 	idlen = strlen(idc);
 	if (idlen > LP_MAX)
 		return -EINVAL;
-	c = hmac_start(kc, "auth", &err);
-	if (!c)
+	err = hmac_start(kc, "auth");
+	if (err)
 		return err;
 	be16(lr, GK_RAND_LEN);
 	be16(li, idlen);
-	ok = EVP_MAC_update(c, lr, 2) == 1 && EVP_MAC_update(c, rand, GK_RAND_LEN) == 1 &&
-	     EVP_MAC_update(c, li, 2) == 1 && EVP_MAC_update(c, (const uint8_t *)idc, idlen) == 1;
-	return hmac_finish(c, ok, out);
+	ok = hmac_update(&hmac_stream, lr, 2) && hmac_update(&hmac_stream, rand, GK_RAND_LEN) &&
+	     hmac_update(&hmac_stream, li, 2) && hmac_update(&hmac_stream, idc, idlen);
+	return hmac_end(&hmac_stream, ok, out);
 }
 
 static bool role_valid(enum gk_role role)
@@ -430,15 +455,14 @@ out:
 int gk_response_mac(const uint8_t k[GK_KEY_LEN], const uint8_t *data, size_t len,
                     uint8_t mac[GK_MAC_LEN])
 {
-	EVP_MAC_CTX *c;
 	int err;
 
 	if (!k || (!data && len) || !mac)
 		return -EINVAL;
-	c = hmac_start(k, "response", &err);
-	if (!c)
+	err = hmac_start(k, "response");
+	if (err)
 		return err;
-	return hmac_finish(c, !len || EVP_MAC_update(c, data, len) == 1, mac);
+	return hmac_end(&hmac_stream, hmac_update(&hmac_stream, data, len), mac);
 }
 
 int gk_response_mac_verify(const uint8_t k[GK_KEY_LEN], const uint8_t *data, size_t len,
@@ -458,14 +482,18 @@ int gk_response_mac_verify(const uint8_t k[GK_KEY_LEN], const uint8_t *data, siz
 
 int gk_pkt_keys_derive(const uint8_t k[GK_KEY_LEN], struct gk_pkt_keys *out)
 {
-	uint8_t up[GK_KEY_LEN], down[GK_KEY_LEN];
+	uint8_t prk[GK_KEY_LEN], up[GK_KEY_LEN], down[GK_KEY_LEN];
 	int ret;
 
 	if (!k || !out)
 		return -EINVAL;
-	ret = hkdf(k, "uplink", up);
+	/* Both directions expand the same PRK: one extract, not two. */
+	ret = hkdf_extract(k, prk);
 	if (ret == 0)
-		ret = hkdf(k, "downlink", down);
+		ret = hkdf_expand(prk, "uplink", strlen("uplink"), up);
+	if (ret == 0)
+		ret = hkdf_expand(prk, "downlink", strlen("downlink"), down);
+	OPENSSL_cleanse(prk, sizeof(prk));
 	if (ret == 0) {
 		memcpy(out->uplink, up, GK_SIPKEY_LEN);
 		memcpy(out->downlink, down, GK_SIPKEY_LEN);
@@ -550,6 +578,13 @@ void gk_hex_encode(const uint8_t *in, size_t len, char *out)
 		out[2 * i + 1] = hex_digit(in[i] & 0xf);
 	}
 	out[2 * len] = '\0';
+}
+
+void gk_hex_encode_u64(uint64_t v, char out[17])
+{
+	for (int i = 15; i >= 0; i--, v >>= 4)
+		out[i] = hex_digit(v & 0xf);
+	out[16] = '\0';
 }
 
 /* Returns the nibble value, and sets *bad when c is not a hex digit. */

@@ -5,17 +5,17 @@
  * leaks into one sent on the core leg; a verdict copies its request's wire context, which is how
  * the SBC's transaction reference comes back to it.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "gatekey/exchange/uplink.h"
+#include "gatekey/runtime/config.h"
 
 static void base(struct gk_msg *m, enum gk_msg_type type, const char *idc, const char *idsp)
 {
 	gk_msg_clear(m); /* the wire context too: a caller may add one, or send none */
 	m->type = (uint8_t)type;
-	snprintf(m->idc, sizeof(m->idc), "%s", idc);
-	snprintf(m->idsp, sizeof(m->idsp), "%s", idsp);
+	gk_copy_text(m->idc, sizeof(m->idc), idc);
+	gk_copy_text(m->idsp, sizeof(m->idsp), idsp);
 }
 
 void gk_uplink_request(struct gk_msg *m, enum gk_msg_type type, const char *idc, const char *idsp,
@@ -31,7 +31,7 @@ void gk_uplink_request(struct gk_msg *m, enum gk_msg_type type, const char *idc,
 		m->fields |= GK_F_AUTH;
 	}
 	if (address) {
-		snprintf(m->address, sizeof(m->address), "%s", address);
+		gk_copy_text(m->address, sizeof(m->address), address);
 		m->fields |= GK_F_ADDR;
 	}
 	if (type == GK_MSG_DEREGISTER) {

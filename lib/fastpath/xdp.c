@@ -58,6 +58,10 @@ struct gk_xdp {
 	struct gk_fp_sizes sizes;
 };
 
+/* A map's fd straight from the skeleton: a binding's install takes half a dozen, and looking
+ * each up by name walks the object's maps with strcmp. */
+#define MAP_FD(x, name) bpf_map__fd((x)->skel->maps.name)
+
 const char *gk_xdp_mode_str(enum gk_xdp_mode m)
 {
 	switch (m) {
@@ -163,7 +167,7 @@ static int read_array(int fd, uint32_t *vals, uint32_t n)
 int gk_xdp_rebuild_source_hint(struct gk_xdp *x)
 {
 	const uint32_t slots = 1u << x->sizes.hint_bits;
-	int hfd = gk_xdp_map_fd(x, "source_hint"), sfd = gk_xdp_map_fd(x, "sources"), err;
+	int hfd = MAP_FD(x, source_hint), sfd = MAP_FD(x, sources), err;
 	uint32_t *count = calloc(slots, sizeof(*count)), *seen = calloc(slots, sizeof(*seen));
 	struct gk_fp_source key, next;
 	const struct gk_fp_source *prev = NULL;
@@ -190,7 +194,7 @@ out:
  * failed increment is an error for the caller. */
 static int source_hint_step(struct gk_xdp *x, const struct gk_fp_source *src, bool up)
 {
-	int fd = gk_xdp_map_fd(x, "source_hint");
+	int fd = MAP_FD(x, source_hint);
 	uint32_t slot = gk_xdp_source_hint_slot(x, src), n = 0;
 
 	if (bpf_map_lookup_elem(fd, &slot, &n) < 0)
@@ -726,14 +730,14 @@ int gk_xdp_set_config(struct gk_xdp *x, const struct gk_fp_config *cfg)
 
 	if (err)
 		return err;
-	return bpf_map_update_elem(gk_xdp_map_fd(x, "config"), &zero, cfg, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(MAP_FD(x, config), &zero, cfg, BPF_ANY) ? -errno : 0;
 }
 
 int gk_xdp_get_config(struct gk_xdp *x, struct gk_fp_config *cfg)
 {
 	uint32_t zero = 0;
 
-	return bpf_map_lookup_elem(gk_xdp_map_fd(x, "config"), &zero, cfg) ? -errno : 0;
+	return bpf_map_lookup_elem(MAP_FD(x, config), &zero, cfg) ? -errno : 0;
 }
 
 int gk_xdp_source_of(const struct sockaddr_storage *ss, struct gk_fp_source *src)
@@ -783,7 +787,7 @@ static void source_of_terminal(const struct gk_fp_terminal *t, struct gk_fp_sour
 /* Removes sources[src] if it still points at index. */
 static void drop_source(struct gk_xdp *x, const struct gk_fp_source *src, uint32_t index)
 {
-	int sfd = gk_xdp_map_fd(x, "sources");
+	int sfd = MAP_FD(x, sources);
 	uint32_t cur;
 
 	if (bpf_map_lookup_elem(sfd, src, &cur) == 0 && cur == index &&
@@ -794,7 +798,7 @@ static void drop_source(struct gk_xdp *x, const struct gk_fp_source *src, uint32
 /* sources[src] = index; the hint counts a new key before the program can look it up. */
 static int put_source(struct gk_xdp *x, const struct gk_fp_source *src, uint32_t index)
 {
-	int sfd = gk_xdp_map_fd(x, "sources");
+	int sfd = MAP_FD(x, sources);
 	uint32_t cur;
 	bool fresh = bpf_map_lookup_elem(sfd, src, &cur) < 0;
 
@@ -813,7 +817,7 @@ static int put_source(struct gk_xdp *x, const struct gk_fp_source *src, uint32_t
 int gk_xdp_terminal_add(struct gk_xdp *x, uint32_t index, const struct sockaddr_storage *source,
                         enum gk_fp_mech mech, const uint8_t key[16])
 {
-	int tfd = gk_xdp_map_fd(x, "terminals"), err = 0;
+	int tfd = MAP_FD(x, terminals), err = 0;
 	struct gk_fp_terminal t, old;
 	struct gk_fp_source src, oldsrc;
 
@@ -849,7 +853,7 @@ int gk_xdp_terminal_add(struct gk_xdp *x, uint32_t index, const struct sockaddr_
 
 int gk_xdp_terminal_del(struct gk_xdp *x, uint32_t index)
 {
-	int tfd = gk_xdp_map_fd(x, "terminals");
+	int tfd = MAP_FD(x, terminals);
 	struct gk_fp_terminal t;
 	struct gk_fp_source src;
 
@@ -867,7 +871,7 @@ int gk_xdp_terminal_del(struct gk_xdp *x, uint32_t index)
 int gk_xdp_terminal_foreach(struct gk_xdp *x,
                             int (*cb)(const struct gk_xdp_terminal_info *t, void *arg), void *arg)
 {
-	int tfd = gk_xdp_map_fd(x, "terminals"), n = 0;
+	int tfd = MAP_FD(x, terminals), n = 0;
 	uint32_t key, next;
 	const uint32_t *prev = NULL;
 	struct gk_fp_terminal t;
@@ -904,7 +908,7 @@ int gk_xdp_terminal_foreach(struct gk_xdp *x,
 
 int gk_xdp_stats(struct gk_xdp *x, uint64_t out[GK_FP_STAT__COUNT])
 {
-	int fd = gk_xdp_map_fd(x, "stats"), ncpu = libbpf_num_possible_cpus();
+	int fd = MAP_FD(x, stats), ncpu = libbpf_num_possible_cpus();
 	uint64_t *v;
 
 	if (ncpu <= 0)
@@ -928,13 +932,12 @@ int gk_xdp_stats(struct gk_xdp *x, uint64_t out[GK_FP_STAT__COUNT])
 
 int gk_xdp_session_put(struct gk_xdp *x, const struct gk_fp_session *s)
 {
-	return bpf_map_update_elem(gk_xdp_map_fd(x, "sessions"), &s->index, s, BPF_ANY) < 0 ? -errno
-	                                                                                    : 0;
+	return bpf_map_update_elem(MAP_FD(x, sessions), &s->index, s, BPF_ANY) < 0 ? -errno : 0;
 }
 
 int gk_xdp_session_del(struct gk_xdp *x, uint32_t index)
 {
-	if (bpf_map_delete_elem(gk_xdp_map_fd(x, "sessions"), &index) < 0 && errno != ENOENT)
+	if (bpf_map_delete_elem(MAP_FD(x, sessions), &index) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;
 }
@@ -942,7 +945,7 @@ int gk_xdp_session_del(struct gk_xdp *x, uint32_t index)
 int gk_xdp_session_foreach(struct gk_xdp *x, int (*cb)(const struct gk_fp_session *s, void *arg),
                            void *arg)
 {
-	int fd = gk_xdp_map_fd(x, "sessions"), n = 0;
+	int fd = MAP_FD(x, sessions), n = 0;
 	uint32_t key, next;
 	const uint32_t *prev = NULL;
 	struct gk_fp_session s;

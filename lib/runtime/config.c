@@ -77,6 +77,19 @@ bad:
 	return -1;
 }
 
+char *gk_put_decimal(char *p, uint32_t v)
+{
+	char digits[10];
+	int n = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	while (n)
+		*p++ = digits[--n];
+	return p;
+}
+
 void gk_format_addr(const void *in, char *out, size_t cap)
 {
 	const struct sockaddr_storage *ss = in;
@@ -84,8 +97,14 @@ void gk_format_addr(const void *in, char *out, size_t cap)
 
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *v4 = in;
-		inet_ntop(AF_INET, &v4->sin_addr, host, sizeof(host));
-		snprintf(out, cap, "%s:%u", host, ntohs(v4->sin_port));
+		const uint8_t *a = (const uint8_t *)&v4->sin_addr;
+		char text[sizeof("255.255.255.255:65535")], *p = text;
+		for (int i = 0; i < 4; i++) {
+			p = gk_put_decimal(p, a[i]);
+			*p++ = i < 3 ? '.' : ':';
+		}
+		*gk_put_decimal(p, ntohs(v4->sin_port)) = '\0';
+		gk_copy_text(out, cap, text);
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *v6 = in;
 		inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof(host));

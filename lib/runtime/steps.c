@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "gatekey/crypto/crypto.h"
 #include "gatekey/runtime/log.h"
@@ -18,6 +19,8 @@
 #include "gatekey/runtime/steps.h"
 
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Its address names the thread: a table is prepared only by the thread that made it. */
+static _Thread_local char thread_tag;
 static struct gk_steps *live_oldest, *live_newest;
 
 static void live_add(struct gk_steps *t)
@@ -86,25 +89,27 @@ static int setup(struct gk_steps *t, const char *key, uint32_t max, size_t size,
 	t->resident_size = opts && opts->resident_size ? opts->resident_size : size;
 	t->first = first < 1 ? 1 : first > max ? max : first;
 	t->populate = !(opts && opts->lazy);
+	t->thread = &thread_tag;
 	return 0;
 }
 
-/* Makes [cap, n) resident (each entry's first resident_size bytes) and moves cap to n. */
-static int populate(struct gk_steps *t, uint32_t n)
+/* Makes entries [from, to) resident (each entry's first resident_size bytes). */
+static int populate(struct gk_steps *t, uint32_t from, uint32_t to)
 {
-	if (!t->populate)
+	if (!t->populate || from >= to)
 		return 0;
 	if (t->resident_size == t->size)
-		return gk_make_resident(gk_steps_at(t, t->cap), (size_t)(n - t->cap) * t->size);
-	for (uint32_t i = t->cap; i < n; i++)
+		return gk_make_resident(gk_steps_at(t, from), (size_t)(to - from) * t->size);
+	for (uint32_t i = from; i < to; i++)
 		if (gk_make_resident(gk_steps_at(t, i), t->resident_size) < 0)
 			return -ENOMEM;
 	return 0;
 }
 
+/* Moves cap to n, making resident what of [cap, n) is not yet (what was prepared is). */
 static int commit(struct gk_steps *t, uint32_t n)
 {
-	if (populate(t, n) < 0) {
+	if (populate(t, t->ready > t->cap ? t->ready : t->cap, n) < 0) {
 		if (!t->failed++)
 			gk_warn("%s: no memory to grow from %u to %u entries (of %u): refusing "
 			        "what needs more room until there is",
@@ -112,6 +117,8 @@ static int commit(struct gk_steps *t, uint32_t n)
 		return -ENOMEM;
 	}
 	t->cap = n;
+	if (t->ready < n)
+		t->ready = n;
 	return 0;
 }
 
@@ -164,9 +171,18 @@ int gk_steps_attach(struct gk_steps *t, const char *key, void *base, uint32_t ma
 	return 0;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 uint32_t gk_steps_grow(struct gk_steps *t)
 {
 	uint32_t old = t->cap, n;
+	double start = now_ms();
 
 	if (!t->base || old >= t->max)
 		return 0;
@@ -174,8 +190,9 @@ uint32_t gk_steps_grow(struct gk_steps *t)
 	if (commit(t, n) < 0)
 		return 0;
 	t->grows++;
-	gk_debug("%s: grew from %u to %u entries (of %u), %.1f MiB resident", t->key, old, n,
-	         t->max, (double)gk_steps_bytes(t) / (1 << 20));
+	/* The time is the loop's: a step is taken by the request that found the table full. */
+	gk_debug("%s: grew from %u to %u entries (of %u), %.1f MiB resident, in %.1f ms", t->key,
+	         old, n, t->max, (double)gk_steps_bytes(t) / (1 << 20), now_ms() - start);
 	return old;
 }
 
@@ -188,6 +205,35 @@ int gk_steps_reach(struct gk_steps *t, uint32_t n)
 		if (!gk_steps_grow(t))
 			return -ENOMEM;
 	return 0;
+}
+
+/* A table half full of what its owner uses gets the next step made resident ahead of need. */
+static size_t prepare_one(struct gk_steps *t, size_t budget)
+{
+	if (!t->populate || !t->base || t->thread != &thread_tag || t->cap >= t->max ||
+	    (uint64_t)t->peak * 2 < t->cap)
+		return 0;
+	uint32_t next = gk_steps_next(t), from = t->ready > t->cap ? t->ready : t->cap;
+	if (from >= next)
+		return 0;
+	size_t n = budget / t->resident_size;
+	uint32_t to = n < 1 ? from + 1 : n >= next - from ? next : from + (uint32_t)n;
+	/* Without memory now, the step itself will say so when it is needed. */
+	if (populate(t, from, to) < 0)
+		return budget;
+	t->ready = to;
+	return (size_t)(to - from) * t->resident_size;
+}
+
+size_t gk_steps_prepare(size_t budget)
+{
+	size_t done = 0;
+
+	pthread_mutex_lock(&live_lock);
+	for (struct gk_steps *t = live_oldest; t && done < budget; t = t->live_next)
+		done += prepare_one(t, budget - done);
+	pthread_mutex_unlock(&live_lock);
+	return done;
 }
 
 void gk_steps_detach(struct gk_steps *t)

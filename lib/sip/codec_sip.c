@@ -5,27 +5,31 @@
 #include <string.h>
 
 #include "gatekey/codec/codec.h"
+#include "gatekey/crypto/crypto.h"
 #include "gatekey/runtime/config.h"
 #include "gatekey/sip/sip.h"
 #include "sip_priv.h"
 
+/* Every request the elements and gkterm send starts here, so it joins strings instead of
+ * formatting them (gk_sip_setcat). */
 static void sip_request_init(struct gk_msg *m, const struct gk_request_ctx *c)
 {
 	struct gk_sip_ctx *s = &m->wire.sip;
-	char local[80];
+	const char *method = c->method ? c->method : "REGISTER";
+	char local[80], branch[17];
 
 	memset(s, 0, offsetof(struct gk_sip_ctx, text) + 1);
 	gk_format_addr(c->local, local, sizeof(local));
-	snprintf(s->method, sizeof(s->method), "%s", c->method ? c->method : "REGISTER");
+	gk_copy_text(s->method, sizeof(s->method), method);
+	gk_hex_encode_u64(c->unique, branch);
 	/* IDs are at most GK_ID_MAX bytes: all of it fits GK_SIP_TEXT_MAX many times over */
-	gk_sip_setf(s, GK_SIP_RURI, "sip:%s", c->idsp);
-	gk_sip_add_viaf(s, "SIP/2.0/UDP %s;branch=z9hG4bK%016llx;rport", local,
-	                (unsigned long long)c->unique);
-	gk_sip_setf(s, GK_SIP_FROM, "<sip:%s@%s>;tag=%s", c->idc, c->idsp, c->local_tag);
-	gk_sip_setf(s, GK_SIP_TO, "<sip:%s@%s>", c->idc, c->idsp);
-	gk_sip_setf(s, GK_SIP_CALL_ID, "%s", c->dialog_id);
+	gk_sip_setcat(s, GK_SIP_RURI, "sip:", c->idsp, NULL);
+	gk_sip_add_viacat(s, "SIP/2.0/UDP ", local, ";branch=z9hG4bK", branch, ";rport", NULL);
+	gk_sip_setcat(s, GK_SIP_FROM, "<sip:", c->idc, "@", c->idsp, ">;tag=", c->local_tag, NULL);
+	gk_sip_setcat(s, GK_SIP_TO, "<sip:", c->idc, "@", c->idsp, ">", NULL);
+	gk_sip_setcat(s, GK_SIP_CALL_ID, c->dialog_id, NULL);
 	s->cseq = c->seq;
-	gk_sip_setf(s, GK_SIP_CONTACT, "<sip:%s@%s>", c->idc, local);
+	gk_sip_setcat(s, GK_SIP_CONTACT, "<sip:", c->idc, "@", local, ">", NULL);
 }
 
 static void sip_response_init(struct gk_msg *m)
@@ -42,18 +46,25 @@ static void sip_response_init(struct gk_msg *m)
 	snprintf(s->to_tag, sizeof(s->to_tag), "gk%08x", h);
 }
 
+/* The 16 hex digits after our branch's magic cookie, as sip_request_init() wrote them; 0 if
+ * the branch is not one of ours. No sscanf: this runs on every response from the core. */
 static uint64_t sip_transaction_ref(const struct gk_msg *m)
 {
-	unsigned long long v;
-	int n = 0;
+	static const char cookie[] = "branch=z9hG4bK";
+	uint8_t be[8];
+	uint64_t v = 0;
 
 	if (!m->wire.sip.n_via)
 		return 0;
-	const char *b = strstr(gk_sip_via(&m->wire.sip, 0), "branch=z9hG4bK");
+	const char *b = strstr(gk_sip_via(&m->wire.sip, 0), cookie);
 	if (!b)
 		return 0;
-	if (sscanf(b + 14, "%16llx%n", &v, &n) != 1 || n != 16)
+	b += sizeof(cookie) - 1;
+	if (strnlen(b, 2 * sizeof(be)) < 2 * sizeof(be) ||
+	    gk_hex_decode(b, 2 * sizeof(be), be, sizeof(be)) != (int)sizeof(be))
 		return 0;
+	for (size_t i = 0; i < sizeof(be); i++)
+		v = v << 8 | be[i];
 	return v;
 }
 

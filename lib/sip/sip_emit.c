@@ -84,16 +84,25 @@ static bool ctx_ok(const struct gk_sip_ctx *s)
 	return true;
 }
 
+/* Whether s is terminated inside its cap bytes and all PLAIN before that (tab, space,
+ * printable ASCII and UTF-8: one line, no control character); its length in *n. One scan. */
+static bool plain_text(const char *s, size_t cap, size_t *n)
+{
+	size_t i = 0;
+
+	while (i < cap && (sip_ctype[(unsigned char)s[i]] & SIP_C_PLAIN))
+		i++;
+	*n = i;
+	return i < cap && s[i] == '\0';
+}
+
 /* A context string echoed verbatim: terminated inside its array, one line, no edge blanks. */
 static bool line_ok(const char *s, size_t cap)
 {
-	size_t n = strnlen(s, cap);
+	size_t n;
 
-	if (n == cap)
+	if (!plain_text(s, cap, &n))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') || (unsigned char)s[i] == 0x7f)
-			return false;
 	return !n || (!sip_is_ws((unsigned char)s[0]) && !sip_is_ws((unsigned char)s[n - 1]));
 }
 
@@ -203,14 +212,9 @@ static bool mechs_ok(const struct gk_msg *m)
  * ('"' and '\\' are escaped). */
 static bool dg_text_ok(const char *s, size_t cap)
 {
-	size_t n = strnlen(s, cap);
+	size_t n;
 
-	if (n == cap)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') || (unsigned char)s[i] == 0x7f)
-			return false;
-	return true;
+	return plain_text(s, cap, &n);
 }
 
 static bool dg_hex_ok(const char *s, size_t cap, size_t n1, size_t n2)

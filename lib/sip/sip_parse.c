@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gatekey/crypto/crypto.h"
 #include "gatekey/sip/sip.h"
 #include "sip_priv.h"
 
@@ -214,18 +215,11 @@ static int hexval(unsigned char c)
 	return -1;
 }
 
+/* Exactly len bytes in hex. The shared decoder has no branch per digit, which matters here: the
+ * key blob and the nonces are most of a GK1 message's bytes. */
 static int hex_exact(struct sip_span v, uint8_t *out, size_t len)
 {
-	if (v.n != 2 * len)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		int hi = hexval((unsigned char)v.p[2 * i]);
-		int lo = hexval((unsigned char)v.p[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return v.n == 2 * len && gk_hex_decode(v.p, v.n, out, len) == (int)len ? 0 : -1;
 }
 
 /* Appends a header value to the context's text, each folded line break (and the blanks around
@@ -237,6 +231,16 @@ static int store_folded(struct dec *d, struct sip_span v)
 	size_t at = s->used ? s->used : 1, o = at;
 
 	v = sip_trim(v);
+	size_t plain = 0;
+	while (plain < v.n && (sip_ctype[(unsigned char)v.p[plain]] & SIP_C_PLAIN))
+		plain++;
+	if (plain == v.n) { /* one line, no control character: nearly every value, copied whole */
+		if (at + v.n + 1 > sizeof(s->text))
+			return too_long(d, GK_LIMIT_SIP_TEXT);
+		memcpy(s->text + at, v.p, v.n);
+		o = at + v.n;
+		v.n = 0;
+	}
 	for (size_t i = 0; i < v.n; i++) {
 		char c = v.p[i];
 		if (c == '\r' || c == '\n') {
@@ -412,7 +416,7 @@ static int gk_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 	uint64_t x;
 
 	for (k = 0; k < P__COUNT; k++)
-		if (p->name.n == gkp[k].len && sip_span_ieq(p->name, gkp[k].name))
+		if (p->name.n == gkp[k].len && sip_lower_eq(p->name.p, gkp[k].name, p->name.n))
 			break;
 	if (k == P__COUNT || !(allowed[ctx] & PB(k)))
 		return 0; /* extension parameter: ignored, as RFC 7235 asks */
@@ -581,7 +585,7 @@ static int dg_param(struct dec *d, enum actx ctx, const struct sip_param *p)
 	unsigned k;
 
 	for (k = 0; k < D__COUNT; k++)
-		if (p->name.n == dgp[k].len && sip_span_ieq(p->name, dgp[k].name))
+		if (p->name.n == dgp[k].len && sip_lower_eq(p->name.p, dgp[k].name, p->name.n))
 			break;
 	if (k == D__COUNT || !(dg_allowed[ctx] & PB(k)))
 		return 0; /* extension parameter: ignored */

@@ -63,17 +63,22 @@ static inline bool sip_id_char(unsigned char c)
 	return sip_ctype[c] & SIP_C_ID;
 }
 
+/* Case-insensitive compare of n bytes with a lower-case name of that length: for tables that
+ * keep each name's length, where strlen would not fold. */
+static inline bool sip_lower_eq(const char *p, const char *lower, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sip_lower((unsigned char)p[i]) != (unsigned char)lower[i])
+			return false;
+	return true;
+}
+
 /* Case-insensitive compare with a lower-case literal (inline, so strlen folds). */
 static inline bool sip_span_ieq(struct sip_span s, const char *lit)
 {
 	size_t n = __builtin_strlen(lit);
 
-	if (s.n != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (sip_lower((unsigned char)s.p[i]) != (unsigned char)lit[i])
-			return false;
-	return true;
+	return s.n == n && sip_lower_eq(s.p, lit, n);
 }
 
 /* A message being written: what does not fit sets `full` and writes nothing more, so a caller

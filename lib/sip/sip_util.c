@@ -410,7 +410,8 @@ enum sip_hdr sip_hdr_of(struct sip_span name)
 		}
 	}
 	for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++)
-		if (name.n == field_names[i].len && sip_span_ieq(name, field_names[i].name))
+		if (name.n == field_names[i].len &&
+		    sip_lower_eq(name.p, field_names[i].name, name.n))
 			return field_names[i].kind;
 	return SIP_H_OTHER;
 }

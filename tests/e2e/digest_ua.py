@@ -10,13 +10,15 @@ every step got the expected answer (--request only prints what came back).
 
 --corpus DIR then sends every DIR/*.dat as it is, one at a time from the same address (RFC 4475's
 torture messages), and prints "corpus <name> <status>" with the status of the first final
-response within half a second, or "none"; --no-register sends it from an address that never registered."""
+response within --corpus-wait seconds (half a second by default), or "none"; --no-register
+sends it from an address that never registered."""
 import argparse
 import hashlib
 import os
 import re
 import socket
 import sys
+import time
 
 
 def h(alg, text):
@@ -139,6 +141,8 @@ def main():
                    help="after registering, send METHOD to the domain and print the answer")
     p.add_argument("--corpus", metavar="DIR",
                    help="then send each DIR/*.dat verbatim and print the status it got")
+    p.add_argument("--corpus-wait", metavar="S", type=float, default=0.5,
+                   help="how long each corpus message waits for its answer (0.5 s)")
     p.add_argument("--message", metavar="USER", action="append", default=[],
                    help="after registering, send a MESSAGE to USER at the domain and print "
                         "the status it got")
@@ -400,7 +404,7 @@ def call_id_of(data):
 
 
 def send_corpus(ua, a):
-    """Each message once, as it is; the first answer within 0.5 s is its answer."""
+    """Each message once, as it is; the first answer within --corpus-wait is its answer."""
     for name in sorted(f for f in os.listdir(a.corpus) if f.endswith(".dat")):
         with open(os.path.join(a.corpus, name), "rb") as f:
             data = f.read()
@@ -413,9 +417,10 @@ def send_corpus(ua, a):
         ua.s.sendto(data, (a.server_ip, a.server_port))
         cid = call_id_of(data)
         status = "none"
-        ua.s.settimeout(0.5)
+        deadline = time.monotonic() + a.corpus_wait
         try:
             while True:
+                ua.s.settimeout(max(deadline - time.monotonic(), 0.001))
                 got, _src = ua.s.recvfrom(65535)
                 # a provisional (a proxy's 100 Trying) is not the answer, nor a final the
                 # element repeats for an earlier message (an INVITE's, until its ACK)

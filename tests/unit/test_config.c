@@ -118,6 +118,16 @@ TEST(addresses_format_back)
 	ASSERT_EQ(0, gk_parse_addr("[2001:db8::1]:1812", &a, err, sizeof(err)));
 	gk_format_addr(&a, out, sizeof(out));
 	EXPECT_STREQ("[2001:db8::1]:1812", out);
+	/* IPv4 is written by hand: every digit count, and a buffer too short is cut, terminated */
+	static const char *const v4[] = {"0.0.0.0:0", "255.255.255.255:65535", "198.19.10.100:1",
+	                                 "9.99.100.7:10000"};
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		ASSERT_EQ(0, gk_parse_addr(v4[i], &a, err, sizeof(err)));
+		gk_format_addr(&a, out, sizeof(out));
+		EXPECT_STREQ(v4[i], out);
+	}
+	gk_format_addr(&a, out, 5);
+	EXPECT_STREQ("9.99", out);
 }
 
 TEST(front_listener_keys)

@@ -715,6 +715,20 @@ TEST(fingerprint_known_answer)
 	EXPECT_STREQ("630dcd2966c43366", fpr);
 }
 
+/* The branch and dialog ids the elements write: what %016llx wrote before. */
+TEST(hex_encode_u64_matches_printf)
+{
+	static const uint64_t v[] = {0,         1, 0xf, 0x10, 0xdeadbeef, 0x0123456789abcdefull,
+	                             UINT64_MAX};
+	char got[17], want[17];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		gk_hex_encode_u64(v[i], got);
+		snprintf(want, sizeof(want), "%016llx", (unsigned long long)v[i]);
+		EXPECT_STREQ(want, got);
+	}
+}
+
 TEST(hex_encode_is_lower_case)
 {
 	uint8_t in[256];

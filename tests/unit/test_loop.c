@@ -213,9 +213,12 @@ TEST(largest_udp6_datagrams_pass_whole)
 }
 
 /* The receive ring starts with 256 buffers and doubles when it runs dry (lib/runtime/loop.c):
- * 1000 datagrams queued in the socket before the loop runs take it through ENOBUFS and two steps,
- * and every one of them is received (a datagram the ring had no buffer for waits in the socket).
- * Sending 600 of them back takes the send slots through a step too. */
+ * 1000 datagrams queued in four sockets (250 each) before the loop runs take it through ENOBUFS
+ * and one or two steps, and every one of them is received (a datagram the ring had no buffer for
+ * waits in its socket). Four sockets, because the kernel receives a bounded number of datagrams
+ * per socket each time the loop enters it (deferred task work), and one socket's queue would be
+ * taken in bites the ring never runs dry on. Sending 600 back takes the send slots through a step
+ * too. */
 struct burst {
 	struct gk_loop *loop;
 	int fd;
@@ -246,15 +249,22 @@ TEST(buffers_and_slots_grow_in_steps_and_lose_nothing)
 	b.loop = gk_loop_new(&lp, err, sizeof(err));
 	ASSERT_NE(NULL, b.loop) TH_LOG("%s", err);
 	ASSERT_EQ(0, gk_parse_addr("127.0.0.1:0", &srv, err, sizeof(err)));
-	b.fd = gk_udp_socket(&srv);
-	ASSERT_LE(0, b.fd);
 	int c = gk_udp_socket(&srv); /* 127.0.0.1, port 0: a port of its own */
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, getsockname(b.fd, (struct sockaddr *)&srv, &sl));
-	for (unsigned i = 0; i < 1000; i++)
-		ASSERT_EQ((ssize_t)sizeof(msg),
-		          sendto(c, msg, sizeof(msg), 0, (struct sockaddr *)&srv, sl));
-	ASSERT_EQ(0, gk_loop_add_udp(b.loop, b.fd, burst_rx, &b));
+	int fds[4];
+	for (unsigned k = 0; k < 4; k++) {
+		struct sockaddr_storage a = srv;
+		fds[k] = gk_udp_socket(&a);
+		ASSERT_LE(0, fds[k]);
+		sl = sizeof(a);
+		ASSERT_EQ(0, getsockname(fds[k], (struct sockaddr *)&a, &sl));
+		for (unsigned i = 0; i < 250; i++)
+			ASSERT_EQ((ssize_t)sizeof(msg),
+			          sendto(c, msg, sizeof(msg), 0, (struct sockaddr *)&a, sl));
+	}
+	b.fd = fds[0];
+	for (unsigned k = 0; k < 4; k++)
+		ASSERT_EQ(0, gk_loop_add_udp(b.loop, fds[k], burst_rx, &b));
 	EXPECT_TRUE(run_until(b.loop, burst_done, &b, 5000));
 	EXPECT_EQ(1000, b.got);
 	EXPECT_LE(1, gk_loop_stats(b.loop)->rx_nobufs);
@@ -267,7 +277,8 @@ TEST(buffers_and_slots_grow_in_steps_and_lose_nothing)
 	EXPECT_EQ(2, gk_loop_stats(b.loop)->tx_grown); /* 256 -> 512 -> 1024 */
 	EXPECT_EQ(0, gk_loop_stats(b.loop)->tx_no_slot);
 	close(c);
-	close(b.fd);
+	for (unsigned k = 0; k < 4; k++)
+		close(fds[k]);
 	gk_loop_free(b.loop);
 }
 

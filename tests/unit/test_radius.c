@@ -678,6 +678,11 @@ TEST(wrong_secret_rejected)
 		ASSERT_WHY(GK_R_PARSE_BAD_AUTH, why) TH_LOG("%s", s[i].name);
 		ASSERT_EQ(-1, receive(&s[i], s[i].buf, len, secret, SLEN - 1, &why));
 		ASSERT_WHY(GK_R_PARSE_BAD_AUTH, why);
+		/* The HMAC keeps the last secret's pads: the right one must still verify after a
+		 * wrong one, and the wrong one must not pass after the right one. */
+		ASSERT_EQ(0, receive(&s[i], s[i].buf, len, secret, SLEN, &why))
+		TH_LOG("%s", s[i].name);
+		ASSERT_EQ(-1, receive(&s[i], s[i].buf, len, other, sizeof(other) - 1, &why));
 	}
 }
 

@@ -6,6 +6,7 @@
  * mutation of a valid message crashes the decoder. With GK_SIP_DUMP=<dir> the encoded messages
  * are also written there, one file per datagram (for a tshark check).
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #include "kselftest_harness.h"
 
+#include "gatekey/codec/codec.h"
 #include "gatekey/sip/sip.h"
 
 #define N1_HEX   "6b1f0c3e9a2d4c57b0e8f1a2c3d4e5f6"
@@ -884,6 +886,48 @@ TEST(several_vias)
 	EXPECT_STREQ("OPTIONS", m.wire.sip.method);
 	EXPECT_STREQ("gk1234", m.wire.sip.to_tag);
 	EXPECT_EQ(200, m.wire.sip.status);
+}
+
+/* The SBC finds its transaction from a core response's top Via: the 64-bit value it wrote after
+ * the branch cookie comes back whole, in either case, and any other branch gives 0. */
+TEST(transaction_ref_from_the_branch)
+{
+	const struct gk_codec *c = gk_codec_get(GK_PROTO_SIP);
+	struct sockaddr_storage local = {0};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&local;
+	const uint64_t refs[] = {1, 0x0123456789abcdefULL, ~0ULL};
+	struct gk_msg m;
+	enum gk_reason why;
+	char w[4096];
+
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(5060);
+	sin->sin_addr.s_addr = htonl(0xc6120102); /* 198.18.1.2 */
+	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		struct gk_request_ctx ctx = {.idc = "alice",
+		                             .idsp = "ss1",
+		                             .local = &local,
+		                             .dialog_id = "d1@test",
+		                             .local_tag = "t1",
+		                             .seq = 1,
+		                             .unique = refs[i]};
+		m = (struct gk_msg){.type = GK_MSG_REGISTER, .proto = GK_PROTO_SIP};
+		ids(&m);
+		c->request_init(&m, &ctx);
+		EXPECT_EQ(refs[i], c->transaction_ref(&m));
+	}
+
+	const char *const branches[] = {"z9hG4bKABCDEF0123456789", "z9hG4bK0123",
+	                                "z9hG4bK0123456789abcdeg", "xyz"};
+	const uint64_t want[] = {0xabcdef0123456789ULL, 0, 0, 0};
+	for (size_t i = 0; i < sizeof(branches) / sizeof(branches[0]); i++) {
+		snprintf(w, sizeof(w),
+		         RSP "Via: SIP/2.0/UDP 198.18.1.2;branch=%s\r\n" FROM RTO CID
+		             "CSeq: 9 OPTIONS\r\n" END,
+		         branches[i]);
+		ASSERT_EQ(0, decode_str(w, &m, &why)) TH_LOG("%s", gk_reason_name(why));
+		EXPECT_EQ(want[i], c->transaction_ref(&m)) TH_LOG("%s", branches[i]);
+	}
 }
 
 /* RFC 3261 §25: ';' and '?' are legal in a URI's user part, and only '@' ends it. The user part

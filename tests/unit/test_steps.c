@@ -6,6 +6,7 @@
  * daemon's stats print and the soak checks), and a table of buffers keeps only their first page
  * resident. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,69 @@ TEST(only_the_steps_taken_are_resident)
 	EXPECT_EQ((512u << 10) / page, resident_pages(t.base, (size_t)t.max * t.size, NULL));
 	EXPECT_EQ((512u << 10) / page, resident_pages(t.base, (size_t)t.cap * t.size, NULL));
 	EXPECT_EQ((uint64_t)512 << 10, gk_steps_bytes(&t));
+	gk_steps_free(&t);
+}
+
+/* Once half full, a table's next step is made resident a budget at a time before it is needed
+ * (the loop calls gk_steps_prepare between batches), and the step then finds it resident: a
+ * whole step at once held sbcd's loop for 100-300 ms. Nothing is prepared for a table under
+ * half full, and the bytes resident count what is prepared. */
+TEST(the_next_step_is_prepared_once_half_full)
+{
+	struct gk_steps t;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	const size_t step = 1u << 20, budget = 256u << 10;
+
+	ASSERT_EQ(0, gk_steps_init(&t, "test", (64u << 20) / 64, 64, step / 64));
+	gk_steps_need(&t, t.cap / 2 - 1);
+	while (gk_steps_prepare(budget))
+		;
+	EXPECT_EQ(t.cap, t.ready);
+	EXPECT_EQ(step / page, resident_pages(t.base, (size_t)t.max * t.size, NULL));
+
+	gk_steps_need(&t, t.cap / 2);
+	EXPECT_EQ(budget, gk_steps_prepare(budget));
+	EXPECT_EQ(t.cap + budget / 64, t.ready);
+	EXPECT_EQ((step + budget) / page, resident_pages(t.base, (size_t)t.max * t.size, NULL));
+	EXPECT_EQ((uint64_t)step + budget, gk_steps_bytes(&t));
+	unsigned bites = 1;
+	while (gk_steps_prepare(budget))
+		bites++;
+	EXPECT_EQ(step / budget, bites); /* the whole next step, and no more */
+	EXPECT_EQ(2 * step / page, resident_pages(t.base, (size_t)t.max * t.size, NULL));
+	EXPECT_EQ(step / 64, t.cap); /* prepared is not taken: the owner's capacity stays */
+
+	/* The step takes what was prepared: nothing more becomes resident. */
+	uint32_t old = t.cap;
+	ASSERT_EQ(old, gk_steps_grow(&t));
+	EXPECT_EQ(2 * old, t.cap);
+	EXPECT_EQ(t.cap, t.ready);
+	EXPECT_EQ(2 * step / page, resident_pages(t.base, (size_t)t.max * t.size, NULL));
+	EXPECT_EQ((uint64_t)2 * step, gk_steps_bytes(&t));
+	gk_steps_free(&t);
+}
+
+static void *make_half_full_table(void *arg)
+{
+	struct gk_steps *t = arg;
+
+	if (gk_steps_init(t, "other_thread", 1024, 64, 16) == 0)
+		gk_steps_need(t, 16);
+	return NULL;
+}
+
+/* Tables belong to their thread's loop: one thread never prepares another's, which it may be
+ * using at that very moment. */
+TEST(a_thread_prepares_only_its_own_tables)
+{
+	struct gk_steps t;
+	pthread_t th;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, make_half_full_table, &t));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_NE(NULL, t.base);
+	EXPECT_EQ(0, gk_steps_prepare(1u << 20));
+	EXPECT_EQ(16, t.ready);
 	gk_steps_free(&t);
 }
 

@@ -67,7 +67,8 @@ static int build(struct gkt_run *r, struct gkt_term *x, bool with_auth)
 	uint32_t idx = (uint32_t)(x - r->terms);
 	enum gkt_dg_kind kind = (enum gkt_dg_kind)x->dg.kind;
 	const char *method = method_of(kind);
-	char local[80], via[160], from[2 * GK_ID_MAX + 32], call_id[64], contact[GK_ID_MAX + 96];
+	char local[80], via[160], from[2 * GK_ID_MAX + 32], call_id[GKT_CALL_ID_MAX],
+	    contact[GK_ID_MAX + 96];
 	struct gk_sip_ua_dialog d;
 	struct gk_digest cred;
 
@@ -81,7 +82,7 @@ static int build(struct gkt_run *r, struct gkt_term *x, bool with_auth)
 	snprintf(via, sizeof(via), "SIP/2.0/UDP %s;branch=z9hG4bK%016llx;rport", local,
 	         (unsigned long long)(x->unique ^ ((uint64_t)idx << 32)));
 	snprintf(from, sizeof(from), "<sip:%s@%s>;tag=t%u", x->t.idc, x->t.idsp, idx);
-	snprintf(call_id, sizeof(call_id), "gk-%08x-%u@gkterm", (unsigned)r->t0_us, idx);
+	gkt_call_id(r, idx, call_id);
 	snprintf(contact, sizeof(contact), "sip:%s@%s", x->t.idc, local);
 	struct gk_sip_ua_req q = {
 	    .method = method,
@@ -120,10 +121,9 @@ int gkt_digest_request(struct gkt_run *r, struct gkt_term *x, enum gkt_dg_kind k
 static bool ours(const struct gkt_run *r, const struct gkt_term *x, const struct gk_msg *m)
 {
 	const struct gk_sip_ctx *s = &m->wire.sip;
-	char call_id[64];
+	char call_id[GKT_CALL_ID_MAX];
 
-	snprintf(call_id, sizeof(call_id), "gk-%08x-%u@gkterm", (unsigned)r->t0_us,
-	         (uint32_t)(x - r->terms));
+	gkt_call_id(r, (uint32_t)(x - r->terms), call_id);
 	return s->cseq == x->cseq && strcmp(s->method, method_of(x->dg.kind)) == 0 &&
 	       strcmp(gk_sip_get(s, GK_SIP_CALL_ID), call_id) == 0;
 }

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/runtime/config.h"
 #include "gatekey/runtime/idmap.h"
 #include "gatekey/runtime/log.h"
 #include "gatekey/fastpath/pktmac.h"
@@ -197,7 +199,7 @@ static void retransmit_timer(struct gk_timer *t)
 /* Encodes m with a fresh transaction and sends it, remembering it for retransmission. */
 static int send_request(struct gkt_run *r, struct gkt_term *x, struct gk_msg *m, const char *method)
 {
-	char call_id[64], tag[24];
+	char call_id[GKT_CALL_ID_MAX], tag[GKT_TAG_MAX];
 	uint32_t idx = (uint32_t)(x - r->terms);
 	struct gk_request_ctx c = {
 	    .idc = x->t.idc,
@@ -210,8 +212,8 @@ static int send_request(struct gkt_run *r, struct gkt_term *x, struct gk_msg *m,
 	    .method = method,
 	};
 
-	snprintf(call_id, sizeof(call_id), "gk-%08x-%u@gkterm", (unsigned)r->t0_us, idx);
-	snprintf(tag, sizeof(tag), "t%u", idx);
+	gkt_call_id(r, idx, call_id);
+	gkt_tag(idx, tag);
 	m->proto = (uint8_t)r->o.codec->proto;
 	r->o.codec->request_init(m, &c);
 	if (r->txn[x->sock]) {
@@ -330,7 +332,7 @@ static int encode_options_as(struct gkt_run *r, struct gkt_term *x, const char *
 	snprintf(m.idc, sizeof(m.idc), "%s", idc);
 	memcpy(m.idsp, x->t.idsp, sizeof(m.idsp));
 	x->tries = 0;
-	char call_id[64], tag[24];
+	char call_id[GKT_CALL_ID_MAX], tag[GKT_TAG_MAX];
 	uint32_t idx = (uint32_t)(x - r->terms);
 	struct gk_request_ctx c = {.idc = m.idc,
 	                           .idsp = x->t.idsp,
@@ -340,8 +342,8 @@ static int encode_options_as(struct gkt_run *r, struct gkt_term *x, const char *
 	                           .seq = options_seq(r, x, idx),
 	                           .unique = ++x->unique ^ ((uint64_t)idx << 32),
 	                           .method = other_method(r)};
-	snprintf(call_id, sizeof(call_id), "gk-%08x-%u@gkterm", (unsigned)r->t0_us, idx);
-	snprintf(tag, sizeof(tag), "t%u", idx);
+	gkt_call_id(r, idx, call_id);
+	gkt_tag(idx, tag);
 	m.proto = (uint8_t)r->o.codec->proto;
 	r->o.codec->request_init(&m, &c);
 	int n = r->o.codec->encode(&m, x->req, sizeof(x->req) - GK_TRAILER_LEN);
@@ -722,6 +724,24 @@ static void ix_put(struct gkt_run *r, struct gkt_term *x)
 	ix_insert(r, index, (uint32_t)(x - r->terms) + 1);
 }
 
+void gkt_call_id(const struct gkt_run *r, uint32_t idx, char out[GKT_CALL_ID_MAX])
+{
+	char hex[17], *p = out;
+
+	gk_hex_encode_u64((uint32_t)r->t0_us, hex); /* eight zeros, then the low 32 bits */
+	memcpy(p, "gk-", 3);
+	memcpy(p + 3, hex + 8, 8);
+	p[11] = '-';
+	p = gk_put_decimal(p + 12, idx);
+	memcpy(p, "@gkterm", sizeof("@gkterm"));
+}
+
+void gkt_tag(uint32_t idx, char out[GKT_TAG_MAX])
+{
+	out[0] = 't';
+	*gk_put_decimal(out + 1, idx) = '\0';
+}
+
 struct gkt_term *gkt_term_by_index(struct gkt_run *r, uint32_t index)
 {
 	if (!index)
@@ -876,6 +896,22 @@ static void cmd_done(void *user, uint64_t cookie, enum gk_cmd_outcome o, uint16_
 	term_finish(r, x);
 }
 
+/* The terminal m is for. Its transaction reference (the SIP branch) carries the index the
+ * terminal's requests put in the high 32 bits of their unique value (send_request); confirmed by
+ * the IDc, that finds nearly every response without a lookup in the ID table, whose random
+ * entry costs a cache miss of its own. Anything else is looked up by its IDc. */
+static struct gkt_term *term_of(struct gkt_run *r, const struct gk_msg *m)
+{
+	if (r->o.codec->transaction_ref) {
+		uint64_t ref = r->o.codec->transaction_ref(m);
+		uint32_t idx = (uint32_t)(ref >> 32);
+		if (ref && idx < r->n_terms && strcmp(r->terms[idx].t.idc, m->idc) == 0)
+			return &r->terms[idx];
+	}
+	uint32_t slot = gk_idmap_find(r->by_id, m->idc);
+	return slot ? &r->terms[slot - 1] : NULL;
+}
+
 static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
                      const struct sockaddr_storage *from)
 {
@@ -913,12 +949,12 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 		on_cmd_dgram(r, fd, &m, data, len, has_trailer ? &tidx : NULL);
 		return;
 	}
-	uint32_t slot = gk_idmap_find(r->by_id, m.idc);
-	if (!slot) {
+	struct gkt_term *x = term_of(r, &m);
+	if (!x) {
 		r->st.stray++;
 		return;
 	}
-	on_msg(r, &r->terms[slot - 1], &m, data, len, has_trailer, false);
+	on_msg(r, x, &m, data, len, has_trailer, false);
 }
 
 /* --digest: a response to the terminal's plain request, read by digest.c. */

@@ -204,6 +204,13 @@ void gkt_unpark(struct gkt_run *r, struct gkt_term *x);
 /* The terminal a downlink trailer's index names: the one whose binding has it, or after
  * deregistering with --abuse the one whose old binding had it; NULL when none. */
 struct gkt_term *gkt_term_by_index(struct gkt_run *r, uint32_t index);
+/* Terminal idx's Call-ID ("gk-<run start as 8 hex digits>-<idx>@gkterm", GKT_CALL_ID_MAX bytes
+ * with the NUL) and From tag ("t<idx>", GKT_TAG_MAX), written without printf: every request
+ * and every Digest response carries them. */
+#define GKT_CALL_ID_MAX 64
+#define GKT_TAG_MAX     24
+void gkt_call_id(const struct gkt_run *r, uint32_t idx, char out[GKT_CALL_ID_MAX]);
+void gkt_tag(uint32_t idx, char out[GKT_TAG_MAX]);
 
 /* digest.c: a plain Digest UA (--digest) for the engine's terminals, SIP only. */
 enum gkt_dg_kind {

@@ -169,6 +169,10 @@ int gk_sip_setf(struct gk_sip_ctx *s, enum gk_sip_str k, const char *fmt, ...)
 int gk_sip_add_via(struct gk_sip_ctx *s, const char *p, size_t n);
 int gk_sip_add_viaf(struct gk_sip_ctx *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same for the strings that follow, up to a NULL, joined: no format to interpret, for the
+ * values every request is built from. */
+int gk_sip_setcat(struct gk_sip_ctx *s, enum gk_sip_str k, ...) __attribute__((sentinel));
+int gk_sip_add_viacat(struct gk_sip_ctx *s, ...) __attribute__((sentinel));
 
 struct gk_msg {
 	uint8_t proto;   /* enum gk_proto */

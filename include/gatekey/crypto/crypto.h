@@ -86,6 +86,8 @@ void gk_fingerprint(const uint8_t k[GK_KEY_LEN], char out[GK_FPR_HEX_LEN + 1]);
 
 /* Helpers for text encodings of binary fields. hex_decode returns the byte count or -EINVAL. */
 void gk_hex_encode(const uint8_t *in, size_t len, char *out /* 2*len+1 */);
+/* v as 16 lower-case hex digits, most significant first (printf's %016llx, without printf). */
+void gk_hex_encode_u64(uint64_t v, char out[17]);
 int gk_hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum gk_cfg_kind {
 	GK_CFG_STR,      /* char[GK_CFG_STR_MAX] */
@@ -49,7 +50,20 @@ int gk_cfg_set(const struct gk_cfg_key *keys, const char *assignment, const char
                size_t errlen);
 
 int gk_parse_addr(const char *s, void *ss /* struct sockaddr_storage */, char *err, size_t errlen);
-/* "ip:port" or "[ip]:port" for logs and RADIUS. */
+/* "ip:port" or "[ip]:port" for logs, RADIUS and the SIP values that carry an address. IPv4 is
+ * written without printf: every request an element sends names its own address. */
 void gk_format_addr(const void *ss, char *out, size_t cap);
+
+/* v in decimal at p, without printf and without a terminating NUL (at most 10 bytes); returns
+ * the end. */
+char *gk_put_decimal(char *p, uint32_t v);
+
+/* A bounded copy that always terminates dst (cap > 0); cheaper than snprintf("%s") on every
+ * message. */
+static inline void gk_copy_text(char *dst, size_t cap, const char *src)
+{
+	if (!memccpy(dst, src, '\0', cap))
+		dst[cap - 1] = '\0';
+}
 
 #endif

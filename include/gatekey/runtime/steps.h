@@ -16,6 +16,12 @@
  *   steps up to 80 MiB on the benchmark machine, more per MiB for larger ones
  *   (docs/performance.md). Growth happens when the table's owner runs out of room (a free list is
  *   empty, an index is past what is resident), never per message.
+ * - A step is prepared before it is needed: once a table is half full, the loop that owns it
+ *   makes the next step's pages resident a little at a time (gk_steps_prepare, about 1 MiB every
+ *   10 ms), so that the step itself, when the table fills, finds them resident and takes no
+ *   time. Taking a whole step at once held the loop for the time it takes to zero it: 100-300 ms
+ *   for the 79-156 MiB steps of sbcd's and softswitchd's records and registrations in progress
+ *   at 12,600 registrations/s (docs/performance.md), every request queued behind it.
  * - Growth stops at the maximum: past it the owner refuses as it always did (its reason code and
  *   counter). Memory the kernel cannot give is a refusal too, counted here (failed) and logged
  *   once per table, instead of an out-of-memory kill in the middle of a registration storm.
@@ -51,7 +57,8 @@ struct gk_steps {
 	size_t resident_size; /* bytes of each entry a step makes resident, from its start */
 	size_t map_len;       /* bytes reserved (0 when attached) */
 	uint32_t max;         /* entries that may ever be resident */
-	uint32_t cap;         /* entries [0, cap) are resident */
+	uint32_t cap;         /* entries [0, cap) are in use by the owner, and resident */
+	uint32_t ready;       /* entries [0, ready) are resident: cap, or past it when prepared */
 	uint32_t first;       /* entries of the first step */
 	uint32_t grows;       /* steps taken after the first */
 	uint32_t failed;      /* steps refused for want of memory */
@@ -59,6 +66,7 @@ struct gk_steps {
 	bool populate; /* each step made resident at once (false: pages fault in on first use) */
 	bool live;     /* listed for gk_steps_each */
 	char key[GK_STEPS_KEY_MAX]; /* the stats' name, and what the log says */
+	const void *thread;         /* the thread that made it: only it prepares its steps */
 	struct gk_steps *live_prev, *live_next;
 };
 
@@ -100,6 +108,11 @@ void gk_steps_free(struct gk_steps *t);
  * owner's (the binding store's file keeps its bindings for the next run). */
 void gk_steps_detach(struct gk_steps *t);
 
+/* Makes part of the next step of this thread's half-full tables resident, at most about budget
+ * bytes in all (at least one entry of one table). Returns the bytes made resident; 0 when
+ * nothing was due. The loop calls it between batches (runtime/loop.c). */
+size_t gk_steps_prepare(size_t budget);
+
 /* Calls fn for every live table of the process, oldest first, under a lock that init and free
  * take too: fn must not create or free a table. */
 void gk_steps_each(void (*fn)(const struct gk_steps *t, void *arg), void *arg);
@@ -123,10 +136,11 @@ static inline uint32_t gk_steps_next(const struct gk_steps *t)
 	return t->cap > t->max - t->cap ? t->max : 2 * t->cap;
 }
 
-/* Bytes resident now (cap entries), and at the maximum. */
+/* Bytes resident now (ready entries: the steps taken and what is prepared of the next), and at
+ * the maximum. */
 static inline uint64_t gk_steps_bytes(const struct gk_steps *t)
 {
-	return (uint64_t)t->cap * t->resident_size;
+	return (uint64_t)t->ready * t->resident_size;
 }
 static inline uint64_t gk_steps_max_bytes(const struct gk_steps *t)
 {

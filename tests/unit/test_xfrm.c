@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ESP transport-mode SAs and policies through libnl-xfrm (lib/ipsec/xfrm.c), against the kernel.
+ * Each test runs in a network namespace of its own (the harness forks per test and the fixture
+ * unshares), so the host's SAD and SPD are never read or written and the namespace goes with the
+ * process, whatever fails.
+ *
+ * One namespace holds both ends: the terminal T at a:PORT_C and the element P at b:PORT_S
+ * (127.0.0.1 and 127.0.0.2, or ::1 twice). An SA is then the sender's and the receiver's at once,
+ * so each direction has one SA (added as the sender's flow), the sender's outbound policy and the
+ * receiver's inbound one. IPv4 on lo skips XFRM unless told otherwise (the kernel sets lo's
+ * disable_xfrm and disable_policy), so the fixture turns both off in its namespace.
+ *
+ * The SA tests need ESP and rfc4106(gcm(aes)) in the kernel (CONFIG_INET_ESP, CONFIG_INET6_ESP,
+ * CONFIG_CRYPTO_GCM). They skip only on a kernel proven to lack them, naming the option, and run
+ * there in the guest of tests/vm/run.sh (make check-vm); a kernel that has them and refuses an SA
+ * fails them (helper_xfrm.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "gatekey/crypto/crypto.h"
+#include "gatekey/ipsec/xfrm.h"
+#include "helper_xfrm.h"
+
+#define PORT_C  6100    /* T's protected port */
+#define PORT_S  6101    /* P's protected port */
+#define PORT_X  6102    /* P's unprotected port */
+#define SPI_S   0x1000u /* P's SPI: T -> P */
+#define SPI_C   0x2000u /* T's SPI: P -> T */
+#define SPI_S2  0x1001u /* P's next SPI, for the rekey */
+#define OWNER   7
+#define WAIT_MS 1000 /* for a datagram that should arrive */
+#define DROP_MS 300  /* for one that should not */
+
+static int lo_up(void)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (rc == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	rc = rc ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return -errno;
+	rc = fputs(text, f) < 0 ? -EIO : 0;
+	if (fclose(f) != 0 && !rc)
+		rc = -errno;
+	return rc;
+}
+
+/* A counter of /proc/net/xfrm_stat (this namespace's), or -1. */
+static long xfrm_stat(const char *name)
+{
+	FILE *f = fopen("/proc/net/xfrm_stat", "r");
+	char key[64];
+	long v, found = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &v) == 2)
+		if (strcmp(key, name) == 0)
+			found = v;
+	fclose(f);
+	return found;
+}
+
+static void addr_at(struct sockaddr_storage *ss, int family, const char *ip, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = family;
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+		inet_pton(AF_INET, ip, &s->sin_addr);
+		s->sin_port = htons(port);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+		inet_pton(AF_INET6, ip, &s->sin6_addr);
+		s->sin6_port = htons(port);
+	}
+}
+
+static socklen_t addr_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	return a->ss_family == b->ss_family && memcmp(a, b, addr_len(a)) == 0;
+}
+
+static int udp_at(const struct sockaddr_storage *ss)
+{
+	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && bind(fd, (const struct sockaddr *)ss, addr_len(ss)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends msg from fd `from` to dst and says whether it reaches fd `to` within ms. */
+static bool arrives(int from, int to, const struct sockaddr_storage *dst, const char *msg, int ms)
+{
+	struct pollfd p = {.fd = to, .events = POLLIN};
+	char buf[256];
+	ssize_t n;
+
+	if (sendto(from, msg, strlen(msg), 0, (const struct sockaddr *)dst, addr_len(dst)) < 0)
+		return false;
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	n = recv(to, buf, sizeof(buf), 0);
+	return n == (ssize_t)strlen(msg) && memcmp(buf, msg, (size_t)n) == 0;
+}
+
+FIXTURE(xfrm)
+{
+	struct gk_xfrm *h;
+	struct sockaddr_storage t, p, px; /* T at a:PORT_C, P at b:PORT_S and b:PORT_X */
+	int ft, fp, fpx;
+	/* t_out and p_in are the two ends of T -> P (SA under SPI_S); p_out and t_in of P -> T. */
+	struct gk_xfrm_flow t_out, p_in, p_out, t_in;
+	uint8_t key_tp[GK_XFRM_KEY_LEN], key_pt[GK_XFRM_KEY_LEN];
+};
+
+FIXTURE_VARIANT(xfrm)
+{
+	int family;
+	const char *a, *b;
+};
+
+FIXTURE_VARIANT_ADD(xfrm, ipv4){
+    .family = AF_INET,
+    .a = "127.0.0.1",
+    .b = "127.0.0.2",
+};
+
+FIXTURE_VARIANT_ADD(xfrm, ipv6){
+    .family = AF_INET6,
+    .a = "::1",
+    .b = "::1",
+};
+
+static struct gk_xfrm_flow flow(enum gk_xfrm_dir dir, const struct sockaddr_storage *local,
+                                const struct sockaddr_storage *peer, uint32_t spi)
+{
+	struct gk_xfrm_flow f = {.dir = dir, .spi = spi, .owner = OWNER};
+
+	f.local = *local;
+	f.peer = *peer;
+	return f;
+}
+
+FIXTURE_SETUP(xfrm)
+{
+	ASSERT_EQ(0, unshare(CLONE_NEWNET))
+	{
+		TH_LOG("unshare(CLONE_NEWNET): %s (run as root)", strerror(errno));
+	}
+	ASSERT_EQ(0, lo_up());
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/conf/lo/disable_xfrm", "0"));
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/conf/lo/disable_policy", "0"));
+	ASSERT_EQ(0, gk_xfrm_open(&self->h));
+	addr_at(&self->t, variant->family, variant->a, PORT_C);
+	addr_at(&self->p, variant->family, variant->b, PORT_S);
+	addr_at(&self->px, variant->family, variant->b, PORT_X);
+	self->ft = udp_at(&self->t);
+	self->fp = udp_at(&self->p);
+	self->fpx = udp_at(&self->px);
+	ASSERT_LE(0, self->ft);
+	ASSERT_LE(0, self->fp);
+	ASSERT_LE(0, self->fpx);
+	self->t_out = flow(GK_XFRM_OUT, &self->t, &self->p, SPI_S);
+	self->p_in = flow(GK_XFRM_IN, &self->p, &self->t, SPI_S);
+	self->p_out = flow(GK_XFRM_OUT, &self->p, &self->t, SPI_C);
+	self->t_in = flow(GK_XFRM_IN, &self->t, &self->p, SPI_C);
+	ASSERT_EQ(0, gk_random(self->key_tp, sizeof(self->key_tp)));
+	ASSERT_EQ(0, gk_random(self->key_pt, sizeof(self->key_pt)));
+}
+
+FIXTURE_TEARDOWN(xfrm)
+{
+	gk_wipe(self->key_tp, sizeof(self->key_tp));
+	gk_wipe(self->key_pt, sizeof(self->key_pt));
+	gk_xfrm_close(self->h);
+}
+
+/* Both SAs and the four policies of the pair T <-> P. */
+static int install_pair(struct __test_metadata *_metadata, FIXTURE_DATA(xfrm) * self)
+{
+	int rc = gk_xfrm_sa_add(self->h, &self->t_out, self->key_tp, GK_XFRM_KEY_LEN);
+
+	if (rc) {
+		TH_LOG("adding an ESP SA: %s (kernel: \"%s\")%s", strerror(-rc),
+		       gk_xfrm_error(self->h),
+		       rc == -ENOSYS || rc == -EPROTONOSUPPORT
+		           ? "; this kernel lacks ESP or rfc4106(gcm(aes)): CONFIG_INET_ESP, "
+		             "CONFIG_INET6_ESP, CONFIG_CRYPTO_GCM"
+		           : "");
+		return rc;
+	}
+	rc = gk_xfrm_sa_add(self->h, &self->p_out, self->key_pt, GK_XFRM_KEY_LEN);
+	if (!rc)
+		rc = gk_xfrm_policy_set(self->h, &self->t_out);
+	if (!rc)
+		rc = gk_xfrm_policy_set(self->h, &self->p_in);
+	if (!rc)
+		rc = gk_xfrm_policy_set(self->h, &self->p_out);
+	if (!rc)
+		rc = gk_xfrm_policy_set(self->h, &self->t_in);
+	if (rc)
+		TH_LOG("installing the pair: %s (kernel: \"%s\")", strerror(-rc),
+		       gk_xfrm_error(self->h));
+	return rc;
+}
+
+/* n datagrams each way between T and P, all of which must arrive. */
+static bool traffic(FIXTURE_DATA(xfrm) * self, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (!arrives(self->ft, self->fp, &self->p, "REGISTER sip:example.test", WAIT_MS))
+			return false;
+		if (!arrives(self->fp, self->ft, &self->t, "SIP/2.0 200 OK", WAIT_MS))
+			return false;
+	}
+	return true;
+}
+
+TEST_F(xfrm, refuses_bad_input_and_changes_nothing)
+{
+	struct gk_xfrm_flow f;
+	int other = variant->family == AF_INET ? AF_INET6 : AF_INET;
+
+	/* Something to leave unchanged: the one policy that works on any XFRM kernel. */
+	ASSERT_EQ(0, gk_xfrm_policy_set(self->h, &self->p_in));
+
+	f = self->t_out;
+	f.local.ss_family = AF_UNIX;
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_add(self->h, &f, self->key_tp, GK_XFRM_KEY_LEN));
+	EXPECT_EQ(-EINVAL, gk_xfrm_policy_set(self->h, &f));
+	f = self->t_out;
+	f.peer.ss_family = other;
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_add(self->h, &f, self->key_tp, GK_XFRM_KEY_LEN));
+	EXPECT_EQ(-EINVAL, gk_xfrm_policy_set(self->h, &f));
+	f = self->t_out;
+	f.spi = 0;
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_add(self->h, &f, self->key_tp, GK_XFRM_KEY_LEN));
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_update(self->h, &f, self->key_tp, GK_XFRM_KEY_LEN));
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_del(self->h, &f));
+	EXPECT_EQ(-EINVAL,
+	          gk_xfrm_policy_set(self->h, &f)); /* outbound: the SPI is the template's */
+	f.spi = 255;                                /* reserved by IANA */
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_add(self->h, &f, self->key_tp, GK_XFRM_KEY_LEN));
+	f = self->t_out;
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_add(self->h, &f, self->key_tp, 32));
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_add(self->h, &f, self->key_tp, GK_XFRM_KEY_LEN - 1));
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_add(self->h, &f, self->key_tp, GK_XFRM_KEY_LEN + 1));
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_add(self->h, &f, NULL, GK_XFRM_KEY_LEN));
+	f = self->t_out;
+	((struct sockaddr_in *)&f.local)->sin_port = 0; /* same offset in sockaddr_in6 */
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_add(self->h, &f, self->key_tp, GK_XFRM_KEY_LEN));
+	EXPECT_EQ(-EINVAL, gk_xfrm_policy_set(self->h, &f));
+	f = self->t_out;
+	f.dir = (enum gk_xfrm_dir)5;
+	EXPECT_EQ(-EINVAL, gk_xfrm_policy_set(self->h, &f));
+	EXPECT_EQ(-EINVAL, gk_xfrm_sa_list(self->h, -2, NULL, 0));
+	EXPECT_EQ(-EINVAL, gk_xfrm_policy_list(self->h, 0x10000, NULL, 0));
+	EXPECT_EQ(-EINVAL, gk_xfrm_flush(self->h, -2));
+
+	EXPECT_EQ(0, gk_xfrm_sa_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_EQ(1, gk_xfrm_policy_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_STREQ("", gk_xfrm_error(self->h));
+}
+
+/* A datagram to P's protected port that the inbound policy covers (from T's port-c), sent without
+ * ESP: the kernel drops it, counting XfrmInTmplMismatch (a policy whose template no SA of the
+ * datagram's satisfies: it has none). */
+TEST_F(xfrm, inbound_policy_drops_unprotected)
+{
+	struct gk_xfrm_flow got[4];
+	long before;
+
+	ASSERT_TRUE(arrives(self->ft, self->fp, &self->p, "before", WAIT_MS));
+	ASSERT_EQ(0, gk_xfrm_policy_set(self->h, &self->p_in));
+	before = xfrm_stat("XfrmInTmplMismatch");
+	ASSERT_LE(0, before)
+	{
+		TH_LOG("no XfrmInTmplMismatch in /proc/net/xfrm_stat (CONFIG_XFRM_STATISTICS)");
+	}
+	EXPECT_FALSE(arrives(self->ft, self->fp, &self->p, "plain", DROP_MS));
+	EXPECT_EQ(before + 1, xfrm_stat("XfrmInTmplMismatch"));
+	/* The same source to a port no policy covers still gets through. */
+	EXPECT_TRUE(arrives(self->ft, self->fpx, &self->px, "other port", WAIT_MS));
+
+	ASSERT_EQ(1, gk_xfrm_policy_list(self->h, OWNER, got, 4));
+	EXPECT_EQ(GK_XFRM_IN, got[0].dir);
+	EXPECT_TRUE(same_addr(&got[0].local, &self->p));
+	EXPECT_TRUE(same_addr(&got[0].peer, &self->t));
+	EXPECT_EQ(0, got[0].spi); /* inbound: any SA of ours for this flow */
+	EXPECT_EQ(OWNER, got[0].owner);
+
+	ASSERT_EQ(0, gk_xfrm_policy_del(self->h, &self->p_in));
+	EXPECT_TRUE(arrives(self->ft, self->fp, &self->p, "after", WAIT_MS));
+	EXPECT_EQ(before + 1, xfrm_stat("XfrmInTmplMismatch"));
+	EXPECT_EQ(0, gk_xfrm_policy_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_EQ(-ENOENT, gk_xfrm_policy_del(self->h, &self->p_in));
+}
+
+/* Policies alone: listed as installed, replaced in place, flushed per owner. */
+TEST_F(xfrm, policies_list_replace_and_flush_per_owner)
+{
+	const struct gk_xfrm_flow *want[4] = {&self->t_out, &self->p_in, &self->p_out, &self->t_in};
+	struct gk_xfrm_flow got[8], other = self->t_out, next = self->t_out;
+	int n;
+
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(0, gk_xfrm_policy_set(self->h, want[i]));
+	/* Another element's flow on other ports. */
+	other.owner = OWNER + 1;
+	addr_at(&other.peer, variant->family, variant->b, PORT_X);
+	ASSERT_EQ(0, gk_xfrm_policy_set(self->h, &other));
+
+	n = gk_xfrm_policy_list(self->h, OWNER, got, 8);
+	ASSERT_EQ(4, n);
+	for (int i = 0; i < 4; i++) {
+		bool seen = false;
+		for (int k = 0; k < n; k++)
+			seen |= got[k].dir == want[i]->dir &&
+			        same_addr(&got[k].local, &want[i]->local) &&
+			        same_addr(&got[k].peer, &want[i]->peer) &&
+			        got[k].spi == (want[i]->dir == GK_XFRM_OUT ? want[i]->spi : 0) &&
+			        got[k].owner == OWNER;
+		EXPECT_TRUE(seen)
+		{
+			TH_LOG("policy %d (dir %d, spi %#x) not listed as installed", i,
+			       want[i]->dir, want[i]->spi);
+		}
+	}
+	EXPECT_EQ(5, gk_xfrm_policy_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+
+	/* Replacing the outbound policy moves it to another SPI; it stays one policy. */
+	next.spi = SPI_S2;
+	ASSERT_EQ(0, gk_xfrm_policy_set(self->h, &next));
+	n = gk_xfrm_policy_list(self->h, OWNER, got, 8);
+	ASSERT_EQ(4, n);
+	for (int k = 0; k < n; k++)
+		if (got[k].dir == GK_XFRM_OUT && same_addr(&got[k].local, &self->t))
+			EXPECT_EQ(SPI_S2, got[k].spi);
+
+	EXPECT_EQ(4, gk_xfrm_flush(self->h, OWNER));
+	EXPECT_EQ(0, gk_xfrm_policy_list(self->h, OWNER, NULL, 0));
+	ASSERT_EQ(1, gk_xfrm_policy_list(self->h, GK_XFRM_ANY_OWNER, got, 8));
+	EXPECT_EQ(OWNER + 1, got[0].owner);
+	EXPECT_EQ(1, gk_xfrm_flush(self->h, GK_XFRM_ANY_OWNER));
+	EXPECT_EQ(0, gk_xfrm_policy_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+}
+
+/* The first 4 bytes after the IP header (IPv4 raw sockets see it, IPv6 ones do not) of an ESP
+ * packet: its SPI. 0 when none came. */
+static uint32_t esp_spi_seen(int raw, int family, const char *plain)
+{
+	struct pollfd p = {.fd = raw, .events = POLLIN};
+	uint8_t buf[2048];
+	uint32_t spi = 0;
+	ssize_t n;
+	size_t off = 0;
+
+	while (poll(&p, 1, 0) == 1 && (n = recv(raw, buf, sizeof(buf), 0)) > 0) {
+		if (family == AF_INET)
+			off = (size_t)(buf[0] & 0x0f) * 4;
+		if ((size_t)n < off + 8 || memmem(buf, (size_t)n, plain, strlen(plain)))
+			return 0; /* short, or the plaintext in clear */
+		memcpy(&spi, buf + off, 4);
+		spi = ntohl(spi);
+	}
+	return spi;
+}
+
+TEST_F(xfrm, esp_pair_carries_traffic_both_ways)
+{
+	struct gk_xfrm_sa_info in_tp, in_pt;
+	long mismatch = xfrm_stat("XfrmInTmplMismatch");
+	int raw;
+
+	ESP_CAPABLE_OR_SKIP(variant->family, return );
+	raw = socket(variant->family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
+	ASSERT_LE(0, raw);
+	ASSERT_EQ(0, install_pair(_metadata, self));
+	ASSERT_EQ(2, gk_xfrm_sa_list(self->h, OWNER, NULL, 0));
+	ASSERT_EQ(4, gk_xfrm_policy_list(self->h, OWNER, NULL, 0));
+
+	ASSERT_TRUE(traffic(self, 5));
+	/* What crossed lo was ESP under the SPIs, and never the plaintext. */
+	EXPECT_TRUE(arrives(self->ft, self->fp, &self->p, "REGISTER sip:example.test", WAIT_MS));
+	EXPECT_EQ(SPI_S, esp_spi_seen(raw, variant->family, "REGISTER"));
+	EXPECT_TRUE(arrives(self->fp, self->ft, &self->t, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_EQ(SPI_C, esp_spi_seen(raw, variant->family, "SIP/2.0"));
+	close(raw);
+
+	/* Each datagram passed its SA on the way out and on the way in. */
+	ASSERT_EQ(0, gk_xfrm_sa_get(self->h, &self->t_out, &in_tp));
+	ASSERT_EQ(0, gk_xfrm_sa_get(self->h, &self->p_out, &in_pt));
+	EXPECT_LE(12, in_tp.packets);
+	EXPECT_LE(12, in_pt.packets);
+	EXPECT_LT(0, in_tp.bytes);
+	EXPECT_EQ(SPI_S, in_tp.spi);
+	EXPECT_TRUE(same_addr(&in_tp.src, &self->t));
+	EXPECT_TRUE(same_addr(&in_tp.dst, &self->p));
+	EXPECT_EQ(mismatch, xfrm_stat("XfrmInTmplMismatch"));
+}
+
+/* Make-before-break to a new SPI for T -> P: the new SA first, then the outbound policy moves to
+ * it, then the old SA goes; datagrams get through at every step. */
+TEST_F(xfrm, rekey_to_a_new_spi_keeps_traffic)
+{
+	struct gk_xfrm_flow next = self->t_out;
+	struct gk_xfrm_sa_info info;
+	uint8_t key2[GK_XFRM_KEY_LEN];
+
+	ESP_CAPABLE_OR_SKIP(variant->family, return );
+	ASSERT_EQ(0, install_pair(_metadata, self));
+	ASSERT_TRUE(traffic(self, 2));
+	ASSERT_EQ(0, gk_random(key2, sizeof(key2)));
+	next.spi = SPI_S2;
+	ASSERT_EQ(0, gk_xfrm_sa_add(self->h, &next, key2, sizeof(key2)));
+	gk_wipe(key2, sizeof(key2));
+	EXPECT_TRUE(traffic(self, 2));
+	ASSERT_EQ(0, gk_xfrm_sa_get(self->h, &next, &info));
+	EXPECT_EQ(0, info.packets); /* not used before the policy names it */
+
+	ASSERT_EQ(0, gk_xfrm_policy_set(self->h, &next));
+	EXPECT_TRUE(traffic(self, 2));
+	ASSERT_EQ(0, gk_xfrm_sa_get(self->h, &next, &info));
+	EXPECT_LE(4, info.packets);
+
+	ASSERT_EQ(0, gk_xfrm_sa_del(self->h, &self->t_out));
+	EXPECT_TRUE(traffic(self, 2));
+	EXPECT_EQ(-ENOENT, gk_xfrm_sa_get(self->h, &self->t_out, &info));
+	EXPECT_EQ(2, gk_xfrm_sa_list(self->h, OWNER, NULL, 0));
+}
+
+TEST_F(xfrm, delete_and_flush_leave_nothing_of_ours)
+{
+	const struct gk_xfrm_flow *pols[4] = {&self->t_out, &self->p_in, &self->p_out, &self->t_in};
+
+	ESP_CAPABLE_OR_SKIP(variant->family, return );
+	ASSERT_EQ(0, install_pair(_metadata, self));
+	EXPECT_EQ(0, gk_xfrm_sa_del(self->h, &self->t_out));
+	EXPECT_EQ(0, gk_xfrm_sa_del(self->h, &self->p_out));
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(0, gk_xfrm_policy_del(self->h, pols[i]));
+	EXPECT_EQ(0, gk_xfrm_sa_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_EQ(0, gk_xfrm_policy_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_EQ(-ESRCH, gk_xfrm_sa_del(self->h, &self->t_out));
+	EXPECT_EQ(-ENOENT, gk_xfrm_policy_del(self->h, &self->t_out));
+	/* Nothing protects the ports now: plain datagrams pass again. */
+	EXPECT_TRUE(traffic(self, 1));
+
+	ASSERT_EQ(0, install_pair(_metadata, self));
+	EXPECT_EQ(6, gk_xfrm_flush(self->h, OWNER));
+	EXPECT_EQ(0, gk_xfrm_sa_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_EQ(0, gk_xfrm_policy_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+}
+
+/* An update takes the new lifetime and keeps the key; a second add of the same SPI is refused. */
+TEST_F(xfrm, update_takes_lifetime_and_add_refuses_duplicates)
+{
+	struct gk_xfrm_flow f = self->t_out, missing = self->t_out;
+	struct gk_xfrm_sa_info info;
+
+	ESP_CAPABLE_OR_SKIP(variant->family, return );
+	ASSERT_EQ(0, install_pair(_metadata, self));
+	ASSERT_EQ(0, gk_xfrm_sa_get(self->h, &f, &info));
+	EXPECT_EQ(0, info.lifetime_s);
+	EXPECT_EQ(0, info.expires);
+	EXPECT_EQ(-EEXIST, gk_xfrm_sa_add(self->h, &f, self->key_tp, GK_XFRM_KEY_LEN));
+
+	f.lifetime_s = 600;
+	ASSERT_EQ(0, gk_xfrm_sa_update(self->h, &f, self->key_tp, GK_XFRM_KEY_LEN));
+	ASSERT_EQ(0, gk_xfrm_sa_get(self->h, &f, &info));
+	EXPECT_EQ(600, info.lifetime_s);
+	EXPECT_EQ(info.added + 600, info.expires);
+	EXPECT_LT(0, info.added);
+	EXPECT_TRUE(traffic(self, 2));
+
+	missing.spi = SPI_S2;
+	EXPECT_EQ(-ESRCH, gk_xfrm_sa_update(self->h, &missing, self->key_tp, GK_XFRM_KEY_LEN));
+	EXPECT_EQ(2, gk_xfrm_sa_list(self->h, OWNER, NULL, 0));
+}
+
+/* The kernel's dump carries every SA's key; what the module hands back carries none of it. */
+TEST_F(xfrm, listing_never_returns_key_bytes)
+{
+	struct gk_xfrm_sa_info list[4], one;
+	const uint8_t *keys[2] = {self->key_tp, self->key_pt};
+
+	ESP_CAPABLE_OR_SKIP(variant->family, return );
+	ASSERT_EQ(0, install_pair(_metadata, self));
+	ASSERT_EQ(2, gk_xfrm_sa_list(self->h, OWNER, list, 4));
+	ASSERT_EQ(0, gk_xfrm_sa_get(self->h, &self->t_out, &one));
+	for (int k = 0; k < 2; k++) {
+		/* Any 8 consecutive bytes of the key (AES key or salt) would be a leak. */
+		for (size_t at = 0; at + 8 <= GK_XFRM_KEY_LEN; at++) {
+			EXPECT_TRUE(memmem(list, sizeof(list), keys[k] + at, 8) == NULL);
+			EXPECT_TRUE(memmem(&one, sizeof(one), keys[k] + at, 8) == NULL);
+		}
+	}
+}
+
+TEST_HARNESS_MAIN
