@@ -358,6 +358,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("lockouts", c->lockouts);
 	P("sealed_past_lockout", c->sealed_past_lockout);
 	P("core_stale_answers", c->stale_answers);
+	P("core_copies_joined", c->copies_joined); /* an SBC's copy of an attempt in progress */
 	P("core_unbound_ended_already", c->unbound_ended_already);
 	uint32_t core_records, core_in_progress;
 	gk_core_gauges(s->direct.core, &core_records, &core_in_progress);

@@ -3,7 +3,8 @@
 # The soak (make soak): hours of a day's churn compressed into SOAK_S seconds (default 600), to
 # show that nothing in the daemons grows with time. Both links of the SBC topology lose 1 % of
 # frames both ways (tools/gkimpair; SOAK_IMPAIR to change). The soak first measures what this
-# rig registers at most (SIP through sbcd, over those links), then offers half of it, split over
+# rig registers at most (SIP through sbcd, over those links), then offers half of it
+# (SOAK_LOAD_PCT, default 50), split over
 # the four protocols (SOAK_PROTOS to run fewer), for SOAK_S seconds, in rounds of SOAK_ROUND_S seconds of terminals per
 # protocol taking turns. Half is counted in registrations: a refresh is one, and the protected
 # requests and deregistrations ride on top.
@@ -57,6 +58,11 @@ OUT=${SOAK_OUT:-$GK_BUILD/soak}
 PROTOS=${SOAK_PROTOS:-sip mgcp h248 h323}
 export IMPAIR=${SOAK_IMPAIR:-1 0 0 0}
 DAEMONS="aucd softswitchd sbcd"
+# Under ASan a freed block waits in a quarantine (256 MB by default) before it is reused, so RSS
+# climbs until the quarantine is full: at a sanitized build's rates that took longer than the
+# 60-second soak's warm-up (softswitchd +38 MB with its tables flat). A 16 MB quarantine fills
+# within the warm-up and still catches a use of memory freed in the last few thousand frees.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16
 
 rig_possible || { echo "soak: needs root and network namespaces" >&2; exit 1; }
 command -v gnuplot >/dev/null || { echo "soak: gnuplot is missing (make deps)" >&2; exit 1; }
@@ -108,7 +114,7 @@ sed 's/^summary /soak capacity_run /' "$WORK/cap.out" | grep '^soak '
 if [ -n "${SOAK_RATE:-}" ]; then
 	RATE=$SOAK_RATE
 else
-	RATE=$((capacity / 2))
+	RATE=$((capacity * ${SOAK_LOAD_PCT:-50} / 100))
 fi
 [ "$RATE" -ge 40 ] || { echo "soak: measured capacity $capacity reg/s is no base for a soak" >&2; exit 1; }
 # terminals started per second and protocol: churn rounds register twice, expiry rounds once
@@ -271,6 +277,8 @@ while read -r _ p rest; do
 	failed=$(sed -n 's/.* failed=\([0-9]*\) .*/\1/p' <<<" $rest")
 	[ "${failed:-1}" = 0 ] && [ "${regs:-0}" -gt 0 ] && [ "$regs" = "$terms" ]
 	check $? "$p: every one of ${terms:-0} terminals registered and did all its steps (failed: ${failed:-?})"
+	# gkterm's line for each failed terminal (the first ten of a round): which step ran out
+	grep -h '^failed ' "$WORK"/round-"$p"-*.out | head -20 | sed "s/^/soak $p /"
 done <"$WORK/load.summary"
 
 # --- Drained: the last bindings expire, nothing is left anywhere. --------------------------------
@@ -309,6 +317,12 @@ echo "soak counters softswitchd sbc_resent=$(stat_of softswitchd sbc_resent)" \
 echo "soak counters aucd access_requests=$(stat_of aucd access_requests)" \
 	"duplicates_answered=$(stat_of aucd duplicates_answered) accounting_start=$start_n" \
 	"accounting_stop=$stop_n"
+# Every counter of each daemon, kept with the plot; the reasons each decided on, in the output.
+for d in $DAEMONS; do
+	ctl "$d" stats >"$OUT/soak-stats-$d.txt" 2>/dev/null
+	awk -v d="$d" '$1 ~ /^(reason|sbc_auth)\./ { r = r " " $1 "=" $2 }
+		END { print "soak reasons " d (r == "" ? " none" : r) }' "$OUT/soak-stats-$d.txt"
+done
 kill "$SAMPLER" 2>/dev/null
 wait "$SAMPLER" 2>/dev/null
 sample "$(($(date +%s) - T0))" >>"$WORK/samples"

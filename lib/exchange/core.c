@@ -394,9 +394,47 @@ bool core_admit(struct gk_core *c, uint64_t ref, const char *idc, const char *id
 	return true;
 }
 
-void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-                      const char *address, bool sealed)
+/* A copy of an attempt the core is working on, from the same front and terminal: the front
+ * sent it again because its terminal retransmitted before the verdict came back. It joins the
+ * attempt under its new reference. Still waiting for the AuC, the attempt answers it when the
+ * vector comes, and the earlier copy's reference is let go (uplink_core.c, earlier_copy);
+ * already challenged, it gets the same challenge again, which tells nobody anything new.
+ * Taken for a new attempt, each copy would supersede the last and ask the AuC again, so that
+ * once the AuC answers slower than terminals retransmit (MGCP's first retransmission is at
+ * 200 ms), the answer to every challenge would find it replaced, and no registration would
+ * complete. Returns false when there is no such attempt. */
+static bool core_rejoin(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
+                        const char *address, bool sealed, uint64_t attempt)
 {
+	uint64_t src = source_of(c, address);
+	struct core_txn *t;
+
+	for (t = core_txn_first(c, idc); t; t = core_txn_next(c, t))
+		if (t->attempt == attempt && t->source == src && !t->digest &&
+		    strcmp(t->idsp, idsp) == 0)
+			break;
+	if (!t)
+		return false;
+	if (core_refused_locked(c, rec_find(c, idc), address, sealed)) {
+		core_reject(c, ref, GK_R_LOCKED_OUT);
+		return true;
+	}
+	uint64_t earlier = t->ref;
+
+	t->ref = ref;
+	c->st.copies_joined++;
+	if (t->state == T_WAIT_VECTOR)
+		c->ops.reject(c->user, earlier, GK_R_SUPERSEDED);
+	else
+		c->ops.challenge(c->user, ref, t->rand);
+	return true;
+}
+
+void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
+                      const char *address, bool sealed, uint64_t attempt)
+{
+	if (attempt && core_rejoin(c, ref, idc, idsp, address, sealed, attempt))
+		return;
 	if (!core_admit(c, ref, idc, idsp, address, sealed))
 		return;
 	struct core_txn *t = core_txn_alloc(c, idc, address);
@@ -404,6 +442,7 @@ void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const ch
 		return core_reject(c, ref, GK_R_OVERLOAD);
 	strcpy(t->idsp, idsp);
 	t->digest = false;
+	t->attempt = attempt;
 	ask_vector(c, t, ref, idc);
 }
 
@@ -551,7 +590,7 @@ bool core_failure(struct gk_core *c, struct core_rec *rc, const char *idc, const
 
 void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
                     const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-                    const char *address, bool sealed)
+                    const char *address, bool sealed, uint64_t attempt)
 {
 	struct core_rec *rc = rec_find(c, idc);
 	struct core_txn *t;
@@ -570,7 +609,7 @@ void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char
 		 * (registrar.c), so that the registration completes instead of failing: a new
 		 * attempt with a new vector, under the same admission as a REGISTER. */
 		c->st.stale_answers++;
-		return gk_core_register(c, ref, idc, idsp, address, sealed);
+		return gk_core_register(c, ref, idc, idsp, address, sealed, attempt);
 	}
 	/* The AuC answered for the IDc (a vector, maybe a decoy for an IDc it does not know): from
 	 * here on its answers are counted, in a record made now. */

@@ -86,6 +86,7 @@ struct core_txn {
 	uint64_t source; /* the requester's host, as core_fail.source */
 	uint64_t started_ms;
 	uint64_t ref;
+	uint64_t attempt; /* the front's name for the attempt (gk_core_register), 0 if none */
 	char idsp[GK_ID_MAX + 1];
 	uint8_t rand[GK_RAND_LEN];
 	uint8_t xauth[GK_AUTH_LEN];

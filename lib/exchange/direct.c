@@ -18,7 +18,8 @@ static void f_send(void *user, const struct gk_msg *m, const struct sockaddr_sto
 static void f_register(void *user, uint64_t ref, const char *idc, const char *idsp,
                        const char *address, bool sealed)
 {
-	gk_core_register(((struct gk_direct *)user)->core, ref, idc, idsp, address, sealed);
+	/* the front in this process never sends the core a copy (registrar.c, core_resend) */
+	gk_core_register(((struct gk_direct *)user)->core, ref, idc, idsp, address, sealed, 0);
 }
 
 static void f_answer(void *user, uint64_t ref, const char *idc, const char *idsp,
@@ -26,7 +27,7 @@ static void f_answer(void *user, uint64_t ref, const char *idc, const char *idsp
                      const char *address, bool sealed)
 {
 	gk_core_answer(((struct gk_direct *)user)->core, ref, idc, idsp, rand, auth, address,
-	               sealed);
+	               sealed, 0);
 }
 
 static void f_digest(void *user, uint64_t ref, const char *idc, const char *idsp,

@@ -539,8 +539,9 @@ static void core_resend(struct gk_registrar *r, struct pending *p)
 {
 	char a[GK_TXT_SHORT];
 
+	r->stats.repeats_while_deciding++;
 	if (r->cfg.role != GK_ROLE_SBC)
-		return;
+		return; /* the core in this process holds the request: nothing was lost */
 	r->stats.core_resent++;
 	gk_format_addr(&p->from, a, sizeof(a));
 	if (p->req.type == GK_MSG_REGISTER)
@@ -1038,8 +1039,10 @@ static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
 	char a[GK_TXT_SHORT];
 	struct pending *p = pending_of_host(r, m->idc, from);
 
-	if (p && same_digest_attempt(p, m))
+	if (p && same_digest_attempt(p, m)) {
+		r->stats.repeats_while_deciding++;
 		return;
+	}
 	pending_make_room(r, m->idc, from);
 	p = pending_alloc(r, m->idc, from);
 	if (!p)

@@ -28,7 +28,7 @@ int gk_uplink_core_init(struct gk_uplink_core *u, struct gk_core *core, struct g
 	u->relay = gk_relay_new(loop, slots, ttl_ms, "sbc_relay");
 	/* calloc'ed pages cost nothing until a deregistration lands on them */
 	u->dereg_seen = calloc(GK_UPLINK_DEREG_SEEN, sizeof(*u->dereg_seen));
-	if (!u->relay || !u->dereg_seen || gk_random(u->dereg_key, sizeof(u->dereg_key)) < 0) {
+	if (!u->relay || !u->dereg_seen || gk_random(u->name_key, sizeof(u->name_key)) < 0) {
 		gk_uplink_core_fini(u);
 		return -1;
 	}
@@ -43,33 +43,58 @@ void gk_uplink_core_fini(struct gk_uplink_core *u)
 	u->dereg_seen = NULL;
 }
 
+/* The SBC's family, port and address into in[0..20), zero-padded: what the keys below start
+ * with. */
+enum { PEER_LEN = 20 };
+static void put_peer(uint8_t *in, const struct sockaddr_storage *from)
+{
+	memset(in, 0, PEER_LEN);
+	in[0] = (uint8_t)from->ss_family;
+	if (from->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
+		memcpy(in + 2, &a->sin6_port, 2);
+		memcpy(in + 4, &a->sin6_addr, 16);
+	} else {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+		memcpy(in + 2, &a->sin_port, 2);
+		memcpy(in + 4, &a->sin_addr, 4);
+	}
+}
+
+/* The core's name for the SBC's attempt m belongs to (gk_core_register): the SBC and its
+ * core-leg Call-ID, which names the attempt there (its front's reference) and is the same on
+ * every copy it sends again. 0 without a Call-ID: every copy is then an attempt of its own. */
+static uint64_t attempt_of(const struct gk_uplink_core *u, const struct gk_msg *m,
+                           const struct sockaddr_storage *from)
+{
+	const char *call_id = gk_sip_get(&m->wire.sip, GK_SIP_CALL_ID);
+	size_t clen = strnlen(call_id, GK_TXT_SHORT);
+	uint8_t in[PEER_LEN + GK_TXT_SHORT];
+
+	if (!clen)
+		return 0;
+	put_peer(in, from);
+	memcpy(in + PEER_LEN, call_id, clen);
+	return gk_siphash64(u->name_key, in, PEER_LEN + clen) | 1;
+}
+
 /* True when this deregistration (same SBC, same core-leg transaction) was acknowledged lately;
  * else it is remembered now. */
 static bool dereg_repeat(struct gk_uplink_core *u, const struct gk_msg *m,
                          const struct sockaddr_storage *from)
 {
 	const char *call_id = gk_sip_get(&m->wire.sip, GK_SIP_CALL_ID);
-	/* the SBC's family, port and address, then what the notice says: a collision of
-	 * transaction names can only ever swallow an identical notice */
-	uint8_t in[2 + 2 + 16 + GK_RAND_LEN + GK_ID_MAX + 1 + GK_TXT_SHORT];
+	/* the SBC, then what the notice says: a collision of transaction names can only ever
+	 * swallow an identical notice */
+	uint8_t in[PEER_LEN + GK_RAND_LEN + GK_ID_MAX + 1 + GK_TXT_SHORT];
 	size_t n = 0, idlen = strnlen(m->idc, GK_ID_MAX), clen = strnlen(call_id, GK_TXT_SHORT);
 	uint64_t now = gk_loop_now(u->loop);
 
 	if (!clen)
 		return false; /* nothing names the transaction: every copy goes to the core */
 	memset(in, 0, sizeof(in));
-	in[0] = (uint8_t)from->ss_family;
-	n = 2;
-	if (from->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
-		memcpy(in + n, &a->sin6_port, 2);
-		memcpy(in + n + 2, &a->sin6_addr, 16);
-	} else {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)from;
-		memcpy(in + n, &a->sin_port, 2);
-		memcpy(in + n + 2, &a->sin_addr, 4);
-	}
-	n += 18;
+	put_peer(in, from);
+	n = PEER_LEN;
 	if (m->fields & GK_F_RAND)
 		memcpy(in + n, m->rand, GK_RAND_LEN);
 	n += GK_RAND_LEN;
@@ -77,7 +102,7 @@ static bool dereg_repeat(struct gk_uplink_core *u, const struct gk_msg *m,
 	n += idlen + 1;
 	memcpy(in + n, call_id, clen);
 	n += clen;
-	uint64_t key = gk_siphash64(u->dereg_key, in, n) | 1;
+	uint64_t key = gk_siphash64(u->name_key, in, n) | 1;
 	struct gk_uplink_dereg_seen *e = &u->dereg_seen[key % GK_UPLINK_DEREG_SEEN];
 	if (e->key == key && e->until_ms > now)
 		return true;
@@ -272,8 +297,10 @@ void gk_uplink_core_request(struct gk_uplink_core *u, const char *sbc_id, const 
 		               (m->fields & GK_F_DIGEST) ? &m->digest : NULL, "REGISTER", addr);
 	else if (m->type == GK_MSG_REGISTER)
 		gk_core_register(u->core, ref, m->idc, m->idsp,
-		                 (m->fields & GK_F_ADDR) ? m->address : "-", sealed);
+		                 (m->fields & GK_F_ADDR) ? m->address : "-", sealed,
+		                 attempt_of(u, m, from));
 	else
-		gk_core_answer(u->core, ref, m->idc, m->idsp, m->rand, m->auth, addr, sealed);
+		gk_core_answer(u->core, ref, m->idc, m->idsp, m->rand, m->auth, addr, sealed,
+		               attempt_of(u, m, from));
 	u->current = NULL;
 }

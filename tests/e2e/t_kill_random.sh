@@ -17,6 +17,7 @@ plan $(($(wc -w <<<"$VICTIMS") * KILL_PLAN_PER_VICTIM + KILL_PLAN_END))
 FRONT=sbcd
 gkterm_front() { gkterm_sbc "$@"; }
 EXPLAINING="sbcd:rejects_overload sbcd:stale_answers sbcd:core_resent sbcd:successes_resent
+	sbcd:repeats_while_deciding softswitchd:core_copies_joined
 	softswitchd:rejects_overload softswitchd:core_stale_answers softswitchd:sbc_resent
 	softswitchd:auc_retransmits softswitchd:accounting_retransmits
 	softswitchd:auc_answered_after_retransmit aucd:duplicates_answered"

@@ -15,6 +15,7 @@ plan $(($(wc -w <<<"$VICTIMS") * KILL_PLAN_PER_VICTIM + KILL_PLAN_END))
 FRONT=softswitchd
 gkterm_front() { gkterm_direct "$@"; }
 EXPLAINING="softswitchd:rejects_overload softswitchd:stale_answers softswitchd:successes_resent
+	softswitchd:repeats_while_deciding
 	softswitchd:auc_retransmits softswitchd:accounting_retransmits
 	softswitchd:auc_answered_after_retransmit aucd:duplicates_answered"
 OVERLOAD_COUNTERS="softswitchd:rejects_overload"

@@ -10,6 +10,13 @@
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 command -v gnuplot >/dev/null || bail "gnuplot is not installed (make deps)"
 
+# Against the sanitized build, a quarter of what the rig registers at most, not half. That
+# capacity is SIP's, and ASan slows the other protocols' paths more (MGCP and H.248 keep every
+# answer in a history; RAS MACs the received bytes): at half, the sanitized four-protocol mix
+# waited 0.8 s per registration at the median (31 ms unsanitized), past MGCP's first
+# retransmission at 200 ms, so that the soak measured overload instead of growth. Overload has
+# its own test (t_overload.sh).
+[[ "${GK_BUILD:-}" == */san ]] && export SOAK_LOAD_PCT=${SOAK_LOAD_PCT:-25}
 out=$(mktemp /tmp/gatekey-soak.XXXXXX)
 trap 'rm -f "$out"' EXIT
 SOAK_S=${SOAK_S:-60} SOAK_SAMPLE_S=${SOAK_SAMPLE_S:-2} SOAK_ROUND_S=${SOAK_ROUND_S:-3} \
@@ -23,6 +30,8 @@ while read -r _ _ verdict what; do
 	[ "$verdict" = ok ]
 	ok $? "$what"
 done < <(grep '^soak check ' "$out")
+# prove shows a test's stderr, not its diagnostics: what a failure needs to be traced goes there
+[ "$rc" = 0 ] || grep -v -e '^soak check ' -e '^soak table ' "$out" | sed 's/^/# /' >&2
 [ "$rc" = 0 ]
 ok $? "tools/soak.sh passed (exit status $rc)"
 finish

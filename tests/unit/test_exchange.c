@@ -1063,11 +1063,11 @@ static void leg_pump_n(struct sbc_world *w, unsigned n)
 
 		switch (c.kind) {
 		case L_REGISTER:
-			gk_core_register(w->core, c.ref, c.idc, c.idsp, c.address, c.sealed);
+			gk_core_register(w->core, c.ref, c.idc, c.idsp, c.address, c.sealed, 0);
 			break;
 		case L_ANSWER:
 			gk_core_answer(w->core, c.ref, c.idc, c.idsp, c.rand, c.auth, c.address,
-			               c.sealed);
+			               c.sealed, 0);
 			break;
 		case L_UNBOUND:
 			gk_core_unbound(w->core, c.idc, c.idsp, c.address,
@@ -1433,15 +1433,26 @@ TEST_F(sbc, relayed_address_locks_out_the_stranger_and_retransmissions_are_absor
 }
 
 struct core_seen {
-	uint64_t rejected_ref;
+	uint64_t rejected_ref, challenged_ref;
 	enum gk_reason why;
-	unsigned rejects, auc;
+	unsigned rejects, auc, challenges;
+	uint32_t auc_handle;
+	uint8_t rand[GK_RAND_LEN];
 };
 
 static void cs_auc(void *user, uint32_t handle, const char *idc, const char *idsp)
 {
-	(void)handle, (void)idc, (void)idsp;
+	(void)idc, (void)idsp;
 	((struct core_seen *)user)->auc++;
+	((struct core_seen *)user)->auc_handle = handle;
+}
+
+static void cs_challenge(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN])
+{
+	struct core_seen *s = user;
+	s->challenged_ref = ref;
+	memcpy(s->rand, rand, GK_RAND_LEN);
+	s->challenges++;
 }
 
 static void cs_reject(void *user, uint64_t ref, enum gk_reason why)
@@ -1471,12 +1482,63 @@ TEST(superseded_request_is_answered)
 	c = gk_core_new(&cfg, &ops, &seen, loop, err, sizeof(err));
 	ASSERT_NE(NULL, c);
 	for (uint64_t ref = 1; ref <= 100; ref++)
-		gk_core_register(c, ref, "nobody", "sbc1", "198.18.0.9:5060", false);
+		gk_core_register(c, ref, "nobody", "sbc1", "198.18.0.9:5060", false, 0);
 	EXPECT_EQ(100, seen.auc); /* never OVERLOAD: a superseded slot is free again */
 	EXPECT_EQ(99, seen.rejects);
 	EXPECT_EQ(99, seen.rejected_ref);
 	EXPECT_EQ(GK_R_SUPERSEDED, seen.why);
 	EXPECT_EQ(99, gk_core_stats(c)->reasons.n[GK_R_SUPERSEDED]);
+	gk_core_free(c);
+	gk_loop_free(loop);
+}
+
+/* An SBC sends the core a copy of its request when its terminal retransmits before the verdict
+ * came (registrar.c, core_resend). A copy joins the attempt it copies: while the AuC is asked it
+ * asks no second time, and once challenged it gets the same challenge. Taken for new attempts,
+ * copies superseded each other and asked the AuC again; once the AuC answered slower than MGCP
+ * terminals retransmit, every answer found its challenge replaced, and terminals gave up after
+ * eight challenges (the sanitized soak, 737 of 31,000 refused). */
+TEST(copies_of_an_attempt_join_it)
+{
+	struct gk_core_cfg cfg;
+	struct core_seen seen = {0};
+	const struct gk_core_ops ops = {
+	    .auc_request = cs_auc, .reject = cs_reject, .challenge = cs_challenge};
+	char err[128];
+	struct gk_loop *loop = gk_loop_new(NULL, err, sizeof(err));
+	struct gk_core *c;
+	struct gk_auc_vector v = {.idc = "alice", .idsp = "sbc1"};
+	const char *from = "198.18.0.9:5060";
+
+	ASSERT_NE(NULL, loop);
+	gk_core_cfg_defaults(&cfg);
+	c = gk_core_new(&cfg, &ops, &seen, loop, err, sizeof(err));
+	ASSERT_NE(NULL, c);
+	gk_core_register(c, 1, "alice", "sbc1", from, false, 7);
+	gk_core_register(c, 2, "alice", "sbc1", from, false, 7); /* a copy, the AuC still asked */
+	EXPECT_EQ(1, seen.auc);
+	EXPECT_EQ(1, seen.rejects); /* the first copy's reference let go ... */
+	EXPECT_EQ(1, seen.rejected_ref);
+	EXPECT_EQ(GK_R_SUPERSEDED, seen.why);
+	EXPECT_EQ(0, gk_core_stats(c)->reasons.n[GK_R_SUPERSEDED]); /* ... as no supersession */
+	EXPECT_EQ(1, gk_core_stats(c)->copies_joined);
+	gk_random(v.rand, sizeof(v.rand));
+	gk_core_auc_vector(c, seen.auc_handle, &v);
+	EXPECT_EQ(1, seen.challenges); /* the vector answers the latest copy */
+	EXPECT_EQ(2, seen.challenged_ref);
+	EXPECT_EQ(0, memcmp(seen.rand, v.rand, GK_RAND_LEN));
+	memset(seen.rand, 0, sizeof(seen.rand));
+	gk_core_register(c, 3, "alice", "sbc1", from, false, 7); /* a copy after the challenge */
+	EXPECT_EQ(1, seen.auc);
+	EXPECT_EQ(2, seen.challenges);
+	EXPECT_EQ(3, seen.challenged_ref);
+	EXPECT_EQ(0, memcmp(seen.rand, v.rand, GK_RAND_LEN)); /* the same challenge */
+	/* From another source, or another attempt, it is not a copy: a new vector is asked. */
+	gk_core_register(c, 4, "alice", "sbc1", "198.18.0.10:5060", false, 7);
+	EXPECT_EQ(2, seen.auc);
+	gk_core_register(c, 5, "alice", "sbc1", from, false, 8);
+	EXPECT_EQ(3, seen.auc);
+	EXPECT_EQ(2, gk_core_stats(c)->copies_joined);
 	gk_core_free(c);
 	gk_loop_free(loop);
 }

@@ -65,6 +65,8 @@ struct gk_core_stats {
 	                                 * restarted, or the challenge expired): challenged afresh */
 	uint64_t unbound_ended_already; /* a front's notice of a session ended before (replaced
 	                                 * by a refresh, or the notice came again): no Stop */
+	uint64_t copies_joined;         /* a front's copy of an attempt in progress, joined to it
+	                                 * (gk_core_register) instead of starting it again */
 	struct gk_reason_counters reasons;
 };
 
@@ -76,14 +78,18 @@ void gk_core_free(struct gk_core *c);
 /* s2: a terminal wants to register through element idsp, from address ("host:port" as the
  * front saw it, or NULL): wrong answers lock out a source, not the IDc. sealed: the front
  * verified the request under the key of the IDc's standing binding, so it is the terminal's own
- * refresh, and a lockout of its source (by whoever shares its address) does not stop it. */
+ * refresh, and a lockout of its source (by whoever shares its address) does not stop it.
+ * attempt: what names the attempt at the front, the same on every copy the front sends again
+ * (an SBC's core-leg Call-ID, hashed), or 0 where the front never sends a copy. A copy of an
+ * attempt in progress joins it: it is answered when the AuC answers, or with the challenge
+ * already made, instead of superseding it and asking the AuC again. */
 void gk_core_register(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
-                      const char *address, bool sealed);
+                      const char *address, bool sealed, uint64_t attempt);
 /* s8: its answer to the challenge with this rand; address is the terminal as the front saw it;
- * sealed as for gk_core_register. */
+ * sealed and attempt as for gk_core_register. */
 void gk_core_answer(struct gk_core *c, uint64_t ref, const char *idc, const char *idsp,
                     const uint8_t rand[GK_RAND_LEN], const uint8_t auth[GK_AUTH_LEN],
-                    const char *address, bool sealed);
+                    const char *address, bool sealed, uint64_t attempt);
 /* The binding ended (deregistration, expiry, a refresh replaced it, or the front could not
  * complete it). rand: the Rand of the registration that made it, NULL when the front does not
  * know it; a notice naming another session than the open one ends nothing. */

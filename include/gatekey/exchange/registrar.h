@@ -99,8 +99,11 @@ struct gk_registrar_stats {
 	    deregistrations_resent; /* a repeated deregistration (its answer lost) got it again */
 	uint64_t core_resent;       /* requests sent to the core again: the terminal retransmitted
 	                             * while the core had not decided (an SBC's front) */
-	uint64_t stale_answers;     /* ANSWERs to a challenge this front no longer holds (it
-	                             * restarted, or the challenge expired): challenged afresh */
+	uint64_t repeats_while_deciding; /* a terminal's copy of a request the core was still
+	                                  * deciding on: the first copy arrived and waits (any
+	                                  * front; at an SBC's, each is also core_resent) */
+	uint64_t stale_answers;          /* ANSWERs to a challenge this front no longer holds (it
+	                                  * restarted, or the challenge expired): challenged afresh */
 	struct gk_reason_counters reasons;
 };
 

@@ -58,7 +58,7 @@ struct gk_uplink_core {
 	const struct gk_relay_txn *current;
 	struct gk_loop *loop;
 	struct gk_uplink_dereg_seen *dereg_seen; /* GK_UPLINK_DEREG_SEEN */
-	uint8_t dereg_key[16];
+	uint8_t name_key[16];
 };
 
 /* slots: requests of all SBCs that may wait for the core at once; ttl_ms: how long one may wait
