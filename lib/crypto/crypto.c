@@ -274,6 +274,47 @@ int gk_hkdf(const uint8_t key[GK_KEY_LEN], const char *label, uint8_t out[GK_KEY
 	return hkdf(key, label, out);
 }
 
+int gk_esp_key_derive(const uint8_t k[GK_KEY_LEN], bool uplink, uint32_t spi,
+                      uint8_t out[GK_ESP_KEY_LEN])
+{
+	/* info = label || be32(spi); the second expand block is HMAC(PRK, T1 || info || 0x02) */
+	uint8_t info[16], prk[GK_KEY_LEN], t1[GK_KEY_LEN], t2[GK_KEY_LEN];
+	const char *label = uplink ? "esp-uplink" : "esp-downlink";
+	size_t n = strlen(label);
+	int ret;
+
+	if (!k || !out)
+		return -EINVAL;
+	memcpy(info, label, n);
+	info[n] = (uint8_t)(spi >> 24);
+	info[n + 1] = (uint8_t)(spi >> 16);
+	info[n + 2] = (uint8_t)(spi >> 8);
+	info[n + 3] = (uint8_t)spi;
+	n += 4;
+	ret = hkdf_extract(k, prk);
+	if (!ret)
+		ret = hkdf_expand(prk, info, n, t1);
+	if (!ret) {
+		uint8_t in[GK_KEY_LEN + sizeof(info) + 1];
+
+		memcpy(in, t1, sizeof(t1));
+		memcpy(in + sizeof(t1), info, n);
+		in[sizeof(t1) + n] = 0x02;
+		ret = hmac2(prk, sizeof(prk), in, sizeof(t1) + n + 1, NULL, 0, t2);
+		OPENSSL_cleanse(in, sizeof(in));
+	}
+	if (!ret) {
+		memcpy(out, t1, GK_KEY_LEN);
+		memcpy(out + GK_KEY_LEN, t2, GK_ESP_KEY_LEN - GK_KEY_LEN);
+	} else {
+		OPENSSL_cleanse(out, GK_ESP_KEY_LEN);
+	}
+	OPENSSL_cleanse(prk, sizeof(prk));
+	OPENSSL_cleanse(t1, sizeof(t1));
+	OPENSSL_cleanse(t2, sizeof(t2));
+	return ret;
+}
+
 /* Starts the stream HMAC keyed with HKDF(key, label); the subkey only lives inside this call. */
 static int hmac_start(const uint8_t key[GK_KEY_LEN], const char *label)
 {

@@ -39,6 +39,9 @@
 #define RECV_BUF   65536
 #define REPLAY_WIN 32
 
+/* An SA takes the key gk_esp_key_derive makes for it. */
+_Static_assert(GK_XFRM_KEY_LEN == GK_ESP_KEY_LEN, "ESP key layouts differ");
+
 struct gk_xfrm {
 	struct nl_sock *sk;
 	int kerr; /* the kernel's answer to the last request, a negative errno; 0 none */

@@ -601,6 +601,57 @@ TEST(pkt_keys_known_answer)
 	EXPECT_EQ(0, memcmp(down, keys.downlink, GK_SIPKEY_LEN));
 }
 
+/* HKDF-SHA-256 with the empty salt and any L, through OpenSSL's own KDF. */
+static int indep_hkdf(const uint8_t key[32], const void *info, size_t infolen, uint8_t *out,
+                      size_t outlen)
+{
+	char digest[] = "SHA256";
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *c = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM p[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, 32),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, infolen),
+	    OSSL_PARAM_construct_end(),
+	};
+	int ok = c && EVP_KDF_derive(c, out, outlen, p) == 1;
+
+	EVP_KDF_CTX_free(c);
+	EVP_KDF_free(kdf);
+	return ok ? 0 : -1;
+}
+
+/* An ESP SA's 36 bytes are HKDF-SHA-256 with L = 36 over the direction's label and the SPI (as
+ * OpenSSL's KDF computes it, two expand blocks), and no two SAs share a key: not the two
+ * directions, not two SPIs, not two session keys. */
+TEST(esp_keys_are_hkdf_per_direction_and_spi)
+{
+	uint8_t k[GK_KEY_LEN], k2[GK_KEY_LEN], want[GK_ESP_KEY_LEN], info[16];
+	uint8_t up[GK_ESP_KEY_LEN], down[GK_ESP_KEY_LEN], other[GK_ESP_KEY_LEN];
+	const uint32_t spi = 0x8a7b6c5d;
+
+	key_a(k);
+	memcpy(info, "esp-uplink\x8a\x7b\x6c\x5d", 14);
+	ASSERT_EQ(0, indep_hkdf(k, info, 14, want, sizeof(want)));
+	ASSERT_EQ(0, gk_esp_key_derive(k, true, spi, up));
+	EXPECT_EQ(0, memcmp(want, up, sizeof(want)));
+	memcpy(info, "esp-downlink\x8a\x7b\x6c\x5d", 16);
+	ASSERT_EQ(0, indep_hkdf(k, info, 16, want, sizeof(want)));
+	ASSERT_EQ(0, gk_esp_key_derive(k, false, spi, down));
+	EXPECT_EQ(0, memcmp(want, down, sizeof(want)));
+
+	EXPECT_NE(0, memcmp(up, down, GK_KEY_LEN));
+	EXPECT_NE(0, memcmp(up + GK_KEY_LEN, down + GK_KEY_LEN, GK_ESP_KEY_LEN - GK_KEY_LEN));
+	ASSERT_EQ(0, gk_esp_key_derive(k, true, spi + 1, other));
+	EXPECT_NE(0, memcmp(up, other, GK_KEY_LEN));
+	memcpy(k2, k, sizeof(k2));
+	k2[31] ^= 1;
+	ASSERT_EQ(0, gk_esp_key_derive(k2, true, spi, other));
+	EXPECT_NE(0, memcmp(up, other, GK_KEY_LEN));
+	EXPECT_EQ(-EINVAL, gk_esp_key_derive(NULL, true, spi, other));
+	EXPECT_EQ(-EINVAL, gk_esp_key_derive(k, true, spi, NULL));
+}
+
 /*
  * vectors_sip128 of the SipHash reference implementation (github.com/veorq/SipHash, vectors.h):
  * key 000102...0f, message 00 01 .. (i-1). Each one also equals

@@ -16,6 +16,10 @@
  *   packet MAC: SipHash-2-4 with 128-bit output, key = first 16 bytes of HKDF(K,"uplink") or
  *               HKDF(K,"downlink").
  *   fingerprint: first 8 bytes of SHA-256(K), lower-case hex.
+ *   ESP key:    per SA of ipsec-3gpp, HKDF-SHA-256(K) as above but L = 36 (two expand blocks),
+ *               info = "esp-uplink" or "esp-downlink" || be32(SPI): the AES-256 key, then the
+ *               4-byte salt (RFC 4106 §8.1). Each SA its own key: two SAs under one key and salt
+ *               would draw the same GCM nonces from their sequence numbers.
  */
 #ifndef GATEKEY_CRYPTO_H
 #define GATEKEY_CRYPTO_H
@@ -36,6 +40,7 @@
 #define GK_SIPKEY_LEN   16
 #define GK_PKT_TAG_LEN  16
 #define GK_FPR_HEX_LEN  16 /* 8 bytes as hex, without the NUL */
+#define GK_ESP_KEY_LEN  36 /* rfc4106(gcm(aes)): AES-256 key || salt(4) */
 
 /* Recipient of a wrapped key; part of the AAD so a blob cannot be replayed to another role. */
 enum gk_role {
@@ -59,6 +64,11 @@ bool gk_ct_equal(const void *a, const void *b, size_t len);
 void gk_wipe(void *p, size_t len);
 
 int gk_hkdf(const uint8_t key[GK_KEY_LEN], const char *label, uint8_t out[GK_KEY_LEN]);
+
+/* The key of the ipsec-3gpp ESP SA that carries the terminal's datagrams to the network
+ * (uplink) or the network's to the terminal, under the SPI its receiver chose. */
+int gk_esp_key_derive(const uint8_t k[GK_KEY_LEN], bool uplink, uint32_t spi,
+                      uint8_t out[GK_ESP_KEY_LEN]);
 
 int gk_auth_compute(const uint8_t kc[GK_KEY_LEN], const uint8_t rand[GK_RAND_LEN], const char *idc,
                     uint8_t out[GK_AUTH_LEN]);
