@@ -325,6 +325,15 @@ static void put_lp(struct canon *c, const char *s)
 	put(c, s, n);
 }
 
+static void put_ipsec_end(struct canon *c, char tag, const struct gk_ipsec_end *e)
+{
+	put(c, &tag, 1);
+	put_be(c, e->spi_c, 4);
+	put_be(c, e->spi_s, 4);
+	put_be(c, e->port_c, 2);
+	put_be(c, e->port_s, 2);
+}
+
 int gk_msg_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap)
 {
 	static const char tag[] = "gk1-success";
@@ -345,6 +354,10 @@ int gk_msg_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap)
 	}
 	put_be(&c, m->expires, 4);
 	put_be(&c, m->index, 4);
+	if (m->fields & GK_F_IPSEC_TERM)
+		put_ipsec_end(&c, 'T', &m->ipsec_term);
+	if (m->fields & GK_F_IPSEC_NET)
+		put_ipsec_end(&c, 'N', &m->ipsec_net);
 	return c.err ? c.err : (int)c.len;
 }
 

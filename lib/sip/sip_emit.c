@@ -273,13 +273,35 @@ static bool dg_chal_ok(const struct gk_digest *g)
 
 /* ---- header builders ------------------------------------------------------------------------- */
 
+/* ;prot=esp;mod=trans;ealg=aes-gcm;spi-c=..;spi-s=..;port-c=..;port-s=.. (TS 33.203 Annex H):
+ * what an ipsec-3gpp entry says of its end. */
+static void put_ipsec_end(struct sip_out *o, const struct gk_ipsec_end *e)
+{
+	sip_puts(o, ";prot=esp;mod=trans;ealg=aes-gcm;spi-c=");
+	putu(o, e->spi_c);
+	sip_puts(o, ";spi-s=");
+	putu(o, e->spi_s);
+	sip_puts(o, ";port-c=");
+	putu(o, e->port_c);
+	sip_puts(o, ";port-s=");
+	putu(o, e->port_s);
+}
+
 static void put_mechs(struct sip_out *o, const struct gk_msg *m)
 {
+	bool ipsec_said = false;
+
 	for (unsigned i = 0; i < m->n_mechs; i++) {
 		sip_puts(o, i ? ", " : "");
 		sip_puts(o, gk_mech_name((enum gk_mech)m->mechs[i].mech));
 		sip_puts(o, ";q=");
 		putq(o, m->mechs[i].q);
+		/* the terminal's end, after the first ipsec-3gpp entry (the decoder's) */
+		if (m->mechs[i].mech == GK_MECH_IPSEC && (m->fields & GK_F_IPSEC_TERM) &&
+		    !ipsec_said) {
+			put_ipsec_end(o, &m->ipsec_term);
+			ipsec_said = true;
+		}
 	}
 }
 
@@ -747,6 +769,8 @@ static int encode_response(struct sip_out *o, const struct gk_msg *m)
 					break;
 				}
 			}
+			if (m->chosen == GK_MECH_IPSEC && (m->fields & GK_F_IPSEC_NET))
+				put_ipsec_end(o, &m->ipsec_net);
 			sip_puts(o, "\r\n");
 		}
 		/* RFC 3261 §10.3 step 8: the 200 lists the binding with its lifetime. That is a

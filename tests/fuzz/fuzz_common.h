@@ -43,6 +43,10 @@ static inline void same_exchange_fields(const struct gk_msg *a, const struct gk_
 	CHECK(memcmp(a->mac, b->mac, sizeof(a->mac)) == 0);
 	CHECK(a->expires == b->expires);
 	CHECK(a->index == b->index);
+	CHECK(!(a->fields & GK_F_IPSEC_TERM) ||
+	      memcmp(&a->ipsec_term, &b->ipsec_term, sizeof(a->ipsec_term)) == 0);
+	CHECK(!(a->fields & GK_F_IPSEC_NET) ||
+	      memcmp(&a->ipsec_net, &b->ipsec_net, sizeof(a->ipsec_net)) == 0);
 	/* a refusal reads as "refused", or as an overload with the same wait */
 	CHECK(a->reason == b->reason);
 	CHECK(a->retry_after == b->retry_after);

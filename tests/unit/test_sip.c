@@ -295,6 +295,12 @@ static const char *msg_diff(const struct gk_msg *a, const struct gk_msg *b)
 	D((a->fields & (GK_F_DIGEST | GK_F_DIGEST_CHAL)) &&
 	      memcmp(&a->digest, &b->digest, sizeof(a->digest)),
 	  "digest");
+	D((a->fields & GK_F_IPSEC_TERM) &&
+	      memcmp(&a->ipsec_term, &b->ipsec_term, sizeof(a->ipsec_term)),
+	  "ipsec_term");
+	D((a->fields & GK_F_IPSEC_NET) &&
+	      memcmp(&a->ipsec_net, &b->ipsec_net, sizeof(a->ipsec_net)),
+	  "ipsec_net");
 	D(strcmp(x->method, y->method), "method");
 	D(is_request(a->type) && strcmp(gk_sip_get(x, GK_SIP_RURI), gk_sip_get(y, GK_SIP_RURI)),
 	  "ruri");
@@ -427,6 +433,116 @@ TEST(roundtrip_answer)
 	for (unsigned i = 0; i < GK_MECH_MAX; i++)
 		in.mechs[i] = (struct gk_mech_offer){(uint8_t)(1 + i % 4), (uint16_t)(i * 111)};
 	roundtrip(_metadata, "03c-answer", &in, &out, w, sizeof(w));
+}
+
+/* ipsec-3gpp: the terminal's end (SPIs and ports) travels with its offer in Security-Client and
+ * in the SUCCESS's echo of it, the element's in Security-Server, both as TS 33.203 Annex H
+ * writes them; the s10 MAC's canonical bytes cover both ends. */
+TEST(ipsec_3gpp_ends_travel_in_the_offer_and_the_success)
+{
+	struct gk_msg in = msg_answer(), out, s;
+	const struct gk_ipsec_end term = {
+	    .spi_c = 23456789, .spi_s = 12345678, .port_c = 2468, .port_s = 1357};
+	const struct gk_ipsec_end net = {
+	    .spi_c = 4294967295u, .spi_s = 256, .port_c = 65535, .port_s = 5064};
+	uint8_t c1[GK_CANON_MAX], c2[GK_CANON_MAX];
+	char w[4096];
+	int n1, n2;
+
+	in.mechs[1] = (struct gk_mech_offer){GK_MECH_IPSEC, 500};
+	in.ipsec_term = term;
+	in.fields |= GK_F_IPSEC_TERM;
+	roundtrip(_metadata, "03e-answer-ipsec", &in, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "Security-Client: gk-mac;q=0.9, ipsec-3gpp;q=0.5;prot=esp;"
+	                          "mod=trans;ealg=aes-gcm;spi-c=23456789;spi-s=12345678;"
+	                          "port-c=2468;port-s=1357\r\n"))
+	TH_LOG("%s", w);
+
+	s = msg_success();
+	s.mechs[1] = (struct gk_mech_offer){GK_MECH_IPSEC, 500};
+	s.chosen = GK_MECH_IPSEC;
+	s.ipsec_term = term;
+	s.ipsec_net = net;
+	s.fields |= GK_F_IPSEC_TERM | GK_F_IPSEC_NET;
+	roundtrip(_metadata, "04f-success-ipsec", &s, &out, w, sizeof(w));
+	EXPECT_NE(NULL, strstr(w, "Security-Server: ipsec-3gpp;q=0.5;prot=esp;mod=trans;"
+	                          "ealg=aes-gcm;spi-c=4294967295;spi-s=256;port-c=65535;"
+	                          "port-s=5064\r\n"))
+	TH_LOG("%s", w);
+	EXPECT_NE(NULL, strstr(w, "mechanisms=\"gk-mac;q=0.9, ipsec-3gpp;q=0.5;prot=esp;"))
+	TH_LOG("%s", w);
+
+	/* The MAC covers each SPI and port of both ends. */
+	n1 = gk_msg_success_canonical(&s, c1, sizeof(c1));
+	ASSERT_LT(0, n1);
+	s.ipsec_net.port_s++;
+	n2 = gk_msg_success_canonical(&s, c2, sizeof(c2));
+	EXPECT_TRUE(n1 != n2 || memcmp(c1, c2, (size_t)n1) != 0);
+	s.ipsec_net.port_s--;
+	s.ipsec_term.spi_c++;
+	n2 = gk_msg_success_canonical(&s, c2, sizeof(c2));
+	EXPECT_TRUE(n1 != n2 || memcmp(c1, c2, (size_t)n1) != 0);
+	s.fields &= ~GK_F_IPSEC_TERM;
+	n2 = gk_msg_success_canonical(&s, c2, sizeof(c2));
+	EXPECT_EQ(n1 - 13, n2);
+}
+
+/* What a UE may write that gives no end: the mechanism stays in the list, which is echoed as
+ * it came, but nothing could protect the terminal under it. A malformed value is refused. */
+TEST(ipsec_3gpp_unusable_and_malformed_ends)
+{
+	struct gk_msg m;
+	enum gk_reason why;
+	static const char *const no_end[] = {
+	    "ipsec-3gpp;spi-c=1111;spi-s=2222;port-c=5062;port-s=5064", /* no ealg */
+	    "ipsec-3gpp;ealg=aes-cbc;spi-c=1111;spi-s=2222;port-c=5062;port-s=5064",
+	    "ipsec-3gpp;ealg=aes-gcm;prot=ah;spi-c=1111;spi-s=2222;port-c=5062;port-s=5064",
+	    "ipsec-3gpp;ealg=aes-gcm;mod=tun;spi-c=1111;spi-s=2222;port-c=5062;port-s=5064",
+	    "ipsec-3gpp;ealg=aes-gcm;spi-c=1111;spi-s=2222;port-c=5062",            /* no port-s */
+	    "ipsec-3gpp;ealg=aes-gcm;spi-c=255;spi-s=2222;port-c=5062;port-s=5064", /* reserved */
+	    "ipsec-3gpp;ealg=aes-gcm;spi-c=1111;spi-s=2222;port-c=0;port-s=5064",
+	};
+	static const char *const refused[] = {
+	    "ipsec-3gpp;ealg=aes-gcm;spi-c=4294967296;spi-s=2222;port-c=5062;port-s=5064",
+	    "ipsec-3gpp;ealg=aes-gcm;spi-c=1111;spi-s=2222;port-c=65536;port-s=5064",
+	    "ipsec-3gpp;ealg=aes-gcm;spi-c=1111;spi-c=1111;spi-s=2222;port-c=1;port-s=2",
+	    "ipsec-3gpp;ealg=aes-gcm;spi-c=-1;spi-s=2222;port-c=5062;port-s=5064",
+	    "ipsec-3gpp;ealg=aes-gcm;spi-c=\"1111\";spi-s=2222;port-c=5062;port-s=5064",
+	    "ipsec-3gpp;ealg;spi-c=1111;spi-s=2222;port-c=5062;port-s=5064",
+	    "ipsec-3gpp;ealg=aes-gcm;ealg=aes-gcm;spi-c=1;spi-s=2;port-c=1;port-s=2",
+	};
+	char s[1024];
+
+	for (size_t i = 0; i < sizeof(no_end) / sizeof(no_end[0]); i++) {
+		snprintf(s, sizeof(s), REQ HEAD GKA "Security-Client: gk-mac, %s\r\n" END,
+		         no_end[i]);
+		ASSERT_EQ(0, decode_str(s, &m, &why))
+		TH_LOG("%s: %s", no_end[i], gk_reason_name(why));
+		EXPECT_EQ(2, m.n_mechs);
+		EXPECT_EQ(GK_MECH_IPSEC, m.mechs[1].mech);
+		EXPECT_FALSE(m.fields & GK_F_IPSEC_TERM) TH_LOG("%s", no_end[i]);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(s, sizeof(s), REQ HEAD GKA "Security-Client: gk-mac, %s\r\n" END,
+		         refused[i]);
+		EXPECT_GT(0, decode_str(s, &m, &why)) TH_LOG("%s", refused[i]);
+		EXPECT_EQ(GK_R_PARSE_BAD_VALUE, why)
+		TH_LOG("%s: %s", refused[i], gk_reason_name(why));
+	}
+	/* Variants, one per algorithm (RFC 3329 §2.2): the first usable one is the end. */
+	ASSERT_EQ(0, decode_str(REQ HEAD GKA "Security-Client: ipsec-3gpp;alg=hmac-sha-1-96;"
+	                                     "spi-c=1;spi-s=2;port-c=3;port-s=4, ipsec-3gpp;"
+	                                     "alg=aes-gmac;ealg=aes-gcm;spi-c=1111;spi-s=2222;"
+	                                     "port-c=5062;port-s=5064, ipsec-3gpp;ealg=aes-gcm;"
+	                                     "spi-c=3333;spi-s=4444;port-c=1;port-s=2\r\n" END,
+	                        &m, &why))
+	TH_LOG("%s", gk_reason_name(why));
+	EXPECT_EQ(3, m.n_mechs);
+	ASSERT_TRUE(m.fields & GK_F_IPSEC_TERM);
+	EXPECT_EQ(1111, m.ipsec_term.spi_c);
+	EXPECT_EQ(2222, m.ipsec_term.spi_s);
+	EXPECT_EQ(5062, m.ipsec_term.port_c);
+	EXPECT_EQ(5064, m.ipsec_term.port_s);
 }
 
 TEST(roundtrip_success)

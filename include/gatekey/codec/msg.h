@@ -100,6 +100,18 @@ enum gk_field {
 	                                algorithm, qop, opaque, stale) */
 	GK_F_SEALED = 1u << 16, /* core leg, s2/s8: the SBC verified the request under the gk-mac
 	                           key of the IDc's standing binding (a sealed refresh) */
+	GK_F_IPSEC_TERM = 1u << 17, /* ipsec_term: the terminal's end, with ipsec-3gpp in its
+	                               offer, and in the SUCCESS's echo of that offer */
+	GK_F_IPSEC_NET = 1u << 18,  /* ipsec_net: the element's end, in a SUCCESS */
+};
+
+/* One end of ipsec-3gpp (TS 33.203 §7.1, RFC 3329 sec-agree): its protected client and server
+ * ports, and the SPIs of the SAs it receives on, spi-c on port-c and spi-s on port-s. The
+ * terminal offers its end with the mechanism; the element answers with its own in the SUCCESS,
+ * whose s10 MAC covers both ends. */
+struct gk_ipsec_end {
+	uint32_t spi_c, spi_s; /* >= 256: 1..255 are reserved (RFC 4303 §2.1) */
+	uint16_t port_c, port_s;
 };
 
 /* RFC 3261 §22 / RFC 7616 / RFC 8760 Digest credentials or challenge, as text. */
@@ -204,7 +216,9 @@ struct gk_msg {
 	 * Decoded, an overload answer reads back as GK_R_OVERLOAD, any other refusal as
 	 * GK_R_REFUSED with retry_after 0. */
 	uint32_t retry_after;
-	struct gk_digest digest; /* GK_F_DIGEST, GK_F_DIGEST_CHAL */
+	struct gk_digest digest;        /* GK_F_DIGEST, GK_F_DIGEST_CHAL */
+	struct gk_ipsec_end ipsec_term; /* GK_F_IPSEC_TERM */
+	struct gk_ipsec_end ipsec_net;  /* GK_F_IPSEC_NET */
 
 	union {
 		struct gk_sip_ctx sip;
@@ -229,6 +243,12 @@ uint32_t gk_retry_after_pick(uint32_t base_s, uint32_t jitter_s);
 uint64_t gk_retry_wait_ms(uint32_t retry_after_s, uint32_t default_s, uint64_t now_ms,
                           uint64_t deadline_ms);
 
+/* Whether e can carry SAs: SPIs >= 256 and ports set. */
+static inline bool gk_ipsec_end_ok(const struct gk_ipsec_end *e)
+{
+	return e->spi_c >= 256 && e->spi_s >= 256 && e->port_c && e->port_s;
+}
+
 const char *gk_mech_name(enum gk_mech m);
 enum gk_mech gk_mech_from_name(const char *s, size_t len); /* GK_MECH_NONE when unknown */
 /* "gk-mac, digest" -> bitmask of 1u << enum gk_mech; -1 with err on an unknown name or one the
@@ -250,6 +270,8 @@ void gk_msg_clear(struct gk_msg *m);
  * format, so every binding MACs the same thing and re-serialisation cannot break it:
  *   "gk1-success" || lp(IDc) || lp(IDsp) || N1 || N2 || be64(TS) || blob || chosen(1)
  *   || n_mechs(1) || n_mechs * (mech(1) || be16(q)) || be32(expires) || be32(index)
+ *   [ || "T" || end ] [ || "N" || end ], end = be32(spi-c) || be32(spi-s) || be16(port-c)
+ *   || be16(port-s): the terminal's and the element's ipsec-3gpp ends, each when present
  * Returns the length written, or -ENOSPC.
  */
 #define GK_CANON_MAX 1280 /* also the RAS form: an encoded RCF (docs/bindings-h323.md) */
