@@ -325,6 +325,88 @@ static void put_lp(struct canon *c, const char *s)
 	put(c, s, n);
 }
 
+/* ---- ipsec-3gpp ends in mechanism lists ------------------------------------------------------ */
+
+/* A decimal number of at most `max`: digits only, no sign, at most ten of them. */
+static int dec_u32(const char *v, size_t n, uint32_t max, uint32_t *out)
+{
+	uint64_t x = 0;
+
+	if (!v || !n || n > 10)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (x > max)
+		return -1;
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static bool name_is(const char *name, size_t n, const char *lit)
+{
+	return strlen(lit) == n && strncasecmp(name, lit, n) == 0;
+}
+
+int gk_ipsec_param(struct gk_ipsec_read *r, const char *name, size_t namelen, const char *value,
+                   size_t valuelen, bool quoted)
+{
+	static const char *const nums[] = {"spi-c", "spi-s", "port-c", "port-s"};
+	static const struct {
+		const char *name, *want;
+	} fixed[] = {{"prot", "esp"}, {"mod", "trans"}, {"ealg", "aes-gcm"}};
+	uint32_t x;
+
+	for (unsigned k = 0; k < 4; k++) {
+		if (!name_is(name, namelen, nums[k]))
+			continue;
+		if ((r->seen & 1u << k) || quoted ||
+		    dec_u32(value, valuelen, k < 2 ? UINT32_MAX : 65535, &x) < 0)
+			return -1;
+		r->seen |= 1u << k;
+		if (k == 0)
+			r->end.spi_c = x;
+		else if (k == 1)
+			r->end.spi_s = x;
+		else if (k == 2)
+			r->end.port_c = (uint16_t)x;
+		else
+			r->end.port_s = (uint16_t)x;
+		return 1;
+	}
+	for (unsigned k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++) {
+		if (!name_is(name, namelen, fixed[k].name))
+			continue;
+		if ((r->seen & 1u << (4 + k)) || !value || quoted)
+			return -1;
+		r->seen |= 1u << (4 + k);
+		if (!name_is(value, valuelen, fixed[k].want))
+			r->unusable = true;
+		return 1;
+	}
+	return 0;
+}
+
+bool gk_ipsec_read_end(const struct gk_ipsec_read *r, struct gk_ipsec_end *out)
+{
+	const unsigned need = 0xfu | 1u << 6; /* the SPIs, the ports, ealg */
+
+	if ((r->seen & need) != need || r->unusable || !gk_ipsec_end_ok(&r->end))
+		return false;
+	*out = r->end;
+	return true;
+}
+
+size_t gk_ipsec_end_format(const struct gk_ipsec_end *e, char out[GK_IPSEC_END_TEXT])
+{
+	int n = snprintf(out, GK_IPSEC_END_TEXT,
+	                 ";prot=esp;mod=trans;ealg=aes-gcm;spi-c=%u;spi-s=%u;port-c=%u;port-s=%u",
+	                 e->spi_c, e->spi_s, e->port_c, e->port_s);
+	return n > 0 ? (size_t)n : 0;
+}
+
 static void put_ipsec_end(struct canon *c, char tag, const struct gk_ipsec_end *e)
 {
 	put(c, &tag, 1);

@@ -273,18 +273,12 @@ static bool dg_chal_ok(const struct gk_digest *g)
 
 /* ---- header builders ------------------------------------------------------------------------- */
 
-/* ;prot=esp;mod=trans;ealg=aes-gcm;spi-c=..;spi-s=..;port-c=..;port-s=.. (TS 33.203 Annex H):
- * what an ipsec-3gpp entry says of its end. */
+/* What an ipsec-3gpp entry says of its end (TS 33.203 Annex H). */
 static void put_ipsec_end(struct sip_out *o, const struct gk_ipsec_end *e)
 {
-	sip_puts(o, ";prot=esp;mod=trans;ealg=aes-gcm;spi-c=");
-	putu(o, e->spi_c);
-	sip_puts(o, ";spi-s=");
-	putu(o, e->spi_s);
-	sip_puts(o, ";port-c=");
-	putu(o, e->port_c);
-	sip_puts(o, ";port-s=");
-	putu(o, e->port_s);
+	char t[GK_IPSEC_END_TEXT];
+
+	sip_put(o, t, gk_ipsec_end_format(e, t));
 }
 
 static void put_mechs(struct sip_out *o, const struct gk_msg *m)

@@ -345,73 +345,10 @@ static bool span_eq(struct sip_span a, struct sip_span b)
 
 /* ---- security mechanism lists (RFC 3329) --------------------------------------------------- */
 
-/* A decimal number of at most `max`, without sign or leading junk. */
-static int span_u32(struct sip_span v, uint32_t max, uint32_t *out)
-{
-	uint64_t x = 0;
-
-	if (!v.n || v.n > 10)
-		return -1;
-	for (size_t i = 0; i < v.n; i++) {
-		if (!sip_is_digit((unsigned char)v.p[i]))
-			return -1;
-		x = x * 10 + (uint64_t)(v.p[i] - '0');
-	}
-	if (x > max)
-		return -1;
-	*out = (uint32_t)x;
-	return 0;
-}
-
-/* The ipsec-3gpp parameters of TS 33.203 Annex H: spi-c, spi-s, port-c, port-s into *e (bits
- * 0..3 of *seen), and prot, mod and ealg (bits 4..6), which must be what the kernel SAs are
- * (ESP, transport mode, AES-GCM) or the entry cannot be used (*usable false); prot and mod may
- * be left out (their defaults are esp and trans), ealg may not (without it the SA would not
- * encrypt). alg, which names an integrity algorithm that AES-GCM does without, and unknown
- * parameters are passed over. 1 when p was one of them, 0 when not, -1 on a malformed or
- * repeated value. */
-static int ipsec_param(const struct sip_param *p, struct gk_ipsec_end *e, unsigned *seen,
-                       bool *usable)
-{
-	static const char *const nums[] = {"spi-c", "spi-s", "port-c", "port-s"};
-	static const struct {
-		const char *name, *want;
-	} fixed[] = {{"prot", "esp"}, {"mod", "trans"}, {"ealg", "aes-gcm"}};
-	uint32_t x;
-
-	for (unsigned k = 0; k < 4; k++) {
-		if (!sip_span_ieq(p->name, nums[k]))
-			continue;
-		if ((*seen & 1u << k) || !p->has_value || p->quoted ||
-		    span_u32(p->value, k < 2 ? UINT32_MAX : 65535, &x) < 0)
-			return -1;
-		*seen |= 1u << k;
-		if (k == 0)
-			e->spi_c = x;
-		else if (k == 1)
-			e->spi_s = x;
-		else if (k == 2)
-			e->port_c = (uint16_t)x;
-		else
-			e->port_s = (uint16_t)x;
-		return 1;
-	}
-	for (unsigned k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++) {
-		if (!sip_span_ieq(p->name, fixed[k].name))
-			continue;
-		if ((*seen & 1u << (4 + k)) || !p->has_value || p->quoted)
-			return -1;
-		*seen |= 1u << (4 + k);
-		*usable = *usable && sip_span_ieq(p->value, fixed[k].want);
-		return 1;
-	}
-	return 0;
-}
-
 /* One list: mechanism-name *(";" param), comma-separated. Unknown names are skipped (they do
  * count against SIP_MECH_ENTRIES_MAX). `server`: Security-Server, whose one known entry is the
  * chosen mechanism; otherwise the entries append to m->mechs. An ipsec-3gpp entry carries its
- * end's SPIs and ports (ipsec_param): into m->ipsec_net from Security-Server, m->ipsec_term
+ * end's SPIs and ports (gk_ipsec_param): into m->ipsec_net from Security-Server, m->ipsec_term
  * otherwise. One that lacks them, has an unusable SPI or port, or names another protocol, mode
  * or cipher gives no end: nothing could protect the terminal under it. */
 static int parse_mechs(struct dec *d, struct sip_span v, bool server)
@@ -438,14 +375,14 @@ static int parse_mechs(struct dec *d, struct sip_span v, bool server)
 			return fail(d, GK_R_PARSE_SYNTAX);
 		enum gk_mech mech = gk_mech_from_name(e.p, i);
 		struct sip_span params = {e.p + i, e.n - i};
-		struct gk_ipsec_end end = {0};
-		unsigned seen = 0;
-		bool usable = true;
+		struct gk_ipsec_read ipsec = {0};
 
 		ppos = 0;
 		while ((pr = sip_param_next(params, &ppos, &p)) > 0) {
 			if (mech == GK_MECH_IPSEC) {
-				int ir = ipsec_param(&p, &end, &seen, &usable);
+				int ir = gk_ipsec_param(&ipsec, p.name.p, p.name.n,
+				                        p.has_value ? p.value.p : NULL, p.value.n,
+				                        p.quoted);
 				if (ir < 0)
 					return fail(d, GK_R_PARSE_BAD_VALUE);
 				if (ir > 0)
@@ -467,11 +404,9 @@ static int parse_mechs(struct dec *d, struct sip_span v, bool server)
 			/* A UE may offer several variants (one per algorithm, RFC 3329 §2.2):
 			 * the first usable one is its end. Every entry stays in the list, which
 			 * the SUCCESS echoes as it came (the downgrade check). */
-			if ((seen & 0xf) == 0xf && (seen & 1u << 6) && usable &&
-			    gk_ipsec_end_ok(&end) && !(m->fields & have)) {
-				*(server ? &m->ipsec_net : &m->ipsec_term) = end;
+			if (!(m->fields & have) &&
+			    gk_ipsec_read_end(&ipsec, server ? &m->ipsec_net : &m->ipsec_term))
 				m->fields |= have;
-			}
 		}
 		if (mech == GK_MECH_NONE)
 			continue;

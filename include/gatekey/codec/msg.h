@@ -249,6 +249,30 @@ static inline bool gk_ipsec_end_ok(const struct gk_ipsec_end *e)
 	return e->spi_c >= 256 && e->spi_s >= 256 && e->port_c && e->port_s;
 }
 
+/* The parameters of one ipsec-3gpp entry of a mechanism list (TS 33.203 Annex H), read one at a
+ * time by every binding that writes the list as text: spi-c, spi-s, port-c, port-s, and prot,
+ * mod and ealg, which must say what the kernel SAs are (ESP, transport mode, AES-GCM); prot and
+ * mod may be left out (esp and trans by default), ealg may not (without it the SA would not
+ * encrypt). Start from {0}. */
+struct gk_ipsec_read {
+	struct gk_ipsec_end end;
+	unsigned seen; /* bit per parameter read */
+	bool unusable; /* another protocol, mode or cipher */
+};
+/* One parameter; value NULL when it had none, quoted when it was a quoted string. 1 when it
+ * was one of the entry's, 0 when not (alg, which names an integrity algorithm AES-GCM does
+ * without, and anything unknown: the caller passes over it), -1 when its value is malformed or
+ * it came twice. */
+int gk_ipsec_param(struct gk_ipsec_read *r, const char *name, size_t namelen, const char *value,
+                   size_t valuelen, bool quoted);
+/* The end the entry gave, into *out: false when a parameter is missing or the entry is
+ * unusable, and then nothing could protect the terminal under it. */
+bool gk_ipsec_read_end(const struct gk_ipsec_read *r, struct gk_ipsec_end *out);
+/* ";prot=esp;mod=trans;ealg=aes-gcm;spi-c=<>;spi-s=<>;port-c=<>;port-s=<>", as gatekey writes an
+ * end after its entry's name and q; returns the length, out NUL-terminated. */
+#define GK_IPSEC_END_TEXT 112
+size_t gk_ipsec_end_format(const struct gk_ipsec_end *e, char out[GK_IPSEC_END_TEXT]);
+
 const char *gk_mech_name(enum gk_mech m);
 enum gk_mech gk_mech_from_name(const char *s, size_t len); /* GK_MECH_NONE when unknown */
 /* "gk-mac, digest" -> bitmask of 1u << enum gk_mech; -1 with err on an unknown name or one the
