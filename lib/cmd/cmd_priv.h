@@ -60,6 +60,6 @@ bool gk_cmd_fields_ok(const struct gk_msg *m);
 /* The fields a command binding can carry (the rest is the SIP core leg and Digest). */
 #define GK_CMD_FIELDS                                                                              \
 	(GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_BLOB | GK_F_MECHS |            \
-	 GK_F_CHOSEN | GK_F_MAC | GK_F_EXPIRES | GK_F_WANT_MECHS | GK_F_INDEX)
+	 GK_F_CHOSEN | GK_F_MAC | GK_F_EXPIRES | GK_F_WANT_MECHS | GK_F_INDEX | GK_F_IPSEC_TERM)
 
 #endif

@@ -160,6 +160,7 @@ enum gk_reason gk_mechs_text_parse(const char *s, size_t len, struct gk_msg *m)
 		while (nl < n && it[nl] != ';' && !blank(it[nl]))
 			nl++;
 		enum gk_mech mech = gk_mech_from_name(it, nl);
+		struct gk_ipsec_read ipsec = {0};
 		uint16_t q = 1000;
 		bool have_q = false;
 		size_t p = nl;
@@ -177,6 +178,25 @@ enum gk_reason gk_mechs_text_parse(const char *s, size_t len, struct gk_msg *m)
 			const char *par = it + p;
 			size_t pn = pe - p;
 			trim(&par, &pn);
+			if (mech == GK_MECH_IPSEC) {
+				/* an ipsec-3gpp end's parameter (TS 33.203 Annex H), as in SIP */
+				const char *eq = memchr(par, '=', pn);
+				const char *pname = par, *val = eq ? eq + 1 : NULL;
+				size_t pnl = eq ? (size_t)(eq - par) : pn;
+				size_t vn = eq ? pn - pnl - 1 : 0;
+
+				trim(&pname, &pnl);
+				if (val)
+					trim(&val, &vn);
+				int ir = gk_ipsec_param(&ipsec, pname, pnl, val, vn,
+				                        vn && val[0] == '"');
+				if (ir < 0)
+					return GK_R_PARSE_BAD_VALUE;
+				if (ir > 0) {
+					p = pe;
+					continue;
+				}
+			}
 			if (pn >= 1 && (par[0] == 'q' || par[0] == 'Q') &&
 			    (pn == 1 || par[1] == '=' || blank(par[1]))) {
 				size_t k = 1;
@@ -198,6 +218,10 @@ enum gk_reason gk_mechs_text_parse(const char *s, size_t len, struct gk_msg *m)
 		}
 		if (nl == 0)
 			return GK_R_PARSE_BAD_VALUE;
+		/* the first usable ipsec-3gpp entry is the terminal's end; all stay listed */
+		if (mech == GK_MECH_IPSEC && !(m->fields & GK_F_IPSEC_TERM) &&
+		    gk_ipsec_read_end(&ipsec, &m->ipsec_term))
+			m->fields |= GK_F_IPSEC_TERM;
 		if (mech != GK_MECH_NONE) {
 			if (m->n_mechs >= GK_MECH_MAX)
 				return GK_R_PARSE_TOO_LONG;
@@ -212,6 +236,8 @@ enum gk_reason gk_mechs_text_parse(const char *s, size_t len, struct gk_msg *m)
 
 void gk_mechs_text_out(struct gk_out *o, const struct gk_msg *m)
 {
+	bool ipsec_said = false;
+
 	for (unsigned i = 0; i < m->n_mechs && i < GK_MECH_MAX; i++) {
 		unsigned q = m->mechs[i].q;
 		gk_out_str(o, i ? ", " : "");
@@ -226,6 +252,14 @@ void gk_mechs_text_out(struct gk_out *o, const struct gk_msg *m)
 			gk_out_fmt(o, ";q=0.%02u", q / 10);
 		else
 			gk_out_fmt(o, ";q=0.%03u", q);
+		if (m->mechs[i].mech == GK_MECH_IPSEC && (m->fields & GK_F_IPSEC_TERM) &&
+		    !ipsec_said) {
+			char t[GK_IPSEC_END_TEXT];
+
+			gk_ipsec_end_format(&m->ipsec_term, t);
+			gk_out_str(o, t);
+			ipsec_said = true;
+		}
 	}
 }
 
@@ -369,6 +403,14 @@ bool gk_cmd_fields_ok(const struct gk_msg *m)
 		return false;
 	if ((f & GK_F_MECHS) && ((f & GK_F_WANT_MECHS) || !gk_mechs_ok(m)))
 		return false;
+	/* an end goes out after an ipsec-3gpp entry, and only a usable one reads back */
+	if (f & GK_F_IPSEC_TERM) {
+		bool listed = false;
+		for (unsigned i = 0; (f & GK_F_MECHS) && i < m->n_mechs; i++)
+			listed |= m->mechs[i].mech == GK_MECH_IPSEC;
+		if (!listed || !gk_ipsec_end_ok(&m->ipsec_term))
+			return false;
+	}
 	if ((f & GK_F_CHOSEN) && (m->chosen < GK_MECH_GKMAC || m->chosen > GK_MECH_DIGEST))
 		return false;
 	/* Nothing may read back as another type. */

@@ -623,6 +623,62 @@ static const struct bad bads[] = {
     {GK_PROTO_H248, MH "T=1{C=-{N=ROOT{OE=0{gk/ka{x=\"unterminated}}}}}", GK_R_PARSE_TRUNCATED},
 };
 
+/* The terminal's ipsec-3gpp end (SPIs and ports, TS 33.203 Annex H) rides on its entry of the
+ * mechanism list, in MGCP's X-GK-Mechs and H.248's mechs as in SIP's Security-Client; the first
+ * usable variant is the end, and the encoders refuse an end that has no entry to ride on. */
+TEST(ipsec_3gpp_end_in_the_mechanism_list)
+{
+	static const struct gk_ipsec_end end = {
+	    .spi_c = 23456789, .spi_s = 12345678, .port_c = 2468, .port_s = 1357};
+	for (int proto = GK_PROTO_MGCP; proto <= GK_PROTO_H248; proto++) {
+		const struct gk_codec *c = codec_of(proto);
+		struct gk_msg a = build(proto, 2), b;
+		uint8_t w[4096];
+		enum gk_reason why;
+		int n;
+
+		if (proto != GK_PROTO_MGCP && proto != GK_PROTO_H248)
+			continue;
+		a.mechs[1] = (struct gk_mech_offer){GK_MECH_IPSEC, 500};
+		a.ipsec_term = end;
+		a.fields |= GK_F_IPSEC_TERM;
+		n = c->encode(&a, w, sizeof(w) - 1);
+		ASSERT_LT(0, n) TH_LOG("%s", c->name);
+		w[n] = 0;
+		EXPECT_NE(NULL, strstr((const char *)w, "ipsec-3gpp;q=0.5;prot=esp;mod=trans;"
+		                                        "ealg=aes-gcm;spi-c=23456789;spi-s=12345678;"
+		                                        "port-c=2468;port-s=1357"))
+		TH_LOG("%s", w);
+		ASSERT_EQ(0, c->decode(w, (size_t)n, &b, &why)) TH_LOG("%s", gk_reason_name(why));
+		same(_metadata, &a, &b);
+		ASSERT_TRUE(b.fields & GK_F_IPSEC_TERM);
+		EXPECT_EQ(0, memcmp(&end, &b.ipsec_term, sizeof(end)));
+		/* no entry to ride on, or nothing usable: refused, never sent without it */
+		a.mechs[1] = (struct gk_mech_offer){GK_MECH_TLS, 500};
+		EXPECT_EQ(-EINVAL, c->encode(&a, w, sizeof(w)));
+		a.mechs[1] = (struct gk_mech_offer){GK_MECH_IPSEC, 500};
+		a.ipsec_term.spi_s = 255;
+		EXPECT_EQ(-EINVAL, c->encode(&a, w, sizeof(w)));
+	}
+	static const char *const variants =
+	    "NTFY 3 alice@ss1 MGCP 1.0\r\nX: 1\r\nO: gk/ans\r\nX-GK-Auth: " HEX32 "\r\n"
+	    "X-GK-Mechs: ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;spi-s=2;port-c=3;port-s=4, "
+	    "ipsec-3gpp ; ealg = aes-gcm ; spi-c=1111;spi-s=2222;port-c=5062;port-s=5064, gk-mac\r\n";
+	struct gk_msg m;
+	enum gk_reason why;
+	ASSERT_EQ(0, gk_mgcp_decode((const uint8_t *)variants, strlen(variants), &m, &why))
+	TH_LOG("%s", gk_reason_name(why));
+	EXPECT_EQ(3, m.n_mechs);
+	ASSERT_TRUE(m.fields & GK_F_IPSEC_TERM);
+	EXPECT_EQ(1111, m.ipsec_term.spi_c);
+	EXPECT_EQ(5064, m.ipsec_term.port_s);
+	static const char *const bad =
+	    "NTFY 3 alice@ss1 MGCP 1.0\r\nX: 1\r\nO: gk/ans\r\nX-GK-Auth: " HEX32 "\r\n"
+	    "X-GK-Mechs: ipsec-3gpp;ealg=aes-gcm;spi-c=99999999999;spi-s=2;port-c=3;port-s=4\r\n";
+	EXPECT_GT(0, gk_mgcp_decode((const uint8_t *)bad, strlen(bad), &m, &why));
+	EXPECT_EQ(GK_R_PARSE_BAD_VALUE, why);
+}
+
 TEST(malformed_corpus_is_refused_with_its_reason)
 {
 	for (unsigned i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
