@@ -52,7 +52,9 @@ _Static_assert(GK_CF__N <= 32, "a field's bit must fit the seen mask");
 /* Sets the field k of m from its text value (sets its bit): GK_R_OK or a GK_R_PARSE_* code. */
 enum gk_reason gk_cmd_field_parse(struct gk_msg *m, unsigned k, const char *v, size_t n);
 bool gk_cmd_field_has(const struct gk_msg *m, unsigned k);
-/* The text of field k (MECHS between `quote`s). */
+/* The chosen mechanism, and the element's ipsec-3gpp end after it when there is one. */
+void gk_chosen_text_out(struct gk_out *o, const struct gk_msg *m);
+/* The text of field k (MECHS, and CHOSEN with an end, between `quote`s). */
 void gk_cmd_field_out(struct gk_out *o, const struct gk_msg *m, unsigned k, const char *quote);
 /* Only GK_CMD_FIELDS, a sendable mechanism list, a known chosen mechanism, and the fields that
  * make the message's type read back as that type. */
@@ -60,6 +62,7 @@ bool gk_cmd_fields_ok(const struct gk_msg *m);
 /* The fields a command binding can carry (the rest is the SIP core leg and Digest). */
 #define GK_CMD_FIELDS                                                                              \
 	(GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_BLOB | GK_F_MECHS |            \
-	 GK_F_CHOSEN | GK_F_MAC | GK_F_EXPIRES | GK_F_WANT_MECHS | GK_F_INDEX | GK_F_IPSEC_TERM)
+	 GK_F_CHOSEN | GK_F_MAC | GK_F_EXPIRES | GK_F_WANT_MECHS | GK_F_INDEX | GK_F_IPSEC_TERM |  \
+	 GK_F_IPSEC_NET)
 
 #endif

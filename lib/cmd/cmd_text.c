@@ -234,6 +234,62 @@ enum gk_reason gk_mechs_text_parse(const char *s, size_t len, struct gk_msg *m)
 	return GK_R_OK;
 }
 
+/* The chosen mechanism's name, and for ipsec-3gpp the element's end after it, as in a list
+ * entry: "ipsec-3gpp;prot=esp;mod=trans;ealg=aes-gcm;spi-c=..;spi-s=..;port-c=..;port-s=..". */
+static enum gk_reason chosen_parse(const char *v, size_t n, struct gk_msg *m)
+{
+	struct gk_ipsec_read ipsec = {0};
+	size_t nl = 0, p;
+
+	while (nl < n && v[nl] != ';' && !blank(v[nl]))
+		nl++;
+	m->fields |= GK_F_CHOSEN;
+	m->chosen = (uint8_t)gk_mech_from_name(v, nl);
+	if (m->chosen == GK_MECH_NONE)
+		return GK_R_PARSE_BAD_VALUE;
+	for (p = nl; p < n;) {
+		size_t pe;
+		const char *par, *eq, *val;
+		size_t pn, pnl, vn;
+
+		while (p < n && blank(v[p]))
+			p++;
+		if (p >= n)
+			break;
+		if (v[p] != ';' || m->chosen != GK_MECH_IPSEC)
+			return GK_R_PARSE_BAD_VALUE; /* only an ipsec-3gpp end has parameters */
+		for (pe = ++p; pe < n && v[pe] != ';'; pe++)
+			;
+		par = v + p;
+		pn = pe - p;
+		trim(&par, &pn);
+		eq = memchr(par, '=', pn);
+		val = eq ? eq + 1 : NULL;
+		pnl = eq ? (size_t)(eq - par) : pn;
+		vn = eq ? pn - pnl - 1 : 0;
+		trim(&par, &pnl);
+		if (val)
+			trim(&val, &vn);
+		if (gk_ipsec_param(&ipsec, par, pnl, val, vn, vn && val[0] == '"') < 0)
+			return GK_R_PARSE_BAD_VALUE;
+		p = pe;
+	}
+	if (m->chosen == GK_MECH_IPSEC && gk_ipsec_read_end(&ipsec, &m->ipsec_net))
+		m->fields |= GK_F_IPSEC_NET;
+	return GK_R_OK;
+}
+
+void gk_chosen_text_out(struct gk_out *o, const struct gk_msg *m)
+{
+	gk_out_str(o, gk_mech_name((enum gk_mech)m->chosen));
+	if (m->chosen == GK_MECH_IPSEC && (m->fields & GK_F_IPSEC_NET)) {
+		char t[GK_IPSEC_END_TEXT];
+
+		gk_ipsec_end_format(&m->ipsec_net, t);
+		gk_out_str(o, t);
+	}
+}
+
 void gk_mechs_text_out(struct gk_out *o, const struct gk_msg *m)
 {
 	bool ipsec_said = false;
@@ -315,9 +371,7 @@ enum gk_reason gk_cmd_field_parse(struct gk_msg *m, unsigned k, const char *v, s
 		}
 		return GK_R_OK;
 	case GK_CF_CHOSEN:
-		m->fields |= GK_F_CHOSEN;
-		m->chosen = (uint8_t)gk_mech_from_name(v, n);
-		return m->chosen == GK_MECH_NONE ? GK_R_PARSE_BAD_VALUE : GK_R_OK;
+		return chosen_parse(v, n, m);
 	case GK_CF_MECHS:
 		if (n == 8 && strncasecmp(v, "required", 8) == 0) {
 			m->fields |= GK_F_WANT_MECHS;
@@ -379,7 +433,14 @@ void gk_cmd_field_out(struct gk_out *o, const struct gk_msg *m, unsigned k, cons
 		gk_out_str(o, quote);
 		break;
 	case GK_CF_CHOSEN:
-		gk_out_str(o, gk_mech_name((enum gk_mech)m->chosen));
+		/* with an end, quoted where the protocol needs it (H.248: ';' starts a comment) */
+		if (m->chosen == GK_MECH_IPSEC && (m->fields & GK_F_IPSEC_NET)) {
+			gk_out_str(o, quote);
+			gk_chosen_text_out(o, m);
+			gk_out_str(o, quote);
+		} else {
+			gk_chosen_text_out(o, m);
+		}
 		break;
 	case GK_CF_INDEX:
 		gk_out_fmt(o, "%u", m->index);
@@ -411,6 +472,9 @@ bool gk_cmd_fields_ok(const struct gk_msg *m)
 		if (!listed || !gk_ipsec_end_ok(&m->ipsec_term))
 			return false;
 	}
+	if ((f & GK_F_IPSEC_NET) &&
+	    (!(f & GK_F_CHOSEN) || m->chosen != GK_MECH_IPSEC || !gk_ipsec_end_ok(&m->ipsec_net)))
+		return false;
 	if ((f & GK_F_CHOSEN) && (m->chosen < GK_MECH_GKMAC || m->chosen > GK_MECH_DIGEST))
 		return false;
 	/* Nothing may read back as another type. */

@@ -534,7 +534,7 @@ int gk_mgcp_encode(const struct gk_msg *m, uint8_t *buf, size_t cap)
 	}
 	if (f & GK_F_CHOSEN) {
 		xp_line(&o, GK_CF_CHOSEN);
-		gk_out_str(&o, gk_mech_name((enum gk_mech)m->chosen));
+		gk_chosen_text_out(&o, m);
 		gk_out_str(&o, "\r\n");
 	}
 	if (f & GK_F_INDEX) {

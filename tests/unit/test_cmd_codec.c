@@ -659,6 +659,34 @@ TEST(ipsec_3gpp_end_in_the_mechanism_list)
 		a.mechs[1] = (struct gk_mech_offer){GK_MECH_IPSEC, 500};
 		a.ipsec_term.spi_s = 255;
 		EXPECT_EQ(-EINVAL, c->encode(&a, w, sizeof(w)));
+
+		/* The SUCCESS: the echo with the terminal's end, the element's on the chosen one. */
+		struct gk_msg s = build(proto, 3);
+		static const struct gk_ipsec_end net = {
+		    .spi_c = 4294967295u, .spi_s = 256, .port_c = 65535, .port_s = 5064};
+		uint8_t ca[GK_CANON_MAX], cb[GK_CANON_MAX];
+		s.mechs[1] = (struct gk_mech_offer){GK_MECH_IPSEC, 500};
+		s.chosen = GK_MECH_IPSEC;
+		s.ipsec_term = end;
+		s.ipsec_net = net;
+		s.fields |= GK_F_IPSEC_TERM | GK_F_IPSEC_NET;
+		n = c->encode(&s, w, sizeof(w) - 1);
+		ASSERT_LT(0, n) TH_LOG("%s", c->name);
+		w[n] = 0;
+		EXPECT_NE(NULL, strstr((const char *)w, "ipsec-3gpp;prot=esp;mod=trans;ealg=aes-gcm;"
+		                                        "spi-c=4294967295;spi-s=256;port-c=65535;"
+		                                        "port-s=5064"))
+		TH_LOG("%s", w);
+		ASSERT_EQ(0, c->decode(w, (size_t)n, &b, &why)) TH_LOG("%s\n%s", gk_reason_name(why), w);
+		same(_metadata, &s, &b);
+		EXPECT_EQ(s.fields, b.fields);
+		EXPECT_EQ(0, memcmp(&net, &b.ipsec_net, sizeof(net)));
+		ASSERT_EQ(gk_msg_success_canonical(&s, ca, sizeof(ca)),
+		          gk_msg_success_canonical(&b, cb, sizeof(cb)));
+		EXPECT_EQ(0, memcmp(ca, cb, (size_t)gk_msg_success_canonical(&s, ca, sizeof(ca))));
+		/* an end on another chosen mechanism is refused */
+		s.chosen = GK_MECH_GKMAC;
+		EXPECT_EQ(-EINVAL, c->encode(&s, w, sizeof(w)));
 	}
 	static const char *const variants =
 	    "NTFY 3 alice@ss1 MGCP 1.0\r\nX: 1\r\nO: gk/ans\r\nX-GK-Auth: " HEX32 "\r\n"
@@ -678,6 +706,7 @@ TEST(ipsec_3gpp_end_in_the_mechanism_list)
 	EXPECT_GT(0, gk_mgcp_decode((const uint8_t *)bad, strlen(bad), &m, &why));
 	EXPECT_EQ(GK_R_PARSE_BAD_VALUE, why);
 }
+
 
 TEST(malformed_corpus_is_refused_with_its_reason)
 {
