@@ -22,11 +22,17 @@ enum {
 	TOK_PARAMS = 7,
 	TOK_AUTH = 8,
 	TOK_MAC = 9,
+	TOK_IPSEC_TERM = 10, /* the terminal's ipsec-3gpp end (profile: END_*) */
+	TOK_IPSEC_NET = 11,  /* the element's */
 };
 enum { PRM_CHOSEN = 1, PRM_INDEX = 2, PRM_EXPIRES = 3, PRM_RETRY_AFTER = 4 };
+enum { END_SPI_C = 1, END_SPI_S = 2, END_PORT_C = 3, END_PORT_S = 4 };
 /* The decoder notes tokens and parameters it has seen as bits 1u << k of a uint32_t, k checked
  * against these ranges first; mechanism ids from the wire are checked with gk_mech_valid. */
-_Static_assert(TOK_MAC < 32 && PRM_RETRY_AFTER < 32, "a token's bit must fit the seen mask");
+_Static_assert(TOK_IPSEC_NET < 32 && PRM_RETRY_AFTER < 32, "a token's bit must fit the seen mask");
+/* The clear tokens a message may need at once: ID, N2, RAND, KEY, MECHS, WANT_MECHS, PARAMS and
+ * the two ends (AUTH and MAC are hashed tokens). */
+_Static_assert(GK_RAS_TOKEN_MAX >= 9, "room for every clear token gatekey writes");
 
 static struct gk_oid arc;
 static bool arc_set;
@@ -109,6 +115,54 @@ static void prof_add(struct gk_ras_token *t, unsigned id, int64_t v)
 	t->prof[t->n_prof].has_int = true;
 	t->prof[t->n_prof].v = v;
 	t->n_prof++;
+}
+
+/* An ipsec-3gpp end as a token of its own: its SPIs and ports as profile integers. */
+static void end_token(struct gk_ras_pdu *p, unsigned k, const struct gk_ipsec_end *e)
+{
+	struct gk_ras_token *t = new_token(p, k);
+
+	prof_add(t, END_SPI_C, e->spi_c);
+	prof_add(t, END_SPI_S, e->spi_s);
+	prof_add(t, END_PORT_C, e->port_c);
+	prof_add(t, END_PORT_S, e->port_s);
+}
+
+/* The end a token of end_token's carries: every element once, in range, and usable. */
+static enum gk_reason end_of(const struct gk_ras_token *t, struct gk_ipsec_end *e)
+{
+	uint32_t seen = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (!(t->has & GK_RAS_T_PROFILE))
+		return GK_R_PARSE_BAD_VALUE;
+	for (unsigned j = 0; j < t->n_prof; j++) {
+		unsigned id = t->prof[j].id;
+		int64_t v = t->prof[j].v;
+		int64_t max = id <= END_SPI_S ? 4294967295LL : 65535;
+
+		if (id < END_SPI_C || id > END_PORT_S || (seen & 1u << id) || !t->prof[j].has_int ||
+		    v < 0 || v > max)
+			return GK_R_PARSE_BAD_VALUE;
+		seen |= 1u << id;
+		if (id == END_SPI_C)
+			e->spi_c = (uint32_t)v;
+		else if (id == END_SPI_S)
+			e->spi_s = (uint32_t)v;
+		else if (id == END_PORT_C)
+			e->port_c = (uint16_t)v;
+		else
+			e->port_s = (uint16_t)v;
+	}
+	return gk_ipsec_end_ok(e) ? GK_R_OK : GK_R_PARSE_BAD_VALUE;
+}
+
+static bool mechs_name(const struct gk_msg *m, enum gk_mech mech)
+{
+	for (unsigned i = 0; (m->fields & GK_F_MECHS) && i < m->n_mechs && i < GK_MECH_MAX; i++)
+		if (m->mechs[i].mech == mech)
+			return true;
+	return false;
 }
 
 static int build_pdu(const struct gk_msg *m, struct gk_ras_pdu *p, bool zero_mac)
@@ -224,6 +278,18 @@ static int build_pdu(const struct gk_msg *m, struct gk_ras_pdu *p, bool zero_mac
 	}
 	if (m->fields & GK_F_WANT_MECHS)
 		new_token(p, TOK_WANT_MECHS);
+	/* an end rides with an ipsec-3gpp entry (the terminal's) or choice (the element's) */
+	if (m->fields & GK_F_IPSEC_TERM) {
+		if (!mechs_name(m, GK_MECH_IPSEC) || !gk_ipsec_end_ok(&m->ipsec_term))
+			return -EINVAL;
+		end_token(p, TOK_IPSEC_TERM, &m->ipsec_term);
+	}
+	if (m->fields & GK_F_IPSEC_NET) {
+		if (!(m->fields & GK_F_CHOSEN) || m->chosen != GK_MECH_IPSEC ||
+		    !gk_ipsec_end_ok(&m->ipsec_net))
+			return -EINVAL;
+		end_token(p, TOK_IPSEC_NET, &m->ipsec_net);
+	}
 	bool exp_prm = (m->fields & GK_F_EXPIRES) && !ttl;
 	bool retry_prm = m->type == GK_MSG_REJECT && m->reason == GK_R_OVERLOAD && m->retry_after;
 	if (m->fields & (GK_F_CHOSEN | GK_F_INDEX) || exp_prm || retry_prm) {
@@ -304,7 +370,7 @@ static int map_tokens(const struct gk_ras_pdu *p, struct gk_msg *m, const struct
 		if (gk_oid_under(&t->oid, gk_ras_arc()) != 1)
 			continue; /* another profile's token */
 		uint32_t k = t->oid.arc[t->oid.n - 1];
-		if (k < TOK_ID || k > TOK_PARAMS)
+		if ((k < TOK_ID || k > TOK_PARAMS) && k != TOK_IPSEC_TERM && k != TOK_IPSEC_NET)
 			continue;
 		if (seen & 1u << k)
 			return GK_R_PARSE_DUPLICATE;
@@ -365,6 +431,15 @@ static int map_tokens(const struct gk_ras_pdu *p, struct gk_msg *m, const struct
 		case TOK_WANT_MECHS:
 			m->fields |= GK_F_WANT_MECHS;
 			break;
+		case TOK_IPSEC_TERM:
+		case TOK_IPSEC_NET: {
+			bool term = k == TOK_IPSEC_TERM;
+			enum gk_reason r = end_of(t, term ? &m->ipsec_term : &m->ipsec_net);
+			if (r != GK_R_OK)
+				return r;
+			m->fields |= term ? GK_F_IPSEC_TERM : GK_F_IPSEC_NET;
+			break;
+		}
 		case TOK_PARAMS: {
 			uint32_t ids = 0;
 			for (unsigned j = 0; j < t->n_prof; j++) {
@@ -395,6 +470,11 @@ static int map_tokens(const struct gk_ras_pdu *p, struct gk_msg *m, const struct
 		}
 		}
 	}
+	/* as the encoder: an end without its entry or choice would not be sent back */
+	if (((m->fields & GK_F_IPSEC_TERM) && !mechs_name(m, GK_MECH_IPSEC)) ||
+	    ((m->fields & GK_F_IPSEC_NET) &&
+	     (!(m->fields & GK_F_CHOSEN) || m->chosen != GK_MECH_IPSEC)))
+		return GK_R_PARSE_BAD_VALUE;
 	*retry_after_out = retry_after;
 	return GK_R_OK;
 }

@@ -479,6 +479,64 @@ TEST(round_trip_every_message)
 	EXPECT_EQ(1, gk_ras_seq_of(65536));
 }
 
+/* ipsec-3gpp ends ride in tokens of their own (their SPIs and ports as profile integers): the
+ * terminal's with the ANSWER's offer and the RCF's echo, the element's with the RCF's choice,
+ * inside the encoded RCF that the MAC covers. An end without its entry or choice, or one that
+ * could not carry SAs, is refused both ways. */
+TEST(ipsec_3gpp_ends_in_tokens)
+{
+	static const struct gk_ipsec_end term = {23456789, 12345678, 2468, 1357};
+	static const struct gk_ipsec_end net = {4294967295u, 256, 65535, 5064};
+	struct gk_msg a = build(4, false), b, c;
+	uint8_t w[1500], w2[1500];
+	enum gk_reason why;
+	int n;
+
+	ASSERT_EQ(GK_MSG_SUCCESS, a.type);
+	a.mechs[1] = (struct gk_mech_offer){GK_MECH_IPSEC, 500};
+	a.chosen = GK_MECH_IPSEC;
+	a.ipsec_term = term;
+	a.ipsec_net = net;
+	a.fields |= GK_F_IPSEC_TERM | GK_F_IPSEC_NET;
+	n = gk_ras_encode(&a, w, sizeof(w));
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, gk_ras_decode(w, (size_t)n, &b, &why)) TH_LOG("%s", gk_reason_str(why));
+	same_msg(_metadata, &a, &b);
+	EXPECT_EQ(0, memcmp(&term, &b.ipsec_term, sizeof(term)));
+	EXPECT_EQ(0, memcmp(&net, &b.ipsec_net, sizeof(net)));
+	EXPECT_EQ(n, gk_ras_encode(&b, w2, sizeof(w2)));
+	EXPECT_EQ(0, memcmp(w, w2, (size_t)n));
+	/* the encoding differs with any SPI: the MAC over it covers them */
+	c = a;
+	c.ipsec_net.spi_s++;
+	EXPECT_EQ(n, gk_ras_encode(&c, w2, sizeof(w2)));
+	EXPECT_NE(0, memcmp(w, w2, (size_t)n));
+
+	c = a;
+	c.chosen = GK_MECH_GKMAC; /* the element's end on another choice */
+	EXPECT_EQ(-EINVAL, gk_ras_encode(&c, w2, sizeof(w2)));
+	c = a;
+	c.mechs[1].mech = GK_MECH_TLS; /* the terminal's end with no entry */
+	c.chosen = GK_MECH_TLS;
+	c.fields &= ~GK_F_IPSEC_NET;
+	EXPECT_EQ(-EINVAL, gk_ras_encode(&c, w2, sizeof(w2)));
+	c = a;
+	c.ipsec_term.port_c = 0;
+	EXPECT_EQ(-EINVAL, gk_ras_encode(&c, w2, sizeof(w2)));
+
+	/* the ANSWER offers it */
+	a = build(2, true);
+	ASSERT_EQ(GK_MSG_ANSWER, a.type);
+	a.mechs[0] = (struct gk_mech_offer){GK_MECH_IPSEC, 1000};
+	a.ipsec_term = term;
+	a.fields |= GK_F_IPSEC_TERM;
+	n = gk_ras_encode(&a, w, sizeof(w));
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, gk_ras_decode(w, (size_t)n, &b, &why)) TH_LOG("%s", gk_reason_str(why));
+	EXPECT_EQ(a.fields, b.fields);
+	EXPECT_EQ(0, memcmp(&term, &b.ipsec_term, sizeof(term)));
+}
+
 /* rasAddress and callSignalAddress are SEQUENCE OF TransportAddress without a SIZE: an RRQ with
  * empty lists (or with only non-IP addresses) decodes, and must encode again (a fuzz find). */
 TEST(rrq_with_empty_address_lists)

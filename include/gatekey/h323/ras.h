@@ -22,7 +22,7 @@
 #define GK_RAS_CS_PORT     1720 /* call signalling port we announce */
 #define GK_RAS_VERSION     7    /* protocolIdentifier 0.0.8.2250.0.7 */
 #define GK_RAS_STR_MAX     128  /* BMPString characters we keep (IDs are at most 63) */
-#define GK_RAS_TOKEN_MAX   8
+#define GK_RAS_TOKEN_MAX   10   /* gatekey writes 9 at most */
 #define GK_RAS_HASHED_MAX  4
 #define GK_RAS_PROF_MAX    8
 #define GK_RAS_RAW_MAX     1280 /* a decoded RCF kept for the MAC check */
