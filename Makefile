@@ -11,9 +11,10 @@ TOPO    ?= sbc
 
 CC      ?= gcc
 CLANG   ?= clang
-# libnl-xfrm-3 (lib/ipsec/xfrm.c) keeps its headers under /usr/include/libnl3.
-NL_CFLAGS := $(shell pkg-config --cflags libnl-xfrm-3.0 2>/dev/null || echo -I/usr/include/libnl3)
-NL_LIBS   := $(shell pkg-config --libs libnl-xfrm-3.0 2>/dev/null || echo -lnl-xfrm-3 -lnl-3)
+# libnl-xfrm-3 (lib/ipsec/xfrm.c) and libnl-route-3 (lib/runtime/linkwatch.c) keep their
+# headers under /usr/include/libnl3.
+NL_CFLAGS := $(shell pkg-config --cflags libnl-xfrm-3.0 libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+NL_LIBS   := $(shell pkg-config --libs libnl-xfrm-3.0 libnl-route-3.0 2>/dev/null || echo -lnl-xfrm-3 -lnl-route-3 -lnl-3)
 CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen \
 	   $(NL_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)

@@ -207,6 +207,7 @@ int sbc_fp_start(struct sbc_fastpath *f, uint32_t max_terminals, char *err, size
 	}
 	if (ret == 0) {
 		why[0] = 0;
+		f->attached = true;
 		gk_notice("fast path: XDP (%s) on %s, maps pinned in %s/%s",
 		          gk_xdp_mode_str(f->mode), f->set.interface, f->set.pin_root,
 		          f->set.interface);
@@ -523,6 +524,59 @@ void sbc_fp_admission_tick(struct sbc_fastpath *f, uint32_t depth)
 	}
 }
 
+bool sbc_fp_link_event(struct sbc_fastpath *f, enum gk_link_event ev, int ifindex)
+{
+	const char *name = f->set.interface;
+	enum gk_xdp_mode mode = f->mode;
+	int ret;
+
+	switch (ev) {
+	case GK_LINK_GONE:
+		f->link_gone++;
+		f->attached = false;
+		gk_warn(
+		    "access interface %s is gone%s; waiting for it to come back", name,
+		    f->xdp ? ": the XDP program went with it, the terminals stay in the pinned maps"
+		           : "");
+		return false;
+	case GK_LINK_DOWN:
+		f->link_down++;
+		gk_warn("access interface %s is down", name);
+		return false;
+	case GK_LINK_NEW:
+		f->link_new++;
+		gk_notice("access interface %s is there again (index %d)", name, ifindex);
+		if (f->xdp)
+			gk_xdp_follow(f->xdp, ifindex);
+		break;
+	case GK_LINK_UP:
+		f->link_up++;
+		gk_notice("access interface %s is up", name);
+		break;
+	}
+	if (!f->xdp)
+		return true;
+	/* Attached again in any case: on the same interface it replaces itself, and one that went
+	 * down and up without being deleted may have lost it to someone's `ip link set xdp off`. */
+	ret = gk_xdp_attach(f->xdp, &mode);
+	if (ret < 0 || mode != f->mode) {
+		f->reattach_failed++;
+		f->attached = false;
+		gk_err("fast path: XDP (%s) cannot be attached to %s again: %s",
+		       gk_xdp_mode_str(f->mode), name,
+		       ret < 0 ? strerror(-ret) : "another mode attached");
+		return true;
+	}
+	if (!f->attached || ev == GK_LINK_NEW) {
+		f->reattached++;
+		gk_notice("fast path: XDP (%s) attached to %s again; the pinned maps kept every "
+		          "registered terminal",
+		          gk_xdp_mode_str(f->mode), name);
+	}
+	f->attached = true;
+	return true;
+}
+
 void sbc_fp_ctl_stats(struct sbc_fastpath *f, struct gk_ctl_reply *out)
 {
 	uint64_t st[GK_FP_STAT__COUNT] = {0};
@@ -537,6 +591,14 @@ void sbc_fp_ctl_stats(struct sbc_fastpath *f, struct gk_ctl_reply *out)
 		gk_ctl_printf(out, "fastpath.%s %llu", gk_fp_stat_name((enum gk_fp_stat)i),
 		              (unsigned long long)st[i]);
 	gk_ctl_printf(out, "fastpath.install_failed %llu", (unsigned long long)f->install_failed);
+	gk_ctl_printf(out, "fastpath.attached %d", f->xdp && f->attached ? 1 : 0);
+	gk_ctl_printf(out, "access_link.gone %llu", (unsigned long long)f->link_gone);
+	gk_ctl_printf(out, "access_link.new %llu", (unsigned long long)f->link_new);
+	gk_ctl_printf(out, "access_link.down %llu", (unsigned long long)f->link_down);
+	gk_ctl_printf(out, "access_link.up %llu", (unsigned long long)f->link_up);
+	gk_ctl_printf(out, "access_link.xdp_reattached %llu", (unsigned long long)f->reattached);
+	gk_ctl_printf(out, "access_link.xdp_reattach_failed %llu",
+	              (unsigned long long)f->reattach_failed);
 	gk_ctl_printf(out, "admission.enabled %d", f->set.admission ? 1 : 0);
 	gk_ctl_printf(out, "admission.shed_permille %u", f->adm.shed);
 	gk_ctl_printf(out, "admission.depth_permille %u", f->adm.depth);

@@ -15,6 +15,7 @@
 #include "gatekey/fastpath/fp_user.h"
 #include "gatekey/exchange/registrar.h"
 #include "gatekey/fastpath/xdp.h"
+#include "gatekey/runtime/linkwatch.h"
 
 enum sbc_fp_want { SBC_FP_AUTO = 0, SBC_FP_NATIVE, SBC_FP_GENERIC, SBC_FP_USERSPACE };
 
@@ -39,6 +40,9 @@ struct sbc_fastpath {
 	uint64_t install_failed, shed_push_failed;
 	struct gk_admission adm;
 	char fallback_reason[512]; /* why the userspace path runs ("" with XDP attached) */
+	/* The access interface through its changes (sbc_fp_link_event). */
+	uint64_t link_gone, link_new, link_up, link_down, reattached, reattach_failed;
+	bool attached; /* XDP is on the access interface now (false once it is deleted) */
 };
 
 void sbc_fp_settings_defaults(struct sbc_fp_settings *s);
@@ -72,6 +76,12 @@ void sbc_fp_admission_tick(struct sbc_fastpath *f, uint32_t depth);
 
 /* Verified port of a signalling port, 0 when none (or when XDP is not attached). */
 uint16_t sbc_fp_verified_port(const struct sbc_fastpath *f, uint16_t port);
+/* The access interface changed (runtime/linkwatch.h): logs it and, with XDP, attaches the
+ * program again, in the mode it had, to an interface created again under the same name, or
+ * to one that came back up without it. The pinned maps keep every registered terminal.
+ * Returns true when the interface is usable again (NEW or UP), so that the caller binds its
+ * device-bound sockets to it. */
+bool sbc_fp_link_event(struct sbc_fastpath *f, enum gk_link_event ev, int ifindex);
 void sbc_fp_ctl_stats(struct sbc_fastpath *f, struct gk_ctl_reply *out);
 
 #endif

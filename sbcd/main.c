@@ -81,8 +81,9 @@ struct sbcd {
 	uint16_t access_port[SBC_MAX_ACCESS];
 	int verified_fd[SBC_MAX_ACCESS]; /* datagrams XDP verified and stripped; -1 = none */
 	struct sbc_fastpath fp;
-	struct gk_timer admission; /* sbc_fp_admission_tick every GK_ADMISSION_TICK_MS */
-	uint32_t max_pending;      /* registrar.max_pending: registrations in progress at most */
+	struct gk_linkwatch *access_link; /* fastpath.interface through its changes */
+	struct gk_timer admission;        /* sbc_fp_admission_tick every GK_ADMISSION_TICK_MS */
+	uint32_t max_pending; /* registrar.max_pending: registrations in progress at most */
 	int core_fd;
 	struct sockaddr_storage core_local;
 	struct gk_coreleg core;  /* the core leg's trailer both ways (coreleg.h) */
@@ -96,7 +97,8 @@ struct sbcd {
 		    core_send_failed;
 		uint64_t passed, fastpath_dropped, verified_unbound, relayed, relay_refused;
 		uint64_t core_overload; /* the core's overload refusals, passed on as such */
-		uint64_t unbound_resent, unbound_given_up; /* deregistrations to the core */
+		uint64_t unbound_resent, unbound_given_up;         /* deregistrations to the core */
+		uint64_t verified_rebound, verified_rebind_failed; /* access_link_event */
 	} st;
 };
 
@@ -693,6 +695,58 @@ static int open_verified(struct sbcd *s, const struct sockaddr_storage *listen, 
 	return fd;
 }
 
+/* The access interface is usable again, perhaps under a new index: the verified sockets were
+ * bound to the old one (SO_BINDTODEVICE keeps an index, not a name), so each is bound to it
+ * afresh. The sockets of the signalling ports are bound to addresses, which the kernel matches
+ * again as soon as they are configured again. */
+static void access_link_event(void *user, enum gk_link_event ev, int ifindex)
+{
+	struct sbcd *s = user;
+	const char *ifname = s->fp.set.interface;
+
+	if (!sbc_fp_link_event(&s->fp, ev, ifindex))
+		return;
+	for (unsigned i = 0; i < s->n_access; i++) {
+		if (s->verified_fd[i] < 0)
+			continue;
+		if (setsockopt(s->verified_fd[i], SOL_SOCKET, SO_BINDTODEVICE, ifname,
+		               (socklen_t)strlen(ifname)) < 0) {
+			s->st.verified_rebind_failed++;
+			gk_err("verified port of %u: binding to %s again: %s", s->access_port[i],
+			       ifname, strerror(errno));
+		} else {
+			s->st.verified_rebound++;
+		}
+	}
+}
+
+static void access_link_readable(void *user, int fd)
+{
+	(void)fd;
+	gk_linkwatch_read(((struct sbcd *)user)->access_link);
+}
+
+/* Follows fastpath.interface (none configured: nothing to follow). */
+static int watch_access_link(struct sbcd *s)
+{
+	char err[160];
+	int ifindex;
+	bool up;
+
+	if (!s->fp.set.interface[0])
+		return 0;
+	if (gk_linkwatch_open(&s->access_link, s->fp.set.interface, access_link_event, s, &ifindex,
+	                      &up, err, sizeof(err)) < 0 ||
+	    gk_loop_on_readable(s->loop, gk_linkwatch_fd(s->access_link), access_link_readable, s) <
+	        0) {
+		gk_err("following %s: %s", s->fp.set.interface, err);
+		return -1;
+	}
+	gk_info("following access interface %s (index %d, %s) through rtnetlink",
+	        s->fp.set.interface, ifindex, up ? "up" : "not up");
+	return 0;
+}
+
 static void binding_up(void *user, struct gk_binding *b)
 {
 	sbc_fp_binding_up(&((struct sbcd *)user)->fp, b);
@@ -758,6 +812,8 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("unbound_resent", s->st.unbound_resent);
 	P("unbound_given_up", s->st.unbound_given_up);
 	P("unbound_waiting", s->unbound_waiting);
+	P("access_link.verified_rebound", s->st.verified_rebound);
+	P("access_link.verified_rebind_failed", s->st.verified_rebind_failed);
 #undef P
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (s->core.st.why.n[i])
@@ -919,6 +975,8 @@ int main(int argc, char **argv)
 		gk_err("SIP routing: %s", err);
 		return 1;
 	}
+	if (watch_access_link(&s) < 0)
+		return 1;
 	s.ctl = gk_control_new(s.loop, s.common.control_socket, err, sizeof(err));
 	if (!s.ctl) {
 		gk_err("%s", err);
@@ -954,6 +1012,7 @@ int main(int argc, char **argv)
 	gk_control_free(s.ctl);
 	gk_registrar_free(s.front);
 	gk_bindstore_close(s.fp.store);
+	gk_linkwatch_close(s.access_link);
 	sbc_fp_stop(&s.fp);
 	gk_loop_free(s.loop);
 	gk_coreleg_wipe(&s.core);

@@ -674,6 +674,11 @@ int gk_xdp_attach(struct gk_xdp *x, enum gk_xdp_mode *mode)
 	return err;
 }
 
+void gk_xdp_follow(struct gk_xdp *x, int ifindex)
+{
+	x->ifindex = ifindex;
+}
+
 int gk_xdp_detach(const char *ifname, const char *pin_root)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32];

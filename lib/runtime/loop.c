@@ -6,6 +6,7 @@
 #include <linux/sock_diag.h>
 #include <liburing.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,7 @@
 #define STEP_PREPARE_EVERY_MS 10
 
 /* Every SQE's user_data points at one of these, so a completion knows what it finishes. */
-enum op_kind { OP_RECV = 1, OP_SEND, OP_SIGNAL };
+enum op_kind { OP_RECV = 1, OP_SEND, OP_SIGNAL, OP_READABLE };
 
 struct op {
 	uint8_t kind;
@@ -98,6 +99,16 @@ struct sig_watch {
 	struct signalfd_siginfo info;
 };
 
+/* A descriptor another library reads (a netlink socket): the loop only says when it is readable. */
+struct fd_watch {
+	struct op op;
+	int fd;
+	gk_readable_fn fn;
+	void *user;
+};
+
+#define MAX_WATCHES 4
+
 struct gk_loop {
 	struct io_uring ring;
 	struct io_uring_buf_ring *br;
@@ -122,6 +133,8 @@ struct gk_loop {
 	struct tx_slot *free_slots;
 
 	struct sig_watch sig;
+	struct fd_watch watches[MAX_WATCHES];
+	unsigned n_watches;
 
 	struct gk_timer **heap; /* 1-based min-heap on deadline */
 	uint32_t heap_len, heap_cap;
@@ -707,6 +720,28 @@ int gk_loop_on_signals(struct gk_loop *l, const int *signals, unsigned n, gk_sig
 	return arm_signal(l);
 }
 
+static int arm_watch(struct gk_loop *l, struct fd_watch *w)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_poll_multishot(sqe, w->fd, POLLIN);
+	io_uring_sqe_set_data(sqe, &w->op);
+	return 0;
+}
+
+int gk_loop_on_readable(struct gk_loop *l, int fd, gk_readable_fn fn, void *user)
+{
+	if (l->n_watches == MAX_WATCHES)
+		return -ENOSPC;
+	struct fd_watch *w = &l->watches[l->n_watches++];
+	w->op.kind = OP_READABLE;
+	w->fd = fd;
+	w->fn = fn;
+	w->user = user;
+	return arm_watch(l, w);
+}
+
 void gk_loop_on_batch_end(struct gk_loop *l, void (*fn)(void *user), void *user)
 {
 	l->batch_end = fn;
@@ -774,6 +809,15 @@ int gk_loop_run(struct gk_loop *l)
 					l->sig.fn(l->sig.user, (int)l->sig.info.ssi_signo);
 				arm_signal(l);
 				break;
+			case OP_READABLE: {
+				struct fd_watch *w = (struct fd_watch *)op;
+				if (cqe->res > 0)
+					w->fn(w->user, w->fd);
+				/* A multishot poll ends on an error or when the kernel drops it. */
+				if (!(cqe->flags & IORING_CQE_F_MORE))
+					arm_watch(l, w);
+				break;
+			}
 			}
 		}
 		io_uring_cq_advance(&l->ring, seen);

@@ -98,6 +98,10 @@ void gk_xdp_close(struct gk_xdp *x);
  * outlives this process). *mode in: GK_XDP_MODE_NONE tries native, then generic; NATIVE or
  * GENERIC tries only that one. *mode out: what got attached. */
 int gk_xdp_attach(struct gk_xdp *x, enum gk_xdp_mode *mode);
+/* The interface was deleted and created again under the same name (runtime/linkwatch.h): the
+ * program went with the old one, so the next gk_xdp_attach() goes to ifindex. The maps, and the
+ * terminals in them, are the program's and stay as they are. */
+void gk_xdp_follow(struct gk_xdp *x, int ifindex);
 /* Detach whatever XDP program is on ifname and unpin gatekey's maps: `gkctl xdp detach`. */
 int gk_xdp_detach(const char *ifname, const char *pin_root);
 

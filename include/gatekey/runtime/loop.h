@@ -28,6 +28,7 @@ struct gk_loop;
 typedef void (*gk_dgram_fn)(void *user, int fd, uint8_t *data, size_t len,
                             const struct sockaddr_storage *from);
 typedef void (*gk_signal_fn)(void *user, int signo);
+typedef void (*gk_readable_fn)(void *user, int fd);
 
 struct gk_timer {
 	uint64_t deadline_ms;
@@ -93,6 +94,9 @@ int gk_loop_on_signals(struct gk_loop *l, const int *signals, unsigned n, gk_sig
 
 /* fn runs after each batch of completions has been handled, before the loop waits again: the
  * place to end per-batch work (a database snapshot, a flush). One per loop. */
+/* Calls fn whenever fd is readable; fn reads it (non-blocking) until it would block. For a
+ * descriptor that another library reads, such as libnl's netlink socket. At most 4. -errno. */
+int gk_loop_on_readable(struct gk_loop *l, int fd, gk_readable_fn fn, void *user);
 void gk_loop_on_batch_end(struct gk_loop *l, void (*fn)(void *user), void *user);
 
 /* Runs until gk_loop_stop. Returns 0, or -errno on a fatal ring error. */
