@@ -563,6 +563,33 @@ TEST_F(xdp, other_traffic_untouched)
 	EXPECT_VERDICT(self, f, 20, XDP_PASS, GK_FP_PASS_OTHER_TRAFFIC); /* runt */
 }
 
+/* ipsec-3gpp: ESP (IP protocol 50) to the signalling address, from a stranger too, is the
+ * kernel's to decrypt and check against its SAs and policies, never XDP's to judge or rate. */
+TEST_F(xdp, esp_passes_untouched)
+{
+	NEED_XDP();
+	uint8_t f[256];
+	size_t n;
+
+	for (int v6 = 0; v6 <= 1; v6++) {
+		struct frame_spec s = self->spec;
+
+		s.v6 = v6;
+		if (v6) {
+			memcpy(s.src, "\x20\x01\x0d\xb8\0\0\0\x11\0\0\0\0\0\0\0\x02", 16);
+			memcpy(s.dst, "\x20\x01\x0d\xb8\0\0\0\x11\0\0\0\0\0\0\0\x01", 16);
+		}
+		n = frame_build(&s, opt_msg, strlen(opt_msg), f, sizeof(f));
+		ASSERT_LT(0, n);
+		f[frame_l3(&s) + (v6 ? 6 : 9)] =
+		    50;                       /* the UDP header's bytes now start an ESP one */
+		for (int i = 0; i < 3; i++) { /* each time the same: nothing metered or kept */
+			EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_OTHER_TRAFFIC);
+			EXPECT_EQ(0, memcmp(f, self->out, n));
+		}
+	}
+}
+
 TEST_F(xdp, fragment_policy)
 {
 	NEED_XDP();
