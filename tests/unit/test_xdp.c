@@ -581,9 +581,10 @@ TEST_F(xdp, esp_passes_untouched)
 		}
 		n = frame_build(&s, opt_msg, strlen(opt_msg), f, sizeof(f));
 		ASSERT_LT(0, n);
-		f[frame_l3(&s) + (v6 ? 6 : 9)] =
-		    50;                       /* the UDP header's bytes now start an ESP one */
-		for (int i = 0; i < 3; i++) { /* each time the same: nothing metered or kept */
+		/* ESP: the UDP header's bytes now start an ESP one. */
+		f[frame_l3(&s) + (v6 ? 6 : 9)] = 50;
+		/* Each time the same: nothing metered or kept. */
+		for (int i = 0; i < 3; i++) {
 			EXPECT_VERDICT(self, f, n, XDP_PASS, GK_FP_PASS_OTHER_TRAFFIC);
 			EXPECT_EQ(0, memcmp(f, self->out, n));
 		}
