@@ -554,8 +554,17 @@ bool sbc_fp_link_event(struct sbc_fastpath *f, enum gk_link_event ev, int ifinde
 		gk_notice("access interface %s is up", name);
 		break;
 	}
-	if (!f->xdp)
+	if (!f->xdp) {
+		/* The userspace path holds the terminals, in its binding store; they are not moved
+		 * into maps while they pass. A restart with XDP starts from the pinned maps, so its
+		 * terminals register again: the operator's call, not sbcd's. */
+		if (ev == GK_LINK_NEW && f->set.want == SBC_FP_AUTO)
+			gk_notice(
+			    "fast path: still in userspace (%s); a restart of sbcd attaches XDP "
+			    "to %s, and its terminals then register again",
+			    f->fallback_reason, name);
 		return true;
+	}
 	/* Attached again in any case: on the same interface it replaces itself, and one that went
 	 * down and up without being deleted may have lost it to someone's `ip link set xdp off`. */
 	ret = gk_xdp_attach(f->xdp, &mode);
