@@ -131,7 +131,16 @@ tamper_cases() {
 			seen=$?
 			ok $seen "$PROTO: $what"
 			# on failure, what the terminal and the man in the middle saw, on stderr
-			[ $seen = 0 ] || { echo "$out"; cat "$WORK/mitm-$port.log"; } | diag >&2
+			# and, for a refusal no one meant (an overload: the AuC's answer never came),
+			# what the elements counted and logged last
+			[ $seen = 0 ] || {
+				echo "$out"
+				cat "$WORK/mitm-$port.log"
+				ctl softswitchd stats | grep -E '^(auc|core_|reason\.|rejects)' | grep -v ' 0$'
+				[ -f "$WORK/aucd.log" ] && ctl aucd stats | grep -v ' 0$' | head -40
+				tail -n 15 "$WORK/softswitchd.log"
+				[ -f "$WORK/aucd.log" ] && tail -n 15 "$WORK/aucd.log"
+			} 2>&1 | diag >&2
 			kill $mitm
 		done
 	done
