@@ -48,19 +48,14 @@ static int veth_add(struct nl_sock *sk)
 	return rtnl_link_veth_add(sk, WATCHED, PEER, getpid());
 }
 
-/* Sets name's IFF_UP on or off. */
-static int set_up(struct nl_sock *sk, const char *name, bool up)
+/* Applies chg (flags or name) to the link called name, and drops chg. */
+static int change_link(struct nl_sock *sk, const char *name, struct rtnl_link *chg)
 {
-	struct rtnl_link *cur = NULL, *chg = rtnl_link_alloc();
-	int rc = rtnl_link_get_kernel(sk, 0, name, &cur);
+	struct rtnl_link *cur = NULL;
+	int rc = chg ? rtnl_link_get_kernel(sk, 0, name, &cur) : -NLE_NOMEM;
 
-	if (rc == 0 && chg) {
-		if (up)
-			rtnl_link_set_flags(chg, IFF_UP);
-		else
-			rtnl_link_unset_flags(chg, IFF_UP);
+	if (rc == 0)
 		rc = rtnl_link_change(sk, cur, chg, 0);
-	}
 	if (cur)
 		rtnl_link_put(cur);
 	if (chg)
@@ -68,20 +63,25 @@ static int set_up(struct nl_sock *sk, const char *name, bool up)
 	return rc;
 }
 
+/* Sets name's IFF_UP on or off. */
+static int set_up(struct nl_sock *sk, const char *name, bool up)
+{
+	struct rtnl_link *chg = rtnl_link_alloc();
+
+	if (chg && up)
+		rtnl_link_set_flags(chg, IFF_UP);
+	else if (chg)
+		rtnl_link_unset_flags(chg, IFF_UP);
+	return change_link(sk, name, chg);
+}
+
 static int rename_link(struct nl_sock *sk, const char *from, const char *to)
 {
-	struct rtnl_link *cur = NULL, *chg = rtnl_link_alloc();
-	int rc = rtnl_link_get_kernel(sk, 0, from, &cur);
+	struct rtnl_link *chg = rtnl_link_alloc();
 
-	if (rc == 0 && chg) {
-		rtnl_link_set_name(chg, to);
-		rc = rtnl_link_change(sk, cur, chg, 0);
-	}
-	if (cur)
-		rtnl_link_put(cur);
 	if (chg)
-		rtnl_link_put(chg);
-	return rc;
+		rtnl_link_set_name(chg, to);
+	return change_link(sk, from, chg);
 }
 
 static int link_delete(struct nl_sock *sk, const char *name)
