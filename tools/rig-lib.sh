@@ -23,8 +23,13 @@ chmod 700 "$WORK"
 PIDS=()
 NETNS=()
 
+# The shell that sourced this file owns the rig. A subshell that a signal reaches in the instant
+# after its fork, before bash resets the traps it inherited, runs this EXIT trap too (a
+# `job & kill $!` does that): it must leave the rig alone, or it tears it down under the test.
+RIG_OWNER=$BASHPID
 cleanup() {
 	local pid ns
+	[ "$BASHPID" = "$RIG_OWNER" ] || return 0
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done

@@ -172,6 +172,7 @@ run_with_kills() {
 	done
 	[ $failed = 0 ] && [ $regs_ok = 1 ] && [ $refresh_ok = 1 ] && [ $opts_ok = 1 ]
 	ok $? "$v killed: all $((4 * N)) terminals of four protocols registered, refreshed and had every keep-alive answered"
+	[ $failed = 0 ] && [ $regs_ok = 1 ] || registration_failures "$WORK/run-$v-"*.out
 	[ $keys_ok = 1 ]
 	ok $? "$v killed: each of them holds the key $FRONT holds for it"
 

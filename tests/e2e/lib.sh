@@ -48,6 +48,26 @@ expect_fastpath() {
 	bail "the XDP fast path is not attached to $IF_ACCESS: $(fastpath_fallback_reason)"
 }
 
+# registration_failures <gkterm output>...: on stderr, so that CI's log shows why registrations
+# failed: each run's summary and first failures (gkterm says which refusal it got), and what
+# every running daemon counted against them.
+registration_failures() {
+	local f d
+	{
+		for f in "$@"; do
+			grep -q '^summary .* failed=0' "$f" 2>/dev/null && continue
+			echo "${f##*/}: $(grep '^summary ' "$f" 2>/dev/null || echo 'no summary')"
+			grep '^failed ' "$f" 2>/dev/null | head -8 | sed 's/^/  /'
+		done
+		for d in aucd softswitchd sbcd; do
+			[ -S "$WORK/$d.sock" ] || continue
+			echo "$d: $(ctl "$d" stats 2>/dev/null |
+				awk '$2 != 0 && $1 ~ /^(reason\.|rejects|in_progress|core_in_progress|auc_|stale|sbc_auth\.)/ {
+					printf " %s=%s", $1, $2 }')"
+		done
+	} | diag >&2
+}
+
 # --- Packet captures (tshark): gk_tshark, capture_start/_canary/_stop are in tools/rig-lib.sh --
 # capture_problems <pcap>: the datagrams tshark finds malformed or in error, one line each. ICMP
 # errors quote truncated datagrams and are not ours, nor are the capture canaries

@@ -117,6 +117,7 @@ restart_run() {
 	done
 	[ $failed = 0 ] && [ $regs_ok = 1 ]
 	ok $? "every gkterm run ends with all its terminals registered, none failed"
+	[ $failed = 0 ] && [ $regs_ok = 1 ] || registration_failures "$WORK"/run-*.out
 	[ $opts_ok = 1 ]
 	ok $? "every protected keep-alive of every protocol, before and after the kill, is answered"
 	[ $fpr_ok = 1 ]
@@ -202,6 +203,7 @@ restart_midway() {
 	done
 	[ $failed = 0 ] && [ $regs_ok = 1 ]
 	ok $? "all $((4 * n)) registrations of four protocols complete, none failed"
+	[ $failed = 0 ] && [ $regs_ok = 1 ] || registration_failures "$WORK/$m"-*.out
 	[ $fpr_ok = 1 ]
 	ok $? "each of them holds the key $FRONT holds for it"
 	echo "$FRONT: restored $(stat_of "$FRONT" restored)" \

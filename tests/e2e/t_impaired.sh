@@ -47,6 +47,7 @@ for p in $PROTOS; do
 done
 [ $failed = 0 ] && [ $regs_ok = 1 ]
 ok $? "all $((4 * N)) registrations of four protocols complete, none failed"
+[ $failed = 0 ] && [ $regs_ok = 1 ] || registration_failures "$WORK"/run-*.out
 
 nothing_pending() {
 	[ "$(stat_of sbcd in_progress)" = 0 ] && [ "$(stat_of softswitchd core_in_progress)" = 0 ]

@@ -50,6 +50,7 @@ for p in $PROTOS; do
 done
 [ $failed = 0 ] && [ $regs_ok = 1 ]
 ok $? "all $((4 * N)) registrations of four protocols complete, none failed"
+[ $failed = 0 ] && [ $regs_ok = 1 ] || registration_failures "$WORK"/run-*.out
 is "$(ctl softswitchd bindings | grep -c ' fpr=')" $((4 * N)) "softswitchd holds a binding for each"
 retx=$(stat_of softswitchd auc_retransmits)
 timeouts=$(stat_of softswitchd auc_timeouts)

@@ -1050,6 +1050,11 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 			memcpy(x->success_mac, m.mac, GK_MAC_LEN);
 			on_registered(r, x);
 		} else if (ret == -1 && !(x->t.reason == GK_R_OVERLOAD && backoff(r, x))) {
+			/* REFUSED has two sources; which one tells an overload apart from a "no" */
+			if (x->t.reason == GK_R_REFUSED && m.type == GK_MSG_CHALLENGE)
+				x->detail = "challenged again after each of 8 answers";
+			else if (x->t.reason == GK_R_REFUSED)
+				x->detail = "the network refused it";
 			x->phase = PH_FAILED;
 			term_finish(r, x);
 		}
