@@ -32,6 +32,7 @@
 #include "kselftest_harness.h"
 
 #include "gatekey/crypto/crypto.h"
+#include "gatekey/ipsec/assoc.h"
 #include "gatekey/ipsec/xfrm.h"
 #include "helper_xfrm.h"
 
@@ -536,6 +537,223 @@ TEST_F(xfrm, listing_never_returns_key_bytes)
 			EXPECT_TRUE(memmem(&one, sizeof(one), keys[k] + at, 8) == NULL);
 		}
 	}
+}
+
+/* ---- a terminal's association: four flows (gatekey/ipsec/assoc.h) ---- */
+
+#define A_TERM_C  6200 /* the terminal's protected client and server ports */
+#define A_TERM_S  6201
+#define A_TERM_C2 6202 /* its client port after a refresh */
+#define A_NET_C   6300 /* the element's */
+#define A_NET_S   6301
+
+static struct gk_ipsec_assoc assoc(const FIXTURE_VARIANT(xfrm) * variant, enum gk_ipsec_side side,
+                                   uint32_t spi_base)
+{
+	struct gk_ipsec_assoc a = {
+	    .side = side,
+	    .term_end = {.spi_c = spi_base,
+	                 .spi_s = spi_base + 1,
+	                 .port_c = A_TERM_C,
+	                 .port_s = A_TERM_S},
+	    .net_end = {.spi_c = spi_base + 0x100,
+	                .spi_s = spi_base + 0x101,
+	                .port_c = A_NET_C,
+	                .port_s = A_NET_S},
+	    .owner = OWNER,
+	    .lifetime_s = 600,
+	};
+
+	addr_at(&a.term, variant->family, variant->a, 0);
+	addr_at(&a.net, variant->family, variant->b, 0);
+	return a;
+}
+
+/* The terminal and the element derive the same four SAs from K: each flow under the SPI its
+ * receiver chose, seen from the two ends, in opposite directions, with the same key; no two
+ * flows share a key. Ends that cannot carry SAs are refused. */
+TEST_F(xfrm, assoc_sides_derive_the_same_sas)
+{
+	struct gk_ipsec_assoc at_t = assoc(variant, GK_IPSEC_AT_TERMINAL, 0x3000);
+	struct gk_ipsec_assoc at_e = assoc(variant, GK_IPSEC_AT_ELEMENT, 0x3000);
+	struct gk_ipsec_flow ft[GK_IPSEC_FLOWS], fe[GK_IPSEC_FLOWS];
+	uint8_t k[GK_KEY_LEN], kt[GK_IPSEC_FLOWS][GK_XFRM_KEY_LEN], ke[GK_XFRM_KEY_LEN];
+	const uint32_t spi[GK_IPSEC_FLOWS] = {0x3101, 0x3000, 0x3001, 0x3100};
+	struct sockaddr_storage t_c, n_s;
+
+	ASSERT_EQ(0, gk_random(k, sizeof(k)));
+	ASSERT_EQ(0, gk_ipsec_flows(&at_t, ft));
+	ASSERT_EQ(0, gk_ipsec_flows(&at_e, fe));
+	for (int i = 0; i < GK_IPSEC_FLOWS; i++) {
+		EXPECT_EQ(spi[i], ft[i].xfrm.spi);
+		EXPECT_EQ(spi[i], fe[i].xfrm.spi);
+		EXPECT_EQ(ft[i].uplink, fe[i].uplink);
+		EXPECT_EQ(ft[i].uplink ? GK_XFRM_OUT : GK_XFRM_IN, ft[i].xfrm.dir);
+		EXPECT_NE(ft[i].xfrm.dir, fe[i].xfrm.dir);
+		EXPECT_TRUE(same_addr(&ft[i].xfrm.local, &fe[i].xfrm.peer));
+		EXPECT_TRUE(same_addr(&ft[i].xfrm.peer, &fe[i].xfrm.local));
+		EXPECT_EQ(600, ft[i].xfrm.lifetime_s);
+		ASSERT_EQ(0, gk_ipsec_flow_key(k, &ft[i], kt[i]));
+		ASSERT_EQ(0, gk_ipsec_flow_key(k, &fe[i], ke));
+		EXPECT_EQ(0, memcmp(kt[i], ke, sizeof(ke)));
+		for (int j = 0; j < i; j++)
+			EXPECT_NE(0, memcmp(kt[i], kt[j], sizeof(ke)));
+	}
+	/* flow 0: the terminal's port-c to the element's port-s */
+	addr_at(&t_c, variant->family, variant->a, A_TERM_C);
+	addr_at(&n_s, variant->family, variant->b, A_NET_S);
+	EXPECT_TRUE(same_addr(&ft[0].xfrm.local, &t_c));
+	EXPECT_TRUE(same_addr(&ft[0].xfrm.peer, &n_s));
+	gk_wipe(k, sizeof(k));
+	gk_wipe(kt, sizeof(kt));
+	gk_wipe(ke, sizeof(ke));
+
+	struct gk_ipsec_assoc bad = at_t;
+	bad.term_end.spi_c = 255; /* reserved */
+	EXPECT_EQ(-EINVAL, gk_ipsec_flows(&bad, ft));
+	bad = at_t;
+	bad.net_end.spi_s = bad.net_end.spi_c; /* one SPI for two SAs at one receiver */
+	EXPECT_EQ(-EINVAL, gk_ipsec_flows(&bad, ft));
+	bad = at_t;
+	bad.net_end.port_s = 0;
+	EXPECT_EQ(-EINVAL, gk_ipsec_flows(&bad, ft));
+	bad = at_t;
+	addr_at(&bad.net, variant->family == AF_INET ? AF_INET6 : AF_INET,
+	        variant->family == AF_INET ? "::1" : "127.0.0.2", 0);
+	EXPECT_EQ(-EINVAL, gk_ipsec_flows(&bad, ft));
+	EXPECT_EQ(-EINVAL, gk_ipsec_install(self->h, &bad, k));
+	EXPECT_EQ(0, gk_xfrm_sa_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+}
+
+/* The four sockets of an association: the terminal's port-c and port-s, the element's. */
+struct assoc_socks {
+	struct sockaddr_storage t_c, t_s, n_c, n_s;
+	int ft_c, ft_s, fn_c, fn_s;
+};
+
+static void assoc_socks_open(struct __test_metadata *_metadata,
+                             const FIXTURE_VARIANT(xfrm) * variant, struct assoc_socks *k,
+                             uint16_t term_c)
+{
+	addr_at(&k->t_c, variant->family, variant->a, term_c);
+	addr_at(&k->t_s, variant->family, variant->a, A_TERM_S);
+	addr_at(&k->n_c, variant->family, variant->b, A_NET_C);
+	addr_at(&k->n_s, variant->family, variant->b, A_NET_S);
+	k->ft_c = udp_at(&k->t_c);
+	k->ft_s = udp_at(&k->t_s);
+	k->fn_c = udp_at(&k->n_c);
+	k->fn_s = udp_at(&k->n_s);
+	ASSERT_TRUE(k->ft_c >= 0 && k->ft_s >= 0 && k->fn_c >= 0 && k->fn_s >= 0);
+}
+
+static void assoc_socks_close(struct assoc_socks *k)
+{
+	close(k->ft_c);
+	close(k->ft_s);
+	close(k->fn_c);
+	close(k->fn_s);
+}
+
+/* The terminal's side alone in this namespace: what it sends on its two uplink flows leaves as
+ * ESP under the element's SPIs and arrives; what reaches its protected ports in clear (the
+ * element's side, which would have sent it under ESP, is not installed here) is dropped by its
+ * inbound policies and counted. Removing the association leaves nothing of it, and clear
+ * datagrams pass again. A failed install leaves nothing behind. */
+TEST_F(xfrm, assoc_terminal_side_protects_its_flows)
+{
+	struct gk_ipsec_assoc a = assoc(variant, GK_IPSEC_AT_TERMINAL, 0x3000);
+	struct assoc_socks k;
+	uint8_t key[GK_KEY_LEN];
+	long mismatch;
+	int raw;
+
+	ESP_CAPABLE_OR_SKIP(variant->family, return );
+	ASSERT_EQ(0, gk_random(key, sizeof(key)));
+	assoc_socks_open(_metadata, variant, &k, A_TERM_C);
+	raw = socket(variant->family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
+	ASSERT_LE(0, raw);
+	ASSERT_EQ(0, gk_ipsec_install(self->h, &a, key));
+	EXPECT_EQ(4, gk_xfrm_sa_list(self->h, OWNER, NULL, 0));
+	EXPECT_EQ(4, gk_xfrm_policy_list(self->h, OWNER, NULL, 0));
+
+	EXPECT_TRUE(arrives(k.ft_c, k.fn_s, &k.n_s, "REGISTER sip:example.test", WAIT_MS));
+	EXPECT_EQ(a.net_end.spi_s, esp_spi_seen(raw, variant->family, "REGISTER"));
+	EXPECT_TRUE(arrives(k.ft_s, k.fn_c, &k.n_c, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_EQ(a.net_end.spi_c, esp_spi_seen(raw, variant->family, "SIP/2.0"));
+	mismatch = xfrm_stat("XfrmInTmplMismatch");
+	EXPECT_FALSE(arrives(k.fn_s, k.ft_c, &k.t_c, "SIP/2.0 200 OK", DROP_MS));
+	EXPECT_FALSE(arrives(k.fn_c, k.ft_s, &k.t_s, "OPTIONS sip:t", DROP_MS));
+	EXPECT_EQ(mismatch + 2, xfrm_stat("XfrmInTmplMismatch"));
+
+	/* the same again: each SA is there, so the second install is refused and undone */
+	EXPECT_EQ(-EEXIST, gk_ipsec_install(self->h, &a, key));
+	EXPECT_EQ(4, gk_xfrm_sa_list(self->h, OWNER, NULL, 0));
+
+	EXPECT_EQ(8, gk_ipsec_remove(self->h, &a));
+	EXPECT_EQ(0, gk_xfrm_sa_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_EQ(0, gk_xfrm_policy_list(self->h, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_EQ(0, gk_ipsec_remove(self->h, &a));
+	EXPECT_TRUE(arrives(k.fn_s, k.ft_c, &k.t_c, "SIP/2.0 200 OK", WAIT_MS));
+	gk_wipe(key, sizeof(key));
+	close(raw);
+	assoc_socks_close(&k);
+}
+
+/* A refresh with new SPIs and a new client port, make-before-break: after prepare the uplink
+ * still leaves under the old SPIs and both sets of SAs are there; after the switch it leaves
+ * under the new ones from the new port, and only the new SAs and policies are left. */
+TEST_F(xfrm, assoc_refresh_is_make_before_break)
+{
+	struct gk_ipsec_assoc cur = assoc(variant, GK_IPSEC_AT_TERMINAL, 0x3000);
+	struct gk_ipsec_assoc next = assoc(variant, GK_IPSEC_AT_TERMINAL, 0x5000);
+	struct assoc_socks k;
+	uint8_t key[GK_KEY_LEN], key2[GK_KEY_LEN];
+	int raw, fc2;
+	struct sockaddr_storage t_c2;
+
+	ESP_CAPABLE_OR_SKIP(variant->family, return );
+	next.term_end.port_c = A_TERM_C2;
+	ASSERT_EQ(0, gk_random(key, sizeof(key)));
+	ASSERT_EQ(0, gk_random(key2, sizeof(key2)));
+	assoc_socks_open(_metadata, variant, &k, A_TERM_C);
+	addr_at(&t_c2, variant->family, variant->a, A_TERM_C2);
+	fc2 = udp_at(&t_c2);
+	ASSERT_LE(0, fc2);
+	raw = socket(variant->family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
+	ASSERT_LE(0, raw);
+	ASSERT_EQ(0, gk_ipsec_install(self->h, &cur, key));
+	/* next must not reuse an SA of cur */
+	EXPECT_EQ(-EEXIST, gk_ipsec_prepare(self->h, &cur, &cur, key2));
+
+	ASSERT_EQ(0, gk_ipsec_prepare(self->h, &cur, &next, key2));
+	EXPECT_EQ(8, gk_xfrm_sa_list(self->h, OWNER, NULL, 0));
+	EXPECT_TRUE(arrives(k.ft_c, k.fn_s, &k.n_s, "REGISTER sip:example.test", WAIT_MS));
+	EXPECT_EQ(cur.net_end.spi_s, esp_spi_seen(raw, variant->family, "REGISTER"));
+
+	ASSERT_EQ(0, gk_ipsec_switch(self->h, &cur, &next));
+	EXPECT_TRUE(arrives(fc2, k.fn_s, &k.n_s, "REGISTER sip:example.test", WAIT_MS));
+	EXPECT_EQ(next.net_end.spi_s, esp_spi_seen(raw, variant->family, "REGISTER"));
+	EXPECT_TRUE(arrives(k.ft_s, k.fn_c, &k.n_c, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_EQ(next.net_end.spi_c, esp_spi_seen(raw, variant->family, "SIP/2.0"));
+	EXPECT_EQ(4, gk_xfrm_sa_list(self->h, OWNER, NULL, 0));
+	EXPECT_EQ(4, gk_xfrm_policy_list(self->h, OWNER, NULL, 0));
+	/* the old client port is no longer protected: nothing of cur is left */
+	EXPECT_TRUE(arrives(k.fn_s, k.ft_c, &k.t_c, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_EQ(8, gk_ipsec_remove(self->h, &next));
+
+	/* a prepared refresh that is abandoned leaves cur whole */
+	ASSERT_EQ(0, gk_ipsec_install(self->h, &cur, key));
+	ASSERT_EQ(0, gk_ipsec_prepare(self->h, &cur, &next, key2));
+	gk_ipsec_abandon(self->h, &cur, &next);
+	EXPECT_EQ(4, gk_xfrm_sa_list(self->h, OWNER, NULL, 0));
+	EXPECT_EQ(4, gk_xfrm_policy_list(self->h, OWNER, NULL, 0));
+	EXPECT_TRUE(arrives(k.ft_c, k.fn_s, &k.n_s, "REGISTER sip:example.test", WAIT_MS));
+	EXPECT_EQ(cur.net_end.spi_s, esp_spi_seen(raw, variant->family, "REGISTER"));
+	gk_wipe(key, sizeof(key));
+	gk_wipe(key2, sizeof(key2));
+	close(fc2);
+	close(raw);
+	assoc_socks_close(&k);
 }
 
 TEST_HARNESS_MAIN
