@@ -12,6 +12,8 @@
 #     and the elements' overload answers and the fast path's shedding as "# " lines.
 #   bench-scale.sh latency    REG_RATE_SBC=<peak reg/s>: 80% of the peak offered for 10 s:
 #     bench reg_latency_p99_at_80pct_sbc <ms> ms
+# For experiments: BENCH_SOCKETS (gkterm's source sockets in overload, default 8) and
+# BENCH_SBCD_EXTRA (more lines for sbcd.conf, e.g. "registrar.max_pending = 8192").
 . "$(cd "$(dirname "$0")" && pwd)/rig-lib.sh"
 
 MODE=${1:-capacity}
@@ -52,7 +54,8 @@ max=$((N + N / 8))
 [ "$max" -le 1048576 ] || max=1048576
 SBCD_CONF_EXTRA="log.registrations = no
 registrar.max_terminals = $max
-fastpath.admission = ${BENCH_ADMISSION:-yes}" \
+fastpath.admission = ${BENCH_ADMISSION:-yes}
+${BENCH_SBCD_EXTRA:-}" \
 	SOFTSWITCHD_CONF_EXTRA="log.registrations = no
 registrar.max_terminals = $max" \
 	start_sbc_topology || exit 1
