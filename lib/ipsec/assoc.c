@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gatekey/ipsec/assoc.h"
+#include "gatekey/runtime/loop.h"
 
 static void with_port(struct sockaddr_storage *ss, const struct sockaddr_storage *host,
                       uint16_t port)
@@ -79,26 +80,11 @@ static int add_sa(struct gk_xfrm *h, const uint8_t k[GK_KEY_LEN], const struct g
 	return rc;
 }
 
-/* Whether two endpoints are one: family, address and port (the padding of a sockaddr_storage
- * is not compared: callers need not zero it). */
-static bool same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port &&
-	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-}
-
 /* Whether two flows have the same selector and direction (one policy). */
 static bool same_policy(const struct gk_xfrm_flow *a, const struct gk_xfrm_flow *b)
 {
-	return a->dir == b->dir && same_endpoint(&a->local, &b->local) &&
-	       same_endpoint(&a->peer, &b->peer);
+	return a->dir == b->dir && gk_sockaddr_equal(&a->local, &b->local) &&
+	       gk_sockaddr_equal(&a->peer, &b->peer);
 }
 
 /* Whether two flows name the same SA: destination and SPI. */
@@ -109,7 +95,7 @@ static bool same_sa(const struct gk_ipsec_flow *a, const struct gk_ipsec_flow *b
 	const struct sockaddr_storage *db =
 	    b->xfrm.dir == GK_XFRM_OUT ? &b->xfrm.peer : &b->xfrm.local;
 
-	return a->xfrm.spi == b->xfrm.spi && same_endpoint(da, db);
+	return a->xfrm.spi == b->xfrm.spi && gk_sockaddr_equal(da, db);
 }
 
 static bool has_policy(const struct gk_ipsec_flow *set, const struct gk_xfrm_flow *f)
