@@ -133,8 +133,10 @@ static void core_dialog_id(const struct sbcd *s, uint64_t ref, char *out)
 	gk_copy_text(out + 17, 61, s->set.id);
 }
 
-/* A request on the core leg; its reference comes back in the response's transaction id. */
-static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref)
+/* A request on the core leg; its reference comes back in the response's transaction id. The
+ * Call-ID names what stays the same across the requests it belongs to (attempt: the front's
+ * gk_registrar_ref_attempt), by which the core tells copies of an attempt from a new one. */
+static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref, uint64_t attempt)
 {
 	char dialog[96];
 	struct gk_request_ctx c = {
@@ -152,7 +154,7 @@ static void send_core(struct sbcd *s, struct gk_msg *m, uint64_t ref)
 		s->st.core_send_failed++;
 		return;
 	}
-	core_dialog_id(s, ref, dialog);
+	core_dialog_id(s, attempt, dialog);
 	m->proto = GK_PROTO_SIP;
 	s->sip->request_init(m, &c);
 	core_seal_send(s, buf, s->sip->encode(m, buf, GK_LOOP_DGRAM_MAX - GK_TRAILER_LEN));
@@ -165,7 +167,7 @@ static void core_register(void *user, uint64_t ref, const char *idc, const char 
 	gk_uplink_request(&m, GK_MSG_REGISTER, idc, idsp, NULL, NULL, address);
 	if (sealed)
 		m.fields |= GK_F_SEALED;
-	send_core(user, &m, ref);
+	send_core(user, &m, ref, gk_registrar_ref_attempt(ref));
 }
 
 static void core_answer(void *user, uint64_t ref, const char *idc, const char *idsp,
@@ -176,7 +178,7 @@ static void core_answer(void *user, uint64_t ref, const char *idc, const char *i
 	gk_uplink_request(&m, GK_MSG_ANSWER, idc, idsp, rand, auth, address);
 	if (sealed)
 		m.fields |= GK_F_SEALED;
-	send_core(user, &m, ref);
+	send_core(user, &m, ref, gk_registrar_ref_attempt(ref));
 }
 
 static void core_digest(void *user, uint64_t ref, const char *idc, const char *idsp,
@@ -184,7 +186,7 @@ static void core_digest(void *user, uint64_t ref, const char *idc, const char *i
 {
 	struct gk_msg m;
 	gk_uplink_digest_request(&m, idc, idsp, cred, address);
-	send_core(user, &m, ref);
+	send_core(user, &m, ref, gk_registrar_ref_attempt(ref));
 }
 
 static void unbound_send(struct unbound *u)
@@ -193,7 +195,7 @@ static void unbound_send(struct unbound *u)
 
 	gk_uplink_request(&m, GK_MSG_DEREGISTER, u->idc, u->idsp, u->has_rand ? u->rand : NULL,
 	                  NULL, u->address);
-	send_core(u->s, &m, u->ref);
+	send_core(u->s, &m, u->ref, u->ref);
 	uint64_t wait = (uint64_t)UNBOUND_T1_MS << u->tries;
 	u->tries++;
 	gk_timer_arm(u->s->loop, &u->timer, wait > UNBOUND_T2_MS ? UNBOUND_T2_MS : wait);
@@ -262,7 +264,8 @@ static void core_unbound(void *user, const char *idc, const char *idsp, const ch
 		s->st.unbound_given_up++;
 		s->unbound_gen = (s->unbound_gen + 1) & UNBOUND_GEN_MASK;
 		gk_uplink_request(&m, GK_MSG_DEREGISTER, idc, idsp, rand, NULL, address);
-		send_core(s, &m, UNBOUND_REF | (uint64_t)s->unbound_gen << 32); /* entry 0: none */
+		uint64_t ref = UNBOUND_REF | (uint64_t)s->unbound_gen << 32; /* entry 0: none */
+		send_core(s, &m, ref, ref);
 		return;
 	}
 	u->tries = 0;

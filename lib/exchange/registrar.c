@@ -102,6 +102,7 @@ struct pending {
 	uint8_t rand[GK_RAND_LEN];
 	uint8_t chosen; /* mechanism picked from the ANSWER, while the core decides */
 	bool sealed;    /* the request came under the IDc's own binding's trailer (is_sealed) */
+	uint16_t step;  /* which of the attempt's requests went to the core last (pending_ref) */
 	struct gk_timer timer;
 	struct gk_registrar *r;
 	struct gk_msg req; /* the request owed a response: its wire context answers it */
@@ -431,6 +432,13 @@ static uint32_t pending_handle(const struct gk_registrar *r, const struct pendin
 	return idx | ((uint32_t)p->gen << PENDING_IDX_BITS);
 }
 
+/* The reference p's current request goes to the core under: its handle, and which request of
+ * the attempt it is (gk_registrar_ref_attempt). */
+static uint64_t pending_ref(const struct gk_registrar *r, const struct pending *p)
+{
+	return pending_handle(r, p) | (uint64_t)p->step << GK_REGISTRAR_REF_STEP_SHIFT;
+}
+
 static void pending_timeout(struct gk_timer *t);
 
 /* The last quarter of the attempt table is kept for hosts refreshing a binding they hold:
@@ -515,6 +523,7 @@ static void to_core(struct gk_registrar *r, struct pending *p, const struct gk_m
 		memcpy(p->reg_n1, req->n1, GK_NONCE_LEN);
 		p->has_reg_n1 = true;
 	}
+	p->step++;
 	gk_msg_copy(&p->req, req);
 	gk_timer_arm(r->loop, &p->timer, r->cfg.core_timeout_ms);
 	r->stats.core_requests++;
@@ -522,10 +531,10 @@ static void to_core(struct gk_registrar *r, struct pending *p, const struct gk_m
 
 	gk_format_addr(from, a, sizeof(a));
 	if (req->type == GK_MSG_REGISTER)
-		r->ops.core_register(r->user, pending_handle(r, p), req->idc, r->cfg.idsp, a,
+		r->ops.core_register(r->user, pending_ref(r, p), req->idc, r->cfg.idsp, a,
 		                     p->sealed);
 	else
-		r->ops.core_answer(r->user, pending_handle(r, p), req->idc, r->cfg.idsp, req->rand,
+		r->ops.core_answer(r->user, pending_ref(r, p), req->idc, r->cfg.idsp, req->rand,
 		                   req->auth, a, p->sealed);
 }
 
@@ -545,11 +554,33 @@ static void core_resend(struct gk_registrar *r, struct pending *p)
 	r->stats.core_resent++;
 	gk_format_addr(&p->from, a, sizeof(a));
 	if (p->req.type == GK_MSG_REGISTER)
-		r->ops.core_register(r->user, pending_handle(r, p), p->req.idc, r->cfg.idsp, a,
+		r->ops.core_register(r->user, pending_ref(r, p), p->req.idc, r->cfg.idsp, a,
 		                     p->sealed);
 	else
-		r->ops.core_answer(r->user, pending_handle(r, p), p->req.idc, r->cfg.idsp,
-		                   p->req.rand, p->req.auth, a, p->sealed);
+		r->ops.core_answer(r->user, pending_ref(r, p), p->req.idc, r->cfg.idsp, p->req.rand,
+		                   p->req.auth, a, p->sealed);
+}
+
+/* The attempt waiting for the core's verdict on ref, or NULL. A verdict answers the request it
+ * was sent for, and only the attempt's current request is owed one: over a slow core leg, a
+ * verdict on an earlier request (the REGISTER's challenge again, sent because a late copy of the
+ * REGISTER joined the attempt; or the challenge for an answer whose success overtook it) can
+ * arrive after the terminal has moved on. Taken for the current request's, it would challenge
+ * the terminal's latest answer while the core is deciding it, and the success that follows
+ * would find the attempt waiting for a new answer; each such challenge brought more late copies
+ * of the same kind, until the terminal gave up (REFUSED after 8 challenges). */
+static struct pending *pending_of_verdict(struct gk_registrar *r, uint64_t ref)
+{
+	if (ref >> GK_REGISTRAR_REF_BITS)
+		return NULL; /* not a reference of ours */
+	struct pending *p = pending_from_handle(r, (uint32_t)ref);
+	if (!p || p->state != P_WAIT_CORE)
+		return NULL; /* late: the registration timed out, moved on or finished */
+	if ((uint16_t)(ref >> GK_REGISTRAR_REF_STEP_SHIFT) != p->step) {
+		r->stats.stale_verdicts++;
+		return NULL;
+	}
+	return p;
 }
 
 /* p's challenge, in the transaction of req (the request it answers, or a copy of it), echoing
@@ -571,9 +602,9 @@ static void send_challenge(struct gk_registrar *r, struct pending *p, const stru
 void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
                                  const uint8_t rand[GK_RAND_LEN])
 {
-	struct pending *p = pending_from_handle(r, (uint32_t)ref);
-	if (!p || p->state != P_WAIT_CORE || ref >> 32 || p->chosen == GK_MECH_DIGEST)
-		return; /* late answer for a registration that timed out or finished */
+	struct pending *p = pending_of_verdict(r, ref);
+	if (!p || p->chosen == GK_MECH_DIGEST)
+		return;
 	memcpy(p->rand, rand, GK_RAND_LEN);
 	if (gk_random(p->n2, GK_NONCE_LEN) < 0) {
 		/* A predictable N2 would make the challenge replayable: refuse instead. */
@@ -591,8 +622,8 @@ void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
 void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reason why,
                               uint32_t retry_after_s)
 {
-	struct pending *p = pending_from_handle(r, (uint32_t)ref);
-	if (!p || p->state != P_WAIT_CORE || ref >> 32)
+	struct pending *p = pending_of_verdict(r, ref);
+	if (!p)
 		return;
 	relay_reject(r, &p->req, &p->from, why, retry_after_s);
 	pending_free(r, p);
@@ -1013,9 +1044,8 @@ void gk_registrar_core_success(struct gk_registrar *r, uint64_t ref,
                                const uint8_t blob_terminal[GK_BLOB_LEN],
                                const uint8_t blob_element[GK_BLOB_LEN])
 {
-	struct pending *p = pending_from_handle(r, (uint32_t)ref);
-	if (!p || p->state != P_WAIT_CORE || ref >> 32 || p->req.type != GK_MSG_ANSWER ||
-	    !gk_ct_equal(p->rand, rand, GK_RAND_LEN))
+	struct pending *p = pending_of_verdict(r, ref);
+	if (!p || p->req.type != GK_MSG_ANSWER || !gk_ct_equal(p->rand, rand, GK_RAND_LEN))
 		return;
 	complete(r, p, blob_terminal, blob_element);
 }
@@ -1049,18 +1079,19 @@ static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
 		return reject(r, m, from, GK_R_OVERLOAD);
 	p->chosen = GK_MECH_DIGEST;
 	p->state = P_WAIT_CORE;
+	p->step = 1;
 	gk_msg_copy(&p->req, m);
 	gk_timer_arm(r->loop, &p->timer, r->cfg.core_timeout_ms);
 	r->stats.core_requests++;
 	gk_format_addr(from, a, sizeof(a));
-	r->ops.core_digest(r->user, pending_handle(r, p), m->idc, r->cfg.idsp,
+	r->ops.core_digest(r->user, pending_ref(r, p), m->idc, r->cfg.idsp,
 	                   (m->fields & GK_F_DIGEST) ? &m->digest : NULL, a);
 }
 
 static struct pending *digest_pending(struct gk_registrar *r, uint64_t ref)
 {
-	struct pending *p = pending_from_handle(r, (uint32_t)ref);
-	if (!p || p->state != P_WAIT_CORE || ref >> 32 || p->chosen != GK_MECH_DIGEST)
+	struct pending *p = pending_of_verdict(r, ref);
+	if (!p || p->chosen != GK_MECH_DIGEST)
 		return NULL;
 	return p;
 }

@@ -55,7 +55,7 @@ nothing_pending() {
 wait_until 400 nothing_pending
 ok $? "nothing is left pending: no registration in progress at sbcd, no attempt at the core"
 for d in sbcd softswitchd; do
-	ctl $d stats | grep -E '^(in_progress|core_in_progress|core_resent|successes_resent|stale_answers|core_stale_answers|rejects_overload|sbc_resent) ' |
+	ctl $d stats | grep -E '^(in_progress|core_in_progress|core_resent|successes_resent|stale_answers|stale_verdicts|core_stale_answers|rejects_overload|sbc_resent) ' |
 		sed "s/^/$d /" | diag
 done
 

@@ -959,6 +959,9 @@ struct sbc_world {
 	} acct[ACCT_MAX];
 	unsigned n_acct;
 	unsigned sealed_calls; /* s2 and s8 that crossed the core leg marked sealed */
+	/* Name each call's attempt to the core as sbcd's Call-ID does (gk_registrar_ref_attempt),
+	 * so that copies of an attempt join it; else every call is an attempt of its own. */
+	bool attempts_named;
 };
 
 static struct leg_call *leg_push(struct sbc_world *w, enum leg_kind kind, uint64_t ref)
@@ -1054,6 +1057,11 @@ static void sc_reject(void *user, uint64_t ref, enum gk_reason why)
 	leg_push(user, L_REJECT, ref)->why = why;
 }
 
+static uint64_t leg_attempt(const struct sbc_world *w, uint64_t ref)
+{
+	return w->attempts_named ? gk_registrar_ref_attempt(ref) | 1ull << 40 : 0;
+}
+
 /* Delivers up to n calls in order, and the AuC's vectors (for the one subscriber, alice). */
 static void leg_pump_n(struct sbc_world *w, unsigned n)
 {
@@ -1063,11 +1071,12 @@ static void leg_pump_n(struct sbc_world *w, unsigned n)
 
 		switch (c.kind) {
 		case L_REGISTER:
-			gk_core_register(w->core, c.ref, c.idc, c.idsp, c.address, c.sealed, 0);
+			gk_core_register(w->core, c.ref, c.idc, c.idsp, c.address, c.sealed,
+			                 leg_attempt(w, c.ref));
 			break;
 		case L_ANSWER:
 			gk_core_answer(w->core, c.ref, c.idc, c.idsp, c.rand, c.auth, c.address,
-			               c.sealed, 0);
+			               c.sealed, leg_attempt(w, c.ref));
 			break;
 		case L_UNBOUND:
 			gk_core_unbound(w->core, c.idc, c.idsp, c.address,
@@ -1306,6 +1315,42 @@ TEST_F(sbc, a_register_again_while_its_answer_is_decided_replaces_nothing)
 	ASSERT_TRUE(self->w.out.have);
 	EXPECT_EQ(GK_MSG_REJECT, self->w.out.m.type);
 	EXPECT_EQ(GK_R_REPLAY_N1, self->w.out.m.reason);
+}
+
+/* Over a slow core leg, the core's verdict on an earlier request of an attempt can arrive after
+ * the terminal has moved on: here a late copy of the REGISTER joins the attempt at the core
+ * after the terminal answered, and the core sends its challenge again. The front drops that
+ * verdict (it answers the REGISTER, not the answer being decided) and counts it; taken for the
+ * answer's, it challenged the terminal's answer while the core was deciding it, the success that
+ * followed found the attempt waiting for a new answer, and over a leg slower than the terminal's
+ * retransmissions this repeated until the terminal gave up after 8 challenges (REFUSED). */
+TEST_F(sbc, a_late_verdict_on_an_earlier_request_is_not_taken_for_the_current_ones)
+{
+	struct sockaddr_storage from = addr_of(2);
+	struct gk_msg req, answer, ignored;
+
+	self->w.attempts_named = true;
+	gk_terminal_register(&self->alice, &req);
+	gk_registrar_on_message(self->w.front, &req, &from, 0);
+	ASSERT_EQ(1u, self->w.q_tail - self->w.q_head);
+	struct leg_call register_copy = self->w.q[self->w.q_head % LEG_MAX];
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, &self->w.out.m, &answer));
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &answer, &from, 0); /* on the core leg */
+	/* the REGISTER's late copy reaches the core first, and joins the attempt */
+	gk_core_register(self->w.core, register_copy.ref, register_copy.idc, register_copy.idsp,
+	                 register_copy.address, false, leg_attempt(&self->w, register_copy.ref));
+	EXPECT_EQ(1u, gk_core_stats(self->w.core)->copies_joined);
+	leg_pump(&self->w); /* the REGISTER's challenge again, then the answer's success */
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->stale_verdicts);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(GK_MSG_SUCCESS, self->w.out.m.type);
+	EXPECT_EQ(0, gk_terminal_on_message(&self->alice, &self->w.out.m, &ignored));
+	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
+	EXPECT_EQ(1u, self->alice.challenges);
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->registrations);
 }
 
 /* The softswitch restarts between its challenge and the terminal's answer: the new core holds

@@ -52,6 +52,20 @@ struct gk_registrar_cfg {
 	uint32_t retry_after_s, retry_jitter_s;
 };
 
+/* A reference the registrar sends a request to the core under (and the core quotes in its
+ * verdict) names the attempt in its low 32 bits and, above them, which of the attempt's requests
+ * it is: a verdict on an earlier one is not taken for the current request's. Bits from
+ * GK_REGISTRAR_REF_BITS up are never set, free for the daemon's own references (GK_REF_PEER). */
+#define GK_REGISTRAR_REF_STEP_SHIFT 32
+#define GK_REGISTRAR_REF_BITS       48
+
+/* What stays the same across an attempt's requests: copies of one attempt are told from a new
+ * attempt by it (the core leg's Call-ID). */
+static inline uint64_t gk_registrar_ref_attempt(uint64_t ref)
+{
+	return (uint32_t)ref;
+}
+
 /* What the daemon does for the registrar. */
 struct gk_registrar_ops {
 	/* Send m to the terminal at `to`. b is the terminal's binding when the datagram must carry
@@ -104,6 +118,8 @@ struct gk_registrar_stats {
 	                                  * front; at an SBC's, each is also core_resent) */
 	uint64_t stale_answers;          /* ANSWERs to a challenge this front no longer holds (it
 	                                  * restarted, or the challenge expired): challenged afresh */
+	uint64_t stale_verdicts; /* the core's verdicts on an earlier request of an attempt than
+	                          * the one it is deciding, which arrived late: dropped */
 	struct gk_reason_counters reasons;
 };
 
