@@ -450,7 +450,10 @@ enum gk_mech gk_mech_choose(const struct gk_msg *offer, uint32_t supported)
 		const struct gk_mech_offer *o = &offer->mechs[i];
 		/* The id may have come from the wire: its range first, then the shift. And never
 		 * a mechanism nothing here enforces, even if a caller's mask has its bit. */
-		if (!gk_mech_enforced(o->mech) || o->q == 0 || !(supported & (1u << o->mech)))
+		bool ipsec = o->mech == GK_MECH_IPSEC && (offer->fields & GK_F_IPSEC_TERM) &&
+		             gk_ipsec_end_ok(&offer->ipsec_term);
+		if (!(gk_mech_enforced(o->mech) || ipsec) || o->q == 0 ||
+		    !(supported & (1u << o->mech)))
 			continue;
 		if (best < 0 || o->q > offer->mechs[best].q)
 			best = (int)i;

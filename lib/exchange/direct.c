@@ -56,6 +56,14 @@ static void f_down(void *user, struct gk_binding *b)
 		d->ops.binding_down(d->user, b);
 }
 
+static int f_ipsec_up(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
+                      const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
+                      const uint8_t k[GK_KEY_LEN])
+{
+	struct gk_direct *d = user;
+	return d->ops.ipsec_up(d->user, b, from, term, net, k);
+}
+
 static void c_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
 {
 	struct gk_direct *d = user;
@@ -155,7 +163,10 @@ int gk_direct_init(struct gk_direct *d, const struct gk_registrar_cfg *front_cfg
 	d->core = gk_core_new(core_cfg, &cops, d, loop, err, errlen);
 	if (!d->core)
 		return -1;
-	d->front = gk_registrar_new(front_cfg, &fops, d, loop, err, errlen);
+	struct gk_registrar_ops front_ops = fops;
+	if (ops->ipsec_up)
+		front_ops.ipsec_up = f_ipsec_up; /* else the front refuses ipsec-3gpp */
+	d->front = gk_registrar_new(front_cfg, &front_ops, d, loop, err, errlen);
 	if (!d->front) {
 		gk_core_free(d->core);
 		d->core = NULL;

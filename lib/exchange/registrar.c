@@ -35,7 +35,13 @@
  * key away: a downgrade the terminal detects in s10 only once the binding exists. With this, a
  * rewritten list ends in a gk-mac binding nobody but the terminal can use, or in NO_MECH.
  * Address pinning (`digest`) is for terminals without GK1, through the Digest path. */
-#define GK1_MECHS (1u << GK_MECH_GKMAC)
+#define GK1_MECHS ((1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC))
+
+/* The element's SPIs for a slot's ipsec-3gpp binding: a pair of its own per slot, and the other
+ * pair at the slot's next ipsec-3gpp registration (ipsec_flip), so that a refresh's SAs never
+ * reuse those they replace (gk_ipsec_prepare refuses that). From 2^30 up: clear of RFC 4303's
+ * reserved 1..255 and of the low numbers other keying daemons on a host start from. */
+#define IPSEC_SPI_BASE 0x40000000u
 
 /* WAIT_CORE: the core has the request (s2 or s8) and owes a challenge, success or reject. */
 enum pending_state { P_FREE = 0, P_WAIT_CORE, P_WAIT_ANSWER };
@@ -56,6 +62,8 @@ struct gk_binding {
 	uint64_t expires_at_ms;
 	char fpr[GK_FPR_HEX_LEN + 1];
 	uint64_t rx_ok, tx;
+	struct gk_ipsec_end ipsec_term, ipsec_net; /* mech ipsec-3gpp: both ends, as exchanged */
+	uint8_t ipsec_flip; /* which of the slot's SPI pairs the next ipsec-3gpp binding takes */
 	struct gk_timer expiry;
 	struct gk_registrar *r;
 };
@@ -76,6 +84,8 @@ struct sent_success {
 	uint8_t n_mechs;
 	uint8_t blob[GK_BLOB_LEN];
 	uint8_t mac[GK_MAC_LEN];
+	uint32_t ipsec_fields; /* GK_F_IPSEC_TERM, GK_F_IPSEC_NET: the ends the MAC covers */
+	struct gk_ipsec_end ipsec_term, ipsec_net;
 };
 
 struct record {
@@ -183,6 +193,14 @@ struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
 	    cfg->retry_jitter_s > GK_RETRY_AFTER_MAX_S) {
 		snprintf(err, errlen, "retry_after and retry_jitter must be 0..%u s",
 		         GK_RETRY_AFTER_MAX_S);
+		goto fail;
+	}
+	if ((cfg->mechs_supported & (1u << GK_MECH_IPSEC)) &&
+	    (!ops->ipsec_up || !cfg->ipsec_port_c || !cfg->ipsec_port_s ||
+	     cfg->ipsec_port_c == cfg->ipsec_port_s ||
+	     cfg->max_terminals > (UINT32_MAX - IPSEC_SPI_BASE) / 4)) {
+		snprintf(err, errlen,
+		         "ipsec-3gpp needs a way to install SAs and two distinct protected ports");
 		goto fail;
 	}
 	if (cfg->max_terminals == 0 ||
@@ -835,7 +853,7 @@ static void store_put(struct gk_registrar *r, const struct gk_binding *b)
  * such (core_unbound: the Stop that pairs with its Start). */
 static int binding_install(struct gk_registrar *r, uint32_t slot,
                            const struct sockaddr_storage *from, enum gk_mech mech, const uint8_t *k,
-                           const uint8_t *rand, uint32_t expires)
+                           const uint8_t *rand, uint32_t expires, const struct gk_msg *success)
 {
 	struct gk_binding *b = &rec(r, slot)->b;
 	bool refresh = b->active;
@@ -881,6 +899,13 @@ static int binding_install(struct gk_registrar *r, uint32_t slot,
 	else
 		memset(b->rand, 0, GK_RAND_LEN);
 	memset(&b->win_up, 0, sizeof(b->win_up));
+	memset(&b->ipsec_term, 0, sizeof(b->ipsec_term));
+	memset(&b->ipsec_net, 0, sizeof(b->ipsec_net));
+	if (mech == GK_MECH_IPSEC) {
+		b->ipsec_term = success->ipsec_term;
+		b->ipsec_net = success->ipsec_net;
+		b->ipsec_flip ^= 1;
+	}
 	b->seq_down = 0;
 	b->rx_ok = b->tx = 0;
 	b->expires_at_ms = gk_loop_now(r->loop) + (uint64_t)expires * 1000;
@@ -941,6 +966,33 @@ static void refuse_success(struct gk_registrar *r, struct pending *p, enum gk_re
 	pending_free(r, p);
 }
 
+/* The ipsec-3gpp ends a SUCCESS carries, under its MAC. The terminal's end as it arrived, whenever
+ * the answer offered one on an ipsec-3gpp entry of its list: echoed, so that an end rewritten or
+ * removed on the way up (which would also take ipsec-3gpp out of the choice) is caught by the
+ * terminal, which compares it with what it sent. (A list without the entry has no place for the
+ * end in any binding; its echo shows the terminal the entry is gone.) The element's own end when
+ * ipsec-3gpp was chosen: the configured protected ports, and the slot's next pair of SPIs. */
+static void ipsec_ends(struct gk_registrar *r, uint32_t slot, const struct gk_msg *answer,
+                       enum gk_mech mech, struct gk_msg *s)
+{
+	bool listed = false;
+
+	for (unsigned i = 0; i < answer->n_mechs && i < GK_MECH_MAX; i++)
+		listed |= answer->mechs[i].mech == GK_MECH_IPSEC;
+	if (listed && (answer->fields & GK_F_IPSEC_TERM)) {
+		s->ipsec_term = answer->ipsec_term;
+		s->fields |= GK_F_IPSEC_TERM;
+	}
+	if (mech != GK_MECH_IPSEC)
+		return;
+	uint32_t spi = IPSEC_SPI_BASE + slot * 4 + (uint32_t)rec(r, slot)->b.ipsec_flip * 2;
+	s->ipsec_net = (struct gk_ipsec_end){.spi_c = spi,
+	                                     .spi_s = spi + 1,
+	                                     .port_c = r->cfg.ipsec_port_c,
+	                                     .port_s = r->cfg.ipsec_port_s};
+	s->fields |= GK_F_IPSEC_NET;
+}
+
 static void complete(struct gk_registrar *r, struct pending *p,
                      const uint8_t blob_terminal[GK_BLOB_LEN],
                      const uint8_t blob_element[GK_BLOB_LEN])
@@ -964,6 +1016,8 @@ static void complete(struct gk_registrar *r, struct pending *p,
 		return refuse_success(r, p, GK_R_TABLE_FULL);
 	}
 	b = &rec(r, slot)->b;
+	b->r = r; /* a new record's binding names its slot before it is made (ops.ipsec_up) */
+	b->index = slot;
 
 	respond_init(&s, m, GK_MSG_SUCCESS);
 	memcpy(s.n1, m->n1, GK_NONCE_LEN);
@@ -976,11 +1030,14 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	s.index = mech == GK_MECH_GKMAC ? slot : 0;
 	s.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
 	           GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
+	ipsec_ends(r, slot, m, mech, &s);
 	n = gk_random(s.n2, GK_NONCE_LEN) < 0
 	        ? -1
 	        : gk_codec_success_canonical(&s, canon, sizeof(canon));
 	if (n < 0 || gk_response_mac(k, canon, (size_t)n, s.mac) < 0 ||
-	    binding_install(r, slot, from, mech, k, p->rand, s.expires) < 0) {
+	    (mech == GK_MECH_IPSEC &&
+	     r->ops.ipsec_up(r->user, b, from, &s.ipsec_term, &s.ipsec_net, k) != 0) ||
+	    binding_install(r, slot, from, mech, k, p->rand, s.expires, &s) < 0) {
 		gk_wipe(k, sizeof(k));
 		return refuse_success(r, p, GK_R_INTERNAL);
 	}
@@ -998,6 +1055,9 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	kept->n_mechs = s.n_mechs;
 	memcpy(kept->blob, s.blob, GK_BLOB_LEN);
 	memcpy(kept->mac, s.mac, GK_MAC_LEN);
+	kept->ipsec_fields = s.fields & (GK_F_IPSEC_TERM | GK_F_IPSEC_NET);
+	kept->ipsec_term = s.ipsec_term;
+	kept->ipsec_net = s.ipsec_net;
 	r->ops.send_terminal(r->user, &s, from, NULL);
 	if (r->ops.binding_up)
 		r->ops.binding_up(r->user, b);
@@ -1032,8 +1092,10 @@ static bool resend_success(struct gk_registrar *r, struct record *rc, const stru
 	s.expires = kept->expires;
 	s.index = kept->chosen == GK_MECH_GKMAC ? rc->b.index : 0;
 	memcpy(s.mac, kept->mac, GK_MAC_LEN);
+	s.ipsec_term = kept->ipsec_term;
+	s.ipsec_net = kept->ipsec_net;
 	s.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
-	           GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
+	           GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX | kept->ipsec_fields;
 	r->stats.successes_resent++;
 	r->ops.send_terminal(r->user, &s, from, NULL);
 	return true;
@@ -1127,8 +1189,8 @@ void gk_registrar_core_digest_success(struct gk_registrar *r, uint64_t ref)
 	s.chosen = GK_MECH_DIGEST;
 	s.expires = clamp_expires(r, &p->req);
 	s.fields = GK_F_CHOSEN | GK_F_EXPIRES;
-	(void)binding_install(r, slot, &p->from, GK_MECH_DIGEST, NULL, NULL,
-	                      s.expires); /* no K, no Rand */
+	(void)binding_install(r, slot, &p->from, GK_MECH_DIGEST, NULL, NULL, s.expires,
+	                      &s); /* no K, no Rand */
 	r->ops.send_terminal(r->user, &s, &p->from, NULL);
 	if (r->ops.binding_up)
 		r->ops.binding_up(r->user, b);
@@ -1507,6 +1569,8 @@ void gk_binding_get_info(const struct gk_binding *b, struct gk_binding_info *out
 	memcpy(out->fpr, b->fpr, sizeof(out->fpr));
 	out->rx_ok = b->rx_ok;
 	out->tx = b->tx;
+	out->ipsec_term = b->ipsec_term;
+	out->ipsec_net = b->ipsec_net;
 }
 
 void gk_registrar_foreach(struct gk_registrar *r,

@@ -25,6 +25,7 @@ void gk_terminal_reset(struct gk_terminal *t)
 	t->retry_after = 0;
 	t->challenges = 0;
 	t->chosen = GK_MECH_NONE;
+	memset(&t->ipsec_net, 0, sizeof(t->ipsec_net));
 	t->index = 0;
 	t->seq_up = 0;
 	memset(&t->win_down, 0, sizeof(t->win_down));
@@ -72,6 +73,25 @@ static int fail(struct gk_terminal *t, enum gk_reason why)
 	return -1;
 }
 
+/* Whether the offer names ipsec-3gpp (with a preference above 0) and we have an end that can
+ * carry SAs: the answer then carries our end, and the SUCCESS must echo it. Offered without one,
+ * it is only a name the element passes over. */
+static bool offers_ipsec(const struct gk_terminal *t)
+{
+	if (!gk_ipsec_end_ok(&t->ipsec_own))
+		return false;
+	for (unsigned i = 0; i < t->n_offer && i < GK_MECH_MAX; i++)
+		if (t->offer[i].mech == GK_MECH_IPSEC && t->offer[i].q > 0)
+			return true;
+	return false;
+}
+
+static bool same_end(const struct gk_ipsec_end *a, const struct gk_ipsec_end *b)
+{
+	return a->spi_c == b->spi_c && a->spi_s == b->spi_s && a->port_c == b->port_c &&
+	       a->port_s == b->port_s;
+}
+
 static int on_challenge(struct gk_terminal *t, const struct gk_msg *in, struct gk_msg *out)
 {
 	const uint32_t need = GK_F_N1 | GK_F_N2 | GK_F_RAND;
@@ -96,6 +116,10 @@ static int on_challenge(struct gk_terminal *t, const struct gk_msg *in, struct g
 	memcpy(out->mechs, t->offer, sizeof(out->mechs));
 	out->n_mechs = t->n_offer;
 	out->fields |= GK_F_N1 | GK_F_N2 | GK_F_RAND | GK_F_AUTH | GK_F_MECHS;
+	if (offers_ipsec(t)) {
+		out->ipsec_term = t->ipsec_own;
+		out->fields |= GK_F_IPSEC_TERM;
+	}
 	if (t->expires) {
 		out->expires = t->expires;
 		out->fields |= GK_F_EXPIRES;
@@ -141,9 +165,20 @@ static int on_success(struct gk_terminal *t, const struct gk_msg *in)
 		gk_wipe(k, sizeof(k));
 		return fail(t, GK_R_MECH_DOWNGRADE);
 	}
-	/* Nor one that nothing enforces (tls, ipsec-3gpp), though we may offer it: registered
-	 * under it, our signalling would travel unprotected while we believed otherwise. */
-	if (!gk_mech_enforced(in->chosen)) {
+	/* Our ipsec-3gpp end must come back as we sent it: rewritten or removed on the way up, it
+	 * would have set up SAs we do not have, or taken ipsec-3gpp out of the element's choice
+	 * while the list still named it. */
+	if (offers_ipsec(t) &&
+	    !((in->fields & GK_F_IPSEC_TERM) && same_end(&in->ipsec_term, &t->ipsec_own))) {
+		gk_wipe(k, sizeof(k));
+		return fail(t, GK_R_MECH_DOWNGRADE);
+	}
+	/* Nor one that nothing enforces (tls), though we may offer it: registered under it, our
+	 * signalling would travel unprotected while we believed otherwise. ipsec-3gpp we enforce
+	 * ourselves, with the SAs the two ends set up: the element's end must be one. */
+	bool ipsec = in->chosen == GK_MECH_IPSEC && (in->fields & GK_F_IPSEC_NET) &&
+	             gk_ipsec_end_ok(&in->ipsec_net);
+	if (!gk_mech_enforced(in->chosen) && !ipsec) {
 		gk_wipe(k, sizeof(k));
 		return fail(t, GK_R_NO_MECH);
 	}
@@ -154,6 +189,8 @@ static int on_success(struct gk_terminal *t, const struct gk_msg *in)
 
 	t->chosen = in->chosen;
 	t->index = in->index;
+	if (ipsec)
+		t->ipsec_net = in->ipsec_net;
 	t->granted_expires = (in->fields & GK_F_EXPIRES) ? in->expires : 0;
 	gk_pkt_keys_derive(k, &t->keys);
 	gk_fingerprint(k, t->fpr);

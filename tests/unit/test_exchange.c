@@ -15,6 +15,7 @@
 #include "gatekey/exchange/direct.h"
 #include "gatekey/exchange/registrar.h"
 #include "gatekey/exchange/terminal.h"
+#include "gatekey/ipsec/assoc.h"
 #include "gatekey/auc/vector.h"
 
 #define MAX_SUBS 4
@@ -44,6 +45,14 @@ struct world {
 	unsigned n_acct;
 	struct gk_binding *last_up;
 	bool wrong_element_key; /* the AuC wraps the element's copy of K for someone else */
+	struct {
+		unsigned calls, refreshes; /* ipsec_up, and of those with the binding active */
+		struct gk_ipsec_end term, net;
+		struct gk_ipsec_end cur_net; /* at a refresh: the element's end being replaced */
+		struct sockaddr_storage from;
+		uint8_t k[GK_KEY_LEN];
+		int result; /* what ipsec_up returns */
+	} ipsec;
 };
 
 static void w_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
@@ -74,6 +83,26 @@ static void w_acct(void *user, const struct gk_auc_acct *a)
 		w->acct_stop++;
 	if (w->n_acct < 8)
 		w->acct_seq[w->n_acct++] = a->status;
+}
+
+static int w_ipsec_up(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
+                      const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
+                      const uint8_t k[GK_KEY_LEN])
+{
+	struct world *w = user;
+	struct gk_binding_info bi;
+
+	gk_binding_get_info(b, &bi);
+	w->ipsec.calls++;
+	if (bi.mech == GK_MECH_IPSEC) { /* a refresh: the binding still has its SAs' ends */
+		w->ipsec.refreshes++;
+		w->ipsec.cur_net = bi.ipsec_net;
+	}
+	w->ipsec.term = *term;
+	w->ipsec.net = *net;
+	w->ipsec.from = *from;
+	memcpy(w->ipsec.k, k, GK_KEY_LEN);
+	return w->ipsec.result;
 }
 
 static void w_up(void *user, struct gk_binding *b)
@@ -214,6 +243,7 @@ FIXTURE(exchange)
 /* Limits a test may change; 0 keeps the world's own. */
 struct limits {
 	uint32_t lockout_s, challenge_ttl_s, max_terminals, skew_s;
+	bool ipsec; /* the front supports ipsec-3gpp, with w_ipsec_up */
 };
 
 /* The direct topology's front and core with alice provisioned. */
@@ -250,7 +280,14 @@ static int world_init_limits(struct world *w, const struct limits *lim)
 		cfg.challenge_ttl_s = ccfg.challenge_ttl_s = lim->challenge_ttl_s;
 	if (lim->skew_s)
 		cfg.skew_s = lim->skew_s;
-	if (gk_direct_init(&w->d, &cfg, &ccfg, &ops, w, w->loop, err, sizeof(err)) < 0)
+	struct gk_direct_ops o = ops;
+	if (lim->ipsec) {
+		cfg.mechs_supported |= 1u << GK_MECH_IPSEC;
+		cfg.ipsec_port_c = 5062;
+		cfg.ipsec_port_s = 5064;
+		o.ipsec_up = w_ipsec_up;
+	}
+	if (gk_direct_init(&w->d, &cfg, &ccfg, &o, w, w->loop, err, sizeof(err)) < 0)
 		return -1;
 	w->reg = w->d.front;
 	snprintf(w->subs[0].idc, sizeof(w->subs[0].idc), "alice");
@@ -1856,6 +1893,272 @@ TEST(mechanism_choice_never_shifts_by_an_undefined_id)
 		m.n_mechs = 1;
 		EXPECT_EQ(GK_MECH_NONE, gk_mech_choose(&m, UINT32_MAX)) TH_LOG("id %u", ids[i]);
 	}
+}
+
+/* ipsec-3gpp (TS 33.203 sec-agree) in the exchange: the terminal offers it with its end, the
+ * element answers with its own in the SUCCESS under the s10 MAC, and installs its side before
+ * the SUCCESS goes out. */
+static const struct gk_ipsec_end alice_end = {
+    .spi_c = 1111, .spi_s = 2222, .port_c = 5062, .port_s = 5064};
+
+static void offer_ipsec(struct gk_terminal *t)
+{
+	t->offer[0] = (struct gk_mech_offer){GK_MECH_IPSEC, 1000};
+	t->offer[1] = (struct gk_mech_offer){GK_MECH_GKMAC, 900};
+	t->n_offer = 2;
+	t->ipsec_own = alice_end;
+}
+
+static bool same_end(const struct gk_ipsec_end *a, const struct gk_ipsec_end *b)
+{
+	return a->spi_c == b->spi_c && a->spi_s == b->spi_s && a->port_c == b->port_c &&
+	       a->port_s == b->port_s;
+}
+
+static void alice_info(const struct gk_binding_info *bi, void *arg)
+{
+	if (strcmp(bi->idc, "alice") == 0)
+		*(struct gk_binding_info *)arg = *bi;
+}
+
+/* Both sides' view of the association gives the same four SAs: SPI, ports and key per flow. */
+static void expect_same_sas(struct __test_metadata *_metadata, const struct gk_terminal *t,
+                            const struct world *w)
+{
+	struct gk_ipsec_assoc at = {.side = GK_IPSEC_AT_TERMINAL,
+	                            .term = addr_of(2),
+	                            .net = addr_of(1),
+	                            .term_end = t->ipsec_own,
+	                            .net_end = t->ipsec_net};
+	struct gk_ipsec_assoc ae = {.side = GK_IPSEC_AT_ELEMENT,
+	                            .term = w->ipsec.from,
+	                            .net = addr_of(1),
+	                            .term_end = w->ipsec.term,
+	                            .net_end = w->ipsec.net};
+	struct gk_ipsec_flow ft[GK_IPSEC_FLOWS], fe[GK_IPSEC_FLOWS];
+	uint8_t kt[GK_XFRM_KEY_LEN], ke[GK_XFRM_KEY_LEN];
+
+	ASSERT_EQ(0, gk_ipsec_flows(&at, ft));
+	ASSERT_EQ(0, gk_ipsec_flows(&ae, fe));
+	for (unsigned i = 0; i < GK_IPSEC_FLOWS; i++) {
+		EXPECT_EQ(ft[i].xfrm.spi, fe[i].xfrm.spi);
+		EXPECT_EQ(ft[i].uplink, fe[i].uplink);
+		ASSERT_EQ(0, gk_ipsec_flow_key(t->k, &ft[i], kt));
+		ASSERT_EQ(0, gk_ipsec_flow_key(w->ipsec.k, &fe[i], ke));
+		EXPECT_EQ(0, memcmp(kt, ke, sizeof(kt))) TH_LOG("flow %u", i);
+	}
+	gk_wipe(kt, sizeof(kt));
+	gk_wipe(ke, sizeof(ke));
+}
+
+TEST(ipsec_3gpp_terminal_and_element_agree_on_both_ends_and_the_key)
+{
+	struct world w;
+	struct gk_terminal alice;
+	struct gk_binding_info bi;
+
+	ASSERT_EQ(0, world_init_limits(&w, &(struct limits){.ipsec = true}));
+	term_init(&alice, "alice", w.subs[0].kc);
+	offer_ipsec(&alice);
+	ASSERT_EQ(0, run(&w, &alice, 2));
+	ASSERT_EQ(GK_TERM_REGISTERED, alice.state);
+	EXPECT_EQ(GK_MECH_IPSEC, alice.chosen);
+	ASSERT_EQ(1u, w.ipsec.calls);
+	EXPECT_EQ(0u, w.ipsec.refreshes);
+	EXPECT_TRUE(same_end(&w.ipsec.term, &alice_end));
+	EXPECT_TRUE(same_end(&w.ipsec.net, &alice.ipsec_net));
+	EXPECT_TRUE(gk_ipsec_end_ok(&alice.ipsec_net));
+	EXPECT_EQ(5062, alice.ipsec_net.port_c);
+	EXPECT_EQ(5064, alice.ipsec_net.port_s);
+	EXPECT_EQ(0, memcmp(w.ipsec.k, alice.k, GK_KEY_LEN)); /* the SAs' keys come from K */
+	expect_same_sas(_metadata, &alice, &w);
+	memset(&bi, 0, sizeof(bi));
+	gk_registrar_foreach(w.reg, alice_info, &bi);
+	EXPECT_EQ(GK_MECH_IPSEC, bi.mech);
+	EXPECT_TRUE(same_end(&bi.ipsec_term, &alice_end));
+	EXPECT_TRUE(same_end(&bi.ipsec_net, &alice.ipsec_net));
+
+	/* A refresh: the element is told the binding it replaces, and its new end has SPIs of
+	 * its own, so the new SAs can stand beside the old until the switch. */
+	struct gk_ipsec_end first = alice.ipsec_net;
+	ASSERT_EQ(0, run(&w, &alice, 2));
+	ASSERT_EQ(2u, w.ipsec.calls);
+	EXPECT_EQ(1u, w.ipsec.refreshes);
+	EXPECT_TRUE(same_end(&w.ipsec.cur_net, &first));
+	EXPECT_NE(first.spi_c, alice.ipsec_net.spi_c);
+	EXPECT_NE(first.spi_s, alice.ipsec_net.spi_s);
+	EXPECT_NE(alice.ipsec_net.spi_c, alice.ipsec_net.spi_s);
+	expect_same_sas(_metadata, &alice, &w);
+	gk_direct_fini(&w.d);
+	gk_loop_free(w.loop);
+}
+
+/* The answer again (its SUCCESS was lost): the same SUCCESS again, ends included, which the
+ * terminal verifies as it would have the first; the SAs are not installed twice. */
+TEST(ipsec_3gpp_success_resent_carries_the_same_ends)
+{
+	struct world w;
+	struct gk_terminal alice, lost;
+	struct gk_msg req, answer, ignored;
+	struct gk_msg *resp;
+
+	ASSERT_EQ(0, world_init_limits(&w, &(struct limits){.ipsec = true}));
+	term_init(&alice, "alice", w.subs[0].kc);
+	offer_ipsec(&alice);
+	gk_terminal_register(&alice, &req);
+	resp = deliver(&w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(1, gk_terminal_on_message(&alice, resp, &answer));
+	lost = alice; /* the terminal whose SUCCESS is lost */
+	resp = deliver(&w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(0, gk_terminal_on_message(&alice, resp, &ignored));
+	resp = deliver(&w, &answer, 2, 0); /* retransmitted */
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
+	EXPECT_EQ(1u, gk_registrar_stats(w.reg)->successes_resent);
+	ASSERT_EQ(0, gk_terminal_on_message(&lost, resp, &ignored));
+	EXPECT_EQ(GK_MECH_IPSEC, lost.chosen);
+	EXPECT_TRUE(same_end(&lost.ipsec_net, &alice.ipsec_net));
+	EXPECT_EQ(1u, w.ipsec.calls);
+	gk_wipe(&lost, sizeof(lost));
+	gk_direct_fini(&w.d);
+	gk_loop_free(w.loop);
+}
+
+/* An element that does not do ipsec-3gpp picks the terminal's next choice, and echoes the end it
+ * was offered, which the terminal finds unchanged. */
+TEST_F(exchange, ipsec_3gpp_offered_to_an_element_without_it_ends_in_gk_mac)
+{
+	offer_ipsec(&self->alice);
+	ASSERT_EQ(0, run(&self->w, &self->alice, 2));
+	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
+	EXPECT_EQ(GK_MECH_GKMAC, self->alice.chosen);
+}
+
+/* What an attacker on the way up can do to the offer, each caught by the terminal in the SUCCESS
+ * (which the element MACs as it saw the answer): rewrite the end (the element would set up SAs
+ * for someone else's ports), strip it (the element would pass over ipsec-3gpp although the list
+ * names it), or strip ipsec-3gpp from the list. */
+enum ipsec_tamper { END_REWRITTEN, END_STRIPPED, MECH_STRIPPED };
+
+static void tampered_offer(struct __test_metadata *_metadata, enum ipsec_tamper how)
+{
+	struct world w;
+	struct gk_terminal alice;
+	struct gk_msg req, answer, ignored;
+	struct gk_msg *resp;
+
+	ASSERT_EQ(0, world_init_limits(&w, &(struct limits){.ipsec = true}));
+	term_init(&alice, "alice", w.subs[0].kc);
+	offer_ipsec(&alice);
+	gk_terminal_register(&alice, &req);
+	resp = deliver(&w, &req, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(1, gk_terminal_on_message(&alice, resp, &answer));
+	ASSERT_TRUE(answer.fields & GK_F_IPSEC_TERM);
+	switch (how) {
+	case END_REWRITTEN:
+		answer.ipsec_term.port_s = 6000;
+		break;
+	case END_STRIPPED:
+		answer.fields &= ~GK_F_IPSEC_TERM;
+		break;
+	case MECH_STRIPPED:
+		answer.mechs[0] = answer.mechs[1];
+		answer.n_mechs = 1;
+		break;
+	}
+	resp = deliver(&w, &answer, 2, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
+	EXPECT_EQ(how == END_REWRITTEN ? GK_MECH_IPSEC : GK_MECH_GKMAC, resp->chosen);
+	EXPECT_EQ(-1, gk_terminal_on_message(&alice, resp, &ignored));
+	EXPECT_EQ(GK_R_MECH_DOWNGRADE, alice.reason);
+	EXPECT_NE(GK_TERM_REGISTERED, alice.state);
+	gk_direct_fini(&w.d);
+	gk_loop_free(w.loop);
+}
+
+TEST(ipsec_3gpp_end_rewritten_on_the_way_up_is_detected)
+{
+	tampered_offer(_metadata, END_REWRITTEN);
+}
+
+TEST(ipsec_3gpp_end_stripped_on_the_way_up_is_detected)
+{
+	tampered_offer(_metadata, END_STRIPPED);
+}
+
+TEST(ipsec_3gpp_stripped_from_the_list_is_detected)
+{
+	tampered_offer(_metadata, MECH_STRIPPED);
+}
+
+/* SAs the element could not install end the registration: the terminal is refused, not told
+ * it is protected, and no binding is made. */
+TEST(ipsec_3gpp_sas_not_installed_refuse_the_registration)
+{
+	struct world w;
+	struct gk_terminal alice;
+	struct gk_binding_info bi;
+
+	ASSERT_EQ(0, world_init_limits(&w, &(struct limits){.ipsec = true}));
+	w.ipsec.result = -1;
+	term_init(&alice, "alice", w.subs[0].kc);
+	offer_ipsec(&alice);
+	EXPECT_EQ(-1, run(&w, &alice, 2));
+	EXPECT_EQ(GK_R_REFUSED, alice.reason);
+	EXPECT_EQ(1u, w.ipsec.calls);
+	memset(&bi, 0, sizeof(bi));
+	gk_registrar_foreach(w.reg, alice_info, &bi);
+	EXPECT_EQ(GK_MECH_NONE, bi.mech);
+	gk_direct_fini(&w.d);
+	gk_loop_free(w.loop);
+}
+
+/* ipsec-3gpp is chosen only with the terminal's end, and only an end that can carry SAs. */
+TEST(mechanism_choice_takes_ipsec_3gpp_only_with_a_usable_end)
+{
+	struct gk_msg m;
+	const uint32_t both = (1u << GK_MECH_IPSEC) | (1u << GK_MECH_GKMAC);
+
+	memset(&m, 0, sizeof(m));
+	m.mechs[0] = (struct gk_mech_offer){GK_MECH_IPSEC, 1000};
+	m.mechs[1] = (struct gk_mech_offer){GK_MECH_GKMAC, 500};
+	m.n_mechs = 2;
+	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, both)); /* no end */
+	m.ipsec_term = alice_end;
+	m.fields |= GK_F_IPSEC_TERM;
+	EXPECT_EQ(GK_MECH_IPSEC, gk_mech_choose(&m, both));
+	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, 1u << GK_MECH_GKMAC)); /* not supported */
+	m.ipsec_term.spi_s = 255; /* reserved (RFC 4303 §2.1) */
+	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, both));
+	m.ipsec_term = alice_end;
+	m.ipsec_term.port_c = 0;
+	EXPECT_EQ(GK_MECH_GKMAC, gk_mech_choose(&m, both));
+}
+
+/* A front told to support ipsec-3gpp without a way to install SAs refuses to start. */
+TEST(ipsec_3gpp_without_a_way_to_install_sas_is_refused)
+{
+	struct gk_registrar_cfg cfg;
+	static const struct gk_registrar_ops ops = {.send_terminal = w_send};
+	struct gk_loop *loop;
+	char err[128];
+
+	loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, loop);
+	gk_registrar_cfg_defaults(&cfg);
+	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
+	cfg.mechs_supported |= 1u << GK_MECH_IPSEC;
+	cfg.ipsec_port_c = 5062;
+	cfg.ipsec_port_s = 5064;
+	cfg.max_terminals = 64;
+	cfg.max_pending = 16;
+	EXPECT_EQ(NULL, gk_registrar_new(&cfg, &ops, NULL, loop, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "ipsec-3gpp")) TH_LOG("%s", err);
+	gk_loop_free(loop);
 }
 
 TEST_HARNESS_MAIN

@@ -62,10 +62,12 @@ static inline bool gk_mech_valid(unsigned id)
 }
 
 /*
- * The mechanisms an element enforces, the only ones it ever negotiates (DESIGN §5): gk-mac (the
- * per-datagram MAC) and digest (the terminal pinned to its address). tls and ipsec-3gpp are names
- * a terminal may offer, and the echoed list carries them, but nothing implements them yet: an
- * element that chose one would only pin the address while the terminal believed it protected.
+ * The mechanisms every element enforces (DESIGN §5): gk-mac (the per-datagram MAC) and digest (the
+ * terminal pinned to its address). ipsec-3gpp is enforced by the kernel's SAs, which an element
+ * and a terminal install only where the exchange gave both ends (gk_mech_choose, terminal.c), and
+ * tls by nothing yet: a terminal may offer either, and the echoed list carries them, but an
+ * element that chose one it cannot set up would only pin the address while the terminal believed
+ * it protected.
  */
 #define GK_MECHS_ENFORCED ((1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST))
 
@@ -302,8 +304,9 @@ void gk_msg_clear(struct gk_msg *m);
 int gk_msg_success_canonical(const struct gk_msg *m, uint8_t *out, size_t cap);
 
 /* Pick the terminal's most preferred mechanism that `supported` (bitmask of 1u << mech) allows
- * and the element enforces (GK_MECHS_ENFORCED, whatever `supported` says); ties keep the
- * terminal's order. GK_MECH_NONE when none is acceptable. */
+ * and the element can enforce, whatever `supported` says: one of GK_MECHS_ENFORCED, or
+ * ipsec-3gpp when the offer carries the terminal's end and that end can carry SAs
+ * (gk_ipsec_end_ok). Ties keep the terminal's order. GK_MECH_NONE when none is acceptable. */
 enum gk_mech gk_mech_choose(const struct gk_msg *offer, uint32_t supported);
 
 #endif

@@ -23,6 +23,11 @@ struct gk_direct_ops {
 	void (*auc_accounting)(void *user, const struct gk_auc_acct *a);
 	void (*binding_up)(void *user, struct gk_binding *b);
 	void (*binding_down)(void *user, struct gk_binding *b);
+	/* ipsec-3gpp's SAs (registrar.h, gk_registrar_ops.ipsec_up); optional unless the front
+	 * supports ipsec-3gpp. */
+	int (*ipsec_up)(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
+	                const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
+	                const uint8_t k[GK_KEY_LEN]);
 	/* Verdicts on requests from SBCs (optional: only a core that serves SBCs needs them). */
 	void (*peer_challenge)(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN]);
 	void (*peer_success)(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],

@@ -50,6 +50,9 @@ struct gk_registrar_cfg {
 	 * come back after retry_after_s plus 0..retry_jitter_s seconds (gk_retry_after_pick),
 	 * defaults 5 and 5. */
 	uint32_t retry_after_s, retry_jitter_s;
+	/* ipsec-3gpp (in mechs_supported only with ops.ipsec_up): the element's protected client
+	 * and server ports, the port-c and port-s of its end in every SUCCESS. */
+	uint16_t ipsec_port_c, ipsec_port_s;
 };
 
 /* A reference the registrar sends a request to the core under (and the core quotes in its
@@ -92,6 +95,16 @@ struct gk_registrar_ops {
 	 * or _reject. Optional: without it such a REGISTER is refused. */
 	void (*core_digest)(void *user, uint64_t ref, const char *idc, const char *idsp,
 	                    const struct gk_digest *cred, const char *address);
+	/* ipsec-3gpp: the SAs of a registration about to complete with it, installed before the
+	 * SUCCESS goes out so that the terminal's first protected datagram finds them. from: the
+	 * terminal's address; term: its end as it offered it; net: the element's, which the
+	 * SUCCESS carries; k: the session key (the caller wipes it). b is the IDc's binding as it
+	 * stands: active, with its own ends (gk_binding_get_info), when this is a refresh, which
+	 * the daemon makes before it breaks (ipsec/assoc.h). Non-zero refuses the registration
+	 * (INTERNAL). Required when mechs_supported has ipsec-3gpp; the SAs go at binding_down. */
+	int (*ipsec_up)(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
+	                const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
+	                const uint8_t k[GK_KEY_LEN]);
 	/* A registration completed or a binding ended (for the fast path and inspection). */
 	void (*binding_up)(void *user, struct gk_binding *b);
 	void (*binding_down)(void *user, struct gk_binding *b);
@@ -132,6 +145,7 @@ struct gk_binding_info {
 	uint64_t expires_at_ms; /* loop clock */
 	char fpr[GK_FPR_HEX_LEN + 1];
 	uint64_t rx_ok, tx;
+	struct gk_ipsec_end ipsec_term, ipsec_net; /* mech ipsec-3gpp: both ends, as exchanged */
 };
 
 void gk_registrar_cfg_defaults(struct gk_registrar_cfg *c);

@@ -30,6 +30,9 @@ struct gk_terminal {
 	uint8_t n_offer;
 	uint32_t expires;
 	int64_t ts_offset; /* added to the clock: to test skew handling */
+	/* With ipsec-3gpp in the offer: this terminal's end (its protected ports, the SPIs it
+	 * receives on), sent with the offer. The SUCCESS must echo it unchanged. */
+	struct gk_ipsec_end ipsec_own;
 
 	uint8_t state; /* enum gk_term_state */
 	uint8_t n1[GK_NONCE_LEN];
@@ -43,14 +46,16 @@ struct gk_terminal {
 	uint8_t chosen;
 	uint32_t index;
 	uint32_t granted_expires;
-	uint8_t k[GK_KEY_LEN]; /* the session key itself, for mechanisms that key from it */
+	uint8_t k[GK_KEY_LEN];         /* the session key itself, for mechanisms that key from it */
+	struct gk_ipsec_end ipsec_net; /* chosen ipsec-3gpp: the element's end, from the SUCCESS */
 	struct gk_pkt_keys keys;
 	uint64_t seq_up;
 	struct gk_replay_window win_down;
 	char fpr[GK_FPR_HEX_LEN + 1];
 };
 
-/* idc, idsp, kc and offer must be set; resets everything else. */
+/* idc, idsp, kc and offer must be set (and ipsec_own, when the offer names ipsec-3gpp); resets
+ * everything else. */
 void gk_terminal_reset(struct gk_terminal *t);
 /* Fills out (type, fields) for a REGISTER; the caller adds the wire context. */
 void gk_terminal_register(struct gk_terminal *t, struct gk_msg *out);

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ipsec-3gpp negotiated over each binding's wire: SIP, MGCP, H.248 and H.323 RAS. The terminal's
+ * state machine and the direct topology's front and core exchange encoded datagrams, so the ends
+ * (SPIs and ports) travel as each binding writes them (docs/bindings*.md) and the s10 MAC covers
+ * them as each binding defines it. test_exchange.c pins the same logic without a codec.
+ */
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "gatekey/auc/vector.h"
+#include "gatekey/codec/codec.h"
+#include "gatekey/exchange/direct.h"
+#include "gatekey/exchange/terminal.h"
+#include "gatekey/ipsec/assoc.h"
+#include "gatekey/runtime/config.h"
+
+struct world {
+	const struct gk_codec *codec;
+	struct gk_loop *loop;
+	struct gk_direct d;
+	uint8_t kss[GK_KEY_LEN], kc[GK_KEY_LEN];
+	struct sockaddr_storage term;
+	struct gk_msg out; /* the last response, as the terminal decoded it */
+	bool have;
+	uint32_t auc_handle;
+	bool auc_pending;
+	uint64_t unique;
+	/* ipsec_up's last call */
+	unsigned ipsec_calls;
+	struct gk_ipsec_end term_end, net_end;
+	uint8_t k[GK_KEY_LEN];
+};
+
+/* m encoded by one side and decoded by the other, as a datagram would be. */
+static int through_wire(const struct world *w, const struct gk_msg *m, struct gk_msg *out)
+{
+	uint8_t buf[GK_LOOP_DGRAM_MAX];
+	enum gk_reason why;
+	int n = w->codec->encode(m, buf, sizeof(buf));
+
+	if (n < 0 || w->codec->decode(buf, (size_t)n, out, &why) < 0)
+		return -1;
+	return 0;
+}
+
+static void w_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+                   struct gk_binding *b)
+{
+	struct world *w = user;
+	struct gk_msg resp = *m;
+	(void)to;
+	(void)b;
+	if (w->codec->response_init)
+		w->codec->response_init(&resp);
+	w->have = through_wire(w, &resp, &w->out) == 0;
+}
+
+static void w_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
+{
+	struct world *w = user;
+	(void)idc;
+	(void)idsp;
+	w->auc_handle = handle;
+	w->auc_pending = true;
+}
+
+static int w_ipsec_up(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
+                      const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
+                      const uint8_t k[GK_KEY_LEN])
+{
+	struct world *w = user;
+	(void)b;
+	(void)from;
+	w->ipsec_calls++;
+	w->term_end = *term;
+	w->net_end = *net;
+	memcpy(w->k, k, GK_KEY_LEN);
+	return 0;
+}
+
+/* The terminal's request over the wire to the element, the AuC's vector when asked, and the
+ * element's response as the terminal decodes it; NULL when none came. `tamper`, when set, edits
+ * the request as the element received it: what an attacker on the way up could do. */
+static struct gk_msg *deliver(struct world *w, struct gk_msg *req, void (*tamper)(struct gk_msg *))
+{
+	char call_id[32], tag[16];
+	struct gk_request_ctx rc = {.idc = req->idc,
+	                            .idsp = req->idsp,
+	                            .local = &w->term,
+	                            .dialog_id = call_id,
+	                            .local_tag = tag,
+	                            .seq = (uint32_t)++w->unique,
+	                            .unique = w->unique};
+	struct gk_msg m;
+
+	snprintf(call_id, sizeof(call_id), "ipsec-negotiation-1");
+	snprintf(tag, sizeof(tag), "t1");
+	req->proto = (uint8_t)w->codec->proto;
+	w->codec->request_init(req, &rc);
+	if (through_wire(w, req, &m) < 0)
+		return NULL;
+	if (w->codec->received)
+		w->codec->received(&m, &w->term);
+	if (tamper)
+		tamper(&m);
+	w->have = false;
+	gk_registrar_on_message(w->d.front, &m, &w->term, 0);
+	if (w->auc_pending) {
+		struct gk_auc_vector v;
+		gk_vector_make(w->kc, w->kss, GK_ROLE_SOFTSWITCH, "alice", "ss1", &v);
+		w->auc_pending = false;
+		gk_core_auc_vector(w->d.core, w->auc_handle, &v);
+	}
+	return w->have ? &w->out : NULL;
+}
+
+static const struct gk_ipsec_end alice_end = {
+    .spi_c = 0x1000, .spi_s = 0x1001, .port_c = 5100, .port_s = 5101};
+
+static bool same_end(const struct gk_ipsec_end *a, const struct gk_ipsec_end *b)
+{
+	return a->spi_c == b->spi_c && a->spi_s == b->spi_s && a->port_c == b->port_c &&
+	       a->port_s == b->port_s;
+}
+
+FIXTURE(over)
+{
+	struct world w;
+	struct gk_terminal t;
+};
+
+FIXTURE_VARIANT(over)
+{
+	enum gk_proto proto;
+	const char *term_addr;
+};
+
+FIXTURE_VARIANT_ADD(over, sip){
+    .proto = GK_PROTO_SIP,
+    .term_addr = "198.18.0.2:5060",
+};
+FIXTURE_VARIANT_ADD(over, mgcp){
+    .proto = GK_PROTO_MGCP,
+    .term_addr = "198.18.0.2:2427",
+};
+FIXTURE_VARIANT_ADD(over, h248){
+    .proto = GK_PROTO_H248,
+    .term_addr = "198.18.0.2:2944",
+};
+FIXTURE_VARIANT_ADD(over, h323_ras){
+    .proto = GK_PROTO_H323,
+    .term_addr = "198.18.0.2:1719",
+};
+
+FIXTURE_SETUP(over)
+{
+	struct gk_registrar_cfg cfg;
+	struct gk_core_cfg ccfg;
+	static const struct gk_direct_ops ops = {
+	    .send_terminal = w_send, .auc_request = w_auc_request, .ipsec_up = w_ipsec_up};
+	char err[128];
+
+	memset(&self->w, 0, sizeof(self->w));
+	self->w.codec = gk_codec_get(variant->proto);
+	ASSERT_NE(NULL, self->w.codec);
+	ASSERT_EQ(0, gk_parse_addr(variant->term_addr, &self->w.term, err, sizeof(err)));
+	self->w.loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.loop);
+	gk_random(self->w.kss, GK_KEY_LEN);
+	gk_random(self->w.kc, GK_KEY_LEN);
+	gk_registrar_cfg_defaults(&cfg);
+	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
+	memcpy(cfg.element_key, self->w.kss, GK_KEY_LEN);
+	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC);
+	cfg.ipsec_port_c = 5200;
+	cfg.ipsec_port_s = 5201;
+	cfg.max_terminals = 16;
+	cfg.max_pending = 8;
+	cfg.log_registrations = false;
+	gk_core_cfg_defaults(&ccfg);
+	ccfg.max_terminals = 16;
+	ccfg.max_pending = 8;
+	ASSERT_EQ(0, gk_direct_init(&self->w.d, &cfg, &ccfg, &ops, &self->w, self->w.loop, err,
+	                            sizeof(err)))
+	TH_LOG("%s", err);
+
+	memset(&self->t, 0, sizeof(self->t));
+	snprintf(self->t.idc, sizeof(self->t.idc), "alice");
+	snprintf(self->t.idsp, sizeof(self->t.idsp), "ss1");
+	memcpy(self->t.kc, self->w.kc, GK_KEY_LEN);
+	self->t.offer[0] = (struct gk_mech_offer){GK_MECH_IPSEC, 1000};
+	self->t.offer[1] = (struct gk_mech_offer){GK_MECH_GKMAC, 500};
+	self->t.n_offer = 2;
+	self->t.ipsec_own = alice_end;
+	self->t.expires = 600;
+}
+
+FIXTURE_TEARDOWN(over)
+{
+	gk_direct_fini(&self->w.d);
+	gk_loop_free(self->w.loop);
+	gk_wipe(&self->t, sizeof(self->t));
+}
+
+/* REGISTER -> challenge -> answer (with the terminal's end) -> SUCCESS (with both) -> the
+ * terminal's verdict: 0 registered, -1 failed. */
+static int register_over(struct world *w, struct gk_terminal *t, void (*tamper)(struct gk_msg *))
+{
+	struct gk_msg req, answer, ignored, *resp;
+
+	gk_terminal_register(t, &req);
+	resp = deliver(w, &req, NULL);
+	if (!resp || gk_terminal_on_message(t, resp, &answer) != 1)
+		return -3;
+	resp = deliver(w, &answer, tamper);
+	if (!resp)
+		return -3;
+	return gk_terminal_on_message(t, resp, &ignored);
+}
+
+TEST_F(over, both_ends_hold_the_same_sas)
+{
+	ASSERT_EQ(0, register_over(&self->w, &self->t, NULL))
+	TH_LOG("reason %s", gk_reason_name(self->t.reason));
+	EXPECT_EQ(GK_MECH_IPSEC, self->t.chosen);
+	ASSERT_EQ(1u, self->w.ipsec_calls);
+	EXPECT_TRUE(same_end(&self->w.term_end, &alice_end));
+	EXPECT_TRUE(same_end(&self->w.net_end, &self->t.ipsec_net));
+	EXPECT_EQ(5200, self->t.ipsec_net.port_c);
+	EXPECT_EQ(5201, self->t.ipsec_net.port_s);
+	EXPECT_EQ(0, memcmp(self->w.k, self->t.k, GK_KEY_LEN));
+
+	/* the four SAs, as each side would install them, are the same */
+	struct sockaddr_storage net;
+	char err[64];
+	ASSERT_EQ(0, gk_parse_addr("198.18.0.1:0", &net, err, sizeof(err)));
+	struct gk_ipsec_assoc at = {.side = GK_IPSEC_AT_TERMINAL,
+	                            .term = self->w.term,
+	                            .net = net,
+	                            .term_end = self->t.ipsec_own,
+	                            .net_end = self->t.ipsec_net};
+	struct gk_ipsec_assoc ae = {.side = GK_IPSEC_AT_ELEMENT,
+	                            .term = self->w.term,
+	                            .net = net,
+	                            .term_end = self->w.term_end,
+	                            .net_end = self->w.net_end};
+	struct gk_ipsec_flow ft[GK_IPSEC_FLOWS], fe[GK_IPSEC_FLOWS];
+	uint8_t kt[GK_XFRM_KEY_LEN], ke[GK_XFRM_KEY_LEN];
+	ASSERT_EQ(0, gk_ipsec_flows(&at, ft));
+	ASSERT_EQ(0, gk_ipsec_flows(&ae, fe));
+	for (unsigned i = 0; i < GK_IPSEC_FLOWS; i++) {
+		EXPECT_EQ(ft[i].xfrm.spi, fe[i].xfrm.spi);
+		ASSERT_EQ(0, gk_ipsec_flow_key(self->t.k, &ft[i], kt));
+		ASSERT_EQ(0, gk_ipsec_flow_key(self->w.k, &fe[i], ke));
+		EXPECT_EQ(0, memcmp(kt, ke, sizeof(kt))) TH_LOG("flow %u", i);
+	}
+	gk_wipe(kt, sizeof(kt));
+	gk_wipe(ke, sizeof(ke));
+}
+
+static void strip_ipsec_from_list(struct gk_msg *m)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < m->n_mechs; i++)
+		if (m->mechs[i].mech != GK_MECH_IPSEC)
+			m->mechs[n++] = m->mechs[i];
+	m->n_mechs = (uint8_t)n;
+}
+
+static void rewrite_end(struct gk_msg *m)
+{
+	m->ipsec_term.port_c++;
+}
+
+static void strip_end(struct gk_msg *m)
+{
+	m->fields &= ~GK_F_IPSEC_TERM;
+}
+
+/* A list downgraded on the way up: the element registers the terminal with gk-mac, and the
+ * terminal, which finds its list changed under the MAC, does not accept it. */
+TEST_F(over, ipsec_3gpp_removed_on_the_way_up_is_detected)
+{
+	EXPECT_EQ(-1, register_over(&self->w, &self->t, strip_ipsec_from_list));
+	EXPECT_EQ(GK_R_MECH_DOWNGRADE, self->t.reason);
+	EXPECT_EQ(0u, self->w.ipsec_calls);
+}
+
+TEST_F(over, the_terminals_end_rewritten_on_the_way_up_is_detected)
+{
+	EXPECT_EQ(-1, register_over(&self->w, &self->t, rewrite_end));
+	EXPECT_EQ(GK_R_MECH_DOWNGRADE, self->t.reason);
+}
+
+TEST_F(over, the_terminals_end_stripped_on_the_way_up_is_detected)
+{
+	EXPECT_EQ(-1, register_over(&self->w, &self->t, strip_end));
+	EXPECT_EQ(GK_R_MECH_DOWNGRADE, self->t.reason);
+	EXPECT_EQ(0u, self->w.ipsec_calls);
+}
+
+TEST_HARNESS_MAIN
