@@ -9,7 +9,9 @@
  * (127.0.0.1 and 127.0.0.2, or ::1 twice). An SA is then the sender's and the receiver's at once,
  * so each direction has one SA (added as the sender's flow), the sender's outbound policy and the
  * receiver's inbound one. IPv4 on lo skips XFRM unless told otherwise (the kernel sets lo's
- * disable_xfrm and disable_policy), so the fixture turns both off in its namespace.
+ * disable_xfrm and disable_policy), so the fixture turns both off in its namespace. The pair
+ * fixture (at the end) instead gives the terminal and the element a namespace each, joined by
+ * veth, and has the exchange negotiate the SAs both install.
  *
  * The SA tests need ESP and rfc4106(gcm(aes)) in the kernel (CONFIG_INET_ESP, CONFIG_INET6_ESP,
  * CONFIG_CRYPTO_GCM). They skip only on a kernel proven to lack them, naming the option, and run
@@ -18,6 +20,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/xfrm.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -31,10 +35,16 @@
 
 #include "kselftest_harness.h"
 
+#include "gatekey/auc/vector.h"
 #include "gatekey/crypto/crypto.h"
+#include "gatekey/exchange/direct.h"
+#include "gatekey/exchange/terminal.h"
 #include "gatekey/ipsec/assoc.h"
 #include "gatekey/ipsec/xfrm.h"
 #include "helper_xfrm.h"
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
 
 #define PORT_C  6100    /* T's protected port */
 #define PORT_S  6101    /* P's protected port */
@@ -754,6 +764,355 @@ TEST_F(xfrm, assoc_refresh_is_make_before_break)
 	close(fc2);
 	close(raw);
 	assoc_socks_close(&k);
+}
+
+/* ---- a registration's SAs, negotiated and installed on both sides ----------------------------
+ *
+ * The terminal and the element each in a network namespace of their own, joined by a veth pair
+ * (198.18.9.0/24, 2001:db8:9::/64), as on a real access link. The exchange (the direct
+ * topology's front and core, and the terminal's state machine, in this process) negotiates
+ * ipsec-3gpp; the element installs its side from ops.ipsec_up before its SUCCESS, the terminal
+ * its own once registered. Then the signalling between their protected ports crosses the link
+ * under ESP, and a datagram in clear from the terminal's protected port is dropped by the
+ * element's inbound policy and counted in its namespace's /proc/net/xfrm_stat.
+ */
+#define PAIR_IF_E "gke0"
+#define PAIR_IF_T "gkt0"
+
+struct pair_world {
+	struct gk_loop *loop;
+	struct gk_direct d;
+	uint8_t kss[GK_KEY_LEN], kc[GK_KEY_LEN];
+	struct gk_msg out;
+	bool have;
+	uint32_t auc_handle;
+	bool auc_pending;
+	struct gk_xfrm *he;           /* the element's namespace's XFRM */
+	struct sockaddr_storage net;  /* the element's address */
+	struct gk_ipsec_assoc at_net; /* what ipsec_up installed */
+	int install_rc;
+};
+
+FIXTURE(pair)
+{
+	int ns_e, ns_t; /* the element's and the terminal's namespaces */
+	struct gk_xfrm *ht;
+	struct pair_world w;
+	struct gk_terminal t;
+	struct sockaddr_storage term;
+};
+
+FIXTURE_VARIANT(pair)
+{
+	int family;
+	const char *e, *t;
+	int prefix;
+};
+
+FIXTURE_VARIANT_ADD(pair, ipv4){
+    .family = AF_INET,
+    .e = "198.18.9.1",
+    .t = "198.18.9.2",
+    .prefix = 24,
+};
+
+FIXTURE_VARIANT_ADD(pair, ipv6){
+    .family = AF_INET6,
+    .e = "2001:db8:9::1",
+    .t = "2001:db8:9::2",
+    .prefix = 64,
+};
+
+/* ifname up with ip/prefix on it, in the current namespace, through libnl-route. */
+static int link_address_up(const char *ifname, int family, const char *ip, int prefix)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct rtnl_link *link = NULL, *change = rtnl_link_alloc();
+	struct rtnl_addr *addr = rtnl_addr_alloc();
+	struct nl_addr *local = NULL;
+	char text[64];
+	int rc = -ENOMEM;
+
+	if (!sk || !change || !addr || nl_connect(sk, NETLINK_ROUTE) < 0)
+		goto out;
+	rc = -ENODEV;
+	if (rtnl_link_get_kernel(sk, 0, ifname, &link) < 0)
+		goto out;
+	snprintf(text, sizeof(text), "%s/%d", ip, prefix);
+	rc = -EINVAL;
+	if (nl_addr_parse(text, family, &local) < 0)
+		goto out;
+	rtnl_addr_set_ifindex(addr, rtnl_link_get_ifindex(link));
+	rtnl_addr_set_local(addr, local);
+	if (family == AF_INET6)
+		rtnl_addr_set_flags(addr, IFA_F_NODAD); /* usable at once, no DAD wait */
+	rtnl_link_set_flags(change, IFF_UP);
+	rc = rtnl_addr_add(sk, addr, 0);
+	if (!rc)
+		rc = rtnl_link_change(sk, link, change, 0);
+	rc = rc < 0 ? -EIO : 0;
+out:
+	nl_addr_put(local);
+	rtnl_addr_put(addr);
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	nl_socket_free(sk);
+	return rc;
+}
+
+/* The veth pair: PAIR_IF_E here, PAIR_IF_T in the namespace ns_t. */
+static int veth_to(int ns_t)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct rtnl_link *veth = rtnl_link_veth_alloc();
+	int rc = -ENOMEM;
+
+	if (sk && veth && nl_connect(sk, NETLINK_ROUTE) == 0) {
+		struct rtnl_link *peer = rtnl_link_veth_get_peer(veth);
+		rtnl_link_set_name(veth, PAIR_IF_E);
+		rtnl_link_set_name(peer, PAIR_IF_T);
+		rtnl_link_set_ns_fd(peer, ns_t);
+		rtnl_link_put(peer);
+		rc = rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL) < 0 ? -EIO : 0;
+	}
+	rtnl_link_veth_release(veth);
+	nl_socket_free(sk);
+	return rc;
+}
+
+static void pair_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
+                      struct gk_binding *b)
+{
+	struct pair_world *w = user;
+	(void)to;
+	(void)b;
+	w->out = *m;
+	w->have = true;
+}
+
+static void pair_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
+{
+	struct pair_world *w = user;
+	(void)idc;
+	(void)idsp;
+	w->auc_handle = handle;
+	w->auc_pending = true;
+}
+
+/* The element's side, as a daemon installs it: the association from what the exchange gave. */
+static int pair_ipsec_up(void *user, const struct gk_binding *b,
+                         const struct sockaddr_storage *from, const struct gk_ipsec_end *term,
+                         const struct gk_ipsec_end *net, const uint8_t k[GK_KEY_LEN])
+{
+	struct pair_world *w = user;
+	(void)b;
+	w->at_net = (struct gk_ipsec_assoc){.side = GK_IPSEC_AT_ELEMENT,
+	                                    .term = *from,
+	                                    .net = w->net,
+	                                    .term_end = *term,
+	                                    .net_end = *net,
+	                                    .owner = OWNER,
+	                                    .lifetime_s = 600};
+	w->install_rc = gk_ipsec_install(w->he, &w->at_net, k);
+	return w->install_rc;
+}
+
+static struct gk_msg *pair_deliver(struct pair_world *w, struct gk_msg *m,
+                                   const struct sockaddr_storage *from)
+{
+	w->have = false;
+	gk_registrar_on_message(w->d.front, m, from, 0);
+	if (w->auc_pending) {
+		struct gk_auc_vector v;
+		gk_vector_make(w->kc, w->kss, GK_ROLE_SOFTSWITCH, "alice", "ss1", &v);
+		w->auc_pending = false;
+		gk_core_auc_vector(w->d.core, w->auc_handle, &v);
+	}
+	return w->have ? &w->out : NULL;
+}
+
+static int in_ns(int ns)
+{
+	return setns(ns, CLONE_NEWNET) == 0 ? 0 : -errno;
+}
+
+FIXTURE_SETUP(pair)
+{
+	struct gk_registrar_cfg cfg;
+	struct gk_core_cfg ccfg;
+	static const struct gk_direct_ops ops = {
+	    .send_terminal = pair_send, .auc_request = pair_auc_request, .ipsec_up = pair_ipsec_up};
+	char err[128];
+
+	self->ns_e = self->ns_t = -1;
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	self->ns_e = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->ns_e);
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	self->ns_t = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->ns_t);
+	ASSERT_EQ(0, lo_up());
+	ASSERT_EQ(0, in_ns(self->ns_e));
+	ASSERT_EQ(0, lo_up());
+	ASSERT_EQ(0, veth_to(self->ns_t));
+	ASSERT_EQ(0, link_address_up(PAIR_IF_E, variant->family, variant->e, variant->prefix));
+	ASSERT_EQ(0, gk_xfrm_open(&self->w.he));
+	ASSERT_EQ(0, in_ns(self->ns_t));
+	ASSERT_EQ(0, link_address_up(PAIR_IF_T, variant->family, variant->t, variant->prefix));
+	ASSERT_EQ(0, gk_xfrm_open(&self->ht));
+	ASSERT_EQ(0, in_ns(self->ns_e));
+	addr_at(&self->w.net, variant->family, variant->e, 0);
+	addr_at(&self->term, variant->family, variant->t, 5060);
+
+	self->w.loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.loop);
+	gk_random(self->w.kss, GK_KEY_LEN);
+	gk_random(self->w.kc, GK_KEY_LEN);
+	gk_registrar_cfg_defaults(&cfg);
+	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
+	memcpy(cfg.element_key, self->w.kss, GK_KEY_LEN);
+	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC);
+	cfg.ipsec_port_c = 6201;
+	cfg.ipsec_port_s = 6202;
+	cfg.max_terminals = 16;
+	cfg.max_pending = 8;
+	cfg.log_registrations = false;
+	gk_core_cfg_defaults(&ccfg);
+	ccfg.max_terminals = 16;
+	ccfg.max_pending = 8;
+	ASSERT_EQ(0, gk_direct_init(&self->w.d, &cfg, &ccfg, &ops, &self->w, self->w.loop, err,
+	                            sizeof(err)))
+	{
+		TH_LOG("%s", err);
+	}
+	memset(&self->t, 0, sizeof(self->t));
+	snprintf(self->t.idc, sizeof(self->t.idc), "alice");
+	snprintf(self->t.idsp, sizeof(self->t.idsp), "ss1");
+	memcpy(self->t.kc, self->w.kc, GK_KEY_LEN);
+	self->t.offer[0] = (struct gk_mech_offer){GK_MECH_IPSEC, 1000};
+	self->t.offer[1] = (struct gk_mech_offer){GK_MECH_GKMAC, 500};
+	self->t.n_offer = 2;
+	self->t.ipsec_own =
+	    (struct gk_ipsec_end){.spi_c = 0x7000, .spi_s = 0x7001, .port_c = 6101, .port_s = 6102};
+}
+
+FIXTURE_TEARDOWN(pair)
+{
+	if (self->w.loop) {
+		gk_direct_fini(&self->w.d);
+		gk_loop_free(self->w.loop);
+	}
+	gk_xfrm_close(self->ht);
+	gk_xfrm_close(self->w.he);
+	gk_wipe(&self->t, sizeof(self->t));
+	if (self->ns_e >= 0)
+		close(self->ns_e);
+	if (self->ns_t >= 0)
+		close(self->ns_t);
+}
+
+/* A UDP socket at ip:port in namespace ns (the caller's namespace is the element's after). */
+static int udp_in(int ns, int ns_back, int family, const char *ip, uint16_t port)
+{
+	struct sockaddr_storage a;
+	int fd;
+
+	if (in_ns(ns) < 0)
+		return -1;
+	addr_at(&a, family, ip, port);
+	fd = udp_at(&a);
+	in_ns(ns_back);
+	return fd;
+}
+
+/* fd sends in clear from now on, whatever the policies of its namespace say (a per-socket
+ * policy that allows without a template: what a terminal without the SAs would send). */
+static int bypass_policies(int fd, int family)
+{
+	struct xfrm_userpolicy_info pol;
+
+	memset(&pol, 0, sizeof(pol));
+	pol.action = XFRM_POLICY_ALLOW;
+	pol.dir = XFRM_POLICY_OUT;
+	pol.sel.family = (uint16_t)family;
+	pol.lft.soft_byte_limit = pol.lft.hard_byte_limit = XFRM_INF;
+	pol.lft.soft_packet_limit = pol.lft.hard_packet_limit = XFRM_INF;
+	return setsockopt(fd, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+	                  family == AF_INET ? IP_XFRM_POLICY : IPV6_XFRM_POLICY, &pol, sizeof(pol));
+}
+
+TEST_F(pair, negotiated_sas_protect_the_terminals_signalling_both_ways)
+{
+	struct gk_msg req, answer, ignored, *resp;
+	struct gk_ipsec_end tend = self->t.ipsec_own;
+	int fam = variant->family;
+
+	ESP_CAPABLE_OR_SKIP(fam, return );
+	/* the exchange: the element installs its side before its SUCCESS */
+	gk_terminal_register(&self->t, &req);
+	resp = pair_deliver(&self->w, &req, &self->term);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->t, resp, &answer));
+	resp = pair_deliver(&self->w, &answer, &self->term);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(0, self->w.install_rc)
+	{
+		TH_LOG("element side: %s (kernel: \"%s\")", strerror(-self->w.install_rc),
+		       gk_xfrm_error(self->w.he));
+	}
+	ASSERT_EQ(0, gk_terminal_on_message(&self->t, resp, &ignored));
+	ASSERT_EQ(GK_MECH_IPSEC, self->t.chosen);
+	struct gk_ipsec_end nend = self->t.ipsec_net;
+	struct gk_ipsec_assoc at_term = {.side = GK_IPSEC_AT_TERMINAL,
+	                                 .term = self->term,
+	                                 .net = self->w.net,
+	                                 .term_end = self->t.ipsec_own,
+	                                 .net_end = nend,
+	                                 .owner = OWNER,
+	                                 .lifetime_s = 600};
+	ASSERT_EQ(0, gk_ipsec_install(self->ht, &at_term, self->t.k))
+	{
+		TH_LOG("terminal side: %s", gk_xfrm_error(self->ht));
+	}
+	EXPECT_EQ(4, gk_xfrm_sa_list(self->ht, OWNER, NULL, 0));
+	EXPECT_EQ(4, gk_xfrm_sa_list(self->w.he, OWNER, NULL, 0));
+
+	/* the four flows of TS 33.203 cross the link under ESP */
+	int t_c = udp_in(self->ns_t, self->ns_e, fam, variant->t, tend.port_c);
+	int t_s = udp_in(self->ns_t, self->ns_e, fam, variant->t, tend.port_s);
+	int e_c = udp_in(self->ns_e, self->ns_e, fam, variant->e, nend.port_c);
+	int e_s = udp_in(self->ns_e, self->ns_e, fam, variant->e, nend.port_s);
+	ASSERT_TRUE(t_c >= 0 && t_s >= 0 && e_c >= 0 && e_s >= 0);
+	struct sockaddr_storage to_e_s, to_e_c, to_t_c, to_t_s;
+	addr_at(&to_e_s, fam, variant->e, nend.port_s);
+	addr_at(&to_e_c, fam, variant->e, nend.port_c);
+	addr_at(&to_t_c, fam, variant->t, tend.port_c);
+	addr_at(&to_t_s, fam, variant->t, tend.port_s);
+	long mismatch = xfrm_stat("XfrmInTmplMismatch"); /* the element's namespace */
+	EXPECT_TRUE(arrives(t_c, e_s, &to_e_s, "REGISTER sip:ss1", WAIT_MS));
+	EXPECT_TRUE(arrives(e_s, t_c, &to_t_c, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_TRUE(arrives(e_c, t_s, &to_t_s, "OPTIONS sip:alice", WAIT_MS));
+	EXPECT_TRUE(arrives(t_s, e_c, &to_e_c, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_EQ(mismatch, xfrm_stat("XfrmInTmplMismatch"));
+
+	/* the terminal's protected port in clear: the element's inbound policy drops it */
+	ASSERT_EQ(0, bypass_policies(t_c, fam))
+	{
+		TH_LOG("IP_XFRM_POLICY: %s", strerror(errno));
+	}
+	EXPECT_FALSE(arrives(t_c, e_s, &to_e_s, "REGISTER sip:ss1", DROP_MS));
+	EXPECT_EQ(mismatch + 1, xfrm_stat("XfrmInTmplMismatch"));
+
+	/* removed on both sides (the binding's end), nothing of them is left */
+	EXPECT_EQ(8, gk_ipsec_remove(self->w.he, &self->w.at_net));
+	EXPECT_EQ(8, gk_ipsec_remove(self->ht, &at_term));
+	EXPECT_EQ(0, gk_xfrm_sa_list(self->w.he, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_EQ(0, gk_xfrm_sa_list(self->ht, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_TRUE(arrives(t_c, e_s, &to_e_s, "REGISTER sip:ss1", WAIT_MS));
+	close(t_c);
+	close(t_s);
+	close(e_c);
+	close(e_s);
 }
 
 TEST_HARNESS_MAIN

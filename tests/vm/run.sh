@@ -35,9 +35,10 @@ marker=gk-vm-exit-status
 # which hashes with SHA3-256; without an stdrng every SA add fails with "Kernel was unable to
 # initialize cryptographic operations") and authenc for non-AEAD ESP. Their dependencies come
 # from modules.dep. A name that is neither a module of the package nor built in is an error.
+# veth joins the two namespaces of a registration's terminal and element (test_xfrm's pair).
 modules=(xfrm_algo xfrm_user esp4 esp6 gf128mul ghash_generic ghash_clmulni_intel ctr gcm cryptd
 	crypto_simd aesni_intel seqiv echainiv sha512_generic sha3_generic jitterentropy_rng drbg
-	authenc)
+	authenc veth)
 
 say() { printf 'vm: %s\n' "$*" >&2; }
 die() {
