@@ -159,15 +159,16 @@ check-unit: all $(UNIT_BINS) $(BPF_CHECK_OBJS)
 # test_xfrm once more, as root in a QEMU guest booted with Debian 12's kernel, which has ESP and
 # rfc4106(gcm(aes)): where the host's kernel lacks them check-unit skips those cases, and this is
 # where they run. The kernel package and the base initramfs are cached in $(BUILD)/vm/cache.
+# The guest's kernel and base initramfs do not depend on the build: both builds share build/vm.
 check-vm: $(BUILD)/tests/test_xfrm
-	GK_VM_DIR=$(abspath $(BUILD))/vm tests/vm/run.sh $(BUILD)/tests/test_xfrm
+	GK_VM_DIR=$(abspath build)/vm tests/vm/run.sh $(BUILD)/tests/test_xfrm
 
 check-e2e: all
 	GK_BUILD=$(abspath $(BUILD)) prove -f $(sort $(wildcard tests/e2e/t_*.sh))
 
 # The same suite against binaries built with ASan+UBSan.
 check-san:
-	$(MAKE) BUILD=build/san SAN=1 check-unit check-e2e
+	$(MAKE) BUILD=build/san SAN=1 check-unit check-e2e check-vm
 
 check-fuzz: $(FUZZ_BINS)
 	GK_BUILD=$(abspath $(BUILD)) FUZZ_TIME=$(FUZZ_TIME) prove -f tests/fuzz/run-fuzzers.sh

@@ -58,10 +58,10 @@ static void f_down(void *user, struct gk_binding *b)
 
 static int f_ipsec_up(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
                       const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
-                      const uint8_t k[GK_KEY_LEN])
+                      const uint8_t k[GK_KEY_LEN], uint32_t expires_s)
 {
 	struct gk_direct *d = user;
-	return d->ops.ipsec_up(d->user, b, from, term, net, k);
+	return d->ops.ipsec_up(d->user, b, from, term, net, k, expires_s);
 }
 
 static void c_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)

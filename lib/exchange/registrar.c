@@ -1036,7 +1036,7 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	        : gk_codec_success_canonical(&s, canon, sizeof(canon));
 	if (n < 0 || gk_response_mac(k, canon, (size_t)n, s.mac) < 0 ||
 	    (mech == GK_MECH_IPSEC &&
-	     r->ops.ipsec_up(r->user, b, from, &s.ipsec_term, &s.ipsec_net, k) != 0) ||
+	     r->ops.ipsec_up(r->user, b, from, &s.ipsec_term, &s.ipsec_net, k, s.expires) != 0) ||
 	    binding_install(r, slot, from, mech, k, p->rand, s.expires, &s) < 0) {
 		gk_wipe(k, sizeof(k));
 		return refuse_success(r, p, GK_R_INTERNAL);

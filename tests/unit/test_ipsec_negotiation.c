@@ -67,7 +67,7 @@ static void w_auc_request(void *user, uint32_t handle, const char *idc, const ch
 
 static int w_ipsec_up(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
                       const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
-                      const uint8_t k[GK_KEY_LEN])
+                      const uint8_t k[GK_KEY_LEN], uint32_t expires_s)
 {
 	struct world *w = user;
 	(void)b;

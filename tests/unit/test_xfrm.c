@@ -40,6 +40,7 @@
 #include "gatekey/exchange/direct.h"
 #include "gatekey/exchange/terminal.h"
 #include "gatekey/ipsec/assoc.h"
+#include "gatekey/ipsec/element.h"
 #include "gatekey/ipsec/xfrm.h"
 #include "helper_xfrm.h"
 #include <netlink/route/addr.h>
@@ -787,9 +788,9 @@ struct pair_world {
 	bool have;
 	uint32_t auc_handle;
 	bool auc_pending;
-	struct gk_xfrm *he;           /* the element's namespace's XFRM */
-	struct sockaddr_storage net;  /* the element's address */
-	struct gk_ipsec_assoc at_net; /* what ipsec_up installed */
+	struct gk_xfrm *he;          /* the element's namespace's XFRM */
+	struct sockaddr_storage net; /* the element's address */
+	struct gk_ipsec_element *el; /* its side, as a daemon wires it */
 	int install_rc;
 };
 
@@ -899,22 +900,27 @@ static void pair_auc_request(void *user, uint32_t handle, const char *idc, const
 	w->auc_pending = true;
 }
 
-/* The element's side, as a daemon installs it: the association from what the exchange gave. */
+/* The element's side, as a daemon wires it: the registrar's hooks into lib/ipsec/element.c. */
 static int pair_ipsec_up(void *user, const struct gk_binding *b,
                          const struct sockaddr_storage *from, const struct gk_ipsec_end *term,
-                         const struct gk_ipsec_end *net, const uint8_t k[GK_KEY_LEN])
+                         const struct gk_ipsec_end *net, const uint8_t k[GK_KEY_LEN],
+                         uint32_t expires_s)
 {
 	struct pair_world *w = user;
-	(void)b;
-	w->at_net = (struct gk_ipsec_assoc){.side = GK_IPSEC_AT_ELEMENT,
-	                                    .term = *from,
-	                                    .net = w->net,
-	                                    .term_end = *term,
-	                                    .net_end = *net,
-	                                    .owner = OWNER,
-	                                    .lifetime_s = 600};
-	w->install_rc = gk_ipsec_install(w->he, &w->at_net, k);
+	struct gk_binding_info bi;
+
+	gk_binding_get_info(b, &bi);
+	w->install_rc = gk_ipsec_element_up(w->el, &bi, from, term, net, k, expires_s);
 	return w->install_rc;
+}
+
+static void pair_down(void *user, struct gk_binding *b)
+{
+	struct pair_world *w = user;
+	struct gk_binding_info bi;
+
+	gk_binding_get_info(b, &bi);
+	gk_ipsec_element_down(w->el, &bi);
 }
 
 static struct gk_msg *pair_deliver(struct pair_world *w, struct gk_msg *m,
@@ -940,8 +946,10 @@ FIXTURE_SETUP(pair)
 {
 	struct gk_registrar_cfg cfg;
 	struct gk_core_cfg ccfg;
-	static const struct gk_direct_ops ops = {
-	    .send_terminal = pair_send, .auc_request = pair_auc_request, .ipsec_up = pair_ipsec_up};
+	static const struct gk_direct_ops ops = {.send_terminal = pair_send,
+	                                         .auc_request = pair_auc_request,
+	                                         .ipsec_up = pair_ipsec_up,
+	                                         .binding_down = pair_down};
 	char err[128];
 
 	self->ns_e = self->ns_t = -1;
@@ -966,6 +974,16 @@ FIXTURE_SETUP(pair)
 
 	self->w.loop = gk_loop_new(NULL, err, sizeof(err));
 	ASSERT_NE(NULL, self->w.loop);
+	struct gk_ipsec_element_cfg ec = {.owner = OWNER, .max_pending = 4};
+	if (variant->family == AF_INET)
+		ec.addr4 = self->w.net;
+	else
+		ec.addr6 = self->w.net;
+	self->w.el = gk_ipsec_element_new(self->w.he, self->w.loop, &ec, 16, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.el)
+	{
+		TH_LOG("%s", err);
+	}
 	gk_random(self->w.kss, GK_KEY_LEN);
 	gk_random(self->w.kc, GK_KEY_LEN);
 	gk_registrar_cfg_defaults(&cfg);
@@ -998,6 +1016,7 @@ FIXTURE_SETUP(pair)
 
 FIXTURE_TEARDOWN(pair)
 {
+	gk_ipsec_element_free(self->w.el);
 	if (self->w.loop) {
 		gk_direct_fini(&self->w.d);
 		gk_loop_free(self->w.loop);
@@ -1041,78 +1060,179 @@ static int bypass_policies(int fd, int family)
 	                  family == AF_INET ? IP_XFRM_POLICY : IPV6_XFRM_POLICY, &pol, sizeof(pol));
 }
 
-TEST_F(pair, negotiated_sas_protect_the_terminals_signalling_both_ways)
+/* One registration (or refresh) of the terminal, with ipsec-3gpp: the exchange, the element's
+ * side installed from ipsec_up; the terminal's side is the caller's. 0 when registered. */
+static int pair_register(struct __test_metadata *_metadata, FIXTURE_DATA(pair) * self)
 {
 	struct gk_msg req, answer, ignored, *resp;
-	struct gk_ipsec_end tend = self->t.ipsec_own;
+
+	gk_terminal_register(&self->t, &req);
+	resp = pair_deliver(&self->w, &req, &self->term);
+	if (!resp || gk_terminal_on_message(&self->t, resp, &answer) != 1)
+		return -1;
+	resp = pair_deliver(&self->w, &answer, &self->term);
+	if (!resp)
+		return -1;
+	if (self->w.install_rc)
+		TH_LOG("element side: %s (kernel: \"%s\")", strerror(-self->w.install_rc),
+		       gk_xfrm_error(self->w.he));
+	if (gk_terminal_on_message(&self->t, resp, &ignored) != 0 ||
+	    self->t.chosen != GK_MECH_IPSEC)
+		return -1;
+	return 0;
+}
+
+static void index_of(const struct gk_binding_info *bi, void *arg)
+{
+	*(uint32_t *)arg = bi->index;
+}
+
+/* The terminal's binding index at the element (the only binding there). */
+static uint32_t binding_index(FIXTURE_DATA(pair) * self)
+{
+	uint32_t index = 0;
+	gk_registrar_foreach(self->w.d.front, index_of, &index);
+	return index;
+}
+
+/* The terminal's side of its current association. */
+static struct gk_ipsec_assoc pair_term_side(FIXTURE_DATA(pair) * self)
+{
+	return (struct gk_ipsec_assoc){.side = GK_IPSEC_AT_TERMINAL,
+	                               .term = self->term,
+	                               .net = self->w.net,
+	                               .term_end = self->t.ipsec_own,
+	                               .net_end = self->t.ipsec_net,
+	                               .owner = OWNER,
+	                               .lifetime_s = 600};
+}
+
+/* The four sockets of the association's protected ports, and where each sends. */
+struct pair_socks {
+	int t_c, t_s, e_c, e_s;
+	struct sockaddr_storage to_e_s, to_e_c, to_t_c, to_t_s;
+};
+
+static void pair_socks_open(struct __test_metadata *_metadata, FIXTURE_DATA(pair) * self,
+                            const FIXTURE_VARIANT(pair) * variant, struct pair_socks *k)
+{
+	const struct gk_ipsec_end *te = &self->t.ipsec_own, *ne = &self->t.ipsec_net;
+	int fam = variant->family;
+
+	k->t_c = udp_in(self->ns_t, self->ns_e, fam, variant->t, te->port_c);
+	k->t_s = udp_in(self->ns_t, self->ns_e, fam, variant->t, te->port_s);
+	k->e_c = udp_in(self->ns_e, self->ns_e, fam, variant->e, ne->port_c);
+	k->e_s = udp_in(self->ns_e, self->ns_e, fam, variant->e, ne->port_s);
+	ASSERT_TRUE(k->t_c >= 0 && k->t_s >= 0 && k->e_c >= 0 && k->e_s >= 0);
+	addr_at(&k->to_e_s, fam, variant->e, ne->port_s);
+	addr_at(&k->to_e_c, fam, variant->e, ne->port_c);
+	addr_at(&k->to_t_c, fam, variant->t, te->port_c);
+	addr_at(&k->to_t_s, fam, variant->t, te->port_s);
+}
+
+static void pair_socks_close(struct pair_socks *k)
+{
+	close(k->t_c);
+	close(k->t_s);
+	close(k->e_c);
+	close(k->e_s);
+}
+
+TEST_F(pair, negotiated_sas_protect_the_terminals_signalling_both_ways)
+{
+	struct gk_msg req, ignored, *resp;
+	struct pair_socks k;
 	int fam = variant->family;
 
 	ESP_CAPABLE_OR_SKIP(fam, return );
-	/* the exchange: the element installs its side before its SUCCESS */
-	gk_terminal_register(&self->t, &req);
-	resp = pair_deliver(&self->w, &req, &self->term);
-	ASSERT_NE(NULL, resp);
-	ASSERT_EQ(1, gk_terminal_on_message(&self->t, resp, &answer));
-	resp = pair_deliver(&self->w, &answer, &self->term);
-	ASSERT_NE(NULL, resp);
-	ASSERT_EQ(0, self->w.install_rc)
-	{
-		TH_LOG("element side: %s (kernel: \"%s\")", strerror(-self->w.install_rc),
-		       gk_xfrm_error(self->w.he));
-	}
-	ASSERT_EQ(0, gk_terminal_on_message(&self->t, resp, &ignored));
-	ASSERT_EQ(GK_MECH_IPSEC, self->t.chosen);
-	struct gk_ipsec_end nend = self->t.ipsec_net;
-	struct gk_ipsec_assoc at_term = {.side = GK_IPSEC_AT_TERMINAL,
-	                                 .term = self->term,
-	                                 .net = self->w.net,
-	                                 .term_end = self->t.ipsec_own,
-	                                 .net_end = nend,
-	                                 .owner = OWNER,
-	                                 .lifetime_s = 600};
+	ASSERT_EQ(0, pair_register(_metadata, self));
+	struct gk_ipsec_assoc at_term = pair_term_side(self);
 	ASSERT_EQ(0, gk_ipsec_install(self->ht, &at_term, self->t.k))
 	{
 		TH_LOG("terminal side: %s", gk_xfrm_error(self->ht));
 	}
 	EXPECT_EQ(4, gk_xfrm_sa_list(self->ht, OWNER, NULL, 0));
 	EXPECT_EQ(4, gk_xfrm_sa_list(self->w.he, OWNER, NULL, 0));
+	EXPECT_EQ(1u, gk_ipsec_element_stats(self->w.el)->installed);
 
 	/* the four flows of TS 33.203 cross the link under ESP */
-	int t_c = udp_in(self->ns_t, self->ns_e, fam, variant->t, tend.port_c);
-	int t_s = udp_in(self->ns_t, self->ns_e, fam, variant->t, tend.port_s);
-	int e_c = udp_in(self->ns_e, self->ns_e, fam, variant->e, nend.port_c);
-	int e_s = udp_in(self->ns_e, self->ns_e, fam, variant->e, nend.port_s);
-	ASSERT_TRUE(t_c >= 0 && t_s >= 0 && e_c >= 0 && e_s >= 0);
-	struct sockaddr_storage to_e_s, to_e_c, to_t_c, to_t_s;
-	addr_at(&to_e_s, fam, variant->e, nend.port_s);
-	addr_at(&to_e_c, fam, variant->e, nend.port_c);
-	addr_at(&to_t_c, fam, variant->t, tend.port_c);
-	addr_at(&to_t_s, fam, variant->t, tend.port_s);
+	pair_socks_open(_metadata, self, variant, &k);
 	long mismatch = xfrm_stat("XfrmInTmplMismatch"); /* the element's namespace */
-	EXPECT_TRUE(arrives(t_c, e_s, &to_e_s, "REGISTER sip:ss1", WAIT_MS));
-	EXPECT_TRUE(arrives(e_s, t_c, &to_t_c, "SIP/2.0 200 OK", WAIT_MS));
-	EXPECT_TRUE(arrives(e_c, t_s, &to_t_s, "OPTIONS sip:alice", WAIT_MS));
-	EXPECT_TRUE(arrives(t_s, e_c, &to_e_c, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_TRUE(arrives(k.t_c, k.e_s, &k.to_e_s, "REGISTER sip:ss1", WAIT_MS));
+	EXPECT_TRUE(arrives(k.e_s, k.t_c, &k.to_t_c, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_TRUE(arrives(k.e_c, k.t_s, &k.to_t_s, "OPTIONS sip:alice", WAIT_MS));
+	EXPECT_TRUE(arrives(k.t_s, k.e_c, &k.to_e_c, "SIP/2.0 200 OK", WAIT_MS));
 	EXPECT_EQ(mismatch, xfrm_stat("XfrmInTmplMismatch"));
 
 	/* the terminal's protected port in clear: the element's inbound policy drops it */
-	ASSERT_EQ(0, bypass_policies(t_c, fam))
+	ASSERT_EQ(0, bypass_policies(k.t_c, fam))
 	{
 		TH_LOG("IP_XFRM_POLICY: %s", strerror(errno));
 	}
-	EXPECT_FALSE(arrives(t_c, e_s, &to_e_s, "REGISTER sip:ss1", DROP_MS));
+	EXPECT_FALSE(arrives(k.t_c, k.e_s, &k.to_e_s, "REGISTER sip:ss1", DROP_MS));
 	EXPECT_EQ(mismatch + 1, xfrm_stat("XfrmInTmplMismatch"));
 
-	/* removed on both sides (the binding's end), nothing of them is left */
-	EXPECT_EQ(8, gk_ipsec_remove(self->w.he, &self->w.at_net));
-	EXPECT_EQ(8, gk_ipsec_remove(self->ht, &at_term));
+	/* deregistration: the element's SAs and policies go with the binding */
+	gk_terminal_deregister(&self->t, &req);
+	resp = pair_deliver(&self->w, &req, &self->term);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(0, gk_terminal_on_message(&self->t, resp, &ignored));
+	EXPECT_EQ(1u, gk_ipsec_element_stats(self->w.el)->removed);
 	EXPECT_EQ(0, gk_xfrm_sa_list(self->w.he, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_EQ(0, gk_xfrm_policy_list(self->w.he, GK_XFRM_ANY_OWNER, NULL, 0));
+	EXPECT_EQ(8, gk_ipsec_remove(self->ht, &at_term));
 	EXPECT_EQ(0, gk_xfrm_sa_list(self->ht, GK_XFRM_ANY_OWNER, NULL, 0));
-	EXPECT_TRUE(arrives(t_c, e_s, &to_e_s, "REGISTER sip:ss1", WAIT_MS));
-	close(t_c);
-	close(t_s);
-	close(e_c);
-	close(e_s);
+	EXPECT_TRUE(arrives(k.t_c, k.e_s, &k.to_e_s, "REGISTER sip:ss1", WAIT_MS));
+	pair_socks_close(&k);
+}
+
+/* A refresh, make-before-break on both sides: the element adds the new SAs beside the old and
+ * keeps sending under the old until the terminal, which takes the new ones with the SUCCESS,
+ * has sent under them; then it switches, and only the new SAs are left on either side. No
+ * datagram is lost on the way, in either direction. */
+TEST_F(pair, refresh_switches_once_the_terminal_uses_the_new_sas)
+{
+	struct pair_socks k;
+	int fam = variant->family;
+
+	ESP_CAPABLE_OR_SKIP(fam, return );
+	ASSERT_EQ(0, pair_register(_metadata, self));
+	struct gk_ipsec_assoc old_t = pair_term_side(self);
+	ASSERT_EQ(0, gk_ipsec_install(self->ht, &old_t, self->t.k));
+	pair_socks_open(_metadata, self, variant, &k);
+	EXPECT_TRUE(arrives(k.t_c, k.e_s, &k.to_e_s, "REGISTER sip:ss1", WAIT_MS));
+
+	/* the refresh: the terminal keeps its ports and offers SPIs of its own anew (each SA is
+	 * new: a new key is a new SPI), and gets the element's next SPIs */
+	self->t.ipsec_own.spi_c = 0x7100;
+	self->t.ipsec_own.spi_s = 0x7101;
+	ASSERT_EQ(0, pair_register(_metadata, self));
+	EXPECT_EQ(1u, gk_ipsec_element_stats(self->w.el)->refreshed);
+	EXPECT_EQ(1u, gk_ipsec_element_pending(self->w.el));
+	EXPECT_EQ(8, gk_xfrm_sa_list(self->w.he, OWNER, NULL, 0)); /* old and new side by side */
+	EXPECT_NE(old_t.net_end.spi_s, self->t.ipsec_net.spi_s);
+	/* before the terminal has the new SAs, the element still sends under the old ones */
+	EXPECT_TRUE(arrives(k.e_s, k.t_c, &k.to_t_c, "SIP/2.0 200 OK", WAIT_MS));
+	uint32_t index = binding_index(self);
+	ASSERT_NE(0u, index);
+	gk_ipsec_element_seen(self->w.el, index);
+	EXPECT_EQ(1u, gk_ipsec_element_pending(self->w.el)); /* nothing under the new SAs yet */
+
+	/* the terminal takes the new SAs (prepare and switch at once) and sends under them */
+	struct gk_ipsec_assoc new_t = pair_term_side(self);
+	ASSERT_EQ(0, gk_ipsec_replace(self->ht, &old_t, &new_t, self->t.k));
+	EXPECT_EQ(4, gk_xfrm_sa_list(self->ht, OWNER, NULL, 0));
+	EXPECT_TRUE(arrives(k.t_c, k.e_s, &k.to_e_s, "OPTIONS sip:ss1", WAIT_MS));
+	/* as the daemon does on that datagram: the element sees it came under the new SAs */
+	gk_ipsec_element_seen(self->w.el, index);
+	EXPECT_EQ(0u, gk_ipsec_element_pending(self->w.el));
+	EXPECT_EQ(1u, gk_ipsec_element_stats(self->w.el)->switched);
+	EXPECT_EQ(4, gk_xfrm_sa_list(self->w.he, OWNER, NULL, 0));
+	EXPECT_TRUE(arrives(k.e_s, k.t_c, &k.to_t_c, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_TRUE(arrives(k.e_c, k.t_s, &k.to_t_s, "OPTIONS sip:alice", WAIT_MS));
+	EXPECT_TRUE(arrives(k.t_s, k.e_c, &k.to_e_c, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_EQ(8, gk_ipsec_remove(self->ht, &new_t));
+	pair_socks_close(&k);
 }
 
 TEST_HARNESS_MAIN

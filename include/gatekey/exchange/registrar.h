@@ -98,13 +98,14 @@ struct gk_registrar_ops {
 	/* ipsec-3gpp: the SAs of a registration about to complete with it, installed before the
 	 * SUCCESS goes out so that the terminal's first protected datagram finds them. from: the
 	 * terminal's address; term: its end as it offered it; net: the element's, which the
-	 * SUCCESS carries; k: the session key (the caller wipes it). b is the IDc's binding as it
+	 * SUCCESS carries; k: the session key (the caller wipes it); expires_s: the binding's
+	 * lifetime, which the SAs' should cover. b is the IDc's binding as it
 	 * stands: active, with its own ends (gk_binding_get_info), when this is a refresh, which
 	 * the daemon makes before it breaks (ipsec/assoc.h). Non-zero refuses the registration
 	 * (INTERNAL). Required when mechs_supported has ipsec-3gpp; the SAs go at binding_down. */
 	int (*ipsec_up)(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
 	                const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
-	                const uint8_t k[GK_KEY_LEN]);
+	                const uint8_t k[GK_KEY_LEN], uint32_t expires_s);
 	/* A registration completed or a binding ended (for the fast path and inspection). */
 	void (*binding_up)(void *user, struct gk_binding *b);
 	void (*binding_down)(void *user, struct gk_binding *b);
