@@ -86,12 +86,6 @@ static bool offers_ipsec(const struct gk_terminal *t)
 	return false;
 }
 
-static bool same_end(const struct gk_ipsec_end *a, const struct gk_ipsec_end *b)
-{
-	return a->spi_c == b->spi_c && a->spi_s == b->spi_s && a->port_c == b->port_c &&
-	       a->port_s == b->port_s;
-}
-
 static int on_challenge(struct gk_terminal *t, const struct gk_msg *in, struct gk_msg *out)
 {
 	const uint32_t need = GK_F_N1 | GK_F_N2 | GK_F_RAND;
@@ -168,8 +162,8 @@ static int on_success(struct gk_terminal *t, const struct gk_msg *in)
 	/* Our ipsec-3gpp end must come back as we sent it: rewritten or removed on the way up, it
 	 * would have set up SAs we do not have, or taken ipsec-3gpp out of the element's choice
 	 * while the list still named it. */
-	if (offers_ipsec(t) &&
-	    !((in->fields & GK_F_IPSEC_TERM) && same_end(&in->ipsec_term, &t->ipsec_own))) {
+	if (offers_ipsec(t) && !((in->fields & GK_F_IPSEC_TERM) &&
+	                         gk_ipsec_end_equal(&in->ipsec_term, &t->ipsec_own))) {
 		gk_wipe(k, sizeof(k));
 		return fail(t, GK_R_MECH_DOWNGRADE);
 	}

@@ -106,16 +106,11 @@ static int assoc_of(const struct gk_ipsec_element *el, const struct sockaddr_sto
 	return 0;
 }
 
-static bool same_end(const struct gk_ipsec_end *a, const struct gk_ipsec_end *b)
-{
-	return a->spi_c == b->spi_c && a->spi_s == b->spi_s && a->port_c == b->port_c &&
-	       a->port_s == b->port_s;
-}
-
 /* Whether the association a is the one bi was made with. */
 static bool is_bindings(const struct gk_ipsec_assoc *a, const struct gk_binding_info *bi)
 {
-	return same_end(&a->term_end, &bi->ipsec_term) && same_end(&a->net_end, &bi->ipsec_net);
+	return gk_ipsec_end_equal(&a->term_end, &bi->ipsec_term) &&
+	       gk_ipsec_end_equal(&a->net_end, &bi->ipsec_net);
 }
 
 static struct pending_switch *pending_of(const struct gk_ipsec_element *el, uint32_t index)

@@ -16,6 +16,7 @@
 #include "gatekey/exchange/registrar.h"
 #include "gatekey/exchange/terminal.h"
 #include "gatekey/ipsec/assoc.h"
+#include "helper_direct.h"
 #include "gatekey/auc/vector.h"
 
 #define MAX_SUBS 4
@@ -1909,12 +1910,6 @@ static void offer_ipsec(struct gk_terminal *t)
 	t->ipsec_own = alice_end;
 }
 
-static bool same_end(const struct gk_ipsec_end *a, const struct gk_ipsec_end *b)
-{
-	return a->spi_c == b->spi_c && a->spi_s == b->spi_s && a->port_c == b->port_c &&
-	       a->port_s == b->port_s;
-}
-
 static void alice_info(const struct gk_binding_info *bi, void *arg)
 {
 	if (strcmp(bi->idc, "alice") == 0)
@@ -1922,8 +1917,7 @@ static void alice_info(const struct gk_binding_info *bi, void *arg)
 }
 
 /* Both sides' view of the association gives the same four SAs: SPI, ports and key per flow. */
-static void expect_same_sas(struct __test_metadata *_metadata, const struct gk_terminal *t,
-                            const struct world *w)
+static int sas_differ(const struct gk_terminal *t, const struct world *w)
 {
 	struct gk_ipsec_assoc at = {.side = GK_IPSEC_AT_TERMINAL,
 	                            .term = addr_of(2),
@@ -1935,20 +1929,7 @@ static void expect_same_sas(struct __test_metadata *_metadata, const struct gk_t
 	                            .net = addr_of(1),
 	                            .term_end = w->ipsec.term,
 	                            .net_end = w->ipsec.net};
-	struct gk_ipsec_flow ft[GK_IPSEC_FLOWS], fe[GK_IPSEC_FLOWS];
-	uint8_t kt[GK_XFRM_KEY_LEN], ke[GK_XFRM_KEY_LEN];
-
-	ASSERT_EQ(0, gk_ipsec_flows(&at, ft));
-	ASSERT_EQ(0, gk_ipsec_flows(&ae, fe));
-	for (unsigned i = 0; i < GK_IPSEC_FLOWS; i++) {
-		EXPECT_EQ(ft[i].xfrm.spi, fe[i].xfrm.spi);
-		EXPECT_EQ(ft[i].uplink, fe[i].uplink);
-		ASSERT_EQ(0, gk_ipsec_flow_key(t->k, &ft[i], kt));
-		ASSERT_EQ(0, gk_ipsec_flow_key(w->ipsec.k, &fe[i], ke));
-		EXPECT_EQ(0, memcmp(kt, ke, sizeof(kt))) TH_LOG("flow %u", i);
-	}
-	gk_wipe(kt, sizeof(kt));
-	gk_wipe(ke, sizeof(ke));
+	return helper_sas_differ(&at, t->k, &ae, w->ipsec.k);
 }
 
 TEST(ipsec_3gpp_terminal_and_element_agree_on_both_ends_and_the_key)
@@ -1965,18 +1946,18 @@ TEST(ipsec_3gpp_terminal_and_element_agree_on_both_ends_and_the_key)
 	EXPECT_EQ(GK_MECH_IPSEC, alice.chosen);
 	ASSERT_EQ(1u, w.ipsec.calls);
 	EXPECT_EQ(0u, w.ipsec.refreshes);
-	EXPECT_TRUE(same_end(&w.ipsec.term, &alice_end));
-	EXPECT_TRUE(same_end(&w.ipsec.net, &alice.ipsec_net));
+	EXPECT_TRUE(gk_ipsec_end_equal(&w.ipsec.term, &alice_end));
+	EXPECT_TRUE(gk_ipsec_end_equal(&w.ipsec.net, &alice.ipsec_net));
 	EXPECT_TRUE(gk_ipsec_end_ok(&alice.ipsec_net));
 	EXPECT_EQ(5062, alice.ipsec_net.port_c);
 	EXPECT_EQ(5064, alice.ipsec_net.port_s);
 	EXPECT_EQ(0, memcmp(w.ipsec.k, alice.k, GK_KEY_LEN)); /* the SAs' keys come from K */
-	expect_same_sas(_metadata, &alice, &w);
+	EXPECT_EQ(-1, sas_differ(&alice, &w));
 	memset(&bi, 0, sizeof(bi));
 	gk_registrar_foreach(w.reg, alice_info, &bi);
 	EXPECT_EQ(GK_MECH_IPSEC, bi.mech);
-	EXPECT_TRUE(same_end(&bi.ipsec_term, &alice_end));
-	EXPECT_TRUE(same_end(&bi.ipsec_net, &alice.ipsec_net));
+	EXPECT_TRUE(gk_ipsec_end_equal(&bi.ipsec_term, &alice_end));
+	EXPECT_TRUE(gk_ipsec_end_equal(&bi.ipsec_net, &alice.ipsec_net));
 
 	/* A refresh: the element is told the binding it replaces, and its new end has SPIs of
 	 * its own, so the new SAs can stand beside the old until the switch. */
@@ -1984,11 +1965,11 @@ TEST(ipsec_3gpp_terminal_and_element_agree_on_both_ends_and_the_key)
 	ASSERT_EQ(0, run(&w, &alice, 2));
 	ASSERT_EQ(2u, w.ipsec.calls);
 	EXPECT_EQ(1u, w.ipsec.refreshes);
-	EXPECT_TRUE(same_end(&w.ipsec.cur_net, &first));
+	EXPECT_TRUE(gk_ipsec_end_equal(&w.ipsec.cur_net, &first));
 	EXPECT_NE(first.spi_c, alice.ipsec_net.spi_c);
 	EXPECT_NE(first.spi_s, alice.ipsec_net.spi_s);
 	EXPECT_NE(alice.ipsec_net.spi_c, alice.ipsec_net.spi_s);
-	expect_same_sas(_metadata, &alice, &w);
+	EXPECT_EQ(-1, sas_differ(&alice, &w));
 	gk_direct_fini(&w.d);
 	gk_loop_free(w.loop);
 }
@@ -2019,7 +2000,7 @@ TEST(ipsec_3gpp_success_resent_carries_the_same_ends)
 	EXPECT_EQ(1u, gk_registrar_stats(w.reg)->successes_resent);
 	ASSERT_EQ(0, gk_terminal_on_message(&lost, resp, &ignored));
 	EXPECT_EQ(GK_MECH_IPSEC, lost.chosen);
-	EXPECT_TRUE(same_end(&lost.ipsec_net, &alice.ipsec_net));
+	EXPECT_TRUE(gk_ipsec_end_equal(&lost.ipsec_net, &alice.ipsec_net));
 	EXPECT_EQ(1u, w.ipsec.calls);
 	gk_wipe(&lost, sizeof(lost));
 	gk_direct_fini(&w.d);

@@ -14,6 +14,7 @@
 #include "gatekey/exchange/terminal.h"
 #include "gatekey/ipsec/assoc.h"
 #include "gatekey/runtime/config.h"
+#include "helper_direct.h"
 
 struct world {
 	const struct gk_codec *codec;
@@ -118,12 +119,6 @@ static struct gk_msg *deliver(struct world *w, struct gk_msg *req, void (*tamper
 static const struct gk_ipsec_end alice_end = {
     .spi_c = 0x1000, .spi_s = 0x1001, .port_c = 5100, .port_s = 5101};
 
-static bool same_end(const struct gk_ipsec_end *a, const struct gk_ipsec_end *b)
-{
-	return a->spi_c == b->spi_c && a->spi_s == b->spi_s && a->port_c == b->port_c &&
-	       a->port_s == b->port_s;
-}
-
 FIXTURE(over)
 {
 	struct world w;
@@ -155,8 +150,6 @@ FIXTURE_VARIANT_ADD(over, h323_ras){
 
 FIXTURE_SETUP(over)
 {
-	struct gk_registrar_cfg cfg;
-	struct gk_core_cfg ccfg;
 	static const struct gk_direct_ops ops = {
 	    .send_terminal = w_send, .auc_request = w_auc_request, .ipsec_up = w_ipsec_up};
 	char err[128];
@@ -169,31 +162,12 @@ FIXTURE_SETUP(over)
 	ASSERT_NE(NULL, self->w.loop);
 	gk_random(self->w.kss, GK_KEY_LEN);
 	gk_random(self->w.kc, GK_KEY_LEN);
-	gk_registrar_cfg_defaults(&cfg);
-	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
-	memcpy(cfg.element_key, self->w.kss, GK_KEY_LEN);
-	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC);
-	cfg.ipsec_port_c = 5200;
-	cfg.ipsec_port_s = 5201;
-	cfg.max_terminals = 16;
-	cfg.max_pending = 8;
-	cfg.log_registrations = false;
-	gk_core_cfg_defaults(&ccfg);
-	ccfg.max_terminals = 16;
-	ccfg.max_pending = 8;
-	ASSERT_EQ(0, gk_direct_init(&self->w.d, &cfg, &ccfg, &ops, &self->w, self->w.loop, err,
-	                            sizeof(err)))
+	ASSERT_EQ(0, helper_direct_init(&self->w.d, self->w.loop, self->w.kss,
+	                                (1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC), &ops,
+	                                &self->w, err, sizeof(err)))
 	TH_LOG("%s", err);
 
-	memset(&self->t, 0, sizeof(self->t));
-	snprintf(self->t.idc, sizeof(self->t.idc), "alice");
-	snprintf(self->t.idsp, sizeof(self->t.idsp), "ss1");
-	memcpy(self->t.kc, self->w.kc, GK_KEY_LEN);
-	self->t.offer[0] = (struct gk_mech_offer){GK_MECH_IPSEC, 1000};
-	self->t.offer[1] = (struct gk_mech_offer){GK_MECH_GKMAC, 500};
-	self->t.n_offer = 2;
-	self->t.ipsec_own = alice_end;
-	self->t.expires = 600;
+	helper_ipsec_terminal(&self->t, self->w.kc, &alice_end);
 }
 
 FIXTURE_TEARDOWN(over)
@@ -225,10 +199,10 @@ TEST_F(over, both_ends_hold_the_same_sas)
 	TH_LOG("reason %s", gk_reason_name(self->t.reason));
 	EXPECT_EQ(GK_MECH_IPSEC, self->t.chosen);
 	ASSERT_EQ(1u, self->w.ipsec_calls);
-	EXPECT_TRUE(same_end(&self->w.term_end, &alice_end));
-	EXPECT_TRUE(same_end(&self->w.net_end, &self->t.ipsec_net));
-	EXPECT_EQ(5200, self->t.ipsec_net.port_c);
-	EXPECT_EQ(5201, self->t.ipsec_net.port_s);
+	EXPECT_TRUE(gk_ipsec_end_equal(&self->w.term_end, &alice_end));
+	EXPECT_TRUE(gk_ipsec_end_equal(&self->w.net_end, &self->t.ipsec_net));
+	EXPECT_EQ(HELPER_IPSEC_PORT_C, self->t.ipsec_net.port_c);
+	EXPECT_EQ(HELPER_IPSEC_PORT_S, self->t.ipsec_net.port_s);
 	EXPECT_EQ(0, memcmp(self->w.k, self->t.k, GK_KEY_LEN));
 
 	/* the four SAs, as each side would install them, are the same */
@@ -245,18 +219,7 @@ TEST_F(over, both_ends_hold_the_same_sas)
 	                            .net = net,
 	                            .term_end = self->w.term_end,
 	                            .net_end = self->w.net_end};
-	struct gk_ipsec_flow ft[GK_IPSEC_FLOWS], fe[GK_IPSEC_FLOWS];
-	uint8_t kt[GK_XFRM_KEY_LEN], ke[GK_XFRM_KEY_LEN];
-	ASSERT_EQ(0, gk_ipsec_flows(&at, ft));
-	ASSERT_EQ(0, gk_ipsec_flows(&ae, fe));
-	for (unsigned i = 0; i < GK_IPSEC_FLOWS; i++) {
-		EXPECT_EQ(ft[i].xfrm.spi, fe[i].xfrm.spi);
-		ASSERT_EQ(0, gk_ipsec_flow_key(self->t.k, &ft[i], kt));
-		ASSERT_EQ(0, gk_ipsec_flow_key(self->w.k, &fe[i], ke));
-		EXPECT_EQ(0, memcmp(kt, ke, sizeof(kt))) TH_LOG("flow %u", i);
-	}
-	gk_wipe(kt, sizeof(kt));
-	gk_wipe(ke, sizeof(ke));
+	EXPECT_EQ(-1, helper_sas_differ(&at, self->t.k, &ae, self->w.k));
 }
 
 static void strip_ipsec_from_list(struct gk_msg *m)

@@ -22,6 +22,7 @@
 
 #include "kselftest_harness.h"
 
+#include "helper_direct.h"
 #include "helper_tool.h"
 
 #include "gatekey/codec/codec.h"
@@ -1382,8 +1383,6 @@ FIXTURE(ras_exchange)
 
 FIXTURE_SETUP(ras_exchange)
 {
-	struct gk_registrar_cfg cfg;
-	struct gk_core_cfg ccfg;
 	static const struct gk_direct_ops ops = {.send_terminal = w_send,
 	                                         .auc_request = w_auc_request};
 	char err[128];
@@ -1393,18 +1392,9 @@ FIXTURE_SETUP(ras_exchange)
 	ASSERT_NE(NULL, self->w.loop);
 	gk_random(self->w.kss, GK_KEY_LEN);
 	gk_random(self->w.kc, GK_KEY_LEN);
-	gk_registrar_cfg_defaults(&cfg);
-	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
-	memcpy(cfg.element_key, self->w.kss, GK_KEY_LEN);
-	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST);
-	cfg.max_terminals = 16;
-	cfg.max_pending = 8;
-	cfg.log_registrations = false;
-	gk_core_cfg_defaults(&ccfg);
-	ccfg.max_terminals = 16;
-	ccfg.max_pending = 8;
-	ASSERT_EQ(0, gk_direct_init(&self->w.d, &cfg, &ccfg, &ops, &self->w, self->w.loop, err,
-	                            sizeof(err)));
+	ASSERT_EQ(0, helper_direct_init(&self->w.d, self->w.loop, self->w.kss,
+	                                (1u << GK_MECH_GKMAC) | (1u << GK_MECH_DIGEST), &ops,
+	                                &self->w, err, sizeof(err)));
 	memset(&self->t, 0, sizeof(self->t));
 	snprintf(self->t.idc, sizeof(self->t.idc), "alice");
 	snprintf(self->t.idsp, sizeof(self->t.idsp), "ss1");

@@ -42,6 +42,7 @@
 #include "gatekey/ipsec/assoc.h"
 #include "gatekey/ipsec/element.h"
 #include "gatekey/ipsec/xfrm.h"
+#include "helper_direct.h"
 #include "helper_xfrm.h"
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -944,8 +945,6 @@ static int in_ns(int ns)
 
 FIXTURE_SETUP(pair)
 {
-	struct gk_registrar_cfg cfg;
-	struct gk_core_cfg ccfg;
 	static const struct gk_direct_ops ops = {.send_terminal = pair_send,
 	                                         .auc_request = pair_auc_request,
 	                                         .ipsec_up = pair_ipsec_up,
@@ -986,32 +985,16 @@ FIXTURE_SETUP(pair)
 	}
 	gk_random(self->w.kss, GK_KEY_LEN);
 	gk_random(self->w.kc, GK_KEY_LEN);
-	gk_registrar_cfg_defaults(&cfg);
-	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
-	memcpy(cfg.element_key, self->w.kss, GK_KEY_LEN);
-	cfg.mechs_supported = (1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC);
-	cfg.ipsec_port_c = 6201;
-	cfg.ipsec_port_s = 6202;
-	cfg.max_terminals = 16;
-	cfg.max_pending = 8;
-	cfg.log_registrations = false;
-	gk_core_cfg_defaults(&ccfg);
-	ccfg.max_terminals = 16;
-	ccfg.max_pending = 8;
-	ASSERT_EQ(0, gk_direct_init(&self->w.d, &cfg, &ccfg, &ops, &self->w, self->w.loop, err,
-	                            sizeof(err)))
+	ASSERT_EQ(0, helper_direct_init(&self->w.d, self->w.loop, self->w.kss,
+	                                (1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC), &ops,
+	                                &self->w, err, sizeof(err)))
 	{
 		TH_LOG("%s", err);
 	}
-	memset(&self->t, 0, sizeof(self->t));
-	snprintf(self->t.idc, sizeof(self->t.idc), "alice");
-	snprintf(self->t.idsp, sizeof(self->t.idsp), "ss1");
-	memcpy(self->t.kc, self->w.kc, GK_KEY_LEN);
-	self->t.offer[0] = (struct gk_mech_offer){GK_MECH_IPSEC, 1000};
-	self->t.offer[1] = (struct gk_mech_offer){GK_MECH_GKMAC, 500};
-	self->t.n_offer = 2;
-	self->t.ipsec_own =
-	    (struct gk_ipsec_end){.spi_c = 0x7000, .spi_s = 0x7001, .port_c = 6101, .port_s = 6102};
+	helper_ipsec_terminal(
+	    &self->t, self->w.kc,
+	    &(struct gk_ipsec_end){
+	        .spi_c = 0x7000, .spi_s = 0x7001, .port_c = 6101, .port_s = 6102});
 }
 
 FIXTURE_TEARDOWN(pair)

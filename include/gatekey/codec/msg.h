@@ -245,6 +245,12 @@ uint32_t gk_retry_after_pick(uint32_t base_s, uint32_t jitter_s);
 uint64_t gk_retry_wait_ms(uint32_t retry_after_s, uint32_t default_s, uint64_t now_ms,
                           uint64_t deadline_ms);
 
+static inline bool gk_ipsec_end_equal(const struct gk_ipsec_end *a, const struct gk_ipsec_end *b)
+{
+	return a->spi_c == b->spi_c && a->spi_s == b->spi_s && a->port_c == b->port_c &&
+	       a->port_s == b->port_s;
+}
+
 /* Whether e can carry SAs: SPIs >= 256 and ports set. */
 static inline bool gk_ipsec_end_ok(const struct gk_ipsec_end *e)
 {
