@@ -1520,6 +1520,8 @@ void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *
 	memcpy(out->fpr, b->fpr, sizeof(out->fpr));
 	out->has_rand = b->has_rand;
 	memcpy(out->rand, b->rand, GK_RAND_LEN);
+	out->ipsec_term = b->ipsec_term;
+	out->ipsec_net = b->ipsec_net;
 }
 
 int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record *br)
@@ -1528,7 +1530,10 @@ int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record 
 
 	if (!br->index || br->index > r->cfg.max_terminals || !br->idc[0] ||
 	    memchr(br->idc, 0, sizeof(br->idc)) == NULL ||
-	    (br->mech != GK_MECH_GKMAC && br->mech != GK_MECH_DIGEST) ||
+	    (br->mech != GK_MECH_GKMAC && br->mech != GK_MECH_DIGEST &&
+	     br->mech != GK_MECH_IPSEC) ||
+	    (br->mech == GK_MECH_IPSEC &&
+	     (!gk_ipsec_end_ok(&br->ipsec_term) || !gk_ipsec_end_ok(&br->ipsec_net))) ||
 	    memchr(br->fpr, 0, sizeof(br->fpr)) == NULL)
 		return -EINVAL;
 	if (br->expires_at_s <= now)
@@ -1550,6 +1555,12 @@ int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record 
 	memcpy(b->fpr, br->fpr, sizeof(b->fpr));
 	b->has_rand = br->has_rand != 0;
 	memcpy(b->rand, br->rand, GK_RAND_LEN);
+	if (b->mech == GK_MECH_IPSEC) {
+		b->ipsec_term = br->ipsec_term;
+		b->ipsec_net = br->ipsec_net;
+		/* the next registration takes the slot's other pair of SPIs (ipsec_ends) */
+		b->ipsec_flip = ((b->ipsec_net.spi_c - IPSEC_SPI_BASE) >> 1 & 1) ^ 1;
+	}
 	b->expires_at_ms = gk_loop_now(r->loop) + left_ms;
 	b->expiry.fn = binding_expired;
 	gk_timer_arm(r->loop, &b->expiry, left_ms);

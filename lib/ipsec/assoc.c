@@ -225,6 +225,19 @@ void gk_ipsec_abandon(struct gk_xfrm *h, const struct gk_ipsec_assoc *cur,
 	del_sas(h, nf, GK_IPSEC_FLOWS);
 }
 
+int gk_ipsec_adopt(struct gk_xfrm *h, const struct gk_ipsec_assoc *a)
+{
+	struct gk_ipsec_flow f[GK_IPSEC_FLOWS];
+	struct gk_xfrm_sa_info info;
+	int rc = gk_ipsec_flows(a, f);
+
+	for (int i = 0; i < GK_IPSEC_FLOWS && rc == 0; i++)
+		rc = gk_xfrm_sa_get(h, &f[i].xfrm, &info);
+	for (int i = 0; i < GK_IPSEC_FLOWS && rc == 0; i++)
+		rc = gk_xfrm_policy_set(h, &f[i].xfrm);
+	return rc;
+}
+
 int gk_ipsec_remove(struct gk_xfrm *h, const struct gk_ipsec_assoc *a)
 {
 	struct gk_ipsec_flow f[GK_IPSEC_FLOWS];

@@ -226,6 +226,23 @@ void gk_ipsec_element_down(struct gk_ipsec_element *el, const struct gk_binding_
 		el->st.removed++;
 }
 
+int gk_ipsec_element_adopt(struct gk_ipsec_element *el, const struct gk_binding_info *bi)
+{
+	struct gk_ipsec_assoc a;
+	int rc;
+
+	if (bi->mech != GK_MECH_IPSEC)
+		return 0;
+	rc = assoc_of(el, &bi->addr, &bi->ipsec_term, &bi->ipsec_net, 0, &a);
+	if (!rc)
+		rc = gk_ipsec_adopt(el->h, &a);
+	if (rc)
+		el->st.adopt_missing++;
+	else
+		el->st.adopted++;
+	return rc;
+}
+
 void gk_ipsec_element_seen(struct gk_ipsec_element *el, uint32_t index)
 {
 	struct pending_switch *p = pending_of(el, index);

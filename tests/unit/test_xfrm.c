@@ -37,6 +37,7 @@
 
 #include "gatekey/auc/vector.h"
 #include "gatekey/crypto/crypto.h"
+#include "gatekey/exchange/bindstore.h"
 #include "gatekey/exchange/direct.h"
 #include "gatekey/exchange/terminal.h"
 #include "gatekey/ipsec/assoc.h"
@@ -1070,6 +1071,11 @@ static void index_of(const struct gk_binding_info *bi, void *arg)
 	*(uint32_t *)arg = bi->index;
 }
 
+static void info_of(const struct gk_binding_info *bi, void *arg)
+{
+	*(struct gk_binding_info *)arg = *bi;
+}
+
 /* The terminal's binding index at the element (the only binding there). */
 static uint32_t binding_index(FIXTURE_DATA(pair) * self)
 {
@@ -1214,6 +1220,103 @@ TEST_F(pair, refresh_switches_once_the_terminal_uses_the_new_sas)
 	EXPECT_TRUE(arrives(k.e_s, k.t_c, &k.to_t_c, "SIP/2.0 200 OK", WAIT_MS));
 	EXPECT_TRUE(arrives(k.e_c, k.t_s, &k.to_t_s, "OPTIONS sip:alice", WAIT_MS));
 	EXPECT_TRUE(arrives(k.t_s, k.e_c, &k.to_e_c, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_EQ(8, gk_ipsec_remove(self->ht, &new_t));
+	pair_socks_close(&k);
+}
+
+/* The element restarts while a refresh waits for its switch (the terminal already holds only
+ * the new SAs): the SAs stay in the kernel, the binding comes back from the store with its ends,
+ * and the restarted element adopts its association instead of installing it (K is not kept):
+ * its outbound flows move to the binding's SAs, so it reaches the terminal again, and the
+ * deregistration that follows removes them. */
+TEST_F(pair, a_restarted_element_adopts_the_sas_of_its_bindings)
+{
+	struct gk_bindstore *store;
+	struct pair_socks k;
+	unsigned dropped;
+	char path[64], err[256];
+	int fam = variant->family;
+	static const struct gk_direct_ops ops = {.send_terminal = pair_send,
+	                                         .auc_request = pair_auc_request,
+	                                         .ipsec_up = pair_ipsec_up,
+	                                         .binding_down = pair_down};
+
+	ESP_CAPABLE_OR_SKIP(fam, return );
+	/* a memory file system for the store: /dev/shm, or the guest's root (rootfs) */
+	snprintf(path, sizeof(path), "%s/gk-pair-%d/bindings",
+	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
+	uint32_t none;
+	ASSERT_EQ(0, gk_bindstore_open(path, 16, &store, &none, err, sizeof(err)))
+	{
+		TH_LOG("%s", err);
+	}
+	gk_registrar_attach_store(self->w.d.front, store, &dropped);
+	ASSERT_EQ(0, pair_register(_metadata, self));
+	struct gk_ipsec_assoc old_t = pair_term_side(self);
+	ASSERT_EQ(0, gk_ipsec_install(self->ht, &old_t, self->t.k));
+	self->t.ipsec_own.spi_c = 0x7100;
+	self->t.ipsec_own.spi_s = 0x7101;
+	ASSERT_EQ(0, pair_register(_metadata, self));
+	struct gk_ipsec_assoc new_t = pair_term_side(self);
+	ASSERT_EQ(0, gk_ipsec_replace(self->ht, &old_t, &new_t, self->t.k));
+	EXPECT_EQ(1u, gk_ipsec_element_pending(self->w.el));
+
+	/* the element dies: nothing of it runs, its SAs and its store stay */
+	gk_ipsec_element_free(self->w.el);
+	gk_direct_fini(&self->w.d);
+	gk_loop_free(self->w.loop);
+	gk_bindstore_close(store);
+	EXPECT_EQ(8, gk_xfrm_sa_list(self->w.he, OWNER, NULL, 0));
+
+	/* and starts again */
+	self->w.loop = gk_loop_new(NULL, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.loop);
+	struct gk_ipsec_element_cfg ec = {.owner = OWNER, .max_pending = 4};
+	if (fam == AF_INET)
+		ec.addr4 = self->w.net;
+	else
+		ec.addr6 = self->w.net;
+	self->w.el = gk_ipsec_element_new(self->w.he, self->w.loop, &ec, 16, err, sizeof(err));
+	ASSERT_NE(NULL, self->w.el);
+	ASSERT_EQ(0, helper_direct_init(&self->w.d, self->w.loop, self->w.kss,
+	                                (1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC), &ops,
+	                                &self->w, err, sizeof(err)));
+	ASSERT_EQ(0, gk_bindstore_open(path, 16, &store, &none, err, sizeof(err)));
+	EXPECT_EQ(1u, gk_registrar_attach_store(self->w.d.front, store, &dropped));
+	uint32_t index = binding_index(self);
+	ASSERT_NE(0u, index);
+	struct gk_binding_info bi;
+	memset(&bi, 0, sizeof(bi));
+	gk_registrar_foreach(self->w.d.front, info_of, &bi);
+	EXPECT_EQ(GK_MECH_IPSEC, bi.mech);
+	EXPECT_TRUE(gk_ipsec_end_equal(&bi.ipsec_net, &self->t.ipsec_net));
+	EXPECT_EQ(0, gk_ipsec_element_adopt(self->w.el, &bi));
+	EXPECT_EQ(1u, gk_ipsec_element_stats(self->w.el)->adopted);
+
+	pair_socks_open(_metadata, self, variant, &k);
+	EXPECT_TRUE(arrives(k.e_s, k.t_c, &k.to_t_c, "SIP/2.0 200 OK", WAIT_MS));
+	EXPECT_TRUE(arrives(k.t_c, k.e_s, &k.to_e_s, "OPTIONS sip:ss1", WAIT_MS));
+	EXPECT_TRUE(arrives(k.e_c, k.t_s, &k.to_t_s, "OPTIONS sip:alice", WAIT_MS));
+
+	/* the binding's end removes what it adopted; the replaced SAs of the interrupted switch
+	 * are left to their lifetime (the old binding's, plus the margin) */
+	struct gk_msg req, ignored, *resp;
+	gk_terminal_deregister(&self->t, &req);
+	resp = pair_deliver(&self->w, &req, &self->term);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(0, gk_terminal_on_message(&self->t, resp, &ignored));
+	EXPECT_EQ(4, gk_xfrm_sa_list(self->w.he, OWNER, NULL, 0));
+	struct gk_ipsec_assoc old_e = {.side = GK_IPSEC_AT_ELEMENT,
+	                               .term = self->term,
+	                               .net = self->w.net,
+	                               .term_end = old_t.term_end,
+	                               .net_end = old_t.net_end,
+	                               .owner = OWNER};
+	EXPECT_EQ(4, gk_ipsec_remove(self->w.he, &old_e)); /* its SAs; its policies went */
+	gk_bindstore_close(store);
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
 	EXPECT_EQ(8, gk_ipsec_remove(self->ht, &new_t));
 	pair_socks_close(&k);
 }

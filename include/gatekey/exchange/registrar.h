@@ -213,6 +213,9 @@ struct gk_binding_record {
 	 * (core_unbound); has_rand 0 where none is known (Digest, maps pinned by XDP). */
 	uint8_t rand[GK_RAND_LEN];
 	uint8_t has_rand;
+	/* mech ipsec-3gpp: both ends of the association the SAs in the kernel carry, which a
+	 * restarted element adopts (gk_ipsec_element_adopt) */
+	struct gk_ipsec_end ipsec_term, ipsec_net;
 };
 void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *out);
 /* Re-creates a binding from its record: 0, -EEXIST when the index or IDc is taken, -ESTALE when

@@ -82,6 +82,12 @@ void gk_ipsec_abandon(struct gk_xfrm *h, const struct gk_ipsec_assoc *cur,
 int gk_ipsec_replace(struct gk_xfrm *h, const struct gk_ipsec_assoc *cur,
                      const struct gk_ipsec_assoc *next, const uint8_t k_next[GK_KEY_LEN]);
 
+/* Takes a's side back after a restart of whoever installed it: its four SAs must be in the kernel
+ * (-ENOENT otherwise, and nothing changed), and its four policies are set again to them, so that
+ * a refresh whose switch the restart interrupted sends under the association the binding holds.
+ * The SAs keep their keys and lifetimes: nothing needs K. */
+int gk_ipsec_adopt(struct gk_xfrm *h, const struct gk_ipsec_assoc *a);
+
 /* Removes a's SAs and policies (deregistration, expiry): how many of the eight were there. */
 int gk_ipsec_remove(struct gk_xfrm *h, const struct gk_ipsec_assoc *a);
 

@@ -41,6 +41,8 @@ struct gk_ipsec_element_cfg {
 struct gk_ipsec_element_stats {
 	uint64_t installed, refreshed, switched, switched_on_timeout, switched_early, removed;
 	uint64_t failed; /* installs or refreshes the kernel refused (the registration refused) */
+	uint64_t adopted,
+	    adopt_missing; /* after a restart: associations taken back, or not there */
 };
 
 struct gk_ipsec_element;
@@ -63,6 +65,10 @@ int gk_ipsec_element_up(struct gk_ipsec_element *el, const struct gk_binding_inf
                         uint32_t expires_s);
 /* binding_down, for a binding of any mechanism. */
 void gk_ipsec_element_down(struct gk_ipsec_element *el, const struct gk_binding_info *bi);
+/* After a restart, for each ipsec-3gpp binding the registrar took back from its store: the
+ * association is adopted (gk_ipsec_adopt), not installed again (K is not kept). -ENOENT when
+ * its SAs are gone (the terminal must register again); other bindings: 0, nothing done. */
+int gk_ipsec_element_adopt(struct gk_ipsec_element *el, const struct gk_binding_info *bi);
 /* A datagram arrived from the ipsec-3gpp binding with this index: switches its pending refresh
  * once the kernel has taken a packet on the new SAs. Cheap when nothing is pending. */
 void gk_ipsec_element_seen(struct gk_ipsec_element *el, uint32_t index);
