@@ -67,23 +67,53 @@ int gk_coreleg_seal(struct gk_coreleg *c, uint32_t now_s, uint8_t *buf, size_t l
 	return gk_pkt_seal_next(c->tx_key, c->tx_epoch, &c->tx_seq, buf, len, cap);
 }
 
+#define WINDOW_BLOCKS (GK_CORELEG_WINDOW / 64 + 1)
+
+static enum gk_reason window_check(const struct gk_coreleg_window *w, uint64_t seq)
+{
+	if (seq == 0)
+		return GK_R_OLD_SEQ; /* 0 is "none yet" in top, never a sequence number */
+	if (seq > w->top)
+		return GK_R_OK;
+	if (w->top - seq >= GK_CORELEG_WINDOW)
+		return GK_R_OLD_SEQ;
+	if (w->blocks[(seq >> 6) % WINDOW_BLOCKS] & (1ull << (seq & 63)))
+		return GK_R_REPLAY_SEQ;
+	return GK_R_OK;
+}
+
+/* For a seq window_check accepted. */
+static void window_update(struct gk_coreleg_window *w, uint64_t seq)
+{
+	if (seq > w->top) {
+		uint64_t from = w->top >> 6, to = seq >> 6;
+		uint64_t n = to - from > WINDOW_BLOCKS ? WINDOW_BLOCKS : to - from;
+
+		/* the blocks the window moves onto start empty */
+		for (uint64_t i = 1; i <= n; i++)
+			w->blocks[(from + i) % WINDOW_BLOCKS] = 0;
+		w->top = seq;
+	}
+	w->blocks[(seq >> 6) % WINDOW_BLOCKS] |= 1ull << (seq & 63);
+}
+
 long gk_coreleg_open(struct gk_coreleg *c, uint32_t now_s, const uint8_t *buf, size_t len,
                      enum gk_reason *reason)
 {
-	struct gk_replay_window w = {0, 0};
+	static const struct gk_coreleg_window empty;
 	enum gk_reason why;
 	uint32_t epoch = 0;
+	uint64_t seq = 0;
 	long n;
 
 	if (gk_pkt_peek(buf, len, &epoch, NULL) < 0) {
 		why = GK_R_BAD_TRAILER;
 		goto drop;
 	}
-	/* Verified against a copy: nothing an attacker sends moves the state unless it is authentic
-	 * and within bounds. A newer epoch starts from an empty window. */
-	if (c->rx_epoch && epoch == c->rx_epoch)
-		w = c->rx_window;
-	n = gk_pkt_open(c->rx_key, &w, buf, len, &why);
+	/* Nothing an attacker sends moves the state unless it is authentic and within bounds: every
+	 * check comes first. A newer epoch starts from an empty window. */
+	bool same_epoch = c->rx_epoch && epoch == c->rx_epoch;
+	n = gk_pkt_verify(c->rx_key, buf, len, &seq, &why);
 	if (n < 0)
 		goto drop;
 	if (epoch > now_s + (uint64_t)GK_CORELEG_SKEW_S ||
@@ -95,8 +125,13 @@ long gk_coreleg_open(struct gk_coreleg *c, uint32_t now_s, const uint8_t *buf, s
 		why = GK_R_OLD_SEQ; /* the sender has moved on to a newer epoch */
 		goto drop;
 	}
+	why = window_check(same_epoch ? &c->rx_window : &empty, seq);
+	if (why != GK_R_OK)
+		goto drop;
+	if (!same_epoch)
+		memset(&c->rx_window, 0, sizeof(c->rx_window));
 	c->rx_epoch = epoch;
-	c->rx_window = w;
+	window_update(&c->rx_window, seq);
 	c->st.ok++;
 	if (reason)
 		*reason = GK_R_OK;

@@ -161,16 +161,15 @@ void gk_replay_update(struct gk_replay_window *w, uint64_t seq)
 	w->bitmap = fw.bitmap;
 }
 
-long gk_pkt_open(const uint8_t key[GK_SIPKEY_LEN], struct gk_replay_window *w, const uint8_t *buf,
-                 size_t len, enum gk_reason *reason)
+long gk_pkt_verify(const uint8_t key[GK_SIPKEY_LEN], const uint8_t *buf, size_t len, uint64_t *seq,
+                   enum gk_reason *reason)
 {
 	const struct gk_trailer *t = trailer_of(buf, len);
 	uint8_t want[GK_PKT_TAG_LEN];
 	enum gk_reason why = GK_R_OK;
-	uint64_t seq;
 	size_t plen;
 
-	if (!key || !w) {
+	if (!key) {
 		why = GK_R_INTERNAL;
 		goto out;
 	}
@@ -189,14 +188,29 @@ long gk_pkt_open(const uint8_t key[GK_SIPKEY_LEN], struct gk_replay_window *w, c
 	if (!gk_fp_tag_equal(want, t->tag))
 		why = GK_R_BAD_TAG;
 	OPENSSL_cleanse(want, sizeof(want));
-	if (why != GK_R_OK)
-		goto out;
-	seq = get_be64(t->seq);
-	why = gk_replay_check(w, seq);
 	if (why == GK_R_OK)
-		gk_replay_update(w, seq);
+		*seq = get_be64(t->seq);
 out:
 	if (reason)
 		*reason = why;
 	return why == GK_R_OK ? (long)(len - GK_TRAILER_LEN) : -1;
+}
+
+long gk_pkt_open(const uint8_t key[GK_SIPKEY_LEN], struct gk_replay_window *w, const uint8_t *buf,
+                 size_t len, enum gk_reason *reason)
+{
+	enum gk_reason why = GK_R_INTERNAL;
+	uint64_t seq = 0;
+	long n = w ? gk_pkt_verify(key, buf, len, &seq, &why) : -1;
+
+	if (n >= 0) {
+		why = gk_replay_check(w, seq);
+		if (why == GK_R_OK)
+			gk_replay_update(w, seq);
+		else
+			n = -1;
+	}
+	if (reason)
+		*reason = why;
+	return n;
 }

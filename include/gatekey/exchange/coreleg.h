@@ -34,13 +34,25 @@
 #define GK_CORELEG_SKEW_S      60
 #define GK_CORELEG_EPOCH_MAX_S 3600
 
+/* The core leg's anti-replay window, in sequence numbers: wider than a terminal's (64), since one
+ * leg carries every terminal's exchange, and a burst that the network, or the sender's own
+ * queue, delivers out of order by more than 64 would be dropped as old and cost each of its
+ * registrations the SBC's core timeout. 1,024 is 8 ms of reordering at 120,000 datagrams a second
+ * (30,000 registrations). A circular bitmap of 64-bit blocks with one block spare (RFC 6479),
+ * so moving on costs no shift of the whole map. */
+#define GK_CORELEG_WINDOW 1024
+struct gk_coreleg_window {
+	uint64_t top; /* highest sequence number accepted; 0: none */
+	uint64_t blocks[GK_CORELEG_WINDOW / 64 + 1];
+};
+
 /* One side of one SBC-softswitch pair. */
 struct gk_coreleg {
 	uint8_t tx_key[GK_SIPKEY_LEN], rx_key[GK_SIPKEY_LEN];
 	uint32_t tx_epoch; /* 0 until gk_coreleg_start */
 	uint64_t tx_seq;
 	uint32_t rx_epoch; /* 0: nothing accepted yet */
-	struct gk_replay_window rx_window;
+	struct gk_coreleg_window rx_window;
 	struct {
 		uint64_t ok, dropped;
 		struct gk_reason_counters why;

@@ -47,6 +47,12 @@ int gk_pkt_peek_tail(const uint8_t *buf, size_t len, uint32_t *index);
 /* Read the trailer fields without verifying: for finding the terminal by index. */
 int gk_pkt_peek(const uint8_t *buf, size_t len, uint32_t *index, uint64_t *seq);
 
+/* Verify the trailer's tag of buf[0..len) under key, with no replay window: the payload length
+ * and the trailer's sequence number in *seq, or -1 with *reason GK_R_BAD_TRAILER or GK_R_BAD_TAG.
+ * For receivers whose window is not the fast path's (the core leg's, coreleg.h). */
+long gk_pkt_verify(const uint8_t key[GK_SIPKEY_LEN], const uint8_t *buf, size_t len, uint64_t *seq,
+                   enum gk_reason *reason);
+
 /* Verify the trailer of buf[0..len) under key against the window; on success updates the window
  * and returns the payload length (trailer stripped). On failure returns -1 and sets *reason to
  * GK_R_BAD_TRAILER, GK_R_BAD_TAG, GK_R_REPLAY_SEQ or GK_R_OLD_SEQ; the window is unchanged. */
