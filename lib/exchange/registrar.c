@@ -1081,6 +1081,16 @@ static bool resend_success(struct gk_registrar *r, struct record *rc, const stru
 	if (!rc->b.active || kept->until_ms <= gk_loop_now(r->loop) || !same ||
 	    !gk_sockaddr_equal(&rc->b.addr, from))
 		return false;
+	/* Where the SUCCESS's MAC covers its transaction (RAS MACs the encoded message), one in the
+	 * REGISTER's transaction (a GRQ's) would fail the terminal still waiting for the real one,
+	 * which a reordering network may deliver after it. The terminal is past that REGISTER; the
+	 * copy is dropped. (A repeated answer is a retransmission of the very request the SUCCESS
+	 * answered, in the same transaction: byte for byte the same SUCCESS.) */
+	const struct gk_codec *codec = gk_codec_get((enum gk_proto)m->proto);
+	if (m->type != GK_MSG_ANSWER && codec && codec->success_canonical) {
+		r->stats.repeats_ignored++;
+		return true;
+	}
 	respond_init(&s, m, GK_MSG_SUCCESS);
 	memcpy(s.n1, kept->n1, GK_NONCE_LEN);
 	memcpy(s.n2, kept->n2, GK_NONCE_LEN);

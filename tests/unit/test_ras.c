@@ -1503,6 +1503,43 @@ TEST_F(ras_exchange, undefined_mechanism_id_past_the_codec_is_never_chosen)
 	}
 }
 
+/* The GRQ a registration began with, again after its RCF went out (a copy the network delayed
+ * past it): whatever the element answers, the terminal still waiting for that RCF must not fail
+ * on it, and must then take the RCF. A SUCCESS repeated in the GRQ's transaction could not: RAS
+ * MACs the encoded message, its transaction included. */
+TEST_F(ras_exchange, a_grq_repeated_after_the_rcf_breaks_nothing)
+{
+	struct gk_msg grq, next, rcf, m, ignored, *resp;
+	struct sockaddr_storage from = term_addr();
+	struct gk_terminal waiting;
+
+	gk_terminal_register(&self->t, &grq);
+	resp = deliver(&self->w, &grq, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->t, resp, &next));
+	waiting = self->t; /* the terminal whose RCF is still on its way */
+	resp = deliver(&self->w, &next, 0);
+	ASSERT_NE(NULL, resp);
+	ASSERT_EQ(GK_MSG_SUCCESS, resp->type);
+	rcf = *resp;
+
+	ASSERT_EQ(0, through_wire(&self->w, &grq, &m)); /* byte for byte the first GRQ */
+	self->w.have = false;
+	gk_registrar_on_message(self->w.d.front, &m, &from, 0);
+	if (self->w.have) {
+		int rc = gk_terminal_on_message(&waiting, &self->w.out, &ignored);
+		EXPECT_NE(-1, rc)
+		{
+			TH_LOG("the answer to the repeated GRQ failed the terminal: %s",
+			       gk_reason_name(waiting.reason));
+		}
+	}
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.d.front)->repeats_ignored);
+	EXPECT_EQ(0, gk_terminal_on_message(&waiting, &rcf, &ignored));
+	EXPECT_EQ(GK_TERM_REGISTERED, waiting.state);
+	gk_wipe(&waiting, sizeof(waiting));
+}
+
 TEST_F(ras_exchange, unknown_terminal_gets_a_reject_over_ras)
 {
 	struct gk_msg req, next, *resp;

@@ -132,8 +132,11 @@ struct gk_registrar_stats {
 	                                  * front; at an SBC's, each is also core_resent) */
 	uint64_t stale_answers;          /* ANSWERs to a challenge this front no longer holds (it
 	                                  * restarted, or the challenge expired): challenged afresh */
-	uint64_t stale_verdicts; /* the core's verdicts on an earlier request of an attempt than
-	                          * the one it is deciding, which arrived late: dropped */
+	uint64_t repeats_ignored; /* the REGISTER a completed registration began with, again, over a
+	                           * binding whose SUCCESS MAC covers its transaction (RAS): the
+	                           * success could not be repeated in it; dropped */
+	uint64_t stale_verdicts;  /* the core's verdicts on an earlier request of an attempt than
+	                           * the one it is deciding, which arrived late: dropped */
 	struct gk_reason_counters reasons;
 };
 
