@@ -26,11 +26,11 @@
 #include "gatekey/runtime/log.h"
 #include "gatekey/runtime/steps.h"
 
-#define STORE_MAGIC   "GKBINDS1"
-#define STORE_VERSION 3u  /* 2: the Rand that names the session (registrar.h); 3: ipsec-3gpp ends  \
-	                   */
-#define STORE_FIRST 1024u /* slots resident from the start */
-#define SLOT_VALID  0x56414c4944ull /* "VALID": anything else is a free or torn slot */
+#define STORE_MAGIC "GKBINDS1"
+/* 2: the Rand that names the session (registrar.h); 3: the ipsec-3gpp ends */
+#define STORE_VERSION 3u
+#define STORE_FIRST   1024u           /* slots resident from the start */
+#define SLOT_VALID    0x56414c4944ull /* "VALID": anything else is a free or torn slot */
 
 struct head {
 	char magic[8];
