@@ -259,6 +259,13 @@ static void session_of(const struct gk_binding_record *rec, struct gk_fp_session
 	snprintf(s->fpr, sizeof(s->fpr), "%s", rec->fpr);
 	memcpy(s->rand, rec->rand, sizeof(s->rand));
 	s->has_rand = rec->has_rand;
+	const struct gk_ipsec_end *ends[2] = {&rec->ipsec_term, &rec->ipsec_net};
+	for (int i = 0; i < 2; i++) {
+		s->ipsec_spi_c[i] = ends[i]->spi_c;
+		s->ipsec_spi_s[i] = ends[i]->spi_s;
+		s->ipsec_port_c[i] = ends[i]->port_c;
+		s->ipsec_port_s[i] = ends[i]->port_s;
+	}
 }
 
 static enum gk_fp_mech fp_mech(uint8_t mech)
@@ -374,6 +381,12 @@ static int restore_one(const struct gk_fp_session *s, void *arg)
 	rec.expires_at_s = s->expires_at_s;
 	memcpy(rec.rand, s->rand, sizeof(rec.rand));
 	rec.has_rand = s->has_rand;
+	struct gk_ipsec_end *ends[2] = {&rec.ipsec_term, &rec.ipsec_net};
+	for (int i = 0; i < 2; i++)
+		*ends[i] = (struct gk_ipsec_end){.spi_c = s->ipsec_spi_c[i],
+		                                 .spi_s = s->ipsec_spi_s[i],
+		                                 .port_c = s->ipsec_port_c[i],
+		                                 .port_s = s->ipsec_port_s[i]};
 	memcpy(rec.idc, s->idc,
 	       sizeof(s->idc) < sizeof(rec.idc) ? sizeof(s->idc) : sizeof(rec.idc));
 	rec.idc[sizeof(rec.idc) - 1] = '\0';

@@ -81,6 +81,7 @@ struct sbcd {
 	uint16_t access_port[SBC_MAX_ACCESS];
 	int verified_fd[SBC_MAX_ACCESS]; /* datagrams XDP verified and stripped; -1 = none */
 	struct sbc_fastpath fp;
+	struct gk_front_ipsec ipsec;      /* ipsec-3gpp's protected ports and SAs, when on */
 	struct gk_linkwatch *access_link; /* fastpath.interface through its changes */
 	struct gk_timer admission;        /* sbc_fp_admission_tick every GK_ADMISSION_TICK_MS */
 	uint32_t max_pending; /* registrar.max_pending: registrations in progress at most */
@@ -93,7 +94,7 @@ struct sbcd {
 	uint32_t
 	    unbound_waiting; /* entries in use: deregistrations the core has not acknowledged */
 	struct {
-		uint64_t rx_access, rx_verified, rx_core, parse_errors, core_stray,
+		uint64_t rx_access, rx_verified, rx_protected, rx_core, parse_errors, core_stray,
 		    core_send_failed;
 		uint64_t passed, fastpath_dropped, verified_unbound, relayed, relay_refused;
 		uint64_t core_overload; /* the core's overload refusals, passed on as such */
@@ -674,6 +675,20 @@ static void on_verified(void *user, int fd, uint8_t *data, size_t len,
 	              index);
 }
 
+/* A protected port of ipsec-3gpp: XDP passed the ESP untouched and the kernel's inbound policy
+ * let the datagram in under the SAs of the binding whose flow it came on, which names it. */
+static void on_protected(void *user, int fd, uint8_t *data, size_t len,
+                         const struct sockaddr_storage *from)
+{
+	struct sbcd *s = user;
+	struct gk_front_sock *sock = gk_front_io_sock(&s->io, fd);
+	uint32_t index;
+
+	s->st.rx_protected++;
+	if (sock && (index = gk_front_ipsec_input(&s->ipsec, sock, from)) != 0)
+		from_terminal(s, sock, data, len, from, index);
+}
+
 /* The verified socket of a terminal-facing address: bound to the access interface, so that
  * only datagrams that came in through it, and hence through XDP, which drops anything sent to
  * this port from outside, can arrive. */
@@ -682,10 +697,7 @@ static int open_verified(struct sbcd *s, const struct sockaddr_storage *listen, 
 	struct sockaddr_storage a = *listen;
 	const char *ifname = s->fp.set.interface;
 
-	if (a.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&a)->sin6_port = htons(vport);
-	else
-		((struct sockaddr_in *)&a)->sin_port = htons(vport);
+	gk_sockaddr_set_port(&a, vport);
 	int fd = gk_udp_socket(&a);
 	if (fd < 0)
 		return fd;
@@ -758,6 +770,19 @@ static void binding_up(void *user, struct gk_binding *b)
 static void binding_down(void *user, struct gk_binding *b)
 {
 	sbc_fp_binding_down(&((struct sbcd *)user)->fp, b);
+	gk_front_ipsec_down(&((struct sbcd *)user)->ipsec, b);
+}
+
+static int ipsec_up(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
+                    const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
+                    const uint8_t k[GK_KEY_LEN], uint32_t expires_s)
+{
+	return gk_front_ipsec_up(&((struct sbcd *)user)->ipsec, b, from, term, net, k, expires_s);
+}
+
+static int ipsec_adopt(void *user, const struct gk_binding *b)
+{
+	return gk_front_ipsec_adopt(&((struct sbcd *)user)->ipsec, b);
 }
 
 static void binding_lingers(void *user, struct gk_binding *b)
@@ -799,6 +824,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("rx_core", s->st.rx_core);
 	P("parse_errors", s->st.parse_errors);
 	P("rx_verified", s->st.rx_verified);
+	P("rx_protected", s->st.rx_protected);
 	P("protected_passed", s->st.passed);
 	P("fastpath_dropped", s->st.fastpath_dropped);
 	P("verified_unbound", s->st.verified_unbound);
@@ -825,6 +851,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	gk_front_io_ctl_stats(&s->io, out);
 	gk_sip_router_ctl_stats(s->router, out);
 	sbc_fp_ctl_stats(&s->fp, out);
+	gk_front_ipsec_ctl_stats(&s->ipsec, out);
 	for (int i = 1; i < GK_R__COUNT; i++)
 		if (r->reasons.n[i])
 			gk_ctl_printf(out, "reason.%s %llu", gk_reason_name((enum gk_reason)i),
@@ -836,7 +863,7 @@ int main(int argc, char **argv)
 {
 	static struct sbcd s;
 	char err[1024];
-	struct gk_cfg_key keys[80] = {{0}};
+	struct gk_cfg_key keys[96] = {{0}};
 
 	sbc_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
 	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &s.common, "sbcd");
@@ -899,11 +926,21 @@ int main(int argc, char **argv)
 	    .binding_up = binding_up,
 	    .binding_down = binding_down,
 	    .binding_lingers = binding_lingers,
+	    .ipsec_up = ipsec_up,
+	    .ipsec_adopt = ipsec_adopt,
 	};
 	/* The fast path first, sized for every index the registrar can hand out: one it could
 	 * not hold would tell a terminal "registered" while every datagram it sends is dropped. */
 	s.fp.set = s.set.fp;
 	if (sbc_fp_start(&s.fp, rc.max_terminals, err, sizeof(err)) < 0) {
+		gk_wipe(&rc, sizeof(rc));
+		gk_err("%s", err);
+		return 1;
+	}
+	/* ipsec-3gpp's element before the registrar, which adopts its bindings' SAs as it takes
+	 * them back */
+	if (gk_front_ipsec_start(&s.ipsec, &s.io, &s.set.ipsec, &rc, on_protected, &s, err,
+	                         sizeof(err)) < 0) {
 		gk_wipe(&rc, sizeof(rc));
 		gk_err("%s", err);
 		return 1;
@@ -936,9 +973,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < s.n_access; i++) {
 		const struct sockaddr_storage *a = &gk_front_io_sock(&s.io, s.access_fd[i])->addr;
-		s.access_port[i] =
-		    ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
-		                                   : ((const struct sockaddr_in *)a)->sin_port);
+		s.access_port[i] = gk_sockaddr_port(a);
 		uint16_t v = sbc_fp_verified_port(&s.fp, s.access_port[i]);
 		s.verified_fd[i] = -1;
 		if (!v)
@@ -1014,6 +1049,7 @@ int main(int argc, char **argv)
 	gk_sip_router_free(s.router); /* cancels its transactions' timers, like the relay */
 	gk_control_free(s.ctl);
 	gk_registrar_free(s.front);
+	gk_front_ipsec_stop(&s.ipsec); /* its SAs stay for the next start to adopt */
 	gk_bindstore_close(s.fp.store);
 	gk_linkwatch_close(s.access_link);
 	sbc_fp_stop(&s.fp);

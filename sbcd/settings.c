@@ -108,6 +108,7 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	keys[n] = (struct gk_cfg_key){0};
 	n = gk_front_listener_keys(&s->bindings, keys, n, cap);
 	n = gk_front_settings_keys(&s->front, keys, n, cap);
+	n = gk_front_ipsec_keys(&s->ipsec, SBC_IPSEC_OWNER, keys, n, cap);
 	sbc_fp_settings_defaults(&s->fp);
 	/* In sbcd registrar.max_terminals also sizes the fast path's tables (gk_fp_sizes_of), so
 	 * it has their bounds, checked as the line is read, and their least size as its default:
@@ -191,5 +192,7 @@ int sbc_settings_finish(struct sbc_settings *s, struct gk_registrar_cfg *rc, cha
 	memcpy(rc->element_key, key, GK_KEY_LEN);
 	gk_wipe(key, sizeof(key));
 	rc->role = GK_ROLE_SBC;
-	return gk_front_settings_apply(&s->front, rc, err, errlen);
+	if (gk_front_settings_apply(&s->front, rc, err, errlen) < 0)
+		return -1;
+	return gk_front_ipsec_apply(&s->ipsec, rc, err, errlen);
 }

@@ -4,11 +4,13 @@
 
 #include "gatekey/runtime/config.h"
 #include "gatekey/exchange/coreleg.h"
+#include "gatekey/exchange/front_ipsec.h"
 #include "gatekey/exchange/front_settings.h"
 #include "gatekey/exchange/registrar.h"
 #include "fastpath.h"
 
-#define SBC_MAX_LISTEN 4
+#define SBC_MAX_LISTEN  4
+#define SBC_IPSEC_OWNER 1 /* ipsec.owner's default: softswitchd's is 2 */
 
 struct sbc_settings {
 	char id[GK_CFG_STR_MAX];
@@ -22,6 +24,7 @@ struct sbc_settings {
 	uint8_t core_key[GK_CORELEG_KEY_LEN];
 	bool have_core_key;
 	struct gk_front_settings front;
+	struct gk_front_ipsec_settings ipsec;
 	char fp_interface[GK_CFG_STR_MAX];
 	struct sbc_fp_settings fp;
 };

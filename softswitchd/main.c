@@ -44,6 +44,7 @@ struct softswitchd {
 	struct gk_registrar *reg;   /* = direct.front */
 	struct gk_bindstore *store; /* registrar.binding_store, or NULL */
 	struct gk_front_io io;
+	struct gk_front_ipsec ipsec; /* ipsec-3gpp's protected ports and SAs, when on */
 	struct gk_auc_client *auc;
 	struct gk_control *ctl;
 	struct gk_uplink_core peers;  /* the SBCs' requests waiting for the core */
@@ -200,6 +201,24 @@ static void direct_binding_up(void *user, struct gk_binding *b)
 		gk_locations_remove(s->where, bi.idc);
 }
 
+static void direct_binding_down(void *user, struct gk_binding *b)
+{
+	gk_front_ipsec_down(&((struct softswitchd *)user)->ipsec, b);
+}
+
+static int ipsec_up(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
+                    const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
+                    const uint8_t k[GK_KEY_LEN], uint32_t expires_s)
+{
+	return gk_front_ipsec_up(&((struct softswitchd *)user)->ipsec, b, from, term, net, k,
+	                         expires_s);
+}
+
+static int ipsec_adopt(void *user, const struct gk_binding *b)
+{
+	return gk_front_ipsec_adopt(&((struct softswitchd *)user)->ipsec, b);
+}
+
 /* Whether a called user without a binding here or at an SBC exists at all: the AuC knows. Asked
  * as this softswitch's element (aucd answers only a provisioned softswitch). */
 static int route_lookup(void *user, const char *idc, uint32_t ref)
@@ -263,8 +282,16 @@ static void on_terminal(void *user, int fd, uint8_t *data, size_t len,
 	/* An SBC's address on the SIP socket: its datagrams count only under the core-leg trailer
 	 * (coreleg.h), whoever else could send from that address; the others are dropped and
 	 * counted in the peer's leg (stats: sbc_auth_dropped, sbc_auth.*). */
-	struct ss_peer *peer = sock->txn ? NULL : ss_peer_find(&s->set.peers, from);
-	if (peer) {
+	struct ss_peer *peer =
+	    sock->txn || sock->ipsec_port ? NULL : ss_peer_find(&s->set.peers, from);
+	if (sock->ipsec_port) {
+		/* a protected port of ipsec-3gpp: the kernel's inbound policy let it in under the
+		 * SAs of the binding whose flow it came on */
+		if (!(index = gk_front_ipsec_input(&s->ipsec, sock, from)))
+			return;
+		if (gk_sip_router_input(s->router, sock, data, len, from, index))
+			return;
+	} else if (peer) {
 		n = gk_coreleg_open(&peer->leg, gk_coreleg_now(), data, len, &why);
 		if (n < 0) {
 			gk_debug("core leg: dropped a datagram from SBC %s: %s", peer->id,
@@ -387,6 +414,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("accounting_in_flight", accounting_in_flight);
 #undef P
 	gk_front_io_ctl_stats(&s->io, out);
+	gk_front_ipsec_ctl_stats(&s->ipsec, out);
 	gk_sip_router_ctl_stats(s->router, out);
 	const struct gk_locations_stats *ls = gk_locations_stats(s->where);
 	gk_ctl_printf(out, "route.located %u", gk_locations_count(s->where));
@@ -404,7 +432,7 @@ int main(int argc, char **argv)
 {
 	static struct softswitchd s;
 	char err[512];
-	struct gk_cfg_key keys[64] = {{0}};
+	struct gk_cfg_key keys[80] = {{0}};
 
 	ss_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
 	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &s.common, "softswitchd");
@@ -452,11 +480,22 @@ int main(int argc, char **argv)
 	    .auc_digest = auc_digest,
 	    .peer_digest_challenge = peer_digest_challenge,
 	    .peer_digest_success = peer_digest_success,
+	    .binding_down = direct_binding_down,
+	    .ipsec_up = ipsec_up,
+	    .ipsec_adopt = ipsec_adopt,
 	};
 	static const struct gk_auc_client_ops aops = {
 	    .vector = on_vector, .failed = on_auc_failed, .ha1 = on_ha1, .known = on_known};
 	uint32_t rc_max_terminals = rc.max_terminals, rc_expires_max_s = rc.expires_max_s;
 	uint32_t rc_retry_after_s = rc.retry_after_s, rc_retry_jitter_s = rc.retry_jitter_s;
+	/* ipsec-3gpp's element before the front, which adopts its bindings' SAs as it takes them
+	 * back */
+	if (gk_front_ipsec_start(&s.ipsec, &s.io, &s.set.ipsec, &rc, on_terminal, &s, err,
+	                         sizeof(err)) < 0) {
+		gk_wipe(&rc, sizeof(rc));
+		gk_err("%s", err);
+		return 1;
+	}
 	int dret = gk_direct_init(&s.direct, &rc, &cc, &dops, &s, s.loop, err, sizeof(err));
 	gk_wipe(&rc, sizeof(rc));
 	s.reg = s.direct.front;
@@ -542,6 +581,7 @@ int main(int argc, char **argv)
 	gk_control_free(s.ctl);
 	gk_auc_client_free(s.auc);
 	gk_direct_fini(&s.direct);
+	gk_front_ipsec_stop(&s.ipsec); /* its SAs stay for the next start to adopt */
 	gk_bindstore_close(s.store);
 	gk_loop_free(s.loop);
 	ss_peers_wipe(&s.set.peers);

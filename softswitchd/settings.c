@@ -72,7 +72,8 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	memcpy(keys, k, n * sizeof(k[0]));
 	keys[n] = (struct gk_cfg_key){0};
 	n = gk_front_listener_keys(&s->bindings, keys, n, cap);
-	gk_front_settings_keys(&s->front, keys, n, cap);
+	n = gk_front_settings_keys(&s->front, keys, n, cap);
+	gk_front_ipsec_keys(&s->ipsec, SS_IPSEC_OWNER, keys, n, cap);
 
 	struct gk_core_cfg dc;
 	gk_core_cfg_defaults(&dc);
@@ -132,7 +133,8 @@ int ss_settings_finish(struct ss_settings *s, struct gk_registrar_cfg *rc, struc
 	memcpy(rc->element_key, key, GK_KEY_LEN);
 	gk_wipe(key, sizeof(key));
 	rc->role = GK_ROLE_SOFTSWITCH;
-	if (gk_front_settings_apply(&s->front, rc, err, errlen) < 0)
+	if (gk_front_settings_apply(&s->front, rc, err, errlen) < 0 ||
+	    gk_front_ipsec_apply(&s->ipsec, rc, err, errlen) < 0)
 		return -1;
 	gk_core_cfg_defaults(cc);
 	cc->max_failures = s->max_failures ? s->max_failures : 1;

@@ -5,11 +5,13 @@
 #include "gatekey/auc/auc_client.h"
 #include "gatekey/runtime/config.h"
 #include "gatekey/exchange/core.h"
+#include "gatekey/exchange/front_ipsec.h"
 #include "gatekey/exchange/front_settings.h"
 #include "gatekey/exchange/registrar.h"
 #include "peers.h"
 
-#define SS_MAX_LISTEN 4
+#define SS_MAX_LISTEN  4
+#define SS_IPSEC_OWNER 2 /* ipsec.owner's default: sbcd's is 1 */
 
 struct ss_settings {
 	char id[GK_CFG_STR_MAX];
@@ -25,6 +27,7 @@ struct ss_settings {
 	uint32_t digest_nonce_ttl_ms;
 	bool route_lookup; /* ask aucd whether an unbound Request-URI user exists (404 vs 480) */
 	struct gk_front_settings front;
+	struct gk_front_ipsec_settings ipsec;
 	struct ss_peers peers;
 };
 

@@ -64,6 +64,12 @@ static int f_ipsec_up(void *user, const struct gk_binding *b, const struct socka
 	return d->ops.ipsec_up(d->user, b, from, term, net, k, expires_s);
 }
 
+static int f_ipsec_adopt(void *user, const struct gk_binding *b)
+{
+	struct gk_direct *d = user;
+	return d->ops.ipsec_adopt(d->user, b);
+}
+
 static void c_auc_request(void *user, uint32_t handle, const char *idc, const char *idsp)
 {
 	struct gk_direct *d = user;
@@ -166,6 +172,8 @@ int gk_direct_init(struct gk_direct *d, const struct gk_registrar_cfg *front_cfg
 	struct gk_registrar_ops front_ops = fops;
 	if (ops->ipsec_up)
 		front_ops.ipsec_up = f_ipsec_up; /* else the front refuses ipsec-3gpp */
+	if (ops->ipsec_adopt)
+		front_ops.ipsec_adopt = f_ipsec_adopt; /* else no ipsec-3gpp binding is restored */
 	d->front = gk_registrar_new(front_cfg, &front_ops, d, loop, err, errlen);
 	if (!d->front) {
 		gk_core_free(d->core);

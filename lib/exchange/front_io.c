@@ -15,14 +15,25 @@
 #include "gatekey/exchange/front_io.h"
 #include "gatekey/runtime/log.h"
 
+/* The socket of proto for to's family that is protected server port ipsec_port (0: an ordinary
+ * one). */
+static struct gk_front_sock *sock_of(struct gk_front_io *io, uint8_t proto, sa_family_t family,
+                                     uint16_t ipsec_port)
+{
+	for (unsigned i = 0; i < io->n_sock; i++)
+		if (io->sock[i].codec->proto == proto && io->sock[i].addr.ss_family == family &&
+		    io->sock[i].ipsec_port == ipsec_port)
+			return &io->sock[i];
+	return NULL;
+}
+
+/* Where a datagram to `to` leaves from: the protected server port of the ipsec-3gpp binding whose
+ * protected client address it is (its outbound policy then puts it under ESP), the ordinary
+ * socket otherwise. */
 static struct gk_front_sock *sock_for(struct gk_front_io *io, uint8_t proto,
                                       const struct sockaddr_storage *to)
 {
-	for (unsigned i = 0; i < io->n_sock; i++)
-		if (io->sock[i].codec->proto == proto &&
-		    io->sock[i].addr.ss_family == to->ss_family)
-			return &io->sock[i];
-	return NULL;
+	return sock_of(io, proto, to->ss_family, gk_registrar_ipsec_port(io->front, to));
 }
 
 struct gk_front_sock *gk_front_io_sock(struct gk_front_io *io, int fd)
@@ -138,26 +149,30 @@ static void mid_of(const struct sockaddr_storage *a, char *out, size_t cap)
 		snprintf(out, cap, "[%s]:%u", ip, port);
 }
 
-int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
-                       const struct sockaddr_storage *addrs, unsigned n, gk_dgram_fn fn, void *user,
-                       int *fds)
+static int listen_on(struct gk_front_io *io, const struct gk_codec *codec,
+                     const struct sockaddr_storage *addrs, unsigned n, uint16_t ipsec_port,
+                     gk_dgram_fn fn, void *user, int *fds)
 {
 	static const struct gk_cmd_txn_ops ops = {.xmit = cmd_xmit, .shed = cmd_shed};
 	bool cmd = codec->proto == GK_PROTO_MGCP || codec->proto == GK_PROTO_H248;
 
 	for (unsigned i = 0; i < n; i++) {
 		char a[64], err[256];
-		gk_format_addr(&addrs[i], a, sizeof(a));
+		struct sockaddr_storage at = addrs[i];
+		if (ipsec_port)
+			gk_sockaddr_set_port(&at, ipsec_port);
+		gk_format_addr(&at, a, sizeof(a));
 		if (io->n_sock == GK_FRONT_SOCKS) {
 			gk_err("too many terminal-facing sockets (at most %d)", GK_FRONT_SOCKS);
 			return -1;
 		}
-		if (cmd && sock_for(io, (uint8_t)codec->proto, &addrs[i])) {
-			gk_err("%s listens once per address family: %s is one too many",
-			       codec->name, a);
+		if ((cmd || ipsec_port) &&
+		    sock_of(io, (uint8_t)codec->proto, at.ss_family, ipsec_port)) {
+			gk_err("%s listens once per address family%s: %s is one too many",
+			       codec->name, ipsec_port ? " on its protected port" : "", a);
 			return -1;
 		}
-		int fd = gk_udp_socket(&addrs[i]);
+		int fd = gk_udp_socket(&at);
 		if (fd < 0) {
 			gk_err("cannot listen for terminals on %s: %s", a, strerror(-fd));
 			return -1;
@@ -165,9 +180,10 @@ int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
 		struct gk_front_sock *s = &io->sock[io->n_sock];
 		memset(s, 0, sizeof(*s));
 		s->fd = fd;
-		s->addr = addrs[i];
+		s->addr = at;
 		s->codec = codec;
 		s->io = io;
+		s->ipsec_port = ipsec_port;
 		if (cmd) {
 			struct gk_cmd_txn_cfg tc;
 			gk_cmd_txn_cfg_defaults(&tc);
@@ -177,10 +193,12 @@ int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
 			if (io->in_flight)
 				tc.max_out = io->in_flight;
 			if (codec->proto == GK_PROTO_H248)
-				mid_of(&addrs[i], tc.local_mid, sizeof(tc.local_mid));
-			/* the stats name each socket's tables: mgcp_history, mgcp1_history, ... */
-			if (i)
-				snprintf(tc.label, sizeof(tc.label), "%s%u", codec->name, i);
+				mid_of(&at, tc.local_mid, sizeof(tc.local_mid));
+			/* the stats name each socket's tables: mgcp_history, mgcp1_history, and
+			 * mgcp_ipsec_history, ... for the protected ports' */
+			if (i || ipsec_port)
+				snprintf(tc.label, sizeof(tc.label), "%s%s%.0u", codec->name,
+				         ipsec_port ? "_ipsec" : "", i);
 			s->txn = gk_cmd_txn_new(codec, &tc, &ops, s, io->loop, err, sizeof(err));
 			if (!s->txn) {
 				gk_err("%s on %s: %s", codec->name, a, err);
@@ -191,9 +209,32 @@ int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
 		io->n_sock++;
 		fds[i] = fd;
 		gk_loop_add_udp(io->loop, fd, fn, user);
-		gk_info("listening for terminals on %s (%s)", a, codec->name);
+		gk_info("listening for terminals on %s (%s%s)", a, codec->name,
+		        ipsec_port ? ", ipsec-3gpp protected" : "");
 	}
 	return 0;
+}
+
+int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
+                       const struct sockaddr_storage *addrs, unsigned n, gk_dgram_fn fn, void *user,
+                       int *fds)
+{
+	return listen_on(io, codec, addrs, n, 0, fn, user, fds);
+}
+
+int gk_front_io_listen_protected(struct gk_front_io *io, const struct gk_codec *codec,
+                                 const struct sockaddr_storage *addrs, unsigned n, uint16_t port,
+                                 gk_dgram_fn fn, void *user, int *fds)
+{
+	if (!port)
+		return -1;
+	return listen_on(io, codec, addrs, n, port, fn, user, fds);
+}
+
+uint32_t gk_front_io_ipsec_sender(const struct gk_front_sock *s,
+                                  const struct sockaddr_storage *from)
+{
+	return s->ipsec_port ? gk_registrar_ipsec_sender(s->io->front, from, s->ipsec_port) : 0;
 }
 
 int gk_front_io_listen_bindings(struct gk_front_io *io, const struct gk_front_listeners *l,
@@ -265,7 +306,7 @@ void gk_front_io_refuse(struct gk_front_sock *s, const uint8_t *data, size_t len
 		gk_loop_send_abort(io->loop, buf);
 		return;
 	}
-	if (index) {
+	if (index && !s->ipsec_port) {
 		struct gk_binding *b = gk_registrar_gkmac_binding(io->front, index, from);
 		n = b ? gk_registrar_seal(io->front, b, buf, (size_t)n, GK_LOOP_DGRAM_MAX) : -1;
 		if (n <= 0) {
@@ -297,7 +338,8 @@ int gk_front_io_input(struct gk_front_sock *s, struct gk_msg *m,
 	    gk_registrar_is_registered_addr(s->io->front, from) &&
 	    !gk_registrar_other_allowed(s->io->front, from))
 		return 1;
-	return gk_cmd_txn_input(s->txn, m, from, index);
+	/* what answers a protected command leaves from s under the SAs: no trailer to add */
+	return gk_cmd_txn_input(s->txn, m, from, s->ipsec_port ? 0 : index);
 }
 
 static void send_msg(struct gk_front_io *io, struct gk_msg *m, const struct sockaddr_storage *to,

@@ -131,10 +131,56 @@ struct gk_registrar {
 	uint32_t pending_free, pending_used;
 	struct gk_attempts *attempts; /* the pending slots, by the IDc they claim */
 	struct gk_addrmap *addrs;
+	/* ipsec-3gpp bindings by their protected client address (the terminal's address and
+	 * port-c): NULL unless ipsec-3gpp is supported */
+	struct gk_addrmap *ipsec_srcs;
 	struct gk_timer sweep;
 	struct gk_registrar_stats stats;
 	struct gk_bindstore *store; /* where bindings outlive the daemon, or NULL (bindstore.h) */
 };
+
+/* Some protocol has two distinct protected ports, and none has only one of them; SPIs for every
+ * slot fit above IPSEC_SPI_BASE. */
+static bool ipsec_cfg_ok(const struct gk_registrar_cfg *cfg, const struct gk_registrar_ops *ops)
+{
+	bool some = false;
+
+	for (unsigned p = 0; p < GK_PROTO_COUNT; p++) {
+		uint16_t c = cfg->ipsec_port_c[p], sv = cfg->ipsec_port_s[p];
+		if (!c != !sv || (c && (c == sv || p == 0)))
+			return false;
+		some |= c != 0;
+	}
+	return some && ops->ipsec_up && cfg->max_terminals <= (UINT32_MAX - IPSEC_SPI_BASE) / 4;
+}
+
+/* The address a binding's protected datagrams come from: its address with the terminal's
+ * port-c. */
+static void ipsec_src(const struct gk_binding *b, struct sockaddr_storage *out)
+{
+	*out = b->addr;
+	gk_sockaddr_set_port(out, b->ipsec_term.port_c);
+}
+
+static void ipsec_src_put(struct gk_registrar *r, const struct gk_binding *b)
+{
+	struct sockaddr_storage a;
+
+	if (b->mech != GK_MECH_IPSEC || !r->ipsec_srcs)
+		return;
+	ipsec_src(b, &a);
+	gk_addrmap_put(r->ipsec_srcs, &a, b->index);
+}
+
+static void ipsec_src_del(struct gk_registrar *r, const struct gk_binding *b)
+{
+	struct sockaddr_storage a;
+
+	if (b->mech != GK_MECH_IPSEC || !r->ipsec_srcs)
+		return;
+	ipsec_src(b, &a);
+	gk_addrmap_del(r->ipsec_srcs, &a, b->index);
+}
 
 void gk_registrar_cfg_defaults(struct gk_registrar_cfg *c)
 {
@@ -195,12 +241,11 @@ struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
 		         GK_RETRY_AFTER_MAX_S);
 		goto fail;
 	}
-	if ((cfg->mechs_supported & (1u << GK_MECH_IPSEC)) &&
-	    (!ops->ipsec_up || !cfg->ipsec_port_c || !cfg->ipsec_port_s ||
-	     cfg->ipsec_port_c == cfg->ipsec_port_s ||
-	     cfg->max_terminals > (UINT32_MAX - IPSEC_SPI_BASE) / 4)) {
-		snprintf(err, errlen,
-		         "ipsec-3gpp needs a way to install SAs and two distinct protected ports");
+	if ((cfg->mechs_supported & (1u << GK_MECH_IPSEC)) && !ipsec_cfg_ok(cfg, ops)) {
+		snprintf(
+		    err, errlen,
+		    "ipsec-3gpp needs a way to install SAs and, for at least one protocol, two "
+		    "distinct protected ports (and none for a protocol without both)");
 		goto fail;
 	}
 	if (cfg->max_terminals == 0 ||
@@ -221,8 +266,11 @@ struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
 	                                                   .arg = r,
 	                                                   .usable = gk_pkt_index_text_safe});
 	r->addrs = gk_addrmap_new(cfg->max_terminals, "registrar_addrs");
+	if (cfg->mechs_supported & (1u << GK_MECH_IPSEC))
+		r->ipsec_srcs = gk_addrmap_new(cfg->max_terminals, "registrar_ipsec_srcs");
 	r->attempts = gk_attempts_new(cfg->max_pending, "registrar_attempts");
-	if (!r->ids || !r->addrs || !r->attempts) {
+	if (!r->ids || !r->addrs || !r->attempts ||
+	    (!r->ipsec_srcs && (cfg->mechs_supported & (1u << GK_MECH_IPSEC)))) {
 		snprintf(err, errlen, "out of memory for %u terminals", cfg->max_terminals);
 		goto fail;
 	}
@@ -243,6 +291,7 @@ void gk_registrar_free(struct gk_registrar *r)
 	gk_wipe(r->cfg.element_key, sizeof(r->cfg.element_key));
 	gk_idmap_free(r->ids);
 	gk_addrmap_free(r->addrs);
+	gk_addrmap_free(r->ipsec_srcs);
 	gk_attempts_free(r->attempts);
 	gk_steps_free(&r->rec_steps);
 	gk_steps_free(&r->pend_steps);
@@ -710,6 +759,7 @@ static void binding_end(struct gk_registrar *r, struct gk_binding *b, bool expir
 	if (r->cfg.log_registrations)
 		gk_info("%s %s fpr=%s", expired ? "expired" : "deregistered", idc, b->fpr);
 	gk_addrmap_del(r->addrs, &b->addr, b->index);
+	ipsec_src_del(r, b);
 	gk_timer_cancel(r->loop, &b->expiry);
 	memset(&rec(r, b->index)->sent, 0, sizeof(rec(r, b->index)->sent));
 	b->active = false;
@@ -752,15 +802,45 @@ static void on_digest_register(struct gk_registrar *r, struct gk_msg *m,
 static bool resend_success(struct gk_registrar *r, struct record *rc, const struct gk_msg *m,
                            const struct sockaddr_storage *from);
 
-/* Whether m came under the gk-mac trailer of its own IDc's standing binding (verified_index
- * names it), from that binding's address: a refresh by the terminal that holds the current K.
- * The core lets it through a lockout of its source, which anyone sharing the address can cause.
- * Under another IDc's binding it is an ordinary request. */
+/* The mechanisms a request of protocol proto may be given: ipsec-3gpp only where that protocol
+ * has protected ports. */
+static uint32_t mechs_for(const struct gk_registrar *r, uint8_t proto)
+{
+	uint32_t m = r->cfg.mechs_supported & GK1_MECHS;
+
+	if (proto >= GK_PROTO_COUNT || !r->cfg.ipsec_port_s[proto])
+		m &= ~(1u << GK_MECH_IPSEC);
+	return m;
+}
+
+/* The standing binding index whose protection covered a datagram from `from`: its gk-mac
+ * trailer, from its address, or its ipsec-3gpp SAs, from its protected client address. NULL for
+ * index 0 or any other binding. */
+static struct gk_binding *protected_binding(struct gk_registrar *r, uint32_t index,
+                                            const struct sockaddr_storage *from)
+{
+	struct sockaddr_storage src;
+
+	if (!index_known(r, index) || !rec(r, index)->b.active)
+		return NULL;
+	struct gk_binding *b = &rec(r, index)->b;
+	if (b->mech == GK_MECH_GKMAC)
+		return gk_sockaddr_equal(&b->addr, from) ? b : NULL;
+	if (b->mech != GK_MECH_IPSEC)
+		return NULL;
+	ipsec_src(b, &src);
+	return gk_sockaddr_equal(&src, from) ? b : NULL;
+}
+
+/* Whether m came under the protection of its own IDc's standing binding (verified_index names
+ * it: its gk-mac trailer, or its ipsec-3gpp SAs), from that binding's address: a refresh by the
+ * terminal that holds the current K. The core lets it through a lockout of its source, which
+ * anyone sharing the address can cause. Under another IDc's binding it is an ordinary request. */
 static bool is_sealed(struct gk_registrar *r, const struct gk_msg *m,
                       const struct sockaddr_storage *from, uint32_t verified_index)
 {
 	bool sealed = verified_index && verified_index == gk_idmap_find(r->ids, m->idc) &&
-	              gk_registrar_gkmac_bound(r, verified_index, from);
+	              protected_binding(r, verified_index, from);
 
 	r->stats.sealed_requests += sealed;
 	return sealed;
@@ -883,6 +963,7 @@ static int binding_install(struct gk_registrar *r, uint32_t slot,
 		r->ops.core_unbound(r->user, gk_idmap_id(r->ids, slot), r->cfg.idsp, a,
 		                    b->has_rand ? b->rand : NULL);
 		gk_addrmap_del(r->addrs, &b->addr, slot);
+		ipsec_src_del(r, b);
 		gk_wipe(&b->keys, sizeof(b->keys));
 	}
 	b->r = r;
@@ -912,6 +993,7 @@ static int binding_install(struct gk_registrar *r, uint32_t slot,
 	b->expiry.fn = binding_expired;
 	gk_timer_arm(r->loop, &b->expiry, (uint64_t)expires * 1000);
 	gk_addrmap_put(r->addrs, from, slot);
+	ipsec_src_put(r, b);
 	store_put(r, b);
 	if (refresh)
 		r->stats.refreshes++;
@@ -988,8 +1070,8 @@ static void ipsec_ends(struct gk_registrar *r, uint32_t slot, const struct gk_ms
 	uint32_t spi = IPSEC_SPI_BASE + slot * 4 + (uint32_t)rec(r, slot)->b.ipsec_flip * 2;
 	s->ipsec_net = (struct gk_ipsec_end){.spi_c = spi,
 	                                     .spi_s = spi + 1,
-	                                     .port_c = r->cfg.ipsec_port_c,
-	                                     .port_s = r->cfg.ipsec_port_s};
+	                                     .port_c = r->cfg.ipsec_port_c[answer->proto],
+	                                     .port_s = r->cfg.ipsec_port_s[answer->proto]};
 	s->fields |= GK_F_IPSEC_NET;
 }
 
@@ -1274,7 +1356,7 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 	}
 	/* The mechanism is settled before the core is asked, so that a terminal we cannot serve
 	 * never opens a session at the AuC. */
-	mech = gk_mech_choose(m, r->cfg.mechs_supported & GK1_MECHS);
+	mech = gk_mech_choose(m, mechs_for(r, m->proto));
 	if (mech == GK_MECH_NONE) {
 		pending_free(r, p);
 		return reject(r, m, from, GK_R_NO_MECH);
@@ -1294,13 +1376,11 @@ static void send_sealed(struct gk_registrar *r, struct gk_msg *resp,
 static struct gk_binding *verified_binding(struct gk_registrar *r, uint32_t index,
                                            const struct sockaddr_storage *from)
 {
-	if (index) {
-		struct gk_binding *b = &rec(r, index)->b;
-		return b->active ? b : NULL;
-	}
-	/* Mechanisms without a per-datagram MAC pin the terminal to its address. */
+	if (index)
+		return protected_binding(r, index, from);
+	/* Digest, which protects no datagram, pins the terminal to its address. */
 	uint32_t slot = gk_addrmap_find(r->addrs, from);
-	if (slot && rec(r, slot)->b.active && rec(r, slot)->b.mech != GK_MECH_GKMAC)
+	if (slot && rec(r, slot)->b.active && rec(r, slot)->b.mech == GK_MECH_DIGEST)
 		return &rec(r, slot)->b;
 	return NULL;
 }
@@ -1315,8 +1395,7 @@ enum gk_reason gk_registrar_speaks_for(struct gk_registrar *r, uint32_t index,
                                        const struct sockaddr_storage *from, const char *claimed,
                                        char idc[GK_ID_MAX + 1])
 {
-	struct gk_binding *b =
-	    index ? gk_registrar_gkmac_binding(r, index, from) : verified_binding(r, 0, from);
+	struct gk_binding *b = verified_binding(r, index, from);
 	const char *own = b ? gk_idmap_id(r->ids, b->index) : NULL;
 
 	idc[0] = '\0';
@@ -1459,7 +1538,23 @@ int gk_registrar_seal(struct gk_registrar *r, struct gk_binding *b, uint8_t *buf
 bool gk_registrar_other_allowed(struct gk_registrar *r, const struct sockaddr_storage *a)
 {
 	uint32_t slot = gk_addrmap_find(r->addrs, a);
-	return slot && rec(r, slot)->b.active && rec(r, slot)->b.mech != GK_MECH_GKMAC;
+	return slot && rec(r, slot)->b.active && rec(r, slot)->b.mech == GK_MECH_DIGEST;
+}
+
+uint16_t gk_registrar_ipsec_port(struct gk_registrar *r, const struct sockaddr_storage *a)
+{
+	uint32_t slot = r->ipsec_srcs ? gk_addrmap_find(r->ipsec_srcs, a) : 0;
+	const struct gk_binding *b = slot ? &rec(r, slot)->b : NULL;
+
+	return b && protected_binding(r, slot, a) == b ? b->ipsec_net.port_s : 0;
+}
+
+uint32_t gk_registrar_ipsec_sender(struct gk_registrar *r, const struct sockaddr_storage *from,
+                                   uint16_t port)
+{
+	uint16_t want = gk_registrar_ipsec_port(r, from);
+
+	return want && want == port ? gk_addrmap_find(r->ipsec_srcs, from) : 0;
 }
 
 bool gk_registrar_gkmac_bound(struct gk_registrar *r, uint32_t index,
@@ -1570,11 +1665,17 @@ int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record 
 		b->ipsec_net = br->ipsec_net;
 		/* the next registration takes the slot's other pair of SPIs (ipsec_ends) */
 		b->ipsec_flip = ((b->ipsec_net.spi_c - IPSEC_SPI_BASE) >> 1 & 1) ^ 1;
+		if (!r->ops.ipsec_adopt || r->ops.ipsec_adopt(r->user, b) != 0) {
+			gk_idmap_remove(r->ids, br->index);
+			gk_wipe(rc, sizeof(*rc));
+			return -ENOENT;
+		}
 	}
 	b->expires_at_ms = gk_loop_now(r->loop) + left_ms;
 	b->expiry.fn = binding_expired;
 	gk_timer_arm(r->loop, &b->expiry, left_ms);
 	gk_addrmap_put(r->addrs, &b->addr, b->index);
+	ipsec_src_put(r, b);
 	r->stats.restored++;
 	return 0;
 }

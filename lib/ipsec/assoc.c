@@ -15,10 +15,7 @@ static void with_port(struct sockaddr_storage *ss, const struct sockaddr_storage
                       uint16_t port)
 {
 	*ss = *host;
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	gk_sockaddr_set_port(ss, port);
 }
 
 int gk_ipsec_flows(const struct gk_ipsec_assoc *a, struct gk_ipsec_flow out[GK_IPSEC_FLOWS])

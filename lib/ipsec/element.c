@@ -213,6 +213,10 @@ void gk_ipsec_element_down(struct gk_ipsec_element *el, const struct gk_binding_
 	p = pending_of(el, bi->index);
 	if (p && is_bindings(&p->cur, bi))
 		return; /* the binding a refresh replaces: its SAs go at the switch */
+	/* What the binding's end answers (a deregistration's answer) is queued on the ring: it
+	 * leaves now, under the SAs about to go, not in the clear after them, which the
+	 * terminal's inbound policy would drop. UDP sends are issued at submission. */
+	gk_loop_flush(el->loop);
 	if (p && is_bindings(&p->next, bi)) {
 		/* ended before its refresh switched: both sets go */
 		gk_ipsec_remove(el->h, &p->next);

@@ -140,13 +140,6 @@ const char *gk_xfrm_error(const struct gk_xfrm *h)
 
 /* ---- flows ---- */
 
-static uint16_t port_of(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
 static struct nl_addr *addr_of(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
@@ -162,10 +155,7 @@ static void sockaddr_of(const struct nl_addr *a, uint16_t port, struct sockaddr_
 	memset(ss, 0, sizeof(*ss));
 	if (!a || nl_addr_fill_sockaddr(a, (struct sockaddr *)ss, &len) < 0)
 		return;
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	gk_sockaddr_set_port(ss, port);
 }
 
 static int flow_check(const struct gk_xfrm_flow *f, bool need_spi)
@@ -179,7 +169,7 @@ static int flow_check(const struct gk_xfrm_flow *f, bool need_spi)
 		return -EINVAL;
 	if (f->dir != GK_XFRM_IN && f->dir != GK_XFRM_OUT)
 		return -EINVAL;
-	if (!port_of(&f->local) || !port_of(&f->peer))
+	if (!gk_sockaddr_port(&f->local) || !gk_sockaddr_port(&f->peer))
 		return -EINVAL;
 	if (need_spi && f->spi < 256)
 		return -EINVAL;
@@ -231,9 +221,9 @@ static struct xfrmnl_sel *selector(const struct gk_xfrm_flow *f)
 	nl_addr_put(d);
 	xfrmnl_sel_set_prefixlen_s(sel, bits);
 	xfrmnl_sel_set_prefixlen_d(sel, bits);
-	xfrmnl_sel_set_sport(sel, port_of(src));
+	xfrmnl_sel_set_sport(sel, gk_sockaddr_port(src));
 	xfrmnl_sel_set_sportmask(sel, 0xffff);
-	xfrmnl_sel_set_dport(sel, port_of(dst));
+	xfrmnl_sel_set_dport(sel, gk_sockaddr_port(dst));
 	xfrmnl_sel_set_dportmask(sel, 0xffff);
 	xfrmnl_sel_set_proto(sel, IPPROTO_UDP);
 	xfrmnl_sel_set_family(sel, f->local.ss_family);

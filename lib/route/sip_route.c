@@ -488,6 +488,11 @@ int gk_sip_router_terminal_locate(struct gk_sip_router *r, const char *idc, stru
 	if (!b)
 		return -ENOENT;
 	gk_binding_get_info(b, &bi);
+	/* An ipsec-3gpp terminal takes requests only from the element's port-c on its port-s,
+	 * under the SAs, which nothing here sends from yet: it is unavailable for calls, never
+	 * sent one in the clear. */
+	if (bi.mech == GK_MECH_IPSEC)
+		return -EPROTONOSUPPORT;
 	hop->addr = bi.addr;
 	hop->seal = bi.mech == GK_MECH_GKMAC ? bi.index : 0;
 	return 0;
@@ -766,8 +771,10 @@ static void forward(struct gk_sip_router *r, struct route *rt, gk_sip_txn_handle
 	char self[64], self_in[64], target[64], ruri[GK_ID_MAX + 80], via[160], rr[80];
 	char pai[2 * GK_ID_MAX + 16], branch[GK_SIP_BRANCH_LEN];
 
-	if (r->ops.locate(r->user, to_idc, in, &hop) < 0) {
-		if (initial && rt && r->ops.lookup) {
+	int located = r->ops.locate(r->user, to_idc, in, &hop);
+	if (located < 0) {
+		/* (registered, but not reachable for calls: no lookup says otherwise) */
+		if (initial && rt && r->ops.lookup && located != -EPROTONOSUPPORT) {
 			lookup_start(r, rt, from, to_idc); /* 404 or 480 once it is known */
 			return;
 		}

@@ -183,6 +183,23 @@ bool gk_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_s
 	return false;
 }
 
+uint16_t gk_sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
+	return 0;
+}
+
+void gk_sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)(void *)ss)->sin_port = htons(port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)(void *)ss)->sin6_port = htons(port);
+}
+
 size_t gk_sockaddr_host(const struct sockaddr_storage *a, uint8_t out[GK_HOST_KEY_MAX])
 {
 	if (a->ss_family == AF_INET) {

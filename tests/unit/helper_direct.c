@@ -18,8 +18,10 @@ int helper_direct_init(struct gk_direct *d, struct gk_loop *loop, const uint8_t 
 	memcpy(cfg.element_key, kss, GK_KEY_LEN);
 	cfg.mechs_supported = mechs;
 	if (mechs & (1u << GK_MECH_IPSEC)) {
-		cfg.ipsec_port_c = HELPER_IPSEC_PORT_C;
-		cfg.ipsec_port_s = HELPER_IPSEC_PORT_S;
+		for (unsigned p = GK_PROTO_SIP; p < GK_PROTO_COUNT; p++) {
+			cfg.ipsec_port_c[p] = HELPER_IPSEC_PORT_C;
+			cfg.ipsec_port_s[p] = HELPER_IPSEC_PORT_S;
+		}
 	}
 	cfg.max_terminals = 16;
 	cfg.max_pending = 8;

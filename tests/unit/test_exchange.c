@@ -173,6 +173,8 @@ static struct gk_msg *deliver_from(struct world *w, struct gk_msg *m,
                                    const struct sockaddr_storage *from, uint32_t index)
 {
 	w->out.have = false;
+	if (!m->proto)
+		m->proto = GK_PROTO_SIP; /* the protocol names its protected ports (ipsec-3gpp) */
 	gk_registrar_on_message(w->reg, m, from, index);
 	if (w->auc_pending)
 		auc_answer(w);
@@ -284,8 +286,10 @@ static int world_init_limits(struct world *w, const struct limits *lim)
 	struct gk_direct_ops o = ops;
 	if (lim->ipsec) {
 		cfg.mechs_supported |= 1u << GK_MECH_IPSEC;
-		cfg.ipsec_port_c = 5062;
-		cfg.ipsec_port_s = 5064;
+		for (unsigned p = GK_PROTO_SIP; p < GK_PROTO_COUNT; p++) {
+			cfg.ipsec_port_c[p] = 5062;
+			cfg.ipsec_port_s[p] = 5064;
+		}
 		o.ipsec_up = w_ipsec_up;
 	}
 	if (gk_direct_init(&w->d, &cfg, &ccfg, &o, w, w->loop, err, sizeof(err)) < 0)
@@ -1974,6 +1978,74 @@ TEST(ipsec_3gpp_terminal_and_element_agree_on_both_ends_and_the_key)
 	gk_loop_free(w.loop);
 }
 
+/*
+ * Attack: the kernel's policies protect only the flow between the protected ports, so an
+ * ipsec-3gpp binding must not pin its terminal to its address as Digest does. A plaintext request
+ * from the address alice registered from (anyone on the path can spoof it) used to be served as
+ * hers; it is refused, and only what came in on her protected flow (her address and port-c, to
+ * the element's port-s) speaks for her, and for her alone.
+ */
+TEST(ipsec_3gpp_binding_is_served_only_over_its_protected_flow)
+{
+	struct world w;
+	struct gk_terminal alice;
+	struct gk_msg probe, *resp;
+	char idc[GK_ID_MAX + 1];
+
+	ASSERT_EQ(0, world_init_limits(&w, &(struct limits){.ipsec = true}));
+	term_init(&alice, "alice", w.subs[0].kc);
+	offer_ipsec(&alice);
+	ASSERT_EQ(0, run(&w, &alice, 2));
+	ASSERT_EQ(GK_MECH_IPSEC, alice.chosen);
+	struct sockaddr_storage plain = addr_of(2), prot = addr_str("198.18.0.2:5062"),
+	                        wrong_port = addr_str("198.18.0.2:5063"),
+	                        stranger = addr_str("198.18.0.3:5062");
+
+	/* the plaintext probe from her registration's address: nobody's */
+	uint64_t before = gk_registrar_stats(w.reg)->reasons.n[GK_R_BAD_TRAILER];
+	EXPECT_EQ(NULL, other_request(&w, "OPTIONS", 0));
+	EXPECT_EQ(before + 1, gk_registrar_stats(w.reg)->reasons.n[GK_R_BAD_TRAILER]);
+	EXPECT_FALSE(gk_registrar_other_allowed(w.reg, &plain));
+	EXPECT_EQ(GK_R_NOT_REGISTERED, gk_registrar_speaks_for(w.reg, 0, &plain, "alice", idc));
+
+	/* her protected flow: port-c to the element's port-s, and nothing else */
+	EXPECT_EQ(5064, gk_registrar_ipsec_port(w.reg, &prot));
+	uint32_t index = gk_registrar_ipsec_sender(w.reg, &prot, 5064);
+	EXPECT_NE(0u, index);
+	EXPECT_EQ(0u, gk_registrar_ipsec_sender(w.reg, &prot, 5062));
+	EXPECT_EQ(0u, gk_registrar_ipsec_sender(w.reg, &prot, 5060));
+	EXPECT_EQ(0u, gk_registrar_ipsec_sender(w.reg, &plain, 5064));
+	EXPECT_EQ(0u, gk_registrar_ipsec_sender(w.reg, &wrong_port, 5064));
+	EXPECT_EQ(0u, gk_registrar_ipsec_sender(w.reg, &stranger, 5064));
+	EXPECT_EQ(0, gk_registrar_ipsec_port(w.reg, &plain));
+
+	memset(&probe, 0, sizeof(probe));
+	probe.proto = GK_PROTO_SIP;
+	probe.type = GK_MSG_OTHER;
+	snprintf(probe.idc, sizeof(probe.idc), "alice");
+	snprintf(probe.idsp, sizeof(probe.idsp), "ss1");
+	snprintf(probe.wire.sip.method, sizeof(probe.wire.sip.method), "OPTIONS");
+	resp = deliver_from(&w, &probe, &prot, index);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_OTHER_OK, resp->type);
+	EXPECT_FALSE(w.out.sealed); /* the SAs protect it, not a trailer */
+	EXPECT_EQ(GK_R_OK, gk_registrar_speaks_for(w.reg, index, &prot, "alice", idc));
+	EXPECT_STREQ("alice", idc);
+	EXPECT_EQ(GK_R_IDENTITY_MISMATCH, gk_registrar_speaks_for(w.reg, index, &prot, "bob", idc));
+	/* an index is only good with the flow that passed it */
+	EXPECT_EQ(GK_R_NOT_REGISTERED, gk_registrar_speaks_for(w.reg, index, &plain, "alice", idc));
+
+	/* deregistered: the flow speaks for nobody any more */
+	gk_terminal_deregister(&alice, &probe);
+	resp = deliver_from(&w, &probe, &prot, index);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_DEREG_OK, resp->type);
+	EXPECT_EQ(0, gk_registrar_ipsec_port(w.reg, &prot));
+	EXPECT_EQ(0u, gk_registrar_ipsec_sender(w.reg, &prot, 5064));
+	gk_direct_fini(&w.d);
+	gk_loop_free(w.loop);
+}
+
 /* The answer again (its SUCCESS was lost): the same SUCCESS again, ends included, which the
  * terminal verifies as it would have the first; the SAs are not installed twice. */
 TEST(ipsec_3gpp_success_resent_carries_the_same_ends)
@@ -2133,8 +2205,10 @@ TEST(ipsec_3gpp_without_a_way_to_install_sas_is_refused)
 	gk_registrar_cfg_defaults(&cfg);
 	snprintf(cfg.idsp, sizeof(cfg.idsp), "ss1");
 	cfg.mechs_supported |= 1u << GK_MECH_IPSEC;
-	cfg.ipsec_port_c = 5062;
-	cfg.ipsec_port_s = 5064;
+	for (unsigned p = GK_PROTO_SIP; p < GK_PROTO_COUNT; p++) {
+		cfg.ipsec_port_c[p] = 5062;
+		cfg.ipsec_port_s[p] = 5064;
+	}
 	cfg.max_terminals = 64;
 	cfg.max_pending = 16;
 	EXPECT_EQ(NULL, gk_registrar_new(&cfg, &ops, NULL, loop, err, sizeof(err)));

@@ -916,6 +916,15 @@ static int pair_ipsec_up(void *user, const struct gk_binding *b,
 	return w->install_rc;
 }
 
+static int pair_ipsec_adopt(void *user, const struct gk_binding *b)
+{
+	struct pair_world *w = user;
+	struct gk_binding_info bi;
+
+	gk_binding_get_info(b, &bi);
+	return gk_ipsec_element_adopt(w->el, &bi);
+}
+
 static void pair_down(void *user, struct gk_binding *b)
 {
 	struct pair_world *w = user;
@@ -925,11 +934,18 @@ static void pair_down(void *user, struct gk_binding *b)
 	gk_ipsec_element_down(w->el, &bi);
 }
 
-static struct gk_msg *pair_deliver(struct pair_world *w, struct gk_msg *m,
-                                   const struct sockaddr_storage *from)
+static const struct gk_direct_ops pair_ops = {.send_terminal = pair_send,
+                                              .auc_request = pair_auc_request,
+                                              .ipsec_up = pair_ipsec_up,
+                                              .ipsec_adopt = pair_ipsec_adopt,
+                                              .binding_down = pair_down};
+
+static struct gk_msg *pair_deliver_as(struct pair_world *w, struct gk_msg *m,
+                                      const struct sockaddr_storage *from, uint32_t index)
 {
 	w->have = false;
-	gk_registrar_on_message(w->d.front, m, from, 0);
+	m->proto = GK_PROTO_SIP; /* the terminal's messages travel as SIP (its protected ports) */
+	gk_registrar_on_message(w->d.front, m, from, index);
 	if (w->auc_pending) {
 		struct gk_auc_vector v;
 		gk_vector_make(w->kc, w->kss, GK_ROLE_SOFTSWITCH, "alice", "ss1", &v);
@@ -939,6 +955,27 @@ static struct gk_msg *pair_deliver(struct pair_world *w, struct gk_msg *m,
 	return w->have ? &w->out : NULL;
 }
 
+/* From the terminal's ordinary address, as a registration starts. */
+static struct gk_msg *pair_deliver(struct pair_world *w, struct gk_msg *m,
+                                   const struct sockaddr_storage *from)
+{
+	return pair_deliver_as(w, m, from, 0);
+}
+
+/* From the terminal's protected client port to the element's protected server port, as the
+ * element's protected socket hands it on (gk_front_io_ipsec_sender): under the binding whose
+ * SAs cover that flow. */
+static struct gk_msg *pair_deliver_protected(struct pair_world *w, struct gk_msg *m,
+                                             const struct sockaddr_storage *term,
+                                             const struct gk_terminal *t)
+{
+	struct sockaddr_storage from = *term;
+
+	gk_sockaddr_set_port(&from, t->ipsec_own.port_c);
+	return pair_deliver_as(w, m, &from,
+	                       gk_registrar_ipsec_sender(w->d.front, &from, t->ipsec_net.port_s));
+}
+
 static int in_ns(int ns)
 {
 	return setns(ns, CLONE_NEWNET) == 0 ? 0 : -errno;
@@ -946,10 +983,6 @@ static int in_ns(int ns)
 
 FIXTURE_SETUP(pair)
 {
-	static const struct gk_direct_ops ops = {.send_terminal = pair_send,
-	                                         .auc_request = pair_auc_request,
-	                                         .ipsec_up = pair_ipsec_up,
-	                                         .binding_down = pair_down};
 	char err[128];
 
 	self->ns_e = self->ns_t = -1;
@@ -987,7 +1020,7 @@ FIXTURE_SETUP(pair)
 	gk_random(self->w.kss, GK_KEY_LEN);
 	gk_random(self->w.kc, GK_KEY_LEN);
 	ASSERT_EQ(0, helper_direct_init(&self->w.d, self->w.loop, self->w.kss,
-	                                (1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC), &ops,
+	                                (1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC), &pair_ops,
 	                                &self->w, err, sizeof(err)))
 	{
 		TH_LOG("%s", err);
@@ -1163,7 +1196,7 @@ TEST_F(pair, negotiated_sas_protect_the_terminals_signalling_both_ways)
 
 	/* deregistration: the element's SAs and policies go with the binding */
 	gk_terminal_deregister(&self->t, &req);
-	resp = pair_deliver(&self->w, &req, &self->term);
+	resp = pair_deliver_protected(&self->w, &req, &self->term, &self->t);
 	ASSERT_NE(NULL, resp);
 	ASSERT_EQ(0, gk_terminal_on_message(&self->t, resp, &ignored));
 	EXPECT_EQ(1u, gk_ipsec_element_stats(self->w.el)->removed);
@@ -1224,6 +1257,43 @@ TEST_F(pair, refresh_switches_once_the_terminal_uses_the_new_sas)
 	pair_socks_close(&k);
 }
 
+/* The element dies: its loop, front and ipsec module go, what it put in the kernel and its
+ * store stay. */
+static void pair_element_dies(FIXTURE_DATA(pair) * self, struct gk_bindstore *store)
+{
+	gk_ipsec_element_free(self->w.el);
+	gk_direct_fini(&self->w.d);
+	gk_loop_free(self->w.loop);
+	gk_bindstore_close(store);
+	self->w.el = NULL;
+	self->w.loop = NULL;
+}
+
+/* And starts again, as a daemon does: its ipsec module first, then its front, which takes the
+ * bindings back from the store at path (adopting their SAs through ops.ipsec_adopt). */
+static int pair_element_starts(FIXTURE_DATA(pair) * self, int fam, const char *path,
+                               struct gk_bindstore **store, unsigned *dropped)
+{
+	struct gk_ipsec_element_cfg ec = {.owner = OWNER, .max_pending = 4};
+	char err[256];
+	uint32_t none;
+
+	if (fam == AF_INET)
+		ec.addr4 = self->w.net;
+	else
+		ec.addr6 = self->w.net;
+	if (!(self->w.loop = gk_loop_new(NULL, err, sizeof(err))) ||
+	    !(self->w.el =
+	          gk_ipsec_element_new(self->w.he, self->w.loop, &ec, 16, err, sizeof(err))) ||
+	    helper_direct_init(&self->w.d, self->w.loop, self->w.kss,
+	                       (1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC), &pair_ops, &self->w,
+	                       err, sizeof(err)) < 0 ||
+	    gk_bindstore_open(path, 16, store, &none, err, sizeof(err)) < 0)
+		return -1;
+	gk_registrar_attach_store(self->w.d.front, *store, dropped);
+	return 0;
+}
+
 /* The element restarts while a refresh waits for its switch (the terminal already holds only
  * the new SAs): the SAs stay in the kernel, the binding comes back from the store with its ends,
  * and the restarted element adopts its association instead of installing it (K is not kept):
@@ -1236,10 +1306,6 @@ TEST_F(pair, a_restarted_element_adopts_the_sas_of_its_bindings)
 	unsigned dropped;
 	char path[64], err[256];
 	int fam = variant->family;
-	static const struct gk_direct_ops ops = {.send_terminal = pair_send,
-	                                         .auc_request = pair_auc_request,
-	                                         .ipsec_up = pair_ipsec_up,
-	                                         .binding_down = pair_down};
 
 	ESP_CAPABLE_OR_SKIP(fam, return );
 	/* a memory file system for the store: /dev/shm, or the guest's root (rootfs) */
@@ -1262,27 +1328,14 @@ TEST_F(pair, a_restarted_element_adopts_the_sas_of_its_bindings)
 	EXPECT_EQ(1u, gk_ipsec_element_pending(self->w.el));
 
 	/* the element dies: nothing of it runs, its SAs and its store stay */
-	gk_ipsec_element_free(self->w.el);
-	gk_direct_fini(&self->w.d);
-	gk_loop_free(self->w.loop);
-	gk_bindstore_close(store);
+	pair_element_dies(self, store);
 	EXPECT_EQ(8, gk_xfrm_sa_list(self->w.he, OWNER, NULL, 0));
 
-	/* and starts again */
-	self->w.loop = gk_loop_new(NULL, err, sizeof(err));
-	ASSERT_NE(NULL, self->w.loop);
-	struct gk_ipsec_element_cfg ec = {.owner = OWNER, .max_pending = 4};
-	if (fam == AF_INET)
-		ec.addr4 = self->w.net;
-	else
-		ec.addr6 = self->w.net;
-	self->w.el = gk_ipsec_element_new(self->w.he, self->w.loop, &ec, 16, err, sizeof(err));
-	ASSERT_NE(NULL, self->w.el);
-	ASSERT_EQ(0, helper_direct_init(&self->w.d, self->w.loop, self->w.kss,
-	                                (1u << GK_MECH_GKMAC) | (1u << GK_MECH_IPSEC), &ops,
-	                                &self->w, err, sizeof(err)));
-	ASSERT_EQ(0, gk_bindstore_open(path, 16, &store, &none, err, sizeof(err)));
-	EXPECT_EQ(1u, gk_registrar_attach_store(self->w.d.front, store, &dropped));
+	/* and starts again: the registrar takes the binding back, and the element its SAs */
+	ASSERT_EQ(0, pair_element_starts(self, variant->family, path, &store, &dropped));
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.d.front)->restored);
+	EXPECT_EQ(0u, dropped);
+	EXPECT_EQ(1u, gk_ipsec_element_stats(self->w.el)->adopted);
 	uint32_t index = binding_index(self);
 	ASSERT_NE(0u, index);
 	struct gk_binding_info bi;
@@ -1290,8 +1343,6 @@ TEST_F(pair, a_restarted_element_adopts_the_sas_of_its_bindings)
 	gk_registrar_foreach(self->w.d.front, info_of, &bi);
 	EXPECT_EQ(GK_MECH_IPSEC, bi.mech);
 	EXPECT_TRUE(gk_ipsec_end_equal(&bi.ipsec_net, &self->t.ipsec_net));
-	EXPECT_EQ(0, gk_ipsec_element_adopt(self->w.el, &bi));
-	EXPECT_EQ(1u, gk_ipsec_element_stats(self->w.el)->adopted);
 
 	pair_socks_open(_metadata, self, variant, &k);
 	EXPECT_TRUE(arrives(k.e_s, k.t_c, &k.to_t_c, "SIP/2.0 200 OK", WAIT_MS));
@@ -1302,7 +1353,7 @@ TEST_F(pair, a_restarted_element_adopts_the_sas_of_its_bindings)
 	 * are left to their lifetime (the old binding's, plus the margin) */
 	struct gk_msg req, ignored, *resp;
 	gk_terminal_deregister(&self->t, &req);
-	resp = pair_deliver(&self->w, &req, &self->term);
+	resp = pair_deliver_protected(&self->w, &req, &self->term, &self->t);
 	ASSERT_NE(NULL, resp);
 	EXPECT_EQ(0, gk_terminal_on_message(&self->t, resp, &ignored));
 	EXPECT_EQ(4, gk_xfrm_sa_list(self->w.he, OWNER, NULL, 0));
@@ -1319,6 +1370,49 @@ TEST_F(pair, a_restarted_element_adopts_the_sas_of_its_bindings)
 	rmdir(path);
 	EXPECT_EQ(8, gk_ipsec_remove(self->ht, &new_t));
 	pair_socks_close(&k);
+}
+
+/* Attack (an outage): the element restarts and its SAs are gone meanwhile (flushed by hand,
+ * or expired). Restoring the binding would leave its protected port without a policy, taking
+ * anyone's plaintext from the terminal's address and port-c as the terminal's: the binding is
+ * not restored, the store forgets it, and the flow speaks for nobody. */
+TEST_F(pair, a_restarted_element_without_the_sas_does_not_restore_the_binding)
+{
+	struct gk_bindstore *store;
+	unsigned dropped;
+	char path[64], err[256];
+	uint32_t none;
+
+	ESP_CAPABLE_OR_SKIP(variant->family, return );
+	snprintf(path, sizeof(path), "%s/gk-pair-gone-%d/bindings",
+	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
+	ASSERT_EQ(0, gk_bindstore_open(path, 16, &store, &none, err, sizeof(err)))
+	{
+		TH_LOG("%s", err);
+	}
+	gk_registrar_attach_store(self->w.d.front, store, &dropped);
+	ASSERT_EQ(0, pair_register(_metadata, self));
+	struct sockaddr_storage prot = self->term;
+	gk_sockaddr_set_port(&prot, self->t.ipsec_own.port_c);
+	EXPECT_EQ(self->t.ipsec_net.port_s, gk_registrar_ipsec_port(self->w.d.front, &prot));
+
+	pair_element_dies(self, store);
+	EXPECT_EQ(8, gk_xfrm_flush(self->w.he, OWNER));
+	ASSERT_EQ(0, pair_element_starts(self, variant->family, path, &store, &dropped));
+	EXPECT_EQ(1u, dropped);
+	EXPECT_EQ(0u, gk_registrar_stats(self->w.d.front)->restored);
+	EXPECT_EQ(1u, gk_ipsec_element_stats(self->w.el)->adopt_missing);
+	EXPECT_EQ(0u, binding_index(self));
+	EXPECT_EQ(0, gk_registrar_ipsec_port(self->w.d.front, &prot));
+	EXPECT_EQ(0, gk_xfrm_sa_list(self->w.he, OWNER, NULL, 0));
+	gk_bindstore_close(store);
+	/* the store forgot it: a second start restores nothing */
+	ASSERT_EQ(0, gk_bindstore_open(path, 16, &store, &none, err, sizeof(err)));
+	EXPECT_EQ(0u, gk_bindstore_count(store));
+	gk_bindstore_close(store);
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
 }
 
 TEST_HARNESS_MAIN

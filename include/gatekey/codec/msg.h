@@ -28,6 +28,7 @@ enum gk_proto {
 	GK_PROTO_H248 = 3,
 	GK_PROTO_H323 = 4,
 };
+#define GK_PROTO_COUNT 5 /* arrays indexed by enum gk_proto (0 unused) */
 
 enum gk_msg_type {
 	GK_MSG_NONE = 0,

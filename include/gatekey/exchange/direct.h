@@ -28,6 +28,7 @@ struct gk_direct_ops {
 	int (*ipsec_up)(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
 	                const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
 	                const uint8_t k[GK_KEY_LEN], uint32_t expires_s);
+	int (*ipsec_adopt)(void *user, const struct gk_binding *b); /* gk_registrar_ops' */
 	/* Verdicts on requests from SBCs (optional: only a core that serves SBCs needs them). */
 	void (*peer_challenge)(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN]);
 	void (*peer_success)(void *user, uint64_t ref, const uint8_t rand[GK_RAND_LEN],

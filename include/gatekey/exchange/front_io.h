@@ -25,6 +25,11 @@ struct gk_front_sock {
 	const struct gk_codec *codec;
 	struct gk_cmd_txn *txn; /* MGCP, H.248: network side (defer), NULL for SIP */
 	struct gk_front_io *io;
+	/* ipsec-3gpp: this socket's port when it is a protected server port (port-s), whose
+	 * datagrams count only from the binding whose SAs cover the flow
+	 * (gk_front_io_ipsec_sender); 0 for an ordinary port. Sends to a binding's protected client
+	 * address leave from here. */
+	uint16_t ipsec_port;
 };
 
 /* Requests refused before the exchange (gk_front_io_refuse). */
@@ -58,6 +63,17 @@ struct gk_front_io {
 int gk_front_io_listen(struct gk_front_io *io, const struct gk_codec *codec,
                        const struct sockaddr_storage *addrs, unsigned n, gk_dgram_fn fn, void *user,
                        int *fds);
+/* The same for the protected server port (port-s) of ipsec-3gpp: a socket on each of the n
+ * addresses at `port`, marked as protected (gk_front_sock.ipsec_port). Each protocol has ports of
+ * its own, so the socket speaks one codec and, for MGCP and H.248, has its own transactions. */
+int gk_front_io_listen_protected(struct gk_front_io *io, const struct gk_codec *codec,
+                                 const struct sockaddr_storage *addrs, unsigned n, uint16_t port,
+                                 gk_dgram_fn fn, void *user, int *fds);
+/* The ipsec-3gpp binding a datagram from `from` on protected socket s came under: the kernel let
+ * it in under that binding's SAs, the only ones whose policy covers this flow. 0 when the flow
+ * is nobody's (a plaintext datagram the policies do not cover): drop it. */
+uint32_t gk_front_io_ipsec_sender(const struct gk_front_sock *s,
+                                  const struct sockaddr_storage *from);
 /* gk_front_io_listen for MGCP, H.248 and RAS in turn; fds receives the sockets. The number of
  * sockets opened, or -1 after logging what failed. */
 int gk_front_io_listen_bindings(struct gk_front_io *io, const struct gk_front_listeners *l,

@@ -50,9 +50,11 @@ struct gk_registrar_cfg {
 	 * come back after retry_after_s plus 0..retry_jitter_s seconds (gk_retry_after_pick),
 	 * defaults 5 and 5. */
 	uint32_t retry_after_s, retry_jitter_s;
-	/* ipsec-3gpp (in mechs_supported only with ops.ipsec_up): the element's protected client
-	 * and server ports, the port-c and port-s of its end in every SUCCESS. */
-	uint16_t ipsec_port_c, ipsec_port_s;
+	/* ipsec-3gpp (in mechs_supported only with ops.ipsec_up): per protocol (enum gk_proto),
+	 * the element's protected client and server ports, the port-c and port-s of its end in
+	 * every SUCCESS of that protocol. A protocol without them (0) never chooses ipsec-3gpp:
+	 * each protocol's protected ports are sockets of its own codec. */
+	uint16_t ipsec_port_c[GK_PROTO_COUNT], ipsec_port_s[GK_PROTO_COUNT];
 };
 
 /* A reference the registrar sends a request to the core under (and the core quotes in its
@@ -106,6 +108,12 @@ struct gk_registrar_ops {
 	int (*ipsec_up)(void *user, const struct gk_binding *b, const struct sockaddr_storage *from,
 	                const struct gk_ipsec_end *term, const struct gk_ipsec_end *net,
 	                const uint8_t k[GK_KEY_LEN], uint32_t expires_s);
+	/* ipsec-3gpp, after a restart: a binding taken back from the store (gk_registrar_restore)
+	 * whose SAs the daemon must find in the kernel and take back (gk_ipsec_element_adopt).
+	 * Non-zero: they are gone, and the binding is not restored (the terminal registers again):
+	 * without its SAs its protected ports would take anyone's plaintext as the terminal's.
+	 * Without this op no ipsec-3gpp binding is restored. */
+	int (*ipsec_adopt)(void *user, const struct gk_binding *b);
 	/* A registration completed or a binding ended (for the fast path and inspection). */
 	void (*binding_up)(void *user, struct gk_binding *b);
 	void (*binding_down)(void *user, struct gk_binding *b);
@@ -158,8 +166,9 @@ struct gk_registrar *gk_registrar_new(const struct gk_registrar_cfg *cfg,
                                       struct gk_loop *loop, char *err, size_t errlen);
 void gk_registrar_free(struct gk_registrar *r);
 
-/* A request from a terminal, already decoded. verified_index is the terminal index whose
- * gk-mac trailer verified on this datagram (gk_registrar_open), or 0. */
+/* A request from a terminal, already decoded. verified_index is the binding whose protection
+ * covered this datagram: the gk-mac trailer verified (gk_registrar_open), or the ipsec-3gpp flow
+ * it came in on (gk_registrar_ipsec_sender); 0 for none. */
 void gk_registrar_on_message(struct gk_registrar *r, struct gk_msg *m,
                              const struct sockaddr_storage *from, uint32_t verified_index);
 /* The core's verdicts (s5, s9, or a refusal the terminal only sees as "forbidden", or, for
@@ -194,9 +203,23 @@ int gk_registrar_seal(struct gk_registrar *r, struct gk_binding *b, uint8_t *buf
                       size_t cap);
 /* True when this source address belongs to a binding (for the unknown-source policy). */
 bool gk_registrar_is_registered_addr(struct gk_registrar *r, const struct sockaddr_storage *a);
-/* True when requests without a trailer are acceptable from this address: its binding uses a
- * mechanism without per-datagram MAC, which pins the terminal to its address instead. */
+/* True when requests without a trailer are acceptable from this address: its binding is
+ * Digest's, which pins the terminal to its address instead of protecting its datagrams. Never for
+ * ipsec-3gpp: the kernel protects only the flow between the protected ports, and a plaintext
+ * datagram from the registration's address could come from anyone who can spoof it. */
 bool gk_registrar_other_allowed(struct gk_registrar *r, const struct sockaddr_storage *a);
+/*
+ * ipsec-3gpp: when a is the protected client address of a standing ipsec-3gpp binding (the
+ * terminal's address and port-c), the element's protected server port (port-s) of that binding;
+ * 0 otherwise. A datagram from a that reached port-s passed the kernel's inbound policy for
+ * exactly this flow, which requires ESP under the binding's SAs: it is that binding's
+ * (gk_registrar_ipsec_sender). One to a goes out from port-s, under the outbound policy.
+ */
+uint16_t gk_registrar_ipsec_port(struct gk_registrar *r, const struct sockaddr_storage *a);
+/* The index of the ipsec-3gpp binding a datagram from `from` to local port `port` came under, or
+ * 0 when none covers that flow (the datagram was not protected: drop it). */
+uint32_t gk_registrar_ipsec_sender(struct gk_registrar *r, const struct sockaddr_storage *from,
+                                   uint16_t port);
 
 /*
  * A binding with its keys, as sbcd keeps it beside the pinned fast-path maps so that a restarted
@@ -222,7 +245,8 @@ struct gk_binding_record {
 };
 void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *out);
 /* Re-creates a binding from its record: 0, -EEXIST when the index or IDc is taken, -ESTALE when
- * it has expired, -EINVAL for a record that cannot be one. The downlink sequence continues
+ * it has expired, -EINVAL for a record that cannot be one, -ENOENT for an ipsec-3gpp one whose
+ * SAs were not adopted (ops.ipsec_adopt). The downlink sequence continues
  * past rec->seq_down with a margin for datagrams sealed after the record was written. */
 int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record *rec);
 

@@ -245,6 +245,10 @@ struct gk_fp_session {
 	__u8 rand[16];
 	__u8 has_rand;
 	__u8 pad[7];
+	/* mech ipsec-3gpp: both ends of the association whose SAs the kernel holds, which a
+	 * restarted sbcd adopts: the terminal's, then the element's (struct gk_ipsec_end) */
+	__u32 ipsec_spi_c[2], ipsec_spi_s[2];
+	__u16 ipsec_port_c[2], ipsec_port_s[2];
 };
 
 /* Map "global_bucket" value (array, key 0). */

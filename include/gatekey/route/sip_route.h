@@ -128,6 +128,8 @@ void gk_sip_router_free(struct gk_sip_router *r);
 enum gk_reason gk_sip_router_terminal_sender(struct gk_sip_router *r,
                                              const struct sockaddr_storage *from, uint32_t index,
                                              char idc[GK_ID_MAX + 1]);
+/* -ENOENT: no binding; -EPROTONOSUPPORT: an ipsec-3gpp binding, not reachable for calls yet
+ * (answered 480 without a lookup). */
 int gk_sip_router_terminal_locate(struct gk_sip_router *r, const char *idc, struct gk_sip_hop *hop);
 int gk_sip_router_terminal_self(struct gk_sip_router *r, const struct sockaddr_storage *to,
                                 char *out, size_t cap);

@@ -108,6 +108,9 @@ const struct gk_loop_stats *gk_loop_stats(const struct gk_loop *l);
 
 socklen_t gk_sockaddr_len(const struct sockaddr_storage *ss);
 bool gk_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+/* The UDP port of an IPv4 or IPv6 address, host order (0 for any other family), and setting it. */
+uint16_t gk_sockaddr_port(const struct sockaddr_storage *ss);
+void gk_sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port);
 
 /* The host an address belongs to, as bytes to compare or hash: the IPv4 address (also when a
  * dual-stack socket shows it as ::ffff:a.b.c.d), or an IPv6 address cut to its /64, which is
