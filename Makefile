@@ -77,7 +77,7 @@ help:
 	@echo "make all      build libgatekey, the daemons and the tools into $(BUILD)/"
 	@echo "make check    run every test: unit, end-to-end (netns), the ESP tests in a guest,"
 	@echo "              sanitizer build, fuzz corpora"
-	@echo "make check-vm the ESP tests (test_xfrm) in a guest with Debian's kernel (tests/vm/run.sh)"
+	@echo "make check-vm the ESP tests (test_xfrm, test_ipsec_daemons) in a guest with Debian's kernel (tests/vm/run.sh)"
 	@echo "make demo     start a rig and register N terminals (PROTO=$(PROTO) N=$(N) TOPO=$(TOPO);"
 	@echo "              PROTO is sip, mgcp, h248, h323 or mix, TOPO sbc or direct)"
 	@echo "make bench    print benchmark figures ('bench <name> <value> <unit>')"
@@ -156,12 +156,16 @@ check: deps
 check-unit: all $(UNIT_BINS) $(BPF_CHECK_OBJS)
 	GK_BUILD=$(abspath $(BUILD)) prove -f $(UNIT_BINS)
 
-# test_xfrm once more, as root in a QEMU guest booted with Debian 12's kernel, which has ESP and
-# rfc4106(gcm(aes)): where the host's kernel lacks them check-unit skips those cases, and this is
-# where they run. The kernel package and the base initramfs are cached in $(BUILD)/vm/cache.
-# The guest's kernel and base initramfs do not depend on the build: both builds share build/vm.
-check-vm: $(BUILD)/tests/test_xfrm
+# test_xfrm and test_ipsec_daemons once more, as root in a QEMU guest booted with Debian 12's
+# kernel, which has ESP and rfc4106(gcm(aes)): where the host's kernel lacks them check-unit skips
+# those cases, and this is where they run. The second starts aucd, softswitchd, gkctl and gkterm
+# in the guest, which get them beside it (GK_VM_WITH). The kernel package and the base initramfs
+# are cached in build/vm/cache; they do not depend on the build: both builds share build/vm.
+VM_PROGS := $(BUILD)/bin/aucd $(BUILD)/bin/softswitchd $(BUILD)/bin/gkctl $(BUILD)/bin/gkterm
+check-vm: $(BUILD)/tests/test_xfrm $(BUILD)/tests/test_ipsec_daemons all
 	GK_VM_DIR=$(abspath build)/vm tests/vm/run.sh $(BUILD)/tests/test_xfrm
+	GK_VM_DIR=$(abspath build)/vm GK_VM_TIMEOUT=900 GK_VM_WITH="$(VM_PROGS)" \
+		tests/vm/run.sh $(BUILD)/tests/test_ipsec_daemons
 
 check-e2e: all
 	GK_BUILD=$(abspath $(BUILD)) prove -f $(sort $(wildcard tests/e2e/t_*.sh))

@@ -474,14 +474,17 @@ int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen)
 		enum gk_mech m = gk_mech_from_name(p, n);
 		if (m == GK_MECH_NONE) {
 			snprintf(err, errlen,
-			         "unknown mechanism \"%.*s\" (expected gk-mac, digest)", (int)n, p);
+			         "unknown mechanism \"%.*s\" (expected gk-mac, digest, ipsec-3gpp)",
+			         (int)n, p);
 			return -1;
 		}
-		if (!gk_mech_enforced(m)) {
+		/* ipsec-3gpp: the kernel's SAs enforce it, which the front daemons install
+		 * (front_ipsec.h) */
+		if (!gk_mech_enforced(m) && m != GK_MECH_IPSEC) {
 			snprintf(
 			    err, errlen,
 			    "\"%.*s\" is not implemented yet, and an element never negotiates a "
-			    "mechanism it does not enforce (expected gk-mac, digest)",
+			    "mechanism it does not enforce (expected gk-mac, digest, ipsec-3gpp)",
 			    (int)n, p);
 			return -1;
 		}

@@ -91,14 +91,6 @@ int gk_front_ipsec_apply(const struct gk_front_ipsec_settings *s, struct gk_regi
 	return 0;
 }
 
-static bool is_wildcard(const struct sockaddr_storage *a)
-{
-	if (a->ss_family == AF_INET6)
-		return IN6_IS_ADDR_UNSPECIFIED(
-		    &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr);
-	return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
-}
-
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	struct sockaddr_storage x = *a, y = *b;
@@ -123,7 +115,7 @@ static int access_addresses(const struct gk_front_io *io, const struct gk_regist
 		struct sockaddr_storage *own =
 		    s->addr.ss_family == AF_INET6 ? &ec->addr6 : &ec->addr4;
 		gk_format_addr(&s->addr, a, sizeof(a));
-		if (is_wildcard(&s->addr)) {
+		if (gk_sockaddr_any(&s->addr)) {
 			snprintf(
 			    err, errlen,
 			    "ipsec-3gpp: the %s listener %s is a wildcard; the SAs and policies "
@@ -267,6 +259,7 @@ void gk_front_ipsec_ctl_stats(const struct gk_front_ipsec *fi, struct gk_ctl_rep
 	    {"switched", st->switched},
 	    {"switched_on_timeout", st->switched_on_timeout},
 	    {"switched_early", st->switched_early},
+	    {"reinstalled", st->reinstalled},
 	    {"removed", st->removed},
 	    {"failed", st->failed},
 	    {"adopted", st->adopted},

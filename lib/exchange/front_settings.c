@@ -45,9 +45,9 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 	               "longest binding lifetime granted, seconds (86400)"),
 	    {.name = "registrar.mechanisms",
 	     .kind = GK_CFG_STR,
-	     .help = "mechanisms the element negotiates with terminals: gk-mac, digest or both, "
-	             "e.g. \"gk-mac digest\" (gk-mac); tls and ipsec-3gpp are not implemented yet "
-	             "and refused",
+	     .help = "mechanisms the element negotiates with terminals: gk-mac, digest, "
+	             "ipsec-3gpp (with <proto>.ipsec_ports), e.g. \"ipsec-3gpp gk-mac digest\" "
+	             "(gk-mac); tls is not implemented yet and refused",
 	     .multi = true,
 	     .on_multi = set_mechanisms,
 	     .multi_arg = s->mechanisms},

@@ -26,7 +26,12 @@ struct gk_ipsec_element {
 	struct gk_loop *loop;
 	struct gk_ipsec_element_cfg cfg;
 	uint32_t max_index;
-	uint32_t *slot_of;              /* binding index -> entry (1-based), 0: none pending */
+	uint32_t *slot_of; /* binding index -> entry (1-based), 0: none pending */
+	/* binding index -> the element's spi-c of the association installed for it (each
+	 * registration's is new), 0: none. The end of a binding a refresh replaced names another:
+	 * its SAs went at the switch (or go there), and the new ones, which may share SAs and
+	 * policy selectors with it, stay. */
+	uint32_t *installed;
 	struct pending_switch *entries; /* 1..max_pending */
 	uint32_t free_head, used;
 	struct gk_ipsec_element_stats st;
@@ -56,8 +61,9 @@ struct gk_ipsec_element *gk_ipsec_element_new(struct gk_xfrm *h, struct gk_loop 
 	el->max_index = max_index;
 	/* calloc'ed pages cost nothing until a refresh lands on them */
 	el->slot_of = calloc((size_t)max_index + 1, sizeof(*el->slot_of));
+	el->installed = calloc((size_t)max_index + 1, sizeof(*el->installed));
 	el->entries = calloc((size_t)cfg->max_pending + 1, sizeof(*el->entries));
-	if (!el->slot_of || !el->entries) {
+	if (!el->slot_of || !el->installed || !el->entries) {
 		gk_ipsec_element_free(el);
 		goto oom;
 	}
@@ -82,6 +88,7 @@ void gk_ipsec_element_free(struct gk_ipsec_element *el)
 		}
 	free(el->entries);
 	free(el->slot_of);
+	free(el->installed);
 	free(el);
 }
 
@@ -160,11 +167,16 @@ int gk_ipsec_element_up(struct gk_ipsec_element *el, const struct gk_binding_inf
 
 	if (rc)
 		goto failed;
-	if (cur->mech != GK_MECH_IPSEC || !cur->index || cur->index > el->max_index) {
+	if (!cur->index || cur->index > el->max_index) {
+		rc = -EINVAL;
+		goto failed;
+	}
+	if (cur->mech != GK_MECH_IPSEC) {
 		rc = gk_ipsec_install(el->h, &next, k);
 		if (rc)
 			goto failed;
 		el->st.installed++;
+		el->installed[cur->index] = net->spi_c;
 		return 0;
 	}
 	/* A refresh again before the last one switched: that one switches now. */
@@ -174,6 +186,17 @@ int gk_ipsec_element_up(struct gk_ipsec_element *el, const struct gk_binding_inf
 	rc = assoc_of(el, &cur->addr, &cur->ipsec_term, &cur->ipsec_net, 0, &old);
 	if (!rc)
 		rc = gk_ipsec_prepare(el->h, &old, &next, k);
+	if (rc == -EEXIST) {
+		/* The terminal offers an SPI its standing association has: it lost that one (it
+		 * restarted) and holds none of it, so nothing is left to make before the break. */
+		gk_ipsec_remove(el->h, &old);
+		el->installed[cur->index] = 0;
+		if ((rc = gk_ipsec_install(el->h, &next, k)) != 0)
+			goto failed;
+		el->st.reinstalled++;
+		el->installed[cur->index] = net->spi_c;
+		return 0;
+	}
 	if (rc)
 		goto failed;
 	el->st.refreshed++;
@@ -184,6 +207,7 @@ int gk_ipsec_element_up(struct gk_ipsec_element *el, const struct gk_binding_inf
 			goto failed;
 		}
 		el->st.switched_early++;
+		el->installed[cur->index] = net->spi_c;
 		return 0;
 	}
 	uint32_t i = el->free_head;
@@ -196,6 +220,7 @@ int gk_ipsec_element_up(struct gk_ipsec_element *el, const struct gk_binding_inf
 	p->el = el;
 	p->timer.fn = switch_timeout;
 	el->slot_of[cur->index] = i;
+	el->installed[cur->index] = net->spi_c;
 	gk_timer_arm(el->loop, &p->timer, GK_IPSEC_SWITCH_WAIT_MS);
 	return 0;
 failed:
@@ -208,11 +233,12 @@ void gk_ipsec_element_down(struct gk_ipsec_element *el, const struct gk_binding_
 	struct gk_ipsec_assoc a;
 	struct pending_switch *p;
 
-	if (bi->mech != GK_MECH_IPSEC)
+	if (bi->mech != GK_MECH_IPSEC || !bi->index || bi->index > el->max_index)
 		return;
 	p = pending_of(el, bi->index);
-	if (p && is_bindings(&p->cur, bi))
-		return; /* the binding a refresh replaces: its SAs go at the switch */
+	if (el->installed[bi->index] != bi->ipsec_net.spi_c || (p && is_bindings(&p->cur, bi)))
+		return; /* the binding a refresh replaced: its SAs went, or go at the switch */
+	el->installed[bi->index] = 0;
 	/* What the binding's end answers (a deregistration's answer) is queued on the ring: it
 	 * leaves now, under the SAs about to go, not in the clear after them, which the
 	 * terminal's inbound policy would drop. UDP sends are issued at submission. */
@@ -239,12 +265,14 @@ int gk_ipsec_element_adopt(struct gk_ipsec_element *el, const struct gk_binding_
 		return 0;
 	rc = assoc_of(el, &bi->addr, &bi->ipsec_term, &bi->ipsec_net, 0, &a);
 	if (!rc)
-		rc = gk_ipsec_adopt(el->h, &a);
-	if (rc)
+		rc = bi->index && bi->index <= el->max_index ? gk_ipsec_adopt(el->h, &a) : -EINVAL;
+	if (rc) {
 		el->st.adopt_missing++;
-	else
-		el->st.adopted++;
-	return rc;
+		return rc;
+	}
+	el->st.adopted++;
+	el->installed[bi->index] = bi->ipsec_net.spi_c;
+	return 0;
 }
 
 void gk_ipsec_element_seen(struct gk_ipsec_element *el, uint32_t index)

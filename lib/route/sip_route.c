@@ -502,14 +502,6 @@ int gk_sip_router_terminal_locate(struct gk_sip_router *r, const char *idc, stru
 /* A socket bound to the wildcard address has no address to put in a Via or a Record-Route: the
  * one the kernel's route to `to` leaves from stands in for it, with the socket's port. Asked of
  * the kernel by connecting a UDP socket, which sends nothing. */
-static bool wildcard(const struct sockaddr_storage *a)
-{
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
-	return a->ss_family == AF_INET6 &&
-	       IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
-}
-
 static int local_toward(const struct sockaddr_storage *to, const struct sockaddr_storage *bound,
                         char *out, size_t cap)
 {
@@ -541,7 +533,7 @@ int gk_sip_router_terminal_self(struct gk_sip_router *r, const struct sockaddr_s
 	for (unsigned i = 0; i < r->io->n_sock; i++) {
 		const struct gk_front_sock *s = &r->io->sock[i];
 		if (s->codec->proto == GK_PROTO_SIP && s->addr.ss_family == to->ss_family) {
-			if (wildcard(&s->addr))
+			if (gk_sockaddr_any(&s->addr))
 				return local_toward(to, &s->addr, out, cap);
 			gk_format_addr(&s->addr, out, cap);
 			return 0;

@@ -200,6 +200,15 @@ void gk_sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port)
 		((struct sockaddr_in6 *)(void *)ss)->sin6_port = htons(port);
 }
 
+bool gk_sockaddr_any(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+		    &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr);
+	return ss->ss_family == AF_INET &&
+	       ((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
 size_t gk_sockaddr_host(const struct sockaddr_storage *a, uint8_t out[GK_HOST_KEY_MAX])
 {
 	if (a->ss_family == AF_INET) {

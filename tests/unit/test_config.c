@@ -172,9 +172,9 @@ TEST(front_listener_keys)
 }
 
 /*
- * registrar.mechanisms names only what the element enforces, gk-mac and digest. tls and
- * ipsec-3gpp exist as names (a terminal may offer them) but nothing implements them: configured,
- * they used to be chosen and then enforced as digest-style address pinning.
+ * registrar.mechanisms names only what the element enforces: gk-mac, digest, and ipsec-3gpp
+ * (the kernel's SAs). tls exists as a name (a terminal may offer it) but nothing implements it:
+ * configured, it used to be chosen and then enforced as digest-style address pinning.
  */
 TEST(registrar_mechanisms_refuses_what_is_not_implemented)
 {
@@ -183,12 +183,13 @@ TEST(registrar_mechanisms_refuses_what_is_not_implemented)
 	} cases[] = {
 	    {"registrar.mechanisms = gk-mac tls\n",
 	     ":1: registrar.mechanisms: \"tls\" is not implemented yet"},
-	    {"registrar.skew = 30s\nregistrar.mechanisms = ipsec-3gpp, gk-mac\n",
-	     ":2: registrar.mechanisms: \"ipsec-3gpp\" is not implemented yet"},
+	    {"registrar.skew = 30s\nregistrar.mechanisms = ipsec-3gpp, tls\n",
+	     ":2: registrar.mechanisms: \"tls\" is not implemented yet"},
 	    {"registrar.mechanisms = TLS\n",
 	     ":1: registrar.mechanisms: \"TLS\" is not implemented"},
 	    {"registrar.mechanisms = gk-mac bogus\n",
-	     ":1: registrar.mechanisms: unknown mechanism \"bogus\" (expected gk-mac, digest)"},
+	     ":1: registrar.mechanisms: unknown mechanism \"bogus\" (expected gk-mac, digest, "
+	     "ipsec-3gpp)"},
 	    {"registrar.mechanisms = ,\n", ":1: registrar.mechanisms: the mechanism list is empty"},
 	};
 	struct gk_front_settings s;

@@ -44,6 +44,7 @@
 #include "gatekey/ipsec/element.h"
 #include "gatekey/ipsec/xfrm.h"
 #include "helper_direct.h"
+#include "helper_netns.h"
 #include "helper_xfrm.h"
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -58,25 +59,6 @@
 #define OWNER   7
 #define WAIT_MS 1000 /* for a datagram that should arrive */
 #define DROP_MS 300  /* for one that should not */
-
-static int lo_up(void)
-{
-	struct ifreq ifr = {0};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int rc;
-
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (rc == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	rc = rc ? -errno : 0;
-	close(fd);
-	return rc;
-}
 
 static int write_file(const char *path, const char *text)
 {
@@ -202,7 +184,7 @@ FIXTURE_SETUP(xfrm)
 	{
 		TH_LOG("unshare(CLONE_NEWNET): %s (run as root)", strerror(errno));
 	}
-	ASSERT_EQ(0, lo_up());
+	ASSERT_EQ(0, helper_lo_up());
 	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/conf/lo/disable_xfrm", "0"));
 	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/conf/lo/disable_policy", "0"));
 	ASSERT_EQ(0, gk_xfrm_open(&self->h));
@@ -826,63 +808,6 @@ FIXTURE_VARIANT_ADD(pair, ipv6){
     .prefix = 64,
 };
 
-/* ifname up with ip/prefix on it, in the current namespace, through libnl-route. */
-static int link_address_up(const char *ifname, int family, const char *ip, int prefix)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-	struct rtnl_link *link = NULL, *change = rtnl_link_alloc();
-	struct rtnl_addr *addr = rtnl_addr_alloc();
-	struct nl_addr *local = NULL;
-	char text[64];
-	int rc = -ENOMEM;
-
-	if (!sk || !change || !addr || nl_connect(sk, NETLINK_ROUTE) < 0)
-		goto out;
-	rc = -ENODEV;
-	if (rtnl_link_get_kernel(sk, 0, ifname, &link) < 0)
-		goto out;
-	snprintf(text, sizeof(text), "%s/%d", ip, prefix);
-	rc = -EINVAL;
-	if (nl_addr_parse(text, family, &local) < 0)
-		goto out;
-	rtnl_addr_set_ifindex(addr, rtnl_link_get_ifindex(link));
-	rtnl_addr_set_local(addr, local);
-	if (family == AF_INET6)
-		rtnl_addr_set_flags(addr, IFA_F_NODAD); /* usable at once, no DAD wait */
-	rtnl_link_set_flags(change, IFF_UP);
-	rc = rtnl_addr_add(sk, addr, 0);
-	if (!rc)
-		rc = rtnl_link_change(sk, link, change, 0);
-	rc = rc < 0 ? -EIO : 0;
-out:
-	nl_addr_put(local);
-	rtnl_addr_put(addr);
-	rtnl_link_put(change);
-	rtnl_link_put(link);
-	nl_socket_free(sk);
-	return rc;
-}
-
-/* The veth pair: PAIR_IF_E here, PAIR_IF_T in the namespace ns_t. */
-static int veth_to(int ns_t)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-	struct rtnl_link *veth = rtnl_link_veth_alloc();
-	int rc = -ENOMEM;
-
-	if (sk && veth && nl_connect(sk, NETLINK_ROUTE) == 0) {
-		struct rtnl_link *peer = rtnl_link_veth_get_peer(veth);
-		rtnl_link_set_name(veth, PAIR_IF_E);
-		rtnl_link_set_name(peer, PAIR_IF_T);
-		rtnl_link_set_ns_fd(peer, ns_t);
-		rtnl_link_put(peer);
-		rc = rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL) < 0 ? -EIO : 0;
-	}
-	rtnl_link_veth_release(veth);
-	nl_socket_free(sk);
-	return rc;
-}
-
 static void pair_send(void *user, const struct gk_msg *m, const struct sockaddr_storage *to,
                       struct gk_binding *b)
 {
@@ -976,11 +901,6 @@ static struct gk_msg *pair_deliver_protected(struct pair_world *w, struct gk_msg
 	                       gk_registrar_ipsec_sender(w->d.front, &from, t->ipsec_net.port_s));
 }
 
-static int in_ns(int ns)
-{
-	return setns(ns, CLONE_NEWNET) == 0 ? 0 : -errno;
-}
-
 FIXTURE_SETUP(pair)
 {
 	char err[128];
@@ -992,16 +912,18 @@ FIXTURE_SETUP(pair)
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	self->ns_t = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->ns_t);
-	ASSERT_EQ(0, lo_up());
-	ASSERT_EQ(0, in_ns(self->ns_e));
-	ASSERT_EQ(0, lo_up());
-	ASSERT_EQ(0, veth_to(self->ns_t));
-	ASSERT_EQ(0, link_address_up(PAIR_IF_E, variant->family, variant->e, variant->prefix));
+	ASSERT_EQ(0, helper_lo_up());
+	ASSERT_EQ(0, helper_in_ns(self->ns_e));
+	ASSERT_EQ(0, helper_lo_up());
+	ASSERT_EQ(0, helper_veth_to(PAIR_IF_E, PAIR_IF_T, self->ns_t));
+	ASSERT_EQ(0,
+	          helper_link_address_up(PAIR_IF_E, variant->family, variant->e, variant->prefix));
 	ASSERT_EQ(0, gk_xfrm_open(&self->w.he));
-	ASSERT_EQ(0, in_ns(self->ns_t));
-	ASSERT_EQ(0, link_address_up(PAIR_IF_T, variant->family, variant->t, variant->prefix));
+	ASSERT_EQ(0, helper_in_ns(self->ns_t));
+	ASSERT_EQ(0,
+	          helper_link_address_up(PAIR_IF_T, variant->family, variant->t, variant->prefix));
 	ASSERT_EQ(0, gk_xfrm_open(&self->ht));
-	ASSERT_EQ(0, in_ns(self->ns_e));
+	ASSERT_EQ(0, helper_in_ns(self->ns_e));
 	addr_at(&self->w.net, variant->family, variant->e, 0);
 	addr_at(&self->term, variant->family, variant->t, 5060);
 
@@ -1053,11 +975,11 @@ static int udp_in(int ns, int ns_back, int family, const char *ip, uint16_t port
 	struct sockaddr_storage a;
 	int fd;
 
-	if (in_ns(ns) < 0)
+	if (helper_in_ns(ns) < 0)
 		return -1;
 	addr_at(&a, family, ip, port);
 	fd = udp_at(&a);
-	in_ns(ns_back);
+	helper_in_ns(ns_back);
 	return fd;
 }
 

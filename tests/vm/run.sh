@@ -18,7 +18,8 @@
 #
 # Usage: tests/vm/run.sh [BINARY [ARGS...]]
 # Environment: GK_VM_DIR (build/vm), GK_VM_TIMEOUT (120 s), GK_VM_KERNEL_PKG (a package name, to
-# pin one instead of asking apt-cache).
+# pin one instead of asking apt-cache), GK_VM_MEM (guest memory, 1536 MiB), GK_VM_WITH (more programs, space-separated, copied beside
+# the binary with their libraries: the daemons and tools an end-to-end test starts).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -224,26 +225,34 @@ if [[ ! -s $base || ! -s $vmlinuz ]]; then
 	rm -rf -- "$x" "$stage"
 fi
 
-# ---- this run's archive: the binary, its libraries, the loader ----
+# ---- this run's archive: the binary and GK_VM_WITH's programs, their libraries, the loader ----
 stage=$work/payload
 mkdir -p "$stage/test" "$stage/etc"
-cp -- "$bin" "$stage/test/"
-# A static binary or a script has no libraries (ldd says "not a dynamic executable").
-ldd_out=$(LC_ALL=C ldd "$bin" 2>&1) || [[ $ldd_out == *"not a dynamic executable"* ]] ||
-	die "ldd $bin: $ldd_out"
-libs=$(awk '
-	/not found/ { print "MISSING " $1; next }
-	$2 == "=>" && $3 ~ /^\// { print $3; next }
-	$1 ~ /^\// { print $1 }' <<<"$ldd_out")
+progs=("$bin")
+for p in ${GK_VM_WITH:-}; do
+	[[ -f $p && -x $p ]] || die "GK_VM_WITH: no program at $p"
+	progs+=("$p")
+done
 libdirs=()
-while IFS= read -r lib; do
-	[[ -n $lib ]] || continue
-	[[ $lib != MISSING* ]] || die "ldd: ${lib#MISSING } not found for $bin"
-	mkdir -p "$stage$(dirname "$lib")"
-	cp -L -- "$lib" "$stage$lib"
-	d=$(dirname "$lib")
-	[[ " ${libdirs[*]} " == *" $d "* ]] || libdirs+=("$d")
-done <<<"$libs"
+for p in "${progs[@]}"; do
+	cp -- "$p" "$stage/test/"
+	# A static binary or a script has no libraries (ldd says "not a dynamic executable").
+	ldd_out=$(LC_ALL=C ldd "$p" 2>&1) || [[ $ldd_out == *"not a dynamic executable"* ]] ||
+		die "ldd $p: $ldd_out"
+	libs=$(awk '
+		/not found/ { print "MISSING " $1; next }
+		$2 == "=>" && $3 ~ /^\// { print $3; next }
+		$1 ~ /^\// { print $1 }' <<<"$ldd_out")
+	while IFS= read -r lib; do
+		[[ -n $lib ]] || continue
+		[[ $lib != MISSING* ]] || die "ldd: ${lib#MISSING } not found for $p"
+		[[ -e $stage$lib ]] && continue
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L -- "$lib" "$stage$lib"
+		d=$(dirname "$lib")
+		[[ " ${libdirs[*]} " == *" $d "* ]] || libdirs+=("$d")
+	done <<<"$libs"
+done
 (
 	IFS=:
 	printf '%s\n' "${libdirs[*]}"
@@ -263,7 +272,7 @@ flock -u 9
 log=$vm_dir/last.log
 say "booting $kver ($mode): $(basename "$bin")${*:+ $*} (log: $log)"
 set +e
-timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -m 512 -smp 1 -nographic -no-reboot \
+timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -m "${GK_VM_MEM:-1536}" -smp 1 -nographic -no-reboot \
 	-nic none -kernel "$vmlinuz" -initrd "$work/initrd" \
 	-append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 |
 	sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g; s/\r$//' | tee "$log"

@@ -171,7 +171,12 @@ static void transmit(struct gkt_run *r, struct gkt_term *x)
 		return;
 	}
 	note_request_sent(r, x, x->tries > 0);
-	gk_loop_send(r->loop, r->fds[x->sock], buf, (size_t)n, &r->o.server);
+	int fd;
+	struct sockaddr_storage to;
+	if (gkt_ipsec_route(r, x, &fd, &to))
+		gk_loop_send(r->loop, fd, buf, (size_t)n, &to); /* under its SAs */
+	else
+		gk_loop_send(r->loop, r->fds[x->sock], buf, (size_t)n, &r->o.server);
 }
 
 static void retransmit_timer(struct gk_timer *t)
@@ -262,8 +267,17 @@ static void print_registered(struct gkt_run *r, struct gkt_term *x)
 {
 	if (r->o.quiet)
 		return;
-	printf("registered %s index=%u mech=%s expires=%u fpr=%s\n", x->t.idc, x->t.index,
+	printf("registered %s index=%u mech=%s expires=%u fpr=%s", x->t.idc, x->t.index,
 	       gk_mech_name(x->t.chosen), x->t.granted_expires, x->t.fpr[0] ? x->t.fpr : "-");
+	if (x->t.chosen == GK_MECH_IPSEC) {
+		/* both ends, as TS 33.203 names them: whom each SA belongs to, never a key */
+		const struct gk_ipsec_end *t = &x->t.ipsec_own, *n = &x->t.ipsec_net;
+		printf(" spi_uc=0x%08x spi_us=0x%08x port_uc=%u port_us=%u spi_pc=0x%08x "
+		       "spi_ps=0x%08x port_pc=%u port_ps=%u",
+		       t->spi_c, t->spi_s, t->port_c, t->port_s, n->spi_c, n->spi_s, n->port_c,
+		       n->port_s);
+	}
+	printf("\n");
 }
 
 static void next_step(struct gkt_run *r, struct gkt_term *x);
@@ -457,8 +471,10 @@ static void refresh(struct gkt_run *r, struct gkt_term *x)
 		x->standing_seq = x->t.seq_up;
 	}
 	x->phase = PH_REGISTERING;
-	if (!r->o.digest)
+	if (!r->o.digest) {
+		gkt_ipsec_offer(r, x);
 		gk_terminal_register(&x->t, &m);
+	}
 	if (send_step(r, x, &m, NULL, GKT_DG_REGISTER) < 0) {
 		x->phase = PH_FAILED;
 		term_finish(r, x);
@@ -580,8 +596,10 @@ static void backoff_over(struct gkt_run *r, struct gkt_term *x)
 
 	gkt_unpark(r, x);
 	x->phase = r->o.digest && kind == GKT_DG_DEREGISTER ? PH_DEREGISTERING : PH_REGISTERING;
-	if (!r->o.digest)
+	if (!r->o.digest) {
+		gkt_ipsec_offer(r, x);
 		gk_terminal_register(&x->t, &m);
+	}
 	if (send_step(r, x, &m, NULL, kind) < 0) {
 		x->phase = PH_FAILED;
 		term_finish(r, x);
@@ -632,8 +650,10 @@ static void term_start(struct gkt_run *r, struct gkt_term *x)
 	x->phase = PH_REGISTERING;
 	x->started_us = now_us();
 	x->timer.fn = replay_timer_or_retransmit;
-	if (!r->o.digest)
+	if (!r->o.digest) {
+		gkt_ipsec_offer(r, x);
 		gk_terminal_register(&x->t, &m);
+	}
 	r->in_flight++;
 	if (send_step(r, x, &m, NULL, GKT_DG_REGISTER) < 0) {
 		x->phase = PH_FAILED;
@@ -759,6 +779,11 @@ static void on_registered(struct gkt_run *r, struct gkt_term *x)
 {
 	gk_timer_cancel(r->loop, &x->timer);
 	standing_forget(x);
+	if (gkt_ipsec_registered(r, x) < 0) {
+		x->phase = PH_FAILED;
+		term_finish(r, x);
+		return;
+	}
 	x->bound_us = now_us();
 	if (x->refreshing) {
 		x->refreshing = false;
@@ -782,7 +807,7 @@ static void on_registered(struct gkt_run *r, struct gkt_term *x)
 }
 
 static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *mp, uint8_t *data,
-                   size_t len, bool has_trailer, bool opened);
+                   size_t len, bool has_trailer, bool opened, bool via_sa);
 
 /* MGCP, H.248: commands name their terminal (IDc); responses are matched by the transaction
  * layer, or by the trailer's index when sealed. */
@@ -836,7 +861,7 @@ static void on_cmd_dgram(struct gkt_run *r, int fd, struct gk_msg *m, uint8_t *d
 		}
 		x = &r->terms[slot - 1];
 	}
-	on_msg(r, x, m, data, len, tidx != NULL, true);
+	on_msg(r, x, m, data, len, tidx != NULL, true, false);
 }
 
 /* The transaction layer's datagrams; seal: the terminal (slot + 1), sealed under its uplink key
@@ -954,7 +979,27 @@ static void on_dgram(void *user, int fd, uint8_t *data, size_t len,
 		r->st.stray++;
 		return;
 	}
-	on_msg(r, x, &m, data, len, has_trailer, false);
+	on_msg(r, x, &m, data, len, has_trailer, false, false);
+}
+
+/* A terminal's protected port (ipsec.c): from the element's port-s, the kernel let it in under
+ * the terminal's SAs. */
+static void on_ipsec_dgram(void *user, int fd, uint8_t *data, size_t len,
+                           const struct sockaddr_storage *from)
+{
+	struct gkt_sock *sk = user;
+	struct gkt_run *r = sk->r;
+	struct gkt_term *x = &r->terms[sk->i];
+	struct gk_msg m;
+	enum gk_reason why;
+
+	(void)fd;
+	if (!gkt_ipsec_from_element(r, x, from) || r->o.codec->decode(data, len, &m, &why) < 0 ||
+	    term_of(r, &m) != x) {
+		r->st.stray++;
+		return;
+	}
+	on_msg(r, x, &m, data, len, false, false, true);
 }
 
 /* --digest: a response to the terminal's plain request, read by digest.c. */
@@ -1004,7 +1049,7 @@ static void digest_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_ms
 
 /* A decoded message for terminal x (data, len: the datagram, trailer included). */
 static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *mp, uint8_t *data,
-                   size_t len, bool has_trailer, bool opened)
+                   size_t len, bool has_trailer, bool opened, bool via_sa)
 {
 	struct gk_msg m, out;
 	enum gk_reason why;
@@ -1030,6 +1075,11 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 		/* must have come with a trailer: a bare refusal (an overload's wait too) is
 		 * anybody's */
 		bad_downlink(r, x, m.type, GK_R_BAD_TRAILER);
+		return;
+	} else if (x->ipsec.up && !via_sa && x->phase != PH_IDLE) {
+		/* once its SAs stand, the element answers from its port-s under them: this came
+		 * in the clear, from anybody */
+		bad_downlink(r, x, m.type, GK_R_WRONG_SOURCE);
 		return;
 	}
 	if (r->o.digest)
@@ -1094,6 +1144,7 @@ static void on_msg(struct gkt_run *r, struct gkt_term *x, const struct gk_msg *m
 		break;
 	case PH_DEREGISTERING:
 		if (gk_terminal_on_message(&x->t, &m, &out) == 0) {
+			gkt_ipsec_down(r, x);
 			r->st.deregistered++;
 			if (!r->o.quiet)
 				printf("deregistered %s\n", x->t.idc);
@@ -1376,6 +1427,12 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 		printf("refreshed %llu\n", (unsigned long long)r->st.refreshed);
 	if (r->o.deregister)
 		printf("deregistered %llu\n", (unsigned long long)r->st.deregistered);
+	if (r->xfrm)
+		printf("ipsec installed=%llu replaced=%llu removed=%llu failed=%llu\n",
+		       (unsigned long long)r->st.ipsec_installed,
+		       (unsigned long long)r->st.ipsec_replaced,
+		       (unsigned long long)r->st.ipsec_removed,
+		       (unsigned long long)r->st.ipsec_failed);
 	if (r->o.impersonate[0])
 		printf("impersonate %s sent=%llu answered=%llu\n", r->o.impersonate,
 		       (unsigned long long)r->st.impersonate_sent,
@@ -1449,6 +1506,10 @@ int gkt_run(struct gkt_run *r)
 			}
 		}
 	}
+	if (gkt_ipsec_open(r, on_ipsec_dgram) < 0) {
+		gkt_ipsec_close(r);
+		return 2;
+	}
 	if (!r->o.digest && gkt_calls_init(r) < 0) { /* a Digest terminal answers no call */
 		fprintf(stderr, "gkterm: out of memory for the calls\n");
 		return 2;
@@ -1490,6 +1551,7 @@ int gkt_run(struct gkt_run *r)
 		ok = ok && r->st.abuse_answered == r->st.abuse_expected;
 	ok = ok && gkt_calls_ok(r);
 	gkt_calls_free(r);
+	gkt_ipsec_close(r); /* the SAs of terminals that did not deregister */
 	for (uint32_t i = 0; i < r->o.sockets; i++)
 		gk_cmd_txn_free(r->txn[i]);
 	gk_loop_free(r->loop);

@@ -18,6 +18,7 @@
 #include "gatekey/runtime/loop.h"
 #include "gatekey/sip/sip_ua.h"
 #include "gatekey/exchange/terminal.h"
+#include "gatekey/ipsec/assoc.h"
 
 #define GKT_REQ_MAX      1500
 #define GKT_TARGETS_MAX  16   /* --call targets */
@@ -68,6 +69,9 @@ struct gkt_opts {
 	/* --digest: plain RFC 7616 / RFC 8760 Digest with this algorithm instead of GK1 (0: GK1) */
 	enum gk_digest_alg digest;
 	char *password; /* --password: every terminal's (else each one's, derived from its Kc) */
+	/* ipsec-3gpp in the offer: terminal i's protected ports are ipsec_base + 2i (port-c) and
+	 * the next (port-s), at the address the terminals send from (--ipsec-ports) */
+	uint16_t ipsec_base;
 };
 
 enum gkt_phase {
@@ -105,8 +109,22 @@ struct gkt_dg {
 	uint8_t fresh; /* challenges this request answered: a second one not stale is a refusal */
 };
 
+struct gkt_sock {
+	struct gkt_run *r;
+	uint32_t i;
+};
+
+/* A terminal's side of ipsec-3gpp (ipsec.c). */
+struct gkt_ipsec {
+	int fd_c, fd_s; /* its protected client and server ports; -1: none */
+	bool up;        /* its SAs stand: everything goes from port-c to the element's port-s */
+	struct gk_ipsec_assoc cur; /* the association they carry */
+	struct gkt_sock sk;        /* fd_c's and fd_s's receiver */
+};
+
 struct gkt_term {
 	struct gk_terminal t;
+	struct gkt_ipsec ipsec;
 	uint8_t phase;
 	uint8_t sock;
 	uint8_t tries;
@@ -159,10 +177,8 @@ struct gkt_run {
 	/* MGCP, H.248: a terminal-side transaction layer per socket (it retransmits the
 	 * terminals' commands, answers the network's at once); NULL for SIP */
 	struct gk_cmd_txn *txn[8];
-	struct gkt_sock {
-		struct gkt_run *r;
-		uint32_t i;
-	} sk[8];
+	struct gkt_sock sk[8];
+	struct gk_xfrm *xfrm; /* ipsec-3gpp: this namespace's SAs and policies, NULL without */
 	uint32_t next_start, in_flight, finished;
 	bool stopping; /* the deadline or a signal: nothing new starts */
 	uint64_t t0_us;
@@ -188,6 +204,7 @@ struct gkt_run {
 		uint64_t abuse_sent, abuse_answered, abuse_expected;
 		uint64_t impersonate_sent, impersonate_answered;
 		uint64_t overloaded; /* overload refusals honoured: waited, then tried again */
+		uint64_t ipsec_installed, ipsec_replaced, ipsec_removed, ipsec_failed;
 		uint64_t reasons[GK_R__COUNT];
 	} st;
 };
@@ -237,6 +254,29 @@ enum gkt_dg_verdict gkt_digest_response(struct gkt_run *r, struct gkt_term *x,
                                         const struct gk_msg *m);
 /* The algorithm's token ("MD5", "SHA-256"), for gk_sip_decode_ua. */
 const char *gkt_digest_alg(const struct gkt_run *r);
+
+/* ipsec.c: the terminals' side of ipsec-3gpp, when the offer names it (SIP and RAS). */
+bool gkt_ipsec_offered(const struct gkt_opts *o);
+/* XFRM netlink, and each terminal's protected ports, received with fn. 0, or -1 after saying
+ * why on stderr. */
+int gkt_ipsec_open(struct gkt_run *r, gk_dgram_fn fn);
+/* Removes the SAs still standing (a terminal that did not deregister), closes the sockets. */
+void gkt_ipsec_close(struct gkt_run *r);
+/* Before x's REGISTER (first or refresh): its end with SPIs it holds no SA under yet. */
+void gkt_ipsec_offer(struct gkt_run *r, struct gkt_term *x);
+/* x's registration succeeded: with ipsec-3gpp chosen its SAs are installed, or replace the
+ * standing ones (make-before-break); with another mechanism the standing ones go. -1 with
+ * x->t.reason and x->detail set when the kernel refused. */
+int gkt_ipsec_registered(struct gkt_run *r, struct gkt_term *x);
+/* x's binding ended (deregistered): its SAs go. */
+void gkt_ipsec_down(struct gkt_run *r, struct gkt_term *x);
+/* Where x's requests go: from port-c to the element's port-s once its SAs stand (true), else
+ * the engine's socket and the server (false). */
+bool gkt_ipsec_route(const struct gkt_run *r, const struct gkt_term *x, int *fd,
+                     struct sockaddr_storage *to);
+/* Whether `from` is the element's protected server port of x's association. */
+bool gkt_ipsec_from_element(const struct gkt_run *r, const struct gkt_term *x,
+                            const struct sockaddr_storage *from);
 
 /* call.c: SIP calls between registered terminals, protected as everything they send. */
 int gkt_calls_init(struct gkt_run *r);

@@ -46,7 +46,12 @@ static void usage(FILE *f)
 	    "                     own)\n"
 	    "  --ras-arc OID      RAS: the arc of gatekey's H.235 tokens (default\n"
 	    "                     " GK_RAS_ARC_DEFAULT ", as the server's ras.arc)\n"
-	    "  --mechs LIST       offer, e.g. \"gk-mac;q=0.9,digest;q=0.1\" (default gk-mac;q=1)\n"
+	    "  --mechs LIST       offer, e.g. \"gk-mac;q=0.9,digest;q=0.1\" (default gk-mac;q=1);\n"
+	    "                     equal weights keep the list's order (--mechanisms is the same).\n"
+	    "                     With ipsec-3gpp (SIP, RAS) each terminal installs its SAs in\n"
+	    "                     this namespace and sends from its protected port-c\n"
+	    "  --ipsec-ports BASE ipsec-3gpp: terminal i's port-c is BASE + 2i, port-s the next\n"
+	    "                     (default 20000)\n"
 	    "  --expires S        requested binding lifetime\n"
 	    "  --rate R           registrations started per second (default: window-limited)\n"
 	    "  --window W         registrations in flight at once (default 1000); also the\n"
@@ -255,6 +260,8 @@ int main(int argc, char **argv)
 		O_HISTOGRAM,
 		O_PROGRESS,
 		O_PROGRESS_FILE,
+		O_MECHANISMS,
+		O_IPSEC_PORTS,
 	};
 	static const struct option opts[] = {
 	    {"server", required_argument, 0, O_SERVER},
@@ -298,6 +305,8 @@ int main(int argc, char **argv)
 	    {"histogram", no_argument, 0, O_HISTOGRAM},
 	    {"progress", no_argument, 0, O_PROGRESS},
 	    {"progress-file", required_argument, 0, O_PROGRESS_FILE},
+	    {"mechanisms", required_argument, 0, O_MECHANISMS},
+	    {"ipsec-ports", required_argument, 0, O_IPSEC_PORTS},
 	    {0, 0, 0, 0},
 	};
 
@@ -306,6 +315,7 @@ int main(int argc, char **argv)
 	o->sockets = 1;
 	o->timeout_s = 60;
 	o->offer[0] = (struct gk_mech_offer){.mech = GK_MECH_GKMAC, .q = 1000};
+	o->ipsec_base = 20000;
 	o->n_offer = 1;
 	gk_log_init("gkterm", false, GK_LOG_WARN);
 	/* One line per event, as it happens: tests and scripts follow it while the run goes on. */
@@ -345,10 +355,19 @@ int main(int argc, char **argv)
 				goto bad_value;
 			break;
 		case O_MECHS:
+		case O_MECHANISMS:
 			if (parse_offer(optarg, o) < 0)
 				goto bad_value;
 			gk1_only = true;
 			break;
+		case O_IPSEC_PORTS: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || v == 0 || v > 65534)
+				goto bad_value;
+			o->ipsec_base = (uint16_t)v;
+			break;
+		}
 		case O_EXPIRES:
 			o->expires = (uint32_t)strtoul(optarg, NULL, 10);
 			break;

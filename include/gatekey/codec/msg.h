@@ -285,8 +285,9 @@ size_t gk_ipsec_end_format(const struct gk_ipsec_end *e, char out[GK_IPSEC_END_T
 const char *gk_mech_name(enum gk_mech m);
 enum gk_mech gk_mech_from_name(const char *s, size_t len); /* GK_MECH_NONE when unknown */
 /* "gk-mac, digest" -> bitmask of 1u << enum gk_mech; -1 with err on an unknown name or one the
- * element does not enforce (tls, ipsec-3gpp: not implemented yet). For the element's own list
- * (registrar.mechanisms); a terminal's offer is read by the codecs and may name any of the four. */
+ * element does not enforce (tls: not implemented yet). ipsec-3gpp is accepted: the daemons that
+ * take it install its SAs (front_ipsec.h). For the element's own list (registrar.mechanisms); a
+ * terminal's offer is read by the codecs and may name any of the four. */
 int gk_mechs_parse(const char *list, uint32_t *mask, char *err, size_t errlen);
 const char *gk_msg_type_name(enum gk_msg_type t);
 

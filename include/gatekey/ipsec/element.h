@@ -40,6 +40,8 @@ struct gk_ipsec_element_cfg {
 
 struct gk_ipsec_element_stats {
 	uint64_t installed, refreshed, switched, switched_on_timeout, switched_early, removed;
+	uint64_t reinstalled; /* refreshes offering SPIs of the standing association: its
+	                       * terminal lost it (restarted), the old SAs went first */
 	uint64_t failed; /* installs or refreshes the kernel refused (the registration refused) */
 	uint64_t adopted,
 	    adopt_missing; /* after a restart: associations taken back, or not there */

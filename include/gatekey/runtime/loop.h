@@ -111,6 +111,8 @@ bool gk_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_s
 /* The UDP port of an IPv4 or IPv6 address, host order (0 for any other family), and setting it. */
 uint16_t gk_sockaddr_port(const struct sockaddr_storage *ss);
 void gk_sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port);
+/* Whether ss is the wildcard address of its family (0.0.0.0, ::). */
+bool gk_sockaddr_any(const struct sockaddr_storage *ss);
 
 /* The host an address belongs to, as bytes to compare or hash: the IPv4 address (also when a
  * dual-stack socket shows it as ::ffff:a.b.c.d), or an IPv6 address cut to its /64, which is

@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ipsec-3gpp end to end, with the daemons (issue 17): aucd and softswitchd in one network
+ * namespace, gkterm's terminals in another, a veth between them, in the direct topology. The rig
+ * is built here through libnl (helper_netns.h) and the programs are started by fork and exec, so
+ * that the test runs in the guest of tests/vm/run.sh (make check-vm), whose kernel has ESP, as
+ * well as on any host whose kernel has it. Where the kernel is proven to lack ESP or GCM it skips
+ * and says so (helper_xfrm.h), as test_xfrm does.
+ *
+ * What it asserts is what an operator relies on:
+ *  - after registering with --mechanisms ipsec-3gpp,gk-mac, the terminals hold SAs matching the
+ *    element's (the same SPI and flow for each of the four per terminal), checked through libnl
+ *    on both sides, never with a key in sight; their requests pass under them;
+ *  - a plaintext datagram from a terminal's protected port to the element's is dropped by the
+ *    kernel (XfrmInTmplMismatch), and never reaches the daemon;
+ *  - a terminal that lost its SAs (gkterm ran again) registers again, a refresh rolls to new
+ *    SPIs with no loss, and deregistration removes the element's SAs.
+ * The binaries are found beside the test (the guest's /test) or in ../bin (the build tree).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "gatekey/ipsec/xfrm.h"
+#include "gatekey/runtime/config.h"
+#include "gatekey/runtime/loop.h"
+#include "helper_netns.h"
+#include "helper_xfrm.h"
+
+#define IF_E      "gkie0"
+#define IF_T      "gkit0"
+#define ADDR_E    "198.18.7.1"
+#define ADDR_T    "198.18.7.2"
+#define TERMINALS 3
+#define BASE_PORT 21000 /* gkterm --ipsec-ports: terminal i's port-c is BASE_PORT + 2i */
+#define SS_OWNER  2     /* softswitchd's ipsec.owner (its default) */
+#define START_MS  60000 /* a daemon's start, emulated (TCG) in the guest */
+#define RUN_S     40    /* gkterm --timeout */
+#define SECRET    "gk-ipsec-e2e-secret"
+
+FIXTURE(rig)
+{
+	int ns_e, ns_t, ns_home;
+	char dir[64];
+	pid_t aucd, ss;
+	struct gk_xfrm *he, *ht; /* XFRM netlink in the element's and the terminal's namespace */
+};
+
+FIXTURE_VARIANT(rig)
+{
+	const char *proto;    /* gkterm --proto */
+	uint16_t server_port; /* the element's ordinary port of that protocol */
+	uint16_t port_c, port_s;
+	const char *listen_key, *ports_key;
+};
+
+FIXTURE_VARIANT_ADD(rig, sip){
+    .proto = "sip",
+    .server_port = 5060,
+    .port_c = 5062,
+    .port_s = 5064,
+    .listen_key = "sip.listen",
+    .ports_key = "sip.ipsec_ports",
+};
+
+FIXTURE_VARIANT_ADD(rig, ras){
+    .proto = "h323",
+    .server_port = 1719,
+    .port_c = 1722,
+    .port_s = 1724,
+    .listen_key = "ras.listen",
+    .ports_key = "ras.ipsec_ports",
+};
+
+/* A program beside this test (the guest) or in ../bin (build/tests -> build/bin). */
+static void bin_path(const char *name, char *out, size_t cap)
+{
+	char self[PATH_MAX / 2];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	self[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	if ((size_t)snprintf(out, cap, "%s/%.64s", self, name) >= cap || access(out, X_OK) != 0)
+		snprintf(out, cap, "%s/../bin/%.64s", self, name);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Starts argv (argv[0] a program name, found by bin_path) in namespace ns, its output to log. */
+static pid_t spawn(int ns, const char *log, char *const argv[])
+{
+	char path[PATH_MAX];
+	pid_t pid;
+
+	bin_path(argv[0], path, sizeof(path));
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 || helper_in_ns(ns) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		_exit(126);
+	execv(path, argv);
+	_exit(127);
+}
+
+/* Its exit status, or -1 after killing it when it outlived timeout_ms. */
+static int wait_exit(pid_t pid, uint64_t timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+	int st;
+
+	while (now_ms() < end) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (w < 0)
+			return -1;
+		usleep(20000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Runs argv to its end in namespace ns: its exit status (-1: it had to be killed). */
+static int run(int ns, const char *log, char *const argv[], uint64_t timeout_ms)
+{
+	pid_t pid = spawn(ns, log, argv);
+	return pid < 0 ? -1 : wait_exit(pid, timeout_ms);
+}
+
+static void stop(pid_t *pid)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	if (wait_exit(*pid, 10000) < 0)
+		fprintf(stderr, "# pid %d did not stop on SIGTERM\n", (int)*pid);
+	*pid = 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* The value of counter `name` in a daemon's "stats", or -1. */
+static long ctl_stat(FIXTURE_DATA(rig) * self, const char *sock, const char *name)
+{
+	char log[128], gkctl[PATH_MAX], line[256];
+	char *argv[] = {"gkctl", "ctl", (char *)sock, "stats", NULL};
+	long v = -1;
+
+	snprintf(log, sizeof(log), "%s/stats.out", self->dir);
+	unlink(log);
+	bin_path("gkctl", gkctl, sizeof(gkctl));
+	if (run(self->ns_home, log, argv, 10000) != 0)
+		return -1;
+	FILE *f = fopen(log, "r");
+	size_t n = strlen(name);
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, name, n) == 0 && line[n] == ' ')
+			v = strtol(line + n + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Waits until the daemon's control socket answers. */
+static bool ready(FIXTURE_DATA(rig) * self, const char *sock)
+{
+	char *argv[] = {"gkctl", "ctl", (char *)sock, "stats", NULL};
+	char log[128];
+	uint64_t end = now_ms() + START_MS;
+
+	snprintf(log, sizeof(log), "%s/ready.out", self->dir);
+	while (now_ms() < end) {
+		if (run(self->ns_home, log, argv, 10000) == 0)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* A counter of /proc/net/xfrm_stat in namespace ns, or -1. */
+static long xfrm_stat_in(FIXTURE_DATA(rig) * self, int ns, const char *name)
+{
+	char key[64];
+	long v, found = -1;
+
+	if (helper_in_ns(ns) < 0)
+		return -1;
+	FILE *f = fopen("/proc/net/xfrm_stat", "r");
+	while (f && fscanf(f, "%63s %ld", key, &v) == 2)
+		if (strcmp(key, name) == 0)
+			found = v;
+	if (f)
+		fclose(f);
+	helper_in_ns(self->ns_home);
+	return found;
+}
+
+static void print_file(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		fprintf(stderr, "#   %s", line);
+	if (f)
+		fclose(f);
+}
+
+FIXTURE_SETUP(rig)
+{
+	char path[128], conf[1024], *argv[12];
+
+	self->ns_e = self->ns_t = self->ns_home = -1;
+	self->aucd = self->ss = 0;
+	/* without ESP nothing is built: each test says why it skips (ESP_CAPABLE_OR_SKIP) */
+	char why[384];
+	if (gk_test_esp_capable(AF_INET, why, sizeof(why)) != 0)
+		return;
+	self->ns_home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->ns_home);
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	self->ns_t = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_EQ(0, helper_lo_up());
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	self->ns_e = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->ns_t);
+	ASSERT_LE(0, self->ns_e);
+	ASSERT_EQ(0, helper_lo_up());
+	ASSERT_EQ(0, helper_veth_to(IF_E, IF_T, self->ns_t));
+	ASSERT_EQ(0, helper_link_address_up(IF_E, AF_INET, ADDR_E, 24));
+	ASSERT_EQ(0, gk_xfrm_open(&self->he));
+	ASSERT_EQ(0, helper_in_ns(self->ns_t));
+	ASSERT_EQ(0, helper_link_address_up(IF_T, AF_INET, ADDR_T, 24));
+	ASSERT_EQ(0, gk_xfrm_open(&self->ht));
+	ASSERT_EQ(0, helper_in_ns(self->ns_home));
+
+	snprintf(self->dir, sizeof(self->dir), "/tmp/gk-ipsec-e2e-%d", (int)getpid());
+	ASSERT_EQ(0, mkdir(self->dir, 0700));
+	/* the key store: a KEK, the softswitch, the subscribers t1..tN */
+	snprintf(path, sizeof(path), "%s/provision.log", self->dir);
+	char db[96], kek[96], key[96];
+	snprintf(db, sizeof(db), "%s/keys.db", self->dir);
+	snprintf(kek, sizeof(kek), "%s/kek", self->dir);
+	snprintf(key, sizeof(key), "%s/ss1.key", self->dir);
+	char *kekgen[] = {"gkctl", "kek", "generate", kek, NULL};
+	ASSERT_EQ(0, run(self->ns_home, path, kekgen, 30000));
+	char *elem[] = {"gkctl", "--db",   db,           "--kek", kek, "element", "add",
+	                "ss1",   "--type", "softswitch", "--out", key, NULL};
+	ASSERT_EQ(0, run(self->ns_home, path, elem, 30000));
+	for (int i = 1; i <= TERMINALS; i++) {
+		char id[16], out[96];
+		snprintf(id, sizeof(id), "t%d", i);
+		snprintf(out, sizeof(out), "%s/%s.key", self->dir, id);
+		char *sub[] = {"gkctl", "--db", db,      "--kek", kek, "subscriber",
+		               "add",   id,     "--out", out,     NULL};
+		ASSERT_EQ(0, run(self->ns_home, path, sub, 30000));
+	}
+
+	snprintf(conf, sizeof(conf),
+	         "auc.listen = 127.0.0.1:1812\nauc.accounting_listen = 127.0.0.1:1813\n"
+	         "keystore.db = %s\nkeystore.kek = %s\nradius.client = 127.0.0.0/8 " SECRET "\n"
+	         "control.socket = %s/aucd.sock\n",
+	         db, kek, self->dir);
+	snprintf(path, sizeof(path), "%s/aucd.conf", self->dir);
+	ASSERT_EQ(0, write_file(path, conf));
+	snprintf(conf, sizeof(conf),
+	         "softswitch.key_file = %s\n%s = " ADDR_E ":%u\nauc.server = 127.0.0.1:1812\n"
+	         "auc.secret = " SECRET "\nregistrar.mechanisms = ipsec-3gpp gk-mac\n"
+	         "%s = %u %u\nregistrar.binding_store = none\ncontrol.socket = %s/ss.sock\n"
+	         "registrar.max_terminals = 64\nregistrar.max_pending = 64\n"
+	         "route.transactions = 64\n",
+	         key, variant->listen_key, variant->server_port, variant->ports_key,
+	         variant->port_c, variant->port_s, self->dir);
+	snprintf(path, sizeof(path), "%s/softswitchd.conf", self->dir);
+	ASSERT_EQ(0, write_file(path, conf));
+
+	char log[96], cpath[96], sock[96];
+	snprintf(log, sizeof(log), "%s/aucd.log", self->dir);
+	snprintf(cpath, sizeof(cpath), "%s/aucd.conf", self->dir);
+	argv[0] = "aucd", argv[1] = "-c", argv[2] = cpath, argv[3] = NULL;
+	self->aucd = spawn(self->ns_e, log, argv);
+	snprintf(sock, sizeof(sock), "%s/aucd.sock", self->dir);
+	ASSERT_TRUE(ready(self, sock))
+	{
+		print_file(log);
+	}
+	snprintf(log, sizeof(log), "%s/softswitchd.log", self->dir);
+	snprintf(cpath, sizeof(cpath), "%s/softswitchd.conf", self->dir);
+	argv[0] = "softswitchd", argv[1] = "-c", argv[2] = cpath, argv[3] = NULL;
+	self->ss = spawn(self->ns_e, log, argv);
+	snprintf(sock, sizeof(sock), "%s/ss.sock", self->dir);
+	ASSERT_TRUE(ready(self, sock))
+	{
+		print_file(log);
+	}
+}
+
+FIXTURE_TEARDOWN(rig)
+{
+	char cmd[128];
+
+	stop(&self->ss);
+	stop(&self->aucd);
+	gk_xfrm_close(self->he);
+	gk_xfrm_close(self->ht);
+	if (self->dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", self->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "# could not remove %s\n", self->dir);
+	}
+	/* the namespaces go with their last reference: the fds, and no process left in them */
+	if (self->ns_e >= 0)
+		close(self->ns_e);
+	if (self->ns_t >= 0)
+		close(self->ns_t);
+	if (self->ns_home >= 0)
+		close(self->ns_home);
+}
+
+/* gkterm's terminals t1..tN from the terminal's namespace, with extra arguments; started, not
+ * waited for. */
+static pid_t gkterm(FIXTURE_DATA(rig) * self, const FIXTURE_VARIANT(rig) * variant, const char *log,
+                    const char *const extra[], int n_extra)
+{
+	char server[64], timeout[16], base[16], count[16];
+	char *argv[40];
+	int n = 0;
+
+	snprintf(server, sizeof(server), ADDR_E ":%u", variant->server_port);
+	snprintf(timeout, sizeof(timeout), "%d", RUN_S);
+	snprintf(base, sizeof(base), "%d", BASE_PORT);
+	snprintf(count, sizeof(count), "%d", TERMINALS);
+	const char *fixed[] = {
+	    "gkterm",       "--server",          server,          "--idsp", "ss1",
+	    "--proto",      variant->proto,      "--prefix",      "t",      "--count",
+	    count,          "--key-dir",         self->dir,       "--bind", ADDR_T,
+	    "--mechanisms", "ipsec-3gpp,gk-mac", "--ipsec-ports", base,     "--timeout",
+	    timeout};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		argv[n++] = (char *)fixed[i];
+	for (int i = 0; i < n_extra; i++)
+		argv[n++] = (char *)extra[i];
+	argv[n] = NULL;
+	return spawn(self->ns_t, log, argv);
+}
+
+/* SAs of owner in h (GK_XFRM_ANY_OWNER: gatekey's), into out. */
+static int sas(struct gk_xfrm *h, int owner, struct gk_xfrm_sa_info *out, size_t max)
+{
+	int n = gk_xfrm_sa_list(h, owner, out, max);
+	return n > (int)max ? (int)max : n;
+}
+
+/* Whether each of the element's SAs has its twin at the terminal: the same SPI, source and
+ * destination. -1 when all do, else the first that has none. */
+static int sa_without_twin(const struct gk_xfrm_sa_info *e, int ne, const struct gk_xfrm_sa_info *t,
+                           int nt)
+{
+	for (int i = 0; i < ne; i++) {
+		bool twin = false;
+		for (int j = 0; j < nt && !twin; j++)
+			twin = e[i].spi == t[j].spi && gk_sockaddr_equal(&e[i].src, &t[j].src) &&
+			       gk_sockaddr_equal(&e[i].dst, &t[j].dst);
+		if (!twin)
+			return i;
+	}
+	return -1;
+}
+
+/* Both sides' SAs and XFRM error counters, for a failure's log. */
+static void dump_sas(FIXTURE_DATA(rig) * self)
+{
+	static const char *const stats[] = {
+	    "XfrmInNoStates",      "XfrmInTmplMismatch", "XfrmInNoPols",         "XfrmOutNoStates",
+	    "XfrmInStateSeqError", "XfrmOutPolBlock",    "XfrmInStateProtoError"};
+	struct gk_xfrm_sa_info sa[64];
+	struct gk_xfrm *h[2] = {self->he, self->ht};
+	int ns[2] = {self->ns_e, self->ns_t};
+
+	for (int side = 0; side < 2; side++) {
+		int n = sas(h[side], GK_XFRM_ANY_OWNER, sa, 64);
+		for (int i = 0; i < n; i++) {
+			char a[64], b[64];
+			gk_format_addr(&sa[i].src, a, sizeof(a));
+			gk_format_addr(&sa[i].dst, b, sizeof(b));
+			fprintf(stderr, "# %s sa %s -> %s spi=0x%08x owner=%u packets=%llu\n",
+			        side ? "terminal" : "element", a, b, sa[i].spi, sa[i].owner,
+			        (unsigned long long)sa[i].packets);
+		}
+		for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++)
+			fprintf(stderr, "# %s %s %ld\n", side ? "terminal" : "element", stats[i],
+			        xfrm_stat_in(self, ns[side], stats[i]));
+	}
+}
+
+/*
+ * The terminals register with ipsec-3gpp and send their requests under the SAs while the test
+ * compares both sides' SAs; once they are gone (gkterm exited and removed its own, the binding
+ * stands at the element), a plaintext datagram from a terminal's protected port to the element's
+ * is dropped by the kernel's inbound policy and never reaches softswitchd.
+ */
+TEST_F_TIMEOUT(rig, sas_match_and_the_kernel_drops_plaintext, 300)
+{
+	static const char *const extra[] = {"--options", "4", "--options-interval", "1000"};
+	struct gk_xfrm_sa_info e[64], t[64];
+	char log[96], sock[96];
+	int ne = 0, nt = 0;
+
+	ESP_CAPABLE_OR_SKIP(AF_INET, return );
+	snprintf(log, sizeof(log), "%s/gkterm1.log", self->dir);
+	snprintf(sock, sizeof(sock), "%s/ss.sock", self->dir);
+	pid_t pid = gkterm(self, variant, log, extra, 4);
+	ASSERT_LT(0, pid);
+	/* registered: four SAs per terminal on each side */
+	uint64_t end = now_ms() + 1000 * RUN_S;
+	while (now_ms() < end) {
+		ne = sas(self->he, SS_OWNER, e, 64);
+		nt = sas(self->ht, GK_XFRM_ANY_OWNER, t, 64);
+		if (ne == 4 * TERMINALS && nt == 4 * TERMINALS)
+			break;
+		usleep(50000);
+	}
+	EXPECT_EQ(4 * TERMINALS, ne);
+	EXPECT_EQ(4 * TERMINALS, nt);
+	EXPECT_EQ(-1, sa_without_twin(e, ne, t, nt));
+	EXPECT_EQ(-1, sa_without_twin(t, nt, e, ne));
+	int rc = wait_exit(pid, 1000 * RUN_S);
+	EXPECT_EQ(0, rc)
+	{
+		print_file(log);
+	}
+	/* the requests went under the SAs: the terminals' uplink SAs counted them */
+	ne = sas(self->he, SS_OWNER, e, 64);
+	uint64_t packets = 0;
+	for (int i = 0; i < ne; i++)
+		packets += e[i].packets;
+	EXPECT_LE(2 * 4 * TERMINALS, packets); /* >= 4 OPTIONS and their answers each */
+	EXPECT_EQ(0, sas(self->ht, GK_XFRM_ANY_OWNER, t, 64)); /* gkterm removed its own */
+	EXPECT_EQ(4 * TERMINALS, ne);                          /* the bindings stand */
+
+	/* plaintext from t1's protected port to the element's: the policy wants ESP */
+	long mismatch = xfrm_stat_in(self, self->ns_e, "XfrmInTmplMismatch");
+	long rx = ctl_stat(self, sock, "rx_datagrams"),
+	     unprotected = ctl_stat(self, sock, "ipsec.unprotected");
+	ASSERT_EQ(0, helper_in_ns(self->ns_t));
+	struct sockaddr_storage src, dst;
+	char err[64];
+	char a[64];
+	snprintf(a, sizeof(a), ADDR_T ":%d", BASE_PORT);
+	gk_parse_addr(a, &src, err, sizeof(err));
+	snprintf(a, sizeof(a), ADDR_E ":%u", variant->port_s);
+	gk_parse_addr(a, &dst, err, sizeof(err));
+	int fd = gk_udp_socket(&src);
+	ASSERT_EQ(0, helper_in_ns(self->ns_home));
+	ASSERT_LE(0, fd);
+	static const char forged[] = "OPTIONS sip:ss1 SIP/2.0\r\nFrom: <sip:t1@ss1>\r\n\r\n";
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ((ssize_t)sizeof(forged),
+		          sendto(fd, forged, sizeof(forged), 0, (struct sockaddr *)&dst,
+		                 gk_sockaddr_len(&dst)));
+	close(fd);
+	end = now_ms() + 5000;
+	while (now_ms() < end &&
+	       xfrm_stat_in(self, self->ns_e, "XfrmInTmplMismatch") < mismatch + 3)
+		usleep(20000);
+	EXPECT_EQ(mismatch + 3, xfrm_stat_in(self, self->ns_e, "XfrmInTmplMismatch"));
+	EXPECT_EQ(rx, ctl_stat(self, sock, "rx_datagrams"));
+	EXPECT_EQ(unprotected, ctl_stat(self, sock, "ipsec.unprotected"));
+}
+
+/*
+ * gkterm again, on terminals whose bindings stand with SAs the terminals no longer hold: each
+ * offers the SPIs it used before, and the element replaces the lost association instead of
+ * refusing. Then a refresh, which rolls both sides to new SPIs while requests pass, and a
+ * deregistration, which leaves no SA on either side.
+ */
+TEST_F_TIMEOUT(rig, a_terminal_registers_again_refreshes_and_deregisters, 300)
+{
+	static const char *const first[] = {"--options", "1"};
+	static const char *const second[] = {"--refresh", "1", "--options", "2", "--deregister"};
+	struct gk_xfrm_sa_info e[64];
+	char log[96], sock[96];
+
+	ESP_CAPABLE_OR_SKIP(AF_INET, return );
+	snprintf(sock, sizeof(sock), "%s/ss.sock", self->dir);
+	snprintf(log, sizeof(log), "%s/gkterm1.log", self->dir);
+	EXPECT_EQ(0, wait_exit(gkterm(self, variant, log, first, 2), 1000 * RUN_S))
+	{
+		print_file(log);
+	}
+	ASSERT_EQ(4 * TERMINALS, sas(self->he, SS_OWNER, e, 64));
+
+	snprintf(log, sizeof(log), "%s/gkterm2.log", self->dir);
+	EXPECT_EQ(0, wait_exit(gkterm(self, variant, log, second, 5), 1000 * RUN_S))
+	{
+		print_file(log);
+		snprintf(log, sizeof(log), "%s/softswitchd.log", self->dir);
+		print_file(log);
+		char *argv[] = {"gkctl", "ctl", sock, "stats", NULL};
+		snprintf(log, sizeof(log), "%s/stats.txt", self->dir);
+		run(self->ns_home, log, argv, 10000);
+		print_file(log);
+		dump_sas(self);
+	}
+	EXPECT_EQ(TERMINALS, ctl_stat(self, sock, "ipsec.reinstalled"));
+	EXPECT_LE(TERMINALS, ctl_stat(self, sock, "ipsec.refreshed"));
+	EXPECT_EQ(TERMINALS, ctl_stat(self, sock, "ipsec.removed"));
+	EXPECT_EQ(0, ctl_stat(self, sock, "ipsec.failed"));
+	EXPECT_EQ(0, sas(self->he, SS_OWNER, e, 64)); /* deregistered: nothing left */
+	EXPECT_EQ(0, sas(self->ht, GK_XFRM_ANY_OWNER, e, 64));
+	FILE *f = fopen(log, "r");
+	char line[512];
+	bool summary = false;
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "ipsec installed=", 16) == 0) {
+			char want[96];
+			snprintf(want, sizeof(want),
+			         "ipsec installed=%d replaced=%d removed=%d failed=0", TERMINALS,
+			         TERMINALS, TERMINALS);
+			EXPECT_EQ(0, strncmp(line, want, strlen(want))) TH_LOG("%s", line);
+			summary = true;
+		}
+	if (f)
+		fclose(f);
+	EXPECT_TRUE(summary);
+}
+
+TEST_HARNESS_MAIN
