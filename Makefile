@@ -158,10 +158,11 @@ check-unit: all $(UNIT_BINS) $(BPF_CHECK_OBJS)
 
 # test_xfrm and test_ipsec_daemons once more, as root in a QEMU guest booted with Debian 12's
 # kernel, which has ESP and rfc4106(gcm(aes)): where the host's kernel lacks them check-unit skips
-# those cases, and this is where they run. The second starts aucd, softswitchd, gkctl and gkterm
-# in the guest, which get them beside it (GK_VM_WITH). The kernel package and the base initramfs
-# are cached in build/vm/cache; they do not depend on the build: both builds share build/vm.
-VM_PROGS := $(BUILD)/bin/aucd $(BUILD)/bin/softswitchd $(BUILD)/bin/gkctl $(BUILD)/bin/gkterm
+# those cases, and this is where they run. The second starts aucd, softswitchd, sbcd, gkctl and
+# gkterm in the guest, which get them beside it (GK_VM_WITH). The kernel package and the base
+# initramfs are cached in build/vm/cache; they do not depend on the build: both builds share it.
+VM_PROGS := $(BUILD)/bin/aucd $(BUILD)/bin/softswitchd $(BUILD)/bin/sbcd $(BUILD)/bin/gkctl \
+            $(BUILD)/bin/gkterm
 check-vm: $(BUILD)/tests/test_xfrm $(BUILD)/tests/test_ipsec_daemons all
 	GK_VM_DIR=$(abspath build)/vm tests/vm/run.sh $(BUILD)/tests/test_xfrm
 	GK_VM_DIR=$(abspath build)/vm GK_VM_TIMEOUT=900 GK_VM_WITH="$(VM_PROGS)" \

@@ -40,49 +40,50 @@
 #include "helper_xfrm.h"
 
 #define IF_E      "gkie0"
+#define IF_S      "gkis0" /* the SBC's core side, and the core host's */
+#define IF_C      "gkic0"
+#define CORE_S    "198.18.8.1"
+#define CORE_C    "198.18.8.2"
 #define IF_T      "gkit0"
 #define ADDR_E    "198.18.7.1"
 #define ADDR_T    "198.18.7.2"
 #define TERMINALS 3
 #define BASE_PORT 21000 /* gkterm --ipsec-ports: terminal i's port-c is BASE_PORT + 2i */
-#define SS_OWNER  2     /* softswitchd's ipsec.owner (its default) */
 #define START_MS  60000 /* a daemon's start, emulated (TCG) in the guest */
 #define RUN_S     40    /* gkterm --timeout */
 #define SECRET    "gk-ipsec-e2e-secret"
 
 FIXTURE(rig)
 {
-	int ns_e, ns_t, ns_home;
+	int ns_e, ns_t, ns_c, ns_home; /* the element holding K, the terminals, the core */
 	char dir[64];
-	pid_t aucd, ss;
+	char elem_sock[96]; /* the control socket of the element holding K */
+	pid_t aucd, ss, sbc;
 	struct gk_xfrm *he, *ht; /* XFRM netlink in the element's and the terminal's namespace */
 };
 
 FIXTURE_VARIANT(rig)
 {
+	bool sbc;             /* through sbcd, which then holds K; else softswitchd does */
 	const char *proto;    /* gkterm --proto */
 	uint16_t server_port; /* the element's ordinary port of that protocol */
 	uint16_t port_c, port_s;
 	const char *listen_key, *ports_key;
+	uint16_t owner;      /* the element's ipsec.owner (its default) */
+	const char *rx_stat; /* its counter of datagrams its protected ports received */
 };
 
-FIXTURE_VARIANT_ADD(rig, sip){
-    .proto = "sip",
-    .server_port = 5060,
-    .port_c = 5062,
-    .port_s = 5064,
-    .listen_key = "sip.listen",
-    .ports_key = "sip.ipsec_ports",
-};
+#define SIP_VARIANT                                                                                \
+	.proto = "sip", .server_port = 5060, .port_c = 5062, .port_s = 5064,                       \
+	.listen_key = "sip.listen", .ports_key = "sip.ipsec_ports"
+#define RAS_VARIANT                                                                                \
+	.proto = "h323", .server_port = 1719, .port_c = 1722, .port_s = 1724,                      \
+	.listen_key = "ras.listen", .ports_key = "ras.ipsec_ports"
 
-FIXTURE_VARIANT_ADD(rig, ras){
-    .proto = "h323",
-    .server_port = 1719,
-    .port_c = 1722,
-    .port_s = 1724,
-    .listen_key = "ras.listen",
-    .ports_key = "ras.ipsec_ports",
-};
+FIXTURE_VARIANT_ADD(rig, sbc_sip){.sbc = true, SIP_VARIANT, .owner = 1, .rx_stat = "rx_protected"};
+FIXTURE_VARIANT_ADD(rig, sbc_ras){.sbc = true, RAS_VARIANT, .owner = 1, .rx_stat = "rx_protected"};
+FIXTURE_VARIANT_ADD(rig, sip){SIP_VARIANT, .owner = 2, .rx_stat = "rx_datagrams"};
+FIXTURE_VARIANT_ADD(rig, ras){RAS_VARIANT, .owner = 2, .rx_stat = "rx_datagrams"};
 
 /* A program beside this test (the guest) or in ../bin (build/tests -> build/bin). */
 static void bin_path(const char *name, char *out, size_t cap)
@@ -233,92 +234,153 @@ static void print_file(const char *path)
 		fclose(f);
 }
 
+/* gkctl with the key store's options first, then args (NULL-terminated). */
+static int gkctl(FIXTURE_DATA(rig) * self, const char *const args[])
+{
+	char db[96], kek[96], log[96];
+	char *argv[16] = {"gkctl", "--db", db, "--kek", kek};
+	int n = 5;
+
+	snprintf(db, sizeof(db), "%s/keys.db", self->dir);
+	snprintf(kek, sizeof(kek), "%s/kek", self->dir);
+	snprintf(log, sizeof(log), "%s/provision.log", self->dir);
+	for (; *args && n < 15; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	return run(self->ns_home, log, argv, 30000);
+}
+
+/* Writes <dir>/<name>.conf and starts the daemon with it in namespace ns: its pid once its
+ * control socket <dir>/<name>.sock answers, else -1 after printing its log. */
+static pid_t daemon_start(FIXTURE_DATA(rig) * self, const char *name, int ns, const char *conf)
+{
+	char path[96], log[96], sock[96];
+	char *argv[] = {(char *)name, "-c", path, NULL};
+
+	snprintf(path, sizeof(path), "%s/%s.conf", self->dir, name);
+	snprintf(log, sizeof(log), "%s/%s.log", self->dir, name);
+	snprintf(sock, sizeof(sock), "%s/%s.sock", self->dir, name);
+	if (write_file(path, conf) < 0)
+		return -1;
+	pid_t pid = spawn(ns, log, argv);
+	if (pid > 0 && ready(self, sock))
+		return pid;
+	print_file(log);
+	if (pid > 0)
+		stop(&pid);
+	return -1;
+}
+
+/* A new network namespace with lo up: its fd (the caller is in it afterwards). */
+static int new_ns(void)
+{
+	if (unshare(CLONE_NEWNET) < 0 || helper_lo_up() < 0)
+		return -1;
+	return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * The rig. Direct: terminal host ADDR_T -- ADDR_E softswitchd (with aucd). Through an SBC:
+ * terminal host ADDR_T -- ADDR_E sbcd, whose core side CORE_S -- CORE_C reaches softswitchd and
+ * aucd. Either way the element holding K, whose SAs the tests look at, is at ADDR_E in ns_e.
+ */
 FIXTURE_SETUP(rig)
 {
-	char path[128], conf[1024], *argv[12];
+	char conf[1536], core[64];
 
-	self->ns_e = self->ns_t = self->ns_home = -1;
-	self->aucd = self->ss = 0;
+	self->ns_e = self->ns_t = self->ns_c = self->ns_home = -1;
 	/* without ESP nothing is built: each test says why it skips (ESP_CAPABLE_OR_SKIP) */
 	char why[384];
 	if (gk_test_esp_capable(AF_INET, why, sizeof(why)) != 0)
 		return;
 	self->ns_home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->ns_home);
-	ASSERT_EQ(0, unshare(CLONE_NEWNET));
-	self->ns_t = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	ASSERT_EQ(0, helper_lo_up());
-	ASSERT_EQ(0, unshare(CLONE_NEWNET));
-	self->ns_e = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->ns_t);
-	ASSERT_LE(0, self->ns_e);
-	ASSERT_EQ(0, helper_lo_up());
+	ASSERT_LE(0, self->ns_t = new_ns());
+	if (variant->sbc)
+		ASSERT_LE(0, self->ns_c = new_ns());
+	ASSERT_LE(0, self->ns_e = new_ns());
+	if (!variant->sbc)
+		self->ns_c = dup(self->ns_e);
 	ASSERT_EQ(0, helper_veth_to(IF_E, IF_T, self->ns_t));
 	ASSERT_EQ(0, helper_link_address_up(IF_E, AF_INET, ADDR_E, 24));
+	if (variant->sbc) {
+		ASSERT_EQ(0, helper_veth_to(IF_S, IF_C, self->ns_c));
+		ASSERT_EQ(0, helper_link_address_up(IF_S, AF_INET, CORE_S, 24));
+	}
 	ASSERT_EQ(0, gk_xfrm_open(&self->he));
 	ASSERT_EQ(0, helper_in_ns(self->ns_t));
 	ASSERT_EQ(0, helper_link_address_up(IF_T, AF_INET, ADDR_T, 24));
 	ASSERT_EQ(0, gk_xfrm_open(&self->ht));
+	if (variant->sbc) {
+		ASSERT_EQ(0, helper_in_ns(self->ns_c));
+		ASSERT_EQ(0, helper_link_address_up(IF_C, AF_INET, CORE_C, 24));
+	}
 	ASSERT_EQ(0, helper_in_ns(self->ns_home));
 
 	snprintf(self->dir, sizeof(self->dir), "/tmp/gk-ipsec-e2e-%d", (int)getpid());
 	ASSERT_EQ(0, mkdir(self->dir, 0700));
-	/* the key store: a KEK, the softswitch, the subscribers t1..tN */
-	snprintf(path, sizeof(path), "%s/provision.log", self->dir);
-	char db[96], kek[96], key[96];
-	snprintf(db, sizeof(db), "%s/keys.db", self->dir);
+	snprintf(self->elem_sock, sizeof(self->elem_sock), "%s/%s.sock", self->dir,
+	         variant->sbc ? "sbcd" : "softswitchd");
+	/* the key store: a KEK, the softswitch (and the SBC), the subscribers t1..tN */
+	char kek[96], log[96], ss_key[96], sbc_key[96], core_key[96];
 	snprintf(kek, sizeof(kek), "%s/kek", self->dir);
-	snprintf(key, sizeof(key), "%s/ss1.key", self->dir);
+	snprintf(log, sizeof(log), "%s/provision.log", self->dir);
+	snprintf(ss_key, sizeof(ss_key), "%s/ss1.key", self->dir);
+	snprintf(sbc_key, sizeof(sbc_key), "%s/sbc1.key", self->dir);
+	snprintf(core_key, sizeof(core_key), "%s/sbc1.core", self->dir);
 	char *kekgen[] = {"gkctl", "kek", "generate", kek, NULL};
-	ASSERT_EQ(0, run(self->ns_home, path, kekgen, 30000));
-	char *elem[] = {"gkctl", "--db",   db,           "--kek", kek, "element", "add",
-	                "ss1",   "--type", "softswitch", "--out", key, NULL};
-	ASSERT_EQ(0, run(self->ns_home, path, elem, 30000));
+	ASSERT_EQ(0, run(self->ns_home, log, kekgen, 30000));
+	ASSERT_EQ(0, gkctl(self, (const char *[]){"element", "add", "ss1", "--type", "softswitch",
+	                                          "--out", ss_key, NULL}));
 	for (int i = 1; i <= TERMINALS; i++) {
 		char id[16], out[96];
 		snprintf(id, sizeof(id), "t%d", i);
 		snprintf(out, sizeof(out), "%s/%s.key", self->dir, id);
-		char *sub[] = {"gkctl", "--db", db,      "--kek", kek, "subscriber",
-		               "add",   id,     "--out", out,     NULL};
-		ASSERT_EQ(0, run(self->ns_home, path, sub, 30000));
+		ASSERT_EQ(
+		    0, gkctl(self, (const char *[]){"subscriber", "add", id, "--out", out, NULL}));
+	}
+	if (variant->sbc) {
+		ASSERT_EQ(0, gkctl(self, (const char *[]){"element", "add", "sbc1", "--type", "sbc",
+		                                          "--out", sbc_key, NULL}));
+		char *coregen[] = {"gkctl", "core-key", "generate", "sbc1",
+		                   "--out", core_key,   NULL};
+		ASSERT_EQ(0, run(self->ns_home, log, coregen, 30000));
 	}
 
+	/* aucd and softswitchd on the core host; with ipsec-3gpp at the element that holds K */
 	snprintf(conf, sizeof(conf),
 	         "auc.listen = 127.0.0.1:1812\nauc.accounting_listen = 127.0.0.1:1813\n"
-	         "keystore.db = %s\nkeystore.kek = %s\nradius.client = 127.0.0.0/8 " SECRET "\n"
-	         "control.socket = %s/aucd.sock\n",
-	         db, kek, self->dir);
-	snprintf(path, sizeof(path), "%s/aucd.conf", self->dir);
-	ASSERT_EQ(0, write_file(path, conf));
+	         "keystore.db = %s/keys.db\nkeystore.kek = %s\n"
+	         "radius.client = 127.0.0.0/8 " SECRET "\ncontrol.socket = %s/aucd.sock\n",
+	         self->dir, kek, self->dir);
+	ASSERT_LT(0, self->aucd = daemon_start(self, "aucd", self->ns_c, conf));
+	const char *small = "registrar.max_terminals = 64\nregistrar.max_pending = 64\n"
+	                    "route.transactions = 64\nregistrar.binding_store = none\n";
+	char front[256];
+	/* sbcd's SIP listener is its access side's */
+	const char *listen = variant->sbc && strcmp(variant->listen_key, "sip.listen") == 0
+	                         ? "access.listen"
+	                         : variant->listen_key;
+	snprintf(front, sizeof(front),
+	         "%s = " ADDR_E ":%u\nregistrar.mechanisms = ipsec-3gpp gk-mac\n%s = %u %u\n",
+	         listen, variant->server_port, variant->ports_key, variant->port_c,
+	         variant->port_s);
+	snprintf(core, sizeof(core), "%s", variant->sbc ? CORE_C : ADDR_E);
 	snprintf(conf, sizeof(conf),
-	         "softswitch.key_file = %s\n%s = " ADDR_E ":%u\nauc.server = 127.0.0.1:1812\n"
-	         "auc.secret = " SECRET "\nregistrar.mechanisms = ipsec-3gpp gk-mac\n"
-	         "%s = %u %u\nregistrar.binding_store = none\ncontrol.socket = %s/ss.sock\n"
-	         "registrar.max_terminals = 64\nregistrar.max_pending = 64\n"
-	         "route.transactions = 64\n",
-	         key, variant->listen_key, variant->server_port, variant->ports_key,
-	         variant->port_c, variant->port_s, self->dir);
-	snprintf(path, sizeof(path), "%s/softswitchd.conf", self->dir);
-	ASSERT_EQ(0, write_file(path, conf));
-
-	char log[96], cpath[96], sock[96];
-	snprintf(log, sizeof(log), "%s/aucd.log", self->dir);
-	snprintf(cpath, sizeof(cpath), "%s/aucd.conf", self->dir);
-	argv[0] = "aucd", argv[1] = "-c", argv[2] = cpath, argv[3] = NULL;
-	self->aucd = spawn(self->ns_e, log, argv);
-	snprintf(sock, sizeof(sock), "%s/aucd.sock", self->dir);
-	ASSERT_TRUE(ready(self, sock))
-	{
-		print_file(log);
-	}
-	snprintf(log, sizeof(log), "%s/softswitchd.log", self->dir);
-	snprintf(cpath, sizeof(cpath), "%s/softswitchd.conf", self->dir);
-	argv[0] = "softswitchd", argv[1] = "-c", argv[2] = cpath, argv[3] = NULL;
-	self->ss = spawn(self->ns_e, log, argv);
-	snprintf(sock, sizeof(sock), "%s/ss.sock", self->dir);
-	ASSERT_TRUE(ready(self, sock))
-	{
-		print_file(log);
+	         "softswitch.key_file = %s\nauc.server = 127.0.0.1:1812\nauc.secret = " SECRET "\n"
+	         "control.socket = %s/softswitchd.sock\n%s%s",
+	         ss_key, self->dir, small, variant->sbc ? "" : front);
+	if (variant->sbc)
+		snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf),
+		         "sip.listen = " CORE_C ":5060\nsbc.peer = sbc1 " CORE_S " %s\n", core_key);
+	ASSERT_LT(0, self->ss = daemon_start(self, "softswitchd", self->ns_c, conf));
+	if (variant->sbc) {
+		snprintf(conf, sizeof(conf),
+		         "sbc.key_file = %s\ncore.softswitch = " CORE_C
+		         ":5060\ncore.key_file = %s\n"
+		         "control.socket = %s/sbcd.sock\nfastpath.mode = userspace\n%s%s",
+		         sbc_key, core_key, self->dir, small, front);
+		ASSERT_LT(0, self->sbc = daemon_start(self, "sbcd", self->ns_e, conf));
 	}
 }
 
@@ -326,6 +388,7 @@ FIXTURE_TEARDOWN(rig)
 {
 	char cmd[128];
 
+	stop(&self->sbc);
 	stop(&self->ss);
 	stop(&self->aucd);
 	gk_xfrm_close(self->he);
@@ -336,12 +399,10 @@ FIXTURE_TEARDOWN(rig)
 			fprintf(stderr, "# could not remove %s\n", self->dir);
 	}
 	/* the namespaces go with their last reference: the fds, and no process left in them */
-	if (self->ns_e >= 0)
-		close(self->ns_e);
-	if (self->ns_t >= 0)
-		close(self->ns_t);
-	if (self->ns_home >= 0)
-		close(self->ns_home);
+	int *fds[] = {&self->ns_e, &self->ns_t, &self->ns_c, &self->ns_home};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
 }
 
 /* gkterm's terminals t1..tN from the terminal's namespace, with extra arguments; started, not
@@ -357,12 +418,27 @@ static pid_t gkterm(FIXTURE_DATA(rig) * self, const FIXTURE_VARIANT(rig) * varia
 	snprintf(timeout, sizeof(timeout), "%d", RUN_S);
 	snprintf(base, sizeof(base), "%d", BASE_PORT);
 	snprintf(count, sizeof(count), "%d", TERMINALS);
-	const char *fixed[] = {
-	    "gkterm",       "--server",          server,          "--idsp", "ss1",
-	    "--proto",      variant->proto,      "--prefix",      "t",      "--count",
-	    count,          "--key-dir",         self->dir,       "--bind", ADDR_T,
-	    "--mechanisms", "ipsec-3gpp,gk-mac", "--ipsec-ports", base,     "--timeout",
-	    timeout};
+	const char *fixed[] = {"gkterm",
+	                       "--server",
+	                       server,
+	                       "--idsp",
+	                       variant->sbc ? "sbc1" : "ss1",
+	                       "--proto",
+	                       variant->proto,
+	                       "--prefix",
+	                       "t",
+	                       "--count",
+	                       count,
+	                       "--key-dir",
+	                       self->dir,
+	                       "--bind",
+	                       ADDR_T,
+	                       "--mechanisms",
+	                       "ipsec-3gpp,gk-mac",
+	                       "--ipsec-ports",
+	                       base,
+	                       "--timeout",
+	                       timeout};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		argv[n++] = (char *)fixed[i];
 	for (int i = 0; i < n_extra; i++)
@@ -392,6 +468,28 @@ static int sa_without_twin(const struct gk_xfrm_sa_info *e, int ne, const struct
 			return i;
 	}
 	return -1;
+}
+
+/* The daemons' logs and the element's refusals, for a failure's log. */
+static void dump_daemons(FIXTURE_DATA(rig) * self)
+{
+	static const char *const names[] = {"softswitchd", "sbcd"};
+	char path[128], line[512];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s.log", self->dir, names[i]);
+		if (access(path, R_OK) == 0)
+			print_file(path);
+	}
+	char *argv[] = {"gkctl", "ctl", self->elem_sock, "stats", NULL};
+	snprintf(path, sizeof(path), "%s/stats.txt", self->dir);
+	run(self->ns_home, path, argv, 10000);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "reason.", 7) == 0 || strncmp(line, "ipsec.", 6) == 0)
+			fprintf(stderr, "#   %s", line);
+	if (f)
+		fclose(f);
 }
 
 /* Both sides' SAs and XFRM error counters, for a failure's log. */
@@ -435,13 +533,13 @@ TEST_F_TIMEOUT(rig, sas_match_and_the_kernel_drops_plaintext, 300)
 
 	ESP_CAPABLE_OR_SKIP(AF_INET, return );
 	snprintf(log, sizeof(log), "%s/gkterm1.log", self->dir);
-	snprintf(sock, sizeof(sock), "%s/ss.sock", self->dir);
+	snprintf(sock, sizeof(sock), "%s", self->elem_sock);
 	pid_t pid = gkterm(self, variant, log, extra, 4);
 	ASSERT_LT(0, pid);
 	/* registered: four SAs per terminal on each side */
 	uint64_t end = now_ms() + 1000 * RUN_S;
 	while (now_ms() < end) {
-		ne = sas(self->he, SS_OWNER, e, 64);
+		ne = sas(self->he, variant->owner, e, 64);
 		nt = sas(self->ht, GK_XFRM_ANY_OWNER, t, 64);
 		if (ne == 4 * TERMINALS && nt == 4 * TERMINALS)
 			break;
@@ -455,9 +553,10 @@ TEST_F_TIMEOUT(rig, sas_match_and_the_kernel_drops_plaintext, 300)
 	EXPECT_EQ(0, rc)
 	{
 		print_file(log);
+		dump_daemons(self);
 	}
 	/* the requests went under the SAs: the terminals' uplink SAs counted them */
-	ne = sas(self->he, SS_OWNER, e, 64);
+	ne = sas(self->he, variant->owner, e, 64);
 	uint64_t packets = 0;
 	for (int i = 0; i < ne; i++)
 		packets += e[i].packets;
@@ -467,7 +566,7 @@ TEST_F_TIMEOUT(rig, sas_match_and_the_kernel_drops_plaintext, 300)
 
 	/* plaintext from t1's protected port to the element's: the policy wants ESP */
 	long mismatch = xfrm_stat_in(self, self->ns_e, "XfrmInTmplMismatch");
-	long rx = ctl_stat(self, sock, "rx_datagrams"),
+	long rx = ctl_stat(self, sock, variant->rx_stat),
 	     unprotected = ctl_stat(self, sock, "ipsec.unprotected");
 	ASSERT_EQ(0, helper_in_ns(self->ns_t));
 	struct sockaddr_storage src, dst;
@@ -491,7 +590,7 @@ TEST_F_TIMEOUT(rig, sas_match_and_the_kernel_drops_plaintext, 300)
 	       xfrm_stat_in(self, self->ns_e, "XfrmInTmplMismatch") < mismatch + 3)
 		usleep(20000);
 	EXPECT_EQ(mismatch + 3, xfrm_stat_in(self, self->ns_e, "XfrmInTmplMismatch"));
-	EXPECT_EQ(rx, ctl_stat(self, sock, "rx_datagrams"));
+	EXPECT_EQ(rx, ctl_stat(self, sock, variant->rx_stat));
 	EXPECT_EQ(unprotected, ctl_stat(self, sock, "ipsec.unprotected"));
 }
 
@@ -509,31 +608,27 @@ TEST_F_TIMEOUT(rig, a_terminal_registers_again_refreshes_and_deregisters, 300)
 	char log[96], sock[96];
 
 	ESP_CAPABLE_OR_SKIP(AF_INET, return );
-	snprintf(sock, sizeof(sock), "%s/ss.sock", self->dir);
+	snprintf(sock, sizeof(sock), "%s", self->elem_sock);
 	snprintf(log, sizeof(log), "%s/gkterm1.log", self->dir);
 	EXPECT_EQ(0, wait_exit(gkterm(self, variant, log, first, 2), 1000 * RUN_S))
 	{
 		print_file(log);
+		dump_daemons(self);
 	}
-	ASSERT_EQ(4 * TERMINALS, sas(self->he, SS_OWNER, e, 64));
+	ASSERT_EQ(4 * TERMINALS, sas(self->he, variant->owner, e, 64));
 
 	snprintf(log, sizeof(log), "%s/gkterm2.log", self->dir);
 	EXPECT_EQ(0, wait_exit(gkterm(self, variant, log, second, 5), 1000 * RUN_S))
 	{
 		print_file(log);
-		snprintf(log, sizeof(log), "%s/softswitchd.log", self->dir);
-		print_file(log);
-		char *argv[] = {"gkctl", "ctl", sock, "stats", NULL};
-		snprintf(log, sizeof(log), "%s/stats.txt", self->dir);
-		run(self->ns_home, log, argv, 10000);
-		print_file(log);
+		dump_daemons(self);
 		dump_sas(self);
 	}
 	EXPECT_EQ(TERMINALS, ctl_stat(self, sock, "ipsec.reinstalled"));
 	EXPECT_LE(TERMINALS, ctl_stat(self, sock, "ipsec.refreshed"));
 	EXPECT_EQ(TERMINALS, ctl_stat(self, sock, "ipsec.removed"));
 	EXPECT_EQ(0, ctl_stat(self, sock, "ipsec.failed"));
-	EXPECT_EQ(0, sas(self->he, SS_OWNER, e, 64)); /* deregistered: nothing left */
+	EXPECT_EQ(0, sas(self->he, variant->owner, e, 64)); /* deregistered: nothing left */
 	EXPECT_EQ(0, sas(self->ht, GK_XFRM_ANY_OWNER, e, 64));
 	FILE *f = fopen(log, "r");
 	char line[512];
