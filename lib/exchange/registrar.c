@@ -1075,6 +1075,22 @@ static void ipsec_ends(struct gk_registrar *r, uint32_t slot, const struct gk_ms
 	s->fields |= GK_F_IPSEC_NET;
 }
 
+/* Whether another IDc's standing ipsec-3gpp binding has the protected client address a
+ * registration from `from` with end term would take. Its terminal (behind the same NAT, or on the
+ * same host) would get policies with the same selectors, under which the kernel takes either's
+ * SAs: its datagrams would count as the other's. The later one is refused. */
+static bool ipsec_src_taken(struct gk_registrar *r, const struct sockaddr_storage *from,
+                            const struct gk_ipsec_end *term, uint32_t slot)
+{
+	struct sockaddr_storage a = *from;
+	uint32_t other;
+
+	gk_sockaddr_set_port(&a, term->port_c);
+	other = r->ipsec_srcs ? gk_addrmap_find(r->ipsec_srcs, &a) : 0;
+	return other && other != slot && rec(r, other)->b.active &&
+	       rec(r, other)->b.mech == GK_MECH_IPSEC;
+}
+
 static void complete(struct gk_registrar *r, struct pending *p,
                      const uint8_t blob_terminal[GK_BLOB_LEN],
                      const uint8_t blob_element[GK_BLOB_LEN])
@@ -1113,6 +1129,10 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	s.fields = GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_BLOB | GK_F_CHOSEN | GK_F_MECHS |
 	           GK_F_EXPIRES | GK_F_MAC | GK_F_INDEX;
 	ipsec_ends(r, slot, m, mech, &s);
+	if (mech == GK_MECH_IPSEC && ipsec_src_taken(r, from, &s.ipsec_term, slot)) {
+		gk_wipe(k, sizeof(k));
+		return refuse_success(r, p, GK_R_WRONG_SOURCE);
+	}
 	n = gk_random(s.n2, GK_NONCE_LEN) < 0
 	        ? -1
 	        : gk_codec_success_canonical(&s, canon, sizeof(canon));

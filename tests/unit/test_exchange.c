@@ -2049,6 +2049,49 @@ TEST(ipsec_3gpp_binding_is_served_only_over_its_protected_flow)
 	gk_loop_free(w.loop);
 }
 
+/*
+ * Attack: bob, behind alice's NAT (or on her host), registers with ipsec-3gpp from her address
+ * with her protected client port. His policies would have the same selectors as hers, under which
+ * the kernel takes either's SAs, and his datagrams would count as hers. The element refuses him;
+ * alice's flow stays hers; with a port of his own he registers.
+ */
+TEST(ipsec_3gpp_flow_of_another_terminal_is_not_given_away)
+{
+	struct world w;
+	struct gk_terminal alice, bob;
+	struct sockaddr_storage prot = addr_str("198.18.0.2:5062");
+
+	ASSERT_EQ(0, world_init_limits(&w, &(struct limits){.ipsec = true}));
+	snprintf(w.subs[1].idc, sizeof(w.subs[1].idc), "bob");
+	gk_random(w.subs[1].kc, GK_KEY_LEN);
+	w.n_subs = 2;
+	term_init(&alice, "alice", w.subs[0].kc);
+	offer_ipsec(&alice);
+	ASSERT_EQ(0, run(&w, &alice, 2));
+	uint32_t hers = gk_registrar_ipsec_sender(w.reg, &prot, 5064);
+	ASSERT_NE(0u, hers);
+
+	term_init(&bob, "bob", w.subs[1].kc);
+	offer_ipsec(&bob);
+	bob.ipsec_own.spi_c = 3333;
+	bob.ipsec_own.spi_s = 4444; /* her ports, SPIs of his own */
+	EXPECT_EQ(-1, run_verified(&w, &bob, "198.18.0.2:5070", 0));
+	EXPECT_EQ(1u, w.ipsec.calls); /* nothing installed for him */
+	EXPECT_EQ(1u, gk_registrar_stats(w.reg)->reasons.n[GK_R_WRONG_SOURCE]);
+	EXPECT_EQ(hers, gk_registrar_ipsec_sender(w.reg, &prot, 5064));
+	EXPECT_EQ(NULL, gk_registrar_binding_of(w.reg, "bob"));
+
+	term_init(&bob, "bob", w.subs[1].kc);
+	offer_ipsec(&bob);
+	bob.ipsec_own = (struct gk_ipsec_end){.spi_c = 3333, .spi_s = 4444, .port_c = 5072,
+	                                      .port_s = 5074};
+	EXPECT_EQ(0, run_verified(&w, &bob, "198.18.0.2:5070", 0));
+	EXPECT_EQ(GK_MECH_IPSEC, bob.chosen);
+	EXPECT_EQ(hers, gk_registrar_ipsec_sender(w.reg, &prot, 5064));
+	gk_direct_fini(&w.d);
+	gk_loop_free(w.loop);
+}
+
 /* The answer again (its SUCCESS was lost): the same SUCCESS again, ends included, which the
  * terminal verifies as it would have the first; the SAs are not installed twice. */
 TEST(ipsec_3gpp_success_resent_carries_the_same_ends)
