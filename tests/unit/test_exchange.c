@@ -2083,8 +2083,8 @@ TEST(ipsec_3gpp_flow_of_another_terminal_is_not_given_away)
 
 	term_init(&bob, "bob", w.subs[1].kc);
 	offer_ipsec(&bob);
-	bob.ipsec_own = (struct gk_ipsec_end){.spi_c = 3333, .spi_s = 4444, .port_c = 5072,
-	                                      .port_s = 5074};
+	bob.ipsec_own =
+	    (struct gk_ipsec_end){.spi_c = 3333, .spi_s = 4444, .port_c = 5072, .port_s = 5074};
 	EXPECT_EQ(0, run_verified(&w, &bob, "198.18.0.2:5070", 0));
 	EXPECT_EQ(GK_MECH_IPSEC, bob.chosen);
 	EXPECT_EQ(hers, gk_registrar_ipsec_sender(w.reg, &prot, 5064));

@@ -82,8 +82,20 @@ FIXTURE_VARIANT(rig)
 
 FIXTURE_VARIANT_ADD(rig, sbc_sip){.sbc = true, SIP_VARIANT, .owner = 1, .rx_stat = "rx_protected"};
 FIXTURE_VARIANT_ADD(rig, sbc_ras){.sbc = true, RAS_VARIANT, .owner = 1, .rx_stat = "rx_protected"};
+#define MGCP_VARIANT                                                                               \
+	.proto = "mgcp", .server_port = 2727, .port_c = 2722, .port_s = 2724,                      \
+	.listen_key = "mgcp.listen", .ports_key = "mgcp.ipsec_ports"
+#define H248_VARIANT                                                                               \
+	.proto = "h248", .server_port = 2944, .port_c = 2946, .port_s = 2948,                      \
+	.listen_key = "h248.listen", .ports_key = "h248.ipsec_ports"
+FIXTURE_VARIANT_ADD(rig,
+                    sbc_mgcp){.sbc = true, MGCP_VARIANT, .owner = 1, .rx_stat = "rx_protected"};
+FIXTURE_VARIANT_ADD(rig,
+                    sbc_h248){.sbc = true, H248_VARIANT, .owner = 1, .rx_stat = "rx_protected"};
 FIXTURE_VARIANT_ADD(rig, sip){SIP_VARIANT, .owner = 2, .rx_stat = "rx_datagrams"};
 FIXTURE_VARIANT_ADD(rig, ras){RAS_VARIANT, .owner = 2, .rx_stat = "rx_datagrams"};
+FIXTURE_VARIANT_ADD(rig, mgcp){MGCP_VARIANT, .owner = 2, .rx_stat = "rx_datagrams"};
+FIXTURE_VARIANT_ADD(rig, h248){H248_VARIANT, .owner = 2, .rx_stat = "rx_datagrams"};
 
 /* A program beside this test (the guest) or in ../bin (build/tests -> build/bin). */
 static void bin_path(const char *name, char *out, size_t cap)

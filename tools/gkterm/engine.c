@@ -222,9 +222,15 @@ static int send_request(struct gkt_run *r, struct gkt_term *x, struct gk_msg *m,
 	m->proto = (uint8_t)r->o.codec->proto;
 	r->o.codec->request_init(m, &c);
 	if (r->txn[x->sock]) {
-		/* The transaction layer encodes, sends (through cmd_xmit) and retransmits. */
+		/* The transaction layer encodes, sends (through cmd_xmit, or ipsec_cmd_xmit under
+		 * the terminal's SAs) and retransmits. */
 		uint64_t cookie = ((uint64_t)(idx + 1) << 32) | (uint32_t)x->unique;
-		if (gk_cmd_txn_output(r->txn[x->sock], m, &r->o.server, idx + 1, cookie) < 0) {
+		struct gk_cmd_txn *txn = r->txn[x->sock];
+		struct sockaddr_storage to = r->o.server;
+		int fd;
+		if (x->ipsec.txn && gkt_ipsec_route(r, x, &fd, &to))
+			txn = x->ipsec.txn;
+		if (gk_cmd_txn_output(txn, m, &to, idx + 1, cookie) < 0) {
 			x->t.reason = GK_R_INTERNAL;
 			return -1;
 		}
@@ -902,6 +908,27 @@ static void cmd_xmit(void *user, const struct sockaddr_storage *to, const uint8_
 	gk_loop_send(r->loop, r->fds[sk->i], buf, (size_t)n, to);
 }
 
+/* The transaction layer of a terminal's protected port (ipsec.c): from its port-c, under its
+ * SAs; nothing to seal. */
+static void ipsec_cmd_xmit(void *user, const struct sockaddr_storage *to, const uint8_t *data,
+                           size_t len, uint32_t seal)
+{
+	struct gkt_sock *sk = user;
+	struct gkt_run *r = sk->r;
+	struct gkt_term *x = &r->terms[sk->i];
+	uint8_t *buf;
+
+	if (len > GKT_REQ_MAX || !(buf = gk_loop_send_buf(r->loop)))
+		return;
+	memcpy(buf, data, len);
+	if (!(seal & SEAL_RESPONSE)) {
+		note_request_sent(r, x, x->req_len == len && memcmp(x->req, data, len) == 0);
+		memcpy(x->req, data, len);
+		x->req_len = (uint16_t)len;
+	}
+	gk_loop_send(r->loop, x->ipsec.fd_c, buf, len, to);
+}
+
 /* A terminal's command ended; only giving up matters (answers arrive as messages). */
 static void cmd_done(void *user, uint64_t cookie, enum gk_cmd_outcome o, uint16_t code)
 {
@@ -994,8 +1021,16 @@ static void on_ipsec_dgram(void *user, int fd, uint8_t *data, size_t len,
 	enum gk_reason why;
 
 	(void)fd;
-	if (!gkt_ipsec_from_element(r, x, from) || r->o.codec->decode(data, len, &m, &why) < 0 ||
-	    term_of(r, &m) != x) {
+	if (!gkt_ipsec_from_element(r, x, from) || r->o.codec->decode(data, len, &m, &why) < 0) {
+		r->st.stray++;
+		return;
+	}
+	/* MGCP, H.248: the port's own transactions (a response names its terminal only through
+	 * the command it answers, which the layer fills in) */
+	uint32_t seal = ((uint32_t)(x - r->terms) + 1) | SEAL_RESPONSE;
+	if (x->ipsec.txn && gk_cmd_txn_input(x->ipsec.txn, &m, from, seal) != 1)
+		return;
+	if (x->ipsec.txn ? strcmp(m.idc, x->t.idc) != 0 : term_of(r, &m) != x) {
 		r->st.stray++;
 		return;
 	}
@@ -1450,7 +1485,7 @@ static void report(struct gkt_run *r, uint64_t elapsed_us)
 }
 
 /* H.248: the terminal's mId is its own address ("[198.18.1.2]:2944"). */
-static void mid_of(const struct sockaddr_storage *a, char *out, size_t cap)
+void gkt_mid_of(const struct sockaddr_storage *a, char *out, size_t cap)
 {
 	char ip[INET6_ADDRSTRLEN];
 	const void *raw = a->ss_family == AF_INET6
@@ -1497,7 +1532,7 @@ int gkt_run(struct gkt_run *r)
 		tc.max_out = tc.max_in = r->n_terms < 1u << 18 ? r->n_terms * 4 + 64 : 1u << 20;
 		for (uint32_t i = 0; i < r->o.sockets; i++) {
 			r->sk[i] = (struct gkt_sock){.r = r, .i = i};
-			mid_of(&r->local[i], tc.local_mid, sizeof(tc.local_mid));
+			gkt_mid_of(&r->local[i], tc.local_mid, sizeof(tc.local_mid));
 			r->txn[i] = gk_cmd_txn_new(r->o.codec, &tc, &ops, &r->sk[i], r->loop, err,
 			                           sizeof(err));
 			if (!r->txn[i]) {
@@ -1506,7 +1541,8 @@ int gkt_run(struct gkt_run *r)
 			}
 		}
 	}
-	if (gkt_ipsec_open(r, on_ipsec_dgram) < 0) {
+	static const struct gk_cmd_txn_ops ipsec_ops = {.xmit = ipsec_cmd_xmit, .done = cmd_done};
+	if (gkt_ipsec_open(r, on_ipsec_dgram, &ipsec_ops) < 0) {
 		gkt_ipsec_close(r);
 		return 2;
 	}

@@ -120,6 +120,9 @@ struct gkt_ipsec {
 	bool up;        /* its SAs stand: everything goes from port-c to the element's port-s */
 	struct gk_ipsec_assoc cur; /* the association they carry */
 	struct gkt_sock sk;        /* fd_c's and fd_s's receiver */
+	/* MGCP, H.248: the transaction layer of its protected port (the shared sockets' layers
+	 * speak for those sockets only), NULL for SIP and RAS */
+	struct gk_cmd_txn *txn;
 };
 
 struct gkt_term {
@@ -227,6 +230,8 @@ struct gkt_term *gkt_term_by_index(struct gkt_run *r, uint32_t index);
 #define GKT_CALL_ID_MAX 64
 #define GKT_TAG_MAX     24
 void gkt_call_id(const struct gkt_run *r, uint32_t idx, char out[GKT_CALL_ID_MAX]);
+/* H.248: the mId of a terminal at a, "[ip]:port". */
+void gkt_mid_of(const struct sockaddr_storage *a, char *out, size_t cap);
 void gkt_tag(uint32_t idx, char out[GKT_TAG_MAX]);
 
 /* digest.c: a plain Digest UA (--digest) for the engine's terminals, SIP only. */
@@ -257,9 +262,10 @@ const char *gkt_digest_alg(const struct gkt_run *r);
 
 /* ipsec.c: the terminals' side of ipsec-3gpp, when the offer names it (SIP and RAS). */
 bool gkt_ipsec_offered(const struct gkt_opts *o);
-/* XFRM netlink, and each terminal's protected ports, received with fn. 0, or -1 after saying
- * why on stderr. */
-int gkt_ipsec_open(struct gkt_run *r, gk_dgram_fn fn);
+/* XFRM netlink, and each terminal's protected ports, received with fn; for MGCP and H.248 each
+ * with a transaction layer of its own, whose ops get the terminal's gkt_sock. 0, or -1 after
+ * saying why on stderr. */
+int gkt_ipsec_open(struct gkt_run *r, gk_dgram_fn fn, const struct gk_cmd_txn_ops *cmd_ops);
 /* Removes the SAs still standing (a terminal that did not deregister), closes the sockets. */
 void gkt_ipsec_close(struct gkt_run *r);
 /* Before x's REGISTER (first or refresh): its end with SPIs it holds no SA under yet. */

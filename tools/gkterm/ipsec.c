@@ -6,8 +6,8 @@
  * from then on sends everything from its port-c to the element's port-s, where the kernel puts
  * it under ESP. A refresh replaces the SAs make-before-break; a deregistration removes them.
  *
- * SIP and RAS only: MGCP and H.248 terminals share a transaction layer per socket, and a
- * protected port per terminal would need one each; such a run is refused, not faked.
+ * MGCP and H.248 terminals get a transaction layer for their protected port each: their commands
+ * and the network's over the SAs are that port's transactions.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,19 +37,16 @@ bool gkt_ipsec_offered(const struct gkt_opts *o)
 	return false;
 }
 
-int gkt_ipsec_open(struct gkt_run *r, gk_dgram_fn fn)
+int gkt_ipsec_open(struct gkt_run *r, gk_dgram_fn fn, const struct gk_cmd_txn_ops *cmd_ops)
 {
+	bool cmd = r->o.codec->proto == GK_PROTO_MGCP || r->o.codec->proto == GK_PROTO_H248;
+	char err_text[256];
 	int err;
 
 	for (uint32_t i = 0; i < r->n_terms; i++)
 		r->terms[i].ipsec.fd_c = r->terms[i].ipsec.fd_s = -1;
 	if (!gkt_ipsec_offered(&r->o))
 		return 0;
-	if (r->o.codec->proto != GK_PROTO_SIP && r->o.codec->proto != GK_PROTO_H323) {
-		fprintf(stderr, "gkterm: ipsec-3gpp is built for SIP and RAS terminals: MGCP and "
-		                "H.248 ones would need a transaction layer per protected port\n");
-		return -1;
-	}
 	if (gk_sockaddr_any(&r->local[0])) {
 		fprintf(stderr, "gkterm: ipsec-3gpp: the SAs name the terminals' address: --bind a "
 		                "concrete one\n");
@@ -83,6 +80,22 @@ int gkt_ipsec_open(struct gkt_run *r, gk_dgram_fn fn)
 		}
 		gk_loop_add_udp(r->loop, p->fd_c, fn, &p->sk);
 		gk_loop_add_udp(r->loop, p->fd_s, fn, &p->sk);
+		if (!cmd)
+			continue;
+		struct gk_cmd_txn_cfg tc;
+		gk_cmd_txn_cfg_defaults(&tc);
+		tc.defer = false;
+		tc.max_in = tc.max_out = 16; /* one terminal's */
+		snprintf(tc.label, sizeof(tc.label), "%s_ipsec%u", r->o.codec->name, i);
+		gk_sockaddr_set_port(&a, (uint16_t)(r->o.ipsec_base + 2 * i));
+		if (r->o.codec->proto == GK_PROTO_H248)
+			gkt_mid_of(&a, tc.local_mid, sizeof(tc.local_mid));
+		p->txn = gk_cmd_txn_new(r->o.codec, &tc, cmd_ops, &p->sk, r->loop, err_text,
+		                        sizeof(err_text));
+		if (!p->txn) {
+			fprintf(stderr, "gkterm: ipsec-3gpp: %s\n", err_text);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -97,6 +110,8 @@ void gkt_ipsec_close(struct gkt_run *r)
 		if (x->ipsec.fd_s >= 0)
 			close(x->ipsec.fd_s);
 		x->ipsec.fd_c = x->ipsec.fd_s = -1;
+		gk_cmd_txn_free(x->ipsec.txn);
+		x->ipsec.txn = NULL;
 	}
 	gk_xfrm_close(r->xfrm);
 	r->xfrm = NULL;

@@ -48,7 +48,7 @@ static void usage(FILE *f)
 	    "                     " GK_RAS_ARC_DEFAULT ", as the server's ras.arc)\n"
 	    "  --mechs LIST       offer, e.g. \"gk-mac;q=0.9,digest;q=0.1\" (default gk-mac;q=1);\n"
 	    "                     equal weights keep the list's order (--mechanisms is the same).\n"
-	    "                     With ipsec-3gpp (SIP, RAS) each terminal installs its SAs in\n"
+	    "                     With ipsec-3gpp each terminal installs its SAs in\n"
 	    "                     this namespace and sends from its protected port-c\n"
 	    "  --ipsec-ports BASE ipsec-3gpp: terminal i's port-c is BASE + 2i, port-s the next\n"
 	    "                     (default 20000)\n"
