@@ -161,8 +161,9 @@ check-unit: all $(UNIT_BINS) $(BPF_CHECK_OBJS)
 # those cases, and this is where they run. The second starts aucd, softswitchd, sbcd, gkctl and
 # gkterm in the guest, which get them beside it (GK_VM_WITH). The kernel package and the base
 # initramfs are cached in build/vm/cache; they do not depend on the build: both builds share it.
+# (and iproute2's ip, for the `ip xfrm state count` lines the test prints)
 VM_PROGS := $(BUILD)/bin/aucd $(BUILD)/bin/softswitchd $(BUILD)/bin/sbcd $(BUILD)/bin/gkctl \
-            $(BUILD)/bin/gkterm
+            $(BUILD)/bin/gkterm $(shell command -v ip 2>/dev/null)
 check-vm: $(BUILD)/tests/test_xfrm $(BUILD)/tests/test_ipsec_daemons all
 	GK_VM_DIR=$(abspath build)/vm tests/vm/run.sh $(BUILD)/tests/test_xfrm
 	GK_VM_DIR=$(abspath build)/vm GK_VM_TIMEOUT=900 GK_VM_WITH="$(VM_PROGS)" \

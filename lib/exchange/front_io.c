@@ -194,11 +194,14 @@ static int listen_on(struct gk_front_io *io, const struct gk_codec *codec,
 				tc.max_out = io->in_flight;
 			if (codec->proto == GK_PROTO_H248)
 				mid_of(&at, tc.local_mid, sizeof(tc.local_mid));
-			/* the stats name each socket's tables: mgcp_history, mgcp1_history, and
-			 * mgcp_ipsec_history, ... for the protected ports' */
-			if (i || ipsec_port)
-				snprintf(tc.label, sizeof(tc.label), "%s%s%.0u", codec->name,
-				         ipsec_port ? "_ipsec" : "", i);
+			/* the stats name each socket's tables: mgcp_history, mgcp1_history, and for
+			 * the protected ports' (one socket per call) mgcp_ipsec_history and, for
+			 * IPv6, mgcp_ipsec6_history */
+			if (ipsec_port)
+				snprintf(tc.label, sizeof(tc.label), "%s_ipsec%s", codec->name,
+				         at.ss_family == AF_INET6 ? "6" : "");
+			else if (i)
+				snprintf(tc.label, sizeof(tc.label), "%s%u", codec->name, i);
 			s->txn = gk_cmd_txn_new(codec, &tc, &ops, s, io->loop, err, sizeof(err));
 			if (!s->txn) {
 				gk_err("%s on %s: %s", codec->name, a, err);

@@ -17,9 +17,15 @@
  *    SPIs with no loss, and deregistration removes the element's SAs.
  * The binaries are found beside the test (the guest's /test) or in ../bin (the build tree).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -504,6 +510,96 @@ static void dump_daemons(FIXTURE_DATA(rig) * self)
 		fclose(f);
 }
 
+/* `ip xfrm state count` in namespace ns, as a diagnostic line (what an operator types): the guest
+ * has `ip` when check-vm carries it, a host has its own. Nothing when there is none. */
+static void ip_xfrm_count(FIXTURE_DATA(rig) * self, int ns, const char *label)
+{
+	char ip[PATH_MAX], out[96], line[128];
+
+	bin_path("ip", ip, sizeof(ip));
+	if (access(ip, X_OK) != 0)
+		snprintf(ip, sizeof(ip), "/usr/sbin/ip");
+	if (access(ip, X_OK) != 0)
+		snprintf(ip, sizeof(ip), "/sbin/ip");
+	if (access(ip, X_OK) != 0)
+		return;
+	char *argv[] = {ip, "xfrm", "state", "count", NULL};
+	snprintf(out, sizeof(out), "%s/ip.out", self->dir);
+	unlink(out);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || helper_in_ns(ns) < 0 || dup2(fd, 1) < 0)
+			_exit(126);
+		execv(ip, argv);
+		_exit(127);
+	}
+	if (pid < 0 || wait_exit(pid, 10000) != 0)
+		return;
+	FILE *f = fopen(out, "r");
+	if (f && fgets(line, sizeof(line), f))
+		fprintf(stderr, "# %s: ip xfrm state count: %s", label, line);
+	if (f)
+		fclose(f);
+}
+
+/* A capture of the packets on the terminal's link, both ways (AF_PACKET, cooked), opened in its
+ * namespace: what tshark would see there. */
+static int capture_open(FIXTURE_DATA(rig) * self)
+{
+	int fd = -1, big = 4 << 20;
+
+	if (helper_in_ns(self->ns_t) == 0) {
+		/* ETH_P_ALL: a socket of one protocol sees only what comes in, not what leaves */
+		fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
+		struct sockaddr_ll ll = {.sll_family = AF_PACKET,
+		                         .sll_protocol = htons(ETH_P_ALL),
+		                         .sll_ifindex = (int)if_nametoindex(IF_T)};
+		if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)) < 0 ||
+		                bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	helper_in_ns(self->ns_home);
+	return fd;
+}
+
+/* What the capture holds: ESP packets, and UDP ones to or from a protected port (the terminals'
+ * or the element's) which the SAs should have carried. */
+static void capture_count(int fd, const FIXTURE_VARIANT(rig) * variant, unsigned *esp,
+                          unsigned *plain)
+{
+	uint8_t pkt[2048];
+	ssize_t n;
+
+	*esp = *plain = 0;
+	struct sockaddr_ll ll;
+	socklen_t sl = sizeof(ll);
+	while ((n = recvfrom(fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&ll, &sl)) >
+	       0) {
+		const struct iphdr *ih = (const struct iphdr *)pkt;
+		size_t hl = (size_t)ih->ihl * 4;
+		sl = sizeof(ll);
+		if (ll.sll_protocol != htons(ETH_P_IP) || (size_t)n < sizeof(*ih) ||
+		    hl < sizeof(*ih) || (size_t)n < hl)
+			continue;
+		if (ih->protocol == IPPROTO_ESP) {
+			(*esp)++;
+		} else if (ih->protocol == IPPROTO_UDP && (size_t)n >= hl + sizeof(struct udphdr)) {
+			const struct udphdr *uh = (const struct udphdr *)(pkt + hl);
+			uint16_t ports[2] = {ntohs(uh->source), ntohs(uh->dest)};
+			for (int i = 0; i < 2; i++)
+				if ((ports[i] >= BASE_PORT &&
+				     ports[i] < BASE_PORT + 2 * TERMINALS) ||
+				    ports[i] == variant->port_s || ports[i] == variant->port_c) {
+					(*plain)++;
+					break;
+				}
+		}
+	}
+}
+
 /* Both sides' SAs and XFRM error counters, for a failure's log. */
 static void dump_sas(FIXTURE_DATA(rig) * self)
 {
@@ -561,12 +657,26 @@ TEST_F_TIMEOUT(rig, sas_match_and_the_kernel_drops_plaintext, 300)
 	EXPECT_EQ(4 * TERMINALS, nt);
 	EXPECT_EQ(-1, sa_without_twin(e, ne, t, nt));
 	EXPECT_EQ(-1, sa_without_twin(t, nt, e, ne));
+	/* from now on the terminals' signalling on their link is ESP only */
+	int cap = capture_open(self);
+	EXPECT_LE(0, cap);
+	ip_xfrm_count(self, self->ns_e, "registered, element");
+	ip_xfrm_count(self, self->ns_t, "registered, terminal");
 	int rc = wait_exit(pid, 1000 * RUN_S);
 	EXPECT_EQ(0, rc)
 	{
 		print_file(log);
 		dump_daemons(self);
 	}
+	unsigned esp = 0, plain = 0;
+	if (cap >= 0)
+		capture_count(cap, variant, &esp, &plain);
+	fprintf(stderr,
+	        "# the terminals' link, registered: %u ESP, %u UDP to or from a protected port\n",
+	        esp, plain);
+	EXPECT_LE(TERMINALS, esp); /* the OPTIONS (keep-alives) and their answers, whichever the
+	                            * capture was open for (an emulated guest is slow) */
+	EXPECT_EQ(0, plain);
 	/* the requests went under the SAs: the terminals' uplink SAs counted them */
 	ne = sas(self->he, variant->owner, e, 64);
 	uint64_t packets = 0;
@@ -604,6 +714,12 @@ TEST_F_TIMEOUT(rig, sas_match_and_the_kernel_drops_plaintext, 300)
 	EXPECT_EQ(mismatch + 3, xfrm_stat_in(self, self->ns_e, "XfrmInTmplMismatch"));
 	EXPECT_EQ(rx, ctl_stat(self, sock, variant->rx_stat));
 	EXPECT_EQ(unprotected, ctl_stat(self, sock, "ipsec.unprotected"));
+	/* and the capture, which found no plaintext before, sees these three */
+	if (cap >= 0) {
+		capture_count(cap, variant, &esp, &plain);
+		close(cap);
+	}
+	EXPECT_EQ(3, plain);
 }
 
 /*
@@ -641,6 +757,7 @@ TEST_F_TIMEOUT(rig, a_terminal_registers_again_refreshes_and_deregisters, 300)
 	EXPECT_EQ(TERMINALS, ctl_stat(self, sock, "ipsec.removed"));
 	EXPECT_EQ(0, ctl_stat(self, sock, "ipsec.failed"));
 	EXPECT_EQ(0, sas(self->he, variant->owner, e, 64)); /* deregistered: nothing left */
+	ip_xfrm_count(self, self->ns_e, "deregistered, element");
 	EXPECT_EQ(0, sas(self->ht, GK_XFRM_ANY_OWNER, e, 64));
 	FILE *f = fopen(log, "r");
 	char line[512];
