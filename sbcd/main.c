@@ -48,6 +48,11 @@
 #define UNBOUND_TRIES 6 /* sent at 0, 0.5, 1.5, 3.5, 7.5 and 11.5 s, given up at 15.5 s */
 #define UNBOUND_T1_MS 500
 #define UNBOUND_T2_MS 4000
+/* Notices in flight at once; the rest wait their turn in order. A mass expiry (tens of thousands
+ * of bindings in the same second) sent all at once, and again at each retransmission, overflows
+ * the core's socket in bursts that repeat until some notices run out of tries: their Stops are
+ * lost although the core never went away. A window keeps the bursts within what the core takes. */
+#define UNBOUND_WINDOW 256
 /* Not a front reference (no registration waits for it): the flag, a use count in bits 32-61 so
  * that a late acknowledgement of an entry's earlier use frees nothing, and the entry's index. */
 #define UNBOUND_REF      (1ull << 62)
@@ -93,6 +98,8 @@ struct sbcd {
 	uint32_t unbound_gen;
 	uint32_t
 	    unbound_waiting; /* entries in use: deregistrations the core has not acknowledged */
+	uint32_t unbound_in_flight;                /* of those, sent (at most UNBOUND_WINDOW) */
+	uint32_t unbound_queue, unbound_queue_end; /* the others, first to last; 0: none */
 	struct {
 		uint64_t rx_access, rx_verified, rx_protected, rx_core, parse_errors, core_stray,
 		    core_send_failed;
@@ -202,6 +209,8 @@ static void unbound_send(struct unbound *u)
 	gk_timer_arm(u->s->loop, &u->timer, wait > UNBOUND_T2_MS ? UNBOUND_T2_MS : wait);
 }
 
+/* An entry the core acknowledged or that ran out of tries goes back; its place in the window goes
+ * to the longest waiting. */
 static void unbound_release(struct sbcd *s, struct unbound *u)
 {
 	uint32_t i = (uint32_t)u->ref;
@@ -210,6 +219,15 @@ static void unbound_release(struct sbcd *s, struct unbound *u)
 	u->next_free = s->unbound_free;
 	s->unbound_free = i;
 	s->unbound_waiting--;
+	s->unbound_in_flight--;
+	while (s->unbound_queue && s->unbound_in_flight < UNBOUND_WINDOW) {
+		struct unbound *next = gk_steps_at(&s->unbound, s->unbound_queue);
+		s->unbound_queue = next->next_free;
+		if (!s->unbound_queue)
+			s->unbound_queue_end = 0;
+		s->unbound_in_flight++;
+		unbound_send(next);
+	}
 }
 
 static void unbound_timer(struct gk_timer *t)
@@ -278,7 +296,18 @@ static void core_unbound(void *user, const char *idc, const char *idsp, const ch
 	u->has_rand = rand != NULL;
 	if (rand)
 		memcpy(u->rand, rand, GK_RAND_LEN);
-	unbound_send(u);
+	if (s->unbound_in_flight < UNBOUND_WINDOW) {
+		s->unbound_in_flight++;
+		unbound_send(u);
+		return;
+	}
+	u->next_free = 0; /* at the end of the queue */
+	if (s->unbound_queue_end)
+		((struct unbound *)gk_steps_at(&s->unbound, s->unbound_queue_end))->next_free =
+		    (uint32_t)u->ref;
+	else
+		s->unbound_queue = (uint32_t)u->ref;
+	s->unbound_queue_end = (uint32_t)u->ref;
 }
 
 /* The core's acknowledgement of a deregistration: nothing more to send for it. */
@@ -841,6 +870,7 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	P("unbound_resent", s->st.unbound_resent);
 	P("unbound_given_up", s->st.unbound_given_up);
 	P("unbound_waiting", s->unbound_waiting);
+	P("unbound_in_flight", s->unbound_in_flight);
 	P("access_link.verified_rebound", s->st.verified_rebound);
 	P("access_link.verified_rebind_failed", s->st.verified_rebind_failed);
 #undef P

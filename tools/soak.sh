@@ -305,6 +305,9 @@ start_n=$(stat_of aucd accounting_start)
 stop_n=$(stat_of aucd accounting_stop)
 [ "$start_n" = "$stop_n" ] && [ "$start_n" -gt 0 ]
 check $? "accounting pairs up: $start_n Starts, $stop_n Stops"
+given_up=$(stat_of sbcd unbound_given_up)
+[ "$given_up" = 0 ]
+check $? "sbcd gave up no deregistration notice to the core (given up: $given_up, resent: $(stat_of sbcd unbound_resent))"
 echo "soak counters sbcd registrations=$(stat_of sbcd registrations) refreshes=$(stat_of sbcd refreshes)" \
 	"deregistrations=$(stat_of sbcd deregistrations) expirations=$(stat_of sbcd expirations)" \
 	"core_resent=$(stat_of sbcd core_resent) unbound_resent=$(stat_of sbcd unbound_resent)" \
