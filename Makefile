@@ -8,6 +8,7 @@ SAN     ?=
 PROTO   ?= sip
 N       ?= 20
 TOPO    ?= sbc
+MECH    ?=
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -79,7 +80,8 @@ help:
 	@echo "              sanitizer build, fuzz corpora"
 	@echo "make check-vm the ESP tests (test_xfrm, test_ipsec_daemons) in a guest with Debian's kernel (tests/vm/run.sh)"
 	@echo "make demo     start a rig and register N terminals (PROTO=$(PROTO) N=$(N) TOPO=$(TOPO);"
-	@echo "              PROTO is sip, mgcp, h248, h323 or mix, TOPO sbc or direct)"
+	@echo "              PROTO is sip, mgcp, h248, h323 or mix, TOPO sbc or direct;"
+	@echo "              MECH=ipsec-3gpp: three terminals per protocol with ESP, in a guest)"
 	@echo "make bench    print benchmark figures ('bench <name> <value> <unit>')"
 	@echo "make impaired registrations over lossy, duplicating, reordering links (prints, never asserts)"
 	@echo "make soak     churn at half capacity over 1 % loss for SOAK_S seconds (default 600): fails"
@@ -161,13 +163,16 @@ check-unit: all $(UNIT_BINS) $(BPF_CHECK_OBJS)
 # those cases, and this is where they run. The second starts aucd, softswitchd, sbcd, gkctl and
 # gkterm in the guest, which get them beside it (GK_VM_WITH). The kernel package and the base
 # initramfs are cached in build/vm/cache; they do not depend on the build: both builds share it.
-# (and iproute2's ip, for the `ip xfrm state count` lines the test prints)
+# (and iproute2's ip, for the `ip xfrm state count` lines the test prints). The captures of the
+# terminals' link it prints come out in $(BUILD)/vm-out, where the host's tshark reads them.
 VM_PROGS := $(BUILD)/bin/aucd $(BUILD)/bin/softswitchd $(BUILD)/bin/sbcd $(BUILD)/bin/gkctl \
             $(BUILD)/bin/gkterm $(shell command -v ip 2>/dev/null)
 check-vm: $(BUILD)/tests/test_xfrm $(BUILD)/tests/test_ipsec_daemons all
 	GK_VM_DIR=$(abspath build)/vm tests/vm/run.sh $(BUILD)/tests/test_xfrm
+	rm -rf $(BUILD)/vm-out
 	GK_VM_DIR=$(abspath build)/vm GK_VM_TIMEOUT=900 GK_VM_WITH="$(VM_PROGS)" \
-		tests/vm/run.sh $(BUILD)/tests/test_ipsec_daemons
+		GK_VM_OUT=$(abspath $(BUILD))/vm-out tests/vm/run.sh $(BUILD)/tests/test_ipsec_daemons
+	GK_VM_OUT=$(abspath $(BUILD))/vm-out prove -v tests/vm/t_esp_captures.sh
 
 check-e2e: all
 	GK_BUILD=$(abspath $(BUILD)) prove -f $(sort $(wildcard tests/e2e/t_*.sh))
@@ -179,8 +184,16 @@ check-san:
 check-fuzz: $(FUZZ_BINS)
 	GK_BUILD=$(abspath $(BUILD)) FUZZ_TIME=$(FUZZ_TIME) prove -f tests/fuzz/run-fuzzers.sh
 
+# MECH=ipsec-3gpp: in the guest of check-vm, whose kernel has ESP (tools/demo-ipsec.sh).
 demo: deps all
+ifeq ($(MECH),ipsec-3gpp)
+	$(MAKE) $(BUILD)/tests/test_ipsec_daemons
+	GK_BUILD=$(abspath $(BUILD)) tools/demo-ipsec.sh --proto $(PROTO) --topology $(TOPO)
+else ifneq ($(MECH),)
+	@echo "make demo: MECH is ipsec-3gpp or unset (gk-mac, with a tenth on digest), not '$(MECH)'" >&2; exit 2
+else
 	GK_BUILD=$(abspath $(BUILD)) tools/demo.sh --proto $(PROTO) -n $(N) --topology $(TOPO)
+endif
 
 bench: deps all
 	GK_BUILD=$(abspath $(BUILD)) tools/bench.sh

@@ -54,6 +54,8 @@ b=$(echo "$sbc" | sed -n 's/^bench call_rate_sip_sbc \([0-9]*\) .*/\1/p')
 # Registrations while an attacker floods the SBC: with the XDP fast path, then without it.
 "$HERE/bench-flood.sh" xdp
 "$HERE/bench-flood.sh" user
+# ipsec-3gpp through sbcd, and gk-mac beside it, in a guest whose kernel has ESP.
+"$HERE/bench-ipsec.sh"
 
 # XDP fast path under BPF_PROG_TEST_RUN (needs root; the program is loaded unpinned), and the
 # same decision function in userspace on the same datagrams.

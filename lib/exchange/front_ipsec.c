@@ -264,6 +264,7 @@ void gk_front_ipsec_ctl_stats(const struct gk_front_ipsec *fi, struct gk_ctl_rep
 	    {"failed", st->failed},
 	    {"adopted", st->adopted},
 	    {"adopt_missing", st->adopt_missing},
+	    {"install_us", st->install_us},
 	    {"pending_switches", gk_ipsec_element_pending(fi->el)},
 	    {"unprotected", fi->unprotected},
 	};

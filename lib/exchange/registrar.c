@@ -1491,9 +1491,37 @@ static void on_other(struct gk_registrar *r, struct gk_msg *m, const struct sock
 	send_sealed(r, &resp, from, b);
 }
 
+/*
+ * RFC 3329 §2.3.1: a SIP request that came under a binding's ipsec-3gpp SAs echoes, in its
+ * Security-Verify, the end the element's Security-Server gave that binding: its protected ports
+ * for SIP and one of its slot's two SPI pairs (the current one, or the one a refresh is
+ * replacing: a request sent before the terminal switched may arrive after the registrar did). The
+ * SUCCESS's MAC already covers what the terminal learnt; this is the check a sec-agree client
+ * expects of its server. A request whose sender does not echo the agreement is refused.
+ * Other bindings and protocols carry no such echo.
+ */
+static bool sec_verified(struct gk_registrar *r, const struct gk_msg *m,
+                         const struct sockaddr_storage *from, uint32_t verified_index)
+{
+	const struct gk_binding *b;
+
+	if (!verified_index || m->proto != GK_PROTO_SIP ||
+	    !(b = protected_binding(r, verified_index, from)) || b->mech != GK_MECH_IPSEC)
+		return true;
+	if (!(m->fields & GK_F_SEC_VERIFY))
+		return false;
+	const struct gk_ipsec_end *v = &m->ipsec_net;
+	uint32_t pair0 = IPSEC_SPI_BASE + b->index * 4;
+	return v->port_c == r->cfg.ipsec_port_c[GK_PROTO_SIP] &&
+	       v->port_s == r->cfg.ipsec_port_s[GK_PROTO_SIP] &&
+	       (v->spi_c == pair0 || v->spi_c == pair0 + 2) && v->spi_s == v->spi_c + 1;
+}
+
 void gk_registrar_on_message(struct gk_registrar *r, struct gk_msg *m,
                              const struct sockaddr_storage *from, uint32_t verified_index)
 {
+	if (!sec_verified(r, m, from, verified_index))
+		return reject(r, m, from, GK_R_SEC_VERIFY); /* "forbidden", under the SAs */
 	switch (m->type) {
 	case GK_MSG_REGISTER:
 		on_register(r, m, from, verified_index);

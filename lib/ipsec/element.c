@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gatekey/crypto/crypto.h"
 #include "gatekey/ipsec/element.h"
@@ -172,9 +173,14 @@ int gk_ipsec_element_up(struct gk_ipsec_element *el, const struct gk_binding_inf
 		goto failed;
 	}
 	if (cur->mech != GK_MECH_IPSEC) {
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = gk_ipsec_install(el->h, &next, k);
 		if (rc)
 			goto failed;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		el->st.install_us += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+		                                (t1.tv_nsec - t0.tv_nsec) / 1000);
 		el->st.installed++;
 		el->installed[cur->index] = net->spi_c;
 		return 0;

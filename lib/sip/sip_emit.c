@@ -597,6 +597,12 @@ static int encode_request(struct sip_out *o, const struct gk_msg *m)
 		put_mechs(o, m);
 		sip_puts(o, "\r\nRequire: sec-agree\r\nProxy-Require: sec-agree\r\n");
 	}
+	if (m->fields & GK_F_SEC_VERIFY) {
+		/* RFC 3329 §2.3.1: under the SAs, the element's end as its Security-Server said */
+		sip_puts(o, "Security-Verify: ipsec-3gpp");
+		put_ipsec_end(o, &m->ipsec_net);
+		sip_puts(o, "\r\n");
+	}
 	sip_puts(o, "User-Agent: gatekey\r\nContent-Length: 0\r\n\r\n");
 	return 0;
 }

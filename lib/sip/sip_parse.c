@@ -345,14 +345,21 @@ static bool span_eq(struct sip_span a, struct sip_span b)
 
 /* ---- security mechanism lists (RFC 3329) --------------------------------------------------- */
 
+/* Which list parse_mechs reads. */
+enum mech_list {
+	MECHS_CLIENT, /* Security-Client: the terminal's offer, into m->mechs */
+	MECHS_SERVER, /* Security-Server: the chosen mechanism, its one known entry */
+	MECHS_VERIFY, /* Security-Verify: the element's end echoed, its ipsec-3gpp entry only */
+};
+
 /* One list: mechanism-name *(";" param), comma-separated. Unknown names are skipped (they do
- * count against SIP_MECH_ENTRIES_MAX). `server`: Security-Server, whose one known entry is the
- * chosen mechanism; otherwise the entries append to m->mechs. An ipsec-3gpp entry carries its
- * end's SPIs and ports (gk_ipsec_param): into m->ipsec_net from Security-Server, m->ipsec_term
- * otherwise. One that lacks them, has an unusable SPI or port, or names another protocol, mode
- * or cipher gives no end: nothing could protect the terminal under it. */
-static int parse_mechs(struct dec *d, struct sip_span v, bool server)
+ * count against SIP_MECH_ENTRIES_MAX). An ipsec-3gpp entry carries its end's SPIs and ports
+ * (gk_ipsec_param): into m->ipsec_term from Security-Client, m->ipsec_net from the others. One
+ * that lacks them, has an unusable SPI or port, or names another protocol, mode or cipher gives
+ * no end: nothing could protect the terminal under it. */
+static int parse_mechs(struct dec *d, struct sip_span v, enum mech_list list)
 {
+	bool server = list != MECHS_CLIENT;
 	struct gk_msg *m = d->m;
 	struct sip_span e;
 	size_t pos = 0;
@@ -399,7 +406,9 @@ static int parse_mechs(struct dec *d, struct sip_span v, bool server)
 		if (pr < 0)
 			return fail(d, GK_R_PARSE_SYNTAX);
 		if (mech == GK_MECH_IPSEC) {
-			uint32_t have = server ? GK_F_IPSEC_NET : GK_F_IPSEC_TERM;
+			uint32_t have = list == MECHS_CLIENT   ? GK_F_IPSEC_TERM
+			                : list == MECHS_SERVER ? GK_F_IPSEC_NET
+			                                       : GK_F_SEC_VERIFY;
 
 			/* A UE may offer several variants (one per algorithm, RFC 3329 §2.2):
 			 * the first usable one is its end. Every entry stays in the list, which
@@ -408,7 +417,7 @@ static int parse_mechs(struct dec *d, struct sip_span v, bool server)
 			    gk_ipsec_read_end(&ipsec, server ? &m->ipsec_net : &m->ipsec_term))
 				m->fields |= have;
 		}
-		if (mech == GK_MECH_NONE)
+		if (mech == GK_MECH_NONE || list == MECHS_VERIFY)
 			continue;
 		if (server) {
 			if (++d->server_known > 1)
@@ -1243,9 +1252,11 @@ static int header(struct dec *d, struct sip_span name, struct sip_span v)
 			return -1;
 		return parse_auth(d, v, A_INFO);
 	case SIP_H_SECURITY_CLIENT:
-		return d->req ? parse_mechs(d, v, false) : 0;
+		return d->req ? parse_mechs(d, v, MECHS_CLIENT) : 0;
 	case SIP_H_SECURITY_SERVER:
-		return ok200 ? parse_mechs(d, v, true) : 0;
+		return ok200 ? parse_mechs(d, v, MECHS_SERVER) : 0;
+	case SIP_H_SECURITY_VERIFY:
+		return d->req ? parse_mechs(d, v, MECHS_VERIFY) : 0;
 	case SIP_H_REQUIRE:
 	case SIP_H_PROXY_REQUIRE:
 		return d->req ? parse_require(d, v) : 0;
@@ -1470,7 +1481,7 @@ static int finish_request(struct dec *d)
 	if (!d->is_register) {
 		m->type = GK_MSG_OTHER;
 		keep_only(m, GK_F_N1 | GK_F_N2 | GK_F_TS | GK_F_RAND | GK_F_AUTH | GK_F_MECHS |
-		                 GK_F_ADDR | GK_F_DIGEST);
+		                 GK_F_ADDR | GK_F_DIGEST | GK_F_SEC_VERIFY);
 		return 0;
 	}
 	/* RFC 3261 §10.3: a REGISTER's To is the address of record, a SIP or SIPS URI (RFC 4475

@@ -53,6 +53,21 @@ int helper_veth_to(const char *here, const char *there, int ns_there)
 	return rc;
 }
 
+int helper_link_delete(const char *ifname)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct rtnl_link *link = rtnl_link_alloc();
+	int rc = -ENOMEM;
+
+	if (sk && link && nl_connect(sk, NETLINK_ROUTE) == 0) {
+		rtnl_link_set_name(link, ifname);
+		rc = rtnl_link_delete(sk, link) < 0 ? -ENODEV : 0;
+	}
+	rtnl_link_put(link);
+	nl_socket_free(sk);
+	return rc;
+}
+
 int helper_link_address_up(const char *ifname, int family, const char *ip, int prefix)
 {
 	struct nl_sock *sk = nl_socket_alloc();

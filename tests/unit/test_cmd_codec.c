@@ -645,9 +645,10 @@ TEST(ipsec_3gpp_end_in_the_mechanism_list)
 		n = c->encode(&a, w, sizeof(w) - 1);
 		ASSERT_LT(0, n) TH_LOG("%s", c->name);
 		w[n] = 0;
-		EXPECT_NE(NULL, strstr((const char *)w, "ipsec-3gpp;q=0.5;prot=esp;mod=trans;"
-		                                        "ealg=aes-gcm;spi-c=23456789;spi-s=12345678;"
-		                                        "port-c=2468;port-s=1357"))
+		EXPECT_NE(NULL,
+		          strstr((const char *)w, "ipsec-3gpp;q=0.5;prot=esp;mod=trans;"
+		                                  "ealg=aes-gcm;spi-c=23456789;spi-s=12345678;"
+		                                  "port-c=2468;port-s=1357"))
 		TH_LOG("%s", w);
 		ASSERT_EQ(0, c->decode(w, (size_t)n, &b, &why)) TH_LOG("%s", gk_reason_name(why));
 		same(_metadata, &a, &b);
@@ -660,7 +661,8 @@ TEST(ipsec_3gpp_end_in_the_mechanism_list)
 		a.ipsec_term.spi_s = 255;
 		EXPECT_EQ(-EINVAL, c->encode(&a, w, sizeof(w)));
 
-		/* The SUCCESS: the echo with the terminal's end, the element's on the chosen one. */
+		/* The SUCCESS: the echo with the terminal's end, the element's on the chosen one.
+		 */
 		struct gk_msg s = build(proto, 3);
 		static const struct gk_ipsec_end net = {
 		    .spi_c = 4294967295u, .spi_s = 256, .port_c = 65535, .port_s = 5064};
@@ -673,11 +675,13 @@ TEST(ipsec_3gpp_end_in_the_mechanism_list)
 		n = c->encode(&s, w, sizeof(w) - 1);
 		ASSERT_LT(0, n) TH_LOG("%s", c->name);
 		w[n] = 0;
-		EXPECT_NE(NULL, strstr((const char *)w, "ipsec-3gpp;prot=esp;mod=trans;ealg=aes-gcm;"
-		                                        "spi-c=4294967295;spi-s=256;port-c=65535;"
-		                                        "port-s=5064"))
+		EXPECT_NE(NULL,
+		          strstr((const char *)w, "ipsec-3gpp;prot=esp;mod=trans;ealg=aes-gcm;"
+		                                  "spi-c=4294967295;spi-s=256;port-c=65535;"
+		                                  "port-s=5064"))
 		TH_LOG("%s", w);
-		ASSERT_EQ(0, c->decode(w, (size_t)n, &b, &why)) TH_LOG("%s\n%s", gk_reason_name(why), w);
+		ASSERT_EQ(0, c->decode(w, (size_t)n, &b, &why))
+		TH_LOG("%s\n%s", gk_reason_name(why), w);
 		same(_metadata, &s, &b);
 		EXPECT_EQ(s.fields, b.fields);
 		EXPECT_EQ(0, memcmp(&net, &b.ipsec_net, sizeof(net)));
@@ -691,7 +695,8 @@ TEST(ipsec_3gpp_end_in_the_mechanism_list)
 	static const char *const variants =
 	    "NTFY 3 alice@ss1 MGCP 1.0\r\nX: 1\r\nO: gk/ans\r\nX-GK-Auth: " HEX32 "\r\n"
 	    "X-GK-Mechs: ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;spi-s=2;port-c=3;port-s=4, "
-	    "ipsec-3gpp ; ealg = aes-gcm ; spi-c=1111;spi-s=2222;port-c=5062;port-s=5064, gk-mac\r\n";
+	    "ipsec-3gpp ; ealg = aes-gcm ; spi-c=1111;spi-s=2222;port-c=5062;port-s=5064, "
+	    "gk-mac\r\n";
 	struct gk_msg m;
 	enum gk_reason why;
 	ASSERT_EQ(0, gk_mgcp_decode((const uint8_t *)variants, strlen(variants), &m, &why))
@@ -706,7 +711,6 @@ TEST(ipsec_3gpp_end_in_the_mechanism_list)
 	EXPECT_GT(0, gk_mgcp_decode((const uint8_t *)bad, strlen(bad), &m, &why));
 	EXPECT_EQ(GK_R_PARSE_BAD_VALUE, why);
 }
-
 
 TEST(malformed_corpus_is_refused_with_its_reason)
 {

@@ -2028,6 +2028,9 @@ TEST(ipsec_3gpp_binding_is_served_only_over_its_protected_flow)
 	snprintf(probe.idc, sizeof(probe.idc), "alice");
 	snprintf(probe.idsp, sizeof(probe.idsp), "ss1");
 	snprintf(probe.wire.sip.method, sizeof(probe.wire.sip.method), "OPTIONS");
+	/* under the SAs a SIP request echoes the element's end (Security-Verify) */
+	probe.ipsec_net = alice.ipsec_net;
+	probe.fields |= GK_F_SEC_VERIFY;
 	resp = deliver_from(&w, &probe, &prot, index);
 	ASSERT_NE(NULL, resp);
 	EXPECT_EQ(GK_MSG_OTHER_OK, resp->type);
@@ -2040,6 +2043,8 @@ TEST(ipsec_3gpp_binding_is_served_only_over_its_protected_flow)
 
 	/* deregistered: the flow speaks for nobody any more */
 	gk_terminal_deregister(&alice, &probe);
+	probe.ipsec_net = alice.ipsec_net;
+	probe.fields |= GK_F_SEC_VERIFY;
 	resp = deliver_from(&w, &probe, &prot, index);
 	ASSERT_NE(NULL, resp);
 	EXPECT_EQ(GK_MSG_DEREG_OK, resp->type);

@@ -1,228 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ipsec-3gpp end to end, with the daemons (issue 17): aucd and softswitchd in one network
- * namespace, gkterm's terminals in another, a veth between them, in the direct topology. The rig
- * is built here through libnl (helper_netns.h) and the programs are started by fork and exec, so
- * that the test runs in the guest of tests/vm/run.sh (make check-vm), whose kernel has ESP, as
- * well as on any host whose kernel has it. Where the kernel is proven to lack ESP or GCM it skips
- * and says so (helper_xfrm.h), as test_xfrm does.
+ * ipsec-3gpp end to end, with the daemons (issue 17), in all four protocols, directly and through
+ * sbcd: the rig of ipsec_rig.h. It runs in the guest of tests/vm/run.sh (make check-vm), whose
+ * kernel has ESP, and on any host whose kernel has it; where the kernel is proven to lack ESP or
+ * GCM it skips and says so (helper_xfrm.h), as test_xfrm does.
  *
  * What it asserts is what an operator relies on:
  *  - after registering with --mechanisms ipsec-3gpp,gk-mac, the terminals hold SAs matching the
  *    element's (the same SPI and flow for each of the four per terminal), checked through libnl
- *    on both sides, never with a key in sight; their requests pass under them;
+ *    on both sides, never with a key in sight; their requests pass under them, and their link
+ *    carries only ESP (the capture, which tshark reads on the host: tests/vm/t_esp_captures.sh);
  *  - a plaintext datagram from a terminal's protected port to the element's is dropped by the
  *    kernel (XfrmInTmplMismatch), and never reaches the daemon;
  *  - a terminal that lost its SAs (gkterm ran again) registers again, a refresh rolls to new
- *    SPIs with no loss, and deregistration removes the element's SAs.
- * The binaries are found beside the test (the guest's /test) or in ../bin (the build tree).
+ *    SPIs with no loss, and deregistration removes the element's SAs;
+ *  - the element restarts while the terminals send, and takes its SAs back.
+ * "--demo PROTO TOPO" (make demo MECH=ipsec-3gpp) runs only the first, in those variants, and
+ * prints each terminal's line with both sides' SPIs.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
-#include <netinet/ip.h>
-#include <netinet/udp.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "kselftest_harness.h"
-
-#include "gatekey/ipsec/xfrm.h"
-#include "gatekey/runtime/config.h"
-#include "gatekey/runtime/loop.h"
-#include "helper_netns.h"
-#include "helper_xfrm.h"
-
-#define IF_E      "gkie0"
-#define IF_S      "gkis0" /* the SBC's core side, and the core host's */
-#define IF_C      "gkic0"
-#define CORE_S    "198.18.8.1"
-#define CORE_C    "198.18.8.2"
-#define IF_T      "gkit0"
-#define ADDR_E    "198.18.7.1"
-#define ADDR_T    "198.18.7.2"
-#define TERMINALS 3
-#define BASE_PORT 21000 /* gkterm --ipsec-ports: terminal i's port-c is BASE_PORT + 2i */
-#define START_MS  60000 /* a daemon's start, emulated (TCG) in the guest */
-#define RUN_S     40    /* gkterm --timeout */
-#define SECRET    "gk-ipsec-e2e-secret"
-
-FIXTURE(rig)
-{
-	int ns_e, ns_t, ns_c, ns_home; /* the element holding K, the terminals, the core */
-	char dir[64];
-	char elem_sock[96]; /* the control socket of the element holding K */
-	pid_t aucd, ss, sbc;
-	struct gk_xfrm *he, *ht; /* XFRM netlink in the element's and the terminal's namespace */
-};
-
-FIXTURE_VARIANT(rig)
-{
-	bool sbc;             /* through sbcd, which then holds K; else softswitchd does */
-	const char *proto;    /* gkterm --proto */
-	uint16_t server_port; /* the element's ordinary port of that protocol */
-	uint16_t port_c, port_s;
-	const char *listen_key, *ports_key;
-	uint16_t owner;      /* the element's ipsec.owner (its default) */
-	const char *rx_stat; /* its counter of datagrams its protected ports received */
-};
-
-#define SIP_VARIANT                                                                                \
-	.proto = "sip", .server_port = 5060, .port_c = 5062, .port_s = 5064,                       \
-	.listen_key = "sip.listen", .ports_key = "sip.ipsec_ports"
-#define RAS_VARIANT                                                                                \
-	.proto = "h323", .server_port = 1719, .port_c = 1722, .port_s = 1724,                      \
-	.listen_key = "ras.listen", .ports_key = "ras.ipsec_ports"
-
-FIXTURE_VARIANT_ADD(rig, sbc_sip){.sbc = true, SIP_VARIANT, .owner = 1, .rx_stat = "rx_protected"};
-FIXTURE_VARIANT_ADD(rig, sbc_ras){.sbc = true, RAS_VARIANT, .owner = 1, .rx_stat = "rx_protected"};
-#define MGCP_VARIANT                                                                               \
-	.proto = "mgcp", .server_port = 2727, .port_c = 2722, .port_s = 2724,                      \
-	.listen_key = "mgcp.listen", .ports_key = "mgcp.ipsec_ports"
-#define H248_VARIANT                                                                               \
-	.proto = "h248", .server_port = 2944, .port_c = 2946, .port_s = 2948,                      \
-	.listen_key = "h248.listen", .ports_key = "h248.ipsec_ports"
-FIXTURE_VARIANT_ADD(rig,
-                    sbc_mgcp){.sbc = true, MGCP_VARIANT, .owner = 1, .rx_stat = "rx_protected"};
-FIXTURE_VARIANT_ADD(rig,
-                    sbc_h248){.sbc = true, H248_VARIANT, .owner = 1, .rx_stat = "rx_protected"};
-FIXTURE_VARIANT_ADD(rig, sip){SIP_VARIANT, .owner = 2, .rx_stat = "rx_datagrams"};
-FIXTURE_VARIANT_ADD(rig, ras){RAS_VARIANT, .owner = 2, .rx_stat = "rx_datagrams"};
-FIXTURE_VARIANT_ADD(rig, mgcp){MGCP_VARIANT, .owner = 2, .rx_stat = "rx_datagrams"};
-FIXTURE_VARIANT_ADD(rig, h248){H248_VARIANT, .owner = 2, .rx_stat = "rx_datagrams"};
-
-/* A program beside this test (the guest) or in ../bin (build/tests -> build/bin). */
-static void bin_path(const char *name, char *out, size_t cap)
-{
-	char self[PATH_MAX / 2];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	self[n > 0 ? n : 0] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	if ((size_t)snprintf(out, cap, "%s/%.64s", self, name) >= cap || access(out, X_OK) != 0)
-		snprintf(out, cap, "%s/../bin/%.64s", self, name);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Starts argv (argv[0] a program name, found by bin_path) in namespace ns, its output to log. */
-static pid_t spawn(int ns, const char *log, char *const argv[])
-{
-	char path[PATH_MAX];
-	pid_t pid;
-
-	bin_path(argv[0], path, sizeof(path));
-	pid = fork();
-	if (pid != 0)
-		return pid;
-	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0 || helper_in_ns(ns) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-		_exit(126);
-	execv(path, argv);
-	_exit(127);
-}
-
-/* Its exit status, or -1 after killing it when it outlived timeout_ms. */
-static int wait_exit(pid_t pid, uint64_t timeout_ms)
-{
-	uint64_t end = now_ms() + timeout_ms;
-	int st;
-
-	while (now_ms() < end) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-		if (w == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (w < 0)
-			return -1;
-		usleep(20000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
-}
-
-/* Runs argv to its end in namespace ns: its exit status (-1: it had to be killed). */
-static int run(int ns, const char *log, char *const argv[], uint64_t timeout_ms)
-{
-	pid_t pid = spawn(ns, log, argv);
-	return pid < 0 ? -1 : wait_exit(pid, timeout_ms);
-}
-
-static void stop(pid_t *pid)
-{
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	if (wait_exit(*pid, 10000) < 0)
-		fprintf(stderr, "# pid %d did not stop on SIGTERM\n", (int)*pid);
-	*pid = 0;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
-	if (fd >= 0)
-		close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
-/* The value of counter `name` in a daemon's "stats", or -1. */
-static long ctl_stat(FIXTURE_DATA(rig) * self, const char *sock, const char *name)
-{
-	char log[128], gkctl[PATH_MAX], line[256];
-	char *argv[] = {"gkctl", "ctl", (char *)sock, "stats", NULL};
-	long v = -1;
-
-	snprintf(log, sizeof(log), "%s/stats.out", self->dir);
-	unlink(log);
-	bin_path("gkctl", gkctl, sizeof(gkctl));
-	if (run(self->ns_home, log, argv, 10000) != 0)
-		return -1;
-	FILE *f = fopen(log, "r");
-	size_t n = strlen(name);
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, name, n) == 0 && line[n] == ' ')
-			v = strtol(line + n + 1, NULL, 10);
-	if (f)
-		fclose(f);
-	return v;
-}
-
-/* Waits until the daemon's control socket answers. */
-static bool ready(FIXTURE_DATA(rig) * self, const char *sock)
-{
-	char *argv[] = {"gkctl", "ctl", (char *)sock, "stats", NULL};
-	char log[128];
-	uint64_t end = now_ms() + START_MS;
-
-	snprintf(log, sizeof(log), "%s/ready.out", self->dir);
-	while (now_ms() < end) {
-		if (run(self->ns_home, log, argv, 10000) == 0)
-			return true;
-		usleep(100000);
-	}
-	return false;
-}
+#include "ipsec_rig.h"
 
 /* A counter of /proc/net/xfrm_stat in namespace ns, or -1. */
 static long xfrm_stat_in(FIXTURE_DATA(rig) * self, int ns, const char *name)
@@ -240,236 +37,6 @@ static long xfrm_stat_in(FIXTURE_DATA(rig) * self, int ns, const char *name)
 		fclose(f);
 	helper_in_ns(self->ns_home);
 	return found;
-}
-
-static void print_file(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		fprintf(stderr, "#   %s", line);
-	if (f)
-		fclose(f);
-}
-
-/* gkctl with the key store's options first, then args (NULL-terminated). */
-static int gkctl(FIXTURE_DATA(rig) * self, const char *const args[])
-{
-	char db[96], kek[96], log[96];
-	char *argv[16] = {"gkctl", "--db", db, "--kek", kek};
-	int n = 5;
-
-	snprintf(db, sizeof(db), "%s/keys.db", self->dir);
-	snprintf(kek, sizeof(kek), "%s/kek", self->dir);
-	snprintf(log, sizeof(log), "%s/provision.log", self->dir);
-	for (; *args && n < 15; args++)
-		argv[n++] = (char *)*args;
-	argv[n] = NULL;
-	return run(self->ns_home, log, argv, 30000);
-}
-
-/* Writes <dir>/<name>.conf and starts the daemon with it in namespace ns: its pid once its
- * control socket <dir>/<name>.sock answers, else -1 after printing its log. */
-static pid_t daemon_start(FIXTURE_DATA(rig) * self, const char *name, int ns, const char *conf)
-{
-	char path[96], log[96], sock[96];
-	char *argv[] = {(char *)name, "-c", path, NULL};
-
-	snprintf(path, sizeof(path), "%s/%s.conf", self->dir, name);
-	snprintf(log, sizeof(log), "%s/%s.log", self->dir, name);
-	snprintf(sock, sizeof(sock), "%s/%s.sock", self->dir, name);
-	if (write_file(path, conf) < 0)
-		return -1;
-	pid_t pid = spawn(ns, log, argv);
-	if (pid > 0 && ready(self, sock))
-		return pid;
-	print_file(log);
-	if (pid > 0)
-		stop(&pid);
-	return -1;
-}
-
-/* A new network namespace with lo up: its fd (the caller is in it afterwards). */
-static int new_ns(void)
-{
-	if (unshare(CLONE_NEWNET) < 0 || helper_lo_up() < 0)
-		return -1;
-	return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-}
-
-/*
- * The rig. Direct: terminal host ADDR_T -- ADDR_E softswitchd (with aucd). Through an SBC:
- * terminal host ADDR_T -- ADDR_E sbcd, whose core side CORE_S -- CORE_C reaches softswitchd and
- * aucd. Either way the element holding K, whose SAs the tests look at, is at ADDR_E in ns_e.
- */
-FIXTURE_SETUP(rig)
-{
-	char conf[1536], core[64];
-
-	self->ns_e = self->ns_t = self->ns_c = self->ns_home = -1;
-	/* without ESP nothing is built: each test says why it skips (ESP_CAPABLE_OR_SKIP) */
-	char why[384];
-	if (gk_test_esp_capable(AF_INET, why, sizeof(why)) != 0)
-		return;
-	self->ns_home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->ns_home);
-	ASSERT_LE(0, self->ns_t = new_ns());
-	if (variant->sbc)
-		ASSERT_LE(0, self->ns_c = new_ns());
-	ASSERT_LE(0, self->ns_e = new_ns());
-	if (!variant->sbc)
-		self->ns_c = dup(self->ns_e);
-	ASSERT_EQ(0, helper_veth_to(IF_E, IF_T, self->ns_t));
-	ASSERT_EQ(0, helper_link_address_up(IF_E, AF_INET, ADDR_E, 24));
-	if (variant->sbc) {
-		ASSERT_EQ(0, helper_veth_to(IF_S, IF_C, self->ns_c));
-		ASSERT_EQ(0, helper_link_address_up(IF_S, AF_INET, CORE_S, 24));
-	}
-	ASSERT_EQ(0, gk_xfrm_open(&self->he));
-	ASSERT_EQ(0, helper_in_ns(self->ns_t));
-	ASSERT_EQ(0, helper_link_address_up(IF_T, AF_INET, ADDR_T, 24));
-	ASSERT_EQ(0, gk_xfrm_open(&self->ht));
-	if (variant->sbc) {
-		ASSERT_EQ(0, helper_in_ns(self->ns_c));
-		ASSERT_EQ(0, helper_link_address_up(IF_C, AF_INET, CORE_C, 24));
-	}
-	ASSERT_EQ(0, helper_in_ns(self->ns_home));
-
-	snprintf(self->dir, sizeof(self->dir), "/tmp/gk-ipsec-e2e-%d", (int)getpid());
-	ASSERT_EQ(0, mkdir(self->dir, 0700));
-	snprintf(self->elem_sock, sizeof(self->elem_sock), "%s/%s.sock", self->dir,
-	         variant->sbc ? "sbcd" : "softswitchd");
-	/* the key store: a KEK, the softswitch (and the SBC), the subscribers t1..tN */
-	char kek[96], log[96], ss_key[96], sbc_key[96], core_key[96];
-	snprintf(kek, sizeof(kek), "%s/kek", self->dir);
-	snprintf(log, sizeof(log), "%s/provision.log", self->dir);
-	snprintf(ss_key, sizeof(ss_key), "%s/ss1.key", self->dir);
-	snprintf(sbc_key, sizeof(sbc_key), "%s/sbc1.key", self->dir);
-	snprintf(core_key, sizeof(core_key), "%s/sbc1.core", self->dir);
-	char *kekgen[] = {"gkctl", "kek", "generate", kek, NULL};
-	ASSERT_EQ(0, run(self->ns_home, log, kekgen, 30000));
-	ASSERT_EQ(0, gkctl(self, (const char *[]){"element", "add", "ss1", "--type", "softswitch",
-	                                          "--out", ss_key, NULL}));
-	for (int i = 1; i <= TERMINALS; i++) {
-		char id[16], out[96];
-		snprintf(id, sizeof(id), "t%d", i);
-		snprintf(out, sizeof(out), "%s/%s.key", self->dir, id);
-		ASSERT_EQ(
-		    0, gkctl(self, (const char *[]){"subscriber", "add", id, "--out", out, NULL}));
-	}
-	if (variant->sbc) {
-		ASSERT_EQ(0, gkctl(self, (const char *[]){"element", "add", "sbc1", "--type", "sbc",
-		                                          "--out", sbc_key, NULL}));
-		char *coregen[] = {"gkctl", "core-key", "generate", "sbc1",
-		                   "--out", core_key,   NULL};
-		ASSERT_EQ(0, run(self->ns_home, log, coregen, 30000));
-	}
-
-	/* aucd and softswitchd on the core host; with ipsec-3gpp at the element that holds K */
-	snprintf(conf, sizeof(conf),
-	         "auc.listen = 127.0.0.1:1812\nauc.accounting_listen = 127.0.0.1:1813\n"
-	         "keystore.db = %s/keys.db\nkeystore.kek = %s\n"
-	         "radius.client = 127.0.0.0/8 " SECRET "\ncontrol.socket = %s/aucd.sock\n",
-	         self->dir, kek, self->dir);
-	ASSERT_LT(0, self->aucd = daemon_start(self, "aucd", self->ns_c, conf));
-	const char *small = "registrar.max_terminals = 64\nregistrar.max_pending = 64\n"
-	                    "route.transactions = 64\nregistrar.binding_store = none\n";
-	char front[256];
-	/* sbcd's SIP listener is its access side's */
-	const char *listen = variant->sbc && strcmp(variant->listen_key, "sip.listen") == 0
-	                         ? "access.listen"
-	                         : variant->listen_key;
-	snprintf(front, sizeof(front),
-	         "%s = " ADDR_E ":%u\nregistrar.mechanisms = ipsec-3gpp gk-mac\n%s = %u %u\n",
-	         listen, variant->server_port, variant->ports_key, variant->port_c,
-	         variant->port_s);
-	snprintf(core, sizeof(core), "%s", variant->sbc ? CORE_C : ADDR_E);
-	snprintf(conf, sizeof(conf),
-	         "softswitch.key_file = %s\nauc.server = 127.0.0.1:1812\nauc.secret = " SECRET "\n"
-	         "control.socket = %s/softswitchd.sock\n%s%s",
-	         ss_key, self->dir, small, variant->sbc ? "" : front);
-	if (variant->sbc)
-		snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf),
-		         "sip.listen = " CORE_C ":5060\nsbc.peer = sbc1 " CORE_S " %s\n", core_key);
-	ASSERT_LT(0, self->ss = daemon_start(self, "softswitchd", self->ns_c, conf));
-	if (variant->sbc) {
-		snprintf(conf, sizeof(conf),
-		         "sbc.key_file = %s\ncore.softswitch = " CORE_C
-		         ":5060\ncore.key_file = %s\n"
-		         "control.socket = %s/sbcd.sock\nfastpath.mode = userspace\n%s%s",
-		         sbc_key, core_key, self->dir, small, front);
-		ASSERT_LT(0, self->sbc = daemon_start(self, "sbcd", self->ns_e, conf));
-	}
-}
-
-FIXTURE_TEARDOWN(rig)
-{
-	char cmd[128];
-
-	stop(&self->sbc);
-	stop(&self->ss);
-	stop(&self->aucd);
-	gk_xfrm_close(self->he);
-	gk_xfrm_close(self->ht);
-	if (self->dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", self->dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "# could not remove %s\n", self->dir);
-	}
-	/* the namespaces go with their last reference: the fds, and no process left in them */
-	int *fds[] = {&self->ns_e, &self->ns_t, &self->ns_c, &self->ns_home};
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-}
-
-/* gkterm's terminals t1..tN from the terminal's namespace, with extra arguments; started, not
- * waited for. */
-static pid_t gkterm(FIXTURE_DATA(rig) * self, const FIXTURE_VARIANT(rig) * variant, const char *log,
-                    const char *const extra[], int n_extra)
-{
-	char server[64], timeout[16], base[16], count[16];
-	char *argv[40];
-	int n = 0;
-
-	snprintf(server, sizeof(server), ADDR_E ":%u", variant->server_port);
-	snprintf(timeout, sizeof(timeout), "%d", RUN_S);
-	snprintf(base, sizeof(base), "%d", BASE_PORT);
-	snprintf(count, sizeof(count), "%d", TERMINALS);
-	const char *fixed[] = {"gkterm",
-	                       "--server",
-	                       server,
-	                       "--idsp",
-	                       variant->sbc ? "sbc1" : "ss1",
-	                       "--proto",
-	                       variant->proto,
-	                       "--prefix",
-	                       "t",
-	                       "--count",
-	                       count,
-	                       "--key-dir",
-	                       self->dir,
-	                       "--bind",
-	                       ADDR_T,
-	                       "--mechanisms",
-	                       "ipsec-3gpp,gk-mac",
-	                       "--ipsec-ports",
-	                       base,
-	                       "--timeout",
-	                       timeout};
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		argv[n++] = (char *)fixed[i];
-	for (int i = 0; i < n_extra; i++)
-		argv[n++] = (char *)extra[i];
-	argv[n] = NULL;
-	return spawn(self->ns_t, log, argv);
-}
-
-/* SAs of owner in h (GK_XFRM_ANY_OWNER: gatekey's), into out. */
-static int sas(struct gk_xfrm *h, int owner, struct gk_xfrm_sa_info *out, size_t max)
-{
-	int n = gk_xfrm_sa_list(h, owner, out, max);
-	return n > (int)max ? (int)max : n;
 }
 
 /* Whether each of the element's SAs has its twin at the terminal: the same SPI, source and
@@ -565,10 +132,57 @@ static int capture_open(FIXTURE_DATA(rig) * self)
 	return fd;
 }
 
+/* The capture's IP packets as a pcap file (LINKTYPE_RAW: each record an IPv4 or IPv6 packet),
+ * which tshark reads on the host (tests/vm/t_esp_captures.sh): the guest has no tshark. */
+static FILE *pcap_open(const char *path)
+{
+	struct {
+		uint32_t magic;
+		uint16_t major, minor;
+		int32_t zone;
+		uint32_t sigfigs, snaplen, linktype;
+	} hdr = {0xa1b2c3d4, 2, 4, 0, 0, 65535, 101 /* LINKTYPE_RAW */};
+	FILE *f = fopen(path, "wb");
+
+	if (f && fwrite(&hdr, sizeof(hdr), 1, f) != 1) {
+		fclose(f);
+		f = NULL;
+	}
+	return f;
+}
+
+static void pcap_add(FILE *f, const uint8_t *pkt, size_t len)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint32_t rec[4] = {(uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), (uint32_t)len,
+	                   (uint32_t)len};
+	fwrite(rec, sizeof(rec), 1, f);
+	fwrite(pkt, len, 1, f);
+}
+
+/* A file as "# gk-vm-file NAME BASE64" lines on stderr, which tests/vm/run.sh collects from the
+ * guest's console into its output directory. */
+static void print_file_base64(const char *path, const char *name)
+{
+	uint8_t in[48];
+	unsigned char out[4 * sizeof(in) / 3 + 1];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	while (f && (n = fread(in, 1, sizeof(in), f)) > 0) {
+		EVP_EncodeBlock(out, in, (int)n);
+		fprintf(stderr, "# gk-vm-file %s %s\n", name, out);
+	}
+	if (f)
+		fclose(f);
+}
+
 /* What the capture holds: ESP packets, and UDP ones to or from a protected port (the terminals'
- * or the element's) which the SAs should have carried. */
+ * or the element's) which the SAs should have carried. With pcap, every IP packet goes there
+ * too. */
 static void capture_count(int fd, const FIXTURE_VARIANT(rig) * variant, unsigned *esp,
-                          unsigned *plain)
+                          unsigned *plain, FILE *pcap)
 {
 	uint8_t pkt[2048];
 	ssize_t n;
@@ -581,6 +195,9 @@ static void capture_count(int fd, const FIXTURE_VARIANT(rig) * variant, unsigned
 		const struct iphdr *ih = (const struct iphdr *)pkt;
 		size_t hl = (size_t)ih->ihl * 4;
 		sl = sizeof(ll);
+		if (pcap &&
+		    (ll.sll_protocol == htons(ETH_P_IP) || ll.sll_protocol == htons(ETH_P_IPV6)))
+			pcap_add(pcap, pkt, (size_t)n);
 		if (ll.sll_protocol != htons(ETH_P_IP) || (size_t)n < sizeof(*ih) ||
 		    hl < sizeof(*ih) || (size_t)n < hl)
 			continue;
@@ -626,6 +243,44 @@ static void dump_sas(FIXTURE_DATA(rig) * self)
 	}
 }
 
+/* Until the terminals registered (four SAs per terminal on each side) or RUN_S passed: both
+ * sides' SAs (64 at most) and their counts. */
+static void wait_registered(FIXTURE_DATA(rig) * self, const FIXTURE_VARIANT(rig) * variant,
+                            struct gk_xfrm_sa_info *e, int *ne, struct gk_xfrm_sa_info *t, int *nt)
+{
+	uint64_t end = now_ms() + 1000 * RUN_S;
+
+	do {
+		*ne = sas(self->he, variant->owner, e, 64);
+		*nt = sas(self->ht, GK_XFRM_ANY_OWNER, t, 64);
+		if (*ne == 4 * TERMINALS && *nt == 4 * TERMINALS)
+			return;
+		usleep(50000);
+	} while (now_ms() < end);
+}
+
+/* In a demo, only its variants' sas_match runs; the other tests end at once. */
+#define IN_DEMO_OR_RETURN(runs_in_demo)                                                            \
+	do {                                                                                       \
+		if (rig_only_proto && (!(runs_in_demo) || rig_skips(variant)))                     \
+			return;                                                                    \
+	} while (0)
+
+/* The terminals' lines of gkterm's log (their mechanism, and both sides' SPIs and ports), as
+ * "# demo" lines for tools/demo-ipsec.sh. */
+static void demo_print(const FIXTURE_VARIANT(rig) * variant, const char *log)
+{
+	char line[512];
+	FILE *f = fopen(log, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "registered ", 11) == 0)
+			fprintf(stderr, "# demo %s %s %s", variant->proto,
+			        variant->sbc ? "sbc" : "direct", line + 11);
+	if (f)
+		fclose(f);
+}
+
 /*
  * The terminals register with ipsec-3gpp and send their requests under the SAs while the test
  * compares both sides' SAs; once they are gone (gkterm exited and removed its own, the binding
@@ -639,20 +294,13 @@ TEST_F_TIMEOUT(rig, sas_match_and_the_kernel_drops_plaintext, 300)
 	char log[96], sock[96];
 	int ne = 0, nt = 0;
 
+	IN_DEMO_OR_RETURN(true);
 	ESP_CAPABLE_OR_SKIP(AF_INET, return );
 	snprintf(log, sizeof(log), "%s/gkterm1.log", self->dir);
 	snprintf(sock, sizeof(sock), "%s", self->elem_sock);
 	pid_t pid = gkterm(self, variant, log, extra, 4);
 	ASSERT_LT(0, pid);
-	/* registered: four SAs per terminal on each side */
-	uint64_t end = now_ms() + 1000 * RUN_S;
-	while (now_ms() < end) {
-		ne = sas(self->he, variant->owner, e, 64);
-		nt = sas(self->ht, GK_XFRM_ANY_OWNER, t, 64);
-		if (ne == 4 * TERMINALS && nt == 4 * TERMINALS)
-			break;
-		usleep(50000);
-	}
+	wait_registered(self, variant, e, &ne, t, &nt);
 	EXPECT_EQ(4 * TERMINALS, ne);
 	EXPECT_EQ(4 * TERMINALS, nt);
 	EXPECT_EQ(-1, sa_without_twin(e, ne, t, nt));
@@ -668,9 +316,21 @@ TEST_F_TIMEOUT(rig, sas_match_and_the_kernel_drops_plaintext, 300)
 		print_file(log);
 		dump_daemons(self);
 	}
+	if (rig_only_proto)
+		demo_print(variant, log);
 	unsigned esp = 0, plain = 0;
+	char pcap_path[128], pcap_name[64];
+	snprintf(pcap_name, sizeof(pcap_name), "%s-%s.pcap", variant->proto,
+	         variant->sbc ? "sbc" : "direct");
+	snprintf(pcap_path, sizeof(pcap_path), "%s/%s", self->dir, pcap_name);
+	FILE *pcap = pcap_open(pcap_path);
+	EXPECT_NE(NULL, pcap);
 	if (cap >= 0)
-		capture_count(cap, variant, &esp, &plain);
+		capture_count(cap, variant, &esp, &plain, pcap);
+	if (pcap) {
+		fclose(pcap);
+		print_file_base64(pcap_path, pcap_name);
+	}
 	fprintf(stderr,
 	        "# the terminals' link, registered: %u ESP, %u UDP to or from a protected port\n",
 	        esp, plain);
@@ -707,7 +367,7 @@ TEST_F_TIMEOUT(rig, sas_match_and_the_kernel_drops_plaintext, 300)
 		          sendto(fd, forged, sizeof(forged), 0, (struct sockaddr *)&dst,
 		                 gk_sockaddr_len(&dst)));
 	close(fd);
-	end = now_ms() + 5000;
+	uint64_t end = now_ms() + 5000;
 	while (now_ms() < end &&
 	       xfrm_stat_in(self, self->ns_e, "XfrmInTmplMismatch") < mismatch + 3)
 		usleep(20000);
@@ -716,7 +376,7 @@ TEST_F_TIMEOUT(rig, sas_match_and_the_kernel_drops_plaintext, 300)
 	EXPECT_EQ(unprotected, ctl_stat(self, sock, "ipsec.unprotected"));
 	/* and the capture, which found no plaintext before, sees these three */
 	if (cap >= 0) {
-		capture_count(cap, variant, &esp, &plain);
+		capture_count(cap, variant, &esp, &plain, NULL);
 		close(cap);
 	}
 	EXPECT_EQ(3, plain);
@@ -735,6 +395,7 @@ TEST_F_TIMEOUT(rig, a_terminal_registers_again_refreshes_and_deregisters, 300)
 	struct gk_xfrm_sa_info e[64];
 	char log[96], sock[96];
 
+	IN_DEMO_OR_RETURN(false);
 	ESP_CAPABLE_OR_SKIP(AF_INET, return );
 	snprintf(sock, sizeof(sock), "%s", self->elem_sock);
 	snprintf(log, sizeof(log), "%s/gkterm1.log", self->dir);
@@ -776,4 +437,129 @@ TEST_F_TIMEOUT(rig, a_terminal_registers_again_refreshes_and_deregisters, 300)
 	EXPECT_TRUE(summary);
 }
 
-TEST_HARNESS_MAIN
+/* Whether file holds text, waited for up to timeout_ms. */
+static bool file_says(const char *file, const char *text, uint64_t timeout_ms)
+{
+	char line[512];
+	uint64_t end = now_ms() + timeout_ms;
+
+	do {
+		FILE *f = fopen(file, "r");
+		bool found = false;
+		while (f && !found && fgets(line, sizeof(line), f))
+			found = strstr(line, text) != NULL;
+		if (f)
+			fclose(f);
+		if (found)
+			return true;
+		usleep(50000);
+	} while (now_ms() < end);
+	return false;
+}
+
+/*
+ * While the terminals send a request (OPTIONS, or the keep-alive) a second under their SAs:
+ *  - the access veth is deleted and created again under the same names and addresses (a new
+ *    interface index): sbcd, which follows it through rtnetlink, says so; the SAs, which name
+ *    addresses and not interfaces, stay on both sides;
+ *  - the element holding K (sbcd, or softswitchd without an SBC) stops and starts again: it
+ *    leaves its SAs in the kernel as it stops and takes them back from its binding store
+ *    (ipsec.adopted), the same SPIs;
+ * and every request sent across both is answered (gkterm retransmits what went unanswered), under
+ * the SAs. Then the terminals, whose SAs went with gkterm, register again and pass.
+ */
+TEST_F_TIMEOUT(rig, the_link_comes_back_and_the_element_restarts_and_traffic_passes, 500)
+{
+	static const char *const extra[] = {"--options", "20",        "--options-interval",
+	                                    "1000",      "--timeout", "150"};
+	static const char *const again[] = {"--options", "2", "--deregister"};
+	struct gk_xfrm_sa_info before[64], after[64], t[64];
+	char log[96], sock[96], elem_log[96];
+	int nb = 0, nt = 0;
+
+	IN_DEMO_OR_RETURN(false);
+	ESP_CAPABLE_OR_SKIP(AF_INET, return );
+	pid_t *elem = variant->sbc ? &self->sbc : &self->ss;
+	const char *name = variant->sbc ? "sbcd" : "softswitchd";
+	snprintf(log, sizeof(log), "%s/gkterm1.log", self->dir);
+	snprintf(sock, sizeof(sock), "%s", self->elem_sock);
+	snprintf(elem_log, sizeof(elem_log), "%s/%s.log", self->dir, name);
+	pid_t pid = gkterm(self, variant, log, extra, 6);
+	ASSERT_LT(0, pid);
+	wait_registered(self, variant, before, &nb, t, &nt);
+	ASSERT_EQ(4 * TERMINALS, nb)
+	{
+		print_file(log);
+		dump_daemons(self);
+	}
+
+	/* the access link, deleted and created again */
+	ASSERT_EQ(0, helper_in_ns(self->ns_e));
+	EXPECT_EQ(0, helper_link_delete(IF_E));
+	EXPECT_EQ(0, helper_veth_to(IF_E, IF_T, self->ns_t));
+	EXPECT_EQ(0, helper_link_address_up(IF_E, AF_INET, ADDR_E, 24));
+	ASSERT_EQ(0, helper_in_ns(self->ns_t));
+	EXPECT_EQ(0, helper_link_address_up(IF_T, AF_INET, ADDR_T, 24));
+	ASSERT_EQ(0, helper_in_ns(self->ns_home));
+	if (variant->sbc) {
+		EXPECT_TRUE(file_says(elem_log, "access interface " IF_E " is there again", 20000))
+		{
+			print_file(elem_log);
+		}
+	}
+	EXPECT_EQ(4 * TERMINALS, sas(self->he, variant->owner, after, 64));
+	EXPECT_EQ(4 * TERMINALS, sas(self->ht, GK_XFRM_ANY_OWNER, t, 64));
+
+	/* the element, stopped: the SAs stay; started again: it takes them back */
+	stop(elem);
+	EXPECT_EQ(4 * TERMINALS, sas(self->he, variant->owner, after, 64));
+	ip_xfrm_count(self, self->ns_e, "element stopped");
+	*elem = daemon_run(self, name, self->ns_e);
+	ASSERT_LT(0, *elem);
+	EXPECT_EQ(TERMINALS, ctl_stat(self, sock, "ipsec.adopted"));
+	EXPECT_EQ(0, ctl_stat(self, sock, "ipsec.adopt_missing"));
+	int na = sas(self->he, variant->owner, after, 64);
+	EXPECT_EQ(4 * TERMINALS, na);
+	EXPECT_EQ(-1, sa_without_twin(before, nb, after, na)); /* the same SPIs and flows */
+
+	/* every OPTIONS answered, those sent while the link or the element was away too */
+	EXPECT_EQ(0, wait_exit(pid, 160000))
+	{
+		print_file(log);
+		dump_daemons(self);
+		dump_sas(self);
+	}
+	EXPECT_EQ(0, ctl_stat(self, sock, "ipsec.failed"));
+	EXPECT_EQ(0, ctl_stat(self, sock, "ipsec.unprotected"));
+	/* the restarted element answered under the SAs it took back: their counts grew */
+	uint64_t p0 = 0, p1 = 0;
+	for (int i = 0; i < nb; i++)
+		p0 += before[i].packets;
+	na = sas(self->he, variant->owner, after, 64);
+	for (int i = 0; i < na; i++)
+		p1 += after[i].packets;
+	EXPECT_LT(p0, p1);
+
+	/* the terminals, without SAs now, register again and pass */
+	snprintf(log, sizeof(log), "%s/gkterm2.log", self->dir);
+	EXPECT_EQ(0, wait_exit(gkterm(self, variant, log, again, 3), 1000 * RUN_S))
+	{
+		print_file(log);
+		dump_daemons(self);
+		dump_sas(self);
+	}
+	EXPECT_EQ(TERMINALS, ctl_stat(self, sock, "ipsec.reinstalled"));
+	EXPECT_EQ(0, sas(self->he, variant->owner, after, 64)); /* deregistered */
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && strcmp(argv[1], "--demo") == 0) {
+		rig_only_proto = argv[2];
+		rig_only_topo = argv[3];
+	} else if (argc > 1) {
+		fprintf(stderr, "usage: %s [--demo sip|mgcp|h248|h323|mix sbc|direct]\n", argv[0]);
+		return 2;
+	}
+	return test_harness_run(argc, argv);
+}

@@ -83,7 +83,9 @@ static int w_ipsec_up(void *user, const struct gk_binding *b, const struct socka
 /* The terminal's request over the wire to the element, the AuC's vector when asked, and the
  * element's response as the terminal decodes it; NULL when none came. `tamper`, when set, edits
  * the request as the element received it: what an attacker on the way up could do. */
-static struct gk_msg *deliver(struct world *w, struct gk_msg *req, void (*tamper)(struct gk_msg *))
+static struct gk_msg *deliver_as(struct world *w, struct gk_msg *req,
+                                 void (*tamper)(struct gk_msg *), const char *method,
+                                 const struct sockaddr_storage *from, uint32_t verified_index)
 {
 	char call_id[32], tag[16];
 	struct gk_request_ctx rc = {.idc = req->idc,
@@ -92,7 +94,8 @@ static struct gk_msg *deliver(struct world *w, struct gk_msg *req, void (*tamper
 	                            .dialog_id = call_id,
 	                            .local_tag = tag,
 	                            .seq = (uint32_t)++w->unique,
-	                            .unique = w->unique};
+	                            .unique = w->unique,
+	                            .method = method};
 	struct gk_msg m;
 
 	snprintf(call_id, sizeof(call_id), "ipsec-negotiation-1");
@@ -102,11 +105,11 @@ static struct gk_msg *deliver(struct world *w, struct gk_msg *req, void (*tamper
 	if (through_wire(w, req, &m) < 0)
 		return NULL;
 	if (w->codec->received)
-		w->codec->received(&m, &w->term);
+		w->codec->received(&m, from);
 	if (tamper)
 		tamper(&m);
 	w->have = false;
-	gk_registrar_on_message(w->d.front, &m, &w->term, 0);
+	gk_registrar_on_message(w->d.front, &m, from, verified_index);
 	if (w->auc_pending) {
 		struct gk_auc_vector v;
 		gk_vector_make(w->kc, w->kss, GK_ROLE_SOFTSWITCH, "alice", "ss1", &v);
@@ -114,6 +117,11 @@ static struct gk_msg *deliver(struct world *w, struct gk_msg *req, void (*tamper
 		gk_core_auc_vector(w->d.core, w->auc_handle, &v);
 	}
 	return w->have ? &w->out : NULL;
+}
+
+static struct gk_msg *deliver(struct world *w, struct gk_msg *req, void (*tamper)(struct gk_msg *))
+{
+	return deliver_as(w, req, tamper, NULL, &w->term, 0);
 }
 
 static const struct gk_ipsec_end alice_end = {
@@ -261,6 +269,74 @@ TEST_F(over, the_terminals_end_stripped_on_the_way_up_is_detected)
 	EXPECT_EQ(-1, register_over(&self->w, &self->t, strip_end));
 	EXPECT_EQ(GK_R_MECH_DOWNGRADE, self->t.reason);
 	EXPECT_EQ(0u, self->w.ipsec_calls);
+}
+
+/* An OPTIONS (or the protocol's keep-alive) from the terminal's protected client address, as the
+ * element's protected port receives it under the binding's SAs, with `verify` as its echo of the
+ * element's end (NULL: none): the response, NULL when none came. */
+static struct gk_msg *probe_under_sas(FIXTURE_DATA(over) * self, const struct gk_ipsec_end *verify)
+{
+	struct gk_binding *b = gk_registrar_binding_of(self->w.d.front, "alice");
+	struct sockaddr_storage src = self->w.term;
+	struct gk_binding_info bi;
+	struct gk_msg req;
+
+	if (!b)
+		return NULL;
+	gk_binding_get_info(b, &bi);
+	gk_sockaddr_set_port(&src, alice_end.port_c);
+	gk_msg_clear(&req);
+	req.type = GK_MSG_OTHER;
+	snprintf(req.idc, sizeof(req.idc), "alice");
+	snprintf(req.idsp, sizeof(req.idsp), "ss1");
+	if (verify) {
+		req.ipsec_net = *verify;
+		req.fields |= GK_F_SEC_VERIFY;
+	}
+	static const char *const method[GK_PROTO_COUNT] = {
+	    [GK_PROTO_SIP] = "OPTIONS", [GK_PROTO_MGCP] = "NTFY", [GK_PROTO_H248] = "Notify"};
+	return deliver_as(&self->w, &req, NULL, method[self->w.codec->proto], &src, bi.index);
+}
+
+/*
+ * RFC 3329 §2.3.1 over SIP: a request under the SAs must echo the element's end in its
+ * Security-Verify. Without it, or with an end the element did not give this binding, it is
+ * refused ("forbidden", counted SEC_VERIFY); with it, the probe is answered. The other bindings
+ * carry no such echo, and their probes under the SAs are answered without one.
+ */
+TEST_F(over, a_request_under_the_sas_must_echo_the_elements_end)
+{
+	ASSERT_EQ(0, register_over(&self->w, &self->t, NULL))
+	TH_LOG("reason %s", gk_reason_name(self->t.reason));
+	const struct gk_registrar_stats *st = gk_registrar_stats(self->w.d.front);
+	struct gk_ipsec_end other_spis = self->t.ipsec_net, other_port = self->t.ipsec_net;
+	other_spis.spi_c += 4;
+	other_spis.spi_s += 4;
+	other_port.port_s++;
+	struct gk_msg *resp;
+
+	if (self->w.codec->proto != GK_PROTO_SIP) {
+		resp = probe_under_sas(self, NULL);
+		ASSERT_NE(NULL, resp);
+		EXPECT_NE(GK_MSG_REJECT, resp->type); /* MGCP's and H.248's answer reads as ACK */
+		EXPECT_EQ(0u, st->reasons.n[GK_R_SEC_VERIFY]);
+		return;
+	}
+	resp = probe_under_sas(self, NULL);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_REJECT, resp->type);
+	EXPECT_EQ(1u, st->reasons.n[GK_R_SEC_VERIFY]);
+	resp = probe_under_sas(self, &other_spis);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_REJECT, resp->type);
+	resp = probe_under_sas(self, &other_port);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_REJECT, resp->type);
+	EXPECT_EQ(3u, st->reasons.n[GK_R_SEC_VERIFY]);
+	resp = probe_under_sas(self, &self->t.ipsec_net);
+	ASSERT_NE(NULL, resp);
+	EXPECT_EQ(GK_MSG_OTHER_OK, resp->type);
+	EXPECT_EQ(3u, st->reasons.n[GK_R_SEC_VERIFY]);
 }
 
 TEST_HARNESS_MAIN

@@ -120,8 +120,8 @@ TEST(million_terminals_load)
 		const char *name;
 		uint32_t entries;
 	} maps[] = {
-	    {"terminals", MILLION + 1}, {"sources", MILLION},         {"sessions", MILLION},
-	    {"src_buckets", MILLION},   {"source_hint", 1u << 22},    {"config", 1},
+	    {"terminals", MILLION + 1}, {"sources", MILLION},        {"sessions", MILLION},
+	    {"src_buckets", MILLION},   {"source_hint", 1u << 22},   {"config", 1},
 	    {"global_bucket", 1},       {"stats", GK_FP_STAT_SLOTS},
 	};
 	struct frame_spec spec = {.sport = 5062, .dport = 5060};

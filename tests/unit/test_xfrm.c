@@ -889,12 +889,16 @@ static struct gk_msg *pair_deliver(struct pair_world *w, struct gk_msg *m,
 
 /* From the terminal's protected client port to the element's protected server port, as the
  * element's protected socket hands it on (gk_front_io_ipsec_sender): under the binding whose
- * SAs cover that flow. */
+ * SAs cover that flow, echoing the element's end as a SIP request under them does
+ * (Security-Verify). */
 static struct gk_msg *pair_deliver_protected(struct pair_world *w, struct gk_msg *m,
                                              const struct sockaddr_storage *term,
                                              const struct gk_terminal *t)
 {
 	struct sockaddr_storage from = *term;
+
+	m->ipsec_net = t->ipsec_net;
+	m->fields |= GK_F_SEC_VERIFY;
 
 	gk_sockaddr_set_port(&from, t->ipsec_own.port_c);
 	return pair_deliver_as(w, m, &from,

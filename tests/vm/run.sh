@@ -19,7 +19,8 @@
 # Usage: tests/vm/run.sh [BINARY [ARGS...]]
 # Environment: GK_VM_DIR (build/vm), GK_VM_TIMEOUT (120 s), GK_VM_KERNEL_PKG (a package name, to
 # pin one instead of asking apt-cache), GK_VM_MEM (guest memory, 1536 MiB), GK_VM_WITH (more programs, space-separated, copied beside
-# the binary with their libraries: the daemons and tools an end-to-end test starts).
+# the binary with their libraries: the daemons and tools an end-to-end test starts), GK_VM_OUT
+# (where the files the test prints as "# gk-vm-file NAME BASE64" lines are written, $GK_VM_DIR/out).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -278,6 +279,18 @@ timeout "$tmo" qemu-system-x86_64 "${accel[@]}" -m "${GK_VM_MEM:-1536}" -smp 1 -
 	sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g; s/\r$//' | tee "$log"
 qemu_rc=${PIPESTATUS[0]}
 set -e
+
+# Files the test printed as "# gk-vm-file NAME BASE64" lines (captures the host's tshark reads),
+# decoded into GK_VM_OUT.
+out_dir=${GK_VM_OUT:-$vm_dir/out}
+mkdir -p "$out_dir"
+sed -n 's/^# gk-vm-file \([A-Za-z0-9._-]*\) \([A-Za-z0-9+\/=]*\)$/\1 \2/p' "$log" |
+	awk -v dir="$out_dir" '{ print $2 > (dir "/" $1 ".b64") }'
+for b in "$out_dir"/*.b64; do
+	[[ -e $b ]] || continue
+	base64 -d "$b" >"${b%.b64}" || die "$b: not base64"
+	rm -f -- "$b"
+done
 
 status=$(sed -n "s/^$marker=\([0-9][0-9]*\)\$/\1/p" "$log" | tail -n 1)
 if [[ -z $status ]]; then

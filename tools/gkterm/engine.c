@@ -201,6 +201,17 @@ static void retransmit_timer(struct gk_timer *t)
 	gk_timer_arm(r->loop, &x->timer, interval > T2_MS ? T2_MS : interval);
 }
 
+/* A SIP request under the terminal's SAs names the element's end as the SUCCESS gave it
+ * (Security-Verify, RFC 3329 §2.3.1). The other codecs have no such field, and refuse to encode
+ * one. */
+static void verify_under_sas(const struct gkt_run *r, const struct gkt_term *x, struct gk_msg *m)
+{
+	if (!x->ipsec.up || r->o.codec->proto != GK_PROTO_SIP)
+		return;
+	m->ipsec_net = x->ipsec.cur.net_end;
+	m->fields |= GK_F_SEC_VERIFY;
+}
+
 /* Encodes m with a fresh transaction and sends it, remembering it for retransmission. */
 static int send_request(struct gkt_run *r, struct gkt_term *x, struct gk_msg *m, const char *method)
 {
@@ -221,6 +232,7 @@ static int send_request(struct gkt_run *r, struct gkt_term *x, struct gk_msg *m,
 	gkt_tag(idx, tag);
 	m->proto = (uint8_t)r->o.codec->proto;
 	r->o.codec->request_init(m, &c);
+	verify_under_sas(r, x, m);
 	if (r->txn[x->sock]) {
 		/* The transaction layer encodes, sends (through cmd_xmit, or ipsec_cmd_xmit under
 		 * the terminal's SAs) and retransmits. */
@@ -366,6 +378,7 @@ static int encode_options_as(struct gkt_run *r, struct gkt_term *x, const char *
 	gkt_tag(idx, tag);
 	m.proto = (uint8_t)r->o.codec->proto;
 	r->o.codec->request_init(&m, &c);
+	verify_under_sas(r, x, &m);
 	int n = r->o.codec->encode(&m, x->req, sizeof(x->req) - GK_TRAILER_LEN);
 	if (n < 0)
 		return -1;

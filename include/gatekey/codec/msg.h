@@ -106,6 +106,9 @@ enum gk_field {
 	GK_F_IPSEC_TERM = 1u << 17, /* ipsec_term: the terminal's end, with ipsec-3gpp in its
 	                               offer, and in the SUCCESS's echo of that offer */
 	GK_F_IPSEC_NET = 1u << 18,  /* ipsec_net: the element's end, in a SUCCESS */
+	GK_F_SEC_VERIFY = 1u << 19, /* request under ipsec-3gpp SAs: ipsec_net holds the element's
+	                               end as the terminal echoes it (SIP's Security-Verify, RFC
+	                               3329 §2.3.1), which the element checks against its own */
 };
 
 /* One end of ipsec-3gpp (TS 33.203 §7.1, RFC 3329 sec-agree): its protected client and server
@@ -221,7 +224,7 @@ struct gk_msg {
 	uint32_t retry_after;
 	struct gk_digest digest;        /* GK_F_DIGEST, GK_F_DIGEST_CHAL */
 	struct gk_ipsec_end ipsec_term; /* GK_F_IPSEC_TERM */
-	struct gk_ipsec_end ipsec_net;  /* GK_F_IPSEC_NET */
+	struct gk_ipsec_end ipsec_net;  /* GK_F_IPSEC_NET, GK_F_SEC_VERIFY */
 
 	union {
 		struct gk_sip_ctx sip;

@@ -56,7 +56,8 @@
 	X(BAD_EXTENSION, "requires an extension this element does not support")                    \
 	X(BAD_MEDIA, "carries a body this element does not accept")                                \
 	X(IDENTITY_MISSING, "core-leg request without an asserted identity")                       \
-	X(TABLE_FULL, "no free record for another terminal (max_terminals)")
+	X(TABLE_FULL, "no free record for another terminal (max_terminals)")                       \
+	X(SEC_VERIFY, "request under ipsec-3gpp SAs without the element's end in Security-Verify")
 
 /* clang-format off */
 enum gk_reason {
