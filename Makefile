@@ -19,7 +19,8 @@ NL_LIBS   := $(shell pkg-config --libs libnl-xfrm-3.0 libnl-route-3.0 2>/dev/nul
 CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen \
 	   $(NL_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)
-LDLIBS  := -luring -lsqlite3 -lssl -lcrypto -lbpf -lelf -lz -lm $(NL_LIBS)
+# -lsystemd: sd_notify for Type=notify units (lib/runtime/notify.c, contrib/systemd/).
+LDLIBS  := -luring -lsqlite3 -lssl -lcrypto -lbpf -lelf -lz -lm -lsystemd $(NL_LIBS)
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
@@ -87,8 +88,8 @@ help:
 	@echo "make soak     churn at half capacity over 1 % loss for SOAK_S seconds (default 600): fails"
 	@echo "              if RSS grows past its tables' steps, fds or a table grows, or a registration"
 	@echo "              fails; tables and plot in $(BUILD)/soak/"
-	@echo "make install  install binaries, the RADIUS dictionary and the Wireshark dissector"
-	@echo "              under DESTDIR/PREFIX"
+	@echo "make install  install binaries, the RADIUS dictionary, the Wireshark dissector and the"
+	@echo "              systemd units under DESTDIR/PREFIX"
 
 deps:
 	@scripts/deps.sh
@@ -216,6 +217,10 @@ install: all
 	install -m 0644 docs/dictionary.gatekey $(DESTDIR)$(PREFIX)/share/gatekey/
 	install -d $(DESTDIR)$(PREFIX)/share/gatekey/wireshark
 	install -m 0644 contrib/wireshark/gatekey.lua $(DESTDIR)$(PREFIX)/share/gatekey/wireshark/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0644 contrib/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	install -m 0644 contrib/systemd/gatekey.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/gatekey.conf
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -18,6 +18,7 @@
 #include "gatekey/auc/keystore.h"
 #include "gatekey/runtime/log.h"
 #include "gatekey/runtime/loop.h"
+#include "gatekey/runtime/notify.h"
 #include "gatekey/auc/rad_dedup.h"
 #include "gatekey/auc/radius.h"
 #include "vector.h"
@@ -402,8 +403,14 @@ int main(int argc, char **argv)
 	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	gk_loop_on_signals(a.loop, sigs, 4, on_signal, &a);
 	gk_notice("ready: %u RADIUS client(s), vendor %u", a.clients.n, a.vendor);
+	char auth[64], acct[64];
+	gk_format_addr(&a.listen_auth, auth, sizeof(auth));
+	gk_format_addr(&a.listen_acct, acct, sizeof(acct));
+	gk_notify_ready(a.loop, "AuC: RADIUS on %s, accounting on %s, %u client(s)", auth, acct,
+	                a.clients.n);
 
 	int ret = gk_loop_run(a.loop);
+	gk_notify_stopping();
 	gk_control_free(a.ctl);
 	gk_loop_free(a.loop);
 	gk_ks_close(a.ks);

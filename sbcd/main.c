@@ -24,6 +24,7 @@
 #include "gatekey/runtime/log.h"
 #include "gatekey/runtime/steps.h"
 #include "gatekey/runtime/loop.h"
+#include "gatekey/runtime/notify.h"
 #include "gatekey/fastpath/pktmac.h"
 #include "gatekey/exchange/bindstore.h"
 #include "gatekey/exchange/registrar.h"
@@ -1062,8 +1063,13 @@ int main(int argc, char **argv)
 	gk_format_addr(&s.set.softswitch, ss, sizeof(ss));
 	gk_notice("ready: SBC %s, softswitch %s; gk-mac enforced %s", s.set.id, ss,
 	          s.fp.xdp ? "in XDP" : "in userspace");
+	uint32_t terminals, pending;
+	gk_registrar_gauges(s.front, &terminals, &pending);
+	gk_notify_ready(s.loop, "SBC %s, softswitch %s, gk-mac %s: %u listener(s), %u terminal(s)",
+	                s.set.id, ss, s.fp.xdp ? "in XDP" : "in userspace", s.io.n_sock, terminals);
 
 	int ret = gk_loop_run(s.loop);
+	gk_notify_stopping();
 	gk_timer_cancel(s.loop, &s.admission);
 	/* first: its timers go before anything else frees its own */
 	gk_front_io_close(&s.io);

@@ -22,6 +22,7 @@
 #include "gatekey/exchange/locations.h"
 #include "gatekey/runtime/log.h"
 #include "gatekey/runtime/loop.h"
+#include "gatekey/runtime/notify.h"
 #include "gatekey/exchange/bindstore.h"
 #include "gatekey/exchange/registrar.h"
 #include "gatekey/route/sip_route.h"
@@ -569,8 +570,13 @@ int main(int argc, char **argv)
 	gk_loop_on_signals(s.loop, sigs, 4, gk_front_io_on_signal, &s.io);
 	gk_notice("ready: softswitch %s (direct topology%s)", s.set.id,
 	          s.set.peers.n ? ", and SBC peers" : "");
+	uint32_t terminals, pending;
+	gk_registrar_gauges(s.reg, &terminals, &pending);
+	gk_notify_ready(s.loop, "softswitch %s, %u SBC peer(s): %u listener(s), %u terminal(s)",
+	                s.set.id, s.set.peers.n, s.io.n_sock, terminals);
 
 	int ret = gk_loop_run(s.loop);
+	gk_notify_stopping();
 	/* first: its timers go before anything else frees its own */
 	gk_front_io_close(&s.io);
 	/* the relay cancels its timer, which moves others in the loop's heap: before the core
