@@ -78,8 +78,17 @@ int gkt_ipsec_open(struct gkt_run *r, gk_dgram_fn fn, const struct gk_cmd_txn_op
 			        strerror(-(p->fd_c < 0 ? p->fd_c : p->fd_s)));
 			return -1;
 		}
-		gk_loop_add_udp(r->loop, p->fd_c, fn, &p->sk);
-		gk_loop_add_udp(r->loop, p->fd_s, fn, &p->sk);
+		/* The loop reads a bounded number of sockets: a terminal whose protected ports it
+		 * cannot read would register and then never hear an answer under its SAs. */
+		if ((err = gk_loop_add_udp(r->loop, p->fd_c, fn, &p->sk)) < 0 ||
+		    (err = gk_loop_add_udp(r->loop, p->fd_s, fn, &p->sk)) < 0) {
+			fprintf(stderr,
+			        "gkterm: ipsec-3gpp: terminal %s's protected ports cannot be read "
+			        "(%s: the event loop reads no more sockets): run at most %u "
+			        "ipsec-3gpp terminals in one gkterm\n",
+			        r->terms[i].t.idc, strerror(-err), i);
+			return -1;
+		}
 		if (!cmd)
 			continue;
 		struct gk_cmd_txn_cfg tc;
