@@ -1494,26 +1494,27 @@ static void on_other(struct gk_registrar *r, struct gk_msg *m, const struct sock
 /*
  * RFC 3329 §2.3.1: a SIP request that came under a binding's ipsec-3gpp SAs echoes, in its
  * Security-Verify, the end the element's Security-Server gave that binding: its protected ports
- * for SIP and one of its slot's two SPI pairs (the current one, or the one a refresh is
+ * for the protocol and one of its slot's two SPI pairs (the current one, or the one a refresh is
  * replacing: a request sent before the terminal switched may arrive after the registrar did). The
  * SUCCESS's MAC already covers what the terminal learnt; this is the check a sec-agree client
  * expects of its server. A request whose sender does not echo the agreement is refused.
- * Other bindings and protocols carry no such echo.
+ * Other bindings, and codecs without the echo (gk_codec.sec_verify), are not checked.
  */
 static bool sec_verified(struct gk_registrar *r, const struct gk_msg *m,
                          const struct sockaddr_storage *from, uint32_t verified_index)
 {
+	const struct gk_codec *c = gk_codec_get((enum gk_proto)m->proto);
 	const struct gk_binding *b;
 
-	if (!verified_index || m->proto != GK_PROTO_SIP ||
+	if (!verified_index || !c || !c->sec_verify ||
 	    !(b = protected_binding(r, verified_index, from)) || b->mech != GK_MECH_IPSEC)
 		return true;
 	if (!(m->fields & GK_F_SEC_VERIFY))
 		return false;
 	const struct gk_ipsec_end *v = &m->ipsec_net;
 	uint32_t pair0 = IPSEC_SPI_BASE + b->index * 4;
-	return v->port_c == r->cfg.ipsec_port_c[GK_PROTO_SIP] &&
-	       v->port_s == r->cfg.ipsec_port_s[GK_PROTO_SIP] &&
+	return v->port_c == r->cfg.ipsec_port_c[m->proto] &&
+	       v->port_s == r->cfg.ipsec_port_s[m->proto] &&
 	       (v->spi_c == pair0 || v->spi_c == pair0 + 2) && v->spi_s == v->spi_c + 1;
 }
 

@@ -121,6 +121,7 @@ const struct gk_codec gk_sip_codec = {
     .name = "sip",
     .default_port = 5060,
     .digest = true,
+    .sec_verify = true,
     .decode = gk_sip_decode,
     .encode = gk_sip_encode,
     .is_registration = gk_sip_is_register,

@@ -201,12 +201,12 @@ static void retransmit_timer(struct gk_timer *t)
 	gk_timer_arm(r->loop, &x->timer, interval > T2_MS ? T2_MS : interval);
 }
 
-/* A SIP request under the terminal's SAs names the element's end as the SUCCESS gave it
- * (Security-Verify, RFC 3329 §2.3.1). The other codecs have no such field, and refuse to encode
- * one. */
+/* A request under the terminal's SAs names the element's end as the SUCCESS gave it, where the
+ * codec carries that echo (SIP's Security-Verify, RFC 3329 §2.3.1); the others have no such field
+ * and refuse to encode one. */
 static void verify_under_sas(const struct gkt_run *r, const struct gkt_term *x, struct gk_msg *m)
 {
-	if (!x->ipsec.up || r->o.codec->proto != GK_PROTO_SIP)
+	if (!x->ipsec.up || !r->o.codec->sec_verify)
 		return;
 	m->ipsec_net = x->ipsec.cur.net_end;
 	m->fields |= GK_F_SEC_VERIFY;

@@ -39,6 +39,9 @@ struct gk_codec {
 	/* It carries plain RFC 7616 Digest (challenge and credentials): terminals without GK1 may
 	 * register over it (mechanism `digest`). */
 	bool digest;
+	/* Its requests under ipsec-3gpp SAs echo the element's end (GK_F_SEC_VERIFY: SIP's
+	 * Security-Verify, RFC 3329), which the registrar then requires. */
+	bool sec_verify;
 	int (*decode)(const uint8_t *buf, size_t len, struct gk_msg *m, enum gk_reason *reason);
 	int (*encode)(const struct gk_msg *m, uint8_t *buf, size_t cap);
 	/* A registration-class request (for the unknown-source policy). */
