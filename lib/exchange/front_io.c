@@ -441,6 +441,7 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 	P("restored", r->restored);
 	P("sealed_requests", r->sealed_requests);
 	P("stale_answers", r->stale_answers);
+	P("refusals_repeated", r->refusals_repeated);
 	P("stale_verdicts", r->stale_verdicts);
 	P("repeats_ignored", r->repeats_ignored);
 	P("core_resent", r->core_resent);

@@ -7,6 +7,7 @@
  * REGISTER costs an attempt slot for as long as the attempt lives, never a record.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,9 @@
 #define PENDING_IDX_BITS 17
 #define PENDING_IDX_MASK ((1u << PENDING_IDX_BITS) - 1)
 #define SWEEP_MS         10000
+/* How long a temporary refusal is repeated to a retransmission of the request it answered: a
+ * SIP non-INVITE transaction's life (64 x T1, Timer F), the longest any binding retransmits. */
+#define REFUSAL_KEPT_MS 32000
 /* Registrations in progress resident from the start (10 KiB each); the table doubles from there. */
 #define FIRST_PENDING 64
 
@@ -88,11 +92,23 @@ struct sent_success {
 	struct gk_ipsec_end ipsec_term, ipsec_net;
 };
 
+/* The temporary refusal (overload, the core's timeout) the front gave the record's latest
+ * request, to whom. Its N1 is spent (seen_n1): without this, a retransmission after the refusal
+ * was lost would be refused as a replay (403), ending a registration the network only asked to
+ * wait. A sockaddr_in6 holds either family's address, in a quarter of a sockaddr_storage. */
+struct refusal {
+	uint8_t n1[GK_NONCE_LEN];
+	struct sockaddr_in6 to;
+	uint32_t retry_after_s;
+	uint64_t until_ms;
+};
+
 struct record {
 	uint8_t seen_n1[N1_CACHE][GK_NONCE_LEN];
 	uint8_t n1_pos, n1_count;
 	uint64_t last_seen_ms;
 	struct sent_success sent;
+	struct refusal refused;
 	struct gk_binding b;
 };
 
@@ -351,9 +367,9 @@ static void respond_init(struct gk_msg *resp, const struct gk_msg *req, enum gk_
 
 /* A refusal decided by the core: the core counted its reason. An overload refusal carries the
  * wait the core asked for (retry_after_s), or this registrar's own. */
-static void relay_reject(struct gk_registrar *r, const struct gk_msg *req,
-                         const struct sockaddr_storage *to, enum gk_reason why,
-                         uint32_t retry_after_s)
+static uint32_t relay_reject(struct gk_registrar *r, const struct gk_msg *req,
+                             const struct sockaddr_storage *to, enum gk_reason why,
+                             uint32_t retry_after_s)
 {
 	struct gk_msg resp;
 	char a[64];
@@ -371,6 +387,7 @@ static void relay_reject(struct gk_registrar *r, const struct gk_msg *req,
 		resp.retry_after = retry_after_s ? retry_after_s : retry_after(r);
 	}
 	r->ops.send_terminal(r->user, &resp, to, NULL);
+	return resp.retry_after;
 }
 
 static void reject(struct gk_registrar *r, const struct gk_msg *req,
@@ -686,13 +703,55 @@ void gk_registrar_core_challenge(struct gk_registrar *r, uint64_t ref,
 	send_challenge(r, p, &p->req, p->n1);
 }
 
+/* An attempt ended in a temporary refusal (retry_after_s, 0 for a final one): where the IDc
+ * has a record, that refusal is what a retransmission of its request gets (refusal_repeat). */
+static void refusal_keep(struct gk_registrar *r, const struct pending *p, uint32_t retry_after_s)
+{
+	uint32_t slot = gk_idmap_find(r->ids, p->req.idc);
+	struct refusal *rf;
+
+	if (!retry_after_s || !slot)
+		return;
+	rf = &rec(r, slot)->refused;
+	memcpy(rf->n1, p->n1, GK_NONCE_LEN);
+	memset(&rf->to, 0, sizeof(rf->to));
+	memcpy(&rf->to, &p->from,
+	       p->from.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	rf->retry_after_s = retry_after_s;
+	rf->until_ms = gk_loop_now(r->loop) + REFUSAL_KEPT_MS;
+}
+
+/* A retransmission of the request rc's latest temporary refusal answered, from where that
+ * refusal went: the same refusal again (true), and nothing else changes. */
+static bool refusal_repeat(struct gk_registrar *r, struct record *rc, const struct gk_msg *m,
+                           const struct sockaddr_storage *from)
+{
+	const struct refusal *rf = &rc->refused;
+	struct sockaddr_storage to;
+	struct gk_msg resp;
+
+	if (!rf->until_ms || gk_loop_now(r->loop) >= rf->until_ms ||
+	    memcmp(rf->n1, m->n1, GK_NONCE_LEN) != 0)
+		return false;
+	memset(&to, 0, sizeof(to));
+	memcpy(&to, &rf->to, sizeof(rf->to));
+	if (!gk_sockaddr_equal(&to, from))
+		return false;
+	r->stats.refusals_repeated++;
+	respond_init(&resp, m, GK_MSG_REJECT);
+	resp.reason = GK_R_OVERLOAD;
+	resp.retry_after = rf->retry_after_s;
+	r->ops.send_terminal(r->user, &resp, from, NULL);
+	return true;
+}
+
 void gk_registrar_core_reject(struct gk_registrar *r, uint64_t ref, enum gk_reason why,
                               uint32_t retry_after_s)
 {
 	struct pending *p = pending_of_verdict(r, ref);
 	if (!p)
 		return;
-	relay_reject(r, &p->req, &p->from, why, retry_after_s);
+	refusal_keep(r, p, relay_reject(r, &p->req, &p->from, why, retry_after_s));
 	pending_free(r, p);
 }
 
@@ -702,7 +761,8 @@ static void pending_timeout(struct gk_timer *t)
 	struct gk_registrar *r = p->r;
 
 	if (p->state == P_WAIT_CORE) {
-		reject(r, &p->req, &p->from, GK_R_AUC_TIMEOUT);
+		count(r, GK_R_AUC_TIMEOUT);
+		refusal_keep(r, p, relay_reject(r, &p->req, &p->from, GK_R_AUC_TIMEOUT, 0));
 	} else {
 		count(r, GK_R_NO_CHALLENGE); /* challenge never answered */
 	}
@@ -898,6 +958,8 @@ static void on_register(struct gk_registrar *r, struct gk_msg *m,
 	/* The same after the registration it began has made the binding: the success it ended
 	 * in, while that is kept, from the binding's address (resend_success). */
 	if (rc && resend_success(r, rc, m, from))
+		return;
+	if (rc && refusal_repeat(r, rc, m, from))
 		return;
 	if ((rc && n1_seen(rc, m->n1)) || n1_in_progress(r, m->idc, m->n1))
 		return reject(r, m, from, GK_R_REPLAY_N1);
@@ -1332,6 +1394,8 @@ static void on_answer(struct gk_registrar *r, struct gk_msg *m, const struct soc
 	 * when a copy arrives that the transaction layer no longer recognises, and a refusal in
 	 * that copy's transaction would end the refresh. */
 	if (rc && resend_success(r, rc, m, from))
+		return;
+	if (rc && refusal_repeat(r, rc, m, from))
 		return;
 	/* An answer counts only from where its challenge went: resent from elsewhere it would
 	 * install the binding at the sender's address. Attempts in progress are left alone. */

@@ -1185,6 +1185,7 @@ FIXTURE_SETUP(sbc)
 	cfg.role = GK_ROLE_SBC;
 	cfg.max_terminals = 64;
 	cfg.max_pending = 16;
+	cfg.core_timeout_ms = 200; /* a core that never answers, in tests that wait for it */
 	cfg.log_registrations = false;
 	self->w.front = gk_registrar_new(&cfg, &fops, &self->w, self->w.loop, err, sizeof(err));
 	ASSERT_NE(NULL, self->w.front);
@@ -1262,6 +1263,58 @@ TEST_F(sbc, a_request_lost_on_the_core_leg_goes_again_with_the_terminals_retrans
 	gk_terminal_on_message(&self->alice, &self->w.out.m, &req);
 	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
 	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->challenges);
+}
+
+/* A refresh's answer outlives the core's time to decide: the front refuses it for now (overload,
+ * with a wait), and that refusal is lost. The terminal's retransmission of the answer carries an
+ * N1 the front has spent; refused as a replay (403) it would end the registration, as it once
+ * did under a soak's load. It gets the same temporary refusal again, and only from where the
+ * first one went: a copy from elsewhere is still a replay. */
+TEST_F(sbc, a_retransmission_after_a_lost_temporary_refusal_gets_that_refusal_again)
+{
+	struct sockaddr_storage from = addr_of(2), elsewhere = addr_of(3);
+	struct gk_msg req, answer, again;
+
+	ASSERT_EQ(0, sbc_run(&self->w, &self->alice, 2));
+	ASSERT_EQ(GK_TERM_REGISTERED, self->alice.state);
+	gk_terminal_register(&self->alice, &req); /* the refresh */
+	gk_registrar_on_message(self->w.front, &req, &from, 0);
+	leg_pump(&self->w);
+	ASSERT_TRUE(self->w.out.have);
+	ASSERT_EQ(1, gk_terminal_on_message(&self->alice, &self->w.out.m, &answer));
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &answer, &from, 0);
+	self->w.q_head = self->w.q_tail; /* the core never decides */
+	run_until(self->w.loop, never, NULL, 400);
+	ASSERT_TRUE(self->w.out.have); /* the refusal, lost on its way */
+	EXPECT_EQ(GK_MSG_REJECT, self->w.out.m.type);
+	EXPECT_EQ(GK_R_OVERLOAD, self->w.out.m.reason);
+	uint32_t wait = self->w.out.m.retry_after;
+	EXPECT_NE(0u, wait);
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->reasons.n[GK_R_AUC_TIMEOUT]);
+
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &answer, &from, 0); /* retransmitted */
+	ASSERT_TRUE(self->w.out.have);
+	EXPECT_EQ(GK_MSG_REJECT, self->w.out.m.type);
+	EXPECT_EQ(GK_R_OVERLOAD, self->w.out.m.reason);
+	EXPECT_EQ(wait, self->w.out.m.retry_after);
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->refusals_repeated);
+	EXPECT_EQ(0u, gk_registrar_stats(self->w.front)->reasons.n[GK_R_REPLAY_N1]);
+	EXPECT_EQ(self->w.q_head, self->w.q_tail); /* nothing new asked of the core */
+	EXPECT_EQ(-1, gk_terminal_on_message(&self->alice, &self->w.out.m, &again));
+	EXPECT_EQ(GK_R_OVERLOAD, self->alice.reason);
+
+	self->w.out.have = false;
+	gk_registrar_on_message(self->w.front, &answer, &elsewhere, 0); /* copied elsewhere */
+	ASSERT_TRUE(self->w.out.have);
+	EXPECT_EQ(GK_MSG_REJECT, self->w.out.m.type);
+	EXPECT_NE(GK_R_OVERLOAD, self->w.out.m.reason);
+	EXPECT_EQ(1u, gk_registrar_stats(self->w.front)->refusals_repeated);
+
+	/* After the wait, a fresh attempt completes the refresh. */
+	ASSERT_EQ(0, sbc_run(&self->w, &self->alice, 2));
+	EXPECT_EQ(GK_TERM_REGISTERED, self->alice.state);
 }
 
 /* The core's success is lost on the core leg: the terminal's retransmitted answer goes to the

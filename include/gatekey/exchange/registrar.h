@@ -138,6 +138,8 @@ struct gk_registrar_stats {
 	uint64_t repeats_while_deciding; /* a terminal's copy of a request the core was still
 	                                  * deciding on: the first copy arrived and waits (any
 	                                  * front; at an SBC's, each is also core_resent) */
+	uint64_t refusals_repeated; /* a request repeated after its temporary refusal (overload,
+	                             * the core's timeout): that refusal again, not a replay's */
 	uint64_t stale_answers;          /* ANSWERs to a challenge this front no longer holds (it
 	                                  * restarted, or the challenge expired): challenged afresh */
 	uint64_t repeats_ignored; /* the REGISTER a completed registration began with, again, over a
