@@ -716,7 +716,8 @@ static void refusal_keep(struct gk_registrar *r, const struct pending *p, uint32
 	memcpy(rf->n1, p->n1, GK_NONCE_LEN);
 	memset(&rf->to, 0, sizeof(rf->to));
 	memcpy(&rf->to, &p->from,
-	       p->from.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	       p->from.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                     : sizeof(struct sockaddr_in));
 	rf->retry_after_s = retry_after_s;
 	rf->until_ms = gk_loop_now(r->loop) + REFUSAL_KEPT_MS;
 }

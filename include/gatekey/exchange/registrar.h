@@ -140,8 +140,8 @@ struct gk_registrar_stats {
 	                                  * front; at an SBC's, each is also core_resent) */
 	uint64_t refusals_repeated; /* a request repeated after its temporary refusal (overload,
 	                             * the core's timeout): that refusal again, not a replay's */
-	uint64_t stale_answers;          /* ANSWERs to a challenge this front no longer holds (it
-	                                  * restarted, or the challenge expired): challenged afresh */
+	uint64_t stale_answers;     /* ANSWERs to a challenge this front no longer holds (it
+	                             * restarted, or the challenge expired): challenged afresh */
 	uint64_t repeats_ignored; /* the REGISTER a completed registration began with, again, over a
 	                           * binding whose SUCCESS MAC covers its transaction (RAS): the
 	                           * success could not be repeated in it; dropped */
