@@ -312,7 +312,7 @@ echo "soak counters sbcd registrations=$(stat_of sbcd registrations) refreshes=$
 	"deregistrations=$(stat_of sbcd deregistrations) expirations=$(stat_of sbcd expirations)" \
 	"core_resent=$(stat_of sbcd core_resent) unbound_resent=$(stat_of sbcd unbound_resent)" \
 	"unbound_given_up=$(stat_of sbcd unbound_given_up) rejects=$(stat_of sbcd rejects)" \
-	"rejects_overload=$(stat_of sbcd rejects_overload)"
+	"rejects_overload=$(stat_of sbcd rejects_overload) refusals_repeated=$(stat_of sbcd refusals_repeated)"
 echo "soak counters softswitchd sbc_resent=$(stat_of softswitchd sbc_resent)" \
 	"auc_retransmits=$(stat_of softswitchd auc_retransmits)" \
 	"accounting_retransmits=$(stat_of softswitchd accounting_retransmits)" \
