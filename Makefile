@@ -21,6 +21,8 @@ CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -I$(B
 LDFLAGS := $(EXTRA_LDFLAGS)
 # -lsystemd: sd_notify for Type=notify units (lib/runtime/notify.c, contrib/systemd/).
 LDLIBS  := -luring -lsqlite3 -lssl -lcrypto -lbpf -lelf -lz -lm -lsystemd $(NL_LIBS)
+# -lmicrohttpd: each daemon's Prometheus /metrics (lib/runtime/metrics.c), on the daemon's loop.
+LDLIBS  += -lmicrohttpd
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined

@@ -18,6 +18,7 @@
 #include "gatekey/auc/keystore.h"
 #include "gatekey/runtime/log.h"
 #include "gatekey/runtime/loop.h"
+#include "gatekey/runtime/metrics.h"
 #include "gatekey/runtime/notify.h"
 #include "gatekey/auc/rad_dedup.h"
 #include "gatekey/auc/radius.h"
@@ -34,6 +35,7 @@ struct aucd {
 	struct gk_loop *loop;
 	struct gk_keystore *ks;
 	struct gk_control *ctl;
+	struct gk_metrics *metrics;
 	struct gk_rad_dedup *dedup;
 	int fd_auth, fd_acct;
 	bool snapshot; /* a key store read snapshot is open for this batch */
@@ -291,6 +293,12 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	gk_ctl_tables(out);
 }
 
+/* /metrics: the stats lines (metrics.h) */
+static void metrics_fill(void *user, struct gk_metrics_page *pg)
+{
+	gk_metrics_stats(pg, ctl_stats, user);
+}
+
 static void on_signal(void *user, int signo)
 {
 	struct aucd *a = user;
@@ -400,6 +408,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gk_control_add(a.ctl, "stats", ctl_stats, &a);
+	if (gk_metrics_serve(&a.metrics, a.loop, &a.common.metrics_listen, metrics_fill, &a) < 0)
+		return 1;
 	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	gk_loop_on_signals(a.loop, sigs, 4, on_signal, &a);
 	gk_notice("ready: %u RADIUS client(s), vendor %u", a.clients.n, a.vendor);
@@ -411,6 +421,7 @@ int main(int argc, char **argv)
 
 	int ret = gk_loop_run(a.loop);
 	gk_notify_stopping();
+	gk_metrics_stop(a.metrics);
 	gk_control_free(a.ctl);
 	gk_loop_free(a.loop);
 	gk_ks_close(a.ks);

@@ -24,6 +24,7 @@
 #include "gatekey/runtime/log.h"
 #include "gatekey/runtime/steps.h"
 #include "gatekey/runtime/loop.h"
+#include "gatekey/runtime/metrics.h"
 #include "gatekey/runtime/notify.h"
 #include "gatekey/fastpath/pktmac.h"
 #include "gatekey/exchange/bindstore.h"
@@ -77,6 +78,7 @@ struct sbcd {
 	struct gk_registrar *front;
 	struct gk_front_io io;
 	struct gk_control *ctl;
+	struct gk_metrics *metrics;
 	struct gk_relay *relay; /* terminals' requests forwarded to the softswitch */
 	struct gk_sip_router
 	    *router; /* calls: terminals to the softswitch and back (sip_route.h) */
@@ -890,13 +892,28 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	gk_ctl_tables(out);
 }
 
+/* /metrics: the stats lines (the fast path's per-decision counters among them, XDP's summed over
+ * the CPUs), then what only metrics show (metrics.h). */
+static void metrics_fill(void *user, struct gk_metrics_page *pg)
+{
+	struct sbcd *s = user;
+	struct gk_terminal_counts tc;
+
+	gk_metrics_stats(pg, ctl_stats, s);
+	gk_metrics_histogram(pg, "registration_latency_seconds",
+	                     "Registration latency: the request first seen to the success sent",
+	                     &gk_registrar_stats(s->front)->latency);
+	gk_registrar_terminals(s->front, &tc);
+	gk_metrics_terminals(pg, &tc);
+}
+
 int main(int argc, char **argv)
 {
 	static struct sbcd s;
 	char err[1024];
 	struct gk_cfg_key keys[96] = {{0}};
 
-	sbc_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
+	sbc_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 5);
 	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &s.common, "sbcd");
 	gk_daemon_parse_args(
 	    argc, argv, keys, "sbcd",
@@ -1052,6 +1069,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gk_control_add(s.ctl, "stats", ctl_stats, &s);
+	if (gk_metrics_serve(&s.metrics, s.loop, &s.common.metrics_listen, metrics_fill, &s) < 0)
+		return 1;
 	gk_control_add(s.ctl, "bindings", gk_front_io_ctl_bindings, &s.io);
 	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	gk_loop_on_signals(s.loop, sigs, 4, gk_front_io_on_signal, &s.io);
@@ -1070,6 +1089,7 @@ int main(int argc, char **argv)
 
 	int ret = gk_loop_run(s.loop);
 	gk_notify_stopping();
+	gk_metrics_stop(s.metrics);
 	gk_timer_cancel(s.loop, &s.admission);
 	/* first: its timers go before anything else frees its own */
 	gk_front_io_close(&s.io);

@@ -10,6 +10,9 @@ freeradius-utils perl python3 systemd libclang-rt-14-dev xz-utils procps kamaili
 gnuplot-nox qemu-system-x86 busybox-static cpio"
 # qemu-system-x86, busybox-static and cpio: the guest of make check-vm (tests/vm/run.sh), whose
 # initramfs holds a static busybox; its kernel is fetched with apt-get download, not installed.
+# libmicrohttpd-dev: the daemons' /metrics (lib/runtime/metrics.c); prometheus for promtool and
+# curl, which check and scrape it (tests/e2e/t_metrics.sh).
+PKGS="$PKGS libmicrohttpd-dev prometheus curl"
 
 missing=""
 for p in $PKGS; do
@@ -31,6 +34,14 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # Kamailio is the digest benchmark's other registrar (tools/bench-kamailio.sh), started in a rig
 # by that script alone: never as the host's service on every address.
+# prometheus is there for promtool (tests/e2e/t_metrics.sh): not the host's service.
+case " $missing " in
+*" prometheus "*)
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --now prometheus >/dev/null 2>&1 || true
+	fi
+	;;
+esac
 case " $missing " in
 *" kamailio "*)
 	if command -v systemctl >/dev/null 2>&1; then

@@ -22,6 +22,7 @@
 #include "gatekey/exchange/locations.h"
 #include "gatekey/runtime/log.h"
 #include "gatekey/runtime/loop.h"
+#include "gatekey/runtime/metrics.h"
 #include "gatekey/runtime/notify.h"
 #include "gatekey/exchange/bindstore.h"
 #include "gatekey/exchange/registrar.h"
@@ -48,6 +49,7 @@ struct softswitchd {
 	struct gk_front_ipsec ipsec; /* ipsec-3gpp's protected ports and SAs, when on */
 	struct gk_auc_client *auc;
 	struct gk_control *ctl;
+	struct gk_metrics *metrics;
 	struct gk_uplink_core peers;  /* the SBCs' requests waiting for the core */
 	struct gk_sip_router *router; /* SIP requests between terminals (sip_route.h) */
 	struct gk_locations *where;   /* which SBC holds a terminal registered through one */
@@ -429,13 +431,31 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 	gk_ctl_tables(out);
 }
 
+/* /metrics: the stats lines, then what only metrics show (metrics.h). The front's histogram and
+ * terminals are those of the direct topology; behind an SBC they are sbcd's. */
+static void metrics_fill(void *user, struct gk_metrics_page *pg)
+{
+	struct softswitchd *s = user;
+	struct gk_terminal_counts tc;
+
+	gk_metrics_stats(pg, ctl_stats, s);
+	gk_metrics_histogram(pg, "registration_latency_seconds",
+	                     "Registration latency: the request first seen to the success sent",
+	                     &gk_registrar_stats(s->reg)->latency);
+	gk_metrics_histogram(pg, "radius_rtt_seconds",
+	                     "RADIUS round trip to aucd: the request first sent to the answer used",
+	                     &gk_auc_client_stats(s->auc)->rtt);
+	gk_registrar_terminals(s->reg, &tc);
+	gk_metrics_terminals(pg, &tc);
+}
+
 int main(int argc, char **argv)
 {
 	static struct softswitchd s;
 	char err[512];
 	struct gk_cfg_key keys[80] = {{0}};
 
-	ss_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 4);
+	ss_settings_keys(&s.set, keys, sizeof(keys) / sizeof(keys[0]) - 5);
 	gk_daemon_common_keys(keys, sizeof(keys) / sizeof(keys[0]), &s.common, "softswitchd");
 	gk_daemon_parse_args(argc, argv, keys, "softswitchd",
 	                     "gatekey softswitch: registrar with registration-bound key delivery");
@@ -565,6 +585,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gk_control_add(s.ctl, "stats", ctl_stats, &s);
+	if (gk_metrics_serve(&s.metrics, s.loop, &s.common.metrics_listen, metrics_fill, &s) < 0)
+		return 1;
 	gk_control_add(s.ctl, "bindings", gk_front_io_ctl_bindings, &s.io);
 	const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	gk_loop_on_signals(s.loop, sigs, 4, gk_front_io_on_signal, &s.io);
@@ -577,6 +599,7 @@ int main(int argc, char **argv)
 
 	int ret = gk_loop_run(s.loop);
 	gk_notify_stopping();
+	gk_metrics_stop(s.metrics);
 	/* first: its timers go before anything else frees its own */
 	gk_front_io_close(&s.io);
 	/* the relay cancels its timer, which moves others in the loop's heap: before the core

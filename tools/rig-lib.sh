@@ -212,6 +212,10 @@ keystore.kek = $WORK/kek
 radius.client = 198.18.0.0/24 $RADIUS_SECRET
 control.socket = $WORK/aucd.sock
 EOF
+	# AUCD_CONF_EXTRA: more lines for it (t_metrics.sh: metrics.listen).
+	if [ -n "${AUCD_CONF_EXTRA:-}" ]; then
+		printf '%s\n' "$AUCD_CONF_EXTRA" >>"$WORK/aucd.conf"
+	fi
 	chmod 600 "$WORK/aucd.conf"
 }
 

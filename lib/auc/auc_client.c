@@ -31,6 +31,7 @@ struct outstanding {
 	uint8_t tries;
 	uint32_t handle;
 	uint64_t deadline_ms; /* loop clock: given up then (transmit) */
+	uint64_t sent_ms;     /* loop clock: first sent (the round trip, stats.rtt) */
 	uint8_t req_auth[GK_RAD_AUTH_LEN];
 	uint16_t len;
 	uint8_t pkt[PKT_MAX];
@@ -222,8 +223,10 @@ static void transmit(struct gk_auc_client *c, struct outstanding *o)
 	const struct pool *p = o->sock->pool;
 	uint64_t now = gk_loop_now(c->loop), wait;
 
-	if (o->tries == 0)
+	if (o->tries == 0) {
 		o->deadline_ms = now + p->budget_ms;
+		o->sent_ms = now;
+	}
 	gk_loop_sendto(c->loop, o->sock->fd, o->pkt, o->len, p->server);
 	o->tries++;
 	wait = (uint64_t)c->cfg.timeout_ms << (o->tries < 8 ? o->tries - 1 : 7);
@@ -440,6 +443,7 @@ static void on_response(void *user, int fd, uint8_t *data, size_t len,
 		return;
 	}
 	c->st.answered_after_retransmit += o->tries > 1;
+	gk_histogram_observe_ms(&c->st.rtt, gk_loop_now(c->loop) - o->sent_ms);
 	uint32_t handle = o->handle;
 	if (o->lookup) {
 		lookup_answer(c, o, &p);

@@ -59,6 +59,7 @@ struct gk_binding {
 	bool has_rand;
 	uint8_t rand[GK_RAND_LEN]; /* of the registration that made it: names its session */
 	uint8_t mech;
+	uint8_t proto; /* enum gk_proto it registered over; 0 when restored (metrics only) */
 	struct sockaddr_storage addr;
 	struct gk_pkt_keys keys;
 	struct gk_replay_window win_up;
@@ -1033,6 +1034,7 @@ static int binding_install(struct gk_registrar *r, uint32_t slot,
 	b->index = slot;
 	b->active = true;
 	b->mech = (uint8_t)mech;
+	b->proto = success->proto;
 	b->addr = *from;
 	b->keys = keys;
 	gk_wipe(&keys, sizeof(keys));
@@ -1224,6 +1226,7 @@ static void complete(struct gk_registrar *r, struct pending *p,
 	kept->ipsec_term = s.ipsec_term;
 	kept->ipsec_net = s.ipsec_net;
 	r->ops.send_terminal(r->user, &s, from, NULL);
+	gk_histogram_observe_ms(&r->stats.latency, gk_loop_now(r->loop) - p->started_ms);
 	if (r->ops.binding_up)
 		r->ops.binding_up(r->user, b);
 	log_registered(r, m->idc, from, b);
@@ -1367,6 +1370,7 @@ void gk_registrar_core_digest_success(struct gk_registrar *r, uint64_t ref)
 	(void)binding_install(r, slot, &p->from, GK_MECH_DIGEST, NULL, NULL, s.expires,
 	                      &s); /* no K, no Rand */
 	r->ops.send_terminal(r->user, &s, &p->from, NULL);
+	gk_histogram_observe_ms(&r->stats.latency, gk_loop_now(r->loop) - p->started_ms);
 	if (r->ops.binding_up)
 		r->ops.binding_up(r->user, b);
 	log_registered(r, p->req.idc, &p->from, b);
@@ -1818,6 +1822,17 @@ void gk_registrar_foreach(struct gk_registrar *r,
 			continue;
 		gk_binding_get_info(&r->records[i].b, &bi);
 		fn(&bi, arg);
+	}
+}
+
+void gk_registrar_terminals(const struct gk_registrar *r, struct gk_terminal_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 1; i <= gk_idmap_top(r->ids); i++) {
+		const struct gk_binding *b = &r->records[i].b;
+		if (b->active && !b->lingering && gk_idmap_id(r->ids, i) &&
+		    b->mech < GK_METRICS_MECHS && b->proto < GK_METRICS_PROTOS)
+			out->n[b->mech][b->proto]++;
 	}
 }
 

@@ -75,6 +75,19 @@ void gk_ctl_printf(struct gk_ctl_reply *r, const char *fmt, ...)
 	r->len += (size_t)n;
 }
 
+size_t gk_ctl_render(gk_ctl_fn fn, void *user, const char *args, char *buf, size_t cap, bool *cut)
+{
+	struct gk_ctl_reply r = {.buf = buf, .room = cap ? cap - 1 : 0}; /* and the NUL */
+
+	if (!cap)
+		return 0;
+	fn(user, args, &r);
+	buf[r.len] = '\0';
+	if (cut)
+		*cut = r.full;
+	return r.len;
+}
+
 struct table_lines {
 	struct gk_ctl_reply *out;
 	uint64_t bytes;

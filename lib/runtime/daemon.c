@@ -22,7 +22,7 @@ void gk_daemon_common_keys(struct gk_cfg_key *keys, size_t cap, struct gk_daemon
 	size_t n = 0;
 	while (keys[n].name)
 		n++;
-	if (n + 4 > cap)
+	if (n + 5 > cap)
 		abort();
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	snprintf(c->control_socket, sizeof(c->control_socket), "/run/gatekey/%s.sock", name);
@@ -32,6 +32,9 @@ void gk_daemon_common_keys(struct gk_cfg_key *keys, size_t cap, struct gk_daemon
 	                                          "log to syslog instead of stderr");
 	keys[n++] = (struct gk_cfg_key)GK_CFG_KEY("control.socket", GK_CFG_STR, c->control_socket,
 	                                          "UNIX socket for gkctl stats/bindings");
+	keys[n++] = (struct gk_cfg_key)GK_CFG_KEY(
+	    "metrics.listen", GK_CFG_ADDR, &c->metrics_listen,
+	    "ip:port to serve Prometheus /metrics on over HTTP (unset: none)");
 	keys[n] = (struct gk_cfg_key){0};
 }
 

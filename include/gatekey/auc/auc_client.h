@@ -21,6 +21,7 @@
 #include "gatekey/auc/auc_proto.h"
 #include "gatekey/runtime/daemon.h"
 #include "gatekey/runtime/loop.h"
+#include "gatekey/runtime/metrics.h"
 
 struct gk_auc_client_cfg {
 	struct sockaddr_storage auth_server, acct_server;
@@ -62,6 +63,8 @@ struct gk_auc_client_stats {
 	/* acct_lost = acct_given_up (no answer after acct_tries) + acct_no_room (every accounting
 	 * identifier in use, not sent) + the few that could not be encoded */
 	uint64_t acct_sent, acct_acked, acct_lost, acct_given_up, acct_no_room, acct_retransmits;
+	/* first Access-Request sent to the answer used, retransmissions included (/metrics) */
+	struct gk_histogram rtt;
 };
 
 struct gk_auc_client;

@@ -24,6 +24,7 @@
 
 #include "gatekey/auc/auc_proto.h"
 #include "gatekey/runtime/loop.h"
+#include "gatekey/runtime/metrics.h"
 #include "gatekey/codec/msg.h"
 #include "gatekey/fastpath/pktmac.h"
 #include "gatekey/runtime/reason.h"
@@ -148,6 +149,8 @@ struct gk_registrar_stats {
 	uint64_t stale_verdicts;  /* the core's verdicts on an earlier request of an attempt than
 	                           * the one it is deciding, which arrived late: dropped */
 	struct gk_reason_counters reasons;
+	/* request first seen to success sent, each success (new, refresh, Digest): /metrics */
+	struct gk_histogram latency;
 };
 
 /* Information about a binding, for logs, inspection and tests. Never contains K. */
@@ -299,6 +302,9 @@ void gk_registrar_foreach(struct gk_registrar *r,
  * after the last index it saw neither repeats nor skips one that stands throughout: the paged
  * "bindings" listing (gk_front_io_ctl_bindings). */
 bool gk_registrar_next(struct gk_registrar *r, uint32_t after, struct gk_binding_info *out);
+/* Registered terminals (lingering ones not) by mechanism and protocol, for /metrics: one pass
+ * over the bindings' slots, a few ms for a million. */
+void gk_registrar_terminals(const struct gk_registrar *r, struct gk_terminal_counts *out);
 const struct gk_registrar_stats *gk_registrar_stats(const struct gk_registrar *r);
 /* Now: IDcs with a record (registered, or until the sweep after their binding ended), and
  * registrations in progress. Strangers' requests show in the second only. */

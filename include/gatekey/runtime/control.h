@@ -46,6 +46,12 @@ size_t gk_control_page(const struct gk_control *c);
 void gk_ctl_printf(struct gk_ctl_reply *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Runs a command's fn (as registered with gk_control_add) into buf instead of a datagram: its
+ * lines, each ended by '\n', then a NUL. Returns the length; lines that do not fit are left
+ * out as in a reply, and *cut (unless NULL) says so. /metrics renders `stats` this way
+ * (metrics.h), so that the two never differ. */
+size_t gk_ctl_render(gk_ctl_fn fn, void *user, const char *args, char *buf, size_t cap, bool *cut);
+
 /* Every live stepped table of the process (runtime/steps.h), six lines each, then their total:
  *   tables.<key>.capacity  entries resident now     tables.<key>.bytes  bytes resident now
  *   tables.<key>.max       entries at most          tables.<key>.first  entries of the first step

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What every daemon's main() shares: command line (-c FILE, --set key=value, -f/--foreground,
- * -v), config loading with the common keys (log.level, log.syslog, control.socket), signals
- * (SIGTERM/SIGINT drain and stop, SIGHUP reloads, SIGUSR1 logs counters), and RADIUS client lists.
+ * -v), config loading with the common keys (log.level, log.syslog, control.socket,
+ * metrics.listen), signals (SIGTERM/SIGINT drain and stop, SIGHUP reloads, SIGUSR1 logs counters),
+ * and RADIUS client lists.
  */
 #ifndef GATEKEY_DAEMON_H
 #define GATEKEY_DAEMON_H
@@ -18,9 +19,10 @@ struct gk_daemon_common {
 	char log_level[32];
 	bool log_syslog;
 	char control_socket[GK_CFG_STR_MAX];
+	struct sockaddr_storage metrics_listen; /* ss_family 0: no /metrics (metrics.h) */
 };
 
-/* Appends the common keys to a program's key table (the table must have room for 4 more
+/* Appends the common keys to a program's key table (the table must have room for 5 more
  * entries before its NULL terminator). */
 void gk_daemon_common_keys(struct gk_cfg_key *keys, size_t cap, struct gk_daemon_common *c,
                            const char *name);
