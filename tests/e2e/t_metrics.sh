@@ -3,14 +3,15 @@
 # Prometheus /metrics (issue 18): aucd, softswitchd and sbcd in the SBC topology, each with
 # metrics.listen set, serve exposition text that promtool accepts without a lint remark, and that
 # says what happened: 4 terminals registered over SIP, MGCP and H.248 show as registrations, in
-# the latency histogram and per mechanism and protocol; softswitchd's RADIUS round trips are
-# counted; sbcd's fast-path decisions (XDP per-CPU counters, summed) are exported per reason and
-# agree with `gkctl stats`.
+# the latency histogram and per mechanism and protocol; a fifth, with the wrong key, as reasons;
+# softswitchd's RADIUS round trips are counted; sbcd's fast-path decisions (XDP per-CPU counters,
+# summed) are exported per reason and agree with `gkctl stats`; and every metric the Grafana
+# dashboard (contrib/grafana/gatekey.json) queries exists.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_tool curl "curl is not installed (make deps)"
 need_tool promtool "promtool is not installed (make deps: prometheus)"
-plan 19
+plan 22
 
 rig_sbc
 provision_sbc sip1 sip2 mgcp1 h2481
@@ -52,6 +53,11 @@ for t in sip1:sip sip2:sip mgcp1:mgcp h2481:h248; do
 	fi
 done
 is "$n" 4 "4 terminals register through sbcd (SIP, SIP, MGCP, H.248)"
+# and one with the wrong key, which the core refuses with a reason
+printf 'id sip1\nkey %064d\n' 0 >"$WORK/wrong.key"
+chmod 600 "$WORK/wrong.key"
+gkterm_sbc --key-file "$WORK/wrong.key" >"$WORK/wrong.out" 2>&1
+is $? 1 "a terminal with the wrong key is refused"
 
 for d in aucd softswitchd sbcd; do
 	scrape "$d"
@@ -93,6 +99,15 @@ grep -q '^# TYPE gatekey_in_progress gauge$' "$WORK/sbcd.prom" &&
 	grep -q '^# TYPE gatekey_limit_refusals_total counter$' "$WORK/sbcd.prom" &&
 	grep -q '^# HELP gatekey_registrations_total ' "$WORK/sbcd.prom"
 ok $? "sbcd: gauges typed gauge, counters counter, each with HELP"
+bad=$(metric softswitchd 'gatekey_reasons_total{reason="WRONG_AUTH"}')
+[ "$bad" != absent ] && [ "$bad" -ge 1 ] && [ "$bad" = "$(stat_of softswitchd reason.WRONG_AUTH)" ]
+ok $? "softswitchd: its wrong answers are gatekey_reasons_total{reason=\"WRONG_AUTH\"} ($bad), as in stats"
+# Every metric the Grafana dashboard's queries draw exists on one of the pages.
+missing=""
+for m in $(grep '"expr"' "$REPO/contrib/grafana/gatekey.json" | grep -o 'gatekey_[a-z0-9_]*' | sort -u); do
+	cat "$WORK"/{aucd,softswitchd,sbcd}.prom | grep -q "^$m[{ ]" || missing="$missing $m"
+done
+is "${missing:-none}" none "every metric contrib/grafana/gatekey.json uses is exported"
 code=$(in_sbc curl -s -o /dev/null -w '%{http_code}' "http://$SBCCORE4:9463/")
 is "$code" 404 "sbcd: any other path is 404"
 
