@@ -312,4 +312,88 @@ TEST(metrics_are_served_from_the_loop_thread)
 	gk_loop_free(h.loop);
 }
 
+/* One GET /metrics on its own connection: whether the answer was whole and 200. */
+static bool scrape_once(uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	char buf[16384];
+	size_t got = 0;
+	ssize_t r;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (got + 1 < sizeof(buf) && (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)r;
+	buf[got] = '\0';
+	close(fd);
+	return strncmp(buf, "HTTP/1.1 200", 12) == 0 &&
+	       strstr(buf, "\ngatekey_access_link_up_total 1\n") != NULL;
+}
+
+#define SCRAPERS 8
+#define SCRAPES  25
+
+struct burst {
+	uint16_t port;
+	atomic_int ok, finished;
+};
+
+static void *scraper(void *arg)
+{
+	struct burst *b = arg;
+
+	for (int i = 0; i < SCRAPES; i++)
+		if (scrape_once(b->port))
+			atomic_fetch_add(&b->ok, 1);
+	atomic_fetch_add(&b->finished, 1);
+	return NULL;
+}
+
+static bool burst_done(void *arg)
+{
+	return atomic_load(&((struct burst *)arg)->finished) == SCRAPERS;
+}
+
+/* Scrapers at once, and a client that connects and says nothing meanwhile: every scrape is
+ * answered, none waits for the idle one, and no readiness is lost between MHD_run calls. */
+TEST(concurrent_scrapes_are_all_answered_beside_an_idle_connection)
+{
+	static struct http h;
+	static struct burst b;
+	char err[256];
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	pthread_t th[SCRAPERS];
+
+	h.loop = gk_loop_new(&(struct gk_loop_params){0}, err, sizeof(err));
+	ASSERT_NE(NULL, h.loop);
+	h.loop_thread = pthread_self();
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", &sin->sin_addr);
+	struct gk_metrics *m = gk_metrics_start(h.loop, &ss, fill, &h, err, sizeof(err));
+	ASSERT_NE(NULL, m) TH_LOG("%s", err);
+	b.port = gk_metrics_port(m);
+	sin->sin_port = htons(b.port);
+	int idle = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_EQ(0, connect(idle, (struct sockaddr *)sin, sizeof(*sin)));
+	for (int i = 0; i < SCRAPERS; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, scraper, &b));
+	EXPECT_TRUE(run_until(h.loop, burst_done, &b, 20000));
+	for (int i = 0; i < SCRAPERS; i++)
+		pthread_join(th[i], NULL);
+	EXPECT_EQ(SCRAPERS * SCRAPES, atomic_load(&b.ok));
+	EXPECT_EQ(SCRAPERS * SCRAPES, atomic_load(&h.fills));
+	EXPECT_EQ(0, atomic_load(&h.fills_off_thread));
+	close(idle);
+	gk_metrics_stop(m);
+	gk_loop_free(h.loop);
+}
+
 TEST_HARNESS_MAIN
