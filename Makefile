@@ -70,11 +70,19 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -I$(GEN) $(NL_CFLAGS) \
 	       -fsanitize=fuzzer,address,undefined
 FUZZ_TIME  ?= 10
 
+# The manuals (docs/man/*.scd, scdoc). gatekey.conf(5)'s key lists are not written by hand: each
+# is a program's own table as it prints it (--config-keys=scdoc, scripts/man-conf.sh), so the page
+# and --help cannot differ. Dated by the last commit, so a rebuild makes the same page.
+MAN_SRCS   := $(sort $(wildcard docs/man/*.[1-8].scd))
+MANS       := $(MAN_SRCS:docs/man/%.scd=$(BUILD)/man/%) $(BUILD)/man/gatekey.conf.5
+MAN_CONF_PROGS := $(BUILD)/bin/aucd $(BUILD)/bin/softswitchd $(BUILD)/bin/sbcd $(BUILD)/bin/gkctl
+MAN_DATE   := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+
 .SECONDARY:
 .PHONY: all deps check check-unit check-vm check-e2e check-san check-fuzz demo bench impaired soak install clean help \
 	fuzz format
 
-all: $(PROGS)
+all: $(PROGS) $(MANS)
 
 help:
 	@echo "make deps     install the Debian packages gatekey needs (as root)"
@@ -90,8 +98,8 @@ help:
 	@echo "make soak     churn at half capacity over 1 % loss for SOAK_S seconds (default 600): fails"
 	@echo "              if RSS grows past its tables' steps, fds or a table grows, or a registration"
 	@echo "              fails; tables and plot in $(BUILD)/soak/"
-	@echo "make install  install binaries, the RADIUS dictionary, the Wireshark dissector and the"
-	@echo "              systemd units under DESTDIR/PREFIX"
+	@echo "make install  install binaries, the RADIUS dictionary, the Wireshark dissector, the"
+	@echo "              systemd units and the manuals under DESTDIR/PREFIX"
 
 deps:
 	@scripts/deps.sh
@@ -133,6 +141,19 @@ $(BUILD)/bin/$(notdir $(1)): $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard $(1)/
 endef
 $(foreach d,$(PROG_DIRS),$(eval $(call prog_rule,$(d))))
 
+$(BUILD)/man/%: docs/man/%.scd scripts/scdoc-tidy.awk
+	@mkdir -p $(dir $@)
+	SOURCE_DATE_EPOCH=$(MAN_DATE) scdoc < $< > $@.roff
+	awk -f scripts/scdoc-tidy.awk $@.roff > $@.tmp && mv $@.tmp $@ && rm $@.roff
+
+$(BUILD)/man/gatekey.conf.5.scd: docs/man/gatekey.conf.5.scd.in scripts/man-conf.sh $(MAN_CONF_PROGS)
+	@mkdir -p $(dir $@)
+	scripts/man-conf.sh $(BUILD)/bin < $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/man/gatekey.conf.5: $(BUILD)/man/gatekey.conf.5.scd scripts/scdoc-tidy.awk
+	SOURCE_DATE_EPOCH=$(MAN_DATE) scdoc < $< > $@.roff
+	awk -f scripts/scdoc-tidy.awk $@.roff > $@.tmp && mv $@.tmp $@ && rm $@.roff
+
 $(KSFT_HDRS):
 	scripts/fetch-kselftest.sh $(KSFT_DIR)
 
@@ -159,7 +180,7 @@ check: deps
 	$(MAKE) check-fuzz
 
 check-unit: all $(UNIT_BINS) $(BPF_CHECK_OBJS)
-	GK_BUILD=$(abspath $(BUILD)) prove -f $(UNIT_BINS)
+	GK_BUILD=$(abspath $(BUILD)) prove -f $(UNIT_BINS) tests/unit/t_manuals.sh
 
 # test_xfrm and test_ipsec_daemons once more, as root in a QEMU guest booted with Debian 12's
 # kernel, which has ESP and rfc4106(gcm(aes)): where the host's kernel lacks them check-unit skips
@@ -223,6 +244,11 @@ install: all
 	install -m 0644 contrib/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
 	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d
 	install -m 0644 contrib/systemd/gatekey.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/gatekey.conf
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 $(filter %.1,$(MANS)) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(filter %.5,$(MANS)) $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 $(filter %.8,$(MANS)) $(DESTDIR)$(PREFIX)/share/man/man8/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -230,4 +256,4 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

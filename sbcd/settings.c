@@ -54,6 +54,7 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	    {.name = "access.listen",
 	     .kind = GK_CFG_STR,
 	     .help = "terminal-facing SIP address ip:port (repeatable; default 0.0.0.0:5060)",
+	     .def = "0.0.0.0:5060",
 	     .multi = true,
 	     .on_multi = add_listen,
 	     .multi_arg = s},
@@ -73,6 +74,7 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	    {.name = "fastpath.mode",
 	     .kind = GK_CFG_STR,
 	     .help = "auto (native XDP, else generic, else userspace), native, generic, userspace",
+	     .def = "auto", /* sbc_fp_settings_defaults() */
 	     .multi = true,
 	     .on_multi = sbc_fp_parse_mode,
 	     .multi_arg = &s->fp},
@@ -84,6 +86,7 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	     .kind = GK_CFG_STR,
 	     .help = "\"sip|mgcp|h248|h323 <port> [<verified port>]\" (repeatable; default: "
 	             "sip 5060, mgcp 2427 2727, h248 2944 2945, h323 1719, verified = port+10000)",
+	     .def = "sip 5060, mgcp 2427 2727, h248 2944 2945, h323 1719",
 	     .multi = true,
 	     .on_multi = sbc_fp_parse_port,
 	     .multi_arg = &s->fp},

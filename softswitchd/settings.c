@@ -33,6 +33,7 @@ void ss_settings_keys(struct ss_settings *s, struct gk_cfg_key *keys, size_t cap
 	    {.name = "sip.listen",
 	     .kind = GK_CFG_STR,
 	     .help = "SIP address ip:port (repeatable; default 0.0.0.0:5060)",
+	     .def = "0.0.0.0:5060",
 	     .multi = true,
 	     .on_multi = add_listen,
 	     .multi_arg = s},

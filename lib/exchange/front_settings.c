@@ -48,6 +48,7 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
 	     .help = "mechanisms the element negotiates with terminals: gk-mac, digest, "
 	             "ipsec-3gpp (with <proto>.ipsec_ports), e.g. \"ipsec-3gpp gk-mac digest\" "
 	             "(gk-mac); tls is not implemented yet and refused",
+	     .def = s->mechanisms, /* the current value: its default is set below */
 	     .multi = true,
 	     .on_multi = set_mechanisms,
 	     .multi_arg = s->mechanisms},
@@ -185,6 +186,7 @@ size_t gk_front_listener_keys(struct gk_front_listeners *l, struct gk_cfg_key *k
 	    {.name = "ras.arc",
 	     .kind = GK_CFG_STR,
 	     .help = "OID arc of gatekey's H.235 tokens in RAS (default " GK_RAS_ARC_DEFAULT ")",
+	     .def = GK_RAS_ARC_DEFAULT,
 	     .multi = true,
 	     .on_multi = set_ras_arc},
 	    GK_CFG_RANGE("cmd.transactions", &l->transactions, GK_TXN_POOL_MIN, GK_TXN_POOL_MAX,

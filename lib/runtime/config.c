@@ -289,3 +289,120 @@ int gk_cfg_set(const struct gk_cfg_key *keys, const char *assignment, const char
 	strcpy(buf, assignment);
 	return assign_line(keys, trim(buf), origin, err, errlen);
 }
+
+/* ---- the table as --help and gatekey.conf(5) show it ---- */
+
+static const char *kind_name(const struct gk_cfg_key *k)
+{
+	switch (k->kind) {
+	case GK_CFG_STR:
+		return "text";
+	case GK_CFG_U32:
+		return "number";
+	case GK_CFG_BOOL:
+		return "yes/no";
+	case GK_CFG_ADDR:
+		return "ip:port";
+	case GK_CFG_DURATION:
+		return "duration";
+	}
+	return "?";
+}
+
+static void format_duration(uint32_t ms, char *out, size_t cap)
+{
+	if (ms == 0)
+		snprintf(out, cap, "0s");
+	else if (ms % 3600000 == 0)
+		snprintf(out, cap, "%uh", ms / 3600000);
+	else if (ms % 60000 == 0)
+		snprintf(out, cap, "%um", ms / 60000);
+	else if (ms % 1000 == 0)
+		snprintf(out, cap, "%us", ms / 1000);
+	else
+		snprintf(out, cap, "%ums", ms);
+}
+
+void gk_cfg_format_value(const struct gk_cfg_key *k, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (k->def) {
+		gk_copy_text(out, cap, k->def);
+		return;
+	}
+	if (!k->target || k->multi)
+		return;
+	switch (k->kind) {
+	case GK_CFG_STR:
+		gk_copy_text(out, cap, k->target);
+		return;
+	case GK_CFG_U32:
+		snprintf(out, cap, "%u", *(const uint32_t *)k->target);
+		return;
+	case GK_CFG_BOOL:
+		snprintf(out, cap, "%s", *(const bool *)k->target ? "yes" : "no");
+		return;
+	case GK_CFG_ADDR:
+		if (((const struct sockaddr_storage *)k->target)->ss_family)
+			gk_format_addr(k->target, out, cap);
+		return;
+	case GK_CFG_DURATION:
+		format_duration(*(const uint32_t *)k->target, out, cap);
+		return;
+	}
+}
+
+/* scdoc reads '*' and '_' as emphasis and '\' as an escape; a key's name and help are text. */
+static void put_scdoc(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '*' || *s == '_' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
+void gk_cfg_print_table(const struct gk_cfg_key *keys, enum gk_cfg_style style, void *out)
+{
+	FILE *f = out;
+	char value[GK_CFG_STR_MAX + 64], range[48];
+
+	for (; keys->name; keys++) {
+		gk_cfg_format_value(keys, value, sizeof(value));
+		range[0] = '\0';
+		if (keys->kind == GK_CFG_U32 && keys->max)
+			snprintf(range, sizeof(range), "%u to %u", keys->min, keys->max);
+		const char *help = keys->help ? keys->help : "";
+		if (style == GK_CFG_STYLE_TEXT) {
+			fprintf(f, "  %-28s %s\n", keys->name, help);
+			fprintf(f, "  %-28s [%s", "", kind_name(keys));
+			if (value[0])
+				fprintf(f, "; default %s", value);
+			if (range[0])
+				fprintf(f, "; %s", range);
+			fprintf(f, "]\n");
+			continue;
+		}
+		fputc('*', f);
+		put_scdoc(f, keys->name);
+		fprintf(f, "* (%s)\n\t", kind_name(keys));
+		if (value[0]) {
+			fputs("Default: ", f);
+			put_scdoc(f, value);
+			fputs(". ", f);
+		}
+		if (range[0])
+			fprintf(f, "Range: %s. ", range);
+		put_scdoc(f, help);
+		fputs("\n\n", f);
+	}
+}
+
+int gk_cfg_style_parse(const char *s)
+{
+	if (strcmp(s, "text") == 0)
+		return GK_CFG_STYLE_TEXT;
+	if (strcmp(s, "scdoc") == 0)
+		return GK_CFG_STYLE_SCDOC;
+	return -1;
+}

@@ -44,10 +44,12 @@ static void usage(const struct gk_cfg_key *keys, const char *name, const char *s
 	        "usage: %s [-c FILE] [--set key=value]... [-v]\n%s\n\n"
 	        "  -c FILE          configuration file (key = value lines)\n"
 	        "  --set key=value  override one configuration key (repeatable)\n"
-	        "  -v               log at debug level\n\nconfiguration keys:\n",
+	        "  -v               log at debug level\n"
+	        "  --config-keys=text|scdoc\n"
+	        "                   print only the configuration keys (scdoc: gatekey.conf(5))\n"
+	        "\nconfiguration keys (see gatekey.conf(5)):\n",
 	        name, summary);
-	for (; keys->name; keys++)
-		fprintf(f, "  %-28s %s\n", keys->name, keys->help ? keys->help : "");
+	gk_cfg_print_table(keys, GK_CFG_STYLE_TEXT, f);
 }
 
 void gk_daemon_parse_args(int argc, char **argv, const struct gk_cfg_key *keys, const char *name,
@@ -57,10 +59,31 @@ void gk_daemon_parse_args(int argc, char **argv, const struct gk_cfg_key *keys, 
 	                                     {"set", required_argument, 0, 's'},
 	                                     {"help", no_argument, 0, 'h'},
 	                                     {"verbose", no_argument, 0, 'v'},
+	                                     {"config-keys", required_argument, 0, 'K'},
 	                                     {0, 0, 0, 0}};
 	char err[512];
 	int o;
 	bool verbose = false;
+
+	/* --help and --config-keys print the defaults: before any file is read, whatever the
+	 * order on the command line, so that they never show a file's values (or secrets). */
+	optind = 1;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "c:s:hv", opts, NULL)) != -1) {
+		if (o == 'h') {
+			usage(keys, name, summary, stdout);
+			exit(0);
+		} else if (o == 'K') {
+			int style = gk_cfg_style_parse(optarg);
+			if (style < 0) {
+				fprintf(stderr, "%s: --config-keys expects text or scdoc\n", name);
+				exit(2);
+			}
+			gk_cfg_print_table(keys, (enum gk_cfg_style)style, stdout);
+			exit(fflush(stdout) == 0 ? 0 : 1);
+		}
+	}
+	opterr = 1;
 
 	/* The file first, then --set in order, whatever the order on the command line. */
 	optind = 1;
@@ -70,9 +93,6 @@ void gk_daemon_parse_args(int argc, char **argv, const struct gk_cfg_key *keys, 
 				fprintf(stderr, "%s: %s\n", name, err);
 				exit(2);
 			}
-		} else if (o == 'h') {
-			usage(keys, name, summary, stdout);
-			exit(0);
 		} else if (o == 'v') {
 			verbose = true;
 		} else if (o != 's') {

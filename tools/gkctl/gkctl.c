@@ -52,7 +52,9 @@ static const char usage_text[] =
     "  -c CONFIG    configuration file (keystore.db, keystore.kek; aucd's file is accepted)\n"
     "  --db PATH    key store (default /var/lib/gatekey/keys.db)\n"
     "  --kek PATH   key-encryption key file, mode 0600 (default /etc/gatekey/kek)\n"
-    "Provisioning files (--out) are written 0600: \"id <ID>\" and \"key <64 hex>\".\n";
+    "  --config-keys=text|scdoc  print the configuration keys alone (for gatekey.conf(5))\n"
+    "Provisioning files (--out) are written 0600: \"id <ID>\" and \"key <64 hex>\".\n"
+    "\nconfiguration keys (-c; aucd's other keys are accepted and ignored):\n";
 
 static struct {
 	char db[GK_CFG_STR_MAX];
@@ -93,6 +95,14 @@ static int ignore_multi(const char *value, void *arg, char *err, size_t errlen)
 	return 0;
 }
 
+/* gkctl's own keys, with their defaults in g: what --help and gatekey.conf(5) list. */
+static const struct gk_cfg_key own_keys[] = {
+    GK_CFG_KEY("keystore.db", GK_CFG_STR, g.db, "SQLite key store (--db overrides it)"),
+    GK_CFG_KEY("keystore.kek", GK_CFG_STR, g.kek,
+               "key-encryption key file, 0600 (--kek overrides it)"),
+    {0},
+};
+
 /* gkctl reads its own two keys; the other keys of aucd's file are parsed (so a typo is still
  * reported with file:line) and ignored, so an operator can point gkctl at aucd.conf. */
 static void load_config(const char *path)
@@ -102,8 +112,8 @@ static void load_config(const char *path)
 	static uint32_t ign_u32;
 	char err[1024];
 	struct gk_cfg_key keys[16] = {
-	    GK_CFG_KEY("keystore.db", GK_CFG_STR, g.db, "SQLite key store"),
-	    GK_CFG_KEY("keystore.kek", GK_CFG_STR, g.kek, "key-encryption key file (0600)"),
+	    own_keys[0],
+	    own_keys[1],
 	    GK_CFG_KEY("auc.listen", GK_CFG_ADDR, &ign_addr, "aucd's; ignored"),
 	    GK_CFG_KEY("auc.accounting_listen", GK_CFG_ADDR, &ign_addr, "aucd's; ignored"),
 	    GK_CFG_KEY("auc.vendor", GK_CFG_U32, &ign_u32, "aucd's; ignored"),
@@ -611,7 +621,15 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
 			fputs(usage_text, stdout);
+			gk_cfg_print_table(own_keys, GK_CFG_STYLE_TEXT, stdout);
 			return 0;
+		}
+		if (!strncmp(o, "--config-keys=", 14)) {
+			int style = gk_cfg_style_parse(o + 14);
+			if (style < 0)
+				usage_error("--config-keys expects text or scdoc");
+			gk_cfg_print_table(own_keys, (enum gk_cfg_style)style, stdout);
+			return fflush(stdout) != 0;
 		}
 		const struct {
 			const char *name;
@@ -654,6 +672,7 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "help")) {
 		fputs(usage_text, stdout);
+		gk_cfg_print_table(own_keys, GK_CFG_STYLE_TEXT, stdout);
 		return 0;
 	} else if (!strcmp(cmd, "kek")) {
 		ret = cmd_kek(sub_argc, sub_argv);

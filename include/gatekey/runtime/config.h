@@ -41,6 +41,9 @@ struct gk_cfg_key {
 	int (*on_multi)(const char *value, void *arg, char *err, size_t errlen);
 	void *multi_arg;
 	uint32_t min, max; /* GK_CFG_U32 with max != 0: values outside min..max are refused */
+	/* The default as text, for a key whose target cannot show it (a multi key): what --help
+	 * and gatekey.conf(5) print instead of the target's value. */
+	const char *def;
 };
 
 /* Parse a file; 0 or -1 with err = "file:line: message". */
@@ -48,6 +51,21 @@ int gk_cfg_load(const struct gk_cfg_key *keys, const char *path, char *err, size
 /* Apply one "key=value" (from --set); origin names it in errors. */
 int gk_cfg_set(const struct gk_cfg_key *keys, const char *assignment, const char *origin, char *err,
                size_t errlen);
+
+/* How gk_cfg_print_table writes a table: aligned text for --help, or scdoc for the manual
+ * gatekey.conf(5), which the build makes from each program's own output. */
+enum gk_cfg_style {
+	GK_CFG_STYLE_TEXT,
+	GK_CFG_STYLE_SCDOC,
+};
+/* A key's current value as a file would write it ("" where it has none to show: a repeatable
+ * key, an empty string, an address not set). Called before any file is read, this is its
+ * default. */
+void gk_cfg_format_value(const struct gk_cfg_key *k, char *out, size_t cap);
+/* Each key: name, kind, default (its current value), range and help. */
+void gk_cfg_print_table(const struct gk_cfg_key *keys, enum gk_cfg_style style, void *f /* FILE */);
+/* "text" or "scdoc" (the argument of --config-keys); -1 for anything else. */
+int gk_cfg_style_parse(const char *s);
 
 int gk_parse_addr(const char *s, void *ss /* struct sockaddr_storage */, char *err, size_t errlen);
 /* "ip:port" or "[ip]:port" for logs, RADIUS and the SIP values that carry an address. IPv4 is
