@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The shared configuration format: values parse, and bad input names file:line and the fix. */
+/* The shared configuration format: values parse, bad input names file:line and the fix, and the
+ * key table prints as --help and gatekey.conf(5) show it (defaults, ranges, scdoc escapes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,63 @@ TEST(registrar_mechanisms_refuses_what_is_not_implemented)
 	gk_registrar_cfg_defaults(&rc);
 	ASSERT_EQ(0, gk_front_settings_apply(&s, &rc, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(1u << GK_MECH_GKMAC, rc.mechs_supported);
+}
+
+/* --help and gatekey.conf(5) print each key's current value as its default, in the form a file
+ * would write it, and the range of a bounded number; scdoc output escapes its emphasis marks. */
+TEST(table_prints_defaults_and_ranges)
+{
+	struct settings s = {.count = 7, .wait_ms = 300000, .flag = true};
+	struct gk_cfg_key k[8];
+	char v[GK_CFG_STR_MAX + 64], err[128], *text = NULL;
+	size_t len = 0;
+	uint32_t lim = 5;
+
+	keys_for(&s, k);
+	snprintf(s.name, sizeof(s.name), "x_y");
+	ASSERT_EQ(0, gk_parse_addr("192.0.2.1:5060", &s.addr, err, sizeof(err)));
+	gk_cfg_format_value(&k[0], v, sizeof(v));
+	EXPECT_STREQ("x_y", v);
+	gk_cfg_format_value(&k[1], v, sizeof(v));
+	EXPECT_STREQ("7", v);
+	gk_cfg_format_value(&k[2], v, sizeof(v));
+	EXPECT_STREQ("5m", v);
+	s.wait_ms = 1500;
+	gk_cfg_format_value(&k[2], v, sizeof(v));
+	EXPECT_STREQ("1500ms", v);
+	gk_cfg_format_value(&k[3], v, sizeof(v));
+	EXPECT_STREQ("yes", v);
+	gk_cfg_format_value(&k[4], v, sizeof(v));
+	EXPECT_STREQ("192.0.2.1:5060", v);
+	gk_cfg_format_value(&k[5], v, sizeof(v)); /* a multi key without .def: nothing to show */
+	EXPECT_STREQ("", v);
+	k[5].def = "none";
+	gk_cfg_format_value(&k[5], v, sizeof(v));
+	EXPECT_STREQ("none", v);
+
+	/* a bounded number, printed as text and as scdoc */
+	k[6] = (struct gk_cfg_key)GK_CFG_RANGE("a.limit", &lim, 1, 10, "at most *this*");
+	k[7] = (struct gk_cfg_key){0};
+	FILE *f = open_memstream(&text, &len);
+	ASSERT_NE(NULL, f);
+	gk_cfg_print_table(k, GK_CFG_STYLE_TEXT, f);
+	fclose(f);
+	EXPECT_NE(NULL, strstr(text, "[number; default 5; 1 to 10]"));
+	EXPECT_NE(NULL, strstr(text, "[duration; default 1500ms]"));
+	free(text);
+	f = open_memstream(&text, &len);
+	ASSERT_NE(NULL, f);
+	gk_cfg_print_table(k, GK_CFG_STYLE_SCDOC, f);
+	fclose(f);
+	EXPECT_NE(
+	    NULL,
+	    strstr(text, "*a.limit* (number)\n\tDefault: 5. Range: 1 to 10. at most \\*this\\*"));
+	EXPECT_NE(NULL, strstr(text, "Default: x\\_y."));
+	free(text);
+
+	EXPECT_EQ(GK_CFG_STYLE_TEXT, gk_cfg_style_parse("text"));
+	EXPECT_EQ(GK_CFG_STYLE_SCDOC, gk_cfg_style_parse("scdoc"));
+	EXPECT_EQ(-1, gk_cfg_style_parse("man"));
 }
 
 TEST_HARNESS_MAIN
