@@ -3,6 +3,8 @@
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
+# Where the systemd units go: the Debian package puts them in /lib/systemd/system (debian/rules).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 SAN     ?=
 PROTO   ?= sip
@@ -80,7 +82,7 @@ MAN_DATE   := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 
 .SECONDARY:
 .PHONY: all deps check check-unit check-vm check-e2e check-san check-fuzz demo bench impaired soak install clean help \
-	fuzz format
+	fuzz format deb
 
 all: $(PROGS) $(MANS)
 
@@ -100,6 +102,7 @@ help:
 	@echo "              fails; tables and plot in $(BUILD)/soak/"
 	@echo "make install  install binaries, the RADIUS dictionary, the Wireshark dissector, the"
 	@echo "              systemd units and the manuals under DESTDIR/PREFIX"
+	@echo "make deb      the Debian package, $(BUILD)/deb/gatekey_<version>_amd64.deb (dpkg-buildpackage)"
 
 deps:
 	@scripts/deps.sh
@@ -240,8 +243,8 @@ install: all
 	install -m 0644 docs/dictionary.gatekey $(DESTDIR)$(PREFIX)/share/gatekey/
 	install -d $(DESTDIR)$(PREFIX)/share/gatekey/wireshark
 	install -m 0644 contrib/wireshark/gatekey.lua $(DESTDIR)$(PREFIX)/share/gatekey/wireshark/
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
-	install -m 0644 contrib/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -d $(DESTDIR)$(UNITDIR)
+	install -m 0644 contrib/systemd/*.service $(DESTDIR)$(UNITDIR)/
 	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d
 	install -m 0644 contrib/systemd/gatekey.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/gatekey.conf
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
@@ -249,6 +252,22 @@ install: all
 	install -m 0644 $(filter %.1,$(MANS)) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 $(filter %.5,$(MANS)) $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 $(filter %.8,$(MANS)) $(DESTDIR)$(PREFIX)/share/man/man8/
+
+# The Debian package, built by dpkg-buildpackage (debian/) from a copy of the tree's files as they
+# are now (committed or not) under $(BUILD)/deb/, so that neither the tree nor its parent fills
+# with build products: $(BUILD)/deb/gatekey_<version>_amd64.deb. The package's build is its own:
+# none of this make's variables (BUILD, SAN) reach it.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version 2>/dev/null)
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+		{ echo "make deb: needs dpkg-dev and debhelper (make deps)" >&2; exit 1; }
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/gatekey-$(DEB_VERSION)
+	git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t $(BUILD)/deb/gatekey-$(DEB_VERSION)
+	cd $(BUILD)/deb/gatekey-$(DEB_VERSION) && \
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u SAN dpkg-buildpackage -b -us -uc -j$$(nproc) \
+		>../build.log 2>&1 || \
+		{ tail -40 ../build.log >&2; exit 1; }
+	@ls $(BUILD)/deb/gatekey_$(DEB_VERSION)_amd64.deb
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

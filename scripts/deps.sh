@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config clang clang-14 clang-19 llvm libssl-dev openssl liburing-dev libsqlite3-dev sqlite3
 libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libsystemd-dev libnl-3-dev libnl-route-3-dev libnl-xfrm-3-dev iproute2 tshark sip-tester sipsak
 freeradius-utils perl python3 systemd libclang-rt-14-dev xz-utils procps kamailio sipvicious
-gnuplot-nox qemu-system-x86 busybox-static cpio scdoc mandoc"
+gnuplot-nox qemu-system-x86 busybox-static cpio debhelper dpkg-dev fakeroot lintian scdoc mandoc"
 # qemu-system-x86, busybox-static and cpio: the guest of make check-vm (tests/vm/run.sh), whose
 # initramfs holds a static busybox; its kernel is fetched with apt-get download, not installed.
 # scdoc builds the manuals (docs/man/); mandoc checks them (tests/unit/t_manuals.sh).

@@ -22,6 +22,7 @@
 #include "gatekey/auc/keystore.h"
 
 #include "ctl.h"
+#include "init.h"
 #include "xdp.h"
 
 #define BULK_MAX 10000000u
@@ -29,6 +30,11 @@
 static const char usage_text[] =
     "usage: gkctl [-c CONFIG] [--db PATH] [--kek PATH] COMMAND ...\n"
     "\n"
+    "  init --subscriber IDC --out FILE --access IP:PORT [--interface IFNAME] [--direct]\n"
+    "       [--etc DIR] [--state DIR] [--local IP]\n"
+    "                                             a new single-host deployment in one step:\n"
+    "                                             KEK, key store, element keys, configs (in\n"
+    "                                             /etc/gatekey), the first subscriber\n"
     "  kek generate PATH                          new key-encryption key file (0600)\n"
     "  subscriber add IDC [--out FILE] [--key HEX]\n"
     "  subscriber list                            IDs, dates and fingerprints (never keys)\n"
@@ -674,6 +680,8 @@ int main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		gk_cfg_print_table(own_keys, GK_CFG_STYLE_TEXT, stdout);
 		return 0;
+	} else if (!strcmp(cmd, "init")) {
+		ret = gkctl_cmd_init(sub_argc, sub_argv);
 	} else if (!strcmp(cmd, "kek")) {
 		ret = cmd_kek(sub_argc, sub_argv);
 	} else if (!strcmp(cmd, "subscriber")) {
