@@ -334,12 +334,11 @@ int main(int argc, char **argv)
 	static struct aucd a;
 	char err[512];
 	struct gk_cfg_key keys[16] = {
-	    GK_CFG_KEY("auc.listen", GK_CFG_ADDR, &a.listen_auth,
-	               "RADIUS authentication address (default 0.0.0.0:1812)"),
+	    GK_CFG_KEY("auc.listen", GK_CFG_ADDR, &a.listen_auth, "RADIUS authentication address"),
 	    GK_CFG_KEY("auc.accounting_listen", GK_CFG_ADDR, &a.listen_acct,
-	               "RADIUS accounting address (default 0.0.0.0:1813)"),
+	               "RADIUS accounting address"),
 	    GK_CFG_KEY("auc.vendor", GK_CFG_U32, &a.vendor,
-	               "IANA PEN of the vendor-specific attributes (default 32473)"),
+	               "IANA PEN of the vendor-specific attributes"),
 	    GK_CFG_KEY("keystore.db", GK_CFG_STR, a.db, "SQLite key store"),
 	    GK_CFG_KEY("keystore.kek", GK_CFG_STR, a.kek, "key-encryption key file (0600)"),
 	    {.name = "radius.client",
@@ -349,9 +348,9 @@ int main(int argc, char **argv)
 	     .on_multi = gk_radius_peer_add,
 	     .multi_arg = &a.clients},
 	    GK_CFG_KEY("auc.duplicate_cache", GK_CFG_U32, &a.dedup_slots,
-	               "answers remembered for retransmitted requests (default 65536)"),
+	               "answers remembered for retransmitted requests"),
 	    GK_CFG_KEY("auc.duplicate_ms", GK_CFG_U32, &a.dedup_ms,
-	               "how long a retransmission gets the same answer (default 5000)"),
+	               "how long a retransmission gets the same answer, in milliseconds"),
 	};
 
 	a.vendor = GK_PEN_DEFAULT;

@@ -53,7 +53,7 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	               "provisioning file with the SBC's long-term key Ksp (0600)"),
 	    {.name = "access.listen",
 	     .kind = GK_CFG_STR,
-	     .help = "terminal-facing SIP address ip:port (repeatable; default 0.0.0.0:5060)",
+	     .help = "terminal-facing SIP address ip:port (repeatable)",
 	     .def = "0.0.0.0:5060",
 	     .multi = true,
 	     .on_multi = add_listen,
@@ -79,13 +79,14 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	     .on_multi = sbc_fp_parse_mode,
 	     .multi_arg = &s->fp},
 	    GK_CFG_KEY("fastpath.pin_root", GK_CFG_STR, s->fp.pin_root,
-	               "bpffs directory for the pinned maps (/sys/fs/bpf/gatekey)"),
+	               "bpffs directory for the pinned maps"),
 	    GK_CFG_KEY("fastpath.detach_on_exit", GK_CFG_BOOL, &s->fp.detach_on_exit,
 	               "detach XDP when sbcd stops (no: terminals keep passing across restarts)"),
 	    {.name = "fastpath.port",
 	     .kind = GK_CFG_STR,
-	     .help = "\"sip|mgcp|h248|h323 <port> [<verified port>]\" (repeatable; default: "
-	             "sip 5060, mgcp 2427 2727, h248 2944 2945, h323 1719, verified = port+10000)",
+	     .help =
+	         "\"sip|mgcp|h248|h323 <port> [<verified port>]\" (repeatable; the verified port "
+	         "defaults to port+10000)",
 	     .def = "sip 5060, mgcp 2427 2727, h248 2944 2945, h323 1719",
 	     .multi = true,
 	     .on_multi = sbc_fp_parse_port,
@@ -104,7 +105,7 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 	               "burst of one digest terminal"),
 	    GK_CFG_KEY("fastpath.admission", GK_CFG_BOOL, &s->fp.admission,
 	               "shed strangers' registrations in the fast path while sbcd's queues are "
-	               "deep (default yes)"),
+	               "deep"),
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);
 	memcpy(keys, k, n * sizeof(k[0]));
@@ -123,8 +124,8 @@ void sbc_settings_keys(struct sbc_settings *s, struct gk_cfg_key *keys, size_t c
 			keys[i].max = GK_FP_TERMINALS_MAX;
 			keys[i].help =
 			    "terminals registered at once, and what the fast path's tables "
-			    "(XDP maps or userspace) hold: 1 to 1048576 (65536; the kernel "
-			    "memory it takes is logged at start-up)";
+			    "(XDP maps or userspace) hold (the kernel memory it takes is logged "
+			    "at start-up)";
 		}
 }
 

@@ -31,50 +31,49 @@ size_t gk_front_settings_keys(struct gk_front_settings *s, struct gk_cfg_key *ke
                               size_t cap)
 {
 	const struct gk_cfg_key k[] = {
-	    GK_CFG_KEY("registrar.skew", GK_CFG_DURATION, &s->skew_ms,
-	               "accepted timestamp skew (default 30s)"),
+	    GK_CFG_KEY("registrar.skew", GK_CFG_DURATION, &s->skew_ms, "accepted timestamp skew"),
 	    GK_CFG_KEY("registrar.challenge_ttl", GK_CFG_DURATION, &s->challenge_ttl_ms,
-	               "how long a challenge may be answered (default 30s)"),
+	               "how long a challenge may be answered"),
 	    GK_CFG_KEY("registrar.core_timeout", GK_CFG_DURATION, &s->core_timeout_ms,
-	               "how long the authentication may take (default 5s)"),
+	               "how long the authentication may take"),
 	    GK_CFG_KEY("registrar.expires_default", GK_CFG_U32, &s->expires_default,
-	               "binding lifetime in seconds when the terminal asks none (3600)"),
+	               "binding lifetime in seconds when the terminal asks none"),
 	    GK_CFG_KEY("registrar.expires_min", GK_CFG_U32, &s->expires_min,
-	               "shortest binding lifetime granted, seconds (60)"),
+	               "shortest binding lifetime granted, seconds"),
 	    GK_CFG_KEY("registrar.expires_max", GK_CFG_U32, &s->expires_max,
-	               "longest binding lifetime granted, seconds (86400)"),
+	               "longest binding lifetime granted, seconds"),
 	    {.name = "registrar.mechanisms",
 	     .kind = GK_CFG_STR,
 	     .help = "mechanisms the element negotiates with terminals: gk-mac, digest, "
-	             "ipsec-3gpp (with <proto>.ipsec_ports), e.g. \"ipsec-3gpp gk-mac digest\" "
-	             "(gk-mac); tls is not implemented yet and refused",
+	             "ipsec-3gpp (with <proto>.ipsec_ports), e.g. \"ipsec-3gpp gk-mac digest\"; "
+	             "tls is not implemented yet and refused",
 	     .def = s->mechanisms, /* the current value: its default is set below */
 	     .multi = true,
 	     .on_multi = set_mechanisms,
 	     .multi_arg = s->mechanisms},
 	    GK_CFG_KEY("registrar.max_terminals", GK_CFG_U32, &s->max_terminals,
-	               "terminals tracked at once (262144)"),
+	               "terminals tracked at once"),
 	    GK_CFG_KEY("registrar.max_pending", GK_CFG_U32, &s->max_pending,
-	               "registrations in progress at once (65536)"),
+	               "registrations in progress at once"),
 	    GK_CFG_KEY("registrar.binding_store", GK_CFG_STR, s->binding_store,
 	               "a file on a tmpfs where registered terminals, their keys and replay "
 	               "windows outlive a restart or a crash of the daemon; auto: "
-	               "/run/gatekey/<daemon>.bindings when /run is a tmpfs; none: memory only "
-	               "(auto). sbcd with XDP attached keeps them in its pinned maps instead"),
+	               "/run/gatekey/<daemon>.bindings when /run is a tmpfs; none: memory only. "
+	               "sbcd with XDP attached keeps them in its pinned maps instead"),
 	    GK_CFG_RANGE("registrar.retry_after", &s->retry_after, 1, GK_RETRY_AFTER_MAX_S,
 	                 "seconds an overloaded element asks a refused terminal to wait before it "
 	                 "tries again (SIP 503 Retry-After, MGCP 409, H.248 510, RAS "
-	                 "resourceUnavailable; default 5)"),
+	                 "resourceUnavailable)"),
 	    GK_CFG_RANGE("registrar.retry_jitter", &s->retry_jitter, 0, GK_RETRY_AFTER_MAX_S,
 	                 "at most this many seconds, drawn at random per refusal, added to "
 	                 "registrar.retry_after, so that terminals refused together do not all "
-	                 "come back together (default 5)"),
+	                 "come back together"),
 	    GK_CFG_KEY("route.transactions", GK_CFG_U32, &s->route_transactions,
-	               "SIP transactions of routed calls at once, server and client each (65536); "
+	               "SIP transactions of routed calls at once, server and client each; "
 	               "a call holds two of each for up to 32 s (RFC 6026, timer J), which bounds "
 	               "the sustained call rate near a sixty-fourth of it"),
 	    GK_CFG_KEY("log.registrations", GK_CFG_BOOL, &s->log_registrations,
-	               "log each completed registration with its fingerprint (yes)"),
+	               "log each completed registration with its fingerprint"),
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);
 	struct gk_registrar_cfg d;
@@ -185,22 +184,22 @@ size_t gk_front_listener_keys(struct gk_front_listeners *l, struct gk_cfg_key *k
 	     .multi_arg = &l->proto[2]},
 	    {.name = "ras.arc",
 	     .kind = GK_CFG_STR,
-	     .help = "OID arc of gatekey's H.235 tokens in RAS (default " GK_RAS_ARC_DEFAULT ")",
+	     .help = "OID arc of gatekey's H.235 tokens in RAS",
 	     .def = GK_RAS_ARC_DEFAULT,
 	     .multi = true,
 	     .on_multi = set_ras_arc},
 	    GK_CFG_RANGE("cmd.transactions", &l->transactions, GK_TXN_POOL_MIN, GK_TXN_POOL_MAX,
 	                 "MGCP and H.248 received commands remembered per socket at most, each "
 	                 "with its answer for T-hist (30 s), so that a retransmission gets the "
-	                 "same answer (default 1048576: 30 s of about 35,000 commands a second; "
+	                 "same answer (the default holds 30 s of about 35,000 commands a second; "
 	                 "memory follows what is remembered, about 150 to 270 bytes each); past it "
 	                 "the oldest answer gives way (counted: <proto>.txn.evicted)"),
 	    GK_CFG_RANGE("cmd.in_flight", &l->in_flight, GK_TXN_POOL_MIN, GK_TXN_POOL_MAX,
 	                 "MGCP and H.248 commands sent per socket (challenges, successes) and "
-	                 "retransmitted until answered, at most (default 65536)"),
+	                 "retransmitted until answered, at most"),
 	    GK_CFG_RANGE("refusals_per_second", &l->refusals_per_s, 0, 100000,
 	                 "stateless error responses (SIP 400, 415, 416, 420, 505, 513) sent to "
-	                 "terminals per second, at most (default 100; 0: none): the rest are "
+	                 "terminals per second, at most (0: none): the rest are "
 	                 "dropped and counted, so a flood of bad requests is never reflected"),
 	};
 	size_t n = sizeof(k) / sizeof(k[0]);

@@ -383,17 +383,21 @@ void gk_cfg_print_table(const struct gk_cfg_key *keys, enum gk_cfg_style style, 
 			fprintf(f, "]\n");
 			continue;
 		}
+		/* The help, then the default and the range, each a sentence of its own. */
+		size_t hlen = strlen(help);
 		fputc('*', f);
 		put_scdoc(f, keys->name);
 		fprintf(f, "* (%s)\n\t", kind_name(keys));
+		put_scdoc(f, help);
+		if (hlen && help[hlen - 1] != '.')
+			fputc('.', f);
 		if (value[0]) {
-			fputs("Default: ", f);
+			fputs(hlen ? " Default: " : "Default: ", f);
 			put_scdoc(f, value);
-			fputs(". ", f);
+			fputc('.', f);
 		}
 		if (range[0])
-			fprintf(f, "Range: %s. ", range);
-		put_scdoc(f, help);
+			fprintf(f, " Range: %s.", range);
 		fputs("\n\n", f);
 	}
 }

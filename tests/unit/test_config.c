@@ -275,8 +275,8 @@ TEST(table_prints_defaults_and_ranges)
 	fclose(f);
 	EXPECT_NE(
 	    NULL,
-	    strstr(text, "*a.limit* (number)\n\tDefault: 5. Range: 1 to 10. at most \\*this\\*"));
-	EXPECT_NE(NULL, strstr(text, "Default: x\\_y."));
+	    strstr(text, "*a.limit* (number)\n\tat most \\*this\\*. Default: 5. Range: 1 to 10."));
+	EXPECT_NE(NULL, strstr(text, "*a.name* (text)\n\tDefault: x\\_y.\n"));
 	free(text);
 
 	EXPECT_EQ(GK_CFG_STYLE_TEXT, gk_cfg_style_parse("text"));
