@@ -897,14 +897,9 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 static void metrics_fill(void *user, struct gk_metrics_page *pg)
 {
 	struct sbcd *s = user;
-	struct gk_terminal_counts tc;
 
 	gk_metrics_stats(pg, ctl_stats, s);
-	gk_metrics_histogram(pg, "registration_latency_seconds",
-	                     "Registration latency: the request first seen to the success sent",
-	                     &gk_registrar_stats(s->front)->latency);
-	gk_registrar_terminals(s->front, &tc);
-	gk_metrics_terminals(pg, &tc);
+	gk_front_io_metrics(&s->io, pg);
 }
 
 int main(int argc, char **argv)

@@ -436,17 +436,12 @@ static void ctl_stats(void *user, const char *args, struct gk_ctl_reply *out)
 static void metrics_fill(void *user, struct gk_metrics_page *pg)
 {
 	struct softswitchd *s = user;
-	struct gk_terminal_counts tc;
 
 	gk_metrics_stats(pg, ctl_stats, s);
-	gk_metrics_histogram(pg, "registration_latency_seconds",
-	                     "Registration latency: the request first seen to the success sent",
-	                     &gk_registrar_stats(s->reg)->latency);
+	gk_front_io_metrics(&s->io, pg);
 	gk_metrics_histogram(pg, "radius_rtt_seconds",
 	                     "RADIUS round trip to aucd: the request first sent to the answer used",
 	                     &gk_auc_client_stats(s->auc)->rtt);
-	gk_registrar_terminals(s->reg, &tc);
-	gk_metrics_terminals(pg, &tc);
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@
 #include "gatekey/runtime/config.h"
 #include "gatekey/exchange/front_io.h"
 #include "gatekey/runtime/log.h"
+#include "gatekey/runtime/metrics.h"
 
 /* The socket of proto for to's family that is protected server port ipsec_port (0: an ordinary
  * one). */
@@ -514,6 +515,30 @@ void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out)
 		gk_ctl_printf(out, "%s.txn.resident_bytes %llu", c->name,
 		              (unsigned long long)resident);
 	}
+}
+
+void gk_front_io_metrics(struct gk_front_io *io, struct gk_metrics_page *pg)
+{
+	static const uint8_t mechs[] = {GK_MECH_GKMAC, GK_MECH_IPSEC, GK_MECH_DIGEST};
+	struct gk_terminal_counts tc;
+	char labels[64];
+
+	gk_metrics_histogram(pg, "registration_latency_seconds",
+	                     "Registration latency: the request first seen to the success sent",
+	                     &gk_registrar_stats(io->front)->latency);
+	gk_registrar_terminals(io->front, &tc);
+	gk_metrics_family(pg, "terminals_registered", "gauge",
+	                  "Terminals registered now, by security mechanism and protocol (proto "
+	                  "unknown: restored from before a restart)");
+	for (size_t i = 0; i < sizeof(mechs); i++)
+		for (unsigned p = 0; p < GK_PROTO_COUNT; p++) {
+			const struct gk_codec *c = p ? gk_codec_get((enum gk_proto)p) : NULL;
+			if (p && !c)
+				continue;
+			snprintf(labels, sizeof(labels), "mech=\"%s\",proto=\"%s\"",
+			         gk_mech_name((enum gk_mech)mechs[i]), c ? c->name : "unknown");
+			gk_metrics_sample(pg, "terminals_registered", labels, tc.n[mechs[i]][p]);
+		}
 }
 
 void gk_front_io_close(struct gk_front_io *io)

@@ -1831,7 +1831,7 @@ void gk_registrar_terminals(const struct gk_registrar *r, struct gk_terminal_cou
 	for (uint32_t i = 1; i <= gk_idmap_top(r->ids); i++) {
 		const struct gk_binding *b = &r->records[i].b;
 		if (b->active && !b->lingering && gk_idmap_id(r->ids, i) &&
-		    b->mech < GK_METRICS_MECHS && b->proto < GK_METRICS_PROTOS)
+		    b->mech <= GK_MECH_DIGEST && b->proto < GK_PROTO_COUNT)
 			out->n[b->mech][b->proto]++;
 	}
 }

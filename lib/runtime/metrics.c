@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatekey/codec/codec.h"
-#include "gatekey/codec/msg.h"
 #include "gatekey/runtime/config.h"
 #include "gatekey/runtime/log.h"
 #include "gatekey/runtime/metrics.h"
@@ -383,23 +381,18 @@ void gk_metrics_histogram(struct gk_metrics_page *pg, const char *name, const ch
 	put(pg, "gatekey_%s_count %" PRIu64 "\n", name, h->count);
 }
 
-void gk_metrics_terminals(struct gk_metrics_page *pg, const struct gk_terminal_counts *c)
+void gk_metrics_family(struct gk_metrics_page *pg, const char *name, const char *type,
+                       const char *help)
 {
-	put(pg, "# HELP gatekey_terminals_registered Terminals registered now, by security "
-	        "mechanism and protocol (proto unknown: restored from before a restart).\n"
-	        "# TYPE gatekey_terminals_registered gauge\n");
-	for (unsigned m = GK_MECH_GKMAC; m < GK_METRICS_MECHS; m++) {
-		if (m == GK_MECH_TLS) /* no binding is ever made with it */
-			continue;
-		for (unsigned p = 0; p < GK_METRICS_PROTOS; p++) {
-			const struct gk_codec *codec = p ? gk_codec_get((enum gk_proto)p) : NULL;
-			if (p && !codec)
-				continue;
-			put(pg, "gatekey_terminals_registered{mech=\"%s\",proto=\"%s\"} %u\n",
-			    gk_mech_name((enum gk_mech)m), codec ? codec->name : "unknown",
-			    c->n[m][p]);
-		}
-	}
+	put(pg, "# HELP gatekey_%s %s.\n# TYPE gatekey_%s %s\n", name, help, name, type);
+}
+
+void gk_metrics_sample(struct gk_metrics_page *pg, const char *name, const char *labels, uint64_t v)
+{
+	if (labels)
+		put(pg, "gatekey_%s{%s} %" PRIu64 "\n", name, labels, v);
+	else
+		put(pg, "gatekey_%s %" PRIu64 "\n", name, v);
 }
 
 /* ---- HTTP: libmicrohttpd on the loop ---- */

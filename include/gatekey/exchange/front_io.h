@@ -4,7 +4,7 @@
  * way: its terminal-facing sockets, each with the codec of its protocol (and, for the
  * command/response protocols MGCP and H.248, its transaction layer, cmd_txn.h); sending the
  * front's messages to terminals (encode, gk-mac trailer, queue); listing its bindings and
- * counters on the control socket.
+ * counters on the control socket, and what only /metrics shows of it.
  */
 #ifndef GATEKEY_FRONT_IO_H
 #define GATEKEY_FRONT_IO_H
@@ -130,6 +130,11 @@ void gk_front_io_on_signal(void *io, int signo);
 /* The front's counters and reasons, as "name value" lines, and the transaction layers'
  * counters as "<proto>.txn.<name> value" (summed over the protocol's sockets). */
 void gk_front_io_ctl_stats(struct gk_front_io *io, struct gk_ctl_reply *out);
+/* The front's part of /metrics beyond its stats lines (runtime/metrics.h):
+ * gatekey_registration_latency_seconds, and gatekey_terminals_registered{mech,proto} for every
+ * mechanism a binding can have and every protocol, zeros too (a dashboard's series exist from the
+ * start; proto="unknown": restored from before a restart). */
+void gk_front_io_metrics(struct gk_front_io *io, struct gk_metrics_page *pg);
 /* Frees the transaction layers and closes the sockets. */
 void gk_front_io_close(struct gk_front_io *io);
 

@@ -303,7 +303,11 @@ void gk_registrar_foreach(struct gk_registrar *r,
  * "bindings" listing (gk_front_io_ctl_bindings). */
 bool gk_registrar_next(struct gk_registrar *r, uint32_t after, struct gk_binding_info *out);
 /* Registered terminals (lingering ones not) by mechanism and protocol, for /metrics: one pass
- * over the bindings' slots, a few ms for a million. */
+ * over the bindings' slots, a few ms for a million. n[mech][proto]; proto 0: not known (a
+ * binding restored from before a restart). */
+struct gk_terminal_counts {
+	uint32_t n[GK_MECH_DIGEST + 1][GK_PROTO_COUNT];
+};
 void gk_registrar_terminals(const struct gk_registrar *r, struct gk_terminal_counts *out);
 const struct gk_registrar_stats *gk_registrar_stats(const struct gk_registrar *r);
 /* Now: IDcs with a record (registered, or until the sweep after their binding ended), and

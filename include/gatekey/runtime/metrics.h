@@ -9,7 +9,7 @@
  * without a second list to keep. What the conversion needs to know and the lines cannot say (which
  * names are gauges, which name families become one metric with a label) is one table in
  * metrics.c. Histograms and the terminals per mechanism and protocol are added beside them by the
- * daemon's fill function.
+ * daemon's fill function (the front's in exchange/front_io.c: this layer knows no protocols).
  *
  * A histogram is an array of counts over fixed bounds, in the struct that owns it: observing is
  * a short scan and an increment, no heap, on the hot path of a registration or a RADIUS answer.
@@ -66,18 +66,16 @@ void gk_metrics_from_lines(struct gk_metrics_page *pg, const char *text, size_t 
 /* A histogram in seconds: gatekey_<name>_bucket{le=...}, _sum, _count. */
 void gk_metrics_histogram(struct gk_metrics_page *pg, const char *name, const char *help,
                           const struct gk_histogram *h);
-/* Registered terminals by mechanism and protocol: n[mech][proto] (enum gk_mech, enum gk_proto;
- * proto 0: not known, a binding restored from before a restart). */
-#define GK_METRICS_MECHS  5
-#define GK_METRICS_PROTOS 5
-struct gk_terminal_counts {
-	uint32_t n[GK_METRICS_MECHS][GK_METRICS_PROTOS];
-};
-/* gatekey_terminals_registered{mech=...,proto=...}: every mechanism and protocol pair there is,
- * zeros too, so that a dashboard's series exist from the start. */
-void gk_metrics_terminals(struct gk_metrics_page *pg, const struct gk_terminal_counts *c);
+/* A metric family of the caller's: its HELP and TYPE lines ("gauge", "counter"), then each
+ * sample with gk_metrics_sample; labels is 'k="v",...' or NULL. The caller writes a family's
+ * samples together, as the format wants. */
+void gk_metrics_family(struct gk_metrics_page *pg, const char *name, const char *type,
+                       const char *help);
+void gk_metrics_sample(struct gk_metrics_page *pg, const char *name, const char *labels,
+                       uint64_t v);
 
-/* The daemon's part of a scrape: gk_metrics_stats and the others into pg, on the loop thread. */
+/* The daemon's part of a scrape: gk_metrics_stats and the others into pg, on the loop thread
+ * (the front's own: gk_front_io_metrics, exchange/front_io.h). */
 typedef void (*gk_metrics_fill_fn)(void *user, struct gk_metrics_page *pg);
 
 struct gk_metrics;
