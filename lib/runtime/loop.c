@@ -22,7 +22,7 @@
 #include "gatekey/runtime/steps.h"
 
 #define RX_GROUP    1
-#define MAX_SOCKETS 64
+#define FIRST_SOCKS 16
 
 /* Datagram memory. Every receive buffer and every send buffer holds the largest datagram, about
  * 64 KiB: with the default 4096 of each that is 272 + 256 MiB, where 4 KiB buffers took 34 MiB,
@@ -121,8 +121,11 @@ struct gk_loop {
 	unsigned rx_bufs; /* buffers the ring can hold */
 	bool resident;
 
-	struct rx_sock socks[MAX_SOCKETS];
-	unsigned n_socks;
+	/* The sockets read, each allocated on its own: its op is the user data of a multishot
+	 * receive in flight, so it never moves when the table of them grows. No fixed number: a
+	 * load generator's ipsec-3gpp terminals take two each. */
+	struct rx_sock **socks;
+	unsigned n_socks, cap_socks;
 
 	struct gk_steps tx_steps;  /* the send buffers, tx_stride apart: cap on the free list */
 	struct gk_steps hdr_steps; /* their headers, grown with them */
@@ -422,6 +425,9 @@ void gk_loop_free(struct gk_loop *l)
 	gk_steps_free(&l->rx_steps);
 	gk_steps_free(&l->tx_steps);
 	gk_steps_free(&l->hdr_steps);
+	for (unsigned i = 0; i < l->n_socks; i++)
+		free(l->socks[i]);
+	free(l->socks);
 	free(l->heap);
 	free(l);
 }
@@ -490,9 +496,18 @@ static int arm_recv(struct gk_loop *l, struct rx_sock *s)
 
 int gk_loop_add_udp(struct gk_loop *l, int fd, gk_dgram_fn fn, void *user)
 {
-	if (l->n_socks == MAX_SOCKETS)
-		return -ENOSPC;
-	struct rx_sock *s = &l->socks[l->n_socks++];
+	if (l->n_socks == l->cap_socks) {
+		unsigned cap = l->cap_socks ? 2 * l->cap_socks : FIRST_SOCKS;
+		struct rx_sock **socks = realloc(l->socks, cap * sizeof(*socks));
+		if (!socks)
+			return -ENOMEM;
+		l->socks = socks;
+		l->cap_socks = cap;
+	}
+	struct rx_sock *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	l->socks[l->n_socks++] = s;
 	s->op.kind = OP_RECV;
 	s->fd = fd;
 	s->fn = fn;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * make bench's ipsec-3gpp figures (tools/bench-ipsec.sh runs this in the guest of tests/vm/run.sh,
- * whose kernel has ESP): N terminals (default 24; gkterm reads the protected ports of 31 at most)
+ * whose kernel has ESP): N terminals (default 24)
  * register through sbcd in the rig of ipsec_rig.h, once with gk-mac and once with ipsec-3gpp, the
  * same gkterm in the same guest, and deregister. Prints, never asserts on time: bench
  * reg_rate_gkmac_sbc_guest <n> reg/s      the baseline, in the same guest bench reg_rate_ipsec_sbc

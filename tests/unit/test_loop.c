@@ -282,6 +282,63 @@ TEST(buffers_and_slots_grow_in_steps_and_lose_nothing)
 	gk_loop_free(b.loop);
 }
 
+#define MANY_SOCKETS 300
+
+struct many {
+	int fds[MANY_SOCKETS];
+	bool heard[MANY_SOCKETS];
+	unsigned got;
+};
+
+static void many_rx(void *user, int fd, uint8_t *data, size_t len,
+                    const struct sockaddr_storage *from)
+{
+	struct many *m = user;
+	for (unsigned i = 0; i < MANY_SOCKETS; i++)
+		if (m->fds[i] == fd && !m->heard[i]) {
+			m->heard[i] = true;
+			m->got++;
+		}
+}
+
+static bool many_done(void *arg)
+{
+	return ((struct many *)arg)->got == MANY_SOCKETS;
+}
+
+/* One loop reads as many sockets as it is given. A load generator's ipsec-3gpp terminals take two
+ * each (their protected ports): when the loop read 64 at most, gkterm's terminals past the 31st
+ * registered and then never heard an answer under their SAs. 300 sockets, one datagram each,
+ * every one heard. */
+TEST(a_loop_reads_every_socket_it_is_given)
+{
+	static struct many m;
+	struct sockaddr_storage any, a;
+	socklen_t sl;
+	char err[128];
+	struct gk_loop *loop = gk_loop_new(NULL, err, sizeof(err));
+
+	ASSERT_NE(NULL, loop) TH_LOG("%s", err);
+	ASSERT_EQ(0, gk_parse_addr("127.0.0.1:0", &any, err, sizeof(err)));
+	int c = gk_udp_socket(&any);
+	ASSERT_LE(0, c);
+	for (unsigned i = 0; i < MANY_SOCKETS; i++) {
+		a = any;
+		m.fds[i] = gk_udp_socket(&a);
+		ASSERT_LE(0, m.fds[i]);
+		ASSERT_EQ(0, gk_loop_add_udp(loop, m.fds[i], many_rx, &m));
+		sl = sizeof(a);
+		ASSERT_EQ(0, getsockname(m.fds[i], (struct sockaddr *)&a, &sl));
+		ASSERT_EQ(1, sendto(c, "x", 1, 0, (struct sockaddr *)&a, sl));
+	}
+	EXPECT_TRUE(run_until(loop, many_done, &m, 5000));
+	EXPECT_EQ(MANY_SOCKETS, m.got);
+	close(c);
+	for (unsigned i = 0; i < MANY_SOCKETS; i++)
+		close(m.fds[i]);
+	gk_loop_free(loop);
+}
+
 /* The buffers behind 64 KiB datagrams are address space, not memory (lib/runtime/loop.c, at
  * RX_BUF_SIZE): a fresh loop with the default 4096 receive buffers and 4096 send slots (528 MiB
  * of them) holds about 1.5 MiB, its slot headers and rings; filled eagerly it would hold the

@@ -78,15 +78,14 @@ int gkt_ipsec_open(struct gkt_run *r, gk_dgram_fn fn, const struct gk_cmd_txn_op
 			        strerror(-(p->fd_c < 0 ? p->fd_c : p->fd_s)));
 			return -1;
 		}
-		/* The loop reads a bounded number of sockets: a terminal whose protected ports it
-		 * cannot read would register and then never hear an answer under its SAs. */
+		/* A terminal whose protected ports the loop cannot read (out of memory) would
+		 * register and then never hear an answer under its SAs: the run stops instead. */
 		if ((err = gk_loop_add_udp(r->loop, p->fd_c, fn, &p->sk)) < 0 ||
 		    (err = gk_loop_add_udp(r->loop, p->fd_s, fn, &p->sk)) < 0) {
 			fprintf(stderr,
-			        "gkterm: ipsec-3gpp: terminal %s's protected ports cannot be read "
-			        "(%s: the event loop reads no more sockets): run at most %u "
-			        "ipsec-3gpp terminals in one gkterm\n",
-			        r->terms[i].t.idc, strerror(-err), i);
+			        "gkterm: ipsec-3gpp: terminal %s's protected ports cannot be read: "
+			        "%s\n",
+			        r->terms[i].t.idc, strerror(-err));
 			return -1;
 		}
 		if (!cmd)
