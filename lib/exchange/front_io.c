@@ -529,7 +529,7 @@ void gk_front_io_metrics(struct gk_front_io *io, struct gk_metrics_page *pg)
 	gk_registrar_terminals(io->front, &tc);
 	gk_metrics_family(pg, "terminals_registered", "gauge",
 	                  "Terminals registered now, by security mechanism and protocol (proto "
-	                  "unknown: restored from before a restart)");
+	                  "unknown: restored from a store that did not record it)");
 	for (size_t i = 0; i < sizeof(mechs); i++)
 		for (unsigned p = 0; p < GK_PROTO_COUNT; p++) {
 			const struct gk_codec *c = p ? gk_codec_get((enum gk_proto)p) : NULL;

@@ -59,7 +59,7 @@ struct gk_binding {
 	bool has_rand;
 	uint8_t rand[GK_RAND_LEN]; /* of the registration that made it: names its session */
 	uint8_t mech;
-	uint8_t proto; /* enum gk_proto it registered over; 0 when restored (metrics only) */
+	uint8_t proto; /* enum gk_proto it registered over; 0 where not known (metrics only) */
 	struct sockaddr_storage addr;
 	struct gk_pkt_keys keys;
 	struct gk_replay_window win_up;
@@ -1727,6 +1727,12 @@ bool gk_registrar_is_registered_addr(struct gk_registrar *r, const struct sockad
  * restart jumps past the last one's numbers too. */
 #define RESTORE_SEQ_MARGIN (1ull << 32)
 
+/* The protocol byte took what was padding: the stores of earlier versions keep their layout. */
+_Static_assert(offsetof(struct gk_binding_record, proto) <
+                       offsetof(struct gk_binding_record, addr) &&
+                   offsetof(struct gk_binding_record, addr) == 72,
+               "a binding record's layout is the binding store's (bindstore.c STORE_VERSION)");
+
 void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *out)
 {
 	uint64_t now_ms = gk_loop_now(b->r->loop);
@@ -1735,6 +1741,7 @@ void gk_binding_record_of(const struct gk_binding *b, struct gk_binding_record *
 	snprintf(out->idc, sizeof(out->idc), "%s", gk_idmap_id(b->r->ids, b->index));
 	out->index = b->index;
 	out->mech = b->mech;
+	out->proto = b->proto;
 	out->addr = b->addr;
 	out->keys = b->keys;
 	out->seq_down = b->seq_down;
@@ -1772,6 +1779,7 @@ int gk_registrar_restore(struct gk_registrar *r, const struct gk_binding_record 
 	b->index = br->index;
 	b->active = true;
 	b->mech = br->mech;
+	b->proto = br->proto < GK_PROTO_COUNT ? br->proto : 0;
 	b->addr = br->addr;
 	b->keys = br->keys;
 	b->seq_down = br->seq_down + RESTORE_SEQ_MARGIN;

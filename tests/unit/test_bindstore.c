@@ -807,6 +807,7 @@ TEST_F(store, registrar_restores_bindings_with_their_replay_window)
 	snprintf(a.idc, sizeof(a.idc), "t1");
 	a.index = 1;
 	a.mech = GK_MECH_GKMAC;
+	a.proto = GK_PROTO_MGCP;
 	memset(k, 0x5a, sizeof(k));
 	ASSERT_EQ(0, gk_pkt_keys_derive(k, &a.keys));
 	gk_fingerprint(k, a.fpr);
@@ -825,6 +826,11 @@ TEST_F(store, registrar_restores_bindings_with_their_replay_window)
 	EXPECT_STREQ("t1", bi.idc);
 	EXPECT_EQ(1, bi.index);
 	EXPECT_STREQ(a.fpr, bi.fpr);
+	/* and the protocol it registered over, which /metrics counts it under */
+	struct gk_terminal_counts tc;
+	gk_registrar_terminals(self->reg, &tc);
+	EXPECT_EQ(1u, tc.n[GK_MECH_GKMAC][GK_PROTO_MGCP]);
+	EXPECT_EQ(0u, tc.n[GK_MECH_GKMAC][0]);
 
 	EXPECT_EQ(-1, datagram(self, &a, 10, &why));
 	EXPECT_TRUE(why == GK_R_REPLAY_SEQ || why == GK_R_OLD_SEQ);

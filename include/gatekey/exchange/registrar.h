@@ -235,6 +235,9 @@ struct gk_binding_record {
 	char idc[GK_ID_MAX + 1];
 	uint32_t index;
 	uint8_t mech;
+	/* enum gk_proto it registered over, 0 where not known. It sits in what was padding before
+	 * addr, zero in the records of stores written before it was kept: those still load. */
+	uint8_t proto;
 	struct sockaddr_storage addr;
 	struct gk_pkt_keys keys;
 	uint64_t seq_down;     /* downlink sequence numbers used so far */
@@ -304,7 +307,8 @@ void gk_registrar_foreach(struct gk_registrar *r,
 bool gk_registrar_next(struct gk_registrar *r, uint32_t after, struct gk_binding_info *out);
 /* Registered terminals (lingering ones not) by mechanism and protocol, for /metrics: one pass
  * over the bindings' slots, a few ms for a million. n[mech][proto]; proto 0: not known (a
- * binding restored from before a restart). */
+ * binding taken back from a store written before the protocol was kept, or from the pinned
+ * fast-path maps alone). */
 struct gk_terminal_counts {
 	uint32_t n[GK_MECH_DIGEST + 1][GK_PROTO_COUNT];
 };
