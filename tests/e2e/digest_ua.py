@@ -234,7 +234,9 @@ def main():
         cancel(ua, user)
     for user in a.message:
         req = ua.request("MESSAGE", to_user=user, body="hello " + user)
-        code, msg = ua.send(req)
+        # An answer is due, so retransmitted until Timer F, as a UA does: the softswitch may
+        # wait for the AuC (a lookup) longer than six copies 0.5 s apart on a loaded host.
+        code, msg = ua.send(req, timer_f=True)
         print("message %s %d" % (user, code))
         sys.stdout.flush()
     if a.serve:

@@ -61,6 +61,7 @@ ok $? "a user nobody provisioned gets 404 from the softswitch, through the SBC"
 	[ "$(stat_of softswitchd route.unavailable)" -eq 1 ] && [ "$(stat_of aucd lookups_unknown)" -eq 1 ] &&
 	[ "$(stat_of sbcd route.lookups)" -eq 0 ] && [ "$(stat_of sbcd route.not_found)" -eq 0 ]
 ok $? "the softswitch asked aucd about term3 and nobody (route.lookups, not_found, unavailable); sbcd asked nobody"
+ctl softswitchd stats | grep -E '^(route\.lookup|auc_retransmits|lookups)' | diag
 echo "$out" | grep -q '^message term2@elsewhere.example 403$'
 ok $? "another domain gets 403: no open relay"
 
