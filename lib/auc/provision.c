@@ -15,24 +15,10 @@
 #include <openssl/crypto.h>
 
 #include "gatekey/auc/keystore.h"
+#include "gatekey/runtime/fdio.h"
 
 /* "id " + ID + "\n" + "key " + 64 hex + "\n", with room for comments and CRLF line ends. */
 #define PROV_MAX 1024
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static int provision_write(const char *path, const char *id, const uint8_t key[GK_KEY_LEN],
                            bool sync)
@@ -57,7 +43,7 @@ static int provision_write(const char *path, const char *id, const uint8_t key[G
 	}
 	ret = fchmod(fd, 0600) < 0 ? -errno : 0;
 	if (!ret)
-		ret = write_all(fd, buf, (size_t)n);
+		ret = gk_write_all(fd, buf, (size_t)n);
 	/* fsync before rename: otherwise a crash can leave an empty file under the final name. */
 	if (!ret && sync && fsync(fd) < 0)
 		ret = -errno;

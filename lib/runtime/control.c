@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "gatekey/runtime/control.h"
+#include "gatekey/runtime/fdio.h"
 #include "gatekey/runtime/steps.h"
 
 #define MAX_COMMANDS 16
@@ -328,20 +329,6 @@ int gk_control_add(struct gk_control *c, const char *command, gk_ctl_fn fn, void
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The cursor of a ".more CURSOR" line, which must be beyond the last one (a listing only goes
  * forward); 0 when it is not. */
 static uint64_t more_cursor(const char *line, size_t len, uint64_t last)
@@ -488,7 +475,7 @@ int gk_control_query(const char *path, const char *command, int out, int timeout
 				         path, (int)(last_len > 40 ? 40 : last_len), last, cursor);
 				goto out;
 			}
-			if (write_all(out, buf, is_end || is_more ? ls : len) < 0) {
+			if (gk_write_all(out, buf, is_end || is_more ? ls : len) < 0) {
 				snprintf(err, errlen, "write: %s", strerror(errno));
 				goto out;
 			}

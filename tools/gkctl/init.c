@@ -22,6 +22,7 @@
 #include "gatekey/auc/keystore.h"
 #include "gatekey/crypto/crypto.h"
 #include "gatekey/runtime/config.h"
+#include "gatekey/runtime/fdio.h"
 
 #include "init.h"
 
@@ -114,21 +115,15 @@ static void undo(struct plan *p)
 static int write_text(struct plan *p, enum file_id f, const char *text)
 {
 	int fd = open(p->path[f], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	size_t len = strlen(text), off = 0;
+	int ret;
 
 	if (fd < 0)
 		return init_fail("%s: %s", p->path[f], strerror(errno));
 	p->written[f] = true;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			init_fail("%s: %s", p->path[f], strerror(errno));
-			close(fd);
-			return -1;
-		}
-		off += (size_t)w;
+	ret = gk_write_all(fd, text, strlen(text));
+	if (ret < 0) {
+		close(fd);
+		return init_fail("%s: %s", p->path[f], strerror(-ret));
 	}
 	if (fsync(fd) < 0 || close(fd) < 0)
 		return init_fail("%s: %s", p->path[f], strerror(errno));
